@@ -1,0 +1,59 @@
+/**
+ * The command line: declares commands and options, nothing else. Each action loads its
+ * command lazily. Options list their defaults in --help.
+ */
+import { Command, Option } from "commander";
+import { PRESETS } from "../machine/machine.js";
+import { TUNABLES } from "../machine/tunables.js";
+import { WSIM_VERSION } from "../version.js";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function createProgram(): Command {
+  const program = new Command("wsim")
+    .description(
+      "Replays page-access and allocation traces through a deterministic model of Linux memory\n" +
+        "management and prints what the kernel would have counted.",
+    )
+    .version(WSIM_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("replay")
+    .description("replay a trace (CSV, NDJSON or JSON; .gz read transparently; - for stdin)")
+    .argument("<trace>", "trace file, or - for standard input")
+    .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}) or JSON file; default: the trace's own, else default`)
+    .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
+    .addOption(new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json").choices(["text", "vmstat", "json"]))
+    .option("-o, --output <file>", "write the output to FILE, whole or not at all (format from its extension: .json, .txt, else vmstat)")
+    .option("--until <ms>", "stop at this virtual time, ignoring later events")
+    .option("--drain <ms>", "let daemons run this many ms after the last event", "0")
+    .option("--seed <n>", "seed of the one PRNG", "1")
+    .option("--check", "check the allocator's invariants after every event (slow: O(pages) each)")
+    .option("--lenient", "count and skip frees of unknown or failed handles instead of failing")
+    .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+    .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
+    .addHelpText(
+      "after",
+      `\nTunables for --set (defaults on the default machine; \`wsim tunables\` shows allowed values):\n` +
+        TUNABLES.map((t) => `  ${t.key}${t.modelled ? "" : " (not modelled yet)"}`).join("\n") +
+        `\n\nExit codes: 0 ok, 2 usage error, 3 bad input data (file:line: message).`,
+    )
+    .action(async (trace: string, opts) => {
+      const { replayCommand } = await import("./commands/replay.js");
+      await replayCommand(trace, opts);
+    });
+
+  program
+    .command("tunables")
+    .description("list every tunable with its default, allowed values and help")
+    .option("-m, --machine <name|file>", "machine whose defaults to show", "default")
+    .addOption(new Option("-f, --format <format>", "table (terminal), tsv (pipe) or json").choices(["table", "tsv", "json"]))
+    .action(async (opts) => {
+      const { tunablesCommand } = await import("./commands/tunables.js");
+      await tunablesCommand(opts);
+    });
+
+  return program;
+}

@@ -1,0 +1,99 @@
+/**
+ * The result of a run: one value from which every output format is made (SPEC §5 JSON keys).
+ */
+import type { Machine } from "../machine/machine.js";
+import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } from "../mm/constants.js";
+import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
+import { COUNTER_NAMES } from "../stats/counters.js";
+import { SCHEMA, WSIM_VERSION } from "../version.js";
+import type { Engine, ReadRecord } from "./engine.js";
+
+export interface ZoneResult {
+  name: string;
+  start_pfn: number;
+  managed: number;
+  free: number;
+  watermarks: { min: number; low: number; high: number; boost: number };
+  buddyinfo: number[];
+  pagetypeinfo: { Unmovable: number[]; Movable: number[]; Reclaimable: number[] };
+  pageblocks: Record<string, number>;
+}
+
+export interface NodeResult {
+  id: number;
+  tier: number;
+  cpus: boolean;
+  zones: ZoneResult[];
+}
+
+export interface RunResult {
+  schema: number;
+  wsim_version: string;
+  trace: { path: string; format: string; events: number; first_ms: number | null; last_ms: number | null };
+  end_ms: number;
+  seed: number;
+  machine: Machine;
+  tunables: Record<string, unknown>;
+  vmstat: Record<string, number>;
+  nodes: NodeResult[];
+  reads: ReadRecord[];
+}
+
+export interface TraceInfo {
+  path: string;
+  format: string;
+  events: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+export function buildResult(engine: Engine, trace: TraceInfo, seed: number): RunResult {
+  const vals = engine.mem.vmstat();
+  const vmstat: Record<string, number> = {};
+  COUNTER_NAMES.forEach((n, i) => (vmstat[n] = vals[i]!));
+  const views = engine.zoneViews();
+  const nodes: NodeResult[] = engine.mem.zones.map((z, i) => {
+    const spec = engine.machine.nodes[z.nid]!;
+    const row = (mt: number) => Array.from({ length: MAX_ORDER }, (_, o) => z.nrFreeMt[o * MIGRATE_TYPES + mt]!);
+    const counts: Record<string, number> = {};
+    const view = views[i]!;
+    const pb = new Array<number>(MIGRATE_TYPES).fill(0);
+    for (let pfn = view.start; pfn < view.end; pfn += 512) pb[view.pbMt[pfn >>> 9]!]!++;
+    ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"].forEach((n, k) => (counts[n] = pb[k]!));
+    return {
+      id: z.nid,
+      tier: spec.tier,
+      cpus: spec.cpus,
+      zones: [
+        {
+          name: "Normal",
+          start_pfn: z.start,
+          managed: z.managed,
+          free: z.freePages,
+          watermarks: { min: z.wmark[WMARK_MIN]!, low: z.wmark[WMARK_LOW]!, high: z.wmark[WMARK_HIGH]!, boost: z.watermarkBoost },
+          buddyinfo: Array.from(z.nrFree),
+          pagetypeinfo: { Unmovable: row(MT_UNMOVABLE), Movable: row(MT_MOVABLE), Reclaimable: row(MT_RECLAIMABLE) },
+          pageblocks: counts,
+        },
+      ],
+    };
+  });
+  return {
+    schema: SCHEMA,
+    wsim_version: WSIM_VERSION,
+    trace: {
+      path: trace.path,
+      format: trace.format,
+      events: trace.events,
+      first_ms: trace.events ? trace.firstMs : null,
+      last_ms: trace.events ? trace.lastMs : null,
+    },
+    end_ms: engine.now(),
+    seed,
+    machine: engine.machine,
+    tunables: engine.settings.resolved(),
+    vmstat,
+    nodes,
+    reads: engine.reads,
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * wsim as a library: `import { replay } from "wsim"` returns the RunResult that
+ * `wsim replay --format json` serialises.
+ */
+export { replay, type ReplayConfig } from "./replay.js";
+export type { RunResult, NodeResult, ZoneResult } from "./engine/result.js";
+export { PRESETS, type Machine, type NodeSpec } from "./machine/machine.js";
+export { TUNABLES } from "./machine/tunables.js";
+export { COUNTER_NAMES } from "./stats/counters.js";
+export { DataError, UsageError, InternalError } from "./errors.js";
+export { formatVmstat, formatBuddyinfo } from "./procfs/procfs.js";

@@ -1,0 +1,165 @@
+/**
+ * The simulated machine (SPEC §3): a list of NUMA nodes, each with one zone, Normal.
+ * Node ids are 0..n-1 in order; pfns are global, node i's zone starting at the sum of the
+ * sizes of the nodes before it. Tier 0 is the top tier. A machine may carry tunable
+ * defaults of its own (the `vm` preset turns free page reporting on).
+ */
+import { readFileSync } from "node:fs";
+import { DataError, UsageError } from "../errors.js";
+import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { parseSizePages } from "./size.js";
+
+export interface NodeSpec {
+  id: number;
+  /** size in 4 KiB pages */
+  mem: number;
+  tier: number;
+  cpus: boolean;
+}
+
+export interface Machine {
+  name: string;
+  nodes: NodeSpec[];
+  /** tunable defaults this machine sets (applied under --set and the trace's own) */
+  tunables: Record<string, string | number>;
+}
+
+const G = 262144; // pages per GiB
+
+export const PRESETS: Record<string, Machine> = {
+  default: { name: "default", nodes: [{ id: 0, mem: 4 * G, tier: 0, cpus: true }], tunables: {} },
+  tiered: {
+    name: "tiered",
+    nodes: [
+      { id: 0, mem: 4 * G, tier: 0, cpus: true },
+      { id: 1, mem: 8 * G, tier: 1, cpus: false },
+    ],
+    tunables: {},
+  },
+  numa2: {
+    name: "numa2",
+    nodes: [
+      { id: 0, mem: 4 * G, tier: 0, cpus: true },
+      { id: 1, mem: 4 * G, tier: 0, cpus: true },
+    ],
+    tunables: {},
+  },
+  vm: {
+    name: "vm",
+    nodes: [{ id: 0, mem: 2 * G, tier: 0, cpus: true }],
+    tunables: { "page_reporting.enabled": 1 },
+  },
+};
+
+export const MAX_NODES = 64;
+
+/** A machine by preset name or JSON file path. Unknown preset = usage error (2); bad file = data error (3). */
+export function loadMachine(nameOrPath: string): Machine {
+  const preset = PRESETS[nameOrPath];
+  if (preset) return structuredClone(preset);
+  if (!/[./]/.test(nameOrPath)) {
+    throw new UsageError(
+      `unknown machine "${nameOrPath}": use one of ${Object.keys(PRESETS).join(", ")}, or a JSON file`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(nameOrPath, "utf8");
+  } catch (e) {
+    throw new DataError(nameOrPath, 0, `cannot read machine file: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(nameOrPath, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
+  }
+  const where = locateJson(text, 4);
+  return parseMachine(doc, nameOrPath, (p) => lineOf(where, p));
+}
+
+/**
+ * Validates a machine object (from a machine file or a JSON trace's "machine").
+ * `at(path)` gives the line of a JSON path for error messages; `base` prefixes paths.
+ */
+export function parseMachine(
+  doc: unknown,
+  file: string,
+  at: (path: string) => number,
+  base = "",
+): Machine {
+  const fail = (path: string, what: string): never => {
+    throw new DataError(file, at(base + path), what);
+  };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("", "machine must be a JSON object");
+  const o = doc as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!["name", "nodes", "tunables", "preset"].includes(k))
+      fail(`/${k}`, `unknown machine key "${k}" (known: name, preset, nodes, tunables)`);
+  }
+  let nodesIn = o.nodes;
+  let tunables: Record<string, string | number> = {};
+  if (o.preset !== undefined) {
+    const p = PRESETS[String(o.preset)];
+    if (!p) fail("/preset", `unknown preset "${o.preset}" (known: ${Object.keys(PRESETS).join(", ")})`);
+    nodesIn ??= p!.nodes;
+    tunables = { ...p!.tunables };
+  }
+  if (!Array.isArray(nodesIn) || nodesIn.length === 0) fail("/nodes", "machine needs a non-empty \"nodes\" array");
+  const arr = nodesIn as unknown[];
+  if (arr.length > MAX_NODES) fail("/nodes", `at most ${MAX_NODES} nodes`);
+  const nodes: NodeSpec[] = arr.map((raw, i) => {
+    const p = `/nodes/${i}`;
+    if (typeof raw !== "object" || raw === null) return fail(p, "a node must be an object like {\"id\":0,\"mem\":\"4G\",\"tier\":0,\"cpus\":true}");
+    const n = raw as Record<string, unknown>;
+    for (const k of Object.keys(n))
+      if (!["id", "mem", "tier", "cpus"].includes(k)) fail(`${p}/${k}`, `unknown node key "${k}" (known: id, mem, tier, cpus)`);
+    const id = n.id ?? i;
+    if (id !== i) fail(`${p}/id`, `node ids must be 0, 1, 2, ... in order: expected ${i}, got ${JSON.stringify(id)}`);
+    if (n.mem === undefined) fail(p, `node ${i} needs "mem" (a size like "4G" or a page count)`);
+    let mem = 0;
+    try {
+      mem = parseSizePages(n.mem);
+    } catch (e) {
+      fail(`${p}/mem`, `node ${i} mem: ${(e as Error).message}`);
+    }
+    if (mem >= 2 ** 31) fail(`${p}/mem`, `node ${i} mem: at most 8T per machine`);
+    const tier = n.tier ?? 0;
+    if (typeof tier !== "number" || !Number.isInteger(tier) || tier < 0 || tier > 7)
+      fail(`${p}/tier`, `node ${i} tier must be an integer 0..7, got ${JSON.stringify(tier)}`);
+    const cpus = n.cpus ?? true;
+    if (typeof cpus !== "boolean") fail(`${p}/cpus`, `node ${i} cpus must be true or false`);
+    return { id: i, mem, tier: tier as number, cpus: cpus as boolean };
+  });
+  const total = nodes.reduce((s, n) => s + n.mem, 0);
+  if (total >= 2 ** 31) fail("/nodes", "total memory must be under 8 TiB (2^31 pages)");
+  if (!nodes.some((n) => n.cpus)) fail("/nodes", "at least one node must have CPUs");
+  if (o.tunables !== undefined) {
+    if (typeof o.tunables !== "object" || o.tunables === null || Array.isArray(o.tunables))
+      fail("/tunables", "machine tunables must be an object of key: value");
+    tunables = { ...tunables, ...(o.tunables as Record<string, string | number>) };
+  }
+  const name = o.name !== undefined ? String(o.name) : o.preset !== undefined ? String(o.preset) : file;
+  return { name, nodes, tunables };
+}
+
+/** Nodes with CPUs, ascending. */
+export function cpuNodes(m: Machine): number[] {
+  return m.nodes.filter((n) => n.cpus).map((n) => n.id);
+}
+
+/**
+ * Zonelist of node `nid` (SPEC §4.2): itself, the other nodes of its tier by ascending id,
+ * then the lower tiers (tier+1, tier+2, ...), then the higher tiers from the nearest
+ * (tier-1 down to 0), each by ascending id.
+ */
+export function zonelist(m: Machine, nid: number): number[] {
+  const self = m.nodes[nid]!;
+  const out = [nid];
+  const byTier = (t: number) => m.nodes.filter((n) => n.tier === t && n.id !== nid).map((n) => n.id);
+  out.push(...byTier(self.tier));
+  const maxTier = Math.max(...m.nodes.map((n) => n.tier));
+  for (let t = self.tier + 1; t <= maxTier; t++) out.push(...byTier(t));
+  for (let t = self.tier - 1; t >= 0; t--) out.push(...byTier(t));
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * The one table of tunables (SPEC §3): kernel-like dotted names, defaults (Linux 6.1 as
+ * Debian builds it unless marked wsim's own), allowed values and help. `--set`, `set`
+ * events, a JSON trace's "tunables" and a machine's own defaults all go through `parseValue`.
+ * `modelled: false` marks a tunable accepted and recorded (so traces written for later
+ * wsim versions run) whose subsystem this version does not model yet.
+ */
+import type { Machine } from "./machine.js";
+import { parseSizeBytes } from "./size.js";
+
+export type TunableValue = number | string;
+
+export interface TunableSpec {
+  key: string;
+  type: "int" | "enum" | "size" | "intervals" | "node";
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  /** default; a function for machine-dependent ones */
+  def: TunableValue | ((m: Machine, t: ReadonlyMap<string, TunableValue>) => TunableValue);
+  help: string;
+  /** `memcg`: belongs to a memcg (the root on the command line, the event's cg in a trace) */
+  scope?: "memcg";
+  modelled: boolean;
+}
+
+const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+
+export const TUNABLES: readonly TunableSpec[] = [
+  { key: "vm.min_free_kbytes", type: "int", min: 0, max: INT_MAX, modelled: true,
+    def: () => 0, // replaced by calculateMinFreeKbytes (mm/watermarks.ts) unless written
+    help: "KiB kept free; default calculate_min_free_kbytes over all nodes, raised for THP (set_recommended_min_free_kbytes) while THP is not never. A write pins it." },
+  { key: "vm.watermark_scale_factor", type: "int", min: 1, max: 3000, def: 10, modelled: true,
+    help: "distance between min, low and high watermarks, in 1/10000 of the zone" },
+  { key: "vm.watermark_boost_factor", type: "int", min: 0, max: INT_MAX, def: 15000, modelled: true,
+    help: "watermark boost after a fallback steals from another pageblock type, in 1/10000 of the high watermark" },
+  { key: "vm.extfrag_threshold", type: "int", min: 0, max: 1000, def: 500, modelled: false,
+    help: "fragmentation index above which direct compaction runs rather than reclaim" },
+  { key: "vm.compaction_proactiveness", type: "int", min: 0, max: 100, def: 20, modelled: false,
+    help: "proactive compaction aggressiveness (0 = off)" },
+  { key: "vm.swappiness", type: "int", min: 0, max: 200, def: 60, modelled: false,
+    help: "relative cost of reclaiming anon (swap) vs file pages" },
+  { key: "transparent_hugepage.enabled", type: "enum", values: ["always", "madvise", "never"], def: "always", modelled: true,
+    help: "THP on faults: always, madvise (thp=1 regions), never; changes min_free_kbytes as khugepaged does (faults: later)" },
+  { key: "transparent_hugepage.defrag", type: "enum", values: ["always", "defer", "defer+madvise", "madvise", "never"], def: "madvise", modelled: false,
+    help: "how hard a THP fault tries: direct compaction/reclaim or kcompactd" },
+  { key: "lru_gen.max_nr_gens", type: "int", min: 3, max: 16, def: 4, modelled: false,
+    help: "MGLRU generations per type (MAX_NR_GENS)" },
+  { key: "memory.workingset.page_age_intervals", type: "intervals", scope: "memcg", def: "", modelled: false,
+    help: "page_age histogram bin bounds in ms, written N<id>=a,b,c one node per write" },
+  { key: "memory.workingset.reaccess_intervals", type: "intervals", scope: "memcg", def: "", modelled: false,
+    help: "reaccess histogram bin bounds in ms, written N<id>=a,b,c" },
+  { key: "memory.workingset.refresh_interval", type: "intervals", scope: "memcg", def: "", modelled: false,
+    help: "page_age validity in ms, written N<id>=ms (0 disables refresh)" },
+  { key: "page_reporting.enabled", type: "int", min: 0, max: 1, def: 0, modelled: false,
+    help: "free page reporting to the host (1 on the vm preset)" },
+  { key: "page_reporting.mode", type: "enum", values: ["reporting", "aeration"], def: "reporting", modelled: false,
+    help: "reporting (merged mm/page_reporting.c) or aeration (the RFC)" },
+  { key: "page_reporting.order", type: "int", min: 0, max: 10, def: 9, modelled: false,
+    help: "smallest order reported (page_reporting_order)" },
+  { key: "page_reporting.capacity", type: "int", min: 1, max: 512, def: 32, modelled: false,
+    help: "blocks per report (PAGE_REPORTING_CAPACITY)" },
+  { key: "page_reporting.delay_ms", type: "int", min: 0, max: UINT_MAX,
+    def: (_m, t) => (t.get("page_reporting.mode") === "aeration" ? 100 : 2000), modelled: false,
+    help: "delay from a request to the pass: 2000, or 100 in aeration mode" },
+  { key: "page_reporting.report_ms", type: "int", min: 0, max: UINT_MAX, def: 0, modelled: false,
+    help: "virtual time one report takes (blocks stay isolated meanwhile)" },
+  { key: "kpromoted.enabled", type: "int", min: 0, max: 1, def: 0, modelled: false, help: "kpromoted hot page promotion" },
+  { key: "kpromoted.freq_window_ms", type: "int", min: 1, max: UINT_MAX, def: 5000, modelled: false, help: "frequency window (KPROMOTED_FREQ_WINDOW)" },
+  { key: "kpromoted.freq_threshold", type: "int", min: 1, max: 255, def: 2, modelled: false, help: "accesses in a window that make a page hot" },
+  { key: "kpromoted.delay_ms", type: "int", min: 1, max: UINT_MAX, def: 1000, modelled: false, help: "kpromoted wake-up period (KPROMOTE_DELAY)" },
+  { key: "kpromoted.hash_order", type: "int", min: 1, max: 24, def: 16, modelled: false, help: "log2 of the record hash's buckets (KPROMOTED_HASH_ORDER)" },
+  { key: "kpromoted.default_node", type: "node",
+    def: (m) => m.nodes.find((n) => n.tier === 0)?.id ?? 0, modelled: false,
+    help: "node for records without one (the patch hard-codes node 1); default the first top-tier node" },
+  { key: "hotness.hw_sample_period", type: "int", min: 0, max: UINT_MAX, def: 0, modelled: false,
+    help: "hardware hints: every Nth access to lower-tier memory is recorded (0 = off)" },
+  { key: "kmmscand.enabled", type: "int", min: 0, max: 1, def: 0, modelled: false, help: "kmmscand page-table scanner" },
+  { key: "kmmscand.feed", type: "enum", values: ["migrate", "kpromoted"], def: "migrate", modelled: false,
+    help: "where scanned hot pages go: kmmmigrated (V1) or kpromoted" },
+  { key: "kmmscand.scan_period_ms", type: "int", min: 500, max: 5000, def: 2000, modelled: false, help: "initial per-mm scan period" },
+  { key: "kmmscand.scan_size", type: "size", min: 256 * 2 ** 20, max: 4 * 2 ** 30, def: 2 ** 30, modelled: false,
+    help: "bytes of mappings scanned per mm visit (256M..4G)" },
+  { key: "kmmscand.scan_sleep_ms", type: "int", min: 0, max: UINT_MAX, def: 16, modelled: false, help: "pause between scan rounds" },
+  { key: "kmmscand.mms_to_scan", type: "int", min: 1, max: INT_MAX, def: 4096, modelled: false, help: "mms visited per round" },
+  { key: "kmmscand.migrate_sleep_ms", type: "int", min: 0, max: UINT_MAX, def: 20, modelled: false, help: "kmmmigrated wait between cycles" },
+  { key: "kmmscand.target_node", type: "node", def: 0, modelled: false, help: "promotion target when no top-tier node saw the mm" },
+  { key: "numa.demotion_enabled", type: "int", min: 0, max: 1, def: 0, modelled: false, help: "reclaim demotes to the next tier instead of swapping" },
+  { key: "wsim.kswapd_pages_per_ms", type: "int", min: 1, max: INT_MAX, def: 256, modelled: false,
+    help: "wsim's own: pages kswapd reclaims per ms of virtual time" },
+];
+
+export const TUNABLE_BY_KEY: ReadonlyMap<string, TunableSpec> = new Map(TUNABLES.map((t) => [t.key, t]));
+
+/** "allowed values" text for messages and listings. */
+export function describeAllowed(t: TunableSpec, m?: Machine): string {
+  switch (t.type) {
+    case "int":
+      return `an integer ${t.min}..${t.max}`;
+    case "enum":
+      return `one of ${t.values!.join(", ")}`;
+    case "size":
+      return `a size ${fmtBytes(t.min!)}..${fmtBytes(t.max!)}`;
+    case "intervals":
+      return t.key.endsWith("refresh_interval") ? "N<node>=<ms>" : "N<node>=<ms>,<ms>,... (strictly increasing, fewer than 32)";
+    case "node":
+      return m ? `a node id 0..${m.nodes.length - 1}` : "a node id";
+  }
+}
+
+function fmtBytes(b: number): string {
+  return b >= 2 ** 30 ? `${b / 2 ** 30}G` : `${b / 2 ** 20}M`;
+}
+
+/** Closest known keys, for "did you mean". */
+export function suggestKeys(key: string): string[] {
+  const tail = key.split(".").pop() ?? key;
+  return TUNABLES.map((t) => t.key).filter((k) => k.includes(tail) || key.includes(k.split(".")[0]!)).slice(0, 5);
+}
+
+/**
+ * Parses and validates one value. Throws Error whose message names the key and what it
+ * allows; callers turn it into a usage (argv) or data (trace) error.
+ */
+export function parseValue(key: string, raw: TunableValue, m: Machine): TunableValue {
+  const t = TUNABLE_BY_KEY.get(key);
+  if (!t) {
+    const s = suggestKeys(key);
+    throw new Error(`unknown tunable "${key}"${s.length ? ` (did you mean ${s.join(", ")}?)` : ""}; \`wsim tunables\` lists them all`);
+  }
+  const bad = (): never => {
+    throw new Error(`${key}: expected ${describeAllowed(t, m)}, got ${JSON.stringify(String(raw))}`);
+  };
+  const s = String(raw).trim();
+  switch (t.type) {
+    case "int": {
+      if (!/^\d+$/.test(s)) bad();
+      const n = Number(s);
+      if (n < t.min! || n > t.max!) bad();
+      return n;
+    }
+    case "node": {
+      if (!/^\d+$/.test(s)) bad();
+      const n = Number(s);
+      if (n >= m.nodes.length) bad();
+      return n;
+    }
+    case "enum":
+      if (!t.values!.includes(s)) bad();
+      return s;
+    case "size": {
+      let b = 0;
+      try {
+        b = parseSizeBytes(s);
+      } catch {
+        bad();
+      }
+      if (b < t.min! || b > t.max!) bad();
+      return b;
+    }
+    case "intervals":
+      return parseIntervals(key, s, m);
+  }
+}
+
+/**
+ * memory.workingset.* values as the RFC v3 parses them: `N<id>=a,b,c` (one node per write),
+ * strictly increasing, fewer than 32 values; refresh_interval takes one value. An empty list
+ * after `=` clears the node's intervals. Returns the normalised text.
+ */
+function parseIntervals(key: string, s: string, m: Machine): string {
+  const mm = /^N(\d+)=(.*)$/.exec(s);
+  if (!mm) throw new Error(`${key}: expected N<node>=<values>, got ${JSON.stringify(s)}`);
+  const nid = Number(mm[1]);
+  if (nid >= m.nodes.length) throw new Error(`${key}: node ${nid} has no memory (nodes 0..${m.nodes.length - 1})`);
+  const list = mm[2]!.trim();
+  const single = key.endsWith("refresh_interval");
+  const parts = list === "" ? [] : list.split(",");
+  const vals = parts.map((p) => {
+    if (!/^\d+$/.test(p.trim()) || Number(p) > UINT_MAX) throw new Error(`${key}: ${JSON.stringify(p)} is not a number of ms`);
+    return Number(p);
+  });
+  if (single && vals.length !== 1) throw new Error(`${key}: expected N<node>=<ms>, got ${JSON.stringify(s)}`);
+  if (vals.length >= 32) throw new Error(`${key}: at most 31 intervals`);
+  for (let i = 1; i < vals.length; i++)
+    if (vals[i]! <= vals[i - 1]!) throw new Error(`${key}: intervals must be strictly increasing`);
+  return `N${nid}=${vals.join(",")}`;
+}
+
+/** Default of one tunable on this machine given the others resolved so far. */
+export function defaultOf(t: TunableSpec, m: Machine, vals: ReadonlyMap<string, TunableValue>): TunableValue {
+  return typeof t.def === "function" ? t.def(m, vals) : t.def;
+}

@@ -1,0 +1,388 @@
+/**
+ * The buddy allocator of Linux 6.1 mm/page_alloc.c over the typed arrays of pages.ts:
+ * free lists per (zone, order, migratetype) as intrusive doubly linked lists of pfns,
+ * __free_one_page (merging, head/tail placement by buddy_merge_likely), expand(),
+ * __rmqueue_smallest, __rmqueue_fallback with steal_suitable_fallback (pageblock claiming,
+ * watermark boosting), __zone_watermark_ok and zone_watermark_fast.
+ *
+ * wsim simplifications: no per-cpu page lists (every allocation and free goes straight to
+ * the buddy lists), no CMA, no highatomic reserve, no guard pages, page shuffling off.
+ * This file knows nothing of the engine; hooks (reporting notify, kswapd wake-up) are
+ * plain callbacks.
+ */
+import {
+  FALLBACKS,
+  MAX_ORDER,
+  MIGRATE_TYPES,
+  MT_HIGHATOMIC,
+  MT_ISOLATE,
+  MT_MOVABLE,
+  MT_RECLAIMABLE,
+  MT_UNMOVABLE,
+  PAGEBLOCK_NR_PAGES,
+  PAGEBLOCK_ORDER,
+  ALLOC_KSWAPD,
+  ALLOC_NOFRAGMENT,
+} from "./constants.js";
+import { PageArrays, PG_BUDDY, PG_LRU, PG_REPORTED } from "./pages.js";
+
+/** FPI_* flags of __free_one_page. */
+export const FPI_NONE = 0;
+export const FPI_TO_TAIL = 1;
+export const FPI_SKIP_REPORT_NOTIFY = 2;
+
+export const WMARK_MIN = 0;
+export const WMARK_LOW = 1;
+export const WMARK_HIGH = 2;
+export const WMARK_PROMO = 3;
+
+/** One zone (each node has one, Normal): its free area and watermarks. */
+export class Zone {
+  readonly nid: number;
+  readonly start: number;
+  readonly end: number; // exclusive
+  readonly managed: number;
+  /** list heads / tails, index order * MIGRATE_TYPES + mt, -1 = empty */
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
+  /** free_area[order].nr_free: blocks per order */
+  readonly nrFree: Int32Array;
+  /** blocks per (order, mt) — the pagetypeinfo rows */
+  readonly nrFreeMt: Int32Array;
+  /** NR_FREE_PAGES */
+  freePages = 0;
+  /** _watermark[WMARK_MIN..WMARK_PROMO] */
+  readonly wmark = new Float64Array(4);
+  watermarkBoost = 0;
+  /** ZONE_BOOSTED_WATERMARK */
+  boosted = false;
+
+  constructor(nid: number, start: number, nrPages: number) {
+    this.nid = nid;
+    this.start = start;
+    this.end = start + nrPages;
+    this.managed = nrPages;
+    this.head = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
+    this.tail = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
+    this.nrFree = new Int32Array(MAX_ORDER);
+    this.nrFreeMt = new Int32Array(MAX_ORDER * MIGRATE_TYPES);
+  }
+
+  /** wmark_pages(): the mark including the boost */
+  mark(i: number): number {
+    return this.wmark[i]! + this.watermarkBoost;
+  }
+
+  contains(pfn: number): boolean {
+    return pfn >= this.start && pfn < this.end;
+  }
+}
+
+export interface BuddyHooks {
+  /** page_reporting_notify_free(order), after a free that did not pass FPI_SKIP_REPORT_NOTIFY */
+  notifyFree?: (zone: Zone, order: number) => void;
+}
+
+export class Buddy {
+  readonly pages: PageArrays;
+  readonly zones: Zone[];
+  watermarkBoostFactor = 15000;
+  hooks: BuddyHooks = {};
+
+  constructor(pages: PageArrays, zones: Zone[]) {
+    this.pages = pages;
+    this.zones = zones;
+  }
+
+  // --- free lists ---
+
+  /** add_to_free_list / add_to_free_list_tail: link a free block and mark it PageBuddy. */
+  addToFreeList(z: Zone, pfn: number, order: number, mt: number, toTail: boolean): void {
+    const p = this.pages;
+    const li = order * MIGRATE_TYPES + mt;
+    p.flags[pfn]! |= PG_BUDDY;
+    p.order[pfn] = order;
+    p.listMt[pfn] = mt;
+    if (toTail) {
+      const t = z.tail[li]!;
+      p.prev[pfn] = t;
+      p.next[pfn] = -1;
+      if (t < 0) z.head[li] = pfn;
+      else p.next[t] = pfn;
+      z.tail[li] = pfn;
+    } else {
+      const h = z.head[li]!;
+      p.next[pfn] = h;
+      p.prev[pfn] = -1;
+      if (h < 0) z.tail[li] = pfn;
+      else p.prev[h] = pfn;
+      z.head[li] = pfn;
+    }
+    z.nrFree[order]!++;
+    z.nrFreeMt[li]!++;
+  }
+
+  /** del_page_from_free_list: unlink, clear PageBuddy and PageReported. */
+  delFromFreeList(z: Zone, pfn: number, order: number): void {
+    this.unlink(z, pfn, order);
+    this.pages.flags[pfn]! &= ~(PG_BUDDY | PG_REPORTED);
+    z.nrFree[order]!--;
+  }
+
+  /** move_to_free_list: list_move_tail onto another migratetype's list (flags kept). */
+  moveToFreeList(z: Zone, pfn: number, order: number, mt: number): void {
+    const reported = this.pages.flags[pfn]! & PG_REPORTED;
+    this.unlink(z, pfn, order);
+    z.nrFree[order]!--;
+    this.addToFreeList(z, pfn, order, mt, true);
+    this.pages.flags[pfn]! |= reported;
+  }
+
+  private unlink(z: Zone, pfn: number, order: number): void {
+    const p = this.pages;
+    const li = order * MIGRATE_TYPES + p.listMt[pfn]!;
+    const nx = p.next[pfn]!;
+    const pv = p.prev[pfn]!;
+    if (pv < 0) z.head[li] = nx;
+    else p.next[pv] = nx;
+    if (nx < 0) z.tail[li] = pv;
+    else p.prev[nx] = pv;
+    z.nrFreeMt[li]!--;
+  }
+
+  /** page_is_buddy: `buddy` is a free block of exactly `order` in zone z. */
+  isBuddy(z: Zone, buddy: number, order: number): boolean {
+    return (
+      buddy >= z.start && buddy < z.end && (this.pages.flags[buddy]! & PG_BUDDY) !== 0 && this.pages.order[buddy] === order
+    );
+  }
+
+  /**
+   * __free_one_page: merge with free buddies up to MAX_ORDER-1 (not across pageblocks of
+   * unmergeable types), then insert at the tail for FPI_TO_TAIL or when buddy_merge_likely,
+   * else at the head; then notify page reporting. Counts NR_FREE_PAGES.
+   */
+  freeOnePage(z: Zone, pfn: number, order: number, mt: number, fpi: number): void {
+    const p = this.pages;
+    if (mt !== MT_ISOLATE) z.freePages += 1 << order;
+    let buddyPfn = 0;
+    while (order < MAX_ORDER - 1) {
+      buddyPfn = pfn ^ (1 << order);
+      if (!this.isBuddy(z, buddyPfn, order)) break;
+      if (order >= PAGEBLOCK_ORDER) {
+        const bmt = p.pbMt[buddyPfn >>> PAGEBLOCK_ORDER]!;
+        if (mt !== bmt && (!isMergeable(mt) || !isMergeable(bmt))) break;
+      }
+      this.delFromFreeList(z, buddyPfn, order);
+      pfn &= buddyPfn;
+      order++;
+    }
+    buddyPfn = pfn ^ (1 << order);
+    let toTail: boolean;
+    if (fpi & FPI_TO_TAIL) toTail = true;
+    else toTail = this.buddyMergeLikely(z, pfn, buddyPfn, order);
+    this.addToFreeList(z, pfn, order, mt, toTail);
+    if (!(fpi & FPI_SKIP_REPORT_NOTIFY) && this.hooks.notifyFree) this.hooks.notifyFree(z, order);
+  }
+
+  /** buddy_merge_likely: is the order+1 buddy of the combined block free already? */
+  buddyMergeLikely(z: Zone, pfn: number, buddyPfn: number, order: number): boolean {
+    if (order >= MAX_ORDER - 2) return false;
+    const combined = buddyPfn & pfn;
+    const higherBuddy = combined ^ (1 << (order + 1));
+    return this.isBuddy(z, higherBuddy, order + 1);
+  }
+
+  /** expand(): split a block of order `high` down to `low`, upper halves to the list heads. */
+  expand(z: Zone, pfn: number, low: number, high: number, mt: number): void {
+    let size = 1 << high;
+    while (high > low) {
+      high--;
+      size >>>= 1;
+      this.addToFreeList(z, pfn + size, high, mt, false);
+    }
+  }
+
+  /** __rmqueue_smallest: the first block of the smallest order >= order on mt's lists. */
+  rmqueueSmallest(z: Zone, order: number, mt: number): number {
+    for (let o = order; o < MAX_ORDER; o++) {
+      const pfn = z.head[o * MIGRATE_TYPES + mt]!;
+      if (pfn < 0) continue;
+      this.delFromFreeList(z, pfn, o);
+      this.expand(z, pfn, order, o, mt);
+      return pfn;
+    }
+    return -1;
+  }
+
+  /** find_suitable_fallback: first non-empty fallback list at this order; sets this.canSteal. */
+  private canSteal = false;
+  findSuitableFallback(z: Zone, order: number, mt: number, onlyStealable: boolean): number {
+    this.canSteal = false;
+    if (z.nrFree[order] === 0) return -1;
+    for (const fmt of FALLBACKS[mt]!) {
+      if (z.head[order * MIGRATE_TYPES + fmt]! < 0) continue;
+      if (canStealFallback(order, mt)) this.canSteal = true;
+      if (!onlyStealable) return fmt;
+      if (this.canSteal) return fmt;
+    }
+    return -1;
+  }
+
+  /**
+   * __rmqueue_fallback: take the largest block of another type (smallest when a movable
+   * request could not steal the whole block) and steal_suitable_fallback() it. True if a
+   * block was moved onto `startMt`'s lists.
+   */
+  rmqueueFallback(z: Zone, order: number, startMt: number, allocFlags: number): boolean {
+    const minOrder = allocFlags & ALLOC_NOFRAGMENT ? PAGEBLOCK_ORDER : order;
+    let cur = MAX_ORDER - 1;
+    let fmt = -1;
+    for (; cur >= minOrder; cur--) {
+      fmt = this.findSuitableFallback(z, cur, startMt, false);
+      if (fmt === -1) continue;
+      if (!this.canSteal && startMt === MT_MOVABLE && cur > order) {
+        // find_smallest
+        for (cur = order; cur < MAX_ORDER; cur++) {
+          fmt = this.findSuitableFallback(z, cur, startMt, false);
+          if (fmt !== -1) break;
+        }
+      }
+      const pfn = z.head[cur * MIGRATE_TYPES + fmt]!;
+      this.stealSuitableFallback(z, pfn, allocFlags, startMt, this.canSteal);
+      return true;
+    }
+    return false;
+  }
+
+  /** steal_suitable_fallback: claim the pageblock when enough of it is free or alike. */
+  stealSuitableFallback(z: Zone, pfn: number, allocFlags: number, startMt: number, wholeBlock: boolean): void {
+    const p = this.pages;
+    const curOrder = p.order[pfn]!;
+    const oldMt = p.pbMt[pfn >>> PAGEBLOCK_ORDER]!;
+    if (oldMt === MT_HIGHATOMIC) {
+      this.moveToFreeList(z, pfn, curOrder, startMt);
+      return;
+    }
+    if (curOrder >= PAGEBLOCK_ORDER) {
+      // change_pageblock_range
+      const first = pfn >>> PAGEBLOCK_ORDER;
+      for (let b = 0; b < 1 << (curOrder - PAGEBLOCK_ORDER); b++) p.pbMt[first + b] = startMt;
+      this.moveToFreeList(z, pfn, curOrder, startMt);
+      return;
+    }
+    if (this.boostWatermark(z) && allocFlags & ALLOC_KSWAPD) z.boosted = true;
+    if (!wholeBlock) {
+      this.moveToFreeList(z, pfn, curOrder, startMt);
+      return;
+    }
+    const r = this.moveFreepagesBlock(z, pfn, startMt);
+    const freePages = r.moved;
+    let alike: number;
+    if (startMt === MT_MOVABLE) alike = r.movable;
+    else if (oldMt === MT_MOVABLE) alike = PAGEBLOCK_NR_PAGES - (freePages + r.movable);
+    else alike = 0;
+    if (!freePages) {
+      this.moveToFreeList(z, pfn, curOrder, startMt);
+      return;
+    }
+    if (freePages + alike >= 1 << (PAGEBLOCK_ORDER - 1)) p.pbMt[pfn >>> PAGEBLOCK_ORDER] = startMt;
+  }
+
+  private readonly moveResult = { moved: 0, movable: 0 };
+  /**
+   * move_freepages_block: move every free block of pfn's pageblock onto mt's lists (tail);
+   * count the pages moved and the LRU (movable) pages seen. Nothing if the pageblock
+   * crosses the zone boundary.
+   */
+  moveFreepagesBlock(z: Zone, pfn: number, mt: number): { moved: number; movable: number } {
+    const p = this.pages;
+    const r = this.moveResult;
+    r.moved = 0;
+    r.movable = 0;
+    const start = pfn & ~(PAGEBLOCK_NR_PAGES - 1);
+    const end = start + PAGEBLOCK_NR_PAGES - 1;
+    if (!z.contains(start) || !z.contains(end)) return r;
+    for (let q = start; q <= end; ) {
+      const f = p.flags[q]!;
+      if (!(f & PG_BUDDY)) {
+        if (f & PG_LRU) r.movable++;
+        q++;
+        continue;
+      }
+      const o = p.order[q]!;
+      this.moveToFreeList(z, q, o, mt);
+      q += 1 << o;
+      r.moved += 1 << o;
+    }
+    return r;
+  }
+
+  /** boost_watermark */
+  boostWatermark(z: Zone): boolean {
+    if (!this.watermarkBoostFactor) return false;
+    if (PAGEBLOCK_NR_PAGES * 4 > z.managed) return false;
+    let maxBoost = multFrac(z.wmark[WMARK_HIGH]!, this.watermarkBoostFactor, 10000);
+    if (!maxBoost) return false;
+    maxBoost = Math.max(PAGEBLOCK_NR_PAGES, maxBoost);
+    z.watermarkBoost = Math.min(z.watermarkBoost + PAGEBLOCK_NR_PAGES, maxBoost);
+    return true;
+  }
+
+  /**
+   * __rmqueue then rmqueue_buddy's accounting: a block of `order` for `mt`, or -1.
+   * The caller handles ZONE_BOOSTED_WATERMARK (it wakes kswapd).
+   */
+  rmqueue(z: Zone, order: number, mt: number, allocFlags: number): number {
+    for (;;) {
+      const pfn = this.rmqueueSmallest(z, order, mt);
+      if (pfn >= 0) {
+        // __mod_zone_freepage_state(zone, -(1 << order), get_pcppage_migratetype(page))
+        z.freePages -= 1 << order;
+        return pfn;
+      }
+      if (!this.rmqueueFallback(z, order, mt, allocFlags)) return -1;
+    }
+  }
+
+  /**
+   * __zone_watermark_ok with the flags wsim uses (no reserves, no CMA, no highatomic):
+   * order-0 check against mark, then some list of order >= order for a PCP type.
+   */
+  zoneWatermarkOk(z: Zone, order: number, mark: number, freePages: number): boolean {
+    freePages -= (1 << order) - 1;
+    if (freePages <= mark) return false;
+    if (!order) return true;
+    for (let o = order; o < MAX_ORDER; o++) {
+      if (z.nrFree[o] === 0) continue;
+      const b = o * MIGRATE_TYPES;
+      if (z.head[b + MT_UNMOVABLE]! >= 0 || z.head[b + MT_MOVABLE]! >= 0 || z.head[b + MT_RECLAIMABLE]! >= 0) return true;
+    }
+    return false;
+  }
+
+  /** zone_watermark_fast: the order-0 shortcut, then __zone_watermark_ok. */
+  zoneWatermarkFast(z: Zone, order: number, mark: number): boolean {
+    const free = z.freePages;
+    if (!order && free > mark) return true;
+    return this.zoneWatermarkOk(z, order, mark, free);
+  }
+}
+
+/** can_steal_fallback */
+export function canStealFallback(order: number, startMt: number): boolean {
+  if (order >= PAGEBLOCK_ORDER) return true;
+  return order >= PAGEBLOCK_ORDER >> 1 || startMt === MT_RECLAIMABLE || startMt === MT_UNMOVABLE;
+}
+
+/** migratetype_is_mergeable: not HighAtomic, CMA or Isolate. */
+function isMergeable(mt: number): boolean {
+  return mt < MT_HIGHATOMIC;
+}
+
+/** mult_frac(x, n, d) of include/linux/math.h, on non-negative integers. */
+export function multFrac(x: number, n: number, d: number): number {
+  const q = Math.floor(x / d);
+  const r = x % d;
+  return q * n + Math.floor((r * n) / d);
+}

@@ -1,0 +1,44 @@
+/**
+ * The engine's `struct page`: per-pfn state in typed arrays indexed by global pfn, never an
+ * object per page. `next`/`prev` link free blocks into the zones' intrusive free lists
+ * (only a free block's first pfn is linked). Pageblock migratetypes live one byte per
+ * 512 pages, as the kernel's pageblock bitmap.
+ */
+import { MT_MOVABLE, PAGEBLOCK_ORDER } from "./constants.js";
+
+/** Page flags (one byte per pfn). */
+export const PG_BUDDY = 1; // first pfn of a free block on a free list (PageBuddy)
+export const PG_REPORTED = 2; // free block reported to the host (PageReported)
+export const PG_ALLOC = 4; // pfn belongs to an allocated block
+export const PG_HEAD = 8; // first pfn of an allocated block: order[] holds its order
+export const PG_LRU = 16; // a user page on the LRU (movable by compaction, counted by move_freepages)
+export const PG_ANON = 32; // anonymous (else file-backed), for LRU pages
+export const PG_DIRTY = 64; // written since it was faulted
+export const PG_ACCESSED = 128; // the accessed/young bit, shared by every scanner
+
+export class PageArrays {
+  readonly nrPages: number;
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** buddy order of a free block's first pfn, or an allocated block's order at its head */
+  readonly order: Int8Array;
+  readonly flags: Uint8Array;
+  /** which migratetype free list a free block's first pfn sits on */
+  readonly listMt: Uint8Array;
+  /** migratetype of each pageblock (index pfn >> PAGEBLOCK_ORDER) */
+  readonly pbMt: Uint8Array;
+
+  constructor(nrPages: number) {
+    this.nrPages = nrPages;
+    this.next = new Int32Array(nrPages);
+    this.prev = new Int32Array(nrPages);
+    this.order = new Int8Array(nrPages);
+    this.flags = new Uint8Array(nrPages);
+    this.listMt = new Uint8Array(nrPages);
+    this.pbMt = new Uint8Array(Math.ceil(nrPages / (1 << PAGEBLOCK_ORDER))).fill(MT_MOVABLE);
+  }
+
+  pageblockMt(pfn: number): number {
+    return this.pbMt[pfn >>> PAGEBLOCK_ORDER]!;
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Processes (mm_structs): regions (VMAs), page tables and the faults that fill them.
+ * Page tables are radix leaves of 512 PTEs (an Int32Array per touched 2 MiB of address
+ * space, slot 512 counting present entries), keyed by vpn >> 9 in a Map, so millions of
+ * pages cost no object each. A PTE holds pfn + 1, or 0 when not present. The reverse map
+ * (pfn -> mm, vpn) lives in typed arrays so that migration and reclaim can find a page's
+ * mapping.
+ *
+ * Faults follow do_anonymous_page / filemap_fault in outline: every first touch allocates
+ * a movable order-0 page (GFP_HIGHUSER_MOVABLE) on the accessing CPU's node, or the
+ * region's preferred node; a file page's first touch is a major fault. An access outside
+ * every region maps that one anon page implicitly (no VMA is made).
+ */
+import { V } from "../stats/counters.js";
+import { GFP_HIGHUSER_MOVABLE, MT_MOVABLE, PAGE_SHIFT } from "./constants.js";
+import type { PageAllocator } from "./page-alloc.js";
+import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_LRU } from "./pages.js";
+
+export interface Vma {
+  start: number; // vpn
+  end: number; // vpn, exclusive
+  file: boolean;
+  thp: boolean;
+  /** preferred node (MPOL_PREFERRED), -1 = local */
+  node: number;
+}
+
+const LEAF = 512;
+const COUNT = 512; // leaf slot holding the number of present PTEs
+
+export class Mm {
+  readonly pid: number;
+  readonly slot: number;
+  readonly cg: string;
+  /** sorted, non-overlapping */
+  readonly vmas: Vma[] = [];
+  readonly pt = new Map<number, Int32Array>();
+  rssAnon = 0;
+  rssFile = 0;
+  private lastLeafIdx = -1;
+  private lastLeaf: Int32Array | undefined;
+
+  constructor(pid: number, slot: number, cg: string) {
+    this.pid = pid;
+    this.slot = slot;
+    this.cg = cg;
+  }
+
+  leaf(idx: number): Int32Array | undefined {
+    if (idx === this.lastLeafIdx) return this.lastLeaf;
+    const l = this.pt.get(idx);
+    if (l) {
+      this.lastLeafIdx = idx;
+      this.lastLeaf = l;
+    }
+    return l;
+  }
+
+  leafForWrite(idx: number): Int32Array {
+    let l = this.leaf(idx);
+    if (!l) {
+      l = new Int32Array(LEAF + 1);
+      this.pt.set(idx, l);
+      this.lastLeafIdx = idx;
+      this.lastLeaf = l;
+    }
+    return l;
+  }
+
+  dropLeaf(idx: number): void {
+    this.pt.delete(idx);
+    if (this.lastLeafIdx === idx) {
+      this.lastLeafIdx = -1;
+      this.lastLeaf = undefined;
+    }
+  }
+
+  /** find_vma for a vpn: the region containing it, or undefined. */
+  findVma(vpn: number): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = v[mid]!;
+      if (vpn < m.start) hi = mid - 1;
+      else if (vpn >= m.end) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+}
+
+export interface FaultContext {
+  alloc: PageAllocator;
+  ev: Float64Array;
+  /** rmap: pfn -> mm slot + 1 (0 = none) */
+  ownerMm: Int32Array;
+  /** rmap: pfn -> vpn */
+  ownerVpn: Float64Array;
+}
+
+export const FAULT_OK = 0;
+export const FAULT_OOM = 1;
+
+export class ProcessTable {
+  readonly byPid = new Map<number, Mm>();
+  readonly bySlot = new Map<number, Mm>();
+  private nextSlot = 1;
+  private last: Mm | undefined;
+  nrAnon = 0;
+  nrFile = 0;
+
+  constructor(private readonly ctx: FaultContext) {}
+
+  get(pid: number): Mm | undefined {
+    if (this.last && this.last.pid === pid) return this.last;
+    const mm = this.byPid.get(pid);
+    if (mm) this.last = mm;
+    return mm;
+  }
+
+  create(pid: number, cg: string): Mm {
+    const mm = new Mm(pid, this.nextSlot++, cg);
+    this.byPid.set(pid, mm);
+    this.bySlot.set(mm.slot, mm);
+    this.last = mm;
+    this.ctx.ev[V.wsim_processes]!++;
+    return mm;
+  }
+
+  /**
+   * A CPU on cpuNid touches vpn. Present: set the accessed (and dirty) bit. Not present:
+   * fault a page in. Returns FAULT_OK, or FAULT_OOM when no page could be had (the access
+   * is dropped, oom_kill counted).
+   */
+  access(mm: Mm, vpn: number, write: boolean, cpuNid: number): number {
+    const leafIdx = Math.floor(vpn / LEAF);
+    const slot = vpn - leafIdx * LEAF;
+    const leaf = mm.leaf(leafIdx);
+    if (leaf !== undefined) {
+      const pte = leaf[slot]!;
+      if (pte > 0) {
+        const flags = this.ctx.alloc.buddy.pages.flags;
+        flags[pte - 1]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
+        return FAULT_OK;
+      }
+    }
+    return this.fault(mm, vpn, leafIdx, slot, write, cpuNid);
+  }
+
+  private fault(mm: Mm, vpn: number, leafIdx: number, slot: number, write: boolean, cpuNid: number): number {
+    const { alloc, ev } = this.ctx;
+    ev[V.pgfault]!++;
+    const vma = mm.findVma(vpn);
+    if (!vma) ev[V.wsim_implicit_maps]!++;
+    const file = vma !== undefined && vma.file;
+    const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
+    const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
+    if (pfn < 0) {
+      ev[V.oom_kill]!++;
+      return FAULT_OOM;
+    }
+    if (file) {
+      ev[V.pgmajfault]!++;
+      ev[V.pgpgin]! += 4; // KiB read, as /proc/vmstat prints it
+    }
+    const flags = alloc.buddy.pages.flags;
+    flags[pfn]! |= PG_LRU | PG_ACCESSED | (file ? 0 : PG_ANON) | (write ? PG_DIRTY : 0);
+    const leaf = mm.leafForWrite(leafIdx);
+    leaf[slot] = pfn + 1;
+    leaf[COUNT]!++;
+    this.ctx.ownerMm[pfn] = mm.slot;
+    this.ctx.ownerVpn[pfn] = vpn;
+    if (file) {
+      mm.rssFile++;
+      this.nrFile++;
+    } else {
+      mm.rssAnon++;
+      this.nrAnon++;
+    }
+    return FAULT_OK;
+  }
+
+  /** mmap with MAP_FIXED semantics: whatever was mapped in the range is unmapped first. */
+  mmap(mm: Mm, start: number, npages: number, file: boolean, thp: boolean, node: number): void {
+    this.munmap(mm, start, npages);
+    const v: Vma = { start, end: start + npages, file, thp, node };
+    const vmas = mm.vmas;
+    let i = vmas.length;
+    while (i > 0 && vmas[i - 1]!.start > start) i--;
+    vmas.splice(i, 0, v);
+  }
+
+  /** munmap: trim or split the regions in range and free every page mapped there. */
+  munmap(mm: Mm, start: number, npages: number): void {
+    const end = start + npages;
+    const vmas = mm.vmas;
+    for (let i = 0; i < vmas.length; i++) {
+      const v = vmas[i]!;
+      if (v.end <= start || v.start >= end) continue;
+      if (v.start < start && v.end > end) {
+        vmas.splice(i + 1, 0, { ...v, start: end });
+        v.end = start;
+        break;
+      }
+      if (v.start < start) v.end = start;
+      else if (v.end > end) v.start = end;
+      else {
+        vmas.splice(i, 1);
+        i--;
+      }
+    }
+    this.zapRange(mm, start, end);
+  }
+
+  /** Frees every page of the mm and forgets it. */
+  exit(mm: Mm): void {
+    for (const [idx, leaf] of mm.pt) this.zapLeaf(mm, idx, leaf, 0, LEAF);
+    mm.pt.clear();
+    this.byPid.delete(mm.pid);
+    this.bySlot.delete(mm.slot);
+    if (this.last === mm) this.last = undefined;
+  }
+
+  /** zap_page_range: free the pages mapped in [start, end). */
+  private zapRange(mm: Mm, start: number, end: number): void {
+    const first = Math.floor(start / LEAF);
+    const last = Math.floor((end - 1) / LEAF);
+    if (last - first + 1 > mm.pt.size * 2) {
+      for (const [idx, leaf] of [...mm.pt]) {
+        if (idx < first || idx > last) continue;
+        this.zapPart(mm, idx, leaf, start, end);
+      }
+    } else {
+      for (let idx = first; idx <= last; idx++) {
+        const leaf = mm.leaf(idx);
+        if (leaf) this.zapPart(mm, idx, leaf, start, end);
+      }
+    }
+  }
+
+  private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number): void {
+    const base = idx * LEAF;
+    this.zapLeaf(mm, idx, leaf, Math.max(start - base, 0), Math.min(end - base, LEAF));
+    if (leaf[COUNT] === 0) mm.dropLeaf(idx);
+  }
+
+  private zapLeaf(mm: Mm, _idx: number, leaf: Int32Array, from: number, to: number): void {
+    const { alloc, ownerMm } = this.ctx;
+    const flags = alloc.buddy.pages.flags;
+    for (let s = from; s < to && leaf[COUNT]! > 0; s++) {
+      const pte = leaf[s]!;
+      if (pte <= 0) continue;
+      const pfn = pte - 1;
+      if (flags[pfn]! & PG_ANON) {
+        mm.rssAnon--;
+        this.nrAnon--;
+      } else {
+        mm.rssFile--;
+        this.nrFile--;
+      }
+      leaf[s] = 0;
+      leaf[COUNT]!--;
+      ownerMm[pfn] = 0;
+      alloc.freePages(pfn, 0);
+    }
+  }
+}
+
+/** addr -> vpn */
+export function vpnOf(addr: number): number {
+  return Math.floor(addr / 2 ** PAGE_SHIFT);
+}

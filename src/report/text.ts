@@ -1,0 +1,91 @@
+/**
+ * `--format text`: a summary for people: the run, the counters that moved (cli-table3), each
+ * node's watermarks and free memory, and /proc/buddyinfo drawn as bars of free pages per
+ * order. Colour only when the caller says so (a TTY without NO_COLOR).
+ */
+import { Chalk } from "chalk";
+import Table from "cli-table3";
+import type { RunResult } from "../engine/result.js";
+import { formatPages } from "../machine/size.js";
+import { formatBuddyinfo } from "../procfs/procfs.js";
+import { COUNTER_NAMES } from "../stats/counters.js";
+
+export interface TextOptions {
+  color: boolean;
+  /** terminal width for the bars */
+  width?: number;
+}
+
+const SUMMARY = [
+  "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "numa_hit", "numa_miss", "numa_local", "numa_other",
+  "oom_kill", "wsim_alloc_fail", "nr_free_pages", "nr_anon_pages", "nr_file_pages", "wsim_kernel_pages",
+];
+
+export function renderText(r: RunResult, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const style = { head: opts.color ? ["cyan"] : [], border: opts.color ? ["grey"] : [], compact: true };
+  const out: string[] = [];
+  const t = r.trace;
+  const mem = r.machine.nodes.reduce((s, n) => s + n.mem, 0);
+  out.push(
+    c.bold(`wsim ${r.wsim_version}`) +
+      ` ${t.path} (${t.format}): ${t.events} events, ${t.first_ms ?? 0}..${t.last_ms ?? 0} ms, ended at ${r.end_ms} ms`,
+  );
+  out.push(`machine ${r.machine.name}: ${r.machine.nodes.length} node(s), ${formatPages(mem)}`);
+  out.push("");
+
+  // counters: the summary ones, then every other non-zero counter
+  const rows: [string, number][] = [];
+  const shown = new Set<string>();
+  for (const n of SUMMARY) {
+    rows.push([n, r.vmstat[n] ?? 0]);
+    shown.add(n);
+  }
+  for (const n of COUNTER_NAMES) if (!shown.has(n) && r.vmstat[n]) rows.push([n, r.vmstat[n]!]);
+  const ct = new Table({ head: ["counter", "value", "counter", "value"], style, colAligns: ["left", "right", "left", "right"] });
+  const half = Math.ceil(rows.length / 2);
+  for (let i = 0; i < half; i++) {
+    const a = rows[i]!;
+    const b = rows[i + half];
+    ct.push([a[0], String(a[1]), b?.[0] ?? "", b ? String(b[1]) : ""]);
+  }
+  out.push(ct.toString());
+  out.push("");
+
+  const nt = new Table({
+    head: ["node", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"],
+    style,
+    colAligns: ["right", "right", "left", "right", "right", "right", "right", "right", "right"],
+  });
+  for (const n of r.nodes) {
+    const z = n.zones[0]!;
+    nt.push([n.id, n.tier, n.cpus ? "yes" : "no", z.managed, z.free, z.watermarks.min, z.watermarks.low, z.watermarks.high, z.watermarks.boost].map(String));
+  }
+  out.push(nt.toString());
+  out.push("");
+
+  out.push(c.bold("/proc/buddyinfo"));
+  const views = r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }));
+  out.push(formatBuddyinfo(views).trimEnd());
+  out.push("");
+  out.push(c.bold("free pages by order") + c.dim(" (bar = pages in blocks of that order)"));
+  const barWidth = Math.max(10, Math.min(60, (opts.width ?? 100) - 40));
+  for (const n of r.nodes) {
+    const bi = n.zones[0]!.buddyinfo;
+    const pages = bi.map((b, o) => b * 2 ** o);
+    const max = Math.max(1, ...pages);
+    out.push(`node ${n.id}`);
+    pages.forEach((p, o) => {
+      const len = p ? Math.max(1, Math.round((p / max) * barWidth)) : 0;
+      const bar = "█".repeat(len);
+      out.push(
+        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${o >= 9 ? c.green(bar) : o >= 4 ? c.yellow(bar) : c.red(bar)}`,
+      );
+    });
+  }
+  if (r.reads.length) {
+    out.push("");
+    out.push(`${r.reads.length} read event(s) recorded: see --format json, key "reads"`);
+  }
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,242 @@
+/**
+ * CSV traces (SPEC §2). Two paths that accept and reject the same inputs, because both hand
+ * raw fields to RowBuilder:
+ *  - the fast path scans bytes of each chunk, splits plain lines on commas and yields
+ *    batches; a line with a `"` goes through csv-parse (sync) on its own;
+ *  - `engine: "csv-parse"` runs the whole file through csv-parse's streaming parser.
+ * Rules both follow: a header names the columns (free order, any subset, time_ms and op
+ * required); `#` at the start of a line is a comment; blank lines are skipped; fields are
+ * trimmed of spaces and tabs; a row may stop early (missing trailing fields are absent) but
+ * may not have more fields than the header; `\r\n` endings and a UTF-8 BOM are accepted; a quoted field
+ * may not span lines.
+ */
+import { parse as parseSync } from "csv-parse/sync";
+import { parse as parseStream } from "csv-parse";
+import { Readable } from "node:stream";
+import { DataError } from "../errors.js";
+import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
+import { type EventBatch } from "./types.js";
+
+export interface CsvOptions {
+  engine?: "fast" | "csv-parse";
+}
+
+const CSV_PARSE_OPTS = {
+  trim: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  comment: "#",
+  comment_no_infix: true,
+  bom: true,
+} as const;
+
+/** Header handling shared by both paths: column ids in field order. */
+function headerColumns(fields: string[], file: string, line: number): Int8Array {
+  const cols = new Int8Array(fields.length);
+  const seen = new Set<number>();
+  fields.forEach((f, k) => {
+    const id = columnId(f);
+    if (id < 0) throw new DataError(file, line, unknownColumnMessage(f));
+    if (seen.has(id)) throw new DataError(file, line, `column "${f}" appears twice`);
+    seen.add(id);
+    cols[k] = id;
+  });
+  if (!seen.has(0) || !seen.has(1)) throw new DataError(file, line, "the header must name at least time_ms and op");
+  return cols;
+}
+
+function csvParseMessage(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  switch (e.code) {
+    case "CSV_QUOTE_NOT_CLOSED":
+      return "unterminated quoted field";
+    case "CSV_INVALID_CLOSING_QUOTE":
+    case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
+      return "broken quote: a quoted field must end at a comma or at the end of the line";
+    default:
+      return `CSV: ${e.message ?? String(err)}`;
+  }
+}
+
+function fieldCountMessage(cols: Int8Array, header: string[], n: number): string {
+  return `expected at most ${cols.length} fields (${header.join(",")}), found ${n}`;
+}
+
+/** Bytes → batches through csv-parse's streaming parser. */
+async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
+  const rb = new RowBuilder(file);
+  const parser = Readable.from(chunks).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true }));
+  let cols: Int8Array | null = null;
+  let header: string[] = [];
+  const scratch = new Scratch();
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const fields = rec.record;
+      const line = rec.info.lines;
+      if (fields.length === 1 && fields[0] === "") continue;
+      if (!cols) {
+        header = fields;
+        cols = headerColumns(fields, file, line);
+        continue;
+      }
+      if (fields.length > cols.length) rb.fail(line, fieldCountMessage(cols, header, fields.length));
+      scratch.load(fields);
+      rb.addRow(scratch.buf, cols, scratch.starts, scratch.ends, fields.length, line);
+      if (rb.batch.full) {
+        yield rb.batch;
+        rb.batch.reset();
+      }
+    }
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const lines = (e as { lines?: number }).lines ?? 0;
+    throw new DataError(file, lines, csvParseMessage(e));
+  }
+  if (!cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
+  if (rb.batch.n) yield rb.batch;
+}
+
+/** Fields of strings laid out in one buffer, for RowBuilder. */
+export class Scratch {
+  buf = Buffer.alloc(4096);
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  load(fields: readonly string[]): void {
+    let need = 0;
+    for (const f of fields) need += Buffer.byteLength(f) + 1;
+    if (need > this.buf.length) this.buf = Buffer.alloc(need * 2);
+    if (fields.length > this.starts.length) {
+      this.starts = new Int32Array(fields.length);
+      this.ends = new Int32Array(fields.length);
+    }
+    let pos = 0;
+    fields.forEach((f, k) => {
+      this.starts[k] = pos;
+      pos += this.buf.write(f, pos, "utf8");
+      this.ends[k] = pos;
+    });
+  }
+}
+
+/** The fast path: a byte scanner over chunks. */
+async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
+  const rb = new RowBuilder(file);
+  let cols: Int8Array | null = null;
+  let header: string[] = [];
+  let starts = new Int32Array(16);
+  let ends = new Int32Array(16);
+  const scratch = new Scratch();
+  let lineNo = 0;
+  let carry: Buffer | null = null;
+  let first = true;
+
+  const handleQuoted = (text: string, line: number) => {
+    let recs: string[][];
+    try {
+      recs = parseSync(text, { trim: true, relax_column_count: true, bom: false }) as string[][];
+    } catch (e) {
+      throw new DataError(file, line, csvParseMessage(e));
+    }
+    const fields = recs[0] ?? [""];
+    if (!cols) {
+      header = fields;
+      cols = headerColumns(fields, file, line);
+      return;
+    }
+    if (fields.length > cols.length) rb.fail(line, fieldCountMessage(cols, header, fields.length));
+    scratch.load(fields);
+    rb.addRow(scratch.buf, cols, scratch.starts, scratch.ends, fields.length, line);
+  };
+
+  const flushEnd = function* (): Generator<EventBatch> {
+    if (rb.batch.n) yield rb.batch;
+  };
+
+  const scan = function* (buf: Buffer, final: boolean): Generator<EventBatch, number> {
+    // returns the offset of the unconsumed tail
+    let pos = 0;
+    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+    first = false;
+    const n = buf.length;
+    while (pos < n) {
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0) {
+        if (!final) return pos;
+        nl = n;
+      }
+      lineNo++;
+      let le = nl;
+      if (le > pos && buf[le - 1] === 13) le--;
+      const ls = pos;
+      pos = nl + 1;
+      // trim for blank / comment detection
+      let a = ls;
+      while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
+      if (a === le) continue; // blank
+      if (buf[ls] === 35) continue; // '#' comment at line start
+      // split
+      let nf = 0;
+      let hasQuote = false;
+      let fs = ls;
+      for (let k = ls; k <= le; k++) {
+        const c = k < le ? buf[k]! : 44;
+        if (c === 34) {
+          hasQuote = true;
+          break;
+        }
+        if (c === 44) {
+          let s = fs;
+          let e = k;
+          while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
+          while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+          if (nf === starts.length) {
+            const s2 = new Int32Array(nf * 2);
+            s2.set(starts);
+            starts = s2;
+            const e2 = new Int32Array(nf * 2);
+            e2.set(ends);
+            ends = e2;
+          }
+          starts[nf] = s;
+          ends[nf] = e;
+          nf++;
+          fs = k + 1;
+        }
+      }
+      if (hasQuote) {
+        handleQuoted(buf.toString("utf8", ls, le), lineNo);
+      } else if (!cols) {
+        const fields: string[] = [];
+        for (let k = 0; k < nf; k++) fields.push(buf.toString("utf8", starts[k], ends[k]));
+        header = fields;
+        cols = headerColumns(fields, file, lineNo);
+      } else {
+        if (nf > cols.length) rb.fail(lineNo, fieldCountMessage(cols, header, nf));
+        rb.addRow(buf, cols, starts, ends, nf, lineNo);
+      }
+      if (rb.batch.full) {
+        yield rb.batch;
+        rb.batch.reset();
+      }
+    }
+    return pos;
+  };
+
+  for await (const chunk of chunks) {
+    const buf: Buffer = carry && carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const used = yield* scan(buf, false);
+    carry = used < buf.length ? buf.subarray(used) : null;
+    // the carry must not alias a chunk the stream may reuse
+    if (carry) carry = Buffer.from(carry);
+  }
+  if (carry && carry.length) yield* scan(carry, true);
+  if (!cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
+  yield* flushEnd();
+}
+
+/** Batches of events from CSV bytes. */
+export function readCsv(chunks: AsyncIterable<Buffer>, file: string, opts: CsvOptions = {}): AsyncGenerator<EventBatch> {
+  return opts.engine === "csv-parse" ? csvParsePath(chunks, file) : fastPath(chunks, file);
+}
+
+export { RowBuilder };

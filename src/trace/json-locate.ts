@@ -1,0 +1,102 @@
+/**
+ * Line numbers for a JSON document that JSON.parse has already accepted: JSON.parse gives
+ * values but no positions, and errors must say `file:line`. One pass over the text records
+ * the line where each value up to `maxDepth` starts, keyed by its path (`/events/3`,
+ * `/tunables/vm.swappiness`).
+ */
+export function locateJson(text: string, maxDepth = 3): Map<string, number> {
+  const where = new Map<string, number>();
+  let line = 1;
+  let i = 0;
+  const n = text.length;
+
+  const skipWs = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 10) line++;
+      else if (c !== 32 && c !== 9 && c !== 13) break;
+      i++;
+    }
+  };
+  const readString = (): string => {
+    const start = i; // at the opening quote
+    i++;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 92) i += 2;
+      else if (c === 34) {
+        i++;
+        break;
+      } else i++;
+    }
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (path: string, depth: number): void => {
+    skipWs();
+    if (depth <= maxDepth) where.set(path, line);
+    const c = text.charCodeAt(i);
+    if (c === 123) {
+      i++;
+      skipWs();
+      if (text.charCodeAt(i) === 125) {
+        i++;
+        return;
+      }
+      for (;;) {
+        skipWs();
+        const keyLine = line;
+        const key = readString();
+        if (depth + 1 <= maxDepth) where.set(`${path}/${key}`, keyLine);
+        skipWs();
+        i++; // colon
+        value(`${path}/${key}`, depth + 1);
+        skipWs();
+        if (text.charCodeAt(i++) === 125) return;
+      }
+    } else if (c === 91) {
+      i++;
+      skipWs();
+      if (text.charCodeAt(i) === 93) {
+        i++;
+        return;
+      }
+      for (let k = 0; ; k++) {
+        value(`${path}/${k}`, depth + 1);
+        skipWs();
+        if (text.charCodeAt(i++) === 93) return;
+      }
+    } else if (c === 34) {
+      readString();
+    } else {
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10 || d === 13 || d === 9) break;
+        i++;
+      }
+    }
+  };
+  value("", 0);
+  return where;
+}
+
+/** Line of a JSON.parse error, from the "position N" in V8's message (1 when unknown). */
+export function jsonErrorLine(text: string, err: unknown): number {
+  const m = /position (\d+)/.exec(String((err as Error)?.message ?? err));
+  if (!m) return 1;
+  const pos = Math.min(Number(m[1]), text.length);
+  let line = 1;
+  for (let k = 0; k < pos; k++) if (text.charCodeAt(k) === 10) line++;
+  return line;
+}
+
+/** The closest recorded line for a path: the path itself, or its nearest ancestor. */
+export function lineOf(where: Map<string, number>, path: string): number {
+  let p = path;
+  for (;;) {
+    const l = where.get(p);
+    if (l !== undefined) return l;
+    const cut = p.lastIndexOf("/");
+    if (cut < 0) return 1;
+    p = p.slice(0, cut);
+  }
+}

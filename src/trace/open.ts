@@ -1,0 +1,140 @@
+/**
+ * Opening a trace: a path or `-` (standard input), gzip detected by its magic bytes and
+ * inflated on the fly, the format taken from `format`, else the extension (`.csv`,
+ * `.ndjson`/`.jsonl`, `.json`, each optionally `.gz`), else sniffed from the first bytes.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { DataError } from "../errors.js";
+import { readCsv, type CsvOptions } from "./csv.js";
+import { readJsonDocument, readNdjson } from "./json.js";
+import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
+
+export interface OpenedTrace {
+  /** the name errors use: the path, or `<stdin>` */
+  name: string;
+  format: TraceFormat;
+  header: TraceHeader;
+  batches: () => AsyncGenerator<EventBatch>;
+}
+
+export interface OpenOptions extends CsvOptions {
+  format?: TraceFormat;
+  /** standard input, for `-` (tests pass their own) */
+  stdin?: Readable;
+}
+
+const CHUNK = 1 << 20;
+
+export function formatFromName(path: string): TraceFormat | undefined {
+  const p = path.toLowerCase().replace(/\.gz$/, "");
+  if (p.endsWith(".csv")) return "csv";
+  if (p.endsWith(".ndjson") || p.endsWith(".jsonl")) return "ndjson";
+  if (p.endsWith(".json")) return "json";
+  return undefined;
+}
+
+/** Chunks of a stream with gzip inflated when the first bytes are its magic. Returns the first chunk too. */
+async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const wrapErr = (e: unknown) => {
+    if (e instanceof DataError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || (e as Error).message?.includes("unexpected end"))
+      return new DataError(name, 0, `gzip: ${(e as Error).message}`);
+    return new DataError(name, 0, `cannot read: ${code ?? (e as Error).message}`);
+  };
+  let r: IteratorResult<Buffer>;
+  try {
+    r = await it.next();
+  } catch (e) {
+    throw wrapErr(e);
+  }
+  const raw0 = r.done ? Buffer.alloc(0) : Buffer.from(r.value);
+  async function* rawAll(): AsyncGenerator<Buffer> {
+    if (raw0.length) yield raw0;
+    for (;;) {
+      let n: IteratorResult<Buffer>;
+      try {
+        n = await it.next();
+      } catch (e) {
+        throw wrapErr(e);
+      }
+      if (n.done) return;
+      yield n.value;
+    }
+  }
+  if (raw0.length >= 2 && raw0[0] === 0x1f && raw0[1] === 0x8b) {
+    const gz = Readable.from(rawAll()).pipe(createGunzip({ chunkSize: CHUNK }));
+    const inner = gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let f: IteratorResult<Buffer>;
+    try {
+      f = await inner.next();
+    } catch (e) {
+      throw wrapErr(e);
+    }
+    const first = f.done ? Buffer.alloc(0) : f.value;
+    async function* gzAll(): AsyncGenerator<Buffer> {
+      if (first.length) yield first;
+      for (;;) {
+        let n: IteratorResult<Buffer>;
+        try {
+          n = await inner.next();
+        } catch (e) {
+          throw wrapErr(e);
+        }
+        if (n.done) return;
+        yield n.value;
+      }
+    }
+    return { first, rest: gzAll() };
+  }
+  return { first: raw0, rest: rawAll() };
+}
+
+/** csv, ndjson or json from the first bytes. */
+export function sniffFormat(first: Buffer): TraceFormat {
+  const text = first.toString("utf8", 0, Math.min(first.length, 65536)).replace(/^\uFEFF/, "");
+  const t = text.trimStart();
+  if (!t.startsWith("{")) return "csv";
+  const firstLine = t.split("\n", 1)[0]!.trim();
+  try {
+    const o = JSON.parse(firstLine) as Record<string, unknown>;
+    if (o && typeof o === "object" && !("events" in o)) return "ndjson";
+  } catch {
+    /* a multi-line document */
+  }
+  return "json";
+}
+
+export async function openTrace(path: string, opts: OpenOptions = {}): Promise<OpenedTrace> {
+  const isStdin = path === "-";
+  const name = isStdin ? "<stdin>" : path;
+  let src: Readable;
+  if (isStdin) src = opts.stdin ?? process.stdin;
+  else {
+    try {
+      const st = await stat(path);
+      if (st.isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      throw new DataError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    src = createReadStream(path, { highWaterMark: CHUNK });
+  }
+  const { first, rest } = await plainChunks(src, name);
+  const format = opts.format ?? (isStdin ? undefined : formatFromName(path)) ?? sniffFormat(first);
+  if (format === "json") {
+    const doc = await readJsonDocument(rest, name);
+    return { name, format, header: doc.header, batches: doc.batches };
+  }
+  let used = false;
+  const batches = () => {
+    if (used) throw new Error("a trace's batches can be read once");
+    used = true;
+    return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
+  };
+  return { name, format, header: {}, batches };
+}
