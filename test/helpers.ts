@@ -1,0 +1,59 @@
+import { Readable } from "node:stream";
+import { Engine, type EngineOptions } from "../src/engine/engine.js";
+import type { Machine } from "../src/machine/machine.js";
+import { Settings } from "../src/machine/settings.js";
+import { RowBuilder } from "../src/trace/fields.js";
+import { EventBatch } from "../src/trace/types.js";
+import { readCsv } from "../src/trace/csv.js";
+
+export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
+  return {
+    name: "test",
+    nodes: Array.from({ length: nodes }, (_, i) => ({ id: i, mem: typeof mem === "number" ? mem : parseMem(mem), tier: tier(i), cpus: true })),
+    tunables: {},
+  };
+}
+
+function parseMem(s: string): number {
+  const m = /^(\d+)([MG])$/.exec(s)!;
+  return (Number(m[1]) * (m[2] === "G" ? 1024 : 1) * 1024 * 1024) / 4096;
+}
+
+export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Record<string, string> = {}): Engine {
+  const s = new Settings(machine);
+  for (const [k, v] of Object.entries(sets)) s.set(k, v);
+  return new Engine(s, opts);
+}
+
+/** Runs CSV text through the engine, batch by batch. */
+export async function runCsv(engine: Engine, csv: string, name = "t.csv"): Promise<void> {
+  for await (const b of readCsv(chunksOf(csv), name)) if (!engine.processBatch(b, name)) break;
+  engine.finish();
+}
+
+export async function* chunksOf(text: string, size = 1 << 20): AsyncGenerator<Buffer> {
+  const buf = Buffer.from(text);
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+export function stdinOf(text: string): Readable {
+  return Readable.from([Buffer.from(text)]);
+}
+
+/** Collects all events of a reader as plain objects (for comparing readers). */
+export async function collect(batches: AsyncIterable<EventBatch>): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const b of batches) {
+    for (let i = 0; i < b.n; i++) {
+      const s = (k: number) => (k < 0 ? null : b.strs[k]);
+      out.push({
+        time: b.time[i], op: b.op[i], pid: b.pid[i], addr: b.addr[i], len: b.len[i], write: b.write[i], node: b.node[i],
+        file: b.file[i], thp: b.thp[i], cg: s(b.cg[i]!), id: s(b.id[i]!), order: b.order[i], mt: b.mt[i],
+        key: s(b.key[i]!), value: s(b.value[i]!), line: b.line[i],
+      });
+    }
+  }
+  return out;
+}
+
+export { RowBuilder };
