@@ -113,10 +113,26 @@ function fmtBytes(b: number): string {
   return b >= 2 ** 30 ? `${b / 2 ** 30}G` : `${b / 2 ** 20}M`;
 }
 
-/** Closest known keys, for "did you mean". */
+/** Closest known keys, for "did you mean": small edit distance first, then shared words. */
 export function suggestKeys(key: string): string[] {
+  const keys = TUNABLES.map((t) => t.key);
+  const near = keys
+    .map((k) => [k, editDistance(k, key)] as const)
+    .filter(([, d]) => d <= 3)
+    .sort((a, b) => a[1] - b[1])
+    .map(([k]) => k);
+  if (near.length) return near.slice(0, 3);
   const tail = key.split(".").pop() ?? key;
-  return TUNABLES.map((t) => t.key).filter((k) => k.includes(tail) || key.includes(k.split(".")[0]!)).slice(0, 5);
+  return keys.filter((k) => tail.length > 2 && k.includes(tail)).slice(0, 3);
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
 }
 
 /**
