@@ -64,6 +64,7 @@ export class Engine implements EngineContext {
   private readonly opts: EngineOptions;
   private file = "";
   private readonly defaultCpu: number;
+  private lastMm: Mm | undefined;
 
   constructor(settings: Settings, opts: EngineOptions = {}) {
     this.machine = settings.machine;
@@ -174,7 +175,8 @@ export class Engine implements EngineContext {
   }
 
   private access(b: EventBatch, i: number): void {
-    const mm = this.mmOf(b, i);
+    const last = this.lastMm;
+    const mm = last !== undefined && last.pid === b.pid[i] && b.cg[i]! < 0 && this.mem.procs.get(last.pid) === last ? last : this.mmOf(b, i);
     let cpu = b.node[i]!;
     if (cpu < 0) cpu = this.defaultCpu;
     else this.checkCpuNode(b, i, cpu);
@@ -213,6 +215,7 @@ export class Engine implements EngineContext {
     if (!mm) mm = this.mem.procs.create(pid, cg ?? "/");
     else if (cg !== null && cg !== mm.cg)
       this.fail(b, i, `pid ${pid} is in memcg ${mm.cg} since its first event; it cannot move to ${cg}`);
+    this.lastMm = mm;
     return mm;
   }
 

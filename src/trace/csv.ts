@@ -152,12 +152,17 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     if (rb.batch.n) yield rb.batch;
   };
 
-  const scan = function* (buf: Buffer, final: boolean): Generator<EventBatch, number> {
-    // returns the offset of the unconsumed tail
-    let pos = 0;
+  /**
+   * Scans lines of buf from pos until the batch is full or the data ends; returns the
+   * offset of the first unconsumed byte (a partial last line stays unless `final`).
+   * A plain function, not a generator, so that V8 optimises the byte loop.
+   */
+  const scan = (buf: Buffer, pos: number, final: boolean): number => {
     if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
     first = false;
     const n = buf.length;
+    let nextQuote = buf.indexOf(34, pos); // lines before it have no quote
+    if (nextQuote < 0) nextQuote = n;
     while (pos < n) {
       let nl = buf.indexOf(10, pos);
       if (nl < 0) {
@@ -174,34 +179,33 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
       while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
       if (a === le) continue; // blank
       if (buf[ls] === 35) continue; // '#' comment at line start
-      // split
+      // split on commas; a quote sends the line to csv-parse
       let nf = 0;
-      let hasQuote = false;
+      if (nextQuote < ls) {
+        nextQuote = buf.indexOf(34, ls);
+        if (nextQuote < 0) nextQuote = n;
+      }
+      const hasQuote = nextQuote < le;
       let fs = ls;
-      for (let k = ls; k <= le; k++) {
-        const c = k < le ? buf[k]! : 44;
-        if (c === 34) {
-          hasQuote = true;
-          break;
+      for (let k = ls; !hasQuote; k++) {
+        if (k < le && buf[k] !== 44) continue;
+        let s = fs;
+        let e = k;
+        if (buf[s] === 32 || buf[s] === 9) while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
+        if (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+        if (nf === starts.length) {
+          const s2 = new Int32Array(nf * 2);
+          s2.set(starts);
+          starts = s2;
+          const e2 = new Int32Array(nf * 2);
+          e2.set(ends);
+          ends = e2;
         }
-        if (c === 44) {
-          let s = fs;
-          let e = k;
-          while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
-          while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
-          if (nf === starts.length) {
-            const s2 = new Int32Array(nf * 2);
-            s2.set(starts);
-            starts = s2;
-            const e2 = new Int32Array(nf * 2);
-            e2.set(ends);
-            ends = e2;
-          }
-          starts[nf] = s;
-          ends[nf] = e;
-          nf++;
-          fs = k + 1;
-        }
+        starts[nf] = s;
+        ends[nf] = e;
+        nf++;
+        fs = k + 1;
+        if (k >= le) break;
       }
       if (hasQuote) {
         handleQuoted(buf.toString("utf8", ls, le), lineNo);
@@ -214,22 +218,30 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
         if (nf > cols.length) rb.fail(lineNo, fieldCountMessage(cols, header, nf));
         rb.addRow(buf, cols, starts, ends, nf, lineNo);
       }
-      if (rb.batch.full) {
-        yield rb.batch;
-        rb.batch.reset();
-      }
+      if (rb.batch.full) return pos;
     }
     return pos;
   };
 
+  /** Scans all of buf, yielding each batch as it fills; returns the unconsumed offset. */
+  const scanAll = function* (buf: Buffer, final: boolean): Generator<EventBatch, number> {
+    let pos = 0;
+    for (;;) {
+      pos = scan(buf, pos, final);
+      if (!rb.batch.full) return pos;
+      yield rb.batch;
+      rb.batch.reset();
+    }
+  };
+
   for await (const chunk of chunks) {
     const buf: Buffer = carry && carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const used = yield* scan(buf, false);
+    const used = yield* scanAll(buf, false);
     carry = used < buf.length ? buf.subarray(used) : null;
     // the carry must not alias a chunk the stream may reuse
     if (carry) carry = Buffer.from(carry);
   }
-  if (carry && carry.length) yield* scan(carry, true);
+  if (carry && carry.length) yield* scanAll(carry, true);
   if (!cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
   yield* flushEnd();
 }

@@ -7,7 +7,7 @@
 import { DataError } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, EventBatch, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -39,7 +39,6 @@ export class RowBuilder {
   events = 0;
   firstMs = -1;
   lastMs = 0;
-  private readonly seen = new Uint8Array(NR_COLUMNS);
   constructor(readonly file: string) {}
 
   fail(line: number, what: string): never {
@@ -53,30 +52,16 @@ export class RowBuilder {
   addRow(buf: Buffer, cols: ArrayLike<number>, starts: ArrayLike<number>, ends: ArrayLike<number>, nf: number, line: number): void {
     const b = this.batch;
     const i = b.n;
-    const seen = this.seen;
-    seen.fill(0);
-    // defaults
+    let seen = 0; // bit per column present
+    // slot i holds the defaults (EventBatch.reset): write only the fields present
     let time = -1;
     let op = -1;
-    b.pid[i] = -1;
-    b.addr[i] = -1;
-    b.len[i] = 4096;
-    b.write[i] = 0;
-    b.node[i] = -1;
-    b.file[i] = 0;
-    b.thp[i] = 0;
-    b.cg[i] = -1;
-    b.id[i] = -1;
-    b.order[i] = 0;
-    b.mt[i] = 0;
-    b.key[i] = -1;
-    b.value[i] = -1;
     for (let k = 0; k < nf; k++) {
       const s = starts[k]!;
       const e = ends[k]!;
       if (s === e) continue;
       const c = cols[k]!;
-      seen[c] = 1;
+      seen |= 1 << c;
       switch (c) {
         case C_TIME:
           time = parseDecimal(buf, s, e);
@@ -156,7 +141,7 @@ export class RowBuilder {
     if (time < 0) this.fail(line, "missing time_ms");
     if (op < 0) this.fail(line, "missing op");
     const req = REQUIRED[op];
-    if (req) for (const c of req) if (!seen[c]) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);
+    if (req) for (const c of req) if (!(seen & (1 << c))) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);
     if (time < this.lastTime)
       this.fail(line, `time_ms goes back from ${this.lastTime} (line ${this.lastLine}) to ${time}`);
     this.lastTime = time;
@@ -226,16 +211,24 @@ export function parseUint(buf: Buffer, s: number, e: number): number {
 
 /** `digits[.digits]`: a non-negative decimal; -1 if malformed. */
 export function parseDecimal(buf: Buffer, s: number, e: number): number {
-  let dot = -1;
-  for (let k = s; k < e; k++) {
-    const c = buf[k]!;
-    if (c === 46) {
-      if (dot >= 0 || k === s || k === e - 1) return -1;
-      dot = k;
-    } else if (c < 48 || c > 57) return -1;
-  }
   if (e <= s) return -1;
-  if (dot < 0) return parseUint(buf, s, e);
+  let v = 0;
+  let k = s;
+  for (; k < e; k++) {
+    const d = buf[k]! - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  if (k === e) return e - s <= 15 ? v : parseSlowDecimal(buf, s, e);
+  if (buf[k] !== 46 || k === s || k === e - 1) return -1;
+  for (k++; k < e; k++) {
+    const c = buf[k]!;
+    if (c < 48 || c > 57) return -1;
+  }
+  return parseSlowDecimal(buf, s, e);
+}
+
+function parseSlowDecimal(buf: Buffer, s: number, e: number): number {
   const v = Number(buf.toString("latin1", s, e));
   return Number.isFinite(v) ? v : -1;
 }

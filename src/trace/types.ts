@@ -71,9 +71,31 @@ export class EventBatch {
     return this.n === BATCH_SIZE;
   }
 
+  constructor() {
+    this.fillDefaults();
+  }
+
+  /** Empties the batch; every slot holds the defaults again, so readers write only present fields. */
   reset(): void {
     this.n = 0;
     this.strs.length = 0;
+    this.fillDefaults();
+  }
+
+  private fillDefaults(): void {
+    this.pid.fill(-1);
+    this.addr.fill(-1);
+    this.len.fill(4096);
+    this.write.fill(0);
+    this.node.fill(-1);
+    this.file.fill(0);
+    this.thp.fill(0);
+    this.cg.fill(-1);
+    this.id.fill(-1);
+    this.order.fill(0);
+    this.mt.fill(0);
+    this.key.fill(-1);
+    this.value.fill(-1);
   }
 }
 

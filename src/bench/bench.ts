@@ -1,0 +1,61 @@
+/**
+ * `npm run bench`: generates its traces (2.5 M events each, seeded), then measures each
+ * path in a fresh process: CSV end to end, NDJSON end to end, the engine alone on
+ * pre-parsed batches, for the default machine and a 64 GiB one; prints events/s and peak RSS.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeTrace, type BenchKind } from "./generate.js";
+
+const N = Number(process.env.WSIM_BENCH_EVENTS ?? 2_500_000);
+const dir = mkdtempSync(join(tmpdir(), "wsim-bench-"));
+const worker = new URL("./worker.js", import.meta.url).pathname;
+
+interface Row {
+  workload: string;
+  path: string;
+  machine: string;
+  events: number;
+  eventsPerSec: number;
+  maxRssMB: number;
+}
+
+async function main() {
+  const big = join(dir, "64g.machine.json");
+  writeFileSync(big, JSON.stringify({ name: "64G", nodes: [{ id: 0, mem: "64G" }] }));
+  const rows: Row[] = [];
+  for (const kind of ["access", "allocfree"] as BenchKind[]) {
+    const csv = join(dir, `${kind}.csv`);
+    const nd = join(dir, `${kind}.ndjson`);
+    process.stderr.write(`generating ${kind} (${N} events)...\n`);
+    await writeTrace(csv, kind, N, "csv");
+    await writeTrace(nd, kind, N, "ndjson");
+    const runs: [string, string, string, string][] = [
+      ["csv end to end", "e2e", csv, "default"],
+      ["ndjson end to end", "e2e", nd, "default"],
+      ["engine alone", "engine", csv, "default"],
+      ["csv end to end", "e2e", csv, big],
+      ["engine alone", "engine", csv, big],
+    ];
+    for (const [path, mode, file, machine] of runs) {
+      process.stderr.write(`  ${kind}: ${path} on ${machine === big ? "64G" : machine}...\n`);
+      const out = execFileSync(process.execPath, [worker, mode, file, machine], { encoding: "utf8", maxBuffer: 1 << 20 });
+      const r = JSON.parse(out) as Row;
+      rows.push({ ...r, workload: kind, path, machine: machine === big ? "64G" : machine });
+    }
+  }
+  const w = [10, 18, 8, 10, 14, 12];
+  const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(w[i]!)).join(" ").trimEnd();
+  console.log(line(["workload", "path", "machine", "events", "events/s", "peak RSS"]));
+  for (const r of rows)
+    console.log(line([r.workload, r.path, r.machine, r.events, `${(r.eventsPerSec / 1e6).toFixed(2)} M/s`, `${r.maxRssMB} MB`]));
+  console.log(`node ${process.version}; traces generated with seed 1 in ${dir} (removed)`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,48 @@
+/**
+ * One bench measurement in its own process (so peak RSS is its own):
+ *   node dist/bench/worker.js e2e TRACE MACHINE
+ *   node dist/bench/worker.js engine TRACE MACHINE
+ * prints {events, seconds, eventsPerSec, maxRssMB} as JSON.
+ */
+import { Engine } from "../engine/engine.js";
+import { loadMachine } from "../machine/machine.js";
+import { Settings } from "../machine/settings.js";
+import { replay } from "../replay.js";
+import { openTrace } from "../trace/open.js";
+import { EventBatch } from "../trace/types.js";
+
+function copyBatch(b: EventBatch): EventBatch {
+  const c = new EventBatch();
+  c.n = b.n;
+  for (const k of ["time", "op", "pid", "addr", "len", "write", "node", "file", "thp", "cg", "id", "order", "mt", "key", "value", "line"] as const)
+    (c[k] as unknown as { set(a: ArrayLike<number>): void }).set(b[k]);
+  c.strs = [...b.strs];
+  return c;
+}
+
+async function main() {
+  const [mode, trace, machineArg] = process.argv.slice(2) as [string, string, string];
+  const machine = loadMachine(machineArg);
+  let events = 0;
+  let seconds = 0;
+  if (mode === "e2e") {
+    const t0 = process.hrtime.bigint();
+    const r = await replay({ trace, machine });
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    events = r.trace.events;
+  } else {
+    const t = await openTrace(trace);
+    const batches: EventBatch[] = [];
+    for await (const b of t.batches()) batches.push(copyBatch(b));
+    const engine = new Engine(new Settings(machine));
+    const t0 = process.hrtime.bigint();
+    for (const b of batches) engine.processBatch(b, trace);
+    engine.finish();
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    events = batches.reduce((s, b) => s + b.n, 0);
+  }
+  const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
+}
+
+await main();
