@@ -109,6 +109,17 @@ describe("kernel allocations and bad events", () => {
       await expect(runCsv(engineFor(machine), csv)).rejects.toThrow(msg);
     });
 
+  it("--check turns a broken invariant into an internal error naming the event", async () => {
+    const e = engineFor(smallMachine("4M"), { check: true });
+    await runCsv(e, "time_ms,op,pid,addr\n0,access,1,0\n");
+    e.mem.zones[0]!.freePages += 1; // corrupt NR_FREE_PAGES behind the allocator's back
+    await expect(runCsv(e, "time_ms,op,pid,addr\n1,access,1,4096\n", "late.csv")).rejects.toThrow(
+      /^late\.csv:2: after this access event: invariant broken: node 0: NR_FREE_PAGES \d+ but the lists hold \d+$/,
+    );
+    const { InternalError } = await import("../../../src/errors.js");
+    await expect(runCsv(e, "time_ms,op,pid,addr\n2,access,1,8192\n")).rejects.toBeInstanceOf(InternalError);
+  });
+
   it("--lenient counts and skips bad frees", async () => {
     const e = engineFor(smallMachine("4M"), { lenient: true });
     await runCsv(e, "time_ms,op,id,order\n0,free,zz,\n1,alloc,a,10\n2,free,a,\n");
