@@ -130,22 +130,23 @@ function thousandths(v: number, width: number): string {
   return `${pad(q, width)}.${String(r).padStart(3, "0")}`;
 }
 
-export function formatUnusableIndex(zones: readonly ZoneView[]): string {
+/** Rows of "Node %d, zone %8s " and an index per order (extfrag_show_print / unusable_show_print). */
+function formatIndexRows(zones: readonly ZoneView[], index: (z: ZoneView, order: number) => number, width: number): string {
   let out = "";
   for (const z of zones) {
     out += `Node ${z.nid}, zone ${pad(z.name, 8)} `;
-    for (let o = 0; o < MAX_ORDER; o++) out += `${thousandths(unusableIndex(z, o), 1)} `;
+    for (let o = 0; o < MAX_ORDER; o++) out += `${thousandths(index(z, o), width)} `;
     out += "\n";
   }
   return out;
 }
 
+/** /sys/kernel/debug/extfrag/unusable_index ("%d.%03d ") */
+export function formatUnusableIndex(zones: readonly ZoneView[]): string {
+  return formatIndexRows(zones, unusableIndex, 1);
+}
+
+/** /sys/kernel/debug/extfrag/extfrag_index ("%2d.%03d ") */
 export function formatExtfragIndex(zones: readonly ZoneView[]): string {
-  let out = "";
-  for (const z of zones) {
-    out += `Node ${z.nid}, zone ${pad(z.name, 8)} `;
-    for (let o = 0; o < MAX_ORDER; o++) out += `${thousandths(fragmentationIndex(z, o), 2)} `;
-    out += "\n";
-  }
-  return out;
+  return formatIndexRows(zones, fragmentationIndex, 2);
 }

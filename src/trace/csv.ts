@@ -58,33 +58,45 @@ function csvParseMessage(err: unknown): string {
   }
 }
 
-function fieldCountMessage(cols: Int8Array, header: string[], n: number): string {
-  return `expected at most ${cols.length} fields (${header.join(",")}), found ${n}`;
+/** Lines given as string fields (from csv-parse): the header first, then rows for RowBuilder. */
+class StringRows {
+  readonly rb: RowBuilder;
+  cols: Int8Array | null = null;
+  private header: string[] = [];
+  private readonly scratch = new Scratch();
+  constructor(readonly file: string) {
+    this.rb = new RowBuilder(file);
+  }
+
+  add(fields: string[], line: number): void {
+    if (!this.cols) {
+      this.header = fields;
+      this.cols = headerColumns(fields, this.file, line);
+      return;
+    }
+    this.checkCount(fields.length, line);
+    this.scratch.load(fields);
+    this.rb.addRow(this.scratch.buf, this.cols, this.scratch.starts, this.scratch.ends, fields.length, line);
+  }
+
+  checkCount(n: number, line: number): void {
+    if (n > this.cols!.length) this.rb.fail(line, `expected at most ${this.cols!.length} fields (${this.header.join(",")}), found ${n}`);
+  }
 }
 
 /** Bytes → batches through csv-parse's streaming parser. */
 async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
-  const rb = new RowBuilder(file);
+  const rows = new StringRows(file);
+  const b = rows.rb.batch;
   const parser = Readable.from(chunks).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true }));
-  let cols: Int8Array | null = null;
-  let header: string[] = [];
-  const scratch = new Scratch();
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const fields = rec.record;
-      const line = rec.info.lines;
       if (fields.length === 1 && fields[0] === "") continue;
-      if (!cols) {
-        header = fields;
-        cols = headerColumns(fields, file, line);
-        continue;
-      }
-      if (fields.length > cols.length) rb.fail(line, fieldCountMessage(cols, header, fields.length));
-      scratch.load(fields);
-      rb.addRow(scratch.buf, cols, scratch.starts, scratch.ends, fields.length, line);
-      if (rb.batch.full) {
-        yield rb.batch;
-        rb.batch.reset();
+      rows.add(fields, rec.info.lines);
+      if (b.full) {
+        yield b;
+        b.reset();
       }
     }
   } catch (e) {
@@ -92,8 +104,8 @@ async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): Async
     const lines = (e as { lines?: number }).lines ?? 0;
     throw new DataError(file, lines, csvParseMessage(e));
   }
-  if (!cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
-  if (rb.batch.n) yield rb.batch;
+  if (!rows.cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
+  if (b.n) yield b;
 }
 
 /** Fields of strings laid out in one buffer, for RowBuilder. */
@@ -120,12 +132,10 @@ export class Scratch {
 
 /** The fast path: a byte scanner over chunks. */
 async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
-  const rb = new RowBuilder(file);
-  let cols: Int8Array | null = null;
-  let header: string[] = [];
+  const rows = new StringRows(file);
+  const rb = rows.rb;
   let starts = new Int32Array(16);
   let ends = new Int32Array(16);
-  const scratch = new Scratch();
   let lineNo = 0;
   let carry: Buffer | null = null;
   let first = true;
@@ -137,19 +147,7 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     } catch (e) {
       throw new DataError(file, line, csvParseMessage(e));
     }
-    const fields = recs[0] ?? [""];
-    if (!cols) {
-      header = fields;
-      cols = headerColumns(fields, file, line);
-      return;
-    }
-    if (fields.length > cols.length) rb.fail(line, fieldCountMessage(cols, header, fields.length));
-    scratch.load(fields);
-    rb.addRow(scratch.buf, cols, scratch.starts, scratch.ends, fields.length, line);
-  };
-
-  const flushEnd = function* (): Generator<EventBatch> {
-    if (rb.batch.n) yield rb.batch;
+    rows.add(recs[0] ?? [""], line);
   };
 
   /**
@@ -209,14 +207,13 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
       }
       if (hasQuote) {
         handleQuoted(buf.toString("utf8", ls, le), lineNo);
-      } else if (!cols) {
+      } else if (!rows.cols) {
         const fields: string[] = [];
         for (let k = 0; k < nf; k++) fields.push(buf.toString("utf8", starts[k], ends[k]));
-        header = fields;
-        cols = headerColumns(fields, file, lineNo);
+        rows.add(fields, lineNo);
       } else {
-        if (nf > cols.length) rb.fail(lineNo, fieldCountMessage(cols, header, nf));
-        rb.addRow(buf, cols, starts, ends, nf, lineNo);
+        rows.checkCount(nf, lineNo);
+        rb.addRow(buf, rows.cols, starts, ends, nf, lineNo);
       }
       if (rb.batch.full) return pos;
     }
@@ -242,8 +239,8 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     if (carry) carry = Buffer.from(carry);
   }
   if (carry && carry.length) yield* scanAll(carry, true);
-  if (!cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
-  yield* flushEnd();
+  if (!rows.cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
+  if (rb.batch.n) yield rb.batch;
 }
 
 /** Batches of events from CSV bytes. */

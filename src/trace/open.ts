@@ -46,52 +46,33 @@ async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer
       return new DataError(name, 0, `gzip: ${(e as Error).message}`);
     return new DataError(name, 0, `cannot read: ${code ?? (e as Error).message}`);
   };
-  let r: IteratorResult<Buffer>;
-  try {
-    r = await it.next();
-  } catch (e) {
-    throw wrapErr(e);
+  const raw = await peek(it, wrapErr);
+  if (raw.first.length >= 2 && raw.first[0] === 0x1f && raw.first[1] === 0x8b) {
+    const gz = Readable.from(raw.rest).pipe(createGunzip({ chunkSize: CHUNK }));
+    return peek(gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>, wrapErr);
   }
-  const raw0 = r.done ? Buffer.alloc(0) : Buffer.from(r.value);
-  async function* rawAll(): AsyncGenerator<Buffer> {
-    if (raw0.length) yield raw0;
-    for (;;) {
-      let n: IteratorResult<Buffer>;
-      try {
-        n = await it.next();
-      } catch (e) {
-        throw wrapErr(e);
-      }
-      if (n.done) return;
-      yield n.value;
-    }
-  }
-  if (raw0.length >= 2 && raw0[0] === 0x1f && raw0[1] === 0x8b) {
-    const gz = Readable.from(rawAll()).pipe(createGunzip({ chunkSize: CHUNK }));
-    const inner = gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let f: IteratorResult<Buffer>;
+  return raw;
+}
+
+/** Reads the first chunk of an iterator; `rest` yields it again, then the others, errors wrapped. */
+async function peek(
+  it: AsyncIterator<Buffer>,
+  wrapErr: (e: unknown) => Error,
+): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
+  const next = async () => {
     try {
-      f = await inner.next();
+      return await it.next();
     } catch (e) {
       throw wrapErr(e);
     }
-    const first = f.done ? Buffer.alloc(0) : f.value;
-    async function* gzAll(): AsyncGenerator<Buffer> {
-      if (first.length) yield first;
-      for (;;) {
-        let n: IteratorResult<Buffer>;
-        try {
-          n = await inner.next();
-        } catch (e) {
-          throw wrapErr(e);
-        }
-        if (n.done) return;
-        yield n.value;
-      }
-    }
-    return { first, rest: gzAll() };
+  };
+  const r = await next();
+  const first = r.done ? Buffer.alloc(0) : Buffer.from(r.value);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    for (let n = await next(); !n.done; n = await next()) yield n.value;
   }
-  return { first: raw0, rest: rawAll() };
+  return { first, rest: rest() };
 }
 
 /** csv, ndjson or json from the first bytes. */
