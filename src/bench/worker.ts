@@ -12,12 +12,7 @@ import { openTrace } from "../trace/open.js";
 import { EventBatch } from "../trace/types.js";
 
 function copyBatch(b: EventBatch): EventBatch {
-  const c = new EventBatch();
-  c.n = b.n;
-  for (const k of ["time", "op", "pid", "addr", "len", "write", "node", "file", "thp", "cg", "id", "order", "mt", "key", "value", "line"] as const)
-    (c[k] as unknown as { set(a: ArrayLike<number>): void }).set(b[k]);
-  c.strs = [...b.strs];
-  return c;
+  return new EventBatch(b.buffer.slice(0), b.n, [...b.strs]);
 }
 
 async function main() {

@@ -12,7 +12,7 @@ import {
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const REQUIRED: Record<number, number[]> = {
+const REQUIRED: Record<number, number[] | undefined> = {
   [OP_ACCESS]: [C_PID, C_ADDR],
   [OP_MMAP]: [C_PID, C_ADDR],
   [OP_MUNMAP]: [C_PID, C_ADDR],
@@ -22,6 +22,9 @@ const REQUIRED: Record<number, number[]> = {
   [OP_SET]: [C_KEY, C_VALUE],
   [OP_READ]: [C_KEY],
 };
+
+/** REQUIRED as a bit mask of columns per op */
+const REQUIRED_MASK = Int32Array.from(OPS, (_, op) => (REQUIRED[op] ?? []).reduce((m, c) => m | (1 << c), 0));
 
 /** Maps column names to ids; unknown ones are an error listing the known ones. */
 export function columnId(name: string): number {
@@ -140,8 +143,9 @@ export class RowBuilder {
     }
     if (time < 0) this.fail(line, "missing time_ms");
     if (op < 0) this.fail(line, "missing op");
-    const req = REQUIRED[op];
-    if (req) for (const c of req) if (!(seen & (1 << c))) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);
+    const need = REQUIRED_MASK[op]!;
+    if ((seen & need) !== need)
+      for (const c of REQUIRED[op]!) if (!(seen & (1 << c))) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);
     if (time < this.lastTime)
       this.fail(line, `time_ms goes back from ${this.lastTime} (line ${this.lastLine}) to ${time}`);
     this.lastTime = time;

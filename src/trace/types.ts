@@ -41,38 +41,80 @@ export const MT_NAMES = ["unmovable", "movable", "reclaimable"] as const;
 
 export const BATCH_SIZE = 4096;
 
-/** A batch of events. Readers reuse one batch: consume it before asking for the next. */
+/** Byte offset of each column in a batch's one ArrayBuffer (8-byte columns first: aligned). */
+const LAYOUT = (() => {
+  const cols: [string, number][] = [
+    ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8],
+    ["node", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
+    ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1],
+  ];
+  const at: Record<string, number> = {};
+  let off = 0;
+  for (const [name, size] of cols) {
+    at[name] = off;
+    off += size * BATCH_SIZE;
+  }
+  return { at, bytes: off };
+})();
+
+/**
+ * A batch of events, its columns laid out in one ArrayBuffer so that a batch can move between
+ * threads whole. Readers reuse one batch: consume it before asking for the next.
+ */
 export class EventBatch {
+  static readonly BYTES = LAYOUT.bytes;
   n = 0;
-  readonly time = new Float64Array(BATCH_SIZE);
-  readonly op = new Uint8Array(BATCH_SIZE);
-  readonly pid = new Float64Array(BATCH_SIZE);
-  readonly addr = new Float64Array(BATCH_SIZE);
+  readonly buffer: ArrayBuffer;
+  readonly time: Float64Array;
+  readonly op: Uint8Array;
+  readonly pid: Float64Array;
+  readonly addr: Float64Array;
   /** bytes (default 4096) */
-  readonly len = new Float64Array(BATCH_SIZE);
+  readonly len: Float64Array;
   /** 1 = write */
-  readonly write = new Uint8Array(BATCH_SIZE);
-  readonly node = new Int32Array(BATCH_SIZE);
+  readonly write: Uint8Array;
+  readonly node: Int32Array;
   /** 1 = file */
-  readonly file = new Uint8Array(BATCH_SIZE);
-  readonly thp = new Uint8Array(BATCH_SIZE);
-  readonly cg = new Int32Array(BATCH_SIZE);
-  readonly id = new Int32Array(BATCH_SIZE);
-  readonly order = new Int8Array(BATCH_SIZE);
+  readonly file: Uint8Array;
+  readonly thp: Uint8Array;
+  readonly cg: Int32Array;
+  readonly id: Int32Array;
+  readonly order: Int8Array;
   /** 0 unmovable, 1 movable, 2 reclaimable (the kernel's numbering) */
-  readonly mt = new Uint8Array(BATCH_SIZE);
-  readonly key = new Int32Array(BATCH_SIZE);
-  readonly value = new Int32Array(BATCH_SIZE);
+  readonly mt: Uint8Array;
+  readonly key: Int32Array;
+  readonly value: Int32Array;
   /** source line of each event, for `file:line` errors */
-  readonly line = new Float64Array(BATCH_SIZE);
+  readonly line: Float64Array;
   strs: string[] = [];
+
+  /** A fresh batch of defaults, or a view of a batch's buffer received from another thread. */
+  constructor(buffer?: ArrayBuffer, n = 0, strs: string[] = []) {
+    const b = (this.buffer = buffer ?? new ArrayBuffer(LAYOUT.bytes));
+    const at = LAYOUT.at;
+    this.time = new Float64Array(b, at.time, BATCH_SIZE);
+    this.pid = new Float64Array(b, at.pid, BATCH_SIZE);
+    this.addr = new Float64Array(b, at.addr, BATCH_SIZE);
+    this.len = new Float64Array(b, at.len, BATCH_SIZE);
+    this.line = new Float64Array(b, at.line, BATCH_SIZE);
+    this.node = new Int32Array(b, at.node, BATCH_SIZE);
+    this.cg = new Int32Array(b, at.cg, BATCH_SIZE);
+    this.id = new Int32Array(b, at.id, BATCH_SIZE);
+    this.key = new Int32Array(b, at.key, BATCH_SIZE);
+    this.value = new Int32Array(b, at.value, BATCH_SIZE);
+    this.op = new Uint8Array(b, at.op, BATCH_SIZE);
+    this.write = new Uint8Array(b, at.write, BATCH_SIZE);
+    this.file = new Uint8Array(b, at.file, BATCH_SIZE);
+    this.thp = new Uint8Array(b, at.thp, BATCH_SIZE);
+    this.order = new Int8Array(b, at.order, BATCH_SIZE);
+    this.mt = new Uint8Array(b, at.mt, BATCH_SIZE);
+    this.n = n;
+    this.strs = strs;
+    if (!buffer) this.fillDefaults();
+  }
 
   get full(): boolean {
     return this.n === BATCH_SIZE;
-  }
-
-  constructor() {
-    this.fillDefaults();
   }
 
   /** Empties the batch; every slot holds the defaults again, so readers write only present fields. */
