@@ -8,7 +8,7 @@ import { DataError, InternalError } from "../errors.js";
 import type { Machine } from "../machine/machine.js";
 import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
-import { checkInvariants } from "../mm/check.js";
+import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { Memory, type KernelAlloc } from "../mm/memory.js";
 import type { Mm } from "../mm/process.js";
@@ -37,6 +37,22 @@ export interface EngineOptions {
   daemons?: Daemon[];
 }
 
+export interface WorkingsetBin {
+  /** the bin's bound in ms; null for the open last bin (18446744073709551615 in the file) */
+  le_ms: number | null;
+  anon: number;
+  file: number;
+}
+
+/** One memcg on one node: page_age in bytes (kernel view, and exact), reaccess in pages. */
+export interface WorkingsetNode {
+  page_age: WorkingsetBin[];
+  page_age_exact: WorkingsetBin[];
+  reaccess: WorkingsetBin[];
+  /** share of the kernel view's bytes standing in a bin beyond the exact count there (0..1) */
+  misplaced_share: number;
+}
+
 export interface ReadRecord {
   time_ms: number;
   key: string;
@@ -47,7 +63,7 @@ export interface ReadRecord {
 
 /** Files a `read` event can read besides tunables. */
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index"] as const;
-const NOT_YET = ["memory.workingset.page_age", "memory.workingset.reaccess"];
+const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
 export class Engine implements EngineContext {
   readonly machine: Machine;
@@ -55,7 +71,6 @@ export class Engine implements EngineContext {
   readonly mem: Memory;
   readonly rng: Rng;
   readonly reads: ReadRecord[] = [];
-  readonly memcgs = new Set<string>(["/"]);
   private readonly timers = new TimerQueue();
   private nextDue = Infinity;
   private clock = 0;
@@ -71,10 +86,21 @@ export class Engine implements EngineContext {
     this.settings = settings;
     this.opts = opts;
     this.rng = new Rng(opts.seed ?? 1);
-    this.mem = new Memory(this.machine);
+    this.mem = new Memory(this.machine, {
+      now: () => this.clock,
+      swappiness: () => settings.num("vm.swappiness"),
+      kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
+    });
     this.defaultCpu = this.mem.cpuNodes[0]!;
     this.applyWatermarkTunables();
+    this.mem.lru.maxNrGens = settings.num("lru_gen.max_nr_gens");
     settings.onChange = (key) => this.tunableChanged(key);
+    // memory.* values written before the run (--set, the trace's tunables)
+    for (const [cg, byKey] of settings.memcg)
+      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
+    // boot order (SPEC §4.1): per node kswapd (kcompactd, kpromoted); then kagingd
+    for (const k of this.mem.kswapd) k.start(this);
+    this.mem.kagingd.start(this);
     for (const d of opts.daemons ?? []) d.start(this);
   }
 
@@ -127,6 +153,37 @@ export class Engine implements EngineContext {
       case "transparent_hugepage.enabled":
         this.applyWatermarkTunables();
         break;
+      case "lru_gen.max_nr_gens":
+        this.mem.lru.maxNrGens = this.settings.num(key);
+        break;
+    }
+  }
+
+  /**
+   * A write of memory.workingset.* (`N<nid>=...`) to memcg cg: intervals replace the report
+   * (bins zeroed, never made) and wake kagingd if refresh_interval is set; a refresh_interval
+   * set non-zero that was 0 or longer wakes it too.
+   */
+  private applyWsrTunable(key: string, cg: string, text: string): void {
+    const m = /^N(\d+)=(.*)$/.exec(text)!;
+    const nid = Number(m[1]);
+    const vals = m[2] ? m[2].split(",").map(Number) : [];
+    const w = this.mem.memcgs.ensure(cg, this.clock).wsr[nid]!;
+    const kagingd = this.mem.kagingd;
+    switch (key) {
+      case "memory.workingset.page_age_intervals":
+        w.setIntervals(vals);
+        if (w.refreshInterval) kagingd.wake();
+        break;
+      case "memory.workingset.reaccess_intervals":
+        w.setReaccessIntervals(vals);
+        break;
+      case "memory.workingset.refresh_interval": {
+        const old = w.refreshInterval;
+        w.refreshInterval = vals[0]!;
+        if (w.refreshInterval && (old === 0 || w.refreshInterval < old)) kagingd.wake();
+        break;
+      }
     }
   }
 
@@ -155,7 +212,7 @@ export class Engine implements EngineContext {
       if (b.op[i] === OP_ACCESS) this.access(b, i);
       else this.other(b, i);
       if (check) {
-        const bad = checkInvariants(this.mem.buddy);
+        const bad = checkMemory(this.mem.mappingView());
         if (bad) throw new InternalError(`${file}:${b.line[i]}: after this ${OPS[b.op[i]!]} event: invariant broken: ${bad}`);
       }
     }
@@ -181,7 +238,7 @@ export class Engine implements EngineContext {
     if (cpu < 0) cpu = this.defaultCpu;
     else this.checkCpuNode(b, i, cpu);
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
-    this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu);
+    this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
   }
 
   private checkCpuNode(b: EventBatch, i: number, nid: number): void {
@@ -200,11 +257,8 @@ export class Engine implements EngineContext {
     const c = b.cg[i]!;
     if (c < 0) return null;
     const cg = b.strs[c]!;
-    if (!this.memcgs.has(cg)) {
-      // a memcg is created, with its ancestors, by the first event that names it
-      const parts = cg.split("/").filter(Boolean);
-      for (let k = 1; k <= parts.length; k++) this.memcgs.add("/" + parts.slice(0, k).join("/"));
-    }
+    // a memcg is created, with its ancestors, by the first event that names it
+    this.mem.memcgs.ensure(cg, this.clock);
     return cg;
   }
 
@@ -212,7 +266,7 @@ export class Engine implements EngineContext {
     const pid = b.pid[i]!;
     const cg = this.cgOf(b, i);
     let mm = this.mem.procs.get(pid);
-    if (!mm) mm = this.mem.procs.create(pid, cg ?? "/");
+    if (!mm) mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock));
     else if (cg !== null && cg !== mm.cg)
       this.fail(b, i, `pid ${pid} is in memcg ${mm.cg} since its first event; it cannot move to ${cg}`);
     this.lastMm = mm;
@@ -284,11 +338,13 @@ export class Engine implements EngineContext {
         const key = b.strs[b.key[i]!]!;
         const value = b.strs[b.value[i]!]!;
         const cg = this.cgOf(b, i) ?? "/";
+        let v;
         try {
-          this.settings.set(key, value, cg);
+          v = this.settings.set(key, value, cg);
         } catch (e) {
           this.fail(b, i, (e as Error).message);
         }
+        if (key.startsWith("memory.")) this.applyWsrTunable(key, cg, String(v));
         break;
       }
       case OP_READ:
@@ -307,9 +363,56 @@ export class Engine implements EngineContext {
     const node = b.node[i]! >= 0 ? this.checkNode(b, i) : null;
     let value: string;
     if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
-    else if (NOT_YET.includes(key)) this.fail(b, i, `read of ${key}: the workingset report is not modelled by this wsim version`);
-    else value = this.readFile(key, node) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${READ_FILES.join(", ")}, or a tunable's key)`);
+    else if (WORKINGSET_FILES.includes(key)) value = this.readWorkingset(key, cg ?? "/");
+    else value = this.readFile(key, node) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
+  }
+
+  /** A read of memory.workingset.page_age / .reaccess: wsr_refresh_report per node, then the file. */
+  readWorkingset(key: string, cg: string): string {
+    const memcg = this.mem.memcgs.ensure(cg, this.clock);
+    for (let nid = 0; nid < this.machine.nodes.length; nid++) this.mem.refreshReport(memcg.id, nid);
+    return key.endsWith("page_age") ? this.mem.wsr.formatPageAge(memcg) : this.mem.wsr.formatReaccess(memcg);
+  }
+
+  /**
+   * The workingset report at the end of the run, as a read would show it (refreshed by the
+   * same rules), with page_age_exact and the share of bytes the kernel's view puts in a
+   * different bin, per memcg and node that has intervals.
+   */
+  workingsetResult(): Record<string, Record<string, WorkingsetNode>> {
+    const out: Record<string, Record<string, WorkingsetNode>> = {};
+    const now = this.clock;
+    for (const m of this.mem.memcgs.root.subtree()) {
+      m.wsr.forEach((w, nid) => {
+        if (!w.hasPageAge && !w.reaccessIntervals.length) return;
+        this.mem.refreshReport(m.id, nid);
+        const node: WorkingsetNode = { page_age: [], page_age_exact: [], reaccess: [], misplaced_share: 0 };
+        if (w.hasPageAge) {
+          const ex = this.mem.wsr.exact(m, nid, w.intervals, now);
+          const le = (b: number) => (b < w.intervals.length ? w.intervals[b]! : null);
+          // the share of the kernel's bytes standing in a bin beyond what is truly there
+          let excess = 0;
+          let totalK = 0;
+          for (let b = 0; b <= w.intervals.length; b++) {
+            const ka = w.pageAgeAnon[b]! * PAGE_SIZE;
+            const kf = w.pageAgeFile[b]! * PAGE_SIZE;
+            node.page_age.push({ le_ms: le(b), anon: ka, file: kf });
+            node.page_age_exact.push({ le_ms: le(b), anon: ex.anon[b]!, file: ex.file[b]! });
+            excess += Math.max(ka - ex.anon[b]!, 0) + Math.max(kf - ex.file[b]!, 0);
+            totalK += ka + kf;
+          }
+          node.misplaced_share = totalK ? Math.round((excess / totalK) * 1e6) / 1e6 : 0;
+        }
+        w.reaccessIntervals.forEach((iv, b) => node.reaccess.push({ le_ms: iv, anon: w.reaccessAnon[b]!, file: w.reaccessFile[b]! }));
+        if (w.reaccessIntervals.length) {
+          const last = w.reaccessIntervals.length;
+          node.reaccess.push({ le_ms: null, anon: w.reaccessAnon[last]!, file: w.reaccessFile[last]! });
+        }
+        (out[m.path] ??= {})[String(nid)] = node;
+      });
+    }
+    return out;
   }
 
   /** The text of a kernel file now, or undefined for an unknown name. */

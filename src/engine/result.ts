@@ -6,7 +6,7 @@ import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } fr
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { COUNTER_NAMES } from "../stats/counters.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
-import type { Engine, ReadRecord } from "./engine.js";
+import type { Engine, ReadRecord, WorkingsetNode } from "./engine.js";
 
 export interface ZoneResult {
   name: string;
@@ -36,6 +36,8 @@ export interface RunResult {
   tunables: Record<string, unknown>;
   vmstat: Record<string, number>;
   nodes: NodeResult[];
+  /** memcg -> node -> report, what a read at the end shows (memcgs with intervals only) */
+  workingset: Record<string, Record<string, WorkingsetNode>>;
   reads: ReadRecord[];
 }
 
@@ -48,6 +50,8 @@ export interface TraceInfo {
 }
 
 export function buildResult(engine: Engine, trace: TraceInfo, seed: number): RunResult {
+  // first, as a read at the end would (it may age lruvecs), then the counters
+  const workingset = engine.workingsetResult();
   const vals = engine.mem.vmstat();
   const vmstat: Record<string, number> = {};
   COUNTER_NAMES.forEach((n, i) => (vmstat[n] = vals[i]!));
@@ -94,6 +98,7 @@ export function buildResult(engine: Engine, trace: TraceInfo, seed: number): Run
     tunables: engine.settings.resolved(),
     vmstat,
     nodes,
+    workingset,
     reads: engine.reads,
   };
 }

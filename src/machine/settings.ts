@@ -71,11 +71,13 @@ export class Settings {
     if (!t) throw new Error(`unknown tunable "${key}"`);
     if (t.scope === "memcg") {
       const byNode = this.memcg.get(cg)?.get(key);
-      const parts = this.machine.nodes.map((n) => {
+      // refresh_interval shows every node; the interval lists only the nodes that have some
+      const parts = this.machine.nodes.flatMap((n) => {
         const s = byNode?.get(n.id);
-        return s ?? (key.endsWith("refresh_interval") ? `N${n.id}=0` : `N${n.id}=`);
+        if (key.endsWith("refresh_interval")) return [s ?? `N${n.id}=0`];
+        return s && !s.endsWith("=") ? [s] : [];
       });
-      return parts.join(" ") + " \n";
+      return parts.map((p) => p + " ").join("") + "\n";
     }
     const v = this.get(key);
     if (key.startsWith("transparent_hugepage.") && t.values)

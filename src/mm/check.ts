@@ -61,3 +61,69 @@ export function checkInvariants(buddy: Buddy): string | null {
   }
   return null;
 }
+
+/** What the mapping checks need of Memory (kept structural to avoid a cycle). */
+export interface MappingView {
+  buddy: Buddy;
+  ownerMm: Int32Array;
+  ownerVpn: Float64Array;
+  lru: { lruvecs: readonly { id: number; head: Int32Array; count: Float64Array; total: number[] }[]; next: Int32Array; lruvecOf: Int32Array; slot: Uint8Array };
+  procs: { bySlot: ReadonlyMap<number, { pt: ReadonlyMap<number, Int32Array>; rssAnon: number; rssFile: number; pid: number }> };
+  shadowsInUse: number;
+}
+
+/**
+ * The allocator invariants, then the mappings: every page-table entry and the reverse map
+ * agree both ways, every mapped page is on exactly one lruvec list of its generation, list
+ * counts equal the lists, and the swap/shadow entries in page tables match those in use.
+ */
+export function checkMemory(m: MappingView): string | null {
+  const bad = checkInvariants(m.buddy);
+  if (bad) return bad;
+  const flags = m.buddy.pages.flags;
+  let shadows = 0;
+  let mapped = 0;
+  for (const [slot, mm] of m.procs.bySlot) {
+    let anon = 0;
+    let file = 0;
+    for (const [idx, leaf] of mm.pt) {
+      let n = 0;
+      for (let s = 0; s < 512; s++) {
+        const pte = leaf[s]!;
+        if (pte === 0) continue;
+        n++;
+        if (pte < 0) {
+          shadows++;
+          continue;
+        }
+        const pfn = pte - 1;
+        const vpn = idx * 512 + s;
+        if (m.ownerMm[pfn] !== slot || m.ownerVpn[pfn] !== vpn)
+          return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, whose rmap says mm ${m.ownerMm[pfn]} vpn ${m.ownerVpn[pfn]}`;
+        if (!(flags[pfn]! & PG_ALLOC)) return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, which is free`;
+        if (!m.lru.lruvecOf[pfn]) return `mapped pfn ${pfn} is on no LRU list`;
+        if (flags[pfn]! & 32) anon++;
+        else file++;
+        mapped++;
+      }
+      if (leaf[512] !== n) return `pid ${mm.pid} leaf ${idx} counts ${leaf[512]} entries but holds ${n}`;
+    }
+    if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
+  }
+  if (shadows !== m.shadowsInUse) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
+  let onLists = 0;
+  for (const lv of m.lru.lruvecs) {
+    for (let li = 0; li < lv.head.length; li++) {
+      let n = 0;
+      for (let pfn = lv.head[li]!; pfn >= 0; pfn = m.lru.next[pfn]!) {
+        n++;
+        if (m.lru.lruvecOf[pfn] !== lv.id + 1 || m.lru.slot[pfn] !== li % 16) return `pfn ${pfn} is on lruvec ${lv.id} list ${li} but says otherwise`;
+        if (!m.ownerMm[pfn]) return `pfn ${pfn} is on an LRU list but mapped nowhere`;
+      }
+      if (n !== lv.count[li]) return `lruvec ${lv.id} list ${li}: count ${lv.count[li]} but ${n} pages`;
+      onLists += n;
+    }
+  }
+  if (onLists !== mapped) return `${mapped} mapped pages but ${onLists} on LRU lists`;
+  return null;
+}

@@ -1,17 +1,34 @@
 /**
  * The simulated kernel's memory: the pages arrays, one zone per node, the buddy allocator,
- * the __alloc_pages path, processes, and kernel allocations by handle. It knows nothing of
- * time, traces or output; the engine drives it.
+ * the __alloc_pages path, processes, memcgs with their MGLRU lruvecs, reclaim with swap and
+ * shadow entries, kswapd per node, the workingset report and kagingd, and kernel
+ * allocations by handle. It knows nothing of traces or output; the engine drives it and
+ * lends it the virtual clock.
  */
 import type { Machine } from "../machine/machine.js";
 import { cpuNodes, zonelist } from "../machine/machine.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
-import { GFP_KERNEL, MAX_ORDER } from "./constants.js";
+import type { MappingView } from "./check.js";
+import { ALLOC_KSWAPD, ALLOC_WMARK_MIN, GFP_KERNEL, MAX_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
+import { Kagingd } from "./kagingd.js";
+import { Kswapd } from "./kswapd.js";
+import { LruGen, type Lruvec } from "./lru-gen.js";
+import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PageArrays } from "./pages.js";
 import { ProcessTable } from "./process.js";
+import { Reclaim } from "./reclaim.js";
+import { Shadows } from "./shadows.js";
 import { defaultMinFreeKbytes, setupZoneWatermarks } from "./watermarks.js";
+import { WorkingsetReport } from "./workingset-report.js";
+
+/** What Memory needs from the engine. */
+export interface MemoryEnv {
+  now: () => number;
+  swappiness: () => number;
+  kswapdPagesPerMs: () => number;
+}
 
 export interface KernelAlloc {
   pfn: number; // -1 when the allocation failed
@@ -35,8 +52,19 @@ export class Memory {
   readonly cpuNodes: number[];
   /** a node's CPU node for allocations made "from" it: itself if it has CPUs, else the first CPU node */
   readonly localCpu: Int32Array;
+  readonly lru: LruGen;
+  readonly memcgs: MemcgTree;
+  readonly shadows = new Shadows();
+  /** true time of each page's last access (ms), for page_age_exact */
+  readonly lastAccess: Float64Array;
+  readonly wsr: WorkingsetReport;
+  readonly reclaim: Reclaim;
+  readonly kswapd: Kswapd[];
+  readonly kagingd: Kagingd;
+  /** reports re-aggregated by reads and kagingd */
+  wsrRefreshes = 0;
 
-  constructor(machine: Machine) {
+  constructor(machine: Machine, private readonly env: MemoryEnv) {
     this.machine = machine;
     const total = machine.nodes.reduce((s, n) => s + n.mem, 0);
     this.pages = new PageArrays(total);
@@ -51,7 +79,36 @@ export class Memory {
     this.alloc = new PageAllocator(this.buddy, zl, this.ev);
     this.ownerMm = new Int32Array(total);
     this.ownerVpn = new Float64Array(total);
-    this.procs = new ProcessTable({ alloc: this.alloc, ev: this.ev, ownerMm: this.ownerMm, ownerVpn: this.ownerVpn });
+    this.lastAccess = new Float64Array(total);
+    this.lru = new LruGen(total, this.pages.flags);
+    this.memcgs = new MemcgTree(this.lru, machine.nodes.length);
+    this.wsr = new WorkingsetReport(this.memcgs, this.lru, this.lastAccess);
+    this.lru.onEvictGen = (lv, from, to) => this.wsr.recordEviction(lv, from, to);
+    this.procs = new ProcessTable({
+      alloc: this.alloc,
+      ev: this.ev,
+      ownerMm: this.ownerMm,
+      ownerVpn: this.ownerVpn,
+      lru: this.lru,
+      shadows: this.shadows,
+      lastAccess: this.lastAccess,
+      onRefault: (from, to, token, type, now) => this.refault(from, to, token, type, now),
+    });
+    this.reclaim = new Reclaim({
+      alloc: this.alloc,
+      lru: this.lru,
+      procs: this.procs,
+      shadows: this.shadows,
+      ev: this.ev,
+      flags: this.pages.flags,
+      lruvecsOn: (nid) => this.memcgs.all.map((m) => m.lruvecs[nid]!),
+      swappiness: env.swappiness,
+      age: (lv) => this.age(lv),
+    });
+    this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
+    this.kagingd = new Kagingd(this.memcgs, machine.nodes.length, (id, nid) => this.refreshReport(id, nid));
+    this.alloc.hooks.wakeKswapd = (z, order) => this.kswapd[z.nid]!.wake(order);
+    this.alloc.hooks.directReclaim = (order, mt, _gfp, zl) => this.directReclaim(order, mt, zl);
     this.cpuNodes = cpuNodes(machine);
     this.localCpu = Int32Array.from(machine.nodes, (n) => (n.cpus ? n.id : this.cpuNodes[0]!));
     for (const z of this.zones) this.freeBootMemory(z);
@@ -69,6 +126,63 @@ export class Memory {
       while (s + (1 << order) > z.end) order--;
       this.buddy.freeOnePage(z, s, order, this.pages.pageblockMt(s), FPI_TO_TAIL);
       s += 1 << order;
+    }
+  }
+
+  /** What the --check mapping invariants look at. */
+  mappingView(): MappingView {
+    return {
+      buddy: this.buddy,
+      ownerMm: this.ownerMm,
+      ownerVpn: this.ownerVpn,
+      lru: this.lru,
+      procs: this.procs,
+      shadowsInUse: this.shadows.inUse,
+    };
+  }
+
+  /** try_to_inc_max_seq(force_scan) of one lruvec, feeding the reaccess histograms. */
+  age(lv: Lruvec): void {
+    this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now));
+  }
+
+  /** wsr_refresh_report of memcg `id` on node nid, counting re-aggregations. */
+  refreshReport(id: number, nid: number): boolean {
+    const did = this.wsr.refresh(this.memcgs.all[id]!, nid, this.env.now(), { age: (lv) => this.age(lv) });
+    if (did) this.wsrRefreshes++;
+    return did;
+  }
+
+  /**
+   * A fault brought back a page evicted from lruvec `from` into `to`. Recognised as 6.1's
+   * lru_gen_refault does (same memcg and node, evicted from the current oldest generation):
+   * workingset_refault, and workingset_activate and _restore (it re-enters the youngest
+   * generation, in a fault). The reaccess histogram hears of it whenever memcg and node match.
+   */
+  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number): void {
+    if (from !== to) return;
+    if (token === to.minSeq[type]) {
+      const anon = type === 0;
+      this.ev[anon ? V.workingset_refault_anon : V.workingset_refault_file]!++;
+      this.ev[anon ? V.workingset_activate_anon : V.workingset_activate_file]!++;
+      this.ev[anon ? V.workingset_restore_anon : V.workingset_restore_file]!++;
+      to.refaulted[type]!++;
+    }
+    this.wsr.refaultReaccess(to, token, type, now);
+  }
+
+  /**
+   * The slow path's direct reclaim and retry (__alloc_pages_direct_reclaim,
+   * should_reclaim_retry): reclaim, retry at the min watermark, again while reclaim makes
+   * progress for a non-costly order.
+   */
+  private directReclaim(order: number, mt: number, zl: readonly number[]): number {
+    for (;;) {
+      const got = this.reclaim.directReclaim(zl);
+      if (got) for (const nid of zl) this.kswapd[nid]!.failures = 0;
+      const pfn = this.alloc.getPageFromFreelist(order, ALLOC_WMARK_MIN | ALLOC_KSWAPD, zl, mt);
+      if (pfn >= 0) return pfn;
+      if (!got || order > PAGE_ALLOC_COSTLY_ORDER) return -1;
     }
   }
 
@@ -107,14 +221,31 @@ export class Memory {
     const anon = this.procs.nrAnon;
     const file = this.procs.nrFile;
     v[V.nr_free_pages] = this.freePages();
-    v[V.nr_zone_inactive_anon] = anon;
-    v[V.nr_zone_inactive_file] = file;
-    v[V.nr_inactive_anon] = anon;
-    v[V.nr_inactive_file] = file;
+    // MGLRU's active/inactive split: the two youngest generations are active
+    let aa = 0;
+    let ai = 0;
+    let fa = 0;
+    let fi = 0;
+    for (const lv of this.lru.lruvecs) {
+      const [a, b, c, d] = this.lru.activeInactive(lv);
+      aa += a;
+      ai += b;
+      fa += c;
+      fi += d;
+    }
+    v[V.nr_zone_active_anon] = v[V.nr_active_anon] = aa;
+    v[V.nr_zone_inactive_anon] = v[V.nr_inactive_anon] = ai;
+    v[V.nr_zone_active_file] = v[V.nr_active_file] = fa;
+    v[V.nr_zone_inactive_file] = v[V.nr_inactive_file] = fi;
     v[V.nr_anon_pages] = anon;
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;
+    v[V.wsim_lru_gen_agings] = this.lru.agings;
+    v[V.wsim_kagingd_wakeups] = this.kagingd.wakeups;
+    v[V.wsim_kagingd_refreshes] = this.kagingd.refreshes;
+    v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
+    v[V.wsim_swap_entries] = this.shadows.inUse;
     return v;
   }
 }

@@ -1,10 +1,12 @@
 /**
  * Processes (mm_structs): regions (VMAs), page tables and the faults that fill them.
  * Page tables are radix leaves of 512 PTEs (an Int32Array per touched 2 MiB of address
- * space, slot 512 counting present entries), keyed by vpn >> 9 in a Map, so millions of
- * pages cost no object each. A PTE holds pfn + 1, or 0 when not present. The reverse map
+ * space, slot 512 counting the non-empty entries), keyed by vpn >> 9 in a Map, so millions
+ * of pages cost no object each. A PTE holds pfn + 1 for a present page, -(slot + 1) for a
+ * swap or shadow entry left by reclaim (shadows.ts), 0 for nothing. The reverse map
  * (pfn -> mm, vpn) lives in typed arrays so that migration and reclaim can find a page's
- * mapping.
+ * mapping. A faulted page joins the youngest generation of its memcg's lruvec on its node
+ * with its accessed bit set; a fault on a swap or shadow entry is a refault (major fault).
  *
  * Faults follow do_anonymous_page / filemap_fault in outline: every first touch allocates
  * a movable order-0 page (GFP_HIGHUSER_MOVABLE) on the accessing CPU's node, or the
@@ -13,8 +15,11 @@
  */
 import { V } from "../stats/counters.js";
 import { GFP_HIGHUSER_MOVABLE, MT_MOVABLE, PAGE_SHIFT } from "./constants.js";
+import type { LruGen, Lruvec } from "./lru-gen.js";
+import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
 import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_LRU } from "./pages.js";
+import type { Shadows } from "./shadows.js";
 
 export interface Vma {
   start: number; // vpn
@@ -31,7 +36,7 @@ const COUNT = 512; // leaf slot holding the number of present PTEs
 export class Mm {
   readonly pid: number;
   readonly slot: number;
-  readonly cg: string;
+  readonly memcg: Memcg;
   /** sorted, non-overlapping */
   readonly vmas: Vma[] = [];
   readonly pt = new Map<number, Int32Array>();
@@ -40,10 +45,14 @@ export class Mm {
   private lastLeafIdx = -1;
   private lastLeaf: Int32Array | undefined;
 
-  constructor(pid: number, slot: number, cg: string) {
+  constructor(pid: number, slot: number, memcg: Memcg) {
     this.pid = pid;
     this.slot = slot;
-    this.cg = cg;
+    this.memcg = memcg;
+  }
+
+  get cg(): string {
+    return this.memcg.path;
   }
 
   leaf(idx: number): Int32Array | undefined {
@@ -98,6 +107,12 @@ export interface FaultContext {
   ownerMm: Int32Array;
   /** rmap: pfn -> vpn */
   ownerVpn: Float64Array;
+  lru: LruGen;
+  shadows: Shadows;
+  /** true time of each page's last access (ms) */
+  lastAccess: Float64Array;
+  /** a fault on a swap/shadow entry of lruvec `from` brought the page back at pfn into `to` */
+  onRefault: (from: Lruvec, to: Lruvec, token: number, type: number, now: number) => void;
 }
 
 export const FAULT_OK = 0;
@@ -120,8 +135,8 @@ export class ProcessTable {
     return mm;
   }
 
-  create(pid: number, cg: string): Mm {
-    const mm = new Mm(pid, this.nextSlot++, cg);
+  create(pid: number, memcg: Memcg): Mm {
+    const mm = new Mm(pid, this.nextSlot++, memcg);
     this.byPid.set(pid, mm);
     this.bySlot.set(mm.slot, mm);
     this.last = mm;
@@ -134,7 +149,7 @@ export class ProcessTable {
    * fault a page in. Returns FAULT_OK, or FAULT_OOM when no page could be had (the access
    * is dropped, oom_kill counted).
    */
-  access(mm: Mm, vpn: number, write: boolean, cpuNid: number): number {
+  access(mm: Mm, vpn: number, write: boolean, cpuNid: number, now: number): number {
     const leafIdx = Math.floor(vpn / LEAF);
     const slot = vpn - leafIdx * LEAF;
     const leaf = mm.leaf(leafIdx);
@@ -143,35 +158,55 @@ export class ProcessTable {
       if (pte > 0) {
         const flags = this.ctx.alloc.buddy.pages.flags;
         flags[pte - 1]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
+        this.ctx.lastAccess[pte - 1] = now;
         return FAULT_OK;
       }
     }
-    return this.fault(mm, vpn, leafIdx, slot, write, cpuNid);
+    return this.fault(mm, vpn, leafIdx, slot, write, cpuNid, now);
   }
 
-  private fault(mm: Mm, vpn: number, leafIdx: number, slot: number, write: boolean, cpuNid: number): number {
-    const { alloc, ev } = this.ctx;
+  private fault(mm: Mm, vpn: number, leafIdx: number, slot: number, write: boolean, cpuNid: number, now: number): number {
+    const { alloc, ev, shadows } = this.ctx;
     ev[V.pgfault]!++;
     const vma = mm.findVma(vpn);
     if (!vma) ev[V.wsim_implicit_maps]!++;
-    const file = vma !== undefined && vma.file;
     const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
     if (pfn < 0) {
       ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
-    if (file) {
+    const leaf = mm.leafForWrite(leafIdx);
+    const old = leaf[slot]!;
+    let file = vma !== undefined && vma.file;
+    let from: Lruvec | undefined;
+    let token = 0;
+    if (old < 0) {
+      // a refault: the page comes back from swap or the file
+      const sh = -old - 1;
+      file = shadows.type[sh] === 1;
+      from = this.ctx.lru.lruvecs[shadows.lruvec[sh]!];
+      token = shadows.token[sh]!;
+      shadows.free(sh);
       ev[V.pgmajfault]!++;
-      ev[V.pgpgin]! += 4; // KiB read, as /proc/vmstat prints it
+      ev[V.pgpgin]! += 4;
+      if (!file) ev[V.pswpin]!++;
+    } else {
+      leaf[COUNT]!++;
+      if (file) {
+        ev[V.pgmajfault]!++;
+        ev[V.pgpgin]! += 4; // KiB read, as /proc/vmstat prints it
+      }
     }
     const flags = alloc.buddy.pages.flags;
     flags[pfn]! |= PG_LRU | PG_ACCESSED | (file ? 0 : PG_ANON) | (write ? PG_DIRTY : 0);
-    const leaf = mm.leafForWrite(leafIdx);
     leaf[slot] = pfn + 1;
-    leaf[COUNT]!++;
     this.ctx.ownerMm[pfn] = mm.slot;
     this.ctx.ownerVpn[pfn] = vpn;
+    this.ctx.lastAccess[pfn] = now;
+    const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
+    this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now);
     if (file) {
       mm.rssFile++;
       this.nrFile++;
@@ -240,6 +275,26 @@ export class ProcessTable {
     }
   }
 
+  /**
+   * Reclaim took the page at pfn: its PTE becomes the swap/shadow entry `shadow`, its rmap
+   * and the resident counts go. The caller frees the page.
+   */
+  unmapForReclaim(pfn: number, shadow: number): void {
+    const { ownerMm, ownerVpn } = this.ctx;
+    const mm = this.bySlot.get(ownerMm[pfn]!)!;
+    const vpn = ownerVpn[pfn]!;
+    const idx = Math.floor(vpn / LEAF);
+    mm.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
+    ownerMm[pfn] = 0;
+    if (this.ctx.alloc.buddy.pages.flags[pfn]! & PG_ANON) {
+      mm.rssAnon--;
+      this.nrAnon--;
+    } else {
+      mm.rssFile--;
+      this.nrFile--;
+    }
+  }
+
   private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number): void {
     const base = idx * LEAF;
     this.zapLeaf(mm, idx, leaf, Math.max(start - base, 0), Math.min(end - base, LEAF));
@@ -251,8 +306,16 @@ export class ProcessTable {
     const flags = alloc.buddy.pages.flags;
     for (let s = from; s < to && leaf[COUNT]! > 0; s++) {
       const pte = leaf[s]!;
-      if (pte <= 0) continue;
+      if (pte === 0) continue;
+      if (pte < 0) {
+        // free_swap_and_cache / a shadow dropped with its mapping
+        this.ctx.shadows.free(-pte - 1);
+        leaf[s] = 0;
+        leaf[COUNT]!--;
+        continue;
+      }
       const pfn = pte - 1;
+      this.ctx.lru.del(pfn);
       if (flags[pfn]! & PG_ANON) {
         mm.rssAnon--;
         this.nrAnon--;

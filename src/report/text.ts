@@ -18,8 +18,17 @@ export interface TextOptions {
 
 const SUMMARY = [
   "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "numa_hit", "numa_miss", "numa_local", "numa_other",
-  "oom_kill", "wsim_alloc_fail", "nr_free_pages", "nr_anon_pages", "nr_file_pages", "wsim_kernel_pages",
+  "pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_normal", "pswpout", "pswpin",
+  "workingset_refault_anon", "workingset_refault_file", "oom_kill", "wsim_alloc_fail", "nr_free_pages",
+  "nr_anon_pages", "nr_file_pages", "wsim_kernel_pages",
 ];
+
+function formatBytes(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)}G`;
+  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)}M`;
+  if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(0)}K`;
+  return `${b}`;
+}
 
 export function renderText(r: RunResult, opts: TextOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
@@ -82,6 +91,26 @@ export function renderText(r: RunResult, opts: TextOptions): string {
         `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${o >= 9 ? c.green(bar) : o >= 4 ? c.yellow(bar) : c.red(bar)}`,
       );
     });
+  }
+  const ws = Object.entries(r.workingset);
+  if (ws.length) {
+    out.push("");
+    out.push(c.bold("workingset page_age") + c.dim(" (kernel view | exact, anon+file bytes per bin)"));
+    const half = Math.max(8, Math.floor((barWidth - 4) / 2));
+    for (const [cg, nodes] of ws) {
+      for (const [nid, w] of Object.entries(nodes)) {
+        if (!w.page_age.length) continue;
+        out.push(`${cg} node ${nid}: misplaced ${(w.misplaced_share * 100).toFixed(1)}% of bytes`);
+        const tot = (b: { anon: number; file: number }) => b.anon + b.file;
+        const max = Math.max(1, ...w.page_age.map(tot), ...w.page_age_exact.map(tot));
+        const bar = (v: number) => "█".repeat(v ? Math.max(1, Math.round((v / max) * half)) : 0).padEnd(half);
+        w.page_age.forEach((b, k) => {
+          const e = w.page_age_exact[k]!;
+          const label = b.le_ms === null ? "older" : `<${b.le_ms}ms`;
+          out.push(`  ${label.padStart(10)} ${c.cyan(bar(tot(b)))} | ${c.magenta(bar(tot(e)))} ${formatBytes(tot(b))} | ${formatBytes(tot(e))}`);
+        });
+      }
+    }
   }
   if (r.reads.length) {
     out.push("");

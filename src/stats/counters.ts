@@ -192,6 +192,11 @@ export const WSIM_COUNTERS = {
   wsim_implicit_maps: "accesses outside any region that mapped one anon page implicitly",
   wsim_kernel_pages: "pages held by kernel alloc events now (gauge)",
   wsim_unmodelled_events: "events accepted but not modelled by this version (compact)",
+  wsim_lru_gen_agings: "MGLRU agings (try_to_inc_max_seq), by reclaim, reads and kagingd",
+  wsim_kagingd_wakeups: "kagingd passes",
+  wsim_kagingd_refreshes: "workingset reports kagingd re-aggregated",
+  wsim_wsr_refreshes: "workingset reports re-aggregated, by reads and kagingd",
+  wsim_swap_entries: "swap and shadow entries in page tables now (gauge)",
 } as const;
 
 export type KernelCounter = (typeof KERNEL_VMSTAT)[number];

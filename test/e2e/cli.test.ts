@@ -148,6 +148,27 @@ describe("errors: exit codes and one line, never a stack", () => {
       expect(r.err).not.toMatch(/\s+at /);
     });
 
+  const wsrBad: [string, string, RegExp][] = [
+    ["intervals not increasing", "memory.workingset.page_age_intervals=N0=5000,1000", /intervals must be strictly increasing/],
+    ["32 intervals", `memory.workingset.page_age_intervals=N0=${Array.from({ length: 32 }, (_, i) => i + 1).join(",")}`, /at most 31 intervals/],
+    ["a node without memory", "memory.workingset.reaccess_intervals=N3=1000", /node 3 has no memory/],
+    ["no N<node>=", "memory.workingset.refresh_interval=2000", /expected N<node>=<values>/],
+    ["a malformed value", "memory.workingset.page_age_intervals=N0=1000,abc", /"abc" is not a number of ms/],
+    ["two refresh values", "memory.workingset.refresh_interval=N0=1000,2000", /expected N<node>=<ms>/],
+  ];
+  for (const [name, set, msg] of wsrBad) {
+    it(`workingset writes: ${name} is exit 2 on the command line, exit 3 with the line in a trace`, () => {
+      const r = wsim(["replay", "traces/faults.csv", "--set", set]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+      const [key, ...rest] = set.split("=");
+      const p = trace(`wsr-${name.replace(/\W+/g, "-")}.csv`, `time_ms,op,key,value\n0,read,vmstat,\n1,set,${key},"${rest.join("=")}"\n`);
+      const t = wsim(["replay", p]);
+      expect(t.code).toBe(3);
+      expect(t.err).toMatch(new RegExp(`:3: .*${msg.source}`));
+    });
+  }
+
   it("exit 2: unknown command", () => {
     expect(wsim(["replya"]).code).toBe(2);
   });

@@ -1,0 +1,240 @@
+/**
+ * The multi-gen LRU (mm/vmscan.c, CONFIG_LRU_GEN, 6.1) per lruvec (memcg x node): pages of
+ * each type (anon, file) sit on per-generation lists; max_seq is the youngest generation,
+ * min_seq[type] the oldest; each generation has a birth time (jiffies = floor(ms)).
+ *
+ * Aging (try_to_inc_max_seq with force_scan) moves pages whose accessed bit is set into the
+ * current youngest generation and clears the bit (the page-table walk), merges a type's two
+ * oldest generations when it already has lru_gen.max_nr_gens (inc_min_seq), then opens a new,
+ * empty youngest generation born now. Lists are intrusive over pfns (lruNext/lruPrev);
+ * a generation's slot is seq % 16, so up to 16 generations can live at once.
+ *
+ * wsim simplifications: generations are per lruvec, not per zone; the walk visits lruvec lists
+ * instead of page tables (same pages, same result: one accessed bit per mapped page); pages
+ * are moved eagerly where MGLRU updates the generation lazily and sorts later (the counts are
+ * the same); no tiers or PID controller refs beyond what get_type_to_scan needs.
+ */
+import { PG_ACCESSED, PG_ANON } from "./pages.js";
+
+export const NR_SLOTS = 16;
+export const MIN_NR_GENS = 2;
+export const ANON = 0;
+export const FILE = 1;
+/** MAX_NR_EVICTED_GENS of the workingset report RFC v3 6/8 */
+export const MAX_NR_EVICTED_GENS = 4;
+
+export class Lruvec {
+  readonly id: number;
+  readonly nid: number;
+  /** the memcg this lruvec belongs to (opaque here) */
+  readonly owner: unknown;
+  maxSeq: number;
+  readonly minSeq: [number, number];
+  /** birth of each generation, by slot */
+  readonly birth = new Float64Array(NR_SLOTS);
+  readonly head = new Int32Array(2 * NR_SLOTS).fill(-1);
+  readonly tail = new Int32Array(2 * NR_SLOTS).fill(-1);
+  /** pages per (type, slot) */
+  readonly count = new Float64Array(2 * NR_SLOTS);
+  /** pages per type */
+  readonly total = [0, 0];
+  /** get_type_to_scan's feedback: refaults and evictions this window, and decayed averages */
+  readonly refaulted = [0, 0];
+  readonly evicted = [0, 0];
+  readonly avgRefaulted = [0, 0];
+  readonly avgTotal = [0, 0];
+  /** anon generations evicted so far (seq, birth), for reaccess: a ring of MAX_NR_EVICTED_GENS */
+  readonly evictedSeq = new Float64Array(MAX_NR_EVICTED_GENS).fill(-1);
+  readonly evictedBirth = new Float64Array(MAX_NR_EVICTED_GENS);
+
+  /** A new lruvec as lru_gen_init_lruvec leaves it: four generations (0..3), all born now. */
+  constructor(id: number, nid: number, owner: unknown, now: number) {
+    this.id = id;
+    this.nid = nid;
+    this.owner = owner;
+    this.maxSeq = MIN_NR_GENS + 1;
+    this.minSeq = [0, 0];
+    this.birth.fill(Math.floor(now));
+  }
+
+  nrGens(type: number): number {
+    return this.maxSeq - this.minSeq[type]! + 1;
+  }
+
+  pagesIn(type: number, seq: number): number {
+    return this.count[type * NR_SLOTS + (seq % NR_SLOTS)]!;
+  }
+
+  birthOf(seq: number): number {
+    return this.birth[seq % NR_SLOTS]!;
+  }
+}
+
+/** Per-reaccess-bin callback of the aging walk: `moved` pages of `type` left generation `seq`. */
+export type ReaccessFn = (lv: Lruvec, type: number, seq: number, moved: number, now: number) => void;
+
+/** The per-pfn side of the multi-gen LRU and its operations. */
+export class LruGen {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** seq % NR_SLOTS of the generation a page is in */
+  readonly slot: Uint8Array;
+  /** the lruvec a page is on (its id + 1; 0 = none) */
+  readonly lruvecOf: Int32Array;
+  maxNrGens = 4;
+  readonly lruvecs: Lruvec[] = [];
+  /** aging runs, for wsim_lru_gen_agings */
+  agings = 0;
+  /** called after an anon min_seq moved, with the old and new min_seq */
+  onEvictGen: ((lv: Lruvec, from: number, to: number) => void) | null = null;
+
+  constructor(
+    nrPages: number,
+    private readonly flags: Uint8Array,
+  ) {
+    this.next = new Int32Array(nrPages);
+    this.prev = new Int32Array(nrPages);
+    this.slot = new Uint8Array(nrPages);
+    this.lruvecOf = new Int32Array(nrPages);
+  }
+
+  newLruvec(nid: number, owner: unknown, now: number): Lruvec {
+    const lv = new Lruvec(this.lruvecs.length, nid, owner, now);
+    this.lruvecs.push(lv);
+    return lv;
+  }
+
+  typeOf(pfn: number): number {
+    return this.flags[pfn]! & PG_ANON ? ANON : FILE;
+  }
+
+  /** lru_gen_add_folio: onto generation seq's list, at the head (young end) or the tail. */
+  add(lv: Lruvec, pfn: number, seq: number, toHead = true): void {
+    const type = this.typeOf(pfn);
+    const s = seq % NR_SLOTS;
+    const li = type * NR_SLOTS + s;
+    this.slot[pfn] = s;
+    this.lruvecOf[pfn] = lv.id + 1;
+    if (toHead) {
+      const h = lv.head[li]!;
+      this.next[pfn] = h;
+      this.prev[pfn] = -1;
+      if (h < 0) lv.tail[li] = pfn;
+      else this.prev[h] = pfn;
+      lv.head[li] = pfn;
+    } else {
+      const t = lv.tail[li]!;
+      this.prev[pfn] = t;
+      this.next[pfn] = -1;
+      if (t < 0) lv.head[li] = pfn;
+      else this.next[t] = pfn;
+      lv.tail[li] = pfn;
+    }
+    lv.count[li]!++;
+    lv.total[type]!++;
+  }
+
+  /** lru_gen_del_folio */
+  del(pfn: number): void {
+    const lv = this.lruvecs[this.lruvecOf[pfn]! - 1]!;
+    const type = this.typeOf(pfn);
+    const li = type * NR_SLOTS + this.slot[pfn]!;
+    const nx = this.next[pfn]!;
+    const pv = this.prev[pfn]!;
+    if (pv < 0) lv.head[li] = nx;
+    else this.next[pv] = nx;
+    if (nx < 0) lv.tail[li] = pv;
+    else this.prev[nx] = pv;
+    lv.count[li]!--;
+    lv.total[type]!--;
+    this.lruvecOf[pfn] = 0;
+  }
+
+  /** Moves a page into generation seq (head). */
+  move(lv: Lruvec, pfn: number, seq: number, toHead = true): void {
+    this.del(pfn);
+    this.add(lv, pfn, seq, toHead);
+  }
+
+  lruvecOfPfn(pfn: number): Lruvec | undefined {
+    const id = this.lruvecOf[pfn]!;
+    return id ? this.lruvecs[id - 1] : undefined;
+  }
+
+  /**
+   * try_to_inc_max_seq(lruvec, max_seq, can_swap = true, force_scan = true): the walk moves
+   * accessed pages into max_seq and clears every accessed bit; then inc_max_seq.
+   * `reaccess` hears how many pages left each older generation (the RFC's walk deltas).
+   */
+  age(lv: Lruvec, now: number, reaccess: ReaccessFn | null): void {
+    const flags = this.flags;
+    const youngest = lv.maxSeq;
+    for (let type = 0; type < 2; type++) {
+      for (let seq = lv.minSeq[type]!; seq <= youngest; seq++) {
+        const li = type * NR_SLOTS + (seq % NR_SLOTS);
+        let moved = 0;
+        for (let pfn = lv.head[li]!; pfn >= 0; ) {
+          const nx = this.next[pfn]!;
+          if (flags[pfn]! & PG_ACCESSED) {
+            flags[pfn]! &= ~PG_ACCESSED;
+            if (seq !== youngest) {
+              this.move(lv, pfn, youngest);
+              moved++;
+            }
+          }
+          pfn = nx;
+        }
+        if (moved && reaccess) reaccess(lv, type, seq, moved, now);
+      }
+    }
+    this.incMaxSeq(lv, now);
+  }
+
+  /** inc_max_seq: make room (inc_min_seq for a type at max_nr_gens), then a new youngest generation. */
+  incMaxSeq(lv: Lruvec, now: number): void {
+    for (let type = 1; type >= 0; type--) while (lv.nrGens(type) >= this.maxNrGens) this.incMinSeq(lv, type);
+    lv.maxSeq++;
+    const s = lv.maxSeq % NR_SLOTS;
+    lv.birth[s] = Math.floor(now);
+    this.agings++;
+  }
+
+  /** inc_min_seq: the oldest generation's pages move to the tail of the next one. */
+  incMinSeq(lv: Lruvec, type: number): void {
+    const old = lv.minSeq[type]!;
+    const li = type * NR_SLOTS + (old % NR_SLOTS);
+    while (lv.head[li]! >= 0) this.move(lv, lv.head[li]!, old + 1, false); // list_move_tail, oldest last
+    this.resetCtrlPos(lv, type);
+    lv.minSeq[type] = old + 1;
+    if (type === ANON) this.onEvictGen?.(lv, old, old + 1);
+  }
+
+  /** try_to_inc_min_seq: drop empty oldest generations, keeping MIN_NR_GENS. */
+  tryIncMinSeq(lv: Lruvec, type: number): boolean {
+    let moved = false;
+    while (lv.nrGens(type) > MIN_NR_GENS && lv.pagesIn(type, lv.minSeq[type]!) === 0) {
+      const old = lv.minSeq[type]!;
+      this.resetCtrlPos(lv, type);
+      lv.minSeq[type] = old + 1;
+      if (type === ANON) this.onEvictGen?.(lv, old, old + 1);
+      moved = true;
+    }
+    return moved;
+  }
+
+  /** reset_ctrl_pos(carryover): fold this window's refaults and evictions into the averages. */
+  private resetCtrlPos(lv: Lruvec, type: number): void {
+    lv.avgRefaulted[type] = Math.floor((lv.avgRefaulted[type]! + lv.refaulted[type]!) / 2);
+    lv.avgTotal[type] = Math.floor((lv.avgTotal[type]! + lv.evicted[type]!) / 2);
+    lv.refaulted[type] = 0;
+    lv.evicted[type] = 0;
+  }
+
+  /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type. */
+  activeInactive(lv: Lruvec): [number, number, number, number] {
+    const act = (t: number) => lv.pagesIn(t, lv.maxSeq) + (lv.maxSeq - 1 >= lv.minSeq[t]! ? lv.pagesIn(t, lv.maxSeq - 1) : 0);
+    const aa = act(ANON);
+    const fa = act(FILE);
+    return [aa, lv.total[ANON]! - aa, fa, lv.total[FILE]! - fa];
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Page reclaim with MGLRU eviction (mm/vmscan.c, 6.1): shrink_node picks lruvecs on a node
+ * and evicts from the oldest generation of the type isolate_folios chooses. A page found
+ * accessed there is moved to the youngest generation instead (its bit cleared); when a type
+ * is down to MIN_NR_GENS generations the lruvec is aged first. Anon pages go to an unbounded
+ * swap device (pswpout), file pages are dropped; both leave an entry (shadows.ts) so a refault
+ * is a major fault and can be recognised.
+ *
+ * Direct reclaim (__alloc_pages_direct_reclaim) reclaims SWAP_CLUSTER_MAX pages over the
+ * zonelist and counts allocstall_normal; kswapd (kswapd.ts) calls shrinkNode with its budget.
+ *
+ * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
+ * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
+ * file pages are clean unless written (a dirty one is written back as it is dropped).
+ */
+import { V } from "../stats/counters.js";
+import type { LruGen, Lruvec } from "./lru-gen.js";
+import { ANON, FILE, MIN_NR_GENS, NR_SLOTS } from "./lru-gen.js";
+import type { PageAllocator } from "./page-alloc.js";
+import { PG_ACCESSED, PG_DIRTY } from "./pages.js";
+import type { ProcessTable } from "./process.js";
+import type { Shadows } from "./shadows.js";
+
+export const SWAP_CLUSTER_MAX = 32;
+const MIN_LRU_BATCH = 64;
+
+export interface ReclaimContext {
+  alloc: PageAllocator;
+  lru: LruGen;
+  procs: ProcessTable;
+  shadows: Shadows;
+  ev: Float64Array;
+  flags: Uint8Array;
+  /** lruvecs on each node */
+  lruvecsOn: (nid: number) => readonly Lruvec[];
+  swappiness: () => number;
+  /** aging (try_to_inc_max_seq) of one lruvec, with the report hooks */
+  age: (lv: Lruvec) => void;
+}
+
+export class Reclaim {
+  constructor(private readonly c: ReclaimContext) {}
+
+  /** shrink_node: reclaim up to nr pages from node nid. Returns pages reclaimed. */
+  shrinkNode(nid: number, nr: number, kswapd: boolean): number {
+    let reclaimed = 0;
+    const tried = new Set<Lruvec>();
+    while (reclaimed < nr) {
+      const lv = this.pickLruvec(nid, tried);
+      if (!lv) break;
+      const got = this.shrinkLruvec(lv, Math.min(SWAP_CLUSTER_MAX, nr - reclaimed), kswapd);
+      if (!got) tried.add(lv);
+      reclaimed += got;
+    }
+    return reclaimed;
+  }
+
+  /** The lruvec on nid holding the oldest generation (ties: the older memcg). */
+  private pickLruvec(nid: number, skip: ReadonlySet<Lruvec>): Lruvec | null {
+    let best: Lruvec | null = null;
+    let bestBirth = Infinity;
+    for (const lv of this.c.lruvecsOn(nid)) {
+      if (skip.has(lv) || lv.total[ANON]! + lv.total[FILE]! === 0) continue;
+      let b = Infinity;
+      for (let t = 0; t < 2; t++) if (lv.total[t]) b = Math.min(b, lv.birthOf(lv.minSeq[t]!));
+      if (b < bestBirth) {
+        best = lv;
+        bestBirth = b;
+      }
+    }
+    return best;
+  }
+
+  /** The type isolate_folios tries first, or -1 when the lruvec has nothing to evict. */
+  pickType(lv: Lruvec): number {
+    const sw = this.c.swappiness();
+    const hasAnon = lv.total[ANON]! > 0 && sw > 0;
+    const hasFile = lv.total[FILE]! > 0;
+    if (!hasAnon) return hasFile ? FILE : -1;
+    if (!hasFile) return ANON;
+    if (lv.minSeq[ANON]! < lv.minSeq[FILE]!) return ANON;
+    if (sw === 1) return FILE;
+    if (sw === 200) return ANON;
+    // get_type_to_scan: positive_ctrl_err(anon, file) picks file
+    const gain = [sw, 200 - sw];
+    const sp = { refaulted: lv.avgRefaulted[ANON]! + lv.refaulted[ANON]!, total: lv.avgTotal[ANON]! + lv.evicted[ANON]!, gain: gain[0]! };
+    const pv = { refaulted: lv.avgRefaulted[FILE]! + lv.refaulted[FILE]!, total: lv.avgTotal[FILE]! + lv.evicted[FILE]!, gain: gain[1]! };
+    const fileFirst =
+      pv.refaulted < MIN_LRU_BATCH || pv.refaulted * (sp.total + MIN_LRU_BATCH) * sp.gain <= (sp.refaulted + 1) * pv.total * pv.gain;
+    return fileFirst ? FILE : ANON;
+  }
+
+  /** evict_folios from one lruvec: up to nr pages. Returns pages reclaimed. */
+  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean): number {
+    const { lru, ev, flags } = this.c;
+    let reclaimed = 0;
+    let agings = 0;
+    while (reclaimed < nr) {
+      const type = this.pickType(lv);
+      if (type < 0) break;
+      if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
+        if (lv.nrGens(type) > MIN_NR_GENS && lru.tryIncMinSeq(lv, type)) continue;
+        // should_run_aging: only MIN_NR_GENS generations left
+        if (++agings > 2 * NR_SLOTS) break;
+        this.c.age(lv);
+        continue;
+      }
+      const li = type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS);
+      const pfn = lv.tail[li]!;
+      ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
+      ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
+      if (flags[pfn]! & PG_ACCESSED) {
+        // referenced: back to the youngest generation instead of out
+        flags[pfn]! &= ~PG_ACCESSED;
+        lru.move(lv, pfn, lv.maxSeq);
+        continue;
+      }
+      this.evict(lv, pfn, type);
+      ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
+      ev[type === ANON ? V.pgsteal_anon : V.pgsteal_file]!++;
+      reclaimed++;
+    }
+    return reclaimed;
+  }
+
+  /** Swap out (anon) or drop (file) one page of lruvec lv's oldest generation. */
+  private evict(lv: Lruvec, pfn: number, type: number): void {
+    const { lru, procs, shadows, ev, flags, alloc } = this.c;
+    const shadow = shadows.alloc(lv.id, lv.minSeq[type]!, type);
+    if (type === ANON) {
+      ev[V.pswpout]!++;
+      ev[V.pgpgout]! += 4;
+      ev[V.nr_vmscan_write]!++;
+    } else if (flags[pfn]! & PG_DIRTY) {
+      ev[V.pgpgout]! += 4;
+      ev[V.nr_vmscan_write]!++;
+    }
+    lv.evicted[type]!++;
+    lru.del(pfn);
+    procs.unmapForReclaim(pfn, shadow);
+    alloc.freePages(pfn, 0);
+  }
+
+  /**
+   * __alloc_pages_direct_reclaim's reclaim: allocstall_normal, then SWAP_CLUSTER_MAX pages
+   * from the zonelist's nodes in order. Returns pages reclaimed.
+   */
+  directReclaim(zonelist: readonly number[]): number {
+    this.c.ev[V.allocstall_normal]!++;
+    let got = 0;
+    for (const nid of zonelist) {
+      if (got >= SWAP_CLUSTER_MAX) break;
+      got += this.shrinkNode(nid, SWAP_CLUSTER_MAX - got, false);
+    }
+    return got;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Swap entries and shadow entries: what a page-table entry keeps after reclaim took its page.
+ * An anon page goes to an unbounded swap device (its slot); a file page is dropped and
+ * leaves a shadow. Either way the entry remembers the lruvec and the eviction token (the
+ * generation it was evicted from, MGLRU's min_seq) so that a refault can be recognised
+ * (workingset_refault) and binned (the reaccess histogram). Slots are reused lowest-first
+ * from a free stack, so runs stay deterministic; arrays grow by doubling.
+ */
+export class Shadows {
+  lruvec = new Int32Array(1024);
+  token = new Float64Array(1024);
+  /** 0 anon (a swap slot), 1 file (a shadow of a dropped page cache page) */
+  type = new Uint8Array(1024);
+  private freeList: number[] = [];
+  private used = 0;
+  /** entries in use now */
+  inUse = 0;
+
+  alloc(lruvecId: number, token: number, type: number): number {
+    let s = this.freeList.pop();
+    if (s === undefined) {
+      s = this.used++;
+      if (s >= this.token.length) this.grow();
+    }
+    this.lruvec[s] = lruvecId;
+    this.token[s] = token;
+    this.type[s] = type;
+    this.inUse++;
+    return s;
+  }
+
+  free(slot: number): void {
+    this.freeList.push(slot);
+    this.inUse--;
+  }
+
+  private grow(): void {
+    const n = this.token.length * 2;
+    const l = new Int32Array(n);
+    l.set(this.lruvec);
+    this.lruvec = l;
+    const t = new Float64Array(n);
+    t.set(this.token);
+    this.token = t;
+    const y = new Uint8Array(n);
+    y.set(this.type);
+    this.type = y;
+  }
+}
