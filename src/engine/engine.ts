@@ -233,7 +233,7 @@ export class Engine implements EngineContext {
 
   private access(b: EventBatch, i: number): void {
     const last = this.lastMm;
-    const mm = last !== undefined && last.pid === b.pid[i] && b.cg[i]! < 0 && this.mem.procs.get(last.pid) === last ? last : this.mmOf(b, i);
+    const mm = last !== undefined && last.pid === b.pid[i] && !last.exited && b.cg[i]! < 0 ? last : this.mmOf(b, i);
     let cpu = b.node[i]!;
     if (cpu < 0) cpu = this.defaultCpu;
     else this.checkCpuNode(b, i, cpu);

@@ -42,6 +42,8 @@ export class Mm {
   readonly pt = new Map<number, Int32Array>();
   rssAnon = 0;
   rssFile = 0;
+  /** set by exit: the mm is gone (callers may still hold it) */
+  exited = false;
   private lastLeafIdx = -1;
   private lastLeaf: Int32Array | undefined;
 
@@ -253,6 +255,7 @@ export class ProcessTable {
   exit(mm: Mm): void {
     for (const [idx, leaf] of mm.pt) this.zapLeaf(mm, idx, leaf, 0, LEAF);
     mm.pt.clear();
+    mm.exited = true;
     this.byPid.delete(mm.pid);
     this.bySlot.delete(mm.slot);
     if (this.last === mm) this.last = undefined;
