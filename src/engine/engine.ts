@@ -10,7 +10,7 @@ import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
-import { Memory, type KernelAlloc } from "../mm/memory.js";
+import { KALLOC_FAILED, Memory } from "../mm/memory.js";
 import type { Mm } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
@@ -313,7 +313,7 @@ export class Engine implements EngineContext {
       case OP_ALLOC: {
         const id = b.strs[b.id[i]!]!;
         const prev = mem.kallocs.get(id);
-        if (prev) {
+        if (prev !== undefined) {
           this.lenient(b, i, `handle "${id}" is still allocated; free it before reusing it`);
           break;
         }
@@ -323,9 +323,9 @@ export class Engine implements EngineContext {
       }
       case OP_FREE: {
         const id = b.strs[b.id[i]!]!;
-        const a: KernelAlloc | undefined = mem.kallocs.get(id);
-        if (!a) this.lenient(b, i, `free of unknown handle "${id}"`);
-        else if (a.pfn < 0) {
+        const a = mem.kallocs.get(id);
+        if (a === undefined) this.lenient(b, i, `free of unknown handle "${id}"`);
+        else if (a === KALLOC_FAILED) {
           mem.kallocs.delete(id);
           this.lenient(b, i, `free of handle "${id}", whose allocation failed`);
         } else {

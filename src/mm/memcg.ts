@@ -78,18 +78,22 @@ export class Memcg {
 export class MemcgTree {
   readonly byPath = new Map<string, Memcg>();
   readonly all: Memcg[] = [];
+  /** every memcg's lruvec on each node, in creation order */
+  readonly lruvecsByNode: Lruvec[][];
   readonly root: Memcg;
 
   constructor(
     private readonly lru: LruGen,
     private readonly nrNodes: number,
   ) {
+    this.lruvecsByNode = Array.from({ length: nrNodes }, () => []);
     this.root = this.make("/", null, 0);
   }
 
   private make(path: string, parent: Memcg | null, now: number): Memcg {
     const m = new Memcg(this.all.length, path, parent, this.lru, this.nrNodes, now);
     this.all.push(m);
+    m.lruvecs.forEach((lv, nid) => this.lruvecsByNode[nid]!.push(lv));
     this.byPath.set(path, m);
     parent?.children.push(m);
     return m;

@@ -30,10 +30,12 @@ export interface MemoryEnv {
   kswapdPagesPerMs: () => number;
 }
 
-export interface KernelAlloc {
-  pfn: number; // -1 when the allocation failed
-  order: number;
-}
+/**
+ * A kernel allocation by handle, packed in one number so that alloc-heavy traces allocate no
+ * object per event: pfn * 16 + order, or -1 when the allocation failed.
+ */
+export type KernelAlloc = number;
+export const KALLOC_FAILED = -1;
 
 export class Memory {
   readonly machine: Machine;
@@ -101,7 +103,7 @@ export class Memory {
       shadows: this.shadows,
       ev: this.ev,
       flags: this.pages.flags,
-      lruvecsOn: (nid) => this.memcgs.all.map((m) => m.lruvecs[nid]!),
+      lruvecsOn: (nid) => this.memcgs.lruvecsByNode[nid]!,
       swappiness: env.swappiness,
       age: (lv) => this.age(lv),
     });
@@ -198,15 +200,19 @@ export class Memory {
   /** A kernel allocation (GFP_KERNEL with a migratetype) from a CPU of `cpuNid`. */
   kalloc(order: number, mt: number, prefNid: number): KernelAlloc {
     const pfn = this.alloc.allocPages(order, mt, GFP_KERNEL, prefNid, this.localCpu[prefNid]!);
-    if (pfn < 0) this.ev[V.wsim_alloc_fail]!++;
-    else this.kernelPages += 1 << order;
-    return { pfn, order };
+    if (pfn < 0) {
+      this.ev[V.wsim_alloc_fail]!++;
+      return KALLOC_FAILED;
+    }
+    this.kernelPages += 1 << order;
+    return pfn * 16 + order;
   }
 
   kfree(a: KernelAlloc): void {
-    if (a.pfn < 0) return;
-    this.alloc.freePages(a.pfn, a.order);
-    this.kernelPages -= 1 << a.order;
+    if (a === KALLOC_FAILED) return;
+    const order = a % 16;
+    this.alloc.freePages((a - order) / 16, order);
+    this.kernelPages -= 1 << order;
   }
 
   freePages(): number {

@@ -44,23 +44,23 @@ export class Reclaim {
   /** shrink_node: reclaim up to nr pages from node nid. Returns pages reclaimed. */
   shrinkNode(nid: number, nr: number, kswapd: boolean): number {
     let reclaimed = 0;
-    const tried = new Set<Lruvec>();
+    let tried: Lruvec[] | null = null; // lruvecs that gave nothing this time
     while (reclaimed < nr) {
       const lv = this.pickLruvec(nid, tried);
       if (!lv) break;
       const got = this.shrinkLruvec(lv, Math.min(SWAP_CLUSTER_MAX, nr - reclaimed), kswapd);
-      if (!got) tried.add(lv);
+      if (!got) (tried ??= []).push(lv);
       reclaimed += got;
     }
     return reclaimed;
   }
 
   /** The lruvec on nid holding the oldest generation (ties: the older memcg). */
-  private pickLruvec(nid: number, skip: ReadonlySet<Lruvec>): Lruvec | null {
+  private pickLruvec(nid: number, skip: readonly Lruvec[] | null): Lruvec | null {
     let best: Lruvec | null = null;
     let bestBirth = Infinity;
     for (const lv of this.c.lruvecsOn(nid)) {
-      if (skip.has(lv) || lv.total[ANON]! + lv.total[FILE]! === 0) continue;
+      if (lv.total[ANON]! + lv.total[FILE]! === 0 || (skip && skip.includes(lv))) continue;
       let b = Infinity;
       for (let t = 0; t < 2; t++) if (lv.total[t]) b = Math.min(b, lv.birthOf(lv.minSeq[t]!));
       if (b < bestBirth) {
