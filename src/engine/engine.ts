@@ -11,7 +11,7 @@ import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
-import type { Mm } from "../mm/process.js";
+import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../procfs/procfs.js";
@@ -138,6 +138,8 @@ export class Engine implements EngineContext {
 
   private applyWatermarkTunables(): void {
     const s = this.settings;
+    this.mem.thp.enabled = s.str("transparent_hugepage.enabled") as ThpConfig["enabled"];
+    this.mem.thp.defrag = s.str("transparent_hugepage.defrag") as ThpConfig["defrag"];
     const scale = s.num("vm.watermark_scale_factor");
     const thp = s.str("transparent_hugepage.enabled") !== "never";
     s.setDerived("vm.min_free_kbytes", this.mem.defaultMinFreeKbytes(thp, scale));
@@ -151,6 +153,7 @@ export class Engine implements EngineContext {
       case "vm.watermark_scale_factor":
       case "vm.watermark_boost_factor":
       case "transparent_hugepage.enabled":
+      case "transparent_hugepage.defrag":
         this.applyWatermarkTunables();
         break;
       case "lru_gen.max_nr_gens":

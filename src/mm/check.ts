@@ -8,7 +8,7 @@
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
-import { PG_ALLOC, PG_BUDDY } from "./pages.js";
+import { PG_ALLOC, PG_BUDDY, PG_HEAD } from "./pages.js";
 
 export function checkInvariants(buddy: Buddy): string | null {
   const p = buddy.pages;
@@ -101,7 +101,9 @@ export function checkMemory(m: MappingView): string | null {
         if (m.ownerMm[pfn] !== slot || m.ownerVpn[pfn] !== vpn)
           return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, whose rmap says mm ${m.ownerMm[pfn]} vpn ${m.ownerVpn[pfn]}`;
         if (!(flags[pfn]! & PG_ALLOC)) return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, which is free`;
-        if (!m.lru.lruvecOf[pfn]) return `mapped pfn ${pfn} is on no LRU list`;
+        // a huge page's tail pages are on the LRU through their head
+        const entry = flags[pfn]! & PG_HEAD ? pfn : pfn - (pfn % 512);
+        if (!m.lru.lruvecOf[entry]) return `mapped pfn ${pfn} is on no LRU list`;
         if (flags[pfn]! & 32) anon++;
         else file++;
         mapped++;
@@ -116,7 +118,7 @@ export function checkMemory(m: MappingView): string | null {
     for (let li = 0; li < lv.head.length; li++) {
       let n = 0;
       for (let pfn = lv.head[li]!; pfn >= 0; pfn = m.lru.next[pfn]!) {
-        n++;
+        n += flags[pfn]! & PG_HEAD ? 1 << m.buddy.pages.order[pfn]! : 1;
         if (m.lru.lruvecOf[pfn] !== lv.id + 1 || m.lru.slot[pfn] !== li % 16) return `pfn ${pfn} is on lruvec ${lv.id} list ${li} but says otherwise`;
         if (!m.ownerMm[pfn]) return `pfn ${pfn} is on an LRU list but mapped nowhere`;
       }

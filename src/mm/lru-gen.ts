@@ -9,12 +9,16 @@
  * empty youngest generation born now. Lists are intrusive over pfns (lruNext/lruPrev);
  * a generation's slot is seq % 16, so up to 16 generations can live at once.
  *
+ * A transparent huge page is one entry (its head pfn) counting 512 pages, young if any of its
+ * subpages was accessed, as a PMD's young bit is.
+ *
  * wsim simplifications: generations are per lruvec, not per zone; the walk visits lruvec lists
  * instead of page tables (same pages, same result: one accessed bit per mapped page); pages
  * are moved eagerly where MGLRU updates the generation lazily and sorts later (the counts are
  * the same); no tiers or PID controller refs beyond what get_type_to_scan needs.
  */
-import { PG_ACCESSED, PG_ANON } from "./pages.js";
+import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD } from "./pages.js";
+
 
 export const NR_SLOTS = 16;
 export const MIN_NR_GENS = 2;
@@ -88,10 +92,13 @@ export class LruGen {
   /** called after an anon min_seq moved, with the old and new min_seq */
   onEvictGen: ((lv: Lruvec, from: number, to: number) => void) | null = null;
 
-  constructor(
-    nrPages: number,
-    private readonly flags: Uint8Array,
-  ) {
+  private readonly flags: Uint8Array;
+  private readonly order: Int8Array;
+
+  constructor(pages: PageArrays) {
+    const nrPages = pages.nrPages;
+    this.flags = pages.flags;
+    this.order = pages.order;
     this.next = new Int32Array(nrPages);
     this.prev = new Int32Array(nrPages);
     this.slot = new Uint8Array(nrPages);
@@ -106,6 +113,28 @@ export class LruGen {
 
   typeOf(pfn: number): number {
     return this.flags[pfn]! & PG_ANON ? ANON : FILE;
+  }
+
+  /** pages in the LRU entry at pfn: 512 for a huge page's head, else 1 */
+  nrOf(pfn: number): number {
+    return this.flags[pfn]! & PG_HEAD ? 1 << this.order[pfn]! : 1;
+  }
+
+  /** folio_test_clear_young over the entry: any subpage accessed; all bits cleared. */
+  testClearYoung(pfn: number): boolean {
+    const f = this.flags;
+    const n = this.nrOf(pfn);
+    if (n === 1) {
+      const young = (f[pfn]! & PG_ACCESSED) !== 0;
+      f[pfn]! &= ~PG_ACCESSED;
+      return young;
+    }
+    let young = false;
+    for (let q = pfn; q < pfn + n; q++) {
+      if (f[q]! & PG_ACCESSED) young = true;
+      f[q]! &= ~PG_ACCESSED;
+    }
+    return young;
   }
 
   /** lru_gen_add_folio: onto generation seq's list, at the head (young end) or the tail. */
@@ -130,8 +159,9 @@ export class LruGen {
       else this.next[t] = pfn;
       lv.tail[li] = pfn;
     }
-    lv.count[li]!++;
-    lv.total[type]!++;
+    const nr = this.nrOf(pfn);
+    lv.count[li]! += nr;
+    lv.total[type]! += nr;
   }
 
   /** lru_gen_del_folio */
@@ -145,8 +175,9 @@ export class LruGen {
     else this.next[pv] = nx;
     if (nx < 0) lv.tail[li] = pv;
     else this.prev[nx] = pv;
-    lv.count[li]!--;
-    lv.total[type]!--;
+    const nr = this.nrOf(pfn);
+    lv.count[li]! -= nr;
+    lv.total[type]! -= nr;
     this.lruvecOf[pfn] = 0;
   }
 
@@ -154,6 +185,31 @@ export class LruGen {
   move(lv: Lruvec, pfn: number, seq: number, toHead = true): void {
     this.del(pfn);
     this.add(lv, pfn, seq, toHead);
+  }
+
+  /** The generation (seq) the entry at pfn is in. */
+  seqOf(lv: Lruvec, pfn: number): number {
+    const s = this.slot[pfn]!;
+    const type = this.typeOf(pfn);
+    for (let seq = lv.minSeq[type]!; seq <= lv.maxSeq; seq++) if (seq % NR_SLOTS === s) return seq;
+    return lv.maxSeq;
+  }
+
+  /** Puts dst in src's place on its list (migration keeps a page's generation and position). */
+  replace(src: number, dst: number): void {
+    const lv = this.lruvecs[this.lruvecOf[src]! - 1]!;
+    const li = this.typeOf(src) * NR_SLOTS + this.slot[src]!;
+    const nx = this.next[src]!;
+    const pv = this.prev[src]!;
+    this.next[dst] = nx;
+    this.prev[dst] = pv;
+    if (pv < 0) lv.head[li] = dst;
+    else this.next[pv] = dst;
+    if (nx < 0) lv.tail[li] = dst;
+    else this.prev[nx] = dst;
+    this.slot[dst] = this.slot[src]!;
+    this.lruvecOf[dst] = this.lruvecOf[src]!;
+    this.lruvecOf[src] = 0;
   }
 
   lruvecOfPfn(pfn: number): Lruvec | undefined {
@@ -167,7 +223,6 @@ export class LruGen {
    * `reaccess` hears how many pages left each older generation (the RFC's walk deltas).
    */
   age(lv: Lruvec, now: number, reaccess: ReaccessFn | null): void {
-    const flags = this.flags;
     const youngest = lv.maxSeq;
     for (let type = 0; type < 2; type++) {
       for (let seq = lv.minSeq[type]!; seq <= youngest; seq++) {
@@ -175,12 +230,9 @@ export class LruGen {
         let moved = 0;
         for (let pfn = lv.head[li]!; pfn >= 0; ) {
           const nx = this.next[pfn]!;
-          if (flags[pfn]! & PG_ACCESSED) {
-            flags[pfn]! &= ~PG_ACCESSED;
-            if (seq !== youngest) {
-              this.move(lv, pfn, youngest);
-              moved++;
-            }
+          if (this.testClearYoung(pfn) && seq !== youngest) {
+            moved += this.nrOf(pfn);
+            this.move(lv, pfn, youngest);
           }
           pfn = nx;
         }

@@ -17,7 +17,7 @@ import { LruGen, type Lruvec } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PageArrays } from "./pages.js";
-import { ProcessTable } from "./process.js";
+import { ProcessTable, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { Shadows } from "./shadows.js";
 import { defaultMinFreeKbytes, setupZoneWatermarks } from "./watermarks.js";
@@ -65,6 +65,8 @@ export class Memory {
   readonly kagingd: Kagingd;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
+  /** transparent_hugepage.enabled / .defrag, kept current by the engine */
+  readonly thp: ThpConfig = { enabled: "always", defrag: "madvise" };
 
   constructor(machine: Machine, private readonly env: MemoryEnv) {
     this.machine = machine;
@@ -82,7 +84,7 @@ export class Memory {
     this.ownerMm = new Int32Array(total);
     this.ownerVpn = new Float64Array(total);
     this.lastAccess = new Float64Array(total);
-    this.lru = new LruGen(total, this.pages.flags);
+    this.lru = new LruGen(this.pages);
     this.memcgs = new MemcgTree(this.lru, machine.nodes.length);
     this.wsr = new WorkingsetReport(this.memcgs, this.lru, this.lastAccess);
     this.lru.onEvictGen = (lv, from, to) => this.wsr.recordEviction(lv, from, to);
@@ -95,6 +97,7 @@ export class Memory {
       shadows: this.shadows,
       lastAccess: this.lastAccess,
       onRefault: (from, to, token, type, now) => this.refault(from, to, token, type, now),
+      thp: this.thp,
     });
     this.reclaim = new Reclaim({
       alloc: this.alloc,
@@ -244,6 +247,7 @@ export class Memory {
     v[V.nr_zone_active_file] = v[V.nr_active_file] = fa;
     v[V.nr_zone_inactive_file] = v[V.nr_inactive_file] = fi;
     v[V.nr_anon_pages] = anon;
+    v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;

@@ -14,11 +14,13 @@
  * every region maps that one anon page implicitly (no VMA is made).
  */
 import { V } from "../stats/counters.js";
-import { GFP_HIGHUSER_MOVABLE, MT_MOVABLE, PAGE_SHIFT } from "./constants.js";
+import {
+  GFP_DIRECT_RECLAIM, GFP_HIGHUSER_MOVABLE, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, PAGE_SHIFT,
+} from "./constants.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_LRU } from "./pages.js";
+import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 
 export interface Vma {
@@ -115,7 +117,33 @@ export interface FaultContext {
   lastAccess: Float64Array;
   /** a fault on a swap/shadow entry of lruvec `from` brought the page back at pfn into `to` */
   onRefault: (from: Lruvec, to: Lruvec, token: number, type: number, now: number) => void;
+  /** transparent_hugepage.enabled and .defrag as the fault path reads them */
+  thp: ThpConfig;
 }
+
+export interface ThpConfig {
+  enabled: "always" | "madvise" | "never";
+  defrag: "always" | "defer" | "defer+madvise" | "madvise" | "never";
+}
+
+/** vma_thp_gfp_mask (6.1): how hard a huge page fault in this region may try. */
+export function thpGfp(defrag: ThpConfig["defrag"], madvised: boolean): number {
+  switch (defrag) {
+    case "always": // GFP_TRANSHUGE, __GFP_NORETRY unless madvised
+      return GFP_DIRECT_RECLAIM | (madvised ? 0 : GFP_NORETRY);
+    case "defer": // GFP_TRANSHUGE_LIGHT | __GFP_KSWAPD_RECLAIM: kick kcompactd, fail fast
+      return GFP_KSWAPD_RECLAIM;
+    case "defer+madvise":
+      return madvised ? GFP_DIRECT_RECLAIM : GFP_KSWAPD_RECLAIM;
+    case "madvise":
+      return madvised ? GFP_DIRECT_RECLAIM : 0;
+    case "never":
+      return 0;
+  }
+}
+
+export const HPAGE_PMD_ORDER = 9;
+export const HPAGE_PMD_NR = 512;
 
 export const FAULT_OK = 0;
 export const FAULT_OOM = 1;
@@ -127,6 +155,8 @@ export class ProcessTable {
   private last: Mm | undefined;
   nrAnon = 0;
   nrFile = 0;
+  /** mapped transparent huge pages (nr_anon_transparent_hugepages) */
+  nrThp = 0;
 
   constructor(private readonly ctx: FaultContext) {}
 
@@ -173,6 +203,10 @@ export class ProcessTable {
     const vma = mm.findVma(vpn);
     if (!vma) ev[V.wsim_implicit_maps]!++;
     const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
+    if (vma !== undefined && !vma.file && this.thpEligible(mm, vma, leafIdx)) {
+      if (this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now)) return FAULT_OK;
+      ev[V.thp_fault_fallback]!++;
+    }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
     if (pfn < 0) {
       ev[V.oom_kill]!++;
@@ -217,6 +251,84 @@ export class ProcessTable {
       this.nrAnon++;
     }
     return FAULT_OK;
+  }
+
+  /**
+   * do_huge_pmd_anonymous_page's conditions: THP enabled for the region (always: any anon
+   * region; madvise: MADV_HUGEPAGE ones), the aligned 2 MiB range wholly inside it, and nothing
+   * present or swapped in the range (its page-table leaf is empty).
+   */
+  private thpEligible(mm: Mm, vma: Vma, leafIdx: number): boolean {
+    const en = this.ctx.thp.enabled;
+    if (en === "never" || (en === "madvise" && !vma.thp)) return false;
+    const start = leafIdx * LEAF;
+    if (start < vma.start || start + LEAF > vma.end) return false;
+    const leaf = mm.leaf(leafIdx);
+    return leaf === undefined || leaf[COUNT] === 0;
+  }
+
+  /**
+   * A huge page fault: vma_alloc_folio's two passes (the preferred node only with
+   * __GFP_NORETRY, then, if the defrag mode allows direct reclaim, a normal one) for an
+   * order-9 movable block; on success all 512 PTEs map it (thp_fault_alloc).
+   */
+  private hugeFault(mm: Mm, vma: Vma, vpn: number, leafIdx: number, write: boolean, pref: number, cpuNid: number, now: number): boolean {
+    const { alloc, ev, ownerMm, ownerVpn, lastAccess } = this.ctx;
+    const gfp = thpGfp(this.ctx.thp.defrag, vma.thp);
+    let pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp | GFP_THISNODE | GFP_NORETRY, pref, cpuNid);
+    if (pfn < 0 && gfp & GFP_DIRECT_RECLAIM) pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp, pref, cpuNid);
+    if (pfn < 0) return false;
+    ev[V.thp_fault_alloc]!++;
+    const flags = alloc.buddy.pages.flags;
+    const leaf = mm.leafForWrite(leafIdx);
+    const base = leafIdx * LEAF;
+    for (let k = 0; k < HPAGE_PMD_NR; k++) {
+      const p = pfn + k;
+      flags[p]! |= PG_LRU | PG_ANON;
+      leaf[k] = p + 1;
+      ownerMm[p] = mm.slot;
+      ownerVpn[p] = base + k;
+      lastAccess[p] = now; // the kernel zeroes the whole huge page at the fault
+    }
+    flags[pfn + (vpn - base)]! |= PG_ACCESSED | (write ? PG_DIRTY : 0);
+    leaf[COUNT] = HPAGE_PMD_NR;
+    mm.rssAnon += HPAGE_PMD_NR;
+    this.nrAnon += HPAGE_PMD_NR;
+    this.nrThp++;
+    const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
+    this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    return true;
+  }
+
+  /** Is pfn part of a mapped huge page? Returns its head, or -1. */
+  hugeHead(pfn: number): number {
+    const p = this.ctx.alloc.buddy.pages;
+    const f = p.flags[pfn]!;
+    if (!(f & PG_LRU)) return -1;
+    if (f & PG_HEAD) return p.order[pfn]! > 0 ? pfn : -1;
+    return pfn - (pfn % HPAGE_PMD_NR);
+  }
+
+  /**
+   * split_huge_page of a mapped huge page: 512 order-0 pages, each its own LRU entry in the
+   * same generation (the head last, at the tail), the page tables as they were
+   * (thp_split_pmd, thp_split_page).
+   */
+  splitHuge(head: number): void {
+    const { lru, alloc, ev } = this.ctx;
+    const p = alloc.buddy.pages;
+    const lv = lru.lruvecOfPfn(head)!;
+    const seq = lru.seqOf(lv, head);
+    lru.del(head);
+    for (let k = HPAGE_PMD_NR - 1; k >= 0; k--) {
+      const q = head + k;
+      p.flags[q]! |= PG_HEAD | PG_ALLOC;
+      p.order[q] = 0;
+      lru.add(lv, q, seq, false);
+    }
+    this.nrThp--;
+    ev[V.thp_split_pmd]!++;
+    ev[V.thp_split_page]!++;
   }
 
   /** mmap with MAP_FIXED semantics: whatever was mapped in the range is unmapped first. */
@@ -307,6 +419,25 @@ export class ProcessTable {
   private zapLeaf(mm: Mm, _idx: number, leaf: Int32Array, from: number, to: number): void {
     const { alloc, ownerMm } = this.ctx;
     const flags = alloc.buddy.pages.flags;
+    // a huge page fills its whole leaf: unmapped whole it is freed whole, in part it is split
+    const first = leaf[0]!;
+    const head = first > 0 ? this.hugeHead(first - 1) : -1;
+    if (head >= 0) {
+      if (from === 0 && to === LEAF) {
+        this.ctx.lru.del(head);
+        for (let k = 0; k < HPAGE_PMD_NR; k++) {
+          ownerMm[head + k] = 0;
+          leaf[k] = 0;
+        }
+        leaf[COUNT] = 0;
+        mm.rssAnon -= HPAGE_PMD_NR;
+        this.nrAnon -= HPAGE_PMD_NR;
+        this.nrThp--;
+        alloc.freePages(head, HPAGE_PMD_ORDER);
+        return;
+      }
+      this.splitHuge(head);
+    }
     for (let s = from; s < to && leaf[COUNT]! > 0; s++) {
       const pte = leaf[s]!;
       if (pte === 0) continue;

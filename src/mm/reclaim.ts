@@ -11,13 +11,14 @@
  *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
- * file pages are clean unless written (a dirty one is written back as it is dropped).
+ * file pages are clean unless written (a dirty one is written back as it is dropped); a huge
+ * page is split before its pages are evicted (no THP swap-out).
  */
 import { V } from "../stats/counters.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, MIN_NR_GENS, NR_SLOTS } from "./lru-gen.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_ACCESSED, PG_DIRTY } from "./pages.js";
+import { PG_DIRTY } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 import type { Shadows } from "./shadows.js";
 
@@ -109,10 +110,14 @@ export class Reclaim {
       const pfn = lv.tail[li]!;
       ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
       ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
-      if (flags[pfn]! & PG_ACCESSED) {
+      if (lru.testClearYoung(pfn)) {
         // referenced: back to the youngest generation instead of out
-        flags[pfn]! &= ~PG_ACCESSED;
         lru.move(lv, pfn, lv.maxSeq);
+        continue;
+      }
+      if (lru.nrOf(pfn) > 1) {
+        // a huge page is split first, then its pages go one by one
+        this.c.procs.splitHuge(pfn);
         continue;
       }
       this.evict(lv, pfn, type);

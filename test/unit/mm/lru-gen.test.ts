@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ANON, FILE, LruGen, NR_SLOTS } from "../../../src/mm/lru-gen.js";
-import { PG_ACCESSED, PG_ANON } from "../../../src/mm/pages.js";
+import { PageArrays, PG_ACCESSED, PG_ANON } from "../../../src/mm/pages.js";
 import { collectPageAgeType } from "../../../src/mm/workingset-report.js";
 
 function setup(n = 64) {
-  const flags = new Uint8Array(n);
-  const lru = new LruGen(n, flags);
+  const pages = new PageArrays(n);
+  const flags = pages.flags;
+  const lru = new LruGen(pages);
   const lv = lru.newLruvec(0, null, 0);
   return { flags, lru, lv };
 }
@@ -18,8 +19,7 @@ const gens = (lv: ReturnType<typeof setup>["lv"], type: number) => {
 
 describe("MGLRU generations", () => {
   it("a new lruvec has four generations (seq 0..3) born at creation", () => {
-    const flags = new Uint8Array(1);
-    const lv = new LruGen(1, flags).newLruvec(0, null, 1234.7);
+    const lv = new LruGen(new PageArrays(1)).newLruvec(0, null, 1234.7);
     expect([lv.minSeq[ANON], lv.minSeq[FILE], lv.maxSeq]).toEqual([0, 0, 3]);
     for (let s = 0; s <= 3; s++) expect(lv.birthOf(s)).toBe(1234);
   });
