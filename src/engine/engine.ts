@@ -90,6 +90,8 @@ export class Engine implements EngineContext {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
+      extfragThreshold: () => settings.num("vm.extfrag_threshold"),
+      proactiveness: () => settings.num("vm.compaction_proactiveness"),
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
     this.applyWatermarkTunables();
@@ -98,8 +100,11 @@ export class Engine implements EngineContext {
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
       for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
-    // boot order (SPEC §4.1): per node kswapd (kcompactd, kpromoted); then kagingd
-    for (const k of this.mem.kswapd) k.start(this);
+    // boot order (SPEC §4.1): per node kswapd, kcompactd (kpromoted); then kagingd
+    this.mem.kswapd.forEach((k, nid) => {
+      k.start(this);
+      this.mem.kcompactd[nid]!.start(this);
+    });
     this.mem.kagingd.start(this);
     for (const d of opts.daemons ?? []) d.start(this);
   }
@@ -158,6 +163,9 @@ export class Engine implements EngineContext {
         break;
       case "lru_gen.max_nr_gens":
         this.mem.lru.maxNrGens = this.settings.num(key);
+        break;
+      case "vm.compaction_proactiveness":
+        for (const k of this.mem.kcompactd) k.proactivenessWritten();
         break;
     }
   }
@@ -354,8 +362,9 @@ export class Engine implements EngineContext {
         this.read(b, i);
         break;
       case OP_COMPACT:
-        if (b.node[i]! >= 0) this.checkNode(b, i);
-        mem.ev[V.wsim_unmodelled_events]!++;
+        // /proc/sys/vm/compact_memory (all nodes), or one node's compact file
+        if (b.node[i]! >= 0) mem.compaction.compactNode(this.checkNode(b, i));
+        else for (let nid = 0; nid < this.machine.nodes.length; nid++) mem.compaction.compactNode(nid);
         break;
     }
   }

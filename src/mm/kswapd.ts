@@ -19,13 +19,20 @@ export class Kswapd implements Daemon {
   readonly name: string;
   private ctx: EngineContext | null = null;
   running = false;
+  /** the order it balances for now (falls back to 0), and the order it was woken for */
   order = 0;
+  private allocOrder = 0;
   failures = 0;
   private reclaimedThisRun = 0;
   /** the ms whose budget is being spent, and what is left of it */
   private budgetMs = -1;
   private budgetLeft = 0;
+  /** kswapd_try_to_sleep's wakeup_kcompactd (and the skip-bit flush) */
   onSleep: ((zone: Zone, order: number) => void) | null = null;
+  /** wakeup_kswapd on a balanced or hopeless node: wakeup_kcompactd unless direct reclaim is allowed */
+  onBalancedWake: ((zone: Zone, order: number, gfp: number) => void) | null = null;
+  /** after a boosted pass: wakeup_kcompactd(pageblock_order) */
+  onBoostedPass: ((zone: Zone) => void) | null = null;
 
   constructor(
     readonly zone: Zone,
@@ -48,12 +55,15 @@ export class Kswapd implements Daemon {
   }
 
   /** wakeup_kswapd */
-  wake(order: number): void {
+  wake(order: number, gfp = 0): void {
     if (!this.ctx) return;
     if (order > this.order) this.order = order;
+    if (order > this.allocOrder) this.allocOrder = order;
     if (this.running) return;
-    if (this.failures >= MAX_RECLAIM_RETRIES) return;
-    if (this.balanced(this.order) && !this.zone.watermarkBoost) return;
+    if (this.failures >= MAX_RECLAIM_RETRIES || (this.balanced(order) && !this.zone.watermarkBoost)) {
+      this.onBalancedWake?.(this.zone, order, gfp);
+      return;
+    }
     this.running = true;
     this.reclaimedThisRun = 0;
     this.ev[V.pageoutrun]!++;
@@ -77,7 +87,10 @@ export class Kswapd implements Daemon {
     const got = this.reclaim.shrinkNode(z.nid, this.budgetLeft, true);
     this.budgetLeft -= got;
     this.reclaimedThisRun += got;
-    if (z.watermarkBoost) z.watermarkBoost = 0; // a boosted pass ends the boost
+    if (z.watermarkBoost) {
+      z.watermarkBoost = 0; // a boosted pass ends the boost
+      this.onBoostedPass?.(z);
+    }
     if (!got) {
       this.failures++;
       return this.sleep();
@@ -90,8 +103,9 @@ export class Kswapd implements Daemon {
 
   private sleep(): void {
     this.running = false;
-    const order = this.order;
+    const order = this.allocOrder;
     this.order = 0;
+    this.allocOrder = 0;
     this.onSleep?.(this.zone, order);
   }
 }

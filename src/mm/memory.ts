@@ -10,7 +10,9 @@ import { cpuNodes, zonelist } from "../machine/machine.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
-import { ALLOC_KSWAPD, ALLOC_WMARK_MIN, GFP_KERNEL, MAX_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
+import { GFP_DIRECT_RECLAIM, GFP_KERNEL, MAX_ORDER, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER } from "./constants.js";
+import { Compaction } from "./compaction.js";
+import { Kcompactd } from "./kcompactd.js";
 import { Kagingd } from "./kagingd.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
@@ -28,6 +30,8 @@ export interface MemoryEnv {
   now: () => number;
   swappiness: () => number;
   kswapdPagesPerMs: () => number;
+  extfragThreshold: () => number;
+  proactiveness: () => number;
 }
 
 /**
@@ -62,6 +66,8 @@ export class Memory {
   readonly wsr: WorkingsetReport;
   readonly reclaim: Reclaim;
   readonly kswapd: Kswapd[];
+  readonly compaction: Compaction;
+  readonly kcompactd: Kcompactd[];
   readonly kagingd: Kagingd;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
@@ -111,9 +117,44 @@ export class Memory {
       age: (lv) => this.age(lv),
     });
     this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
+    this.compaction = new Compaction(
+      this.alloc,
+      {
+        pages: this.pages,
+        ownerMm: this.ownerMm,
+        ownerVpn: this.ownerVpn,
+        lastAccess: this.lastAccess,
+        lru: this.lru,
+        procs: this.procs,
+        ev: this.ev,
+      },
+      {
+        extfragThreshold: env.extfragThreshold,
+        proactiveness: env.proactiveness,
+        kswapdRunning: (nid) => this.kswapd[nid]!.running,
+        now: env.now,
+      },
+    );
+    this.kcompactd = this.zones.map(
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running),
+    );
+    for (const k of this.kswapd) {
+      const kc = this.kcompactd[k.zone.nid]!;
+      k.onSleep = (z, order) => {
+        const zc = this.compaction.zones[z.nid]!;
+        if (zc.blockskipFlush) this.compaction.resetIsolationSuitable(zc); // reset_isolation_suitable
+        kc.wakeup(order);
+      };
+      k.onBalancedWake = (_z, order, gfp) => {
+        if (!(gfp & GFP_DIRECT_RECLAIM)) kc.wakeup(order);
+      };
+      k.onBoostedPass = () => kc.wakeup(PAGEBLOCK_ORDER);
+    }
+    this.alloc.hooks.directCompact = (order, mt, flags, zl, prio) => this.compaction.directCompact(order, mt, flags, zl, prio);
+    this.alloc.hooks.compactResult = () => this.compaction.lastResult;
     this.kagingd = new Kagingd(this.memcgs, machine.nodes.length, (id, nid) => this.refreshReport(id, nid));
-    this.alloc.hooks.wakeKswapd = (z, order) => this.kswapd[z.nid]!.wake(order);
-    this.alloc.hooks.directReclaim = (order, mt, _gfp, zl) => this.directReclaim(order, mt, zl);
+    this.alloc.hooks.wakeKswapd = (z, order, gfp) => this.kswapd[z.nid]!.wake(order, gfp);
+    this.alloc.hooks.directReclaim = (order, mt, flags, zl) => this.directReclaim(order, mt, flags, zl);
     this.cpuNodes = cpuNodes(machine);
     this.localCpu = Int32Array.from(machine.nodes, (n) => (n.cpus ? n.id : this.cpuNodes[0]!));
     for (const z of this.zones) this.freeBootMemory(z);
@@ -181,11 +222,11 @@ export class Memory {
    * should_reclaim_retry): reclaim, retry at the min watermark, again while reclaim makes
    * progress for a non-costly order.
    */
-  private directReclaim(order: number, mt: number, zl: readonly number[]): number {
+  private directReclaim(order: number, mt: number, allocFlags: number, zl: readonly number[]): number {
     for (;;) {
       const got = this.reclaim.directReclaim(zl);
       if (got) for (const nid of zl) this.kswapd[nid]!.failures = 0;
-      const pfn = this.alloc.getPageFromFreelist(order, ALLOC_WMARK_MIN | ALLOC_KSWAPD, zl, mt);
+      const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
       if (pfn >= 0) return pfn;
       if (!got || order > PAGE_ALLOC_COSTLY_ORDER) return -1;
     }

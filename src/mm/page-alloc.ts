@@ -9,19 +9,27 @@
 import { V } from "../stats/counters.js";
 import {
   ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
-  GFP_KSWAPD_RECLAIM,
+  GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
 } from "./constants.js";
 import { Buddy, FPI_NONE, type Zone } from "./buddy.js";
 import { PG_ALLOC, PG_HEAD } from "./pages.js";
 
 export interface SlowPathHooks {
-  /** wake_all_kswapds / wakeup_kswapd(zone, gfp, order, highest_zoneidx) */
-  wakeKswapd?: (zone: Zone, order: number) => void;
-  /** __alloc_pages_direct_compact; returns a pfn or -1 */
-  directCompact?: (order: number, mt: number, gfp: number, zonelist: readonly number[], prio: "async" | "sync-light") => number;
-  /** __alloc_pages_direct_reclaim: reclaim, then retry; returns a pfn or -1 */
-  directReclaim?: (order: number, mt: number, gfp: number, zonelist: readonly number[]) => number;
+  /** wake_all_kswapds: wakeup_kswapd(zone, gfp, order, highest_zoneidx) */
+  wakeKswapd?: (zone: Zone, order: number, gfp: number) => void;
+  /** __alloc_pages_direct_compact at a priority (PRIO_ASYNC / PRIO_SYNC_LIGHT); a pfn or -1 */
+  directCompact?: (order: number, mt: number, allocFlags: number, zonelist: readonly number[], prio: number) => number;
+  /** the compact_result of the last directCompact */
+  compactResult?: () => number;
+  /** __alloc_pages_direct_reclaim with should_reclaim_retry's loop; a pfn or -1 */
+  directReclaim?: (order: number, mt: number, allocFlags: number, zonelist: readonly number[]) => number;
 }
+
+/** enum compact_priority / compact_result values the slow path looks at */
+const PRIO_SYNC_LIGHT = 1;
+const PRIO_ASYNC = 2;
+const COMPACT_SKIPPED = 1;
+const COMPACT_DEFERRED = 2;
 
 export class PageAllocator {
   readonly buddy: Buddy;
@@ -30,6 +38,8 @@ export class PageAllocator {
   readonly ev: Float64Array;
   hooks: SlowPathHooks = {};
   private readonly multiNode: boolean;
+  /** the one-node zonelists of __GFP_THISNODE */
+  private readonly thisNode: number[][];
   /** zone of the last successful allocation */
   lastZone: Zone | null = null;
 
@@ -39,6 +49,7 @@ export class PageAllocator {
     this.zonelists = zonelists;
     this.ev = ev;
     this.multiNode = this.zones.length > 1;
+    this.thisNode = this.zones.map((z) => [z.nid]);
   }
 
   zoneOf(pfn: number): Zone {
@@ -53,7 +64,7 @@ export class PageAllocator {
    * from a CPU on `cpuNid`. Returns the first pfn or -1. Marks the block allocated.
    */
   allocPages(order: number, mt: number, gfp: number, prefNid: number, cpuNid: number): number {
-    const zl = this.zonelists[prefNid]!;
+    const zl = gfp & GFP_THISNODE ? this.thisNode[prefNid]! : this.zonelists[prefNid]!;
     let flags = ALLOC_WMARK_LOW | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
     if (!this.multiNode) flags |= ALLOC_NOFRAGMENT;
     let pfn = this.getPageFromFreelist(order, flags, zl, mt);
@@ -63,23 +74,34 @@ export class PageAllocator {
     return pfn;
   }
 
+  /**
+   * __alloc_pages_slowpath (6.1), as SPEC §4.3 reduces it: wake kswapd on the zonelist's nodes
+   * (if the gfp allows), retry at the min watermark; with direct reclaim allowed, async
+   * compaction first for costly orders (> 3, or > 0 and not movable; a costly __GFP_NORETRY
+   * request gives up when it was skipped or deferred), direct reclaim, compaction again (async
+   * under __GFP_NORETRY, else sync-light); then give up.
+   */
   private slowpath(order: number, mt: number, gfp: number, zl: readonly number[]): number {
     const flags = ALLOC_WMARK_MIN | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
     const h = this.hooks;
-    if (flags & ALLOC_KSWAPD && h.wakeKswapd) for (const nid of zl) h.wakeKswapd(this.zones[nid]!, order);
+    if (flags & ALLOC_KSWAPD && h.wakeKswapd) for (const nid of zl) h.wakeKswapd(this.zones[nid]!, order, gfp);
     let pfn = this.getPageFromFreelist(order, flags, zl, mt);
     if (pfn >= 0 || !(gfp & GFP_DIRECT_RECLAIM)) return pfn;
-    const costly = order > 3 || (order > 0 && mt !== 1);
-    if (costly && h.directCompact) {
-      pfn = h.directCompact(order, mt, gfp, zl, "async");
+    const costly = order > PAGE_ALLOC_COSTLY_ORDER;
+    if (h.directCompact && (costly || (order > 0 && mt !== MT_MOVABLE))) {
+      pfn = h.directCompact(order, mt, flags, zl, PRIO_ASYNC);
       if (pfn >= 0) return pfn;
+      if (costly && gfp & GFP_NORETRY) {
+        const r = h.compactResult?.();
+        if (r === COMPACT_SKIPPED || r === COMPACT_DEFERRED) return -1;
+      }
     }
     if (h.directReclaim) {
-      pfn = h.directReclaim(order, mt, gfp, zl);
+      pfn = h.directReclaim(order, mt, flags, zl);
       if (pfn >= 0) return pfn;
     }
     if (h.directCompact) {
-      pfn = h.directCompact(order, mt, gfp, zl, "sync-light");
+      pfn = h.directCompact(order, mt, flags, zl, gfp & GFP_NORETRY ? PRIO_ASYNC : PRIO_SYNC_LIGHT);
       if (pfn >= 0) return pfn;
     }
     return -1;
@@ -98,7 +120,7 @@ export class PageAllocator {
         if (pfn < 0) continue;
         if (z.boosted) {
           z.boosted = false;
-          this.hooks.wakeKswapd?.(z, 0);
+          this.hooks.wakeKswapd?.(z, 0, 0);
         }
         this.lastZone = z;
         return pfn;

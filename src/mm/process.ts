@@ -300,6 +300,14 @@ export class ProcessTable {
     return true;
   }
 
+  /** Points the PTE that maps src at dst (migration; the caller moves the rmap). */
+  remap(src: number, dst: number): void {
+    const mm = this.bySlot.get(this.ctx.ownerMm[src]!)!;
+    const vpn = this.ctx.ownerVpn[src]!;
+    const idx = Math.floor(vpn / LEAF);
+    mm.leaf(idx)![vpn - idx * LEAF] = dst + 1;
+  }
+
   /** Is pfn part of a mapped huge page? Returns its head, or -1. */
   hugeHead(pfn: number): number {
     const p = this.ctx.alloc.buddy.pages;

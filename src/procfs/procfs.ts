@@ -97,7 +97,7 @@ interface ContigInfo {
 }
 
 /** fill_contig_page_info */
-function contigInfo(z: ZoneView, order: number): ContigInfo {
+function contigInfo(z: Pick<ZoneView, "nrFree">, order: number): ContigInfo {
   const r = { freePages: 0, freeBlocksTotal: 0, freeBlocksSuitable: 0 };
   for (let o = 0; o < MAX_ORDER; o++) {
     const blocks = z.nrFree[o]!;
@@ -109,18 +109,25 @@ function contigInfo(z: ZoneView, order: number): ContigInfo {
 }
 
 /** unusable_free_index, in thousandths */
-export function unusableIndex(z: ZoneView, order: number): number {
+export function unusableIndex(z: Pick<ZoneView, "nrFree">, order: number): number {
   const i = contigInfo(z, order);
   if (i.freePages === 0) return 1000;
   return Math.floor(((i.freePages - i.freeBlocksSuitable * 2 ** order) * 1000) / i.freePages);
 }
 
 /** __fragmentation_index, in thousandths (-1000 when a suitable block exists) */
-export function fragmentationIndex(z: ZoneView, order: number): number {
+export function fragmentationIndex(z: Pick<ZoneView, "nrFree">, order: number): number {
   const i = contigInfo(z, order);
   if (!i.freeBlocksTotal) return 0;
   if (i.freeBlocksSuitable) return -1000;
   return 1000 - Math.floor((1000 + Math.floor((i.freePages * 1000) / 2 ** order)) / i.freeBlocksTotal);
+}
+
+/** extfrag_for_order (proactive compaction's score): unusable free share at order, in % */
+export function extfragForOrder(z: Pick<ZoneView, "nrFree">, order: number): number {
+  const i = contigInfo(z, order);
+  if (i.freePages === 0) return 0;
+  return Math.floor(((i.freePages - i.freeBlocksSuitable * 2 ** order) * 100) / i.freePages);
 }
 
 /** C's "%d.%03d" of index / 1000, index % 1000 (truncating division) */
@@ -131,7 +138,9 @@ function thousandths(v: number, width: number): string {
 }
 
 /** Rows of "Node %d, zone %8s " and an index per order (extfrag_show_print / unusable_show_print). */
-function formatIndexRows(zones: readonly ZoneView[], index: (z: ZoneView, order: number) => number, width: number): string {
+type IndexView = Pick<ZoneView, "nid" | "name" | "nrFree">;
+
+function formatIndexRows(zones: readonly IndexView[], index: (z: IndexView, order: number) => number, width: number): string {
   let out = "";
   for (const z of zones) {
     out += `Node ${z.nid}, zone ${pad(z.name, 8)} `;
@@ -142,11 +151,11 @@ function formatIndexRows(zones: readonly ZoneView[], index: (z: ZoneView, order:
 }
 
 /** /sys/kernel/debug/extfrag/unusable_index ("%d.%03d ") */
-export function formatUnusableIndex(zones: readonly ZoneView[]): string {
+export function formatUnusableIndex(zones: readonly IndexView[]): string {
   return formatIndexRows(zones, unusableIndex, 1);
 }
 
 /** /sys/kernel/debug/extfrag/extfrag_index ("%2d.%03d ") */
-export function formatExtfragIndex(zones: readonly ZoneView[]): string {
+export function formatExtfragIndex(zones: readonly IndexView[]): string {
   return formatIndexRows(zones, fragmentationIndex, 2);
 }

@@ -7,7 +7,7 @@ import { Chalk } from "chalk";
 import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
-import { formatBuddyinfo } from "../procfs/procfs.js";
+import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
 import { COUNTER_NAMES } from "../stats/counters.js";
 
 export interface TextOptions {
@@ -19,8 +19,10 @@ export interface TextOptions {
 const SUMMARY = [
   "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "numa_hit", "numa_miss", "numa_local", "numa_other",
   "pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_normal", "pswpout", "pswpin",
-  "workingset_refault_anon", "workingset_refault_file", "oom_kill", "wsim_alloc_fail", "nr_free_pages",
-  "nr_anon_pages", "nr_file_pages", "wsim_kernel_pages",
+  "workingset_refault_anon", "workingset_refault_file", "compact_stall", "compact_success", "compact_fail",
+  "compact_daemon_wake", "compact_migrate_scanned", "compact_free_scanned", "pgmigrate_success", "pgmigrate_fail",
+  "thp_fault_alloc", "thp_fault_fallback", "oom_kill", "wsim_alloc_fail", "nr_free_pages", "nr_anon_pages",
+  "nr_file_pages", "nr_anon_transparent_hugepages", "wsim_kernel_pages",
 ];
 
 function formatBytes(b: number): string {
@@ -76,6 +78,9 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   out.push(c.bold("/proc/buddyinfo"));
   const views = r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }));
   out.push(formatBuddyinfo(views).trimEnd());
+  out.push("");
+  out.push(c.bold("fragmentation") + c.dim(" (unusable free index per order, as /sys/kernel/debug/extfrag/unusable_index)"));
+  out.push(formatUnusableIndex(r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }))).trimEnd());
   out.push("");
   out.push(c.bold("free pages by order") + c.dim(" (bar = pages in blocks of that order)"));
   const barWidth = Math.max(10, Math.min(60, (opts.width ?? 100) - 40));

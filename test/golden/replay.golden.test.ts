@@ -17,6 +17,7 @@ const TRACES = join(ROOT, "traces");
 /** Extra arguments a trace needs (a CSV or NDJSON file cannot carry its own machine). */
 const ARGS: Record<string, { machine?: string }> = {
   "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
+  "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
 };
 
 function traces(dir: string): string[] {

@@ -1,0 +1,651 @@
+/**
+ * Memory compaction as Linux 6.1's mm/compaction.c does it: compact_zone runs the migrate
+ * scanner up from the zone start and the free scanner down from the zone end, pageblock by
+ * pageblock; isolate_migratepages takes at most COMPACT_CLUSTER_MAX (32) LRU pages a batch
+ * from suitable source blocks (compound pages and non-LRU pages never move); isolate_freepages
+ * takes free pages from Movable blocks (never from free blocks of pageblock order or more),
+ * split to order 0; migrate_pages moves each page to a target; the run ends when the scanners
+ * meet (COMPACT_COMPLETE / PARTIAL_SKIPPED) or __compact_finished finds the order free.
+ * Cached scanner positions, pageblock skip bits, async mode's skip-on-failure and the free
+ * scanner's stride, compaction_suitable with the fragmentation index, deferral
+ * (defer_compaction, compaction_deferred, compaction_defer_reset, compaction_restarting) and
+ * try_to_compact_pages for direct compaction are modelled; compact_node serves the `compact`
+ * event.
+ *
+ * Left out (documented): fast_find_migrateblock, fast_isolate_freepages, compaction_capture,
+ * lock contention and need_resched, the pcp drains.
+ */
+import { V } from "../stats/counters.js";
+import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
+import { Buddy, canStealFallback, WMARK_LOW, WMARK_MIN, type Zone } from "./buddy.js";
+import {
+  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
+  PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER,
+} from "./constants.js";
+import { migratePage, type MigrateContext } from "./migrate.js";
+import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
+import type { PageAllocator } from "./page-alloc.js";
+
+/** enum compact_result, in 6.1's order (try_to_compact_pages takes the max). */
+export const COMPACT_NOT_SUITABLE_ZONE = 0;
+export const COMPACT_SKIPPED = 1;
+export const COMPACT_DEFERRED = 2;
+export const COMPACT_NO_SUITABLE_PAGE = 3;
+export const COMPACT_CONTINUE = 4;
+export const COMPACT_COMPLETE = 5;
+export const COMPACT_PARTIAL_SKIPPED = 6;
+export const COMPACT_CONTENDED = 7;
+export const COMPACT_SUCCESS = 8;
+export const RESULT_NAMES = [
+  "not_suitable_zone", "skipped", "deferred", "no_suitable_page", "continue", "complete", "partial_skipped", "contended", "success",
+];
+
+/** enum compact_priority */
+export const PRIO_SYNC_FULL = 0;
+export const PRIO_SYNC_LIGHT = 1;
+export const PRIO_ASYNC = 2;
+
+/** enum migrate_mode */
+export const MIGRATE_ASYNC = 0;
+export const MIGRATE_SYNC_LIGHT = 1;
+export const MIGRATE_SYNC = 2;
+
+export const COMPACT_CLUSTER_MAX = 32;
+export const COMPACT_MAX_DEFER_SHIFT = 6;
+export const COMPACTION_HPAGE_ORDER = 9;
+
+const pbStart = (pfn: number) => pfn - (pfn % PAGEBLOCK_NR_PAGES);
+const pbEnd = (pfn: number) => pbStart(pfn) + PAGEBLOCK_NR_PAGES;
+const compactGap = (order: number) => 2 * 2 ** order;
+
+/** The compaction fields of struct zone. */
+export class ZoneCompaction {
+  /** compact_cached_migrate_pfn[async, sync] */
+  readonly cachedMigrate: [number, number];
+  cachedFree: number;
+  readonly initMigrate: number;
+  considered = 0;
+  deferShift = 0;
+  orderFailed = 0;
+  blockskipFlush = false;
+  constructor(readonly zone: Zone) {
+    this.initMigrate = pbStart(zone.start);
+    this.cachedMigrate = [zone.start, zone.start];
+    this.cachedFree = pbStart(zone.end - 1);
+  }
+}
+
+/** struct compact_control */
+export class CompactControl {
+  migratePfn = 0;
+  freePfn = 0;
+  /** isolated migration sources, in list order (list_add: the last isolated first) */
+  migratepages: number[] = [];
+  /** cc->nr_migratepages: the batch being migrated (free isolation stops at this many) */
+  nrMigratepages = 0;
+  /** isolated free order-0 targets, in list order */
+  freepages: number[] = [];
+  totalMigrateScanned = 0;
+  totalFreeScanned = 0;
+  rescan = false;
+  constructor(
+    readonly zone: Zone,
+    readonly zc: ZoneCompaction,
+    readonly order: number,
+    readonly migratetype: number,
+    readonly mode: number,
+    readonly opts: {
+      direct?: boolean;
+      wholeZone?: boolean;
+      ignoreSkipHint?: boolean;
+      ignoreBlockSuitable?: boolean;
+      proactive?: boolean;
+      allocFlags?: number;
+    } = {},
+  ) {}
+  wholeZone = false;
+}
+
+export interface CompactionEnv {
+  extfragThreshold: () => number;
+  proactiveness: () => number;
+  kswapdRunning: (nid: number) => boolean;
+  now: () => number;
+}
+
+export interface CompactionLogEntry {
+  time_ms: number;
+  nid: number;
+  order: number;
+  who: "direct" | "kcompactd" | "proactive" | "manual";
+  prio?: number;
+  result: string;
+}
+
+/** What a test or a curious user can watch: every block a scanner visits, every page moved. */
+export interface CompactionTrace {
+  /** [scanner, first pfn of the pageblock] in visiting order */
+  visits: ["migrate" | "free", number][];
+  /** [source pfn, target pfn] in migration order */
+  moves: [number, number][];
+}
+
+export class Compaction {
+  readonly zones: ZoneCompaction[];
+  trace: CompactionTrace | null = null;
+  /** every compaction attempt (direct, kcompactd, proactive, manual) with its result; null = off */
+  log: CompactionLogEntry[] | null = null;
+  /** PG_migrate_skip per pageblock */
+  readonly skip: Uint8Array;
+  private readonly buddy: Buddy;
+
+  constructor(
+    private readonly alloc: PageAllocator,
+    private readonly m: MigrateContext,
+    private readonly env: CompactionEnv,
+  ) {
+    this.buddy = alloc.buddy;
+    this.zones = alloc.zones.map((z) => new ZoneCompaction(z));
+    this.skip = new Uint8Array(Math.ceil(this.buddy.pages.nrPages / PAGEBLOCK_NR_PAGES));
+  }
+
+  // --- suitability and deferral ---
+
+  /** __compaction_suitable, then the fragmentation index test of compaction_suitable */
+  suitable(zone: Zone, order: number, allocFlags: number): number {
+    if (order === -1) return COMPACT_CONTINUE;
+    const b = this.buddy;
+    if (b.zoneWatermarkOk(zone, order, zone.mark(allocFlags & ALLOC_WMARK_MASK), zone.freePages)) return COMPACT_SUCCESS;
+    const mark = (order > PAGE_ALLOC_COSTLY_ORDER ? zone.mark(WMARK_LOW) : zone.mark(WMARK_MIN)) + compactGap(order);
+    if (!b.zoneWatermarkOk(zone, 0, mark, zone.freePages)) return COMPACT_SKIPPED;
+    if (order > PAGE_ALLOC_COSTLY_ORDER) {
+      const fi = fragmentationIndex(zone, order);
+      if (fi >= 0 && fi <= this.env.extfragThreshold()) return COMPACT_SKIPPED; // NOT_SUITABLE_ZONE, reported as skipped
+    }
+    return COMPACT_CONTINUE;
+  }
+
+  /** compaction_deferred */
+  deferred(zc: ZoneCompaction, order: number): boolean {
+    const limit = 2 ** zc.deferShift;
+    if (order < zc.orderFailed) return false;
+    if (++zc.considered >= limit) {
+      zc.considered = limit;
+      return false;
+    }
+    return true;
+  }
+
+  /** defer_compaction */
+  defer(zc: ZoneCompaction, order: number): void {
+    zc.considered = 0;
+    zc.deferShift++;
+    if (order < zc.orderFailed) zc.orderFailed = order;
+    if (zc.deferShift > COMPACT_MAX_DEFER_SHIFT) zc.deferShift = COMPACT_MAX_DEFER_SHIFT;
+  }
+
+  /** compaction_defer_reset */
+  deferReset(zc: ZoneCompaction, order: number, allocSuccess: boolean): void {
+    if (allocSuccess) {
+      zc.considered = 0;
+      zc.deferShift = 0;
+    }
+    if (order >= zc.orderFailed) zc.orderFailed = order + 1;
+  }
+
+  /** compaction_restarting */
+  restarting(zc: ZoneCompaction, order: number): boolean {
+    if (order < zc.orderFailed) return false;
+    return zc.deferShift === COMPACT_MAX_DEFER_SHIFT && zc.considered >= 2 ** zc.deferShift;
+  }
+
+  /** __reset_isolation_suitable: clear the zone's skip bits and cached positions */
+  resetIsolationSuitable(zc: ZoneCompaction): void {
+    const z = zc.zone;
+    for (let pfn = pbStart(z.start); pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) this.skip[pfn / PAGEBLOCK_NR_PAGES] = 0;
+    this.resetCachedPositions(zc);
+    zc.blockskipFlush = false;
+  }
+
+  private resetCachedPositions(zc: ZoneCompaction): void {
+    zc.cachedMigrate[0] = zc.cachedMigrate[1] = zc.zone.start;
+    zc.cachedFree = pbStart(zc.zone.end - 1);
+  }
+
+  // --- proactive compaction's score ---
+
+  /** fragmentation_score_zone */
+  scoreZone(z: Zone): number {
+    return extfragForOrder(z, COMPACTION_HPAGE_ORDER);
+  }
+
+  /** fragmentation_score_node (one zone: present * score / (node_present + 1)) */
+  scoreNode(nid: number): number {
+    const z = this.alloc.zones[nid]!;
+    return Math.floor((z.managed * this.scoreZone(z)) / (z.managed + 1));
+  }
+
+  /** fragmentation_score_wmark (6.1) */
+  scoreWmark(low: boolean): number {
+    const l = Math.max(100 - this.env.proactiveness(), 5);
+    return low ? l : Math.min(l + 10, 100);
+  }
+
+  // --- compact_zone ---
+
+  /** compact_zone: returns a compact_result; scanned counts are left in cc. */
+  compactZone(cc: CompactControl): number {
+    const { zone: z, zc } = cc;
+    const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
+    if (cc.order !== -1 && !cc.opts.proactive) {
+      const r = this.suitable(z, cc.order, cc.opts.allocFlags ?? 0);
+      if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
+    }
+    if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
+    cc.wholeZone = cc.opts.wholeZone === true;
+    if (cc.wholeZone) {
+      cc.migratePfn = z.start;
+      cc.freePfn = pbStart(z.end - 1);
+    } else {
+      cc.migratePfn = zc.cachedMigrate[sync]!;
+      cc.freePfn = zc.cachedFree;
+      if (cc.freePfn < z.start || cc.freePfn >= z.end) zc.cachedFree = cc.freePfn = pbStart(z.end - 1);
+      if (cc.migratePfn < z.start || cc.migratePfn >= z.end) cc.migratePfn = zc.cachedMigrate[0] = zc.cachedMigrate[1] = z.start;
+      if (cc.migratePfn <= zc.initMigrate) cc.wholeZone = true;
+    }
+    let updateCached = !sync && zc.cachedMigrate[0] === zc.cachedMigrate[1];
+    let lastMigrated = -1;
+    let ret: number;
+    for (;;) {
+      ret = this.finished(cc);
+      if (ret !== COMPACT_CONTINUE) break;
+      const iterStart = cc.migratePfn;
+      cc.rescan = lastMigrated >= 0 && pbStart(lastMigrated) === pbStart(iterStart);
+      const isolated = this.isolateMigratepages(cc);
+      if (!isolated) {
+        if (updateCached) zc.cachedMigrate[1] = zc.cachedMigrate[0];
+        continue;
+      }
+      updateCached = false;
+      lastMigrated = iterStart;
+      const failed = this.migratePages(cc);
+      if (failed) {
+        if (!this.scannersMet(cc)) {
+          ret = COMPACT_CONTENDED; // -ENOMEM: no target left
+          break;
+        }
+        if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) {
+          // skip the rest of the order-aligned block
+          const size = 2 ** Math.max(cc.order, 0);
+          cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
+          lastMigrated = -1;
+        }
+      }
+    }
+    // release_freepages: what the free scanner isolated but did not use goes back
+    if (cc.freepages.length) {
+      let high = 0;
+      for (const pfn of cc.freepages) {
+        this.alloc.freePages(pfn, 0);
+        if (pfn > high) high = pfn;
+      }
+      cc.freepages.length = 0;
+      const free = pbStart(high);
+      if (free > zc.cachedFree) zc.cachedFree = free;
+    }
+    this.m.ev[V.compact_migrate_scanned]! += cc.totalMigrateScanned;
+    this.m.ev[V.compact_free_scanned]! += cc.totalFreeScanned;
+    return ret;
+  }
+
+  private scannersMet(cc: CompactControl): boolean {
+    return Math.floor(cc.freePfn / PAGEBLOCK_NR_PAGES) <= Math.floor(cc.migratePfn / PAGEBLOCK_NR_PAGES);
+  }
+
+  /** compact_finished (__compact_finished, NO_SUITABLE_PAGE read as CONTINUE) */
+  finished(cc: CompactControl): number {
+    const { zone: z, zc } = cc;
+    if (this.scannersMet(cc)) {
+      this.resetCachedPositions(zc);
+      if (cc.opts.direct) zc.blockskipFlush = true;
+      return cc.wholeZone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
+    }
+    if (cc.opts.proactive) {
+      if (this.env.kswapdRunning(z.nid)) return COMPACT_PARTIAL_SKIPPED;
+      return this.scoreZone(z) > this.scoreWmark(true) ? COMPACT_CONTINUE : COMPACT_SUCCESS;
+    }
+    if (cc.order === -1) return COMPACT_CONTINUE;
+    if (cc.migratePfn % PAGEBLOCK_NR_PAGES !== 0) return COMPACT_CONTINUE;
+    for (let o = cc.order; o < MAX_ORDER; o++) {
+      if (z.head[o * MIGRATE_TYPES + cc.migratetype]! >= 0) return COMPACT_SUCCESS;
+      // find_suitable_fallback(only_stealable = true)
+      if (z.nrFree[o] === 0) continue;
+      for (const fmt of FALLBACKS[cc.migratetype]!) {
+        if (z.head[o * MIGRATE_TYPES + fmt]! < 0) continue;
+        if (canStealFallback(o, cc.migratetype)) return COMPACT_SUCCESS;
+      }
+    }
+    return COMPACT_CONTINUE;
+  }
+
+  /** suitable_migration_source */
+  private suitableSource(cc: CompactControl, pfn: number): boolean {
+    const p = this.buddy.pages;
+    // pageblock_skip_persistent: a compound page of pageblock order or more starts the block
+    const f = p.flags[pfn]!;
+    if (f & PG_LRU && f & PG_HEAD && p.order[pfn]! >= PAGEBLOCK_ORDER) return false;
+    if (cc.mode !== MIGRATE_ASYNC || !cc.opts.direct) return true;
+    const mt = p.pbMt[pfn >>> PAGEBLOCK_ORDER]!;
+    if (cc.migratetype === MT_MOVABLE) return mt === MT_MOVABLE;
+    return mt === cc.migratetype;
+  }
+
+  /** suitable_migration_target */
+  private suitableTarget(cc: CompactControl, pfn: number): boolean {
+    const p = this.buddy.pages;
+    if (p.flags[pfn]! & PG_BUDDY && p.order[pfn]! >= PAGEBLOCK_ORDER) return false;
+    if (cc.opts.ignoreBlockSuitable) return true;
+    return p.pbMt[pfn >>> PAGEBLOCK_ORDER] === MT_MOVABLE;
+  }
+
+  private isolationSuitable(cc: CompactControl, pfn: number): boolean {
+    return cc.opts.ignoreSkipHint === true || !this.skip[Math.floor(pfn / PAGEBLOCK_NR_PAGES)];
+  }
+
+  /** update_cached_migrate (pageblock_end_pfn is ALIGN(pfn + 1): an aligned pfn moves one block on) */
+  private updateCachedMigrate(cc: CompactControl, pfn: number): void {
+    const end = pbEnd(pfn);
+    const zc = cc.zc;
+    if (end > zc.cachedMigrate[0]!) zc.cachedMigrate[0] = end;
+    if (cc.mode !== MIGRATE_ASYNC && end > zc.cachedMigrate[1]!) zc.cachedMigrate[1] = end;
+  }
+
+  /** isolate_migratepages: the next suitable pageblock's LRU pages. Returns the count isolated. */
+  private isolateMigratepages(cc: CompactControl): number {
+    const z = cc.zone;
+    let low = cc.migratePfn;
+    let blockStart = Math.max(pbStart(low), z.start);
+    let blockEnd = pbEnd(low);
+    for (; blockEnd <= cc.freePfn; cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES) {
+      if (blockEnd > z.end) break; // pageblock_pfn_to_page: the block leaves the zone
+      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !this.isolationSuitable(cc, blockStart)) continue;
+      this.trace?.visits.push(["migrate", blockStart]);
+      if (!this.suitableSource(cc, blockStart)) {
+        this.updateCachedMigrate(cc, blockEnd);
+        continue;
+      }
+      this.isolateMigratepagesBlock(cc, low, blockEnd);
+      return cc.migratepages.length;
+    }
+    return cc.migratepages.length;
+  }
+
+  /** isolate_migratepages_block over [low, end) */
+  private isolateMigratepagesBlock(cc: CompactControl, low: number, end: number): void {
+    const p = this.buddy.pages;
+    const skipBits = this.skip;
+    // valid_page: the block is only marked when its scan started at the block's first pfn
+    const validPage = low % PAGEBLOCK_NR_PAGES === 0 ? low : -1;
+    let skipUpdated = false;
+    let scanned = 0;
+    let isolated = 0;
+    const skipOnFailure = cc.opts.direct === true && cc.mode === MIGRATE_ASYNC;
+    const orderSize = 2 ** Math.max(cc.order, 0);
+    let nextSkip = skipOnFailure ? low - (low % orderSize) + orderSize : 0;
+    let aborted = false;
+    for (; low < end; low++) {
+      if (skipOnFailure && low >= nextSkip) {
+        if (isolated) break;
+        nextSkip = low - (low % orderSize) + orderSize;
+      }
+      scanned++;
+      const f = p.flags[low]!;
+      if (f & PG_BUDDY) {
+        const o = p.order[low]!;
+        if (o > 0 && o < MAX_ORDER) low += 2 ** o - 1;
+        continue;
+      }
+      let ok = false;
+      if (f & PG_LRU) {
+        if (f & PG_HEAD && p.order[low] === 0) ok = true;
+        else if (f & PG_HEAD) low += 2 ** p.order[low]! - 1; // a compound page: skipped whole
+      }
+      if (ok) {
+        if (!skipUpdated) {
+          // test_and_set_skip: the first isolation in a block starting at its first pfn marks it
+          skipUpdated = true;
+          if (!cc.opts.ignoreSkipHint && low % PAGEBLOCK_NR_PAGES === 0) {
+            const bi = Math.floor(low / PAGEBLOCK_NR_PAGES);
+            if (skipBits[bi]) {
+              aborted = true;
+              break;
+            }
+            skipBits[bi] = 1;
+          }
+        }
+        cc.migratepages.unshift(low); // list_add: the newest first
+        isolated++;
+        if (cc.migratepages.length >= COMPACT_CLUSTER_MAX && !cc.rescan) {
+          low++;
+          break;
+        }
+        continue;
+      }
+      // isolate_fail
+      if (!skipOnFailure) continue;
+      if (isolated) {
+        cc.migratepages.length = 0; // putback: this order-aligned block cannot be freed
+        isolated = 0;
+      }
+      if (low < nextSkip) {
+        low = nextSkip - 1;
+        nextSkip += orderSize;
+      }
+    }
+    if (!aborted && low >= end && (!isolated || cc.rescan)) {
+      if (validPage >= 0 && !skipUpdated) skipBits[Math.floor(validPage / PAGEBLOCK_NR_PAGES)] = 1;
+      this.updateCachedMigrate(cc, low);
+    }
+    if (low > end) low = end;
+    cc.totalMigrateScanned += scanned;
+    if (isolated) this.m.ev[V.compact_isolated]! += isolated;
+    cc.migratePfn = low;
+  }
+
+  /** isolate_freepages: free pages from Movable pageblocks, walking down from free_pfn. */
+  private isolateFreepages(cc: CompactControl): void {
+    const z = cc.zone;
+    let isolateStart = cc.freePfn;
+    let blockStart = pbStart(isolateStart);
+    let blockEnd = Math.min(blockStart + PAGEBLOCK_NR_PAGES, z.end);
+    const lowPfn = pbEnd(cc.migratePfn);
+    const stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
+    const got: number[] = [];
+    for (; blockStart >= lowPfn; blockEnd = blockStart, blockStart -= PAGEBLOCK_NR_PAGES, isolateStart = blockStart) {
+      if (blockStart < z.start) break;
+      this.trace?.visits.push(["free", blockStart]);
+      if (!this.suitableTarget(cc, blockStart)) continue;
+      if (!this.isolationSuitable(cc, blockStart)) continue;
+      const want = cc.nrMigratepages;
+      isolateStart = this.isolateFreepagesBlock(cc, isolateStart, blockEnd, got, stride, want);
+      if (isolateStart === blockEnd) {
+        // update_pageblock_skip: the whole block was scanned
+        this.skip[Math.floor(blockStart / PAGEBLOCK_NR_PAGES)] = 1;
+        if (blockStart < cc.zc.cachedFree) cc.zc.cachedFree = blockStart;
+      }
+      if (got.length >= want) {
+        if (isolateStart >= blockEnd) isolateStart = blockStart - PAGEBLOCK_NR_PAGES;
+        break;
+      } else if (isolateStart < blockEnd) break;
+    }
+    cc.freePfn = isolateStart;
+    // split_map_pages: each block becomes order-0 pages, the list built with list_add
+    for (const pfn of got) cc.freepages.unshift(pfn);
+  }
+
+  /** isolate_freepages_block over [start, end); returns where it stopped. */
+  private isolateFreepagesBlock(cc: CompactControl, start: number, end: number, got: number[], stride: number, want: number): number {
+    const b = this.buddy;
+    const p = b.pages;
+    let pfn = start;
+    let scanned = 0;
+    let total = 0;
+    for (; pfn < end; pfn += stride) {
+      scanned++;
+      if (!(p.flags[pfn]! & PG_BUDDY)) continue;
+      const order = p.order[pfn]!;
+      const n = this.isolateFreePage(cc.zone, pfn, order);
+      if (!n) break;
+      for (let q = pfn; q < pfn + n; q++) {
+        p.flags[q] = PG_ALLOC | PG_HEAD;
+        p.order[q] = 0;
+        got.push(q);
+      }
+      scanned += n - 1;
+      total += n;
+      if (want <= got.length) {
+        pfn += n;
+        break;
+      }
+      pfn += n - 1; // then the loop's stride
+    }
+    cc.totalFreeScanned += scanned;
+    if (total) this.m.ev[V.compact_isolated]! += total;
+    return Math.min(pfn, end);
+  }
+
+  /** __isolate_free_page: take a free block off its list if the min watermark allows it. */
+  isolateFreePage(z: Zone, pfn: number, order: number): number {
+    const b = this.buddy;
+    const p = b.pages;
+    const mt = p.listMt[pfn]!;
+    if (mt !== 4) {
+      const mark = z.wmark[WMARK_MIN]! + 2 ** order;
+      if (!b.zoneWatermarkOk(z, 0, mark, z.freePages)) return 0;
+      z.freePages -= 2 ** order;
+    }
+    b.delFromFreeList(z, pfn, order);
+    if (order >= PAGEBLOCK_ORDER - 1) {
+      for (let q = pfn; q < pfn + 2 ** order; q += PAGEBLOCK_NR_PAGES) {
+        const bi = q >>> PAGEBLOCK_ORDER;
+        if (p.pbMt[bi]! < MT_HIGHATOMIC) p.pbMt[bi] = MT_MOVABLE;
+      }
+    }
+    return 2 ** order;
+  }
+
+  /** compaction_alloc: the next free target, isolating more when the list is empty. */
+  private compactionAlloc(cc: CompactControl): number {
+    if (!cc.freepages.length) {
+      this.isolateFreepages(cc);
+      if (!cc.freepages.length) return -1;
+    }
+    return cc.freepages.shift()!;
+  }
+
+  /** migrate_pages(MR_COMPACTION): true if it ran out of targets (-ENOMEM). */
+  private migratePages(cc: CompactControl): boolean {
+    const srcs = cc.migratepages;
+    cc.migratepages = [];
+    cc.nrMigratepages = srcs.length;
+    for (let i = 0; i < srcs.length; i++) {
+      const dst = this.compactionAlloc(cc);
+      if (dst < 0) {
+        this.m.ev[V.pgmigrate_fail]! += srcs.length - i;
+        cc.nrMigratepages = 0;
+        return true;
+      }
+      const src = srcs[i]!;
+      migratePage(this.m, src, dst);
+      this.trace?.moves.push([src, dst]);
+      this.alloc.freePages(src, 0);
+    }
+    cc.nrMigratepages = 0;
+    return false;
+  }
+
+  // --- callers ---
+
+  private logAttempt(nid: number, order: number, who: CompactionLogEntry["who"], result: number, prio?: number): void {
+    this.log?.push({ time_ms: this.env.now(), nid, order, who, prio, result: RESULT_NAMES[result]! });
+  }
+
+  /**
+   * try_to_compact_pages over the zonelist, then __alloc_pages_direct_compact's accounting:
+   * compact_stall unless every zone was skipped, compact_success / compact_fail.
+   */
+  directCompact(order: number, mt: number, allocFlags: number, zl: readonly number[], prio: number): number {
+    if (!order) return -1;
+    let rc = COMPACT_SKIPPED;
+    for (const nid of zl) {
+      const zc = this.zones[nid]!;
+      if (prio > PRIO_SYNC_FULL && this.deferred(zc, order)) {
+        rc = Math.max(rc, COMPACT_DEFERRED);
+        this.logAttempt(nid, order, "direct", COMPACT_DEFERRED, prio);
+        continue;
+      }
+      const cc = new CompactControl(zc.zone, zc, order, mt, prio === PRIO_ASYNC ? MIGRATE_ASYNC : MIGRATE_SYNC_LIGHT, {
+        direct: true,
+        allocFlags,
+        wholeZone: prio === PRIO_SYNC_FULL,
+        ignoreSkipHint: prio === PRIO_SYNC_FULL,
+        ignoreBlockSuitable: prio === PRIO_SYNC_FULL,
+      });
+      const status = this.compactZone(cc);
+      this.logAttempt(nid, order, "direct", status, prio);
+      rc = Math.max(rc, status);
+      if (status === COMPACT_SUCCESS) {
+        this.deferReset(zc, order, false);
+        break;
+      }
+      if (prio !== PRIO_ASYNC && (status === COMPACT_COMPLETE || status === COMPACT_PARTIAL_SKIPPED)) this.defer(zc, order);
+    }
+    this.lastResult = rc;
+    if (rc === COMPACT_SKIPPED) return -1;
+    this.m.ev[V.compact_stall]!++;
+    const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+    if (pfn >= 0) {
+      const zc = this.zones[this.alloc.lastZone!.nid]!;
+      zc.blockskipFlush = false;
+      this.deferReset(zc, order, true);
+      this.m.ev[V.compact_success]!++;
+      return pfn;
+    }
+    this.m.ev[V.compact_fail]!++;
+    return -1;
+  }
+
+  /** the result of the last directCompact (for __GFP_NORETRY's give-up test) */
+  lastResult = COMPACT_SKIPPED;
+
+  /** compact_node: /proc/sys/vm/compact_memory for one node (whole zone, MIGRATE_SYNC). */
+  compactNode(nid: number): number {
+    const zc = this.zones[nid]!;
+    const cc = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC, { wholeZone: true, ignoreSkipHint: true });
+    const r = this.compactZone(cc);
+    this.logAttempt(nid, -1, "manual", r);
+    return r;
+  }
+
+  /** kcompactd_do_work's compaction of one zone (deferral handled by the caller). */
+  daemonCompact(nid: number, order: number): { result: number; migrateScanned: number; freeScanned: number } {
+    const zc = this.zones[nid]!;
+    const cc = new CompactControl(zc.zone, zc, order, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    const result = this.compactZone(cc);
+    this.logAttempt(nid, order, "kcompactd", result);
+    return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned };
+  }
+
+  /** proactive_compact_node */
+  proactiveCompact(nid: number): number {
+    const zc = this.zones[nid]!;
+    const cc = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {
+      wholeZone: true,
+      ignoreSkipHint: true,
+      proactive: true,
+    });
+    const r = this.compactZone(cc);
+    this.logAttempt(nid, -1, "proactive", r);
+    return r;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Page migration, the one mechanism compaction (and later promotion and demotion) moves pages
+ * with (migrate_pages / folio_migrate_mapping / folio_migrate_flags, reduced to what wsim
+ * tracks): the destination takes the page's mapping (its PTE and reverse map), flags, memcg
+ * and lru_gen generation and position, and its last-access time; the caller frees the source.
+ *
+ * wsim simplification: the page keeps its generation; 6.1 puts a migrated folio back through
+ * lru_gen_add_folio, which files it by its active bit.
+ */
+import { V } from "../stats/counters.js";
+import type { LruGen } from "./lru-gen.js";
+import type { PageArrays } from "./pages.js";
+import type { ProcessTable } from "./process.js";
+
+export interface MigrateContext {
+  pages: PageArrays;
+  ownerMm: Int32Array;
+  ownerVpn: Float64Array;
+  lastAccess: Float64Array;
+  lru: LruGen;
+  procs: ProcessTable;
+  ev: Float64Array;
+}
+
+/** Moves the mapped order-0 LRU page at src to the free (isolated) page at dst. */
+export function migratePage(c: MigrateContext, src: number, dst: number): void {
+  const { pages, ownerMm, ownerVpn } = c;
+  pages.flags[dst] = pages.flags[src]!;
+  pages.order[dst] = 0;
+  ownerMm[dst] = ownerMm[src]!;
+  ownerVpn[dst] = ownerVpn[src]!;
+  c.lastAccess[dst] = c.lastAccess[src]!;
+  c.procs.remap(src, dst);
+  c.lru.replace(src, dst);
+  ownerMm[src] = 0;
+  c.ev[V.pgmigrate_success]!++;
+}
