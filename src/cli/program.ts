@@ -30,7 +30,7 @@ export function createProgram(): Command {
     .option("--until <ms>", "stop at this virtual time, ignoring later events")
     .option("--drain <ms>", "let daemons run this many ms after the last event", "0")
     .option("--seed <n>", "seed of the one PRNG", "1")
-    .option("--check", "check the allocator's invariants after every event (slow: O(pages) each)")
+    .option("--check", "after every event check the allocator's invariants and that page tables, reverse map and LRU agree (slow: O(pages) each)")
     .option("--lenient", "count and skip frees of unknown or failed handles instead of failing")
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
