@@ -92,6 +92,14 @@ export class Engine implements EngineContext {
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
+      reporting: {
+        enabled: () => settings.num("page_reporting.enabled") === 1,
+        mode: () => settings.str("page_reporting.mode") as "reporting" | "aeration",
+        order: () => settings.num("page_reporting.order"),
+        capacity: () => settings.num("page_reporting.capacity"),
+        delayMs: () => settings.num("page_reporting.delay_ms"),
+        reportMs: () => settings.num("page_reporting.report_ms"),
+      },
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
     this.applyWatermarkTunables();
@@ -100,11 +108,13 @@ export class Engine implements EngineContext {
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
       for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
-    // boot order (SPEC §4.1): per node kswapd, kcompactd (kpromoted); then kagingd
+    // boot order (SPEC §4.1): per node kswapd, kcompactd (kpromoted); then the reporting
+    // worker, kagingd
     this.mem.kswapd.forEach((k, nid) => {
       k.start(this);
       this.mem.kcompactd[nid]!.start(this);
     });
+    this.mem.reporting.start(this);
     this.mem.kagingd.start(this);
     for (const d of opts.daemons ?? []) d.start(this);
   }
@@ -166,6 +176,10 @@ export class Engine implements EngineContext {
         break;
       case "vm.compaction_proactiveness":
         for (const k of this.mem.kcompactd) k.proactivenessWritten();
+        break;
+      case "page_reporting.enabled":
+      case "page_reporting.mode":
+        this.mem.reporting.settingsChanged();
         break;
     }
   }

@@ -30,6 +30,8 @@ import { PageArrays, PG_BUDDY, PG_LRU, PG_REPORTED } from "./pages.js";
 export const FPI_NONE = 0;
 export const FPI_TO_TAIL = 1;
 export const FPI_SKIP_REPORT_NOTIFY = 2;
+/** the aeration RFC's __free_one_page(..., aerated = true): back below the boundary, marked if unmerged */
+export const FPI_AERATED = 4;
 
 export const WMARK_MIN = 0;
 export const WMARK_LOW = 1;
@@ -56,6 +58,14 @@ export class Zone {
   watermarkBoost = 0;
   /** ZONE_BOOSTED_WATERMARK */
   boosted = false;
+  /** free blocks per order flagged PageReported (aerated), for the gauges and --check */
+  readonly reported = new Int32Array(MAX_ORDER);
+  /**
+   * The aeration RFC's boundary per (order, mt): the first aerated block of a list whose tail
+   * they fill, or -1. Always -1 in reporting mode, where reported blocks just sit where they
+   * were put back.
+   */
+  readonly boundary: Int32Array;
 
   constructor(nid: number, start: number, nrPages: number) {
     this.nid = nid;
@@ -66,6 +76,7 @@ export class Zone {
     this.tail = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
     this.nrFree = new Int32Array(MAX_ORDER);
     this.nrFreeMt = new Int32Array(MAX_ORDER * MIGRATE_TYPES);
+    this.boundary = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
   }
 
   /** wmark_pages(): the mark including the boost */
@@ -81,6 +92,8 @@ export class Zone {
 export interface BuddyHooks {
   /** page_reporting_notify_free(order), after a free that did not pass FPI_SKIP_REPORT_NOTIFY */
   notifyFree?: (zone: Zone, order: number) => void;
+  /** a reported block left its free list: allocated or split (merging = false), or merged */
+  reportedTaken?: (zone: Zone, pfn: number, order: number, merging: boolean) => void;
 }
 
 export class Buddy {
@@ -96,14 +109,27 @@ export class Buddy {
 
   // --- free lists ---
 
-  /** add_to_free_list / add_to_free_list_tail: link a free block and mark it PageBuddy. */
-  addToFreeList(z: Zone, pfn: number, order: number, mt: number, toTail: boolean): void {
+  /**
+   * add_to_free_list / add_to_free_list_tail: link a free block and mark it PageBuddy. In
+   * aeration mode a raw block sent to the tail goes above the boundary (aerator_get_tail) and a
+   * reported one to the very tail, becoming the boundary if it is the first.
+   */
+  addToFreeList(z: Zone, pfn: number, order: number, mt: number, toTail: boolean, reported = false): void {
     const p = this.pages;
     const li = order * MIGRATE_TYPES + mt;
     p.flags[pfn]! |= PG_BUDDY;
     p.order[pfn] = order;
     p.listMt[pfn] = mt;
-    if (toTail) {
+    const bound = z.boundary[li]!;
+    if (toTail && !reported && bound >= 0) {
+      // insert before the boundary
+      const pv = p.prev[bound]!;
+      p.prev[pfn] = pv;
+      p.next[pfn] = bound;
+      p.prev[bound] = pfn;
+      if (pv < 0) z.head[li] = pfn;
+      else p.next[pv] = pfn;
+    } else if (toTail) {
       const t = z.tail[li]!;
       p.prev[pfn] = t;
       p.next[pfn] = -1;
@@ -120,22 +146,47 @@ export class Buddy {
     }
     z.nrFree[order]!++;
     z.nrFreeMt[li]!++;
+    if (reported) {
+      p.flags[pfn]! |= PG_REPORTED;
+      z.reported[order]!++;
+      if (this.aeration && bound < 0) z.boundary[li] = pfn;
+    }
   }
 
-  /** del_page_from_free_list: unlink, clear PageBuddy and PageReported. */
-  delFromFreeList(z: Zone, pfn: number, order: number): void {
+  /** aeration mode: reported blocks are kept contiguous at each list's tail */
+  aeration = false;
+
+  /**
+   * del_page_from_free_list: unlink, clear PageBuddy and PageReported (a reported block taken
+   * counts as reallocated unless it is merging).
+   */
+  delFromFreeList(z: Zone, pfn: number, order: number, merging = false): void {
+    const f = this.pages.flags[pfn]!;
     this.unlink(z, pfn, order);
-    this.pages.flags[pfn]! &= ~(PG_BUDDY | PG_REPORTED);
+    this.pages.flags[pfn] = f & ~(PG_BUDDY | PG_REPORTED);
     z.nrFree[order]!--;
+    if (f & PG_REPORTED) {
+      z.reported[order]!--;
+      this.hooks.reportedTaken?.(z, pfn, order, merging);
+    }
+  }
+
+  /** Marks a free block reported (__SetPageReported), moving it to the aerated tail if needed. */
+  markReported(z: Zone, pfn: number): void {
+    const order = this.pages.order[pfn]!;
+    const mt = this.pages.listMt[pfn]!;
+    this.unlink(z, pfn, order);
+    z.nrFree[order]!--;
+    this.addToFreeList(z, pfn, order, mt, true, true);
   }
 
   /** move_to_free_list: list_move_tail onto another migratetype's list (flags kept). */
   moveToFreeList(z: Zone, pfn: number, order: number, mt: number): void {
-    const reported = this.pages.flags[pfn]! & PG_REPORTED;
+    const reported = (this.pages.flags[pfn]! & PG_REPORTED) !== 0;
     this.unlink(z, pfn, order);
     z.nrFree[order]!--;
-    this.addToFreeList(z, pfn, order, mt, true);
-    this.pages.flags[pfn]! |= reported;
+    if (reported) z.reported[order]!--;
+    this.addToFreeList(z, pfn, order, mt, true, reported);
   }
 
   private unlink(z: Zone, pfn: number, order: number): void {
@@ -148,6 +199,29 @@ export class Buddy {
     if (nx < 0) z.tail[li] = pv;
     else p.prev[nx] = pv;
     z.nrFreeMt[li]!--;
+    if (z.boundary[li] === pfn) z.boundary[li] = nx;
+  }
+
+  /**
+   * __isolate_free_page: take a free block off its list if an order-0 check at
+   * min + 2^order allows it; a block of at least half a pageblock turns its pageblocks
+   * Movable. Returns the pages isolated (0 if refused).
+   */
+  isolateFreePage(z: Zone, pfn: number, order: number): number {
+    const p = this.pages;
+    if (p.listMt[pfn] !== MT_ISOLATE) {
+      const mark = z.wmark[WMARK_MIN]! + (1 << order);
+      if (!this.zoneWatermarkOk(z, 0, mark, z.freePages)) return 0;
+      z.freePages -= 1 << order;
+    }
+    this.delFromFreeList(z, pfn, order);
+    if (order >= PAGEBLOCK_ORDER - 1) {
+      for (let q = pfn; q < pfn + (1 << order); q += PAGEBLOCK_NR_PAGES) {
+        const bi = q >>> PAGEBLOCK_ORDER;
+        if (isMergeable(p.pbMt[bi]!)) p.pbMt[bi] = MT_MOVABLE;
+      }
+    }
+    return 1 << order;
   }
 
   /** page_is_buddy: `buddy` is a free block of exactly `order` in zone z. */
@@ -164,6 +238,7 @@ export class Buddy {
    */
   freeOnePage(z: Zone, pfn: number, order: number, mt: number, fpi: number): void {
     const p = this.pages;
+    const origOrder = order;
     if (mt !== MT_ISOLATE) z.freePages += 1 << order;
     let buddyPfn = 0;
     while (order < MAX_ORDER - 1) {
@@ -173,7 +248,7 @@ export class Buddy {
         const bmt = p.pbMt[buddyPfn >>> PAGEBLOCK_ORDER]!;
         if (mt !== bmt && (!isMergeable(mt) || !isMergeable(bmt))) break;
       }
-      this.delFromFreeList(z, buddyPfn, order);
+      this.delFromFreeList(z, buddyPfn, order, true);
       pfn &= buddyPfn;
       order++;
     }
@@ -181,7 +256,8 @@ export class Buddy {
     let toTail: boolean;
     if (fpi & FPI_TO_TAIL) toTail = true;
     else toTail = this.buddyMergeLikely(z, pfn, buddyPfn, order);
-    this.addToFreeList(z, pfn, order, mt, toTail);
+    // the aeration RFC's put-back: an unmerged block goes below the boundary, marked aerated
+    this.addToFreeList(z, pfn, order, mt, toTail, (fpi & FPI_AERATED) !== 0 && order === origOrder);
     if (!(fpi & FPI_SKIP_REPORT_NOTIFY) && this.hooks.notifyFree) this.hooks.notifyFree(z, order);
   }
 

@@ -8,20 +8,28 @@
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
-import { PG_ALLOC, PG_BUDDY, PG_HEAD } from "./pages.js";
+import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_REPORTED } from "./pages.js";
 
-export function checkInvariants(buddy: Buddy): string | null {
+export function checkInvariants(buddy: Buddy, reportingOrder = 0): string | null {
   const p = buddy.pages;
   const cover = new Uint8Array(p.nrPages);
   for (const z of buddy.zones) {
     let freePages = 0;
+    const reported = new Int32Array(MAX_ORDER);
     for (let o = 0; o < MAX_ORDER; o++) {
       let perOrder = 0;
       for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
         const li = o * MIGRATE_TYPES + mt;
         let n = 0;
         let prev = -1;
+        let seenReported = false;
         for (let pfn = z.head[li]!; pfn >= 0; pfn = p.next[pfn]!) {
+          if (p.flags[pfn]! & PG_REPORTED) {
+            reported[o]!++;
+            if (o < reportingOrder) return `pfn ${pfn} is reported at order ${o}, below page_reporting.order ${reportingOrder}`;
+            if (buddy.aeration && !seenReported && z.boundary[li] !== pfn) return `order ${o} list ${mt}: the aeration boundary is ${z.boundary[li]}, the first aerated block ${pfn}`;
+            seenReported = true;
+          } else if (buddy.aeration && seenReported) return `order ${o} list ${mt}: raw block ${pfn} below the aeration boundary`;
           if (++n > z.managed) return `node ${z.nid} order ${o} ${mt} free list loops`;
           if (p.prev[pfn] !== prev) return `pfn ${pfn}: prev link ${p.prev[pfn]} should be ${prev}`;
           if (!(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is on a free list without PageBuddy`;
@@ -52,12 +60,15 @@ export function checkInvariants(buddy: Buddy): string | null {
       if (z.nrFree[o] !== perOrder) return `node ${z.nid} order ${o}: nr_free ${z.nrFree[o]} but ${perOrder} blocks listed`;
     }
     if (z.freePages !== freePages) return `node ${z.nid}: NR_FREE_PAGES ${z.freePages} but the lists hold ${freePages}`;
+    for (let o = 0; o < MAX_ORDER; o++)
+      if (reported[o] !== z.reported[o]) return `node ${z.nid} order ${o}: ${z.reported[o]} reported blocks counted, ${reported[o]} on the lists`;
   }
   for (let pfn = 0; pfn < p.nrPages; pfn++) {
     const alloc = (p.flags[pfn]! & PG_ALLOC) !== 0;
     if (cover[pfn] && alloc) return `pfn ${pfn} is both free and allocated`;
     if (!cover[pfn] && !alloc) return `pfn ${pfn} is neither free nor allocated (leaked)`;
     if (!cover[pfn] && p.flags[pfn]! & PG_BUDDY) return `pfn ${pfn} has PageBuddy but is on no list`;
+    if (p.flags[pfn]! & PG_REPORTED && !(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is reported but not a free block`;
   }
   return null;
 }
@@ -70,6 +81,7 @@ export interface MappingView {
   lru: { lruvecs: readonly { id: number; head: Int32Array; count: Float64Array; total: number[] }[]; next: Int32Array; lruvecOf: Int32Array; slot: Uint8Array };
   procs: { bySlot: ReadonlyMap<number, { pt: ReadonlyMap<number, Int32Array>; rssAnon: number; rssFile: number; pid: number }> };
   shadowsInUse: number;
+  reportingOrder: number;
 }
 
 /**
@@ -78,7 +90,7 @@ export interface MappingView {
  * counts equal the lists, and the swap/shadow entries in page tables match those in use.
  */
 export function checkMemory(m: MappingView): string | null {
-  const bad = checkInvariants(m.buddy);
+  const bad = checkInvariants(m.buddy, m.reportingOrder);
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;

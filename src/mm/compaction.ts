@@ -19,8 +19,8 @@ import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
 import { Buddy, canStealFallback, WMARK_LOW, WMARK_MIN, type Zone } from "./buddy.js";
 import {
-  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
-  PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER,
+  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
+  PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { migratePage, type MigrateContext } from "./migrate.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
@@ -494,7 +494,7 @@ export class Compaction {
       scanned++;
       if (!(p.flags[pfn]! & PG_BUDDY)) continue;
       const order = p.order[pfn]!;
-      const n = this.isolateFreePage(cc.zone, pfn, order);
+      const n = b.isolateFreePage(cc.zone, pfn, order);
       if (!n) break;
       for (let q = pfn; q < pfn + n; q++) {
         p.flags[q] = PG_ALLOC | PG_HEAD;
@@ -512,26 +512,6 @@ export class Compaction {
     cc.totalFreeScanned += scanned;
     if (total) this.m.ev[V.compact_isolated]! += total;
     return Math.min(pfn, end);
-  }
-
-  /** __isolate_free_page: take a free block off its list if the min watermark allows it. */
-  isolateFreePage(z: Zone, pfn: number, order: number): number {
-    const b = this.buddy;
-    const p = b.pages;
-    const mt = p.listMt[pfn]!;
-    if (mt !== 4) {
-      const mark = z.wmark[WMARK_MIN]! + 2 ** order;
-      if (!b.zoneWatermarkOk(z, 0, mark, z.freePages)) return 0;
-      z.freePages -= 2 ** order;
-    }
-    b.delFromFreeList(z, pfn, order);
-    if (order >= PAGEBLOCK_ORDER - 1) {
-      for (let q = pfn; q < pfn + 2 ** order; q += PAGEBLOCK_NR_PAGES) {
-        const bi = q >>> PAGEBLOCK_ORDER;
-        if (p.pbMt[bi]! < MT_HIGHATOMIC) p.pbMt[bi] = MT_MOVABLE;
-      }
-    }
-    return 2 ** order;
   }
 
   /** compaction_alloc: the next free target, isolating more when the list is empty. */

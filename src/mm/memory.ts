@@ -13,6 +13,7 @@ import type { MappingView } from "./check.js";
 import { GFP_DIRECT_RECLAIM, GFP_KERNEL, MAX_ORDER, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER } from "./constants.js";
 import { Compaction } from "./compaction.js";
 import { Kcompactd } from "./kcompactd.js";
+import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { Kagingd } from "./kagingd.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
@@ -32,6 +33,7 @@ export interface MemoryEnv {
   kswapdPagesPerMs: () => number;
   extfragThreshold: () => number;
   proactiveness: () => number;
+  reporting: ReportingSettings;
 }
 
 /**
@@ -69,6 +71,7 @@ export class Memory {
   readonly compaction: Compaction;
   readonly kcompactd: Kcompactd[];
   readonly kagingd: Kagingd;
+  readonly reporting: PageReporting;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
   /** transparent_hugepage.enabled / .defrag, kept current by the engine */
@@ -151,6 +154,11 @@ export class Memory {
       k.onBoostedPass = () => kc.wakeup(PAGEBLOCK_ORDER);
     }
     this.alloc.hooks.directCompact = (order, mt, flags, zl, prio) => this.compaction.directCompact(order, mt, flags, zl, prio);
+    this.reporting = new PageReporting(this.buddy, this.ev, env.reporting);
+    this.buddy.hooks.notifyFree = (z, order) => this.reporting.notifyFree(z, order);
+    this.buddy.hooks.reportedTaken = (_z, _pfn, order, merging) => {
+      if (!merging) this.ev[V.wsim_reported_reallocated]! += 2 ** order;
+    };
     this.alloc.hooks.compactResult = () => this.compaction.lastResult;
     this.kagingd = new Kagingd(this.memcgs, machine.nodes.length, (id, nid) => this.refreshReport(id, nid));
     this.alloc.hooks.wakeKswapd = (z, order, gfp) => this.kswapd[z.nid]!.wake(order, gfp);
@@ -184,6 +192,7 @@ export class Memory {
       lru: this.lru,
       procs: this.procs,
       shadowsInUse: this.shadows.inUse,
+      reportingOrder: this.env.reporting.enabled() ? this.env.reporting.order() : 0,
     };
   }
 
@@ -297,6 +306,7 @@ export class Memory {
     v[V.wsim_kagingd_refreshes] = this.kagingd.refreshes;
     v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
     v[V.wsim_swap_entries] = this.shadows.inUse;
+    v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
     return v;
   }
 }

@@ -197,6 +197,11 @@ export const WSIM_COUNTERS = {
   wsim_kagingd_refreshes: "workingset reports kagingd re-aggregated",
   wsim_wsr_refreshes: "workingset reports re-aggregated, by reads and kagingd",
   wsim_swap_entries: "swap and shadow entries in page tables now (gauge)",
+  wsim_reporting_calls: "free page reporting: report() calls to the host",
+  wsim_reported_blocks: "free page reporting: blocks reported",
+  wsim_reported_pages: "free page reporting: pages reported",
+  wsim_reported_reallocated: "free page reporting: pages of reported blocks allocated or split again (the guest faults them back)",
+  wsim_nr_reported_pages: "free page reporting: pages reported and still free now (gauge)",
 } as const;
 
 export type KernelCounter = (typeof KERNEL_VMSTAT)[number];

@@ -1,0 +1,302 @@
+/**
+ * Free page reporting: telling the host which free blocks of order >= page_reporting.order it
+ * may take back (a balloon without the balloon). Two modes, one worker daemon.
+ *
+ * `reporting` (mm/page_reporting.c, 6.1): a free at or above the order requests a pass after
+ * `delay_ms` (2 s); a request during a pass makes the pass end by rescheduling one. A pass
+ * skips a zone below low watermark + (capacity << order); otherwise it walks the orders up from
+ * page_reporting.order and each migratetype's list from the head (page_reporting_cycle),
+ * skipping reported blocks, with a budget of ceil(nr_free / (capacity * 16)) report calls per
+ * list tested before each isolation; isolated blocks collect in one scatterlist of `capacity`
+ * entries shared by the zone's lists; a full list is reported, rotated so that the first
+ * unprocessed block is the head, then drained back to the tail (__putback_isolated_page) and
+ * marked reported unless they merged; leftovers are reported at the end of the zone.
+ *
+ * `aeration` (the RFC v1 this grew from): a zone is requested when an order's raw blocks reach
+ * AERATOR_HWM (32), after `delay_ms` (100 ms); boundaries keep aerated blocks contiguous at each
+ * list's tail (buddy.ts); fill / react / drain cycles pull up to `capacity` raw blocks, largest
+ * order first, from the boundary toward the head, until a fill finds nothing.
+ *
+ * Each report takes `page_reporting.report_ms` of virtual time during which its blocks stay
+ * isolated (off every list), so allocations then must go elsewhere.
+ */
+import type { Daemon, EngineContext } from "../engine/daemon.js";
+import type { Timer } from "../engine/event-queue.js";
+import { V } from "../stats/counters.js";
+import { Buddy, FPI_AERATED, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, WMARK_LOW, type Zone } from "./buddy.js";
+import { MAX_ORDER, MIGRATE_TYPES, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
+import { PG_BUDDY, PG_REPORTED } from "./pages.js";
+
+export const AERATOR_HWM = 32;
+
+const IDLE = 0;
+const REQUESTED = 1;
+const ACTIVE = 2;
+
+export interface ReportingSettings {
+  enabled: () => boolean;
+  mode: () => "reporting" | "aeration";
+  order: () => number;
+  capacity: () => number;
+  delayMs: () => number;
+  reportMs: () => number;
+}
+
+/** One report() call, for tests and users. */
+export interface ReportLogEntry {
+  time_ms: number;
+  nid: number;
+  /** [pfn, order] of each block, in scatterlist order */
+  blocks: [number, number][];
+}
+
+export class PageReporting implements Daemon {
+  readonly name = "page_reporting";
+  private ctx: EngineContext | null = null;
+  private state = IDLE;
+  private timer: Timer | null = null;
+  /** the pass in progress (a generator paused at each report while report_ms runs) */
+  private pass: Generator<number, void> | null = null;
+  /** aeration: zones requested (ZONE_AERATION_REQUESTED) */
+  private readonly zoneRequested: boolean[];
+  /** virtual times passes started, and every report */
+  readonly passes: number[] = [];
+  log: ReportLogEntry[] | null = null;
+
+  constructor(
+    private readonly buddy: Buddy,
+    private readonly ev: Float64Array,
+    private readonly s: ReportingSettings,
+  ) {
+    this.zoneRequested = buddy.zones.map(() => false);
+  }
+
+  start(ctx: EngineContext): void {
+    this.ctx = ctx;
+    this.buddy.aeration = this.s.enabled() && this.s.mode() === "aeration";
+    if (!this.s.enabled()) return;
+    // page_reporting_register: request a pass over every zone, so boot memory gets reported
+    for (let i = 0; i < this.zoneRequested.length; i++) this.zoneRequested[i] = true;
+    this.request();
+  }
+
+  /** The tunables changed: turning reporting on registers it (a first request). */
+  settingsChanged(): void {
+    if (!this.ctx) return;
+    const on = this.s.enabled();
+    if (on && !this.buddy.aeration && this.s.mode() === "aeration" && !this.anyAerated()) this.buddy.aeration = true;
+    if (on && this.state === IDLE && !this.pass) {
+      for (let i = 0; i < this.zoneRequested.length; i++) this.zoneRequested[i] = true;
+      this.request();
+    }
+  }
+
+  private anyAerated(): boolean {
+    return this.buddy.zones.some((z) => z.reported.some((n) => n > 0));
+  }
+
+  /** page_reporting_notify_free / aerator_notify_free, at the end of __free_one_page */
+  notifyFree(z: Zone, order: number): void {
+    if (!this.ctx || !this.s.enabled() || order < this.s.order()) return;
+    if (this.s.mode() === "aeration") {
+      if (this.zoneRequested[z.nid]) return;
+      if (z.nrFree[order]! - z.reported[order]! < AERATOR_HWM) return;
+      this.zoneRequested[z.nid] = true;
+    }
+    this.request();
+  }
+
+  /** __page_reporting_request */
+  private request(): void {
+    if (this.state === REQUESTED) return;
+    const old = this.state;
+    this.state = REQUESTED;
+    if (old === IDLE) this.timer = this.ctx!.schedule(this.s.delayMs(), () => this.startPass());
+  }
+
+  /** page_reporting_process */
+  private startPass(): void {
+    this.timer = null;
+    this.state = ACTIVE;
+    this.passes.push(this.ctx!.now());
+    this.pass = this.s.mode() === "aeration" ? this.aerate() : this.processAll();
+    this.resume();
+  }
+
+  /** Runs the pass until it waits on a report (report_ms > 0) or ends. */
+  private resume(): void {
+    const g = this.pass!;
+    for (;;) {
+      const r = g.next();
+      if (r.done) break;
+      const wait = r.value;
+      if (wait > 0) {
+        this.timer = this.ctx!.schedule(wait, () => {
+          this.timer = null;
+          this.resume();
+        });
+        return;
+      }
+    }
+    this.pass = null;
+    // cmpxchg(ACTIVE -> IDLE); a request during the pass schedules another
+    const was = this.state;
+    this.state = IDLE;
+    if (was === REQUESTED) {
+      this.state = REQUESTED;
+      this.timer = this.ctx!.schedule(this.s.delayMs(), () => this.startPass());
+    }
+  }
+
+  /** prdev->report(): counts, logs, and yields report_ms of virtual time. */
+  private *report(z: Zone, blocks: [number, number][]): Generator<number, void> {
+    this.ev[V.wsim_reporting_calls]!++;
+    this.ev[V.wsim_reported_blocks]! += blocks.length;
+    for (const [, o] of blocks) this.ev[V.wsim_reported_pages]! += 1 << o;
+    this.log?.push({ time_ms: this.ctx!.now(), nid: z.nid, blocks: blocks.map((b) => [b[0], b[1]]) });
+    yield this.s.reportMs();
+  }
+
+  // --- reporting mode ---
+
+  private *processAll(): Generator<number, void> {
+    for (const z of this.buddy.zones) yield* this.processZone(z);
+  }
+
+  /** page_reporting_process_zone */
+  private *processZone(z: Zone): Generator<number, void> {
+    const b = this.buddy;
+    const order0 = this.s.order();
+    const cap = this.s.capacity();
+    const mark = z.mark(WMARK_LOW) + cap * 2 ** order0;
+    if (!b.zoneWatermarkOk(z, 0, mark, z.freePages)) return;
+    const sgl: [number, number][] = []; // isolated blocks, in scatterlist order (sgl[0] = last isolated)
+    for (let order = order0; order < MAX_ORDER; order++) {
+      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+        if (mt === MT_ISOLATE) continue;
+        yield* this.cycle(z, order, mt, sgl, cap);
+      }
+    }
+    if (sgl.length) {
+      yield* this.report(z, sgl);
+      this.drain(z, sgl);
+    }
+  }
+
+  /** page_reporting_cycle over one free list */
+  private *cycle(z: Zone, order: number, mt: number, sgl: [number, number][], cap: number): Generator<number, void> {
+    const b = this.buddy;
+    const p = b.pages;
+    const li = order * MIGRATE_TYPES + mt;
+    if (z.head[li]! < 0) return;
+    let budget = Math.ceil(z.nrFree[order]! / (cap * 16));
+    let page = z.head[li]!;
+    let stop = -1; // `next` when the loop breaks
+    while (page >= 0) {
+      const nx = p.next[page]!;
+      if (p.flags[page]! & PG_REPORTED) {
+        page = nx;
+        continue;
+      }
+      if (budget < 0) {
+        this.state = REQUESTED;
+        stop = page;
+        break;
+      }
+      if (sgl.length < cap) {
+        if (!b.isolateFreePage(z, page, order)) {
+          stop = page;
+          break;
+        }
+        sgl.unshift([page, order]); // --offset: filled from the end
+        page = nx;
+        continue;
+      }
+      // the scatterlist is full: make this block the head, report, drain, start again
+      this.rotateToFront(z, li, page);
+      yield* this.report(z, sgl);
+      budget--;
+      this.drain(z, sgl);
+      page = z.head[li]!;
+    }
+    if (stop >= 0 && z.head[li] !== stop && p.flags[stop]! & PG_BUDDY && p.listMt[stop] === mt && p.order[stop] === order)
+      this.rotateToFront(z, li, stop);
+  }
+
+  /** list_rotate_to_front: the blocks before `first` move, in order, to the tail. */
+  private rotateToFront(z: Zone, li: number, first: number): void {
+    const p = this.buddy.pages;
+    const head = z.head[li]!;
+    if (head === first || head < 0) return;
+    const last = p.prev[first]!; // the end of the moved prefix
+    const tail = z.tail[li]!;
+    // detach [head..last], attach after tail
+    p.prev[first] = -1;
+    z.head[li] = first;
+    p.next[tail] = head;
+    p.prev[head] = tail;
+    p.next[last] = -1;
+    z.tail[li] = last;
+  }
+
+  /** page_reporting_drain: back to the tail (may merge), marked reported if not merged. */
+  private drain(z: Zone, sgl: [number, number][]): void {
+    const b = this.buddy;
+    const p = b.pages;
+    for (const [pfn, order] of sgl) {
+      b.freeOnePage(z, pfn, order, p.pbMt[pfn >>> PAGEBLOCK_ORDER]!, FPI_SKIP_REPORT_NOTIFY | FPI_TO_TAIL);
+      if (p.flags[pfn]! & PG_BUDDY && p.order[pfn] === order) b.markReported(z, pfn);
+    }
+    sgl.length = 0;
+  }
+
+  // --- aeration mode ---
+
+  /** aerator_cycle: fill / react / drain on each requested zone until a fill finds nothing. */
+  private *aerate(): Generator<number, void> {
+    for (const z of this.buddy.zones) {
+      if (!this.zoneRequested[z.nid]) continue;
+      for (;;) {
+        const got = this.fill(z);
+        if (!got.length) {
+          this.zoneRequested[z.nid] = false;
+          break;
+        }
+        yield* this.report(z, got);
+        for (const [pfn, order] of got)
+          this.buddy.freeOnePage(z, pfn, order, this.buddy.pages.pbMt[pfn >>> PAGEBLOCK_ORDER]!, FPI_SKIP_REPORT_NOTIFY | FPI_TO_TAIL | FPI_AERATED);
+      }
+    }
+    if (this.state === REQUESTED && !this.zoneRequested.some(Boolean)) this.state = ACTIVE; // nothing left asked
+  }
+
+  /** aerator_fill: raw blocks, largest order first, each list from the boundary toward the head. */
+  private fill(z: Zone): [number, number][] {
+    const b = this.buddy;
+    const p = b.pages;
+    const cap = this.s.capacity();
+    const got: [number, number][] = [];
+    for (let order = MAX_ORDER - 1; order >= this.s.order() && got.length < cap; order--) {
+      for (let mt = 0; mt < MIGRATE_TYPES && got.length < cap; mt++) {
+        if (mt === MT_ISOLATE) continue;
+        const li = order * MIGRATE_TYPES + mt;
+        const bound = z.boundary[li]!;
+        let page = bound >= 0 ? p.prev[bound]! : z.tail[li]!;
+        while (page >= 0 && got.length < cap) {
+          const pv = p.prev[page]!;
+          if (!b.isolateFreePage(z, page, order)) break;
+          got.push([page, order]);
+          page = pv;
+        }
+      }
+    }
+    return got;
+  }
+
+  /** Pages reported and still free now (the wsim_nr_reported_pages gauge). */
+  reportedPages(): number {
+    let n = 0;
+    for (const z of this.buddy.zones) for (let o = 0; o < MAX_ORDER; o++) n += z.reported[o]! * 2 ** o;
+    return n;
+  }
+}
