@@ -25,7 +25,12 @@ export function createProgram(): Command {
     .argument("<trace>", "trace file, or - for standard input")
     .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}) or JSON file; default: the trace's own, else default`)
     .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
-    .addOption(new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json").choices(["text", "vmstat", "json"]))
+    .addOption(
+      new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json; with --interval also csv, ndjson (streamed)").choices([
+        "text", "vmstat", "json", "csv", "ndjson",
+      ]),
+    )
+    .option("--interval <ms>", "sample every counter (and free/reported blocks per order) every MS of virtual time: JSON \"series\", or --format csv/ndjson")
     .option("-o, --output <file>", "write the output to FILE, whole or not at all (format from its extension: .json, .txt, else vmstat)")
     .option("--until <ms>", "stop at this virtual time, ignoring later events")
     .option("--drain <ms>", "let daemons run this many ms after the last event", "0")

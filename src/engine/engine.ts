@@ -15,7 +15,7 @@ import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../procfs/procfs.js";
-import { V } from "../stats/counters.js";
+import { COUNTER_NAMES, V } from "../stats/counters.js";
 import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "../trace/types.js";
@@ -35,6 +35,22 @@ export interface EngineOptions {
   lenient?: boolean;
   /** extra daemons, booted after the built-in ones (tests) */
   daemons?: Daemon[];
+  /** take a sample every this many ms of virtual time (--interval) */
+  interval?: number;
+  /** each sample as it is taken (streaming outputs); samples are also kept in `series` */
+  onSample?: (s: Sample) => void;
+  /** keep samples in `series` (default true) */
+  keepSeries?: boolean;
+}
+
+/** One --interval sample: every counter, and free and reported blocks per order per node. */
+export interface Sample {
+  time_ms: number;
+  vmstat: Record<string, number>;
+  /** node -> free blocks per order (buddyinfo) */
+  buddyinfo: number[][];
+  /** node -> reported (free page reporting) blocks per order */
+  reported: number[][];
 }
 
 export interface WorkingsetBin {
@@ -80,6 +96,8 @@ export class Engine implements EngineContext {
   private file = "";
   private readonly defaultCpu: number;
   private lastMm: Mm | undefined;
+  private nextSample = Infinity;
+  readonly series: Sample[] = [];
 
   constructor(settings: Settings, opts: EngineOptions = {}) {
     this.machine = settings.machine;
@@ -117,6 +135,33 @@ export class Engine implements EngineContext {
     this.mem.reporting.start(this);
     this.mem.kagingd.start(this);
     for (const d of opts.daemons ?? []) d.start(this);
+    if (opts.interval !== undefined && opts.interval > 0) this.nextSample = opts.interval;
+  }
+
+  /**
+   * Takes the samples due before t (or at t when `inclusive`): each after every event and
+   * timer at or before its time.
+   */
+  private sampleUpTo(t: number, inclusive: boolean): void {
+    while (this.nextSample < t || (inclusive && this.nextSample === t)) {
+      this.advanceTo(this.nextSample);
+      this.takeSample(this.nextSample);
+      this.nextSample += this.opts.interval!;
+    }
+  }
+
+  private takeSample(time: number): void {
+    const vals = this.mem.vmstat();
+    const vmstat: Record<string, number> = {};
+    COUNTER_NAMES.forEach((n, i) => (vmstat[n] = vals[i]!));
+    const s: Sample = {
+      time_ms: time,
+      vmstat,
+      buddyinfo: this.mem.zones.map((z) => Array.from(z.nrFree)),
+      reported: this.mem.zones.map((z) => Array.from(z.reported)),
+    };
+    if (this.opts.keepSeries !== false) this.series.push(s);
+    this.opts.onSample?.(s);
   }
 
   // --- EngineContext ---
@@ -230,6 +275,7 @@ export class Engine implements EngineContext {
         this.stopped = true;
         return false;
       }
+      if (t > this.nextSample) this.sampleUpTo(t, false);
       if (t >= this.nextDue) this.advanceTo(t);
       else if (t > this.clock) this.clock = t;
       this.lastEventMs = t;
@@ -249,6 +295,7 @@ export class Engine implements EngineContext {
     let end = this.lastEventMs + (this.opts.drain ?? 0);
     if (this.stopped) end = this.opts.until!;
     else if (this.opts.until !== undefined) end = Math.min(end, this.opts.until);
+    this.sampleUpTo(end, true);
     this.advanceTo(end);
   }
 

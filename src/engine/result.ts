@@ -6,7 +6,7 @@ import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } fr
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { COUNTER_NAMES } from "../stats/counters.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
-import type { Engine, ReadRecord, WorkingsetNode } from "./engine.js";
+import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
 
 export interface ZoneResult {
   name: string;
@@ -17,6 +17,8 @@ export interface ZoneResult {
   buddyinfo: number[];
   pagetypeinfo: { Unmovable: number[]; Movable: number[]; Reclaimable: number[] };
   pageblocks: Record<string, number>;
+  /** free blocks per order flagged reported (free page reporting) */
+  reported: number[];
 }
 
 export interface NodeResult {
@@ -39,6 +41,8 @@ export interface RunResult {
   /** memcg -> node -> report, what a read at the end shows (memcgs with intervals only) */
   workingset: Record<string, Record<string, WorkingsetNode>>;
   reads: ReadRecord[];
+  /** --interval samples (empty without it) */
+  series: Sample[];
 }
 
 export interface TraceInfo {
@@ -78,6 +82,7 @@ export function buildResult(engine: Engine, trace: TraceInfo, seed: number): Run
           buddyinfo: Array.from(z.nrFree),
           pagetypeinfo: { Unmovable: row(MT_UNMOVABLE), Movable: row(MT_MOVABLE), Reclaimable: row(MT_RECLAIMABLE) },
           pageblocks: counts,
+          reported: Array.from(z.reported),
         },
       ],
     };
@@ -100,5 +105,6 @@ export function buildResult(engine: Engine, trace: TraceInfo, seed: number): Run
     nodes,
     workingset,
     reads: engine.reads,
+    series: engine.series,
   };
 }

@@ -10,9 +10,11 @@ import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } 
 import type { Buddy } from "./buddy.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_REPORTED } from "./pages.js";
 
-export function checkInvariants(buddy: Buddy, reportingOrder = 0): string | null {
+export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: readonly [number, number][] = []): string | null {
   const p = buddy.pages;
   const cover = new Uint8Array(p.nrPages);
+  // blocks isolated for a report in flight are neither on a list nor allocated
+  for (const [pfn, order] of isolated) for (let q = pfn; q < pfn + 2 ** order; q++) cover[q] = 1;
   for (const z of buddy.zones) {
     let freePages = 0;
     const reported = new Int32Array(MAX_ORDER);
@@ -82,6 +84,8 @@ export interface MappingView {
   procs: { bySlot: ReadonlyMap<number, { pt: ReadonlyMap<number, Int32Array>; rssAnon: number; rssFile: number; pid: number }> };
   shadowsInUse: number;
   reportingOrder: number;
+  /** blocks isolated by the reporting worker right now */
+  isolated: readonly [number, number][];
 }
 
 /**
@@ -90,7 +94,7 @@ export interface MappingView {
  * counts equal the lists, and the swap/shadow entries in page tables match those in use.
  */
 export function checkMemory(m: MappingView): string | null {
-  const bad = checkInvariants(m.buddy, m.reportingOrder);
+  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated);
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;

@@ -193,6 +193,7 @@ export class Memory {
       procs: this.procs,
       shadowsInUse: this.shadows.inUse,
       reportingOrder: this.env.reporting.enabled() ? this.env.reporting.order() : 0,
+      isolated: this.reporting.inFlight,
     };
   }
 

@@ -62,6 +62,8 @@ export class PageReporting implements Daemon {
   /** virtual times passes started, and every report */
   readonly passes: number[] = [];
   log: ReportLogEntry[] | null = null;
+  /** blocks isolated for the report in flight ([pfn, order]), off every list until drained */
+  readonly inFlight: [number, number][] = [];
 
   constructor(
     private readonly buddy: Buddy,
@@ -154,7 +156,9 @@ export class PageReporting implements Daemon {
     this.ev[V.wsim_reported_blocks]! += blocks.length;
     for (const [, o] of blocks) this.ev[V.wsim_reported_pages]! += 1 << o;
     this.log?.push({ time_ms: this.ctx!.now(), nid: z.nid, blocks: blocks.map((b) => [b[0], b[1]]) });
+    this.inFlight.push(...blocks);
     yield this.s.reportMs();
+    this.inFlight.length = 0;
   }
 
   // --- reporting mode ---

@@ -82,18 +82,26 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   out.push(c.bold("fragmentation") + c.dim(" (unusable free index per order, as /sys/kernel/debug/extfrag/unusable_index)"));
   out.push(formatUnusableIndex(r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }))).trimEnd());
   out.push("");
-  out.push(c.bold("free pages by order") + c.dim(" (bar = pages in blocks of that order)"));
+  const anyReported = r.nodes.some((n) => n.zones[0]!.reported.some((x) => x > 0));
+  out.push(
+    c.bold("free pages by order") +
+      c.dim(anyReported ? " (bar = pages in blocks of that order; ░ = reported to the host)" : " (bar = pages in blocks of that order)"),
+  );
   const barWidth = Math.max(10, Math.min(60, (opts.width ?? 100) - 40));
   for (const n of r.nodes) {
-    const bi = n.zones[0]!.buddyinfo;
+    const z = n.zones[0]!;
+    const bi = z.buddyinfo;
     const pages = bi.map((b, o) => b * 2 ** o);
     const max = Math.max(1, ...pages);
     out.push(`node ${n.id}`);
     pages.forEach((p, o) => {
       const len = p ? Math.max(1, Math.round((p / max) * barWidth)) : 0;
-      const bar = "█".repeat(len);
+      const rep = p ? Math.round((len * z.reported[o]!) / bi[o]!) : 0;
+      const raw = "█".repeat(len - rep);
+      const color = o >= 9 ? c.green : o >= 4 ? c.yellow : c.red;
+      const tail = anyReported ? ` ${String(z.reported[o]).padStart(6)} rep` : "";
       out.push(
-        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${o >= 9 ? c.green(bar) : o >= 4 ? c.yellow(bar) : c.red(bar)}`,
+        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg${tail} ${color(raw)}${c.cyan("░".repeat(rep))}`,
       );
     });
   }

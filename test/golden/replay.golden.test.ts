@@ -15,7 +15,8 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const TRACES = join(ROOT, "traces");
 
 /** Extra arguments a trace needs (a CSV or NDJSON file cannot carry its own machine). */
-const ARGS: Record<string, { machine?: string }> = {
+const ARGS: Record<string, { machine?: string; set?: string[] }> = {
+  "vm-balloon.csv": { machine: "vm" },
   "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
   "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
 };

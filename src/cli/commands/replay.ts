@@ -7,6 +7,7 @@ import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { writeStdout, writeWhole } from "../output.js";
+import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 
 export interface ReplayCliOptions {
   machine?: string;
@@ -20,9 +21,12 @@ export interface ReplayCliOptions {
   lenient?: boolean;
   inputFormat?: string;
   csvParser: string;
+  interval?: string;
 }
 
-export const OUTPUT_FORMATS = ["text", "vmstat", "json"] as const;
+export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as const;
+/** formats that stream one record per --interval sample */
+const SERIES_FORMATS = ["csv", "ndjson"];
 
 function num(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -54,6 +58,17 @@ export function render(r: RunResult, format: string, color: boolean): string {
 
 export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<void> {
   const format = pickFormat(o);
+  const interval = num("interval", o.interval);
+  if (interval !== undefined && interval <= 0) throw new UsageError(`--interval: expected a positive number of ms, got "${o.interval}"`);
+  const streaming = SERIES_FORMATS.includes(format);
+  if (streaming && interval === undefined) throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
+  const toFile = o.output !== undefined && o.output !== "-";
+  let buffered = "";
+  const emit = (text: string) => {
+    if (toFile) buffered += text;
+    else process.stdout.write(text);
+  };
+  let header = false;
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
   if (!["fast", "csv-parse"].includes(o.csvParser))
@@ -70,8 +85,23 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     seed: Number(o.seed),
     check: o.check,
     lenient: o.lenient,
+    interval,
+    keepSeries: !streaming,
+    onSample: streaming
+      ? (smp) => {
+          if (format === "ndjson") return emit(JSON.stringify(smp) + "\n");
+          if (!header) {
+            header = true;
+            emit(sampleCsvHeader(smp) + "\n");
+          }
+          emit(sampleCsvRow(smp) + "\n");
+        }
+      : undefined,
   });
-  const toFile = o.output !== undefined && o.output !== "-";
+  if (streaming) {
+    if (toFile) writeWhole(o.output!, buffered);
+    return;
+  }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const text = render(result, format, color);
   if (toFile) writeWhole(o.output!, text);

@@ -1,0 +1,21 @@
+/**
+ * `--interval MS --format csv`: one row per sample, a header first: time_ms, every counter
+ * in /proc/vmstat order then wsim's, then per node the free blocks per order (buddyinfo) and
+ * the reported ones (free page reporting): `n0_free_o0` .. `n0_reported_o10`.
+ */
+import type { Sample } from "../engine/engine.js";
+
+export function sampleCsvHeader(s: Sample): string {
+  const cols = ["time_ms", ...Object.keys(s.vmstat)];
+  s.buddyinfo.forEach((_, n) => {
+    for (let o = 0; o < 11; o++) cols.push(`n${n}_free_o${o}`);
+    for (let o = 0; o < 11; o++) cols.push(`n${n}_reported_o${o}`);
+  });
+  return cols.join(",");
+}
+
+export function sampleCsvRow(s: Sample): string {
+  const vals: number[] = [s.time_ms, ...Object.values(s.vmstat)];
+  s.buddyinfo.forEach((bi, n) => vals.push(...bi, ...s.reported[n]!));
+  return vals.join(",");
+}
