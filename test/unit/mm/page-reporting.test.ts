@@ -184,3 +184,23 @@ describe("the reporting worker", () => {
     }
   });
 });
+
+describe("--check on reported blocks", () => {
+  it("catches a reported flag below page_reporting.order, a count off the lists, and a raw block below the boundary", () => {
+    const { z, pages, b } = zone(4096, false);
+    const a = b.rmqueue(z, 0, MT_MOVABLE, 0); // splits: order-0 .. order-9 blocks appear
+    void a;
+    b.markReported(z, 1); // an order-0 block
+    expect(checkInvariants(b, 9)).toMatch(/pfn 1 is reported at order 0, below page_reporting.order 9/);
+    expect(checkInvariants(b, 0)).toBeNull();
+    z.reported[0] = 5;
+    expect(checkInvariants(b, 0)).toMatch(/order 0: 5 reported blocks counted, 1 on the lists/);
+    const ae = zone(4096, true);
+    ae.b.isolateFreePage(ae.z, 3072, 10);
+    ae.b.freeOnePage(ae.z, 3072, 10, MT_MOVABLE, FPI_SKIP_REPORT_NOTIFY | FPI_TO_TAIL | FPI_AERATED);
+    expect(checkInvariants(ae.b)).toBeNull();
+    ae.z.boundary[10 * MIGRATE_TYPES + MT_MOVABLE] = -1; // lose the boundary: the raw blocks now seem below it
+    expect(checkInvariants(ae.b)).toMatch(/the aeration boundary is -1, the first aerated block 3072/);
+    void pages;
+  });
+});
