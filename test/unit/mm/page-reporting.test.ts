@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Buddy, FPI_AERATED, FPI_NONE, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, Zone } from "../../../src/mm/buddy.js";
 import { MIGRATE_TYPES, MT_MOVABLE } from "../../../src/mm/constants.js";
-import { PageArrays, PG_REPORTED } from "../../../src/mm/pages.js";
+import { PageArrays, PG_ALLOC, PG_REPORTED } from "../../../src/mm/pages.js";
 import { checkInvariants } from "../../../src/mm/check.js";
 import { replay } from "../../../src/replay.js";
 import { V } from "../../../src/stats/counters.js";
@@ -189,7 +189,7 @@ describe("--check on reported blocks", () => {
   it("catches a reported flag below page_reporting.order, a count off the lists, and a raw block below the boundary", () => {
     const { z, pages, b } = zone(4096, false);
     const a = b.rmqueue(z, 0, MT_MOVABLE, 0); // splits: order-0 .. order-9 blocks appear
-    void a;
+    pages.flags[a] = PG_ALLOC;
     b.markReported(z, 1); // an order-0 block
     expect(checkInvariants(b, 9)).toMatch(/pfn 1 is reported at order 0, below page_reporting.order 9/);
     expect(checkInvariants(b, 0)).toBeNull();
@@ -201,6 +201,5 @@ describe("--check on reported blocks", () => {
     expect(checkInvariants(ae.b)).toBeNull();
     ae.z.boundary[10 * MIGRATE_TYPES + MT_MOVABLE] = -1; // lose the boundary: the raw blocks now seem below it
     expect(checkInvariants(ae.b)).toMatch(/the aeration boundary is -1, the first aerated block 3072/);
-    void pages;
   });
 });
