@@ -15,7 +15,7 @@ import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../procfs/procfs.js";
-import { COUNTER_NAMES, V } from "../stats/counters.js";
+import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "../trace/types.js";
@@ -96,6 +96,8 @@ export class Engine implements EngineContext {
   private file = "";
   private readonly defaultCpu: number;
   private lastMm: Mm | undefined;
+  /** the seed RFCs whose counters vmstat prints: those enabled at any time in the run */
+  readonly features: SeedFeatures = { kpromoted: false, kmmscand: false };
   private nextSample = Infinity;
   readonly series: Sample[] = [];
 
@@ -138,6 +140,14 @@ export class Engine implements EngineContext {
     if (opts.interval !== undefined && opts.interval > 0) this.nextSample = opts.interval;
   }
 
+  /** Every counter printed now, name to value, in print order (kernel, seeds, wsim_). */
+  vmstatObject(): Record<string, number> {
+    const vals = this.mem.vmstat();
+    const out: Record<string, number> = {};
+    for (const n of printNames(this.features, true)) out[n] = vals[V[n]]!;
+    return out;
+  }
+
   /**
    * Takes the samples due before t (or at t when `inclusive`): each after every event and
    * timer at or before its time.
@@ -151,9 +161,7 @@ export class Engine implements EngineContext {
   }
 
   private takeSample(time: number): void {
-    const vals = this.mem.vmstat();
-    const vmstat: Record<string, number> = {};
-    COUNTER_NAMES.forEach((n, i) => (vmstat[n] = vals[i]!));
+    const vmstat = this.vmstatObject();
     const s: Sample = {
       time_ms: time,
       vmstat,
@@ -493,7 +501,7 @@ export class Engine implements EngineContext {
     const zones = this.zoneViews().filter((z) => node === null || z.nid === node);
     switch (key) {
       case "vmstat":
-        return formatVmstat(this.mem.vmstat(), true);
+        return formatVmstat(this.mem.vmstat(), printNames(this.features, false));
       case "buddyinfo":
         return formatBuddyinfo(zones);
       case "pagetypeinfo":

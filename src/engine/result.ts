@@ -4,7 +4,6 @@
 import type { Machine } from "../machine/machine.js";
 import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } from "../mm/constants.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
-import { COUNTER_NAMES } from "../stats/counters.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
 import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
 
@@ -56,9 +55,7 @@ export interface TraceInfo {
 export function buildResult(engine: Engine, trace: TraceInfo, seed: number): RunResult {
   // first, as a read at the end would (it may age lruvecs), then the counters
   const workingset = engine.workingsetResult();
-  const vals = engine.mem.vmstat();
-  const vmstat: Record<string, number> = {};
-  COUNTER_NAMES.forEach((n, i) => (vmstat[n] = vals[i]!));
+  const vmstat = engine.vmstatObject();
   const views = engine.zoneViews();
   const nodes: NodeResult[] = engine.mem.zones.map((z, i) => {
     const spec = engine.machine.nodes[z.nid]!;

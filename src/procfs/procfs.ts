@@ -5,7 +5,7 @@
  * events with them and the report does the final output.
  */
 import { MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from "../mm/constants.js";
-import { COUNTER_NAMES } from "../stats/counters.js";
+import { V, type CounterName } from "../stats/counters.js";
 
 /** What the files need of a zone. */
 export interface ZoneView {
@@ -26,14 +26,10 @@ const pad = (s: string | number, w: number) => String(s).padStart(w);
 /** seq_printf(m, "%-Ns", s) */
 const padRight = (s: string, w: number) => s.padEnd(w);
 
-/** /proc/vmstat: `name value` lines; `kernelOnly` stops at nr_unstable (wsim_ counters after). */
-export function formatVmstat(values: ArrayLike<number>, kernelOnly = false): string {
+/** /proc/vmstat: `name value` lines for the names given (printNames), values by counter index. */
+export function formatVmstat(values: ArrayLike<number>, names: readonly CounterName[]): string {
   let out = "";
-  for (let i = 0; i < COUNTER_NAMES.length; i++) {
-    const n = COUNTER_NAMES[i]!;
-    if (kernelOnly && n.startsWith("wsim_")) break;
-    out += `${n} ${values[i]}\n`;
-  }
+  for (const n of names) out += `${n} ${values[V[n]]}\n`;
   return out;
 }
 

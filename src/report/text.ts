@@ -8,7 +8,6 @@ import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
 import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
-import { COUNTER_NAMES } from "../stats/counters.js";
 
 export interface TextOptions {
   color: boolean;
@@ -52,7 +51,7 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     rows.push([n, r.vmstat[n] ?? 0]);
     shown.add(n);
   }
-  for (const n of COUNTER_NAMES) if (!shown.has(n) && r.vmstat[n]) rows.push([n, r.vmstat[n]!]);
+  for (const [n, v] of Object.entries(r.vmstat)) if (!shown.has(n) && v) rows.push([n, v]);
   const ct = new Table({ head: ["counter", "value", "counter", "value"], style, colAligns: ["left", "right", "left", "right"] });
   const half = Math.ceil(rows.length / 2);
   for (let i = 0; i < half; i++) {

@@ -183,6 +183,22 @@ export const KERNEL_VMSTAT = [
   "nr_unstable",
 ] as const;
 
+/**
+ * The seed RFCs' counters, printed at their patches' positions when their feature is enabled:
+ * kpromoted's 13 events appended to vm_event_item (before nr_unstable), kmmscand V1's 8 after
+ * numa_pages_migrated.
+ */
+export const KPROMOTED_COUNTERS = [
+  "kpromoted_recorded_accesses", "kpromoted_recorded_hwhints", "kpromoted_recorded_pgtscans", "kpromoted_record_toptier",
+  "kpromoted_record_added", "kpromoted_record_exists", "kpromoted_mig_right_node", "kpromoted_mig_non_lru",
+  "kpromoted_mig_cold_old", "kpromoted_mig_cold_not_accessed", "kpromoted_mig_candidate", "kpromoted_mig_promoted",
+  "kpromoted_mig_dropped",
+] as const;
+export const KMMSCAND_COUNTERS = [
+  "nr_kmmscand_mm_scans", "nr_kmmscand_vma_scans", "nr_kmmscand_migadded", "nr_kmmscand_migrated",
+  "nr_kmmscand_migrate_failed", "nr_kmmscand_slowtier", "nr_kmmscand_toptier", "nr_kmmscand_idlepage",
+] as const;
+
 /** wsim's own counters: not in any kernel, hence the prefix. */
 export const WSIM_COUNTERS = {
   wsim_events: "trace events replayed",
@@ -204,15 +220,37 @@ export const WSIM_COUNTERS = {
   wsim_nr_reported_pages: "free page reporting: pages reported and still free now (gauge)",
 } as const;
 
-export type KernelCounter = (typeof KERNEL_VMSTAT)[number];
+export type KernelCounter =
+  | (typeof KERNEL_VMSTAT)[number]
+  | (typeof KPROMOTED_COUNTERS)[number]
+  | (typeof KMMSCAND_COUNTERS)[number];
 export type WsimCounter = keyof typeof WSIM_COUNTERS;
 export type CounterName = KernelCounter | WsimCounter;
 
-/** All names in print order: the kernel's, then wsim's. */
+/** Every counter, in storage order (V indexes): the kernel's, the seeds', then wsim's. */
 export const COUNTER_NAMES: readonly CounterName[] = [
   ...KERNEL_VMSTAT,
+  ...KPROMOTED_COUNTERS,
+  ...KMMSCAND_COUNTERS,
   ...(Object.keys(WSIM_COUNTERS) as WsimCounter[]),
 ];
+
+export interface SeedFeatures {
+  kpromoted: boolean;
+  kmmscand: boolean;
+}
+
+/** The names /proc/vmstat prints, in order, with the seeds' counters where their patches put them. */
+export function printNames(f: SeedFeatures, withWsim: boolean): CounterName[] {
+  const out: CounterName[] = [];
+  for (const n of KERNEL_VMSTAT) {
+    if (n === "nr_unstable" && f.kpromoted) out.push(...KPROMOTED_COUNTERS);
+    out.push(n);
+    if (n === "numa_pages_migrated" && f.kmmscand) out.push(...KMMSCAND_COUNTERS);
+  }
+  if (withWsim) out.push(...(Object.keys(WSIM_COUNTERS) as WsimCounter[]));
+  return out;
+}
 
 /** Index of each counter in the counters array. */
 export const V = Object.freeze(
@@ -222,5 +260,5 @@ export const V = Object.freeze(
 export const NR_COUNTERS = COUNTER_NAMES.length;
 
 export function isKernelCounter(name: string): boolean {
-  return V[name as CounterName] !== undefined && !name.startsWith("wsim_");
+  return (KERNEL_VMSTAT as readonly string[]).includes(name);
 }

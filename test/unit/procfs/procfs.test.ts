@@ -4,7 +4,7 @@ import { MAX_ORDER, MIGRATE_TYPES } from "../../../src/mm/constants.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../../../src/procfs/procfs.js";
-import { KERNEL_VMSTAT, NR_COUNTERS } from "../../../src/stats/counters.js";
+import { KERNEL_VMSTAT, NR_COUNTERS, printNames } from "../../../src/stats/counters.js";
 
 const sample = (f: string) => readFileSync(new URL(`../../fixtures/kernel-samples/${f}`, import.meta.url), "utf8");
 
@@ -59,8 +59,18 @@ describe("kernel file formats match a real 6.1 to the byte", () => {
   it("/proc/vmstat has 6.1's names in 6.1's order", () => {
     const names = sample("vmstat.txt").trim().split("\n").map((l) => l.split(" ")[0]);
     expect([...KERNEL_VMSTAT]).toEqual(names);
-    const text = formatVmstat(new Float64Array(NR_COUNTERS), true);
+    const text = formatVmstat(new Float64Array(NR_COUNTERS), printNames({ kpromoted: false, kmmscand: false }, false));
     expect(text.split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual(names);
     expect(text.endsWith("nr_unstable 0\n")).toBe(true);
+  });
+
+  it("the seed RFCs' counters print at their patches' positions when enabled", () => {
+    const n = printNames({ kpromoted: true, kmmscand: true }, true);
+    const at = (x: string) => n.indexOf(x as never);
+    expect(at("nr_kmmscand_mm_scans")).toBe(at("numa_pages_migrated") + 1);
+    expect(at("kpromoted_mig_dropped")).toBe(at("nr_unstable") - 1);
+    expect(at("kpromoted_recorded_accesses")).toBe(at("direct_map_level3_splits") + 1);
+    expect(n[n.length - 1]!.startsWith("wsim_")).toBe(true);
+    expect(printNames({ kpromoted: false, kmmscand: false }, false)).not.toContain("kpromoted_mig_dropped");
   });
 });
