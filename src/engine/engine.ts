@@ -120,6 +120,28 @@ export class Engine implements EngineContext {
         delayMs: () => settings.num("page_reporting.delay_ms"),
         reportMs: () => settings.num("page_reporting.report_ms"),
       },
+      tiering: {
+        demotion: () => settings.num("numa.demotion_enabled") === 1,
+        hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
+        kpromoted: {
+          enabled: () => settings.num("kpromoted.enabled") === 1,
+          windowMs: () => settings.num("kpromoted.freq_window_ms"),
+          threshold: () => settings.num("kpromoted.freq_threshold"),
+          delayMs: () => settings.num("kpromoted.delay_ms"),
+          hashOrder: () => settings.num("kpromoted.hash_order"),
+          defaultNode: () => settings.num("kpromoted.default_node"),
+        },
+        kmmscand: {
+          enabled: () => settings.num("kmmscand.enabled") === 1,
+          feed: () => settings.str("kmmscand.feed") as "migrate" | "kpromoted",
+          scanPeriodMs: () => settings.num("kmmscand.scan_period_ms"),
+          scanSize: () => settings.num("kmmscand.scan_size"),
+          scanSleepMs: () => settings.num("kmmscand.scan_sleep_ms"),
+          mmsToScan: () => settings.num("kmmscand.mms_to_scan"),
+          migrateSleepMs: () => settings.num("kmmscand.migrate_sleep_ms"),
+          targetNode: () => settings.num("kmmscand.target_node"),
+        },
+      },
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
     this.applyWatermarkTunables();
@@ -128,16 +150,27 @@ export class Engine implements EngineContext {
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
       for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
-    // boot order (SPEC §4.1): per node kswapd, kcompactd (kpromoted); then the reporting
-    // worker, kagingd
+    // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
+    // with CPUs); then the reporting worker, kagingd, kmmscand, kmmmigrated; then wsim's own
     this.mem.kswapd.forEach((k, nid) => {
       k.start(this);
       this.mem.kcompactd[nid]!.start(this);
+      this.mem.kpromotedDaemons.find((d) => d.nid === nid)?.start(this);
     });
     this.mem.reporting.start(this);
     this.mem.kagingd.start(this);
+    this.mem.kmmscandDaemon.start(this);
+    this.mem.kmmmigratedDaemon.start(this);
+    this.mem.hotTruth?.start(this);
+    this.noteFeatures();
     for (const d of opts.daemons ?? []) d.start(this);
     if (opts.interval !== undefined && opts.interval > 0) this.nextSample = opts.interval;
+  }
+
+  /** The seed features whose counters vmstat prints: enabled at any time so far. */
+  private noteFeatures(): void {
+    if (this.settings.num("kpromoted.enabled")) this.features.kpromoted = true;
+    if (this.settings.num("kmmscand.enabled")) this.features.kmmscand = true;
   }
 
   /** Every counter printed now, name to value, in print order (kernel, seeds, wsim_). */
@@ -233,6 +266,10 @@ export class Engine implements EngineContext {
       case "page_reporting.enabled":
       case "page_reporting.mode":
         this.mem.reporting.settingsChanged();
+        break;
+      case "kpromoted.enabled":
+      case "kmmscand.enabled":
+        this.noteFeatures();
         break;
     }
   }
@@ -346,7 +383,7 @@ export class Engine implements EngineContext {
     const pid = b.pid[i]!;
     const cg = this.cgOf(b, i);
     let mm = this.mem.procs.get(pid);
-    if (!mm) mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock));
+    if (!mm) mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock), this.clock);
     else if (cg !== null && cg !== mm.cg)
       this.fail(b, i, `pid ${pid} is in memcg ${mm.cg} since its first event; it cannot move to ${cg}`);
     this.lastMm = mm;

@@ -10,17 +10,26 @@ import { cpuNodes, zonelist } from "../machine/machine.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
-import { GFP_DIRECT_RECLAIM, GFP_KERNEL, MAX_ORDER, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER } from "./constants.js";
+import {
+  GFP_DIRECT_RECLAIM, GFP_KERNEL, GFP_THISNODE, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
+} from "./constants.js";
 import { Compaction } from "./compaction.js";
 import { Kcompactd } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
+import { HotTruth } from "./hot-truth.js";
+import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon } from "./kmmscand.js";
+import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN } from "./kpromoted.js";
+import { migratePageAcross } from "./migrate.js";
+import type { Memcg } from "./memcg.js";
+import { WMARK_HIGH } from "./buddy.js";
+import { PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PageArrays } from "./pages.js";
-import { ProcessTable, type ThpConfig } from "./process.js";
+import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { Shadows } from "./shadows.js";
 import { defaultMinFreeKbytes, setupZoneWatermarks } from "./watermarks.js";
@@ -34,6 +43,31 @@ export interface MemoryEnv {
   extfragThreshold: () => number;
   proactiveness: () => number;
   reporting: ReportingSettings;
+  tiering: TieringSettings;
+}
+
+/** The promotion and demotion tunables Memory reads. */
+export interface TieringSettings {
+  demotion: () => boolean;
+  hwSamplePeriod: () => number;
+  kpromoted: {
+    enabled: () => boolean;
+    windowMs: () => number;
+    threshold: () => number;
+    delayMs: () => number;
+    hashOrder: () => number;
+    defaultNode: () => number;
+  };
+  kmmscand: {
+    enabled: () => boolean;
+    feed: () => "migrate" | "kpromoted";
+    scanPeriodMs: () => number;
+    scanSize: () => number;
+    scanSleepMs: () => number;
+    mmsToScan: () => number;
+    migrateSleepMs: () => number;
+    targetNode: () => number;
+  };
 }
 
 /**
@@ -72,6 +106,20 @@ export class Memory {
   readonly kcompactd: Kcompactd[];
   readonly kagingd: Kagingd;
   readonly reporting: PageReporting;
+  readonly kpromoted: Kpromoted;
+  readonly kpromotedDaemons: KpromotedDaemon[];
+  readonly kmmscand: Kmmscand;
+  readonly kmmscandDaemon: KmmscandDaemon;
+  readonly kmmmigratedDaemon: KmmmigratedDaemon;
+  /** the promotion ground truth, on machines with more than one tier */
+  readonly hotTruth: HotTruth | null;
+  /** tier of each node; the top tier is the lowest number */
+  readonly tierOf: Int32Array;
+  readonly topTier: number;
+  /** next_demotion_node of each node (-1: none) */
+  readonly demotionTarget: Int32Array;
+  private hwCount = 0;
+  private readonly faultCtx: FaultContext;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
   /** transparent_hugepage.enabled / .defrag, kept current by the engine */
@@ -97,7 +145,9 @@ export class Memory {
     this.memcgs = new MemcgTree(this.lru, machine.nodes.length);
     this.wsr = new WorkingsetReport(this.memcgs, this.lru, this.lastAccess);
     this.lru.onEvictGen = (lv, from, to) => this.wsr.recordEviction(lv, from, to);
-    this.procs = new ProcessTable({
+    this.cpuNodes = cpuNodes(machine);
+    this.localCpu = Int32Array.from(machine.nodes, (n) => (n.cpus ? n.id : this.cpuNodes[0]!));
+    this.faultCtx = {
       alloc: this.alloc,
       ev: this.ev,
       ownerMm: this.ownerMm,
@@ -107,7 +157,11 @@ export class Memory {
       lastAccess: this.lastAccess,
       onRefault: (from, to, token, type, now) => this.refault(from, to, token, type, now),
       thp: this.thp,
-    });
+      onAccess: null,
+      onMmCreate: (mm, now) => this.kmmscand.register(mm, now),
+      onMmExit: (mm) => this.kmmscand.exit(mm),
+    };
+    this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
       alloc: this.alloc,
       lru: this.lru,
@@ -118,6 +172,7 @@ export class Memory {
       lruvecsOn: (nid) => this.memcgs.lruvecsByNode[nid]!,
       swappiness: env.swappiness,
       age: (lv) => this.age(lv),
+      demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
     this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
     this.compaction = new Compaction(
@@ -159,12 +214,55 @@ export class Memory {
     this.buddy.hooks.reportedTaken = (_z, _pfn, order, merging) => {
       if (!merging) this.ev[V.wsim_reported_reallocated]! += 2 ** order;
     };
+
+    // tiers: promotion (kpromoted, kmmscand), demotion, and the ground truth
+    this.tierOf = Int32Array.from(machine.nodes, (n) => n.tier);
+    this.topTier = Math.min(...machine.nodes.map((n) => n.tier));
+    this.demotionTarget = Int32Array.from(machine.nodes, (n) => zl[n.id]!.find((d) => machine.nodes[d]!.tier > n.tier) ?? -1);
+    const t = env.tiering;
+    const nodeOf = (pfn: number) => this.alloc.zoneOf(pfn).nid;
+    const isTop = (nid: number) => this.tierOf[nid] === this.topTier;
+    this.kpromoted = new Kpromoted({
+      ev: this.ev,
+      now: env.now,
+      ...t.kpromoted,
+      nodeOf,
+      isTopTier: isTop,
+      isLru: (pfn) => this.isMigratable(pfn),
+      promote: (pfn, nid) => this.promote(pfn, nid, "kpromoted"),
+    });
+    this.kpromotedDaemons = this.cpuNodes.map((nid) => new KpromotedDaemon(nid, this.kpromoted, t.kpromoted.delayMs, t.kpromoted.enabled));
+    this.kmmscand = new Kmmscand({
+      ev: this.ev,
+      pages: this.pages,
+      procs: this.procs,
+      ...t.kmmscand,
+      nodeOf,
+      isTopTier: isTop,
+      topTierNodes: machine.nodes.filter((n) => n.tier === this.topTier).map((n) => n.id),
+      record: (pfn) => this.kpromoted.recordAccess(pfn, NUMA_NO_NODE, SRC_PGTSCAN, env.now()),
+      promote: (pfn, nid) => this.promote(pfn, nid, "kmmscand"),
+    });
+    this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
+    this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
+    const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
+    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs) : null;
+    if (tiered) {
+      const truth = this.hotTruth!;
+      this.alloc.onFree = (pfn, order) => truth.forget(pfn, 2 ** order);
+      this.faultCtx.onAccess = (pfn, cpu, now) => {
+        truth.access(pfn);
+        const period = t.hwSamplePeriod();
+        if (period && !isTop(nodeOf(pfn)) && ++this.hwCount >= period) {
+          this.hwCount = 0;
+          this.kpromoted.recordAccess(pfn, cpu, SRC_HWHINT, now);
+        }
+      };
+    }
     this.alloc.hooks.compactResult = () => this.compaction.lastResult;
     this.kagingd = new Kagingd(this.memcgs, machine.nodes.length, (id, nid) => this.refreshReport(id, nid));
     this.alloc.hooks.wakeKswapd = (z, order, gfp) => this.kswapd[z.nid]!.wake(order, gfp);
     this.alloc.hooks.directReclaim = (order, mt, flags, zl) => this.directReclaim(order, mt, flags, zl);
-    this.cpuNodes = cpuNodes(machine);
-    this.localCpu = Int32Array.from(machine.nodes, (n) => (n.cpus ? n.id : this.cpuNodes[0]!));
     for (const z of this.zones) this.freeBootMemory(z);
   }
 
@@ -195,6 +293,57 @@ export class Memory {
       reportingOrder: this.env.reporting.enabled() ? this.env.reporting.order() : 0,
       isolated: this.reporting.inFlight,
     };
+  }
+
+  /** A mapped order-0 LRU page, which migration can move. */
+  isMigratable(pfn: number): boolean {
+    const f = this.pages.flags[pfn]!;
+    return (f & PG_LRU) !== 0 && (f & PG_HEAD) !== 0 && this.pages.order[pfn] === 0 && this.ownerMm[pfn] !== 0;
+  }
+
+  private migrateContext() {
+    return { pages: this.pages, ownerMm: this.ownerMm, ownerVpn: this.ownerVpn, lastAccess: this.lastAccess, lru: this.lru, procs: this.procs, ev: this.ev };
+  }
+
+  /**
+   * migrate_misplaced_folio to node nid: the target must be balanced (free above its high
+   * watermark plus the page: migrate_balanced_pgdat); the new page comes from that node only,
+   * without reclaim. Counts numa_pages_migrated and, from a lower tier to the top,
+   * pgpromote_success.
+   */
+  promote(pfn: number, nid: number, who: string): boolean {
+    if (!this.isMigratable(pfn)) return false;
+    const z = this.zones[nid]!;
+    if (!this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages)) return false;
+    const from = this.alloc.zoneOf(pfn).nid;
+    if (from === nid) return false;
+    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, nid, nid);
+    if (dst < 0) return false;
+    const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[nid]!;
+    this.hotTruth?.promotedPage(pfn, this.env.now(), who);
+    migratePageAcross(this.migrateContext(), pfn, dst, lv);
+    this.alloc.freePages(pfn, 0);
+    this.ev[V.numa_pages_migrated]!++;
+    if (this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier) this.ev[V.pgpromote_success]!++;
+    return true;
+  }
+
+  /**
+   * demote_folio_list for one page: with numa.demotion_enabled, reclaim moves a cold page to
+   * its node's next_demotion_node (a page from there only, no reclaim) instead of evicting it.
+   */
+  private demote(pfn: number, kswapd: boolean): boolean {
+    if (!this.env.tiering.demotion() || !this.isMigratable(pfn)) return false;
+    const from = this.alloc.zoneOf(pfn).nid;
+    const target = this.demotionTarget[from]!;
+    if (target < 0) return false;
+    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, target, target);
+    if (dst < 0) return false;
+    const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[target]!;
+    migratePageAcross(this.migrateContext(), pfn, dst, lv);
+    this.alloc.freePages(pfn, 0);
+    this.ev[kswapd ? V.pgdemote_kswapd : V.pgdemote_direct]!++;
+    return true;
   }
 
   /** try_to_inc_max_seq(force_scan) of one lruvec, feeding the reaccess histograms. */

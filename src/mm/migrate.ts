@@ -8,7 +8,7 @@
  * lru_gen_add_folio, which files it by its active bit.
  */
 import { V } from "../stats/counters.js";
-import type { LruGen } from "./lru-gen.js";
+import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { PageArrays } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 
@@ -32,6 +32,30 @@ export function migratePage(c: MigrateContext, src: number, dst: number): void {
   c.lastAccess[dst] = c.lastAccess[src]!;
   c.procs.remap(src, dst);
   c.lru.replace(src, dst);
+  ownerMm[src] = 0;
+  c.ev[V.pgmigrate_success]!++;
+}
+
+/**
+ * Migration to another node (promotion, demotion): as migratePage, but the page leaves its
+ * lruvec for its memcg's lruvec on the destination node, into the generation born at or before
+ * its own (its age goes with it), else the oldest.
+ */
+export function migratePageAcross(c: MigrateContext, src: number, dst: number, to: Lruvec): void {
+  const { pages, ownerMm, ownerVpn, lru } = c;
+  const from = lru.lruvecOfPfn(src)!;
+  const birth = from.birthOf(lru.seqOf(from, src));
+  pages.flags[dst] = pages.flags[src]!;
+  pages.order[dst] = 0;
+  ownerMm[dst] = ownerMm[src]!;
+  ownerVpn[dst] = ownerVpn[src]!;
+  c.lastAccess[dst] = c.lastAccess[src]!;
+  c.procs.remap(src, dst);
+  lru.del(src);
+  const type = lru.typeOf(dst);
+  let seq = to.maxSeq;
+  while (seq > to.minSeq[type]! && to.birthOf(seq) > birth) seq--;
+  lru.add(to, dst, seq);
   ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;
 }

@@ -149,10 +149,14 @@ export class PageAllocator {
     else ev[V.numa_other]!++;
   }
 
+  /** told of every block freed (the promotion ground truth forgets its pages) */
+  onFree: ((pfn: number, order: number) => void) | null = null;
+
   /** __free_pages: return a block to the buddy lists of its pageblock's migratetype. */
   freePages(pfn: number, order: number): void {
     const p = this.buddy.pages;
     const n = 1 << order;
+    this.onFree?.(pfn, order);
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = 0;
     const z = this.zoneOf(pfn);
     this.buddy.freeOnePage(z, pfn, order, p.pbMt[pfn >>> 9]!, FPI_NONE);

@@ -119,6 +119,11 @@ export interface FaultContext {
   onRefault: (from: Lruvec, to: Lruvec, token: number, type: number, now: number) => void;
   /** transparent_hugepage.enabled and .defrag as the fault path reads them */
   thp: ThpConfig;
+  /** every access to a present page, and every fault (tiered machines: hints, ground truth) */
+  onAccess: ((pfn: number, cpuNid: number, now: number) => void) | null;
+  /** an mm was created / exited (kmmscand registers and forgets mms) */
+  onMmCreate: ((mm: Mm, now: number) => void) | null;
+  onMmExit: ((mm: Mm) => void) | null;
 }
 
 export interface ThpConfig {
@@ -167,8 +172,9 @@ export class ProcessTable {
     return mm;
   }
 
-  create(pid: number, memcg: Memcg): Mm {
+  create(pid: number, memcg: Memcg, now = 0): Mm {
     const mm = new Mm(pid, this.nextSlot++, memcg);
+    this.ctx.onMmCreate?.(mm, now);
     this.byPid.set(pid, mm);
     this.bySlot.set(mm.slot, mm);
     this.last = mm;
@@ -191,6 +197,7 @@ export class ProcessTable {
         const flags = this.ctx.alloc.buddy.pages.flags;
         flags[pte - 1]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
         this.ctx.lastAccess[pte - 1] = now;
+        if (this.ctx.onAccess) this.ctx.onAccess(pte - 1, cpuNid, now);
         return FAULT_OK;
       }
     }
@@ -243,6 +250,7 @@ export class ProcessTable {
     const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
     this.ctx.lru.add(lv, pfn, lv.maxSeq);
     if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now);
+    if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
     if (file) {
       mm.rssFile++;
       this.nrFile++;
@@ -376,6 +384,7 @@ export class ProcessTable {
     for (const [idx, leaf] of mm.pt) this.zapLeaf(mm, idx, leaf, 0, LEAF);
     mm.pt.clear();
     mm.exited = true;
+    this.ctx.onMmExit?.(mm);
     this.byPid.delete(mm.pid);
     this.bySlot.delete(mm.slot);
     if (this.last === mm) this.last = undefined;

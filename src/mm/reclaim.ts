@@ -37,6 +37,8 @@ export interface ReclaimContext {
   swappiness: () => number;
   /** aging (try_to_inc_max_seq) of one lruvec, with the report hooks */
   age: (lv: Lruvec) => void;
+  /** demotion instead of eviction (numa.demotion_enabled): true if the page moved */
+  demote: (pfn: number, kswapd: boolean) => boolean;
 }
 
 export class Reclaim {
@@ -120,7 +122,7 @@ export class Reclaim {
         this.c.procs.splitHuge(pfn);
         continue;
       }
-      this.evict(lv, pfn, type);
+      if (!this.c.demote(pfn, kswapd)) this.evict(lv, pfn, type);
       ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
       ev[type === ANON ? V.pgsteal_anon : V.pgsteal_file]!++;
       reclaimed++;

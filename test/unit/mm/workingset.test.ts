@@ -3,15 +3,14 @@
  * Memory driven by hand, and page_age_exact against a brute-force count over the trace.
  */
 import { describe, expect, it } from "vitest";
-import { Memory } from "../../../src/mm/memory.js";
 import { Rng } from "../../../src/engine/rng.js";
 import { replay } from "../../../src/replay.js";
 import { engineFor, runCsv, smallMachine, stdinOf } from "../../helpers.js";
 
+/** A machine's Memory with a clock the test moves (kagingd never woken: nothing interferes). */
 function memory() {
-  let t = 0;
-  const m = new Memory(smallMachine("16M"), { now: () => t, swappiness: () => 60, kswapdPagesPerMs: () => 256 });
-  return { m, at: (ms: number) => (t = ms), now: () => t };
+  const e = engineFor(smallMachine("16M"));
+  return { m: e.mem, at: (ms: number) => e.advanceTo(ms), now: () => e.now() };
 }
 
 describe("wsr_refresh_report", () => {

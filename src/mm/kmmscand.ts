@@ -1,0 +1,276 @@
+/**
+ * kmmscand V1 (Raghavendra K T, "[RFC PATCH V1 04/13] mm: Create a separate kernel thread for
+ * migration", 2025): a global page-table scanner and kmmmigrated, its migration thread.
+ *
+ * The scanner runs a round every `scan_sleep_ms`, visiting up to `mms_to_scan` mms whose scan
+ * is due (each mm is first scanned 1000 ms after its first event, then every per-mm scan
+ * period); a visit walks the mm's regions from where the last one stopped until `scan_size`
+ * bytes of them were scanned, clearing each present page's accessed bit; accessed pages on a
+ * lower tier go on the scan list (nr_kmmscand_slowtier), accessed top-tier ones are counted
+ * (toptier), unaccessed ones too (idlepage); the scan list is then spliced onto the migration
+ * list (migadded) with the mm's target: the top-tier node that saw most of its scanned pages,
+ * else `kmmscand.target_node`. The scan period and size adapt per mm as V1 does (X = the last
+ * scan's useful pages, Y = (X >> 4) + this scan's, Y < 256 counting as 0: both 0 -> period +15%,
+ * size / 2; both > 0 -> period -15%, size x 2; X > 0, Y = 0 -> period x 8; X = 0, Y > 0 ->
+ * period / 8, size to the maximum; period 500..5000 ms, size 256 MiB..4 GiB).
+ *
+ * kmmmigrated loops as the seed does: migrate the whole list, msleep(20), then wait
+ * `migrate_sleep_ms` (20): 40 ms a cycle by default. With `kmmscand.feed=kpromoted` the scanner
+ * feeds kpromoted's record_access (no node) instead of the list. An exiting process's entries
+ * are removed from both lists (the seed's cleanup, and its case of a list being "dirty" while
+ * kmmmigrated holds it).
+ *
+ * wsim simplification: only mmap'ed regions are scanned (pages mapped implicitly by bare
+ * accesses have no region); huge pages are not queued.
+ */
+import type { Daemon, EngineContext } from "../engine/daemon.js";
+import { V } from "../stats/counters.js";
+import type { Mm, ProcessTable } from "./process.js";
+import { PG_ACCESSED, PG_HEAD, PG_LRU, type PageArrays } from "./pages.js";
+
+const MIN_PERIOD = 500;
+const MAX_PERIOD = 5000;
+const MIN_SIZE = 256 * 2 ** 20;
+const MAX_SIZE = 4 * 2 ** 30;
+const INITIAL_DELAY = 1000; // numa_balancing_scan_delay
+const MSLEEP = 20;
+
+export interface KmmscandEnv {
+  ev: Float64Array;
+  pages: PageArrays;
+  procs: ProcessTable;
+  enabled: () => boolean;
+  feed: () => "migrate" | "kpromoted";
+  scanPeriodMs: () => number;
+  scanSize: () => number;
+  scanSleepMs: () => number;
+  mmsToScan: () => number;
+  migrateSleepMs: () => number;
+  targetNode: () => number;
+  nodeOf: (pfn: number) => number;
+  isTopTier: (nid: number) => boolean;
+  topTierNodes: readonly number[];
+  /** kpromoted_record_access(pfn, NUMA_NO_NODE, pgtscan) */
+  record: (pfn: number) => void;
+  /** migrate_misplaced_folio(pfn, nid) */
+  promote: (pfn: number, nid: number) => boolean;
+}
+
+interface MmState {
+  firstSeen: number;
+  nextScan: number;
+  period: number;
+  size: number;
+  /** useful pages of the last scan (X) */
+  useful: number;
+  /** where the next visit starts (a vpn) */
+  cursor: number;
+  /** pages scanned per node, for the target node */
+  scanned: Map<number, number>;
+}
+
+/** One entry of the migration list. */
+interface Entry {
+  pfn: number;
+  mmSlot: number;
+  vpn: number;
+  target: number;
+}
+
+export class Kmmscand {
+  private readonly mms = new Map<number, MmState>();
+  /** the migration list kmmmigrated works on */
+  readonly migrationList: Entry[] = [];
+  /** virtual times of scan visits [time, pid] and migration cycles, for tests */
+  readonly visits: [number, number][] = [];
+  readonly cycles: number[] = [];
+  keepLog = false;
+
+  constructor(private readonly env: KmmscandEnv) {}
+
+  /** An mm's first event: register it (kmmscand_add: first scan a second later). */
+  register(mm: Mm, now: number): void {
+    if (this.mms.has(mm.slot)) return;
+    this.mms.set(mm.slot, {
+      firstSeen: now,
+      nextScan: now + INITIAL_DELAY,
+      period: this.env.scanPeriodMs(),
+      size: this.env.scanSize(),
+      useful: 0,
+      cursor: 0,
+      scanned: new Map(),
+    });
+  }
+
+  /** kmmscand_exit: forget the mm, and drop its pages from the migration list. */
+  exit(mm: Mm): void {
+    this.mms.delete(mm.slot);
+    let w = 0;
+    const l = this.migrationList;
+    for (let r = 0; r < l.length; r++) if (l[r]!.mmSlot !== mm.slot) l[w++] = l[r]!;
+    l.length = w;
+  }
+
+  /** One scan round. */
+  round(now: number): void {
+    if (!this.env.enabled()) return;
+    let budget = this.env.mmsToScan();
+    for (const [slot, st] of this.mms) {
+      if (budget <= 0) break;
+      if (st.nextScan > now) continue;
+      const mm = this.env.procs.bySlot.get(slot);
+      if (!mm) continue;
+      budget--;
+      this.scanMm(mm, st, now);
+    }
+  }
+
+  /** kmmscand_scan_mm_slot */
+  private scanMm(mm: Mm, st: MmState, now: number): void {
+    const { ev, pages, nodeOf, isTopTier } = this.env;
+    ev[V.nr_kmmscand_mm_scans]!++;
+    if (this.keepLog) this.visits.push([now, mm.pid]);
+    const feedKpromoted = this.env.feed() === "kpromoted";
+    const scanList: Entry[] = [];
+    let budgetPages = Math.floor(st.size / 4096);
+    let newUseful = 0;
+    const vmas = mm.vmas;
+    // start at the region holding the cursor, wrap around once
+    let i = vmas.findIndex((v) => v.end > st.cursor);
+    if (i < 0) i = 0;
+    for (let k = 0; k < vmas.length && budgetPages > 0; k++) {
+      const v = vmas[(i + k) % vmas.length]!;
+      ev[V.nr_kmmscand_vma_scans]!++;
+      let vpn = k === 0 && st.cursor > v.start ? st.cursor : v.start;
+      for (; vpn < v.end && budgetPages > 0; vpn++) {
+        budgetPages--;
+        const idx = Math.floor(vpn / 512);
+        const leaf = mm.leaf(idx);
+        if (!leaf) {
+          vpn = Math.min(v.end, (idx + 1) * 512) - 1; // no page table here
+          continue;
+        }
+        const pte = leaf[vpn - idx * 512]!;
+        if (pte <= 0) continue;
+        const pfn = pte - 1;
+        const f = pages.flags[pfn]!;
+        if (!(f & PG_LRU)) continue;
+        const nid = nodeOf(pfn);
+        st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + 1);
+        if (!(f & PG_ACCESSED)) {
+          ev[V.nr_kmmscand_idlepage]!++;
+          continue;
+        }
+        pages.flags[pfn] = f & ~PG_ACCESSED;
+        if (isTopTier(nid)) {
+          ev[V.nr_kmmscand_toptier]!++;
+          continue;
+        }
+        ev[V.nr_kmmscand_slowtier]!++;
+        newUseful++;
+        if (!(f & PG_HEAD) || pages.order[pfn] !== 0) continue; // a huge page: not queued
+        if (feedKpromoted) this.env.record(pfn);
+        else scanList.push({ pfn, mmSlot: mm.slot, vpn, target: -1 });
+      }
+      st.cursor = vpn >= v.end ? (vmas[(i + k + 1) % vmas.length]?.start ?? 0) : vpn;
+    }
+    // splice the scan list onto the migration list, with the mm's target node
+    if (scanList.length) {
+      const target = this.targetNode(st);
+      for (const e of scanList) e.target = target;
+      this.migrationList.push(...scanList);
+      ev[V.nr_kmmscand_migadded]! += scanList.length;
+    }
+    this.adapt(st, newUseful);
+    st.nextScan = now + st.period;
+  }
+
+  /** the top-tier node that saw most of the mm's scanned pages, else kmmscand.target_node */
+  private targetNode(st: MmState): number {
+    let best = -1;
+    let most = 0;
+    for (const nid of this.env.topTierNodes) {
+      const n = st.scanned.get(nid) ?? 0;
+      if (n > most) {
+        most = n;
+        best = nid;
+      }
+    }
+    return best >= 0 ? best : this.env.targetNode();
+  }
+
+  /** kmmscand_update_mmslot_info: V1's period and size adaptation */
+  private adapt(st: MmState, newUseful: number): void {
+    const x = st.useful;
+    let y = (x >> 4) + newUseful;
+    if (y < 256) y = 0;
+    if (!x && !y) {
+      st.period = Math.floor((st.period * 115) / 100);
+      st.size = Math.floor(st.size / 2);
+    } else if (x && y) {
+      st.period = Math.floor((st.period * 85) / 100);
+      st.size *= 2;
+    } else if (x && !y) st.period *= 8;
+    else {
+      st.period = Math.floor(st.period / 8);
+      st.size = MAX_SIZE;
+    }
+    st.period = Math.min(Math.max(st.period, MIN_PERIOD), MAX_PERIOD);
+    st.size = Math.min(Math.max(st.size, MIN_SIZE), MAX_SIZE);
+    st.useful = y;
+  }
+
+  /** kmmmigrated's work: migrate the whole list. */
+  migrate(now: number): void {
+    if (this.keepLog) this.cycles.push(now);
+    const { ev, procs, pages } = this.env;
+    const list = this.migrationList.splice(0);
+    for (const e of list) {
+      // the page must still be the one the scanner saw
+      const mm = procs.bySlot.get(e.mmSlot);
+      const leaf = mm?.leaf(Math.floor(e.vpn / 512));
+      const pte = leaf ? leaf[e.vpn % 512]! : 0;
+      if (pte !== e.pfn + 1 || !(pages.flags[e.pfn]! & PG_LRU)) {
+        ev[V.nr_kmmscand_migrate_failed]!++;
+        continue;
+      }
+      if (this.env.promote(e.pfn, e.target)) ev[V.nr_kmmscand_migrated]!++;
+      else ev[V.nr_kmmscand_migrate_failed]!++;
+    }
+  }
+
+  /** scan state of an mm (tests) */
+  stateOf(slot: number): Readonly<MmState> | undefined {
+    return this.mms.get(slot);
+  }
+}
+
+/** The scanner thread: a round every scan_sleep_ms. */
+export class KmmscandDaemon implements Daemon {
+  readonly name = "kmmscand";
+  constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number) {}
+  start(ctx: EngineContext): void {
+    const tick = () => {
+      this.k.round(ctx.now());
+      ctx.schedule(Math.max(1, this.sleepMs()), tick);
+    };
+    ctx.schedule(Math.max(1, this.sleepMs()), tick);
+  }
+}
+
+/** kmmmigrated: migrate the list, msleep(20), wait migrate_sleep_ms. */
+export class KmmmigratedDaemon implements Daemon {
+  readonly name = "kmmmigrated";
+  constructor(
+    private readonly k: Kmmscand,
+    private readonly sleepMs: () => number,
+    private readonly enabled: () => boolean,
+  ) {}
+  start(ctx: EngineContext): void {
+    const cycle = () => {
+      if (this.enabled()) this.k.migrate(ctx.now());
+      ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+    };
+    ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+  }
+}
