@@ -10,6 +10,7 @@ import { engineFor, runCsv, smallMachine, stdinOf } from "../../helpers.js";
 /** A machine's Memory with a clock the test moves (kagingd never woken: nothing interferes). */
 function memory() {
   const e = engineFor(smallMachine("16M"));
+  e.advanceTo(0); // kagingd's boot pass finds nothing configured and waits for good
   return { m: e.mem, at: (ms: number) => e.advanceTo(ms), now: () => e.now() };
 }
 
