@@ -5,6 +5,7 @@ import type { Machine } from "../machine/machine.js";
 import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } from "../mm/constants.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
+import type { PromotionTruth } from "../mm/hot-truth.js";
 import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
 
 export interface ZoneResult {
@@ -42,6 +43,8 @@ export interface RunResult {
   reads: ReadRecord[];
   /** --interval samples (empty without it) */
   series: Sample[];
+  /** on machines with lower tiers: the promotion ground truth and kpromoted's hash chains */
+  promotion?: PromotionTruth & { kpromoted_hash: { buckets: number; records: number; max_chain: number; mean_chain: number } };
 }
 
 export interface TraceInfo {
@@ -103,5 +106,8 @@ export function buildResult(engine: Engine, trace: TraceInfo, seed: number): Run
     workingset,
     reads: engine.reads,
     series: engine.series,
+    ...(engine.mem.hotTruth
+      ? { promotion: { ...engine.mem.hotTruth.result(), kpromoted_hash: engine.mem.kpromoted.chainStats() } }
+      : {}),
   };
 }

@@ -17,6 +17,7 @@ const TRACES = join(ROOT, "traces");
 /** Extra arguments a trace needs (a CSV or NDJSON file cannot carry its own machine). */
 const ARGS: Record<string, { machine?: string; set?: string[] }> = {
   "vm-balloon.csv": { machine: "vm" },
+  "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
   "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
   "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
 };
