@@ -11,10 +11,11 @@ import { createProgram } from "./program.js";
 
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnEpipe();
-  const program = createProgram();
+  let code = 0;
+  const program = createProgram((c) => (code = c));
   try {
     await program.parseAsync(argv);
-    return 0;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander already printed its message (or the help / version)

@@ -9,7 +9,8 @@ import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-export function createProgram(): Command {
+/** `setExitCode` lets a command end with 1 (a difference beyond tolerance) without throwing. */
+export function createProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command("wsim")
     .description(
       "Replays page-access and allocation traces through a deterministic model of Linux memory\n" +
@@ -38,6 +39,10 @@ export function createProgram(): Command {
     .option("--check", "after every event check the allocator's invariants and that page tables, reverse map and LRU agree (slow: O(pages) each)")
     .option("--lenient", "count and skip frees of unknown or failed handles instead of failing")
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+    .option("--expect <file>", "compare the run's counters with FILE (a JSON or vmstat output) as `wsim diff` does; exit 1 outside tolerance")
+    .option("--tolerance <spec>", "with --expect: 2% or an absolute number globally, or counter=tol,... (repeatable)", collect, [])
+    .option("--only <glob>", "with --expect: compare only counters matching (repeatable)", collect, [])
+    .option("--ignore <glob>", "with --expect: skip counters matching (repeatable)", collect, [])
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
     .addHelpText(
       "after",
@@ -47,7 +52,24 @@ export function createProgram(): Command {
     )
     .action(async (trace: string, opts) => {
       const { replayCommand } = await import("./commands/replay.js");
-      await replayCommand(trace, opts);
+      setExitCode(await replayCommand(trace, opts));
+    });
+
+  program
+    .command("diff")
+    .description("compare two runs counter by counter: JSON or vmstat outputs, or traces (replayed)")
+    .argument("<a>", "the baseline: a JSON or vmstat output, or a trace")
+    .argument("<b>", "the run to check")
+    .option("-t, --tolerance <spec>", "2% or an absolute number globally, or counter=tol,... per counter (repeatable); none: any difference counts", collect, [])
+    .option("--only <glob>", "compare only counters matching GLOB (* and ?; repeatable)", collect, [])
+    .option("--ignore <glob>", "skip counters matching GLOB (repeatable)", collect, [])
+    .addOption(new Option("-f, --format <format>", "table or json").choices(["table", "json"]))
+    .option("-m, --machine <name|file>", "machine for traces given as A or B")
+    .option("-s, --set <key=value>", "tunables for traces given as A or B (repeatable)", collect, [])
+    .addHelpText("after", "\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input.")
+    .action(async (a: string, b: string, opts) => {
+      const { diffCommand } = await import("./commands/diff.js");
+      setExitCode(await diffCommand(a, b, opts));
     });
 
   program

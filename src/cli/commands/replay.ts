@@ -22,6 +22,10 @@ export interface ReplayCliOptions {
   inputFormat?: string;
   csvParser: string;
   interval?: string;
+  expect?: string;
+  tolerance: string[];
+  only: string[];
+  ignore: string[];
 }
 
 export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as const;
@@ -56,7 +60,8 @@ export function render(r: RunResult, format: string, color: boolean): string {
   }
 }
 
-export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<void> {
+/** Returns the exit code: 0, or 1 when --expect found a difference beyond tolerance. */
+export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<number> {
   const format = pickFormat(o);
   const interval = num("interval", o.interval);
   if (interval !== undefined && interval <= 0) throw new UsageError(`--interval: expected a positive number of ms, got "${o.interval}"`);
@@ -100,10 +105,19 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   });
   if (streaming) {
     if (toFile) writeWhole(o.output!, buffered);
-    return;
+    return 0;
   }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const text = render(result, format, color);
+  if (o.expect !== undefined) {
+    // --expect: the run goes to -o (if given); stdout gets the comparison
+    if (toFile) writeWhole(o.output!, text);
+    const { compare, loadCounters, renderDiff } = await import("./diff.js");
+    const r = compare(await loadCounters(o.expect, {}), result.vmstat, o);
+    await writeStdout(renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
+    return r.within ? 0 : 1;
+  }
   if (toFile) writeWhole(o.output!, text);
   else await writeStdout(text);
+  return 0;
 }

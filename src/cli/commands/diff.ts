@@ -1,0 +1,84 @@
+/**
+ * `wsim diff A B`: compare two runs' counters. A and B are `--format json` outputs, vmstat
+ * outputs (`name value` lines, as /proc/vmstat or `--format vmstat`), or traces, which are
+ * replayed (on `--machine`, with `--set`). Exit 0 within tolerance, 1 outside, 2 usage,
+ * 3 unreadable input.
+ */
+import { readFileSync } from "node:fs";
+import { DataError, UsageError } from "../../errors.js";
+import { diffCounters, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
+import { replay } from "../../replay.js";
+import { writeStdout } from "../output.js";
+
+export interface DiffOptions {
+  tolerance: string[];
+  only: string[];
+  ignore: string[];
+  format?: string;
+  machine?: string;
+  set: string[];
+}
+
+/** The counters of one side: a JSON output, a vmstat text, or a trace replayed. */
+export async function loadCounters(path: string, o: { machine?: string; set?: string[] }): Promise<Record<string, number>> {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (e) {
+    throw new DataError(path, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (raw[0] === 0x1f && raw[1] === 0x8b) return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+  const text = raw.toString("utf8");
+  const t = text.trimStart();
+  if (t.startsWith("{")) {
+    let doc: unknown = null;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      /* NDJSON trace */
+    }
+    const d = doc as { vmstat?: Record<string, number>; events?: unknown } | null;
+    if (d && typeof d.vmstat === "object") return d.vmstat!;
+    return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+  }
+  const lines = t.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length && lines.every((l) => /^[a-z0-9_]+ -?\d+$/.test(l.trim()))) {
+    return Object.fromEntries(lines.map((l) => l.trim().split(" ")).map(([k, v]) => [k!, Number(v)]));
+  }
+  return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+}
+
+export function compare(a: Record<string, number>, b: Record<string, number>, o: Pick<DiffOptions, "tolerance" | "only" | "ignore">): DiffResult {
+  let tol;
+  try {
+    tol = parseTolerances(o.tolerance);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return diffCounters(a, b, tol, o.only, o.ignore);
+}
+
+export function renderDiff(r: DiffResult, format: string | undefined, labels: [string, string]): string {
+  if (format === "json") return JSON.stringify({ within: r.within, compared: r.compared, differences: r.rows }, null, 2) + "\n";
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  return renderDiffTable(r, color, labels);
+}
+
+/** Returns the exit code: 0 within tolerance, 1 outside. */
+export async function diffCommand(a: string, b: string, o: DiffOptions): Promise<number> {
+  if (o.format && !["table", "json"].includes(o.format)) throw new UsageError(`--format: expected table or json, got "${o.format}"`);
+  parseTolerancesOrUsage(o.tolerance);
+  const [ca, cb] = [await loadCounters(a, o), await loadCounters(b, o)];
+  const r = compare(ca, cb, o);
+  await writeStdout(renderDiff(r, o.format, ["A", "B"]));
+  return r.within ? 0 : 1;
+}
+
+function parseTolerancesOrUsage(t: string[]): void {
+  try {
+    parseTolerances(t);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
