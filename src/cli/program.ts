@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { PRESETS } from "../machine/machine.js";
 import { TUNABLES } from "../machine/tunables.js";
+import { GENERATORS } from "../generate/generators.js";
 import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -71,6 +72,23 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       const { diffCommand } = await import("./commands/diff.js");
       setExitCode(await diffCommand(a, b, opts));
     });
+
+  const gen = program
+    .command("generate")
+    .description("write a seeded synthetic trace: " + Object.keys(GENERATORS).join(", "));
+  for (const spec of Object.values(GENERATORS)) {
+    const c = gen
+      .command(spec.kind)
+      .description(spec.help)
+      .option("--seed <n>", "seed of the generator", "1")
+      .addOption(new Option("-f, --format <format>", "csv or ndjson").choices(["csv", "ndjson"]).default("csv"))
+      .option("-o, --output <file>", "write the trace to FILE whole (default: stream to standard output)");
+    for (const [k, [def, help]] of Object.entries(spec.options)) c.option(`--${k.replace(/_/g, "-")} <n>`, help, String(def));
+    c.action(async (opts) => {
+      const { generateCommand } = await import("./commands/generate.js");
+      await generateCommand(spec.kind, opts);
+    });
+  }
 
   program
     .command("tunables")
