@@ -73,6 +73,23 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       setExitCode(await diffCommand(a, b, opts));
     });
 
+  program
+    .command("convert")
+    .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces")
+    .argument("<in>", "input (- for standard input; gzip read transparently)")
+    .argument("<out>", "output: .csv, .ndjson/.jsonl or .json (- for CSV on standard output)")
+    .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim"]))
+    .option("--refs-per-ms <n>", "lackey, lirs: references per ms of virtual time", "1000")
+    .option("--instr-per-ms <n>", "ucsd: instructions per ms of virtual time", "1000")
+    .option("--instructions", "lackey: keep instruction fetches (as reads)")
+    .option("--pid <n>", "the process the accesses belong to", "1")
+    .addOption(new Option("--time-unit <unit>", "libcachesim: the unit of its time column").choices(["s", "ms", "us", "ns"]).default("s"))
+    .option("-q, --quiet", "do not report the mapping and what was skipped")
+    .action(async (input: string, output: string, opts) => {
+      const { convertCommand } = await import("./commands/convert.js");
+      await convertCommand(input, output, opts);
+    });
+
   const gen = program
     .command("generate")
     .description("write a seeded synthetic trace: " + Object.keys(GENERATORS).join(", "));

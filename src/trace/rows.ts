@@ -1,0 +1,27 @@
+/** Events of a batch as trace rows (the inverse of the readers), for `wsim convert`. */
+import type { Row } from "../generate/generators.js";
+import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_MMAP, OP_MUNMAP, type EventBatch } from "./types.js";
+
+export function* batchRows(b: EventBatch): Generator<Row> {
+  for (let i = 0; i < b.n; i++) {
+    const op = b.op[i]!;
+    const r: Row = { time_ms: b.time[i]!, op: OPS[op]! };
+    if (b.pid[i]! >= 0) r.pid = b.pid[i]!;
+    if (b.addr[i]! >= 0) r.addr = "0x" + b.addr[i]!.toString(16);
+    if ((op === OP_MMAP || op === OP_MUNMAP) && b.len[i] !== 4096) r.len = b.len[i]!;
+    if (op === OP_ACCESS) r.rw = b.write[i] ? "w" : "r";
+    if (b.node[i]! >= 0) r.node = b.node[i]!;
+    if (op === OP_MMAP && b.file[i]) r.kind = "file";
+    if (op === OP_MMAP && b.thp[i]) r.thp = 1;
+    const s = (k: number) => (k >= 0 ? b.strs[k] : undefined);
+    if (s(b.cg[i]!) !== undefined) r.cg = s(b.cg[i]!)!;
+    if (s(b.id[i]!) !== undefined) r.id = s(b.id[i]!)!;
+    if (op === OP_ALLOC) {
+      r.order = b.order[i]!;
+      r.mt = MT_NAMES[b.mt[i]!]!;
+    }
+    if (s(b.key[i]!) !== undefined) r.key = s(b.key[i]!)!;
+    if (s(b.value[i]!) !== undefined) r.value = s(b.value[i]!)!;
+    yield r;
+  }
+}
