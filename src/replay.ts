@@ -24,8 +24,8 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** CSV parser: the fast byte scanner (default) or csv-parse for everything */
   csvEngine?: "fast" | "csv-parse";
   stdin?: Readable;
-  /** called after each batch with the events so far and the virtual time */
-  onProgress?: (events: number, timeMs: number) => void;
+  /** called after each batch with the events so far, the virtual time, and the bytes read of the file */
+  onProgress?: (events: number, timeMs: number, bytes: number, total: number | null) => void;
   daemons?: EngineOptions["daemons"];
 }
 
@@ -78,7 +78,10 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     const more = engine.processBatch(b, trace.name);
     events += more ? b.n : countUntil(b, cfg.until!);
     if (b.n) lastMs = more ? b.time[b.n - 1]! : engine.lastEventTime;
-    cfg.onProgress?.(events, engine.now());
+    if (cfg.onProgress) {
+      const p = trace.progress();
+      cfg.onProgress(events, engine.now(), p.bytes, p.total);
+    }
     if (!more) break;
   }
   engine.finish();

@@ -90,6 +90,17 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       await convertCommand(input, output, opts);
     });
 
+  program
+    .command("stat")
+    .description("summarise a trace: events per op, processes, duration, distinct pages, footprint, reuse")
+    .argument("<trace>", "trace file, or - for standard input")
+    .addOption(new Option("-f, --format <format>", "text or json").choices(["text", "json"]))
+    .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+    .action(async (trace: string, opts) => {
+      const { statCommand } = await import("./commands/stat.js");
+      await statCommand(trace, opts);
+    });
+
   const gen = program
     .command("generate")
     .description("write a seeded synthetic trace: " + Object.keys(GENERATORS).join(", "));

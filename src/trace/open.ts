@@ -15,6 +15,8 @@ import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 export interface OpenedTrace {
   /** the name errors use: the path, or `<stdin>` */
   name: string;
+  /** bytes of the file read so far (compressed bytes for gzip), and its size (null: stdin) */
+  progress: () => { bytes: number; total: number | null };
   format: TraceFormat;
   header: TraceHeader;
   batches: () => AsyncGenerator<EventBatch>;
@@ -94,22 +96,34 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   const isStdin = path === "-";
   const name = isStdin ? "<stdin>" : path;
   let src: Readable;
+  let total: number | null = null;
   if (isStdin) src = opts.stdin ?? process.stdin;
   else {
     try {
       const st = await stat(path);
       if (st.isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
+      total = st.size;
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
   }
-  const { first, rest } = await plainChunks(src, name);
+  let bytes = 0;
+  const counted = Readable.from(
+    (async function* () {
+      for await (const c of src as AsyncIterable<Buffer>) {
+        bytes += c.length;
+        yield c;
+      }
+    })(),
+  );
+  const progress = () => ({ bytes, total });
+  const { first, rest } = await plainChunks(counted, name);
   const format = opts.format ?? (isStdin ? undefined : formatFromName(path)) ?? sniffFormat(first);
   if (format === "json") {
     const doc = await readJsonDocument(rest, name);
-    return { name, format, header: doc.header, batches: doc.batches };
+    return { name, format, header: doc.header, batches: doc.batches, progress };
   }
   let used = false;
   const batches = () => {
@@ -117,5 +131,5 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
     used = true;
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header: {}, batches };
+  return { name, format, header: {}, batches, progress };
 }

@@ -7,6 +7,7 @@ import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { writeStdout, writeWhole } from "../output.js";
+import { Progress } from "../progress.js";
 import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 
 export interface ReplayCliOptions {
@@ -74,6 +75,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     else process.stdout.write(text);
   };
   let header = false;
+  const progress = new Progress(process.stderr);
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
   if (!["fast", "csv-parse"].includes(o.csvParser))
@@ -92,6 +94,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     lenient: o.lenient,
     interval,
     keepSeries: !streaming,
+    onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
     onSample: streaming
       ? (smp) => {
           if (format === "ndjson") return emit(JSON.stringify(smp) + "\n");
@@ -103,6 +106,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
         }
       : undefined,
   });
+  progress.done();
   if (streaming) {
     if (toFile) writeWhole(o.output!, buffered);
     return 0;

@@ -1,0 +1,105 @@
+/**
+ * `wsim stat`: what a trace holds, in one streaming pass: events per op, processes, duration,
+ * distinct pages, the footprint (distinct pages touched so far) at tenths of the duration, and
+ * a reuse summary (accesses to a page touched before, and the time since its previous access).
+ */
+import { OPS, OP_ACCESS, type EventBatch } from "./types.js";
+
+export const REUSE_BOUNDS_MS = [1, 10, 100, 1000, 10000];
+
+export interface TraceStat {
+  events: number;
+  ops: Record<string, number>;
+  processes: number;
+  first_ms: number | null;
+  last_ms: number | null;
+  distinct_pages: number;
+  /** [time_ms, distinct pages touched by then] at each tenth of the duration */
+  footprint: [number, number][];
+  reuse: { accesses: number; reaccesses: number; share: number; since_previous: { le_ms: number | null; count: number }[] };
+}
+
+export class StatCollector {
+  private events = 0;
+  private readonly ops = new Array<number>(OPS.length).fill(0);
+  private readonly pids = new Set<number>();
+  private first = -1;
+  private last = 0;
+  /** pid -> vpn -> time of the last access */
+  private readonly pages = new Map<number, Map<number, number>>();
+  private distinct = 0;
+  private accesses = 0;
+  private reaccesses = 0;
+  private readonly reuse = new Array<number>(REUSE_BOUNDS_MS.length + 1).fill(0);
+  /** (time, distinct) whenever the distinct count grows, thinned to at most ~4096 points */
+  private points: [number, number][] = [];
+  private stride = 1;
+
+  add(b: EventBatch): void {
+    for (let i = 0; i < b.n; i++) {
+      const t = b.time[i]!;
+      if (this.first < 0) this.first = t;
+      this.last = t;
+      this.events++;
+      const op = b.op[i]!;
+      this.ops[op]!++;
+      const pid = b.pid[i]!;
+      if (pid >= 0) this.pids.add(pid);
+      if (op !== OP_ACCESS) continue;
+      this.accesses++;
+      let m = this.pages.get(pid);
+      if (!m) this.pages.set(pid, (m = new Map()));
+      const vpn = Math.floor(b.addr[i]! / 4096);
+      const prev = m.get(vpn);
+      if (prev === undefined) {
+        this.distinct++;
+        if (this.distinct % this.stride === 0) this.point(t);
+      } else {
+        this.reaccesses++;
+        const d = t - prev;
+        let k = 0;
+        while (k < REUSE_BOUNDS_MS.length && d >= REUSE_BOUNDS_MS[k]!) k++;
+        this.reuse[k]!++;
+      }
+      m.set(vpn, t);
+    }
+  }
+
+  private point(t: number): void {
+    this.points.push([t, this.distinct]);
+    if (this.points.length > 4096) {
+      this.points = this.points.filter((_, k) => k % 2 === 1);
+      this.stride *= 2;
+    }
+  }
+
+  result(): TraceStat {
+    const ops: Record<string, number> = {};
+    OPS.forEach((o, k) => (ops[o] = this.ops[k]!));
+    const footprint: [number, number][] = [];
+    if (this.events) {
+      const pts = [...this.points, [this.last, this.distinct] as [number, number]];
+      for (let k = 1; k <= 10; k++) {
+        const at = this.first + ((this.last - this.first) * k) / 10;
+        let n = 0;
+        for (const [t, d] of pts) if (t <= at) n = d;
+        footprint.push([Math.round(at * 1000) / 1000, n]);
+      }
+    }
+    return {
+      events: this.events,
+      ops,
+      processes: this.pids.size,
+      first_ms: this.events ? this.first : null,
+      last_ms: this.events ? this.last : null,
+      distinct_pages: this.distinct,
+      footprint,
+      reuse: {
+        accesses: this.accesses,
+        reaccesses: this.reaccesses,
+        share: this.accesses ? Math.round((this.reaccesses / this.accesses) * 1e4) / 1e4 : 0,
+        since_previous: this.reuse.map((count, k) => ({ le_ms: k < REUSE_BOUNDS_MS.length ? REUSE_BOUNDS_MS[k]! : null, count })),
+      },
+    };
+  }
+}
