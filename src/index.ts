@@ -9,3 +9,7 @@ export { TUNABLES } from "./machine/tunables.js";
 export { COUNTER_NAMES } from "./stats/counters.js";
 export { DataError, UsageError, InternalError } from "./errors.js";
 export { formatVmstat, formatBuddyinfo } from "./procfs/procfs.js";
+export { openTrace } from "./trace/open.js";
+export { diffCounters, parseTolerances } from "./report/diff.js";
+export { GENERATORS } from "./generate/generators.js";
+export type { Sample } from "./engine/engine.js";
