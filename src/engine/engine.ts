@@ -51,6 +51,11 @@ export interface Sample {
   buddyinfo: number[][];
   /** node -> reported (free page reporting) blocks per order */
   reported: number[][];
+  /**
+   * memcg -> node -> the page_age report's bins as the last refresh left them (anon + file
+   * bytes; taking a sample refreshes nothing), for memcgs with intervals
+   */
+  page_age: Record<string, Record<string, number[]>>;
 }
 
 export interface WorkingsetBin {
@@ -173,6 +178,15 @@ export class Engine implements EngineContext {
     if (this.settings.num("kmmscand.enabled")) this.features.kmmscand = true;
   }
 
+  private pageAgeTotals(): Record<string, Record<string, number[]>> {
+    const out: Record<string, Record<string, number[]>> = {};
+    for (const m of this.mem.memcgs.all)
+      m.wsr.forEach((w, nid) => {
+        if (w.hasPageAge) (out[m.path] ??= {})[String(nid)] = w.pageAgeAnon.map((a, b) => (a + w.pageAgeFile[b]!) * PAGE_SIZE);
+      });
+    return out;
+  }
+
   /** Every counter printed now, name to value, in print order (kernel, seeds, wsim_). */
   vmstatObject(): Record<string, number> {
     const vals = this.mem.vmstat();
@@ -200,6 +214,7 @@ export class Engine implements EngineContext {
       vmstat,
       buddyinfo: this.mem.zones.map((z) => Array.from(z.nrFree)),
       reported: this.mem.zones.map((z) => Array.from(z.reported)),
+      page_age: this.pageAgeTotals(),
     };
     if (this.opts.keepSeries !== false) this.series.push(s);
     this.opts.onSample?.(s);

@@ -1,7 +1,8 @@
 /**
  * `--interval MS --format csv`: one row per sample, a header first: time_ms, every counter
  * in /proc/vmstat order then wsim's, then per node the free blocks per order (buddyinfo) and
- * the reported ones (free page reporting): `n0_free_o0` .. `n0_reported_o10`.
+ * the reported ones (free page reporting): `n0_free_o0` .. `n0_reported_o10`; then the
+ * page_age bins of each memcg with intervals (`page_age:/svc:n0:b0` .., bytes).
  */
 import type { Sample } from "../engine/engine.js";
 
@@ -11,11 +12,14 @@ export function sampleCsvHeader(s: Sample): string {
     for (let o = 0; o < 11; o++) cols.push(`n${n}_free_o${o}`);
     for (let o = 0; o < 11; o++) cols.push(`n${n}_reported_o${o}`);
   });
+  for (const [cg, nodes] of Object.entries(s.page_age))
+    for (const [nid, bins] of Object.entries(nodes)) bins.forEach((_, b) => cols.push(`page_age:${cg}:n${nid}:b${b}`));
   return cols.join(",");
 }
 
 export function sampleCsvRow(s: Sample): string {
   const vals: number[] = [s.time_ms, ...Object.values(s.vmstat)];
   s.buddyinfo.forEach((bi, n) => vals.push(...bi, ...s.reported[n]!));
+  for (const nodes of Object.values(s.page_age)) for (const bins of Object.values(nodes)) vals.push(...bins);
   return vals.join(",");
 }

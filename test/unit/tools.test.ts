@@ -163,6 +163,27 @@ describe("progress", () => {
   });
 });
 
+describe("the README's CI job runs", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const steps = readme.split("\n").filter((l) => l.trim().startsWith("- run: ./bin/wsim")).map((l) => l.trim().slice("- run: ".length));
+  it("has wsim steps", () => expect(steps.length).toBeGreaterThanOrEqual(2));
+  for (const cmd of steps)
+    it(cmd.slice(0, 70), () => {
+      const r = sh(cmd);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    });
+});
+
+describe("series carry page age totals", () => {
+  it("a sample lists each configured memcg's page_age bins", async () => {
+    const res = await replay({ trace: join(ROOT, "traces/hotset-shift.csv"), interval: 10000 });
+    const s = res.series[1]!;
+    expect(Object.keys(s.page_age)).toEqual(["/svc"]);
+    expect(s.page_age["/svc"]!["0"]).toHaveLength(5);
+    expect(s.page_age["/svc"]!["0"]!.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+});
+
 describe("the README's pipelines run", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const block = readme.split("<!-- pipelines -->")[1]!.split("<!-- /pipelines -->")[0]!;
