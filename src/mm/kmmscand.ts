@@ -35,10 +35,8 @@ const MAX_SIZE = 4 * 2 ** 30;
 const INITIAL_DELAY = 1000; // numa_balancing_scan_delay
 const MSLEEP = 20;
 
-export interface KmmscandEnv {
-  ev: Float64Array;
-  pages: PageArrays;
-  procs: ProcessTable;
+/** kmmscand.* tunables as the scanner reads them */
+export interface KmmscandSettings {
   enabled: () => boolean;
   feed: () => "migrate" | "kpromoted";
   scanPeriodMs: () => number;
@@ -47,6 +45,12 @@ export interface KmmscandEnv {
   mmsToScan: () => number;
   migrateSleepMs: () => number;
   targetNode: () => number;
+}
+
+export interface KmmscandEnv extends KmmscandSettings {
+  ev: Float64Array;
+  pages: PageArrays;
+  procs: ProcessTable;
   nodeOf: (pfn: number) => number;
   isTopTier: (nid: number) => boolean;
   topTierNodes: readonly number[];

@@ -32,15 +32,19 @@ export const SRC_HWHINT = 0;
 export const SRC_PGTSCAN = 1;
 export const NUMA_NO_NODE = -1;
 
-export interface KpromotedEnv {
-  ev: Float64Array;
-  now: () => number;
+/** kpromoted.* tunables as kpromoted reads them */
+export interface KpromotedSettings {
   enabled: () => boolean;
   windowMs: () => number;
   threshold: () => number;
   delayMs: () => number;
   hashOrder: () => number;
   defaultNode: () => number;
+}
+
+export interface KpromotedEnv extends KpromotedSettings {
+  ev: Float64Array;
+  now: () => number;
   /** node of a pfn, and whether that node is in the top tier */
   nodeOf: (pfn: number) => number;
   isTopTier: (nid: number) => boolean;

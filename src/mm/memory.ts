@@ -17,8 +17,8 @@ import { Compaction } from "./compaction.js";
 import { Kcompactd } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
-import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon } from "./kmmscand.js";
-import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN } from "./kpromoted.js";
+import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
+import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type KpromotedSettings } from "./kpromoted.js";
 import { migratePageAcross } from "./migrate.js";
 import type { Memcg } from "./memcg.js";
 import { WMARK_HIGH } from "./buddy.js";
@@ -50,24 +50,8 @@ export interface MemoryEnv {
 export interface TieringSettings {
   demotion: () => boolean;
   hwSamplePeriod: () => number;
-  kpromoted: {
-    enabled: () => boolean;
-    windowMs: () => number;
-    threshold: () => number;
-    delayMs: () => number;
-    hashOrder: () => number;
-    defaultNode: () => number;
-  };
-  kmmscand: {
-    enabled: () => boolean;
-    feed: () => "migrate" | "kpromoted";
-    scanPeriodMs: () => number;
-    scanSize: () => number;
-    scanSleepMs: () => number;
-    mmsToScan: () => number;
-    migrateSleepMs: () => number;
-    targetNode: () => number;
-  };
+  kpromoted: KpromotedSettings;
+  kmmscand: KmmscandSettings;
 }
 
 /**

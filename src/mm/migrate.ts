@@ -22,8 +22,8 @@ export interface MigrateContext {
   ev: Float64Array;
 }
 
-/** Moves the mapped order-0 LRU page at src to the free (isolated) page at dst. */
-export function migratePage(c: MigrateContext, src: number, dst: number): void {
+/** The page's flags, reverse map, last access and PTE go to dst (folio_migrate_mapping/_flags). */
+function moveMapping(c: MigrateContext, src: number, dst: number): void {
   const { pages, ownerMm, ownerVpn } = c;
   pages.flags[dst] = pages.flags[src]!;
   pages.order[dst] = 0;
@@ -31,8 +31,13 @@ export function migratePage(c: MigrateContext, src: number, dst: number): void {
   ownerVpn[dst] = ownerVpn[src]!;
   c.lastAccess[dst] = c.lastAccess[src]!;
   c.procs.remap(src, dst);
+}
+
+/** Moves the mapped order-0 LRU page at src to the free (isolated) page at dst. */
+export function migratePage(c: MigrateContext, src: number, dst: number): void {
+  moveMapping(c, src, dst);
   c.lru.replace(src, dst);
-  ownerMm[src] = 0;
+  c.ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;
 }
 
@@ -42,20 +47,15 @@ export function migratePage(c: MigrateContext, src: number, dst: number): void {
  * its own (its age goes with it), else the oldest.
  */
 export function migratePageAcross(c: MigrateContext, src: number, dst: number, to: Lruvec): void {
-  const { pages, ownerMm, ownerVpn, lru } = c;
+  const lru = c.lru;
   const from = lru.lruvecOfPfn(src)!;
   const birth = from.birthOf(lru.seqOf(from, src));
-  pages.flags[dst] = pages.flags[src]!;
-  pages.order[dst] = 0;
-  ownerMm[dst] = ownerMm[src]!;
-  ownerVpn[dst] = ownerVpn[src]!;
-  c.lastAccess[dst] = c.lastAccess[src]!;
-  c.procs.remap(src, dst);
+  moveMapping(c, src, dst);
   lru.del(src);
   const type = lru.typeOf(dst);
   let seq = to.maxSeq;
   while (seq > to.minSeq[type]! && to.birthOf(seq) > birth) seq--;
   lru.add(to, dst, seq);
-  ownerMm[src] = 0;
+  c.ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;
 }
