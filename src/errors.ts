@@ -32,3 +32,9 @@ export class InternalError extends Error {
 export class ValueError extends Error {
   override name = "ValueError";
 }
+
+/** Something the host lacks (QEMU, gcc, a kernel image): names what to install. Exit 69 (EX_UNAVAILABLE). */
+export class EnvironmentError extends Error {
+  readonly exitCode = 69;
+  override name = "EnvironmentError";
+}

@@ -9,7 +9,7 @@ import { Engine, type EngineOptions } from "./engine/engine.js";
 import { buildResult, type RunResult } from "./engine/result.js";
 import { loadMachine, parseMachine, type Machine } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
-import { openTrace } from "./trace/open.js";
+import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
@@ -36,12 +36,15 @@ export function parseSetArg(s: string): [string, string] {
   return [s.slice(0, eq).trim(), s.slice(eq + 1).trim()];
 }
 
-export async function replay(cfg: ReplayConfig): Promise<RunResult> {
-  const sets = (cfg.set ?? []).map(parseSetArg);
-  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
+/**
+ * The machine and tunables of a run: preset or file < the machine's own tunables < the
+ * trace's < --set. Shared by `wsim replay` and `wsim kernel`.
+ */
+export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine | undefined, set: readonly string[] = []): Settings {
+  const sets = set.map(parseSetArg);
   let machine: Machine;
-  if (typeof cfg.machine === "object") machine = cfg.machine;
-  else if (cfg.machine !== undefined) machine = loadMachine(cfg.machine);
+  if (typeof machineArg === "object") machine = machineArg;
+  else if (machineArg !== undefined) machine = loadMachine(machineArg);
   else if (trace.header.machine !== undefined)
     machine = parseMachine(trace.header.machine, trace.name, trace.header.machineLine ?? (() => 1));
   else machine = loadMachine("default");
@@ -51,7 +54,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     try {
       settings.set(k, v);
     } catch (e) {
-      throw new DataError(typeof cfg.machine === "string" ? cfg.machine : trace.name, 0, `machine tunables: ${(e as Error).message}`);
+      throw new DataError(typeof machineArg === "string" ? machineArg : trace.name, 0, `machine tunables: ${(e as Error).message}`);
     }
   }
   for (const t of trace.header.tunables ?? []) {
@@ -68,7 +71,12 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
       throw new UsageError(`--set ${(e as Error).message}`);
     }
   }
+  return settings;
+}
 
+export async function replay(cfg: ReplayConfig): Promise<RunResult> {
+  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
+  const settings = resolveSettings(trace, cfg.machine, cfg.set);
   const engine = new Engine(settings, cfg);
   let events = 0;
   let firstMs = -1;

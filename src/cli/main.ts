@@ -4,7 +4,7 @@
  * Nothing else calls process.exit.
  */
 import { CommanderError } from "commander";
-import { DataError, InternalError, UsageError } from "../errors.js";
+import { DataError, EnvironmentError, InternalError, UsageError } from "../errors.js";
 import { WSIM_VERSION } from "../version.js";
 import { exitQuietlyOnEpipe } from "./output.js";
 import { createProgram } from "./program.js";
@@ -28,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof DataError) {
       process.stderr.write(`${e.message}\n`);
       return 3;
+    }
+    if (e instanceof EnvironmentError) {
+      process.stderr.write(`wsim: ${e.message}\n`);
+      return 69;
     }
     const internal = e instanceof InternalError;
     process.stderr.write(

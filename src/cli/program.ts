@@ -128,5 +128,45 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       await tunablesCommand(opts);
     });
 
+  /** options `wsim kernel` and `wsim compare` share */
+  const guestOptions = (c: Command) =>
+    c
+      .argument("<trace>", "trace file, or - for standard input")
+      .option("--kernel <bzImage>", "kernel to boot (e.g. your patched build); default: Debian's 6.1 cloud kernel, fetched with apt-get once and cached in ~/.cache/wsim")
+      .option("--mem <size>", "guest memory of node 0", "256M")
+      .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
+      .option("--timeout <s>", "give up on the guest after S seconds", "600")
+      .option("--max-gap <ms>", "sleep at most MS for one gap between events; the rest is skipped and reported", "10000")
+      .option("--keep", "keep the initramfs, the script and the guest's console log, and print where")
+      .option("-m, --machine <name|file>", "machine whose tunables to apply (the guest's memory is --mem/--numa)")
+      .option("-s, --set <key=value>", "set a tunable (repeatable); those with a sysctl/sysfs file are written in the guest", collect, [])
+      .option("-o, --output <file>", "write the output to FILE, whole or not at all")
+      .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+      .addHelpText(
+        "after",
+        "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev),\n" +
+          "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free),\n" +
+          "memcg files and wsim-only tunables cannot be replayed from user space: they are counted and\n" +
+          "reported on stderr and in the JSON's kernel.unsupported.\n\n" +
+          "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 something to install is missing.",
+      );
+
+  guestOptions(program.command("kernel"))
+    .description("replay a trace on a real Linux kernel in QEMU; print its counters (changes during the replay)")
+    .addOption(new Option("-f, --format <format>", "vmstat, or json in the shape of `wsim replay --format json`").choices(["vmstat", "json"]))
+    .action(async (trace: string, opts) => {
+      const { kernelCommand } = await import("./commands/kernel.js");
+      setExitCode(await kernelCommand(trace, opts));
+    });
+
+  guestOptions(program.command("compare"))
+    .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
+    .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel}").choices(["table", "json"]))
+    .option("--all", "list every counter, not only those that moved")
+    .action(async (trace: string, opts) => {
+      const { compareCommand } = await import("./commands/kernel.js");
+      setExitCode(await compareCommand(trace, opts));
+    });
+
   return program;
 }

@@ -1,0 +1,102 @@
+/** `wsim kernel TRACE` and `wsim compare TRACE`: the same trace on a real kernel in QEMU (and in wsim). */
+import { UsageError } from "../../errors.js";
+import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
+import { loadMachine } from "../../machine/machine.js";
+import { parseSizeBytes } from "../../machine/size.js";
+import { renderCompare } from "../../report/compare.js";
+import { renderJson } from "../../report/json.js";
+import { replay } from "../../replay.js";
+import type { TraceFormat } from "../../trace/types.js";
+import { writeStdout, writeWhole } from "../output.js";
+
+export interface KernelCliOptions {
+  kernel?: string;
+  mem: string;
+  numa: string[];
+  timeout: string;
+  maxGap: string;
+  keep?: boolean;
+  machine?: string;
+  set: string[];
+  format?: string;
+  output?: string;
+  inputFormat?: string;
+  all?: boolean;
+}
+
+function mib(name: string, v: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSizeBytes(/^\d+$/.test(v) ? `${v}M` : v);
+  } catch {
+    throw new UsageError(`--${name}: expected a size like 256M or 1G, got "${v}"`);
+  }
+  if (bytes < 64 * 2 ** 20 || bytes % 2 ** 20) throw new UsageError(`--${name}: expected whole MiB, at least 64M, got "${v}"`);
+  return bytes / 2 ** 20;
+}
+
+function positive(name: string, v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`--${name}: expected a positive number, got "${v}"`);
+  return Number(v);
+}
+
+function config(trace: string, o: KernelCliOptions): KernelConfig {
+  if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
+    throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
+  return {
+    trace,
+    format: o.inputFormat as TraceFormat | undefined,
+    machine: o.machine,
+    set: o.set,
+    kernel: o.kernel,
+    memMiB: mib("mem", o.mem),
+    numaMiB: o.numa.map((n) => mib("numa", n)),
+    timeoutS: positive("timeout", o.timeout),
+    maxGapMs: positive("max-gap", o.maxGap),
+    keep: o.keep,
+    log: (m) => process.stderr.write(m + "\n"),
+  };
+}
+
+/** vmstat format of a kernel run: its counters (changes since the first snapshot), kernel order */
+function renderKernelVmstat(r: KernelResult): string {
+  return Object.entries(r.vmstat).map(([k, v]) => `${k} ${v}\n`).join("");
+}
+
+export async function kernelCommand(trace: string, o: KernelCliOptions): Promise<number> {
+  const format = o.format ?? (o.output?.endsWith(".json") ? "json" : "vmstat");
+  if (!["json", "vmstat"].includes(format)) throw new UsageError(`--format: expected json or vmstat, got "${format}"`);
+  const cfg = config(trace, o);
+  const r = await runKernel(cfg);
+  report(r);
+  const text = format === "json" ? renderJson(r as never) : renderKernelVmstat(r);
+  if (o.output && o.output !== "-") writeWhole(o.output, text);
+  else await writeStdout(text);
+  return 0;
+}
+
+/** What did not map onto the kernel, on stderr: never silently dropped. */
+function report(r: KernelResult): void {
+  const k = r.kernel;
+  const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
+  for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
+  if (k.errors.length) lines.push(`wsim kernel: ${k.errors.length} helper errors, first: ${k.errors[0]}`);
+  if (k.workdir) lines.push(`wsim kernel: kept ${k.workdir} (initramfs, script, guest.log)`);
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
+  const cfg = config(trace, o);
+  const kern = await runKernel(cfg);
+  report(kern);
+  // the simulated machine is what the guest had free; a --machine only lends its tunables
+  const machine = { ...kern.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
+  const sim = await replay({ trace, machine, set: o.set, format: cfg.format });
+  const text =
+    o.format === "json"
+      ? JSON.stringify({ wsim: sim, kernel: kern }, null, 2) + "\n"
+      : renderCompare(sim, kern, { all: o.all });
+  if (o.output && o.output !== "-") writeWhole(o.output, text);
+  else await writeStdout(text);
+  return 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * wsim-guest: replays a wsim kernel script inside a QEMU guest (see src/kernel/script.ts).
+ * Built static by `wsim kernel` at first use; runs as the initramfs's only program.
+ *
+ * One command a line:
+ *   m ADDR LEN FLAGS [NODE]  mmap anonymous private memory at ADDR (hex); FLAGS: 1 MADV_HUGEPAGE,
+ *                      2 MADV_NOHUGEPAGE; NODE: mbind(MPOL_PREFERRED) to that node
+ *   u ADDR LEN         munmap
+ *   w ADDR / r ADDR    write / read one byte of the page at ADDR
+ *   s PATH VALUE       write VALUE to PATH (sysctl or sysfs), as `echo VALUE > PATH`
+ *   p TAG PATH         print PATH between markers: "@@wsim begin TAG" ... "@@wsim end"
+ *   t MS               sleep MS milliseconds
+ * Errors go to the console as "@@wsim error LINE: what"; the replay goes on.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static unsigned long lineno;
+
+static void fail(const char *what, const char *arg) {
+  printf("@@wsim error %lu: %s %s: %s\n", lineno, what, arg, strerror(errno));
+}
+
+static void print_file(const char *tag, const char *path) {
+  static char buf[1 << 16];
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return fail("open", path);
+  printf("@@wsim begin %s\n", tag);
+  fflush(stdout);
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  close(fd);
+  printf("@@wsim end\n");
+  fflush(stdout);
+}
+
+static void write_file(const char *path, const char *value) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return fail("open", path);
+  if (write(fd, value, strlen(value)) < 0) fail("write", path);
+  close(fd);
+}
+
+static void replay(FILE *f) {
+  char line[4096], a[2048], b[2048];
+  unsigned long addr, len, flags;
+  volatile unsigned char sink = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    switch (line[0]) {
+    case 'w':
+      if (sscanf(line + 2, "%lx", &addr) == 1) *(volatile unsigned char *)addr = 1;
+      break;
+    case 'r':
+      if (sscanf(line + 2, "%lx", &addr) == 1) sink += *(volatile unsigned char *)addr;
+      break;
+    case 'm': {
+      long node = -1;
+      if (sscanf(line + 2, "%lx %lu %lu %ld", &addr, &len, &flags, &node) < 3) break;
+      if (mmap((void *)addr, len, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
+        fail("mmap", "");
+        break;
+      }
+      if (flags & 1) madvise((void *)addr, len, MADV_HUGEPAGE);
+      if (flags & 2) madvise((void *)addr, len, MADV_NOHUGEPAGE);
+      if (node >= 0 && node < 64) {
+        unsigned long mask = 1UL << node;
+        if (syscall(SYS_mbind, addr, len, 1 /* MPOL_PREFERRED */, &mask, 64UL, 0U) != 0) fail("mbind", "");
+      }
+      break;
+    }
+    case 'u':
+      if (sscanf(line + 2, "%lx %lu", &addr, &len) == 2 && munmap((void *)addr, len) != 0) fail("munmap", "");
+      break;
+    case 's':
+      if (sscanf(line + 2, "%2047s %2047[^\n]", a, b) == 2) write_file(a, b);
+      break;
+    case 'p':
+      if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) print_file(a, b);
+      break;
+    case 't': {
+      unsigned long ms;
+      if (sscanf(line + 2, "%lu", &ms) == 1) {
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+      }
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  (void)sink;
+}
+
+int main(int argc, char **argv) {
+  const char *script = argc > 1 ? argv[1] : "/script";
+  if (getpid() == 1) {
+    mount("proc", "/proc", "proc", 0, NULL);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
+    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  FILE *f = fopen(script, "r");
+  if (!f) {
+    fail("open", script);
+  } else {
+    printf("@@wsim start\n");
+    replay(f);
+    fclose(f);
+    printf("@@wsim done\n");
+  }
+  fflush(stdout);
+  if (getpid() == 1) {
+    sync();
+    reboot(RB_POWER_OFF);
+  }
+  return 0;
+}

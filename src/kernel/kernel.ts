@@ -1,0 +1,255 @@
+/**
+ * `wsim kernel` as a library: replay a trace on a real Linux kernel in QEMU and return its
+ * counters in the shape of `wsim replay`'s JSON (SPEC §5), so `wsim diff` compares them.
+ * Counters are the difference between the final /proc/vmstat and a snapshot the helper takes
+ * before the first event (SPEC §5); `kernel.boot` and `kernel.final` keep both raw.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EnvironmentError } from "../errors.js";
+import type { Machine } from "../machine/machine.js";
+import { resolveSettings } from "../replay.js";
+import { openTrace } from "../trace/open.js";
+import type { TraceFormat } from "../trace/types.js";
+import { SCHEMA, WSIM_VERSION } from "../version.js";
+import { buildInitramfs } from "./initramfs.js";
+import { ScriptBuilder, type Unsupported } from "./script.js";
+import { buildHelper, defaultKernel, findQemu } from "./toolchain.js";
+
+export interface KernelConfig {
+  trace: string;
+  format?: TraceFormat;
+  /** the trace's machine only supplies tunables here; the guest's memory is --mem/--numa */
+  machine?: string | Machine;
+  set?: readonly string[];
+  /** bzImage; default Debian's cloud kernel, fetched once */
+  kernel?: string;
+  /** guest memory of node 0, MiB */
+  memMiB: number;
+  /** memory-only nodes, MiB each (tiering) */
+  numaMiB: number[];
+  timeoutS: number;
+  maxGapMs: number;
+  /** keep the work directory (initramfs, script, guest log); its path is returned */
+  keep?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface KernelZone {
+  name: string;
+  free: number;
+  buddyinfo: number[];
+}
+
+export interface KernelResult {
+  schema: number;
+  wsim_version: string;
+  source: "kernel";
+  trace: { path: string; format: string; events: number; first_ms: number | null; last_ms: number | null };
+  /** what the guest had free at the start, per node, as a wsim machine (what `wsim compare` simulates) */
+  machine: Machine;
+  /** tunables written to the guest's sysctl/sysfs files */
+  tunables: Record<string, string>;
+  vmstat: Record<string, number>;
+  nodes: { id: number; zones: KernelZone[] }[];
+  reads: { time_ms: number; key: string; cg: string | null; node: number | null; value: string }[];
+  series: never[];
+  kernel: {
+    image: string;
+    mem_mib: number;
+    numa_mib: number[];
+    wall_ms: number;
+    slept_ms: number;
+    /** trace time not slept because a gap exceeded --max-gap */
+    skipped_ms: number;
+    unsupported: Unsupported;
+    /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
+    errors: string[];
+    boot: { vmstat: Record<string, number>; buddyinfo: string };
+    final: { vmstat: Record<string, number>; buddyinfo: string };
+    workdir: string | null;
+  };
+}
+
+const APPEND = "console=ttyS0 quiet loglevel=1 panic=-1 page_alloc.shuffle=0";
+
+export function parseVmstat(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(\w+) (-?\d+)$/.exec(line.trim());
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** /proc/buddyinfo lines as nodes and zones, free pages summed over orders. */
+export function parseBuddyinfo(text: string): { id: number; zones: KernelZone[] }[] {
+  const nodes: { id: number; zones: KernelZone[] }[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^Node (\d+), zone\s+(\S+)\s+([\d\s]+)$/.exec(line.trim());
+    if (!m) continue;
+    const id = Number(m[1]);
+    const counts = m[3]!.trim().split(/\s+/).map(Number);
+    let node = nodes.find((n) => n.id === id);
+    if (!node) nodes.push((node = { id, zones: [] }));
+    node.zones.push({ name: m[2]!, free: counts.reduce((s, c, o) => s + c * 2 ** o, 0), buddyinfo: counts });
+  }
+  return nodes;
+}
+
+/** Sections the helper printed between "@@wsim begin TAG" and "@@wsim end", and its errors. */
+export function parseConsole(out: string): { sections: Map<string, string>; errors: string[]; done: boolean } {
+  const sections = new Map<string, string>();
+  const errors: string[] = [];
+  let tag: string | null = null;
+  let body: string[] = [];
+  let done = false;
+  for (const raw of out.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const at = line.indexOf("@@wsim ");
+    const marker = at >= 0 ? line.slice(at + 7) : null;
+    if (tag !== null) {
+      if (marker === "end") {
+        sections.set(tag, body.join("\n") + "\n");
+        tag = null;
+        body = [];
+      } else body.push(line);
+      continue;
+    }
+    if (marker === null) continue;
+    if (marker.startsWith("begin ")) tag = marker.slice(6);
+    else if (marker.startsWith("error ")) errors.push(marker.slice(6));
+    else if (marker === "done") done = true;
+  }
+  return { sections, errors, done };
+}
+
+function runQemu(args: string[], timeoutS: number): Promise<{ out: string; timedOut: boolean; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(findQemu(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    let err = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutS * 1000);
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const out = Buffer.concat(chunks).toString("latin1");
+      if (code !== 0 && !timedOut && !out.includes("@@wsim start"))
+        reject(new EnvironmentError(`QEMU failed (exit ${code}): ${err.trim() || "no output"}`));
+      else resolve({ out, timedOut, code });
+    });
+  });
+}
+
+export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB: readonly number[]): string[] {
+  const args = ["-accel", "tcg", "-cpu", "max", "-smp", "1", "-nodefaults", "-nographic", "-serial", "stdio", "-no-reboot"];
+  const total = memMiB + numaMiB.reduce((s, m) => s + m, 0);
+  args.push("-m", `${total}M`);
+  if (numaMiB.length) {
+    [memMiB, ...numaMiB].forEach((mib, i) => {
+      args.push("-object", `memory-backend-ram,id=m${i},size=${mib}M`);
+      args.push("-numa", `node,nodeid=${i},memdev=m${i}${i === 0 ? ",cpus=0" : ""}`);
+    });
+  }
+  args.push("-kernel", kernel, "-initrd", initrd, "-append", APPEND);
+  return args;
+}
+
+function diffVmstat(boot: Record<string, number>, final: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(final)) out[k] = v - (boot[k] ?? 0);
+  return out;
+}
+
+/** The machine wsim should simulate: what each guest node had free before the first event. */
+export function machineFromBuddyinfo(nodes: { id: number; zones: KernelZone[] }[]): Machine {
+  return {
+    name: "guest",
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      // whole pageblocks, as a wsim zone is
+      mem: Math.floor(n.zones.reduce((s, z) => s + z.free, 0) / 512) * 512,
+      tier: n.id === 0 ? 0 : 1,
+      cpus: n.id === 0,
+    })),
+    tunables: {},
+  };
+}
+
+export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
+  const log = cfg.log ?? (() => {});
+  const trace = await openTrace(cfg.trace, { format: cfg.format });
+  const settings = resolveSettings(trace, cfg.machine, cfg.set);
+  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10 });
+  sb.startTunables(settings);
+  for await (const b of trace.batches()) sb.add(b);
+  const script = sb.finish();
+
+  findQemu();
+  const helper = buildHelper(log);
+  const image = cfg.kernel ?? defaultKernel(log);
+  const work = mkdtempSync(join(tmpdir(), "wsim-kernel-"));
+  try {
+    const initrd = join(work, "initramfs.cpio.gz");
+    writeFileSync(
+      initrd,
+      buildInitramfs([
+        { path: "proc" },
+        { path: "sys" },
+        { path: "dev" },
+        { path: "init", data: readFileSync(helper), mode: 0o755 },
+        { path: "script", data: Buffer.from(script), mode: 0o644 },
+      ]),
+    );
+    if (cfg.keep) writeFileSync(join(work, "script"), script);
+    log(`wsim kernel: booting ${image} (${cfg.memMiB} MiB${cfg.numaMiB.length ? ` + nodes of ${cfg.numaMiB.join(", ")} MiB` : ""}) under QEMU TCG`);
+    const t0 = Date.now();
+    const { out, timedOut } = await runQemu(qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB), cfg.timeoutS);
+    const wallMs = Date.now() - t0;
+    if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
+    const { sections, errors, done } = parseConsole(out);
+    const keepNote = cfg.keep ? ` (guest log: ${join(work, "guest.log")})` : " (--keep keeps the guest log)";
+    if (timedOut) throw new EnvironmentError(`the guest did not finish within --timeout ${cfg.timeoutS} s${keepNote}`);
+    if (!done || !sections.has("final-vmstat"))
+      throw new EnvironmentError(`the guest stopped before the end of the script${keepNote}:\n${out.split("\n").slice(-15).join("\n")}`);
+    const bootVm = parseVmstat(sections.get("boot-vmstat")!);
+    const finalVm = parseVmstat(sections.get("final-vmstat")!);
+    const bootBuddy = sections.get("boot-buddyinfo") ?? "";
+    const finalBuddy = sections.get("final-buddyinfo") ?? "";
+    return {
+      schema: SCHEMA,
+      wsim_version: WSIM_VERSION,
+      source: "kernel",
+      trace: { path: cfg.trace, format: trace.format, events: sb.events, first_ms: sb.firstMs, last_ms: sb.lastMs },
+      machine: machineFromBuddyinfo(parseBuddyinfo(bootBuddy)),
+      tunables: sb.written,
+      vmstat: diffVmstat(bootVm, finalVm),
+      nodes: parseBuddyinfo(finalBuddy),
+      reads: sb.reads.map((r) => ({ time_ms: r.time_ms, key: r.key, cg: r.cg, node: r.node, value: sections.get(r.tag) ?? "" })),
+      series: [],
+      kernel: {
+        image,
+        mem_mib: cfg.memMiB,
+        numa_mib: cfg.numaMiB,
+        wall_ms: wallMs,
+        slept_ms: sb.sleptMs,
+        skipped_ms: Math.round(sb.skippedMs),
+        unsupported: sb.unsupported,
+        errors,
+        boot: { vmstat: bootVm, buddyinfo: bootBuddy },
+        final: { vmstat: finalVm, buddyinfo: finalBuddy },
+        workdir: cfg.keep ? work : null,
+      },
+    };
+  } finally {
+    if (!cfg.keep) rmSync(work, { recursive: true, force: true });
+  }
+}

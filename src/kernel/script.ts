@@ -1,0 +1,279 @@
+/**
+ * A trace as a script for the guest helper (src/kernel/guest.c): what maps onto a real
+ * kernel from user space, and a count of what does not.
+ *
+ * One process in the guest stands for every pid of the trace. Each region gets its own
+ * place in the helper's address space, congruent to the trace's address modulo 2 MiB (so a
+ * THP-eligible range stays eligible) with a 2 MiB gap after it (so regions never merge into
+ * one VMA). An access outside any region maps that one 4 KiB page, as wsim does, with
+ * MADV_NOHUGEPAGE (a one-page VMA cannot hold a huge page; neighbours may merge). mmap has
+ * MAP_FIXED semantics, as in wsim: the range is unmapped first. Time gaps become sleeps.
+ */
+import type { Settings } from "../machine/settings.js";
+import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET, type EventBatch } from "../trace/types.js";
+
+const PAGE = 4096;
+const HPAGE = 2 * 1024 * 1024;
+/** where the helper's regions start: above the helper's own mappings, below the stack */
+const GUEST_BASE = 0x1000_0000_00;
+
+/** sysctl/sysfs file of each tunable that Linux 6.1 has (the others cannot be set in the guest) */
+export const KERNEL_PATHS: Record<string, string> = {
+  "vm.min_free_kbytes": "/proc/sys/vm/min_free_kbytes",
+  "vm.watermark_scale_factor": "/proc/sys/vm/watermark_scale_factor",
+  "vm.watermark_boost_factor": "/proc/sys/vm/watermark_boost_factor",
+  "vm.extfrag_threshold": "/proc/sys/vm/extfrag_threshold",
+  "vm.compaction_proactiveness": "/proc/sys/vm/compaction_proactiveness",
+  "vm.swappiness": "/proc/sys/vm/swappiness",
+  "transparent_hugepage.enabled": "/sys/kernel/mm/transparent_hugepage/enabled",
+  "transparent_hugepage.defrag": "/sys/kernel/mm/transparent_hugepage/defrag",
+  "numa.demotion_enabled": "/sys/kernel/mm/numa/demotion_enabled",
+};
+
+/** Files a `read` event can name that the guest has. */
+export const READ_PATHS: Record<string, string> = {
+  vmstat: "/proc/vmstat",
+  buddyinfo: "/proc/buddyinfo",
+  pagetypeinfo: "/proc/pagetypeinfo",
+  extfrag_index: "/sys/kernel/debug/extfrag/extfrag_index",
+  unusable_index: "/sys/kernel/debug/extfrag/unusable_index",
+  ...KERNEL_PATHS,
+};
+
+/**
+ * Tunables written before the trace starts: those set explicitly (machine, trace header,
+ * --set), and THP's two, whose kernel defaults depend on the guest (a guest under 512 MiB
+ * boots with THP off) while wsim's follow Linux 6.1's built-in defaults.
+ */
+const ALWAYS_WRITTEN = ["transparent_hugepage.enabled", "transparent_hugepage.defrag"];
+
+export interface ScriptOptions {
+  /** longest sleep for one gap between events, ms; the rest is skipped and reported */
+  maxGapMs: number;
+  /** gaps shorter than this accumulate until they reach it (sleeping per 50 µs gap costs more than it models) */
+  minSleepMs: number;
+}
+
+interface Region {
+  /** trace pages [start, end) */
+  start: number;
+  end: number;
+  /** guest address of page `start` */
+  guest: number;
+}
+
+export interface ReadRequest {
+  tag: string;
+  time_ms: number;
+  key: string;
+  cg: string | null;
+  node: number | null;
+}
+
+/** What the script could not do or did only approximately, by reason: never silently dropped. */
+export type Unsupported = Record<string, number>;
+
+export class ScriptBuilder {
+  private readonly lines: string[] = [];
+  private readonly regions = new Map<number, Region[]>();
+  private bump = GUEST_BASE;
+  private readonly windows = new Map<string, number>();
+  private covered = -1;
+  readonly reads: ReadRequest[] = [];
+  readonly unsupported: Unsupported = {};
+  /** tunables written at start and by set events: key -> last value */
+  readonly written: Record<string, string> = {};
+  sleptMs = 0;
+  skippedMs = 0;
+  events = 0;
+  firstMs: number | null = null;
+  lastMs: number | null = null;
+
+  constructor(private readonly opts: ScriptOptions) {
+    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo");
+  }
+
+  /** Writes the tunables wsim would start with, for those the kernel has. */
+  startTunables(settings: Settings): void {
+    for (const key of Object.keys(KERNEL_PATHS)) {
+      if (!ALWAYS_WRITTEN.includes(key) && !settings.isExplicit(key)) continue;
+      this.set(key, String(settings.get(key)));
+    }
+    for (const key of Object.keys(settings.resolved())) {
+      if (settings.isExplicit(key) && !(key in KERNEL_PATHS) && !key.startsWith("memory."))
+        this.skip(`tunable ${key} (no kernel file)`);
+    }
+  }
+
+  private skip(reason: string): void {
+    this.unsupported[reason] = (this.unsupported[reason] ?? 0) + 1;
+  }
+
+  private set(key: string, value: string): void {
+    this.lines.push(`s ${KERNEL_PATHS[key]} ${value}`);
+    this.written[key] = value;
+  }
+
+  /** Sleeps to catch the guest up with trace time `t`. */
+  private advance(t: number): void {
+    if (this.covered < 0) this.covered = t;
+    const gap = t - this.covered;
+    if (gap < this.opts.minSleepMs) return;
+    const ms = Math.floor(Math.min(gap, this.opts.maxGapMs));
+    this.lines.push(`t ${ms}`);
+    this.sleptMs += ms;
+    this.skippedMs += gap - ms;
+    this.covered = t;
+  }
+
+  /** Guest address for a region of pages [start, end): the next free one after the last region. */
+  private fresh(start: number, end: number): number {
+    const base = Math.ceil(this.bump / HPAGE) * HPAGE + ((start * PAGE) % HPAGE);
+    this.bump = base + (end - start) * PAGE + HPAGE;
+    return base;
+  }
+
+  /**
+   * An implicitly mapped page: its place in a 2 MiB window kept for the pid's 2 MiB-aligned
+   * chunk around it, so neighbouring implicit pages merge into one VMA (a real trace touches
+   * more pages than vm.max_map_count allows VMAs).
+   */
+  private implicitAddr(pid: number, page: number): number {
+    const key = `${pid}:${Math.floor(page / 512)}`;
+    let w = this.windows.get(key);
+    if (w === undefined) this.windows.set(key, (w = this.fresh(page - (page % 512), page - (page % 512) + 512)));
+    return w + (page % 512) * PAGE;
+  }
+
+  private place(pid: number, start: number, end: number, flags: number, node: number, guest?: number): void {
+    const base = guest ?? this.fresh(start, end);
+    const r: Region = { start, end, guest: base };
+    const list = this.regions.get(pid) ?? [];
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.start > start) i--;
+    list.splice(i, 0, r);
+    this.regions.set(pid, list);
+    this.lines.push(`m ${base.toString(16)} ${(end - start) * PAGE} ${flags}${node >= 0 ? ` ${node}` : ""}`);
+  }
+
+  private unmap(pid: number, start: number, end: number): void {
+    const list = this.regions.get(pid);
+    if (!list) return;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (r.end <= start || r.start >= end) continue;
+      const a = Math.max(r.start, start);
+      const b = Math.min(r.end, end);
+      this.lines.push(`u ${(r.guest + (a - r.start) * PAGE).toString(16)} ${(b - a) * PAGE}`);
+      if (r.start < a && r.end > b) {
+        list.splice(i + 1, 0, { start: b, end: r.end, guest: r.guest + (b - r.start) * PAGE });
+        r.end = a;
+        i++;
+      } else if (r.start < a) r.end = a;
+      else if (r.end > b) {
+        r.guest += (b - r.start) * PAGE;
+        r.start = b;
+      } else list.splice(i--, 1);
+    }
+  }
+
+  private find(pid: number, page: number): Region | undefined {
+    const list = this.regions.get(pid);
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = list[mid]!;
+      if (page < r.start) hi = mid - 1;
+      else if (page >= r.end) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  add(b: EventBatch): void {
+    for (let i = 0; i < b.n; i++) {
+      const t = b.time[i]!;
+      if (this.firstMs === null) this.firstMs = t;
+      this.lastMs = t;
+      this.events++;
+      this.advance(t);
+      const op = b.op[i]!;
+      const pid = b.pid[i]!;
+      const page = Math.floor(b.addr[i]! / PAGE);
+      switch (op) {
+        case OP_ACCESS: {
+          let r = this.find(pid, page);
+          if (!r) {
+            this.place(pid, page, page + 1, 2, -1, this.implicitAddr(pid, page));
+            r = this.find(pid, page)!;
+          }
+          if (b.node[i]! >= 0) this.skip("access node (one CPU in the guest)");
+          this.lines.push(`${b.write[i] ? "w" : "r"} ${(r.guest + (page - r.start) * PAGE).toString(16)}`);
+          break;
+        }
+        case OP_MMAP: {
+          const n = Math.ceil(b.len[i]! / PAGE);
+          this.unmap(pid, page, page + n);
+          if (b.file[i]) this.skip("file mapping (replayed as anonymous)");
+          this.place(pid, page, page + n, b.thp[i] ? 1 : 0, b.node[i]!);
+          break;
+        }
+        case OP_MUNMAP:
+          this.unmap(pid, page, page + Math.ceil(b.len[i]! / PAGE));
+          break;
+        case OP_EXIT:
+          this.unmap(pid, 0, Number.MAX_SAFE_INTEGER);
+          this.regions.delete(pid);
+          for (const k of [...this.windows.keys()]) if (k.startsWith(`${pid}:`)) this.windows.delete(k);
+          break;
+        case OP_ALLOC:
+          this.skip(`alloc ${MT_NAMES[b.mt[i]!]} (kernel allocations cannot be made from user space)`);
+          break;
+        case OP_FREE:
+          this.skip("free (kernel allocations cannot be made from user space)");
+          break;
+        case OP_SET: {
+          const key = b.strs[b.key[i]!]!;
+          const cg = b.cg[i]! >= 0 ? b.strs[b.cg[i]!]! : "/";
+          if (key in KERNEL_PATHS && cg === "/") this.set(key, b.strs[b.value[i]!]!);
+          else this.skip(`set ${key} (no kernel file)`);
+          break;
+        }
+        case OP_READ: {
+          const key = b.strs[b.key[i]!]!;
+          const path = READ_PATHS[key];
+          if (!path) {
+            this.skip(`read ${key} (no such file in Linux 6.1)`);
+            break;
+          }
+          const tag = `read-${this.reads.length}`;
+          this.reads.push({
+            tag,
+            time_ms: t,
+            key,
+            cg: b.cg[i]! >= 0 ? b.strs[b.cg[i]!]! : null,
+            node: b.node[i]! >= 0 ? b.node[i]! : null,
+          });
+          this.lines.push(`p ${tag} ${path}`);
+          break;
+        }
+        case OP_COMPACT:
+          this.lines.push(
+            b.node[i]! >= 0
+              ? `s /sys/devices/system/node/node${b.node[i]}/compact 1`
+              : "s /proc/sys/vm/compact_memory 1",
+          );
+          break;
+        default:
+          this.skip(`op ${OPS[op]}`);
+      }
+    }
+  }
+
+  /** The script, ending with the final snapshot. */
+  finish(): string {
+    return [...this.lines, "p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", ""].join("\n");
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * What `wsim kernel` needs on the host: QEMU, gcc with a static libc, and a kernel image.
+ * Each missing piece is named with the Debian package that provides it; the default kernel
+ * (Debian's 6.1 cloud image) is fetched with `apt-get download` and cached on first use.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EnvironmentError } from "../errors.js";
+
+/** the guest helper's source, beside this module's source (dist/kernel -> src/kernel) */
+export const GUEST_SOURCE = fileURLToPath(new URL("../../src/kernel/guest.c", import.meta.url));
+
+export function cacheDir(): string {
+  const d = process.env.WSIM_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "wsim");
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const p = join(dir, cmd);
+    if (dir && existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function findQemu(): string {
+  const q = which("qemu-system-x86_64");
+  if (!q) throw new EnvironmentError("qemu-system-x86_64 not found: install Debian's package qemu-system-x86 (apt-get install qemu-system-x86)");
+  return q;
+}
+
+/** Builds the static guest helper once per source version; returns its path. */
+export function buildHelper(log: (msg: string) => void): string {
+  const src = readFileSync(GUEST_SOURCE);
+  const out = join(cacheDir(), `wsim-guest-${createHash("sha256").update(src).digest("hex").slice(0, 12)}`);
+  if (existsSync(out)) return out;
+  if (!which("gcc")) throw new EnvironmentError("gcc not found: install Debian's package gcc (apt-get install gcc libc6-dev)");
+  log(`wsim kernel: building the guest helper (${out})`);
+  const tmp = `${out}.tmp${process.pid}`;
+  try {
+    execFileSync("gcc", ["-static", "-O2", "-o", tmp, GUEST_SOURCE], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (e) {
+    const err = String((e as { stderr?: Buffer }).stderr ?? e);
+    throw new EnvironmentError(
+      `gcc could not build the static guest helper${/cannot find -lc|libc\.a/.test(err) ? ": install Debian's package libc6-dev" : ""}:\n${err.trim()}`,
+    );
+  }
+  renameSync(tmp, out);
+  return out;
+}
+
+/**
+ * The default kernel: the newest linux-image-*-cloud-amd64 that apt knows, unpacked into the
+ * cache. Returns the bzImage's path.
+ */
+export function defaultKernel(log: (msg: string) => void): string {
+  const dir = join(cacheDir(), "kernel");
+  const found = existsSync(join(dir, "boot")) ? readdirSync(join(dir, "boot")).find((f) => f.startsWith("vmlinuz-")) : undefined;
+  if (found) return join(dir, "boot", found);
+  if (!which("apt-get") || !which("dpkg-deb"))
+    throw new EnvironmentError("no kernel: pass --kernel PATH to a bzImage (fetching Debian's cloud kernel needs apt-get and dpkg-deb)");
+  let pkg: string | undefined;
+  try {
+    const deps = execFileSync("apt-cache", ["depends", "linux-image-cloud-amd64"], { encoding: "utf8" });
+    pkg = /Depends: (linux-image-[^\s]+-cloud-amd64)\b/.exec(deps)?.[1];
+  } catch {
+    /* reported below */
+  }
+  if (!pkg) throw new EnvironmentError("no kernel: apt knows no linux-image-cloud-amd64 (run apt-get update), or pass --kernel PATH");
+  log(`wsim kernel: fetching ${pkg} with apt-get download into ${dir} (once)`);
+  const tmp = mkdtempSync(join(cacheDir(), "fetch-"));
+  try {
+    execFileSync("apt-get", ["download", "-q", pkg], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
+    const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"));
+    if (!deb) throw new Error("apt-get download left no .deb");
+    execFileSync("dpkg-deb", ["-x", join(tmp, deb), join(tmp, "x")]);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(join(tmp, "x"), dir);
+  } catch (e) {
+    throw new EnvironmentError(`could not fetch ${pkg}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return defaultKernel(log);
+}
