@@ -22,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +129,10 @@ int main(int argc, char **argv) {
   }
   fflush(stdout);
   if (getpid() == 1) {
+    /* the console is a UART: let it send everything before the machine goes away */
+    tcdrain(STDOUT_FILENO);
+    struct timespec ts = {0, 200000000L};
+    nanosleep(&ts, NULL);
     sync();
     reboot(RB_POWER_OFF);
   }

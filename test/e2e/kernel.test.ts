@@ -1,0 +1,101 @@
+/**
+ * `wsim kernel` and `wsim compare` against a real Linux 6.1 in QEMU (TCG). Needs
+ * qemu-system-x86_64, gcc with a static libc, and the kernel (cached, or apt-get to fetch
+ * it): where any is missing the tests are skipped and say why (`.ci/run` installs them).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { which } from "../../src/kernel/toolchain.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/wsim");
+const tmp = mkdtempSync(join(tmpdir(), "wsim-kernel-e2e-"));
+
+const missing = [
+  !which("qemu-system-x86_64") && "qemu-system-x86_64 (Debian: qemu-system-x86)",
+  !which("gcc") && "gcc",
+  !existsSync("/usr/lib/x86_64-linux-gnu/libc.a") && "a static libc (Debian: libc6-dev)",
+  !which("apt-get") && !process.env.WSIM_CACHE && !existsSync(join(homedir(), ".cache/wsim/kernel")) && "apt-get to fetch the kernel",
+].filter(Boolean);
+if (missing.length) console.warn(`SKIPPED: wsim kernel tests, QEMU cannot run here; missing ${missing.join(", ")}`);
+
+function wsim(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const json = (p: string) => JSON.parse(readFileSync(p, "utf8"));
+
+describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
+  it("replays the fragmentation demo on Linux 6.1 and prints kernel counters in wsim's JSON shape", { timeout: 600_000 }, () => {
+    const out = join(tmp, "kernel.json");
+    const r = wsim(["kernel", "traces/fragmentation.csv.gz", "--mem", "192M", "-f", "json", "-o", out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/29882 events replayed/);
+    expect(r.err).toMatch(/not replayed: 232 × alloc unmovable/);
+    const k = json(out);
+    expect(k.source).toBe("kernel");
+    expect(k.trace.events).toBe(29882);
+    expect(k.kernel.unsupported).toEqual({ "alloc unmovable (kernel allocations cannot be made from user space)": 232 });
+    expect(k.kernel.errors).toEqual([]);
+    // every access of the trace faulted a page in (the helper adds a few faults of its own)
+    expect(k.vmstat.pgfault).toBeGreaterThanOrEqual(29632 - 32 * 511);
+    expect(k.vmstat.thp_fault_alloc + k.vmstat.thp_fault_fallback).toBe(32);
+    expect(k.reads.map((x: { key: string }) => x.key)).toEqual(["unusable_index", "unusable_index", "buddyinfo"]);
+    for (const x of k.reads) expect(x.value).toMatch(/^Node 0, zone +DMA +\d/);
+    expect(k.reads[0].value).toMatch(/DMA32 0\.000 0\.\d{3} /); // debugfs's extfrag files are there too
+    expect(k.tunables).toEqual({ "transparent_hugepage.enabled": "madvise", "transparent_hugepage.defrag": "defer" });
+    // wsim diff takes it as it takes a replay's JSON
+    const sim = join(tmp, "sim.json");
+    expect(wsim(["replay", "traces/fragmentation.csv.gz", "-m", "traces/small128.machine.json", "-o", sim]).code).toBe(0);
+    const d = wsim(["diff", sim, out, "--only", "thp_fault_*"]);
+    expect([0, 1]).toContain(d.code);
+    expect(d.out).toMatch(/thp_fault_alloc/);
+  });
+
+  it("compare: defrag=always stalls in direct compaction on both sides, defrag=never on neither", { timeout: 600_000 }, () => {
+    const run = (defrag: string) => {
+      const out = join(tmp, `compare-${defrag}.json`);
+      const r = wsim(["compare", "traces/thp-defrag.csv.gz", "--mem", "192M", "--set", `transparent_hugepage.defrag=${defrag}`, "-f", "json", "-o", out]);
+      expect(r.code, r.err).toBe(0);
+      return json(out) as { wsim: { vmstat: Record<string, number> }; kernel: { vmstat: Record<string, number> } };
+    };
+    const always = run("always");
+    const never = run("never");
+    for (const side of ["wsim", "kernel"] as const) {
+      expect(always[side].vmstat.compact_stall, side).toBeGreaterThan(0);
+      expect(never[side].vmstat.compact_stall, side).toBe(0);
+      expect(always[side].vmstat.thp_fault_alloc, side).toBeGreaterThan(never[side].vmstat.thp_fault_alloc!);
+      expect(always[side].vmstat.thp_fault_alloc! + always[side].vmstat.thp_fault_fallback!, side).toBe(32);
+    }
+  });
+
+  it("the table marks counters wsim does not model and lists what was not replayed", { timeout: 600_000 }, () => {
+    const r = wsim(["compare", "traces/fragmentation.csv.gz", "--mem", "192M"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+ │/);
+    expect(r.out).toMatch(/│ pgalloc_dma32 +│ not modelled │/);
+    expect(r.out).toMatch(/buddyinfo, kernel:\nNode 0, zone +DMA/);
+    expect(r.out).toMatch(/232\talloc unmovable/);
+  });
+});
+
+it("wsim kernel --help names what it needs and the exit code for a missing tool", () => {
+  const r = wsim(["kernel", "--help"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/qemu-system-x86/);
+  expect(r.out).toMatch(/69 something to install is missing/);
+});
+
+it("wsim kernel names the package to install when QEMU is missing (exit 69)", () => {
+  const r = spawnSync(process.execPath, [BIN, "kernel", "traces/faults.csv"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, PATH: "/nonexistent" },
+  });
+  expect(r.status).toBe(69);
+  expect(r.stderr).toBe("wsim: qemu-system-x86_64 not found: install Debian's package qemu-system-x86 (apt-get install qemu-system-x86)\n");
+});

@@ -1,0 +1,109 @@
+/** What `wsim kernel` writes for the guest (initramfs) and reads back from it (console, /proc files). */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { buildInitramfs } from "../../../src/kernel/initramfs.js";
+import { machineFromBuddyinfo, parseBuddyinfo, parseConsole, parseVmstat, qemuArgs } from "../../../src/kernel/kernel.js";
+import { which } from "../../../src/kernel/toolchain.js";
+import { KERNEL_VMSTAT } from "../../../src/stats/counters.js";
+
+const SAMPLES = new URL("../../fixtures/kernel-samples/", import.meta.url).pathname;
+
+/** Reads a newc archive back: name, mode, data of each entry. */
+function unpack(gz: Buffer): { name: string; mode: number; data: Buffer }[] {
+  const b = gunzipSync(gz);
+  const out: { name: string; mode: number; data: Buffer }[] = [];
+  let at = 0;
+  for (;;) {
+    expect(b.toString("ascii", at, at + 6)).toBe("070701");
+    const f = (i: number) => parseInt(b.toString("ascii", at + 6 + i * 8, at + 14 + i * 8), 16);
+    const mode = f(1);
+    const size = f(6);
+    const nameSize = f(11);
+    const name = b.toString("ascii", at + 110, at + 110 + nameSize - 1);
+    at = Math.ceil((at + 110 + nameSize) / 4) * 4;
+    const data = b.subarray(at, at + size);
+    at = Math.ceil((at + size) / 4) * 4;
+    if (name === "TRAILER!!!") break;
+    out.push({ name, mode, data });
+  }
+  expect(at).toBe(b.length);
+  return out;
+}
+
+describe("initramfs", () => {
+  const files = [
+    { path: "proc" },
+    { path: "init", data: Buffer.from("#!/bin/sh\n"), mode: 0o755 },
+    { path: "script", data: Buffer.from("w 1000\n"), mode: 0o644 },
+  ];
+
+  it("is a newc archive of the given files, the same bytes every time", () => {
+    const gz = buildInitramfs(files);
+    expect(unpack(gz)).toEqual([
+      { name: "proc", mode: 0o040755, data: Buffer.alloc(0) },
+      { name: "init", mode: 0o100755, data: Buffer.from("#!/bin/sh\n") },
+      { name: "script", mode: 0o100644, data: Buffer.from("w 1000\n") },
+    ]);
+    expect(buildInitramfs(files).equals(gz)).toBe(true);
+  });
+
+  it.skipIf(!which("cpio"))("lists the same files with GNU cpio", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsim-cpio-"));
+    writeFileSync(join(dir, "a.cpio"), gunzipSync(buildInitramfs(files)));
+    const r = spawnSync("cpio", ["-it", "-F", join(dir, "a.cpio")], { encoding: "utf8" });
+    expect(r.stdout.trim().split("\n")).toEqual(["proc", "init", "script"]);
+  });
+});
+
+describe("reading the guest", () => {
+  it("parses a real 6.1 /proc/vmstat and /proc/buddyinfo", () => {
+    const vm = parseVmstat(readFileSync(join(SAMPLES, "vmstat.txt"), "utf8"));
+    expect(Object.keys(vm)).toEqual([...KERNEL_VMSTAT]);
+    const text = readFileSync(join(SAMPLES, "buddyinfo.txt"), "utf8");
+    const nodes = parseBuddyinfo(text);
+    const rows = text.trim().split("\n");
+    expect(nodes.flatMap((n) => n.zones)).toHaveLength(rows.length);
+    const z = nodes[0]!.zones[0]!;
+    const counts = rows[0]!.trim().split(/\s+/).slice(4).map(Number);
+    expect(z.buddyinfo).toEqual(counts);
+    expect(z.free).toBe(counts.reduce((s, c, o) => s + c * 2 ** o, 0));
+  });
+
+  it("derives the simulated machine from what each node had free, in whole pageblocks", () => {
+    const m = machineFromBuddyinfo(
+      parseBuddyinfo(
+        "Node 0, zone      DMA      0      0      0      0      0      1      1      1      0      1      3 \n" +
+          "Node 0, zone    DMA32      4      0      7     15     10      9      7     10      5      2     40 \n" +
+          "Node 1, zone   Normal      0      0      0      0      0      0      0      0      0      0     10 \n",
+      ),
+    );
+    const free0 = 32 + 64 + 128 + 512 + 3 * 1024 + (4 + 14 + 60 + 80 + 144 + 224 + 640 + 1280 + 5 * 256 + 2 * 512 + 40 * 1024);
+    expect(m.nodes).toEqual([
+      { id: 0, mem: Math.floor(free0 / 512) * 512, tier: 0, cpus: true },
+      { id: 1, mem: 10240, tier: 1, cpus: false },
+    ]);
+  });
+
+  it("takes the helper's sections from a console with kernel noise and CRLF line ends", () => {
+    const out =
+      "SeaBIOS\r\n[    1.0] some kernel line\r\n@@wsim start\r\n@@wsim begin boot-vmstat\r\nnr_free_pages 10\r\npgfault 3\r\n@@wsim end\r\n" +
+      "@@wsim error 7: mmap : Cannot allocate memory\r\n@@wsim begin read-0\r\nNode 0, zone   Normal 1 2\r\n@@wsim end\r\n@@wsim done\r\n";
+    const c = parseConsole(out);
+    expect(c.done).toBe(true);
+    expect(c.errors).toEqual(["7: mmap : Cannot allocate memory"]);
+    expect(parseVmstat(c.sections.get("boot-vmstat")!)).toEqual({ nr_free_pages: 10, pgfault: 3 });
+    expect(c.sections.get("read-0")).toBe("Node 0, zone   Normal 1 2\n");
+    expect(parseConsole(out.replace("@@wsim done\r\n", "")).done).toBe(false);
+  });
+
+  it("gives QEMU one NUMA node per size, CPUs on node 0 only", () => {
+    const a = qemuArgs("bz", "ird", 256, [512]);
+    expect(a.slice(a.indexOf("-m"), a.indexOf("-m") + 2)).toEqual(["-m", "768M"]);
+    expect(a.filter((x) => x.startsWith("node,"))).toEqual(["node,nodeid=0,memdev=m0,cpus=0", "node,nodeid=1,memdev=m1"]);
+    expect(qemuArgs("bz", "ird", 256, [])).not.toContain("-numa");
+  });
+});

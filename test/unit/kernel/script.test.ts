@@ -1,0 +1,119 @@
+/** The trace-to-guest-script translation of `wsim kernel` (no QEMU needed). */
+import { describe, expect, it } from "vitest";
+import { ScriptBuilder } from "../../../src/kernel/script.js";
+import { loadMachine } from "../../../src/machine/machine.js";
+import { Settings } from "../../../src/machine/settings.js";
+import { openTrace } from "../../../src/trace/open.js";
+import { stdinOf } from "../../helpers.js";
+
+async function script(csv: string, opts = { maxGapMs: 10000, minSleepMs: 10 }, sets: Record<string, string> = {}) {
+  const sb = new ScriptBuilder(opts);
+  const settings = new Settings(loadMachine("default"));
+  for (const [k, v] of Object.entries(sets)) settings.set(k, v);
+  sb.startTunables(settings);
+  // lines before the first event: two snapshots and the tunables written at start
+  const head = sb.finish().trimEnd().split("\n").length - 2;
+  const t = await openTrace("-", { stdin: stdinOf(csv), format: "csv" });
+  for await (const b of t.batches()) sb.add(b);
+  const lines = sb.finish().trimEnd().split("\n");
+  return { sb, lines, body: lines.slice(head, -2) };
+}
+
+const HEAD = "time_ms,op,pid,addr,len,rw,thp,node,key,value,id,order,mt,cg\n";
+const mapAt = (lines: string[]) => lines.filter((l) => l.startsWith("m ")).map((l) => l.split(" "));
+
+describe("ScriptBuilder", () => {
+  it("starts and ends with vmstat/buddyinfo snapshots and writes THP's settings first", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, { "vm.compaction_proactiveness": "40" });
+    expect(lines.slice(0, 2)).toEqual(["p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo"]);
+    expect(lines.slice(-2)).toEqual(["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo"]);
+    expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/enabled always");
+    expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/defrag madvise");
+    expect(lines).toContain("s /proc/sys/vm/compaction_proactiveness 40");
+    // defaults the kernel shares are not written
+    expect(lines.some((l) => l.includes("swappiness"))).toBe(false);
+  });
+
+  it("places each region congruent to its trace address modulo 2 MiB, apart from the others", async () => {
+    const { body } = await script(
+      HEAD + "0,mmap,1,0x10000000,8388608,,1,,,,,,,\n0,mmap,2,0x10000000,8388608,,0,,,,,,,\n0,mmap,3,0x7f0000123000,8192,,0,,,,,,,\n",
+    );
+    const maps = mapAt(body);
+    expect(maps).toHaveLength(3);
+    const addrs = maps.map((m) => parseInt(m[1]!, 16));
+    expect(addrs[0]! % (2 << 20)).toBe(0);
+    expect(addrs[2]! % (2 << 20)).toBe(0x123000);
+    expect(maps.map((m) => m[3])).toEqual(["1", "0", "0"]);
+    // no two regions touch, so none merge into one VMA
+    for (let i = 1; i < 3; i++) expect(addrs[i]!).toBeGreaterThanOrEqual(addrs[i - 1]! + Number(maps[i - 1]![2]) + (2 << 20));
+  });
+
+  it("writes and reads land on the region's page; munmap splits a region; exit unmaps the rest", async () => {
+    const { body } = await script(
+      HEAD +
+        "0,mmap,1,0x10000000,40960,,,,,,,,,\n0,access,1,0x10003010,,w,,,,,,,,\n0,access,1,0x10009000,,r,,,,,,,,\n" +
+        "0,munmap,1,0x10002000,8192,,,,,,,,,\n0,access,1,0x10009000,,w,,,,,,,,\n0,exit,1,,,,,,,,,,,\n",
+    );
+    const base = parseInt(mapAt(body)[0]![1]!, 16);
+    const hex = (n: number) => n.toString(16);
+    expect(body.slice(1)).toEqual([
+      `w ${hex(base + 0x3000)}`,
+      `r ${hex(base + 0x9000)}`,
+      `u ${hex(base + 0x2000)} 8192`,
+      `w ${hex(base + 0x9000)}`,
+      `u ${hex(base)} 8192`,
+      `u ${hex(base + 0x4000)} 24576`,
+    ]);
+  });
+
+  it("maps an access outside any region as one no-THP page, neighbours in one 2 MiB window", async () => {
+    const { body, sb } = await script(HEAD + "0,access,1,0x5000,,w,,,,,,,,\n0,access,1,0x6000,,w,,,,,,,,\n0,access,1,0x400000,,w,,,,,,,,\n");
+    const maps = mapAt(body);
+    expect(maps.map((m) => [m[2], m[3]])).toEqual([["4096", "2"], ["4096", "2"], ["4096", "2"]]);
+    const a = maps.map((m) => parseInt(m[1]!, 16));
+    expect(a[1]! - a[0]!).toBe(4096); // adjacent: the kernel merges them into one VMA
+    expect(a[2]! % (2 << 20)).toBe(0);
+    expect(sb.unsupported).toEqual({});
+  });
+
+  it("counts what it cannot replay instead of dropping it silently", async () => {
+    const { sb, body } = await script(
+      HEAD +
+        "0,alloc,,,,,,,,,k1,2,unmovable\n0,free,,,,,,,,,k1,,\n0,set,,,,,,,kpromoted.enabled,1,,,,\n" +
+        "0,read,,,,,,,memory.workingset.page_age,,,,,/\n0,mmap,1,0x1000,4096,,,1,,,,,,\n0,access,1,0x1000,,w,,0,,,,,,\n",
+    );
+    expect(sb.unsupported).toEqual({
+      "alloc unmovable (kernel allocations cannot be made from user space)": 1,
+      "free (kernel allocations cannot be made from user space)": 1,
+      "set kpromoted.enabled (no kernel file)": 1,
+      "read memory.workingset.page_age (no such file in Linux 6.1)": 1,
+      "access node (one CPU in the guest)": 1,
+    });
+    // the mmap's preferred node goes to the helper (mbind MPOL_PREFERRED)
+    expect(mapAt(body)[0]![4]).toBe("1");
+  });
+
+  it("turns set, read and compact into file writes and reads", async () => {
+    const { sb, body } = await script(
+      HEAD + "0,set,,,,,,,vm.swappiness,10,,,,\n5,read,,,,,,,buddyinfo,,,,,\n5,compact,,,,,,1,,,,,,\n5,compact,,,,,,,,,,,,\n",
+    );
+    expect(body).toEqual([
+      "s /proc/sys/vm/swappiness 10",
+      "p read-0 /proc/buddyinfo",
+      "s /sys/devices/system/node/node1/compact 1",
+      "s /proc/sys/vm/compact_memory 1",
+    ]);
+    expect(sb.reads).toEqual([{ tag: "read-0", time_ms: 5, key: "buddyinfo", cg: null, node: null }]);
+    expect(sb.written["vm.swappiness"]).toBe("10");
+  });
+
+  it("sleeps through time gaps, short ones accumulated, long ones capped and reported", async () => {
+    const { body, sb } = await script(
+      HEAD + ["0", "4", "8", "12", "30", "60030"].map((t) => `${t},access,1,0x1000,,r,,,,,,,,`).join("\n") + "\n",
+      { maxGapMs: 1000, minSleepMs: 10 },
+    );
+    expect(body.filter((l) => l.startsWith("t "))).toEqual(["t 12", "t 18", "t 1000"]);
+    expect(sb.sleptMs).toBe(1030);
+    expect(sb.skippedMs).toBe(59000);
+  });
+});
