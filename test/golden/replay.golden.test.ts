@@ -20,6 +20,8 @@ const ARGS: Record<string, { machine?: string; set?: string[] }> = {
   "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
   "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
   "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
+  "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
+  "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
 };
 
 function traces(dir: string): string[] {

@@ -53,7 +53,9 @@ describe("compact_zone, step by step", () => {
     expect(t.moves.some(([src]) => src === 5)).toBe(false);
     expect(e.mem.pages.flags[5]! & PG_ALLOC).toBeTruthy(); // the kernel page stays put
     expect(ev(e, "pgmigrate_success")).toBe(48);
-    expect(ev(e, "pgmigrate_fail")).toBe(379 - 16);
+    // the 17th page of batch 2 finds no target (-ENOMEM): it fails; the 362 never tried are
+    // put back uncounted ("nr_failed isn't updated for not used", 6.1 migrate_pages)
+    expect(ev(e, "pgmigrate_fail")).toBe(1);
     expect(ev(e, "compact_isolated")).toBe(32 + 379 + 48);
     // every moved page is still mapped at its address (the --check invariants pass after the next event)
     await runCsv(e, "time_ms,op,pid,addr\n3,access,1,0\n");
