@@ -1,6 +1,4 @@
-/** `--format json`: the RunResult, keys as SPEC §5 lists them. */
-import type { RunResult } from "../engine/result.js";
-
-export function renderJson(r: RunResult): string {
+/** `--format json`: a RunResult (or kernel result), keys as SPEC §5 lists them. */
+export function renderJson(r: object): string {
   return JSON.stringify(r, null, 2) + "\n";
 }

@@ -69,7 +69,7 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
   const cfg = config(trace, o);
   const r = await runKernel(cfg);
   report(r);
-  const text = format === "json" ? renderJson(r as never) : renderKernelVmstat(r);
+  const text = format === "json" ? renderJson(r) : renderKernelVmstat(r);
   if (o.output && o.output !== "-") writeWhole(o.output, text);
   else await writeStdout(text);
   return 0;
@@ -94,7 +94,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
   const sim = await replay({ trace, machine, set: o.set, format: cfg.format });
   const text =
     o.format === "json"
-      ? JSON.stringify({ wsim: sim, kernel: kern }, null, 2) + "\n"
+      ? renderJson({ wsim: sim, kernel: kern })
       : renderCompare(sim, kern, { all: o.all });
   if (o.output && o.output !== "-") writeWhole(o.output, text);
   else await writeStdout(text);
