@@ -79,6 +79,8 @@ export class ScriptBuilder {
   private bump = GUEST_BASE;
   private readonly windows = new Map<string, number>();
   private covered = -1;
+  /** guest pages touched since they were mapped: their first touch is written (no zero page, as in wsim) */
+  private readonly touched = new Set<number>();
   readonly reads: ReadRequest[] = [];
   readonly unsupported: Unsupported = {};
   /** tunables written at start and by set events: key -> last value */
@@ -165,6 +167,7 @@ export class ScriptBuilder {
       const a = Math.max(r.start, start);
       const b = Math.min(r.end, end);
       this.lines.push(`u ${(r.guest + (a - r.start) * PAGE).toString(16)} ${(b - a) * PAGE}`);
+      this.untouch(r.guest / PAGE + (a - r.start), b - a);
       if (r.start < a && r.end > b) {
         list.splice(i + 1, 0, { start: b, end: r.end, guest: r.guest + (b - r.start) * PAGE });
         r.end = a;
@@ -175,6 +178,13 @@ export class ScriptBuilder {
         r.start = b;
       } else list.splice(i--, 1);
     }
+  }
+
+  /** Forgets guest pages [g, g + n): unmapped, so their next touch is a first touch again. */
+  private untouch(g: number, n: number): void {
+    if (n > this.touched.size) {
+      for (const p of this.touched) if (p >= g && p < g + n) this.touched.delete(p);
+    } else for (let p = g; p < g + n; p++) this.touched.delete(p);
   }
 
   private find(pid: number, page: number): Region | undefined {
@@ -210,7 +220,12 @@ export class ScriptBuilder {
             r = this.find(pid, page)!;
           }
           if (b.node[i]! >= 0) this.skip("access node (one CPU in the guest)");
-          this.lines.push(`${b.write[i] ? "w" : "r"} ${(r.guest + (page - r.start) * PAGE).toString(16)}`);
+          const addr = r.guest + (page - r.start) * PAGE;
+          // wsim allocates on every first touch (SPEC: no zero page); a read would map the
+          // kernel's shared zero page (or huge zero page) and allocate nothing, so the guest writes
+          const first = !this.touched.has(addr / PAGE);
+          if (first) this.touched.add(addr / PAGE);
+          this.lines.push(`${b.write[i] || first ? "w" : "r"} ${addr.toString(16)}`);
           break;
         }
         case OP_MMAP: {

@@ -51,19 +51,37 @@ describe("ScriptBuilder", () => {
   it("writes and reads land on the region's page; munmap splits a region; exit unmaps the rest", async () => {
     const { body } = await script(
       HEAD +
-        "0,mmap,1,0x10000000,40960,,,,,,,,,\n0,access,1,0x10003010,,w,,,,,,,,\n0,access,1,0x10009000,,r,,,,,,,,\n" +
-        "0,munmap,1,0x10002000,8192,,,,,,,,,\n0,access,1,0x10009000,,w,,,,,,,,\n0,exit,1,,,,,,,,,,,\n",
+        "0,mmap,1,0x10000000,40960,,,,,,,,,\n0,access,1,0x10003010,,w,,,,,,,,\n0,access,1,0x10009000,,w,,,,,,,,\n" +
+        "0,access,1,0x10003000,,r,,,,,,,,\n0,munmap,1,0x10002000,8192,,,,,,,,,\n0,access,1,0x10009000,,w,,,,,,,,\n0,exit,1,,,,,,,,,,,\n",
     );
     const base = parseInt(mapAt(body)[0]![1]!, 16);
     const hex = (n: number) => n.toString(16);
     expect(body.slice(1)).toEqual([
       `w ${hex(base + 0x3000)}`,
-      `r ${hex(base + 0x9000)}`,
+      `w ${hex(base + 0x9000)}`,
+      `r ${hex(base + 0x3000)}`,
       `u ${hex(base + 0x2000)} 8192`,
       `w ${hex(base + 0x9000)}`,
       `u ${hex(base)} 8192`,
       `u ${hex(base + 0x4000)} 24576`,
     ]);
+  });
+
+  it("writes a page's first touch (wsim has no zero page), until it is unmapped", async () => {
+    const { body } = await script(
+      HEAD +
+        "0,mmap,1,0x10000000,16384,,,,,,,,,\n0,access,1,0x10001000,,r,,,,,,,,\n0,access,1,0x10001000,,r,,,,,,,,\n" +
+        "0,munmap,1,0x10000000,16384,,,,,,,,,\n0,mmap,1,0x10000000,16384,,,,,,,,,\n0,access,1,0x10001000,,r,,,,,,,,\n" +
+        "0,access,1,0x20000000,,r,,,,,,,,\n0,access,1,0x20000000,,r,,,,,,,,\n",
+    );
+    expect(body.map((l) => l[0])).toEqual(["m", "w", "r", "u", "m", "w", "m", "w", "r"]);
+    // a huge munmap walks the touched set, not the range, and still forgets the pages in it
+    const big = await script(
+      HEAD +
+        "0,mmap,1,0x10000000,1073741824,,,,,,,,,\n0,access,1,0x10001000,,r,,,,,,,,\n" +
+        "0,munmap,1,0x10000000,1073741824,,,,,,,,,\n0,mmap,1,0x10000000,8192,,,,,,,,,\n0,access,1,0x10001000,,r,,,,,,,,\n",
+    );
+    expect(big.body.map((l) => l[0])).toEqual(["m", "w", "u", "m", "w"]);
   });
 
   it("maps an access outside any region as one no-THP page, neighbours in one 2 MiB window", async () => {
