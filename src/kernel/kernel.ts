@@ -32,6 +32,8 @@ export interface KernelConfig {
   numaMiB: number[];
   timeoutS: number;
   maxGapMs: number;
+  /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
+  append?: readonly string[];
   /** keep the work directory (initramfs, script, guest log); its path is returned */
   keep?: boolean;
   log?: (msg: string) => void;
@@ -60,6 +62,8 @@ export interface KernelResult {
     image: string;
     mem_mib: number;
     numa_mib: number[];
+    /** the guest's kernel command line */
+    cmdline: string;
     wall_ms: number;
     slept_ms: number;
     /** trace time not slept because a gap exceeded --max-gap */
@@ -73,7 +77,13 @@ export interface KernelResult {
   };
 }
 
+/** wsim's part of the guest's command line: a serial console, no noise, no random free lists */
 const APPEND = "console=ttyS0 quiet loglevel=1 panic=-1 page_alloc.shuffle=0";
+
+/** The guest's kernel command line: wsim's parameters, then the user's (the kernel takes the last of a repeated one). */
+export function guestCmdline(append: readonly string[] = []): string {
+  return [APPEND, ...append.map((a) => a.trim()).filter((a) => a !== "")].join(" ");
+}
 
 export function parseVmstat(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -149,7 +159,7 @@ function runQemu(args: string[], timeoutS: number): Promise<{ out: string; timed
   });
 }
 
-export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB: readonly number[]): string[] {
+export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB: readonly number[], cmdline = guestCmdline()): string[] {
   const args = ["-accel", "tcg", "-cpu", "max", "-smp", "1", "-nodefaults", "-nographic", "-serial", "stdio", "-no-reboot"];
   const total = memMiB + numaMiB.reduce((s, m) => s + m, 0);
   args.push("-m", `${total}M`);
@@ -159,7 +169,7 @@ export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB
       args.push("-numa", `node,nodeid=${i},memdev=m${i}${i === 0 ? ",cpus=0" : ""}`);
     });
   }
-  args.push("-kernel", kernel, "-initrd", initrd, "-append", APPEND);
+  args.push("-kernel", kernel, "-initrd", initrd, "-append", cmdline);
   return args;
 }
 
@@ -211,8 +221,10 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     );
     if (cfg.keep) writeFileSync(join(work, "script"), script);
     log(`wsim kernel: booting ${image} (${cfg.memMiB} MiB${cfg.numaMiB.length ? ` + nodes of ${cfg.numaMiB.join(", ")} MiB` : ""}) under QEMU TCG`);
+    const cmdline = guestCmdline(cfg.append);
+    if (cfg.append?.length) log(`wsim kernel: command line: ${cmdline}`);
     const t0 = Date.now();
-    const { out, timedOut } = await runQemu(qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB), cfg.timeoutS);
+    const { out, timedOut } = await runQemu(qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
     const { sections, errors, done } = parseConsole(out);
@@ -239,6 +251,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         image,
         mem_mib: cfg.memMiB,
         numa_mib: cfg.numaMiB,
+        cmdline,
         wall_ms: wallMs,
         slept_ms: sb.sleptMs,
         skipped_ms: Math.round(sb.skippedMs),

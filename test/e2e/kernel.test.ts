@@ -4,7 +4,7 @@
  * it): where any is missing the tests are skipped and say why (`.ci/run` installs them).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -75,6 +75,46 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     }
   });
 
+  it("--append reaches the guest's command line: movablecore= gives a Movable zone that compact_memory compacts", { timeout: 600_000 }, () => {
+    const out = join(tmp, "movable.json");
+    const r = wsim(["kernel", "traces/movable-compact.csv.gz", "--mem", "192M", "--append", "movablecore=96M", "-f", "json", "-o", out]);
+    expect(r.code, r.err).toBe(0);
+    const k = json(out);
+    expect(k.kernel.cmdline).toMatch(/ movablecore=96M$/);
+    const movable = (text: string) => {
+      const line = text.split("\n").find((l) => / zone +Movable /.test(l));
+      expect(line, text).toBeDefined();
+      return line!.trim().split(/\s+/).slice(4).map(Number);
+    };
+    const [before, after] = k.reads.map((x: { value: string }) => movable(x.value));
+    // the user pages live in the Movable zone (6.1 puts GFP_HIGHUSER_MOVABLE there first), and
+    // compaction empties whole pageblocks of it
+    expect(k.vmstat.pgmigrate_success).toBeGreaterThan(1000);
+    expect(after[9] * 2 + after[10] * 4).toBeGreaterThan(before[9] * 2 + before[10] * 4);
+    // every first touch was written, so each page was allocated, as wsim allocates it (no zero page)
+    expect(k.vmstat.nr_anon_pages).toBeGreaterThanOrEqual(4 * 2400);
+  });
+
+  it("--numa adds a memory-only node; a region preferring it (mmap node) is faulted there", { timeout: 600_000 }, () => {
+    const trace = join(tmp, "node1.csv");
+    const lines = ["time_ms,op,pid,addr,len,rw,node", `0,mmap,1,0x10000000,${4096 * 4096},,1`];
+    for (let i = 0; i < 4096; i++) lines.push(`0,access,1,0x${(0x10000000 + i * 4096).toString(16)},,r,`);
+    writeFileSync(trace, lines.join("\n") + "\n");
+    const out = join(tmp, "numa.json");
+    const r = wsim(["kernel", trace, "--mem", "128M", "--numa", "64M", "-s", "transparent_hugepage.enabled=never", "-f", "json", "-o", out]);
+    expect(r.code, r.err).toBe(0);
+    const k = json(out);
+    expect(k.kernel.errors).toEqual([]);
+    expect(k.machine.nodes.map((n: { id: number; cpus: boolean }) => [n.id, n.cpus])).toEqual([[0, true], [1, false]]);
+    const free = (text: string, id: number) =>
+      text.split("\n").filter((l) => l.startsWith(`Node ${id},`))
+        .reduce((s, l) => s + l.trim().split(/\s+/).slice(4).reduce((t, c, o) => t + Number(c) * 2 ** o, 0), 0);
+    // node 1 gave the region its 4096 pages (reads too: first touches are written); buddyinfo
+    // does not count the per-cpu lists, which hold up to a few hundred pages either way
+    expect(free(k.kernel.boot.buddyinfo, 1) - free(k.kernel.final.buddyinfo, 1)).toBeGreaterThan(4096 - 256);
+    expect(free(k.kernel.boot.buddyinfo, 0) - free(k.kernel.final.buddyinfo, 0)).toBeLessThan(1024);
+  });
+
   it("the table marks counters wsim does not model and lists what was not replayed", { timeout: 600_000 }, () => {
     const r = wsim(["compare", "traces/fragmentation.csv.gz", "--mem", "192M"]);
     expect(r.code, r.err).toBe(0);
@@ -90,6 +130,12 @@ it("wsim kernel --help names what it needs and the exit code for a missing tool"
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/qemu-system-x86/);
   expect(r.out).toMatch(/69 something to install is missing/);
+});
+
+it("wsim kernel --append refuses parameters that would take the guest's console or /init (exit 2)", () => {
+  const r = wsim(["kernel", "traces/faults.csv", "--append", "quiet init=/bin/sh"]);
+  expect(r.code).toBe(2);
+  expect(r.err).toBe(`wsim: --append: "quiet init=/bin/sh" would take the guest's console or /init from wsim\n`);
 });
 
 it("wsim kernel names the package to install when QEMU is missing (exit 69)", () => {

@@ -22,6 +22,7 @@ const ARGS: Record<string, { machine?: string; set?: string[] }> = {
   "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
   "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
   "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
+  "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
 };
 
 function traces(dir: string): string[] {

@@ -13,6 +13,7 @@ export interface KernelCliOptions {
   kernel?: string;
   mem: string;
   numa: string[];
+  append: string[];
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -40,6 +41,14 @@ function positive(name: string, v: string): number {
   return Number(v);
 }
 
+/** One --append value: kernel parameters, printable ASCII (QEMU passes it as one string). */
+function appendArg(v: string): string {
+  if (!/^[\x20-\x7e]*$/.test(v)) throw new UsageError(`--append: expected printable ASCII kernel parameters, got "${v}"`);
+  if (/(^|\s)(console|init|rdinit)=/.test(v))
+    throw new UsageError(`--append: "${v}" would take the guest's console or /init from wsim`);
+  return v;
+}
+
 function config(trace: string, o: KernelCliOptions): KernelConfig {
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
@@ -51,6 +60,7 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     kernel: o.kernel,
     memMiB: mib("mem", o.mem),
     numaMiB: o.numa.map((n) => mib("numa", n)),
+    append: o.append.map(appendArg),
     timeoutS: positive("timeout", o.timeout),
     maxGapMs: positive("max-gap", o.maxGap),
     keep: o.keep,
