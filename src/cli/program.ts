@@ -135,6 +135,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--kernel <bzImage>", "kernel to boot (e.g. your patched build); default: Debian's 6.1 cloud kernel, fetched with apt-get once and cached in ~/.cache/wsim")
       .option("--mem <size>", "guest memory of node 0", "256M")
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
+      .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
       .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or lru_gen.enabled=... (repeatable)", collect, [])
       .option("--timeout <s>", "give up on the guest after S seconds", "600")
       .option("--max-gap <ms>", "sleep at most MS for one gap between events; the rest is skipped and reported", "10000")

@@ -32,6 +32,8 @@ export interface KernelConfig {
   numaMiB: number[];
   timeoutS: number;
   maxGapMs: number;
+  /** the guest's LRU (default mglru, as wsim models it) */
+  lru?: "mglru" | "classic";
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
   append?: readonly string[];
   /** keep the work directory (initramfs, script, guest log); its path is returned */
@@ -64,6 +66,8 @@ export interface KernelResult {
     numa_mib: number[];
     /** the guest's kernel command line */
     cmdline: string;
+    /** mglru: the helper turned multi-gen LRU on before the first snapshot; classic: left as booted */
+    lru: "mglru" | "classic";
     wall_ms: number;
     slept_ms: number;
     /** trace time not slept because a gap exceeded --max-gap */
@@ -198,7 +202,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const log = cfg.log ?? (() => {});
   const trace = await openTrace(cfg.trace, { format: cfg.format });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
-  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10 });
+  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10, lru: cfg.lru });
   sb.startTunables(settings);
   for await (const b of trace.batches()) sb.add(b);
   const script = sb.finish();
@@ -252,6 +256,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         mem_mib: cfg.memMiB,
         numa_mib: cfg.numaMiB,
         cmdline,
+        lru: cfg.lru ?? "mglru",
         wall_ms: wallMs,
         slept_ms: sb.sleptMs,
         skipped_ms: Math.round(sb.skippedMs),

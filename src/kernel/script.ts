@@ -52,7 +52,15 @@ export interface ScriptOptions {
   maxGapMs: number;
   /** gaps shorter than this accumulate until they reach it (sleeping per 50 µs gap costs more than it models) */
   minSleepMs: number;
+  /**
+   * the guest's LRU: "mglru" (default) turns on multi-gen LRU, which wsim models (Debian's 6.1
+   * builds it but leaves it off), before the first snapshot; "classic" leaves the kernel's choice
+   */
+  lru?: "mglru" | "classic";
 }
+
+/** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
+export const LRU_GEN_ENABLED = "/sys/kernel/mm/lru_gen/enabled";
 
 interface Region {
   /** trace pages [start, end) */
@@ -92,6 +100,8 @@ export class ScriptBuilder {
   lastMs: number | null = null;
 
   constructor(private readonly opts: ScriptOptions) {
+    // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
+    if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo");
   }
 

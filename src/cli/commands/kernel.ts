@@ -14,6 +14,7 @@ export interface KernelCliOptions {
   mem: string;
   numa: string[];
   append: string[];
+  lru?: string;
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -49,6 +50,11 @@ function appendArg(v: string): string {
   return v;
 }
 
+function lruArg(v: string): "mglru" | "classic" {
+  if (v !== "mglru" && v !== "classic") throw new UsageError(`--lru: expected mglru or classic, got "${v}"`);
+  return v;
+}
+
 function config(trace: string, o: KernelCliOptions): KernelConfig {
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
@@ -61,6 +67,7 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     memMiB: mib("mem", o.mem),
     numaMiB: o.numa.map((n) => mib("numa", n)),
     append: o.append.map(appendArg),
+    lru: lruArg(o.lru ?? "mglru"),
     timeoutS: positive("timeout", o.timeout),
     maxGapMs: positive("max-gap", o.maxGap),
     keep: o.keep,

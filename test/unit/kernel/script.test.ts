@@ -1,12 +1,12 @@
 /** The trace-to-guest-script translation of `wsim kernel` (no QEMU needed). */
 import { describe, expect, it } from "vitest";
-import { ScriptBuilder } from "../../../src/kernel/script.js";
+import { ScriptBuilder, type ScriptOptions } from "../../../src/kernel/script.js";
 import { loadMachine } from "../../../src/machine/machine.js";
 import { Settings } from "../../../src/machine/settings.js";
 import { openTrace } from "../../../src/trace/open.js";
 import { stdinOf } from "../../helpers.js";
 
-async function script(csv: string, opts = { maxGapMs: 10000, minSleepMs: 10 }, sets: Record<string, string> = {}) {
+async function script(csv: string, opts: ScriptOptions = { maxGapMs: 10000, minSleepMs: 10 }, sets: Record<string, string> = {}) {
   const sb = new ScriptBuilder(opts);
   const settings = new Settings(loadMachine("default"));
   for (const [k, v] of Object.entries(sets)) settings.set(k, v);
@@ -25,13 +25,20 @@ const mapAt = (lines: string[]) => lines.filter((l) => l.startsWith("m ")).map((
 describe("ScriptBuilder", () => {
   it("starts and ends with vmstat/buddyinfo snapshots and writes THP's settings first", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, { "vm.compaction_proactiveness": "40" });
-    expect(lines.slice(0, 2)).toEqual(["p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo"]);
+    // MGLRU goes on before the first snapshot, so moving the boot's pages to it is not counted
+    expect(lines.slice(0, 3)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo"]);
     expect(lines.slice(-2)).toEqual(["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo"]);
     expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/enabled always");
     expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/defrag madvise");
     expect(lines).toContain("s /proc/sys/vm/compaction_proactiveness 40");
     // defaults the kernel shares are not written
     expect(lines.some((l) => l.includes("swappiness"))).toBe(false);
+  });
+
+  it("leaves the kernel's LRU as booted with lru: classic", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, lru: "classic" });
+    expect(lines[0]).toBe("p boot-vmstat /proc/vmstat");
+    expect(lines.some((l) => l.includes("lru_gen"))).toBe(false);
   });
 
   it("places each region congruent to its trace address modulo 2 MiB, apart from the others", async () => {
