@@ -140,9 +140,9 @@ export function parseConsole(out: string): { sections: Map<string, string>; erro
   return { sections, errors, done };
 }
 
-function runQemu(args: string[], timeoutS: number): Promise<{ out: string; timedOut: boolean; code: number | null }> {
+function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out: string; timedOut: boolean; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(findQemu(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     let err = "";
     let timedOut = false;
@@ -207,7 +207,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   for await (const b of trace.batches()) sb.add(b);
   const script = sb.finish();
 
-  findQemu();
+  const qemu = findQemu(); // first: a missing QEMU is named before anything is built or fetched
   const helper = buildHelper(log);
   const image = cfg.kernel ?? defaultKernel(log);
   const work = mkdtempSync(join(tmpdir(), "wsim-kernel-"));
@@ -228,7 +228,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     const cmdline = guestCmdline(cfg.append);
     if (cfg.append?.length) log(`wsim kernel: command line: ${cmdline}`);
     const t0 = Date.now();
-    const { out, timedOut } = await runQemu(qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline), cfg.timeoutS);
+    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
     const { sections, errors, done } = parseConsole(out);
