@@ -9,6 +9,7 @@
  * MADV_NOHUGEPAGE (a one-page VMA cannot hold a huge page; neighbours may merge). mmap has
  * MAP_FIXED semantics, as in wsim: the range is unmapped first. Time gaps become sleeps.
  */
+import { findRange } from "../mm/process.js";
 import type { Settings } from "../machine/settings.js";
 import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET, type EventBatch } from "../trace/types.js";
 
@@ -199,17 +200,7 @@ export class ScriptBuilder {
 
   private find(pid: number, page: number): Region | undefined {
     const list = this.regions.get(pid);
-    if (!list) return undefined;
-    let lo = 0;
-    let hi = list.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = list[mid]!;
-      if (page < r.start) hi = mid - 1;
-      else if (page >= r.end) lo = mid + 1;
-      else return r;
-    }
-    return undefined;
+    return list && findRange(list, page);
   }
 
   add(b: EventBatch): void {

@@ -90,18 +90,25 @@ export class Mm {
 
   /** find_vma for a vpn: the region containing it, or undefined. */
   findVma(vpn: number): Vma | undefined {
-    const v = this.vmas;
-    let lo = 0;
-    let hi = v.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = v[mid]!;
-      if (vpn < m.start) hi = mid - 1;
-      else if (vpn >= m.end) lo = mid + 1;
-      else return m;
-    }
-    return undefined;
+    return findRange(this.vmas, vpn);
   }
+}
+
+/**
+ * The range holding `key` in `list`, sorted by start, of disjoint [start, end) ranges (a
+ * process's VMAs, as find_vma walks the maple tree; `wsim kernel`'s guest regions).
+ */
+export function findRange<T extends { start: number; end: number }>(list: readonly T[], key: number): T | undefined {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = list[mid]!;
+    if (key < r.start) hi = mid - 1;
+    else if (key >= r.end) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
 }
 
 export interface FaultContext {
