@@ -33,7 +33,10 @@ export class ValueError extends Error {
   override name = "ValueError";
 }
 
-/** Something the host lacks (QEMU, gcc, a kernel image): names what to install. Exit 69 (EX_UNAVAILABLE). */
+/**
+ * The guest could not run: something the host lacks (QEMU, gcc, a kernel image; the message
+ * names what to install), or a guest that panicked or did not finish. Exit 69 (EX_UNAVAILABLE).
+ */
 export class EnvironmentError extends Error {
   readonly exitCode = 69;
   override name = "EnvironmentError";

@@ -135,6 +135,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--kernel <bzImage>", "kernel to boot (e.g. your patched build); default: Debian's 6.1 cloud kernel, fetched with apt-get once and cached in ~/.cache/wsim")
       .option("--mem <size>", "guest memory of node 0", "256M")
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
+      .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory; wsim's swap is unbounded)")
       .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
       .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or lru_gen.enabled=... (repeatable)", collect, [])
       .option("--timeout <s>", "give up on the guest after S seconds", "600")
@@ -150,7 +151,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
           "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free),\n" +
           "memcg files and wsim-only tunables cannot be replayed from user space: they are counted and\n" +
           "reported on stderr and in the JSON's kernel.unsupported.\n\n" +
-          "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 something to install is missing.",
+          "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to\n" +
+            "install is missing, or the guest panicked or did not finish: the message says which).",
       );
 
   guestOptions(program.command("kernel"))

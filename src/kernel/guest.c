@@ -10,6 +10,8 @@
  *   s PATH VALUE       write VALUE to PATH (sysctl or sysfs), as `echo VALUE > PATH`
  *   p TAG PATH         print PATH between markers: "@@wsim begin TAG" ... "@@wsim end"
  *   t MS               sleep MS milliseconds
+ *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
+ *                      device waited for up to 10 s, since the driver may still be probing)
  * Errors go to the console as "@@wsim error LINE: what"; the replay goes on.
  */
 #define _GNU_SOURCE
@@ -21,6 +23,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <time.h>
@@ -54,6 +58,20 @@ static void write_file(const char *path, const char *value) {
   if (fd < 0) return fail("open", path);
   if (write(fd, value, strlen(value)) < 0) fail("write", path);
   close(fd);
+}
+
+static void enable_swap(const char *dev) {
+  static int dev_mounted;
+  if (!dev_mounted) {
+    if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0 && errno != EBUSY) return fail("mount devtmpfs", "/dev");
+    dev_mounted = 1;
+  }
+  struct stat st;
+  for (int i = 0; i < 200 && stat(dev, &st) != 0; i++) {
+    struct timespec ts = {0, 50000000L};
+    nanosleep(&ts, NULL);
+  }
+  if (swapon(dev, 0) != 0) fail("swapon", dev);
 }
 
 static void replay(FILE *f) {
@@ -93,6 +111,9 @@ static void replay(FILE *f) {
       break;
     case 'p':
       if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) print_file(a, b);
+      break;
+    case 'W':
+      if (sscanf(line + 2, "%2047s", a) == 1) enable_swap(a);
       break;
     case 't': {
       unsigned long ms;

@@ -16,6 +16,7 @@ import type { TraceFormat } from "../trace/types.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
 import { buildInitramfs } from "./initramfs.js";
 import { ScriptBuilder, type Unsupported } from "./script.js";
+import { writeSwapImage } from "./swap.js";
 import { buildHelper, defaultKernel, findQemu } from "./toolchain.js";
 
 export interface KernelConfig {
@@ -32,6 +33,8 @@ export interface KernelConfig {
   numaMiB: number[];
   timeoutS: number;
   maxGapMs: number;
+  /** size of the guest's swap device (an emulated NVMe disk), MiB; 0: no swap */
+  swapMiB?: number;
   /** the guest's LRU (default mglru, as wsim models it) */
   lru?: "mglru" | "classic";
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
@@ -66,6 +69,8 @@ export interface KernelResult {
     numa_mib: number[];
     /** the guest's kernel command line */
     cmdline: string;
+    /** the guest's swap device, MiB (0: none) */
+    swap_mib: number;
     /** mglru: the helper turned multi-gen LRU on before the first snapshot; classic: left as booted */
     lru: "mglru" | "classic";
     wall_ms: number;
@@ -163,7 +168,17 @@ function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out:
   });
 }
 
-export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB: readonly number[], cmdline = guestCmdline()): string[] {
+/** where the guest finds the swap disk (NVMe is built into Debian's cloud kernel; virtio-blk is a module) */
+export const SWAP_DEVICE = "/dev/nvme0n1";
+
+export function qemuArgs(
+  kernel: string,
+  initrd: string,
+  memMiB: number,
+  numaMiB: readonly number[],
+  cmdline = guestCmdline(),
+  swapImage?: string,
+): string[] {
   const args = ["-accel", "tcg", "-cpu", "max", "-smp", "1", "-nodefaults", "-nographic", "-serial", "stdio", "-no-reboot"];
   const total = memMiB + numaMiB.reduce((s, m) => s + m, 0);
   args.push("-m", `${total}M`);
@@ -172,6 +187,11 @@ export function qemuArgs(kernel: string, initrd: string, memMiB: number, numaMiB
       args.push("-object", `memory-backend-ram,id=m${i},size=${mib}M`);
       args.push("-numa", `node,nodeid=${i},memdev=m${i}${i === 0 ? ",cpus=0" : ""}`);
     });
+  }
+  if (swapImage) {
+    // cache=unsafe: the image is scratch, thrown away with the run
+    args.push("-drive", `file=${swapImage},if=none,id=swap,format=raw,cache=unsafe`);
+    args.push("-device", "nvme,serial=wsimswap,drive=swap");
   }
   args.push("-kernel", kernel, "-initrd", initrd, "-append", cmdline);
   return args;
@@ -202,7 +222,8 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const log = cfg.log ?? (() => {});
   const trace = await openTrace(cfg.trace, { format: cfg.format });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
-  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10, lru: cfg.lru });
+  const swapMiB = cfg.swapMiB ?? 0;
+  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10, lru: cfg.lru, swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined });
   sb.startTunables(settings);
   for await (const b of trace.batches()) sb.add(b);
   const script = sb.finish();
@@ -224,16 +245,26 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
       ]),
     );
     if (cfg.keep) writeFileSync(join(work, "script"), script);
-    log(`wsim kernel: booting ${image} (${cfg.memMiB} MiB${cfg.numaMiB.length ? ` + nodes of ${cfg.numaMiB.join(", ")} MiB` : ""}) under QEMU TCG`);
+    log(
+      `wsim kernel: booting ${image} (${cfg.memMiB} MiB${cfg.numaMiB.length ? ` + nodes of ${cfg.numaMiB.join(", ")} MiB` : ""}` +
+        `${swapMiB ? `, ${swapMiB} MiB swap` : ", no swap"}) under QEMU TCG`,
+    );
+    const swapImage = swapMiB > 0 ? join(work, "swap.img") : undefined;
+    if (swapImage) writeSwapImage(swapImage, swapMiB * 2 ** 20);
     const cmdline = guestCmdline(cfg.append);
     if (cfg.append?.length) log(`wsim kernel: command line: ${cmdline}`);
     const t0 = Date.now();
-    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline), cfg.timeoutS);
+    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
     const { sections, errors, done } = parseConsole(out);
     const keepNote = cfg.keep ? ` (guest log: ${join(work, "guest.log")})` : " (--keep keeps the guest log)";
     if (timedOut) throw new EnvironmentError(`the guest did not finish within --timeout ${cfg.timeoutS} s${keepNote}`);
+    const panic = /Kernel panic - not syncing: ([^\r\n]*)/.exec(out);
+    if (panic && !done) {
+      const hint = /memory/i.test(panic[1]!) ? " (the replay needs more memory than --mem and --swap give the guest)" : "";
+      throw new EnvironmentError(`the guest kernel panicked: ${panic[1]!.trim()}${hint}${keepNote}`);
+    }
     if (!done || !sections.has("final-vmstat"))
       throw new EnvironmentError(`the guest stopped before the end of the script${keepNote}:\n${out.split("\n").slice(-15).join("\n")}`);
     const bootVm = parseVmstat(sections.get("boot-vmstat")!);
@@ -256,6 +287,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         mem_mib: cfg.memMiB,
         numa_mib: cfg.numaMiB,
         cmdline,
+        swap_mib: swapMiB,
         lru: cfg.lru ?? "mglru",
         wall_ms: wallMs,
         slept_ms: sb.sleptMs,

@@ -58,6 +58,8 @@ export interface ScriptOptions {
    * builds it but leaves it off), before the first snapshot; "classic" leaves the kernel's choice
    */
   lru?: "mglru" | "classic";
+  /** a swap device to swapon before the first snapshot (wsim always has swap) */
+  swapDevice?: string;
 }
 
 /** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
@@ -103,6 +105,7 @@ export class ScriptBuilder {
   constructor(private readonly opts: ScriptOptions) {
     // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
+    if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo");
   }
 

@@ -32,7 +32,8 @@ const json = (p: string) => JSON.parse(readFileSync(p, "utf8"));
 describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
   it("replays the fragmentation demo on Linux 6.1 and prints kernel counters in wsim's JSON shape", { timeout: 600_000 }, () => {
     const out = join(tmp, "kernel.json");
-    const r = wsim(["kernel", "traces/fragmentation.csv.gz", "--mem", "192M", "-f", "json", "-o", out]);
+    // no swap: the guest then never reclaims, so nothing ages (see the MGLRU check below)
+    const r = wsim(["kernel", "traces/fragmentation.csv.gz", "--mem", "192M", "--swap", "0", "-f", "json", "-o", out]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/29882 events replayed/);
     expect(r.err).toMatch(/not replayed: 232 × alloc unmovable/);
@@ -41,9 +42,9 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.trace.events).toBe(29882);
     expect(k.kernel.unsupported).toEqual({ "alloc unmovable (kernel allocations cannot be made from user space)": 232 });
     expect(k.kernel.errors).toEqual([]);
-    // MGLRU is on (--lru mglru, the default): with no reclaim in the guest nothing ages, so the new
-    // anon pages stay in the two youngest generations, which print as active; the classic LRU
-    // would have put them on the inactive list
+    // MGLRU is on (--lru mglru, the default): with no swap the guest cannot reclaim anon pages,
+    // so nothing ages and the new anon pages stay in the two youngest generations, which print
+    // as active; the classic LRU would have put them on the inactive list
     expect(k.kernel.lru).toBe("mglru");
     expect(k.vmstat.nr_active_anon).toBeGreaterThan(10 * Math.max(1, k.vmstat.nr_inactive_anon));
     // every access of the trace faulted a page in (the helper adds a few faults of its own)
@@ -120,6 +121,26 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(free(k.kernel.boot.buddyinfo, 0) - free(k.kernel.final.buddyinfo, 0)).toBeLessThan(1024);
   });
 
+  it("the guest swaps to its NVMe swap disk as wsim swaps (and cannot do without it)", { timeout: 600_000 }, () => {
+    const run = (swap: string[]) => {
+      const out = join(tmp, `overcommit${swap.join("")}.json`);
+      const r = wsim(["compare", "traces/overcommit.json", "--mem", "96M", ...swap, "-f", "json", "-o", out]);
+      expect(r.code, r.err).toBe(0);
+      return json(out) as { wsim: { vmstat: Record<string, number> }; kernel: { vmstat: Record<string, number>; kernel: { errors: string[]; swap_mib: number } } };
+    };
+    const on = run([]);
+    expect(on.kernel.kernel.errors).toEqual([]);
+    expect(on.kernel.kernel.swap_mib).toBe(192);
+    for (const side of [on.wsim, on.kernel]) {
+      expect(side.vmstat.pswpout).toBeGreaterThan(1000);
+      expect(side.vmstat.pswpin).toBeGreaterThan(1000);
+    }
+    // without swap the helper (init, which the OOM killer spares) cannot get its memory
+    const off = wsim(["kernel", "traces/overcommit.json", "--mem", "96M", "--swap", "0"]);
+    expect(off.code).toBe(69);
+    expect(off.err).toMatch(/wsim: the guest kernel panicked: System is deadlocked on memory \(the replay needs more memory than --mem and --swap give the guest\)/);
+  });
+
   it("the table marks counters wsim does not model and lists what was not replayed", { timeout: 600_000 }, () => {
     const r = wsim(["compare", "traces/fragmentation.csv.gz", "--mem", "192M"]);
     expect(r.code, r.err).toBe(0);
@@ -134,13 +155,22 @@ it("wsim kernel --help names what it needs and the exit code for a missing tool"
   const r = wsim(["kernel", "--help"]);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/qemu-system-x86/);
-  expect(r.out).toMatch(/69 something to install is missing/);
+  expect(r.out).toMatch(/69 the guest could not run \(something to\s+install is missing/);
 });
 
 it("wsim kernel --append refuses parameters that would take the guest's console or /init (exit 2)", () => {
   const r = wsim(["kernel", "traces/faults.csv", "--append", "quiet init=/bin/sh"]);
   expect(r.code).toBe(2);
   expect(r.err).toBe(`wsim: --append: "quiet init=/bin/sh" would take the guest's console or /init from wsim\n`);
+});
+
+it("wsim kernel checks --swap and --lru before it boots anything (exit 2)", () => {
+  const a = wsim(["kernel", "traces/faults.csv", "--swap", "lots"]);
+  expect(a.code).toBe(2);
+  expect(a.err).toBe(`wsim: --swap: expected a size like 512M or 2G, or 0 for none, got "lots"\n`);
+  const b = wsim(["kernel", "traces/faults.csv", "--lru", "clock"]);
+  expect(b.code).toBe(2);
+  expect(b.err).toMatch(/--lru <lru>' argument 'clock' is invalid/);
 });
 
 it("wsim kernel names the package to install when QEMU is missing (exit 69)", () => {

@@ -15,6 +15,7 @@ export interface KernelCliOptions {
   numa: string[];
   append: string[];
   lru?: string;
+  swap?: string;
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -50,6 +51,20 @@ function appendArg(v: string): string {
   return v;
 }
 
+/** --swap: a size, or 0 for none; default twice the guest's memory (wsim's swap is unbounded) */
+function swapMiB(v: string | undefined, guestMiB: number): number {
+  if (v === undefined) return 2 * guestMiB;
+  if (/^0+[KMG]?$/i.test(v)) return 0;
+  let bytes: number;
+  try {
+    bytes = parseSizeBytes(/^\d+$/.test(v) ? `${v}M` : v);
+  } catch {
+    throw new UsageError(`--swap: expected a size like 512M or 2G, or 0 for none, got "${v}"`);
+  }
+  if (bytes % 2 ** 20) throw new UsageError(`--swap: expected whole MiB, got "${v}"`);
+  return bytes / 2 ** 20;
+}
+
 function lruArg(v: string): "mglru" | "classic" {
   if (v !== "mglru" && v !== "classic") throw new UsageError(`--lru: expected mglru or classic, got "${v}"`);
   return v;
@@ -58,14 +73,17 @@ function lruArg(v: string): "mglru" | "classic" {
 function config(trace: string, o: KernelCliOptions): KernelConfig {
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
+  const memMiB = mib("mem", o.mem);
+  const numaMiB = o.numa.map((n) => mib("numa", n));
   return {
     trace,
     format: o.inputFormat as TraceFormat | undefined,
     machine: o.machine,
     set: o.set,
     kernel: o.kernel,
-    memMiB: mib("mem", o.mem),
-    numaMiB: o.numa.map((n) => mib("numa", n)),
+    memMiB,
+    numaMiB,
+    swapMiB: swapMiB(o.swap, memMiB + numaMiB.reduce((a, b) => a + b, 0)),
     append: o.append.map(appendArg),
     lru: lruArg(o.lru ?? "mglru"),
     timeoutS: positive("timeout", o.timeout),

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInitramfs } from "../../../src/kernel/initramfs.js";
-import { machineFromBuddyinfo, parseBuddyinfo, parseConsole, parseVmstat, qemuArgs } from "../../../src/kernel/kernel.js";
+import { guestCmdline, machineFromBuddyinfo, parseBuddyinfo, parseConsole, parseVmstat, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
 import { which } from "../../../src/kernel/toolchain.js";
 import { KERNEL_VMSTAT } from "../../../src/stats/counters.js";
 
@@ -105,5 +105,14 @@ describe("reading the guest", () => {
     expect(a.slice(a.indexOf("-m"), a.indexOf("-m") + 2)).toEqual(["-m", "768M"]);
     expect(a.filter((x) => x.startsWith("node,"))).toEqual(["node,nodeid=0,memdev=m0,cpus=0", "node,nodeid=1,memdev=m1"]);
     expect(qemuArgs("bz", "ird", 256, [])).not.toContain("-numa");
+  });
+
+  it("attaches the swap image as an NVMe disk (built into Debian's cloud kernel) only when there is one", () => {
+    const a = qemuArgs("bz", "ird", 256, [], guestCmdline(["movablecore=64M"]), "/w/swap.img");
+    expect(a[a.indexOf("-drive") + 1]).toBe("file=/w/swap.img,if=none,id=swap,format=raw,cache=unsafe");
+    expect(a[a.indexOf("-device") + 1]).toBe("nvme,serial=wsimswap,drive=swap");
+    expect(a[a.indexOf("-append") + 1]).toBe("console=ttyS0 quiet loglevel=1 panic=-1 page_alloc.shuffle=0 movablecore=64M");
+    expect(SWAP_DEVICE).toBe("/dev/nvme0n1");
+    expect(qemuArgs("bz", "ird", 256, [])).not.toContain("-drive");
   });
 });

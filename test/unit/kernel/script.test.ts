@@ -35,6 +35,11 @@ describe("ScriptBuilder", () => {
     expect(lines.some((l) => l.includes("swappiness"))).toBe(false);
   });
 
+  it("turns swap on before the first snapshot when there is a swap device", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, swapDevice: "/dev/nvme0n1" });
+    expect(lines.slice(0, 3)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "W /dev/nvme0n1", "p boot-vmstat /proc/vmstat"]);
+  });
+
   it("leaves the kernel's LRU as booted with lru: classic", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, lru: "classic" });
     expect(lines[0]).toBe("p boot-vmstat /proc/vmstat");
