@@ -167,6 +167,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
     .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel}").choices(["table", "json"]))
     .option("--all", "list every counter, not only those that moved")
+    .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
     .action(async (trace: string, opts) => {
       const { compareCommand } = await import("./commands/kernel.js");
       setExitCode(await compareCommand(trace, opts));

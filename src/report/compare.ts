@@ -11,9 +11,16 @@ import { MODELLED_KERNEL_COUNTERS } from "../stats/counters.js";
 
 export interface CompareRow {
   counter: string;
+  /** wsim's change, or null where wsim does not model the counter */
   wsim: number | null;
-  kernel: number;
-  difference: number | null;
+  /** the kernel's change: lowest and highest over the runs (equal with one run) */
+  kernelMin: number;
+  kernelMax: number;
+  /** kernel − wsim at both ends of the kernel's range; null where wsim does not model it */
+  differenceMin: number | null;
+  differenceMax: number | null;
+  /** wsim's value lies within the kernel's range (null: not modelled) */
+  inRange: boolean | null;
   modelled: boolean;
 }
 
@@ -25,28 +32,58 @@ export function simDelta(sim: RunResult): Record<string, number> {
   return out;
 }
 
-/** Rows for every kernel counter that moved on either side, in /proc/vmstat's order. */
-export function compareRows(sim: RunResult, kern: KernelResult, all = false): CompareRow[] {
+/**
+ * Rows for every kernel counter that moved on either side in any run, in /proc/vmstat's order
+ * (the first run's; a counter only a later run printed comes after).
+ */
+export function compareRows(sim: RunResult, kerns: readonly KernelResult[], all = false): CompareRow[] {
+  if (kerns.length === 0) throw new RangeError("compareRows needs at least one kernel run");
   const s = simDelta(sim);
+  const names = [...new Set(kerns.flatMap((k) => Object.keys(k.vmstat)))];
   const rows: CompareRow[] = [];
-  for (const [counter, k] of Object.entries(kern.vmstat)) {
+  for (const counter of names) {
+    const ks = kerns.map((k) => k.vmstat[counter] ?? 0);
+    const kernelMin = Math.min(...ks);
+    const kernelMax = Math.max(...ks);
     const modelled = MODELLED_KERNEL_COUNTERS.has(counter);
     const w = modelled ? (s[counter] ?? 0) : null;
-    if (!all && k === 0 && !w) continue;
-    rows.push({ counter, wsim: w, kernel: k, difference: w === null ? null : k - w, modelled });
+    if (!all && kernelMin === 0 && kernelMax === 0 && !w) continue;
+    rows.push({
+      counter,
+      wsim: w,
+      kernelMin,
+      kernelMax,
+      differenceMin: w === null ? null : kernelMin - w,
+      differenceMax: w === null ? null : kernelMax - w,
+      inRange: w === null ? null : w >= kernelMin && w <= kernelMax,
+      modelled,
+    });
   }
   return rows;
 }
 
-export function renderCompare(sim: RunResult, kern: KernelResult, opts: { all?: boolean } = {}): string {
-  const rows = compareRows(sim, kern, opts.all);
+const span = (a: number, b: number) => (a === b ? String(a) : `${a} – ${b}`);
+
+/** The side-by-side table; with several kernel runs, the kernel's range and whether wsim is in it. */
+export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], opts: { all?: boolean } = {}): string {
+  const rows = compareRows(sim, kerns, opts.all);
+  const kern = kerns[0]!;
+  const runs = kerns.length;
   const t = new Table({
-    head: ["counter", "wsim", "kernel", "kernel − wsim"],
+    head: ["counter", "wsim", runs > 1 ? `kernel, ${runs} runs` : "kernel", "kernel − wsim", ...(runs > 1 ? ["wsim in range"] : [])],
     style: { head: [], border: [] },
-    colAligns: ["left", "right", "right", "right"],
+    colAligns: ["left", "right", "right", "right", "left"],
   });
-  for (const r of rows)
-    t.push([r.counter, r.wsim === null ? "not modelled" : String(r.wsim), String(r.kernel), r.difference === null ? "" : String(r.difference)]);
+  for (const r of rows) {
+    const cells = [
+      r.counter,
+      r.wsim === null ? "not modelled" : String(r.wsim),
+      span(r.kernelMin, r.kernelMax),
+      r.differenceMin === null ? "" : span(r.differenceMin, r.differenceMax!),
+    ];
+    if (runs > 1) cells.push(r.inRange === null ? "" : r.inRange ? "yes" : "no");
+    t.push(cells);
+  }
   const out: string[] = [];
   out.push(`trace ${kern.trace.path}: ${kern.trace.events} events; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${n.mem} pages free at start`).join(", ")}`);
   out.push(`counters: changes during the replay (kernel: /proc/vmstat after − before the first event)`);
@@ -55,16 +92,17 @@ export function renderCompare(sim: RunResult, kern: KernelResult, opts: { all?: 
   out.push(
     formatBuddyinfo(sim.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.id, name: z.name, nrFree: z.buddyinfo })))).trimEnd(),
   );
-  out.push("", "buddyinfo, kernel:", kern.kernel.final.buddyinfo.trimEnd());
+  out.push("", runs > 1 ? `buddyinfo, kernel (run 1 of ${runs}):` : "buddyinfo, kernel:", kern.kernel.final.buddyinfo.trimEnd());
   const un = Object.entries(kern.kernel.unsupported);
   if (un.length) {
     out.push("", "not replayed on the kernel (or only approximately):");
     for (const [what, n] of un) out.push(`  ${n}\t${what}`);
   }
   if (kern.kernel.skipped_ms > 0) out.push("", `time gaps longer than --max-gap: ${kern.kernel.skipped_ms} ms of trace time not slept`);
-  if (kern.kernel.errors.length) {
+  const errors = kerns.flatMap((k, i) => k.kernel.errors.map((e) => (runs > 1 ? `run ${i + 1}, script line ${e}` : `script line ${e}`)));
+  if (errors.length) {
     out.push("", "guest helper errors:");
-    for (const e of kern.kernel.errors.slice(0, 20)) out.push(`  script line ${e}`);
+    for (const e of errors.slice(0, 20)) out.push(`  ${e}`);
   }
   return out.join("\n") + "\n";
 }

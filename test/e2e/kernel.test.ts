@@ -141,12 +141,14 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(off.err).toMatch(/wsim: the guest kernel panicked: System is deadlocked on memory \(the replay needs more memory than --mem and --swap give the guest\)/);
   });
 
-  it("the table marks counters wsim does not model and lists what was not replayed", { timeout: 600_000 }, () => {
-    const r = wsim(["compare", "traces/fragmentation.csv.gz", "--mem", "192M"]);
+  it("the table marks counters wsim does not model, lists what was not replayed, and gives the kernel's range over --runs", { timeout: 600_000 }, () => {
+    const r = wsim(["compare", "traces/fragmentation.csv.gz", "--mem", "192M", "--runs", "2"]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+ │/);
+    expect(r.err).toMatch(/kernel run 1 of 2[\s\S]*kernel run 2 of 2/);
+    expect(r.out).toMatch(/│ counter +│ +wsim │ +kernel, 2 runs │ +kernel − wsim │ wsim in range │/);
+    expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+( – \d+)? │ +-?\d+( – -?\d+)? │ (yes|no) +│/);
     expect(r.out).toMatch(/│ pgalloc_dma32 +│ not modelled │/);
-    expect(r.out).toMatch(/buddyinfo, kernel:\nNode 0, zone +DMA/);
+    expect(r.out).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA/);
     expect(r.out).toMatch(/232\talloc unmovable/);
   });
 });
@@ -164,10 +166,13 @@ it("wsim kernel --append refuses parameters that would take the guest's console 
   expect(r.err).toBe(`wsim: --append: "quiet init=/bin/sh" would take the guest's console or /init from wsim\n`);
 });
 
-it("wsim kernel checks --swap and --lru before it boots anything (exit 2)", () => {
+it("wsim kernel and compare check --swap, --lru and --runs before they boot anything (exit 2)", () => {
   const a = wsim(["kernel", "traces/faults.csv", "--swap", "lots"]);
   expect(a.code).toBe(2);
   expect(a.err).toBe(`wsim: --swap: expected a size like 512M or 2G, or 0 for none, got "lots"\n`);
+  const c = wsim(["compare", "traces/faults.csv", "--runs", "0"]);
+  expect(c.code).toBe(2);
+  expect(c.err).toBe(`wsim: --runs: expected a whole number from 1 to 20, got "0"\n`);
   const b = wsim(["kernel", "traces/faults.csv", "--lru", "clock"]);
   expect(b.code).toBe(2);
   expect(b.err).toMatch(/--lru <lru>' argument 'clock' is invalid/);

@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import { loadMachine } from "../../machine/machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
-import { renderCompare } from "../../report/compare.js";
+import { compareRows, renderCompare } from "../../report/compare.js";
 import { renderJson } from "../../report/json.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -16,6 +16,7 @@ export interface KernelCliOptions {
   append: string[];
   lru?: string;
   swap?: string;
+  runs?: string;
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -63,6 +64,12 @@ function swapMiB(v: string | undefined, guestMiB: number): number {
   }
   if (bytes % 2 ** 20) throw new UsageError(`--swap: expected whole MiB, got "${v}"`);
   return bytes / 2 ** 20;
+}
+
+/** --runs: how many times to boot the kernel (its counters vary from boot to boot) */
+function runsArg(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 20) throw new UsageError(`--runs: expected a whole number from 1 to 20, got "${v}"`);
+  return Number(v);
 }
 
 function lruArg(v: string): "mglru" | "classic" {
@@ -122,15 +129,21 @@ function report(r: KernelResult): void {
 
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
   const cfg = config(trace, o);
-  const kern = await runKernel(cfg);
-  report(kern);
-  // the simulated machine is what the guest had free; a --machine only lends its tunables
-  const machine = { ...kern.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
+  const runs = runsArg(o.runs ?? "1");
+  const kerns: KernelResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (runs > 1) process.stderr.write(`wsim compare: kernel run ${i + 1} of ${runs}\n`);
+    const k = await runKernel(cfg);
+    report(k);
+    kerns.push(k);
+  }
+  // the simulated machine is what the guest had free (first boot); a --machine only lends its tunables
+  const machine = { ...kerns[0]!.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
   const sim = await replay({ trace, machine, set: o.set, format: cfg.format });
   const text =
     o.format === "json"
-      ? renderJson({ wsim: sim, kernel: kern })
-      : renderCompare(sim, kern, { all: o.all });
+      ? renderJson({ wsim: sim, kernel: kerns[0], ...(runs > 1 ? { kernel_runs: kerns } : {}), rows: compareRows(sim, kerns, o.all) })
+      : renderCompare(sim, kerns, { all: o.all });
   if (o.output && o.output !== "-") writeWhole(o.output, text);
   else await writeStdout(text);
   return 0;

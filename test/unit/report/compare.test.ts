@@ -1,0 +1,64 @@
+/** `wsim compare`'s rows and table, on kernel results made by hand (no QEMU needed). */
+import { describe, expect, it } from "vitest";
+import type { KernelResult } from "../../../src/kernel/kernel.js";
+import { replay } from "../../../src/replay.js";
+import { compareRows, renderCompare } from "../../../src/report/compare.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/** A kernel run of the bundled faults.csv with these counter changes. */
+function kernelRun(vmstat: Record<string, number>, errors: string[] = []): KernelResult {
+  return {
+    schema: 1,
+    wsim_version: "test",
+    source: "kernel",
+    trace: { path: "traces/faults.csv", format: "csv", events: 535, first_ms: 0, last_ms: 530 },
+    machine: { name: "guest", nodes: [{ id: 0, mem: 32768, tier: 0, cpus: true }], tunables: {} },
+    tunables: {},
+    vmstat,
+    nodes: [],
+    reads: [],
+    series: [],
+    kernel: {
+      image: "bz", mem_mib: 192, numa_mib: [], cmdline: "console=ttyS0", swap_mib: 384, lru: "mglru",
+      wall_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, errors,
+      boot: { vmstat: {}, buddyinfo: "" },
+      final: { vmstat: {}, buddyinfo: "Node 0, zone    DMA32      1      0\n" },
+      workdir: null,
+    },
+  };
+}
+
+describe("wsim compare", async () => {
+  const sim = await replay({ trace: `${ROOT}traces/faults.csv`, machine: { name: "m", nodes: [{ id: 0, mem: 32768, tier: 0, cpus: true }], tunables: {} } });
+  const pgfault = sim.vmstat.pgfault!;
+
+  it("gives each counter the kernel's range over the runs and whether wsim lies in it", () => {
+    const runs = [kernelRun({ pgfault: pgfault + 1, pgalloc_dma32: 400, compact_stall: 0 }), kernelRun({ pgfault: pgfault - 2, pgalloc_dma32: 390, compact_stall: 0 })];
+    const rows = compareRows(sim, runs);
+    const f = rows.find((r) => r.counter === "pgfault")!;
+    expect(f).toMatchObject({ wsim: pgfault, kernelMin: pgfault - 2, kernelMax: pgfault + 1, differenceMin: -2, differenceMax: 1, inRange: true, modelled: true });
+    // not modelled: no wsim value, no difference
+    expect(rows.find((r) => r.counter === "pgalloc_dma32")).toMatchObject({ wsim: null, kernelMin: 390, kernelMax: 400, inRange: null, modelled: false });
+    // a counter that moved on neither side is left out unless all
+    expect(rows.some((r) => r.counter === "compact_stall")).toBe(false);
+    expect(compareRows(sim, runs, true).some((r) => r.counter === "compact_stall")).toBe(true);
+  });
+
+  it("a wsim value outside the kernel's range is marked in the table", () => {
+    const runs = [kernelRun({ pgfault: pgfault + 5 }), kernelRun({ pgfault: pgfault + 9 }, ["12: mmap : Cannot allocate memory"])];
+    expect(compareRows(sim, runs)[0]).toMatchObject({ counter: "pgfault", inRange: false, differenceMin: 5, differenceMax: 9 });
+    const text = renderCompare(sim, runs);
+    expect(text).toMatch(/│ counter +│ +wsim │ +kernel, 2 runs │ +kernel − wsim │ wsim in range │/);
+    expect(text).toMatch(new RegExp(`│ pgfault +│ +${pgfault} │ +${pgfault + 5} – ${pgfault + 9} │ +5 – 9 │ no +│`));
+    expect(text).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA32/);
+    expect(text).toMatch(/guest helper errors:\n  run 2, script line 12: mmap/);
+  });
+
+  it("with one run it prints the kernel's value and the difference, no range column", () => {
+    const text = renderCompare(sim, [kernelRun({ pgfault: pgfault + 1 })]);
+    expect(text).toMatch(/│ counter +│ +wsim │ kernel │ kernel − wsim │\n/);
+    expect(text).toMatch(new RegExp(`│ pgfault +│ +${pgfault} │ +${pgfault + 1} │ +1 │\n`));
+    expect(text).not.toMatch(/in range/);
+  });
+});
