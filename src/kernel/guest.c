@@ -12,7 +12,8 @@
  *   t MS               sleep MS milliseconds
  *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
  *                      device waited for up to 10 s, since the driver may still be probing)
- * Errors go to the console as "@@wsim error LINE: what"; the replay goes on.
+ * Errors go to the console as "@@wsim error LINE: what"; the replay goes on. At the end,
+ * "@@wsim elapsed MS": how long the replay took on the guest's monotonic clock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -143,9 +144,13 @@ int main(int argc, char **argv) {
   if (!f) {
     fail("open", script);
   } else {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     printf("@@wsim start\n");
     replay(f);
     fclose(f);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("@@wsim elapsed %ld\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
     printf("@@wsim done\n");
   }
   fflush(stdout);

@@ -74,6 +74,11 @@ export interface KernelResult {
     /** mglru: the helper turned multi-gen LRU on before the first snapshot; classic: left as booted */
     lru: "mglru" | "classic";
     wall_ms: number;
+    /**
+     * the replay on the guest's own clock: sleeps plus the time the guest spent working, which
+     * under TCG can be far more than the trace gives it (its daemons' timers run on this clock)
+     */
+    guest_ms: number | null;
     slept_ms: number;
     /** trace time not slept because a gap exceeded --max-gap */
     skipped_ms: number;
@@ -119,12 +124,13 @@ export function parseBuddyinfo(text: string): { id: number; zones: KernelZone[] 
 }
 
 /** Sections the helper printed between "@@wsim begin TAG" and "@@wsim end", and its errors. */
-export function parseConsole(out: string): { sections: Map<string, string>; errors: string[]; done: boolean } {
+export function parseConsole(out: string): { sections: Map<string, string>; errors: string[]; done: boolean; elapsedMs: number | null } {
   const sections = new Map<string, string>();
   const errors: string[] = [];
   let tag: string | null = null;
   let body: string[] = [];
   let done = false;
+  let elapsedMs: number | null = null;
   for (const raw of out.split("\n")) {
     const line = raw.replace(/\r$/, "");
     const at = line.indexOf("@@wsim ");
@@ -140,9 +146,10 @@ export function parseConsole(out: string): { sections: Map<string, string>; erro
     if (marker === null) continue;
     if (marker.startsWith("begin ")) tag = marker.slice(6);
     else if (marker.startsWith("error ")) errors.push(marker.slice(6));
+    else if (marker.startsWith("elapsed ")) elapsedMs = Number(marker.slice(8));
     else if (marker === "done") done = true;
   }
-  return { sections, errors, done };
+  return { sections, errors, done, elapsedMs };
 }
 
 function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out: string; timedOut: boolean; code: number | null }> {
@@ -257,7 +264,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
-    const { sections, errors, done } = parseConsole(out);
+    const { sections, errors, done, elapsedMs } = parseConsole(out);
     const keepNote = cfg.keep ? ` (guest log: ${join(work, "guest.log")})` : " (--keep keeps the guest log)";
     if (timedOut) throw new EnvironmentError(`the guest did not finish within --timeout ${cfg.timeoutS} s${keepNote}`);
     const panic = /Kernel panic - not syncing: ([^\r\n]*)/.exec(out);
@@ -290,6 +297,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         swap_mib: swapMiB,
         lru: cfg.lru ?? "mglru",
         wall_ms: wallMs,
+        guest_ms: elapsedMs,
         slept_ms: sb.sleptMs,
         skipped_ms: Math.round(sb.skippedMs),
         unsupported: sb.unsupported,

@@ -86,6 +86,14 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   }
   const out: string[] = [];
   out.push(`trace ${kern.trace.path}: ${kern.trace.events} events; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${n.mem} pages free at start`).join(", ")}`);
+  const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
+  if (clocks.length) {
+    const traceMs = kern.trace.first_ms === null ? 0 : Math.round(kern.trace.last_ms! - kern.trace.first_ms);
+    out.push(
+      `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceMs} ms of trace (asleep ${kern.kernel.slept_ms} ms, ` +
+        `working the rest; the kernel's daemons ran on that clock, wsim's on the trace's)`,
+    );
+  }
   out.push(`counters: changes during the replay (kernel: /proc/vmstat after − before the first event)`);
   out.push(t.toString());
   out.push("", "buddyinfo, wsim:");

@@ -117,10 +117,14 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
   return 0;
 }
 
+const spanMs = (r: KernelResult) => (r.trace.first_ms === null ? 0 : Math.round(r.trace.last_ms! - r.trace.first_ms));
+
 /** What did not map onto the kernel, on stderr: never silently dropped. */
 function report(r: KernelResult): void {
   const k = r.kernel;
   const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
+  if (k.guest_ms !== null)
+    lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${spanMs(r)} ms)`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
   if (k.errors.length) lines.push(`wsim kernel: ${k.errors.length} helper errors, first: ${k.errors[0]}`);
   if (k.workdir) lines.push(`wsim kernel: kept ${k.workdir} (initramfs, script, guest.log)`);
