@@ -42,6 +42,9 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.trace.events).toBe(29882);
     expect(k.kernel.unsupported).toEqual({ "alloc unmovable (kernel allocations cannot be made from user space)": 232 });
     expect(k.kernel.errors).toEqual([]);
+    // the guest's clock: every sleep, plus the work (so at least the slept time)
+    expect(k.kernel.guest_ms).toBeGreaterThanOrEqual(k.kernel.slept_ms);
+    expect(r.err).toMatch(/the guest's clock ran \d+ ms: \d+ ms asleep, \d+ ms working \(the trace spans 6161 ms\)/);
     // MGLRU is on (--lru mglru, the default): with no swap the guest cannot reclaim anon pages,
     // so nothing ages and the new anon pages stay in the two youngest generations, which print
     // as active; the classic LRU would have put them on the inactive list
