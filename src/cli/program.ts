@@ -137,7 +137,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
       .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory; wsim's swap is unbounded)")
       .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
-      .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or lru_gen.enabled=... (repeatable)", collect, [])
+      .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or transparent_hugepage=never (repeatable)", collect, [])
       .option("--timeout <s>", "give up on the guest after S seconds", "600")
       .option("--max-gap <ms>", "sleep at most MS for one gap between events; the rest is skipped and reported", "10000")
       .option("--keep", "keep the initramfs, the script and the guest's console log, and print where")
@@ -165,7 +165,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   guestOptions(program.command("compare"))
     .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
-    .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel}").choices(["table", "json"]))
+    .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel, rows} (and kernel_runs with --runs)").choices(["table", "json"]))
     .option("--all", "list every counter, not only those that moved")
     .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
     .action(async (trace: string, opts) => {

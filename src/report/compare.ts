@@ -9,18 +9,19 @@ import type { KernelResult } from "../kernel/kernel.js";
 import { formatBuddyinfo } from "../procfs/procfs.js";
 import { MODELLED_KERNEL_COUNTERS } from "../stats/counters.js";
 
+/** One counter of `wsim compare`; the keys are also its JSON's (`rows`), hence snake_case. */
 export interface CompareRow {
   counter: string;
   /** wsim's change, or null where wsim does not model the counter */
   wsim: number | null;
   /** the kernel's change: lowest and highest over the runs (equal with one run) */
-  kernelMin: number;
-  kernelMax: number;
+  kernel_min: number;
+  kernel_max: number;
   /** kernel − wsim at both ends of the kernel's range; null where wsim does not model it */
-  differenceMin: number | null;
-  differenceMax: number | null;
+  difference_min: number | null;
+  difference_max: number | null;
   /** wsim's value lies within the kernel's range (null: not modelled) */
-  inRange: boolean | null;
+  in_range: boolean | null;
   modelled: boolean;
 }
 
@@ -43,19 +44,19 @@ export function compareRows(sim: RunResult, kerns: readonly KernelResult[], all 
   const rows: CompareRow[] = [];
   for (const counter of names) {
     const ks = kerns.map((k) => k.vmstat[counter] ?? 0);
-    const kernelMin = Math.min(...ks);
-    const kernelMax = Math.max(...ks);
+    const lo = Math.min(...ks);
+    const hi = Math.max(...ks);
     const modelled = MODELLED_KERNEL_COUNTERS.has(counter);
     const w = modelled ? (s[counter] ?? 0) : null;
-    if (!all && kernelMin === 0 && kernelMax === 0 && !w) continue;
+    if (!all && lo === 0 && hi === 0 && !w) continue;
     rows.push({
       counter,
       wsim: w,
-      kernelMin,
-      kernelMax,
-      differenceMin: w === null ? null : kernelMin - w,
-      differenceMax: w === null ? null : kernelMax - w,
-      inRange: w === null ? null : w >= kernelMin && w <= kernelMax,
+      kernel_min: lo,
+      kernel_max: hi,
+      difference_min: w === null ? null : lo - w,
+      difference_max: w === null ? null : hi - w,
+      in_range: w === null ? null : w >= lo && w <= hi,
       modelled,
     });
   }
@@ -78,10 +79,10 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
     const cells = [
       r.counter,
       r.wsim === null ? "not modelled" : String(r.wsim),
-      span(r.kernelMin, r.kernelMax),
-      r.differenceMin === null ? "" : span(r.differenceMin, r.differenceMax!),
+      span(r.kernel_min, r.kernel_max),
+      r.difference_min === null ? "" : span(r.difference_min, r.difference_max!),
     ];
-    if (runs > 1) cells.push(r.inRange === null ? "" : r.inRange ? "yes" : "no");
+    if (runs > 1) cells.push(r.in_range === null ? "" : r.in_range ? "yes" : "no");
     t.push(cells);
   }
   const out: string[] = [];

@@ -37,9 +37,9 @@ describe("wsim compare", async () => {
     const runs = [kernelRun({ pgfault: pgfault + 1, pgalloc_dma32: 400, compact_stall: 0 }), kernelRun({ pgfault: pgfault - 2, pgalloc_dma32: 390, compact_stall: 0 })];
     const rows = compareRows(sim, runs);
     const f = rows.find((r) => r.counter === "pgfault")!;
-    expect(f).toMatchObject({ wsim: pgfault, kernelMin: pgfault - 2, kernelMax: pgfault + 1, differenceMin: -2, differenceMax: 1, inRange: true, modelled: true });
+    expect(f).toMatchObject({ wsim: pgfault, kernel_min: pgfault - 2, kernel_max: pgfault + 1, difference_min: -2, difference_max: 1, in_range: true, modelled: true });
     // not modelled: no wsim value, no difference
-    expect(rows.find((r) => r.counter === "pgalloc_dma32")).toMatchObject({ wsim: null, kernelMin: 390, kernelMax: 400, inRange: null, modelled: false });
+    expect(rows.find((r) => r.counter === "pgalloc_dma32")).toMatchObject({ wsim: null, kernel_min: 390, kernel_max: 400, in_range: null, modelled: false });
     // a counter that moved on neither side is left out unless all
     expect(rows.some((r) => r.counter === "compact_stall")).toBe(false);
     expect(compareRows(sim, runs, true).some((r) => r.counter === "compact_stall")).toBe(true);
@@ -47,7 +47,7 @@ describe("wsim compare", async () => {
 
   it("a wsim value outside the kernel's range is marked in the table", () => {
     const runs = [kernelRun({ pgfault: pgfault + 5 }), kernelRun({ pgfault: pgfault + 9 }, ["12: mmap : Cannot allocate memory"])];
-    expect(compareRows(sim, runs)[0]).toMatchObject({ counter: "pgfault", inRange: false, differenceMin: 5, differenceMax: 9 });
+    expect(compareRows(sim, runs)[0]).toMatchObject({ counter: "pgfault", in_range: false, difference_min: 5, difference_max: 9 });
     const text = renderCompare(sim, runs);
     expect(text).toMatch(/│ counter +│ +wsim │ +kernel, 2 runs │ +kernel − wsim │ wsim in range │/);
     expect(text).toMatch(new RegExp(`│ pgfault +│ +${pgfault} │ +${pgfault + 5} – ${pgfault + 9} │ +5 – 9 │ no +│`));
