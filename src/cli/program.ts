@@ -137,6 +137,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
       .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory; wsim's swap is unbounded)")
       .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
+      .option("--no-kalloc", "do not build and load wsim_kalloc.ko; the trace's alloc/free events are then skipped (counted)")
       .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or transparent_hugepage=never (repeatable)", collect, [])
       .option("--timeout <s>", "give up on the guest after S seconds", "600")
       .option("--max-gap <ms>", "sleep at most MS for one gap between events; the rest is skipped and reported", "10000")
@@ -148,9 +149,10 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .addHelpText(
         "after",
         "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev),\n" +
-          "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free),\n" +
-          "memcg files and wsim-only tunables cannot be replayed from user space: they are counted and\n" +
-          "reported on stderr and in the JSON's kernel.unsupported.\n\n" +
+          "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free)\n" +
+          "are made by a small module, wsim_kalloc, built with make against the default kernel's headers\n" +
+          "(fetched with apt-get once). Memcg files and wsim-only tunables cannot be replayed: they are\n" +
+          "counted and reported on stderr and in the JSON's kernel.unsupported.\n\n" +
           "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to\n" +
             "install is missing, or the guest panicked or did not finish: the message says which).",
       );

@@ -10,10 +10,14 @@
  *   s PATH VALUE       write VALUE to PATH (sysctl or sysfs), as `echo VALUE > PATH`
  *   p TAG PATH         print PATH between markers: "@@wsim begin TAG" ... "@@wsim end"
  *   t MS               sleep MS milliseconds
+ *   K PATH             load the kernel module at PATH (finit_module): wsim_kalloc
+ *   k CMD              write CMD to /proc/wsim_kalloc ("a ID ORDER MT NODE" or "f ID"); a
+ *                      failed allocation (ENOMEM) is counted, not an error, as in wsim
  *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
  *                      device waited for up to 10 s, since the driver may still be probing)
  * Errors go to the console as "@@wsim error LINE: what"; the replay goes on. At the end,
- * "@@wsim elapsed MS": how long the replay took on the guest's monotonic clock.
+ * "@@wsim elapsed MS": how long the replay took on the guest's monotonic clock, and
+ * "@@wsim kalloc ALLOCS FAILED" when there were kernel allocations.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,6 +63,25 @@ static void write_file(const char *path, const char *value) {
   if (fd < 0) return fail("open", path);
   if (write(fd, value, strlen(value)) < 0) fail("write", path);
   close(fd);
+}
+
+static unsigned long kalloc_allocs, kalloc_failed;
+
+static void load_module(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("open", path);
+  if (syscall(SYS_finit_module, fd, "", 0) != 0) fail("finit_module", path);
+  close(fd);
+}
+
+static void kalloc(const char *cmd) {
+  static int fd = -1;
+  if (fd < 0 && (fd = open("/proc/wsim_kalloc", O_WRONLY)) < 0) return fail("open", "/proc/wsim_kalloc");
+  int alloc = cmd[0] == 'a';
+  if (alloc) kalloc_allocs++;
+  if (write(fd, cmd, strlen(cmd)) >= 0) return;
+  if (alloc && errno == ENOMEM) kalloc_failed++;
+  else if (!(errno == ENOENT && !alloc)) fail("kalloc", cmd); /* ENOENT: the free of a failed allocation */
 }
 
 static void enable_swap(const char *dev) {
@@ -113,6 +136,12 @@ static void replay(FILE *f) {
     case 'p':
       if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) print_file(a, b);
       break;
+    case 'K':
+      if (sscanf(line + 2, "%2047s", a) == 1) load_module(a);
+      break;
+    case 'k':
+      if (sscanf(line + 2, "%2047[^\n]", a) == 1) kalloc(a);
+      break;
     case 'W':
       if (sscanf(line + 2, "%2047s", a) == 1) enable_swap(a);
       break;
@@ -150,6 +179,7 @@ int main(int argc, char **argv) {
     replay(f);
     fclose(f);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (kalloc_allocs) printf("@@wsim kalloc %lu %lu\n", kalloc_allocs, kalloc_failed);
     printf("@@wsim elapsed %ld\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
     printf("@@wsim done\n");
   }

@@ -17,7 +17,10 @@ import { SCHEMA, WSIM_VERSION } from "../version.js";
 import { buildInitramfs } from "./initramfs.js";
 import { ScriptBuilder, type Unsupported } from "./script.js";
 import { writeSwapImage } from "./swap.js";
-import { buildHelper, defaultKernel, findQemu } from "./toolchain.js";
+import { buildHelper, buildKallocModule, defaultKernel, defaultKernelRelease, findQemu } from "./toolchain.js";
+
+/** where the initramfs holds wsim_kalloc.ko */
+const KALLOC_PATH = "/wsim_kalloc.ko";
 
 export interface KernelConfig {
   trace: string;
@@ -37,6 +40,8 @@ export interface KernelConfig {
   swapMiB?: number;
   /** the guest's LRU (default mglru, as wsim models it) */
   lru?: "mglru" | "classic";
+  /** make the trace's kernel allocations with wsim_kalloc.ko (default true; built for the default kernel only) */
+  kalloc?: boolean;
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
   append?: readonly string[];
   /** keep the work directory (initramfs, script, guest log); its path is returned */
@@ -83,6 +88,8 @@ export interface KernelResult {
     /** trace time not slept because a gap exceeded --max-gap */
     skipped_ms: number;
     unsupported: Unsupported;
+    /** the trace's kernel allocations made by wsim_kalloc, and how many failed (wsim: wsim_alloc_fail) */
+    kalloc: { module: string | null; allocs: number; failed: number };
     /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
     errors: string[];
     boot: { vmstat: Record<string, number>; buddyinfo: string };
@@ -124,13 +131,21 @@ export function parseBuddyinfo(text: string): { id: number; zones: KernelZone[] 
 }
 
 /** Sections the helper printed between "@@wsim begin TAG" and "@@wsim end", and its errors. */
-export function parseConsole(out: string): { sections: Map<string, string>; errors: string[]; done: boolean; elapsedMs: number | null } {
+export function parseConsole(out: string): {
+  sections: Map<string, string>;
+  errors: string[];
+  done: boolean;
+  elapsedMs: number | null;
+  /** wsim_kalloc's allocations and failures, when the script made any */
+  kallocCounts: [number, number] | null;
+} {
   const sections = new Map<string, string>();
   const errors: string[] = [];
   let tag: string | null = null;
   let body: string[] = [];
   let done = false;
   let elapsedMs: number | null = null;
+  let kallocCounts: [number, number] | null = null;
   for (const raw of out.split("\n")) {
     const line = raw.replace(/\r$/, "");
     const at = line.indexOf("@@wsim ");
@@ -147,9 +162,13 @@ export function parseConsole(out: string): { sections: Map<string, string>; erro
     if (marker.startsWith("begin ")) tag = marker.slice(6);
     else if (marker.startsWith("error ")) errors.push(marker.slice(6));
     else if (marker.startsWith("elapsed ")) elapsedMs = Number(marker.slice(8));
+    else if (marker.startsWith("kalloc ")) {
+      const [a, f] = marker.slice(7).split(" ").map(Number);
+      kallocCounts = [a!, f!];
+    }
     else if (marker === "done") done = true;
   }
-  return { sections, errors, done, elapsedMs };
+  return { sections, errors, done, elapsedMs, kallocCounts };
 }
 
 function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out: string; timedOut: boolean; code: number | null }> {
@@ -230,7 +249,15 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const trace = await openTrace(cfg.trace, { format: cfg.format });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   const swapMiB = cfg.swapMiB ?? 0;
-  const sb = new ScriptBuilder({ maxGapMs: cfg.maxGapMs, minSleepMs: 10, lru: cfg.lru, swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined });
+  const kalloc = cfg.kalloc !== false && cfg.kernel === undefined;
+  const sb = new ScriptBuilder({
+    maxGapMs: cfg.maxGapMs,
+    minSleepMs: 10,
+    lru: cfg.lru,
+    swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
+    kallocModule: kalloc ? KALLOC_PATH : undefined,
+    kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc is built for the default kernel only",
+  });
   sb.startTunables(settings);
   for await (const b of trace.batches()) sb.add(b);
   const script = sb.finish();
@@ -238,6 +265,8 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const qemu = findQemu(); // first: a missing QEMU is named before anything is built or fetched
   const helper = buildHelper(log);
   const image = cfg.kernel ?? defaultKernel(log);
+  const release = sb.usedKalloc ? defaultKernelRelease(image) : null;
+  const module = release ? buildKallocModule(release, log) : null;
   const work = mkdtempSync(join(tmpdir(), "wsim-kernel-"));
   try {
     const initrd = join(work, "initramfs.cpio.gz");
@@ -249,6 +278,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         { path: "dev" },
         { path: "init", data: readFileSync(helper), mode: 0o755 },
         { path: "script", data: Buffer.from(script), mode: 0o644 },
+        ...(module ? [{ path: KALLOC_PATH.slice(1), data: readFileSync(module), mode: 0o644 }] : []),
       ]),
     );
     if (cfg.keep) writeFileSync(join(work, "script"), script);
@@ -264,7 +294,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
-    const { sections, errors, done, elapsedMs } = parseConsole(out);
+    const { sections, errors, done, elapsedMs, kallocCounts } = parseConsole(out);
     const keepNote = cfg.keep ? ` (guest log: ${join(work, "guest.log")})` : " (--keep keeps the guest log)";
     if (timedOut) throw new EnvironmentError(`the guest did not finish within --timeout ${cfg.timeoutS} s${keepNote}`);
     const panic = /Kernel panic - not syncing: ([^\r\n]*)/.exec(out);
@@ -301,6 +331,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         slept_ms: sb.sleptMs,
         skipped_ms: Math.round(sb.skippedMs),
         unsupported: sb.unsupported,
+        kalloc: { module, allocs: kallocCounts?.[0] ?? 0, failed: kallocCounts?.[1] ?? 0 },
         errors,
         boot: { vmstat: bootVm, buddyinfo: bootBuddy },
         final: { vmstat: finalVm, buddyinfo: finalBuddy },

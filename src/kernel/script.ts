@@ -60,6 +60,10 @@ export interface ScriptOptions {
   lru?: "mglru" | "classic";
   /** a swap device to swapon before the first snapshot (wsim always has swap) */
   swapDevice?: string;
+  /** where the guest finds wsim_kalloc.ko: alloc/free events become its commands */
+  kallocModule?: string;
+  /** why alloc/free cannot be replayed when there is no module (counted with this reason) */
+  kallocSkip?: string;
 }
 
 /** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
@@ -90,6 +94,11 @@ export class ScriptBuilder {
   private bump = GUEST_BASE;
   private readonly windows = new Map<string, number>();
   private covered = -1;
+  /** live kernel allocations: trace handle -> the module's ID */
+  private readonly handles = new Map<string, number>();
+  private nextHandle = 0;
+  /** alloc/free events went to wsim_kalloc: the script loads it first */
+  usedKalloc = false;
   /** guest pages touched since they were mapped: their first touch is written (no zero page, as in wsim) */
   private readonly touched = new Set<number>();
   readonly reads: ReadRequest[] = [];
@@ -247,12 +256,28 @@ export class ScriptBuilder {
           this.regions.delete(pid);
           for (const k of [...this.windows.keys()]) if (k.startsWith(`${pid}:`)) this.windows.delete(k);
           break;
-        case OP_ALLOC:
-          this.skip(`alloc ${MT_NAMES[b.mt[i]!]} (kernel allocations cannot be made from user space)`);
+        case OP_ALLOC: {
+          if (!this.opts.kallocModule) {
+            this.skip(`alloc ${MT_NAMES[b.mt[i]!]} (${this.opts.kallocSkip ?? "no wsim_kalloc module"})`);
+            break;
+          }
+          const id = this.nextHandle++;
+          this.handles.set(b.strs[b.id[i]!]!, id);
+          this.lines.push(`k a ${id} ${b.order[i]} ${MT_NAMES[b.mt[i]!]![0]} ${b.node[i]! >= 0 ? b.node[i] : -1}`);
+          this.usedKalloc = true;
           break;
-        case OP_FREE:
-          this.skip("free (kernel allocations cannot be made from user space)");
+        }
+        case OP_FREE: {
+          const key = b.strs[b.id[i]!]!;
+          const id = this.handles.get(key);
+          if (!this.opts.kallocModule || id === undefined) {
+            this.skip(`free (${!this.opts.kallocModule ? (this.opts.kallocSkip ?? "no wsim_kalloc module") : "of a handle never allocated"})`);
+            break;
+          }
+          this.handles.delete(key);
+          this.lines.push(`k f ${id}`);
           break;
+        }
         case OP_SET: {
           const key = b.strs[b.key[i]!]!;
           const cg = b.cg[i]! >= 0 ? b.strs[b.cg[i]!]! : "/";
@@ -293,6 +318,8 @@ export class ScriptBuilder {
 
   /** The script, ending with the final snapshot. */
   finish(): string {
-    return [...this.lines, "p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", ""].join("\n");
+    // the module loads before the first snapshot: its own pages are boot's, not the replay's
+    const load = this.usedKalloc ? [`K ${this.opts.kallocModule}`] : [];
+    return [...load, ...this.lines, "p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", ""].join("\n");
   }
 }

@@ -1,11 +1,12 @@
 /**
- * What `wsim kernel` needs on the host: QEMU, gcc with a static libc, and a kernel image.
+ * What `wsim kernel` needs on the host: QEMU, gcc with a static libc, a kernel image, and for
+ * traces with kernel allocations the kernel's headers and make to build wsim_kalloc.ko.
  * Each missing piece is named with the Debian package that provides it; the default kernel
  * (Debian's 6.1 cloud image) is fetched with `apt-get download` and cached on first use.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,4 +88,75 @@ export function defaultKernel(log: (msg: string) => void): string {
     rmSync(tmp, { recursive: true, force: true });
   }
   return defaultKernel(log);
+}
+
+/** wsim_kalloc's source, beside guest.c */
+export const KALLOC_SOURCE = fileURLToPath(new URL("../../src/kernel/kalloc.c", import.meta.url));
+
+/** The kernel release of an image wsim fetched (`…/kernel/boot/vmlinuz-RELEASE`), else null. */
+export function defaultKernelRelease(image: string): string | null {
+  const dir = join(cacheDir(), "kernel", "boot");
+  const m = /^vmlinuz-(.+)$/.exec(image.slice(dir.length + 1));
+  return image.startsWith(dir + "/") && m ? m[1]! : null;
+}
+
+/**
+ * The headers the module builds against: Debian's linux-headers-RELEASE with the common
+ * headers and kbuild it depends on, unpacked into the cache once. The arch Makefile includes
+ * the common one by its absolute /usr/src path; the unpacked copy points at its neighbour.
+ */
+function kernelHeaders(release: string, log: (msg: string) => void): string {
+  const dir = join(cacheDir(), "headers", release);
+  const tree = join(dir, "usr", "src", `linux-headers-${release}`);
+  if (existsSync(join(tree, "Makefile"))) return tree;
+  if (!which("apt-get") || !which("dpkg-deb"))
+    throw new EnvironmentError(`no headers for ${release}: fetching them needs apt-get and dpkg-deb (or pass --no-kalloc)`);
+  const pkg = `linux-headers-${release}`;
+  let pkgs: string[];
+  try {
+    const deps = execFileSync("apt-cache", ["depends", pkg], { encoding: "utf8" });
+    pkgs = [pkg, ...[...deps.matchAll(/Depends: (linux-(?:headers|kbuild)-[^\s]+)/g)].map((m) => m[1]!)];
+  } catch {
+    throw new EnvironmentError(`no headers: apt knows no ${pkg} (run apt-get update), or pass --no-kalloc`);
+  }
+  log(`wsim kernel: fetching ${pkgs.join(", ")} with apt-get download into ${dir} (once)`);
+  const tmp = mkdtempSync(join(cacheDir(), "fetch-"));
+  try {
+    execFileSync("apt-get", ["download", "-q", ...pkgs], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
+    for (const deb of readdirSync(tmp).filter((f) => f.endsWith(".deb"))) execFileSync("dpkg-deb", ["-x", join(tmp, deb), join(tmp, "x")]);
+    const mk = join(tmp, "x", "usr", "src", `linux-headers-${release}`, "Makefile");
+    writeFileSync(mk, readFileSync(mk, "utf8").replace(/^include \/usr\/src\//m, `include ${join(dir, "usr", "src")}/`));
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(cacheDir(), "headers"), { recursive: true });
+    renameSync(join(tmp, "x"), dir);
+  } catch (e) {
+    throw new EnvironmentError(`could not fetch ${pkg}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return tree;
+}
+
+/** Builds wsim_kalloc.ko for the default kernel once per source version; returns its path. */
+export function buildKallocModule(release: string, log: (msg: string) => void): string {
+  const src = readFileSync(KALLOC_SOURCE);
+  const hash = createHash("sha256").update(src).update(release).digest("hex").slice(0, 12);
+  const out = join(cacheDir(), `wsim_kalloc-${hash}.ko`);
+  if (existsSync(out)) return out;
+  for (const [tool, pkg] of [["make", "make"], ["gcc", "gcc"]])
+    if (!which(tool)) throw new EnvironmentError(`${tool} not found: install Debian's package ${pkg} to build wsim's kernel module (or pass --no-kalloc)`);
+  const tree = kernelHeaders(release, log);
+  log(`wsim kernel: building the wsim_kalloc module for ${release} (${out})`);
+  const tmp = mkdtempSync(join(cacheDir(), "kalloc-"));
+  try {
+    writeFileSync(join(tmp, "wsim_kalloc.c"), src);
+    writeFileSync(join(tmp, "Kbuild"), "obj-m := wsim_kalloc.o\n");
+    execFileSync("make", ["-s", "-C", tree, `M=${tmp}`, "modules"], { stdio: ["ignore", "ignore", "pipe"] });
+    renameSync(join(tmp, "wsim_kalloc.ko"), out);
+  } catch (e) {
+    throw new EnvironmentError(`could not build wsim's kernel module: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ export interface KernelCliOptions {
   lru?: string;
   swap?: string;
   runs?: string;
+  /** commander's --no-kalloc */
+  kalloc?: boolean;
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -93,6 +95,7 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     swapMiB: swapMiB(o.swap, memMiB + numaMiB.reduce((a, b) => a + b, 0)),
     append: o.append.map(appendArg),
     lru: lruArg(o.lru ?? "mglru"),
+    kalloc: o.kalloc !== false,
     timeoutS: positive("timeout", o.timeout),
     maxGapMs: positive("max-gap", o.maxGap),
     keep: o.keep,
@@ -125,6 +128,7 @@ function report(r: KernelResult): void {
   const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
   if (k.guest_ms !== null)
     lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${spanMs(r)} ms)`);
+  if (k.kalloc.module) lines.push(`wsim kernel: ${k.kalloc.allocs} kernel allocations made by wsim_kalloc, ${k.kalloc.failed} failed`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
   if (k.errors.length) lines.push(`wsim kernel: ${k.errors.length} helper errors, first: ${k.errors[0]}`);
   if (k.workdir) lines.push(`wsim kernel: kept ${k.workdir} (initramfs, script, guest.log)`);

@@ -91,10 +91,11 @@ describe("reading the guest", () => {
   it("takes the helper's sections from a console with kernel noise and CRLF line ends", () => {
     const out =
       "SeaBIOS\r\n[    1.0] some kernel line\r\n@@wsim start\r\n@@wsim begin boot-vmstat\r\nnr_free_pages 10\r\npgfault 3\r\n@@wsim end\r\n" +
-      "@@wsim error 7: mmap : Cannot allocate memory\r\n@@wsim begin read-0\r\nNode 0, zone   Normal 1 2\r\n@@wsim end\r\n@@wsim elapsed 1234\r\n@@wsim done\r\n";
+      "@@wsim error 7: mmap : Cannot allocate memory\r\n@@wsim begin read-0\r\nNode 0, zone   Normal 1 2\r\n@@wsim end\r\n@@wsim kalloc 232 3\r\n@@wsim elapsed 1234\r\n@@wsim done\r\n";
     const c = parseConsole(out);
     expect(c.done).toBe(true);
     expect(c.elapsedMs).toBe(1234);
+    expect(c.kallocCounts).toEqual([232, 3]);
     expect(c.errors).toEqual(["7: mmap : Cannot allocate memory"]);
     expect(parseVmstat(c.sections.get("boot-vmstat")!)).toEqual({ nr_free_pages: 10, pgfault: 3 });
     expect(c.sections.get("read-0")).toBe("Node 0, zone   Normal 1 2\n");

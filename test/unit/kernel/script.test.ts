@@ -113,14 +113,36 @@ describe("ScriptBuilder", () => {
         "0,read,,,,,,,memory.workingset.page_age,,,,,/\n0,mmap,1,0x1000,4096,,,1,,,,,,\n0,access,1,0x1000,,w,,0,,,,,,\n",
     );
     expect(sb.unsupported).toEqual({
-      "alloc unmovable (kernel allocations cannot be made from user space)": 1,
-      "free (kernel allocations cannot be made from user space)": 1,
+      "alloc unmovable (no wsim_kalloc module)": 1,
+      "free (no wsim_kalloc module)": 1,
       "set kpromoted.enabled (no kernel file)": 1,
       "read memory.workingset.page_age (no such file in Linux 6.1)": 1,
       "access node (one CPU in the guest)": 1,
     });
     // the mmap's preferred node goes to the helper (mbind MPOL_PREFERRED)
     expect(mapAt(body)[0]![4]).toBe("1");
+  });
+
+  it("makes kernel allocations with wsim_kalloc, loaded before the first snapshot", async () => {
+    const opts = { maxGapMs: 10000, minSleepMs: 10, kallocModule: "/wsim_kalloc.ko" };
+    const { sb, lines } = await script(
+      HEAD +
+        "0,alloc,,,,,,,,,slab,0,unmovable,\n0,alloc,,,,,,1,,,big,3,movable,\n0,alloc,,,,,,,,,r,1,reclaimable,\n" +
+        "0,free,,,,,,,,,big,,,\n0,alloc,,,,,,,,,big,2,,\n0,free,,,,,,,,,nope,,,\n",
+      opts,
+    );
+    expect(lines[0]).toBe("K /wsim_kalloc.ko");
+    expect(lines.indexOf("K /wsim_kalloc.ko")).toBeLessThan(lines.indexOf("p boot-vmstat /proc/vmstat"));
+    // handles become the module's IDs; a reused handle gets a new one; node -1 is the CPU's node
+    expect(lines.filter((l) => l.startsWith("k "))).toEqual(["k a 0 0 u -1", "k a 1 3 m 1", "k a 2 1 r -1", "k f 1", "k a 3 2 u -1"]);
+    expect(sb.usedKalloc).toBe(true);
+    expect(sb.unsupported).toEqual({ "free (of a handle never allocated)": 1 });
+    // no allocation: no module to load
+    const none = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", opts);
+    expect(none.lines.some((l) => l.startsWith("K "))).toBe(false);
+    // without the module (a custom kernel, --no-kalloc) they are counted with the reason
+    const skipped = await script(HEAD + "0,alloc,,,,,,,,,a,0,unmovable,\n", { maxGapMs: 10000, minSleepMs: 10, kallocSkip: "--no-kalloc" });
+    expect(skipped.sb.unsupported).toEqual({ "alloc unmovable (--no-kalloc)": 1 });
   });
 
   it("turns set, read and compact into file writes and reads", async () => {

@@ -21,7 +21,7 @@ function kernelRun(vmstat: Record<string, number>, errors: string[] = []): Kerne
     series: [],
     kernel: {
       image: "bz", mem_mib: 192, numa_mib: [], cmdline: "console=ttyS0", swap_mib: 384, lru: "mglru",
-      wall_ms: 1, guest_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, errors,
+      wall_ms: 1, guest_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, kalloc: { module: null, allocs: 0, failed: 0 }, errors,
       boot: { vmstat: {}, buddyinfo: "" },
       final: { vmstat: {}, buddyinfo: "Node 0, zone    DMA32      1      0\n" },
       workdir: null,
