@@ -17,7 +17,7 @@ import { SCHEMA, WSIM_VERSION } from "../version.js";
 import { buildInitramfs } from "./initramfs.js";
 import { ScriptBuilder, type Unsupported } from "./script.js";
 import { writeSwapImage } from "./swap.js";
-import { buildHelper, buildKallocModule, defaultKernel, defaultKernelRelease, findQemu } from "./toolchain.js";
+import { buildHelper, buildKallocModule, defaultKernel, findQemu, kernelBuildTree } from "./toolchain.js";
 
 /** where the initramfs holds wsim_kalloc.ko */
 const KALLOC_PATH = "/wsim_kalloc.ko";
@@ -40,7 +40,7 @@ export interface KernelConfig {
   swapMiB?: number;
   /** the guest's LRU (default mglru, as wsim models it) */
   lru?: "mglru" | "classic";
-  /** make the trace's kernel allocations with wsim_kalloc.ko (default true; built for the default kernel only) */
+  /** make the trace's kernel allocations with wsim_kalloc.ko (default true; for the default kernel or a --kernel in its build tree) */
   kalloc?: boolean;
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
   append?: readonly string[];
@@ -249,14 +249,15 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const trace = await openTrace(cfg.trace, { format: cfg.format });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   const swapMiB = cfg.swapMiB ?? 0;
-  const kalloc = cfg.kalloc !== false && cfg.kernel === undefined;
+  // the module builds against the default kernel's headers or a --kernel's own build tree
+  const kalloc = cfg.kalloc !== false && (cfg.kernel === undefined || kernelBuildTree(cfg.kernel) !== null);
   const sb = new ScriptBuilder({
     maxGapMs: cfg.maxGapMs,
     minSleepMs: 10,
     lru: cfg.lru,
     swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
     kallocModule: kalloc ? KALLOC_PATH : undefined,
-    kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc is built for the default kernel only",
+    kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
   });
   sb.startTunables(settings);
   for await (const b of trace.batches()) sb.add(b);
@@ -265,8 +266,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const qemu = findQemu(); // first: a missing QEMU is named before anything is built or fetched
   const helper = buildHelper(log);
   const image = cfg.kernel ?? defaultKernel(log);
-  const release = sb.usedKalloc ? defaultKernelRelease(image) : null;
-  const module = release ? buildKallocModule(release, log) : null;
+  const module = sb.usedKalloc ? buildKallocModule(image, log) : null;
   const work = mkdtempSync(join(tmpdir(), "wsim-kernel-"));
   try {
     const initrd = join(work, "initramfs.cpio.gz");

@@ -6,9 +6,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvironmentError } from "../errors.js";
 
@@ -137,16 +137,33 @@ function kernelHeaders(release: string, log: (msg: string) => void): string {
   return tree;
 }
 
-/** Builds wsim_kalloc.ko for the default kernel once per source version; returns its path. */
-export function buildKallocModule(release: string, log: (msg: string) => void): string {
+/**
+ * The build tree of a kernel passed as `--kernel …/arch/x86/boot/bzImage`, when it has what an
+ * external module needs (its Makefile and Module.symvers); else null.
+ */
+export function kernelBuildTree(image: string): string | null {
+  if (!/(^|\/)arch\/x86\/boot\/bzImage$/.test(image)) return null;
+  const tree = resolve(dirname(image), "..", "..", "..");
+  return existsSync(join(tree, "Makefile")) && existsSync(join(tree, "Module.symvers")) ? tree : null;
+}
+
+/**
+ * Builds wsim_kalloc.ko once per source version and kernel: against the default kernel's
+ * headers, or against `--kernel`'s own build tree (rebuilt when its bzImage changes).
+ */
+export function buildKallocModule(image: string, log: (msg: string) => void): string {
+  const release = defaultKernelRelease(image);
+  const own = release === null ? kernelBuildTree(image) : null;
+  if (release === null && own === null) throw new EnvironmentError(`no build tree for ${image}: wsim_kalloc cannot be built (pass --no-kalloc)`);
   const src = readFileSync(KALLOC_SOURCE);
-  const hash = createHash("sha256").update(src).update(release).digest("hex").slice(0, 12);
+  const key = release ?? `${own}@${statSync(image).mtimeMs}`;
+  const hash = createHash("sha256").update(src).update(key).digest("hex").slice(0, 12);
   const out = join(cacheDir(), `wsim_kalloc-${hash}.ko`);
   if (existsSync(out)) return out;
   for (const [tool, pkg] of [["make", "make"], ["gcc", "gcc"]])
     if (!which(tool)) throw new EnvironmentError(`${tool} not found: install Debian's package ${pkg} to build wsim's kernel module (or pass --no-kalloc)`);
-  const tree = kernelHeaders(release, log);
-  log(`wsim kernel: building the wsim_kalloc module for ${release} (${out})`);
+  const tree = own ?? kernelHeaders(release!, log);
+  log(`wsim kernel: building the wsim_kalloc module against ${tree} (${out})`);
   const tmp = mkdtempSync(join(cacheDir(), "kalloc-"));
   try {
     writeFileSync(join(tmp, "wsim_kalloc.c"), src);
