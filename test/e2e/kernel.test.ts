@@ -108,6 +108,22 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.vmstat.nr_anon_pages).toBeGreaterThanOrEqual(4 * 2400);
   });
 
+  it("a kernel allocation the guest cannot satisfy is counted as failed, not an error", { timeout: 600_000 }, () => {
+    const trace = join(tmp, "kfail.csv");
+    const lines = ["time_ms,op,id,order,mt"];
+    for (let i = 0; i < 40; i++) lines.push(`${i},alloc,big${i},10,unmovable`); // 160 MiB in 4 MiB blocks
+    writeFileSync(trace, lines.join("\n") + "\n");
+    const out = join(tmp, "kfail.json");
+    const r = wsim(["kernel", trace, "--mem", "96M", "-f", "json", "-o", out]);
+    expect(r.code, r.err).toBe(0);
+    const k = json(out);
+    expect(k.kernel.errors).toEqual([]);
+    expect(k.kernel.kalloc.allocs).toBe(40);
+    expect(k.kernel.kalloc.failed).toBeGreaterThan(20);
+    expect(k.kernel.kalloc.failed).toBeLessThan(40);
+    expect(r.err).toMatch(new RegExp(`40 kernel allocations made by wsim_kalloc, ${k.kernel.kalloc.failed} failed`));
+  });
+
   it("--numa adds a memory-only node; a region preferring it (mmap node) is faulted there", { timeout: 600_000 }, () => {
     const trace = join(tmp, "node1.csv");
     const lines = ["time_ms,op,pid,addr,len,rw,node", `0,mmap,1,0x10000000,${4096 * 4096},,1`];
