@@ -55,6 +55,13 @@ export interface KernelZone {
   buddyinfo: number[];
 }
 
+export interface KernelSnapshot {
+  vmstat: Record<string, number>;
+  buddyinfo: string;
+  pagetypeinfo: string;
+  pageblocks: Record<string, number>;
+}
+
 export interface KernelResult {
   schema: number;
   wsim_version: string;
@@ -92,8 +99,9 @@ export interface KernelResult {
     kalloc: { module: string | null; allocs: number; failed: number };
     /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
     errors: string[];
-    boot: { vmstat: Record<string, number>; buddyinfo: string };
-    final: { vmstat: Record<string, number>; buddyinfo: string };
+    /** the snapshots around the replay; `pageblocks`: pagetypeinfo's block counts by type, summed over zones */
+    boot: KernelSnapshot;
+    final: KernelSnapshot;
     workdir: string | null;
   };
 }
@@ -128,6 +136,25 @@ export function parseBuddyinfo(text: string): { id: number; zones: KernelZone[] 
     node.zones.push({ name: m[2]!, free: counts.reduce((s, c, o) => s + c * 2 ** o, 0), buddyinfo: counts });
   }
   return nodes;
+}
+
+/** The "Number of blocks type" table of /proc/pagetypeinfo, summed over zones: type -> pageblocks. */
+export function parsePageblockCounts(text: string): Record<string, number> {
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("Number of blocks type"));
+  if (at < 0) return {};
+  const types = lines[at]!.slice("Number of blocks type".length).trim().split(/\s+/);
+  const out: Record<string, number> = Object.fromEntries(types.map((t) => [t, 0]));
+  for (const line of lines.slice(at + 1)) {
+    const m = /^Node\s+\d+, zone\s+\S+\s+([\d\s]+)$/.exec(line.trim());
+    if (!m) break;
+    m[1]!.trim().split(/\s+/).forEach((n, i) => (out[types[i]!] = (out[types[i]!] ?? 0) + Number(n)));
+  }
+  return out;
+}
+
+function snapshot(vmstat: Record<string, number>, buddyinfo: string, pagetypeinfo: string): KernelSnapshot {
+  return { vmstat, buddyinfo, pagetypeinfo, pageblocks: parsePageblockCounts(pagetypeinfo) };
 }
 
 /** Sections the helper printed between "@@wsim begin TAG" and "@@wsim end", and its errors. */
@@ -333,8 +360,8 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         unsupported: sb.unsupported,
         kalloc: { module, allocs: kallocCounts?.[0] ?? 0, failed: kallocCounts?.[1] ?? 0 },
         errors,
-        boot: { vmstat: bootVm, buddyinfo: bootBuddy },
-        final: { vmstat: finalVm, buddyinfo: finalBuddy },
+        boot: snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""),
+        final: snapshot(finalVm, finalBuddy, sections.get("final-pagetypeinfo") ?? ""),
         workdir: cfg.keep ? work : null,
       },
     };

@@ -115,7 +115,7 @@ export class ScriptBuilder {
     // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
     if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
-    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo");
+    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo");
   }
 
   /** Writes the tunables wsim would start with, for those the kernel has. */
@@ -320,6 +320,7 @@ export class ScriptBuilder {
   finish(): string {
     // the module loads before the first snapshot: its own pages are boot's, not the replay's
     const load = this.usedKalloc ? [`K ${this.opts.kallocModule}`] : [];
-    return [...load, ...this.lines, "p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", ""].join("\n");
+    const final = ["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", "p final-pagetypeinfo /proc/pagetypeinfo"];
+    return [...load, ...this.lines, ...final, ""].join("\n");
   }
 }

@@ -63,6 +63,25 @@ export function compareRows(sim: RunResult, kerns: readonly KernelResult[], all 
   return rows;
 }
 
+/**
+ * How many pageblocks of each migratetype the replay made on each side (fallback steals,
+ * compaction): wsim's start with every block Movable; the kernel's from /proc/pagetypeinfo
+ * before and after. Null when the kernel run has no pagetypeinfo snapshots.
+ */
+export function pageblockChanges(sim: RunResult, kern: KernelResult): { wsim: Record<string, number>; kernel: Record<string, number> } | null {
+  const boot = kern.kernel.boot.pageblocks ?? {};
+  const final = kern.kernel.final.pageblocks ?? {};
+  if (!Object.keys(boot).length || !Object.keys(final).length) return null;
+  const kernel: Record<string, number> = {};
+  for (const t of Object.keys(final)) kernel[t] = final[t]! - (boot[t] ?? 0);
+  const end: Record<string, number> = {};
+  for (const n of sim.nodes) for (const z of n.zones) for (const [t, c] of Object.entries(z.pageblocks)) end[t] = (end[t] ?? 0) + c;
+  const total = Object.values(end).reduce((a, b) => a + b, 0);
+  const wsim: Record<string, number> = {};
+  for (const t of Object.keys(kernel)) wsim[t] = (end[t] ?? 0) - (t === "Movable" ? total : 0);
+  return { wsim, kernel };
+}
+
 const span = (a: number, b: number) => (a === b ? String(a) : `${a} – ${b}`);
 
 /** The side-by-side table; with several kernel runs, the kernel's range and whether wsim is in it. */
@@ -102,6 +121,12 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
     formatBuddyinfo(sim.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.id, name: z.name, nrFree: z.buddyinfo })))).trimEnd(),
   );
   out.push("", runs > 1 ? `buddyinfo, kernel (run 1 of ${runs}):` : "buddyinfo, kernel:", kern.kernel.final.buddyinfo.trimEnd());
+  const blocks = pageblockChanges(sim, kern);
+  if (blocks) {
+    out.push("", `pageblocks by migratetype, change during the replay${runs > 1 ? " (kernel: run 1)" : ""}:`);
+    for (const [side, ch] of [["wsim", blocks.wsim], ["kernel", blocks.kernel]] as const)
+      out.push(`  ${side.padEnd(7)}${Object.entries(ch).map(([t, n]) => `${t} ${n > 0 ? "+" : ""}${n}`).join("  ")}`);
+  }
   const un = Object.entries(kern.kernel.unsupported);
   if (un.length) {
     out.push("", "not replayed on the kernel (or only approximately):");

@@ -174,6 +174,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.out).toMatch(/│ pgalloc_dma32 +│ not modelled │/);
     expect(r.out).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA/);
     expect(r.out).toMatch(/232\talloc unmovable \(--no-kalloc\)/);
+    expect(r.out).toMatch(/pageblocks by migratetype, change during the replay \(kernel: run 1\):\n  wsim +Unmovable [+-]?\d+  Movable [+-]?\d+/);
   });
 });
 

@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInitramfs } from "../../../src/kernel/initramfs.js";
-import { guestCmdline, machineFromBuddyinfo, parseBuddyinfo, parseConsole, parseVmstat, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
+import {
+  guestCmdline,
+  machineFromBuddyinfo,
+  parseBuddyinfo,
+  parseConsole,
+  parsePageblockCounts,
+  parseVmstat,
+  qemuArgs,
+  SWAP_DEVICE,
+} from "../../../src/kernel/kernel.js";
 import { which } from "../../../src/kernel/toolchain.js";
 import { KERNEL_VMSTAT } from "../../../src/stats/counters.js";
 
@@ -100,6 +109,12 @@ describe("reading the guest", () => {
     expect(parseVmstat(c.sections.get("boot-vmstat")!)).toEqual({ nr_free_pages: 10, pgfault: 3 });
     expect(c.sections.get("read-0")).toBe("Node 0, zone   Normal 1 2\n");
     expect(parseConsole(out.replace("@@wsim done\r\n", "")).done).toBe(false);
+  });
+
+  it("sums pagetypeinfo's block counts over zones (the sample 6.1 printed: DMA 1/7/0, DMA32 33/209/6)", () => {
+    const text = readFileSync(join(SAMPLES, "pagetypeinfo.txt"), "utf8");
+    expect(parsePageblockCounts(text)).toEqual({ Unmovable: 34, Movable: 216, Reclaimable: 6, HighAtomic: 0, Isolate: 0 });
+    expect(parsePageblockCounts("")).toEqual({});
   });
 
   it("gives QEMU one NUMA node per size, CPUs on node 0 only", () => {

@@ -12,11 +12,11 @@ async function script(csv: string, opts: ScriptOptions = { maxGapMs: 10000, minS
   for (const [k, v] of Object.entries(sets)) settings.set(k, v);
   sb.startTunables(settings);
   // lines before the first event: two snapshots and the tunables written at start
-  const head = sb.finish().trimEnd().split("\n").length - 2;
+  const head = sb.finish().trimEnd().split("\n").length - 3;
   const t = await openTrace("-", { stdin: stdinOf(csv), format: "csv" });
   for await (const b of t.batches()) sb.add(b);
   const lines = sb.finish().trimEnd().split("\n");
-  return { sb, lines, body: lines.slice(head, -2) };
+  return { sb, lines, body: lines.slice(head, -3) };
 }
 
 const HEAD = "time_ms,op,pid,addr,len,rw,thp,node,key,value,id,order,mt,cg\n";
@@ -26,8 +26,13 @@ describe("ScriptBuilder", () => {
   it("starts and ends with vmstat/buddyinfo snapshots and writes THP's settings first", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, { "vm.compaction_proactiveness": "40" });
     // MGLRU goes on before the first snapshot, so moving the boot's pages to it is not counted
-    expect(lines.slice(0, 3)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo"]);
-    expect(lines.slice(-2)).toEqual(["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo"]);
+    expect(lines.slice(0, 4)).toEqual([
+      "s /sys/kernel/mm/lru_gen/enabled y",
+      "p boot-vmstat /proc/vmstat",
+      "p boot-buddyinfo /proc/buddyinfo",
+      "p boot-pagetypeinfo /proc/pagetypeinfo",
+    ]);
+    expect(lines.slice(-3)).toEqual(["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", "p final-pagetypeinfo /proc/pagetypeinfo"]);
     expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/enabled always");
     expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/defrag madvise");
     expect(lines).toContain("s /proc/sys/vm/compaction_proactiveness 40");

@@ -7,7 +7,7 @@ import { compareRows, renderCompare } from "../../../src/report/compare.js";
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
 /** A kernel run of the bundled faults.csv with these counter changes. */
-function kernelRun(vmstat: Record<string, number>, errors: string[] = []): KernelResult {
+function kernelRun(vmstat: Record<string, number>, errors: string[] = [], blocks: Record<string, number>[] = []): KernelResult {
   return {
     schema: 1,
     wsim_version: "test",
@@ -22,8 +22,8 @@ function kernelRun(vmstat: Record<string, number>, errors: string[] = []): Kerne
     kernel: {
       image: "bz", mem_mib: 192, numa_mib: [], cmdline: "console=ttyS0", swap_mib: 384, lru: "mglru",
       wall_ms: 1, guest_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, kalloc: { module: null, allocs: 0, failed: 0 }, errors,
-      boot: { vmstat: {}, buddyinfo: "" },
-      final: { vmstat: {}, buddyinfo: "Node 0, zone    DMA32      1      0\n" },
+      boot: { vmstat: {}, buddyinfo: "", pagetypeinfo: "", pageblocks: blocks[0] ?? {} },
+      final: { vmstat: {}, buddyinfo: "Node 0, zone    DMA32      1      0\n", pagetypeinfo: "", pageblocks: blocks[1] ?? {} },
       workdir: null,
     },
   };
@@ -54,6 +54,18 @@ describe("wsim compare", async () => {
     expect(text).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA32/);
     expect(text).toMatch(/^guest clock: 1 ms for 530 ms of trace \(asleep 0 ms, working the rest;/m);
     expect(text).toMatch(/guest helper errors:\n  run 2, script line 12: mmap/);
+  });
+
+  it("shows how many pageblocks changed migratetype on each side (wsim starts all Movable)", () => {
+    const blocks = [
+      { Unmovable: 10, Movable: 30, Reclaimable: 2, HighAtomic: 0, Isolate: 0 },
+      { Unmovable: 12, Movable: 27, Reclaimable: 3, HighAtomic: 0, Isolate: 0 },
+    ];
+    const text = renderCompare(sim, [kernelRun({ pgfault }, [], blocks)]);
+    // faults.csv allocates only movable pages: wsim's blocks all stay Movable
+    expect(text).toMatch(/pageblocks by migratetype, change during the replay:\n  wsim   Unmovable 0  Movable 0  Reclaimable 0  HighAtomic 0  Isolate 0\n  kernel Unmovable \+2  Movable -3  Reclaimable \+1  HighAtomic 0  Isolate 0\n/);
+    // no snapshots (an older kernel JSON): no section
+    expect(renderCompare(sim, [kernelRun({ pgfault })])).not.toMatch(/pageblocks by migratetype/);
   });
 
   it("with one run it prints the kernel's value and the difference, no range column", () => {
