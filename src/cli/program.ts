@@ -167,7 +167,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   guestOptions(program.command("compare"))
     .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
-    .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel, rows} (and kernel_runs with --runs)").choices(["table", "json"]))
+    .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel, rows, pageblock_changes} (and kernel_runs with --runs)").choices(["table", "json"]))
     .option("--all", "list every counter, not only those that moved")
     .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
     .action(async (trace: string, opts) => {

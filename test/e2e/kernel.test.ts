@@ -79,6 +79,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
       return json(out) as { wsim: { vmstat: Record<string, number> }; kernel: { vmstat: Record<string, number> } };
     };
     const always = run("always");
+    expect(Object.keys(json(join(tmp, "compare-always.json")))).toEqual(["wsim", "kernel", "rows", "pageblock_changes"]);
     const never = run("never");
     for (const side of ["wsim", "kernel"] as const) {
       expect(always[side].vmstat.compact_stall, side).toBeGreaterThan(0);

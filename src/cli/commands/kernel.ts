@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import { loadMachine } from "../../machine/machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
-import { compareRows, renderCompare } from "../../report/compare.js";
+import { compareRows, pageblockChanges, renderCompare } from "../../report/compare.js";
 import { renderJson } from "../../report/json.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -150,7 +150,13 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
   const sim = await replay({ trace, machine, set: o.set, format: cfg.format });
   const text =
     o.format === "json"
-      ? renderJson({ wsim: sim, kernel: kerns[0], ...(runs > 1 ? { kernel_runs: kerns } : {}), rows: compareRows(sim, kerns, o.all) })
+      ? renderJson({
+          wsim: sim,
+          kernel: kerns[0],
+          ...(runs > 1 ? { kernel_runs: kerns } : {}),
+          rows: compareRows(sim, kerns, o.all),
+          pageblock_changes: pageblockChanges(sim, kerns[0]!),
+        })
       : renderCompare(sim, kerns, { all: o.all });
   if (o.output && o.output !== "-") writeWhole(o.output, text);
   else await writeStdout(text);
