@@ -6,16 +6,8 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInitramfs } from "../../../src/kernel/initramfs.js";
-import {
-  guestCmdline,
-  machineFromBuddyinfo,
-  parseBuddyinfo,
-  parseConsole,
-  parsePageblockCounts,
-  parseVmstat,
-  qemuArgs,
-  SWAP_DEVICE,
-} from "../../../src/kernel/kernel.js";
+import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat } from "../../../src/kernel/guest-output.js";
+import { guestCmdline, machineFromBuddyinfo, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
 import { which } from "../../../src/kernel/toolchain.js";
 import { KERNEL_VMSTAT } from "../../../src/stats/counters.js";
 
