@@ -34,6 +34,19 @@ describe("wsim_kalloc's kernel", () => {
     expect(kernelBuildTree(join(tree, "vmlinux"))).toBeNull();
   });
 
+  it("names the package to install when make is missing (exit 69)", () => {
+    const image = join(cache, "kernel/boot/vmlinuz-6.1.0-50-cloud-amd64");
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      expect(() => buildKallocModule(image, () => {})).toThrow(
+        expect.objectContaining({ exitCode: 69, message: "make not found: install Debian's package make to build wsim's kernel module (or pass --no-kalloc)" }),
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it("refuses, naming --no-kalloc, a kernel it has no headers or tree for (exit 69)", () => {
     expect(() => buildKallocModule("/boot/vmlinuz-6.1.0-50-cloud-amd64", () => {})).toThrow(
       expect.objectContaining({ exitCode: 69, message: expect.stringMatching(/--no-kalloc/) }),
