@@ -5,6 +5,7 @@
  * before the first event (SPEC §5); `kernel.boot` and `kernel.final` keep both raw.
  */
 import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,8 @@ const KALLOC_PATH = "/wsim_kalloc.ko";
 
 export interface KernelConfig {
   trace: string;
+  /** with trace "-": where standard input comes from (a caller that reads the trace twice spools it) */
+  stdin?: () => Readable;
   format?: TraceFormat;
   /** the trace's machine only supplies tunables here; the guest's memory is --mem/--numa */
   machine?: string | Machine;
@@ -188,7 +191,7 @@ export function machineFromBuddyinfo(nodes: { id: number; zones: KernelZone[] }[
 
 export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const log = cfg.log ?? (() => {});
-  const trace = await openTrace(cfg.trace, { format: cfg.format });
+  const trace = await openTrace(cfg.trace, { format: cfg.format, stdin: cfg.stdin?.() });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   const swapMiB = cfg.swapMiB ?? 0;
   // the module builds against the default kernel's headers or a --kernel's own build tree

@@ -23,8 +23,8 @@ const missing = [
 ].filter(Boolean);
 if (missing.length) console.warn(`SKIPPED: wsim kernel tests, QEMU cannot run here; missing ${missing.join(", ")}`);
 
-function wsim(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+function wsim(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", input, env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -125,6 +125,14 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.err).toMatch(new RegExp(`40 kernel allocations made by wsim_kalloc, ${k.kernel.kalloc.failed} failed`));
   });
 
+  it("compare reads a trace on standard input once per pass (spooled), naming it <stdin>", { timeout: 600_000 }, () => {
+    const r = wsim(["compare", "-", "--mem", "128M", "--runs", "2"], readFileSync(join(ROOT, "traces/faults.csv"), "utf8"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.match(/535 events replayed/g)).toHaveLength(2);
+    expect(r.out).toMatch(/^trace -: 535 events;/);
+    expect(r.out).toMatch(/│ pgfault +│ +400 │/);
+  });
+
   it("--numa adds a memory-only node; a region preferring it (mmap node) is faulted there", { timeout: 600_000 }, () => {
     const trace = join(tmp, "node1.csv");
     const lines = ["time_ms,op,pid,addr,len,rw,node", `0,mmap,1,0x10000000,${4096 * 4096},,1`];
@@ -202,6 +210,12 @@ it("wsim kernel and compare check --swap, --lru and --runs before they boot anyt
   const b = wsim(["kernel", "traces/faults.csv", "--lru", "clock"]);
   expect(b.code).toBe(2);
   expect(b.err).toMatch(/--lru <lru>' argument 'clock' is invalid/);
+});
+
+it("wsim compare reports a bad trace on standard input as <stdin>:LINE before it boots anything (exit 3)", () => {
+  const r = wsim(["compare", "-"], "time_ms,op\n0,bogus\n");
+  expect(r.code).toBe(3);
+  expect(r.err).toMatch(/^<stdin>:2: /);
 });
 
 it("wsim kernel names the package to install when QEMU is missing (exit 69)", () => {

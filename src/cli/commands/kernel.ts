@@ -1,4 +1,8 @@
 /** `wsim kernel TRACE` and `wsim compare TRACE`: the same trace on a real kernel in QEMU (and in wsim). */
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import { loadMachine } from "../../machine/machine.js";
@@ -135,30 +139,48 @@ function report(r: KernelResult): void {
   process.stderr.write(lines.join("\n") + "\n");
 }
 
+/**
+ * Standard input copied to a temporary file: compare reads the trace once per kernel run and
+ * once more for wsim, and a pipe can be read only once. Streams, so memory stays flat.
+ */
+async function spoolStdin(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "wsim-stdin-"));
+  const path = join(dir, "trace");
+  await pipeline(process.stdin, createWriteStream(path));
+  return path;
+}
+
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
   const cfg = config(trace, o);
   const runs = runsArg(o.runs ?? "1");
-  const kerns: KernelResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    if (runs > 1) process.stderr.write(`wsim compare: kernel run ${i + 1} of ${runs}\n`);
-    const k = await runKernel(cfg);
-    report(k);
-    kerns.push(k);
+  const spool = trace === "-" ? await spoolStdin() : null;
+  // errors still name <stdin>: each pass reads the spooled copy as standard input
+  const stdin = spool ? () => createReadStream(spool) : undefined;
+  try {
+    const kerns: KernelResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (runs > 1) process.stderr.write(`wsim compare: kernel run ${i + 1} of ${runs}\n`);
+      const k = await runKernel({ ...cfg, stdin });
+      report(k);
+      kerns.push(k);
+    }
+    // the simulated machine is what the guest had free (first boot); a --machine only lends its tunables
+    const machine = { ...kerns[0]!.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
+    const sim = await replay({ trace, machine, set: o.set, format: cfg.format, stdin: stdin?.() });
+    const text =
+      o.format === "json"
+        ? renderJson({
+            wsim: sim,
+            kernel: kerns[0],
+            ...(runs > 1 ? { kernel_runs: kerns } : {}),
+            rows: compareRows(sim, kerns, o.all),
+            pageblock_changes: pageblockChanges(sim, kerns[0]!),
+          })
+        : renderCompare(sim, kerns, { all: o.all });
+    if (o.output && o.output !== "-") writeWhole(o.output, text);
+    else await writeStdout(text);
+    return 0;
+  } finally {
+    if (spool) rmSync(dirname(spool), { recursive: true, force: true });
   }
-  // the simulated machine is what the guest had free (first boot); a --machine only lends its tunables
-  const machine = { ...kerns[0]!.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
-  const sim = await replay({ trace, machine, set: o.set, format: cfg.format });
-  const text =
-    o.format === "json"
-      ? renderJson({
-          wsim: sim,
-          kernel: kerns[0],
-          ...(runs > 1 ? { kernel_runs: kerns } : {}),
-          rows: compareRows(sim, kerns, o.all),
-          pageblock_changes: pageblockChanges(sim, kerns[0]!),
-        })
-      : renderCompare(sim, kerns, { all: o.all });
-  if (o.output && o.output !== "-") writeWhole(o.output, text);
-  else await writeStdout(text);
-  return 0;
 }
