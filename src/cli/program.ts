@@ -138,6 +138,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory; wsim's swap is unbounded)")
       .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
       .option("--no-kalloc", "do not build and load wsim_kalloc.ko; the trace's alloc/free events are then skipped (counted)")
+      .option("--fill-dma", "have wsim_kalloc take ZONE_DMA's free pages before the first snapshot: 6.1 counts a node balanced when any zone is, and free order-9 blocks in DMA would make the guest's node unlike wsim's one zone")
       .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or transparent_hugepage=never (repeatable)", collect, [])
       .option("--timeout <s>", "give up on the guest after S seconds", "600")
       .option("--max-gap <ms>", "sleep at most MS for one gap between events; the rest is skipped and reported", "10000")

@@ -9,6 +9,11 @@
  *                       CPU's node, as alloc_pages); MT u (unmovable), m (__GFP_MOVABLE) or
  *                       r (__GFP_RECLAIMABLE), as wsim's kernel allocations (SPEC §4.3)
  *   f ID                __free_pages of that allocation
+ *   D                   take every free page of ZONE_DMA (GFP_DMA, largest orders first, until
+ *                       the allocator refuses), kept until unload: a node whose DMA zone holds
+ *                       free order-9/10 blocks is "balanced" for THP orders by pgdat_balanced
+ *                       (any zone will do), which wsim's one-zone node never is
+ * Reading /proc/wsim_kalloc gives "dma PAGES": how many pages D took.
  * A failed allocation returns -ENOMEM (__GFP_NOWARN: the trace expects some to fail); freeing
  * an ID that holds nothing returns -ENOENT.
  */
@@ -20,6 +25,32 @@
 #include <linux/xarray.h>
 
 static DEFINE_XARRAY(held);
+/* D's pages, by order, on their own list (page->lru is the owner's while allocated) */
+static LIST_HEAD(dma_held);
+static unsigned long dma_pages;
+
+static void fill_dma(void)
+{
+	int order;
+
+	for (order = MAX_ORDER - 1; order >= 0; order--) {
+		struct page *page;
+
+		while ((page = alloc_pages(GFP_DMA | __GFP_NOWARN | __GFP_NORETRY, order))) {
+			set_page_private(page, order);
+			list_add(&page->lru, &dma_held);
+			dma_pages += 1UL << order;
+		}
+	}
+}
+
+static ssize_t kalloc_read(struct file *file, char __user *ubuf, size_t len, loff_t *off)
+{
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "dma %lu\n", dma_pages);
+
+	return simple_read_from_buffer(ubuf, len, off, buf, n);
+}
 
 static ssize_t kalloc_write(struct file *file, const char __user *ubuf, size_t len, loff_t *off)
 {
@@ -56,6 +87,10 @@ static ssize_t kalloc_write(struct file *file, const char __user *ubuf, size_t l
 		}
 		return len;
 	}
+	if (buf[0] == 'D') {
+		fill_dma();
+		return len;
+	}
 	if (sscanf(buf, "f %lu", &id) == 1) {
 		page = xa_erase(&held, id);
 		if (!page)
@@ -69,20 +104,28 @@ static ssize_t kalloc_write(struct file *file, const char __user *ubuf, size_t l
 }
 
 static const struct proc_ops kalloc_ops = {
+	.proc_read = kalloc_read,
 	.proc_write = kalloc_write,
 };
 
 static int __init kalloc_init(void)
 {
-	return proc_create("wsim_kalloc", 0200, NULL, &kalloc_ops) ? 0 : -ENOMEM;
+	return proc_create("wsim_kalloc", 0600, NULL, &kalloc_ops) ? 0 : -ENOMEM;
 }
 
 static void __exit kalloc_exit(void)
 {
-	struct page *page;
+	struct page *page, *next;
 	unsigned long id;
 
 	remove_proc_entry("wsim_kalloc", NULL);
+	list_for_each_entry_safe(page, next, &dma_held, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+	}
 	xa_for_each(&held, id, page) {
 		unsigned int order = page_private(page);
 

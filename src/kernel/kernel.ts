@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import type { Machine } from "../machine/machine.js";
 import { resolveSettings } from "../replay.js";
 import { openTrace } from "../trace/open.js";
@@ -46,6 +46,8 @@ export interface KernelConfig {
   lru?: "mglru" | "classic";
   /** make the trace's kernel allocations with wsim_kalloc.ko (default true; for the default kernel or a --kernel in its build tree) */
   kalloc?: boolean;
+  /** take ZONE_DMA's free pages before the first snapshot (wsim_kalloc), so the node is balanced as wsim's one zone is */
+  fillDma?: boolean;
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
   append?: readonly string[];
   /** keep the work directory (initramfs, script, guest log); its path is returned */
@@ -95,6 +97,8 @@ export interface KernelResult {
     unsupported: Unsupported;
     /** the trace's kernel allocations made by wsim_kalloc, and how many failed (wsim: wsim_alloc_fail) */
     kalloc: { module: string | null; allocs: number; failed: number };
+    /** pages of ZONE_DMA wsim_kalloc took before the first snapshot (--fill-dma), else null */
+    dma_filled: number | null;
     /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
     errors: string[];
     /** the snapshots around the replay; `pageblocks`: pagetypeinfo's block counts by type, summed over zones */
@@ -203,7 +207,10 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
     kallocModule: kalloc ? KALLOC_PATH : undefined,
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
+    fillDma: cfg.fillDma,
   });
+  if (cfg.fillDma && !kalloc)
+    throw new UsageError("--fill-dma needs wsim_kalloc: the default kernel or a --kernel in its build tree, without --no-kalloc");
   sb.startTunables(settings);
   for await (const b of trace.batches()) sb.add(b);
   const script = sb.finish();
@@ -277,6 +284,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         skipped_ms: Math.round(sb.skippedMs),
         unsupported: sb.unsupported,
         kalloc: { module, allocs: kallocCounts?.[0] ?? 0, failed: kallocCounts?.[1] ?? 0 },
+        dma_filled: cfg.fillDma ? Number(/^dma (\d+)/.exec(sections.get("dma-fill") ?? "")?.[1] ?? NaN) : null,
         errors,
         boot: snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""),
         final: snapshot(finalVm, finalBuddy, sections.get("final-pagetypeinfo") ?? ""),

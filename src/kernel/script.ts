@@ -64,6 +64,8 @@ export interface ScriptOptions {
   kallocModule?: string;
   /** why alloc/free cannot be replayed when there is no module (counted with this reason) */
   kallocSkip?: string;
+  /** before the first snapshot, have wsim_kalloc take ZONE_DMA's free pages (needs kallocModule) */
+  fillDma?: boolean;
 }
 
 /** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
@@ -115,6 +117,10 @@ export class ScriptBuilder {
     // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
     if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
+    if (opts.fillDma && opts.kallocModule) {
+      this.lines.push("k D", "p dma-fill /proc/wsim_kalloc");
+      this.usedKalloc = true;
+    }
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo");
   }
 

@@ -133,6 +133,20 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.out).toMatch(/│ pgfault +│ +400 │/);
   });
 
+  it("--fill-dma empties ZONE_DMA before the first snapshot, so no free order-9 block there balances the node", { timeout: 600_000 }, () => {
+    const out = join(tmp, "filldma.json");
+    const r = wsim(["kernel", "traces/faults.csv", "--mem", "128M", "--fill-dma", "-f", "json", "-o", out]);
+    expect(r.code, r.err).toBe(0);
+    const k = json(out);
+    expect(k.kernel.errors).toEqual([]);
+    expect(k.kernel.dma_filled).toBeGreaterThan(3000);
+    expect(r.err).toMatch(new RegExp(`wsim_kalloc took ${k.kernel.dma_filled} pages of ZONE_DMA`));
+    const dma = k.kernel.boot.buddyinfo.split("\n").find((l: string) => / zone +DMA /.test(l)).trim().split(/\s+/).slice(4).map(Number);
+    expect(dma[9] + dma[10]).toBe(0);
+    // wsim's machine is then what the guest had free without DMA
+    expect(k.machine.nodes[0].mem).toBeLessThan(128 * 256 - 3000);
+  });
+
   it("--numa adds a memory-only node; a region preferring it (mmap node) is faulted there", { timeout: 600_000 }, () => {
     const trace = join(tmp, "node1.csv");
     const lines = ["time_ms,op,pid,addr,len,rw,node", `0,mmap,1,0x10000000,${4096 * 4096},,1`];
@@ -204,6 +218,9 @@ it("wsim kernel and compare check --swap, --lru and --runs before they boot anyt
   const a = wsim(["kernel", "traces/faults.csv", "--swap", "lots"]);
   expect(a.code).toBe(2);
   expect(a.err).toBe(`wsim: --swap: expected a size like 512M or 2G, or 0 for none, got "lots"\n`);
+  const d = wsim(["kernel", "traces/faults.csv", "--fill-dma", "--no-kalloc"]);
+  expect(d.code).toBe(2);
+  expect(d.err).toBe("wsim: --fill-dma needs wsim_kalloc: the default kernel or a --kernel in its build tree, without --no-kalloc\n");
   const c = wsim(["compare", "traces/faults.csv", "--runs", "0"]);
   expect(c.code).toBe(2);
   expect(c.err).toBe(`wsim: --runs: expected a whole number from 1 to 20, got "0"\n`);

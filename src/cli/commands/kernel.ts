@@ -23,6 +23,7 @@ export interface KernelCliOptions {
   runs?: string;
   /** commander's --no-kalloc */
   kalloc?: boolean;
+  fillDma?: boolean;
   timeout: string;
   maxGap: string;
   keep?: boolean;
@@ -100,6 +101,7 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     append: o.append.map(appendArg),
     lru: lruArg(o.lru ?? "mglru"),
     kalloc: o.kalloc !== false,
+    fillDma: o.fillDma === true,
     timeoutS: positive("timeout", o.timeout),
     maxGapMs: positive("max-gap", o.maxGap),
     keep: o.keep,
@@ -132,6 +134,7 @@ function report(r: KernelResult): void {
   const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
   if (k.guest_ms !== null)
     lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${spanMs(r)} ms)`);
+  if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${k.dma_filled} pages of ZONE_DMA before the first snapshot (--fill-dma)`);
   if (k.kalloc.module) lines.push(`wsim kernel: ${k.kalloc.allocs} kernel allocations made by wsim_kalloc, ${k.kalloc.failed} failed`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
   if (k.errors.length) lines.push(`wsim kernel: ${k.errors.length} helper errors, first: ${k.errors[0]}`);

@@ -150,6 +150,12 @@ describe("ScriptBuilder", () => {
     expect(skipped.sb.unsupported).toEqual({ "alloc unmovable (--no-kalloc)": 1 });
   });
 
+  it("with fillDma has wsim_kalloc take ZONE_DMA before the first snapshot, and prints how much", async () => {
+    const { lines, sb } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, kallocModule: "/wsim_kalloc.ko", fillDma: true });
+    expect(lines.slice(0, 5)).toEqual(["K /wsim_kalloc.ko", "s /sys/kernel/mm/lru_gen/enabled y", "k D", "p dma-fill /proc/wsim_kalloc", "p boot-vmstat /proc/vmstat"]);
+    expect(sb.usedKalloc).toBe(true);
+  });
+
   it("turns set, read and compact into file writes and reads", async () => {
     const { sb, body } = await script(
       HEAD + "0,set,,,,,,,vm.swappiness,10,,,,\n5,read,,,,,,,buddyinfo,,,,,\n5,compact,,,,,,1,,,,,,\n5,compact,,,,,,,,,,,,\n",
