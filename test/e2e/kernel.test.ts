@@ -218,6 +218,15 @@ it("wsim kernel and compare check --swap, --lru and --runs before they boot anyt
   const a = wsim(["kernel", "traces/faults.csv", "--swap", "lots"]);
   expect(a.code).toBe(2);
   expect(a.err).toBe(`wsim: --swap: expected a size like 512M or 2G, or 0 for none, got "lots"\n`);
+  for (const [args, err] of [
+    [["--swap", "1536K"], `wsim: --swap: expected whole MiB, got "1536K"\n`],
+    [["--mem", "32M"], `wsim: --mem: expected whole MiB, at least 64M, got "32M"\n`],
+    [["--numa", "lots"], `wsim: --numa: expected a size like 256M or 1G, got "lots"\n`],
+  ] as const) {
+    const e = wsim(["kernel", "traces/faults.csv", ...args]);
+    expect(e.code, args.join(" ")).toBe(2);
+    expect(e.err).toBe(err);
+  }
   const d = wsim(["kernel", "traces/faults.csv", "--fill-dma", "--no-kalloc"]);
   expect(d.code).toBe(2);
   expect(d.err).toBe("wsim: --fill-dma needs wsim_kalloc: the default kernel or a --kernel in its build tree, without --no-kalloc\n");

@@ -35,15 +35,22 @@ export interface KernelCliOptions {
   all?: boolean;
 }
 
-function mib(name: string, v: string): number {
+/** A size option in MiB, a bare number meaning MiB; `like` completes "expected a size like …". */
+function sizeMiB(name: string, v: string, like: string): number {
   let bytes: number;
   try {
     bytes = parseSizeBytes(/^\d+$/.test(v) ? `${v}M` : v);
   } catch {
-    throw new UsageError(`--${name}: expected a size like 256M or 1G, got "${v}"`);
+    throw new UsageError(`--${name}: expected a size like ${like}, got "${v}"`);
   }
-  if (bytes < 64 * 2 ** 20 || bytes % 2 ** 20) throw new UsageError(`--${name}: expected whole MiB, at least 64M, got "${v}"`);
   return bytes / 2 ** 20;
+}
+
+/** A guest memory size: whole MiB, at least 64M. */
+function mib(name: string, v: string): number {
+  const m = sizeMiB(name, v, "256M or 1G");
+  if (m < 64 || !Number.isInteger(m)) throw new UsageError(`--${name}: expected whole MiB, at least 64M, got "${v}"`);
+  return m;
 }
 
 function positive(name: string, v: string): number {
@@ -63,25 +70,15 @@ function appendArg(v: string): string {
 function swapMiB(v: string | undefined, guestMiB: number): number {
   if (v === undefined) return 2 * guestMiB;
   if (/^0+[KMG]?$/i.test(v)) return 0;
-  let bytes: number;
-  try {
-    bytes = parseSizeBytes(/^\d+$/.test(v) ? `${v}M` : v);
-  } catch {
-    throw new UsageError(`--swap: expected a size like 512M or 2G, or 0 for none, got "${v}"`);
-  }
-  if (bytes % 2 ** 20) throw new UsageError(`--swap: expected whole MiB, got "${v}"`);
-  return bytes / 2 ** 20;
+  const m = sizeMiB("swap", v, "512M or 2G, or 0 for none");
+  if (!Number.isInteger(m)) throw new UsageError(`--swap: expected whole MiB, got "${v}"`);
+  return m;
 }
 
 /** --runs: how many times to boot the kernel (its counters vary from boot to boot) */
 function runsArg(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 20) throw new UsageError(`--runs: expected a whole number from 1 to 20, got "${v}"`);
   return Number(v);
-}
-
-function lruArg(v: string): "mglru" | "classic" {
-  if (v !== "mglru" && v !== "classic") throw new UsageError(`--lru: expected mglru or classic, got "${v}"`);
-  return v;
 }
 
 function config(trace: string, o: KernelCliOptions): KernelConfig {
@@ -99,7 +96,7 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     numaMiB,
     swapMiB: swapMiB(o.swap, memMiB + numaMiB.reduce((a, b) => a + b, 0)),
     append: o.append.map(appendArg),
-    lru: lruArg(o.lru ?? "mglru"),
+    lru: o.lru === "classic" ? "classic" : "mglru", // commander allows only these two
     kalloc: o.kalloc !== false,
     fillDma: o.fillDma === true,
     timeoutS: positive("timeout", o.timeout),
