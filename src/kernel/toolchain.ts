@@ -74,20 +74,31 @@ export function defaultKernel(log: (msg: string) => void): string {
   }
   if (!pkg) throw new EnvironmentError("no kernel: apt knows no linux-image-cloud-amd64 (run apt-get update), or pass --kernel PATH");
   log(`wsim kernel: fetching ${pkg} with apt-get download into ${dir} (once)`);
+  fetchDebs([pkg], dir);
+  return defaultKernel(log);
+}
+
+/**
+ * apt-get download PKGS and unpack them all (dpkg-deb -x) into DIR, replacing what was there;
+ * `fix` may edit the unpacked tree, at its temporary place, before it moves in. Errors name
+ * the first package.
+ */
+function fetchDebs(pkgs: readonly string[], dir: string, fix: (tree: string) => void = () => {}): void {
   const tmp = mkdtempSync(join(cacheDir(), "fetch-"));
   try {
-    execFileSync("apt-get", ["download", "-q", pkg], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
-    const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"));
-    if (!deb) throw new Error("apt-get download left no .deb");
-    execFileSync("dpkg-deb", ["-x", join(tmp, deb), join(tmp, "x")]);
+    execFileSync("apt-get", ["download", "-q", ...pkgs], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
+    const debs = readdirSync(tmp).filter((f) => f.endsWith(".deb"));
+    if (!debs.length) throw new Error("apt-get download left no .deb");
+    for (const deb of debs) execFileSync("dpkg-deb", ["-x", join(tmp, deb), join(tmp, "x")]);
+    fix(join(tmp, "x"));
     rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dirname(dir), { recursive: true });
     renameSync(join(tmp, "x"), dir);
   } catch (e) {
-    throw new EnvironmentError(`could not fetch ${pkg}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+    throw new EnvironmentError(`could not fetch ${pkgs[0]}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return defaultKernel(log);
 }
 
 /** wsim_kalloc's source, beside guest.c */
@@ -120,20 +131,10 @@ function kernelHeaders(release: string, log: (msg: string) => void): string {
     throw new EnvironmentError(`no headers: apt knows no ${pkg} (run apt-get update), or pass --no-kalloc`);
   }
   log(`wsim kernel: fetching ${pkgs.join(", ")} with apt-get download into ${dir} (once)`);
-  const tmp = mkdtempSync(join(cacheDir(), "fetch-"));
-  try {
-    execFileSync("apt-get", ["download", "-q", ...pkgs], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
-    for (const deb of readdirSync(tmp).filter((f) => f.endsWith(".deb"))) execFileSync("dpkg-deb", ["-x", join(tmp, deb), join(tmp, "x")]);
-    const mk = join(tmp, "x", "usr", "src", `linux-headers-${release}`, "Makefile");
+  fetchDebs(pkgs, dir, (root) => {
+    const mk = join(root, "usr", "src", `linux-headers-${release}`, "Makefile");
     writeFileSync(mk, readFileSync(mk, "utf8").replace(/^include \/usr\/src\//m, `include ${join(dir, "usr", "src")}/`));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(cacheDir(), "headers"), { recursive: true });
-    renameSync(join(tmp, "x"), dir);
-  } catch (e) {
-    throw new EnvironmentError(`could not fetch ${pkg}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
   return tree;
 }
 
