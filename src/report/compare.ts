@@ -82,6 +82,11 @@ export function pageblockChanges(sim: RunResult, kern: KernelResult): { wsim: Re
   return { wsim, kernel };
 }
 
+/** From the trace's first event to its last, ms (0 for an empty trace). */
+export function traceSpanMs(r: KernelResult): number {
+  return r.trace.first_ms === null ? 0 : Math.round(r.trace.last_ms! - r.trace.first_ms);
+}
+
 const span = (a: number, b: number) => (a === b ? String(a) : `${a} – ${b}`);
 
 /** The side-by-side table; with several kernel runs, the kernel's range and whether wsim is in it. */
@@ -108,9 +113,8 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   out.push(`trace ${kern.trace.path}: ${kern.trace.events} events; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${n.mem} pages free at start`).join(", ")}`);
   const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
   if (clocks.length) {
-    const traceMs = kern.trace.first_ms === null ? 0 : Math.round(kern.trace.last_ms! - kern.trace.first_ms);
     out.push(
-      `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceMs} ms of trace (asleep ${kern.kernel.slept_ms} ms, ` +
+      `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceSpanMs(kern)} ms of trace (asleep ${kern.kernel.slept_ms} ms, ` +
         `working the rest; the kernel's daemons ran on that clock, wsim's on the trace's)`,
     );
   }

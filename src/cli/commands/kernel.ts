@@ -7,7 +7,7 @@ import { UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import { loadMachine } from "../../machine/machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
-import { compareRows, pageblockChanges, renderCompare } from "../../report/compare.js";
+import { compareRows, pageblockChanges, renderCompare, traceSpanMs } from "../../report/compare.js";
 import { renderJson } from "../../report/json.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -123,14 +123,12 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
   return 0;
 }
 
-const spanMs = (r: KernelResult) => (r.trace.first_ms === null ? 0 : Math.round(r.trace.last_ms! - r.trace.first_ms));
-
 /** What did not map onto the kernel, on stderr: never silently dropped. */
 function report(r: KernelResult): void {
   const k = r.kernel;
   const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
   if (k.guest_ms !== null)
-    lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${spanMs(r)} ms)`);
+    lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${traceSpanMs(r)} ms)`);
   if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${k.dma_filled} pages of ZONE_DMA before the first snapshot (--fill-dma)`);
   if (k.kalloc.module) lines.push(`wsim kernel: ${k.kalloc.allocs} kernel allocations made by wsim_kalloc, ${k.kalloc.failed} failed`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
