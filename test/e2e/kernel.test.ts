@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseBuddyinfo } from "../../src/kernel/guest-output.js";
 import { which } from "../../src/kernel/toolchain.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -96,9 +97,9 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     const k = json(out);
     expect(k.kernel.cmdline).toMatch(/ movablecore=96M$/);
     const movable = (text: string) => {
-      const line = text.split("\n").find((l) => / zone +Movable /.test(l));
-      expect(line, text).toBeDefined();
-      return line!.trim().split(/\s+/).slice(4).map(Number);
+      const zone = parseBuddyinfo(text)[0]?.zones.find((z) => z.name === "Movable");
+      expect(zone, text).toBeDefined();
+      return zone!.buddyinfo;
     };
     const [before, after] = k.reads.map((x: { value: string }) => movable(x.value));
     // the user pages live in the Movable zone (6.1 puts GFP_HIGHUSER_MOVABLE there first), and
@@ -141,10 +142,10 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.kernel.errors).toEqual([]);
     expect(k.kernel.dma_filled).toBeGreaterThan(3000);
     expect(r.err).toMatch(new RegExp(`wsim_kalloc took ${k.kernel.dma_filled} pages of ZONE_DMA`));
-    const dma = k.kernel.boot.buddyinfo.split("\n").find((l: string) => / zone +DMA /.test(l)).trim().split(/\s+/).slice(4).map(Number);
-    expect(dma[9] + dma[10]).toBe(0);
+    const dma = parseBuddyinfo(k.kernel.boot.buddyinfo)[0]!.zones.find((z) => z.name === "DMA")!;
+    expect(dma.buddyinfo[9]! + dma.buddyinfo[10]!).toBe(0);
     // what DMA keeps is below its watermarks (the allocator refused there), a few pages
-    expect(dma.reduce((t: number, c: number, o: number) => t + c * 2 ** o, 0)).toBeLessThan(256);
+    expect(dma.free).toBeLessThan(256);
   });
 
   it("--numa adds a memory-only node; a region preferring it (mmap node) is faulted there", { timeout: 600_000 }, () => {
@@ -159,8 +160,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.kernel.errors).toEqual([]);
     expect(k.machine.nodes.map((n: { id: number; cpus: boolean }) => [n.id, n.cpus])).toEqual([[0, true], [1, false]]);
     const free = (text: string, id: number) =>
-      text.split("\n").filter((l) => l.startsWith(`Node ${id},`))
-        .reduce((s, l) => s + l.trim().split(/\s+/).slice(4).reduce((t, c, o) => t + Number(c) * 2 ** o, 0), 0);
+      parseBuddyinfo(text).find((n) => n.id === id)!.zones.reduce((t, z) => t + z.free, 0);
     // node 1 gave the region its 4096 pages (reads too: first touches are written); buddyinfo
     // does not count the per-cpu lists, which hold up to a few hundred pages either way
     expect(free(k.kernel.boot.buddyinfo, 1) - free(k.kernel.final.buddyinfo, 1)).toBeGreaterThan(4096 - 256);
