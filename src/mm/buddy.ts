@@ -25,6 +25,7 @@ import {
   ALLOC_NOFRAGMENT,
 } from "./constants.js";
 import { PageArrays, PG_BUDDY, PG_LRU, PG_REPORTED } from "./pages.js";
+import { listAdd, listAddBefore, listAddTail, listDel } from "./list.js";
 
 /** FPI_* flags of __free_one_page. */
 export const FPI_NONE = 0;
@@ -121,29 +122,9 @@ export class Buddy {
     p.order[pfn] = order;
     p.listMt[pfn] = mt;
     const bound = z.boundary[li]!;
-    if (toTail && !reported && bound >= 0) {
-      // insert before the boundary
-      const pv = p.prev[bound]!;
-      p.prev[pfn] = pv;
-      p.next[pfn] = bound;
-      p.prev[bound] = pfn;
-      if (pv < 0) z.head[li] = pfn;
-      else p.next[pv] = pfn;
-    } else if (toTail) {
-      const t = z.tail[li]!;
-      p.prev[pfn] = t;
-      p.next[pfn] = -1;
-      if (t < 0) z.head[li] = pfn;
-      else p.next[t] = pfn;
-      z.tail[li] = pfn;
-    } else {
-      const h = z.head[li]!;
-      p.next[pfn] = h;
-      p.prev[pfn] = -1;
-      if (h < 0) z.tail[li] = pfn;
-      else p.prev[h] = pfn;
-      z.head[li] = pfn;
-    }
+    if (toTail && !reported && bound >= 0) listAddBefore(p, z.head, li, bound, pfn);
+    else if (toTail) listAddTail(p, z.head, z.tail, li, pfn);
+    else listAdd(p, z.head, z.tail, li, pfn);
     z.nrFree[order]!++;
     z.nrFreeMt[li]!++;
     if (reported) {
@@ -192,14 +173,9 @@ export class Buddy {
   private unlink(z: Zone, pfn: number, order: number): void {
     const p = this.pages;
     const li = order * MIGRATE_TYPES + p.listMt[pfn]!;
-    const nx = p.next[pfn]!;
-    const pv = p.prev[pfn]!;
-    if (pv < 0) z.head[li] = nx;
-    else p.next[pv] = nx;
-    if (nx < 0) z.tail[li] = pv;
-    else p.prev[nx] = pv;
+    listDel(p, z.head, z.tail, li, pfn);
     z.nrFreeMt[li]!--;
-    if (z.boundary[li] === pfn) z.boundary[li] = nx;
+    if (z.boundary[li] === pfn) z.boundary[li] = p.next[pfn]!;
   }
 
   /**

@@ -18,6 +18,7 @@
  * the same); no tiers or PID controller refs beyond what get_type_to_scan needs.
  */
 import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD } from "./pages.js";
+import { listAdd, listAddTail, listDel, listReplace } from "./list.js";
 
 
 export const NR_SLOTS = 16;
@@ -144,21 +145,8 @@ export class LruGen {
     const li = type * NR_SLOTS + s;
     this.slot[pfn] = s;
     this.lruvecOf[pfn] = lv.id + 1;
-    if (toHead) {
-      const h = lv.head[li]!;
-      this.next[pfn] = h;
-      this.prev[pfn] = -1;
-      if (h < 0) lv.tail[li] = pfn;
-      else this.prev[h] = pfn;
-      lv.head[li] = pfn;
-    } else {
-      const t = lv.tail[li]!;
-      this.prev[pfn] = t;
-      this.next[pfn] = -1;
-      if (t < 0) lv.head[li] = pfn;
-      else this.next[t] = pfn;
-      lv.tail[li] = pfn;
-    }
+    if (toHead) listAdd(this, lv.head, lv.tail, li, pfn);
+    else listAddTail(this, lv.head, lv.tail, li, pfn);
     const nr = this.nrOf(pfn);
     lv.count[li]! += nr;
     lv.total[type]! += nr;
@@ -169,12 +157,7 @@ export class LruGen {
     const lv = this.lruvecs[this.lruvecOf[pfn]! - 1]!;
     const type = this.typeOf(pfn);
     const li = type * NR_SLOTS + this.slot[pfn]!;
-    const nx = this.next[pfn]!;
-    const pv = this.prev[pfn]!;
-    if (pv < 0) lv.head[li] = nx;
-    else this.next[pv] = nx;
-    if (nx < 0) lv.tail[li] = pv;
-    else this.prev[nx] = pv;
+    listDel(this, lv.head, lv.tail, li, pfn);
     const nr = this.nrOf(pfn);
     lv.count[li]! -= nr;
     lv.total[type]! -= nr;
@@ -199,14 +182,7 @@ export class LruGen {
   replace(src: number, dst: number): void {
     const lv = this.lruvecs[this.lruvecOf[src]! - 1]!;
     const li = this.typeOf(src) * NR_SLOTS + this.slot[src]!;
-    const nx = this.next[src]!;
-    const pv = this.prev[src]!;
-    this.next[dst] = nx;
-    this.prev[dst] = pv;
-    if (pv < 0) lv.head[li] = dst;
-    else this.next[pv] = dst;
-    if (nx < 0) lv.tail[li] = dst;
-    else this.prev[nx] = dst;
+    listReplace(this, lv.head, lv.tail, li, src, dst);
     this.slot[dst] = this.slot[src]!;
     this.lruvecOf[dst] = this.lruvecOf[src]!;
     this.lruvecOf[src] = 0;

@@ -26,6 +26,7 @@ import { V } from "../stats/counters.js";
 import { Buddy, FPI_AERATED, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, WMARK_LOW, type Zone } from "./buddy.js";
 import { MAX_ORDER, MIGRATE_TYPES, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import { PG_BUDDY, PG_REPORTED } from "./pages.js";
+import { listRotateToFront } from "./list.js";
 
 export const AERATOR_HWM = 32;
 
@@ -217,30 +218,14 @@ export class PageReporting implements Daemon {
         continue;
       }
       // the scatterlist is full: make this block the head, report, drain, start again
-      this.rotateToFront(z, li, page);
+      listRotateToFront(p, z.head, z.tail, li, page);
       yield* this.report(z, sgl);
       budget--;
       this.drain(z, sgl);
       page = z.head[li]!;
     }
     if (stop >= 0 && z.head[li] !== stop && p.flags[stop]! & PG_BUDDY && p.listMt[stop] === mt && p.order[stop] === order)
-      this.rotateToFront(z, li, stop);
-  }
-
-  /** list_rotate_to_front: the blocks before `first` move, in order, to the tail. */
-  private rotateToFront(z: Zone, li: number, first: number): void {
-    const p = this.buddy.pages;
-    const head = z.head[li]!;
-    if (head === first || head < 0) return;
-    const last = p.prev[first]!; // the end of the moved prefix
-    const tail = z.tail[li]!;
-    // detach [head..last], attach after tail
-    p.prev[first] = -1;
-    z.head[li] = first;
-    p.next[tail] = head;
-    p.prev[head] = tail;
-    p.next[last] = -1;
-    z.tail[li] = last;
+      listRotateToFront(p, z.head, z.tail, li, stop);
   }
 
   /** page_reporting_drain: back to the tail (may merge), marked reported if not merged. */
