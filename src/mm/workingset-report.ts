@@ -30,23 +30,40 @@ export function collectPageAgeType(
   const curr = Math.floor(now);
   let b = 0;
   for (let seq = lv.maxSeq; seq >= lv.minSeq[type]!; seq--) {
-    let size = lv.pagesIn(type, seq);
-    let genStart = seq === lv.maxSeq ? curr : lv.birthOf(seq + 1);
-    const genEnd = lv.birthOf(seq);
-    while (b < intervals.length && genEnd + intervals[b]! < curr) {
-      const genInBin = genStart - curr + intervals[b]!;
-      const genLen = genStart - genEnd;
-      if (!genLen) break;
-      if (genInBin) {
-        const split = Math.floor(size / genLen) * genInBin;
-        bins[b]! += split;
-        size -= split;
-      }
-      genStart = curr - intervals[b]!;
-      b++;
-    }
-    bins[b]! += size;
+    const genStart = seq === lv.maxSeq ? curr : lv.birthOf(seq + 1);
+    b = binGeneration(bins, b, lv.pagesIn(type, seq), genStart, lv.birthOf(seq), curr, intervals);
   }
+}
+
+/**
+ * The RFC's split of one generation, spanning [genEnd, genStart], across the bins from bin
+ * b on: each bin the generation reaches past gets `size / gen_len * gen_in_bin` (integer
+ * division first), the rest goes to the bin it ends in. Returns that bin. Both
+ * collect_page_age_type and the reaccess report (lru_gen_report_reaccess) split this way.
+ */
+function binGeneration(
+  bins: number[],
+  b: number,
+  size: number,
+  genStart: number,
+  genEnd: number,
+  curr: number,
+  intervals: readonly number[],
+): number {
+  while (b < intervals.length && genEnd + intervals[b]! < curr) {
+    const genInBin = genStart - curr + intervals[b]!;
+    const genLen = genStart - genEnd;
+    if (!genLen) break;
+    if (genInBin) {
+      const split = Math.floor(size / genLen) * genInBin;
+      bins[b]! += split;
+      size -= split;
+    }
+    genStart = curr - intervals[b]!;
+    b++;
+  }
+  bins[b]! += size;
+  return b;
 }
 
 /** The bin of an age under the RFC's refault rule: the first bin with age <= bound. */
@@ -134,24 +151,10 @@ export class WorkingsetReport {
       if (!w.reaccessIntervals.length) continue;
       const iv = w.reaccessIntervals;
       const bins = type === 0 ? w.reaccessAnon : w.reaccessFile;
-      let delta = moved;
-      const genEnd = lv.birthOf(seq);
-      let genStart = lv.birthOf(seq + 1);
+      const genStart = lv.birthOf(seq + 1);
       let b = 0;
       while (b < iv.length && genStart + iv[b]! < curr) b++;
-      while (b < iv.length && genEnd + iv[b]! < curr) {
-        const proportion = genStart - curr + iv[b]!;
-        const genLen = genStart - genEnd;
-        if (!genLen) break;
-        if (proportion) {
-          const split = Math.floor(delta / genLen) * proportion;
-          bins[b]! += split;
-          delta -= split;
-        }
-        genStart = curr - iv[b]!;
-        b++;
-      }
-      bins[b]! += delta;
+      binGeneration(bins, b, moved, genStart, lv.birthOf(seq), curr, iv);
     }
   }
 
