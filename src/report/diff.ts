@@ -6,6 +6,8 @@
  */
 import { Chalk } from "chalk";
 import Table from "cli-table3";
+import { describeValue, isPlainObject } from "../args.js";
+import { UsageError } from "../errors.js";
 
 export interface Tolerance {
   kind: "pct" | "abs";
@@ -17,10 +19,17 @@ export interface Tolerances {
   per: Map<string, Tolerance>;
 }
 
-/** Parses `2%`, `compact_stall=0,pgmigrate_success=5%`, or a mix; throws Error with a sentence. */
-export function parseTolerances(args: readonly string[]): Tolerances {
+/**
+ * Parses tolerance specs as `--tolerance` takes them: `2%` (relative to A), `5` (absolute),
+ * `compact_stall=0,pgmigrate_success=5%` (per counter), or a mix; one string or several (the
+ * last global one wins). Throws UsageError with a sentence naming the bad spec.
+ */
+export function parseTolerances(args: string | readonly string[]): Tolerances {
+  const list = typeof args === "string" ? [args] : args;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === "string"))
+    throw new UsageError(`parseTolerances: expected a tolerance spec like "2%" or an array of them, got ${describeValue(args)}`);
   const t: Tolerances = { global: null, per: new Map() };
-  for (const arg of args)
+  for (const arg of list)
     for (const item of arg.split(",").map((x) => x.trim()).filter(Boolean)) {
       const eq = item.indexOf("=");
       if (eq < 0) t.global = parseOne(item);
@@ -31,7 +40,7 @@ export function parseTolerances(args: readonly string[]): Tolerances {
 
 function parseOne(s: string): Tolerance {
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s);
-  if (!m) throw new Error(`--tolerance: expected a number or a percentage like 2%, got "${s}"`);
+  if (!m) throw new UsageError(`--tolerance: expected a number or a percentage like 2%, got "${s}"`);
   return { kind: m[2] ? "pct" : "abs", value: Number(m[1]) };
 }
 
@@ -51,19 +60,50 @@ export interface DiffRow {
 }
 
 export interface DiffResult {
+  /** true when every row is within tolerance (no rows: true) */
   within: boolean;
+  /** counters looked at (after `only` and `ignore`) */
   compared: number;
-  /** every counter that differs (within tolerance or not) */
+  /** every counter that differs (within tolerance or not), in A's order then B's */
   rows: DiffRow[];
 }
 
-export function diffCounters(
-  a: Record<string, number>,
-  b: Record<string, number>,
-  tol: Tolerances,
-  only: readonly string[] = [],
-  ignore: readonly string[] = [],
-): DiffResult {
+/** The options of {@link diffCounters}, as `wsim diff` takes them on the command line. */
+export interface DiffCountersOptions {
+  /**
+   * `"2%"`, `"5"`, `"compact_stall=0,pgmigrate_success=5%"`, an array of such specs, or what
+   * {@link parseTolerances} returns. Default: none, so any difference counts.
+   */
+  tolerance?: string | readonly string[] | Tolerances;
+  /** compare only counters matching one of these globs (`*`, `?`); default: all */
+  only?: string | readonly string[];
+  /** skip counters matching one of these globs */
+  ignore?: string | readonly string[];
+}
+
+const DIFF_OPTIONS = ["tolerance", "only", "ignore"];
+
+/**
+ * Compares two sets of counters counter by counter (SPEC §5, `wsim diff`).
+ *
+ * @param a the baseline: counter name -> integer (a RunResult's or KernelResult's `vmstat`,
+ *   or a parsed /proc/vmstat)
+ * @param b the run to check, same shape
+ * @param options `{tolerance, only, ignore}` ({@link DiffCountersOptions}); may be omitted
+ * @returns `{within, compared, rows}`: a row per counter that differs or is on one side only
+ * @throws UsageError (never a TypeError) when a, b or an option has the wrong shape, a value
+ *   is not a number, or a tolerance spec does not parse
+ */
+export function diffCounters(a: Record<string, number>, b: Record<string, number>, options: DiffCountersOptions = {}): DiffResult {
+  checkCounters("a", a);
+  checkCounters("b", b);
+  if (!isPlainObject(options))
+    throw new UsageError(`diffCounters: options must be an object {tolerance?, only?, ignore?}, got ${describeValue(options)}`);
+  for (const k of Object.keys(options))
+    if (!DIFF_OPTIONS.includes(k)) throw new UsageError(`diffCounters: unknown option "${k}" (options: ${DIFF_OPTIONS.join(", ")})`);
+  const tol = isTolerances(options.tolerance) ? options.tolerance : parseTolerances((options.tolerance ?? []) as string | readonly string[]);
+  const only = globList("only", options.only);
+  const ignore = globList("ignore", options.ignore);
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   const rows: DiffRow[] = [];
   let compared = 0;
@@ -87,22 +127,37 @@ export function diffCounters(
   return { within: rows.every((r) => r.within), compared, rows };
 }
 
+/** The change column: the delta relative to |A| with its sign either way (`+27.8%`, `-4.0%`); empty when A is 0 or missing. */
+export function formatChange(row: Pick<DiffRow, "a" | "delta">): string {
+  if (!row.a || row.delta === null) return "";
+  const pct = (row.delta / Math.abs(row.a)) * 100;
+  return `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%`;
+}
+
+/** `1 counter`, `2 counters` */
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The table `wsim diff` prints: a row per counter that differs (A, B, signed delta, signed
+ * change relative to A, tolerance, ok/OUTSIDE), then a summary line; `color` adds ANSI colours.
+ */
 export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, string]): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  if (!r.rows.length) return `${r.compared} counters compared: no differences\n`;
+  if (!r.rows.length) return `${plural(r.compared, "counter", "counters")} compared: no differences\n`;
   const t = new Table({
     head: ["counter", labels[0], labels[1], "delta", "change", "tolerance", ""],
     style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [], compact: true },
     colAligns: ["left", "right", "right", "right", "right", "right", "left"],
   });
   for (const row of r.rows) {
-    const pct = row.a && row.delta !== null ? `${((row.delta / Math.abs(row.a)) * 100).toFixed(1)}%` : "";
     t.push([
       row.counter,
       row.a === null ? "(none)" : String(row.a),
       row.b === null ? "(none)" : String(row.b),
       row.delta === null ? "" : (row.delta > 0 ? "+" : "") + row.delta,
-      pct,
+      formatChange(row),
       row.tolerance,
       row.within ? c.green("ok") : c.red("OUTSIDE"),
     ]);
@@ -110,6 +165,26 @@ export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, 
   const bad = r.rows.filter((x) => !x.within).length;
   return (
     t.toString() +
-    `\n${r.compared} counters compared, ${r.rows.length} differ, ${bad} outside tolerance\n`
+    `\n${plural(r.compared, "counter", "counters")} compared, ${plural(r.rows.length, "differs", "differ")}, ${bad} outside tolerance\n`
   );
+}
+
+// --- internal ---
+
+function isTolerances(x: unknown): x is Tolerances {
+  return typeof x === "object" && x !== null && !Array.isArray(x) && (x as Tolerances).per instanceof Map && "global" in x;
+}
+
+function globList(name: string, v: unknown): readonly string[] {
+  if (v === undefined) return [];
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v) && v.every((g) => typeof g === "string")) return v;
+  throw new UsageError(`diffCounters: options.${name} must be a glob or an array of globs, got ${describeValue(v)}`);
+}
+
+function checkCounters(side: "a" | "b", c: unknown): void {
+  if (!isPlainObject(c))
+    throw new UsageError(`diffCounters: ${side} must be an object of counter name to number (a result's vmstat), got ${describeValue(c)}`);
+  for (const [k, v] of Object.entries(c))
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new UsageError(`diffCounters: ${side}.${k} must be a number, got ${describeValue(v)}`);
 }

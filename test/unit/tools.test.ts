@@ -20,20 +20,20 @@ describe("diff: tolerance rules", () => {
   const a = { x: 100, y: 0, z: 50, only_a: 1 };
   const b = { x: 102, y: 0, z: 60, only_b: 2 };
   it("no tolerance: any difference counts; a counter on one side only is a difference", () => {
-    const r = diffCounters(a, b, parseTolerances([]));
+    const r = diffCounters(a, b);
     expect(r.within).toBe(false);
     expect(r.rows.map((x) => [x.counter, x.within])).toEqual([["x", false], ["z", false], ["only_a", false], ["only_b", false]]);
   });
   it("a percentage is relative to A; a plain number is absolute; per-counter beats global", () => {
-    const r = diffCounters({ x: 100, z: 50 }, { x: 102, z: 60 }, parseTolerances(["2%", "z=10"]));
+    const r = diffCounters({ x: 100, z: 50 }, { x: 102, z: 60 }, { tolerance: ["2%", "z=10"] });
     expect(r.within).toBe(true);
-    expect(diffCounters({ x: 100 }, { x: 103 }, parseTolerances(["2%"])).within).toBe(false);
-    expect(diffCounters({ y: 0 }, { y: 1 }, parseTolerances(["50%"])).within).toBe(false); // A = 0 needs B = 0
-    expect(diffCounters({ z: 50 }, { z: 60 }, parseTolerances(["1%,z=9"])).within).toBe(false);
+    expect(diffCounters({ x: 100 }, { x: 103 }, { tolerance: ["2%"] }).within).toBe(false);
+    expect(diffCounters({ y: 0 }, { y: 1 }, { tolerance: ["50%"] }).within).toBe(false); // A = 0 needs B = 0
+    expect(diffCounters({ z: 50 }, { z: 60 }, { tolerance: ["1%,z=9"] }).within).toBe(false);
   });
   it("--only and --ignore take globs", () => {
-    expect(diffCounters(a, b, parseTolerances([]), ["only_*"]).rows.map((r) => r.counter)).toEqual(["only_a", "only_b"]);
-    expect(diffCounters(a, b, parseTolerances([]), [], ["only_?", "?"]).rows).toEqual([]);
+    expect(diffCounters(a, b, { only: ["only_*"] }).rows.map((r) => r.counter)).toEqual(["only_a", "only_b"]);
+    expect(diffCounters(a, b, { ignore: ["only_?", "?"] }).rows).toEqual([]);
     expect(() => parseTolerances(["5x"])).toThrow(/expected a number or a percentage/);
   });
   it("exit codes: 0 within, 1 outside, 2 usage, 3 unreadable", () => {

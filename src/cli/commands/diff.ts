@@ -48,18 +48,14 @@ export async function loadCounters(path: string, o: { machine?: string; set?: st
   return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
 }
 
+/** Compares two sides as `wsim diff` and `replay --expect` do; a bad tolerance is a UsageError (exit 2). */
 export function compare(a: Record<string, number>, b: Record<string, number>, o: Pick<DiffOptions, "tolerance" | "only" | "ignore">): DiffResult {
-  let tol;
-  try {
-    tol = parseTolerances(o.tolerance);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return diffCounters(a, b, tol, o.only, o.ignore);
+  return diffCounters(a, b, { tolerance: o.tolerance, only: o.only, ignore: o.ignore });
 }
 
+/** `--format json`: `{within, compared, rows}`, the library's DiffResult as it is; else the table. */
 export function renderDiff(r: DiffResult, format: string | undefined, labels: [string, string]): string {
-  if (format === "json") return JSON.stringify({ within: r.within, compared: r.compared, differences: r.rows }, null, 2) + "\n";
+  if (format === "json") return JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows }, null, 2) + "\n";
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   return renderDiffTable(r, color, labels);
 }
@@ -67,18 +63,9 @@ export function renderDiff(r: DiffResult, format: string | undefined, labels: [s
 /** Returns the exit code: 0 within tolerance, 1 outside. */
 export async function diffCommand(a: string, b: string, o: DiffOptions): Promise<number> {
   if (o.format && !["table", "json"].includes(o.format)) throw new UsageError(`--format: expected table or json, got "${o.format}"`);
-  parseTolerancesOrUsage(o.tolerance);
+  parseTolerances(o.tolerance); // a bad --tolerance is a usage error before any trace is replayed
   const [ca, cb] = [await loadCounters(a, o), await loadCounters(b, o)];
   const r = compare(ca, cb, o);
   await writeStdout(renderDiff(r, o.format, ["A", "B"]));
   return r.within ? 0 : 1;
 }
-
-function parseTolerancesOrUsage(t: string[]): void {
-  try {
-    parseTolerances(t);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-

@@ -1,0 +1,82 @@
+/**
+ * Issue 12, the API part: `wsim diff`'s words and signs (27), diffCounters' documented options
+ * and one name for its list (25), the library's argument errors (25), the tunables table that
+ * fits the terminal (23) and help text without hard line breaks (24).
+ */
+import { describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { diffCounters, formatChange, parseTolerances, renderDiffTable, type DiffResult } from "../../src/report/diff.js";
+import { UsageError } from "../../src/errors.js";
+
+describe("diff's change column carries a sign both ways (27)", () => {
+  it("+5 on 18 is +27.8%, -5 on 18 is -27.8% (5/18 = 0.2777...)", () => {
+    expect(formatChange({ a: 18, delta: 5 })).toBe("+27.8%");
+    expect(formatChange({ a: 18, delta: -5 })).toBe("-27.8%");
+    // relative to |A|: from -18 up by 5 is a rise
+    expect(formatChange({ a: -18, delta: 5 })).toBe("+27.8%");
+    // A = 0 or missing: no relative change
+    expect(formatChange({ a: 0, delta: 5 })).toBe("");
+    expect(formatChange({ a: null, delta: null })).toBe("");
+  });
+  it("the table prints both signs in its change column", () => {
+    const r = diffCounters({ up: 18, down: 18 }, { up: 23, down: 13 });
+    const t = renderDiffTable(r, false, ["A", "B"]);
+    const line = (n: string) => t.split("\n").find((l) => l.includes(` ${n} `))!;
+    expect(line("up")).toMatch(/ \+5 .* \+27\.8% /);
+    expect(line("down")).toMatch(/ -5 .* -27\.8% /);
+  });
+});
+
+describe("diff's summary line pluralises every count (27)", () => {
+  const summary = (r: DiffResult) => renderDiffTable(r, false, ["A", "B"]).trim().split("\n").at(-1);
+  it("one counter, no difference", () => {
+    expect(summary(diffCounters({ x: 1 }, { x: 1 }))).toBe("1 counter compared: no differences");
+    expect(summary(diffCounters({ x: 1, y: 2 }, { x: 1, y: 2 }))).toBe("2 counters compared: no differences");
+  });
+  it("one counter that differs; two that differ", () => {
+    expect(summary(diffCounters({ x: 1 }, { x: 2 }))).toBe("1 counter compared, 1 differs, 1 outside tolerance");
+    expect(summary(diffCounters({ x: 1, y: 1 }, { x: 2, y: 3 }, { tolerance: "y=2" }))).toBe("2 counters compared, 2 differ, 1 outside tolerance");
+  });
+});
+
+describe("diffCounters takes the documented options {tolerance, only, ignore} (25)", () => {
+  const a = { compact_stall: 10, pgfault: 100, thp_fault_alloc: 4 };
+  const b = { compact_stall: 11, pgfault: 150, thp_fault_alloc: 4 };
+  it("only as a glob or a list of globs", () => {
+    // compact_stall and thp_fault_alloc match; thp_fault_alloc is equal: one row
+    expect(diffCounters(a, b, { only: ["compact_*", "thp_*"] }).rows.map((r) => r.counter)).toEqual(["compact_stall"]);
+    expect(diffCounters(a, b, { only: "compact_*" }).compared).toBe(1);
+  });
+  it("ignore, and tolerance as a string, a list or parsed", () => {
+    expect(diffCounters(a, b, { ignore: "pg*" }).rows.map((r) => r.counter)).toEqual(["compact_stall"]);
+    // 1/10 = 10% and 50/100 = 50%
+    expect(diffCounters(a, b, { tolerance: "10%" }).rows.map((r) => [r.counter, r.within])).toEqual([["compact_stall", true], ["pgfault", false]]);
+    expect(diffCounters(a, b, { tolerance: ["10%", "pgfault=50"] }).within).toBe(true);
+    expect(diffCounters(a, b, { tolerance: parseTolerances("50%") }).within).toBe(true);
+    expect(diffCounters(a, b, { tolerance: ["10%", "pgfault=49"] }).within).toBe(false);
+  });
+  it("a wrong shape is a UsageError that says what is expected, never a TypeError", () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => (diffCounters as (...x: unknown[]) => unknown)(), /a must be an object of counter name to number/],
+      [() => (diffCounters as (...x: unknown[]) => unknown)(a), /b must be an object/],
+      [() => diffCounters(a, { pgfault: "x" as unknown as number }), /b\.pgfault must be a number, got "x"/],
+      [() => diffCounters(a, b, { onlyy: ["x"] } as never), /unknown option "onlyy" \(options: tolerance, only, ignore\)/],
+      [() => diffCounters(a, b, { only: 5 } as never), /options\.only must be a glob or an array of globs, got 5/],
+      [() => diffCounters(a, b, { ignore: [1] } as never), /options\.ignore must be a glob or an array of globs/],
+      [() => diffCounters(a, b, "2%" as never), /options must be an object \{tolerance\?, only\?, ignore\?\}, got "2%"/],
+      [() => diffCounters(a, b, { tolerance: 2 } as never), /expected a tolerance spec like "2%" or an array of them, got 2/],
+      [() => diffCounters(a, b, { tolerance: "2x" }), /--tolerance: expected a number or a percentage like 2%, got "2x"/],
+      [() => (parseTolerances as (...x: unknown[]) => unknown)(), /got undefined/],
+    ];
+    for (const [f, msg] of cases) {
+      let err: unknown;
+      try {
+        f();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, String(msg)).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(msg);
+    }
+  });
+});
