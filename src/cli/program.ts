@@ -2,7 +2,7 @@
  * The command line: declares commands and options, nothing else. Each action loads its
  * command lazily. Options list their defaults in --help.
  */
-import { Command, Option } from "commander";
+import { Command, Option, type AddHelpTextContext } from "commander";
 import { PRESETS } from "../machine/machine.js";
 import { TUNABLES } from "../machine/tunables.js";
 import { GENERATORS } from "../generate/generators.js";
@@ -10,11 +10,21 @@ import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/**
+ * Help text after the options, written as paragraphs with no line break inside one: wrapped
+ * when shown to the width commander wraps the rest of the help to (the terminal's, else 80).
+ */
+export const paragraphs = (text: string) => (ctx: AddHelpTextContext) => {
+  const out = ctx.command.configureOutput();
+  const width = (ctx.error ? out.getErrHelpWidth?.() : out.getOutHelpWidth?.()) ?? 80;
+  return ctx.command.createHelp().boxWrap(text, width);
+};
+
 /** `setExitCode` lets a command end with 1 (a difference beyond tolerance) without throwing. */
 export function createProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command("wsim")
     .description(
-      "Replays page-access and allocation traces through a deterministic model of Linux memory\n" +
+      "Replays page-access and allocation traces through a deterministic model of Linux memory " +
         "management and prints what the kernel would have counted.",
     )
     .version(WSIM_VERSION)
@@ -67,7 +77,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("-f, --format <format>", "table or json").choices(["table", "json"]))
     .option("-m, --machine <name|file>", "machine for traces given as A or B")
     .option("-s, --set <key=value>", "tunables for traces given as A or B (repeatable)", collect, [])
-    .addHelpText("after", "\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input.")
+    .addHelpText("after", paragraphs("\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input."))
     .action(async (a: string, b: string, opts) => {
       const { diffCommand } = await import("./commands/diff.js");
       setExitCode(await diffCommand(a, b, opts));
@@ -149,13 +159,15 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
       .addHelpText(
         "after",
-        "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev),\n" +
-          "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free)\n" +
-          "are made by a small module, wsim_kalloc, built with make against the default kernel's headers\n" +
-          "(fetched with apt-get once). Memcg files and wsim-only tunables cannot be replayed: they are\n" +
-          "counted and reported on stderr and in the JSON's kernel.unsupported.\n\n" +
-          "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to\n" +
+        paragraphs(
+          "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev), " +
+            "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free) " +
+            "are made by a small module, wsim_kalloc, built with make against the default kernel's headers " +
+            "(fetched with apt-get once). Memcg files and wsim-only tunables cannot be replayed: they are " +
+            "counted and reported on stderr and in the JSON's kernel.unsupported.\n\n" +
+            "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to " +
             "install is missing, or the guest panicked or did not finish: the message says which).",
+        ),
       );
 
   guestOptions(program.command("kernel"))

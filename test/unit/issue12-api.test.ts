@@ -80,3 +80,47 @@ describe("diffCounters takes the documented options {tolerance, only, ignore} (2
     }
   });
 });
+
+describe("help text has no hard line breaks and fits the terminal (24)", () => {
+  /** every command of the program, subcommands included */
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  const name = (c: Command): string => (c.parent ? `${name(c.parent)} ${c.name()}` : c.name());
+  /** the help a user sees for `wsim ... --help` on a terminal `width` columns wide */
+  function helpOf(cmd: Command, width: number): string {
+    let out = "";
+    for (let c: Command | null = cmd; c; c = c.parent)
+      c.configureOutput({ writeOut: (s) => (out += s), getOutHelpWidth: () => width, getOutHasColors: () => false });
+    cmd.outputHelp();
+    return out;
+  }
+
+  it("on a very wide terminal every paragraph and every item is one line (for every command)", async () => {
+    const { createProgram } = await import("../../src/cli/program.js");
+    const cmds = all(createProgram());
+    expect(cmds.length).toBeGreaterThan(10); // wsim, its commands, generate's kinds
+    for (const cmd of cmds) {
+      const lines = helpOf(cmd, 10_000).split("\n");
+      for (const [i, l] of lines.entries()) {
+        // a line at column 0 right after a non-blank line continues a paragraph: a hard break
+        if (i > 0 && lines[i - 1]!.trim() !== "" && /^\S/.test(l)) throw new Error(`${name(cmd)} --help: hard break before "${l}"`);
+        // deeper indentation continues an item (option, command, list entry)
+        expect(l, `${name(cmd)} --help`).not.toMatch(/^ {3,}/);
+      }
+    }
+  });
+
+  it("wsim --help's description is one paragraph, wrapped at the terminal's width", async () => {
+    const { createProgram } = await import("../../src/cli/program.js");
+    const text = "Replays page-access and allocation traces through a deterministic model of Linux memory management and prints what the kernel would have counted.";
+    expect(helpOf(createProgram(), 200)).toContain(`\n\n${text}\n\n`);
+    const at80 = helpOf(createProgram(), 80).split("\n\n")[1]!;
+    expect(at80.replace(/\n/g, " ")).toBe(text);
+  });
+
+  it("at 80, 100 and 120 columns no line is wider than the terminal (the commands of this part; replay's is another's)", async () => {
+    const { createProgram } = await import("../../src/cli/program.js");
+    for (const width of [80, 100, 120])
+      for (const cmd of all(createProgram()).filter((c) => c.name() !== "replay"))
+        for (const l of helpOf(cmd, width).split("\n")) expect(l.length, `${name(cmd)} --help at ${width}: ${l}`).toBeLessThanOrEqual(width);
+  });
+});
