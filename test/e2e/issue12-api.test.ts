@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { diffCounters } from "../../src/report/diff.js";
+import { TUNABLES } from "../../src/machine/tunables.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
@@ -50,5 +51,33 @@ describe("wsim diff (25, 27)", () => {
     expect(r.out).toMatch(/^3 counters compared, 2 differ, 2 outside tolerance$/m);
     expect(wsim(["diff", a, b, "--only", "pgfault"]).out).toMatch(/^1 counter compared, 1 differs, 1 outside tolerance$/m);
     expect(wsim(["diff", a, a, "--only", "pgfault"]).out).toBe("1 counter compared: no differences\n");
+  });
+});
+
+describe("wsim tunables on terminals and pipes (23)", () => {
+  const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+  /** `wsim tunables` on a pseudo-terminal `cols` wide (util-linux script) */
+  function onTerminal(cols: number): string {
+    const r = spawnSync("script", ["-qec", `stty cols ${cols}; "${process.execPath}" "${BIN}" tunables`, "/dev/null"], { cwd: ROOT, encoding: "utf8", input: "" });
+    expect(r.status).toBe(0);
+    return r.stdout.replace(/\r/g, "").replace(/\x1b\[[0-9;]*m/g, "");
+  }
+
+  it.skipIf(!hasScript)("on a terminal 80, 100, 120 or 160 columns wide no line wraps, and every tunable is listed", () => {
+    for (const cols of [80, 100, 120, 160]) {
+      const out = onTerminal(cols);
+      for (const l of out.split("\n")) expect(l.length, `${cols} columns: ${l}`).toBeLessThanOrEqual(cols);
+      for (const t of TUNABLES) expect(out, `${cols} columns`).toContain(`\n${t.key} `);
+    }
+  });
+
+  it("--format table on a pipe fits $COLUMNS (80 without it); a plain pipe gets one tab-separated line per tunable", () => {
+    for (const [env, cols] of [[{ COLUMNS: "100" }, 100], [{ COLUMNS: "" }, 80]] as const) {
+      const r = wsim(["tunables", "--format", "table"], env);
+      expect(r.code).toBe(0);
+      for (const l of r.out.split("\n")) expect(l.length).toBeLessThanOrEqual(cols);
+    }
+    const lines = wsim(["tunables"]).out.trimEnd().split("\n");
+    expect(lines.map((l) => l.split("\t")[0])).toEqual(TUNABLES.map((t) => t.key));
   });
 });

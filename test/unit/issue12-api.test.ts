@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest";
 import { Command } from "commander";
 import { diffCounters, formatChange, parseTolerances, renderDiffTable, type DiffResult } from "../../src/report/diff.js";
 import { UsageError } from "../../src/errors.js";
+import { renderTunablesTable, renderTunablesTsv, tunableRows } from "../../src/cli/commands/tunables.js";
+import { loadMachine } from "../../src/machine/machine.js";
+import { TUNABLES } from "../../src/machine/tunables.js";
 
 describe("diff's change column carries a sign both ways (27)", () => {
   it("+5 on 18 is +27.8%, -5 on 18 is -27.8% (5/18 = 0.2777...)", () => {
@@ -122,5 +125,39 @@ describe("help text has no hard line breaks and fits the terminal (24)", () => {
     for (const width of [80, 100, 120])
       for (const cmd of all(createProgram()).filter((c) => c.name() !== "replay"))
         for (const l of helpOf(cmd, width).split("\n")) expect(l.length, `${name(cmd)} --help at ${width}: ${l}`).toBeLessThanOrEqual(width);
+  });
+});
+
+describe("wsim tunables fits the terminal (23)", () => {
+  const rows = tunableRows(loadMachine("default"));
+  const words = (s: string) => s.split(/\s+/).filter(Boolean);
+
+  it("no line wider than the terminal at any width from 40 to 200 columns, and nothing lost", () => {
+    for (let width = 40; width <= 200; width += 5) {
+      const out = renderTunablesTable(rows, "default", width);
+      for (const l of out.split("\n")) expect(l.length, `width ${width}: ${l}`).toBeLessThanOrEqual(width);
+      const have = new Set(words(out));
+      for (const r of rows) {
+        expect(out, `width ${width}`).toMatch(new RegExp(`^${r.key.replace(/\./g, "\\.")}\\b`, "m"));
+        for (const w of [...words(r.allowed), ...words(r.help)]) if (w.length < width - 8) expect(have.has(w), `width ${width}: "${w}" of ${r.key}`).toBe(true);
+      }
+    }
+  });
+
+  it("80 columns: a block per tunable; 160 columns: a table row per tunable with its default beside it", () => {
+    // the default machine's vm.min_free_kbytes is 22528 KiB (README: watermarks 5632/7040/8448)
+    const narrow = renderTunablesTable(rows, "default", 80);
+    expect(narrow).toMatch(/^vm\.min_free_kbytes = 22528\n {4}allowed: an integer 0\.\.2147483647\n {4}KiB kept free/m);
+    const wide = renderTunablesTable(rows, "default", 160);
+    expect(wide).toMatch(/^tunable +default +allowed +help$/m);
+    expect(wide).toMatch(/^vm\.watermark_scale_factor +10 +an integer 1\.\.3000 +distance between min, low and high watermarks, in 1\/10000 of the zone$/m);
+    expect(wide.split("\n")[0]).toBe("Tunables and their defaults on machine default:");
+  });
+
+  it("on a pipe: one plain tab-separated line per tunable (key, default, allowed, modelled, help)", () => {
+    const lines = renderTunablesTsv(rows).trimEnd().split("\n");
+    expect(lines).toHaveLength(TUNABLES.length);
+    for (const l of lines) expect(l.split("\t")).toHaveLength(5);
+    expect(lines).toContain(`vm.watermark_scale_factor\t10\tan integer 1..3000\t\t${TUNABLES.find((t) => t.key === "vm.watermark_scale_factor")!.help}`);
   });
 });
