@@ -161,3 +161,65 @@ describe("wsim tunables fits the terminal (23)", () => {
     expect(lines).toContain(`vm.watermark_scale_factor\t10\tan integer 1..3000\t\t${TUNABLES.find((t) => t.key === "vm.watermark_scale_factor")!.help}`);
   });
 });
+
+describe("every exported function says what is wrong with a wrong or missing argument (25)", () => {
+  it("replay({}) names the missing trace; a string, a misspelt option and bad values are named too", async () => {
+    const wsim = await import("../../src/index.js");
+    const bad: [unknown, RegExp][] = [
+      [{}, /^replay: config\.trace must be a trace file's path, or "-" with config\.stdin, got undefined$/],
+      [undefined, /^replay: expected a config object, e\.g\. replay\(\{ trace: "traces\/faults\.csv" \}\); got undefined$/],
+      ["traces/faults.csv", /^replay: expected a config object, .*; got "traces\/faults\.csv"$/],
+      [{ trace: "traces/faults.csv", machne: "vm" }, /^replay: unknown option "machne" \(options: trace, machine, set,/],
+      [{ trace: "traces/faults.csv", set: "vm.swappiness=1" }, /^replay: config\.set must be an array of strings \["key=value", \.\.\.\], got "vm\.swappiness=1"$/],
+      [{ trace: "traces/faults.csv", machine: 4 }, /^replay: config\.machine must be a preset name, a machine file's path or a Machine object, got 4$/],
+      [{ trace: "traces/faults.csv", interval: 0 }, /^replay: config\.interval must be a number of ms > 0, got 0$/],
+      [{ trace: "traces/faults.csv", format: "xml" }, /^replay: config\.format must be one of csv, ndjson, json, got "xml"$/],
+      [{ trace: "traces/faults.csv", until: "5" }, /^replay: config\.until must be a number >= 0, got "5"$/],
+    ];
+    for (const [cfg, msg] of bad) {
+      const err = await (wsim.replay as (c: unknown) => Promise<unknown>)(cfg).catch((e: unknown) => e);
+      expect(err, String(msg)).toBeInstanceOf(wsim.UsageError);
+      expect((err as Error).message).toMatch(msg);
+    }
+  });
+
+  it("every function the package exports, called with nothing or with a number, throws a UsageError naming itself", async () => {
+    const wsim = (await import("../../src/index.js")) as Record<string, unknown>;
+    const fns = Object.entries(wsim).filter(
+      ([, v]) => typeof v === "function" && !((v as { prototype?: unknown }).prototype instanceof Error),
+    ) as [string, (...a: unknown[]) => unknown][];
+    // the list this test covers: a new export is covered as soon as it exists
+    expect(fns.map(([n]) => n).sort()).toEqual(
+      ["diffCounters", "formatBuddyinfo", "formatVmstat", "openTrace", "parseTolerances", "renderJson", "renderVmstat", "replay", "runKernel"],
+    );
+    const gens = Object.values(wsim.GENERATORS as Record<string, { kind: string; rows: (...a: unknown[]) => unknown }>);
+    const calls: [string, () => unknown][] = [];
+    for (const [name, f] of fns) for (const args of [[], [42], [null, null]]) calls.push([name, () => f(...args)]);
+    for (const g of gens)
+      for (const args of [[42], [{ nope: 1 }], [{ [Object.keys((wsim.GENERATORS as Record<string, { options: object }>)[g.kind]!.options)[0]!]: "x" }], [{}, 1.5]])
+        calls.push([`GENERATORS.${g.kind}.rows`, () => g.rows(...args)]);
+    expect(calls.length).toBe(fns.length * 3 + 6 * 4);
+    for (const [name, call] of calls) {
+      let err: unknown;
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `${name}: ${String(err)}`).toBeInstanceOf(UsageError);
+      expect((err as Error).message.startsWith(`${name}: `), (err as Error).message).toBe(true);
+    }
+  });
+
+  it("the checked functions still do their work: a generator from the library takes knobs and a seed", async () => {
+    const wsim = await import("../../src/index.js");
+    // zipf writes one mmap, then one access per event
+    const rows = [...wsim.GENERATORS.zipf!.rows({ events: 3, pages: 4 }, 7)];
+    expect(rows.map((r) => r.op)).toEqual(["mmap", "access", "access", "access"]);
+    expect(rows[0]!.len).toBe(4 * 4096);
+    expect([...wsim.GENERATORS.zipf!.rows({ events: 3, pages: 4 }, 7)]).toEqual(rows); // deterministic for a seed
+    expect(wsim.formatBuddyinfo([{ nid: 0, name: "Normal", nrFree: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }])).toBe(
+      "Node 0, zone   Normal      1      2      3      4      5      6      7      8      9     10     11 \n",
+    );
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * The functions `import … from "wsim"` gives, each checking its arguments first: a caller who
+ * passes nothing, a string for an object or a misspelt option gets a UsageError that names the
+ * function, the argument and what it takes, never a TypeError (or a DataError about file
+ * `undefined`) from deep inside. The CLI calls the unchecked functions underneath; its own
+ * option parsing already gives them the right shapes.
+ */
+import type { Readable } from "node:stream";
+import { describeValue, isPlainObject } from "./args.js";
+import { UsageError } from "./errors.js";
+import { replay as replayUnchecked, type ReplayConfig } from "./replay.js";
+import type { RunResult } from "./engine/result.js";
+import { runKernel as runKernelUnchecked, type KernelConfig, type KernelResult } from "./kernel/kernel.js";
+import { formatVmstat as formatVmstatUnchecked, formatBuddyinfo as formatBuddyinfoUnchecked } from "./procfs/procfs.js";
+import { renderVmstat as renderVmstatUnchecked } from "./report/vmstat.js";
+import { renderJson as renderJsonUnchecked } from "./report/json.js";
+import { openTrace as openTraceUnchecked, type OpenedTrace, type OpenOptions } from "./trace/open.js";
+import { GENERATORS as SPECS, type Row } from "./generate/generators.js";
+import { Rng } from "./engine/rng.js";
+import { COUNTER_NAMES, type CounterName } from "./stats/counters.js";
+import { MAX_ORDER } from "./mm/constants.js";
+
+const FORMATS = ["csv", "ndjson", "json"];
+
+/** the keys of ReplayConfig (with EngineOptions'), for a misspelt option */
+const REPLAY_KEYS = [
+  "trace", "machine", "set", "format", "csvEngine", "stdin", "onProgress", "daemons",
+  "until", "drain", "seed", "check", "lenient", "interval", "onSample", "keepSeries",
+];
+
+/**
+ * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
+ *
+ * @param cfg `{trace, machine?, set?, format?, csvEngine?, stdin?, until?, drain?, seed?,
+ *   check?, lenient?, interval?, onSample?, keepSeries?, onProgress?}`: `trace` a file path
+ *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
+ *   machine file or a Machine object; `set` `["key=value", ...]`; times in ms of virtual time
+ * @returns the RunResult (`vmstat`, `nodes`, `workingset`, `reads`, `series`, ...)
+ * @throws UsageError for a config of the wrong shape, an unknown tunable or value in `set`, an
+ *   unknown preset; DataError (`file:line: what`) for a bad trace or machine file
+ */
+export async function replay(cfg: ReplayConfig): Promise<RunResult> {
+  const f = "replay";
+  config(f, cfg, 'e.g. replay({ trace: "traces/faults.csv" })', REPLAY_KEYS);
+  tracePath(f, cfg.trace);
+  machineArg(f, cfg.machine);
+  strings(f, "set", cfg.set, '["key=value", ...]');
+  oneOf(f, "format", cfg.format, FORMATS);
+  oneOf(f, "csvEngine", cfg.csvEngine, ["fast", "csv-parse"]);
+  for (const k of ["until", "drain", "seed"] as const) number(f, k, cfg[k], 0);
+  if (cfg.interval !== undefined && !(typeof cfg.interval === "number" && cfg.interval > 0 && Number.isFinite(cfg.interval)))
+    throw new UsageError(`${f}: config.interval must be a number of ms > 0, got ${describeValue(cfg.interval)}`);
+  for (const k of ["check", "lenient", "keepSeries"] as const) boolean(f, k, cfg[k]);
+  for (const k of ["onSample", "onProgress"] as const) fn(f, k, cfg[k]);
+  readable(f, "stdin", cfg.stdin);
+  if (cfg.daemons !== undefined && !Array.isArray(cfg.daemons)) throw new UsageError(`${f}: config.daemons must be an array, got ${describeValue(cfg.daemons)}`);
+  return replayUnchecked(cfg);
+}
+
+/**
+ * Replays a trace on a real Linux kernel in QEMU and returns what `wsim kernel --format json`
+ * prints.
+ *
+ * @param cfg `{trace, memMiB, numaMiB, timeoutS, maxGapMs, kernel?, swapMiB?, machine?, set?,
+ *   format?, lru?, kalloc?, fillDma?, append?, keep?, stdin?, log?}` (sizes in MiB, times in
+ *   seconds and ms)
+ * @throws UsageError for a config of the wrong shape; EnvironmentError when QEMU, gcc or the
+ *   kernel is missing or the guest fails; DataError for a bad trace
+ */
+export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
+  const f = "runKernel";
+  config(f, cfg, 'e.g. runKernel({ trace: "t.csv", memMiB: 256, numaMiB: [], timeoutS: 600, maxGapMs: 10000 })');
+  tracePath(f, cfg.trace);
+  machineArg(f, cfg.machine);
+  strings(f, "set", cfg.set, '["key=value", ...]');
+  strings(f, "append", cfg.append, '["param=value", ...]');
+  oneOf(f, "format", cfg.format, FORMATS);
+  oneOf(f, "lru", cfg.lru, ["mglru", "classic"]);
+  for (const k of ["memMiB", "timeoutS", "maxGapMs"] as const) {
+    if (cfg[k] === undefined) throw new UsageError(`${f}: config.${k} is required (a number)`);
+    number(f, k, cfg[k], k === "maxGapMs" ? 0 : 1);
+  }
+  number(f, "swapMiB", cfg.swapMiB, 0);
+  if (!Array.isArray(cfg.numaMiB) || !cfg.numaMiB.every((x) => typeof x === "number" && x > 0))
+    throw new UsageError(`${f}: config.numaMiB must be an array of node sizes in MiB ([] for none), got ${describeValue(cfg.numaMiB)}`);
+  if (cfg.kernel !== undefined && (typeof cfg.kernel !== "string" || cfg.kernel === ""))
+    throw new UsageError(`${f}: config.kernel must be the path of a bzImage, got ${describeValue(cfg.kernel)}`);
+  for (const k of ["kalloc", "fillDma", "keep"] as const) boolean(f, k, cfg[k]);
+  for (const k of ["stdin", "log"] as const) fn(f, k, cfg[k]);
+  return runKernelUnchecked(cfg);
+}
+
+/**
+ * Opens a trace for reading in batches (`for await (const b of t.batches())`).
+ *
+ * @param path a file path (CSV, NDJSON or JSON; gzip allowed) or `"-"` for `opts.stdin`
+ * @param opts `{format?: "csv" | "ndjson" | "json", engine?: "fast" | "csv-parse", stdin?}`
+ * @throws UsageError for arguments of the wrong shape; DataError for an unreadable trace
+ */
+export async function openTrace(path: string, opts: OpenOptions = {}): Promise<OpenedTrace> {
+  const f = "openTrace";
+  if (typeof path !== "string" || path === "") throw new UsageError(`${f}: path must be a trace file's path or "-", got ${describeValue(path)}`);
+  if (!isPlainObject(opts)) throw new UsageError(`${f}: opts must be an object {format?, engine?, stdin?}, got ${describeValue(opts)}`);
+  oneOf(f, "format", opts.format, FORMATS, "opts");
+  oneOf(f, "engine", opts.engine, ["fast", "csv-parse"], "opts");
+  readable(f, "stdin", opts.stdin, "opts");
+  return openTraceUnchecked(path, opts);
+}
+
+/**
+ * /proc/vmstat's text (`name value` lines) for the names given.
+ *
+ * @param values every counter's value, indexed as COUNTER_NAMES (values[i] is COUNTER_NAMES[i])
+ * @param names the counters to print, in order (names from COUNTER_NAMES)
+ * @throws UsageError for arguments of the wrong shape or an unknown name
+ */
+export function formatVmstat(values: ArrayLike<number>, names: readonly CounterName[]): string {
+  const f = "formatVmstat";
+  if (!isArrayLike(values) || values.length < COUNTER_NAMES.length)
+    throw new UsageError(`${f}: values must be an array of ${COUNTER_NAMES.length} numbers indexed as COUNTER_NAMES, got ${describeValue(values)}`);
+  if (!Array.isArray(names)) throw new UsageError(`${f}: names must be an array of counter names (from COUNTER_NAMES), got ${describeValue(names)}`);
+  for (const n of names) if (!COUNTER_NAMES.includes(n)) throw new UsageError(`${f}: unknown counter ${describeValue(n)} (see COUNTER_NAMES)`);
+  return formatVmstatUnchecked(values, names);
+}
+
+/**
+ * /proc/buddyinfo's text: a line per zone.
+ *
+ * @param zones `[{nid, name, nrFree}]`: node id, zone name, free blocks per order 0..10
+ * @throws UsageError for arguments of the wrong shape
+ */
+export function formatBuddyinfo(zones: readonly { nid: number; name: string; nrFree: ArrayLike<number> }[]): string {
+  const f = "formatBuddyinfo";
+  if (!Array.isArray(zones)) throw new UsageError(`${f}: zones must be an array of {nid, name, nrFree}, got ${describeValue(zones)}`);
+  for (const [i, z] of zones.entries())
+    if (!isPlainObject(z) || typeof z.nid !== "number" || typeof z.name !== "string" || !isArrayLike(z.nrFree) || z.nrFree.length < MAX_ORDER)
+      throw new UsageError(`${f}: zones[${i}] must be {nid: number, name: string, nrFree: ${MAX_ORDER} numbers}, got ${describeValue(z)}`);
+  return formatBuddyinfoUnchecked(zones);
+}
+
+/**
+ * `--format vmstat`'s text: a RunResult's `vmstat` as `name value` lines.
+ *
+ * @throws UsageError when `r` is not a result with a `vmstat` object
+ */
+export function renderVmstat(r: RunResult): string {
+  if (!isPlainObject(r) || !isPlainObject(r.vmstat)) throw new UsageError(`renderVmstat: r must be what replay() returns (with a vmstat object), got ${describeValue(r)}`);
+  return renderVmstatUnchecked(r);
+}
+
+/**
+ * `--format json`'s text of a RunResult or KernelResult (indented, one trailing newline).
+ *
+ * @throws UsageError when `r` is not an object
+ */
+export function renderJson(r: object): string {
+  if (!isPlainObject(r)) throw new UsageError(`renderJson: r must be what replay() or runKernel() returns, got ${describeValue(r)}`);
+  return renderJsonUnchecked(r);
+}
+
+/** A generator of synthetic traces as the library gives it. */
+export interface LibraryGenerator {
+  kind: string;
+  help: string;
+  /** knob -> [default, help] */
+  options: Record<string, [number, string]>;
+  /**
+   * The trace's rows (`{time_ms, op, pid, addr, ...}`, CSV fields by column name).
+   *
+   * @param options knobs (names as in `options`, e.g. `{pages: 1024, write_ratio: 0.5}`);
+   *   omitted ones take their defaults
+   * @param seed the generator's seed (default 1), as `wsim generate --seed`
+   * @throws UsageError for an unknown knob, a knob that is not a number, or a bad seed
+   */
+  rows(options?: Record<string, number>, seed?: number): Generator<Row>;
+}
+
+/** The synthetic workloads of `wsim generate`, by kind (zipf, scan, fragment, thp, tiered, balloon). */
+export const GENERATORS: Readonly<Record<string, LibraryGenerator>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(SPECS).map(([kind, spec]) => [
+      kind,
+      Object.freeze({
+        kind: spec.kind,
+        help: spec.help,
+        options: spec.options,
+        rows(options: Record<string, number> = {}, seed = 1): Generator<Row> {
+          const f = `GENERATORS.${kind}.rows`;
+          const known = Object.keys(spec.options);
+          if (!isPlainObject(options)) throw new UsageError(`${f}: options must be an object of knobs {${known.join(", ")}}, got ${describeValue(options)}`);
+          const knobs: Record<string, number> = {};
+          for (const [k, [def]] of Object.entries(spec.options)) knobs[k] = def;
+          for (const [k, v] of Object.entries(options)) {
+            if (!known.includes(k)) throw new UsageError(`${f}: unknown knob "${k}" (knobs: ${known.join(", ")})`);
+            if (typeof v !== "number" || !Number.isFinite(v)) throw new UsageError(`${f}: knob ${k} must be a number, got ${describeValue(v)}`);
+            knobs[k] = v;
+          }
+          if (!Number.isSafeInteger(seed)) throw new UsageError(`${f}: seed must be an integer, got ${describeValue(seed)}`);
+          return spec.rows(knobs, new Rng(seed));
+        },
+      }),
+    ]),
+  ),
+);
+
+// --- internal ---
+
+function config(f: string, cfg: unknown, example: string, keys?: readonly string[]): asserts cfg is Record<string, unknown> {
+  if (!isPlainObject(cfg)) throw new UsageError(`${f}: expected a config object, ${example}; got ${describeValue(cfg)}`);
+  if (keys)
+    for (const k of Object.keys(cfg))
+      if (!keys.includes(k)) throw new UsageError(`${f}: unknown option "${k}" (options: ${keys.join(", ")})`);
+}
+
+function tracePath(f: string, v: unknown): void {
+  if (typeof v !== "string" || v === "") throw new UsageError(`${f}: config.trace must be a trace file's path, or "-" with config.stdin, got ${describeValue(v)}`);
+}
+
+function machineArg(f: string, v: unknown): void {
+  if (v !== undefined && !(typeof v === "string" && v !== "") && !isPlainObject(v))
+    throw new UsageError(`${f}: config.machine must be a preset name, a machine file's path or a Machine object, got ${describeValue(v)}`);
+}
+
+function strings(f: string, k: string, v: unknown, shape: string): void {
+  if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === "string")))
+    throw new UsageError(`${f}: config.${k} must be an array of strings ${shape}, got ${describeValue(v)}`);
+}
+
+function oneOf(f: string, k: string, v: unknown, values: readonly string[], obj = "config"): void {
+  if (v !== undefined && !(typeof v === "string" && values.includes(v)))
+    throw new UsageError(`${f}: ${obj}.${k} must be one of ${values.join(", ")}, got ${describeValue(v)}`);
+}
+
+function number(f: string, k: string, v: unknown, min: number): void {
+  if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min))
+    throw new UsageError(`${f}: config.${k} must be a number >= ${min}, got ${describeValue(v)}`);
+}
+
+function boolean(f: string, k: string, v: unknown): void {
+  if (v !== undefined && typeof v !== "boolean") throw new UsageError(`${f}: config.${k} must be true or false, got ${describeValue(v)}`);
+}
+
+function fn(f: string, k: string, v: unknown): void {
+  if (v !== undefined && typeof v !== "function") throw new UsageError(`${f}: config.${k} must be a function, got ${describeValue(v)}`);
+}
+
+function readable(f: string, k: string, v: unknown, obj = "config"): void {
+  if (v !== undefined && !(typeof v === "object" && v !== null && typeof (v as Readable).pipe === "function"))
+    throw new UsageError(`${f}: ${obj}.${k} must be a readable stream, got ${describeValue(v)}`);
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<number> {
+  return (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.prototype.every.call(v, (x: unknown) => typeof x === "number");
+}
