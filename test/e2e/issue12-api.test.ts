@@ -4,9 +4,9 @@
  * help text without hard line breaks, and the package installed from `npm pack` elsewhere.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { diffCounters } from "../../src/report/diff.js";
 import { TUNABLES } from "../../src/machine/tunables.js";
@@ -80,4 +80,96 @@ describe("wsim tunables on terminals and pipes (23)", () => {
     const lines = wsim(["tunables"]).out.trimEnd().split("\n");
     expect(lines.map((l) => l.split("\t")[0])).toEqual(TUNABLES.map((t) => t.key));
   });
+});
+
+describe("the package installed elsewhere from npm pack (25)", () => {
+  /** run a command, failing the test with its stderr when it fails */
+  function run(cmd: string, args: string[], cwd: string) {
+    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" } });
+    expect(r.status, `${cmd} ${args.join(" ")}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  }
+
+  /**
+   * The installed dependencies wsim needs (all of them, transitively), found as Node resolves
+   * them from this checkout's node_modules: packed into tarballs, they let `npm install
+   * --offline` work without the registry.
+   */
+  function dependencyDirs(): string[] {
+    const out = new Set<string>();
+    const visit = (fromDir: string, deps: Record<string, string>) => {
+      for (const name of Object.keys(deps)) {
+        let dir = fromDir;
+        let found: string | null = null;
+        for (;;) {
+          const c = join(dir, "node_modules", name);
+          if (existsSync(join(c, "package.json"))) {
+            found = realpathSync(c);
+            break;
+          }
+          if (dirname(dir) === dir) break;
+          dir = dirname(dir);
+        }
+        if (found === null) continue; // an optional dependency not installed here
+        if (out.has(found)) continue;
+        out.add(found);
+        const pj = JSON.parse(readFileSync(join(found, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+        visit(found, { ...pj.dependencies, ...pj.optionalDependencies });
+      }
+    };
+    visit(ROOT, (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+    return [...out];
+  }
+
+  it("npm pack, npm install the tarball in a fresh directory (offline), import it from an .mjs and run its bin", () => {
+    const work = mkdtempSync(join(tmpdir(), "wsim-pack-"));
+    const packs = join(work, "packs");
+    const app = join(work, "app");
+    mkdirSync(packs);
+    mkdirSync(app);
+    try {
+      packInstallUse(packs, app);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  function packInstallUse(packs: string, app: string): void {
+    const work = dirname(packs);
+    // dist is built before the e2e tests run (npm test); --ignore-scripts: nothing else to run
+    run("npm", ["pack", "--ignore-scripts", "--pack-destination", packs, ROOT], work);
+    run("npm", ["pack", "--ignore-scripts", "--pack-destination", packs, ...dependencyDirs()], work);
+    const tarballs = readdirSync(packs).map((f) => join(packs, f));
+    expect(tarballs.some((t) => /\/wsim-\d+\.\d+\.\d+\.tgz$/.test(t))).toBe(true);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true, type: "module" }));
+    run("npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", ...tarballs], app);
+
+    const golden = readFileSync(join(ROOT, "test/golden/__expected__/faults.csv.vmstat.txt"), "utf8");
+    writeFileSync(
+      join(app, "use.mjs"),
+      `import { replay, renderVmstat, diffCounters, UsageError } from "wsim";
+const r = await replay({ trace: "node_modules/wsim/traces/faults.csv" });
+const e = await replay({}).catch((x) => x);
+const d = diffCounters(r.vmstat, { ...r.vmstat, pgfault: r.vmstat.pgfault + 1 }, { only: ["pg*"] });
+process.stdout.write(JSON.stringify({ vmstat: renderVmstat(r), usage: e instanceof UsageError, message: e.message, rows: d.rows.map((x) => x.counter) }));
+`,
+    );
+    const used = JSON.parse(run(process.execPath, ["use.mjs"], app)) as { vmstat: string; usage: boolean; message: string; rows: string[] };
+    expect(used.vmstat).toBe(golden);
+    expect(used.usage).toBe(true);
+    expect(used.message).toMatch(/^replay: config\.trace must be/);
+    expect(used.rows).toEqual(["pgfault"]);
+
+    // the README's library example, verbatim, where traces/ is the package's bundled traces
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const example = /### Library[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(example).toMatch(/from "wsim"/);
+    writeFileSync(join(app, "readme.mjs"), example);
+    run("ln", ["-s", "node_modules/wsim/traces", "traces"], app);
+    expect(run(process.execPath, ["readme.mjs"], app)).toMatch(/^\d+ /);
+
+    // the bin npm linked, run as a user would from that directory
+    expect(run(join(app, "node_modules/.bin/wsim"), ["replay", "node_modules/wsim/traces/faults.csv", "--format", "vmstat"], app)).toBe(golden);
+    expect(run(join(app, "node_modules/.bin/wsim"), ["--help"], app)).toMatch(/^Usage: wsim /);
+  }
 });
