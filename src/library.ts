@@ -7,7 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { describeValue, isPlainObject } from "./args.js";
-import { UsageError } from "./errors.js";
+import { DataError, UsageError } from "./errors.js";
 import { replay as replayUnchecked, type ReplayConfig } from "./replay.js";
 import type { RunResult } from "./engine/result.js";
 import { runKernel as runKernelUnchecked, type KernelConfig, type KernelResult } from "./kernel/kernel.js";
@@ -18,6 +18,7 @@ import { openTrace as openTraceUnchecked, type OpenedTrace, type OpenOptions } f
 import { GENERATORS as SPECS, type Row } from "./generate/generators.js";
 import { Rng } from "./engine/rng.js";
 import { COUNTER_NAMES, type CounterName } from "./stats/counters.js";
+import { parseMachine, type Machine } from "./machine/machine.js";
 import { MAX_ORDER } from "./mm/constants.js";
 
 const FORMATS = ["csv", "ndjson", "json"];
@@ -43,7 +44,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   const f = "replay";
   config(f, cfg, 'e.g. replay({ trace: "traces/faults.csv" })', REPLAY_KEYS);
   tracePath(f, cfg.trace);
-  machineArg(f, cfg.machine);
+  const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
   oneOf(f, "csvEngine", cfg.csvEngine, ["fast", "csv-parse"]);
@@ -54,7 +55,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   for (const k of ["onSample", "onProgress"] as const) fn(f, k, cfg[k]);
   readable(f, "stdin", cfg.stdin);
   if (cfg.daemons !== undefined && !Array.isArray(cfg.daemons)) throw new UsageError(`${f}: config.daemons must be an array, got ${describeValue(cfg.daemons)}`);
-  return replayUnchecked(cfg);
+  return replayUnchecked(machine === cfg.machine ? cfg : { ...cfg, machine });
 }
 
 /**
@@ -71,7 +72,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const f = "runKernel";
   config(f, cfg, 'e.g. runKernel({ trace: "t.csv", memMiB: 256, numaMiB: [], timeoutS: 600, maxGapMs: 10000 })');
   tracePath(f, cfg.trace);
-  machineArg(f, cfg.machine);
+  const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
   strings(f, "append", cfg.append, '["param=value", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
@@ -87,7 +88,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     throw new UsageError(`${f}: config.kernel must be the path of a bzImage, got ${describeValue(cfg.kernel)}`);
   for (const k of ["kalloc", "fillDma", "keep"] as const) boolean(f, k, cfg[k]);
   for (const k of ["stdin", "log"] as const) fn(f, k, cfg[k]);
-  return runKernelUnchecked(cfg);
+  return runKernelUnchecked(machine === cfg.machine ? cfg : { ...cfg, machine });
 }
 
 /**
@@ -216,9 +217,16 @@ function tracePath(f: string, v: unknown): void {
   if (typeof v !== "string" || v === "") throw new UsageError(`${f}: config.trace must be a trace file's path, or "-" with config.stdin, got ${describeValue(v)}`);
 }
 
-function machineArg(f: string, v: unknown): void {
-  if (v !== undefined && !(typeof v === "string" && v !== "") && !isPlainObject(v))
-    throw new UsageError(`${f}: config.machine must be a preset name, a machine file's path or a Machine object, got ${describeValue(v)}`);
+/** a preset name or file path as it is; a Machine object checked as a machine file is (parseMachine) */
+function machineArg(f: string, v: unknown): string | Machine | undefined {
+  if (v === undefined || (typeof v === "string" && v !== "")) return v;
+  if (!isPlainObject(v)) throw new UsageError(`${f}: config.machine must be a preset name, a machine file's path or a Machine object, got ${describeValue(v)}`);
+  try {
+    return parseMachine(v, "config.machine", () => 0);
+  } catch (e) {
+    if (e instanceof DataError) throw new UsageError(`${f}: config.machine: ${e.what}`);
+    throw e;
+  }
 }
 
 function strings(f: string, k: string, v: unknown, shape: string): void {

@@ -172,6 +172,8 @@ describe("every exported function says what is wrong with a wrong or missing arg
       [{ trace: "traces/faults.csv", machne: "vm" }, /^replay: unknown option "machne" \(options: trace, machine, set,/],
       [{ trace: "traces/faults.csv", set: "vm.swappiness=1" }, /^replay: config\.set must be an array of strings \["key=value", \.\.\.\], got "vm\.swappiness=1"$/],
       [{ trace: "traces/faults.csv", machine: 4 }, /^replay: config\.machine must be a preset name, a machine file's path or a Machine object, got 4$/],
+      [{ trace: "traces/faults.csv", machine: {} }, /^replay: config\.machine: machine needs a non-empty "nodes" array$/],
+      [{ trace: "traces/faults.csv", machine: { nodes: [{ id: 0 }] } }, /^replay: config\.machine: node 0 needs "mem"/],
       [{ trace: "traces/faults.csv", interval: 0 }, /^replay: config\.interval must be a number of ms > 0, got 0$/],
       [{ trace: "traces/faults.csv", format: "xml" }, /^replay: config\.format must be one of csv, ndjson, json, got "xml"$/],
       [{ trace: "traces/faults.csv", until: "5" }, /^replay: config\.until must be a number >= 0, got "5"$/],
@@ -213,6 +215,10 @@ describe("every exported function says what is wrong with a wrong or missing arg
 
   it("the checked functions still do their work: a generator from the library takes knobs and a seed", async () => {
     const wsim = await import("../../src/index.js");
+    // a Machine object is checked as a machine file is, and used: vm is 2 GiB = 524288 pages
+    const r = await wsim.replay({ trace: "traces/faults.csv", machine: wsim.PRESETS.vm! });
+    expect(r.nodes.reduce((s, n) => s + n.zones.reduce((t, z) => t + z.managed, 0), 0)).toBeLessThanOrEqual(524288);
+    expect(r.machine.nodes).toEqual(wsim.PRESETS.vm!.nodes);
     // zipf writes one mmap, then one access per event
     const rows = [...wsim.GENERATORS.zipf!.rows({ events: 3, pages: 4 }, 7)];
     expect(rows.map((r) => r.op)).toEqual(["mmap", "access", "access", "access"]);
