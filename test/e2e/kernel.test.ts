@@ -205,7 +205,7 @@ it("wsim kernel --help names what it needs and the exit code for a missing tool"
   const r = wsim(["kernel", "--help"]);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/qemu-system-x86/);
-  expect(r.out).toMatch(/69 the guest could not run \(something to\s+install is missing/);
+  expect(r.out).toMatch(/69 the guest could not run\s+\(something to\s+install is missing/);
 });
 
 it("wsim kernel --append refuses parameters that would take the guest's console or /init (exit 2)", () => {
