@@ -23,11 +23,14 @@ import { MAX_ORDER } from "./mm/constants.js";
 
 const FORMATS = ["csv", "ndjson", "json"];
 
-/** the keys of ReplayConfig (with EngineOptions'), for a misspelt option */
-const REPLAY_KEYS = [
-  "trace", "machine", "set", "format", "csvEngine", "stdin", "onProgress", "daemons",
-  "until", "drain", "seed", "check", "lenient", "interval", "onSample", "keepSeries",
-];
+/**
+ * The keys of ReplayConfig (with EngineOptions'), for a misspelt option. A Record over
+ * `keyof ReplayConfig`, so a field added to ReplayConfig does not compile until it is listed.
+ */
+const REPLAY_KEYS = Object.keys({
+  trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
+  until: 1, drain: 1, seed: 1, check: 1, lenient: 1, interval: 1, onSample: 1, keepSeries: 1,
+} satisfies Record<keyof ReplayConfig, 1>);
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
