@@ -46,6 +46,11 @@ export interface EngineOptions {
 /** One --interval sample: every counter, and free and reported blocks per order per node. */
 export interface Sample {
   time_ms: number;
+  /**
+   * true on the extra sample taken at the run's end when the end is not a multiple of
+   * --interval (so the last sample is always the state at the end); absent otherwise
+   */
+  end?: true;
   vmstat: Record<string, number>;
   /** node -> free blocks per order (buddyinfo) */
   buddyinfo: number[][];
@@ -104,6 +109,8 @@ export class Engine implements EngineContext {
   /** the seed RFCs whose counters vmstat prints: those enabled at any time in the run */
   readonly features: SeedFeatures = { kpromoted: false, kmmscand: false };
   private nextSample = Infinity;
+  /** time of the last sample taken, -1 before the first */
+  private lastSampleMs = -1;
   readonly series: Sample[] = [];
 
   constructor(settings: Settings, opts: EngineOptions = {}) {
@@ -207,10 +214,12 @@ export class Engine implements EngineContext {
     }
   }
 
-  private takeSample(time: number): void {
+  private takeSample(time: number, end = false): void {
     const vmstat = this.vmstatObject();
+    this.lastSampleMs = time;
     const s: Sample = {
       time_ms: time,
+      ...(end ? { end: true as const } : {}),
       vmstat,
       buddyinfo: this.mem.zones.map((z) => Array.from(z.nrFree)),
       reported: this.mem.zones.map((z) => Array.from(z.reported)),
@@ -357,6 +366,8 @@ export class Engine implements EngineContext {
     else if (this.opts.until !== undefined) end = Math.min(end, this.opts.until);
     this.sampleUpTo(end, true);
     this.advanceTo(end);
+    // the last sample is the state at the end, also when the end falls between two samples
+    if (this.opts.interval !== undefined && this.opts.interval > 0 && this.lastSampleMs !== end) this.takeSample(end, true);
   }
 
   private fail(b: EventBatch, i: number, what: string): never {
@@ -553,7 +564,8 @@ export class Engine implements EngineContext {
     const zones = this.zoneViews().filter((z) => node === null || z.nid === node);
     switch (key) {
       case "vmstat":
-        return formatVmstat(this.mem.vmstat(), printNames(this.features, false));
+        // SPEC §5: the kernel's names, the seeds' counters, then wsim's own (wsim_)
+        return formatVmstat(this.mem.vmstat(), printNames(this.features, true));
       case "buddyinfo":
         return formatBuddyinfo(zones);
       case "pagetypeinfo":
