@@ -93,7 +93,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (!more) break;
   }
   engine.finish();
-  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs }, cfg.seed ?? 1);
+  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

@@ -2,7 +2,7 @@
  * The engine: a virtual clock in ms, the timer queue, the daemons, and the dispatch of
  * trace events to the memory model (SPEC §4.1). A timer due at or before an event's time
  * fires before the event, in (due, creation) order. Same events + same machine + same
- * tunables = the same state, on any machine: no wall clock, one seeded PRNG.
+ * tunables = the same state, on any machine: no wall clock, nothing random.
  */
 import { DataError, InternalError } from "../errors.js";
 import type { Machine } from "../machine/machine.js";
@@ -21,14 +21,12 @@ import {
 } from "../trace/types.js";
 import type { Daemon, EngineContext } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
-import { Rng } from "./rng.js";
 
 export interface EngineOptions {
   /** stop at this time, ignoring later events */
   until?: number;
   /** let daemons run this long after the last event */
   drain?: number;
-  seed?: number;
   /** run the invariant checker after every event */
   check?: boolean;
   /** count and skip frees of unknown or failed handles instead of failing */
@@ -95,7 +93,6 @@ export class Engine implements EngineContext {
   readonly machine: Machine;
   readonly settings: Settings;
   readonly mem: Memory;
-  readonly rng: Rng;
   readonly reads: ReadRecord[] = [];
   private readonly timers = new TimerQueue();
   private nextDue = Infinity;
@@ -117,7 +114,6 @@ export class Engine implements EngineContext {
     this.machine = settings.machine;
     this.settings = settings;
     this.opts = opts;
-    this.rng = new Rng(opts.seed ?? 1);
     this.mem = new Memory(this.machine, {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),

@@ -6,6 +6,7 @@
  */
 import { Chalk } from "chalk";
 import Table from "cli-table3";
+import { plural } from "./words.js";
 
 export interface Tolerance {
   kind: "pct" | "abs";
@@ -89,7 +90,7 @@ export function diffCounters(
 
 export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, string]): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  if (!r.rows.length) return `${r.compared} counters compared: no differences\n`;
+  if (!r.rows.length) return `${plural(r.compared, "counter")} compared: no differences\n`;
   const t = new Table({
     head: ["counter", labels[0], labels[1], "delta", "change", "tolerance", ""],
     style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [], compact: true },
@@ -110,6 +111,6 @@ export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, 
   const bad = r.rows.filter((x) => !x.within).length;
   return (
     t.toString() +
-    `\n${r.compared} counters compared, ${r.rows.length} differ, ${bad} outside tolerance\n`
+    `\n${plural(r.compared, "counter")} compared, ${r.rows.length} ${r.rows.length === 1 ? "differs" : "differ"}, ${bad} outside tolerance\n`
   );
 }

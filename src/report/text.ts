@@ -8,6 +8,7 @@ import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
 import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
+import { plural } from "./words.js";
 
 export interface TextOptions {
   color: boolean;
@@ -39,9 +40,9 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   const mem = r.machine.nodes.reduce((s, n) => s + n.mem, 0);
   out.push(
     c.bold(`wsim ${r.wsim_version}`) +
-      ` ${t.path} (${t.format}): ${t.events} events, ${t.first_ms ?? 0}..${t.last_ms ?? 0} ms, ended at ${r.end_ms} ms`,
+      ` ${t.path} (${t.format}): ${plural(t.events, "event")}, ${t.first_ms ?? 0}..${t.last_ms ?? 0} ms, ended at ${r.end_ms} ms`,
   );
-  out.push(`machine ${r.machine.name}: ${r.machine.nodes.length} node(s), ${formatPages(mem)}`);
+  out.push(`machine ${r.machine.name}: ${plural(r.machine.nodes.length, "node")}, ${formatPages(mem)}`);
   out.push("");
 
   // counters: the summary ones, then every other non-zero counter

@@ -11,6 +11,7 @@ import { COLUMNS, csvLine, ndjsonLine, type Row } from "../../generate/generator
 import { formatFromName, openTrace } from "../../trace/open.js";
 import { batchRows } from "../../trace/rows.js";
 import { writeWhole } from "../output.js";
+import { plural } from "../../report/words.js";
 
 export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim"];
 
@@ -110,6 +111,6 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
   else writeWhole(output, text);
   if (stats && !o.quiet) {
     const skipped = Object.entries(stats.skipped).map(([why, k]) => `${k} ${why}`);
-    process.stderr.write(`${stats.mapping}\n${stats.kept} accesses written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
+    process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
   }
 }

@@ -17,7 +17,8 @@ export interface ReplayCliOptions {
   output?: string;
   until?: string;
   drain: string;
-  seed: string;
+  /** gone: replay has nothing random; given, it is a usage error that says so */
+  seed?: string;
   check?: boolean;
   lenient?: boolean;
   inputFormat?: string;
@@ -33,9 +34,14 @@ export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as con
 /** formats that stream one record per --interval sample */
 const SERIES_FORMATS = ["csv", "ndjson"];
 
-function num(name: string, v: string | undefined, min = 0): number | undefined {
+/**
+ * A number of ms from an option: non-negative, or positive when `positive`. One message per
+ * rule whatever the wrong value (-5, 0, abc).
+ */
+function num(name: string, v: string | undefined, positive = false): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < min) throw new UsageError(`--${name}: expected a non-negative number of ms, got "${v}"`);
+  const ok = /^\d+(\.\d+)?$/.test(v) && (!positive || Number(v) > 0);
+  if (!ok) throw new UsageError(`--${name}: expected a ${positive ? "positive" : "non-negative"} number of ms, got "${v}"`);
   return Number(v);
 }
 
@@ -64,8 +70,7 @@ export function render(r: RunResult, format: string, color: boolean): string {
 /** Returns the exit code: 0, or 1 when --expect found a difference beyond tolerance. */
 export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<number> {
   const format = pickFormat(o);
-  const interval = num("interval", o.interval);
-  if (interval !== undefined && interval <= 0) throw new UsageError(`--interval: expected a positive number of ms, got "${o.interval}"`);
+  const interval = num("interval", o.interval, true);
   const streaming = SERIES_FORMATS.includes(format);
   if (streaming && interval === undefined) throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
   const toFile = o.output !== undefined && o.output !== "-";
@@ -80,7 +85,10 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
   if (!["fast", "csv-parse"].includes(o.csvParser))
     throw new UsageError(`--csv-parser: expected fast or csv-parse, got "${o.csvParser}"`);
-  if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed: expected a non-negative integer, got "${o.seed}"`);
+  if (o.seed !== undefined)
+    throw new UsageError(
+      "--seed: replay has no randomness to seed (the model draws no random numbers: the same trace, machine and tunables always give the same output); `wsim generate KIND --seed N` seeds a synthetic trace",
+    );
   const result = await replay({
     trace,
     machine: o.machine,
@@ -89,7 +97,6 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     csvEngine: o.csvParser as "fast" | "csv-parse",
     until: num("until", o.until),
     drain: num("drain", o.drain),
-    seed: Number(o.seed),
     check: o.check,
     lenient: o.lenient,
     interval,
