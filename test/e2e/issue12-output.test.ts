@@ -2,11 +2,13 @@
  * Issue 12, replay's CLI and outputs, as users run them: spawns bin/wsim (build first).
  * Each expectation is worked out from the trace or the rule, not copied from an output.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { KERNEL_VMSTAT, WSIM_COUNTERS } from "../../src/stats/counters.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
@@ -111,5 +113,128 @@ describe("words (item 27)", () => {
     const r = wsim(["replay", T3, "--format", "vmstat"]);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain("wsim_unmodelled_events");
+  });
+});
+
+describe("-o honours every extension the README lists (item 5)", () => {
+  /** what each format's text looks like, checked on the file's (gunzipped) content */
+  const checks: Record<string, (t: string) => void> = {
+    json: (t) => expect(JSON.parse(t).vmstat.wsim_events).toBe(3),
+    ndjson: (t) => expect(t.trimEnd().split("\n").map((l) => JSON.parse(l).time_ms)).toEqual([5, 7]),
+    csv: (t) => {
+      const rows = t.trimEnd().split("\n");
+      expect(rows[0]!.startsWith("time_ms,")).toBe(true);
+      expect(rows.slice(1).map((r) => Number(r.split(",")[0]))).toEqual([5, 7]);
+    },
+    text: (t) => expect(t.startsWith("wsim ")).toBe(true),
+    vmstat: (t) => {
+      for (const l of t.trimEnd().split("\n")) expect(l).toMatch(/^[a-z0-9_]+ \d+$/);
+      expect(t).toContain("\nwsim_events 3\n");
+    },
+  };
+  const cases: [string, string][] = [
+    [".json", "json"], [".ndjson", "ndjson"], [".jsonl", "ndjson"], [".csv", "csv"], [".txt", "text"], [".vmstat", "vmstat"],
+  ];
+  for (const [ext, format] of cases)
+    for (const gz of ["", ".gz"]) {
+      it(`-o s${ext}${gz} writes ${format}${gz ? ", gzipped" : ""}`, () => {
+        const out = join(tmp, `s${ext}${gz}`);
+        // samples only where the format prints them (--interval is refused otherwise)
+        const iv = ["json", "ndjson", "csv"].includes(format) ? ["--interval", "5"] : [];
+        const r = wsim(["replay", T3, ...iv, "-o", out]);
+        expect(r.code, r.err).toBe(0);
+        const raw = readFileSync(out);
+        // gzip's magic number 1f 8b, and only for .gz
+        expect(raw[0] === 0x1f && raw[1] === 0x8b).toBe(gz === ".gz");
+        checks[format]!((gz ? gunzipSync(raw) : raw).toString());
+      });
+    }
+
+  it("an extension nothing honours is a usage error, and no file is written", () => {
+    for (const name of ["s.out", "s.xml.gz"]) {
+      const out = join(tmp, name);
+      const r = wsim(["replay", T3, "-o", out]);
+      expect(r.code, name).toBe(2);
+      expect(r.err).toMatch(/unknown extension/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
+describe("-o output safety, one writer for every command (item 17)", () => {
+  const commands = (out: string): [string, string[]][] => [
+    ["replay", ["replay", T3, "-o", out]],
+    ["generate", ["generate", "zipf", "--events", "20", "-o", out]],
+    ["convert", ["convert", T3, out]],
+  ];
+
+  it("(a) a temporary file left by a killed run (its pid gone) is removed by the next run", () => {
+    for (const [cmd, args] of commands(join(tmp, "stale.csv"))) {
+      // pid 2^22 + 1 is above Linux's largest pid (4194304): no process has it
+      const stale = join(tmp, `.stale.csv.${2 ** 22 + 1}.tmp`);
+      writeFileSync(stale, "half written");
+      const r = wsim(cmd === "replay" ? [...args, "--format", "vmstat"] : args);
+      expect(r.code, `${cmd}: ${r.err}`).toBe(0);
+      expect(existsSync(stale), cmd).toBe(false);
+    }
+  });
+
+  it("(a) SIGTERM and SIGINT during a streamed -o remove the temporary file and leave no output", async () => {
+    const big = join(tmp, "big.csv");
+    expect(wsim(["generate", "zipf", "--events", "100000", "-o", big]).code).toBe(0);
+    for (const sig of ["SIGTERM", "SIGINT"] as const) {
+      const out = join(tmp, `sig-${sig}.ndjson`);
+      const child = spawn(process.execPath, [BIN, "replay", big, "--interval", "0.01", "--format", "ndjson", "-o", out], { cwd: ROOT });
+      const temp = join(tmp, `.sig-${sig}.ndjson.${child.pid}.tmp`);
+      // wait until the temporary file holds something, then signal
+      for (let i = 0; i < 300 && !(existsSync(temp) && statSync(temp).size > 0); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(temp), sig).toBe(true);
+      const code = await new Promise<number | null>((res) => {
+        child.on("exit", (c) => res(c));
+        child.kill(sig);
+      });
+      // 128 + the signal's number
+      expect(code, sig).toBe(sig === "SIGTERM" ? 143 : 130);
+      expect(existsSync(temp), sig).toBe(false);
+      expect(existsSync(out), sig).toBe(false);
+    }
+  }, 60_000);
+
+  it("(b) a symlink is written through (the link stays), for every command", () => {
+    for (const [cmd, args] of commands(join(tmp, "link.csv"))) {
+      const target = join(tmp, `target-${cmd}.csv`);
+      writeFileSync(target, "old");
+      rmSync(join(tmp, "link.csv"), { force: true });
+      symlinkSync(target, join(tmp, "link.csv"));
+      const r = wsim(cmd === "replay" ? [...args, "--format", "vmstat"] : args);
+      expect(r.code, `${cmd}: ${r.err}`).toBe(0);
+      expect(lstatSync(join(tmp, "link.csv")).isSymbolicLink(), cmd).toBe(true);
+      expect(readFileSync(target, "utf8"), cmd).not.toBe("old");
+    }
+  });
+
+  it("(b) a FIFO is written into, not replaced", () => {
+    const fifo = join(tmp, "fifo");
+    spawnSync("mkfifo", [fifo]);
+    const r = spawnSync("bash", ["-c", `timeout 20 cat ${fifo} | wc -l & ${process.execPath} ${BIN} replay ${T3} --format vmstat -o ${fifo}; wait`], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    // every vmstat line went through the pipe: the kernel's names, then wsim's
+    expect(Number(r.stdout.trim())).toBe(KERNEL_VMSTAT.length + Object.keys(WSIM_COUNTERS).length);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("(b) /dev/stdout and /dev/null are written directly; /dev/full fails with exit 3 and stays a device", () => {
+    const viaStdout = spawnSync("bash", ["-c", `${process.execPath} ${BIN} replay ${T3} --format vmstat -o /dev/stdout | grep -c '^wsim_events 3$'`], { encoding: "utf8" });
+    expect(viaStdout.stdout.trim()).toBe("1");
+    // stdout redirected to a regular file: that file gets the output (it is not replaced)
+    const f = join(tmp, "redirected.txt");
+    spawnSync("bash", ["-c", `${process.execPath} ${BIN} replay ${T3} --format vmstat -o /dev/stdout > ${f}`]);
+    expect(readFileSync(f, "utf8")).toContain("\nwsim_events 3\n");
+    expect(wsim(["replay", T3, "-o", "/dev/null"]).code).toBe(0);
+    expect(lstatSync("/dev/null").isCharacterDevice()).toBe(true);
+    const full = wsim(["replay", T3, "--format", "vmstat", "-o", "/dev/full"]);
+    expect(full.code).toBe(3);
+    expect(full.err).toBe("/dev/full: cannot write: ENOSPC\n");
+    expect(lstatSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });

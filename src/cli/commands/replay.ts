@@ -6,11 +6,13 @@ import { renderText } from "../../report/text.js";
 import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
-import { writeStdout, writeWhole } from "../output.js";
+import { OutputSink, writeStdout, writeWhole } from "../output.js";
 import { Progress } from "../progress.js";
 import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 
 export interface ReplayCliOptions {
+  /** the trace argument (filled in by replayCommand for the checks) */
+  trace?: string;
   machine?: string;
   set: string[];
   format?: string;
@@ -45,15 +47,65 @@ function num(name: string, v: string | undefined, positive = false): number | un
   return Number(v);
 }
 
-/** text on a terminal; otherwise from -o's extension, else vmstat */
+/** -o's extensions and the format each names (a trailing .gz gzips any of them) */
+export const OUTPUT_EXTENSIONS: Record<string, string> = {
+  ".json": "json",
+  ".ndjson": "ndjson",
+  ".jsonl": "ndjson",
+  ".csv": "csv",
+  ".txt": "text",
+  ".vmstat": "vmstat",
+};
+
+/**
+ * The format -o FILE names: by its extension (after removing .gz); a name without one
+ * (/dev/null, a FIFO) says nothing (undefined). An extension not in OUTPUT_EXTENSIONS is a
+ * usage error: nothing would honour it.
+ */
+export function formatFromOutputName(path: string): string | undefined {
+  const name = path.replace(/^.*\//, "").replace(/\.gz$/, "");
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const ext = name.slice(dot).toLowerCase();
+  const f = OUTPUT_EXTENSIONS[ext];
+  if (f === undefined)
+    throw new UsageError(
+      `-o ${path}: unknown extension "${ext}": name it ${Object.keys(OUTPUT_EXTENSIONS).join(", ")} (optionally + .gz), or give --format`,
+    );
+  return f;
+}
+
+/** --format; else -o's extension; else text on a terminal, vmstat otherwise */
 function pickFormat(o: ReplayCliOptions): string {
+  const named = o.output !== undefined && o.output !== "-" && !o.format ? formatFromOutputName(o.output) : undefined;
   if (o.format) {
     if (!(OUTPUT_FORMATS as readonly string[]).includes(o.format))
       throw new UsageError(`--format: expected one of ${OUTPUT_FORMATS.join(", ")}, got "${o.format}"`);
     return o.format;
   }
-  if (o.output) return o.output.endsWith(".json") ? "json" : o.output.endsWith(".txt") ? "text" : "vmstat";
+  if (named) return named;
+  if (o.output !== undefined && o.output !== "-") return "vmstat";
   return process.stdout.isTTY ? "text" : "vmstat";
+}
+
+/**
+ * Options that would do nothing in this combination are usage errors saying what to add
+ * (issue 12 item 7).
+ */
+function checkCombinations(o: ReplayCliOptions, format: string, interval: number | undefined): void {
+  if (o.expect === undefined)
+    for (const [flag, v] of [["--tolerance", o.tolerance], ["--only", o.only], ["--ignore", o.ignore]] as const)
+      if (v.length) throw new UsageError(`${flag} only filters the comparison with --expect FILE: add --expect, or drop ${flag}`);
+  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format))
+    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or drop --interval`);
+  if (SERIES_FORMATS.includes(format) && interval === undefined)
+    throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
+  if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
+    throw new UsageError(`--expect prints the comparison on standard output: with --format ${format}, add -o FILE for the samples`);
+  if (o.csvParser === "csv-parse") {
+    const name = o.inputFormat ?? (/\.(ndjson|jsonl)(\.gz)?$/.test(o.trace ?? "") ? "ndjson" : /\.json(\.gz)?$/.test(o.trace ?? "") ? "json" : "csv");
+    if (name !== "csv") throw new UsageError(`--csv-parser only parses CSV; this trace is ${name}: drop --csv-parser`);
+  }
 }
 
 export function render(r: RunResult, format: string, color: boolean): string {
@@ -71,16 +123,6 @@ export function render(r: RunResult, format: string, color: boolean): string {
 export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<number> {
   const format = pickFormat(o);
   const interval = num("interval", o.interval, true);
-  const streaming = SERIES_FORMATS.includes(format);
-  if (streaming && interval === undefined) throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
-  const toFile = o.output !== undefined && o.output !== "-";
-  let buffered = "";
-  const emit = (text: string) => {
-    if (toFile) buffered += text;
-    else process.stdout.write(text);
-  };
-  let header = false;
-  const progress = new Progress(process.stderr);
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
   if (!["fast", "csv-parse"].includes(o.csvParser))
@@ -89,45 +131,59 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     throw new UsageError(
       "--seed: replay has no randomness to seed (the model draws no random numbers: the same trace, machine and tunables always give the same output); `wsim generate KIND --seed N` seeds a synthetic trace",
     );
-  const result = await replay({
-    trace,
-    machine: o.machine,
-    set: o.set,
-    format: o.inputFormat as TraceFormat | undefined,
-    csvEngine: o.csvParser as "fast" | "csv-parse",
-    until: num("until", o.until),
-    drain: num("drain", o.drain),
-    check: o.check,
-    lenient: o.lenient,
-    interval,
-    keepSeries: !streaming,
-    onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
-    onSample: streaming
-      ? (smp) => {
-          if (format === "ndjson") return emit(JSON.stringify(smp) + "\n");
-          if (!header) {
-            header = true;
-            emit(sampleCsvHeader(smp) + "\n");
+  checkCombinations({ ...o, trace }, format, interval);
+  const until = num("until", o.until);
+  const drain = num("drain", o.drain);
+  const streaming = SERIES_FORMATS.includes(format);
+  const toFile = o.output !== undefined && o.output !== "-";
+  // streamed samples go out as they are taken: to -o's temporary file, or standard output
+  const sink = streaming ? new OutputSink(toFile ? o.output : undefined) : undefined;
+  let header = false;
+  const progress = new Progress(process.stderr);
+  let result: RunResult;
+  try {
+    result = await replay({
+      trace,
+      machine: o.machine,
+      set: o.set,
+      format: o.inputFormat as TraceFormat | undefined,
+      csvEngine: o.csvParser as "fast" | "csv-parse",
+      until,
+      drain,
+      check: o.check,
+      lenient: o.lenient,
+      interval,
+      keepSeries: !streaming,
+      onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
+      onSample: sink
+        ? (smp) => {
+            if (format === "ndjson") return sink.write(JSON.stringify(smp) + "\n");
+            if (!header) {
+              header = true;
+              sink.write(sampleCsvHeader(smp) + "\n");
+            }
+            sink.write(sampleCsvRow(smp) + "\n");
           }
-          emit(sampleCsvRow(smp) + "\n");
-        }
-      : undefined,
-  });
-  progress.done();
-  if (streaming) {
-    if (toFile) writeWhole(o.output!, buffered);
-    return 0;
+        : undefined,
+    });
+  } catch (e) {
+    sink?.abort();
+    throw e;
+  } finally {
+    progress.done();
   }
+  if (sink) sink.commit();
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
-  const text = render(result, format, color);
+  const text = streaming ? "" : render(result, format, color);
   if (o.expect !== undefined) {
     // --expect: the run goes to -o (if given); stdout gets the comparison
-    if (toFile) writeWhole(o.output!, text);
+    if (toFile && !streaming) writeWhole(o.output!, text);
     const { compare, loadCounters, renderDiff } = await import("./diff.js");
     const r = compare(await loadCounters(o.expect, {}), result.vmstat, o);
     await writeStdout(renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
     return r.within ? 0 : 1;
   }
+  if (streaming) return 0;
   if (toFile) writeWhole(o.output!, text);
   else await writeStdout(text);
   return 0;
