@@ -10,6 +10,11 @@ import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** The options of cmd given on the command line (not defaults): for "does nothing" checks. */
+function givenOptions(cmd: Command): string[] {
+  return Object.keys(cmd.opts()).filter((k) => cmd.getOptionValueSource(k) === "cli");
+}
+
 /** `setExitCode` lets a command end with 1 (a difference beyond tolerance) without throwing. */
 export function createProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command("wsim")
@@ -86,9 +91,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--pid <n>", "the process the accesses belong to", "1")
     .addOption(new Option("--time-unit <unit>", "libcachesim: the unit of its time column").choices(["s", "ms", "us", "ns"]).default("s"))
     .option("-q, --quiet", "do not report the mapping and what was skipped")
-    .action(async (input: string, output: string, opts) => {
+    .action(async (input: string, output: string, opts, cmd: Command) => {
       const { convertCommand } = await import("./commands/convert.js");
-      await convertCommand(input, output, opts);
+      await convertCommand(input, output, { ...opts, given: givenOptions(cmd) });
     });
 
   program
@@ -113,9 +118,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .addOption(new Option("-f, --format <format>", "csv or ndjson").choices(["csv", "ndjson"]).default("csv"))
       .option("-o, --output <file>", "write the trace to FILE whole (default: stream to standard output)");
     for (const [k, [def, help]] of Object.entries(spec.options)) c.option(`--${k.replace(/_/g, "-")} <n>`, help, String(def));
-    c.action(async (opts) => {
+    c.action(async (opts, cmd: Command) => {
       const { generateCommand } = await import("./commands/generate.js");
-      await generateCommand(spec.kind, opts);
+      await generateCommand(spec.kind, { ...opts, formatGiven: givenOptions(cmd).includes("format") ? "1" : undefined });
     });
   }
 

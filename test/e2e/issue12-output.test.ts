@@ -238,3 +238,51 @@ describe("-o output safety, one writer for every command (item 17)", () => {
     expect(lstatSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });
+
+describe("combinations that do nothing are usage errors that say what to add (item 7)", () => {
+  const vm = file("base.vmstat", "pgfault 3\n");
+  const cases: [string, string[], RegExp][] = [
+    // replay
+    ["replay --tolerance without --expect", ["replay", T3, "--tolerance", "2%"], /--tolerance only filters the comparison with --expect FILE: add --expect/],
+    ["replay --only without --expect", ["replay", T3, "--only", "pg*"], /--only .*add --expect/],
+    ["replay --ignore without --expect", ["replay", T3, "--ignore", "wsim_*"], /--ignore .*add --expect/],
+    ["replay --interval with vmstat", ["replay", T3, "--interval", "5", "--format", "vmstat"], /--interval: --format vmstat prints no samples: add --format json, csv or ndjson/],
+    ["replay --interval with text", ["replay", T3, "--interval", "5", "--format", "text"], /--format text prints no samples/],
+    ["replay --interval with -o FILE.txt", ["replay", T3, "--interval", "5", "-o", join(tmp, "x.txt")], /--format text prints no samples/],
+    ["replay --csv-parser on NDJSON", ["replay", "traces/numa-spill.ndjson", "--csv-parser", "csv-parse"], /--csv-parser only parses CSV; this trace is ndjson/],
+    ["replay --csv-parser with --input-format json", ["replay", "-", "--input-format", "json", "--csv-parser", "csv-parse"], /this trace is json/],
+    ["replay --expect with a streamed format to stdout", ["replay", T3, "--expect", vm, "--interval", "5", "--format", "csv"], /add -o FILE for the samples/],
+    // diff
+    ["diff --machine with two outputs", ["diff", vm, vm, "--machine", "vm"], /--machine only applies to a trace given as A or B/],
+    ["diff --set with two outputs", ["diff", vm, vm, "--set", "vm.swappiness=10"], /--set only applies to a trace/],
+    // convert
+    ["convert --refs-per-ms on a wsim trace", ["convert", T3, join(tmp, "c1.ndjson"), "--refs-per-ms", "5"], /--refs-per-ms applies to lackey, lirs input only; this input is a wsim trace/],
+    ["convert --instr-per-ms on a lirs trace", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c2.csv"), "--instr-per-ms", "5"], /--instr-per-ms applies to ucsd input only; this input is lirs/],
+    ["convert --instructions on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c3.csv"), "--instructions"], /--instructions applies to lackey/],
+    ["convert --time-unit on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c4.csv"), "--time-unit", "ms"], /--time-unit applies to libcachesim/],
+    ["convert --pid on a wsim trace", ["convert", T3, join(tmp, "c5.csv"), "--pid", "7"], /--pid applies to .* input only; this input is a wsim trace/],
+    ["convert --quiet on a wsim trace", ["convert", T3, join(tmp, "c6.csv"), "--quiet"], /--quiet applies to/],
+    // generate
+    ["generate -f csv -o FILE.ndjson", ["generate", "zipf", "--events", "5", "-f", "csv", "-o", join(tmp, "g.ndjson")], /-o .*g\.ndjson names ndjson but -f is csv/],
+    // kernel, compare (refused before any guest starts)
+    ["kernel --fill-dma --no-kalloc", ["kernel", T3, "--fill-dma", "--no-kalloc"], /--fill-dma is done by wsim_kalloc, which --no-kalloc leaves out/],
+    ["compare --fill-dma --no-kalloc", ["compare", T3, "--fill-dma", "--no-kalloc"], /--fill-dma is done by wsim_kalloc/],
+    ["kernel -f vmstat -o FILE.json", ["kernel", T3, "-f", "vmstat", "-o", join(tmp, "k.json")], /names json but --format is vmstat/],
+  ];
+  for (const [name, args, msg] of cases)
+    it(name, () => {
+      const r = wsim(args, "");
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.err.trimEnd().split("\n")).toHaveLength(1);
+    });
+
+  it("the same options where they do something still work", () => {
+    expect(wsim(["replay", T3, "--expect", vm, "--only", "pgfault"]).code).toBe(0);
+    expect(wsim(["diff", vm, T3, "--set", "vm.swappiness=10", "--only", "pgfault"]).code).toBe(0);
+    expect(wsim(["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "ok.csv"), "--refs-per-ms", "5", "--quiet"]).code).toBe(0);
+    const g = wsim(["generate", "zipf", "--events", "5", "-o", join(tmp, "g2.ndjson")]);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(tmp, "g2.ndjson"), "utf8").split("\n")[0]!)).toHaveProperty("op");
+  });
+});

@@ -25,6 +25,12 @@ export async function generateCommand(kind: string, o: GenerateOptions): Promise
     if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${knobFlag(k)}: expected a non-negative number, got "${raw}"`);
     knobs[k] = v;
   }
+  // -o's extension names the format; a -f saying otherwise would be ignored by one of them
+  const named = o.output && o.output !== "-" ? /\.(csv|ndjson|jsonl)(\.gz)?$/.exec(o.output)?.[1] : undefined;
+  const byName = named === undefined ? undefined : named === "csv" ? "csv" : "ndjson";
+  if (byName && o.formatGiven && byName !== o.format)
+    throw new UsageError(`-o ${o.output} names ${byName} but -f is ${o.format}: drop one of them`);
+  if (byName) o.format = byName;
   const line = o.format === "ndjson" ? ndjsonLine : csvLine;
   // one writer for stdout and -o (whole or nothing, gzipped for .gz, waits for a slow pipe)
   const sink = new OutputSink(o.output);
