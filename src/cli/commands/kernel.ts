@@ -112,14 +112,7 @@ function renderKernelVmstat(r: KernelResult): string {
   return Object.entries(r.vmstat).map(([k, v]) => `${k} ${v}\n`).join("");
 }
 
-/** kernel and compare: options that would do nothing together (issue 12 item 7) */
-function checkGuestCombinations(o: KernelCliOptions): void {
-  if (o.fillDma && o.kalloc === false)
-    throw new UsageError("--fill-dma is done by wsim_kalloc, which --no-kalloc leaves out: drop one of them");
-}
-
 export async function kernelCommand(trace: string, o: KernelCliOptions): Promise<number> {
-  checkGuestCombinations(o);
   const named = o.output && o.output !== "-" ? /\.(json|vmstat|txt)(\.gz)?$/.exec(o.output)?.[1] : undefined;
   if (o.format && named && (named === "json") !== (o.format === "json"))
     throw new UsageError(`-o ${o.output} names ${named === "json" ? "json" : "vmstat"} but --format is ${o.format}: drop one of them`);
@@ -160,7 +153,6 @@ async function spoolStdin(): Promise<string> {
 }
 
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
-  checkGuestCombinations(o);
   const cfg = config(trace, o);
   const runs = runsArg(o.runs ?? "1");
   const spool = trace === "-" ? await spoolStdin() : null;
