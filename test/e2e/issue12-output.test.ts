@@ -252,6 +252,7 @@ describe("combinations that do nothing are usage errors that say what to add (it
     ["replay --csv-parser on NDJSON", ["replay", "traces/numa-spill.ndjson", "--csv-parser", "csv-parse"], /--csv-parser only parses CSV; this trace is ndjson/],
     ["replay --csv-parser with --input-format json", ["replay", "-", "--input-format", "json", "--csv-parser", "csv-parse"], /this trace is json/],
     ["replay --expect with a streamed format to stdout", ["replay", T3, "--expect", vm, "--interval", "5", "--format", "csv"], /add -o FILE for the samples/],
+    ["replay --interval with --expect and no -o", ["replay", T3, "--expect", vm, "--interval", "5", "--format", "json"], /--interval: with --expect the run is only compared, its samples go nowhere: add -o FILE.json/],
     // diff
     ["diff --machine with two outputs", ["diff", vm, vm, "--machine", "vm"], /--machine only applies to a trace given as A or B/],
     ["diff --set with two outputs", ["diff", vm, vm, "--set", "vm.swappiness=10"], /--set only applies to a trace/],
@@ -279,6 +280,9 @@ describe("combinations that do nothing are usage errors that say what to add (it
 
   it("the same options where they do something still work", () => {
     expect(wsim(["replay", T3, "--expect", vm, "--only", "pgfault"]).code).toBe(0);
+    const withSeries = join(tmp, "exp.json");
+    expect(wsim(["replay", T3, "--expect", vm, "--only", "pgfault", "--interval", "5", "-o", withSeries]).code).toBe(0);
+    expect(JSON.parse(readFileSync(withSeries, "utf8")).series.map((x: { time_ms: number }) => x.time_ms)).toEqual([5, 7]);
     expect(wsim(["diff", vm, T3, "--set", "vm.swappiness=10", "--only", "pgfault"]).code).toBe(0);
     expect(wsim(["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "ok.csv"), "--refs-per-ms", "5", "--quiet"]).code).toBe(0);
     const g = wsim(["generate", "zipf", "--events", "5", "-o", join(tmp, "g2.ndjson")]);

@@ -102,6 +102,8 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
     throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
   if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
     throw new UsageError(`--expect prints the comparison on standard output: with --format ${format}, add -o FILE for the samples`);
+  if (o.expect !== undefined && interval !== undefined && (o.output === undefined || o.output === "-"))
+    throw new UsageError("--interval: with --expect the run is only compared, its samples go nowhere: add -o FILE.json for them, or drop --interval");
   if (o.csvParser === "csv-parse") {
     const name = o.inputFormat ?? (/\.(ndjson|jsonl)(\.gz)?$/.test(o.trace ?? "") ? "ndjson" : /\.json(\.gz)?$/.test(o.trace ?? "") ? "json" : "csv");
     if (name !== "csv") throw new UsageError(`--csv-parser only parses CSV; this trace is ${name}: drop --csv-parser`);
