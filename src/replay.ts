@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { DataError, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { buildResult, type RunResult } from "./engine/result.js";
-import { loadMachine, parseMachine, type Machine } from "./machine/machine.js";
+import { checkHostMemory, loadMachine, parseMachine, type Machine } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
@@ -77,6 +77,8 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
 export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
+  // say what a huge machine needs before allocating it
+  checkHostMemory(settings.machine);
   const engine = new Engine(settings, cfg);
   let events = 0;
   let firstMs = -1;
@@ -93,7 +95,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (!more) break;
   }
   engine.finish();
-  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs }, cfg.seed ?? 1);
+  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

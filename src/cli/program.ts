@@ -19,6 +19,10 @@ export const paragraphs = (text: string) => (ctx: AddHelpTextContext) => {
   const width = (ctx.error ? out.getErrHelpWidth?.() : out.getOutHelpWidth?.()) ?? 80;
   return ctx.command.createHelp().boxWrap(text, width);
 };
+/** The options of cmd given on the command line (not defaults): for "does nothing" checks. */
+function givenOptions(cmd: Command): string[] {
+  return Object.keys(cmd.opts()).filter((k) => cmd.getOptionValueSource(k) === "cli");
+}
 
 /** `setExitCode` lets a command end with 1 (a difference beyond tolerance) without throwing. */
 export function createProgram(setExitCode: (code: number) => void = () => {}): Command {
@@ -46,7 +50,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("-o, --output <file>", "write the output to FILE, whole or not at all (format from its extension: .json, .txt, else vmstat)")
     .option("--until <ms>", "stop at this virtual time, ignoring later events")
     .option("--drain <ms>", "let daemons run this many ms after the last event", "0")
-    .option("--seed <n>", "seed of the one PRNG", "1")
+    // replay has nothing random: --seed is refused with a message (not "unknown option")
+    .addOption(new Option("--seed <n>").hideHelp())
     .option("--check", "after every event check the allocator's invariants and that page tables, reverse map and LRU agree (slow: O(pages) each)")
     .option("--lenient", "count and skip frees of unknown or failed handles instead of failing")
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
@@ -95,9 +100,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--pid <n>", "the process the accesses belong to", "1")
     .addOption(new Option("--time-unit <unit>", "libcachesim: the unit of its time column").choices(["s", "ms", "us", "ns"]).default("s"))
     .option("-q, --quiet", "do not report the mapping and what was skipped")
-    .action(async (input: string, output: string, opts) => {
+    .action(async (input: string, output: string, opts, cmd: Command) => {
       const { convertCommand } = await import("./commands/convert.js");
-      await convertCommand(input, output, opts);
+      await convertCommand(input, output, { ...opts, given: givenOptions(cmd) });
     });
 
   program
@@ -122,9 +127,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .addOption(new Option("-f, --format <format>", "csv or ndjson").choices(["csv", "ndjson"]).default("csv"))
       .option("-o, --output <file>", "write the trace to FILE whole (default: stream to standard output)");
     for (const [k, [def, help]] of Object.entries(spec.options)) c.option(`--${k.replace(/_/g, "-")} <n>`, help, String(def));
-    c.action(async (opts) => {
+    c.action(async (opts, cmd: Command) => {
       const { generateCommand } = await import("./commands/generate.js");
-      await generateCommand(spec.kind, opts);
+      await generateCommand(spec.kind, { ...opts, formatGiven: givenOptions(cmd).includes("format") ? "1" : undefined });
     });
   }
 

@@ -3,6 +3,7 @@
  * five times a second and not before a second has passed; events/s, virtual time, and the share
  * of the file read. Wall-clock time only decides when to draw: it never reaches the results.
  */
+import { plural } from "../report/words.js";
 export interface ProgressStream {
   isTTY?: boolean;
   columns?: number;
@@ -32,7 +33,7 @@ export class Progress {
     this.lastDraw = now;
     const rate = events / Math.max((now - this.start) / 1000, 1e-3);
     const pct = total ? ` ${((100 * bytes) / total).toFixed(1).padStart(5)}%` : "";
-    const line = `wsim:${pct} ${events} events, ${(rate / 1e6).toFixed(2)} M/s, virtual ${(virtualMs / 1000).toFixed(1)} s`;
+    const line = `wsim:${pct} ${plural(events, "event")}, ${(rate / 1e6).toFixed(2)} M/s, virtual ${(virtualMs / 1000).toFixed(1)} s`;
     this.out.write(`\r${line.slice(0, (this.out.columns ?? 80) - 1).padEnd(Math.min(line.length + 2, (this.out.columns ?? 80) - 1))}`);
     this.drawn = true;
   }

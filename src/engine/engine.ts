@@ -2,7 +2,7 @@
  * The engine: a virtual clock in ms, the timer queue, the daemons, and the dispatch of
  * trace events to the memory model (SPEC §4.1). A timer due at or before an event's time
  * fires before the event, in (due, creation) order. Same events + same machine + same
- * tunables = the same state, on any machine: no wall clock, one seeded PRNG.
+ * tunables = the same state, on any machine: no wall clock, nothing random.
  */
 import { DataError, InternalError } from "../errors.js";
 import type { Machine } from "../machine/machine.js";
@@ -21,14 +21,12 @@ import {
 } from "../trace/types.js";
 import type { Daemon, EngineContext } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
-import { Rng } from "./rng.js";
 
 export interface EngineOptions {
   /** stop at this time, ignoring later events */
   until?: number;
   /** let daemons run this long after the last event */
   drain?: number;
-  seed?: number;
   /** run the invariant checker after every event */
   check?: boolean;
   /** count and skip frees of unknown or failed handles instead of failing */
@@ -46,6 +44,11 @@ export interface EngineOptions {
 /** One --interval sample: every counter, and free and reported blocks per order per node. */
 export interface Sample {
   time_ms: number;
+  /**
+   * true on the extra sample taken at the run's end when the end is not a multiple of
+   * --interval (so the last sample is always the state at the end); absent otherwise
+   */
+  end?: true;
   vmstat: Record<string, number>;
   /** node -> free blocks per order (buddyinfo) */
   buddyinfo: number[][];
@@ -90,7 +93,6 @@ export class Engine implements EngineContext {
   readonly machine: Machine;
   readonly settings: Settings;
   readonly mem: Memory;
-  readonly rng: Rng;
   readonly reads: ReadRecord[] = [];
   private readonly timers = new TimerQueue();
   private nextDue = Infinity;
@@ -104,13 +106,14 @@ export class Engine implements EngineContext {
   /** the seed RFCs whose counters vmstat prints: those enabled at any time in the run */
   readonly features: SeedFeatures = { kpromoted: false, kmmscand: false };
   private nextSample = Infinity;
+  /** time of the last sample taken, -1 before the first */
+  private lastSampleMs = -1;
   readonly series: Sample[] = [];
 
   constructor(settings: Settings, opts: EngineOptions = {}) {
     this.machine = settings.machine;
     this.settings = settings;
     this.opts = opts;
-    this.rng = new Rng(opts.seed ?? 1);
     this.mem = new Memory(this.machine, {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
@@ -207,10 +210,12 @@ export class Engine implements EngineContext {
     }
   }
 
-  private takeSample(time: number): void {
+  private takeSample(time: number, end = false): void {
     const vmstat = this.vmstatObject();
+    this.lastSampleMs = time;
     const s: Sample = {
       time_ms: time,
+      ...(end ? { end: true as const } : {}),
       vmstat,
       buddyinfo: this.mem.zones.map((z) => Array.from(z.nrFree)),
       reported: this.mem.zones.map((z) => Array.from(z.reported)),
@@ -357,6 +362,8 @@ export class Engine implements EngineContext {
     else if (this.opts.until !== undefined) end = Math.min(end, this.opts.until);
     this.sampleUpTo(end, true);
     this.advanceTo(end);
+    // the last sample is the state at the end, also when the end falls between two samples
+    if (this.opts.interval !== undefined && this.opts.interval > 0 && this.lastSampleMs !== end) this.takeSample(end, true);
   }
 
   private fail(b: EventBatch, i: number, what: string): never {
@@ -553,7 +560,8 @@ export class Engine implements EngineContext {
     const zones = this.zoneViews().filter((z) => node === null || z.nid === node);
     switch (key) {
       case "vmstat":
-        return formatVmstat(this.mem.vmstat(), printNames(this.features, false));
+        // SPEC §5: the kernel's names, the seeds' counters, then wsim's own (wsim_)
+        return formatVmstat(this.mem.vmstat(), printNames(this.features, true));
       case "buddyinfo":
         return formatBuddyinfo(zones);
       case "pagetypeinfo":

@@ -33,7 +33,6 @@ export interface RunResult {
   wsim_version: string;
   trace: { path: string; format: string; events: number; first_ms: number | null; last_ms: number | null };
   end_ms: number;
-  seed: number;
   machine: Machine;
   tunables: Record<string, unknown>;
   vmstat: Record<string, number>;
@@ -55,7 +54,7 @@ export interface TraceInfo {
   lastMs: number;
 }
 
-export function buildResult(engine: Engine, trace: TraceInfo, seed: number): RunResult {
+export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
   // first, as a read at the end would (it may age lruvecs), then the counters
   const workingset = engine.workingsetResult();
   const vmstat = engine.vmstatObject();
@@ -98,7 +97,6 @@ export function buildResult(engine: Engine, trace: TraceInfo, seed: number): Run
       last_ms: trace.events ? trace.lastMs : null,
     },
     end_ms: engine.now(),
-    seed,
     machine: engine.machine,
     tunables: engine.settings.resolved(),
     vmstat,

@@ -5,6 +5,7 @@
  * defaults of its own (the `vm` preset turns free page reporting on).
  */
 import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { DataError, UsageError } from "../errors.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { parseSizePages } from "./size.js";
@@ -162,4 +163,54 @@ export function zonelist(m: Machine, nid: number): number[] {
   for (let t = self.tier + 1; t <= maxTier; t++) out.push(...byTier(t));
   for (let t = self.tier - 1; t >= 0; t--) out.push(...byTier(t));
   return out;
+}
+
+/**
+ * Bytes of host memory per simulated 4 KiB page, from the per-pfn typed arrays the model
+ * allocates up front: struct page's fields (src/mm/pages.ts: next, prev Int32; order Int8;
+ * flags, listMt Uint8 = 11), the reverse map and access times (src/mm/memory.ts: ownerMm
+ * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
+ * prev, lruvecOf Int32; slot Uint8 = 13). Machines with a lower tier add the promotion
+ * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64 = 12).
+ */
+export const HOST_BYTES_PER_PAGE = 11 + 20 + 13;
+export const HOST_BYTES_PER_PAGE_TIERED = 12;
+/** node itself, the trace reader's buffers and the rest that does not grow with memory */
+export const HOST_BYTES_FIXED = 256 * 2 ** 20;
+
+/** Host memory (bytes) a replay of machine m needs before any event: page state plus a fixed part. */
+export function hostBytesNeeded(m: Machine): number {
+  const pages = m.nodes.reduce((s, n) => s + n.mem, 0);
+  const tiered = new Set(m.nodes.map((n) => n.tier)).size > 1;
+  return HOST_BYTES_FIXED + pages * (HOST_BYTES_PER_PAGE + (tiered ? HOST_BYTES_PER_PAGE_TIERED : 0));
+}
+
+/** The memory this process may use: the host's RAM, or a smaller cgroup v2 limit. */
+export function hostMemoryLimit(): number {
+  let limit = totalmem();
+  try {
+    const raw = readFileSync("/sys/fs/cgroup/memory.max", "utf8").trim();
+    if (/^\d+$/.test(raw)) limit = Math.min(limit, Number(raw));
+  } catch {
+    /* no cgroup v2 limit */
+  }
+  return limit;
+}
+
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * Refuses (usage error, exit 2) a machine whose page state would not fit in `limit` bytes,
+ * before anything is allocated (else: "Array buffer allocation failed" or the OOM killer).
+ */
+export function checkHostMemory(m: Machine, limit = hostMemoryLimit()): void {
+  const need = hostBytesNeeded(m);
+  if (need > limit) {
+    const pages = m.nodes.reduce((s, n) => s + n.mem, 0);
+    throw new UsageError(
+      `machine ${m.name}: ${gib(pages * 4096)} of simulated memory needs about ${gib(need)} of host memory ` +
+        `(${HOST_BYTES_PER_PAGE}${new Set(m.nodes.map((n) => n.tier)).size > 1 ? ` + ${HOST_BYTES_PER_PAGE_TIERED}` : ""} bytes per 4 KiB page), ` +
+        `and this host has ${gib(limit)}: use a smaller machine`,
+    );
+  }
 }

@@ -8,6 +8,7 @@ import type { RunResult } from "../engine/result.js";
 import type { KernelResult } from "../kernel/kernel.js";
 import { formatBuddyinfo } from "../procfs/procfs.js";
 import { MODELLED_KERNEL_COUNTERS } from "../stats/counters.js";
+import { plural } from "./words.js";
 
 /** One counter of `wsim compare`; the keys are also its JSON's (`rows`), hence snake_case. */
 export interface CompareRow {
@@ -110,7 +111,7 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
     t.push(cells);
   }
   const out: string[] = [];
-  out.push(`trace ${kern.trace.path}: ${kern.trace.events} events; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${n.mem} pages free at start`).join(", ")}`);
+  out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
   const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
   if (clocks.length) {
     out.push(

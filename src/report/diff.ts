@@ -8,6 +8,7 @@ import { Chalk } from "chalk";
 import Table from "cli-table3";
 import { describeValue, isPlainObject } from "../args.js";
 import { UsageError } from "../errors.js";
+import { plural } from "./words.js";
 
 export interface Tolerance {
   kind: "pct" | "abs";
@@ -134,10 +135,6 @@ export function formatChange(row: Pick<DiffRow, "a" | "delta">): string {
   return `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%`;
 }
 
-/** `1 counter`, `2 counters` */
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /**
  * The table `wsim diff` prints: a row per counter that differs (A, B, signed delta, signed
@@ -145,7 +142,7 @@ function plural(n: number, one: string, many: string): string {
  */
 export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, string]): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  if (!r.rows.length) return `${plural(r.compared, "counter", "counters")} compared: no differences\n`;
+  if (!r.rows.length) return `${plural(r.compared, "counter")} compared: no differences\n`;
   const t = new Table({
     head: ["counter", labels[0], labels[1], "delta", "change", "tolerance", ""],
     style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [], compact: true },
@@ -165,7 +162,7 @@ export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, 
   const bad = r.rows.filter((x) => !x.within).length;
   return (
     t.toString() +
-    `\n${plural(r.compared, "counter", "counters")} compared, ${plural(r.rows.length, "differs", "differ")}, ${bad} outside tolerance\n`
+    `\n${plural(r.compared, "counter")} compared, ${plural(r.rows.length, "differs", "differ")}, ${bad} outside tolerance\n`
   );
 }
 

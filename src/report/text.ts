@@ -1,13 +1,16 @@
 /**
- * `--format text`: a summary for people: the run, the counters that moved (cli-table3), each
- * node's watermarks and free memory, and /proc/buddyinfo drawn as bars of free pages per
- * order. Colour only when the caller says so (a TTY without NO_COLOR).
+ * `--format text`: a summary for people: the run, the counters that moved (non-zero) grouped
+ * as the kernel groups them with sizes beside page counts (cli-table3), each node's
+ * watermarks and free memory, /proc/buddyinfo drawn as bars of free pages per order on a log
+ * scale, the workingset report, and each `read` event's text. Colour only when the caller
+ * says so (a TTY without NO_COLOR).
  */
 import { Chalk } from "chalk";
 import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
 import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
+import { plural } from "./words.js";
 
 export interface TextOptions {
   color: boolean;
@@ -15,14 +18,42 @@ export interface TextOptions {
   width?: number;
 }
 
-const SUMMARY = [
-  "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "numa_hit", "numa_miss", "numa_local", "numa_other",
-  "pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_normal", "pswpout", "pswpin",
-  "workingset_refault_anon", "workingset_refault_file", "compact_stall", "compact_success", "compact_fail",
-  "compact_daemon_wake", "compact_migrate_scanned", "compact_free_scanned", "pgmigrate_success", "pgmigrate_fail",
-  "thp_fault_alloc", "thp_fault_fallback", "oom_kill", "wsim_alloc_fail", "nr_free_pages", "nr_anon_pages",
-  "nr_file_pages", "nr_anon_transparent_hugepages", "wsim_kernel_pages",
+/**
+ * The groups of the text summary, in the order vmstat.c's vm_event_item / node_stat_item
+ * keep related counters together: a counter goes in the first group whose test it passes.
+ */
+export const COUNTER_GROUPS: readonly { name: string; has: (n: string) => boolean }[] = [
+  { name: "allocation", has: (n) => /^(pgalloc_|pgfree$|pgfault$|pgmajfault$|pgpgin$|pgpgout$|pgreuse$|oom_kill$|allocstall_|wsim_alloc_fail$|wsim_kernel_pages$|wsim_processes$|wsim_implicit_maps$)/.test(n) },
+  { name: "reclaim", has: (n) => /^(pgscan_|pgsteal_|pgdemote_|pgrefill$|pgactivate$|pgdeactivate$|pglazyfree|pgrotated$|pginodesteal$|slabs_scanned$|kswapd_|pageoutrun$|drop_|pswpin$|pswpout$|wsim_swap_entries$|wsim_lru_gen_agings$)/.test(n) },
+  { name: "compaction", has: (n) => n.startsWith("compact_") },
+  { name: "THP", has: (n) => n.startsWith("thp_") || n === "nr_anon_transparent_hugepages" },
+  { name: "migration", has: (n) => n.startsWith("pgmigrate_") },
+  { name: "NUMA", has: (n) => /^(numa_|pgpromote_|kpromoted_|nr_kmmscand_)/.test(n) },
+  { name: "workingset", has: (n) => /^(workingset_|wsim_kagingd_|wsim_wsr_)/.test(n) },
+  { name: "free page reporting", has: (n) => /^wsim_(reporting_|reported_|nr_reported_)/.test(n) },
+  { name: "memory", has: (n) => n.startsWith("nr_") },
+  { name: "other", has: () => true },
 ];
+
+/**
+ * Counters that count pages (6.1's PAGES-unit node stats and the page events): shown with a
+ * size beside. Not numa_hit and friends: 6.1's rmqueue() counts them once per allocation
+ * (zone_statistics(preferred_zone, zone, 1)), whatever its order.
+ */
+export function countsPages(n: string): boolean {
+  if (n === "nr_anon_transparent_hugepages") return false; // counts huge pages
+  if (/^nr_(kmmscand_|vmscan_|dirty_|written$|zspages$|mlock$|unstable$|free_cma$)/.test(n)) return /^nr_(mlock|unstable|free_cma|dirty_|written)/.test(n) && !/_threshold$/.test(n);
+  if (n.startsWith("nr_")) return !/(_events$|_ptes$|_threshold$)/.test(n);
+  return /^(pgalloc_|pgfree$|pgscan_|pgsteal_|pgdemote_|pgpromote_|pgmigrate_(success|fail)$|pswpin$|pswpout$|numa_pages_migrated$|workingset_(refault|activate|restore)_|compact_(migrate|free)_scanned$|compact_isolated$|pgrefill$|pgactivate$|pgdeactivate$|wsim_kernel_pages$|wsim_reported_pages$|wsim_reported_reallocated$|wsim_nr_reported_pages$)/.test(n);
+}
+
+/** Pages as a size, like damo: "1.5 GiB", "12.0 MiB", "8 KiB". */
+export function pagesSize(pages: number): string {
+  const b = pages * 4096;
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)} GiB`;
+  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return `${b / 2 ** 10} KiB`;
+}
 
 function formatBytes(b: number): string {
   if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)}G`;
@@ -39,27 +70,25 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   const mem = r.machine.nodes.reduce((s, n) => s + n.mem, 0);
   out.push(
     c.bold(`wsim ${r.wsim_version}`) +
-      ` ${t.path} (${t.format}): ${t.events} events, ${t.first_ms ?? 0}..${t.last_ms ?? 0} ms, ended at ${r.end_ms} ms`,
+      ` ${t.path} (${t.format}): ${plural(t.events, "event")}, ${t.first_ms ?? 0}..${t.last_ms ?? 0} ms, ended at ${r.end_ms} ms`,
   );
-  out.push(`machine ${r.machine.name}: ${r.machine.nodes.length} node(s), ${formatPages(mem)}`);
+  out.push(`machine ${r.machine.name}: ${plural(r.machine.nodes.length, "node")}, ${formatPages(mem)}`);
   out.push("");
 
-  // counters: the summary ones, then every other non-zero counter
-  const rows: [string, number][] = [];
-  const shown = new Set<string>();
-  for (const n of SUMMARY) {
-    rows.push([n, r.vmstat[n] ?? 0]);
-    shown.add(n);
+  // the counters that moved (non-zero), grouped; pages with their size beside
+  const groups = new Map<string, [string, number][]>(COUNTER_GROUPS.map((g) => [g.name, []]));
+  for (const [n, v] of Object.entries(r.vmstat)) {
+    if (!v) continue;
+    groups.get(COUNTER_GROUPS.find((g) => g.has(n))!.name)!.push([n, v]);
   }
-  for (const [n, v] of Object.entries(r.vmstat)) if (!shown.has(n) && v) rows.push([n, v]);
-  const ct = new Table({ head: ["counter", "value", "counter", "value"], style, colAligns: ["left", "right", "left", "right"] });
-  const half = Math.ceil(rows.length / 2);
-  for (let i = 0; i < half; i++) {
-    const a = rows[i]!;
-    const b = rows[i + half];
-    ct.push([a[0], String(a[1]), b?.[0] ?? "", b ? String(b[1]) : ""]);
+  const moved = [...groups.values()].reduce((k, g) => k + g.length, 0);
+  out.push(c.bold("counters that moved") + c.dim(` (${plural(moved, "counter")} not 0; --format vmstat lists all)`));
+  for (const [name, rows] of groups) {
+    if (!rows.length) continue;
+    const ct = new Table({ head: [name, "value", "size"], style, colAligns: ["left", "right", "right"] });
+    for (const [n, v] of rows) ct.push([n, String(v), countsPages(n) ? pagesSize(v) : n === "nr_anon_transparent_hugepages" ? pagesSize(v * 512) : ""]);
+    out.push(ct.toString());
   }
-  out.push(ct.toString());
   out.push("");
 
   const nt = new Table({
@@ -84,17 +113,18 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   const anyReported = r.nodes.some((n) => n.zones[0]!.reported.some((x) => x > 0));
   out.push(
     c.bold("free pages by order") +
-      c.dim(anyReported ? " (bar = pages in blocks of that order; ░ = reported to the host)" : " (bar = pages in blocks of that order)"),
+      c.dim(anyReported ? " (bar = pages in blocks of that order, log scale; ░ = share reported to the host)" : " (bar = pages in blocks of that order, log scale)"),
   );
   const barWidth = Math.max(10, Math.min(60, (opts.width ?? 100) - 40));
   for (const n of r.nodes) {
     const z = n.zones[0]!;
     const bi = z.buddyinfo;
     const pages = bi.map((b, o) => b * 2 ** o);
-    const max = Math.max(1, ...pages);
+    // a log scale (log2 of 1 + pages), so an order with 8 pages still shows beside one with 2^20
+    const max = Math.log2(1 + Math.max(1, ...pages));
     out.push(`node ${n.id}`);
     pages.forEach((p, o) => {
-      const len = p ? Math.max(1, Math.round((p / max) * barWidth)) : 0;
+      const len = p ? Math.max(1, Math.round((Math.log2(1 + p) / max) * barWidth)) : 0;
       const rep = p ? Math.round((len * z.reported[o]!) / bi[o]!) : 0;
       const raw = "█".repeat(len - rep);
       const color = o >= 9 ? c.green : o >= 4 ? c.yellow : c.red;
@@ -126,7 +156,14 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   }
   if (r.reads.length) {
     out.push("");
-    out.push(`${r.reads.length} read event(s) recorded: see --format json, key "reads"`);
+    out.push(c.bold("read events") + c.dim(` (${plural(r.reads.length, "read")}; vmstat reads show their non-zero lines)`));
+    for (const rd of r.reads) {
+      const where = `${rd.cg !== null ? ` cg=${rd.cg}` : ""}${rd.node !== null ? ` node=${rd.node}` : ""}`;
+      out.push(c.cyan(`t=${rd.time_ms} ms read ${rd.key}${where}`));
+      let lines = rd.value.replace(/\n$/, "").split("\n");
+      if (rd.key === "vmstat") lines = lines.filter((l) => !/ 0$/.test(l));
+      for (const l of lines) out.push(`  ${l}`);
+    }
   }
   return out.join("\n") + "\n";
 }

@@ -207,7 +207,6 @@ export const WSIM_COUNTERS = {
   wsim_processes: "processes (mms) created",
   wsim_implicit_maps: "accesses outside any region that mapped one anon page implicitly",
   wsim_kernel_pages: "pages held by kernel alloc events now (gauge)",
-  wsim_unmodelled_events: "events accepted but not modelled by this version (compact)",
   wsim_lru_gen_agings: "MGLRU agings (try_to_inc_max_seq), by reclaim, reads and kagingd",
   wsim_kagingd_wakeups: "kagingd passes",
   wsim_kagingd_refreshes: "workingset reports kagingd re-aggregated",

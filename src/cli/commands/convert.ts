@@ -11,6 +11,7 @@ import { COLUMNS, csvLine, ndjsonLine, type Row } from "../../generate/generator
 import { formatFromName, openTrace } from "../../trace/open.js";
 import { batchRows } from "../../trace/rows.js";
 import { writeWhole } from "../output.js";
+import { plural } from "../../report/words.js";
 
 export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim"];
 
@@ -22,6 +23,27 @@ export interface ConvertOptions {
   pid: string;
   timeUnit: string;
   quiet?: boolean;
+  /** options given on the command line (not defaults), for the combination checks */
+  given?: string[];
+}
+
+/** convert's import options and the importers they mean something to (issue 12 item 7) */
+const IMPORT_OPTION_USERS: Record<string, [string, string[]]> = {
+  refsPerMs: ["--refs-per-ms", ["lackey", "lirs"]],
+  instrPerMs: ["--instr-per-ms", ["ucsd"]],
+  instructions: ["--instructions", ["lackey"]],
+  timeUnit: ["--time-unit", ["libcachesim"]],
+  pid: ["--pid", ["lackey", "ucsd", "lirs", "damon", "libcachesim"]],
+  quiet: ["--quiet", ["lackey", "ucsd", "lirs", "damon", "libcachesim"]],
+};
+
+/** An option given for an input it means nothing to is a usage error. `kind`: the importer, or "a wsim trace". */
+function checkImportOptions(given: readonly string[], kind: string): void {
+  for (const k of given) {
+    const use = IMPORT_OPTION_USERS[k];
+    if (use && !use[1].includes(kind))
+      throw new UsageError(`${use[0]} applies to ${use[1].join(", ")} input only; this input is ${kind}: drop ${use[0]}`);
+  }
 }
 
 function readRaw(path: string): Buffer {
@@ -94,6 +116,7 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
   const outFormat = output === "-" ? "csv" : formatFromName(output);
   if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl or .json (or - for CSV on standard output)`);
   const { rows, stats } = await importRows(input, o);
+  checkImportOptions(o.given ?? [], stats ? stats.mapping.slice(0, stats.mapping.indexOf(":")) : "a wsim trace");
   const parts: string[] = [];
   let n = 0;
   if (outFormat === "csv") parts.push(COLUMNS.join(",") + "\n");
@@ -110,6 +133,6 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
   else writeWhole(output, text);
   if (stats && !o.quiet) {
     const skipped = Object.entries(stats.skipped).map(([why, k]) => `${k} ${why}`);
-    process.stderr.write(`${stats.mapping}\n${stats.kept} accesses written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
+    process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
   }
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { DataError, UsageError } from "../../errors.js";
 import { diffCounters, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
-import { replay } from "../../replay.js";
+import { replay as replayRun } from "../../replay.js";
 import { writeStdout } from "../output.js";
 
 export interface DiffOptions {
@@ -20,7 +20,13 @@ export interface DiffOptions {
 }
 
 /** The counters of one side: a JSON output, a vmstat text, or a trace replayed. */
-export async function loadCounters(path: string, o: { machine?: string; set?: string[] }): Promise<Record<string, number>> {
+export async function loadCounters(
+  path: string,
+  o: { machine?: string; set?: string[] },
+  /** set to true when path was a trace and was replayed */
+  seen: { replayed: boolean } = { replayed: false },
+): Promise<Record<string, number>> {
+  const replay = async (c: Parameters<typeof replayRun>[0]) => ((seen.replayed = true), replayRun(c));
   let raw: Buffer;
   try {
     raw = readFileSync(path);
@@ -64,7 +70,11 @@ export function renderDiff(r: DiffResult, format: string | undefined, labels: [s
 export async function diffCommand(a: string, b: string, o: DiffOptions): Promise<number> {
   if (o.format && !["table", "json"].includes(o.format)) throw new UsageError(`--format: expected table or json, got "${o.format}"`);
   parseTolerances(o.tolerance); // a bad --tolerance is a usage error before any trace is replayed
-  const [ca, cb] = [await loadCounters(a, o), await loadCounters(b, o)];
+  const seen = { replayed: false };
+  const [ca, cb] = [await loadCounters(a, o, seen), await loadCounters(b, o, seen)];
+  // --machine and --set only shape the replay of a trace (issue 12 item 7)
+  if (!seen.replayed && (o.machine !== undefined || o.set.length))
+    throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as A or B; both are outputs: drop it`);
   const r = compare(ca, cb, o);
   await writeStdout(renderDiff(r, o.format, ["A", "B"]));
   return r.within ? 0 : 1;

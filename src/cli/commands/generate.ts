@@ -2,7 +2,7 @@
 import { UsageError } from "../../errors.js";
 import { Rng } from "../../engine/rng.js";
 import { COLUMNS, csvLine, GENERATORS, ndjsonLine } from "../../generate/generators.js";
-import { writeWhole } from "../output.js";
+import { OutputSink } from "../output.js";
 
 export interface GenerateOptions {
   seed: string;
@@ -25,19 +25,26 @@ export async function generateCommand(kind: string, o: GenerateOptions): Promise
     if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${knobFlag(k)}: expected a non-negative number, got "${raw}"`);
     knobs[k] = v;
   }
+  // -o's extension names the format; a -f saying otherwise would be ignored by one of them
+  const named = o.output && o.output !== "-" ? /\.(csv|ndjson|jsonl)(\.gz)?$/.exec(o.output)?.[1] : undefined;
+  const byName = named === undefined ? undefined : named === "csv" ? "csv" : "ndjson";
+  if (byName && o.formatGiven && byName !== o.format)
+    throw new UsageError(`-o ${o.output} names ${byName} but -f is ${o.format}: drop one of them`);
+  if (byName) o.format = byName;
   const line = o.format === "ndjson" ? ndjsonLine : csvLine;
-  const toFile = o.output !== undefined && o.output !== "-";
-  let buf = "";
-  const parts: string[] = [];
-  if (o.format !== "ndjson") buf += `# wsim generate ${kind} --seed ${o.seed} ${Object.entries(knobs).map(([k, v]) => `--${knobFlag(k)} ${v}`).join(" ")}\n${COLUMNS.join(",")}\n`;
-  for (const r of spec.rows(knobs, new Rng(Number(o.seed)))) {
-    buf += line(r) + "\n";
-    if (buf.length >= 1 << 16) {
-      if (toFile) parts.push(buf);
-      else if (!process.stdout.write(buf)) await new Promise<void>((res) => process.stdout.once("drain", () => res()));
-      buf = "";
+  // one writer for stdout and -o (whole or nothing, gzipped for .gz, waits for a slow pipe)
+  const sink = new OutputSink(o.output);
+  try {
+    if (o.format !== "ndjson") sink.write(`# wsim generate ${kind} --seed ${o.seed} ${Object.entries(knobs).map(([k, v]) => `--${knobFlag(k)} ${v}`).join(" ")}\n${COLUMNS.join(",")}\n`);
+    let n = 0;
+    for (const r of spec.rows(knobs, new Rng(Number(o.seed)))) {
+      sink.write(line(r) + "\n");
+      // let SIGINT/SIGTERM handlers run (they remove -o's temporary file)
+      if (++n % 65536 === 0) await new Promise((res) => setImmediate(res));
     }
+    sink.commit();
+  } catch (e) {
+    sink.abort();
+    throw e;
   }
-  if (toFile) writeWhole(o.output!, parts.join("") + buf);
-  else process.stdout.write(buf);
 }

@@ -12,6 +12,7 @@ import { renderJson } from "../../report/json.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { writeStdout, writeWhole } from "../output.js";
+import { plural } from "../../report/words.js";
 
 export interface KernelCliOptions {
   kernel?: string;
@@ -112,7 +113,10 @@ function renderKernelVmstat(r: KernelResult): string {
 }
 
 export async function kernelCommand(trace: string, o: KernelCliOptions): Promise<number> {
-  const format = o.format ?? (o.output?.endsWith(".json") ? "json" : "vmstat");
+  const named = o.output && o.output !== "-" ? /\.(json|vmstat|txt)(\.gz)?$/.exec(o.output)?.[1] : undefined;
+  if (o.format && named && (named === "json") !== (o.format === "json"))
+    throw new UsageError(`-o ${o.output} names ${named === "json" ? "json" : "vmstat"} but --format is ${o.format}: drop one of them`);
+  const format = o.format ?? (named === "json" ? "json" : "vmstat");
   if (!["json", "vmstat"].includes(format)) throw new UsageError(`--format: expected json or vmstat, got "${format}"`);
   const cfg = config(trace, o);
   const r = await runKernel(cfg);
@@ -126,13 +130,13 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
 /** What did not map onto the kernel, on stderr: never silently dropped. */
 function report(r: KernelResult): void {
   const k = r.kernel;
-  const lines = [`wsim kernel: ${r.trace.events} events replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
+  const lines = [`wsim kernel: ${plural(r.trace.events, "event")} replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
   if (k.guest_ms !== null)
     lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${traceSpanMs(r)} ms)`);
-  if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${k.dma_filled} pages of ZONE_DMA before the first snapshot (--fill-dma)`);
-  if (k.kalloc.module) lines.push(`wsim kernel: ${k.kalloc.allocs} kernel allocations made by wsim_kalloc, ${k.kalloc.failed} failed`);
+  if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${plural(k.dma_filled, "page")} of ZONE_DMA before the first snapshot (--fill-dma)`);
+  if (k.kalloc.module) lines.push(`wsim kernel: ${plural(k.kalloc.allocs, "kernel allocation")} made by wsim_kalloc, ${k.kalloc.failed} failed`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
-  if (k.errors.length) lines.push(`wsim kernel: ${k.errors.length} helper errors, first: ${k.errors[0]}`);
+  if (k.errors.length) lines.push(`wsim kernel: ${plural(k.errors.length, "helper error")}, first: ${k.errors[0]}`);
   if (k.workdir) lines.push(`wsim kernel: kept ${k.workdir} (initramfs, script, guest.log)`);
   process.stderr.write(lines.join("\n") + "\n");
 }

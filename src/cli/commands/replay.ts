@@ -6,18 +6,21 @@ import { renderText } from "../../report/text.js";
 import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
-import { writeStdout, writeWhole } from "../output.js";
+import { OutputSink, writeStdout, writeWhole } from "../output.js";
 import { Progress } from "../progress.js";
 import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 
 export interface ReplayCliOptions {
+  /** the trace argument (filled in by replayCommand for the checks) */
+  trace?: string;
   machine?: string;
   set: string[];
   format?: string;
   output?: string;
   until?: string;
   drain: string;
-  seed: string;
+  /** gone: replay has nothing random; given, it is a usage error that says so */
+  seed?: string;
   check?: boolean;
   lenient?: boolean;
   inputFormat?: string;
@@ -33,21 +36,78 @@ export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as con
 /** formats that stream one record per --interval sample */
 const SERIES_FORMATS = ["csv", "ndjson"];
 
-function num(name: string, v: string | undefined, min = 0): number | undefined {
+/**
+ * A number of ms from an option: non-negative, or positive when `positive`. One message per
+ * rule whatever the wrong value (-5, 0, abc).
+ */
+function num(name: string, v: string | undefined, positive = false): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < min) throw new UsageError(`--${name}: expected a non-negative number of ms, got "${v}"`);
+  const ok = /^\d+(\.\d+)?$/.test(v) && (!positive || Number(v) > 0);
+  if (!ok) throw new UsageError(`--${name}: expected a ${positive ? "positive" : "non-negative"} number of ms, got "${v}"`);
   return Number(v);
 }
 
-/** text on a terminal; otherwise from -o's extension, else vmstat */
+/** -o's extensions and the format each names (a trailing .gz gzips any of them) */
+export const OUTPUT_EXTENSIONS: Record<string, string> = {
+  ".json": "json",
+  ".ndjson": "ndjson",
+  ".jsonl": "ndjson",
+  ".csv": "csv",
+  ".txt": "text",
+  ".vmstat": "vmstat",
+};
+
+/**
+ * The format -o FILE names: by its extension (after removing .gz); a name without one
+ * (/dev/null, a FIFO) says nothing (undefined). An extension not in OUTPUT_EXTENSIONS is a
+ * usage error: nothing would honour it.
+ */
+export function formatFromOutputName(path: string): string | undefined {
+  const name = path.replace(/^.*\//, "").replace(/\.gz$/, "");
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const ext = name.slice(dot).toLowerCase();
+  const f = OUTPUT_EXTENSIONS[ext];
+  if (f === undefined)
+    throw new UsageError(
+      `-o ${path}: unknown extension "${ext}": name it ${Object.keys(OUTPUT_EXTENSIONS).join(", ")} (optionally + .gz), or give --format`,
+    );
+  return f;
+}
+
+/** --format; else -o's extension; else text on a terminal, vmstat otherwise */
 function pickFormat(o: ReplayCliOptions): string {
+  const named = o.output !== undefined && o.output !== "-" && !o.format ? formatFromOutputName(o.output) : undefined;
   if (o.format) {
     if (!(OUTPUT_FORMATS as readonly string[]).includes(o.format))
       throw new UsageError(`--format: expected one of ${OUTPUT_FORMATS.join(", ")}, got "${o.format}"`);
     return o.format;
   }
-  if (o.output) return o.output.endsWith(".json") ? "json" : o.output.endsWith(".txt") ? "text" : "vmstat";
+  if (named) return named;
+  if (o.output !== undefined && o.output !== "-") return "vmstat";
   return process.stdout.isTTY ? "text" : "vmstat";
+}
+
+/**
+ * Options that would do nothing in this combination are usage errors saying what to add
+ * (issue 12 item 7).
+ */
+function checkCombinations(o: ReplayCliOptions, format: string, interval: number | undefined): void {
+  if (o.expect === undefined)
+    for (const [flag, v] of [["--tolerance", o.tolerance], ["--only", o.only], ["--ignore", o.ignore]] as const)
+      if (v.length) throw new UsageError(`${flag} only filters the comparison with --expect FILE: add --expect, or drop ${flag}`);
+  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format))
+    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or drop --interval`);
+  if (SERIES_FORMATS.includes(format) && interval === undefined)
+    throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
+  if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
+    throw new UsageError(`--expect prints the comparison on standard output: with --format ${format}, add -o FILE for the samples`);
+  if (o.expect !== undefined && interval !== undefined && (o.output === undefined || o.output === "-"))
+    throw new UsageError("--interval: with --expect the run is only compared, its samples go nowhere: add -o FILE.json for them, or drop --interval");
+  if (o.csvParser === "csv-parse") {
+    const name = o.inputFormat ?? (/\.(ndjson|jsonl)(\.gz)?$/.test(o.trace ?? "") ? "ndjson" : /\.json(\.gz)?$/.test(o.trace ?? "") ? "json" : "csv");
+    if (name !== "csv") throw new UsageError(`--csv-parser only parses CSV; this trace is ${name}: drop --csv-parser`);
+  }
 }
 
 export function render(r: RunResult, format: string, color: boolean): string {
@@ -64,63 +124,68 @@ export function render(r: RunResult, format: string, color: boolean): string {
 /** Returns the exit code: 0, or 1 when --expect found a difference beyond tolerance. */
 export async function replayCommand(trace: string, o: ReplayCliOptions): Promise<number> {
   const format = pickFormat(o);
-  const interval = num("interval", o.interval);
-  if (interval !== undefined && interval <= 0) throw new UsageError(`--interval: expected a positive number of ms, got "${o.interval}"`);
-  const streaming = SERIES_FORMATS.includes(format);
-  if (streaming && interval === undefined) throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
-  const toFile = o.output !== undefined && o.output !== "-";
-  let buffered = "";
-  const emit = (text: string) => {
-    if (toFile) buffered += text;
-    else process.stdout.write(text);
-  };
-  let header = false;
-  const progress = new Progress(process.stderr);
+  const interval = num("interval", o.interval, true);
   if (o.inputFormat && !["csv", "ndjson", "json"].includes(o.inputFormat))
     throw new UsageError(`--input-format: expected csv, ndjson or json, got "${o.inputFormat}"`);
   if (!["fast", "csv-parse"].includes(o.csvParser))
     throw new UsageError(`--csv-parser: expected fast or csv-parse, got "${o.csvParser}"`);
-  if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed: expected a non-negative integer, got "${o.seed}"`);
-  const result = await replay({
-    trace,
-    machine: o.machine,
-    set: o.set,
-    format: o.inputFormat as TraceFormat | undefined,
-    csvEngine: o.csvParser as "fast" | "csv-parse",
-    until: num("until", o.until),
-    drain: num("drain", o.drain),
-    seed: Number(o.seed),
-    check: o.check,
-    lenient: o.lenient,
-    interval,
-    keepSeries: !streaming,
-    onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
-    onSample: streaming
-      ? (smp) => {
-          if (format === "ndjson") return emit(JSON.stringify(smp) + "\n");
-          if (!header) {
-            header = true;
-            emit(sampleCsvHeader(smp) + "\n");
+  if (o.seed !== undefined)
+    throw new UsageError(
+      "--seed: replay has no randomness to seed (the model draws no random numbers: the same trace, machine and tunables always give the same output); `wsim generate KIND --seed N` seeds a synthetic trace",
+    );
+  checkCombinations({ ...o, trace }, format, interval);
+  const until = num("until", o.until);
+  const drain = num("drain", o.drain);
+  const streaming = SERIES_FORMATS.includes(format);
+  const toFile = o.output !== undefined && o.output !== "-";
+  // streamed samples go out as they are taken: to -o's temporary file, or standard output
+  const sink = streaming ? new OutputSink(toFile ? o.output : undefined) : undefined;
+  let header = false;
+  const progress = new Progress(process.stderr);
+  let result: RunResult;
+  try {
+    result = await replay({
+      trace,
+      machine: o.machine,
+      set: o.set,
+      format: o.inputFormat as TraceFormat | undefined,
+      csvEngine: o.csvParser as "fast" | "csv-parse",
+      until,
+      drain,
+      check: o.check,
+      lenient: o.lenient,
+      interval,
+      keepSeries: !streaming,
+      onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
+      onSample: sink
+        ? (smp) => {
+            if (format === "ndjson") return sink.write(JSON.stringify(smp) + "\n");
+            if (!header) {
+              header = true;
+              sink.write(sampleCsvHeader(smp) + "\n");
+            }
+            sink.write(sampleCsvRow(smp) + "\n");
           }
-          emit(sampleCsvRow(smp) + "\n");
-        }
-      : undefined,
-  });
-  progress.done();
-  if (streaming) {
-    if (toFile) writeWhole(o.output!, buffered);
-    return 0;
+        : undefined,
+    });
+  } catch (e) {
+    sink?.abort();
+    throw e;
+  } finally {
+    progress.done();
   }
+  if (sink) sink.commit();
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
-  const text = render(result, format, color);
+  const text = streaming ? "" : render(result, format, color);
   if (o.expect !== undefined) {
     // --expect: the run goes to -o (if given); stdout gets the comparison
-    if (toFile) writeWhole(o.output!, text);
+    if (toFile && !streaming) writeWhole(o.output!, text);
     const { compare, loadCounters, renderDiff } = await import("./diff.js");
     const r = compare(await loadCounters(o.expect, {}), result.vmstat, o);
     await writeStdout(renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
     return r.within ? 0 : 1;
   }
+  if (streaming) return 0;
   if (toFile) writeWhole(o.output!, text);
   else await writeStdout(text);
   return 0;

@@ -3,15 +3,16 @@ import { openTrace } from "../../trace/open.js";
 import { StatCollector, type TraceStat } from "../../trace/stat.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { writeStdout } from "../output.js";
+import { plural } from "../../report/words.js";
 
 export function renderStat(path: string, s: TraceStat): string {
   const out: string[] = [];
-  out.push(`${path}: ${s.events} events, ${s.processes} processes, ${s.first_ms ?? 0}..${s.last_ms ?? 0} ms`);
+  out.push(`${path}: ${plural(s.events, "event")}, ${plural(s.processes, "process", "processes")}, ${s.first_ms ?? 0}..${s.last_ms ?? 0} ms`);
   out.push(`ops: ${Object.entries(s.ops).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(", ")}`);
   out.push(`distinct pages: ${s.distinct_pages} (${((s.distinct_pages * 4096) / 2 ** 20).toFixed(1)} MiB)`);
   out.push(`footprint (distinct pages by time): ${s.footprint.map(([t, n]) => `${t}ms:${n}`).join(" ")}`);
   const r = s.reuse;
-  out.push(`reuse: ${r.reaccesses} of ${r.accesses} accesses (${(r.share * 100).toFixed(1)}%) touch a page seen before`);
+  out.push(`reuse: ${r.reaccesses} of ${plural(r.accesses, "access", "accesses")} (${(r.share * 100).toFixed(1)}%) touch a page seen before`);
   out.push(`time since the page's previous access: ${r.since_previous.map((b) => `${b.le_ms === null ? "longer" : `<${b.le_ms}ms`} ${b.count}`).join(", ")}`);
   return out.join("\n") + "\n";
 }
