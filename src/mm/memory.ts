@@ -274,7 +274,7 @@ export class Memory {
       lru: this.lru,
       procs: this.procs,
       shadowsInUse: this.shadows.inUse,
-      reportingOrder: this.env.reporting.enabled() ? this.env.reporting.order() : 0,
+      reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
     };
   }
