@@ -42,11 +42,13 @@ export class HotTruth implements Daemon {
   }
 
   start(ctx: EngineContext): void {
+    // a window without accesses ends changing nothing: the engine may skip it
+    const quiet = (period: number) => (period === this.windowMs() && !this.counts.some((c) => c > 0) ? Infinity : -Infinity);
     const tick = () => {
       this.windowEnd(ctx.now());
-      ctx.schedule(this.windowMs(), tick);
+      ctx.schedule(this.windowMs(), tick, quiet);
     };
-    ctx.schedule(this.windowMs(), tick);
+    ctx.schedule(this.windowMs(), tick, quiet);
   }
 
   /** every access to a present page */

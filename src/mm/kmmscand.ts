@@ -243,6 +243,22 @@ export class Kmmscand {
     }
   }
 
+  /**
+   * Until when the scanner's rounds change nothing, given the state now: Infinity while it is
+   * disabled or has no mm, else the earliest scan due (a round before it skips every mm).
+   */
+  quietUntil(): number {
+    if (!this.env.enabled()) return Infinity;
+    let q = Infinity;
+    for (const [slot, st] of this.mms) if (st.nextScan < q && this.env.procs.bySlot.has(slot)) q = st.nextScan;
+    return q;
+  }
+
+  /** kmmmigrated has nothing to do: disabled, or an empty list (and no cycle log kept). */
+  migrateQuiet(): boolean {
+    return !this.keepLog && (!this.env.enabled() || this.migrationList.length === 0);
+  }
+
   /** scan state of an mm (tests) */
   stateOf(slot: number): Readonly<MmState> | undefined {
     return this.mms.get(slot);
@@ -254,11 +270,13 @@ export class KmmscandDaemon implements Daemon {
   readonly name = "kmmscand";
   constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number) {}
   start(ctx: EngineContext): void {
+    // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
+    const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     const tick = () => {
       this.k.round(ctx.now());
-      ctx.schedule(Math.max(1, this.sleepMs()), tick);
+      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
     };
-    ctx.schedule(Math.max(1, this.sleepMs()), tick);
+    ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
   }
 }
 
@@ -271,10 +289,11 @@ export class KmmmigratedDaemon implements Daemon {
     private readonly enabled: () => boolean,
   ) {}
   start(ctx: EngineContext): void {
+    const quiet = (period: number) => (period === MSLEEP + this.sleepMs() && this.k.migrateQuiet() ? Infinity : -Infinity);
     const cycle = () => {
       if (this.enabled()) this.k.migrate(ctx.now());
-      ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+      ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
     };
-    ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+    ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
   }
 }
