@@ -6,7 +6,7 @@
  * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand).
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
-import { PG_LRU, type PageArrays } from "./pages.js";
+import { PG_HEAD, PG_LRU, type PageArrays } from "./pages.js";
 
 export const LATENCY_BOUNDS_MS = [100, 500, 1000, 2000, 5000, 10000, 30000];
 
@@ -36,6 +36,8 @@ export class HotTruth implements Daemon {
     private readonly pages: PageArrays,
     private readonly isLowerTier: (pfn: number) => boolean,
     private readonly windowMs: () => number,
+    /** the head of the mapped huge page pfn belongs to, or -1 */
+    private readonly hugeHead: (pfn: number) => number = () => -1,
   ) {
     this.counts = new Uint32Array(pages.nrPages);
     this.hotSince = new Float64Array(pages.nrPages).fill(-1);
@@ -51,9 +53,20 @@ export class HotTruth implements Daemon {
     ctx.schedule(this.windowMs(), tick, quiet);
   }
 
-  /** every access to a present page */
+  /**
+   * Every access to a present page. A huge page is one folio whose hotness is its own (one
+   * PMD, one accessed bit, promoted or not as a whole): its accesses count at its head, and it
+   * is judged as its 512 pages.
+   */
   access(pfn: number): void {
-    this.counts[pfn]!++;
+    const h = this.hugeHead(pfn);
+    this.counts[h >= 0 ? h : pfn]!++;
+  }
+
+  /** pages the entry at pfn stands for: 512 for a huge page's head, else 1 */
+  private weight(pfn: number): number {
+    const f = this.pages.flags[pfn]!;
+    return f & PG_HEAD && this.pages.order[pfn]! > 0 ? 1 << this.pages.order[pfn]! : 1;
   }
 
   /** a page left its pfn (freed or migrated away): forget it */
@@ -67,14 +80,15 @@ export class HotTruth implements Daemon {
   private windowEnd(now: number): void {
     const c = this.counts;
     const seen: number[] = [];
-    for (let pfn = 0; pfn < c.length; pfn++) if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) seen.push(c[pfn]!);
+    for (let pfn = 0; pfn < c.length; pfn++)
+      if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) for (let k = this.weight(pfn); k > 0; k--) seen.push(c[pfn]!);
     if (seen.length) {
       seen.sort((a, b) => b - a);
       const threshold = seen[Math.floor(seen.length / 10)]!;
       for (let pfn = 0; pfn < c.length; pfn++) {
         if (c[pfn]! >= threshold && c[pfn]! > 0 && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
           this.hotSince[pfn] = now;
-          this.trulyHot++;
+          this.trulyHot += this.weight(pfn);
         }
       }
     }

@@ -230,7 +230,7 @@ export class Memory {
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
-    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs) : null;
+    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn)) : null;
     if (tiered) {
       const truth = this.hotTruth!;
       this.alloc.onFree = (pfn, order) => truth.forget(pfn, 2 ** order);
