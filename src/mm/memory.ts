@@ -304,11 +304,13 @@ export class Memory {
     const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, nid, nid);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[nid]!;
-    this.hotTruth?.promotedPage(pfn, this.env.now(), who);
+    const promotion = this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier;
+    // before the source page is freed (which forgets its window's accesses)
+    if (promotion) this.hotTruth?.promotedPage(pfn, dst, this.env.now(), who);
     migratePageAcross(this.migrateContext(), pfn, dst, lv);
     this.alloc.freePages(pfn, 0);
     this.ev[V.numa_pages_migrated]!++;
-    if (this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier) this.ev[V.pgpromote_success]!++;
+    if (promotion) this.ev[V.pgpromote_success]!++;
     return true;
   }
 
