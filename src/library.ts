@@ -29,7 +29,7 @@ const FORMATS = ["csv", "ndjson", "json"];
  */
 const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
-  until: 1, drain: 1, check: 1, lenient: 1, interval: 1, onSample: 1, keepSeries: 1,
+  until: 1, drain: 1, check: 1, lenient: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**

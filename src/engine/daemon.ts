@@ -7,8 +7,16 @@ import type { Timer } from "./event-queue.js";
 export interface EngineContext {
   /** virtual time in ms */
   now(): number;
-  /** run fn at now + delayMs (delay >= 0); same-time timers fire in creation order */
-  schedule(delayMs: number, fn: () => void): Timer;
+  /**
+   * Run fn at now + delayMs (delay >= 0); same-time timers fire in creation order. A periodic
+   * tick that reschedules itself every delayMs passes `quietUntil`: the virtual time before
+   * which its ticks change nothing given the state now (Infinity: until something else
+   * changes it; -Infinity: it may act at its next tick, or `period`, the delay this timer was
+   * scheduled with, is not the one it would schedule next). While every pending timer is quiet
+   * the engine skips their ticks (an idle jump), so idle virtual time costs nothing; the
+   * ticks land where ticking would have put them, in the same order.
+   */
+  schedule(delayMs: number, fn: () => void, quietUntil?: (period: number) => number): Timer;
   cancel(t: Timer): void;
 }
 

@@ -39,6 +39,8 @@ export interface EngineOptions {
   onSample?: (s: Sample) => void;
   /** keep samples in `series` (default true) */
   keepSeries?: boolean;
+  /** skip the ticks of quiet daemons across idle time (default true; false ticks through, for tests) */
+  idleJumps?: boolean;
 }
 
 /** One --interval sample: every counter, and free and reported blocks per order per node. */
@@ -89,6 +91,14 @@ export interface ReadRecord {
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
+/**
+ * An idle jump is tried when the next timer is at least this far (ms) before the time the
+ * engine advances to, and at most once per this much virtual time while one is refused.
+ */
+const JUMP_MIN_MS = 10_000;
+/** Timers fired at one virtual time beyond which a daemon is taken to loop without progress. */
+const MAX_FIRINGS_AT_ONE_TIME = 10_000_000;
+
 export class Engine implements EngineContext {
   readonly machine: Machine;
   readonly settings: Settings;
@@ -109,6 +119,12 @@ export class Engine implements EngineContext {
   /** time of the last sample taken, -1 before the first */
   private lastSampleMs = -1;
   readonly series: Sample[] = [];
+  /** timers fired so far (work done by daemons; tests) */
+  timerFirings = 0;
+  /** idle jumps made: times the engine skipped the ticks of quiet daemons (tests) */
+  idleJumps = 0;
+  /** no idle jump is tried before this virtual time (one was just refused) */
+  private noJumpBefore = 0;
 
   constructor(settings: Settings, opts: EngineOptions = {}) {
     this.machine = settings.machine;
@@ -231,9 +247,9 @@ export class Engine implements EngineContext {
     return this.clock;
   }
 
-  schedule(delayMs: number, fn: () => void): Timer {
+  schedule(delayMs: number, fn: () => void, quietUntil?: (period: number) => number): Timer {
     if (!(delayMs >= 0)) throw new InternalError(`timer scheduled with delay ${delayMs}`);
-    const t = this.timers.push(this.clock + delayMs, fn);
+    const t = this.timers.push(this.clock + delayMs, fn, delayMs, quietUntil);
     if (t.due < this.nextDue) this.nextDue = t.due;
     return t;
   }
@@ -243,16 +259,76 @@ export class Engine implements EngineContext {
     this.nextDue = this.timers.peekDue();
   }
 
-  /** Fire every timer due at or before t, then set the clock to t. */
+  /**
+   * Fire every timer due at or before t, then set the clock to t. Across a long stretch with
+   * only quiet daemons pending, their ticks are skipped (tryIdleJump); a timer loop at one
+   * virtual time is an InternalError, not a hang.
+   */
   advanceTo(t: number): void {
+    let sameTime = 0;
     while (this.nextDue <= t) {
+      if (t - this.nextDue >= JUMP_MIN_MS && this.clock >= this.noJumpBefore && !this.tryIdleJump(t))
+        this.noJumpBefore = this.opts.idleJumps === false ? Infinity : this.clock + JUMP_MIN_MS;
+      if (this.nextDue > t) break;
       const timer = this.timers.pop()!;
+      if (timer.due === this.clock) {
+        if (++sameTime > MAX_FIRINGS_AT_ONE_TIME) throw new InternalError(`timers loop without progress at ${this.clock} ms`);
+      } else sameTime = 0;
       this.clock = timer.due;
       this.nextDue = this.timers.peekDue();
+      this.timerFirings++;
       timer.fn();
       this.nextDue = this.timers.peekDue();
     }
     if (t > this.clock) this.clock = t;
+  }
+
+  /**
+   * The idle jump: when every pending timer is a periodic tick that says it is quiet (its
+   * ticks change nothing until `quiet`, the earliest of their answers, as long as nothing else
+   * changes), no state changes before min(quiet, the first tick after t); each timer moves to
+   * its first tick after t (quiet beyond t) or at/after quiet, exactly where ticking would have
+   * left it, and the queue keeps ticking's order among timers due together: created earlier
+   * (due - period) first, then as before. Due times stay integers below 2^53, so the
+   * arithmetic is exact; otherwise no jump. Returns false if no timer could move.
+   */
+  private tryIdleJump(t: number): boolean {
+    if (this.opts.idleJumps === false) return false;
+    const live = this.timers.live();
+    let quiet = Infinity;
+    for (const tm of live) {
+      if (!tm.quietUntil || !Number.isInteger(tm.period) || tm.period < 1 || !Number.isInteger(tm.due)) return false;
+      const q = tm.quietUntil(tm.period);
+      if (q < quiet) quiet = q;
+      if (!(quiet > this.clock)) return false;
+    }
+    const moves: { tm: Timer; due: number }[] = [];
+    let moved = false;
+    for (const tm of live) {
+      const p = tm.period;
+      let due = tm.due;
+      if (quiet > t) {
+        // the first tick after t
+        if (due <= t) due += Math.floor((t - due) / p) * p;
+        while (due <= t) due += p;
+        while (due - p > t && due - p >= tm.due) due -= p;
+      } else if (due < quiet) {
+        // the first tick at or after quiet
+        due += Math.floor((quiet - due) / p) * p;
+        while (due < quiet) due += p;
+        while (due - p >= quiet && due - p >= tm.due) due -= p;
+      }
+      if (due > Number.MAX_SAFE_INTEGER) return false;
+      if (due !== tm.due) moved = true;
+      moves.push({ tm, due });
+    }
+    if (!moved) return false;
+    moves.sort((a, b) => a.due - b.due || a.due - a.tm.period - (b.due - b.tm.period) || a.tm.seq - b.tm.seq);
+    for (const m of moves) m.tm.due = m.due;
+    this.timers.reorder(moves.map((m) => m.tm));
+    this.nextDue = this.timers.peekDue();
+    this.idleJumps++;
+    return true;
   }
 
   // --- tunables with effects ---

@@ -4,10 +4,22 @@
  * this key.
  */
 export interface Timer {
-  readonly due: number;
-  readonly seq: number;
+  /** virtual ms; moved only by TimerQueue.reorder (an idle jump) */
+  due: number;
+  seq: number;
   readonly fn: () => void;
   cancelled: boolean;
+  /**
+   * A periodic daemon's tick: the delay it was scheduled with, which is also its period
+   * while it stays quiet (0 for one-shot timers).
+   */
+  readonly period: number;
+  /**
+   * For a periodic tick: the virtual time before which this tick and the ones after it (every
+   * `period` ms) change nothing, as long as nothing else does; -Infinity when it may act now.
+   * Undefined for timers that cannot say (they block idle jumps).
+   */
+  readonly quietUntil?: (period: number) => number;
 }
 
 export class TimerQueue {
@@ -18,8 +30,30 @@ export class TimerQueue {
     return this.heap.length;
   }
 
-  push(due: number, fn: () => void): Timer {
-    const t: Timer = { due, seq: this.seq++, fn, cancelled: false };
+  push(due: number, fn: () => void, period = 0, quietUntil?: (period: number) => number): Timer {
+    const t: Timer = { due, seq: this.seq++, fn, cancelled: false, period, quietUntil };
+    this.insert(t);
+    return t;
+  }
+
+  /** The timers not cancelled, in no particular order. */
+  live(): Timer[] {
+    return this.heap.filter((t) => !t.cancelled);
+  }
+
+  /**
+   * Replaces the queue by `timers` (their `due` possibly moved), given new sequence numbers in
+   * the order of the array, which must be the order in which they were created.
+   */
+  reorder(timers: Timer[]): void {
+    this.heap = [];
+    for (const t of timers) {
+      t.seq = this.seq++;
+      this.insert(t);
+    }
+  }
+
+  private insert(t: Timer): void {
     const h = this.heap;
     h.push(t);
     let i = h.length - 1;
@@ -30,7 +64,6 @@ export class TimerQueue {
       i = p;
     }
     h[i] = t;
-    return t;
   }
 
   /** due time of the earliest live timer, or Infinity */

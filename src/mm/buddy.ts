@@ -138,6 +138,33 @@ export class Buddy {
   aeration = false;
 
   /**
+   * Switches the free lists' layout between the two reporting modes (a write of
+   * page_reporting.mode, or enabling it): into aeration, every list's reported blocks move,
+   * in their order, to its tail and the first of them becomes the boundary, which is the
+   * layout aerator_fill relies on (it takes raw blocks from the boundary toward the head);
+   * out of it, the boundaries go. Reported blocks stay reported either way, as a host keeps
+   * what it was given. O(free blocks).
+   */
+  setAeration(on: boolean): void {
+    if (on === this.aeration) return;
+    this.aeration = on;
+    const p = this.pages;
+    for (const z of this.zones) {
+      z.boundary.fill(-1);
+      if (!on) continue;
+      for (let li = 0; li < z.head.length; li++) {
+        const rep: number[] = [];
+        for (let pfn = z.head[li]!; pfn >= 0; pfn = p.next[pfn]!) if (p.flags[pfn]! & PG_REPORTED) rep.push(pfn);
+        for (const pfn of rep) {
+          listDel(p, z.head, z.tail, li, pfn);
+          listAddTail(p, z.head, z.tail, li, pfn);
+        }
+        if (rep.length) z.boundary[li] = rep[0]!;
+      }
+    }
+  }
+
+  /**
    * del_page_from_free_list: unlink, clear PageBuddy and PageReported (a reported block taken
    * counts as reallocated unless it is merging).
    */

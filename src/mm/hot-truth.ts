@@ -4,9 +4,16 @@
  * at each window's end the pages in the top decile of that window's counts (and accessed at
  * all) become "truly hot" from then. A promotion of a truly hot page records how late it came
  * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand).
+ *
+ * A page promoted before it was ever judged (a promoter faster than the window: kmmscand's
+ * first scan comes 1 s after a process starts, the window is 5 s) is judged at the end of the
+ * window it was promoted in, with the accesses of that whole window (before and after the
+ * move): in that window's top decile it counts as truly hot and promoted hot, with latency 0
+ * (promoted before the window could call it hot); else as promoted not hot. Every promotion
+ * (pgpromote_success: a lower tier to the top) is counted once, hot or not, under its promoter.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
-import { PG_LRU, type PageArrays } from "./pages.js";
+import { PG_HEAD, PG_LRU, type PageArrays } from "./pages.js";
 
 export const LATENCY_BOUNDS_MS = [100, 500, 1000, 2000, 5000, 10000, 30000];
 
@@ -19,8 +26,11 @@ export interface PromotionTruth {
   /** promotions in all, and those of pages never found hot */
   promoted: number;
   promoted_not_hot: number;
-  /** per promoter: truly hot pages it promoted and the latency histogram (le_ms null = longer) */
-  by: Record<string, { promoted_hot: number; latency: { le_ms: number | null; count: number }[] }>;
+  /**
+   * per promoter: its promotions, the truly hot pages among them and their latency histogram
+   * (le_ms null = longer)
+   */
+  by: Record<string, { promoted: number; promoted_hot: number; latency: { le_ms: number | null; count: number }[] }>;
 }
 
 export class HotTruth implements Daemon {
@@ -30,28 +40,46 @@ export class HotTruth implements Daemon {
   private trulyHot = 0;
   private promotedHot = 0;
   private promoted = 0;
-  private readonly by = new Map<string, { promotedHot: number; lat: number[] }>();
+  private readonly by = new Map<string, { promoted: number; promotedHot: number; lat: number[] }>();
+  /** promotions in this window of pages not yet judged: [destination pfn, promoter] */
+  private pending: [number, string][] = [];
 
   constructor(
     private readonly pages: PageArrays,
     private readonly isLowerTier: (pfn: number) => boolean,
     private readonly windowMs: () => number,
+    /** the head of the mapped huge page pfn belongs to, or -1 */
+    private readonly hugeHead: (pfn: number) => number = () => -1,
   ) {
     this.counts = new Uint32Array(pages.nrPages);
     this.hotSince = new Float64Array(pages.nrPages).fill(-1);
   }
 
   start(ctx: EngineContext): void {
+    // a window without accesses ends changing nothing: the engine may skip it
+    const quiet = (period: number) =>
+      period === this.windowMs() && !this.pending.length && !this.counts.some((c) => c > 0) ? Infinity : -Infinity;
     const tick = () => {
       this.windowEnd(ctx.now());
-      ctx.schedule(this.windowMs(), tick);
+      ctx.schedule(this.windowMs(), tick, quiet);
     };
-    ctx.schedule(this.windowMs(), tick);
+    ctx.schedule(this.windowMs(), tick, quiet);
   }
 
-  /** every access to a present page */
+  /**
+   * Every access to a present page. A huge page is one folio whose hotness is its own (one
+   * PMD, one accessed bit, promoted or not as a whole): its accesses count at its head, and it
+   * is judged as its 512 pages.
+   */
   access(pfn: number): void {
-    this.counts[pfn]!++;
+    const h = this.hugeHead(pfn);
+    this.counts[h >= 0 ? h : pfn]!++;
+  }
+
+  /** pages the entry at pfn stands for: 512 for a huge page's head, else 1 */
+  private weight(pfn: number): number {
+    const f = this.pages.flags[pfn]!;
+    return f & PG_HEAD && this.pages.order[pfn]! > 0 ? 1 << this.pages.order[pfn]! : 1;
   }
 
   /** a page left its pfn (freed or migrated away): forget it */
@@ -65,28 +93,55 @@ export class HotTruth implements Daemon {
   private windowEnd(now: number): void {
     const c = this.counts;
     const seen: number[] = [];
-    for (let pfn = 0; pfn < c.length; pfn++) if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) seen.push(c[pfn]!);
+    for (let pfn = 0; pfn < c.length; pfn++)
+      if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) for (let k = this.weight(pfn); k > 0; k--) seen.push(c[pfn]!);
+    // this window's promotions of unjudged pages compete with the pages still below
+    const judged = this.pending.filter(([dst]) => c[dst]! > 0 && this.pages.flags[dst]! & PG_LRU);
+    for (const [dst] of judged) seen.push(c[dst]!);
     if (seen.length) {
       seen.sort((a, b) => b - a);
       const threshold = seen[Math.floor(seen.length / 10)]!;
       for (let pfn = 0; pfn < c.length; pfn++) {
         if (c[pfn]! >= threshold && c[pfn]! > 0 && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
           this.hotSince[pfn] = now;
-          this.trulyHot++;
+          this.trulyHot += this.weight(pfn);
         }
       }
+      for (const [dst, who] of judged) {
+        if (c[dst]! < threshold) continue;
+        this.trulyHot++;
+        this.promotedHot++;
+        const b = this.promoter(who);
+        b.promotedHot++;
+        b.lat[0]!++; // promoted before it was found hot: latency 0
+      }
     }
+    this.pending = [];
     c.fill(0);
   }
 
-  /** a promotion of the page at pfn by `who` */
-  promotedPage(pfn: number, now: number, who: string): void {
-    this.promoted++;
-    const since = this.hotSince[pfn]!;
-    if (since < 0) return;
-    this.promotedHot++;
+  private promoter(who: string): { promoted: number; promotedHot: number; lat: number[] } {
     let b = this.by.get(who);
-    if (!b) this.by.set(who, (b = { promotedHot: 0, lat: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0) }));
+    if (!b) this.by.set(who, (b = { promoted: 0, promotedHot: 0, lat: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0) }));
+    return b;
+  }
+
+  /**
+   * A promotion (lower tier to the top) by `who` of the page at pfn to dst, before pfn is
+   * freed: a page found hot already is promoted hot now; one never judged takes its window's
+   * accesses to dst and is judged at the window's end.
+   */
+  promotedPage(pfn: number, dst: number, now: number, who: string): void {
+    this.promoted++;
+    const b = this.promoter(who);
+    b.promoted++;
+    const since = this.hotSince[pfn]!;
+    if (since < 0) {
+      this.counts[dst] = this.counts[pfn]!;
+      this.pending.push([dst, who]);
+      return;
+    }
+    this.promotedHot++;
     b.promotedHot++;
     const lat = now - since;
     let i = 0;
@@ -98,6 +153,7 @@ export class HotTruth implements Daemon {
     const by: PromotionTruth["by"] = {};
     for (const [who, b] of [...this.by].sort()) {
       by[who] = {
+        promoted: b.promoted,
         promoted_hot: b.promotedHot,
         latency: b.lat.map((count, i) => ({ le_ms: i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i]! : null, count })),
       };

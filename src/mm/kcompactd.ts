@@ -55,8 +55,16 @@ export class Kcompactd implements Daemon {
   private sleep(): void {
     this.sleeping = true;
     if (this.timer) this.ctx!.cancel(this.timer);
-    this.timer = this.proactiveness() ? this.ctx!.schedule(this.timeout, () => this.timedOut()) : null;
+    this.timer = this.proactiveness() ? this.ctx!.schedule(this.timeout, () => this.timedOut(), this.quiet) : null;
   }
+
+  /**
+   * A timeout that changes nothing: asleep, no trigger, the 500 ms period, and a node that
+   * should not be compacted proactively (the pass then only sleeps again). The engine may skip
+   * such timeouts until something else changes the node.
+   */
+  private readonly quiet = (period: number): number =>
+    this.sleeping && !this.proactiveTrigger && period === HPAGE_FRAG_CHECK_INTERVAL_MSEC && !this.shouldProactiveCompact() ? Infinity : -Infinity;
 
   /** wakeup_kcompactd */
   wakeup(order: number): void {

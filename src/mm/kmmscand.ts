@@ -20,13 +20,21 @@
  * are removed from both lists (the seed's cleanup, and its case of a list being "dirty" while
  * kmmmigrated holds it).
  *
+ * Huge pages: the RFC walks PTEs only (a pte_entry without pmd_entry), so walk_pmd_range
+ * splits a PMD-mapped THP (split_huge_pmd) and every one of its 512 PTEs is visited, each
+ * young when the PMD was: every counter here (idlepage, toptier, slowtier, the per-node
+ * scanned pages that pick the target, the useful pages that adapt the period) counts PTEs,
+ * that is pages, so a THP weighs 512 (a visit that stops inside one counts the PTEs it
+ * visited). wsim keeps the PMD mapping (the split is not modelled); the young bit of the
+ * visited PTEs is "any subpage accessed", and only the visited subpages' bits are cleared.
+ *
  * wsim simplification: only mmap'ed regions are scanned (pages mapped implicitly by bare
  * accesses have no region); huge pages are not queued.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import { V } from "../stats/counters.js";
 import type { Mm, ProcessTable } from "./process.js";
-import { PG_ACCESSED, PG_HEAD, PG_LRU, type PageArrays } from "./pages.js";
+import { PG_ACCESSED, PG_LRU, type PageArrays } from "./pages.js";
 
 const MIN_PERIOD = 500;
 const MAX_PERIOD = 5000;
@@ -159,6 +167,25 @@ export class Kmmscand {
         const pfn = pte - 1;
         const f = pages.flags[pfn]!;
         if (!(f & PG_LRU)) continue;
+        const head = this.env.procs.hugeHead(pfn);
+        if (head >= 0) {
+          // the PTEs of this THP left in the region and the budget, young if the PMD was
+          const n = Math.min(head + 512 - pfn, v.end - vpn, budgetPages + 1);
+          let young = false;
+          for (let q = head; q < head + 512; q++) if (pages.flags[q]! & PG_ACCESSED) young = true;
+          for (let q = pfn; q < pfn + n; q++) pages.flags[q]! &= ~PG_ACCESSED;
+          const hnid = nodeOf(head);
+          st.scanned.set(hnid, (st.scanned.get(hnid) ?? 0) + n);
+          if (!young) ev[V.nr_kmmscand_idlepage]! += n;
+          else if (isTopTier(hnid)) ev[V.nr_kmmscand_toptier]! += n;
+          else {
+            ev[V.nr_kmmscand_slowtier]! += n;
+            newUseful += n;
+          }
+          vpn += n - 1;
+          budgetPages -= n - 1;
+          continue;
+        }
         const nid = nodeOf(pfn);
         st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + 1);
         if (!(f & PG_ACCESSED)) {
@@ -172,7 +199,6 @@ export class Kmmscand {
         }
         ev[V.nr_kmmscand_slowtier]!++;
         newUseful++;
-        if (!(f & PG_HEAD) || pages.order[pfn] !== 0) continue; // a huge page: not queued
         if (feedKpromoted) this.env.record(pfn);
         else scanList.push({ pfn, mmSlot: mm.slot, vpn, target: -1 });
       }
@@ -243,6 +269,22 @@ export class Kmmscand {
     }
   }
 
+  /**
+   * Until when the scanner's rounds change nothing, given the state now: Infinity while it is
+   * disabled or has no mm, else the earliest scan due (a round before it skips every mm).
+   */
+  quietUntil(): number {
+    if (!this.env.enabled()) return Infinity;
+    let q = Infinity;
+    for (const [slot, st] of this.mms) if (st.nextScan < q && this.env.procs.bySlot.has(slot)) q = st.nextScan;
+    return q;
+  }
+
+  /** kmmmigrated has nothing to do: disabled, or an empty list (and no cycle log kept). */
+  migrateQuiet(): boolean {
+    return !this.keepLog && (!this.env.enabled() || this.migrationList.length === 0);
+  }
+
   /** scan state of an mm (tests) */
   stateOf(slot: number): Readonly<MmState> | undefined {
     return this.mms.get(slot);
@@ -254,11 +296,13 @@ export class KmmscandDaemon implements Daemon {
   readonly name = "kmmscand";
   constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number) {}
   start(ctx: EngineContext): void {
+    // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
+    const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     const tick = () => {
       this.k.round(ctx.now());
-      ctx.schedule(Math.max(1, this.sleepMs()), tick);
+      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
     };
-    ctx.schedule(Math.max(1, this.sleepMs()), tick);
+    ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
   }
 }
 
@@ -271,10 +315,11 @@ export class KmmmigratedDaemon implements Daemon {
     private readonly enabled: () => boolean,
   ) {}
   start(ctx: EngineContext): void {
+    const quiet = (period: number) => (period === MSLEEP + this.sleepMs() && this.k.migrateQuiet() ? Infinity : -Infinity);
     const cycle = () => {
       if (this.enabled()) this.k.migrate(ctx.now());
-      ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+      ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
     };
-    ctx.schedule(MSLEEP + this.sleepMs(), cycle);
+    ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
   }
 }

@@ -203,10 +203,12 @@ export class KpromotedDaemon implements Daemon {
   }
 
   start(ctx: EngineContext): void {
+    // disabled or without records, a walk changes nothing: the engine may skip it
+    const quiet = (period: number) => (period === this.delayMs() && (!this.enabled() || this.k.records === 0) ? Infinity : -Infinity);
     const tick = () => {
       if (this.enabled()) this.k.walk(this.nid);
-      ctx.schedule(this.delayMs(), tick);
+      ctx.schedule(this.delayMs(), tick, quiet);
     };
-    ctx.schedule(this.delayMs(), tick);
+    ctx.schedule(this.delayMs(), tick, quiet);
   }
 }

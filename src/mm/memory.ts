@@ -230,7 +230,7 @@ export class Memory {
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
-    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs) : null;
+    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn)) : null;
     if (tiered) {
       const truth = this.hotTruth!;
       this.alloc.onFree = (pfn, order) => truth.forget(pfn, 2 ** order);
@@ -274,7 +274,7 @@ export class Memory {
       lru: this.lru,
       procs: this.procs,
       shadowsInUse: this.shadows.inUse,
-      reportingOrder: this.env.reporting.enabled() ? this.env.reporting.order() : 0,
+      reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
     };
   }
@@ -304,11 +304,13 @@ export class Memory {
     const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, nid, nid);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[nid]!;
-    this.hotTruth?.promotedPage(pfn, this.env.now(), who);
+    const promotion = this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier;
+    // before the source page is freed (which forgets its window's accesses)
+    if (promotion) this.hotTruth?.promotedPage(pfn, dst, this.env.now(), who);
     migratePageAcross(this.migrateContext(), pfn, dst, lv);
     this.alloc.freePages(pfn, 0);
     this.ev[V.numa_pages_migrated]!++;
-    if (this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier) this.ev[V.pgpromote_success]!++;
+    if (promotion) this.ev[V.pgpromote_success]!++;
     return true;
   }
 

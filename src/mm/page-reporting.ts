@@ -65,6 +65,13 @@ export class PageReporting implements Daemon {
   log: ReportLogEntry[] | null = null;
   /** blocks isolated for the report in flight ([pfn, order]), off every list until drained */
   readonly inFlight: [number, number][] = [];
+  /**
+   * The lowest page_reporting.order in effect at any report so far (MAX_ORDER before the
+   * first): raising the order at run time leaves blocks reported at the old order reported,
+   * as page_reporting_order's module parameter does in 6.1, so the invariant checker asks
+   * reported blocks to be at or above this, not the current order.
+   */
+  lowestOrderReported = MAX_ORDER;
 
   constructor(
     private readonly buddy: Buddy,
@@ -76,26 +83,29 @@ export class PageReporting implements Daemon {
 
   start(ctx: EngineContext): void {
     this.ctx = ctx;
-    this.buddy.aeration = this.s.enabled() && this.s.mode() === "aeration";
+    this.buddy.setAeration(this.wantsAeration());
     if (!this.s.enabled()) return;
     // page_reporting_register: request a pass over every zone, so boot memory gets reported
     for (let i = 0; i < this.zoneRequested.length; i++) this.zoneRequested[i] = true;
     this.request();
   }
 
-  /** The tunables changed: turning reporting on registers it (a first request). */
+  /**
+   * The tunables changed (enabled, mode): the free lists take the layout of the mode in effect
+   * (at once, or when the pass in progress ends, since a pass keeps the layout it began with),
+   * and turning reporting on registers it (a first request).
+   */
   settingsChanged(): void {
     if (!this.ctx) return;
-    const on = this.s.enabled();
-    if (on && !this.buddy.aeration && this.s.mode() === "aeration" && !this.anyAerated()) this.buddy.aeration = true;
-    if (on && this.state === IDLE && !this.pass) {
+    if (!this.pass) this.buddy.setAeration(this.wantsAeration());
+    if (this.s.enabled() && this.state === IDLE && !this.pass) {
       for (let i = 0; i < this.zoneRequested.length; i++) this.zoneRequested[i] = true;
       this.request();
     }
   }
 
-  private anyAerated(): boolean {
-    return this.buddy.zones.some((z) => z.reported.some((n) => n > 0));
+  private wantsAeration(): boolean {
+    return this.s.enabled() && this.s.mode() === "aeration";
   }
 
   /** page_reporting_notify_free / aerator_notify_free, at the end of __free_one_page */
@@ -142,6 +152,7 @@ export class PageReporting implements Daemon {
       }
     }
     this.pass = null;
+    this.buddy.setAeration(this.wantsAeration()); // a mode written during the pass
     // cmpxchg(ACTIVE -> IDLE); a request during the pass schedules another
     const was = this.state;
     this.state = IDLE;
@@ -151,8 +162,9 @@ export class PageReporting implements Daemon {
     }
   }
 
-  /** prdev->report(): counts, logs, and yields report_ms of virtual time. */
-  private *report(z: Zone, blocks: [number, number][]): Generator<number, void> {
+  /** prdev->report(): counts, logs, and yields report_ms of virtual time; `order` is the pass's page_reporting.order. */
+  private *report(z: Zone, blocks: [number, number][], order: number): Generator<number, void> {
+    this.lowestOrderReported = Math.min(this.lowestOrderReported, order);
     this.ev[V.wsim_reporting_calls]!++;
     this.ev[V.wsim_reported_blocks]! += blocks.length;
     for (const [, o] of blocks) this.ev[V.wsim_reported_pages]! += 1 << o;
@@ -179,17 +191,17 @@ export class PageReporting implements Daemon {
     for (let order = order0; order < MAX_ORDER; order++) {
       for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
         if (mt === MT_ISOLATE) continue;
-        yield* this.cycle(z, order, mt, sgl, cap);
+        yield* this.cycle(z, order, mt, sgl, cap, order0);
       }
     }
     if (sgl.length) {
-      yield* this.report(z, sgl);
+      yield* this.report(z, sgl, order0);
       this.drain(z, sgl);
     }
   }
 
   /** page_reporting_cycle over one free list */
-  private *cycle(z: Zone, order: number, mt: number, sgl: [number, number][], cap: number): Generator<number, void> {
+  private *cycle(z: Zone, order: number, mt: number, sgl: [number, number][], cap: number, order0: number): Generator<number, void> {
     const b = this.buddy;
     const p = b.pages;
     const li = order * MIGRATE_TYPES + mt;
@@ -219,7 +231,7 @@ export class PageReporting implements Daemon {
       }
       // the scatterlist is full: make this block the head, report, drain, start again
       listRotateToFront(p, z.head, z.tail, li, page);
-      yield* this.report(z, sgl);
+      yield* this.report(z, sgl, order0);
       budget--;
       this.drain(z, sgl);
       page = z.head[li]!;
@@ -246,12 +258,13 @@ export class PageReporting implements Daemon {
     for (const z of this.buddy.zones) {
       if (!this.zoneRequested[z.nid]) continue;
       for (;;) {
-        const got = this.fill(z);
+        const order0 = this.s.order();
+        const got = this.fill(z, order0);
         if (!got.length) {
           this.zoneRequested[z.nid] = false;
           break;
         }
-        yield* this.report(z, got);
+        yield* this.report(z, got, order0);
         for (const [pfn, order] of got)
           this.buddy.freeOnePage(z, pfn, order, this.buddy.pages.pbMt[pfn >>> PAGEBLOCK_ORDER]!, FPI_SKIP_REPORT_NOTIFY | FPI_TO_TAIL | FPI_AERATED);
       }
@@ -260,18 +273,19 @@ export class PageReporting implements Daemon {
   }
 
   /** aerator_fill: raw blocks, largest order first, each list from the boundary toward the head. */
-  private fill(z: Zone): [number, number][] {
+  private fill(z: Zone, order0: number): [number, number][] {
     const b = this.buddy;
     const p = b.pages;
     const cap = this.s.capacity();
     const got: [number, number][] = [];
-    for (let order = MAX_ORDER - 1; order >= this.s.order() && got.length < cap; order--) {
+    for (let order = MAX_ORDER - 1; order >= order0 && got.length < cap; order--) {
       for (let mt = 0; mt < MIGRATE_TYPES && got.length < cap; mt++) {
         if (mt === MT_ISOLATE) continue;
         const li = order * MIGRATE_TYPES + mt;
         const bound = z.boundary[li]!;
         let page = bound >= 0 ? p.prev[bound]! : z.tail[li]!;
-        while (page >= 0 && got.length < cap) {
+        // raw blocks only: an aerated one is never taken again, so every cycle makes progress
+        while (page >= 0 && got.length < cap && !(p.flags[page]! & PG_REPORTED)) {
           const pv = p.prev[page]!;
           if (!b.isolateFreePage(z, page, order)) break;
           got.push([page, order]);

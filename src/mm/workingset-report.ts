@@ -121,7 +121,11 @@ export class WorkingsetReport {
     w.timestamp = Math.floor(now);
   }
 
-  /** page_age_exact: resident pages of root's subtree on nid binned by true idle time (bytes). */
+  /**
+   * page_age_exact: resident pages of root's subtree on nid binned by true idle time (bytes).
+   * A huge page's LRU entry stands for its 512 pages, each binned by its own last access (the
+   * kernel view counts it as folio_nr_pages too, so both histograms add up to the same bytes).
+   */
   exact(root: Memcg, nid: number, intervals: readonly number[], now: number): { anon: number[]; file: number[] } {
     const anon = new Array<number>(intervals.length + 1).fill(0);
     const file = new Array<number>(intervals.length + 1).fill(0);
@@ -131,10 +135,13 @@ export class WorkingsetReport {
         const out = type === 0 ? anon : file;
         for (let s = 0; s < NR_SLOTS; s++) {
           for (let pfn = lv.head[type * NR_SLOTS + s]!; pfn >= 0; pfn = this.lru.next[pfn]!) {
-            const age = now - this.lastAccess[pfn]!;
-            let b = 0;
-            while (b < intervals.length && age >= intervals[b]!) b++; // first bound exceeding the age
-            out[b]! += PAGE_SIZE;
+            const end = pfn + this.lru.nrOf(pfn);
+            for (let q = pfn; q < end; q++) {
+              const age = now - this.lastAccess[q]!;
+              let b = 0;
+              while (b < intervals.length && age >= intervals[b]!) b++; // first bound exceeding the age
+              out[b]! += PAGE_SIZE;
+            }
           }
         }
       }
