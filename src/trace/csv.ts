@@ -170,7 +170,7 @@ async function* checkedLines(chunks: AsyncIterable<Buffer>, file: string, fault:
     const end = buf.lastIndexOf(10) + 1;
     const stop = check(buf, end, false);
     if (stop >= 0) {
-      if (stop) yield buf.subarray(0, stop);
+      if (stop) yield Buffer.from(buf.subarray(0, stop));
       return;
     }
     if (end) yield Buffer.from(buf.subarray(0, end));

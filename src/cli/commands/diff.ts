@@ -29,7 +29,7 @@ export async function loadCounters(path: string, o: { machine?: string; set?: st
     throw new DataError(path, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (raw[0] === 0x1f && raw[1] === 0x8b) return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
-  const text = raw.toString("utf8");
+  const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
   const t = text.trimStart();
   if (t.startsWith("{")) {
     let doc: unknown = null;

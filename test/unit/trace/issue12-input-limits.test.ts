@@ -142,6 +142,10 @@ describe("issue 12 item 19: a BOM is accepted everywhere", () => {
     }
     const m = loadMachine(file("b.machine.json", `${BOM}{"name": "bom", "nodes": [{"id": 0, "mem": "64M"}]}`));
     expect(m.nodes[0]!.mem).toBe(16384); // 64 MiB of 4 KiB pages
+    // diff and --expect read runs' counters: wsim JSON output and vmstat text
+    const { loadCounters } = await import("../../../src/cli/commands/diff.js");
+    expect((await loadCounters(file("b.run.json", `${BOM}{"schema": 1, "vmstat": {"pgfault": 7}}`), {})).pgfault).toBe(7);
+    expect((await loadCounters(file("b.vmstat", `${BOM}pgfault 7\npgfree 9\n`), {})).pgfree).toBe(9);
   });
 });
 
