@@ -3,13 +3,76 @@
  * (SPEC §1): UsageError 2, DataError 3, InternalError (a wsim bug) 70 with its stack.
  */
 
+/** Longest message an error prints (characters); the input it quotes is cut well before. */
+export const MAX_MESSAGE = 1000;
+/** Longest piece of input a message quotes (characters). */
+export const MAX_QUOTE = 60;
+
+/** C0 and C1 control characters, DEL, and the Unicode line/paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Escapes control characters as `\n`, `\t`, `\r` or `\u001b`, so that text from the input
+ * cannot break the one-line message or drive the user's terminal (`\x1b[2J`).
+ */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+  });
+}
+
+/** Cuts `s` to at most `max` characters (not inside a surrogate pair), marking the cut with `…`. */
+export function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max;
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return s.slice(0, end) + "…";
+}
+
+/**
+ * A piece of input as an error message quotes it: in double quotes, cut to `max` characters
+ * (MAX_QUOTE) and control characters escaped. `quoteInput("a\x1b[2J")` is `"a\u001b[2J"`.
+ */
+export function quoteInput(s: string, max = MAX_QUOTE): string {
+  return `"${escapeControls(cut(s, max).replace(/["\\]/g, (c) => "\\" + c))}"`;
+}
+
+/**
+ * A JSON value as a message names it, without serialising it whole (a value nested 10,000
+ * deep would overflow JSON.stringify's stack): strings quoted by quoteInput, numbers,
+ * booleans and null as written, arrays and objects by kind.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") return quoteInput(v);
+  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
+  if (Array.isArray(v)) return v.length ? "an array" : "[]";
+  if (typeof v === "object") return Object.keys(v).length ? "an object" : "{}";
+  return typeof v;
+}
+
+/** A message made safe to print on one line: control characters escaped, at most MAX_MESSAGE characters. */
+export function safeMessage(s: string): string {
+  return cut(escapeControls(s), MAX_MESSAGE);
+}
+
 /** A bad command line: option, --set key or value, --machine name. Exit 2. */
 export class UsageError extends Error {
   readonly exitCode = 2;
   override name = "UsageError";
+  constructor(message: string) {
+    super(safeMessage(message));
+  }
 }
 
-/** Bad input data: a trace, its set events, a machine file. Message is `file:line: what`. Exit 3. */
+/**
+ * Bad input data: a trace, its set events, a machine file. Message is `file:line: what`
+ * (`file: what` when line is 0), one line: control characters escaped, cut to MAX_MESSAGE.
+ * Exit 3.
+ */
 export class DataError extends Error {
   readonly exitCode = 3;
   override name = "DataError";
@@ -18,7 +81,7 @@ export class DataError extends Error {
     readonly line: number,
     readonly what: string,
   ) {
-    super(line > 0 ? `${file}:${line}: ${what}` : `${file}: ${what}`);
+    super(safeMessage(line > 0 ? `${file}:${line}: ${what}` : `${file}: ${what}`));
   }
 }
 

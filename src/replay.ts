@@ -7,7 +7,8 @@ import type { Readable } from "node:stream";
 import { DataError, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { buildResult, type RunResult } from "./engine/result.js";
-import { checkHostMemory, loadMachine, parseMachine, type Machine } from "./machine/machine.js";
+import { dirname, isAbsolute, join } from "node:path";
+import { checkHostMemory, loadMachine, parseMachine, PRESETS, type Machine } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
@@ -45,8 +46,9 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
   let machine: Machine;
   if (typeof machineArg === "object") machine = machineArg;
   else if (machineArg !== undefined) machine = loadMachine(machineArg);
+  else if (typeof trace.header.machine === "string") machine = loadTraceMachine(trace, trace.header.machine);
   else if (trace.header.machine !== undefined)
-    machine = parseMachine(trace.header.machine, trace.name, trace.header.machineLine ?? (() => 1));
+    machine = parseMachine(trace.header.machine, trace.name, trace.header.machineLine ?? (() => trace.header.machineAt ?? 1));
   else machine = loadMachine("default");
 
   const settings = new Settings(machine);
@@ -72,6 +74,18 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
     }
   }
   return settings;
+}
+
+/**
+ * The machine a trace names (`# wsim: machine=NAME`, an NDJSON `{"machine": NAME}` line, a
+ * document's `"machine": NAME`): a preset, else a machine file's path relative to the
+ * trace's directory (to the working directory for standard input). An unknown name is bad
+ * data at the trace's line (exit 3).
+ */
+export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, ref: string): Machine {
+  const at = { file: trace.name, line: trace.header.machineAt ?? trace.header.machineLine?.("") ?? 1 };
+  if (PRESETS[ref] || !/[./]/.test(ref) || isAbsolute(ref) || trace.name === "<stdin>") return loadMachine(ref, at);
+  return loadMachine(join(dirname(trace.name), ref), at);
 }
 
 export async function replay(cfg: ReplayConfig): Promise<RunResult> {

@@ -5,7 +5,7 @@
  * tunables = the same state, on any machine: no wall clock, nothing random.
  */
 import { DataError, InternalError } from "../errors.js";
-import type { Machine } from "../machine/machine.js";
+import { machineHint, type Machine } from "../machine/machine.js";
 import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
@@ -458,13 +458,13 @@ export class Engine implements EngineContext {
 
   private checkCpuNode(b: EventBatch, i: number, nid: number): void {
     const n = this.machine.nodes[nid];
-    if (!n) this.fail(b, i, `node ${nid} does not exist (nodes 0..${this.machine.nodes.length - 1})`);
-    if (!n.cpus) this.fail(b, i, `node ${nid} has no CPUs, so no access can come from it`);
+    if (!n) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine)}`);
+    if (!n.cpus) this.fail(b, i, `node ${nid} has no CPUs, so no access can come from it ${machineHint(this.machine)}`);
   }
 
   private checkNode(b: EventBatch, i: number): number {
     const nid = b.node[i]!;
-    if (nid >= this.machine.nodes.length) this.fail(b, i, `node ${nid} does not exist (nodes 0..${this.machine.nodes.length - 1})`);
+    if (nid >= this.machine.nodes.length) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine)}`);
     return nid;
   }
 

@@ -6,8 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
-import { DataError, UsageError } from "../errors.js";
+import { DataError, describeValue, quoteInput, UsageError } from "../errors.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { decodeJsonText } from "../trace/json.js";
+import { foreignMachineMessage } from "../trace/sniff.js";
 import { parseSizePages } from "./size.js";
 
 export interface NodeSpec {
@@ -54,21 +56,31 @@ export const PRESETS: Record<string, Machine> = {
 
 export const MAX_NODES = 64;
 
-/** A machine by preset name or JSON file path. Unknown preset = usage error (2); bad file = data error (3). */
-export function loadMachine(nameOrPath: string): Machine {
+/**
+ * A machine by preset name or JSON file path (UTF-8, a BOM allowed). Unknown preset = usage
+ * error (2); bad file = data error (3). `named` says where a name came from when it was not
+ * the command line (a trace's `# wsim: machine=` line): then an unknown preset is bad data
+ * at that file and line, not a usage error.
+ */
+export function loadMachine(nameOrPath: string, named?: { file: string; line: number }): Machine {
   const preset = PRESETS[nameOrPath];
   if (preset) return structuredClone(preset);
   if (!/[./]/.test(nameOrPath)) {
-    throw new UsageError(
-      `unknown machine "${nameOrPath}": use one of ${Object.keys(PRESETS).join(", ")}, or a JSON file`,
-    );
+    const what = `unknown machine ${quoteInput(nameOrPath)}: use one of ${Object.keys(PRESETS).join(", ")}, or a JSON file`;
+    if (named) throw new DataError(named.file, named.line, what);
+    throw new UsageError(what);
   }
-  let text: string;
+  let raw: Buffer;
   try {
-    text = readFileSync(nameOrPath, "utf8");
+    raw = readFileSync(nameOrPath);
   } catch (e) {
-    throw new DataError(nameOrPath, 0, `cannot read machine file: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    const why = `cannot read machine file: ${(e as NodeJS.ErrnoException).code ?? e}`;
+    if (named) throw new DataError(named.file, named.line, `machine ${quoteInput(nameOrPath)}: ${why}`);
+    throw new DataError(nameOrPath, 0, why);
   }
+  const foreign = foreignMachineMessage(raw, nameOrPath);
+  if (foreign) throw new DataError(nameOrPath, 1, foreign);
+  const text = decodeJsonText(raw, nameOrPath);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -96,13 +108,13 @@ export function parseMachine(
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!["name", "nodes", "tunables", "preset"].includes(k))
-      fail(`/${k}`, `unknown machine key "${k}" (known: name, preset, nodes, tunables)`);
+      fail(`/${k}`, `unknown machine key ${quoteInput(k)} (known: name, preset, nodes, tunables)`);
   }
   let nodesIn = o.nodes;
   let tunables: Record<string, string | number> = {};
   if (o.preset !== undefined) {
-    const p = PRESETS[String(o.preset)];
-    if (!p) fail("/preset", `unknown preset "${o.preset}" (known: ${Object.keys(PRESETS).join(", ")})`);
+    const p = typeof o.preset === "string" ? PRESETS[o.preset] : undefined;
+    if (!p) fail("/preset", `unknown preset ${describeValue(o.preset)} (known: ${Object.keys(PRESETS).join(", ")})`);
     nodesIn ??= p!.nodes;
     tunables = { ...p!.tunables };
   }
@@ -111,13 +123,15 @@ export function parseMachine(
   if (arr.length > MAX_NODES) fail("/nodes", `at most ${MAX_NODES} nodes`);
   const nodes: NodeSpec[] = arr.map((raw, i) => {
     const p = `/nodes/${i}`;
-    if (typeof raw !== "object" || raw === null) return fail(p, "a node must be an object like {\"id\":0,\"mem\":\"4G\",\"tier\":0,\"cpus\":true}");
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(p, "a node must be an object like {\"id\":0,\"mem\":\"4G\",\"tier\":0,\"cpus\":true}");
     const n = raw as Record<string, unknown>;
     for (const k of Object.keys(n))
-      if (!["id", "mem", "tier", "cpus"].includes(k)) fail(`${p}/${k}`, `unknown node key "${k}" (known: id, mem, tier, cpus)`);
+      if (!["id", "mem", "tier", "cpus"].includes(k)) fail(`${p}/${k}`, `unknown node key ${quoteInput(k)} (known: id, mem, tier, cpus)`);
     const id = n.id ?? i;
-    if (id !== i) fail(`${p}/id`, `node ids must be 0, 1, 2, ... in order: expected ${i}, got ${JSON.stringify(id)}`);
+    if (id !== i) fail(`${p}/id`, `node ids must be 0, 1, 2, ... in order: expected ${i}, got ${describeValue(id)}`);
     if (n.mem === undefined) fail(p, `node ${i} needs "mem" (a size like "4G" or a page count)`);
+    if (typeof n.mem !== "string" && typeof n.mem !== "number")
+      fail(`${p}/mem`, `node ${i} mem: expected a size like "4G" or a page count, got ${describeValue(n.mem)}`);
     let mem = 0;
     try {
       mem = parseSizePages(n.mem);
@@ -127,7 +141,7 @@ export function parseMachine(
     if (mem >= 2 ** 31) fail(`${p}/mem`, `node ${i} mem: at most 8T per machine`);
     const tier = n.tier ?? 0;
     if (typeof tier !== "number" || !Number.isInteger(tier) || tier < 0 || tier > 7)
-      fail(`${p}/tier`, `node ${i} tier must be an integer 0..7, got ${JSON.stringify(tier)}`);
+      fail(`${p}/tier`, `node ${i} tier must be an integer 0..7, got ${describeValue(tier)}`);
     const cpus = n.cpus ?? true;
     if (typeof cpus !== "boolean") fail(`${p}/cpus`, `node ${i} cpus must be true or false`);
     return { id: i, mem, tier: tier as number, cpus: cpus as boolean };
@@ -138,10 +152,28 @@ export function parseMachine(
   if (o.tunables !== undefined) {
     if (typeof o.tunables !== "object" || o.tunables === null || Array.isArray(o.tunables))
       fail("/tunables", "machine tunables must be an object of key: value");
+    for (const [k, v] of Object.entries(o.tunables as Record<string, unknown>))
+      if (typeof v !== "string" && typeof v !== "number")
+        fail(`/tunables/${k}`, `machine tunable ${quoteInput(k)}: expected a string or a number, got ${describeValue(v)}`);
     tunables = { ...tunables, ...(o.tunables as Record<string, string | number>) };
   }
-  const name = o.name !== undefined ? String(o.name) : o.preset !== undefined ? String(o.preset) : file;
+  if (o.name !== undefined && typeof o.name !== "string") fail("/name", `machine name must be a string, got ${describeValue(o.name)}`);
+  const name = o.name !== undefined ? (o.name as string) : o.preset !== undefined ? (o.preset as string) : file;
   return { name, nodes, tunables };
+}
+
+/**
+ * The tail of an error about a node the trace needs and the machine lacks: which machine
+ * was used and how to give another, e.g. `(machine "default": nodes 0..0); replay on
+ * another with --machine ...`.
+ */
+export function machineHint(m: Machine): string {
+  const cpus = cpuNodes(m);
+  return (
+    `(machine ${quoteInput(m.name)}: nodes 0..${m.nodes.length - 1}, CPUs on ${cpus.join(", ")}); ` +
+    `replay on another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")}) ` +
+    `or name it in the trace: a line "# wsim: machine=NAME" before a CSV header, a first line {"machine": "NAME"} in NDJSON`
+  );
 }
 
 /** Nodes with CPUs, ascending. */

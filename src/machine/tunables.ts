@@ -5,6 +5,7 @@
  * `modelled: false` marks a tunable accepted and recorded (so traces written for later
  * wsim versions run) whose subsystem this version does not model yet.
  */
+import { quoteInput } from "../errors.js";
 import type { Machine } from "./machine.js";
 import { parseSizeBytes } from "./size.js";
 
@@ -143,10 +144,10 @@ export function parseValue(key: string, raw: TunableValue, m: Machine): TunableV
   const t = TUNABLE_BY_KEY.get(key);
   if (!t) {
     const s = suggestKeys(key);
-    throw new Error(`unknown tunable "${key}"${s.length ? ` (did you mean ${s.join(", ")}?)` : ""}; \`wsim tunables\` lists them all`);
+    throw new Error(`unknown tunable ${quoteInput(key)}${s.length ? ` (did you mean ${s.join(", ")}?)` : ""}; \`wsim tunables\` lists them all`);
   }
   const bad = (): never => {
-    throw new Error(`${key}: expected ${describeAllowed(t, m)}, got ${JSON.stringify(String(raw))}`);
+    throw new Error(`${key}: expected ${describeAllowed(t, m)}, got ${quoteInput(String(raw))}`);
   };
   const s = String(raw).trim();
   switch (t.type) {
@@ -187,17 +188,17 @@ export function parseValue(key: string, raw: TunableValue, m: Machine): TunableV
  */
 function parseIntervals(key: string, s: string, m: Machine): string {
   const mm = /^N(\d+)=(.*)$/.exec(s);
-  if (!mm) throw new Error(`${key}: expected N<node>=<values>, got ${JSON.stringify(s)}`);
+  if (!mm) throw new Error(`${key}: expected N<node>=<values>, got ${quoteInput(s)}`);
   const nid = Number(mm[1]);
   if (nid >= m.nodes.length) throw new Error(`${key}: node ${nid} has no memory (nodes 0..${m.nodes.length - 1})`);
   const list = mm[2]!.trim();
   const single = key.endsWith("refresh_interval");
   const parts = list === "" ? [] : list.split(",");
   const vals = parts.map((p) => {
-    if (!/^\d+$/.test(p.trim()) || Number(p) > UINT_MAX) throw new Error(`${key}: ${JSON.stringify(p)} is not a number of ms`);
+    if (!/^\d+$/.test(p.trim()) || Number(p) > UINT_MAX) throw new Error(`${key}: ${quoteInput(p)} is not a number of ms`);
     return Number(p);
   });
-  if (single && vals.length !== 1) throw new Error(`${key}: expected N<node>=<ms>, got ${JSON.stringify(s)}`);
+  if (single && vals.length !== 1) throw new Error(`${key}: expected N<node>=<ms>, got ${quoteInput(s)}`);
   if (vals.length >= 32) throw new Error(`${key}: at most 31 intervals`);
   for (let i = 1; i < vals.length; i++)
     if (vals[i]! <= vals[i - 1]!) throw new Error(`${key}: intervals must be strictly increasing`);

@@ -1,19 +1,26 @@
 /**
- * CSV traces (SPEC §2). Two paths that accept and reject the same inputs, because both hand
- * raw fields to RowBuilder:
+ * CSV traces (SPEC §2). Two paths that accept and reject the same inputs:
  *  - the fast path scans bytes of each chunk, splits plain lines on commas and yields
- *    batches; a line with a `"` goes through csv-parse (sync) on its own;
+ *    batches; a line it does not handle itself (a `"`, a form feed or vertical tab, a field
+ *    ending in a non-ASCII byte: what csv-parse trims differently) goes through csv-parse
+ *    (sync) on its own, with the same options;
  *  - `engine: "csv-parse"` runs the whole file through csv-parse's streaming parser.
+ * Both check every line first with the same `lineFault` (a bare CR, an odd number of quotes,
+ * invalid UTF-8), in line order, and hand fields to RowBuilder.
  * Rules both follow: a header names the columns (free order, any subset, time_ms and op
- * required); `#` at the start of a line is a comment; blank lines are skipped; fields are
- * trimmed of spaces and tabs; a row may stop early (missing trailing fields are absent) but
- * may not have more fields than the header; `\r\n` endings and a UTF-8 BOM are accepted; a quoted field
- * may not span lines.
+ * required); a line whose first non-blank character is `#` is a comment (`# wsim: machine=X`
+ * before the header names the trace's machine, see open.ts); blank lines are skipped;
+ * fields are trimmed of spaces and tabs; a row may stop early (missing trailing fields are
+ * absent) but may not have more fields than the header; lines end with `\n` or `\r\n` (a
+ * bare `\r`, as in CR-only files, is an error); a UTF-8 BOM is accepted; a quoted field may
+ * not span lines; the file must be UTF-8. A file with no header (empty, or comments only) is
+ * a trace with no events.
  */
+import { isUtf8 } from "node:buffer";
 import { parse as parseSync } from "csv-parse/sync";
 import { parse as parseStream } from "csv-parse";
 import { Readable } from "node:stream";
-import { DataError } from "../errors.js";
+import { DataError, quoteInput } from "../errors.js";
 import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
 import { type EventBatch } from "./types.js";
 
@@ -28,7 +35,54 @@ const CSV_PARSE_OPTS = {
   comment: "#",
   comment_no_infix: true,
   bom: true,
-} as const;
+  // a bare CR never gets here (lineFault); naming both endings keeps csv-parse's line count
+  // right in files that mix them
+  record_delimiter: ["\r\n", "\n"],
+};
+
+/**
+ * What is wrong with the line `buf[ls..le)` (le before its `\n` and the CR of a `\r\n`)
+ * before any parser sees it, or null: a bare CR, an odd number of quotes (a quoted field
+ * left open or spanning lines) outside comments, invalid UTF-8. Both paths call it on every
+ * line in order, so they fail on the same line with the same message.
+ */
+export function lineFault(buf: Buffer, ls: number, le: number, checkUtf8: boolean): string | null {
+  const cr = buf.indexOf(13, ls);
+  if (cr >= 0 && cr < le)
+    return "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')";
+  if (checkUtf8 && !isUtf8(buf.subarray(ls, le))) return "not valid UTF-8 (a trace is UTF-8 text)";
+  let a = ls;
+  while (a < le && (buf[a] === 32 || buf[a] === 9 || buf[a] === 12)) a++;
+  if (buf[a] === 35) return null; // comment
+  let q = 0;
+  for (let k = buf.indexOf(34, ls); k >= 0 && k < le; k = buf.indexOf(34, k + 1)) q++;
+  if (q % 2) return "unterminated quoted field (a quoted field may not span lines)";
+  return null;
+}
+
+/** End of the line content before `nl` (the `\n`, or the end of the data): drops a CR before it. */
+function contentEnd(buf: Buffer, ls: number, nl: number): number {
+  return nl > ls && buf[nl - 1] === 13 ? nl - 1 : nl;
+}
+
+/** Offset of the first line of `buf[0..end)` that is not valid UTF-8 (end when all are). */
+function firstBadUtf8Line(buf: Buffer, end: number): number {
+  if (isUtf8(buf.subarray(0, end))) return end;
+  for (let ls = 0; ls < end; ) {
+    let nl = buf.indexOf(10, ls);
+    if (nl < 0 || nl > end) nl = end;
+    if (!isUtf8(buf.subarray(ls, nl))) return ls;
+    ls = nl + 1;
+  }
+  return end;
+}
+
+/** A csv-parse record that is only blank lines (csv-parse folds them into one `[""]`). */
+function isBlankRecord(fields: string[], raw: string): boolean {
+  if (fields.length !== 1 || fields[0] !== "") return false;
+  const body = raw.replace(/\r?\n$/, "");
+  return body.slice(body.lastIndexOf("\n") + 1).trim() === "";
+}
 
 /** Header handling shared by both paths: column ids in field order. */
 function headerColumns(fields: string[], file: string, line: number): Int8Array {
@@ -37,7 +91,7 @@ function headerColumns(fields: string[], file: string, line: number): Int8Array 
   fields.forEach((f, k) => {
     const id = columnId(f);
     if (id < 0) throw new DataError(file, line, unknownColumnMessage(f));
-    if (seen.has(id)) throw new DataError(file, line, `column "${f}" appears twice`);
+    if (seen.has(id)) throw new DataError(file, line, `column ${quoteInput(f)} appears twice`);
     seen.add(id);
     cols[k] = id;
   });
@@ -45,16 +99,20 @@ function headerColumns(fields: string[], file: string, line: number): Int8Array 
   return cols;
 }
 
+/** csv-parse's error as wsim says it, the same from either path (csv-parse's own text names its own line count). */
 function csvParseMessage(err: unknown): string {
   const e = err as { code?: string; message?: string };
   switch (e.code) {
     case "CSV_QUOTE_NOT_CLOSED":
-      return "unterminated quoted field";
+      return "unterminated quoted field (a quoted field may not span lines)";
     case "CSV_INVALID_CLOSING_QUOTE":
     case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
       return "broken quote: a quoted field must end at a comma or at the end of the line";
+    case "INVALID_OPENING_QUOTE":
+    case "CSV_INVALID_OPENING_QUOTE":
+      return 'broken quote: a quote inside an unquoted field (quote the whole field and double the quote: "a""b")';
     default:
-      return `CSV: ${e.message ?? String(err)}`;
+      return `CSV: ${e.code ?? e.message ?? String(err)}`;
   }
 }
 
@@ -84,15 +142,57 @@ class StringRows {
   }
 }
 
+/**
+ * The chunks as they are, line-aligned, up to the first line lineFault rejects; that
+ * line's error is left in `fault` for the caller to throw once the lines before it are
+ * parsed (so an earlier line's error comes first, as on the fast path).
+ */
+async function* checkedLines(chunks: AsyncIterable<Buffer>, file: string, fault: { err: DataError | null }): AsyncGenerator<Buffer> {
+  let carry: Buffer | null = null;
+  let lineNo = 0;
+  const check = (buf: Buffer, end: number, final: boolean): number => {
+    const bad = firstBadUtf8Line(buf, final ? buf.length : end);
+    for (let ls = 0; ls < end || (final && ls === end && end < buf.length); ) {
+      let nl = buf.indexOf(10, ls);
+      if (nl < 0) nl = buf.length;
+      lineNo++;
+      const what = lineFault(buf, ls, contentEnd(buf, ls, nl), ls >= bad);
+      if (what) {
+        fault.err = new DataError(file, lineNo, what);
+        return ls;
+      }
+      ls = nl + 1;
+    }
+    return -1;
+  };
+  for await (const chunk of chunks) {
+    const buf: Buffer = carry && carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const end = buf.lastIndexOf(10) + 1;
+    const stop = check(buf, end, false);
+    if (stop >= 0) {
+      if (stop) yield Buffer.from(buf.subarray(0, stop));
+      return;
+    }
+    if (end) yield Buffer.from(buf.subarray(0, end));
+    carry = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
+  }
+  if (carry && carry.length) {
+    const stop = check(carry, 0, true);
+    if (stop >= 0) return;
+    yield carry;
+  }
+}
+
 /** Bytes → batches through csv-parse's streaming parser. */
 async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
   const rows = new StringRows(file);
   const b = rows.rb.batch;
-  const parser = Readable.from(chunks).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true }));
+  const fault: { err: DataError | null } = { err: null };
+  const parser = Readable.from(checkedLines(chunks, file, fault)).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true, raw: true }));
   try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
       const fields = rec.record;
-      if (fields.length === 1 && fields[0] === "") continue;
+      if (isBlankRecord(fields, rec.raw)) continue;
       rows.add(fields, rec.info.lines);
       if (b.full) {
         yield b;
@@ -104,7 +204,7 @@ async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): Async
     const lines = (e as { lines?: number }).lines ?? 0;
     throw new DataError(file, lines, csvParseMessage(e));
   }
-  if (!rows.cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
+  if (fault.err) throw fault.err;
   if (b.n) yield b;
 }
 
@@ -139,15 +239,18 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
   let lineNo = 0;
   let carry: Buffer | null = null;
   let first = true;
+  /** offset in the current buffer of its first line that is not valid UTF-8 */
+  let badUtf8 = 0;
 
-  const handleQuoted = (text: string, line: number) => {
-    let recs: string[][];
+  /** A line csv-parse parses (with the stream path's options, so both paths agree). */
+  const slowLine = (text: string, line: number) => {
+    let recs: { record: string[]; raw: string }[];
     try {
-      recs = parseSync(text, { trim: true, relax_column_count: true, bom: false }) as string[][];
+      recs = parseSync(text + "\n", { ...CSV_PARSE_OPTS, bom: false, raw: true }) as unknown as { record: string[]; raw: string }[];
     } catch (e) {
       throw new DataError(file, line, csvParseMessage(e));
     }
-    rows.add(recs[0] ?? [""], line);
+    for (const r of recs) if (!isBlankRecord(r.record, r.raw)) rows.add(r.record, line);
   };
 
   /**
@@ -156,11 +259,16 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
    * A plain function, not a generator, so that V8 optimises the byte loop.
    */
   const scan = (buf: Buffer, pos: number, final: boolean): number => {
-    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
-    first = false;
+    if (first) {
+      if (buf.length < 3 && !final) return pos; // a BOM may be split across chunks
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      first = false;
+    }
     const n = buf.length;
     let nextQuote = buf.indexOf(34, pos); // lines before it have no quote
     if (nextQuote < 0) nextQuote = n;
+    let nextCr = buf.indexOf(13, pos); // nor a CR
+    if (nextCr < 0) nextCr = n;
     while (pos < n) {
       let nl = buf.indexOf(10, pos);
       if (nl < 0) {
@@ -168,29 +276,41 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
         nl = n;
       }
       lineNo++;
-      let le = nl;
-      if (le > pos && buf[le - 1] === 13) le--;
       const ls = pos;
+      const le = contentEnd(buf, ls, nl);
       pos = nl + 1;
-      // trim for blank / comment detection
-      let a = ls;
-      while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
-      if (a === le) continue; // blank
-      if (buf[ls] === 35) continue; // '#' comment at line start
-      // split on commas; a quote sends the line to csv-parse
-      let nf = 0;
       if (nextQuote < ls) {
         nextQuote = buf.indexOf(34, ls);
         if (nextQuote < 0) nextQuote = n;
       }
-      const hasQuote = nextQuote < le;
+      if (nextCr < ls) {
+        nextCr = buf.indexOf(13, ls);
+        if (nextCr < 0) nextCr = n;
+      }
+      if (nextCr < le || nextQuote < le || ls >= badUtf8) {
+        const what = lineFault(buf, ls, le, ls >= badUtf8);
+        if (what) rb.fail(lineNo, what);
+      }
+      // blank or comment: first non-blank character is `#`
+      let a = ls;
+      while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
+      if (a === le) continue; // blank
+      if (buf[a] === 35) continue; // comment
+      // split on commas; a line the scanner does not handle goes to csv-parse
+      let nf = 0;
+      let slow = nextQuote < le;
       let fs = ls;
-      for (let k = ls; !hasQuote; k++) {
+      for (let k = ls; !slow; k++) {
         if (k < le && buf[k] !== 44) continue;
         let s = fs;
         let e = k;
         if (buf[s] === 32 || buf[s] === 9) while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
         if (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+        // csv-parse trims a leading form feed and any trailing Unicode space: its call
+        if (s < e && (buf[s] === 12 || buf[e - 1]! >= 0x80 || buf[e - 1] === 11 || buf[e - 1] === 12)) {
+          slow = true;
+          break;
+        }
         if (nf === starts.length) {
           const s2 = new Int32Array(nf * 2);
           s2.set(starts);
@@ -205,8 +325,8 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
         fs = k + 1;
         if (k >= le) break;
       }
-      if (hasQuote) {
-        handleQuoted(buf.toString("utf8", ls, le), lineNo);
+      if (slow) {
+        slowLine(buf.toString("utf8", ls, le), lineNo);
       } else if (!rows.cols) {
         const fields: string[] = [];
         for (let k = 0; k < nf; k++) fields.push(buf.toString("utf8", starts[k], ends[k]));
@@ -222,6 +342,9 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
 
   /** Scans all of buf, yielding each batch as it fills; returns the unconsumed offset. */
   const scanAll = function* (buf: Buffer, final: boolean): Generator<EventBatch, number> {
+    // every byte is checked once: the lines up to the last newline now, the rest when complete
+    badUtf8 = firstBadUtf8Line(buf, final ? buf.length : buf.lastIndexOf(10) + 1);
+    if (badUtf8 === (final ? buf.length : buf.lastIndexOf(10) + 1)) badUtf8 = buf.length + 1;
     let pos = 0;
     for (;;) {
       pos = scan(buf, pos, final);
@@ -239,7 +362,6 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     if (carry) carry = Buffer.from(carry);
   }
   if (carry && carry.length) yield* scanAll(carry, true);
-  if (!rows.cols) throw new DataError(file, 0, "no header line (expected e.g. time_ms,op,pid,addr)");
   if (rb.batch.n) yield rb.batch;
 }
 

@@ -4,7 +4,8 @@
  * field bytes to `RowBuilder.addRow`, which parses them without creating strings for numbers
  * and writes the event into the batch. Errors are DataError `file:line: what`.
  */
-import { DataError } from "../errors.js";
+import { isUtf8 } from "node:buffer";
+import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
   C_VALUE, EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
@@ -31,8 +32,9 @@ export function columnId(name: string): number {
   return (COLUMNS as readonly string[]).indexOf(name);
 }
 
+/** The error for a column (CSV) or key (JSON) that is not one of COLUMNS; the name quoted by quoteInput. */
 export function unknownColumnMessage(name: string): string {
-  return `unknown column "${name}" (known: ${COLUMNS.join(", ")})`;
+  return `unknown column ${quoteInput(name)} (known: ${COLUMNS.join(", ")})`;
 }
 
 export class RowBuilder {
@@ -125,19 +127,19 @@ export class RowBuilder {
           else this.bad(line, "mt", "unmovable, movable or reclaimable", buf, s, e);
           break;
         case C_CG: {
-          const cg = str(buf, s, e);
+          const cg = this.text(buf, s, e, "cg", line);
           if (!isCgPath(cg)) this.bad(line, "cg", "a memcg path like / or /a/b", buf, s, e);
           b.cg[i] = b.strs.push(cg) - 1;
           break;
         }
         case C_ID:
-          b.id[i] = b.strs.push(this.plain(str(buf, s, e), "id", line)) - 1;
+          b.id[i] = b.strs.push(this.text(buf, s, e, "id", line)) - 1;
           break;
         case C_KEY:
-          b.key[i] = b.strs.push(this.plain(str(buf, s, e), "key", line)) - 1;
+          b.key[i] = b.strs.push(this.text(buf, s, e, "key", line)) - 1;
           break;
         case C_VALUE:
-          b.value[i] = b.strs.push(this.plain(str(buf, s, e), "value", line)) - 1;
+          b.value[i] = b.strs.push(this.text(buf, s, e, "value", line)) - 1;
           break;
       }
     }
@@ -159,7 +161,19 @@ export class RowBuilder {
     this.events++;
   }
 
-  private plain(v: string, col: string, line: number): string {
+  /**
+   * A string field: valid UTF-8 (decoding would turn every invalid byte into U+FFFD and make
+   * distinct ids one), without line breaks.
+   */
+  private text(buf: Buffer, s: number, e: number, col: string, line: number): string {
+    let ascii = true;
+    for (let k = s; k < e; k++)
+      if (buf[k]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    if (!ascii && !isUtf8(buf.subarray(s, e))) this.fail(line, `${col}: not valid UTF-8`);
+    const v = buf.toString("utf8", s, e);
     if (/[\r\n]/.test(v)) this.fail(line, `${col}: a field may not contain a line break`);
     return v;
   }
@@ -169,13 +183,10 @@ export class RowBuilder {
   }
 }
 
+/** A field as a message quotes it (quoteInput: bounded, control characters escaped). */
 function quote(buf: Buffer, s: number, e: number): string {
-  const t = buf.toString("utf8", s, Math.min(e, s + 40));
-  return JSON.stringify(e - s > 40 ? t + "…" : t);
-}
-
-function str(buf: Buffer, s: number, e: number): string {
-  return buf.toString("utf8", s, e);
+  // decode a little more than is shown, so that quoteInput marks the cut
+  return quoteInput(buf.toString("utf8", s, Math.min(e, s + 4 * MAX_QUOTE + 4)));
 }
 
 function eq(buf: Buffer, s: number, e: number, lit: string): boolean {

@@ -2,7 +2,8 @@
  * Line numbers for a JSON document that JSON.parse has already accepted: JSON.parse gives
  * values but no positions, and errors must say `file:line`. One pass over the text records
  * the line where each value up to `maxDepth` starts, keyed by its path (`/events/3`,
- * `/tunables/vm.swappiness`).
+ * `/tunables/vm.swappiness`). Values deeper than maxDepth are skipped without recursion, so
+ * any depth JSON.parse accepts is fine.
  */
 export function locateJson(text: string, maxDepth = 3): Map<string, number> {
   const where = new Map<string, number>();
@@ -31,9 +32,39 @@ export function locateJson(text: string, maxDepth = 3): Map<string, number> {
     }
     return JSON.parse(text.slice(start, i)) as string;
   };
+  /** Skips a value below maxDepth without recursion (a document may nest 100,000 deep). */
+  const skipDeep = (): void => {
+    let open = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if (d === 92) i += 2;
+          else if (d === 34) break;
+          else i++;
+        }
+        i++;
+      } else if (c === 123 || c === 91) {
+        open++;
+        i++;
+      } else if (c === 125 || c === 93) {
+        if (open === 0) return;
+        open--;
+        i++;
+      } else if (c === 44 && open === 0) return;
+      else {
+        if (c === 10) line++;
+        i++;
+      }
+      if (open === 0 && (c === 125 || c === 93 || c === 34)) return;
+    }
+  };
   const value = (path: string, depth: number): void => {
     skipWs();
-    if (depth <= maxDepth) where.set(path, line);
+    if (depth > maxDepth) return skipDeep();
+    where.set(path, line);
     const c = text.charCodeAt(i);
     if (c === 123) {
       i++;

@@ -4,11 +4,53 @@
  * CSV column names as keys; values are strings or numbers (booleans for thp, null = absent)
  * and go through the same RowBuilder as CSV fields, so they are validated the same way.
  */
-import { DataError } from "../errors.js";
+import { isUtf8 } from "node:buffer";
+import { cut, DataError, describeValue, escapeControls, MAX_QUOTE, quoteInput } from "../errors.js";
 import { Scratch } from "./csv.js";
 import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
 import { jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
 import { C_THP, type EventBatch, type TraceHeader } from "./types.js";
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** A strict UTF-8 decoder: invalid bytes throw instead of becoming U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+const INVALID_UTF8 = "not valid UTF-8 (a trace is UTF-8 text)";
+
+/** Line (1-based, counted from `line0` + 1) of the first line of buf that is not valid UTF-8, or -1. */
+function badUtf8Line(buf: Buffer, line0: number): number {
+  let line = line0;
+  for (let ls = 0; ls <= buf.length; ) {
+    let nl = buf.indexOf(10, ls);
+    if (nl < 0) nl = buf.length;
+    line++;
+    if (!isUtf8(buf.subarray(ls, nl))) return line;
+    ls = nl + 1;
+  }
+  return -1;
+}
+
+/**
+ * The text of a whole JSON file (a document or a machine file): strict UTF-8, a leading
+ * BOM dropped. Invalid UTF-8 is a DataError at its line.
+ */
+export function decodeJsonText(buf: Buffer, file: string): string {
+  let text: string;
+  try {
+    text = utf8.decode(buf);
+  } catch {
+    throw new DataError(file, Math.max(1, badUtf8Line(buf, 0)), INVALID_UTF8);
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A first NDJSON line `{"machine": ...}`: the machine the trace was made for (open.ts reads it). */
+export function isMachineHeader(o: unknown): o is { machine: unknown } {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return false;
+  const keys = Object.keys(o);
+  return keys.length === 1 && keys[0] === "machine";
+}
 
 class ObjectRows {
   readonly rb: RowBuilder;
@@ -31,10 +73,14 @@ class ObjectRows {
       const v = (obj as Record<string, unknown>)[k];
       let s: string;
       if (v === null || v === undefined) s = "";
-      else if (typeof v === "string") s = v;
+      else if (typeof v === "string") {
+        // "\ud800" and "\udbff" would both become U+FFFD: distinct ids made one
+        if (LONE_SURROGATE.test(v)) throw new DataError(this.file, line, `${k}: not valid Unicode (an unpaired surrogate escape)`);
+        s = v;
+      }
       else if (typeof v === "number") s = String(v);
       else if (typeof v === "boolean" && c === C_THP) s = v ? "1" : "0";
-      else throw new DataError(this.file, line, `${k}: expected a string or a number, got ${JSON.stringify(v)}`);
+      else throw new DataError(this.file, line, `${k}: expected a string or a number, got ${describeValue(v)}`);
       if (n === 64) throw new DataError(this.file, line, "too many keys");
       this.cols[n++] = c;
       vals.push(s);
@@ -44,12 +90,19 @@ class ObjectRows {
   }
 }
 
-/** NDJSON: one object a line; blank lines skipped. */
+/**
+ * NDJSON: one object a line; blank lines skipped; a first line `{"machine": ...}` names the
+ * trace's machine (read by open.ts, skipped here). The bytes are split at newlines (a
+ * newline byte is never inside a UTF-8 sequence) and each run of whole lines decoded
+ * strictly, so a character split across read chunks arrives whole and invalid UTF-8 is an
+ * error at its line, after the lines before it.
+ */
 export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
   const rows = new ObjectRows(file);
   const b = rows.rb.batch;
-  let carry = "";
+  let carry: Buffer | null = null;
   let lineNo = 0;
+  let seenObject = false;
   const handle = (text: string) => {
     lineNo++;
     const t = text.trim();
@@ -60,10 +113,24 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string): 
     } catch (e) {
       throw new DataError(file, lineNo, `invalid JSON: ${(e as Error).message}`);
     }
+    if (!seenObject) {
+      seenObject = true;
+      if (isMachineHeader(obj)) return;
+    } else if (isMachineHeader(obj)) throw new DataError(file, lineNo, 'a {"machine": ...} line must be the first line of the trace');
     rows.add(obj, lineNo);
   };
-  for await (const chunk of chunks) {
-    const text = carry + chunk.toString("utf8");
+  /** Decodes buf (whole lines, the last one ending at `final` or a newline) and hands each line on. */
+  function* lines(buf: Buffer, final: boolean): Generator<EventBatch> {
+    let text: string;
+    let bad = -1;
+    try {
+      text = utf8.decode(buf);
+    } catch {
+      bad = badUtf8Line(buf, lineNo);
+      let cut = 0;
+      for (let k = lineNo + 1; k < bad; k++) cut = buf.indexOf(10, cut) + 1;
+      text = utf8.decode(buf.subarray(0, cut));
+    }
     let pos = 0;
     for (;;) {
       const nl = text.indexOf("\n", pos);
@@ -75,9 +142,16 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string): 
         b.reset();
       }
     }
-    carry = text.slice(pos);
+    if (bad > 0) throw new DataError(file, bad, INVALID_UTF8);
+    if (final && pos < text.length) handle(text.slice(pos));
   }
-  if (carry.length) handle(carry);
+  for await (const chunk of chunks) {
+    const buf: Buffer = carry && carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const end = buf.lastIndexOf(10) + 1;
+    if (end) yield* lines(buf.subarray(0, end), false);
+    carry = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
+  }
+  if (carry && carry.length) yield* lines(carry, true);
   if (b.n) yield b;
 }
 
@@ -88,7 +162,9 @@ export async function readJsonDocument(
 ): Promise<{ header: TraceHeader; batches: () => AsyncGenerator<EventBatch> }> {
   const parts: Buffer[] = [];
   for await (const c of chunks) parts.push(c);
-  const text = Buffer.concat(parts).toString("utf8");
+  const text = decodeJsonText(Buffer.concat(parts), file);
+  // an empty file is a trace with no events, as an empty CSV or NDJSON file is
+  if (text.trim() === "") return { header: {}, batches: async function* () {} };
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -102,7 +178,7 @@ export async function readJsonDocument(
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o))
     if (!["machine", "tunables", "events"].includes(k))
-      throw new DataError(file, at(`/${k}`), `unknown key "${k}" (known: machine, tunables, events)`);
+      throw new DataError(file, at(`/${k}`), `unknown key ${quoteInput(k)} (known: machine, tunables, events)`);
   if (!Array.isArray(o.events)) throw new DataError(file, at("/events"), 'the document needs an "events" array');
   const header: TraceHeader = {};
   if (o.machine !== undefined) {
@@ -114,7 +190,7 @@ export async function readJsonDocument(
       throw new DataError(file, at("/tunables"), '"tunables" must be an object of key: value');
     header.tunables = Object.entries(o.tunables as Record<string, unknown>).map(([key, value]) => {
       if (typeof value !== "string" && typeof value !== "number")
-        throw new DataError(file, at(`/tunables/${key}`), `${key}: expected a string or a number`);
+        throw new DataError(file, at(`/tunables/${key}`), `${escapeControls(cut(key, MAX_QUOTE))}: expected a string or a number`);
       return { key, value, line: at(`/tunables/${key}`) };
     });
   }

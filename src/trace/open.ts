@@ -9,7 +9,8 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError } from "../errors.js";
 import { readCsv, type CsvOptions } from "./csv.js";
-import { readJsonDocument, readNdjson } from "./json.js";
+import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
+import { foreignTraceMessage } from "./sniff.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -120,10 +121,18 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   );
   const progress = () => ({ bytes, total });
   const { first, rest } = await plainChunks(counted, name);
+  const foreign = foreignTraceMessage(first, name);
+  if (foreign) throw new DataError(name, 1, foreign);
   const format = opts.format ?? (isStdin ? undefined : formatFromName(path)) ?? sniffFormat(first);
   if (format === "json") {
     const doc = await readJsonDocument(rest, name);
     return { name, format, header: doc.header, batches: doc.batches, progress };
+  }
+  const header: TraceHeader = {};
+  const named = traceMachine(first, format);
+  if (named) {
+    header.machine = named.machine;
+    header.machineAt = named.line;
   }
   let used = false;
   const batches = () => {
@@ -131,5 +140,36 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
     used = true;
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header: {}, batches, progress };
+  return { name, format, header, batches, progress };
+}
+
+/** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */
+const DIRECTIVE = /^\s*#\s*wsim:\s*machine\s*=\s*(\S+)\s*$/;
+
+/**
+ * The machine a CSV or NDJSON trace names for itself, from its first bytes: in CSV a
+ * comment line `# wsim: machine=NAME` before the header; in NDJSON a first line
+ * `{"machine": NAME}` (NAME a preset or a machine file's path relative to the trace, or
+ * `{"machine": {...}}`, a machine object as in a JSON document). `--machine` overrides it.
+ */
+export function traceMachine(first: Buffer, format: TraceFormat): { machine: unknown; line: number } | null {
+  const lines = first.toString("utf8", 0, Math.min(first.length, 65536)).replace(/^\uFEFF/, "").split("\n");
+  for (let k = 0; k < lines.length; k++) {
+    const t = lines[k]!.trim();
+    if (t === "") continue;
+    if (format === "csv") {
+      if (!t.startsWith("#")) return null;
+      const m = DIRECTIVE.exec(t);
+      if (m) return { machine: m[1]!, line: k + 1 };
+      continue;
+    }
+    if (k === lines.length - 1 && first.length > 65536) return null;
+    try {
+      const o = JSON.parse(t) as unknown;
+      return isMachineHeader(o) ? { machine: o.machine, line: k + 1 } : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }

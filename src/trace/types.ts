@@ -141,9 +141,16 @@ export class EventBatch {
   }
 }
 
-/** What a trace file carries besides its events (a JSON document's own machine and tunables). */
+/**
+ * What a trace file carries besides its events: a JSON document's own machine and
+ * tunables, or the machine a CSV (`# wsim: machine=NAME`) or NDJSON (`{"machine": ...}`
+ * first line) trace names.
+ */
 export interface TraceHeader {
+  /** a machine object, or a string: a preset name or a machine file's path relative to the trace */
   machine?: unknown;
+  /** the line that names the machine (CSV directive, NDJSON header line) */
+  machineAt?: number;
   /** key -> value, with the line each was written on */
   tunables?: { key: string; value: string | number; line: number }[];
   /** line resolver for the document's machine paths */

@@ -14,7 +14,7 @@ import { renderVmstat } from "../../src/report/vmstat.js";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const TRACES = join(ROOT, "traces");
 
-/** Extra arguments a trace needs (a CSV or NDJSON file cannot carry its own machine). */
+/** Extra arguments a trace needs; the machine is the one each trace names, given again (--machine overrides it). */
 const ARGS: Record<string, { machine?: string; set?: string[] }> = {
   "vm-balloon.csv": { machine: "vm" },
   "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },

@@ -5,7 +5,8 @@
  * 3 unreadable input.
  */
 import { readFileSync } from "node:fs";
-import { DataError, UsageError } from "../../errors.js";
+import { DataError, describeValue, quoteInput, UsageError } from "../../errors.js";
+import { lineOf, locateJson } from "../../trace/json-locate.js";
 import { diffCounters, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
 import { replay as replayRun } from "../../replay.js";
 import { writeStdout } from "../output.js";
@@ -34,7 +35,7 @@ export async function loadCounters(
     throw new DataError(path, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (raw[0] === 0x1f && raw[1] === 0x8b) return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
-  const text = raw.toString("utf8");
+  const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
   const t = text.trimStart();
   if (t.startsWith("{")) {
     let doc: unknown = null;
@@ -43,8 +44,14 @@ export async function loadCounters(
     } catch {
       /* NDJSON trace */
     }
-    const d = doc as { vmstat?: Record<string, number>; events?: unknown } | null;
-    if (d && typeof d.vmstat === "object") return d.vmstat!;
+    const d = doc as { vmstat?: Record<string, unknown>; events?: unknown } | null;
+    if (d && typeof d.vmstat === "object" && d.vmstat !== null) {
+      // counters are numbers: anything else (a value nested 10,000 deep too) is bad data, not a crash
+      for (const [k, v] of Object.entries(d.vmstat))
+        if (typeof v !== "number")
+          throw new DataError(path, lineOf(locateJson(text, 2), `/vmstat/${k}`), `vmstat ${quoteInput(k)}: expected a number, got ${describeValue(v)}`);
+      return d.vmstat as Record<string, number>;
+    }
     return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
   }
   const lines = t.split("\n").filter((l) => l.trim() !== "");
