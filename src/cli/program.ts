@@ -62,9 +62,11 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
     .addHelpText(
       "after",
-      `\nTunables for --set (defaults on the default machine; \`wsim tunables\` shows allowed values):\n` +
-        TUNABLES.map((t) => `  ${t.key}${t.modelled ? "" : " (not modelled yet)"}`).join("\n") +
-        `\n\nExit codes: 0 ok, 2 usage error, 3 bad input data (file:line: message).`,
+      paragraphs(
+        `\nTunables for --set (defaults on the default machine; \`wsim tunables\` shows allowed values):\n` +
+          TUNABLES.map((t) => `  ${t.key}${t.modelled ? "" : " (not modelled yet)"}`).join("\n") +
+          `\n\nExit codes: 0 ok, 2 usage error, 3 bad input data (file:line: message).`,
+      ),
     )
     .action(async (trace: string, opts) => {
       const { replayCommand } = await import("./commands/replay.js");

@@ -89,6 +89,9 @@ export function traceSpanMs(r: KernelResult): number {
 }
 
 const span = (a: number, b: number) => (a === b ? String(a) : `${a} – ${b}`);
+/** a difference with its sign either way (`+5`, `-5`, `0`), as diff's change column */
+const signed = (d: number) => (d > 0 ? `+${d}` : String(d));
+const signedSpan = (a: number, b: number) => (a === b ? signed(a) : `${signed(a)} – ${signed(b)}`);
 
 /** The side-by-side table; with several kernel runs, the kernel's range and whether wsim is in it. */
 export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], opts: { all?: boolean } = {}): string {
@@ -105,7 +108,7 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
       r.counter,
       r.wsim === null ? "not modelled" : String(r.wsim),
       span(r.kernel_min, r.kernel_max),
-      r.difference_min === null ? "" : span(r.difference_min, r.difference_max!),
+      r.difference_min === null ? "" : signedSpan(r.difference_min, r.difference_max!),
     ];
     if (runs > 1) cells.push(r.in_range === null ? "" : r.in_range ? "yes" : "no");
     t.push(cells);
