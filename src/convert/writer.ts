@@ -102,6 +102,51 @@ export function fileSink(path: string): Sink {
 /** the size of the buffers rows are encoded into */
 const BLOCK = 1 << 20;
 
+/**
+ * `v` in decimal at b[pos], as String(v) prints it, without making the string for the common
+ * cases (integers, and times rounded to three decimals); returns the end.
+ */
+function putNumber(b: Buffer, pos: number, v: number): number {
+  if (Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return putUint(b, pos, v);
+  const u = Math.round(v * 1000);
+  if (!(v > 0 && u / 1000 === v && u <= Number.MAX_SAFE_INTEGER)) return pos + b.write(String(v), pos, "latin1");
+  pos = putUint(b, pos, Math.floor(u / 1000));
+  const f = u % 1000;
+  const d1 = Math.floor(f / 100);
+  const d2 = Math.floor(f / 10) % 10;
+  const d3 = f % 10;
+  b[pos++] = 46;
+  b[pos++] = 48 + d1;
+  if (d2 || d3) b[pos++] = 48 + d2;
+  if (d3) b[pos++] = 48 + d3;
+  return pos;
+}
+
+function putUint(b: Buffer, pos: number, n: number): number {
+  let len = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+  for (let k = pos + len - 1; k >= pos; k--) {
+    b[k] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return pos + len;
+}
+
+/**
+ * A CSV field that needs no quoting and is ASCII, copied to b[pos]; returns the end, or
+ * -(pos + 1) when the field needs csvField (quotes, outer spaces, non-ASCII).
+ */
+function putAscii(b: Buffer, pos: number, v: string): number {
+  const n = v.length;
+  if (n && (v.charCodeAt(0) <= 32 || v.charCodeAt(n - 1) <= 32)) return -pos - 1;
+  for (let k = 0; k < n; k++) {
+    const c = v.charCodeAt(k);
+    if (c === 44 || c === 34 || c < 32 || c > 126) return -pos - 1;
+    b[pos + k] = c;
+  }
+  return pos + n;
+}
+
 /** `"a,b"` for a CSV field that holds a comma, a quote or outer spaces (the readers trim). */
 function csvField(v: string | number, out: string): string {
   if (typeof v === "number") return String(v);
@@ -216,7 +261,13 @@ export class TraceWriter {
     for (let k = 0; k < COLUMNS.length; k++) {
       if (k) b[pos++] = 44;
       const v = r[COLUMNS[k]!];
-      if (v !== undefined) pos += b.write(csvField(v, this.out), pos);
+      if (v === undefined) continue;
+      if (typeof v === "number") pos = putNumber(b, pos, v);
+      else pos = putAscii(b, pos, v);
+      if (pos < 0) {
+        pos = -pos - 1;
+        pos += b.write(csvField(v, this.out), pos);
+      }
     }
     b[pos++] = 10;
     this.pos = pos;
