@@ -228,8 +228,11 @@ export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, emi
   st.mapping = `damon: pid ${o.pid}; each region's sampled accesses spread evenly over its pages and its snapshot's time span (ns to ms from the first snapshot)`;
   const targets = Array.isArray(doc) ? doc : [];
   const snaps: { start: number; end: number; regions: { start: number; end: number; samples: number }[] }[] = [];
+  let t0 = Infinity;
   for (const t of targets as { snapshots?: unknown[] }[])
     for (const s of (Array.isArray(t?.snapshots) ? t.snapshots : []) as Record<string, unknown>[]) {
+      // time counts from the first snapshot, with regions or not
+      if (s && typeof s === "object") t0 = Math.min(t0, num(s.start_time));
       if (!Array.isArray(s?.regions) || !s.regions.length) continue;
       snaps.push({
         start: num(s.start_time),
@@ -243,7 +246,6 @@ export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, emi
     }
   if (!snaps.length) throw new DataError(file, 0, 'damon: no snapshot with a region in the record (damo\'s JSON: [{"snapshots": [{"regions": ...}]}])');
   snaps.sort((a, b) => a.start - b.start);
-  const t0 = snaps[0]!.start;
   const r = accessRow(o);
   for (const s of snaps) {
     st.recognised++;
