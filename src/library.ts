@@ -15,7 +15,7 @@ import { formatVmstat as formatVmstatUnchecked, formatBuddyinfo as formatBuddyin
 import { renderVmstat as renderVmstatUnchecked } from "./report/vmstat.js";
 import { renderJson as renderJsonUnchecked } from "./report/json.js";
 import { openTrace as openTraceUnchecked, type OpenedTrace, type OpenOptions } from "./trace/open.js";
-import { GENERATORS as SPECS, type Row } from "./generate/generators.js";
+import { GENERATORS as SPECS, knobValues, type KnobRange, type Row } from "./generate/generators.js";
 import { Rng } from "./engine/rng.js";
 import { COUNTER_NAMES, type CounterName } from "./stats/counters.js";
 import { parseMachine, type Machine } from "./machine/machine.js";
@@ -166,8 +166,8 @@ export function renderJson(r: object): string {
 export interface LibraryGenerator {
   kind: string;
   help: string;
-  /** knob -> [default, help] */
-  options: Record<string, [number, string]>;
+  /** knob -> [default, help, allowed range {min, max, int?, above?}] */
+  options: Record<string, [number, string, KnobRange]>;
   /**
    * The trace's rows (`{time_ms, op, pid, addr, ...}`, CSV fields by column name).
    *
@@ -192,12 +192,16 @@ export const GENERATORS: Readonly<Record<string, LibraryGenerator>> = Object.fre
           const f = `GENERATORS.${kind}.rows`;
           const known = Object.keys(spec.options);
           if (!isPlainObject(options)) throw new UsageError(`${f}: options must be an object of knobs {${known.join(", ")}}, got ${describeValue(options)}`);
-          const knobs: Record<string, number> = {};
-          for (const [k, [def]] of Object.entries(spec.options)) knobs[k] = def;
           for (const [k, v] of Object.entries(options)) {
             if (!known.includes(k)) throw new UsageError(`${f}: unknown knob "${k}" (knobs: ${known.join(", ")})`);
             if (typeof v !== "number" || !Number.isFinite(v)) throw new UsageError(`${f}: knob ${k} must be a number, got ${describeValue(v)}`);
-            knobs[k] = v;
+          }
+          // each knob in its range and the knobs together, as `wsim generate` checks them
+          let knobs: Record<string, number>;
+          try {
+            knobs = knobValues(spec, (k) => (options[k] === undefined ? undefined : String(options[k])));
+          } catch (e) {
+            throw e instanceof UsageError ? new UsageError(`${f}: ${e.message}`) : e;
           }
           if (!Number.isSafeInteger(seed)) throw new UsageError(`${f}: seed must be an integer, got ${describeValue(seed)}`);
           return spec.rows(knobs, new Rng(seed));

@@ -80,3 +80,22 @@ export async function writeTrace(path: string, kind: BenchKind, n: number, forma
   out.write(buf);
   await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
 }
+
+/**
+ * A UCSD address trace of `n` lines (`l|s 0xADDR N`, as the SPEC CPU2000 traces), for the
+ * convert rate: a third stores, addresses over 64 MiB from a multiplicative hash, seeded.
+ */
+export async function writeUcsd(path: string, n: number, seed = 1): Promise<void> {
+  const r = new Rng(seed);
+  const out = createWriteStream(path);
+  let buf = "";
+  for (let i = 0; i < n; i++) {
+    buf += `${r.next() < 1 / 3 ? "s" : "l"} 0x${(0x10000000 + r.int(0x4000000)).toString(16)} ${1 + r.int(8)}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise<void>((res) => out.once("drain", () => res()));
+      buf = "";
+    }
+  }
+  out.write(buf);
+  await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+}

@@ -2,8 +2,11 @@
  * One bench measurement in its own process (so peak RSS is its own):
  *   node dist/bench/worker.js e2e TRACE MACHINE
  *   node dist/bench/worker.js engine TRACE MACHINE
- * prints {events, seconds, eventsPerSec, maxRssMB} as JSON.
+ *   node dist/bench/worker.js convert UCSD_TRACE -   (wsim convert --from ucsd to UCSD_TRACE.csv)
+ * prints {events, seconds, eventsPerSec, maxRssMB} as JSON (for convert, events = input lines).
  */
+import { readFileSync, rmSync } from "node:fs";
+import { convertCommand } from "../cli/commands/convert.js";
 import { Engine } from "../engine/engine.js";
 import { loadMachine } from "../machine/machine.js";
 import { Settings } from "../machine/settings.js";
@@ -17,9 +20,21 @@ function copyBatch(b: EventBatch): EventBatch {
 
 async function main() {
   const [mode, trace, machineArg] = process.argv.slice(2) as [string, string, string];
-  const machine = loadMachine(machineArg);
   let events = 0;
   let seconds = 0;
+  if (mode === "convert") {
+    const out = trace + ".csv";
+    const t0 = process.hrtime.bigint();
+    await convertCommand(trace, out, { from: "ucsd", refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s", quiet: true });
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const text = readFileSync(trace, "latin1");
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) events++;
+    rmSync(out);
+    process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
+    return;
+  }
+  const machine = loadMachine(machineArg);
   if (mode === "e2e") {
     const t0 = process.hrtime.bigint();
     const r = await replay({ trace, machine });

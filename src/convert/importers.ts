@@ -1,7 +1,9 @@
 /**
- * Importers for real trace formats (`wsim convert`): each reads its format line by line (gzip
- * and zlib handled by the caller), yields wsim trace rows, and counts what it kept and skipped.
- * Each states how it maps time and addresses; flags change that.
+ * Importers for real trace formats (`wsim convert`): each is given its format line by line
+ * (gzip and zlib handled by the caller, src/convert/input.ts), emits wsim trace rows as it
+ * reads (so a conversion streams), and counts what it kept and skipped. Each states how it
+ * maps time and addresses; flags change that. One that recognises no line of its format is a
+ * data error naming the first line it could not read (checkRecognised).
  *
  *   lackey       valgrind --tool=lackey --trace-mem=yes logs: ` L addr,size` (load), ` S` (store),
  *                ` M` (modify), `I  addr,size` (instruction fetch); `==PID==` lines skipped. One
@@ -18,13 +20,22 @@
  *   libcachesim  libCacheSim's CSV: a header naming a time column (time, timestamp) and an
  *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
  */
+import { DataError } from "../errors.js";
 import type { Row } from "../generate/generators.js";
 
 export interface ImportStats {
   /** what the importer says of its mapping */
   mapping: string;
+  /** accesses written */
   kept: number;
+  /** why -> how many lines (or regions) were left out */
   skipped: Record<string, number>;
+  /** lines (records) that were of the format, whether kept or skipped on purpose */
+  recognised: number;
+  /** lines that were not blank or comments */
+  lines: number;
+  /** the first line the importer could not read, and its number */
+  firstUnread: { no: number; text: string } | null;
 }
 
 export interface ImportOptions {
@@ -37,6 +48,28 @@ export interface ImportOptions {
 
 export const DEFAULT_IMPORT: ImportOptions = { refs_per_ms: 1000, instr_per_ms: 1000, instructions: false, pid: 1, time_unit: "s" };
 
+/** Each row the importer makes, as it makes it; the row object is reused: copy it to keep it. */
+export type Emit = (r: Row) => void;
+
+/**
+ * A line-format importer: `line` for every line in order (numbered from 1), then `end`. It
+ * calls `emit` for each access and counts in its stats; it throws DataError for a line that
+ * makes the rest unreadable (libcachesim's header).
+ */
+export interface LineImporter {
+  line(text: string, no: number): void;
+  end(): void;
+}
+
+export function newStats(): ImportStats {
+  return { mapping: "", kept: 0, skipped: {}, recognised: 0, lines: 0, firstUnread: null };
+}
+
+/** The highest address a trace holds (SPEC §2: below 2^53). */
+const MAX_ADDR = Number.MAX_SAFE_INTEGER;
+/** time_ms is written as a plain decimal: beyond this it would print with an exponent */
+const MAX_TIME_MS = 1e15;
+
 const hex = (n: number) => "0x" + n.toString(16);
 const ms = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -44,143 +77,270 @@ function skip(st: ImportStats, why: string): void {
   st.skipped[why] = (st.skipped[why] ?? 0) + 1;
 }
 
-export function* lackey(lines: Iterable<string>, o: ImportOptions, st: ImportStats): Generator<Row> {
+function unread(st: ImportStats, text: string, no: number): void {
+  skip(st, "unrecognised lines");
+  if (!st.firstUnread) st.firstUnread = { no, text };
+}
+
+/** the access row each importer reuses */
+function accessRow(o: ImportOptions): Row {
+  return { time_ms: 0, op: "access", pid: o.pid, addr: "", rw: "r" };
+}
+
+function timeOk(file: string, no: number, t: number, flag: string): number {
+  if (!(t <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${t}, beyond ${MAX_TIME_MS}: raise ${flag}`);
+  return t;
+}
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+
+/** decimal digits from `i` (at most 16): their value, or -1; `end` gets where they stop */
+function digits(line: string, i: number, end: (e: number) => void): number {
+  let v = 0;
+  const s = i;
+  for (; i < line.length && i - s < 17; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  end(i);
+  return i === s ? -1 : v;
+}
+
+/** valgrind lackey: one process; a data reference touches the pages of [addr, addr+size). */
+export function lackey(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
   st.mapping = `lackey: pid ${o.pid}; each data reference touches the pages of [addr, addr+size); time = reference / ${o.refs_per_ms} per ms${o.instructions ? "; instruction fetches kept as reads" : ""}`;
+  const re = /^(I | L| S| M) +([0-9a-fA-F]+),(\d+)\s*$/;
+  const r = accessRow(o);
   let n = 0;
-  for (const line of lines) {
-    if (line.startsWith("==")) {
-      skip(st, "valgrind lines (==PID==)");
-      continue;
-    }
-    const m = /^(I | L| S| M) +([0-9a-fA-F]+),(\d+)\s*$/.exec(line);
-    if (!m) {
-      if (line.trim()) skip(st, "unrecognised lines");
-      continue;
-    }
-    const kind = m[1]!.trim();
-    if (kind === "I" && !o.instructions) {
-      skip(st, "instruction fetches (--instructions to keep them)");
-      continue;
-    }
-    const addr = parseInt(m[2]!, 16);
-    const size = Math.max(1, Number(m[3]));
-    const first = Math.floor(addr / 4096);
-    const last = Math.floor((addr + size - 1) / 4096);
-    const t = ms(n++ / o.refs_per_ms);
-    for (let p = first; p <= last; p++) {
-      st.kept++;
-      yield { time_ms: t, op: "access", pid: o.pid, addr: hex(p * 4096), rw: kind === "S" || kind === "M" ? "w" : "r" };
-    }
-  }
+  return {
+    line(line, no) {
+      if (!line.trim()) return;
+      st.lines++;
+      if (line.startsWith("==")) {
+        st.recognised++;
+        skip(st, "valgrind lines (==PID==)");
+        return;
+      }
+      const m = re.exec(line);
+      if (!m) return unread(st, line, no);
+      st.recognised++;
+      const kind = m[1]!.trim();
+      if (kind === "I" && !o.instructions) return skip(st, "instruction fetches (--instructions to keep them)");
+      const addr = parseInt(m[2]!, 16);
+      const size = Math.max(1, Number(m[3]));
+      if (!(addr + size - 1 <= MAX_ADDR)) return skip(st, "references at or above 2^53");
+      const first = Math.floor(addr / 4096);
+      const last = Math.floor((addr + size - 1) / 4096);
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.rw = kind === "S" || kind === "M" ? "w" : "r";
+      for (let p = first; p <= last; p++) {
+        st.kept++;
+        r.addr = hex(p * 4096);
+        emit(r);
+      }
+    },
+    end() {},
+  };
 }
 
-export function* ucsd(lines: Iterable<string>, o: ImportOptions, st: ImportStats): Generator<Row> {
+/** UCSD / SPEC CPU2000 address traces: `l|s 0xADDR N`. */
+export function ucsd(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
   st.mapping = `ucsd: pid ${o.pid}; page = addr >> 12; l = read, s = write; time = instructions so far / ${o.instr_per_ms} per ms`;
+  const r = accessRow(o);
   let instr = 0;
-  for (const line of lines) {
-    const m = /^\s*([lsLS])\s+(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s*$/.exec(line);
-    if (!m) {
-      if (line.trim()) skip(st, "unrecognised lines");
-      continue;
-    }
-    instr += Number(m[3]);
-    const addr = Number(m[2]);
-    st.kept++;
-    yield { time_ms: ms(instr / o.instr_per_ms), op: "access", pid: o.pid, addr: hex(Math.floor(addr / 4096) * 4096), rw: m[1]!.toLowerCase() === "s" ? "w" : "r" };
-  }
+  return {
+    // `^\s*([lsLS])\s+(0x[0-9a-fA-F]+|\d+)\s+(\d+)\s*$`, scanned by hand: this is the
+    // format of the long traces (the regex, trim and Number took most of convert's time)
+    line(line, no) {
+      const n = line.length;
+      let i = 0;
+      while (i < n && isSpace(line.charCodeAt(i))) i++;
+      if (i === n) return;
+      st.lines++;
+      const kind = line.charCodeAt(i++) | 0x20; // l or s
+      let j = i;
+      while (j < n && isSpace(line.charCodeAt(j))) j++;
+      let addr = -1;
+      if ((kind === 0x6c || kind === 0x73) && j > i) {
+        i = j;
+        if (line.charCodeAt(i) === 48 && line.charCodeAt(i + 1) === 120) {
+          addr = 0;
+          for (i += 2, j = i; i < n && i - j < 16; i++) {
+            const c = line.charCodeAt(i) | 0x20;
+            const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+            if (d < 0) break;
+            addr = addr * 16 + d;
+          }
+          if (i === j) addr = -1;
+        } else addr = digits(line, i, (e) => (i = e));
+      }
+      let k = i;
+      while (k < n && isSpace(line.charCodeAt(k))) k++;
+      const count = addr >= 0 && k > i ? digits(line, k, (e) => (k = e)) : -1;
+      while (k < n && isSpace(line.charCodeAt(k))) k++;
+      if (count < 0 || k !== n) return unread(st, line, no);
+      st.recognised++;
+      instr += count;
+      if (!(addr <= MAX_ADDR)) return skip(st, "references at or above 2^53");
+      st.kept++;
+      r.time_ms = timeOk(file, no, ms(instr / o.instr_per_ms), "--instr-per-ms");
+      r.addr = hex(Math.floor(addr / 4096) * 4096);
+      r.rw = kind === 0x73 ? "w" : "r";
+      emit(r);
+    },
+    end() {},
+  };
 }
 
-export function* lirs(lines: Iterable<string>, o: ImportOptions, st: ImportStats): Generator<Row> {
+/** LIRS page traces: one block number a line, block n as page n. */
+export function lirs(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
   st.mapping = `lirs: pid ${o.pid}; block n = page n (addr n * 4096); time = reference / ${o.refs_per_ms} per ms`;
+  const r = accessRow(o);
   let n = 0;
-  for (const line of lines) {
-    const t = line.trim();
-    if (!/^\d+$/.test(t)) {
-      if (t) skip(st, "unrecognised lines");
-      continue;
-    }
-    st.kept++;
-    yield { time_ms: ms(n++ / o.refs_per_ms), op: "access", pid: o.pid, addr: hex(Number(t) * 4096), rw: "r" };
-  }
+  return {
+    line(line, no) {
+      const t = line.trim();
+      if (!t) return;
+      st.lines++;
+      if (!/^\d+$/.test(t)) return unread(st, line, no);
+      st.recognised++;
+      const block = Number(t);
+      if (!(block * 4096 <= MAX_ADDR)) return skip(st, "blocks at or above 2^41 (addresses at or above 2^53)");
+      st.kept++;
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.addr = hex(block * 4096);
+      emit(r);
+    },
+    end() {},
+  };
 }
 
 const num = (s: unknown) => Number(String(s).replace(/,/g, ""));
 
-export function* damon(doc: unknown, o: ImportOptions, st: ImportStats): Generator<Row> {
+/**
+ * A DAMON record (damo's JSON, parsed whole like a JSON trace document): each region's sampled
+ * accesses spread evenly over its pages and its snapshot's time span, one snapshot at a time;
+ * `pause` after each snapshot lets the caller write out. Throws DataError when the record has
+ * no snapshot with a region.
+ */
+export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, emit: Emit, file: string, pause: () => Promise<void> | void): Promise<void> {
   st.mapping = `damon: pid ${o.pid}; each region's sampled accesses spread evenly over its pages and its snapshot's time span (ns to ms from the first snapshot)`;
   const targets = Array.isArray(doc) ? doc : [];
   const snaps: { start: number; end: number; regions: { start: number; end: number; samples: number }[] }[] = [];
+  let t0 = Infinity;
   for (const t of targets as { snapshots?: unknown[] }[])
-    for (const s of (t.snapshots ?? []) as Record<string, unknown>[]) {
+    for (const s of (Array.isArray(t?.snapshots) ? t.snapshots : []) as Record<string, unknown>[]) {
+      // time counts from the first snapshot, with regions or not
+      if (s && typeof s === "object") t0 = Math.min(t0, num(s.start_time));
+      if (!Array.isArray(s?.regions) || !s.regions.length) continue;
       snaps.push({
         start: num(s.start_time),
         end: num(s.end_time),
-        regions: ((s.regions ?? []) as Record<string, unknown>[]).map((r) => ({
-          start: num(r.start),
-          end: num(r.end),
-          samples: num((r.nr_accesses as { samples?: unknown })?.samples ?? 0),
+        regions: (s.regions as Record<string, unknown>[]).map((r) => ({
+          start: num(r?.start),
+          end: num(r?.end),
+          samples: num((r?.nr_accesses as { samples?: unknown })?.samples ?? 0),
         })),
       });
     }
+  if (!snaps.length) throw new DataError(file, 0, 'damon: no snapshot with a region in the record (damo\'s JSON: [{"snapshots": [{"regions": ...}]}])');
   snaps.sort((a, b) => a.start - b.start);
-  const t0 = snaps.length ? snaps[0]!.start : 0;
+  const r = accessRow(o);
   for (const s of snaps) {
+    st.recognised++;
     const out: { t: number; addr: number }[] = [];
-    for (const r of s.regions) {
-      if (!(r.samples > 0)) {
+    for (const reg of s.regions) {
+      if (!(reg.samples > 0)) {
         skip(st, "regions without accesses");
         continue;
       }
-      const first = Math.floor(r.start / 4096);
-      const pages = Math.max(1, Math.floor((r.end - r.start) / 4096));
-      for (let k = 0; k < r.samples; k++) {
-        const page = first + Math.floor(((k + 0.5) * pages) / r.samples);
-        out.push({ t: ms((s.start - t0 + ((k + 0.5) * (s.end - s.start)) / r.samples) / 1e6), addr: page * 4096 });
+      const first = Math.floor(reg.start / 4096);
+      const pages = Math.max(1, Math.floor((reg.end - reg.start) / 4096));
+      for (let k = 0; k < reg.samples; k++) {
+        const page = first + Math.floor(((k + 0.5) * pages) / reg.samples);
+        out.push({ t: ms((s.start - t0 + ((k + 0.5) * (s.end - s.start)) / reg.samples) / 1e6), addr: page * 4096 });
       }
     }
     out.sort((a, b) => a.t - b.t || a.addr - b.addr);
     for (const e of out) {
+      if (!(e.addr <= MAX_ADDR) || !(e.t >= 0 && e.t <= MAX_TIME_MS)) {
+        skip(st, "samples with a bad address or time");
+        continue;
+      }
       st.kept++;
-      yield { time_ms: e.t, op: "access", pid: o.pid, addr: hex(e.addr), rw: "r" };
+      r.time_ms = e.t;
+      r.addr = hex(e.addr);
+      emit(r);
     }
+    await pause();
   }
 }
 
 const UNIT_MS = { s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
 
-export function* libcachesim(lines: Iterable<string>, o: ImportOptions, st: ImportStats): Generator<Row> {
+/** libCacheSim's CSV: a header naming a time and an object column; object n as page n. */
+export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
   st.mapping = `libcachesim: pid ${o.pid}; object n = page n (addr n * 4096); time in ${o.time_unit}, from the first row`;
-  let cols: string[] | null = null;
+  const r = accessRow(o);
+  let header = false;
   let ti = -1;
   let oi = -1;
   let t0 = NaN;
   let last = 0;
-  for (const line of lines) {
-    if (!line.trim() || line.startsWith("#")) continue;
-    const f = line.split(",").map((x) => x.trim());
-    if (!cols) {
-      cols = f.map((x) => x.toLowerCase());
-      ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
-      oi = cols.findIndex((c) => c === "obj_id" || c === "id" || c === "key" || c === "object");
-      if (ti < 0 || oi < 0) throw new Error("libcachesim: the header must name a time column (time, timestamp) and an object column (obj_id, id, key)");
-      continue;
-    }
-    const tv = Number(f[ti]);
-    const id = Number(f[oi]);
-    if (!Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0 || id * 4096 > Number.MAX_SAFE_INTEGER) {
-      skip(st, "rows with a bad time or object id");
-      continue;
-    }
-    if (Number.isNaN(t0)) t0 = tv;
-    let t = ms((tv - t0) * UNIT_MS[o.time_unit]);
-    if (t < last) {
-      skip(st, "rows going back in time (clamped)");
-      t = last;
-    }
-    last = t;
-    st.kept++;
-    yield { time_ms: t, op: "access", pid: o.pid, addr: hex(id * 4096), rw: "r" };
-  }
+  return {
+    line(line, no) {
+      if (!line.trim() || line.startsWith("#")) return;
+      st.lines++;
+      const f = line.split(",").map((x) => x.trim());
+      if (!header) {
+        const cols = f.map((x) => x.toLowerCase());
+        ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
+        oi = cols.findIndex((c) => c === "obj_id" || c === "id" || c === "key" || c === "object");
+        if (ti < 0 || oi < 0)
+          throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${JSON.stringify(clip(line))}`);
+        header = true;
+        st.lines--; // the header is not a record
+        return;
+      }
+      const tv = Number(f[ti]);
+      const id = Number(f[oi]);
+      if (f[ti] === "" || f[oi] === "" || !Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0) {
+        if (!st.firstUnread) st.firstUnread = { no, text: line };
+        return skip(st, "rows with a bad time or object id");
+      }
+      st.recognised++;
+      if (id * 4096 > MAX_ADDR) return skip(st, "objects at or above 2^41 (addresses at or above 2^53)");
+      if (Number.isNaN(t0)) t0 = tv;
+      let t = ms((tv - t0) * UNIT_MS[o.time_unit]);
+      if (t < last) {
+        skip(st, "rows going back in time (clamped)");
+        t = last;
+      }
+      last = t;
+      st.kept++;
+      r.time_ms = timeOk(file, no, t, "--time-unit");
+      r.addr = hex(id * 4096);
+      emit(r);
+    },
+    end() {},
+  };
+}
+
+/** at most 80 characters of a line, for a message */
+export function clip(text: string): string {
+  return text.length > 80 ? text.slice(0, 80) + "..." : text;
+}
+
+/**
+ * After the last line: an importer that read no record of its format is a data error naming
+ * the first line it could not read (or saying the input is empty).
+ */
+export function checkRecognised(fmt: string, st: ImportStats, file: string): void {
+  if (st.recognised > 0) return;
+  if (st.firstUnread)
+    throw new DataError(file, st.firstUnread.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${JSON.stringify(clip(st.firstUnread.text))}`);
+  throw new DataError(file, 0, `${fmt}: the input is empty (no ${fmt} record)`);
 }
 
 /** A format from the first bytes of a file: lackey, ucsd, lirs, damon, or null (a wsim trace). */

@@ -11,14 +11,30 @@
  *   balloon   a guest allocates, frees, idles, allocates again (free page reporting)
  */
 import { Rng } from "../engine/rng.js";
+import { UsageError } from "../errors.js";
 
 export type Row = Record<string, string | number>;
+
+/**
+ * The values a knob takes: a number (an integer when `int`) from `min` to `max`; `min` itself
+ * is excluded when `above` (a rate, a period: 0 would make times infinite).
+ */
+export interface KnobRange {
+  min: number;
+  max: number;
+  int?: boolean;
+  above?: boolean;
+}
 
 export interface GeneratorSpec {
   kind: string;
   help: string;
-  /** option name -> [default, help] */
-  options: Record<string, [number, string]>;
+  /** option name -> [default, help, range] */
+  options: Record<string, [number, string, KnobRange]>;
+  /** knobs that are valid alone but not together: a message naming them, or null */
+  check?: (o: Record<string, number>) => string | null;
+  /** the last event's time_ms for these knobs (bounded, so every time is a finite decimal) */
+  endMs: (o: Record<string, number>) => number;
   rows: (o: Record<string, number>, rng: Rng) => Generator<Row>;
 }
 
@@ -131,75 +147,135 @@ function fmt(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/** The last time_ms a generator may write: about 31 years of virtual time, a plain decimal. */
+export const MAX_END_MS = 1e12;
+/** Bytes of user address space above BASE: x86-64's TASK_SIZE (47 bits) less the base. */
+const USER_SPAN = 2 ** 47 - 4096 - BASE;
+
+const count = (max: number): KnobRange => ({ min: 1, max, int: true });
+const SHARE: KnobRange = { min: 0, max: 1 };
+const FLAG: KnobRange = { min: 0, max: 1, int: true };
+const RATE: KnobRange = { min: 0, max: 1e9, above: true };
+const MIB: KnobRange = { min: 1, max: 2 ** 20, int: true };
+
 export const GENERATORS: Record<string, GeneratorSpec> = {
   zipf: {
     kind: "zipf",
     help: "accesses with Zipf popularity over a working set (hot and cold pages)",
     options: {
-      pages: [16384, "pages in the working set"],
-      events: [100000, "accesses"],
-      alpha: [1.0, "Zipf exponent (higher: hotter hot set)"],
-      rate: [100, "accesses per ms"],
-      write_ratio: [0.3, "share of writes"],
+      // the CDF and the shuffle take 12 bytes a page: 2^25 pages (128 GiB) need 400 MB
+      pages: [16384, "pages in the working set", count(2 ** 25)],
+      events: [100000, "accesses", count(Number.MAX_SAFE_INTEGER)],
+      alpha: [1.0, "Zipf exponent (higher: hotter hot set; 0: uniform)", { min: 0, max: 100 }],
+      rate: [100, "accesses per ms", RATE],
+      write_ratio: [0.3, "share of writes", SHARE],
     },
+    endMs: (o) => (o.events! - 1) / o.rate!,
     rows: zipf,
   },
   scan: {
     kind: "scan",
     help: "sequential passes over a region",
-    options: { pages: [16384, "pages in the region"], passes: [3, "passes"], rate: [100, "accesses per ms"], file: [0, "1: a file mapping"] },
+    options: {
+      pages: [16384, "pages in the region", count(2 ** 30)],
+      passes: [3, "passes", count(Number.MAX_SAFE_INTEGER)],
+      rate: [100, "accesses per ms", RATE],
+      file: [0, "1: a file mapping", FLAG],
+    },
+    endMs: (o) => (o.pages! * o.passes! - 1) / o.rate!,
     rows: (o) => scan(o),
   },
   fragment: {
     kind: "fragment",
     help: "processes fault in turn, kernel allocations sprinkled in, some exit: holes in every pageblock",
     options: {
-      procs: [8, "processes"],
-      pages_per_proc: [2048, "pages each"],
-      kernel_every: [16, "a kernel allocation every N rounds (0: none)"],
-      exit_ratio: [0.5, "share of processes that exit at the end"],
-      rate: [20, "faults per ms"],
+      procs: [8, "processes", count(2 ** 20)],
+      pages_per_proc: [2048, "pages each", count(2 ** 30)],
+      kernel_every: [16, "a kernel allocation every N rounds (0: none)", { min: 0, max: Number.MAX_SAFE_INTEGER, int: true }],
+      exit_ratio: [0.5, "share of processes that exit at the end", SHARE],
+      rate: [20, "faults per ms", RATE],
     },
+    endMs: (o) => Math.ceil((o.procs! * o.pages_per_proc!) / o.rate!) + 1 + o.procs!,
     rows: fragment,
   },
   thp: {
     kind: "thp",
     help: "THP-eligible regions touched at 2 MiB strides, some unmapped in part",
     options: {
-      regions: [8, "regions"],
-      region_mb: [32, "MiB each (whole 2 MiB ranges are THP-eligible)"],
-      madvise: [1, "1: MADV_HUGEPAGE regions (thp=1)"],
-      partial_unmap: [0.25, "share of regions with 64 KiB unmapped inside a huge page"],
-      rate: [1, "faults per ms"],
+      regions: [8, "regions", count(2 ** 16)],
+      region_mb: [32, "MiB each (whole 2 MiB ranges are THP-eligible)", { min: 2, max: 2 ** 20, int: true }],
+      madvise: [1, "1: MADV_HUGEPAGE regions (thp=1)", FLAG],
+      partial_unmap: [0.25, "share of regions with 64 KiB unmapped inside a huge page", SHARE],
+      rate: [1, "faults per ms", RATE],
     },
+    // regions sit 2 x region_mb apart
+    check: (o) =>
+      o.regions! * o.region_mb! * 2 * MB > USER_SPAN
+        ? `--regions (${o.regions}) x 2 x --region-mb (${o.region_mb}) MiB must fit in the 128 TiB user address space`
+        : null,
+    endMs: (o) => o.regions! * (Math.ceil(o.region_mb! / 2) / o.rate! + 1),
     rows: thp,
   },
   tiered: {
     kind: "tiered",
     help: "a heap on a lower-tier node with a hot set that moves (use --machine tiered)",
     options: {
-      heap_mb: [64, "heap MiB"],
-      hot_mb: [8, "hot set MiB"],
-      node: [1, "the heap's preferred node"],
-      duration_ms: [30000, "how long the hot set is accessed"],
-      shift_ms: [10000, "the hot set moves this often"],
-      rate: [2, "accesses per ms"],
+      heap_mb: [64, "heap MiB", MIB],
+      hot_mb: [8, "hot set MiB (at most --heap-mb)", MIB],
+      node: [1, "the heap's preferred node", { min: 0, max: 1023, int: true }],
+      duration_ms: [30000, "how long the hot set is accessed", { min: 0, max: MAX_END_MS, above: true }],
+      shift_ms: [10000, "the hot set moves this often", { min: 0, max: MAX_END_MS, above: true }],
+      rate: [2, "accesses per ms", RATE],
     },
+    check: (o) => (o.hot_mb! > o.heap_mb! ? `--hot-mb (${o.hot_mb}) must be at most --heap-mb (${o.heap_mb}): the hot set lies inside the heap` : null),
+    endMs: (o) => ((o.heap_mb! * MB) / 4096) * 0.01 + o.duration_ms!,
     rows: tiered,
   },
   balloon: {
     kind: "balloon",
     help: "a guest allocates, frees, idles, allocates again (use --machine vm)",
     options: {
-      alloc_mb: [1024, "MiB first allocated"],
-      again_mb: [256, "MiB allocated after the idle time"],
-      idle_ms: [30000, "idle time"],
-      stride_pages: [512, "touch one page in this many (512: one huge page each)"],
-      rate: [1, "touches per ms"],
+      alloc_mb: [1024, "MiB first allocated", MIB],
+      again_mb: [256, "MiB allocated after the idle time", MIB],
+      idle_ms: [30000, "idle time", { min: 0, max: MAX_END_MS }],
+      stride_pages: [512, "touch one page in this many (512: one huge page each)", count(2 ** 28)],
+      rate: [1, "touches per ms", RATE],
     },
+    endMs: (o) => Math.ceil((o.alloc_mb! * MB) / 4096 / o.stride_pages! / o.rate!) + 1 + o.idle_ms! + Math.ceil((o.again_mb! * MB) / 4096 / o.stride_pages!) / o.rate!,
     rows: (o) => balloon(o),
   },
 };
+
+/** "an integer from 1 to 33554432", "a number > 0 and <= 1000000000", as the range says */
+export function rangeText(r: KnobRange): string {
+  const lo = r.above ? `> ${r.min}` : r.int ? `from ${r.min}` : `>= ${r.min}`;
+  const hi = r.int && !r.above ? `to ${r.max}` : `<= ${r.max}`;
+  return `${r.int ? "an integer" : "a number"} ${lo} ${r.above || !r.int ? "and " : ""}${hi}`;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The knobs of generator `spec`, from their command-line text (`raw(name)`, undefined for the
+ * default), each checked against its range, then together (`check`) and for the trace's end
+ * (at most MAX_END_MS). Throws UsageError naming the knob (`--hot-mb`) and its range.
+ */
+export function knobValues(spec: GeneratorSpec, raw: (knob: string) => string | undefined): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, [def, , range]] of Object.entries(spec.options)) {
+    const text = raw(k);
+    const v = text === undefined ? def : NUMBER.test(text.trim()) ? Number(text) : NaN;
+    const ok = Number.isFinite(v) && (range.above ? v > range.min : v >= range.min) && v <= range.max && (!range.int || Number.isInteger(v));
+    if (!ok) throw new UsageError(`--${k.replace(/_/g, "-")}: expected ${rangeText(range)}, got ${JSON.stringify(text !== undefined && text.length > 40 ? text.slice(0, 40) + "..." : text)}`);
+    o[k] = v;
+  }
+  const bad = spec.check?.(o);
+  if (bad) throw new UsageError(bad);
+  const end = spec.endMs(o);
+  if (!(end <= MAX_END_MS))
+    throw new UsageError(`${spec.kind}: these knobs end the trace at ${end} ms, beyond ${MAX_END_MS} ms (about 31 years): raise --rate or lower the counts`);
+  return o;
+}
 
 /** The CSV text of a row (the fixed header's columns). */
 export function csvLine(r: Row): string {

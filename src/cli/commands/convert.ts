@@ -1,17 +1,27 @@
 /**
  * `wsim convert IN OUT`: between wsim's trace formats (CSV, NDJSON, JSON by extension), and
- * from real trace formats (lackey, ucsd, lirs, damon, libcachesim; sniffed, or --from). The
- * importer's mapping and what it skipped go to standard error; OUT is written whole.
+ * from real trace formats (lackey, ucsd, lirs, damon, libcachesim; sniffed, or --from).
+ * Streams, as replay does: memory does not grow with the input (a JSON document or a DAMON
+ * record is parsed whole, as replay parses a document). The importer's mapping and what it
+ * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
+ * machine, in CSV and NDJSON); OUT is written whole or not at all.
  */
-import { readFileSync } from "node:fs";
-import { gunzipSync, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
+import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
-import { DEFAULT_IMPORT, damon, libcachesim, lackey, lirs, sniffImport, ucsd, type ImportOptions, type ImportStats } from "../../convert/importers.js";
-import { COLUMNS, csvLine, ndjsonLine, type Row } from "../../generate/generators.js";
+import { openConvertInput, forEachLine, type ConvertInput } from "../../convert/input.js";
+import {
+  checkRecognised, damon, DEFAULT_IMPORT, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
+  type Emit, type ImportOptions, type ImportStats, type LineImporter,
+} from "../../convert/importers.js";
+import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
+import { parseMachine, PRESETS } from "../../machine/machine.js";
+import { dirname, relative, resolve } from "node:path";
+import type { Row } from "../../generate/generators.js";
 import { formatFromName, openTrace } from "../../trace/open.js";
 import { batchRows } from "../../trace/rows.js";
-import { writeWhole } from "../output.js";
 import { plural } from "../../report/words.js";
+import type { TraceFormat } from "../../trace/types.js";
 
 export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim"];
 
@@ -46,64 +56,121 @@ function checkImportOptions(given: readonly string[], kind: string): void {
   }
 }
 
-function readRaw(path: string): Buffer {
-  try {
-    const raw = readFileSync(path === "-" ? 0 : path);
-    return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
-  } catch (e) {
-    throw new DataError(path === "-" ? "<stdin>" : path, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim };
 
-/** Rows of IN, from an importer or a wsim trace, with the importer's stats. */
-export async function importRows(path: string, o: ConvertOptions): Promise<{ rows: Iterable<Row> | AsyncIterable<Row>; stats: ImportStats | null }> {
-  const opts: ImportOptions = {
+function importOptions(o: ConvertOptions): ImportOptions {
+  return {
     ...DEFAULT_IMPORT,
     refs_per_ms: positive("refs-per-ms", o.refsPerMs),
     instr_per_ms: positive("instr-per-ms", o.instrPerMs),
     instructions: o.instructions === true,
-    pid: positive("pid", o.pid),
+    pid: pid(o.pid),
     time_unit: unit(o.timeUnit),
   };
-  const raw = readRaw(path);
-  const fmt = o.from ?? sniffImport(raw);
+}
+
+/** What convert read: an importer's stats, or a wsim trace's document header. */
+interface Converted {
+  stats: ImportStats | null;
+  header: DocHeader;
+  /** the machine, parsed (validated), when the document has one */
+  machine: ReturnType<typeof parseMachine> | null;
+}
+
+/**
+ * Streams the rows of IN, from an importer or a wsim trace, to `emit`, calling `pause` between
+ * chunks (so the caller can write out). `stdin` stands in for standard input (tests). Throws
+ * DataError for unreadable input, UsageError for a bad --from or flag.
+ */
+export async function streamRows(
+  path: string,
+  o: ConvertOptions,
+  emit: Emit,
+  pause: () => Promise<void> | void,
+  onHeader: (h: DocHeader) => void = () => {},
+  stdin?: Readable,
+): Promise<Converted> {
+  const opts = importOptions(o);
+  const input = await openConvertInput(path, stdin);
+  const fmt = o.from ?? sniffImport(input.first);
   if (fmt && !IMPORT_FORMATS.includes(fmt)) throw new UsageError(`--from: expected one of ${IMPORT_FORMATS.join(", ")}, got "${fmt}"`);
-  const name = path === "-" ? "<stdin>" : path;
-  if (!fmt) {
-    const t = await openTrace(path);
-    async function* rows(): AsyncGenerator<Row> {
-      for await (const b of t.batches()) yield* batchRows(b);
-    }
-    return { rows: rows(), stats: null };
-  }
-  const st: ImportStats = { mapping: "", kept: 0, skipped: {} };
+  checkImportOptions(o.given ?? [], fmt ?? "a wsim trace");
+  if (!fmt) return traceRows(path, input, emit, pause, onHeader);
+  const st = newStats();
   if (fmt === "damon") {
-    let text: string;
-    try {
-      text = (raw[0] === 0x78 ? inflateSync(raw) : raw).toString("utf8");
-    } catch (e) {
-      throw new DataError(name, 0, `damon: not zlib-compressed JSON: ${(e as Error).message}`);
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new DataError(name, 0, `damon: invalid JSON: ${(e as Error).message}`);
-    }
-    return { rows: [...damon(doc, opts, st)], stats: st };
+    await damon(await damonDoc(input), opts, st, emit, input.name, pause);
+    return { stats: st, header: {}, machine: null };
   }
-  const lines = raw.toString("utf8").split("\n");
-  const gen = { lackey, ucsd, lirs, libcachesim }[fmt as "lackey"]!;
+  onHeader({});
+  const imp = LINE_IMPORTERS[fmt]!(opts, st, emit, input.name);
+  await forEachLine(input.chunks, (text, no) => imp.line(text, no), pause);
+  imp.end();
+  checkRecognised(fmt, st, input.name);
+  return { stats: st, header: {}, machine: null };
+}
+
+/** A wsim trace (CSV, NDJSON or a JSON document) through the project's readers. */
+async function traceRows(path: string, input: ConvertInput, emit: Emit, pause: () => Promise<void> | void, onHeader: (h: DocHeader) => void): Promise<Converted> {
+  let t;
+  if (path === "-") t = await openTrace("-", { stdin: Readable.from(input.chunks) });
+  else {
+    input.close();
+    t = await openTrace(path);
+  }
+  const h = t.header;
+  const header: DocHeader = {};
+  let machine = null;
+  if (typeof h.machine === "string") header.machine = h.machine; // a name: rewritten for OUT's directory by convertCommand
+  else if (h.machine !== undefined) {
+    machine = parseMachine(h.machine, t.name, h.machineLine ?? (() => h.machineAt ?? 1));
+    header.machine = h.machine;
+  }
+  if (h.tunables?.length) header.tunables = h.tunables.map((x) => ({ key: x.key, value: x.value }));
+  onHeader(header);
+  for await (const b of t.batches()) {
+    for (const r of batchRows(b)) emit(r);
+    await pause();
+  }
+  return { stats: null, header, machine };
+}
+
+async function damonDoc(input: ConvertInput): Promise<unknown> {
+  const parts: Buffer[] = [];
+  for await (const c of input.chunks) parts.push(c);
+  const raw = Buffer.concat(parts);
+  if (!raw.length) throw new DataError(input.name, 0, "damon: the input is empty (no damon record)");
+  let text: string;
   try {
-    return { rows: [...gen(lines, opts, st)], stats: st };
+    text = (raw[0] === 0x78 ? inflateSync(raw) : raw).toString("utf8");
   } catch (e) {
-    throw new DataError(name, 1, (e as Error).message);
+    throw new DataError(input.name, 0, `damon: not zlib-compressed JSON: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DataError(input.name, 0, `damon: invalid JSON: ${(e as Error).message}`);
   }
 }
 
+/**
+ * Rows of IN, from an importer or a wsim trace, with the importer's stats: the whole trace in
+ * memory (for tests and small inputs; `wsim convert` streams with streamRows).
+ */
+export async function importRows(path: string, o: ConvertOptions): Promise<{ rows: Row[]; stats: ImportStats | null }> {
+  const rows: Row[] = [];
+  const { stats } = await streamRows(path, o, (r) => rows.push({ ...r }), () => {});
+  return { rows, stats };
+}
+
 function positive(flag: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0)) throw new UsageError(`--${flag}: expected a positive number, got "${v}"`);
+  const n = /^\s*[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1e-3 && n <= 1e12)) throw new UsageError(`--${flag}: expected a number >= 0.001 and <= 1000000000000, got ${JSON.stringify(v.slice(0, 40))}`);
+  return n;
+}
+
+function pid(v: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n <= 4294967295)) throw new UsageError(`--pid: expected an integer from 0 to 4294967295, got ${JSON.stringify(v.slice(0, 40))}`);
   return n;
 }
 
@@ -112,25 +179,61 @@ function unit(v: string): ImportOptions["time_unit"] {
   return v as ImportOptions["time_unit"];
 }
 
+/** "1 node, 32 MiB", "2 nodes, 12 GiB" */
+function machineSize(m: ReturnType<typeof parseMachine>): string {
+  const bytes = m.nodes.reduce((s, n) => s + n.mem, 0) * 4096;
+  const size = bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
+  return `${m.nodes.length} node${m.nodes.length === 1 ? "" : "s"}, ${size}`;
+}
+
 export async function convertCommand(input: string, output: string, o: ConvertOptions): Promise<void> {
-  const outFormat = output === "-" ? "csv" : formatFromName(output);
+  const outFormat: TraceFormat | undefined = output === "-" ? "csv" : formatFromName(output);
   if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl or .json (or - for CSV on standard output)`);
-  const { rows, stats } = await importRows(input, o);
-  checkImportOptions(o.given ?? [], stats ? stats.mapping.slice(0, stats.mapping.indexOf(":")) : "a wsim trace");
-  const parts: string[] = [];
-  let n = 0;
-  if (outFormat === "csv") parts.push(COLUMNS.join(",") + "\n");
-  if (outFormat === "json") parts.push('{\n  "events": [\n');
-  for await (const r of rows as AsyncIterable<Row>) {
-    if (outFormat === "csv") parts.push(csvLine(r) + "\n");
-    else if (outFormat === "ndjson") parts.push(ndjsonLine(r) + "\n");
-    else parts.push((n ? ",\n" : "") + "    " + ndjsonLine(r));
-    n++;
+  importOptions(o); // flags first: a usage error before any file is touched
+  const outName = output === "-" ? "<stdout>" : output;
+  let writer: TraceWriter | null = null;
+  let sink: ReturnType<typeof outputSink> | null = null;
+  // the writer starts when the header is known (a document's machine and tunables)
+  const start = (h: DocHeader) => {
+    if (writer) return;
+    // a machine file named relative to IN is named relative to OUT (a preset stays a name)
+    if (typeof h.machine === "string" && !(h.machine in PRESETS))
+      h = { ...h, machine: relative(dirname(resolve(output === "-" ? "." : output)), resolve(dirname(input === "-" ? "." : input), h.machine)) };
+    sink = outputSink(output);
+    writer = new TraceWriter(outFormat, sink, outName, h);
+  };
+  let res: Converted;
+  try {
+    res = await streamRows(
+      input,
+      o,
+      (r) => {
+        if (!writer) start({});
+        writer!.row(r);
+      },
+      () => writer?.drain(),
+      start,
+    );
+    if (!writer) start(res.header);
+    await writer!.end();
+  } catch (e) {
+    (sink as ReturnType<typeof outputSink> | null)?.abort();
+    throw e;
   }
-  if (outFormat === "json") parts.push("\n  ]\n}\n");
-  const text = parts.join("");
-  if (output === "-") process.stdout.write(text);
-  else writeWhole(output, text);
+  const w = writer!;
+  const notes: string[] = [];
+  const name = input === "-" ? "<stdin>" : input;
+  if (res.machine && TARGET_CARRIES[outFormat].machine !== "object") {
+    const json = JSON.stringify(res.header.machine);
+    notes.push(
+      `${outName} cannot carry the machine "${res.machine.name}" of ${name} (${machineSize(res.machine)}): save it as FILE and name it in the trace (\`# wsim: machine=FILE\`) or replay with --machine FILE, FILE holding ` +
+        (json.length <= 400 ? json : `the document's "machine" object`),
+    );
+  }
+  if (res.header.tunables?.length && w.setsAtMs !== null)
+    notes.push(`tunables written as set events at ${w.setsAtMs} ms: ${res.header.tunables.map((t) => `${t.key}=${t.value}`).join(", ")}`);
+  if (notes.length) process.stderr.write(notes.join("\n") + "\n");
+  const stats = res.stats;
   if (stats && !o.quiet) {
     const skipped = Object.entries(stats.skipped).map(([why, k]) => `${k} ${why}`);
     process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);

@@ -1,7 +1,7 @@
 /** `wsim generate KIND`: a seeded synthetic trace, streamed to stdout or written whole to -o. */
 import { UsageError } from "../../errors.js";
 import { Rng } from "../../engine/rng.js";
-import { COLUMNS, csvLine, GENERATORS, ndjsonLine } from "../../generate/generators.js";
+import { COLUMNS, csvLine, GENERATORS, knobValues, ndjsonLine } from "../../generate/generators.js";
 import { OutputSink } from "../output.js";
 
 export interface GenerateOptions {
@@ -17,14 +17,10 @@ const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperC
 
 export async function generateCommand(kind: string, o: GenerateOptions): Promise<void> {
   const spec = GENERATORS[kind]!;
-  if (!/^\d+$/.test(o.seed)) throw new UsageError(`--seed: expected a non-negative integer, got "${o.seed}"`);
-  const knobs: Record<string, number> = {};
-  for (const [k, [def]] of Object.entries(spec.options)) {
-    const raw = o[camel(k)];
-    const v = raw === undefined ? def : Number(raw);
-    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${knobFlag(k)}: expected a non-negative number, got "${raw}"`);
-    knobs[k] = v;
-  }
+  if (!/^\d+$/.test(o.seed) || !Number.isSafeInteger(Number(o.seed)))
+    throw new UsageError(`--seed: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(o.seed.slice(0, 40))}`);
+  // every knob in its range, then together: a trace that replays (SPEC §2)
+  const knobs = knobValues(spec, (k) => o[camel(k)]);
   // -o's extension names the format; a -f saying otherwise would be ignored by one of them
   const named = o.output && o.output !== "-" ? /\.(csv|ndjson|jsonl)(\.gz)?$/.exec(o.output)?.[1] : undefined;
   const byName = named === undefined ? undefined : named === "csv" ? "csv" : "ndjson";

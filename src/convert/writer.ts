@@ -1,0 +1,258 @@
+/**
+ * Writing a trace as it is converted: rows are encoded into 1 MiB blocks that go out when full, to standard output (waiting for it to drain) or to a temporary file beside OUT that
+ * is renamed into place at the end (OUT is written whole or not at all, as `-o` is elsewhere).
+ * Memory is the buffer, whatever the trace's length.
+ *
+ * What each format carries of a JSON document's header (SPEC §2): a `.json` document keeps the
+ * machine and the tunables; CSV and NDJSON carry the tunables as `set` events at the first
+ * event's time; NDJSON carries the machine as its first line `{"machine": ...}`; CSV carries a
+ * machine's name (`# wsim: machine=NAME`) but not a machine object.
+ */
+import { OutputSink } from "../cli/output.js";
+import { DataError } from "../errors.js";
+import { COLUMNS, type Row } from "../generate/generators.js";
+import type { TraceFormat } from "../trace/types.js";
+
+/** What a target format keeps of a document's machine and tunables. */
+export const TARGET_CARRIES: Record<TraceFormat, { machine: "object" | "name"; tunables: "document" | "set events" }> = {
+  // a document's "machine" (an object or a name); NDJSON's first line {"machine": ...}
+  json: { machine: "object", tunables: "document" },
+  ndjson: { machine: "object", tunables: "set events" },
+  // CSV names a machine in a comment (`# wsim: machine=NAME`): a preset or a machine file
+  csv: { machine: "name", tunables: "set events" },
+};
+
+/**
+ * Where the formatted bytes go: written in order (each write resolves once its bytes are no
+ * longer needed, so the writer reuses the buffer), then committed (or aborted on an error).
+ */
+export interface Sink {
+  write(bytes: Buffer): Promise<void>;
+  commit(): Promise<void>;
+  abort(): void;
+}
+
+/**
+ * `-o path` (or "-" for standard output) through the one writer every command uses
+ * (OutputSink, src/cli/output.ts): whole or nothing, gzipped for a `.gz` name, devices, FIFOs
+ * and symlinks written through, temporary files removed on SIGINT/SIGTERM, a slow pipe waited
+ * for. The bytes are copied at once, so the writer may reuse its buffer.
+ */
+export function outputSink(path: string): Sink {
+  const out = new OutputSink(path);
+  return {
+    write: async (bytes) => {
+      out.write(bytes.toString("utf8"));
+      // let SIGINT/SIGTERM handlers run between chunks (they remove the temporary file)
+      await new Promise((res) => setImmediate(res));
+    },
+    commit: async () => out.commit(),
+    abort: () => out.abort(),
+  };
+}
+
+/** the size of the buffers rows are encoded into */
+const BLOCK = 1 << 20;
+
+/**
+ * `v` in decimal at b[pos], as String(v) prints it, without making the string for the common
+ * cases (integers, and times rounded to three decimals); returns the end.
+ */
+function putNumber(b: Buffer, pos: number, v: number): number {
+  if (Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return putUint(b, pos, v);
+  const u = Math.round(v * 1000);
+  if (!(v > 0 && u / 1000 === v && u <= Number.MAX_SAFE_INTEGER)) return pos + b.write(String(v), pos, "latin1");
+  pos = putUint(b, pos, Math.floor(u / 1000));
+  const f = u % 1000;
+  const d1 = Math.floor(f / 100);
+  const d2 = Math.floor(f / 10) % 10;
+  const d3 = f % 10;
+  b[pos++] = 46;
+  b[pos++] = 48 + d1;
+  if (d2 || d3) b[pos++] = 48 + d2;
+  if (d3) b[pos++] = 48 + d3;
+  return pos;
+}
+
+function putUint(b: Buffer, pos: number, n: number): number {
+  let len = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+  for (let k = pos + len - 1; k >= pos; k--) {
+    b[k] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return pos + len;
+}
+
+/**
+ * A CSV field that needs no quoting and is ASCII, copied to b[pos]; returns the end, or
+ * -(pos + 1) when the field needs csvField (quotes, outer spaces, non-ASCII).
+ */
+function putAscii(b: Buffer, pos: number, v: string): number {
+  const n = v.length;
+  if (n && (v.charCodeAt(0) <= 32 || v.charCodeAt(n - 1) <= 32)) return -pos - 1;
+  for (let k = 0; k < n; k++) {
+    const c = v.charCodeAt(k);
+    if (c === 44 || c === 34 || c < 32 || c > 126) return -pos - 1;
+    b[pos + k] = c;
+  }
+  return pos + n;
+}
+
+/** `"a,b"` for a CSV field that holds a comma, a quote or outer spaces (the readers trim). */
+function csvField(v: string | number, out: string): string {
+  if (typeof v === "number") return String(v);
+  let plain = v.length === 0 || (v.charCodeAt(0) > 32 && v.charCodeAt(v.length - 1) > 32);
+  for (let k = 0; plain && k < v.length; k++) {
+    const c = v.charCodeAt(k);
+    plain = c !== 44 && c !== 34 && c !== 10 && c !== 13; // , " \n \r
+  }
+  if (plain) return v;
+  if (/[\r\n]/.test(v)) throw new DataError(out, 0, `a value with a line break cannot be written to CSV (${JSON.stringify(v.slice(0, 40))}): write .ndjson or .json`);
+  return '"' + v.replace(/"/g, '""') + '"';
+}
+
+/** The CSV text of a row (COLUMNS, quoted where a field needs it); `out` names the file in errors. */
+export function csvRow(r: Row, out = "<stdout>"): string {
+  let s = "";
+  for (let k = 0; k < COLUMNS.length; k++) {
+    const v = r[COLUMNS[k]!];
+    if (k) s += ",";
+    if (v !== undefined) s += csvField(v, out);
+  }
+  return s;
+}
+
+/** The NDJSON text of a row (keys in COLUMNS' order). */
+export function ndjsonRow(r: Row): string {
+  let s = "{";
+  for (let k = 0; k < COLUMNS.length; k++) {
+    const c = COLUMNS[k]!;
+    const v = r[c];
+    if (v === undefined) continue;
+    if (s.length > 1) s += ",";
+    s += `"${c}":` + (typeof v === "number" ? String(v) : JSON.stringify(v));
+  }
+  return s + "}";
+}
+
+/** A document's header as convert keeps it. */
+export interface DocHeader {
+  /** the machine as the source wrote it: an object, or a name (a preset or a machine file's path) */
+  machine?: unknown;
+  /** the document's tunables, in its order */
+  tunables?: { key: string; value: string | number }[];
+}
+
+/**
+ * A trace being written in `format` to `sink`. `row` formats at once (the row may be reused
+ * by its caller); `drain` writes the buffer out once it is large and waits; `end` finishes the
+ * format and commits. With a header, CSV and NDJSON get the tunables as set events before
+ * the first row, at its time (or 0 in a trace without events); `.json` keeps both.
+ */
+export class TraceWriter {
+  // each row is encoded at once into a block (a string built by += is a rope of small pieces
+  // until it is flattened: holding a chunk's worth of rows as one string took ~1 KB a row)
+  private block: Buffer = Buffer.allocUnsafe(BLOCK);
+  private pos = 0;
+  private full: Buffer[] = [];
+  /** blocks written out, to be filled again */
+  private pool: Buffer[] = [];
+  private rows = 0;
+  private pendingSets: { key: string; value: string | number }[];
+  /** the time the header's tunables were written at as set events, once they were */
+  setsAtMs: number | null = null;
+
+  constructor(
+    readonly format: TraceFormat,
+    private readonly sink: Sink,
+    private readonly out: string,
+    header: DocHeader = {},
+  ) {
+    const carries = TARGET_CARRIES[format];
+    this.pendingSets = carries.tunables === "set events" ? (header.tunables ?? []) : [];
+    if (format === "csv") {
+      if (typeof header.machine === "string") this.put(`# wsim: machine=${header.machine}\n`);
+      this.put(COLUMNS.join(",") + "\n");
+    } else if (format === "ndjson") {
+      if (header.machine !== undefined && (typeof header.machine === "string" || carries.machine === "object"))
+        this.put(JSON.stringify({ machine: header.machine }) + "\n");
+    } else if (format === "json") {
+      this.put("{\n");
+      if (header.machine !== undefined) this.put(`  "machine": ${JSON.stringify(header.machine)},\n`);
+      if (header.tunables?.length) this.put(`  "tunables": ${JSON.stringify(Object.fromEntries(header.tunables.map((t) => [t.key, t.value])))},\n`);
+      this.put('  "events": [\n');
+    }
+  }
+
+  /** appends `s`; `put("")` when the block has too little room starts a new one */
+  private put(s: string): void {
+    if (this.pos + s.length * 3 > BLOCK || s === "") {
+      if (this.pos) this.full.push(this.block.subarray(0, this.pos));
+      this.block = s.length * 3 <= BLOCK ? (this.pool.pop() ?? Buffer.allocUnsafe(BLOCK)) : Buffer.allocUnsafe(s.length * 3);
+      this.pos = 0;
+    }
+    this.pos += this.block.write(s, this.pos);
+  }
+
+  row(r: Row): void {
+    if (this.pendingSets.length) this.writeSets(r.time_ms as number);
+    if (this.format === "csv") this.csv(r);
+    else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
+    else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));
+    this.rows++;
+  }
+
+  /** a CSV row written field by field into the block: no row string, little garbage */
+  private csv(r: Row): void {
+    let need = 32;
+    for (let k = 0; k < COLUMNS.length; k++) {
+      const v = r[COLUMNS[k]!];
+      if (typeof v === "string") need += v.length * 3 + 3;
+      else if (v !== undefined) need += 24;
+    }
+    if (this.pos + need > this.block.length) this.put("");
+    if (need > this.block.length) return this.put(csvRow(r, this.out) + "\n");
+    const b = this.block;
+    let pos = this.pos;
+    for (let k = 0; k < COLUMNS.length; k++) {
+      if (k) b[pos++] = 44;
+      const v = r[COLUMNS[k]!];
+      if (v === undefined) continue;
+      if (typeof v === "number") pos = putNumber(b, pos, v);
+      else pos = putAscii(b, pos, v);
+      if (pos < 0) {
+        pos = -pos - 1;
+        pos += b.write(csvField(v, this.out), pos);
+      }
+    }
+    b[pos++] = 10;
+    this.pos = pos;
+  }
+
+  private writeSets(t: number): void {
+    const sets = this.pendingSets;
+    this.pendingSets = [];
+    this.setsAtMs = t;
+    for (const s of sets) this.row({ time_ms: t, op: "set", key: s.key, value: String(s.value) });
+  }
+
+  /** Writes out the full blocks (and waits for the sink). */
+  async drain(): Promise<void> {
+    const full = this.full;
+    this.full = [];
+    for (const b of full) {
+      await this.sink.write(b);
+      if (b.buffer.byteLength === BLOCK && b.byteOffset === 0 && this.pool.length < 4) this.pool.push(Buffer.from(b.buffer, 0, BLOCK));
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.pendingSets.length) this.writeSets(0);
+    if (this.format === "json") this.put((this.rows ? "\n" : "") + "  ]\n}\n");
+    this.full.push(this.block.subarray(0, this.pos));
+    this.pos = 0;
+    await this.drain();
+    await this.sink.commit();
+  }
+}
