@@ -40,6 +40,7 @@ export const EXCLUDABLE = {
   aeration: "never switch page_reporting.mode to aeration (issue 12 item 11)",
   "reporting-order": "never write page_reporting.order in the trace (issue 12 item 12)",
   "far-future": "time jumps stay below 1e6 ms, no epoch-scale times (issue 12 item 13)",
+  "kpromoted-tick": "kpromoted.delay_ms >= 100: each idle wake-up walks every bucket (item 13's kind)",
 };
 
 const COLUMNS = ["time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value"];
@@ -137,7 +138,7 @@ function tunableValue(p, key, m, exclude) {
     case "kpromoted.enabled": return p.int(0, 1);
     case "kpromoted.freq_window_ms": return p.log(1, 20000);
     case "kpromoted.freq_threshold": return p.chance(0.1) ? 255 : p.int(1, 8);
-    case "kpromoted.delay_ms": return p.log(1, 5000);
+    case "kpromoted.delay_ms": return p.log(exclude.has("kpromoted-tick") ? 100 : 1, 5000);
     case "kpromoted.hash_order": return p.chance(0.05) ? 24 : p.int(1, 20);
     case "kpromoted.default_node": return p.int(0, nn - 1);
     case "hotness.hw_sample_period": return p.chance(0.3) ? 0 : p.log(1, 1000);
