@@ -170,7 +170,7 @@ const SET_KEYS = {
   "kmmscand.migrate_sleep_ms": 1, "kmmscand.target_node": 1, "numa.demotion_enabled": 2, "wsim.kswapd_pages_per_ms": 1,
 };
 
-const OPS = { access: 40, sweep: 6, mmap: 6, munmap: 3, exit: 1.2, alloc: 9, free: 7, compact: 1.5, read: 6, set: 9, jump: 0.6 };
+const OPS = { access: 40, sweep: 6, fill: 3, mmap: 6, munmap: 3, exit: 1.2, alloc: 9, free: 7, compact: 1.5, read: 6, set: 9, jump: 0.6 };
 
 /**
  * Generates one campaign case from a seed.
@@ -217,6 +217,17 @@ export function generateCase(seed, opts = {}) {
     row(o);
   }
 
+  // on a tiered machine, often turn a promotion path on from the start
+  if (m.nodes.some((n) => n.tier > 0) && p.chance(0.6)) {
+    const feed = p.of(["hw", "kmmscand", "both"]);
+    row({ op: "set", key: "kpromoted.enabled", value: "1" });
+    if (feed !== "kmmscand") row({ op: "set", key: "hotness.hw_sample_period", value: String(p.log(1, 64)) });
+    if (feed !== "hw") {
+      row({ op: "set", key: "kmmscand.enabled", value: "1" });
+      row({ op: "set", key: "kmmscand.feed", value: p.of(["migrate", "kpromoted"]) });
+    }
+  }
+
   while (rows.length < target) {
     // time: mostly small steps, sometimes seconds, rarely a big jump
     const op = p.weighted(OPS);
@@ -250,12 +261,24 @@ export function generateCase(seed, opts = {}) {
         }
         break;
       }
+      case "fill": {
+        // touch a whole region at a stride (a huge page's, a few pages' or every page), so
+        // memory runs short: reclaim, swap, compaction, demotion, THP fallback
+        const pid = pickPid();
+        const pr = procs.get(pid);
+        if (!pr || pr.regions.length === 0) break;
+        const r = p.of(pr.regions);
+        const stride = p.of([1, 16, 512]);
+        const w = p.chance(0.5);
+        for (let k = 0; k < r.pages && rows.length < target; k += stride) row({ op: "access", pid, addr: hex((r.start + k) * 4096), rw: w ? "w" : "" });
+        break;
+      }
       case "mmap": {
         const pid = pickPid();
         const [pr, cg] = procOf(pid);
         const slot = p.int(0, SLOTS - 1);
         const thp = p.chance(0.4);
-        const pages = thp && p.chance(0.7) ? 512 * p.int(1, 4) : p.log(1, 2048);
+        const pages = thp && p.chance(0.7) ? 512 * p.int(1, 8) : p.log(1, p.chance(0.2) ? 4096 : 2048);
         const start = (REGION_BASE + slot * REGION_SLOT) / 4096 + (thp && p.chance(0.8) ? 0 : p.int(0, 600));
         const file = p.chance(0.3);
         // mmap over an existing region replaces it (the model unmaps first, as MAP_FIXED)
@@ -263,7 +286,7 @@ export function generateCase(seed, opts = {}) {
         pr.regions.push({ start, pages, thp, file });
         const o = { op: "mmap", pid, addr: hex(start * 4096), len: pages * 4096, kind: file ? "file" : p.chance(0.5) ? "anon" : "", thp: thp ? 1 : p.chance(0.5) ? 0 : "" };
         if (cg) o.cg = cg;
-        if (p.chance(0.3)) o.node = p.int(0, nn - 1);
+        if (p.chance(nn > 1 ? 0.5 : 0.2)) o.node = p.int(0, nn - 1);
         row(o);
         break;
       }

@@ -1,6 +1,6 @@
 /**
  * Issue 12, acceptance: the random-ops campaign (scripts/campaign.mjs) lives in the repo and
- * a short seeded slice of it runs here, with the full generator (no feature excluded): every
+ * a short seeded slice of it (seeds 1..10) runs here, with the full generator (no feature excluded): every
  * run must exit 0 under --check --lenient within its time bound, and every third one must
  * give the same bytes twice. A failure prints the seed, its kind and the reproduce command.
  * Also pins the generator (deterministic per seed, covers what the issue lists), the
@@ -34,15 +34,15 @@ function rowsOf(csv: string): Record<string, string>[] {
 }
 
 describe("the campaign's CI slice", () => {
-  it("seeds 1..12 replay under --check --lenient without an internal error, hang, rejection or nondeterminism", async () => {
+  it("seeds 1..10 replay under --check --lenient without an internal error, hang, rejection or nondeterminism", async () => {
     const out = join(tmp, "slice");
-    const r = await runCampaign({ seedStart: 1, runs: 12, jobs: 2, timeoutMs: 20_000, determinismEvery: 3, out });
+    const r = await runCampaign({ seedStart: 1, runs: 10, jobs: 2, timeoutMs: 20_000, determinismEvery: 3, out });
     const report = r.failures
       .map((f: { seed: number; kind: string; detail: string; command: string; dir: string }) =>
         `seed ${f.seed}: ${f.kind}: ${f.detail}\n  reproduce: ${f.command}\n  shrink: node scripts/campaign.mjs --shrink ${f.seed} --out ${f.dir}`)
       .join("\n");
     expect(report, r.summary).toBe("");
-    expect(r.runs).toBe(12);
+    expect(r.runs).toBe(10);
   }, 300_000);
 });
 
