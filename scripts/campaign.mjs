@@ -217,6 +217,12 @@ export function generateCase(seed, opts = {}) {
     row(o);
   }
 
+  // a reporting pass skips a zone below low + (capacity << order) free pages: 64 MiB at the
+  // defaults, more than these machines have; so usually make reports small enough to happen
+  if (m.tunables["page_reporting.enabled"] && p.chance(0.7)) {
+    row({ op: "set", key: "page_reporting.capacity", value: String(p.int(1, 8)) });
+    if (!exclude.has("reporting-order") && p.chance(0.3)) row({ op: "set", key: "page_reporting.order", value: String(p.int(3, 9)) });
+  }
   // on a tiered machine, often turn a promotion path on from the start
   if (m.nodes.some((n) => n.tier > 0) && p.chance(0.6)) {
     const feed = p.of(["hw", "kmmscand", "both"]);
@@ -388,6 +394,8 @@ function csvField(v) {
 
 // --- running ---------------------------------------------------------------------------
 
+const running = new Set(); // children in flight, killed if the campaign itself is stopped
+
 /**
  * Runs wsim once as a child process with a time bound. The bound is on the child's CPU time
  * (a soft RLIMIT_CPU through `ulimit -S -t`: the kernel sends SIGXCPU), because on a
@@ -406,6 +414,7 @@ export function runWsim(args, timeoutMs) {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: "1" },
     });
+    running.add(child);
     const out = [];
     const err = [];
     let killed = false;
@@ -417,6 +426,7 @@ export function runWsim(args, timeoutMs) {
     child.stderr.on("data", (d) => err.push(d));
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
       const timedOut = killed || signal === "SIGXCPU";
       done({ code, signal, timedOut, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms: performance.now() - t0 });
     });
@@ -773,6 +783,12 @@ async function main() {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+      for (const c of running) c.kill("SIGKILL");
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
   main().then(
     (code) => process.exit(code),
     (e) => {
