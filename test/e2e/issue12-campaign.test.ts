@@ -38,8 +38,8 @@ describe("the campaign's CI slice", () => {
     const out = join(tmp, "slice");
     const r = await runCampaign({ seedStart: 1, runs: 10, jobs: 2, timeoutMs: 20_000, determinismEvery: 3, out });
     const report = r.failures
-      .map((f: { seed: number; kind: string; detail: string; command: string; dir: string }) =>
-        `seed ${f.seed}: ${f.kind}: ${f.detail}\n  reproduce: ${f.command}\n  shrink: node scripts/campaign.mjs --shrink ${f.seed} --out ${f.dir}`)
+      .map((f: { seed: number; kind: string; signature: string; detail: string; command: string; dir: string }) =>
+        `seed ${f.seed}: ${f.kind}: ${f.signature}\n  ${f.detail}\n  reproduce: ${f.command}\n  shrink: node scripts/campaign.mjs --shrink ${f.seed} --out ${f.dir}`)
       .join("\n");
     expect(report, r.summary).toBe("");
     expect(r.runs).toBe(10);
