@@ -203,10 +203,11 @@ export function zonelist(m: Machine, nid: number): number[] {
  * flags, listMt Uint8 = 11), the reverse map and access times (src/mm/memory.ts: ownerMm
  * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
  * prev, lruvecOf Int32; slot Uint8 = 13). Machines with a lower tier add the promotion
- * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64 = 12).
+ * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64, touched Int32, listed
+ * Uint8 = 17).
  */
 export const HOST_BYTES_PER_PAGE = 11 + 20 + 13;
-export const HOST_BYTES_PER_PAGE_TIERED = 12;
+export const HOST_BYTES_PER_PAGE_TIERED = 17;
 /** node itself, the trace reader's buffers and the rest that does not grow with memory */
 export const HOST_BYTES_FIXED = 256 * 2 ** 20;
 

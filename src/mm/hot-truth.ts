@@ -37,6 +37,15 @@ export class HotTruth implements Daemon {
   readonly name = "wsim-hot-truth";
   private readonly counts: Uint32Array;
   private readonly hotSince: Float64Array;
+  /**
+   * the pfns counted in this window, once each (`listed` marks them): a window's end and its
+   * reset walk these, not the whole machine, so a window without accesses costs nothing
+   */
+  private readonly touched: Int32Array;
+  private readonly listed: Uint8Array;
+  private nTouched = 0;
+  /** pfns examined at window ends, in all (for tests: a window costs what it counted) */
+  windowWork = 0;
   private trulyHot = 0;
   private promotedHot = 0;
   private promoted = 0;
@@ -53,12 +62,14 @@ export class HotTruth implements Daemon {
   ) {
     this.counts = new Uint32Array(pages.nrPages);
     this.hotSince = new Float64Array(pages.nrPages).fill(-1);
+    this.touched = new Int32Array(pages.nrPages);
+    this.listed = new Uint8Array(pages.nrPages);
   }
 
   start(ctx: EngineContext): void {
     // a window without accesses ends changing nothing: the engine may skip it
     const quiet = (period: number) =>
-      period === this.windowMs() && !this.pending.length && !this.counts.some((c) => c > 0) ? Infinity : -Infinity;
+      period === this.windowMs() && !this.pending.length && this.nTouched === 0 ? Infinity : -Infinity;
     const tick = () => {
       this.windowEnd(ctx.now());
       ctx.schedule(this.windowMs(), tick, quiet);
@@ -73,7 +84,14 @@ export class HotTruth implements Daemon {
    */
   access(pfn: number): void {
     const h = this.hugeHead(pfn);
-    this.counts[h >= 0 ? h : pfn]!++;
+    const p = h >= 0 ? h : pfn;
+    this.counts[p]!++;
+    if (!this.listed[p]) this.list(p);
+  }
+
+  private list(pfn: number): void {
+    this.listed[pfn] = 1;
+    this.touched[this.nTouched++] = pfn;
   }
 
   /** pages the entry at pfn stands for: 512 for a huge page's head, else 1 */
@@ -92,16 +110,22 @@ export class HotTruth implements Daemon {
 
   private windowEnd(now: number): void {
     const c = this.counts;
+    const T = this.touched;
+    const n = this.nTouched;
+    this.windowWork += n;
     const seen: number[] = [];
-    for (let pfn = 0; pfn < c.length; pfn++)
+    for (let i = 0; i < n; i++) {
+      const pfn = T[i]!;
       if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) for (let k = this.weight(pfn); k > 0; k--) seen.push(c[pfn]!);
+    }
     // this window's promotions of unjudged pages compete with the pages still below
     const judged = this.pending.filter(([dst]) => c[dst]! > 0 && this.pages.flags[dst]! & PG_LRU);
     for (const [dst] of judged) seen.push(c[dst]!);
     if (seen.length) {
       seen.sort((a, b) => b - a);
       const threshold = seen[Math.floor(seen.length / 10)]!;
-      for (let pfn = 0; pfn < c.length; pfn++) {
+      for (let i = 0; i < n; i++) {
+        const pfn = T[i]!;
         if (c[pfn]! >= threshold && c[pfn]! > 0 && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
           this.hotSince[pfn] = now;
           this.trulyHot += this.weight(pfn);
@@ -117,7 +141,11 @@ export class HotTruth implements Daemon {
       }
     }
     this.pending = [];
-    c.fill(0);
+    for (let i = 0; i < n; i++) {
+      c[T[i]!] = 0;
+      this.listed[T[i]!] = 0;
+    }
+    this.nTouched = 0;
   }
 
   private promoter(who: string): { promoted: number; promotedHot: number; lat: number[] } {
@@ -138,6 +166,7 @@ export class HotTruth implements Daemon {
     const since = this.hotSince[pfn]!;
     if (since < 0) {
       this.counts[dst] = this.counts[pfn]!;
+      if (!this.listed[dst]) this.list(dst);
       this.pending.push([dst, who]);
       return;
     }
