@@ -1,0 +1,94 @@
+/**
+ * Issue 12, item 13 (the kinds left after the first idle jump): a daemon at a steady state,
+ * whose ticks only add the same counts and move its own timestamps, is fast-forwarded in
+ * closed form. Each scenario runs ticking through (idleJumps: false) and jumping over a gap of
+ * millions of ms: the whole JSON result (vmstat, buddyinfo, workingset, reads) is byte for
+ * byte the same; and a 1e15 ms gap finishes with a bounded number of timer firings.
+ */
+import { describe, expect, it } from "vitest";
+import type { Engine, EngineOptions } from "../../src/engine/engine.js";
+import { buildResult } from "../../src/engine/result.js";
+import type { Machine } from "../../src/machine/machine.js";
+import { V } from "../../src/stats/counters.js";
+import { engineFor, runCsv, smallMachine } from "../helpers.js";
+
+interface Scenario {
+  machine: Machine;
+  sets: Record<string, string>;
+  /** rows before the gap (times < 1000), as CSV lines of HEADER */
+  before: string[];
+  /** rows after the gap, `${T}` standing for the gap's end */
+  after: string[];
+}
+
+const HEADER = "time_ms,op,pid,addr,len,rw,node,kind,thp,cg,key,value";
+
+function csvOf(s: Scenario, gap: number): string {
+  return [HEADER, ...s.before, ...s.after.map((r) => r.replaceAll("${T}", String(gap)))].join("\n") + "\n";
+}
+
+async function run(s: Scenario, gap: number, opts: EngineOptions): Promise<{ e: Engine; json: string }> {
+  const e = engineFor(s.machine, opts, s.sets);
+  const csv = csvOf(s, gap);
+  await runCsv(e, csv);
+  const events = csv.trim().split("\n").length - 1;
+  const json = JSON.stringify(buildResult(e, { path: "t.csv", format: "csv", events, firstMs: 0, lastMs: e.lastEventTime }));
+  return { e, json };
+}
+
+/** 20 pages of a 1 MiB anon region, accessed at t = 0..19 (from node 0's CPU) */
+const touch = (node: number) => [
+  `0,mmap,1,0x40000000,1048576,,${node},anon,0,,,`,
+  ...Array.from({ length: 20 }, (_, k) => `${k},access,1,0x${(0x40000000 + k * 4096).toString(16)},,w,0,,,,,`),
+];
+
+const SCENARIOS: Record<string, Scenario> = {
+  // (b) the scanner visits a live process whose pages nobody touches any more
+  "kmmscand scanning an idle process (one tier)": {
+    machine: smallMachine("16M"),
+    sets: { "kmmscand.enabled": "1" },
+    before: touch(0),
+    after: ["${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  "kmmscand scanning an idle process on a lower tier, after promoting some of it": {
+    machine: smallMachine("16M", 2, (i) => i),
+    sets: { "kmmscand.enabled": "1", "kmmscand.scan_sleep_ms": "7" },
+    before: touch(1),
+    after: ["${T},access,1,0x40002000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+};
+
+describe("steady daemons are fast-forwarded exactly (item 13)", () => {
+  const GAP = 3_000_017;
+  it.each(Object.keys(SCENARIOS))("%s: jumping gives ticking's JSON byte for byte", async (name) => {
+    const s = SCENARIOS[name]!;
+    const tick = await run(s, GAP, { idleJumps: false, drain: 100_003 });
+    const jump = await run(s, GAP, { drain: 100_003 });
+    expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
+    expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 20);
+    expect(jump.json).toBe(tick.json);
+    // the scanner's own state too (next scan, pages seen per node)
+    const slot = tick.e.mem.procs.get(1)!.slot;
+    expect(jump.e.mem.kmmscand.stateOf(slot)).toEqual(tick.e.mem.kmmscand.stateOf(slot));
+    expect(jump.e.now()).toBe(GAP + 100_003);
+  });
+
+  it("kmmscand's visits of an idle mm count as ticking's do: one every ceil(5000 / 16) rounds", async () => {
+    const s = SCENARIOS["kmmscand scanning an idle process (one tier)"]!;
+    const a = await run(s, 1_000_000, {});
+    const b = await run(s, 2_000_000, {});
+    // 1e6 ms more at the steady state: visits every 313 rounds of 16 ms = 5008 ms, each
+    // counting the 20 resident pages idle and its one region
+    const visits = b.e.mem.ev[V.nr_kmmscand_mm_scans]! - a.e.mem.ev[V.nr_kmmscand_mm_scans]!;
+    expect([Math.floor(1e6 / 5008), Math.ceil(1e6 / 5008)]).toContain(visits);
+    expect(b.e.mem.ev[V.nr_kmmscand_idlepage]! - a.e.mem.ev[V.nr_kmmscand_idlepage]!).toBe(20 * visits);
+    expect(b.e.mem.ev[V.nr_kmmscand_vma_scans]! - a.e.mem.ev[V.nr_kmmscand_vma_scans]!).toBe(visits);
+  });
+
+  it.each(Object.keys(SCENARIOS))("%s: a 1e15 ms gap takes a bounded number of timer firings", async (name) => {
+    const s = SCENARIOS[name]!;
+    const { e } = await run(s, 1e15, {});
+    expect(e.now()).toBe(1e15);
+    expect(e.timerFirings).toBeLessThan(20_000);
+  });
+});
