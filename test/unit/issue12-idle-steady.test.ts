@@ -24,7 +24,8 @@ interface Scenario {
 const HEADER = "time_ms,op,pid,addr,len,rw,node,kind,thp,cg,key,value";
 
 function csvOf(s: Scenario, gap: number): string {
-  return [HEADER, ...s.before, ...s.after.map((r) => r.replaceAll("${T}", String(gap)))].join("\n") + "\n";
+  const before = [...s.before].sort((a, b) => parseFloat(a) - parseFloat(b)); // stable: same-time rows keep their order
+  return [HEADER, ...before, ...s.after.map((r) => r.replaceAll("${T}", String(gap)))].join("\n") + "\n";
 }
 
 async function run(s: Scenario, gap: number, opts: EngineOptions): Promise<{ e: Engine; json: string }> {
@@ -36,9 +37,9 @@ async function run(s: Scenario, gap: number, opts: EngineOptions): Promise<{ e: 
   return { e, json };
 }
 
-/** 20 pages of a 1 MiB anon region, accessed at t = 0..19 (from node 0's CPU) */
-const touch = (node: number) => [
-  `0,mmap,1,0x40000000,1048576,,${node},anon,0,,,`,
+/** 20 pages of pid 1's 1 MiB anon region on node, accessed at t = 0..19 (from node 0's CPU) */
+const touch = (node: number, cg = "") => [
+  `0,mmap,1,0x40000000,1048576,,${node},anon,0,${cg},,`,
   ...Array.from({ length: 20 }, (_, k) => `${k},access,1,0x${(0x40000000 + k * 4096).toString(16)},,w,0,,,,,`),
 ];
 
@@ -56,6 +57,36 @@ const SCENARIOS: Record<string, Scenario> = {
     before: touch(1),
     after: ["${T},access,1,0x40002000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
   },
+  // (a) kagingd refreshing a report whose lruvecs saturate: nothing accessed after t = 19
+  "kagingd with a refresh_interval over an idle memcg": {
+    machine: smallMachine("16M"),
+    sets: {},
+    before: [
+      `0,set,,,,,,,,/a,memory.workingset.page_age_intervals,"N0=1000,3000,600000"`,
+      "0,set,,,,,,,,/a,memory.workingset.reaccess_intervals,N0=2000",
+      "0,set,,,,,,,,/a,memory.workingset.refresh_interval,N0=510",
+      ...touch(0, "/a"),
+      "0,mmap,2,0x50000000,65536,,,file,0,/a/b,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,r,,,,,,`),
+      "700,read,,,,,,,,/a,memory.workingset.page_age,",
+    ],
+    after: ["${T},read,,,,,,,,/a,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,",
+      "${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  "kagingd over nested reports (/ at 700 ms, /a/b at 700 ms) and max_nr_gens 6": {
+    machine: smallMachine("16M"),
+    sets: { "lru_gen.max_nr_gens": "6" },
+    before: [
+      `0,set,,,,,,,,/,memory.workingset.page_age_intervals,"N0=500,2000,9000"`,
+      "0,set,,,,,,,,/,memory.workingset.refresh_interval,N0=700",
+      `0,set,,,,,,,,/a/b,memory.workingset.page_age_intervals,"N0=100,100000"`,
+      "0,set,,,,,,,,/a/b,memory.workingset.refresh_interval,N0=700",
+      "0,mmap,2,0x50000000,65536,,,file,0,/a/b,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,w,,,,,,`),
+      ...touch(0).slice(1),
+    ],
+    after: ["${T},read,,,,,,,,/,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,"],
+  },
 };
 
 describe("steady daemons are fast-forwarded exactly (item 13)", () => {
@@ -67,9 +98,11 @@ describe("steady daemons are fast-forwarded exactly (item 13)", () => {
     expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
     expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 20);
     expect(jump.json).toBe(tick.json);
-    // the scanner's own state too (next scan, pages seen per node)
+    // the scanner's own state too (next scan, pages seen per node), and the lruvecs'
     const slot = tick.e.mem.procs.get(1)!.slot;
     expect(jump.e.mem.kmmscand.stateOf(slot)).toEqual(tick.e.mem.kmmscand.stateOf(slot));
+    expect(jump.e.mem.lru.lruvecs).toEqual(tick.e.mem.lru.lruvecs);
+    expect(jump.e.mem.lru.slot).toEqual(tick.e.mem.lru.slot);
     expect(jump.e.now()).toBe(GAP + 100_003);
   });
 
