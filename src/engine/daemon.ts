@@ -16,9 +16,21 @@ export interface EngineContext {
    * the engine skips their ticks (an idle jump), so idle virtual time costs nothing; the
    * ticks land where ticking would have put them, in the same order.
    */
-  schedule(delayMs: number, fn: () => void, quietUntil?: (period: number) => number): Timer;
+  schedule(delayMs: number, fn: () => void, quietUntil?: (period: number) => number, steady?: SteadyFn): Timer;
   cancel(t: Timer): void;
 }
+
+/**
+ * A periodic tick at a steady state: asked with the timer's period, it answers null unless its
+ * ticks from the timer's due time on, every `period` ms, change only the daemon's own state in
+ * a way it can compute in closed form (counters that add the same amount per tick or per cycle
+ * of ticks, timestamps that move with the clock) and nothing any other timer's tick or
+ * quietness depends on, as long as no event or other daemon changes what it reads. The answer
+ * applies `n` such ticks at once (the ticks at firstDue, firstDue + period, ...,
+ * firstDue + (n - 1) * period), leaving the state byte for byte as ticking would have; the
+ * engine then moves the timer n periods on (an idle jump treats it as quiet forever).
+ */
+export type SteadyFn = (period: number) => ((n: number, firstDue: number) => void) | null;
 
 export interface Daemon {
   readonly name: string;

@@ -3,6 +3,8 @@
  * timers due at the same time fire in the order they were created. Determinism lives in
  * this key.
  */
+import type { SteadyFn } from "./daemon.js";
+
 export interface Timer {
   /** virtual ms; moved only by TimerQueue.reorder (an idle jump) */
   due: number;
@@ -20,6 +22,8 @@ export interface Timer {
    * Undefined for timers that cannot say (they block idle jumps).
    */
   readonly quietUntil?: (period: number) => number;
+  /** For a periodic tick: its fast-forward at a steady state (see SteadyFn); undefined if none. */
+  readonly steady?: SteadyFn;
 }
 
 export class TimerQueue {
@@ -30,8 +34,8 @@ export class TimerQueue {
     return this.heap.length;
   }
 
-  push(due: number, fn: () => void, period = 0, quietUntil?: (period: number) => number): Timer {
-    const t: Timer = { due, seq: this.seq++, fn, cancelled: false, period, quietUntil };
+  push(due: number, fn: () => void, period = 0, quietUntil?: (period: number) => number, steady?: SteadyFn): Timer {
+    const t: Timer = { due, seq: this.seq++, fn, cancelled: false, period, quietUntil, steady };
     this.insert(t);
     return t;
   }

@@ -28,7 +28,12 @@ export class Kagingd implements Daemon {
     private readonly nrNodes: number,
     /** wsr_refresh_report(memcg, nid); true if it re-aggregated */
     private readonly refresh: (memcgId: number, nid: number) => boolean,
+    /** the passes' fast-forward at a steady state (SteadyFn, given the timer's due time) */
+    private readonly steadyPasses?: (period: number, due: number) => ((n: number, firstDue: number) => void) | null,
   ) {}
+
+  private readonly steady = (period: number) =>
+    this.steadyPasses && this.timer && !this.keepLog ? this.steadyPasses(period, this.timer.due) : null;
 
   start(ctx: EngineContext): void {
     this.ctx = ctx;
@@ -57,6 +62,6 @@ export class Kagingd implements Daemon {
       }
     }
     if (next === Infinity) return; // wait until woken
-    this.timer = ctx.schedule(Math.max(0, next - ctx.now()), () => this.pass());
+    this.timer = ctx.schedule(Math.max(0, next - ctx.now()), () => this.pass(), undefined, this.steady);
   }
 }

@@ -17,6 +17,7 @@
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
 import { V } from "../stats/counters.js";
+import { PAGEBLOCK_NR_PAGES } from "./constants.js";
 import {
   COMPACT_COMPLETE, COMPACT_CONTINUE, COMPACT_MAX_DEFER_SHIFT, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS, type Compaction,
 } from "./compaction.js";
@@ -33,6 +34,8 @@ export class Kcompactd implements Daemon {
   /** sleeping in wait_event (not running its work) */
   private sleeping = true;
   private timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+  /** the last proactive pass, if it changed nothing but counters (see steady) */
+  private lastPass: { stamp: string; migrateScanned: number; freeScanned: number } | null = null;
   /** virtual times of compact_daemon_wake, for tests and users */
   readonly wakes: number[] = [];
 
@@ -55,7 +58,40 @@ export class Kcompactd implements Daemon {
   private sleep(): void {
     this.sleeping = true;
     if (this.timer) this.ctx!.cancel(this.timer);
-    this.timer = this.proactiveness() ? this.ctx!.schedule(this.timeout, () => this.timedOut(), this.quiet) : null;
+    this.timer = this.proactiveness() ? this.ctx!.schedule(this.timeout, () => this.timedOut(), this.quiet, this.steady) : null;
+  }
+
+  /**
+   * A deferred proactive pass at a steady state (issue 12 item 13): the last pass isolated
+   * nothing (so it moved no page), left the zone's compaction state (cached scanners, defer
+   * fields, skip bits) as it found it, did not lower the score (so the next timeout is
+   * 500 << COMPACT_MAX_DEFER_SHIFT ms), and nothing allocated, freed or migrated a page or
+   * replayed an event since. Each further pass repeats it exactly: the same scanned counts.
+   */
+  private readonly steady = (period: number): ((n: number) => void) | null => {
+    const last = this.lastPass;
+    if (!last || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
+    if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
+    if (this.compaction.log || this.compaction.trace || last.stamp !== this.stamp()) return null;
+    return (n) => {
+      this.ev[V.compact_migrate_scanned]! += n * last.migrateScanned;
+      this.ev[V.compact_free_scanned]! += n * last.freeScanned;
+    };
+  };
+
+  /** What changes with any page allocated, freed or migrated, or any event replayed. */
+  private stamp(): string {
+    const e = this.ev;
+    return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
+  }
+
+  /** The zone's compaction state a proactive pass reads and may change (cached scanners, defer fields, skip bits). */
+  private compactionState(): string {
+    const c = this.compaction;
+    const zc = c.zones[this.nid]!;
+    const z = zc.zone;
+    const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
+    return `${zc.cachedMigrate},${zc.cachedFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")}`;
   }
 
   /**
@@ -117,11 +153,23 @@ export class Kcompactd implements Daemon {
 
   private proactivePass(): void {
     this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+    this.lastPass = null;
     if (this.shouldProactiveCompact()) {
       const prev = this.compaction.scoreNode(this.nid);
+      const ev = this.ev;
+      const before = this.compactionState();
+      const stamp = this.stamp();
+      const ms = ev[V.compact_migrate_scanned]!;
+      const fs = ev[V.compact_free_scanned]!;
       this.compaction.proactiveCompact(this.nid);
       const score = this.compaction.scoreNode(this.nid);
-      if (score >= prev) this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
+      // 6.1 kcompactd(): "Defer proactive compaction if the fragmentation score did not go
+      // down i.e. no progress made": the next wait is default_timeout << COMPACT_MAX_DEFER_SHIFT
+      if (score >= prev) {
+        this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
+        if (this.stamp() === stamp && this.compactionState() === before)
+          this.lastPass = { stamp, migrateScanned: ev[V.compact_migrate_scanned]! - ms, freeScanned: ev[V.compact_free_scanned]! - fs };
+      }
     }
     this.proactiveTrigger = false;
     this.sleep();

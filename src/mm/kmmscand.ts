@@ -81,6 +81,16 @@ interface MmState {
   scanned: Map<number, number>;
 }
 
+/** What a dry visit of an mm would add (Kmmscand.steady). */
+interface DryVisit {
+  vmaScans: number;
+  idle: number;
+  /** pages per node */
+  scanned: Map<number, number>;
+  /** the cursor the visit would leave */
+  cursor: number;
+}
+
 /** One entry of the migration list. */
 interface Entry {
   pfn: number;
@@ -139,21 +149,35 @@ export class Kmmscand {
 
   /** kmmscand_scan_mm_slot */
   private scanMm(mm: Mm, st: MmState, now: number): void {
+    this.visit(mm, st, now, null);
+  }
+
+  /**
+   * One visit of an mm (kmmscand_scan_mm_slot). With `dry` set it changes nothing: it fills
+   * `dry` with what the visit would add (vma scans, idle pages, pages per node, the cursor it
+   * would leave) and returns false as soon as it meets an accessed page (a visit that would
+   * clear a bit or count a useful page); a real visit returns true.
+   */
+  private visit(mm: Mm, st: MmState, now: number, dry: DryVisit | null): boolean {
     const { ev, pages, nodeOf, isTopTier } = this.env;
-    ev[V.nr_kmmscand_mm_scans]!++;
-    if (this.keepLog) this.visits.push([now, mm.pid]);
+    if (!dry) {
+      ev[V.nr_kmmscand_mm_scans]!++;
+      if (this.keepLog) this.visits.push([now, mm.pid]);
+    }
     const feedKpromoted = this.env.feed() === "kpromoted";
     const scanList: Entry[] = [];
     let budgetPages = Math.floor(st.size / 4096);
     let newUseful = 0;
+    let cursor = st.cursor;
     const vmas = mm.vmas;
     // start at the region holding the cursor, wrap around once
-    let i = vmas.findIndex((v) => v.end > st.cursor);
+    let i = vmas.findIndex((v) => v.end > cursor);
     if (i < 0) i = 0;
     for (let k = 0; k < vmas.length && budgetPages > 0; k++) {
       const v = vmas[(i + k) % vmas.length]!;
-      ev[V.nr_kmmscand_vma_scans]!++;
-      let vpn = k === 0 && st.cursor > v.start ? st.cursor : v.start;
+      if (dry) dry.vmaScans++;
+      else ev[V.nr_kmmscand_vma_scans]!++;
+      let vpn = k === 0 && cursor > v.start ? cursor : v.start;
       for (; vpn < v.end && budgetPages > 0; vpn++) {
         budgetPages--;
         const idx = Math.floor(vpn / 512);
@@ -173,8 +197,16 @@ export class Kmmscand {
           const n = Math.min(head + 512 - pfn, v.end - vpn, budgetPages + 1);
           let young = false;
           for (let q = head; q < head + 512; q++) if (pages.flags[q]! & PG_ACCESSED) young = true;
-          for (let q = pfn; q < pfn + n; q++) pages.flags[q]! &= ~PG_ACCESSED;
           const hnid = nodeOf(head);
+          if (dry) {
+            if (young) return false;
+            dry.scanned.set(hnid, (dry.scanned.get(hnid) ?? 0) + n);
+            dry.idle += n;
+            vpn += n - 1;
+            budgetPages -= n - 1;
+            continue;
+          }
+          for (let q = pfn; q < pfn + n; q++) pages.flags[q]! &= ~PG_ACCESSED;
           st.scanned.set(hnid, (st.scanned.get(hnid) ?? 0) + n);
           if (!young) ev[V.nr_kmmscand_idlepage]! += n;
           else if (isTopTier(hnid)) ev[V.nr_kmmscand_toptier]! += n;
@@ -187,6 +219,12 @@ export class Kmmscand {
           continue;
         }
         const nid = nodeOf(pfn);
+        if (dry) {
+          if (f & PG_ACCESSED) return false;
+          dry.scanned.set(nid, (dry.scanned.get(nid) ?? 0) + 1);
+          dry.idle++;
+          continue;
+        }
         st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + 1);
         if (!(f & PG_ACCESSED)) {
           ev[V.nr_kmmscand_idlepage]!++;
@@ -202,8 +240,13 @@ export class Kmmscand {
         if (feedKpromoted) this.env.record(pfn);
         else scanList.push({ pfn, mmSlot: mm.slot, vpn, target: -1 });
       }
-      st.cursor = vpn >= v.end ? (vmas[(i + k + 1) % vmas.length]?.start ?? 0) : vpn;
+      cursor = vpn >= v.end ? (vmas[(i + k + 1) % vmas.length]?.start ?? 0) : vpn;
     }
+    if (dry) {
+      dry.cursor = cursor;
+      return true;
+    }
+    st.cursor = cursor;
     // splice the scan list onto the migration list, with the mm's target node
     if (scanList.length) {
       const target = this.targetNode(st);
@@ -213,6 +256,7 @@ export class Kmmscand {
     }
     this.adapt(st, newUseful);
     st.nextScan = now + st.period;
+    return true;
   }
 
   /** the top-tier node that saw most of the mm's scanned pages, else kmmscand.target_node */
@@ -280,6 +324,47 @@ export class Kmmscand {
     return q;
   }
 
+  /**
+   * The scanner at a steady state (issue 12 item 13): every live mm is at the fixed point of
+   * V1's adaptation with nothing found (period MAX_PERIOD, size MIN_SIZE, no useful pages
+   * last time), a visit now would meet no accessed page and leave its cursor where it is, and
+   * one round can visit them all (mms_to_scan). Each further visit then adds the same counts
+   * (mm_scans 1, vma_scans, idlepage, the pages per node) and moves only its next scan time,
+   * so rounds can be skipped in closed form. Returns the fast-forward of `n` rounds of
+   * `period` ms from firstDue (see SteadyFn), or null. A visit happens at the first round at
+   * or after its nextScan, then every ceil(MAX_PERIOD / period) rounds.
+   */
+  steady(period: number): ((n: number, firstDue: number) => void) | null {
+    const env = this.env;
+    if (!env.enabled() || this.keepLog) return null;
+    const budget = env.mmsToScan();
+    const due: { st: MmState; d: DryVisit }[] = [];
+    for (const [slot, st] of this.mms) {
+      const mm = env.procs.bySlot.get(slot);
+      if (!mm) continue;
+      if (budget <= 0) return () => {}; // no round visits any mm
+      if (st.period !== MAX_PERIOD || st.size !== MIN_SIZE || st.useful !== 0) return null;
+      const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor: st.cursor };
+      if (!this.visit(mm, st, 0, d) || d.cursor !== st.cursor) return null;
+      due.push({ st, d });
+    }
+    if (due.length > budget) return null;
+    const every = Math.ceil(MAX_PERIOD / period);
+    const ev = env.ev;
+    return (n, firstDue) => {
+      for (const { st, d } of due) {
+        const j0 = st.nextScan <= firstDue ? 0 : Math.ceil((st.nextScan - firstDue) / period);
+        if (j0 >= n) continue;
+        const k = Math.floor((n - 1 - j0) / every) + 1;
+        ev[V.nr_kmmscand_mm_scans]! += k;
+        ev[V.nr_kmmscand_vma_scans]! += k * d.vmaScans;
+        ev[V.nr_kmmscand_idlepage]! += k * d.idle;
+        for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + k * c);
+        st.nextScan = firstDue + (j0 + (k - 1) * every) * period + st.period;
+      }
+    };
+  }
+
   /** kmmmigrated has nothing to do: disabled, or an empty list (and no cycle log kept). */
   migrateQuiet(): boolean {
     return !this.keepLog && (!this.env.enabled() || this.migrationList.length === 0);
@@ -298,11 +383,13 @@ export class KmmscandDaemon implements Daemon {
   start(ctx: EngineContext): void {
     // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
     const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
+    // scanning live mms that touch nothing, its rounds can be fast-forwarded
+    const steady = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.steady(period) : null);
     const tick = () => {
       this.k.round(ctx.now());
-      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
+      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
     };
-    ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet);
+    ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
   }
 }
 

@@ -258,6 +258,64 @@ export class LruGen {
     lv.evicted[type] = 0;
   }
 
+  /**
+   * An lruvec that aging with nothing accessed only shifts (issue 12 item 13's steady state):
+   * each type at max_nr_gens generations with all its pages in the oldest, no accessed bit on
+   * any entry (the walk moves nothing), nothing for reset_ctrl_pos to fold (refaults,
+   * evictions and their averages all 0). Each try_to_inc_max_seq then merges the oldest
+   * generation into the next (inc_min_seq, the list's order kept) and opens a new one.
+   */
+  saturated(lv: Lruvec): boolean {
+    for (let type = 0; type < 2; type++) {
+      if (lv.nrGens(type) !== this.maxNrGens) return false;
+      if (lv.refaulted[type] || lv.evicted[type] || lv.avgRefaulted[type] || lv.avgTotal[type]) return false;
+      const min = lv.minSeq[type]!;
+      if (lv.pagesIn(type, min) !== lv.total[type]) return false;
+      for (let pfn = lv.head[type * NR_SLOTS + (min % NR_SLOTS)]!; pfn >= 0; pfn = this.next[pfn]!) {
+        const end = pfn + this.nrOf(pfn);
+        for (let q = pfn; q < end; q++) if (this.flags[q]! & PG_ACCESSED) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * k agings (try_to_inc_max_seq, force_scan) of a saturated lruvec at once, the i-th at
+   * virtual time timeOf(i) ms: the state k calls of age() leave (seqs + k, the pages in the
+   * new oldest generation in the same order, the births of the new generations, the evicted
+   * anon generations' ring), in O(pages) whatever k.
+   */
+  ageSaturated(lv: Lruvec, k: number, timeOf: (i: number) => number): void {
+    if (k <= 0) return;
+    const M = lv.maxSeq;
+    const birthOf = (seq: number) => (seq <= M ? lv.birth[seq % NR_SLOTS]! : Math.floor(timeOf(seq - M - 1)));
+    // inc_min_seq's report_lru_gen_eviction of each anon generation: the last few stay
+    if (this.onEvictGen) {
+      const min = lv.minSeq[ANON]!;
+      for (let i = Math.max(0, k - MAX_NR_EVICTED_GENS); i < k; i++) {
+        const seq = min + i;
+        lv.evictedSeq[seq % MAX_NR_EVICTED_GENS] = seq;
+        lv.evictedBirth[seq % MAX_NR_EVICTED_GENS] = birthOf(seq);
+      }
+    }
+    for (let i = Math.max(0, k - NR_SLOTS); i < k; i++) lv.birth[(M + 1 + i) % NR_SLOTS] = Math.floor(timeOf(i));
+    for (let type = 0; type < 2; type++) {
+      const from = type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS);
+      const s = (lv.minSeq[type]! + k) % NR_SLOTS;
+      const to = type * NR_SLOTS + s;
+      lv.minSeq[type] = lv.minSeq[type]! + k;
+      if (from === to) continue;
+      for (let pfn = lv.head[from]!; pfn >= 0; pfn = this.next[pfn]!) this.slot[pfn] = s;
+      lv.head[to] = lv.head[from]!;
+      lv.tail[to] = lv.tail[from]!;
+      lv.count[to] = lv.count[from]!;
+      lv.head[from] = lv.tail[from] = -1;
+      lv.count[from] = 0;
+    }
+    lv.maxSeq = M + k;
+    this.agings += k;
+  }
+
   /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type. */
   activeInactive(lv: Lruvec): [number, number, number, number] {
     const act = (t: number) => lv.pagesIn(t, lv.maxSeq) + (lv.maxSeq - 1 >= lv.minSeq[t]! ? lv.pagesIn(t, lv.maxSeq - 1) : 0);

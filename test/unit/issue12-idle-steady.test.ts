@@ -1,0 +1,146 @@
+/**
+ * Issue 12, item 13 (the kinds left after the first idle jump): a daemon at a steady state,
+ * whose ticks only add the same counts and move its own timestamps, is fast-forwarded in
+ * closed form. Each scenario runs ticking through (idleJumps: false) and jumping over a gap of
+ * millions of ms: the whole JSON result (vmstat, buddyinfo, workingset, reads) is byte for
+ * byte the same; and a 1e15 ms gap finishes with a bounded number of timer firings.
+ */
+import { describe, expect, it } from "vitest";
+import type { Engine, EngineOptions } from "../../src/engine/engine.js";
+import { buildResult } from "../../src/engine/result.js";
+import type { Machine } from "../../src/machine/machine.js";
+import { V } from "../../src/stats/counters.js";
+import { engineFor, runCsv, smallMachine } from "../helpers.js";
+
+interface Scenario {
+  machine: Machine;
+  sets: Record<string, string>;
+  /** rows before the gap (times < 1000), as CSV lines of HEADER */
+  before: string[];
+  /** rows after the gap, `${T}` standing for the gap's end */
+  after: string[];
+}
+
+const HEADER = "time_ms,op,pid,addr,len,rw,node,kind,thp,cg,key,value,id,order,mt";
+
+/** a row padded with empty fields to HEADER's 15 columns (commas inside quotes not counted) */
+function pad(row: string): string {
+  const fields = row.replace(/"[^"]*"/g, "").split(",").length;
+  return row + ",".repeat(15 - fields);
+}
+
+function csvOf(s: Scenario, gap: number): string {
+  const before = [...s.before].sort((a, b) => parseFloat(a) - parseFloat(b)); // stable: same-time rows keep their order
+  return [HEADER, ...before, ...s.after.map((r) => r.replaceAll("${T}", String(gap)))].map((r, i) => (i ? pad(r) : r)).join("\n") + "\n";
+}
+
+/** Fragmented memory: pages 0..3599 handed out one by one (unmovable), every other freed. */
+const fragment = (at: number) => [
+  ...Array.from({ length: 3600 }, (_, k) => `${at},alloc,,,,,,,,,,,k${k},0,unmovable`),
+  ...Array.from({ length: 1800 }, (_, k) => `${at + 1},free,,,,,,,,,,,k${2 * k},,`),
+];
+
+async function run(s: Scenario, gap: number, opts: EngineOptions): Promise<{ e: Engine; json: string }> {
+  const e = engineFor(s.machine, opts, s.sets);
+  const csv = csvOf(s, gap);
+  await runCsv(e, csv);
+  const events = csv.trim().split("\n").length - 1;
+  const json = JSON.stringify(buildResult(e, { path: "t.csv", format: "csv", events, firstMs: 0, lastMs: e.lastEventTime }));
+  return { e, json };
+}
+
+/** 20 pages of pid 1's 1 MiB anon region on node, accessed at t = 0..19 (from node 0's CPU) */
+const touch = (node: number, cg = "") => [
+  `0,mmap,1,0x40000000,1048576,,${node},anon,0,${cg},,`,
+  ...Array.from({ length: 20 }, (_, k) => `${k},access,1,0x${(0x40000000 + k * 4096).toString(16)},,w,0,,,,,`),
+];
+
+const SCENARIOS: Record<string, Scenario> = {
+  // (b) the scanner visits a live process whose pages nobody touches any more
+  "kmmscand scanning an idle process (one tier)": {
+    machine: smallMachine("16M"),
+    sets: { "kmmscand.enabled": "1" },
+    before: touch(0),
+    after: ["${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  "kmmscand scanning an idle process on a lower tier, after promoting some of it": {
+    machine: smallMachine("16M", 2, (i) => i),
+    sets: { "kmmscand.enabled": "1", "kmmscand.scan_sleep_ms": "7" },
+    before: touch(1),
+    after: ["${T},access,1,0x40002000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  // (a) kagingd refreshing a report whose lruvecs saturate: nothing accessed after t = 19
+  "kagingd with a refresh_interval over an idle memcg": {
+    machine: smallMachine("16M"),
+    sets: {},
+    before: [
+      `0,set,,,,,,,,/a,memory.workingset.page_age_intervals,"N0=1000,3000,600000"`,
+      "0,set,,,,,,,,/a,memory.workingset.reaccess_intervals,N0=2000",
+      "0,set,,,,,,,,/a,memory.workingset.refresh_interval,N0=510",
+      ...touch(0, "/a"),
+      "0,mmap,2,0x50000000,65536,,,file,0,/a/b,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,r,,,,,,`),
+      "700,read,,,,,,,,/a,memory.workingset.page_age,",
+    ],
+    after: ["${T},read,,,,,,,,/a,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,",
+      "${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  "kagingd over nested reports (/ at 700 ms, /a/b at 700 ms) and max_nr_gens 6": {
+    machine: smallMachine("16M"),
+    sets: { "lru_gen.max_nr_gens": "6" },
+    before: [
+      `0,set,,,,,,,,/,memory.workingset.page_age_intervals,"N0=500,2000,9000"`,
+      "0,set,,,,,,,,/,memory.workingset.refresh_interval,N0=700",
+      `0,set,,,,,,,,/a/b,memory.workingset.page_age_intervals,"N0=100,100000"`,
+      "0,set,,,,,,,,/a/b,memory.workingset.refresh_interval,N0=700",
+      "0,mmap,2,0x50000000,65536,,,file,0,/a/b,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,w,,,,,,`),
+      ...touch(0).slice(1),
+    ],
+    after: ["${T},read,,,,,,,,/,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,"],
+  },
+  // (c) proactive compaction that cannot lower the score: nothing movable, pass after pass
+  "proactive compaction deferred pass after pass over fragmented unmovable memory": {
+    machine: smallMachine("16M"),
+    sets: {},
+    before: [...fragment(100), "900,read,,,,,,,,,buddyinfo,"],
+    after: ["${T},read,,,,,,,,,buddyinfo,", "${T},read,,,,,,,,,vmstat,"],
+  },
+};
+
+describe("steady daemons are fast-forwarded exactly (item 13)", () => {
+  const GAP = 3_000_017;
+  it.each(Object.keys(SCENARIOS))("%s: jumping gives ticking's JSON byte for byte", async (name) => {
+    const s = SCENARIOS[name]!;
+    const tick = await run(s, GAP, { idleJumps: false, drain: 100_003 });
+    const jump = await run(s, GAP, { drain: 100_003 });
+    expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
+    expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 20);
+    expect(jump.json).toBe(tick.json);
+    // the scanner's own state too (next scan, pages seen per node), and the lruvecs'
+    const slot = tick.e.mem.procs.get(1)?.slot ?? -1;
+    expect(jump.e.mem.kmmscand.stateOf(slot)).toEqual(tick.e.mem.kmmscand.stateOf(slot));
+    expect(jump.e.mem.lru.lruvecs).toEqual(tick.e.mem.lru.lruvecs);
+    expect(jump.e.mem.lru.slot).toEqual(tick.e.mem.lru.slot);
+    expect(jump.e.now()).toBe(GAP + 100_003);
+  });
+
+  it("kmmscand's visits of an idle mm count as ticking's do: one every ceil(5000 / 16) rounds", async () => {
+    const s = SCENARIOS["kmmscand scanning an idle process (one tier)"]!;
+    const a = await run(s, 1_000_000, {});
+    const b = await run(s, 2_000_000, {});
+    // 1e6 ms more at the steady state: visits every 313 rounds of 16 ms = 5008 ms, each
+    // counting the 20 resident pages idle and its one region
+    const visits = b.e.mem.ev[V.nr_kmmscand_mm_scans]! - a.e.mem.ev[V.nr_kmmscand_mm_scans]!;
+    expect([Math.floor(1e6 / 5008), Math.ceil(1e6 / 5008)]).toContain(visits);
+    expect(b.e.mem.ev[V.nr_kmmscand_idlepage]! - a.e.mem.ev[V.nr_kmmscand_idlepage]!).toBe(20 * visits);
+    expect(b.e.mem.ev[V.nr_kmmscand_vma_scans]! - a.e.mem.ev[V.nr_kmmscand_vma_scans]!).toBe(visits);
+  });
+
+  it.each(Object.keys(SCENARIOS))("%s: a 1e15 ms gap takes a bounded number of timer firings", async (name) => {
+    const s = SCENARIOS[name]!;
+    const { e } = await run(s, 1e15, {});
+    expect(e.now()).toBe(1e15);
+    expect(e.timerFirings).toBeLessThan(20_000);
+  });
+});
