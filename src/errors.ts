@@ -104,3 +104,41 @@ export class EnvironmentError extends Error {
   readonly exitCode = 69;
   override name = "EnvironmentError";
 }
+
+/** Words for the errno codes a user meets reading or writing files. */
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+  ENOSPC: "no space left on device",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  EEXIST: "file exists",
+  EMFILE: "too many open files",
+  ENAMETOOLONG: "file name too long",
+  ELOOP: "too many levels of symbolic links",
+  EIO: "input/output error",
+  EPIPE: "broken pipe",
+  EFBIG: "file too large",
+  EDQUOT: "disk quota exceeded",
+  EBADF: "bad file descriptor",
+  ENXIO: "no such device or address",
+};
+
+/**
+ * What a failed file operation says, for messages: words then the code,
+ * `describeErrno({code: "ENOENT"})` = "no such file or directory (ENOENT)"; an error without
+ * a code gives its message; an unknown code gives itself.
+ */
+export function describeErrno(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code === "string") {
+    const w = ERRNO_WORDS[code];
+    return w ? `${w} (${code})` : code;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+/** The name messages give standard input and standard output. */
+export const STDIO_NAME = "-";

@@ -7,7 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { describeValue, isPlainObject } from "./args.js";
-import { DataError, UsageError } from "./errors.js";
+import { DataError, quoteInput, UsageError } from "./errors.js";
 import { replay as replayUnchecked, type ReplayConfig } from "./replay.js";
 import type { RunResult } from "./engine/result.js";
 import { runKernel as runKernelUnchecked, type KernelConfig, type KernelResult } from "./kernel/kernel.js";
@@ -58,7 +58,14 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   for (const k of ["onSample", "onProgress"] as const) fn(f, k, cfg[k]);
   readable(f, "stdin", cfg.stdin);
   if (cfg.daemons !== undefined && !Array.isArray(cfg.daemons)) throw new UsageError(`${f}: config.daemons must be an array, got ${describeValue(cfg.daemons)}`);
-  return replayUnchecked(machine === cfg.machine ? cfg : { ...cfg, machine });
+  // onSample without interval would never be called: the CLI's rule for --interval (review A10)
+  if (cfg.onSample !== undefined && cfg.interval === undefined)
+    throw new UsageError(`${f}: config.onSample is called once per config.interval ms of virtual time: give config.interval, or drop onSample`);
+  try {
+    return await replayUnchecked(machine === cfg.machine ? cfg : { ...cfg, machine });
+  } catch (e) {
+    throw librarySetError(f, e, (cfg.set ?? []) as readonly string[]);
+  }
 }
 
 /**
@@ -199,7 +206,7 @@ export const GENERATORS: Readonly<Record<string, LibraryGenerator>> = Object.fre
           // each knob in its range and the knobs together, as `wsim generate` checks them
           let knobs: Record<string, number>;
           try {
-            knobs = knobValues(spec, (k) => (options[k] === undefined ? undefined : String(options[k])));
+            knobs = knobValues(spec, (k) => (options[k] === undefined ? undefined : String(options[k])), (k) => `knob ${k}`);
           } catch (e) {
             throw e instanceof UsageError ? new UsageError(`${f}: ${e.message}`) : e;
           }
@@ -212,6 +219,26 @@ export const GENERATORS: Readonly<Record<string, LibraryGenerator>> = Object.fre
 );
 
 // --- internal ---
+
+/**
+ * An error about a `set` entry, as the engine words it for the command line (`--set KEY: …`),
+ * renamed for the library: `replay: config.set[0] ("vm.swappiness=300"): …`. Other errors as they are.
+ */
+function librarySetError(f: string, e: unknown, set: readonly string[]): unknown {
+  if (!(e instanceof UsageError) || !e.message.startsWith("--set ")) return e;
+  const rest = e.message.slice("--set ".length);
+  let i = set.findIndex((s) => rest.startsWith(`expects key=value, got ${quoteInput(s)}`) || rest.startsWith(`expects key=value, got "${s}"`));
+  // the entry the message is about: its key named, its value quoted when the message quotes one
+  const about = (s: string) => {
+    const eq = s.indexOf("=");
+    const key = s.slice(0, eq).trim();
+    return eq > 0 && (rest.startsWith(`${key}:`) || rest.includes(quoteInput(key)));
+  };
+  if (i < 0) i = set.findIndex((s) => about(s) && rest.includes(quoteInput(s.slice(s.indexOf("=") + 1).trim())));
+  if (i < 0) i = set.findIndex(about);
+  const which = i < 0 ? "config.set" : `config.set[${i}] (${quoteInput(set[i]!)})`;
+  return new UsageError(`${f}: ${which}: ${rest}`);
+}
 
 function config(f: string, cfg: unknown, example: string, keys?: readonly string[]): asserts cfg is Record<string, unknown> {
   if (!isPlainObject(cfg)) throw new UsageError(`${f}: expected a config object, ${example}; got ${describeValue(cfg)}`);

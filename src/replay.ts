@@ -4,6 +4,7 @@
  * through the engine, and return the RunResult that every output format is made from.
  */
 import type { Readable } from "node:stream";
+import { existsSync } from "node:fs";
 import { DataError, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { buildResult, type RunResult } from "./engine/result.js";
@@ -84,8 +85,11 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
  */
 export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, ref: string): Machine {
   const at = { file: trace.name, line: trace.header.machineAt ?? trace.header.machineLine?.("") ?? 1 };
-  if (PRESETS[ref] || !/[./]/.test(ref) || isAbsolute(ref) || trace.name === "<stdin>") return loadMachine(ref, at);
-  return loadMachine(join(dirname(trace.name), ref), at);
+  if (PRESETS[ref] || isAbsolute(ref) || trace.name === "-") return loadMachine(ref, at);
+  const path = join(dirname(trace.name), ref);
+  // a bare name is a file beside the trace if there is one, else an (unknown) preset
+  if (!/[./]/.test(ref) && !existsSync(path)) return loadMachine(ref, at);
+  return loadMachine(path, { ...at, ref });
 }
 
 export async function replay(cfg: ReplayConfig): Promise<RunResult> {

@@ -8,7 +8,7 @@
  * - a symlink is followed: the file it points to is replaced, the link stays.
  * - a device, FIFO or socket (/dev/null, /dev/stdout, a named pipe) is written directly,
  *   never replaced.
- * - a name ending in `.gz` is gzipped (gzip members of about 1 MiB each, which gunzip and
+ * - a name ending in `.gz` (in any case: `.GZ`) is gzipped (gzip members of about 1 MiB each, which gunzip and
  *   `zcat` read as one stream).
  * - writes are synchronous and wait while a pipe is full, so a slow reader holds the run
  *   back instead of the output piling up in memory.
@@ -20,7 +20,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DataError } from "../errors.js";
+import { DataError, describeErrno } from "../errors.js";
 
 /** temporary files of sinks still open, removed on SIGINT/SIGTERM */
 const liveTemps = new Set<string>();
@@ -123,7 +123,7 @@ function writeAll(fd: number, buf: Uint8Array): void {
  * An output being written: to `-o path` (undefined or "-" = standard output). Text is
  * gathered into chunks and written synchronously (bounded memory whatever the output's size).
  * Call `commit()` at the end (renames the temporary file into place) or `abort()` on an error.
- * Errors writing a file are DataError(path, 0, "cannot write: CODE") (exit 3).
+ * Errors writing a file are DataError(path, 0, "cannot write: WORDS (CODE)") (exit 3), words by describeErrno.
  */
 export class OutputSink {
   /** the path given, for messages; "-" for standard output */
@@ -142,7 +142,7 @@ export class OutputSink {
   constructor(path: string | undefined) {
     this.path = path === undefined ? "-" : path;
     this.stdout = this.path === "-";
-    this.gzip = !this.stdout && this.path.endsWith(".gz");
+    this.gzip = !this.stdout && /\.gz$/i.test(this.path);
     this.chunk = this.gzip ? 1 << 20 : 1 << 16;
     if (this.stdout) {
       this.fd = 1;
@@ -179,7 +179,7 @@ export class OutputSink {
 
   private fail(e: unknown): DataError {
     if (e instanceof DataError) return e;
-    return new DataError(this.path, 0, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return new DataError(this.path, 0, `cannot write: ${describeErrno(e)}`);
   }
 
   /** Adds text to the output; writes a chunk when enough has gathered. */
@@ -269,9 +269,14 @@ export function exitQuietlyOnEpipe(): void {
   });
 }
 
+/**
+ * Writes a whole output (replay's report, stat, tunables, diff) to standard output through
+ * the same writer as streamed output: a failed write (a full disk, /dev/full) is
+ * DataError("-", 0, "cannot write: …") (exit 3, one line), a reader gone (EPIPE) ends quietly.
+ */
 export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once("drain", resolve);
-  });
+  const s = new OutputSink(undefined);
+  s.write(text);
+  s.commit();
+  return Promise.resolve();
 }

@@ -47,7 +47,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       ]),
     )
     .option("--interval <ms>", "sample every counter (and free/reported blocks per order) every MS of virtual time: JSON \"series\", or --format csv/ndjson")
-    .option("-o, --output <file>", "write the output to FILE, whole or not at all (format from its extension: .json, .txt, else vmstat)")
+    .option("-o, --output <file>", "write the output to FILE, whole or not at all; its extension names the format (any case, optionally + .gz): .json, .txt (text), .vmstat, .csv, .ndjson or .jsonl; no extension: vmstat; another extension: usage error")
     .option("--until <ms>", "stop at this virtual time, ignoring later events")
     .option("--drain <ms>", "let daemons run this many ms after the last event", "0")
     // replay has nothing random: --seed is refused with a message (not "unknown option")
@@ -125,7 +125,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     const c = gen
       .command(spec.kind)
       .description(spec.help)
-      .option("--seed <n>", "seed of the generator", "1")
+      .option("--seed <n>", spec.seeded ? "seed of the generator" : "(none: this generator draws no random number)", spec.seeded ? "1" : undefined)
       .addOption(new Option("-f, --format <format>", "csv or ndjson").choices(["csv", "ndjson"]).default("csv"))
       .option("-o, --output <file>", "write the trace to FILE whole (default: stream to standard output)");
     for (const [k, [def, help]] of Object.entries(spec.options)) c.option(`--${k.replace(/_/g, "-")} <n>`, help, String(def));

@@ -9,7 +9,7 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import { DataError } from "../errors.js";
+import { DataError, describeErrno } from "../errors.js";
 
 // 256 KiB reads: each chunk is garbage once its lines are out, and less of it waits for the GC
 const CHUNK = 1 << 18;
@@ -17,7 +17,7 @@ const CHUNK = 1 << 18;
 const SNIFF = 1 << 16;
 
 export interface ConvertInput {
-  /** the name errors use: the path, or `<stdin>` */
+  /** the name errors use: the path, or `-` */
   name: string;
   /** at least the first 64 KiB of the (inflated) input, or all of it when shorter */
   first: Buffer;
@@ -29,11 +29,11 @@ export interface ConvertInput {
 
 /**
  * Opens `path` (`-`: standard input, or `stdin` when given) for converting. Throws DataError
- * `path: cannot read: CODE` when it cannot be opened, `path: gzip: ...` for broken gzip.
+ * `path: cannot read: WORDS (CODE)` when it cannot be opened, `path: gzip: ...` for broken gzip.
  */
 export async function openConvertInput(path: string, stdin?: Readable): Promise<ConvertInput> {
   const isStdin = path === "-";
-  const name = isStdin ? "<stdin>" : path;
+  const name = isStdin ? "-" : path;
   let src: Readable;
   if (isStdin) src = stdin ?? process.stdin;
   else {
@@ -41,7 +41,7 @@ export async function openConvertInput(path: string, stdin?: Readable): Promise<
       if ((await stat(path)).isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
     } catch (e) {
       if (e instanceof DataError) throw e;
-      throw new DataError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
   }
@@ -49,7 +49,7 @@ export async function openConvertInput(path: string, stdin?: Readable): Promise<
     if (e instanceof DataError) return e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code?.startsWith("Z_") || (e as Error).message?.includes("unexpected end")) return new DataError(name, 0, `gzip: ${(e as Error).message}`);
-    return new DataError(name, 0, `cannot read: ${code ?? (e as Error).message}`);
+    return new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
   };
   let it = (src as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const held: Buffer[] = [];

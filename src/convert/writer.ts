@@ -113,7 +113,7 @@ function csvField(v: string | number, out: string): string {
 }
 
 /** The CSV text of a row (COLUMNS, quoted where a field needs it); `out` names the file in errors. */
-export function csvRow(r: Row, out = "<stdout>"): string {
+export function csvRow(r: Row, out = "-"): string {
   let s = "";
   for (let k = 0; k < COLUMNS.length; k++) {
     const v = r[COLUMNS[k]!];

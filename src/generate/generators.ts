@@ -36,6 +36,10 @@ export interface GeneratorSpec {
   /** the last event's time_ms for these knobs (bounded, so every time is a finite decimal) */
   endMs: (o: Record<string, number>) => number;
   rows: (o: Record<string, number>, rng: Rng) => Generator<Row>;
+  /** false for a generator that draws no random number (then --seed is a usage error) */
+  seeded: boolean;
+  /** the machine preset the trace is for, named in its output (`# wsim: machine=NAME`) */
+  machine?: string;
 }
 
 export const COLUMNS = ["time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value"];
@@ -161,6 +165,7 @@ const MIB: KnobRange = { min: 1, max: 2 ** 20, int: true };
 export const GENERATORS: Record<string, GeneratorSpec> = {
   zipf: {
     kind: "zipf",
+    seeded: true,
     help: "accesses with Zipf popularity over a working set (hot and cold pages)",
     options: {
       // the CDF and the shuffle take 12 bytes a page: 2^25 pages (128 GiB) need 400 MB
@@ -175,6 +180,7 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
   },
   scan: {
     kind: "scan",
+    seeded: false,
     help: "sequential passes over a region",
     options: {
       pages: [16384, "pages in the region", count(2 ** 30)],
@@ -187,6 +193,7 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
   },
   fragment: {
     kind: "fragment",
+    seeded: true,
     help: "processes fault in turn, kernel allocations sprinkled in, some exit: holes in every pageblock",
     options: {
       procs: [8, "processes", count(2 ** 20)],
@@ -200,6 +207,7 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
   },
   thp: {
     kind: "thp",
+    seeded: true,
     help: "THP-eligible regions touched at 2 MiB strides, some unmapped in part",
     options: {
       regions: [8, "regions", count(2 ** 16)],
@@ -218,6 +226,8 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
   },
   tiered: {
     kind: "tiered",
+    seeded: true,
+    machine: "tiered",
     help: "a heap on a lower-tier node with a hot set that moves (use --machine tiered)",
     options: {
       heap_mb: [64, "heap MiB", MIB],
@@ -233,6 +243,8 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
   },
   balloon: {
     kind: "balloon",
+    seeded: false,
+    machine: "vm",
     help: "a guest allocates, frees, idles, allocates again (use --machine vm)",
     options: {
       alloc_mb: [1024, "MiB first allocated", MIB],
@@ -258,15 +270,20 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /**
  * The knobs of generator `spec`, from their command-line text (`raw(name)`, undefined for the
  * default), each checked against its range, then together (`check`) and for the trace's end
- * (at most MAX_END_MS). Throws UsageError naming the knob (`--hot-mb`) and its range.
+ * (at most MAX_END_MS). Throws UsageError naming the knob as `name` gives it (the command
+ * line's `--hot-mb` by default; the library's `knob hot_mb`) and its range.
  */
-export function knobValues(spec: GeneratorSpec, raw: (knob: string) => string | undefined): Record<string, number> {
+export function knobValues(
+  spec: GeneratorSpec,
+  raw: (knob: string) => string | undefined,
+  name: (knob: string) => string = (k) => `--${k.replace(/_/g, "-")}`,
+): Record<string, number> {
   const o: Record<string, number> = {};
   for (const [k, [def, , range]] of Object.entries(spec.options)) {
     const text = raw(k);
     const v = text === undefined ? def : NUMBER.test(text.trim()) ? Number(text) : NaN;
     const ok = Number.isFinite(v) && (range.above ? v > range.min : v >= range.min) && v <= range.max && (!range.int || Number.isInteger(v));
-    if (!ok) throw new UsageError(`--${k.replace(/_/g, "-")}: expected ${rangeText(range)}, got ${JSON.stringify(text !== undefined && text.length > 40 ? text.slice(0, 40) + "..." : text)}`);
+    if (!ok) throw new UsageError(`${name(k)}: expected ${rangeText(range)}, got ${JSON.stringify(text !== undefined && text.length > 40 ? text.slice(0, 40) + "..." : text)}`);
     o[k] = v;
   }
   const bad = spec.check?.(o);

@@ -4,9 +4,9 @@
  * sizes of the nodes before it. Tier 0 is the top tier. A machine may carry tunable
  * defaults of its own (the `vm` preset turns free page reporting on).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { totalmem } from "node:os";
-import { DataError, describeValue, quoteInput, UsageError } from "../errors.js";
+import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../errors.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
 import { foreignMachineMessage } from "../trace/sniff.js";
@@ -56,16 +56,28 @@ export const PRESETS: Record<string, Machine> = {
 
 export const MAX_NODES = 64;
 
+/** Whether path names an existing regular file (following symlinks). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A machine by preset name or JSON file path (UTF-8, a BOM allowed). Unknown preset = usage
  * error (2); bad file = data error (3). `named` says where a name came from when it was not
  * the command line (a trace's `# wsim: machine=` line): then an unknown preset is bad data
- * at that file and line, not a usage error.
+ * at that file and line, not a usage error; `named.ref` is the name the trace gave
+ * (messages show it with the path it resolved to). A bare name that is no preset but an
+ * existing file is read as that file.
  */
-export function loadMachine(nameOrPath: string, named?: { file: string; line: number }): Machine {
+export function loadMachine(nameOrPath: string, named?: { file: string; line: number; ref?: string }): Machine {
   const preset = PRESETS[nameOrPath];
   if (preset) return structuredClone(preset);
-  if (!/[./]/.test(nameOrPath)) {
+  // a bare name that is no preset but an existing file is read as a file (issue 12 review A9)
+  if (!/[./]/.test(nameOrPath) && !isFile(nameOrPath)) {
     const what = `unknown machine ${quoteInput(nameOrPath)}: use one of ${Object.keys(PRESETS).join(", ")}, or a JSON file`;
     if (named) throw new DataError(named.file, named.line, what);
     throw new UsageError(what);
@@ -74,8 +86,11 @@ export function loadMachine(nameOrPath: string, named?: { file: string; line: nu
   try {
     raw = readFileSync(nameOrPath);
   } catch (e) {
-    const why = `cannot read machine file: ${(e as NodeJS.ErrnoException).code ?? e}`;
-    if (named) throw new DataError(named.file, named.line, `machine ${quoteInput(nameOrPath)}: ${why}`);
+    const why = `cannot read machine file: ${describeErrno(e)}`;
+    // the name the trace gave, and the path it resolved to when they differ
+    const ref = named?.ref ?? nameOrPath;
+    const shown = ref === nameOrPath ? quoteInput(ref) : `${quoteInput(ref)} (${quoteInput(nameOrPath)})`;
+    if (named) throw new DataError(named.file, named.line, `machine ${shown}: ${why}`);
     throw new DataError(nameOrPath, 0, why);
   }
   const foreign = foreignMachineMessage(raw, nameOrPath);

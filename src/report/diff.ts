@@ -23,9 +23,11 @@ export interface Tolerances {
 /**
  * Parses tolerance specs as `--tolerance` takes them: `2%` (relative to A), `5` (absolute),
  * `compact_stall=0,pgmigrate_success=5%` (per counter), or a mix; one string or several (the
- * last global one wins). Throws UsageError with a sentence naming the bad spec.
+ * last global one wins). Throws UsageError with a sentence naming the bad spec, prefixed by
+ * `label`: the argument as the caller knows it (`--tolerance` on the command line, the library's
+ * `parseTolerances`, `diffCounters: options.tolerance`).
  */
-export function parseTolerances(args: string | readonly string[]): Tolerances {
+export function parseTolerances(args: string | readonly string[], label = "parseTolerances"): Tolerances {
   const list = typeof args === "string" ? [args] : args;
   if (!Array.isArray(list) || !list.every((x) => typeof x === "string"))
     throw new UsageError(`parseTolerances: expected a tolerance spec like "2%" or an array of them, got ${describeValue(args)}`);
@@ -33,15 +35,15 @@ export function parseTolerances(args: string | readonly string[]): Tolerances {
   for (const arg of list)
     for (const item of arg.split(",").map((x) => x.trim()).filter(Boolean)) {
       const eq = item.indexOf("=");
-      if (eq < 0) t.global = parseOne(item);
-      else t.per.set(item.slice(0, eq).trim(), parseOne(item.slice(eq + 1).trim()));
+      if (eq < 0) t.global = parseOne(item, label);
+      else t.per.set(item.slice(0, eq).trim(), parseOne(item.slice(eq + 1).trim(), label));
     }
   return t;
 }
 
-function parseOne(s: string): Tolerance {
+function parseOne(s: string, label: string): Tolerance {
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s);
-  if (!m) throw new UsageError(`--tolerance: expected a number or a percentage like 2%, got "${s}"`);
+  if (!m) throw new UsageError(`${label}: expected a number or a percentage like 2%, got "${s}"`);
   return { kind: m[2] ? "pct" : "abs", value: Number(m[1]) };
 }
 
@@ -102,7 +104,7 @@ export function diffCounters(a: Record<string, number>, b: Record<string, number
     throw new UsageError(`diffCounters: options must be an object {tolerance?, only?, ignore?}, got ${describeValue(options)}`);
   for (const k of Object.keys(options))
     if (!DIFF_OPTIONS.includes(k)) throw new UsageError(`diffCounters: unknown option "${k}" (options: ${DIFF_OPTIONS.join(", ")})`);
-  const tol = isTolerances(options.tolerance) ? options.tolerance : parseTolerances((options.tolerance ?? []) as string | readonly string[]);
+  const tol = isTolerances(options.tolerance) ? options.tolerance : parseTolerances((options.tolerance ?? []) as string | readonly string[], "diffCounters: options.tolerance");
   const only = globList("only", options.only);
   const ignore = globList("ignore", options.ignore);
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];

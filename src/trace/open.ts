@@ -7,14 +7,14 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { DataError } from "../errors.js";
+import { DataError, describeErrno } from "../errors.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
-  /** the name errors use: the path, or `<stdin>` */
+  /** the name errors use: the path, or `-` */
   name: string;
   /** bytes of the file read so far (compressed bytes for gzip), and its size (null: stdin) */
   progress: () => { bytes: number; total: number | null };
@@ -47,7 +47,7 @@ async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || (e as Error).message?.includes("unexpected end"))
       return new DataError(name, 0, `gzip: ${(e as Error).message}`);
-    return new DataError(name, 0, `cannot read: ${code ?? (e as Error).message}`);
+    return new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
   };
   const raw = await peek(it, wrapErr);
   if (raw.first.length >= 2 && raw.first[0] === 0x1f && raw.first[1] === 0x8b) {
@@ -95,7 +95,7 @@ export function sniffFormat(first: Buffer): TraceFormat {
 
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<OpenedTrace> {
   const isStdin = path === "-";
-  const name = isStdin ? "<stdin>" : path;
+  const name = isStdin ? "-" : path;
   let src: Readable;
   let total: number | null = null;
   if (isStdin) src = opts.stdin ?? process.stdin;
@@ -106,7 +106,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
       total = st.size;
     } catch (e) {
       if (e instanceof DataError) throw e;
-      throw new DataError(name, 0, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
   }

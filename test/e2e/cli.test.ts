@@ -96,7 +96,7 @@ describe("wsim replay", () => {
     expect(existsSync(out2)).toBe(false);
     const r2 = wsim(["replay", "traces/faults.csv", "-o", join(tmp, "no/such/dir/x.json")]);
     expect(r2.code).toBe(3);
-    expect(r2.err).toMatch(/no\/such\/dir\/x\.json: cannot write: ENOENT/);
+    expect(r2.err).toMatch(/no\/such\/dir\/x\.json: cannot write: no such file or directory \(ENOENT\)/);
   });
 });
 
@@ -112,7 +112,7 @@ describe("errors: exit codes and one line, never a stack", () => {
     ["broken quote", "h.csv", 'time_ms,op,key,value\n0,set,vm.swappiness,"6\n', /h\.csv:2: unterminated quoted field/],
     ["broken JSON line", "i.ndjson", '{"time_ms":0,"op":"exit","pid":1}\n{"time_ms":\n', /i\.ndjson:2: invalid JSON/],
     ["bad set value in the trace", "j.csv", "time_ms,op,key,value\n0,set,vm.swappiness,900\n", /j\.csv:2: vm\.swappiness: expected an integer 0\.\.200/],
-    ["missing file", "", "", /nope\.csv: cannot read: ENOENT/],
+    ["missing file", "", "", /nope\.csv: cannot read: no such file or directory \(ENOENT\)/],
   ];
   for (const [name, file, text, msg] of data)
     it(`exit 3: ${name}`, () => {
@@ -137,7 +137,7 @@ describe("errors: exit codes and one line, never a stack", () => {
     ["--set without =", ["--set", "vm.swappiness"], /--set expects key=value/],
     ["unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
     ["unknown machine", ["--machine", "huge"], /unknown machine "huge": use one of default, tiered, numa2, vm/],
-    ["bad --until", ["--until", "soon"], /--until: expected a non-negative number/],
+    ["bad --until", ["--until", "soon"], /--until: expected a non-negative decimal number/],
     ["bad --format", ["--format", "xml"], /argument 'xml' is invalid/],
   ];
   for (const [name, args, msg] of usage)

@@ -105,7 +105,7 @@ describe("words (item 27)", () => {
     for (const v of ["-5", "0", "abc", "0.0"]) {
       const r = wsim(["replay", T3, "--format", "json", `--interval=${v}`]);
       expect(r.code, v).toBe(2);
-      expect(r.err, v).toBe(`wsim: --interval: expected a positive number of ms, got "${v}"\n`);
+      expect(r.err, v).toBe(`wsim: --interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "${v}"\n`);
     }
   });
 
@@ -234,7 +234,7 @@ describe("-o output safety, one writer for every command (item 17)", () => {
     expect(lstatSync("/dev/null").isCharacterDevice()).toBe(true);
     const full = wsim(["replay", T3, "--format", "vmstat", "-o", "/dev/full"]);
     expect(full.code).toBe(3);
-    expect(full.err).toBe("/dev/full: cannot write: ENOSPC\n");
+    expect(full.err).toBe("/dev/full: cannot write: no space left on device (ENOSPC)\n");
     expect(lstatSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });

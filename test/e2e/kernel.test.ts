@@ -126,7 +126,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.err).toMatch(new RegExp(`40 kernel allocations made by wsim_kalloc, ${k.kernel.kalloc.failed} failed`));
   });
 
-  it("compare reads a trace on standard input once per pass (spooled), naming it <stdin>", { timeout: 600_000 }, () => {
+  it("compare reads a trace on standard input once per pass (spooled), naming it -", { timeout: 600_000 }, () => {
     const r = wsim(["compare", "-", "--mem", "128M", "--runs", "2"], readFileSync(join(ROOT, "traces/faults.csv"), "utf8"));
     expect(r.code, r.err).toBe(0);
     expect(r.err.match(/535 events replayed/g)).toHaveLength(2);
@@ -238,10 +238,10 @@ it("wsim kernel and compare check --swap, --lru and --runs before they boot anyt
   expect(b.err).toMatch(/--lru <lru>' argument 'clock' is invalid/);
 });
 
-it("wsim compare reports a bad trace on standard input as <stdin>:LINE before it boots anything (exit 3)", () => {
+it("wsim compare reports a bad trace on standard input as -:LINE before it boots anything (exit 3)", () => {
   const r = wsim(["compare", "-"], "time_ms,op\n0,bogus\n");
   expect(r.code).toBe(3);
-  expect(r.err).toMatch(/^<stdin>:2: /);
+  expect(r.err).toMatch(/^-:2: /);
 });
 
 it("wsim kernel names the package to install when QEMU is missing (exit 69)", () => {

@@ -68,7 +68,7 @@ describe("diffCounters takes the documented options {tolerance, only, ignore} (2
       [() => diffCounters(a, b, { ignore: [1] } as never), /options\.ignore must be a glob or an array of globs/],
       [() => diffCounters(a, b, "2%" as never), /options must be an object \{tolerance\?, only\?, ignore\?\}, got "2%"/],
       [() => diffCounters(a, b, { tolerance: 2 } as never), /expected a tolerance spec like "2%" or an array of them, got 2/],
-      [() => diffCounters(a, b, { tolerance: "2x" }), /--tolerance: expected a number or a percentage like 2%, got "2x"/],
+      [() => diffCounters(a, b, { tolerance: "2x" }), /^diffCounters: options\.tolerance: expected a number or a percentage like 2%, got "2x"/],
       [() => (parseTolerances as (...x: unknown[]) => unknown)(), /got undefined/],
     ];
     for (const [f, msg] of cases) {

@@ -190,7 +190,7 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
   const outFormat: TraceFormat | undefined = output === "-" ? "csv" : formatFromName(output);
   if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl or .json (or - for CSV on standard output)`);
   importOptions(o); // flags first: a usage error before any file is touched
-  const outName = output === "-" ? "<stdout>" : output;
+  const outName = output === "-" ? "-" : output;
   let writer: TraceWriter | null = null;
   let sink: ReturnType<typeof outputSink> | null = null;
   // the writer starts when the header is known (a document's machine and tunables)
@@ -222,7 +222,7 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
   }
   const w = writer!;
   const notes: string[] = [];
-  const name = input === "-" ? "<stdin>" : input;
+  const name = input === "-" ? "-" : input;
   if (res.machine && TARGET_CARRIES[outFormat].machine !== "object") {
     const json = JSON.stringify(res.header.machine);
     notes.push(

@@ -54,8 +54,10 @@ function mib(name: string, v: string): number {
   return m;
 }
 
+/** A positive number from an option, in decimal notation (SPEC: numbers are decimal). */
 function positive(name: string, v: string): number {
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`--${name}: expected a positive number, got "${v}"`);
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0)
+    throw new UsageError(`--${name}: expected a positive decimal number like 1000 or 0.5 (no sign, no exponent), got "${v}"`);
   return Number(v);
 }
 
@@ -113,7 +115,7 @@ function renderKernelVmstat(r: KernelResult): string {
 }
 
 export async function kernelCommand(trace: string, o: KernelCliOptions): Promise<number> {
-  const named = o.output && o.output !== "-" ? /\.(json|vmstat|txt)(\.gz)?$/.exec(o.output)?.[1] : undefined;
+  const named = o.output && o.output !== "-" ? /\.(json|vmstat|txt)(\.gz)?$/i.exec(o.output)?.[1]?.toLowerCase() : undefined;
   if (o.format && named && (named === "json") !== (o.format === "json"))
     throw new UsageError(`-o ${o.output} names ${named === "json" ? "json" : "vmstat"} but --format is ${o.format}: drop one of them`);
   const format = o.format ?? (named === "json" ? "json" : "vmstat");
@@ -156,7 +158,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
   const cfg = config(trace, o);
   const runs = runsArg(o.runs ?? "1");
   const spool = trace === "-" ? await spoolStdin() : null;
-  // errors still name <stdin>: each pass reads the spooled copy as standard input
+  // errors still name -: each pass reads the spooled copy as standard input
   const stdin = spool ? () => createReadStream(spool) : undefined;
   try {
     const kerns: KernelResult[] = [];

@@ -37,13 +37,14 @@ export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as con
 const SERIES_FORMATS = ["csv", "ndjson"];
 
 /**
- * A number of ms from an option: non-negative, or positive when `positive`. One message per
- * rule whatever the wrong value (-5, 0, abc).
+ * A number of ms from an option: decimal notation (SPEC: numbers are decimal; no exponent,
+ * no sign), non-negative, or positive when `positive`. One message per rule whatever the
+ * wrong value (-5, 0, abc, 1e3), and it says the notation.
  */
 function num(name: string, v: string | undefined, positive = false): number | undefined {
   if (v === undefined) return undefined;
   const ok = /^\d+(\.\d+)?$/.test(v) && (!positive || Number(v) > 0);
-  if (!ok) throw new UsageError(`--${name}: expected a ${positive ? "positive" : "non-negative"} number of ms, got "${v}"`);
+  if (!ok) throw new UsageError(`--${name}: expected a ${positive ? "positive" : "non-negative"} decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "${v}"`);
   return Number(v);
 }
 
@@ -63,7 +64,7 @@ export const OUTPUT_EXTENSIONS: Record<string, string> = {
  * usage error: nothing would honour it.
  */
 export function formatFromOutputName(path: string): string | undefined {
-  const name = path.replace(/^.*\//, "").replace(/\.gz$/, "");
+  const name = path.replace(/^.*\//, "").replace(/\.gz$/i, "");
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return undefined;
   const ext = name.slice(dot).toLowerCase();
@@ -105,7 +106,7 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
   if (o.expect !== undefined && interval !== undefined && (o.output === undefined || o.output === "-"))
     throw new UsageError("--interval: with --expect the run is only compared, its samples go nowhere: add -o FILE.json for them, or drop --interval");
   if (o.csvParser === "csv-parse") {
-    const name = o.inputFormat ?? (/\.(ndjson|jsonl)(\.gz)?$/.test(o.trace ?? "") ? "ndjson" : /\.json(\.gz)?$/.test(o.trace ?? "") ? "json" : "csv");
+    const name = o.inputFormat ?? (/\.(ndjson|jsonl)(\.gz)?$/i.test(o.trace ?? "") ? "ndjson" : /\.json(\.gz)?$/i.test(o.trace ?? "") ? "json" : "csv");
     if (name !== "csv") throw new UsageError(`--csv-parser only parses CSV; this trace is ${name}: drop --csv-parser`);
   }
 }
@@ -134,6 +135,8 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       "--seed: replay has no randomness to seed (the model draws no random numbers: the same trace, machine and tunables always give the same output); `wsim generate KIND --seed N` seeds a synthetic trace",
     );
   checkCombinations({ ...o, trace }, format, interval);
+  // a bad --tolerance is a usage error before the trace is replayed
+  if (o.expect !== undefined) (await import("../../report/diff.js")).parseTolerances(o.tolerance, "--tolerance");
   const until = num("until", o.until);
   const drain = num("drain", o.drain);
   const streaming = SERIES_FORMATS.includes(format);
@@ -181,7 +184,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     // --expect: the run goes to -o (if given); stdout gets the comparison
     if (toFile && !streaming) writeWhole(o.output!, text);
     const { compare, loadCounters, renderDiff } = await import("./diff.js");
-    const r = compare(await loadCounters(o.expect, {}), result.vmstat, o);
+    const r = compare(await loadCounters(o.expect, { outputsOnly: true }), result.vmstat, o);
     await writeStdout(renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
     return r.within ? 0 : 1;
   }

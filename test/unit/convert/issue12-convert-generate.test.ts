@@ -18,7 +18,7 @@ const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperC
 
 /** Runs `wsim generate KIND` in process with commander's option shape; returns the error. */
 async function generateError(kind: string, knobs: Record<string, string>, seed = "1"): Promise<unknown> {
-  const o: Record<string, string> = { seed, format: "csv", output: "/nonexistent-dir/never-written.csv" };
+  const o: Record<string, string> = { ...(GENERATORS[kind]!.seeded ? { seed } : {}), format: "csv", output: "/nonexistent-dir/never-written.csv" };
   for (const [k, [def]] of Object.entries(GENERATORS[kind]!.options)) o[camel(k)] = String(def);
   for (const [k, v] of Object.entries(knobs)) o[camel(k)] = v;
   try {

@@ -87,7 +87,7 @@ describe("issue 12 item 22: a trace names its machine", () => {
     const u = file("u.csv", `\n# wsim: machine=tierd\n${CSV_BODY}`);
     expect(await dataError(replay({ trace: u }))).toMatch(new RegExp(`^${u}:2: unknown machine "tierd": use one of default, tiered, numa2, vm, or a JSON file`));
     const m = file("m.ndjson", `{"machine": "nope.machine.json"}\n${ND_BODY}`);
-    expect(await dataError(replay({ trace: m }))).toBe(`${m}:1: machine "${join(dir, "nope.machine.json")}": cannot read machine file: ENOENT`);
+    expect(await dataError(replay({ trace: m }))).toBe(`${m}:1: machine "nope.machine.json" ("${join(dir, "nope.machine.json")}"): cannot read machine file: no such file or directory (ENOENT)`);
   });
 
   it("a node the machine lacks: the error names the machine used and how to pass one", async () => {

@@ -123,7 +123,7 @@ describe("issue 12 item 15: invalid UTF-8 is an error, not U+FFFD", () => {
   it("JSON documents and machine files: at the line of the bad byte", async () => {
     const doc = bad('{"events": [\n{"time_ms":0,"op":"alloc","id":"', '"},\n{"time_ms":1,"op":"free","id":"', '"}]}\n');
     const t = openTrace("-", { format: "json", stdin: Readable.from([doc]) });
-    expect(await error(t)).toBe("<stdin>:2: not valid UTF-8 (a trace is UTF-8 text)");
+    expect(await error(t)).toBe("-:2: not valid UTF-8 (a trace is UTF-8 text)");
     const { mkdtempSync, writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");

@@ -48,15 +48,15 @@ describe("JSON documents", () => {
 
     const badTunable = doc("", '"tunables": {\n    "vm.swappiness": 100,\n    "vm.swapiness": 1\n  },\n  ');
     await expect(replay({ trace: "-", stdin: stdinOf(badTunable), format: "json" })).rejects.toThrow(
-      /<stdin>:4: unknown tunable "vm\.swapiness"/,
+      /^-:4: unknown tunable "vm\.swapiness"/,
     );
     const badValue = doc("", '"tunables": {\n    "vm.swappiness": 300\n  },\n  ');
     await expect(replay({ trace: "-", stdin: stdinOf(badValue), format: "json" })).rejects.toThrow(
-      /<stdin>:3: vm\.swappiness: expected an integer 0\.\.200, got "300"/,
+      /^-:3: vm\.swappiness: expected an integer 0\.\.200, got "300"/,
     );
     const badMachine = doc("", '"machine": {"nodes": [\n    {"id": 0, "mem": "4X"}\n  ]},\n  ');
     await expect(replay({ trace: "-", stdin: stdinOf(badMachine), format: "json" })).rejects.toThrow(
-      /<stdin>:3: node 0 mem: expected a size/,
+      /^-:3: node 0 mem: expected a size/,
     );
   });
 
