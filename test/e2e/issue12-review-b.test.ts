@@ -146,3 +146,53 @@ describe("B8: importer messages quote at most 60 characters of the input", () =>
     expect(r.stderr.trimEnd().endsWith(`; got ${quoted}`)).toBe(true);
   });
 });
+
+describe("B1: times at or beyond 2^52 ms are refused, never replayed (they hung)", () => {
+  const LIMIT = "(2^52 ms = 4503599627370496 ms, about 142,000 years)";
+  // 2^53 - 1, and 10^23 (not even an exact double)
+  const cases: [string, string, string, number][] = [
+    ["csv", "big.csv", "time_ms,op,pid,addr\n0,access,1,0x1000\n9007199254740991,access,1,0x2000\n", 3],
+    ["csv, the only event", "big1.csv", "time_ms,op,pid,addr\n99999999999999999999999,access,1,0x2000\n", 2],
+    ["csv, exactly 2^52", "at.csv", "time_ms,op,pid,addr\n4503599627370496,access,1,0x2000\n", 2],
+    ["ndjson", "big.ndjson", '{"time_ms":0,"op":"access","pid":1,"addr":"0x1000"}\n{"time_ms":9007199254740991,"op":"access","pid":1,"addr":"0x2000"}\n', 2],
+  ];
+  for (const [name, file, content, line] of cases)
+    it(`${name}: exit 3 naming the line`, () => {
+      writeFileSync(at(file), content);
+      const bad = content.split("\n")[line - 1]!.match(/\d{16,}/)![0];
+      for (const args of [["replay", file], ["replay", file, "--csv-parser", "csv-parse"], ["stat", file]]) {
+        if (args.includes("--csv-parser") && !file.endsWith(".csv")) continue;
+        const r = wsim(args);
+        expect(r.status, args.join(" ")).toBe(3);
+        expect(r.stderr.trimEnd()).toBe(`${file}:${line}: time_ms "${bad}" is beyond the latest time wsim replays ${LIMIT}`);
+      }
+    });
+
+  it("a JSON document, 1e18: exit 3", () => {
+    writeFileSync(at("big.json"), '{"events":[{"time_ms":1e18,"op":"access","pid":1,"addr":"0x1"}]}');
+    const r = wsim(["replay", "big.json"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^big\.json:1: time_ms "?1(e\+?18|000000000000000000)"? is beyond the latest time wsim replays/);
+  });
+
+  it("--until, --drain, --interval at or beyond 2^52, and the last event + --drain: exit 2", () => {
+    writeFileSync(at("z.csv"), "time_ms,op,pid,addr\n0,access,1,0x1000\n");
+    for (const flag of ["--until", "--drain", "--interval"]) {
+      const r = wsim(["replay", "z.csv", flag, "10000000000000000", "-f", "json"]);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr.trimEnd()).toBe(`wsim: ${flag}: 10000000000000000 ms is beyond the latest time wsim replays ${LIMIT}`);
+    }
+    // 2^52 - 496 + 1000 = 2^52 + 504
+    writeFileSync(at("late.csv"), "time_ms,op,pid,addr\n4503599627370000,access,1,0x1000\n");
+    const r = wsim(["replay", "late.csv", "--drain", "1000"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--drain: the last event's time 4503599627370000 ms \+ --drain 1000 ms is beyond/);
+  });
+
+  it("just below the limit still replays (2^52 - 496 ms, then --drain 100)", () => {
+    writeFileSync(at("ok.csv"), "time_ms,op,pid,addr\n4503599627370000,access,1,0x1000\n");
+    const r = wsim(["replay", "ok.csv", "--drain", "100", "--format", "vmstat"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(vmstat(r.stdout).pgfault).toBe(1);
+  });
+});
