@@ -196,3 +196,29 @@ describe("B1: times at or beyond 2^52 ms are refused, never replayed (they hung)
     expect(vmstat(r.stdout).pgfault).toBe(1);
   });
 });
+
+describe("B9: `# wsim:` comments before the header are directives or errors", () => {
+  const HDR = "time_ms,op,pid,addr\n0,access,1,0x1000\n";
+  it("a second machine directive: exit 3 at its line, for replay and stat", () => {
+    writeFileSync(at("two.csv"), "# wsim: machine=numa2\n# wsim: machine=vm\n" + HDR);
+    for (const cmd of ["replay", "stat"]) {
+      const r = wsim([cmd, "two.csv"]);
+      expect(r.status, cmd).toBe(3);
+      expect(r.stderr.trimEnd()).toBe("two.csv:2: a second `# wsim: machine=` directive (the first is at line 1): name the machine once");
+    }
+  });
+  it("a typo (machin=) and an unknown directive: exit 3 at their line", () => {
+    writeFileSync(at("typo.csv"), "# notes\n# wsim: machin=numa2\n" + HDR);
+    const r = wsim(["replay", "typo.csv"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr.trimEnd()).toBe('typo.csv:2: not a wsim directive: "# wsim: machin=numa2" (the one there is: `# wsim: machine=NAME`; a plain `#` comment is free)');
+    writeFileSync(at("seed.csv"), "#wsim: seed=4\n" + HDR);
+    expect(wsim(["replay", "seed.csv"]).stderr).toMatch(/^seed\.csv:1: not a wsim directive: "#wsim: seed=4"/);
+  });
+  it("plain comments around one directive stay free, and the directive is used (vm: 2 GiB, 524287 free pages after one fault)", () => {
+    writeFileSync(at("fine.csv"), "# hello\n# wsim: machine=vm\n# machine=numa2 is only a comment\n" + HDR);
+    const r = wsim(["replay", "fine.csv", "--format", "vmstat"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(vmstat(r.stdout).nr_free_pages).toBe(vmstat(wsim(["replay", "fine.csv", "--machine", "vm", "--format", "vmstat"]).stdout).nr_free_pages);
+  });
+});
