@@ -101,7 +101,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--instructions", "lackey: keep instruction fetches (as reads)")
     .option("--pid <n>", "the process the accesses belong to", "1")
     .addOption(new Option("--time-unit <unit>", "libcachesim: the unit of its time column").choices(["s", "ms", "us", "ns"]).default("s"))
-    .option("-q, --quiet", "do not report the mapping and what was skipped")
+    .option("-q, --quiet", "do not print the notes: an importer's mapping and what it skipped, a document's tunables written as set events (a machine OUT cannot carry is still reported)")
     .action(async (input: string, output: string, opts, cmd: Command) => {
       const { convertCommand } = await import("./commands/convert.js");
       await convertCommand(input, output, { ...opts, given: givenOptions(cmd) });

@@ -20,7 +20,8 @@
  *   libcachesim  libCacheSim's CSV: a header naming a time column (time, timestamp) and an
  *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
  */
-import { DataError } from "../errors.js";
+import { DataError, quoteInput } from "../errors.js";
+import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 
 export interface ImportStats {
@@ -75,6 +76,28 @@ const ms = (x: number) => Math.round(x * 1000) / 1000;
 
 function skip(st: ImportStats, why: string): void {
   st.skipped[why] = (st.skipped[why] ?? 0) + 1;
+}
+
+/** Each skip reason (the key in ImportStats.skipped, plural) with its singular, for a count of 1. */
+const SKIP_ONE: Record<string, string> = {
+  "unrecognised lines": "unrecognised line",
+  "valgrind lines (==PID==)": "valgrind line (==PID==)",
+  "instruction fetches (--instructions to keep them)": "instruction fetch (--instructions to keep it)",
+  "references at or above 2^53": "reference at or above 2^53",
+  "blocks at or above 2^41 (addresses at or above 2^53)": "block at or above 2^41 (address at or above 2^53)",
+  "regions without accesses": "region without accesses",
+  "samples with a bad address or time": "sample with a bad address or time",
+  "rows with a bad time or object id": "row with a bad time or object id",
+  "objects at or above 2^41 (addresses at or above 2^53)": "object at or above 2^41 (address at or above 2^53)",
+  "rows going back in time (clamped)": "row going back in time (clamped)",
+};
+
+/**
+ * What an importer skipped, as convert prints it: "1 instruction fetch (...), 3 unrecognised
+ * lines", each count with its noun in the right number (src/report/words.ts plural).
+ */
+export function describeSkipped(st: ImportStats): string[] {
+  return Object.entries(st.skipped).map(([why, k]) => plural(k, SKIP_ONE[why] ?? why, why));
 }
 
 function unread(st: ImportStats, text: string, no: number): void {
@@ -298,7 +321,7 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
         ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
         oi = cols.findIndex((c) => c === "obj_id" || c === "id" || c === "key" || c === "object");
         if (ti < 0 || oi < 0)
-          throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${JSON.stringify(clip(line))}`);
+          throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${quoteInput(line)}`);
         header = true;
         st.lines--; // the header is not a record
         return;
@@ -327,10 +350,6 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
   };
 }
 
-/** at most 80 characters of a line, for a message */
-export function clip(text: string): string {
-  return text.length > 80 ? text.slice(0, 80) + "..." : text;
-}
 
 /**
  * After the last line: an importer that read no record of its format is a data error naming
@@ -339,11 +358,21 @@ export function clip(text: string): string {
 export function checkRecognised(fmt: string, st: ImportStats, file: string): void {
   if (st.recognised > 0) return;
   if (st.firstUnread)
-    throw new DataError(file, st.firstUnread.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${JSON.stringify(clip(st.firstUnread.text))}`);
+    throw new DataError(file, st.firstUnread.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${quoteInput(st.firstUnread.text)}`);
   throw new DataError(file, 0, `${fmt}: the input is empty (no ${fmt} record)`);
 }
 
-/** A format from the first bytes of a file: lackey, ucsd, lirs, damon, or null (a wsim trace). */
+/** The first line of a libCacheSim CSV: a time column and an object column (what libcachesim() reads). */
+export function isLibCacheSimHeader(line: string): boolean {
+  const cols = line.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1").toLowerCase());
+  return cols.length > 1 && cols.some((c) => ["time", "timestamp", "clock_time"].includes(c)) && cols.some((c) => ["obj_id", "id", "key", "object"].includes(c));
+}
+
+/**
+ * A format from the first bytes of a file: lackey, ucsd, lirs, damon, libcachesim, or null (a
+ * wsim trace). Both convert (without --from) and the foreign-file hints (src/trace/sniff.ts)
+ * use it, so every format a hint names is one convert imports unasked.
+ */
 export function sniffImport(first: Buffer): string | null {
   if (first[0] === 0x78 && [0x01, 0x5e, 0x9c, 0xda].includes(first[1]!)) return "damon";
   const text = first.toString("utf8", 0, Math.min(first.length, 8192));
@@ -353,5 +382,7 @@ export function sniffImport(first: Buffer): string | null {
   if (lines.every((l) => /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/.test(l))) return "ucsd";
   if (lines.every((l) => /^\s*\d+\s*$/.test(l))) return "lirs";
   if (text.trimStart().startsWith("[") && text.includes("snapshots")) return "damon";
+  const head = lines.find((l) => !l.startsWith("#"));
+  if (head !== undefined && isLibCacheSimHeader(head.replace(/^\uFEFF/, ""))) return "libcachesim";
   return null;
 }

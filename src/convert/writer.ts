@@ -4,8 +4,8 @@
  * Memory is the buffer, whatever the trace's length.
  *
  * What each format carries of a JSON document's header (SPEC §2): a `.json` document keeps the
- * machine and the tunables; CSV and NDJSON carry the tunables as `set` events at the first
- * event's time; NDJSON carries the machine as its first line `{"machine": ...}`; CSV carries a
+ * machine and the tunables; CSV and NDJSON carry the tunables as `set` events at time 0 (a
+ * document's tunables hold from boot); NDJSON carries the machine as its first line `{"machine": ...}`; CSV carries a
  * machine's name (`# wsim: machine=NAME`) but not a machine object.
  */
 import { OutputSink } from "../cli/output.js";
@@ -148,7 +148,7 @@ export interface DocHeader {
  * A trace being written in `format` to `sink`. `row` formats at once (the row may be reused
  * by its caller); `drain` writes the buffer out once it is large and waits; `end` finishes the
  * format and commits. With a header, CSV and NDJSON get the tunables as set events before
- * the first row, at its time (or 0 in a trace without events); `.json` keeps both.
+ * the first row, at time 0 (a document's tunables hold from boot); `.json` keeps both.
  */
 export class TraceWriter {
   // each row is encoded at once into a block (a string built by += is a rope of small pieces
@@ -196,7 +196,7 @@ export class TraceWriter {
   }
 
   row(r: Row): void {
-    if (this.pendingSets.length) this.writeSets(r.time_ms as number);
+    if (this.pendingSets.length) this.writeSets(0); // a document's tunables hold from boot
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));

@@ -4,7 +4,7 @@
  * fires before the event, in (due, creation) order. Same events + same machine + same
  * tunables = the same state, on any machine: no wall clock, nothing random.
  */
-import { DataError, InternalError } from "../errors.js";
+import { DataError, InternalError, UsageError } from "../errors.js";
 import { machineHint, type Machine } from "../machine/machine.js";
 import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
@@ -18,6 +18,7 @@ import {
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  MAX_TIME_MS,
 } from "../trace/types.js";
 import type { Daemon, EngineContext, SteadyFn } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
@@ -456,6 +457,8 @@ export class Engine implements EngineContext {
   /** End of the run: timers up to the last event's time (+ --drain, capped by --until). */
   finish(): void {
     let end = this.lastEventMs + (this.opts.drain ?? 0);
+    if (!(end < MAX_TIME_MS) && !this.stopped && !(this.opts.until !== undefined && this.opts.until < MAX_TIME_MS))
+      throw new UsageError(`--drain: the last event's time ${this.lastEventMs} ms + --drain ${this.opts.drain} ms is beyond the latest time wsim replays (2^52 ms = ${MAX_TIME_MS} ms): lower --drain`);
     if (this.stopped) end = this.opts.until!;
     else if (this.opts.until !== undefined) end = Math.min(end, this.opts.until);
     this.sampleUpTo(end, true);

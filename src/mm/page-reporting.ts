@@ -130,6 +130,12 @@ export class PageReporting implements Daemon {
   /** page_reporting_process */
   private startPass(): void {
     this.timer = null;
+    // page_reporting_unregister (reporting turned off) cancels the delayed work
+    // (cancel_delayed_work_sync): a request made before it never runs
+    if (!this.s.enabled()) {
+      this.state = IDLE;
+      return;
+    }
     this.state = ACTIVE;
     this.passes.push(this.ctx!.now());
     this.pass = this.s.mode() === "aeration" ? this.aerate() : this.processAll();
@@ -156,7 +162,7 @@ export class PageReporting implements Daemon {
     // cmpxchg(ACTIVE -> IDLE); a request during the pass schedules another
     const was = this.state;
     this.state = IDLE;
-    if (was === REQUESTED) {
+    if (was === REQUESTED && this.s.enabled()) {
       this.state = REQUESTED;
       this.timer = this.ctx!.schedule(this.s.delayMs(), () => this.startPass());
     }

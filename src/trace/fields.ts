@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, EventBatch, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -71,6 +71,7 @@ export class RowBuilder {
         case C_TIME:
           time = parseDecimal(buf, s, e);
           if (time < 0) this.bad(line, "time_ms", "a non-negative decimal number of ms", buf, s, e);
+          if (time >= MAX_TIME_MS) this.fail(line, `time_ms ${quote(buf, s, e)} is beyond the latest time wsim replays (2^52 ms = ${MAX_TIME_MS} ms, about 142,000 years)`);
           break;
         case C_OP:
           op = parseOp(buf, s, e);

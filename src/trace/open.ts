@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { DataError, describeErrno } from "../errors.js";
+import { DataError, describeErrno, quoteInput } from "../errors.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
@@ -129,7 +129,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
     return { name, format, header: doc.header, batches: doc.batches, progress };
   }
   const header: TraceHeader = {};
-  const named = traceMachine(first, format);
+  const named = traceMachine(first, format, name);
   if (named) {
     header.machine = named.machine;
     header.machineAt = named.line;
@@ -145,22 +145,31 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */
 const DIRECTIVE = /^\s*#\s*wsim:\s*machine\s*=\s*(\S+)\s*$/;
+/** a comment addressed to wsim: `# wsim:` (then it must be a DIRECTIVE) */
+const WSIM_COMMENT = /^\s*#\s*wsim:/;
 
 /**
  * The machine a CSV or NDJSON trace names for itself, from its first bytes: in CSV a
  * comment line `# wsim: machine=NAME` before the header; in NDJSON a first line
  * `{"machine": NAME}` (NAME a preset or a machine file's path relative to the trace, or
  * `{"machine": {...}}`, a machine object as in a JSON document). `--machine` overrides it.
+ * Throws DataError at its line for a CSV `# wsim:` comment that is not a machine directive
+ * (a typo such as `machin=`) or a second machine directive; plain `#` comments are free.
  */
-export function traceMachine(first: Buffer, format: TraceFormat): { machine: unknown; line: number } | null {
+export function traceMachine(first: Buffer, format: TraceFormat, file = "<trace>"): { machine: unknown; line: number } | null {
   const lines = first.toString("utf8", 0, Math.min(first.length, 65536)).replace(/^\uFEFF/, "").split("\n");
+  let found: { machine: unknown; line: number } | null = null;
   for (let k = 0; k < lines.length; k++) {
     const t = lines[k]!.trim();
     if (t === "") continue;
     if (format === "csv") {
-      if (!t.startsWith("#")) return null;
+      if (!t.startsWith("#")) return found;
+      // a plain `#` comment is free; a `# wsim:` one must be the one directive there is
+      if (!WSIM_COMMENT.test(t)) continue;
       const m = DIRECTIVE.exec(t);
-      if (m) return { machine: m[1]!, line: k + 1 };
+      if (!m) throw new DataError(file, k + 1, `not a wsim directive: ${quoteInput(t)} (the one there is: \`# wsim: machine=NAME\`; a plain \`#\` comment is free)`);
+      if (found) throw new DataError(file, k + 1, `a second \`# wsim: machine=\` directive (the first is at line ${found.line}): name the machine once`);
+      found = { machine: m[1]!, line: k + 1 };
       continue;
     }
     if (k === lines.length - 1 && first.length > 65536) return null;
@@ -171,5 +180,5 @@ export function traceMachine(first: Buffer, format: TraceFormat): { machine: unk
       return null;
     }
   }
-  return null;
+  return found;
 }

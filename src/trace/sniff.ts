@@ -35,6 +35,7 @@ const IMPORT_NAMES: Record<string, string> = {
   ucsd: "a UCSD address trace",
   lirs: "a LIRS page trace (one page number a line)",
   damon: "a DAMON record (damo's JSON)",
+  libcachesim: "a libCacheSim CSV",
 };
 
 /** What the first bytes of a file look like, when they are one of the known foreign formats. */
@@ -93,10 +94,8 @@ export function identify(first: Buffer): Foreign | null {
 
   // the importers' formats
   const imp = sniffImport(first);
+  if (imp === "libcachesim") return { kind: imp, what: `${IMPORT_NAMES[imp]} (header ${head.trim().slice(0, 60)})`, use: "import it with `wsim convert FILE trace.csv`, then replay trace.csv" };
   if (imp && IMPORT_NAMES[imp]) return { kind: imp, what: IMPORT_NAMES[imp]!, use: "import it with `wsim convert FILE trace.csv`, then replay trace.csv" };
-  const cols = head.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1").toLowerCase());
-  if (cols.length > 1 && cols.some((c) => ["time", "timestamp", "clock_time"].includes(c)) && cols.some((c) => ["obj_id", "id", "key", "object"].includes(c)))
-    return { kind: "libcachesim", what: `a libCacheSim CSV (header ${head.trim().slice(0, 60)})`, use: "import it with `wsim convert --from libcachesim FILE trace.csv`, then replay trace.csv" };
   return null;
 }
 

@@ -16,6 +16,14 @@ export const OP_SET = 6;
 export const OP_READ = 7;
 export const OP_COMPACT = 8;
 
+/**
+ * The latest time a run can reach, ms (2^52 ms, about 142,000 years): a trace's time_ms,
+ * --until, --drain, --interval and the last event's time + --drain stay below it, so every
+ * timer's due time (a daemon's period past the end included) is an exact integer-capable
+ * double below 2^53, with headroom for fractions (above 2^52 a double cannot hold .5).
+ */
+export const MAX_TIME_MS = 2 ** 52;
+
 export const COLUMNS = [
   "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value",
 ] as const;

@@ -262,7 +262,6 @@ describe("combinations that do nothing are usage errors that say what to add (it
     ["convert --instructions on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c3.csv"), "--instructions"], /--instructions applies to lackey/],
     ["convert --time-unit on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c4.csv"), "--time-unit", "ms"], /--time-unit applies to libcachesim/],
     ["convert --pid on a wsim trace", ["convert", T3, join(tmp, "c5.csv"), "--pid", "7"], /--pid applies to .* input only; this input is a wsim trace/],
-    ["convert --quiet on a wsim trace", ["convert", T3, join(tmp, "c6.csv"), "--quiet"], /--quiet applies to/],
     // generate
     ["generate -f csv -o FILE.ndjson", ["generate", "zipf", "--events", "5", "-f", "csv", "-o", join(tmp, "g.ndjson")], /-o .*g\.ndjson names ndjson but -f is csv/],
     // kernel, compare (refused before any guest starts; --fill-dma --no-kalloc was refused already)

@@ -111,7 +111,7 @@ describe("importers, on real traces copied into the project", () => {
   it("libCacheSim CSV; and the CLI reports the mapping on stderr", async () => {
     const r = sh(`printf 'timestamp,obj_id,obj_size\\n1,10,4096\\n2,11,4096\\n2,10,4096\\nx,1,1\\n' | wsim convert --from libcachesim - - | wsim replay - --format vmstat | grep '^pgfault '`);
     expect(r.stdout).toBe("pgfault 2\n");
-    expect(r.stderr).toMatch(/libcachesim: pid 1; object n = page n[\s\S]*3 accesses written; skipped: 1 rows with a bad time/);
+    expect(r.stderr).toMatch(/libcachesim: pid 1; object n = page n[\s\S]*3 accesses written; skipped: 1 row with a bad time/);
   });
 });
 

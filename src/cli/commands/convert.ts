@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
 import { openConvertInput, forEachLine, type ConvertInput } from "../../convert/input.js";
 import {
-  checkRecognised, damon, DEFAULT_IMPORT, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
+  checkRecognised, damon, DEFAULT_IMPORT, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
 } from "../../convert/importers.js";
 import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
@@ -44,7 +44,6 @@ const IMPORT_OPTION_USERS: Record<string, [string, string[]]> = {
   instructions: ["--instructions", ["lackey"]],
   timeUnit: ["--time-unit", ["libcachesim"]],
   pid: ["--pid", ["lackey", "ucsd", "lirs", "damon", "libcachesim"]],
-  quiet: ["--quiet", ["lackey", "ucsd", "lirs", "damon", "libcachesim"]],
 };
 
 /** An option given for an input it means nothing to is a usage error. `kind`: the importer, or "a wsim trace". */
@@ -230,12 +229,14 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
         (json.length <= 400 ? json : `the document's "machine" object`),
     );
   }
-  if (res.header.tunables?.length && w.setsAtMs !== null)
+  // --quiet silences the notes (mapping, skip summary, tunables as set events), never the
+  // warning above: the machine is data OUT loses
+  if (res.header.tunables?.length && w.setsAtMs !== null && !o.quiet)
     notes.push(`tunables written as set events at ${w.setsAtMs} ms: ${res.header.tunables.map((t) => `${t.key}=${t.value}`).join(", ")}`);
   if (notes.length) process.stderr.write(notes.join("\n") + "\n");
   const stats = res.stats;
   if (stats && !o.quiet) {
-    const skipped = Object.entries(stats.skipped).map(([why, k]) => `${k} ${why}`);
+    const skipped = describeSkipped(stats);
     process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
   }
 }

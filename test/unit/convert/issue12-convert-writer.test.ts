@@ -53,13 +53,13 @@ describe("TraceWriter", () => {
     expect(lines).toHaveLength(100003);
   });
 
-  it("a document keeps machine and tunables; NDJSON the machine as its first line; CSV and NDJSON get set events at the first event's time", async () => {
+  it("a document keeps machine and tunables; NDJSON the machine as its first line; CSV and NDJSON get set events at time 0 (a document's tunables hold from boot)", async () => {
     const header = { machine: { name: "m", nodes: [{ id: 0, mem: "32M" }] }, tunables: [{ key: "vm.swappiness", value: 10 }] };
     const rows = [{ time_ms: 3, op: "access", pid: 1, addr: "0x1000" }];
     expect(JSON.parse(await written("json", rows, header))).toEqual({ machine: header.machine, tunables: { "vm.swappiness": 10 }, events: [{ time_ms: 3, op: "access", pid: 1, addr: "0x1000" }] });
     expect((await written("ndjson", rows, header)).trim().split("\n").map((l) => JSON.parse(l))).toEqual([
       { machine: header.machine },
-      { time_ms: 3, op: "set", key: "vm.swappiness", value: "10" },
+      { time_ms: 0, op: "set", key: "vm.swappiness", value: "10" },
       { time_ms: 3, op: "access", pid: 1, addr: "0x1000" },
     ]);
     expect((await written("csv", [], header)).split("\n")[1]).toBe("0,set,,,,,,,,,,,,vm.swappiness,10");
