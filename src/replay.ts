@@ -53,6 +53,11 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
   else machine = loadMachine("default");
 
   const settings = new Settings(machine);
+  const own = trace.header.machine;
+  settings.machineOrigin = {
+    format: trace.format,
+    overrode: machineArg !== undefined && own !== undefined ? (typeof own === "string" ? own : String((own as { name?: unknown }).name ?? "its own")) : undefined,
+  };
   for (const [k, v] of Object.entries(machine.tunables)) {
     try {
       settings.set(k, v);

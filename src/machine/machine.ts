@@ -182,12 +182,22 @@ export function parseMachine(
  * was used and how to give another, e.g. `(machine "default": nodes 0..0); replay on
  * another with --machine ...`.
  */
-export function machineHint(m: Machine): string {
+export function machineHint(m: Machine, origin: { format?: "csv" | "ndjson" | "json"; overrode?: string } = {}): string {
   const cpus = cpuNodes(m);
+  const inTrace =
+    origin.format === "json"
+      ? `or name it in the trace: "machine": "NAME" (or a machine object) in the JSON document`
+      : origin.format === "ndjson"
+        ? `or name it in the trace: a first line {"machine": "NAME"} in NDJSON`
+        : origin.format === "csv"
+          ? `or name it in the trace: a line "# wsim: machine=NAME" before the CSV header`
+          : `or name it in the trace: a line "# wsim: machine=NAME" before a CSV header, a first line {"machine": "NAME"} in NDJSON, "machine" in a JSON document`;
+  const given = origin.overrode !== undefined ? `, given by --machine over the trace's own ${quoteInput(origin.overrode)}` : "";
   return (
-    `(machine ${quoteInput(m.name)}: nodes 0..${m.nodes.length - 1}, CPUs on ${cpus.join(", ")}); ` +
-    `replay on another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")}) ` +
-    `or name it in the trace: a line "# wsim: machine=NAME" before a CSV header, a first line {"machine": "NAME"} in NDJSON`
+    `(machine ${quoteInput(m.name)}${given}: nodes 0..${m.nodes.length - 1}, CPUs on ${cpus.join(", ")}); ` +
+    (origin.overrode !== undefined
+      ? `drop --machine to replay on the trace's own, or give another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")})`
+      : `replay on another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")}) ${inTrace}`)
   );
 }
 

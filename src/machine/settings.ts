@@ -12,6 +12,12 @@ export class Settings {
   private readonly explicit = new Set<string>();
   /** memcg -> key -> node -> normalised `N<id>=...` text */
   readonly memcg = new Map<string, Map<string, Map<number, string>>>();
+  /**
+   * where the machine came from, for hints in errors about it: the trace's format (so a hint
+   * names the way that format names a machine) and, when --machine overrode a machine the
+   * trace names, that machine's name
+   */
+  machineOrigin: { format?: "csv" | "ndjson" | "json"; overrode?: string } = {};
   /** called after a value changes (not for memory.* keys) */
   onChange: ((key: string) => void) | null = null;
 
