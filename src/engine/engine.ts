@@ -292,8 +292,9 @@ export class Engine implements EngineContext {
    * changes), no state changes before min(quiet, the first tick after t); each timer moves to
    * its first tick after t (quiet beyond t) or at/after quiet, exactly where ticking would have
    * left it, and the queue keeps ticking's order among timers due together: created earlier
-   * (due - period) first, then as before. Due times stay integers below 2^53, so the
-   * arithmetic is exact; otherwise no jump. Returns false if no timer could move.
+   * (due - period) first, then as before. Due times stay below 2^53 and, when fractional,
+   * within their binade (see below), so the arithmetic is ticking's to the bit. Returns false
+   * if no timer could move.
    *
    * A tick that is not quiet but at a steady state (its `steady` answers a fast-forward: its
    * ticks change only its own state, in closed form) counts as quiet for ever: it moves like
@@ -305,7 +306,7 @@ export class Engine implements EngineContext {
     let quiet = Infinity;
     const fastForward = new Map<Timer, (n: number, firstDue: number) => void>();
     for (const tm of live) {
-      if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !Number.isInteger(tm.due)) return false;
+      if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
       let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
         const ff = tm.steady(tm.period);
@@ -317,6 +318,22 @@ export class Engine implements EngineContext {
       if (q < quiet) quiet = q;
       if (!(quiet > this.clock)) return false;
     }
+    // A timer woken at a fractional time ticks at fractional times: ticking adds the period
+    // again and again (fl(due + p)), which is exact while the sum stays in due's binade
+    // [2^e, 2^(e+1)) (below 2^52 its ulp is at most 1, and p is an integer) but may round
+    // where it crosses into the next. So with any fractional due the jump stops short of every
+    // such timer's binade end (each lands at most one period past the target): every due, and
+    // every tick time a fast-forward computes as due + k·p, is then exactly ticking's; the
+    // crossing itself is ticked through.
+    for (const tm of live) {
+      if (Number.isInteger(tm.due)) continue;
+      let e = Math.floor(Math.log2(tm.due));
+      while (2 ** e > tm.due) e--;
+      while (2 ** (e + 1) <= tm.due) e++;
+      const lim = 2 ** (e + 1) - tm.period - 1;
+      if (lim < t) t = lim;
+    }
+    if (!(t > this.clock)) return false;
     const moves: { tm: Timer; due: number }[] = [];
     let moved = false;
     for (const tm of live) {
