@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { DataError } from "../src/errors.js";
 import { Engine, type EngineOptions } from "../src/engine/engine.js";
 import type { Machine } from "../src/machine/machine.js";
 import { Settings } from "../src/machine/settings.js";
@@ -57,3 +58,17 @@ export async function collect(batches: AsyncIterable<EventBatch>): Promise<Recor
 }
 
 export { RowBuilder };
+
+/**
+ * The message of the DataError a promise (or a function's result, awaited) rejects with, or
+ * "(no error)"; any other error (a TypeError, a stack overflow) is rethrown and fails the test.
+ */
+export async function dataErrorOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    if (e instanceof DataError) return e.message;
+    throw e;
+  }
+  return "(no error)";
+}

@@ -7,10 +7,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dataErrorOf as dataError } from "../../helpers.js";
 import { describe, expect, it } from "vitest";
 import { loadCounters } from "../../../src/cli/commands/diff.js";
 import { importRows } from "../../../src/cli/commands/convert.js";
-import { DataError } from "../../../src/errors.js";
 import { loadMachine } from "../../../src/machine/machine.js";
 import { replay } from "../../../src/replay.js";
 import { openTrace } from "../../../src/trace/open.js";
@@ -44,15 +44,6 @@ const FOREIGN: [string, string, RegExp, RegExp][] = [
 
 const VMSTAT = join(ROOT, "test/fixtures/kernel-samples/vmstat.txt");
 
-async function dataError(f: () => unknown): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    if (e instanceof DataError) return e.message;
-    throw e;
-  }
-  return "(no error)";
-}
 
 describe("issue 12 item 21: foreign files say what they look like and what reads them", () => {
   for (const [kind, path, what, use] of FOREIGN) {

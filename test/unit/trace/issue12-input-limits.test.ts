@@ -8,8 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { dataErrorOf as dataError } from "../../helpers.js";
 import { describe, expect, it } from "vitest";
-import { DataError, MAX_MESSAGE, MAX_QUOTE, quoteInput } from "../../../src/errors.js";
+import { MAX_MESSAGE, MAX_QUOTE, quoteInput } from "../../../src/errors.js";
 import { loadMachine } from "../../../src/machine/machine.js";
 import { replay } from "../../../src/replay.js";
 import { locateJson } from "../../../src/trace/json-locate.js";
@@ -21,15 +22,6 @@ const file = (name: string, text: string | Buffer) => {
   return p;
 };
 
-async function dataError(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    if (e instanceof DataError) return e.message;
-    throw e; // a RangeError (stack overflow) fails the test here
-  }
-  return "(no error)";
-}
 
 const arr = (n: number) => "[".repeat(n) + "]".repeat(n);
 const obj = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { dataErrorOf as dataError } from "../../helpers.js";
 import { describe, expect, it } from "vitest";
-import { DataError } from "../../../src/errors.js";
 import { replay } from "../../../src/replay.js";
 import { renderVmstat } from "../../../src/report/vmstat.js";
 
@@ -22,15 +22,6 @@ const file = (name: string, text: string) => {
 };
 writeFileSync(join(dir, "two.machine.json"), JSON.stringify({ name: "two", nodes: [{ id: 0, mem: "16M" }, { id: 1, mem: "32M", tier: 1, cpus: false }] }));
 
-async function dataError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DataError) return e.message;
-    throw e;
-  }
-  return "(no error)";
-}
 
 // an allocation on node 1: needs a machine with two nodes
 const CSV_BODY = "time_ms,op,id,node\n0,alloc,a,1\n";

@@ -7,12 +7,11 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DataError } from "../../../src/errors.js";
 import { readCsv } from "../../../src/trace/csv.js";
 import { readNdjson } from "../../../src/trace/json.js";
 import { openTrace } from "../../../src/trace/open.js";
 import { replay } from "../../../src/replay.js";
-import { collect } from "../../helpers.js";
+import { collect, dataErrorOf as error } from "../../helpers.js";
 
 /** The bytes as two chunks split at `at`. */
 async function* split(buf: Buffer, at: number): AsyncGenerator<Buffer> {
@@ -20,15 +19,6 @@ async function* split(buf: Buffer, at: number): AsyncGenerator<Buffer> {
   if (at < buf.length) yield buf.subarray(at);
 }
 
-async function error(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DataError) return e.message;
-    throw e;
-  }
-  return "(no error)";
-}
 
 // "é" is C3 A9, "€" E2 82 AC, "😀" F0 9F 98 80: ids with 2-, 3- and 4-byte characters
 const IDS = ["caf\u00e9", "\u20ac5", "x\u{1f600}y"];
