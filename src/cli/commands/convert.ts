@@ -182,7 +182,7 @@ function unit(v: string): ImportOptions["time_unit"] {
 function machineSize(m: ReturnType<typeof parseMachine>): string {
   const bytes = m.nodes.reduce((s, n) => s + n.mem, 0) * 4096;
   const size = bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
-  return `${m.nodes.length} node${m.nodes.length === 1 ? "" : "s"}, ${size}`;
+  return `${plural(m.nodes.length, "node")}, ${size}`;
 }
 
 export async function convertCommand(input: string, output: string, o: ConvertOptions): Promise<void> {
