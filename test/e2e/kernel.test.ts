@@ -193,7 +193,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/kernel run 1 of 2[\s\S]*kernel run 2 of 2/);
     expect(r.out).toMatch(/│ counter +│ +wsim │ +kernel, 2 runs │ +kernel − wsim │ wsim in range │/);
-    expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+( – \d+)? │ +-?\d+( – -?\d+)? │ (yes|no) +│/);
+    expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+( – \d+)? │ +[+-]?\d+( – [+-]?\d+)? │ (yes|no) +│/);
     expect(r.out).toMatch(/│ pgalloc_dma32 +│ not modelled │/);
     expect(r.out).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA/);
     expect(r.out).toMatch(/232\talloc unmovable \(--no-kalloc\)/);
