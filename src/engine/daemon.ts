@@ -21,7 +21,8 @@ export interface EngineContext {
 }
 
 /**
- * A periodic tick at a steady state: asked with the timer's period, it answers null unless its
+ * A periodic tick at a steady state: asked with the timer's period and its next due time, it
+ * answers null unless its
  * ticks from the timer's due time on, every `period` ms, change only the daemon's own state in
  * a way it can compute in closed form (counters that add the same amount per tick or per cycle
  * of ticks, timestamps that move with the clock) and nothing any other timer's tick or
@@ -30,7 +31,7 @@ export interface EngineContext {
  * firstDue + (n - 1) * period), leaving the state byte for byte as ticking would have; the
  * engine then moves the timer n periods on (an idle jump treats it as quiet forever).
  */
-export type SteadyFn = (period: number) => ((n: number, firstDue: number) => void) | null;
+export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: number) => void) | null;
 
 export interface Daemon {
   readonly name: string;

@@ -309,7 +309,7 @@ export class Engine implements EngineContext {
       if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
       let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
-        const ff = tm.steady(tm.period);
+        const ff = tm.steady(tm.period, tm.due);
         if (ff) {
           fastForward.set(tm, ff);
           q = Infinity;

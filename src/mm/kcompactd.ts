@@ -34,8 +34,10 @@ export class Kcompactd implements Daemon {
   /** sleeping in wait_event (not running its work) */
   private sleeping = true;
   private timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
-  /** the last proactive pass, if it changed nothing but counters (see steady) */
-  private lastPass: { stamp: string; migrateScanned: number; freeScanned: number } | null = null;
+  /** the last proactive pass, if it changed nothing but counters (see steady): the counters after it, and its deltas */
+  private lastPass: { evAfter: Float64Array; deltas: [number, number][] } | null = null;
+  /** the last deferred pass isolated pages but moved none: fingerprint the next one around it */
+  private candidate = false;
   /** virtual times of compact_daemon_wake, for tests and users */
   readonly wakes: number[] = [];
 
@@ -45,6 +47,8 @@ export class Kcompactd implements Daemon {
     private readonly ev: Float64Array,
     private readonly proactiveness: () => number,
     private readonly kswapdRunning: () => boolean,
+    /** Memory.stateFingerprint: the page-level state, for proving a pass a fixed point */
+    private readonly fingerprint: () => string,
   ) {
     this.name = `kcompactd${nid}`;
   }
@@ -62,20 +66,25 @@ export class Kcompactd implements Daemon {
   }
 
   /**
-   * A deferred proactive pass at a steady state (issue 12 item 13): the last pass isolated
-   * nothing (so it moved no page), left the zone's compaction state (cached scanners, defer
-   * fields, skip bits) as it found it, did not lower the score (so the next timeout is
-   * 500 << COMPACT_MAX_DEFER_SHIFT ms), and nothing allocated, freed or migrated a page or
-   * replayed an event since. Each further pass repeats it exactly: the same scanned counts.
+   * A deferred proactive pass at a steady state (issue 12 item 13): the last pass did not
+   * lower the score (so the next timeout is 500 << COMPACT_MAX_DEFER_SHIFT ms) and left the
+   * model as it found it, either because it isolated nothing and kept the zone's compaction
+   * state (cached scanners, defer fields, skip bits), or because it isolated pages, moved none
+   * and put them back, the whole page-level state fingerprinted the same before and after it
+   * (Memory.stateFingerprint). No counter has moved since, so nothing allocated, freed,
+   * migrated or replayed an event. Each further pass then repeats it exactly: n passes add n
+   * times its counter deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
    */
   private readonly steady = (period: number): ((n: number) => void) | null => {
     const last = this.lastPass;
     if (!last || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
     if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
-    if (this.compaction.log || this.compaction.trace || last.stamp !== this.stamp()) return null;
+    if (this.compaction.log || this.compaction.trace) return null;
+    const ev = this.ev;
+    for (let i = 0; i < ev.length; i++) if (ev[i] !== last.evAfter[i]) return null;
     return (n) => {
-      this.ev[V.compact_migrate_scanned]! += n * last.migrateScanned;
-      this.ev[V.compact_free_scanned]! += n * last.freeScanned;
+      for (const [i, d] of last.deltas) ev[i]! += n * d;
+      last.evAfter.set(ev);
     };
   };
 
@@ -83,6 +92,12 @@ export class Kcompactd implements Daemon {
   private stamp(): string {
     const e = this.ev;
     return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
+  }
+
+  /** Like stamp, without the counts a pass that isolates and puts back pages moves. */
+  private movedStamp(): string {
+    const e = this.ev;
+    return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]}`;
   }
 
   /** The zone's compaction state a proactive pass reads and may change (cached scanners, defer fields, skip bits). */
@@ -136,39 +151,64 @@ export class Kcompactd implements Daemon {
   /** the wait ended with the condition true */
   private woken(): void {
     this.timer = null;
-    if (this.maxOrder > 0 && !this.proactiveTrigger) {
-      this.doWork();
-      this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
-      return this.sleep();
-    }
-    this.proactivePass();
+    this.afterWait();
   }
 
-  /** the wait timed out */
+  /**
+   * The wait timed out. wait_event_freezable_timeout still tests the condition then
+   * (___wait_cond_timeout): a kcompactd_max_order raised by a wakeup_kcompactd that did not
+   * wake it (the node was not suitable then) makes it return 1, so kcompactd_do_work runs
+   * instead of the proactive pass.
+   */
   private timedOut(): void {
     this.timer = null;
     this.sleeping = false;
+    this.afterWait();
+  }
+
+  /** kcompactd()'s loop body after the wait: the work if requested, else the proactive pass */
+  private afterWait(): void {
+    if (this.maxOrder > 0 && !this.proactiveTrigger) {
+      this.doWork();
+      this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+      this.lastPass = null;
+      this.candidate = false;
+      return this.sleep();
+    }
     this.proactivePass();
   }
 
   private proactivePass(): void {
     this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
     this.lastPass = null;
+    const candidate = this.candidate;
+    this.candidate = false;
     if (this.shouldProactiveCompact()) {
       const prev = this.compaction.scoreNode(this.nid);
       const ev = this.ev;
+      const evBefore = ev.slice();
       const before = this.compactionState();
       const stamp = this.stamp();
-      const ms = ev[V.compact_migrate_scanned]!;
-      const fs = ev[V.compact_free_scanned]!;
+      const moved = this.movedStamp();
+      const fpBefore = candidate ? this.fingerprint() : null;
       this.compaction.proactiveCompact(this.nid);
       const score = this.compaction.scoreNode(this.nid);
       // 6.1 kcompactd(): "Defer proactive compaction if the fragmentation score did not go
       // down i.e. no progress made": the next wait is default_timeout << COMPACT_MAX_DEFER_SHIFT
       if (score >= prev) {
         this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
-        if (this.stamp() === stamp && this.compactionState() === before)
-          this.lastPass = { stamp, migrateScanned: ev[V.compact_migrate_scanned]! - ms, freeScanned: ev[V.compact_free_scanned]! - fs };
+        let fixed = this.stamp() === stamp && this.compactionState() === before;
+        if (!fixed && this.movedStamp() === moved) {
+          // isolated pages and put them all back: a fixed point if the state is as it was
+          // (the next pass is fingerprinted around too, while passes stay like this one)
+          fixed = fpBefore !== null && this.fingerprint() === fpBefore;
+          this.candidate = true;
+        }
+        if (fixed) {
+          const deltas: [number, number][] = [];
+          for (let i = 0; i < ev.length; i++) if (ev[i] !== evBefore[i]) deltas.push([i, ev[i]! - evBefore[i]!]);
+          this.lastPass = { evAfter: ev.slice(), deltas };
+        }
       }
     }
     this.proactiveTrigger = false;

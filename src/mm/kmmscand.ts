@@ -328,17 +328,20 @@ export class Kmmscand {
    * The scanner at a steady state (issue 12 item 13): every live mm is at the fixed point of
    * V1's adaptation with nothing found (period MAX_PERIOD, size MIN_SIZE, no useful pages
    * last time), a visit now would meet no accessed page and leave its cursor where it is, and
-   * one round can visit them all (mms_to_scan). Each further visit then adds the same counts
-   * (mm_scans 1, vma_scans, idlepage, the pages per node) and moves only its next scan time,
-   * so rounds can be skipped in closed form. Returns the fast-forward of `n` rounds of
-   * `period` ms from firstDue (see SteadyFn), or null. A visit happens at the first round at
-   * or after its nextScan, then every ceil(MAX_PERIOD / period) rounds.
+   * every round from `due` on can visit all the mms due in it: counting each mm's first round
+   * j0 (the first at or after its nextScan), no more than mms_to_scan of them share a residue
+   * of j0 modulo ceil(MAX_PERIOD / period), the rounds between two visits of an mm. Each
+   * further visit then adds the same counts (mm_scans 1, vma_scans, idlepage, the pages per
+   * node) and moves only its next scan time, so rounds can be skipped in closed form. (More
+   * mms due at once than the budget take turns for a few rounds first; those are ticked.)
+   * Returns the fast-forward of `n` rounds of `period` ms from firstDue (see SteadyFn), or
+   * null. A visit happens at round j0, then every ceil(MAX_PERIOD / period) rounds.
    */
-  steady(period: number): ((n: number, firstDue: number) => void) | null {
+  steady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
     const env = this.env;
     if (!env.enabled() || this.keepLog) return null;
     const budget = env.mmsToScan();
-    const due: { st: MmState; d: DryVisit }[] = [];
+    const visits: { st: MmState; d: DryVisit }[] = [];
     for (const [slot, st] of this.mms) {
       const mm = env.procs.bySlot.get(slot);
       if (!mm) continue;
@@ -346,14 +349,23 @@ export class Kmmscand {
       if (st.period !== MAX_PERIOD || st.size !== MIN_SIZE || st.useful !== 0) return null;
       const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor: st.cursor };
       if (!this.visit(mm, st, 0, d) || d.cursor !== st.cursor) return null;
-      due.push({ st, d });
+      visits.push({ st, d });
     }
-    if (due.length > budget) return null;
     const every = Math.ceil(MAX_PERIOD / period);
+    const firstRound = (st: MmState, from: number) => (st.nextScan <= from ? 0 : Math.ceil((st.nextScan - from) / period));
+    if (visits.length > budget) {
+      const perResidue = new Map<number, number>();
+      for (const { st } of visits) {
+        const r = firstRound(st, due) % every;
+        const c = (perResidue.get(r) ?? 0) + 1;
+        if (c > budget) return null;
+        perResidue.set(r, c);
+      }
+    }
     const ev = env.ev;
     return (n, firstDue) => {
-      for (const { st, d } of due) {
-        const j0 = st.nextScan <= firstDue ? 0 : Math.ceil((st.nextScan - firstDue) / period);
+      for (const { st, d } of visits) {
+        const j0 = firstRound(st, firstDue);
         if (j0 >= n) continue;
         const k = Math.floor((n - 1 - j0) / every) + 1;
         ev[V.nr_kmmscand_mm_scans]! += k;
@@ -384,7 +396,7 @@ export class KmmscandDaemon implements Daemon {
     // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
     const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     // scanning live mms that touch nothing, its rounds can be fast-forwarded
-    const steady = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.steady(period) : null);
+    const steady = (period: number, due: number) => (period === Math.max(1, this.sleepMs()) ? this.k.steady(period, due) : null);
     const tick = () => {
       this.k.round(ctx.now());
       ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);

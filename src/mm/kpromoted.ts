@@ -133,6 +133,7 @@ export class Kpromoted {
 
   /** kpromoted_migrate for one node: walk every bucket in order. */
   walk(nid: number): void {
+    if (this.records === 0) return; // every bucket empty: the walk finds nothing
     const ev = this.env.ev;
     const jiffies = Math.floor(this.env.now());
     const win = this.env.windowMs();

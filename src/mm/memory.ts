@@ -31,6 +31,7 @@ import { PageAllocator } from "./page-alloc.js";
 import { PageArrays } from "./pages.js";
 import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
+import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
 import { defaultMinFreeKbytes, setupZoneWatermarks } from "./watermarks.js";
 import { WorkingsetReport } from "./workingset-report.js";
@@ -178,7 +179,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running),
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.stateFingerprint()),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.zone.nid]!;
@@ -443,6 +444,36 @@ export class Memory {
     const order = a % 16;
     this.alloc.freePages((a - order) / 16, order);
     this.kernelPages -= 1 << order;
+  }
+
+  /**
+   * A 64-bit fingerprint (16 hex digits) of the page-level state a compaction pass reads or
+   * changes: page and pageblock arrays, every zone's free lists, marks and boost, the lru_gen
+   * lists and lruvecs, page owners and access times, compaction's cached scanners, defer
+   * fields and skip bits. Event counters are left out (a fixed-point pass may count). O(pages);
+   * see state-hash.ts for its one use.
+   */
+  stateFingerprint(): string {
+    const h = new StateHash();
+    const p = this.pages;
+    h.array(p.next).array(p.prev).array(p.order).array(p.flags).array(p.listMt).array(p.pbMt);
+    for (const z of this.buddy.zones) {
+      h.array(z.head).array(z.tail).array(z.nrFree).array(z.nrFreeMt).array(z.boundary).array(z.reported).array(z.wmark);
+      h.numbers(z.freePages, z.watermarkBoost, z.boosted ? 1 : 0, z.managed);
+    }
+    const l = this.lru;
+    h.array(l.next).array(l.prev).array(l.slot).array(l.lruvecOf);
+    for (const lv of l.lruvecs) {
+      h.numbers(lv.maxSeq, ...lv.minSeq, ...lv.total, ...lv.refaulted, ...lv.evicted, ...lv.avgRefaulted, ...lv.avgTotal);
+      h.array(lv.birth).array(lv.head).array(lv.tail).array(lv.count).array(lv.evictedSeq).array(lv.evictedBirth);
+    }
+    const c = this.compaction;
+    h.array(c.skip);
+    for (const zc of c.zones)
+      h.numbers(...zc.cachedMigrate, zc.cachedFree, zc.considered, zc.deferShift, zc.orderFailed, zc.blockskipFlush ? 1 : 0);
+    h.array(this.ownerMm).array(this.ownerVpn).array(this.lastAccess);
+    h.numbers(this.kernelPages, this.shadows.inUse);
+    return h.digest();
   }
 
   freePages(): number {

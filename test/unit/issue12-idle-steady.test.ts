@@ -69,6 +69,14 @@ const SCENARIOS: Record<string, Scenario> = {
     before: touch(1),
     after: ["${T},access,1,0x40002000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
   },
+  // (b') more idle mms than a round visits: six processes, two a round. They are all due at
+  // once at first (t = 1000), take turns for three rounds, and are then visited each when due
+  "kmmscand scanning six idle processes, two a round (mms_to_scan)": {
+    machine: smallMachine("16M"),
+    sets: { "kmmscand.enabled": "1", "kmmscand.mms_to_scan": "2" },
+    before: [1, 2, 3, 4, 5, 6].flatMap((pid) => touch(0).map((r) => r.replace(/^(\d+),(mmap|access),1,/, `$1,$2,${pid},`))),
+    after: ["${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
   // (a) kagingd refreshing a report whose lruvecs saturate: nothing accessed after t = 19
   "kagingd with a refresh_interval over an idle memcg": {
     machine: smallMachine("16M"),

@@ -208,6 +208,29 @@ describe("kcompactd", () => {
   });
 });
 
+describe("kcompactd's wait (wait_event_freezable_timeout)", () => {
+  it("an order raised while it sleeps on an unsuitable node runs kcompactd_do_work at the timeout, not a proactive pass", async () => {
+    // 2048 pages, 1536 of them held: 512 free, fewer than order 9's compact_gap (2 << 9) asks
+    // for, so wakeup_kcompactd(9) raises kcompactd_max_order without waking it
+    const e = quiet(2048, { "vm.compaction_proactiveness": "20" });
+    await runCsv(e, "time_ms,op,id,order,mt\n0,alloc,a,10,unmovable\n0,alloc,b,9,unmovable\n");
+    const kc = e.mem.kcompactd[0]!;
+    expect(e.mem.compaction.suitable(e.mem.zones[0]!, 9, 0)).not.toBe(4); // not COMPACT_CONTINUE
+    kc.wakeup(9);
+    expect(kc.maxOrder).toBe(9);
+    e.advanceTo(499);
+    expect(kc.wakes).toEqual([]);
+    // the 500 ms timeout: the condition (max_order > 0) holds, so the wait returns 1 and the
+    // work runs (compact_daemon_wake), finds the node unsuitable, and clears the order
+    e.advanceTo(500);
+    expect(kc.wakes).toEqual([500]);
+    expect(e.mem.vmstat()[V.compact_daemon_wake]).toBe(1);
+    expect(kc.maxOrder).toBe(0);
+    e.advanceTo(5000); // later timeouts are proactive checks again: no more daemon wakes
+    expect(kc.wakes).toEqual([500]);
+  });
+});
+
 describe("proactive compaction (traces/fragmentation.csv.gz)", () => {
   it("vm.compaction_proactiveness=40 compacts while idle and more huge page faults succeed than with 0", async () => {
     const { replay } = await import("../../../src/replay.js");
