@@ -34,8 +34,12 @@ export class Kcompactd implements Daemon {
   /** sleeping in wait_event (not running its work) */
   private sleeping = true;
   private timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
-  /** the last proactive pass, if it changed nothing but counters (see steady): the counters after it, and its deltas */
-  private lastPass: { evAfter: Float64Array; deltas: [number, number][] } | null = null;
+  /**
+   * The last proactive pass, if it changed nothing but counters (see steady): the stamp after
+   * it, its counter deltas, and, when it isolated pages and put them back, the page-level
+   * state fingerprint after it (null when it isolated nothing).
+   */
+  private lastPass: { stamp: string; deltas: [number, number][]; fp: string | null } | null = null;
   /** the last deferred pass isolated pages but moved none: fingerprint the next one around it */
   private candidate = false;
   /** virtual times of compact_daemon_wake, for tests and users */
@@ -71,20 +75,22 @@ export class Kcompactd implements Daemon {
    * model as it found it, either because it isolated nothing and kept the zone's compaction
    * state (cached scanners, defer fields, skip bits), or because it isolated pages, moved none
    * and put them back, the whole page-level state fingerprinted the same before and after it
-   * (Memory.stateFingerprint). No counter has moved since, so nothing allocated, freed,
-   * migrated or replayed an event. Each further pass then repeats it exactly: n passes add n
-   * times its counter deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
+   * (Memory.stateFingerprint). Since then nothing allocated, freed or migrated a page or
+   * replayed an event (the stamp), and in the second case the fingerprint is still the one
+   * the pass left (other daemons' ticks, steady or quiet themselves, may have counted but
+   * changed no page). Each further pass then repeats it exactly: n passes add n times its
+   * counter deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
    */
   private readonly steady = (period: number): ((n: number) => void) | null => {
     const last = this.lastPass;
     if (!last || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
     if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
     if (this.compaction.log || this.compaction.trace) return null;
+    if (this.stamp() !== last.stamp || (last.fp !== null && this.fingerprint() !== last.fp)) return null;
     const ev = this.ev;
-    for (let i = 0; i < ev.length; i++) if (ev[i] !== last.evAfter[i]) return null;
     return (n) => {
       for (const [i, d] of last.deltas) ev[i]! += n * d;
-      last.evAfter.set(ev);
+      last.stamp = this.stamp();
     };
   };
 
@@ -198,16 +204,18 @@ export class Kcompactd implements Daemon {
       if (score >= prev) {
         this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
         let fixed = this.stamp() === stamp && this.compactionState() === before;
+        let fp: string | null = null;
         if (!fixed && this.movedStamp() === moved) {
           // isolated pages and put them all back: a fixed point if the state is as it was
           // (the next pass is fingerprinted around too, while passes stay like this one)
-          fixed = fpBefore !== null && this.fingerprint() === fpBefore;
+          fp = fpBefore !== null ? this.fingerprint() : null;
+          fixed = fp !== null && fp === fpBefore;
           this.candidate = true;
         }
         if (fixed) {
           const deltas: [number, number][] = [];
           for (let i = 0; i < ev.length; i++) if (ev[i] !== evBefore[i]) deltas.push([i, ev[i]! - evBefore[i]!]);
-          this.lastPass = { evAfter: ev.slice(), deltas };
+          this.lastPass = { stamp: this.stamp(), deltas, fp };
         }
       }
     }
