@@ -116,3 +116,45 @@ describe("a machine read back from a saved zoneinfo", () => {
     expect(() => layoutFromZoneinfo(worse)).toThrow(/managed <= present <= spanned/);
   });
 });
+
+describe("the flat layout keeps today's numbers", () => {
+  it("min_free_kbytes and watermarks equal src/mm/watermarks.ts for every preset", async () => {
+    const { Zone } = await import("../../../src/mm/buddy.js");
+    const wm = await import("../../../src/mm/watermarks.js");
+    const { flatLayout, managedByNode } = await import("../../../src/machine/zones.js");
+    const { defaultMinFreeKbytes, setupPerZoneWmarks } = await import("../../../src/mm/zone-params.js");
+    for (const m of Object.values(PRESETS)) {
+      const sizes = m.nodes.map((n) => n.mem);
+      let start = 0;
+      const zones = sizes.map((p, nid) => new Zone(nid, (start += p) - p, p));
+      const managed = managedByNode(flatLayout(sizes));
+      for (const thp of [true, false]) {
+        const kb = defaultMinFreeKbytes(managed, thp);
+        expect(kb).toBe(wm.defaultMinFreeKbytes(zones, thp, 10));
+        const ours = setupPerZoneWmarks(managed, kb).map((n) => [n[2]!.min, n[2]!.low, n[2]!.high, n[2]!.promo]);
+        expect(ours).toEqual(wm.computeWatermarks(zones, kb, 10));
+      }
+    }
+  });
+});
+
+describe("several nodes through zoneinfo", () => {
+  it("numa2's boot zoneinfo has per-node stats under each node's DMA / Normal and parses back", () => {
+    const s = setupZones(machineZoneLayout(PRESETS.numa2!, "qemu-pc"), { cpusByNode: [1, 1] });
+    const text = formatZoneinfo(bootZoneinfo(s));
+    expect(text.match(/^Node \d, zone +\w+$/gm)).toHaveLength(10);
+    expect(text).toContain("Node 1, zone   Normal\n  per-node stats\n");
+    const back = parseZoneinfo(text, "numa2");
+    expect(back.pgdats.map((p) => p.zones[2]!.pagesets!.map((c) => c.cpu))).toEqual([[0, 1], [0, 1]]);
+    const { layout, cpus } = layoutFromZoneinfo(back);
+    expect(layout.nodes.map((n) => [n.nodeStartPfn, n.nodeEndPfn])).toEqual([[1, 0x140000], [0x140000, 0x240000]]);
+    expect(cpus).toEqual([0, 1]);
+  });
+  it("a memoryless node prints five empty zones and no per-node stats", () => {
+    const info = bootZoneinfo(setupZones(machineZoneLayout(PRESETS.default!, "qemu-pc"), { cpusByNode: [1] }));
+    info.pgdats.push({ nodeId: 1, nodeStats: null, zones: info.pgdats[0]!.zones.map((z) => ({ name: z.name, freePages: 0, watermarkBoost: 0, min: 0, low: 0, high: 0, spannedPages: 0, presentPages: 0, managedPages: 0, cmaPages: 0, lowmemReserve: [0, 0, 0, 0, 0] })) });
+    const text = formatZoneinfo(info);
+    expect(parseZoneinfo(text, "x")).toEqual({ ...info, lineEnding: "\n" });
+    expect(() => layoutFromZoneinfo(parseZoneinfo(text, "x"))).not.toThrow();
+  });
+});
