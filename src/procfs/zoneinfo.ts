@@ -148,13 +148,15 @@ export function parseZoneinfo(text: string, file: string): Zoneinfo {
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   if (text === "") throw new DataError(file, 0, 'empty: a /proc/zoneinfo starts with a line like "Node 0, zone      DMA"');
   const raw = text.split("\n");
-  if (raw[raw.length - 1] === "") raw.pop();
-  const crlf = raw[0]!.endsWith("\r");
+  const unterminated = raw.pop()!; // "" when the text ends with a newline
+  const crlf = (raw[0] ?? unterminated).endsWith("\r");
   const lines = raw.map((l, i) => {
     if (l.endsWith("\r") !== crlf)
       throw new DataError(file, i + 1, `mixed line endings: line 1 ends with ${crlf ? '"\\r\\n"' : '"\\n"'}, this one does not`);
     return crlf ? l.slice(0, -1) : l;
   });
+  // a last line without its newline (a copy that lost it) may lack the "\r" too
+  if (unterminated !== "") lines.push(crlf ? unterminated.replace(/\r$/, "") : unterminated);
   let i = 0; // index of the next line; its number is i + 1
   const fail = (what: string, at = i): never => {
     throw new DataError(file, at + 1, what);
@@ -176,6 +178,7 @@ export function parseZoneinfo(text: string, file: string): Zoneinfo {
     while (i < lines.length && !stop.test(lines[i]!)) {
       const m = STAT.exec(lines[i]!);
       if (!m) fail(`expected a ${where} line "      name value", ${got()}`);
+      if (m![1] === "__proto__") fail(`${where} ${quoteInput(m![1]!)} is no vmstat item`);
       if (Object.hasOwn(out, m![1]!)) fail(`${where} ${quoteInput(m![1]!)} appears twice`);
       out[m![1]!] = num(m![2]!);
       i++;

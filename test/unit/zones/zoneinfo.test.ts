@@ -148,6 +148,16 @@ describe("malformed input: file:line: what", () => {
     );
     expect(errorOf(edit(3, "      nr_active_anon 41066"))).toBe('zi.txt:4: per-node stat "nr_active_anon" appears twice');
   });
+  it("a missing final newline is accepted, with or without its \\r", () => {
+    const info = parseZoneinfo(SAMPLE, "s");
+    expect(parseZoneinfo(SAMPLE.slice(0, -2), "s")).toEqual(info);
+    expect(parseZoneinfo(SAMPLE.slice(0, -1), "s")).toEqual(info);
+    expect(parseZoneinfo(LF.slice(0, -1), "s")).toEqual({ ...info, lineEnding: "\n" });
+    expect(parseZoneinfo("\uFEFF" + LF, "s")).toEqual({ ...info, lineEnding: "\n" });
+  });
+  it("a stat named __proto__ is refused, not swallowed", () => {
+    expect(errorOf(edit(3, "      __proto__ 0"))).toBe('zi.txt:3: per-node stat "__proto__" is no vmstat item');
+  });
   it("mixed line endings, huge values, control characters are quoted", () => {
     expect(errorOf(SAMPLE.replace("  pages free     3625\r\n", "  pages free     3625\n"))).toBe(
       'zi.txt:46: mixed line endings: line 1 ends with "\\r\\n", this one does not',
