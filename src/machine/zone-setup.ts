@@ -52,6 +52,7 @@ export interface ZoneSetup extends ZoneSpan {
   statThreshold: number;
 }
 
+/** A node (pgdat) after boot: its pfn span, its CPUs and its MAX_NR_ZONES zones. */
 export interface NodeSetup {
   nid: number;
   nodeStartPfn: number;
@@ -61,6 +62,7 @@ export interface NodeSetup {
   zones: ZoneSetup[];
 }
 
+/** setupZones' result: the machine-wide min_free_kbytes and CPU count, and every node. */
 export interface MachineSetup {
   /** vm.min_free_kbytes in force */
   minFreeKbytes: number;

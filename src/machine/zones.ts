@@ -24,10 +24,15 @@ import { ValueError } from "../errors.js";
 import { MAX_ORDER } from "../mm/constants.js";
 import type { Machine } from "./machine.js";
 
+/** enum zone_type of 6.1 on x86-64 (CONFIG_ZONE_DMA, CONFIG_ZONE_DMA32, no HIGHMEM, CONFIG_ZONE_DEVICE). */
 export const ZONE_DMA = 0;
+/** below 4 GiB */
 export const ZONE_DMA32 = 1;
+/** the rest of lowmem (all of it above 4 GiB on x86-64) */
 export const ZONE_NORMAL = 2;
+/** only movable allocations; sized by kernelcore= / movablecore= */
 export const ZONE_MOVABLE = 3;
+/** device memory (pmem, HMM); always empty in a wsim machine */
 export const ZONE_DEVICE = 4;
 /** MAX_NR_ZONES with CONFIG_ZONE_DEVICE (Debian's 6.1 has it): zoneinfo prints 5 zones, protection 5 values. */
 export const MAX_NR_ZONES = 5;
@@ -101,7 +106,7 @@ export interface LayoutOptions {
   movablecore?: CoreParam;
   /**
    * memblock.reserved ranges that lie in RAM (default: X86_RESERVED_LOW, the first 1 MiB
-   * that 6.1's setup_arch reserves unconditionally); present pages inside them are not managed.
+   * that 6.1's setup_arch reserves unconditionally); present pages inside them are not managed. Ranges must not overlap each other (a page would count twice).
    */
   reservedRanges?: PfnRange[];
   /**
