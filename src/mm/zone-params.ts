@@ -219,9 +219,9 @@ export function totalreservePages(
   return total;
 }
 
-/** rounddown_pow_of_two(n) for n >= 1. */
+/** rounddown_pow_of_two(n) for 1 <= n < 2^32. */
 function rounddownPowOfTwo(n: number): number {
-  return 2 ** Math.floor(Math.log2(n));
+  return 2 ** (fls(n) - 1);
 }
 
 /**
@@ -280,9 +280,9 @@ export function pcpParams(args: { managed: number; lowWmark: number; nodeCpus: n
   return { batch, high: zoneHighsize({ ...args, batch }) };
 }
 
-/** fls(x): the 1-based index of the highest set bit, 0 for 0. */
+/** fls(x): the 1-based index of the highest set bit, 0 for 0 (x < 2^32; exact, unlike Math.log2 near powers of two). */
 function fls(x: number): number {
-  return x <= 0 ? 0 : Math.floor(Math.log2(x)) + 1;
+  return x <= 0 ? 0 : 32 - Math.clz32(x);
 }
 
 /**

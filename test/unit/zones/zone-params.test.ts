@@ -172,6 +172,10 @@ describe("vm stats threshold (calculate_normal_threshold, calculate_pressure_thr
     // 782295 >> 15 = 23, fls 5: 2 * fls(4) = 6 * 6 = 36
     expect(normalStatThreshold(782295, 4)).toBe(36);
     expect(normalStatThreshold(2 ** 24, 64)).toBe(125);
+    // fls at the edges of a power of two: mem 3 -> 2, mem 4 -> 3; 3 CPUs -> fls 2
+    expect(normalStatThreshold(4 * 32768 - 1, 1)).toBe(6);
+    expect(normalStatThreshold(4 * 32768, 1)).toBe(8);
+    expect(normalStatThreshold(4 * 32768, 3)).toBe(16);
   });
   it("pressure threshold: (low - min) / CPUs, 1..125", () => {
     expect(pressureStatThreshold({ min: 190, low: 237 }, 1)).toBe(47);
