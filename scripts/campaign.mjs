@@ -12,6 +12,9 @@
  *                     wsim rejecting valid data: read the message)
  *   crash             any other exit code or a signal (out of memory, abort)
  *   nondeterministic  the same run twice gave different bytes (checked on a sample)
+ *   jump-mismatch     skipping idle time (the engine's idle jumps) gave other bytes than
+ *                     ticking through it (--no-idle-jumps), on the same sample with every gap
+ *                     between events cut to at most JUMP_CHECK_GAP_MS so that ticking ends
  *
  * Every trace is deterministic per seed (the project's own PRNG, src/engine/rng.ts, from
  * dist/), so a seed is a complete reproduction. Needs `npm run build` first.
@@ -468,11 +471,39 @@ function generalise(s) {
 }
 
 /**
- * Writes a case's trace and machine into `dir` and runs it (twice when `determinism`).
+ * Writes a case's trace and machine into `dir` and runs it; when `determinism`, runs it
+ * twice, then compares idle jumps with ticking through on a copy with the gaps cut
+ * (cutGaps), kept as seed-N.gaps-cut.csv when they differ.
  * @param {{seed:number, machine:object, csv:string, events:number}} c from generateCase
  * @param {{dir: string, timeoutMs: number, determinism?: boolean}} o
  * @returns {Promise<{seed:number, events:number, ms:number, failure: null | {kind, signature, detail}, stderr: string}>}
  */
+/** The longest gap between events kept in the idle-jump check's copy of a trace (ms). */
+export const JUMP_CHECK_GAP_MS = 3_000_000;
+
+/**
+ * The trace with every gap between consecutive events longer than `maxGap` ms cut to
+ * `maxGap` (later events move earlier by what was cut), so that ticking through it ends.
+ * Comment lines and the header are kept. Times stay exact: the cut is an integer.
+ * @param {string} csv a campaign trace
+ * @param {number} maxGap an integer number of ms
+ * @returns {{csv: string, cut: number}} the new trace and the ms cut in all
+ */
+export function cutGaps(csv, maxGap) {
+  const lines = csv.split("\n");
+  let shift = 0;
+  let prev = null;
+  const out = lines.map((l, i) => {
+    if (i === 0 || l === "" || l.startsWith("#")) return l;
+    const comma = l.indexOf(",");
+    const t = Number(l.slice(0, comma));
+    if (prev !== null && t - prev > maxGap) shift += Math.floor(t - prev - maxGap);
+    prev = t;
+    return shift ? `${fmtTime(t - shift)}${l.slice(comma)}` : l;
+  });
+  return { csv: out.join("\n"), cut: shift };
+}
+
 export async function runCase(c, o) {
   mkdirSync(o.dir, { recursive: true });
   const tracePath = join(o.dir, `seed-${c.seed}.csv`);
@@ -490,6 +521,22 @@ export async function runCase(c, o) {
     if (!failure && r2.stdout !== r.stdout) {
       const at = firstDiff(r.stdout, r2.stdout);
       failure = { kind: "nondeterministic", signature: "two runs differ", detail: `first difference at byte ${at}: ${JSON.stringify(r.stdout.slice(at, at + 60))} vs ${JSON.stringify(r2.stdout.slice(at, at + 60))}` };
+    }
+    if (!failure) {
+      // idle jumps against ticking through, on a copy with the long gaps cut
+      const cut = cutGaps(c.csv, JUMP_CHECK_GAP_MS);
+      const cutPath = join(o.dir, `seed-${c.seed}.gaps-cut.csv`);
+      writeFileSync(cutPath, cut.csv);
+      const a = ["replay", cutPath, "--machine", machinePath, "--lenient", "--format", "json"];
+      const j = await runWsim(a, o.timeoutMs);
+      const t = await runWsim([...a, "--no-idle-jumps"], o.timeoutMs);
+      ms += j.ms + t.ms;
+      failure = classify(j, o.timeoutMs) ?? classify(t, o.timeoutMs);
+      if (!failure && j.stdout !== t.stdout) {
+        const at = firstDiff(j.stdout, t.stdout);
+        failure = { kind: "jump-mismatch", signature: "idle jumps and ticking differ", detail: `${cutPath}: first difference at byte ${at}: ${JSON.stringify(j.stdout.slice(at, at + 60))} (jumps) vs ${JSON.stringify(t.stdout.slice(at, at + 60))} (--no-idle-jumps)` };
+      }
+      if (!failure) rmSync(cutPath, { force: true });
     }
   }
   return { seed: c.seed, events: c.events, ms, failure, stderr: r.stderr, tracePath, machinePath };

@@ -2,17 +2,18 @@
  * Issue 12, acceptance: the random-ops campaign (scripts/campaign.mjs) lives in the repo and
  * a short seeded slice of it (seeds 1..10) runs here, with the full generator (no feature excluded): every
  * run must exit 0 under --check --lenient within its time bound, and every third one must
- * give the same bytes twice. A failure prints the seed, its kind and the reproduce command.
+ * give the same bytes twice, and the same bytes with idle jumps as ticking through
+ * (--no-idle-jumps) on a copy with the gaps cut. A failure prints the seed, its kind and the reproduce command.
  * Also pins the generator (deterministic per seed, covers what the issue lists), the
  * classifier and the shrinker. Spawns bin/wsim, so build first (`npm test` does).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without type declarations
-import { classify, generateCase, runCampaign, shrink } from "../../scripts/campaign.mjs";
+import { classify, cutGaps, generateCase, runCampaign, shrink } from "../../scripts/campaign.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "wsim-campaign-"));
@@ -34,7 +35,7 @@ function rowsOf(csv: string): Record<string, string>[] {
 }
 
 describe("the campaign's CI slice", () => {
-  it("seeds 1..10 replay under --check --lenient without an internal error, hang, rejection or nondeterminism", async () => {
+  it("seeds 1..10 replay under --check --lenient without an internal error, hang, rejection, nondeterminism or jump mismatch", async () => {
     const out = join(tmp, "slice");
     const r = await runCampaign({ seedStart: 1, runs: 10, jobs: 2, timeoutMs: 20_000, determinismEvery: 3, out });
     const report = r.failures
@@ -44,6 +45,30 @@ describe("the campaign's CI slice", () => {
     expect(report, r.summary).toBe("");
     expect(r.runs).toBe(10);
   }, 300_000);
+});
+
+describe("the idle-jump check", () => {
+  it("cutGaps shortens every gap over the bound to it, moving later events earlier by what was cut", () => {
+    const csv = "time_ms,op,pid\n0,access,1\n10.5,access,1\n# a comment\n5000010.5,access,1\n5000011,access,1\n9000000000,exit,1\n";
+    const r = cutGaps(csv, 1000);
+    // gaps: 10.5 (kept), 5e6 (cut by 4,999,000), 0.5 (kept), 8,994,999,989 (cut by 8,994,998,989)
+    expect(r.cut).toBe(4_999_000 + 8_994_998_989);
+    expect(r.csv).toBe("time_ms,op,pid\n0,access,1\n10.5,access,1\n# a comment\n1010.5,access,1\n1011,access,1\n2011,exit,1\n");
+    expect(cutGaps(csv, 1e10)).toEqual({ csv, cut: 0 });
+  });
+
+  it("wsim replay --no-idle-jumps ticks through the gap and prints the same bytes as with jumps", () => {
+    const trace = join(tmp, "gap.csv");
+    writeFileSync(trace, "time_ms,op,pid,addr,len,key,value\n0,set,,,,kmmscand.enabled,1\n0,mmap,1,0x40000000,1048576,,\n1,access,1,0x40000000,,,\n2000000,access,1,0x40001000,,,\n");
+    const run = (...extra: string[]) => spawnSync(process.execPath, [join(ROOT, "bin/wsim"), "replay", trace, "--format", "json", ...extra], { encoding: "utf8" });
+    const jump = run();
+    const tick = run("--no-idle-jumps");
+    expect(jump.status, jump.stderr).toBe(0);
+    expect(tick.status, tick.stderr).toBe(0);
+    expect(tick.stdout).toBe(jump.stdout);
+    // kmmscand visited the idle process all through the gap: a visit every ~5 s
+    expect(JSON.parse(jump.stdout).vmstat.nr_kmmscand_mm_scans).toBeGreaterThan(390);
+  });
 });
 
 describe("the generator", () => {

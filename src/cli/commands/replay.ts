@@ -23,6 +23,8 @@ export interface ReplayCliOptions {
   seed?: string;
   check?: boolean;
   lenient?: boolean;
+  /** false with --no-idle-jumps */
+  idleJumps?: boolean;
   inputFormat?: string;
   csvParser: string;
   interval?: string;
@@ -158,6 +160,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       drain,
       check: o.check,
       lenient: o.lenient,
+      idleJumps: o.idleJumps,
       interval,
       keepSeries: !streaming,
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
