@@ -13,6 +13,7 @@ import { checkHostMemory, loadMachine, parseMachine, PRESETS, type Machine } fro
 import { Settings } from "./machine/settings.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
+import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** a trace path, or `-` for standard input */
@@ -29,6 +30,8 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** called after each batch with the events so far, the virtual time, and the bytes read of the file */
   onProgress?: (events: number, timeMs: number, bytes: number, total: number | null) => void;
   daemons?: EngineOptions["daemons"];
+  /** keep the pageblock map at the end (`pageblock_map` in the result; for `wsim report`) */
+  pageblockMap?: boolean;
 }
 
 /** Splits `key=value` (usage error otherwise). */
@@ -97,7 +100,8 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
   return loadMachine(path, { ...at, ref });
 }
 
-export async function replay(cfg: ReplayConfig): Promise<RunResult> {
+/** The run of a trace: what `--format json` prints (with `pageblock_map` when cfg.pageblockMap). */
+export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap }> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   // say what a huge machine needs before allocating it
@@ -118,7 +122,8 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (!more) break;
   }
   engine.finish();
-  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  return cfg.pageblockMap ? { ...result, pageblock_map: pageblockMap(engine) } : result;
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

@@ -30,6 +30,9 @@ export interface ReplayCliOptions {
   tolerance: string[];
   only: string[];
   ignore: string[];
+  /** --report FILE.html: also write the run's HTML report */
+  report?: string;
+  pageblockMap?: boolean;
 }
 
 export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as const;
@@ -98,8 +101,11 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
   if (o.expect === undefined)
     for (const [flag, v] of [["--tolerance", o.tolerance], ["--only", o.only], ["--ignore", o.ignore]] as const)
       if (v.length) throw new UsageError(`${flag} only filters the comparison with --expect FILE: add --expect, or drop ${flag}`);
-  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format))
-    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or drop --interval`);
+  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format) && o.report === undefined)
+    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or --report FILE.html, or drop --interval`);
+  if (o.report !== undefined && !/\.html?$/i.test(o.report) && o.report !== "-" && /\.[^./]+$/.test(o.report))
+    throw new UsageError(`--report ${o.report}: a report is written as .html or .htm: name the file so`);
+  if (o.report === "-") throw new UsageError("--report -: the run's own output goes to standard output; give the report a file name");
   if (SERIES_FORMATS.includes(format) && interval === undefined)
     throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
   if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
@@ -159,7 +165,8 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       check: o.check,
       lenient: o.lenient,
       interval,
-      keepSeries: !streaming,
+      keepSeries: !streaming || o.report !== undefined,
+      pageblockMap: o.pageblockMap === true || o.report !== undefined,
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
       onSample: sink
         ? (smp) => {
@@ -179,6 +186,11 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     progress.done();
   }
   if (sink) sink.commit();
+  if (o.report !== undefined) {
+    const { renderReport } = await import("../../report/html.js");
+    const { runNames } = await import("./report.js");
+    writeWhole(o.report, renderReport({ runs: [{ name: runNames([trace === "-" ? "stdin" : trace.replace(/\.(csv|ndjson|jsonl|json)(\.gz)?$/i, "")])[0]!, run: result }] }));
+  }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const text = streaming ? "" : render(result, format, color);
   if (o.expect !== undefined) {
