@@ -206,7 +206,9 @@ function freeHeatmaps(run: ReportRun): ChartSpec[] {
     });
     const b = decades(max);
     const pieces = b.slice(0, -1).map((lo, k) => ({ value: k, label: `${lo.toLocaleString("en-US")}–${(b[k + 1]! - 1).toLocaleString("en-US")} pages (≥ ${sizeLabel(lo)})` }));
-    const colours = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b", "#041630", "#000000"];
+    // light to dark blue, spread over however many decades there are
+    const blues = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#041630"];
+    const colours = pieces.map((_, k) => blues[pieces.length === 1 ? blues.length - 1 : Math.round((k * (blues.length - 1)) / (pieces.length - 1))]!);
     const nodeId = run.nodes[n]?.id ?? n;
     const zone = run.nodes[n]?.zones[0]?.name ?? "Normal";
     const title = `free memory per order: node ${nodeId}, zone ${zone}`;
@@ -229,7 +231,7 @@ function freeHeatmaps(run: ReportRun): ChartSpec[] {
           seriesIndex: 0,
           right: 10,
           top: "middle",
-          pieces: pieces.map((p, k) => ({ ...p, color: colours[Math.min(k + 1, colours.length - 1)] })),
+          pieces: pieces.map((p, k) => ({ ...p, color: colours[k] })),
         },
         series: [{ type: "heatmap", name: "free pages", data, emphasis: { disabled: true } }],
       },
