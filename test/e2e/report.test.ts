@@ -127,6 +127,13 @@ describe("wsim report", () => {
 });
 
 describe("wsim plot", () => {
+  it("--help lists the kinds charts.ts draws (the two lists cannot drift)", async () => {
+    const { CHART_KINDS } = await import("../../src/report/charts.js");
+    const r = wsim(["plot", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out.replace(/\s+/g, " ")).toContain(`what to draw: ${CHART_KINDS.join(", ")}`);
+  });
+
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" });
 
   it("writes valid SVG for each kind the run has, with the chart's title in it", () => {
