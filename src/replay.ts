@@ -32,6 +32,11 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   daemons?: EngineOptions["daemons"];
   /** keep the pageblock map at the end (`pageblock_map` in the result; for `wsim report`) */
   pageblockMap?: boolean;
+  /**
+   * also keep the map at these times (ms; needs `interval`): each taken at the first sample at
+   * or after the time, into `pageblock_snapshots` (implies pageblockMap)
+   */
+  pageblockMapAt?: readonly number[];
 }
 
 /** Splits `key=value` (usage error otherwise). */
@@ -100,13 +105,33 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
   return loadMachine(path, { ...at, ref });
 }
 
-/** The run of a trace: what `--format json` prints (with `pageblock_map` when cfg.pageblockMap). */
-export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap }> {
+/**
+ * The run of a trace: what `--format json` prints, with `pageblock_map` (the end) when
+ * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
+ */
+export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
-  const engine = new Engine(settings, cfg);
+  const snapshots: PageblockMap[] = [];
+  const wanted = [...(cfg.pageblockMapAt ?? [])].sort((a, b) => a - b);
+  const engine: Engine = new Engine(
+    settings,
+    wanted.length
+      ? {
+          ...cfg,
+          onSample: (smp) => {
+            // one snapshot per sample, however many wanted times it reaches
+            if (wanted.length && wanted[0]! <= smp.time_ms) {
+              while (wanted.length && wanted[0]! <= smp.time_ms) wanted.shift();
+              snapshots.push({ ...pageblockMap(engine), time_ms: smp.time_ms });
+            }
+            cfg.onSample?.(smp);
+          },
+        }
+      : cfg,
+  );
   let events = 0;
   let firstMs = -1;
   let lastMs = 0;
@@ -123,7 +148,8 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
   }
   engine.finish();
   const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
-  return cfg.pageblockMap ? { ...result, pageblock_map: pageblockMap(engine) } : result;
+  if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
+  return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

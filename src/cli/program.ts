@@ -64,6 +64,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
     .option("--report <file.html>", "also write an HTML report of the run (charts; see `wsim report`), whole or not at all; with --interval it has the counters over time")
     .option("--pageblock-map", "keep every pageblock's migratetype and free pages at the end (JSON \"pageblock_map\", the report's pageblock map); implied by --report")
+    .option("--pageblock-map-at <ms,...>", "also keep the map at these times (each at the first --interval sample at or after it; JSON \"pageblock_snapshots\"); needs --interval")
     .addHelpText(
       "after",
       paragraphs(

@@ -6,8 +6,9 @@
  *   counts (right axis); every series can be switched on and off in the legend;
  * - `free-heatmap`: free memory per order over time, one chart per zone (order × time, colour
  *   on a log scale in decades of pages);
- * - `pageblocks`: every pageblock of every zone at the end, coloured by migratetype and shaded
- *   by how much of it is in use (needs `pageblock_map`: `wsim replay --pageblock-map`);
+ * - `pageblocks`: every pageblock of every zone at the end (and at chosen sample times),
+ *   coloured by migratetype and shaded by how much of it is in use (needs `pageblock_map`:
+ *   `wsim replay --pageblock-map`; `pageblock_snapshots`: `--pageblock-map-at MS,...`);
  * - `page-age`: page_age histograms, the kernel's view beside the exact one, per memcg and node;
  * - `promotion`: promotion counters over time against the truly hot pages at the end;
  *   `promotion-latency`: how late promotions of truly hot pages came, per promoter;
@@ -102,6 +103,8 @@ export function runCharts(run: ReportRun): ChartSpec[] {
   const out: ChartSpec[] = [];
   out.push(...counterCharts(run));
   out.push(...freeHeatmaps(run));
+  // the chosen sample times first, then the end
+  for (const m of run.pageblock_snapshots ?? []) for (const z of m.zones) out.push(pageblockChart(z, m.time_ms, `@${m.time_ms}`));
   if (run.pageblock_map) for (const z of run.pageblock_map.zones) out.push(pageblockChart(z, run.pageblock_map.time_ms));
   out.push(...pageAgeCharts(run));
   const p = promotionChart(run);
@@ -258,7 +261,7 @@ function shade(hex: string, level: number): string {
   return "#" + c.map((v) => Math.round(v + (255 - v) * mix).toString(16).padStart(2, "0")).join("");
 }
 
-function pageblockChart(z: PageblockZoneMap, timeMs: number): ChartSpec {
+function pageblockChart(z: PageblockZoneMap, timeMs: number, suffix = ""): ChartSpec {
   const n = z.mt.length;
   const cols = Math.min(64, Math.max(8, Math.ceil(Math.sqrt(n * 4))));
   const rows = Math.ceil(n / cols);
@@ -278,7 +281,7 @@ function pageblockChart(z: PageblockZoneMap, timeMs: number): ChartSpec {
   const title = `pageblocks: node ${z.node}, zone ${z.zone} at ${seconds(timeMs)} s`;
   const height = Math.max(260, Math.min(900, 110 + rows * 12));
   return {
-    id: `pageblocks:n${z.node}`,
+    id: `pageblocks:n${z.node}${suffix}`,
     kind: "pageblocks",
     title,
     width: WIDTH,

@@ -11,8 +11,11 @@ import type { CompareRow } from "./compare.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import type { PageblockMap } from "./pageblock-map.js";
 
-/** A run as the report reads it: the JSON of `wsim replay`, and the pageblock map when it was kept. */
-export type ReportRun = RunResult & { pageblock_map?: PageblockMap };
+/**
+ * A run as the report reads it: the JSON of `wsim replay`, with the pageblock map at the end
+ * when it was kept (`--pageblock-map`) and earlier ones (`--pageblock-map-at`).
+ */
+export type ReportRun = RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] };
 
 /** `wsim compare --format json`: `{wsim, kernel, rows, pageblock_changes}` (only `rows` is drawn). */
 export interface CompareDoc {

@@ -63,6 +63,34 @@ describe("wsim replay --pageblock-map and --report", () => {
   });
 });
 
+describe("--pageblock-map-at", () => {
+  it("maps at the first sample at or after each time; their free pages agree with that sample's buddyinfo", () => {
+    const out = join(tmp, "snap.json");
+    // samples every 500 ms: 1000 and 2900 are taken at the samples of 1000 and 3000 ms
+    const r = wsim(["replay", "traces/fragmentation.csv.gz", "--interval", "500", "--pageblock-map-at", "2900,1000", "--format", "json", "-o", out]);
+    expect(r.code).toBe(0);
+    const run = JSON.parse(readFileSync(out, "utf8"));
+    expect(run.pageblock_snapshots.map((m: { time_ms: number }) => m.time_ms)).toEqual([1000, 3000]);
+    for (const m of run.pageblock_snapshots) {
+      const smp = run.series.find((s: { time_ms: number }) => s.time_ms === m.time_ms);
+      const fromBuddy = smp.buddyinfo[0].reduce((a: number, b: number, o: number) => a + b * 2 ** o, 0);
+      expect(m.zones[0].free.reduce((a: number, b: number) => a + b, 0)).toBe(fromBuddy);
+    }
+    // one pageblock chart per time and the end
+    const p = wsim(["plot", "pageblocks", out, "--chart", "nope", "-o", "-"]);
+    expect(p.err).toContain("there are: pageblocks:n0@1000, pageblocks:n0@3000, pageblocks:n0");
+  });
+
+  it("needs --interval, and times in decimal ms (exit 2)", () => {
+    const a = wsim(["replay", "traces/faults.csv", "--format", "json", "--pageblock-map-at", "5"]);
+    expect(a.code).toBe(2);
+    expect(a.err).toContain("--pageblock-map-at takes its maps at --interval samples: add --interval MS");
+    const b = wsim(["replay", "traces/faults.csv", "--interval", "5", "--format", "json", "--pageblock-map-at", "5,x"]);
+    expect(b.code).toBe(2);
+    expect(b.err).toContain('--pageblock-map-at: expected a non-negative decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "x"');
+  });
+});
+
 describe("wsim report", () => {
   it("one run and the same run again: overlaid, with a diff table saying nothing differs", () => {
     const out = join(tmp, "two.html");

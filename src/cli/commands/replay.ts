@@ -33,6 +33,8 @@ export interface ReplayCliOptions {
   /** --report FILE.html: also write the run's HTML report */
   report?: string;
   pageblockMap?: boolean;
+  /** --pageblock-map-at MS,MS,...: also keep the map at these sample times */
+  pageblockMapAt?: string;
 }
 
 export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as const;
@@ -144,6 +146,8 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   checkCombinations({ ...o, trace }, format, interval);
   // a bad --tolerance is a usage error before the trace is replayed
   if (o.expect !== undefined) (await import("../../report/diff.js")).parseTolerances(o.tolerance, "--tolerance");
+  const mapAt = o.pageblockMapAt === undefined ? undefined : o.pageblockMapAt.split(",").map((t) => num("pageblock-map-at", t.trim())!);
+  if (mapAt && interval === undefined) throw new UsageError("--pageblock-map-at takes its maps at --interval samples: add --interval MS");
   const until = num("until", o.until);
   const drain = num("drain", o.drain);
   const streaming = SERIES_FORMATS.includes(format);
@@ -167,6 +171,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       interval,
       keepSeries: !streaming || o.report !== undefined,
       pageblockMap: o.pageblockMap === true || o.report !== undefined,
+      pageblockMapAt: mapAt,
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
       onSample: sink
         ? (smp) => {

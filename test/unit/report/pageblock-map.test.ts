@@ -38,5 +38,7 @@ describe("pageblockMap", () => {
     expect("pageblock_map" in r).toBe(false);
     await expect(replay({ trace: "traces/faults.csv", pageblockMap: "yes" as unknown as boolean })).rejects.toThrow(UsageError);
     await expect(replay({ trace: "traces/faults.csv", pageblockMap: "yes" as unknown as boolean })).rejects.toThrow('replay: config.pageblockMap must be true or false, got "yes"');
+    await expect(replay({ trace: "traces/faults.csv", pageblockMapAt: [5] })).rejects.toThrow("config.pageblockMapAt takes its maps at samples: give config.interval too");
+    await expect(replay({ trace: "traces/faults.csv", interval: 5, pageblockMapAt: [-1] })).rejects.toThrow("config.pageblockMapAt must be an array of times in ms (numbers >= 0), got an array");
   });
 });
