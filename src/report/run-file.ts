@@ -69,22 +69,61 @@ export function readInput(path: string): InputDoc {
   }
   const notRun = (what: string, key: string) =>
     new DataError(path, key in d ? at(`/${key}`) : 1, `not a wsim run: ${what} (make one with wsim replay TRACE --format json -o run.json)`);
+  const bad = (where: string, what: string) => new DataError(path, at(where), `${where.slice(1).replace(/\//g, ".")}: ${what}`);
   if (d.schema !== 1) throw notRun(`"schema" is ${"schema" in d ? describeValue(d.schema) : "missing"}, expected 1`, "schema");
-  if (d.vmstat === null || typeof d.vmstat !== "object" || Array.isArray(d.vmstat)) throw notRun(`"vmstat" is ${"vmstat" in d ? describeValue(d.vmstat) : "missing"}, expected an object`, "vmstat");
-  for (const [k, v] of Object.entries(d.vmstat as object))
-    if (typeof v !== "number") throw new DataError(path, at(`/vmstat/${k}`), `vmstat "${k}": expected a number, got ${describeValue(v)}`);
+  if (!isObject(d.vmstat)) throw notRun(`"vmstat" is ${"vmstat" in d ? describeValue(d.vmstat) : "missing"}, expected an object`, "vmstat");
+  for (const [k, v] of Object.entries(d.vmstat))
+    if (!isNum(v)) throw new DataError(path, at(`/vmstat/${k}`), `vmstat "${k}": expected a number, got ${describeValue(v)}`);
   if (!Array.isArray(d.nodes)) throw notRun(`"nodes" is ${"nodes" in d ? describeValue(d.nodes) : "missing"}, expected an array`, "nodes");
   for (const [i, n] of (d.nodes as unknown[]).entries()) {
     const z = (n as { zones?: { buddyinfo?: unknown }[] })?.zones;
-    if (!Array.isArray(z) || !z.every((x) => Array.isArray(x?.buddyinfo)))
+    if (!isNum((n as { id?: unknown })?.id) || !Array.isArray(z) || !z.length || !z.every((x) => isObject(x) && numbers(x.buddyinfo, 11)))
       throw new DataError(path, at(`/nodes/${i}`), `nodes[${i}]: expected {id, zones: [{buddyinfo: [11 numbers], ...}]}`);
   }
   if (!Array.isArray(d.series)) throw notRun(`"series" is ${"series" in d ? describeValue(d.series) : "missing"}, expected an array`, "series");
   for (const [i, s] of (d.series as unknown[]).entries()) {
     const smp = s as { time_ms?: unknown; vmstat?: unknown; buddyinfo?: unknown };
-    if (smp === null || typeof smp !== "object" || typeof smp.time_ms !== "number" || typeof smp.vmstat !== "object" || !Array.isArray(smp.buddyinfo))
-      throw new DataError(path, at(`/series/${i}`), `series[${i}]: expected {time_ms, vmstat, buddyinfo, ...} as --interval writes`);
+    if (!isObject(smp) || !isNum(smp.time_ms) || !isObject(smp.vmstat) || !Array.isArray(smp.buddyinfo) || !smp.buddyinfo.every((b) => numbers(b, 11)))
+      throw new DataError(path, at(`/series/${i}`), `series[${i}]: expected {time_ms, vmstat, buddyinfo: [[11 numbers] per node], ...} as --interval writes`);
+    for (const [k, v] of Object.entries(smp.vmstat)) if (!isNum(v)) throw new DataError(path, at(`/series/${i}`), `series[${i}].vmstat "${k}": expected a number, got ${describeValue(v)}`);
   }
-  if (typeof d.workingset !== "object" || d.workingset === null) d.workingset = {};
+  const m = d.machine as { nodes?: unknown } | undefined;
+  if (!isObject(m) || !Array.isArray(m.nodes) || !m.nodes.every((n) => isObject(n) && isNum(n.id) && isNum(n.mem) && isNum(n.tier)))
+    throw notRun(`"machine" is ${"machine" in d ? describeValue(d.machine) : "missing"}, expected {name, nodes: [{id, mem, tier, cpus}]}`, "machine");
+  if (d.workingset === undefined) d.workingset = {};
+  if (!isObject(d.workingset)) throw bad("/workingset", `expected {memcg: {node: report}}, got ${describeValue(d.workingset)}`);
+  for (const [cg, nodes] of Object.entries(d.workingset)) {
+    if (!isObject(nodes)) throw bad(`/workingset/${cg}`, `expected {node: report}, got ${describeValue(nodes)}`);
+    for (const [nid, w] of Object.entries(nodes)) {
+      const where = `/workingset/${cg}/${nid}`;
+      if (!isObject(w) || !bins(w.page_age, "anon", "file") || !bins(w.page_age_exact, "anon", "file") || (w.page_age as unknown[]).length !== (w.page_age_exact as unknown[]).length || !isNum(w.misplaced_share))
+        throw new DataError(path, at(where), `workingset ${cg} node ${nid}: expected {page_age, page_age_exact: [{le_ms, anon, file}] of one length, misplaced_share}`);
+    }
+  }
+  if (d.promotion !== undefined) {
+    const p = d.promotion as Record<string, unknown>;
+    if (!isObject(p) || !isNum(p.truly_hot) || !isNum(p.promoted_hot) || !isObject(p.by) || !Object.values(p.by).every((b) => isObject(b) && bins(b.latency, "count")))
+      throw bad("/promotion", "expected {truly_hot, promoted_hot, by: {promoter: {latency: [{le_ms, count}]}}, ...}");
+  }
+  if (d.pageblock_map !== undefined && !pageblockMapOk(d.pageblock_map)) throw bad("/pageblock_map", "expected {time_ms, zones: [{node, zone, start_pfn, mt: [...], free: [...] of one length}]}");
+  if (d.pageblock_snapshots !== undefined && !(Array.isArray(d.pageblock_snapshots) && d.pageblock_snapshots.every(pageblockMapOk)))
+    throw bad("/pageblock_snapshots", "expected [{time_ms, zones: [{node, zone, start_pfn, mt: [...], free: [...]}]}]");
   return { kind: "run", path, run: d as unknown as ReportRun };
+}
+
+// --- internal ---
+
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+/** an array of finite numbers (of `len` of them when given) */
+const numbers = (v: unknown, len?: number) => Array.isArray(v) && (len === undefined || v.length === len) && v.every(isNum);
+/** histogram bins: `[{le_ms: number | null, <each of keys>: number}]` */
+const bins = (v: unknown, ...keys: string[]) =>
+  Array.isArray(v) && v.every((b) => isObject(b) && (b.le_ms === null || isNum(b.le_ms)) && keys.every((k) => isNum(b[k])));
+
+function pageblockMapOk(m: unknown): boolean {
+  if (!isObject(m) || !isNum(m.time_ms) || !Array.isArray(m.zones)) return false;
+  return m.zones.every(
+    (z) => isObject(z) && isNum(z.node) && typeof z.zone === "string" && isNum(z.start_pfn) && numbers(z.mt) && numbers(z.free) && (z.mt as unknown[]).length === (z.free as unknown[]).length,
+  );
 }
