@@ -66,7 +66,7 @@ export function renderReport(input: ReportInput): string {
     toc.push(`<a href="#${kind}">${esc(SECTIONS[kind])}</a>`);
     body.push(`<section id="${kind}"><h2>${esc(SECTIONS[kind])}</h2>`);
     for (const c of these)
-      body.push(`<figure><div class="chart" id="${ids.get(c)}" data-title="${esc(c.title)}" style="width:${c.width}px;height:${c.height}px"></div></figure>`);
+      body.push(`<figure><div class="chart" id="${ids.get(c)}" data-title="${esc(c.title)}" style="max-width:${c.width}px;height:${c.height}px"></div></figure>`);
     body.push(extra, "</section>");
   }
   const missing = CHART_KINDS.filter((kind) => !charts.some((c) => c.kind === kind) && kind !== "runs" && kind !== "compare");
@@ -88,7 +88,7 @@ export function renderReport(input: ReportInput): string {
 body { font-family: sans-serif; margin: 16px auto; max-width: 1000px; color: #222; padding: 0 12px; }
 h1 { font-size: 20px; } h2 { font-size: 17px; border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 28px; }
 nav a { margin-right: 14px; font-size: 14px; }
-figure { margin: 10px 0; } .chart { max-width: 100%; }
+figure { margin: 10px 0; } .chart { width: 100%; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } th:first-child, td:first-child { text-align: left; }
 td.no { color: #b00; } .note { color: #555; font-size: 13px; }
@@ -119,8 +119,10 @@ function clientScript(specsJson: string): string {
     if (o && typeof o === "object") { for (var k in o) o[k] = revive(o[k]); return o; }
     return typeof o === "string" && fmt[o] ? fmt[o] : o;
   }
-  var left = specs.length;
+  var all = [];
   window.wsimReport = { charts: specs.length, rendered: 0 };
+  // narrower windows (a laptop, a split screen) get narrower charts
+  window.addEventListener("resize", function () { all.forEach(function (c) { c.resize(); }); });
   specs.forEach(function (s) {
     var el = document.getElementById(s.id);
     var chart = echarts.init(el, null, { renderer: "canvas" });
@@ -129,6 +131,7 @@ function clientScript(specsJson: string): string {
       window.wsimReport.rendered++;
     });
     chart.setOption(revive(s.option));
+    all.push(chart);
   });
 })();`;
 }

@@ -114,6 +114,26 @@ describe.skipIf(!have)("the report in headless Chromium", () => {
     }
   }, 120_000);
 
+  it("on a narrow window (760 px, a small laptop's half screen) the charts shrink to fit and redraw", async () => {
+    const html = join(tmp, "narrow.html");
+    expect(wsim(["replay", "traces/fragmentation.csv.gz", "--interval", "500", "--report", html, "-o", "/dev/null"]).code).toBe(0);
+    const page = await browser.newPage();
+    try {
+      await page.setViewport({ width: 1040, height: 900 });
+      await open(page, html);
+      await page.setViewport({ width: 760, height: 900 });
+      await new Promise((r) => setTimeout(r, 300));
+      const widths = await page.evaluate(() => [...document.querySelectorAll("div.chart canvas")].map((c) => (c as HTMLCanvasElement).clientWidth));
+      expect(widths.length).toBeGreaterThan(0);
+      // body margins: 12 px padding each side inside the 760 px window
+      for (const w of widths) expect(w).toBeLessThanOrEqual(760 - 24);
+      const o = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(o).toBeLessThanOrEqual(760);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
   it("a 2-hour run sampled every 100 ms (72,000 samples): under 30 MB; time to render printed", async () => {
     // one access a second for 2 hours
     const rows = ["time_ms,op,pid,addr"];
