@@ -340,6 +340,8 @@ function pageAgeCharts(run: ReportRun): ChartSpec[] {
 // --- promotion ---
 
 const PROMOTION_COUNTERS = /^(pgpromote_success|pgpromote_candidate|kpromoted_mig_promoted|kpromoted_mig_candidate|nr_kmmscand_migrated|numa_pages_migrated)$/;
+/** The counters the promotion chart draws (even when they stay 0: nothing promoted is an answer too). */
+export const isPromotionCounter = (name: string) => PROMOTION_COUNTERS.test(name);
 
 function promotionChart(run: ReportRun): ChartSpec | null {
   const tiered = run.machine?.nodes?.some((n) => n.tier > 0);

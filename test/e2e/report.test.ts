@@ -53,6 +53,17 @@ describe("wsim replay --pageblock-map and --report", () => {
     for (const id of ["free-heatmap", "pageblocks", "counters"]) expect(html).toContain(`<section id="${id}">`);
   });
 
+  it("the report is the same whether the samples come from the JSON's series or the compact store (vmstat output)", () => {
+    const a = join(tmp, "store.html");
+    const b = join(tmp, "series.html");
+    const args = ["replay", "traces/tiered-hotset.csv.gz", "--interval", "500", "--set", "kpromoted.enabled=1", "--set", "hotness.hw_sample_period=8"];
+    expect(wsim([...args, "--report", a]).code).toBe(0);
+    expect(wsim([...args, "--report", b, "--format", "json", "-o", join(tmp, "series.json")]).code).toBe(0);
+    const html = readFileSync(a, "utf8");
+    expect(html).toContain('data-title="promotion: found vs truly hot"');
+    expect(readFileSync(b, "utf8") === html).toBe(true);
+  });
+
   it("--interval is allowed with vmstat when --report takes the samples; a report named .txt is a usage error", () => {
     const r = wsim(["replay", "traces/faults.csv", "--interval", "1000", "--format", "vmstat", "--report", join(tmp, "x.html")]);
     expect(r.code).toBe(0);

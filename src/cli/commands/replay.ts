@@ -151,6 +151,8 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   const until = num("until", o.until);
   const drain = num("drain", o.drain);
   const streaming = SERIES_FORMATS.includes(format);
+  // --report with an output that has no series: samples go to a compact store, not the engine's series
+  const store = o.report !== undefined && format !== "json" ? new (await import("../../report/sample-store.js")).SampleStore() : undefined;
   const toFile = o.output !== undefined && o.output !== "-";
   // streamed samples go out as they are taken: to -o's temporary file, or standard output
   const sink = streaming ? new OutputSink(toFile ? o.output : undefined) : undefined;
@@ -169,12 +171,14 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       check: o.check,
       lenient: o.lenient,
       interval,
-      keepSeries: !streaming || o.report !== undefined,
+      keepSeries: !streaming && store === undefined,
       pageblockMap: o.pageblockMap === true || o.report !== undefined,
       pageblockMapAt: mapAt,
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
-      onSample: sink
+      onSample: sink || store
         ? (smp) => {
+            store?.push(smp);
+            if (!sink) return;
             if (format === "ndjson") return sink.write(JSON.stringify(smp) + "\n");
             if (!header) {
               header = true;
@@ -194,7 +198,9 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   if (o.report !== undefined) {
     const { renderReport } = await import("../../report/html.js");
     const { runNames } = await import("./report.js");
-    writeWhole(o.report, renderReport({ runs: [{ name: runNames([trace === "-" ? "stdin" : trace.replace(/\.(csv|ndjson|jsonl|json)(\.gz)?$/i, "")])[0]!, run: result }] }));
+    const { isPromotionCounter } = await import("../../report/charts.js");
+    const run = store ? { ...result, series: store.samples(isPromotionCounter) } : result;
+    writeWhole(o.report, renderReport({ runs: [{ name: runNames([trace === "-" ? "stdin" : trace.replace(/\.(csv|ndjson|jsonl|json)(\.gz)?$/i, "")])[0]!, run }] }));
   }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const text = streaming ? "" : render(result, format, color);
