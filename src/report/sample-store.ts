@@ -47,7 +47,7 @@ export class SampleStore {
     }
     // a counter seen before but missing now keeps its last value (it stops being printed only
     // if a feature is turned off; drawn flat)
-    for (const [k, c] of this.columns) if (c.length === i) c.push(c[i - 1]!);
+    for (const c of this.columns.values()) if (c.length === i) c.push(c[i - 1]!);
     if (this.nodes < 0) this.nodes = s.buddyinfo.length;
     for (let n = 0; n < this.nodes; n++) for (let o = 0; o < 11; o++) this.buddy.push(s.buddyinfo[n]?.[o] ?? 0);
   }
