@@ -24,6 +24,7 @@ const SECTIONS: Record<ChartKind, string> = {
   compare: "wsim beside the kernel",
 };
 
+/** What a report draws: runs (named, in order) and optionally a `wsim compare` output's rows. */
 export interface ReportInput {
   runs: readonly NamedRun[];
   compare?: { name: string; rows: readonly CompareRow[] };
@@ -39,6 +40,7 @@ function echartsJs(): string {
   return echartsSource;
 }
 
+/** Text escaped for HTML content and attribute values. */
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 /** JSON safe inside a <script>: no `</script>`, no `<!--`, no line separators. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");

@@ -13,10 +13,12 @@ import { readInput } from "../../report/run-file.js";
 import { renderSvg } from "../../report/svg.js";
 import { writeStdout, writeWhole } from "../output.js";
 
+/** `wsim report`'s options: `-o FILE.html` (or `-` for standard output). */
 export interface ReportCliOptions {
   output?: string;
 }
 
+/** `wsim plot`'s options: `-o FILE.svg` (or `-`), and `--chart ID` among several charts of KIND. */
 export interface PlotCliOptions {
   output?: string;
   chart?: string;
