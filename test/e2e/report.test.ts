@@ -92,6 +92,18 @@ describe("--pageblock-map-at", () => {
     expect(p.err).toContain("there are: pageblocks:n0@1000, pageblocks:n0@3000, pageblocks:n0");
   });
 
+  it("with an output that cannot hold the maps (vmstat, csv) and no --report, it would do nothing: exit 2", () => {
+    const cases: [string[], string][] = [
+      [["--format", "vmstat", "--pageblock-map"], "--pageblock-map"],
+      [["--format", "csv", "--interval", "5", "--pageblock-map-at", "5"], "--pageblock-map-at"],
+    ];
+    for (const [args, flag] of cases) {
+      const r = wsim(["replay", "traces/faults.csv", ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${flag} keeps pageblock maps in the JSON: add --format json (or -o FILE.json) or --report FILE.html, or drop ${flag}`);
+    }
+  });
+
   it("needs --interval, and times in decimal ms (exit 2)", () => {
     const a = wsim(["replay", "traces/faults.csv", "--format", "json", "--pageblock-map-at", "5"]);
     expect(a.code).toBe(2);

@@ -108,6 +108,10 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
   if (o.report !== undefined && !/\.html?$/i.test(o.report) && o.report !== "-" && /\.[^./]+$/.test(o.report))
     throw new UsageError(`--report ${o.report}: a report is written as .html or .htm: name the file so`);
   if (o.report === "-") throw new UsageError("--report -: the run's own output goes to standard output; give the report a file name");
+  if ((o.pageblockMap || o.pageblockMapAt !== undefined) && format !== "json" && o.report === undefined) {
+    const flag = o.pageblockMap ? "--pageblock-map" : "--pageblock-map-at";
+    throw new UsageError(`${flag} keeps pageblock maps in the JSON: add --format json (or -o FILE.json) or --report FILE.html, or drop ${flag}`);
+  }
   if (SERIES_FORMATS.includes(format) && interval === undefined)
     throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
   if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
