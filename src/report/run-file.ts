@@ -30,9 +30,13 @@ export type InputDoc = { kind: "run"; path: string; run: ReportRun } | { kind: "
  * Reads and checks one input file. A run needs `schema` 1, `vmstat` (counter → number),
  * `nodes[]` and `series[]` (possibly empty); a compare output needs `rows[]` of
  * `{counter, wsim, kernel_min, kernel_max}`. Throws DataError: unreadable, not JSON (with the
- * line of the syntax error), or neither shape (naming the first key missing or wrong).
+ * line of the syntax error), larger than `maxBytes` (MAX_INPUT_BYTES), or neither shape
+ * (naming the first key missing or wrong).
  */
-export function readInput(path: string): InputDoc {
+/** Largest input read (bytes, after gunzip): V8 cannot hold a longer string (about 2^29 characters). */
+export const MAX_INPUT_BYTES = 512 * 2 ** 20;
+
+export function readInput(path: string, maxBytes = MAX_INPUT_BYTES): InputDoc {
   let raw: Buffer;
   try {
     raw = readFileSync(path);
@@ -46,6 +50,12 @@ export function readInput(path: string): InputDoc {
       throw new DataError(path, 0, `not a valid gzip file: ${(e as Error).message}`);
     }
   }
+  if (raw.length > maxBytes)
+    throw new DataError(
+      path,
+      0,
+      `${(raw.length / 2 ** 20).toFixed(1)} MiB is more than wsim report reads (${(maxBytes / 2 ** 20).toFixed(1)} MiB): replay with --report FILE.html instead (it keeps samples compactly), or with a longer --interval`,
+    );
   const text = raw.toString("utf8").replace(/^\uFEFF/, "");
   if (!text.trim()) throw new DataError(path, 0, "is empty: expected a run's JSON (wsim replay --format json) or wsim compare --format json");
   let doc: unknown;

@@ -55,6 +55,13 @@ describe("readInput", () => {
     expect(err).toContain(`${p}:${lineOf(r, needle)}: ${msg}`);
   });
 
+  it("a file larger than the limit is bad data that says what to do instead", async () => {
+    const p = write(handRun());
+    expect(await dataErrorOf(() => readInput(p, 1024))).toMatch(
+      new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: \\d+\\.\\d MiB is more than wsim report reads \\(0\\.0 MiB\\): replay with --report FILE\\.html instead`),
+    );
+  });
+
   it("a compare row without the kernel's range is bad data at its line", async () => {
     const doc = { rows: [{ counter: "a", wsim: 1, kernel_min: 0, kernel_max: 1 }, { counter: "b", wsim: 2 }] };
     const p = write(doc);
