@@ -151,3 +151,26 @@ describe("SVG and HTML output", () => {
     expect(one.match(/class="chart"/g)!.length).toBe(buildCharts(runs).length);
   });
 });
+
+describe("names from the trace cannot break out", () => {
+  const evil = '/</script><img src=x onerror=alert(1)>&"';
+  const run = handRun({ workingset: { [evil]: handRun().workingset["/a"]! } });
+
+  it("the HTML holds a memcg name only escaped (in the script's JSON and in attributes)", () => {
+    const html = renderReport({ runs: [{ name: "r<b>", run }] });
+    const page = html.replace(readFileSync(createRequire(import.meta.url).resolve("echarts/dist/echarts.min.js"), "utf8"), "");
+    expect(page).not.toContain("<img");
+    expect(page).not.toContain("<b>");
+    expect(page.match(/<\/script>/g)).toHaveLength(2); // the library's and the page's own
+    expect(page).toContain("page age: memcg /\\u003c/script>\\u003cimg src=x onerror=alert(1)>&\\\"");
+    expect(page).toContain('data-title="page age: memcg /&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&quot;, node 0"');
+  });
+
+  it("the SVG of that chart is still valid XML, its title escaped", () => {
+    const c = buildCharts([{ name: "r", run }]).find((x) => x.kind === "page-age")!;
+    const svg = renderSvg(c);
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(new XMLParser().parse(svg)).toBeTruthy();
+    expect(svg).toContain("page age: memcg /&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&quot;, node 0");
+  });
+});
