@@ -13,6 +13,7 @@ import { checkHostMemory, loadMachine, parseMachine, PRESETS, type Machine } fro
 import { Settings } from "./machine/settings.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
+import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** a trace path, or `-` for standard input */
@@ -29,6 +30,13 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** called after each batch with the events so far, the virtual time, and the bytes read of the file */
   onProgress?: (events: number, timeMs: number, bytes: number, total: number | null) => void;
   daemons?: EngineOptions["daemons"];
+  /** keep the pageblock map at the end (`pageblock_map` in the result; for `wsim report`) */
+  pageblockMap?: boolean;
+  /**
+   * also keep the map at these times (ms; needs `interval`): each taken at the first sample at
+   * or after the time, into `pageblock_snapshots` (implies pageblockMap)
+   */
+  pageblockMapAt?: readonly number[];
 }
 
 /** Splits `key=value` (usage error otherwise). */
@@ -97,12 +105,33 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
   return loadMachine(path, { ...at, ref });
 }
 
-export async function replay(cfg: ReplayConfig): Promise<RunResult> {
+/**
+ * The run of a trace: what `--format json` prints, with `pageblock_map` (the end) when
+ * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
+ */
+export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
-  const engine = new Engine(settings, cfg);
+  const snapshots: PageblockMap[] = [];
+  const wanted = [...(cfg.pageblockMapAt ?? [])].sort((a, b) => a - b);
+  const engine: Engine = new Engine(
+    settings,
+    wanted.length
+      ? {
+          ...cfg,
+          onSample: (smp) => {
+            // one snapshot per sample, however many wanted times it reaches
+            if (wanted.length && wanted[0]! <= smp.time_ms) {
+              while (wanted.length && wanted[0]! <= smp.time_ms) wanted.shift();
+              snapshots.push({ ...pageblockMap(engine), time_ms: smp.time_ms });
+            }
+            cfg.onSample?.(smp);
+          },
+        }
+      : cfg,
+  );
   let events = 0;
   let firstMs = -1;
   let lastMs = 0;
@@ -118,7 +147,9 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (!more) break;
   }
   engine.finish();
-  return buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
+  return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

@@ -9,6 +9,8 @@ import { GENERATORS } from "../generate/generators.js";
 import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** `wsim plot` kinds (charts.ts's CHART_KINDS, repeated here so that help loads no chart code) */
+const PLOT_KINDS = ["counters", "free-heatmap", "pageblocks", "page-age", "promotion", "promotion-latency", "runs", "compare"];
 
 /**
  * Help text after the options, written as paragraphs with no line break inside one: wrapped
@@ -61,6 +63,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--only <glob>", "with --expect: compare only counters matching (repeatable)", collect, [])
     .option("--ignore <glob>", "with --expect: skip counters matching (repeatable)", collect, [])
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
+    .option("--report <file.html>", "also write an HTML report of the run (charts; see `wsim report`), whole or not at all; with --interval it has the counters over time")
+    .option("--pageblock-map", "keep every pageblock's migratetype and free pages at the end (JSON \"pageblock_map\", the report's pageblock map); implied by --report")
+    .option("--pageblock-map-at <ms,...>", "also keep the map at these times (each at the first --interval sample at or after it; JSON \"pageblock_snapshots\"); needs --interval")
     .addHelpText(
       "after",
       paragraphs(
@@ -89,6 +94,38 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .action(async (a: string, b: string, opts) => {
       const { diffCommand } = await import("./commands/diff.js");
       setExitCode(await diffCommand(a, b, opts));
+    });
+
+  program
+    .command("report")
+    .description("write runs (wsim replay --format json outputs) as one self-contained HTML report with charts")
+    .argument("<run...>", "runs' JSON (optionally .gz): several are overlaid and diffed; one `wsim compare --format json` output may be added")
+    .option("-o, --output <file.html>", "the report (required; - for standard output), written whole or not at all")
+    .addHelpText(
+      "after",
+      paragraphs(
+        "\nSections, each when the runs have the data: counters over time (--interval), free memory per order (heatmap), " +
+          "pageblock map (--pageblock-map), page age (kernel view and exact), promotion, several runs overlaid with a diff table, " +
+          "wsim beside the kernel (compare output). Charts by Apache ECharts, inlined: the file needs no network.\n\n" +
+          "Exit codes: 0 ok, 2 usage error, 3 bad input data (not a wsim run).",
+      ),
+    )
+    .action(async (runs: string[], opts) => {
+      const { reportCommand } = await import("./commands/report.js");
+      await reportCommand(runs, opts);
+    });
+
+  program
+    .command("plot")
+    .description("draw one chart of a run as SVG, without a browser: " + PLOT_KINDS.join(", "))
+    .argument("<kind>", `what to draw: ${PLOT_KINDS.join(", ")}`)
+    .argument("<run...>", "runs' JSON (wsim replay --format json), or a wsim compare --format json output for compare")
+    .option("-o, --output <file.svg>", "the SVG (required; - for standard output), written whole or not at all")
+    .option("--chart <id>", "which chart when the runs have several of KIND (e.g. counters:compaction, free-heatmap:n1); default the first; a wrong id lists them")
+    .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error (unknown KIND or --chart), 3 bad input data (not a wsim run, or no data for KIND)."))
+    .action(async (kind: string, runs: string[], opts) => {
+      const { plotCommand } = await import("./commands/report.js");
+      await plotCommand(kind, runs, opts);
     });
 
   program

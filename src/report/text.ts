@@ -2,10 +2,12 @@
  * `--format text`: a summary for people: the run, the counters that moved (non-zero) grouped
  * as the kernel groups them with sizes beside page counts (cli-table3), each node's
  * watermarks and free memory, /proc/buddyinfo drawn as bars of free pages per order on a log
- * scale, the workingset report, and each `read` event's text. Colour only when the caller
+ * scale with sizes beside, the workingset report as columns (kernel view beside exact, bins
+ * under their bars), and each `read` event's text. Colour only when the caller
  * says so (a TTY without NO_COLOR).
  */
-import { Chalk } from "chalk";
+import { Chalk, type ChalkInstance } from "chalk";
+import type { WorkingsetBin } from "../engine/engine.js";
 import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
@@ -60,6 +62,31 @@ function formatBytes(b: number): string {
   if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)}M`;
   if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(0)}K`;
   return `${b}`;
+}
+
+/** Rows of the page_age columns: PAGE_AGE_ROWS high, linear in bytes, the tallest bin full height. */
+export const PAGE_AGE_ROWS = 8;
+
+/**
+ * A page_age histogram as columns, one per bin: the kernel view's bar (██) beside the exact
+ * one (▒▒), their height linear in anon+file bytes (a non-empty bin is at least one row), and
+ * under each column its bin (`<1000ms`, `older`) and both sizes (`16.0M|3.2M`).
+ */
+export function pageAgeColumns(kernel: readonly WorkingsetBin[], exact: readonly WorkingsetBin[], c: ChalkInstance): string[] {
+  const tot = (b: WorkingsetBin | undefined) => (b ? b.anon + b.file : 0);
+  const max = Math.max(1, ...kernel.map(tot), ...exact.map(tot));
+  const height = (v: number) => (v ? Math.max(1, Math.round((v / max) * PAGE_AGE_ROWS)) : 0);
+  const labels = kernel.map((b) => (b.le_ms === null ? "older" : `<${b.le_ms}ms`));
+  const sizes = kernel.map((b, k) => `${formatBytes(tot(b))}|${formatBytes(tot(exact[k]))}`);
+  const w = Math.max(6, ...labels.map((l) => l.length), ...sizes.map((x) => x.length)) + 2;
+  const lines: string[] = [];
+  for (let row = PAGE_AGE_ROWS; row >= 1; row--) {
+    const cells = kernel.map((b, k) => c.cyan(height(tot(b)) >= row ? "██" : "  ") + " " + c.magenta(height(tot(exact[k])) >= row ? "▒▒" : "  ") + " ".repeat(w - 5));
+    lines.push(("  " + cells.join("")).trimEnd());
+  }
+  lines.push("  " + labels.map((l) => l.padEnd(w)).join("").trimEnd());
+  lines.push("  " + sizes.map((x) => x.padEnd(w)).join("").trimEnd());
+  return lines;
 }
 
 export function renderText(r: RunResult, opts: TextOptions): string {
@@ -130,27 +157,19 @@ export function renderText(r: RunResult, opts: TextOptions): string {
       const color = o >= 9 ? c.green : o >= 4 ? c.yellow : c.red;
       const tail = anyReported ? ` ${String(z.reported[o]).padStart(6)} rep` : "";
       out.push(
-        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg${tail} ${color(raw)}${c.cyan("░".repeat(rep))}`,
+        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${(p ? pagesSize(p) : "").padStart(9)}${tail} ${color(raw)}${c.cyan("░".repeat(rep))}`,
       );
     });
   }
   const ws = Object.entries(r.workingset);
   if (ws.length) {
     out.push("");
-    out.push(c.bold("workingset page_age") + c.dim(" (kernel view | exact, anon+file bytes per bin)"));
-    const half = Math.max(8, Math.floor((barWidth - 4) / 2));
+    out.push(c.bold("workingset page_age") + c.dim(" (anon+file bytes per age bin: ") + c.cyan("██") + c.dim(" kernel view, ") + c.magenta("▒▒") + c.dim(" exact; bins under their bars)"));
     for (const [cg, nodes] of ws) {
       for (const [nid, w] of Object.entries(nodes)) {
         if (!w.page_age.length) continue;
         out.push(`${cg} node ${nid}: misplaced ${(w.misplaced_share * 100).toFixed(1)}% of bytes`);
-        const tot = (b: { anon: number; file: number }) => b.anon + b.file;
-        const max = Math.max(1, ...w.page_age.map(tot), ...w.page_age_exact.map(tot));
-        const bar = (v: number) => "█".repeat(v ? Math.max(1, Math.round((v / max) * half)) : 0).padEnd(half);
-        w.page_age.forEach((b, k) => {
-          const e = w.page_age_exact[k]!;
-          const label = b.le_ms === null ? "older" : `<${b.le_ms}ms`;
-          out.push(`  ${label.padStart(10)} ${c.cyan(bar(tot(b)))} | ${c.magenta(bar(tot(e)))} ${formatBytes(tot(b))} | ${formatBytes(tot(e))}`);
-        });
+        out.push(...pageAgeColumns(w.page_age, w.page_age_exact, c));
       }
     }
   }

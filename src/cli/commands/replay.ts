@@ -32,6 +32,11 @@ export interface ReplayCliOptions {
   tolerance: string[];
   only: string[];
   ignore: string[];
+  /** --report FILE.html: also write the run's HTML report */
+  report?: string;
+  pageblockMap?: boolean;
+  /** --pageblock-map-at MS,MS,...: also keep the map at these sample times */
+  pageblockMapAt?: string;
 }
 
 export const OUTPUT_FORMATS = ["text", "vmstat", "json", "csv", "ndjson"] as const;
@@ -100,8 +105,15 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
   if (o.expect === undefined)
     for (const [flag, v] of [["--tolerance", o.tolerance], ["--only", o.only], ["--ignore", o.ignore]] as const)
       if (v.length) throw new UsageError(`${flag} only filters the comparison with --expect FILE: add --expect, or drop ${flag}`);
-  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format))
-    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or drop --interval`);
+  if (interval !== undefined && !["json", ...SERIES_FORMATS].includes(format) && o.report === undefined)
+    throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or --report FILE.html, or drop --interval`);
+  if (o.report !== undefined && !/\.html?$/i.test(o.report) && o.report !== "-" && /\.[^./]+$/.test(o.report))
+    throw new UsageError(`--report ${o.report}: a report is written as .html or .htm: name the file so`);
+  if (o.report === "-") throw new UsageError("--report -: the run's own output goes to standard output; give the report a file name");
+  if ((o.pageblockMap || o.pageblockMapAt !== undefined) && format !== "json" && o.report === undefined) {
+    const flag = o.pageblockMap ? "--pageblock-map" : "--pageblock-map-at";
+    throw new UsageError(`${flag} keeps pageblock maps in the JSON: add --format json (or -o FILE.json) or --report FILE.html, or drop ${flag}`);
+  }
   if (SERIES_FORMATS.includes(format) && interval === undefined)
     throw new UsageError(`--format ${format} needs --interval MS (one row per sample)`);
   if (o.expect !== undefined && SERIES_FORMATS.includes(format) && (o.output === undefined || o.output === "-"))
@@ -140,9 +152,13 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   checkCombinations({ ...o, trace }, format, interval);
   // a bad --tolerance is a usage error before the trace is replayed
   if (o.expect !== undefined) (await import("../../report/diff.js")).parseTolerances(o.tolerance, "--tolerance");
+  const mapAt = o.pageblockMapAt === undefined ? undefined : o.pageblockMapAt.split(",").map((t) => num("pageblock-map-at", t.trim())!);
+  if (mapAt && interval === undefined) throw new UsageError("--pageblock-map-at takes its maps at --interval samples: add --interval MS");
   const until = num("until", o.until);
   const drain = num("drain", o.drain);
   const streaming = SERIES_FORMATS.includes(format);
+  // --report with an output that has no series: samples go to a compact store, not the engine's series
+  const store = o.report !== undefined && format !== "json" ? new (await import("../../report/sample-store.js")).SampleStore() : undefined;
   const toFile = o.output !== undefined && o.output !== "-";
   // streamed samples go out as they are taken: to -o's temporary file, or standard output
   const sink = streaming ? new OutputSink(toFile ? o.output : undefined) : undefined;
@@ -162,10 +178,14 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       lenient: o.lenient,
       idleJumps: o.idleJumps,
       interval,
-      keepSeries: !streaming,
+      keepSeries: !streaming && store === undefined,
+      pageblockMap: o.pageblockMap === true || o.report !== undefined,
+      pageblockMapAt: mapAt,
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
-      onSample: sink
+      onSample: sink || store
         ? (smp) => {
+            store?.push(smp);
+            if (!sink) return;
             if (format === "ndjson") return sink.write(JSON.stringify(smp) + "\n");
             if (!header) {
               header = true;
@@ -182,6 +202,13 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     progress.done();
   }
   if (sink) sink.commit();
+  if (o.report !== undefined) {
+    const { renderReport } = await import("../../report/html.js");
+    const { runNames } = await import("./report.js");
+    const { isPromotionCounter } = await import("../../report/charts.js");
+    const run = store ? { ...result, series: store.samples(isPromotionCounter) } : result;
+    writeWhole(o.report, renderReport({ runs: [{ name: runNames([trace === "-" ? "stdin" : trace.replace(/\.(csv|ndjson|jsonl|json)(\.gz)?$/i, "")])[0]!, run }] }));
+  }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
   const text = streaming ? "" : render(result, format, color);
   if (o.expect !== undefined) {

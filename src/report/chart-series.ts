@@ -1,0 +1,228 @@
+/**
+ * Charts over time and across runs: counters per group, promotion against the truly hot
+ * pages and its latency, several runs overlaid, and `wsim compare`'s counters (charts.ts).
+ */
+import type { Sample } from "../engine/engine.js";
+import { base, HEIGHT, PALETTE, pagesToMiB, seconds, timeAxis, WIDTH, type ChartSpec, type NamedRun } from "./chart-common.js";
+import type { CompareRow } from "./compare.js";
+import { minMaxLine } from "./downsample.js";
+import type { ReportRun } from "./run-file.js";
+import { COUNTER_GROUPS, countsPages } from "./text.js";
+
+// --- counters over time ---
+
+/** Counters whose value changes over the series (or differs from 0 in it), in vmstat order. */
+export function movedCounters(series: readonly Sample[]): string[] {
+  if (!series.length) return [];
+  const first = series[0]!.vmstat;
+  return Object.keys(first).filter((k) => series.some((s) => s.vmstat[k] !== first[k]) || (first[k] ?? 0) !== 0);
+}
+
+
+/** One chart per counter group with counters that moved (none without samples). */
+export function counterCharts(run: ReportRun): ChartSpec[] {
+  const series = run.series;
+  const moved = movedCounters(series);
+  if (!moved.length) return [];
+  const t = series.map((s) => seconds(s.time_ms));
+  const out: ChartSpec[] = [];
+  for (const g of COUNTER_GROUPS) {
+    const names = moved.filter((n) => COUNTER_GROUPS.find((x) => x.has(n)) === g);
+    if (!names.length) continue;
+    const pages = names.filter(countsPages);
+    const counts = names.filter((n) => !countsPages(n));
+    const axes: Record<string, unknown>[] = [];
+    if (pages.length) axes.push({ type: "value", name: "MiB", scale: false });
+    if (counts.length) axes.push({ type: "value", name: "count", scale: false, splitLine: { show: !pages.length } });
+    // the six that moved most are shown at first; the rest are a click away in the legend
+    const spread = (n: string) => Math.max(...series.map((s) => s.vmstat[n] ?? 0)) - Math.min(...series.map((s) => s.vmstat[n] ?? 0));
+    const shown = new Set([...names].sort((a, b) => spread(b) - spread(a) || (a < b ? -1 : 1)).slice(0, 6));
+    const lines = names.map((n) => ({
+      type: "line",
+      name: n,
+      showSymbol: false,
+      yAxisIndex: countsPages(n) || !pages.length ? 0 : 1,
+      data: minMaxLine(t, series.map((s) => (countsPages(n) ? pagesToMiB(s.vmstat[n] ?? 0) : (s.vmstat[n] ?? 0)))),
+    }));
+    const title = `counters over time: ${g.name}`;
+    out.push({
+      id: `counters:${g.name.replace(/ /g, "-")}`,
+      kind: "counters",
+      title,
+      width: WIDTH,
+      height: HEIGHT,
+      option: {
+        ...base(title, `${names.length} moved; click a name to show or hide it${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
+        tooltip: { trigger: "axis" },
+        legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [n, shown.has(n)])) },
+        grid: { left: 70, right: 70, top: 70, bottom: 80 },
+        xAxis: timeAxis(),
+        yAxis: axes,
+        series: lines,
+      },
+    });
+  }
+  return out;
+}
+
+// --- promotion ---
+
+const PROMOTION_COUNTERS = /^(pgpromote_success|pgpromote_candidate|kpromoted_mig_promoted|kpromoted_mig_candidate|nr_kmmscand_migrated|numa_pages_migrated)$/;
+/** The counters the promotion chart draws (even when they stay 0: nothing promoted is an answer too). */
+export const isPromotionCounter = (name: string) => PROMOTION_COUNTERS.test(name);
+
+/** Promotion counters over time against the truly hot pages (a tiered run with samples), else null. */
+export function promotionChart(run: ReportRun): ChartSpec | null {
+  const tiered = run.machine?.nodes?.some((n) => n.tier > 0);
+  if (!tiered || !run.series.length) return null;
+  const names = Object.keys(run.series[0]!.vmstat).filter((n) => PROMOTION_COUNTERS.test(n));
+  if (!names.length) return null;
+  const t = run.series.map((s) => seconds(s.time_ms));
+  const truth = run.promotion;
+  const marks = truth
+    ? {
+        symbol: "none",
+        label: { formatter: "{b}", position: "insideEndTop" },
+        data: [
+          { name: `truly hot (distinct pages, whole run): ${truth.truly_hot}`, yAxis: truth.truly_hot },
+          { name: `of them promoted: ${truth.promoted_hot}`, yAxis: truth.promoted_hot },
+        ],
+      }
+    : undefined;
+  const title = "promotion: found vs truly hot";
+  return {
+    id: "promotion",
+    kind: "promotion",
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    option: {
+      ...base(title, "pages over time (cumulative counters); lines: wsim's ground truth at the end (pages in a window's top decile of accesses)"),
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", bottom: 0 },
+      grid: { left: 70, right: 40, top: 70, bottom: 70 },
+      xAxis: timeAxis(),
+      // the axis reaches the truly hot count, so its line is always in view
+      yAxis: { type: "value", name: "pages", max: truth ? Math.max(truth.truly_hot, ...names.map((n) => Math.max(...run.series.map((s) => s.vmstat[n] ?? 0)))) : undefined },
+      series: names.map((n, k) => ({
+        type: "line",
+        name: n,
+        showSymbol: false,
+        data: minMaxLine(t, run.series.map((s) => s.vmstat[n] ?? 0)),
+        ...(k === 0 && marks ? { markLine: { ...marks, lineStyle: { type: "dashed", color: "#ee6666" } } } : {}),
+      })),
+    },
+  };
+}
+
+/** Promotion latency of truly hot pages per promoter, or null when no promoter has any. */
+export function latencyChart(run: ReportRun): ChartSpec | null {
+  const by = Object.entries(run.promotion?.by ?? {}).filter(([, v]) => v.latency?.some((b) => b.count > 0));
+  if (!by.length) return null;
+  const bins = by[0]![1].latency;
+  const labels = bins.map((b, k) => (b.le_ms === null ? `≥ ${bins[k - 1]?.le_ms ?? 0} ms` : `< ${b.le_ms} ms`));
+  const title = "promotion latency of truly hot pages";
+  return {
+    id: "promotion-latency",
+    kind: "promotion-latency",
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    option: {
+      ...base(title, "time from a page becoming truly hot to its promotion, per promoter"),
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { bottom: 0 },
+      grid: { left: 70, right: 30, top: 70, bottom: 70 },
+      xAxis: { type: "category", name: "latency", nameLocation: "middle", nameGap: 28, data: labels },
+      yAxis: { type: "value", name: "pages" },
+      series: by.map(([who, v]) => ({ type: "bar", name: who, data: v.latency.map((b) => b.count) })),
+    },
+  };
+}
+
+// --- several runs ---
+
+/**
+ * Counters that differ most across runs at the end (relative to the largest value), up to
+ * `max`, in vmstat order of the first run; ties by name.
+ */
+export function differingCounters(runs: readonly NamedRun[], max = 8): string[] {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.run.vmstat)))];
+  const score = (n: string) => {
+    const v = runs.map((r) => r.run.vmstat[n] ?? 0);
+    const hi = Math.max(...v.map(Math.abs));
+    return hi ? (Math.max(...v) - Math.min(...v)) / hi : 0;
+  };
+  const top = names.filter((n) => score(n) > 0).sort((a, b) => score(b) - score(a) || (a < b ? -1 : 1)).slice(0, max);
+  return names.filter((n) => top.includes(n));
+}
+
+/** The counters that differ most across runs, overlaid (over time when every run has samples, else at the end), or null. */
+export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
+  const names = differingCounters(runs);
+  if (!names.length) return null;
+  const title = `${runs.length} runs: the counters that differ most`;
+  const withSeries = runs.every((r) => r.run.series.length > 0);
+  const common = {
+    ...base(title, withSeries ? "each counter over time, one line per run (click a name to hide it)" : "each counter at the end, one bar per run"),
+    tooltip: { trigger: "axis" },
+    legend: { type: "scroll", bottom: 0, left: 10, right: 10 },
+    grid: { left: 80, right: 40, top: 70, bottom: 80 },
+  };
+  const option = withSeries
+    ? {
+        ...common,
+        xAxis: timeAxis(),
+        yAxis: { type: "log", name: "value + 1 (log)", logBase: 10 },
+        series: runs.flatMap((r, k) =>
+          names.map((n, j) => ({
+            type: "line",
+            name: `${r.name}: ${n}`,
+            showSymbol: false,
+            color: PALETTE[j % PALETTE.length],
+            lineStyle: { type: ["solid", "dashed", "dotted"][k % 3] },
+            data: minMaxLine(r.run.series.map((s) => seconds(s.time_ms)), r.run.series.map((s) => (s.vmstat[n] ?? 0) + 1)),
+          })),
+        ),
+      }
+    : {
+        ...common,
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        xAxis: { type: "category", data: names, axisLabel: { rotate: 20, fontSize: 10 } },
+        yAxis: { type: "log", name: "value + 1 (log)" },
+        series: runs.map((r) => ({ type: "bar", name: r.name, data: names.map((n) => (r.run.vmstat[n] ?? 0) + 1) })),
+      };
+  return { id: "runs", kind: "runs", title, width: WIDTH, height: HEIGHT + 40, option };
+}
+
+// --- wsim compare ---
+
+/** A compare output's modelled counters: the kernel's range and wsim's value, or null when none is modelled. */
+export function compareChart(name: string, rows: readonly CompareRow[]): ChartSpec | null {
+  const shown = rows.filter((r) => r.wsim !== null);
+  if (!shown.length) return null;
+  const title = `wsim beside the kernel: ${name}`;
+  const height = Math.max(300, 110 + shown.length * 22);
+  const labels = shown.map((r) => r.counter);
+  return {
+    id: "compare",
+    kind: "compare",
+    title,
+    width: WIDTH,
+    height,
+    option: {
+      ...base(title, "per counter: the kernel's range over its runs (bar) and wsim's value (dot); change during the replay + 1, log scale"),
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { bottom: 0, data: ["kernel range", "wsim"] },
+      grid: { left: 220, right: 40, top: 70, bottom: 50 },
+      yAxis: { type: "category", data: labels, inverse: true, axisLabel: { fontSize: 11 } },
+      xAxis: { type: "log", name: "count + 1", nameLocation: "middle", nameGap: 26 },
+      series: [
+        // a floating bar: an invisible one up to the kernel's minimum, the range stacked on it
+        { type: "bar", name: "kernel min", stack: "k", silent: true, itemStyle: { color: "transparent" }, data: shown.map((r) => Math.max(1, r.kernel_min + 1)), tooltip: { show: false } },
+        { type: "bar", name: "kernel range", stack: "k", itemStyle: { color: "#91cc75" }, data: shown.map((r) => Math.max(0.0001, r.kernel_max + 1 - Math.max(1, r.kernel_min + 1)) || 0.0001) },
+        { type: "scatter", name: "wsim", symbolSize: 10, itemStyle: { color: "#ee6666" }, data: shown.map((r, i) => [Math.max(1, (r.wsim ?? 0) + 1), i]) },
+      ],
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The report's charts from a hand-built run: which charts exist, their data worked out by
+ * hand (MiB, log decades, pageblock classes), SVG parsed back with a real XML parser, and the
+ * same bytes twice (SVG and HTML).
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { buildCharts, CHART_KINDS, decades, differingCounters, fullnessLevel, movedCounters, type NamedRun } from "../../../src/report/charts.js";
+import { renderReport } from "../../../src/report/html.js";
+import { handRun } from "./fixtures.js";
+import { renderSvg } from "../../../src/report/svg.js";
+import type { CompareRow } from "../../../src/report/compare.js";
+
+const COMPARE: CompareRow[] = [
+  { counter: "pgfault", wsim: 20, kernel_min: 18, kernel_max: 25, difference_min: -2, difference_max: 5, in_range: true, modelled: true },
+  { counter: "compact_stall", wsim: 1, kernel_min: 3, kernel_max: 3, difference_min: 2, difference_max: 2, in_range: false, modelled: true },
+  { counter: "pgsteal_anon", wsim: null, kernel_min: 0, kernel_max: 4, difference_min: null, difference_max: null, in_range: null, modelled: false },
+];
+
+type Series = { name: string; data: unknown[] }[];
+const seriesOf = (o: Record<string, unknown>) => o.series as Series;
+
+describe("the charts of one run", () => {
+  const charts = buildCharts([{ name: "r", run: handRun() }]);
+  const byId = new Map(charts.map((c) => [c.id, c]));
+
+  it("one chart per group that moved, per zone, per pageblock zone, per memcg and node, and promotion", () => {
+    expect(charts.map((c) => c.id)).toEqual([
+      "counters:allocation", "counters:compaction", "counters:NUMA", "counters:memory",
+      "free-heatmap:n0", "free-heatmap:n1", "pageblocks:n0", "page-age:/a:n0", "promotion", "promotion-latency",
+    ]);
+    // pgmigrate_success stayed 0 in every sample and at the start: not drawn
+    expect(movedCounters(handRun().series)).toEqual(["pgfault", "compact_stall", "nr_free_pages", "pgpromote_success"]);
+  });
+
+  it("counters: time in s, pages in MiB on the left axis (100 pages = 0.391 MiB), counts as they are", () => {
+    const mem = byId.get("counters:memory")!.option;
+    expect(seriesOf(mem)[0]!.data).toEqual([[1, 0.391], [2, 0.352], [3, 0.313]]);
+    expect((mem.yAxis as { name: string }[]).map((a) => a.name)).toEqual(["MiB"]);
+    const alloc = byId.get("counters:allocation")!.option;
+    expect(seriesOf(alloc)[0]!.data).toEqual([[1, 0], [2, 10], [3, 20]]);
+    expect((alloc.title as { text: string }).text).toBe("counters over time: allocation");
+  });
+
+  it("free-heatmap: a cell per non-empty order and sample; the colour is the decade of pages", () => {
+    const d = seriesOf(byId.get("free-heatmap:n1")!.option)[0]!.data;
+    // node 1: order 10 only, 2 blocks = 2048 pages = 8 MiB (decade 3), then 1 block = 1024 pages = 4 MiB
+    expect(d).toEqual([[0, 10, 3, 2048, 8], [1, 10, 3, 2048, 8], [2, 10, 3, 1024, 4]]);
+    const vm = byId.get("free-heatmap:n0")!.option.visualMap as { pieces: { label: string }[] };
+    // node 0 has at most 2048 pages: decades 1, 10, 100, 1000
+    expect(vm.pieces.map((p) => p.label)).toEqual(["1–9 pages (≥ 4 KiB)", "10–99 pages (≥ 40 KiB)", "100–999 pages (≥ 400 KiB)", "1,000–9,999 pages (≥ 3.9 MiB)"]);
+    expect(decades(2048)).toEqual([1, 10, 100, 1000, 10000]);
+  });
+
+  it("pageblocks: class = migratetype * 4 + how full (free 512 → 0, full → 3, 412 used → 2, 212 used → 1)", () => {
+    expect([fullnessLevel(512), fullnessLevel(0), fullnessLevel(100), fullnessLevel(300), fullnessLevel(256)]).toEqual([0, 3, 2, 1, 1]);
+    const d = seriesOf(byId.get("pageblocks:n0")!.option)[0]!.data as number[][];
+    expect(d.map((x) => x[2])).toEqual([4, 3, 6, 9]);
+    const vm = byId.get("pageblocks:n0")!.option.visualMap as { pieces: { label: string }[] };
+    expect(vm.pieces.map((p) => p.label)).toEqual(["Unmovable: full", "Movable: free", "Movable: > half used", "Reclaimable: ≤ half used"]);
+  });
+
+  it("page-age: the kernel view beside the exact one, in MiB, bins labelled by their bounds", () => {
+    const o = byId.get("page-age:/a:n0")!.option;
+    expect((o.xAxis as { data: string[] }).data).toEqual(["< 1000 ms", "≥ 1000 ms"]);
+    expect(seriesOf(o).map((s) => s.data)).toEqual([[2, 2], [1, 3]]);
+  });
+
+  it("promotion: the truly hot and promoted-hot counts as lines; latency per promoter", () => {
+    const o = byId.get("promotion")!.option;
+    const ml = (seriesOf(o)[0] as unknown as { markLine: { data: { yAxis: number }[] } }).markLine;
+    expect(ml.data.map((d) => d.yAxis)).toEqual([40, 3]);
+    expect(seriesOf(byId.get("promotion-latency")!.option)).toMatchObject([{ name: "kpromoted", data: [1, 2] }]);
+  });
+
+  it("a run without samples, map, report or tiers has no charts", () => {
+    const bare = handRun({ series: [], workingset: {}, pageblock_map: undefined, promotion: undefined });
+    expect(buildCharts([{ name: "r", run: bare }])).toEqual([]);
+  });
+});
+
+describe("several runs and a compare output", () => {
+  const a: NamedRun = { name: "a", run: handRun() };
+  const b: NamedRun = { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 4 } }) };
+
+  it("per-run charts are prefixed with the run's name; the runs chart overlays what differs", () => {
+    const charts = buildCharts([a, b], { name: "cmp", rows: COMPARE });
+    expect(charts.filter((c) => c.kind === "counters").map((c) => c.id).slice(0, 2)).toEqual(["a/counters:allocation", "a/counters:compaction"]);
+    expect(charts.find((c) => c.id === "b/promotion")!.title).toBe("b: promotion: found vs truly hot");
+    expect(differingCounters([a, b])).toEqual(["compact_stall"]);
+    const runs = charts.find((c) => c.id === "runs")!;
+    // values + 1 on a log axis: a's compact_stall series 0,0,1 -> 1,1,2
+    expect(seriesOf(runs.option).map((s) => s.name)).toEqual(["a: compact_stall", "b: compact_stall"]);
+    expect(seriesOf(runs.option)[0]!.data).toEqual([[1, 1], [2, 1], [3, 2]]);
+  });
+
+  it("compare: modelled counters only, the kernel's range as a floating bar, wsim as a dot", () => {
+    const c = buildCharts([], { name: "cmp", rows: COMPARE }).find((x) => x.kind === "compare")!;
+    expect((c.option.yAxis as { data: string[] }).data).toEqual(["pgfault", "compact_stall"]);
+    const [base, range, dot] = seriesOf(c.option);
+    expect(base!.data).toEqual([19, 4]);
+    expect(range!.data).toEqual([7, 0.0001]);
+    expect(dot!.data).toEqual([[21, 0], [2, 1]]);
+  });
+
+  it("the HTML has a diff table and the compare table, and names every chart", () => {
+    const html = renderReport({ runs: [a, b], compare: { name: "cmp", rows: COMPARE } });
+    expect(html).toContain("<h3>b against a: 1 counter of 5 differ</h3>");
+    expect(html).toContain("<tr><td>compact_stall</td><td>1</td><td>4</td><td>+300.0%</td></tr>");
+    expect(html).toContain('<td class="no">no</td>');
+    expect(html).toContain("<td>pgsteal_anon</td><td>not modelled</td><td>0 – 4</td>");
+  });
+});
+
+describe("SVG and HTML output", () => {
+  const runs = [{ name: "a", run: handRun() }, { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, pgfault: 30 } }) }];
+  const charts = buildCharts(runs, { name: "cmp", rows: COMPARE });
+
+  it("every kind has a chart here, and each renders to SVG that an XML parser reads back", () => {
+    expect(new Set(charts.map((c) => c.kind))).toEqual(new Set(CHART_KINDS));
+    const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" });
+    for (const c of charts) {
+      const svg = renderSvg(c);
+      expect(XMLValidator.validate(svg), c.id).toBe(true);
+      const doc = parser.parse(svg);
+      expect(doc.svg["@width"], c.id).toBe(String(c.width));
+      expect(doc.svg["@height"], c.id).toBe(String(c.height));
+      expect(svg, c.id).toContain(c.title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
+    }
+  });
+
+  it("the same chart gives the same bytes twice (zrender's instance ids renumbered)", () => {
+    const c = charts.find((x) => x.kind === "pageblocks")!;
+    const one = renderSvg(c);
+    const two = renderSvg(c);
+    expect(one).toMatch(/\bw0\b/);
+    expect(one).not.toMatch(/\bzr\d+-/);
+    expect(two).toBe(one);
+  });
+
+  it("the HTML is the same twice, inlines ECharts and loads nothing from the network", () => {
+    const one = renderReport({ runs });
+    expect(renderReport({ runs })).toBe(one);
+    // the page outside the inlined library: no script, stylesheet or image from anywhere
+    const lib = readFileSync(createRequire(import.meta.url).resolve("echarts/dist/echarts.min.js"), "utf8");
+    expect(one.includes(`<script>${lib}</script>`)).toBe(true);
+    const page = one.replace(lib, "");
+    expect(page.match(/<script[^>]*\bsrc=|<link\b|<img\b|https?:/gi)).toBeNull();
+    expect(one.match(/class="chart"/g)!.length).toBe(buildCharts(runs).length);
+  });
+});
+
+describe("names from the trace cannot break out", () => {
+  const evil = '/</script><img src=x onerror=alert(1)>&"';
+  const run = handRun({ workingset: { [evil]: handRun().workingset["/a"]! } });
+
+  it("the HTML holds a memcg name only escaped (in the script's JSON and in attributes)", () => {
+    const html = renderReport({ runs: [{ name: "r<b>", run }] });
+    const page = html.replace(readFileSync(createRequire(import.meta.url).resolve("echarts/dist/echarts.min.js"), "utf8"), "");
+    expect(page).not.toContain("<img");
+    expect(page).not.toContain("<b>");
+    expect(page.match(/<\/script>/g)).toHaveLength(2); // the library's and the page's own
+    expect(page).toContain("page age: memcg /\\u003c/script>\\u003cimg src=x onerror=alert(1)>&\\\"");
+    expect(page).toContain('data-title="page age: memcg /&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&quot;, node 0"');
+  });
+
+  it("the SVG of that chart is still valid XML, its title escaped", () => {
+    const c = buildCharts([{ name: "r", run }]).find((x) => x.kind === "page-age")!;
+    const svg = renderSvg(c);
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(new XMLParser().parse(svg)).toBeTruthy();
+    expect(svg).toContain("page age: memcg /&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&quot;, node 0");
+  });
+});
