@@ -139,6 +139,7 @@ export class Engine implements EngineContext {
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
+      settingsVersion: () => settings.version,
       reporting: {
         enabled: () => settings.num("page_reporting.enabled") === 1,
         mode: () => settings.str("page_reporting.mode") as "reporting" | "aeration",
@@ -461,6 +462,7 @@ export class Engine implements EngineContext {
       else if (t > this.clock) this.clock = t;
       this.lastEventMs = t;
       ev[V.wsim_events]!++;
+      if (b.op[i] !== OP_READ) this.mem.stateEvents++; // reads that may change pages count in read()
       if (b.op[i] === OP_ACCESS) this.access(b, i);
       else this.other(b, i);
       if (check) {
@@ -621,7 +623,10 @@ export class Engine implements EngineContext {
     const node = b.node[i]! >= 0 ? this.checkNode(b, i) : null;
     let value: string;
     if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
-    else if (WORKINGSET_FILES.includes(key)) value = this.readWorkingset(key, cg ?? "/");
+    else if (WORKINGSET_FILES.includes(key)) {
+      this.mem.stateEvents++; // a refresh may age lruvecs
+      value = this.readWorkingset(key, cg ?? "/");
+    }
     else value = this.readFile(key, node) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }

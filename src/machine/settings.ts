@@ -43,6 +43,9 @@ export class Settings {
     return this.explicit.has(key);
   }
 
+  /** Writes so far (set), successful or not: what a cached decision on tunables checks. */
+  version = 0;
+
   /** Sets a value computed by the model (e.g. min_free_kbytes) unless the user wrote one. */
   setDerived(key: string, v: TunableValue): void {
     if (!this.explicit.has(key)) this.vals.set(key, v);
@@ -51,6 +54,7 @@ export class Settings {
   /** Writes a tunable as a user would. Throws Error (message names key and allowed values). */
   set(key: string, raw: TunableValue, cg = "/"): TunableValue {
     const v = parseValue(key, raw, this.machine);
+    this.version++;
     const t = TUNABLE_BY_KEY.get(key)!;
     if (t.scope === "memcg") {
       const m = /^N(\d+)=(.*)$/.exec(String(v))!;

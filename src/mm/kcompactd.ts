@@ -39,7 +39,21 @@ export class Kcompactd implements Daemon {
    * it, its counter deltas, and, when it isolated pages and put them back, the page-level
    * state fingerprint after it (null when it isolated nothing).
    */
-  private lastPass: { stamp: string; deltas: [number, number][]; fp: string | null } | null = null;
+  private lastPass: {
+    /** movedStamp plus the counts a pass that isolates moves, after the pass (or its last fast-forward) */
+    stamp: string;
+    /** stateEvents when the state was last known to be the pass's (fingerprint checked) */
+    events: number;
+    /** Settings.version after the pass */
+    version: number;
+    deltas: [number, number][];
+    /** the page-level state fingerprint after the pass */
+    fp: string;
+    /** the pass isolated pages and put them back */
+    isolating: boolean;
+    /** the counters when the state was last known to be the pass's */
+    evAt: Float64Array;
+  } | null = null;
   /** the last deferred pass isolated pages but moved none: fingerprint the next one around it */
   private candidate = false;
   /** virtual times of compact_daemon_wake, for tests and users */
@@ -53,6 +67,10 @@ export class Kcompactd implements Daemon {
     private readonly kswapdRunning: () => boolean,
     /** Memory.stateFingerprint: the page-level state, for proving a pass a fixed point */
     private readonly fingerprint: () => string,
+    /** Settings.version: any tunable written since a pass refuses its fast-forward */
+    private readonly settingsVersion: () => number = () => 0,
+    /** Memory.stateEvents: events replayed that may change pages (not reads of tunables or /proc files) */
+    private readonly stateEvents: () => number = () => ev[V.wsim_events]!,
   ) {
     this.name = `kcompactd${nid}`;
   }
@@ -75,22 +93,35 @@ export class Kcompactd implements Daemon {
    * model as it found it, either because it isolated nothing and kept the zone's compaction
    * state (cached scanners, defer fields, skip bits), or because it isolated pages, moved none
    * and put them back, the whole page-level state fingerprinted the same before and after it
-   * (Memory.stateFingerprint). Since then nothing allocated, freed or migrated a page or
-   * replayed an event (the stamp), and in the second case the fingerprint is still the one
-   * the pass left (other daemons' ticks, steady or quiet themselves, may have counted but
-   * changed no page). Each further pass then repeats it exactly: n passes add n times its
-   * counter deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
+   * (Memory.stateFingerprint). Since then nothing allocated, freed or migrated a page and no
+   * tunable was written (the stamp and Settings.version), and the page-level state is still
+   * the one the pass left: the fingerprint says so whenever events that may change pages were
+   * replayed since (all but reads of tunables and /proc files, which cost nothing then; an
+   * access that maps nothing changes no page, so it costs a fingerprint, not a pass) and
+   * always after a pass that isolated pages (other daemons' ticks, steady or quiet
+   * themselves, may have counted but changed no page). Each further pass then repeats it
+   * exactly: n passes add n times its counter deltas (compact_*_scanned, compact_isolated,
+   * pgmigrate_fail, ...).
    */
   private readonly steady = (period: number): ((n: number) => void) | null => {
     const last = this.lastPass;
     if (!last || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
     if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
     if (this.compaction.log || this.compaction.trace) return null;
-    if (this.stamp() !== last.stamp || (last.fp !== null && this.fingerprint() !== last.fp)) return null;
     const ev = this.ev;
+    if (this.passStamp() !== last.stamp || this.settingsVersion() !== last.version) return null;
+    // no counter moved (but wsim_events) and no event that may change pages: nothing ran since
+    let still = this.stateEvents() === last.events;
+    for (let i = 0; still && i < ev.length; i++) if (ev[i] !== last.evAt[i] && i !== V.wsim_events) still = false;
+    if (!still && (last.isolating || this.stateEvents() !== last.events)) {
+      if (this.fingerprint() !== last.fp) return null;
+      last.events = this.stateEvents();
+      last.evAt.set(ev);
+    }
     return (n) => {
       for (const [i, d] of last.deltas) ev[i]! += n * d;
-      last.stamp = this.stamp();
+      last.stamp = this.passStamp();
+      last.evAt.set(ev);
     };
   };
 
@@ -98,6 +129,12 @@ export class Kcompactd implements Daemon {
   private stamp(): string {
     const e = this.ev;
     return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
+  }
+
+  /** Like stamp, without wsim_events: what a pass that isolates and puts back pages moves, and pages moving. */
+  private passStamp(): string {
+    const e = this.ev;
+    return `${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
   }
 
   /** Like stamp, without the counts a pass that isolates and puts back pages moves. */
@@ -215,7 +252,10 @@ export class Kcompactd implements Daemon {
         if (fixed) {
           const deltas: [number, number][] = [];
           for (let i = 0; i < ev.length; i++) if (ev[i] !== evBefore[i]) deltas.push([i, ev[i]! - evBefore[i]!]);
-          this.lastPass = { stamp: this.stamp(), deltas, fp };
+          const isolating = fp !== null;
+          this.lastPass = {
+            stamp: this.passStamp(), events: this.stateEvents(), version: this.settingsVersion(), deltas, fp: fp ?? this.fingerprint(), isolating, evAt: ev.slice(),
+          };
         }
       }
     }

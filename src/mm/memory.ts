@@ -43,6 +43,8 @@ export interface MemoryEnv {
   kswapdPagesPerMs: () => number;
   extfragThreshold: () => number;
   proactiveness: () => number;
+  /** Settings.version: changes with every tunable write */
+  settingsVersion?: () => number;
   reporting: ReportingSettings;
   tiering: TieringSettings;
 }
@@ -105,6 +107,8 @@ export class Memory {
   readonly demotionTarget: Int32Array;
   private hwCount = 0;
   private readonly faultCtx: FaultContext;
+  /** Events replayed that may change pages (all but reads of tunables and /proc files): see kcompactd's steady. */
+  stateEvents = 0;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
   /** transparent_hugepage.enabled / .defrag, kept current by the engine */
@@ -179,7 +183,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.stateFingerprint()),
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.stateFingerprint(), env.settingsVersion ?? (() => 0), () => this.stateEvents),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.zone.nid]!;

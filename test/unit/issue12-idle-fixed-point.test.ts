@@ -22,11 +22,11 @@ import { engineFor, runCsv } from "../helpers.js";
 
 const dir = new URL("../fixtures/campaign/", import.meta.url).pathname;
 
-async function run(file: string, opts: EngineOptions) {
+async function run(file: string, opts: EngineOptions, edit: (csv: string) => string = (c) => c) {
   const machine = loadMachine(dir + file.replace(/(-short-gaps)?\.csv$/, ".machine.json"));
   const e = engineFor(machine, { lenient: true, ...opts });
   const fp = vi.spyOn(e.mem, "stateFingerprint");
-  const csv = readFileSync(dir + file, "utf8");
+  const csv = edit(readFileSync(dir + file, "utf8"));
   await runCsv(e, csv);
   const events = csv.trim().split("\n").length - 1;
   const json = JSON.stringify(buildResult(e, { path: file, format: "csv", events, firstMs: 0, lastMs: e.lastEventTime }));
@@ -55,5 +55,23 @@ describe.each([
     expect(e.timerFirings).toBeLessThan(100_000);
     // the gap's deferred passes, 32 s apart, each isolating pages
     expect(e.mem.ev[V.compact_isolated]).toBeGreaterThan(isolated);
+  });
+});
+
+describe("reads inside the gap (a monitoring agent reading a file every minute)", () => {
+  /** seed 300339's first gap (588 .. 1,000,000 ms) with a read of a tunable and of vmstat every 60 s */
+  const withReads = (csv: string) => {
+    const lines = csv.trimEnd().split("\n");
+    const at = lines.findIndex((l, i) => i > 0 && parseFloat(l) >= 1_000_000);
+    const reads = Array.from({ length: 16 }, (_, k) => `${60_000 * (k + 1)},read,,,,,,,,,,,,${k % 2 ? "vmstat" : "vm.swappiness"},`);
+    return [...lines.slice(0, at), ...reads, ...lines.slice(at)].join("\n") + "\n";
+  };
+
+  it("cost no compaction pass: jumps still give ticking's bytes, and the gap is skipped", async () => {
+    const tick = await run("seed-300339-short-gaps.csv", { idleJumps: false }, withReads);
+    const jump = await run("seed-300339-short-gaps.csv", {}, withReads);
+    expect(jump.json).toBe(tick.json);
+    expect(jump.e.reads.length).toBe(tick.e.reads.length);
+    expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 5);
   });
 });
