@@ -42,6 +42,8 @@ const MIN_SIZE = 256 * 2 ** 20;
 const MAX_SIZE = 4 * 2 ** 30;
 const INITIAL_DELAY = 1000; // numa_balancing_scan_delay
 const MSLEEP = 20;
+/** the longest cycle of dry visits (cursor positions) steady looks for */
+const MAX_STEADY_CYCLE = 64;
 
 /** kmmscand.* tunables as the scanner reads them */
 export interface KmmscandSettings {
@@ -327,29 +329,39 @@ export class Kmmscand {
   /**
    * The scanner at a steady state (issue 12 item 13): every live mm is at the fixed point of
    * V1's adaptation with nothing found (period MAX_PERIOD, size MIN_SIZE, no useful pages
-   * last time), a visit now would meet no accessed page and leave its cursor where it is, and
-   * every round from `due` on can visit all the mms due in it: counting each mm's first round
-   * j0 (the first at or after its nextScan), no more than mms_to_scan of them share a residue
-   * of j0 modulo ceil(MAX_PERIOD / period), the rounds between two visits of an mm. Each
-   * further visit then adds the same counts (mm_scans 1, vma_scans, idlepage, the pages per
-   * node) and moves only its next scan time, so rounds can be skipped in closed form. (More
-   * mms due at once than the budget take turns for a few rounds first; those are ticked.)
-   * Returns the fast-forward of `n` rounds of `period` ms from firstDue (see SteadyFn), or
-   * null. A visit happens at round j0, then every ceil(MAX_PERIOD / period) rounds.
+   * last time); its next visits would meet no accessed page and bring its cursor back where
+   * it is within MAX_STEADY_CYCLE visits (a cycle: a region larger than scan_size is walked
+   * in several visits, each with its own counts); and every round from `due` on can visit all
+   * the mms due in it: counting each mm's first round j0 (the first at or after its
+   * nextScan), no more than mms_to_scan of them share a residue of j0 modulo
+   * ceil(MAX_PERIOD / period), the rounds between two visits of an mm. Each further visit
+   * then adds the counts of the cycle's next visit (mm_scans 1, vma_scans, idlepage, the
+   * pages per node) and moves only the mm's cursor along the cycle and its next scan time, so
+   * rounds can be skipped in closed form. (More mms due at once than the budget take turns
+   * for a few rounds first; those are ticked.) Returns the fast-forward of `n` rounds of
+   * `period` ms from firstDue (see SteadyFn), or null. A visit happens at round j0, then
+   * every ceil(MAX_PERIOD / period) rounds.
    */
   steady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
     const env = this.env;
     if (!env.enabled() || this.keepLog) return null;
     const budget = env.mmsToScan();
-    const visits: { st: MmState; d: DryVisit }[] = [];
+    const visits: { st: MmState; cycle: DryVisit[] }[] = [];
     for (const [slot, st] of this.mms) {
       const mm = env.procs.bySlot.get(slot);
       if (!mm) continue;
       if (budget <= 0) return () => {}; // no round visits any mm
       if (st.period !== MAX_PERIOD || st.size !== MIN_SIZE || st.useful !== 0) return null;
-      const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor: st.cursor };
-      if (!this.visit(mm, st, 0, d) || d.cursor !== st.cursor) return null;
-      visits.push({ st, d });
+      // the visits from the cursor on, until the cursor is back where it is now
+      const cycle: DryVisit[] = [];
+      let cursor = st.cursor;
+      do {
+        const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor };
+        if (cycle.length === MAX_STEADY_CYCLE || !this.visit(mm, { ...st, cursor }, 0, d)) return null;
+        cycle.push(d);
+        cursor = d.cursor;
+      } while (cursor !== st.cursor);
+      visits.push({ st, cycle });
     }
     const every = Math.ceil(MAX_PERIOD / period);
     const firstRound = (st: MmState, from: number) => (st.nextScan <= from ? 0 : Math.ceil((st.nextScan - from) / period));
@@ -364,14 +376,24 @@ export class Kmmscand {
     }
     const ev = env.ev;
     return (n, firstDue) => {
-      for (const { st, d } of visits) {
+      for (const { st, cycle } of visits) {
         const j0 = firstRound(st, firstDue);
         if (j0 >= n) continue;
         const k = Math.floor((n - 1 - j0) / every) + 1;
+        // k visits: whole cycles, then the first k mod L of the next
+        const L = cycle.length;
+        const whole = Math.floor(k / L);
+        const rest = k % L;
         ev[V.nr_kmmscand_mm_scans]! += k;
-        ev[V.nr_kmmscand_vma_scans]! += k * d.vmaScans;
-        ev[V.nr_kmmscand_idlepage]! += k * d.idle;
-        for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + k * c);
+        for (let m = 0; m < L; m++) {
+          const d = cycle[m]!;
+          const times = whole + (m < rest ? 1 : 0);
+          if (!times) continue;
+          ev[V.nr_kmmscand_vma_scans]! += times * d.vmaScans;
+          ev[V.nr_kmmscand_idlepage]! += times * d.idle;
+          for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + times * c);
+        }
+        if (rest) st.cursor = cycle[rest - 1]!.cursor; // where the (rest)th visit of the cycle left it
         st.nextScan = firstDue + (j0 + (k - 1) * every) * period + st.period;
       }
     };

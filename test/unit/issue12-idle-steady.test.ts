@@ -77,6 +77,19 @@ const SCENARIOS: Record<string, Scenario> = {
     before: [1, 2, 3, 4, 5, 6].flatMap((pid) => touch(0).map((r) => r.replace(/^(\d+),(mmap|access),1,/, `$1,$2,${pid},`))),
     after: ["${T},access,1,0x40001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
   },
+  // (b'') a region larger than scan_size (256 MiB): visits walk 256 MiB of it and the small
+  // region in turn, the cursor coming back every few visits, each visit with its own counts
+  "kmmscand walking a region larger than scan_size in a cycle of visits": {
+    machine: { name: "t", nodes: [{ id: 0, mem: 4096, tier: 0, cpus: true }, { id: 1, mem: 8192, tier: 1, cpus: false }], tunables: {} },
+    sets: { "kmmscand.enabled": "1", "transparent_hugepage.enabled": "never" },
+    before: [
+      "0,mmap,1,0x40000000,268435456,,1,anon,0,,,",
+      "0,mmap,1,0x80000000,65536,,1,anon,0,,,",
+      ...Array.from({ length: 128 }, (_, k) => `1,access,1,0x${(0x40000000 + k * 2 * 2 ** 20).toString(16)},,w,,,,,,`),
+      "1,access,1,0x80000000,,w,,,,,,",
+    ],
+    after: ["${T},access,1,0x80001000,,r,0,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
   // (a) kagingd refreshing a report whose lruvecs saturate: nothing accessed after t = 19
   "kagingd with a refresh_interval over an idle memcg": {
     machine: smallMachine("16M"),
