@@ -47,7 +47,7 @@ export class Kcompactd implements Daemon {
     /** Settings.version after the pass */
     version: number;
     deltas: [number, number][];
-    /** the page-level state fingerprint after the pass */
+    /** the compaction-state fingerprint after the pass */
     fp: string;
     /** the pass isolated pages and put them back */
     isolating: boolean;
@@ -65,7 +65,7 @@ export class Kcompactd implements Daemon {
     private readonly ev: Float64Array,
     private readonly proactiveness: () => number,
     private readonly kswapdRunning: () => boolean,
-    /** Memory.stateFingerprint: the page-level state, for proving a pass a fixed point */
+    /** Memory.compactionFingerprint: the state a pass reads and writes, for proving it a fixed point */
     private readonly fingerprint: () => string,
     /** Settings.version: any tunable written since a pass refuses its fast-forward */
     private readonly settingsVersion: () => number = () => 0,
@@ -89,19 +89,17 @@ export class Kcompactd implements Daemon {
 
   /**
    * A deferred proactive pass at a steady state (issue 12 item 13): the last pass did not
-   * lower the score (so the next timeout is 500 << COMPACT_MAX_DEFER_SHIFT ms) and left the
-   * model as it found it, either because it isolated nothing and kept the zone's compaction
-   * state (cached scanners, defer fields, skip bits), or because it isolated pages, moved none
-   * and put them back, the whole page-level state fingerprinted the same before and after it
-   * (Memory.stateFingerprint). Since then nothing allocated, freed or migrated a page and no
-   * tunable was written (the stamp and Settings.version), and the page-level state is still
-   * the one the pass left: the fingerprint says so whenever events that may change pages were
-   * replayed since (all but reads of tunables and /proc files, which cost nothing then; an
-   * access that maps nothing changes no page, so it costs a fingerprint, not a pass) and
-   * always after a pass that isolated pages (other daemons' ticks, steady or quiet
-   * themselves, may have counted but changed no page). Each further pass then repeats it
-   * exactly: n passes add n times its counter deltas (compact_*_scanned, compact_isolated,
-   * pgmigrate_fail, ...).
+   * lower the score (so the next timeout is 500 << COMPACT_MAX_DEFER_SHIFT ms) and left what
+   * compaction reads and writes as it found it: either it isolated nothing and kept the
+   * zone's compaction state (cached scanners, defer fields, skip bits), or it isolated pages,
+   * moved none and put them back, and Memory.compactionFingerprint was the same before and
+   * after it. Since then nothing allocated, freed or migrated a page and no tunable was
+   * written (the stamp and Settings.version), and that state is still the one the pass left:
+   * the fingerprint is asked whenever counters or events that may change pages moved since
+   * (reads of tunables and /proc files cost nothing; other daemons' steady ticks, kagingd's
+   * aging or kmmscand's visits, change nothing it covers) and after a pass that isolated
+   * pages. Each further pass then repeats it exactly: n passes add n times its counter
+   * deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
    */
   private readonly steady = (period: number): ((n: number) => void) | null => {
     const last = this.lastPass;

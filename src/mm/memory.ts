@@ -22,7 +22,7 @@ import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type
 import { migratePageAcross } from "./migrate.js";
 import type { Memcg, WsrState } from "./memcg.js";
 import { WMARK_HIGH } from "./buddy.js";
-import { PG_HEAD, PG_LRU } from "./pages.js";
+import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
@@ -183,7 +183,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.stateFingerprint(), env.settingsVersion ?? (() => 0), () => this.stateEvents),
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion ?? (() => 0), () => this.stateEvents),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.zone.nid]!;
@@ -451,32 +451,30 @@ export class Memory {
   }
 
   /**
-   * A 64-bit fingerprint (16 hex digits) of the page-level state a compaction pass reads or
-   * changes: page and pageblock arrays, every zone's free lists, marks and boost, the lru_gen
-   * lists and lruvecs, page owners and access times, compaction's cached scanners, defer
-   * fields and skip bits. Event counters are left out (a fixed-point pass may count). O(pages);
-   * see state-hash.ts for its one use.
+   * A 64-bit fingerprint (16 hex digits) of the state a compaction pass that migrates no page
+   * reads or writes (compaction.ts: isolate_migratepages_block, isolate_freepages,
+   * release_freepages, the scanners' caches and defer fields): the buddy links, orders and
+   * free-list migratetypes of every pfn, page flags but for the accessed and dirty bits (which
+   * accesses and the scanners flip and compaction does not read), pageblock migratetypes, every
+   * zone's free lists, counts, marks and boost, compaction's cached scanners, defer fields and
+   * skip bits, and which mm owns each page. Not the LRU lists or lruvecs (kagingd's aging
+   * moves them; isolation here is a list of pfns that leaves the LRU as it is), nor counters.
+   * O(pages); see state-hash.ts for its one use.
    */
-  stateFingerprint(): string {
+  compactionFingerprint(): string {
     const h = new StateHash();
     const p = this.pages;
-    h.array(p.next).array(p.prev).array(p.order).array(p.flags).array(p.listMt).array(p.pbMt);
+    h.array(p.next).array(p.prev).array(p.order).maskedBytes(p.flags, ~(PG_ACCESSED | PG_DIRTY) & 0xff).array(p.listMt).array(p.pbMt);
     for (const z of this.buddy.zones) {
       h.array(z.head).array(z.tail).array(z.nrFree).array(z.nrFreeMt).array(z.boundary).array(z.reported).array(z.wmark);
       h.numbers(z.freePages, z.watermarkBoost, z.boosted ? 1 : 0, z.managed);
-    }
-    const l = this.lru;
-    h.array(l.next).array(l.prev).array(l.slot).array(l.lruvecOf);
-    for (const lv of l.lruvecs) {
-      h.numbers(lv.maxSeq, ...lv.minSeq, ...lv.total, ...lv.refaulted, ...lv.evicted, ...lv.avgRefaulted, ...lv.avgTotal);
-      h.array(lv.birth).array(lv.head).array(lv.tail).array(lv.count).array(lv.evictedSeq).array(lv.evictedBirth);
     }
     const c = this.compaction;
     h.array(c.skip);
     for (const zc of c.zones)
       h.numbers(...zc.cachedMigrate, zc.cachedFree, zc.considered, zc.deferShift, zc.orderFailed, zc.blockskipFlush ? 1 : 0);
-    h.array(this.ownerMm).array(this.ownerVpn).array(this.lastAccess);
-    h.numbers(this.kernelPages, this.shadows.inUse);
+    h.array(this.ownerMm);
+    h.numbers(this.kernelPages);
     return h.digest();
   }
 
