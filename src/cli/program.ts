@@ -82,8 +82,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   program
     .command("diff")
     .description("compare two runs counter by counter: JSON or vmstat outputs, or traces (replayed)")
-    .argument("<a>", "the baseline: a JSON or vmstat output, or a trace")
-    .argument("<b>", "the run to check")
+    .argument("<a>", "the baseline: a JSON or vmstat output, or a trace; - reads standard input")
+    .argument("<b>", "the run to check (- for standard input, if A is not)")
     .option("-t, --tolerance <spec>", "2% or an absolute number globally, or counter=tol,... per counter (repeatable); none: any difference counts", collect, [])
     .option("--only <glob>", "compare only counters matching GLOB (* and ?; repeatable)", collect, [])
     .option("--ignore <glob>", "skip counters matching GLOB (repeatable)", collect, [])

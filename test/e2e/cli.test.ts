@@ -194,3 +194,32 @@ describe("help and tunables", () => {
     expect(wsim(["tunables"]).out).toMatch(/^vm\.min_free_kbytes\t22528\t/m);
   });
 });
+
+describe("wsim diff and replay --expect read - (standard input)", () => {
+  it("takes either side of diff from standard input: an output, or a trace to replay", () => {
+    const a = wsim(["replay", "traces/faults.csv", "--format", "vmstat"]).out;
+    const file = trace("faults.vmstat", a);
+    const r = wsim(["diff", "-", file], a);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/no differences/);
+    // a trace on standard input is replayed as `wsim replay -` would
+    const t = wsim(["diff", file, "-"], readFileSync(join(ROOT, "traces/faults.csv"), "utf8"));
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toMatch(/no differences/);
+  });
+
+  it("refuses - for both sides, and --expect - with the trace on standard input (exit 2)", () => {
+    const both = wsim(["diff", "-", "-"], "pgfault 1\n");
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/both - \(standard input\)/);
+    const r = wsim(["replay", "-", "--expect", "-"], "time_ms,op,pid,addr\n0,access,1,0x1000\n");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--expect - and the trace - both read standard input/);
+  });
+
+  it("replay T --expect - compares with the counters given on standard input", () => {
+    const base = wsim(["replay", "traces/faults.csv", "--format", "vmstat"]).out;
+    const r = wsim(["replay", "traces/faults.csv", "--format", "vmstat", "--expect", "-"], base);
+    expect(r.code, r.err).toBe(0);
+  });
+});

@@ -5,6 +5,7 @@
  * 3 unreadable input.
  */
 import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../../errors.js";
 import { lineOf, locateJson } from "../../trace/json-locate.js";
@@ -46,16 +47,19 @@ export async function loadCounters(
   };
   let raw: Buffer;
   try {
-    raw = readFileSync(path);
+    raw = readFileSync(path === "-" ? 0 : path); // - : standard input, read whole once
   } catch (e) {
     throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
   }
+  // a trace read from standard input is replayed from the bytes already read
+  const original = raw;
+  const stdin = () => (path === "-" ? Readable.from([original]) : undefined);
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     // a gzipped output (-o r.json.gz) is read as it is; else it is a gzipped trace
     try {
       raw = gunzipSync(raw);
     } catch {
-      return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+      return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
     }
   }
   const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
@@ -79,7 +83,7 @@ export async function loadCounters(
       }
       return d.vmstat as Record<string, number>;
     }
-    return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+    return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
   }
   const all = text.split("\n");
   const lines = all.filter((l) => l.trim() !== "");
@@ -98,7 +102,7 @@ export async function loadCounters(
     });
     return out;
   }
-  return (await replay({ trace: path, machine: o.machine, set: o.set })).vmstat;
+  return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
 }
 
 /** A counter too large to compare exactly as a JavaScript number. */
@@ -120,6 +124,7 @@ export function renderDiff(r: DiffResult, format: string | undefined, labels: [s
 export async function diffCommand(a: string, b: string, o: DiffOptions): Promise<number> {
   if (o.format && !["table", "json"].includes(o.format)) throw new UsageError(`--format: expected table or json, got "${o.format}"`);
   parseTolerances(o.tolerance, "--tolerance"); // a bad --tolerance is a usage error before any trace is replayed
+  if (a === "-" && b === "-") throw new UsageError("A and B are both - (standard input): give at most one of them as -");
   const seen = { replayed: false };
   const [ca, cb] = [await loadCounters(a, o, seen), await loadCounters(b, o, seen)];
   // --machine and --set only shape the replay of a trace (issue 12 item 7)

@@ -152,6 +152,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
   checkCombinations({ ...o, trace }, format, interval);
   // a bad --tolerance is a usage error before the trace is replayed
   if (o.expect !== undefined) (await import("../../report/diff.js")).parseTolerances(o.tolerance, "--tolerance");
+  if (o.expect === "-" && trace === "-") throw new UsageError("--expect - and the trace - both read standard input: give one of them as a file");
   const mapAt = o.pageblockMapAt === undefined ? undefined : o.pageblockMapAt.split(",").map((t) => num("pageblock-map-at", t.trim())!);
   if (mapAt && interval === undefined) throw new UsageError("--pageblock-map-at takes its maps at --interval samples: add --interval MS");
   const until = num("until", o.until);
