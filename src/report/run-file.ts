@@ -31,18 +31,21 @@ export type InputDoc = { kind: "run"; path: string; run: ReportRun } | { kind: "
  * `nodes[]` and `series[]` (possibly empty); a compare output needs `rows[]` of
  * `{counter, wsim, kernel_min, kernel_max}`. Throws DataError: unreadable, not JSON (with the
  * line of the syntax error), larger than `maxBytes` (MAX_INPUT_BYTES), or neither shape
- * (naming the first key missing or wrong).
+ * (naming the first key missing or wrong). `data`, when given, is the file's bytes already read
+ * (standard input for `-`); `path` then only names it in messages.
  */
 /** Largest input read (bytes, after gunzip): V8 cannot hold a longer string (about 2^29 characters). */
 export const MAX_INPUT_BYTES = 512 * 2 ** 20;
 
-export function readInput(path: string, maxBytes = MAX_INPUT_BYTES): InputDoc {
+export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffer): InputDoc {
   let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
-  }
+  if (data) raw = data;
+  else
+    try {
+      raw = readFileSync(path);
+    } catch (e) {
+      throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
+    }
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       raw = gunzipSync(raw);

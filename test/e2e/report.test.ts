@@ -15,8 +15,8 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
 const tmp = mkdtempSync(join(tmpdir(), "wsim-report-"));
 
-function wsim(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 << 20 });
+function wsim(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 << 20, input });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const file = (name: string, text: string | Buffer) => {
@@ -129,6 +129,23 @@ describe("wsim report", () => {
     const r = wsim(["report", gz, "-o", "-"]);
     expect(r.code).toBe(0);
     expect(r.out.startsWith("<!DOCTYPE html>")).toBe(true);
+  });
+
+  it("- reads the run from standard input (gzipped too), once: a second - is exit 2; report and plot say so in --help", () => {
+    const a = wsim(["report", "-", "-o", "-"], readFileSync(RUN));
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toContain("<title>wsim report: stdin</title>");
+    const gz = wsim(["plot", "counters", "-", "-o", "-"], gzipSync(readFileSync(RUN)));
+    expect(gz.code, gz.err).toBe(0);
+    expect(gz.out).toContain(">counters over time: allocation</text>");
+    expect(gz.out).toBe(wsim(["plot", "counters", RUN, "-o", "-"]).out);
+    const two = wsim(["report", "-", "-", "-o", join(tmp, "two.html")], readFileSync(RUN));
+    expect(two.code).toBe(2);
+    expect(two.err).toContain("-: standard input can be read only once");
+    const bad = wsim(["report", "-", "-o", "-"], "[1]");
+    expect(bad.code).toBe(3);
+    expect(bad.err).toBe("-:1: expected a JSON object (a run of wsim replay --format json), got an array\n");
+    for (const cmd of ["report", "plot"]) expect(wsim([cmd, "--help"]).out.replace(/\s+/g, " ")).toContain("- for standard input, once");
   });
 
   it("bad data is exit 3 with file:line: what, and no file is written", () => {

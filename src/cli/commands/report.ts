@@ -6,7 +6,8 @@
  * second compare output), 3 for bad data (not a run, no data for KIND).
  */
 import { basename } from "node:path";
-import { DataError, UsageError } from "../../errors.js";
+import type { Readable } from "node:stream";
+import { DataError, describeErrno, UsageError } from "../../errors.js";
 import { buildCharts, CHART_KINDS, KIND_NEEDS, type ChartKind, type NamedRun } from "../../report/charts.js";
 import { renderReport, type ReportInput } from "../../report/html.js";
 import { readInput } from "../../report/run-file.js";
@@ -35,13 +36,29 @@ export function runNames(paths: readonly string[]): string[] {
   });
 }
 
-/** Reads every input (DataError on a bad one); more than one compare output is a usage error. */
-export function loadInputs(paths: readonly string[]): ReportInput {
-  const names = runNames(paths);
+/** All of standard input (`-` among the runs); DataError("-") when it cannot be read. */
+async function readStdin(stdin: Readable = process.stdin): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  } catch (e) {
+    throw new DataError("-", 0, `cannot read standard input: ${describeErrno(e)}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads every input (DataError on a bad one); `-` is standard input, read once (a second `-`
+ * is a usage error), named "stdin" in titles. More than one compare output is a usage error.
+ */
+export async function loadInputs(paths: readonly string[], stdin?: Readable): Promise<ReportInput> {
+  if (paths.filter((p) => p === "-").length > 1) throw new UsageError("-: standard input can be read only once: give - at most one time");
+  const names = runNames(paths.map((p) => (p === "-" ? "stdin" : p)));
   const runs: NamedRun[] = [];
   let compare: ReportInput["compare"];
+  const data = paths.includes("-") ? await readStdin(stdin) : undefined;
   paths.forEach((p, i) => {
-    const doc = readInput(p);
+    const doc = p === "-" ? readInput(p, undefined, data) : readInput(p);
     if (doc.kind === "run") runs.push({ name: names[i]!, run: doc.run });
     else {
       if (compare) throw new UsageError(`${p}: a second wsim compare output (the first: ${compare.name}); give at most one`);
@@ -62,7 +79,7 @@ export async function reportCommand(inputs: string[], o: ReportCliOptions): Prom
   if (!inputs.length) throw new UsageError("report: give at least one run (wsim replay --format json output)");
   if (o.output === undefined) throw new UsageError("report: -o FILE.html is required (or -o - for standard output)");
   checkExtension(o.output, [".html", ".htm"], "a report");
-  const input = loadInputs(inputs);
+  const input = await loadInputs(inputs);
   const html = renderReport(input);
   if (o.output === "-") await writeStdout(html);
   else writeWhole(o.output, html);
@@ -74,7 +91,7 @@ export async function plotCommand(kind: string, inputs: string[], o: PlotCliOpti
   if (!inputs.length) throw new UsageError("plot: give at least one run (wsim replay --format json output)");
   if (o.output === undefined) throw new UsageError("plot: -o FILE.svg is required (or -o - for standard output)");
   checkExtension(o.output, [".svg"], "a plot");
-  const input = loadInputs(inputs);
+  const input = await loadInputs(inputs);
   const charts = buildCharts(input.runs, input.compare).filter((c) => c.kind === (kind as ChartKind));
   if (!charts.length) {
     if (kind === "runs" && input.runs.length < 2) throw new UsageError(`plot runs: give two or more runs (got ${input.runs.length})`);
