@@ -45,14 +45,16 @@ export function counterCharts(run: ReportRun): ChartSpec[] {
       data: minMaxLine(t, series.map((s) => (countsPages(n) ? pagesToMiB(s.vmstat[n] ?? 0) : (s.vmstat[n] ?? 0)))),
     }));
     const title = `counters over time: ${g.name}`;
+    const hint = "; click a name to show or hide it";
     out.push({
+      hint,
       id: `counters:${g.name.replace(/ /g, "-")}`,
       kind: "counters",
       title,
       width: WIDTH,
       height: HEIGHT,
       option: {
-        ...base(title, `${names.length} moved; click a name to show or hide it${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
+        ...base(title, `${names.length} moved${hint}${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
         tooltip: { trigger: "axis" },
         legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [n, shown.has(n)])) },
         grid: { left: 70, right: 70, top: 70, bottom: 80 },
@@ -85,7 +87,8 @@ export function promotionChart(run: ReportRun): ChartSpec | null {
         label: { formatter: "{b}", position: "insideEndTop" },
         data: [
           { name: `truly hot (distinct pages, whole run): ${truth.truly_hot}`, yAxis: truth.truly_hot },
-          { name: `of them promoted: ${truth.promoted_hot}`, yAxis: truth.promoted_hot },
+          // at the start, where the cumulative counters are still low: at the end it sat on them
+          { name: `of them promoted: ${truth.promoted_hot}`, yAxis: truth.promoted_hot, label: { position: "insideStartTop" } },
         ],
       }
     : undefined;
@@ -157,6 +160,8 @@ export function differingCounters(runs: readonly NamedRun[], max = 8): string[] 
   return names.filter((n) => top.includes(n));
 }
 
+const RUNS_HINT = " (click a name to hide it)";
+
 /** The counters that differ most across runs, overlaid (over time when every run has samples, else at the end), or null. */
 export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
   const names = differingCounters(runs);
@@ -164,7 +169,7 @@ export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
   const title = `${runs.length} runs: the counters that differ most`;
   const withSeries = runs.every((r) => r.run.series.length > 0);
   const common = {
-    ...base(title, withSeries ? "each counter over time, one line per run (click a name to hide it)" : "each counter at the end, one bar per run"),
+    ...base(title, withSeries ? `each counter over time, one line per run${RUNS_HINT}` : "each counter at the end, one bar per run"),
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", bottom: 0, left: 10, right: 10 },
     grid: { left: 80, right: 40, top: 70, bottom: 80 },
@@ -192,7 +197,7 @@ export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
         yAxis: { type: "log", name: "value + 1 (log)" },
         series: runs.map((r) => ({ type: "bar", name: r.name, data: names.map((n) => (r.run.vmstat[n] ?? 0) + 1) })),
       };
-  return { id: "runs", kind: "runs", title, width: WIDTH, height: HEIGHT + 40, option };
+  return { id: "runs", kind: "runs", title, width: WIDTH, height: HEIGHT + 40, option, ...(withSeries ? { hint: RUNS_HINT } : {}) };
 }
 
 // --- wsim compare ---

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { buildCharts, CHART_KINDS, decades, differingCounters, fullnessLevel, movedCounters, type NamedRun } from "../../../src/report/charts.js";
 import { renderReport } from "../../../src/report/html.js";
 import { handRun } from "./fixtures.js";
-import { renderSvg } from "../../../src/report/svg.js";
+import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/report/svg.js";
 import type { CompareRow } from "../../../src/report/compare.js";
 
 const COMPARE: CompareRow[] = [
@@ -126,9 +126,33 @@ describe("SVG and HTML output", () => {
       expect(XMLValidator.validate(svg), c.id).toBe(true);
       const doc = parser.parse(svg);
       expect(doc.svg["@width"], c.id).toBe(String(c.width));
-      expect(doc.svg["@height"], c.id).toBe(String(c.height));
+      expect(doc.svg["@height"], c.id).toBe(String(staticChart(c).height));
       expect(svg, c.id).toContain(c.title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
     }
+  });
+
+  it("static SVG layout: the plot area 22 px lower (the subtitle clears the axis names), a plain legend with every series on, no click hint", () => {
+    const c = charts.find((x) => x.id === "a/counters:allocation" || x.id === "counters:allocation") ?? charts.find((x) => x.kind === "counters")!;
+    expect(c.hint).toBe("; click a name to show or hide it");
+    expect((c.option.title as { subtext: string }).subtext).toContain("click a name");
+    const st = staticChart(c);
+    expect((st.option.grid as { top: number }).top).toBe((c.option.grid as { top: number }).top + SUBTITLE_ROOM);
+    expect((st.option.title as { subtext: string }).subtext).not.toContain("click");
+    expect(st.option.legend).toMatchObject({ type: "plain", left: 10, right: 10 });
+    expect((st.option.legend as { selected?: unknown }).selected).toBeUndefined();
+    expect(st.option.tooltip).toBeUndefined();
+    expect(st.height).toBe(c.height + SUBTITLE_ROOM); // one legend row
+    const svg = renderSvg(c);
+    expect(svg).not.toContain("click a name");
+    expect(svg).not.toMatch(/>\d+\/\d+</); // no "1/6" page counter
+  });
+
+  it("legendRows: items of 25 + 5 + 7 px a character, 10 px apart, wrap when the next does not fit", () => {
+    // "abcdefghij": 30 + 70 = 100 px, + 10 between: two take 210 px
+    expect(legendRows(["abcdefghij", "abcdefghij"], 210)).toBe(1);
+    expect(legendRows(["abcdefghij", "abcdefghij"], 209)).toBe(2);
+    expect(legendRows(["abcdefghij", "abcdefghij", "abcdefghij"], 209)).toBe(3);
+    expect(legendRows([], 100)).toBe(1);
   });
 
   it("the same chart gives the same bytes twice (zrender's instance ids renumbered)", () => {
