@@ -3,11 +3,14 @@
  * pages and its latency, several runs overlaid, and `wsim compare`'s counters (charts.ts).
  */
 import type { Sample } from "../engine/engine.js";
-import { base, HEIGHT, PALETTE, pagesToMiB, seconds, timeAxis, WIDTH, type ChartSpec, type NamedRun } from "./chart-common.js";
+import { base, HEIGHT, PALETTE, seconds, timeAxis, WIDTH, type ChartSpec, type NamedRun } from "./chart-common.js";
 import type { CompareRow } from "./compare.js";
 import { minMaxLine } from "./downsample.js";
 import type { ReportRun } from "./run-file.js";
-import { COUNTER_GROUPS, countsPages } from "./text.js";
+import { COUNTER_GROUPS, mibPerUnit } from "./text.js";
+
+/** `v` units of `mibPerUnit` MiB each, as MiB to 3 decimals. */
+const toMiB = (v: number, mibPerUnit: number) => Math.round(v * mibPerUnit * 1000) / 1000;
 
 // --- counters over time ---
 
@@ -29,21 +32,27 @@ export function counterCharts(run: ReportRun): ChartSpec[] {
   for (const g of COUNTER_GROUPS) {
     const names = moved.filter((n) => COUNTER_GROUPS.find((x) => x.has(n)) === g);
     if (!names.length) continue;
-    const pages = names.filter(countsPages);
-    const counts = names.filter((n) => !countsPages(n));
+    // sizes (pages, KiB, huge pages: MiB per unit by mibPerUnit) on a MiB axis, events on a count axis
+    const pages = names.filter((n) => mibPerUnit(n) !== null);
+    const counts = names.filter((n) => mibPerUnit(n) === null);
+    const twoAxes = pages.length > 0 && counts.length > 0;
     const axes: Record<string, unknown>[] = [];
     if (pages.length) axes.push({ type: "value", name: "MiB", scale: false });
     if (counts.length) axes.push({ type: "value", name: "count", scale: false, splitLine: { show: !pages.length } });
     // the six that moved most are shown at first; the rest are a click away in the legend
     const spread = (n: string) => Math.max(...series.map((s) => s.vmstat[n] ?? 0)) - Math.min(...series.map((s) => s.vmstat[n] ?? 0));
     const shown = new Set([...names].sort((a, b) => spread(b) - spread(a) || (a < b ? -1 : 1)).slice(0, 6));
-    const lines = names.map((n) => ({
-      type: "line",
-      name: n,
-      showSymbol: false,
-      yAxisIndex: countsPages(n) || !pages.length ? 0 : 1,
-      data: minMaxLine(t, series.map((s) => (countsPages(n) ? pagesToMiB(s.vmstat[n] ?? 0) : (s.vmstat[n] ?? 0)))),
-    }));
+    const label = (n: string) => (twoAxes ? `${n} (${mibPerUnit(n) === null ? "count" : "MiB"})` : n);
+    const lines = names.map((n) => {
+      const f = mibPerUnit(n);
+      return {
+        type: "line",
+        name: label(n),
+        showSymbol: false,
+        yAxisIndex: f !== null || !pages.length ? 0 : 1,
+        data: minMaxLine(t, series.map((s) => (f !== null ? toMiB(s.vmstat[n] ?? 0, f) : (s.vmstat[n] ?? 0)))),
+      };
+    });
     const title = `counters over time: ${g.name}`;
     const hint = "; click a name to show or hide it";
     out.push({
@@ -56,7 +65,7 @@ export function counterCharts(run: ReportRun): ChartSpec[] {
       option: {
         ...base(title, `${names.length} moved${hint}${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
         tooltip: { trigger: "axis" },
-        legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [n, shown.has(n)])) },
+        legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [label(n), shown.has(n)])) },
         grid: { left: 70, right: 70, top: 70, bottom: 80 },
         xAxis: timeAxis(),
         yAxis: axes,

@@ -12,6 +12,8 @@ import { renderReport } from "../../../src/report/html.js";
 import { handRun } from "./fixtures.js";
 import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/report/svg.js";
 import type { CompareRow } from "../../../src/report/compare.js";
+import type { ReportRun } from "../../../src/report/run-file.js";
+import { mibPerUnit } from "../../../src/report/text.js";
 
 const COMPARE: CompareRow[] = [
   { counter: "pgfault", wsim: 20, kernel_min: 18, kernel_max: 25, difference_min: -2, difference_max: 5, in_range: true, modelled: true },
@@ -42,6 +44,33 @@ describe("the charts of one run", () => {
     const alloc = byId.get("counters:allocation")!.option;
     expect(seriesOf(alloc)[0]!.data).toEqual([[1, 0], [2, 10], [3, 20]]);
     expect((alloc.title as { text: string }).text).toBe("counters over time: allocation");
+  });
+
+  it("counters: each on the axis of its unit, the axis in its legend name (KiB /1024, pages x4 KiB, huge pages x2 MiB, events as counts)", () => {
+    const smp = (t: number, k: number) => ({
+      time_ms: t,
+      vmstat: { pgpgin: 2048 * k, pgfault: 7 * k, nr_vmscan_write: 512 * k, nr_anon_transparent_hugepages: 3 * k, pgalloc_normal: 256 * k },
+      buddyinfo: [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    });
+    const run = handRun({ series: [smp(1000, 1), smp(2000, 2)] as ReportRun["series"] });
+    const by = new Map(buildCharts([{ name: "u", run }]).map((c) => [c.id, c.option]));
+    const alloc = seriesOf(by.get("counters:allocation")!) as unknown as { name: string; yAxisIndex: number; data: number[][] }[];
+    // pgpgin 2048 KiB = 2 MiB; pgalloc_normal 256 pages = 1 MiB; pgfault 7 is a count on the right axis
+    expect(alloc.map((x) => [x.name, x.yAxisIndex, x.data])).toEqual([
+      ["pgpgin (MiB)", 0, [[1, 2], [2, 4]]],
+      ["pgfault (count)", 1, [[1, 7], [2, 14]]],
+      ["pgalloc_normal (MiB)", 0, [[1, 1], [2, 2]]],
+    ]);
+    const legend = by.get("counters:allocation")!.legend as { selected: Record<string, boolean> };
+    expect(Object.keys(legend.selected)).toEqual(["pgpgin (MiB)", "pgfault (count)", "pgalloc_normal (MiB)"]);
+    // THP group alone: 3 huge pages = 6 MiB, on the only (MiB) axis, no axis in the name
+    const thp = seriesOf(by.get("counters:THP")!) as unknown as { name: string; data: number[][] }[];
+    expect(thp.map((x) => [x.name, x.data])).toEqual([["nr_anon_transparent_hugepages", [[1, 6], [2, 12]]]]);
+    expect((by.get("counters:THP")!.yAxis as { name: string }[]).map((a) => a.name)).toEqual(["MiB"]);
+    // nr_vmscan_write: 512 pages = 2 MiB
+    const mem = seriesOf(by.get("counters:memory")!) as unknown as { name: string; data: number[][] }[];
+    expect(mem.find((x) => x.name.startsWith("nr_vmscan_write"))!.data).toEqual([[1, 2], [2, 4]]);
+    expect([mibPerUnit("pgpgout"), mibPerUnit("nr_free_pages"), mibPerUnit("compact_stall"), mibPerUnit("nr_file_hugepages")]).toEqual([1 / 1024, 1 / 256, null, 2]);
   });
 
   it("free-heatmap: a cell per non-empty order and sample; the colour is the decade of pages", () => {
