@@ -63,7 +63,7 @@ export function renderReport(input: ReportInput): string {
   for (const c of charts) ids.set(c, `c${k++}`);
   for (const kind of CHART_KINDS) {
     const these = charts.filter((c) => c.kind === kind);
-    const extra = kind === "runs" && input.runs.length > 1 ? diffTables(input.runs) : kind === "compare" && input.compare ? compareTable(input.compare.rows) : "";
+    const extra = kind === "runs" && input.runs.length > 1 ? settingsTable(input.runs) + diffTables(input.runs) : kind === "compare" && input.compare ? compareTable(input.compare.rows) : "";
     if (!these.length && !extra) continue;
     toc.push(`<a href="#${kind}">${esc(SECTIONS[kind])}</a>`);
     body.push(`<section id="${kind}"><h2>${esc(SECTIONS[kind])}</h2>`);
@@ -152,6 +152,42 @@ function summaryTable(runs: readonly NamedRun[]): string {
     return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
   });
   return `<table><tr><th>run</th><th>trace</th><th>events</th><th>ended at</th><th>machine</th><th>samples</th></tr>${rows.join("")}</table>`;
+}
+
+/**
+ * The settings that differ between runs: every tunable (`tunables`, as the run's JSON has it)
+ * and every field of the machine (`machine.name`, `machine.nodes[0].mem`, its tunables...)
+ * whose value is not the same in all runs, in the first run's order then the others'; each
+ * value as text (a string bare, anything else as JSON; "—" where a run lacks it).
+ */
+export function differingSettings(runs: readonly NamedRun[]): { setting: string; values: string[] }[] {
+  const flat = runs.map(({ run }) => {
+    const m = new Map<string, string>();
+    for (const [k, v] of Object.entries(run.tunables ?? {})) m.set(k, show(v));
+    const walk = (v: unknown, at: string) => {
+      if (v !== null && typeof v === "object" && !(at.endsWith(".tunables") && !Object.keys(v).length)) {
+        for (const [k, x] of Object.entries(v)) walk(x, Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`);
+      } else m.set(at, show(v));
+    };
+    walk(run.machine ?? {}, "machine");
+    return m;
+  });
+  const keys = [...new Set(flat.flatMap((m) => [...m.keys()]))];
+  return keys
+    .map((setting) => ({ setting, values: flat.map((m) => m.get(setting) ?? "—") }))
+    .filter((r) => r.values.some((v) => v !== r.values[0]));
+}
+
+const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v));
+
+/** The table of differingSettings, or a line saying the runs share every setting. */
+function settingsTable(runs: readonly NamedRun[]): string {
+  const rows = differingSettings(runs);
+  if (!rows.length) return `<h3>What differs: no tunable or machine setting</h3>`;
+  const head = `<tr><th>setting</th>${runs.map((r) => `<th>${esc(r.name)}</th>`).join("")}</tr>`;
+  const tr = rows.map((r) => `<tr><td>${esc(r.setting)}</td>${r.values.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`);
+  return `<h3>What differs: ${plural(rows.length, "setting")} (tunables and machine)</h3><table class="settings">${head}${tr.join("")}</table>
+`;
 }
 
 /** A diff table of every later run against the first (counters that differ, as `wsim diff` lists them). */

@@ -5,7 +5,7 @@
  * `wsim compare --format json` output. Exit 2 for usage errors (unknown KIND, --chart, a
  * second compare output), 3 for bad data (not a run, no data for KIND).
  */
-import { basename } from "node:path";
+import { basename, dirname, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { DataError, describeErrno, UsageError } from "../../errors.js";
 import { buildCharts, CHART_KINDS, KIND_NEEDS, type ChartKind, type NamedRun } from "../../report/charts.js";
@@ -25,11 +25,30 @@ export interface PlotCliOptions {
   chart?: string;
 }
 
-/** A run's name in titles: its file's base name without .json/.gz; a repeated name gets ` (2)`, ` (3)`... */
+/**
+ * A run's name in titles: its file's base name without .json/.gz. Runs that share a base name
+ * are told apart by the fewest parent directories that do it ("before/run", "after/run"); the
+ * same file given again gets ` (2)`, ` (3)`...
+ */
 export function runNames(paths: readonly string[]): string[] {
+  const baseOf = (p: string) => basename(p).replace(/\.gz$/i, "").replace(/\.json$/i, "") || p;
+  const bases = paths.map(baseOf);
+  const dirs = paths.map((p) => (p === "stdin" ? [] : dirname(resolve(p)).split(sep).filter(Boolean)));
+  const full = paths.map((p) => (p === "stdin" ? p : resolve(p)));
+  const named = bases.map((b, i) => {
+    // the other files (not this one given again) of the same base name
+    const files = [...new Set(bases.flatMap((x, j) => (x === b ? [full[j]!] : [])))];
+    if (files.length < 2 || !dirs[i]!.length) return b;
+    const dirsOf = (f: string) => dirs[full.indexOf(f)]!;
+    const depth = Math.max(...files.map((f) => dirsOf(f).length));
+    for (let d = 1; d <= depth; d++) {
+      const name = (f: string) => [...dirsOf(f).slice(-d), b].join("/");
+      if (new Set(files.map(name)).size === files.length) return name(full[i]!);
+    }
+    return b;
+  });
   const seen = new Map<string, number>();
-  return paths.map((p) => {
-    const n = basename(p).replace(/\.gz$/i, "").replace(/\.json$/i, "") || p;
+  return named.map((n) => {
     const k = (seen.get(n) ?? 0) + 1;
     seen.set(n, k);
     return k > 1 ? `${n} (${k})` : n;

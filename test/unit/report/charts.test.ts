@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { buildCharts, CHART_KINDS, decades, differingCounters, fullnessLevel, movedCounters, type NamedRun } from "../../../src/report/charts.js";
-import { renderReport } from "../../../src/report/html.js";
+import { differingSettings, renderReport } from "../../../src/report/html.js";
+import { runNames } from "../../../src/cli/commands/report.js";
 import { handRun } from "./fixtures.js";
 import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/report/svg.js";
 import type { CompareRow } from "../../../src/report/compare.js";
@@ -113,6 +114,28 @@ describe("the charts of one run", () => {
 describe("several runs and a compare output", () => {
   const a: NamedRun = { name: "a", run: handRun() };
   const b: NamedRun = { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 4 } }) };
+
+  it("what differs: the tunables and machine fields not the same in every run, in a table in the runs section", () => {
+    const m = handRun().machine!;
+    const c: NamedRun = {
+      name: "c",
+      run: handRun({ tunables: { "vm.swappiness": 100, "transparent_hugepage.enabled": "always" }, machine: { ...m, nodes: [m.nodes[0]!, { ...m.nodes[1]!, mem: 4096 }] } } as Partial<ReportRun>),
+    };
+    const a2: NamedRun = { name: "a", run: handRun({ tunables: { "vm.swappiness": 60, "transparent_hugepage.enabled": "always" } } as Partial<ReportRun>) };
+    expect(differingSettings([a2, c])).toEqual([
+      { setting: "vm.swappiness", values: ["60", "100"] },
+      { setting: "machine.nodes[1].mem", values: ["2048", "4096"] },
+    ]);
+    expect(differingSettings([a, b])).toEqual([]);
+    const html = renderReport({ runs: [a2, c] });
+    expect(html).toContain('<h3>What differs: 2 settings (tunables and machine)</h3><table class="settings"><tr><th>setting</th><th>a</th><th>c</th></tr><tr><td>vm.swappiness</td><td>60</td><td>100</td></tr>');
+    expect(renderReport({ runs: [a, b] })).toContain("<h3>What differs: no tunable or machine setting</h3>");
+  });
+
+  it("runs of one file name are named by the fewest directories that tell them apart; the same file again gets (2)", () => {
+    expect(runNames(["before/run.json", "after/run.json.gz", "x.json", "before/run.json"])).toEqual(["before/run", "after/run", "x", "before/run (2)"]);
+    expect(runNames(["/p/a/z/r.json", "/p/b/z/r.json", "stdin"])).toEqual(["a/z/r", "b/z/r", "stdin"]);
+  });
 
   it("per-run charts are prefixed with the run's name; the runs chart overlays what differs", () => {
     const charts = buildCharts([a, b], { name: "cmp", rows: COMPARE });
