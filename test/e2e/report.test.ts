@@ -151,7 +151,10 @@ describe("wsim report", () => {
   it("bad data is exit 3 with file:line: what, and no file is written", () => {
     const out = join(tmp, "never.html");
     const cases: [string, string][] = [
-      [file("trace.json", '{"events": [{"time_ms": 0, "op": "access"}]}'), 'not a wsim run: "schema" is missing, expected 1'],
+      [file("trace.json", '{"events": [{"time_ms": 0, "op": "access"}]}'), "trace.json: is a wsim trace (JSON), not a run: replay it first, wsim replay"],
+      [file("trace.csv", "# wsim: machine=tiered\ntime_ms,op,pid,addr\n0,access,1,0x1000\n"), `trace.csv: is a wsim trace (CSV), not a run: replay it first, wsim replay ${join(tmp, "trace.csv")} --interval MS -o run.json`],
+      [file("trace.ndjson", '{"machine": "small128"}\n{"time_ms": 0, "op": "access", "pid": 1, "addr": "0x1000"}\n'), "trace.ndjson: is a wsim trace (NDJSON), not a run"],
+      [file("other.json", '{"schema": 2, "vmstat": {}}'), 'not a wsim run: "schema" is 2, expected 1'],
       [file("broken.json", '{"schema": 1,\n "vmstat": {,}}'), "broken.json:2: not JSON"],
       [file("empty.json", ""), "is empty"],
       [file("array.json", "[1, 2]"), "array.json:1: expected a JSON object"],
