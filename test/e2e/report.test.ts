@@ -64,6 +64,20 @@ describe("wsim replay --pageblock-map and --report", () => {
     expect(readFileSync(b, "utf8") === html).toBe(true);
   });
 
+  it("--report - and -o FILE.html are usage errors saying what to give instead", () => {
+    const json = join(tmp, "o.json");
+    const a = wsim(["replay", "traces/faults.csv", "-o", json, "--report", "-"]);
+    expect(a.code).toBe(2);
+    expect(a.err).toBe(`wsim: --report -: the report is written to a file, not standard output: give it a file name (--report run.html); for a report on standard output, then run wsim report ${json} -o -\n`);
+    const b = wsim(["replay", "traces/faults.csv", "--report", "-"]);
+    expect(b.err).toContain("--report -: standard output carries the run's own output; give the report a file name");
+    const html = join(tmp, "same.html");
+    const c = wsim(["replay", "traces/faults.csv", "-o", html]);
+    expect(c.code).toBe(2);
+    expect(c.err).toContain(`-o ${html}: -o is the run's own output (.json, .ndjson, .jsonl, .csv, .txt, .vmstat); for an HTML report give --report ${html}`);
+    expect(existsSync(json) || existsSync(html)).toBe(false);
+  });
+
   it("--interval is allowed with vmstat when --report takes the samples; a report named .txt is a usage error", () => {
     const r = wsim(["replay", "traces/faults.csv", "--interval", "1000", "--format", "vmstat", "--report", join(tmp, "x.html")]);
     expect(r.code).toBe(0);
