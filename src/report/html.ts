@@ -72,8 +72,7 @@ export function renderReport(input: ReportInput): string {
     body.push(extra, "</section>");
   }
   const missing = CHART_KINDS.filter((kind) => !charts.some((c) => c.kind === kind) && kind !== "runs" && kind !== "compare");
-  if (input.runs.length && missing.length)
-    body.push(`<p class="note">Not in ${input.runs.length > 1 ? "these runs" : "this run"}: ${missing.map((m) => esc(SECTIONS[m].toLowerCase())).join(", ")} (no data for them).</p>`);
+  if (input.runs.length && missing.length) body.push(notInRuns(input.runs, missing));
   body.push(
     `<p class="note">Made by wsim with Apache ECharts (inlined: the file needs no network). Lines of more than ${MAX_LINE_BUCKETS} samples are ` +
       `drawn from ${MAX_LINE_BUCKETS} buckets, each by its lowest and highest value; heatmaps show at most ${MAX_HEATMAP_COLUMNS} ` +
@@ -137,6 +136,34 @@ function clientScript(specsJson: string): string {
   });
 })();`;
 }
+
+/**
+ * The note on the sections the runs have no data for, each with what would give it
+ * (`ADVICE`); when no run has samples or a pageblock map, first the options to replay with.
+ */
+function notInRuns(runs: readonly NamedRun[], missing: readonly ChartKind[]): string {
+  const these = runs.length > 1 ? "these runs" : "this run";
+  const add: string[] = [];
+  if (runs.every((r) => !r.run.series.length)) add.push("--interval MS (counters and free memory over time)");
+  if (runs.every((r) => !r.run.pageblock_map)) add.push("--pageblock-map (the pageblock map)");
+  const t = runs.length === 1 && runs[0]!.run.trace?.path ? runs[0]!.run.trace.path : "TRACE";
+  const lead = add.length
+    ? `<p class="note"><b>To see more, replay with ${add.map(esc).join(" and ")}</b>, e.g. <code>wsim replay ${esc(t)} --interval 100 --pageblock-map -o run.json</code>, or <code>wsim replay ${esc(t)} --interval 100 --report report.html</code> (--report implies --pageblock-map).</p>\n`
+    : "";
+  return `${lead}<p class="note">Not in ${these}: ${missing.map((m) => `${esc(SECTIONS[m].toLowerCase())} (needs ${esc(ADVICE[m])})`).join("; ")}.</p>`;
+}
+
+/** What gives each kind of chart, for the note on the missing ones. */
+const ADVICE: Record<ChartKind, string> = {
+  counters: "--interval MS, and counters that move",
+  "free-heatmap": "--interval MS",
+  pageblocks: "--pageblock-map",
+  "page-age": "a memcg with memory.workingset.page_age_intervals set",
+  promotion: "a machine with a lower tier, and --interval MS",
+  "promotion-latency": "promotions of truly hot pages: a tiered machine with kpromoted or kmmscand on",
+  runs: "two or more runs",
+  compare: "a wsim compare --format json output",
+};
 
 function summaryTable(runs: readonly NamedRun[]): string {
   const rows = runs.map(({ name, run }) => {

@@ -105,9 +105,17 @@ describe("the charts of one run", () => {
     expect(seriesOf(byId.get("promotion-latency")!.option)).toMatchObject([{ name: "kpromoted", data: [1, 2] }]);
   });
 
-  it("a run without samples, map, report or tiers has no charts", () => {
+  it("a run without samples, map, report or tiers has no charts, and its report says what to replay with", () => {
     const bare = handRun({ series: [], workingset: {}, pageblock_map: undefined, promotion: undefined });
     expect(buildCharts([{ name: "r", run: bare }])).toEqual([]);
+    const html = renderReport({ runs: [{ name: "r", run: bare }] });
+    expect(html).toContain(
+      '<p class="note"><b>To see more, replay with --interval MS (counters and free memory over time) and --pageblock-map (the pageblock map)</b>, e.g. <code>wsim replay t.csv --interval 100 --pageblock-map -o run.json</code>',
+    );
+    expect(html).toContain("Not in this run: counters over time (needs --interval MS, and counters that move); free memory per order (needs --interval MS); pageblock map (needs --pageblock-map);");
+    // samples but no map: only --pageblock-map is advised
+    const noMap = renderReport({ runs: [{ name: "r", run: handRun({ pageblock_map: undefined }) }] });
+    expect(noMap).toContain("<b>To see more, replay with --pageblock-map (the pageblock map)</b>");
   });
 });
 
