@@ -22,6 +22,42 @@ export function movedCounters(series: readonly Sample[]): string[] {
 }
 
 
+/** The kernel's headline counters of each group: shown first in a counter chart. */
+export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
+  "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "allocstall_normal", "oom_kill",
+  "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgdemote_kswapd", "pgdemote_direct", "pswpin", "pswpout",
+  "compact_stall", "compact_success", "compact_fail", "compact_migrate_scanned", "compact_free_scanned",
+  "thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "nr_anon_transparent_hugepages",
+  "pgmigrate_success", "pgmigrate_fail",
+  "numa_hit", "numa_miss", "numa_foreign", "numa_local", "numa_other", "pgpromote_success", "pgpromote_candidate", "numa_pages_migrated", "numa_hint_faults",
+  "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file",
+  "nr_free_pages", "nr_anon_pages", "nr_file_pages", "nr_active_anon", "nr_inactive_anon", "nr_active_file", "nr_inactive_file",
+]);
+
+/**
+ * Which of a chart's counters are on at first, and which repeat another's values sample for
+ * sample. Counters are ranked headline first (HEADLINE_COUNTERS), then by how far they moved,
+ * then by name; a counter equal to a higher-ranked one in every sample is `sameAs` it (its
+ * line would hide under that one's: the legend says so), is on when that one is, and takes
+ * no place among the `max` shown.
+ */
+export function shownCounters(names: readonly string[], series: readonly Sample[], max = 6): { shown: Set<string>; sameAs: Map<string, string> } {
+  const v = (n: string, s: Sample) => s.vmstat[n] ?? 0;
+  const spread = (n: string) => Math.max(...series.map((s) => v(n, s))) - Math.min(...series.map((s) => v(n, s)));
+  const rank = (n: string) => (HEADLINE_COUNTERS.has(n) ? 0 : 1);
+  const ordered = [...names].sort((a, b) => rank(a) - rank(b) || spread(b) - spread(a) || (a < b ? -1 : 1));
+  const sameAs = new Map<string, string>();
+  const originals: string[] = [];
+  for (const n of ordered) {
+    const o = originals.find((x) => series.every((s) => v(x, s) === v(n, s)));
+    if (o === undefined) originals.push(n);
+    else sameAs.set(n, o);
+  }
+  const shown = new Set(originals.slice(0, max));
+  for (const [n, o] of sameAs) if (shown.has(o)) shown.add(n);
+  return { shown, sameAs };
+}
+
 /** One chart per counter group with counters that moved (none without samples). */
 export function counterCharts(run: ReportRun): ChartSpec[] {
   const series = run.series;
@@ -39,10 +75,8 @@ export function counterCharts(run: ReportRun): ChartSpec[] {
     const axes: Record<string, unknown>[] = [];
     if (pages.length) axes.push({ type: "value", name: "MiB", scale: false });
     if (counts.length) axes.push({ type: "value", name: "count", scale: false, splitLine: { show: !pages.length } });
-    // the six that moved most are shown at first; the rest are a click away in the legend
-    const spread = (n: string) => Math.max(...series.map((s) => s.vmstat[n] ?? 0)) - Math.min(...series.map((s) => s.vmstat[n] ?? 0));
-    const shown = new Set([...names].sort((a, b) => spread(b) - spread(a) || (a < b ? -1 : 1)).slice(0, 6));
-    const label = (n: string) => (twoAxes ? `${n} (${mibPerUnit(n) === null ? "count" : "MiB"})` : n);
+    const { shown, sameAs } = shownCounters(names, series);
+    const label = (n: string) => (twoAxes ? `${n} (${mibPerUnit(n) === null ? "count" : "MiB"})` : n) + (sameAs.has(n) ? ` = ${sameAs.get(n)}` : "");
     const lines = names.map((n) => {
       const f = mibPerUnit(n);
       return {

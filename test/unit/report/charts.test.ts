@@ -15,6 +15,8 @@ import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/
 import type { CompareRow } from "../../../src/report/compare.js";
 import type { ReportRun } from "../../../src/report/run-file.js";
 import { mibPerUnit } from "../../../src/report/text.js";
+import { shownCounters } from "../../../src/report/chart-series.js";
+import type { Sample } from "../../../src/engine/engine.js";
 
 const COMPARE: CompareRow[] = [
   { counter: "pgfault", wsim: 20, kernel_min: 18, kernel_max: 25, difference_min: -2, difference_max: 5, in_range: true, modelled: true },
@@ -72,6 +74,27 @@ describe("the charts of one run", () => {
     const mem = seriesOf(by.get("counters:memory")!) as unknown as { name: string; data: number[][] }[];
     expect(mem.find((x) => x.name.startsWith("nr_vmscan_write"))!.data).toEqual([[1, 2], [2, 4]]);
     expect([mibPerUnit("pgpgout"), mibPerUnit("nr_free_pages"), mibPerUnit("compact_stall"), mibPerUnit("nr_file_hugepages")]).toEqual([1 / 1024, 1 / 256, null, 2]);
+  });
+
+  it("counters shown at first: the kernel's headline ones before the rest; a counter equal to another in every sample says so and follows it", () => {
+    const smp = (t: number, k: number) => ({
+      time_ms: t,
+      vmstat: { numa_hit: 100 + k, numa_local: k, numa_other: 100, pgpromote_success: k, kpromoted_mig_promoted: k, kpromoted_record_added: 50 * k, kpromoted_recorded_accesses: 60 * k, kpromoted_mig_dropped: 40 * k, kpromoted_mig_cold_not_accessed: 30 * k, kpromoted_record_exists: 20 * k, kpromoted_mig_candidate: 10 * k },
+      buddyinfo: [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    });
+    const series = [smp(1000, 0), smp(2000, 5)] as Sample[];
+    const names = Object.keys(series[0]!.vmstat);
+    const { shown, sameAs } = shownCounters(names, series);
+    // ranked: headlines numa_hit, numa_local, pgpromote_success (spread 5 each, by name), numa_other (0);
+    // numa_local = numa_hit? no (0 vs 100); pgpromote_success = numa_local; kpromoted_mig_promoted = numa_local
+    expect([...sameAs]).toEqual([["pgpromote_success", "numa_local"], ["kpromoted_mig_promoted", "numa_local"]]);
+    // six originals: numa_hit, numa_local, numa_other, then the largest spreads: recorded_accesses 300, record_added 250, mig_dropped 200
+    expect([...shown].sort()).toEqual(["kpromoted_mig_dropped", "kpromoted_mig_promoted", "kpromoted_record_added", "kpromoted_recorded_accesses", "numa_hit", "numa_local", "numa_other", "pgpromote_success"]);
+    const run = handRun({ series: series as ReportRun["series"] });
+    const numa = buildCharts([{ name: "u", run }]).find((c) => c.id === "counters:NUMA")!;
+    const sel = (numa.option.legend as { selected: Record<string, boolean> }).selected;
+    expect(sel["pgpromote_success (MiB) = numa_local"]).toBe(true);
+    expect(sel["kpromoted_mig_candidate (count)"]).toBe(false);
   });
 
   it("free-heatmap: a cell per non-empty order and sample; the colour is the decade of pages", () => {
