@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { buildCharts, CHART_KINDS, type ChartKind, type ChartSpec, type NamedRun } from "./charts.js";
 import type { CompareRow } from "./compare.js";
-import { diffCounters, formatChange } from "./diff.js";
+import { diffCounters, formatChange, type DiffRow } from "./diff.js";
 import { MAX_HEATMAP_COLUMNS, MAX_LINE_BUCKETS } from "./downsample.js";
 import { plural } from "./words.js";
 
@@ -182,6 +182,18 @@ function summaryTable(runs: readonly NamedRun[]): string {
 }
 
 /**
+ * The change column of the report's diff table: formatChange's percentage against A; from 0,
+ * where a percentage means nothing, the signed difference and "from 0" ("+12 from 0"); "new"
+ * for a counter only in B, "gone" for one only in A.
+ */
+export function reportChange(r: Pick<DiffRow, "a" | "b" | "delta">): string {
+  if (r.a === null) return "new";
+  if (r.b === null) return "gone";
+  if (r.a === 0 && r.delta) return `${r.delta > 0 ? "+" : ""}${r.delta} from 0`;
+  return formatChange(r);
+}
+
+/**
  * The settings that differ between runs: every tunable (`tunables`, as the run's JSON has it)
  * and every field of the machine (`machine.name`, `machine.nodes[0].mem`, its tunables...)
  * whose value is not the same in all runs, in the first run's order then the others'; each
@@ -226,7 +238,7 @@ function diffTables(runs: readonly NamedRun[]): string {
       const d = diffCounters(a.run.vmstat, b.run.vmstat);
       const head = `<h3>${esc(b.name)} against ${esc(a.name)}: ${plural(d.rows.length, "counter")} of ${d.compared} differ</h3>`;
       if (!d.rows.length) return head;
-      const rows = d.rows.map((r) => `<tr><td>${esc(r.counter)}</td><td>${r.a ?? "—"}</td><td>${r.b ?? "—"}</td><td>${esc(formatChange(r))}</td></tr>`);
+      const rows = d.rows.map((r) => `<tr><td>${esc(r.counter)}</td><td>${r.a ?? "—"}</td><td>${r.b ?? "—"}</td><td>${esc(reportChange(r))}</td></tr>`);
       return `${head}<table><tr><th>counter</th><th>${esc(a.name)}</th><th>${esc(b.name)}</th><th>change</th></tr>${rows.join("")}</table>`;
     })
     .join("\n");

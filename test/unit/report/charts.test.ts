@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { buildCharts, CHART_KINDS, decades, differingCounters, fullnessLevel, movedCounters, type NamedRun } from "../../../src/report/charts.js";
-import { differingSettings, renderReport } from "../../../src/report/html.js";
+import { differingSettings, renderReport, reportChange } from "../../../src/report/html.js";
 import { runNames } from "../../../src/cli/commands/report.js";
 import { handRun } from "./fixtures.js";
 import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/report/svg.js";
@@ -192,6 +192,11 @@ describe("several runs and a compare output", () => {
     const html = renderReport({ runs: [a, b], compare: { name: "cmp", rows: COMPARE } });
     expect(html).toContain("<h3>b against a: 1 counter of 5 differ</h3>");
     expect(html).toContain("<tr><td>compact_stall</td><td>1</td><td>4</td><td>+300.0%</td></tr>");
+    // from 0 a percentage means nothing: the difference; a counter on one side only: new / gone
+    const z = renderReport({ runs: [{ name: "a", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 0 } }) }, { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 12, thp_fault_alloc: 3 } as ReportRun["vmstat"] }) }] });
+    expect(z).toContain("<tr><td>compact_stall</td><td>0</td><td>12</td><td>+12 from 0</td></tr>");
+    expect(z).toContain("<tr><td>thp_fault_alloc</td><td>—</td><td>3</td><td>new</td></tr>");
+    expect([reportChange({ a: 0, b: -2, delta: -2 }), reportChange({ a: 4, b: null, delta: null }), reportChange({ a: 4, b: 5, delta: 1 })]).toEqual(["-2 from 0", "gone", "+25.0%"]);
     expect(html).toContain('<td class="no">no</td>');
     expect(html).toContain("<td>pgsteal_anon</td><td>not modelled</td><td>0 – 4</td>");
   });
