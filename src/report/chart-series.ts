@@ -37,8 +37,9 @@ export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
 /**
  * Which of a chart's counters are on at first, and which repeat another's values sample for
  * sample. Counters are ranked headline first (HEADLINE_COUNTERS), then by how far they moved,
- * then by name; a counter equal to a higher-ranked one in every sample is `sameAs` it (its
- * line would hide under that one's: the legend says so), is on when that one is, and takes
+ * then by name; a counter of the same unit (mibPerUnit: the same axis and scale) equal to a
+ * higher-ranked one in every sample is `sameAs` it (its line would hide under that one's: the
+ * legend says so), is on when that one is, and takes
  * no place among the `max` shown.
  */
 export function shownCounters(names: readonly string[], series: readonly Sample[], max = 6): { shown: Set<string>; sameAs: Map<string, string> } {
@@ -49,7 +50,7 @@ export function shownCounters(names: readonly string[], series: readonly Sample[
   const sameAs = new Map<string, string>();
   const originals: string[] = [];
   for (const n of ordered) {
-    const o = originals.find((x) => series.every((s) => v(x, s) === v(n, s)));
+    const o = originals.find((x) => mibPerUnit(x) === mibPerUnit(n) && series.every((s) => v(x, s) === v(n, s)));
     if (o === undefined) originals.push(n);
     else sameAs.set(n, o);
   }
