@@ -22,7 +22,7 @@ export function movedCounters(series: readonly Sample[]): string[] {
 }
 
 
-/** The kernel's headline counters of each group: shown first in a counter chart. */
+/** The kernel's headline counters of each group, most telling first: shown first in a counter chart. */
 export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
   "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "allocstall_normal", "oom_kill",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgdemote_kswapd", "pgdemote_direct", "pswpin", "pswpout",
@@ -36,8 +36,8 @@ export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
 
 /**
  * Which of a chart's counters are on at first, and which repeat another's values sample for
- * sample. Counters are ranked headline first (HEADLINE_COUNTERS), then by how far they moved,
- * then by name; a counter of the same unit (mibPerUnit: the same axis and scale) equal to a
+ * sample. Counters are ranked headline first (in HEADLINE_COUNTERS's order), then by how far
+ * they moved, then by name; a counter of the same unit (mibPerUnit: the same axis and scale) equal to a
  * higher-ranked one in every sample is `sameAs` it (its line would hide under that one's: the
  * legend says so), is on when that one is, and takes
  * no place among the `max` shown.
@@ -45,7 +45,8 @@ export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
 export function shownCounters(names: readonly string[], series: readonly Sample[], max = 6): { shown: Set<string>; sameAs: Map<string, string> } {
   const v = (n: string, s: Sample) => s.vmstat[n] ?? 0;
   const spread = (n: string) => Math.max(...series.map((s) => v(n, s))) - Math.min(...series.map((s) => v(n, s)));
-  const rank = (n: string) => (HEADLINE_COUNTERS.has(n) ? 0 : 1);
+  const headline = [...HEADLINE_COUNTERS];
+  const rank = (n: string) => (HEADLINE_COUNTERS.has(n) ? headline.indexOf(n) : headline.length);
   const ordered = [...names].sort((a, b) => rank(a) - rank(b) || spread(b) - spread(a) || (a < b ? -1 : 1));
   const sameAs = new Map<string, string>();
   const originals: string[] = [];

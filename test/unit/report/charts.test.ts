@@ -85,7 +85,7 @@ describe("the charts of one run", () => {
     const series = [smp(1000, 0), smp(2000, 5)] as Sample[];
     const names = Object.keys(series[0]!.vmstat);
     const { shown, sameAs } = shownCounters(names, series);
-    // ranked: headlines numa_hit, numa_local, pgpromote_success (spread 5 each, by name), numa_other (0);
+    // ranked: headlines in HEADLINE_COUNTERS order numa_hit, numa_local, numa_other, pgpromote_success;
     // pgpromote_success (pages) has numa_local's (a count's) values but another axis: not the same line;
     // kpromoted_mig_promoted (a count) = numa_local
     expect([...sameAs]).toEqual([["kpromoted_mig_promoted", "numa_local"]]);
