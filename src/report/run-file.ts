@@ -9,7 +9,7 @@ import { DataError, describeErrno, describeValue } from "../errors.js";
 import type { RunResult } from "../engine/result.js";
 import type { CompareRow } from "./compare.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
-import { traceFormat } from "../trace/sniff.js";
+import { identify, traceFormat } from "../trace/sniff.js";
 import type { PageblockMap } from "./pageblock-map.js";
 
 /**
@@ -32,7 +32,8 @@ export type InputDoc = { kind: "run"; path: string; run: ReportRun } | { kind: "
  * `nodes[]` and `series[]` (possibly empty); a compare output needs `rows[]` of
  * `{counter, wsim, kernel_min, kernel_max}`. Throws DataError: unreadable, not JSON (with the
  * line of the syntax error), larger than `maxBytes` (MAX_INPUT_BYTES), a wsim trace (CSV,
- * NDJSON or a JSON document: saying to replay it first), or neither shape (naming the first key
+ * NDJSON or a JSON document: saying to replay it first), another file sniff.ts knows (a
+ * machine file, /proc/vmstat, a lackey log...: saying what it looks like), or neither shape (naming the first key
  * missing or wrong). `data`, when given, is the file's bytes already read
  * (standard input for `-`); `path` then only names it in messages.
  */
@@ -68,6 +69,9 @@ export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffe
     const t = path === "-" ? "-" : path;
     throw new DataError(path, 0, `is a wsim trace (${tf.toUpperCase()}), not a run: replay it first, wsim replay ${t} --interval MS -o run.json, then wsim report run.json (or wsim replay ${t} --interval MS --report report.html)`);
   }
+  const foreign = identify(raw.subarray(0, 65536));
+  if (foreign && foreign.kind !== "wsim-json")
+    throw new DataError(path, 0, `this looks like ${foreign.what}, not a run: wsim report and plot read wsim replay --format json output (wsim replay TRACE --interval MS -o run.json)`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

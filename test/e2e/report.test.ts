@@ -169,6 +169,8 @@ describe("wsim report", () => {
       [file("trace.csv", "# wsim: machine=tiered\ntime_ms,op,pid,addr\n0,access,1,0x1000\n"), `trace.csv: is a wsim trace (CSV), not a run: replay it first, wsim replay ${join(tmp, "trace.csv")} --interval MS -o run.json`],
       [file("trace.ndjson", '{"machine": "small128"}\n{"time_ms": 0, "op": "access", "pid": 1, "addr": "0x1000"}\n'), "trace.ndjson: is a wsim trace (NDJSON), not a run"],
       [file("other.json", '{"schema": 2, "vmstat": {}}'), 'not a wsim run: "schema" is 2, expected 1'],
+      [file("vmstat.txt", "nr_free_pages 100\npgfault 7\n"), "vmstat.txt: this looks like /proc/vmstat counters (or `wsim replay --format vmstat` output), not a run: wsim report and plot read"],
+      [file("m.json", '{"nodes": [{"id": 0, "mem": "4G"}]}'), "m.json: this looks like a wsim machine file, not a run"],
       [file("broken.json", '{"schema": 1,\n "vmstat": {,}}'), "broken.json:2: not JSON"],
       [file("empty.json", ""), "is empty"],
       [file("array.json", "[1, 2]"), "array.json:1: expected a JSON object"],
