@@ -99,7 +99,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   program
     .command("report")
     .description("write runs (wsim replay --format json outputs) as one self-contained HTML report with charts")
-    .argument("<run...>", "runs' JSON (optionally .gz): several are overlaid and diffed; one `wsim compare --format json` output may be added")
+    .argument("<run...>", "runs' JSON (optionally .gz; - for standard input, once): several are overlaid and diffed; one `wsim compare --format json` output may be added")
     .option("-o, --output <file.html>", "the report (required; - for standard output), written whole or not at all")
     .addHelpText(
       "after",
@@ -119,7 +119,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .command("plot")
     .description("draw one chart of a run as SVG, without a browser: " + PLOT_KINDS.join(", "))
     .argument("<kind>", `what to draw: ${PLOT_KINDS.join(", ")}`)
-    .argument("<run...>", "runs' JSON (wsim replay --format json), or a wsim compare --format json output for compare")
+    .argument("<run...>", "runs' JSON (wsim replay --format json; - for standard input, once), or a wsim compare --format json output for compare")
     .option("-o, --output <file.svg>", "the SVG (required; - for standard output), written whole or not at all")
     .option("--chart <id>", "which chart when the runs have several of KIND (e.g. counters:compaction, free-heatmap:n1); default the first; a wrong id lists them")
     .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error (unknown KIND or --chart), 3 bad input data (not a wsim run, or no data for KIND)."))

@@ -29,6 +29,8 @@ export interface ChartSpec {
   width: number;
   height: number;
   option: Record<string, unknown>;
+  /** the part of the subtitle only an interactive chart means (e.g. "; click a name to show or hide it"): a static SVG drops it */
+  hint?: string;
 }
 
 /** A named run (the name is what titles and legends call it: the file's or trace's base name). */

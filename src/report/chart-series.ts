@@ -3,11 +3,14 @@
  * pages and its latency, several runs overlaid, and `wsim compare`'s counters (charts.ts).
  */
 import type { Sample } from "../engine/engine.js";
-import { base, HEIGHT, PALETTE, pagesToMiB, seconds, timeAxis, WIDTH, type ChartSpec, type NamedRun } from "./chart-common.js";
+import { base, HEIGHT, PALETTE, seconds, timeAxis, WIDTH, type ChartSpec, type NamedRun } from "./chart-common.js";
 import type { CompareRow } from "./compare.js";
 import { minMaxLine } from "./downsample.js";
 import type { ReportRun } from "./run-file.js";
-import { COUNTER_GROUPS, countsPages } from "./text.js";
+import { COUNTER_GROUPS, mibPerUnit } from "./text.js";
+
+/** `v` units of `mibPerUnit` MiB each, as MiB to 3 decimals. */
+const toMiB = (v: number, mibPerUnit: number) => Math.round(v * mibPerUnit * 1000) / 1000;
 
 // --- counters over time ---
 
@@ -19,6 +22,44 @@ export function movedCounters(series: readonly Sample[]): string[] {
 }
 
 
+/** The kernel's headline counters of each group, most telling first: shown first in a counter chart. */
+export const HEADLINE_COUNTERS: ReadonlySet<string> = new Set([
+  "pgfault", "pgmajfault", "pgalloc_normal", "pgfree", "allocstall_normal", "oom_kill",
+  "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgdemote_kswapd", "pgdemote_direct", "pswpin", "pswpout",
+  "compact_stall", "compact_success", "compact_fail", "compact_migrate_scanned", "compact_free_scanned",
+  "thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "nr_anon_transparent_hugepages",
+  "pgmigrate_success", "pgmigrate_fail",
+  "numa_hit", "numa_miss", "numa_foreign", "numa_local", "numa_other", "pgpromote_success", "pgpromote_candidate", "numa_pages_migrated", "numa_hint_faults",
+  "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file",
+  "nr_free_pages", "nr_anon_pages", "nr_file_pages", "nr_active_anon", "nr_inactive_anon", "nr_active_file", "nr_inactive_file",
+]);
+
+/**
+ * Which of a chart's counters are on at first, and which repeat another's values sample for
+ * sample. Counters are ranked headline first (in HEADLINE_COUNTERS's order), then by how far
+ * they moved, then by name; a counter of the same unit (mibPerUnit: the same axis and scale) equal to a
+ * higher-ranked one in every sample is `sameAs` it (its line would hide under that one's: the
+ * legend says so), is on when that one is, and takes
+ * no place among the `max` shown.
+ */
+export function shownCounters(names: readonly string[], series: readonly Sample[], max = 6): { shown: Set<string>; sameAs: Map<string, string> } {
+  const v = (n: string, s: Sample) => s.vmstat[n] ?? 0;
+  const spread = (n: string) => Math.max(...series.map((s) => v(n, s))) - Math.min(...series.map((s) => v(n, s)));
+  const headline = [...HEADLINE_COUNTERS];
+  const rank = (n: string) => (HEADLINE_COUNTERS.has(n) ? headline.indexOf(n) : headline.length);
+  const ordered = [...names].sort((a, b) => rank(a) - rank(b) || spread(b) - spread(a) || (a < b ? -1 : 1));
+  const sameAs = new Map<string, string>();
+  const originals: string[] = [];
+  for (const n of ordered) {
+    const o = originals.find((x) => mibPerUnit(x) === mibPerUnit(n) && series.every((s) => v(x, s) === v(n, s)));
+    if (o === undefined) originals.push(n);
+    else sameAs.set(n, o);
+  }
+  const shown = new Set(originals.slice(0, max));
+  for (const [n, o] of sameAs) if (shown.has(o)) shown.add(n);
+  return { shown, sameAs };
+}
+
 /** One chart per counter group with counters that moved (none without samples). */
 export function counterCharts(run: ReportRun): ChartSpec[] {
   const series = run.series;
@@ -29,32 +70,38 @@ export function counterCharts(run: ReportRun): ChartSpec[] {
   for (const g of COUNTER_GROUPS) {
     const names = moved.filter((n) => COUNTER_GROUPS.find((x) => x.has(n)) === g);
     if (!names.length) continue;
-    const pages = names.filter(countsPages);
-    const counts = names.filter((n) => !countsPages(n));
+    // sizes (pages, KiB, huge pages: MiB per unit by mibPerUnit) on a MiB axis, events on a count axis
+    const pages = names.filter((n) => mibPerUnit(n) !== null);
+    const counts = names.filter((n) => mibPerUnit(n) === null);
+    const twoAxes = pages.length > 0 && counts.length > 0;
     const axes: Record<string, unknown>[] = [];
     if (pages.length) axes.push({ type: "value", name: "MiB", scale: false });
     if (counts.length) axes.push({ type: "value", name: "count", scale: false, splitLine: { show: !pages.length } });
-    // the six that moved most are shown at first; the rest are a click away in the legend
-    const spread = (n: string) => Math.max(...series.map((s) => s.vmstat[n] ?? 0)) - Math.min(...series.map((s) => s.vmstat[n] ?? 0));
-    const shown = new Set([...names].sort((a, b) => spread(b) - spread(a) || (a < b ? -1 : 1)).slice(0, 6));
-    const lines = names.map((n) => ({
-      type: "line",
-      name: n,
-      showSymbol: false,
-      yAxisIndex: countsPages(n) || !pages.length ? 0 : 1,
-      data: minMaxLine(t, series.map((s) => (countsPages(n) ? pagesToMiB(s.vmstat[n] ?? 0) : (s.vmstat[n] ?? 0)))),
-    }));
+    const { shown, sameAs } = shownCounters(names, series);
+    const label = (n: string) => (twoAxes ? `${n} (${mibPerUnit(n) === null ? "count" : "MiB"})` : n) + (sameAs.has(n) ? ` = ${sameAs.get(n)}` : "");
+    const lines = names.map((n) => {
+      const f = mibPerUnit(n);
+      return {
+        type: "line",
+        name: label(n),
+        showSymbol: false,
+        yAxisIndex: f !== null || !pages.length ? 0 : 1,
+        data: minMaxLine(t, series.map((s) => (f !== null ? toMiB(s.vmstat[n] ?? 0, f) : (s.vmstat[n] ?? 0)))),
+      };
+    });
     const title = `counters over time: ${g.name}`;
+    const hint = "; click a name to show or hide it";
     out.push({
+      hint,
       id: `counters:${g.name.replace(/ /g, "-")}`,
       kind: "counters",
       title,
       width: WIDTH,
       height: HEIGHT,
       option: {
-        ...base(title, `${names.length} moved; click a name to show or hide it${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
+        ...base(title, `${names.length} moved${hint}${pages.length && counts.length ? " · left axis MiB, right axis count" : ""}`),
         tooltip: { trigger: "axis" },
-        legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [n, shown.has(n)])) },
+        legend: { type: "scroll", bottom: 0, left: 10, right: 10, selected: Object.fromEntries(names.map((n) => [label(n), shown.has(n)])) },
         grid: { left: 70, right: 70, top: 70, bottom: 80 },
         xAxis: timeAxis(),
         yAxis: axes,
@@ -85,7 +132,8 @@ export function promotionChart(run: ReportRun): ChartSpec | null {
         label: { formatter: "{b}", position: "insideEndTop" },
         data: [
           { name: `truly hot (distinct pages, whole run): ${truth.truly_hot}`, yAxis: truth.truly_hot },
-          { name: `of them promoted: ${truth.promoted_hot}`, yAxis: truth.promoted_hot },
+          // at the start, where the cumulative counters are still low: at the end it sat on them
+          { name: `of them promoted: ${truth.promoted_hot}`, yAxis: truth.promoted_hot, label: { position: "insideStartTop" } },
         ],
       }
     : undefined;
@@ -157,6 +205,8 @@ export function differingCounters(runs: readonly NamedRun[], max = 8): string[] 
   return names.filter((n) => top.includes(n));
 }
 
+const RUNS_HINT = " (click a name to hide it)";
+
 /** The counters that differ most across runs, overlaid (over time when every run has samples, else at the end), or null. */
 export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
   const names = differingCounters(runs);
@@ -164,7 +214,7 @@ export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
   const title = `${runs.length} runs: the counters that differ most`;
   const withSeries = runs.every((r) => r.run.series.length > 0);
   const common = {
-    ...base(title, withSeries ? "each counter over time, one line per run (click a name to hide it)" : "each counter at the end, one bar per run"),
+    ...base(title, withSeries ? `each counter over time, one line per run${RUNS_HINT}` : "each counter at the end, one bar per run"),
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", bottom: 0, left: 10, right: 10 },
     grid: { left: 80, right: 40, top: 70, bottom: 80 },
@@ -192,7 +242,7 @@ export function runsChart(runs: readonly NamedRun[]): ChartSpec | null {
         yAxis: { type: "log", name: "value + 1 (log)" },
         series: runs.map((r) => ({ type: "bar", name: r.name, data: names.map((n) => (r.run.vmstat[n] ?? 0) + 1) })),
       };
-  return { id: "runs", kind: "runs", title, width: WIDTH, height: HEIGHT + 40, option };
+  return { id: "runs", kind: "runs", title, width: WIDTH, height: HEIGHT + 40, option, ...(withSeries ? { hint: RUNS_HINT } : {}) };
 }
 
 // --- wsim compare ---

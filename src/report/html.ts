@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { buildCharts, CHART_KINDS, type ChartKind, type ChartSpec, type NamedRun } from "./charts.js";
 import type { CompareRow } from "./compare.js";
-import { diffCounters, formatChange } from "./diff.js";
+import { diffCounters, formatChange, type DiffRow } from "./diff.js";
 import { MAX_HEATMAP_COLUMNS, MAX_LINE_BUCKETS } from "./downsample.js";
 import { plural } from "./words.js";
 
@@ -63,7 +63,7 @@ export function renderReport(input: ReportInput): string {
   for (const c of charts) ids.set(c, `c${k++}`);
   for (const kind of CHART_KINDS) {
     const these = charts.filter((c) => c.kind === kind);
-    const extra = kind === "runs" && input.runs.length > 1 ? diffTables(input.runs) : kind === "compare" && input.compare ? compareTable(input.compare.rows) : "";
+    const extra = kind === "runs" && input.runs.length > 1 ? settingsTable(input.runs) + diffTables(input.runs) : kind === "compare" && input.compare ? compareTable(input.compare.rows) : "";
     if (!these.length && !extra) continue;
     toc.push(`<a href="#${kind}">${esc(SECTIONS[kind])}</a>`);
     body.push(`<section id="${kind}"><h2>${esc(SECTIONS[kind])}</h2>`);
@@ -72,8 +72,7 @@ export function renderReport(input: ReportInput): string {
     body.push(extra, "</section>");
   }
   const missing = CHART_KINDS.filter((kind) => !charts.some((c) => c.kind === kind) && kind !== "runs" && kind !== "compare");
-  if (input.runs.length && missing.length)
-    body.push(`<p class="note">Not in ${input.runs.length > 1 ? "these runs" : "this run"}: ${missing.map((m) => esc(SECTIONS[m].toLowerCase())).join(", ")} (no data for them).</p>`);
+  if (input.runs.length && missing.length) body.push(notInRuns(input.runs, missing));
   body.push(
     `<p class="note">Made by wsim with Apache ECharts (inlined: the file needs no network). Lines of more than ${MAX_LINE_BUCKETS} samples are ` +
       `drawn from ${MAX_LINE_BUCKETS} buckets, each by its lowest and highest value; heatmaps show at most ${MAX_HEATMAP_COLUMNS} ` +
@@ -138,6 +137,34 @@ function clientScript(specsJson: string): string {
 })();`;
 }
 
+/**
+ * The note on the sections the runs have no data for, each with what would give it
+ * (`ADVICE`); when no run has samples or a pageblock map, first the options to replay with.
+ */
+function notInRuns(runs: readonly NamedRun[], missing: readonly ChartKind[]): string {
+  const these = runs.length > 1 ? "these runs" : "this run";
+  const add: string[] = [];
+  if (runs.every((r) => !r.run.series.length)) add.push("--interval MS (counters and free memory over time)");
+  if (runs.every((r) => !r.run.pageblock_map)) add.push("--pageblock-map (the pageblock map)");
+  const t = runs.length === 1 && runs[0]!.run.trace?.path ? runs[0]!.run.trace.path : "TRACE";
+  const lead = add.length
+    ? `<p class="note"><b>To see more, replay with ${add.map(esc).join(" and ")}</b>, e.g. <code>wsim replay ${esc(t)} --interval 100 --pageblock-map -o run.json</code>, or <code>wsim replay ${esc(t)} --interval 100 --report report.html</code> (--report implies --pageblock-map).</p>\n`
+    : "";
+  return `${lead}<p class="note">Not in ${these}: ${missing.map((m) => `${esc(SECTIONS[m].toLowerCase())} (needs ${esc(ADVICE[m])})`).join("; ")}.</p>`;
+}
+
+/** What gives each kind of chart, for the note on the missing ones. */
+const ADVICE: Record<ChartKind, string> = {
+  counters: "--interval MS, and counters that move",
+  "free-heatmap": "--interval MS",
+  pageblocks: "--pageblock-map",
+  "page-age": "a memcg with memory.workingset.page_age_intervals set",
+  promotion: "a machine with a lower tier, and --interval MS",
+  "promotion-latency": "promotions of truly hot pages: a tiered machine with kpromoted or kmmscand on",
+  runs: "two or more runs",
+  compare: "a wsim compare --format json output",
+};
+
 function summaryTable(runs: readonly NamedRun[]): string {
   const rows = runs.map(({ name, run }) => {
     const mem = run.machine?.nodes?.reduce((s, n) => s + n.mem, 0) ?? 0;
@@ -154,6 +181,54 @@ function summaryTable(runs: readonly NamedRun[]): string {
   return `<table><tr><th>run</th><th>trace</th><th>events</th><th>ended at</th><th>machine</th><th>samples</th></tr>${rows.join("")}</table>`;
 }
 
+/**
+ * The change column of the report's diff table: formatChange's percentage against A; from 0,
+ * where a percentage means nothing, the signed difference and "from 0" ("+12 from 0"); "new"
+ * for a counter only in B, "gone" for one only in A.
+ */
+export function reportChange(r: Pick<DiffRow, "a" | "b" | "delta">): string {
+  if (r.a === null) return "new";
+  if (r.b === null) return "gone";
+  if (r.a === 0 && r.delta) return `${r.delta > 0 ? "+" : ""}${r.delta} from 0`;
+  return formatChange(r);
+}
+
+/**
+ * The settings that differ between runs: every tunable (`tunables`, as the run's JSON has it)
+ * and every field of the machine (`machine.name`, `machine.nodes[0].mem`, its tunables...)
+ * whose value is not the same in all runs, in the first run's order then the others'; each
+ * value as text (a string bare, anything else as JSON; "—" where a run lacks it).
+ */
+export function differingSettings(runs: readonly NamedRun[]): { setting: string; values: string[] }[] {
+  const flat = runs.map(({ run }) => {
+    const m = new Map<string, string>();
+    for (const [k, v] of Object.entries(run.tunables ?? {})) m.set(k, show(v));
+    const walk = (v: unknown, at: string) => {
+      if (v !== null && typeof v === "object" && !(at.endsWith(".tunables") && !Object.keys(v).length)) {
+        for (const [k, x] of Object.entries(v)) walk(x, Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`);
+      } else m.set(at, show(v));
+    };
+    walk(run.machine ?? {}, "machine");
+    return m;
+  });
+  const keys = [...new Set(flat.flatMap((m) => [...m.keys()]))];
+  return keys
+    .map((setting) => ({ setting, values: flat.map((m) => m.get(setting) ?? "—") }))
+    .filter((r) => r.values.some((v) => v !== r.values[0]));
+}
+
+const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v));
+
+/** The table of differingSettings, or a line saying the runs share every setting. */
+function settingsTable(runs: readonly NamedRun[]): string {
+  const rows = differingSettings(runs);
+  if (!rows.length) return `<h3>What differs: no tunable or machine setting</h3>`;
+  const head = `<tr><th>setting</th>${runs.map((r) => `<th>${esc(r.name)}</th>`).join("")}</tr>`;
+  const tr = rows.map((r) => `<tr><td>${esc(r.setting)}</td>${r.values.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`);
+  return `<h3>What differs: ${plural(rows.length, "setting")} (tunables and machine)</h3><table class="settings">${head}${tr.join("")}</table>
+`;
+}
+
 /** A diff table of every later run against the first (counters that differ, as `wsim diff` lists them). */
 function diffTables(runs: readonly NamedRun[]): string {
   const a = runs[0]!;
@@ -163,7 +238,7 @@ function diffTables(runs: readonly NamedRun[]): string {
       const d = diffCounters(a.run.vmstat, b.run.vmstat);
       const head = `<h3>${esc(b.name)} against ${esc(a.name)}: ${plural(d.rows.length, "counter")} of ${d.compared} differ</h3>`;
       if (!d.rows.length) return head;
-      const rows = d.rows.map((r) => `<tr><td>${esc(r.counter)}</td><td>${r.a ?? "—"}</td><td>${r.b ?? "—"}</td><td>${esc(formatChange(r))}</td></tr>`);
+      const rows = d.rows.map((r) => `<tr><td>${esc(r.counter)}</td><td>${r.a ?? "—"}</td><td>${r.b ?? "—"}</td><td>${esc(reportChange(r))}</td></tr>`);
       return `${head}<table><tr><th>counter</th><th>${esc(a.name)}</th><th>${esc(b.name)}</th><th>change</th></tr>${rows.join("")}</table>`;
     })
     .join("\n");

@@ -9,6 +9,7 @@ import { DataError, describeErrno, describeValue } from "../errors.js";
 import type { RunResult } from "../engine/result.js";
 import type { CompareRow } from "./compare.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { identify, traceFormat } from "../trace/sniff.js";
 import type { PageblockMap } from "./pageblock-map.js";
 
 /**
@@ -30,19 +31,24 @@ export type InputDoc = { kind: "run"; path: string; run: ReportRun } | { kind: "
  * Reads and checks one input file. A run needs `schema` 1, `vmstat` (counter → number),
  * `nodes[]` and `series[]` (possibly empty); a compare output needs `rows[]` of
  * `{counter, wsim, kernel_min, kernel_max}`. Throws DataError: unreadable, not JSON (with the
- * line of the syntax error), larger than `maxBytes` (MAX_INPUT_BYTES), or neither shape
- * (naming the first key missing or wrong).
+ * line of the syntax error), larger than `maxBytes` (MAX_INPUT_BYTES), a wsim trace (CSV,
+ * NDJSON or a JSON document: saying to replay it first), another file sniff.ts knows (a
+ * machine file, /proc/vmstat, a lackey log...: saying what it looks like), or neither shape (naming the first key
+ * missing or wrong). `data`, when given, is the file's bytes already read
+ * (standard input for `-`); `path` then only names it in messages.
  */
 /** Largest input read (bytes, after gunzip): V8 cannot hold a longer string (about 2^29 characters). */
 export const MAX_INPUT_BYTES = 512 * 2 ** 20;
 
-export function readInput(path: string, maxBytes = MAX_INPUT_BYTES): InputDoc {
+export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffer): InputDoc {
   let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
-  }
+  if (data) raw = data;
+  else
+    try {
+      raw = readFileSync(path);
+    } catch (e) {
+      throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
+    }
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       raw = gunzipSync(raw);
@@ -58,6 +64,14 @@ export function readInput(path: string, maxBytes = MAX_INPUT_BYTES): InputDoc {
     );
   const text = raw.toString("utf8").replace(/^\uFEFF/, "");
   if (!text.trim()) throw new DataError(path, 0, "is empty: expected a run's JSON (wsim replay --format json) or wsim compare --format json");
+  const tf = traceFormat(raw.subarray(0, 65536));
+  if (tf) {
+    const t = path === "-" ? "-" : path;
+    throw new DataError(path, 0, `is a wsim trace (${tf.toUpperCase()}), not a run: replay it first, wsim replay ${t} --interval MS -o run.json, then wsim report run.json (or wsim replay ${t} --interval MS --report report.html)`);
+  }
+  const foreign = identify(raw.subarray(0, 65536));
+  if (foreign && foreign.kind !== "wsim-json")
+    throw new DataError(path, 0, `this looks like ${foreign.what}, not a run: wsim report and plot read wsim replay --format json output (wsim replay TRACE --interval MS -o run.json)`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -7,13 +7,14 @@ import * as echarts from "echarts";
 import type { ChartSpec } from "./charts.js";
 
 /**
- * `<?xml ...?>` and the `<svg>` of `chart` at its width × height (px), with a white
- * background. Tooltip markers (`__wsim:…`) are dropped: an SVG has no tooltips.
+ * `<?xml ...?>` and the `<svg>` of `chart` as staticChart lays it out (its width; its height
+ * plus room for the subtitle and the legend's rows), with a white background.
  */
 export function renderSvg(chart: ChartSpec): string {
-  const c = echarts.init(null, null, { renderer: "svg", ssr: true, width: chart.width, height: chart.height });
+  const st = staticChart(chart);
+  const c = echarts.init(null, null, { renderer: "svg", ssr: true, width: st.width, height: st.height });
   try {
-    c.setOption(stripTooltips(chart.option));
+    c.setOption(st.option);
     const svg = c.renderToSVGString();
     return `<?xml version="1.0" encoding="UTF-8"?>\n${renumberIds(svg)}\n`;
   } finally {
@@ -31,8 +32,55 @@ export function renumberIds(svg: string): string {
   });
 }
 
-function stripTooltips(option: Record<string, unknown>): Record<string, unknown> {
-  const o = { ...option };
+/** px the plot area moves down in an SVG, so the subtitle clears the y axes' names */
+export const SUBTITLE_ROOM = 22;
+/** px of one row of a wrapped legend */
+export const LEGEND_ROW = 24;
+
+/**
+ * `chart` for a static image: no tooltip; the legend plain (every name whole, wrapping onto
+ * rows, no pages to scroll) with every series on (nothing to click in an SVG); the subtitle
+ * without the chart's click hint (ChartSpec.hint); the plot area lower by SUBTITLE_ROOM and
+ * the chart taller by that and LEGEND_ROW per legend row beyond the first.
+ */
+export function staticChart(chart: ChartSpec): ChartSpec {
+  const o: Record<string, unknown> = { ...chart.option };
   delete o.tooltip;
-  return o;
+  let height = chart.height;
+  const title = o.title as Record<string, unknown> | undefined;
+  if (title && chart.hint && typeof title.subtext === "string") o.title = { ...title, subtext: title.subtext.replace(chart.hint, "") };
+  let extraBottom = 0;
+  const legend = o.legend as Record<string, unknown> | undefined;
+  if (legend) {
+    const names = Array.isArray(legend.data) ? (legend.data as string[]) : ((o.series as { name?: string }[] | undefined) ?? []).map((x) => x.name ?? "");
+    const rows = legendRows([...new Set(names)], chart.width - 20);
+    const { selected: _, ...rest } = legend;
+    o.legend = { ...rest, type: "plain", left: 10, right: 10 };
+    extraBottom = (rows - 1) * LEGEND_ROW;
+  }
+  const grid = o.grid as Record<string, number> | undefined;
+  if (grid) {
+    o.grid = { ...grid, top: (grid.top ?? 60) + SUBTITLE_ROOM, bottom: (grid.bottom ?? 60) + extraBottom };
+    height += SUBTITLE_ROOM + extraBottom;
+  }
+  return { ...chart, height, option: o };
+}
+
+/**
+ * Rows a plain horizontal legend of `names` takes in `width` px: each item is its icon (25 px),
+ * a 5 px gap, its text (7 px a character at 12 px, a generous estimate) and the 10 px between
+ * items; an item that does not fit starts a row.
+ */
+export function legendRows(names: readonly string[], width: number): number {
+  let rows = 1;
+  let x = 0;
+  for (const n of names) {
+    const w = 25 + 5 + 7 * n.length;
+    if (x > 0 && x + w > width) {
+      rows++;
+      x = 0;
+    }
+    x += w + 10;
+  }
+  return rows;
 }

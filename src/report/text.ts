@@ -49,6 +49,35 @@ export function countsPages(n: string): boolean {
   return /^(pgalloc_|pgfree$|pgscan_|pgsteal_|pgdemote_|pgpromote_|pgmigrate_(success|fail)$|pswpin$|pswpout$|numa_pages_migrated$|workingset_(refault|activate|restore)_|compact_(migrate|free)_scanned$|compact_isolated$|pgrefill$|pgactivate$|pgdeactivate$|wsim_kernel_pages$|wsim_reported_pages$|wsim_reported_reallocated$|wsim_nr_reported_pages$)/.test(n);
 }
 
+/**
+ * Counters whose unit is not a 4 KiB page nor an event, as MiB per unit: 6.1's /proc/vmstat
+ * shows pgpgin/pgpgout in KiB (vm_events, `* PAGE_SIZE / 1024` in the block layer's
+ * accounting), nr_vmscan_write and nr_vmscan_immediate_reclaim in pages (node stats that
+ * countsPages's nr_vmscan_ rule leaves out), and the THP node stats divided by HPAGE_PMD_NR
+ * (vmstat_item_print_in_thp): huge pages of 2 MiB.
+ */
+export const MIB_PER_UNIT: Readonly<Record<string, number>> = {
+  pgpgin: 1 / 1024,
+  pgpgout: 1 / 1024,
+  nr_vmscan_write: 1 / 256,
+  nr_vmscan_immediate_reclaim: 1 / 256,
+  nr_anon_transparent_hugepages: 2,
+  nr_shmem_hugepages: 2,
+  nr_shmem_pmdmapped: 2,
+  nr_file_hugepages: 2,
+  nr_file_pmdmapped: 2,
+};
+
+/**
+ * MiB one unit of counter `n` is (MIB_PER_UNIT, else 1/256 for a counter of 4 KiB pages), or
+ * null for a count of events (allocations, stalls, wake-ups...), which has no size.
+ */
+export function mibPerUnit(n: string): number | null {
+  const f = MIB_PER_UNIT[n];
+  if (f !== undefined) return f;
+  return countsPages(n) ? 1 / 256 : null;
+}
+
 /** Pages as a size, like damo: "1.5 GiB", "12.0 MiB", "8 KiB". */
 export function pagesSize(pages: number): string {
   const b = pages * 4096;
@@ -113,7 +142,7 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   for (const [name, rows] of groups) {
     if (!rows.length) continue;
     const ct = new Table({ head: [name, "value", "size"], style, colAligns: ["left", "right", "right"] });
-    for (const [n, v] of rows) ct.push([n, String(v), countsPages(n) ? pagesSize(v) : n === "nr_anon_transparent_hugepages" ? pagesSize(v * 512) : ""]);
+    for (const [n, v] of rows) ct.push([n, String(v), mibPerUnit(n) === null ? "" : pagesSize(v * mibPerUnit(n)! * 256)]);
     out.push(ct.toString());
   }
   out.push("");

@@ -118,6 +118,32 @@ function looksLikeTrace(first: Buffer): boolean {
 }
 
 /**
+ * Which wsim trace format the first bytes of a file are, when they are one: "csv" (a first
+ * content line that is a header of wsim's columns, with `op`), "ndjson" (one of the first
+ * five lines, all JSON objects, has an "op"), "json" (a document with an "events" array and no "schema", which
+ * a run's output has); null otherwise (an empty file too).
+ */
+export function traceFormat(first: Buffer): "csv" | "ndjson" | "json" | null {
+  const head = firstContent(first);
+  if (head === null) return null;
+  if (!head.startsWith("{")) {
+    const cols = head.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1"));
+    return cols.includes("op") && cols.every((c) => (COLUMNS as readonly string[]).includes(c)) ? "csv" : null;
+  }
+  // NDJSON: one of the first lines (after a {"machine": ...} header, say) an event
+  const lines = headLines(first).map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).slice(0, 5);
+  for (const l of lines)
+    try {
+      const o = JSON.parse(l) as unknown;
+      if (o !== null && typeof o === "object" && !Array.isArray(o) && "op" in o) return "ndjson";
+    } catch {
+      break; // a document over several lines: looked at below
+    }
+  const start = headLines(first).join("\n").slice(0, 4096);
+  return /"events"\s*:\s*\[/.test(start) && !/"schema"\s*:/.test(start) ? "json" : null;
+}
+
+/**
  * For a file given as a trace: null when it may be a wsim trace, else the message to fail
  * with ("this looks like X, not a wsim trace: how to read it"). `name` is put in the advice.
  */

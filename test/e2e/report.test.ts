@@ -15,8 +15,8 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
 const tmp = mkdtempSync(join(tmpdir(), "wsim-report-"));
 
-function wsim(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 << 20 });
+function wsim(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 << 20, input });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const file = (name: string, text: string | Buffer) => {
@@ -62,6 +62,20 @@ describe("wsim replay --pageblock-map and --report", () => {
     const html = readFileSync(a, "utf8");
     expect(html).toContain('data-title="promotion: found vs truly hot"');
     expect(readFileSync(b, "utf8") === html).toBe(true);
+  });
+
+  it("--report - and -o FILE.html are usage errors saying what to give instead", () => {
+    const json = join(tmp, "o.json");
+    const a = wsim(["replay", "traces/faults.csv", "-o", json, "--report", "-"]);
+    expect(a.code).toBe(2);
+    expect(a.err).toBe(`wsim: --report -: the report is written to a file, not standard output: give it a file name (--report run.html); for a report on standard output, then run wsim report ${json} -o -\n`);
+    const b = wsim(["replay", "traces/faults.csv", "--report", "-"]);
+    expect(b.err).toContain("--report -: standard output carries the run's own output; give the report a file name");
+    const html = join(tmp, "same.html");
+    const c = wsim(["replay", "traces/faults.csv", "-o", html]);
+    expect(c.code).toBe(2);
+    expect(c.err).toContain(`-o ${html}: -o is the run's own output (.json, .ndjson, .jsonl, .csv, .txt, .vmstat); for an HTML report give --report ${html}`);
+    expect(existsSync(json) || existsSync(html)).toBe(false);
   });
 
   it("--interval is allowed with vmstat when --report takes the samples; a report named .txt is a usage error", () => {
@@ -131,10 +145,32 @@ describe("wsim report", () => {
     expect(r.out.startsWith("<!DOCTYPE html>")).toBe(true);
   });
 
+  it("- reads the run from standard input (gzipped too), once: a second - is exit 2; report and plot say so in --help", () => {
+    const a = wsim(["report", "-", "-o", "-"], readFileSync(RUN));
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toContain("<title>wsim report: stdin</title>");
+    const gz = wsim(["plot", "counters", "-", "-o", "-"], gzipSync(readFileSync(RUN)));
+    expect(gz.code, gz.err).toBe(0);
+    expect(gz.out).toContain(">counters over time: allocation</text>");
+    expect(gz.out).toBe(wsim(["plot", "counters", RUN, "-o", "-"]).out);
+    const two = wsim(["report", "-", "-", "-o", join(tmp, "two.html")], readFileSync(RUN));
+    expect(two.code).toBe(2);
+    expect(two.err).toContain("-: standard input can be read only once");
+    const bad = wsim(["report", "-", "-o", "-"], "[1]");
+    expect(bad.code).toBe(3);
+    expect(bad.err).toBe("-:1: expected a JSON object (a run of wsim replay --format json), got an array\n");
+    for (const cmd of ["report", "plot"]) expect(wsim([cmd, "--help"]).out.replace(/\s+/g, " ")).toContain("- for standard input, once");
+  });
+
   it("bad data is exit 3 with file:line: what, and no file is written", () => {
     const out = join(tmp, "never.html");
     const cases: [string, string][] = [
-      [file("trace.json", '{"events": [{"time_ms": 0, "op": "access"}]}'), 'not a wsim run: "schema" is missing, expected 1'],
+      [file("trace.json", '{"events": [{"time_ms": 0, "op": "access"}]}'), "trace.json: is a wsim trace (JSON), not a run: replay it first, wsim replay"],
+      [file("trace.csv", "# wsim: machine=tiered\ntime_ms,op,pid,addr\n0,access,1,0x1000\n"), `trace.csv: is a wsim trace (CSV), not a run: replay it first, wsim replay ${join(tmp, "trace.csv")} --interval MS -o run.json`],
+      [file("trace.ndjson", '{"machine": "small128"}\n{"time_ms": 0, "op": "access", "pid": 1, "addr": "0x1000"}\n'), "trace.ndjson: is a wsim trace (NDJSON), not a run"],
+      [file("other.json", '{"schema": 2, "vmstat": {}}'), 'not a wsim run: "schema" is 2, expected 1'],
+      [file("vmstat.txt", "nr_free_pages 100\npgfault 7\n"), "vmstat.txt: this looks like /proc/vmstat counters (or `wsim replay --format vmstat` output), not a run: wsim report and plot read"],
+      [file("m.json", '{"nodes": [{"id": 0, "mem": "4G"}]}'), "m.json: this looks like a wsim machine file, not a run"],
       [file("broken.json", '{"schema": 1,\n "vmstat": {,}}'), "broken.json:2: not JSON"],
       [file("empty.json", ""), "is empty"],
       [file("array.json", "[1, 2]"), "array.json:1: expected a JSON object"],

@@ -77,6 +77,8 @@ export function formatFromOutputName(path: string): string | undefined {
   if (dot <= 0) return undefined;
   const ext = name.slice(dot).toLowerCase();
   const f = OUTPUT_EXTENSIONS[ext];
+  if (f === undefined && (ext === ".html" || ext === ".htm"))
+    throw new UsageError(`-o ${path}: -o is the run's own output (${Object.keys(OUTPUT_EXTENSIONS).join(", ")}); for an HTML report give --report ${path}`);
   if (f === undefined)
     throw new UsageError(
       `-o ${path}: unknown extension "${ext}": name it ${Object.keys(OUTPUT_EXTENSIONS).join(", ")} (optionally + .gz), or give --format`,
@@ -109,7 +111,12 @@ function checkCombinations(o: ReplayCliOptions, format: string, interval: number
     throw new UsageError(`--interval: --format ${format} prints no samples: add --format json, csv or ndjson (or -o FILE.json/.csv/.ndjson), or --report FILE.html, or drop --interval`);
   if (o.report !== undefined && !/\.html?$/i.test(o.report) && o.report !== "-" && /\.[^./]+$/.test(o.report))
     throw new UsageError(`--report ${o.report}: a report is written as .html or .htm: name the file so`);
-  if (o.report === "-") throw new UsageError("--report -: the run's own output goes to standard output; give the report a file name");
+  if (o.report === "-")
+    throw new UsageError(
+      o.output !== undefined && o.output !== "-"
+        ? `--report -: the report is written to a file, not standard output: give it a file name (--report run.html)${format === "json" ? `; for a report on standard output, then run wsim report ${o.output} -o -` : ""}`
+        : "--report -: standard output carries the run's own output; give the report a file name (--report run.html)",
+    );
   if ((o.pageblockMap || o.pageblockMapAt !== undefined) && format !== "json" && o.report === undefined) {
     const flag = o.pageblockMap ? "--pageblock-map" : "--pageblock-map-at";
     throw new UsageError(`${flag} keeps pageblock maps in the JSON: add --format json (or -o FILE.json) or --report FILE.html, or drop ${flag}`);

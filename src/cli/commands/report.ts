@@ -5,8 +5,9 @@
  * `wsim compare --format json` output. Exit 2 for usage errors (unknown KIND, --chart, a
  * second compare output), 3 for bad data (not a run, no data for KIND).
  */
-import { basename } from "node:path";
-import { DataError, UsageError } from "../../errors.js";
+import { basename, dirname, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { DataError, describeErrno, UsageError } from "../../errors.js";
 import { buildCharts, CHART_KINDS, KIND_NEEDS, type ChartKind, type NamedRun } from "../../report/charts.js";
 import { renderReport, type ReportInput } from "../../report/html.js";
 import { readInput } from "../../report/run-file.js";
@@ -24,24 +25,59 @@ export interface PlotCliOptions {
   chart?: string;
 }
 
-/** A run's name in titles: its file's base name without .json/.gz; a repeated name gets ` (2)`, ` (3)`... */
+/**
+ * A run's name in titles: its file's base name without .json/.gz. Runs that share a base name
+ * are told apart by the fewest parent directories that do it ("before/run", "after/run"); the
+ * same file given again gets ` (2)`, ` (3)`...
+ */
 export function runNames(paths: readonly string[]): string[] {
+  const baseOf = (p: string) => basename(p).replace(/\.gz$/i, "").replace(/\.json$/i, "") || p;
+  const bases = paths.map(baseOf);
+  const dirs = paths.map((p) => (p === "stdin" ? [] : dirname(resolve(p)).split(sep).filter(Boolean)));
+  const full = paths.map((p) => (p === "stdin" ? p : resolve(p)));
+  const named = bases.map((b, i) => {
+    // the other files (not this one given again) of the same base name
+    const files = [...new Set(bases.flatMap((x, j) => (x === b ? [full[j]!] : [])))];
+    if (files.length < 2 || !dirs[i]!.length) return b;
+    const dirsOf = (f: string) => dirs[full.indexOf(f)]!;
+    const depth = Math.max(...files.map((f) => dirsOf(f).length));
+    for (let d = 1; d <= depth; d++) {
+      const name = (f: string) => [...dirsOf(f).slice(-d), b].join("/");
+      if (new Set(files.map(name)).size === files.length) return name(full[i]!);
+    }
+    return b;
+  });
   const seen = new Map<string, number>();
-  return paths.map((p) => {
-    const n = basename(p).replace(/\.gz$/i, "").replace(/\.json$/i, "") || p;
+  return named.map((n) => {
     const k = (seen.get(n) ?? 0) + 1;
     seen.set(n, k);
     return k > 1 ? `${n} (${k})` : n;
   });
 }
 
-/** Reads every input (DataError on a bad one); more than one compare output is a usage error. */
-export function loadInputs(paths: readonly string[]): ReportInput {
-  const names = runNames(paths);
+/** All of standard input (`-` among the runs); DataError("-") when it cannot be read. */
+async function readStdin(stdin: Readable = process.stdin): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  } catch (e) {
+    throw new DataError("-", 0, `cannot read standard input: ${describeErrno(e)}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads every input (DataError on a bad one); `-` is standard input, read once (a second `-`
+ * is a usage error), named "stdin" in titles. More than one compare output is a usage error.
+ */
+export async function loadInputs(paths: readonly string[], stdin?: Readable): Promise<ReportInput> {
+  if (paths.filter((p) => p === "-").length > 1) throw new UsageError("-: standard input can be read only once: give - at most one time");
+  const names = runNames(paths.map((p) => (p === "-" ? "stdin" : p)));
   const runs: NamedRun[] = [];
   let compare: ReportInput["compare"];
+  const data = paths.includes("-") ? await readStdin(stdin) : undefined;
   paths.forEach((p, i) => {
-    const doc = readInput(p);
+    const doc = p === "-" ? readInput(p, undefined, data) : readInput(p);
     if (doc.kind === "run") runs.push({ name: names[i]!, run: doc.run });
     else {
       if (compare) throw new UsageError(`${p}: a second wsim compare output (the first: ${compare.name}); give at most one`);
@@ -62,7 +98,7 @@ export async function reportCommand(inputs: string[], o: ReportCliOptions): Prom
   if (!inputs.length) throw new UsageError("report: give at least one run (wsim replay --format json output)");
   if (o.output === undefined) throw new UsageError("report: -o FILE.html is required (or -o - for standard output)");
   checkExtension(o.output, [".html", ".htm"], "a report");
-  const input = loadInputs(inputs);
+  const input = await loadInputs(inputs);
   const html = renderReport(input);
   if (o.output === "-") await writeStdout(html);
   else writeWhole(o.output, html);
@@ -74,7 +110,7 @@ export async function plotCommand(kind: string, inputs: string[], o: PlotCliOpti
   if (!inputs.length) throw new UsageError("plot: give at least one run (wsim replay --format json output)");
   if (o.output === undefined) throw new UsageError("plot: -o FILE.svg is required (or -o - for standard output)");
   checkExtension(o.output, [".svg"], "a plot");
-  const input = loadInputs(inputs);
+  const input = await loadInputs(inputs);
   const charts = buildCharts(input.runs, input.compare).filter((c) => c.kind === (kind as ChartKind));
   if (!charts.length) {
     if (kind === "runs" && input.runs.length < 2) throw new UsageError(`plot runs: give two or more runs (got ${input.runs.length})`);

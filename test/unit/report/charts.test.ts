@@ -8,10 +8,15 @@ import { createRequire } from "node:module";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { buildCharts, CHART_KINDS, decades, differingCounters, fullnessLevel, movedCounters, type NamedRun } from "../../../src/report/charts.js";
-import { renderReport } from "../../../src/report/html.js";
+import { differingSettings, renderReport, reportChange } from "../../../src/report/html.js";
+import { runNames } from "../../../src/cli/commands/report.js";
 import { handRun } from "./fixtures.js";
-import { renderSvg } from "../../../src/report/svg.js";
+import { legendRows, renderSvg, staticChart, SUBTITLE_ROOM } from "../../../src/report/svg.js";
 import type { CompareRow } from "../../../src/report/compare.js";
+import type { ReportRun } from "../../../src/report/run-file.js";
+import { mibPerUnit } from "../../../src/report/text.js";
+import { shownCounters } from "../../../src/report/chart-series.js";
+import type { Sample } from "../../../src/engine/engine.js";
 
 const COMPARE: CompareRow[] = [
   { counter: "pgfault", wsim: 20, kernel_min: 18, kernel_max: 25, difference_min: -2, difference_max: 5, in_range: true, modelled: true },
@@ -42,6 +47,56 @@ describe("the charts of one run", () => {
     const alloc = byId.get("counters:allocation")!.option;
     expect(seriesOf(alloc)[0]!.data).toEqual([[1, 0], [2, 10], [3, 20]]);
     expect((alloc.title as { text: string }).text).toBe("counters over time: allocation");
+  });
+
+  it("counters: each on the axis of its unit, the axis in its legend name (KiB /1024, pages x4 KiB, huge pages x2 MiB, events as counts)", () => {
+    const smp = (t: number, k: number) => ({
+      time_ms: t,
+      vmstat: { pgpgin: 2048 * k, pgfault: 7 * k, nr_vmscan_write: 512 * k, nr_anon_transparent_hugepages: 3 * k, pgalloc_normal: 256 * k },
+      buddyinfo: [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    });
+    const run = handRun({ series: [smp(1000, 1), smp(2000, 2)] as ReportRun["series"] });
+    const by = new Map(buildCharts([{ name: "u", run }]).map((c) => [c.id, c.option]));
+    const alloc = seriesOf(by.get("counters:allocation")!) as unknown as { name: string; yAxisIndex: number; data: number[][] }[];
+    // pgpgin 2048 KiB = 2 MiB; pgalloc_normal 256 pages = 1 MiB; pgfault 7 is a count on the right axis
+    expect(alloc.map((x) => [x.name, x.yAxisIndex, x.data])).toEqual([
+      ["pgpgin (MiB)", 0, [[1, 2], [2, 4]]],
+      ["pgfault (count)", 1, [[1, 7], [2, 14]]],
+      ["pgalloc_normal (MiB)", 0, [[1, 1], [2, 2]]],
+    ]);
+    const legend = by.get("counters:allocation")!.legend as { selected: Record<string, boolean> };
+    expect(Object.keys(legend.selected)).toEqual(["pgpgin (MiB)", "pgfault (count)", "pgalloc_normal (MiB)"]);
+    // THP group alone: 3 huge pages = 6 MiB, on the only (MiB) axis, no axis in the name
+    const thp = seriesOf(by.get("counters:THP")!) as unknown as { name: string; data: number[][] }[];
+    expect(thp.map((x) => [x.name, x.data])).toEqual([["nr_anon_transparent_hugepages", [[1, 6], [2, 12]]]]);
+    expect((by.get("counters:THP")!.yAxis as { name: string }[]).map((a) => a.name)).toEqual(["MiB"]);
+    // nr_vmscan_write: 512 pages = 2 MiB
+    const mem = seriesOf(by.get("counters:memory")!) as unknown as { name: string; data: number[][] }[];
+    expect(mem.find((x) => x.name.startsWith("nr_vmscan_write"))!.data).toEqual([[1, 2], [2, 4]]);
+    expect([mibPerUnit("pgpgout"), mibPerUnit("nr_free_pages"), mibPerUnit("compact_stall"), mibPerUnit("nr_file_hugepages")]).toEqual([1 / 1024, 1 / 256, null, 2]);
+  });
+
+  it("counters shown at first: the kernel's headline ones before the rest; a counter equal to another in every sample says so and follows it", () => {
+    const smp = (t: number, k: number) => ({
+      time_ms: t,
+      vmstat: { numa_hit: 100 + k, numa_local: k, numa_other: 100, pgpromote_success: k, kpromoted_mig_promoted: k, kpromoted_record_added: 50 * k, kpromoted_recorded_accesses: 60 * k, kpromoted_mig_dropped: 40 * k, kpromoted_mig_cold_not_accessed: 30 * k, kpromoted_record_exists: 20 * k, kpromoted_mig_candidate: 10 * k },
+      buddyinfo: [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    });
+    const series = [smp(1000, 0), smp(2000, 5)] as Sample[];
+    const names = Object.keys(series[0]!.vmstat);
+    const { shown, sameAs } = shownCounters(names, series);
+    // ranked: headlines in HEADLINE_COUNTERS order numa_hit, numa_local, numa_other, pgpromote_success;
+    // pgpromote_success (pages) has numa_local's (a count's) values but another axis: not the same line;
+    // kpromoted_mig_promoted (a count) = numa_local
+    expect([...sameAs]).toEqual([["kpromoted_mig_promoted", "numa_local"]]);
+    // six originals: the four headlines, then the largest spreads: recorded_accesses 300, record_added 250
+    expect([...shown].sort()).toEqual(["kpromoted_mig_promoted", "kpromoted_record_added", "kpromoted_recorded_accesses", "numa_hit", "numa_local", "numa_other", "pgpromote_success"]);
+    const run = handRun({ series: series as ReportRun["series"] });
+    const numa = buildCharts([{ name: "u", run }]).find((c) => c.id === "counters:NUMA")!;
+    const sel = (numa.option.legend as { selected: Record<string, boolean> }).selected;
+    expect(sel["pgpromote_success (MiB)"]).toBe(true);
+    expect(sel["kpromoted_mig_promoted (count) = numa_local"]).toBe(true);
+    expect(sel["kpromoted_mig_candidate (count)"]).toBe(false);
   });
 
   it("free-heatmap: a cell per non-empty order and sample; the colour is the decade of pages", () => {
@@ -75,15 +130,45 @@ describe("the charts of one run", () => {
     expect(seriesOf(byId.get("promotion-latency")!.option)).toMatchObject([{ name: "kpromoted", data: [1, 2] }]);
   });
 
-  it("a run without samples, map, report or tiers has no charts", () => {
+  it("a run without samples, map, report or tiers has no charts, and its report says what to replay with", () => {
     const bare = handRun({ series: [], workingset: {}, pageblock_map: undefined, promotion: undefined });
     expect(buildCharts([{ name: "r", run: bare }])).toEqual([]);
+    const html = renderReport({ runs: [{ name: "r", run: bare }] });
+    expect(html).toContain(
+      '<p class="note"><b>To see more, replay with --interval MS (counters and free memory over time) and --pageblock-map (the pageblock map)</b>, e.g. <code>wsim replay t.csv --interval 100 --pageblock-map -o run.json</code>',
+    );
+    expect(html).toContain("Not in this run: counters over time (needs --interval MS, and counters that move); free memory per order (needs --interval MS); pageblock map (needs --pageblock-map);");
+    // samples but no map: only --pageblock-map is advised
+    const noMap = renderReport({ runs: [{ name: "r", run: handRun({ pageblock_map: undefined }) }] });
+    expect(noMap).toContain("<b>To see more, replay with --pageblock-map (the pageblock map)</b>");
   });
 });
 
 describe("several runs and a compare output", () => {
   const a: NamedRun = { name: "a", run: handRun() };
   const b: NamedRun = { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 4 } }) };
+
+  it("what differs: the tunables and machine fields not the same in every run, in a table in the runs section", () => {
+    const m = handRun().machine!;
+    const c: NamedRun = {
+      name: "c",
+      run: handRun({ tunables: { "vm.swappiness": 100, "transparent_hugepage.enabled": "always" }, machine: { ...m, nodes: [m.nodes[0]!, { ...m.nodes[1]!, mem: 4096 }] } } as Partial<ReportRun>),
+    };
+    const a2: NamedRun = { name: "a", run: handRun({ tunables: { "vm.swappiness": 60, "transparent_hugepage.enabled": "always" } } as Partial<ReportRun>) };
+    expect(differingSettings([a2, c])).toEqual([
+      { setting: "vm.swappiness", values: ["60", "100"] },
+      { setting: "machine.nodes[1].mem", values: ["2048", "4096"] },
+    ]);
+    expect(differingSettings([a, b])).toEqual([]);
+    const html = renderReport({ runs: [a2, c] });
+    expect(html).toContain('<h3>What differs: 2 settings (tunables and machine)</h3><table class="settings"><tr><th>setting</th><th>a</th><th>c</th></tr><tr><td>vm.swappiness</td><td>60</td><td>100</td></tr>');
+    expect(renderReport({ runs: [a, b] })).toContain("<h3>What differs: no tunable or machine setting</h3>");
+  });
+
+  it("runs of one file name are named by the fewest directories that tell them apart; the same file again gets (2)", () => {
+    expect(runNames(["before/run.json", "after/run.json.gz", "x.json", "before/run.json"])).toEqual(["before/run", "after/run", "x", "before/run (2)"]);
+    expect(runNames(["/p/a/z/r.json", "/p/b/z/r.json", "stdin"])).toEqual(["a/z/r", "b/z/r", "stdin"]);
+  });
 
   it("per-run charts are prefixed with the run's name; the runs chart overlays what differs", () => {
     const charts = buildCharts([a, b], { name: "cmp", rows: COMPARE });
@@ -109,6 +194,11 @@ describe("several runs and a compare output", () => {
     const html = renderReport({ runs: [a, b], compare: { name: "cmp", rows: COMPARE } });
     expect(html).toContain("<h3>b against a: 1 counter of 5 differ</h3>");
     expect(html).toContain("<tr><td>compact_stall</td><td>1</td><td>4</td><td>+300.0%</td></tr>");
+    // from 0 a percentage means nothing: the difference; a counter on one side only: new / gone
+    const z = renderReport({ runs: [{ name: "a", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 0 } }) }, { name: "b", run: handRun({ vmstat: { ...handRun().vmstat, compact_stall: 12, thp_fault_alloc: 3 } as ReportRun["vmstat"] }) }] });
+    expect(z).toContain("<tr><td>compact_stall</td><td>0</td><td>12</td><td>+12 from 0</td></tr>");
+    expect(z).toContain("<tr><td>thp_fault_alloc</td><td>—</td><td>3</td><td>new</td></tr>");
+    expect([reportChange({ a: 0, b: -2, delta: -2 }), reportChange({ a: 4, b: null, delta: null }), reportChange({ a: 4, b: 5, delta: 1 })]).toEqual(["-2 from 0", "gone", "+25.0%"]);
     expect(html).toContain('<td class="no">no</td>');
     expect(html).toContain("<td>pgsteal_anon</td><td>not modelled</td><td>0 – 4</td>");
   });
@@ -126,9 +216,33 @@ describe("SVG and HTML output", () => {
       expect(XMLValidator.validate(svg), c.id).toBe(true);
       const doc = parser.parse(svg);
       expect(doc.svg["@width"], c.id).toBe(String(c.width));
-      expect(doc.svg["@height"], c.id).toBe(String(c.height));
+      expect(doc.svg["@height"], c.id).toBe(String(staticChart(c).height));
       expect(svg, c.id).toContain(c.title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
     }
+  });
+
+  it("static SVG layout: the plot area 22 px lower (the subtitle clears the axis names), a plain legend with every series on, no click hint", () => {
+    const c = charts.find((x) => x.id === "a/counters:allocation" || x.id === "counters:allocation") ?? charts.find((x) => x.kind === "counters")!;
+    expect(c.hint).toBe("; click a name to show or hide it");
+    expect((c.option.title as { subtext: string }).subtext).toContain("click a name");
+    const st = staticChart(c);
+    expect((st.option.grid as { top: number }).top).toBe((c.option.grid as { top: number }).top + SUBTITLE_ROOM);
+    expect((st.option.title as { subtext: string }).subtext).not.toContain("click");
+    expect(st.option.legend).toMatchObject({ type: "plain", left: 10, right: 10 });
+    expect((st.option.legend as { selected?: unknown }).selected).toBeUndefined();
+    expect(st.option.tooltip).toBeUndefined();
+    expect(st.height).toBe(c.height + SUBTITLE_ROOM); // one legend row
+    const svg = renderSvg(c);
+    expect(svg).not.toContain("click a name");
+    expect(svg).not.toMatch(/>\d+\/\d+</); // no "1/6" page counter
+  });
+
+  it("legendRows: items of 25 + 5 + 7 px a character, 10 px apart, wrap when the next does not fit", () => {
+    // "abcdefghij": 30 + 70 = 100 px, + 10 between: two take 210 px
+    expect(legendRows(["abcdefghij", "abcdefghij"], 210)).toBe(1);
+    expect(legendRows(["abcdefghij", "abcdefghij"], 209)).toBe(2);
+    expect(legendRows(["abcdefghij", "abcdefghij", "abcdefghij"], 209)).toBe(3);
+    expect(legendRows([], 100)).toBe(1);
   });
 
   it("the same chart gives the same bytes twice (zrender's instance ids renumbered)", () => {
