@@ -62,6 +62,12 @@ export interface Sample {
    * bytes; taking a sample refreshes nothing), for memcgs with intervals
    */
   page_age: Record<string, Record<string, number[]>>;
+  /**
+   * on machines with more than one tier: the promotion ground truth so far (distinct pages
+   * found truly hot at some window's end, and of them those promoted), as the run's final
+   * `promotion` block counts them
+   */
+  promotion?: { truly_hot: number; promoted_hot: number };
 }
 
 export interface WorkingsetBin {
@@ -241,6 +247,8 @@ export class Engine implements EngineContext {
       reported: this.mem.zones.map((z) => Array.from(z.reported)),
       page_age: this.pageAgeTotals(),
     };
+    const truth = this.mem.hotTruth;
+    if (truth) s.promotion = { truly_hot: truth.trulyHotPages, promoted_hot: truth.promotedHotPages };
     if (this.opts.keepSeries !== false) this.series.push(s);
     this.opts.onSample?.(s);
   }

@@ -178,6 +178,16 @@ export class HotTruth implements Daemon {
     b.lat[i]!++;
   }
 
+  /** distinct pages found truly hot so far */
+  get trulyHotPages(): number {
+    return this.trulyHot;
+  }
+
+  /** of those, promoted so far */
+  get promotedHotPages(): number {
+    return this.promotedHot;
+  }
+
   result(): PromotionTruth {
     const by: PromotionTruth["by"] = {};
     for (const [who, b] of [...this.by].sort()) {

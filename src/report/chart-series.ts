@@ -125,8 +125,10 @@ export function promotionChart(run: ReportRun): ChartSpec | null {
   const names = Object.keys(run.series[0]!.vmstat).filter((n) => PROMOTION_COUNTERS.test(n));
   if (!names.length) return null;
   const t = run.series.map((s) => seconds(s.time_ms));
+  // the ground truth over time when the samples carry it (runs since it was added), else its end value as lines
+  const overTime = run.series.every((s) => s.promotion !== undefined);
   const truth = run.promotion;
-  const marks = truth
+  const marks = truth && !overTime
     ? {
         symbol: "none",
         label: { formatter: "{b}", position: "insideEndTop" },
@@ -145,20 +147,36 @@ export function promotionChart(run: ReportRun): ChartSpec | null {
     width: WIDTH,
     height: HEIGHT,
     option: {
-      ...base(title, "pages over time (cumulative counters); lines: wsim's ground truth at the end (pages in a window's top decile of accesses)"),
+      ...base(
+        title,
+        overTime
+          ? "pages over time (cumulative counters); dashed: wsim's ground truth so far (distinct pages in a window's top decile of accesses, and of them promoted)"
+          : "pages over time (cumulative counters); lines: wsim's ground truth at the end (pages in a window's top decile of accesses)",
+      ),
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 70, right: 40, top: 70, bottom: 70 },
       xAxis: timeAxis(),
       // the axis reaches the truly hot count, so its line is always in view
-      yAxis: { type: "value", name: "pages", max: truth ? Math.max(truth.truly_hot, ...names.map((n) => Math.max(...run.series.map((s) => s.vmstat[n] ?? 0)))) : undefined },
-      series: names.map((n, k) => ({
-        type: "line",
-        name: n,
-        showSymbol: false,
-        data: minMaxLine(t, run.series.map((s) => s.vmstat[n] ?? 0)),
-        ...(k === 0 && marks ? { markLine: { ...marks, lineStyle: { type: "dashed", color: "#ee6666" } } } : {}),
-      })),
+      yAxis: { type: "value", name: "pages", max: truth && !overTime ? Math.max(truth.truly_hot, ...names.map((n) => Math.max(...run.series.map((s) => s.vmstat[n] ?? 0)))) : undefined },
+      series: [
+        ...names.map((n, k) => ({
+          type: "line",
+          name: n,
+          showSymbol: false,
+          data: minMaxLine(t, run.series.map((s) => s.vmstat[n] ?? 0)),
+          ...(k === 0 && marks ? { markLine: { ...marks, lineStyle: { type: "dashed", color: "#ee6666" } } } : {}),
+        })),
+        ...(overTime
+          ? (["truly_hot", "promoted_hot"] as const).map((key) => ({
+              type: "line",
+              name: key === "truly_hot" ? "truly hot (wsim's ground truth)" : "truly hot and promoted",
+              showSymbol: false,
+              lineStyle: { type: "dashed" },
+              data: minMaxLine(t, run.series.map((s) => s.promotion![key])),
+            }))
+          : []),
+      ],
     },
   };
 }

@@ -110,6 +110,9 @@ export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffe
     if (!isObject(smp) || !isNum(smp.time_ms) || !isObject(smp.vmstat) || !Array.isArray(smp.buddyinfo) || !smp.buddyinfo.every((b) => numbers(b, 11)))
       throw new DataError(path, at(`/series/${i}`), `series[${i}]: expected {time_ms, vmstat, buddyinfo: [[11 numbers] per node], ...} as --interval writes`);
     for (const [k, v] of Object.entries(smp.vmstat)) if (!isNum(v)) throw new DataError(path, at(`/series/${i}`), `series[${i}].vmstat "${k}": expected a number, got ${describeValue(v)}`);
+    const pr = (smp as { promotion?: unknown }).promotion;
+    if (pr !== undefined && (!isObject(pr) || !isNum(pr.truly_hot) || !isNum(pr.promoted_hot)))
+      throw new DataError(path, at(`/series/${i}`), `series[${i}].promotion: expected {truly_hot, promoted_hot}, got ${describeValue(pr)}`);
   }
   const m = d.machine as { nodes?: unknown } | undefined;
   if (!isObject(m) || !Array.isArray(m.nodes) || !m.nodes.every((n) => isObject(n) && isNum(n.id) && isNum(n.mem) && isNum(n.tier)))

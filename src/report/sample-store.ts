@@ -19,6 +19,8 @@ export class SampleStore {
   private readonly columns = new Map<string, number[]>();
   private buddy: number[] = [];
   private nodes = -1;
+  /** the promotion ground truth per sample (truly_hot, promoted_hot), on tiered machines */
+  private readonly truth: number[] = [];
 
   /** Adds one sample (its objects are not kept). */
   push(s: Sample): void {
@@ -48,6 +50,7 @@ export class SampleStore {
     // a counter seen before but missing now keeps its last value (it stops being printed only
     // if a feature is turned off; drawn flat)
     for (const c of this.columns.values()) if (c.length === i) c.push(c[i - 1]!);
+    if (s.promotion) this.truth.push(s.promotion.truly_hot, s.promotion.promoted_hot);
     if (this.nodes < 0) this.nodes = s.buddyinfo.length;
     for (let n = 0; n < this.nodes; n++) for (let o = 0; o < 11; o++) this.buddy.push(s.buddyinfo[n]?.[o] ?? 0);
   }
@@ -75,6 +78,7 @@ export class SampleStore {
       const buddyinfo: number[][] = [];
       for (let node = 0; node < this.nodes; node++) buddyinfo.push(this.buddy.slice((i * this.nodes + node) * 11, (i * this.nodes + node + 1) * 11));
       out[i] = { time_ms: this.times[i]!, ...(this.ends[i] ? { end: true as const } : {}), vmstat, buddyinfo, reported: [], page_age: {} };
+      if (this.truth.length) out[i]!.promotion = { truly_hot: this.truth[2 * i]!, promoted_hot: this.truth[2 * i + 1]! };
     }
     return out;
   }

@@ -14,6 +14,7 @@ export function sampleCsvHeader(s: Sample): string {
   });
   for (const [cg, nodes] of Object.entries(s.page_age))
     for (const [nid, bins] of Object.entries(nodes)) bins.forEach((_, b) => cols.push(`page_age:${cg}:n${nid}:b${b}`));
+  if (s.promotion) cols.push("truly_hot", "promoted_hot");
   return cols.join(",");
 }
 
@@ -21,5 +22,6 @@ export function sampleCsvRow(s: Sample): string {
   const vals: number[] = [s.time_ms, ...Object.values(s.vmstat)];
   s.buddyinfo.forEach((bi, n) => vals.push(...bi, ...s.reported[n]!));
   for (const nodes of Object.values(s.page_age)) for (const bins of Object.values(nodes)) vals.push(...bins);
+  if (s.promotion) vals.push(s.promotion.truly_hot, s.promotion.promoted_hot);
   return vals.join(",");
 }
