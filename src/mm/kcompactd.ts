@@ -35,12 +35,11 @@ export class Kcompactd implements Daemon {
   private sleeping = true;
   private timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
   /**
-   * The last proactive pass, if it changed nothing but counters (see steady): the stamp after
-   * it, its counter deltas, and, when it isolated pages and put them back, the page-level
-   * state fingerprint after it (null when it isolated nothing).
+   * The last proactive pass, if it changed nothing but counters (see steady): its stamp, its
+   * counter deltas, and the compaction-state fingerprint after it.
    */
   private lastPass: {
-    /** movedStamp plus the counts a pass that isolates moves, after the pass (or its last fast-forward) */
+    /** passStamp after the pass (or its last fast-forward) */
     stamp: string;
     /** stateEvents when the state was last known to be the pass's (fingerprint checked) */
     events: number;
@@ -68,9 +67,9 @@ export class Kcompactd implements Daemon {
     /** Memory.compactionFingerprint: the state a pass reads and writes, for proving it a fixed point */
     private readonly fingerprint: () => string,
     /** Settings.version: any tunable written since a pass refuses its fast-forward */
-    private readonly settingsVersion: () => number = () => 0,
+    private readonly settingsVersion: () => number,
     /** Memory.stateEvents: events replayed that may change pages (not reads of tunables or /proc files) */
-    private readonly stateEvents: () => number = () => ev[V.wsim_events]!,
+    private readonly stateEvents: () => number,
   ) {
     this.name = `kcompactd${nid}`;
   }
@@ -123,22 +122,16 @@ export class Kcompactd implements Daemon {
     };
   };
 
-  /** What changes with any page allocated, freed or migrated, or any event replayed. */
-  private stamp(): string {
-    const e = this.ev;
-    return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
-  }
-
-  /** Like stamp, without wsim_events: what a pass that isolates and puts back pages moves, and pages moving. */
-  private passStamp(): string {
-    const e = this.ev;
-    return `${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
-  }
-
-  /** Like stamp, without the counts a pass that isolates and puts back pages moves. */
+  /** What changes with any page allocated, freed or migrated. */
   private movedStamp(): string {
     const e = this.ev;
-    return `${e[V.wsim_events]},${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]}`;
+    return `${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]}`;
+  }
+
+  /** movedStamp and what a pass that isolates pages and puts them back counts. */
+  private passStamp(): string {
+    const e = this.ev;
+    return `${this.movedStamp()},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
   }
 
   /** The zone's compaction state a proactive pass reads and may change (cached scanners, defer fields, skip bits). */
@@ -229,7 +222,7 @@ export class Kcompactd implements Daemon {
       const ev = this.ev;
       const evBefore = ev.slice();
       const before = this.compactionState();
-      const stamp = this.stamp();
+      const stamp = this.passStamp();
       const moved = this.movedStamp();
       const fpBefore = candidate ? this.fingerprint() : null;
       this.compaction.proactiveCompact(this.nid);
@@ -238,7 +231,7 @@ export class Kcompactd implements Daemon {
       // down i.e. no progress made": the next wait is default_timeout << COMPACT_MAX_DEFER_SHIFT
       if (score >= prev) {
         this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT;
-        let fixed = this.stamp() === stamp && this.compactionState() === before;
+        let fixed = this.passStamp() === stamp && this.compactionState() === before;
         let fp: string | null = null;
         if (!fixed && this.movedStamp() === moved) {
           // isolated pages and put them all back: a fixed point if the state is as it was

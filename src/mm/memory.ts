@@ -44,7 +44,7 @@ export interface MemoryEnv {
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
-  settingsVersion?: () => number;
+  settingsVersion: () => number;
   reporting: ReportingSettings;
   tiering: TieringSettings;
 }
@@ -183,7 +183,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion ?? (() => 0), () => this.stateEvents),
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.zone.nid]!;
