@@ -470,14 +470,6 @@ function generalise(s) {
     .slice(0, 200);
 }
 
-/**
- * Writes a case's trace and machine into `dir` and runs it; when `determinism`, runs it
- * twice, then compares idle jumps with ticking through on a copy with the gaps cut
- * (cutGaps), kept as seed-N.gaps-cut.csv when they differ.
- * @param {{seed:number, machine:object, csv:string, events:number}} c from generateCase
- * @param {{dir: string, timeoutMs: number, determinism?: boolean}} o
- * @returns {Promise<{seed:number, events:number, ms:number, failure: null | {kind, signature, detail}, stderr: string}>}
- */
 /** The longest gap between events kept in the idle-jump check's copy of a trace (ms). */
 export const JUMP_CHECK_GAP_MS = 3_000_000;
 
@@ -504,6 +496,14 @@ export function cutGaps(csv, maxGap) {
   return { csv: out.join("\n"), cut: shift };
 }
 
+/**
+ * Writes a case's trace and machine into `dir` and runs it; when `determinism`, runs it
+ * twice, then compares idle jumps with ticking through on a copy with the gaps cut
+ * (cutGaps), kept as seed-N.gaps-cut.csv when they differ.
+ * @param {{seed:number, machine:object, csv:string, events:number}} c from generateCase
+ * @param {{dir: string, timeoutMs: number, determinism?: boolean}} o
+ * @returns {Promise<{seed:number, events:number, ms:number, failure: null | {kind, signature, detail}, stderr: string}>}
+ */
 export async function runCase(c, o) {
   mkdirSync(o.dir, { recursive: true });
   const tracePath = join(o.dir, `seed-${c.seed}.csv`);
