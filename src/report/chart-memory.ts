@@ -3,10 +3,11 @@
  * page_age histograms (charts.ts).
  */
 import type { WorkingsetBin } from "../engine/engine.js";
-import { base, bytesToMiB, HEIGHT, MIB, MT_COLOURS, pagesToMiB, seconds, WIDTH, type ChartSpec } from "./chart-common.js";
+import { base, bytesToMiB, HEIGHT, MT_COLOURS, pagesToMiB, seconds, WIDTH, type ChartSpec } from "./chart-common.js";
 import { columnIndices } from "./downsample.js";
 import { MIGRATETYPE_NAMES, type PageblockZoneMap } from "./pageblock-map.js";
 import type { ReportRun } from "./run-file.js";
+import { pagesSize } from "./text.js";
 
 // --- free memory per order, heatmap ---
 
@@ -15,13 +16,6 @@ export function decades(max: number): number[] {
   const b = [1];
   while (b[b.length - 1]! <= max) b.push(b[b.length - 1]! * 10);
   return b;
-}
-
-function sizeLabel(pages: number): string {
-  const b = pages * 4096;
-  if (b >= 2 ** 30) return `${+(b / 2 ** 30).toFixed(1)} GiB`;
-  if (b >= MIB) return `${+(b / MIB).toFixed(1)} MiB`;
-  return `${b / 1024} KiB`;
 }
 
 /** One heatmap per zone of free pages per order over the samples (none without samples). */
@@ -45,7 +39,7 @@ export function freeHeatmaps(run: ReportRun): ChartSpec[] {
       });
     });
     const b = decades(max);
-    const pieces = b.slice(0, -1).map((lo, k) => ({ value: k, label: `${lo.toLocaleString("en-US")}–${(b[k + 1]! - 1).toLocaleString("en-US")} pages (≥ ${sizeLabel(lo)})` }));
+    const pieces = b.slice(0, -1).map((lo, k) => ({ value: k, label: `${lo.toLocaleString("en-US")}–${(b[k + 1]! - 1).toLocaleString("en-US")} pages (≥ ${pagesSize(lo)})` }));
     // light to dark blue, spread over however many decades there are
     const blues = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#041630"];
     const colours = pieces.map((_, k) => blues[pieces.length === 1 ? blues.length - 1 : Math.round((k * (blues.length - 1)) / (pieces.length - 1))]!);
