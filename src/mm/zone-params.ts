@@ -21,6 +21,7 @@
 import { ValueError } from "../errors.js";
 import { MAX_NR_ZONES, ZONE_NORMAL } from "../machine/zones.js";
 import { MIGRATE_PCPTYPES, PAGEBLOCK_NR_PAGES } from "./constants.js";
+import { multFrac } from "./buddy.js";
 import { intSqrt } from "./watermarks.js";
 
 /** sysctl_lowmem_reserve_ratio[] of 6.1 on x86-64 with ZONE_DEVICE: DMA 256, DMA32 256, Normal 32, Movable 0, Device 0. */
@@ -159,13 +160,6 @@ export function defaultMinFreeKbytes(
   if (!thpEnabled) return base;
   const highs = setupPerZoneWmarks(managedByNode, base, watermarkScaleFactor).map((node) => node.map((w) => w.high));
   return recommendedMinFreeKbytes(managedByNode, highs, base);
-}
-
-/** mult_frac(x, n, d): x * n / d without overflowing, as include/linux/math.h does it. */
-function multFrac(x: number, n: number, d: number): number {
-  const q = Math.floor(x / d);
-  const r = x % d;
-  return q * n + Math.floor((r * n) / d);
 }
 
 /**
