@@ -20,7 +20,7 @@ import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
   MAX_TIME_MS,
 } from "../trace/types.js";
-import type { Daemon, EngineContext, SteadyFn } from "./daemon.js";
+import type { Daemon, EngineContext, SteadyCycle, SteadyFn } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
 
 export interface EngineOptions {
@@ -307,19 +307,24 @@ export class Engine implements EngineContext {
    *
    * A tick that is not quiet but at a steady state (its `steady` answers a fast-forward: its
    * ticks change only its own state, in closed form) counts as quiet for ever: it moves like
-   * the others, and its fast-forward applies the ticks it skips, as ticking would have.
+   * the others, and its fast-forward applies the ticks it skips, as ticking would have. One
+   * whose ticks repeat as a cycle of uneven delays (SteadyCycle) moves by whole cycles to the
+   * last cycle start at or before where the others stop, and ticks on from there.
    */
   private tryIdleJump(t: number): boolean {
     if (this.opts.idleJumps === false) return false;
     const live = this.timers.live();
     let quiet = Infinity;
-    const fastForward = new Map<Timer, (n: number, firstDue: number) => void>();
+    const fastForward = new Map<Timer, SteadyCycle>();
     for (const tm of live) {
       if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
       let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
         const ff = tm.steady(tm.period, tm.due);
-        if (ff) {
+        if (typeof ff === "function") {
+          fastForward.set(tm, { cycle: 0, ticks: 1, apply: ff });
+          q = Infinity;
+        } else if (ff && Number.isInteger(ff.cycle) && ff.cycle >= 1 && Number.isInteger(tm.due)) {
           fastForward.set(tm, ff);
           q = Infinity;
         }
@@ -348,7 +353,12 @@ export class Engine implements EngineContext {
     for (const tm of live) {
       const p = tm.period;
       let due = tm.due;
-      if (quiet > t) {
+      const cycle = fastForward.get(tm)?.cycle;
+      if (cycle) {
+        // whole cycles only, up to the target: the ticks of the last one are ticked through
+        const target = Math.min(t, quiet);
+        if (target > due) due += Math.floor((target - due) / cycle) * cycle;
+      } else if (quiet > t) {
         // the first tick after t
         if (due <= t) due += Math.floor((t - due) / p) * p;
         while (due <= t) due += p;
@@ -368,8 +378,9 @@ export class Engine implements EngineContext {
     for (const m of moves) {
       const ff = fastForward.get(m.tm);
       if (ff && m.due > m.tm.due) {
-        ff((m.due - m.tm.due) / m.tm.period, m.tm.due);
-        this.steadyTicksSkipped += (m.due - m.tm.due) / m.tm.period;
+        const n = (m.due - m.tm.due) / (ff.cycle || m.tm.period);
+        ff.apply(n, m.tm.due);
+        this.steadyTicksSkipped += n * ff.ticks;
       }
     }
     moves.sort((a, b) => a.due - b.due || a.due - a.tm.period - (b.due - b.tm.period) || a.tm.seq - b.tm.seq);

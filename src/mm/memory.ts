@@ -5,6 +5,7 @@
  * allocations by handle. It knows nothing of traces or output; the engine drives it and
  * lends it the virtual clock.
  */
+import type { SteadyCycle } from "../engine/daemon.js";
 import type { Machine } from "../machine/machine.js";
 import { cpuNodes, zonelist } from "../machine/machine.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
@@ -20,10 +21,11 @@ import { HotTruth } from "./hot-truth.js";
 import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
 import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type KpromotedSettings } from "./kpromoted.js";
 import { migratePageAcross } from "./migrate.js";
-import type { Memcg, WsrState } from "./memcg.js";
+import type { Memcg } from "./memcg.js";
 import { WMARK_HIGH } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
+import { kagingdCycle, type KagingdSteadyEnv } from "./kagingd-steady.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
@@ -109,6 +111,8 @@ export class Memory {
   private readonly faultCtx: FaultContext;
   /** Events replayed that may change pages (all but reads of tunables and /proc files): see kcompactd's steady. */
   stateEvents = 0;
+  /** kagingd's timer due before this is not searched for a cycle (kagingdCycle gave up) */
+  private kagingdNoCycleBefore = 0;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
   /** transparent_hugepage.enabled / .defrag, kept current by the engine */
@@ -253,7 +257,7 @@ export class Memory {
       this.memcgs,
       machine.nodes.length,
       (id, nid) => this.refreshReport(id, nid),
-      (period, due) => this.kagingdSteady(period, due),
+      (due) => this.kagingdSteady(due),
     );
     this.alloc.hooks.wakeKswapd = (z, order, gfp) => this.kswapd[z.nid]!.wake(order, gfp);
     this.alloc.hooks.directReclaim = (order, mt, flags, zl) => this.directReclaim(order, mt, flags, zl);
@@ -347,40 +351,23 @@ export class Memory {
     this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now));
   }
 
-  /**
-   * kagingd's passes at a steady state (issue 12 item 13), for its timer due at `due` that
-   * repeats every `period` ms: every configured report has refresh_interval = period and was
-   * stamped by the last pass (so each pass refreshes them all), and every lruvec they cover is
-   * saturated (LruGen.saturated). A pass then refreshes each report (re-aggregated, stamped
-   * now) and ages each such lruvec whose youngest generation is older than period (strictly,
-   * as wsr_refresh_report tests it): an lruvec aged at one pass is aged again two passes
-   * later. Returns the fast-forward of n passes from firstDue (SteadyFn), or null.
-   */
-  private kagingdSteady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
-    const reports: { m: Memcg; nid: number; w: WsrState }[] = [];
-    const lvs: Lruvec[] = [];
-    for (let nid = 0; nid < this.machine.nodes.length; nid++)
-      for (const m of this.memcgs.root.subtree()) {
-        const w = m.wsr[nid]!;
-        if (!w.configured) continue;
-        if (w.refreshInterval !== period || w.timestamp !== due - period) return null;
-        reports.push({ m, nid, w });
-        for (const c of m.subtree()) if (!lvs.includes(c.lruvecs[nid]!)) lvs.push(c.lruvecs[nid]!);
-      }
-    if (!reports.length || !lvs.every((lv) => this.lru.saturated(lv))) return null;
-    return (n, firstDue) => {
-      for (const lv of lvs) {
-        // the first pass at which birth(max_seq) + period < now, then every other one
-        const j0 = Math.max(0, Math.floor((lv.birthOf(lv.maxSeq) + period - firstDue) / period) + 1);
-        if (j0 < n) this.lru.ageSaturated(lv, Math.floor((n - 1 - j0) / 2) + 1, (i) => firstDue + (j0 + 2 * i) * period);
-      }
-      // the last pass's refresh_aggregate, in pass order
-      const last = firstDue + (n - 1) * period;
-      for (const r of reports) this.wsr.aggregate(r.w, r.m.subtree(), r.nid, last);
-      this.kagingd.wakeups += n;
-      this.kagingd.refreshes += n * reports.length;
-      this.wsrRefreshes += n * reports.length;
+  /** kagingd's passes at a steady state, as a cycle from its timer's due time (kagingdCycle), or null */
+  private kagingdSteady(due: number): SteadyCycle | null {
+    if (due < this.kagingdNoCycleBefore) return null;
+    const env: KagingdSteadyEnv = {
+      tree: this.memcgs,
+      nrNodes: this.machine.nodes.length,
+      lru: this.lru,
+      aggregate: (w, subtree, nid, now) => this.wsr.aggregate(w, subtree, nid, now),
+      count: (passes, refreshes) => {
+        this.kagingd.wakeups += passes;
+        this.kagingd.refreshes += refreshes;
+        this.wsrRefreshes += refreshes;
+      },
+      // a search that gave up is not made again before ticking has caught up with it
+      gaveUp: (t) => (this.kagingdNoCycleBefore = t),
     };
+    return kagingdCycle(env, due);
   }
 
   /** wsr_refresh_report of memcg `id` on node nid, counting re-aggregations. */

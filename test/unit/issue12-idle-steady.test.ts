@@ -120,6 +120,40 @@ const SCENARIOS: Record<string, Scenario> = {
     ],
     after: ["${T},read,,,,,,,,/,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,"],
   },
+  // (a') reports with different refresh intervals: kagingd sleeps 2000, 1000, 1000, 2000 ms
+  // (the earliest timestamp + refresh_interval), a cycle of passes rather than a period
+  "kagingd over two memcgs refreshed every 2000 and 3000 ms": {
+    machine: smallMachine("16M"),
+    sets: {},
+    before: [
+      `0,set,,,,,,,,/a,memory.workingset.page_age_intervals,"N0=1000,5000,60000"`,
+      "0,set,,,,,,,,/a,memory.workingset.refresh_interval,N0=2000",
+      `0,set,,,,,,,,/b,memory.workingset.page_age_intervals,"N0=1000,7000"`,
+      "0,set,,,,,,,,/b,memory.workingset.reaccess_intervals,N0=2000",
+      "0,set,,,,,,,,/b,memory.workingset.refresh_interval,N0=3000",
+      ...touch(0, "/a"),
+      "0,mmap,2,0x50000000,65536,,,file,0,/b,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,r,,,,,,`),
+      "900,read,,,,,,,,/b,memory.workingset.page_age,",
+    ],
+    after: ["${T},read,,,,,,,,/a,memory.workingset.page_age,", "${T},read,,,,,,,,/b,memory.workingset.page_age,",
+      "${T},read,,,,,,,,/b,memory.workingset.reaccess,", "${T},access,2,0x50001000,,r,,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
+  "kagingd over one memcg's two nodes (700 ms on node 0, 1100 ms on node 1) and a nested report": {
+    machine: smallMachine("16M", 2),
+    sets: { "lru_gen.max_nr_gens": "5" },
+    before: [
+      `0,set,,,,,,,,/a,memory.workingset.page_age_intervals,"N0=500,2000"`,
+      `0,set,,,,,,,,/a,memory.workingset.page_age_intervals,"N1=300,9000"`,
+      "0,set,,,,,,,,/a,memory.workingset.refresh_interval,N0=700",
+      "0,set,,,,,,,,/a,memory.workingset.refresh_interval,N1=1100",
+      `0,set,,,,,,,,/a/b,memory.workingset.page_age_intervals,N1=100`,
+      "0,set,,,,,,,,/a/b,memory.workingset.refresh_interval,N1=900",
+      ...touch(0, "/a"),
+      ...touch(1, "/a/b").map((r) => r.replace(/^(\d+),(mmap|access),1,0x4/, "$1,$2,3,0x4")),
+    ],
+    after: ["${T},read,,,,,,,,/a,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,"],
+  },
   // (c) proactive compaction that cannot lower the score: nothing movable, pass after pass
   "proactive compaction deferred pass after pass over fragmented unmovable memory": {
     machine: smallMachine("16M"),
