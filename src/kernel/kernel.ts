@@ -79,6 +79,8 @@ export interface KernelResult {
     image: string;
     mem_mib: number;
     numa_mib: number[];
+    /** the guest's kernel release (/proc/sys/kernel/osrelease, `uname -r`), null if it printed none */
+    release: string | null;
     /** the guest's kernel command line */
     cmdline: string;
     /** the guest's swap device, MiB (0: none) */
@@ -275,6 +277,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         image,
         mem_mib: cfg.memMiB,
         numa_mib: cfg.numaMiB,
+        release: sections.get("release")?.trim() || null,
         cmdline,
         swap_mib: swapMiB,
         lru: cfg.lru ?? "mglru",

@@ -121,6 +121,7 @@ export class ScriptBuilder {
       this.lines.push("k D", "p dma-fill /proc/wsim_kalloc");
       this.usedKalloc = true;
     }
+    this.lines.push("p release /proc/sys/kernel/osrelease");
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo");
   }
 

@@ -114,7 +114,9 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
     t.push(cells);
   }
   const out: string[] = [];
+  const releases = [...new Set(kerns.map((k) => k.kernel.release ?? "(release unknown)"))];
   out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
+  out.push(`kernel: Linux ${releases.join(", ")}`);
   const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
   if (clocks.length) {
     out.push(

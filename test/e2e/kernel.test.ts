@@ -37,7 +37,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     // no swap: the guest then never reclaims, so nothing ages (see the MGLRU check below)
     const r = wsim(["kernel", "traces/fragmentation.csv.gz", "--mem", "192M", "--swap", "0", "-f", "json", "-o", out]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/29882 events replayed/);
+    expect(r.err).toMatch(/29882 events replayed on Linux 6\.1\.\S+ in /);
     // the trace's 232 slab-like allocations are made in the kernel by wsim_kalloc.ko
     expect(r.err).toMatch(/232 kernel allocations made by wsim_kalloc, 0 failed/);
     const k = json(out);
@@ -47,6 +47,8 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(k.kernel.kalloc).toMatchObject({ allocs: 232, failed: 0 });
     expect(k.kernel.kalloc.module).toMatch(/wsim_kalloc-\w+\.ko$/);
     expect(k.kernel.errors).toEqual([]);
+    // the release the guest booted (/proc/sys/kernel/osrelease), as uname -r prints it
+    expect(k.kernel.release).toMatch(/^6\.1\.\d+-\d+-cloud-amd64$/);
     // the guest's clock: every sleep, plus the work (so at least the slept time)
     expect(k.kernel.guest_ms).toBeGreaterThanOrEqual(k.kernel.slept_ms);
     expect(r.err).toMatch(/the guest's clock ran \d+ ms: \d+ ms asleep, \d+ ms working \(the trace spans 6161 ms\)/);
@@ -196,6 +198,7 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     expect(r.out).toMatch(/│ pgfault +│ +\d+ │ +\d+( – \d+)? │ +[+-]?\d+( – [+-]?\d+)? │ (yes|no) +│/);
     expect(r.out).toMatch(/│ pgalloc_dma32 +│ not modelled │/);
     expect(r.out).toMatch(/buddyinfo, kernel \(run 1 of 2\):\nNode 0, zone +DMA/);
+    expect(r.out).toMatch(/^kernel: Linux 6\.1\.\S+$/m);
     expect(r.out).toMatch(/232\talloc unmovable \(--no-kalloc\)/);
     expect(r.out).toMatch(/pageblocks by migratetype, change during the replay \(kernel: run 1\):\n  wsim +Unmovable [+-]?\d+  Movable [+-]?\d+/);
   });

@@ -132,7 +132,7 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
 /** What did not map onto the kernel, on stderr: never silently dropped. */
 function report(r: KernelResult): void {
   const k = r.kernel;
-  const lines = [`wsim kernel: ${plural(r.trace.events, "event")} replayed in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
+  const lines = [`wsim kernel: ${plural(r.trace.events, "event")} replayed on Linux ${k.release ?? "(release unknown)"} in ${(k.wall_ms / 1000).toFixed(1)} s (slept ${k.slept_ms} ms of trace time${k.skipped_ms ? `, skipped ${k.skipped_ms} ms of long gaps` : ""})`];
   if (k.guest_ms !== null)
     lines.push(`wsim kernel: the guest's clock ran ${k.guest_ms} ms: ${k.slept_ms} ms asleep, ${Math.max(0, k.guest_ms - k.slept_ms)} ms working (the trace spans ${traceSpanMs(r)} ms)`);
   if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${plural(k.dma_filled, "page")} of ZONE_DMA before the first snapshot (--fill-dma)`);
