@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+/**
+ * The README's table of wsim against a real kernel, regenerated (issue 13 item 6): every case
+ * of scripts/compare-cases.mjs runs `bin/wsim compare TRACE ARGS --runs N --format json`
+ * (QEMU boots of the default kernel, Debian's 6.1 cloud build), and the table of the chosen
+ * counters (wsim's value, the kernel's range over the boots) goes into README.md between the
+ * markers `<!-- compare-table:begin -->` and `<!-- compare-table:end -->`, headed by the kernel
+ * release the guests reported (/proc/sys/kernel/osrelease).
+ *
+ * Each row's "why they differ" is the case's explanation, with `{wsim:NAME}` and
+ * `{kernel:NAME}` filled in from the run (the kernel's as its range); a row whose counters
+ * are all inside the kernel's range says so instead (and adds its `inRange` note if it has
+ * one). A row outside the range without an explanation is an error: the script prints the
+ * numbers, writes nothing and exits 1, so no difference goes into the README unexplained.
+ *
+ *   node scripts/compare-table.mjs                    # every case, 3 boots each, README.md updated
+ *   node scripts/compare-table.mjs --runs 1 --out -   # quicker, the table on standard output
+ *   node scripts/compare-table.mjs --case overcommit  # one case (repeatable), on standard output
+ *
+ * Needs `npm run build` and what `wsim compare` needs (qemu-system-x86_64, gcc; the kernel is
+ * fetched once with apt-get). Exit status: 0 written, 1 a run failed or a row is unexplained,
+ * 2 usage.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CASES } from "./compare-cases.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const BEGIN = "<!-- compare-table:begin -->";
+export const END = "<!-- compare-table:end -->";
+
+/** "a – b", or "a" when the runs agree */
+const span = (lo, hi) => (lo === hi ? String(lo) : `${lo} – ${hi}`);
+
+/**
+ * The values of one compare output for `counters`: {counter: {wsim, kernelMin, kernelMax,
+ * inRange}}, from its `rows` (a counter that moved on neither side is 0 on both; one wsim does
+ * not model is wsim null). Throws Error naming a counter the kernel's vmstat lacks.
+ */
+export function valuesOf(compare, counters) {
+  const out = {};
+  for (const c of counters) {
+    const r = compare.rows.find((x) => x.counter === c);
+    if (r) out[c] = { wsim: r.wsim, kernelMin: r.kernel_min, kernelMax: r.kernel_max, inRange: r.wsim !== null && r.wsim >= r.kernel_min && r.wsim <= r.kernel_max };
+    else if (c in (compare.kernel?.vmstat ?? {})) out[c] = { wsim: 0, kernelMin: 0, kernelMax: 0, inRange: true };
+    else throw new Error(`${c}: not a counter of the kernel's /proc/vmstat`);
+  }
+  return out;
+}
+
+/** `text` with {wsim:NAME} and {kernel:NAME} replaced by the run's values. */
+export function fill(text, values) {
+  return text.replace(/\{(wsim|kernel):(\w+)\}/g, (m, side, name) => {
+    const v = values[name];
+    if (!v) throw new Error(`${m}: ${name} is not among the row's counters`);
+    return side === "wsim" ? String(v.wsim) : span(v.kernelMin, v.kernelMax);
+  });
+}
+
+const wsimCell = (vals) => vals.map((x) => (x.wsim === null ? "not modelled" : String(x.wsim))).join(" / ");
+
+/**
+ * The markdown rows of one case from its compare output: [label, counters, wsim, kernel,
+ * why] per row, the label only on the case's first row. Returns {rows, unexplained}: the
+ * rows outside the kernel's range that have no `why`.
+ */
+export function caseRows(kase, compare) {
+  const rows = [];
+  const unexplained = [];
+  kase.rows.forEach((row, i) => {
+    const v = valuesOf(compare, row.counters);
+    const vals = row.counters.map((c) => v[c]);
+    const inRange = vals.every((x) => x.inRange);
+    let why;
+    if (inRange) why = row.inRange ? `in range; ${fill(row.inRange, v)}` : "in range";
+    else if (row.why) why = fill(row.why, v);
+    else {
+      why = "";
+      unexplained.push(`${kase.name}: ${row.counters.join(" / ")}: wsim ${wsimCell(vals)}, kernel ${vals.map((x) => span(x.kernelMin, x.kernelMax)).join(" / ")}`);
+    }
+    rows.push([
+      i === 0 ? kase.label : "",
+      row.counters.join(" / "),
+      wsimCell(vals),
+      vals.map((x) => span(x.kernelMin, x.kernelMax)).join(" / "),
+      why,
+    ]);
+  });
+  return { rows, unexplained };
+}
+
+/**
+ * The block between the markers: the releases the guests reported, the number of boots, and
+ * the table. `results` is [{kase, compare}] in case order.
+ */
+export function renderTable(results, runs) {
+  const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
+  const lines = [
+    `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case,`,
+    `with \`wsim compare TRACE ARGS --runs ${runs}\`; regenerate with \`node scripts/compare-table.mjs\` (the cases and`,
+    "their explanations are in `scripts/compare-cases.mjs`). Counters are changes during the replay; the kernel column is",
+    "the range over the boots.",
+    "",
+    "| trace, setting | counter | wsim | kernel | why they differ |",
+    "|---|---|---|---|---|",
+  ];
+  for (const { kase, compare } of results) for (const r of caseRows(kase, compare).rows) lines.push(`| ${r.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+/** README text with the block between the markers replaced. Throws Error when a marker is missing. */
+export function spliceReadme(readme, block) {
+  const a = readme.indexOf(BEGIN);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md lacks the markers ${BEGIN} … ${END}`);
+  return readme.slice(0, a + BEGIN.length) + "\n" + block + "\n" + readme.slice(b);
+}
+
+function runCase(kase, runs, dir) {
+  const out = join(dir, `${kase.name}.json`);
+  const args = ["compare", kase.trace, ...kase.args, "--runs", String(runs), "--format", "json", "-o", out];
+  process.stderr.write(`compare-table: ${kase.name}: wsim ${args.join(" ")}\n`);
+  const r = spawnSync(join(ROOT, "bin", "wsim"), args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) throw new Error(`${kase.name}: wsim compare exited ${r.status ?? r.signal}`);
+  return JSON.parse(readFileSync(out, "utf8"));
+}
+
+const USAGE = "usage: node scripts/compare-table.mjs [--runs N] [--case NAME]... [--out README.md|-]";
+
+function main(argv) {
+  let runs = 3;
+  const only = [];
+  let out = null;
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === "--runs") {
+      runs = Number(val());
+      if (!Number.isInteger(runs) || runs < 1 || runs > 20) usage("--runs must be an integer 1..20");
+    } else if (a === "--case") only.push(val());
+    else if (a === "--out") out = val();
+    else if (a === "-h" || a === "--help") {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    } else usage(`unknown argument ${JSON.stringify(a)}`);
+  }
+  for (const n of only) if (!CASES.some((c) => c.name === n)) usage(`unknown case ${JSON.stringify(n)} (cases: ${CASES.map((c) => c.name).join(", ")})`);
+  out ??= only.length ? "-" : join(ROOT, "README.md");
+  const cases = only.length ? CASES.filter((c) => only.includes(c.name)) : CASES;
+  const dir = mkdtempSync(join(tmpdir(), "wsim-compare-table-"));
+  try {
+    const results = [];
+    const unexplained = [];
+    for (const kase of cases) {
+      const compare = runCase(kase, runs, dir);
+      results.push({ kase, compare });
+      unexplained.push(...caseRows(kase, compare).unexplained);
+    }
+    if (unexplained.length) {
+      process.stderr.write(`compare-table: outside the kernel's range with no explanation (add a \`why\` in scripts/compare-cases.mjs):\n  ${unexplained.join("\n  ")}\n`);
+      return 1;
+    }
+    const block = renderTable(results, runs);
+    if (out === "-") process.stdout.write(block + "\n");
+    else {
+      writeFileSync(out, spliceReadme(readFileSync(out, "utf8"), block));
+      process.stderr.write(`compare-table: ${out} updated (${results.length} cases)\n`);
+    }
+    return 0;
+  } catch (e) {
+    process.stderr.write(`compare-table: ${e.message}\n`);
+    return 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function usage(msg) {
+  process.stderr.write(`compare-table: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv);
