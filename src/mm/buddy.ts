@@ -102,6 +102,12 @@ export class Buddy {
   readonly zones: Zone[];
   watermarkBoostFactor = 15000;
   hooks: BuddyHooks = {};
+  /**
+   * Free-list changes so far (blocks linked, unlinked or moved, by anyone: allocations, frees,
+   * compaction, page reporting's isolation): a daemon that proved its pass a fixed point knows
+   * the free lists are still as the pass left them while this has not moved (kcompactd's steady).
+   */
+  listChanges = 0;
 
   constructor(pages: PageArrays, zones: Zone[]) {
     this.pages = pages;
@@ -116,6 +122,7 @@ export class Buddy {
    * reported one to the very tail, becoming the boundary if it is the first.
    */
   addToFreeList(z: Zone, pfn: number, order: number, mt: number, toTail: boolean, reported = false): void {
+    this.listChanges++;
     const p = this.pages;
     const li = order * MIGRATE_TYPES + mt;
     p.flags[pfn]! |= PG_BUDDY;
@@ -148,6 +155,7 @@ export class Buddy {
   setAeration(on: boolean): void {
     if (on === this.aeration) return;
     this.aeration = on;
+    this.listChanges++;
     const p = this.pages;
     for (const z of this.zones) {
       z.boundary.fill(-1);
@@ -198,6 +206,7 @@ export class Buddy {
   }
 
   private unlink(z: Zone, pfn: number, order: number): void {
+    this.listChanges++;
     const p = this.pages;
     const li = order * MIGRATE_TYPES + p.listMt[pfn]!;
     listDel(p, z.head, z.tail, li, pfn);

@@ -52,6 +52,8 @@ export class Kcompactd implements Daemon {
     isolating: boolean;
     /** the counters when the state was last known to be the pass's */
     evAt: Float64Array;
+    /** Buddy.listChanges then: page reporting isolates and returns free blocks without a counter */
+    lists: number;
   } | null = null;
   /** the last deferred pass isolated pages but moved none: fingerprint the next one around it */
   private candidate = false;
@@ -70,6 +72,8 @@ export class Kcompactd implements Daemon {
     private readonly settingsVersion: () => number,
     /** Memory.stateEvents: events replayed that may change pages (not reads of tunables or /proc files) */
     private readonly stateEvents: () => number,
+    /** Buddy.listChanges: free-list changes so far */
+    private readonly listChanges: () => number,
   ) {
     this.name = `kcompactd${nid}`;
   }
@@ -107,12 +111,14 @@ export class Kcompactd implements Daemon {
     if (this.compaction.log || this.compaction.trace) return null;
     const ev = this.ev;
     if (this.passStamp() !== last.stamp || this.settingsVersion() !== last.version) return null;
-    // no counter moved (but wsim_events) and no event that may change pages: nothing ran since
-    let still = this.stateEvents() === last.events;
+    // no counter moved (but wsim_events), no event that may change pages and no free block
+    // linked or unlinked (page reporting isolates and returns blocks and counts nothing): nothing ran since
+    let still = this.stateEvents() === last.events && this.listChanges() === last.lists;
     for (let i = 0; still && i < ev.length; i++) if (ev[i] !== last.evAt[i] && i !== V.wsim_events) still = false;
-    if (!still && (last.isolating || this.stateEvents() !== last.events)) {
+    if (!still && (last.isolating || this.stateEvents() !== last.events || this.listChanges() !== last.lists)) {
       if (this.fingerprint() !== last.fp) return null;
       last.events = this.stateEvents();
+      last.lists = this.listChanges();
       last.evAt.set(ev);
     }
     return (n) => {
@@ -246,6 +252,7 @@ export class Kcompactd implements Daemon {
           const isolating = fp !== null;
           this.lastPass = {
             stamp: this.passStamp(), events: this.stateEvents(), version: this.settingsVersion(), deltas, fp: fp ?? this.fingerprint(), isolating, evAt: ev.slice(),
+            lists: this.listChanges(),
           };
         }
       }

@@ -187,7 +187,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents),
+      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.zone.nid]!;
