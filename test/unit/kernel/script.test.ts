@@ -26,8 +26,10 @@ describe("ScriptBuilder", () => {
   it("starts and ends with vmstat/buddyinfo snapshots and writes THP's settings first", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, { "vm.compaction_proactiveness": "40" });
     // MGLRU goes on before the first snapshot, so moving the boot's pages to it is not counted
-    expect(lines.slice(0, 4)).toEqual([
+    // then the release the guest runs (for the compare table's heading)
+    expect(lines.slice(0, 5)).toEqual([
       "s /sys/kernel/mm/lru_gen/enabled y",
+      "p release /proc/sys/kernel/osrelease",
       "p boot-vmstat /proc/vmstat",
       "p boot-buddyinfo /proc/buddyinfo",
       "p boot-pagetypeinfo /proc/pagetypeinfo",
@@ -42,12 +44,12 @@ describe("ScriptBuilder", () => {
 
   it("turns swap on before the first snapshot when there is a swap device", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, swapDevice: "/dev/nvme0n1" });
-    expect(lines.slice(0, 3)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "W /dev/nvme0n1", "p boot-vmstat /proc/vmstat"]);
+    expect(lines.slice(0, 4)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "W /dev/nvme0n1", "p release /proc/sys/kernel/osrelease", "p boot-vmstat /proc/vmstat"]);
   });
 
   it("leaves the kernel's LRU as booted with lru: classic", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, lru: "classic" });
-    expect(lines[0]).toBe("p boot-vmstat /proc/vmstat");
+    expect(lines.slice(0, 2)).toEqual(["p release /proc/sys/kernel/osrelease", "p boot-vmstat /proc/vmstat"]);
     expect(lines.some((l) => l.includes("lru_gen"))).toBe(false);
   });
 
@@ -152,7 +154,7 @@ describe("ScriptBuilder", () => {
 
   it("with fillDma has wsim_kalloc take ZONE_DMA before the first snapshot, and prints how much", async () => {
     const { lines, sb } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, kallocModule: "/wsim_kalloc.ko", fillDma: true });
-    expect(lines.slice(0, 5)).toEqual(["K /wsim_kalloc.ko", "s /sys/kernel/mm/lru_gen/enabled y", "k D", "p dma-fill /proc/wsim_kalloc", "p boot-vmstat /proc/vmstat"]);
+    expect(lines.slice(0, 6)).toEqual(["K /wsim_kalloc.ko", "s /sys/kernel/mm/lru_gen/enabled y", "k D", "p dma-fill /proc/wsim_kalloc", "p release /proc/sys/kernel/osrelease", "p boot-vmstat /proc/vmstat"]);
     expect(sb.usedKalloc).toBe(true);
   });
 
