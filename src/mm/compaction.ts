@@ -12,7 +12,10 @@
  * try_to_compact_pages for direct compaction are modelled; compact_node serves the `compact`
  * event.
  *
- * Left out (documented): fast_find_migrateblock, fast_isolate_freepages, compaction_capture,
+ * Direct compaction captures (compaction_capture): a block of the wanted order freed while
+ * compact_zone_order runs is handed straight to the allocation.
+ *
+ * Left out (documented): fast_find_migrateblock, fast_isolate_freepages,
  * lock contention and need_resched, the pcp drains.
  */
 import { V } from "../stats/counters.js";
@@ -233,8 +236,12 @@ export class Compaction {
 
   // --- compact_zone ---
 
-  /** compact_zone: returns a compact_result; scanned counts are left in cc. */
-  compactZone(cc: CompactControl): number {
+  /**
+   * compact_zone: returns a compact_result; scanned counts are left in cc. `capc`: direct
+   * compaction's capture_control is set (compact_zone_order), so the run stops as soon as a
+   * block of cc.order freed by migration has been captured.
+   */
+  compactZone(cc: CompactControl, capc = false): number {
     const { zone: z, zc } = cc;
     const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
     if (cc.order !== -1 && !cc.opts.proactive) {
@@ -264,22 +271,27 @@ export class Compaction {
       const isolated = this.isolateMigratepages(cc);
       if (!isolated) {
         if (updateCached) zc.cachedMigrate[1] = zc.cachedMigrate[0];
-        continue;
+      } else {
+        updateCached = false;
+        lastMigrated = iterStart;
+        const failed = this.migratePages(cc);
+        if (failed) {
+          if (!this.scannersMet(cc)) {
+            ret = COMPACT_CONTENDED; // -ENOMEM: no target left
+            break;
+          }
+          if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) {
+            // skip the rest of the order-aligned block
+            const size = 2 ** Math.max(cc.order, 0);
+            cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
+            lastMigrated = -1;
+          }
+        }
       }
-      updateCached = false;
-      lastMigrated = iterStart;
-      const failed = this.migratePages(cc);
-      if (failed) {
-        if (!this.scannersMet(cc)) {
-          ret = COMPACT_CONTENDED; // -ENOMEM: no target left
-          break;
-        }
-        if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) {
-          // skip the rest of the order-aligned block
-          const size = 2 ** Math.max(cc.order, 0);
-          cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
-          lastMigrated = -1;
-        }
+      // check_drain has nothing to flush (no pcp lists); "Stop if a page has been captured"
+      if (capc && this.buddy.capturedPfn >= 0) {
+        ret = COMPACT_SUCCESS;
+        break;
       }
     }
     // release_freepages: what the free scanner isolated but did not use goes back
@@ -553,12 +565,35 @@ export class Compaction {
   }
 
   /**
+   * compact_zone_order: compact_zone with current->capture_control set on the zone for this
+   * order; a captured block makes the result COMPACT_SUCCESS. Leaves the block (or -1) in
+   * this.captured.
+   */
+  private compactZoneOrder(cc: CompactControl): number {
+    const b = this.buddy;
+    b.captureZone = cc.zone;
+    b.captureOrder = cc.order;
+    b.capturedPfn = -1;
+    let ret = this.compactZone(cc, true);
+    b.captureZone = null;
+    this.captured = b.capturedPfn;
+    b.capturedPfn = -1;
+    if (this.captured >= 0) ret = COMPACT_SUCCESS;
+    return ret;
+  }
+
+  /** the block the last compact_zone_order captured, or -1 (try_to_compact_pages' *capture) */
+  private captured = -1;
+
+  /**
    * try_to_compact_pages over the zonelist, then __alloc_pages_direct_compact's accounting:
-   * compact_stall unless every zone was skipped, compact_success / compact_fail.
+   * compact_stall unless every zone was skipped; the captured block if there is one, else
+   * get_page_from_freelist; compact_success / compact_fail.
    */
   directCompact(order: number, mt: number, allocFlags: number, zl: readonly number[], prio: number): number {
     if (!order) return -1;
     let rc = COMPACT_SKIPPED;
+    this.captured = -1;
     for (const nid of zl) {
       const zc = this.zones[nid]!;
       if (prio > PRIO_SYNC_FULL && this.deferred(zc, order)) {
@@ -573,7 +608,7 @@ export class Compaction {
         ignoreSkipHint: prio === PRIO_SYNC_FULL,
         ignoreBlockSuitable: prio === PRIO_SYNC_FULL,
       });
-      const status = this.compactZone(cc);
+      const status = this.compactZoneOrder(cc);
       this.logAttempt(nid, order, "direct", status, prio);
       rc = Math.max(rc, status);
       if (status === COMPACT_SUCCESS) {
@@ -585,7 +620,11 @@ export class Compaction {
     this.lastResult = rc;
     if (rc === COMPACT_SKIPPED) return -1;
     this.m.ev[V.compact_stall]!++;
-    const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+    let pfn = this.captured;
+    this.captured = -1;
+    // a captured block is the allocation's (prep_new_page), without a watermark check
+    if (pfn >= 0) this.alloc.lastZone = this.alloc.zoneOf(pfn);
+    else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
     if (pfn >= 0) {
       const zc = this.zones[this.alloc.lastZone!.nid]!;
       zc.blockskipFlush = false;
