@@ -15,8 +15,10 @@
  * Direct compaction captures (compaction_capture): a block of the wanted order freed while
  * compact_zone_order runs is handed straight to the allocation.
  *
- * Left out (documented): fast_find_migrateblock, fast_isolate_freepages,
- * lock contention and need_resched, the pcp drains.
+ * The free scanner first searches the free lists (fast_isolate_freepages, fast_isolate_around).
+ *
+ * Left out (documented): fast_find_migrateblock, lock contention and need_resched, the pcp
+ * drains.
  */
 import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
@@ -25,6 +27,7 @@ import {
   ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from "./constants.js";
+import { listRotateToFront } from "./list.js";
 import { migratePage, type MigrateContext } from "./migrate.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { PageAllocator } from "./page-alloc.js";
@@ -67,6 +70,12 @@ export class ZoneCompaction {
   readonly cachedMigrate: [number, number];
   cachedFree: number;
   readonly initMigrate: number;
+  /**
+   * compact_init_free_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it to the
+   * highest Movable pageblock it finds free pages in; fast_isolate_freepages searches deeper
+   * while the free scanner is at or above it
+   */
+  initFree = 0;
   considered = 0;
   deferShift = 0;
   orderFailed = 0;
@@ -91,6 +100,10 @@ export class CompactControl {
   totalMigrateScanned = 0;
   totalFreeScanned = 0;
   rescan = false;
+  /** cc->fast_search_fail: failed fast free searches in a row (shrinks freelist_scan_limit) */
+  fastSearchFail = 0;
+  /** cc->search_order: the order fast_isolate_freepages starts at (compact_zone_order: cc->order) */
+  searchOrder: number;
   constructor(
     readonly zone: Zone,
     readonly zc: ZoneCompaction,
@@ -105,7 +118,9 @@ export class CompactControl {
       proactive?: boolean;
       allocFlags?: number;
     } = {},
-  ) {}
+  ) {
+    this.searchOrder = order;
+  }
   wholeZone = false;
 }
 
@@ -206,6 +221,27 @@ export class Compaction {
   resetIsolationSuitable(zc: ZoneCompaction): void {
     const z = zc.zone;
     for (let pfn = pbStart(z.start); pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) this.skip[pfn / PAGEBLOCK_NR_PAGES] = 0;
+    // compact_init_free_pfn as 6.1's walk sets it: the free side steps down from the zone's
+    // last pfn a pageblock at a time, meeting the migrate side halfway, and takes the first
+    // Movable, not persistently compound, block with a PageBuddy among its samples
+    // (__reset_isolation_pfn(check_target): every 1 << PAGE_ALLOC_COSTLY_ORDER pages).
+    // wsim's reset stays simpler otherwise (every skip bit cleared, cached scanners at the ends).
+    const p = this.buddy.pages;
+    for (let mig = z.start, free = z.end - 1; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
+      if (free <= z.start) break; // free > reset_free (the zone start)
+      const bs = Math.max(pbStart(free), z.start);
+      const f = p.flags[bs]!;
+      if (f & PG_LRU && f & PG_HEAD && p.order[bs]! >= PAGEBLOCK_ORDER) continue; // pageblock_skip_persistent
+      if (p.pbMt[bs >>> PAGEBLOCK_ORDER] !== MT_MOVABLE) continue;
+      const last = Math.min(pbEnd(free) - 1, z.end - 1);
+      let found = false;
+      for (let q = bs; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) if (p.flags[q]! & PG_BUDDY) found = true;
+      if (found) {
+        // 6.1 keeps the unaligned pfn of the walk; wsim's cached free pfn is block-aligned
+        zc.initFree = bs;
+        break;
+      }
+    }
     this.resetCachedPositions(zc);
     zc.blockskipFlush = false;
   }
@@ -464,15 +500,154 @@ export class Compaction {
     cc.migratePfn = low;
   }
 
+  /** freelist_scan_limit: (COMPACT_CLUSTER_MAX >> fast_search_fail) + 1 */
+  private freelistScanLimit(cc: CompactControl): number {
+    return (cc.fastSearchFail >= 6 ? 0 : COMPACT_CLUSTER_MAX >> cc.fastSearchFail) + 1;
+  }
+
+  /** next_search_order: the orders below cc.order round-robin; -1 once it has wrapped */
+  private nextSearchOrder(cc: CompactControl, order: number): number {
+    order--;
+    if (order < 0) order = cc.order - 1;
+    if (order === cc.searchOrder) {
+      cc.searchOrder--;
+      if (cc.searchOrder < 0) cc.searchOrder = cc.order - 1;
+      return -1;
+    }
+    return order;
+  }
+
+  /**
+   * fast_isolate_freepages (6.1): before the linear free scanner, search the Movable free
+   * lists of the orders below cc.order (from cc.search_order down, round-robin), each from its
+   * tail, for a block in the top quarter of the space between the scanners (or failing that the
+   * highest in the top half), within freelist_scan_limit; the list is rotated so the next
+   * search starts past what this one saw (move_freelist_head), and the block isolated. Skip
+   * bits are not consulted. Isolated pages go on `got` (pfn order); may move cc.freePfn.
+   */
+  private fastIsolateFreepages(cc: CompactControl, got: number[]): void {
+    const z = cc.zone;
+    const zc = cc.zc;
+    const b = this.buddy;
+    const p = b.pages;
+    let limit = Math.max(1, this.freelistScanLimit(cc) >> 1);
+    let nrScanned = 0;
+    let highest = 0;
+    let page = -1;
+    let scanStart = false;
+    if (cc.order <= 0) return; // full compaction passes in a negative order
+    if (cc.freePfn >= zc.initFree) {
+      // starting the scan: a deeper search, and the highest pfn found if none suits
+      limit = PAGEBLOCK_NR_PAGES >> 1;
+      scanStart = true;
+    }
+    const distance = cc.freePfn - cc.migratePfn;
+    let lowPfn = pbStart(cc.freePfn - (distance >> 2));
+    const minPfn = pbStart(cc.freePfn - (distance >> 1));
+    if (minPfn > lowPfn) lowPfn = minPfn;
+    cc.searchOrder = Math.min(cc.order - 1, cc.searchOrder);
+    for (let order = cc.searchOrder; page < 0 && order >= 0; order = this.nextSearchOrder(cc, order)) {
+      if (!z.nrFree[order]) continue;
+      const li = order * MIGRATE_TYPES + MT_MOVABLE;
+      let orderScanned = 0;
+      let highPfn = 0;
+      let stop = -1; // the entry list_for_each_entry_reverse broke at
+      for (let fp = z.tail[li]!; fp >= 0; fp = p.prev[fp]!) {
+        orderScanned++;
+        nrScanned++;
+        if (fp >= highest) highest = Math.max(pbStart(fp), z.start);
+        if (fp >= lowPfn) {
+          cc.fastSearchFail = 0;
+          cc.searchOrder = order;
+          page = stop = fp;
+          break;
+        }
+        if (fp >= minPfn && fp > highPfn) {
+          highPfn = fp;
+          limit >>= 1; // shorten the scan if a candidate is found
+        }
+        if (orderScanned >= limit) {
+          stop = fp;
+          break;
+        }
+      }
+      // use a minimum pfn if a preferred one was not found
+      if (page < 0 && highPfn) page = stop = highPfn;
+      // move_freelist_head: reorder so a future search skips recent pages (a walk that ran off
+      // the list leaves it as it was; wsim leaves an aeration boundary's list alone)
+      if (stop >= 0 && z.boundary[li]! < 0) listRotateToFront(p, z.head, z.tail, li, stop);
+      if (page >= 0) {
+        const n = b.isolateFreePage(z, page, order);
+        if (n) {
+          this.takeFreeBlock(page, n, got);
+          nrScanned += n - 1;
+          this.m.ev[V.compact_isolated]! += n;
+        } else {
+          // if isolation fails, abort the search
+          order = cc.searchOrder + 1;
+          page = -1;
+        }
+      }
+      // smaller scan on next order so the total scan is related to freelist_scan_limit
+      if (orderScanned >= limit) limit = Math.max(1, limit >> 1);
+    }
+    let around = page; // the block fast_isolate_around searches (isolated or not)
+    if (page < 0) {
+      cc.fastSearchFail++;
+      if (scanStart) {
+        // the highest pfn found above min; if none, be pessimistic for direct compaction
+        if (highest >= minPfn) {
+          around = highest;
+          cc.freePfn = highest;
+        } else if (cc.opts.direct && minPfn >= z.start && minPfn < z.end) {
+          // pageblock_pfn_to_page on a contiguous zone: the block's first page
+          around = minPfn;
+          cc.freePfn = minPfn;
+        }
+      }
+    }
+    if (highest && highest >= zc.cachedFree) zc.cachedFree = highest - PAGEBLOCK_NR_PAGES;
+    cc.totalFreeScanned += nrScanned;
+    if (around >= 0) this.fastIsolateAround(cc, around, got);
+  }
+
+  /** fast_isolate_around: the rest of the found block's pageblock, for sync or kcompactd runs. */
+  private fastIsolateAround(cc: CompactControl, pfn: number, got: number[]): void {
+    if (got.length >= cc.nrMigratepages) return; // enough pages already
+    if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) return; // minimise scanning during async
+    const z = cc.zone;
+    const start = Math.max(pbStart(pfn), z.start);
+    const end = Math.min(pbEnd(pfn), z.end);
+    this.isolateFreepagesBlock(cc, start, end, got, 1, cc.nrMigratepages);
+    // skip this pageblock in the future as it's full or nearly full
+    if (got.length < cc.nrMigratepages) this.skip[Math.floor(start / PAGEBLOCK_NR_PAGES)] = 1;
+  }
+
+  /** a free block taken off its list for compaction: its pages become order-0 targets */
+  private takeFreeBlock(pfn: number, n: number, got: number[]): void {
+    const p = this.buddy.pages;
+    for (let q = pfn; q < pfn + n; q++) {
+      p.flags[q] = PG_ALLOC | PG_HEAD;
+      p.order[q] = 0;
+      got.push(q);
+    }
+  }
+
   /** isolate_freepages: free pages from Movable pageblocks, walking down from free_pfn. */
   private isolateFreepages(cc: CompactControl): void {
     const z = cc.zone;
+    const got: number[] = [];
+    // try a small search of the free lists for a candidate
+    this.fastIsolateFreepages(cc, got);
+    if (got.length) {
+      for (const pfn of got) cc.freepages.unshift(pfn); // splitmap
+      return;
+    }
     let isolateStart = cc.freePfn;
     let blockStart = pbStart(isolateStart);
     let blockEnd = Math.min(blockStart + PAGEBLOCK_NR_PAGES, z.end);
     const lowPfn = pbEnd(cc.migratePfn);
     const stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
-    const got: number[] = [];
     for (; blockStart >= lowPfn; blockEnd = blockStart, blockStart -= PAGEBLOCK_NR_PAGES, isolateStart = blockStart) {
       if (blockStart < z.start) break;
       this.trace?.visits.push(["free", blockStart]);
@@ -508,11 +683,7 @@ export class Compaction {
       const order = p.order[pfn]!;
       const n = b.isolateFreePage(cc.zone, pfn, order);
       if (!n) break;
-      for (let q = pfn; q < pfn + n; q++) {
-        p.flags[q] = PG_ALLOC | PG_HEAD;
-        p.order[q] = 0;
-        got.push(q);
-      }
+      this.takeFreeBlock(pfn, n, got);
       scanned += n - 1;
       total += n;
       if (want <= got.length) {

@@ -9,6 +9,7 @@ import { engineFor, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { PageArrays, PG_ALLOC, PG_BUDDY } from "../../../src/mm/pages.js";
+import { CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
 
 /** A one-node machine of `pages` pages with no watermarks, boost, THP or proactive compaction. */
 function quiet(pages: number, extra: Record<string, string> = {}) {
@@ -116,9 +117,11 @@ describe("compaction_capture in __free_one_page", () => {
     // isolate_migratepages_block on pageblock 0 (suitable: Unmovable, as the request), async
     // skip-on-failure in order-3 blocks: 0, 2, 4, 5, 6, 7 (1 and 3 are free), then at pfn 8 the
     // order-aligned block is done and something was isolated: the batch is those six, list_add
-    // order 7, 6, 5, 4, 2, 0. isolate_freepages on pageblock 1 with async's stride 32: 512, 544,
-    // ..., 672 (six wanted), listed top-down.
-    expect(c.trace.moves).toEqual([[7, 672], [6, 640], [5, 608], [4, 576], [2, 544], [0, 512]]);
+    // order 7, 6, 5, 4, 2, 0. Each target from fast_isolate_freepages (the linear scan, with
+    // async's stride 32, would give 672, 640, ...): migrate_pfn 8, free_pfn 512, so low_pfn =
+    // min_pfn = 0; orders 2 and 1 empty; the Movable order-0 list's tail (512, freed first) is
+    // taken, one block a call; the list rotated and the next call takes the new tail (516), ...
+    expect(c.trace.moves).toEqual([[7, 512], [6, 516], [5, 520], [4, 524], [2, 528], [0, 532]]);
     // freeing 0 merges 0-1, 2-3, 4-7 into order 3 at 0: compaction_capture takes it, compact_zone
     // stops ("Stop if a page has been captured") instead of running on to the pageblock's end
     expect(c.log!.map((x) => x.result)).toEqual(["success"]);
@@ -131,5 +134,99 @@ describe("compaction_capture in __free_one_page", () => {
     expect(v[V.wsim_alloc_fail]).toBe(0);
     expect(e.mem.buddy.captureZone).toBeNull();
     for (let q = 0; q < 8; q++) expect(e.mem.pages.flags[q]! & PG_ALLOC, `pfn ${q}`).toBeTruthy();
+  });
+});
+
+/** 4096 pages (eight pageblocks), all faulted (vpn i at pfn i), then the given pfns freed in order */
+async function holes(pfns: number[]) {
+  const e = quiet(4096);
+  const lines = ["time_ms,op,pid,addr,len"];
+  for (let i = 0; i < 4096; i++) lines.push(`0,access,1,${i * 4096},`);
+  for (const q of pfns) lines.push(`1,munmap,1,${q * 4096},4096`);
+  await runCsv(e, lines.join("\n"));
+  const c = e.mem.compaction;
+  const zc = c.zones[0]!;
+  const z = zc.zone;
+  const p = e.mem.pages;
+  const list = (order: number) => {
+    const out: number[] = [];
+    for (let q = z.head[order * 5 + MT_MOVABLE]!; q >= 0; q = p.next[q]!) out.push(q);
+    return out;
+  };
+  const cc = (mode: number, migratePfn: number, freePfn: number, nrMigratepages: number) => {
+    const x = new CompactControl(z, zc, 9, MT_MOVABLE, mode, { direct: true });
+    x.migratePfn = migratePfn;
+    x.freePfn = freePfn;
+    x.nrMigratepages = nrMigratepages;
+    return x;
+  };
+  // the private fast paths, called as isolate_freepages / isolate_migratepages would
+  const fast = (x: CompactControl, got: number[]) => (c as unknown as { fastIsolateFreepages(x: CompactControl, g: number[]): void }).fastIsolateFreepages(x, got);
+  zc.cachedFree = 3584;
+  return { e, c, zc, z, list, cc, fast };
+}
+
+describe("fast_isolate_freepages", () => {
+  it("at the scan's start: a deep search from each list's tail takes the first block in the top quarter", async () => {
+    const { c, zc, list, cc, fast } = await holes([100, 1100, 2100, 3100, 3600]);
+    expect(list(0)).toEqual([3600, 3100, 2100, 1100, 100]); // each freed to the head
+    expect(zc.initFree).toBe(0); // no reset yet: every search starts the scan
+    const x = cc(MIGRATE_SYNC_LIGHT, 0, 3584, 4);
+    const got: number[] = [];
+    fast(x, got);
+    // distance 3584: low_pfn = pageblock_start(3584 - 896) = 2560, min_pfn = pageblock_start(3584 - 1792) = 1536;
+    // search_order = min(9 - 1, 9) = 8; orders 8..1 are empty; order 0 from the tail: 100, 1100,
+    // 2100 (>= min_pfn: a candidate, limit 256 -> 128), 3100 (>= low_pfn): taken
+    expect(got).toEqual([3100]);
+    expect(x.searchOrder).toBe(0);
+    expect(x.fastSearchFail).toBe(0);
+    // move_freelist_head: 3100 first, what was before it to the tail; then 3100 isolated
+    expect(list(0)).toEqual([2100, 1100, 100, 3600]);
+    // fast_isolate_around (sync): pageblock 6 [3072, 3584) scanned at stride 1, no more free
+    // pages, fewer than the 4 wanted: skipped from now on; highest (3072) < cached free (3584)
+    expect(x.totalFreeScanned).toBe(4 + 512);
+    expect(c.skip[6]).toBe(1);
+    expect(zc.cachedFree).toBe(3584);
+  });
+
+  it("past the scan's start: the highest candidate in the top half when none is in the top quarter; no search around in async direct compaction", async () => {
+    const { c, zc, list, cc, fast } = await holes([100, 1100, 2100]);
+    zc.initFree = 4000; // free_pfn 3584 < compact_init_free_pfn: limit = ((32 >> 0) + 1) >> 1 = 16
+    const x = cc(MIGRATE_ASYNC, 0, 3584, 4);
+    const got: number[] = [];
+    fast(x, got);
+    // 100, 1100, 2100 (>= min_pfn 1536: high_pfn, limit 8), end of the list: high_pfn taken
+    expect(got).toEqual([2100]);
+    expect(list(0)).toEqual([1100, 100]);
+    // search_order was only set by a block >= low_pfn; the order loop wrapped: 8 -> 7
+    expect(x.searchOrder).toBe(7);
+    expect(x.fastSearchFail).toBe(0);
+    expect(x.totalFreeScanned).toBe(3);
+    expect(Array.from(c.skip)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it("a failed search counts fast_search_fail, rotates the list past what it saw, and at the scan's start sends direct compaction's free scanner to min_pfn", async () => {
+    const { c, zc, list, cc, fast } = await holes([10, 20, 30, 40]);
+    zc.initFree = 4000;
+    const x = cc(MIGRATE_SYNC_LIGHT, 0, 3584, 2);
+    x.fastSearchFail = 3; // freelist_scan_limit = (32 >> 3) + 1 = 5; limit 5 >> 1 = 2
+    const got: number[] = [];
+    fast(x, got);
+    // 10, 20: the limit; nothing in the top half
+    expect(got).toEqual([]);
+    expect(list(0)).toEqual([20, 10, 40, 30]);
+    expect(x.fastSearchFail).toBe(4);
+    expect(x.freePfn).toBe(3584);
+    expect(x.totalFreeScanned).toBe(2);
+    // at the scan's start (free_pfn >= compact_init_free_pfn): limit 256, the whole list, no
+    // block at or above min_pfn (1536) and highest (0) below it: free_pfn = min_pfn, and
+    // fast_isolate_around searches pageblock 3 (nothing free: skip bit set)
+    zc.initFree = 0;
+    fast(x, got);
+    expect(got).toEqual([]);
+    expect(x.fastSearchFail).toBe(5);
+    expect(x.freePfn).toBe(1536);
+    expect(x.totalFreeScanned).toBe(2 + 4 + 512);
+    expect(c.skip[3]).toBe(1);
   });
 });
