@@ -15,10 +15,10 @@
  * Direct compaction captures (compaction_capture): a block of the wanted order freed while
  * compact_zone_order runs is handed straight to the allocation.
  *
- * The free scanner first searches the free lists (fast_isolate_freepages, fast_isolate_around).
+ * The free scanner first searches the free lists (fast_isolate_freepages, fast_isolate_around),
+ * and so does the migrate scanner (fast_find_migrateblock, as 6.1.15 has it).
  *
- * Left out (documented): fast_find_migrateblock, lock contention and need_resched, the pcp
- * drains.
+ * Left out (documented): lock contention and need_resched, the pcp drains.
  */
 import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
@@ -60,6 +60,8 @@ export const COMPACT_CLUSTER_MAX = 32;
 export const COMPACT_MAX_DEFER_SHIFT = 6;
 export const COMPACTION_HPAGE_ORDER = 9;
 
+/** ULONG_MAX of cc->fast_start_pfn */
+const FAST_START_USED = Number.MAX_SAFE_INTEGER;
 const pbStart = (pfn: number) => pfn - (pfn % PAGEBLOCK_NR_PAGES);
 const pbEnd = (pfn: number) => pbStart(pfn) + PAGEBLOCK_NR_PAGES;
 const compactGap = (order: number) => 2 * 2 ** order;
@@ -104,6 +106,11 @@ export class CompactControl {
   fastSearchFail = 0;
   /** cc->search_order: the order fast_isolate_freepages starts at (compact_zone_order: cc->order) */
   searchOrder: number;
+  /**
+   * cc->fast_start_pfn: the lowest free pfn fast_find_migrateblock took a block for (0 = none
+   * yet, FAST_START_USED once reinit_migrate_pfn has restarted the linear scan there)
+   */
+  fastStartPfn = 0;
   constructor(
     readonly zone: Zone,
     readonly zc: ZoneCompaction,
@@ -285,6 +292,7 @@ export class Compaction {
       if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
     }
     if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
+    cc.fastStartPfn = 0;
     cc.wholeZone = cc.opts.wholeZone === true;
     if (cc.wholeZone) {
       cc.migratePfn = z.start;
@@ -408,15 +416,101 @@ export class Compaction {
     if (cc.mode !== MIGRATE_ASYNC && end > zc.cachedMigrate[1]!) zc.cachedMigrate[1] = end;
   }
 
+  /** update_fast_start_pfn */
+  private updateFastStartPfn(cc: CompactControl, pfn: number): void {
+    if (cc.fastStartPfn === FAST_START_USED) return;
+    if (!cc.fastStartPfn) cc.fastStartPfn = pfn;
+    cc.fastStartPfn = Math.min(cc.fastStartPfn, pfn);
+  }
+
+  /** reinit_migrate_pfn: once, the linear scan restarts at the lowest free pfn the fast search found */
+  private reinitMigratePfn(cc: CompactControl): number {
+    if (!cc.fastStartPfn || cc.fastStartPfn === FAST_START_USED) return cc.migratePfn;
+    cc.migratePfn = cc.fastStartPfn;
+    cc.fastStartPfn = FAST_START_USED;
+    return cc.migratePfn;
+  }
+
+  /**
+   * fast_find_migrateblock (6.1.15): at the zone start or a pageblock boundary, for orders
+   * above PAGE_ALLOC_COSTLY_ORDER (and, in direct compaction, movable requests), look on the
+   * Movable free lists of orders cc.order-1 down to 3, from each list's head, for a free block
+   * below the first half (at the zone start) or eighth of the space between the scanners whose
+   * pageblock is not skipped; within freelist_scan_limit. The list is rotated past it
+   * (move_freelist_tail), its pageblock marked skipped, and the scanner sent there. When
+   * nothing is found, fast_search_fail counts and the scan restarts once at the lowest free
+   * pfn found (reinit_migrate_pfn). Returns the pfn the migrate scanner starts at.
+   */
+  private fastFindMigrateblock(cc: CompactControl): number {
+    const z = cc.zone;
+    const p = this.buddy.pages;
+    const limit = this.freelistScanLimit(cc);
+    let nrScanned = 0;
+    let pfn = cc.migratePfn;
+    let found = false;
+    // skip hints are relied on to avoid repeats on the fast search
+    if (cc.opts.ignoreSkipHint) return pfn;
+    // not at the zone's or a pageblock's start: a scan restarted after COMPACT_CLUSTER_MAX
+    if (pfn !== z.start && pfn !== pbStart(pfn)) return pfn;
+    if (cc.order <= PAGE_ALLOC_COSTLY_ORDER) return pfn;
+    if (cc.opts.direct && cc.migratetype !== MT_MOVABLE) return pfn;
+    let distance = Math.floor((cc.freePfn - cc.migratePfn) / 2);
+    if (cc.migratePfn !== z.start) distance = Math.floor(distance / 4);
+    const highPfn = pbStart(cc.migratePfn + distance);
+    for (let order = cc.order - 1; order >= PAGE_ALLOC_COSTLY_ORDER && !found && nrScanned < limit; order--) {
+      if (!z.nrFree[order]) continue;
+      const li = order * MIGRATE_TYPES + MT_MOVABLE;
+      for (let fp = z.head[li]!; fp >= 0; fp = p.next[fp]!) {
+        if (nrScanned++ >= limit) {
+          this.moveFreelistTail(z, li, fp);
+          break;
+        }
+        if (fp < highPfn) {
+          const bi = Math.floor(fp / PAGEBLOCK_NR_PAGES);
+          if (this.skip[bi]) continue; // skipped recently
+          // reorder so a future search skips recent pages
+          this.moveFreelistTail(z, li, fp);
+          this.updateFastStartPfn(cc, fp);
+          pfn = Math.max(pbStart(fp), z.start);
+          cc.fastSearchFail = 0;
+          found = true;
+          this.skip[bi] = 1;
+          break;
+        }
+      }
+    }
+    cc.totalMigrateScanned += nrScanned;
+    if (!found) {
+      cc.fastSearchFail++;
+      pfn = this.reinitMigratePfn(cc);
+    }
+    return pfn;
+  }
+
+  /** move_freelist_tail: the entries up to and including pfn go to the list's tail */
+  private moveFreelistTail(z: Zone, li: number, pfn: number): void {
+    const p = this.buddy.pages;
+    const next = p.next[pfn]!;
+    if (next < 0 || z.boundary[li]! >= 0) return; // already last (or an aeration list, left alone)
+    listRotateToFront(p, z.head, z.tail, li, next);
+  }
+
   /** isolate_migratepages: the next suitable pageblock's LRU pages. Returns the count isolated. */
   private isolateMigratepages(cc: CompactControl): number {
     const z = cc.zone;
-    let low = cc.migratePfn;
+    let low = this.fastFindMigrateblock(cc);
     let blockStart = Math.max(pbStart(low), z.start);
+    // fast_find_migrateblock marked its block skipped: the isolation_suitable test below is
+    // bypassed for it (isolate_migratepages_block then tests it again: see there)
+    let fastFindBlock = low !== cc.migratePfn && !cc.fastSearchFail;
     let blockEnd = pbEnd(low);
-    for (; blockEnd <= cc.freePfn; cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES) {
+    for (
+      ;
+      blockEnd <= cc.freePfn;
+      fastFindBlock = false, cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES
+    ) {
       if (blockEnd > z.end) break; // pageblock_pfn_to_page: the block leaves the zone
-      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !this.isolationSuitable(cc, blockStart)) continue;
+      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
       this.trace?.visits.push(["migrate", blockStart]);
       if (!this.suitableSource(cc, blockStart)) {
         this.updateCachedMigrate(cc, blockEnd);
@@ -441,6 +535,15 @@ export class Compaction {
     const orderSize = 2 ** Math.max(cc.order, 0);
     let nextSkip = skipOnFailure ? low - (low % orderSize) + orderSize : 0;
     let aborted = false;
+    if (validPage >= 0 && !this.isolationSuitable(cc, low)) {
+      // "Check if the pageblock has already been marked skipped" at its aligned first pfn: in
+      // 6.1.15 this catches the block fast_find_migrateblock has just marked, which is then
+      // given up whole (low_pfn = end_pfn, nothing isolated, the cached pfn moved past it)
+      cc.totalMigrateScanned += 1;
+      this.updateCachedMigrate(cc, end);
+      cc.migratePfn = end;
+      return;
+    }
     for (; low < end; low++) {
       if (skipOnFailure && low >= nextSkip) {
         if (isolated) break;

@@ -230,3 +230,80 @@ describe("fast_isolate_freepages", () => {
     expect(c.skip[3]).toBe(1);
   });
 });
+
+describe("fast_find_migrateblock (6.1.15)", () => {
+  const range = (a: number, n: number) => Array.from({ length: n }, (_, k) => a + k);
+  // free blocks: order 3 at 1024 and 600 (list [600, 1024]); order 4 at 2560, 3072, 3328
+  // (list [3328, 3072, 2560]): each freed block goes to its list's head
+  const blocks = [...range(1024, 8), ...range(600, 8), ...range(2560, 16), ...range(3072, 16), ...range(3328, 16)];
+  type Priv = { isolateMigratepages(x: CompactControl): number; fastFindMigrateblock(x: CompactControl): number };
+
+  it("from the zone start: the first Movable free block of orders 8..3 below half the scan space; its block is skipped and then given up whole", async () => {
+    const { c, zc, list, cc } = await holes(blocks);
+    expect(list(3)).toEqual([600, 1024]);
+    expect(list(4)).toEqual([3328, 3072, 2560]);
+    const x = cc(MIGRATE_SYNC_LIGHT, 0, 3584, 0);
+    const n = (c as unknown as Priv).isolateMigratepages(x);
+    // high_pfn = pageblock_start(0 + (3584 >> 1)) = 1536; order 4: 3328, 3072, 2560 all above
+    // (3 scanned); order 3: 600 (4th) is below and its pageblock 1 is not skipped: taken,
+    // moved to the list's tail, pageblock 1 marked skipped, fast_start_pfn = 600
+    expect(list(3)).toEqual([1024, 600]);
+    expect(c.skip[1]).toBe(1);
+    expect(x.fastStartPfn).toBe(600);
+    expect(x.fastSearchFail).toBe(0);
+    // isolate_migratepages_block(512, 1024) finds its aligned first pfn skipped: nothing
+    // isolated, migrate_pfn at the block's end, the cached pfns at pageblock_end_pfn(1024)
+    expect(n).toBe(0);
+    expect(x.migratePfn).toBe(1024);
+    expect(x.totalMigrateScanned).toBe(4 + 1);
+    expect(zc.cachedMigrate).toEqual([1536, 1536]);
+    // next: from 1024, high_pfn = pageblock_start(1024 + ((3584 - 1024) >> 1 >> 2)) = 1024:
+    // 3328, 3072, 2560, 1024 not below, 600's pageblock skipped: the search fails, and
+    // reinit_migrate_pfn restarts the linear scan at 600, where the rest of pageblock 1 is
+    // isolated: the free order-3 block skipped whole, then 32 LRU pages
+    const m = (c as unknown as Priv).isolateMigratepages(x);
+    expect(x.fastSearchFail).toBe(1);
+    expect(m).toBe(32);
+    expect(x.migratepages).toEqual(range(608, 32).reverse());
+    expect(x.migratePfn).toBe(640);
+    expect(x.totalMigrateScanned).toBe(5 + 5 + 1 + 32);
+    // fast_start_pfn is used once
+    expect((c as unknown as Priv).fastFindMigrateblock(x)).toBe(640);
+  });
+
+  it("freelist_scan_limit: the entry that reaches the limit and those before it go to the list's tail", async () => {
+    const { c, list, cc } = await holes(blocks);
+    const x = cc(MIGRATE_SYNC_LIGHT, 0, 3584, 0);
+    x.fastSearchFail = 6; // (32 >> 6) + 1 = 1
+    expect((c as unknown as Priv).fastFindMigrateblock(x)).toBe(0);
+    // 3328 scanned (1); 3072: nr_scanned++ >= 1: move_freelist_tail(3072), stop
+    expect(list(4)).toEqual([2560, 3328, 3072]);
+    expect(x.totalMigrateScanned).toBe(2);
+    expect(x.fastSearchFail).toBe(7);
+    expect(list(3)).toEqual([600, 1024]);
+  });
+
+  it("not for costly-or-smaller orders, unmovable direct requests, full-zone (ignore_skip_hint) runs, or mid-block restarts", async () => {
+    const { c, zc, z } = await holes(blocks);
+    const f = (x: CompactControl) => (c as unknown as Priv).fastFindMigrateblock(x);
+    const mk = (order: number, mt: number, opts: object, migratePfn = 0) => {
+      const x = new CompactControl(z, zc, order, mt, MIGRATE_SYNC_LIGHT, opts);
+      x.migratePfn = migratePfn;
+      x.freePfn = 3584;
+      return x;
+    };
+    for (const x of [
+      mk(3, MT_MOVABLE, { direct: true }),
+      mk(9, MT_UNMOVABLE, { direct: true }),
+      mk(9, MT_MOVABLE, { direct: true, ignoreSkipHint: true }),
+      mk(9, MT_MOVABLE, { direct: true }, 700),
+    ]) {
+      expect(f(x)).toBe(x.migratePfn);
+      expect(x.fastSearchFail).toBe(0);
+      expect(x.totalMigrateScanned).toBe(0);
+    }
+    // kcompactd (not direct) may search for an unmovable order too
+    const k = mk(9, MT_UNMOVABLE, {});
+    expect(f(k)).toBe(512);
+  });
+});
