@@ -750,13 +750,14 @@ export class Compaction {
     let blockStart = pbStart(isolateStart);
     let blockEnd = Math.min(blockStart + PAGEBLOCK_NR_PAGES, z.end);
     const lowPfn = pbEnd(cc.migratePfn);
-    const stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
+    let stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
     for (; blockStart >= lowPfn; blockEnd = blockStart, blockStart -= PAGEBLOCK_NR_PAGES, isolateStart = blockStart) {
       if (blockStart < z.start) break;
       this.trace?.visits.push(["free", blockStart]);
       if (!this.suitableTarget(cc, blockStart)) continue;
       if (!this.isolationSuitable(cc, blockStart)) continue;
       const want = cc.nrMigratepages;
+      const before = got.length;
       isolateStart = this.isolateFreepagesBlock(cc, isolateStart, blockEnd, got, stride, want);
       if (isolateStart === blockEnd) {
         // update_pageblock_skip: the whole block was scanned
@@ -767,6 +768,9 @@ export class Compaction {
         if (isolateStart >= blockEnd) isolateStart = blockStart - PAGEBLOCK_NR_PAGES;
         break;
       } else if (isolateStart < blockEnd) break;
+      // adjust stride depending on isolation: every pfn after a block that gave pages, else
+      // twice as sparse, up to COMPACT_CLUSTER_MAX
+      stride = got.length > before ? 1 : Math.min(COMPACT_CLUSTER_MAX, stride << 1);
     }
     cc.freePfn = isolateStart;
     // split_map_pages: each block becomes order-0 pages, the list built with list_add
