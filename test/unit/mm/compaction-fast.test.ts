@@ -307,3 +307,33 @@ describe("fast_find_migrateblock (6.1.15)", () => {
     expect(f(k)).toBe(512);
   });
 });
+
+describe("isolate_freepages' stride and compact_init_free_pfn", () => {
+  it("the linear free scanner strides 32 in async mode, 1 after a block that gave pages, then doubles up to 32", async () => {
+    // free pfns (none merge): 3680, 3683 in pageblock 7; 3073, 3074 in 6; 2561, 2562, 2564 in 5
+    const { c, zc, z } = await holes([3680, 3683, 3073, 3074, 2561, 2562, 2564]);
+    // order -1: fast_isolate_freepages is off, only the linear scanner runs
+    const x = new CompactControl(z, zc, -1, MT_MOVABLE, MIGRATE_ASYNC, {});
+    x.migratePfn = 0;
+    x.freePfn = 3584;
+    x.nrMigratepages = 100;
+    (c as unknown as { isolateFreepages(x: CompactControl): void }).isolateFreepages(x);
+    // pageblock 7 at stride 32: 3584, 3616, 3648, 3680 (isolated), ... 16 pfns, 3683 missed;
+    // 6, 5 and 4 at stride 1 (each after a block that gave pages: every free page); 4 gave
+    // nothing, so 3, 2, 1 at strides 2, 4, 8 (256 + 128 + 64); pageblock 0 is the migrate scanner's
+    expect(x.freepages).toEqual([2564, 2562, 2561, 3074, 3073, 3680]);
+    expect(x.totalFreeScanned).toBe(16 + 512 + 512 + 512 + 256 + 128 + 64);
+    expect(Array.from(c.skip)).toEqual([0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(x.freePfn).toBe(0);
+  });
+
+  it("the reset sets compact_init_free_pfn to the highest Movable pageblock with a free block at a sampled pfn, within the upper half", async () => {
+    const { c, zc, e } = await holes([3601, 3104]);
+    // pageblock 7: 3601 is not a sample (every 8th pfn from 3584); pageblock 6: 3104 is
+    c.resetIsolationSuitable(zc);
+    expect(zc.initFree).toBe(3072);
+    e.mem.pages.pbMt[6] = MT_UNMOVABLE; // not a target: skipped; 5 and 4 have nothing; the walk stops halfway
+    c.resetIsolationSuitable(zc);
+    expect(zc.initFree).toBe(3072); // unchanged, as 6.1 leaves it when nothing is found
+  });
+});
