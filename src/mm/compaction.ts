@@ -900,9 +900,12 @@ export class Compaction {
     this.m.ev[V.compact_stall]!++;
     let pfn = this.captured;
     this.captured = -1;
-    // a captured block is the allocation's (prep_new_page), without a watermark check
-    if (pfn >= 0) this.alloc.lastZone = this.alloc.zoneOf(pfn);
-    else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+    // a captured block is the allocation's (prep_new_page), without a watermark check and
+    // without rmqueue's counters
+    if (pfn >= 0) {
+      this.alloc.lastZone = this.alloc.zoneOf(pfn);
+      this.alloc.captured = true;
+    } else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
     if (pfn >= 0) {
       const zc = this.zones[this.alloc.lastZone!.nid]!;
       zc.blockskipFlush = false;

@@ -111,6 +111,7 @@ describe("compaction_capture in __free_one_page", () => {
     const c = e.mem.compaction;
     c.trace = { visits: [], moves: [] };
     c.log = [];
+    const before = e.mem.vmstat();
     // an order-3 Unmovable allocation: the fast path and the min-watermark retry find nothing;
     // async direct compaction (non-movable, order > 0) for MIGRATE_UNMOVABLE
     await runCsv(e, "time_ms,op,id,order,mt\n2,alloc,k,3,unmovable\n");
@@ -132,6 +133,10 @@ describe("compaction_capture in __free_one_page", () => {
     expect(v[V.compact_success]).toBe(1);
     expect(v[V.compact_fail]).toBe(0);
     expect(v[V.wsim_alloc_fail]).toBe(0);
+    // the captured block never went through rmqueue: no pgalloc, no zone_statistics (6.1)
+    expect(v[V.pgalloc_normal]).toBe(before[V.pgalloc_normal]);
+    expect(v[V.numa_hit]).toBe(before[V.numa_hit]);
+    expect(v[V.numa_local]).toBe(before[V.numa_local]);
     expect(e.mem.buddy.captureZone).toBeNull();
     for (let q = 0; q < 8; q++) expect(e.mem.pages.flags[q]! & PG_ALLOC, `pfn ${q}`).toBeTruthy();
   });
