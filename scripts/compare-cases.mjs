@@ -46,7 +46,7 @@ export const CASES = [
     trace: "traces/thp-defrag.csv.gz",
     args: ["--mem", "192M", "--set", "transparent_hugepage.defrag=always"],
     rows: [
-      { counters: ["compact_stall"], why: `direct compaction on every THP fault on both sides; how many stall depends on what the guest's proactive compaction did first (${GUEST_CLOCK}), and 6.1's compaction_capture, fast_find_migrateblock and fast_isolate_freepages, which wsim leaves out (issue 13 item 7), make its direct compaction succeed more often` },
+      { counters: ["compact_stall"], why: `direct compaction on every THP fault on both sides; how many stall depends on what the guest's proactive compaction did first (${GUEST_CLOCK}); wsim runs 6.1's compaction_capture, fast_isolate_freepages and fast_find_migrateblock too (issue 13 item 7), without the guest's per-cpu lists and its DMA zone` },
       { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: "the same" },
     ],
   },

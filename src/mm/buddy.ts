@@ -244,16 +244,35 @@ export class Buddy {
   }
 
   /**
+   * current->capture_control while direct compaction runs compact_zone_order: the zone and
+   * order it compacts for (captureZone null = no capture control), and the captured block's
+   * first pfn (capc->page; -1 = none yet).
+   */
+  captureZone: Zone | null = null;
+  captureOrder = 0;
+  capturedPfn = -1;
+
+  /**
    * __free_one_page: merge with free buddies up to MAX_ORDER-1 (not across pageblocks of
    * unmergeable types), then insert at the tail for FPI_TO_TAIL or when buddy_merge_likely,
-   * else at the head; then notify page reporting. Counts NR_FREE_PAGES.
+   * else at the head; then notify page reporting. Counts NR_FREE_PAGES. With a capture
+   * control on this zone (task_capc), a block that reaches exactly its order at any step of
+   * the merging is handed to it instead (compaction_capture) and never listed.
    */
   freeOnePage(z: Zone, pfn: number, order: number, mt: number, fpi: number): void {
     const p = this.pages;
     const origOrder = order;
     if (mt !== MT_ISOLATE) z.freePages += 1 << order;
+    // task_capc: only the compacting task's own frees in the zone it compacts, until one is taken
+    const capc = this.captureZone === z && this.capturedPfn < 0;
     let buddyPfn = 0;
     while (order < MAX_ORDER - 1) {
+      if (capc && compactionCapture(this.captureOrder, order, mt)) {
+        // __mod_zone_freepage_state(zone, -(1 << order), migratetype)
+        if (mt !== MT_ISOLATE) z.freePages -= 1 << order;
+        this.capturedPfn = pfn;
+        return;
+      }
       buddyPfn = pfn ^ (1 << order);
       if (!this.isBuddy(z, buddyPfn, order)) break;
       if (order >= PAGEBLOCK_ORDER) {
@@ -461,6 +480,18 @@ export class Buddy {
 export function canStealFallback(order: number, startMt: number): boolean {
   if (order >= PAGEBLOCK_ORDER) return true;
   return order >= PAGEBLOCK_ORDER >> 1 || startMt === MT_RECLAIMABLE || startMt === MT_UNMOVABLE;
+}
+
+/**
+ * compaction_capture (6.1 mm/page_alloc.c): a block of exactly the order compaction runs for,
+ * not from an isolated (or CMA) pageblock, and not a sub-pageblock block of a Movable one
+ * ("do not let lower order allocations pollute a movable pageblock").
+ */
+export function compactionCapture(captureOrder: number, order: number, mt: number): boolean {
+  if (order !== captureOrder) return false;
+  if (mt === MT_ISOLATE) return false;
+  if (order < PAGEBLOCK_ORDER && mt === MT_MOVABLE) return false;
+  return true;
 }
 
 /** migratetype_is_mergeable: not HighAtomic, CMA or Isolate. */

@@ -12,8 +12,13 @@
  * try_to_compact_pages for direct compaction are modelled; compact_node serves the `compact`
  * event.
  *
- * Left out (documented): fast_find_migrateblock, fast_isolate_freepages, compaction_capture,
- * lock contention and need_resched, the pcp drains.
+ * Direct compaction captures (compaction_capture): a block of the wanted order freed while
+ * compact_zone_order runs is handed straight to the allocation.
+ *
+ * The free scanner first searches the free lists (fast_isolate_freepages, fast_isolate_around),
+ * and so does the migrate scanner (fast_find_migrateblock, as 6.1.15 has it).
+ *
+ * Left out (documented): lock contention and need_resched, the pcp drains.
  */
 import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
@@ -22,6 +27,7 @@ import {
   ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from "./constants.js";
+import { listRotateToFront } from "./list.js";
 import { migratePage, type MigrateContext } from "./migrate.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { PageAllocator } from "./page-alloc.js";
@@ -54,6 +60,8 @@ export const COMPACT_CLUSTER_MAX = 32;
 export const COMPACT_MAX_DEFER_SHIFT = 6;
 export const COMPACTION_HPAGE_ORDER = 9;
 
+/** ULONG_MAX of cc->fast_start_pfn */
+const FAST_START_USED = Number.MAX_SAFE_INTEGER;
 const pbStart = (pfn: number) => pfn - (pfn % PAGEBLOCK_NR_PAGES);
 const pbEnd = (pfn: number) => pbStart(pfn) + PAGEBLOCK_NR_PAGES;
 const compactGap = (order: number) => 2 * 2 ** order;
@@ -64,6 +72,12 @@ export class ZoneCompaction {
   readonly cachedMigrate: [number, number];
   cachedFree: number;
   readonly initMigrate: number;
+  /**
+   * compact_init_free_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it to the
+   * highest Movable pageblock it finds free pages in; fast_isolate_freepages searches deeper
+   * while the free scanner is at or above it
+   */
+  initFree = 0;
   considered = 0;
   deferShift = 0;
   orderFailed = 0;
@@ -88,6 +102,15 @@ export class CompactControl {
   totalMigrateScanned = 0;
   totalFreeScanned = 0;
   rescan = false;
+  /** cc->fast_search_fail: failed fast free searches in a row (shrinks freelist_scan_limit) */
+  fastSearchFail = 0;
+  /** cc->search_order: the order fast_isolate_freepages starts at (compact_zone_order: cc->order) */
+  searchOrder: number;
+  /**
+   * cc->fast_start_pfn: the lowest free pfn fast_find_migrateblock took a block for (0 = none
+   * yet, FAST_START_USED once reinit_migrate_pfn has restarted the linear scan there)
+   */
+  fastStartPfn = 0;
   constructor(
     readonly zone: Zone,
     readonly zc: ZoneCompaction,
@@ -102,7 +125,9 @@ export class CompactControl {
       proactive?: boolean;
       allocFlags?: number;
     } = {},
-  ) {}
+  ) {
+    this.searchOrder = order;
+  }
   wholeZone = false;
 }
 
@@ -203,6 +228,27 @@ export class Compaction {
   resetIsolationSuitable(zc: ZoneCompaction): void {
     const z = zc.zone;
     for (let pfn = pbStart(z.start); pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) this.skip[pfn / PAGEBLOCK_NR_PAGES] = 0;
+    // compact_init_free_pfn as 6.1's walk sets it: the free side steps down from the zone's
+    // last pfn a pageblock at a time, meeting the migrate side halfway, and takes the first
+    // Movable, not persistently compound, block with a PageBuddy among its samples
+    // (__reset_isolation_pfn(check_target): every 1 << PAGE_ALLOC_COSTLY_ORDER pages).
+    // wsim's reset stays simpler otherwise (every skip bit cleared, cached scanners at the ends).
+    const p = this.buddy.pages;
+    for (let mig = z.start, free = z.end - 1; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
+      if (free <= z.start) break; // free > reset_free (the zone start)
+      const bs = Math.max(pbStart(free), z.start);
+      const f = p.flags[bs]!;
+      if (f & PG_LRU && f & PG_HEAD && p.order[bs]! >= PAGEBLOCK_ORDER) continue; // pageblock_skip_persistent
+      if (p.pbMt[bs >>> PAGEBLOCK_ORDER] !== MT_MOVABLE) continue;
+      const last = Math.min(pbEnd(free) - 1, z.end - 1);
+      let found = false;
+      for (let q = bs; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) if (p.flags[q]! & PG_BUDDY) found = true;
+      if (found) {
+        // 6.1 keeps the unaligned pfn of the walk; wsim's cached free pfn is block-aligned
+        zc.initFree = bs;
+        break;
+      }
+    }
     this.resetCachedPositions(zc);
     zc.blockskipFlush = false;
   }
@@ -233,8 +279,12 @@ export class Compaction {
 
   // --- compact_zone ---
 
-  /** compact_zone: returns a compact_result; scanned counts are left in cc. */
-  compactZone(cc: CompactControl): number {
+  /**
+   * compact_zone: returns a compact_result; scanned counts are left in cc. `capc`: direct
+   * compaction's capture_control is set (compact_zone_order), so the run stops as soon as a
+   * block of cc.order freed by migration has been captured.
+   */
+  compactZone(cc: CompactControl, capc = false): number {
     const { zone: z, zc } = cc;
     const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
     if (cc.order !== -1 && !cc.opts.proactive) {
@@ -242,6 +292,7 @@ export class Compaction {
       if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
     }
     if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
+    cc.fastStartPfn = 0;
     cc.wholeZone = cc.opts.wholeZone === true;
     if (cc.wholeZone) {
       cc.migratePfn = z.start;
@@ -264,22 +315,27 @@ export class Compaction {
       const isolated = this.isolateMigratepages(cc);
       if (!isolated) {
         if (updateCached) zc.cachedMigrate[1] = zc.cachedMigrate[0];
-        continue;
+      } else {
+        updateCached = false;
+        lastMigrated = iterStart;
+        const failed = this.migratePages(cc);
+        if (failed) {
+          if (!this.scannersMet(cc)) {
+            ret = COMPACT_CONTENDED; // -ENOMEM: no target left
+            break;
+          }
+          if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) {
+            // skip the rest of the order-aligned block
+            const size = 2 ** Math.max(cc.order, 0);
+            cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
+            lastMigrated = -1;
+          }
+        }
       }
-      updateCached = false;
-      lastMigrated = iterStart;
-      const failed = this.migratePages(cc);
-      if (failed) {
-        if (!this.scannersMet(cc)) {
-          ret = COMPACT_CONTENDED; // -ENOMEM: no target left
-          break;
-        }
-        if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) {
-          // skip the rest of the order-aligned block
-          const size = 2 ** Math.max(cc.order, 0);
-          cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
-          lastMigrated = -1;
-        }
+      // check_drain has nothing to flush (no pcp lists); "Stop if a page has been captured"
+      if (capc && this.buddy.capturedPfn >= 0) {
+        ret = COMPACT_SUCCESS;
+        break;
       }
     }
     // release_freepages: what the free scanner isolated but did not use goes back
@@ -360,15 +416,101 @@ export class Compaction {
     if (cc.mode !== MIGRATE_ASYNC && end > zc.cachedMigrate[1]!) zc.cachedMigrate[1] = end;
   }
 
+  /** update_fast_start_pfn */
+  private updateFastStartPfn(cc: CompactControl, pfn: number): void {
+    if (cc.fastStartPfn === FAST_START_USED) return;
+    if (!cc.fastStartPfn) cc.fastStartPfn = pfn;
+    cc.fastStartPfn = Math.min(cc.fastStartPfn, pfn);
+  }
+
+  /** reinit_migrate_pfn: once, the linear scan restarts at the lowest free pfn the fast search found */
+  private reinitMigratePfn(cc: CompactControl): number {
+    if (!cc.fastStartPfn || cc.fastStartPfn === FAST_START_USED) return cc.migratePfn;
+    cc.migratePfn = cc.fastStartPfn;
+    cc.fastStartPfn = FAST_START_USED;
+    return cc.migratePfn;
+  }
+
+  /**
+   * fast_find_migrateblock (6.1.15): at the zone start or a pageblock boundary, for orders
+   * above PAGE_ALLOC_COSTLY_ORDER (and, in direct compaction, movable requests), look on the
+   * Movable free lists of orders cc.order-1 down to 3, from each list's head, for a free block
+   * below the first half (at the zone start) or eighth of the space between the scanners whose
+   * pageblock is not skipped; within freelist_scan_limit. The list is rotated past it
+   * (move_freelist_tail), its pageblock marked skipped, and the scanner sent there. When
+   * nothing is found, fast_search_fail counts and the scan restarts once at the lowest free
+   * pfn found (reinit_migrate_pfn). Returns the pfn the migrate scanner starts at.
+   */
+  private fastFindMigrateblock(cc: CompactControl): number {
+    const z = cc.zone;
+    const p = this.buddy.pages;
+    const limit = this.freelistScanLimit(cc);
+    let nrScanned = 0;
+    let pfn = cc.migratePfn;
+    let found = false;
+    // skip hints are relied on to avoid repeats on the fast search
+    if (cc.opts.ignoreSkipHint) return pfn;
+    // not at the zone's or a pageblock's start: a scan restarted after COMPACT_CLUSTER_MAX
+    if (pfn !== z.start && pfn !== pbStart(pfn)) return pfn;
+    if (cc.order <= PAGE_ALLOC_COSTLY_ORDER) return pfn;
+    if (cc.opts.direct && cc.migratetype !== MT_MOVABLE) return pfn;
+    let distance = Math.floor((cc.freePfn - cc.migratePfn) / 2);
+    if (cc.migratePfn !== z.start) distance = Math.floor(distance / 4);
+    const highPfn = pbStart(cc.migratePfn + distance);
+    for (let order = cc.order - 1; order >= PAGE_ALLOC_COSTLY_ORDER && !found && nrScanned < limit; order--) {
+      if (!z.nrFree[order]) continue;
+      const li = order * MIGRATE_TYPES + MT_MOVABLE;
+      for (let fp = z.head[li]!; fp >= 0; fp = p.next[fp]!) {
+        if (nrScanned++ >= limit) {
+          this.moveFreelistTail(z, li, fp);
+          break;
+        }
+        if (fp < highPfn) {
+          const bi = Math.floor(fp / PAGEBLOCK_NR_PAGES);
+          if (this.skip[bi]) continue; // skipped recently
+          // reorder so a future search skips recent pages
+          this.moveFreelistTail(z, li, fp);
+          this.updateFastStartPfn(cc, fp);
+          pfn = Math.max(pbStart(fp), z.start);
+          cc.fastSearchFail = 0;
+          found = true;
+          this.skip[bi] = 1;
+          break;
+        }
+      }
+    }
+    cc.totalMigrateScanned += nrScanned;
+    if (!found) {
+      cc.fastSearchFail++;
+      pfn = this.reinitMigratePfn(cc);
+    }
+    return pfn;
+  }
+
+  /** move_freelist_tail: the entries up to and including pfn go to the list's tail */
+  private moveFreelistTail(z: Zone, li: number, pfn: number): void {
+    const p = this.buddy.pages;
+    const next = p.next[pfn]!;
+    if (next < 0 || z.boundary[li]! >= 0) return; // already last (or an aeration list, left alone)
+    listRotateToFront(p, z.head, z.tail, li, next);
+  }
+
   /** isolate_migratepages: the next suitable pageblock's LRU pages. Returns the count isolated. */
   private isolateMigratepages(cc: CompactControl): number {
     const z = cc.zone;
-    let low = cc.migratePfn;
+    let low = this.fastFindMigrateblock(cc);
     let blockStart = Math.max(pbStart(low), z.start);
+    // fast_find_migrateblock marked its block skipped: the isolation_suitable test below is
+    // bypassed for it (isolate_migratepages_block then tests it again: see there)
+    let fastFindBlock = low !== cc.migratePfn && !cc.fastSearchFail;
     let blockEnd = pbEnd(low);
-    for (; blockEnd <= cc.freePfn; cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES) {
+    for (
+      ;
+      blockEnd <= cc.freePfn;
+      fastFindBlock = false, cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES
+    ) {
       if (blockEnd > z.end) break; // pageblock_pfn_to_page: the block leaves the zone
-      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !this.isolationSuitable(cc, blockStart)) continue;
+      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
       this.trace?.visits.push(["migrate", blockStart]);
       if (!this.suitableSource(cc, blockStart)) {
         this.updateCachedMigrate(cc, blockEnd);
@@ -393,6 +535,15 @@ export class Compaction {
     const orderSize = 2 ** Math.max(cc.order, 0);
     let nextSkip = skipOnFailure ? low - (low % orderSize) + orderSize : 0;
     let aborted = false;
+    if (validPage >= 0 && !this.isolationSuitable(cc, low)) {
+      // "Check if the pageblock has already been marked skipped" at its aligned first pfn: in
+      // 6.1.15 this catches the block fast_find_migrateblock has just marked, which is then
+      // given up whole (low_pfn = end_pfn, nothing isolated, the cached pfn moved past it)
+      cc.totalMigrateScanned += 1;
+      this.updateCachedMigrate(cc, end);
+      cc.migratePfn = end;
+      return;
+    }
     for (; low < end; low++) {
       if (skipOnFailure && low >= nextSkip) {
         if (isolated) break;
@@ -452,21 +603,161 @@ export class Compaction {
     cc.migratePfn = low;
   }
 
+  /** freelist_scan_limit: (COMPACT_CLUSTER_MAX >> fast_search_fail) + 1 */
+  private freelistScanLimit(cc: CompactControl): number {
+    return (cc.fastSearchFail >= 6 ? 0 : COMPACT_CLUSTER_MAX >> cc.fastSearchFail) + 1;
+  }
+
+  /** next_search_order: the orders below cc.order round-robin; -1 once it has wrapped */
+  private nextSearchOrder(cc: CompactControl, order: number): number {
+    order--;
+    if (order < 0) order = cc.order - 1;
+    if (order === cc.searchOrder) {
+      cc.searchOrder--;
+      if (cc.searchOrder < 0) cc.searchOrder = cc.order - 1;
+      return -1;
+    }
+    return order;
+  }
+
+  /**
+   * fast_isolate_freepages (6.1): before the linear free scanner, search the Movable free
+   * lists of the orders below cc.order (from cc.search_order down, round-robin), each from its
+   * tail, for a block in the top quarter of the space between the scanners (or failing that the
+   * highest in the top half), within freelist_scan_limit; the list is rotated so the next
+   * search starts past what this one saw (move_freelist_head), and the block isolated. Skip
+   * bits are not consulted. Isolated pages go on `got` (pfn order); may move cc.freePfn.
+   */
+  private fastIsolateFreepages(cc: CompactControl, got: number[]): void {
+    const z = cc.zone;
+    const zc = cc.zc;
+    const b = this.buddy;
+    const p = b.pages;
+    let limit = Math.max(1, this.freelistScanLimit(cc) >> 1);
+    let nrScanned = 0;
+    let highest = 0;
+    let page = -1;
+    let scanStart = false;
+    if (cc.order <= 0) return; // full compaction passes in a negative order
+    if (cc.freePfn >= zc.initFree) {
+      // starting the scan: a deeper search, and the highest pfn found if none suits
+      limit = PAGEBLOCK_NR_PAGES >> 1;
+      scanStart = true;
+    }
+    const distance = cc.freePfn - cc.migratePfn;
+    let lowPfn = pbStart(cc.freePfn - (distance >> 2));
+    const minPfn = pbStart(cc.freePfn - (distance >> 1));
+    if (minPfn > lowPfn) lowPfn = minPfn;
+    cc.searchOrder = Math.min(cc.order - 1, cc.searchOrder);
+    for (let order = cc.searchOrder; page < 0 && order >= 0; order = this.nextSearchOrder(cc, order)) {
+      if (!z.nrFree[order]) continue;
+      const li = order * MIGRATE_TYPES + MT_MOVABLE;
+      let orderScanned = 0;
+      let highPfn = 0;
+      let stop = -1; // the entry list_for_each_entry_reverse broke at
+      for (let fp = z.tail[li]!; fp >= 0; fp = p.prev[fp]!) {
+        orderScanned++;
+        nrScanned++;
+        if (fp >= highest) highest = Math.max(pbStart(fp), z.start);
+        if (fp >= lowPfn) {
+          cc.fastSearchFail = 0;
+          cc.searchOrder = order;
+          page = stop = fp;
+          break;
+        }
+        if (fp >= minPfn && fp > highPfn) {
+          highPfn = fp;
+          limit >>= 1; // shorten the scan if a candidate is found
+        }
+        if (orderScanned >= limit) {
+          stop = fp;
+          break;
+        }
+      }
+      // use a minimum pfn if a preferred one was not found
+      if (page < 0 && highPfn) page = stop = highPfn;
+      // move_freelist_head: reorder so a future search skips recent pages (a walk that ran off
+      // the list leaves it as it was; wsim leaves an aeration boundary's list alone)
+      if (stop >= 0 && z.boundary[li]! < 0) listRotateToFront(p, z.head, z.tail, li, stop);
+      if (page >= 0) {
+        const n = b.isolateFreePage(z, page, order);
+        if (n) {
+          this.takeFreeBlock(page, n, got);
+          nrScanned += n - 1;
+          this.m.ev[V.compact_isolated]! += n;
+        } else {
+          // if isolation fails, abort the search
+          order = cc.searchOrder + 1;
+          page = -1;
+        }
+      }
+      // smaller scan on next order so the total scan is related to freelist_scan_limit
+      if (orderScanned >= limit) limit = Math.max(1, limit >> 1);
+    }
+    let around = page; // the block fast_isolate_around searches (isolated or not)
+    if (page < 0) {
+      cc.fastSearchFail++;
+      if (scanStart) {
+        // the highest pfn found above min; if none, be pessimistic for direct compaction
+        if (highest >= minPfn) {
+          around = highest;
+          cc.freePfn = highest;
+        } else if (cc.opts.direct && minPfn >= z.start && minPfn < z.end) {
+          // pageblock_pfn_to_page on a contiguous zone: the block's first page
+          around = minPfn;
+          cc.freePfn = minPfn;
+        }
+      }
+    }
+    if (highest && highest >= zc.cachedFree) zc.cachedFree = highest - PAGEBLOCK_NR_PAGES;
+    cc.totalFreeScanned += nrScanned;
+    if (around >= 0) this.fastIsolateAround(cc, around, got);
+  }
+
+  /** fast_isolate_around: the rest of the found block's pageblock, for sync or kcompactd runs. */
+  private fastIsolateAround(cc: CompactControl, pfn: number, got: number[]): void {
+    if (got.length >= cc.nrMigratepages) return; // enough pages already
+    if (cc.opts.direct && cc.mode === MIGRATE_ASYNC) return; // minimise scanning during async
+    const z = cc.zone;
+    const start = Math.max(pbStart(pfn), z.start);
+    const end = Math.min(pbEnd(pfn), z.end);
+    this.isolateFreepagesBlock(cc, start, end, got, 1, cc.nrMigratepages);
+    // skip this pageblock in the future as it's full or nearly full
+    if (got.length < cc.nrMigratepages) this.skip[Math.floor(start / PAGEBLOCK_NR_PAGES)] = 1;
+  }
+
+  /** a free block taken off its list for compaction: its pages become order-0 targets */
+  private takeFreeBlock(pfn: number, n: number, got: number[]): void {
+    const p = this.buddy.pages;
+    for (let q = pfn; q < pfn + n; q++) {
+      p.flags[q] = PG_ALLOC | PG_HEAD;
+      p.order[q] = 0;
+      got.push(q);
+    }
+  }
+
   /** isolate_freepages: free pages from Movable pageblocks, walking down from free_pfn. */
   private isolateFreepages(cc: CompactControl): void {
     const z = cc.zone;
+    const got: number[] = [];
+    // try a small search of the free lists for a candidate
+    this.fastIsolateFreepages(cc, got);
+    if (got.length) {
+      for (const pfn of got) cc.freepages.unshift(pfn); // splitmap
+      return;
+    }
     let isolateStart = cc.freePfn;
     let blockStart = pbStart(isolateStart);
     let blockEnd = Math.min(blockStart + PAGEBLOCK_NR_PAGES, z.end);
     const lowPfn = pbEnd(cc.migratePfn);
-    const stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
-    const got: number[] = [];
+    let stride = cc.mode === MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
     for (; blockStart >= lowPfn; blockEnd = blockStart, blockStart -= PAGEBLOCK_NR_PAGES, isolateStart = blockStart) {
       if (blockStart < z.start) break;
       this.trace?.visits.push(["free", blockStart]);
       if (!this.suitableTarget(cc, blockStart)) continue;
       if (!this.isolationSuitable(cc, blockStart)) continue;
       const want = cc.nrMigratepages;
+      const before = got.length;
       isolateStart = this.isolateFreepagesBlock(cc, isolateStart, blockEnd, got, stride, want);
       if (isolateStart === blockEnd) {
         // update_pageblock_skip: the whole block was scanned
@@ -477,6 +768,9 @@ export class Compaction {
         if (isolateStart >= blockEnd) isolateStart = blockStart - PAGEBLOCK_NR_PAGES;
         break;
       } else if (isolateStart < blockEnd) break;
+      // adjust stride depending on isolation: every pfn after a block that gave pages, else
+      // twice as sparse, up to COMPACT_CLUSTER_MAX
+      stride = got.length > before ? 1 : Math.min(COMPACT_CLUSTER_MAX, stride << 1);
     }
     cc.freePfn = isolateStart;
     // split_map_pages: each block becomes order-0 pages, the list built with list_add
@@ -496,11 +790,7 @@ export class Compaction {
       const order = p.order[pfn]!;
       const n = b.isolateFreePage(cc.zone, pfn, order);
       if (!n) break;
-      for (let q = pfn; q < pfn + n; q++) {
-        p.flags[q] = PG_ALLOC | PG_HEAD;
-        p.order[q] = 0;
-        got.push(q);
-      }
+      this.takeFreeBlock(pfn, n, got);
       scanned += n - 1;
       total += n;
       if (want <= got.length) {
@@ -553,12 +843,35 @@ export class Compaction {
   }
 
   /**
+   * compact_zone_order: compact_zone with current->capture_control set on the zone for this
+   * order; a captured block makes the result COMPACT_SUCCESS. Leaves the block (or -1) in
+   * this.captured.
+   */
+  private compactZoneOrder(cc: CompactControl): number {
+    const b = this.buddy;
+    b.captureZone = cc.zone;
+    b.captureOrder = cc.order;
+    b.capturedPfn = -1;
+    let ret = this.compactZone(cc, true);
+    b.captureZone = null;
+    this.captured = b.capturedPfn;
+    b.capturedPfn = -1;
+    if (this.captured >= 0) ret = COMPACT_SUCCESS;
+    return ret;
+  }
+
+  /** the block the last compact_zone_order captured, or -1 (try_to_compact_pages' *capture) */
+  private captured = -1;
+
+  /**
    * try_to_compact_pages over the zonelist, then __alloc_pages_direct_compact's accounting:
-   * compact_stall unless every zone was skipped, compact_success / compact_fail.
+   * compact_stall unless every zone was skipped; the captured block if there is one, else
+   * get_page_from_freelist; compact_success / compact_fail.
    */
   directCompact(order: number, mt: number, allocFlags: number, zl: readonly number[], prio: number): number {
     if (!order) return -1;
     let rc = COMPACT_SKIPPED;
+    this.captured = -1;
     for (const nid of zl) {
       const zc = this.zones[nid]!;
       if (prio > PRIO_SYNC_FULL && this.deferred(zc, order)) {
@@ -573,7 +886,7 @@ export class Compaction {
         ignoreSkipHint: prio === PRIO_SYNC_FULL,
         ignoreBlockSuitable: prio === PRIO_SYNC_FULL,
       });
-      const status = this.compactZone(cc);
+      const status = this.compactZoneOrder(cc);
       this.logAttempt(nid, order, "direct", status, prio);
       rc = Math.max(rc, status);
       if (status === COMPACT_SUCCESS) {
@@ -585,7 +898,14 @@ export class Compaction {
     this.lastResult = rc;
     if (rc === COMPACT_SKIPPED) return -1;
     this.m.ev[V.compact_stall]!++;
-    const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+    let pfn = this.captured;
+    this.captured = -1;
+    // a captured block is the allocation's (prep_new_page), without a watermark check and
+    // without rmqueue's counters
+    if (pfn >= 0) {
+      this.alloc.lastZone = this.alloc.zoneOf(pfn);
+      this.alloc.captured = true;
+    } else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
     if (pfn >= 0) {
       const zc = this.zones[this.alloc.lastZone!.nid]!;
       zc.blockskipFlush = false;

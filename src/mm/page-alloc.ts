@@ -42,6 +42,11 @@ export class PageAllocator {
   private readonly thisNode: number[][];
   /** zone of the last successful allocation */
   lastZone: Zone | null = null;
+  /**
+   * the allocation in progress got a block direct compaction captured (compaction_capture):
+   * it never went through rmqueue, so 6.1 counts neither pgalloc nor zone_statistics for it
+   */
+  captured = false;
 
   constructor(buddy: Buddy, zonelists: number[][], ev: Float64Array) {
     this.buddy = buddy;
@@ -67,6 +72,7 @@ export class PageAllocator {
     const zl = gfp & GFP_THISNODE ? this.thisNode[prefNid]! : this.zonelists[prefNid]!;
     let flags = ALLOC_WMARK_LOW | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
     if (!this.multiNode) flags |= ALLOC_NOFRAGMENT;
+    this.captured = false;
     let pfn = this.getPageFromFreelist(order, flags, zl, mt);
     if (pfn < 0) pfn = this.slowpath(order, mt, gfp, zl);
     if (pfn < 0) return -1;
@@ -137,6 +143,7 @@ export class PageAllocator {
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = PG_ALLOC;
     p.flags[pfn] = PG_ALLOC | PG_HEAD;
     p.order[pfn] = order;
+    if (this.captured) return; // PGALLOC and zone_statistics are rmqueue_buddy's / rmqueue_pcplist's
     const ev = this.ev;
     ev[V.pgalloc_normal]! += n;
     const nid = this.lastZone!.nid;
