@@ -146,7 +146,7 @@ export class Kcompactd implements Daemon {
     const zc = c.zones[this.nid]!;
     const z = zc.zone;
     const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
-    return `${zc.cachedMigrate},${zc.cachedFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")}`;
+    return `${zc.cachedMigrate},${zc.cachedFree},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")}`;
   }
 
   /**
