@@ -17,8 +17,11 @@ import type { SteadyCycle } from "../engine/daemon.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg, MemcgTree, WsrState } from "./memcg.js";
 
-/** the most passes a cycle may take; longer cycles (intervals like 997 and 1009 ms) are ticked */
-export const MAX_CYCLE_PASSES = 4096;
+/**
+ * the most passes a cycle may take (a search costs about a microsecond a pass); longer cycles
+ * (coprime intervals of 16 s and more, or three coprime ones near a second) are ticked
+ */
+export const MAX_CYCLE_PASSES = 65536;
 
 export interface KagingdSteadyEnv {
   readonly tree: MemcgTree;

@@ -123,17 +123,17 @@ describe("kagingd", () => {
       expect(kagingdCycle(envOf(e, []), 62_000)).toBeNull();
     });
 
-    it("gives up past MAX_CYCLE_PASSES passes: 1021 and 1031 ms take 4102 passes a cycle", async () => {
-      // the cycle is 2 * 1021 * 1031 ms (each lruvec aged at every other refresh, and 1031
-      // refreshes of /a in 1021 * 1031 ms are odd), holding the multiples of 1021 and of 1031
-      // in it: 2 * 1031 + 2 * 1021 - 2 (0 and 1021 * 1031 counted twice) = 4102 > 4096
-      expect(MAX_CYCLE_PASSES).toBeLessThan(4102);
-      const e = await idle(1021, 1031, 60_000);
+    it("gives up past MAX_CYCLE_PASSES passes: 16381 and 16411 ms take 65582 passes a cycle", async () => {
+      // the cycle is 2 * 16381 * 16411 ms (each lruvec aged at every other refresh, and 16411
+      // refreshes of /a in 16381 * 16411 ms are odd), holding the multiples of 16381 and of
+      // 16411 in it: 2 * 16411 + 2 * 16381 - 2 (0 and 16381 * 16411 counted twice) = 65582
+      expect(MAX_CYCLE_PASSES).toBeLessThan(65582);
+      const e = await idle(16381, 16411, 200_000);
       const gaveUp: number[] = [];
-      // the next pass after 60000: 59 * 1021
-      expect(kagingdCycle(envOf(e, [], gaveUp), 60_239)).toBeNull();
+      // the next pass after 200000: 13 * 16381
+      expect(kagingdCycle(envOf(e, [], gaveUp), 212_953)).toBeNull();
       expect(gaveUp.length).toBe(1);
-      expect(gaveUp[0]).toBeGreaterThan(60_239 + (MAX_CYCLE_PASSES - 1) * 500);
+      expect(gaveUp[0]).toBeGreaterThan(212_953 + (MAX_CYCLE_PASSES - 1) * 8000);
       // the same kind of cycle closes when it fits: 509 and 521 ms, 2058 passes (next after 60000: 118 * 509)
       const f = await idle(509, 521, 60_000);
       const c = kagingdCycle(envOf(f, []), 509 * 118)!;
