@@ -31,23 +31,28 @@ export interface EngineContext {
  * firstDue + (n - 1) * period), leaving the state byte for byte as ticking would have; the
  * engine then moves the timer n periods on (an idle jump treats it as quiet forever).
  */
-export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: number) => void) | SteadyCycle | null;
+export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: number) => void) | SteadyAdvance | null;
 
 /**
- * A steady state whose ticks are not evenly spaced but repeat as a whole: from the timer's due
- * time on, `ticks` ticks (the first at due) fill `cycle` ms, after which the daemon's state is
- * its state at due moved on by `cycle` ms (its timestamps) and by the cycle's counts. `apply`
- * applies n whole cycles at once from firstDue (the timer's due), leaving the state byte for
- * byte as ticking would have; the engine then moves the timer n cycles on, to the last cycle
- * start at or before the time it jumps to, and ticks the rest (less than a cycle). Integer ms
- * only: the engine refuses a cycle from a fractional due.
+ * A steady state whose ticks are not evenly spaced (kagingd over reports with different
+ * refresh intervals): the daemon computes itself which of its ticks fall by a time and what
+ * they do. Ticks fall at integer ms.
  */
-export interface SteadyCycle {
-  /** ms, an integer >= 1 */
-  readonly cycle: number;
-  /** ticks in one cycle */
-  readonly ticks: number;
-  apply(n: number, firstDue: number): void;
+export interface SteadyAdvance {
+  /**
+   * The ticks due at or before `last` (ms, from the timer's due time on): how many, when the
+   * next one is due (> last), when the last of them ran (the next timer's creation time), and
+   * `apply`, which applies them in closed form, leaving the state byte for byte as ticking
+   * would have. Null when it cannot say (the timer then blocks the jump).
+   */
+  advance(last: number): SteadyPlan | null;
+}
+
+export interface SteadyPlan {
+  ticks: number;
+  due: number;
+  prev: number;
+  apply(): void;
 }
 
 export interface Daemon {

@@ -20,7 +20,7 @@ import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
   MAX_TIME_MS,
 } from "../trace/types.js";
-import type { Daemon, EngineContext, SteadyCycle, SteadyFn } from "./daemon.js";
+import type { Daemon, EngineContext, SteadyAdvance, SteadyFn, SteadyPlan } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
 
 export interface EngineOptions {
@@ -308,24 +308,25 @@ export class Engine implements EngineContext {
    * A tick that is not quiet but at a steady state (its `steady` answers a fast-forward: its
    * ticks change only its own state, in closed form) counts as quiet for ever: it moves like
    * the others, and its fast-forward applies the ticks it skips, as ticking would have. One
-   * whose ticks repeat as a cycle of uneven delays (SteadyCycle) moves by whole cycles to the
-   * last cycle start at or before where the others stop, and ticks on from there.
+   * whose ticks are uneven (SteadyAdvance) says itself which of its ticks fall before where
+   * the others stop, where its next one is due and when it was created (for the order).
    */
   private tryIdleJump(t: number): boolean {
     if (this.opts.idleJumps === false) return false;
     const live = this.timers.live();
     let quiet = Infinity;
-    const fastForward = new Map<Timer, SteadyCycle>();
+    const fastForward = new Map<Timer, (n: number, firstDue: number) => void>();
+    const advances = new Map<Timer, SteadyAdvance>();
     for (const tm of live) {
       if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
       let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
         const ff = tm.steady(tm.period, tm.due);
         if (typeof ff === "function") {
-          fastForward.set(tm, { cycle: 0, ticks: 1, apply: ff });
-          q = Infinity;
-        } else if (ff && Number.isInteger(ff.cycle) && ff.cycle >= 1 && Number.isInteger(tm.due)) {
           fastForward.set(tm, ff);
+          q = Infinity;
+        } else if (ff && Number.isInteger(tm.due)) {
+          advances.set(tm, ff);
           q = Infinity;
         }
       }
@@ -348,17 +349,25 @@ export class Engine implements EngineContext {
       if (lim < t) t = lim;
     }
     if (!(t > this.clock)) return false;
-    const moves: { tm: Timer; due: number }[] = [];
+    // created: when the timer at `due` was scheduled, the order among timers due together
+    const moves: { tm: Timer; due: number; created: number; plan?: SteadyPlan }[] = [];
     let moved = false;
     for (const tm of live) {
       const p = tm.period;
       let due = tm.due;
-      const cycle = fastForward.get(tm)?.cycle;
-      if (cycle) {
-        // whole cycles only, up to the target: the ticks of the last one are ticked through
-        const target = Math.min(t, quiet);
-        if (target > due) due += Math.floor((target - due) / cycle) * cycle;
-      } else if (quiet > t) {
+      const adv = advances.get(tm);
+      if (adv) {
+        // its ticks at or before t, or before quiet (integer ms)
+        const plan = adv.advance(quiet > t ? t : Math.ceil(quiet) - 1);
+        if (!plan) return false;
+        if (plan.ticks > 0) {
+          if (plan.due > Number.MAX_SAFE_INTEGER) return false;
+          moved = true;
+          moves.push({ tm, due: plan.due, created: plan.prev, plan });
+        } else moves.push({ tm, due, created: due - p });
+        continue;
+      }
+      if (quiet > t) {
         // the first tick after t
         if (due <= t) due += Math.floor((t - due) / p) * p;
         while (due <= t) due += p;
@@ -371,19 +380,23 @@ export class Engine implements EngineContext {
       }
       if (due > Number.MAX_SAFE_INTEGER) return false;
       if (due !== tm.due) moved = true;
-      moves.push({ tm, due });
+      moves.push({ tm, due, created: due - p });
     }
     if (!moved) return false;
     // the skipped ticks of steady timers, applied in closed form (they are independent)
     for (const m of moves) {
+      if (m.plan) {
+        m.plan.apply();
+        this.steadyTicksSkipped += m.plan.ticks;
+        continue;
+      }
       const ff = fastForward.get(m.tm);
       if (ff && m.due > m.tm.due) {
-        const n = (m.due - m.tm.due) / (ff.cycle || m.tm.period);
-        ff.apply(n, m.tm.due);
-        this.steadyTicksSkipped += n * ff.ticks;
+        ff((m.due - m.tm.due) / m.tm.period, m.tm.due);
+        this.steadyTicksSkipped += (m.due - m.tm.due) / m.tm.period;
       }
     }
-    moves.sort((a, b) => a.due - b.due || a.due - a.tm.period - (b.due - b.tm.period) || a.tm.seq - b.tm.seq);
+    moves.sort((a, b) => a.due - b.due || a.created - b.created || a.tm.seq - b.tm.seq);
     for (const m of moves) m.tm.due = m.due;
     this.timers.reorder(moves.map((m) => m.tm));
     this.nextDue = this.timers.peekDue();

@@ -1,27 +1,35 @@
 /**
  * kagingd at a steady state (issue 12 item 13): every lruvec a configured report covers is
  * saturated (LruGen.saturated: nothing accessed, all pages in the oldest generation), so a
- * pass only stamps reports and shifts generations, and the passes repeat as a cycle. Reports
- * with different refresh intervals (two memcgs at 2000 and 3000 ms, or one memcg's two nodes)
- * make kagingd sleep unevenly (2000, 1000, 1000, 2000 ms: the earliest timestamp +
- * refresh_interval), which repeats after a cycle of the intervals' least common multiple or
- * twice it (an lruvec aged at one refresh is not older than refresh_interval at the next).
+ * pass only stamps reports and shifts generations. Kagingd wakes at the earliest timestamp +
+ * refresh_interval among the reports, so each report is refreshed exactly every
+ * refresh_interval ms, and its lruvecs aged at every other refresh (one aged at t is not older
+ * than refresh_interval at the next). Reports that share lruvecs (a memcg's report and its
+ * descendant's, on one node) interact through those lruvecs' births; the others do not.
  *
- * The cycle is found by running the passes on what decides them alone: each report's
- * timestamp and each lruvec's youngest birth, relative to the pass time. When that comes back
- * to its value at the timer's due time, n cycles are applied in closed form: each lruvec aged
- * as many times as ticking would have, at the same times (LruGen.ageSaturated), each report
- * aggregated where its last refresh in the last cycle aggregates it, and the counters.
+ * So the reports fall into components (reports linked by shared lruvecs), and each
+ * component's passes repeat as a cycle, found by running them on what decides them alone
+ * (each report's timestamp and each lruvec's youngest birth, relative to the pass time) until
+ * that comes back. A jump to any time then applies, per component, the passes due by then in
+ * closed form: each lruvec aged as often as ticking would have, at the same times
+ * (LruGen.ageSaturated), each report aggregated where its last refresh aggregates it, and
+ * the refresh counts. kagingd's own wake-ups are the union of the components' pass times,
+ * counted by inclusion and exclusion over the components (the Chinese remainder theorem for
+ * each intersection of their periodic pass sets), so uneven sleeps over reports with
+ * different refresh intervals (two memcgs at 777 and 1300 ms, a memcg's two nodes, a parent
+ * and a child) cost nothing either.
  */
-import type { SteadyCycle } from "../engine/daemon.js";
+import type { SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg, MemcgTree, WsrState } from "./memcg.js";
 
 /**
- * the most passes a cycle may take (a search costs about a microsecond a pass); longer cycles
- * (coprime intervals of 16 s and more, or three coprime ones near a second) are ticked
+ * the most passes a component's cycle may take (a search costs about a microsecond a pass);
+ * longer ones (a report at 16381 ms with a nested one at 16411 ms) are ticked
  */
 export const MAX_CYCLE_PASSES = 65536;
+/** the most CRT intersections one wake-up count may take (components x their passes a cycle) */
+export const MAX_INTERSECTIONS = 200_000;
 
 export interface KagingdSteadyEnv {
   readonly tree: MemcgTree;
@@ -29,64 +37,148 @@ export interface KagingdSteadyEnv {
   readonly lru: LruGen;
   /** refresh_aggregate of w over subtree on nid, stamped at now */
   aggregate(w: WsrState, subtree: readonly Memcg[], nid: number, now: number): void;
-  /** counts n passes that made `refreshes` re-aggregations */
+  /** counts n passes (kagingd's wake-ups) that made `refreshes` re-aggregations */
   count(passes: number, refreshes: number): void;
-  /** told the pass time at which a search for a cycle gave up (MAX_CYCLE_PASSES passes) */
-  gaveUp(t: number): void;
+  /**
+   * told when a search for a cycle is worth making again: where the cycle it found starts
+   * (after passes that do not repeat), or the pass at which it gave up (MAX_CYCLE_PASSES)
+   */
+  retryAt(t: number): void;
 }
 
 interface Report {
   m: Memcg;
   nid: number;
   w: WsrState;
-  /** indices of the lruvecs of m's subtree on nid */
+  /** indices (into the component's lvs) of the lruvecs of m's subtree on nid */
   lvs: number[];
-  /** the last refresh of the cycle: ms after its start, and its rank among the cycle's steps */
-  lastOff: number;
-  lastStep: number;
+  /** its refreshes in a cycle: the pass (index in the cycle) and the step (rank among the cycle's operations) */
+  refreshes: { pass: number; step: number }[];
+}
+
+/** Reports linked by shared lruvecs, and their passes' cycle. */
+interface Component {
+  reports: Report[];
+  lvs: Lruvec[];
+  /** its first pass (ms) */
+  first: number;
+  /** ms */
+  cycle: number;
+  /** the passes' times in a cycle, from `first` (offs[0] = 0) */
+  offs: number[];
+  /** operations (agings and refreshes) in a cycle */
+  steps: number;
+  /** per lruvec, its agings in a cycle */
+  agings: { pass: number; step: number }[][];
 }
 
 /**
- * The cycle of kagingd's passes from its timer's due time `due` (integer ms), or null when a
- * report was never aggregated, an lruvec is not saturated, or no cycle closes within
- * MAX_CYCLE_PASSES passes. The passes follow Kagingd.pass and WorkingsetReport.refresh
- * (wsr_refresh_report): a report is refreshed when now >= timestamp + refresh_interval, its
- * subtree's lruvecs aged first where birth(max_seq) + refresh_interval < now.
+ * kagingd's passes from its timer's due time `due` (integer ms) as a SteadyAdvance, or null
+ * when a report was never aggregated or has a fractional interval, an lruvec is not
+ * saturated, a component's passes do not come back to its first one's state within
+ * MAX_CYCLE_PASSES passes (env.retryAt says when to ask again), or counting
+ * the wake-ups would take more than MAX_INTERSECTIONS intersections. The passes follow
+ * Kagingd.pass and WorkingsetReport.refresh (wsr_refresh_report): a report is refreshed when
+ * now >= timestamp + refresh_interval, its subtree's lruvecs aged first where
+ * birth(max_seq) + refresh_interval < now.
  */
-export function kagingdCycle(env: KagingdSteadyEnv, due: number): SteadyCycle | null {
+export function kagingdAdvance(env: KagingdSteadyEnv, due: number): SteadyAdvance | null {
   if (!Number.isInteger(due)) return null;
-  const reports: Report[] = [];
-  const lvs: Lruvec[] = [];
+  // the configured reports in pass order, and the components their lruvecs make (union-find)
+  const reports: { m: Memcg; nid: number; w: WsrState; lvs: Lruvec[] }[] = [];
   for (let nid = 0; nid < env.nrNodes; nid++)
     for (const m of env.tree.root.subtree()) {
       const w = m.wsr[nid]!;
       if (!w.configured) continue;
       if (w.timestamp === null || !Number.isInteger(w.refreshInterval)) return null;
-      const idx: number[] = [];
-      for (const c of m.subtree()) {
-        const lv = c.lruvecs[nid]!;
-        let i = lvs.indexOf(lv);
-        if (i < 0) i = lvs.push(lv) - 1;
-        idx.push(i);
-      }
-      reports.push({ m, nid, w, lvs: idx, lastOff: 0, lastStep: 0 });
+      reports.push({ m, nid, w, lvs: m.subtree().map((c) => c.lruvecs[nid]!) });
     }
-  if (!reports.length || !lvs.every((lv) => env.lru.saturated(lv))) return null;
+  if (!reports.length) return null;
+  const parent = reports.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const owner = new Map<Lruvec, number>();
+  reports.forEach((r, i) => {
+    for (const lv of r.lvs) {
+      const o = owner.get(lv);
+      if (o === undefined) owner.set(lv, i);
+      else parent[find(i)] = find(o);
+    }
+  });
+  for (const lv of owner.keys()) if (!env.lru.saturated(lv)) return null;
+  const groups = new Map<number, number[]>();
+  reports.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
+  const comps: Component[] = [];
+  for (const members of groups.values()) {
+    const c = componentCycle(members.map((i) => reports[i]!), env);
+    if (!c) return null;
+    comps.push(c);
+  }
 
-  // the passes on timestamps and births alone, until they come back to where they started
+  return {
+    advance(last: number): SteadyPlan | null {
+      const lim = Math.floor(last);
+      // passes of each component at or before lim
+      const n = comps.map((c) => passesUpTo(c, lim));
+      const ticks = unionCount(comps, lim);
+      if (ticks === null) return null;
+      if (ticks === 0) return { ticks: 0, due, prev: due, apply() {} };
+      let next = Infinity;
+      let prev = -Infinity;
+      comps.forEach((c, k) => {
+        next = Math.min(next, passTime(c, n[k]!));
+        if (n[k]! > 0) prev = Math.max(prev, passTime(c, n[k]! - 1));
+      });
+      return {
+        ticks,
+        due: next,
+        prev,
+        apply() {
+          let refreshes = 0;
+          comps.forEach((c, k) => (refreshes += applyPasses(c, n[k]!, env)));
+          env.count(ticks, refreshes);
+        },
+      };
+    },
+  };
+}
+
+/** The cycle of one component's passes from its first, or null (see kagingdAdvance). */
+function componentCycle(members: { m: Memcg; nid: number; w: WsrState; lvs: Lruvec[] }[], env: KagingdSteadyEnv): Component | null {
+  const lvs: Lruvec[] = [];
+  const reports: Report[] = members.map((r) => ({
+    m: r.m,
+    nid: r.nid,
+    w: r.w,
+    lvs: r.lvs.map((lv) => {
+      const i = lvs.indexOf(lv);
+      return i >= 0 ? i : lvs.push(lv) - 1;
+    }),
+    refreshes: [],
+  }));
   const ts = reports.map((r) => r.w.timestamp!);
   const birth = lvs.map((lv) => lv.birthOf(lv.maxSeq));
-  const start = [...ts, ...birth].map((x) => x - due);
-  const agings: { off: number; step: number }[][] = lvs.map(() => []);
-  let t = due;
-  let passes = 0;
-  let refreshes = 0;
+  const first = Math.min(...reports.map((r, i) => ts[i]! + r.w.refreshInterval));
+  const agings: { pass: number; step: number }[][] = lvs.map(() => []);
+  const offs: number[] = [];
+  // each pass's state (timestamps and births relative to it) -> its number
+  const seen = new Map<string, number>();
+  let t = first;
   let step = 0;
   for (;;) {
-    if (passes === MAX_CYCLE_PASSES) {
-      env.gaveUp(t);
+    const key = `${ts.map((x) => x - t).join()}|${birth.map((x) => x - t).join()}`;
+    const again = seen.get(key);
+    if (again !== undefined) {
+      if (again === 0) break;
+      env.retryAt(first + offs[again]!); // passes that lead into the cycle: it starts there
       return null;
     }
+    if (offs.length === MAX_CYCLE_PASSES) {
+      env.retryAt(t);
+      return null;
+    }
+    const pass = offs.length;
+    seen.set(key, pass);
+    offs.push(t - first);
     let next = Infinity;
     for (let r = 0; r < reports.length; r++) {
       const rep = reports[r]!;
@@ -95,50 +187,143 @@ export function kagingdCycle(env: KagingdSteadyEnv, due: number): SteadyCycle | 
         for (const i of rep.lvs)
           if (birth[i]! + interval < t) {
             birth[i] = t;
-            agings[i]!.push({ off: t - due, step: step++ });
+            agings[i]!.push({ pass, step: step++ });
           }
         ts[r] = t;
-        rep.lastOff = t - due;
-        rep.lastStep = step++;
-        refreshes++;
+        rep.refreshes.push({ pass, step: step++ });
       }
       next = Math.min(next, ts[r]! + interval);
     }
-    passes++;
     t = Math.max(t, next);
-    if (start.every((x, k) => x === (k < ts.length ? ts[k]! : birth[k - ts.length]!) - t)) break;
   }
-  const cycle = t - due;
+  const cycle = t - first;
   if (cycle < 1) return null;
+  return { reports, lvs, first, cycle, offs, steps: step, agings };
+}
 
-  return {
-    cycle,
-    ticks: passes,
-    apply(n: number, firstDue: number): void {
-      const last = firstDue + (n - 1) * cycle;
-      // agings applied so far per lruvec, and the time of its i-th aging from firstDue
-      const done = lvs.map(() => 0);
-      const ageTo = (i: number, target: number) => {
-        const a = agings[i]!;
-        const from = done[i]!;
-        if (target <= from) return;
-        env.lru.ageSaturated(lvs[i]!, target - from, (k) => {
-          const j = from + k;
-          return firstDue + Math.floor(j / a.length) * cycle + a[j % a.length]!.off;
-        });
-        done[i] = target;
-      };
-      // each report's last refresh, in the order ticking makes them: its lruvecs aged up to
-      // that step, then its histogram aggregated as it was then
-      for (const rep of [...reports].sort((x, y) => x.lastStep - y.lastStep)) {
-        for (const i of rep.lvs) {
-          const a = agings[i]!;
-          ageTo(i, (n - 1) * a.length + a.filter((g) => g.step < rep.lastStep).length);
-        }
-        env.aggregate(rep.w, rep.m.subtree(), rep.nid, last + rep.lastOff);
-      }
-      for (let i = 0; i < lvs.length; i++) ageTo(i, n * agings[i]!.length);
-      env.count(n * passes, n * refreshes);
-    },
+/** The time of a component's pass number i (0: its first). */
+function passTime(c: Component, i: number): number {
+  const P = c.offs.length;
+  return c.first + Math.floor(i / P) * c.cycle + c.offs[i % P]!;
+}
+
+/** How many of a component's passes fall at or before lim. */
+function passesUpTo(c: Component, lim: number): number {
+  if (lim < c.first) return 0;
+  const full = Math.floor((lim - c.first) / c.cycle);
+  const base = c.first + full * c.cycle;
+  let i = 0;
+  while (i < c.offs.length && base + c.offs[i]! <= lim) i++;
+  return full * c.offs.length + i;
+}
+
+/**
+ * A component's first n passes in closed form: each report's last refresh among them, in
+ * the order ticking makes them (its lruvecs aged up to that step, then its histogram
+ * aggregated as it was then), then every lruvec aged as often as the n passes age it.
+ * Returns the refreshes made.
+ */
+function applyPasses(c: Component, n: number, env: KagingdSteadyEnv): number {
+  if (n === 0) return 0;
+  const P = c.offs.length;
+  const q = Math.floor(n / P);
+  const rem = n % P;
+  const done = c.lvs.map(() => 0);
+  const ageTo = (i: number, target: number) => {
+    const a = c.agings[i]!;
+    const from = done[i]!;
+    if (target <= from) return;
+    env.lru.ageSaturated(c.lvs[i]!, target - from, (k) => {
+      const j = from + k;
+      return passTime(c, Math.floor(j / a.length) * P + a[j % a.length]!.pass);
+    });
+    done[i] = target;
   };
+  let refreshes = 0;
+  const lasts: { rep: Report; pass: number; step: number }[] = [];
+  for (const rep of c.reports) {
+    const inRem = rep.refreshes.filter((e) => e.pass < rem);
+    refreshes += q * rep.refreshes.length + inRem.length;
+    const e = inRem.length ? inRem[inRem.length - 1]! : q > 0 ? rep.refreshes[rep.refreshes.length - 1]! : null;
+    if (!e) continue;
+    const cyc = inRem.length ? q : q - 1;
+    lasts.push({ rep, pass: cyc * P + e.pass, step: cyc * c.steps + e.step });
+  }
+  lasts.sort((x, y) => x.step - y.step);
+  for (const { rep, pass, step } of lasts) {
+    const cyc = Math.floor(step / c.steps);
+    const within = step % c.steps;
+    for (const i of rep.lvs) {
+      const a = c.agings[i]!;
+      ageTo(i, cyc * a.length + a.filter((g) => g.step < within).length);
+    }
+    env.aggregate(rep.w, rep.m.subtree(), rep.nid, passTime(c, pass));
+  }
+  for (let i = 0; i < c.lvs.length; i++) {
+    const a = c.agings[i]!;
+    ageTo(i, q * a.length + a.filter((g) => g.pass < rem).length);
+  }
+  return refreshes;
+}
+
+const gcd = (a: bigint, b: bigint): bigint => {
+  while (b) [a, b] = [b, a % b];
+  return a;
+};
+
+/** x with a * x = 1 mod m (a, m coprime, m >= 1) */
+function inverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [((a % m) + m) % m, m, 1n, 0n];
+  while (r1) {
+    const qt = r0 / r1;
+    [r0, r1] = [r1, r0 - qt * r1];
+    [s0, s1] = [s1, s0 - qt * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
+/**
+ * kagingd's wake-ups at or before lim: the distinct times among the components' passes, by
+ * inclusion and exclusion over the components (each pass set a union of progressions
+ * first + off + j * cycle, j >= 0, one per pass of the cycle). Null past MAX_INTERSECTIONS.
+ */
+function unionCount(comps: Component[], lim: number): number | null {
+  const L = BigInt(lim);
+  let total = 0n;
+  let budget = MAX_INTERSECTIONS;
+  // x mod m: the intersection so far; from: its least allowed element; size: components in it
+  const walk = (k: number, x: bigint, m: bigint, from: bigint, size: number): boolean => {
+    if (k === comps.length) {
+      if (size === 0) return true;
+      const x0 = from + ((((x - from) % m) + m) % m); // the first element >= from
+      const cnt = x0 > L ? 0n : (L - x0) / m + 1n;
+      total += size % 2 ? cnt : -cnt;
+      return true;
+    }
+    if (!walk(k + 1, x, m, from, size)) return false;
+    const c = comps[k]!;
+    const ck = BigInt(c.cycle);
+    for (const off of c.offs) {
+      if (--budget < 0) return false;
+      const a = BigInt(c.first + off);
+      const f = a > from ? a : from;
+      if (size === 0) {
+        if (!walk(k + 1, a, ck, f, 1)) return false;
+        continue;
+      }
+      // x mod m and a mod ck: solvable iff x = a mod gcd
+      const g = gcd(m, ck);
+      const d = a - x;
+      if (d % g !== 0n) continue;
+      const mg = m / g;
+      const cg = ck / g;
+      const t = (((d / g) % cg) * inverse(mg % cg, cg)) % cg;
+      const lcm = mg * ck;
+      const y = (((x + m * t) % lcm) + lcm) % lcm;
+      if (!walk(k + 1, y, lcm, f, size + 1)) return false;
+    }
+    return true;
+  };
+  if (!walk(0, 0n, 1n, 0n, 0)) return null;
+  return Number(total);
 }

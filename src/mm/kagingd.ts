@@ -8,7 +8,7 @@
  * longer. The seed's wake-up only ends the idle wait; wsim also cuts a timed sleep short, as
  * the seed's comment intends.
  */
-import type { Daemon, EngineContext, SteadyCycle } from "../engine/daemon.js";
+import type { Daemon, EngineContext, SteadyAdvance } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
 import type { MemcgTree } from "./memcg.js";
 
@@ -28,11 +28,11 @@ export class Kagingd implements Daemon {
     private readonly nrNodes: number,
     /** wsr_refresh_report(memcg, nid); true if it re-aggregated */
     private readonly refresh: (memcgId: number, nid: number) => boolean,
-    /** the passes' cycle at a steady state from the timer's due time (kagingdCycle), or null */
-    private readonly steadyCycle?: (due: number) => SteadyCycle | null,
+    /** the passes at a steady state from the timer's due time (kagingdAdvance), or null */
+    private readonly steadyPasses?: (due: number) => SteadyAdvance | null,
   ) {}
 
-  private readonly steady = () => (this.steadyCycle && this.timer && !this.keepLog ? this.steadyCycle(this.timer.due) : null);
+  private readonly steady = () => (this.steadyPasses && this.timer && !this.keepLog ? this.steadyPasses(this.timer.due) : null);
 
   start(ctx: EngineContext): void {
     this.ctx = ctx;

@@ -5,7 +5,7 @@
  * allocations by handle. It knows nothing of traces or output; the engine drives it and
  * lends it the virtual clock.
  */
-import type { SteadyCycle } from "../engine/daemon.js";
+import type { SteadyAdvance } from "../engine/daemon.js";
 import type { Machine } from "../machine/machine.js";
 import { cpuNodes, zonelist } from "../machine/machine.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
@@ -25,7 +25,7 @@ import type { Memcg } from "./memcg.js";
 import { WMARK_HIGH } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
-import { kagingdCycle, type KagingdSteadyEnv } from "./kagingd-steady.js";
+import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
 import { Kswapd } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
@@ -111,7 +111,7 @@ export class Memory {
   private readonly faultCtx: FaultContext;
   /** Events replayed that may change pages (all but reads of tunables and /proc files): see kcompactd's steady. */
   stateEvents = 0;
-  /** kagingd's timer due before this is not searched for a cycle (kagingdCycle gave up) */
+  /** kagingd's timer due before this is not searched for a cycle (kagingdAdvance's retryAt) */
   private kagingdNoCycleBefore = 0;
   /** reports re-aggregated by reads and kagingd */
   wsrRefreshes = 0;
@@ -351,8 +351,8 @@ export class Memory {
     this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now));
   }
 
-  /** kagingd's passes at a steady state, as a cycle from its timer's due time (kagingdCycle), or null */
-  private kagingdSteady(due: number): SteadyCycle | null {
+  /** kagingd's passes at a steady state from its timer's due time (kagingdAdvance), or null */
+  private kagingdSteady(due: number): SteadyAdvance | null {
     if (due < this.kagingdNoCycleBefore) return null;
     const env: KagingdSteadyEnv = {
       tree: this.memcgs,
@@ -364,10 +364,10 @@ export class Memory {
         this.kagingd.refreshes += refreshes;
         this.wsrRefreshes += refreshes;
       },
-      // a search that gave up is not made again before ticking has caught up with it
-      gaveUp: (t) => (this.kagingdNoCycleBefore = t),
+      // no search again before ticking has caught up with where the last one said
+      retryAt: (t) => (this.kagingdNoCycleBefore = t),
     };
-    return kagingdCycle(env, due);
+    return kagingdAdvance(env, due);
   }
 
   /** wsr_refresh_report of memcg `id` on node nid, counting re-aggregations. */

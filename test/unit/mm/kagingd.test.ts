@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../../../src/engine/engine.js";
-import { kagingdCycle, MAX_CYCLE_PASSES, type KagingdSteadyEnv } from "../../../src/mm/kagingd-steady.js";
+import { kagingdAdvance, MAX_CYCLE_PASSES, type KagingdSteadyEnv } from "../../../src/mm/kagingd-steady.js";
 import { engineFor, runCsv, smallMachine } from "../../helpers.js";
 
 /** Records (time, memcg) each time a report is re-aggregated. */
@@ -72,47 +72,45 @@ describe("kagingd", () => {
     expect(e.now()).toBe(5000);
   });
 
-  describe("its passes as a cycle at a steady state (kagingdCycle)", () => {
-    /** /a and /b, 16 pages each (accessed at 0..15), refreshed every ia and ib ms, run to `to` */
-    async function idle(ia: number, ib: number, to: number, extra: string[] = []): Promise<Engine> {
+  describe("its passes at a steady state in closed form (kagingdAdvance)", () => {
+    /** /a and `second` (/b or /a/b), 16 pages each (accessed at 0..15), refreshed every ia and ib ms, run to `to` */
+    async function idle(ia: number, ib: number, to: number, extra: string[] = [], second = "/b"): Promise<Engine> {
       const e = engineFor(smallMachine("16M"));
       await runCsv(e, [
         "time_ms,op,pid,addr,len,cg,key,value",
         "0,mmap,1,0x40000000,65536,/a,,",
-        "0,mmap,2,0x40000000,65536,/b,,",
+        `0,mmap,2,0x40000000,65536,${second},,`,
         "0,set,,,,/a,memory.workingset.page_age_intervals,N0=1000",
         `0,set,,,,/a,memory.workingset.refresh_interval,N0=${ia}`,
-        "0,set,,,,/b,memory.workingset.page_age_intervals,N0=1000",
-        `0,set,,,,/b,memory.workingset.refresh_interval,N0=${ib}`,
+        `0,set,,,,${second},memory.workingset.page_age_intervals,N0=1000`,
+        `0,set,,,,${second},memory.workingset.refresh_interval,N0=${ib}`,
         ...Array.from({ length: 16 }, (_, k) => `${k},access,${1 + (k % 2)},0x${(0x40000000 + k * 4096).toString(16)},,,,`),
         ...extra,
         `${to},read,,,,,vmstat,`,
       ].join("\n"));
       return e;
     }
-    const envOf = (e: Engine, log: number[][], gaveUp: number[] = []): KagingdSteadyEnv => ({
+    const envOf = (e: Engine, log: number[][], retry: number[] = []): KagingdSteadyEnv => ({
       tree: e.mem.memcgs,
       nrNodes: 1,
       lru: e.mem.lru,
       aggregate: (w, subtree, nid, now) => e.mem.wsr.aggregate(w, subtree, nid, now),
       count: (passes, refreshes) => log.push([passes, refreshes]),
-      gaveUp: (t) => gaveUp.push(t),
+      retryAt: (t) => retry.push(t),
     });
 
-    it("2000 and 3000 ms: 8 passes in 12000 ms, 10 refreshes", async () => {
-      // passes at the multiples of 2000 and 3000: 0, 2000, 3000, 4000, 6000, 8000, 9000, 10000
-      // of each 12000 ms, /a refreshed at 6 and /b at 4. Each lruvec is aged at every other
-      // refresh of its report (one aged at t is not older than refresh_interval at t + it), so
-      // /a's every 4000 ms and /b's every 6000: the state comes back after lcm(4000, 6000, 6000)
+    it("2000 and 3000 ms over 60 s: 40 wake-ups (the multiples of 2000 and 3000, 6000 once), 50 refreshes", async () => {
+      // from 62000 to 120000: /a at 30 multiples of 2000, /b at 20 of 3000, 10 of them the same
+      // time (multiples of 6000 from 66000). Each lruvec is aged at every other refresh of its
+      // report (one aged at t is not older than refresh_interval at t + it): /a's 15 times, /b's 10
       const e = await idle(2000, 3000, 60_000);
       const log: number[][] = [];
-      const c = kagingdCycle(envOf(e, log), 62_000)!;
-      expect([c.cycle, c.ticks]).toEqual([12_000, 8]);
+      const plan = kagingdAdvance(envOf(e, log), 62_000)!.advance(121_999)!;
+      expect([plan.ticks, plan.due, plan.prev]).toEqual([40, 122_000, 120_000]);
       const [a, b] = [e.mem.memcgs.get("/a")!, e.mem.memcgs.get("/b")!].map((m) => m.lruvecs[0]!);
       const seqs = [a.maxSeq, b.maxSeq];
-      c.apply(5, 62_000);
+      plan.apply();
       expect(log).toEqual([[40, 50]]);
-      // 60 s: /a aged 15 times, /b 10 times; each report stamped at its last refresh
       expect([a.maxSeq - seqs[0]!, b.maxSeq - seqs[1]!]).toEqual([15, 10]);
       expect(e.mem.memcgs.get("/a")!.wsr[0]!.timestamp).toBe(120_000);
       expect(e.mem.memcgs.get("/b")!.wsr[0]!.timestamp).toBe(120_000);
@@ -120,24 +118,31 @@ describe("kagingd", () => {
 
     it("none while an lruvec is not saturated (a page accessed since the last aging)", async () => {
       const e = await idle(2000, 3000, 60_000, ["59999,access,1,0x40000000,,,,"]);
-      expect(kagingdCycle(envOf(e, []), 62_000)).toBeNull();
+      expect(kagingdAdvance(envOf(e, []), 62_000)).toBeNull();
     });
 
-    it("gives up past MAX_CYCLE_PASSES passes: 16381 and 16411 ms take 65582 passes a cycle", async () => {
-      // the cycle is 2 * 16381 * 16411 ms (each lruvec aged at every other refresh, and 16411
-      // refreshes of /a in 16381 * 16411 ms are odd), holding the multiples of 16381 and of
-      // 16411 in it: 2 * 16411 + 2 * 16381 - 2 (0 and 16381 * 16411 counted twice) = 65582
-      expect(MAX_CYCLE_PASSES).toBeLessThan(65582);
+    it("counts coprime intervals' wake-ups exactly, whatever their joint cycle (16381 and 16411 ms)", async () => {
+      // the two reports share no lruvec: each its own cycle, the wake-ups their union. Up to
+      // 2 * 16381 * 16411 ms: /a at its multiples 13..2 * 16411, /b at 13..2 * 16381, both at
+      // 16381 * 16411 and twice it
       const e = await idle(16381, 16411, 200_000);
-      const gaveUp: number[] = [];
-      // the next pass after 200000: 13 * 16381
-      expect(kagingdCycle(envOf(e, [], gaveUp), 212_953)).toBeNull();
-      expect(gaveUp.length).toBe(1);
-      expect(gaveUp[0]).toBeGreaterThan(212_953 + (MAX_CYCLE_PASSES - 1) * 8000);
-      // the same kind of cycle closes when it fits: 509 and 521 ms, 2058 passes (next after 60000: 118 * 509)
-      const f = await idle(509, 521, 60_000);
-      const c = kagingdCycle(envOf(f, []), 509 * 118)!;
-      expect([c.cycle, c.ticks]).toEqual([2 * 509 * 521, 2 * 521 + 2 * 509 - 2]);
+      const lcm = 16381 * 16411;
+      const log: number[][] = [];
+      const plan = kagingdAdvance(envOf(e, log), 13 * 16381)!.advance(2 * lcm)!;
+      expect(plan.ticks).toBe(2 * 16411 - 12 + (2 * 16381 - 12) - 2);
+      expect([plan.due, plan.prev]).toEqual([2 * lcm + 16381, 2 * lcm]);
+      plan.apply();
+      expect(log).toEqual([[plan.ticks, plan.ticks + 2]]);
+    });
+
+    it("gives up past MAX_CYCLE_PASSES passes of one component, and says when to ask again", async () => {
+      // a parent at 16381 ms and its child at 16411 share the child's lruvec, so their passes
+      // are one component whose cycle holds the multiples of both: more than 65536 of them
+      const e = await idle(16381, 16411, 200_000, [], "/a/b");
+      const retry: number[] = [];
+      expect(kagingdAdvance(envOf(e, [], retry), 13 * 16381)).toBeNull();
+      expect(retry.length).toBe(1);
+      expect(retry[0]).toBeGreaterThan(13 * 16381 + (MAX_CYCLE_PASSES - 1) * 8000);
     });
   });
 });
