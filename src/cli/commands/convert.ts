@@ -1,6 +1,6 @@
 /**
  * `wsim convert IN OUT`: between wsim's trace formats (CSV, NDJSON, JSON by extension), and
- * from real trace formats (lackey, ucsd, lirs, damon, libcachesim; sniffed, or --from).
+ * from real trace formats (lackey, ucsd, lirs, damon, libcachesim, ftrace; sniffed, or --from).
  * Streams, as replay does: memory does not grow with the input (a JSON document or a DAMON
  * record is parsed whole, as replay parses a document). The importer's mapping and what it
  * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
@@ -11,9 +11,10 @@ import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
 import { openConvertInput, forEachLine, type ConvertInput } from "../../convert/input.js";
 import {
-  checkRecognised, damon, DEFAULT_IMPORT, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
+  checkRecognised, damon, DEFAULT_IMPORT, describeCounted, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
 } from "../../convert/importers.js";
+import { describeUnread, ftrace } from "../../convert/ktrace.js";
 import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
 import { parseMachine, PRESETS } from "../../machine/machine.js";
 import { dirname, relative, resolve } from "node:path";
@@ -23,7 +24,7 @@ import { batchRows } from "../../trace/rows.js";
 import { plural } from "../../report/words.js";
 import type { TraceFormat } from "../../trace/types.js";
 
-export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim"];
+export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"];
 
 export interface ConvertOptions {
   from?: string;
@@ -55,7 +56,7 @@ function checkImportOptions(given: readonly string[], kind: string): void {
   }
 }
 
-const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim };
+const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim, ftrace };
 
 function importOptions(o: ConvertOptions): ImportOptions {
   return {
@@ -235,8 +236,29 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
     notes.push(`tunables written as set events at ${w.setsAtMs} ms: ${res.header.tunables.map((t) => `${t.key}=${t.value}`).join(", ")}`);
   if (notes.length) process.stderr.write(notes.join("\n") + "\n");
   const stats = res.stats;
-  if (stats && !o.quiet) {
-    const skipped = describeSkipped(stats);
-    process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
-  }
+  if (stats && !o.quiet) process.stderr.write(importSummary(stats, name));
 }
+
+/**
+ * What convert says of an import on standard error: the mapping; the rows written and what was
+ * skipped; for a kernel trace, what was counted beside the rows, the events not replayed per
+ * name, and the first lines it could not read as `FILE:LINE: ...`. One string, lines ended.
+ */
+export function importSummary(stats: ImportStats, file: string): string {
+  const skipped = describeSkipped(stats);
+  const rows = stats.rows;
+  const written = rows ? `${plural(rows.alloc, "alloc")} and ${plural(rows.free, "free")}` : plural(stats.kept, "access", "accesses");
+  let out = `${stats.mapping}\n${written} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`;
+  const counted = describeCounted(stats);
+  if (counted.length) out += `counted: ${counted.join(", ")}\n`;
+  if (stats.events) {
+    const other = Object.entries(stats.events).filter(([e]) => !REPLAYED_EVENTS.includes(e));
+    if (other.length) out += `observed, not replayed: ${other.map(([e, k]) => `${k} ${e}`).join(", ")}\n`;
+  }
+  const unread = describeUnread(stats, file);
+  if (unread.length) out += `first lines not read:\n${unread.map((u) => "  " + u).join("\n")}\n`;
+  return out;
+}
+
+/** the kernel events a kernel trace's rows come from */
+const REPLAYED_EVENTS = ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"];

@@ -1,0 +1,156 @@
+/**
+ * Issue 18 item 1: `wsim convert --from ftrace` (and sniffed): the kmem page events of ftrace
+ * trace / trace_pipe text (with and without the latency column, hashed and raw page=),
+ * trace-cmd report and perf script, as alloc/free rows keyed by pfn. Every expectation below
+ * was computed by hand from the fixtures (test/fixtures/ktrace/, written from the layouts of
+ * KERNEL-REFERENCE-2 §12.2): time_ms = (timestamp - first timestamp) in ms.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { importRows, importSummary } from "../../../src/cli/commands/convert.js";
+import { head } from "../../../src/convert/ktrace.js";
+import { sniffImport } from "../../../src/convert/importers.js";
+import { dataErrorOf } from "../../helpers.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const FX = (f: string) => join(ROOT, "test/fixtures/ktrace", f);
+const BIN = join(ROOT, "bin/wsim");
+const dir = mkdtempSync(join(tmpdir(), "wsim-i18-ktrace-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const OPTS = { refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s" };
+const conv = (f: string, from?: string) => importRows(f, { ...OPTS, from });
+/** rows as compact tuples: [time_ms, op, id, order?, mt?] */
+const tuples = (rows: Record<string, unknown>[]) => rows.map((r) => (r.op === "alloc" ? [r.time_ms, "alloc", r.id, r.order, r.mt] : [r.time_ms, r.op, r.id]));
+const sh = (cmd: string) => spawnSync("bash", ["-o", "pipefail", "-c", cmd], { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${ROOT}bin:${process.env.PATH}` } });
+
+describe("issue 18 item 1: kernel trace text converts, each layout", () => {
+  it("trace (ftrace with its # header and the latency column, hashed page=): sniffed without --from", async () => {
+    const { rows, stats } = await conv(FX("trace_pipe.txt"));
+    expect(tuples(rows)).toEqual([
+      [0, "alloc", "p0x12a3b4", 0, "movable"], // GFP_HIGHUSER_MOVABLE: migratetype=1
+      [0.005, "alloc", "p0x12a400", 3, "unmovable"], // 1523.123461 - 1523.123456 = 5 µs
+      [0.445, "alloc", "p0x200000", 9, "movable"],
+      [0.544, "free", "p0x12a3b4"],
+      // its mm_page_free_batched (1523.124001) is not counted twice; pfn 0x9999 was never allocated; the failed alloc is not written
+      [7.044, "alloc", "p0x12a3b4", 0, "reclaimable"],
+      [7.544, "free", "p0x12a3b4"], // the alloc below finds the pfn still allocated: a free first
+      [7.544, "alloc", "p0x12a3b4", 1, "unmovable"],
+      [9.544, "free", "p0x12a400"],
+    ]);
+    expect(stats!.rows).toEqual({ alloc: 5, free: 3 });
+    expect(stats!.kept).toBe(8);
+    expect(stats!.skipped).toEqual({
+      "mm_page_free_batched of pages mm_page_free freed (not counted twice)": 1,
+      "frees of pages allocated before the trace began": 1,
+      "failed allocations (page=0 pfn=0x0)": 1,
+      "malformed kmem events": 1,
+      "unrecognised lines": 1,
+    });
+    expect(stats!.counted).toEqual({ "allocations of a pfn still allocated (a free written first)": 1 });
+    // 7 mm_page_alloc lines (one malformed: counted as an event and as malformed), 3 mm_page_free lines
+    expect(stats!.events).toEqual({
+      mm_page_alloc: 7, mm_page_alloc_zone_locked: 1, mm_page_alloc_extfrag: 1, mm_page_free: 3, mm_page_free_batched: 1,
+      mm_vmscan_direct_reclaim_begin: 1, mm_vmscan_direct_reclaim_end: 1, mm_compaction_end: 1, mm_page_pcpu_drain: 1,
+    });
+    expect(stats!.unread!.map((u) => [u.no, u.why])).toEqual([[29, "mm_page_alloc without an order=0..10 field"], [30, ""]]);
+    expect(stats!.firstUnread).toEqual({ no: 30, text: "this line is not an event" });
+  });
+
+  it("trace_pipe without the latency column, with record-tgid and raw page= pointers: pfn-keyed handles pair across orders", async () => {
+    const { rows, stats } = await conv(FX("trace_pipe-raw.txt"));
+    expect(tuples(rows)).toEqual([
+      [0, "alloc", "p0x1234", 0, "movable"],
+      [0.1, "alloc", "p0x1240", 2, "unmovable"],
+      [0.2, "alloc", "p0x1800", 10, "movable"],
+      [1.2, "free", "p0x1240"], // order 2 with order 2
+      [1.3, "free", "p0x1234"],
+      [2.9, "free", "p0x1800"], // freed as order 9: counted, the whole block freed
+    ]);
+    expect(stats!.skipped).toEqual({ "frees of pages allocated before the trace began": 2 }); // pfn 0x1000, and 0x1c00's mm_page_free_batched
+    expect(stats!.counted).toEqual({ "frees of another order than their allocation (the whole block freed)": 1 });
+  });
+
+  it("trace-cmd report: its header lines skipped, the event name padded", async () => {
+    const { rows, stats } = await conv(FX("trace-cmd-report.txt"));
+    expect(tuples(rows)).toEqual([
+      [0, "alloc", "p0x12a3b4", 0, "movable"],
+      [0.044, "alloc", "p0x12a400", 1, "reclaimable"],
+      [100, "free", "p0x12a3b4"],
+    ]);
+    expect(stats!.skipped).toEqual({ "trace-cmd header lines": 3 });
+    expect(stats!.events).toEqual({ mm_page_alloc: 2, mm_compaction_begin: 1, mm_page_free: 1 });
+  });
+
+  it("perf script: system:event names, a comm with a space; mm_page_free_batched alone frees an order-0 page", async () => {
+    const { rows, stats } = await conv(FX("perf-script.txt"));
+    expect(tuples(rows)).toEqual([
+      [0, "alloc", "p0x12a3b4", 0, "movable"],
+      [0.001, "alloc", "p0x1234", 0, "unmovable"],
+      [1, "free", "p0x12a3b4"],
+      [1.544, "free", "p0x1234"], // no mm_page_free of 0x1234 came: its mm_page_free_batched is the free
+    ]);
+    expect(stats!.skipped).toEqual({ "mm_page_free_batched of pages mm_page_free freed (not counted twice)": 1 });
+    expect(stats!.counted).toEqual({ "order-0 frees from mm_page_free_batched alone": 1 });
+    expect(stats!.events!.mm_page_pcpu_drain).toBe(1);
+  });
+
+  it("the summary names the skips, the counts, the events not replayed and the first lines not read with their numbers", async () => {
+    const { stats } = await conv(FX("trace_pipe.txt"));
+    const s = importSummary(stats!, "t.txt");
+    expect(s).toMatch(/\n5 allocs and 3 frees written; skipped: .*1 free of a page allocated before the trace began/);
+    expect(s).toMatch(/\ncounted: 1 allocation of a pfn still allocated \(a free written first\)\n/);
+    expect(s).toMatch(/\nobserved, not replayed: 1 mm_page_alloc_zone_locked, 1 mm_page_alloc_extfrag, 1 mm_vmscan_direct_reclaim_begin, 1 mm_vmscan_direct_reclaim_end, 1 mm_compaction_end, 1 mm_page_pcpu_drain\n/);
+    expect(s).toMatch(/\n {2}t\.txt:29: mm_page_alloc without an order=0\.\.10 field: "stress-4242 .*\n {2}t\.txt:30: "this line is not an event"\n$/);
+  });
+
+  it("only the first three lines not read are named; all are counted", async () => {
+    const p = join(dir, "bad.txt");
+    writeFileSync(p, "a\nb\n  x-1 [000] ..... 1.000000: mm_page_free: pfn=0x10\nc\nd\n");
+    const { stats } = await conv(p, "ftrace");
+    expect(stats!.unread!.map((u) => u.no)).toEqual([1, 2, 3]);
+    expect(stats!.skipped).toEqual({ "unrecognised lines": 4, "malformed kmem events": 1 });
+  });
+});
+
+describe("issue 18 item 1: the line parser and the sniffer", () => {
+  it("head(): the time and the event of each layout; null for what is not one", () => {
+    expect(head("  bash-1 [001] d..1. 12.000001: mm_page_free: pfn=0x1 order=0")).toEqual({ secs: 12, ns: 1000, event: "mm_page_free", fields: 45 });
+    expect(head("bash 1 [001] 12.5: kmem:mm_page_free: pfn=0x1 order=0")?.event).toBe("mm_page_free");
+    expect(head("bash-1 [001] 3.123456789: mm_page_free: x")).toMatchObject({ secs: 3, ns: 123456789 });
+    expect(head("12.000001: mm_page_free: pfn=0x1")).toBeNull(); // no task before the time
+    expect(head("perf 1 [000] 1.5: 1 cpu-clock: ffff")).toBeNull(); // a sample, not a tracepoint
+    expect(head("time_ms,op,id")).toBeNull();
+  });
+  it("sniffImport: each fixture is ftrace; a wsim CSV or a UCSD trace is not", () => {
+    for (const f of ["trace_pipe.txt", "trace_pipe-raw.txt", "trace-cmd-report.txt", "perf-script.txt"])
+      expect(sniffImport(Buffer.from(spawnSync("cat", [FX(f)], { encoding: "utf8" }).stdout))).toBe("ftrace");
+    expect(sniffImport(Buffer.from("time_ms,op,id,order\n0,alloc,a,0\n"))).toBeNull();
+    expect(sniffImport(Buffer.from("l 0x1000 3\ns 0x2000 1\n"))).toBe("ucsd");
+  });
+});
+
+describe("issue 18 item 1: errors and the CLI", () => {
+  it("an input with no kernel trace line is exit 3 naming the first line", async () => {
+    const p = join(dir, "none.txt");
+    writeFileSync(p, "# tracer: nop\nhello\nworld\n");
+    expect(await dataErrorOf(conv(p))).toBe(`${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "hello"`);
+    const r = spawnSync(process.execPath, [BIN, "convert", "--from", "ftrace", p, "-"], { encoding: "utf8" });
+    expect([r.status, r.stderr.trim()]).toEqual([3, `${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "hello"`]);
+  });
+  it("--pid means nothing to a kernel trace: a usage error", () => {
+    const r = spawnSync(process.execPath, [BIN, "convert", "--pid", "3", FX("perf-script.txt"), "-"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--pid applies to .* only; this input is ftrace/);
+  });
+  it("convert | replay: the converted trace replays; pgalloc_normal is the pages of the allocs written (1+8+512+1+2 = 524)", () => {
+    const r = sh(`cat ${FX("trace_pipe.txt")} | wsim convert -q - - | wsim replay - --format vmstat | grep -E '^(pgalloc_normal|pgfree|wsim_alloc_fail) '`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    const v = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(" ")));
+    expect(v.pgalloc_normal).toBe("524");
+    expect(v.wsim_alloc_fail).toBe("0");
+  });
+});
