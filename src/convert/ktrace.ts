@@ -45,6 +45,8 @@ interface Head {
   event: string;
   /** where the fields start */
   fields: number;
+  /** (scanHead) where the event name starts */
+  eventAt?: number;
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -58,6 +60,15 @@ const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
  * task and pid, the CPU, the latency flags), then a word (`system:` allowed) ending in `:`.
  */
 export function head(line: string): Head | null {
+  const h: Head = { secs: 0, ns: 0, event: "", fields: 0 };
+  if (!scanHead(line, h)) return null;
+  h.event = line.slice(h.eventAt, h.fields - 1);
+  delete (h as Partial<Head>).eventAt;
+  return h;
+}
+
+/** head() into `h` (reused: no object a line), the event's place in `h.eventAt` and not sliced; false when not a trace line */
+function scanHead(line: string, h: Head): boolean {
   for (let p = line.indexOf(": "); p > 0; p = line.indexOf(": ", p + 1)) {
     let i = p - 1;
     let ns = 0;
@@ -72,7 +83,9 @@ export function head(line: string): Head | null {
     const dot = i--;
     while (i >= 0 && isDigit(line.charCodeAt(i))) i--;
     if (dot - i - 1 < 1 || dot - i - 1 > 12 || i < 1 || !isBlank(line.charCodeAt(i))) continue;
-    if (line.slice(0, i).trim() === "") return null; // no task before the time
+    let task = 0;
+    while (task < i && isBlank(line.charCodeAt(task))) task++;
+    if (task === i) return false; // no task before the time
     let secs = 0;
     for (let k = i + 1; k < dot; k++) secs = secs * 10 + line.charCodeAt(k) - 48;
     for (let k = fracDigits; k < 9; k++) ns *= 10;
@@ -84,17 +97,21 @@ export function head(line: string): Head | null {
     let sys = -1;
     for (;;) {
       while (e < n && isWord(line.charCodeAt(e))) e++;
-      if (e === s || line.charCodeAt(e) !== 58) return null;
+      if (e === s || line.charCodeAt(e) !== 58) return false;
       if (e + 1 < n && isWord(line.charCodeAt(e + 1)) && sys < 0) {
         sys = e++;
         continue;
       }
       break;
     }
-    if (e + 1 < n && !isBlank(line.charCodeAt(e + 1))) return null;
-    return { secs, ns, event: line.slice(sys < 0 ? s : sys + 1, e), fields: e + 1 };
+    if (e + 1 < n && !isBlank(line.charCodeAt(e + 1))) return false;
+    h.secs = secs;
+    h.ns = ns;
+    h.eventAt = sys < 0 ? s : sys + 1;
+    h.fields = e + 1;
+    return true;
   }
-  return null;
+  return false;
 }
 
 /** `name=` in the fields from `from`, at the start or after a blank: where its value starts, or -1 */
@@ -158,7 +175,9 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
  */
 export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImporter {
   st.mapping = "ftrace: kmem page events; mm_page_alloc = alloc of handle p0x<pfn> (order and migratetype from the event), mm_page_free = free of that handle; time from the first event";
-  const events: Record<string, number> = (st.events = {});
+  // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
+  const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
+  const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
   const rows = (st.rows = { alloc: 0, free: 0 });
   const counted: Record<string, number> = (st.counted = {});
   const unreadList: { no: number; text: string; why: string }[] = (st.unread = []);
@@ -192,17 +211,26 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
       const c0 = line.charCodeAt(0);
       if (c0 === 35 || line.trim() === "") return; // # comments (ftrace's header), blank lines
       st.lines++;
-      const h = head(line);
-      if (!h) {
+      if (!scanHead(line, h)) {
         // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
         if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
         return unread(line, no, "");
       }
       st.recognised++;
-      const ev = h.event;
-      events[ev] = (events[ev] ?? 0) + 1;
+      // the replayed events are told by their length and start: no string a line for them
+      const at = h.eventAt!;
+      const len = h.fields - 1 - at;
+      let ev: string;
+      if (len === 13 && line.startsWith("mm_page_alloc", at)) ev = "mm_page_alloc";
+      else if (len === 12 && line.startsWith("mm_page_free", at)) ev = "mm_page_free";
+      else if (len === 20 && line.startsWith("mm_page_free_batched", at)) ev = "mm_page_free_batched";
+      else {
+        ev = line.slice(at, at + len);
+        events[ev] = (events[ev] ?? 0) + 1;
+        return;
+      }
+      events[ev]!++;
       const isAlloc = ev === "mm_page_alloc";
-      if (!isAlloc && ev !== "mm_page_free" && ev !== "mm_page_free_batched") return;
       // time: ns since the first event (exact below 2^53 ns, 104 days), to ms
       if (secs0 < 0) {
         secs0 = h.secs;
@@ -254,7 +282,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
       live.delete(pfn);
       writeFree(t, pfn);
     },
-    end() {},
+    end() {
+      for (const k of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[k]) delete events[k];
+    },
   };
 }
 
