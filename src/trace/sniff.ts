@@ -86,7 +86,7 @@ export function identify(first: Buffer): Foreign | null {
     return {
       kind: "vmstat",
       what: "/proc/vmstat counters (or `wsim replay --format vmstat` output)",
-      use: "compare two of them with `wsim diff A B`, or a run with one: `wsim replay TRACE --expect FILE`",
+      use: "compare two of them with `wsim diff A B` (two snapshots of one kernel: their change, `wsim diff --delta BEFORE AFTER [REPLAY]`), or a run with one: `wsim replay TRACE --expect FILE`",
     };
 
   // wsim's own JSON files
