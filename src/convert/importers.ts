@@ -70,6 +70,8 @@ export type Emit = (r: Row) => void;
  */
 export interface LineImporter {
   line(text: string, no: number): void;
+  /** the same for a line given as the bytes [start, end) of `buf` (no `\n`; a trailing `\r` kept), when the importer reads bytes */
+  bytes?(buf: Buffer, start: number, end: number, no: number): void;
   end(): void;
 }
 

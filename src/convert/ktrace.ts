@@ -58,53 +58,59 @@ const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
  * 1523.123456: kmem:mm_page_alloc: …`), or null when the line is not one: the first `: ` that
  * follows `DIGITS.DIGITS` (1 to 9 fractional digits) preceded by a blank and some prefix (the
  * task and pid, the CPU, the latency flags), then a word (`system:` allowed) ending in `:`.
+ * `fields` is where the fields start, in UTF-8 bytes (the line's characters for ASCII).
  */
 export function head(line: string): Head | null {
+  const buf = Buffer.from(line, "utf8");
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0 };
-  if (!scanHead(line, h)) return null;
-  h.event = line.slice(h.eventAt, h.fields - 1);
+  if (!scanHead(buf, 0, buf.length, h)) return null;
+  h.event = buf.toString("latin1", h.eventAt, h.fields - 1);
   delete (h as Partial<Head>).eventAt;
   return h;
 }
 
-/** head() into `h` (reused: no object a line), the event's place in `h.eventAt` and not sliced; false when not a trace line */
-function scanHead(line: string, h: Head): boolean {
-  for (let p = line.indexOf(": "); p > 0; p = line.indexOf(": ", p + 1)) {
+/**
+ * head() on the bytes [start, end) of `b`, into `h` (reused: no object a line), the event's
+ * place in `h.eventAt` and not decoded; false when it is not a trace line. Bytes, not a
+ * string: a kernel trace is ASCII but for task names, and decoding each line cost more than
+ * reading it.
+ */
+function scanHead(b: Buffer, start: number, end: number, h: Head): boolean {
+  for (let p = colonSpace(b, start, end); p > start; p = colonSpace(b, p + 1, end)) {
     let i = p - 1;
     let ns = 0;
     let scale = 1;
-    while (i >= 0 && isDigit(line.charCodeAt(i))) {
-      ns += (line.charCodeAt(i) - 48) * scale;
+    while (i >= start && isDigit(b[i]!)) {
+      ns += (b[i]! - 48) * scale;
       scale *= 10;
       i--;
     }
     const fracDigits = p - 1 - i;
-    if (fracDigits < 1 || fracDigits > 9 || line.charCodeAt(i) !== 46) continue;
+    if (fracDigits < 1 || fracDigits > 9 || i < start || b[i] !== 46) continue;
     const dot = i--;
-    while (i >= 0 && isDigit(line.charCodeAt(i))) i--;
-    if (dot - i - 1 < 1 || dot - i - 1 > 12 || i < 1 || !isBlank(line.charCodeAt(i))) continue;
-    let task = 0;
-    while (task < i && isBlank(line.charCodeAt(task))) task++;
+    while (i >= start && isDigit(b[i]!)) i--;
+    if (dot - i - 1 < 1 || dot - i - 1 > 12 || i < start + 1 || !isBlank(b[i]!)) continue;
+    let task = start;
+    while (task < i && isBlank(b[task]!)) task++;
     if (task === i) return false; // no task before the time
     let secs = 0;
-    for (let k = i + 1; k < dot; k++) secs = secs * 10 + line.charCodeAt(k) - 48;
+    for (let k = i + 1; k < dot; k++) secs = secs * 10 + b[k]! - 48;
     for (let k = fracDigits; k < 9; k++) ns *= 10;
     // the event: word[:word]:
     let e = p + 2;
-    const n = line.length;
-    while (e < n && isBlank(line.charCodeAt(e))) e++;
+    while (e < end && isBlank(b[e]!)) e++;
     const s = e;
     let sys = -1;
     for (;;) {
-      while (e < n && isWord(line.charCodeAt(e))) e++;
-      if (e === s || line.charCodeAt(e) !== 58) return false;
-      if (e + 1 < n && isWord(line.charCodeAt(e + 1)) && sys < 0) {
+      while (e < end && isWord(b[e]!)) e++;
+      if (e === s || e >= end || b[e] !== 58) return false;
+      if (e + 1 < end && isWord(b[e + 1]!) && sys < 0) {
         sys = e++;
         continue;
       }
       break;
     }
-    if (e + 1 < n && !isBlank(line.charCodeAt(e + 1))) return false;
+    if (e + 1 < end && !isBlank(b[e + 1]!)) return false;
     h.secs = secs;
     h.ns = ns;
     h.eventAt = sys < 0 ? s : sys + 1;
@@ -114,39 +120,64 @@ function scanHead(line: string, h: Head): boolean {
   return false;
 }
 
-/** `name=` in the fields from `from`, at the start or after a blank: where its value starts, or -1 */
-function field(line: string, name: string, from: number): number {
-  for (let k = line.indexOf(name, from); k >= 0; k = line.indexOf(name, k + 1))
-    if (k === from || isBlank(line.charCodeAt(k - 1)) || line.charCodeAt(k - 1) === 44) return k + name.length;
+/** where `: ` is in [from, end), or -1 */
+function colonSpace(b: Buffer, from: number, end: number): number {
+  for (let i = from; i < end - 1; i++) if (b[i] === 58 && b[i + 1] === 32) return i;
   return -1;
 }
 
-/** the decimal integer at `i` (up to a blank or the end), or -1 */
-function decAt(line: string, i: number): number {
+/** `name=` (as bytes) in [from, end), at `from` or after a blank or a comma: where its value starts, or -1 */
+function field(b: Buffer, name: Buffer, from: number, end: number): number {
+  const n0 = name[0]!;
+  const len = name.length;
+  outer: for (let k = from; k <= end - len; k++) {
+    if (b[k] !== n0) continue;
+    if (k !== from && !isBlank(b[k - 1]!) && b[k - 1] !== 44) continue;
+    for (let j = 1; j < len; j++) if (b[k + j] !== name[j]) continue outer;
+    return k + len;
+  }
+  return -1;
+}
+
+/** the decimal integer at `i` (up to a blank or `end`), or -1 */
+function decAt(b: Buffer, i: number, end: number): number {
   if (i < 0) return -1;
   let v = 0;
   const s = i;
-  for (; i < line.length && isDigit(line.charCodeAt(i)); i++) v = v * 10 + line.charCodeAt(i) - 48;
-  return i === s || i - s > 9 || (i < line.length && !isBlank(line.charCodeAt(i))) ? -1 : v;
+  for (; i < end && isDigit(b[i]!); i++) v = v * 10 + b[i]! - 48;
+  return i === s || i - s > 9 || (i < end && !isBlank(b[i]!)) ? -1 : v;
 }
 
-/** the `0x` hex integer at `i` (up to a blank or the end): its value, -2 for all ones (-1UL), or -1 */
-function hexAt(line: string, i: number): number {
-  if (i < 0 || line.charCodeAt(i) !== 48 || (line.charCodeAt(i + 1) | 0x20) !== 120) return -1;
+/** the `0x` hex integer at `i` (up to a blank or `end`): its value, -2 for all ones (-1UL), or -1 */
+function hexAt(b: Buffer, i: number, end: number): number {
+  if (i < 0 || i + 2 > end || b[i] !== 48 || (b[i + 1]! | 0x20) !== 120) return -1;
   i += 2;
   const s = i;
   let v = 0;
   let ones = true;
-  for (; i < line.length; i++) {
-    const c = line.charCodeAt(i) | 0x20;
+  for (; i < end; i++) {
+    const c = b[i]! | 0x20;
     const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
     if (d < 0) break;
     if (d !== 15) ones = false;
     v = v * 16 + d;
   }
-  if (i === s || (i < line.length && !isBlank(line.charCodeAt(i)))) return -1;
+  if (i === s || (i < end && !isBlank(b[i]!))) return -1;
   if (i - s === 16 && ones) return -2;
   return i - s > 13 ? -1 : v;
+}
+
+const PFN = Buffer.from("pfn=");
+const ORDER = Buffer.from("order=");
+const MIGRATETYPE = Buffer.from("migratetype=");
+const EV_ALLOC = Buffer.from("mm_page_alloc");
+const EV_FREE = Buffer.from("mm_page_free");
+const EV_BATCHED = Buffer.from("mm_page_free_batched");
+
+/** true when b[at, at + name.length) is `name` */
+function bytesAt(b: Buffer, at: number, name: Buffer): boolean {
+  for (let j = 0; j < name.length; j++) if (b[at + j] !== name[j]) return false;
+  return true;
 }
 
 /** The skip reasons of this importer, with their singular (for describeSkipped). */
@@ -189,6 +220,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
   const free: Row = { time_ms: 0, op: "free", id: "" };
   let secs0 = -1;
   let ns0 = 0;
+  /** the last event not replayed, as a name and as bytes */
+  let otherName = "";
+  let otherBytes = Buffer.alloc(0);
   let last = 0;
 
   const skip = (why: string) => (st.skipped[why] = (st.skipped[why] ?? 0) + 1);
@@ -206,82 +240,95 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
     emit(free);
   };
 
+  /** one line: the bytes [start, end) of `buf`, numbered `no` */
+  const bytes = (buf: Buffer, start: number, end: number, no: number): void => {
+    const text = () => buf.toString("utf8", start, end);
+    let i = start;
+    while (i < end && (isBlank(buf[i]!) || buf[i] === 11 || buf[i] === 12)) i++;
+    if (i === end || buf[start] === 35) return; // blank lines, # comments (ftrace's header)
+    st.lines++;
+    if (!scanHead(buf, start, end, h)) {
+      const line = text();
+      // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
+      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
+      return unread(line, no, "");
+    }
+    st.recognised++;
+    // the replayed events are told by their length and bytes: no string a line for them
+    const at = h.eventAt!;
+    const len = h.fields - 1 - at;
+    let ev: string;
+    if (len === 13 && bytesAt(buf, at, EV_ALLOC)) ev = "mm_page_alloc";
+    else if (len === 12 && bytesAt(buf, at, EV_FREE)) ev = "mm_page_free";
+    else if (len === 20 && bytesAt(buf, at, EV_BATCHED)) ev = "mm_page_free_batched";
+    else {
+      // another event: named once per run of the same event (a run of mm_page_pcpu_drain, say)
+      if (!(otherName.length === len && bytesAt(buf, at, otherBytes))) {
+        otherName = buf.toString("latin1", at, at + len);
+        otherBytes = Buffer.from(otherName, "latin1");
+      }
+      events[otherName] = (events[otherName] ?? 0) + 1;
+      return;
+    }
+    events[ev]!++;
+    const isAlloc = ev === "mm_page_alloc";
+    // time: ns since the first event (exact below 2^53 ns, 104 days), to ms
+    if (secs0 < 0) {
+      secs0 = h.secs;
+      ns0 = h.ns;
+    }
+    let t = ((h.secs - secs0) * 1e9 + (h.ns - ns0)) / 1e6;
+    if (t < last) {
+      skip("events going back in time (clamped)");
+      t = last;
+    }
+    last = t;
+    const pfn = hexAt(buf, field(buf, PFN, h.fields, end), end);
+    const order = decAt(buf, field(buf, ORDER, h.fields, end), end);
+    if (pfn === -1) return unread(text(), no, `${ev} without a pfn=0x… field`);
+    if (order < 0 || order > MAX_ORDER) return unread(text(), no, `${ev} without an order=0..${MAX_ORDER} field`);
+    if (isAlloc) {
+      const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
+      if (mt < 0 || mt > 2) return unread(text(), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
+      if (pfn <= 0) return void skip("failed allocations (page=0 pfn=0x0)");
+      freed.delete(pfn);
+      if (live.has(pfn)) {
+        count("allocations of a pfn still allocated (a free written first)");
+        writeFree(t, pfn);
+      }
+      live.set(pfn, order);
+      alloc.time_ms = t;
+      alloc.id = "p0x" + pfn.toString(16);
+      alloc.order = order;
+      alloc.mt = MT_NAMES[mt]!;
+      rows.alloc++;
+      st.kept++;
+      emit(alloc);
+      return;
+    }
+    if (pfn < 0) return unread(text(), no, `${ev} without a pfn=0x… field`);
+    const had = live.get(pfn);
+    if (ev === "mm_page_free_batched") {
+      if (had === undefined) {
+        if (freed.delete(pfn)) return void skip("mm_page_free_batched of pages mm_page_free freed (not counted twice)");
+        return void skip("frees of pages allocated before the trace began");
+      }
+      count("order-0 frees from mm_page_free_batched alone");
+    } else {
+      freed.add(pfn);
+      if (had === undefined) return void skip("frees of pages allocated before the trace began");
+      if (had !== order) count("frees of another order than their allocation (the whole block freed)");
+    }
+    live.delete(pfn);
+    writeFree(t, pfn);
+  };
+
   return {
     line(line, no) {
-      const c0 = line.charCodeAt(0);
-      if (c0 === 35 || line.trim() === "") return; // # comments (ftrace's header), blank lines
-      st.lines++;
-      if (!scanHead(line, h)) {
-        // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
-        if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
-        return unread(line, no, "");
-      }
-      st.recognised++;
-      // the replayed events are told by their length and start: no string a line for them
-      const at = h.eventAt!;
-      const len = h.fields - 1 - at;
-      let ev: string;
-      if (len === 13 && line.startsWith("mm_page_alloc", at)) ev = "mm_page_alloc";
-      else if (len === 12 && line.startsWith("mm_page_free", at)) ev = "mm_page_free";
-      else if (len === 20 && line.startsWith("mm_page_free_batched", at)) ev = "mm_page_free_batched";
-      else {
-        ev = line.slice(at, at + len);
-        events[ev] = (events[ev] ?? 0) + 1;
-        return;
-      }
-      events[ev]!++;
-      const isAlloc = ev === "mm_page_alloc";
-      // time: ns since the first event (exact below 2^53 ns, 104 days), to ms
-      if (secs0 < 0) {
-        secs0 = h.secs;
-        ns0 = h.ns;
-      }
-      let t = ((h.secs - secs0) * 1e9 + (h.ns - ns0)) / 1e6;
-      if (t < last) {
-        skip("events going back in time (clamped)");
-        t = last;
-      }
-      last = t;
-      const pfnAt = field(line, "pfn=", h.fields);
-      const pfn = hexAt(line, pfnAt);
-      const order = decAt(line, field(line, "order=", h.fields));
-      if (pfn === -1) return unread(line, no, `${ev} without a pfn=0x… field`);
-      if (order < 0 || order > MAX_ORDER) return unread(line, no, `${ev} without an order=0..${MAX_ORDER} field`);
-      if (isAlloc) {
-        const mt = decAt(line, field(line, "migratetype=", h.fields));
-        if (mt < 0 || mt > 2) return unread(line, no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
-        if (pfn <= 0) return void skip("failed allocations (page=0 pfn=0x0)");
-        freed.delete(pfn);
-        if (live.has(pfn)) {
-          count("allocations of a pfn still allocated (a free written first)");
-          writeFree(t, pfn);
-        }
-        live.set(pfn, order);
-        alloc.time_ms = t;
-        alloc.id = "p0x" + pfn.toString(16);
-        alloc.order = order;
-        alloc.mt = MT_NAMES[mt]!;
-        rows.alloc++;
-        st.kept++;
-        emit(alloc);
-        return;
-      }
-      if (pfn < 0) return unread(line, no, `${ev} without a pfn=0x… field`);
-      const had = live.get(pfn);
-      if (ev === "mm_page_free_batched") {
-        if (had === undefined) {
-          if (freed.delete(pfn)) return void skip("mm_page_free_batched of pages mm_page_free freed (not counted twice)");
-          return void skip("frees of pages allocated before the trace began");
-        }
-        count("order-0 frees from mm_page_free_batched alone");
-      } else {
-        freed.add(pfn);
-        if (had === undefined) return void skip("frees of pages allocated before the trace began");
-        if (had !== order) count("frees of another order than their allocation (the whole block freed)");
-      }
-      live.delete(pfn);
-      writeFree(t, pfn);
+      const buf = Buffer.from(line, "utf8");
+      bytes(buf, 0, buf.length, no);
     },
+    bytes,
     end() {
       for (const k of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[k]) delete events[k];
     },

@@ -9,7 +9,7 @@
 import { inflateSync } from "node:zlib";
 import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
-import { openConvertInput, forEachLine, type ConvertInput } from "../../convert/input.js";
+import { openConvertInput, forEachLine, forEachLineBytes, type ConvertInput } from "../../convert/input.js";
 import {
   checkRecognised, damon, DEFAULT_IMPORT, describeCounted, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
@@ -103,7 +103,10 @@ export async function streamRows(
   }
   onHeader({});
   const imp = LINE_IMPORTERS[fmt]!(opts, st, emit, input.name);
-  await forEachLine(input.chunks, (text, no) => imp.line(text, no), pause);
+  if (imp.bytes) {
+    const bytes = imp.bytes;
+    await forEachLineBytes(input.chunks, (buf, start, end, no) => bytes(buf, start, end, no), pause);
+  } else await forEachLine(input.chunks, (text, no) => imp.line(text, no), pause);
   imp.end();
   checkRecognised(fmt, st, input.name);
   return { stats: st, header: {}, machine: null };

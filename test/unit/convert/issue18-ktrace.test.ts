@@ -6,7 +6,7 @@
  * KERNEL-REFERENCE-2 §12.2): time_ms = (timestamp - first timestamp) in ms.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -107,6 +107,14 @@ describe("issue 18 item 1: kernel trace text converts, each layout", () => {
     expect(s).toMatch(/\n {2}t\.txt:29: mm_page_alloc without an order=0\.\.10 field: "stress-4242 .*\n {2}t\.txt:30: "this line is not an event"\n$/);
   });
 
+  it("CRLF line ends and a task name in UTF-8 read as LF and ASCII ones", async () => {
+    const p = join(dir, "crlf.txt");
+    writeFileSync(p, "  zß-1 [000] ..... 1.000000: mm_page_alloc: page=0 pfn=0x10 order=2 migratetype=2 gfp_flags=GFP_KERNEL\r\n  zß-1 [000] ..... 1.000250: mm_page_free: page=0 pfn=0x10 order=2\r\n");
+    const { rows, stats } = await conv(p);
+    expect(tuples(rows)).toEqual([[0, "alloc", "p0x10", 2, "reclaimable"], [0.25, "free", "p0x10"]]);
+    expect(stats!.skipped).toEqual({});
+  });
+
   it("only the first three lines not read are named; all are counted", async () => {
     const p = join(dir, "bad.txt");
     writeFileSync(p, "a\nb\n  x-1 [000] ..... 1.000000: mm_page_free: pfn=0x10\nc\nd\n");
@@ -171,5 +179,10 @@ describe("issue 18 item 1: convert --from ftrace streams", () => {
     // ten times the input (14 MB -> 140 MB): at most a third more memory
     expect(big / small, `${small.toFixed(0)} MB for 100k lines, ${big.toFixed(0)} MB for 1M`).toBeLessThan(1.35);
     expect(big).toBeLessThan(120);
+    // every line split across the 256 KiB chunks is read whole: a row per mm_page_alloc and
+    // mm_page_free line (the generator's frees all pair; its mm_page_free_batched are duplicates)
+    const input = readFileSync(join(dir, "t10.txt"), "latin1");
+    const want = (input.match(/ mm_page_alloc: /g) ?? []).length + (input.match(/ mm_page_free: /g) ?? []).length;
+    expect(readFileSync(join(dir, "t10.csv"), "latin1").split("\n").length - 2).toBe(want);
   });
 });
