@@ -150,7 +150,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   program
     .command("stat")
-    .description("summarise a trace: events per op, processes, duration, distinct pages, footprint, reuse")
+    .description("summarise a trace: events per op, processes, duration, distinct pages, footprint, reuse; for kernel trace text (ftrace, trace-cmd report, perf script of the kmem page events), perf kmem stat --page's summary")
     .argument("<trace>", "trace file, or - for standard input")
     .addOption(new Option("-f, --format <format>", "text or json").choices(["text", "json"]))
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))

@@ -25,7 +25,7 @@
 import { DataError, quoteInput } from "../errors.js";
 import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
-import { FTRACE_COUNTED_ONE, FTRACE_SKIP_ONE, looksLikeKernelTrace } from "./ktrace.js";
+import { FTRACE_COUNTED_ONE, FTRACE_SKIP_ONE, looksLikeKernelTrace, type KmemStat } from "./ktrace.js";
 
 export interface ImportStats {
   /** what the importer says of its mapping */
@@ -48,6 +48,8 @@ export interface ImportStats {
   counted?: Record<string, number>;
   /** (ftrace) the first lines it could not read, and why (empty why: not a trace line) */
   unread?: { no: number; text: string; why: string }[];
+  /** (ftrace, for wsim stat) perf kmem stat --page's summary */
+  kmem?: KmemStat;
 }
 
 export interface ImportOptions {

@@ -36,6 +36,26 @@ const MAX_ORDER = 10;
 /** how many lines the importer could not read are kept to be named */
 export const UNREAD_NAMED = 3;
 
+/**
+ * What `wsim stat` tells of a kernel trace beside ImportStats (perf kmem stat --page's
+ * summary): counted when ftrace() is given `detail`.
+ */
+export interface KmemStat {
+  /** allocations served, per order (0..10) and migratetype (unmovable, movable, reclaimable) */
+  blocks: number[][];
+  /** pages of the allocations served */
+  allocPages: number;
+  /** pages freed by the frees written (implicit ones included) */
+  freePages: number;
+  /** allocation requests (failures included) per gfp_flags= text */
+  gfp: Record<string, number>;
+  /** blocks and pages still allocated after the last line */
+  liveBlocks: number;
+  livePages: number;
+  /** time_ms of the last alloc or free */
+  lastMs: number;
+}
+
 /** What head() found on a line: where the event name and the fields are, and the time. */
 interface Head {
   /** seconds and nanoseconds of the timestamp */
@@ -170,6 +190,7 @@ function hexAt(b: Buffer, i: number, end: number): number {
 const PFN = Buffer.from("pfn=");
 const ORDER = Buffer.from("order=");
 const MIGRATETYPE = Buffer.from("migratetype=");
+const GFP = Buffer.from("gfp_flags=");
 const EV_ALLOC = Buffer.from("mm_page_alloc");
 const EV_FREE = Buffer.from("mm_page_free");
 const EV_BATCHED = Buffer.from("mm_page_free_batched");
@@ -204,11 +225,14 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
  * Memory: one entry per page allocated and not yet freed, and per page freed and not yet
  * reallocated, at most the pages of the machine traced; never the input's length.
  */
-export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImporter {
+export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "", detail = false): LineImporter {
   st.mapping = "ftrace: kmem page events; mm_page_alloc = alloc of handle p0x<pfn> (order and migratetype from the event), mm_page_free = free of that handle; time from the first event";
   // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
   const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
+  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER + 1 }, () => [0, 0, 0]), allocPages: 0, freePages: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
+  let gfpName = "";
+  let gfpBytes = Buffer.alloc(0);
   const rows = (st.rows = { alloc: 0, free: 0 });
   const counted: Record<string, number> = (st.counted = {});
   const unreadList: { no: number; text: string; why: string }[] = (st.unread = []);
@@ -290,10 +314,28 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
     if (isAlloc) {
       const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
       if (mt < 0 || mt > 2) return unread(text(), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
+      if (k) {
+        // gfp_flags= up to a blank: named once per run of the same flags
+        const g = field(buf, GFP, h.fields, end);
+        let e = g;
+        while (g >= 0 && e < end && !isBlank(buf[e]!)) e++;
+        if (g < 0) gfpName = "(no gfp_flags)";
+        else if (!(gfpBytes.length === e - g && bytesAt(buf, g, gfpBytes))) {
+          gfpName = buf.toString("latin1", g, e);
+          gfpBytes = Buffer.from(gfpName, "latin1");
+        }
+        k.gfp[gfpName] = (k.gfp[gfpName] ?? 0) + 1;
+        k.lastMs = t;
+        if (pfn > 0) {
+          k.blocks[order]![mt]!++;
+          k.allocPages += 1 << order;
+        }
+      }
       if (pfn <= 0) return void skip("failed allocations (page=0 pfn=0x0)");
       freed.delete(pfn);
       if (live.has(pfn)) {
         count("allocations of a pfn still allocated (a free written first)");
+        if (k) k.freePages += 1 << live.get(pfn)!;
         writeFree(t, pfn);
       }
       live.set(pfn, order);
@@ -320,6 +362,10 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
       if (had !== order) count("frees of another order than their allocation (the whole block freed)");
     }
     live.delete(pfn);
+    if (k) {
+      k.freePages += 1 << had;
+      k.lastMs = t;
+    }
     writeFree(t, pfn);
   };
 
@@ -330,7 +376,11 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit): LineImpo
     },
     bytes,
     end() {
-      for (const k of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[k]) delete events[k];
+      for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
+      if (k) {
+        k.liveBlocks = live.size;
+        for (const o of live.values()) k.livePages += 1 << o;
+      }
     },
   };
 }

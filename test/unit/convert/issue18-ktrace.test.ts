@@ -186,3 +186,44 @@ describe("issue 18 item 1: convert --from ftrace streams", () => {
     expect(readFileSync(join(dir, "t10.csv"), "latin1").split("\n").length - 2).toBe(want);
   });
 });
+
+describe("issue 18 item 5: wsim stat of a kernel trace (perf kmem stat --page's summary)", () => {
+  const stat = (args: string[]) => spawnSync(process.execPath, [BIN, "stat", ...args], { encoding: "utf8" });
+  it("trace_pipe.txt: the counts agree with its mm_page_alloc and mm_page_free lines, by hand", () => {
+    const r = stat(["-f", "json", FX("trace_pipe.txt")]);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    // 7 mm_page_alloc lines, one malformed (no order=): 6 requests, one of them failed (pfn=0x0)
+    // served: orders 0, 3, 9, 0, 1 = 1 + 8 + 512 + 1 + 2 = 524 pages
+    // 3 mm_page_free lines: 0x12a3b4 (1 page) and 0x12a400 (8) paired, 0x9999 unpaired; plus the
+    // implicit free of 0x12a3b4 (order 0, 1 page) before its order-1 allocation: 3 paired, 10 pages
+    // still allocated: 0x200000 (order 9) and 0x12a3b4 (order 1): 2 blocks, 514 pages
+    expect(j).toMatchObject({
+      kind: "kmem", alloc_requests: 6, alloc_served: 5, alloc_failed: 1, alloc_pages: 524,
+      free_requests: 3, frees_paired: 3, free_pages: 10, frees_unpaired: 1, batched_duplicates: 1, implicit_frees: 1,
+      still_allocated_blocks: 2, still_allocated_pages: 514, fallbacks: 1, last_ms: 9.544,
+      by_order: {
+        0: { unmovable: 0, movable: 1, reclaimable: 1 },
+        1: { unmovable: 1, movable: 0, reclaimable: 0 },
+        3: { unmovable: 1, movable: 0, reclaimable: 0 },
+        9: { unmovable: 0, movable: 1, reclaimable: 0 },
+      },
+    });
+    expect(j.by_gfp).toEqual({
+      "GFP_HIGHUSER_MOVABLE|__GFP_ZERO": 1, GFP_KERNEL: 1, "GFP_KERNEL|__GFP_COMP": 1, "GFP_KERNEL|__GFP_NORETRY": 1, "GFP_NOFS|__GFP_RECLAIMABLE": 1, GFP_TRANSHUGE: 1,
+    });
+  });
+  it("the text: summary lines and the order x migratetype table; perf script from standard input", () => {
+    const r = stat([FX("trace_pipe.txt")]);
+    expect(r.stdout).toMatch(/\nallocations: 6 requests, 5 served \(524 pages, 2096 KiB\), 1 failed\n/);
+    expect(r.stdout).toMatch(/\nstill allocated at the end: 2 blocks, 514 pages \(2056 KiB\)\n/);
+    expect(r.stdout).toMatch(/│ +9 │ +\. │ +1 │ +\. │/);
+    expect(r.stdout).toMatch(/\nlines not read: 1 malformed kmem event, 1 unrecognised line\n$/);
+    // perf-script.txt: 2 allocs (order 0 movable, order 0 unmovable), 1 mm_page_free, 0x1234 freed by mm_page_free_batched alone
+    const p = spawnSync("bash", ["-c", `cat ${FX("perf-script.txt")} | node ${BIN} stat -f json -`], { encoding: "utf8" });
+    expect(JSON.parse(p.stdout)).toMatchObject({ alloc_requests: 2, alloc_pages: 2, free_requests: 1, frees_paired: 2, free_pages: 2, frees_unpaired: 0, batched_duplicates: 1, still_allocated_pages: 0 });
+  });
+  it("a wsim trace still gets its own summary", () => {
+    expect(stat([join(ROOT, "traces/faults.csv")]).stdout).toMatch(/^.*faults\.csv: 535 events, 2 processes/);
+  });
+});
