@@ -218,6 +218,8 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
       start,
     );
     if (!writer) start(res.header);
+    const observed = observedSection(res.stats);
+    if (observed) writer!.comment(observed);
     await writer!.end();
   } catch (e) {
     (sink as ReturnType<typeof outputSink> | null)?.abort();
@@ -261,6 +263,17 @@ export function importSummary(stats: ImportStats, file: string): string {
   const unread = describeUnread(stats, file);
   if (unread.length) out += `first lines not read:\n${unread.map((u) => "  " + u).join("\n")}\n`;
   return out;
+}
+
+/**
+ * A kernel trace's events that are not rows, as the `# observed` section convert ends a CSV
+ * with (one `EVENT COUNT` a line, under a heading), so the trace keeps what the kernel did
+ * beside what it replays; null when there are none (or the input was not a kernel trace).
+ */
+export function observedSection(stats: ImportStats | null): string | null {
+  const other = Object.entries(stats?.events ?? {}).filter(([e]) => !REPLAYED_EVENTS.includes(e));
+  if (!other.length) return null;
+  return ["observed: kernel events of the input, counted, not replayed", ...other.map(([e, k]) => `observed ${e} ${k}`)].join("\n");
 }
 
 /** the kernel events a kernel trace's rows come from */

@@ -124,6 +124,18 @@ describe("issue 18 item 1: kernel trace text converts, each layout", () => {
   });
 });
 
+describe("issue 18 item 1: the events not replayed are kept as a # observed section", () => {
+  it("a CSV ends with them (comments: it still replays); NDJSON, which has no comments, does not", () => {
+    const csv = sh(`wsim convert -q ${FX("trace-cmd-report.txt")} -`);
+    expect(csv.stdout.trim().split("\n").slice(-3)).toEqual(["100,free,,,,,,,,,p0x12a3b4,,,,", "# observed: kernel events of the input, counted, not replayed", "# observed mm_compaction_begin 1"]);
+    const nd = join(dir, "o.ndjson");
+    expect(sh(`wsim convert -q ${FX("trace-cmd-report.txt")} ${nd}`).status).toBe(0);
+    expect(readFileSync(nd, "utf8").trim().split("\n")).toHaveLength(3);
+    // trace_pipe-raw.txt has no other event: no section
+    expect(sh(`wsim convert -q ${FX("trace_pipe-raw.txt")} -`).stdout).not.toMatch(/observed/);
+  });
+});
+
 describe("issue 18 item 1: the line parser and the sniffer", () => {
   it("head(): the time and the event of each layout; null for what is not one", () => {
     expect(head("  bash-1 [001] d..1. 12.000001: mm_page_free: pfn=0x1 order=0")).toEqual({ secs: 12, ns: 1000, event: "mm_page_free", fields: 45 });
@@ -183,7 +195,9 @@ describe("issue 18 item 1: convert --from ftrace streams", () => {
     // mm_page_free line (the generator's frees all pair; its mm_page_free_batched are duplicates)
     const input = readFileSync(join(dir, "t10.txt"), "latin1");
     const want = (input.match(/ mm_page_alloc: /g) ?? []).length + (input.match(/ mm_page_free: /g) ?? []).length;
-    expect(readFileSync(join(dir, "t10.csv"), "latin1").split("\n").length - 2).toBe(want);
+    const out = readFileSync(join(dir, "t10.csv"), "latin1").trim().split("\n");
+    expect(out.filter((l) => !l.startsWith("#")).length - 1).toBe(want); // less the header
+    expect(out.slice(-1)[0]).toMatch(/^# observed mm_page_pcpu_drain \d+$/);
   });
 });
 
