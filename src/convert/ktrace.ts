@@ -28,11 +28,12 @@
  */
 import { quoteInput } from "../errors.js";
 import type { Row } from "../generate/generators.js";
+import { MAX_ORDER } from "../mm/constants.js";
 import { MT_NAMES } from "../trace/types.js";
 import type { Emit, ImportOptions, ImportStats, LineImporter } from "./importers.js";
 
-/** the highest order a 6.1 allocation has (MAX_ORDER 11) */
-const MAX_ORDER = 10;
+/** the highest order a 6.1 allocation has (MAX_ORDER is exclusive) */
+const TOP_ORDER = MAX_ORDER - 1;
 /** how many lines the importer could not read are kept to be named */
 export const UNREAD_NAMED = 3;
 
@@ -230,7 +231,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
   const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
-  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER + 1 }, () => [0, 0, 0]), allocPages: 0, freePages: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
+  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
   let gfpName = "";
   let gfpBytes = Buffer.alloc(0);
   const rows = (st.rows = { alloc: 0, free: 0 });
@@ -310,7 +311,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     const pfn = hexAt(buf, field(buf, PFN, h.fields, end), end);
     const order = decAt(buf, field(buf, ORDER, h.fields, end), end);
     if (pfn === -1) return unread(text(), no, `${ev} without a pfn=0x… field`);
-    if (order < 0 || order > MAX_ORDER) return unread(text(), no, `${ev} without an order=0..${MAX_ORDER} field`);
+    if (order < 0 || order > TOP_ORDER) return unread(text(), no, `${ev} without an order=0..${TOP_ORDER} field`);
     if (isAlloc) {
       const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
       if (mt < 0 || mt > 2) return unread(text(), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
