@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { importRows, importSummary } from "../../../src/cli/commands/convert.js";
 import { head } from "../../../src/convert/ktrace.js";
+import { forEachLineBytes } from "../../../src/convert/input.js";
 import { sniffImport } from "../../../src/convert/importers.js";
 import { dataErrorOf } from "../../helpers.js";
 import { writeTracePipe } from "../../../src/bench/generate.js";
@@ -115,6 +116,12 @@ describe("issue 18 item 1: kernel trace text converts, each layout", () => {
     expect(stats!.skipped).toEqual({});
   });
 
+  it("nanosecond timestamps (trace-cmd report -t) keep their precision: six decimals of a ms", async () => {
+    const p = join(dir, "ns.txt");
+    writeFileSync(p, "  a-1 [000] 1.000000000: mm_page_alloc: pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n  a-1 [000] 1.000123456: mm_page_free: pfn=0x10 order=0\n");
+    expect(tuples((await conv(p)).rows)).toEqual([[0, "alloc", "p0x10", 0, "unmovable"], [0.123456, "free", "p0x10"]]);
+  });
+
   it("only the first three lines not read are named; all are counted", async () => {
     const p = join(dir, "bad.txt");
     writeFileSync(p, "a\nb\n  x-1 [000] ..... 1.000000: mm_page_free: pfn=0x10\nc\nd\n");
@@ -137,6 +144,17 @@ describe("issue 18 item 1: the events not replayed are kept as a # observed sect
 });
 
 describe("issue 18 item 1: the line parser and the sniffer", () => {
+  it("forEachLineBytes: lines split across chunks are joined, \\r kept, a last line without \\n read, numbered from 1", async () => {
+    async function* chunks() {
+      for (const c of ["ab\nc", "d\r\ne", "f", "\n\ng"]) yield Buffer.from(c);
+    }
+    const got: [string, number][] = [];
+    let done = 0;
+    await forEachLineBytes(chunks(), (b, s, e, no) => got.push([b.toString("latin1", s, e), no]), () => void done++);
+    expect(got).toEqual([["ab", 1], ["cd\r", 2], ["ef", 3], ["", 4], ["g", 5]]);
+    expect(done).toBe(5); // after each of the 4 chunks, and at the end
+  });
+
   it("head(): the time and the event of each layout; null for what is not one", () => {
     expect(head("  bash-1 [001] d..1. 12.000001: mm_page_free: pfn=0x1 order=0")).toEqual({ secs: 12, ns: 1000, event: "mm_page_free", fields: 45 });
     expect(head("bash 1 [001] 12.5: kmem:mm_page_free: pfn=0x1 order=0")?.event).toBe("mm_page_free");
