@@ -2,14 +2,15 @@
  * `npm run bench`: generates its traces (2.5 M events each, seeded), then measures each
  * path in fresh processes (the median of 3; peak RSS is the largest): CSV end to end, NDJSON
  * end to end, the engine alone on pre-parsed batches, for the default machine and a 64 GiB
- * one, and `wsim convert` of a UCSD address trace of as many lines to CSV; prints events/s
+ * one, and `wsim convert` of a UCSD address trace and of an ftrace trace_pipe text of kmem page
+ * events (generate.ts writeTracePipe) of as many lines to CSV; prints events/s
  * (lines/s for convert) and peak RSS. WSIM_BENCH_EVENTS and WSIM_BENCH_REPEAT change the sizes.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeTrace, writeUcsd, type BenchKind } from "./generate.js";
+import { writeTrace, writeTracePipe, writeUcsd, type BenchKind } from "./generate.js";
 
 const N = Number(process.env.WSIM_BENCH_EVENTS ?? 2_500_000);
 const REPEAT = Number(process.env.WSIM_BENCH_REPEAT ?? 3);
@@ -60,6 +61,14 @@ async function main() {
     JSON.parse(execFileSync(process.execPath, [worker, "convert", ucsd, "-"], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
   ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
   rows.push({ ...conv[REPEAT >> 1]!, maxRssMB: Math.max(...conv.map((x) => x.maxRssMB)), workload: "ucsd", path: "convert to CSV", machine: "-" });
+  // wsim convert --from ftrace: a trace_pipe text of kmem page events (issue 18: >= 1 M lines/s)
+  const tp = join(dir, "trace_pipe.txt");
+  process.stderr.write(`generating trace_pipe (${N} lines)...\n  ftrace: convert to CSV...\n`);
+  await writeTracePipe(tp, N);
+  const ft = Array.from({ length: REPEAT }, () =>
+    JSON.parse(execFileSync(process.execPath, [worker, "convert", tp, "ftrace"], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
+  ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+  rows.push({ ...ft[REPEAT >> 1]!, maxRssMB: Math.max(...ft.map((x) => x.maxRssMB)), workload: "ftrace", path: "convert to CSV", machine: "-" });
   const w = [10, 18, 8, 10, 14, 12];
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(w[i]!)).join(" ").trimEnd();
   console.log(line(["workload", "path", "machine", "events", "events/s", "peak RSS"]));

@@ -99,3 +99,65 @@ export async function writeUcsd(path: string, n: number, seed = 1): Promise<void
   out.write(buf);
   await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
 }
+
+/**
+ * An ftrace trace_pipe text of `n` lines of kmem page events, for the convert rate: the
+ * layout of KERNEL-REFERENCE-2 §12.2 (task-pid, [cpu], latency flags, secs.usecs), hashed
+ * page=. About 45% mm_page_alloc (orders 0, 3 and 9 at 90/8/2%, migratetypes 0..2), 45%
+ * mm_page_free of a live page (a third followed by its mm_page_free_batched), the rest
+ * mm_page_pcpu_drain; at most 4096 blocks live at once, freed pfns reused, so every free
+ * pairs. Seeded.
+ */
+export async function writeTracePipe(path: string, n: number, seed = 1): Promise<void> {
+  const r = new Rng(seed);
+  const out = createWriteStream(path);
+  const live: number[] = [];
+  const orders: number[] = [];
+  const pool: number[] = [];
+  let next = 0x100000;
+  let us = 1523_000_000;
+  let buf = "";
+  const head = (cpu: number) => {
+    us += 1 + r.int(5);
+    return `          stress-${4242 + cpu}    [00${cpu}] .....  ${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}: `;
+  };
+  const page = (pfn: number) => `page=00000000${((pfn * 2654435761) >>> 0).toString(16).padStart(8, "0")} pfn=0x${pfn.toString(16)}`;
+  for (let i = 0; i < n; ) {
+    const cpu = r.int(4);
+    const x = r.next();
+    if (x < 0.1 && live.length) {
+      buf += head(cpu) + `mm_page_pcpu_drain: ${page(live[0]!)} order=0 migratetype=1\n`;
+      i++;
+    } else if ((x < 0.55 && live.length < 4096) || !live.length) {
+      const y = r.next();
+      const order = y < 0.9 ? 0 : y < 0.98 ? 3 : 9;
+      // freed pfns come back first, last freed first (as a per-cpu list hands them out)
+      const pfn = pool.length ? pool.pop()! : (next += 512);
+      live.push(pfn);
+      orders.push(order);
+      buf += head(cpu) + `mm_page_alloc: ${page(pfn)} order=${order} migratetype=${r.int(3)} gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n`;
+      i++;
+    } else {
+      const k = r.int(live.length);
+      const pfn = live[k]!;
+      const order = orders[k]!;
+      live[k] = live[live.length - 1]!;
+      orders[k] = orders[orders.length - 1]!;
+      live.pop();
+      orders.pop();
+      pool.push(pfn);
+      buf += head(cpu) + `mm_page_free: ${page(pfn)} order=${order}\n`;
+      i++;
+      if (order === 0 && r.next() < 1 / 3 && i < n) {
+        buf += head(cpu) + `mm_page_free_batched: ${page(pfn)} order=0\n`;
+        i++;
+      }
+    }
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise<void>((res) => out.once("drain", () => res()));
+      buf = "";
+    }
+  }
+  out.write(buf);
+  await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+}

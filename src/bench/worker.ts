@@ -2,7 +2,7 @@
  * One bench measurement in its own process (so peak RSS is its own):
  *   node dist/bench/worker.js e2e TRACE MACHINE
  *   node dist/bench/worker.js engine TRACE MACHINE
- *   node dist/bench/worker.js convert UCSD_TRACE -   (wsim convert --from ucsd to UCSD_TRACE.csv)
+ *   node dist/bench/worker.js convert TRACE FORMAT   (wsim convert --from FORMAT to TRACE.csv; FORMAT - is ucsd)
  * prints {events, seconds, eventsPerSec, maxRssMB} as JSON (for convert, events = input lines).
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -25,7 +25,7 @@ async function main() {
   if (mode === "convert") {
     const out = trace + ".csv";
     const t0 = process.hrtime.bigint();
-    await convertCommand(trace, out, { from: "ucsd", refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s", quiet: true });
+    await convertCommand(trace, out, { from: machineArg === "-" || !machineArg ? "ucsd" : machineArg, refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s", quiet: true });
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
     const text = readFileSync(trace, "latin1");

@@ -81,9 +81,12 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   program
     .command("diff")
-    .description("compare two runs counter by counter: JSON or vmstat outputs, or traces (replayed)")
+    .description("compare two runs counter by counter: JSON or vmstat outputs, or traces (replayed); or a kernel's vmstat deltas (--delta BEFORE AFTER [REPLAY])")
     .argument("<a>", "the baseline: a JSON or vmstat output, or a trace; - reads standard input")
     .argument("<b>", "the run to check (- for standard input, if A is not)")
+    .argument("[replay]", "with --delta: a run (JSON or vmstat output, or a trace) whose counters are compared with AFTER - BEFORE")
+    .option("--delta", "A and B are BEFORE and AFTER /proc/vmstat snapshots of one kernel: print AFTER - BEFORE per counter (gauges marked), or compare it with REPLAY; detected when both are raw /proc/vmstat")
+    .option("--no-delta", "compare two raw /proc/vmstat files as two runs")
     .option("-t, --tolerance <spec>", "2% or an absolute number globally, or counter=tol,... per counter (repeatable); none: any difference counts", collect, [])
     .option("--only <glob>", "compare only counters matching GLOB (* and ?; repeatable)", collect, [])
     .option("--ignore <glob>", "skip counters matching GLOB (repeatable)", collect, [])
@@ -91,9 +94,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("-m, --machine <name|file>", "machine for traces given as A or B")
     .option("-s, --set <key=value>", "tunables for traces given as A or B (repeatable)", collect, [])
     .addHelpText("after", paragraphs("\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input."))
-    .action(async (a: string, b: string, opts) => {
+    .action(async (a: string, b: string, replay: string | undefined, opts) => {
       const { diffCommand } = await import("./commands/diff.js");
-      setExitCode(await diffCommand(a, b, opts));
+      setExitCode(await diffCommand(a, b, opts, replay));
     });
 
   program
@@ -130,10 +133,10 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   program
     .command("convert")
-    .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces")
+    .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces, or the kmem page events of ftrace, trace-cmd report or perf script text")
     .argument("<in>", "input (- for standard input; gzip read transparently)")
     .argument("<out>", "output: .csv, .ndjson/.jsonl or .json (- for CSV on standard output)")
-    .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim"]))
+    .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"]))
     .option("--refs-per-ms <n>", "lackey, lirs: references per ms of virtual time", "1000")
     .option("--instr-per-ms <n>", "ucsd: instructions per ms of virtual time", "1000")
     .option("--instructions", "lackey: keep instruction fetches (as reads)")
@@ -147,7 +150,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
 
   program
     .command("stat")
-    .description("summarise a trace: events per op, processes, duration, distinct pages, footprint, reuse")
+    .description("summarise a trace: events per op, processes, duration, distinct pages, footprint, reuse; for kernel trace text (ftrace, trace-cmd report, perf script of the kmem page events), perf kmem stat --page's summary")
     .argument("<trace>", "trace file, or - for standard input")
     .addOption(new Option("-f, --format <format>", "text or json").choices(["text", "json"]))
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))

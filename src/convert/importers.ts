@@ -19,10 +19,13 @@
  *                the first snapshot), one process (pid 1).
  *   libcachesim  libCacheSim's CSV: a header naming a time column (time, timestamp) and an
  *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
+ *   ftrace       the kmem page events of ftrace, trace-cmd report and perf script text, as
+ *                alloc and free rows keyed by pfn (src/convert/ktrace.ts).
  */
 import { DataError, quoteInput } from "../errors.js";
 import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
+import { FTRACE_COUNTED_ONE, FTRACE_SKIP_ONE, looksLikeKernelTrace, type KmemStat } from "./ktrace.js";
 
 export interface ImportStats {
   /** what the importer says of its mapping */
@@ -37,6 +40,16 @@ export interface ImportStats {
   lines: number;
   /** the first line the importer could not read, and its number */
   firstUnread: { no: number; text: string } | null;
+  /** (ftrace) lines per event name, replayed or not */
+  events?: Record<string, number>;
+  /** (ftrace) the alloc and free rows written (kept = alloc + free) */
+  rows?: { alloc: number; free: number };
+  /** (ftrace) what was counted beside the rows, not skipped: why -> how many */
+  counted?: Record<string, number>;
+  /** (ftrace) the first lines it could not read, and why (empty why: not a trace line) */
+  unread?: { no: number; text: string; why: string }[];
+  /** (ftrace, for wsim stat) perf kmem stat --page's summary */
+  kmem?: KmemStat;
 }
 
 export interface ImportOptions {
@@ -59,6 +72,8 @@ export type Emit = (r: Row) => void;
  */
 export interface LineImporter {
   line(text: string, no: number): void;
+  /** the same for a line given as the bytes [start, end) of `buf` (no `\n`; a trailing `\r` kept), when the importer reads bytes */
+  bytes?(buf: Buffer, start: number, end: number, no: number): void;
   end(): void;
 }
 
@@ -90,6 +105,8 @@ const SKIP_ONE: Record<string, string> = {
   "rows with a bad time or object id": "row with a bad time or object id",
   "objects at or above 2^41 (addresses at or above 2^53)": "object at or above 2^41 (address at or above 2^53)",
   "rows going back in time (clamped)": "row going back in time (clamped)",
+  ...FTRACE_SKIP_ONE,
+  ...FTRACE_COUNTED_ONE,
 };
 
 /**
@@ -98,6 +115,11 @@ const SKIP_ONE: Record<string, string> = {
  */
 export function describeSkipped(st: ImportStats): string[] {
   return Object.entries(st.skipped).map(([why, k]) => plural(k, SKIP_ONE[why] ?? why, why));
+}
+
+/** What an importer counted beside its rows (ImportStats.counted), as describeSkipped words it. */
+export function describeCounted(st: ImportStats): string[] {
+  return Object.entries(st.counted ?? {}).map(([why, k]) => plural(k, SKIP_ONE[why] ?? why, why));
 }
 
 function unread(st: ImportStats, text: string, no: number): void {
@@ -369,7 +391,7 @@ export function isLibCacheSimHeader(line: string): boolean {
 }
 
 /**
- * A format from the first bytes of a file: lackey, ucsd, lirs, damon, libcachesim, or null (a
+ * A format from the first bytes of a file: ftrace, lackey, ucsd, lirs, damon, libcachesim, or null (a
  * wsim trace). Both convert (without --from) and the foreign-file hints (src/trace/sniff.ts)
  * use it, so every format a hint names is one convert imports unasked.
  */
@@ -378,6 +400,7 @@ export function sniffImport(first: Buffer): string | null {
   const text = first.toString("utf8", 0, Math.min(first.length, 8192));
   const lines = text.split("\n").filter((l) => l.trim()).slice(0, 20);
   if (!lines.length) return null;
+  if (looksLikeKernelTrace(lines)) return "ftrace";
   if (lines.some((l) => l.startsWith("==")) || lines.every((l) => /^(I | L| S| M|==)/.test(l))) return "lackey";
   if (lines.every((l) => /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/.test(l))) return "ucsd";
   if (lines.every((l) => /^\s*\d+\s*$/.test(l))) return "lirs";

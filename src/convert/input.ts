@@ -137,3 +137,30 @@ export async function forEachLine(
   if (carry.length) line(carry, ++no);
   await chunkDone();
 }
+
+/**
+ * forEachLine for an importer that reads bytes: `line(buf, start, end, number)` for every line
+ * of `chunks` (the bytes before each `\n`, a trailing `\r` kept), then `chunkDone()` after each
+ * chunk's lines. A line split across chunks is joined (its bytes copied once); nothing is
+ * decoded, so a UTF-8 character is never cut.
+ */
+export async function forEachLineBytes(
+  chunks: AsyncIterable<Buffer>,
+  line: (buf: Buffer, start: number, end: number, no: number) => void,
+  chunkDone: () => Promise<void> | void,
+): Promise<void> {
+  let carry: Buffer | null = null;
+  let no = 0;
+  for await (const c of chunks) {
+    const buf: Buffer = carry ? Buffer.concat([carry, c]) : c;
+    let pos = 0;
+    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, pos)) {
+      line(buf, pos, nl, ++no);
+      pos = nl + 1;
+    }
+    carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : null;
+    await chunkDone();
+  }
+  if (carry) line(carry, 0, carry.length, ++no);
+  await chunkDone();
+}

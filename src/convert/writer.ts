@@ -230,6 +230,16 @@ export class TraceWriter {
     this.pos = pos;
   }
 
+  /**
+   * `# TEXT` lines (CSV only: NDJSON and JSON have no comments; false is returned and nothing
+   * written). Each line of `text` becomes one comment line.
+   */
+  comment(text: string): boolean {
+    if (this.format !== "csv") return false;
+    for (const l of text.split("\n")) this.put(`# ${l}\n`);
+    return true;
+  }
+
   private writeSets(t: number): void {
     const sets = this.pendingSets;
     this.pendingSets = [];

@@ -4,7 +4,7 @@
  * /proc/buddyinfo" instead of `unknown column "Node 0"`. Only the first bytes are looked
  * at; a file whose first line is a wsim CSV header or a JSON object with wsim's keys is
  * never called foreign (its own errors are better). Known: the importers' formats
- * (lackey, ucsd, lirs, damon, libcachesim: src/convert/importers.ts), /proc/vmstat,
+ * (lackey, ucsd, lirs, damon, libcachesim, ftrace: src/convert/importers.ts), /proc/vmstat,
  * buddyinfo, pagetypeinfo, zoneinfo, extfrag_index / unusable_index, ftrace / trace_pipe
  * text, `perf script` text, wsim's own JSON output and machine files.
  */
@@ -52,14 +52,20 @@ export function identify(first: Buffer): Foreign | null {
     return {
       kind: "ftrace",
       what: "ftrace / trace_pipe text (`task-pid [cpu] flags timestamp: event: ...`)",
-      use: `${NOT_READ}; write its events as trace rows (an mm_page_alloc as time_ms,op=alloc,id,order,mt)`,
+      use: "import its kmem page events (mm_page_alloc, mm_page_free) with `wsim convert FILE trace.csv`, then replay trace.csv",
     };
   if (content.slice(0, 20).some((l) => /^\s*\S+\s+\d+(\/\d+)?\s+(\[\d+\]\s+)?\d+\.\d+:\s+(\d+\s+)?[\w:.-]+(\/[\w=,.-]+\/\w*)?:/.test(l)))
-    return {
-      kind: "perf-script",
-      what: "`perf script` text (`comm pid [cpu] timestamp: event: ...`)",
-      use: `${NOT_READ}; write its samples as trace rows (a memory access as time_ms,op=access,pid,addr)`,
-    };
+    return sniffImport(first) === "ftrace"
+      ? {
+          kind: "perf-script",
+          what: "`perf script` text of tracepoints (`comm pid [cpu] timestamp: system:event: ...`)",
+          use: "import its kmem page events (kmem:mm_page_alloc, kmem:mm_page_free) with `wsim convert FILE trace.csv`, then replay trace.csv",
+        }
+      : {
+          kind: "perf-script",
+          what: "`perf script` text (`comm pid [cpu] timestamp: event: ...`)",
+          use: `${NOT_READ}; write its samples as trace rows (a memory access as time_ms,op=access,pid,addr)`,
+        };
   if (/^Page block order: \d+/.test(head) || content.some((l) => l.startsWith("Free pages count per migrate type")))
     return { kind: "pagetypeinfo", what: "/proc/pagetypeinfo (free blocks per migratetype and order)", use: `${NOT_READ}; a trace's \`read\` event with key=pagetypeinfo prints one` };
   if (/^Node \d+, zone\s+\w+\s*$/.test(head) && content.slice(1, 4).some((l) => /^\s+(per-node stats|pages free)/.test(l)))
@@ -80,7 +86,7 @@ export function identify(first: Buffer): Foreign | null {
     return {
       kind: "vmstat",
       what: "/proc/vmstat counters (or `wsim replay --format vmstat` output)",
-      use: "compare two of them with `wsim diff A B`, or a run with one: `wsim replay TRACE --expect FILE`",
+      use: "compare two of them with `wsim diff A B` (two snapshots of one kernel: their change, `wsim diff --delta BEFORE AFTER [REPLAY]`), or a run with one: `wsim replay TRACE --expect FILE`",
     };
 
   // wsim's own JSON files

@@ -113,7 +113,10 @@ describe("item 21: foreign files at every entry point", () => {
   const lcs = file("cachesim.csv", "time,obj_id,obj_size\n1,42,4096\n2,43,4096\n");
   it("replay, stat, diff, convert and --machine", () => {
     expectDataError(wsim(["replay", trace]), /:1: this looks like ftrace \/ trace_pipe text/);
-    expectDataError(wsim(["stat", trace]), /:1: this looks like ftrace \/ trace_pipe text/);
+    // issue 18 item 5: stat reads a kernel trace (perf kmem stat --page's summary)
+    const st = wsim(["stat", trace]);
+    expect(st.code, st.err).toBe(0);
+    expect(st.out).toMatch(/kmem page events .*\nallocations: 1 request, 1 served \(1 page, 4 KiB\), 0 failed\n/);
     expectDataError(wsim(["diff", buddy, "traces/faults.csv"]), /buddyinfo\.txt:1: this looks like \/proc\/buddyinfo/);
     expectDataError(wsim(["replay", lcs]), /:1: this looks like a libCacheSim CSV .*wsim convert .*cachesim\.csv trace\.csv/);
     // convert sniffs it as it sniffs the other importers' formats (review B6)

@@ -1,6 +1,6 @@
 /**
  * `wsim convert IN OUT`: between wsim's trace formats (CSV, NDJSON, JSON by extension), and
- * from real trace formats (lackey, ucsd, lirs, damon, libcachesim; sniffed, or --from).
+ * from real trace formats (lackey, ucsd, lirs, damon, libcachesim, ftrace; sniffed, or --from).
  * Streams, as replay does: memory does not grow with the input (a JSON document or a DAMON
  * record is parsed whole, as replay parses a document). The importer's mapping and what it
  * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
@@ -9,11 +9,12 @@
 import { inflateSync } from "node:zlib";
 import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
-import { openConvertInput, forEachLine, type ConvertInput } from "../../convert/input.js";
+import { openConvertInput, forEachLine, forEachLineBytes, type ConvertInput } from "../../convert/input.js";
 import {
-  checkRecognised, damon, DEFAULT_IMPORT, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
+  checkRecognised, damon, DEFAULT_IMPORT, describeCounted, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
 } from "../../convert/importers.js";
+import { describeUnread, ftrace } from "../../convert/ktrace.js";
 import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
 import { parseMachine, PRESETS } from "../../machine/machine.js";
 import { dirname, relative, resolve } from "node:path";
@@ -23,7 +24,7 @@ import { batchRows } from "../../trace/rows.js";
 import { plural } from "../../report/words.js";
 import type { TraceFormat } from "../../trace/types.js";
 
-export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim"];
+export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"];
 
 export interface ConvertOptions {
   from?: string;
@@ -55,7 +56,7 @@ function checkImportOptions(given: readonly string[], kind: string): void {
   }
 }
 
-const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim };
+const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim, ftrace };
 
 function importOptions(o: ConvertOptions): ImportOptions {
   return {
@@ -102,7 +103,10 @@ export async function streamRows(
   }
   onHeader({});
   const imp = LINE_IMPORTERS[fmt]!(opts, st, emit, input.name);
-  await forEachLine(input.chunks, (text, no) => imp.line(text, no), pause);
+  if (imp.bytes) {
+    const bytes = imp.bytes;
+    await forEachLineBytes(input.chunks, (buf, start, end, no) => bytes(buf, start, end, no), pause);
+  } else await forEachLine(input.chunks, (text, no) => imp.line(text, no), pause);
   imp.end();
   checkRecognised(fmt, st, input.name);
   return { stats: st, header: {}, machine: null };
@@ -214,6 +218,8 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
       start,
     );
     if (!writer) start(res.header);
+    const observed = observedSection(res.stats);
+    if (observed) writer!.comment(observed);
     await writer!.end();
   } catch (e) {
     (sink as ReturnType<typeof outputSink> | null)?.abort();
@@ -235,8 +241,40 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
     notes.push(`tunables written as set events at ${w.setsAtMs} ms: ${res.header.tunables.map((t) => `${t.key}=${t.value}`).join(", ")}`);
   if (notes.length) process.stderr.write(notes.join("\n") + "\n");
   const stats = res.stats;
-  if (stats && !o.quiet) {
-    const skipped = describeSkipped(stats);
-    process.stderr.write(`${stats.mapping}\n${plural(stats.kept, "access", "accesses")} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`);
-  }
+  if (stats && !o.quiet) process.stderr.write(importSummary(stats, name));
 }
+
+/**
+ * What convert says of an import on standard error: the mapping; the rows written and what was
+ * skipped; for a kernel trace, what was counted beside the rows, the events not replayed per
+ * name, and the first lines it could not read as `FILE:LINE: ...`. One string, lines ended.
+ */
+export function importSummary(stats: ImportStats, file: string): string {
+  const skipped = describeSkipped(stats);
+  const rows = stats.rows;
+  const written = rows ? `${plural(rows.alloc, "alloc")} and ${plural(rows.free, "free")}` : plural(stats.kept, "access", "accesses");
+  let out = `${stats.mapping}\n${written} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`;
+  const counted = describeCounted(stats);
+  if (counted.length) out += `counted: ${counted.join(", ")}\n`;
+  if (stats.events) {
+    const other = Object.entries(stats.events).filter(([e]) => !REPLAYED_EVENTS.includes(e));
+    if (other.length) out += `observed, not replayed: ${other.map(([e, k]) => `${k} ${e}`).join(", ")}\n`;
+  }
+  const unread = describeUnread(stats, file);
+  if (unread.length) out += `first lines not read:\n${unread.map((u) => "  " + u).join("\n")}\n`;
+  return out;
+}
+
+/**
+ * A kernel trace's events that are not rows, as the `# observed` section convert ends a CSV
+ * with (one `EVENT COUNT` a line, under a heading), so the trace keeps what the kernel did
+ * beside what it replays; null when there are none (or the input was not a kernel trace).
+ */
+export function observedSection(stats: ImportStats | null): string | null {
+  const other = Object.entries(stats?.events ?? {}).filter(([e]) => !REPLAYED_EVENTS.includes(e));
+  if (!other.length) return null;
+  return ["observed: kernel events of the input, counted, not replayed", ...other.map(([e, k]) => `observed ${e} ${k}`)].join("\n");
+}
+
+/** the kernel events a kernel trace's rows come from */
+const REPLAYED_EVENTS = ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"];

@@ -9,9 +9,11 @@ import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../../errors.js";
 import { lineOf, locateJson } from "../../trace/json-locate.js";
-import { diffCounters, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
+import { diffCounters, globMatch, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
 import { replay as replayRun } from "../../replay.js";
 import { writeStdout } from "../output.js";
+import { deltaCounters, isGauge, renderDeltaTable, vmstatDelta, type Snapshot } from "../../report/vmstat-delta.js";
+import { simDelta } from "../../report/compare.js";
 
 export interface DiffOptions {
   tolerance: string[];
@@ -20,6 +22,8 @@ export interface DiffOptions {
   format?: string;
   machine?: string;
   set: string[];
+  /** --delta (true), --no-delta (false), or neither (detected: both sides raw /proc/vmstat) */
+  delta?: boolean;
 }
 
 /** What an empty side is told (issue 12 review A2). */
@@ -85,24 +89,33 @@ export async function loadCounters(
     }
     return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
   }
+  const v = parseVmstatText(path, text);
+  if (v) return v.counters;
+  return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
+}
+
+/**
+ * vmstat text (`name value` lines, as /proc/vmstat or `--format vmstat`): the counters and the
+ * line each is on, or null when `text` is not that. DataError for a counter given twice or
+ * beyond ±2^53-1.
+ */
+function parseVmstatText(path: string, text: string): { counters: Record<string, number>; at: Map<string, number> } | null {
   const all = text.split("\n");
   const lines = all.filter((l) => l.trim() !== "");
-  if (lines.length && lines.every((l) => /^[a-z0-9_]+ -?\d+$/.test(l.trim()))) {
-    const out: Record<string, number> = {};
-    const at = new Map<string, number>();
-    all.forEach((l, i) => {
-      if (l.trim() === "") return;
-      const [k, v] = l.trim().split(" ") as [string, string];
-      const first = at.get(k);
-      if (first !== undefined) throw new DataError(path, i + 1, `counter ${quoteInput(k)} given twice (first at line ${first})`);
-      at.set(k, i + 1);
-      const n = Number(v);
-      if (!Number.isSafeInteger(n)) throw new DataError(path, i + 1, `counter ${quoteInput(k)}: ${BEYOND}`);
-      out[k] = n;
-    });
-    return out;
-  }
-  return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
+  if (!lines.length || !lines.every((l) => /^[a-z0-9_]+ -?\d+$/.test(l.trim()))) return null;
+  const out: Record<string, number> = {};
+  const at = new Map<string, number>();
+  all.forEach((l, i) => {
+    if (l.trim() === "") return;
+    const [k, v] = l.trim().split(" ") as [string, string];
+    const first = at.get(k);
+    if (first !== undefined) throw new DataError(path, i + 1, `counter ${quoteInput(k)} given twice (first at line ${first})`);
+    at.set(k, i + 1);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw new DataError(path, i + 1, `counter ${quoteInput(k)}: ${BEYOND}`);
+    out[k] = n;
+  });
+  return { counters: out, at };
 }
 
 /** A counter too large to compare exactly as a JavaScript number. */
@@ -120,11 +133,37 @@ export function renderDiff(r: DiffResult, format: string | undefined, labels: [s
   return renderDiffTable(r, color, labels);
 }
 
-/** Returns the exit code: 0 within tolerance, 1 outside. */
-export async function diffCommand(a: string, b: string, o: DiffOptions): Promise<number> {
+/**
+ * Returns the exit code: 0 within tolerance, 1 outside. With --delta (or when A and B are both
+ * raw /proc/vmstat, see snapshotOf, and --no-delta is not given) A and B are BEFORE and
+ * AFTER snapshots of one kernel: their deltas are printed, or compared with REPLAY's counters.
+ */
+export async function diffCommand(a: string, b: string, o: DiffOptions, replay?: string): Promise<number> {
   if (o.format && !["table", "json"].includes(o.format)) throw new UsageError(`--format: expected table or json, got "${o.format}"`);
   parseTolerances(o.tolerance, "--tolerance"); // a bad --tolerance is a usage error before any trace is replayed
+  const sides = [a, b, ...(replay !== undefined ? [replay] : [])];
   if (a === "-" && b === "-") throw new UsageError("A and B are both - (standard input): give at most one of them as -");
+  if (sides.filter((x) => x === "-").length > 1) throw new UsageError("BEFORE, AFTER and REPLAY name - (standard input) more than once: give at most one of them as -");
+  if (replay !== undefined && o.delta === false) throw new UsageError("a third argument (REPLAY) is compared with the deltas of BEFORE and AFTER: drop --no-delta");
+  let delta = o.delta === true;
+  if (o.delta === undefined && a !== "-" && b !== "-") {
+    // detected: both sides raw /proc/vmstat (vmstat text without wsim's own counters)
+    // vmstat text only: a JSON side is never raw, and is read (and its errors told) by loadCounters
+    const rawText = (p: string) => {
+      let t: string;
+      try {
+        t = readSide(p);
+      } catch {
+        return null; // told by loadCounters, in its words
+      }
+      return t.trimStart().startsWith("{") ? null : snapshotOf(p, t);
+    };
+    const sa = rawText(a);
+    const sb = sa?.raw ? rawText(b) : null;
+    delta = sa?.raw === true && sb?.raw === true;
+  }
+  if (replay !== undefined && !delta) throw new UsageError("a third argument (REPLAY) is only taken with --delta (BEFORE AFTER REPLAY)");
+  if (delta) return deltaCommand(a, b, replay, o);
   const seen = { replayed: false };
   const [ca, cb] = [await loadCounters(a, o, seen), await loadCounters(b, o, seen)];
   // --machine and --set only shape the replay of a trace (issue 12 item 7)
@@ -132,5 +171,116 @@ export async function diffCommand(a: string, b: string, o: DiffOptions): Promise
     throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as A or B; both are outputs: drop it`);
   const r = compare(ca, cb, o);
   await writeStdout(renderDiff(r, o.format, ["A", "B"]));
+  return r.within ? 0 : 1;
+}
+
+// --- wsim diff --delta ---
+
+/** The text of one side (gunzipped when gzipped); DataError when unreadable. */
+function readSide(path: string): string {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path === "-" ? 0 : path);
+  } catch (e) {
+    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
+  }
+  if (raw[0] === 0x1f && raw[1] === 0x8b)
+    try {
+      raw = gunzipSync(raw);
+    } catch (e) {
+      throw new DataError(path, 0, `gzip: ${(e as Error).message}`);
+    }
+  return raw.toString("utf8").replace(/^\uFEFF/, "");
+}
+
+/**
+ * A side of --delta as a snapshot: vmstat text (`raw` when it reads as a kernel's whole
+ * /proc/vmstat: nr_free_pages first, pgfault in it, no `wsim_` counter) or a JSON output's
+ * "vmstat"; null when it is neither.
+ */
+function snapshotOf(path: string, text: string): (Snapshot & { raw: boolean; doc: unknown }) | null {
+  const v = parseVmstatText(path, text);
+  if (v) {
+    // a kernel's /proc/vmstat: vmstat_text's first item first (nr_free_pages), the vm events (pgfault), no wsim_ counter
+    const keys = Object.keys(v.counters);
+    const raw = keys[0] === "nr_free_pages" && "pgfault" in v.counters && !keys.some((k) => k.startsWith("wsim_"));
+    return { file: path, counters: v.counters, lineOf: (k) => v.at.get(k) ?? 0, raw, doc: null };
+  }
+  if (!text.trimStart().startsWith("{")) return null;
+  let doc: { vmstat?: unknown } | null = null;
+  try {
+    doc = JSON.parse(text) as { vmstat?: unknown };
+  } catch {
+    return null;
+  }
+  if (!doc || typeof doc.vmstat !== "object" || doc.vmstat === null) return null;
+  const where = () => locateJson(text, 2);
+  const counters = doc.vmstat as Record<string, unknown>;
+  for (const [k, x] of Object.entries(counters)) {
+    // loadCounters' checks and words
+    if (typeof x !== "number") throw new DataError(path, lineOf(where(), `/vmstat/${k}`), `vmstat ${quoteInput(k)}: expected a number, got ${describeValue(x)}`);
+    if (Number.isInteger(x) && !Number.isSafeInteger(x)) throw new DataError(path, lineOf(where(), `/vmstat/${k}`), `vmstat ${quoteInput(k)}: ${BEYOND}`);
+  }
+  return { file: path, counters: counters as Record<string, number>, lineOf: (k) => lineOf(where(), `/vmstat/${k}`), raw: false, doc };
+}
+
+/**
+ * REPLAY's counters as changes from the start of its run, to set beside a kernel's deltas:
+ * a JSON output (nr_free_pages less the managed pages of its nodes, as `wsim compare` does),
+ * vmstat text (nr_free_pages left out, with a note: the text does not say how many pages the
+ * machine had; the caller leaves the kernel's out too),
+ * or a trace, replayed on --machine with --set. wsim's own `wsim_` counters are left out.
+ */
+async function replayChanges(path: string, o: DiffOptions): Promise<{ counters: Record<string, number>; note: string | null }> {
+  const text = readSide(path);
+  const snap = text.trim() ? snapshotOf(path, text) : null;
+  if (snap && (o.machine !== undefined || o.set.length))
+    throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as REPLAY; ${path} is an output: drop it`);
+  let counters: Record<string, number>;
+  let note: string | null = null;
+  if (snap) {
+    counters = { ...snap.counters };
+    const nodes = (snap.doc as { nodes?: { zones?: { managed?: unknown }[] }[] } | null)?.nodes;
+    const managed = Array.isArray(nodes) ? nodes.reduce((s, n) => s + (n.zones ?? []).reduce((t, z) => t + (typeof z.managed === "number" ? z.managed : NaN), 0), 0) : NaN;
+    if (counters.nr_free_pages !== undefined) {
+      if (Number.isFinite(managed)) counters.nr_free_pages -= managed;
+      else {
+        delete counters.nr_free_pages;
+        note = `${path} does not say how many pages its machine had, so its nr_free_pages is not a change: left out of the comparison (give the replay's JSON output or its trace)`;
+      }
+    }
+  } else {
+    const stdin = path === "-" ? Readable.from([Buffer.from(text)]) : undefined;
+    counters = simDelta(await replayRun({ trace: path, machine: o.machine, set: o.set, stdin }));
+  }
+  for (const k of Object.keys(counters)) if (k.startsWith("wsim_")) delete counters[k];
+  return { counters, note };
+}
+
+/** `wsim diff --delta BEFORE AFTER [REPLAY]`: exit 0 (or, with REPLAY, 0 within tolerance, 1 outside). */
+async function deltaCommand(before: string, after: string, replay: string | undefined, o: DiffOptions): Promise<number> {
+  const side = (p: string, name: string) => {
+    const s = snapshotOf(p, readSide(p));
+    if (!s) throw new DataError(p, 0, `--delta: ${name} is not a /proc/vmstat snapshot (\`name value\` lines) or a JSON output with "vmstat"`);
+    return s;
+  };
+  const sb = side(before, "BEFORE");
+  const sa = side(after, "AFTER");
+  const rows = vmstatDelta(sb, sa);
+  if (replay === undefined) {
+    if (o.machine !== undefined || o.set.length) throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as REPLAY: drop it`);
+    const only = o.only.length ? o.only : ["*"];
+    const shown = rows.filter((r) => only.some((g) => globMatch(g, r.counter)) && !o.ignore.some((g) => globMatch(g, r.counter)));
+    await writeStdout(o.format === "json" ? JSON.stringify({ rows: shown }, null, 2) + "\n" : renderDeltaTable(shown, ["before", "after"]));
+    return 0;
+  }
+  const rep = await replayChanges(replay, o);
+  if (rep.note) process.stderr.write(rep.note + "\n");
+  const kernel = deltaCounters(rows);
+  if (rep.note) delete kernel.nr_free_pages; // left out of both sides
+  const r = compare(kernel, rep.counters, o);
+  const gauges = r.rows.filter((x) => isGauge(x.counter)).map((x) => x.counter);
+  if (o.format === "json") await writeStdout(JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows, gauges }, null, 2) + "\n");
+  else await writeStdout(renderDiff(r, o.format, ["kernel delta", "replay"]) + (gauges.length ? `gauges (a change of a current value, not a count): ${gauges.join(", ")}\n` : ""));
   return r.within ? 0 : 1;
 }

@@ -1,4 +1,12 @@
-/** `wsim stat TRACE`: events per op, processes, duration, distinct pages, footprint, reuse. */
+/**
+ * `wsim stat TRACE`: events per op, processes, duration, distinct pages, footprint, reuse; for
+ * a kernel trace (ftrace text of the kmem page events), perf kmem stat --page's summary.
+ */
+import { Readable } from "node:stream";
+import { checkRecognised, DEFAULT_IMPORT, newStats, sniffImport } from "../../convert/importers.js";
+import { forEachLineBytes, openConvertInput } from "../../convert/input.js";
+import { ftrace } from "../../convert/ktrace.js";
+import { kmemSummary, renderKmemStat } from "../../report/kmem-stat.js";
 import { openTrace } from "../../trace/open.js";
 import { StatCollector, type TraceStat } from "../../trace/stat.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -17,8 +25,28 @@ export function renderStat(path: string, s: TraceStat): string {
   return out.join("\n") + "\n";
 }
 
-export async function statCommand(path: string, o: { format?: string; inputFormat?: string }): Promise<void> {
-  const t = await openTrace(path, { format: o.inputFormat as TraceFormat | undefined });
+/**
+ * `wsim stat TRACE`: a wsim trace's summary; a kernel trace (the kmem page events as ftrace,
+ * trace-cmd report or perf script text, sniffed as `wsim convert` sniffs it) gets perf kmem
+ * stat --page's summary instead (src/report/kmem-stat.ts). DataError for unreadable input.
+ */
+export async function statCommand(path: string, o: { format?: string; inputFormat?: string }, stdin?: Readable): Promise<void> {
+  let source: Readable | undefined = stdin;
+  if (!o.inputFormat) {
+    const input = await openConvertInput(path, stdin);
+    if (sniffImport(input.first) === "ftrace") {
+      const st = newStats();
+      const imp = ftrace(DEFAULT_IMPORT, st, () => {}, input.name, true);
+      await forEachLineBytes(input.chunks, (buf, start, end, no) => imp.bytes!(buf, start, end, no), () => {});
+      imp.end();
+      checkRecognised("ftrace", st, input.name);
+      await writeStdout(o.format === "json" ? JSON.stringify({ trace: path, kind: "kmem", ...kmemSummary(st) }, null, 2) + "\n" : renderKmemStat(path, st));
+      return;
+    }
+    if (path === "-") source = Readable.from(input.chunks);
+    else input.close();
+  }
+  const t = await openTrace(path, { format: o.inputFormat as TraceFormat | undefined, stdin: source });
   const c = new StatCollector();
   for await (const b of t.batches()) c.add(b);
   const s = c.result();

@@ -1,0 +1,104 @@
+/**
+ * `wsim stat` of a kernel trace (ftrace, trace-cmd report or perf script text of the kmem page
+ * events, issue 18 item 5): what `perf kmem stat --page` summarises (tools/perf/builtin-kmem.c
+ * print_page_summary and its order × migratetype table), from the importer's counts
+ * (src/convert/ktrace.ts, read with `detail`). Pure: (name, ImportStats) -> text or JSON.
+ */
+import Table from "cli-table3";
+import type { ImportStats } from "../convert/importers.js";
+import { describeSkipped } from "../convert/importers.js";
+import type { KmemStat } from "../convert/ktrace.js";
+import { MT_NAMES } from "../trace/types.js";
+import { plural } from "./words.js";
+
+/** The numbers of the summary, as `wsim stat -f json` prints them. */
+export interface KmemSummary {
+  /** mm_page_alloc lines read (failures included, malformed ones not) */
+  alloc_requests: number;
+  alloc_served: number;
+  alloc_failed: number;
+  alloc_pages: number;
+  /** mm_page_free lines */
+  free_requests: number;
+  /** frees written: paired with an allocation of the trace (mm_page_free_batched alone and implicit frees included) */
+  frees_paired: number;
+  free_pages: number;
+  /** frees of pages allocated before the trace began (mm_page_free and mm_page_free_batched) */
+  frees_unpaired: number;
+  /** mm_page_free_batched of pages mm_page_free freed */
+  batched_duplicates: number;
+  /** allocations of a pfn still allocated (a free written first) */
+  implicit_frees: number;
+  still_allocated_blocks: number;
+  still_allocated_pages: number;
+  /** mm_page_alloc_extfrag lines */
+  fallbacks: number;
+  /** served allocations per order: {unmovable, movable, reclaimable} */
+  by_order: Record<string, Record<string, number>>;
+  /** allocation requests per gfp_flags text, most first */
+  by_gfp: Record<string, number>;
+  /** every event name -> lines */
+  events: Record<string, number>;
+  last_ms: number;
+}
+
+/** The summary's numbers from the importer's stats (`st.kmem` must be there). */
+export function kmemSummary(st: ImportStats): KmemSummary {
+  const k = st.kmem as KmemStat;
+  const sk = st.skipped;
+  const ev = st.events ?? {};
+  const failed = sk["failed allocations (page=0 pfn=0x0)"] ?? 0;
+  const served = k.blocks.reduce((s, r) => s + r.reduce((a, b) => a + b, 0), 0);
+  const implicit = st.counted?.["allocations of a pfn still allocated (a free written first)"] ?? 0;
+  const byOrder: KmemSummary["by_order"] = {};
+  k.blocks.forEach((r, o) => {
+    if (r.some((x) => x)) byOrder[o] = Object.fromEntries(MT_NAMES.map((m, i) => [m, r[i]!]));
+  });
+  return {
+    alloc_requests: served + failed,
+    alloc_served: served,
+    alloc_failed: failed,
+    alloc_pages: k.allocPages,
+    free_requests: ev.mm_page_free ?? 0,
+    frees_paired: st.rows!.free,
+    free_pages: k.freePages,
+    frees_unpaired: sk["frees of pages allocated before the trace began"] ?? 0,
+    batched_duplicates: sk["mm_page_free_batched of pages mm_page_free freed (not counted twice)"] ?? 0,
+    implicit_frees: implicit,
+    still_allocated_blocks: k.liveBlocks,
+    still_allocated_pages: k.livePages,
+    fallbacks: ev.mm_page_alloc_extfrag ?? 0,
+    by_order: byOrder,
+    by_gfp: Object.fromEntries(Object.entries(k.gfp).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+    events: ev,
+    last_ms: k.lastMs,
+  };
+}
+
+const kib = (pages: number) => `${pages * 4} KiB`;
+
+/** The text `wsim stat` prints for a kernel trace. */
+export function renderKmemStat(name: string, st: ImportStats): string {
+  const s = kmemSummary(st);
+  const out: string[] = [];
+  out.push(`${name}: kmem page events (ftrace, trace-cmd report or perf script text), 0..${s.last_ms} ms`);
+  out.push(`allocations: ${plural(s.alloc_requests, "request")}, ${s.alloc_served} served (${plural(s.alloc_pages, "page")}, ${kib(s.alloc_pages)}), ${s.alloc_failed} failed`);
+  out.push(
+    `frees: ${plural(s.free_requests, "mm_page_free line")}; ${s.frees_paired} paired with an allocation of the trace (${plural(s.free_pages, "page")}` +
+      (s.implicit_frees ? `, ${s.implicit_frees} of them implicit: an allocation of a pfn still allocated` : "") +
+      `), ${s.frees_unpaired} unpaired (pages allocated before the trace began), ${plural(s.batched_duplicates, "mm_page_free_batched duplicate")}`,
+  );
+  out.push(`still allocated at the end: ${plural(s.still_allocated_blocks, "block")}, ${plural(s.still_allocated_pages, "page")} (${kib(s.still_allocated_pages)})`);
+  out.push(`fallbacks (mm_page_alloc_extfrag): ${s.fallbacks}`);
+  if (Object.keys(s.by_order).length) {
+    const t = new Table({ head: ["order", ...MT_NAMES], style: { head: [], border: [], compact: true }, colAligns: ["right", "right", "right", "right"] });
+    for (const [o, r] of Object.entries(s.by_order)) t.push([o, ...MT_NAMES.map((m) => (r[m] ? String(r[m]) : "."))]);
+    out.push("allocations served by order and migratetype:", t.toString());
+  }
+  if (Object.keys(s.by_gfp).length) out.push(`allocation requests by gfp_flags: ${Object.entries(s.by_gfp).map(([g, n]) => `${g} ${n}`).join(", ")}`);
+  const other = Object.entries(s.events).filter(([e]) => !["mm_page_alloc", "mm_page_free", "mm_page_free_batched"].includes(e));
+  if (other.length) out.push(`other events: ${other.map(([e, n]) => `${e} ${n}`).join(", ")}`);
+  const bad = describeSkipped(st).filter((x) => /unrecognised|malformed/.test(x));
+  if (bad.length) out.push(`lines not read: ${bad.join(", ")}`);
+  return out.join("\n") + "\n";
+}
