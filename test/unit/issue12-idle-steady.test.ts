@@ -154,6 +154,29 @@ const SCENARIOS: Record<string, Scenario> = {
     ],
     after: ["${T},read,,,,,,,,/a,memory.workingset.page_age,", "${T},read,,,,,,,,/a/b,memory.workingset.page_age,"],
   },
+  // (a'') components whose joint cycle is longer than any gap: a parent and its child at 1300
+  // and 777 ms (sharing the child's lruvec: one component) and a sibling at 2900 ms; each
+  // component's passes repeat, kagingd's wake-ups are their union (as a new user's trace had it)
+  "kagingd over a parent and child at 1300 and 777 ms and a sibling at 2900 ms": {
+    machine: smallMachine("16M"),
+    sets: {},
+    before: [
+      `0,set,,,,,,,,/x,memory.workingset.page_age_intervals,"N0=1000,4000,20000"`,
+      "0,set,,,,,,,,/x,memory.workingset.refresh_interval,N0=1300",
+      `0,set,,,,,,,,/x/z,memory.workingset.page_age_intervals,"N0=100,900"`,
+      "0,set,,,,,,,,/x/z,memory.workingset.refresh_interval,N0=777",
+      `0,set,,,,,,,,/y,memory.workingset.page_age_intervals,"N0=1500,6000"`,
+      "0,set,,,,,,,,/y,memory.workingset.reaccess_intervals,N0=200",
+      "0,set,,,,,,,,/y,memory.workingset.refresh_interval,N0=2900",
+      ...touch(0, "/x"),
+      "0,mmap,2,0x50000000,65536,,,file,0,/x/z,,",
+      "0,mmap,3,0x60000000,65536,,,anon,0,/y,,",
+      ...Array.from({ length: 16 }, (_, k) => `${k + 30},access,2,0x${(0x50000000 + k * 4096).toString(16)},,r,,,,,,`),
+      ...Array.from({ length: 16 }, (_, k) => `${k + 60},access,3,0x${(0x60000000 + k * 4096).toString(16)},,w,,,,,,`),
+    ],
+    after: ["${T},read,,,,,,,,/x,memory.workingset.page_age,", "${T},read,,,,,,,,/x/z,memory.workingset.page_age,",
+      "${T},read,,,,,,,,/y,memory.workingset.page_age,", "${T},access,3,0x60001000,,r,,,,,,", "${T},read,,,,,,,,,vmstat,"],
+  },
   // (c) proactive compaction that cannot lower the score: nothing movable, pass after pass
   "proactive compaction deferred pass after pass over fragmented unmovable memory": {
     machine: smallMachine("16M"),
