@@ -7,7 +7,7 @@
 import { Chalk } from "chalk";
 import Table from "cli-table3";
 import { describeValue, isPlainObject } from "../args.js";
-import { UsageError } from "../errors.js";
+import { quoteInput, UsageError } from "../errors.js";
 import { plural } from "./words.js";
 
 export interface Tolerance {
@@ -95,7 +95,10 @@ const DIFF_OPTIONS = ["tolerance", "only", "ignore"];
  * @param options `{tolerance, only, ignore}` ({@link DiffCountersOptions}); may be omitted
  * @returns `{within, compared, rows}`: a row per counter that differs or is on one side only
  * @throws UsageError (never a TypeError) when a, b or an option has the wrong shape, a value
- *   is not a number, or a tolerance spec does not parse
+ *   is not a number, or a tolerance spec does not parse; and when, with counters on either
+ *   side, an `only` glob matches none of them, a per-counter tolerance names none of them, or
+ *   `only`/`ignore` leave none to compare (a check that compares nothing is not a pass).
+ *   Globs may also be given comma-separated in one string.
  */
 export function diffCounters(a: Record<string, number>, b: Record<string, number>, options: DiffCountersOptions = {}): DiffResult {
   checkCounters("a", a);
@@ -108,6 +111,11 @@ export function diffCounters(a: Record<string, number>, b: Record<string, number
   const only = globList("only", options.only);
   const ignore = globList("ignore", options.ignore);
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  // a filter or tolerance that selects nothing would let a CI check pass on nothing (issue 12 item 7)
+  if (names.length) {
+    for (const g of only) if (!names.some((n) => globMatch(g, n))) throw new UsageError(`only ${quoteInput(g)}: matches no counter of either side`);
+    for (const k of tol.per.keys()) if (!names.includes(k)) throw new UsageError(`tolerance ${quoteInput(k)}: no such counter on either side`);
+  }
   const rows: DiffRow[] = [];
   let compared = 0;
   for (const n of names) {
@@ -127,6 +135,7 @@ export function diffCounters(a: Record<string, number>, b: Record<string, number
     const within = t ? (t.kind === "pct" ? d <= (t.value / 100) * Math.abs(va) : d <= t.value) : false;
     rows.push({ counter: n, a: va, b: vb, delta: vb - va, tolerance: label, within });
   }
+  if (names.length && !compared) throw new UsageError(`no counter left to compare: the only/ignore globs exclude all ${names.length}`);
   return { within: rows.every((r) => r.within), compared, rows };
 }
 
@@ -176,8 +185,10 @@ function isTolerances(x: unknown): x is Tolerances {
 
 function globList(name: string, v: unknown): readonly string[] {
   if (v === undefined) return [];
-  if (typeof v === "string") return [v];
-  if (Array.isArray(v) && v.every((g) => typeof g === "string")) return v;
+  // a comma separates globs too (`--only 'thp_*,compact_*'`): counter names have none
+  const split = (gs: readonly string[]) => gs.flatMap((g) => g.split(",")).filter((g) => g !== "");
+  if (typeof v === "string") return split([v]);
+  if (Array.isArray(v) && v.every((g) => typeof g === "string")) return split(v);
   throw new UsageError(`diffCounters: options.${name} must be a glob or an array of globs, got ${describeValue(v)}`);
 }
 

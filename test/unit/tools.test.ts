@@ -33,7 +33,9 @@ describe("diff: tolerance rules", () => {
   });
   it("--only and --ignore take globs", () => {
     expect(diffCounters(a, b, { only: ["only_*"] }).rows.map((r) => r.counter)).toEqual(["only_a", "only_b"]);
-    expect(diffCounters(a, b, { ignore: ["only_?", "?"] }).rows).toEqual([]);
+    expect(diffCounters(a, b, { ignore: ["only_?"] }).rows.map((r) => r.counter)).toEqual(["x", "z"]);
+    // ignoring every counter compares nothing: a usage error, not a pass (issue 12 item 7)
+    expect(() => diffCounters(a, b, { ignore: ["only_?", "?"] })).toThrow(/no counter left to compare/);
     expect(() => parseTolerances(["5x"])).toThrow(/expected a number or a percentage/);
   });
   it("exit codes: 0 within, 1 outside, 2 usage, 3 unreadable", () => {

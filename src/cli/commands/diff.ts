@@ -96,17 +96,22 @@ export async function loadCounters(
 
 /**
  * vmstat text (`name value` lines, as /proc/vmstat or `--format vmstat`): the counters and the
- * line each is on, or null when `text` is not that. DataError for a counter given twice or
- * beyond ±2^53-1.
+ * line each is on, or null when `text` is not that (its first line is not `name value`: a
+ * trace's header has commas). Once the first line says vmstat, every line must be `name
+ * integer`: DataError at the first that is not, for a counter given twice, or one beyond
+ * ±2^53-1. Blank and `#` lines are skipped.
  */
 function parseVmstatText(path: string, text: string): { counters: Record<string, number>; at: Map<string, number> } | null {
   const all = text.split("\n");
-  const lines = all.filter((l) => l.trim() !== "");
-  if (!lines.length || !lines.every((l) => /^[a-z0-9_]+ -?\d+$/.test(l.trim()))) return null;
+  const skip = (l: string) => l.trim() === "" || l.trimStart().startsWith("#");
+  const first = all.find((l) => !skip(l));
+  if (first === undefined || !/^[a-z][a-z0-9_]*[ \t]+[^\s,]+$/.test(first.trim())) return null;
   const out: Record<string, number> = {};
   const at = new Map<string, number>();
   all.forEach((l, i) => {
-    if (l.trim() === "") return;
+    if (skip(l)) return;
+    if (!/^[a-z0-9_]+ -?\d+$/.test(l.trim()))
+      throw new DataError(path, i + 1, `expected a vmstat line \`name value\` with an integer value, got ${quoteInput(l.trim())}`);
     const [k, v] = l.trim().split(" ") as [string, string];
     const first = at.get(k);
     if (first !== undefined) throw new DataError(path, i + 1, `counter ${quoteInput(k)} given twice (first at line ${first})`);
@@ -269,8 +274,11 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   const rows = vmstatDelta(sb, sa);
   if (replay === undefined) {
     if (o.machine !== undefined || o.set.length) throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as REPLAY: drop it`);
-    const only = o.only.length ? o.only : ["*"];
-    const shown = rows.filter((r) => only.some((g) => globMatch(g, r.counter)) && !o.ignore.some((g) => globMatch(g, r.counter)));
+    const globs = (gs: readonly string[]) => gs.flatMap((g) => g.split(",")).filter((g) => g !== "");
+    const only = o.only.length ? globs(o.only) : ["*"];
+    // a filter that selects nothing is a usage error, as in every diff (issue 12 item 7)
+    for (const g of only) if (!rows.some((r) => globMatch(g, r.counter))) throw new UsageError(`only ${quoteInput(g)}: matches no counter of either snapshot`);
+    const shown = rows.filter((r) => only.some((g) => globMatch(g, r.counter)) && !globs(o.ignore).some((g) => globMatch(g, r.counter)));
     await writeStdout(o.format === "json" ? JSON.stringify({ rows: shown }, null, 2) + "\n" : renderDeltaTable(shown, ["before", "after"]));
     return 0;
   }
@@ -278,7 +286,10 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   if (rep.note) process.stderr.write(rep.note + "\n");
   const kernel = deltaCounters(rows);
   if (rep.note) delete kernel.nr_free_pages; // left out of both sides
-  const r = compare(kernel, rep.counters, o);
+  // ... and of --only: a glob that selected only it now selects nothing, which the note says
+  const only = rep.note ? o.only.flatMap((g) => g.split(",")).filter((g) => !globMatch(g, "nr_free_pages") || Object.keys(kernel).some((n) => globMatch(g, n))) : o.only;
+  if (o.only.length && !only.length) throw new UsageError(`--only ${o.only.join(",")}: nothing left to compare without nr_free_pages (above)`);
+  const r = compare(kernel, rep.counters, { ...o, only });
   const gauges = r.rows.filter((x) => isGauge(x.counter)).map((x) => x.counter);
   if (o.format === "json") await writeStdout(JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows, gauges }, null, 2) + "\n");
   else await writeStdout(renderDiff(r, o.format, ["kernel delta", "replay"]) + (gauges.length ? `gauges (a change of a current value, not a count): ${gauges.join(", ")}\n` : ""));

@@ -1,0 +1,83 @@
+/**
+ * Issue 12 review C (the third new-user session): the kinds it found in `wsim diff`, `wsim
+ * generate` and `--interval`, each over every instance. Spawns bin/wsim (build first);
+ * WSIM_BIN overrides it (to show the tests fail on a build without the fixes).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { diffCounters } from "../../src/report/diff.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = process.env.WSIM_BIN ?? join(ROOT, "bin/wsim");
+const DIR = mkdtempSync(join(tmpdir(), "wsim-review-c-"));
+
+function wsim(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: DIR, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.status, out: r.stdout ?? "", err: r.stderr };
+}
+const put = (n: string, text: string) => (writeFileSync(join(DIR, n), text), n);
+
+// two runs' vmstat outputs (a wsim_ counter: not raw /proc/vmstat snapshots, which diff takes as --delta)
+const A = "nr_free_pages 100\npgfault 10\nthp_fault_alloc 1\ncompact_stall 0\nwsim_events 5\n";
+const B = "nr_free_pages 90\npgfault 12\nthp_fault_alloc 3\ncompact_stall 2\nwsim_events 5\n";
+
+describe("a diff that compares nothing is a usage error, not a pass (item 7's kind)", () => {
+  it("an --only glob matching no counter, a tolerance naming none, --ignore excluding all: exit 2 naming it", () => {
+    put("a.vmstat", A);
+    put("b.vmstat", B);
+    const cases: [string[], RegExp][] = [
+      [["--only", "thp_fualt*"], /^wsim: only "thp_fualt\*": matches no counter of either side\n$/],
+      [["--only", "thp_*", "--only", "nosuch_*"], /only "nosuch_\*": matches no counter/],
+      [["--tolerance", "nosuch_counter=5%"], /^wsim: tolerance "nosuch_counter": no such counter on either side\n$/],
+      [["--ignore", "*"], /^wsim: no counter left to compare: the only\/ignore globs exclude all 5\n$/],
+    ];
+    for (const [args, err] of cases) {
+      const r = wsim(["diff", "a.vmstat", "b.vmstat", ...args]);
+      expect([r.status, r.out], args.join(" ")).toEqual([2, ""]);
+      expect(r.err, args.join(" ")).toMatch(err);
+    }
+    // replay --expect takes the same filters
+    put("t.csv", "time_ms,op,pid,addr\n0,access,1,0x1000\n");
+    const r = wsim(["replay", "t.csv", "--expect", "a.vmstat", "--only", "nosuch*"]);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/only "nosuch\*": matches no counter/);
+  });
+
+  it("globs may be comma-separated, as the README's own example writes them", () => {
+    const r = wsim(["diff", "a.vmstat", "b.vmstat", "--only", "thp_*,compact_*"]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/thp_fault_alloc/);
+    expect(r.out).toMatch(/compact_stall/);
+    expect(r.out).not.toMatch(/pgfault/);
+    // the library too, and with no counters on either side nothing is refused
+    expect(diffCounters({ a_x: 1, b_y: 2 }, { a_x: 1, b_y: 3 }, { only: "a_*,b_*" }).compared).toBe(2);
+    expect(diffCounters({}, {}, { only: "x*" }).compared).toBe(0);
+  });
+
+  it("diff --delta of two snapshots: an --only glob matching no counter is exit 2 too", () => {
+    put("before.vmstat", "nr_free_pages 100\npgfault 10\n");
+    put("after.vmstat", "nr_free_pages 90\npgfault 12\n");
+    const r = wsim(["diff", "--delta", "before.vmstat", "after.vmstat", "--only", "pgfualt"]);
+    expect([r.status, r.err]).toEqual([2, 'wsim: only "pgfualt": matches no counter of either snapshot\n']);
+    expect(wsim(["diff", "--delta", "before.vmstat", "after.vmstat", "--only", "pgfault,nr_free_pages"]).status).toBe(0);
+  });
+});
+
+describe("a vmstat file with a bad line is reported at that line as vmstat (item 21's kind)", () => {
+  it("a value that is not an integer, a line that is not `name value`: file:line, exit 3", () => {
+    const bad: [string, string, number][] = [
+      ["bad.vmstat", A.replace("pgfault 10", "pgfault 12abc"), 2],
+      ["frac.vmstat", A.replace("pgfault 10", "pgfault 1.5"), 2],
+      ["garbage.vmstat", A + "garbage line here\n", 6],
+    ];
+    for (const [name, text, line] of bad) {
+      put(name, text);
+      const r = wsim(["diff", name, "a.vmstat"]);
+      expect(r.status, name).toBe(3);
+      expect(r.err, name).toMatch(new RegExp(`^${name.replace(".", "\\.")}:${line}: expected a vmstat line \`name value\` with an integer value, got "`));
+    }
+  });
+});
