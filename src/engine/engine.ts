@@ -123,6 +123,10 @@ export class Engine implements EngineContext {
   /** the seed RFCs whose counters vmstat prints: those enabled at any time in the run */
   readonly features: SeedFeatures = { kpromoted: false, kmmscand: false };
   private nextSample = Infinity;
+  /** --interval as sampleNum / sampleScale (an integer over a power of ten), and the samples taken on its grid */
+  private sampleNum = 0;
+  private sampleScale = 1;
+  private samplesTaken = 0;
   /** time of the last sample taken, -1 before the first */
   private lastSampleMs = -1;
   readonly series: Sample[] = [];
@@ -198,7 +202,16 @@ export class Engine implements EngineContext {
     this.mem.hotTruth?.start(this);
     this.noteFeatures();
     for (const d of opts.daemons ?? []) d.start(this);
-    if (opts.interval !== undefined && opts.interval > 0) this.nextSample = opts.interval;
+    if (opts.interval !== undefined && opts.interval > 0) {
+      // the interval as num / 10^d, the fewest decimals that give it back, so that sample k is
+      // at (k * num) / 10^d: 0.3 for the third of 0.1 ms (adding 0.1 three times gives
+      // 0.30000000000000004, and the sample meant for 1 ms came before an event at 1 ms)
+      let d = 0;
+      while (d < 15 && Math.round(opts.interval * 10 ** d) / 10 ** d !== opts.interval) d++;
+      this.sampleNum = Math.round(opts.interval * 10 ** d);
+      this.sampleScale = 10 ** d;
+      this.nextSample = this.sampleNum / this.sampleScale;
+    }
   }
 
   /** The seed features whose counters vmstat prints: enabled at any time so far. */
@@ -232,7 +245,7 @@ export class Engine implements EngineContext {
     while (this.nextSample < t || (inclusive && this.nextSample === t)) {
       this.advanceTo(this.nextSample);
       this.takeSample(this.nextSample);
-      this.nextSample += this.opts.interval!;
+      this.nextSample = (++this.samplesTaken + 1) * this.sampleNum / this.sampleScale;
     }
   }
 

@@ -81,3 +81,18 @@ describe("a vmstat file with a bad line is reported at that line as vmstat (item
     }
   });
 });
+
+describe("--interval samples at exactly k * MS (item 2's kind: the samples are the run's)", () => {
+  it("a decimal interval gives k * MS as written, and the sample at 1 ms has the event at 1 ms", () => {
+    const rows = (ms: string) =>
+      wsim(["replay", join(ROOT, "traces/faults.csv"), "--interval", ms, "--format", "csv"]).out.trim().split("\n").slice(1).map((l) => l.split(","));
+    const tenth = rows("0.1");
+    expect(tenth.slice(0, 12).map((r) => r[0])).toEqual(["0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1", "1.1", "1.2"]);
+    // every row on the grid is k/10 as a decimal, up to the end row
+    tenth.slice(0, -1).forEach((r, k) => expect(r[0]).toBe(String((k + 1) / 10)));
+    const one = rows("1");
+    const pgfault = wsim(["replay", join(ROOT, "traces/faults.csv"), "--interval", "1", "--format", "csv"]).out.split("\n")[0]!.split(",").indexOf("pgfault");
+    expect(tenth[9]![pgfault]).toBe(one[0]![pgfault]);
+    expect(rows("0.7")[2]![0]).toBe("2.1");
+  });
+});
