@@ -12,6 +12,7 @@
  */
 import { Rng } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
+import { PRESETS } from "../machine/machine.js";
 
 export type Row = Record<string, string | number>;
 
@@ -232,7 +233,8 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
     options: {
       heap_mb: [64, "heap MiB", MIB],
       hot_mb: [8, "hot set MiB (at most --heap-mb)", MIB],
-      node: [1, "the heap's preferred node", { min: 0, max: 1023, int: true }],
+      // a node of the machine the trace names (tiered: 0 DRAM, 1 CXL), so that it replays
+      node: [1, "the heap's preferred node (of machine tiered: 0 or 1)", { min: 0, max: PRESETS.tiered!.nodes.length - 1, int: true }],
       duration_ms: [30000, "how long the hot set is accessed", { min: 0, max: MAX_END_MS, above: true }],
       shift_ms: [10000, "the hot set moves this often", { min: 0, max: MAX_END_MS, above: true }],
       rate: [2, "accesses per ms", RATE],

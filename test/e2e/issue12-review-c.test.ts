@@ -96,3 +96,14 @@ describe("--interval samples at exactly k * MS (item 2's kind: the samples are t
     expect(rows("0.7")[2]![0]).toBe("2.1");
   });
 });
+
+describe("generate: a knob that would make a trace its own machine cannot replay is refused (item 9's kind)", () => {
+  it("tiered --node takes the nodes of machine tiered (0, 1) only; each of them replays", () => {
+    const r = wsim(["generate", "tiered", "--node", "5"]);
+    expect([r.status, r.out, r.err]).toEqual([2, "", 'wsim: --node: expected an integer from 0 to 1, got "5"\n']);
+    for (const node of ["0", "1"]) {
+      put(`tiered-${node}.csv`, wsim(["generate", "tiered", "--node", node, "--heap-mb", "4", "--hot-mb", "1", "--duration-ms", "100"]).out);
+      expect(wsim(["replay", `tiered-${node}.csv`, "-f", "vmstat"]).status, node).toBe(0);
+    }
+  });
+});
