@@ -65,6 +65,7 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
   settings.machineOrigin = {
     format: trace.format,
     overrode: machineArg !== undefined && own !== undefined ? (typeof own === "string" ? own : String((own as { name?: unknown }).name ?? "its own")) : undefined,
+    named: machineArg === undefined && own !== undefined,
   };
   for (const [k, v] of Object.entries(machine.tunables)) {
     try {

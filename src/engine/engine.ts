@@ -547,13 +547,14 @@ export class Engine implements EngineContext {
 
   private checkCpuNode(b: EventBatch, i: number, nid: number): void {
     const n = this.machine.nodes[nid];
-    if (!n) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine, this.settings.machineOrigin)}`);
-    if (!n.cpus) this.fail(b, i, `node ${nid} has no CPUs, so no access can come from it ${machineHint(this.machine, this.settings.machineOrigin)}`);
+    if (!n) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine, this.settings.machineOrigin, (m) => nid < m.nodes.length)}`);
+    if (!n.cpus)
+      this.fail(b, i, `node ${nid} has no CPUs, so no access can come from it ${machineHint(this.machine, this.settings.machineOrigin, (m) => m.nodes[nid]?.cpus === true)}`);
   }
 
   private checkNode(b: EventBatch, i: number): number {
     const nid = b.node[i]!;
-    if (nid >= this.machine.nodes.length) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine, this.settings.machineOrigin)}`);
+    if (nid >= this.machine.nodes.length) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine, this.settings.machineOrigin, (m) => nid < m.nodes.length)}`);
     return nid;
   }
 

@@ -180,25 +180,42 @@ export function parseMachine(
 /**
  * The tail of an error about a node the trace needs and the machine lacks: which machine
  * was used and how to give another, e.g. `(machine "default": nodes 0..0); replay on
- * another with --machine ...`.
+ * another with --machine ...`. `origin`: the trace's format, whether the trace named the
+ * machine (`named`) or --machine overrode the trace's own (`overrode`: its name). `fits`:
+ * what the trace needs of a machine; the presets that meet it are named (or none), and
+ * "drop --machine" is offered only when the trace's own preset meets it.
  */
-export function machineHint(m: Machine, origin: { format?: "csv" | "ndjson" | "json"; overrode?: string } = {}): string {
+export function machineHint(
+  m: Machine,
+  origin: { format?: "csv" | "ndjson" | "json"; overrode?: string; named?: boolean } = {},
+  fits?: (m: Machine) => boolean,
+): string {
   const cpus = cpuNodes(m);
-  const inTrace =
+  const fitting = Object.keys(PRESETS).filter((n) => !fits || fits(PRESETS[n]!));
+  const presets = fits
+    ? fitting.length
+      ? `presets that would do: ${fitting.join(", ")}`
+      : "no preset would do: give a machine file (README: Machines and tunables)"
+    : `presets: ${Object.keys(PRESETS).join(", ")}`;
+  const line =
     origin.format === "json"
-      ? `or name it in the trace: "machine": "NAME" (or a machine object) in the JSON document`
+      ? `"machine": "NAME" (or a machine object) in the JSON document`
       : origin.format === "ndjson"
-        ? `or name it in the trace: a first line {"machine": "NAME"} in NDJSON`
+        ? `a first line {"machine": "NAME"} in NDJSON`
         : origin.format === "csv"
-          ? `or name it in the trace: a line "# wsim: machine=NAME" before the CSV header`
-          : `or name it in the trace: a line "# wsim: machine=NAME" before a CSV header, a first line {"machine": "NAME"} in NDJSON, "machine" in a JSON document`;
-  const given = origin.overrode !== undefined ? `, given by --machine over the trace's own ${quoteInput(origin.overrode)}` : "";
-  return (
-    `(machine ${quoteInput(m.name)}${given}: nodes 0..${m.nodes.length - 1}, CPUs on ${cpus.join(", ")}); ` +
-    (origin.overrode !== undefined
-      ? `drop --machine to replay on the trace's own, or give another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")})`
-      : `replay on another with --machine NAME|FILE (presets: ${Object.keys(PRESETS).join(", ")}) ${inTrace}`)
-  );
+          ? `a line "# wsim: machine=NAME" before the CSV header`
+          : `a line "# wsim: machine=NAME" before a CSV header, a first line {"machine": "NAME"} in NDJSON, "machine" in a JSON document`;
+  const given = origin.overrode !== undefined ? `, given by --machine over the trace's own ${quoteInput(origin.overrode)}` : origin.named ? ", named by the trace" : "";
+  const own = origin.overrode !== undefined ? PRESETS[origin.overrode] : undefined;
+  const how =
+    origin.overrode !== undefined
+      ? own && fits && !fits(own)
+        ? `give another with --machine NAME|FILE (${presets}; the trace's own ${quoteInput(origin.overrode)} would not do either)`
+        : `drop --machine to replay on the trace's own, or give another with --machine NAME|FILE (${presets})`
+      : origin.named
+        ? `give another with --machine NAME|FILE (${presets}), or change the trace's own (${line})`
+        : `replay on another with --machine NAME|FILE (${presets}) or name it in the trace: ${line}`;
+  return `(machine ${quoteInput(m.name)}${given}: nodes 0..${m.nodes.length - 1}, CPUs on ${cpus.join(", ")}); ${how}`;
 }
 
 /** Nodes with CPUs, ascending. */

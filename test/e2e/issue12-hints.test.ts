@@ -39,7 +39,23 @@ describe("the machine hint follows the trace", () => {
     expect(r.status).toBe(3);
     expect(r.stderr.trim()).toBe(
       'own.csv:3: node 1 does not exist (machine "default", given by --machine over the trace\'s own "numa2": nodes 0..0, CPUs on 0); ' +
-        "drop --machine to replay on the trace's own, or give another with --machine NAME|FILE (presets: default, tiered, numa2, vm)",
+        "drop --machine to replay on the trace's own, or give another with --machine NAME|FILE (presets that would do: tiered, numa2)",
     );
+  });
+
+  // the third new-user session: the hints offered what would not do
+  it("names only the presets that have the node, says when the trace named the machine, and offers its own only if it would do", () => {
+    writeFileSync(join(dir, "tier2.csv"), "# wsim: machine=tiered\ntime_ms,op,pid,addr,len,node\n0,mmap,1,0x10000000,4096,2\n");
+    let r = wsim(["replay", "tier2.csv"]);
+    expect(r.stderr.trim()).toBe(
+      'tier2.csv:3: node 2 does not exist (machine "tiered", named by the trace: nodes 0..1, CPUs on 0); give another with --machine NAME|FILE ' +
+        '(no preset would do: give a machine file (README: Machines and tunables)), or change the trace\'s own (a line "# wsim: machine=NAME" before the CSV header)',
+    );
+    r = wsim(["replay", "tier2.csv", "--machine", "numa2"]);
+    expect(r.stderr.trim()).toMatch(/; give another with --machine NAME\|FILE \(no preset would do: .*; the trace's own "tiered" would not do either\)$/);
+    // an access from node 1 of tiered, which has no CPUs: numa2's node 1 has them
+    writeFileSync(join(dir, "cpu1.csv"), "# wsim: machine=tiered\ntime_ms,op,pid,addr,node\n0,access,1,0x1000,1\n");
+    r = wsim(["replay", "cpu1.csv"]);
+    expect(r.stderr.trim()).toMatch(/node 1 has no CPUs, so no access can come from it \(machine "tiered", named by the trace: .*\(presets that would do: numa2\)/);
   });
 });

@@ -87,9 +87,9 @@ describe("issue 12 item 22: a trace names its machine", () => {
     expect(msg).toMatch(new RegExp(`^${d}:2: node 1 does not exist \\(machine "default": nodes 0\\.\\.0, CPUs on 0\\); replay on another with --machine`));
     expect(msg).toMatch(/# wsim: machine=NAME/);
     const n = file("need3.csv", "# wsim: machine=numa2\ntime_ms,op,id,node\n0,alloc,a,2\n");
-    expect(await dataError(replay({ trace: n }))).toMatch(/:3: node 2 does not exist \(machine "numa2": nodes 0\.\.1, CPUs on 0, 1\)/);
+    expect(await dataError(replay({ trace: n }))).toMatch(/:3: node 2 does not exist \(machine "numa2", named by the trace: nodes 0\.\.1, CPUs on 0, 1\)/);
     const c = file("cpu.csv", "# wsim: machine=tiered\ntime_ms,op,pid,addr,node\n0,access,1,0,1\n");
-    expect(await dataError(replay({ trace: c }))).toMatch(/:3: node 1 has no CPUs, so no access can come from it \(machine "tiered": nodes 0\.\.1, CPUs on 0\)/);
+    expect(await dataError(replay({ trace: c }))).toMatch(/:3: node 1 has no CPUs, so no access can come from it \(machine "tiered", named by the trace: nodes 0\.\.1, CPUs on 0\)/);
   });
 });
 
