@@ -112,9 +112,22 @@ export function locateJson(text: string, maxDepth = 3): Map<string, number> {
 
 /** Line of a JSON.parse error, from the "position N" in V8's message (1 when unknown). */
 export function jsonErrorLine(text: string, err: unknown): number {
-  const m = /position (\d+)/.exec(String((err as Error)?.message ?? err));
-  if (!m) return 1;
-  const pos = Math.min(Number(m[1]), text.length);
+  const msg = String((err as Error)?.message ?? err);
+  const m = /position (\d+)/.exec(msg);
+  let pos: number;
+  if (m) pos = Math.min(Number(m[1]), text.length);
+  else {
+    // V8's other form quotes the text around the error, `Unexpected token ']', ..."2000"},\n  ]\n}\n" is
+    // not valid JSON` (up to 10 characters before the token, "..." where it cut): found back in
+    // the text, the token is where it points
+    const q = /^Unexpected token '(.)', (\.\.\.)?"([\s\S]*?)"(\.\.\.)? is not valid JSON$/.exec(msg);
+    if (!q) return /end of JSON input/.test(msg) ? text.split("\n").length - (text.endsWith("\n") ? 1 : 0) : 1;
+    const snippet = q[3]!.replace(/\\([nrt"\\])/g, (_, c: string) => ({ n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" })[c]!);
+    const at = text.indexOf(snippet);
+    if (at < 0 || text.indexOf(snippet, at + 1) >= 0) return 1;
+    pos = at + (q[2] ? 10 : snippet.indexOf(q[1]!));
+  }
+  if (pos >= text.length && text.endsWith("\n")) pos = text.length - 1; // the end: the last line, not the empty one after it
   let line = 1;
   for (let k = 0; k < pos; k++) if (text.charCodeAt(k) === 10) line++;
   return line;

@@ -107,3 +107,22 @@ describe("generate: a knob that would make a trace its own machine cannot replay
     }
   });
 });
+
+describe("invalid JSON is reported at its line (the brief's file:line)", () => {
+  it("a trailing comma, a bad literal, a cut document: the line of the fault, whichever message V8 gives", () => {
+    const ev = (t: number, addr: string) => `{"time_ms": ${t}, "op": "access", "pid": 1, "addr": ${addr}}`;
+    const cases: [string, string, number][] = [
+      // V8 quotes the text around the token ("Unexpected token ']', ...")
+      ["comma.json", `{\n  "events": [\n    ${ev(0, '"0x1000"')},\n    ${ev(1, '"0x2000"')},\n  ]\n}\n`, 5],
+      ["literal.json", `{"events": [\n${ev(0, '"0x1000"')},\n${ev(1, "tru")}\n]}\n`, 3],
+      // V8 gives a position
+      ["cut.json", `{"events": [\n${ev(0, '"0x1000"')}\n`, 2],
+      ["key.json", `{"events": [\n${ev(0, '"0x1000"')},\n{"time_ms" 1}\n]}\n`, 3],
+    ];
+    for (const [name, text, line] of cases) {
+      put(name, text);
+      const r = wsim(["replay", name]);
+      expect([r.status, r.err.split(": invalid JSON")[0]], name).toEqual([3, `${name}:${line}`]);
+    }
+  });
+});
