@@ -103,6 +103,8 @@ const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reacc
  * engine advances to, and at most once per this much virtual time while one is refused.
  */
 const JUMP_MIN_MS = 10_000;
+/** Samples a run keeps in memory (JSON's series, ~6 KB each as text: 50,000 make ~320 MB, under V8's 512 MiB string) before --interval is refused. */
+export const MAX_KEPT_SAMPLES = 50_000;
 /** Timers fired at one virtual time beyond which a daemon is taken to loop without progress. */
 const MAX_FIRINGS_AT_ONE_TIME = 10_000_000;
 
@@ -242,6 +244,15 @@ export class Engine implements EngineContext {
    * timer at or before its time.
    */
   private sampleUpTo(t: number, inclusive: boolean): void {
+    // a series kept in memory (JSON) past MAX_KEPT_SAMPLES would exhaust the host: say so first
+    if (this.opts.keepSeries !== false && t < Infinity) {
+      const n = this.series.length + Math.floor((t - this.nextSample) / this.opts.interval!) + 1;
+      if (n > MAX_KEPT_SAMPLES)
+        throw new UsageError(
+          `--interval ${this.opts.interval}: ${n.toLocaleString("en-US")} samples by ${t} ms, more than the ${MAX_KEPT_SAMPLES.toLocaleString("en-US")} ` +
+            `a JSON series keeps in memory (samples run from 0 ms, the virtual boot): raise --interval, or stream them with --format csv or ndjson`,
+        );
+    }
     while (this.nextSample < t || (inclusive && this.nextSample === t)) {
       this.advanceTo(this.nextSample);
       this.takeSample(this.nextSample);

@@ -126,3 +126,17 @@ describe("invalid JSON is reported at its line (the brief's file:line)", () => {
     }
   });
 });
+
+describe("a JSON series too large for memory is refused up front (item 18's kind)", () => {
+  it("--interval 1000 on an epoch-ms trace: exit 2 at once naming the count and the streaming formats; -o writes nothing; csv streams", () => {
+    put("epoch.csv", "time_ms,op,pid,addr\n1764500000000,access,1,0x1000\n1764500005000,access,1,0x2000\n");
+    const t0 = Date.now();
+    const r = wsim(["replay", "epoch.csv", "--interval", "1000", "-o", "ep.json"]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect([r.status, r.err]).toEqual([
+      2,
+      "wsim: --interval 1000: 1,764,500,000 samples by 1764500000000 ms, more than the 50,000 a JSON series keeps in memory (samples run from 0 ms, the virtual boot): raise --interval, or stream them with --format csv or ndjson\n",
+    ]);
+    expect(wsim(["replay", "epoch.csv", "--interval", "100000000000", "-f", "json"]).status).toBe(0);
+  });
+});
