@@ -13,9 +13,10 @@
  * that comes back. A jump to any time then applies, per component, the passes due by then in
  * closed form: each lruvec aged as often as ticking would have, at the same times
  * (LruGen.ageSaturated), each report aggregated where its last refresh aggregates it, and
- * the refresh counts. kagingd's own wake-ups are the union of the components' pass times,
- * counted by inclusion and exclusion over the components (the Chinese remainder theorem for
- * each intersection of their periodic pass sets), so uneven sleeps over reports with
+ * the refresh counts. kagingd's own wake-ups are the union of the reports' refresh times
+ * (each report is refreshed exactly every refresh_interval), counted by inclusion and
+ * exclusion over the reports (the Chinese remainder theorem for each intersection of their
+ * progressions), so uneven sleeps over reports with
  * different refresh intervals (two memcgs at 777 and 1300 ms, a memcg's two nodes, a parent
  * and a child) cost nothing either.
  */
@@ -28,7 +29,7 @@ import type { Memcg, MemcgTree, WsrState } from "./memcg.js";
  * longer ones (a report at 16381 ms with a nested one at 16411 ms) are ticked
  */
 export const MAX_CYCLE_PASSES = 65536;
-/** the most CRT intersections one wake-up count may take (components x their passes a cycle) */
+/** the most CRT intersections one wake-up count may take (non-empty subsets of the reports) */
 export const MAX_INTERSECTIONS = 200_000;
 
 export interface KagingdSteadyEnv {
@@ -114,13 +115,19 @@ export function kagingdAdvance(env: KagingdSteadyEnv, due: number): SteadyAdvanc
     comps.push(c);
   }
 
+  // each report is refreshed exactly every refresh_interval from its timestamp (kagingd wakes at
+  // the earliest timestamp + refresh_interval): kagingd's passes are the union of these progressions
+  const progressions = reports.map((r) => ({ first: r.w.timestamp! + r.w.refreshInterval, period: r.w.refreshInterval }));
   return {
     advance(last: number): SteadyPlan | null {
       const lim = Math.floor(last);
       // passes of each component at or before lim
       const n = comps.map((c) => passesUpTo(c, lim));
-      const ticks = unionCount(comps, lim);
-      if (ticks === null) return null;
+      const ticks = unionCount(progressions, lim);
+      if (ticks === null) {
+        env.retryAt(lim); // too many reports to count: tick to there, as ticking costs
+        return null;
+      }
       if (ticks === 0) return { ticks: 0, due, prev: due, apply() {} };
       let next = Infinity;
       let prev = -Infinity;
@@ -283,44 +290,43 @@ function inverse(a: bigint, m: bigint): bigint {
 }
 
 /**
- * kagingd's wake-ups at or before lim: the distinct times among the components' passes, by
- * inclusion and exclusion over the components (each pass set a union of progressions
- * first + off + j * cycle, j >= 0, one per pass of the cycle). Null past MAX_INTERSECTIONS.
+ * kagingd's wake-ups at or before lim: the distinct times among the reports' refreshes (each a
+ * progression first + j * period, j >= 0), by inclusion and exclusion over the reports, the
+ * Chinese remainder theorem for each intersection (BigInt: an intersection's period may pass
+ * 2^53). Null past MAX_INTERSECTIONS non-empty intersections.
  */
-function unionCount(comps: Component[], lim: number): number | null {
+function unionCount(progs: { first: number; period: number }[], lim: number): number | null {
   const L = BigInt(lim);
   let total = 0n;
   let budget = MAX_INTERSECTIONS;
-  // x mod m: the intersection so far; from: its least allowed element; size: components in it
+  // x mod m: the intersection of the progressions taken so far, none before `from`
   const walk = (k: number, x: bigint, m: bigint, from: bigint, size: number): boolean => {
-    if (k === comps.length) {
-      if (size === 0) return true;
-      const x0 = from + ((((x - from) % m) + m) % m); // the first element >= from
-      const cnt = x0 > L ? 0n : (L - x0) / m + 1n;
-      total += size % 2 ? cnt : -cnt;
-      return true;
-    }
-    if (!walk(k + 1, x, m, from, size)) return false;
-    const c = comps[k]!;
-    const ck = BigInt(c.cycle);
-    for (const off of c.offs) {
+    for (let j = k; j < progs.length; j++) {
       if (--budget < 0) return false;
-      const a = BigInt(c.first + off);
+      const a = BigInt(progs[j]!.first);
+      const p = BigInt(progs[j]!.period);
       const f = a > from ? a : from;
+      let y: bigint;
+      let lcm: bigint;
       if (size === 0) {
-        if (!walk(k + 1, a, ck, f, 1)) return false;
-        continue;
+        y = a;
+        lcm = p;
+      } else {
+        // x mod m and a mod p: solvable iff x = a mod gcd(m, p)
+        const g = gcd(m, p);
+        const d = a - x;
+        if (d % g !== 0n) continue;
+        const mg = m / g;
+        const pg = p / g;
+        const t = ((((d / g) % pg) + pg) % pg) * inverse(mg % pg, pg) % pg;
+        lcm = mg * p;
+        y = (((x + m * t) % lcm) + lcm) % lcm;
       }
-      // x mod m and a mod ck: solvable iff x = a mod gcd
-      const g = gcd(m, ck);
-      const d = a - x;
-      if (d % g !== 0n) continue;
-      const mg = m / g;
-      const cg = ck / g;
-      const t = (((d / g) % cg) * inverse(mg % cg, cg)) % cg;
-      const lcm = mg * ck;
-      const y = (((x + m * t) % lcm) + lcm) % lcm;
-      if (!walk(k + 1, y, lcm, f, size + 1)) return false;
+      const x0 = f + ((((y - f) % lcm) + lcm) % lcm); // the first element >= f
+      if (x0 > L) continue; // and every intersection with more progressions is emptier
+      const cnt = (L - x0) / lcm + 1n;
+      total += size % 2 === 0 ? cnt : -cnt;
+      if (!walk(j + 1, y, lcm, f, size + 1)) return false;
     }
     return true;
   };

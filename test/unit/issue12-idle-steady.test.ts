@@ -177,6 +177,26 @@ const SCENARIOS: Record<string, Scenario> = {
     after: ["${T},read,,,,,,,,/x,memory.workingset.page_age,", "${T},read,,,,,,,,/x/z,memory.workingset.page_age,",
       "${T},read,,,,,,,,/y,memory.workingset.page_age,", "${T},access,3,0x60001000,,r,,,,,,", "${T},read,,,,,,,,,vmstat,"],
   },
+  // (a3) two coupled components with long cycles (thousands of passes each): the root and /x
+  // on node 0 at 2900 and 777 ms, /x and /x/z on node 1 at 1299 and 1301 (the second new-user
+  // session: counting their wake-ups pass by pass made jumping slower than ticking)
+  "kagingd over nested reports on two nodes at 2900/777 and 1299/1301 ms": {
+    machine: smallMachine("16M", 2),
+    sets: {},
+    before: [
+      `0,set,,,,,,,,/x,memory.workingset.page_age_intervals,"N0=777,2331"`,
+      "0,set,,,,,,,,/x,memory.workingset.refresh_interval,N0=777",
+      `0,set,,,,,,,,/x,memory.workingset.page_age_intervals,"N1=1299,3897"`,
+      "0,set,,,,,,,,/x,memory.workingset.refresh_interval,N1=1299",
+      `0,set,,,,,,,,/x/z,memory.workingset.page_age_intervals,"N1=1301,3903"`,
+      "0,set,,,,,,,,/x/z,memory.workingset.refresh_interval,N1=1301",
+      `0,set,,,,,,,,/,memory.workingset.page_age_intervals,"N0=2900,8700"`,
+      "0,set,,,,,,,,/,memory.workingset.refresh_interval,N0=2900",
+      ...touch(0, "/x"),
+      ...touch(1, "/x/z").map((r) => r.replace(/^(\d+),(mmap|access),1,0x4/, "$1,$2,3,0x4")),
+    ],
+    after: ["${T},read,,,,,,,,/x,memory.workingset.page_age,", "${T},read,,,,,,,,/x/z,memory.workingset.page_age,", "${T},read,,,,,,,,/,memory.workingset.page_age,"],
+  },
   // (c) proactive compaction that cannot lower the score: nothing movable, pass after pass
   "proactive compaction deferred pass after pass over fragmented unmovable memory": {
     machine: smallMachine("16M"),
