@@ -26,6 +26,25 @@ export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Reco
   return new Engine(s, opts);
 }
 
+/**
+ * A one-node machine of `pages` pages with no watermarks, boost, THP or proactive compaction
+ * (compaction tests: every pass is the trace's), `extra` tunables on top.
+ */
+export function quietEngine(pages: number, extra: Record<string, string> = {}, opts: EngineOptions = {}): Engine {
+  return engineFor(
+    { name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {} },
+    opts,
+    {
+      "vm.min_free_kbytes": "0",
+      "vm.watermark_scale_factor": "1",
+      "vm.watermark_boost_factor": "0",
+      "transparent_hugepage.enabled": "never",
+      "vm.compaction_proactiveness": "0",
+      ...extra,
+    },
+  );
+}
+
 /** Runs CSV text through the engine, batch by batch. */
 export async function runCsv(engine: Engine, csv: string, name = "t.csv"): Promise<void> {
   for await (const b of readCsv(chunksOf(csv), name)) if (!engine.processBatch(b, name)) break;

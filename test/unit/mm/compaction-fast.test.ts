@@ -5,27 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, runCsv } from "../../helpers.js";
+import { quietEngine, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { PageArrays, PG_ALLOC, PG_BUDDY } from "../../../src/mm/pages.js";
 import { CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
 
-/** A one-node machine of `pages` pages with no watermarks, boost, THP or proactive compaction. */
-function quiet(pages: number, extra: Record<string, string> = {}) {
-  return engineFor(
-    { name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {} },
-    {},
-    {
-      "vm.min_free_kbytes": "0",
-      "vm.watermark_scale_factor": "1",
-      "vm.watermark_boost_factor": "0",
-      "transparent_hugepage.enabled": "never",
-      "vm.compaction_proactiveness": "0",
-      ...extra,
-    },
-  );
-}
 
 /** a bare zone of 1024 pages (two pageblocks), every page allocated */
 function bareBuddy() {
@@ -98,7 +83,7 @@ describe("compaction_capture in __free_one_page", () => {
     // 1024 pages, all faulted (vpn i at pfn i); pageblock 0 made Unmovable while it has no
     // free page; holes at pfns 1 and 3 (on the Unmovable lists) and every fourth pfn of
     // pageblock 1 (512, 516, ..., 1020). No free block of order 2 or more anywhere.
-    const e = quiet(1024);
+    const e = quietEngine(1024);
     const lines = ["time_ms,op,pid,addr,len,id,order,mt"];
     for (let i = 0; i < 1024; i++) lines.push(`0,access,1,${i * 4096},,,,`);
     await runCsv(e, lines.join("\n"));
@@ -144,7 +129,7 @@ describe("compaction_capture in __free_one_page", () => {
 
 /** 4096 pages (eight pageblocks), all faulted (vpn i at pfn i), then the given pfns freed in order */
 async function holes(pfns: number[]) {
-  const e = quiet(4096);
+  const e = quietEngine(4096);
   const lines = ["time_ms,op,pid,addr,len"];
   for (let i = 0; i < 4096; i++) lines.push(`0,access,1,${i * 4096},`);
   for (const q of pfns) lines.push(`1,munmap,1,${q * 4096},4096`);

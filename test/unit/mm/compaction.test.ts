@@ -1,26 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/engine/rng.js";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, runCsv } from "../../helpers.js";
+import { engineFor, quietEngine, runCsv } from "../../helpers.js";
 import { PG_ALLOC } from "../../../src/mm/pages.js";
 import { checkMemory } from "../../../src/mm/check.js";
 import { formatExtfragIndex, formatUnusableIndex } from "../../../src/procfs/procfs.js";
 
-/** A one-node machine of `pages` pages with no watermarks, boost, THP or proactive compaction. */
-function quiet(pages: number, extra: Record<string, string> = {}, check = true) {
-  return engineFor(
-    { name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {} },
-    { check },
-    {
-      "vm.min_free_kbytes": "0",
-      "vm.watermark_scale_factor": "1",
-      "vm.watermark_boost_factor": "0",
-      "transparent_hugepage.enabled": "never",
-      "vm.compaction_proactiveness": "0",
-      ...extra,
-    },
-  );
-}
+/** quietEngine, under --check unless told otherwise */
+const quiet = (pages: number, extra: Record<string, string> = {}, check = true) => quietEngine(pages, extra, { check });
 
 const ev = (e: ReturnType<typeof quiet>, n: keyof typeof V) => e.mem.vmstat()[V[n]]!;
 
