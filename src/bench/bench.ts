@@ -26,6 +26,17 @@ interface Row {
   maxRssMB: number;
 }
 
+/**
+ * The median by events/s of REPEAT fresh worker processes given `args` (a shared 2-core VM is
+ * noisy), with the highest peak RSS of them.
+ */
+function median(args: string[]): Row {
+  const runs = Array.from({ length: REPEAT }, () =>
+    JSON.parse(execFileSync(process.execPath, [worker, ...args], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
+  ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+  return { ...runs[REPEAT >> 1]!, maxRssMB: Math.max(...runs.map((x) => x.maxRssMB)) };
+}
+
 async function main() {
   const big = join(dir, "64g.machine.json");
   writeFileSync(big, JSON.stringify({ name: "64G", nodes: [{ id: 0, mem: "64G" }] }));
@@ -45,30 +56,19 @@ async function main() {
     ];
     for (const [path, mode, file, machine] of runs) {
       process.stderr.write(`  ${kind}: ${path} on ${machine === big ? "64G" : machine}...\n`);
-      // the median of REPEAT fresh processes: a shared 2-core VM is noisy
-      const runs = Array.from({ length: REPEAT }, () =>
-        JSON.parse(execFileSync(process.execPath, [worker, mode, file, machine], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
-      ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
-      const r = runs[REPEAT >> 1]!;
-      rows.push({ ...r, maxRssMB: Math.max(...runs.map((x) => x.maxRssMB)), workload: kind, path, machine: machine === big ? "64G" : machine });
+      rows.push({ ...median([mode, file, machine]), workload: kind, path, machine: machine === big ? "64G" : machine });
     }
   }
   // wsim convert: a UCSD address trace to CSV, streamed (its memory must not grow with N)
   const ucsd = join(dir, "addr.ucsd");
   process.stderr.write(`generating ucsd (${N} lines)...\n  ucsd: convert to CSV...\n`);
   await writeUcsd(ucsd, N);
-  const conv = Array.from({ length: REPEAT }, () =>
-    JSON.parse(execFileSync(process.execPath, [worker, "convert", ucsd, "-"], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
-  ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
-  rows.push({ ...conv[REPEAT >> 1]!, maxRssMB: Math.max(...conv.map((x) => x.maxRssMB)), workload: "ucsd", path: "convert to CSV", machine: "-" });
+  rows.push({ ...median(["convert", ucsd, "-"]), workload: "ucsd", path: "convert to CSV", machine: "-" });
   // wsim convert --from ftrace: a trace_pipe text of kmem page events (issue 18: >= 1 M lines/s)
   const tp = join(dir, "trace_pipe.txt");
   process.stderr.write(`generating trace_pipe (${N} lines)...\n  ftrace: convert to CSV...\n`);
   await writeTracePipe(tp, N);
-  const ft = Array.from({ length: REPEAT }, () =>
-    JSON.parse(execFileSync(process.execPath, [worker, "convert", tp, "ftrace"], { encoding: "utf8", maxBuffer: 1 << 20 })) as Row,
-  ).sort((a, b) => a.eventsPerSec - b.eventsPerSec);
-  rows.push({ ...ft[REPEAT >> 1]!, maxRssMB: Math.max(...ft.map((x) => x.maxRssMB)), workload: "ftrace", path: "convert to CSV", machine: "-" });
+  rows.push({ ...median(["convert", tp, "ftrace"]), workload: "ftrace", path: "convert to CSV", machine: "-" });
   const w = [10, 18, 8, 10, 14, 12];
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(w[i]!)).join(" ").trimEnd();
   console.log(line(["workload", "path", "machine", "events", "events/s", "peak RSS"]));
