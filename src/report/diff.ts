@@ -183,12 +183,15 @@ function isTolerances(x: unknown): x is Tolerances {
   return typeof x === "object" && x !== null && !Array.isArray(x) && (x as Tolerances).per instanceof Map && "global" in x;
 }
 
+/** Globs as given, a comma separating them too (`--only 'thp_*,compact_*'`: counter names have none). */
+export function splitGlobs(gs: readonly string[]): string[] {
+  return gs.flatMap((g) => g.split(",")).filter((g) => g !== "");
+}
+
 function globList(name: string, v: unknown): readonly string[] {
   if (v === undefined) return [];
-  // a comma separates globs too (`--only 'thp_*,compact_*'`): counter names have none
-  const split = (gs: readonly string[]) => gs.flatMap((g) => g.split(",")).filter((g) => g !== "");
-  if (typeof v === "string") return split([v]);
-  if (Array.isArray(v) && v.every((g) => typeof g === "string")) return split(v);
+  if (typeof v === "string") return splitGlobs([v]);
+  if (Array.isArray(v) && v.every((g) => typeof g === "string")) return splitGlobs(v);
   throw new UsageError(`diffCounters: options.${name} must be a glob or an array of globs, got ${describeValue(v)}`);
 }
 

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../../errors.js";
 import { lineOf, locateJson } from "../../trace/json-locate.js";
-import { diffCounters, globMatch, parseTolerances, renderDiffTable, type DiffResult } from "../../report/diff.js";
+import { diffCounters, globMatch, parseTolerances, renderDiffTable, splitGlobs, type DiffResult } from "../../report/diff.js";
 import { replay as replayRun } from "../../replay.js";
 import { writeStdout } from "../output.js";
 import { deltaCounters, isGauge, renderDeltaTable, vmstatDelta, type Snapshot } from "../../report/vmstat-delta.js";
@@ -274,11 +274,10 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   const rows = vmstatDelta(sb, sa);
   if (replay === undefined) {
     if (o.machine !== undefined || o.set.length) throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as REPLAY: drop it`);
-    const globs = (gs: readonly string[]) => gs.flatMap((g) => g.split(",")).filter((g) => g !== "");
-    const only = o.only.length ? globs(o.only) : ["*"];
+    const only = o.only.length ? splitGlobs(o.only) : ["*"];
     // a filter that selects nothing is a usage error, as in every diff (issue 12 item 7)
     for (const g of only) if (!rows.some((r) => globMatch(g, r.counter))) throw new UsageError(`only ${quoteInput(g)}: matches no counter of either snapshot`);
-    const shown = rows.filter((r) => only.some((g) => globMatch(g, r.counter)) && !globs(o.ignore).some((g) => globMatch(g, r.counter)));
+    const shown = rows.filter((r) => only.some((g) => globMatch(g, r.counter)) && !splitGlobs(o.ignore).some((g) => globMatch(g, r.counter)));
     await writeStdout(o.format === "json" ? JSON.stringify({ rows: shown }, null, 2) + "\n" : renderDeltaTable(shown, ["before", "after"]));
     return 0;
   }
@@ -287,7 +286,7 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   const kernel = deltaCounters(rows);
   if (rep.note) delete kernel.nr_free_pages; // left out of both sides
   // ... and of --only: a glob that selected only it now selects nothing, which the note says
-  const only = rep.note ? o.only.flatMap((g) => g.split(",")).filter((g) => !globMatch(g, "nr_free_pages") || Object.keys(kernel).some((n) => globMatch(g, n))) : o.only;
+  const only = rep.note ? splitGlobs(o.only).filter((g) => !globMatch(g, "nr_free_pages") || Object.keys(kernel).some((n) => globMatch(g, n))) : o.only;
   if (o.only.length && !only.length) throw new UsageError(`--only ${o.only.join(",")}: nothing left to compare without nr_free_pages (above)`);
   const r = compare(kernel, rep.counters, { ...o, only });
   const gauges = r.rows.filter((x) => isGauge(x.counter)).map((x) => x.counter);
