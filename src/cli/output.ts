@@ -190,6 +190,23 @@ export class OutputSink {
     if (this.pendingLen >= this.chunk) this.flush();
   }
 
+  /**
+   * Adds bytes to the output (the caller may reuse `bytes` once this returns): what is pending
+   * goes first, then these, gathered as write() gathers text (no string made of them).
+   */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.done) return;
+    if (this.gzip || bytes.length < this.chunk) return this.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8"));
+    this.flush();
+    try {
+      writeAll(this.fd, bytes);
+    } catch (e) {
+      if (this.stdout && (e as NodeJS.ErrnoException).code === "EPIPE") process.exit(0);
+      this.abort();
+      throw this.fail(e);
+    }
+  }
+
   private flush(): void {
     if (!this.pendingLen) return;
     const buf = Buffer.from(this.pending.join(""));
