@@ -152,13 +152,26 @@ export async function forEachLineBytes(
   let carry: Buffer | null = null;
   let no = 0;
   for await (const c of chunks) {
-    const buf: Buffer = carry ? Buffer.concat([carry, c]) : c;
     let pos = 0;
-    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, pos)) {
-      line(buf, pos, nl, ++no);
+    if (carry) {
+      // the line the last chunk ended in: joined with this chunk's first line alone (copying
+      // the whole chunk onto it cost a copy of the input)
+      const nl = c.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, c]);
+        await chunkDone();
+        continue;
+      }
+      const joined = Buffer.concat([carry, c.subarray(0, nl)]);
+      carry = null;
+      line(joined, 0, joined.length, ++no);
       pos = nl + 1;
     }
-    carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : null;
+    for (let nl = c.indexOf(10, pos); nl >= 0; nl = c.indexOf(10, pos)) {
+      line(c, pos, nl, ++no);
+      pos = nl + 1;
+    }
+    carry = pos < c.length ? Buffer.from(c.subarray(pos)) : null;
     await chunkDone();
   }
   if (carry) line(carry, 0, carry.length, ++no);

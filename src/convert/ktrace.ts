@@ -267,13 +267,12 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
 
   /** one line: the bytes [start, end) of `buf`, numbered `no` */
   const bytes = (buf: Buffer, start: number, end: number, no: number): void => {
-    const text = () => buf.toString("utf8", start, end);
     let i = start;
     while (i < end && (isBlank(buf[i]!) || buf[i] === 11 || buf[i] === 12)) i++;
     if (i === end || buf[start] === 35) return; // blank lines, # comments (ftrace's header)
     st.lines++;
     if (!scanHead(buf, start, end, h)) {
-      const line = text();
+      const line = buf.toString("utf8", start, end);
       // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
       if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
       return unread(line, no, "");
@@ -310,11 +309,11 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     last = t;
     const pfn = hexAt(buf, field(buf, PFN, h.fields, end), end);
     const order = decAt(buf, field(buf, ORDER, h.fields, end), end);
-    if (pfn === -1) return unread(text(), no, `${ev} without a pfn=0x… field`);
-    if (order < 0 || order > TOP_ORDER) return unread(text(), no, `${ev} without an order=0..${TOP_ORDER} field`);
+    if (pfn === -1) return unread(buf.toString("utf8", start, end), no, `${ev} without a pfn=0x… field`);
+    if (order < 0 || order > TOP_ORDER) return unread(buf.toString("utf8", start, end), no, `${ev} without an order=0..${TOP_ORDER} field`);
     if (isAlloc) {
       const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
-      if (mt < 0 || mt > 2) return unread(text(), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
+      if (mt < 0 || mt > 2) return unread(buf.toString("utf8", start, end), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
       if (k) {
         // gfp_flags= up to a blank: named once per run of the same flags
         const g = field(buf, GFP, h.fields, end);
@@ -349,7 +348,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       emit(alloc);
       return;
     }
-    if (pfn < 0) return unread(text(), no, `${ev} without a pfn=0x… field`);
+    if (pfn < 0) return unread(buf.toString("utf8", start, end), no, `${ev} without a pfn=0x… field`);
     const had = live.get(pfn);
     if (ev === "mm_page_free_batched") {
       if (had === undefined) {
