@@ -249,6 +249,10 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   let otherName = "";
   let otherBytes = Buffer.alloc(0);
   let last = 0;
+  /** the replayed events counted (into `events` at the end: a keyed count a line was a lookup) */
+  let nAlloc = 0;
+  let nFree = 0;
+  let nBatched = 0;
 
   const skip = (why: string) => (st.skipped[why] = (st.skipped[why] ?? 0) + 1);
   const count = (why: string) => (counted[why] = (counted[why] ?? 0) + 1);
@@ -294,8 +298,10 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       events[otherName] = (events[otherName] ?? 0) + 1;
       return;
     }
-    events[ev]!++;
     const isAlloc = ev === "mm_page_alloc";
+    if (isAlloc) nAlloc++;
+    else if (ev === "mm_page_free") nFree++;
+    else nBatched++;
     // time: ns since the first event (exact below 2^53 ns, 104 days), to ms
     if (secs0 < 0) {
       secs0 = h.secs;
@@ -376,6 +382,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     },
     bytes,
     end() {
+      events.mm_page_alloc = nAlloc;
+      events.mm_page_free = nFree;
+      events.mm_page_free_batched = nBatched;
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
       if (k) {
         k.liveBlocks = live.size;

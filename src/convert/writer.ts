@@ -81,6 +81,17 @@ function putNumber(b: Buffer, pos: number, v: number): number {
 }
 
 function putUint(b: Buffer, pos: number, n: number): number {
+  if (n < 0x80000000) {
+    // int32 arithmetic: (n / 10) | 0 is an integer division, Math.floor(n / 10) a float one
+    let len = 1;
+    for (let t = n; t >= 10; t = (t / 10) | 0) len++;
+    for (let k = pos + len - 1; k >= pos; k--) {
+      const q = (n / 10) | 0;
+      b[k] = 48 + n - q * 10;
+      n = q;
+    }
+    return pos + len;
+  }
   let len = 1;
   for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
   for (let k = pos + len - 1; k >= pos; k--) {
