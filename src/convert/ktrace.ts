@@ -14,7 +14,11 @@
  *                          (`page=0000000000000000 pfn=0x0`) is counted, not written.
  *   mm_page_free           (free_pages_prepare: every freed page or block) a `free` of the
  *                          handle of its pfn; a pfn no mm_page_alloc of the trace allocated was
- *                          allocated before the trace began: counted and skipped.
+ *                          allocated before the trace began: counted and skipped. Pages inside
+ *                          a block of the trace (split_page() then page by page: the block's
+ *                          first pages of a lower order, or pages after its first) are counted
+ *                          and the block's `free` written with its last page (the replay holds
+ *                          the whole block until then: wsim frees a block whole).
  *   mm_page_free_batched   (free_unref_page_list's commit pass) emitted *in addition to*
  *                          mm_page_free for the same page, after it: counted as a duplicate when
  *                          mm_page_free freed that pfn already; an order-0 free when the page is
@@ -46,7 +50,7 @@ export interface KmemStat {
   blocks: number[][];
   /** pages of the allocations served */
   allocPages: number;
-  /** pages freed by the frees written (implicit ones included) */
+  /** pages freed by the frees written (implicit ones included), and pages of split blocks freed on their own */
   freePages: number;
   /** allocation requests (failures included) per gfp_flags= text */
   gfp: Record<string, number>;
@@ -217,6 +221,8 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
   "allocations of a pfn still allocated (a free written first)": "allocation of a pfn still allocated (a free written first)",
   "frees of another order than their allocation (the whole block freed)": "free of another order than its allocation (the whole block freed)",
   "order-0 frees from mm_page_free_batched alone": "order-0 free from mm_page_free_batched alone",
+  "frees of pages of a split block (the block freed with its last page)": "free of pages of a split block (the block freed with its last page)",
+  "allocations of the first page of a split block still held (the block's free written first)": "allocation of the first page of a split block still held (the block's free written first)",
 };
 
 /**
@@ -239,6 +245,13 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   const unreadList: { no: number; text: string; why: string }[] = (st.unread = []);
   /** pfn -> order of the pages allocated and not freed */
   const live = new Map<number, number>();
+  /**
+   * first pfn -> the blocks of the trace some of whose pages were freed on their own (6.1's
+   * split_page(): alloc_pages_exact, vmalloc, __free_pages of a shared non-compound page): the
+   * pages not freed yet, and whether the block's free was written already (its first page was
+   * allocated again). The replay holds the whole block until its last page is freed.
+   */
+  const split = new Map<number, { order: number; left: number; written: boolean }>();
   /** pfns mm_page_free freed whose mm_page_free_batched may follow */
   const freed = new Set<number>();
   const alloc: Row = { time_ms: 0, op: "alloc", id: "", order: 0, mt: "unmovable" };
@@ -343,6 +356,15 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
         count("allocations of a pfn still allocated (a free written first)");
         if (k) k.freePages += 1 << live.get(pfn)!;
         writeFree(t, pfn);
+      } else if (split.size) {
+        // the first page of a split block, freed and allocated again while the block's other
+        // pages are not all freed: its handle is the block's, still allocated in the replay
+        const s = split.get(pfn);
+        if (s !== undefined && !s.written) {
+          count("allocations of the first page of a split block still held (the block's free written first)");
+          s.written = true;
+          writeFree(t, pfn);
+        }
       }
       live.set(pfn, order);
       alloc.time_ms = t;
@@ -356,23 +378,72 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     }
     if (pfn < 0) return unread(buf.toString("utf8", start, end), no, `${ev} without a pfn=0x… field`);
     const had = live.get(pfn);
+    const q = ev === "mm_page_free_batched" ? 0 : order; // mm_page_free_batched: an order-0 page (6.1 prints order=0)
     if (ev === "mm_page_free_batched") {
       if (had === undefined) {
         if (freed.delete(pfn)) return void skip("mm_page_free_batched of pages mm_page_free freed (not counted twice)");
+        if (piece(t, pfn, 0)) return void count("order-0 frees from mm_page_free_batched alone");
         return void skip("frees of pages allocated before the trace began");
       }
       count("order-0 frees from mm_page_free_batched alone");
     } else {
       freed.add(pfn);
-      if (had === undefined) return void skip("frees of pages allocated before the trace began");
-      if (had !== order) count("frees of another order than their allocation (the whole block freed)");
+      if (had === undefined) {
+        if (piece(t, pfn, q)) return;
+        return void skip("frees of pages allocated before the trace began");
+      }
     }
+    if (q < had) return void splitOff(t, pfn, had, q); // its first pages: split_page(), then page by page
+    if (q !== had) count("frees of another order than their allocation (the whole block freed)");
     live.delete(pfn);
     if (k) {
       k.freePages += 1 << had;
       k.lastMs = t;
     }
     writeFree(t, pfn);
+  };
+
+  /**
+   * A free of the 2^q pages at `pfn` that lie inside a block of the trace (live, or split
+   * already) starting below it: true when there is one (the piece is counted, and the block
+   * freed once all its pages are), false when the pfn is no page of the trace's.
+   */
+  const piece = (t: number, pfn: number, q: number): boolean => {
+    for (let o = q + 1; o <= TOP_ORDER; o++) {
+      const base = pfn - (pfn % 2 ** o);
+      // (a live block at pfn itself was looked up already)
+      if (base !== pfn && live.get(base) === o) {
+        splitOff(t, base, o, q);
+        return true;
+      }
+      const s = split.get(base);
+      if (s !== undefined && s.order === o) {
+        freePiece(t, base, s, q);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  /** the first piece of the live block (base, order) freed: the block is split from now on */
+  const splitOff = (t: number, base: number, order: number, q: number): void => {
+    live.delete(base);
+    const s = { order, left: 1 << order, written: false };
+    split.set(base, s);
+    freePiece(t, base, s, q);
+  };
+
+  /** 2^q pages of the split block at `base` freed: the block's free written with its last page */
+  const freePiece = (t: number, base: number, s: { order: number; left: number; written: boolean }, q: number): void => {
+    count("frees of pages of a split block (the block freed with its last page)");
+    s.left -= 1 << q;
+    if (k) {
+      k.freePages += 1 << q;
+      k.lastMs = t;
+    }
+    if (s.left > 0) return;
+    split.delete(base);
+    if (!s.written) writeFree(t, base);
   };
 
   return {
@@ -387,8 +458,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       events.mm_page_free_batched = nBatched;
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
       if (k) {
-        k.liveBlocks = live.size;
+        k.liveBlocks = live.size + split.size;
         for (const o of live.values()) k.livePages += 1 << o;
+        for (const x of split.values()) k.livePages += x.left;
       }
     },
   };

@@ -29,6 +29,11 @@ export interface KmemSummary {
   batched_duplicates: number;
   /** allocations of a pfn still allocated (a free written first) */
   implicit_frees: number;
+  /**
+   * frees (mm_page_free, or mm_page_free_batched alone) of pages inside a block of the trace,
+   * after split_page(): not in frees_paired; the block's own free (frees_paired) comes with its last page
+   */
+  split_frees: number;
   still_allocated_blocks: number;
   still_allocated_pages: number;
   /** mm_page_alloc_extfrag lines */
@@ -65,6 +70,7 @@ export function kmemSummary(st: ImportStats): KmemSummary {
     frees_unpaired: sk["frees of pages allocated before the trace began"] ?? 0,
     batched_duplicates: sk["mm_page_free_batched of pages mm_page_free freed (not counted twice)"] ?? 0,
     implicit_frees: implicit,
+    split_frees: st.counted?.["frees of pages of a split block (the block freed with its last page)"] ?? 0,
     still_allocated_blocks: k.liveBlocks,
     still_allocated_pages: k.livePages,
     fallbacks: ev.mm_page_alloc_extfrag ?? 0,
@@ -86,7 +92,8 @@ export function renderKmemStat(name: string, st: ImportStats): string {
   out.push(
     `frees: ${plural(s.free_requests, "mm_page_free line")}; ${s.frees_paired} paired with an allocation of the trace (${plural(s.free_pages, "page")}` +
       (s.implicit_frees ? `, ${s.implicit_frees} of them implicit: an allocation of a pfn still allocated` : "") +
-      `), ${s.frees_unpaired} unpaired (pages allocated before the trace began), ${plural(s.batched_duplicates, "mm_page_free_batched duplicate")}`,
+      `), ${s.frees_unpaired} unpaired (pages allocated before the trace began), ${plural(s.batched_duplicates, "mm_page_free_batched duplicate")}` +
+      (s.split_frees ? `, ${plural(s.split_frees, "free")} of pages of a split block (split_page: the block is freed with its last page)` : ""),
   );
   out.push(`still allocated at the end: ${plural(s.still_allocated_blocks, "block")}, ${plural(s.still_allocated_pages, "page")} (${kib(s.still_allocated_pages)})`);
   out.push(`fallbacks (mm_page_alloc_extfrag): ${s.fallbacks}`);

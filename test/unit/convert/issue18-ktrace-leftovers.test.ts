@@ -1,0 +1,86 @@
+/**
+ * Issue 18's leftovers of the ftrace import (and of diff --delta): frees of pages of a split
+ * block, an input whose every line is malformed, the clamped-time wording, convert to a device
+ * without an extension, stat of a converted kmem CSV. Expectations computed by hand.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { importRows, importSummary } from "../../../src/cli/commands/convert.js";
+import { dataErrorOf } from "../../helpers.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/wsim");
+const dir = mkdtempSync(join(tmpdir(), "wsim-i18-leftovers-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const OPTS = { refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s" };
+const conv = (f: string, from?: string) => importRows(f, { ...OPTS, from });
+const tuples = (rows: Record<string, unknown>[]) => rows.map((r) => (r.op === "alloc" ? [r.time_ms, "alloc", r.id, r.order, r.mt] : [r.time_ms, r.op, r.id]));
+const wsim = (args: string[], input?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", input });
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const line = (us: number, ev: string, fields: string) => `  a-1 [000] ..... 1.${String(us).padStart(6, "0")}: ${ev}: page=0 ${fields}\n`;
+
+describe("issue 18 leftover 1: frees of pages of a split block (split_page, then page by page)", () => {
+  const split = () =>
+    file(
+      "split.txt",
+      line(0, "mm_page_alloc", "pfn=0x100 order=2 migratetype=0 gfp_flags=GFP_KERNEL") + // pages 0x100..0x103
+        line(100, "mm_page_free", "pfn=0x101 order=0") +
+        line(200, "mm_page_free", "pfn=0x100 order=0") +
+        line(300, "mm_page_free", "pfn=0x103 order=0") +
+        line(400, "mm_page_free_batched", "pfn=0x102 order=0") + // mm_page_free of 0x102 not recorded
+        line(500, "mm_page_alloc", "pfn=0x200 order=1 migratetype=1 gfp_flags=GFP_KERNEL") +
+        line(600, "mm_page_free", "pfn=0x200 order=0") + // its first page, split off
+        line(700, "mm_page_alloc", "pfn=0x200 order=0 migratetype=1 gfp_flags=GFP_KERNEL") + // and allocated again
+        line(800, "mm_page_free", "pfn=0x201 order=0") + // the block's last page: its free was written at 0.7
+        line(900, "mm_page_free", "pfn=0x200 order=0") + // the order-0 page of 0.7
+        line(1000, "mm_page_free", "pfn=0x300 order=0") + // no block of the trace: allocated before it
+        line(1100, "mm_page_alloc", "pfn=0x400 order=0 migratetype=0 gfp_flags=GFP_KERNEL") +
+        line(1200, "mm_page_free", "pfn=0x400 order=1") + // a larger order than allocated: the block freed
+        line(1300, "mm_page_alloc", "pfn=0x800 order=3 migratetype=2 gfp_flags=GFP_KERNEL") +
+        line(1400, "mm_page_free", "pfn=0x804 order=2"), // __free_pages' upper half: 4 of 8 pages still allocated at the end
+    );
+
+  it("are pieces of the trace's block, not pages allocated before the trace: the block is freed with its last page", async () => {
+    const { rows, stats } = await conv(split());
+    expect(tuples(rows)).toEqual([
+      [0, "alloc", "p0x100", 2, "unmovable"],
+      [0.4, "free", "p0x100"],
+      [0.5, "alloc", "p0x200", 1, "movable"],
+      [0.7, "free", "p0x200"],
+      [0.7, "alloc", "p0x200", 0, "movable"],
+      [0.9, "free", "p0x200"],
+      [1.1, "alloc", "p0x400", 0, "unmovable"],
+      [1.2, "free", "p0x400"],
+      [1.3, "alloc", "p0x800", 3, "reclaimable"],
+    ]);
+    expect(stats!.skipped).toEqual({ "frees of pages allocated before the trace began": 1 });
+    expect(stats!.counted).toEqual({
+      "frees of pages of a split block (the block freed with its last page)": 7,
+      "order-0 frees from mm_page_free_batched alone": 1,
+      "allocations of the first page of a split block still held (the block's free written first)": 1,
+      "frees of another order than their allocation (the whole block freed)": 1,
+    });
+    expect(importSummary(stats!, "s.txt")).toMatch(/\ncounted: 7 frees of pages of a split block \(the block freed with its last page\), /);
+  });
+
+  it("stat counts them apart, and what is still allocated is the pages not freed", () => {
+    const r = wsim(["stat", "-f", "json", split()]);
+    expect(r.status, r.stderr).toBe(0);
+    // pages freed: 4 (0x100's) + 2 (0x200's, in two frees) + 1 (0x200 order 0) + 1 (0x400) + 4 (0x804) = 12
+    expect(JSON.parse(r.stdout)).toMatchObject({ frees_paired: 4, split_frees: 7, frees_unpaired: 1, free_pages: 12, still_allocated_blocks: 1, still_allocated_pages: 4 });
+    expect(wsim(["stat", split()]).stdout).toMatch(/, 7 frees of pages of a split block \(split_page: the block is freed with its last page\)\n/);
+  });
+
+  it("the converted trace replays: every written free has its alloc", () => {
+    const r = spawnSync("bash", ["-o", "pipefail", "-c", `node ${BIN} convert -q ${split()} - | node ${BIN} replay - --format vmstat | grep -E '^pgfree '`], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("pgfree 8\n"); // 4 + 2 + 1 + 1: the 0x800 block is still allocated
+  });
+});
