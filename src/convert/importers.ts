@@ -379,8 +379,11 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
  */
 export function checkRecognised(fmt: string, st: ImportStats, file: string): void {
   if (st.recognised > 0) return;
-  if (st.firstUnread)
-    throw new DataError(file, st.firstUnread.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${quoteInput(st.firstUnread.text)}`);
+  // (ftrace) the first line not read may be an event without its fields: named with what is wrong
+  const u = st.unread?.[0];
+  const first = u ? { no: u.no, text: u.text.trim(), why: u.why } : st.firstUnread ? { ...st.firstUnread, why: "" } : null;
+  if (first)
+    throw new DataError(file, first.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${quoteInput(first.text)}${first.why ? ` (${first.why})` : ""}`);
   throw new DataError(file, 0, `${fmt}: the input is empty (no ${fmt} record)`);
 }
 

@@ -84,3 +84,22 @@ describe("issue 18 leftover 1: frees of pages of a split block (split_page, then
     expect(r.stdout).toBe("pgfree 8\n"); // 4 + 2 + 1 + 1: the 0x800 block is still allocated
   });
 });
+
+describe("issue 18 leftover 2: an input whose every kernel event is malformed", () => {
+  it("is exit 3 naming its first line and what is wrong with it, as an input with no event line is; OUT is not written", async () => {
+    const p = file("allbad.txt", "# tracer: nop\n" + line(1, "mm_page_alloc", "order=0 migratetype=1") + line(2, "mm_page_free", "pfn=0x1") + "not an event\n");
+    const want = `${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "a-1 [000] ..... 1.000001: mm_page_alloc: page=0 order=0 migr…" (mm_page_alloc without a pfn=0x… field)`;
+    expect(await dataErrorOf(conv(p))).toBe(want);
+    const out = join(dir, "allbad.csv");
+    const r = wsim(["convert", p, out]);
+    expect([r.status, r.stderr.trim()]).toEqual([3, want]);
+    expect(spawnSync("test", ["-e", out]).status).toBe(1);
+    expect(wsim(["stat", p]).status).toBe(3);
+  });
+  it("one event it can read (or one not replayed) is enough: exit 0, the bad lines counted", async () => {
+    const p = file("somebad.txt", line(1, "mm_page_alloc", "order=0 migratetype=1") + line(2, "mm_page_pcpu_drain", "pfn=0x1 order=0 migratetype=1"));
+    const { rows, stats } = await conv(p);
+    expect(rows).toEqual([]);
+    expect(stats!.skipped).toEqual({ "malformed kmem events": 1 });
+  });
+});
