@@ -6,6 +6,7 @@ import { Command, Option, type AddHelpTextContext } from "commander";
 import { PRESETS } from "../machine/machine.js";
 import { TUNABLES } from "../machine/tunables.js";
 import { GENERATORS } from "../generate/generators.js";
+import { UsageError } from "../errors.js";
 import { WSIM_VERSION } from "../version.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -79,6 +80,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       setExitCode(await replayCommand(trace, opts));
     });
 
+  const deltaFlags = new Set<string>();
   program
     .command("diff")
     .description("compare two runs counter by counter: JSON or vmstat outputs, or traces (replayed); or a kernel's vmstat deltas (--delta BEFORE AFTER [REPLAY])")
@@ -94,7 +96,11 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("-m, --machine <name|file>", "machine for traces given as A or B")
     .option("-s, --set <key=value>", "tunables for traces given as A or B (repeatable)", collect, [])
     .addHelpText("after", paragraphs("\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input."))
+    .on("option:delta", () => deltaFlags.add("--delta"))
+    .on("option:no-delta", () => deltaFlags.add("--no-delta"))
     .action(async (a: string, b: string, replay: string | undefined, opts) => {
+      // both set one value (the last given wins in commander): say they conflict instead
+      if (deltaFlags.size === 2) throw new UsageError("--delta and --no-delta conflict: --delta takes A and B as BEFORE and AFTER /proc/vmstat snapshots, --no-delta compares them as two runs; give one");
       const { diffCommand } = await import("./commands/diff.js");
       setExitCode(await diffCommand(a, b, opts, replay));
     });

@@ -265,8 +265,17 @@ async function replayChanges(path: string, o: DiffOptions): Promise<{ counters: 
 /** `wsim diff --delta BEFORE AFTER [REPLAY]`: exit 0 (or, with REPLAY, 0 within tolerance, 1 outside). */
 async function deltaCommand(before: string, after: string, replay: string | undefined, o: DiffOptions): Promise<number> {
   const side = (p: string, name: string) => {
-    const s = snapshotOf(p, readSide(p));
-    if (!s) throw new DataError(p, 0, `--delta: ${name} is not a /proc/vmstat snapshot (\`name value\` lines) or a JSON output with "vmstat"`);
+    const text = readSide(p);
+    const s = snapshotOf(p, text);
+    if (!s) {
+      // vmstat text whose first line is not `name value` (a word, then more, no comma: not a
+      // trace's CSV header nor JSON): named at that line
+      const lines = text.split("\n");
+      const i = lines.findIndex((l) => l.trim() !== "" && !l.trimStart().startsWith("#"));
+      if (i >= 0 && /^\s*[a-z][a-z0-9_]*\b[^,{]*$/i.test(lines[i]!))
+        throw new DataError(p, i + 1, `--delta: ${name} is not a /proc/vmstat snapshot: expected a vmstat line \`name value\` with an integer value, got ${quoteInput(lines[i]!.trim())}`);
+      throw new DataError(p, 0, `--delta: ${name} is not a /proc/vmstat snapshot (\`name value\` lines) or a JSON output with "vmstat"`);
+    }
     return s;
   };
   const sb = side(before, "BEFORE");

@@ -103,3 +103,23 @@ describe("issue 18 leftover 2: an input whose every kernel event is malformed", 
     expect(stats!.skipped).toEqual({ "malformed kmem events": 1 });
   });
 });
+
+describe("issue 18 leftovers 3 and 4: wsim diff --delta", () => {
+  const FX = (f: string) => join(ROOT, "test/fixtures/ktrace", f);
+  it("a snapshot whose first line is not `name value` is exit 3 at that line, saying what is wrong", () => {
+    const p = file("bad-first.vmstat", "\n# taken at boot\nnr_free_pages: 112696\npgfault 5\n");
+    const r = wsim(["diff", "--delta", p, FX("vmstat-after.txt")]);
+    expect([r.status, r.stderr.trim()]).toEqual([3, `${p}:3: --delta: BEFORE is not a /proc/vmstat snapshot: expected a vmstat line \`name value\` with an integer value, got "nr_free_pages: 112696"`]);
+    const a = wsim(["diff", "--delta", FX("vmstat-before.txt"), p]);
+    expect([a.status, a.stderr.trim()]).toEqual([3, `${p}:3: --delta: AFTER is not a /proc/vmstat snapshot: expected a vmstat line \`name value\` with an integer value, got "nr_free_pages: 112696"`]);
+  });
+  it("--delta with --no-delta is a usage error saying they conflict, whatever their order", () => {
+    for (const flags of [["--delta", "--no-delta"], ["--no-delta", "--delta"]]) {
+      const r = wsim(["diff", ...flags, FX("vmstat-before.txt"), FX("vmstat-after.txt")]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^wsim: --delta and --no-delta conflict: /);
+      expect(r.stdout).toBe("");
+    }
+    expect(wsim(["diff", "--delta", FX("vmstat-before.txt"), FX("vmstat-after.txt")]).status).toBe(0);
+  });
+});
