@@ -123,3 +123,15 @@ describe("issue 18 leftovers 3 and 4: wsim diff --delta", () => {
     expect(wsim(["diff", "--delta", FX("vmstat-before.txt"), FX("vmstat-after.txt")]).status).toBe(0);
   });
 });
+
+describe("issue 18 leftover 5: an event stamped earlier than the one before", () => {
+  it("is written at the time of the event before and counted as such, not listed as skipped", async () => {
+    const p = file("back.txt", line(200, "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + line(100, "mm_page_free", "pfn=0x10 order=0") + line(300, "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL"));
+    const { rows, stats } = await conv(p);
+    expect(tuples(rows)).toEqual([[0, "alloc", "p0x10", 0, "unmovable"], [0, "free", "p0x10"], [0.1, "alloc", "p0x10", 0, "unmovable"]]);
+    expect(stats!.skipped).toEqual({});
+    const s = importSummary(stats!, "b.txt");
+    expect(s).toMatch(/\n2 allocs and 1 free written\ncounted: 1 event stamped earlier than the event before \(written at the time of the event before: time_ms never decreases\)\n/);
+    expect(s).not.toMatch(/clamped/);
+  });
+});
