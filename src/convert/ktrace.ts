@@ -212,6 +212,7 @@ export const FTRACE_SKIP_ONE: Record<string, string> = {
   "mm_page_free_batched of pages mm_page_free freed (not counted twice)": "mm_page_free_batched of a page mm_page_free freed (not counted twice)",
   "failed allocations (page=0 pfn=0x0)": "failed allocation (page=0 pfn=0x0)",
   "malformed kmem events": "malformed kmem event",
+  "events stamped by a clock that does not count time (no fraction)": "event stamped by a clock that does not count time (no fraction)",
   "trace-cmd header lines": "trace-cmd header line",
 };
 
@@ -269,9 +270,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
 
   const skip = (why: string) => (st.skipped[why] = (st.skipped[why] ?? 0) + 1);
   const count = (why: string) => (counted[why] = (counted[why] ?? 0) + 1);
-  const unread = (text: string, no: number, why: string) => {
-    skip(why === "" ? "unrecognised lines" : "malformed kmem events");
-    if (why !== "") st.recognised--; // an event, but not one it can read: a file of only these is no trace (checkRecognised)
+  const unread = (text: string, no: number, why: string, kind = why === "" ? "unrecognised lines" : "malformed kmem events") => {
+    skip(kind);
+    if (kind === "malformed kmem events") st.recognised--; // an event, but not one it can read: a file of only these is no trace (checkRecognised)
     if (!st.firstUnread && why === "") st.firstUnread = { no, text };
     if (unreadList.length < UNREAD_NAMED) unreadList.push({ no, text, why });
   };
@@ -293,6 +294,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       const line = buf.toString("utf8", start, end);
       // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
       if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
+      if (COUNTER_CLOCK.test(line)) return unread(line, no, COUNTER_WHY, "events stamped by a clock that does not count time (no fraction)");
       return unread(line, no, "");
     }
     st.recognised++;
@@ -473,7 +475,17 @@ export function describeUnread(st: ImportStats, file: string): string[] {
   return (st.unread ?? []).map((u) => `${file}:${u.no}: ${u.why ? u.why + ": " : ""}${quoteInput(u.text.trim(), 100)}`);
 }
 
-/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header). */
+/**
+ * A kernel trace line whose timestamp has no fraction (`… [000] 3056123456789: mm_page_alloc:
+ * …`): tracefs (trace_print_context) and libtraceevent (trace-cmd report) print ` %12llu:` for
+ * a trace_clock that is not in ns (counter: a count of events; uptime: jiffies; x86-tsc: cycles),
+ * so it is no time wsim can read: named, with what to record instead.
+ */
+const COUNTER_CLOCK = /^\s*\S.*\s\d{1,20}: +(\w+:)?\w+: /;
+const COUNTER_WHY =
+  "a timestamp without a fraction: the trace_clock was counter, uptime or x86-tsc (a count, jiffies or cycles, not time); record with the default clock (echo local > trace_clock, trace-cmd record -C local, or perf)";
+
+/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header), or one stamped by a counter clock (to be named). */
 export function looksLikeKernelTrace(lines: readonly string[]): boolean {
-  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && head(l) !== null));
+  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && (head(l) !== null || COUNTER_CLOCK.test(l))));
 }

@@ -135,3 +135,25 @@ describe("issue 18 leftover 5: an event stamped earlier than the one before", ()
     expect(s).not.toMatch(/clamped/);
   });
 });
+
+describe("issue 18 leftover 6: timestamps without a fraction (a trace_clock that does not count ns)", () => {
+  // libtraceevent (trace-cmd report) and tracefs print ` %12llu:` for the counter, uptime and
+  // x86-tsc clocks: a count, jiffies or cycles, not nanoseconds, so they are named, not read
+  it("are sniffed as a kernel trace and named with what to record instead; alone, exit 3", async () => {
+    const p = file(
+      "counter.txt",
+      "cpus=2\n          stress-4242  [000] 3056123456789: mm_page_alloc:         page=0xffffea0004a8ed00 pfn=0x12a3b4 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n" +
+        "          stress-4242  [000] 3056123457789: mm_page_free:          page=0xffffea0004a8ed00 pfn=0x12a3b4 order=0\n",
+    );
+    const r = wsim(["convert", p, "-"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "stress-4242  \\[000\\] 3056123456789: mm_page_alloc: .*" \\(a timestamp without a fraction: the trace_clock was counter, uptime or x86-tsc \\(a count, jiffies or cycles, not time\\); record with the default clock`));
+  });
+  it("among lines it reads, counted as such", async () => {
+    const p = file("mixed.txt", line(0, "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + "  a-1 [000] 3056123457789: mm_page_free: page=0 pfn=0x10 order=0\n");
+    const { rows, stats } = await conv(p);
+    expect(rows).toHaveLength(1);
+    expect(stats!.skipped).toEqual({ "events stamped by a clock that does not count time (no fraction)": 1 });
+    expect(importSummary(stats!, "m.txt")).toMatch(/skipped: 1 event stamped by a clock that does not count time \(no fraction\)\n[^]*\n {2}m\.txt:2: a timestamp without a fraction: /);
+  });
+});
