@@ -3,7 +3,7 @@
  * distinct pages, the footprint (distinct pages touched so far) at tenths of the duration, and
  * a reuse summary (accesses to a page touched before, and the time since its previous access).
  */
-import { OPS, OP_ACCESS, type EventBatch } from "./types.js";
+import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_FREE, type EventBatch } from "./types.js";
 
 export const REUSE_BOUNDS_MS = [1, 10, 100, 1000, 10000];
 
@@ -17,6 +17,24 @@ export interface TraceStat {
   /** [time_ms, distinct pages touched by then] at each tenth of the duration */
   footprint: [number, number][];
   reuse: { accesses: number; reaccesses: number; share: number; since_previous: { le_ms: number | null; count: number }[] };
+  /**
+   * the kernel allocations (`alloc` / `free` rows, as `wsim convert` writes a kernel trace's
+   * kmem events), when the trace has any: what `wsim stat` of the kernel text says of them
+   */
+  kernel?: KernelStat;
+}
+
+export interface KernelStat {
+  allocs: number;
+  alloc_pages: number;
+  frees: number;
+  free_pages: number;
+  /** frees of a handle not allocated at that time (replay: an error, or skipped with --lenient) */
+  frees_unknown: number;
+  still_allocated_blocks: number;
+  still_allocated_pages: number;
+  /** allocations per order: {unmovable, movable, reclaimable} */
+  by_order: Record<string, Record<string, number>>;
 }
 
 export class StatCollector {
@@ -34,6 +52,11 @@ export class StatCollector {
   /** (time, distinct) whenever the distinct count grows, thinned to at most ~4096 points */
   private points: [number, number][] = [];
   private stride = 1;
+  /** handle -> order of the kernel allocations not freed */
+  private readonly live = new Map<string, number>();
+  private readonly kernel = { allocs: 0, alloc_pages: 0, frees: 0, free_pages: 0, frees_unknown: 0 };
+  /** allocations per order x migratetype */
+  private readonly blocks: number[][] = [];
 
   add(b: EventBatch): void {
     for (let i = 0; i < b.n; i++) {
@@ -45,6 +68,10 @@ export class StatCollector {
       this.ops[op]!++;
       const pid = b.pid[i]!;
       if (pid >= 0) this.pids.add(pid);
+      if (op === OP_ALLOC || op === OP_FREE) {
+        this.allocFree(b, i, op);
+        continue;
+      }
       if (op !== OP_ACCESS) continue;
       this.accesses++;
       let m = this.pages.get(pid);
@@ -63,6 +90,28 @@ export class StatCollector {
       }
       m.set(vpn, t);
     }
+  }
+
+  private allocFree(b: EventBatch, i: number, op: number): void {
+    const id = b.strs[b.id[i]!]!;
+    const k = this.kernel;
+    if (op === OP_ALLOC) {
+      const order = Math.max(0, b.order[i]!);
+      k.allocs++;
+      k.alloc_pages += 2 ** order;
+      this.live.set(id, order);
+      const row = (this.blocks[order] ??= [0, 0, 0]);
+      row[b.mt[i]!]!++;
+      return;
+    }
+    const order = this.live.get(id);
+    if (order === undefined) {
+      k.frees_unknown++;
+      return;
+    }
+    this.live.delete(id);
+    k.frees++;
+    k.free_pages += 2 ** order;
   }
 
   private point(t: number): void {
@@ -86,6 +135,17 @@ export class StatCollector {
         footprint.push([Math.round(at * 1000) / 1000, n]);
       }
     }
+    const k = this.kernel;
+    let kernel: KernelStat | undefined;
+    if (k.allocs || k.frees || k.frees_unknown) {
+      let pages = 0;
+      for (const o of this.live.values()) pages += 2 ** o;
+      const byOrder: KernelStat["by_order"] = {};
+      this.blocks.forEach((r, o) => {
+        if (r) byOrder[o] = Object.fromEntries(MT_NAMES.map((m, j) => [m, r[j]!]));
+      });
+      kernel = { ...k, still_allocated_blocks: this.live.size, still_allocated_pages: pages, by_order: byOrder };
+    }
     return {
       events: this.events,
       ops,
@@ -100,6 +160,7 @@ export class StatCollector {
         share: this.accesses ? Math.round((this.reaccesses / this.accesses) * 1e4) / 1e4 : 0,
         since_previous: this.reuse.map((count, k) => ({ le_ms: k < REUSE_BOUNDS_MS.length ? REUSE_BOUNDS_MS[k]! : null, count })),
       },
+      ...(kernel ? { kernel } : {}),
     };
   }
 }

@@ -17,6 +17,17 @@ export function renderStat(path: string, s: TraceStat): string {
   const out: string[] = [];
   out.push(`${path}: ${plural(s.events, "event")}, ${plural(s.processes, "process", "processes")}, ${s.first_ms ?? 0}..${s.last_ms ?? 0} ms`);
   out.push(`ops: ${Object.entries(s.ops).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(", ")}`);
+  const k = s.kernel;
+  if (k) {
+    // alloc/free rows (a converted kernel trace): what stat of the kernel text says of them
+    const kib = (pages: number) => `${pages * 4} KiB`;
+    out.push(`kernel allocations: ${plural(k.allocs, "alloc")} (${plural(k.alloc_pages, "page")}, ${kib(k.alloc_pages)}), ${plural(k.frees, "free")} (${plural(k.free_pages, "page")})` + (k.frees_unknown ? `, ${plural(k.frees_unknown, "free")} of a handle not allocated` : ""));
+    out.push(`still allocated at the end: ${plural(k.still_allocated_blocks, "block")}, ${plural(k.still_allocated_pages, "page")} (${kib(k.still_allocated_pages)})`);
+    const orders = Object.entries(k.by_order);
+    if (orders.length) out.push(`allocs by order: ${orders.map(([o, r]) => `${o}: ${Object.entries(r).filter(([, n]) => n).map(([m, n]) => `${m} ${n}`).join(" ")}`).join(", ")}`);
+    // the access lines say nothing of a trace without accesses
+    if (!s.reuse.accesses) return out.join("\n") + "\n";
+  }
   out.push(`distinct pages: ${s.distinct_pages} (${((s.distinct_pages * 4096) / 2 ** 20).toFixed(1)} MiB)`);
   out.push(`footprint (distinct pages by time): ${s.footprint.map(([t, n]) => `${t}ms:${n}`).join(" ")}`);
   const r = s.reuse;

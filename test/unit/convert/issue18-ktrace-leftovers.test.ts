@@ -157,3 +157,28 @@ describe("issue 18 leftover 6: timestamps without a fraction (a trace_clock that
     expect(importSummary(stats!, "m.txt")).toMatch(/skipped: 1 event stamped by a clock that does not count time \(no fraction\)\n[^]*\n {2}m\.txt:2: a timestamp without a fraction: /);
   });
 });
+
+describe("issue 18 leftover 7: wsim stat of a converted kmem CSV", () => {
+  it("summarises the alloc/free rows as stat of the kernel text does (allocations, frees, what is still allocated, by order)", () => {
+    const csv = join(dir, "tp.csv");
+    expect(wsim(["convert", "-q", join(ROOT, "test/fixtures/ktrace/trace_pipe.txt"), csv]).status).toBe(0);
+    const j = JSON.parse(wsim(["stat", "-f", "json", csv]).stdout) as { kernel: unknown };
+    // as the text's stat: 5 served (524 pages), 3 paired frees (10 pages), 2 blocks and 514 pages still allocated
+    expect(j.kernel).toEqual({
+      allocs: 5, alloc_pages: 524, frees: 3, free_pages: 10, frees_unknown: 0, still_allocated_blocks: 2, still_allocated_pages: 514,
+      by_order: {
+        0: { unmovable: 0, movable: 1, reclaimable: 1 },
+        1: { unmovable: 1, movable: 0, reclaimable: 0 },
+        3: { unmovable: 1, movable: 0, reclaimable: 0 },
+        9: { unmovable: 0, movable: 1, reclaimable: 0 },
+      },
+    });
+    const text = wsim(["stat", csv]).stdout;
+    expect(text).toMatch(/\nkernel allocations: 5 allocs \(524 pages, 2096 KiB\), 3 frees \(10 pages\)\nstill allocated at the end: 2 blocks, 514 pages \(2056 KiB\)\nallocs by order: 0: movable 1 reclaimable 1, 1: unmovable 1, 3: unmovable 1, 9: movable 1\n$/);
+    expect(text).not.toMatch(/distinct pages|reuse/); // no access: the access lines say nothing
+  });
+  it("a trace of accesses keeps its summary and has no kernel section", () => {
+    const r = wsim(["stat", "-f", "json", join(ROOT, "traces/faults.csv")]);
+    expect(JSON.parse(r.stdout).kernel).toBeUndefined();
+  });
+});
