@@ -6,6 +6,7 @@
  * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
  * machine, in CSV and NDJSON); OUT is written whole or not at all.
  */
+import { statSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
@@ -189,8 +190,20 @@ function machineSize(m: ReturnType<typeof parseMachine>): string {
   return `${plural(m.nodes.length, "node")}, ${size}`;
 }
 
+/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket) */
+function isSpecial(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function convertCommand(input: string, output: string, o: ConvertOptions): Promise<void> {
-  const outFormat: TraceFormat | undefined = output === "-" ? "csv" : formatFromName(output);
+  // a device, FIFO or socket without an extension (/dev/stdout, /dev/null, a named pipe) is
+  // written as CSV, as `-` is; a file's name says its format
+  const outFormat: TraceFormat | undefined = output === "-" || isSpecial(output) ? (formatFromName(output) ?? "csv") : formatFromName(output);
   if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl or .json (or - for CSV on standard output)`);
   importOptions(o); // flags first: a usage error before any file is touched
   const outName = output === "-" ? "-" : output;

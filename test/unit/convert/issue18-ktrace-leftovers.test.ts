@@ -182,3 +182,21 @@ describe("issue 18 leftover 7: wsim stat of a converted kmem CSV", () => {
     expect(JSON.parse(r.stdout).kernel).toBeUndefined();
   });
 });
+
+describe("issue 18 leftover 8: convert to a device without an extension", () => {
+  const tp = join(ROOT, "test/fixtures/ktrace/trace_pipe.txt");
+  it("/dev/null and /dev/stdout are written as CSV, as - is", () => {
+    expect(wsim(["convert", "-q", tp, "/dev/null"]).status).toBe(0);
+    const r = spawnSync("bash", ["-c", `node ${BIN} convert -q ${tp} /dev/stdout | head -2`], { encoding: "utf8" });
+    expect(r.stdout).toBe("time_ms,op,pid,addr,len,rw,node,kind,thp,cg,id,order,mt,key,value\n0,alloc,,,,,,,,,p0x12a3b4,0,movable,,\n");
+  });
+  it("/dev/full: exit 3 saying the device is full, no stack trace", () => {
+    const r = wsim(["convert", "-q", tp, "/dev/full"]);
+    expect([r.status, r.stderr]).toEqual([3, "/dev/full: cannot write: no space left on device (ENOSPC)\n"]);
+  });
+  it("a regular file's name without an extension is still a usage error naming the extensions", () => {
+    const r = wsim(["convert", "-q", tp, join(dir, "noext")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/noext: name the output \.csv, \.ndjson, \.jsonl or \.json/);
+  });
+});
