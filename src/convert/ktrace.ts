@@ -373,9 +373,10 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       }
       if (pfn <= 0) return void skip("failed allocations (page=0 pfn=0x0)");
       freed.delete(pfn);
-      if (live.has(pfn)) {
+      const still = live.get(pfn); // one lookup an alloc, not has() then get()
+      if (still !== undefined) {
         count("allocations of a pfn still allocated (a free written first)");
-        if (k) k.freePages += 1 << live.get(pfn)!;
+        if (k) k.freePages += 1 << still;
         writeFree(t, pfn);
       } else if (split.size) {
         // the first page of a split block, freed and allocated again while the block's other
