@@ -498,6 +498,7 @@ export class Memory {
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;
+    v[V.wsim_extfrag_fallbacks] = this.buddy.extfragFallbacks;
     v[V.wsim_lru_gen_agings] = this.lru.agings;
     v[V.wsim_kagingd_wakeups] = this.kagingd.wakeups;
     v[V.wsim_kagingd_refreshes] = this.kagingd.refreshes;

@@ -203,6 +203,7 @@ export const KMMSCAND_COUNTERS = [
 export const WSIM_COUNTERS = {
   wsim_events: "trace events replayed",
   wsim_alloc_fail: "kernel alloc events that failed after the slow path",
+  wsim_extfrag_fallbacks: "blocks taken from another migratetype's free lists (__rmqueue_fallback; the kernel's kmem:mm_page_alloc_extfrag events)",
   wsim_lenient_skipped: "bad events skipped under --lenient (unknown/failed handle freed, handle reused)",
   wsim_processes: "processes (mms) created",
   wsim_implicit_maps: "accesses outside any region that mapped one anon page implicitly",
