@@ -154,6 +154,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .argument("<trace>", "trace file, or - for standard input")
     .addOption(new Option("-f, --format <format>", "text or json").choices(["text", "json"]))
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+    .option("--replay <run>", "kernel trace only: set a replay's counters beside the events the trace observed (a run's JSON or vmstat output, or a trace, replayed with --machine/--set), e.g. mm_page_alloc_extfrag beside wsim_extfrag_fallbacks")
+    .option("-m, --machine <name|file>", "with --replay TRACE: the machine to replay it on", undefined)
+    .option("-s, --set <key=value>", "with --replay TRACE: set a tunable (repeatable)", collect, [])
     .action(async (trace: string, opts) => {
       const { statCommand } = await import("./commands/stat.js");
       await statCommand(trace, opts);
