@@ -213,7 +213,7 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
   st.mapping =
     "perf-mem: perf samples with a data address (perf script, perf mem report -D); a sample = an access of its pid at the page of its data address (addr >> 12); " +
     `write when data_src's op is STORE (or, without one, the event is a store), read otherwise; time from the first sample (perf mem report -D has none: sample / ${o.refs_per_ms} per ms)`;
-  st.header = "sampled: perf samples, not every access: each row stands for about its sample's period accesses (summarised at the end)";
+  st.header = "sampled: a row a perf sample, not every access: each stands for about its sample's period of accesses (the periods are summarised at the end; scale counts by them)";
   const counted: Record<string, number> = (st.counted = {});
   const unreadList: { no: number; text: string; why: string }[] = (st.unread = []);
   const r: Row = { time_ms: 0, op: "access", pid: 0, addr: "", rw: "r" };
