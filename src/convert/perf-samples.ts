@@ -167,7 +167,7 @@ export function perfLine(line: string, cols: readonly string[] = REPORT_COLUMNS)
 
 /**
  * True when the lines (a file's first, comments included) hold a perf mem report -D header, or
- * when one of the first 20 that are not blank or comments is a -D row or a perf script sample
+ * when one of the first 20 that are not blank or comments is a blank-separated -D row or a perf script sample
  * with a data address that is a memory sample: data_src's `|OP ...|`, or an event named like
  * one (mem-loads, mem-stores, ibs_op, arm_spe). A kmem tracepoint's perf script is not one.
  */
@@ -177,6 +177,8 @@ export function looksLikePerfSamples(lines: readonly string[]): boolean {
     .filter((l) => l.trim() && !l.trimStart().startsWith("#"))
     .slice(0, 20)
     .some((l) => {
+      // a -x row (`4242,4242,0x401136,0x7ffd...`) only under its header: a CSV could read as one
+      if (!REPORT_ROW.test(l) && REPORT_ROW_SEP.test(l)) return false;
       const p = perfLine(l);
       return p?.kind === "sample" && p.addr !== null && (p.op !== null || p.event === "" || /mem|load|store|ibs_op|spe/i.test(p.event));
     });

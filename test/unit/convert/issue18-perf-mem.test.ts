@@ -153,6 +153,12 @@ describe("issue 18 item 2: sniffing", () => {
     expect(sniffImport(Buffer.from(l + "\n"))).toBe("perf-mem");
   });
 
+  it("a -x row without its header is not sniffed (a CSV trace's rows could read as one); with it, it is", () => {
+    const rows = readFileSync(FX("perf-mem-report-D-x.txt"), "utf8").split("\n").slice(1);
+    expect(looksLikePerfSamples(rows)).toBe(false);
+    expect(sniffImport(Buffer.from("pid,len,addr,value\n4242,4242,0x401136,0x7ffd1a2b3c40\n"))).toBeNull();
+  });
+
   it("a perf script --header's comment lines before the samples do not hide them", () => {
     const head = Array.from({ length: 30 }, (_, i) => `# header line ${i}`).join("\n");
     expect(looksLikePerfSamples((head + "\n" + readFileSync(FX("perf-mem-script.txt"), "utf8")).split("\n"))).toBe(true);
