@@ -29,9 +29,12 @@
  *                  (`system:event`) are counted, not read.
  *   perf mem report -D   builtin-mem.c report_raw_events() / dump_raw_samples(): a header
  *                  `# PID, TID, IP, ADDR, [PHYS ADDR, ][DATA PAGE SIZE, ]LOCAL WEIGHT, DSRC,
- *                  SYMBOL` and a row a sample, blank separated (`%5d %5d 0x%016lx 0x016%lx ...`:
- *                  the ADDR format has a long-standing slip, `0x016` then the address unpadded,
- *                  so a leading `0x016` is dropped) or, with -x SEP, joined by SEP (`0x%lx`).
+ *                  SYMBOL` and a row a sample. Without -x the first row is padded (`%5d %5d
+ *                  0x%016lx 0x016%lx %5lu 0x%06lx`: the ADDR format has a long-standing slip,
+ *                  `0x016` then the address unpadded, so a leading `0x016` is dropped; %lx never
+ *                  prints one otherwise) and sets the separator to " ", so every later row is
+ *                  printed as with -x " " (`%d %d 0x%lx 0x%lx %lu 0x%lx`); with -x SEP, every
+ *                  row is joined by SEP.
  *                  DSRC is the raw data_src: its mem_op bits (include/uapi/linux/perf_event.h:
  *                  bits 0-4, NA 0x01, LOAD 0x02, STORE 0x04, PFETCH 0x08, EXEC 0x10) give the op.
  *                  No time and no period: time = sample number / refs_per_ms.

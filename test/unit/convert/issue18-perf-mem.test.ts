@@ -71,16 +71,19 @@ describe("issue 18 item 2: perf mem samples convert, each layout", () => {
     );
   });
 
-  it("perf mem report -D: the 0x016 slip of its ADDR column dropped, DSRC's op bits, no time (sample / refs-per-ms), no period", async () => {
+  it("perf mem report -D: the 0x016 slip of its first row's ADDR dropped, DSRC's op bits, no time (sample / refs-per-ms), no period", async () => {
     const { rows, stats } = await conv(FX("perf-mem-report-D.txt"));
     expect(tuples(rows)).toEqual([
       [0, 4242, "0x7ffd1a2b3000", "r"], // 0x68100142: op bits 0x02, LOAD
       [0.001, 4242, "0x7ffd1a2b4000", "w"], // 0x48080144: 0x04, STORE; the pid column, not the tid (4243)
-      // 0x016ffff888003a1c040: kernel; 0x0160: address 0
+      // the rows after the first single-spaced and unpadded; 0xffff888003a1c040: kernel; 0x0: address 0
       [0.004, 5555, "0x7f3c0a001000", "r"],
     ]);
     expect(stats!.skipped).toEqual({ "samples at kernel addresses": 1, "samples without a data address (addr 0, or none: record with -d)": 1 });
     expect(stats!.sampled).toMatch(/^sampled, not complete: 3 rows \(2 loads, 1 store\) from perf samples without a period \(perf mem report -D prints none/);
+    // the slip on a first row of address 0 or a kernel address
+    expect(perfLine(" 4242  4242 0x0000000000401136 0x0160    35 0x68100142 /tmp/stress:main")).toMatchObject({ kind: "sample", pid: 4242, addr: "0", op: "LOAD" });
+    expect(perfLine("  187   187 0xffffffff81234567 0x016ffff888003a1c040    35 0x48080144 [kernel.kallsyms]:memcpy_erms")).toMatchObject({ addr: "ffff888003a1c040", op: "STORE" });
     const { rows: slow } = await importRows(FX("perf-mem-report-D.txt"), { ...OPTS, refsPerMs: "0.5" });
     expect(slow.map((r) => r.time_ms)).toEqual([0, 2, 8]);
   });
