@@ -224,7 +224,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   guestOptions(program.command("kernel"))
     .description("replay a trace on a real Linux kernel in QEMU; print its counters (changes during the replay)")
     .addOption(new Option("-f, --format <format>", "vmstat, or json in the shape of `wsim replay --format json`").choices(["vmstat", "json"]))
-    .option("--events <list>", "record these tracepoints in the guest during the replay: comma-separated SYSTEM:EVENT or SYSTEM (default with --events-out: kmem:mm_page_alloc,kmem:mm_page_free,kmem:mm_page_free_batched,kmem:mm_page_alloc_extfrag)")
+    .option("--events <list>", "record these tracepoints in the guest during the replay: comma-separated SYSTEM:EVENT or SYSTEM (default with --events-out: kmem's mm_page_alloc, mm_page_free, mm_page_free_batched and mm_page_alloc_extfrag)")
     .option("--events-out <file>", "write the recorded events there as the guest's trace_pipe printed them (- for standard output when -o takes the counters); `wsim convert` reads it")
     .option("--events-buffer <size>", "the guest's trace ring buffer (tracefs buffer_size_kb; the guest has one CPU); it comes out of the guest's memory; when it is full the newest events are dropped and counted", "8M")
     .action(async (trace: string, opts) => {
