@@ -66,6 +66,8 @@ export interface RunOptions {
   jobs: number;
   /** runs of a job again after exit 70 */
   retry: number;
+  /** the wsim each job runs (default WSIM_BIN, with this Node) */
+  bin?: string;
   /** run even the jobs whose output is up to date */
   force?: boolean;
   /** aborting kills the children and ends the run (interrupted: true) */
@@ -120,7 +122,7 @@ export async function runJobs(spec: Spec, jobs: Job[], o: RunOptions): Promise<R
       o.onProgress?.(s);
       for (;;) {
         attempts++;
-        r = await runChild(spec.dir, job.args, children);
+        r = await runChild(o.bin ?? WSIM_BIN, spec.dir, job.args, children);
         if (s.interrupted || r.code !== 70 || attempts > o.retry) break;
         o.log?.(`job ${job.index} ${job.id} crashed (exit 70), retrying (${attempts} of ${o.retry}): ${r.lastLine}`);
       }
@@ -176,9 +178,9 @@ interface ChildResult {
   lastLine: string;
 }
 
-function runChild(cwd: string, args: string[], children: Set<ChildProcess>): Promise<ChildResult> {
+function runChild(bin: string, cwd: string, args: string[], children: Set<ChildProcess>): Promise<ChildResult> {
   return new Promise((done) => {
-    const c = spawn(process.execPath, [WSIM_BIN, "replay", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const c = spawn(process.execPath, [bin, "replay", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
     children.add(c);
     const out: Buffer[] = [];
     let err = "";
@@ -195,7 +197,7 @@ function runChild(cwd: string, args: string[], children: Set<ChildProcess>): Pro
       done({ code, signal, stdout: Buffer.concat(out), lastLine: lines[lines.length - 1] ?? "" });
     };
     c.on("error", (e) => {
-      err += `\ncannot run ${WSIM_BIN}: ${describeErrno(e)}`;
+      err += `\ncannot run ${bin}: ${describeErrno(e)}`;
       finish(127, null);
     });
     c.on("close", (code, signal) => finish(code, signal));
