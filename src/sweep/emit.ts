@@ -86,7 +86,7 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
           // a bad spec or command line: every index would fail the same way
           { action: "FailJob", onExitCodes: { containerName: "wsim", operator: "In", values: [2, 3] } },
           // an eviction or preemption is not the job's fault
-          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
         ],
       },
       template: {
