@@ -54,7 +54,7 @@ export class Progress {
     if (!now && (t - this.start < 1000 || t - this.lastDraw < 200)) return;
     this.lastDraw = t;
     const line = text(t - this.start);
-    this.out.write(`\r${line.slice(0, (this.out.columns ?? 80) - 1).padEnd(Math.min(line.length + 2, (this.out.columns ?? 80) - 1))}`);
+    this.out.write(`\r${line.slice(0, (this.out.columns || 80) - 1).padEnd(Math.min(line.length + 2, (this.out.columns || 80) - 1))}`);
     this.drawn = true;
   }
 

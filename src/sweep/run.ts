@@ -123,6 +123,8 @@ export async function runJobs(spec: Spec, jobs: Job[], o: RunOptions): Promise<R
       for (;;) {
         attempts++;
         r = await runChild(o.bin ?? WSIM_BIN, spec.dir, job.args, children);
+        // Ctrl-C on a terminal reaches the children too: one may be seen dead before the abort
+        if (r.signal === "SIGINT" || r.signal === "SIGTERM") await new Promise((t) => setTimeout(t, 200));
         if (s.interrupted || r.code !== 70 || attempts > o.retry) break;
         o.log?.(`job ${job.index} ${job.id} crashed (exit 70), retrying (${attempts} of ${o.retry}): ${r.lastLine}`);
       }

@@ -139,7 +139,12 @@ function parseYaml(path: string, text: string): { doc: unknown; lineAt: LineAt }
   const lineAt: LineAt = (p) => {
     const parts = p.split("/").slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     for (let n = parts.length; n >= 0; n--) {
-      const node = d.getIn(parts.slice(0, n), true);
+      let node: unknown;
+      try {
+        node = d.getIn(parts.slice(0, n), true);
+      } catch {
+        continue; // a path into a scalar
+      }
       if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
     }
     return 1;

@@ -145,3 +145,21 @@ process.stdout.write(JSON.stringify({ schema: 1, vmstat: { pgfault: trace.length
     );
   });
 });
+
+describe("sweep run's progress bar", () => {
+  it("on a terminal only, after a second: jobs done of all, the note, the time left at this pace", async () => {
+    const { Progress } = await import("../../../src/cli/progress.js");
+    let t = 0;
+    const pipe: string[] = [];
+    new Progress({ isTTY: false, write: (s: string) => pipe.push(s) }, () => t).bar(1, 4, "", true);
+    expect(pipe).toEqual([]);
+    const tty: string[] = [];
+    const p = new Progress({ isTTY: true, columns: 100, write: (s: string) => tty.push(s) }, () => t);
+    t = 500;
+    p.bar(1, 4, "2 running");
+    expect(tty).toEqual([]);
+    t = 3000;
+    p.bar(1, 4, "1 failed, 2 running");
+    expect(tty[0]).toMatch(/^\rwsim: \[#####---------------\] 1\/4 1 failed, 2 running, ~9 s left +$/);
+  });
+});
