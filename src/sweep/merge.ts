@@ -62,7 +62,8 @@ export function readJobResults(dir: string): { results: JobResult[]; notes: stri
       throw new DataError(file, 0, `cannot read a job's output: ${e instanceof SyntaxError ? e.message : describeErrno(e)}`);
     }
     const failed = n.endsWith(".failed.json");
-    const rec = (failed ? (doc?.sweep as JobRecord) : (doc?.sweep as JobRecord)) ?? undefined;
+    // an output carries its record as "sweep", and so does a failure record
+    const rec = doc?.sweep as JobRecord | undefined;
     if (!rec || typeof rec.id !== "string") {
       notes.push(`${file}: not a sweep job's output (no "sweep" record), left out`);
       continue;

@@ -146,8 +146,14 @@ export async function runJobs(spec: Spec, jobs: Job[], o: RunOptions): Promise<R
       o.onProgress?.(s);
     }
   };
+  // an error of the sweep itself (OUT cannot be written: a full disk) stops every job
+  const guarded = () =>
+    worker().catch((e) => {
+      onAbort();
+      throw e;
+    });
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, jobs.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, jobs.length)) }, guarded));
   } finally {
     o.signal?.removeEventListener("abort", onAbort);
   }
