@@ -246,3 +246,20 @@ describe("wsim sweep on other engines", () => {
     expect(wsim(["sweep", "merge", join(tmp, "traces")])).toMatchObject({ code: 3 });
   });
 });
+
+describe("the README's sweep", () => {
+  it("its spec plans: every trace of traces/*.csv and fragmentation, two machines, the grid, less the exclusions", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const text = readme.slice(readme.indexOf("## Sweeps")).match(/```json\n([\s\S]*?)```/)![1]!;
+    // saved outside the checkout: its paths, relative to the spec's directory, made this checkout's
+    const spec = join(tmp, "readme-sweep.json");
+    writeFileSync(spec, text.replace(/"traces\//g, `"${ROOT}traces/`));
+    const r = wsim(["sweep", "plan", spec, "-f", "json"], ROOT);
+    expect(r.code, r.err).toBe(0);
+    const jobs = JSON.parse(r.out) as PlanJob[];
+    const traces = readdirSync(join(ROOT, "traces")).filter((n) => n.endsWith(".csv")).length + 1;
+    // 12 grid points on small128, 9 on numa2 (watermark_scale_factor 200 excluded there)
+    expect(jobs).toHaveLength(traces * (12 + 9));
+    expect(jobs[0]!.argv.slice(-4)).toEqual(["--drain", "1000", "-f", "json"]);
+  });
+});
