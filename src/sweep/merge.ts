@@ -6,7 +6,7 @@
  * then by id.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DataError, describeErrno, UsageError } from "../errors.js";
 import { globMatch, splitGlobs } from "../report/diff.js";
 import type { FailedRecord, JobRecord } from "./run.js";
@@ -136,10 +136,19 @@ export function tableJson(t: MergeTable): string {
   return JSON.stringify({ sets: t.sets, counters: t.counters, rows: t.rows.map(({ file: _file, ...r }) => r) }, null, 2) + "\n";
 }
 
-/** A row's name in the report: trace, machine and tunables (`faults small128 vm.x=1`). */
-export function rowLabel(r: MergeRow): string {
-  const base = r.trace.split("/").pop()!.replace(/(\.gz)?$/i, "").replace(/\.(csv|ndjson|jsonl|json)$/i, "");
-  return [base, r.machine ?? "", ...Object.entries(r.set).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(" ");
+/**
+ * The rows' names in the report: what tells the jobs apart, the trace's base name when the
+ * traces differ, the machine's when the machines do, and the tunables whose values differ
+ * (`zipf vm.compaction_proactiveness=20`); the trace's base name when nothing differs.
+ */
+export function rowLabels(rows: readonly MergeRow[]): string[] {
+  const trace = (r: MergeRow) => basename(r.trace).replace(/(\.gz)?$/i, "").replace(/\.(csv|ndjson|jsonl|json)$/i, "");
+  const machine = (r: MergeRow) => (r.machine === null ? "own machine" : basename(r.machine).replace(/(\.machine)?\.json$/i, ""));
+  const varies = (f: (r: MergeRow) => string) => new Set(rows.map(f)).size > 1;
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.set)))].filter((k) => varies((r) => r.set[k] ?? ""));
+  const showMachine = varies(machine);
+  const showTrace = varies((r) => r.trace) || (!showMachine && !keys.length);
+  return rows.map((r) => [showTrace ? trace(r) : "", showMachine ? machine(r) : "", ...keys.map((k) => `${k}=${r.set[k] ?? "-"}`)].filter(Boolean).join(" "));
 }
 
 // --- internal ---

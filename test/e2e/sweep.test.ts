@@ -190,7 +190,9 @@ describe("wsim sweep merge", () => {
     const html = join(tmp, "sweep.html");
     expect(wsim(["sweep", "merge", OUT, "--counters", "pgfault", "--html", html, "-o", join(tmp, "t.csv")]).code).toBe(0);
     const page = readFileSync(html, "utf8");
-    expect(page).toContain("faults small128.machine.json vm.compaction_proactiveness=0 vm.watermark_scale_factor=10");
+    // each run named by what tells it apart: the trace and the tunables (one machine: not named)
+    expect(page).toContain("faults vm.compaction_proactiveness=0 vm.watermark_scale_factor=10");
+    expect(page).toContain("zipf vm.compaction_proactiveness=40 vm.watermark_scale_factor=200");
     expect(readFileSync(join(tmp, "t.csv"), "utf8").split("\n")).toHaveLength(26);
     const bad = wsim(["sweep", "merge", OUT, "--counters", "nope_*"]);
     expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/^wsim: --counters: nope_\* matches no counter/)]);

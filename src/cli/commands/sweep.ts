@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { DataError, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
-import { mergeTable, readJobResults, rowLabel, tableCsv, tableJson } from "../../sweep/merge.js";
+import { mergeTable, readJobResults, rowLabels, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
 import { writeStdout, writeWhole } from "../output.js";
@@ -136,10 +136,12 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
   if (o.html !== undefined) {
     const { readInput } = await import("../../report/run-file.js");
     const { renderReport } = await import("../../report/html.js");
-    const runs = table.rows.filter((r) => r.status === "ok").map((r) => {
+    const ok = table.rows.filter((r) => r.status === "ok");
+    const names = rowLabels(ok);
+    const runs = ok.map((r, i) => {
       const doc = readInput(r.file);
       if (doc.kind !== "run") throw new DataError(r.file, 0, "not a run");
-      return { name: rowLabel(r), run: doc.run };
+      return { name: names[i]!, run: doc.run };
     });
     if (!runs.length) throw new DataError(dir, 0, "every job failed: no run to draw in --html");
     writeWhole(o.html, renderReport({ runs }));
