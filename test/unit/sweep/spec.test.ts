@@ -163,3 +163,29 @@ describe("sweep run's progress bar", () => {
     expect(tty[0]).toMatch(/^\rwsim: \[#####---------------\] 1\/4 1 failed, 2 running, ~9 s left +$/);
   });
 });
+
+describe("sweep plan's outputs", () => {
+  it("commands are shell-quoted; a spec elsewhere is run from its directory; the volume root holds the spec and every file it names", async () => {
+    const { k8sManifest, parallelJobs, planText, shellQuote, volumeRoot } = await import("../../../src/sweep/emit.js");
+    expect(shellQuote("vm.x=1")).toBe("vm.x=1");
+    expect(shellQuote("it's here")).toBe(`'it'\\''s here'`);
+    const sd = join(dir, "my sweep");
+    mkdirSync(join(sd, "specs"), { recursive: true });
+    writeFileSync(join(sd, "specs", "s.json"), JSON.stringify({ name: "frag", traces: ["../../traces/a.csv"], machines: ["default"], grid: { "transparent_hugepage.defrag": ["always", "defer+madvise"] } }));
+    const s = readSpec(join(sd, "specs", "s.json"));
+    const jobs = expandJobs(s);
+    expect(planText(s, jobs, "wsim", dir)).toBe(
+      jobs.map((j) => `${j.id}\tcd '${sd}/specs' && wsim replay ../../traces/a.csv -m default --set transparent_hugepage.defrag=${j.set[0]![1]} -f json\n`).join(""),
+    );
+    expect(planText(s, jobs, "wsim", join(sd, "specs")).startsWith(`${jobs[0]!.id}\twsim replay `)).toBe(true);
+    expect(parallelJobs(s, jobs, "/opt/wsim/bin/wsim", join(sd, "out"), 2)).toBe(
+      `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 0 --out '${sd}/out' --retry 2\n` + `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 1 --out '${sd}/out' --retry 2\n`,
+    );
+    // the trace is two levels up: the volume gets their common directory, the spec at its place in it
+    expect(volumeRoot(s, jobs)).toBe(dir);
+    const yaml = k8sManifest(s, jobs, { image: "wsim:1", claim: "c", parallelism: 10, retry: 0 });
+    expect(yaml).toContain("name: wsim-sweep-frag\n");
+    expect(yaml).toContain("- /sweep/my sweep/specs/s.json\n");
+    expect(yaml).toMatch(/completions: 2\n\s+parallelism: 2\n/); // no more pods than jobs
+  });
+});
