@@ -112,3 +112,81 @@ describe("NUMA balancing scanning (task_numa_work)", () => {
     expect(t.runtime).toBe(1200); // 120 events, 10 ms each
   });
 });
+
+/**
+ * A tiered machine whose DRAM is filled by kernel pages at 0 ms, so that the region's `n` pages
+ * (faulted from node 0 at 0 ms) spill to CXL; then `room` of the kernel pages are freed at
+ * 1 ms, so DRAM has room for promotions (but far less than the free-space bypass's 1 GiB).
+ */
+async function tieredRun(sets: Record<string, string>, n: number, room = 400): Promise<Engine> {
+  const e = engineFor(tiered(), { check: true }, { ...quiet, "kernel.numa_balancing": "2", ...sets });
+  const lines = [`0,mmap,1,${REGION},${n * 4096},`];
+  for (let k = 0; k < 2048; k++) lines.push(`0,alloc,,,,0,,,k${k}`);
+  for (let v = 0; v < n; v++) lines.push(`0,access,1,${at(v)},,0`);
+  for (let k = 0; k < room; k++) lines.push(`1,free,,,,,,,k${k}`);
+  await feed(e, lines);
+  const onCxl = e.mem.zones[1]!.managed - e.mem.zones[1]!.freePages;
+  expect(onCxl).toBeGreaterThanOrEqual(n); // the region is on CXL
+  return e;
+}
+const nodeOfVpn = (e: Engine, v: number) => {
+  const leaf = e.mem.procs.get(1)!.leaf(Math.floor((REGION / 4096 + v) / 512))!;
+  return e.mem.alloc.zoneOf(leaf[(REGION / 4096 + v) % 512]! - 1).nid;
+};
+const PROMO = ["numa_pte_updates", "numa_hint_faults", "numa_hint_faults_local", "pgpromote_candidate", "pgpromote_success", "numa_pages_migrated"];
+
+describe("NUMA balancing memory tiering mode (kernel.numa_balancing=2)", () => {
+  it("a hint fault within hot_threshold_ms of the scan promotes, one outside does not", async () => {
+    const e = await tieredRun({ "numa_balancing.scan_size_mb": "1" }, 64);
+    // the pass at 1010 hints the 64 CXL pages and stamps them 1010 (xchg_page_access_time)
+    await feed(e, byTime(heartbeat(1, 2200), [`1505,access,1,${at(0)},,0`, `2100,access,1,${at(1)},,0`]));
+    // page 0: latency 1505 - 1010 = 495 < 1000: a candidate, promoted; page 1: 1090 >= 1000
+    expect(counters(e, PROMO)).toEqual({
+      numa_pte_updates: 64, numa_hint_faults: 2, numa_hint_faults_local: 0, pgpromote_candidate: 1, pgpromote_success: 1, numa_pages_migrated: 1,
+    });
+    expect([nodeOfVpn(e, 0), nodeOfVpn(e, 1)]).toEqual([0, 1]);
+    expect(e.mem.numab.protNoneCount()).toBe(62);
+    // the promotion reached task_numa_fault with a new numa_scan_seq: placement, and with no
+    // local fault update_task_scan_period doubles the period (1000 -> 2000, max 60000)
+    const t = e.mem.numab.tasks.get(e.mem.procs.get(1)!.slot)!;
+    expect(t.scanPeriod).toBe(2000);
+    expect(t.nextScan).toBe(1505 + 2000);
+    // the ground truth hears of it under its promoter
+    expect(e.mem.hotTruth!.result().by.numa_balancing!.promoted).toBe(1);
+  });
+
+  it("the rate limit caps candidates promoted per second (per target node)", async () => {
+    // 1 MB/s = 256 pages/s
+    const e = await tieredRun({ "numa_balancing.scan_size_mb": "2", "kernel.numa_balancing_promote_rate_limit_MBps": "1" }, 300);
+    const faults = Array.from({ length: 300 }, (_, v) => `${1100 + v},access,1,${at(v)},,0`);
+    await feed(e, byTime(heartbeat(1, 1500), faults));
+    // one window (from the first candidate at 1100, which it includes): candidates 1..256 pass
+    // (total - window start 0..255 < 256), the other 44 are throttled but counted
+    expect(counters(e, PROMO)).toEqual({
+      numa_pte_updates: 300, numa_hint_faults: 300, numa_hint_faults_local: 0, pgpromote_candidate: 300, pgpromote_success: 256, numa_pages_migrated: 256,
+    });
+  });
+
+  it("the hot threshold adjusts once per scan_period_max_ms as numa_promotion_adjust_threshold computes it", async () => {
+    // rate limit 1 MB/s = 256 pages/s; window 2000 ms: ref_cand = 256 * 2000 / 1000 = 512;
+    // unit = 2 * 1000 / 16 = 125
+    const sets = { "numa_balancing.scan_size_mb": "1", "kernel.numa_balancing_promote_rate_limit_MBps": "1", "numa_balancing.scan_period_max_ms": "2000" };
+    const e = await tieredRun(sets, 64);
+    await feed(e, byTime(heartbeat(1, 2200), [`2110,access,1,${at(0)},,0`]));
+    // at 2110 (> 0 + 2000, nbp_th_start set when the mode was set): 0 candidates < 0.9 * 512:
+    // the threshold rises to 1125, so a latency of 2110 - 1010 = 1100 now promotes
+    expect(e.mem.numab.nodes[0]!.threshold).toBe(1125);
+    expect(counters(e, ["pgpromote_candidate", "pgpromote_success"])).toEqual({ pgpromote_candidate: 1, pgpromote_success: 1 });
+    // the same without the adjustment (window 60000 ms): 1100 >= 1000, not promoted
+    const d = await tieredRun({ "numa_balancing.scan_size_mb": "1", "kernel.numa_balancing_promote_rate_limit_MBps": "1" }, 64);
+    await feed(d, byTime(heartbeat(1, 2200), [`2110,access,1,${at(0)},,0`]));
+    expect(d.mem.numab.nodes[0]!.threshold).toBe(0);
+    expect(counters(d, ["pgpromote_candidate", "pgpromote_success"])).toEqual({ pgpromote_candidate: 0, pgpromote_success: 0 });
+    // a rate limit of 0 throttles every candidate: ref_cand 0, so one candidate in the window
+    // (1 > 0) lowers the threshold: 1000 - 125 = 875, and 1100 no longer qualifies
+    const z = await tieredRun({ ...sets, "kernel.numa_balancing_promote_rate_limit_MBps": "0" }, 64);
+    await feed(z, byTime(heartbeat(1, 2200), [`1500,access,1,${at(0)},,0`, `2110,access,1,${at(1)},,0`]));
+    expect(z.mem.numab.nodes[0]!.threshold).toBe(875);
+    expect(counters(z, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success"])).toEqual({ numa_hint_faults: 2, pgpromote_candidate: 1, pgpromote_success: 0 });
+  });
+});
