@@ -190,3 +190,77 @@ describe("NUMA balancing memory tiering mode (kernel.numa_balancing=2)", () => {
     expect(counters(z, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success"])).toEqual({ numa_hint_faults: 2, pgpromote_candidate: 1, pgpromote_success: 0 });
   });
 });
+
+describe("NUMA balancing tiering mode and kswapd", () => {
+  it("a promotion into a node below its high watermark fails and wakes its kswapd, which balances to WMARK_PROMO", async () => {
+    const e = await tieredRun({ "numa_balancing.scan_size_mb": "1" }, 64, 3);
+    const z = e.mem.zones[0]!;
+    expect(z.freePages).toBeLessThanOrEqual(z.mark(2) + 1); // not above high + 1: not migrate_balanced_pgdat
+    await feed(e, heartbeat(1, 1499));
+    // (the heartbeat's own faults wake kswapd too: count the wakes of the hint fault alone)
+    const k = e.mem.kswapd[0]!;
+    const wakes: number[][] = [];
+    const wake = k.wake.bind(k);
+    k.wake = (order, gfp) => {
+      wakes.push([order, gfp ?? 0]);
+      wake(order, gfp);
+    };
+    await feed(e, [`1500,access,1,${at(0)},,0`]);
+    expect(counters(e, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success"])).toEqual({ numa_hint_faults: 1, pgpromote_candidate: 1, pgpromote_success: 0 });
+    expect(wakes).toEqual([[0, 0]]); // wakeup_kswapd(zone, 0, order 0, ZONE_MOVABLE)
+    expect(nodeOfVpn(e, 0)).toBe(1);
+    // pgdat_balanced with the tiering bit: free pages between high and promo are not balanced
+    const free = z.freePages;
+    z.freePages = z.mark(2) + 1; // above high, not above promo (each mark is min + n * 2 pages here)
+    expect(k.balanced(0)).toBe(false);
+    e.settings.set("kernel.numa_balancing", "1");
+    expect(k.balanced(0)).toBe(true);
+    z.freePages = free;
+  });
+});
+
+describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
+  it("the two-stage filter: a page last seen from another node migrates on the second fault from the same node, not the first", async () => {
+    const e = engineFor(twoNodes(), { check: true }, {
+      ...quiet,
+      "kernel.numa_balancing": "1",
+      "numa_balancing.scan_size_mb": "1",
+      "numa_balancing.scan_period_max_ms": "1000", // the period stays 1000 ms
+    });
+    const nb = e.mem.numab;
+    const pfn = (v: number) => e.mem.procs.get(1)!.leaf(Math.floor((REGION / 4096 + v) / 512))![(REGION / 4096 + v) % 512]! - 1;
+    const migrated = () => e.mem.vmstat()[V.numa_pages_migrated];
+    // P (vpn 0) and Q (vpn 1) faulted from a CPU on node 1; the process then runs on node 0
+    await feed(e, [`0,mmap,1,${REGION},${2 * 4096},`, `0,access,1,${at(0)},,1`, `0,access,1,${at(1)},,1`]);
+    await feed(e, heartbeat(0, 1014));
+    expect([nb.protNone![pfn(0)], nb.protNone![pfn(1)]]).toEqual([1, 1]); // the pass at 1010
+    const t = nb.tasks.get(e.mem.procs.get(1)!.slot)!;
+    // early in the task's life (numa_scan_seq <= 4, no preferred node) a first fault migrates
+    await feed(e, [`1015,access,1,${at(0)},,0`]);
+    expect([e.mem.alloc.zoneOf(pfn(0)).nid, migrated()]).toEqual([0, 1]);
+    expect(nb.cpupidOf(pfn(0))).toBe((0 << 8) | 1); // the fault's (node, pid), moved with the page
+    // Q, still PROT_NONE, faults after five passes: it migrates (no preferred node yet), and the
+    // placement that follows sets the preferred node (node 0, where the faulted memory is)
+    await feed(e, heartbeat(1015, 7990));
+    expect(t.mmSeq).toBeGreaterThan(4);
+    await feed(e, [`8000,access,1,${at(1)},,0`]);
+    expect(migrated()).toBe(2);
+    expect(t.preferred).toBe(0);
+    expect(t.taskSeq).toBeGreaterThan(4);
+    // the process moves to node 1: the next pass hints P (on node 0, not the task's node)
+    await feed(e, heartbeat(8000, 9790, 1));
+    expect(nb.protNone![pfn(0)]).toBe(1);
+    // first fault from node 1: P's last fault came from node 0: not migrated; it records node 1
+    await feed(e, [`9800,access,1,${at(0)},,1`]);
+    expect([e.mem.alloc.zoneOf(pfn(0)).nid, migrated()]).toEqual([0, 2]);
+    expect(nb.cpupidOf(pfn(0))).toBe((1 << 8) | 1);
+    // the next pass hints P again; the second fault from node 1 migrates it
+    await feed(e, heartbeat(9800, 11790, 1));
+    expect(nb.protNone![pfn(0)]).toBe(1);
+    await feed(e, [`11800,access,1,${at(0)},,1`]);
+    expect([e.mem.alloc.zoneOf(pfn(0)).nid, migrated()]).toEqual([1, 3]);
+    expect(counters(e, ["numa_hint_faults", "numa_hint_faults_local", "pgpromote_success"])).toEqual({
+      numa_hint_faults: 4, numa_hint_faults_local: 0, pgpromote_success: 0,
+    });
+  });
+});
