@@ -319,6 +319,7 @@ export class Memory {
       shadowsInUse: this.shadows.inUse,
       reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
+      protNone: this.numab.protNone,
     };
   }
 

@@ -264,3 +264,29 @@ describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
     });
   });
 });
+
+describe("NUMA balancing and huge pages, and --check", () => {
+  it("a PMD-mapped huge page is hinted and faults as one (numa_huge_pte_updates); --check holds, and catches a stray PROT_NONE", async () => {
+    const e = engineFor(twoNodes(), { check: true }, {
+      "vm.compaction_proactiveness": "0", "vm.min_free_kbytes": "0", "kernel.numa_balancing": "1",
+    });
+    const lines = [`0,mmap,1,${REGION},${1024 * 4096},`, `0,access,1,${at(0)},,1`, `0,access,1,${at(512)},,1`];
+    await feed(e, lines.concat(heartbeat(0, 1100)));
+    // two huge pages on node 1, hinted by the pass at 1010: 2 PMDs, 1024 entries
+    expect(counters(e, ["thp_fault_alloc", "numa_pte_updates", "numa_huge_pte_updates"])).toEqual({ thp_fault_alloc: 2, numa_pte_updates: 1024, numa_huge_pte_updates: 2 });
+    expect(e.mem.numab.protNoneCount()).toBe(1024);
+    // one access to a subpage: one hint fault for the whole PMD; wsim moves order-0 pages only,
+    // so the misplaced huge page stays (a failed migration)
+    await feed(e, [`1105,access,1,${at(7)},,0`]);
+    expect(counters(e, ["numa_hint_faults", "numa_pages_migrated"])).toEqual({ numa_hint_faults: 1, numa_pages_migrated: 0 });
+    expect(e.mem.numab.protNoneCount()).toBe(512);
+    // unmapping frees the pages and their PROT_NONE state
+    await feed(e, [`1110,munmap,1,${REGION},${1024 * 4096},`]);
+    expect(e.mem.numab.protNoneCount()).toBe(0);
+    // the checker: a PROT_NONE byte on a page no page table maps is a broken invariant
+    const { checkMemory } = await import("../../../src/mm/check.js");
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+    e.mem.numab.protNone![5] = 1;
+    expect(checkMemory(e.mem.mappingView())).toMatch(/PROT_NONE but page tables map 0/);
+  });
+});
