@@ -3,6 +3,9 @@ import type { Engine } from "../../../src/engine/engine.js";
 import { V } from "../../../src/stats/counters.js";
 import { readCsv } from "../../../src/trace/csv.js";
 import { chunksOf, engineFor } from "../../helpers.js";
+import { readFileSync } from "node:fs";
+import { replay } from "../../../src/replay.js";
+import { BEGIN, END, rows, table, TRACE } from "../../../scripts/numab-table.mjs";
 
 /** node 0 and node 1, both with CPUs, both top tier (mode 1) */
 const twoNodes = (pages = 4096) => ({
@@ -289,4 +292,45 @@ describe("NUMA balancing and huge pages, and --check", () => {
     e.mem.numab.protNone![5] = 1;
     expect(checkMemory(e.mem.mappingView())).toMatch(/PROT_NONE but page tables map 0/);
   });
+});
+
+describe("the bundled comparison (scripts/numab-table.mjs on traces/tiered-spill.csv.gz)", () => {
+  it("replays deterministically, and the README's table is the script's output", async () => {
+    const root = new URL("../../../", import.meta.url).pathname;
+    const rs = await rows(replay, root + TRACE);
+    const readme = readFileSync(root + "README.md", "utf8");
+    const block = readme.slice(readme.indexOf(BEGIN) + BEGIN.length + 1, readme.indexOf(END) - 1);
+    expect(table(rs)).toBe(block);
+    // the four policies differ; NUMA balancing promoted through its hint faults
+    const [nb, kp, km, none] = rs;
+    expect(nb.promoted).toBeGreaterThan(0);
+    expect(new Set([nb.promoted, kp.promoted, km.promoted]).size).toBe(3);
+    expect(none.promoted).toBe(0);
+    // a second replay of the NUMA balancing run is byte-identical
+    const a = await replay({ trace: root + TRACE, set: ["kernel.numa_balancing=2"] });
+    const b = await replay({ trace: root + TRACE, set: ["kernel.numa_balancing=2"] });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  }, 120_000);
+
+  it("--check holds with NUMA balancing on (the PROT_NONE state agrees with the page tables), modes 1 to 3", async () => {
+    // a small tiered machine (--check is O(pages) per event): a heap spilling to CXL, random
+    // accesses for 4 s, a munmap, an exit
+    for (const mode of ["1", "2", "3"]) {
+      const e = engineFor(tiered(2048, 4096), { check: true }, { ...quiet, "kernel.numa_balancing": mode, "numa_balancing.scan_size_mb": "1" });
+      const lines = [`0,mmap,1,${REGION},${3072 * 4096},`];
+      for (let v = 0; v < 3072; v++) lines.push(`0,access,1,${at(v)},,0`); // a third spills to CXL
+      let x = 12345;
+      for (let t = 1; t < 4000; t += 2) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        lines.push(`${t},access,1,${at(x % 3072)},,0,${x % 3 ? "r" : "w"}`);
+        if (t === 2001) lines.push(`${t},munmap,1,${at(1024)},${512 * 4096},`);
+      }
+      lines.push(`4000,exit,1,,,`);
+      await feed(e, lines);
+      e.finish();
+      const v = e.mem.vmstat();
+      expect(v[V.numa_hint_faults]).toBeGreaterThan(0);
+      expect(e.mem.numab.protNoneCount()).toBe(0); // the exit freed every page
+    }
+  }, 120_000);
 });
