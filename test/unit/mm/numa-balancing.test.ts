@@ -36,7 +36,7 @@ const at = (vpn: number) => REGION + vpn * 4096;
 
 /** Feeds CSV lines to the engine without ending the run (state can be inspected between calls). */
 async function feed(e: Engine, lines: string[]): Promise<void> {
-  for await (const b of readCsv(chunksOf(["time_ms,op,pid,addr,len,node,rw,kind,id"].concat(lines).join("\n")), "t.csv")) e.processBatch(b, "t.csv");
+  for await (const b of readCsv(chunksOf(["time_ms,op,pid,addr,len,node,rw,kind,id,order"].concat(lines).join("\n")), "t.csv")) e.processBatch(b, "t.csv");
 }
 /** access events of pid 1 to the heartbeat page every `step` ms in (from, to], from a CPU on `node` */
 const heartbeat = (from: number, to: number, node = 0, step = 10) => {
@@ -194,6 +194,26 @@ describe("NUMA balancing memory tiering mode (kernel.numa_balancing=2)", () => {
   });
 });
 
+describe("NUMA balancing tiering mode: pgdat_free_space_enough", () => {
+  it("with DRAM free above WMARK_PROMO + 1 GiB every hint fault promotes: no latency test, no candidate, threshold reset", async () => {
+    // 2 GiB of DRAM, filled with 511 4 MiB kernel blocks and 510 pages (free 514, below low = 524)
+    const e = engineFor(tiered(524288, 4096), {}, { ...quiet, "kernel.numa_balancing": "2", "numa_balancing.scan_size_mb": "1" });
+    const lines = [`0,mmap,1,${REGION},${64 * 4096},`];
+    for (let k = 0; k < 511; k++) lines.push(`0,alloc,,,,0,,,k${k},10`);
+    for (let k = 0; k < 510; k++) lines.push(`0,alloc,,,,0,,,p${k},0`);
+    for (let v = 0; v < 64; v++) lines.push(`0,access,1,${at(v)},,0`);
+    await feed(e, lines);
+    expect(e.mem.zones[1]!.managed - e.mem.zones[1]!.freePages).toBeGreaterThanOrEqual(64);
+    // free 300 blocks: 307,714 pages free > promo (3 * 524) + 2^18 (1 GiB)
+    await feed(e, Array.from({ length: 300 }, (_, k) => `1,free,,,,,,,k${k}`));
+    e.mem.numab.nodes[0]!.threshold = 875; // as if adjusted before
+    // hinted at 1010; a fault 5000 ms later would fail the latency test, but DRAM has room
+    await feed(e, byTime(heartbeat(1, 6100), [`6010,access,1,${at(0)},,0`]));
+    expect(counters(e, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success"])).toEqual({ numa_hint_faults: 1, pgpromote_candidate: 0, pgpromote_success: 1 });
+    expect(e.mem.numab.nodes[0]!.threshold).toBe(0);
+  });
+});
+
 describe("NUMA balancing tiering mode and kswapd", () => {
   it("a promotion into a node below its high watermark fails and wakes its kswapd, which balances to WMARK_PROMO", async () => {
     const e = await tieredRun({ "numa_balancing.scan_size_mb": "1" }, 64, 3);
@@ -223,6 +243,17 @@ describe("NUMA balancing tiering mode and kswapd", () => {
 });
 
 describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
+  it("a hint fault from the page's own node is local: counted, not migrated, the cpupid untouched (mpol_misplaced returns early)", async () => {
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
+    await feed(e, [`0,mmap,1,${REGION},4096,`, `0,access,1,${at(0)},,1`].concat(heartbeat(0, 1400)));
+    const pfn = e.mem.procs.get(1)!.leaf(REGION / 4096 / 512)![0]! - 1;
+    expect(e.mem.numab.protNone![pfn]).toBe(1); // hinted at 1010 (the task on node 0, the page on node 1)
+    await feed(e, [`1500,access,1,${at(0)},,1`]); // the process now runs on node 1
+    expect(counters(e, ["numa_hint_faults", "numa_hint_faults_local", "numa_pages_migrated"])).toEqual({ numa_hint_faults: 1, numa_hint_faults_local: 1, numa_pages_migrated: 0 });
+    expect(e.mem.numab.cpupidOf(pfn)).toBe(-1);
+    expect(e.mem.numab.protNone![pfn]).toBe(0);
+  });
+
   it("the two-stage filter: a page last seen from another node migrates on the second fault from the same node, not the first", async () => {
     const e = engineFor(twoNodes(), { check: true }, {
       ...quiet,
