@@ -31,8 +31,8 @@ export class Kswapd implements Daemon {
   onSleep: ((zone: Zone, order: number) => void) | null = null;
   /** wakeup_kswapd on a balanced or hopeless node: wakeup_kcompactd unless direct reclaim is allowed */
   onBalancedWake: ((zone: Zone, order: number, gfp: number) => void) | null = null;
-  /** NUMA balancing's tiering mode: balanced means above WMARK_PROMO (pgdat_balanced) */
-  promoMark: (() => boolean) | null = null;
+  /** NUMA balancing's tiering bit is set: balanced means above WMARK_PROMO (pgdat_balanced) */
+  promoMark = false;
   /** after a boosted pass: wakeup_kcompactd(pageblock_order) */
   onBoostedPass: ((zone: Zone) => void) | null = null;
 
@@ -56,7 +56,7 @@ export class Kswapd implements Daemon {
    */
   balanced(order: number): boolean {
     const z = this.zone;
-    return this.buddy.zoneWatermarkOk(z, order, z.mark(this.promoMark?.() ? WMARK_PROMO : WMARK_HIGH), z.freePages);
+    return this.buddy.zoneWatermarkOk(z, order, z.mark(this.promoMark ? WMARK_PROMO : WMARK_HIGH), z.freePages);
   }
 
   /** wakeup_kswapd */

@@ -178,8 +178,6 @@ export class Memory {
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
     this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
-    // pgdat_balanced with the tiering bit set: WMARK_PROMO on every node
-    for (const k of this.kswapd) k.promoMark = () => (env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     this.compaction = new Compaction(
       this.alloc,
       {
@@ -342,6 +340,8 @@ export class Memory {
    */
   numabModeChanged(old: number, now: number): void {
     this.numab.modeChanged(old, now);
+    // pgdat_balanced with the tiering bit set: WMARK_PROMO on every node
+    for (const k of this.kswapd) k.promoMark = (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     if (this.env.tiering.numab.mode() && !this.alloc.onFree) this.alloc.onFree = (pfn, order) => this.numab.forget(pfn, 2 ** order);
   }
 
