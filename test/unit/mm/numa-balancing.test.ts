@@ -254,6 +254,19 @@ describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
     expect(e.mem.numab.protNone![pfn]).toBe(0);
   });
 
+  it("on a tiered machine, a lower-tier page with no valid last cpupid stays on its first fault and moves on the second", async () => {
+    // kernel.numa_balancing=1 without the tiering bit: should_numa_migrate_memory returns false
+    // for a page off the top tier whose last cpupid is not valid, after recording this fault's
+    const e = await tieredRun({ "kernel.numa_balancing": "1", "numa_balancing.scan_size_mb": "1", "numa_balancing.scan_period_max_ms": "1000" }, 64);
+    await feed(e, byTime(heartbeat(1, 2200), [`1500,access,1,${at(0)},,0`]));
+    expect([nodeOfVpn(e, 0), e.mem.vmstat()[V.numa_pages_migrated]]).toEqual([1, 0]);
+    // the next pass (2010 or later) hints it again; the second fault moves it (early in the
+    // task's life a fault whose last cpupid is this task's migrates)
+    await feed(e, byTime(heartbeat(2200, 3200), [`3100,access,1,${at(0)},,0`]));
+    expect([nodeOfVpn(e, 0), e.mem.vmstat()[V.numa_pages_migrated], e.mem.vmstat()[V.pgpromote_success]]).toEqual([0, 1, 1]);
+    expect(e.mem.vmstat()[V.pgpromote_candidate]).toBe(0); // candidates are tiering mode's
+  });
+
   it("the two-stage filter: a page last seen from another node migrates on the second fault from the same node, not the first", async () => {
     const e = engineFor(twoNodes(), { check: true }, {
       ...quiet,
