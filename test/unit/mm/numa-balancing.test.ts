@@ -267,6 +267,33 @@ describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
     expect(e.mem.vmstat()[V.pgpromote_candidate]).toBe(0); // candidates are tiering mode's
   });
 
+  it("the scan period adapts as update_task_scan_period computes it after each placement", async () => {
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
+    const nb = e.mem.numab;
+    nb.keepLog = true;
+    await feed(e, [`0,mmap,1,${REGION},${2 * 4096},`, `0,access,1,${at(0)},,1`, `0,access,1,${at(1)},,1`].concat(heartbeat(0, 1010)));
+    const t = nb.tasks.get(e.mem.procs.get(1)!.slot)!;
+    expect([t.scanPeriod, t.mmSeq]).toEqual([1000, 1]); // task_scan_start: 1000 (RSS in one window); the pass wrapped
+    // P's fault (remote, migrated): placement for seq 1 with no fault buffered yet: local +
+    // shared = 0, so the period doubles (min(scan_period_max 60000, 2000)), next scan 1015 + 2000
+    await feed(e, [`1015,access,1,${at(0)},,0`]);
+    expect([t.scanPeriod, t.nextScan, t.scanPeriodMax]).toEqual([2000, 3015, 60000]);
+    // the task moves to node 1; Q's fault there is local (no placement: same seq)
+    await feed(e, [`1020,access,1,${at(1)},,1`]);
+    expect(t.locality).toEqual([1, 1, 0]);
+    // runtime > node_stamp 1002 + 2000 at 3010, but next scan is 3015: no pass; the next tick,
+    // at 5010 (> 3002 + 2000), scans: P (on node 0) is hinted, seq 2
+    await feed(e, heartbeat(1020, 5090, 1));
+    expect(nb.log.map((l) => l[0])).toEqual([1010, 5010]);
+    // P's fault from node 1: placement for seq 2 with 2 private faults, remote 1, local 1:
+    // slot = ceil(2000 / 10) = 200, lr = 5, ps = 10 >= 7: diff = (10 - 7) * 200 = +600
+    await feed(e, [`5100,access,1,${at(0)},,1`]);
+    expect(t.scanPeriod).toBe(2600);
+    expect(t.preferred).toBe(0); // decayed memory faults: node 0 1, node 1 1; the first wins
+    // zeroed by the update, then this fault: remote (TNF_FAULT_LOCAL is set before the migration)
+    expect(t.locality).toEqual([1, 0, 0]);
+  });
+
   it("the two-stage filter: a page last seen from another node migrates on the second fault from the same node, not the first", async () => {
     const e = engineFor(twoNodes(), { check: true }, {
       ...quiet,
