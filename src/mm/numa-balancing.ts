@@ -364,18 +364,18 @@ export class NumaBalancing {
       ev[V.numa_hint_faults_local]!++;
       flags |= TNF_FAULT_LOCAL;
     }
-    let now_pfn = pfn;
+    let mapped = pfn;
     const target = this.misplaced(mm, t, page, pageNid, cpuNid, nr, now);
     if (target >= 0) {
       const dst = head >= 0 ? -1 : this.env.migrate(page, target);
       if (dst >= 0) {
         pageNid = target;
         flags |= TNF_MIGRATED;
-        now_pfn = dst;
+        mapped = dst;
       } else flags |= TNF_MIGRATE_FAIL;
     }
-    if (t) this.taskNumaFault(mm, t, lastCpupid, pageNid, nr, flags, cpuNid, now);
-    return now_pfn;
+    if (t) this.taskNumaFault(mm, t, lastCpupid, pageNid, nr, flags, now);
+    return mapped;
   }
 
   /** mpol_misplaced under the default (local, MPOL_F_MOF | MPOL_F_MORON) policy: the target node or -1 */
@@ -413,8 +413,8 @@ export class NumaBalancing {
     if ((!t || t.preferred < 0 || t.taskSeq <= 4) && (last < 0 || matchPid)) return true;
     // the two-stage filter: seen twice in a row from the same node
     if (last >= 0 && last >> 8 !== dstNid) return false;
-    if (matchPid) return true;
-    return true; // a shared fault, and no numa_group (wsim has none)
+    if (matchPid) return true; // a private fault
+    return true; // a shared fault without a numa_group (wsim has no groups)
   }
 
   /** pgdat_free_space_enough */
@@ -461,7 +461,7 @@ export class NumaBalancing {
   // --- the scheduler's side ---
 
   /** task_numa_fault (one task per mm: no groups, every fault private) */
-  private taskNumaFault(mm: Mm, t: TaskNuma, lastCpupid: number, memNode: number, pages: number, flags: number, cpuNid: number, now: number): void {
+  private taskNumaFault(mm: Mm, t: TaskNuma, lastCpupid: number, memNode: number, pages: number, flags: number, now: number): void {
     const mode = this.env.mode();
     if (!mode) return;
     if (!this.env.isTopTier(memNode) && (mode & NUMA_BALANCING_MEMORY_TIERING || lastCpupid < 0)) return;
@@ -482,7 +482,6 @@ export class NumaBalancing {
     if (flags & TNF_MIGRATE_FAIL) t.locality[2] += pages;
     t.membuf![memNode * 2 + priv]! += pages;
     t.locality[local] += pages;
-    void cpuNid;
   }
 
   /** task_numa_placement: once per new numa_scan_seq */
