@@ -29,6 +29,14 @@ export const KERNEL_PATHS: Record<string, string> = {
   "transparent_hugepage.enabled": "/sys/kernel/mm/transparent_hugepage/enabled",
   "transparent_hugepage.defrag": "/sys/kernel/mm/transparent_hugepage/defrag",
   "numa.demotion_enabled": "/sys/kernel/mm/numa/demotion_enabled",
+  "kernel.numa_balancing": "/proc/sys/kernel/numa_balancing",
+  "kernel.numa_balancing_promote_rate_limit_MBps": "/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps",
+  // 6.1 keeps the scan knobs in debugfs (CONFIG_SCHED_DEBUG; debugfs is mounted in the guest)
+  "numa_balancing.scan_delay_ms": "/sys/kernel/debug/sched/numa_balancing/scan_delay_ms",
+  "numa_balancing.scan_period_min_ms": "/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms",
+  "numa_balancing.scan_period_max_ms": "/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms",
+  "numa_balancing.scan_size_mb": "/sys/kernel/debug/sched/numa_balancing/scan_size_mb",
+  "numa_balancing.hot_threshold_ms": "/sys/kernel/debug/sched/numa_balancing/hot_threshold_ms",
 };
 
 /** Files a `read` event can name that the guest has. */

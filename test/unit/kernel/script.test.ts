@@ -44,6 +44,17 @@ describe("ScriptBuilder", () => {
     expect(lines.some((l) => l.includes("swappiness"))).toBe(false);
   });
 
+  it("writes NUMA balancing's sysctls and 6.1's debugfs scan knobs when set (issue 17)", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, {
+      "kernel.numa_balancing": "2", "kernel.numa_balancing_promote_rate_limit_MBps": "100", "numa_balancing.scan_delay_ms": "500", "numa_balancing.hot_threshold_ms": "2000",
+    });
+    expect(lines).toContain("s /proc/sys/kernel/numa_balancing 2");
+    expect(lines).toContain("s /proc/sys/kernel/numa_balancing_promote_rate_limit_MBps 100");
+    expect(lines).toContain("s /sys/kernel/debug/sched/numa_balancing/scan_delay_ms 500");
+    expect(lines).toContain("s /sys/kernel/debug/sched/numa_balancing/hot_threshold_ms 2000");
+    expect(lines.some((l) => l.includes("scan_size_mb"))).toBe(false); // defaults are not written
+  });
+
   it("turns swap on before the first snapshot when there is a swap device", async () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, swapDevice: "/dev/nvme0n1" });
     expect(lines.slice(0, 4)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "W /dev/nvme0n1", "p release /proc/sys/kernel/osrelease", "p boot-vmstat /proc/vmstat"]);
