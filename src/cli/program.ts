@@ -137,13 +137,79 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       await plotCommand(kind, runs, opts);
     });
 
+  const sweep = program
+    .command("sweep")
+    .description("many independent replays from one spec (traces, machines, a grid or list of --set values): plan them, run them on this machine's cores, merge the outputs into one table")
+    .addHelpText(
+      "after",
+      paragraphs(
+        '\nSPEC (JSON, or YAML named .yaml/.yml): {"traces": ["traces/*.csv"], "machines": ["small128.machine.json", "numa2"], ' +
+          '"grid": {"vm.compaction_proactiveness": [0, 20, 40]}, "list": [{...}], "set": {...}, "exclude": [{...}], "replay": {"drain": 1000}}; ' +
+          "paths are relative to the spec's directory. GNU parallel: wsim sweep plan SPEC --emit parallel -o jobs.txt, then " +
+          "parallel -a jobs.txt (--sshloginfile hosts for other machines). Kubernetes: wsim sweep plan SPEC --emit k8s -o job.yaml. " +
+          "Then, whatever ran the jobs: wsim sweep merge OUT.",
+      ),
+    );
+  sweep
+    .command("plan")
+    .description("print the jobs, one line each: its id and the exact wsim replay command (run in the spec's directory); or a job file for GNU parallel, or a Kubernetes Indexed Job")
+    .argument("<spec>", "the sweep's spec (JSON or YAML)")
+    .addOption(new Option("--emit <what>", "plan (the job list), parallel (GNU parallel's job file: a `wsim sweep run SPEC --index I` a line), k8s (an Indexed Job manifest)").choices(["plan", "parallel", "k8s"]).default("plan"))
+    .addOption(new Option("-f, --format <format>", "the plan as text (ID<TAB>command) or json (default: from -o's extension, else text)").choices(["text", "json"]))
+    .option("-o, --output <file>", "write it to FILE, whole or not at all (default: standard output)")
+    .option("--wsim <cmd>", "how the commands call wsim (default: this wsim's bin/wsim, absolute; with --emit parallel over ssh, where it is installed on the hosts)")
+    .option("--out <dir>", "with --emit parallel: the output directory in the commands (default: SPEC's name + .out, beside it)")
+    .option("--retry <n>", "with --emit parallel or k8s: the commands' --retry")
+    .option("--image <image>", "with --emit k8s: the container image (built from wsim's Dockerfile)", "wsim:latest")
+    .option("--claim <name>", "with --emit k8s: the ReadWriteMany PersistentVolumeClaim holding the spec, its files and the outputs", "wsim-sweep")
+    .option("--parallelism <n>", "with --emit k8s: pods at a time", "10")
+    .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error, 3 bad spec (SPEC:line: what is wrong)."))
+    .action(async (spec: string, opts, cmd: Command) => {
+      const { sweepPlanCommand } = await import("./commands/sweep.js");
+      await sweepPlanCommand(spec, { ...opts, given: givenOptions(cmd) });
+    });
+  sweep
+    .command("run")
+    .description("run the jobs on this machine's cores, one JSON per job written whole into OUT; jobs whose output is there for the same inputs are skipped (resumable after a crash or Ctrl-C)")
+    .argument("<spec>", "the sweep's spec (JSON or YAML)")
+    .option("--out <dir>", "the output directory: ID.json per job, ID.failed.json per failed job (default: SPEC's name + .out, beside it)")
+    .option("-j, --jobs <n>", "replays at a time (default: this machine's cores)")
+    .option("--index <i>", "run only job I (0-based, in plan order): for GNU parallel's and Kubernetes' job files")
+    .option("--retry <n>", "run a job again up to N times when it crashes (exit 70, a wsim bug); other failures are recorded at once", "0")
+    .option("--force", "run every job, even those whose output is up to date")
+    .addHelpText(
+      "after",
+      paragraphs(
+        "\nA job's output is its wsim replay --format json output plus a \"sweep\" record of its inputs (id, the trace's and machine file's sha256, wsim's version); " +
+          "a job is skipped when its output records the same. A failed job leaves ID.failed.json (exit code, stderr's last line) and the others go on.\n\n" +
+          "Exit codes: 0 every job ran or was up to date, 1 some job failed, 2 usage error, 3 bad spec, 130/143 interrupted (SIGINT/SIGTERM).",
+      ),
+    )
+    .action(async (spec: string, opts) => {
+      const { sweepRunCommand } = await import("./commands/sweep.js");
+      setExitCode(await sweepRunCommand(spec, opts));
+    });
+  sweep
+    .command("merge")
+    .description("one table (CSV or JSON) of chosen counters per job from a sweep's output directory, failed jobs with their exit code and error; --html overlays the runs in one report")
+    .argument("<dir>", "the output directory of wsim sweep run (or of GNU parallel's or Kubernetes' runs)")
+    .option("--counters <globs>", "counters to tabulate, comma-separated globs (repeatable; as wsim diff --only); default: those that differ between jobs", collect, [])
+    .addOption(new Option("-f, --format <format>", "csv or json (default: from -o's extension, else csv)").choices(["csv", "json"]))
+    .option("-o, --output <file>", "write the table to FILE, whole or not at all (default: standard output)")
+    .option("--html <file.html>", "also write a report of the jobs' runs overlaid (as wsim report)")
+    .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error, 3 unreadable outputs."))
+    .action(async (dir: string, opts) => {
+      const { sweepMergeCommand } = await import("./commands/sweep.js");
+      await sweepMergeCommand(dir, opts);
+    });
+
   program
     .command("convert")
-    .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces, or the kmem page events of ftrace, trace-cmd report or perf script text")
+    .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces, the kmem page events of ftrace, trace-cmd report or perf script text, or perf mem samples with data addresses (perf script, perf mem report -D; sampled: each row stands for its sample's period)")
     .argument("<in>", "input (- for standard input; gzip read transparently)")
     .argument("<out>", "output: .csv, .ndjson/.jsonl or .json (- for CSV on standard output)")
-    .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"]))
-    .option("--refs-per-ms <n>", "lackey, lirs: references per ms of virtual time", "1000")
+    .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace", "perf-mem"]))
+    .option("--refs-per-ms <n>", "lackey, lirs, perf-mem (perf mem report -D, which has no time): references per ms of virtual time", "1000")
     .option("--instr-per-ms <n>", "ucsd: instructions per ms of virtual time", "1000")
     .option("--instructions", "lackey: keep instruction fetches (as reads)")
     .option("--pid <n>", "the process the accesses belong to", "1")
@@ -160,6 +226,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .argument("<trace>", "trace file, or - for standard input")
     .addOption(new Option("-f, --format <format>", "text or json").choices(["text", "json"]))
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
+    .option("--replay <run>", "kernel trace only: set a replay's counters beside the events the trace observed (a run's JSON or vmstat output, or a trace, replayed with --machine/--set), e.g. mm_page_alloc_extfrag beside wsim_extfrag_fallbacks")
+    .option("-m, --machine <name|file>", "with --replay TRACE: the machine to replay it on", undefined)
+    .option("-s, --set <key=value>", "with --replay TRACE: set a tunable (repeatable)", collect, [])
     .action(async (trace: string, opts) => {
       const { statCommand } = await import("./commands/stat.js");
       await statCommand(trace, opts);
@@ -227,6 +296,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   guestOptions(program.command("kernel"))
     .description("replay a trace on a real Linux kernel in QEMU; print its counters (changes during the replay)")
     .addOption(new Option("-f, --format <format>", "vmstat, or json in the shape of `wsim replay --format json`").choices(["vmstat", "json"]))
+    .option("--events <list>", "record these tracepoints in the guest during the replay: comma-separated SYSTEM:EVENT or SYSTEM (default with --events-out: kmem's mm_page_alloc, mm_page_free, mm_page_free_batched and mm_page_alloc_extfrag)")
+    .option("--events-out <file>", "write the recorded events there as the guest's trace_pipe printed them (- for standard output when -o takes the counters); `wsim convert` reads it")
+    .option("--events-buffer <size>", "the guest's trace ring buffer (tracefs buffer_size_kb; the guest has one CPU); it comes out of the guest's memory; when it is full the newest events are dropped and counted", "8M")
     .action(async (trace: string, opts) => {
       const { kernelCommand } = await import("./commands/kernel.js");
       setExitCode(await kernelCommand(trace, opts));

@@ -21,11 +21,15 @@
  *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
  *   ftrace       the kmem page events of ftrace, trace-cmd report and perf script text, as
  *                alloc and free rows keyed by pfn (src/convert/ktrace.ts).
+ *   perf-mem     perf samples with a data address (perf mem / perf record -d, as perf script
+ *                or perf mem report -D text): a sample = an access of its pid at its address's
+ *                page; sampled, each row standing for its period (src/convert/perf-samples.ts).
  */
 import { DataError, quoteInput } from "../errors.js";
 import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 import { FTRACE_COUNTED_ONE, FTRACE_SKIP_ONE, looksLikeKernelTrace, type KmemStat } from "./ktrace.js";
+import { looksLikePerfSamples, PERF_COUNTED_ONE, PERF_SKIP_ONE } from "./perf-samples.js";
 
 export interface ImportStats {
   /** what the importer says of its mapping */
@@ -50,6 +54,10 @@ export interface ImportStats {
   unread?: { no: number; text: string; why: string }[];
   /** (ftrace, for wsim stat) perf kmem stat --page's summary */
   kmem?: KmemStat;
+  /** (perf-mem) what the rows are, for a comment at the top of a CSV OUT */
+  header?: string;
+  /** (perf-mem) what each row stands for (the samples' periods): a comment at the end of a CSV OUT, and on stderr */
+  sampled?: string;
 }
 
 export interface ImportOptions {
@@ -107,6 +115,8 @@ const SKIP_ONE: Record<string, string> = {
   "rows going back in time (clamped)": "row going back in time (clamped)",
   ...FTRACE_SKIP_ONE,
   ...FTRACE_COUNTED_ONE,
+  ...PERF_SKIP_ONE,
+  ...PERF_COUNTED_ONE,
 };
 
 /**
@@ -394,7 +404,7 @@ export function isLibCacheSimHeader(line: string): boolean {
 }
 
 /**
- * A format from the first bytes of a file: ftrace, lackey, ucsd, lirs, damon, libcachesim, or null (a
+ * A format from the first bytes of a file: perf-mem, ftrace, lackey, ucsd, lirs, damon, libcachesim, or null (a
  * wsim trace). Both convert (without --from) and the foreign-file hints (src/trace/sniff.ts)
  * use it, so every format a hint names is one convert imports unasked.
  */
@@ -403,6 +413,8 @@ export function sniffImport(first: Buffer): string | null {
   const text = first.toString("utf8", 0, Math.min(first.length, 8192));
   const lines = text.split("\n").filter((l) => l.trim()).slice(0, 20);
   if (!lines.length) return null;
+  // perf mem samples before kernel trace text: an arm_spe `memory:` event without a period reads as a trace line too
+  if (looksLikePerfSamples(text.split("\n"))) return "perf-mem";
   if (looksLikeKernelTrace(lines)) return "ftrace";
   if (lines.some((l) => l.startsWith("==")) || lines.every((l) => /^(I | L| S| M|==)/.test(l))) return "lackey";
   if (lines.every((l) => /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/.test(l))) return "ucsd";

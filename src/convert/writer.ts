@@ -159,6 +159,8 @@ export interface DocHeader {
   machine?: unknown;
   /** the document's tunables, in its order */
   tunables?: { key: string; value: string | number }[];
+  /** (an importer's) what the rows are: `# ` comment lines at the top of a CSV (other formats have no comments) */
+  comment?: string;
 }
 
 /**
@@ -190,6 +192,7 @@ export class TraceWriter {
     this.pendingSets = carries.tunables === "set events" ? (header.tunables ?? []) : [];
     if (format === "csv") {
       if (typeof header.machine === "string") this.put(`# wsim: machine=${header.machine}\n`);
+      for (const l of header.comment?.split("\n") ?? []) this.put(`# ${l}\n`);
       this.put(COLUMNS.join(",") + "\n");
     } else if (format === "ndjson") {
       if (header.machine !== undefined && (typeof header.machine === "string" || carries.machine === "object"))

@@ -138,6 +138,8 @@ export class Engine implements EngineContext {
   idleJumps = 0;
   /** ticks of steady (not quiet) daemons applied in closed form by idle jumps (tests) */
   steadyTicksSkipped = 0;
+  /** kernel.numa_balancing now: non-zero runs task_tick_numa at each access event */
+  private numabMode = 0;
   /** no idle jump is tried before this virtual time (one was just refused) */
   private noJumpBefore = 0;
 
@@ -181,11 +183,22 @@ export class Engine implements EngineContext {
           migrateSleepMs: () => settings.num("kmmscand.migrate_sleep_ms"),
           targetNode: () => settings.num("kmmscand.target_node"),
         },
+        numab: {
+          mode: () => settings.num("kernel.numa_balancing"),
+          rateLimitMBps: () => settings.num("kernel.numa_balancing_promote_rate_limit_MBps"),
+          scanDelayMs: () => settings.num("numa_balancing.scan_delay_ms"),
+          scanPeriodMinMs: () => settings.num("numa_balancing.scan_period_min_ms"),
+          scanPeriodMaxMs: () => settings.num("numa_balancing.scan_period_max_ms"),
+          scanSizeMb: () => settings.num("numa_balancing.scan_size_mb"),
+          hotThresholdMs: () => settings.num("numa_balancing.hot_threshold_ms"),
+        },
       },
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
     this.applyWatermarkTunables();
     this.mem.lru.maxNrGens = settings.num("lru_gen.max_nr_gens");
+    this.numabMode = settings.num("kernel.numa_balancing");
+    if (this.numabMode) this.mem.numabModeChanged(0, 0);
     settings.onChange = (key) => this.tunableChanged(key);
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
@@ -464,6 +477,12 @@ export class Engine implements EngineContext {
       case "kmmscand.enabled":
         this.noteFeatures();
         break;
+      case "kernel.numa_balancing": {
+        const old = this.numabMode;
+        this.numabMode = this.settings.num(key);
+        this.mem.numabModeChanged(old, this.clock);
+        break;
+      }
     }
   }
 
@@ -553,6 +572,7 @@ export class Engine implements EngineContext {
     if (cpu < 0) cpu = this.defaultCpu;
     else this.checkCpuNode(b, i, cpu);
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
+    if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
     this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
   }
 

@@ -9,6 +9,8 @@
  *   w ADDR / r ADDR    write / read one byte of the page at ADDR
  *   s PATH VALUE       write VALUE to PATH (sysctl or sysfs), as `echo VALUE > PATH`
  *   p TAG PATH         print PATH between markers: "@@wsim begin TAG" ... "@@wsim end"
+ *   P TAG PATH         the same for a pipe that blocks when empty (tracefs's trace_pipe):
+ *                      read without blocking until nothing is left
  *   t MS               sleep MS milliseconds
  *   K PATH             load the kernel module at PATH (finit_module): wsim_kalloc
  *   k CMD              write CMD to /proc/wsim_kalloc ("a ID ORDER MT NODE" or "f ID"); a
@@ -53,6 +55,21 @@ static void print_file(const char *tag, const char *path) {
   fflush(stdout);
   ssize_t n;
   while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  close(fd);
+  printf("@@wsim end\n");
+  fflush(stdout);
+}
+
+/* trace_pipe consumes what it prints and blocks when the ring buffer is empty */
+static void drain_pipe(const char *tag, const char *path) {
+  static char buf[1 << 16];
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return fail("open", path);
+  printf("@@wsim begin %s\n", tag);
+  fflush(stdout);
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  if (n < 0 && errno != EAGAIN) fail("read", path);
   close(fd);
   printf("@@wsim end\n");
   fflush(stdout);
@@ -136,6 +153,9 @@ static void replay(FILE *f) {
     case 'p':
       if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) print_file(a, b);
       break;
+    case 'P':
+      if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) drain_pipe(a, b);
+      break;
     case 'K':
       if (sscanf(line + 2, "%2047s", a) == 1) load_module(a);
       break;
@@ -167,6 +187,7 @@ int main(int argc, char **argv) {
     mount("proc", "/proc", "proc", 0, NULL);
     mount("sysfs", "/sys", "sysfs", 0, NULL);
     mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   FILE *f = fopen(script, "r");

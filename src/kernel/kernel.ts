@@ -17,7 +17,7 @@ import type { TraceFormat } from "../trace/types.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
 import { buildInitramfs } from "./initramfs.js";
 import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat, type KernelZone } from "./guest-output.js";
-import { ScriptBuilder, type Unsupported } from "./script.js";
+import { eventEnablePath, ScriptBuilder, TRACEFS, type EventRecording, type Unsupported } from "./script.js";
 import { writeSwapImage } from "./swap.js";
 import { buildHelper, buildKallocModule, defaultKernel, findQemu, kernelBuildTree } from "./toolchain.js";
 
@@ -50,6 +50,14 @@ export interface KernelConfig {
   fillDma?: boolean;
   /** extra kernel command-line parameters (movablecore=, transparent_hugepage=, ...), after wsim's own */
   append?: readonly string[];
+  /**
+   * tracepoints to record during the replay (`wsim kernel --events`): enabled before the first
+   * snapshot with tracing off, on from the first event to the last, and read from trace_pipe
+   * after the final snapshot; the text goes to onEvents
+   */
+  events?: EventRecording;
+  /** receives the guest's trace_pipe text when `events` is given */
+  onEvents?: (text: string) => void;
   /** keep the work directory (initramfs, script, guest log); its path is returned */
   keep?: boolean;
   log?: (msg: string) => void;
@@ -101,6 +109,12 @@ export interface KernelResult {
     kalloc: { module: string | null; allocs: number; failed: number };
     /** pages of ZONE_DMA wsim_kalloc took before the first snapshot (--fill-dma), else null */
     dma_filled: number | null;
+    /**
+     * `--events`: the tracepoints enabled, the ring buffer per CPU (KiB), the event lines read
+     * from trace_pipe, and what the ring buffer's stats (per_cpu/cpu0/stats) say it dropped
+     * because it was full (the newest events: overwrite is off); null without --events
+     */
+    events: { enabled: string[]; buffer_kb: number; lines: number; dropped: number; overrun: number } | null;
     /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
     errors: string[];
     /** the snapshots around the replay; `pageblocks`: pagetypeinfo's block counts by type, summed over zones */
@@ -195,6 +209,35 @@ export function machineFromBuddyinfo(nodes: { id: number; zones: KernelZone[] }[
   };
 }
 
+/**
+ * What `--events` recorded: trace_pipe's text (section "events") and the ring buffer's stats
+ * (kernel/trace/trace.c:tracing_stats_read: "overrun: N", "dropped events: N", ...).
+ * Errors: UsageError when the guest kernel has no such tracepoint (its enable file did not open),
+ * EnvironmentError when tracefs could not be used at all.
+ */
+export function recordedEvents(
+  ev: EventRecording,
+  sections: Map<string, string>,
+  errors: string[],
+  release: string | null,
+): { text: string; lines: number; dropped: number; overrun: number } {
+  const on = `Linux ${release ?? "(release unknown)"}`;
+  for (const e of ev.events) {
+    const path = eventEnablePath(e);
+    if (errors.some((m) => m.includes(`open ${path}:`)))
+      throw new UsageError(`--events: the guest kernel (${on}) has no tracepoint ${e} (${path.slice(TRACEFS.length + 1)} did not open)`);
+  }
+  const text = sections.get("events");
+  if (text === undefined || errors.some((m) => m.includes(`open ${TRACEFS}/tracing_on:`)))
+    throw new EnvironmentError(`--events: the guest kernel (${on}) has no tracefs (CONFIG_TRACING), so nothing was recorded`);
+  const stats = sections.get("events-stats") ?? "";
+  const stat = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(stats)?.[1] ?? 0);
+  const body = text === "\n" ? "" : text;
+  let lines = 0;
+  for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) lines++;
+  return { text: body, lines, dropped: stat("dropped events"), overrun: stat("overrun") };
+}
+
 export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const log = cfg.log ?? (() => {});
   const trace = await openTrace(cfg.trace, { format: cfg.format, stdin: cfg.stdin?.() });
@@ -210,6 +253,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     kallocModule: kalloc ? KALLOC_PATH : undefined,
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
     fillDma: cfg.fillDma,
+    events: cfg.events,
   });
   if (cfg.fillDma && !kalloc)
     throw new UsageError("--fill-dma needs wsim_kalloc: the default kernel or a --kernel in its build tree, without --no-kalloc");
@@ -258,6 +302,8 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     }
     if (!done || !sections.has("final-vmstat"))
       throw new EnvironmentError(`the guest stopped before the end of the script${keepNote}:\n${out.split("\n").slice(-15).join("\n")}`);
+    const events = cfg.events ? recordedEvents(cfg.events, sections, errors, sections.get("release")?.trim() ?? null) : null;
+    if (events) cfg.onEvents?.(events.text);
     const bootVm = parseVmstat(sections.get("boot-vmstat")!);
     const finalVm = parseVmstat(sections.get("final-vmstat")!);
     const bootBuddy = sections.get("boot-buddyinfo") ?? "";
@@ -287,6 +333,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         skipped_ms: Math.round(sb.skippedMs),
         unsupported: sb.unsupported,
         kalloc: { module, allocs: kallocCounts?.[0] ?? 0, failed: kallocCounts?.[1] ?? 0 },
+        events: events && { enabled: [...cfg.events!.events], buffer_kb: cfg.events!.bufferKb, lines: events.lines, dropped: events.dropped, overrun: events.overrun },
         dma_filled: cfg.fillDma ? Number(/^dma (\d+)/.exec(sections.get("dma-fill") ?? "")?.[1] ?? NaN) : null,
         errors,
         boot: snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""),

@@ -29,6 +29,14 @@ export const KERNEL_PATHS: Record<string, string> = {
   "transparent_hugepage.enabled": "/sys/kernel/mm/transparent_hugepage/enabled",
   "transparent_hugepage.defrag": "/sys/kernel/mm/transparent_hugepage/defrag",
   "numa.demotion_enabled": "/sys/kernel/mm/numa/demotion_enabled",
+  "kernel.numa_balancing": "/proc/sys/kernel/numa_balancing",
+  "kernel.numa_balancing_promote_rate_limit_MBps": "/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps",
+  // 6.1 keeps the scan knobs in debugfs (CONFIG_SCHED_DEBUG; debugfs is mounted in the guest)
+  "numa_balancing.scan_delay_ms": "/sys/kernel/debug/sched/numa_balancing/scan_delay_ms",
+  "numa_balancing.scan_period_min_ms": "/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms",
+  "numa_balancing.scan_period_max_ms": "/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms",
+  "numa_balancing.scan_size_mb": "/sys/kernel/debug/sched/numa_balancing/scan_size_mb",
+  "numa_balancing.hot_threshold_ms": "/sys/kernel/debug/sched/numa_balancing/hot_threshold_ms",
 };
 
 /** Files a `read` event can name that the guest has. */
@@ -66,6 +74,25 @@ export interface ScriptOptions {
   kallocSkip?: string;
   /** before the first snapshot, have wsim_kalloc take ZONE_DMA's free pages (needs kallocModule) */
   fillDma?: boolean;
+  /** tracepoints to record during the replay (`wsim kernel --events`), read from trace_pipe at the end */
+  events?: EventRecording;
+}
+
+/** `wsim kernel --events`: which tracepoints, and the ring buffer that holds them */
+export interface EventRecording {
+  /** `system:event`, or `system` for all of a system's events (tracefs events/SYSTEM/enable) */
+  events: readonly string[];
+  /** the ring buffer per CPU, KiB (tracefs buffer_size_kb) */
+  bufferKb: number;
+}
+
+/** where the guest helper mounts tracefs */
+export const TRACEFS = "/sys/kernel/tracing";
+
+/** The tracefs enable file of one `system:event` or `system`. */
+export function eventEnablePath(event: string): string {
+  const [system, name] = event.split(":");
+  return name === undefined ? `${TRACEFS}/events/${system}/enable` : `${TRACEFS}/events/${system}/${name}/enable`;
 }
 
 /** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
@@ -121,8 +148,17 @@ export class ScriptBuilder {
       this.lines.push("k D", "p dma-fill /proc/wsim_kalloc");
       this.usedKalloc = true;
     }
+    const ev = opts.events;
+    if (ev) {
+      // before the snapshot: the ring buffer's pages are boot's. overwrite 0: a full buffer
+      // drops the newest events (counted in per_cpu/cpu0/stats), so the trace keeps its start,
+      // whose allocations the later frees pair with
+      this.lines.push(`s ${TRACEFS}/tracing_on 0`, `s ${TRACEFS}/options/overwrite 0`, `s ${TRACEFS}/buffer_size_kb ${ev.bufferKb}`);
+      for (const e of ev.events) this.lines.push(`s ${eventEnablePath(e)} 1`);
+    }
     this.lines.push("p release /proc/sys/kernel/osrelease");
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo");
+    if (ev) this.lines.push(`s ${TRACEFS}/tracing_on 1`);
   }
 
   /** Writes the tunables wsim would start with, for those the kernel has. */
@@ -328,6 +364,11 @@ export class ScriptBuilder {
     // the module loads before the first snapshot: its own pages are boot's, not the replay's
     const load = this.usedKalloc ? [`K ${this.opts.kallocModule}`] : [];
     const final = ["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", "p final-pagetypeinfo /proc/pagetypeinfo"];
-    return [...load, ...this.lines, ...final, ""].join("\n");
+    // tracing stops before the final snapshot (reading it would be traced), and what the ring
+    // buffer holds is printed after it (printing allocates nothing the counters see)
+    const ev = this.opts.events;
+    const stop = ev ? [`s ${TRACEFS}/tracing_on 0`] : [];
+    const drain = ev ? [`p events-stats ${TRACEFS}/per_cpu/cpu0/stats`, `P events ${TRACEFS}/trace_pipe`] : [];
+    return [...load, ...this.lines, ...stop, ...final, ...drain, ""].join("\n");
   }
 }

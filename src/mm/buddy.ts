@@ -108,6 +108,11 @@ export class Buddy {
    * the free lists are still as the pass left them while this has not moved (kcompactd's steady).
    */
   listChanges = 0;
+  /**
+   * Fallbacks taken: blocks __rmqueue_fallback took from another migratetype's lists, each of
+   * which 6.1 reports as one kmem:mm_page_alloc_extfrag event (wsim_extfrag_fallbacks).
+   */
+  extfragFallbacks = 0;
 
   constructor(pages: PageArrays, zones: Zone[]) {
     this.pages = pages;
@@ -357,6 +362,8 @@ export class Buddy {
       }
       const pfn = z.head[cur * MIGRATE_TYPES + fmt]!;
       this.stealSuitableFallback(z, pfn, allocFlags, startMt, this.canSteal);
+      // trace_mm_page_alloc_extfrag follows steal_suitable_fallback once per fallback
+      this.extfragFallbacks++;
       return true;
     }
     return false;

@@ -86,12 +86,16 @@ export interface MappingView {
   reportingOrder: number;
   /** blocks isolated by the reporting worker right now */
   isolated: readonly [number, number][];
+  /** NUMA balancing's PROT_NONE byte per pfn (null: never on) */
+  protNone?: Uint8Array | null;
 }
 
 /**
  * The allocator invariants, then the mappings: every page-table entry and the reverse map
  * agree both ways, every mapped page is on exactly one lruvec list of its generation, list
  * counts equal the lists, and the swap/shadow entries in page tables match those in use.
+ * With NUMA balancing: a PROT_NONE page is one a page table maps (a free or unmapped page has
+ * no PTE to be PROT_NONE), and a PMD-mapped huge page is PROT_NONE whole or not at all.
  */
 export function checkMemory(m: MappingView): string | null {
   const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated);
@@ -99,6 +103,8 @@ export function checkMemory(m: MappingView): string | null {
   const flags = m.buddy.pages.flags;
   let shadows = 0;
   let mapped = 0;
+  const pn = m.protNone ?? null;
+  let protNoneMapped = 0;
   for (const [slot, mm] of m.procs.bySlot) {
     let anon = 0;
     let file = 0;
@@ -123,10 +129,19 @@ export function checkMemory(m: MappingView): string | null {
         if (flags[pfn]! & 32) anon++;
         else file++;
         mapped++;
+        if (pn && pn[pfn]) {
+          protNoneMapped++;
+          if (!(flags[pfn]! & PG_HEAD) && pn[entry] !== 1) return `pid ${mm.pid} vpn ${vpn}: pfn ${pfn} of the huge page at ${entry} is PROT_NONE, its head is not`;
+        } else if (pn && !(flags[pfn]! & PG_HEAD) && pn[entry]) return `pid ${mm.pid} vpn ${vpn}: the huge page at ${entry} is PROT_NONE but its pfn ${pfn} is not`;
       }
       if (leaf[512] !== n) return `pid ${mm.pid} leaf ${idx} counts ${leaf[512]} entries but holds ${n}`;
     }
     if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
+  }
+  if (pn) {
+    let n = 0;
+    for (let pfn = 0; pfn < pn.length; pfn++) n += pn[pfn]!;
+    if (n !== protNoneMapped) return `${n} pages are PROT_NONE but page tables map ${protNoneMapped} of them (a PROT_NONE page that is free or unmapped)`;
   }
   if (shadows !== m.shadowsInUse) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
   let onLists = 0;

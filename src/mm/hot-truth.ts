@@ -3,7 +3,7 @@
  * access, it counts each lower-tier page's accesses per window (kpromoted.freq_window_ms);
  * at each window's end the pages in the top decile of that window's counts (and accessed at
  * all) become "truly hot" from then. A promotion of a truly hot page records how late it came
- * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand).
+ * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand, numa_balancing).
  *
  * A page promoted before it was ever judged (a promoter faster than the window: kmmscand's
  * first scan comes 1 s after a process starts, the window is 5 s) is judged at the end of the

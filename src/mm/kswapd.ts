@@ -10,7 +10,7 @@
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import { V } from "../stats/counters.js";
 import type { Buddy, Zone } from "./buddy.js";
-import { WMARK_HIGH } from "./buddy.js";
+import { WMARK_HIGH, WMARK_PROMO } from "./buddy.js";
 import type { Reclaim } from "./reclaim.js";
 
 export const MAX_RECLAIM_RETRIES = 16;
@@ -31,6 +31,8 @@ export class Kswapd implements Daemon {
   onSleep: ((zone: Zone, order: number) => void) | null = null;
   /** wakeup_kswapd on a balanced or hopeless node: wakeup_kcompactd unless direct reclaim is allowed */
   onBalancedWake: ((zone: Zone, order: number, gfp: number) => void) | null = null;
+  /** NUMA balancing's tiering bit is set: balanced means above WMARK_PROMO (pgdat_balanced) */
+  promoMark = false;
   /** after a boosted pass: wakeup_kcompactd(pageblock_order) */
   onBoostedPass: ((zone: Zone) => void) | null = null;
 
@@ -48,10 +50,13 @@ export class Kswapd implements Daemon {
     this.ctx = ctx;
   }
 
-  /** pgdat_balanced: the zone meets its high watermark (boost included) for the order */
+  /**
+   * pgdat_balanced: the zone meets its high watermark (boost included) for the order; its
+   * promo watermark with NUMA balancing's tiering bit set
+   */
   balanced(order: number): boolean {
     const z = this.zone;
-    return this.buddy.zoneWatermarkOk(z, order, z.mark(WMARK_HIGH), z.freePages);
+    return this.buddy.zoneWatermarkOk(z, order, z.mark(this.promoMark ? WMARK_PROMO : WMARK_HIGH), z.freePages);
   }
 
   /** wakeup_kswapd */

@@ -21,6 +21,7 @@ import { HotTruth } from "./hot-truth.js";
 import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
 import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type KpromotedSettings } from "./kpromoted.js";
 import { migratePageAcross } from "./migrate.js";
+import { NumaBalancing, NUMA_BALANCING_MEMORY_TIERING, type NumabSettings } from "./numa-balancing.js";
 import type { Memcg } from "./memcg.js";
 import { WMARK_HIGH } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
@@ -57,6 +58,7 @@ export interface TieringSettings {
   hwSamplePeriod: () => number;
   kpromoted: KpromotedSettings;
   kmmscand: KmmscandSettings;
+  numab: NumabSettings;
 }
 
 /**
@@ -100,6 +102,7 @@ export class Memory {
   readonly kmmscand: Kmmscand;
   readonly kmmscandDaemon: KmmscandDaemon;
   readonly kmmmigratedDaemon: KmmmigratedDaemon;
+  readonly numab: NumaBalancing;
   /** the promotion ground truth, on machines with more than one tier */
   readonly hotTruth: HotTruth | null;
   /** tier of each node; the top tier is the lowest number */
@@ -151,8 +154,15 @@ export class Memory {
       onRefault: (from, to, token, type, now) => this.refault(from, to, token, type, now),
       thp: this.thp,
       onAccess: null,
-      onMmCreate: (mm, now) => this.kmmscand.register(mm, now),
-      onMmExit: (mm) => this.kmmscand.exit(mm),
+      onMmCreate: (mm, now) => {
+        this.kmmscand.register(mm, now);
+        this.numab.register(mm, now);
+      },
+      onMmExit: (mm) => {
+        this.kmmscand.exit(mm);
+        this.numab.exit(mm);
+      },
+      onHintFault: (mm, pfn, cpu, now) => this.numab.hintFault(mm, pfn, cpu, now),
     };
     this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
@@ -178,6 +188,7 @@ export class Memory {
         lru: this.lru,
         procs: this.procs,
         ev: this.ev,
+        onMove: (src: number, dst: number) => this.numab.moved(src, dst),
       },
       {
         extfragThreshold: env.extfragThreshold,
@@ -240,9 +251,25 @@ export class Memory {
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
     this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn)) : null;
+    this.numab = new NumaBalancing({
+      ev: this.ev,
+      pages: this.pages,
+      procs: this.procs,
+      buddy: this.buddy,
+      zones: this.zones,
+      ...t.numab,
+      nodeOf,
+      isTopTier: isTop,
+      cpuNodeOf: (nid) => this.localCpu[nid]!,
+      vpnOf: (pfn) => this.ownerVpn[pfn]!,
+      migrate: (pfn, nid) => this.migrateMisplaced(pfn, nid),
+    });
     if (tiered) {
       const truth = this.hotTruth!;
-      this.alloc.onFree = (pfn, order) => truth.forget(pfn, 2 ** order);
+      this.alloc.onFree = (pfn, order) => {
+        truth.forget(pfn, 2 ** order);
+        this.numab.forget(pfn, 2 ** order);
+      };
       this.faultCtx.onAccess = (pfn, cpu, now) => {
         truth.access(pfn);
         const period = t.hwSamplePeriod();
@@ -290,6 +317,7 @@ export class Memory {
       shadowsInUse: this.shadows.inUse,
       reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
+      protNone: this.numab.protNone,
     };
   }
 
@@ -300,7 +328,38 @@ export class Memory {
   }
 
   private migrateContext() {
-    return { pages: this.pages, ownerMm: this.ownerMm, ownerVpn: this.ownerVpn, lastAccess: this.lastAccess, lru: this.lru, procs: this.procs, ev: this.ev };
+    return {
+      pages: this.pages, ownerMm: this.ownerMm, ownerVpn: this.ownerVpn, lastAccess: this.lastAccess, lru: this.lru, procs: this.procs, ev: this.ev,
+      onMove: (src: number, dst: number) => this.numab.moved(src, dst),
+    };
+  }
+
+  /**
+   * A write of kernel.numa_balancing (and its value at boot): NUMA balancing's page state, a
+   * free hook on machines of one tier (tiered ones have it already), kswapd's PROMO mark.
+   */
+  numabModeChanged(old: number, now: number): void {
+    this.numab.modeChanged(old, now);
+    // pgdat_balanced with the tiering bit set: WMARK_PROMO on every node
+    for (const k of this.kswapd) k.promoMark = (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+    if (this.env.tiering.numab.mode() && !this.alloc.onFree) this.alloc.onFree = (pfn, order) => this.numab.forget(pfn, 2 ** order);
+  }
+
+  /** The new pfn of the last successful promote(), or -1. */
+  private lastDst = -1;
+
+  /**
+   * migrate_misplaced_page for NUMA balancing's hint faults: promote(), and in tiering mode a
+   * target that is not balanced gets its kswapd woken (numamigrate_isolate_page). Returns the
+   * new pfn or -1.
+   */
+  private migrateMisplaced(pfn: number, nid: number): number {
+    this.lastDst = -1;
+    if (this.promote(pfn, nid, "numa_balancing")) return this.lastDst;
+    const z = this.zones[nid]!;
+    if (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING && this.isMigratable(pfn) && !this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages))
+      this.kswapd[nid]!.wake(0, 0);
+    return -1;
   }
 
   /**
@@ -323,6 +382,7 @@ export class Memory {
     if (promotion) this.hotTruth?.promotedPage(pfn, dst, this.env.now(), who);
     migratePageAcross(this.migrateContext(), pfn, dst, lv);
     this.alloc.freePages(pfn, 0);
+    this.lastDst = dst;
     this.ev[V.numa_pages_migrated]!++;
     if (promotion) this.ev[V.pgpromote_success]!++;
     return true;
@@ -498,6 +558,7 @@ export class Memory {
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;
+    v[V.wsim_extfrag_fallbacks] = this.buddy.extfragFallbacks;
     v[V.wsim_lru_gen_agings] = this.lru.agings;
     v[V.wsim_kagingd_wakeups] = this.kagingd.wakeups;
     v[V.wsim_kagingd_refreshes] = this.kagingd.refreshes;

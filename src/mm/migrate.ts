@@ -20,6 +20,8 @@ export interface MigrateContext {
   lru: LruGen;
   procs: ProcessTable;
   ev: Float64Array;
+  /** NUMA balancing's per-page state follows the page (folio_migrate_flags), or null */
+  onMove?: ((src: number, dst: number) => void) | null;
 }
 
 /** The page's flags, reverse map, last access and PTE go to dst (folio_migrate_mapping/_flags). */
@@ -30,6 +32,7 @@ function moveMapping(c: MigrateContext, src: number, dst: number): void {
   ownerMm[dst] = ownerMm[src]!;
   ownerVpn[dst] = ownerVpn[src]!;
   c.lastAccess[dst] = c.lastAccess[src]!;
+  c.onMove?.(src, dst);
   c.procs.remap(src, dst);
 }
 

@@ -131,6 +131,8 @@ export interface FaultContext {
   /** an mm was created / exited (kmmscand registers and forgets mms) */
   onMmCreate: ((mm: Mm, now: number) => void) | null;
   onMmExit: ((mm: Mm) => void) | null;
+  /** do_numa_page: an access to the PROT_NONE page at pfn; returns the pfn mapped afterwards */
+  onHintFault: ((mm: Mm, pfn: number, cpuNid: number, now: number) => number) | null;
 }
 
 export interface ThpConfig {
@@ -169,6 +171,8 @@ export class ProcessTable {
   nrFile = 0;
   /** mapped transparent huge pages (nr_anon_transparent_hugepages) */
   nrThp = 0;
+  /** NUMA balancing's PROT_NONE byte per pfn, null while it has never been on */
+  protNone: Uint8Array | null = null;
 
   constructor(private readonly ctx: FaultContext) {}
 
@@ -201,10 +205,12 @@ export class ProcessTable {
     if (leaf !== undefined) {
       const pte = leaf[slot]!;
       if (pte > 0) {
+        let pfn = pte - 1;
+        if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
         const flags = this.ctx.alloc.buddy.pages.flags;
-        flags[pte - 1]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
-        this.ctx.lastAccess[pte - 1] = now;
-        if (this.ctx.onAccess) this.ctx.onAccess(pte - 1, cpuNid, now);
+        flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
+        this.ctx.lastAccess[pfn] = now;
+        if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
         return FAULT_OK;
       }
     }

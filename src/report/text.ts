@@ -27,7 +27,7 @@ export interface TextOptions {
 export const COUNTER_GROUPS: readonly { name: string; has: (n: string) => boolean }[] = [
   { name: "allocation", has: (n) => /^(pgalloc_|pgfree$|pgfault$|pgmajfault$|pgpgin$|pgpgout$|pgreuse$|oom_kill$|allocstall_|wsim_alloc_fail$|wsim_kernel_pages$|wsim_processes$|wsim_implicit_maps$)/.test(n) },
   { name: "reclaim", has: (n) => /^(pgscan_|pgsteal_|pgdemote_|pgrefill$|pgactivate$|pgdeactivate$|pglazyfree|pgrotated$|pginodesteal$|slabs_scanned$|kswapd_|pageoutrun$|drop_|pswpin$|pswpout$|wsim_swap_entries$|wsim_lru_gen_agings$)/.test(n) },
-  { name: "compaction", has: (n) => n.startsWith("compact_") },
+  { name: "compaction", has: (n) => n.startsWith("compact_") || n === "wsim_extfrag_fallbacks" },
   { name: "THP", has: (n) => n.startsWith("thp_") || n === "nr_anon_transparent_hugepages" },
   { name: "migration", has: (n) => n.startsWith("pgmigrate_") },
   { name: "NUMA", has: (n) => /^(numa_|pgpromote_|kpromoted_|nr_kmmscand_)/.test(n) },

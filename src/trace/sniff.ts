@@ -4,7 +4,7 @@
  * /proc/buddyinfo" instead of `unknown column "Node 0"`. Only the first bytes are looked
  * at; a file whose first line is a wsim CSV header or a JSON object with wsim's keys is
  * never called foreign (its own errors are better). Known: the importers' formats
- * (lackey, ucsd, lirs, damon, libcachesim, ftrace: src/convert/importers.ts), /proc/vmstat,
+ * (lackey, ucsd, lirs, damon, libcachesim, ftrace, perf-mem: src/convert/importers.ts), /proc/vmstat,
  * buddyinfo, pagetypeinfo, zoneinfo, extfrag_index / unusable_index, ftrace / trace_pipe
  * text, `perf script` text, wsim's own JSON output and machine files.
  */
@@ -36,6 +36,7 @@ const IMPORT_NAMES: Record<string, string> = {
   lirs: "a LIRS page trace (one page number a line)",
   damon: "a DAMON record (damo's JSON)",
   libcachesim: "a libCacheSim CSV",
+  "perf-mem": "perf mem samples with data addresses (perf script or perf mem report -D text)",
 };
 
 /** What the first bytes of a file look like, when they are one of the known foreign formats. */
@@ -55,7 +56,13 @@ export function identify(first: Buffer): Foreign | null {
       use: "import its kmem page events (mm_page_alloc, mm_page_free) with `wsim convert FILE trace.csv`, then replay trace.csv",
     };
   if (content.slice(0, 20).some((l) => /^\s*\S+\s+\d+(\/\d+)?\s+(\[\d+\]\s+)?\d+\.\d+:\s+(\d+\s+)?[\w:.-]+(\/[\w=,.-]+\/\w*)?:/.test(l)))
-    return sniffImport(first) === "ftrace"
+    return sniffImport(first) === "perf-mem"
+      ? {
+          kind: "perf-mem",
+          what: "`perf script` samples with data addresses (perf mem: `comm pid [cpu] timestamp: period event: addr data_src ...`)",
+          use: "import them as sampled accesses with `wsim convert FILE trace.csv`, then replay trace.csv",
+        }
+      : sniffImport(first) === "ftrace"
       ? {
           kind: "perf-script",
           what: "`perf script` text of tracepoints (`comm pid [cpu] timestamp: system:event: ...`)",

@@ -257,7 +257,7 @@ describe("combinations that do nothing are usage errors that say what to add (it
     ["diff --machine with two outputs", ["diff", vm, vm, "--machine", "vm"], /--machine only applies to a trace given as A or B/],
     ["diff --set with two outputs", ["diff", vm, vm, "--set", "vm.swappiness=10"], /--set only applies to a trace/],
     // convert
-    ["convert --refs-per-ms on a wsim trace", ["convert", T3, join(tmp, "c1.ndjson"), "--refs-per-ms", "5"], /--refs-per-ms applies to lackey, lirs input only; this input is a wsim trace/],
+    ["convert --refs-per-ms on a wsim trace", ["convert", T3, join(tmp, "c1.ndjson"), "--refs-per-ms", "5"], /--refs-per-ms applies to lackey, lirs, perf-mem input only; this input is a wsim trace/],
     ["convert --instr-per-ms on a lirs trace", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c2.csv"), "--instr-per-ms", "5"], /--instr-per-ms applies to ucsd input only; this input is lirs/],
     ["convert --instructions on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c3.csv"), "--instructions"], /--instructions applies to lackey/],
     ["convert --time-unit on lirs", ["convert", "test/fixtures/real/lirs-multi2.trace.gz", join(tmp, "c4.csv"), "--time-unit", "ms"], /--time-unit applies to libcachesim/],

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseBuddyinfo } from "../../src/kernel/guest-output.js";
 import { which } from "../../src/kernel/toolchain.js";
@@ -70,6 +71,55 @@ describe.skipIf(missing.length > 0)("wsim kernel (QEMU)", () => {
     const d = wsim(["diff", sim, out, "--only", "thp_fault_*"]);
     expect([0, 1]).toContain(d.code);
     expect(d.out).toMatch(/thp_fault_alloc/);
+  });
+
+  it("--events records the guest's own kmem events for the replay; they convert, replay in wsim, and wsim stat counts every line", { timeout: 600_000 }, () => {
+    const out = join(tmp, "events.json");
+    const ev = join(tmp, "events.txt");
+    const r = wsim(["kernel", "test/fixtures/real/kmem-mixed.csv", "--mem", "128M", "--swap", "0", "-f", "json", "-o", out, "--events-out", ev]);
+    expect(r.code, r.err).toBe(0);
+    const k = json(out);
+    const text = readFileSync(ev, "utf8");
+    const lines = text.split("\n").filter((l) => l !== "");
+    expect(k.kernel.events).toEqual({
+      enabled: ["kmem:mm_page_alloc", "kmem:mm_page_free", "kmem:mm_page_free_batched", "kmem:mm_page_alloc_extfrag"],
+      buffer_kb: 8192,
+      lines: lines.length,
+      dropped: 0,
+      overrun: 0,
+    });
+    expect(r.err).toContain(`recorded ${lines.length} event lines of kmem:mm_page_alloc,`);
+    // trace_pipe's layout, hashed pointers (hash-ptr is on by default)
+    for (const l of lines) expect(l).toMatch(/^ +\S.*-\d+ +\[000\] [.dDbNnpHhs0-9a-f]{5} +\d+\.\d{6}: mm_page_(alloc|free|free_batched|alloc_extfrag): page=[0-9a-f]{16} pfn=0x[0-9a-f]+ /);
+    const count = (e: string) => lines.filter((l) => l.includes(` ${e}: `)).length;
+    // the trace's 48 kernel allocations (wsim_kalloc) and 256 faults are among them
+    expect(count("mm_page_alloc")).toBeGreaterThanOrEqual(256 + 48);
+    const st = wsim(["stat", ev, "-f", "json"]);
+    expect(st.code, st.err).toBe(0);
+    const s = JSON.parse(st.out);
+    expect(s.kind).toBe("kmem");
+    expect(s.alloc_requests).toBe(count("mm_page_alloc"));
+    expect(s.free_requests).toBe(count("mm_page_free"));
+    expect(s.batched_duplicates + s.implicit_frees).toBe(count("mm_page_free_batched"));
+    expect(s.by_order[3]).toEqual({ unmovable: 4, movable: 4, reclaimable: 4 }); // wsim_kalloc's order-3 allocations
+    const csv = join(tmp, "events.csv");
+    const c = wsim(["convert", ev, csv]);
+    expect(c.code, c.err).toBe(0);
+    const rows = readFileSync(csv, "utf8").split("\n").filter((l) => /^[\d.]+,(alloc|free),/.test(l));
+    expect(rows.filter((l) => l.includes(",alloc,")).length).toBe(s.alloc_served);
+    const rp = join(tmp, "events-replay.json");
+    const p = wsim(["replay", csv, "-m", "traces/small128.machine.json", "--check", "-f", "json", "-o", rp]);
+    expect(p.code, p.err).toBe(0);
+    // every page the guest allocated during the replay is allocated in wsim (none fails on 128 MiB)
+    expect(json(rp).vmstat.pgalloc_normal).toBe(s.alloc_pages);
+    expect(json(rp).vmstat.wsim_alloc_fail).toBe(0);
+  });
+
+  it("--events names a tracepoint the guest kernel lacks (exit 2)", { timeout: 600_000 }, () => {
+    const r = wsim(["kernel", "traces/faults.csv", "--mem", "128M", "--swap", "0", "--events", "kmem:mm_page_alloc,kmem:no_such_event", "--events-out", join(tmp, "none.txt")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^wsim: --events: the guest kernel \(Linux 6\.1\.\S+\) has no tracepoint kmem:no_such_event \(events\/kmem\/no_such_event\/enable did not open\)\n$/m);
+    expect(existsSync(join(tmp, "none.txt"))).toBe(false);
   });
 
   it("compare: defrag=always stalls in direct compaction on both sides, defrag=never on neither", { timeout: 600_000 }, () => {
@@ -239,6 +289,43 @@ it("wsim kernel and compare check --swap, --lru and --runs before they boot anyt
   const b = wsim(["kernel", "traces/faults.csv", "--lru", "clock"]);
   expect(b.code).toBe(2);
   expect(b.err).toMatch(/--lru <lru>' argument 'clock' is invalid/);
+});
+
+it("wsim kernel checks --events, --events-out and --events-buffer before it boots anything (exit 2)", () => {
+  for (const [args, err] of [
+    [["--events", "kmem:mm_page_alloc"], "wsim: --events needs --events-out FILE: where the recorded events go\n"],
+    [["--events-out", "-"], "wsim: --events-out -: standard output takes the counters; give -o FILE for them\n"],
+    [["--events", "kmem:mm page alloc", "--events-out", "x.txt"], `wsim: --events: "kmem:mm page alloc" is not a tracepoint: expected SYSTEM:EVENT (kmem:mm_page_alloc) or SYSTEM (compaction)\n`],
+    [["--events", ",", "--events-out", "x.txt"], `wsim: --events: expected tracepoints like kmem:mm_page_alloc,kmem:mm_page_free, got ","\n`],
+    [["--events-out", "x.txt", "--events-buffer", "lots"], `wsim: --events-buffer: expected a size like 8M or 65536K, got "lots"\n`],
+    [["--events-out", "x.txt", "--events-buffer", "1K"], `wsim: --events-buffer: expected whole KiB from 4K to 4G, got "1K"\n`],
+  ] as const) {
+    const e = wsim(["kernel", "traces/faults.csv", ...args]);
+    expect(e.code, args.join(" ")).toBe(2);
+    expect(e.err).toBe(err);
+  }
+  // compare has no --events (its runs are counters side by side)
+  const c = wsim(["compare", "traces/faults.csv", "--events-out", "x.txt"]);
+  expect(c.code).toBe(2);
+  expect(c.err).toMatch(/unknown option '--events-out'/);
+});
+
+it("the kernel events recorded in the 6.1 guest (test/fixtures/real) convert and replay, and wsim stat counts their lines", () => {
+  const fixture = "test/fixtures/real/kmem-mixed.trace_pipe.txt.gz";
+  const text = gunzipSync(readFileSync(join(ROOT, fixture))).toString("utf8");
+  const count = (e: string) => text.split("\n").filter((l) => l.includes(` ${e}: `)).length;
+  const st = wsim(["stat", fixture, "-f", "json"]);
+  expect(st.code, st.err).toBe(0);
+  const s = JSON.parse(st.out);
+  expect([s.alloc_requests, s.free_requests, s.batched_duplicates]).toEqual([count("mm_page_alloc"), count("mm_page_free"), count("mm_page_free_batched")]);
+  // hand-counted from the file: 308 allocations, all served, all freed by the end (the process exited)
+  expect([s.alloc_requests, s.alloc_served, s.alloc_pages, s.still_allocated_blocks, s.frees_unpaired]).toEqual([308, 308, 440, 0, 0]);
+  const csv = join(tmp, "fixture.csv");
+  expect(wsim(["convert", fixture, csv]).code).toBe(0);
+  const r = wsim(["replay", csv, "-m", "traces/small128.machine.json", "--check", "-f", "vmstat"]);
+  expect(r.code, r.err).toBe(0);
+  expect(r.out).toMatch(/^pgalloc_normal 440$/m);
+  expect(r.out).toMatch(/^pgfree 440$/m);
 });
 
 it("wsim compare reports a bad trace on standard input as -:LINE before it boots anything (exit 3)", () => {

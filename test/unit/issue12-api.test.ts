@@ -138,7 +138,9 @@ describe("wsim tunables fits the terminal (23)", () => {
       for (const l of out.split("\n")) expect(l.length, `width ${width}: ${l}`).toBeLessThanOrEqual(width);
       const have = new Set(words(out));
       for (const r of rows) {
-        expect(out, `width ${width}`).toMatch(new RegExp(`^${r.key.replace(/\./g, "\\.")}\\b`, "m"));
+        // a key longer than the line (kernel.numa_balancing_promote_rate_limit_MBps, 45) is cut across lines
+        const shown = r.key.length <= width ? r.key : r.key.slice(0, width);
+        expect(out, `width ${width}`).toMatch(new RegExp(`^${shown.replace(/\./g, "\\.")}${r.key.length <= width ? "\\b" : ""}`, "m"));
         for (const w of [...words(r.allowed), ...words(r.help)]) if (w.length < width - 8) expect(have.has(w), `width ${width}: "${w}" of ${r.key}`).toBe(true);
       }
     }

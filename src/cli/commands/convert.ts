@@ -1,6 +1,6 @@
 /**
  * `wsim convert IN OUT`: between wsim's trace formats (CSV, NDJSON, JSON by extension), and
- * from real trace formats (lackey, ucsd, lirs, damon, libcachesim, ftrace; sniffed, or --from).
+ * from real trace formats (lackey, ucsd, lirs, damon, libcachesim, ftrace, perf-mem; sniffed, or --from).
  * Streams, as replay does: memory does not grow with the input (a JSON document or a DAMON
  * record is parsed whole, as replay parses a document). The importer's mapping and what it
  * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
@@ -16,6 +16,7 @@ import {
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
 } from "../../convert/importers.js";
 import { describeUnread, ftrace } from "../../convert/ktrace.js";
+import { perfMem } from "../../convert/perf-samples.js";
 import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
 import { parseMachine, PRESETS } from "../../machine/machine.js";
 import { dirname, relative, resolve } from "node:path";
@@ -25,7 +26,7 @@ import { batchRows } from "../../trace/rows.js";
 import { plural } from "../../report/words.js";
 import type { TraceFormat } from "../../trace/types.js";
 
-export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"];
+export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace", "perf-mem"];
 
 export interface ConvertOptions {
   from?: string;
@@ -41,7 +42,7 @@ export interface ConvertOptions {
 
 /** convert's import options and the importers they mean something to (issue 12 item 7) */
 const IMPORT_OPTION_USERS: Record<string, [string, string[]]> = {
-  refsPerMs: ["--refs-per-ms", ["lackey", "lirs"]],
+  refsPerMs: ["--refs-per-ms", ["lackey", "lirs", "perf-mem"]],
   instrPerMs: ["--instr-per-ms", ["ucsd"]],
   instructions: ["--instructions", ["lackey"]],
   timeUnit: ["--time-unit", ["libcachesim"]],
@@ -57,7 +58,7 @@ function checkImportOptions(given: readonly string[], kind: string): void {
   }
 }
 
-const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim, ftrace };
+const LINE_IMPORTERS: Record<string, (o: ImportOptions, st: ImportStats, emit: Emit, file: string) => LineImporter> = { lackey, ucsd, lirs, libcachesim, ftrace, "perf-mem": perfMem };
 
 function importOptions(o: ConvertOptions): ImportOptions {
   return {
@@ -102,8 +103,8 @@ export async function streamRows(
     await damon(await damonDoc(input), opts, st, emit, input.name, pause);
     return { stats: st, header: {}, machine: null };
   }
-  onHeader({});
   const imp = LINE_IMPORTERS[fmt]!(opts, st, emit, input.name);
+  onHeader(st.header ? { comment: st.header } : {});
   if (imp.bytes) {
     const bytes = imp.bytes;
     await forEachLineBytes(input.chunks, (buf, start, end, no) => bytes(buf, start, end, no), pause);
@@ -233,6 +234,7 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
     if (!writer) start(res.header);
     const observed = observedSection(res.stats);
     if (observed) writer!.comment(observed);
+    if (res.stats?.sampled) writer!.comment(res.stats.sampled);
     await writer!.end();
   } catch (e) {
     (sink as ReturnType<typeof outputSink> | null)?.abort();
@@ -267,6 +269,7 @@ export function importSummary(stats: ImportStats, file: string): string {
   const rows = stats.rows;
   const written = rows ? `${plural(rows.alloc, "alloc")} and ${plural(rows.free, "free")}` : plural(stats.kept, "access", "accesses");
   let out = `${stats.mapping}\n${written} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`;
+  if (stats.sampled) out += stats.sampled + "\n";
   const counted = describeCounted(stats);
   if (counted.length) out += `counted: ${counted.join(", ")}\n`;
   if (stats.events) {

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
+import type { EventRecording } from "../../kernel/script.js";
 import { loadMachine } from "../../machine/machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
 import { compareRows, pageblockChanges, renderCompare, traceSpanMs } from "../../report/compare.js";
@@ -34,6 +35,35 @@ export interface KernelCliOptions {
   output?: string;
   inputFormat?: string;
   all?: boolean;
+  events?: string;
+  eventsOut?: string;
+  eventsBuffer?: string;
+}
+
+/** what `--events-out` alone records: the page allocator's events that `wsim convert` replays, and the fallbacks */
+export const DEFAULT_EVENTS = ["kmem:mm_page_alloc", "kmem:mm_page_free", "kmem:mm_page_free_batched", "kmem:mm_page_alloc_extfrag"];
+
+/**
+ * --events, --events-out and --events-buffer as a recording: event names `system:event`,
+ * `system/event` or `system` (`system:*`), normalised to `system:event` / `system`.
+ */
+function eventsArg(o: KernelCliOptions): EventRecording | undefined {
+  if (o.events === undefined && o.eventsOut === undefined) return undefined;
+  if (o.eventsOut === undefined)
+    throw new UsageError("--events needs --events-out FILE: where the recorded events go");
+  if (o.eventsOut === "-" && (!o.output || o.output === "-"))
+    throw new UsageError("--events-out -: standard output takes the counters; give -o FILE for them");
+  const events = o.events === undefined ? DEFAULT_EVENTS : o.events.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  if (!events.length) throw new UsageError(`--events: expected tracepoints like kmem:mm_page_alloc,kmem:mm_page_free, got "${o.events}"`);
+  const names = events.map((e) => {
+    const m = /^([a-z0-9_]+)(?:[:/]([a-z0-9_]+|\*))?$/i.exec(e);
+    if (!m) throw new UsageError(`--events: "${e}" is not a tracepoint: expected SYSTEM:EVENT (kmem:mm_page_alloc) or SYSTEM (compaction)`);
+    return m[2] === undefined || m[2] === "*" ? m[1]! : `${m[1]}:${m[2]}`;
+  });
+  const kb = sizeMiB("events-buffer", o.eventsBuffer ?? "8M", "8M or 65536K") * 1024;
+  if (!Number.isInteger(kb) || kb < 4 || kb > 4 * 2 ** 20)
+    throw new UsageError(`--events-buffer: expected whole KiB from 4K to 4G, got "${o.eventsBuffer}"`);
+  return { events: [...new Set(names)], bufferKb: kb };
 }
 
 /** A size option in MiB, a bare number meaning MiB; `like` completes "expected a size like …". */
@@ -121,11 +151,15 @@ export async function kernelCommand(trace: string, o: KernelCliOptions): Promise
   const format = o.format ?? (named === "json" ? "json" : "vmstat");
   if (!["json", "vmstat"].includes(format)) throw new UsageError(`--format: expected json or vmstat, got "${format}"`);
   const cfg = config(trace, o);
-  const r = await runKernel(cfg);
+  const events = eventsArg(o);
+  let recorded = "";
+  const r = await runKernel({ ...cfg, events, onEvents: (t) => (recorded = t) });
   report(r);
   const text = format === "json" ? renderJson(r) : renderKernelVmstat(r);
   if (o.output && o.output !== "-") writeWhole(o.output, text);
-  else await writeStdout(text);
+  if (events && o.eventsOut !== "-") writeWhole(o.eventsOut!, recorded);
+  if (!o.output || o.output === "-") await writeStdout(text);
+  else if (events && o.eventsOut === "-") await writeStdout(recorded);
   return 0;
 }
 
@@ -138,6 +172,11 @@ function report(r: KernelResult): void {
   if (k.dma_filled !== null) lines.push(`wsim kernel: wsim_kalloc took ${plural(k.dma_filled, "page")} of ZONE_DMA before the first snapshot (--fill-dma)`);
   if (k.kalloc.module) lines.push(`wsim kernel: ${plural(k.kalloc.allocs, "kernel allocation")} made by wsim_kalloc, ${k.kalloc.failed} failed`);
   for (const [what, n] of Object.entries(k.unsupported)) lines.push(`wsim kernel: not replayed: ${n} × ${what}`);
+  if (k.events) {
+    const e = k.events;
+    lines.push(`wsim kernel: recorded ${plural(e.lines, "event line")} of ${e.enabled.join(",")}` +
+      (e.dropped ? `; the ${e.buffer_kb >= 1024 ? `${e.buffer_kb / 1024} MiB` : `${e.buffer_kb} KiB`} ring buffer was full and dropped the last ${plural(e.dropped, "event")} (--events-buffer)` : ""));
+  }
   if (k.errors.length) lines.push(`wsim kernel: ${plural(k.errors.length, "helper error")}, first: ${k.errors[0]}`);
   if (k.workdir) lines.push(`wsim kernel: kept ${k.workdir} (initramfs, script, guest.log)`);
   process.stderr.write(lines.join("\n") + "\n");

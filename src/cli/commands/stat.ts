@@ -6,7 +6,10 @@ import { Readable } from "node:stream";
 import { checkRecognised, DEFAULT_IMPORT, newStats, sniffImport } from "../../convert/importers.js";
 import { forEachLineBytes, openConvertInput } from "../../convert/input.js";
 import { ftrace } from "../../convert/ktrace.js";
+import { UsageError } from "../../errors.js";
+import { observedBeside, renderObserved } from "../../report/kmem-observed.js";
 import { kmemSummary, renderKmemStat } from "../../report/kmem-stat.js";
+import { loadCounters } from "./diff.js";
 import { openTrace } from "../../trace/open.js";
 import { StatCollector, type TraceStat } from "../../trace/stat.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -41,8 +44,13 @@ export function renderStat(path: string, s: TraceStat): string {
  * trace-cmd report or perf script text, sniffed as `wsim convert` sniffs it) gets perf kmem
  * stat --page's summary instead (src/report/kmem-stat.ts). DataError for unreadable input.
  */
-export async function statCommand(path: string, o: { format?: string; inputFormat?: string }, stdin?: Readable): Promise<void> {
+export async function statCommand(
+  path: string,
+  o: { format?: string; inputFormat?: string; replay?: string; machine?: string; set?: string[] },
+  stdin?: Readable,
+): Promise<void> {
   let source: Readable | undefined = stdin;
+  if (o.replay === "-" && path === "-") throw new UsageError("--replay -: standard input is the kernel trace already");
   if (!o.inputFormat) {
     const input = await openConvertInput(path, stdin);
     if (sniffImport(input.first) === "ftrace") {
@@ -51,12 +59,19 @@ export async function statCommand(path: string, o: { format?: string; inputForma
       await forEachLineBytes(input.chunks, (buf, start, end, no) => imp.bytes!(buf, start, end, no), () => {});
       imp.end();
       checkRecognised("ftrace", st, input.name);
-      await writeStdout(o.format === "json" ? JSON.stringify({ trace: path, kind: "kmem", ...kmemSummary(st) }, null, 2) + "\n" : renderKmemStat(path, st));
+      const summary = kmemSummary(st);
+      // --replay: the replay's counters beside the events the kernel trace observed
+      const beside = o.replay === undefined ? null : observedBeside(summary, await loadCounters(o.replay, { machine: o.machine, set: o.set }));
+      if (o.format === "json")
+        await writeStdout(JSON.stringify({ trace: path, kind: "kmem", ...summary, ...(beside ? { replay: { path: o.replay, ...beside } } : {}) }, null, 2) + "\n");
+      else await writeStdout(renderKmemStat(path, st) + (beside ? "\n" + renderObserved(beside, o.replay!) : ""));
       return;
     }
     if (path === "-") source = Readable.from(input.chunks);
     else input.close();
   }
+  if (o.replay !== undefined)
+    throw new UsageError(`--replay sets a replay's counters beside a kernel trace's events (ftrace, trace-cmd report or perf script text); ${path} is a wsim trace`);
   const t = await openTrace(path, { format: o.inputFormat as TraceFormat | undefined, stdin: source });
   const c = new StatCollector();
   for await (const b of t.batches()) c.add(b);

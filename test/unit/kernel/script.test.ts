@@ -1,6 +1,8 @@
 /** The trace-to-guest-script translation of `wsim kernel` (no QEMU needed). */
 import { describe, expect, it } from "vitest";
-import { ScriptBuilder, type ScriptOptions } from "../../../src/kernel/script.js";
+import { EnvironmentError, UsageError } from "../../../src/errors.js";
+import { recordedEvents } from "../../../src/kernel/kernel.js";
+import { eventEnablePath, ScriptBuilder, type ScriptOptions } from "../../../src/kernel/script.js";
 import { loadMachine } from "../../../src/machine/machine.js";
 import { Settings } from "../../../src/machine/settings.js";
 import { openTrace } from "../../../src/trace/open.js";
@@ -40,6 +42,17 @@ describe("ScriptBuilder", () => {
     expect(lines).toContain("s /proc/sys/vm/compaction_proactiveness 40");
     // defaults the kernel shares are not written
     expect(lines.some((l) => l.includes("swappiness"))).toBe(false);
+  });
+
+  it("writes NUMA balancing's sysctls and 6.1's debugfs scan knobs when set (issue 17)", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, {
+      "kernel.numa_balancing": "2", "kernel.numa_balancing_promote_rate_limit_MBps": "100", "numa_balancing.scan_delay_ms": "500", "numa_balancing.hot_threshold_ms": "2000",
+    });
+    expect(lines).toContain("s /proc/sys/kernel/numa_balancing 2");
+    expect(lines).toContain("s /proc/sys/kernel/numa_balancing_promote_rate_limit_MBps 100");
+    expect(lines).toContain("s /sys/kernel/debug/sched/numa_balancing/scan_delay_ms 500");
+    expect(lines).toContain("s /sys/kernel/debug/sched/numa_balancing/hot_threshold_ms 2000");
+    expect(lines.some((l) => l.includes("scan_size_mb"))).toBe(false); // defaults are not written
   });
 
   it("turns swap on before the first snapshot when there is a swap device", async () => {
@@ -180,5 +193,68 @@ describe("ScriptBuilder", () => {
     expect(body.filter((l) => l.startsWith("t "))).toEqual(["t 12", "t 18", "t 1000"]);
     expect(sb.sleptMs).toBe(1030);
     expect(sb.skippedMs).toBe(59000);
+  });
+});
+
+describe("wsim kernel --events: the script records tracepoints around the replay only", () => {
+  it("enables the events with tracing off before the first snapshot, traces from the first event to the last, drains after the final snapshot", async () => {
+    const events = { events: ["kmem:mm_page_alloc", "compaction"], bufferKb: 8192 };
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", { maxGapMs: 10000, minSleepMs: 10, events });
+    const at = (l: string) => lines.indexOf(l);
+    // the ring buffer's pages are allocated before the boot snapshot (they are not the replay's)
+    expect(lines.slice(1, 6)).toEqual([
+      "s /sys/kernel/tracing/tracing_on 0",
+      "s /sys/kernel/tracing/options/overwrite 0",
+      "s /sys/kernel/tracing/buffer_size_kb 8192",
+      "s /sys/kernel/tracing/events/kmem/mm_page_alloc/enable 1",
+      "s /sys/kernel/tracing/events/compaction/enable 1",
+    ]);
+    expect(at("s /sys/kernel/tracing/tracing_on 1")).toBe(at("p boot-pagetypeinfo /proc/pagetypeinfo") + 1);
+    const firstTouch = lines.findIndex((l) => l.startsWith("w "));
+    expect(firstTouch).toBeGreaterThan(at("s /sys/kernel/tracing/tracing_on 1"));
+    // off before the final snapshot: reading /proc would be traced too
+    const off = lines.lastIndexOf("s /sys/kernel/tracing/tracing_on 0");
+    expect(off).toBeGreaterThan(firstTouch);
+    expect(lines.slice(off + 1)).toEqual([
+      "p final-vmstat /proc/vmstat",
+      "p final-buddyinfo /proc/buddyinfo",
+      "p final-pagetypeinfo /proc/pagetypeinfo",
+      "p events-stats /sys/kernel/tracing/per_cpu/cpu0/stats",
+      "P events /sys/kernel/tracing/trace_pipe",
+    ]);
+  });
+
+  it("without --events the script has no tracefs line", async () => {
+    const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n");
+    expect(lines.filter((l) => l.includes("tracing"))).toEqual([]);
+  });
+
+  it("names a tracepoint's enable file: system:event, or a whole system", () => {
+    expect(eventEnablePath("kmem:mm_page_free")).toBe("/sys/kernel/tracing/events/kmem/mm_page_free/enable");
+    expect(eventEnablePath("vmscan")).toBe("/sys/kernel/tracing/events/vmscan/enable");
+  });
+});
+
+describe("recordedEvents: what the guest printed for --events", () => {
+  const ev = { events: ["kmem:mm_page_alloc", "kmem:nosuch"], bufferKb: 4096 };
+  const stats = "entries: 3\noverrun: 0\ncommit overrun: 0\nbytes: 120\noldest event ts:     2.1\nnow ts:     3.2\ndropped events: 17\nread events: 0\n";
+  const text = "init-1 [000] ..... 2.6: mm_page_alloc: page=0 pfn=0x1 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n".repeat(3);
+  it("counts the lines and reads the ring buffer's dropped events", () => {
+    const r = recordedEvents({ ...ev, events: ["kmem:mm_page_alloc"] }, new Map([["events", text], ["events-stats", stats]]), [], "6.1.0-50-cloud-amd64");
+    expect(r).toEqual({ text, lines: 3, dropped: 17, overrun: 0 });
+  });
+  it("an empty trace_pipe is no line", () => {
+    const r = recordedEvents({ ...ev, events: ["kmem:mm_page_alloc"] }, new Map([["events", "\n"]]), [], null);
+    expect(r).toEqual({ text: "", lines: 0, dropped: 0, overrun: 0 });
+  });
+  it("a tracepoint the guest kernel lacks is a usage error naming it and the release", () => {
+    const errors = ["7: open /sys/kernel/tracing/events/kmem/nosuch/enable: No such file or directory"];
+    expect(() => recordedEvents(ev, new Map([["events", text]]), errors, "6.1.0-50-cloud-amd64")).toThrow(
+      new UsageError("--events: the guest kernel (Linux 6.1.0-50-cloud-amd64) has no tracepoint kmem:nosuch (events/kmem/nosuch/enable did not open)"),
+    );
+  });
+  it("no tracefs at all is an environment error", () => {
+    const errors = ["1: open /sys/kernel/tracing/tracing_on: No such file or directory"];
+    expect(() => recordedEvents({ ...ev, events: ["kmem"] }, new Map(), errors, null)).toThrow(EnvironmentError);
   });
 });

@@ -82,9 +82,12 @@ describe("buddy allocator", () => {
     while (b.rmqueueSmallest(z, 0, MT_MOVABLE) >= 0) z.freePages--;
     // leave only unmovable blocks of orders 0..3 (pfns 1, 2, 4, 8): too small to steal whole
     for (let o = 4; o < 11; o++) while (b.rmqueueSmallest(z, o, MT_UNMOVABLE) >= 0) z.freePages -= 1 << o;
+    expect(b.extfragFallbacks).toBe(1); // the first unmovable request took the order-10 movable block
     const m = b.rmqueue(z, 0, MT_MOVABLE, 0);
     expect(m).toBe(1); // find_smallest: the order-0 block at pfn 1, moved to movable and taken
     expect(pages.pbMt[0]).toBe(MT_UNMOVABLE); // no claim
+    // one mm_page_alloc_extfrag each: two fallbacks so far, none by the rmqueueSmallest drains
+    expect(b.extfragFallbacks).toBe(2);
   });
 
   it("a movable request that can steal takes the largest fallback block and its pageblock", () => {
@@ -133,6 +136,7 @@ describe("buddy allocator", () => {
     b2.rmqueueSmallest(z2, 9, MT_MOVABLE);
     b2.freeOnePage(z2, 600, 3, MT_MOVABLE, FPI_NONE);
     expect(b2.rmqueueFallback(z2, 0, MT_RECLAIMABLE, ALLOC_NOFRAGMENT)).toBe(false);
+    expect(b2.extfragFallbacks).toBe(0); // a refused fallback is no event
     expect(b2.rmqueueFallback(z2, 0, MT_RECLAIMABLE, 0)).toBe(true);
   });
 

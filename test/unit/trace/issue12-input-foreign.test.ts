@@ -37,7 +37,9 @@ const FOREIGN: [string, string, RegExp, RegExp][] = [
   ["fragmentation-index", join(ROOT, "test/fixtures/kernel-samples/extfrag_index.txt"), /extfrag_index or unusable_index/, /key=extfrag_index/],
   ["ftrace", file("trace", "# tracer: nop\n#\n#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#              | |         |   |||||     |         |\n            bash-1234    [001] .....  5123.456789: mm_page_alloc: page=000000004e5a7d3b pfn=0x12345 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"), /ftrace \/ trace_pipe/, /wsim convert .*trace trace\.csv/],
   ["ftrace", file("trace_pipe", "            bash-1234    [001] ..... 5123.456789: mm_page_alloc: page=000000004e5a7d3b pfn=0x12345 order=0 migratetype=0\n"), /ftrace \/ trace_pipe/, /wsim convert .*trace_pipe trace\.csv/],
-  ["perf-script", file("perf.txt", "            perf  4321 [000]  5123.456789:          1 cpu-clock:  ffffffff810a1234 native_safe_halt+0x4 ([kernel.kallsyms])\n              ls  4322  5123.460000:      10007 cpu/mem-loads,ldlat=30/P:      7fff12345678\n"), /`perf script` text/, /no wsim command reads it/],
+  ["perf-script", file("perf.txt", "            perf  4321 [000]  5123.456789:          1 cpu-clock:  ffffffff810a1234 native_safe_halt+0x4 ([kernel.kallsyms])\n"), /`perf script` text/, /no wsim command reads it/],
+  // issue 18 item 2: perf mem samples (a data address after the event) are imported
+  ["perf-mem", file("perf-mem.txt", "            perf  4321 [000]  5123.456789:          1 cpu-clock:  ffffffff810a1234 native_safe_halt+0x4 ([kernel.kallsyms])\n              ls  4322  5123.460000:      10007 cpu/mem-loads,ldlat=30/P:      7fff12345678\n"), /`perf script` samples with data addresses/, /wsim convert .*perf-mem\.txt trace\.csv/],
   ["wsim-json", file("run.json", '{\n  "schema": 1,\n  "wsim_version": "0.1.0",\n  "vmstat": {"pgfault": 1}\n}\n'), /wsim's --format json output/, /wsim diff A B/],
   ["machine", join(ROOT, "traces/small128.machine.json"), /a wsim machine file/, /--machine .*small128\.machine\.json/],
 ];
@@ -63,7 +65,7 @@ describe("issue 12 item 21: foreign files say what they look like and what reads
         expect(msg).toMatch(/not a wsim trace/);
       }
       // convert: the importers' formats are converted (sniffed); the others are named
-      if (["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace"].includes(kind)) {
+      if (["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace", "perf-mem"].includes(kind)) {
         const { stats } = await importRows(path, { refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s" });
         expect(stats!.kept).toBeGreaterThan(0);
       } else {

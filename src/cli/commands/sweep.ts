@@ -1,0 +1,164 @@
+/**
+ * `wsim sweep plan|run|merge`: many independent replays from one spec (src/sweep/spec.ts).
+ * `plan` prints the jobs (or GNU parallel's job file, or a Kubernetes Indexed Job), `run` runs
+ * them on this machine's cores (resumable), `merge` makes one table of the outputs.
+ */
+import { availableParallelism } from "node:os";
+import { basename, join } from "node:path";
+import { DataError, UsageError } from "../../errors.js";
+import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
+import { mergeTable, readJobResults, rowLabels, tableCsv, tableJson } from "../../sweep/merge.js";
+import { runJobs, WSIM_BIN } from "../../sweep/run.js";
+import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
+import { writeStdout, writeWhole } from "../output.js";
+import { Progress } from "../progress.js";
+
+export interface SweepPlanOptions {
+  format?: string;
+  emit: string;
+  output?: string;
+  wsim?: string;
+  out?: string;
+  retry?: string;
+  image?: string;
+  claim?: string;
+  parallelism?: string;
+  given: string[];
+}
+
+export interface SweepRunOptions {
+  out?: string;
+  jobs?: string;
+  index?: string;
+  retry: string;
+  force?: boolean;
+}
+
+export interface SweepMergeOptions {
+  counters: string[];
+  format?: string;
+  output?: string;
+  html?: string;
+}
+
+/** `wsim sweep plan SPEC`: the job list, or with --emit a file for GNU parallel or Kubernetes. */
+export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): Promise<void> {
+  const only: Record<string, string[]> = { plan: ["format"], parallel: ["out", "retry"], k8s: ["image", "claim", "parallelism", "retry"] };
+  if (!(o.emit in only)) throw new UsageError(`--emit: expected plan, parallel or k8s, got "${o.emit}"`);
+  for (const [emit, keys] of Object.entries(only))
+    for (const k of keys)
+      if (o.given.includes(k) && !only[o.emit]!.includes(k)) throw new UsageError(`--${k} is for --emit ${emit}${emit === "plan" ? " (the default)" : ""}: it does nothing with --emit ${o.emit}`);
+  const retry = count("--retry", o.retry ?? "0", 0);
+  const spec = readSpec(specPath);
+  const jobs = expandJobs(spec);
+  const wsim = o.wsim ?? shellQuote(WSIM_BIN);
+  let text: string;
+  if (o.emit === "parallel") text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
+  else if (o.emit === "k8s")
+    text = k8sManifest(spec, jobs, {
+      image: o.image ?? "wsim:latest",
+      claim: o.claim ?? "wsim-sweep",
+      parallelism: count("--parallelism", o.parallelism ?? "10", 1),
+      retry,
+    });
+  else {
+    const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "text");
+    if (format !== "text" && format !== "json") throw new UsageError(`--format: expected text or json, got "${format}"`);
+    text = format === "json" ? planJson(spec, jobs, wsim) : planText(spec, jobs, wsim);
+  }
+  if (o.output === undefined || o.output === "-") await writeStdout(text);
+  else writeWhole(o.output, text);
+}
+
+/**
+ * `wsim sweep run SPEC`: runs the jobs (all, or `--index I`) with `--jobs N` children. Returns
+ * the exit code: 0 every job ran or was up to date, 1 some failed (recorded, the others ran).
+ * SIGINT/SIGTERM kill the children (no partial output) and exit 130/143.
+ */
+export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Promise<number> {
+  const n = count("--jobs", o.jobs ?? String(availableParallelism()), 1);
+  const retry = count("--retry", o.retry, 0);
+  const spec = readSpec(specPath);
+  let jobs = expandJobs(spec);
+  if (o.index !== undefined) {
+    const i = count("--index", o.index, 0);
+    if (i >= jobs.length) throw new UsageError(`--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
+    jobs = [jobs[i]!];
+  }
+  const out = o.out ?? defaultOut(spec);
+  const progress = new Progress(process.stderr);
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    progress.done();
+    process.stderr.write(`wsim sweep: ${sig}: stopping the running jobs; their outputs are not written. Run the same command again to finish the rest.\n`);
+    ac.abort();
+    process.exitCode = sig === "SIGINT" ? 130 : 143;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let s;
+  try {
+    s = await runJobs(spec, jobs, {
+      out,
+      jobs: n,
+      retry,
+      force: o.force,
+      signal: ac.signal,
+      onProgress: (p) => progress.bar(p.done, p.total, [p.failed && `${p.failed} failed`, p.skipped && `${p.skipped} up to date`, `${p.running} running`].filter(Boolean).join(", ")),
+      log: (line) => {
+        progress.done();
+        process.stderr.write(`wsim sweep: ${line}\n`);
+      },
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    progress.done();
+  }
+  if (s.interrupted) return (process.exitCode as number) || 130;
+  process.stderr.write(
+    `wsim sweep: ${s.total} job${s.total === 1 ? "" : "s"}: ${s.ran} ran, ${s.skipped} up to date, ${s.failed} failed; outputs in ${out}` +
+      (s.failed ? ` (failures in ID.failed.json; wsim sweep merge ${shellQuote(out)} lists them)` : "") +
+      "\n",
+  );
+  return s.failed ? 1 : 0;
+}
+
+/** `wsim sweep merge DIR`: the table (CSV or JSON) and, with --html, the report of the ok jobs overlaid. */
+export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Promise<void> {
+  const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "csv");
+  if (format !== "csv" && format !== "json") throw new UsageError(`--format: expected csv or json, got "${format}"`);
+  if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
+  const { results, notes } = readJobResults(dir);
+  for (const n of notes) process.stderr.write(`wsim sweep merge: ${n}\n`);
+  if (!results.length) throw new DataError(dir, 0, "no job outputs (ID.json) or failure records (ID.failed.json) here: run wsim sweep run SPEC --out DIR first");
+  const table = mergeTable(results, o.counters);
+  if (o.html !== undefined) {
+    const { readInput } = await import("../../report/run-file.js");
+    const { renderReport } = await import("../../report/html.js");
+    const ok = table.rows.filter((r) => r.status === "ok");
+    const names = rowLabels(ok);
+    const runs = ok.map((r, i) => {
+      const doc = readInput(r.file);
+      if (doc.kind !== "run") throw new DataError(r.file, 0, "not a run");
+      return { name: names[i]!, run: doc.run };
+    });
+    if (!runs.length) throw new DataError(dir, 0, "every job failed: no run to draw in --html");
+    writeWhole(o.html, renderReport({ runs }));
+  }
+  const text = format === "json" ? tableJson(table) : tableCsv(table);
+  if (o.output === undefined || o.output === "-") await writeStdout(text);
+  else writeWhole(o.output, text);
+}
+
+// --- internal ---
+
+/** OUT when --out is not given: SPEC's name + `.out`, beside the spec (`sweep.json` → `sweep.out`). */
+function defaultOut(spec: Spec): string {
+  return join(spec.dir, basename(spec.path).replace(/\.(json|ya?ml)$/i, "") + ".out");
+}
+
+function count(flag: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > 1e6) throw new UsageError(`${flag}: expected an integer ${min} or more, got "${v}"`);
+  return Number(v);
+}

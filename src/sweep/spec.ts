@@ -1,0 +1,335 @@
+/**
+ * A sweep's spec (`wsim sweep SPEC.json|.yaml`) and the jobs it expands to. A spec names
+ * traces (globs), machines, and the `--set` values to try: a grid (cartesian product, first
+ * key outermost) and/or a list of combinations, with exclusions. Paths in a spec are relative
+ * to the spec's own directory, so a spec and its files can move together (to another host, a
+ * Kubernetes volume) and keep their job ids.
+ *
+ * A job's id is derived from what it replays as the spec names it: the trace's path, the
+ * machine, the sorted `--set` pairs and the replay options (`faults-3f2a9c1e0b7d`: the trace's
+ * base name, then 12 hex digits of a sha256). Content hashes of the files are not in the id;
+ * they are recorded in each job's output, which is how `sweep run` knows an output is stale.
+ *
+ * Errors in a spec are DataError `SPEC:line: what` (exit 3); the line is the value's (JSON
+ * via locateJson, YAML via the parser's ranges).
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { globSync, isDynamicPattern } from "tinyglobby";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import { DataError, describeErrno, describeValue, quoteInput } from "../errors.js";
+import { PRESETS } from "../machine/machine.js";
+import { parseValue, suggestKeys, TUNABLE_BY_KEY } from "../machine/tunables.js";
+import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+
+/** `replay` options a spec may give every job (`"replay": {"drain": 1000}`), in argv order. */
+export const REPLAY_OPTIONS = ["interval", "until", "drain", "lenient"] as const;
+type ReplayOption = (typeof REPLAY_OPTIONS)[number];
+
+const KEYS = ["name", "description", "traces", "machines", "set", "grid", "list", "exclude", "replay"];
+
+/** A spec as read: everything checked, paths still as written. */
+export interface Spec {
+  /** the spec's path as given */
+  path: string;
+  /** its directory (absolute): paths in the spec are relative to it, and jobs run there */
+  dir: string;
+  /** `name`, else the file's base name without extensions: names the Kubernetes Job */
+  name: string;
+  traces: string[];
+  /** null: the trace's own machine (no --machine) */
+  machines: (string | null)[];
+  set: [string, string][];
+  grid: [string, string[]][];
+  list: [string, string][][];
+  exclude: Record<string, string>[];
+  replay: [ReplayOption, string | true][];
+}
+
+/** One replay of the sweep. */
+export interface Job {
+  /** position in the plan (0-based): `sweep run --index` and Kubernetes' completion index */
+  index: number;
+  /** stable id from the inputs as the spec names them: the output's file name */
+  id: string;
+  /** the trace as the spec's glob found it, relative to the spec's directory */
+  trace: string;
+  /** preset name or machine file (relative to the spec's directory); null: the trace's own */
+  machine: string | null;
+  /** the `--set` pairs in argv order: the spec's `set`, then the grid's keys, then the list's */
+  set: [string, string][];
+  replay: [string, string | true][];
+  /** `wsim replay ARGS` run in the spec's directory; ARGS end with `-f json` (output on stdout) */
+  args: string[];
+}
+
+/** Reads and checks a spec (JSON, or YAML by its extension .yaml/.yml). */
+export function readSpec(path: string): Spec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  } catch (e) {
+    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
+  }
+  const yaml = /\.ya?ml$/i.test(path);
+  const { doc, lineAt } = yaml ? parseYaml(path, text) : parseJson(path, text);
+  return checkSpec(path, doc, lineAt);
+}
+
+/** Expands a spec to its jobs, in plan order: traces, then machines, then set combinations. */
+export function expandJobs(spec: Spec, lineAt: (p: string) => number = () => 0): Job[] {
+  const traces = expandTraces(spec, lineAt);
+  const combos = setCombinations(spec);
+  const jobs: Job[] = [];
+  for (const trace of traces)
+    for (const machine of spec.machines)
+      for (const combo of combos) {
+        const set = [...spec.set, ...combo];
+        if (excluded(spec.exclude, trace, machine, set)) continue;
+        const args = [
+          trace,
+          ...(machine === null ? [] : ["-m", machine]),
+          ...set.flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+          ...spec.replay.flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v])),
+          "-f",
+          "json",
+        ];
+        jobs.push({ index: jobs.length, id: jobId(trace, machine, set, spec.replay), trace, machine, set, replay: spec.replay, args });
+      }
+  return jobs;
+}
+
+/**
+ * `base-hash12`: sha256 of the canonical JSON of {trace, machine, set (sorted), replay (sorted)}.
+ * The same inputs always give the same id, whatever the order of the spec's keys or values.
+ */
+export function jobId(trace: string, machine: string | null, set: [string, string][], replay: [string, string | true][] = []): string {
+  const canon = JSON.stringify({
+    trace: trace.split("\\").join("/"),
+    machine,
+    set: [...set].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    replay: [...replay].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+  });
+  const hash = createHash("sha256").update(canon).digest("hex").slice(0, 12);
+  const base = basename(trace).replace(/(\.gz)?$/i, "").replace(/\.(csv|ndjson|jsonl|json)$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 40);
+  return `${base || "trace"}-${hash}`;
+}
+
+// --- internal ---
+
+type LineAt = (path: string) => number;
+
+function parseJson(path: string, text: string): { doc: unknown; lineAt: LineAt } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(path, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
+  }
+  const where = locateJson(text, 4);
+  return { doc, lineAt: (p) => lineOf(where, p) };
+}
+
+function parseYaml(path: string, text: string): { doc: unknown; lineAt: LineAt } {
+  const lc = new LineCounter();
+  const d = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const err = d.errors[0];
+  if (err) throw new DataError(path, err.linePos?.[0]?.line ?? lc.linePos(err.pos[0]).line, `invalid YAML: ${err.message.split("\n")[0]}`);
+  const lineAt: LineAt = (p) => {
+    const parts = p.split("/").slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    for (let n = parts.length; n >= 0; n--) {
+      let node: unknown;
+      try {
+        node = d.getIn(parts.slice(0, n), true);
+      } catch {
+        continue; // a path into a scalar
+      }
+      if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    }
+    return 1;
+  };
+  return { doc: d.toJS(), lineAt };
+}
+
+function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
+  const fail = (p: string, what: string): never => {
+    throw new DataError(path, lineAt(p), what);
+  };
+  if (!isObject(doc)) fail("", `expected an object {traces, machines, grid, ...}, got ${describeValue(doc)}`);
+  const d = doc as Record<string, unknown>;
+  for (const k of Object.keys(d)) {
+    if (k === "seeds" || k === "seed" || k === "replicates")
+      fail(`/${k}`, `${k}: wsim replay has no --seed: nothing in the model is random (the same trace, machine and tunables give the same output), so replicates would be identical; seed synthetic traces with wsim generate --seed N and list them under traces`);
+    if (!KEYS.includes(k)) fail(`/${k}`, `unknown key ${quoteInput(k)}: a spec has ${KEYS.join(", ")}`);
+  }
+  const dir = resolve(dirname(path));
+  const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
+    const arr = Array.isArray(v) ? v : [v];
+    if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
+    return arr.map((x, i) => {
+      const at = Array.isArray(v) ? `/${key}/${i}` : `/${key}`;
+      if (x === null && allowNull) return null;
+      if (typeof x !== "string" || !x) fail(at, `${key}${Array.isArray(v) ? `[${i}]` : ""}: expected a ${key === "traces" ? "path or glob" : "preset name or machine file"}${allowNull ? " (or null: the trace's own)" : ""}, got ${describeValue(x)}`);
+      if (x === "-") fail(at, `${key}: "-" (standard input) cannot be replayed by many jobs: give a file`);
+      return x as string;
+    });
+  };
+  if (d.traces === undefined) fail("", "traces: missing: give the traces to replay, e.g. \"traces\": [\"traces/*.csv\"]");
+  const traces = strings("traces", d.traces) as string[];
+  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true);
+  machines.forEach((m, i) => {
+    if (m === null || m in PRESETS) return;
+    const at = Array.isArray(d.machines) ? `/machines/${i}` : "/machines";
+    try {
+      if (!statSync(resolve(dir, m)).isFile()) fail(at, `machine ${quoteInput(m)}: not a file`);
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      fail(at, `machine ${quoteInput(m)} is no preset (${Object.keys(PRESETS).join(", ")}) and no file beside the spec: ${describeErrno(e)}`);
+    }
+  });
+  const value = (at: string, key: string, v: unknown): string => {
+    if (typeof v === "number" && Number.isFinite(v)) v = String(v);
+    if (typeof v !== "string") return fail(at, `${key}: expected a string or a number, got ${describeValue(v)}`);
+    const t = TUNABLE_BY_KEY.get(key)!;
+    // values that do not depend on the machine are checked now, the rest by each replay
+    if (t.type !== "node" && t.type !== "intervals")
+      try {
+        parseValue(key, v, PRESETS.default!);
+      } catch (e) {
+        fail(at, (e as Error).message);
+      }
+    return v;
+  };
+  const tunable = (at: string, key: string) => {
+    if (TUNABLE_BY_KEY.has(key)) return;
+    const s = suggestKeys(key);
+    fail(at, `unknown tunable ${quoteInput(key)}${s.length ? ` (did you mean ${s.join(", ")}?)` : ""}; \`wsim tunables\` lists them all`);
+  };
+  const pairs = (p: string, v: unknown, what: string): [string, string][] => {
+    if (!isObject(v)) return fail(p, `${what}: expected an object of tunable to value, got ${describeValue(v)}`);
+    return Object.entries(v).map(([k, x]) => {
+      tunable(`${p}/${k}`, k);
+      return [k, value(`${p}/${k}`, k, x)];
+    });
+  };
+  const set = d.set === undefined ? [] : pairs("/set", d.set, "set");
+  let grid: [string, string[]][] = [];
+  if (d.grid !== undefined) {
+    if (!isObject(d.grid)) fail("/grid", `grid: expected an object of tunable to a list of values, got ${describeValue(d.grid)}`);
+    grid = Object.entries(d.grid as Record<string, unknown>).map(([k, vs]) => {
+      tunable(`/grid/${k}`, k);
+      if (!Array.isArray(vs) || !vs.length) fail(`/grid/${k}`, `grid ${k}: expected a non-empty list of values, got ${describeValue(vs)}`);
+      const vals = (vs as unknown[]).map((x, i) => value(`/grid/${k}/${i}`, k, x));
+      if (new Set(vals).size !== vals.length) fail(`/grid/${k}`, `grid ${k}: a value is given twice`);
+      return [k, vals];
+    });
+  }
+  let list: [string, string][][] = [];
+  if (d.list !== undefined) {
+    if (!Array.isArray(d.list) || !d.list.length) fail("/list", `list: expected a non-empty list of {tunable: value} combinations, got ${describeValue(d.list)}`);
+    list = (d.list as unknown[]).map((c, i) => pairs(`/list/${i}`, c, `list[${i}]`));
+  }
+  // a key given twice (set and grid, grid and a list entry) would make two --set of one key
+  const setKeys = set.map(([k]) => k);
+  for (const [k] of grid) if (setKeys.includes(k)) fail(`/grid/${k}`, `grid ${k}: also in "set": give each tunable in one place`);
+  list.forEach((c, i) => {
+    for (const [k] of c)
+      if (setKeys.includes(k) || grid.some(([g]) => g === k)) fail(`/list/${i}/${k}`, `list[${i}] ${k}: also in ${setKeys.includes(k) ? '"set"' : '"grid"'}: give each tunable in one place`);
+  });
+  let exclude: Record<string, string>[] = [];
+  if (d.exclude !== undefined) {
+    if (!Array.isArray(d.exclude)) fail("/exclude", `exclude: expected a list of {tunable|trace|machine: value} patterns, got ${describeValue(d.exclude)}`);
+    exclude = (d.exclude as unknown[]).map((e, i) => {
+      if (!isObject(e) || !Object.keys(e).length) return fail(`/exclude/${i}`, `exclude[${i}]: expected {tunable|trace|machine: value, ...}, got ${describeValue(e)}`);
+      return Object.fromEntries(
+        Object.entries(e).map(([k, v]) => {
+          if (k !== "trace" && k !== "machine") tunable(`/exclude/${i}/${k}`, k);
+          if (k === "machine" && v === null) return [k, "\0own"];
+          if (typeof v === "number" && Number.isFinite(v)) v = String(v);
+          if (typeof v !== "string") fail(`/exclude/${i}/${k}`, `exclude[${i}] ${k}: expected a string or a number, got ${describeValue(v)}`);
+          return [k, v as string];
+        }),
+      );
+    });
+  }
+  let replay: [ReplayOption, string | true][] = [];
+  if (d.replay !== undefined) {
+    if (!isObject(d.replay)) fail("/replay", `replay: expected an object of replay options (${REPLAY_OPTIONS.join(", ")}), got ${describeValue(d.replay)}`);
+    const r = d.replay as Record<string, unknown>;
+    for (const k of Object.keys(r))
+      if (!(REPLAY_OPTIONS as readonly string[]).includes(k)) fail(`/replay/${k}`, `replay: unknown option ${quoteInput(k)}: a spec may give ${REPLAY_OPTIONS.join(", ")} (the tunables go in set, grid or list)`);
+    replay = REPLAY_OPTIONS.filter((k) => k in r).map((k): [ReplayOption, string | true] => {
+      const v = r[k];
+      if (k === "lenient") {
+        if (typeof v !== "boolean") fail(`/replay/${k}`, `replay.lenient: expected true or false, got ${describeValue(v)}`);
+        return [k, true];
+      }
+      const s = typeof v === "number" ? String(v) : v;
+      if (typeof s !== "string" || !/^\d+(\.\d+)?$/.test(s)) return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      return [k, s];
+    }).filter((e) => !(e[0] === "lenient" && r.lenient === false));
+  }
+  let name = basename(path).replace(/\.(json|ya?ml)$/i, "");
+  if (d.name !== undefined) {
+    if (typeof d.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(d.name)) fail("/name", `name: expected a lowercase name of letters, digits and - (it names the Kubernetes Job), got ${describeValue(d.name)}`);
+    name = d.name as string;
+  }
+  if (d.description !== undefined && typeof d.description !== "string") fail("/description", `description: expected a string, got ${describeValue(d.description)}`);
+  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay };
+  // globs that find nothing are errors at their line: find out now, not in the plan
+  if (!expandJobs(spec, lineAt).length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
+  return spec;
+}
+
+/** Each pattern's files, sorted, in the order of the patterns; a file found twice counts once. */
+function expandTraces(spec: Spec, lineAt: LineAt): string[] {
+  const out: string[] = [];
+  spec.traces.forEach((pat, i) => {
+    const at = lineAt(`/traces/${i}`);
+    let found: string[];
+    if (isDynamicPattern(pat)) {
+      found = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
+      if (!found.length) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no file (paths are relative to the spec's directory, ${spec.dir})`);
+    } else {
+      try {
+        if (!statSync(resolve(spec.dir, pat)).isFile()) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} is not a file`);
+      } catch (e) {
+        if (e instanceof DataError) throw e;
+        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)}: cannot read: ${describeErrno(e)} (paths are relative to the spec's directory, ${spec.dir})`);
+      }
+      found = [isAbsolute(pat) ? pat : pat.replace(/^\.\//, "")];
+    }
+    for (const f of found) if (!out.includes(f)) out.push(f);
+  });
+  return out;
+}
+
+/** The grid's points (first key outermost) times the list's entries; one empty one when neither is given. */
+function setCombinations(spec: Spec): [string, string][][] {
+  let combos: [string, string][][] = [[]];
+  for (const [k, vals] of spec.grid) combos = combos.flatMap((c) => vals.map((v): [string, string][] => [...c, [k, v]]));
+  if (spec.list.length) combos = combos.flatMap((c) => spec.list.map((l) => [...c, ...l]));
+  return combos;
+}
+
+/** A job is excluded when every key of some exclusion matches it (`trace` by glob, as written). */
+function excluded(ex: Record<string, string>[], trace: string, machine: string | null, set: [string, string][]): boolean {
+  const sets = new Map(set);
+  return ex.some((e) =>
+    Object.entries(e).every(([k, v]) => {
+      if (k === "trace") return trace === v || matchGlob(v, trace);
+      if (k === "machine") return v === "\0own" ? machine === null : machine === v;
+      return sets.get(k) === v;
+    }),
+  );
+}
+
+function matchGlob(glob: string, s: string): boolean {
+  const re = new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\0/g, ".*").replace(/\?/g, "[^/]") + "$");
+  return re.test(s);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
