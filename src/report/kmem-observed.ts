@@ -6,6 +6,8 @@
  * Pairs (6.1; where the event fires and where the counter is counted):
  *   mm_page_alloc, pages served  pgalloc_* (rmqueue: __count_zid_vm_events(PGALLOC, .., 1 << order))
  *   mm_page_free, pages          pgfree (free_unref_page_commit / __free_pages_ok: 1 << order)
+ *   mm_page_alloc, failed        wsim_alloc_fail (not the same allocations: the kernel's failures
+ *                                are not converted, the replay's are those its machine refused)
  *   mm_page_alloc_extfrag        wsim_extfrag_fallbacks (__rmqueue_fallback: one event per fallback)
  *   mm_compaction_kcompactd_wake compact_daemon_wake (kcompactd_do_work: both once per run)
  *   mm_vmscan_direct_reclaim_begin  allocstall_* (do_try_to_free_pages counts ALLOCSTALL once
@@ -33,8 +35,15 @@ export interface ObservedRow {
 
 /** tracepoint -> the replay counters that count it (summed) */
 const PAIRS: readonly { event: string; counter: string; kernel: (s: KmemCounts) => number | undefined; sum: (n: string) => boolean }[] = [
-  { event: "mm_page_alloc (pages served)", counter: "pgalloc_*", kernel: (s) => s.alloc_pages, sum: (n) => n.startsWith("pgalloc_") },
-  { event: "mm_page_free (pages, paired)", counter: "pgfree", kernel: (s) => s.free_pages, sum: (n) => n === "pgfree" },
+  { event: "mm_page_alloc (pages served)", counter: "pgalloc_*", kernel: (s) => (s.events.mm_page_alloc ? s.alloc_pages : undefined), sum: (n) => n.startsWith("pgalloc_") },
+  {
+    event: "mm_page_free (pages, paired)",
+    counter: "pgfree",
+    kernel: (s) => (s.events.mm_page_free || s.events.mm_page_free_batched ? s.free_pages : undefined),
+    sum: (n) => n === "pgfree",
+  },
+  // the kernel's failures (page=0) are not written; the replay's are its own (wsim_alloc_fail)
+  { event: "mm_page_alloc (failed: page=0)", counter: "wsim_alloc_fail", kernel: (s) => (s.events.mm_page_alloc ? s.alloc_failed : undefined), sum: (n) => n === "wsim_alloc_fail" },
   { event: "mm_page_alloc_extfrag", counter: "wsim_extfrag_fallbacks", kernel: (s) => s.events.mm_page_alloc_extfrag, sum: (n) => n === "wsim_extfrag_fallbacks" },
   { event: "mm_compaction_kcompactd_wake", counter: "compact_daemon_wake", kernel: (s) => s.events.mm_compaction_kcompactd_wake, sum: (n) => n === "compact_daemon_wake" },
   { event: "mm_vmscan_direct_reclaim_begin", counter: "allocstall_*", kernel: (s) => s.events.mm_vmscan_direct_reclaim_begin, sum: (n) => n.startsWith("allocstall_") },
@@ -47,6 +56,8 @@ const PAGE_EVENTS = new Set(["mm_page_alloc", "mm_page_free", "mm_page_free_batc
 /** what of a kernel trace's summary the pairs need */
 export interface KmemCounts {
   alloc_pages: number;
+  /** mm_page_alloc lines of failures (page=0 pfn=0x0) */
+  alloc_failed: number;
   /**
    * pages freed by the frees paired with an allocation of the trace: the others freed pages
    * allocated before it began, which a replay of the converted trace never holds
@@ -57,8 +68,9 @@ export interface KmemCounts {
 }
 
 /**
- * The rows: the page allocator's two always (they are what the replay replays), the others when
- * the trace has the event or the replay's counter moved. `counters` are the replay's (a run's
+ * The rows: the page allocator's pages allocated and freed always (they are what the replay
+ * replays), the others when the trace has the event or the replay's counter moved (a failure
+ * row when either side failed). `counters` are the replay's (a run's
  * JSON or vmstat output); a counter it does not have gives `replay: null`.
  */
 export function observedBeside(s: KmemCounts, counters: Record<string, number>): { rows: ObservedRow[]; kernel_only: Record<string, number> } {
@@ -67,7 +79,8 @@ export function observedBeside(s: KmemCounts, counters: Record<string, number>):
     const names = Object.keys(counters).filter(p.sum);
     const replay = names.length ? names.reduce((a, n) => a + counters[n]!, 0) : null;
     const kernel = p.kernel(s) ?? null;
-    if (i < 2 || kernel !== null || (replay ?? 0) !== 0) rows.push({ event: p.event, kernel, counter: p.counter, replay });
+    const shown = i < 2 || (i === 2 ? (kernel ?? 0) !== 0 || (replay ?? 0) !== 0 : kernel !== null || (replay ?? 0) !== 0);
+    if (shown) rows.push({ event: p.event, kernel, counter: p.counter, replay });
   });
   const kernelOnly = Object.fromEntries(Object.entries(s.events).filter(([e]) => !PAGE_EVENTS.has(e)));
   return { rows, kernel_only: kernelOnly };

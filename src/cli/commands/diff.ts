@@ -39,7 +39,7 @@ const EMPTY = "is empty: neither a JSON/vmstat output nor a trace with events";
  */
 export async function loadCounters(
   path: string,
-  o: { machine?: string; set?: string[]; outputsOnly?: boolean },
+  o: { machine?: string; set?: string[]; outputsOnly?: boolean; lenient?: boolean },
   /** set to true when path was a trace and was replayed */
   seen: { replayed: boolean } = { replayed: false },
 ): Promise<Record<string, number>> {
@@ -63,7 +63,7 @@ export async function loadCounters(
     try {
       raw = gunzipSync(raw);
     } catch {
-      return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
+      return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
     }
   }
   const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
@@ -87,11 +87,11 @@ export async function loadCounters(
       }
       return d.vmstat as Record<string, number>;
     }
-    return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
+    return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
   }
   const v = parseVmstatText(path, text);
   if (v) return v.counters;
-  return (await replay({ trace: path, machine: o.machine, set: o.set, stdin: stdin() })).vmstat;
+  return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
 }
 
 /**

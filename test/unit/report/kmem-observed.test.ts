@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { observedBeside, renderObserved } from "../../../src/report/kmem-observed.js";
 
 describe("observedBeside", () => {
-  const trace = { alloc_pages: 524, free_pages: 10, events: { mm_page_alloc: 7, mm_page_free: 3, mm_page_alloc_extfrag: 1, mm_vmscan_direct_reclaim_begin: 1, mm_compaction_end: 2 } };
+  const trace = { alloc_pages: 524, alloc_failed: 0, free_pages: 10, events: { mm_page_alloc: 7, mm_page_free: 3, mm_page_alloc_extfrag: 1, mm_vmscan_direct_reclaim_begin: 1, mm_compaction_end: 2 } };
   const run = { pgalloc_dma: 0, pgalloc_dma32: 4, pgalloc_normal: 520, pgfree: 10, wsim_extfrag_fallbacks: 2, allocstall_normal: 0, allocstall_movable: 0, compact_daemon_wake: 3, pageoutrun: 0 };
 
   it("pairs each event with the counters that count it, summing a family", () => {
@@ -18,6 +18,17 @@ describe("observedBeside", () => {
     ]);
     // pageoutrun 0 and no mm_vmscan_kswapd_wake line: no row; compaction_end has no counter
     expect(r.kernel_only).toEqual({ mm_compaction_end: 2 });
+  });
+
+  it("failures: a row when either side failed; no mm_page_free line: the kernel's frees unknown", () => {
+    const r = observedBeside({ ...trace, alloc_failed: 2, events: { mm_page_alloc: 9 } }, { ...run, wsim_alloc_fail: 0 });
+    expect(r.rows.slice(0, 3)).toEqual([
+      { event: "mm_page_alloc (pages served)", kernel: 524, counter: "pgalloc_*", replay: 524 },
+      { event: "mm_page_free (pages, paired)", kernel: null, counter: "pgfree", replay: 10 },
+      { event: "mm_page_alloc (failed: page=0)", kernel: 2, counter: "wsim_alloc_fail", replay: 0 },
+    ]);
+    // neither failed: no failure row
+    expect(observedBeside(trace, { ...run, wsim_alloc_fail: 0 }).rows.map((x) => x.counter)).not.toContain("wsim_alloc_fail");
   });
 
   it("a counter the replay's output lacks is null, not 0", () => {
