@@ -235,7 +235,12 @@ export function recordedEvents(
   const body = text === "\n" ? "" : text;
   let lines = 0;
   for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) lines++;
-  return { text: body, lines, dropped: stat("dropped events"), overrun: stat("overrun") };
+  const dropped = stat("dropped events");
+  // with overwrite off the ring buffer drops the newest events and trace_pipe says nothing of
+  // them: the file ends with the marker trace_pipe prints for lost events (print_trace_line's
+  // "CPU:%d [LOST %lu EVENTS]"), so a later convert or stat of the file knows its tail is missing
+  const marker = dropped > 0 ? `CPU:0 [LOST ${dropped} EVENTS]\n` : "";
+  return { text: body + marker, lines, dropped, overrun: stat("overrun") };
 }
 
 export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
