@@ -22,6 +22,8 @@ import { DataError, describeErrno, describeValue, quoteInput } from "../errors.j
 import { PRESETS } from "../machine/machine.js";
 import { parseValue, suggestKeys, TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { timeOption } from "../cli/time-option.js";
+import { MAX_KEPT_SAMPLES } from "../engine/engine.js";
 
 /** `replay` options a spec may give every job (`"replay": {"drain": 1000}`), in argv order. */
 export const REPLAY_OPTIONS = ["interval", "until", "drain", "lenient"] as const;
@@ -45,6 +47,8 @@ export interface Spec {
   list: [string, string][][];
   exclude: Record<string, string>[];
   replay: [ReplayOption, string | true][];
+  /** warnings about the spec (`SPEC:line: what`) for the command to print on stderr */
+  notes: string[];
 }
 
 /** One replay of the sweep. */
@@ -164,6 +168,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
     if (!KEYS.includes(k)) fail(`/${k}`, `unknown key ${quoteInput(k)}: a spec has ${KEYS.join(", ")}`);
   }
   const dir = resolve(dirname(path));
+  const notes: string[] = [];
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
     const arr = Array.isArray(v) ? v : [v];
     if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
@@ -266,9 +271,27 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         return [k, true];
       }
       const s = typeof v === "number" ? String(v) : v;
-      if (typeof s !== "string" || !/^\d+(\.\d+)?$/.test(s)) return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      if (typeof s !== "string") return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      // wsim replay's own check, so that a value every job would refuse is refused here
+      try {
+        timeOption(k, s, k === "interval");
+      } catch (e) {
+        fail(`/replay/${k}`, `replay.${(e as Error).message.replace(/^--/, "")}`);
+      }
       return [k, s];
     }).filter((e) => !(e[0] === "lenient" && r.lenient === false));
+    if (r.interval !== undefined) {
+      // a job's JSON keeps at most MAX_KEPT_SAMPLES samples, from 0 ms to the run's end:
+      // min(last event + drain, until). Past it every job fails: refuse what surely is
+      const iv = Number(r.interval), until = r.until === undefined ? Infinity : Number(r.until), drain = Number(r.drain ?? 0);
+      const samples = (t: number) => Math.floor(t / iv) + 1;
+      const cap = MAX_KEPT_SAMPLES.toLocaleString("en-US");
+      const upTo = ((MAX_KEPT_SAMPLES - 1) * iv).toLocaleString("en-US", { maximumFractionDigits: 6 });
+      if (samples(Math.min(drain, until)) > MAX_KEPT_SAMPLES)
+        fail("/replay/interval", `replay.interval: ${r.interval} ms gives ${samples(Math.min(drain, until)).toLocaleString("en-US")} samples or more per job, more than the ${cap} a job's JSON keeps (samples run from 0 ms to the run's end): raise interval`);
+      if (!(samples(until) <= MAX_KEPT_SAMPLES))
+        notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
+    }
   }
   let name = basename(path).replace(/\.(json|ya?ml)$/i, "");
   if (d.name !== undefined) {
@@ -276,7 +299,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
     name = d.name as string;
   }
   if (d.description !== undefined && typeof d.description !== "string") fail("/description", `description: expected a string, got ${describeValue(d.description)}`);
-  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay };
+  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay, notes };
   // globs that find nothing are errors at their line: find out now, not in the plan
   if (!expandJobs(spec, lineAt).length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
   return spec;

@@ -49,7 +49,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     for (const k of keys)
       if (o.given.includes(k) && !only[o.emit]!.includes(k)) throw new UsageError(`--${k} is for --emit ${emit}${emit === "plan" ? " (the default)" : ""}: it does nothing with --emit ${o.emit}`);
   const retry = count("--retry", o.retry ?? "0", 0);
-  const spec = readSpec(specPath);
+  const spec = readSpecWarning(specPath);
   const jobs = expandJobs(spec);
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);
   let text: string;
@@ -78,7 +78,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
 export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Promise<number> {
   const n = count("--jobs", o.jobs ?? String(availableParallelism()), 1);
   const retry = count("--retry", o.retry, 0);
-  const spec = readSpec(specPath);
+  const spec = readSpecWarning(specPath);
   let jobs = expandJobs(spec);
   if (o.index !== undefined) {
     const i = count("--index", o.index, 0);
@@ -152,6 +152,13 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
 }
 
 // --- internal ---
+
+/** readSpec, its warnings on stderr. */
+function readSpecWarning(path: string): Spec {
+  const spec = readSpec(path);
+  for (const n of spec.notes) process.stderr.write(`wsim sweep: warning: ${n}\n`);
+  return spec;
+}
 
 /** OUT when --out is not given: SPEC's name + `.out`, beside the spec (`sweep.json` → `sweep.out`). */
 function defaultOut(spec: Spec): string {

@@ -95,7 +95,7 @@ describe("sweep spec: jobs", () => {
     expect(specError('{"traces": ["traces/a.csv"], "machines": [\n"nope"]}')).toMatch(/^bad\.json:2: machine "nope" is no preset \(default, .*\) and no file beside the spec/);
     expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1]},\n"exclude": [{"vm.swappiness": 1}]}')).toBe("bad.json:3: exclude: every job is excluded: the sweep has nothing to run");
     expect(specError('{"traces": ["traces/a.csv"],\n"set": {"vm.swappiness": 1},\n"grid": {"vm.swappiness": [1, 2]}}')).toBe('bad.json:3: grid vm.swappiness: also in "set": give each tunable in one place');
-    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a time in ms (decimal, like 1000 or 0.5), got "soon"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "soon"');
     expect(specError('{"traces": ["traces/a.csv"],,}')).toMatch(/^bad\.json:1: invalid JSON/);
     expect(specError("traces: [traces/a.csv]\ngrid:\n  vm.swappiness: [1, x]\n", "bad.yaml")).toBe('bad.yaml:3: vm.swappiness: expected an integer 0..200, got "x"');
     expect(specError("traces: [traces/a.csv\ngrid: {", "bad2.yaml")).toMatch(/^bad2\.yaml:\d+: invalid YAML: /);
@@ -187,5 +187,17 @@ describe("sweep plan's outputs", () => {
     expect(yaml).toContain("name: wsim-sweep-frag\n");
     expect(yaml).toContain("- /sweep/my sweep/specs/s.json\n");
     expect(yaml).toMatch(/completions: 2\n\s+parallelism: 2\n/); // no more pods than jobs
+  });
+});
+
+describe("sweep spec: checked as the jobs would check it (findings of a new user)", () => {
+  it("replay options: what wsim replay refuses is refused at its line; an interval past the sample cap is refused, or the cap said", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": 0}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "0"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"drain": -1}}')).toMatch(/^bad\.json:2: replay\.drain: expected a non-negative decimal number/);
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"until": 1e300}}')).toMatch(/^bad\.json:2: replay\.until: (expected|.* beyond the latest time)/);
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001, "drain": 1000}}')).toMatch(/^bad\.json:2: replay\.interval: 0\.0001 ms gives 10,000,001 samples or more per job, more than the 50,000/);
+    const s = readSpec(spec("cap.json", '{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001}}'));
+    expect(s.notes).toEqual([`${join(dir, "cap.json")}:2: replay.interval 0.0001: a job's JSON keeps at most 50,000 samples, so a job whose run (the trace's last event + drain) ends after 4.9999 ms fails; raise interval or set until if a trace is longer`]);
+    expect(readSpec(spec("capok.json", '{"traces": ["traces/a.csv"], "replay": {"interval": 1, "until": 1000}}')).notes).toEqual([]);
   });
 });
