@@ -111,7 +111,7 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
   };
   const doc = new Document(job);
   doc.commentBefore =
-    ` wsim sweep ${spec.name}: ${jobs.length} jobs as a Kubernetes Indexed Job (Kubernetes 1.29 or newer).\n` +
+    ` wsim sweep ${spec.name}: ${jobs.length} job${jobs.length === 1 ? "" : "s"} as a Kubernetes Indexed Job (Kubernetes 1.29 or newer).\n` +
     ` Before: build the image from wsim's Dockerfile (docker build -t ${o.image} .) and copy\n` +
     ` ${root}\n` +
     ` to the root of the ReadWriteMany claim ${o.claim}. Outputs go to out/ on the claim;\n` +

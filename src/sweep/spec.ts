@@ -293,7 +293,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
     }
   }
-  let name = basename(path).replace(/\.(json|ya?ml)$/i, "");
+  let name = dnsLabel(basename(path).replace(/\.(json|ya?ml)$/i, ""));
   if (d.name !== undefined) {
     if (typeof d.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(d.name)) fail("/name", `name: expected a lowercase name of letters, digits and - (it names the Kubernetes Job), got ${describeValue(d.name)}`);
     name = d.name as string;
@@ -351,6 +351,16 @@ function excluded(ex: Record<string, string>[], trace: string, machine: string |
 function matchGlob(glob: string, s: string): boolean {
   const re = new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\0/g, ".*").replace(/\?/g, "[^/]") + "$");
   return re.test(s);
+}
+
+/**
+ * A file's name as a DNS-1123 label the Kubernetes Job's name can end with (`wsim-sweep-` + it
+ * is at most 63): lowercase, [a-z0-9-], no leading or trailing dash, at most 52 characters;
+ * `sweep-` and 6 hex digits of the name's sha256 when nothing is left (`__.json`).
+ */
+export function dnsLabel(s: string): string {
+  const l = s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").slice(0, 52).replace(/^-+|-+$/g, "");
+  return l || `sweep-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

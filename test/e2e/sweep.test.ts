@@ -265,3 +265,11 @@ describe("the README's sweep", () => {
     expect(jobs[0]!.argv.slice(-4)).toEqual(["--drain", "1000", "-f", "json"]);
   });
 });
+
+describe("findings of a new user", () => {
+  it("--claim must be a PersistentVolumeClaim's name (a DNS-1123 subdomain): a usage error", () => {
+    const r = wsim(["sweep", "plan", SPEC, "--emit", "k8s", "--claim", "My_Claim"]);
+    expect(r).toMatchObject({ code: 2, err: 'wsim: --claim: a PersistentVolumeClaim\'s name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "My_Claim"\n' });
+    expect(wsim(["sweep", "plan", SPEC, "--emit", "k8s", "--claim", "shared.sweep-1"]).code).toBe(0);
+  });
+});

@@ -49,6 +49,9 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     for (const k of keys)
       if (o.given.includes(k) && !only[o.emit]!.includes(k)) throw new UsageError(`--${k} is for --emit ${emit}${emit === "plan" ? " (the default)" : ""}: it does nothing with --emit ${o.emit}`);
   const retry = count("--retry", o.retry ?? "0", 0);
+  // a PersistentVolumeClaim's name is a DNS-1123 subdomain: Kubernetes would refuse the Job
+  if (o.claim !== undefined && !(o.claim.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(o.claim)))
+    throw new UsageError(`--claim: a PersistentVolumeClaim's name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "${o.claim}"`);
   const spec = readSpecWarning(specPath);
   const jobs = expandJobs(spec);
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);

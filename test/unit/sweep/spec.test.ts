@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { DataError } from "../../../src/errors.js";
 import { mergeTable, readJobResults, tableCsv } from "../../../src/sweep/merge.js";
 import { runJobs } from "../../../src/sweep/run.js";
@@ -199,5 +200,24 @@ describe("sweep spec: checked as the jobs would check it (findings of a new user
     const s = readSpec(spec("cap.json", '{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001}}'));
     expect(s.notes).toEqual([`${join(dir, "cap.json")}:2: replay.interval 0.0001: a job's JSON keeps at most 50,000 samples, so a job whose run (the trace's last event + drain) ends after 4.9999 ms fails; raise interval or set until if a trace is longer`]);
     expect(readSpec(spec("capok.json", '{"traces": ["traces/a.csv"], "replay": {"interval": 1, "until": 1000}}')).notes).toEqual([]);
+  });
+});
+
+describe("sweep plan --emit k8s: the Job's name", () => {
+  it("a spec's file name becomes a DNS-1123 label: lowercase, [a-z0-9-], at most 63 with the prefix, a hash when nothing is left", async () => {
+    const { k8sManifest } = await import("../../../src/sweep/emit.js");
+    const name = (file: string) => {
+      const s = readSpec(spec(file, '{"traces": ["traces/a.csv"]}'));
+      return (parseYaml(k8sManifest(s, expandJobs(s), { image: "wsim:1", claim: "c", parallelism: 1, retry: 0 })) as { metadata: { name: string } }).metadata.name;
+    };
+    expect(name("My_Sweep.V2.json")).toBe("wsim-sweep-my-sweep-v2");
+    expect(name("s p.json")).toBe("wsim-sweep-s-p");
+    expect(name("-x-.yaml".replace(".yaml", ".json"))).toBe("wsim-sweep-x");
+    expect(name("__.json")).toMatch(/^wsim-sweep-sweep-[0-9a-f]{6}$/);
+    const long = name(`${"Ab".repeat(40)}.json`);
+    expect(long.length).toBeLessThanOrEqual(63);
+    const one = readSpec(spec("one.json", '{"traces": ["traces/a.csv"]}'));
+    expect(k8sManifest(one, expandJobs(one), { image: "wsim:1", claim: "c", parallelism: 1, retry: 0 })).toContain("# wsim sweep one: 1 job as a Kubernetes Indexed Job");
+    for (const n of [name("My_Sweep.V2.json"), long]) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 });
