@@ -83,14 +83,27 @@ export function readSpec(path: string): Spec {
 
 /** Expands a spec to its jobs, in plan order: traces, then machines, then set combinations. */
 export function expandJobs(spec: Spec, lineAt: (p: string) => number = () => 0): Job[] {
+  return expand(spec, lineAt).jobs;
+}
+
+/** The jobs, and for each `exclude` entry whether it matched any job. */
+function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
   const traces = expandTraces(spec, lineAt);
   const combos = setCombinations(spec);
   const jobs: Job[] = [];
+  const used = spec.exclude.map(() => false);
+  const ids = new Map<string, Job>();
   for (const trace of traces)
     for (const machine of spec.machines)
       for (const combo of combos) {
         const set = [...spec.set, ...combo];
-        if (excluded(spec.exclude, trace, machine, set)) continue;
+        const hit = spec.exclude.map((e) => excludes(e, trace, machine, set));
+        hit.forEach((h, i) => (used[i] ||= h));
+        if (hit.some(Boolean)) continue;
+        const id = jobId(trace, machine, set, spec.replay);
+        const twice = ids.get(id);
+        if (twice)
+          throw new DataError(spec.path, lineAt("/traces"), `job ${id} (${trace}, machine ${machine ?? "the trace's own"}, ${set.map(([k, v]) => `${k}=${v}`).join(" ") || "no --set"}) is planned twice, as job ${twice.index} and job ${jobs.length}: two jobs would write one output; give each combination once`);
         const args = [
           trace,
           ...(machine === null ? [] : ["-m", machine]),
@@ -99,9 +112,11 @@ export function expandJobs(spec: Spec, lineAt: (p: string) => number = () => 0):
           "-f",
           "json",
         ];
-        jobs.push({ index: jobs.length, id: jobId(trace, machine, set, spec.replay), trace, machine, set, replay: spec.replay, args });
+        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, args };
+        ids.set(id, job);
+        jobs.push(job);
       }
-  return jobs;
+  return { jobs, used };
 }
 
 /**
@@ -130,6 +145,14 @@ function parseJson(path: string, text: string): { doc: unknown; lineAt: LineAt }
     doc = JSON.parse(text);
   } catch (e) {
     throw new DataError(path, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
+  }
+  // JSON.parse keeps the last of a repeated key, silently; YAML refuses it: so do we
+  const lc = new LineCounter();
+  const dup = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }).errors.find((e) => e.code === "DUPLICATE_KEY");
+  if (dup) {
+    const m = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(dup.pos[0]));
+    const key = m ? (JSON.parse(m[0]) as string) : "";
+    throw new DataError(path, lc.linePos(dup.pos[0]).line, `key ${quoteInput(key)} is given twice in one object (JSON would keep the last silently): give each key once`);
   }
   const where = locateJson(text, 4);
   return { doc, lineAt: (p) => lineOf(where, p) };
@@ -182,7 +205,12 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   };
   if (d.traces === undefined) fail("", "traces: missing: give the traces to replay, e.g. \"traces\": [\"traces/*.csv\"]");
   const traces = strings("traces", d.traces) as string[];
-  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true);
+  // "./m.machine.json" is "m.machine.json", as for traces: the job's id and exclude see one name
+  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
+  machines.forEach((m, i) => {
+    const j = machines.indexOf(m);
+    if (j < i) fail(Array.isArray(d.machines) ? `/machines/${i}` : "/machines", `machines[${i}]: ${m === null ? "null (the trace's own)" : quoteInput(m)} is given twice (also machines[${j}]): its jobs would be planned twice`);
+  });
   machines.forEach((m, i) => {
     if (m === null || m in PRESETS) return;
     const at = Array.isArray(d.machines) ? `/machines/${i}` : "/machines";
@@ -234,6 +262,11 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   if (d.list !== undefined) {
     if (!Array.isArray(d.list) || !d.list.length) fail("/list", `list: expected a non-empty list of {tunable: value} combinations, got ${describeValue(d.list)}`);
     list = (d.list as unknown[]).map((c, i) => pairs(`/list/${i}`, c, `list[${i}]`));
+    const canon = list.map((c) => JSON.stringify([...c].sort((a, b) => (a[0] < b[0] ? -1 : 1))));
+    canon.forEach((c, i) => {
+      const j = canon.indexOf(c);
+      if (j < i) fail(`/list/${i}`, `list[${i}]: the same combination as list[${j}]: its jobs would be planned twice (two jobs writing one output)`);
+    });
   }
   // a key given twice (set and grid, grid and a list entry) would make two --set of one key
   const setKeys = set.map(([k]) => k);
@@ -251,6 +284,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         Object.entries(e).map(([k, v]) => {
           if (k !== "trace" && k !== "machine") tunable(`/exclude/${i}/${k}`, k);
           if (k === "machine" && v === null) return [k, "\0own"];
+          if ((k === "machine" || k === "trace") && typeof v === "string") return [k, normPath(v)];
           if (typeof v === "number" && Number.isFinite(v)) v = String(v);
           if (typeof v !== "string") fail(`/exclude/${i}/${k}`, `exclude[${i}] ${k}: expected a string or a number, got ${describeValue(v)}`);
           return [k, v as string];
@@ -301,7 +335,12 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   if (d.description !== undefined && typeof d.description !== "string") fail("/description", `description: expected a string, got ${describeValue(d.description)}`);
   const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay, notes };
   // globs that find nothing are errors at their line: find out now, not in the plan
-  if (!expandJobs(spec, lineAt).length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
+  const { jobs, used } = expand(spec, lineAt);
+  // an exclusion that drops nothing is a typo ("./m.json", a value not in the grid), not a wish
+  used.forEach((u, i) => {
+    if (!u) fail(`/exclude/${i}`, `exclude[${i}] matches no job: each of its keys must be a job's (a trace glob, a machine as "machines" names it, a tunable's value from set, grid or list)`);
+  });
+  if (!jobs.length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
   return spec;
 }
 
@@ -336,16 +375,19 @@ function setCombinations(spec: Spec): [string, string][][] {
   return combos;
 }
 
-/** A job is excluded when every key of some exclusion matches it (`trace` by glob, as written). */
-function excluded(ex: Record<string, string>[], trace: string, machine: string | null, set: [string, string][]): boolean {
+/** An exclusion drops a job when every key of it matches the job (`trace` by glob, as written). */
+function excludes(e: Record<string, string>, trace: string, machine: string | null, set: [string, string][]): boolean {
   const sets = new Map(set);
-  return ex.some((e) =>
-    Object.entries(e).every(([k, v]) => {
-      if (k === "trace") return trace === v || matchGlob(v, trace);
-      if (k === "machine") return v === "\0own" ? machine === null : machine === v;
-      return sets.get(k) === v;
-    }),
-  );
+  return Object.entries(e).every(([k, v]) => {
+    if (k === "trace") return trace === v || matchGlob(v, trace);
+    if (k === "machine") return v === "\0own" ? machine === null : machine === v;
+    return sets.get(k) === v;
+  });
+}
+
+/** A relative path without its leading "./" (as traces are named): one file, one name. */
+function normPath(p: string): string {
+  return isAbsolute(p) ? p : p.replace(/^(\.\/)+/, "");
 }
 
 function matchGlob(glob: string, s: string): boolean {

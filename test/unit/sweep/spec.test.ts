@@ -66,7 +66,7 @@ describe("sweep spec: jobs", () => {
       spec(
         "list.json",
         JSON.stringify({
-          traces: "traces/a.csv",
+          traces: ["traces/a.csv", "./traces/b.csv.gz"],
           set: { "vm.swappiness": 100 },
           grid: { "vm.compaction_proactiveness": [0, 40] },
           list: [{ "transparent_hugepage.enabled": "always" }, { "transparent_hugepage.enabled": "never", "vm.watermark_scale_factor": 50 }],
@@ -219,5 +219,31 @@ describe("sweep plan --emit k8s: the Job's name", () => {
     const one = readSpec(spec("one.json", '{"traces": ["traces/a.csv"]}'));
     expect(k8sManifest(one, expandJobs(one), { image: "wsim:1", claim: "c", parallelism: 1, retry: 0 })).toContain("# wsim sweep one: 1 job as a Kubernetes Indexed Job");
     for (const n of [name("My_Sweep.V2.json"), long]) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+});
+
+describe("sweep spec: what a job cannot be told apart by", () => {
+  it("a list entry given twice, a machine given twice (./ or not): SPEC:line, as grid's value given twice", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"list": [{"vm.swappiness": 1},\n {"vm.swappiness": 2},\n {"vm.swappiness": "1"}]}')).toBe(
+      "bad.json:4: list[2]: the same combination as list[0]: its jobs would be planned twice (two jobs writing one output)",
+    );
+    expect(specError('{"traces": ["traces/a.csv"],\n"machines": ["m.machine.json",\n "./m.machine.json"]}')).toBe(
+      'bad.json:3: machines[1]: "m.machine.json" is given twice (also machines[0]): its jobs would be planned twice',
+    );
+  });
+
+  it("an exclude entry that matches no job is an error at its line; machines are named as traces are (no ./)", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1, 2]},\n"exclude": [{"vm.swappiness": 1},\n {"vm.swappiness": 7}]}')).toBe(
+      "bad.json:4: exclude[1] matches no job: each of its keys must be a job's (a trace glob, a machine as \"machines\" names it, a tunable's value from set, grid or list)",
+    );
+    const s = readSpec(spec("dot.json", '{"traces": ["traces/a.csv", "traces/b.csv.gz"], "machines": ["./m.machine.json", "default"], "exclude": [{"machine": "m.machine.json", "trace": "./traces/a.csv"}]}'));
+    expect(expandJobs(s).map((j) => `${j.trace} ${j.machine}`)).toEqual(["traces/a.csv default", "traces/b.csv.gz m.machine.json", "traces/b.csv.gz default"]);
+  });
+
+  it("a key repeated in a JSON object is an error at its second line, as in YAML", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n "grid": {"vm.swappiness": [1]},\n "traces": ["traces/b.csv.gz"]}')).toBe(
+      'bad.json:3: key "traces" is given twice in one object (JSON would keep the last silently): give each key once',
+    );
+    expect(specError('{"traces": ["traces/a.csv"],\n "grid": {"vm.swappiness": [1],\n  "vm.swappiness": [2]}}')).toMatch(/^bad\.json:3: key "vm\.swappiness" is given twice/);
   });
 });
