@@ -68,15 +68,18 @@ export interface Job {
   args: string[];
 }
 
-/** Reads and checks a spec (JSON, or YAML by its extension .yaml/.yml). */
+/**
+ * Reads and checks a spec (JSON, or YAML by its extension .yaml/.yml). `-` reads standard input:
+ * its paths are relative to the current directory, YAML unless it starts with `{`.
+ */
 export function readSpec(path: string): Spec {
   let text: string;
   try {
-    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+    text = readFileSync(path === "-" ? 0 : path, "utf8").replace(/^\uFEFF/, "");
   } catch (e) {
     throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
   }
-  const yaml = /\.ya?ml$/i.test(path);
+  const yaml = path === "-" ? !/^\s*\{/.test(text) : /\.ya?ml$/i.test(path);
   const { doc, lineAt } = yaml ? parseYaml(path, text) : parseJson(path, text);
   return checkSpec(path, doc, lineAt);
 }
@@ -190,7 +193,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
       fail(`/${k}`, `${k}: wsim replay has no --seed: nothing in the model is random (the same trace, machine and tunables give the same output), so replicates would be identical; seed synthetic traces with wsim generate --seed N and list them under traces`);
     if (!KEYS.includes(k)) fail(`/${k}`, `unknown key ${quoteInput(k)}: a spec has ${KEYS.join(", ")}`);
   }
-  const dir = resolve(dirname(path));
+  const dir = path === "-" ? process.cwd() : resolve(dirname(path));
   const notes: string[] = [];
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
     const arr = Array.isArray(v) ? v : [v];
@@ -327,7 +330,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
     }
   }
-  let name = dnsLabel(basename(path).replace(/\.(json|ya?ml)$/i, ""));
+  let name = path === "-" ? "stdin" : dnsLabel(basename(path).replace(/\.(json|ya?ml)$/i, ""));
   if (d.name !== undefined) {
     if (typeof d.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(d.name)) fail("/name", `name: expected a lowercase name of letters, digits and - (it names the Kubernetes Job), got ${describeValue(d.name)}`);
     name = d.name as string;

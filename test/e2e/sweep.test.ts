@@ -272,4 +272,20 @@ describe("findings of a new user", () => {
     expect(r).toMatchObject({ code: 2, err: 'wsim: --claim: a PersistentVolumeClaim\'s name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "My_Claim"\n' });
     expect(wsim(["sweep", "plan", SPEC, "--emit", "k8s", "--claim", "shared.sweep-1"]).code).toBe(0);
   });
+
+  it("a spec on standard input (-): plan reads it with paths relative to the current directory and names it - in errors; run needs --out; --emit refuses it", () => {
+    const stdin = (args: string[], input: string) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const p = stdin(["sweep", "plan", "-"], '{"traces": ["traces/faults.csv"], "grid": {"vm.swappiness": [1, 2]}}');
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(/^faults-[0-9a-f]{12}\t\S+ replay traces\/faults\.csv --set vm\.swappiness=1 -f json\n/);
+    expect(stdin(["sweep", "plan", "-"], 'traces: [traces/faults.csv]\ngrid: {vm.swappiness: [1, 999]}\n')).toMatchObject({ code: 3, err: '-:2: vm.swappiness: expected an integer 0..200, got "999"\n' });
+    expect(stdin(["sweep", "run", "-"], '{"traces": ["traces/faults.csv"]}')).toMatchObject({ code: 2, err: "wsim: sweep run -: a spec on standard input has no name to name the output directory by: add --out DIR\n" });
+    expect(stdin(["sweep", "plan", "-", "--emit", "parallel"], '{"traces": ["traces/faults.csv"]}')).toMatchObject({ code: 2 });
+    const r = stdin(["sweep", "run", "-", "--out", join(tmp, "stdin.out"), "--jobs", "1"], '{"traces": ["traces/faults.csv"]}');
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(join(tmp, "stdin.out"))).toEqual([expect.stringMatching(/^faults-[0-9a-f]{12}\.json$/)]);
+  });
 });

@@ -49,6 +49,8 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     for (const k of keys)
       if (o.given.includes(k) && !only[o.emit]!.includes(k)) throw new UsageError(`--${k} is for --emit ${emit}${emit === "plan" ? " (the default)" : ""}: it does nothing with --emit ${o.emit}`);
   const retry = count("--retry", o.retry ?? "0", 0);
+  if (specPath === "-" && o.emit !== "plan")
+    throw new UsageError(`--emit ${o.emit}: ${o.emit === "k8s" ? "each pod runs" : "each line runs"} \`wsim sweep run SPEC --index I\`, which reads the spec again: give the spec as a file, not - (standard input)`);
   // a PersistentVolumeClaim's name is a DNS-1123 subdomain: Kubernetes would refuse the Job
   if (o.claim !== undefined && !(o.claim.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(o.claim)))
     throw new UsageError(`--claim: a PersistentVolumeClaim's name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "${o.claim}"`);
@@ -81,6 +83,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
 export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Promise<number> {
   const n = count("--jobs", o.jobs ?? String(availableParallelism()), 1);
   const retry = count("--retry", o.retry, 0);
+  if (specPath === "-" && o.out === undefined) throw new UsageError("sweep run -: a spec on standard input has no name to name the output directory by: add --out DIR");
   const spec = readSpecWarning(specPath);
   let jobs = expandJobs(spec);
   if (o.index !== undefined) {
