@@ -197,6 +197,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("-f, --format <format>", "csv or json (default: from -o's extension, else csv)").choices(["csv", "json"]))
     .option("-o, --output <file>", "write the table to FILE, whole or not at all (default: standard output)")
     .option("--html <file.html>", "also write a report of the jobs' runs overlaid (as wsim report)")
+    .option("--spec <spec>", "keep only this spec's current jobs, in its plan order (outputs of jobs it no longer has are left out; without it a directory holding several specs' outputs is warned about)")
     .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error, 3 unreadable outputs."))
     .action(async (dir: string, opts) => {
       const { sweepMergeCommand } = await import("./commands/sweep.js");

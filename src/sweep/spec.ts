@@ -47,6 +47,8 @@ export interface Spec {
   list: [string, string][][];
   exclude: Record<string, string>[];
   replay: [ReplayOption, string | true][];
+  /** sha256 of the spec's text: recorded in each job's output, so merge can tell specs apart */
+  sha256?: string;
   /** warnings about the spec (`SPEC:line: what`) for the command to print on stderr */
   notes: string[];
 }
@@ -81,7 +83,9 @@ export function readSpec(path: string): Spec {
   }
   const yaml = path === "-" ? !/^\s*\{/.test(text) : /\.ya?ml$/i.test(path);
   const { doc, lineAt } = yaml ? parseYaml(path, text) : parseJson(path, text);
-  return checkSpec(path, doc, lineAt);
+  const spec = checkSpec(path, doc, lineAt);
+  spec.sha256 = createHash("sha256").update(text).digest("hex");
+  return spec;
 }
 
 /** Expands a spec to its jobs, in plan order: traces, then machines, then set combinations. */

@@ -288,4 +288,24 @@ describe("findings of a new user", () => {
     expect(r.code, r.err).toBe(0);
     expect(readdirSync(join(tmp, "stdin.out"))).toEqual([expect.stringMatching(/^faults-[0-9a-f]{12}\.json$/)]);
   });
+
+  it("merge --spec keeps only the spec's current jobs in its order; without it, outputs of two versions of a spec are warned about", () => {
+    const d = join(tmp, "versions");
+    mkdirSync(d);
+    const spec = join(d, "v.json");
+    writeFileSync(spec, JSON.stringify({ traces: [join(tmp, "traces/faults.csv")], grid: { "vm.swappiness": [1, 2] } }));
+    expect(wsim(["sweep", "run", spec, "--jobs", "2"]).code).toBe(0);
+    writeFileSync(spec, JSON.stringify({ traces: [join(tmp, "traces/faults.csv")], grid: { "vm.swappiness": [3, 2] } }));
+    expect(wsim(["sweep", "run", spec, "--jobs", "2"]).code).toBe(0);
+    const out = join(d, "v.out");
+    const all = wsim(["sweep", "merge", out, "--counters", "pgfault"]);
+    expect(all.code).toBe(0);
+    expect(all.out.trimEnd().split("\n")).toHaveLength(4); // 1, 2, 3
+    expect(all.err).toMatch(/^wsim sweep merge: warning: .*v\.out holds outputs run from 2 specs \(or versions of one\)/);
+    const only = wsim(["sweep", "merge", out, "--spec", spec, "--counters", "pgfault", "-f", "json"]);
+    expect(only.code, only.err).toBe(0);
+    expect(JSON.parse(only.out).rows.map((r: { set: Record<string, unknown>; index: number }) => [r.index, r.set["vm.swappiness"]])).toEqual([[0, "3"], [1, "2"]]);
+    expect(only.err).toBe(`wsim sweep merge: 1 output of jobs not in ${spec} (an earlier version of it, or another spec) left out\n`);
+  });
 });
+

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { DataError, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
-import { mergeTable, readJobResults, rowLabels, tableCsv, tableJson } from "../../sweep/merge.js";
+import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
 import { writeStdout, writeWhole } from "../output.js";
@@ -39,6 +39,8 @@ export interface SweepMergeOptions {
   format?: string;
   output?: string;
   html?: string;
+  /** keep only this spec's current jobs */
+  spec?: string;
 }
 
 /** `wsim sweep plan SPEC`: the job list, or with --emit a file for GNU parallel or Kubernetes. */
@@ -135,9 +137,19 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
   const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "csv");
   if (format !== "csv" && format !== "json") throw new UsageError(`--format: expected csv or json, got "${format}"`);
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
-  const { results, notes } = readJobResults(dir);
+  const read = readJobResults(dir);
+  let results = read.results;
+  const notes = read.notes;
+  if (o.spec !== undefined) {
+    if (o.spec === "-") throw new UsageError("--spec -: give the spec as a file (the directory's jobs are matched against it)");
+    const only = onlyJobs(results, expandJobs(readSpec(o.spec)));
+    results = only.results;
+    if (only.left) notes.push(`${only.left} output${only.left === 1 ? "" : "s"} of jobs not in ${o.spec} (an earlier version of it, or another spec) left out`);
+    if (only.missing) notes.push(`${only.missing} of ${o.spec}'s jobs have no output or failure record in ${dir} yet`);
+  } else if (specsOf(results) > 1)
+    notes.push(`warning: ${dir} holds outputs run from ${specsOf(results)} specs (or versions of one): the outputs of jobs a spec no longer has are in this table too; wsim sweep merge ${shellQuote(dir)} --spec SPEC keeps only SPEC's current jobs`);
   for (const n of notes) process.stderr.write(`wsim sweep merge: ${n}\n`);
-  if (!results.length) throw new DataError(dir, 0, "no job outputs (ID.json) or failure records (ID.failed.json) here: run wsim sweep run SPEC --out DIR first");
+  if (!results.length) throw new DataError(dir, 0, o.spec === undefined ? "no job outputs (ID.json) or failure records (ID.failed.json) here: run wsim sweep run SPEC --out DIR first" : `no output of ${o.spec}'s jobs here: run wsim sweep run ${shellQuote(o.spec)} --out ${shellQuote(dir)} first`);
   const table = mergeTable(results, o.counters);
   if (o.html !== undefined) {
     const { readInput } = await import("../../report/run-file.js");

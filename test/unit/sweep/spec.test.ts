@@ -247,3 +247,14 @@ describe("sweep spec: what a job cannot be told apart by", () => {
     expect(specError('{"traces": ["traces/a.csv"],\n "grid": {"vm.swappiness": [1],\n  "vm.swappiness": [2]}}')).toMatch(/^bad\.json:3: key "vm\.swappiness" is given twice/);
   });
 });
+
+describe("sweep merge: a corrupt output", () => {
+  it("is FILE:LINE: not a sweep job's output, at the JSON error's line", () => {
+    const d = join(dir, "corrupt");
+    mkdirSync(d);
+    writeFileSync(join(d, "x-000000000000.json"), '{\n  "schema": 1,\n  "a": "b\tc"\n}\n');
+    expect(() => readJobResults(d)).toThrow(DataError);
+    expect(() => readJobResults(d)).toThrow(new RegExp(`^${d}/x-000000000000\\.json:3: not a sweep job's output: invalid JSON: Bad control character`));
+  });
+});
+
