@@ -60,17 +60,21 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
   const jobs = expandJobs(spec);
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);
   let text: string;
-  if (o.emit === "parallel") text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
-  else if (o.emit === "k8s")
+  if (o.emit === "parallel") {
+    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
+    text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
+  } else if (o.emit === "k8s") {
+    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest") ?? "yaml";
     text = k8sManifest(spec, jobs, {
       image: o.image ?? "wsim:latest",
       claim: o.claim ?? "wsim-sweep",
       parallelism: count("--parallelism", o.parallelism ?? "10", 1),
       retry,
+      json: format === "json",
     });
-  else {
-    const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "text");
-    if (format !== "text" && format !== "json") throw new UsageError(`--format: expected text or json, got "${format}"`);
+  } else {
+    if (o.format !== undefined && o.format !== "text" && o.format !== "json") throw new UsageError(`--format: expected text or json, got "${o.format}"`);
+    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan") ?? o.format ?? "text";
     text = format === "json" ? planJson(spec, jobs, wsim) : planText(spec, jobs, wsim);
   }
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -134,8 +138,8 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
 
 /** `wsim sweep merge DIR`: the table (CSV or JSON) and, with --html, the report of the ok jobs overlaid. */
 export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Promise<void> {
-  const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "csv");
-  if (format !== "csv" && format !== "json") throw new UsageError(`--format: expected csv or json, got "${format}"`);
+  if (o.format !== undefined && o.format !== "csv" && o.format !== "json") throw new UsageError(`--format: expected csv or json, got "${o.format}"`);
+  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table") ?? o.format ?? "csv";
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
   const read = readJobResults(dir);
   let results = read.results;
@@ -161,8 +165,9 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
       if (doc.kind !== "run") throw new DataError(r.file, 0, "not a run");
       return { name: names[i]!, run: doc.run };
     });
-    if (!runs.length) throw new DataError(dir, 0, "every job failed: no run to draw in --html");
-    writeWhole(o.html, renderReport({ runs }));
+    // the table of the failures is still what the user needs: the report alone is left out
+    if (!runs.length) process.stderr.write(`wsim sweep merge: warning: every job failed: no run to draw, ${o.html} not written; the table lists the failures\n`);
+    else writeWhole(o.html, renderReport({ runs }));
   }
   const text = format === "json" ? tableJson(table) : tableCsv(table);
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -170,6 +175,24 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
 }
 
 // --- internal ---
+
+/**
+ * The format -o FILE names by its extension (a trailing .gz gzips, as for wsim replay), from
+ * `exts`; undefined for standard output or a name without one. An extension not in `exts`, or
+ * one that contradicts --format, is a usage error: the file would not be what its name says.
+ */
+function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string): string | undefined {
+  if (output === undefined || output === "-") return undefined;
+  const name = output.replace(/^.*\//, "").replace(/\.gz$/i, "");
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const ext = name.slice(dot).toLowerCase();
+  const f = exts[ext];
+  const names = Object.keys(exts).join(", ");
+  if (f === undefined) throw new UsageError(`-o ${output}: ${what} is ${[...new Set(Object.values(exts))].join(" or ")}: name it ${names} (optionally + .gz), not ${ext}`);
+  if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
+  return f;
+}
 
 /** readSpec, its warnings on stderr. */
 function readSpecWarning(path: string): Spec {
