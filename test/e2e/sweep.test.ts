@@ -339,5 +339,11 @@ describe("findings of a new user", () => {
     expect(m.err).toBe("wsim sweep merge: warning: every job failed: no run to draw, r.html not written; the table lists the failures\n");
     expect(existsSync(join(d, "r.html"))).toBe(false);
   });
+
+  it("--emit k8s refuses a spec with absolute paths (the pods see only the claim), naming each", () => {
+    const r = wsim(["sweep", "plan", join(tmp, "versions", "v.json"), "--emit", "k8s"]);
+    expect(r).toMatchObject({ code: 2, err: `wsim: --emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${join(tmp, "traces/faults.csv")}; name them relative to the spec's directory (and copy them onto the claim with it)\n` });
+    expect(existsSync(join(tmp, "versions", "job.yaml"))).toBe(false);
+  });
 });
 

@@ -4,7 +4,8 @@
  * them on this machine's cores (resumable), `merge` makes one table of the outputs.
  */
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
+import { PRESETS } from "../../machine/machine.js";
 import { DataError, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
@@ -64,6 +65,10 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
     text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
   } else if (o.emit === "k8s") {
+    // the pods see the claim at /sweep only: an absolute path in the spec names a file they do not have
+    const abs = [...new Set(jobs.flatMap((j) => [j.trace, ...(j.machine !== null && !(j.machine in PRESETS) ? [j.machine] : [])]).filter((f) => isAbsolute(f)))];
+    if (abs.length)
+      throw new UsageError(`--emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${abs.join(", ")}; name them relative to the spec's directory (and copy them onto the claim with it)`);
     const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest") ?? "yaml";
     text = k8sManifest(spec, jobs, {
       image: o.image ?? "wsim:latest",
