@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { DataError, describeErrno, UsageError } from "../errors.js";
 import { globMatch, splitGlobs } from "../report/diff.js";
 import { jsonErrorLine } from "../trace/json-locate.js";
+import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import type { FailedRecord, JobRecord } from "./run.js";
 
 export interface MergeRow {
@@ -156,7 +157,10 @@ export function tableCsv(t: MergeTable): string {
 
 /** The table as JSON: `{sets, counters, rows: [{id, index, trace, machine, set, status, exit_code, error, counters}]}`. */
 export function tableJson(t: MergeTable): string {
-  return JSON.stringify({ sets: t.sets, counters: t.counters, rows: t.rows.map(({ file: _file, ...r }) => r) }, null, 2) + "\n";
+  // an integer tunable's value is a number in JSON ("vm.swappiness": 60), as the counters are
+  const typed = (set: Record<string, string>) =>
+    Object.fromEntries(Object.entries(set).map(([k, v]) => [k, TUNABLE_BY_KEY.get(k)?.type === "int" && /^-?\d+$/.test(v) ? Number(v) : v]));
+  return JSON.stringify({ sets: t.sets, counters: t.counters, rows: t.rows.map(({ file: _file, ...r }) => ({ ...r, set: typed(r.set) })) }, null, 2) + "\n";
 }
 
 /**

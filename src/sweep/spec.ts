@@ -358,8 +358,11 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     const at = lineAt(`/traces/${i}`);
     let found: string[];
     if (isDynamicPattern(pat)) {
-      found = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
-      if (!found.length) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no file (paths are relative to the spec's directory, ${spec.dir})`);
+      // a glob such as "*" finds the spec itself and machine files too: they are no traces
+      const all = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
+      found = all.filter((f) => resolve(spec.dir, f) !== resolve(spec.path) && !/\.machine\.json$/i.test(f));
+      if (!found.length)
+        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (only the spec or machine files, which a glob leaves out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
     } else {
       try {
         if (!statSync(resolve(spec.dir, pat)).isFile()) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} is not a file`);

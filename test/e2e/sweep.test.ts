@@ -186,7 +186,7 @@ describe("wsim sweep merge", () => {
     const t = JSON.parse(json.out);
     expect(t.counters).toEqual(counters);
     expect(t.rows[3]).toEqual({
-      id: plan[3]!.id, index: 3, trace: "traces/faults.csv", machine: "small128.machine.json", set: plan[3]!.set, status: "ok", exit_code: 0, error: "",
+      id: plan[3]!.id, index: 3, trace: "traces/faults.csv", machine: "small128.machine.json", set: Object.fromEntries(Object.entries(plan[3]!.set).map(([k, v]) => [k, Number(v)])), status: "ok", exit_code: 0, error: "",
       counters: Object.fromEntries(counters.map((c) => [c, hand[3].vmstat[c]])),
     });
     const html = join(tmp, "sweep.html");
@@ -306,7 +306,7 @@ describe("findings of a new user", () => {
     expect(all.err).toMatch(/^wsim sweep merge: warning: .*v\.out holds outputs run from 2 specs \(or versions of one\)/);
     const only = wsim(["sweep", "merge", out, "--spec", spec, "--counters", "pgfault", "-f", "json"]);
     expect(only.code, only.err).toBe(0);
-    expect(JSON.parse(only.out).rows.map((r: { set: Record<string, unknown>; index: number }) => [r.index, r.set["vm.swappiness"]])).toEqual([[0, "3"], [1, "2"]]);
+    expect(JSON.parse(only.out).rows.map((r: { set: Record<string, unknown>; index: number }) => [r.index, r.set["vm.swappiness"]])).toEqual([[0, 3], [1, 2]]);
     expect(only.err).toBe(`wsim sweep merge: 1 output of jobs not in ${spec} (an earlier version of it, or another spec) left out\n`);
   });
 
@@ -344,6 +344,15 @@ describe("findings of a new user", () => {
     const r = wsim(["sweep", "plan", join(tmp, "versions", "v.json"), "--emit", "k8s"]);
     expect(r).toMatchObject({ code: 2, err: `wsim: --emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${join(tmp, "traces/faults.csv")}; name them relative to the spec's directory (and copy them onto the claim with it)\n` });
     expect(existsSync(join(tmp, "versions", "job.yaml"))).toBe(false);
+  });
+
+  it("merge -f json gives an integer tunable's values as numbers; run --out names a file: not a directory; the summary names OUT absolute", () => {
+    const t = JSON.parse(wsim(["sweep", "merge", OUT, "--counters", "pgfault", "-f", "json"]).out);
+    expect(t.rows[0].set).toEqual({ "vm.compaction_proactiveness": 0, "vm.watermark_scale_factor": 10 });
+    writeFileSync(join(tmp, "afile"), "");
+    expect(wsim(["sweep", "run", SPEC, "--out", "afile"])).toMatchObject({ code: 2, err: "wsim: --out afile: is not a directory (the outputs go in it, one ID.json a job)\n" });
+    const r = wsim(["sweep", "run", SPEC, "--index", "0", "--out", "rel.out"]);
+    expect(r.err).toBe(`wsim sweep: 1 job: 1 ran, 0 up to date, 0 failed; outputs in ${join(tmp, "rel.out")}\n`);
   });
 });
 

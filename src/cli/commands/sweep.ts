@@ -4,7 +4,8 @@
  * them on this machine's cores (resumable), `merge` makes one table of the outputs.
  */
 import { availableParallelism } from "node:os";
-import { basename, isAbsolute, join } from "node:path";
+import { statSync } from "node:fs";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { PRESETS } from "../../machine/machine.js";
 import { DataError, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
@@ -102,7 +103,15 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
     if (i >= jobs.length) throw new UsageError(`--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
     jobs = [jobs[i]!];
   }
-  const out = o.out ?? defaultOut(spec);
+  // the summary names it absolute, whether given or the default
+  const out = resolve(o.out ?? defaultOut(spec));
+  let isFile = false;
+  try {
+    isFile = !statSync(out).isDirectory();
+  } catch {
+    /* not there yet: made */
+  }
+  if (isFile) throw new UsageError(`--out ${o.out ?? out}: is not a directory (the outputs go in it, one ID.json a job)`);
   const progress = new Progress(process.stderr);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {

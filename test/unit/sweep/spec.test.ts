@@ -258,3 +258,16 @@ describe("sweep merge: a corrupt output", () => {
   });
 });
 
+describe("sweep spec: a trace glob", () => {
+  it("leaves out the spec itself and machine files (\"*\" beside them); a glob that finds only those says so", () => {
+    const d = join(dir, "star");
+    mkdirSync(d);
+    writeFileSync(join(d, "a.csv"), "time_ms,op,pid,addr\n");
+    writeFileSync(join(d, "m.machine.json"), '{"nodes": [{"id": 0, "mem": "64M"}]}');
+    writeFileSync(join(d, "s.json"), '{"traces": ["*"]}');
+    expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
+    writeFileSync(join(d, "t.json"), '{"traces": ["[mt]*.json"]}');
+    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(only the spec or machine files, which a glob leaves out\)/);
+  });
+});
+
