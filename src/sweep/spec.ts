@@ -14,7 +14,7 @@
  * via locateJson, YAML via the parser's ranges).
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { globSync, isDynamicPattern } from "tinyglobby";
 import { isNode, LineCounter, parseDocument } from "yaml";
@@ -199,6 +199,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   }
   const dir = path === "-" ? process.cwd() : resolve(dirname(path));
   const notes: string[] = [];
+  let intervalNote: (() => void) | undefined;
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
     const arr = Array.isArray(v) ? v : [v];
     if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
@@ -331,7 +332,8 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
       if (samples(Math.min(drain, until)) > MAX_KEPT_SAMPLES)
         fail("/replay/interval", `replay.interval: ${r.interval} ms gives ${samples(Math.min(drain, until)).toLocaleString("en-US")} samples or more per job, more than the ${cap} a job's JSON keeps (samples run from 0 ms to the run's end): raise interval`);
       if (!(samples(until) <= MAX_KEPT_SAMPLES))
-        notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
+        intervalNote = () =>
+          notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
     }
   }
   let name = path === "-" ? "stdin" : dnsLabel(basename(path).replace(/\.(json|ya?ml)$/i, ""));
@@ -348,6 +350,24 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
     if (!u) fail(`/exclude/${i}`, `exclude[${i}] matches no job: each of its keys must be a job's (a trace glob, a machine as "machines" names it, a tunable's value from set, grid or list)`);
   });
   if (!jobs.length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
+  if (intervalNote) {
+    // a plain CSV trace's last event is cheap to read (its tail): the run's end, so the samples, are known
+    const r = d.replay as Record<string, unknown>;
+    const iv = Number(r.interval), until = r.until === undefined ? Infinity : Number(r.until), drain = Number(r.drain ?? 0);
+    let unknown = false;
+    for (const t of new Set(jobs.map((j) => j.trace))) {
+      const last = csvLastTime(resolve(dir, t));
+      if (last === undefined) {
+        unknown = true;
+        continue;
+      }
+      const end = Math.min(last + drain, until);
+      const n = Math.floor(end / iv) + 1;
+      if (n > MAX_KEPT_SAMPLES)
+        fail("/replay/interval", `replay.interval: ${r.interval} ms gives ${n.toLocaleString("en-US")} samples for ${t} (its run ends at ${end} ms: its last event${drain ? " + drain" : ""}), more than the ${MAX_KEPT_SAMPLES.toLocaleString("en-US")} a job's JSON keeps: raise interval${r.until === undefined ? " or set until" : ""}`);
+    }
+    if (unknown) intervalNote();
+  }
   return spec;
 }
 
@@ -375,6 +395,36 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     for (const f of found) if (!out.includes(f)) out.push(f);
   });
   return out;
+}
+
+/**
+ * The time of a plain CSV trace's last event (its last data line; times never go back), or
+ * undefined when that is not cheap or not sure (gzip, another format, an odd line).
+ */
+function csvLastTime(file: string): number | undefined {
+  if (!/\.csv$/i.test(file)) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    const read = (at: number, n: number) => {
+      const b = Buffer.alloc(Math.min(n, size - at));
+      readSync(fd!, b, 0, b.length, at);
+      return b.toString("utf8");
+    };
+    const lines = (t: string) => t.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith("#"));
+    const header = lines(read(0, 65536))[0];
+    const col = header?.split(",").map((c) => c.trim()).indexOf("time_ms") ?? -1;
+    const tail = lines(read(Math.max(0, size - 65536), 65536));
+    const last = tail[tail.length - 1];
+    if (col < 0 || last === undefined || last === header || last.includes('"')) return undefined;
+    const v = last.split(",")[col]?.trim() ?? "";
+    return /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The grid's points (first key outermost) times the list's entries; one empty one when neither is given. */

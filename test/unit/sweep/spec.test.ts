@@ -200,6 +200,13 @@ describe("sweep spec: checked as the jobs would check it (findings of a new user
     const s = readSpec(spec("cap.json", '{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001}}'));
     expect(s.notes).toEqual([`${join(dir, "cap.json")}:2: replay.interval 0.0001: a job's JSON keeps at most 50,000 samples, so a job whose run (the trace's last event + drain) ends after 4.9999 ms fails; raise interval or set until if a trace is longer`]);
     expect(readSpec(spec("capok.json", '{"traces": ["traces/a.csv"], "replay": {"interval": 1, "until": 1000}}')).notes).toEqual([]);
+    // a plain CSV's last event is read from its tail: the samples are known at plan time
+    mkdirSync(join(dir, "long"), { recursive: true });
+    writeFileSync(join(dir, "long", "t.csv"), "# a comment\ntime_ms,op,pid,addr\n0,access,1,0x1000\n532,exit,1,\n");
+    expect(specError('{"traces": ["long/t.csv"],\n"replay": {"interval": 0.01}}')).toBe(
+      "bad.json:2: replay.interval: 0.01 ms gives 53,201 samples for long/t.csv (its run ends at 532 ms: its last event), more than the 50,000 a job's JSON keeps: raise interval or set until",
+    );
+    expect(readSpec(spec("long-ok.json", '{"traces": ["long/t.csv"], "replay": {"interval": 0.1, "drain": 100}}')).notes).toEqual([]);
   });
 });
 
