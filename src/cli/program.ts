@@ -153,10 +153,10 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   sweep
     .command("plan")
     .description("print the jobs, one line each: its id and the exact wsim replay command (run in the spec's directory); or a job file for GNU parallel, or a Kubernetes Indexed Job")
-    .argument("<spec>", "the sweep's spec (JSON or YAML)")
+    .argument("<spec>", "the sweep's spec (JSON or YAML; - reads standard input, its paths relative to the current directory)")
     .addOption(new Option("--emit <what>", "plan (the job list), parallel (GNU parallel's job file: a `wsim sweep run SPEC --index I` a line), k8s (an Indexed Job manifest)").choices(["plan", "parallel", "k8s"]).default("plan"))
     .addOption(new Option("-f, --format <format>", "the plan as text (ID<TAB>command) or json (default: from -o's extension, else text)").choices(["text", "json"]))
-    .option("-o, --output <file>", "write it to FILE, whole or not at all (default: standard output)")
+    .option("-o, --output <file>", "write it to FILE, whole or not at all (default: standard output); its extension names the format: .txt or .json, with --emit parallel .txt, with --emit k8s .yaml/.yml (YAML) or .json (JSON)")
     .option("--wsim <cmd>", "how the commands call wsim (default: this wsim's bin/wsim, absolute; with --emit parallel over ssh, where it is installed on the hosts)")
     .option("--out <dir>", "with --emit parallel: the output directory in the commands (default: SPEC's name + .out, beside it)")
     .option("--retry <n>", "with --emit parallel or k8s: the commands' --retry")
@@ -171,7 +171,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
   sweep
     .command("run")
     .description("run the jobs on this machine's cores, one JSON per job written whole into OUT; jobs whose output is there for the same inputs are skipped (resumable after a crash or Ctrl-C)")
-    .argument("<spec>", "the sweep's spec (JSON or YAML)")
+    .argument("<spec>", "the sweep's spec (JSON or YAML; - reads standard input, with --out)")
     .option("--out <dir>", "the output directory: ID.json per job, ID.failed.json per failed job (default: SPEC's name + .out, beside it)")
     .option("-j, --jobs <n>", "replays at a time (default: this machine's cores)")
     .option("--index <i>", "run only job I (0-based, in plan order): for GNU parallel's and Kubernetes' job files")
@@ -195,8 +195,9 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .argument("<dir>", "the output directory of wsim sweep run (or of GNU parallel's or Kubernetes' runs)")
     .option("--counters <globs>", "counters to tabulate, comma-separated globs (repeatable; as wsim diff --only); default: those that differ between jobs", collect, [])
     .addOption(new Option("-f, --format <format>", "csv or json (default: from -o's extension, else csv)").choices(["csv", "json"]))
-    .option("-o, --output <file>", "write the table to FILE, whole or not at all (default: standard output)")
+    .option("-o, --output <file>", "write the table to FILE, whole or not at all (default: standard output); .csv or .json names the format")
     .option("--html <file.html>", "also write a report of the jobs' runs overlaid (as wsim report)")
+    .option("--spec <spec>", "keep only this spec's current jobs, in its plan order (outputs of jobs it no longer has are left out; without it a directory holding several specs' outputs is warned about)")
     .addHelpText("after", paragraphs("\nExit codes: 0 ok, 2 usage error, 3 unreadable outputs."))
     .action(async (dir: string, opts) => {
       const { sweepMergeCommand } = await import("./commands/sweep.js");

@@ -47,6 +47,8 @@ export interface K8sOptions {
   claim: string;
   parallelism: number;
   retry: number;
+  /** JSON instead of YAML (no comments in JSON: the note goes in an annotation) */
+  json?: boolean;
 }
 
 /** Where the volume is mounted in the pods; the outputs go to `out` on it. */
@@ -109,12 +111,17 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
       },
     },
   };
-  const doc = new Document(job);
-  doc.commentBefore =
-    ` wsim sweep ${spec.name}: ${jobs.length} jobs as a Kubernetes Indexed Job (Kubernetes 1.29 or newer).\n` +
+  const note =
+    ` wsim sweep ${spec.name}: ${jobs.length} job${jobs.length === 1 ? "" : "s"} as a Kubernetes Indexed Job (Kubernetes 1.29 or newer).\n` +
     ` Before: build the image from wsim's Dockerfile (docker build -t ${o.image} .) and copy\n` +
     ` ${root}\n` +
     ` to the root of the ReadWriteMany claim ${o.claim}. Outputs go to out/ on the claim;\n` +
     ` copy them back and run wsim sweep merge on them.`;
+  if (o.json) {
+    (job.metadata as Record<string, unknown>).annotations = { "wsim.sweep/note": note.replace(/\n /g, " ").trim() };
+    return JSON.stringify(job, null, 2) + "\n";
+  }
+  const doc = new Document(job);
+  doc.commentBefore = note;
   return doc.toString({ lineWidth: 0 });
 }

@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { DataError, describeErrno, UsageError } from "../errors.js";
 import { globMatch, splitGlobs } from "../report/diff.js";
+import { jsonErrorLine } from "../trace/json-locate.js";
+import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import type { FailedRecord, JobRecord } from "./run.js";
 
 export interface MergeRow {
@@ -55,11 +57,17 @@ export function readJobResults(dir: string): { results: JobResult[]; notes: stri
   for (const n of names) {
     if (n.startsWith(".") || !n.endsWith(".json")) continue;
     const file = join(dir, n);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new DataError(file, 0, `cannot read a job's output: ${describeErrno(e)}`);
+    }
     let doc: Record<string, unknown>;
     try {
-      doc = JSON.parse(readFileSync(file, "utf8"));
+      doc = JSON.parse(text);
     } catch (e) {
-      throw new DataError(file, 0, `cannot read a job's output: ${e instanceof SyntaxError ? e.message : describeErrno(e)}`);
+      throw new DataError(file, jsonErrorLine(text, e), `not a sweep job's output: invalid JSON: ${(e as Error).message}`);
     }
     const failed = n.endsWith(".failed.json");
     // an output carries its record as "sweep", and so does a failure record
@@ -74,6 +82,22 @@ export function readJobResults(dir: string): { results: JobResult[]; notes: stri
   }
   const list = [...results.values()].sort((a, b) => a.record.index - b.record.index || (a.record.id < b.record.id ? -1 : 1));
   return { results: list, notes };
+}
+
+/**
+ * The results of a spec's current jobs only, in its plan order (each record's index made the
+ * plan's); `left` counts the files of jobs the spec no longer has, `missing` its jobs with none.
+ */
+export function onlyJobs(results: JobResult[], jobs: readonly { id: string; index: number }[]): { results: JobResult[]; left: number; missing: number } {
+  const index = new Map(jobs.map((j) => [j.id, j.index]));
+  const kept = results.filter((r) => index.has(r.record.id)).map((r) => ({ ...r, record: { ...r.record, index: index.get(r.record.id)! } }));
+  kept.sort((a, b) => a.record.index - b.record.index);
+  return { results: kept, left: results.length - kept.length, missing: jobs.length - kept.length };
+}
+
+/** How many specs (by the spec_sha256 their records carry; none recorded counts as one) the results come from. */
+export function specsOf(results: readonly JobResult[]): number {
+  return new Set(results.map((r) => r.record.spec_sha256 ?? "")).size;
 }
 
 /**
@@ -133,7 +157,10 @@ export function tableCsv(t: MergeTable): string {
 
 /** The table as JSON: `{sets, counters, rows: [{id, index, trace, machine, set, status, exit_code, error, counters}]}`. */
 export function tableJson(t: MergeTable): string {
-  return JSON.stringify({ sets: t.sets, counters: t.counters, rows: t.rows.map(({ file: _file, ...r }) => r) }, null, 2) + "\n";
+  // an integer tunable's value is a number in JSON ("vm.swappiness": 60), as the counters are
+  const typed = (set: Record<string, string>) =>
+    Object.fromEntries(Object.entries(set).map(([k, v]) => [k, TUNABLE_BY_KEY.get(k)?.type === "int" && /^-?\d+$/.test(v) ? Number(v) : v]));
+  return JSON.stringify({ sets: t.sets, counters: t.counters, rows: t.rows.map(({ file: _file, ...r }) => ({ ...r, set: typed(r.set) })) }, null, 2) + "\n";
 }
 
 /**

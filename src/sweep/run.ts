@@ -37,6 +37,8 @@ export interface JobRecord {
   set: Record<string, string>;
   replay: Record<string, string | true>;
   wsim_version: string;
+  /** sha256 of the spec's text when the job ran (older outputs lack it): merge tells specs apart by it */
+  spec_sha256?: string;
   /** what ran: `wsim` then these, in the spec's directory */
   command: string[];
 }
@@ -173,6 +175,7 @@ export async function recordOf(spec: Spec, job: Job, hashOf: (file: string) => P
     set: Object.fromEntries(job.set),
     replay: Object.fromEntries(job.replay),
     wsim_version: WSIM_VERSION,
+    ...(spec.sha256 ? { spec_sha256: spec.sha256 } : {}),
     command: ["replay", ...job.args],
   };
 }

@@ -14,7 +14,7 @@
  * via locateJson, YAML via the parser's ranges).
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { globSync, isDynamicPattern } from "tinyglobby";
 import { isNode, LineCounter, parseDocument } from "yaml";
@@ -22,6 +22,8 @@ import { DataError, describeErrno, describeValue, quoteInput } from "../errors.j
 import { PRESETS } from "../machine/machine.js";
 import { parseValue, suggestKeys, TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { timeOption } from "../cli/time-option.js";
+import { MAX_KEPT_SAMPLES } from "../engine/engine.js";
 
 /** `replay` options a spec may give every job (`"replay": {"drain": 1000}`), in argv order. */
 export const REPLAY_OPTIONS = ["interval", "until", "drain", "lenient"] as const;
@@ -45,6 +47,10 @@ export interface Spec {
   list: [string, string][][];
   exclude: Record<string, string>[];
   replay: [ReplayOption, string | true][];
+  /** sha256 of the spec's text: recorded in each job's output, so merge can tell specs apart */
+  sha256?: string;
+  /** warnings about the spec (`SPEC:line: what`) for the command to print on stderr */
+  notes: string[];
 }
 
 /** One replay of the sweep. */
@@ -64,29 +70,47 @@ export interface Job {
   args: string[];
 }
 
-/** Reads and checks a spec (JSON, or YAML by its extension .yaml/.yml). */
+/**
+ * Reads and checks a spec (JSON, or YAML by its extension .yaml/.yml). `-` reads standard input:
+ * its paths are relative to the current directory, YAML unless it starts with `{`.
+ */
 export function readSpec(path: string): Spec {
   let text: string;
   try {
-    text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+    text = readFileSync(path === "-" ? 0 : path, "utf8").replace(/^\uFEFF/, "");
   } catch (e) {
     throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
   }
-  const yaml = /\.ya?ml$/i.test(path);
+  const yaml = path === "-" ? !/^\s*\{/.test(text) : /\.ya?ml$/i.test(path);
   const { doc, lineAt } = yaml ? parseYaml(path, text) : parseJson(path, text);
-  return checkSpec(path, doc, lineAt);
+  const spec = checkSpec(path, doc, lineAt);
+  spec.sha256 = createHash("sha256").update(text).digest("hex");
+  return spec;
 }
 
 /** Expands a spec to its jobs, in plan order: traces, then machines, then set combinations. */
 export function expandJobs(spec: Spec, lineAt: (p: string) => number = () => 0): Job[] {
+  return expand(spec, lineAt).jobs;
+}
+
+/** The jobs, and for each `exclude` entry whether it matched any job. */
+function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
   const traces = expandTraces(spec, lineAt);
   const combos = setCombinations(spec);
   const jobs: Job[] = [];
+  const used = spec.exclude.map(() => false);
+  const ids = new Map<string, Job>();
   for (const trace of traces)
     for (const machine of spec.machines)
       for (const combo of combos) {
         const set = [...spec.set, ...combo];
-        if (excluded(spec.exclude, trace, machine, set)) continue;
+        const hit = spec.exclude.map((e) => excludes(e, trace, machine, set));
+        hit.forEach((h, i) => (used[i] ||= h));
+        if (hit.some(Boolean)) continue;
+        const id = jobId(trace, machine, set, spec.replay);
+        const twice = ids.get(id);
+        if (twice)
+          throw new DataError(spec.path, lineAt("/traces"), `job ${id} (${trace}, machine ${machine ?? "the trace's own"}, ${set.map(([k, v]) => `${k}=${v}`).join(" ") || "no --set"}) is planned twice, as job ${twice.index} and job ${jobs.length}: two jobs would write one output; give each combination once`);
         const args = [
           trace,
           ...(machine === null ? [] : ["-m", machine]),
@@ -95,9 +119,11 @@ export function expandJobs(spec: Spec, lineAt: (p: string) => number = () => 0):
           "-f",
           "json",
         ];
-        jobs.push({ index: jobs.length, id: jobId(trace, machine, set, spec.replay), trace, machine, set, replay: spec.replay, args });
+        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, args };
+        ids.set(id, job);
+        jobs.push(job);
       }
-  return jobs;
+  return { jobs, used };
 }
 
 /**
@@ -126,6 +152,14 @@ function parseJson(path: string, text: string): { doc: unknown; lineAt: LineAt }
     doc = JSON.parse(text);
   } catch (e) {
     throw new DataError(path, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
+  }
+  // JSON.parse keeps the last of a repeated key, silently; YAML refuses it: so do we
+  const lc = new LineCounter();
+  const dup = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }).errors.find((e) => e.code === "DUPLICATE_KEY");
+  if (dup) {
+    const m = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(dup.pos[0]));
+    const key = m ? (JSON.parse(m[0]) as string) : "";
+    throw new DataError(path, lc.linePos(dup.pos[0]).line, `key ${quoteInput(key)} is given twice in one object (JSON would keep the last silently): give each key once`);
   }
   const where = locateJson(text, 4);
   return { doc, lineAt: (p) => lineOf(where, p) };
@@ -163,7 +197,9 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
       fail(`/${k}`, `${k}: wsim replay has no --seed: nothing in the model is random (the same trace, machine and tunables give the same output), so replicates would be identical; seed synthetic traces with wsim generate --seed N and list them under traces`);
     if (!KEYS.includes(k)) fail(`/${k}`, `unknown key ${quoteInput(k)}: a spec has ${KEYS.join(", ")}`);
   }
-  const dir = resolve(dirname(path));
+  const dir = path === "-" ? process.cwd() : resolve(dirname(path));
+  const notes: string[] = [];
+  let intervalNote: (() => void) | undefined;
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
     const arr = Array.isArray(v) ? v : [v];
     if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
@@ -177,7 +213,12 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   };
   if (d.traces === undefined) fail("", "traces: missing: give the traces to replay, e.g. \"traces\": [\"traces/*.csv\"]");
   const traces = strings("traces", d.traces) as string[];
-  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true);
+  // "./m.machine.json" is "m.machine.json", as for traces: the job's id and exclude see one name
+  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
+  machines.forEach((m, i) => {
+    const j = machines.indexOf(m);
+    if (j < i) fail(Array.isArray(d.machines) ? `/machines/${i}` : "/machines", `machines[${i}]: ${m === null ? "null (the trace's own)" : quoteInput(m)} is given twice (also machines[${j}]): its jobs would be planned twice`);
+  });
   machines.forEach((m, i) => {
     if (m === null || m in PRESETS) return;
     const at = Array.isArray(d.machines) ? `/machines/${i}` : "/machines";
@@ -229,6 +270,11 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   if (d.list !== undefined) {
     if (!Array.isArray(d.list) || !d.list.length) fail("/list", `list: expected a non-empty list of {tunable: value} combinations, got ${describeValue(d.list)}`);
     list = (d.list as unknown[]).map((c, i) => pairs(`/list/${i}`, c, `list[${i}]`));
+    const canon = list.map((c) => JSON.stringify([...c].sort((a, b) => (a[0] < b[0] ? -1 : 1))));
+    canon.forEach((c, i) => {
+      const j = canon.indexOf(c);
+      if (j < i) fail(`/list/${i}`, `list[${i}]: the same combination as list[${j}]: its jobs would be planned twice (two jobs writing one output)`);
+    });
   }
   // a key given twice (set and grid, grid and a list entry) would make two --set of one key
   const setKeys = set.map(([k]) => k);
@@ -246,6 +292,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         Object.entries(e).map(([k, v]) => {
           if (k !== "trace" && k !== "machine") tunable(`/exclude/${i}/${k}`, k);
           if (k === "machine" && v === null) return [k, "\0own"];
+          if ((k === "machine" || k === "trace") && typeof v === "string") return [k, normPath(v)];
           if (typeof v === "number" && Number.isFinite(v)) v = String(v);
           if (typeof v !== "string") fail(`/exclude/${i}/${k}`, `exclude[${i}] ${k}: expected a string or a number, got ${describeValue(v)}`);
           return [k, v as string];
@@ -266,19 +313,61 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         return [k, true];
       }
       const s = typeof v === "number" ? String(v) : v;
-      if (typeof s !== "string" || !/^\d+(\.\d+)?$/.test(s)) return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      if (typeof s !== "string") return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      // wsim replay's own check, so that a value every job would refuse is refused here
+      try {
+        timeOption(k, s, k === "interval");
+      } catch (e) {
+        fail(`/replay/${k}`, `replay.${(e as Error).message.replace(/^--/, "")}`);
+      }
       return [k, s];
     }).filter((e) => !(e[0] === "lenient" && r.lenient === false));
+    if (r.interval !== undefined) {
+      // a job's JSON keeps at most MAX_KEPT_SAMPLES samples, from 0 ms to the run's end:
+      // min(last event + drain, until). Past it every job fails: refuse what surely is
+      const iv = Number(r.interval), until = r.until === undefined ? Infinity : Number(r.until), drain = Number(r.drain ?? 0);
+      const samples = (t: number) => Math.floor(t / iv) + 1;
+      const cap = MAX_KEPT_SAMPLES.toLocaleString("en-US");
+      const upTo = ((MAX_KEPT_SAMPLES - 1) * iv).toLocaleString("en-US", { maximumFractionDigits: 6 });
+      if (samples(Math.min(drain, until)) > MAX_KEPT_SAMPLES)
+        fail("/replay/interval", `replay.interval: ${r.interval} ms gives ${samples(Math.min(drain, until)).toLocaleString("en-US")} samples or more per job, more than the ${cap} a job's JSON keeps (samples run from 0 ms to the run's end): raise interval`);
+      if (!(samples(until) <= MAX_KEPT_SAMPLES))
+        intervalNote = () =>
+          notes.push(`${path}:${lineAt("/replay/interval")}: replay.interval ${r.interval}: a job's JSON keeps at most ${cap} samples, so a job whose run (the trace's last event + drain${r.until === undefined ? "" : ", at most until"}) ends after ${upTo} ms fails; raise interval or set until if a trace is longer`);
+    }
   }
-  let name = basename(path).replace(/\.(json|ya?ml)$/i, "");
+  let name = path === "-" ? "stdin" : dnsLabel(basename(path).replace(/\.(json|ya?ml)$/i, ""));
   if (d.name !== undefined) {
     if (typeof d.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(d.name)) fail("/name", `name: expected a lowercase name of letters, digits and - (it names the Kubernetes Job), got ${describeValue(d.name)}`);
     name = d.name as string;
   }
   if (d.description !== undefined && typeof d.description !== "string") fail("/description", `description: expected a string, got ${describeValue(d.description)}`);
-  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay };
+  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay, notes };
   // globs that find nothing are errors at their line: find out now, not in the plan
-  if (!expandJobs(spec, lineAt).length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
+  const { jobs, used } = expand(spec, lineAt);
+  // an exclusion that drops nothing is a typo ("./m.json", a value not in the grid), not a wish
+  used.forEach((u, i) => {
+    if (!u) fail(`/exclude/${i}`, `exclude[${i}] matches no job: each of its keys must be a job's (a trace glob, a machine as "machines" names it, a tunable's value from set, grid or list)`);
+  });
+  if (!jobs.length) fail("/exclude", "exclude: every job is excluded: the sweep has nothing to run");
+  if (intervalNote) {
+    // a plain CSV trace's last event is cheap to read (its tail): the run's end, so the samples, are known
+    const r = d.replay as Record<string, unknown>;
+    const iv = Number(r.interval), until = r.until === undefined ? Infinity : Number(r.until), drain = Number(r.drain ?? 0);
+    let unknown = false;
+    for (const t of new Set(jobs.map((j) => j.trace))) {
+      const last = csvLastTime(resolve(dir, t));
+      if (last === undefined) {
+        unknown = true;
+        continue;
+      }
+      const end = Math.min(last + drain, until);
+      const n = Math.floor(end / iv) + 1;
+      if (n > MAX_KEPT_SAMPLES)
+        fail("/replay/interval", `replay.interval: ${r.interval} ms gives ${n.toLocaleString("en-US")} samples for ${t} (its run ends at ${end} ms: its last event${drain ? " + drain" : ""}), more than the ${MAX_KEPT_SAMPLES.toLocaleString("en-US")} a job's JSON keeps: raise interval${r.until === undefined ? " or set until" : ""}`);
+    }
+    if (unknown) intervalNote();
+  }
   return spec;
 }
 
@@ -289,8 +378,11 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     const at = lineAt(`/traces/${i}`);
     let found: string[];
     if (isDynamicPattern(pat)) {
-      found = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
-      if (!found.length) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no file (paths are relative to the spec's directory, ${spec.dir})`);
+      // a glob such as "*" finds the spec itself and machine files too: they are no traces
+      const all = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
+      found = all.filter((f) => resolve(spec.dir, f) !== resolve(spec.path) && !/\.machine\.json$/i.test(f));
+      if (!found.length)
+        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (only the spec or machine files, which a glob leaves out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
     } else {
       try {
         if (!statSync(resolve(spec.dir, pat)).isFile()) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} is not a file`);
@@ -305,6 +397,36 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
   return out;
 }
 
+/**
+ * The time of a plain CSV trace's last event (its last data line; times never go back), or
+ * undefined when that is not cheap or not sure (gzip, another format, an odd line).
+ */
+function csvLastTime(file: string): number | undefined {
+  if (!/\.csv$/i.test(file)) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    const read = (at: number, n: number) => {
+      const b = Buffer.alloc(Math.min(n, size - at));
+      readSync(fd!, b, 0, b.length, at);
+      return b.toString("utf8");
+    };
+    const lines = (t: string) => t.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith("#"));
+    const header = lines(read(0, 65536))[0];
+    const col = header?.split(",").map((c) => c.trim()).indexOf("time_ms") ?? -1;
+    const tail = lines(read(Math.max(0, size - 65536), 65536));
+    const last = tail[tail.length - 1];
+    if (col < 0 || last === undefined || last === header || last.includes('"')) return undefined;
+    const v = last.split(",")[col]?.trim() ?? "";
+    return /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** The grid's points (first key outermost) times the list's entries; one empty one when neither is given. */
 function setCombinations(spec: Spec): [string, string][][] {
   let combos: [string, string][][] = [[]];
@@ -313,21 +435,34 @@ function setCombinations(spec: Spec): [string, string][][] {
   return combos;
 }
 
-/** A job is excluded when every key of some exclusion matches it (`trace` by glob, as written). */
-function excluded(ex: Record<string, string>[], trace: string, machine: string | null, set: [string, string][]): boolean {
+/** An exclusion drops a job when every key of it matches the job (`trace` by glob, as written). */
+function excludes(e: Record<string, string>, trace: string, machine: string | null, set: [string, string][]): boolean {
   const sets = new Map(set);
-  return ex.some((e) =>
-    Object.entries(e).every(([k, v]) => {
-      if (k === "trace") return trace === v || matchGlob(v, trace);
-      if (k === "machine") return v === "\0own" ? machine === null : machine === v;
-      return sets.get(k) === v;
-    }),
-  );
+  return Object.entries(e).every(([k, v]) => {
+    if (k === "trace") return trace === v || matchGlob(v, trace);
+    if (k === "machine") return v === "\0own" ? machine === null : machine === v;
+    return sets.get(k) === v;
+  });
+}
+
+/** A relative path without its leading "./" (as traces are named): one file, one name. */
+function normPath(p: string): string {
+  return isAbsolute(p) ? p : p.replace(/^(\.\/)+/, "");
 }
 
 function matchGlob(glob: string, s: string): boolean {
   const re = new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\0").replace(/\*/g, "[^/]*").replace(/\0/g, ".*").replace(/\?/g, "[^/]") + "$");
   return re.test(s);
+}
+
+/**
+ * A file's name as a DNS-1123 label the Kubernetes Job's name can end with (`wsim-sweep-` + it
+ * is at most 63): lowercase, [a-z0-9-], no leading or trailing dash, at most 52 characters;
+ * `sweep-` and 6 hex digits of the name's sha256 when nothing is left (`__.json`).
+ */
+export function dnsLabel(s: string): string {
+  const l = s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").slice(0, 52).replace(/^-+|-+$/g, "");
+  return l || `sweep-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -129,8 +129,10 @@ describe("wsim sweep plan and run", () => {
       expect([now.ino, now.mtimeMs]).toEqual([st.ino, st.mtimeMs]);
     }
     expect(readdirSync(out)).toHaveLength(12);
-    // the same bytes as the uninterrupted run's (faults.csv's jobs are 0..11 in both plans)
-    for (const j of plan.slice(0, 12)) expect(readFileSync(join(out, `${j.id}.json`), "utf8")).toBe(readFileSync(join(OUT, `${j.id}.json`), "utf8"));
+    // the same bytes as the uninterrupted run's (faults.csv's jobs are 0..11 in both plans), but
+    // for the spec's sha256 each records (another spec)
+    const noSpec = (f: string) => readFileSync(f, "utf8").replace(/\n\s*"spec_sha256": "[0-9a-f]{64}",/, "");
+    for (const j of plan.slice(0, 12)) expect(noSpec(join(out, `${j.id}.json`))).toBe(noSpec(join(OUT, `${j.id}.json`)));
   }, 60_000);
 
   it("a failing job is recorded with its exit code and stderr's last line, and the others go on; run exits 1", () => {
@@ -184,7 +186,7 @@ describe("wsim sweep merge", () => {
     const t = JSON.parse(json.out);
     expect(t.counters).toEqual(counters);
     expect(t.rows[3]).toEqual({
-      id: plan[3]!.id, index: 3, trace: "traces/faults.csv", machine: "small128.machine.json", set: plan[3]!.set, status: "ok", exit_code: 0, error: "",
+      id: plan[3]!.id, index: 3, trace: "traces/faults.csv", machine: "small128.machine.json", set: Object.fromEntries(Object.entries(plan[3]!.set).map(([k, v]) => [k, Number(v)])), status: "ok", exit_code: 0, error: "",
       counters: Object.fromEntries(counters.map((c) => [c, hand[3].vmstat[c]])),
     });
     const html = join(tmp, "sweep.html");
@@ -265,3 +267,92 @@ describe("the README's sweep", () => {
     expect(jobs[0]!.argv.slice(-4)).toEqual(["--drain", "1000", "-f", "json"]);
   });
 });
+
+describe("findings of a new user", () => {
+  it("--claim must be a PersistentVolumeClaim's name (a DNS-1123 subdomain): a usage error", () => {
+    const r = wsim(["sweep", "plan", SPEC, "--emit", "k8s", "--claim", "My_Claim"]);
+    expect(r).toMatchObject({ code: 2, err: 'wsim: --claim: a PersistentVolumeClaim\'s name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "My_Claim"\n' });
+    expect(wsim(["sweep", "plan", SPEC, "--emit", "k8s", "--claim", "shared.sweep-1"]).code).toBe(0);
+  });
+
+  it("a spec on standard input (-): plan reads it with paths relative to the current directory and names it - in errors; run needs --out; --emit refuses it", () => {
+    const stdin = (args: string[], input: string) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const p = stdin(["sweep", "plan", "-"], '{"traces": ["traces/faults.csv"], "grid": {"vm.swappiness": [1, 2]}}');
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(/^faults-[0-9a-f]{12}\t\S+ replay traces\/faults\.csv --set vm\.swappiness=1 -f json\n/);
+    expect(stdin(["sweep", "plan", "-"], 'traces: [traces/faults.csv]\ngrid: {vm.swappiness: [1, 999]}\n')).toMatchObject({ code: 3, err: '-:2: vm.swappiness: expected an integer 0..200, got "999"\n' });
+    expect(stdin(["sweep", "run", "-"], '{"traces": ["traces/faults.csv"]}')).toMatchObject({ code: 2, err: "wsim: sweep run -: a spec on standard input has no name to name the output directory by: add --out DIR\n" });
+    expect(stdin(["sweep", "plan", "-", "--emit", "parallel"], '{"traces": ["traces/faults.csv"]}')).toMatchObject({ code: 2 });
+    const r = stdin(["sweep", "run", "-", "--out", join(tmp, "stdin.out"), "--jobs", "1"], '{"traces": ["traces/faults.csv"]}');
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(join(tmp, "stdin.out"))).toEqual([expect.stringMatching(/^faults-[0-9a-f]{12}\.json$/)]);
+  });
+
+  it("merge --spec keeps only the spec's current jobs in its order; without it, outputs of two versions of a spec are warned about", () => {
+    const d = join(tmp, "versions");
+    mkdirSync(d);
+    const spec = join(d, "v.json");
+    writeFileSync(spec, JSON.stringify({ traces: [join(tmp, "traces/faults.csv")], grid: { "vm.swappiness": [1, 2] } }));
+    expect(wsim(["sweep", "run", spec, "--jobs", "2"]).code).toBe(0);
+    writeFileSync(spec, JSON.stringify({ traces: [join(tmp, "traces/faults.csv")], grid: { "vm.swappiness": [3, 2] } }));
+    expect(wsim(["sweep", "run", spec, "--jobs", "2"]).code).toBe(0);
+    const out = join(d, "v.out");
+    const all = wsim(["sweep", "merge", out, "--counters", "pgfault"]);
+    expect(all.code).toBe(0);
+    expect(all.out.trimEnd().split("\n")).toHaveLength(4); // 1, 2, 3
+    expect(all.err).toMatch(/^wsim sweep merge: warning: .*v\.out holds outputs run from 2 specs \(or versions of one\)/);
+    const only = wsim(["sweep", "merge", out, "--spec", spec, "--counters", "pgfault", "-f", "json"]);
+    expect(only.code, only.err).toBe(0);
+    expect(JSON.parse(only.out).rows.map((r: { set: Record<string, unknown>; index: number }) => [r.index, r.set["vm.swappiness"]])).toEqual([[0, 3], [1, 2]]);
+    expect(only.err).toBe(`wsim sweep merge: 1 output of jobs not in ${spec} (an earlier version of it, or another spec) left out\n`);
+  });
+
+  it("-o's extension names the format, as for wsim replay: merge .csv/.json, plan .txt/.json, k8s .yaml/.yml/.json; another, or one contradicting -f, is a usage error", () => {
+    expect(wsim(["sweep", "merge", OUT, "-o", join(tmp, "t.txt")])).toMatchObject({ code: 2, err: `wsim: -o ${join(tmp, "t.txt")}: the table is csv or json: name it .csv, .json (optionally + .gz), not .txt\n` });
+    expect(wsim(["sweep", "merge", OUT, "-f", "csv", "-o", join(tmp, "t.json")])).toMatchObject({ code: 2, err: `wsim: -o ${join(tmp, "t.json")}: --format csv contradicts the extension .json (json): name it for csv, or drop --format\n` });
+    expect(wsim(["sweep", "plan", SPEC, "-o", join(tmp, "jobs.xyz")]).code).toBe(2);
+    expect(wsim(["sweep", "plan", SPEC, "--emit", "parallel", "-o", join(tmp, "jobs.json")]).code).toBe(2);
+    expect(existsSync(join(tmp, "jobs.xyz")) || existsSync(join(tmp, "t.txt"))).toBe(false);
+    const j = wsim(["sweep", "plan", SPEC, "--emit", "k8s", "-o", join(tmp, "job.json")]);
+    expect(j.code, j.err).toBe(0);
+    const doc = JSON.parse(readFileSync(join(tmp, "job.json"), "utf8"));
+    new K8sJob(doc).validate();
+    expect(doc.metadata.annotations["wsim.sweep/note"]).toMatch(/^wsim sweep sweep: 24 jobs as a Kubernetes Indexed Job/);
+    expect(wsim(["sweep", "plan", SPEC, "--emit", "k8s", "-o", join(tmp, "job.yml")]).code).toBe(0);
+    // the same Job in YAML, its note a comment instead of an annotation
+    delete doc.metadata.annotations;
+    expect(parseYaml(readFileSync(join(tmp, "job.yml"), "utf8"))).toEqual(doc);
+  });
+
+  it("merge --html when every job failed: the table of failures anyway, exit 0, the report left out with a warning", () => {
+    const d = join(tmp, "allfail");
+    mkdirSync(d);
+    writeFileSync(join(d, "bad.csv"), "time_ms,op,pid,addr\n1,nope,1,0x1000\n");
+    writeFileSync(join(d, "s.json"), JSON.stringify({ traces: ["bad.csv"] }));
+    expect(wsim(["sweep", "run", "s.json", "--jobs", "1"], d).code).toBe(1);
+    const m = wsim(["sweep", "merge", "s.out", "--html", "r.html"], d);
+    expect(m.code).toBe(0);
+    expect(m.out).toMatch(/^id,trace,machine,status,exit_code,error\nbad-[0-9a-f]{12},bad\.csv,,failed,3,/);
+    expect(m.err).toBe("wsim sweep merge: warning: every job failed: no run to draw, r.html not written; the table lists the failures\n");
+    expect(existsSync(join(d, "r.html"))).toBe(false);
+  });
+
+  it("--emit k8s refuses a spec with absolute paths (the pods see only the claim), naming each", () => {
+    const r = wsim(["sweep", "plan", join(tmp, "versions", "v.json"), "--emit", "k8s"]);
+    expect(r).toMatchObject({ code: 2, err: `wsim: --emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${join(tmp, "traces/faults.csv")}; name them relative to the spec's directory (and copy them onto the claim with it)\n` });
+    expect(existsSync(join(tmp, "versions", "job.yaml"))).toBe(false);
+  });
+
+  it("merge -f json gives an integer tunable's values as numbers; run --out names a file: not a directory; the summary names OUT absolute", () => {
+    const t = JSON.parse(wsim(["sweep", "merge", OUT, "--counters", "pgfault", "-f", "json"]).out);
+    expect(t.rows[0].set).toEqual({ "vm.compaction_proactiveness": 0, "vm.watermark_scale_factor": 10 });
+    writeFileSync(join(tmp, "afile"), "");
+    expect(wsim(["sweep", "run", SPEC, "--out", "afile"])).toMatchObject({ code: 2, err: "wsim: --out afile: is not a directory (the outputs go in it, one ID.json a job)\n" });
+    const r = wsim(["sweep", "run", SPEC, "--index", "0", "--out", "rel.out"]);
+    expect(r.err).toBe(`wsim sweep: 1 job: 1 ran, 0 up to date, 0 failed; outputs in ${join(tmp, "rel.out")}\n`);
+  });
+});
+

@@ -5,9 +5,10 @@ import { renderJson } from "../../report/json.js";
 import { renderText } from "../../report/text.js";
 import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
-import { MAX_TIME_MS, type TraceFormat } from "../../trace/types.js";
+import type { TraceFormat } from "../../trace/types.js";
 import { OutputSink, writeStdout, writeWhole } from "../output.js";
 import { Progress } from "../progress.js";
+import { timeOption } from "../time-option.js";
 import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 
 export interface ReplayCliOptions {
@@ -48,13 +49,7 @@ const SERIES_FORMATS = ["csv", "ndjson"];
  * no sign), non-negative, or positive when `positive`. One message per rule whatever the
  * wrong value (-5, 0, abc, 1e3), and it says the notation.
  */
-function num(name: string, v: string | undefined, positive = false): number | undefined {
-  if (v === undefined) return undefined;
-  const ok = /^\d+(\.\d+)?$/.test(v) && (!positive || Number(v) > 0);
-  if (!ok) throw new UsageError(`--${name}: expected a ${positive ? "positive" : "non-negative"} decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "${v}"`);
-  if (!(Number(v) < MAX_TIME_MS)) throw new UsageError(`--${name}: ${v} ms is beyond the latest time wsim replays (2^52 ms = ${MAX_TIME_MS} ms, about 142,000 years)`);
-  return Number(v);
-}
+const num = timeOption;
 
 /** -o's extensions and the format each names (a trailing .gz gzips any of them) */
 export const OUTPUT_EXTENSIONS: Record<string, string> = {

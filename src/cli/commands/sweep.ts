@@ -4,10 +4,12 @@
  * them on this machine's cores (resumable), `merge` makes one table of the outputs.
  */
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { statSync } from "node:fs";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { PRESETS } from "../../machine/machine.js";
 import { DataError, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
-import { mergeTable, readJobResults, rowLabels, tableCsv, tableJson } from "../../sweep/merge.js";
+import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
 import { writeStdout, writeWhole } from "../output.js";
@@ -39,6 +41,8 @@ export interface SweepMergeOptions {
   format?: string;
   output?: string;
   html?: string;
+  /** keep only this spec's current jobs */
+  spec?: string;
 }
 
 /** `wsim sweep plan SPEC`: the job list, or with --emit a file for GNU parallel or Kubernetes. */
@@ -49,21 +53,34 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     for (const k of keys)
       if (o.given.includes(k) && !only[o.emit]!.includes(k)) throw new UsageError(`--${k} is for --emit ${emit}${emit === "plan" ? " (the default)" : ""}: it does nothing with --emit ${o.emit}`);
   const retry = count("--retry", o.retry ?? "0", 0);
-  const spec = readSpec(specPath);
+  if (specPath === "-" && o.emit !== "plan")
+    throw new UsageError(`--emit ${o.emit}: ${o.emit === "k8s" ? "each pod runs" : "each line runs"} \`wsim sweep run SPEC --index I\`, which reads the spec again: give the spec as a file, not - (standard input)`);
+  // a PersistentVolumeClaim's name is a DNS-1123 subdomain: Kubernetes would refuse the Job
+  if (o.claim !== undefined && !(o.claim.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(o.claim)))
+    throw new UsageError(`--claim: a PersistentVolumeClaim's name is lowercase letters, digits, - and . (a DNS-1123 subdomain, at most 253 characters, starting and ending with a letter or digit), got "${o.claim}"`);
+  const spec = readSpecWarning(specPath);
   const jobs = expandJobs(spec);
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);
   let text: string;
-  if (o.emit === "parallel") text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
-  else if (o.emit === "k8s")
+  if (o.emit === "parallel") {
+    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
+    text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
+  } else if (o.emit === "k8s") {
+    // the pods see the claim at /sweep only: an absolute path in the spec names a file they do not have
+    const abs = [...new Set(jobs.flatMap((j) => [j.trace, ...(j.machine !== null && !(j.machine in PRESETS) ? [j.machine] : [])]).filter((f) => isAbsolute(f)))];
+    if (abs.length)
+      throw new UsageError(`--emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${abs.join(", ")}; name them relative to the spec's directory (and copy them onto the claim with it)`);
+    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest") ?? "yaml";
     text = k8sManifest(spec, jobs, {
       image: o.image ?? "wsim:latest",
       claim: o.claim ?? "wsim-sweep",
       parallelism: count("--parallelism", o.parallelism ?? "10", 1),
       retry,
+      json: format === "json",
     });
-  else {
-    const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "text");
-    if (format !== "text" && format !== "json") throw new UsageError(`--format: expected text or json, got "${format}"`);
+  } else {
+    if (o.format !== undefined && o.format !== "text" && o.format !== "json") throw new UsageError(`--format: expected text or json, got "${o.format}"`);
+    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan") ?? o.format ?? "text";
     text = format === "json" ? planJson(spec, jobs, wsim) : planText(spec, jobs, wsim);
   }
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -78,14 +95,23 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
 export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Promise<number> {
   const n = count("--jobs", o.jobs ?? String(availableParallelism()), 1);
   const retry = count("--retry", o.retry, 0);
-  const spec = readSpec(specPath);
+  if (specPath === "-" && o.out === undefined) throw new UsageError("sweep run -: a spec on standard input has no name to name the output directory by: add --out DIR");
+  const spec = readSpecWarning(specPath);
   let jobs = expandJobs(spec);
   if (o.index !== undefined) {
     const i = count("--index", o.index, 0);
     if (i >= jobs.length) throw new UsageError(`--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
     jobs = [jobs[i]!];
   }
-  const out = o.out ?? defaultOut(spec);
+  // the summary names it absolute, whether given or the default
+  const out = resolve(o.out ?? defaultOut(spec));
+  let isFile = false;
+  try {
+    isFile = !statSync(out).isDirectory();
+  } catch {
+    /* not there yet: made */
+  }
+  if (isFile) throw new UsageError(`--out ${o.out ?? out}: is not a directory (the outputs go in it, one ID.json a job)`);
   const progress = new Progress(process.stderr);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -126,12 +152,22 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
 
 /** `wsim sweep merge DIR`: the table (CSV or JSON) and, with --html, the report of the ok jobs overlaid. */
 export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Promise<void> {
-  const format = o.format ?? (o.output && /\.json$/i.test(o.output) ? "json" : "csv");
-  if (format !== "csv" && format !== "json") throw new UsageError(`--format: expected csv or json, got "${format}"`);
+  if (o.format !== undefined && o.format !== "csv" && o.format !== "json") throw new UsageError(`--format: expected csv or json, got "${o.format}"`);
+  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table") ?? o.format ?? "csv";
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
-  const { results, notes } = readJobResults(dir);
+  const read = readJobResults(dir);
+  let results = read.results;
+  const notes = read.notes;
+  if (o.spec !== undefined) {
+    if (o.spec === "-") throw new UsageError("--spec -: give the spec as a file (the directory's jobs are matched against it)");
+    const only = onlyJobs(results, expandJobs(readSpec(o.spec)));
+    results = only.results;
+    if (only.left) notes.push(`${only.left} output${only.left === 1 ? "" : "s"} of jobs not in ${o.spec} (an earlier version of it, or another spec) left out`);
+    if (only.missing) notes.push(`${only.missing} of ${o.spec}'s jobs have no output or failure record in ${dir} yet`);
+  } else if (specsOf(results) > 1)
+    notes.push(`warning: ${dir} holds outputs run from ${specsOf(results)} specs (or versions of one): the outputs of jobs a spec no longer has are in this table too; wsim sweep merge ${shellQuote(dir)} --spec SPEC keeps only SPEC's current jobs`);
   for (const n of notes) process.stderr.write(`wsim sweep merge: ${n}\n`);
-  if (!results.length) throw new DataError(dir, 0, "no job outputs (ID.json) or failure records (ID.failed.json) here: run wsim sweep run SPEC --out DIR first");
+  if (!results.length) throw new DataError(dir, 0, o.spec === undefined ? "no job outputs (ID.json) or failure records (ID.failed.json) here: run wsim sweep run SPEC --out DIR first" : `no output of ${o.spec}'s jobs here: run wsim sweep run ${shellQuote(o.spec)} --out ${shellQuote(dir)} first`);
   const table = mergeTable(results, o.counters);
   if (o.html !== undefined) {
     const { readInput } = await import("../../report/run-file.js");
@@ -143,8 +179,9 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
       if (doc.kind !== "run") throw new DataError(r.file, 0, "not a run");
       return { name: names[i]!, run: doc.run };
     });
-    if (!runs.length) throw new DataError(dir, 0, "every job failed: no run to draw in --html");
-    writeWhole(o.html, renderReport({ runs }));
+    // the table of the failures is still what the user needs: the report alone is left out
+    if (!runs.length) process.stderr.write(`wsim sweep merge: warning: every job failed: no run to draw, ${o.html} not written; the table lists the failures\n`);
+    else writeWhole(o.html, renderReport({ runs }));
   }
   const text = format === "json" ? tableJson(table) : tableCsv(table);
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -152,6 +189,31 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
 }
 
 // --- internal ---
+
+/**
+ * The format -o FILE names by its extension (a trailing .gz gzips, as for wsim replay), from
+ * `exts`; undefined for standard output or a name without one. An extension not in `exts`, or
+ * one that contradicts --format, is a usage error: the file would not be what its name says.
+ */
+function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string): string | undefined {
+  if (output === undefined || output === "-") return undefined;
+  const name = output.replace(/^.*\//, "").replace(/\.gz$/i, "");
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const ext = name.slice(dot).toLowerCase();
+  const f = exts[ext];
+  const names = Object.keys(exts).join(", ");
+  if (f === undefined) throw new UsageError(`-o ${output}: ${what} is ${[...new Set(Object.values(exts))].join(" or ")}: name it ${names} (optionally + .gz), not ${ext}`);
+  if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
+  return f;
+}
+
+/** readSpec, its warnings on stderr. */
+function readSpecWarning(path: string): Spec {
+  const spec = readSpec(path);
+  for (const n of spec.notes) process.stderr.write(`wsim sweep: warning: ${n}\n`);
+  return spec;
+}
 
 /** OUT when --out is not given: SPEC's name + `.out`, beside the spec (`sweep.json` → `sweep.out`). */
 function defaultOut(spec: Spec): string {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { DataError } from "../../../src/errors.js";
 import { mergeTable, readJobResults, tableCsv } from "../../../src/sweep/merge.js";
 import { runJobs } from "../../../src/sweep/run.js";
@@ -65,7 +66,7 @@ describe("sweep spec: jobs", () => {
       spec(
         "list.json",
         JSON.stringify({
-          traces: "traces/a.csv",
+          traces: ["traces/a.csv", "./traces/b.csv.gz"],
           set: { "vm.swappiness": 100 },
           grid: { "vm.compaction_proactiveness": [0, 40] },
           list: [{ "transparent_hugepage.enabled": "always" }, { "transparent_hugepage.enabled": "never", "vm.watermark_scale_factor": 50 }],
@@ -95,7 +96,7 @@ describe("sweep spec: jobs", () => {
     expect(specError('{"traces": ["traces/a.csv"], "machines": [\n"nope"]}')).toMatch(/^bad\.json:2: machine "nope" is no preset \(default, .*\) and no file beside the spec/);
     expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1]},\n"exclude": [{"vm.swappiness": 1}]}')).toBe("bad.json:3: exclude: every job is excluded: the sweep has nothing to run");
     expect(specError('{"traces": ["traces/a.csv"],\n"set": {"vm.swappiness": 1},\n"grid": {"vm.swappiness": [1, 2]}}')).toBe('bad.json:3: grid vm.swappiness: also in "set": give each tunable in one place');
-    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a time in ms (decimal, like 1000 or 0.5), got "soon"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "soon"');
     expect(specError('{"traces": ["traces/a.csv"],,}')).toMatch(/^bad\.json:1: invalid JSON/);
     expect(specError("traces: [traces/a.csv]\ngrid:\n  vm.swappiness: [1, x]\n", "bad.yaml")).toBe('bad.yaml:3: vm.swappiness: expected an integer 0..200, got "x"');
     expect(specError("traces: [traces/a.csv\ngrid: {", "bad2.yaml")).toMatch(/^bad2\.yaml:\d+: invalid YAML: /);
@@ -189,3 +190,91 @@ describe("sweep plan's outputs", () => {
     expect(yaml).toMatch(/completions: 2\n\s+parallelism: 2\n/); // no more pods than jobs
   });
 });
+
+describe("sweep spec: checked as the jobs would check it (findings of a new user)", () => {
+  it("replay options: what wsim replay refuses is refused at its line; an interval past the sample cap is refused, or the cap said", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": 0}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "0"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"drain": -1}}')).toMatch(/^bad\.json:2: replay\.drain: expected a non-negative decimal number/);
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"until": 1e300}}')).toMatch(/^bad\.json:2: replay\.until: (expected|.* beyond the latest time)/);
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001, "drain": 1000}}')).toMatch(/^bad\.json:2: replay\.interval: 0\.0001 ms gives 10,000,001 samples or more per job, more than the 50,000/);
+    const s = readSpec(spec("cap.json", '{"traces": ["traces/a.csv"],\n"replay": {"interval": 0.0001}}'));
+    expect(s.notes).toEqual([`${join(dir, "cap.json")}:2: replay.interval 0.0001: a job's JSON keeps at most 50,000 samples, so a job whose run (the trace's last event + drain) ends after 4.9999 ms fails; raise interval or set until if a trace is longer`]);
+    expect(readSpec(spec("capok.json", '{"traces": ["traces/a.csv"], "replay": {"interval": 1, "until": 1000}}')).notes).toEqual([]);
+    // a plain CSV's last event is read from its tail: the samples are known at plan time
+    mkdirSync(join(dir, "long"), { recursive: true });
+    writeFileSync(join(dir, "long", "t.csv"), "# a comment\ntime_ms,op,pid,addr\n0,access,1,0x1000\n532,exit,1,\n");
+    expect(specError('{"traces": ["long/t.csv"],\n"replay": {"interval": 0.01}}')).toBe(
+      "bad.json:2: replay.interval: 0.01 ms gives 53,201 samples for long/t.csv (its run ends at 532 ms: its last event), more than the 50,000 a job's JSON keeps: raise interval or set until",
+    );
+    expect(readSpec(spec("long-ok.json", '{"traces": ["long/t.csv"], "replay": {"interval": 0.1, "drain": 100}}')).notes).toEqual([]);
+  });
+});
+
+describe("sweep plan --emit k8s: the Job's name", () => {
+  it("a spec's file name becomes a DNS-1123 label: lowercase, [a-z0-9-], at most 63 with the prefix, a hash when nothing is left", async () => {
+    const { k8sManifest } = await import("../../../src/sweep/emit.js");
+    const name = (file: string) => {
+      const s = readSpec(spec(file, '{"traces": ["traces/a.csv"]}'));
+      return (parseYaml(k8sManifest(s, expandJobs(s), { image: "wsim:1", claim: "c", parallelism: 1, retry: 0 })) as { metadata: { name: string } }).metadata.name;
+    };
+    expect(name("My_Sweep.V2.json")).toBe("wsim-sweep-my-sweep-v2");
+    expect(name("s p.json")).toBe("wsim-sweep-s-p");
+    expect(name("-x-.yaml".replace(".yaml", ".json"))).toBe("wsim-sweep-x");
+    expect(name("__.json")).toMatch(/^wsim-sweep-sweep-[0-9a-f]{6}$/);
+    const long = name(`${"Ab".repeat(40)}.json`);
+    expect(long.length).toBeLessThanOrEqual(63);
+    const one = readSpec(spec("one.json", '{"traces": ["traces/a.csv"]}'));
+    expect(k8sManifest(one, expandJobs(one), { image: "wsim:1", claim: "c", parallelism: 1, retry: 0 })).toContain("# wsim sweep one: 1 job as a Kubernetes Indexed Job");
+    for (const n of [name("My_Sweep.V2.json"), long]) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+});
+
+describe("sweep spec: what a job cannot be told apart by", () => {
+  it("a list entry given twice, a machine given twice (./ or not): SPEC:line, as grid's value given twice", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"list": [{"vm.swappiness": 1},\n {"vm.swappiness": 2},\n {"vm.swappiness": "1"}]}')).toBe(
+      "bad.json:4: list[2]: the same combination as list[0]: its jobs would be planned twice (two jobs writing one output)",
+    );
+    expect(specError('{"traces": ["traces/a.csv"],\n"machines": ["m.machine.json",\n "./m.machine.json"]}')).toBe(
+      'bad.json:3: machines[1]: "m.machine.json" is given twice (also machines[0]): its jobs would be planned twice',
+    );
+  });
+
+  it("an exclude entry that matches no job is an error at its line; machines are named as traces are (no ./)", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1, 2]},\n"exclude": [{"vm.swappiness": 1},\n {"vm.swappiness": 7}]}')).toBe(
+      "bad.json:4: exclude[1] matches no job: each of its keys must be a job's (a trace glob, a machine as \"machines\" names it, a tunable's value from set, grid or list)",
+    );
+    const s = readSpec(spec("dot.json", '{"traces": ["traces/a.csv", "traces/b.csv.gz"], "machines": ["./m.machine.json", "default"], "exclude": [{"machine": "m.machine.json", "trace": "./traces/a.csv"}]}'));
+    expect(expandJobs(s).map((j) => `${j.trace} ${j.machine}`)).toEqual(["traces/a.csv default", "traces/b.csv.gz m.machine.json", "traces/b.csv.gz default"]);
+  });
+
+  it("a key repeated in a JSON object is an error at its second line, as in YAML", () => {
+    expect(specError('{"traces": ["traces/a.csv"],\n "grid": {"vm.swappiness": [1]},\n "traces": ["traces/b.csv.gz"]}')).toBe(
+      'bad.json:3: key "traces" is given twice in one object (JSON would keep the last silently): give each key once',
+    );
+    expect(specError('{"traces": ["traces/a.csv"],\n "grid": {"vm.swappiness": [1],\n  "vm.swappiness": [2]}}')).toMatch(/^bad\.json:3: key "vm\.swappiness" is given twice/);
+  });
+});
+
+describe("sweep merge: a corrupt output", () => {
+  it("is FILE:LINE: not a sweep job's output, at the JSON error's line", () => {
+    const d = join(dir, "corrupt");
+    mkdirSync(d);
+    writeFileSync(join(d, "x-000000000000.json"), '{\n  "schema": 1,\n  "a": "b\tc"\n}\n');
+    expect(() => readJobResults(d)).toThrow(DataError);
+    expect(() => readJobResults(d)).toThrow(new RegExp(`^${d}/x-000000000000\\.json:3: not a sweep job's output: invalid JSON: Bad control character`));
+  });
+});
+
+describe("sweep spec: a trace glob", () => {
+  it("leaves out the spec itself and machine files (\"*\" beside them); a glob that finds only those says so", () => {
+    const d = join(dir, "star");
+    mkdirSync(d);
+    writeFileSync(join(d, "a.csv"), "time_ms,op,pid,addr\n");
+    writeFileSync(join(d, "m.machine.json"), '{"nodes": [{"id": 0, "mem": "64M"}]}');
+    writeFileSync(join(d, "s.json"), '{"traces": ["*"]}');
+    expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
+    writeFileSync(join(d, "t.json"), '{"traces": ["[mt]*.json"]}');
+    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(only the spec or machine files, which a glob leaves out\)/);
+  });
+});
+
