@@ -52,11 +52,13 @@ export interface KmemStat {
   blocks: number[][];
   /** pages of the allocations served */
   allocPages: number;
-  /** pages freed by the frees written (implicit ones included), and pages of split blocks freed on their own */
+  /** pages freed by the frees written (implicit ones included): the replay's pgfree (a split block's when its free is written) */
   freePages: number;
+  /** pages of split blocks the kernel freed that the replay still holds at the end (their blocks' last pages were not freed) */
+  splitHeld: number;
   /** allocation requests (failures included) per gfp_flags= text */
   gfp: Record<string, number>;
-  /** blocks and pages still allocated after the last line */
+  /** blocks and pages still allocated after the last line, as the replay holds them (a split block whole until its free is written) */
   liveBlocks: number;
   livePages: number;
   /** time_ms of the last alloc or free */
@@ -226,7 +228,11 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
   "events stamped earlier than the event before (written at the time of the event before: time_ms never decreases)": "event stamped earlier than the event before (written at the time of the event before: time_ms never decreases)",
   "frees of pages of a split block (the block freed with its last page)": "free of pages of a split block (the block freed with its last page)",
   "allocations of the first page of a split block still held (the block's free written first)": "allocation of the first page of a split block still held (the block's free written first)",
+  "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)": "page of a split block freed early because its first pfn was allocated again (the kernel still held it)",
 };
+
+/** the count of the pages a split block's early free takes from the kernel's hold */
+const EARLY = "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)";
 
 /**
  * The kmem page events of an ftrace / trace-cmd / perf script text as `alloc` and `free` rows
@@ -240,7 +246,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
   const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
-  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
+  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, splitHeld: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
   let gfpName = "";
   let gfpBytes = Buffer.alloc(0);
   const rows = (st.rows = { alloc: 0, free: 0 });
@@ -384,6 +390,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
         const s = split.get(pfn);
         if (s !== undefined && !s.written) {
           count("allocations of the first page of a split block still held (the block's free written first)");
+          // the replay frees the whole block now: the pages the kernel still held go early
+          counted[EARLY] = (counted[EARLY] ?? 0) + s.left;
+          if (k) k.freePages += 1 << s.order;
           s.written = true;
           writeFree(t, pfn);
         }
@@ -459,13 +468,12 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   const freePiece = (t: number, base: number, s: { order: number; left: number; written: boolean }, q: number): void => {
     count("frees of pages of a split block (the block freed with its last page)");
     s.left -= 1 << q;
-    if (k) {
-      k.freePages += 1 << q;
-      k.lastMs = t;
-    }
+    if (k) k.lastMs = t;
     if (s.left > 0) return;
     split.delete(base);
-    if (!s.written) writeFree(t, base);
+    if (s.written) return;
+    if (k) k.freePages += 1 << s.order;
+    writeFree(t, base);
   };
 
   return {
@@ -480,9 +488,15 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       events.mm_page_free_batched = nBatched;
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
       if (k) {
-        k.liveBlocks = live.size + split.size;
+        // as the replay holds them: a split block whole until its free is written
+        k.liveBlocks = live.size;
         for (const o of live.values()) k.livePages += 1 << o;
-        for (const x of split.values()) k.livePages += x.left;
+        for (const x of split.values())
+          if (!x.written) {
+            k.liveBlocks++;
+            k.livePages += 1 << x.order;
+            k.splitHeld += (1 << x.order) - x.left;
+          }
       }
     },
   };

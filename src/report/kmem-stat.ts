@@ -34,6 +34,11 @@ export interface KmemSummary {
    * after split_page(): not in frees_paired; the block's own free (frees_paired) comes with its last page
    */
   split_frees: number;
+  /** pages of a split block the replay freed while the kernel still held them: its first pfn was allocated again (the block's free written then) */
+  split_pages_freed_early: number;
+  /** pages of split blocks the kernel freed and the replay still holds at the end (in still_allocated_pages): the blocks' last pages were not freed */
+  split_pages_held: number;
+  /** as the replay of the converted trace holds them (a split block whole until its free is written) */
   still_allocated_blocks: number;
   still_allocated_pages: number;
   /** mm_page_alloc_extfrag lines */
@@ -71,6 +76,8 @@ export function kmemSummary(st: ImportStats): KmemSummary {
     batched_duplicates: sk["mm_page_free_batched of pages mm_page_free freed (not counted twice)"] ?? 0,
     implicit_frees: implicit,
     split_frees: st.counted?.["frees of pages of a split block (the block freed with its last page)"] ?? 0,
+    split_pages_freed_early: st.counted?.["pages of a split block freed early because its first pfn was allocated again (the kernel still held them)"] ?? 0,
+    split_pages_held: k.splitHeld,
     still_allocated_blocks: k.liveBlocks,
     still_allocated_pages: k.livePages,
     fallbacks: ev.mm_page_alloc_extfrag ?? 0,
@@ -95,7 +102,12 @@ export function renderKmemStat(name: string, st: ImportStats): string {
       `), ${s.frees_unpaired} unpaired (pages allocated before the trace began), ${plural(s.batched_duplicates, "mm_page_free_batched duplicate")}` +
       (s.split_frees ? `, ${plural(s.split_frees, "free")} of pages of a split block (split_page: the block is freed with its last page)` : ""),
   );
-  out.push(`still allocated at the end: ${plural(s.still_allocated_blocks, "block")}, ${plural(s.still_allocated_pages, "page")} (${kib(s.still_allocated_pages)})`);
+  if (s.split_pages_freed_early)
+    out.push(`split blocks freed early: ${plural(s.split_pages_freed_early, "page")} the kernel still held, freed by the replay because the block's first pfn was allocated again`);
+  out.push(
+    `still allocated at the end: ${plural(s.still_allocated_blocks, "block")}, ${plural(s.still_allocated_pages, "page")} (${kib(s.still_allocated_pages)})` +
+      (s.split_pages_held ? `, ${plural(s.split_pages_held, "page")} of them freed by the kernel already (split blocks: the replay holds a block until its last page)` : ""),
+  );
   out.push(`fallbacks (mm_page_alloc_extfrag): ${s.fallbacks}`);
   if (Object.keys(s.by_order).length) {
     const t = new Table({ head: ["order", ...MT_NAMES], style: { head: [], border: [], compact: true }, colAligns: ["right", "right", "right", "right"] });
