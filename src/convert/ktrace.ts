@@ -31,6 +31,7 @@
  * precision of the timestamps (µs: three decimals; ns with `trace-cmd report -t`: six).
  */
 import { quoteInput } from "../errors.js";
+import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 import { MAX_ORDER } from "../mm/constants.js";
 import { MT_NAMES } from "../trace/types.js";
@@ -315,8 +316,18 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     st.lines++;
     if (!scanHead(buf, start, end, h)) {
       const line = buf.toString("utf8", start, end);
-      // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
-      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
+      // the ring buffer lost events there: counted (the pairing after it is incomplete)
+      const lost = LOST.exec(line);
+      if (lost) {
+        const n = lost[1] ?? lost[2];
+        const l = (st.lost ??= { events: 0, markers: 0, uncounted: 0, first: { file: _file, no, text: line.trim() } });
+        l.markers++;
+        if (n === undefined) l.uncounted++;
+        else l.events += Number(n);
+        return;
+      }
+      // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`
+      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty)\s*$/.test(line)) return void skip("trace-cmd header lines");
       if (COUNTER_CLOCK.test(line)) return unread(line, no, COUNTER_WHY, "events stamped by a clock that does not count time (no fraction)");
       return unread(line, no, "");
     }
@@ -500,6 +511,24 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       }
     },
   };
+}
+
+/**
+ * A mark of events the ring buffer lost (overwritten or dropped before they were read), with
+ * their count when it has one: tracefs' `trace` and `trace_pipe` print `CPU:%d [LOST %lu
+ * EVENTS]` (or `CPU:%d [LOST EVENTS]`, count unknown) before the next event of that CPU
+ * (kernel/trace/trace.c print_trace_line); trace-cmd report prints `CPU:%d [%lld EVENTS
+ * DROPPED]` (or `CPU:%d [EVENTS DROPPED]`), and older versions the kernel's form.
+ */
+const LOST = /^\s*CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED|LOST EVENTS|EVENTS DROPPED)\]\s*$/;
+
+/** What convert and stat say of the events the ring buffer lost, or "" when it lost none. */
+export function describeLost(st: ImportStats): string {
+  const l = st.lost;
+  if (!l) return "";
+  const n = l.uncounted ? `${l.events}+ events (${plural(l.uncounted, "mark")} without a count)` : plural(l.events, "event");
+  const more = l.markers > 1 ? `, the first of ${l.markers} marks` : "";
+  return `${n} lost by the ring buffer (${l.first.text} at ${l.first.file}:${l.first.no}${more}): pairing after it is incomplete (frees without their alloc, allocations never freed)`;
 }
 
 /** The first lines the importer could not read, as convert names them: `FILE:NO: "text"` (and why). */

@@ -7,7 +7,7 @@
 import Table from "cli-table3";
 import type { ImportStats } from "../convert/importers.js";
 import { describeSkipped } from "../convert/importers.js";
-import type { KmemStat } from "../convert/ktrace.js";
+import { describeLost, type KmemStat } from "../convert/ktrace.js";
 import { MT_NAMES } from "../trace/types.js";
 import { plural } from "./words.js";
 
@@ -50,6 +50,11 @@ export interface KmemSummary {
   /** every event name -> lines */
   events: Record<string, number>;
   last_ms: number;
+  /** events the ring buffer lost (the counts of its `CPU:N [LOST K EVENTS]` marks summed; marks without a count add none) */
+  lost_events: number;
+  /** the marks of lost events, and the first as FILE:LINE (null when none) */
+  lost_marks: number;
+  lost_first: string | null;
 }
 
 /** The summary's numbers from the importer's stats (`st.kmem` must be there). */
@@ -85,6 +90,9 @@ export function kmemSummary(st: ImportStats): KmemSummary {
     by_gfp: Object.fromEntries(Object.entries(k.gfp).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
     events: ev,
     last_ms: k.lastMs,
+    lost_events: st.lost?.events ?? 0,
+    lost_marks: st.lost?.markers ?? 0,
+    lost_first: st.lost ? `${st.lost.first.file}:${st.lost.first.no}` : null,
   };
 }
 
@@ -95,6 +103,8 @@ export function renderKmemStat(name: string, st: ImportStats): string {
   const s = kmemSummary(st);
   const out: string[] = [];
   out.push(`${name}: kmem page events (ftrace, trace-cmd report or perf script text), 0..${s.last_ms} ms`);
+  const lost = describeLost(st);
+  if (lost) out.push(lost);
   out.push(`allocations: ${plural(s.alloc_requests, "request")}, ${s.alloc_served} served (${plural(s.alloc_pages, "page")}, ${kib(s.alloc_pages)}), ${s.alloc_failed} failed`);
   out.push(
     `frees: ${plural(s.free_requests, "mm_page_free line")}; ${s.frees_paired} paired with an allocation of the trace (${plural(s.free_pages, "page")}` +

@@ -1,0 +1,51 @@
+/**
+ * Issue 18, a new user's findings on the ftrace and perf-mem importers: lost-events marks,
+ * an input without frees, perf-mem with no readable sample, out-of-order events, stat's JSON
+ * of the lines not read, the latency-format layout, stat's duration. Expectations by hand.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/wsim");
+const dir = mkdtempSync(join(tmpdir(), "wsim-i18-newuser-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const wsim = (args: string[], input?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", input });
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const line = (us: number, ev: string, fields: string, cpu = 0) => `  a-1 [00${cpu}] ..... 1.${String(us).padStart(6, "0")}: ${ev}: page=0 ${fields}\n`;
+
+describe("finding 1: the ring buffer's lost-events marks", () => {
+  const lost = () =>
+    file(
+      "lost.txt",
+      "cpus=2\n" +
+        line(0, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") +
+        "CPU:1 [LOST 1234 EVENTS]\n" +
+        line(10, "mm_page_free", "pfn=0x200 order=0", 1) +
+        "CPU:0 [LOST 6 EVENTS]\n" +
+        "CPU:1 [LOST EVENTS]\n" +
+        "CPU:0 [10 EVENTS DROPPED]\n",
+    );
+  it("are summed and named on convert's stderr, not skipped as header lines", () => {
+    const r = wsim(["convert", lost(), join(dir, "lost.csv")]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("skipped: 1 trace-cmd header line, "); // cpus=2 only
+    // 1234 + 6 + 10; one mark without a count
+    expect(r.stderr).toContain(`1250+ events (1 mark without a count) lost by the ring buffer (CPU:1 [LOST 1234 EVENTS] at ${dir}/lost.txt:3, the first of 4 marks): pairing after it is incomplete`);
+  });
+  it("are in stat's text and JSON (lost_events)", () => {
+    const j = JSON.parse(wsim(["stat", "-f", "json", lost()]).stdout);
+    expect([j.lost_events, j.lost_marks, j.lost_first]).toEqual([1250, 4, `${dir}/lost.txt:3`]);
+    expect(wsim(["stat", lost()]).stdout).toMatch(/\n1250\+ events \(1 mark without a count\) lost by the ring buffer \(CPU:1 \[LOST 1234 EVENTS\] at .*lost\.txt:3, the first of 4 marks\)/);
+    const one = file("lost1.txt", line(0, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + "CPU:1 [LOST 1234 EVENTS]\n");
+    expect(wsim(["convert", one, "-"]).stderr).toContain(`1234 events lost by the ring buffer (CPU:1 [LOST 1234 EVENTS] at ${one}:2): pairing after it is incomplete`);
+    expect(JSON.parse(wsim(["stat", "-f", "json", one]).stdout).lost_events).toBe(1234);
+  });
+});
