@@ -498,6 +498,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       events.mm_page_free = nFree;
       events.mm_page_free_batched = nBatched;
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
+      if (nAlloc && !nFree && !nBatched) (st.notes ??= []).push(NO_FREES);
       if (k) {
         // as the replay holds them: a split block whole until its free is written
         k.liveBlocks = live.size;
@@ -530,6 +531,10 @@ export function describeLost(st: ImportStats): string {
   const more = l.markers > 1 ? `, the first of ${l.markers} marks` : "";
   return `${n} lost by the ring buffer (${l.first.text} at ${l.first.file}:${l.first.no}${more}): pairing after it is incomplete (frees without their alloc, allocations never freed)`;
 }
+
+/** the note of a trace with allocations and no free */
+export const NO_FREES =
+  "no mm_page_free event in the trace: frees were not recorded? (recorded without kmem:mm_page_free, or the ring buffer dropped them): the replay frees nothing";
 
 /** The first lines the importer could not read, as convert names them: `FILE:NO: "text"` (and why). */
 export function describeUnread(st: ImportStats, file: string): string[] {

@@ -105,6 +105,7 @@ export function renderKmemStat(name: string, st: ImportStats): string {
   out.push(`${name}: kmem page events (ftrace, trace-cmd report or perf script text), 0..${s.last_ms} ms`);
   const lost = describeLost(st);
   if (lost) out.push(lost);
+  out.push(...(st.notes ?? []));
   out.push(`allocations: ${plural(s.alloc_requests, "request")}, ${s.alloc_served} served (${plural(s.alloc_pages, "page")}, ${kib(s.alloc_pages)}), ${s.alloc_failed} failed`);
   out.push(
     `frees: ${plural(s.free_requests, "mm_page_free line")}; ${s.frees_paired} paired with an allocation of the trace (${plural(s.free_pages, "page")}` +

@@ -276,6 +276,7 @@ export function importSummary(stats: ImportStats, file: string): string {
     const other = Object.entries(stats.events).filter(([e]) => !REPLAYED_EVENTS.includes(e));
     if (other.length) out += `observed, not replayed: ${other.map(([e, k]) => `${k} ${e}`).join(", ")}\n`;
   }
+  for (const n of stats.notes ?? []) out += n + "\n";
   const lost = describeLost(stats);
   if (lost) out += lost + "\n";
   const unread = describeUnread(stats, file);

@@ -49,3 +49,23 @@ describe("finding 1: the ring buffer's lost-events marks", () => {
     expect(JSON.parse(wsim(["stat", "-f", "json", one]).stdout).lost_events).toBe(1234);
   });
 });
+
+describe("finding 3: a trace with no mm_page_free at all", () => {
+  const nofree = () =>
+    file("nofree.txt", line(0, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + line(5, "mm_compaction_begin", "zone_start=0x0 migrate_pfn=0x0 free_pfn=0x0 zone_end=0x0, mode=async"));
+  const NOTE = "no mm_page_free event in the trace: frees were not recorded? (recorded without kmem:mm_page_free, or the ring buffer dropped them): the replay frees nothing";
+  it("convert says the replay will free nothing", () => {
+    const r = wsim(["convert", nofree(), "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("\n" + NOTE + "\n");
+  });
+  it("stat says it too (free_requests 0)", () => {
+    const r = wsim(["stat", nofree()]);
+    expect(r.stdout).toContain("\n" + NOTE + "\n");
+    expect(JSON.parse(wsim(["stat", "-f", "json", nofree()]).stdout).free_requests).toBe(0);
+  });
+  it("a trace with frees has no such note", () => {
+    const p = file("somefree.txt", line(0, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + line(1, "mm_page_free_batched", "pfn=0x100 order=0"));
+    expect(wsim(["convert", p, "-"]).stderr).not.toContain("no mm_page_free");
+  });
+});
