@@ -232,6 +232,7 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
   const count = (why: string) => (counted[why] = (counted[why] ?? 0) + 1);
   const unread = (text: string, no: number, why: string) => {
     skip(why === "" ? "unrecognised lines" : "malformed perf samples");
+    if (why !== "") st.recognised--; // a sample, but not one it can read: a file of only these is no trace (checkRecognised)
     if (!st.firstUnread && why === "") st.firstUnread = { no, text };
     if (unreadList.length < UNREAD_NAMED) unreadList.push({ no, text, why });
   };

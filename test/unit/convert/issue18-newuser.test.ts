@@ -69,3 +69,16 @@ describe("finding 3: a trace with no mm_page_free at all", () => {
     expect(wsim(["convert", p, "-"]).stderr).not.toContain("no mm_page_free");
   });
 });
+
+describe("finding 4: perf-mem input with no readable sample", () => {
+  it("is exit 3 naming its first line and why, as ftrace and lackey are; OUT is not written", () => {
+    const p = file("pm-bad.txt", "bash 1234 [001] 12.345678: 1000\nbash 1234 [001] 12.345679: 1000\n");
+    const out = join(dir, "pm-bad.csv");
+    const r = wsim(["convert", "--from", "perf-mem", p, out]);
+    expect([r.status, r.stderr.trim()]).toEqual([
+      3,
+      `${p}:1: perf-mem: no line of the file is a perf-mem record; the first it could not read is "bash 1234 [001] 12.345678: 1000" (a line with a time but no event name (perf script -F must include event))`,
+    ]);
+    expect(spawnSync("test", ["-e", out]).status).toBe(1);
+  });
+});
