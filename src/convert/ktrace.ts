@@ -62,6 +62,8 @@ export interface KmemStat {
   /** blocks and pages still allocated after the last line, as the replay holds them (a split block whole until its free is written) */
   liveBlocks: number;
   livePages: number;
+  /** the input's name, for FILE:LINE */
+  file: string;
   /** time_ms of the last alloc or free */
   lastMs: number;
 }
@@ -247,7 +249,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
   const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
-  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, splitHeld: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
+  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, splitHeld: 0, gfp: {}, liveBlocks: 0, livePages: 0, file: _file, lastMs: 0 }) : null;
   let gfpName = "";
   let gfpBytes = Buffer.alloc(0);
   const rows = (st.rows = { alloc: 0, free: 0 });

@@ -7,7 +7,7 @@
 import Table from "cli-table3";
 import type { ImportStats } from "../convert/importers.js";
 import { describeSkipped } from "../convert/importers.js";
-import { describeLost, type KmemStat } from "../convert/ktrace.js";
+import { describeLost, describeUnread, type KmemStat } from "../convert/ktrace.js";
 import { MT_NAMES } from "../trace/types.js";
 import { plural } from "./words.js";
 
@@ -50,6 +50,10 @@ export interface KmemSummary {
   /** every event name -> lines */
   events: Record<string, number>;
   last_ms: number;
+  /** lines that are not kernel events, kmem events without their fields, events of a clock that does not count time */
+  lines_not_read: { unrecognised: number; malformed: number; counter_clock: number };
+  /** the first of them (up to three) as `FILE:LINE: why: "text"` */
+  unread_examples: string[];
   /** events the ring buffer lost (the counts of its `CPU:N [LOST K EVENTS]` marks summed; marks without a count add none) */
   lost_events: number;
   /** the marks of lost events, and the first as FILE:LINE (null when none) */
@@ -90,6 +94,12 @@ export function kmemSummary(st: ImportStats): KmemSummary {
     by_gfp: Object.fromEntries(Object.entries(k.gfp).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
     events: ev,
     last_ms: k.lastMs,
+    lines_not_read: {
+      unrecognised: sk["unrecognised lines"] ?? 0,
+      malformed: sk["malformed kmem events"] ?? 0,
+      counter_clock: sk["events stamped by a clock that does not count time (no fraction)"] ?? 0,
+    },
+    unread_examples: describeUnread(st, k.file),
     lost_events: st.lost?.events ?? 0,
     lost_marks: st.lost?.markers ?? 0,
     lost_first: st.lost ? `${st.lost.first.file}:${st.lost.first.no}` : null,
@@ -128,7 +138,7 @@ export function renderKmemStat(name: string, st: ImportStats): string {
   if (Object.keys(s.by_gfp).length) out.push(`allocation requests by gfp_flags: ${Object.entries(s.by_gfp).map(([g, n]) => `${g} ${n}`).join(", ")}`);
   const other = Object.entries(s.events).filter(([e]) => !["mm_page_alloc", "mm_page_free", "mm_page_free_batched"].includes(e));
   if (other.length) out.push(`other events: ${other.map(([e, n]) => `${e} ${n}`).join(", ")}`);
-  const bad = describeSkipped(st).filter((x) => /unrecognised|malformed/.test(x));
-  if (bad.length) out.push(`lines not read: ${bad.join(", ")}`);
+  const bad = describeSkipped(st).filter((x) => /unrecognised|malformed|clock that does not count/.test(x));
+  if (bad.length) out.push(`lines not read: ${bad.join(", ")}`, ...s.unread_examples.map((u) => "  " + u));
   return out.join("\n") + "\n";
 }

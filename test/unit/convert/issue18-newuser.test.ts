@@ -82,3 +82,14 @@ describe("finding 4: perf-mem input with no readable sample", () => {
     expect(spawnSync("test", ["-e", out]).status).toBe(1);
   });
 });
+
+describe("finding 6: stat -f json counts and names the lines not read", () => {
+  it("lines_not_read and unread_examples (trace_pipe.txt: line 29 has no order=, line 30 is no event)", () => {
+    const fx = join(ROOT, "test/fixtures/ktrace/trace_pipe.txt");
+    const j = JSON.parse(wsim(["stat", "-f", "json", fx]).stdout);
+    expect(j.lines_not_read).toEqual({ unrecognised: 1, malformed: 1, counter_clock: 0 });
+    expect(j.unread_examples).toHaveLength(2);
+    expect(j.unread_examples[0]).toMatch(new RegExp(`^${fx}:29: mm_page_alloc without an order=0\\.\\.10 field: "stress-4242 `));
+    expect(j.unread_examples[1]).toBe(`${fx}:30: "this line is not an event"`);
+  });
+});
