@@ -30,7 +30,7 @@
  * `free` of the old handle first, and is counted. time_ms = time since the first event, to the
  * precision of the timestamps (µs: three decimals; ns with `trace-cmd report -t`: six).
  */
-import { quoteInput } from "../errors.js";
+import { DataError, quoteInput } from "../errors.js";
 import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 import { MAX_ORDER } from "../mm/constants.js";
@@ -330,6 +330,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       }
       // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`
       if (/^(cpus=\d+|version = \d+|CPU \d+ is empty)\s*$/.test(line)) return void skip("trace-cmd header lines");
+      if (LATENCY_FORMAT.test(line)) throw new DataError(_file, no, LATENCY_FORMAT_WHY);
       if (COUNTER_CLOCK.test(line)) return unread(line, no, COUNTER_WHY, "events stamped by a clock that does not count time (no fraction)");
       return unread(line, no, "");
     }
@@ -553,7 +554,17 @@ const COUNTER_CLOCK = /^\s*\S.*\s\d{1,20}: +(\w+:)?\w+: /;
 const COUNTER_WHY =
   "a timestamp without a fraction: the trace_clock was counter, uptime or x86-tsc (a count, jiffies or cycles, not time); record with the default clock (echo local > trace_clock, trace-cmd record -C local, or perf)";
 
-/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header), or one stamped by a counter clock (to be named). */
+/**
+ * A line of the `latency-format` trace option's layout (kernel/trace/trace_output.c
+ * trace_print_lat_context, not verbose): `%8.8s-%-7d %3d` (comm-pid, CPU), the latency flags
+ * (`d..2.`), then lat_print_timestamp's ` %4lldus%c: ` (µs since the buffer's start and a
+ * delay mark: `1500us : `) and the event: `bash-1234    0d..2. 1500us : mm_page_alloc: …`.
+ */
+const LATENCY_FORMAT = /^\s*\S.*-\d+\s+\d+\s*[^\s]{3,6}\s+\d+us[ !#$%*+@]: +(\w+:)?\w+:(\s|$)/;
+const LATENCY_FORMAT_WHY =
+  "the latency-format layout (trace option latency-format) has no timestamps wsim can read: record without it (echo 0 > options/latency-format)";
+
+/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header), or one stamped by a counter clock or in the latency-format layout (to be named). */
 export function looksLikeKernelTrace(lines: readonly string[]): boolean {
-  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && (head(l) !== null || COUNTER_CLOCK.test(l))));
+  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && (head(l) !== null || COUNTER_CLOCK.test(l) || LATENCY_FORMAT.test(l))));
 }

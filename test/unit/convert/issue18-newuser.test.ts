@@ -93,3 +93,21 @@ describe("finding 6: stat -f json counts and names the lines not read", () => {
     expect(j.unread_examples[1]).toBe(`${fx}:30: "this line is not an event"`);
   });
 });
+
+describe("finding 7: the latency-format layout", () => {
+  const WHY = "the latency-format layout (trace option latency-format) has no timestamps wsim can read: record without it (echo 0 > options/latency-format)";
+  const lat = () =>
+    file(
+      "latfmt.txt",
+      "# tracer: nop\n#\n" +
+        "   bash-1234    0d..2. 1500us : mm_page_alloc: page=ffffea0000100000 pfn=0x4000 order=2 migratetype=0 gfp_flags=GFP_KERNEL\n" +
+        "   bash-1234    0d..2. 1502us!: mm_page_free: page=ffffea0000100000 pfn=0x4000 order=2\n",
+    );
+  it("is sniffed as a kernel trace and named, exit 3, with or without --from, by convert and stat", () => {
+    const p = lat();
+    for (const args of [["convert", p, join(dir, "l.csv")], ["convert", "--from", "ftrace", p, join(dir, "l.csv")], ["stat", p]]) {
+      const r = wsim(args);
+      expect([r.status, r.stderr.trim()]).toEqual([3, `${p}:3: ${WHY}`]);
+    }
+  });
+});
