@@ -232,7 +232,13 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
   "frees of pages of a split block (the block freed with its last page)": "free of pages of a split block (the block freed with its last page)",
   "allocations of the first page of a split block still held (the block's free written first)": "allocation of the first page of a split block still held (the block's free written first)",
   "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)": "page of a split block freed early because its first pfn was allocated again (the kernel still held it)",
+  "frees before their alloc in the file but after it in time (events out of order across CPUs: written after the alloc)": "free before its alloc in the file but after it in time (events out of order across CPUs: written after the alloc)",
 };
+
+const BEFORE = "frees of pages allocated before the trace began";
+/** the count of the frees paired with an alloc that follows them in the file */
+const OUT_OF_ORDER =
+  "frees before their alloc in the file but after it in time (events out of order across CPUs: written after the alloc)";
 
 /** the count of the pages a split block's early free takes from the kernel's hold */
 const EARLY = "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)";
@@ -264,6 +270,12 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
    * allocated again). The replay holds the whole block until its last page is freed.
    */
   const split = new Map<number, { order: number; left: number; written: boolean }>();
+  /**
+   * pfn -> time (ms, as stamped) of the frees skipped as of pages allocated before the trace:
+   * an alloc of that pfn stamped earlier comes later in the file only because the events are
+   * out of order across CPUs (it is paired then: its free written right after it)
+   */
+  const early = new Map<number, number>();
   /** pfns mm_page_free freed whose mm_page_free_batched may follow */
   const freed = new Set<number>();
   const alloc: Row = { time_ms: 0, op: "alloc", id: "", order: 0, mt: "unmovable" };
@@ -361,6 +373,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       ns0 = h.ns;
     }
     let t = ((h.secs - secs0) * 1e9 + (h.ns - ns0)) / 1e6;
+    const stamped = t;
     if (t < last) {
       // kept, not skipped: per-CPU clocks a little apart, or perf script's order
       count("events stamped earlier than the event before (written at the time of the event before: time_ms never decreases)");
@@ -411,13 +424,29 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
           writeFree(t, pfn);
         }
       }
-      live.set(pfn, order);
       alloc.time_ms = t;
       alloc.id = handle(pfn);
       alloc.order = order;
       alloc.mt = MT_NAMES[mt]!;
       rows.alloc++;
       st.kept++;
+      if (early.size) {
+        const ft = early.get(pfn);
+        if (ft !== undefined) {
+          early.delete(pfn);
+          if (stamped < ft && still === undefined) {
+            // its free came first in the file but is stamped after it: paired after all
+            emit(alloc);
+            st.skipped[BEFORE]!--;
+            if (!st.skipped[BEFORE]) delete st.skipped[BEFORE];
+            count(OUT_OF_ORDER);
+            if (k) k.freePages += 1 << order;
+            writeFree(t, pfn);
+            return;
+          }
+        }
+      }
+      live.set(pfn, order);
       emit(alloc);
       return;
     }
@@ -428,14 +457,16 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       if (had === undefined) {
         if (freed.delete(pfn)) return void skip("mm_page_free_batched of pages mm_page_free freed (not counted twice)");
         if (piece(t, pfn, 0)) return void count("order-0 frees from mm_page_free_batched alone");
-        return void skip("frees of pages allocated before the trace began");
+        early.set(pfn, stamped);
+        return void skip(BEFORE);
       }
       count("order-0 frees from mm_page_free_batched alone");
     } else {
       freed.add(pfn);
       if (had === undefined) {
         if (piece(t, pfn, q)) return;
-        return void skip("frees of pages allocated before the trace began");
+        early.set(pfn, stamped);
+        return void skip(BEFORE);
       }
     }
     if (q < had) return void splitOff(t, pfn, had, q); // its first pages: split_page(), then page by page

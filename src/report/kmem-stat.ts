@@ -34,6 +34,8 @@ export interface KmemSummary {
    * after split_page(): not in frees_paired; the block's own free (frees_paired) comes with its last page
    */
   split_frees: number;
+  /** frees before their alloc in the file but stamped after it (CPUs out of order): paired, written after the alloc (in frees_paired) */
+  out_of_order_frees: number;
   /** pages of a split block the replay freed while the kernel still held them: its first pfn was allocated again (the block's free written then) */
   split_pages_freed_early: number;
   /** pages of split blocks the kernel freed and the replay still holds at the end (in still_allocated_pages): the blocks' last pages were not freed */
@@ -85,6 +87,7 @@ export function kmemSummary(st: ImportStats): KmemSummary {
     batched_duplicates: sk["mm_page_free_batched of pages mm_page_free freed (not counted twice)"] ?? 0,
     implicit_frees: implicit,
     split_frees: st.counted?.["frees of pages of a split block (the block freed with its last page)"] ?? 0,
+    out_of_order_frees: st.counted?.["frees before their alloc in the file but after it in time (events out of order across CPUs: written after the alloc)"] ?? 0,
     split_pages_freed_early: st.counted?.["pages of a split block freed early because its first pfn was allocated again (the kernel still held them)"] ?? 0,
     split_pages_held: k.splitHeld,
     still_allocated_blocks: k.liveBlocks,
@@ -121,7 +124,8 @@ export function renderKmemStat(name: string, st: ImportStats): string {
     `frees: ${plural(s.free_requests, "mm_page_free line")}; ${s.frees_paired} paired with an allocation of the trace (${plural(s.free_pages, "page")}` +
       (s.implicit_frees ? `, ${s.implicit_frees} of them implicit: an allocation of a pfn still allocated` : "") +
       `), ${s.frees_unpaired} unpaired (pages allocated before the trace began), ${plural(s.batched_duplicates, "mm_page_free_batched duplicate")}` +
-      (s.split_frees ? `, ${plural(s.split_frees, "free")} of pages of a split block (split_page: the block is freed with its last page)` : ""),
+      (s.split_frees ? `, ${plural(s.split_frees, "free")} of pages of a split block (split_page: the block is freed with its last page)` : "") +
+      (s.out_of_order_frees ? `, ${plural(s.out_of_order_frees, "free")} before its alloc in the file but after it in time (CPUs out of order: paired)` : ""),
   );
   if (s.split_pages_freed_early)
     out.push(`split blocks freed early: ${plural(s.split_pages_freed_early, "page")} the kernel still held, freed by the replay because the block's first pfn was allocated again`);

@@ -111,3 +111,26 @@ describe("finding 7: the latency-format layout", () => {
     }
   });
 });
+
+describe("finding 5: a free before its alloc in the file but after it in time (CPUs out of order)", () => {
+  const ooo = () =>
+    file(
+      "ooo.txt",
+      line(10, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") +
+        line(30, "mm_page_free", "pfn=0x2000 order=0", 1) + // stamped after the alloc below (CPU 0's)
+        line(20, "mm_page_alloc", "pfn=0x2000 order=0 migratetype=1 gfp_flags=GFP_KERNEL") +
+        line(40, "mm_page_free", "pfn=0x3000 order=0") + // a page from before the trace
+        line(50, "mm_page_alloc", "pfn=0x3000 order=0 migratetype=1 gfp_flags=GFP_KERNEL"), // allocated again after: no pair
+    );
+  it("is paired: the free written right after its alloc, counted; a free from before the trace is not", () => {
+    const r = wsim(["convert", ooo(), "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split("\n").filter((l) => !l.startsWith("#")).slice(1).map((l) => l.split(",").filter(Boolean).join(","));
+    // the alloc of 0x2000 (10.000020) comes after 10.000030: written at 0.02 ms, with its free
+    expect(rows).toEqual(["0,alloc,p0x100,0,unmovable", "0.02,alloc,p0x2000,0,movable", "0.02,free,p0x2000", "0.04,alloc,p0x3000,0,movable"]);
+    expect(r.stderr).toContain("skipped: 1 free of a page allocated before the trace began");
+    expect(r.stderr).toContain("1 free before its alloc in the file but after it in time (events out of order across CPUs: written after the alloc)");
+    const j = JSON.parse(wsim(["stat", "-f", "json", ooo()]).stdout);
+    expect(j).toMatchObject({ frees_paired: 1, free_pages: 1, frees_unpaired: 1, still_allocated_blocks: 2, still_allocated_pages: 2, out_of_order_frees: 1 });
+  });
+});
