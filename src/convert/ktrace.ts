@@ -64,7 +64,7 @@ export interface KmemStat {
   livePages: number;
   /** the input's name, for FILE:LINE */
   file: string;
-  /** time_ms of the last alloc or free */
+  /** time_ms of the last event (of any name) stamped latest: from the first alloc or free */
   lastMs: number;
 }
 
@@ -286,6 +286,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   let otherName = "";
   let otherBytes = Buffer.alloc(0);
   let last = 0;
+  /** (detail) the latest stamp of any event */
+  let lastS = -1;
+  let lastN = 0;
   /** the replayed events counted (into `events` at the end: a keyed count a line was a lookup) */
   let nAlloc = 0;
   let nFree = 0;
@@ -320,6 +323,14 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     rows.free++;
     st.kept++;
     emit(free);
+  };
+
+  /** (detail) the event read stamped latest (not a malformed one: a line not read) */
+  const stampLast = () => {
+    if (h.secs > lastS || (h.secs === lastS && h.ns > lastN)) {
+      lastS = h.secs;
+      lastN = h.ns;
+    }
   };
 
   /** one line: the bytes [start, end) of `buf`, numbered `no` */
@@ -361,6 +372,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
         otherBytes = Buffer.from(otherName, "latin1");
       }
       events[otherName] = (events[otherName] ?? 0) + 1;
+      if (k !== null) stampLast();
       return;
     }
     const isAlloc = ev === "mm_page_alloc";
@@ -388,6 +400,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
       if (mt < 0 || mt > 2) return unread(buf.toString("utf8", start, end), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
       if (k) {
+        stampLast();
         // gfp_flags= up to a blank: named once per run of the same flags
         const g = field(buf, GFP, h.fields, end);
         let e = g;
@@ -451,6 +464,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       return;
     }
     if (pfn < 0) return unread(buf.toString("utf8", start, end), no, `${ev} without a pfn=0x… field`);
+    if (k !== null) stampLast();
     const had = live.get(pfn);
     const q = ev === "mm_page_free_batched" ? 0 : order; // mm_page_free_batched: an order-0 page (6.1 prints order=0)
     if (ev === "mm_page_free_batched") {
@@ -534,6 +548,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
       if (nAlloc && !nFree && !nBatched) (st.notes ??= []).push(NO_FREES);
       if (k) {
+        if (secs0 >= 0) k.lastMs = Math.max(k.lastMs, ((lastS - secs0) * 1e9 + (lastN - ns0)) / 1e6);
         // as the replay holds them: a split block whole until its free is written
         k.liveBlocks = live.size;
         for (const o of live.values()) k.livePages += 1 << o;

@@ -51,6 +51,7 @@ export interface KmemSummary {
   by_gfp: Record<string, number>;
   /** every event name -> lines */
   events: Record<string, number>;
+  /** the last event's time (of any name), from the first alloc or free */
   last_ms: number;
   /** lines that are not kernel events, kmem events without their fields, events of a clock that does not count time */
   lines_not_read: { unrecognised: number; malformed: number; counter_clock: number };
@@ -115,7 +116,7 @@ const kib = (pages: number) => `${pages * 4} KiB`;
 export function renderKmemStat(name: string, st: ImportStats): string {
   const s = kmemSummary(st);
   const out: string[] = [];
-  out.push(`${name}: kmem page events (ftrace, trace-cmd report or perf script text), 0..${s.last_ms} ms`);
+  out.push(`${name}: kmem page events (ftrace, trace-cmd report or perf script text), 0..${s.last_ms} ms (from the first alloc or free to the last event)`);
   const lost = describeLost(st);
   if (lost) out.push(lost);
   out.push(...(st.notes ?? []));

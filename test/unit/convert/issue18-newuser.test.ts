@@ -134,3 +134,20 @@ describe("finding 5: a free before its alloc in the file but after it in time (C
     expect(j).toMatchObject({ frees_paired: 1, free_pages: 1, frees_unpaired: 1, still_allocated_blocks: 2, still_allocated_pages: 2, out_of_order_frees: 1 });
   });
 });
+
+describe("finding 8: stat's duration ends at the last event, whatever its name", () => {
+  it("last_ms counts a compaction event after the last alloc/free, not a malformed event", () => {
+    const p = file(
+      "dur.txt",
+      line(0, "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") +
+        line(100, "mm_page_free", "pfn=0x100 order=0") +
+        line(1400, "mm_compaction_begin", "zone_start=0x0 migrate_pfn=0x0 free_pfn=0x0 zone_end=0x0, mode=async") +
+        line(2000, "mm_page_alloc", "pfn=0x200 migratetype=0"), // malformed (no order=): not read
+    );
+    expect(JSON.parse(wsim(["stat", "-f", "json", p]).stdout).last_ms).toBe(1.4);
+    expect(wsim(["stat", p]).stdout.split("\n")[0]).toBe(`${p}: kmem page events (ftrace, trace-cmd report or perf script text), 0..1.4 ms (from the first alloc or free to the last event)`);
+  });
+  it("convert --help lists the gzipped outputs", () => {
+    expect(wsim(["convert", "--help"]).stdout).toMatch(/\.json, each optionally\s+\.gz/);
+  });
+});
