@@ -151,3 +151,17 @@ describe("finding 8: stat's duration ends at the last event, whatever its name",
     expect(wsim(["convert", "--help"]).stdout).toMatch(/\.json, each optionally\s+\.gz/);
   });
 });
+
+describe("finding 8: plain perf script (a tid, no pid/tid pair)", () => {
+  const S = (who: string, us: number) => `          stress  ${who} [002]  1523.${String(us).padStart(6, "0")}:      10007 cpu/mem-loads,ldlat=30/P:     7ffd1a2b3c40         68100142 |OP LOAD|LVL L1 hit\n`;
+  it("says on stderr that each thread is read as a process", () => {
+    const r = wsim(["convert", file("tid.txt", S("4242", 1) + S("4243", 2)), "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("\n2 samples have one number where perf script prints pid/tid, read as the pid: plain perf script prints the tid there, making each thread a process of its own (perf script -F +pid keeps a process's threads together)\n");
+  });
+  it("says nothing with pid/tid", () => {
+    const r = wsim(["convert", file("pidtid.txt", S("4242/4242", 1) + S("4242/4243", 2)), "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain("read as the pid");
+  });
+});
