@@ -35,6 +35,7 @@ import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 import { MAX_ORDER } from "../mm/constants.js";
 import { MT_NAMES } from "../trace/types.js";
+import { perfLine } from "./perf-samples.js";
 import type { Emit, ImportOptions, ImportStats, LineImporter } from "./importers.js";
 
 /** the highest order a 6.1 allocation has (MAX_ORDER is exclusive) */
@@ -221,7 +222,11 @@ export const FTRACE_SKIP_ONE: Record<string, string> = {
   "malformed kmem events": "malformed kmem event",
   "events stamped by a clock that does not count time (no fraction)": "event stamped by a clock that does not count time (no fraction)",
   "trace-cmd header lines": "trace-cmd header line",
+  "perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)": "perf mem sample (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)",
 };
+
+/** the skip of a perf mem sample in kernel trace text */
+const PERF_IN_KTRACE = "perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)";
 
 /** What the importer counts beside what it skips, with their singular. */
 export const FTRACE_COUNTED_ONE: Record<string, string> = {
@@ -354,6 +359,8 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`
       if (/^(cpus=\d+|version = \d+|CPU \d+ is empty)\s*$/.test(line)) return void skip("trace-cmd header lines");
       if (LATENCY_FORMAT.test(line)) throw new DataError(_file, no, LATENCY_FORMAT_WHY);
+      // a perf mem sample in a file read as kernel trace text (its first kind): named as what it is
+      if (perfLine(line)?.kind === "sample") return unread(line, no, "", PERF_IN_KTRACE);
       if (COUNTER_CLOCK.test(line)) return unread(line, no, COUNTER_WHY, "events stamped by a clock that does not count time (no fraction)");
       return unread(line, no, "");
     }

@@ -51,6 +51,9 @@ import type { Row } from "../generate/generators.js";
 import type { Emit, ImportOptions, ImportStats, LineImporter } from "./importers.js";
 import { UNREAD_NAMED } from "./ktrace.js";
 
+/** the skip of a kmem page event (perf script's `kmem:mm_page_alloc:`) among perf mem samples */
+const KMEM_IN_PERF = "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)";
+
 /** A line as perfLine() reads it. */
 export type PerfLine =
   | {
@@ -198,6 +201,7 @@ export const PERF_SKIP_ONE: Record<string, string> = {
   "perf side-band records (PERF_RECORD_*)": "perf side-band record (PERF_RECORD_*)",
   "callchain lines": "callchain line",
   "tracepoint events (not memory samples)": "tracepoint event (not a memory sample)",
+  "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)": "kmem page event (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)",
   "samples going back in time (clamped)": "sample going back in time (clamped)",
 };
 
@@ -258,7 +262,7 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
       if (p.kind === "bad") return unread(line, no, p.why);
       if (p.kind === "record") return void skip("perf side-band records (PERF_RECORD_*)");
       if (p.kind === "callchain") return void skip("callchain lines");
-      if (p.kind === "tracepoint") return void skip("tracepoint events (not memory samples)");
+      if (p.kind === "tracepoint") return void skip(/\skmem:mm_page_/.test(line) ? KMEM_IN_PERF : "tracepoint events (not memory samples)");
       if (p.kind !== "sample") return; // a -D header given a cols argument: read above
       if (p.pid < 0) return unread(line, no, "a sample without a pid or tid before the time (perf script -F must include pid or tid)");
       if (p.lone) lone++;

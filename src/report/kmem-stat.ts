@@ -54,7 +54,7 @@ export interface KmemSummary {
   /** the last event's time (of any name), from the first alloc or free */
   last_ms: number;
   /** lines that are not kernel events, kmem events without their fields, events of a clock that does not count time */
-  lines_not_read: { unrecognised: number; malformed: number; counter_clock: number };
+  lines_not_read: { unrecognised: number; malformed: number; counter_clock: number; perf_samples: number };
   /** the first of them (up to three) as `FILE:LINE: why: "text"` */
   unread_examples: string[];
   /** events the ring buffer lost (the counts of its `CPU:N [LOST K EVENTS]` marks summed; marks without a count add none) */
@@ -102,6 +102,7 @@ export function kmemSummary(st: ImportStats): KmemSummary {
       unrecognised: sk["unrecognised lines"] ?? 0,
       malformed: sk["malformed kmem events"] ?? 0,
       counter_clock: sk["events stamped by a clock that does not count time (no fraction)"] ?? 0,
+      perf_samples: sk["perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)"] ?? 0,
     },
     unread_examples: describeUnread(st, k.file),
     lost_events: st.lost?.events ?? 0,
@@ -143,7 +144,7 @@ export function renderKmemStat(name: string, st: ImportStats): string {
   if (Object.keys(s.by_gfp).length) out.push(`allocation requests by gfp_flags: ${Object.entries(s.by_gfp).map(([g, n]) => `${g} ${n}`).join(", ")}`);
   const other = Object.entries(s.events).filter(([e]) => !["mm_page_alloc", "mm_page_free", "mm_page_free_batched"].includes(e));
   if (other.length) out.push(`other events: ${other.map(([e, n]) => `${e} ${n}`).join(", ")}`);
-  const bad = describeSkipped(st).filter((x) => /unrecognised|malformed|clock that does not count/.test(x));
+  const bad = describeSkipped(st).filter((x) => /unrecognised|malformed|clock that does not count|perf mem sample/.test(x));
   if (bad.length) out.push(`lines not read: ${bad.join(", ")}`, ...s.unread_examples.map((u) => "  " + u));
   return out.join("\n") + "\n";
 }

@@ -87,7 +87,7 @@ describe("finding 6: stat -f json counts and names the lines not read", () => {
   it("lines_not_read and unread_examples (trace_pipe.txt: line 29 has no order=, line 30 is no event)", () => {
     const fx = join(ROOT, "test/fixtures/ktrace/trace_pipe.txt");
     const j = JSON.parse(wsim(["stat", "-f", "json", fx]).stdout);
-    expect(j.lines_not_read).toEqual({ unrecognised: 1, malformed: 1, counter_clock: 0 });
+    expect(j.lines_not_read).toEqual({ unrecognised: 1, malformed: 1, counter_clock: 0, perf_samples: 0 });
     expect(j.unread_examples).toHaveLength(2);
     expect(j.unread_examples[0]).toMatch(new RegExp(`^${fx}:29: mm_page_alloc without an order=0\\.\\.10 field: "stress-4242 `));
     expect(j.unread_examples[1]).toBe(`${fx}:30: "this line is not an event"`);
@@ -163,5 +163,23 @@ describe("finding 8: plain perf script (a tid, no pid/tid pair)", () => {
     const r = wsim(["convert", file("pidtid.txt", S("4242/4242", 1) + S("4242/4243", 2)), "-"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain("read as the pid");
+  });
+});
+
+describe("finding 8: a file mixing kmem events and perf mem samples (perf script of both)", () => {
+  const K = (us: number, f: string) => `          stress  4242 [002]  1.${String(us).padStart(6, "0")}: kmem:mm_page_alloc: page=0xffffea0004a8ed00 ${f}\n`;
+  const S = (us: number) => `          stress  4242 [002]  1.${String(us).padStart(6, "0")}:      10007 cpu/mem-loads,ldlat=30/P:     7ffd1a2b3c40         68100142 |OP LOAD|LVL L1 hit\n`;
+  const mix = () => file("mix.txt", K(0, "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL") + S(10) + S(20));
+  it("read as perf mem samples: the kmem events are counted as what they are", () => {
+    const r = wsim(["convert", mix(), "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("2 accesses written; skipped: 1 kmem page event (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)\n");
+  });
+  it("read as kernel trace text (--from ftrace): the samples are counted as what they are, not unrecognised", () => {
+    const p = mix();
+    const r = wsim(["convert", "--from", "ftrace", p, "-"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("skipped: 2 perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)\n");
+    expect(r.stderr).toContain(`  ${p}:2: "stress  4242 [002]`);
   });
 });

@@ -131,7 +131,7 @@ describe("issue 18 item 2: perf mem samples convert, each layout", () => {
     ]);
     expect(stats!.skipped).toEqual({
       "samples without a data address (addr 0, or none: record with -d)": 1,
-      "tracepoint events (not memory samples)": 1,
+      "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)": 1, // kmem:mm_page_alloc, named as what it is
       "callchain lines": 1,
       "malformed perf samples": 1,
     });
