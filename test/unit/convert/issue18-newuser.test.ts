@@ -183,3 +183,20 @@ describe("finding 8: a file mixing kmem events and perf mem samples (perf script
     expect(r.stderr).toContain(`  ${p}:2: "stress  4242 [002]`);
   });
 });
+
+describe("finding 2: stat --replay of a split block's first page allocated again", () => {
+  it("pgfree agrees exactly with stat's pages freed (4: the whole block, written before the new alloc)", () => {
+    const sA = file(
+      "sA2.txt",
+      line(4, "mm_page_alloc", "pfn=0x4000 order=2 migratetype=0 gfp_flags=GFP_KERNEL") +
+        line(5, "mm_page_free", "pfn=0x4000 order=0") +
+        line(6, "mm_page_alloc", "pfn=0x4000 order=0 migratetype=1 gfp_flags=GFP_KERNEL"),
+    );
+    const csv = join(dir, "sA2.csv");
+    const run = join(dir, "sA2.json");
+    expect(wsim(["convert", "-q", sA, csv]).status).toBe(0);
+    const rp = spawnSync("bash", ["-c", `node ${BIN} replay ${csv} --format json > ${run}`], { encoding: "utf8" });
+    expect(rp.status, rp.stderr).toBe(0);
+    expect(wsim(["stat", sA, "--replay", run]).stdout).toMatch(/\nmm_page_free \(pages, paired\) +4 +pgfree +4 +0\n/);
+  });
+});
