@@ -27,7 +27,11 @@
  *                          mm_page_alloc_extfrag (fallbacks), compaction, vmscan, ...: counted
  *                          per event name (ImportStats.events), not replayed.
  * An mm_page_alloc of a pfn still allocated (its free was lost, or not recorded) writes a
- * `free` of the old handle first, and is counted. time_ms = time since the first event, to the
+ * `free` of the old handle first, and is counted. A free skipped as of a page from before the trace
+ * whose pfn is then allocated by an event stamped earlier (CPUs out of order in the file) is
+ * paired: its `free` written right after that alloc, counted. `CPU:N [LOST K EVENTS]` marks
+ * (and trace-cmd's `[K EVENTS DROPPED]`) are summed in `st.lost`; a trace with allocations and
+ * no free gets a note; the latency-format layout is a DataError at its first line. time_ms = time since the first event, to the
  * precision of the timestamps (µs: three decimals; ns with `trace-cmd report -t`: six).
  */
 import { DataError, quoteInput } from "../errors.js";
