@@ -52,6 +52,10 @@ export interface ImportStats {
   counted?: Record<string, number>;
   /** (ftrace) the first lines it could not read, and why (empty why: not a trace line) */
   unread?: { no: number; text: string; why: string }[];
+  /** (ftrace) the ring buffer's lost-events marks: events lost (the counts summed), marks, marks without a count, and the first */
+  lost?: { events: number; markers: number; uncounted: number; first: { file: string; no: number; text: string } };
+  /** notes on the input as a whole, one a line (convert's stderr, stat's text) */
+  notes?: string[];
   /** (ftrace, for wsim stat) perf kmem stat --page's summary */
   kmem?: KmemStat;
   /** (perf-mem) what the rows are, for a comment at the top of a CSV OUT */

@@ -27,13 +27,19 @@
  *                          mm_page_alloc_extfrag (fallbacks), compaction, vmscan, ...: counted
  *                          per event name (ImportStats.events), not replayed.
  * An mm_page_alloc of a pfn still allocated (its free was lost, or not recorded) writes a
- * `free` of the old handle first, and is counted. time_ms = time since the first event, to the
+ * `free` of the old handle first, and is counted. A free skipped as of a page from before the trace
+ * whose pfn is then allocated by an event stamped earlier (CPUs out of order in the file) is
+ * paired: its `free` written right after that alloc, counted. `CPU:N [LOST K EVENTS]` marks
+ * (and trace-cmd's `[K EVENTS DROPPED]`) are summed in `st.lost`; a trace with allocations and
+ * no free gets a note; the latency-format layout is a DataError at its first line. time_ms = time since the first event, to the
  * precision of the timestamps (µs: three decimals; ns with `trace-cmd report -t`: six).
  */
-import { quoteInput } from "../errors.js";
+import { DataError, quoteInput } from "../errors.js";
+import { plural } from "../report/words.js";
 import type { Row } from "../generate/generators.js";
 import { MAX_ORDER } from "../mm/constants.js";
 import { MT_NAMES } from "../trace/types.js";
+import { perfLine } from "./perf-samples.js";
 import type { Emit, ImportOptions, ImportStats, LineImporter } from "./importers.js";
 
 /** the highest order a 6.1 allocation has (MAX_ORDER is exclusive) */
@@ -52,14 +58,18 @@ export interface KmemStat {
   blocks: number[][];
   /** pages of the allocations served */
   allocPages: number;
-  /** pages freed by the frees written (implicit ones included), and pages of split blocks freed on their own */
+  /** pages freed by the frees written (implicit ones included): the replay's pgfree (a split block's when its free is written) */
   freePages: number;
+  /** pages of split blocks the kernel freed that the replay still holds at the end (their blocks' last pages were not freed) */
+  splitHeld: number;
   /** allocation requests (failures included) per gfp_flags= text */
   gfp: Record<string, number>;
-  /** blocks and pages still allocated after the last line */
+  /** blocks and pages still allocated after the last line, as the replay holds them (a split block whole until its free is written) */
   liveBlocks: number;
   livePages: number;
-  /** time_ms of the last alloc or free */
+  /** the input's name, for FILE:LINE */
+  file: string;
+  /** time_ms of the last event (of any name) stamped latest: from the first alloc or free */
   lastMs: number;
 }
 
@@ -216,7 +226,11 @@ export const FTRACE_SKIP_ONE: Record<string, string> = {
   "malformed kmem events": "malformed kmem event",
   "events stamped by a clock that does not count time (no fraction)": "event stamped by a clock that does not count time (no fraction)",
   "trace-cmd header lines": "trace-cmd header line",
+  "perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)": "perf mem sample (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)",
 };
+
+/** the skip of a perf mem sample in kernel trace text */
+const PERF_IN_KTRACE = "perf mem samples (the file is read as kernel trace text, its first kind: convert the samples apart with --from perf-mem)";
 
 /** What the importer counts beside what it skips, with their singular. */
 export const FTRACE_COUNTED_ONE: Record<string, string> = {
@@ -226,7 +240,17 @@ export const FTRACE_COUNTED_ONE: Record<string, string> = {
   "events stamped earlier than the event before (written at the time of the event before: time_ms never decreases)": "event stamped earlier than the event before (written at the time of the event before: time_ms never decreases)",
   "frees of pages of a split block (the block freed with its last page)": "free of pages of a split block (the block freed with its last page)",
   "allocations of the first page of a split block still held (the block's free written first)": "allocation of the first page of a split block still held (the block's free written first)",
+  "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)": "page of a split block freed early because its first pfn was allocated again (the kernel still held it)",
+  "frees before their alloc in the file but after it in time (events out of order across CPUs: written after the alloc)": "free before its alloc in the file but after it in time (events out of order across CPUs: written after the alloc)",
 };
+
+const BEFORE = "frees of pages allocated before the trace began";
+/** the count of the frees paired with an alloc that follows them in the file */
+const OUT_OF_ORDER =
+  "frees before their alloc in the file but after it in time (events out of order across CPUs: written after the alloc)";
+
+/** the count of the pages a split block's early free takes from the kernel's hold */
+const EARLY = "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)";
 
 /**
  * The kmem page events of an ftrace / trace-cmd / perf script text as `alloc` and `free` rows
@@ -240,7 +264,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   // the replayed events first, in this order; the others as they come (0 ones dropped at the end)
   const events: Record<string, number> = (st.events = { mm_page_alloc: 0, mm_page_free: 0, mm_page_free_batched: 0 });
   const h: Head = { secs: 0, ns: 0, event: "", fields: 0, eventAt: 0 };
-  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, gfp: {}, liveBlocks: 0, livePages: 0, lastMs: 0 }) : null;
+  const k: KmemStat | null = detail ? (st.kmem = { blocks: Array.from({ length: MAX_ORDER }, () => [0, 0, 0]), allocPages: 0, freePages: 0, splitHeld: 0, gfp: {}, liveBlocks: 0, livePages: 0, file: _file, lastMs: 0 }) : null;
   let gfpName = "";
   let gfpBytes = Buffer.alloc(0);
   const rows = (st.rows = { alloc: 0, free: 0 });
@@ -255,6 +279,12 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
    * allocated again). The replay holds the whole block until its last page is freed.
    */
   const split = new Map<number, { order: number; left: number; written: boolean }>();
+  /**
+   * pfn -> time (ms, as stamped) of the frees skipped as of pages allocated before the trace:
+   * an alloc of that pfn stamped earlier comes later in the file only because the events are
+   * out of order across CPUs (it is paired then: its free written right after it)
+   */
+  const early = new Map<number, number>();
   /** pfns mm_page_free freed whose mm_page_free_batched may follow */
   const freed = new Set<number>();
   const alloc: Row = { time_ms: 0, op: "alloc", id: "", order: 0, mt: "unmovable" };
@@ -265,6 +295,9 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   let otherName = "";
   let otherBytes = Buffer.alloc(0);
   let last = 0;
+  /** (detail) the latest stamp of any event */
+  let lastS = -1;
+  let lastN = 0;
   /** the replayed events counted (into `events` at the end: a keyed count a line was a lookup) */
   let nAlloc = 0;
   let nFree = 0;
@@ -301,6 +334,14 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     emit(free);
   };
 
+  /** (detail) the event read stamped latest (not a malformed one: a line not read) */
+  const stampLast = () => {
+    if (h.secs > lastS || (h.secs === lastS && h.ns > lastN)) {
+      lastS = h.secs;
+      lastN = h.ns;
+    }
+  };
+
   /** one line: the bytes [start, end) of `buf`, numbered `no` */
   const bytes = (buf: Buffer, start: number, end: number, no: number): void => {
     let i = start;
@@ -309,8 +350,21 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
     st.lines++;
     if (!scanHead(buf, start, end, h)) {
       const line = buf.toString("utf8", start, end);
-      // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`, `CPU:1 [LOST 7 EVENTS]`
-      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty|CPU:\d+ \[LOST \d+ EVENTS\])\s*$/.test(line)) return void skip("trace-cmd header lines");
+      // the ring buffer lost events there: counted (the pairing after it is incomplete)
+      const lost = LOST.exec(line);
+      if (lost) {
+        const n = lost[1] ?? lost[2];
+        const l = (st.lost ??= { events: 0, markers: 0, uncounted: 0, first: { file: _file, no, text: line.trim() } });
+        l.markers++;
+        if (n === undefined) l.uncounted++;
+        else l.events += Number(n);
+        return;
+      }
+      // trace-cmd report's header: `cpus=4`, `version = 6`, `CPU 3 is empty`
+      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty)\s*$/.test(line)) return void skip("trace-cmd header lines");
+      if (LATENCY_FORMAT.test(line)) throw new DataError(_file, no, LATENCY_FORMAT_WHY);
+      // a perf mem sample in a file read as kernel trace text (its first kind): named as what it is
+      if (perfLine(line)?.kind === "sample") return unread(line, no, "", PERF_IN_KTRACE);
       if (COUNTER_CLOCK.test(line)) return unread(line, no, COUNTER_WHY, "events stamped by a clock that does not count time (no fraction)");
       return unread(line, no, "");
     }
@@ -329,6 +383,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
         otherBytes = Buffer.from(otherName, "latin1");
       }
       events[otherName] = (events[otherName] ?? 0) + 1;
+      if (k !== null) stampLast();
       return;
     }
     const isAlloc = ev === "mm_page_alloc";
@@ -341,6 +396,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       ns0 = h.ns;
     }
     let t = ((h.secs - secs0) * 1e9 + (h.ns - ns0)) / 1e6;
+    const stamped = t;
     if (t < last) {
       // kept, not skipped: per-CPU clocks a little apart, or perf script's order
       count("events stamped earlier than the event before (written at the time of the event before: time_ms never decreases)");
@@ -355,6 +411,7 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       const mt = decAt(buf, field(buf, MIGRATETYPE, h.fields, end), end);
       if (mt < 0 || mt > 2) return unread(buf.toString("utf8", start, end), no, `${ev} without a migratetype=0..2 field (unmovable, movable, reclaimable)`);
       if (k) {
+        stampLast();
         // gfp_flags= up to a blank: named once per run of the same flags
         const g = field(buf, GFP, h.fields, end);
         let e = g;
@@ -384,35 +441,57 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
         const s = split.get(pfn);
         if (s !== undefined && !s.written) {
           count("allocations of the first page of a split block still held (the block's free written first)");
+          // the replay frees the whole block now: the pages the kernel still held go early
+          counted[EARLY] = (counted[EARLY] ?? 0) + s.left;
+          if (k) k.freePages += 1 << s.order;
           s.written = true;
           writeFree(t, pfn);
         }
       }
-      live.set(pfn, order);
       alloc.time_ms = t;
       alloc.id = handle(pfn);
       alloc.order = order;
       alloc.mt = MT_NAMES[mt]!;
       rows.alloc++;
       st.kept++;
+      if (early.size) {
+        const ft = early.get(pfn);
+        if (ft !== undefined) {
+          early.delete(pfn);
+          if (stamped < ft && still === undefined) {
+            // its free came first in the file but is stamped after it: paired after all
+            emit(alloc);
+            st.skipped[BEFORE]!--;
+            if (!st.skipped[BEFORE]) delete st.skipped[BEFORE];
+            count(OUT_OF_ORDER);
+            if (k) k.freePages += 1 << order;
+            writeFree(t, pfn);
+            return;
+          }
+        }
+      }
+      live.set(pfn, order);
       emit(alloc);
       return;
     }
     if (pfn < 0) return unread(buf.toString("utf8", start, end), no, `${ev} without a pfn=0x… field`);
+    if (k !== null) stampLast();
     const had = live.get(pfn);
     const q = ev === "mm_page_free_batched" ? 0 : order; // mm_page_free_batched: an order-0 page (6.1 prints order=0)
     if (ev === "mm_page_free_batched") {
       if (had === undefined) {
         if (freed.delete(pfn)) return void skip("mm_page_free_batched of pages mm_page_free freed (not counted twice)");
         if (piece(t, pfn, 0)) return void count("order-0 frees from mm_page_free_batched alone");
-        return void skip("frees of pages allocated before the trace began");
+        early.set(pfn, stamped);
+        return void skip(BEFORE);
       }
       count("order-0 frees from mm_page_free_batched alone");
     } else {
       freed.add(pfn);
       if (had === undefined) {
         if (piece(t, pfn, q)) return;
-        return void skip("frees of pages allocated before the trace began");
+        early.set(pfn, stamped);
+        return void skip(BEFORE);
       }
     }
     if (q < had) return void splitOff(t, pfn, had, q); // its first pages: split_page(), then page by page
@@ -459,13 +538,12 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
   const freePiece = (t: number, base: number, s: { order: number; left: number; written: boolean }, q: number): void => {
     count("frees of pages of a split block (the block freed with its last page)");
     s.left -= 1 << q;
-    if (k) {
-      k.freePages += 1 << q;
-      k.lastMs = t;
-    }
+    if (k) k.lastMs = t;
     if (s.left > 0) return;
     split.delete(base);
-    if (!s.written) writeFree(t, base);
+    if (s.written) return;
+    if (k) k.freePages += 1 << s.order;
+    writeFree(t, base);
   };
 
   return {
@@ -479,14 +557,44 @@ export function ftrace(_o: ImportOptions, st: ImportStats, emit: Emit, _file = "
       events.mm_page_free = nFree;
       events.mm_page_free_batched = nBatched;
       for (const e of ["mm_page_alloc", "mm_page_free", "mm_page_free_batched"]) if (!events[e]) delete events[e];
+      if (nAlloc && !nFree && !nBatched) (st.notes ??= []).push(NO_FREES);
       if (k) {
-        k.liveBlocks = live.size + split.size;
+        if (secs0 >= 0) k.lastMs = Math.max(k.lastMs, ((lastS - secs0) * 1e9 + (lastN - ns0)) / 1e6);
+        // as the replay holds them: a split block whole until its free is written
+        k.liveBlocks = live.size;
         for (const o of live.values()) k.livePages += 1 << o;
-        for (const x of split.values()) k.livePages += x.left;
+        for (const x of split.values())
+          if (!x.written) {
+            k.liveBlocks++;
+            k.livePages += 1 << x.order;
+            k.splitHeld += (1 << x.order) - x.left;
+          }
       }
     },
   };
 }
+
+/**
+ * A mark of events the ring buffer lost (overwritten or dropped before they were read), with
+ * their count when it has one: tracefs' `trace` and `trace_pipe` print `CPU:%d [LOST %lu
+ * EVENTS]` (or `CPU:%d [LOST EVENTS]`, count unknown) before the next event of that CPU
+ * (kernel/trace/trace.c print_trace_line); trace-cmd report prints `CPU:%d [%lld EVENTS
+ * DROPPED]` (or `CPU:%d [EVENTS DROPPED]`), and older versions the kernel's form.
+ */
+const LOST = /^\s*CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED|LOST EVENTS|EVENTS DROPPED)\]\s*$/;
+
+/** What convert and stat say of the events the ring buffer lost, or "" when it lost none. */
+export function describeLost(st: ImportStats): string {
+  const l = st.lost;
+  if (!l) return "";
+  const n = l.uncounted ? `${l.events}+ events (${plural(l.uncounted, "mark")} without a count)` : plural(l.events, "event");
+  const more = l.markers > 1 ? `, the first of ${l.markers} marks` : "";
+  return `${n} lost by the ring buffer (${l.first.text} at ${l.first.file}:${l.first.no}${more}): pairing after it is incomplete (frees without their alloc, allocations never freed)`;
+}
+
+/** the note of a trace with allocations and no free */
+export const NO_FREES =
+  "no mm_page_free event in the trace: frees were not recorded? (recorded without kmem:mm_page_free, or the ring buffer dropped them): the replay frees nothing";
 
 /** The first lines the importer could not read, as convert names them: `FILE:NO: "text"` (and why). */
 export function describeUnread(st: ImportStats, file: string): string[] {
@@ -503,7 +611,17 @@ const COUNTER_CLOCK = /^\s*\S.*\s\d{1,20}: +(\w+:)?\w+: /;
 const COUNTER_WHY =
   "a timestamp without a fraction: the trace_clock was counter, uptime or x86-tsc (a count, jiffies or cycles, not time); record with the default clock (echo local > trace_clock, trace-cmd record -C local, or perf)";
 
-/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header), or one stamped by a counter clock (to be named). */
+/**
+ * A line of the `latency-format` trace option's layout (kernel/trace/trace_output.c
+ * trace_print_lat_context, not verbose): `%8.8s-%-7d %3d` (comm-pid, CPU), the latency flags
+ * (`d..2.`), then lat_print_timestamp's ` %4lldus%c: ` (µs since the buffer's start and a
+ * delay mark: `1500us : `) and the event: `bash-1234    0d..2. 1500us : mm_page_alloc: …`.
+ */
+const LATENCY_FORMAT = /^\s*\S.*-\d+\s+\d+\s*[^\s]{3,6}\s+\d+us[ !#$%*+@]: +(\w+:)?\w+:(\s|$)/;
+const LATENCY_FORMAT_WHY =
+  "the latency-format layout (trace option latency-format) has no timestamps wsim can read: record without it (echo 0 > options/latency-format)";
+
+/** True when the first lines hold a kernel trace line (or ftrace's `# tracer:` header), or one stamped by a counter clock or in the latency-format layout (to be named). */
 export function looksLikeKernelTrace(lines: readonly string[]): boolean {
-  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && (head(l) !== null || COUNTER_CLOCK.test(l))));
+  return lines.some((l) => /^# tracer: /.test(l) || (!l.startsWith("#") && (head(l) !== null || COUNTER_CLOCK.test(l) || LATENCY_FORMAT.test(l))));
 }

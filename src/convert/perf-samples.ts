@@ -51,12 +51,17 @@ import type { Row } from "../generate/generators.js";
 import type { Emit, ImportOptions, ImportStats, LineImporter } from "./importers.js";
 import { UNREAD_NAMED } from "./ktrace.js";
 
+/** the skip of a kmem page event (perf script's `kmem:mm_page_alloc:`) among perf mem samples */
+const KMEM_IN_PERF = "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)";
+
 /** A line as perfLine() reads it. */
 export type PerfLine =
   | {
       kind: "sample";
       /** the process (the tid when perf printed only that); -1 when the line has none */
       pid: number;
+      /** (perf script) true when the line has one number where a `pid/tid` pair could be: a tid, or a pid */
+      lone?: boolean;
       /** the timestamp as seconds and nanoseconds; secs -1 when the line has none (perf mem report -D) */
       secs: number;
       ns: number;
@@ -119,7 +124,7 @@ function scriptLine(line: string): PerfLine | null {
   if (colon >= 0 && !MODIFIERS.test(event.slice(colon + 1))) return { kind: "tracepoint" };
   // the process: the number before [CPU] (pid/tid: the pid)
   if (prefix.length && /^\[\d+\]$/.test(prefix[prefix.length - 1]!)) prefix.pop();
-  const pidm = /^(\d+)(?:\/\d+)?$/.exec(prefix[prefix.length - 1] ?? "");
+  const pidm = /^(\d+)(\/\d+)?$/.exec(prefix[prefix.length - 1] ?? "");
   const pid = pidm ? Number(pidm[1]) : -1;
   rest = rest.slice(em.index + em[0].length);
   let addr: string | null = null;
@@ -137,7 +142,7 @@ function scriptLine(line: string): PerfLine | null {
     if (t.length && HEX.test(t[0]!) && !(t.length >= 2 && (!HEX.test(t[1]!) || t[2]?.startsWith("(")))) addr = t[0]!;
   }
   if (addr !== null && !HEX.test(addr)) return { kind: "bad", why: `the field after the event name is not a hex data address (perf script -F must include addr)` };
-  return { kind: "sample", pid, secs: Number(m[1]), ns: Number(m[2]!.padEnd(9, "0")), period, event, addr: addr?.replace(/^0x/, "") ?? null, op };
+  return { kind: "sample", pid, lone: pidm !== null && pidm[2] === undefined, secs: Number(m[1]), ns: Number(m[2]!.padEnd(9, "0")), period, event, addr: addr?.replace(/^0x/, "") ?? null, op };
 }
 
 /** A `perf mem report -D` row with the columns `cols`, or null when the line is not one. */
@@ -196,6 +201,7 @@ export const PERF_SKIP_ONE: Record<string, string> = {
   "perf side-band records (PERF_RECORD_*)": "perf side-band record (PERF_RECORD_*)",
   "callchain lines": "callchain line",
   "tracepoint events (not memory samples)": "tracepoint event (not a memory sample)",
+  "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)": "kmem page event (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)",
   "samples going back in time (clamped)": "sample going back in time (clamped)",
 };
 
@@ -227,11 +233,14 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
   let ns0 = 0;
   let last = 0;
   let dumped = 0;
+  /** perf script samples with one number, not a pid/tid pair */
+  let lone = 0;
   const per = { rows: 0, loads: 0, stores: 0, withPeriod: 0, min: Infinity, max: 0, sum: 0 };
   const skip = (why: string) => (st.skipped[why] = (st.skipped[why] ?? 0) + 1);
   const count = (why: string) => (counted[why] = (counted[why] ?? 0) + 1);
   const unread = (text: string, no: number, why: string) => {
     skip(why === "" ? "unrecognised lines" : "malformed perf samples");
+    if (why !== "") st.recognised--; // a sample, but not one it can read: a file of only these is no trace (checkRecognised)
     if (!st.firstUnread && why === "") st.firstUnread = { no, text };
     if (unreadList.length < UNREAD_NAMED) unreadList.push({ no, text, why });
   };
@@ -253,9 +262,10 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
       if (p.kind === "bad") return unread(line, no, p.why);
       if (p.kind === "record") return void skip("perf side-band records (PERF_RECORD_*)");
       if (p.kind === "callchain") return void skip("callchain lines");
-      if (p.kind === "tracepoint") return void skip("tracepoint events (not memory samples)");
+      if (p.kind === "tracepoint") return void skip(/\skmem:mm_page_/.test(line) ? KMEM_IN_PERF : "tracepoint events (not memory samples)");
       if (p.kind !== "sample") return; // a -D header given a cols argument: read above
       if (p.pid < 0) return unread(line, no, "a sample without a pid or tid before the time (perf script -F must include pid or tid)");
+      if (p.lone) lone++;
       // time: ns since the first sample (exact below 2^53 ns), to ms; -D rows have none
       let tm: number;
       if (p.secs < 0) tm = Math.round((dumped++ / o.refs_per_ms) * 1000) / 1000;
@@ -306,6 +316,7 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
     },
     end() {
       st.sampled = sampledNote(per);
+      if (lone) (st.notes ??= []).push(`${lone} ${lone === 1 ? "sample has" : "samples have"} one number where perf script prints pid/tid, read as the pid: plain perf script prints the tid there, making each thread a process of its own (perf script -F +pid keeps a process's threads together)`);
     },
   };
 }

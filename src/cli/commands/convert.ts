@@ -15,7 +15,7 @@ import {
   checkRecognised, damon, DEFAULT_IMPORT, describeCounted, describeSkipped, libcachesim, lackey, lirs, newStats, sniffImport, ucsd,
   type Emit, type ImportOptions, type ImportStats, type LineImporter,
 } from "../../convert/importers.js";
-import { describeUnread, ftrace } from "../../convert/ktrace.js";
+import { describeLost, describeUnread, ftrace } from "../../convert/ktrace.js";
 import { perfMem } from "../../convert/perf-samples.js";
 import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
 import { parseMachine, PRESETS } from "../../machine/machine.js";
@@ -276,6 +276,9 @@ export function importSummary(stats: ImportStats, file: string): string {
     const other = Object.entries(stats.events).filter(([e]) => !REPLAYED_EVENTS.includes(e));
     if (other.length) out += `observed, not replayed: ${other.map(([e, k]) => `${k} ${e}`).join(", ")}\n`;
   }
+  for (const n of stats.notes ?? []) out += n + "\n";
+  const lost = describeLost(stats);
+  if (lost) out += lost + "\n";
   const unread = describeUnread(stats, file);
   if (unread.length) out += `first lines not read:\n${unread.map((u) => "  " + u).join("\n")}\n`;
   return out;

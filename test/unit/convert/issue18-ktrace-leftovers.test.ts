@@ -66,15 +66,20 @@ describe("issue 18 leftover 1: frees of pages of a split block (split_page, then
       "order-0 frees from mm_page_free_batched alone": 1,
       "allocations of the first page of a split block still held (the block's free written first)": 1,
       "frees of another order than their allocation (the whole block freed)": 1,
+      "pages of a split block freed early because its first pfn was allocated again (the kernel still held them)": 1, // 0x201
     });
     expect(importSummary(stats!, "s.txt")).toMatch(/\ncounted: 7 frees of pages of a split block \(the block freed with its last page\), /);
   });
 
-  it("stat counts them apart, and what is still allocated is the pages not freed", () => {
+  it("stat counts them apart, and its pages freed and still allocated are the replay's", () => {
     const r = wsim(["stat", "-f", "json", split()]);
     expect(r.status, r.stderr).toBe(0);
-    // pages freed: 4 (0x100's) + 2 (0x200's, in two frees) + 1 (0x200 order 0) + 1 (0x400) + 4 (0x804) = 12
-    expect(JSON.parse(r.stdout)).toMatchObject({ frees_paired: 4, split_frees: 7, frees_unpaired: 1, free_pages: 12, still_allocated_blocks: 1, still_allocated_pages: 4 });
+    // pages the frees written free (the replay's pgfree): 4 (0x100's block) + 2 (0x200's block,
+    // written when 0x200 was allocated again, 0x201 still the kernel's) + 1 (0x200 order 0) + 1 (0x400) = 8;
+    // still held: the 0x800 block whole (8 pages), 4 of them (0x804..0x807) freed by the kernel
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      frees_paired: 4, split_frees: 7, frees_unpaired: 1, free_pages: 8, still_allocated_blocks: 1, still_allocated_pages: 8, split_pages_freed_early: 1, split_pages_held: 4,
+    });
     expect(wsim(["stat", split()]).stdout).toMatch(/, 7 frees of pages of a split block \(split_page: the block is freed with its last page\)\n/);
   });
 
@@ -82,6 +87,22 @@ describe("issue 18 leftover 1: frees of pages of a split block (split_page, then
     const r = spawnSync("bash", ["-o", "pipefail", "-c", `node ${BIN} convert -q ${split()} - | node ${BIN} replay - --format vmstat | grep -E '^pgfree '`], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe("pgfree 8\n"); // 4 + 2 + 1 + 1: the 0x800 block is still allocated
+  });
+  it("a split block's first page allocated again: stat's pages freed and held are what the converted trace replays (3 pages freed early)", () => {
+    const sA = file(
+      "sA.txt",
+      "cpus=2\n" +
+        "            bash-1234  [000] 10.000004: mm_page_alloc:        page=ffffea0000100000 pfn=0x4000 order=2 migratetype=0 gfp_flags=GFP_KERNEL\n" +
+        "            bash-1234  [000] 10.000005: mm_page_free:         page=ffffea0000100000 pfn=0x4000 order=0\n" +
+        "            bash-1234  [000] 10.000006: mm_page_alloc:        page=ffffea0000100000 pfn=0x4000 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n",
+    );
+    const r = wsim(["stat", "-f", "json", sA]);
+    expect(r.status, r.stderr).toBe(0);
+    // the block's free (4 pages) is written before the new order-0 alloc, which stays held
+    expect(JSON.parse(r.stdout)).toMatchObject({ frees_paired: 1, free_pages: 4, still_allocated_blocks: 1, still_allocated_pages: 1, split_pages_freed_early: 3, split_pages_held: 0 });
+    expect(wsim(["stat", sA]).stdout).toMatch(/\nsplit blocks freed early: 3 pages the kernel still held, freed by the replay because the block's first pfn was allocated again\nstill allocated at the end: 1 block, 1 page \(4 KiB\)\n/);
+    const v = spawnSync("bash", ["-o", "pipefail", "-c", `node ${BIN} convert -q ${sA} - | node ${BIN} replay - --format vmstat | grep -E '^pgfree '`], { encoding: "utf8" });
+    expect(v.stdout).toBe("pgfree 4\n");
   });
 });
 
