@@ -75,7 +75,7 @@ export async function rows(replay, trace = `${ROOT}/${TRACE}`) {
 export function table(rs) {
   const times = rs[0].coverage.map((_, i) => `${((i + 1) * EVERY) / 1000} s`);
   const lines = [
-    `Replays of \`${TRACE}\` (\`node scripts/numab-table.mjs\`): promoted = pgpromote_success; truly hot and promoted hot from the JSON's \`promotion\`; coverage = promoted hot / truly hot so far (the hot set moves at 15 s); wasted = promotions of pages never found hot; latency = median from becoming hot to promoted.`,
+    `Replays of \`${TRACE}\` (\`node scripts/numab-table.mjs\`): promoted = pgpromote_success; truly hot and promoted hot from the JSON's \`promotion\`; coverage = promoted hot / truly hot so far (the hot set moves at 15 s; truly hot depends on the policy, as promoted pages leave the lower tier and later windows judge the others, so compare promoted hot, wasted and latency too); wasted = promotions of pages never found hot; latency = median from becoming hot to promoted.`,
     "",
     `| policy | --set | promoted | truly hot | promoted hot | coverage at ${times.join(" / ")} | wasted | latency | work |`,
     "|---|---|---:|---:|---:|---|---:|---|---|",
