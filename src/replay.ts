@@ -71,6 +71,8 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
     try {
       settings.set(k, v);
     } catch (e) {
+      const at = machine.tunableAt;
+      if (at) throw new DataError(at.file, at.line(k), `machine tunables: ${(e as Error).message}`);
       throw new DataError(typeof machineArg === "string" ? machineArg : trace.name, 0, `machine tunables: ${(e as Error).message}`);
     }
   }
