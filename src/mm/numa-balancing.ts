@@ -132,6 +132,9 @@ export class NumaBalancing {
   /** task_numa_work's log (tests): [time, pid, first vpn, offset after] */
   readonly log: [number, number, number, number][] = [];
   keepLog = false;
+  /** regions (mmap node=, a preferred-node policy) a scan passed over, once each: for a note */
+  policySkippedRegions = 0;
+  private readonly policySkipped = new WeakSet<object>();
 
   constructor(private readonly env: NumabEnv) {
     this.nodes = env.zones.map(() => ({ rlStart: null, rlNrCand: 0, threshold: 0, thStart: 0, thNrCand: 0, candidates: 0 }));
@@ -259,7 +262,14 @@ export class NumaBalancing {
     }
     for (; i < vmas.length; i++) {
       const v = vmas[i]!;
-      if (v.node >= 0) continue; // an explicit policy without MPOL_F_MOF (vma_policy_mof)
+      if (v.node >= 0) {
+        // an explicit policy without MPOL_F_MOF (vma_policy_mof): counted for replay's note
+        if (!this.policySkipped.has(v)) {
+          this.policySkipped.add(v);
+          this.policySkippedRegions++;
+        }
+        continue;
+      }
       let end: number;
       do {
         start = Math.max(start, v.start);
