@@ -30,7 +30,8 @@
  * MPOL_PREFERRED without MPOL_F_MOF) are skipped as 6.1 skips them, and so are pages mapped
  * without a region; file regions count as writable; a PMD-mapped huge page is hinted and
  * faults as one, but wsim migrates order-0 pages only, so a huge page that should move counts
- * as a failed migration (TNF_MIGRATE_FAIL); the scan costs no CPU time (the 32x back-off of
+ * as a failed migration (TNF_MIGRATE_FAIL) and in wsim_numa_thp_unmigrated (6.1 would move
+ * it; in tiering mode its 512 pages were already counted as candidates); the scan costs no CPU time (the 32x back-off of
  * node_stamp is 0); the 12-bit-bucket encoding of the scan time is the 2^21 ms wrap of a
  * kernel with NR_CPUS = 8192 (LAST_CPUPID_SHIFT 21, no buckets).
  */
@@ -377,6 +378,8 @@ export class NumaBalancing {
     let mapped = pfn;
     const target = this.misplaced(mm, t, page, pageNid, cpuNid, nr, now);
     if (target >= 0) {
+      // wsim migrates order-0 pages only: a huge page that 6.1 would move stays (counted)
+      if (head >= 0) ev[V.wsim_numa_thp_unmigrated]!++;
       const dst = head >= 0 ? -1 : this.env.migrate(page, target);
       if (dst >= 0) {
         pageNid = target;

@@ -352,7 +352,7 @@ describe("NUMA balancing and huge pages, and --check", () => {
     // one access to a subpage: one hint fault for the whole PMD; wsim moves order-0 pages only,
     // so the misplaced huge page stays (a failed migration)
     await feed(e, [`1105,access,1,${at(7)},,0`]);
-    expect(counters(e, ["numa_hint_faults", "numa_pages_migrated"])).toEqual({ numa_hint_faults: 1, numa_pages_migrated: 0 });
+    expect(counters(e, ["numa_hint_faults", "numa_pages_migrated", "wsim_numa_thp_unmigrated"])).toEqual({ numa_hint_faults: 1, numa_pages_migrated: 0, wsim_numa_thp_unmigrated: 1 });
     expect(e.mem.numab.protNoneCount()).toBe(512);
     // unmapping frees the pages and their PROT_NONE state
     await feed(e, [`1110,munmap,1,${REGION},${1024 * 4096},`]);
@@ -362,6 +362,32 @@ describe("NUMA balancing and huge pages, and --check", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
     e.mem.numab.protNone![5] = 1;
     expect(checkMemory(e.mem.mappingView())).toMatch(/PROT_NONE but page tables map 0/);
+  });
+});
+
+describe("a lower-tier huge page in tiering mode", () => {
+  it("is a promotion candidate (512 pages, under the rate limit) that wsim cannot migrate: wsim_numa_thp_unmigrated", async () => {
+    const e = engineFor(tiered(), { check: true }, {
+      "vm.compaction_proactiveness": "0", "vm.min_free_kbytes": "0", "kernel.numa_balancing": "2",
+    });
+    // kernel allocations fill DRAM (node 0, 2048 pages); the region is MADV_HUGEPAGE (thp=1),
+    // so the THP fault's second pass (direct reclaim allowed) falls back to node 1 (CXL): a
+    // region without node=, which the pass at 1010 hints as one PMD
+    const rows = ["time_ms,op,pid,addr,len,node,thp,id"];
+    for (let k = 0; k < 2048; k++) rows.push(`0,alloc,,,,0,,k${k}`);
+    rows.push(`0,mmap,1,${REGION},${512 * 4096},,1,`, `0,access,1,${at(0)},,0,,`);
+    for (const l of heartbeat(0, 1100)) rows.push(l + ",,");
+    for await (const b of readCsv(chunksOf(rows.join("\n")), "t.csv")) e.processBatch(b, "t.csv");
+    expect(counters(e, ["thp_fault_alloc", "numa_huge_pte_updates"])).toEqual({ thp_fault_alloc: 1, numa_huge_pte_updates: 1 });
+    expect(e.mem.alloc.zoneOf(e.mem.procs.get(1)!.leaf(REGION / 4096 / 512)![0]! - 1).nid).toBe(1);
+    // the hint fault at 1105: DRAM (2048 pages) is far below WMARK_PROMO + 1 GiB, so no
+    // free-space bypass; latency 1105 - 1010 = 95 ms < hot_threshold 1000: a candidate of 512
+    // pages, counted by numa_promotion_rate_limit before the migration (65536 MB/s: not
+    // throttled); migrate_misplaced_page would move the THP in 6.1, wsim cannot: one event
+    await feed(e, [`1105,access,1,${at(7)},,0`]);
+    expect(counters(e, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success", "wsim_numa_thp_unmigrated"])).toEqual({
+      numa_hint_faults: 1, pgpromote_candidate: 512, pgpromote_success: 0, wsim_numa_thp_unmigrated: 1,
+    });
   });
 });
 
