@@ -86,7 +86,7 @@ describe("NUMA balancing scanning (task_numa_work)", () => {
   });
 
   it("change_prot_numa skips pages on the task's node and dirty file pages", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
     const FILE = REGION + 0x200000;
     const lines = [`0,mmap,1,${REGION},${8 * 4096},`, `0,mmap,1,${FILE},${4 * 4096},,,file`];
     for (let v = 0; v < 8; v++) lines.push(`0,access,1,${at(v)},,${v < 4 ? 1 : 0}`); // 4 pages on node 1, 4 on node 0
@@ -244,7 +244,7 @@ describe("NUMA balancing tiering mode and kswapd", () => {
 
 describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
   it("a hint fault from the page's own node is local: counted, not migrated, the cpupid untouched (mpol_misplaced returns early)", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
     await feed(e, [`0,mmap,1,${REGION},4096,`, `0,access,1,${at(0)},,1`].concat(heartbeat(0, 1400)));
     const pfn = e.mem.procs.get(1)!.leaf(REGION / 4096 / 512)![0]! - 1;
     expect(e.mem.numab.protNone![pfn]).toBe(1); // hinted at 1010 (the task on node 0, the page on node 1)
@@ -268,7 +268,7 @@ describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
   });
 
   it("the scan period adapts as update_task_scan_period computes it after each placement", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
     const nb = e.mem.numab;
     nb.keepLog = true;
     await feed(e, [`0,mmap,1,${REGION},${2 * 4096},`, `0,access,1,${at(0)},,1`, `0,access,1,${at(1)},,1`].concat(heartbeat(0, 1010)));
@@ -430,4 +430,34 @@ describe("the bundled comparison (scripts/numab-table.mjs on traces/tiered-spill
       expect(e.mem.numab.protNoneCount()).toBe(0); // the exit freed every page
     }
   }, 120_000);
+});
+
+describe("kernel.numa_balancing=4 (6.1 accepts 0..4; bit 0x4 has no meaning)", () => {
+  it("turns the scanner on with neither NORMAL nor TIERING: only lower-tier pages are hinted, and they move as in mode 1 (second fault)", async () => {
+    const e = await tieredRun({ "numa_balancing.scan_size_mb": "1", "kernel.numa_balancing": "4" }, 64);
+    e.mem.numab.keepLog = true;
+    await feed(e, byTime(heartbeat(1, 3200), [`1505,access,1,${at(0)},,0`, `2600,access,1,${at(0)},,0`]));
+    // 6.1: any non-zero value turns sched_numa_balancing on, so task_numa_work runs (passes at
+    // 1011 and 2011: the heartbeat's first event is at 11); change_prot_numa skips top-tier
+    // pages without the NORMAL bit and records no scan time without the TIERING bit: the pass
+    // at 1011 hints the 64 CXL pages. The fault at 1505: should_numa_migrate_memory's
+    // non-tiering path, a lower-tier page whose last cpupid is unset (fresh) -> no move, the
+    // cpupid recorded; task_numa_fault skips lower-tier memory with no valid cpupid. The pass
+    // at 2011 re-hints page 0 (1 more: 65). The fault at 2600: same pid, no preferred node ->
+    // migrated to node 0, and migrate_misplaced_page counts the lower-to-top move as a
+    // promotion whatever the mode; the tiering branch (candidates, rate limit) is never taken.
+    expect(e.mem.numab.log).toEqual([[1011, 1, 0, 0], [2011, 1, 0, 0]]);
+    expect(counters(e, PROMO)).toEqual({
+      numa_pte_updates: 65, numa_hint_faults: 2, numa_hint_faults_local: 0, pgpromote_candidate: 0, pgpromote_success: 1, numa_pages_migrated: 1,
+    });
+    expect(nodeOfVpn(e, 0)).toBe(0);
+  });
+
+  it("on a machine without a lower tier, 4 hints nothing (every page is top tier and NORMAL is off)", async () => {
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
+    const lines = [`0,mmap,1,${REGION},${64 * 4096},`];
+    for (let v = 0; v < 64; v++) lines.push(`0,access,1,${at(v)},,1`);
+    await feed(e, byTime(lines, heartbeat(0, 2500)));
+    expect(counters(e, ["numa_pte_updates", "numa_hint_faults", "numa_pages_migrated"])).toEqual({ numa_pte_updates: 0, numa_hint_faults: 0, numa_pages_migrated: 0 });
+  });
 });
