@@ -86,7 +86,7 @@ describe("NUMA balancing scanning (task_numa_work)", () => {
   });
 
   it("change_prot_numa skips pages on the task's node and dirty file pages", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
     const FILE = REGION + 0x200000;
     const lines = [`0,mmap,1,${REGION},${8 * 4096},`, `0,mmap,1,${FILE},${4 * 4096},,,file`];
     for (let v = 0; v < 8; v++) lines.push(`0,access,1,${at(v)},,${v < 4 ? 1 : 0}`); // 4 pages on node 1, 4 on node 0
@@ -244,7 +244,7 @@ describe("NUMA balancing tiering mode and kswapd", () => {
 
 describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
   it("a hint fault from the page's own node is local: counted, not migrated, the cpupid untouched (mpol_misplaced returns early)", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
     await feed(e, [`0,mmap,1,${REGION},4096,`, `0,access,1,${at(0)},,1`].concat(heartbeat(0, 1400)));
     const pfn = e.mem.procs.get(1)!.leaf(REGION / 4096 / 512)![0]! - 1;
     expect(e.mem.numab.protNone![pfn]).toBe(1); // hinted at 1010 (the task on node 0, the page on node 1)
@@ -268,7 +268,7 @@ describe("NUMA balancing mode 1 (should_numa_migrate_memory)", () => {
   });
 
   it("the scan period adapts as update_task_scan_period computes it after each placement", async () => {
-    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "1" });
     const nb = e.mem.numab;
     nb.keepLog = true;
     await feed(e, [`0,mmap,1,${REGION},${2 * 4096},`, `0,access,1,${at(0)},,1`, `0,access,1,${at(1)},,1`].concat(heartbeat(0, 1010)));
