@@ -11,12 +11,14 @@
  * migrations (promotions of pages never found hot: `promoted_not_hot`); the median latency
  * from becoming hot to promoted (its histogram bucket); and each policy's own work counters.
  *
- *   npm run build && node scripts/numab-table.mjs            # README.md updated
+ *   npm run build && node scripts/numab-table.mjs            # README.md's block replaced
  *   node scripts/numab-table.mjs --out -                     # the table on standard output
+ *   node scripts/numab-table.mjs --out FILE                  # FILE's block replaced if it has
+ *                                                            # the markers, else FILE = the table
  *
  * Exit status: 0 written, 1 a run failed, 2 usage.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -73,7 +75,7 @@ export async function rows(replay, trace = `${ROOT}/${TRACE}`) {
 export function table(rs) {
   const times = rs[0].coverage.map((_, i) => `${((i + 1) * EVERY) / 1000} s`);
   const lines = [
-    `Replays of \`${TRACE}\` (\`node scripts/numab-table.mjs\`): promoted = pgpromote_success; truly hot and promoted hot from the JSON's \`promotion\`; coverage = promoted hot / truly hot so far (the hot set moves at 15 s); wasted = promotions of pages never found hot; latency = median from becoming hot to promoted.`,
+    `Replays of \`${TRACE}\` (\`node scripts/numab-table.mjs\`): promoted = pgpromote_success; truly hot and promoted hot from the JSON's \`promotion\`; coverage = promoted hot / truly hot so far (the hot set moves at 15 s; truly hot depends on the policy, as promoted pages leave the lower tier and later windows judge the others, so compare promoted hot, wasted and latency too); wasted = promotions of pages never found hot; latency = median from becoming hot to promoted.`,
     "",
     `| policy | --set | promoted | truly hot | promoted hot | coverage at ${times.join(" / ")} | wasted | latency | work |`,
     "|---|---|---:|---:|---:|---|---:|---|---|",
@@ -83,18 +85,36 @@ export function table(rs) {
   return lines.join("\n");
 }
 
-/** README text with the block between the markers replaced. */
-export function splice(readme, block) {
+/** README text with the block between the markers replaced; `file` names it in the error. */
+export function splice(readme, block, file = "README.md") {
   const a = readme.indexOf(BEGIN);
   const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${BEGIN} ... ${END} block`);
+  if (a < 0 || b < a) throw new Error(`${file} has no ${BEGIN} ... ${END} block`);
   return readme.slice(0, a + BEGIN.length) + "\n" + block + "\n" + readme.slice(b);
 }
 
+/**
+ * Where the table goes: `-` standard output; no --out, README.md's block (which must exist);
+ * --out FILE, FILE's block if FILE exists with both markers, else FILE written (created) with
+ * the table alone.
+ */
+export function emit(text, out, readme = `${ROOT}/README.md`) {
+  if (out === "-") {
+    process.stdout.write(text + "\n");
+    return;
+  }
+  if (out === undefined) {
+    writeFileSync(readme, splice(readFileSync(readme, "utf8"), text, readme));
+    return;
+  }
+  const old = existsSync(out) ? readFileSync(out, "utf8") : "";
+  writeFileSync(out, old.includes(BEGIN) && old.includes(END) ? splice(old, text, out) : text + "\n");
+}
+
 async function main(argv) {
-  let out = `${ROOT}/README.md`;
+  let out;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--out") out = argv[++i];
+    if (argv[i] === "--out" && i + 1 < argv.length) out = argv[++i];
     else {
       console.error(`numab-table: unknown argument ${argv[i]} (usage: node scripts/numab-table.mjs [--out FILE|-])`);
       return 2;
@@ -102,8 +122,7 @@ async function main(argv) {
   }
   const { replay } = await import("../dist/replay.js");
   const text = table(await rows(replay));
-  if (out === "-") console.log(text);
-  else writeFileSync(out, splice(readFileSync(out, "utf8"), text));
+  emit(text, out);
   return 0;
 }
 

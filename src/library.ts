@@ -30,14 +30,14 @@ const FORMATS = ["csv", "ndjson", "json"];
 const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
   until: 1, drain: 1, check: 1, lenient: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
-  pageblockMap: 1, pageblockMapAt: 1,
+  pageblockMap: 1, pageblockMapAt: 1, onNote: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
  *
  * @param cfg `{trace, machine?, set?, format?, csvEngine?, stdin?, until?, drain?,
- *   check?, lenient?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?}`: `trace` a file path
+ *   check?, lenient?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?}`: `trace` a file path
  *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
  *   machine file or a Machine object; `set` `["key=value", ...]`; times in ms of virtual time
  * @returns the RunResult (`vmstat`, `nodes`, `workingset`, `reads`, `series`, ...)
@@ -62,7 +62,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (cfg.pageblockMapAt.length && cfg.interval === undefined)
       throw new UsageError(`${f}: config.pageblockMapAt takes its maps at samples: give config.interval too`);
   }
-  for (const k of ["onSample", "onProgress"] as const) fn(f, k, cfg[k]);
+  for (const k of ["onSample", "onProgress", "onNote"] as const) fn(f, k, cfg[k]);
   readable(f, "stdin", cfg.stdin);
   if (cfg.daemons !== undefined && !Array.isArray(cfg.daemons)) throw new UsageError(`${f}: config.daemons must be an array, got ${describeValue(cfg.daemons)}`);
   // onSample without interval would never be called: the CLI's rule for --interval (review A10)

@@ -18,6 +18,8 @@ import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
   /** a trace path, or `-` for standard input */
   trace: string;
+  /** told, at the end, what the run did that a user may not expect (the CLI prints `note: ...`) */
+  onNote?: (text: string) => void;
   /** preset name, JSON file path, or a Machine; default: the trace's own, else `default` */
   machine?: string | Machine;
   /** `key=value` writes applied after the trace's own tunables */
@@ -71,6 +73,8 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
     try {
       settings.set(k, v);
     } catch (e) {
+      const at = machine.tunableAt;
+      if (at) throw new DataError(at.file, at.line(k), `machine tunables: ${(e as Error).message}`);
       throw new DataError(typeof machineArg === "string" ? machineArg : trace.name, 0, `machine tunables: ${(e as Error).message}`);
     }
   }
@@ -148,6 +152,11 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
     if (!more) break;
   }
   engine.finish();
+  const skipped = engine.mem.numab.policySkippedRegions;
+  if (skipped && cfg.onNote)
+    cfg.onNote(
+      `${skipped} region${skipped === 1 ? "" : "s"} with a preferred node (mmap node=) ${skipped === 1 ? "was" : "were"} not scanned by NUMA balancing, as 6.1 skips VMAs with an mbind policy`,
+    );
   const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
   if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
   return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };

@@ -67,6 +67,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--report <file.html>", "also write an HTML report of the run (charts; see `wsim report`), whole or not at all; with --interval it has the counters over time")
     .option("--pageblock-map", "keep every pageblock's migratetype and free pages at the end (JSON \"pageblock_map\", the report's pageblock map); implied by --report")
     .option("--pageblock-map-at <ms,...>", "also keep the map at these times (each at the first --interval sample at or after it; JSON \"pageblock_snapshots\"); needs --interval")
+    .option("-q, --quiet", "do not print the notes on standard error (e.g. regions NUMA balancing did not scan)")
     .addHelpText(
       "after",
       paragraphs(

@@ -673,6 +673,8 @@ export class Engine implements EngineContext {
       case OP_SET: {
         const key = b.strs[b.key[i]!]!;
         const value = b.strs[b.value[i]!]!;
+        // only memory.* files are per memcg: a cg on a global sysctl would be ignored silently
+        if (b.cg[i]! >= 0 && !key.startsWith("memory.")) this.fail(b, i, `${key} is not a memcg file: drop cg`);
         const cg = this.cgOf(b, i) ?? "/";
         let v;
         try {

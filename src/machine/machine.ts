@@ -25,6 +25,8 @@ export interface Machine {
   nodes: NodeSpec[];
   /** tunable defaults this machine sets (applied under --set and the trace's own) */
   tunables: Record<string, string | number>;
+  /** the file and line of each tunable of a machine file or a trace's machine (not enumerable) */
+  readonly tunableAt?: { file: string; line: (key: string) => number };
 }
 
 const G = 262144; // pages per GiB
@@ -174,7 +176,11 @@ export function parseMachine(
   }
   if (o.name !== undefined && typeof o.name !== "string") fail("/name", `machine name must be a string, got ${describeValue(o.name)}`);
   const name = o.name !== undefined ? (o.name as string) : o.preset !== undefined ? (o.preset as string) : file;
-  return { name, nodes, tunables };
+  const machine: Machine = { name, nodes, tunables };
+  // where a tunable's value was written, for errors met when it is applied (not enumerable:
+  // the machine's JSON in outputs stays as it was)
+  Object.defineProperty(machine, "tunableAt", { value: { file, line: (k: string) => at(`${base}/tunables/${k}`) }, enumerable: false });
+  return machine;
 }
 
 /**

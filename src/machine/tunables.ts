@@ -88,7 +88,7 @@ export const TUNABLES: readonly TunableSpec[] = [
   { key: "kmmscand.migrate_sleep_ms", type: "int", min: 0, max: UINT_MAX, def: 20, modelled: true, help: "kmmmigrated wait between cycles" },
   { key: "kmmscand.target_node", type: "node", def: 0, modelled: true, help: "promotion target when no top-tier node saw the mm" },
   { key: "kernel.numa_balancing", type: "int", min: 0, max: 4, def: 0, modelled: true,
-    help: "automatic NUMA balancing, a bitmask: 1 NUMA locality (misplaced pages move to the accessing CPU's node), 2 memory tiering (hot lower-tier pages promoted on hint faults), 3 both" },
+    help: "automatic NUMA balancing, a bitmask: 1 NUMA locality (misplaced pages move to the accessing CPU's node), 2 memory tiering (hot lower-tier pages promoted on hint faults), 3 both; 4 (6.1 accepts it: bit 0x4 has no meaning) turns the scanner on with neither bit, so only lower-tier pages are hinted and they move as in mode 1; with no lower tier it does nothing" },
   { key: "kernel.numa_balancing_promote_rate_limit_MBps", type: "int", min: 0, max: INT_MAX, def: 65536, modelled: true,
     help: "tiering mode: promotion candidates per second per target node, in MB" },
   { key: "numa_balancing.scan_delay_ms", type: "int", min: 0, max: UINT_MAX, def: 1000, modelled: true,

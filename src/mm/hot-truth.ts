@@ -1,14 +1,18 @@
 /**
  * Ground truth for promotion (wsim's own: no kernel can know it): because wsim sees every
  * access, it counts each lower-tier page's accesses per window (kpromoted.freq_window_ms);
- * at each window's end the pages in the top decile of that window's counts (and accessed at
- * all) become "truly hot" from then. A promotion of a truly hot page records how late it came
+ * at each window's end the pages whose count is at least the window's decile count (the count
+ * of the page at rank n/10, counting down) and greater than the window's median count become
+ * "truly hot" from then. Hotness is relative: in a window where every page was accessed alike
+ * (a heap faulted in, each page once) no page is hot; a loop over 512 pages among 7168 pages
+ * touched once makes exactly those 512 hot. The pages judged are those still in the lower
+ * tier, so the truth depends on the policy that ran (a promoted page is no longer judged). A promotion of a truly hot page records how late it came
  * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand, numa_balancing).
  *
  * A page promoted before it was ever judged (a promoter faster than the window: kmmscand's
  * first scan comes 1 s after a process starts, the window is 5 s) is judged at the end of the
  * window it was promoted in, with the accesses of that whole window (before and after the
- * move): in that window's top decile it counts as truly hot and promoted hot, with latency 0
+ * move): by the same rule (decile and above the median) it counts as truly hot and promoted hot, with latency 0
  * (promoted before the window could call it hot); else as promoted not hot. Every promotion
  * (pgpromote_success: a lower tier to the top) is counted once, hot or not, under its promoter.
  */
@@ -123,16 +127,21 @@ export class HotTruth implements Daemon {
     for (const [dst] of judged) seen.push(c[dst]!);
     if (seen.length) {
       seen.sort((a, b) => b - a);
-      const threshold = seen[Math.floor(seen.length / 10)]!;
+      // hot is relative: at least the decile's count and above the median, so a window whose
+      // pages were all accessed alike (a heap faulted in, each page once) has no hot page
+      const decile = seen[Math.floor(seen.length / 10)]!;
+      const m = seen.length >> 1;
+      const median = seen.length & 1 ? seen[m]! : (seen[m - 1]! + seen[m]!) / 2;
+      const hot = (k: number) => k >= decile && k > median;
       for (let i = 0; i < n; i++) {
         const pfn = T[i]!;
-        if (c[pfn]! >= threshold && c[pfn]! > 0 && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
+        if (hot(c[pfn]!) && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
           this.hotSince[pfn] = now;
           this.trulyHot += this.weight(pfn);
         }
       }
       for (const [dst, who] of judged) {
-        if (c[dst]! < threshold) continue;
+        if (!hot(c[dst]!)) continue;
         this.trulyHot++;
         this.promotedHot++;
         const b = this.promoter(who);

@@ -30,7 +30,8 @@
  * MPOL_PREFERRED without MPOL_F_MOF) are skipped as 6.1 skips them, and so are pages mapped
  * without a region; file regions count as writable; a PMD-mapped huge page is hinted and
  * faults as one, but wsim migrates order-0 pages only, so a huge page that should move counts
- * as a failed migration (TNF_MIGRATE_FAIL); the scan costs no CPU time (the 32x back-off of
+ * as a failed migration (TNF_MIGRATE_FAIL) and in wsim_numa_thp_unmigrated (6.1 would move
+ * it; in tiering mode its 512 pages were already counted as candidates); the scan costs no CPU time (the 32x back-off of
  * node_stamp is 0); the 12-bit-bucket encoding of the scan time is the 2^21 ms wrap of a
  * kernel with NR_CPUS = 8192 (LAST_CPUPID_SHIFT 21, no buckets).
  */
@@ -132,6 +133,9 @@ export class NumaBalancing {
   /** task_numa_work's log (tests): [time, pid, first vpn, offset after] */
   readonly log: [number, number, number, number][] = [];
   keepLog = false;
+  /** regions (mmap node=, a preferred-node policy) a scan passed over, once each: for a note */
+  policySkippedRegions = 0;
+  private readonly policySkipped = new WeakSet<object>();
 
   constructor(private readonly env: NumabEnv) {
     this.nodes = env.zones.map(() => ({ rlStart: null, rlNrCand: 0, threshold: 0, thStart: 0, thNrCand: 0, candidates: 0 }));
@@ -259,7 +263,14 @@ export class NumaBalancing {
     }
     for (; i < vmas.length; i++) {
       const v = vmas[i]!;
-      if (v.node >= 0) continue; // an explicit policy without MPOL_F_MOF (vma_policy_mof)
+      if (v.node >= 0) {
+        // an explicit policy without MPOL_F_MOF (vma_policy_mof): counted for replay's note
+        if (!this.policySkipped.has(v)) {
+          this.policySkipped.add(v);
+          this.policySkippedRegions++;
+        }
+        continue;
+      }
       let end: number;
       do {
         start = Math.max(start, v.start);
@@ -367,6 +378,8 @@ export class NumaBalancing {
     let mapped = pfn;
     const target = this.misplaced(mm, t, page, pageNid, cpuNid, nr, now);
     if (target >= 0) {
+      // wsim migrates order-0 pages only: a huge page that 6.1 would move stays (counted)
+      if (head >= 0) ev[V.wsim_numa_thp_unmigrated]!++;
       const dst = head >= 0 ? -1 : this.env.migrate(page, target);
       if (dst >= 0) {
         pageNid = target;

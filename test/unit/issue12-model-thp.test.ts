@@ -95,16 +95,20 @@ describe("a huge page weighs 512 pages (item 1)", () => {
 
   it("promotion ground truth: a hot huge page on the lower tier is 512 truly hot pages", async () => {
     const e = engineFor(smallMachine("32M", 2, (i) => i));
-    // one THP on node 1 hammered on one page, plus one order-0 page (a THP-less region)
-    // touched once: at the 5 s window's end the counts are [huge page: 20 x 512 pages,
-    // small page: 1]; the top decile's threshold is the value at index floor(513 / 10) = 51
-    // of the sorted counts: 20, so the huge page's 512 pages are truly hot, the small one not
-    const rows = ["time_ms,op,pid,addr,len,node,thp", "0,mmap,1,0x40000000,2097152,1,", "0,mmap,1,0x50000000,4096,1,"];
+    // one THP on node 1 hammered on one page, a second THP touched twice, one order-0 page (a
+    // THP-less region) touched once; a huge page's faulting access is not counted: at the 5 s
+    // window's end the counts are [huge page: 19 x 512 pages, huge page: 1 x 512, small page:
+    // 1]; of the 1025 counts the decile's is the one at index floor(1025 / 10) = 102 of the
+    // sorted counts, 19, and the median (index 512) is 1, so the hot huge page's 512 pages are
+    // truly hot (19 >= 19 and 19 > 1), the others not. (Without the second THP the hammered
+    // page would be 512 of 513 pages, the median 19: hot is relative, so none would be hot.)
+    const rows = ["time_ms,op,pid,addr,len,node,thp", "0,mmap,1,0x40000000,2097152,1,", "0,mmap,1,0x50000000,4096,1,", "0,mmap,1,0x60000000,2097152,1,"];
     for (let k = 0; k < 20; k++) rows.push(`${1 + k},access,1,0x40000000,,0,`);
     rows.push("30,access,1,0x50000000,,0,");
+    rows.push("31,access,1,0x60000000,,0,", "32,access,1,0x60000000,,0,");
     rows.push("5001,access,1,0x50000000,,0,");
     await runCsv(e, rows.join("\n") + "\n");
-    expect(e.mem.vmstat()[V.thp_fault_alloc]).toBe(1);
+    expect(e.mem.vmstat()[V.thp_fault_alloc]).toBe(2);
     expect(e.mem.hotTruth!.result().truly_hot).toBe(512);
   });
 });

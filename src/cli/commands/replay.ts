@@ -14,6 +14,8 @@ import { sampleCsvHeader, sampleCsvRow } from "../../report/series.js";
 export interface ReplayCliOptions {
   /** the trace argument (filled in by replayCommand for the checks) */
   trace?: string;
+  /** -q: no `note:` lines on standard error */
+  quiet?: boolean;
   machine?: string;
   set: string[];
   format?: string;
@@ -184,6 +186,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       keepSeries: !streaming && store === undefined,
       pageblockMap: o.pageblockMap === true || o.report !== undefined,
       pageblockMapAt: mapAt,
+      onNote: o.quiet ? undefined : (text) => process.stderr.write(`note: ${text}\n`),
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
       onSample: sink || store
         ? (smp) => {

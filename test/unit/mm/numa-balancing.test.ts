@@ -352,7 +352,7 @@ describe("NUMA balancing and huge pages, and --check", () => {
     // one access to a subpage: one hint fault for the whole PMD; wsim moves order-0 pages only,
     // so the misplaced huge page stays (a failed migration)
     await feed(e, [`1105,access,1,${at(7)},,0`]);
-    expect(counters(e, ["numa_hint_faults", "numa_pages_migrated"])).toEqual({ numa_hint_faults: 1, numa_pages_migrated: 0 });
+    expect(counters(e, ["numa_hint_faults", "numa_pages_migrated", "wsim_numa_thp_unmigrated"])).toEqual({ numa_hint_faults: 1, numa_pages_migrated: 0, wsim_numa_thp_unmigrated: 1 });
     expect(e.mem.numab.protNoneCount()).toBe(512);
     // unmapping frees the pages and their PROT_NONE state
     await feed(e, [`1110,munmap,1,${REGION},${1024 * 4096},`]);
@@ -362,6 +362,32 @@ describe("NUMA balancing and huge pages, and --check", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
     e.mem.numab.protNone![5] = 1;
     expect(checkMemory(e.mem.mappingView())).toMatch(/PROT_NONE but page tables map 0/);
+  });
+});
+
+describe("a lower-tier huge page in tiering mode", () => {
+  it("is a promotion candidate (512 pages, under the rate limit) that wsim cannot migrate: wsim_numa_thp_unmigrated", async () => {
+    const e = engineFor(tiered(), { check: true }, {
+      "vm.compaction_proactiveness": "0", "vm.min_free_kbytes": "0", "kernel.numa_balancing": "2",
+    });
+    // kernel allocations fill DRAM (node 0, 2048 pages); the region is MADV_HUGEPAGE (thp=1),
+    // so the THP fault's second pass (direct reclaim allowed) falls back to node 1 (CXL): a
+    // region without node=, which the pass at 1010 hints as one PMD
+    const rows = ["time_ms,op,pid,addr,len,node,thp,id"];
+    for (let k = 0; k < 2048; k++) rows.push(`0,alloc,,,,0,,k${k}`);
+    rows.push(`0,mmap,1,${REGION},${512 * 4096},,1,`, `0,access,1,${at(0)},,0,,`);
+    for (const l of heartbeat(0, 1100)) rows.push(l + ",,");
+    for await (const b of readCsv(chunksOf(rows.join("\n")), "t.csv")) e.processBatch(b, "t.csv");
+    expect(counters(e, ["thp_fault_alloc", "numa_huge_pte_updates"])).toEqual({ thp_fault_alloc: 1, numa_huge_pte_updates: 1 });
+    expect(e.mem.alloc.zoneOf(e.mem.procs.get(1)!.leaf(REGION / 4096 / 512)![0]! - 1).nid).toBe(1);
+    // the hint fault at 1105: DRAM (2048 pages) is far below WMARK_PROMO + 1 GiB, so no
+    // free-space bypass; latency 1105 - 1010 = 95 ms < hot_threshold 1000: a candidate of 512
+    // pages, counted by numa_promotion_rate_limit before the migration (65536 MB/s: not
+    // throttled); migrate_misplaced_page would move the THP in 6.1, wsim cannot: one event
+    await feed(e, [`1105,access,1,${at(7)},,0`]);
+    expect(counters(e, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success", "wsim_numa_thp_unmigrated"])).toEqual({
+      numa_hint_faults: 1, pgpromote_candidate: 512, pgpromote_success: 0, wsim_numa_thp_unmigrated: 1,
+    });
   });
 });
 
@@ -404,4 +430,34 @@ describe("the bundled comparison (scripts/numab-table.mjs on traces/tiered-spill
       expect(e.mem.numab.protNoneCount()).toBe(0); // the exit freed every page
     }
   }, 120_000);
+});
+
+describe("kernel.numa_balancing=4 (6.1 accepts 0..4; bit 0x4 has no meaning)", () => {
+  it("turns the scanner on with neither NORMAL nor TIERING: only lower-tier pages are hinted, and they move as in mode 1 (second fault)", async () => {
+    const e = await tieredRun({ "numa_balancing.scan_size_mb": "1", "kernel.numa_balancing": "4" }, 64);
+    e.mem.numab.keepLog = true;
+    await feed(e, byTime(heartbeat(1, 3200), [`1505,access,1,${at(0)},,0`, `2600,access,1,${at(0)},,0`]));
+    // 6.1: any non-zero value turns sched_numa_balancing on, so task_numa_work runs (passes at
+    // 1011 and 2011: the heartbeat's first event is at 11); change_prot_numa skips top-tier
+    // pages without the NORMAL bit and records no scan time without the TIERING bit: the pass
+    // at 1011 hints the 64 CXL pages. The fault at 1505: should_numa_migrate_memory's
+    // non-tiering path, a lower-tier page whose last cpupid is unset (fresh) -> no move, the
+    // cpupid recorded; task_numa_fault skips lower-tier memory with no valid cpupid. The pass
+    // at 2011 re-hints page 0 (1 more: 65). The fault at 2600: same pid, no preferred node ->
+    // migrated to node 0, and migrate_misplaced_page counts the lower-to-top move as a
+    // promotion whatever the mode; the tiering branch (candidates, rate limit) is never taken.
+    expect(e.mem.numab.log).toEqual([[1011, 1, 0, 0], [2011, 1, 0, 0]]);
+    expect(counters(e, PROMO)).toEqual({
+      numa_pte_updates: 65, numa_hint_faults: 2, numa_hint_faults_local: 0, pgpromote_candidate: 0, pgpromote_success: 1, numa_pages_migrated: 1,
+    });
+    expect(nodeOfVpn(e, 0)).toBe(0);
+  });
+
+  it("on a machine without a lower tier, 4 hints nothing (every page is top tier and NORMAL is off)", async () => {
+    const e = engineFor(twoNodes(), { check: true }, { ...quiet, "kernel.numa_balancing": "4" });
+    const lines = [`0,mmap,1,${REGION},${64 * 4096},`];
+    for (let v = 0; v < 64; v++) lines.push(`0,access,1,${at(v)},,1`);
+    await feed(e, byTime(lines, heartbeat(0, 2500)));
+    expect(counters(e, ["numa_pte_updates", "numa_hint_faults", "numa_pages_migrated"])).toEqual({ numa_pte_updates: 0, numa_hint_faults: 0, numa_pages_migrated: 0 });
+  });
 });
