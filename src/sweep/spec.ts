@@ -380,9 +380,20 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     if (isDynamicPattern(pat)) {
       // a glob such as "*" finds the spec itself and machine files too: they are no traces
       const all = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
-      found = all.filter((f) => resolve(spec.dir, f) !== resolve(spec.path) && !/\.machine\.json$/i.test(f));
+      // and the sweep's own outputs: job outputs in OUT directories (SPEC.out by default), a
+      // merged table.csv or report.html, a job file: only a trace's extension, and a plain CSV
+      // only when its header names time_ms (as a trace's does)
+      found = all.filter(
+        (f) =>
+          resolve(spec.dir, f) !== resolve(spec.path) &&
+          !/\.machine\.json$/i.test(f) &&
+          TRACE_EXT.test(f) &&
+          !/(^|\/)[^/]*\.out\//.test(f.split("\\").join("/")) &&
+          !/\.failed\.json$/i.test(f) &&
+          csvIsTrace(resolve(spec.dir, f)),
+      );
       if (!found.length)
-        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (only the spec or machine files, which a glob leaves out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
+        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (a glob leaves out the spec, machine files, files without a trace's extension .csv, .ndjson, .jsonl, .json (+ .gz), CSV files whose header has no time_ms, and anything in a directory named *.out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
     } else {
       try {
         if (!statSync(resolve(spec.dir, pat)).isFile()) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} is not a file`);
@@ -395,6 +406,26 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     for (const f of found) if (!out.includes(f)) out.push(f);
   });
   return out;
+}
+
+/** The names wsim replay reads as traces (by extension; .gz is gunzipped). */
+const TRACE_EXT = /\.(csv|ndjson|jsonl|json)(\.gz)?$/i;
+
+/** false for a plain .csv whose first line (not a # comment) has no time_ms column: a table, not a trace. */
+function csvIsTrace(file: string): boolean {
+  if (!/\.csv$/i.test(file)) return true;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const b = Buffer.alloc(4096);
+    const n = readSync(fd, b, 0, b.length, 0);
+    const header = b.toString("utf8", 0, n).replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.trim() && !l.startsWith("#"));
+    return header === undefined || header.split(",").some((c) => c.trim() === "time_ms");
+  } catch {
+    return true; // replay says what is wrong with it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -274,7 +274,19 @@ describe("sweep spec: a trace glob", () => {
     writeFileSync(join(d, "s.json"), '{"traces": ["*"]}');
     expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
     writeFileSync(join(d, "t.json"), '{"traces": ["[mt]*.json"]}');
-    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(only the spec or machine files, which a glob leaves out\)/);
+    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(a glob leaves out the spec, machine files/);
+  });
+
+  it("leaves out the sweep's own outputs: OUT directories, a merged table.csv, a report, a job file", () => {
+    const d = join(dir, "own");
+    mkdirSync(join(d, "s.out"), { recursive: true });
+    writeFileSync(join(d, "a.csv"), "# a trace\ntime_ms,op,pid,addr\n");
+    writeFileSync(join(d, "s.json"), '{"traces": ["*", "*.csv"]}');
+    writeFileSync(join(d, "table.csv"), "id,status,trace\n");
+    writeFileSync(join(d, "r.html"), "<html>");
+    writeFileSync(join(d, "jobs.txt"), "wsim sweep run\n");
+    writeFileSync(join(d, "s.out", "a-0123456789ab.json"), "{}");
+    writeFileSync(join(d, "s.out", "a-0123456789ab.failed.json"), "{}");
+    expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
   });
 });
-
