@@ -175,6 +175,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--out <dir>", "the output directory: ID.json per job, ID.failed.json per failed job (default: SPEC's name + .out, beside it)")
     .option("-j, --jobs <n>", "replays at a time (default: this machine's cores)")
     .option("--index <i>", "run only job I (0-based, in plan order): for GNU parallel's and Kubernetes' job files")
+    .option("--job <id>", "with --index: refuse (exit 2) unless job I is this id: the spec changed since the job file was emitted")
+    .option("--plan-hash <h>", "with --index: refuse (exit 2) unless the plan's job ids hash to H (--emit k8s passes it)")
     .option("--retry <n>", "run a job again up to N times when it crashes (exit 70, a wsim bug); other failures are recorded at once", "0")
     .option("--force", "run every job, even those whose output is up to date")
     .addHelpText(

@@ -5,6 +5,7 @@
  * Job whose pod I runs `wsim sweep run SPEC --index $(JOB_COMPLETION_INDEX)` with the spec, its
  * files and the outputs on a volume (`--emit k8s`).
  */
+import { createHash } from "node:crypto";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { Document } from "yaml";
 import { PRESETS } from "../machine/machine.js";
@@ -35,11 +36,20 @@ export function planJson(spec: Spec, jobs: Job[], wsim: string): string {
   );
 }
 
+/**
+ * 12 hex digits of the sha256 of the plan's job ids in order: a Kubernetes pod passes it with
+ * its index, and `sweep run` refuses when the spec (or the files its globs match) now plans
+ * other jobs, instead of running whatever job now has that index.
+ */
+export function planHash(jobs: Job[]): string {
+  return createHash("sha256").update(jobs.map((j) => j.id).join("\n")).digest("hex").slice(0, 12);
+}
+
 /** GNU parallel's job file: `WSIM sweep run SPEC --index I --out OUT` per job, absolute paths. */
 export function parallelJobs(spec: Spec, jobs: Job[], wsim: string, out: string, retry: number): string {
   const specPath = shellQuote(resolve(spec.path));
   const o = shellQuote(resolve(out));
-  return jobs.map((j) => `${wsim} sweep run ${specPath} --index ${j.index} --out ${o}${retry ? ` --retry ${retry}` : ""}\n`).join("");
+  return jobs.map((j) => `${wsim} sweep run ${specPath} --index ${j.index} --job ${j.id} --out ${o}${retry ? ` --retry ${retry}` : ""}\n`).join("");
 }
 
 export interface K8sOptions {
@@ -100,7 +110,7 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
             {
               name: "wsim",
               image: o.image,
-              command: ["wsim", "sweep", "run", specIn, "--index", "$(JOB_COMPLETION_INDEX)", "--out", `${K8S_MOUNT}/out`, ...(o.retry ? ["--retry", String(o.retry)] : [])],
+              command: ["wsim", "sweep", "run", specIn, "--index", "$(JOB_COMPLETION_INDEX)", "--plan-hash", planHash(jobs), "--out", `${K8S_MOUNT}/out`, ...(o.retry ? ["--retry", String(o.retry)] : [])],
               env: [{ name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }],
               resources: { requests: { cpu: "1" } },
               volumeMounts: [{ name: "sweep", mountPath: K8S_MOUNT }],

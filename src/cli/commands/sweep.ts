@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { PRESETS } from "../../machine/machine.js";
 import { DataError, UsageError } from "../../errors.js";
-import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
+import { k8sManifest, parallelJobs, planHash, planJson, planText, shellQuote } from "../../sweep/emit.js";
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
@@ -32,6 +32,10 @@ export interface SweepRunOptions {
   out?: string;
   jobs?: string;
   index?: string;
+  /** with --index: the job id the job file expects at that index */
+  job?: string;
+  /** with --index: the plan's hash (emit.ts planHash) the manifest expects */
+  planHash?: string;
   retry: string;
   force?: boolean;
 }
@@ -100,9 +104,14 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
   let jobs = expandJobs(spec);
   if (o.index !== undefined) {
     const i = count("--index", o.index, 0);
-    if (i >= jobs.length) throw new UsageError(`--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
+    const stale = "the spec changed since this job file was emitted";
+    if (o.planHash !== undefined && o.planHash !== planHash(jobs))
+      throw new UsageError(`--plan-hash ${o.planHash}: ${stale}: the plan (its ${jobs.length} job ids) now hashes to ${planHash(jobs)}; emit it again`);
+    if (i >= jobs.length)
+      throw new UsageError(o.job !== undefined ? `--index ${i} --job ${o.job}: ${stale}: it now has ${jobs.length} jobs, 0..${jobs.length - 1}; emit it again` : `--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
+    if (o.job !== undefined && jobs[i]!.id !== o.job) throw new UsageError(`--job ${o.job}: ${stale}: job ${i} is now ${jobs[i]!.id}, not ${o.job}; emit it again`);
     jobs = [jobs[i]!];
-  }
+  } else if (o.job !== undefined || o.planHash !== undefined) throw new UsageError(`--${o.job !== undefined ? "job" : "plan-hash"} checks the job --index I selects: give --index too`);
   // the summary names it absolute, whether given or the default
   const out = resolve(o.out ?? defaultOut(spec));
   let isFile = false;
