@@ -378,4 +378,15 @@ describe("wsim sweep: new-user findings (2)", () => {
     expect(wsim(["sweep", "run", "g.json", "--job", id0], d)).toMatchObject({ code: 2 });
     expect(existsSync(join(d, "g.out"))).toBe(false);
   });
+
+  it("output paths: --out through a file, merge of a file or a missing directory, --emit parallel --out a file are usage errors (exit 2, one line)", () => {
+    put("o.json", { traces: ["faults.csv"] });
+    writeFileSync(join(d, "afile"), "");
+    expect(wsim(["sweep", "run", "o.json", "--out", "afile/sub"], d)).toMatchObject({ code: 2, err: "wsim: --out afile/sub: a part of the path is a file, not a directory: cannot make the output directory there\n" });
+    expect(wsim(["sweep", "run", "o.json", "--out", "afile"], d)).toMatchObject({ code: 2 });
+    expect(wsim(["sweep", "merge", "afile"], d)).toMatchObject({ code: 2, err: "wsim: afile: not a directory (give the output directory of wsim sweep run, not a file in it)\n" });
+    expect(wsim(["sweep", "merge", "nodir"], d)).toMatchObject({ code: 2, err: "wsim: nodir: no such directory (give the output directory of wsim sweep run)\n" });
+    expect(wsim(["sweep", "plan", "o.json", "--emit", "parallel", "--out", "afile", "-o", "jj.txt"], d)).toMatchObject({ code: 2, err: "wsim: --out afile: is not a directory (the outputs go in it, one ID.json a job)\n" });
+    expect(existsSync(join(d, "jj.txt"))).toBe(false);
+  });
 });

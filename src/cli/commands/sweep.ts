@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { PRESETS } from "../../machine/machine.js";
-import { DataError, UsageError } from "../../errors.js";
+import { DataError, describeErrno, UsageError } from "../../errors.js";
 import { k8sManifest, parallelJobs, planHash, planJson, planText, shellQuote } from "../../sweep/emit.js";
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
@@ -68,6 +68,8 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
   let text: string;
   if (o.emit === "parallel") {
     outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
+    // each line would fail on it: say so now, not once per line
+    if (o.out !== undefined) outDirUsable(o.out);
     text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
   } else if (o.emit === "k8s") {
     // the pods see the claim at /sweep only: an absolute path in the spec names a file they do not have
@@ -114,13 +116,7 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
   } else if (o.job !== undefined || o.planHash !== undefined) throw new UsageError(`--${o.job !== undefined ? "job" : "plan-hash"} checks the job --index I selects: give --index too`);
   // the summary names it absolute, whether given or the default
   const out = resolve(o.out ?? defaultOut(spec));
-  let isFile = false;
-  try {
-    isFile = !statSync(out).isDirectory();
-  } catch {
-    /* not there yet: made */
-  }
-  if (isFile) throw new UsageError(`--out ${o.out ?? out}: is not a directory (the outputs go in it, one ID.json a job)`);
+  outDirUsable(o.out ?? out);
   const progress = new Progress(process.stderr);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -164,6 +160,13 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
   if (o.format !== undefined && o.format !== "csv" && o.format !== "json") throw new UsageError(`--format: expected csv or json, got "${o.format}"`);
   const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table") ?? o.format ?? "csv";
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw new UsageError(`${dir}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : describeErrno(e)} (give the output directory of wsim sweep run)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${dir}: not a directory (give the output directory of wsim sweep run, not a file in it)`);
   const read = readJobResults(dir);
   let results = read.results;
   const notes = read.notes;
@@ -215,6 +218,18 @@ function outputFormat(output: string | undefined, format: string | undefined, ex
   if (f === undefined) throw new UsageError(`-o ${output}: ${what} is ${[...new Set(Object.values(exts))].join(" or ")}: name it ${names} (optionally + .gz), not ${ext}`);
   if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
   return f;
+}
+
+/** A usage error when DIR (--out) is an existing non-directory, or a path through one. */
+function outDirUsable(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir}: is not a directory (the outputs go in it, one ID.json a job)`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new UsageError(`--out ${dir}: a part of the path is a file, not a directory: cannot make the output directory there`);
+    /* ENOENT: not there yet: made */
+  }
 }
 
 /** readSpec, its warnings on stderr. */
