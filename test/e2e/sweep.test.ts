@@ -389,4 +389,16 @@ describe("wsim sweep: new-user findings (2)", () => {
     expect(wsim(["sweep", "plan", "o.json", "--emit", "parallel", "--out", "afile", "-o", "jj.txt"], d)).toMatchObject({ code: 2, err: "wsim: --out afile: is not a directory (the outputs go in it, one ID.json a job)\n" });
     expect(existsSync(join(d, "jj.txt"))).toBe(false);
   });
+
+  it("-o without an extension, .gz alone, or .gz for a job file or manifest is a usage error naming the extensions; a device is written as - is", () => {
+    put("x.json", { traces: ["faults.csv"] });
+    expect(wsim(["sweep", "run", "x.json", "--jobs", "1"], d).code).toBe(0);
+    expect(wsim(["sweep", "merge", "x.out", "-o", "t"], d)).toMatchObject({ code: 2, err: "wsim: -o t: the table is csv or json: name it .csv, .json (optionally + .gz) (or - for standard output)\n" });
+    expect(wsim(["sweep", "merge", "x.out", "-o", "t.gz"], d)).toMatchObject({ code: 2, err: "wsim: -o t.gz: the table is csv or json: name it .csv, .json (optionally + .gz), not .gz alone (or - for standard output)\n" });
+    expect(wsim(["sweep", "plan", "x.json", "-o", "pl"], d).code).toBe(2);
+    expect(wsim(["sweep", "plan", "x.json", "--emit", "k8s", "-o", "kk"], d)).toMatchObject({ code: 2, err: "wsim: -o kk: --emit k8s writes a manifest as YAML or JSON: name it .yaml, .yml, .json (or - for standard output)\n" });
+    expect(wsim(["sweep", "plan", "x.json", "--emit", "parallel", "-o", "pj.txt.gz"], d)).toMatchObject({ code: 2, err: "wsim: -o pj.txt.gz: --emit parallel writes a job file (one command a line) as text, read by other tools as it is: name it .txt, not .txt.gz\n" });
+    for (const f of ["t", "t.gz", "pl", "kk", "pj.txt.gz"]) expect(existsSync(join(d, f))).toBe(false);
+    expect(wsim(["sweep", "merge", "x.out", "-o", "/dev/null"], d)).toMatchObject({ code: 0 });
+  });
 });

@@ -67,7 +67,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);
   let text: string;
   if (o.emit === "parallel") {
-    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
+    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file (one command a line) as text", false);
     // each line would fail on it: say so now, not once per line
     if (o.out !== undefined) outDirUsable(o.out);
     text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
@@ -76,7 +76,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     const abs = [...new Set(jobs.flatMap((j) => [j.trace, ...(j.machine !== null && !(j.machine in PRESETS) ? [j.machine] : [])]).filter((f) => isAbsolute(f)))];
     if (abs.length)
       throw new UsageError(`--emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${abs.join(", ")}; name them relative to the spec's directory (and copy them onto the claim with it)`);
-    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest") ?? "yaml";
+    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest as YAML or JSON", false) ?? "yaml";
     text = k8sManifest(spec, jobs, {
       image: o.image ?? "wsim:latest",
       claim: o.claim ?? "wsim-sweep",
@@ -86,7 +86,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     });
   } else {
     if (o.format !== undefined && o.format !== "text" && o.format !== "json") throw new UsageError(`--format: expected text or json, got "${o.format}"`);
-    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan") ?? o.format ?? "text";
+    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan is text or json") ?? o.format ?? "text";
     text = format === "json" ? planJson(spec, jobs, wsim) : planText(spec, jobs, wsim);
   }
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -158,7 +158,7 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
 /** `wsim sweep merge DIR`: the table (CSV or JSON) and, with --html, the report of the ok jobs overlaid. */
 export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Promise<void> {
   if (o.format !== undefined && o.format !== "csv" && o.format !== "json") throw new UsageError(`--format: expected csv or json, got "${o.format}"`);
-  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table") ?? o.format ?? "csv";
+  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table is csv or json") ?? o.format ?? "csv";
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
   let st;
   try {
@@ -207,17 +207,34 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
  * `exts`; undefined for standard output or a name without one. An extension not in `exts`, or
  * one that contradicts --format, is a usage error: the file would not be what its name says.
  */
-function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string): string | undefined {
+function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string, gz = true): string | undefined {
   if (output === undefined || output === "-") return undefined;
-  const name = output.replace(/^.*\//, "").replace(/\.gz$/i, "");
+  const base = output.replace(/^.*\//, "");
+  const isGz = /\.gz$/i.test(base);
+  const name = base.replace(/\.gz$/i, "");
   const dot = name.lastIndexOf(".");
-  if (dot <= 0) return undefined;
+  const names = Object.keys(exts).join(", ") + (gz ? " (optionally + .gz)" : "");
+  if (dot <= 0) {
+    // a device, FIFO or socket (/dev/stdout, a named pipe) has no extension: written as - is, as wsim convert does
+    if (!isGz && isSpecial(output)) return undefined;
+    throw new UsageError(`-o ${output}: ${what}: name it ${names}${isGz ? ", not .gz alone" : ""} (or - for standard output)`);
+  }
   const ext = name.slice(dot).toLowerCase();
   const f = exts[ext];
-  const names = Object.keys(exts).join(", ");
-  if (f === undefined) throw new UsageError(`-o ${output}: ${what} is ${[...new Set(Object.values(exts))].join(" or ")}: name it ${names} (optionally + .gz), not ${ext}`);
+  if (f === undefined) throw new UsageError(`-o ${output}: ${what}: name it ${names}, not ${ext}${isGz ? ".gz" : ""}`);
+  if (isGz && !gz) throw new UsageError(`-o ${output}: ${what}, read by other tools as it is: name it ${names}, not ${ext}.gz`);
   if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
   return f;
+}
+
+/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket) */
+function isSpecial(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A usage error when DIR (--out) is an existing non-directory, or a path through one. */
