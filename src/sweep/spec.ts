@@ -201,7 +201,9 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   const notes: string[] = [];
   let intervalNote: (() => void) | undefined;
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
-    const arr = Array.isArray(v) ? v : [v];
+    // a list, always: a lone string is refused rather than guessed at (the README says so)
+    if (!Array.isArray(v)) return fail(`/${key}`, `${key}: expected a list of ${key === "traces" ? "paths or globs" : "preset names or machine files"}, like ["${key === "traces" ? "traces/*.csv" : "default"}"], got ${describeValue(v)}`);
+    const arr = v;
     if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
     return arr.map((x, i) => {
       const at = Array.isArray(v) ? `/${key}/${i}` : `/${key}`;
@@ -213,6 +215,11 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   };
   if (d.traces === undefined) fail("", "traces: missing: give the traces to replay, e.g. \"traces\": [\"traces/*.csv\"]");
   const traces = strings("traces", d.traces) as string[];
+  // an entry repeated as written (./ aside) is a mistake; two globs that overlap are not (their files count once)
+  traces.forEach((t, i) => {
+    const j = traces.findIndex((u) => normPath(u) === normPath(t));
+    if (j < i) fail(`/traces/${i}`, `traces[${i}]: ${quoteInput(t)} is given twice (also traces[${j}]): give each once`);
+  });
   // "./m.machine.json" is "m.machine.json", as for traces: the job's id and exclude see one name
   const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
   machines.forEach((m, i) => {
@@ -312,8 +319,9 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         if (typeof v !== "boolean") fail(`/replay/${k}`, `replay.lenient: expected true or false, got ${describeValue(v)}`);
         return [k, true];
       }
-      const s = typeof v === "number" ? String(v) : v;
-      if (typeof s !== "string") return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      // a number, as in wsim replay's flag: "1000" in quotes is a string, refused like any other type
+      const s = typeof v === "number" ? String(v) : undefined;
+      if (s === undefined) return fail(`/replay/${k}`, `replay.${k}: expected a number of ms (like 1000 or 0.5, not in quotes), got ${describeValue(v)}`);
       // wsim replay's own check, so that a value every job would refuse is refused here
       try {
         timeOption(k, s, k === "interval");

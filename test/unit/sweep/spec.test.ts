@@ -96,7 +96,7 @@ describe("sweep spec: jobs", () => {
     expect(specError('{"traces": ["traces/a.csv"], "machines": [\n"nope"]}')).toMatch(/^bad\.json:2: machine "nope" is no preset \(default, .*\) and no file beside the spec/);
     expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1]},\n"exclude": [{"vm.swappiness": 1}]}')).toBe("bad.json:3: exclude: every job is excluded: the sweep has nothing to run");
     expect(specError('{"traces": ["traces/a.csv"],\n"set": {"vm.swappiness": 1},\n"grid": {"vm.swappiness": [1, 2]}}')).toBe('bad.json:3: grid vm.swappiness: also in "set": give each tunable in one place');
-    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "soon"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a number of ms (like 1000 or 0.5, not in quotes), got "soon"');
     expect(specError('{"traces": ["traces/a.csv"],,}')).toMatch(/^bad\.json:1: invalid JSON/);
     expect(specError("traces: [traces/a.csv]\ngrid:\n  vm.swappiness: [1, x]\n", "bad.yaml")).toBe('bad.yaml:3: vm.swappiness: expected an integer 0..200, got "x"');
     expect(specError("traces: [traces/a.csv\ngrid: {", "bad2.yaml")).toMatch(/^bad2\.yaml:\d+: invalid YAML: /);
@@ -180,7 +180,7 @@ describe("sweep plan's outputs", () => {
     );
     expect(planText(s, jobs, "wsim", join(sd, "specs")).startsWith(`${jobs[0]!.id}\twsim replay `)).toBe(true);
     expect(parallelJobs(s, jobs, "/opt/wsim/bin/wsim", join(sd, "out"), 2)).toBe(
-      `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 0 --out '${sd}/out' --retry 2\n` + `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 1 --out '${sd}/out' --retry 2\n`,
+      `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 0 --job ${jobs[0]!.id} --out '${sd}/out' --retry 2\n` + `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 1 --job ${jobs[1]!.id} --out '${sd}/out' --retry 2\n`,
     );
     // the trace is two levels up: the volume gets their common directory, the spec at its place in it
     expect(volumeRoot(s, jobs)).toBe(dir);
@@ -288,5 +288,19 @@ describe("sweep spec: a trace glob", () => {
     writeFileSync(join(d, "s.out", "a-0123456789ab.json"), "{}");
     writeFileSync(join(d, "s.out", "a-0123456789ab.failed.json"), "{}");
     expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
+  });
+});
+
+describe("sweep spec: types and repeated traces", () => {
+  it("traces and machines must be lists, replay times numbers: at their line, exit 3", () => {
+    expect(specError('{"machines": ["default"],\n"traces": "traces/a.csv"}')).toBe('bad.json:2: traces: expected a list of paths or globs, like ["traces/*.csv"], got "traces/a.csv"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"machines": "default"}')).toBe('bad.json:2: machines: expected a list of preset names or machine files, like ["default"], got "default"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {\n"drain": "1000"}}')).toBe('bad.json:3: replay.drain: expected a number of ms (like 1000 or 0.5, not in quotes), got "1000"');
+  });
+
+  it("a trace given twice as written (./ aside) is an error at its line; overlapping globs count a file once", () => {
+    expect(specError('{"traces": ["traces/a.csv",\n "traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "traces/a.csv" is given twice (also traces[0]): give each once');
+    expect(specError('{"traces": ["traces/a.csv",\n "./traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "./traces/a.csv" is given twice (also traces[0]): give each once');
+    expect(expandJobs(readSpec(spec("overlap.json", '{"traces": ["traces/*.csv", "traces/a.csv"]}'))).map((j) => j.trace)).toEqual(["traces/a.csv"]);
   });
 });
