@@ -3,7 +3,7 @@
  * job ids, YAML beside JSON, and `SPEC:line: what` for every mistake. Also merge's table and
  * run's retry of crashes (exit 70) only, with a stand-in for wsim.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -302,5 +302,22 @@ describe("sweep spec: types and repeated traces", () => {
     expect(specError('{"traces": ["traces/a.csv",\n "traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "traces/a.csv" is given twice (also traces[0]): give each once');
     expect(specError('{"traces": ["traces/a.csv",\n "./traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "./traces/a.csv" is given twice (also traces[0]): give each once');
     expect(expandJobs(readSpec(spec("overlap.json", '{"traces": ["traces/*.csv", "traces/a.csv"]}'))).map((j) => j.trace)).toEqual(["traces/a.csv"]);
+  });
+});
+
+describe("sweep merge: outputs of two specs", () => {
+  it("are grouped by spec, the one with the older outputs first, each in plan order (not interleaved by index)", () => {
+    const d = join(dir, "twospecs");
+    mkdirSync(d);
+    const put = (id: string, index: number, spec: string, age: number) => {
+      const f = join(d, `${id}.json`);
+      writeFileSync(f, JSON.stringify({ vmstat: {}, sweep: { id, index, spec_sha256: spec, set: {}, replay: {}, trace: "t.csv", machine: null } }));
+      utimesSync(f, 1e9 - age, 1e9 - age);
+    };
+    put("t-000000000003", 0, "new", 10); // the edited spec's job 0
+    put("t-000000000001", 0, "old", 100);
+    put("t-000000000002", 1, "old", 90);
+    put("t-000000000004", 1, "new", 5);
+    expect(readJobResults(d).results.map((r) => r.record.id)).toEqual(["t-000000000001", "t-000000000002", "t-000000000003", "t-000000000004"]);
   });
 });
