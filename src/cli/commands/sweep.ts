@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { PRESETS } from "../../machine/machine.js";
 import { DataError, describeErrno, UsageError } from "../../errors.js";
-import { k8sManifest, parallelJobs, planHash, planJson, planText, shellQuote } from "../../sweep/emit.js";
+import { DEFAULT_IMAGE, k8sManifest, parallelJobs, planHash, planJson, planText, shellQuote } from "../../sweep/emit.js";
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
@@ -78,7 +78,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
       throw new UsageError(`--emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${abs.join(", ")}; name them relative to the spec's directory (and copy them onto the claim with it)`);
     const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest as YAML or JSON", false) ?? "yaml";
     text = k8sManifest(spec, jobs, {
-      image: o.image ?? "wsim:latest",
+      image: o.image ?? DEFAULT_IMAGE,
       claim: o.claim ?? "wsim-sweep",
       parallelism: count("--parallelism", o.parallelism ?? "10", 1),
       retry,

@@ -321,3 +321,16 @@ describe("sweep merge: outputs of two specs", () => {
     expect(readJobResults(d).results.map((r) => r.record.id)).toEqual(["t-000000000001", "t-000000000002", "t-000000000003", "t-000000000004"]);
   });
 });
+
+describe("sweep plan --emit k8s: names and the image", () => {
+  it("the Job's name leaves room for -INDEX in a pod's hostname (63); the default image is not pulled when present", async () => {
+    const { k8sManifest, DEFAULT_IMAGE } = await import("../../../src/sweep/emit.js");
+    const s = readSpec(spec(`${"x".repeat(52)}.json`, '{"traces": ["traces/a.csv"], "grid": {"vm.swappiness": [0,1,2,3,4,5,6,7,8,9,10]}}'));
+    const jobs = expandJobs(s);
+    const doc = parseYaml(k8sManifest(s, jobs, { image: DEFAULT_IMAGE, claim: "c", parallelism: 1, retry: 0 }));
+    expect(`${doc.metadata.name}-${jobs.length - 1}`.length).toBeLessThanOrEqual(63);
+    expect(doc.spec.template.spec.containers[0].imagePullPolicy).toBe("IfNotPresent");
+    const other = parseYaml(k8sManifest(s, jobs, { image: "registry.example/wsim:0.1.0", claim: "c", parallelism: 1, retry: 0 }));
+    expect(other.spec.template.spec.containers[0].imagePullPolicy).toBeUndefined();
+  });
+});
