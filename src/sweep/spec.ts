@@ -221,7 +221,7 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
     if (j < i) fail(`/traces/${i}`, `traces[${i}]: ${quoteInput(t)} is given twice (also traces[${j}]): give each once`);
   });
   // "./m.machine.json" is "m.machine.json", as for traces: the job's id and exclude see one name
-  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
+  const machines = d.machines === undefined || d.machines === null ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
   machines.forEach((m, i) => {
     const j = machines.indexOf(m);
     if (j < i) fail(Array.isArray(d.machines) ? `/machines/${i}` : "/machines", `machines[${i}]: ${m === null ? "null (the trace's own)" : quoteInput(m)} is given twice (also machines[${j}]): its jobs would be planned twice`);

@@ -295,6 +295,7 @@ describe("sweep spec: types and repeated traces", () => {
   it("traces and machines must be lists, replay times numbers: at their line, exit 3", () => {
     expect(specError('{"machines": ["default"],\n"traces": "traces/a.csv"}')).toBe('bad.json:2: traces: expected a list of paths or globs, like ["traces/*.csv"], got "traces/a.csv"');
     expect(specError('{"traces": ["traces/a.csv"],\n"machines": "default"}')).toBe('bad.json:2: machines: expected a list of preset names or machine files, like ["default"], got "default"');
+    expect(expandJobs(readSpec(spec("nullm.json", '{"traces": ["traces/a.csv"], "machines": null}'))).map((j) => j.machine)).toEqual([null]);
     expect(specError('{"traces": ["traces/a.csv"],\n"replay": {\n"drain": "1000"}}')).toBe('bad.json:3: replay.drain: expected a number of ms (like 1000 or 0.5, not in quotes), got "1000"');
   });
 
