@@ -5,6 +5,7 @@
  * Job whose pod I runs `wsim sweep run SPEC --index $(JOB_COMPLETION_INDEX)` with the spec, its
  * files and the outputs on a volume (`--emit k8s`).
  */
+import { createHash } from "node:crypto";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { Document } from "yaml";
 import { PRESETS } from "../machine/machine.js";
@@ -35,11 +36,20 @@ export function planJson(spec: Spec, jobs: Job[], wsim: string): string {
   );
 }
 
+/**
+ * 12 hex digits of the sha256 of the plan's job ids in order: a Kubernetes pod passes it with
+ * its index, and `sweep run` refuses when the spec (or the files its globs match) now plans
+ * other jobs, instead of running whatever job now has that index.
+ */
+export function planHash(jobs: Job[]): string {
+  return createHash("sha256").update(jobs.map((j) => j.id).join("\n")).digest("hex").slice(0, 12);
+}
+
 /** GNU parallel's job file: `WSIM sweep run SPEC --index I --out OUT` per job, absolute paths. */
 export function parallelJobs(spec: Spec, jobs: Job[], wsim: string, out: string, retry: number): string {
   const specPath = shellQuote(resolve(spec.path));
   const o = shellQuote(resolve(out));
-  return jobs.map((j) => `${wsim} sweep run ${specPath} --index ${j.index} --out ${o}${retry ? ` --retry ${retry}` : ""}\n`).join("");
+  return jobs.map((j) => `${wsim} sweep run ${specPath} --index ${j.index} --job ${j.id} --out ${o}${retry ? ` --retry ${retry}` : ""}\n`).join("");
 }
 
 export interface K8sOptions {
@@ -50,6 +60,9 @@ export interface K8sOptions {
   /** JSON instead of YAML (no comments in JSON: the note goes in an annotation) */
   json?: boolean;
 }
+
+/** --image's default: a locally loaded image (imagePullPolicy IfNotPresent); push a tagged one to a registry for a real cluster */
+export const DEFAULT_IMAGE = "wsim:latest";
 
 /** Where the volume is mounted in the pods; the outputs go to `out` on it. */
 export const K8S_MOUNT = "/sweep";
@@ -69,7 +82,8 @@ export function volumeRoot(spec: Spec, jobs: Job[]): string {
 export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
   const root = volumeRoot(spec, jobs);
   const specIn = `${K8S_MOUNT}/${relative(root, resolve(spec.path)).split(sep).join("/")}`;
-  const name = `wsim-sweep-${spec.name}`.slice(0, 63).replace(/-+$/, "");
+  // an Indexed Job's pod's hostname is NAME-INDEX, at most 63 characters: room for the last index
+  const name = `wsim-sweep-${spec.name}`.slice(0, 63 - 1 - String(Math.max(0, jobs.length - 1)).length).replace(/-+$/, "");
   const labels = { "app.kubernetes.io/name": "wsim", "wsim.sweep/name": spec.name };
   const job = {
     apiVersion: "batch/v1",
@@ -100,7 +114,10 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
             {
               name: "wsim",
               image: o.image,
-              command: ["wsim", "sweep", "run", specIn, "--index", "$(JOB_COMPLETION_INDEX)", "--out", `${K8S_MOUNT}/out`, ...(o.retry ? ["--retry", String(o.retry)] : [])],
+              // the default image (wsim:latest) is one built and loaded locally (kind load, minikube
+              // image load): :latest would otherwise be pulled from docker.io every time
+              ...(o.image === DEFAULT_IMAGE ? { imagePullPolicy: "IfNotPresent" } : {}),
+              command: ["wsim", "sweep", "run", specIn, "--index", "$(JOB_COMPLETION_INDEX)", "--plan-hash", planHash(jobs), "--out", `${K8S_MOUNT}/out`, ...(o.retry ? ["--retry", String(o.retry)] : [])],
               env: [{ name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }],
               resources: { requests: { cpu: "1" } },
               volumeMounts: [{ name: "sweep", mountPath: K8S_MOUNT }],
@@ -113,7 +130,8 @@ export function k8sManifest(spec: Spec, jobs: Job[], o: K8sOptions): string {
   };
   const note =
     ` wsim sweep ${spec.name}: ${jobs.length} job${jobs.length === 1 ? "" : "s"} as a Kubernetes Indexed Job (Kubernetes 1.29 or newer).\n` +
-    ` Before: build the image from wsim's Dockerfile (docker build -t ${o.image} .) and copy\n` +
+    ` Before: build the image from wsim's Dockerfile (docker build -t ${o.image} .) and push it to a\n` +
+    ` registry the cluster pulls from${o.image === DEFAULT_IMAGE ? " (this default image is only pulled if not present: load it into\n kind or minikube, or give --image REGISTRY/wsim:TAG)" : ""}; copy the spec and the files it names, from\n` +
     ` ${root}\n` +
     ` to the root of the ReadWriteMany claim ${o.claim}. Outputs go to out/ on the claim;\n` +
     ` copy them back and run wsim sweep merge on them.`;

@@ -5,7 +5,7 @@
  * GNU parallel, Kubernetes): only the files count. Rows are in plan order (the job's index),
  * then by id.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { DataError, describeErrno, UsageError } from "../errors.js";
 import { globMatch, splitGlobs } from "../report/diff.js";
@@ -80,7 +80,29 @@ export function readJobResults(dir: string): { results: JobResult[]; notes: stri
     if (failed && results.has(rec.id)) continue;
     results.set(rec.id, failed ? { file, record: rec, failed: doc as unknown as FailedRecord } : { file, record: rec, vmstat: doc.vmstat as Record<string, number> });
   }
-  const list = [...results.values()].sort((a, b) => a.record.index - b.record.index || (a.record.id < b.record.id ? -1 : 1));
+  // outputs of several specs (or versions of one): an index means a different job in each, so
+  // rows are grouped by spec (its sha256), the group whose earliest file is older first, then in
+  // plan order within each; ties by id, so the order never depends on the directory's listing
+  const all = [...results.values()];
+  const first = new Map<string, number>();
+  for (const r of all) {
+    const k = r.record.spec_sha256 ?? "";
+    let t = 0;
+    try {
+      t = statSync(r.file).mtimeMs;
+    } catch {
+      /* read a moment ago */
+    }
+    first.set(k, Math.min(first.get(k) ?? Infinity, t));
+  }
+  const group = (r: JobResult) => r.record.spec_sha256 ?? "";
+  const list = all.sort(
+    (a, b) =>
+      first.get(group(a))! - first.get(group(b))! ||
+      (group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0) ||
+      a.record.index - b.record.index ||
+      (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0),
+  );
   return { results: list, notes };
 }
 

@@ -201,7 +201,9 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   const notes: string[] = [];
   let intervalNote: (() => void) | undefined;
   const strings = (key: string, v: unknown, allowNull = false): (string | null)[] => {
-    const arr = Array.isArray(v) ? v : [v];
+    // a list, always: a lone string is refused rather than guessed at (the README says so)
+    if (!Array.isArray(v)) return fail(`/${key}`, `${key}: expected a list of ${key === "traces" ? "paths or globs" : "preset names or machine files"}, like ["${key === "traces" ? "traces/*.csv" : "default"}"], got ${describeValue(v)}`);
+    const arr = v;
     if (!arr.length) fail(`/${key}`, `${key}: expected at least one entry`);
     return arr.map((x, i) => {
       const at = Array.isArray(v) ? `/${key}/${i}` : `/${key}`;
@@ -213,8 +215,13 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
   };
   if (d.traces === undefined) fail("", "traces: missing: give the traces to replay, e.g. \"traces\": [\"traces/*.csv\"]");
   const traces = strings("traces", d.traces) as string[];
+  // an entry repeated as written (./ aside) is a mistake; two globs that overlap are not (their files count once)
+  traces.forEach((t, i) => {
+    const j = traces.findIndex((u) => normPath(u) === normPath(t));
+    if (j < i) fail(`/traces/${i}`, `traces[${i}]: ${quoteInput(t)} is given twice (also traces[${j}]): give each once`);
+  });
   // "./m.machine.json" is "m.machine.json", as for traces: the job's id and exclude see one name
-  const machines = d.machines === undefined ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
+  const machines = d.machines === undefined || d.machines === null ? [null] : strings("machines", d.machines, true).map((m) => (m === null ? m : normPath(m)));
   machines.forEach((m, i) => {
     const j = machines.indexOf(m);
     if (j < i) fail(Array.isArray(d.machines) ? `/machines/${i}` : "/machines", `machines[${i}]: ${m === null ? "null (the trace's own)" : quoteInput(m)} is given twice (also machines[${j}]): its jobs would be planned twice`);
@@ -312,8 +319,9 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
         if (typeof v !== "boolean") fail(`/replay/${k}`, `replay.lenient: expected true or false, got ${describeValue(v)}`);
         return [k, true];
       }
-      const s = typeof v === "number" ? String(v) : v;
-      if (typeof s !== "string") return fail(`/replay/${k}`, `replay.${k}: expected a time in ms (decimal, like 1000 or 0.5), got ${describeValue(v)}`);
+      // a number, as in wsim replay's flag: "1000" in quotes is a string, refused like any other type
+      const s = typeof v === "number" ? String(v) : undefined;
+      if (s === undefined) return fail(`/replay/${k}`, `replay.${k}: expected a number of ms (like 1000 or 0.5, not in quotes), got ${describeValue(v)}`);
       // wsim replay's own check, so that a value every job would refuse is refused here
       try {
         timeOption(k, s, k === "interval");
@@ -380,9 +388,20 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     if (isDynamicPattern(pat)) {
       // a glob such as "*" finds the spec itself and machine files too: they are no traces
       const all = globSync(pat, { cwd: spec.dir, onlyFiles: true, expandDirectories: false }).sort();
-      found = all.filter((f) => resolve(spec.dir, f) !== resolve(spec.path) && !/\.machine\.json$/i.test(f));
+      // and the sweep's own outputs: job outputs in OUT directories (SPEC.out by default), a
+      // merged table.csv or report.html, a job file: only a trace's extension, and a plain CSV
+      // only when its header names time_ms (as a trace's does)
+      found = all.filter(
+        (f) =>
+          resolve(spec.dir, f) !== resolve(spec.path) &&
+          !/\.machine\.json$/i.test(f) &&
+          TRACE_EXT.test(f) &&
+          !/(^|\/)[^/]*\.out\//.test(f.split("\\").join("/")) &&
+          !/\.failed\.json$/i.test(f) &&
+          csvIsTrace(resolve(spec.dir, f)),
+      );
       if (!found.length)
-        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (only the spec or machine files, which a glob leaves out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
+        throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} matches no ${all.length ? "trace (a glob leaves out the spec, machine files, files without a trace's extension .csv, .ndjson, .jsonl, .json (+ .gz), CSV files whose header has no time_ms, and anything in a directory named *.out)" : "file"} (paths are relative to the spec's directory, ${spec.dir})`);
     } else {
       try {
         if (!statSync(resolve(spec.dir, pat)).isFile()) throw new DataError(spec.path, at, `traces: ${quoteInput(pat)} is not a file`);
@@ -395,6 +414,26 @@ function expandTraces(spec: Spec, lineAt: LineAt): string[] {
     for (const f of found) if (!out.includes(f)) out.push(f);
   });
   return out;
+}
+
+/** The names wsim replay reads as traces (by extension; .gz is gunzipped). */
+const TRACE_EXT = /\.(csv|ndjson|jsonl|json)(\.gz)?$/i;
+
+/** false for a plain .csv whose first line (not a # comment) has no time_ms column: a table, not a trace. */
+function csvIsTrace(file: string): boolean {
+  if (!/\.csv$/i.test(file)) return true;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const b = Buffer.alloc(4096);
+    const n = readSync(fd, b, 0, b.length, 0);
+    const header = b.toString("utf8", 0, n).replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.trim() && !l.startsWith("#"));
+    return header === undefined || header.split(",").some((c) => c.trim() === "time_ms");
+  } catch {
+    return true; // replay says what is wrong with it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -210,7 +210,8 @@ describe("wsim sweep on other engines", () => {
     const out = join(tmp, "parallel-out");
     expect(wsim(["sweep", "plan", spec, "--emit", "parallel", "--out", out, "-o", jobs]).code).toBe(0);
     const lines = readFileSync(jobs, "utf8").trimEnd().split("\n");
-    expect(lines).toEqual([0, 1, 2, 3].map((i) => `${BIN} sweep run ${spec} --index ${i} --out ${out}`));
+    const small = JSON.parse(wsim(["sweep", "plan", spec, "-f", "json"]).out) as { id: string }[];
+    expect(lines).toEqual([0, 1, 2, 3].map((i) => `${BIN} sweep run ${spec} --index ${i} --job ${small[i]!.id} --out ${out}`));
     if (spawnSync("parallel", ["--version"]).status !== 0) {
       console.warn("SKIPPED: GNU parallel is not installed (Debian: apt-get install parallel; .ci/run installs it)");
       return;
@@ -232,7 +233,7 @@ describe("wsim sweep on other engines", () => {
     expect(doc.spec).toMatchObject({ completionMode: "Indexed", completions: 24, parallelism: 6 });
     const c = doc.spec.template.spec.containers[0];
     expect(c.image).toBe("registry.example/wsim:0.1.0");
-    expect(c.command).toEqual(["wsim", "sweep", "run", "/sweep/sweep.json", "--index", "$(JOB_COMPLETION_INDEX)", "--out", "/sweep/out"]);
+    expect(c.command).toEqual(["wsim", "sweep", "run", "/sweep/sweep.json", "--index", "$(JOB_COMPLETION_INDEX)", "--plan-hash", expect.stringMatching(/^[0-9a-f]{12}$/), "--out", "/sweep/out"]);
     expect(c.env).toContainEqual({ name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
     expect(c.volumeMounts).toEqual([{ name: "sweep", mountPath: "/sweep" }]);
     expect(doc.spec.template.spec.volumes).toEqual([{ name: "sweep", persistentVolumeClaim: { claimName: "wsim-sweep" } }]);
@@ -356,3 +357,48 @@ describe("findings of a new user", () => {
   });
 });
 
+describe("wsim sweep: new-user findings (2)", () => {
+  const d = join(tmp, "nu2");
+  mkdirSync(d);
+  copyFileSync(join(ROOT, "traces/faults.csv"), join(d, "faults.csv"));
+  const put = (name: string, v: unknown) => writeFileSync(join(d, name), typeof v === "string" ? v : JSON.stringify(v));
+
+  it("a job file's line or a pod whose spec changed since it was emitted refuses (exit 2) instead of running another job", () => {
+    put("g.json", { traces: ["faults.csv"], grid: { "vm.swappiness": [10, 60, 100] } });
+    expect(wsim(["sweep", "plan", "g.json", "--emit", "parallel", "-o", "jobs.txt"], d).code).toBe(0);
+    const lines = readFileSync(join(d, "jobs.txt"), "utf8").trimEnd().split("\n");
+    const k8s = parseYaml(wsim(["sweep", "plan", "g.json", "--emit", "k8s"], d).out).spec.template.spec.containers[0].command as string[];
+    const hash = k8s[k8s.indexOf("--plan-hash") + 1]!;
+    const id0 = / --job (\S+)/.exec(lines[0]!)![1]!;
+    put("g.json", { traces: ["faults.csv"], grid: { "vm.swappiness": [60, 100] } });
+    const now = JSON.parse(wsim(["sweep", "plan", "g.json", "-f", "json"], d).out) as { id: string }[];
+    expect(wsim(["sweep", "run", "g.json", "--index", "0", "--job", id0], d)).toMatchObject({ code: 2, err: `wsim: --job ${id0}: the spec changed since this job file was emitted: job 0 is now ${now[0]!.id}, not ${id0}; emit it again\n` });
+    expect(wsim(["sweep", "run", "g.json", "--index", "2", "--job", "x"], d)).toMatchObject({ code: 2, err: expect.stringContaining("the spec changed since this job file was emitted: it now has 2 jobs") });
+    expect(wsim(["sweep", "run", "g.json", "--index", "0", "--plan-hash", hash], d)).toMatchObject({ code: 2, err: expect.stringContaining("the spec changed since this job file was emitted") });
+    expect(wsim(["sweep", "run", "g.json", "--job", id0], d)).toMatchObject({ code: 2 });
+    expect(existsSync(join(d, "g.out"))).toBe(false);
+  });
+
+  it("output paths: --out through a file, merge of a file or a missing directory, --emit parallel --out a file are usage errors (exit 2, one line)", () => {
+    put("o.json", { traces: ["faults.csv"] });
+    writeFileSync(join(d, "afile"), "");
+    expect(wsim(["sweep", "run", "o.json", "--out", "afile/sub"], d)).toMatchObject({ code: 2, err: "wsim: --out afile/sub: a part of the path is a file, not a directory: cannot make the output directory there\n" });
+    expect(wsim(["sweep", "run", "o.json", "--out", "afile"], d)).toMatchObject({ code: 2 });
+    expect(wsim(["sweep", "merge", "afile"], d)).toMatchObject({ code: 2, err: "wsim: afile: not a directory (give the output directory of wsim sweep run, not a file in it)\n" });
+    expect(wsim(["sweep", "merge", "nodir"], d)).toMatchObject({ code: 2, err: "wsim: nodir: no such directory (give the output directory of wsim sweep run)\n" });
+    expect(wsim(["sweep", "plan", "o.json", "--emit", "parallel", "--out", "afile", "-o", "jj.txt"], d)).toMatchObject({ code: 2, err: "wsim: --out afile: is not a directory (the outputs go in it, one ID.json a job)\n" });
+    expect(existsSync(join(d, "jj.txt"))).toBe(false);
+  });
+
+  it("-o without an extension, .gz alone, or .gz for a job file or manifest is a usage error naming the extensions; a device is written as - is", () => {
+    put("x.json", { traces: ["faults.csv"] });
+    expect(wsim(["sweep", "run", "x.json", "--jobs", "1"], d).code).toBe(0);
+    expect(wsim(["sweep", "merge", "x.out", "-o", "t"], d)).toMatchObject({ code: 2, err: "wsim: -o t: the table is csv or json: name it .csv, .json (optionally + .gz) (or - for standard output)\n" });
+    expect(wsim(["sweep", "merge", "x.out", "-o", "t.gz"], d)).toMatchObject({ code: 2, err: "wsim: -o t.gz: the table is csv or json: name it .csv, .json (optionally + .gz), not .gz alone (or - for standard output)\n" });
+    expect(wsim(["sweep", "plan", "x.json", "-o", "pl"], d).code).toBe(2);
+    expect(wsim(["sweep", "plan", "x.json", "--emit", "k8s", "-o", "kk"], d)).toMatchObject({ code: 2, err: "wsim: -o kk: --emit k8s writes a manifest as YAML or JSON: name it .yaml, .yml, .json (or - for standard output)\n" });
+    expect(wsim(["sweep", "plan", "x.json", "--emit", "parallel", "-o", "pj.txt.gz"], d)).toMatchObject({ code: 2, err: "wsim: -o pj.txt.gz: --emit parallel writes a job file (one command a line) as text, read by other tools as it is: name it .txt, not .txt.gz\n" });
+    for (const f of ["t", "t.gz", "pl", "kk", "pj.txt.gz"]) expect(existsSync(join(d, f))).toBe(false);
+    expect(wsim(["sweep", "merge", "x.out", "-o", "/dev/null"], d)).toMatchObject({ code: 0 });
+  });
+});

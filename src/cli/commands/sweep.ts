@@ -7,8 +7,8 @@ import { availableParallelism } from "node:os";
 import { statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { PRESETS } from "../../machine/machine.js";
-import { DataError, UsageError } from "../../errors.js";
-import { k8sManifest, parallelJobs, planJson, planText, shellQuote } from "../../sweep/emit.js";
+import { DataError, describeErrno, UsageError } from "../../errors.js";
+import { DEFAULT_IMAGE, k8sManifest, parallelJobs, planHash, planJson, planText, shellQuote } from "../../sweep/emit.js";
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
@@ -32,6 +32,10 @@ export interface SweepRunOptions {
   out?: string;
   jobs?: string;
   index?: string;
+  /** with --index: the job id the job file expects at that index */
+  job?: string;
+  /** with --index: the plan's hash (emit.ts planHash) the manifest expects */
+  planHash?: string;
   retry: string;
   force?: boolean;
 }
@@ -63,16 +67,18 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
   const wsim = o.wsim ?? shellQuote(WSIM_BIN);
   let text: string;
   if (o.emit === "parallel") {
-    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file, one command a line");
+    outputFormat(o.output, undefined, { ".txt": "text" }, "--emit parallel writes a job file (one command a line) as text", false);
+    // each line would fail on it: say so now, not once per line
+    if (o.out !== undefined) outDirUsable(o.out);
     text = parallelJobs(spec, jobs, wsim, o.out ?? defaultOut(spec), retry);
   } else if (o.emit === "k8s") {
     // the pods see the claim at /sweep only: an absolute path in the spec names a file they do not have
     const abs = [...new Set(jobs.flatMap((j) => [j.trace, ...(j.machine !== null && !(j.machine in PRESETS) ? [j.machine] : [])]).filter((f) => isAbsolute(f)))];
     if (abs.length)
       throw new UsageError(`--emit k8s: the pods see only the claim, at /sweep, so these absolute paths in the spec would not exist in them: ${abs.join(", ")}; name them relative to the spec's directory (and copy them onto the claim with it)`);
-    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest") ?? "yaml";
+    const format = outputFormat(o.output, undefined, { ".yaml": "yaml", ".yml": "yaml", ".json": "json" }, "--emit k8s writes a manifest as YAML or JSON", false) ?? "yaml";
     text = k8sManifest(spec, jobs, {
-      image: o.image ?? "wsim:latest",
+      image: o.image ?? DEFAULT_IMAGE,
       claim: o.claim ?? "wsim-sweep",
       parallelism: count("--parallelism", o.parallelism ?? "10", 1),
       retry,
@@ -80,7 +86,7 @@ export async function sweepPlanCommand(specPath: string, o: SweepPlanOptions): P
     });
   } else {
     if (o.format !== undefined && o.format !== "text" && o.format !== "json") throw new UsageError(`--format: expected text or json, got "${o.format}"`);
-    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan") ?? o.format ?? "text";
+    const format = outputFormat(o.output, o.format, { ".txt": "text", ".json": "json" }, "the plan is text or json") ?? o.format ?? "text";
     text = format === "json" ? planJson(spec, jobs, wsim) : planText(spec, jobs, wsim);
   }
   if (o.output === undefined || o.output === "-") await writeStdout(text);
@@ -100,18 +106,17 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
   let jobs = expandJobs(spec);
   if (o.index !== undefined) {
     const i = count("--index", o.index, 0);
-    if (i >= jobs.length) throw new UsageError(`--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
+    const stale = "the spec changed since this job file was emitted";
+    if (o.planHash !== undefined && o.planHash !== planHash(jobs))
+      throw new UsageError(`--plan-hash ${o.planHash}: ${stale}: the plan (its ${jobs.length} job ids) now hashes to ${planHash(jobs)}; emit it again`);
+    if (i >= jobs.length)
+      throw new UsageError(o.job !== undefined ? `--index ${i} --job ${o.job}: ${stale}: it now has ${jobs.length} jobs, 0..${jobs.length - 1}; emit it again` : `--index ${i}: the sweep has ${jobs.length} jobs, 0..${jobs.length - 1}`);
+    if (o.job !== undefined && jobs[i]!.id !== o.job) throw new UsageError(`--job ${o.job}: ${stale}: job ${i} is now ${jobs[i]!.id}, not ${o.job}; emit it again`);
     jobs = [jobs[i]!];
-  }
+  } else if (o.job !== undefined || o.planHash !== undefined) throw new UsageError(`--${o.job !== undefined ? "job" : "plan-hash"} checks the job --index I selects: give --index too`);
   // the summary names it absolute, whether given or the default
   const out = resolve(o.out ?? defaultOut(spec));
-  let isFile = false;
-  try {
-    isFile = !statSync(out).isDirectory();
-  } catch {
-    /* not there yet: made */
-  }
-  if (isFile) throw new UsageError(`--out ${o.out ?? out}: is not a directory (the outputs go in it, one ID.json a job)`);
+  outDirUsable(o.out ?? out);
   const progress = new Progress(process.stderr);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -153,8 +158,15 @@ export async function sweepRunCommand(specPath: string, o: SweepRunOptions): Pro
 /** `wsim sweep merge DIR`: the table (CSV or JSON) and, with --html, the report of the ok jobs overlaid. */
 export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Promise<void> {
   if (o.format !== undefined && o.format !== "csv" && o.format !== "json") throw new UsageError(`--format: expected csv or json, got "${o.format}"`);
-  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table") ?? o.format ?? "csv";
+  const format = outputFormat(o.output, o.format, { ".csv": "csv", ".json": "json" }, "the table is csv or json") ?? o.format ?? "csv";
   if (o.html !== undefined && !/\.html?$/i.test(o.html)) throw new UsageError(`--html ${o.html}: the report is HTML: name the file .html`);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw new UsageError(`${dir}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : describeErrno(e)} (give the output directory of wsim sweep run)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${dir}: not a directory (give the output directory of wsim sweep run, not a file in it)`);
   const read = readJobResults(dir);
   let results = read.results;
   const notes = read.notes;
@@ -195,17 +207,46 @@ export async function sweepMergeCommand(dir: string, o: SweepMergeOptions): Prom
  * `exts`; undefined for standard output or a name without one. An extension not in `exts`, or
  * one that contradicts --format, is a usage error: the file would not be what its name says.
  */
-function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string): string | undefined {
+function outputFormat(output: string | undefined, format: string | undefined, exts: Record<string, string>, what: string, gz = true): string | undefined {
   if (output === undefined || output === "-") return undefined;
-  const name = output.replace(/^.*\//, "").replace(/\.gz$/i, "");
+  const base = output.replace(/^.*\//, "");
+  const isGz = /\.gz$/i.test(base);
+  const name = base.replace(/\.gz$/i, "");
   const dot = name.lastIndexOf(".");
-  if (dot <= 0) return undefined;
+  const names = Object.keys(exts).join(", ") + (gz ? " (optionally + .gz)" : "");
+  if (dot <= 0) {
+    // a device, FIFO or socket (/dev/stdout, a named pipe) has no extension: written as - is, as wsim convert does
+    if (!isGz && isSpecial(output)) return undefined;
+    throw new UsageError(`-o ${output}: ${what}: name it ${names}${isGz ? ", not .gz alone" : ""} (or - for standard output)`);
+  }
   const ext = name.slice(dot).toLowerCase();
   const f = exts[ext];
-  const names = Object.keys(exts).join(", ");
-  if (f === undefined) throw new UsageError(`-o ${output}: ${what} is ${[...new Set(Object.values(exts))].join(" or ")}: name it ${names} (optionally + .gz), not ${ext}`);
+  if (f === undefined) throw new UsageError(`-o ${output}: ${what}: name it ${names}, not ${ext}${isGz ? ".gz" : ""}`);
+  if (isGz && !gz) throw new UsageError(`-o ${output}: ${what}, read by other tools as it is: name it ${names}, not ${ext}.gz`);
   if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
   return f;
+}
+
+/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket) */
+function isSpecial(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A usage error when DIR (--out) is an existing non-directory, or a path through one. */
+function outDirUsable(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir}: is not a directory (the outputs go in it, one ID.json a job)`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new UsageError(`--out ${dir}: a part of the path is a file, not a directory: cannot make the output directory there`);
+    /* ENOENT: not there yet: made */
+  }
 }
 
 /** readSpec, its warnings on stderr. */

@@ -3,7 +3,7 @@
  * job ids, YAML beside JSON, and `SPEC:line: what` for every mistake. Also merge's table and
  * run's retry of crashes (exit 70) only, with a stand-in for wsim.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -96,7 +96,7 @@ describe("sweep spec: jobs", () => {
     expect(specError('{"traces": ["traces/a.csv"], "machines": [\n"nope"]}')).toMatch(/^bad\.json:2: machine "nope" is no preset \(default, .*\) and no file beside the spec/);
     expect(specError('{"traces": ["traces/a.csv"],\n"grid": {"vm.swappiness": [1]},\n"exclude": [{"vm.swappiness": 1}]}')).toBe("bad.json:3: exclude: every job is excluded: the sweep has nothing to run");
     expect(specError('{"traces": ["traces/a.csv"],\n"set": {"vm.swappiness": 1},\n"grid": {"vm.swappiness": [1, 2]}}')).toBe('bad.json:3: grid vm.swappiness: also in "set": give each tunable in one place');
-    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a positive decimal number of ms like 1000 or 0.5 (no sign, no exponent), got "soon"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {"interval": "soon"}}')).toBe('bad.json:2: replay.interval: expected a number of ms (like 1000 or 0.5, not in quotes), got "soon"');
     expect(specError('{"traces": ["traces/a.csv"],,}')).toMatch(/^bad\.json:1: invalid JSON/);
     expect(specError("traces: [traces/a.csv]\ngrid:\n  vm.swappiness: [1, x]\n", "bad.yaml")).toBe('bad.yaml:3: vm.swappiness: expected an integer 0..200, got "x"');
     expect(specError("traces: [traces/a.csv\ngrid: {", "bad2.yaml")).toMatch(/^bad2\.yaml:\d+: invalid YAML: /);
@@ -180,7 +180,7 @@ describe("sweep plan's outputs", () => {
     );
     expect(planText(s, jobs, "wsim", join(sd, "specs")).startsWith(`${jobs[0]!.id}\twsim replay `)).toBe(true);
     expect(parallelJobs(s, jobs, "/opt/wsim/bin/wsim", join(sd, "out"), 2)).toBe(
-      `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 0 --out '${sd}/out' --retry 2\n` + `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 1 --out '${sd}/out' --retry 2\n`,
+      `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 0 --job ${jobs[0]!.id} --out '${sd}/out' --retry 2\n` + `/opt/wsim/bin/wsim sweep run '${sd}/specs/s.json' --index 1 --job ${jobs[1]!.id} --out '${sd}/out' --retry 2\n`,
     );
     // the trace is two levels up: the volume gets their common directory, the spec at its place in it
     expect(volumeRoot(s, jobs)).toBe(dir);
@@ -274,7 +274,64 @@ describe("sweep spec: a trace glob", () => {
     writeFileSync(join(d, "s.json"), '{"traces": ["*"]}');
     expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
     writeFileSync(join(d, "t.json"), '{"traces": ["[mt]*.json"]}');
-    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(only the spec or machine files, which a glob leaves out\)/);
+    expect(() => readSpec(join(d, "t.json"))).toThrow(/t\.json:1: traces: "\[mt\]\*\.json" matches no trace \(a glob leaves out the spec, machine files/);
+  });
+
+  it("leaves out the sweep's own outputs: OUT directories, a merged table.csv, a report, a job file", () => {
+    const d = join(dir, "own");
+    mkdirSync(join(d, "s.out"), { recursive: true });
+    writeFileSync(join(d, "a.csv"), "# a trace\ntime_ms,op,pid,addr\n");
+    writeFileSync(join(d, "s.json"), '{"traces": ["*", "*.csv"]}');
+    writeFileSync(join(d, "table.csv"), "id,status,trace\n");
+    writeFileSync(join(d, "r.html"), "<html>");
+    writeFileSync(join(d, "jobs.txt"), "wsim sweep run\n");
+    writeFileSync(join(d, "s.out", "a-0123456789ab.json"), "{}");
+    writeFileSync(join(d, "s.out", "a-0123456789ab.failed.json"), "{}");
+    expect(expandJobs(readSpec(join(d, "s.json"))).map((j) => j.trace)).toEqual(["a.csv"]);
   });
 });
 
+describe("sweep spec: types and repeated traces", () => {
+  it("traces and machines must be lists, replay times numbers: at their line, exit 3", () => {
+    expect(specError('{"machines": ["default"],\n"traces": "traces/a.csv"}')).toBe('bad.json:2: traces: expected a list of paths or globs, like ["traces/*.csv"], got "traces/a.csv"');
+    expect(specError('{"traces": ["traces/a.csv"],\n"machines": "default"}')).toBe('bad.json:2: machines: expected a list of preset names or machine files, like ["default"], got "default"');
+    expect(expandJobs(readSpec(spec("nullm.json", '{"traces": ["traces/a.csv"], "machines": null}'))).map((j) => j.machine)).toEqual([null]);
+    expect(specError('{"traces": ["traces/a.csv"],\n"replay": {\n"drain": "1000"}}')).toBe('bad.json:3: replay.drain: expected a number of ms (like 1000 or 0.5, not in quotes), got "1000"');
+  });
+
+  it("a trace given twice as written (./ aside) is an error at its line; overlapping globs count a file once", () => {
+    expect(specError('{"traces": ["traces/a.csv",\n "traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "traces/a.csv" is given twice (also traces[0]): give each once');
+    expect(specError('{"traces": ["traces/a.csv",\n "./traces/a.csv"]}')).toBe('bad.json:2: traces[1]: "./traces/a.csv" is given twice (also traces[0]): give each once');
+    expect(expandJobs(readSpec(spec("overlap.json", '{"traces": ["traces/*.csv", "traces/a.csv"]}'))).map((j) => j.trace)).toEqual(["traces/a.csv"]);
+  });
+});
+
+describe("sweep merge: outputs of two specs", () => {
+  it("are grouped by spec, the one with the older outputs first, each in plan order (not interleaved by index)", () => {
+    const d = join(dir, "twospecs");
+    mkdirSync(d);
+    const put = (id: string, index: number, spec: string, age: number) => {
+      const f = join(d, `${id}.json`);
+      writeFileSync(f, JSON.stringify({ vmstat: {}, sweep: { id, index, spec_sha256: spec, set: {}, replay: {}, trace: "t.csv", machine: null } }));
+      utimesSync(f, 1e9 - age, 1e9 - age);
+    };
+    put("t-000000000003", 0, "new", 10); // the edited spec's job 0
+    put("t-000000000001", 0, "old", 100);
+    put("t-000000000002", 1, "old", 90);
+    put("t-000000000004", 1, "new", 5);
+    expect(readJobResults(d).results.map((r) => r.record.id)).toEqual(["t-000000000001", "t-000000000002", "t-000000000003", "t-000000000004"]);
+  });
+});
+
+describe("sweep plan --emit k8s: names and the image", () => {
+  it("the Job's name leaves room for -INDEX in a pod's hostname (63); the default image is not pulled when present", async () => {
+    const { k8sManifest, DEFAULT_IMAGE } = await import("../../../src/sweep/emit.js");
+    const s = readSpec(spec(`${"x".repeat(52)}.json`, '{"traces": ["traces/a.csv"], "grid": {"vm.swappiness": [0,1,2,3,4,5,6,7,8,9,10]}}'));
+    const jobs = expandJobs(s);
+    const doc = parseYaml(k8sManifest(s, jobs, { image: DEFAULT_IMAGE, claim: "c", parallelism: 1, retry: 0 }));
+    expect(`${doc.metadata.name}-${jobs.length - 1}`.length).toBeLessThanOrEqual(63);
+    expect(doc.spec.template.spec.containers[0].imagePullPolicy).toBe("IfNotPresent");
+    const other = parseYaml(k8sManifest(s, jobs, { image: "registry.example/wsim:0.1.0", claim: "c", parallelism: 1, retry: 0 }));
+    expect(other.spec.template.spec.containers[0].imagePullPolicy).toBeUndefined();
+  });
+});
