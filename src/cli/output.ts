@@ -297,3 +297,13 @@ export function writeStdout(text: string): Promise<void> {
   s.commit();
   return Promise.resolve();
 }
+
+/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket: written as - is, whatever its name) */
+export function isSpecial(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,6 @@
  * skipped go to standard error, and so does what OUT cannot carry of a document's header (its
  * machine, in CSV and NDJSON); OUT is written whole or not at all.
  */
-import { statSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { Readable } from "node:stream";
 import { DataError, UsageError } from "../../errors.js";
@@ -25,6 +24,7 @@ import { formatFromName, openTrace } from "../../trace/open.js";
 import { batchRows } from "../../trace/rows.js";
 import { plural } from "../../report/words.js";
 import type { TraceFormat } from "../../trace/types.js";
+import { isSpecial } from "../output.js";
 
 export const IMPORT_FORMATS = ["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace", "perf-mem"];
 
@@ -189,16 +189,6 @@ function machineSize(m: ReturnType<typeof parseMachine>): string {
   const bytes = m.nodes.reduce((s, n) => s + n.mem, 0) * 4096;
   const size = bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
   return `${plural(m.nodes.length, "node")}, ${size}`;
-}
-
-/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket) */
-function isSpecial(path: string): boolean {
-  try {
-    const st = statSync(path);
-    return !st.isFile() && !st.isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export async function convertCommand(input: string, output: string, o: ConvertOptions): Promise<void> {

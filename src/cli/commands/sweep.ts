@@ -12,7 +12,7 @@ import { DEFAULT_IMAGE, k8sManifest, parallelJobs, planHash, planJson, planText,
 import { mergeTable, onlyJobs, readJobResults, rowLabels, specsOf, tableCsv, tableJson } from "../../sweep/merge.js";
 import { runJobs, WSIM_BIN } from "../../sweep/run.js";
 import { expandJobs, readSpec, type Spec } from "../../sweep/spec.js";
-import { writeStdout, writeWhole } from "../output.js";
+import { isSpecial, writeStdout, writeWhole } from "../output.js";
 import { Progress } from "../progress.js";
 
 export interface SweepPlanOptions {
@@ -225,16 +225,6 @@ function outputFormat(output: string | undefined, format: string | undefined, ex
   if (isGz && !gz) throw new UsageError(`-o ${output}: ${what}, read by other tools as it is: name it ${names}, not ${ext}.gz`);
   if (format !== undefined && format !== f) throw new UsageError(`-o ${output}: --format ${format} contradicts the extension ${ext} (${f}): name it for ${format}, or drop --format`);
   return f;
-}
-
-/** true when `path` is there and is not a regular file or a directory (a device, FIFO or socket) */
-function isSpecial(path: string): boolean {
-  try {
-    const st = statSync(path);
-    return !st.isFile() && !st.isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** A usage error when DIR (--out) is an existing non-directory, or a path through one. */
