@@ -6,6 +6,7 @@ import { Settings } from "../src/machine/settings.js";
 import { RowBuilder } from "../src/trace/fields.js";
 import { EventBatch } from "../src/trace/types.js";
 import { readCsv } from "../src/trace/csv.js";
+import { V } from "../src/stats/counters.js";
 
 export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
   return {
@@ -18,6 +19,24 @@ export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i:
 function parseMem(s: string): number {
   const m = /^(\d+)([MG])$/.exec(s)!;
   return (Number(m[1]) * (m[2] === "G" ? 1024 : 1) * 1024 * 1024) / 4096;
+}
+
+/** A tiered machine of pages: node 0 DRAM with CPUs (tier 0), node 1 CXL without CPUs (tier 1). */
+export function tiered(dram = 2048, cxl = 4096): Machine {
+  return {
+    name: "t",
+    nodes: [
+      { id: 0, mem: dram, tier: 0, cpus: true },
+      { id: 1, mem: cxl, tier: 1, cpus: false },
+    ],
+    tunables: {},
+  };
+}
+
+/** The engine's counters of those names, now: {name: value}. */
+export function counters(e: Engine, names: string[]): Record<string, number> {
+  const v = e.mem.vmstat();
+  return Object.fromEntries(names.map((n) => [n, v[V[n as keyof typeof V]]!]));
 }
 
 export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Record<string, string> = {}): Engine {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Engine } from "../../../src/engine/engine.js";
 import { V } from "../../../src/stats/counters.js";
 import { readCsv } from "../../../src/trace/csv.js";
-import { chunksOf, engineFor } from "../../helpers.js";
+import { chunksOf, counters, engineFor, tiered } from "../../helpers.js";
 import { readFileSync } from "node:fs";
 import { replay } from "../../../src/replay.js";
 import { BEGIN, END, rows, table, TRACE } from "../../../scripts/numab-table.mjs";
@@ -16,20 +16,7 @@ const twoNodes = (pages = 4096) => ({
   ],
   tunables: {},
 });
-/** node 0: DRAM with CPUs, tier 0; node 1: CXL, no CPUs, tier 1 */
-const tiered = (dram = 2048, cxl = 4096) => ({
-  name: "t",
-  nodes: [
-    { id: 0, mem: dram, tier: 0, cpus: true },
-    { id: 1, mem: cxl, tier: 1, cpus: false },
-  ],
-  tunables: {},
-});
 const quiet = { "transparent_hugepage.enabled": "never", "vm.compaction_proactiveness": "0", "vm.min_free_kbytes": "0" };
-const counters = (e: Engine, names: string[]) => {
-  const v = e.mem.vmstat();
-  return Object.fromEntries(names.map((n) => [n, v[V[n as keyof typeof V]]]));
-};
 const REGION = 0x10000000;
 const HEART = 0x70000000; // an address in no region: an implicit page, never scanned
 const at = (vpn: number) => REGION + vpn * 4096;

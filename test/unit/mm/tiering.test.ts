@@ -2,22 +2,9 @@ import { describe, expect, it } from "vitest";
 import { hash64, SRC_HWHINT } from "../../../src/mm/kpromoted.js";
 import { replay } from "../../../src/replay.js";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, runCsv } from "../../helpers.js";
+import { counters, engineFor, runCsv, tiered } from "../../helpers.js";
 
-/** node 0: DRAM with CPUs, tier 0; node 1: CXL, no CPUs, tier 1 */
-const tiered = (dram = 2048, cxl = 4096) => ({
-  name: "t",
-  nodes: [
-    { id: 0, mem: dram, tier: 0, cpus: true },
-    { id: 1, mem: cxl, tier: 1, cpus: false },
-  ],
-  tunables: {},
-});
 const quiet = { "transparent_hugepage.enabled": "never", "vm.compaction_proactiveness": "0" };
-const counters = (e: ReturnType<typeof engineFor>, names: string[]) => {
-  const v = e.mem.vmstat();
-  return Object.fromEntries(names.map((n) => [n, v[V[n as keyof typeof V]]]));
-};
 
 describe("hash_min", () => {
   it("matches the kernel's hash_64 with GOLDEN_RATIO_64 on known values", () => {
