@@ -1,18 +1,23 @@
 /**
  * Ground truth for promotion (wsim's own: no kernel can know it): because wsim sees every
  * access, it counts each lower-tier page's accesses per window (kpromoted.freq_window_ms);
- * at each window's end the pages whose count is at least the window's decile count (the count
- * of the page at rank n/10, counting down) and greater than the window's median count become
- * "truly hot" from then. Hotness is relative: in a window where every page was accessed alike
- * (a heap faulted in, each page once) no page is hot; a loop over 512 pages among 7168 pages
- * touched once makes exactly those 512 hot. The pages judged are those still in the lower
- * tier, so the truth depends on the policy that ran (a promoted page is no longer judged). A promotion of a truly hot page records how late it came
- * (promotion time - when it became hot) in a histogram, per promoter (kpromoted, kmmscand, numa_balancing).
+ * at each window's end the pages accessed at least twice and more often than the median page
+ * of the lower tier become "truly hot" from then. The median is taken over every lower-tier
+ * page on an LRU list, the ones not accessed in the window counting 0, so a hot set that is a
+ * small part of the lower tier is hot as a whole however many of the touched pages it is
+ * (a loop over 512 pages among 7168 pages touched once makes exactly those 512 hot), while a
+ * window where most of the lower tier was accessed alike (a heap faulted in, each page once,
+ * or scanned twice over) has no hot page: hotness is relative to the tier. When more than half
+ * of the lower tier's pages are accessed repeatedly, only those above the median count are
+ * hot. The pages judged are those still in the lower tier, so the truth depends on the policy
+ * that ran (a promoted page is no longer judged). A promotion of a truly hot page records how
+ * late it came (promotion time - when it became hot) in a histogram, per promoter (kpromoted,
+ * kmmscand, numa_balancing).
  *
  * A page promoted before it was ever judged (a promoter faster than the window: kmmscand's
  * first scan comes 1 s after a process starts, the window is 5 s) is judged at the end of the
  * window it was promoted in, with the accesses of that whole window (before and after the
- * move): by the same rule (decile and above the median) it counts as truly hot and promoted hot, with latency 0
+ * move): by the same rule (twice and above the median) it counts as truly hot and promoted hot, with latency 0
  * (promoted before the window could call it hot); else as promoted not hot. Every promotion
  * (pgpromote_success: a lower tier to the top) is counted once, hot or not, under its promoter.
  */
@@ -63,6 +68,8 @@ export class HotTruth implements Daemon {
     private readonly windowMs: () => number,
     /** the head of the mapped huge page pfn belongs to, or -1 */
     private readonly hugeHead: (pfn: number) => number = () => -1,
+    /** lower-tier pages on LRU lists now (the median's population; untouched ones count 0) */
+    private readonly lowerTierLruPages: () => number = () => 0,
   ) {
     this.counts = new Uint32Array(pages.nrPages);
     this.hotSince = new Float64Array(pages.nrPages).fill(-1);
@@ -127,12 +134,13 @@ export class HotTruth implements Daemon {
     for (const [dst] of judged) seen.push(c[dst]!);
     if (seen.length) {
       seen.sort((a, b) => b - a);
-      // hot is relative: at least the decile's count and above the median, so a window whose
-      // pages were all accessed alike (a heap faulted in, each page once) has no hot page
-      const decile = seen[Math.floor(seen.length / 10)]!;
-      const m = seen.length >> 1;
-      const median = seen.length & 1 ? seen[m]! : (seen[m - 1]! + seen[m]!) / 2;
-      const hot = (k: number) => k >= decile && k > median;
+      // hot is relative to the tier: accessed at least twice and more than the median lower-tier
+      // page, the pages on LRU lists that this window did not touch counting 0
+      const total = Math.max(seen.length, this.lowerTierLruPages());
+      const kth = (k: number) => (k < seen.length ? seen[k]! : 0);
+      const m = total >> 1;
+      const median = total & 1 ? kth(m) : (kth(m - 1) + kth(m)) / 2;
+      const hot = (k: number) => k >= 2 && k > median;
       for (let i = 0; i < n; i++) {
         const pfn = T[i]!;
         if (hot(c[pfn]!) && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {

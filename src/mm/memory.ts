@@ -250,7 +250,14 @@ export class Memory {
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
-    this.hotTruth = tiered ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn)) : null;
+    const lowerTierLruPages = () => {
+      let s = 0;
+      for (const lv of this.lru.lruvecs) if (!isTop(lv.nid)) s += lv.total[0]! + lv.total[1]!;
+      return s;
+    };
+    this.hotTruth = tiered
+      ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), lowerTierLruPages)
+      : null;
     this.numab = new NumaBalancing({
       ev: this.ev,
       pages: this.pages,
@@ -364,16 +371,19 @@ export class Memory {
 
   /**
    * migrate_misplaced_folio to node nid: the target must be balanced (free above its high
-   * watermark plus the page: migrate_balanced_pgdat); the new page comes from that node only,
-   * without reclaim. Counts numa_pages_migrated and, from a lower tier to the top,
-   * pgpromote_success.
+   * watermark plus the page: migrate_balanced_pgdat, else wsim_promote_unbalanced); the new
+   * page comes from that node only, without reclaim. Counts numa_pages_migrated and, from a
+   * lower tier to the top, pgpromote_success.
    */
   promote(pfn: number, nid: number, who: string): boolean {
     if (!this.isMigratable(pfn)) return false;
-    const z = this.zones[nid]!;
-    if (!this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages)) return false;
     const from = this.alloc.zoneOf(pfn).nid;
     if (from === nid) return false;
+    const z = this.zones[nid]!;
+    if (!this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages)) {
+      this.ev[V.wsim_promote_unbalanced]!++;
+      return false;
+    }
     const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, nid, nid);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[nid]!;

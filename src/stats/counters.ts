@@ -218,6 +218,8 @@ export const WSIM_COUNTERS = {
   wsim_reported_pages: "free page reporting: pages reported",
   wsim_reported_reallocated: "free page reporting: pages of reported blocks allocated or split again (the guest faults them back)",
   wsim_nr_reported_pages: "free page reporting: pages reported and still free now (gauge)",
+  wsim_promote_unbalanced:
+    "migrations to another node (NUMA balancing, kpromoted, kmmscand) refused because the target was not above its high watermark (migrate_balanced_pgdat); only tiering mode wakes the target's kswapd",
   wsim_numa_thp_unmigrated: "NUMA balancing: hint faults on a huge page that should move (misplaced, or a promotion candidate let through) but did not, as wsim migrates order-0 pages only (6.1 would migrate the THP); events, not pages",
 } as const;
 
