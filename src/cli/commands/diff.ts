@@ -295,11 +295,31 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   const kernel = deltaCounters(rows);
   if (rep.note) delete kernel.nr_free_pages; // left out of both sides
   // ... and of --only: a glob that selected only it now selects nothing, which the note says
-  const only = rep.note ? splitGlobs(o.only).filter((g) => !globMatch(g, "nr_free_pages") || Object.keys(kernel).some((n) => globMatch(g, n))) : o.only;
+  let only = rep.note ? splitGlobs(o.only).filter((g) => !globMatch(g, "nr_free_pages") || Object.keys(kernel).some((n) => globMatch(g, n))) : o.only;
   if (o.only.length && !only.length) throw new UsageError(`--only ${o.only.join(",")}: nothing left to compare without nr_free_pages (above)`);
+  // a counter one side does not have is not a difference here: the kernel prints only what its
+  // config has (no pgalloc_device without ZONE_DEVICE), wsim only what it models. Those the
+  // filters select are named; an --only glob that selected only such counters is dropped.
+  const onlyGlobs = splitGlobs(only);
+  const ignoreGlobs = splitGlobs(o.ignore);
+  const selected = (k: string) => (!onlyGlobs.length || onlyGlobs.some((g) => globMatch(g, k))) && !ignoreGlobs.some((g) => globMatch(g, k));
+  const oneSided = (from: Record<string, number>, other: Record<string, number>) => Object.keys(from).filter((k) => !(k in other));
+  const replayOnlyAll = oneSided(rep.counters, kernel);
+  const kernelOnlyAll = oneSided(kernel, rep.counters);
+  for (const k of replayOnlyAll) delete rep.counters[k];
+  for (const k of kernelOnlyAll) delete kernel[k];
+  const replayOnly = replayOnlyAll.filter(selected);
+  const kernelOnly = kernelOnlyAll.filter(selected);
+  const names = (l: string[]) => (l.length > 12 ? `${l.slice(0, 12).join(", ")} and ${l.length - 12} more` : l.join(", "));
+  if (replayOnly.length) process.stderr.write(`not in the kernel's snapshots, left out: ${names(replayOnly)}\n`);
+  if (kernelOnly.length) process.stderr.write(`not counted by the replay, left out: ${names(kernelOnly)}\n`);
+  const kept = onlyGlobs.filter((g) => Object.keys(kernel).some((n) => globMatch(g, n)) || ![...replayOnly, ...kernelOnly].some((n) => globMatch(g, n)));
+  if (onlyGlobs.length && !kept.length) throw new UsageError(`--only ${onlyGlobs.join(",")}: selects counters on one side only (named above): nothing to compare`);
+  only = onlyGlobs.length ? kept : only;
   const r = compare(kernel, rep.counters, { ...o, only });
   const gauges = r.rows.filter((x) => isGauge(x.counter)).map((x) => x.counter);
-  if (o.format === "json") await writeStdout(JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows, gauges }, null, 2) + "\n");
+  if (o.format === "json")
+    await writeStdout(JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows, gauges, kernel_only: kernelOnly, replay_only: replayOnly }, null, 2) + "\n");
   else await writeStdout(renderDiff(r, o.format, ["kernel delta", "replay"]) + (gauges.length ? `gauges (a change of a current value, not a count): ${gauges.join(", ")}\n` : ""));
   return r.within ? 0 : 1;
 }
