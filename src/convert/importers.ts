@@ -387,6 +387,12 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
 }
 
 
+/** What a record of an importer's format looks like, for the error when no line is one. */
+const RECORD_SHAPE: Record<string, string> = {
+  ftrace: "a record is `TASK-PID [CPU] FLAGS SECONDS.MICROS: EVENT: FIELDS` as trace_pipe prints it, `TASK-PID [CPU] SECONDS: EVENT: FIELDS` as trace-cmd report does, or perf script's `TASK PID [CPU] SECONDS: EVENT: FIELDS`, with the kmem:mm_page_* events",
+  "perf-mem": "a record is a perf script sample with its data address (`TASK PID [CPU] SECONDS: PERIOD EVENT: ADDR DATA_SRC |OP …`) or a `perf mem report -D` row",
+};
+
 /**
  * After the last line: an importer that read no record of its format is a data error naming
  * the first line it could not read (or saying the input is empty).
@@ -396,8 +402,11 @@ export function checkRecognised(fmt: string, st: ImportStats, file: string): voi
   // (ftrace) the first line not read may be an event without its fields: named with what is wrong
   const u = st.unread?.[0];
   const first = u ? { no: u.no, text: u.text.trim(), why: u.why } : st.firstUnread ? { ...st.firstUnread, why: "" } : null;
-  if (first)
-    throw new DataError(file, first.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${quoteInput(first.text)}${first.why ? ` (${first.why})` : ""}`);
+  if (first) {
+    const why = first.why || RECORD_SHAPE[fmt] || "";
+    const wsim = /^time_ms\s*,/.test(first.text) ? "; it is a wsim CSV trace, which every command reads as it is" : "";
+    throw new DataError(file, first.no, `${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${quoteInput(first.text)}${why ? ` (${why})` : ""}${wsim}`);
+  }
   throw new DataError(file, 0, `${fmt}: the input is empty (no ${fmt} record)`);
 }
 

@@ -131,10 +131,14 @@ function scriptLine(line: string): PerfLine | null {
   let op: string | null = null;
   const opAt = rest.indexOf("|OP ");
   if (opAt >= 0) {
-    // [ADDR] DATA_SRC |OP ...: the address is there when two fields come before the decoding
+    // [ADDR] DATA_SRC |OP ...: the address is there when two fields come before the decoding;
+    // one field is data_src when its mem_op bits decode to the |OP shown, else it is the
+    // address with the raw data_src left out (an 8-byte-aligned address decodes to No, PFETCH
+    // or EXEC, never to LOAD or STORE)
     const before = rest.slice(0, opAt).trim().split(/\s+/).filter(Boolean);
-    if (before.length >= 2) addr = before[0]!;
     op = /^\|OP ([^|\s]+)/.exec(rest.slice(opAt))?.[1] ?? "No";
+    if (before.length >= 2) addr = before[0]!;
+    else if (before.length === 1 && HEX.test(before[0]!) && opOfDataSrc(before[0]!.replace(/^0x/, "")) !== op) addr = before[0]!;
   } else {
     // no data_src: the first field is the address unless it is an ip followed by its symbol
     // (`IP SYM+OFF (DSO)`: the sample has no address, recorded without -d)

@@ -39,7 +39,14 @@ const EMPTY = "is empty: neither a JSON/vmstat output nor a trace with events";
  */
 export async function loadCounters(
   path: string,
-  o: { machine?: string; set?: string[]; outputsOnly?: boolean; lenient?: boolean },
+  o: {
+    machine?: string;
+    set?: string[];
+    outputsOnly?: boolean;
+    lenient?: boolean;
+    /** a usage error to throw when path is a kernel's whole /proc/vmstat (counts since boot, not a run's) */
+    refuseRaw?: string;
+  },
   /** set to true when path was a trace and was replayed */
   seen: { replayed: boolean } = { replayed: false },
 ): Promise<Record<string, number>> {
@@ -90,6 +97,7 @@ export async function loadCounters(
     return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
   }
   const v = parseVmstatText(path, text);
+  if (v && o.refuseRaw && isRawKernelVmstat(v.counters)) throw new UsageError(o.refuseRaw);
   if (v) return v.counters;
   return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
 }
@@ -198,6 +206,12 @@ function readSide(path: string): string {
   return raw.toString("utf8").replace(/^\uFEFF/, "");
 }
 
+/** A kernel's /proc/vmstat: vmstat_text's first item first (nr_free_pages), the vm events (pgfault), no wsim_ counter. */
+function isRawKernelVmstat(counters: Record<string, number>): boolean {
+  const keys = Object.keys(counters);
+  return keys[0] === "nr_free_pages" && "pgfault" in counters && !keys.some((k) => k.startsWith("wsim_"));
+}
+
 /**
  * A side of --delta as a snapshot: vmstat text (`raw` when it reads as a kernel's whole
  * /proc/vmstat: nr_free_pages first, pgfault in it, no `wsim_` counter) or a JSON output's
@@ -207,9 +221,7 @@ function snapshotOf(path: string, text: string): (Snapshot & { raw: boolean; doc
   const v = parseVmstatText(path, text);
   if (v) {
     // a kernel's /proc/vmstat: vmstat_text's first item first (nr_free_pages), the vm events (pgfault), no wsim_ counter
-    const keys = Object.keys(v.counters);
-    const raw = keys[0] === "nr_free_pages" && "pgfault" in v.counters && !keys.some((k) => k.startsWith("wsim_"));
-    return { file: path, counters: v.counters, lineOf: (k) => v.at.get(k) ?? 0, raw, doc: null };
+    return { file: path, counters: v.counters, lineOf: (k) => v.at.get(k) ?? 0, raw: isRawKernelVmstat(v.counters), doc: null };
   }
   if (!text.trimStart().startsWith("{")) return null;
   let doc: { vmstat?: unknown } | null = null;

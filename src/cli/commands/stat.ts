@@ -66,7 +66,12 @@ export async function statCommand(
       // a trace given as the replay is replayed leniently: the free of an allocation its machine
       // refused is what a converted kernel trace holds when the machine is smaller (counted in
       // wsim_alloc_fail and wsim_lenient_skipped, not an error)
-      const beside = o.replay === undefined ? null : observedBeside(summary, await loadCounters(o.replay, { machine: o.machine, set: o.set, lenient: true }));
+      const beside = o.replay === undefined ? null : observedBeside(summary, await loadCounters(o.replay, {
+              machine: o.machine,
+              set: o.set,
+              lenient: true,
+              refuseRaw: `--replay ${o.replay}: reads as a kernel's /proc/vmstat, whose counters count from boot, not from the trace's start; take two snapshots around the workload and use \`wsim diff --delta BEFORE AFTER REPLAY\`, or give --replay a replay's output or a trace`,
+            }));
       if (o.format === "json")
         await writeStdout(JSON.stringify({ trace: path, kind: "kmem", ...summary, ...(beside ? { replay: { path: o.replay, ...beside } } : {}) }, null, 2) + "\n");
       else await writeStdout(renderKmemStat(path, st) + (beside ? "\n" + renderObserved(beside, o.replay!) : ""));

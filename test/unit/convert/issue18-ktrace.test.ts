@@ -177,9 +177,12 @@ describe("issue 18 item 1: errors and the CLI", () => {
   it("an input with no kernel trace line is exit 3 naming the first line", async () => {
     const p = join(dir, "none.txt");
     writeFileSync(p, "# tracer: nop\nhello\nworld\n");
-    expect(await dataErrorOf(conv(p))).toBe(`${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "hello"`);
+    // (with the shape of a record since the stop after: a new user found no reason given)
+    const want = `${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "hello" (a record is \``;
+    expect((await dataErrorOf(conv(p))).startsWith(want)).toBe(true);
     const r = spawnSync(process.execPath, [BIN, "convert", "--from", "ftrace", p, "-"], { encoding: "utf8" });
-    expect([r.status, r.stderr.trim()]).toEqual([3, `${p}:2: ftrace: no line of the file is a ftrace record; the first it could not read is "hello"`]);
+    expect(r.status).toBe(3);
+    expect(r.stderr.startsWith(want)).toBe(true);
   });
   it("--pid means nothing to a kernel trace: a usage error", () => {
     const r = spawnSync(process.execPath, [BIN, "convert", "--pid", "3", FX("perf-script.txt"), "-"], { encoding: "utf8" });
