@@ -30,7 +30,7 @@ const FORMATS = ["csv", "ndjson", "json"];
 const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
   until: 1, drain: 1, check: 1, lenient: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
-  pageblockMap: 1, pageblockMapAt: 1, onNote: 1,
+  pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**
@@ -50,6 +50,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   tracePath(f, cfg.trace);
   const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
+  strings(f, "plugins", cfg.plugins, '["plugin.mjs", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
   oneOf(f, "csvEngine", cfg.csvEngine, ["fast", "csv-parse"]);
   for (const k of ["until", "drain"] as const) number(f, k, cfg[k], 0);
@@ -91,6 +92,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   tracePath(f, cfg.trace);
   const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
+  strings(f, "plugins", cfg.plugins, '["plugin.mjs", ...]');
   strings(f, "append", cfg.append, '["param=value", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
   oneOf(f, "lru", cfg.lru, ["mglru", "classic"]);
