@@ -138,7 +138,7 @@ export type KpromotedVerdict = "candidate" | "cold_old" | "cold_not_accessed";
 
 /**
  * `kcompactd.proactive` — should_proactive_compact_node, asked at each proactive timeout
- * (every 500 ms, 500 << 4 after a pass that did not lower the score) and at a proactiveness
+ * (every 500 ms; 500 << 6 = 32000 ms after a pass that did not lower the score) and at a proactiveness
  * write. Built-in: `proactiveness > 0 && !kswapd_running && score > score_wmark_high`.
  * True runs proactive compaction of the node down to the low mark.
  */
@@ -202,15 +202,16 @@ export interface HotnessSampleArgs {
 /**
  * `kmmscand.scan_period` — kmmscand_update_mmslot_info: an mm's next scan period and size
  * after a visit. Built-in: V1's adaptation (with x = useful, y = (x >> 4) + new_useful, y < 256
- * counted 0: ×1.15 / ÷2 when both 0, ×0.85 / ×2 when both set, ×8 when y drops, ÷8 / max size
- * when y appears), clamped to [500 ms, 5000 ms] and [256, 65536] PTEs.
+ * counted 0: period ×1.15 and size ÷2 when both 0, ×0.85 and ×2 when both set, period ×8 when y
+ * drops, ÷8 and the largest size when y appears), clamped to [500, 5000] ms and
+ * [256 MiB, 4 GiB] of address space.
  */
 export interface KmmscandScanPeriodArgs {
   time_ms: number;
   pid: number;
   /** the mm's period now (ms) */
   period_ms: number;
-  /** PTEs per visit now */
+  /** bytes of address space a visit scans now (kmmscand.scan_size at first) */
   size: number;
   /** the mm's useful-page history (the built-in's x) */
   useful: number;
