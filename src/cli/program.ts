@@ -235,6 +235,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--replay <run>", "kernel trace only: set a replay's counters beside the events the trace observed (a run's JSON or vmstat output, or a trace, replayed with --machine/--set), e.g. mm_page_alloc_extfrag beside wsim_extfrag_fallbacks")
     .option("-m, --machine <name|file>", "with --replay TRACE: the machine to replay it on", undefined)
     .option("-s, --set <key=value>", "with --replay TRACE: set a tunable (repeatable)", collect, [])
+    .option("--plugin <file.mjs>", "with --replay TRACE: load a plug-in module (repeatable)", collect, [])
     .action(async (trace: string, opts) => {
       const { statCommand } = await import("./commands/stat.js");
       await statCommand(trace, opts);

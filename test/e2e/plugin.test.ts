@@ -119,6 +119,19 @@ describe("--plugin", () => {
   });
 });
 
+describe("stat --replay TRACE --plugin", () => {
+  it("loads the plugin for the replay; without --replay it is a usage error", () => {
+    const TP = "test/fixtures/ktrace/trace_pipe.txt";
+    const csv = join(tmp, "tp.csv");
+    expect(wsim(["convert", TP, csv, "-q"]).code).toBe(0);
+    expect(wsim(["stat", TP, "--replay", csv, "--plugin", file("ok.mjs", COUNT)]).code).toBe(0);
+    // a plugin that fails at the first allocation shows it ran in the replay
+    const boom = file("boom.mjs", 'export function register(api) { api.on("alloc", () => { throw new Error("alloc seen"); }); }\n');
+    expect(wsim(["stat", TP, "--replay", csv, "--plugin", boom])).toEqual({ code: 3, out: "", err: `plugin ${boom}: alloc seen\n` });
+    expect(wsim(["stat", TP, "--plugin", boom])).toMatchObject({ code: 2, err: "wsim: --plugin is for --replay TRACE (a plugin it is replayed with); stat reads a trace without replaying it\n" });
+  });
+});
+
 describe("errors: plugin FILE: message, exit 3, no stack trace", () => {
   const cases: [string, string | null, string][] = [
     ["missing.mjs", null, "no such file"],
