@@ -36,10 +36,11 @@ const REPLAY_KEYS = Object.keys({
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
  *
- * @param cfg `{trace, machine?, set?, format?, csvEngine?, stdin?, until?, drain?,
+ * @param cfg `{trace, machine?, set?, plugins?, format?, csvEngine?, stdin?, until?, drain?,
  *   check?, lenient?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?}`: `trace` a file path
  *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
- *   machine file or a Machine object; `set` `["key=value", ...]`; times in ms of virtual time
+ *   machine file or a Machine object; `set` `["key=value", ...]`; `plugins` plug-in module paths
+ *   (relative to the working directory; docs/plugins.md); times in ms of virtual time
  * @returns the RunResult (`vmstat`, `nodes`, `workingset`, `reads`, `series`, ...)
  * @throws UsageError for a config of the wrong shape, an unknown tunable or value in `set`, an
  *   unknown preset; DataError (`file:line: what`) for a bad trace or machine file
@@ -92,7 +93,6 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   tracePath(f, cfg.trace);
   const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
-  strings(f, "plugins", cfg.plugins, '["plugin.mjs", ...]');
   strings(f, "append", cfg.append, '["param=value", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
   oneOf(f, "lru", cfg.lru, ["mglru", "classic"]);

@@ -68,6 +68,8 @@ export interface Job {
   /** the `--set` pairs in argv order: the spec's `set`, then the grid's keys, then the list's */
   set: [string, string][];
   replay: [string, string | true][];
+  /** plug-in modules the job loads (the spec's plugins) */
+  plugins: string[];
   /** `wsim replay ARGS` run in the spec's directory; ARGS end with `-f json` (output on stdout) */
   args: string[];
 }
@@ -122,7 +124,7 @@ function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
           "-f",
           "json",
         ];
-        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, args };
+        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, plugins: spec.plugins, args };
         ids.set(id, job);
         jobs.push(job);
       }

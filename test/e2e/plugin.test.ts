@@ -97,6 +97,10 @@ describe("--plugin", () => {
     const ids = (out: string) => out.trim().split("\n").map((l) => l.split("\t")[0]);
     const without = ids(wsim(["sweep", "plan", "s0.json"], dir).out);
     expect(ids(plan.out).some((id) => without.includes(id))).toBe(false);
+    // plan -f json names the plugins (what to copy beside the spec for --emit k8s)
+    const pj = JSON.parse(wsim(["sweep", "plan", "s.json", "-f", "json"], dir).out) as { plugins?: string[] }[];
+    expect(pj.map((j) => j.plugins)).toEqual([["count.mjs"], ["count.mjs"]]);
+    expect((JSON.parse(wsim(["sweep", "plan", "s0.json", "-f", "json"], dir).out) as object[])[0]).not.toHaveProperty("plugins");
     const run = wsim(["sweep", "run", "s.json", "--out", "out"], dir);
     expect(run.code).toBe(0);
     for (const id of ids(plan.out)) {

@@ -167,8 +167,9 @@ describe("policy points", () => {
   });
 
   it("reclaim.type: the builtin picks anon when there is no file page; a replacement that says file evicts nothing", async () => {
-    const lines = ["time_ms,op,pid,addr,len", "0,mmap,1,0x100000,8388608"];
-    for (let i = 0; i < 2048; i++) lines.push(`${i},access,1,${0x100000 + i * 4096},`);
+    // 1024 anon pages on a 512-page node
+    const lines = ["time_ms,op,pid,addr,len", "0,mmap,1,0x100000,4194304"];
+    for (let i = 0; i < 1024; i++) lines.push(`${i},access,1,${0x100000 + i * 4096},`);
     const builtinSaid = new Set<string>();
     let args: unknown;
     const pass = plugin((api) =>
@@ -179,9 +180,9 @@ describe("policy points", () => {
         return t;
       }),
     );
-    const e = withPlugins(smallMachine(1024), quiet, [pass]);
+    const e = withPlugins(smallMachine(512), quiet, [pass]);
     await runCsv(e, lines.join("\n"));
-    const base = engineFor(smallMachine(1024), {}, quiet);
+    const base = engineFor(smallMachine(512), {}, quiet);
     await runCsv(base, lines.join("\n"));
     expect([...builtinSaid]).toEqual(["anon"]);
     expect(args).toMatchObject({ nid: 0, memcg: "/", swappiness: 60, file: { pages: 0 } });
@@ -189,7 +190,7 @@ describe("policy points", () => {
     // passing the builtin through changes nothing
     expect(e.readFile("vmstat")).toBe(base.readFile("vmstat"));
     const file = plugin((api) => api.policy.replace("reclaim.type", () => "file"));
-    const e3 = withPlugins(smallMachine(1024), quiet, [file]);
+    const e3 = withPlugins(smallMachine(512), quiet, [file]);
     await runCsv(e3, lines.join("\n"));
     expect(counters(e3, ["pgsteal_anon", "pswpout"])).toEqual({ pgsteal_anon: 0, pswpout: 0 });
     expect(counters(base, ["pswpout"]).pswpout).toBeGreaterThan(0);
@@ -336,5 +337,25 @@ describe("errors: plugin FILE: message", () => {
     await run(rnd("m.mjs"), { check: true }).catch(() => {});
     expect(Math.random).toBe(original);
     expect(typeof Math.random()).toBe("number");
+  });
+});
+
+describe("the library's replay({plugins})", () => {
+  it("loads modules by path, records them, and checks the option's shape", async () => {
+    const { replay } = await import("../../../src/library.js");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "wsim-plugin-lib-"));
+    const text = 'export function register(api) { const f = api.defineCounter("faults"); api.on("fault", () => f.add()); }\n';
+    const p = join(dir, "count.mjs");
+    writeFileSync(p, text);
+    // traces/faults.csv faults 400 pages
+    const r = await replay({ trace: "traces/faults.csv", plugins: [p] });
+    expect(r.vmstat.wsim_plugin_faults).toBe(400);
+    expect(r.plugins).toEqual([{ path: p, sha256: createHash("sha256").update(text).digest("hex") }]);
+    await expect(replay({ trace: "traces/faults.csv", plugins: p as never })).rejects.toThrow('replay: config.plugins must be an array of strings ["plugin.mjs", ...], got "');
+    await expect(replay({ trace: "traces/faults.csv", plugins: [join(dir, "none.mjs")] })).rejects.toThrow(`plugin ${join(dir, "none.mjs")}: no such file`);
   });
 });
