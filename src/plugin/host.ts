@@ -61,11 +61,13 @@ export class PluginHost implements MmObserver {
   /** the plugin whose register runs, or null once all have registered */
   private registering: LoadedPlugin | null = null;
   private readonly timers = new WeakMap<PluginTimer, Timer>();
+  /** under --check: the first trap a plugin call hit (reported even if the plugin caught it) */
+  private tripped: PluginError | null = null;
   private readonly trapRandom = (): number => {
-    throw new PluginError(this.current?.file ?? "?", "Math.random is not deterministic; use api.random()");
+    throw (this.tripped ??= new PluginError(this.current?.file ?? "?", "Math.random is not deterministic; use api.random()"));
   };
   private readonly trapNow = (): number => {
-    throw new PluginError(this.current?.file ?? "?", "Date.now is not deterministic; use api.now() (virtual ms)");
+    throw (this.tripped ??= new PluginError(this.current?.file ?? "?", "Date.now is not deterministic; use api.now() (virtual ms)"));
   };
 
   /**
@@ -105,7 +107,9 @@ export class PluginHost implements MmObserver {
       Date.now = this.trapNow;
     }
     try {
-      return fn(a as A, b as B);
+      const r = fn(a as A, b as B);
+      if (trap && this.tripped) throw this.tripped;
+      return r;
     } catch (e) {
       if (e instanceof DataError || e instanceof UsageError || e instanceof InternalError) throw e;
       throw new PluginError(p.file, messageOf(e));
@@ -238,7 +242,7 @@ export class PluginHost implements MmObserver {
       schedule: (delayMs: number, fn: () => void) => {
         if (typeof delayMs !== "number" || !(delayMs >= 0) || !Number.isFinite(delayMs)) this.fail(p, `schedule: delay ${String(delayMs)} is not a finite number of ms >= 0`);
         if (typeof fn !== "function") this.fail(p, "schedule: fn must be a function");
-        const t = engine.schedule(delayMs, () => this.invoke(p, fn));
+        const t = engine.schedule(delayMs, () => this.settled(p, "a daemon's timer", this.invoke(p, fn)));
         const handle = Object.freeze({ due: t.due });
         this.timers.set(handle, t);
         return handle;
@@ -317,7 +321,13 @@ export class PluginHost implements MmObserver {
 
   private emit<K extends keyof HookMap>(event: K, e: HookMap[K]): void {
     Object.freeze(e);
-    for (const s of this.hooks[event]) this.invoke(s.p, s.fn, e);
+    for (const s of this.hooks[event]) this.settled(s.p, `a ${event} hook`, this.invoke(s.p, s.fn, e));
+  }
+
+  /** A hook or timer that returned a promise would run its rest outside the run's order: refused. */
+  private settled(p: LoadedPlugin, what: string, r: unknown): void {
+    if (r !== undefined && typeof (r as { then?: unknown } | null)?.then === "function")
+      this.fail(p, `${what} returned a promise: hooks and timers must be synchronous (no async, no await)`);
   }
 
   // --- MmObserver ---

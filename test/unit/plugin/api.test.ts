@@ -323,6 +323,8 @@ describe("errors: plugin FILE: message", () => {
     await fails(plugin((api) => { const c = api.defineCounter("n"); api.on("fault", () => c.add(0.5)); }, "c.mjs"), "plugin c.mjs: wsim_plugin_n.add(0.5): counters hold integers");
     await fails(plugin((api) => void api.counter("nope"), "c.mjs"), 'plugin c.mjs: counter: unknown counter "nope"');
     await fails(plugin((api) => api.on("fault", (f) => void api.migratePage(f.pfn, 5)), "m.mjs"), "plugin m.mjs: migratePage: node 5 does not exist (nodes 0..0)");
+    await fails(plugin((api) => api.on("fault", async () => {}), "h.mjs"), "plugin h.mjs: a fault hook returned a promise: hooks and timers must be synchronous (no async, no await)");
+    await fails(plugin((api) => api.addDaemon({ name: "d", start: (ctx) => void ctx.schedule(1, async () => {}) }), "d.mjs"), "plugin d.mjs: a daemon's timer returned a promise: hooks and timers must be synchronous (no async, no await)");
     await fails(plugin(async () => {}, "a.mjs"), "plugin a.mjs: register(api) returned a promise: register must be synchronous (load what it needs at the module's top level)");
   });
 
@@ -330,6 +332,9 @@ describe("errors: plugin FILE: message", () => {
     const rnd = (file: string) => plugin((api) => api.on("fault", () => void Math.random()), file);
     await fails(rnd("m.mjs"), "plugin m.mjs: Math.random is not deterministic; use api.random()", { check: true });
     await fails(plugin((api) => api.on("fault", () => void Date.now()), "n.mjs"), "plugin n.mjs: Date.now is not deterministic; use api.now() (virtual ms)", { check: true });
+    // caught by the plugin itself: still reported when the call returns
+    const caught = plugin((api) => api.on("fault", () => { try { Math.random(); } catch { /* hidden */ } }), "c.mjs");
+    await fails(caught, "plugin c.mjs: Math.random is not deterministic; use api.random()", { check: true });
     const original = Math.random;
     await run(rnd("ok.mjs"));
     expect(Math.random).toBe(original);
