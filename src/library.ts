@@ -30,16 +30,17 @@ const FORMATS = ["csv", "ndjson", "json"];
 const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
   until: 1, drain: 1, check: 1, lenient: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
-  pageblockMap: 1, pageblockMapAt: 1, onNote: 1,
+  pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
  *
- * @param cfg `{trace, machine?, set?, format?, csvEngine?, stdin?, until?, drain?,
+ * @param cfg `{trace, machine?, set?, plugins?, format?, csvEngine?, stdin?, until?, drain?,
  *   check?, lenient?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?}`: `trace` a file path
  *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
- *   machine file or a Machine object; `set` `["key=value", ...]`; times in ms of virtual time
+ *   machine file or a Machine object; `set` `["key=value", ...]`; `plugins` plug-in module paths
+ *   (relative to the working directory; docs/plugins.md); times in ms of virtual time
  * @returns the RunResult (`vmstat`, `nodes`, `workingset`, `reads`, `series`, ...)
  * @throws UsageError for a config of the wrong shape, an unknown tunable or value in `set`, an
  *   unknown preset; DataError (`file:line: what`) for a bad trace or machine file
@@ -50,6 +51,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   tracePath(f, cfg.trace);
   const machine = machineArg(f, cfg.machine);
   strings(f, "set", cfg.set, '["key=value", ...]');
+  strings(f, "plugins", cfg.plugins, '["plugin.mjs", ...]');
   oneOf(f, "format", cfg.format, FORMATS);
   oneOf(f, "csvEngine", cfg.csvEngine, ["fast", "csv-parse"]);
   for (const k of ["until", "drain"] as const) number(f, k, cfg[k], 0);

@@ -14,8 +14,14 @@ import { Settings } from "./machine/settings.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
+import { loadPlugins } from "./plugin/load.js";
 
-export interface ReplayConfig extends Omit<EngineOptions, "daemons"> {
+export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins"> {
+  /**
+   * plug-in modules (`--plugin FILE.mjs`, repeatable): paths relative to the working
+   * directory, loaded after the trace header's own `"plugins"` (relative to the trace's directory)
+   */
+  plugins?: readonly string[];
   /** a trace path, or `-` for standard input */
   trace: string;
   /** told, at the end, what the run did that a user may not expect (the CLI prints `note: ...`) */
@@ -119,6 +125,11 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
+  // the trace's own plugins (relative to its directory), then --plugin's
+  const plugins = [
+    ...(await loadPlugins(traceRelative(trace.name, trace.header.plugins ?? []), process.cwd())),
+    ...(await loadPlugins(cfg.plugins ?? [])),
+  ];
   const snapshots: PageblockMap[] = [];
   const wanted = [...(cfg.pageblockMapAt ?? [])].sort((a, b) => a - b);
   const engine: Engine = new Engine(
@@ -126,6 +137,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
     wanted.length
       ? {
           ...cfg,
+          plugins,
           onSample: (smp) => {
             // one snapshot per sample, however many wanted times it reaches
             if (wanted.length && wanted[0]! <= smp.time_ms) {
@@ -135,7 +147,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
             cfg.onSample?.(smp);
           },
         }
-      : cfg,
+      : { ...cfg, plugins },
   );
   let events = 0;
   let firstMs = -1;
@@ -160,6 +172,11 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
   const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
   if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
   return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };
+}
+
+/** A JSON trace's plugin paths, relative to the trace's directory (the working directory for standard input). */
+function traceRelative(traceName: string, paths: readonly string[]): string[] {
+  return paths.map((p) => (isAbsolute(p) || traceName === "-" ? p : join(dirname(traceName), p)));
 }
 
 function countUntil(b: { n: number; time: Float64Array }, until: number): number {

@@ -44,6 +44,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .argument("<trace>", "trace file, or - for standard input")
     .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}) or JSON file; default: the trace's own, else default`)
     .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
+    .option("--plugin <file.mjs>", "load a plug-in module (repeatable): daemons, observe hooks, policy replacements; see the README's \"Write your own policy\"", collect, [])
     .addOption(
       new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json; with --interval also csv, ndjson (streamed)").choices([
         "text", "vmstat", "json", "csv", "ndjson",
@@ -96,6 +97,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("-f, --format <format>", "table or json").choices(["table", "json"]))
     .option("-m, --machine <name|file>", "machine for traces given as A or B")
     .option("-s, --set <key=value>", "tunables for traces given as A or B (repeatable)", collect, [])
+    .option("--plugin <file.mjs>", "plug-in modules for traces given as A or B (repeatable)", collect, [])
     .addHelpText("after", paragraphs("\nExit codes: 0 within tolerance, 1 outside, 2 usage error, 3 unreadable input."))
     .on("option:delta", () => deltaFlags.add("--delta"))
     .on("option:no-delta", () => deltaFlags.add("--no-delta"))
@@ -233,6 +235,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--replay <run>", "kernel trace only: set a replay's counters beside the events the trace observed (a run's JSON or vmstat output, or a trace, replayed with --machine/--set), e.g. mm_page_alloc_extfrag beside wsim_extfrag_fallbacks")
     .option("-m, --machine <name|file>", "with --replay TRACE: the machine to replay it on", undefined)
     .option("-s, --set <key=value>", "with --replay TRACE: set a tunable (repeatable)", collect, [])
+    .option("--plugin <file.mjs>", "with --replay TRACE: load a plug-in module (repeatable)", collect, [])
     .action(async (trace: string, opts) => {
       const { statCommand } = await import("./commands/stat.js");
       await statCommand(trace, opts);

@@ -22,6 +22,7 @@ import {
 } from "../trace/types.js";
 import type { Daemon, EngineContext, SteadyAdvance, SteadyFn, SteadyPlan } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
+import { PluginHost, type LoadedPlugin } from "../plugin/host.js";
 
 export interface EngineOptions {
   /** stop at this time, ignoring later events */
@@ -32,6 +33,8 @@ export interface EngineOptions {
   check?: boolean;
   /** count and skip frees of unknown or failed handles instead of failing */
   lenient?: boolean;
+  /** plugin modules (src/plugin/load.ts): registered after the built-in daemons boot, before `daemons` */
+  plugins?: readonly LoadedPlugin[];
   /** extra daemons, booted after the built-in ones (tests) */
   daemons?: Daemon[];
   /** take a sample every this many ms of virtual time (--interval) */
@@ -132,6 +135,8 @@ export class Engine implements EngineContext {
   /** time of the last sample taken, -1 before the first */
   private lastSampleMs = -1;
   readonly series: Sample[] = [];
+  /** the plugins' host (hooks, policies, wsim_plugin_* counters), or null without --plugin */
+  readonly plugins: PluginHost | null = null;
   /** timers fired so far (work done by daemons; tests) */
   timerFirings = 0;
   /** idle jumps made: times the engine skipped the ticks of quiet daemons (tests) */
@@ -216,6 +221,7 @@ export class Engine implements EngineContext {
     this.mem.kmmmigratedDaemon.start(this);
     this.mem.hotTruth?.start(this);
     this.noteFeatures();
+    if (opts.plugins?.length) this.plugins = new PluginHost(this, opts.plugins, opts.check === true);
     for (const d of opts.daemons ?? []) d.start(this);
     if (opts.interval !== undefined && opts.interval > 0) {
       // the interval as num / 10^d, the fewest decimals that give it back, so that sample k is
@@ -249,6 +255,9 @@ export class Engine implements EngineContext {
     const vals = this.mem.vmstat();
     const out: Record<string, number> = {};
     for (const n of printNames(this.features, true)) out[n] = vals[V[n]]!;
+    // the plugins' counters, after wsim's own, in definition order
+    const pl = this.plugins;
+    if (pl !== null) pl.counterNames.forEach((n, k) => (out[n] = pl.counterValues[k]!));
     return out;
   }
 
@@ -763,7 +772,7 @@ export class Engine implements EngineContext {
     switch (key) {
       case "vmstat":
         // SPEC §5: the kernel's names, the seeds' counters, then wsim's own (wsim_)
-        return formatVmstat(this.mem.vmstat(), printNames(this.features, true));
+        return formatVmstat(this.mem.vmstat(), printNames(this.features, true)) + this.pluginVmstatLines();
       case "buddyinfo":
         return formatBuddyinfo(zones);
       case "pagetypeinfo":
@@ -774,6 +783,13 @@ export class Engine implements EngineContext {
         return formatUnusableIndex(zones);
     }
     return undefined;
+  }
+
+  /** the plugins' wsim_plugin_* counters as vmstat lines ("" without plugins) */
+  private pluginVmstatLines(): string {
+    const pl = this.plugins;
+    if (pl === null) return "";
+    return pl.counterNames.map((n, k) => `${n} ${pl.counterValues[k]}\n`).join("");
   }
 
   zoneViews(): ZoneView[] {

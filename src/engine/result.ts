@@ -42,6 +42,8 @@ export interface RunResult {
   reads: ReadRecord[];
   /** --interval samples (empty without it) */
   series: Sample[];
+  /** the plug-in modules loaded (--plugin, the trace's "plugins"), in load order; absent without any */
+  plugins?: { path: string; sha256: string }[];
   /** on machines with lower tiers: the promotion ground truth and kpromoted's hash chains */
   promotion?: PromotionTruth & { kpromoted_hash: { buckets: number; records: number; max_chain: number; mean_chain: number } };
 }
@@ -104,6 +106,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
     workingset,
     reads: engine.reads,
     series: engine.series,
+    ...(engine.plugins ? { plugins: engine.plugins.plugins.map((p) => ({ path: p.file, sha256: p.sha256 })) } : {}),
     ...(engine.mem.hotTruth
       ? { promotion: { ...engine.mem.hotTruth.result(), kpromoted_hash: engine.mem.kpromoted.chainStats() } }
       : {}),

@@ -106,7 +106,7 @@ export class Kcompactd implements Daemon {
    */
   private readonly steady = (period: number): ((n: number) => void) | null => {
     const last = this.lastPass;
-    if (!last || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
+    if (!last || this.proactivePolicy !== null || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
     if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
     if (this.compaction.log || this.compaction.trace) return null;
     const ev = this.ev;
@@ -155,7 +155,7 @@ export class Kcompactd implements Daemon {
    * such timeouts until something else changes the node.
    */
   private readonly quiet = (period: number): number =>
-    this.sleeping && !this.proactiveTrigger && period === HPAGE_FRAG_CHECK_INTERVAL_MSEC && !this.shouldProactiveCompact() ? Infinity : -Infinity;
+    this.proactivePolicy === null && this.sleeping && !this.proactiveTrigger && period === HPAGE_FRAG_CHECK_INTERVAL_MSEC && !this.shouldProactiveCompact() ? Infinity : -Infinity;
 
   /** wakeup_kcompactd */
   wakeup(order: number): void {
@@ -261,8 +261,21 @@ export class Kcompactd implements Daemon {
     this.sleep();
   }
 
+  /**
+   * The kcompactd.proactive policy point (a plugin's replacement of should_proactive_compact_node),
+   * or null for the built-in. With one, the timeouts are never skipped as quiet or steady: the
+   * policy may read anything.
+   */
+  proactivePolicy: ((nid: number) => boolean) | null = null;
+
+  /** What should_proactive_compact_node reads: [fragmentation score, its high mark, proactiveness, kswapd running]. */
+  proactiveInputs(): [number, number, number, boolean] {
+    return [this.compaction.scoreNode(this.nid), this.compaction.scoreWmark(false), this.proactiveness(), this.kswapdRunning()];
+  }
+
   /** should_proactive_compact_node */
   private shouldProactiveCompact(): boolean {
+    if (this.proactivePolicy !== null) return this.proactivePolicy(this.nid);
     if (!this.proactiveness() || this.kswapdRunning()) return false;
     return this.compaction.scoreNode(this.nid) > this.compaction.scoreWmark(false);
   }

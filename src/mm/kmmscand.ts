@@ -256,7 +256,7 @@ export class Kmmscand {
       this.migrationList.push(...scanList);
       ev[V.nr_kmmscand_migadded]! += scanList.length;
     }
-    this.adapt(st, newUseful);
+    this.adapt(st, newUseful, mm.pid);
     st.nextScan = now + st.period;
     return true;
   }
@@ -275,25 +275,17 @@ export class Kmmscand {
     return best >= 0 ? best : this.env.targetNode();
   }
 
-  /** kmmscand_update_mmslot_info: V1's period and size adaptation */
-  private adapt(st: MmState, newUseful: number): void {
-    const x = st.useful;
-    let y = (x >> 4) + newUseful;
-    if (y < 256) y = 0;
-    if (!x && !y) {
-      st.period = Math.floor((st.period * 115) / 100);
-      st.size = Math.floor(st.size / 2);
-    } else if (x && y) {
-      st.period = Math.floor((st.period * 85) / 100);
-      st.size *= 2;
-    } else if (x && !y) st.period *= 8;
-    else {
-      st.period = Math.floor(st.period / 8);
-      st.size = MAX_SIZE;
-    }
-    st.period = Math.min(Math.max(st.period, MIN_PERIOD), MAX_PERIOD);
-    st.size = Math.min(Math.max(st.size, MIN_SIZE), MAX_SIZE);
-    st.useful = y;
+  /**
+   * The kmmscand.scan_period policy point: a plugin's replacement of the adaptation, given the
+   * mm's pid and state and the visit's useful pages; it sets st.period, st.size, st.useful.
+   * Null runs adaptScan. With one, the scanner is never fast-forwarded as steady.
+   */
+  periodPolicy: ((pid: number, st: { period: number; size: number; useful: number }, newUseful: number) => void) | null = null;
+
+  /** kmmscand_update_mmslot_info: V1's period and size adaptation, or the policy's */
+  private adapt(st: MmState, newUseful: number, pid: number): void {
+    if (this.periodPolicy !== null) this.periodPolicy(pid, st, newUseful);
+    else adaptScan(st, newUseful);
   }
 
   /** kmmmigrated's work: migrate the whole list. */
@@ -344,7 +336,7 @@ export class Kmmscand {
    */
   steady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
     const env = this.env;
-    if (!env.enabled() || this.keepLog) return null;
+    if (!env.enabled() || this.keepLog || this.periodPolicy !== null) return null;
     const budget = env.mmsToScan();
     const visits: { st: MmState; cycle: DryVisit[] }[] = [];
     for (const [slot, st] of this.mms) {
@@ -443,4 +435,29 @@ export class KmmmigratedDaemon implements Daemon {
     };
     ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
   }
+}
+
+/**
+ * kmmscand_update_mmslot_info (V1): an mm's scan period (ms) and size (PTEs) after a visit
+ * that found newUseful accessed slow-tier pages, with x = st.useful and y = (x >> 4) +
+ * newUseful (below 256 counted 0); clamped to [MIN_PERIOD, MAX_PERIOD] and [MIN_SIZE, MAX_SIZE].
+ */
+export function adaptScan(st: { period: number; size: number; useful: number }, newUseful: number): void {
+  const x = st.useful;
+  let y = (x >> 4) + newUseful;
+  if (y < 256) y = 0;
+  if (!x && !y) {
+    st.period = Math.floor((st.period * 115) / 100);
+    st.size = Math.floor(st.size / 2);
+  } else if (x && y) {
+    st.period = Math.floor((st.period * 85) / 100);
+    st.size *= 2;
+  } else if (x && !y) st.period *= 8;
+  else {
+    st.period = Math.floor(st.period / 8);
+    st.size = MAX_SIZE;
+  }
+  st.period = Math.min(Math.max(st.period, MIN_PERIOD), MAX_PERIOD);
+  st.size = Math.min(Math.max(st.size, MIN_SIZE), MAX_SIZE);
+  st.useful = y;
 }

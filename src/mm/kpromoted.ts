@@ -32,6 +32,28 @@ export const SRC_HWHINT = 0;
 export const SRC_PGTSCAN = 1;
 export const NUMA_NO_NODE = -1;
 
+/** kpromoted_migrate's verdicts on a record of an LRU page on another node (the kpromoted.candidate policy point) */
+export const KP_CANDIDATE = 0;
+export const KP_COLD_OLD = 1;
+export const KP_COLD_NOT_ACCESSED = 2;
+
+/**
+ * kpromoted_migrate's frequency/recency rule (the built-in kpromoted.candidate): a record whose
+ * window started more than 2 windows ago is cold_old, one with fewer than `threshold` accesses
+ * in its window cold_not_accessed, else a candidate. Times in whole ms (jiffies).
+ */
+export function kpromotedVerdict(jiffies: number, lastUpdate: number, freq: number, windowMs: number, threshold: number): number {
+  if (jiffies - lastUpdate > 2 * windowMs) return KP_COLD_OLD;
+  if (freq < threshold) return KP_COLD_NOT_ACCESSED;
+  return KP_CANDIDATE;
+}
+
+/**
+ * A replacement of kpromoted.candidate (a plugin's), given the record; returns a KP_* verdict.
+ * Null (the default) runs kpromotedVerdict.
+ */
+export type KpromotedCandidatePolicy = (jiffies: number, pfn: number, nid: number, pageNid: number, freq: number, lastUpdate: number, recency: number, windowMs: number, threshold: number) => number;
+
 /** kpromoted.* tunables as kpromoted reads them */
 export interface KpromotedSettings {
   enabled: () => boolean;
@@ -67,6 +89,8 @@ export class Kpromoted {
   private free: number[] = [];
   private used = 0;
   records = 0;
+  /** the kpromoted.candidate policy point: null runs the built-in rule */
+  candidatePolicy: KpromotedCandidatePolicy | null = null;
   readonly daemons: KpromotedDaemon[] = [];
 
   constructor(private readonly env: KpromotedEnv) {
@@ -150,13 +174,20 @@ export class Kpromoted {
         let drop = true;
         if (!this.env.isLru(pfn)) ev[V.kpromoted_mig_non_lru]!++;
         else if (this.env.nodeOf(pfn) === nid) ev[V.kpromoted_mig_right_node]!++;
-        else if (jiffies - this.lastUpdate[r]! > 2 * win) ev[V.kpromoted_mig_cold_old]!++;
-        else if (this.freq[r]! < this.env.threshold()) ev[V.kpromoted_mig_cold_not_accessed]!++;
         else {
-          ev[V.kpromoted_mig_candidate]!++;
-          ev[V.pgpromote_candidate]!++;
-          if (this.env.promote(pfn, nid)) ev[V.kpromoted_mig_promoted]!++;
-          else drop = false; // a failed promotion keeps the record
+          const pol = this.candidatePolicy;
+          const v =
+            pol === null
+              ? kpromotedVerdict(jiffies, this.lastUpdate[r]!, this.freq[r]!, win, this.env.threshold())
+              : pol(jiffies, pfn, nid, this.env.nodeOf(pfn), this.freq[r]!, this.lastUpdate[r]!, this.recency[r]!, win, this.env.threshold());
+          if (v === KP_COLD_OLD) ev[V.kpromoted_mig_cold_old]!++;
+          else if (v === KP_COLD_NOT_ACCESSED) ev[V.kpromoted_mig_cold_not_accessed]!++;
+          else {
+            ev[V.kpromoted_mig_candidate]!++;
+            ev[V.pgpromote_candidate]!++;
+            if (this.env.promote(pfn, nid)) ev[V.kpromoted_mig_promoted]!++;
+            else drop = false; // a failed promotion keeps the record
+          }
         }
         if (drop) {
           ev[V.kpromoted_mig_dropped]!++;

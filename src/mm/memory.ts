@@ -5,6 +5,8 @@
  * allocations by handle. It knows nothing of traces or output; the engine drives it and
  * lends it the virtual clock.
  */
+import type { MmObserver } from "../plugin/observer.js";
+import type { MigrateContext } from "./migrate.js";
 import type { SteadyAdvance } from "../engine/daemon.js";
 import type { Machine } from "../machine/machine.js";
 import { cpuNodes, zonelist } from "../machine/machine.js";
@@ -97,6 +99,12 @@ export class Memory {
   readonly kcompactd: Kcompactd[];
   readonly kagingd: Kagingd;
   readonly reporting: PageReporting;
+  /** the one context of the shared migration path (compaction, promotion, demotion) */
+  readonly migrateCtx: MigrateContext;
+  /** plugins observing promotions, or null */
+  observer: MmObserver | null = null;
+  /** the hotness.sample policy point: a plugin's (pfn, nid, cpu nid, now) -> sample?, or null for one in hw_sample_period */
+  hotnessPolicy: ((pfn: number, nid: number, cpuNid: number, now: number) => boolean) | null = null;
   readonly kpromoted: Kpromoted;
   readonly kpromotedDaemons: KpromotedDaemon[];
   readonly kmmscand: Kmmscand;
@@ -178,18 +186,21 @@ export class Memory {
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
     this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
+    this.migrateCtx = {
+      pages: this.pages,
+      ownerMm: this.ownerMm,
+      ownerVpn: this.ownerVpn,
+      lastAccess: this.lastAccess,
+      lru: this.lru,
+      procs: this.procs,
+      ev: this.ev,
+      onMove: (src: number, dst: number) => this.numab.moved(src, dst),
+      observer: null,
+      nodeOf: (pfn: number) => this.alloc.zoneOf(pfn).nid,
+    };
     this.compaction = new Compaction(
       this.alloc,
-      {
-        pages: this.pages,
-        ownerMm: this.ownerMm,
-        ownerVpn: this.ownerVpn,
-        lastAccess: this.lastAccess,
-        lru: this.lru,
-        procs: this.procs,
-        ev: this.ev,
-        onMove: (src: number, dst: number) => this.numab.moved(src, dst),
-      },
+      this.migrateCtx,
       {
         extfragThreshold: env.extfragThreshold,
         proactiveness: env.proactiveness,
@@ -279,11 +290,14 @@ export class Memory {
       };
       this.faultCtx.onAccess = (pfn, cpu, now) => {
         truth.access(pfn);
-        const period = t.hwSamplePeriod();
-        if (period && !isTop(nodeOf(pfn)) && ++this.hwCount >= period) {
-          this.hwCount = 0;
-          this.kpromoted.recordAccess(pfn, cpu, SRC_HWHINT, now);
-        }
+        const pol = this.hotnessPolicy;
+        if (pol === null) {
+          const period = t.hwSamplePeriod();
+          if (period && !isTop(nodeOf(pfn)) && ++this.hwCount >= period) {
+            this.hwCount = 0;
+            this.kpromoted.recordAccess(pfn, cpu, SRC_HWHINT, now);
+          }
+        } else if (!isTop(nodeOf(pfn)) && pol(pfn, nodeOf(pfn), cpu, now)) this.kpromoted.recordAccess(pfn, cpu, SRC_HWHINT, now);
       };
     }
     this.alloc.hooks.compactResult = () => this.compaction.lastResult;
@@ -334,13 +348,6 @@ export class Memory {
     return (f & PG_LRU) !== 0 && (f & PG_HEAD) !== 0 && this.pages.order[pfn] === 0 && this.ownerMm[pfn] !== 0;
   }
 
-  private migrateContext() {
-    return {
-      pages: this.pages, ownerMm: this.ownerMm, ownerVpn: this.ownerVpn, lastAccess: this.lastAccess, lru: this.lru, procs: this.procs, ev: this.ev,
-      onMove: (src: number, dst: number) => this.numab.moved(src, dst),
-    };
-  }
-
   /**
    * A write of kernel.numa_balancing (and its value at boot): NUMA balancing's page state, a
    * free hook on machines of one tier (tiered ones have it already), kswapd's PROMO mark.
@@ -350,6 +357,15 @@ export class Memory {
     // pgdat_balanced with the tiering bit set: WMARK_PROMO on every node
     for (const k of this.kswapd) k.promoMark = (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     if (this.env.tiering.numab.mode() && !this.alloc.onFree) this.alloc.onFree = (pfn, order) => this.numab.forget(pfn, 2 ** order);
+  }
+
+  /** The built-in hotness.sample: one access in every `period` (hotness.hw_sample_period; 0: none). */
+  hwSampleBuiltin(period: number): boolean {
+    if (period && ++this.hwCount >= period) {
+      this.hwCount = 0;
+      return true;
+    }
+    return false;
   }
 
   /** The new pfn of the last successful promote(), or -1. */
@@ -390,11 +406,14 @@ export class Memory {
     const promotion = this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier;
     // before the source page is freed (which forgets its window's accesses)
     if (promotion) this.hotTruth?.promotedPage(pfn, dst, this.env.now(), who);
-    migratePageAcross(this.migrateContext(), pfn, dst, lv);
+    migratePageAcross(this.migrateCtx, pfn, dst, lv);
     this.alloc.freePages(pfn, 0);
     this.lastDst = dst;
     this.ev[V.numa_pages_migrated]!++;
-    if (promotion) this.ev[V.pgpromote_success]!++;
+    if (promotion) {
+      this.ev[V.pgpromote_success]!++;
+      if (this.observer !== null) this.observer.promote(pfn, dst, from, nid, who);
+    }
     return true;
   }
 
@@ -410,7 +429,7 @@ export class Memory {
     const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, target, target);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[target]!;
-    migratePageAcross(this.migrateContext(), pfn, dst, lv);
+    migratePageAcross(this.migrateCtx, pfn, dst, lv);
     this.alloc.freePages(pfn, 0);
     this.ev[kswapd ? V.pgdemote_kswapd : V.pgdemote_direct]!++;
     return true;

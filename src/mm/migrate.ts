@@ -7,6 +7,7 @@
  * wsim simplification: the page keeps its generation; 6.1 puts a migrated folio back through
  * lru_gen_add_folio, which files it by its active bit.
  */
+import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { PageArrays } from "./pages.js";
@@ -22,6 +23,9 @@ export interface MigrateContext {
   ev: Float64Array;
   /** NUMA balancing's per-page state follows the page (folio_migrate_flags), or null */
   onMove?: ((src: number, dst: number) => void) | null;
+  /** plugins observing migrations (with the nodes of src and dst), or null */
+  observer?: MmObserver | null;
+  nodeOf?: (pfn: number) => number;
 }
 
 /** The page's flags, reverse map, last access and PTE go to dst (folio_migrate_mapping/_flags). */
@@ -42,6 +46,7 @@ export function migratePage(c: MigrateContext, src: number, dst: number): void {
   c.lru.replace(src, dst);
   c.ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;
+  if (c.observer) c.observer.migrate(src, dst, c.nodeOf!(src), c.nodeOf!(dst));
 }
 
 /**
@@ -61,4 +66,5 @@ export function migratePageAcross(c: MigrateContext, src: number, dst: number, t
   lru.add(to, dst, seq);
   c.ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;
+  if (c.observer) c.observer.migrate(src, dst, c.nodeOf!(src), c.nodeOf!(dst));
 }

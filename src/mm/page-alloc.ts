@@ -6,6 +6,7 @@
  * hooks that later subsystems fill in). zone_statistics counts numa_*; rmqueue counts
  * pgalloc_normal; freeing counts pgfree.
  */
+import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
   ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
@@ -143,6 +144,7 @@ export class PageAllocator {
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = PG_ALLOC;
     p.flags[pfn] = PG_ALLOC | PG_HEAD;
     p.order[pfn] = order;
+    if (this.observer !== null) this.observer.alloc(pfn, order, this.zoneOf(pfn).nid);
     if (this.captured) return; // PGALLOC and zone_statistics are rmqueue_buddy's / rmqueue_pcplist's
     const ev = this.ev;
     ev[V.pgalloc_normal]! += n;
@@ -156,6 +158,9 @@ export class PageAllocator {
     else ev[V.numa_other]!++;
   }
 
+  /** plugins observing allocations and frees, or null */
+  observer: MmObserver | null = null;
+
   /** told of every block freed (the promotion ground truth forgets its pages) */
   onFree: ((pfn: number, order: number) => void) | null = null;
 
@@ -166,6 +171,7 @@ export class PageAllocator {
     this.onFree?.(pfn, order);
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = 0;
     const z = this.zoneOf(pfn);
+    if (this.observer !== null) this.observer.free(pfn, order, z.nid);
     this.buddy.freeOnePage(z, pfn, order, p.pbMt[pfn >>> 9]!, FPI_NONE);
     this.ev[V.pgfree]! += n;
   }

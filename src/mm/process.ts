@@ -13,6 +13,7 @@
  * region's preferred node; a file page's first touch is a major fault. An access outside
  * every region maps that one anon page implicitly (no VMA is made).
  */
+import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
   GFP_DIRECT_RECLAIM, GFP_HIGHUSER_MOVABLE, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, PAGE_SHIFT,
@@ -176,6 +177,9 @@ export class ProcessTable {
 
   constructor(private readonly ctx: FaultContext) {}
 
+  /** plugins observing faults, or null */
+  observer: MmObserver | null = null;
+
   get(pid: number): Mm | undefined {
     if (this.last && this.last.pid === pid) return this.last;
     const mm = this.byPid.get(pid);
@@ -224,7 +228,13 @@ export class ProcessTable {
     if (!vma) ev[V.wsim_implicit_maps]!++;
     const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
     if (vma !== undefined && !vma.file && this.thpEligible(mm, vma, leafIdx)) {
-      if (this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now)) return FAULT_OK;
+      if (this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now)) {
+        if (this.observer !== null) {
+          const base = mm.leaf(leafIdx)![0]! - 1;
+          this.observer.fault(mm.pid, vpn, base, HPAGE_PMD_ORDER, alloc.lastZone!.nid, cpuNid, write, false, false);
+        }
+        return FAULT_OK;
+      }
       ev[V.thp_fault_fallback]!++;
     }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
@@ -237,6 +247,7 @@ export class ProcessTable {
     let file = vma !== undefined && vma.file;
     let from: Lruvec | undefined;
     let token = 0;
+    const major = old < 0 || file;
     if (old < 0) {
       // a refault: the page comes back from swap or the file
       const sh = -old - 1;
@@ -264,6 +275,7 @@ export class ProcessTable {
     this.ctx.lru.add(lv, pfn, lv.maxSeq);
     if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now);
     if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
+    if (this.observer !== null) this.observer.fault(mm.pid, vpn, pfn, 0, lv.nid, cpuNid, write, file, major);
     if (file) {
       mm.rssFile++;
       this.nrFile++;

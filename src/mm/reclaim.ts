@@ -22,6 +22,7 @@ import { PG_DIRTY } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 import type { Shadows } from "./shadows.js";
 
+import type { MmObserver } from "../plugin/observer.js";
 export const SWAP_CLUSTER_MAX = 32;
 const MIN_LRU_BATCH = 64;
 
@@ -44,6 +45,9 @@ export interface ReclaimContext {
 export class Reclaim {
   constructor(private readonly c: ReclaimContext) {}
 
+  /** plugins observing reclaim, or null */
+  observer: MmObserver | null = null;
+
   /** shrink_node: reclaim up to nr pages from node nid. Returns pages reclaimed. */
   shrinkNode(nid: number, nr: number, kswapd: boolean): number {
     let reclaimed = 0;
@@ -55,6 +59,7 @@ export class Reclaim {
       if (!got) (tried ??= []).push(lv);
       reclaimed += got;
     }
+    if (this.observer !== null) this.observer.reclaim(nid, nr, reclaimed, kswapd);
     return reclaimed;
   }
 
@@ -74,23 +79,20 @@ export class Reclaim {
     return best;
   }
 
+  /**
+   * The reclaim.type policy point (a plugin's replacement of get_type_to_scan): given the
+   * lruvec, ANON, FILE or -1. Null runs the built-in.
+   */
+  typePolicy: ((lv: Lruvec) => number) | null = null;
+
   /** The type isolate_folios tries first, or -1 when the lruvec has nothing to evict. */
   pickType(lv: Lruvec): number {
-    const sw = this.c.swappiness();
-    const hasAnon = lv.total[ANON]! > 0 && sw > 0;
-    const hasFile = lv.total[FILE]! > 0;
-    if (!hasAnon) return hasFile ? FILE : -1;
-    if (!hasFile) return ANON;
-    if (lv.minSeq[ANON]! < lv.minSeq[FILE]!) return ANON;
-    if (sw === 1) return FILE;
-    if (sw === 200) return ANON;
-    // get_type_to_scan: positive_ctrl_err(anon, file) picks file
-    const gain = [sw, 200 - sw];
-    const sp = { refaulted: lv.avgRefaulted[ANON]! + lv.refaulted[ANON]!, total: lv.avgTotal[ANON]! + lv.evicted[ANON]!, gain: gain[0]! };
-    const pv = { refaulted: lv.avgRefaulted[FILE]! + lv.refaulted[FILE]!, total: lv.avgTotal[FILE]! + lv.evicted[FILE]!, gain: gain[1]! };
-    const fileFirst =
-      pv.refaulted < MIN_LRU_BATCH || pv.refaulted * (sp.total + MIN_LRU_BATCH) * sp.gain <= (sp.refaulted + 1) * pv.total * pv.gain;
-    return fileFirst ? FILE : ANON;
+    if (this.typePolicy !== null) return this.typePolicy(lv);
+    return typeToScan(
+      this.c.swappiness(), lv.total[ANON]!, lv.total[FILE]!, lv.minSeq[ANON]!, lv.minSeq[FILE]!,
+      lv.avgRefaulted[ANON]! + lv.refaulted[ANON]!, lv.avgTotal[ANON]! + lv.evicted[ANON]!,
+      lv.avgRefaulted[FILE]! + lv.refaulted[FILE]!, lv.avgTotal[FILE]! + lv.evicted[FILE]!,
+    );
   }
 
   /** evict_folios from one lruvec: up to nr pages. Returns pages reclaimed. */
@@ -161,4 +163,26 @@ export class Reclaim {
     }
     return got;
   }
+}
+
+/**
+ * isolate_folios' swappiness tests and get_type_to_scan (mm/vmscan.c): the LRU type to evict
+ * from (ANON, FILE, or -1 when nothing is evictable), from swappiness (0..200) and each type's
+ * pages, oldest generation, and refaulted / total counts (averaged plus this period's).
+ */
+export function typeToScan(
+  sw: number, anonPages: number, filePages: number, anonMinSeq: number, fileMinSeq: number,
+  anonRefaulted: number, anonTotal: number, fileRefaulted: number, fileTotal: number,
+): number {
+  const hasAnon = anonPages > 0 && sw > 0;
+  const hasFile = filePages > 0;
+  if (!hasAnon) return hasFile ? FILE : -1;
+  if (!hasFile) return ANON;
+  if (anonMinSeq < fileMinSeq) return ANON;
+  if (sw === 1) return FILE;
+  if (sw === 200) return ANON;
+  // get_type_to_scan: positive_ctrl_err(sp = anon with gain swappiness, pv = file with gain 200 - swappiness) picks file
+  const fileFirst =
+    fileRefaulted < MIN_LRU_BATCH || fileRefaulted * (anonTotal + MIN_LRU_BATCH) * sw <= (anonRefaulted + 1) * fileTotal * (200 - sw);
+  return fileFirst ? FILE : ANON;
 }

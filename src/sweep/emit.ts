@@ -22,12 +22,12 @@ export function planText(spec: Spec, jobs: Job[], wsim: string, cwd = process.cw
   return jobs.map((j) => `${j.id}\t${cd}${wsim} replay ${j.args.map(shellQuote).join(" ")}\n`).join("");
 }
 
-/** The plan as JSON: `[{index, id, trace, machine, set, cwd, argv, command}]`. */
+/** The plan as JSON: `[{index, id, trace, machine, set, plugins?, cwd, argv, command}]` (plugins only when the spec has any). */
 export function planJson(spec: Spec, jobs: Job[], wsim: string): string {
   return (
     JSON.stringify(
       jobs.map((j) => ({
-        index: j.index, id: j.id, trace: j.trace, machine: j.machine, set: Object.fromEntries(j.set), cwd: spec.dir,
+        index: j.index, id: j.id, trace: j.trace, machine: j.machine, set: Object.fromEntries(j.set), ...(j.plugins.length ? { plugins: j.plugins } : {}), cwd: spec.dir,
         argv: ["replay", ...j.args], command: `${wsim} replay ${j.args.map(shellQuote).join(" ")}`,
       })),
       null,
@@ -69,10 +69,14 @@ export const K8S_MOUNT = "/sweep";
 
 /**
  * The directory to copy onto the volume: the deepest one holding the spec and every file it
- * names (traces, machine files), so their relative paths hold in the pods.
+ * names (traces, machine files, plugins), so their relative paths hold in the pods.
  */
 export function volumeRoot(spec: Spec, jobs: Job[]): string {
-  const files = [resolve(spec.path), ...jobs.flatMap((j) => [resolve(spec.dir, j.trace), ...(j.machine !== null && !(j.machine in PRESETS) ? [resolve(spec.dir, j.machine)] : [])])];
+  const files = [
+    resolve(spec.path),
+    ...spec.plugins.map((p) => resolve(spec.dir, p)),
+    ...jobs.flatMap((j) => [resolve(spec.dir, j.trace), ...(j.machine !== null && !(j.machine in PRESETS) ? [resolve(spec.dir, j.machine)] : [])]),
+  ];
   let root = dirname(files[0]!);
   for (const f of files) while (relative(root, f).startsWith("..") || isAbsolute(relative(root, f))) root = dirname(root);
   return root;

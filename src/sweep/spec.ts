@@ -29,7 +29,7 @@ import { MAX_KEPT_SAMPLES } from "../engine/engine.js";
 export const REPLAY_OPTIONS = ["interval", "until", "drain", "lenient"] as const;
 type ReplayOption = (typeof REPLAY_OPTIONS)[number];
 
-const KEYS = ["name", "description", "traces", "machines", "set", "grid", "list", "exclude", "replay"];
+const KEYS = ["name", "description", "traces", "machines", "set", "grid", "list", "exclude", "replay", "plugins"];
 
 /** A spec as read: everything checked, paths still as written. */
 export interface Spec {
@@ -47,6 +47,8 @@ export interface Spec {
   list: [string, string][][];
   exclude: Record<string, string>[];
   replay: [ReplayOption, string | true][];
+  /** plug-in modules every job loads (`--plugin`, in order), relative to the spec's directory */
+  plugins: string[];
   /** sha256 of the spec's text: recorded in each job's output, so merge can tell specs apart */
   sha256?: string;
   /** warnings about the spec (`SPEC:line: what`) for the command to print on stderr */
@@ -66,6 +68,8 @@ export interface Job {
   /** the `--set` pairs in argv order: the spec's `set`, then the grid's keys, then the list's */
   set: [string, string][];
   replay: [string, string | true][];
+  /** plug-in modules the job loads (the spec's plugins) */
+  plugins: string[];
   /** `wsim replay ARGS` run in the spec's directory; ARGS end with `-f json` (output on stdout) */
   args: string[];
 }
@@ -107,7 +111,7 @@ function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
         const hit = spec.exclude.map((e) => excludes(e, trace, machine, set));
         hit.forEach((h, i) => (used[i] ||= h));
         if (hit.some(Boolean)) continue;
-        const id = jobId(trace, machine, set, spec.replay);
+        const id = jobId(trace, machine, set, spec.replay, spec.plugins);
         const twice = ids.get(id);
         if (twice)
           throw new DataError(spec.path, lineAt("/traces"), `job ${id} (${trace}, machine ${machine ?? "the trace's own"}, ${set.map(([k, v]) => `${k}=${v}`).join(" ") || "no --set"}) is planned twice, as job ${twice.index} and job ${jobs.length}: two jobs would write one output; give each combination once`);
@@ -116,10 +120,11 @@ function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
           ...(machine === null ? [] : ["-m", machine]),
           ...set.flatMap(([k, v]) => ["--set", `${k}=${v}`]),
           ...spec.replay.flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v])),
+          ...spec.plugins.flatMap((p) => ["--plugin", p]),
           "-f",
           "json",
         ];
-        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, args };
+        const job = { index: jobs.length, id, trace, machine, set, replay: spec.replay, plugins: spec.plugins, args };
         ids.set(id, job);
         jobs.push(job);
       }
@@ -130,12 +135,14 @@ function expand(spec: Spec, lineAt: LineAt): { jobs: Job[]; used: boolean[] } {
  * `base-hash12`: sha256 of the canonical JSON of {trace, machine, set (sorted), replay (sorted)}.
  * The same inputs always give the same id, whatever the order of the spec's keys or values.
  */
-export function jobId(trace: string, machine: string | null, set: [string, string][], replay: [string, string | true][] = []): string {
+export function jobId(trace: string, machine: string | null, set: [string, string][], replay: [string, string | true][] = [], plugins: readonly string[] = []): string {
   const canon = JSON.stringify({
     trace: trace.split("\\").join("/"),
     machine,
     set: [...set].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
     replay: [...replay].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    // plugins change the output; a spec without them keeps the ids it always had
+    ...(plugins.length ? { plugins: plugins.map((p) => p.split("\\").join("/")) } : {}),
   });
   const hash = createHash("sha256").update(canon).digest("hex").slice(0, 12);
   const base = basename(trace).replace(/(\.gz)?$/i, "").replace(/\.(csv|ndjson|jsonl|json)$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 40);
@@ -350,7 +357,22 @@ function checkSpec(path: string, doc: unknown, lineAt: LineAt): Spec {
     name = d.name as string;
   }
   if (d.description !== undefined && typeof d.description !== "string") fail("/description", `description: expected a string, got ${describeValue(d.description)}`);
-  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay, notes };
+  // plug-in modules (issue 22): files beside the spec, loaded by every job in order
+  let plugins: string[] = [];
+  if (d.plugins !== undefined) {
+    if (!Array.isArray(d.plugins)) fail("/plugins", `plugins: expected a list of module files, like ["policy.mjs"], got ${describeValue(d.plugins)}`);
+    plugins = (d.plugins as unknown[]).map((x, i) => {
+      if (typeof x !== "string" || !x) return fail(`/plugins/${i}`, `plugins[${i}]: expected a module file, got ${describeValue(x)}`);
+      try {
+        if (!statSync(resolve(dir, x)).isFile()) fail(`/plugins/${i}`, `plugin ${quoteInput(x)}: not a file`);
+      } catch (e) {
+        if (e instanceof DataError) throw e;
+        fail(`/plugins/${i}`, `plugin ${quoteInput(x)}: no file beside the spec: ${describeErrno(e)}`);
+      }
+      return normPath(x);
+    });
+  }
+  const spec: Spec = { path, dir, name, traces, machines, set, grid, list, exclude, replay, plugins, notes };
   // globs that find nothing are errors at their line: find out now, not in the plan
   const { jobs, used } = expand(spec, lineAt);
   // an exclusion that drops nothing is a typo ("./m.json", a value not in the grid), not a wish

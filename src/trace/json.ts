@@ -174,11 +174,11 @@ export async function readJsonDocument(
   const where = locateJson(text, 4);
   const at = (p: string) => lineOf(where, p);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc))
-    throw new DataError(file, 1, 'a JSON trace document must be an object {"machine", "tunables", "events"}');
+    throw new DataError(file, 1, 'a JSON trace document must be an object {"machine", "tunables", "plugins", "events"}');
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (!["machine", "tunables", "events"].includes(k))
-      throw new DataError(file, at(`/${k}`), `unknown key ${quoteInput(k)} (known: machine, tunables, events)`);
+    if (!["machine", "tunables", "plugins", "events"].includes(k))
+      throw new DataError(file, at(`/${k}`), `unknown key ${quoteInput(k)} (known: machine, tunables, plugins, events)`);
   if (!Array.isArray(o.events)) throw new DataError(file, at("/events"), 'the document needs an "events" array');
   const header: TraceHeader = {};
   if (o.machine !== undefined) {
@@ -193,6 +193,12 @@ export async function readJsonDocument(
         throw new DataError(file, at(`/tunables/${key}`), `${escapeControls(cut(key, MAX_QUOTE))}: expected a string or a number`);
       return { key, value, line: at(`/tunables/${key}`) };
     });
+  }
+  if (o.plugins !== undefined) {
+    // plug-in modules (issue 22), relative to the trace's directory
+    if (!Array.isArray(o.plugins) || !o.plugins.every((p) => typeof p === "string" && p !== ""))
+      throw new DataError(file, at("/plugins"), '"plugins" must be an array of module paths ["plugin.mjs", ...]');
+    header.plugins = o.plugins as string[];
   }
   const events = o.events as unknown[];
   async function* batches(): AsyncGenerator<EventBatch> {

@@ -161,6 +161,8 @@ export interface TraceHeader {
   machineAt?: number;
   /** key -> value, with the line each was written on */
   tunables?: { key: string; value: string | number; line: number }[];
+  /** a JSON document's `"plugins"`: plug-in module paths relative to the trace's directory */
+  plugins?: string[];
   /** line resolver for the document's machine paths */
   machineLine?: (path: string) => number;
 }

@@ -22,6 +22,8 @@ export interface DiffOptions {
   format?: string;
   machine?: string;
   set: string[];
+  /** --plugin FILE.mjs for traces given as A or B (repeatable) */
+  plugin?: string[];
   /** --delta (true), --no-delta (false), or neither (detected: both sides raw /proc/vmstat) */
   delta?: boolean;
 }
@@ -42,6 +44,7 @@ export async function loadCounters(
   o: {
     machine?: string;
     set?: string[];
+    plugin?: string[];
     outputsOnly?: boolean;
     lenient?: boolean;
     /** a usage error to throw when path is a kernel's whole /proc/vmstat (counts since boot, not a run's) */
@@ -70,7 +73,7 @@ export async function loadCounters(
     try {
       raw = gunzipSync(raw);
     } catch {
-      return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
+      return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
     }
   }
   const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
@@ -94,12 +97,12 @@ export async function loadCounters(
       }
       return d.vmstat as Record<string, number>;
     }
-    return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
+    return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
   }
   const v = parseVmstatText(path, text);
   if (v && o.refuseRaw && isRawKernelVmstat(v.counters)) throw new UsageError(o.refuseRaw);
   if (v) return v.counters;
-  return (await replay({ trace: path, machine: o.machine, set: o.set, lenient: o.lenient, stdin: stdin() })).vmstat;
+  return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
 }
 
 /**
@@ -180,8 +183,8 @@ export async function diffCommand(a: string, b: string, o: DiffOptions, replay?:
   const seen = { replayed: false };
   const [ca, cb] = [await loadCounters(a, o, seen), await loadCounters(b, o, seen)];
   // --machine and --set only shape the replay of a trace (issue 12 item 7)
-  if (!seen.replayed && (o.machine !== undefined || o.set.length))
-    throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} only applies to a trace given as A or B; both are outputs: drop it`);
+  if (!seen.replayed && (o.machine !== undefined || o.set.length || o.plugin?.length))
+    throw new UsageError(`${o.machine !== undefined ? "--machine" : o.set.length ? "--set" : "--plugin"} only applies to a trace given as A or B; both are outputs: drop it`);
   const r = compare(ca, cb, o);
   await writeStdout(renderDiff(r, o.format, ["A", "B"]));
   return r.within ? 0 : 1;

@@ -18,6 +18,8 @@ export interface ReplayCliOptions {
   quiet?: boolean;
   machine?: string;
   set: string[];
+  /** --plugin FILE.mjs (repeatable) */
+  plugin?: string[];
   format?: string;
   output?: string;
   until?: string;
@@ -175,6 +177,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       trace,
       machine: o.machine,
       set: o.set,
+      plugins: o.plugin,
       format: o.inputFormat as TraceFormat | undefined,
       csvEngine: o.csvParser as "fast" | "csv-parse",
       until,

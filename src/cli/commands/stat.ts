@@ -46,13 +46,15 @@ export function renderStat(path: string, s: TraceStat): string {
  */
 export async function statCommand(
   path: string,
-  o: { format?: string; inputFormat?: string; replay?: string; machine?: string; set?: string[] },
+  o: { format?: string; inputFormat?: string; replay?: string; machine?: string; set?: string[]; plugin?: string[] },
   stdin?: Readable,
 ): Promise<void> {
   let source: Readable | undefined = stdin;
   if (o.replay === "-" && path === "-") throw new UsageError("--replay -: standard input is the kernel trace already");
-  if (o.replay === undefined && (o.machine !== undefined || (o.set?.length ?? 0) > 0))
-    throw new UsageError(`${o.machine !== undefined ? "--machine" : "--set"} is for --replay TRACE (the machine it is replayed on); stat reads a trace without replaying it`);
+  if (o.replay === undefined && (o.machine !== undefined || (o.set?.length ?? 0) > 0 || (o.plugin?.length ?? 0) > 0))
+    throw new UsageError(
+      `${o.machine !== undefined ? "--machine" : (o.set?.length ?? 0) > 0 ? "--set" : "--plugin"} is for --replay TRACE (${o.machine !== undefined || o.set?.length ? "the machine it is replayed on" : "a plugin it is replayed with"}); stat reads a trace without replaying it`,
+    );
   if (!o.inputFormat) {
     const input = await openConvertInput(path, stdin);
     if (sniffImport(input.first) === "ftrace") {
@@ -66,12 +68,19 @@ export async function statCommand(
       // a trace given as the replay is replayed leniently: the free of an allocation its machine
       // refused is what a converted kernel trace holds when the machine is smaller (counted in
       // wsim_alloc_fail and wsim_lenient_skipped, not an error)
-      const beside = o.replay === undefined ? null : observedBeside(summary, await loadCounters(o.replay, {
-              machine: o.machine,
-              set: o.set,
-              lenient: true,
-              refuseRaw: `--replay ${o.replay}: reads as a kernel's /proc/vmstat, whose counters count from boot, not from the trace's start; take two snapshots around the workload and use \`wsim diff --delta BEFORE AFTER REPLAY\`, or give --replay a replay's output or a trace`,
-            }));
+      const beside =
+        o.replay === undefined
+          ? null
+          : observedBeside(
+              summary,
+              await loadCounters(o.replay, {
+                machine: o.machine,
+                set: o.set,
+                plugin: o.plugin,
+                lenient: true,
+                refuseRaw: `--replay ${o.replay}: reads as a kernel's /proc/vmstat, whose counters count from boot, not from the trace's start; take two snapshots around the workload and use \`wsim diff --delta BEFORE AFTER REPLAY\`, or give --replay a replay's output or a trace`,
+              }),
+            );
       if (o.format === "json")
         await writeStdout(JSON.stringify({ trace: path, kind: "kmem", ...summary, ...(beside ? { replay: { path: o.replay, ...beside } } : {}) }, null, 2) + "\n");
       else await writeStdout(renderKmemStat(path, st) + (beside ? "\n" + renderObserved(beside, o.replay!) : ""));

@@ -86,7 +86,7 @@ describe("sweep spec: jobs", () => {
   });
 
   it("mistakes are SPEC:line: what, at the value's line, in JSON and YAML", () => {
-    expect(specError('{\n  "traces": ["traces/a.csv"],\n  "grdi": {}\n}')).toBe('bad.json:3: unknown key "grdi": a spec has name, description, traces, machines, set, grid, list, exclude, replay');
+    expect(specError('{\n  "traces": ["traces/a.csv"],\n  "grdi": {}\n}')).toBe('bad.json:3: unknown key "grdi": a spec has name, description, traces, machines, set, grid, list, exclude, replay, plugins');
     expect(specError('{\n  "traces": ["traces/a.csv"],\n  "seeds": [1, 2]\n}')).toMatch(/^bad\.json:3: seeds: wsim replay has no --seed: nothing in the model is random/);
     expect(specError('{\n  "traces": ["traces/a.csv"],\n  "grid": {\n    "vm.compaction_proactivenes": [1]\n  }\n}')).toBe(
       'bad.json:4: unknown tunable "vm.compaction_proactivenes" (did you mean vm.compaction_proactiveness?); `wsim tunables` lists them all',
