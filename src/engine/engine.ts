@@ -151,6 +151,7 @@ export class Engine implements EngineContext {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
+      pageTables: () => settings.num("wsim.page_tables") === 1,
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,

@@ -44,6 +44,8 @@ export interface MemoryEnv {
   now: () => number;
   swappiness: () => number;
   kswapdPagesPerMs: () => number;
+  /** wsim.page_tables: faults allocate page-table pages */
+  pageTables?: () => boolean;
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
@@ -163,6 +165,7 @@ export class Memory {
         this.numab.exit(mm);
       },
       onHintFault: (mm, pfn, cpu, now) => this.numab.hintFault(mm, pfn, cpu, now),
+      pageTables: env.pageTables ?? (() => true),
     };
     this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
@@ -565,6 +568,7 @@ export class Memory {
     v[V.nr_zone_inactive_file] = v[V.nr_inactive_file] = fi;
     v[V.nr_anon_pages] = anon;
     v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
+    v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;
