@@ -166,6 +166,7 @@ export class Engine implements EngineContext {
       tiering: {
         demotion: () => settings.num("numa.demotion_enabled") === 1,
         hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
+        hotTruthAccesses: () => settings.num("wsim.hot_truth_accesses"),
         kpromoted: {
           enabled: () => settings.num("kpromoted.enabled") === 1,
           windowMs: () => settings.num("kpromoted.freq_window_ms"),

@@ -58,6 +58,8 @@ export interface MemoryEnv {
 export interface TieringSettings {
   demotion: () => boolean;
   hwSamplePeriod: () => number;
+  /** wsim.hot_truth_accesses: accesses in a window that make a lower-tier page truly hot */
+  hotTruthAccesses?: () => number;
   kpromoted: KpromotedSettings;
   kmmscand: KmmscandSettings;
   numab: NumabSettings;
@@ -253,13 +255,8 @@ export class Memory {
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
-    const lowerTierLruPages = () => {
-      let s = 0;
-      for (const lv of this.lru.lruvecs) if (!isTop(lv.nid)) s += lv.total[0]! + lv.total[1]!;
-      return s;
-    };
     this.hotTruth = tiered
-      ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), lowerTierLruPages)
+      ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), t.hotTruthAccesses)
       : null;
     this.numab = new NumaBalancing({
       ev: this.ev,
@@ -281,7 +278,7 @@ export class Memory {
         this.numab.forget(pfn, 2 ** order);
       };
       this.faultCtx.onAccess = (pfn, cpu, now) => {
-        truth.access(pfn);
+        truth.access(pfn, now);
         const period = t.hwSamplePeriod();
         if (period && !isTop(nodeOf(pfn)) && ++this.hwCount >= period) {
           this.hwCount = 0;
