@@ -8,6 +8,13 @@ import { EventBatch } from "../src/trace/types.js";
 import { readCsv } from "../src/trace/csv.js";
 import { V } from "../src/stats/counters.js";
 
+/**
+ * Engines built by engineFor and quietEngine have no page-table pages (wsim.page_tables=0): the
+ * hand-computed figures of the subsystem tests count the trace's own pages; page-tables.test.ts,
+ * the goldens and the CLI tests cover the tables. A test sets "wsim.page_tables": "1" to have them.
+ */
+const NO_PAGE_TABLES = { "wsim.page_tables": "0" };
+
 export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
   return {
     name: "test",
@@ -41,7 +48,7 @@ export function counters(e: Engine, names: string[]): Record<string, number> {
 
 export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Record<string, string> = {}): Engine {
   const s = new Settings(machine);
-  for (const [k, v] of Object.entries(sets)) s.set(k, v);
+  for (const [k, v] of Object.entries({ ...NO_PAGE_TABLES, ...sets })) s.set(k, v);
   return new Engine(s, opts);
 }
 

@@ -156,6 +156,7 @@ export class Engine implements EngineContext {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
+      pageTables: () => settings.num("wsim.page_tables") === 1,
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,
@@ -170,6 +171,7 @@ export class Engine implements EngineContext {
       tiering: {
         demotion: () => settings.num("numa.demotion_enabled") === 1,
         hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
+        hotTruthAccesses: () => settings.num("wsim.hot_truth_accesses"),
         kpromoted: {
           enabled: () => settings.num("kpromoted.enabled") === 1,
           windowMs: () => settings.num("kpromoted.freq_window_ms"),

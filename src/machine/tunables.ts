@@ -104,6 +104,10 @@ export const TUNABLES: readonly TunableSpec[] = [
   { key: "numa.demotion_enabled", type: "int", min: 0, max: 1, def: 0, modelled: true, help: "reclaim demotes to the next tier instead of swapping" },
   { key: "wsim.kswapd_pages_per_ms", type: "int", min: 1, max: INT_MAX, def: 256, modelled: true,
     help: "wsim's own: pages kswapd reclaims per ms of virtual time" },
+  { key: "wsim.hot_truth_accesses", type: "int", min: 1, max: UINT_MAX, def: 2, modelled: true,
+    help: "wsim's own: accesses to a lower-tier page within a kpromoted.freq_window_ms window that make it truly hot in the promotion ground truth (default: kpromoted's frequency threshold)" },
+  { key: "wsim.page_tables", type: "int", min: 0, max: 1, def: 1, modelled: true,
+    help: "wsim's own: 1 = page-table pages take memory as x86-64's do (nr_page_table_pages); 0 = faults allocate no table (earlier wsim results, subsystem tests)" },
 ];
 
 export const TUNABLE_BY_KEY: ReadonlyMap<string, TunableSpec> = new Map(TUNABLES.map((t) => [t.key, t]));

@@ -8,7 +8,8 @@
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
-import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_REPORTED } from "./pages.js";
+import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED } from "./pages.js";
+import { PTE_TABLE } from "./process.js";
 
 export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: readonly [number, number][] = []): string | null {
   const p = buddy.pages;
@@ -81,7 +82,21 @@ export interface MappingView {
   ownerMm: Int32Array;
   ownerVpn: Float64Array;
   lru: { lruvecs: readonly { id: number; head: Int32Array; count: Float64Array; total: number[] }[]; next: Int32Array; lruvecOf: Int32Array; slot: Uint8Array };
-  procs: { bySlot: ReadonlyMap<number, { pt: ReadonlyMap<number, Int32Array>; rssAnon: number; rssFile: number; pid: number }> };
+  procs: {
+    bySlot: ReadonlyMap<
+      number,
+      {
+        pt: ReadonlyMap<number, Int32Array>;
+        pmdTables: ReadonlyMap<number, { pfn: number; n: number }>;
+        pudTables: ReadonlyMap<number, { pfn: number; n: number }>;
+        pgd: number;
+        rssAnon: number;
+        rssFile: number;
+        pid: number;
+      }
+    >;
+    nrPageTables: number;
+  };
   shadowsInUse: number;
   reportingOrder: number;
   /** blocks isolated by the reporting worker right now */
@@ -105,9 +120,38 @@ export function checkMemory(m: MappingView): string | null {
   let mapped = 0;
   const pn = m.protNone ?? null;
   let protNoneMapped = 0;
+  let tables = 0;
   for (const [slot, mm] of m.procs.bySlot) {
     let anon = 0;
     let file = 0;
+    // page-table pages: each leaf's PTE table and each PMD table allocated, not on an LRU,
+    // mapped by no one; a PMD table counts the leaves under it, a PUD table the PMD tables
+    const underPmd = new Map<number, number>();
+    const table = (pfn: number, what: string): string | null =>
+      !(flags[pfn]! & PG_ALLOC) || flags[pfn]! & PG_LRU || m.ownerMm[pfn] ? `pid ${mm.pid}: the ${what} at pfn ${pfn} is not an allocated kernel page` : null;
+    let withTable = 0;
+    for (const [idx, leaf] of mm.pt) {
+      if (leaf[PTE_TABLE]! < 0) continue; // made with wsim.page_tables off
+      const t = table(leaf[PTE_TABLE]!, `PTE table of leaf ${idx}`);
+      if (t) return t;
+      withTable++;
+      underPmd.set(Math.floor(idx / 512), (underPmd.get(Math.floor(idx / 512)) ?? 0) + 1);
+    }
+    const underPud = new Map<number, number>();
+    for (const [i, t] of mm.pmdTables) {
+      const bad = table(t.pfn, `PMD table ${i}`);
+      if (bad) return bad;
+      if (t.n !== (underPmd.get(i) ?? 0)) return `pid ${mm.pid}: PMD table ${i} counts ${t.n} PTE tables but ${underPmd.get(i) ?? 0} leaves lie under it`;
+      underPud.set(Math.floor(i / 512), (underPud.get(Math.floor(i / 512)) ?? 0) + 1);
+    }
+    for (const i of underPmd.keys()) if (!mm.pmdTables.has(i)) return `pid ${mm.pid}: leaves under PMD ${i}, which has no table`;
+    for (const [i, t] of mm.pudTables) {
+      const bad = table(t.pfn, `PUD table ${i}`);
+      if (bad) return bad;
+      if (t.n !== (underPud.get(i) ?? 0)) return `pid ${mm.pid}: PUD table ${i} counts ${t.n} PMD tables but ${underPud.get(i) ?? 0} lie under it`;
+    }
+    if (withTable && mm.pgd < 0) return `pid ${mm.pid} has page tables but no PGD`;
+    tables += withTable + mm.pmdTables.size;
     for (const [idx, leaf] of mm.pt) {
       let n = 0;
       for (let s = 0; s < 512; s++) {
@@ -138,6 +182,7 @@ export function checkMemory(m: MappingView): string | null {
     }
     if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
   }
+  if (tables !== m.procs.nrPageTables) return `nr_page_table_pages is ${m.procs.nrPageTables} but the processes hold ${tables} PTE and PMD tables`;
   if (pn) {
     let n = 0;
     for (let pfn = 0; pfn < pn.length; pfn++) n += pn[pfn]!;

@@ -1,30 +1,35 @@
 /**
  * Ground truth for promotion (wsim's own: no kernel can know it): because wsim sees every
- * access, it counts each lower-tier page's accesses per window (kpromoted.freq_window_ms);
- * at each window's end the pages accessed at least twice and more often than the median page
- * of the lower tier become "truly hot" from then. The median is taken over every lower-tier
- * page on an LRU list, the ones not accessed in the window counting 0, so a hot set that is a
- * small part of the lower tier is hot as a whole however many of the touched pages it is
- * (a loop over 512 pages among 7168 pages touched once makes exactly those 512 hot), while a
- * window where most of the lower tier was accessed alike (a heap faulted in, each page once,
- * or scanned twice over) has no hot page: hotness is relative to the tier. When more than half
- * of the lower tier's pages are accessed repeatedly, only those above the median count are
- * hot. The pages judged are those still in the lower tier, so the truth depends on the policy
- * that ran (a promoted page is no longer judged). A promotion of a truly hot page records how
- * late it came (promotion time - when it became hot) in a histogram, per promoter (kpromoted,
- * kmmscand, numa_balancing).
+ * access, it counts each lower-tier page's accesses per window (kpromoted.freq_window_ms), and
+ * a page is "truly hot" from the access that brings its count in a window to
+ * `wsim.hot_truth_accesses` (default 2, kpromoted's own frequency threshold), judged at the
+ * window's end. An absolute count, so the truth does not depend on what else the window held: a
+ * heap faulted in (each page once) has no hot page, a hot set is hot whatever share of the tier
+ * it is, and a loop over 512 pages among 7168 pages touched once makes exactly those 512 hot.
+ * The pages judged are those still in the lower tier, so the truth depends on the policy that
+ * ran (a promoted page is no longer judged). A promotion of a truly hot page records how late it
+ * came (promotion time - the time of the access that made it hot) in a histogram, per promoter
+ * (kpromoted, kmmscand, numa_balancing); so latency is measured to the access, not to the end
+ * of the window.
  *
- * A page promoted before it was ever judged (a promoter faster than the window: kmmscand's
- * first scan comes 1 s after a process starts, the window is 5 s) is judged at the end of the
- * window it was promoted in, with the accesses of that whole window (before and after the
- * move): by the same rule (twice and above the median) it counts as truly hot and promoted hot, with latency 0
- * (promoted before the window could call it hot); else as promoted not hot. Every promotion
- * (pgpromote_success: a lower tier to the top) is counted once, hot or not, under its promoter.
+ * A page promoted before a window's end judged it takes its window's accesses with it and is
+ * judged at that end, with the accesses of the whole window (before and after the move): if
+ * they reach the threshold it counts as truly hot and promoted hot, with latency the promotion
+ * time less the time it reached the threshold, or 0 if it reached it only after the move (a
+ * promoter ahead of the truth); else as promoted not hot. Every promotion (pgpromote_success: a
+ * lower tier to the top) is counted once, hot or not, under its promoter.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import { PG_HEAD, PG_LRU, type PageArrays } from "./pages.js";
 
 export const LATENCY_BOUNDS_MS = [100, 500, 1000, 2000, 5000, 10000, 30000];
+
+/** The latency histogram's bin of `ms`: the first bound it is below, or the last (30 s or more). */
+function bucket(ms: number): number {
+  let i = 0;
+  while (i < LATENCY_BOUNDS_MS.length && ms >= LATENCY_BOUNDS_MS[i]!) i++;
+  return i;
+}
 
 export interface PromotionTruth {
   window_ms: number;
@@ -45,6 +50,10 @@ export interface PromotionTruth {
 export class HotTruth implements Daemon {
   readonly name = "wsim-hot-truth";
   private readonly counts: Uint32Array;
+  /** the time of the access that brought a page's count in this window to the threshold */
+  private readonly reachedAt: Float64Array;
+  /** the threshold of this window (a write of wsim.hot_truth_accesses counts from the next) */
+  private hot = 2;
   private readonly hotSince: Float64Array;
   /**
    * the pfns counted in this window, once each (`listed` marks them): a window's end and its
@@ -59,8 +68,8 @@ export class HotTruth implements Daemon {
   private promotedHot = 0;
   private promoted = 0;
   private readonly by = new Map<string, { promoted: number; promotedHot: number; lat: number[] }>();
-  /** promotions in this window of pages not yet judged: [destination pfn, promoter] */
-  private pending: [number, string][] = [];
+  /** promotions in this window of pages not yet judged: [destination pfn, promoter, time] */
+  private pending: [number, string, number][] = [];
 
   constructor(
     private readonly pages: PageArrays,
@@ -68,21 +77,23 @@ export class HotTruth implements Daemon {
     private readonly windowMs: () => number,
     /** the head of the mapped huge page pfn belongs to, or -1 */
     private readonly hugeHead: (pfn: number) => number = () => -1,
-    /** lower-tier pages on LRU lists now (the median's population; untouched ones count 0) */
-    private readonly lowerTierLruPages: () => number = () => 0,
+    /** wsim.hot_truth_accesses: accesses in a window that make a page hot */
+    private readonly threshold: () => number = () => 2,
   ) {
     this.counts = new Uint32Array(pages.nrPages);
+    this.reachedAt = new Float64Array(pages.nrPages);
     this.hotSince = new Float64Array(pages.nrPages).fill(-1);
     this.touched = new Int32Array(pages.nrPages);
     this.listed = new Uint8Array(pages.nrPages);
   }
 
   start(ctx: EngineContext): void {
+    this.hot = this.threshold();
     // a window without accesses ends changing nothing: the engine may skip it
     const quiet = (period: number) =>
       period === this.windowMs() && !this.pending.length && this.nTouched === 0 ? Infinity : -Infinity;
     const tick = () => {
-      this.windowEnd(ctx.now());
+      this.windowEnd();
       ctx.schedule(this.windowMs(), tick, quiet);
     };
     ctx.schedule(this.windowMs(), tick, quiet);
@@ -93,10 +104,10 @@ export class HotTruth implements Daemon {
    * PMD, one accessed bit, promoted or not as a whole): its accesses count at its head, and it
    * is judged as its 512 pages.
    */
-  access(pfn: number): void {
+  access(pfn: number, now: number): void {
     const h = this.hugeHead(pfn);
     const p = h >= 0 ? h : pfn;
-    this.counts[p]!++;
+    if (++this.counts[p]! === this.hot) this.reachedAt[p] = now;
     if (!this.listed[p]) this.list(p);
   }
 
@@ -119,43 +130,28 @@ export class HotTruth implements Daemon {
     }
   }
 
-  private windowEnd(now: number): void {
+  private windowEnd(): void {
     const c = this.counts;
     const T = this.touched;
     const n = this.nTouched;
     this.windowWork += n;
-    const seen: number[] = [];
+    const hot = this.hot;
     for (let i = 0; i < n; i++) {
       const pfn = T[i]!;
-      if (c[pfn] && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) for (let k = this.weight(pfn); k > 0; k--) seen.push(c[pfn]!);
+      if (c[pfn]! >= hot && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
+        this.hotSince[pfn] = this.reachedAt[pfn]!;
+        this.trulyHot += this.weight(pfn);
+      }
     }
-    // this window's promotions of unjudged pages compete with the pages still below
-    const judged = this.pending.filter(([dst]) => c[dst]! > 0 && this.pages.flags[dst]! & PG_LRU);
-    for (const [dst] of judged) seen.push(c[dst]!);
-    if (seen.length) {
-      seen.sort((a, b) => b - a);
-      // hot is relative to the tier: accessed at least twice and more than the median lower-tier
-      // page, the pages on LRU lists that this window did not touch counting 0
-      const total = Math.max(seen.length, this.lowerTierLruPages());
-      const kth = (k: number) => (k < seen.length ? seen[k]! : 0);
-      const m = total >> 1;
-      const median = total & 1 ? kth(m) : (kth(m - 1) + kth(m)) / 2;
-      const hot = (k: number) => k >= 2 && k > median;
-      for (let i = 0; i < n; i++) {
-        const pfn = T[i]!;
-        if (hot(c[pfn]!) && this.hotSince[pfn]! < 0 && this.pages.flags[pfn]! & PG_LRU && this.isLowerTier(pfn)) {
-          this.hotSince[pfn] = now;
-          this.trulyHot += this.weight(pfn);
-        }
-      }
-      for (const [dst, who] of judged) {
-        if (!hot(c[dst]!)) continue;
-        this.trulyHot++;
-        this.promotedHot++;
-        const b = this.promoter(who);
-        b.promotedHot++;
-        b.lat[0]!++; // promoted before it was found hot: latency 0
-      }
+    // this window's promotions of pages not judged before: judged with the whole window's accesses
+    for (const [dst, who, at] of this.pending) {
+      if (c[dst]! < hot || !(this.pages.flags[dst]! & PG_LRU)) continue;
+      this.trulyHot++;
+      this.promotedHot++;
+      const b = this.promoter(who);
+      b.promotedHot++;
+      // hot before the move: late by the time since; hot only after it: ahead (0)
+      b.lat[bucket(Math.max(0, at - this.reachedAt[dst]!))]!++;
     }
     this.pending = [];
     for (let i = 0; i < n; i++) {
@@ -163,6 +159,7 @@ export class HotTruth implements Daemon {
       this.listed[T[i]!] = 0;
     }
     this.nTouched = 0;
+    this.hot = this.threshold();
   }
 
   private promoter(who: string): { promoted: number; promotedHot: number; lat: number[] } {
@@ -183,16 +180,15 @@ export class HotTruth implements Daemon {
     const since = this.hotSince[pfn]!;
     if (since < 0) {
       this.counts[dst] = this.counts[pfn]!;
+      // reached the threshold before the move (this window): that time; else set by a later access
+      this.reachedAt[dst] = this.counts[pfn]! >= this.hot ? this.reachedAt[pfn]! : Infinity;
       if (!this.listed[dst]) this.list(dst);
-      this.pending.push([dst, who]);
+      this.pending.push([dst, who, now]);
       return;
     }
     this.promotedHot++;
     b.promotedHot++;
-    const lat = now - since;
-    let i = 0;
-    while (i < LATENCY_BOUNDS_MS.length && lat >= LATENCY_BOUNDS_MS[i]!) i++;
-    b.lat[i]!++;
+    b.lat[bucket(now - since)]!++;
   }
 
   /** distinct pages found truly hot so far */

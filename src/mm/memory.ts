@@ -46,6 +46,8 @@ export interface MemoryEnv {
   now: () => number;
   swappiness: () => number;
   kswapdPagesPerMs: () => number;
+  /** wsim.page_tables: faults allocate page-table pages */
+  pageTables?: () => boolean;
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
@@ -58,6 +60,8 @@ export interface MemoryEnv {
 export interface TieringSettings {
   demotion: () => boolean;
   hwSamplePeriod: () => number;
+  /** wsim.hot_truth_accesses: accesses in a window that make a lower-tier page truly hot */
+  hotTruthAccesses?: () => number;
   kpromoted: KpromotedSettings;
   kmmscand: KmmscandSettings;
   numab: NumabSettings;
@@ -171,6 +175,7 @@ export class Memory {
         this.numab.exit(mm);
       },
       onHintFault: (mm, pfn, cpu, now) => this.numab.hintFault(mm, pfn, cpu, now),
+      pageTables: env.pageTables ?? (() => true),
     };
     this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
@@ -261,13 +266,8 @@ export class Memory {
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
-    const lowerTierLruPages = () => {
-      let s = 0;
-      for (const lv of this.lru.lruvecs) if (!isTop(lv.nid)) s += lv.total[0]! + lv.total[1]!;
-      return s;
-    };
     this.hotTruth = tiered
-      ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), lowerTierLruPages)
+      ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), t.hotTruthAccesses)
       : null;
     this.numab = new NumaBalancing({
       ev: this.ev,
@@ -289,7 +289,7 @@ export class Memory {
         this.numab.forget(pfn, 2 ** order);
       };
       this.faultCtx.onAccess = (pfn, cpu, now) => {
-        truth.access(pfn);
+        truth.access(pfn, now);
         const pol = this.hotnessPolicy;
         if (pol === null) {
           const period = t.hwSamplePeriod();
@@ -584,6 +584,7 @@ export class Memory {
     v[V.nr_zone_inactive_file] = v[V.nr_inactive_file] = fi;
     v[V.nr_anon_pages] = anon;
     v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
+    v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;

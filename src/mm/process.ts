@@ -12,11 +12,24 @@
  * a movable order-0 page (GFP_HIGHUSER_MOVABLE) on the accessing CPU's node, or the
  * region's preferred node; a file page's first touch is a major fault. An access outside
  * every region maps that one anon page implicitly (no VMA is made).
+ *
+ * The page tables take memory as x86-64's 4 levels do (p4d folded): each leaf is a PTE table
+ * page, a PMD table page covers 1 GiB of address space and a PUD table page 512 GiB, and the
+ * PGD is an order-1 block (PGD_ALLOCATION_ORDER with page table isolation, as Debian builds
+ * 6.1); all are unmovable order-0 kernel allocations (GFP_PGTABLE_USER) on the faulting CPU's
+ * node, made by the fault before its page (__handle_mm_fault's pud_alloc / pmd_alloc, then
+ * do_anonymous_page's pte_alloc; a huge page's fault allocates its folio first, then the PTE
+ * table __do_huge_pmd_anonymous_page deposits). PTE and PMD tables count in
+ * nr_page_table_pages (pgtable_pte_page_ctor / pgtable_pmd_page_ctor), the PUD and PGD do not.
+ * A table goes when the last leaf under it does: a leaf is dropped when munmap empties it
+ * (6.1's free_pgtables frees a table when no VMA is left over its range; wsim when no entry is
+ * left, which differs only for a range partly unmapped and holding no page), and all at exit.
+ * The PGD is allocated with the mm's first table (the kernel's at fork or exec).
  */
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
-  GFP_DIRECT_RECLAIM, GFP_HIGHUSER_MOVABLE, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, PAGE_SHIFT,
+  GFP_DIRECT_RECLAIM, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, MT_UNMOVABLE, PAGE_SHIFT,
 } from "./constants.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
@@ -35,6 +48,22 @@ export interface Vma {
 
 const LEAF = 512;
 const COUNT = 512; // leaf slot holding the number of present PTEs
+/** leaf slot holding the pfn of its PTE table page */
+export const PTE_TABLE = 513;
+/** leaves (PTE tables) per PMD table: 1 GiB of address space */
+const PMD_SPAN = 512;
+/** PMD tables per PUD table: 512 GiB */
+const PUD_SPAN = 512;
+/** PGD_ALLOCATION_ORDER with CONFIG_PAGE_TABLE_ISOLATION (arch/x86/include/asm/pgalloc.h) */
+export const PGD_ALLOCATION_ORDER = 1;
+/** GFP_PGTABLE_USER: GFP_KERNEL | __GFP_ZERO | __GFP_ACCOUNT (include/asm-generic/pgalloc.h) */
+const GFP_PGTABLE_USER = GFP_KERNEL;
+
+/** A PMD or PUD table page and the tables under it. */
+interface UpperTable {
+  pfn: number;
+  n: number;
+}
 
 export class Mm {
   readonly pid: number;
@@ -43,6 +72,11 @@ export class Mm {
   /** sorted, non-overlapping */
   readonly vmas: Vma[] = [];
   readonly pt = new Map<number, Int32Array>();
+  /** PMD tables by leaf index / PMD_SPAN, PUD tables by that / PUD_SPAN */
+  readonly pmdTables = new Map<number, UpperTable>();
+  readonly pudTables = new Map<number, UpperTable>();
+  /** the PGD block's first pfn, -1 until the first table */
+  pgd = -1;
   rssAnon = 0;
   rssFile = 0;
   /** set by exit: the mm is gone (callers may still hold it) */
@@ -70,14 +104,13 @@ export class Mm {
     return l;
   }
 
-  leafForWrite(idx: number): Int32Array {
-    let l = this.leaf(idx);
-    if (!l) {
-      l = new Int32Array(LEAF + 1);
-      this.pt.set(idx, l);
-      this.lastLeafIdx = idx;
-      this.lastLeaf = l;
-    }
+  /** a new leaf at idx whose PTE table page is pfn */
+  addLeaf(idx: number, pfn: number): Int32Array {
+    const l = new Int32Array(LEAF + 2);
+    l[PTE_TABLE] = pfn;
+    this.pt.set(idx, l);
+    this.lastLeafIdx = idx;
+    this.lastLeaf = l;
     return l;
   }
 
@@ -134,6 +167,8 @@ export interface FaultContext {
   onMmExit: ((mm: Mm) => void) | null;
   /** do_numa_page: an access to the PROT_NONE page at pfn; returns the pfn mapped afterwards */
   onHintFault: ((mm: Mm, pfn: number, cpuNid: number, now: number) => number) | null;
+  /** wsim.page_tables: new leaves get a PTE table page (and the tables above it) */
+  pageTables?: () => boolean;
 }
 
 export interface ThpConfig {
@@ -162,6 +197,8 @@ export const HPAGE_PMD_NR = 512;
 
 export const FAULT_OK = 0;
 export const FAULT_OOM = 1;
+/** hugeFault: no huge page; fall back to an order-0 fault */
+const HUGE_FALLBACK = 2;
 
 export class ProcessTable {
   readonly byPid = new Map<number, Mm>();
@@ -172,6 +209,10 @@ export class ProcessTable {
   nrFile = 0;
   /** mapped transparent huge pages (nr_anon_transparent_hugepages) */
   nrThp = 0;
+  /** PTE and PMD table pages (nr_page_table_pages) */
+  nrPageTables = 0;
+  /** PUD table pages and PGD blocks' pages: page tables outside nr_page_table_pages */
+  nrUpperTablePages = 0;
   /** NUMA balancing's PROT_NONE byte per pfn, null while it has never been on */
   protNone: Uint8Array | null = null;
 
@@ -228,21 +269,29 @@ export class ProcessTable {
     if (!vma) ev[V.wsim_implicit_maps]!++;
     const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
     if (vma !== undefined && !vma.file && this.thpEligible(mm, vma, leafIdx)) {
-      if (this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now)) {
-        if (this.observer !== null) {
-          const base = mm.leaf(leafIdx)![0]! - 1;
-          this.observer.fault(mm.pid, vpn, base, HPAGE_PMD_ORDER, alloc.lastZone!.nid, cpuNid, write, false, false);
-        }
-        return FAULT_OK;
+      const r = this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now);
+      if (r === FAULT_OK && this.observer !== null) {
+        // the folio's node (the last allocation may have been its PTE table)
+        const base = mm.leaf(leafIdx)![0]! - 1;
+        this.observer.fault(mm.pid, vpn, base, HPAGE_PMD_ORDER, alloc.zoneOf(base).nid, cpuNid, write, false, false);
       }
+      if (r !== HUGE_FALLBACK) return r;
       ev[V.thp_fault_fallback]!++;
+    }
+    // pud_alloc, pmd_alloc, then do_anonymous_page's pte_alloc: the tables before the page
+    let leaf = mm.leaf(leafIdx);
+    if (leaf === undefined) {
+      leaf = this.newLeaf(mm, leafIdx, cpuNid, true);
+      if (leaf === undefined) {
+        ev[V.oom_kill]!++;
+        return FAULT_OOM;
+      }
     }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
     if (pfn < 0) {
       ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
-    const leaf = mm.leafForWrite(leafIdx);
     const old = leaf[slot]!;
     let file = vma !== undefined && vma.file;
     let from: Lruvec | undefined;
@@ -305,15 +354,32 @@ export class ProcessTable {
    * __GFP_NORETRY, then, if the defrag mode allows direct reclaim, a normal one) for an
    * order-9 movable block; on success all 512 PTEs map it (thp_fault_alloc).
    */
-  private hugeFault(mm: Mm, vma: Vma, vpn: number, leafIdx: number, write: boolean, pref: number, cpuNid: number, now: number): boolean {
+  private hugeFault(mm: Mm, vma: Vma, vpn: number, leafIdx: number, write: boolean, pref: number, cpuNid: number, now: number): number {
     const { alloc, ev, ownerMm, ownerVpn, lastAccess } = this.ctx;
+    // __handle_mm_fault: the PUD and PMD tables before the huge page
+    const tables = this.ctx.pageTables?.() !== false;
+    if (tables && !mm.leaf(leafIdx) && !this.upperTables(mm, leafIdx, cpuNid)) {
+      this.releaseUpper(mm, leafIdx);
+      ev[V.oom_kill]!++;
+      return FAULT_OOM;
+    }
     const gfp = thpGfp(this.ctx.thp.defrag, vma.thp);
     let pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp | GFP_THISNODE | GFP_NORETRY, pref, cpuNid);
     if (pfn < 0 && gfp & GFP_DIRECT_RECLAIM) pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp, pref, cpuNid);
-    if (pfn < 0) return false;
+    if (pfn < 0) return HUGE_FALLBACK; // the PUD and PMD stay: the order-0 fault uses them
+    const nid = alloc.lastZone!.nid;
+    // __do_huge_pmd_anonymous_page: the PTE table it deposits, after the folio; none: VM_FAULT_OOM
+    let leaf = mm.leaf(leafIdx);
+    if (leaf === undefined) {
+      leaf = this.newLeaf(mm, leafIdx, cpuNid, false);
+      if (leaf === undefined) {
+        alloc.freePages(pfn, HPAGE_PMD_ORDER);
+        ev[V.oom_kill]!++;
+        return FAULT_OOM;
+      }
+    }
     ev[V.thp_fault_alloc]!++;
     const flags = alloc.buddy.pages.flags;
-    const leaf = mm.leafForWrite(leafIdx);
     const base = leafIdx * LEAF;
     for (let k = 0; k < HPAGE_PMD_NR; k++) {
       const p = pfn + k;
@@ -328,9 +394,90 @@ export class ProcessTable {
     mm.rssAnon += HPAGE_PMD_NR;
     this.nrAnon += HPAGE_PMD_NR;
     this.nrThp++;
-    const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
+    const lv = mm.memcg.lruvecs[nid]!;
     this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    return FAULT_OK;
+  }
+
+  /**
+   * A new leaf at leafIdx with its PTE table page (and, with `upper`, the PUD and PMD tables
+   * above it first), or undefined when a page could not be had (what this made is released).
+   * With wsim.page_tables off the leaf has no table (PTE_TABLE -1).
+   */
+  private newLeaf(mm: Mm, leafIdx: number, cpuNid: number, upper: boolean): Int32Array | undefined {
+    if (this.ctx.pageTables?.() === false) return mm.addLeaf(leafIdx, -1);
+    const pte = !upper || this.upperTables(mm, leafIdx, cpuNid) ? this.allocTable(cpuNid) : -1;
+    if (pte < 0) {
+      this.releaseUpper(mm, leafIdx);
+      return undefined;
+    }
+    this.nrPageTables++;
+    mm.pmdTables.get(Math.floor(leafIdx / PMD_SPAN))!.n++;
+    return mm.addLeaf(leafIdx, pte);
+  }
+
+  /** An order-0 page-table page (GFP_PGTABLE_USER, unmovable) from a CPU of cpuNid, or -1. */
+  private allocTable(cpuNid: number): number {
+    return this.ctx.alloc.allocPages(0, MT_UNMOVABLE, GFP_PGTABLE_USER, cpuNid, cpuNid);
+  }
+
+  /**
+   * pgd_alloc (with the mm's first table), pud_alloc and pmd_alloc for the leaf at leafIdx:
+   * false when a page could not be had (the caller releases what this made).
+   */
+  private upperTables(mm: Mm, leafIdx: number, cpuNid: number): boolean {
+    if (mm.pgd < 0) {
+      const pgd = this.ctx.alloc.allocPages(PGD_ALLOCATION_ORDER, MT_UNMOVABLE, GFP_PGTABLE_USER, cpuNid, cpuNid);
+      if (pgd < 0) return false;
+      mm.pgd = pgd;
+      this.nrUpperTablePages += 1 << PGD_ALLOCATION_ORDER;
+    }
+    const pmdIdx = Math.floor(leafIdx / PMD_SPAN);
+    if (mm.pmdTables.has(pmdIdx)) return true;
+    const pudIdx = Math.floor(pmdIdx / PUD_SPAN);
+    if (!mm.pudTables.has(pudIdx)) {
+      const pud = this.allocTable(cpuNid);
+      if (pud < 0) return false;
+      mm.pudTables.set(pudIdx, { pfn: pud, n: 0 });
+      this.nrUpperTablePages++;
+    }
+    const pmd = this.allocTable(cpuNid);
+    if (pmd < 0) return false;
+    mm.pmdTables.set(pmdIdx, { pfn: pmd, n: 0 });
+    mm.pudTables.get(pudIdx)!.n++;
+    this.nrPageTables++;
     return true;
+  }
+
+  /** The PMD and PUD tables over leafIdx that hold no table any more go (free_pgd_range). */
+  private releaseUpper(mm: Mm, leafIdx: number): void {
+    const { alloc } = this.ctx;
+    const pmdIdx = Math.floor(leafIdx / PMD_SPAN);
+    const pmd = mm.pmdTables.get(pmdIdx);
+    if (pmd && pmd.n === 0) {
+      alloc.freePages(pmd.pfn, 0);
+      mm.pmdTables.delete(pmdIdx);
+      this.nrPageTables--;
+      mm.pudTables.get(Math.floor(pmdIdx / PUD_SPAN))!.n--;
+    }
+    const pudIdx = Math.floor(pmdIdx / PUD_SPAN);
+    const pud = mm.pudTables.get(pudIdx);
+    if (pud && pud.n === 0) {
+      alloc.freePages(pud.pfn, 0);
+      mm.pudTables.delete(pudIdx);
+      this.nrUpperTablePages--;
+    }
+  }
+
+  /** A leaf emptied by munmap goes, with its PTE table page and the tables left empty above it. */
+  private dropLeaf(mm: Mm, idx: number, leaf: Int32Array): void {
+    mm.dropLeaf(idx);
+    if (leaf[PTE_TABLE]! < 0) return; // made with wsim.page_tables off
+    this.ctx.alloc.freePages(leaf[PTE_TABLE]!, 0);
+    this.nrPageTables--;
+    const pmdIdx = Math.floor(idx / PMD_SPAN);
+    mm.pmdTables.get(pmdIdx)!.n--;
+    this.releaseUpper(mm, idx);
   }
 
   /** Points the PTE that maps src at dst (migration; the caller moves the rmap). */
@@ -406,8 +553,26 @@ export class ProcessTable {
 
   /** Frees every page of the mm and forgets it. */
   exit(mm: Mm): void {
-    for (const [idx, leaf] of mm.pt) this.zapLeaf(mm, idx, leaf, 0, LEAF);
+    const { alloc } = this.ctx;
+    for (const [idx, leaf] of mm.pt) {
+      this.zapLeaf(mm, idx, leaf, 0, LEAF);
+      if (leaf[PTE_TABLE]! < 0) continue;
+      alloc.freePages(leaf[PTE_TABLE]!, 0);
+      this.nrPageTables--;
+    }
     mm.pt.clear();
+    // exit_mmap -> free_pgtables, then pgd_free
+    for (const t of mm.pmdTables.values()) alloc.freePages(t.pfn, 0);
+    for (const t of mm.pudTables.values()) alloc.freePages(t.pfn, 0);
+    this.nrPageTables -= mm.pmdTables.size;
+    this.nrUpperTablePages -= mm.pudTables.size;
+    mm.pmdTables.clear();
+    mm.pudTables.clear();
+    if (mm.pgd >= 0) {
+      alloc.freePages(mm.pgd, PGD_ALLOCATION_ORDER);
+      this.nrUpperTablePages -= 1 << PGD_ALLOCATION_ORDER;
+      mm.pgd = -1;
+    }
     mm.exited = true;
     this.ctx.onMmExit?.(mm);
     this.byPid.delete(mm.pid);
@@ -455,7 +620,7 @@ export class ProcessTable {
   private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number): void {
     const base = idx * LEAF;
     this.zapLeaf(mm, idx, leaf, Math.max(start - base, 0), Math.min(end - base, LEAF));
-    if (leaf[COUNT] === 0) mm.dropLeaf(idx);
+    if (leaf[COUNT] === 0) this.dropLeaf(mm, idx, leaf);
   }
 
   private zapLeaf(mm: Mm, _idx: number, leaf: Int32Array, from: number, to: number): void {

@@ -150,8 +150,8 @@ export function promotionChart(run: ReportRun): ChartSpec | null {
       ...base(
         title,
         overTime
-          ? "pages over time (cumulative counters); dashed: wsim's ground truth so far (distinct lower-tier pages accessed twice and above the tier's median in a window, and of them promoted)"
-          : "pages over time (cumulative counters); lines: wsim's ground truth at the end (pages accessed twice and above the lower tier's median in a window)",
+          ? "pages over time (cumulative counters); dashed: wsim's ground truth so far (distinct lower-tier pages accessed wsim.hot_truth_accesses times in a window, and of them promoted)"
+          : "pages over time (cumulative counters); lines: wsim's ground truth at the end (lower-tier pages accessed wsim.hot_truth_accesses times in a window)",
       ),
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", bottom: 0 },

@@ -39,7 +39,8 @@ describe("page_age as columns", () => {
 
 describe("free pages by order", () => {
   it("a size beside each order's pages: 3 order-10 blocks of a 16 MiB machine = 3072 pages = 12.0 MiB", async () => {
-    const e = engineFor(smallMachine("16M"));
+    // (no page-table pages: the one fault's page is the only allocation)
+    const e = engineFor(smallMachine("16M"), {}, { "wsim.page_tables": "0" });
     await runCsv(e, "time_ms,op,pid,addr\n0,access,1,0x1000\n");
     const t = renderText(buildResult(e, { path: "t.csv", format: "csv", events: 1, firstMs: 0, lastMs: 0 }), { color: false, width: 100 });
     const row = (o: number) => t.split("\n").find((l) => l.startsWith(`  order ${String(o).padStart(2)} `))!;
