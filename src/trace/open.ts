@@ -11,6 +11,7 @@ import { DataError, describeErrno, quoteInput } from "../errors.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
+import { isWtrace, openWtrace } from "./wtrace.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -36,6 +37,7 @@ export function formatFromName(path: string): TraceFormat | undefined {
   if (p.endsWith(".csv")) return "csv";
   if (p.endsWith(".ndjson") || p.endsWith(".jsonl")) return "ndjson";
   if (p.endsWith(".json")) return "json";
+  if (p.endsWith(".wtrace")) return "wtrace";
   return undefined;
 }
 
@@ -121,6 +123,12 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   );
   const progress = () => ({ bytes, total });
   const { first, rest } = await plainChunks(counted, name);
+  // .wtrace: known by its magic, whatever the name; a name or --input-format that says
+  // wtrace without the magic is a broken (or cut) file, said by openWtrace
+  if (isWtrace(first) || (opts.format ?? (isStdin ? undefined : formatFromName(path))) === "wtrace") {
+    const w = await openWtrace(rest, name);
+    return { name, format: "wtrace", header: w.header, batches: w.batches, progress };
+  }
   const foreign = foreignTraceMessage(first, name);
   if (foreign) throw new DataError(name, 1, foreign);
   const format = opts.format ?? (isStdin ? undefined : formatFromName(path)) ?? sniffFormat(first);
