@@ -63,22 +63,54 @@ class ByteReader {
   private done = false;
   constructor(private readonly it: AsyncIterator<Buffer>) {}
 
+  /**
+   * bytes held over from one chunk to the next, in a buffer of our own used again and again
+   * (a fresh buffer per chunk, Buffer.concat, cost more CPU on this VM than decoding: new
+   * memory is slow to touch)
+   */
+  private own = Buffer.allocUnsafe(0);
+
   /** At least n bytes at pos; false when the data ends first. */
   async fill(n: number): Promise<boolean> {
     while (this.buf.length - this.pos < n) {
       if (this.done) return false;
+      // what is left goes to the start of `own` before the next read: a source may read
+      // into the buffer `buf` is
+      const restLen = this.buf.length - this.pos;
+      if (restLen) {
+        if (this.buf.buffer === this.own.buffer) this.own.copyWithin(0, this.pos, this.buf.length);
+        else {
+          if (this.own.length < restLen) this.own = Buffer.allocUnsafe(Math.max(2 * restLen, 1 << 21));
+          this.buf.copy(this.own, 0, this.pos);
+        }
+      }
+      this.base += this.pos;
+      this.pos = 0;
       const r = await this.it.next();
       if (r.done) {
         this.done = true;
+        this.setBuf(this.own.subarray(0, restLen));
         return false;
       }
-      const rest = this.buf.subarray(this.pos);
-      this.base += this.pos;
-      this.buf = rest.length ? Buffer.concat([rest, r.value]) : r.value;
-      this.pos = 0;
-      this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+      const c = r.value;
+      if (!restLen) {
+        this.setBuf(c);
+        continue;
+      }
+      if (this.own.length < restLen + c.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * (restLen + c.length), 1 << 21));
+        this.own.copy(grown, 0, 0, restLen);
+        this.own = grown;
+      }
+      c.copy(this.own, restLen);
+      this.setBuf(this.own.subarray(0, restLen + c.length));
     }
     return true;
+  }
+
+  private setBuf(b: Buffer): void {
+    this.buf = b;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.length);
   }
 
   /** true when nothing is left */
@@ -198,10 +230,11 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
       }
       if (count > 1 << 24) bad(`corrupt string block: ${count} strings`);
       for (let k = 0; k < count; k++) {
-        if (!(await r.fill(4))) truncated();
+        // awaited only when the bytes are not there yet (an await per string was most of the time)
+        if (r.buf.length - r.pos < 4 && !(await r.fill(4))) truncated();
         const len = r.dv.getUint32(r.pos, true);
         if (len > 1 << 24) bad(`corrupt string block: a string of ${len} bytes`);
-        if (!(await r.fill(4 + len))) truncated();
+        if (r.buf.length - r.pos < 4 + len && !(await r.fill(4 + len))) truncated();
         table.push(r.buf.toString("utf8", r.pos + 4, r.pos + 4 + len));
         r.pos += 4 + len;
       }
