@@ -64,6 +64,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--only <glob>", "with --expect: compare only counters matching (repeatable)", collect, [])
     .option("--ignore <glob>", "with --expect: skip counters matching (repeatable)", collect, [])
     .addOption(new Option("--csv-parser <parser>", "CSV parser: the fast byte scanner or csv-parse for everything").choices(["fast", "csv-parse"]).default("fast"))
+    .option("--no-worker", "parse the trace on the main thread (default: a CSV or NDJSON file of 4 MiB or more is parsed in a worker thread when there are 2+ CPUs; WSIM_WORKER=0 turns it off too, WSIM_WORKER=1 forces it)")
     .option("--report <file.html>", "also write an HTML report of the run (charts; see `wsim report`), whole or not at all; with --interval it has the counters over time")
     .option("--pageblock-map", "keep every pageblock's migratetype and free pages at the end (JSON \"pageblock_map\", the report's pageblock map); implied by --report")
     .option("--pageblock-map-at <ms,...>", "also keep the map at these times (each at the first --interval sample at or after it; JSON \"pageblock_snapshots\"); needs --interval")

@@ -12,6 +12,7 @@ import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
 import { isWtrace, openWtrace } from "./wtrace.js";
+import { useWorker, workerBatches } from "./worker-reader.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -26,6 +27,11 @@ export interface OpenedTrace {
 
 export interface OpenOptions extends CsvOptions {
   format?: TraceFormat;
+  /**
+   * read a CSV/NDJSON file in a worker thread (worker-reader.ts): true forces it, false
+   * forbids it, undefined (default) forbids it too; replay() passes its own choice
+   */
+  worker?: boolean | "auto";
   /** standard input, for `-` (tests pass their own) */
   stdin?: Readable;
 }
@@ -116,8 +122,10 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
       const direct = await directChunks(path, name);
       if (direct) {
         const { first, rest } = direct;
-        const progress = () => ({ bytes: direct.bytes(), total });
-        return opened(path, name, isStdin, opts, first, rest, progress);
+        let workerBytes = -1;
+        const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : direct.bytes(), total });
+        const worker = { size: total, close: direct.close, onBytes: (b: number) => (workerBytes = b) };
+        return opened(path, name, isStdin, opts, first, rest, progress, worker);
       }
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
@@ -131,9 +139,11 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
       }
     })(),
   );
-  const progress = () => ({ bytes, total });
+  let workerBytes = -1;
+  const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes, total });
   const { first, rest } = await plainChunks(counted, name);
-  return opened(path, name, isStdin, opts, first, rest, progress);
+  const worker = isStdin ? null : { size: total, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
+  return opened(path, name, isStdin, opts, first, rest, progress, worker);
 }
 
 /**
@@ -143,7 +153,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
  * copy what they carry over). `first` is a copy. null for a gzipped file (the stream path
  * inflates it) and for a JSON document (its reader keeps every chunk).
  */
-async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number } | null> {
+async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
   let fh: import("node:fs/promises").FileHandle;
   try {
     fh = await open(path, "r");
@@ -176,13 +186,15 @@ async function directChunks(path: string, name: string): Promise<{ first: Buffer
       await fh.close().catch(() => {});
     }
   }
-  return { first, rest: rest(), bytes: () => bytes };
+  return { first, rest: rest(), bytes: () => bytes, close: () => void fh.close().catch(() => {}) };
 }
 
 /** The trace once its first bytes are known: .wtrace, a JSON document, or CSV/NDJSON. */
 async function opened(
   path: string, name: string, isStdin: boolean, opts: OpenOptions, first: Buffer, rest: AsyncIterable<Buffer>,
   progress: OpenedTrace["progress"],
+  /** a file that may be read in a worker instead: its size, how to close what was opened here, where the worker's bytes go */
+  worker: { size: number | null; close: () => void; onBytes: (b: number) => void } | null = null,
 ): Promise<OpenedTrace> {
   // .wtrace: known by its magic, whatever the name; a name or --input-format that says
   // wtrace without the magic is a broken (or cut) file, said by openWtrace
@@ -207,6 +219,10 @@ async function opened(
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
+    if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
+      worker.close();
+      return workerBatches(path, format, opts.engine, worker.onBytes);
+    }
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
   return { name, format, header, batches, progress };

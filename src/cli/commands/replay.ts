@@ -30,6 +30,8 @@ export interface ReplayCliOptions {
   idleJumps?: boolean;
   inputFormat?: string;
   csvParser: string;
+  /** false with --no-worker: parse the trace on the main thread */
+  worker?: boolean;
   interval?: string;
   expect?: string;
   tolerance: string[];
@@ -177,6 +179,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       set: o.set,
       format: o.inputFormat as TraceFormat | undefined,
       csvEngine: o.csvParser as "fast" | "csv-parse",
+      worker: o.worker === false ? false : "auto",
       until,
       drain,
       check: o.check,
