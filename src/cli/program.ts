@@ -212,7 +212,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .command("convert")
     .description("convert a trace between CSV, NDJSON and JSON, or import lackey, ucsd, lirs, damon or libcachesim traces, the kmem page events of ftrace, trace-cmd report or perf script text, or perf mem samples with data addresses (perf script, perf mem report -D; sampled: each row stands for its sample's period)")
     .argument("<in>", "input (- for standard input; gzip read transparently)")
-    .argument("<out>", "output: .csv, .ndjson/.jsonl, .json or .wtrace (binary), each optionally .gz (gzipped: out.csv.gz) (- for CSV on standard output)")
+    .argument("<out>", "output: .csv, .ndjson/.jsonl or .json, each optionally .gz (gzipped: out.csv.gz), or .wtrace (binary, also .gz) (- for CSV on standard output)")
     .addOption(new Option("--to <format>", "the output's format, whatever its name says (- included)").choices(["csv", "ndjson", "json", "wtrace"]))
     .addOption(new Option("--from <format>", "the input's format, if sniffing it fails").choices(["lackey", "ucsd", "lirs", "damon", "libcachesim", "ftrace", "perf-mem"]))
     .option("--refs-per-ms <n>", "lackey, lirs, perf-mem (perf mem report -D, which has no time): references per ms of virtual time", "1000")
