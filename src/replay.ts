@@ -34,6 +34,11 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   format?: TraceFormat;
   /** CSV parser: the fast byte scanner (default) or csv-parse for everything */
   csvEngine?: "fast" | "csv-parse";
+  /**
+   * parse a CSV/NDJSON file in a worker thread while the engine replays: "auto" (default:
+   * with 2+ CPUs, a file of 4 MiB or more, unless WSIM_WORKER=0), true, or false
+   */
+  worker?: boolean | "auto";
   stdin?: Readable;
   /** called after each batch with the events so far, the virtual time, and the bytes read of the file */
   onProgress?: (events: number, timeMs: number, bytes: number, total: number | null) => void;
@@ -121,7 +126,7 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
  * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
  */
 export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
-  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin });
+  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);

@@ -1,21 +1,35 @@
 /**
  * `npm run bench`: generates its traces (2.5 M events each, seeded), then measures each
- * path in fresh processes (the median of 3; peak RSS is the largest): CSV end to end, NDJSON
- * end to end, the engine alone on pre-parsed batches, for the default machine and a 64 GiB
- * one, and `wsim convert` of a UCSD address trace and of an ftrace trace_pipe text of kmem page
- * events (generate.ts writeTracePipe) of as many lines to CSV; prints events/s
- * (lines/s for convert) and peak RSS. WSIM_BENCH_EVENTS and WSIM_BENCH_REPEAT change the sizes.
+ * path in fresh processes (the median of 3 by events/s; peak RSS is the largest), all in the
+ * same run so that their ratios mean something on a shared machine (issue 20 item 5):
+ *  - the byte-level CSV parse ceiling (ceiling.ts: fields only, nothing else) and, as the
+ *    ratio to it, every other path on the same trace;
+ *  - the CSV reader alone (openTrace to the last batch) and the .wtrace reader alone;
+ *  - CSV end to end with the parse worker (auto: on with 2+ CPUs) and without (--no-worker);
+ *    NDJSON end to end; .wtrace end to end (the trace converted once by `wsim convert`);
+ *  - the engine alone on pre-parsed batches;
+ *  - CSV end to end and the engine alone on a 64 GiB machine, and (access) CSV end to end on
+ *    a 1 TiB machine: peak RSS per machine. A machine whose per-pfn arrays would take more
+ *    than 2 GiB (twice the issue's 1 GB budget for 1 TiB) is not built: its row says
+ *    "not possible: N bytes of per-pfn arrays" (dense per-pfn state, HOST_BYTES_PER_PAGE);
+ *  - `wsim convert` of a UCSD address trace and of an ftrace trace_pipe text of kmem page
+ *    events (generate.ts writeTracePipe) of as many lines to CSV (lines/s).
+ * WSIM_BENCH_EVENTS and WSIM_BENCH_REPEAT change the sizes.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { convertCommand } from "../cli/commands/convert.js";
+import { HOST_BYTES_FIXED, hostBytesNeeded, loadMachine } from "../machine/machine.js";
 import { writeTrace, writeTracePipe, writeUcsd, type BenchKind } from "./generate.js";
 
 const N = Number(process.env.WSIM_BENCH_EVENTS ?? 2_500_000);
 const REPEAT = Number(process.env.WSIM_BENCH_REPEAT ?? 3);
 const dir = mkdtempSync(join(tmpdir(), "wsim-bench-"));
 const worker = new URL("./worker.js", import.meta.url).pathname;
+/** per-pfn arrays beyond this are not built (see above) */
+const PER_PFN_LIMIT = 2 * 2 ** 30;
 
 interface Row {
   workload: string;
@@ -24,6 +38,10 @@ interface Row {
   events: number;
   eventsPerSec: number;
   maxRssMB: number;
+  /** events/s over the ceiling's on the same trace */
+  ratio?: number;
+  /** a row that could not be measured, and why */
+  note?: string;
 }
 
 /**
@@ -37,26 +55,51 @@ function median(args: string[]): Row {
   return { ...runs[REPEAT >> 1]!, maxRssMB: Math.max(...runs.map((x) => x.maxRssMB)) };
 }
 
+/** bytes of per-pfn arrays a machine file needs (dense: every page of every node) */
+function perPfnBytes(file: string): number {
+  return hostBytesNeeded(loadMachine(file)) - HOST_BYTES_FIXED;
+}
+
 async function main() {
-  const big = join(dir, "64g.machine.json");
-  writeFileSync(big, JSON.stringify({ name: "64G", nodes: [{ id: 0, mem: "64G" }] }));
+  const machines: Record<string, string> = { default: "default" };
+  for (const [name, mem] of [["64G", "64G"], ["1T", "1024G"]] as const) {
+    const f = join(dir, `${name}.machine.json`);
+    writeFileSync(f, JSON.stringify({ name, nodes: [{ id: 0, mem }] }));
+    machines[name] = f;
+  }
   const rows: Row[] = [];
   for (const kind of ["access", "allocfree"] as BenchKind[]) {
     const csv = join(dir, `${kind}.csv`);
     const nd = join(dir, `${kind}.ndjson`);
+    const wt = join(dir, `${kind}.wtrace`);
     process.stderr.write(`generating ${kind} (${N} events)...\n`);
     await writeTrace(csv, kind, N, "csv");
     await writeTrace(nd, kind, N, "ndjson");
-    const runs: [string, string, string, string][] = [
-      ["csv end to end", "e2e", csv, "default"],
-      ["ndjson end to end", "e2e", nd, "default"],
-      ["engine alone", "engine", csv, "default"],
-      ["csv end to end", "e2e", csv, big],
-      ["engine alone", "engine", csv, big],
+    await convertCommand(csv, wt, { refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s", quiet: true });
+    const runs: [string, string[], string][] = [
+      ["csv parse ceiling", ["ceiling", csv], "-"],
+      ["csv reader alone", ["reader", csv], "-"],
+      ["wtrace reader alone", ["reader", wt], "-"],
+      ["csv end to end", ["e2e", csv, "default", "auto"], "default"],
+      ["csv e2e, no worker", ["e2e", csv, "default", "inline"], "default"],
+      ["ndjson end to end", ["e2e", nd, "default"], "default"],
+      ["wtrace end to end", ["e2e", wt, "default"], "default"],
+      ["engine alone", ["engine", csv, "default"], "default"],
+      ["csv end to end", ["e2e", csv, machines["64G"]!, "auto"], "64G"],
+      ["engine alone", ["engine", csv, machines["64G"]!], "64G"],
     ];
-    for (const [path, mode, file, machine] of runs) {
-      process.stderr.write(`  ${kind}: ${path} on ${machine === big ? "64G" : machine}...\n`);
-      rows.push({ ...median([mode, file, machine]), workload: kind, path, machine: machine === big ? "64G" : machine });
+    if (kind === "access") runs.push(["csv end to end", ["e2e", csv, machines["1T"]!, "auto"], "1T"]);
+    let ceiling = 0;
+    for (const [path, args, machine] of runs) {
+      const file = machine === "-" ? null : machines[machine]!;
+      if (file && file !== "default" && perPfnBytes(file) > PER_PFN_LIMIT) {
+        rows.push({ workload: kind, path, machine, events: 0, eventsPerSec: 0, maxRssMB: 0, note: `not possible: ${perPfnBytes(file)} bytes of per-pfn arrays` });
+        continue;
+      }
+      process.stderr.write(`  ${kind}: ${path} on ${machine}...\n`);
+      const r = { ...median(args), workload: kind, path, machine };
+      if (path === "csv parse ceiling") ceiling = r.eventsPerSec;
+      rows.push({ ...r, ratio: ceiling ? r.eventsPerSec / ceiling : undefined });
     }
   }
   // wsim convert: a UCSD address trace to CSV, streamed (its memory must not grow with N)
@@ -69,12 +112,16 @@ async function main() {
   process.stderr.write(`generating trace_pipe (${N} lines)...\n  ftrace: convert to CSV...\n`);
   await writeTracePipe(tp, N);
   rows.push({ ...median(["convert", tp, "ftrace"]), workload: "ftrace", path: "convert to CSV", machine: "-" });
-  const w = [10, 18, 8, 10, 14, 12];
+  const w = [10, 20, 8, 10, 12, 9, 10];
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(w[i]!)).join(" ").trimEnd();
-  console.log(line(["workload", "path", "machine", "events", "events/s", "peak RSS"]));
+  console.log(line(["workload", "path", "machine", "events", "events/s", "/ceiling", "peak RSS"]));
   for (const r of rows)
-    console.log(line([r.workload, r.path, r.machine, r.events, `${(r.eventsPerSec / 1e6).toFixed(2)} M/s`, `${r.maxRssMB} MB`]));
-  console.log(`node ${process.version}; traces generated with seed 1 in ${dir} (removed)`);
+    console.log(
+      r.note
+        ? line([r.workload, r.path, r.machine, r.note])
+        : line([r.workload, r.path, r.machine, r.events, `${(r.eventsPerSec / 1e6).toFixed(2)} M/s`, r.ratio === undefined ? "" : r.ratio.toFixed(2), `${r.maxRssMB} MB`]),
+    );
+  console.log(`node ${process.version}; medians of ${REPEAT} fresh processes; traces generated with seed 1 in ${dir} (removed)`);
 }
 
 try {

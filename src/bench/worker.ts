@@ -1,7 +1,9 @@
 /**
  * One bench measurement in its own process (so peak RSS is its own):
- *   node dist/bench/worker.js e2e TRACE MACHINE
+ *   node dist/bench/worker.js e2e TRACE MACHINE [worker|inline]   (replay(); the parse worker on or off, default auto)
  *   node dist/bench/worker.js engine TRACE MACHINE
+ *   node dist/bench/worker.js reader TRACE           (openTrace to the last batch, no engine)
+ *   node dist/bench/worker.js ceiling TRACE          (the byte-level CSV parse ceiling, ceiling.ts)
  *   node dist/bench/worker.js convert TRACE FORMAT   (wsim convert --from FORMAT to TRACE.csv; FORMAT - is ucsd)
  * prints {events, seconds, eventsPerSec, maxRssMB} as JSON (for convert, events = input lines).
  */
@@ -13,6 +15,7 @@ import { Settings } from "../machine/settings.js";
 import { replay } from "../replay.js";
 import { openTrace } from "../trace/open.js";
 import { EventBatch } from "../trace/types.js";
+import { parseCeiling } from "./ceiling.js";
 
 function copyBatch(b: EventBatch): EventBatch {
   return new EventBatch(b.buffer.slice(0), b.n, [...b.strs]);
@@ -34,10 +37,20 @@ async function main() {
     process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
     return;
   }
+  if (mode === "ceiling" || mode === "reader") {
+    const t0 = process.hrtime.bigint();
+    if (mode === "ceiling") events = parseCeiling(trace).rows;
+    else for await (const b of (await openTrace(trace)).batches()) events += b.n;
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
+    return;
+  }
   const machine = loadMachine(machineArg);
   if (mode === "e2e") {
+    const w = process.argv[5];
     const t0 = process.hrtime.bigint();
-    const r = await replay({ trace, machine });
+    const r = await replay({ trace, machine, worker: w === "worker" ? true : w === "inline" ? false : "auto" });
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     events = r.trace.events;
   } else {

@@ -134,7 +134,8 @@ export class OutputSink {
   private readonly temp: string | null;
   private readonly target: string | null;
   private readonly stdout: boolean;
-  private pending: string[] = [];
+  /** text, or bytes from writeBytes (kept as bytes: a binary .wtrace is not UTF-8) */
+  private pending: (string | Buffer)[] = [];
   private pendingLen = 0;
   private readonly chunk: number;
   private done = false;
@@ -196,7 +197,12 @@ export class OutputSink {
    */
   writeBytes(bytes: Uint8Array): void {
     if (this.done) return;
-    if (this.gzip || bytes.length < this.chunk) return this.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8"));
+    if (this.gzip || bytes.length < this.chunk) {
+      this.pending.push(Buffer.from(bytes));
+      this.pendingLen += bytes.length;
+      if (this.pendingLen >= this.chunk) this.flush();
+      return;
+    }
     this.flush();
     try {
       writeAll(this.fd, bytes);
@@ -209,7 +215,8 @@ export class OutputSink {
 
   private flush(): void {
     if (!this.pendingLen) return;
-    const buf = Buffer.from(this.pending.join(""));
+    const p = this.pending;
+    const buf = p.every((x) => typeof x === "string") ? Buffer.from(p.join("")) : Buffer.concat(p.map((x) => (typeof x === "string" ? Buffer.from(x) : x)));
     this.pending = [];
     this.pendingLen = 0;
     try {

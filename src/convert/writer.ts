@@ -20,6 +20,8 @@ export const TARGET_CARRIES: Record<TraceFormat, { machine: "object" | "name"; t
   ndjson: { machine: "object", tunables: "set events" },
   // CSV names a machine in a comment (`# wsim: machine=NAME`): a preset or a machine file
   csv: { machine: "name", tunables: "set events" },
+  // .wtrace's header keeps a document's machine and tunables (src/trace/wtrace.ts)
+  wtrace: { machine: "object", tunables: "document" },
 };
 
 /**

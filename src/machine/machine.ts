@@ -193,7 +193,7 @@ export function parseMachine(
  */
 export function machineHint(
   m: Machine,
-  origin: { format?: "csv" | "ndjson" | "json"; overrode?: string; named?: boolean } = {},
+  origin: { format?: "csv" | "ndjson" | "json" | "wtrace"; overrode?: string; named?: boolean } = {},
   fits?: (m: Machine) => boolean,
 ): string {
   const cpus = cpuNodes(m);

@@ -17,7 +17,7 @@ export class Settings {
    * names the way that format names a machine) and, when --machine overrode a machine the
    * trace names, that machine's name
    */
-  machineOrigin: { format?: "csv" | "ndjson" | "json"; overrode?: string; named?: boolean } = {};
+  machineOrigin: { format?: "csv" | "ndjson" | "json" | "wtrace"; overrode?: string; named?: boolean } = {};
   /** called after a value changes (not for memory.* keys) */
   onChange: ((key: string) => void) | null = null;
 

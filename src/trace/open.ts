@@ -4,13 +4,15 @@
  * `.ndjson`/`.jsonl`, `.json`, each optionally `.gz`), else sniffed from the first bytes.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError, describeErrno, quoteInput } from "../errors.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
+import { isWtrace, openWtrace } from "./wtrace.js";
+import { useWorker, workerBatches } from "./worker-reader.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -25,6 +27,11 @@ export interface OpenedTrace {
 
 export interface OpenOptions extends CsvOptions {
   format?: TraceFormat;
+  /**
+   * read a CSV/NDJSON file in a worker thread (worker-reader.ts): true forces it, false
+   * forbids it, undefined (default) forbids it too; replay() passes its own choice
+   */
+  worker?: boolean | "auto";
   /** standard input, for `-` (tests pass their own) */
   stdin?: Readable;
 }
@@ -36,6 +43,7 @@ export function formatFromName(path: string): TraceFormat | undefined {
   if (p.endsWith(".csv")) return "csv";
   if (p.endsWith(".ndjson") || p.endsWith(".jsonl")) return "ndjson";
   if (p.endsWith(".json")) return "json";
+  if (p.endsWith(".wtrace")) return "wtrace";
   return undefined;
 }
 
@@ -98,15 +106,27 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   const name = isStdin ? "-" : path;
   let src: Readable;
   let total: number | null = null;
+  let regular = false;
   if (isStdin) src = opts.stdin ?? process.stdin;
   else {
     try {
       const st = await stat(path);
       if (st.isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
       total = st.size;
+      regular = st.isFile();
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+    }
+    if (regular && opts.format !== "json" && formatFromName(path) !== "json") {
+      const direct = await directChunks(path, name);
+      if (direct) {
+        const { first, rest } = direct;
+        let workerBytes = -1;
+        const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : direct.bytes(), total });
+        const worker = { size: total, close: direct.close, onBytes: (b: number) => (workerBytes = b) };
+        return opened(path, name, isStdin, opts, first, rest, progress, worker);
+      }
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
   }
@@ -119,8 +139,69 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
       }
     })(),
   );
-  const progress = () => ({ bytes, total });
+  let workerBytes = -1;
+  const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes, total });
   const { first, rest } = await plainChunks(counted, name);
+  const worker = isStdin ? null : { size: total, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
+  return opened(path, name, isStdin, opts, first, rest, progress, worker);
+}
+
+/**
+ * A regular file that is not gzipped, read in CHUNK-sized pieces into one buffer used again
+ * for every read (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace): each
+ * chunk is valid until the next is asked for, which every streaming reader here allows (they
+ * copy what they carry over). `first` is a copy. null for a gzipped file (the stream path
+ * inflates it) and for a JSON document (its reader keeps every chunk).
+ */
+async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
+  let fh: import("node:fs/promises").FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+  }
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let bytes = 0;
+  const read = async (): Promise<number> => {
+    try {
+      const n = (await fh.read(buf, 0, CHUNK, null)).bytesRead;
+      bytes += n;
+      return n;
+    } catch (e) {
+      await fh.close().catch(() => {});
+      throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+    }
+  };
+  const n0 = await read();
+  if (n0 >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    await fh.close();
+    return null;
+  }
+  const first = Buffer.from(buf.subarray(0, n0));
+  async function* rest(): AsyncGenerator<Buffer> {
+    try {
+      if (first.length) yield first;
+      for (let n = await read(); n > 0; n = await read()) yield buf.subarray(0, n);
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+  return { first, rest: rest(), bytes: () => bytes, close: () => void fh.close().catch(() => {}) };
+}
+
+/** The trace once its first bytes are known: .wtrace, a JSON document, or CSV/NDJSON. */
+async function opened(
+  path: string, name: string, isStdin: boolean, opts: OpenOptions, first: Buffer, rest: AsyncIterable<Buffer>,
+  progress: OpenedTrace["progress"],
+  /** a file that may be read in a worker instead: its size, how to close what was opened here, where the worker's bytes go */
+  worker: { size: number | null; close: () => void; onBytes: (b: number) => void } | null = null,
+): Promise<OpenedTrace> {
+  // .wtrace: known by its magic, whatever the name; a name or --input-format that says
+  // wtrace without the magic is a broken (or cut) file, said by openWtrace
+  if (isWtrace(first) || (opts.format ?? (isStdin ? undefined : formatFromName(path))) === "wtrace") {
+    const w = await openWtrace(rest, name);
+    return { name, format: "wtrace", header: w.header, batches: w.batches, progress };
+  }
   const foreign = foreignTraceMessage(first, name);
   if (foreign) throw new DataError(name, 1, foreign);
   const format = opts.format ?? (isStdin ? undefined : formatFromName(path)) ?? sniffFormat(first);
@@ -138,6 +219,10 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
+    if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
+      worker.close();
+      return workerBatches(path, format, opts.engine, worker.onBytes);
+    }
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
   return { name, format, header, batches, progress };

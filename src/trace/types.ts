@@ -173,4 +173,4 @@ export interface TraceStats {
   lastMs: number;
 }
 
-export type TraceFormat = "csv" | "ndjson" | "json";
+export type TraceFormat = "csv" | "ndjson" | "json" | "wtrace";

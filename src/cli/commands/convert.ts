@@ -22,6 +22,7 @@ import { dirname, relative, resolve } from "node:path";
 import type { Row } from "../../generate/generators.js";
 import { formatFromName, openTrace } from "../../trace/open.js";
 import { batchRows } from "../../trace/rows.js";
+import { isWtrace, WtraceWriter } from "../../trace/wtrace.js";
 import { plural } from "../../report/words.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { isSpecial } from "../output.js";
@@ -38,6 +39,8 @@ export interface ConvertOptions {
   quiet?: boolean;
   /** options given on the command line (not defaults), for the combination checks */
   given?: string[];
+  /** the output's format when its name does not say (or to override it): csv, ndjson, json, wtrace */
+  to?: string;
 }
 
 /** convert's import options and the importers they mean something to (issue 12 item 7) */
@@ -94,7 +97,8 @@ export async function streamRows(
 ): Promise<Converted> {
   const opts = importOptions(o);
   const input = await openConvertInput(path, stdin);
-  const fmt = o.from ?? sniffImport(input.first);
+  // a .wtrace is binary: no importer's sniffer looks at it
+  const fmt = o.from ?? (isWtrace(input.first) ? undefined : sniffImport(input.first));
   if (fmt && !IMPORT_FORMATS.includes(fmt)) throw new UsageError(`--from: expected one of ${IMPORT_FORMATS.join(", ")}, got "${fmt}"`);
   checkImportOptions(o.given ?? [], fmt ?? "a wsim trace");
   if (!fmt) return traceRows(path, input, emit, pause, onHeader);
@@ -194,11 +198,13 @@ function machineSize(m: ReturnType<typeof parseMachine>): string {
 export async function convertCommand(input: string, output: string, o: ConvertOptions): Promise<void> {
   // a device, FIFO or socket without an extension (/dev/stdout, /dev/null, a named pipe) is
   // written as CSV, as `-` is; a file's name says its format
-  const outFormat: TraceFormat | undefined = output === "-" || isSpecial(output) ? (formatFromName(output) ?? "csv") : formatFromName(output);
-  if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl or .json (or - for CSV on standard output)`);
+  if (o.to !== undefined && !["csv", "ndjson", "json", "wtrace"].includes(o.to)) throw new UsageError(`--to: expected csv, ndjson, json or wtrace, got "${o.to}"`);
+  const outFormat: TraceFormat | undefined =
+    (o.to as TraceFormat | undefined) ?? (output === "-" || isSpecial(output) ? (formatFromName(output) ?? "csv") : formatFromName(output));
+  if (!outFormat) throw new UsageError(`${output}: name the output .csv, .ndjson, .jsonl, .json or .wtrace (or - for CSV on standard output), or give --to`);
   importOptions(o); // flags first: a usage error before any file is touched
   const outName = output === "-" ? "-" : output;
-  let writer: TraceWriter | null = null;
+  let writer: TraceWriter | WtraceWriter | null = null;
   let sink: ReturnType<typeof outputSink> | null = null;
   // the writer starts when the header is known (a document's machine and tunables)
   const start = (h: DocHeader) => {
@@ -207,7 +213,7 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
     if (typeof h.machine === "string" && !(h.machine in PRESETS))
       h = { ...h, machine: relative(dirname(resolve(output === "-" ? "." : output)), resolve(dirname(input === "-" ? "." : input), h.machine)) };
     sink = outputSink(output);
-    writer = new TraceWriter(outFormat, sink, outName, h);
+    writer = outFormat === "wtrace" ? new WtraceWriter(sink, outName, h) : new TraceWriter(outFormat, sink, outName, h);
   };
   let res: Converted;
   try {

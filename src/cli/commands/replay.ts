@@ -32,6 +32,8 @@ export interface ReplayCliOptions {
   idleJumps?: boolean;
   inputFormat?: string;
   csvParser: string;
+  /** false with --no-worker: parse the trace on the main thread */
+  worker?: boolean;
   interval?: string;
   expect?: string;
   tolerance: string[];
@@ -180,6 +182,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       plugins: o.plugin,
       format: o.inputFormat as TraceFormat | undefined,
       csvEngine: o.csvParser as "fast" | "csv-parse",
+      worker: o.worker === false ? false : "auto",
       until,
       drain,
       check: o.check,

@@ -218,6 +218,6 @@ describe("issue 18 leftover 8: convert to a device without an extension", () => 
   it("a regular file's name without an extension is still a usage error naming the extensions", () => {
     const r = wsim(["convert", "-q", tp, join(dir, "noext")]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/noext: name the output \.csv, \.ndjson, \.jsonl or \.json/);
+    expect(r.stderr).toMatch(/noext: name the output \.csv, \.ndjson, \.jsonl, \.json or \.wtrace/);
   });
 });

@@ -1,0 +1,104 @@
+/**
+ * Reading a CSV or NDJSON trace in a worker thread while the engine replays (issue 20 item
+ * 1): on two cores a replay takes about max(parse, engine) instead of their sum. The batches
+ * come in order, as the inline reader yields them, and a reader error comes after the
+ * batches before it, so the run stops at the same event with the same `file:line` message.
+ * Used by `wsim replay` (and replay() of the library) for a trace file; standard input is
+ * read inline.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { DataError, InternalError, UsageError } from "../errors.js";
+import { EventBatch, type TraceFormat } from "./types.js";
+
+/** batches in flight between the threads */
+const POOL = 4;
+/** smaller files are read inline: a worker's start (~50 ms) is more than their parsing */
+export const WORKER_MIN_BYTES = 4 << 20;
+
+/** The worker's script: beside this module in dist/, or dist/'s when running from src/ (tests). */
+function script(): string | null {
+  for (const rel of ["./parse-worker.js", "../../dist/trace/parse-worker.js"]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * Whether to read in a worker: `want` true forces it (when the script exists), false
+ * forbids it; undefined is automatic: WSIM_WORKER=0 turns it off (=1 forces it on), else on
+ * with at least 2 CPUs (os.availableParallelism) for a file of at least WORKER_MIN_BYTES.
+ */
+export function useWorker(want: boolean | undefined, size: number | null): boolean {
+  const env = process.env.WSIM_WORKER;
+  if (want === false || env === "0") return false;
+  if (script() === null) return false;
+  if (want === true || env === "1") return true;
+  return availableParallelism() >= 2 && size !== null && size >= WORKER_MIN_BYTES;
+}
+
+/** workers started by this process (tests check that the worker path was taken) */
+export const workerStats = { started: 0 };
+
+type Msg =
+  | { type: "batch"; buffer: ArrayBuffer; n: number; strs: string[]; bytes: number }
+  | { type: "end"; bytes: number }
+  | { type: "error"; data: true; file: string; line: number; what: string }
+  | { type: "error"; data: false; name?: string; message: string; stack?: string }
+  | { type: "crash"; error: Error }
+  | { type: "exit"; code: number };
+
+/**
+ * The batches of the trace at `path` (csv or ndjson), parsed in a worker. `onBytes` is told
+ * the bytes the worker has read, for progress. Errors are rethrown as the inline reader
+ * throws them (DataError with its file and line; others as InternalError). Breaking out of
+ * the loop (or an engine error) ends the worker.
+ */
+export async function* workerBatches(
+  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
+): AsyncGenerator<EventBatch> {
+  const w = new Worker(script()!, { workerData: { path, format, engine, pool: POOL } });
+  workerStats.started++;
+  const queue: Msg[] = [];
+  let wake: (() => void) | null = null;
+  const push = (m: Msg) => {
+    queue.push(m);
+    const f = wake;
+    wake = null;
+    f?.();
+  };
+  w.on("message", push);
+  w.on("error", (error) => push({ type: "crash", error }));
+  w.on("exit", (code) => push({ type: "exit", code }));
+  try {
+    for (;;) {
+      while (!queue.length) await new Promise<void>((res) => (wake = res));
+      const m = queue.shift()!;
+      switch (m.type) {
+        case "batch": {
+          onBytes(m.bytes);
+          yield new EventBatch(m.buffer, m.n, m.strs);
+          // the engine is done with it: back to the worker's pool
+          w.postMessage({ type: "free", buffer: m.buffer }, [m.buffer]);
+          break;
+        }
+        case "end":
+          onBytes(m.bytes);
+          return;
+        case "error":
+          if (m.data) throw new DataError(m.file, m.line, m.what);
+          if (m.name === "UsageError") throw new UsageError(m.message);
+          throw Object.assign(new InternalError(`trace reader: ${m.message}`), { stack: m.stack });
+        case "crash":
+          throw new InternalError(`trace reader thread: ${m.error.message}`);
+        case "exit":
+          throw new InternalError(`trace reader thread exited (code ${m.code}) before the end of the trace`);
+      }
+    }
+  } finally {
+    await w.terminate();
+  }
+}

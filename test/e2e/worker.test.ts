@@ -1,0 +1,174 @@
+/**
+ * Issue 20 item 1: a CSV/NDJSON trace parsed in a worker thread replays byte for byte as
+ * the inline reader does: the golden outputs of every bundled trace with the worker forced
+ * on and off; a reader error (bad field, bad JSON, csv-parse's quote error) and an engine
+ * error at the same `file:line`, same exit code, same standard output; --until stopping
+ * early; `--no-worker` and WSIM_WORKER. The worker runs dist/trace/parse-worker.js: build
+ * first (`npx tsc -p tsconfig.json`), as for every e2e test.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { replay } from "../../src/replay.js";
+import { replay as libraryReplay } from "../../src/library.js";
+import { renderJson } from "../../src/report/json.js";
+import { renderVmstat } from "../../src/report/vmstat.js";
+import { workerStats } from "../../src/trace/worker-reader.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/wsim");
+const TRACES = join(ROOT, "traces");
+const dir = mkdtempSync(join(tmpdir(), "wsim-worker-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const at = (f: string) => join(dir, f);
+const wsim = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+const ARGS: Record<string, { machine?: string; set?: string[] }> = {
+  "vm-balloon.csv": { machine: "vm" },
+  "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
+  "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
+  "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
+  "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
+  "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
+  "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
+};
+
+function traces(d: string): string[] {
+  return readdirSync(d)
+    .flatMap((f) => (statSync(join(d, f)).isDirectory() ? traces(join(d, f)) : [join(d, f)]))
+    .filter((p) => /\.(csv|ndjson)(\.gz)?$/.test(p))
+    .sort();
+}
+
+describe("golden outputs with the worker on and off", () => {
+  it("the worker's script is built", () => {
+    expect(existsSync(join(ROOT, "dist/trace/parse-worker.js"))).toBe(true);
+  });
+  for (const path of traces(TRACES)) {
+    const name = relative(TRACES, path);
+    const safe = name.replace(/[/]/g, "__");
+    it(`${name}: pinned vmstat and reads both ways, JSON identical`, async () => {
+      const cfg = { trace: path, ...ARGS[name.split("/").pop()!] };
+      const before = workerStats.started;
+      const on = await replay({ ...cfg, worker: true });
+      expect(workerStats.started).toBe(before + 1);
+      const off = await replay({ ...cfg, worker: false });
+      expect(workerStats.started).toBe(before + 1);
+      const pinned = readFileSync(join(ROOT, "test/golden/__expected__", `${safe}.vmstat.txt`), "utf8");
+      expect(renderVmstat(on)).toBe(pinned);
+      expect(renderVmstat(off)).toBe(pinned);
+      expect(renderJson(on)).toBe(renderJson(off));
+      const reads = (r: typeof on) => r.reads.map((x) => `== t=${x.time_ms} read ${x.key}${x.node !== null ? ` node=${x.node}` : ""}\n${x.value}`).join("");
+      expect(reads(on)).toBe(reads(off));
+      const pr = join(ROOT, "test/golden/__expected__", `${safe}.reads.txt`);
+      if (existsSync(pr)) expect(reads(on)).toBe(readFileSync(pr, "utf8"));
+    });
+  }
+});
+
+/** a CSV of n accesses over 4 processes (3 batches of 4096 and more for n = 10000), line k+2 for access k */
+function accesses(n: number, bad?: { line: number; row: string }): string {
+  const rows = ["time_ms,op,pid,addr,rw"];
+  for (let k = 0; k < n; k++) rows.push(`${Math.floor(k / 100)},access,${1 + (k % 4)},0x${(0x10000000 + (k % 997) * 4096).toString(16)},${k % 3 ? "r" : "w"}`);
+  if (bad) rows[bad.line - 1] = bad.row;
+  return rows.join("\n") + "\n";
+}
+
+describe("errors and early stops are the same both ways", () => {
+  const both = (args: string[]) => {
+    const on = wsim(args, { WSIM_WORKER: "1" });
+    const off = wsim(args, { WSIM_WORKER: "0" });
+    expect(on).toEqual(off);
+    return on;
+  };
+
+  it("a bad field at line 9001 (third batch): exit 3, the same line", () => {
+    writeFileSync(at("badrw.csv"), accesses(10000, { line: 9001, row: "89,access,1,0x10000000,x" }));
+    const r = both(["replay", "badrw.csv", "--format", "vmstat"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toBe('badrw.csv:9001: rw: expected r or w, got "x"\n');
+    expect(r.out).toBe("");
+  });
+
+  it("a broken quote through csv-parse (--csv-parser csv-parse) and through the fast path", () => {
+    writeFileSync(at("quote.csv"), accesses(10000, { line: 5000, row: '49,access,1,"0x10000000' }));
+    for (const parser of ["fast", "csv-parse"]) {
+      const r = both(["replay", "quote.csv", "--csv-parser", parser]);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain("quote.csv:5000: unterminated quoted field");
+    }
+  });
+
+  it("time going back, found by the reader after two full batches", () => {
+    writeFileSync(at("back.csv"), accesses(10000, { line: 8200, row: "0,access,1,0x10000000,r" }));
+    const r = both(["replay", "back.csv"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("back.csv:8200: time_ms goes back from 81 (line 8199) to 0");
+  });
+
+  it("bad JSON in NDJSON at line 6000", () => {
+    const lines = accesses(8000).trim().split("\n").slice(1).map((l) => {
+      const [t, , pid, addr, rw] = l.split(",");
+      return JSON.stringify({ time_ms: Number(t), op: "access", pid: Number(pid), addr, rw });
+    });
+    lines[5999] = "{not json";
+    writeFileSync(at("bad.ndjson"), lines.join("\n") + "\n");
+    const r = both(["replay", "bad.ndjson"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("bad.ndjson:6000:");
+  });
+
+  it("an engine error (exit of an unknown pid) after the reader went past it: the engine's error, the same line", () => {
+    writeFileSync(at("exit.csv"), accesses(10000, { line: 7000, row: "69,exit,99,," }));
+    const r = both(["replay", "exit.csv"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("exit.csv:7000:");
+  });
+
+  it("partial output as it streams (--interval, ndjson) is the same up to the error", () => {
+    writeFileSync(at("late.csv"), accesses(10000, { line: 9500, row: "94,access,1,0x10000000,q" }));
+    const r = both(["replay", "late.csv", "--interval", "10", "--format", "ndjson"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("late.csv:9500:");
+  });
+
+  it("--until stops early: the same output, the worker ended", () => {
+    writeFileSync(at("ok.csv"), accesses(20000));
+    const r = both(["replay", "ok.csv", "--until", "50", "--format", "json"]);
+    expect(r.code).toBe(0);
+    // events up to time 50: 51 ms × 100 accesses
+    expect((JSON.parse(r.out) as { trace: { events: number } }).trace.events).toBe(5100);
+  });
+
+  it("--no-worker gives the same output; a file of 4 MiB or more takes the worker by default", async () => {
+    writeFileSync(at("ok.csv"), accesses(20000));
+    expect(wsim(["replay", "ok.csv", "--no-worker", "--format", "vmstat"])).toEqual(wsim(["replay", "ok.csv", "--format", "vmstat"], { WSIM_WORKER: "1" }));
+    // 4 MiB of rows: auto takes the worker with 2+ CPUs (this machine has 2), not with WSIM_WORKER=0
+    writeFileSync(at("big.csv"), accesses(160000));
+    expect(statSync(at("big.csv")).size).toBeGreaterThanOrEqual(4 << 20);
+    const before = workerStats.started;
+    const prev = process.env.WSIM_WORKER;
+    delete process.env.WSIM_WORKER;
+    try {
+      await replay({ trace: at("big.csv") });
+      expect(workerStats.started).toBe(before + 1);
+      await replay({ trace: at("ok.csv") }); // small: inline
+      expect(workerStats.started).toBe(before + 1);
+      process.env.WSIM_WORKER = "0";
+      await replay({ trace: at("big.csv") });
+      expect(workerStats.started).toBe(before + 1);
+    } finally {
+      if (prev === undefined) delete process.env.WSIM_WORKER;
+      else process.env.WSIM_WORKER = prev;
+    }
+  });
+
+  it("the library checks config.worker", async () => {
+    await expect(libraryReplay({ trace: at("ok.csv"), worker: "yes" as unknown as boolean })).rejects.toThrow('replay: config.worker must be true, false or "auto", got "yes"');
+  });
+});
