@@ -44,6 +44,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .argument("<trace>", "trace file, or - for standard input")
     .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}) or JSON file; default: the trace's own, else default`)
     .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
+    .option("--zones <layout>", "the machine's zones: flat (one Normal zone per node, the default) or x86 (DMA, DMA32, Normal as a QEMU x86-64 guest of that size has them); overrides the machine's \"zones\"")
     .addOption(
       new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json; with --interval also csv, ndjson (streamed)").choices([
         "text", "vmstat", "json", "csv", "ndjson",

@@ -446,3 +446,37 @@ export function machineZoneLayout(
 export function managedByNode(layout: ZoneLayout): number[][] {
   return layout.nodes.map((n) => n.zones.map((z) => z.managedPages));
 }
+
+/** A machine's layout and the RAM map it came from (flat: each node's whole range is RAM). */
+export interface MachineZones {
+  layout: ZoneLayout;
+  map: MemoryMap;
+  /** memblock.reserved ranges inside RAM: never handed to the buddy allocator */
+  reserved: readonly PfnRange[];
+}
+
+/**
+ * The zones a machine's `zones` key asks for: "flat" (default) is flatLayout; "x86" the QEMU pc
+ * layout of the node sizes (qemuPcMemoryMap + layoutZones), with the machine's `kernelcore` /
+ * `movablecore` parsed as the boot parameters are (cmdline_parse_core). Throws ValueError for
+ * a layout that cannot be built (a node under 2 MiB, a bad kernelcore).
+ */
+export function machineZones(m: Pick<Machine, "nodes" | "zones" | "kernelcore" | "movablecore">): MachineZones {
+  const sizes = m.nodes.map((n) => n.mem);
+  if ((m.zones ?? "flat") === "flat") {
+    let start = 0;
+    const map: MemoryMap = {
+      nodes: sizes.map((p, nid) => {
+        const r = { start, end: start + p };
+        start += p;
+        return { nid, ranges: [r] };
+      }),
+    };
+    return { layout: flatLayout(sizes), map, reserved: [] };
+  }
+  const opts: LayoutOptions = {};
+  if (m.kernelcore !== undefined) opts.kernelcore = parseCoreParam(m.kernelcore);
+  if (m.movablecore !== undefined) opts.movablecore = parseCoreParam(m.movablecore);
+  const map = qemuPcMemoryMap(sizes);
+  return { layout: layoutZones(map, opts), map, reserved: X86_RESERVED_LOW };
+}
