@@ -11,6 +11,7 @@ import { buildResult, type RunResult } from "./engine/result.js";
 import { dirname, isAbsolute, join } from "node:path";
 import { checkHostMemory, loadMachine, parseMachine, PRESETS, ZONES_KINDS, type Machine, type ZonesKind } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
+import { machineZones } from "./machine/zones.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
@@ -53,6 +54,11 @@ export function withZones(machine: Machine, zones: string): Machine {
   if (zones === "flat" && (machine.kernelcore !== undefined || machine.movablecore !== undefined))
     throw new UsageError(`--zones flat: machine ${quoteInput(machine.name)} sets kernelcore/movablecore, which need the x86 layout`);
   const m: Machine = { ...machine, zones: zones as ZonesKind };
+  try {
+    machineZones(m);
+  } catch (e) {
+    throw new UsageError(`--zones ${zones}: machine ${quoteInput(machine.name)}: ${(e as Error).message}`);
+  }
   if (machine.tunableAt) Object.defineProperty(m, "tunableAt", { value: machine.tunableAt, enumerable: false });
   return m;
 }

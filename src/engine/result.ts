@@ -96,7 +96,8 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
       last_ms: trace.events ? trace.lastMs : null,
     },
     end_ms: engine.now(),
-    machine: engine.machine,
+    // the resolved machine, its zone layout named even when it is the default (enough to re-run)
+    machine: { ...engine.machine, zones: engine.machine.zones ?? "flat" },
     tunables: engine.settings.resolved(),
     vmstat,
     nodes,

@@ -11,7 +11,7 @@ import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
 import { foreignMachineMessage } from "../trace/sniff.js";
 import { parseSizePages } from "./size.js";
-import { parseCoreParam } from "./zones.js";
+import { machineZones, parseCoreParam } from "./zones.js";
 
 export interface NodeSpec {
   id: number;
@@ -207,6 +207,14 @@ export function parseMachine(
     }
     if (machine.zones !== "x86") fail(`/${key}`, `${key} needs "zones": "x86" (a flat machine has no ZONE_MOVABLE)`);
     machine[key] = v as string;
+  }
+  if (machine.zones === "x86") {
+    // the layout must exist (qemuPcMemoryMap wants 2 MiB per node, kernelcore must fit)
+    try {
+      machineZones(machine);
+    } catch (e) {
+      fail("/zones", `the x86 zone layout: ${(e as Error).message}`);
+    }
   }
   // where a tunable's value was written, for errors met when it is applied (not enumerable:
   // the machine's JSON in outputs stays as it was)
