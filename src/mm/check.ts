@@ -12,7 +12,13 @@ import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } 
 import type { Buddy } from "./buddy.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_REPORTED } from "./pages.js";
 
-export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: readonly [number, number][] = []): string | null {
+export function checkInvariants(
+  buddy: Buddy,
+  reportingOrder = 0,
+  isolated: readonly [number, number][] = [],
+  /** 1 for each pfn of managed RAM (Memory.managedMap); a free page elsewhere is a hole or reserved page handed out */
+  managed: Uint8Array | null = null,
+): string | null {
   const p = buddy.pages;
   const cover = new Uint8Array(p.nrPages);
   // blocks isolated for a report in flight are neither on a list nor allocated
@@ -72,6 +78,7 @@ export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: read
   for (let pfn = 0; pfn < p.nrPages; pfn++) {
     const alloc = (p.flags[pfn]! & PG_ALLOC) !== 0;
     if (cover[pfn] && alloc) return `pfn ${pfn} is both free and allocated`;
+    if (cover[pfn] && managed && !managed[pfn]) return `pfn ${pfn} is free but is no managed RAM (a hole or a reserved page)`;
     if (!cover[pfn] && !alloc) return `pfn ${pfn} is neither free nor allocated (leaked)`;
     if (!cover[pfn] && p.flags[pfn]! & PG_BUDDY) return `pfn ${pfn} has PageBuddy but is on no list`;
     if (p.flags[pfn]! & PG_REPORTED && !(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is reported but not a free block`;
@@ -92,6 +99,8 @@ export interface MappingView {
   isolated: readonly [number, number][];
   /** NUMA balancing's PROT_NONE byte per pfn (null: never on) */
   protNone?: Uint8Array | null;
+  /** managed RAM per pfn (null: every pfn, a flat machine) */
+  managed?: Uint8Array | null;
 }
 
 /**
@@ -102,7 +111,7 @@ export interface MappingView {
  * no PTE to be PROT_NONE), and a PMD-mapped huge page is PROT_NONE whole or not at all.
  */
 export function checkMemory(m: MappingView): string | null {
-  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated);
+  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated, m.managed ?? null);
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;

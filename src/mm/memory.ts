@@ -37,7 +37,7 @@ import { Reclaim } from "./reclaim.js";
 import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
 import { defaultMinFreeKbytes, lowmemReserve, setupPerZoneWmarks } from "./zone-params.js";
-import { machineZones, MAX_NR_ZONES, ZONE_MOVABLE, type MemoryMap, type PfnRange, type ZoneLayout } from "../machine/zones.js";
+import { machineZones, MAX_NR_ZONES, type MachineZones, ZONE_MOVABLE, type MemoryMap, type PfnRange, type ZoneLayout } from "../machine/zones.js";
 import { PG_ALLOC } from "./pages.js";
 
 /** the gfp masks of the trace's `gfp` column values, in GFP_NAMES order (src/trace/types.ts) */
@@ -81,6 +81,8 @@ export class Memory {
   readonly pages: PageArrays;
   /** the zone layout the machine asked for (src/machine/zones.ts) */
   readonly layout: ZoneLayout;
+  /** the layout, its RAM map and the reserved ranges */
+  private readonly mz: MachineZones;
   /** every populated zone, node by node, by ascending zone index (Zone.id is the index here) */
   readonly zones: Zone[];
   /** pgdat->node_zones: each node's populated zones by ascending zone index */
@@ -139,6 +141,7 @@ export class Memory {
   constructor(machine: Machine, private readonly env: MemoryEnv) {
     this.machine = machine;
     const mz = machineZones(machine);
+    this.mz = mz;
     this.layout = mz.layout;
     // pfns run up to the last node's end: holes (x86's PCI hole, the first page) included
     const total = Math.max(...mz.layout.nodes.map((n) => n.nodeEndPfn));
@@ -374,7 +377,23 @@ export class Memory {
       reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
       protNone: this.numab.protNone,
+      managed: this.managedMap(),
     };
+  }
+
+  private managedPfns: Uint8Array | null | undefined;
+  /**
+   * 1 for every pfn of managed RAM (what memblock_free_all freed at boot), for --check; null
+   * when every pfn is (a flat machine). Built on first use: O(pages) bytes.
+   */
+  managedMap(): Uint8Array | null {
+    if (this.managedPfns !== undefined) return this.managedPfns;
+    if (this.zones.every((z) => z.managed === z.end - z.start)) return (this.managedPfns = null);
+    const m = new Uint8Array(this.pages.nrPages);
+    for (const n of this.mz.map.nodes)
+      for (const r of n.ranges) m.fill(1, r.start, r.end);
+    for (const r of this.mz.reserved) m.fill(0, r.start, r.end);
+    return (this.managedPfns = m);
   }
 
   /** A mapped order-0 LRU page, which migration can move. */

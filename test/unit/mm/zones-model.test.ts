@@ -248,6 +248,22 @@ describe("kswapd and kcompactd per node", () => {
 });
 
 describe("a replay under x86 keeps the invariants", () => {
+  it("--check's invariants catch a hole or reserved page on a free list", () => {
+    const m: Machine = { name: "x64", nodes: [{ id: 0, mem: 16384, tier: 0, cpus: true }], tunables: {}, zones: "x86" };
+    const e = engineFor(m);
+    const managed = e.mem.managedMap()!;
+    // pfn 0 and the EBDA/BIOS hole [0x9f, 0x100) are no RAM, [1, 0x9f) is RAM but reserved (the first MiB)
+    expect([managed[0], managed[0x10], managed[0xa0], managed[0x100], managed[16342]]).toEqual([0, 0, 0, 1, 1]);
+    expect(managed.length).toBe(16343); // pfns run to the node's end, 16384 - 41 firmware pages
+    expect(checkInvariants(e.mem.buddy, 0, [], managed)).toBeNull();
+    // hand a reserved page to the buddy allocator behind its back
+    e.mem.pages.flags[0x10] = 0;
+    e.mem.buddy.freeOnePage(e.mem.zones[0]!, 0x10, 0, MT_UNMOVABLE, 0);
+    expect(checkInvariants(e.mem.buddy, 0, [], managed)).toBe("pfn 16 is free but is no managed RAM (a hole or a reserved page)");
+    // a flat machine has no map: every pfn is managed
+    expect(engineFor(PRESETS.vm!).mem.managedMap()).toBeNull();
+  });
+
   it("faults, kernel allocations with every gfp, THP and frees under --check on a 64 MiB x86 machine", async () => {
     // 16384 pages: RAM [1, 0x9f), [0x100, 16343): DMA [1, 4096) managed 3840, DMA32 [4096, 16343)
     const m: Machine = { name: "x64", nodes: [{ id: 0, mem: 16384, tier: 0, cpus: true }], tunables: {}, zones: "x86" };
