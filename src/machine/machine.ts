@@ -11,7 +11,7 @@ import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
 import { foreignMachineMessage } from "../trace/sniff.js";
 import { parseSizePages } from "./size.js";
-import { machineZones, parseCoreParam } from "./zones.js";
+import { machineZones, parseCoreParam, type ExplicitZone } from "./zones.js";
 
 export interface NodeSpec {
   id: number;
@@ -29,9 +29,10 @@ export interface Machine {
   /**
    * The zone layout (SPEC §3 [next: zones]): "flat", one Normal zone per node from pfn 0 (the
    * default while the presets' comparisons are not redone), or "x86", the zones a QEMU x86-64
-   * guest of the same node sizes has (src/machine/zones.ts machineZoneLayout)
+   * guest of the same node sizes has (src/machine/zones.ts machineZoneLayout), or an explicit
+   * list of zones (explicitZones)
    */
-  zones?: ZonesKind;
+  zones?: ZonesKind | ExplicitZone[];
   /** `kernelcore=` / `movablecore=` as the boot parameter is written ("512M", "25%"); x86 only */
   kernelcore?: string;
   movablecore?: string;
@@ -191,9 +192,29 @@ export function parseMachine(
   if (o.name !== undefined && typeof o.name !== "string") fail("/name", `machine name must be a string, got ${describeValue(o.name)}`);
   const name = o.name !== undefined ? (o.name as string) : o.preset !== undefined ? (o.preset as string) : file;
   const machine: Machine = { name, nodes, tunables };
-  if (o.zones !== undefined) {
+  if (Array.isArray(o.zones)) {
+    const list: ExplicitZone[] = (o.zones as unknown[]).map((raw, i) => {
+      const p = `/zones/${i}`;
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+        return fail(p, `a zone must be an object like {"node": 0, "name": "DMA32", "start": 4096, "end": 1048576, "managed": 1040000}`);
+      const z = raw as Record<string, unknown>;
+      for (const k of Object.keys(z))
+        if (!["node", "name", "start", "end", "managed"].includes(k)) fail(`${p}/${k}`, `unknown zone key ${quoteInput(k)} (known: node, name, start, end, managed)`);
+      for (const k of ["node", "start", "end", "managed"])
+        if (z[k] !== undefined && typeof z[k] !== "number") fail(`${p}/${k}`, `zones[${i}].${k} must be a number, got ${describeValue(z[k])}`);
+      if (typeof z.name !== "string") fail(`${p}/name`, `zones[${i}].name must be DMA, DMA32, Normal or Movable, got ${describeValue(z.name)}`);
+      return { node: (z.node ?? 0) as number, name: z.name as string, start: z.start as number, end: z.end as number, managed: z.managed as number | undefined };
+    });
+    machine.zones = list;
+    try {
+      machineZones(machine);
+    } catch (e) {
+      const m = /^zones\[(\d+)\]/.exec((e as Error).message);
+      fail(m ? `/zones/${m[1]}` : "/zones", `machine ${(e as Error).message}`);
+    }
+  } else if (o.zones !== undefined) {
     if (typeof o.zones !== "string" || !(ZONES_KINDS as readonly string[]).includes(o.zones))
-      fail("/zones", `machine zones must be one of ${ZONES_KINDS.map((k) => `"${k}"`).join(", ")}, got ${describeValue(o.zones)}`);
+      fail("/zones", `machine zones must be one of ${ZONES_KINDS.map((k) => `"${k}"`).join(", ")} or a list of zones, got ${describeValue(o.zones)}`);
     machine.zones = o.zones as ZonesKind;
   }
   for (const key of ["kernelcore", "movablecore"] as const) {

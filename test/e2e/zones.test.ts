@@ -94,7 +94,7 @@ describe("error paths", () => {
     const m = file("badzones.json", '{"name": "z",\n"nodes": [{"id": 0, "mem": "64M"}],\n"zones": "x86_64"}\n');
     const r = wsim(["replay", reads, "--machine", m, "--format", "vmstat"]);
     expect(r.code).toBe(3);
-    expect(r.err.trim()).toBe(`${m}:3: machine zones must be one of "flat", "x86", got "x86_64"`);
+    expect(r.err.trim()).toBe(`${m}:3: machine zones must be one of "flat", "x86" or a list of zones, got "x86_64"`);
     const k = file("badcore.json", '{"nodes": [{"id": 0, "mem": "64M"}],\n"movablecore": "16M"}\n');
     const r2 = wsim(["replay", reads, "--machine", k, "--format", "vmstat"]);
     expect(r2.code).toBe(3);

@@ -283,3 +283,62 @@ describe("a replay under x86 keeps the invariants", () => {
     expect(e.mem.kallocs.size).toBe(4);
   });
 });
+
+describe("an explicit zone list in a machine", () => {
+  const list = (extra: object[] = []) => ({
+    name: "explicit",
+    nodes: [{ id: 0, mem: 16384 }, { id: 1, mem: 8192 }],
+    zones: [
+      { node: 0, name: "DMA", start: 0, end: 4096 },
+      { node: 0, name: "DMA32", start: 4096, end: 16384, managed: 12000 },
+      { node: 1, name: "Normal", start: 16384, end: 24576 },
+      ...extra,
+    ],
+  });
+
+  it("gives those zones, the unmanaged pages reserved at the top of their zone", async () => {
+    const { parseMachine } = await import("../../../src/machine/machine.js");
+    const m = parseMachine(list(), "m.json", () => 1);
+    const e = engineFor(m, { check: true });
+    expect(spans(e)).toEqual([
+      [0, "DMA", 0, 4096, 4096, 4096],
+      [0, "DMA32", 4096, 16384, 12288, 12000],
+      [1, "Normal", 16384, 24576, 8192, 8192],
+    ]);
+    // 12288 - 12000 = 288 pages reserved at [16096, 16384): the free blocks end there
+    expect(e.mem.zones[1]!.freePages).toBe(12000);
+    expect(e.mem.managedMap()![16095]).toBe(1);
+    expect(e.mem.managedMap()![16096]).toBe(0);
+    // DMA reserve for a DMA32 request: 12000 / 256 = 46
+    expect(e.mem.zones[0]!.lowmemReserve[ZONE_DMA32]).toBe(46);
+    await runCsv(e, "time_ms,op,id,order,gfp\n0,alloc,a,3,dma\n0,alloc,b,3,dma32\n0,alloc,c,0,kernel\n");
+    // dma from DMA; dma32 from DMA32 (the highest eligible zone); kernel: node 0 has no Normal, so DMA32
+    expect([e.mem.ev[V.pgalloc_dma], e.mem.ev[V.pgalloc_dma32], e.mem.ev[V.pgalloc_normal]]).toEqual([8, 9, 0]);
+  });
+
+  it("refuses overlapping zones, a zone twice, a wrong total, with the entry's path", async () => {
+    const { parseMachine } = await import("../../../src/machine/machine.js");
+    const lines: Record<string, number> = { "/zones/1": 7, "/zones/3": 9, "/zones": 5 };
+    const at = (p: string) => lines[p] ?? 1;
+    const err = (doc: object) => {
+      try {
+        parseMachine(doc, "m.json", at);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    };
+    expect(err(list([{ node: 1, name: "Normal", start: 30000, end: 31000 }]))).toBe("m.json:9: machine zones[3]: node 1 has zone Normal twice");
+    const bad = list();
+    bad.zones[1] = { node: 0, name: "DMA32", start: 4000, end: 16384 };
+    expect(err(bad)).toMatch(/^m\.json:5: machine zones: node 0 zone DMA32 \[4000, 16384\) overlaps/);
+    const big = list();
+    bad.zones[1] = { node: 0, name: "DMA32", start: 4096, end: 16384, managed: 20000 };
+    expect(err(bad)).toBe("m.json:7: machine zones[1]: managed must be 0..12288 pages, got 20000");
+    big.nodes[1]!.mem = 4096;
+    expect(err(big)).toBe("m.json:5: machine zones: node 1's zones hold 8192 pages, its mem is 4096");
+    const dev = list();
+    dev.zones[1] = { node: 0, name: "HighMem", start: 4096, end: 16384 };
+    expect(err(dev)).toBe('m.json:7: machine zones[1]: zone name must be DMA, DMA32, Normal or Movable, got "HighMem"');
+  });
+});
