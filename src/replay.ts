@@ -5,12 +5,13 @@
  */
 import type { Readable } from "node:stream";
 import { existsSync } from "node:fs";
-import { DataError, UsageError } from "./errors.js";
+import { DataError, quoteInput, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
 import { buildResult, type RunResult } from "./engine/result.js";
 import { dirname, isAbsolute, join } from "node:path";
-import { checkHostMemory, loadMachine, parseMachine, PRESETS, type Machine } from "./machine/machine.js";
+import { checkHostMemory, loadMachine, parseMachine, PRESETS, ZONES_KINDS, type Machine, type ZonesKind } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
+import { machineZones } from "./machine/zones.js";
 import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
@@ -50,6 +51,27 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
    * or after the time, into `pageblock_snapshots` (implies pageblockMap)
    */
   pageblockMapAt?: readonly number[];
+  /** `--zones`: "flat" or "x86", replacing the machine's own zone layout */
+  zones?: string;
+}
+
+/**
+ * `--zones flat|x86`: the machine with that zone layout instead of its own (usage error for
+ * another value, or for "flat" on a machine that sets kernelcore/movablecore).
+ */
+export function withZones(machine: Machine, zones: string): Machine {
+  if (!(ZONES_KINDS as readonly string[]).includes(zones))
+    throw new UsageError(`--zones must be one of ${ZONES_KINDS.join(", ")}, got ${quoteInput(zones)}`);
+  if (zones === "flat" && (machine.kernelcore !== undefined || machine.movablecore !== undefined))
+    throw new UsageError(`--zones flat: machine ${quoteInput(machine.name)} sets kernelcore/movablecore, which need the x86 layout`);
+  const m: Machine = { ...machine, zones: zones as ZonesKind };
+  try {
+    machineZones(m);
+  } catch (e) {
+    throw new UsageError(`--zones ${zones}: machine ${quoteInput(machine.name)}: ${(e as Error).message}`);
+  }
+  if (machine.tunableAt) Object.defineProperty(m, "tunableAt", { value: machine.tunableAt, enumerable: false });
+  return m;
 }
 
 /** Splits `key=value` (usage error otherwise). */
@@ -63,7 +85,7 @@ export function parseSetArg(s: string): [string, string] {
  * The machine and tunables of a run: preset or file < the machine's own tunables < the
  * trace's < --set. Shared by `wsim replay` and `wsim kernel`.
  */
-export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine | undefined, set: readonly string[] = []): Settings {
+export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine | undefined, set: readonly string[] = [], zones?: string): Settings {
   const sets = set.map(parseSetArg);
   let machine: Machine;
   if (typeof machineArg === "object") machine = machineArg;
@@ -72,6 +94,7 @@ export function resolveSettings(trace: OpenedTrace, machineArg: string | Machine
   else if (trace.header.machine !== undefined)
     machine = parseMachine(trace.header.machine, trace.name, trace.header.machineLine ?? (() => trace.header.machineAt ?? 1));
   else machine = loadMachine("default");
+  if (zones !== undefined) machine = withZones(machine, zones);
 
   const settings = new Settings(machine);
   const own = trace.header.machine;
@@ -127,7 +150,7 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
  */
 export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
-  const settings = resolveSettings(trace, cfg.machine, cfg.set);
+  const settings = resolveSettings(trace, cfg.machine, cfg.set, cfg.zones);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
   // the trace's own plugins (relative to its directory), then --plugin's

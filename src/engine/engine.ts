@@ -56,7 +56,7 @@ export interface Sample {
    */
   end?: true;
   vmstat: Record<string, number>;
-  /** node -> free blocks per order (buddyinfo) */
+  /** zone (Memory.zones order: node by node, one per node on a flat machine) -> free blocks per order (buddyinfo) */
   buddyinfo: number[][];
   /** node -> reported (free page reporting) blocks per order */
   reported: number[][];
@@ -463,11 +463,14 @@ export class Engine implements EngineContext {
     s.setDerived("vm.min_free_kbytes", this.mem.defaultMinFreeKbytes(thp, scale));
     this.mem.setWatermarks(s.num("vm.min_free_kbytes"), scale);
     this.mem.buddy.watermarkBoostFactor = s.num("vm.watermark_boost_factor");
+    // init_per_zone_wmark_min's setup_per_zone_lowmem_reserve, and a write of the sysctl
+    this.mem.setLowmemReserve(s.str("vm.lowmem_reserve_ratio").split(" ").map(Number));
   }
 
   private tunableChanged(key: string): void {
     switch (key) {
       case "vm.min_free_kbytes":
+      case "vm.lowmem_reserve_ratio":
       case "vm.watermark_scale_factor":
       case "vm.watermark_boost_factor":
       case "transparent_hugepage.enabled":
@@ -665,7 +668,7 @@ export class Engine implements EngineContext {
           break;
         }
         const nid = b.node[i]! >= 0 ? this.checkNode(b, i) : this.defaultCpu;
-        mem.kallocs.set(id, mem.kalloc(b.order[i]!, b.mt[i]!, nid));
+        mem.kallocs.set(id, mem.kalloc(b.order[i]!, b.mt[i]!, nid, b.gfp[i]!));
         break;
       }
       case OP_FREE: {
@@ -795,14 +798,17 @@ export class Engine implements EngineContext {
   }
 
   zoneViews(): ZoneView[] {
-    return this.mem.zones.map((z) => ({
+    const mem = this.mem;
+    const valid = (pfn: number) => mem.pfnValid(pfn);
+    return mem.zones.map((z) => ({
       nid: z.nid,
-      name: "Normal",
+      name: z.name,
       start: z.start,
       end: z.end,
       nrFree: z.nrFree,
       nrFreeMt: z.nrFreeMt,
-      pbMt: this.mem.pages.pbMt,
+      pbMt: mem.pages.pbMt,
+      valid,
     }));
   }
 

@@ -7,6 +7,7 @@ import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
 import type { PromotionTruth } from "../mm/hot-truth.js";
 import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
+import { pageblockCounts } from "../procfs/procfs.js";
 
 export interface ZoneResult {
   name: string;
@@ -61,21 +62,19 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
   const workingset = engine.workingsetResult();
   const vmstat = engine.vmstatObject();
   const views = engine.zoneViews();
-  const nodes: NodeResult[] = engine.mem.zones.map((z, i) => {
-    const spec = engine.machine.nodes[z.nid]!;
-    const row = (mt: number) => Array.from({ length: MAX_ORDER }, (_, o) => z.nrFreeMt[o * MIGRATE_TYPES + mt]!);
-    const counts: Record<string, number> = {};
-    const view = views[i]!;
-    const pb = new Array<number>(MIGRATE_TYPES).fill(0);
-    for (let pfn = view.start; pfn < view.end; pfn += 512) pb[view.pbMt[pfn >>> 9]!]!++;
-    ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"].forEach((n, k) => (counts[n] = pb[k]!));
+  const nodes: NodeResult[] = engine.mem.nodeZones.map((zs, nid) => {
+    const spec = engine.machine.nodes[nid]!;
     return {
-      id: z.nid,
+      id: nid,
       tier: spec.tier,
       cpus: spec.cpus,
-      zones: [
-        {
-          name: "Normal",
+      zones: zs.map((z) => {
+        const row = (mt: number) => Array.from({ length: MAX_ORDER }, (_, o) => z.nrFreeMt[o * MIGRATE_TYPES + mt]!);
+        const counts: Record<string, number> = {};
+        const pb = pageblockCounts(views[z.id]!);
+        ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"].forEach((n, k) => (counts[n] = pb[k]!));
+        return {
+          name: z.name,
           start_pfn: z.start,
           managed: z.managed,
           free: z.freePages,
@@ -84,8 +83,8 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
           pagetypeinfo: { Unmovable: row(MT_UNMOVABLE), Movable: row(MT_MOVABLE), Reclaimable: row(MT_RECLAIMABLE) },
           pageblocks: counts,
           reported: Array.from(z.reported),
-        },
-      ],
+        };
+      }),
     };
   });
   return {
@@ -99,7 +98,8 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
       last_ms: trace.events ? trace.lastMs : null,
     },
     end_ms: engine.now(),
-    machine: engine.machine,
+    // the resolved machine, its zone layout named even when it is the default (enough to re-run)
+    machine: { ...engine.machine, zones: engine.machine.zones ?? "flat" },
     tunables: engine.settings.resolved(),
     vmstat,
     nodes,

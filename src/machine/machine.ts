@@ -11,6 +11,7 @@ import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
 import { foreignMachineMessage } from "../trace/sniff.js";
 import { parseSizePages } from "./size.js";
+import { machineZones, parseCoreParam, type ExplicitZone } from "./zones.js";
 
 export interface NodeSpec {
   id: number;
@@ -25,11 +26,25 @@ export interface Machine {
   nodes: NodeSpec[];
   /** tunable defaults this machine sets (applied under --set and the trace's own) */
   tunables: Record<string, string | number>;
+  /**
+   * The zone layout (SPEC §3 [next: zones]): "flat", one Normal zone per node from pfn 0 (the
+   * default while the presets' comparisons are not redone), or "x86", the zones a QEMU x86-64
+   * guest of the same node sizes has (src/machine/zones.ts machineZoneLayout), or an explicit
+   * list of zones (explicitZones)
+   */
+  zones?: ZonesKind | ExplicitZone[];
+  /** `kernelcore=` / `movablecore=` as the boot parameter is written ("512M", "25%"); x86 only */
+  kernelcore?: string;
+  movablecore?: string;
   /** the file and line of each tunable of a machine file or a trace's machine (not enumerable) */
   readonly tunableAt?: { file: string; line: (key: string) => number };
 }
 
 const G = 262144; // pages per GiB
+
+/** The zone layouts a machine may ask for. */
+export const ZONES_KINDS = ["flat", "x86"] as const;
+export type ZonesKind = (typeof ZONES_KINDS)[number];
 
 export const PRESETS: Record<string, Machine> = {
   default: { name: "default", nodes: [{ id: 0, mem: 4 * G, tier: 0, cpus: true }], tunables: {} },
@@ -124,8 +139,8 @@ export function parseMachine(
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("", "machine must be a JSON object");
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!["name", "nodes", "tunables", "preset"].includes(k))
-      fail(`/${k}`, `unknown machine key ${quoteInput(k)} (known: name, preset, nodes, tunables)`);
+    if (!["name", "nodes", "tunables", "preset", "zones", "kernelcore", "movablecore"].includes(k))
+      fail(`/${k}`, `unknown machine key ${quoteInput(k)} (known: name, preset, nodes, tunables, zones, kernelcore, movablecore)`);
   }
   let nodesIn = o.nodes;
   let tunables: Record<string, string | number> = {};
@@ -177,6 +192,51 @@ export function parseMachine(
   if (o.name !== undefined && typeof o.name !== "string") fail("/name", `machine name must be a string, got ${describeValue(o.name)}`);
   const name = o.name !== undefined ? (o.name as string) : o.preset !== undefined ? (o.preset as string) : file;
   const machine: Machine = { name, nodes, tunables };
+  if (Array.isArray(o.zones)) {
+    const list: ExplicitZone[] = (o.zones as unknown[]).map((raw, i) => {
+      const p = `/zones/${i}`;
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+        return fail(p, `a zone must be an object like {"node": 0, "name": "DMA32", "start": 4096, "end": 1048576, "managed": 1040000}`);
+      const z = raw as Record<string, unknown>;
+      for (const k of Object.keys(z))
+        if (!["node", "name", "start", "end", "managed"].includes(k)) fail(`${p}/${k}`, `unknown zone key ${quoteInput(k)} (known: node, name, start, end, managed)`);
+      for (const k of ["node", "start", "end", "managed"])
+        if (z[k] !== undefined && typeof z[k] !== "number") fail(`${p}/${k}`, `zones[${i}].${k} must be a number, got ${describeValue(z[k])}`);
+      if (typeof z.name !== "string") fail(`${p}/name`, `zones[${i}].name must be DMA, DMA32, Normal or Movable, got ${describeValue(z.name)}`);
+      return { node: (z.node ?? 0) as number, name: z.name as string, start: z.start as number, end: z.end as number, managed: z.managed as number | undefined };
+    });
+    machine.zones = list;
+    try {
+      machineZones(machine);
+    } catch (e) {
+      const m = /^zones\[(\d+)\]/.exec((e as Error).message);
+      fail(m ? `/zones/${m[1]}` : "/zones", `machine ${(e as Error).message}`);
+    }
+  } else if (o.zones !== undefined) {
+    if (typeof o.zones !== "string" || !(ZONES_KINDS as readonly string[]).includes(o.zones))
+      fail("/zones", `machine zones must be one of ${ZONES_KINDS.map((k) => `"${k}"`).join(", ")} or a list of zones, got ${describeValue(o.zones)}`);
+    machine.zones = o.zones as ZonesKind;
+  }
+  for (const key of ["kernelcore", "movablecore"] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== "string") fail(`/${key}`, `${key} must be a string like "1G" or "25%", got ${describeValue(v)}`);
+    try {
+      parseCoreParam(v as string);
+    } catch (e) {
+      fail(`/${key}`, `${key}: ${(e as Error).message}`);
+    }
+    if (machine.zones !== "x86") fail(`/${key}`, `${key} needs "zones": "x86" (a flat machine has no ZONE_MOVABLE)`);
+    machine[key] = v as string;
+  }
+  if (machine.zones === "x86") {
+    // the layout must exist (qemuPcMemoryMap wants 2 MiB per node, kernelcore must fit)
+    try {
+      machineZones(machine);
+    } catch (e) {
+      fail("/zones", `the x86 zone layout: ${(e as Error).message}`);
+    }
+  }
   // where a tunable's value was written, for errors met when it is applied (not enumerable:
   // the machine's JSON in outputs stays as it was)
   Object.defineProperty(machine, "tunableAt", { value: { file, line: (k: string) => at(`${base}/tunables/${k}`) }, enumerable: false });

@@ -13,7 +13,7 @@ export type TunableValue = number | string;
 
 export interface TunableSpec {
   key: string;
-  type: "int" | "enum" | "size" | "intervals" | "node";
+  type: "int" | "enum" | "size" | "intervals" | "node" | "ints";
   min?: number;
   max?: number;
   values?: readonly string[];
@@ -30,8 +30,10 @@ const UINT_MAX = 4294967295;
 
 export const TUNABLES: readonly TunableSpec[] = [
   { key: "vm.min_free_kbytes", type: "int", min: 0, max: INT_MAX, modelled: true,
-    def: () => 0, // replaced by calculateMinFreeKbytes (mm/watermarks.ts) unless written
+    def: () => 0, // replaced by defaultMinFreeKbytes (mm/zone-params.ts) unless written
     help: "KiB kept free; default calculate_min_free_kbytes over all nodes, raised for THP (set_recommended_min_free_kbytes) while THP is not never. A write pins it." },
+  { key: "vm.lowmem_reserve_ratio", type: "ints", min: 0, max: INT_MAX, def: "256 256 32 0 0", modelled: true,
+    help: "per zone (DMA DMA32 Normal Movable Device): 1/ratio of the managed pages of the zones above is kept from allocations that could use them (lowmem_reserve, zoneinfo's protection); 0 = none. A write recomputes it" },
   { key: "vm.watermark_scale_factor", type: "int", min: 1, max: 3000, def: 10, modelled: true,
     help: "distance between min, low and high watermarks, in 1/10000 of the zone" },
   { key: "vm.watermark_boost_factor", type: "int", min: 0, max: INT_MAX, def: 15000, modelled: true,
@@ -125,6 +127,8 @@ export function describeAllowed(t: TunableSpec, m?: Machine): string {
       return t.key.endsWith("refresh_interval") ? "N<node>=<ms>" : "N<node>=<ms>,<ms>,... (strictly increasing, fewer than 32)";
     case "node":
       return m ? `a node id 0..${m.nodes.length - 1}` : "a node id";
+    case "ints":
+      return `${LOWMEM_RATIO_COUNT} integers ${t.min}..${t.max} separated by spaces (DMA DMA32 Normal Movable Device)`;
   }
 }
 
@@ -196,8 +200,17 @@ export function parseValue(key: string, raw: TunableValue, m: Machine): TunableV
     }
     case "intervals":
       return parseIntervals(key, s, m);
+    case "ints": {
+      // proc_dointvec_minmax's list, one value per zone (MAX_NR_ZONES)
+      const parts = s.split(/[\s,]+/).filter((x) => x !== "");
+      if (parts.length !== LOWMEM_RATIO_COUNT || parts.some((x) => !/^\d+$/.test(x) || Number(x) > t.max!)) bad();
+      return parts.map(Number).join(" ");
+    }
   }
 }
+
+/** values of vm.lowmem_reserve_ratio: MAX_NR_ZONES on x86-64 (DMA, DMA32, Normal, Movable, Device) */
+const LOWMEM_RATIO_COUNT = 5;
 
 /**
  * memory.workingset.* values as the RFC v3 parses them: `N<id>=a,b,c` (one node per write),

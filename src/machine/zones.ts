@@ -446,3 +446,109 @@ export function machineZoneLayout(
 export function managedByNode(layout: ZoneLayout): number[][] {
   return layout.nodes.map((n) => n.zones.map((z) => z.managedPages));
 }
+
+/**
+ * One zone of a machine file's explicit list: node `node`'s zone `name` (DMA, DMA32, Normal or
+ * Movable) spans pfns [start, end), all of it RAM; `managed` (default: all of it) pages are
+ * the buddy allocator's, the rest are reserved at the top of the zone (memblock allocates top
+ * down).
+ */
+export interface ExplicitZone {
+  node: number;
+  name: string;
+  start: number;
+  end: number;
+  managed?: number;
+}
+
+/**
+ * The layout of an explicit zone list. Each node's zones, by ascending zone index, must lie at
+ * ascending, non-overlapping pfns, nodes one after the other; a node's zones must cover exactly
+ * its `mem` pages. Throws ValueError naming the entry (`zones[i]`) for anything else.
+ */
+export function explicitZones(sizes: readonly number[], list: readonly ExplicitZone[]): MachineZones {
+  const nodes: NodeZones[] = sizes.map((_, nid) => ({
+    nid,
+    nodeStartPfn: 0,
+    nodeEndPfn: 0,
+    nodePresentPages: 0,
+    zones: ZONE_NAMES.map((name, idx): ZoneSpan => ({ idx, name, zoneStartPfn: 0, spannedPages: 0, presentPages: 0, managedPages: 0 })),
+  }));
+  const reserved: PfnRange[] = [];
+  list.forEach((z, i) => {
+    const at = `zones[${i}]`;
+    const idx = ZONE_NAMES.indexOf(z.name);
+    if (idx < 0 || idx > ZONE_MOVABLE) throw new ValueError(`${at}: zone name must be DMA, DMA32, Normal or Movable, got ${JSON.stringify(z.name)}`);
+    if (!Number.isSafeInteger(z.node) || z.node < 0 || z.node >= sizes.length) throw new ValueError(`${at}: node must be a node id 0..${sizes.length - 1}, got ${z.node}`);
+    if (!Number.isSafeInteger(z.start) || !Number.isSafeInteger(z.end) || z.start < 0 || z.end <= z.start)
+      throw new ValueError(`${at}: start and end must be pfns with start < end, got [${z.start}, ${z.end})`);
+    const spanned = z.end - z.start;
+    const managed = z.managed ?? spanned;
+    if (!Number.isSafeInteger(managed) || managed < 0 || managed > spanned) throw new ValueError(`${at}: managed must be 0..${spanned} pages, got ${managed}`);
+    const span = nodes[z.node]!.zones[idx]!;
+    if (span.spannedPages) throw new ValueError(`${at}: node ${z.node} has zone ${z.name} twice`);
+    Object.assign(span, { zoneStartPfn: z.start, spannedPages: spanned, presentPages: spanned, managedPages: managed });
+    if (managed < spanned) reserved.push({ start: z.end - (spanned - managed), end: z.end });
+  });
+  let prevEnd = 0;
+  const map: MemoryMap = { nodes: [] };
+  for (const n of nodes) {
+    const zs = n.zones.filter((z) => z.spannedPages);
+    if (!zs.length) throw new ValueError(`zones: node ${n.nid} has no zone`);
+    for (const z of zs) {
+      if (z.zoneStartPfn < prevEnd)
+        throw new ValueError(`zones: node ${n.nid} zone ${z.name} [${z.zoneStartPfn}, ${z.zoneStartPfn + z.spannedPages}) overlaps or precedes the zone before it (zones by node, then DMA, DMA32, Normal, Movable, at ascending pfns)`);
+      prevEnd = z.zoneStartPfn + z.spannedPages;
+    }
+    n.nodeStartPfn = zs[0]!.zoneStartPfn;
+    n.nodeEndPfn = prevEnd;
+    n.nodePresentPages = zs.reduce((a, z) => a + z.presentPages, 0);
+    if (n.nodePresentPages !== sizes[n.nid]) throw new ValueError(`zones: node ${n.nid}'s zones hold ${n.nodePresentPages} pages, its mem is ${sizes[n.nid]}`);
+    map.nodes.push({ nid: n.nid, ranges: zs.map((z) => ({ start: z.zoneStartPfn, end: z.zoneStartPfn + z.spannedPages })) });
+  }
+  reserved.sort((a, b) => a.start - b.start);
+  const end = prevEnd;
+  const layout: ZoneLayout = {
+    kind: "x86-64",
+    nodes,
+    archRanges: ZONE_NAMES.map(() => ({ start: 0, end })),
+    movableZone: ZONE_NORMAL,
+    zoneMovablePfn: nodes.map((n) => n.zones[ZONE_MOVABLE]!.zoneStartPfn),
+  };
+  return { layout, map, reserved };
+}
+
+/** A machine's layout and the RAM map it came from (flat: each node's whole range is RAM). */
+export interface MachineZones {
+  layout: ZoneLayout;
+  map: MemoryMap;
+  /** memblock.reserved ranges inside RAM: never handed to the buddy allocator */
+  reserved: readonly PfnRange[];
+}
+
+/**
+ * The zones a machine's `zones` key asks for: "flat" (default) is flatLayout; "x86" the QEMU pc
+ * layout of the node sizes (qemuPcMemoryMap + layoutZones), with the machine's `kernelcore` /
+ * `movablecore` parsed as the boot parameters are (cmdline_parse_core). Throws ValueError for
+ * a layout that cannot be built (a node under 2 MiB, a bad kernelcore).
+ */
+export function machineZones(m: Pick<Machine, "nodes" | "zones" | "kernelcore" | "movablecore">): MachineZones {
+  const sizes = m.nodes.map((n) => n.mem);
+  if (Array.isArray(m.zones)) return explicitZones(sizes, m.zones);
+  if ((m.zones ?? "flat") === "flat") {
+    let start = 0;
+    const map: MemoryMap = {
+      nodes: sizes.map((p, nid) => {
+        const r = { start, end: start + p };
+        start += p;
+        return { nid, ranges: [r] };
+      }),
+    };
+    return { layout: flatLayout(sizes), map, reserved: [] };
+  }
+  const opts: LayoutOptions = {};
+  if (m.kernelcore !== undefined) opts.kernelcore = parseCoreParam(m.kernelcore);
+  if (m.movablecore !== undefined) opts.movablecore = parseCoreParam(m.movablecore);
+  const map = qemuPcMemoryMap(sizes);
+  return { layout: layoutZones(map, opts), map, reserved: X86_RESERVED_LOW };
+}

@@ -26,6 +26,7 @@ import {
 } from "./constants.js";
 import { PageArrays, PG_BUDDY, PG_LRU, PG_REPORTED } from "./pages.js";
 import { listAdd, listAddBefore, listAddTail, listDel } from "./list.js";
+import { MAX_NR_ZONES, ZONE_NAMES, ZONE_NORMAL } from "../machine/zones.js";
 
 /** FPI_* flags of __free_one_page. */
 export const FPI_NONE = 0;
@@ -39,12 +40,32 @@ export const WMARK_LOW = 1;
 export const WMARK_HIGH = 2;
 export const WMARK_PROMO = 3;
 
-/** One zone (each node has one, Normal): its free area and watermarks. */
+/**
+ * One zone of one node (struct zone): its span, free area, watermarks and lowmem_reserve.
+ * `idx` is its zone type (ZONE_DMA .. ZONE_MOVABLE of src/machine/zones.ts), `id` its index in
+ * Memory.zones (all populated zones, node by node, by ascending zone type).
+ */
 export class Zone {
   readonly nid: number;
+  /** zone type index, ZONE_DMA .. ZONE_MOVABLE */
+  readonly idx: number;
+  /** ZONE_NAMES[idx] */
+  readonly name: string;
+  /** index in Memory.zones / Buddy.zones */
+  readonly id: number;
+  /** zone_start_pfn */
   readonly start: number;
-  readonly end: number; // exclusive
+  /** zone_end_pfn, exclusive (start + spanned_pages, holes included) */
+  readonly end: number;
+  /** present_pages: spanned minus holes */
+  readonly present: number;
+  /** managed_pages: present minus memblock reservations (pages the buddy allocator may hold) */
   readonly managed: number;
+  /**
+   * lowmem_reserve[highest_zoneidx] (setup_per_zone_lowmem_reserve): pages an allocation whose
+   * highest zone is above this one must leave here on top of the watermark
+   */
+  readonly lowmemReserve = new Float64Array(MAX_NR_ZONES);
   /** list heads / tails, index order * MIGRATE_TYPES + mt, -1 = empty */
   readonly head: Int32Array;
   readonly tail: Int32Array;
@@ -68,11 +89,20 @@ export class Zone {
    */
   readonly boundary: Int32Array;
 
-  constructor(nid: number, start: number, nrPages: number) {
+  /**
+   * A zone of node `nid` spanning [start, start + nrPages), `idx` its type (default Normal,
+   * wsim's flat layout), with `present` and `managed` pages (default all of it) and index `id`
+   * in the machine's zone list (default the node id: one zone per node).
+   */
+  constructor(nid: number, start: number, nrPages: number, idx = ZONE_NORMAL, present = nrPages, managed = present, id = nid) {
     this.nid = nid;
+    this.idx = idx;
+    this.name = ZONE_NAMES[idx]!;
+    this.id = id;
     this.start = start;
     this.end = start + nrPages;
-    this.managed = nrPages;
+    this.present = present;
+    this.managed = managed;
     this.head = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
     this.tail = new Int32Array(MAX_ORDER * MIGRATE_TYPES).fill(-1);
     this.nrFree = new Int32Array(MAX_ORDER);

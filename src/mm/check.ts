@@ -3,7 +3,9 @@
  * every pfn is in exactly one free block or allocated; free blocks are naturally aligned,
  * inside their zone and on the list their flags say; no two free buddies of the same order
  * both sit free (merging is complete); per-order and per-list counts equal the list lengths;
- * NR_FREE_PAGES is their sum. Returns a description of the first violation, or null.
+ * NR_FREE_PAGES is their sum, per zone; no free block crosses its zone's boundary. Pages
+ * outside the zones' managed RAM (holes, memblock reservations) count as allocated (they are
+ * PG_ALLOC from boot) and must never be free. Returns a description of the first violation, or null.
  * O(pages): meant for small machines and debugging.
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
@@ -11,12 +13,20 @@ import type { Buddy } from "./buddy.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED } from "./pages.js";
 import { PTE_TABLE } from "./process.js";
 
-export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: readonly [number, number][] = []): string | null {
+export function checkInvariants(
+  buddy: Buddy,
+  reportingOrder = 0,
+  isolated: readonly [number, number][] = [],
+  /** 1 for each pfn of managed RAM (Memory.managedMap); a free page elsewhere is a hole or reserved page handed out */
+  managed: Uint8Array | null = null,
+): string | null {
   const p = buddy.pages;
   const cover = new Uint8Array(p.nrPages);
   // blocks isolated for a report in flight are neither on a list nor allocated
   for (const [pfn, order] of isolated) for (let q = pfn; q < pfn + 2 ** order; q++) cover[q] = 1;
   for (const z of buddy.zones) {
+    // "node N", or "node N zone NAME" on a node of several zones
+    const where = buddy.zones.some((o) => o !== z && o.nid === z.nid) ? `node ${z.nid} zone ${z.name}` : `node ${z.nid}`;
     let freePages = 0;
     const reported = new Int32Array(MAX_ORDER);
     for (let o = 0; o < MAX_ORDER; o++) {
@@ -33,13 +43,13 @@ export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: read
             if (buddy.aeration && !seenReported && z.boundary[li] !== pfn) return `order ${o} list ${mt}: the aeration boundary is ${z.boundary[li]}, the first aerated block ${pfn}`;
             seenReported = true;
           } else if (buddy.aeration && seenReported) return `order ${o} list ${mt}: raw block ${pfn} below the aeration boundary`;
-          if (++n > z.managed) return `node ${z.nid} order ${o} ${mt} free list loops`;
+          if (++n > z.managed) return `${where} order ${o} ${mt} free list loops`;
           if (p.prev[pfn] !== prev) return `pfn ${pfn}: prev link ${p.prev[pfn]} should be ${prev}`;
           if (!(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is on a free list without PageBuddy`;
           if (p.order[pfn] !== o) return `pfn ${pfn} on the order-${o} list has order ${p.order[pfn]}`;
           if (p.listMt[pfn] !== mt) return `pfn ${pfn} on list ${mt} says it is on ${p.listMt[pfn]}`;
           if (pfn % (1 << o) !== 0) return `free block at pfn ${pfn} is not aligned to order ${o}`;
-          if (pfn < z.start || pfn + (1 << o) > z.end) return `free block ${pfn}/${o} is outside node ${z.nid}'s zone`;
+          if (pfn < z.start || pfn + (1 << o) > z.end) return `free block ${pfn}/${o} is outside ${where}'s zone [${z.start}, ${z.end})`;
           for (let q = pfn; q < pfn + (1 << o); q++) {
             if (cover[q]) return `pfn ${q} is in two free blocks`;
             cover[q] = 1;
@@ -55,20 +65,21 @@ export function checkInvariants(buddy: Buddy, reportingOrder = 0, isolated: read
           }
           prev = pfn;
         }
-        if (z.tail[li] !== prev) return `node ${z.nid} list ${o}/${mt}: tail ${z.tail[li]} should be ${prev}`;
-        if (z.nrFreeMt[li] !== n) return `node ${z.nid} order ${o} type ${mt}: count ${z.nrFreeMt[li]} but ${n} on the list`;
+        if (z.tail[li] !== prev) return `${where} list ${o}/${mt}: tail ${z.tail[li]} should be ${prev}`;
+        if (z.nrFreeMt[li] !== n) return `${where} order ${o} type ${mt}: count ${z.nrFreeMt[li]} but ${n} on the list`;
         perOrder += n;
         if (mt !== MT_ISOLATE) freePages += n << o;
       }
-      if (z.nrFree[o] !== perOrder) return `node ${z.nid} order ${o}: nr_free ${z.nrFree[o]} but ${perOrder} blocks listed`;
+      if (z.nrFree[o] !== perOrder) return `${where} order ${o}: nr_free ${z.nrFree[o]} but ${perOrder} blocks listed`;
     }
-    if (z.freePages !== freePages) return `node ${z.nid}: NR_FREE_PAGES ${z.freePages} but the lists hold ${freePages}`;
+    if (z.freePages !== freePages) return `${where}: NR_FREE_PAGES ${z.freePages} but the lists hold ${freePages}`;
     for (let o = 0; o < MAX_ORDER; o++)
-      if (reported[o] !== z.reported[o]) return `node ${z.nid} order ${o}: ${z.reported[o]} reported blocks counted, ${reported[o]} on the lists`;
+      if (reported[o] !== z.reported[o]) return `${where} order ${o}: ${z.reported[o]} reported blocks counted, ${reported[o]} on the lists`;
   }
   for (let pfn = 0; pfn < p.nrPages; pfn++) {
     const alloc = (p.flags[pfn]! & PG_ALLOC) !== 0;
     if (cover[pfn] && alloc) return `pfn ${pfn} is both free and allocated`;
+    if (cover[pfn] && managed && !managed[pfn]) return `pfn ${pfn} is free but is no managed RAM (a hole or a reserved page)`;
     if (!cover[pfn] && !alloc) return `pfn ${pfn} is neither free nor allocated (leaked)`;
     if (!cover[pfn] && p.flags[pfn]! & PG_BUDDY) return `pfn ${pfn} has PageBuddy but is on no list`;
     if (p.flags[pfn]! & PG_REPORTED && !(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is reported but not a free block`;
@@ -103,6 +114,8 @@ export interface MappingView {
   isolated: readonly [number, number][];
   /** NUMA balancing's PROT_NONE byte per pfn (null: never on) */
   protNone?: Uint8Array | null;
+  /** managed RAM per pfn (null: every pfn, a flat machine) */
+  managed?: Uint8Array | null;
 }
 
 /**
@@ -113,7 +126,7 @@ export interface MappingView {
  * no PTE to be PROT_NONE), and a PMD-mapped huge page is PROT_NONE whole or not at all.
  */
 export function checkMemory(m: MappingView): string | null {
-  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated);
+  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated, m.managed ?? null);
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;

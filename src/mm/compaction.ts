@@ -31,6 +31,7 @@ import { listRotateToFront } from "./list.js";
 import { migratePage, type MigrateContext } from "./migrate.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { PageAllocator } from "./page-alloc.js";
+import { ZONE_NORMAL } from "../machine/zones.js";
 
 /** enum compact_result, in 6.1's order (try_to_compact_pages takes the max). */
 export const COMPACT_NOT_SUITABLE_ZONE = 0;
@@ -129,6 +130,8 @@ export class CompactControl {
     this.searchOrder = order;
   }
   wholeZone = false;
+  /** cc->highest_zoneidx: the allocation's (direct), kcompactd_highest_zoneidx, or the zone's own */
+  highestZoneidx = 0;
 }
 
 export interface CompactionEnv {
@@ -144,6 +147,8 @@ export interface CompactionLogEntry {
   order: number;
   who: "direct" | "kcompactd" | "proactive" | "manual";
   prio?: number;
+  /** the zone's name, on a node of several zones */
+  zone?: string;
   result: string;
 }
 
@@ -176,12 +181,17 @@ export class Compaction {
 
   // --- suitability and deferral ---
 
-  /** __compaction_suitable, then the fragmentation index test of compaction_suitable */
-  suitable(zone: Zone, order: number, allocFlags: number): number {
+  /**
+   * __compaction_suitable, then the fragmentation index test of compaction_suitable; both
+   * watermark tests include lowmem_reserve[highest_zoneidx] (default: the zone's own index,
+   * whose reserve is 0)
+   */
+  suitable(zone: Zone, order: number, allocFlags: number, highestZoneidx = zone.idx): number {
     if (order === -1) return COMPACT_CONTINUE;
     const b = this.buddy;
-    if (b.zoneWatermarkOk(zone, order, zone.mark(allocFlags & ALLOC_WMARK_MASK), zone.freePages)) return COMPACT_SUCCESS;
-    const mark = (order > PAGE_ALLOC_COSTLY_ORDER ? zone.mark(WMARK_LOW) : zone.mark(WMARK_MIN)) + compactGap(order);
+    const reserve = zone.lowmemReserve[highestZoneidx]!;
+    if (b.zoneWatermarkOk(zone, order, zone.mark(allocFlags & ALLOC_WMARK_MASK) + reserve, zone.freePages)) return COMPACT_SUCCESS;
+    const mark = (order > PAGE_ALLOC_COSTLY_ORDER ? zone.mark(WMARK_LOW) : zone.mark(WMARK_MIN)) + compactGap(order) + reserve;
     if (!b.zoneWatermarkOk(zone, 0, mark, zone.freePages)) return COMPACT_SKIPPED;
     if (order > PAGE_ALLOC_COSTLY_ORDER) {
       const fi = fragmentationIndex(zone, order);
@@ -265,10 +275,17 @@ export class Compaction {
     return extfragForOrder(z, COMPACTION_HPAGE_ORDER);
   }
 
-  /** fragmentation_score_node (one zone: present * score / (node_present + 1)) */
+  /**
+   * fragmentation_score_node: the sum over the node's populated zones of
+   * fragmentation_score_zone_weighted, present * score / (node_present_pages + 1)
+   */
   scoreNode(nid: number): number {
-    const z = this.alloc.zones[nid]!;
-    return Math.floor((z.managed * this.scoreZone(z)) / (z.managed + 1));
+    const zs = this.alloc.nodeZones[nid]!;
+    let nodePresent = 0;
+    for (const z of zs) nodePresent += z.present;
+    let score = 0;
+    for (const z of zs) score += Math.floor((z.present * this.scoreZone(z)) / (nodePresent + 1));
+    return score;
   }
 
   /** fragmentation_score_wmark (6.1) */
@@ -288,7 +305,7 @@ export class Compaction {
     const { zone: z, zc } = cc;
     const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
     if (cc.order !== -1 && !cc.opts.proactive) {
-      const r = this.suitable(z, cc.order, cc.opts.allocFlags ?? 0);
+      const r = this.suitable(z, cc.order, cc.opts.allocFlags ?? 0, cc.highestZoneidx);
       if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
     }
     if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
@@ -838,8 +855,12 @@ export class Compaction {
 
   // --- callers ---
 
-  private logAttempt(nid: number, order: number, who: CompactionLogEntry["who"], result: number, prio?: number): void {
-    this.log?.push({ time_ms: this.env.now(), nid, order, who, prio, result: RESULT_NAMES[result]! });
+  private logAttempt(nid: number, order: number, who: CompactionLogEntry["who"], result: number, prio: number | undefined, z: Zone): void {
+    if (!this.log) return;
+    const e: CompactionLogEntry = { time_ms: this.env.now(), nid, order, who, prio, result: RESULT_NAMES[result]! };
+    // the zone is named only when the node has several (a flat machine's log stays as it was)
+    if (this.alloc.nodeZones[nid]!.length > 1) e.zone = z.name;
+    this.log.push(e);
   }
 
   /**
@@ -868,26 +889,29 @@ export class Compaction {
    * compact_stall unless every zone was skipped; the captured block if there is one, else
    * get_page_from_freelist; compact_success / compact_fail.
    */
-  directCompact(order: number, mt: number, allocFlags: number, zl: readonly number[], prio: number): number {
+  directCompact(order: number, mt: number, allocFlags: number, zl: readonly Zone[], prio: number, highestZoneidx: number = ZONE_NORMAL): number {
     if (!order) return -1;
     let rc = COMPACT_SKIPPED;
     this.captured = -1;
-    for (const nid of zl) {
-      const zc = this.zones[nid]!;
+    // for_each_zone_zonelist_nodemask: the zones at or below highest_zoneidx, in zonelist order
+    for (const z of zl) {
+      if (z.idx > highestZoneidx) continue;
+      const zc = this.zones[z.id]!;
       if (prio > PRIO_SYNC_FULL && this.deferred(zc, order)) {
         rc = Math.max(rc, COMPACT_DEFERRED);
-        this.logAttempt(nid, order, "direct", COMPACT_DEFERRED, prio);
+        this.logAttempt(z.nid, order, "direct", COMPACT_DEFERRED, prio, z);
         continue;
       }
-      const cc = new CompactControl(zc.zone, zc, order, mt, prio === PRIO_ASYNC ? MIGRATE_ASYNC : MIGRATE_SYNC_LIGHT, {
+      const cc = new CompactControl(z, zc, order, mt, prio === PRIO_ASYNC ? MIGRATE_ASYNC : MIGRATE_SYNC_LIGHT, {
         direct: true,
         allocFlags,
         wholeZone: prio === PRIO_SYNC_FULL,
         ignoreSkipHint: prio === PRIO_SYNC_FULL,
         ignoreBlockSuitable: prio === PRIO_SYNC_FULL,
       });
+      cc.highestZoneidx = highestZoneidx;
       const status = this.compactZoneOrder(cc);
-      this.logAttempt(nid, order, "direct", status, prio);
+      this.logAttempt(z.nid, order, "direct", status, prio, z);
       rc = Math.max(rc, status);
       if (status === COMPACT_SUCCESS) {
         this.deferReset(zc, order, false);
@@ -905,9 +929,9 @@ export class Compaction {
     if (pfn >= 0) {
       this.alloc.lastZone = this.alloc.zoneOf(pfn);
       this.alloc.captured = true;
-    } else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+    } else pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, highestZoneidx);
     if (pfn >= 0) {
-      const zc = this.zones[this.alloc.lastZone!.nid]!;
+      const zc = this.zones[this.alloc.lastZone!.id]!;
       zc.blockskipFlush = false;
       this.deferReset(zc, order, true);
       this.m.ev[V.compact_success]!++;
@@ -920,34 +944,46 @@ export class Compaction {
   /** the result of the last directCompact (for __GFP_NORETRY's give-up test) */
   lastResult = COMPACT_SKIPPED;
 
-  /** compact_node: /proc/sys/vm/compact_memory for one node (whole zone, MIGRATE_SYNC). */
+  /**
+   * compact_node: /proc/sys/vm/compact_memory for one node, every populated zone whole
+   * (MIGRATE_SYNC). Returns the last zone's result.
+   */
   compactNode(nid: number): number {
-    const zc = this.zones[nid]!;
-    const cc = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC, { wholeZone: true, ignoreSkipHint: true });
-    const r = this.compactZone(cc);
-    this.logAttempt(nid, -1, "manual", r);
+    let r = COMPACT_SKIPPED;
+    for (const z of this.alloc.nodeZones[nid]!) {
+      const zc = this.zones[z.id]!;
+      const cc = new CompactControl(z, zc, -1, MT_MOVABLE, MIGRATE_SYNC, { wholeZone: true, ignoreSkipHint: true });
+      cc.highestZoneidx = z.idx;
+      r = this.compactZone(cc);
+      this.logAttempt(nid, -1, "manual", r, undefined, z);
+    }
     return r;
   }
 
-  /** kcompactd_do_work's compaction of one zone (deferral handled by the caller). */
-  daemonCompact(nid: number, order: number): { result: number; migrateScanned: number; freeScanned: number } {
-    const zc = this.zones[nid]!;
-    const cc = new CompactControl(zc.zone, zc, order, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+  /** kcompactd_do_work's compaction of one zone (deferral handled by the caller), cc->highest_zoneidx `highestZoneidx`. */
+  daemonCompact(z: Zone, order: number, highestZoneidx: number = z.idx): { result: number; migrateScanned: number; freeScanned: number } {
+    const zc = this.zones[z.id]!;
+    const cc = new CompactControl(z, zc, order, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    cc.highestZoneidx = highestZoneidx;
     const result = this.compactZone(cc);
-    this.logAttempt(nid, order, "kcompactd", result);
+    this.logAttempt(z.nid, order, "kcompactd", result, undefined, z);
     return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned };
   }
 
-  /** proactive_compact_node */
+  /** proactive_compact_node: compact_zone over every populated zone of the node. Returns the last result. */
   proactiveCompact(nid: number): number {
-    const zc = this.zones[nid]!;
-    const cc = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {
-      wholeZone: true,
-      ignoreSkipHint: true,
-      proactive: true,
-    });
-    const r = this.compactZone(cc);
-    this.logAttempt(nid, -1, "proactive", r);
+    let r = COMPACT_SKIPPED;
+    for (const z of this.alloc.nodeZones[nid]!) {
+      const zc = this.zones[z.id]!;
+      const cc = new CompactControl(z, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {
+        wholeZone: true,
+        ignoreSkipHint: true,
+        proactive: true,
+      });
+      cc.highestZoneidx = z.idx;
+      r = this.compactZone(cc);
+      this.logAttempt(nid, -1, "proactive", r, undefined, z);
+    }
     return r;
   }
 }

@@ -33,13 +33,34 @@ export const ALLOC_WMARK_MIN = 0;
 export const ALLOC_WMARK_LOW = 1;
 export const ALLOC_WMARK_HIGH = 2;
 export const ALLOC_WMARK_MASK = 3;
+export const ALLOC_HARDER = 0x10;
+export const ALLOC_HIGH = 0x20;
 export const ALLOC_NOFRAGMENT = 0x100;
 export const ALLOC_KSWAPD = 0x800;
 
-/** gfp bits wsim distinguishes. */
-export const GFP_DIRECT_RECLAIM = 1;
-export const GFP_KSWAPD_RECLAIM = 2;
-export const GFP_NORETRY = 4;
-export const GFP_THISNODE = 8;
+/**
+ * gfp bits wsim distinguishes, with the values of 6.1's include/linux/gfp_types.h so that
+ * src/mm/zonelist.ts gfpZone (gfp_zone) reads their zone modifiers.
+ */
+export const GFP_DMA = 0x01; // __GFP_DMA
+export const GFP_HIGHMEM = 0x02; // __GFP_HIGHMEM
+export const GFP_DMA32 = 0x04; // __GFP_DMA32
+export const GFP_MOVABLE = 0x08; // __GFP_MOVABLE (with __GFP_HIGHMEM: ZONE_MOVABLE)
+export const GFP_HIGH = 0x20; // __GFP_HIGH
+export const GFP_DIRECT_RECLAIM = 0x400; // ___GFP_DIRECT_RECLAIM
+export const GFP_KSWAPD_RECLAIM = 0x800; // ___GFP_KSWAPD_RECLAIM
+export const GFP_NORETRY = 0x10000; // ___GFP_NORETRY
+export const GFP_THISNODE = 0x200000; // ___GFP_THISNODE
+/** GFP_KERNEL's reclaim bits (__GFP_IO and __GFP_FS do not matter to wsim): highest zone Normal */
 export const GFP_KERNEL = GFP_DIRECT_RECLAIM | GFP_KSWAPD_RECLAIM;
-export const GFP_HIGHUSER_MOVABLE = GFP_DIRECT_RECLAIM | GFP_KSWAPD_RECLAIM;
+/** GFP_HIGHUSER_MOVABLE: user pages and THPs, highest zone Movable */
+export const GFP_HIGHUSER_MOVABLE = GFP_DIRECT_RECLAIM | GFP_KSWAPD_RECLAIM | GFP_HIGHMEM | GFP_MOVABLE;
+/** GFP_ATOMIC = __GFP_HIGH | __GFP_KSWAPD_RECLAIM (__GFP_ATOMIC is gone from the zone's view) */
+export const GFP_ATOMIC = GFP_HIGH | GFP_KSWAPD_RECLAIM;
+/** the zone modifier bits of a gfp mask (GFP_ZONEMASK) */
+export const GFP_ZONEMASK = GFP_DMA | GFP_HIGHMEM | GFP_DMA32 | GFP_MOVABLE;
+/**
+ * A migration target (alloc_misplaced_dst_page, alloc_demote_page): GFP_HIGHUSER_MOVABLE |
+ * __GFP_THISNODE without the reclaim bits
+ */
+export const GFP_MIGRATE_TARGET = GFP_HIGHMEM | GFP_MOVABLE | GFP_THISNODE;

@@ -18,6 +18,8 @@ import type { Daemon, EngineContext } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
 import { V } from "../stats/counters.js";
 import { PAGEBLOCK_NR_PAGES } from "./constants.js";
+import type { Zone } from "./buddy.js";
+import { MAX_NR_ZONES } from "../machine/zones.js";
 import {
   COMPACT_COMPLETE, COMPACT_CONTINUE, COMPACT_MAX_DEFER_SHIFT, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS, type Compaction,
 } from "./compaction.js";
@@ -30,6 +32,11 @@ export class Kcompactd implements Daemon {
   private timer: Timer | null = null;
   /** kcompactd_max_order */
   maxOrder = 0;
+  /**
+   * kcompactd_highest_zoneidx: the lowest highest_zoneidx asked for since its last work
+   * (wakeup_kcompactd keeps the minimum), reset to the node's highest populated zone
+   */
+  highestZoneidx: number;
   proactiveTrigger = false;
   /** sleeping in wait_event (not running its work) */
   private sleeping = true;
@@ -62,6 +69,8 @@ export class Kcompactd implements Daemon {
 
   constructor(
     readonly nid: number,
+    /** the node's populated zones by ascending zone index (pgdat->node_zones) */
+    readonly zones: readonly Zone[],
     private readonly compaction: Compaction,
     private readonly ev: Float64Array,
     private readonly proactiveness: () => number,
@@ -76,6 +85,12 @@ export class Kcompactd implements Daemon {
     private readonly listChanges: () => number,
   ) {
     this.name = `kcompactd${nid}`;
+    this.highestZoneidx = this.nrZones() - 1;
+  }
+
+  /** pgdat->nr_zones: the highest populated zone index + 1 */
+  private nrZones(): number {
+    return this.zones.length ? this.zones[this.zones.length - 1]!.idx + 1 : 0;
   }
 
   start(ctx: EngineContext): void {
@@ -131,7 +146,7 @@ export class Kcompactd implements Daemon {
   /** What changes with any page allocated, freed or migrated. */
   private movedStamp(): string {
     const e = this.ev;
-    return `${e[V.pgfree]},${e[V.pgalloc_normal]},${e[V.pgmigrate_success]}`;
+    return `${e[V.pgfree]},${e[V.pgalloc_dma]},${e[V.pgalloc_dma32]},${e[V.pgalloc_normal]},${e[V.pgalloc_movable]},${e[V.pgmigrate_success]}`;
   }
 
   /** movedStamp and what a pass that isolates pages and puts them back counts. */
@@ -140,13 +155,16 @@ export class Kcompactd implements Daemon {
     return `${this.movedStamp()},${e[V.pgmigrate_fail]},${e[V.compact_isolated]}`;
   }
 
-  /** The zone's compaction state a proactive pass reads and may change (cached scanners, defer fields, skip bits). */
+  /** The node's zones' compaction state a proactive pass reads and may change (cached scanners, defer fields, skip bits). */
   private compactionState(): string {
     const c = this.compaction;
-    const zc = c.zones[this.nid]!;
-    const z = zc.zone;
-    const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
-    return `${zc.cachedMigrate},${zc.cachedFree},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")}`;
+    let out = "";
+    for (const z of this.zones) {
+      const zc = c.zones[z.id]!;
+      const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
+      out += `${zc.cachedMigrate},${zc.cachedFree},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")};`;
+    }
+    return out;
   }
 
   /**
@@ -157,10 +175,11 @@ export class Kcompactd implements Daemon {
   private readonly quiet = (period: number): number =>
     this.proactivePolicy === null && this.sleeping && !this.proactiveTrigger && period === HPAGE_FRAG_CHECK_INTERVAL_MSEC && !this.shouldProactiveCompact() ? Infinity : -Infinity;
 
-  /** wakeup_kcompactd */
-  wakeup(order: number): void {
+  /** wakeup_kcompactd(pgdat, order, highest_zoneidx) */
+  wakeup(order: number, highestZoneidx = MAX_NR_ZONES - 1): void {
     if (!this.ctx || !order) return;
     if (this.maxOrder < order) this.maxOrder = order;
+    if (this.highestZoneidx > highestZoneidx) this.highestZoneidx = highestZoneidx;
     if (!this.sleeping) return;
     if (!this.nodeSuitable()) return;
     this.wakeNow();
@@ -182,10 +201,17 @@ export class Kcompactd implements Daemon {
     this.timer = this.ctx!.schedule(0, () => this.woken());
   }
 
-  /** kcompactd_node_suitable */
+  /**
+   * kcompactd_node_suitable: some populated zone up to kcompactd_highest_zoneidx is suitable
+   * (compaction_suitable at that highest_zoneidx) for kcompactd_max_order
+   */
   private nodeSuitable(): boolean {
-    const z = this.compaction.zones[this.nid]!.zone;
-    return this.compaction.suitable(z, this.maxOrder, 0) === COMPACT_CONTINUE;
+    const hz = this.highestZoneidx;
+    for (const z of this.zones) {
+      if (z.idx > hz) break;
+      if (this.compaction.suitable(z, this.maxOrder, 0, hz) === COMPACT_CONTINUE) return true;
+    }
+    return false;
   }
 
   /** the wait ended with the condition true */
@@ -280,20 +306,28 @@ export class Kcompactd implements Daemon {
     return this.compaction.scoreNode(this.nid) > this.compaction.scoreWmark(false);
   }
 
-  /** kcompactd_do_work */
+  /**
+   * kcompactd_do_work: every populated zone up to kcompactd_highest_zoneidx, not deferred and
+   * suitable (compaction_suitable at its own index), compacted for kcompactd_max_order
+   */
   private doWork(): void {
     const c = this.compaction;
-    const zc = c.zones[this.nid]!;
     const order = this.maxOrder;
+    const hz = this.highestZoneidx;
     this.ev[V.compact_daemon_wake]!++;
     this.wakes.push(this.ctx!.now());
-    if (!c.deferred(zc, order) && c.suitable(zc.zone, order, 0) === COMPACT_CONTINUE) {
-      const r = c.daemonCompact(this.nid, order);
+    for (const z of this.zones) {
+      if (z.idx > hz) break;
+      const zc = c.zones[z.id]!;
+      if (c.deferred(zc, order)) continue;
+      if (c.suitable(z, order, 0, z.idx) !== COMPACT_CONTINUE) continue;
+      const r = c.daemonCompact(z, order, hz);
       if (r.result === COMPACT_SUCCESS) c.deferReset(zc, order, false);
       else if (r.result === COMPACT_PARTIAL_SKIPPED || r.result === COMPACT_COMPLETE) c.defer(zc, order);
       this.ev[V.compact_daemon_migrate_scanned]! += r.migrateScanned;
       this.ev[V.compact_daemon_free_scanned]! += r.freeScanned;
     }
     if (this.maxOrder <= order) this.maxOrder = 0;
+    if (this.highestZoneidx >= hz) this.highestZoneidx = this.nrZones() - 1;
   }
 }

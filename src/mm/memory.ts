@@ -14,7 +14,7 @@ import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
 import {
-  GFP_DIRECT_RECLAIM, GFP_KERNEL, GFP_THISNODE, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
+  GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { Compaction } from "./compaction.js";
 import { Kcompactd } from "./kcompactd.js";
@@ -25,7 +25,7 @@ import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type
 import { migratePageAcross } from "./migrate.js";
 import { NumaBalancing, NUMA_BALANCING_MEMORY_TIERING, type NumabSettings } from "./numa-balancing.js";
 import type { Memcg } from "./memcg.js";
-import { WMARK_HIGH } from "./buddy.js";
+import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
@@ -38,7 +38,15 @@ import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
-import { defaultMinFreeKbytes, setupZoneWatermarks } from "./watermarks.js";
+import { defaultMinFreeKbytes, lowmemReserve, setupPerZoneWmarks } from "./zone-params.js";
+import { machineZones, MAX_NR_ZONES, type MachineZones, ZONE_MOVABLE, type MemoryMap, type PfnRange, type ZoneLayout } from "../machine/zones.js";
+import { PG_ALLOC } from "./pages.js";
+
+/** the gfp masks of the trace's `gfp` column values, in GFP_NAMES order (src/trace/types.ts) */
+export const GFP_BY_NAME: readonly number[] = [GFP_KERNEL, GFP_KERNEL | GFP_DMA32, GFP_KERNEL | GFP_DMA, GFP_HIGHUSER_MOVABLE, GFP_ATOMIC];
+
+/** PAGES_PER_SECTION on x86-64 (SECTION_SIZE_BITS 27) */
+export const PAGES_PER_SECTION = 32768;
 import { WorkingsetReport } from "./workingset-report.js";
 
 /** What Memory needs from the engine. */
@@ -77,7 +85,16 @@ export const KALLOC_FAILED = -1;
 export class Memory {
   readonly machine: Machine;
   readonly pages: PageArrays;
+  /** the zone layout the machine asked for (src/machine/zones.ts) */
+  readonly layout: ZoneLayout;
+  /** the layout, its RAM map and the reserved ranges */
+  private readonly mz: MachineZones;
+  /** every populated zone, node by node, by ascending zone index (Zone.id is the index here) */
   readonly zones: Zone[];
+  /** pgdat->node_zones: each node's populated zones by ascending zone index */
+  readonly nodeZones: Zone[][];
+  /** pfn_valid per memory section (SECTION_SIZE_BITS 27: 32768 pages): the section holds RAM */
+  readonly validSection: Uint8Array;
   readonly buddy: Buddy;
   readonly alloc: PageAllocator;
   readonly procs: ProcessTable;
@@ -135,17 +152,30 @@ export class Memory {
 
   constructor(machine: Machine, private readonly env: MemoryEnv) {
     this.machine = machine;
-    const total = machine.nodes.reduce((s, n) => s + n.mem, 0);
+    const mz = machineZones(machine);
+    this.mz = mz;
+    this.layout = mz.layout;
+    // pfns run up to the last node's end: holes (x86's PCI hole, the first page) included
+    const total = Math.max(...mz.layout.nodes.map((n) => n.nodeEndPfn));
     this.pages = new PageArrays(total);
-    let start = 0;
-    this.zones = machine.nodes.map((n) => {
-      const z = new Zone(n.id, start, n.mem);
-      start += n.mem;
-      return z;
+    this.zones = [];
+    this.nodeZones = mz.layout.nodes.map((n) => {
+      const own: Zone[] = [];
+      for (const s of n.zones) {
+        if (!s.presentPages) continue;
+        const z = new Zone(n.nid, s.zoneStartPfn, s.spannedPages, s.idx, s.presentPages, s.managedPages, this.zones.length);
+        this.zones.push(z);
+        own.push(z);
+      }
+      return own;
     });
+    this.validSection = new Uint8Array(Math.ceil(total / PAGES_PER_SECTION));
+    for (const n of mz.map.nodes)
+      for (const r of n.ranges)
+        for (let sec = Math.floor(r.start / PAGES_PER_SECTION); sec * PAGES_PER_SECTION < r.end; sec++) this.validSection[sec] = 1;
     this.buddy = new Buddy(this.pages, this.zones);
     const zl = machine.nodes.map((n) => zonelist(machine, n.id));
-    this.alloc = new PageAllocator(this.buddy, zl, this.ev);
+    this.alloc = new PageAllocator(this.buddy, this.nodeZones, zl, this.ev);
     this.ownerMm = new Int32Array(total);
     this.ownerVpn = new Float64Array(total);
     this.lastAccess = new Float64Array(total);
@@ -190,7 +220,7 @@ export class Memory {
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
-    this.kswapd = this.zones.map((z) => new Kswapd(z, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
+    this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
     this.migrateCtx = {
       pages: this.pages,
       ownerMm: this.ownerMm,
@@ -213,22 +243,25 @@ export class Memory {
         now: env.now,
       },
     );
-    this.kcompactd = this.zones.map(
-      (z) => new Kcompactd(z.nid, this.compaction, this.ev, env.proactiveness, () => this.kswapd[z.nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges),
+    this.kcompactd = this.nodeZones.map(
+      (zs, nid) => new Kcompactd(nid, zs, this.compaction, this.ev, env.proactiveness, () => this.kswapd[nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges),
     );
     for (const k of this.kswapd) {
-      const kc = this.kcompactd[k.zone.nid]!;
-      k.onSleep = (z, order) => {
-        const zc = this.compaction.zones[z.nid]!;
-        if (zc.blockskipFlush) this.compaction.resetIsolationSuitable(zc); // reset_isolation_suitable
-        kc.wakeup(order);
+      const kc = this.kcompactd[k.nid]!;
+      k.onSleep = (order, hz) => {
+        // reset_isolation_suitable(pgdat): every zone of the node whose skip bits wait for a flush
+        for (const z of k.zones) {
+          const zc = this.compaction.zones[z.id]!;
+          if (zc.blockskipFlush) this.compaction.resetIsolationSuitable(zc);
+        }
+        kc.wakeup(order, hz);
       };
-      k.onBalancedWake = (_z, order, gfp) => {
-        if (!(gfp & GFP_DIRECT_RECLAIM)) kc.wakeup(order);
+      k.onBalancedWake = (order, gfp, hz) => {
+        if (!(gfp & GFP_DIRECT_RECLAIM)) kc.wakeup(order, hz);
       };
-      k.onBoostedPass = () => kc.wakeup(PAGEBLOCK_ORDER);
+      k.onBoostedPass = (hz) => kc.wakeup(PAGEBLOCK_ORDER, hz);
     }
-    this.alloc.hooks.directCompact = (order, mt, flags, zl, prio) => this.compaction.directCompact(order, mt, flags, zl, prio);
+    this.alloc.hooks.directCompact = (order, mt, flags, zl, prio, hz) => this.compaction.directCompact(order, mt, flags, zl, prio, hz);
     this.reporting = new PageReporting(this.buddy, this.ev, env.reporting);
     this.buddy.hooks.notifyFree = (z, order) => this.reporting.notifyFree(z, order);
     this.buddy.hooks.reportedTaken = (_z, _pfn, order, merging) => {
@@ -274,7 +307,7 @@ export class Memory {
       pages: this.pages,
       procs: this.procs,
       buddy: this.buddy,
-      zones: this.zones,
+      nodeZones: this.nodeZones,
       ...t.numab,
       nodeOf,
       isTopTier: isTop,
@@ -307,9 +340,11 @@ export class Memory {
       (id, nid) => this.refreshReport(id, nid),
       (due) => this.kagingdSteady(due),
     );
-    this.alloc.hooks.wakeKswapd = (z, order, gfp) => this.kswapd[z.nid]!.wake(order, gfp);
-    this.alloc.hooks.directReclaim = (order, mt, flags, zl) => this.directReclaim(order, mt, flags, zl);
-    for (const z of this.zones) this.freeBootMemory(z);
+    this.alloc.hooks.wakeKswapd = (z, order, gfp, hz) => this.kswapd[z.nid]!.wake(order, gfp, hz);
+    this.alloc.hooks.directReclaim = (order, mt, flags, zl, hz) => this.directReclaim(order, mt, flags, zl, hz);
+    // memmap_init: every page starts reserved (allocated to nobody); memblock_free_all frees RAM
+    this.pages.flags.fill(PG_ALLOC);
+    for (const z of this.zones) this.freeBootMemory(z, mz.map, mz.reserved);
   }
 
   /**
@@ -317,14 +352,38 @@ export class Memory {
    * in the largest aligned blocks, FPI_TO_TAIL, ascending pfn. Boot frees are not counted
    * in pgfree: counters start at zero after boot.
    */
-  private freeBootMemory(z: Zone): void {
-    let s = z.start;
-    while (s < z.end) {
+  private freeBootMemory(z: Zone, map: MemoryMap, reserved: readonly PfnRange[]): void {
+    const ranges = map.nodes[z.nid]!.ranges;
+    for (const r of ranges) {
+      // the RAM of this range inside the zone, minus memblock.reserved (free_low_memory_core_early)
+      let pieces: PfnRange[] = [{ start: Math.max(r.start, z.start), end: Math.min(r.end, z.end) }];
+      for (const h of reserved)
+        pieces = pieces.flatMap((p) => {
+          if (h.end <= p.start || h.start >= p.end) return [p];
+          const out: PfnRange[] = [];
+          if (h.start > p.start) out.push({ start: p.start, end: h.start });
+          if (h.end < p.end) out.push({ start: h.end, end: p.end });
+          return out;
+        });
+      for (const p of pieces) if (p.end > p.start) this.freeBootRange(z, p.start, p.end);
+    }
+  }
+
+  /** __free_pages_memory: [start, end) in the largest naturally aligned blocks, ascending. */
+  private freeBootRange(z: Zone, start: number, end: number): void {
+    this.pages.flags.fill(0, start, end);
+    let s = start;
+    while (s < end) {
       let order = s === 0 ? MAX_ORDER - 1 : Math.min(MAX_ORDER - 1, ctz(s));
-      while (s + (1 << order) > z.end) order--;
+      while (s + (1 << order) > end) order--;
       this.buddy.freeOnePage(z, s, order, this.pages.pageblockMt(s), FPI_TO_TAIL);
       s += 1 << order;
     }
+  }
+
+  /** pfn_valid: the pfn's memory section holds RAM (pagetypeinfo's block counts skip the others). */
+  pfnValid(pfn: number): boolean {
+    return this.validSection[Math.floor(pfn / PAGES_PER_SECTION)] === 1;
   }
 
   /** What the --check mapping invariants look at. */
@@ -339,7 +398,23 @@ export class Memory {
       reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
       protNone: this.numab.protNone,
+      managed: this.managedMap(),
     };
+  }
+
+  private managedPfns: Uint8Array | null | undefined;
+  /**
+   * 1 for every pfn of managed RAM (what memblock_free_all freed at boot), for --check; null
+   * when every pfn is (a flat machine). Built on first use: O(pages) bytes.
+   */
+  managedMap(): Uint8Array | null {
+    if (this.managedPfns !== undefined) return this.managedPfns;
+    if (this.zones.every((z) => z.managed === z.end - z.start)) return (this.managedPfns = null);
+    const m = new Uint8Array(this.pages.nrPages);
+    for (const n of this.mz.map.nodes)
+      for (const r of n.ranges) m.fill(1, r.start, r.end);
+    for (const r of this.mz.reserved) m.fill(0, r.start, r.end);
+    return (this.managedPfns = m);
   }
 
   /** A mapped order-0 LRU page, which migration can move. */
@@ -379,10 +454,23 @@ export class Memory {
   private migrateMisplaced(pfn: number, nid: number): number {
     this.lastDst = -1;
     if (this.promote(pfn, nid, "numa_balancing")) return this.lastDst;
-    const z = this.zones[nid]!;
-    if (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING && this.isMigratable(pfn) && !this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages))
-      this.kswapd[nid]!.wake(0, 0);
+    if (this.env.tiering.numab.mode() & NUMA_BALANCING_MEMORY_TIERING && this.isMigratable(pfn) && !this.migrateBalanced(nid, 1))
+      this.kswapd[nid]!.wake(0, 0, ZONE_MOVABLE);
     return -1;
+  }
+
+  /**
+   * migrate_balanced_pgdat: some populated zone of the node, from the highest down, has its
+   * high watermark plus `nrPages` free (zone_watermark_ok at highest_zoneidx ZONE_MOVABLE, so
+   * with lowmem_reserve[ZONE_MOVABLE]).
+   */
+  migrateBalanced(nid: number, nrPages: number): boolean {
+    const zs = this.nodeZones[nid]!;
+    for (let i = zs.length - 1; i >= 0; i--) {
+      const z = zs[i]!;
+      if (this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + nrPages + z.lowmemReserve[ZONE_MOVABLE]!, z.freePages)) return true;
+    }
+    return false;
   }
 
   /**
@@ -395,12 +483,11 @@ export class Memory {
     if (!this.isMigratable(pfn)) return false;
     const from = this.alloc.zoneOf(pfn).nid;
     if (from === nid) return false;
-    const z = this.zones[nid]!;
-    if (!this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + 1, z.freePages)) {
+    if (!this.migrateBalanced(nid, 1)) {
       this.ev[V.wsim_promote_unbalanced]!++;
       return false;
     }
-    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, nid, nid);
+    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_MIGRATE_TARGET, nid, nid);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[nid]!;
     const promotion = this.tierOf[from] !== this.topTier && this.tierOf[nid] === this.topTier;
@@ -426,7 +513,7 @@ export class Memory {
     const from = this.alloc.zoneOf(pfn).nid;
     const target = this.demotionTarget[from]!;
     if (target < 0) return false;
-    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_THISNODE, target, target);
+    const dst = this.alloc.allocPages(0, MT_MOVABLE, GFP_MIGRATE_TARGET, target, target);
     if (dst < 0) return false;
     const lv = (this.lru.lruvecOfPfn(pfn)!.owner as Memcg).lruvecs[target]!;
     migratePageAcross(this.migrateCtx, pfn, dst, lv);
@@ -489,28 +576,68 @@ export class Memory {
    * should_reclaim_retry): reclaim, retry at the min watermark, again while reclaim makes
    * progress for a non-costly order.
    */
-  private directReclaim(order: number, mt: number, allocFlags: number, zl: readonly number[]): number {
+  private directReclaim(order: number, mt: number, allocFlags: number, zl: readonly Zone[], hz: number): number {
+    // shrink_zones: the nodes of the eligible zones, once each, in zonelist order
+    const nodes: number[] = [];
+    for (const z of zl) if (z.idx <= hz && !nodes.includes(z.nid)) nodes.push(z.nid);
     for (;;) {
-      const got = this.reclaim.directReclaim(zl);
-      if (got) for (const nid of zl) this.kswapd[nid]!.failures = 0;
-      const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt);
+      const got = this.reclaim.directReclaim(nodes);
+      if (got) for (const nid of nodes) this.kswapd[nid]!.failures = 0;
+      const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
       if (pfn >= 0) return pfn;
       if (!got || order > PAGE_ALLOC_COSTLY_ORDER) return -1;
     }
   }
 
-  /** setup_per_zone_wmarks with min_free_kbytes and watermark_scale_factor. */
+  /** managed pages per zone index (MAX_NR_ZONES), per node: the input of zone-params.ts */
+  managedByNode(): number[][] {
+    return this.nodeZones.map((zs) => {
+      const m = new Array<number>(MAX_NR_ZONES).fill(0);
+      for (const z of zs) m[z.idx] = z.managed;
+      return m;
+    });
+  }
+
+  /**
+   * setup_per_zone_wmarks with min_free_kbytes and watermark_scale_factor (every zone's
+   * _watermark[] from __setup_per_zone_wmarks, boost cleared).
+   */
   setWatermarks(minFreeKbytes: number, scaleFactor: number): void {
-    setupZoneWatermarks(this.zones, minFreeKbytes, scaleFactor);
+    const w = setupPerZoneWmarks(this.managedByNode(), minFreeKbytes, scaleFactor);
+    for (const z of this.zones) {
+      const m = w[z.nid]![z.idx]!;
+      z.wmark[WMARK_MIN] = m.min;
+      z.wmark[WMARK_LOW] = m.low;
+      z.wmark[WMARK_HIGH] = m.high;
+      z.wmark[WMARK_PROMO] = m.promo;
+      z.watermarkBoost = 0;
+    }
   }
 
+  /**
+   * setup_per_zone_lowmem_reserve with vm.lowmem_reserve_ratio (MAX_NR_ZONES integers): each
+   * zone's lowmem_reserve[] from the managed pages of the zones above it on its node.
+   */
+  setLowmemReserve(ratio: readonly number[]): void {
+    const managed = this.managedByNode();
+    for (let nid = 0; nid < this.nodeZones.length; nid++) {
+      const r = lowmemReserve(managed[nid]!, ratio);
+      for (const z of this.nodeZones[nid]!) z.lowmemReserve.set(r[z.idx]!);
+    }
+  }
+
+  /** The default vm.min_free_kbytes (zone-params.ts defaultMinFreeKbytes over every zone). */
   defaultMinFreeKbytes(thpEnabled: boolean, scaleFactor: number): number {
-    return defaultMinFreeKbytes(this.zones, thpEnabled, scaleFactor);
+    return defaultMinFreeKbytes(this.managedByNode(), thpEnabled, scaleFactor);
   }
 
-  /** A kernel allocation (GFP_KERNEL with a migratetype) from a CPU of `cpuNid`. */
-  kalloc(order: number, mt: number, prefNid: number): KernelAlloc {
-    const pfn = this.alloc.allocPages(order, mt, GFP_KERNEL, prefNid, this.localCpu[prefNid]!);
+  /**
+   * A kernel allocation (an `alloc` event) of 2^order pages of migratetype mt preferring node
+   * prefNid, from a CPU of its local CPU node; `gfp` indexes GFP_BY_NAME (the trace's `gfp`
+   * column: 0 kernel, 1 dma32, 2 dma, 3 highuser_movable, 4 atomic).
+   */
+  kalloc(order: number, mt: number, prefNid: number, gfp = 0): KernelAlloc {
+    const pfn = this.alloc.allocPages(order, mt, GFP_BY_NAME[gfp]!, prefNid, this.localCpu[prefNid]!);
     if (pfn < 0) {
       this.ev[V.wsim_alloc_fail]!++;
       return KALLOC_FAILED;

@@ -37,6 +37,7 @@
  */
 import { V } from "../stats/counters.js";
 import { WMARK_PROMO, type Buddy, type Zone } from "./buddy.js";
+import { ZONE_MOVABLE } from "../machine/zones.js";
 import { PG_ANON, PG_DIRTY, type PageArrays } from "./pages.js";
 import type { Mm, ProcessTable } from "./process.js";
 
@@ -73,7 +74,8 @@ export interface NumabEnv extends NumabSettings {
   pages: PageArrays;
   procs: ProcessTable;
   buddy: Buddy;
-  zones: readonly Zone[];
+  /** each node's populated zones by ascending zone index (pgdat->node_zones) */
+  nodeZones: readonly (readonly Zone[])[];
   nodeOf: (pfn: number) => number;
   isTopTier: (nid: number) => boolean;
   /** the nearest node with CPUs of a node (itself if it has some) */
@@ -138,7 +140,7 @@ export class NumaBalancing {
   private readonly policySkipped = new WeakSet<object>();
 
   constructor(private readonly env: NumabEnv) {
-    this.nodes = env.zones.map(() => ({ rlStart: null, rlNrCand: 0, threshold: 0, thStart: 0, thNrCand: 0, candidates: 0 }));
+    this.nodes = env.nodeZones.map(() => ({ rlStart: null, rlNrCand: 0, threshold: 0, thStart: 0, thNrCand: 0, candidates: 0 }));
   }
 
   /** A write of kernel.numa_balancing: allocate the page state; reset_memory_tiering when the tiering bit is newly set. */
@@ -432,9 +434,17 @@ export class NumaBalancing {
 
   /** pgdat_free_space_enough */
   private freeSpaceEnough(nid: number): boolean {
-    const z = this.env.zones[nid]!;
-    const enough = Math.max(2 ** 18, Math.floor(z.end - z.start) >>> 4);
-    return this.env.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_PROMO) + enough, z.freePages);
+    // enough_wmark = max(1 GiB, node_present_pages >> 4); any populated zone from the highest
+    // down above WMARK_PROMO + that (zone_watermark_ok at ZONE_MOVABLE: its lowmem_reserve too)
+    const zs = this.env.nodeZones[nid]!;
+    let present = 0;
+    for (const z of zs) present += z.present;
+    const enough = Math.max(2 ** 18, present >>> 4);
+    for (let i = zs.length - 1; i >= 0; i--) {
+      const z = zs[i]!;
+      if (this.env.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_PROMO) + enough + z.lowmemReserve[ZONE_MOVABLE]!, z.freePages)) return true;
+    }
+    return false;
   }
 
   /** numa_hint_fault_latency: records the fault time in the page */
@@ -478,7 +488,7 @@ export class NumaBalancing {
     const mode = this.env.mode();
     if (!mode) return;
     if (!this.env.isTopTier(memNode) && (mode & NUMA_BALANCING_MEMORY_TIERING || lastCpupid < 0)) return;
-    const n = this.env.zones.length;
+    const n = this.env.nodeZones.length;
     if (!t.mem) {
       t.mem = new Float64Array(n * 2);
       t.membuf = new Float64Array(n * 2);
@@ -507,7 +517,7 @@ export class NumaBalancing {
     let maxNid = -1;
     const mem = t.mem!;
     const buf = t.membuf!;
-    for (let nid = 0; nid < this.env.zones.length; nid++) {
+    for (let nid = 0; nid < this.env.nodeZones.length; nid++) {
       let faults = 0;
       for (let priv = 0; priv < 2; priv++) {
         const i = nid * 2 + priv;

@@ -9,21 +9,23 @@
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
-  ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
-  GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
+  ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
+  GFP_HIGH, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, GFP_ZONEMASK, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
 } from "./constants.js";
+import { ZONE_DMA32, ZONE_NORMAL } from "../machine/zones.js";
+import { gfpZone } from "./zonelist.js";
 import { Buddy, FPI_NONE, type Zone } from "./buddy.js";
 import { PG_ALLOC, PG_HEAD } from "./pages.js";
 
 export interface SlowPathHooks {
-  /** wake_all_kswapds: wakeup_kswapd(zone, gfp, order, highest_zoneidx) */
-  wakeKswapd?: (zone: Zone, order: number, gfp: number) => void;
+  /** wake_all_kswapds: wakeup_kswapd(zone, gfp, order, highest_zoneidx), once per node */
+  wakeKswapd?: (zone: Zone, order: number, gfp: number, highestZoneidx: number) => void;
   /** __alloc_pages_direct_compact at a priority (PRIO_ASYNC / PRIO_SYNC_LIGHT); a pfn or -1 */
-  directCompact?: (order: number, mt: number, allocFlags: number, zonelist: readonly number[], prio: number) => number;
+  directCompact?: (order: number, mt: number, allocFlags: number, zonelist: readonly Zone[], prio: number, highestZoneidx: number) => number;
   /** the compact_result of the last directCompact */
   compactResult?: () => number;
   /** __alloc_pages_direct_reclaim with should_reclaim_retry's loop; a pfn or -1 */
-  directReclaim?: (order: number, mt: number, allocFlags: number, zonelist: readonly number[]) => number;
+  directReclaim?: (order: number, mt: number, allocFlags: number, zonelist: readonly Zone[], highestZoneidx: number) => number;
 }
 
 /** enum compact_priority / compact_result values the slow path looks at */
@@ -32,32 +34,52 @@ const PRIO_ASYNC = 2;
 const COMPACT_SKIPPED = 1;
 const COMPACT_DEFERRED = 2;
 
+/** V.pgalloc_dma + zone index: pgalloc_dma, pgalloc_dma32, pgalloc_normal, pgalloc_movable */
+const PGALLOC_BY_ZONE = [V.pgalloc_dma, V.pgalloc_dma32, V.pgalloc_normal, V.pgalloc_movable, V.pgalloc_device];
+
 export class PageAllocator {
   readonly buddy: Buddy;
+  /** every populated zone of the machine, node by node, by ascending zone index (Zone.id order) */
   readonly zones: Zone[];
-  readonly zonelists: number[][];
+  /** pgdat->node_zones: each node's populated zones by ascending zone index */
+  readonly nodeZones: Zone[][];
+  /**
+   * ZONELIST_FALLBACK of each node (build_zonelists): node by node in the machine's zonelist
+   * order (machine.ts zonelist), each node's populated zones from the highest index down
+   * (build_zonerefs_node)
+   */
+  readonly zonelists: Zone[][];
   readonly ev: Float64Array;
   hooks: SlowPathHooks = {};
-  private readonly multiNode: boolean;
-  /** the one-node zonelists of __GFP_THISNODE */
-  private readonly thisNode: number[][];
+  private readonly nrNodes: number;
+  /** ZONELIST_NOFALLBACK, the one-node zonelists of __GFP_THISNODE */
+  private readonly thisNode: Zone[][];
   /** zone of the last successful allocation */
   lastZone: Zone | null = null;
+  /** the preferred zone of the allocation in progress (ac->preferred_zoneref->zone) */
+  private preferred: Zone | null = null;
   /**
    * the allocation in progress got a block direct compaction captured (compaction_capture):
    * it never went through rmqueue, so 6.1 counts neither pgalloc nor zone_statistics for it
    */
   captured = false;
 
-  constructor(buddy: Buddy, zonelists: number[][], ev: Float64Array) {
+  /**
+   * `nodeZones[nid]`: the node's populated zones by ascending zone index; `nodeOrder[nid]`:
+   * the node order of its zonelist (the node itself first).
+   */
+  constructor(buddy: Buddy, nodeZones: Zone[][], nodeOrder: readonly (readonly number[])[], ev: Float64Array) {
     this.buddy = buddy;
     this.zones = buddy.zones;
-    this.zonelists = zonelists;
+    this.nodeZones = nodeZones;
     this.ev = ev;
-    this.multiNode = this.zones.length > 1;
-    this.thisNode = this.zones.map((z) => [z.nid]);
+    this.nrNodes = nodeZones.length;
+    const highToLow = (nid: number) => [...nodeZones[nid]!].reverse();
+    this.zonelists = nodeOrder.map((order) => order.flatMap(highToLow));
+    this.thisNode = nodeZones.map((_, nid) => highToLow(nid));
   }
 
+  /** page_zone(pfn_to_page(pfn)): the zone whose span holds pfn. */
   zoneOf(pfn: number): Zone {
     const zs = this.zones;
     if (zs.length === 1) return zs[0]!;
@@ -65,20 +87,46 @@ export class PageAllocator {
     return zs[zs.length - 1]!;
   }
 
+  /** The zonelist an allocation from node `prefNid` with mask `gfp` walks. */
+  zonelistFor(gfp: number, prefNid: number): Zone[] {
+    return gfp & GFP_THISNODE ? this.thisNode[prefNid]! : this.zonelists[prefNid]!;
+  }
+
   /**
    * __alloc_pages: a block of 2^order pages of migratetype mt, preferring node `prefNid`,
-   * from a CPU on `cpuNid`. Returns the first pfn or -1. Marks the block allocated.
+   * from a CPU on `cpuNid`, from the zones gfp_zone(gfp) allows. Returns the first pfn or -1.
+   * Marks the block allocated.
    */
   allocPages(order: number, mt: number, gfp: number, prefNid: number, cpuNid: number): number {
     const zl = gfp & GFP_THISNODE ? this.thisNode[prefNid]! : this.zonelists[prefNid]!;
+    const hz = gfp & GFP_ZONEMASK ? gfpZone(gfp) : ZONE_NORMAL;
+    // prepare_alloc_pages: the first zone of the zonelist at or below highest_zoneidx
+    let pref: Zone | null = null;
+    for (let i = 0; i < zl.length; i++)
+      if (zl[i]!.idx <= hz) {
+        pref = zl[i]!;
+        break;
+      }
+    if (!pref) return -1;
+    this.preferred = pref;
     let flags = ALLOC_WMARK_LOW | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
-    if (!this.multiNode) flags |= ALLOC_NOFRAGMENT;
+    if (this.nofragment(pref)) flags |= ALLOC_NOFRAGMENT;
     this.captured = false;
-    let pfn = this.getPageFromFreelist(order, flags, zl, mt);
-    if (pfn < 0) pfn = this.slowpath(order, mt, gfp, zl);
+    let pfn = this.getPageFromFreelist(order, flags, zl, mt, hz);
+    if (pfn < 0) pfn = this.slowpath(order, mt, gfp, zl, hz);
     if (pfn < 0) return -1;
-    this.account(pfn, order, prefNid, cpuNid);
+    this.account(pfn, order, cpuNid);
     return pfn;
+  }
+
+  /**
+   * alloc_flags_nofragment (CONFIG_ZONE_DMA32): ALLOC_NOFRAGMENT when the preferred zone is
+   * Normal and, on a machine of several nodes, the node's DMA32 zone is populated
+   */
+  private nofragment(pref: Zone): boolean {
+    if (pref.idx !== ZONE_NORMAL) return false;
+    if (this.nrNodes > 1 && !this.nodeZones[pref.nid]!.some((z) => z.idx === ZONE_DMA32)) return false;
+    return true;
   }
 
   /**
@@ -88,15 +136,26 @@ export class PageAllocator {
    * request gives up when it was skipped or deferred), direct reclaim, compaction again (async
    * under __GFP_NORETRY, else sync-light); then give up.
    */
-  private slowpath(order: number, mt: number, gfp: number, zl: readonly number[]): number {
-    const flags = ALLOC_WMARK_MIN | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
+  private slowpath(order: number, mt: number, gfp: number, zl: readonly Zone[], hz: number): number {
+    // gfp_to_alloc_flags: __GFP_HIGH gives ALLOC_HIGH, and GFP_ATOMIC (the only __GFP_HIGH
+    // user here, __GFP_ATOMIC without __GFP_NOMEMALLOC) ALLOC_HARDER
+    const flags = ALLOC_WMARK_MIN | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0) | (gfp & GFP_HIGH ? ALLOC_HIGH | ALLOC_HARDER : 0);
     const h = this.hooks;
-    if (flags & ALLOC_KSWAPD && h.wakeKswapd) for (const nid of zl) h.wakeKswapd(this.zones[nid]!, order, gfp);
-    let pfn = this.getPageFromFreelist(order, flags, zl, mt);
+    if (flags & ALLOC_KSWAPD && h.wakeKswapd) {
+      // wake_all_kswapds: the first eligible zone of each node in the zonelist
+      let last = -1;
+      for (let i = 0; i < zl.length; i++) {
+        const z = zl[i]!;
+        if (z.idx > hz || z.nid === last) continue;
+        last = z.nid;
+        h.wakeKswapd(z, order, gfp, hz);
+      }
+    }
+    let pfn = this.getPageFromFreelist(order, flags, zl, mt, hz);
     if (pfn >= 0 || !(gfp & GFP_DIRECT_RECLAIM)) return pfn;
     const costly = order > PAGE_ALLOC_COSTLY_ORDER;
     if (h.directCompact && (costly || (order > 0 && mt !== MT_MOVABLE))) {
-      pfn = h.directCompact(order, mt, flags, zl, PRIO_ASYNC);
+      pfn = h.directCompact(order, mt, flags, zl, PRIO_ASYNC, hz);
       if (pfn >= 0) return pfn;
       if (costly && gfp & GFP_NORETRY) {
         const r = h.compactResult?.();
@@ -104,30 +163,43 @@ export class PageAllocator {
       }
     }
     if (h.directReclaim) {
-      pfn = h.directReclaim(order, mt, flags, zl);
+      pfn = h.directReclaim(order, mt, flags, zl, hz);
       if (pfn >= 0) return pfn;
     }
     if (h.directCompact) {
-      pfn = h.directCompact(order, mt, flags, zl, gfp & GFP_NORETRY ? PRIO_ASYNC : PRIO_SYNC_LIGHT);
+      pfn = h.directCompact(order, mt, flags, zl, gfp & GFP_NORETRY ? PRIO_ASYNC : PRIO_SYNC_LIGHT, hz);
       if (pfn >= 0) return pfn;
     }
     return -1;
   }
 
-  /** get_page_from_freelist: the first zonelist zone above its mark that has the block. */
-  getPageFromFreelist(order: number, allocFlags: number, zl: readonly number[], mt: number): number {
+  /**
+   * get_page_from_freelist: the first zonelist zone at or below highest_zoneidx `hz` that is
+   * above its mark plus lowmem_reserve[hz] (zone_watermark_fast) and has the block. Under
+   * ALLOC_NOFRAGMENT a zone of another node than the preferred one first retries without it.
+   */
+  getPageFromFreelist(order: number, allocFlags: number, zl: readonly Zone[], mt: number, hz: number = ZONE_NORMAL): number {
     const buddy = this.buddy;
-    for (;;) {
+    const prefNid = this.preferred ? this.preferred.nid : zl.length ? zl[0]!.nid : -1;
+    retry: for (;;) {
       const noFallback = allocFlags & ALLOC_NOFRAGMENT;
       for (let i = 0; i < zl.length; i++) {
-        const z = this.zones[zl[i]!]!;
-        const mark = z.mark(allocFlags & ALLOC_WMARK_MASK);
+        const z = zl[i]!;
+        if (z.idx > hz) continue;
+        if (noFallback && this.nrNodes > 1 && z.nid !== prefNid) {
+          allocFlags &= ~ALLOC_NOFRAGMENT;
+          continue retry;
+        }
+        let mark = z.mark(allocFlags & ALLOC_WMARK_MASK);
+        if (allocFlags & ALLOC_HIGH) mark -= Math.floor(mark / 2); // __zone_watermark_ok's min -= min / 2
+        if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4); // and min -= min / 4
+        mark += z.lowmemReserve[hz]!;
         if (!buddy.zoneWatermarkFast(z, order, mark)) continue;
         const pfn = buddy.rmqueue(z, order, mt, allocFlags);
         if (pfn < 0) continue;
         if (z.boosted) {
           z.boosted = false;
-          this.hooks.wakeKswapd?.(z, 0, 0);
+          this.hooks.wakeKswapd?.(z, 0, 0, z.idx);
         }
         this.lastZone = z;
         return pfn;
@@ -138,7 +210,7 @@ export class PageAllocator {
   }
 
   /** prep_new_page's bookkeeping plus rmqueue's pgalloc and zone_statistics. */
-  private account(pfn: number, order: number, prefNid: number, cpuNid: number): void {
+  private account(pfn: number, order: number, cpuNid: number): void {
     const p = this.buddy.pages;
     const n = 1 << order;
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = PG_ALLOC;
@@ -147,9 +219,11 @@ export class PageAllocator {
     if (this.observer !== null) this.observer.alloc(pfn, order, this.zoneOf(pfn).nid);
     if (this.captured) return; // PGALLOC and zone_statistics are rmqueue_buddy's / rmqueue_pcplist's
     const ev = this.ev;
-    ev[V.pgalloc_normal]! += n;
-    const nid = this.lastZone!.nid;
-    if (nid === prefNid) ev[V.numa_hit]!++;
+    const z = this.lastZone!;
+    ev[PGALLOC_BY_ZONE[z.idx]!]! += n;
+    // zone_statistics(preferred_zoneref->zone, zone)
+    const nid = z.nid;
+    if (nid === this.preferred!.nid) ev[V.numa_hit]!++;
     else {
       ev[V.numa_miss]!++;
       ev[V.numa_foreign]!++;

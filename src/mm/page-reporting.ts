@@ -112,9 +112,9 @@ export class PageReporting implements Daemon {
   notifyFree(z: Zone, order: number): void {
     if (!this.ctx || !this.s.enabled() || order < this.s.order()) return;
     if (this.s.mode() === "aeration") {
-      if (this.zoneRequested[z.nid]) return;
+      if (this.zoneRequested[z.id]) return;
       if (z.nrFree[order]! - z.reported[order]! < AERATOR_HWM) return;
-      this.zoneRequested[z.nid] = true;
+      this.zoneRequested[z.id] = true;
     }
     this.request();
   }
@@ -262,12 +262,12 @@ export class PageReporting implements Daemon {
   /** aerator_cycle: fill / react / drain on each requested zone until a fill finds nothing. */
   private *aerate(): Generator<number, void> {
     for (const z of this.buddy.zones) {
-      if (!this.zoneRequested[z.nid]) continue;
+      if (!this.zoneRequested[z.id]) continue;
       for (;;) {
         const order0 = this.s.order();
         const got = this.fill(z, order0);
         if (!got.length) {
-          this.zoneRequested[z.nid] = false;
+          this.zoneRequested[z.id] = false;
           break;
         }
         yield* this.report(z, got, order0);

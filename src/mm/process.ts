@@ -29,7 +29,7 @@
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
-  GFP_DIRECT_RECLAIM, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, MT_UNMOVABLE, PAGE_SHIFT,
+  GFP_DIRECT_RECLAIM, GFP_HIGHMEM, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_KSWAPD_RECLAIM, GFP_MOVABLE, GFP_NORETRY, GFP_THISNODE, MT_MOVABLE, MT_UNMOVABLE, PAGE_SHIFT,
 } from "./constants.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
@@ -178,6 +178,11 @@ export interface ThpConfig {
 
 /** vma_thp_gfp_mask (6.1): how hard a huge page fault in this region may try. */
 export function thpGfp(defrag: ThpConfig["defrag"], madvised: boolean): number {
+  // GFP_TRANSHUGE_LIGHT is GFP_HIGHUSER_MOVABLE without the reclaim bits: highest zone Movable
+  return GFP_HIGHMEM | GFP_MOVABLE | thpReclaimGfp(defrag, madvised);
+}
+
+function thpReclaimGfp(defrag: ThpConfig["defrag"], madvised: boolean): number {
   switch (defrag) {
     case "always": // GFP_TRANSHUGE, __GFP_NORETRY unless madvised
       return GFP_DIRECT_RECLAIM | (madvised ? 0 : GFP_NORETRY);

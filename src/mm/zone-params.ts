@@ -22,7 +22,14 @@ import { ValueError } from "../errors.js";
 import { MAX_NR_ZONES, ZONE_NORMAL } from "../machine/zones.js";
 import { MIGRATE_PCPTYPES, PAGEBLOCK_NR_PAGES } from "./constants.js";
 import { multFrac } from "./buddy.js";
-import { intSqrt } from "./watermarks.js";
+
+/** int_sqrt: floor(sqrt(x)) exactly. */
+export function intSqrt(x: number): number {
+  let r = Math.floor(Math.sqrt(x));
+  while (r * r > x) r--;
+  while ((r + 1) * (r + 1) <= x) r++;
+  return r;
+}
 
 /** sysctl_lowmem_reserve_ratio[] of 6.1 on x86-64 with ZONE_DEVICE: DMA 256, DMA32 256, Normal 32, Movable 0, Device 0. */
 export const DEFAULT_LOWMEM_RESERVE_RATIO: readonly number[] = [256, 256, 32, 0, 0];

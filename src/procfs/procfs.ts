@@ -19,6 +19,8 @@ export interface ZoneView {
   nrFreeMt: ArrayLike<number>;
   /** pageblock migratetypes, indexed by pfn >> pageblock_order */
   pbMt: ArrayLike<number>;
+  /** pfn_valid (default: every pfn): pagetypeinfo's block counts skip invalid pfns */
+  valid?: (pfn: number) => boolean;
 }
 
 const pad = (s: string | number, w: number) => String(s).padStart(w);
@@ -79,10 +81,17 @@ export function formatPagetypeinfo(zones: readonly ZoneView[]): string {
   return out;
 }
 
-/** pagetypeinfo_showblockcount_print: pageblocks by migratetype, stepping from the zone start. */
+/**
+ * pagetypeinfo_showblockcount_print: pageblocks by migratetype, stepping from the zone start a
+ * pageblock at a time and skipping pfns that are not valid (a memory section without RAM).
+ */
 export function pageblockCounts(z: ZoneView): number[] {
   const counts = new Array<number>(MIGRATE_TYPES).fill(0);
-  for (let pfn = z.start; pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) counts[z.pbMt[pfn >>> PAGEBLOCK_ORDER]!]!++;
+  const valid = z.valid;
+  for (let pfn = z.start; pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) {
+    if (valid && !valid(pfn)) continue;
+    counts[z.pbMt[pfn >>> PAGEBLOCK_ORDER]!]!++;
+  }
   return counts;
 }
 

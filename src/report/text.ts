@@ -147,49 +147,56 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   }
   out.push("");
 
+  // one row per zone; the zone column only when some node has several (a flat machine's table is as it was)
+  const multiZone = r.nodes.some((n) => n.zones.length > 1);
   const nt = new Table({
-    head: ["node", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"],
+    head: multiZone
+      ? ["node", "zone", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"]
+      : ["node", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"],
     style,
-    colAligns: ["right", "right", "left", "right", "right", "right", "right", "right", "right"],
+    colAligns: multiZone
+      ? ["right", "left", "right", "left", "right", "right", "right", "right", "right", "right"]
+      : ["right", "right", "left", "right", "right", "right", "right", "right", "right"],
   });
-  for (const n of r.nodes) {
-    const z = n.zones[0]!;
-    nt.push([n.id, n.tier, n.cpus ? "yes" : "no", z.managed, z.free, z.watermarks.min, z.watermarks.low, z.watermarks.high, z.watermarks.boost].map(String));
-  }
+  for (const n of r.nodes)
+    for (const z of n.zones) {
+      const cells = [z.managed, z.free, z.watermarks.min, z.watermarks.low, z.watermarks.high, z.watermarks.boost];
+      nt.push((multiZone ? [n.id, z.name, n.tier, n.cpus ? "yes" : "no", ...cells] : [n.id, n.tier, n.cpus ? "yes" : "no", ...cells]).map(String));
+    }
   out.push(nt.toString());
   out.push("");
 
   out.push(c.bold("/proc/buddyinfo"));
-  const views = r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }));
+  const views = r.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.id, name: z.name, nrFree: z.buddyinfo })));
   out.push(formatBuddyinfo(views).trimEnd());
   out.push("");
   out.push(c.bold("fragmentation") + c.dim(" (unusable free index per order, as /sys/kernel/debug/extfrag/unusable_index)"));
-  out.push(formatUnusableIndex(r.nodes.map((n) => ({ nid: n.id, name: "Normal", nrFree: n.zones[0]!.buddyinfo }))).trimEnd());
+  out.push(formatUnusableIndex(views).trimEnd());
   out.push("");
-  const anyReported = r.nodes.some((n) => n.zones[0]!.reported.some((x) => x > 0));
+  const anyReported = r.nodes.some((n) => n.zones.some((z) => z.reported.some((x) => x > 0)));
   out.push(
     c.bold("free pages by order") +
       c.dim(anyReported ? " (bar = pages in blocks of that order, log scale; ░ = share reported to the host)" : " (bar = pages in blocks of that order, log scale)"),
   );
   const barWidth = Math.max(10, Math.min(60, (opts.width ?? 100) - 40));
-  for (const n of r.nodes) {
-    const z = n.zones[0]!;
-    const bi = z.buddyinfo;
-    const pages = bi.map((b, o) => b * 2 ** o);
-    // a log scale (log2 of 1 + pages), so an order with 8 pages still shows beside one with 2^20
-    const max = Math.log2(1 + Math.max(1, ...pages));
-    out.push(`node ${n.id}`);
-    pages.forEach((p, o) => {
-      const len = p ? Math.max(1, Math.round((Math.log2(1 + p) / max) * barWidth)) : 0;
-      const rep = p ? Math.round((len * z.reported[o]!) / bi[o]!) : 0;
-      const raw = "█".repeat(len - rep);
-      const color = o >= 9 ? c.green : o >= 4 ? c.yellow : c.red;
-      const tail = anyReported ? ` ${String(z.reported[o]).padStart(6)} rep` : "";
-      out.push(
-        `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${(p ? pagesSize(p) : "").padStart(9)}${tail} ${color(raw)}${c.cyan("░".repeat(rep))}`,
-      );
-    });
-  }
+  for (const n of r.nodes)
+    for (const z of n.zones) {
+      const bi = z.buddyinfo;
+      const pages = bi.map((b, o) => b * 2 ** o);
+      // a log scale (log2 of 1 + pages), so an order with 8 pages still shows beside one with 2^20
+      const max = Math.log2(1 + Math.max(1, ...pages));
+      out.push(multiZone ? `node ${n.id} zone ${z.name}` : `node ${n.id}`);
+      pages.forEach((p, o) => {
+        const len = p ? Math.max(1, Math.round((Math.log2(1 + p) / max) * barWidth)) : 0;
+        const rep = p ? Math.round((len * z.reported[o]!) / bi[o]!) : 0;
+        const raw = "█".repeat(len - rep);
+        const color = o >= 9 ? c.green : o >= 4 ? c.yellow : c.red;
+        const tail = anyReported ? ` ${String(z.reported[o]).padStart(6)} rep` : "";
+        out.push(
+          `  order ${String(o).padStart(2)} ${String(bi[o]).padStart(8)} blk ${String(p).padStart(9)} pg ${(p ? pagesSize(p) : "").padStart(9)}${tail} ${color(raw)}${c.cyan("░".repeat(rep))}`,
+        );
+      });
+    }
   const ws = Object.entries(r.workingset);
   if (ws.length) {
     out.push("");

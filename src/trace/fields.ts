@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, EventBatch, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, EventBatch, GFP_NAMES, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -127,6 +127,13 @@ export class RowBuilder {
           else if (eq(buf, s, e, "reclaimable")) b.mt[i] = 2;
           else this.bad(line, "mt", "unmovable, movable or reclaimable", buf, s, e);
           break;
+        case C_GFP: {
+          let g = -1;
+          for (let k = 0; k < GFP_NAMES.length; k++) if (eq(buf, s, e, GFP_NAMES[k]!)) g = k;
+          if (g < 0) this.bad(line, "gfp", GFP_NAMES.join(", "), buf, s, e);
+          b.gfp[i] = g;
+          break;
+        }
         case C_CG: {
           const cg = this.text(buf, s, e, "cg", line);
           if (!isCgPath(cg)) this.bad(line, "cg", "a memcg path like / or /a/b", buf, s, e);

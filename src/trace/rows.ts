@@ -1,6 +1,6 @@
 /** Events of a batch as trace rows (the inverse of the readers), for `wsim convert`. */
 import type { Row } from "../generate/generators.js";
-import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_MMAP, OP_MUNMAP, type EventBatch } from "./types.js";
+import { GFP_NAMES, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_MMAP, OP_MUNMAP, type EventBatch } from "./types.js";
 
 export function* batchRows(b: EventBatch): Generator<Row> {
   for (let i = 0; i < b.n; i++) {
@@ -19,6 +19,7 @@ export function* batchRows(b: EventBatch): Generator<Row> {
     if (op === OP_ALLOC) {
       r.order = b.order[i]!;
       r.mt = MT_NAMES[b.mt[i]!]!;
+      if (b.gfp[i]) r.gfp = GFP_NAMES[b.gfp[i]!]!;
     }
     if (s(b.key[i]!) !== undefined) r.key = s(b.key[i]!)!;
     if (s(b.value[i]!) !== undefined) r.value = s(b.value[i]!)!;

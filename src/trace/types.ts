@@ -25,7 +25,7 @@ export const OP_COMPACT = 8;
 export const MAX_TIME_MS = 2 ** 52;
 
 export const COLUMNS = [
-  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value",
+  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp",
 ] as const;
 export type ColumnName = (typeof COLUMNS)[number];
 export const C_TIME = 0;
@@ -43,9 +43,12 @@ export const C_ORDER = 11;
 export const C_MT = 12;
 export const C_KEY = 13;
 export const C_VALUE = 14;
+export const C_GFP = 15;
 export const NR_COLUMNS = COLUMNS.length;
 
 export const MT_NAMES = ["unmovable", "movable", "reclaimable"] as const;
+/** the `gfp` column's values (SPEC §2), by their index in EventBatch.gfp; 0 (kernel) is the default */
+export const GFP_NAMES = ["kernel", "dma32", "dma", "highuser_movable", "atomic"] as const;
 
 export const BATCH_SIZE = 4096;
 
@@ -54,7 +57,7 @@ const LAYOUT = (() => {
   const cols: [string, number][] = [
     ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8],
     ["node", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
-    ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1],
+    ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1],
   ];
   const at: Record<string, number> = {};
   let off = 0;
@@ -90,6 +93,8 @@ export class EventBatch {
   readonly order: Int8Array;
   /** 0 unmovable, 1 movable, 2 reclaimable (the kernel's numbering) */
   readonly mt: Uint8Array;
+  /** the alloc's gfp, an index into GFP_NAMES (0 kernel) */
+  readonly gfp: Uint8Array;
   readonly key: Int32Array;
   readonly value: Int32Array;
   /** source line of each event, for `file:line` errors */
@@ -116,6 +121,7 @@ export class EventBatch {
     this.thp = new Uint8Array(b, at.thp, BATCH_SIZE);
     this.order = new Int8Array(b, at.order, BATCH_SIZE);
     this.mt = new Uint8Array(b, at.mt, BATCH_SIZE);
+    this.gfp = new Uint8Array(b, at.gfp, BATCH_SIZE);
     this.n = n;
     this.strs = strs;
     if (!buffer) this.fillDefaults();
@@ -144,6 +150,7 @@ export class EventBatch {
     this.id.fill(-1);
     this.order.fill(0);
     this.mt.fill(0);
+    this.gfp.fill(0);
     this.key.fill(-1);
     this.value.fill(-1);
   }

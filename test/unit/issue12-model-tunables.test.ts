@@ -30,6 +30,9 @@ function legalValues(t: TunableSpec, def: string): string[] {
     case "intervals":
       vals = t.key.endsWith("refresh_interval") ? ["N0=500", "N1=0"] : ["N0=100,1000", "N1=50"];
       break;
+    case "ints": // vm.lowmem_reserve_ratio: none, the largest reserve, and the default
+      vals = ["0 0 0 0 0", "1 1 1 1 1", "256 256 32 0 0"];
+      break;
   }
   return vals.filter((v) => v !== def);
 }

@@ -17,6 +17,8 @@ export interface ReplayCliOptions {
   /** -q: no `note:` lines on standard error */
   quiet?: boolean;
   machine?: string;
+  /** --zones flat|x86 */
+  zones?: string;
   set: string[];
   /** --plugin FILE.mjs (repeatable) */
   plugin?: string[];
@@ -178,6 +180,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     result = await replay({
       trace,
       machine: o.machine,
+      zones: o.zones,
       set: o.set,
       plugins: o.plugin,
       format: o.inputFormat as TraceFormat | undefined,

@@ -163,10 +163,10 @@ describe("kcompactd", () => {
     const kc = e.mem.kcompactd[0]!;
     const sleeps: { t: number; order: number; suitable: boolean }[] = [];
     const onSleep = k.onSleep!;
-    k.onSleep = (z, order) => {
-      const suitable = e.mem.compaction.suitable(z, Math.max(order, kc.maxOrder), 0) === 4; // COMPACT_CONTINUE
+    k.onSleep = (order, hz) => {
+      const suitable = e.mem.compaction.suitable(k.zones[0]!, Math.max(order, kc.maxOrder), 0) === 4; // COMPACT_CONTINUE
       sleeps.push({ t: e.now(), order, suitable });
-      onSleep(z, order);
+      onSleep(order, hz);
     };
     await runCsv(e, csv);
     expect(sleeps.length).toBeGreaterThan(0);

@@ -211,20 +211,20 @@ describe("NUMA balancing tiering mode and kswapd", () => {
     const k = e.mem.kswapd[0]!;
     const wakes: number[][] = [];
     const wake = k.wake.bind(k);
-    k.wake = (order, gfp) => {
-      wakes.push([order, gfp ?? 0]);
-      wake(order, gfp);
+    k.wake = (order, gfp, hz) => {
+      wakes.push([order, gfp ?? 0, hz ?? -1]);
+      wake(order, gfp, hz);
     };
     await feed(e, [`1500,access,1,${at(0)},,0`]);
     expect(counters(e, ["numa_hint_faults", "pgpromote_candidate", "pgpromote_success"])).toEqual({ numa_hint_faults: 1, pgpromote_candidate: 1, pgpromote_success: 0 });
-    expect(wakes).toEqual([[0, 0]]); // wakeup_kswapd(zone, 0, order 0, ZONE_MOVABLE)
+    expect(wakes).toEqual([[0, 0, 3]]); // wakeup_kswapd(zone, 0, order 0, ZONE_MOVABLE)
     expect(nodeOfVpn(e, 0)).toBe(1);
     // pgdat_balanced with the tiering bit: free pages between high and promo are not balanced
     const free = z.freePages;
     z.freePages = z.mark(2) + 1; // above high, not above promo (each mark is min + n * 2 pages here)
-    expect(k.balanced(0)).toBe(false);
+    expect(k.balanced(0, 3)).toBe(false);
     e.settings.set("kernel.numa_balancing", "1");
-    expect(k.balanced(0)).toBe(true);
+    expect(k.balanced(0, 3)).toBe(true);
     z.freePages = free;
   });
 });

@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { Zone } from "../../../src/mm/buddy.js";
-import { calculateMinFreeKbytes, computeWatermarks, defaultMinFreeKbytes, intSqrt } from "../../../src/mm/watermarks.js";
+import { calculateMinFreeKbytes as calcByNode, defaultMinFreeKbytes as defaultByNode, intSqrt, setupPerZoneWmarks } from "../../../src/mm/zone-params.js";
 import { engineFor } from "../../helpers.js";
 import { PRESETS } from "../../../src/machine/machine.js";
 
 const G = 262144;
+
+// watermarks.ts is gone (one formula source: zone-params.ts); these adapters keep the old
+// shapes: a list of one-Normal-zone nodes by managed pages, marks as [min, low, high, promo]
+const normal = (managed: number) => [0, 0, managed, 0, 0];
+const calculateMinFreeKbytes = (managed: number) => calcByNode([normal(managed)]);
+const defaultMinFreeKbytes = (nodes: number[], thp: boolean, scale: number) => defaultByNode(nodes.map(normal), thp, scale);
+const computeWatermarks = (nodes: number[], kb: number, scale: number) =>
+  setupPerZoneWmarks(nodes.map(normal), kb, scale).map((zs) => [zs[2]!.min, zs[2]!.low, zs[2]!.high, zs[2]!.promo]);
 
 describe("watermarks (6.1 __setup_per_zone_wmarks)", () => {
   it("int_sqrt is exact", () => {
@@ -16,7 +23,7 @@ describe("watermarks (6.1 __setup_per_zone_wmarks)", () => {
 
   it("4 GiB: min_free_kbytes 8192 without THP, 22528 with it (set_recommended_min_free_kbytes)", () => {
     expect(calculateMinFreeKbytes(4 * G)).toBe(8192);
-    const z = [new Zone(0, 0, 4 * G)];
+    const z = [4 * G];
     expect(defaultMinFreeKbytes(z, false, 10)).toBe(8192);
     expect(defaultMinFreeKbytes(z, true, 10)).toBe(22528);
     expect(computeWatermarks(z, 8192, 10)[0]).toEqual([2048, 3096, 4144, 5192]);
@@ -29,7 +36,7 @@ describe("watermarks (6.1 __setup_per_zone_wmarks)", () => {
   });
 
   it("min is split across nodes by managed pages; two zones count twice in the THP floor", () => {
-    const zs = [new Zone(0, 0, 4 * G), new Zone(1, 4 * G, 8 * G)];
+    const zs = [4 * G, 8 * G];
     const kb = defaultMinFreeKbytes(zs, true, 10);
     expect(kb).toBe(512 * 2 * 11 * 4);
     const w = computeWatermarks(zs, kb, 10);
