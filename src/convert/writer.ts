@@ -142,11 +142,14 @@ export function csvRow(r: Row, out = "-"): string {
   return s;
 }
 
-/** The NDJSON text of a row (keys in COLUMNS' order). */
+/** NDJSON's and JSON's keys: CSV's columns and `gfp`, which they carry when an alloc has it. */
+const ROW_KEYS = [...COLUMNS, "gfp"];
+
+/** The NDJSON text of a row (keys in COLUMNS' order, then gfp). */
 export function ndjsonRow(r: Row): string {
   let s = "{";
-  for (let k = 0; k < COLUMNS.length; k++) {
-    const c = COLUMNS[k]!;
+  for (let k = 0; k < ROW_KEYS.length; k++) {
+    const c = ROW_KEYS[k]!;
     const v = r[c];
     if (v === undefined) continue;
     if (s.length > 1) s += ",";
@@ -219,6 +222,10 @@ export class TraceWriter {
 
   row(r: Row): void {
     if (this.pendingSets.length) this.writeSets(0); // a document's tunables hold from boot
+    // the CSV header is written before the first row and has no gfp column: an alloc that asks
+    // for a zone (gfp=dma32...) would lose it; NDJSON, JSON and .wtrace keep it
+    if (this.format === "csv" && r.gfp !== undefined)
+      throw new DataError(this.out, 0, `alloc ${r.id ?? ""} at ${r.time_ms} ms has gfp=${r.gfp}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));

@@ -15,7 +15,7 @@
  *
  * Fields: time_ms f64; op u8 (OPS index); pid, addr, len f64 (integers; pid and addr -1 when
  * absent, len 4096); rw u8 (1 = w); node i16 (-1 absent); kind u8 (1 = file); thp u8;
- * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES).
+ * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES).
  * A column left out of a block's set takes its default (EventBatch.reset) in every record.
  * The whole file may be gzipped (sniffed by its magic, as for every trace).
  */
@@ -23,7 +23,7 @@ import { DataError } from "../errors.js";
 import { isCgPath } from "./fields.js";
 import type { Row } from "../generate/generators.js";
 import {
-  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE,
+  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_GFP, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, GFP_NAMES,
   EventBatch, MAX_TIME_MS, MT_NAMES, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
   type TraceHeader,
 } from "./types.js";
@@ -32,7 +32,7 @@ import {
 export const WTRACE_MAGIC = Buffer.from([0x89, 0x57, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0a]);
 export const WTRACE_VERSION = 1;
 /** bytes of each column's field in a record, in COLUMNS order */
-export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4] as const;
+export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1] as const;
 const BLOCK_STRINGS = 0x53;
 const BLOCK_RECORDS = 0x52;
 const BLOCK_END = 0x45;
@@ -337,9 +337,10 @@ function decodeBlock(
       case C_KIND:
       case C_THP:
       case C_ORDER:
-      case C_MT: {
-        const a = c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : b.mt;
-        const max = c === C_ORDER ? 10 : c === C_MT ? 2 : 1;
+      case C_MT:
+      case C_GFP: {
+        const a = c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : b.gfp;
+        const max = c === C_ORDER ? 10 : c === C_MT ? 2 : c === C_GFP ? GFP_NAMES.length - 1 : 1;
         if (!has) {
           a.fill(0, o, end);
           break;
@@ -522,6 +523,9 @@ export class WtraceWriter {
           break;
         case C_MT:
           b[p] = v === undefined ? 0 : Math.max(0, (MT_NAMES as readonly string[]).indexOf(String(v)));
+          break;
+        case C_GFP:
+          b[p] = v === undefined ? 0 : Math.max(0, (GFP_NAMES as readonly string[]).indexOf(String(v)));
           break;
         default:
           b.writeInt32LE(this.str(v), p);
