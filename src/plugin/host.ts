@@ -137,8 +137,8 @@ export class PluginHost implements MmObserver {
   }
 
   private pfn(p: LoadedPlugin, what: string, pfn: unknown): number {
-    if (!Number.isInteger(pfn) || !this.engine.mem.zones.some((z) => (pfn as number) >= z.start && (pfn as number) < z.end))
-      this.fail(p, `${what}: pfn ${String(pfn)} is in no zone`);
+    if (!Number.isInteger(pfn)) this.fail(p, `${what}: pfn must be an integer page frame number, got ${typeof pfn === "string" ? JSON.stringify(pfn) : String(pfn)}`);
+    if (!this.engine.mem.zones.some((z) => (pfn as number) >= z.start && (pfn as number) < z.end)) this.fail(p, `${what}: pfn ${String(pfn)} is in no zone`);
     return pfn as number;
   }
 
@@ -147,7 +147,9 @@ export class PluginHost implements MmObserver {
     const mem = engine.mem;
     const rng = new Rng(0x706c7567 + index);
     const nodes = Object.freeze(
-      engine.machine.nodes.map((n, i) => Object.freeze({ id: i, tier: n.tier, cpus: n.cpus, pages: mem.zones[i]!.managed })),
+      engine.machine.nodes.map((n, i) =>
+        Object.freeze({ id: i, tier: n.tier, cpus: n.cpus, pages: mem.nodeZones[i]!.reduce((s, z) => s + z.managed, 0) }),
+      ),
     );
     const policy = Object.freeze({
       replace: <K extends PolicyName>(name: K, fn: (args: PolicyMap[K][0], builtin: Impl<K>) => PolicyMap[K][1]) => {
