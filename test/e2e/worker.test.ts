@@ -7,7 +7,7 @@
  * first (`npx tsc -p tsconfig.json`), as for every e2e test.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,10 +16,10 @@ import { replay as libraryReplay } from "../../src/library.js";
 import { renderJson } from "../../src/report/json.js";
 import { renderVmstat } from "../../src/report/vmstat.js";
 import { workerStats } from "../../src/trace/worker-reader.js";
+import { bundledTraces, GOLDEN_ARGS, TRACES } from "../golden/bundled.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
-const TRACES = join(ROOT, "traces");
 const dir = mkdtempSync(join(tmpdir(), "wsim-worker-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string) => join(dir, f);
@@ -28,32 +28,17 @@ const wsim = (args: string[], env: Record<string, string> = {}) => {
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
-const ARGS: Record<string, { machine?: string; set?: string[] }> = {
-  "vm-balloon.csv": { machine: "vm" },
-  "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
-  "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
-  "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
-  "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
-};
 
-function traces(d: string): string[] {
-  return readdirSync(d)
-    .flatMap((f) => (statSync(join(d, f)).isDirectory() ? traces(join(d, f)) : [join(d, f)]))
-    .filter((p) => /\.(csv|ndjson)(\.gz)?$/.test(p))
-    .sort();
-}
 
 describe("golden outputs with the worker on and off", () => {
   it("the worker's script is built", () => {
     expect(existsSync(join(ROOT, "dist/trace/parse-worker.js"))).toBe(true);
   });
-  for (const path of traces(TRACES)) {
+  for (const path of bundledTraces().filter((p) => /\.(csv|ndjson)(\.gz)?$/.test(p))) {
     const name = relative(TRACES, path);
     const safe = name.replace(/[/]/g, "__");
     it(`${name}: pinned vmstat and reads both ways, JSON identical`, async () => {
-      const cfg = { trace: path, ...ARGS[name.split("/").pop()!] };
+      const cfg = { trace: path, ...GOLDEN_ARGS[name.split("/").pop()!] };
       const before = workerStats.started;
       const on = await replay({ ...cfg, worker: true });
       expect(workerStats.started).toBe(before + 1);

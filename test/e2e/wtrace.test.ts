@@ -7,42 +7,26 @@
  * no output.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { replay } from "../../src/replay.js";
 import { renderVmstat } from "../../src/report/vmstat.js";
+import { bundledTraces, GOLDEN_ARGS, TRACES } from "../golden/bundled.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/wsim");
-const TRACES = join(ROOT, "traces");
 const dir = mkdtempSync(join(tmpdir(), "wsim-wtrace-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const wsim = (args: string[], input?: Buffer) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, input, maxBuffer: 1 << 28 });
 const at = (f: string) => join(dir, f);
 
-function traces(d: string): string[] {
-  return readdirSync(d)
-    .flatMap((f) => (statSync(join(d, f)).isDirectory() ? traces(join(d, f)) : [join(d, f)]))
-    .filter((p) => /\.(csv|ndjson|json)(\.gz)?$/.test(p) && !p.endsWith(".machine.json"))
-    .sort();
-}
 
-/** the golden test's arguments (test/golden/replay.golden.test.ts) */
-const ARGS: Record<string, { machine?: string; set?: string[] }> = {
-  "vm-balloon.csv": { machine: "vm" },
-  "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
-  "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
-  "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
-  "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
-};
 
 describe("every bundled trace through .wtrace", () => {
-  for (const path of traces(TRACES)) {
+  for (const path of bundledTraces()) {
     const name = relative(TRACES, path);
     const safe = name.replace(/[/]/g, "__");
     it(`${name}: CSV via .wtrace is CSV direct, byte for byte; its replay is the golden output`, async () => {
@@ -54,7 +38,7 @@ describe("every bundled trace through .wtrace", () => {
       const b = wsim(["convert", "-q", `${safe}.wtrace`, `${safe}.b.csv`]);
       expect(b.status, b.stderr.toString()).toBe(0);
       expect(readFileSync(at(`${safe}.b.csv`)).equals(readFileSync(at(`${safe}.a.csv`)))).toBe(true);
-      const r = await replay({ trace: at(`${safe}.wtrace`), ...ARGS[name.split("/").pop()!] });
+      const r = await replay({ trace: at(`${safe}.wtrace`), ...GOLDEN_ARGS[name.split("/").pop()!] });
       expect(r.trace.format).toBe("wtrace");
       expect(renderVmstat(r)).toBe(readFileSync(join(ROOT, "test/golden/__expected__", `${safe}.vmstat.txt`), "utf8"));
       const reads = r.reads.map((x) => `== t=${x.time_ms} read ${x.key}${x.node !== null ? ` node=${x.node}` : ""}\n${x.value}`).join("");

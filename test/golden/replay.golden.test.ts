@@ -3,40 +3,19 @@
  * results (test/golden/__expected__), and two runs are byte-identical in every format.
  * Refresh with `npx vitest run test/golden -u` and read the diff: it says which counters moved.
  */
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replay } from "../../src/replay.js";
 import { renderJson } from "../../src/report/json.js";
 import { renderText } from "../../src/report/text.js";
 import { renderVmstat } from "../../src/report/vmstat.js";
+import { bundledTraces, GOLDEN_ARGS, TRACES } from "./bundled.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const TRACES = join(ROOT, "traces");
 
-/** Extra arguments a trace needs; the machine is the one each trace names, given again (--machine overrides it). */
-const ARGS: Record<string, { machine?: string; set?: string[] }> = {
-  "vm-balloon.csv": { machine: "vm" },
-  "tiered-hotset.csv.gz": { machine: "tiered", set: ["kpromoted.enabled=1", "hotness.hw_sample_period=8"] },
-  "numa-spill.ndjson": { machine: join(TRACES, "numa2-small.machine.json") },
-  "fragmentation.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
-  "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
-  "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
-};
 
-function traces(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? traces(p) : [p];
-    })
-    .filter((p) => /\.(csv|ndjson|json)(\.gz)?$/.test(p) && !p.endsWith(".machine.json"))
-    .sort();
-}
 
 describe("bundled traces", () => {
-  const all = traces(TRACES);
+  const all = bundledTraces();
   it("there are at least three demo traces and a real one", () => {
     expect(all.length).toBeGreaterThanOrEqual(4);
     expect(all.some((p) => p.includes("/real/"))).toBe(true);
@@ -45,7 +24,7 @@ describe("bundled traces", () => {
   for (const path of all) {
     const name = relative(TRACES, path);
     it(`${name}: pinned vmstat and reads, byte-identical twice`, async () => {
-      const cfg = { trace: path, ...ARGS[name.split("/").pop()!] };
+      const cfg = { trace: path, ...GOLDEN_ARGS[name.split("/").pop()!] };
       const a = await replay(cfg);
       const b = await replay(cfg);
       const vm = renderVmstat(a);
