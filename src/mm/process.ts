@@ -168,7 +168,7 @@ export interface FaultContext {
   /** do_numa_page: an access to the PROT_NONE page at pfn; returns the pfn mapped afterwards */
   onHintFault: ((mm: Mm, pfn: number, cpuNid: number, now: number) => number) | null;
   /** wsim.page_tables: new leaves get a PTE table page (and the tables above it) */
-  pageTables?: () => boolean;
+  pageTables: () => boolean;
 }
 
 export interface ThpConfig {
@@ -362,7 +362,7 @@ export class ProcessTable {
   private hugeFault(mm: Mm, vma: Vma, vpn: number, leafIdx: number, write: boolean, pref: number, cpuNid: number, now: number): number {
     const { alloc, ev, ownerMm, ownerVpn, lastAccess } = this.ctx;
     // __handle_mm_fault: the PUD and PMD tables before the huge page
-    const tables = this.ctx.pageTables?.() !== false;
+    const tables = this.ctx.pageTables();
     if (tables && !mm.leaf(leafIdx) && !this.upperTables(mm, leafIdx, cpuNid)) {
       this.releaseUpper(mm, leafIdx);
       ev[V.oom_kill]!++;
@@ -410,7 +410,7 @@ export class ProcessTable {
    * With wsim.page_tables off the leaf has no table (PTE_TABLE -1).
    */
   private newLeaf(mm: Mm, leafIdx: number, cpuNid: number, upper: boolean): Int32Array | undefined {
-    if (this.ctx.pageTables?.() === false) return mm.addLeaf(leafIdx, -1);
+    if (!this.ctx.pageTables()) return mm.addLeaf(leafIdx, -1);
     const pte = !upper || this.upperTables(mm, leafIdx, cpuNid) ? this.allocTable(cpuNid) : -1;
     if (pte < 0) {
       this.releaseUpper(mm, leafIdx);
