@@ -11,6 +11,8 @@ import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
+import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
+import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter } from "../mm/stall.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
@@ -98,7 +100,7 @@ export interface ReadRecord {
 }
 
 /** Files a `read` event can read besides tunables. */
-export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index"] as const;
+export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
 /**
@@ -143,6 +145,11 @@ export class Engine implements EngineContext {
   idleJumps = 0;
   /** ticks of steady (not quiet) daemons applied in closed form by idle jumps (tests) */
   steadyTicksSkipped = 0;
+  /** stall costs and latency histograms (SPEC §4.8) */
+  readonly stall: StallMeter;
+  /** memory pressure: the system's group and one per memcg other than the root (kernel/sched/psi.c) */
+  readonly psi = new Psi();
+  private readonly psiGroups = new Map<string, PsiGroup>();
   /** kernel.numa_balancing now: non-zero runs task_tick_numa at each access event */
   private numabMode = 0;
   /** no idle jump is tried before this virtual time (one was just refused) */
@@ -202,6 +209,29 @@ export class Engine implements EngineContext {
       },
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
+    this.stall = new StallMeter(
+      {
+        fault: () => settings.num("cost.fault_ns"),
+        zeroPage: () => settings.num("cost.zero_page_ns"),
+        zeroThp: () => settings.num("cost.zero_thp_ns"),
+        ioRead: () => settings.num("cost.io_read_ns"),
+        reclaimScan: () => settings.num("cost.reclaim_scan_ns"),
+        reclaimPage: () => settings.num("cost.reclaim_page_ns"),
+        compactScan: () => settings.num("cost.compact_scan_ns"),
+        migrate: () => settings.num("cost.migrate_ns"),
+      },
+      this.mem.ev,
+      {
+        pgscan_direct: V.pgscan_direct!, pgsteal_direct: V.pgsteal_direct!, compact_migrate_scanned: V.compact_migrate_scanned!,
+        compact_free_scanned: V.compact_free_scanned!, pgmigrate_success: V.pgmigrate_success!,
+      },
+    );
+    // the allocator's slow path: __alloc_pages_direct_compact and __alloc_pages_direct_reclaim
+    // are stalls (psi_memstall_enter/leave around them), measured by what they did
+    const hooks = this.mem.alloc.hooks;
+    const dc = hooks.directCompact, dr = hooks.directReclaim;
+    if (dc) hooks.directCompact = (o, mt, f, zl, prio, hz) => this.stall.direct(K_DIRECT_COMPACT, () => dc(o, mt, f, zl, prio, hz));
+    if (dr) hooks.directReclaim = (o, mt, f, zl, hz) => this.stall.direct(K_DIRECT_RECLAIM, () => dr(o, mt, f, zl, hz));
     this.applyWatermarkTunables();
     this.mem.lru.maxNrGens = settings.num("lru_gen.max_nr_gens");
     this.numabMode = settings.num("kernel.numa_balancing");
@@ -552,8 +582,10 @@ export class Engine implements EngineContext {
       this.lastEventMs = t;
       ev[V.wsim_events]!++;
       if (b.op[i] !== OP_READ) this.mem.stateEvents++; // reads that may change pages count in read()
+      this.stall.pendingNs = 0;
       if (b.op[i] === OP_ACCESS) this.access(b, i);
       else this.other(b, i);
+      if (this.stall.pendingNs !== 0) this.psi.memstall(b.pid[i]!, toNs(t), this.stall.pendingNs);
       if (check) {
         const bad = checkMemory(this.mem.mappingView());
         if (bad) throw new InternalError(`${file}:${b.line[i]}: after this ${OPS[b.op[i]!]} event: invariant broken: ${bad}`);
@@ -587,7 +619,10 @@ export class Engine implements EngineContext {
     else this.checkCpuNode(b, i, cpu);
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
     if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
+    const ev = this.mem.ev;
+    const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!;
     this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
+    if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major);
   }
 
   private checkCpuNode(b: EventBatch, i: number, nid: number): void {
@@ -616,7 +651,10 @@ export class Engine implements EngineContext {
     const pid = b.pid[i]!;
     const cg = this.cgOf(b, i);
     let mm = this.mem.procs.get(pid);
-    if (!mm) mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock), this.clock);
+    if (!mm) {
+      mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock), this.clock);
+      this.psi.start(pid, this.psiGroupsOf(mm.cg), toNs(this.clock)); // a task, non-idle from its first event
+    }
     else if (cg !== null && cg !== mm.cg)
       this.fail(b, i, `pid ${pid} is in memcg ${mm.cg} since its first event; it cannot move to ${cg}`);
     this.lastMm = mm;
@@ -658,6 +696,7 @@ export class Engine implements EngineContext {
         }
         this.cgOf(b, i);
         mem.procs.exit(mm);
+        this.psi.exit(mm.pid, toNs(this.clock));
         break;
       }
       case OP_ALLOC: {
@@ -720,7 +759,7 @@ export class Engine implements EngineContext {
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }
-    else value = this.readFile(key, node) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
+    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }
 
@@ -772,7 +811,7 @@ export class Engine implements EngineContext {
   }
 
   /** The text of a kernel file now, or undefined for an unknown name. */
-  readFile(key: string, node: number | null = null): string | undefined {
+  readFile(key: string, node: number | null = null, cg: string | null = null): string | undefined {
     const zones = this.zoneViews().filter((z) => node === null || z.nid === node);
     switch (key) {
       case "vmstat":
@@ -786,8 +825,42 @@ export class Engine implements EngineContext {
         return formatExtfragIndex(zones);
       case "unusable_index":
         return formatUnusableIndex(zones);
+      case "pressure/memory":
+        return this.psi.show(toNs(this.clock));
+      case "memory.pressure":
+        return this.psi.show(toNs(this.clock), this.psiGroup(cg ?? "/"));
     }
     return undefined;
+  }
+
+  /**
+   * The psi_group of a memcg (its memory.pressure): the root memcg's is the system's
+   * (psi_system, /proc/pressure/memory), as cgroup v2 has it.
+   */
+  psiGroup(cg: string): PsiGroup {
+    if (cg === "/") return this.psi.system;
+    let g = this.psiGroups.get(cg);
+    if (g === undefined) {
+      g = new PsiGroup();
+      this.psiGroups.set(cg, g);
+      this.psi.addGroup(g);
+    }
+    return g;
+  }
+
+  /** memory pressure at the end of the run: "/" (the system's), then each memcg that had tasks, by path */
+  pressureResult(): Record<string, { some: PsiLine; full: PsiLine }> {
+    const now = toNs(this.clock);
+    const out: Record<string, { some: PsiLine; full: PsiLine }> = { "/": this.psi.values(now) };
+    for (const cg of [...this.psiGroups.keys()].sort()) out[cg] = this.psi.values(now, this.psiGroups.get(cg)!);
+    return out;
+  }
+
+  /** the groups a task of memcg `cg` counts in: the system's, then its memcg's and each ancestor's (psi_task_change's walk up) */
+  private psiGroupsOf(cg: string): PsiGroup[] {
+    const out = [this.psi.system];
+    for (let p = cg; p !== "/" && p !== ""; p = p.slice(0, Math.max(p.lastIndexOf("/"), 1))) out.push(this.psiGroup(p));
+    return out;
   }
 
   /** the plugins' wsim_plugin_* counters as vmstat lines ("" without plugins) */
@@ -815,4 +888,9 @@ export class Engine implements EngineContext {
   get lastEventTime(): number {
     return this.lastEventMs;
   }
+}
+
+/** virtual ms to the integer ns PSI and the cost model count in */
+function toNs(ms: number): number {
+  return Math.round(ms * 1e6);
 }

@@ -6,6 +6,8 @@ import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } fr
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { SCHEMA, WSIM_VERSION } from "../version.js";
 import type { PromotionTruth } from "../mm/hot-truth.js";
+import type { PsiLine } from "../mm/psi.js";
+import type { LatencyHist, StallKind } from "../mm/stall.js";
 import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
 import { pageblockCounts } from "../procfs/procfs.js";
 
@@ -45,6 +47,10 @@ export interface RunResult {
   series: Sample[];
   /** the plug-in modules loaded (--plugin, the trace's "plugins"), in load order; absent without any */
   plugins?: { path: string; sha256: string }[];
+  /** stall latency histograms (SPEC §4.8): fault, direct_reclaim, direct_compact */
+  latency: Record<StallKind, LatencyHist>;
+  /** /proc/pressure/memory ("/") and each memcg's memory.pressure at the end */
+  pressure: Record<string, { some: PsiLine; full: PsiLine }>;
   /** on machines with lower tiers: the promotion ground truth and kpromoted's hash chains */
   promotion?: PromotionTruth & { kpromoted_hash: { buckets: number; records: number; max_chain: number; mean_chain: number } };
 }
@@ -106,6 +112,8 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
     workingset,
     reads: engine.reads,
     series: engine.series,
+    latency: engine.stall.hist.toJsonAll(),
+    pressure: engine.pressureResult(),
     ...(engine.plugins ? { plugins: engine.plugins.plugins.map((p) => ({ path: p.file, sha256: p.sha256 })) } : {}),
     ...(engine.mem.hotTruth
       ? { promotion: { ...engine.mem.hotTruth.result(), kpromoted_hash: engine.mem.kpromoted.chainStats() } }

@@ -28,6 +28,29 @@ export interface TunableSpec {
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
 
+/**
+ * The cost table (SPEC §4.8, docs/costs.md): virtual-time cost of each kind of work, in ns,
+ * per profile [server, tcg]. Sources and how each default was chosen are in docs/costs.md.
+ */
+export const COSTS: readonly { name: string; server: number; tcg: number; help: string }[] = [
+  { name: "fault", server: 800, tcg: 8000, help: "a page fault's fixed part: trap, handle_mm_fault, the PTE set (zeroing and I/O are apart)" },
+  { name: "zero_page", server: 190, tcg: 1900, help: "clear_page of one 4 KiB page on a fault" },
+  { name: "zero_thp", server: 97000, tcg: 970000, help: "clear_huge_page of a 2 MiB THP on a fault" },
+  { name: "io_read", server: 80000, tcg: 200000, help: "one 4 KiB read I/O: a major fault's swap-in or file read" },
+  { name: "reclaim_scan", server: 150, tcg: 1500, help: "a page scanned by reclaim (isolated, its references checked)" },
+  { name: "reclaim_page", server: 1500, tcg: 15000, help: "a page reclaimed: unmapped (rmap walk, TLB flush share), swap entry or shadow set, freed" },
+  { name: "compact_scan", server: 40, tcg: 400, help: "a page looked at by either compaction scanner" },
+  { name: "migrate", server: 2000, tcg: 20000, help: "a page migrated: unmap, copy 4 KiB, remap, TLB flush share" },
+];
+
+function costTunables(): TunableSpec[] {
+  return COSTS.map((c) => ({
+    key: `cost.${c.name}_ns`, type: "int" as const, min: 0, max: INT_MAX, modelled: true,
+    def: (_m: Machine, t: ReadonlyMap<string, TunableValue>) => (t.get("cost.profile") === "tcg" ? c.tcg : c.server),
+    help: `ns: ${c.help} (default ${c.server}; ${c.tcg} with cost.profile=tcg)`,
+  }));
+}
+
 export const TUNABLES: readonly TunableSpec[] = [
   { key: "vm.min_free_kbytes", type: "int", min: 0, max: INT_MAX, modelled: true,
     def: () => 0, // replaced by defaultMinFreeKbytes (mm/zone-params.ts) unless written
@@ -110,6 +133,9 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "wsim's own: accesses to a lower-tier page within a kpromoted.freq_window_ms window that make it truly hot in the promotion ground truth (default: kpromoted's frequency threshold)" },
   { key: "wsim.page_tables", type: "int", min: 0, max: 1, def: 1, modelled: true,
     help: "wsim's own: 1 = page-table pages take memory as x86-64's do (nr_page_table_pages); 0 = faults allocate no table (earlier wsim results, subsystem tests)" },
+  { key: "cost.profile", type: "enum", values: ["server", "tcg"], def: "server", modelled: true,
+    help: "which set of cost.* defaults applies: server (current x86-64 server hardware) or tcg (a QEMU TCG guest, for wsim compare); a cost.* written explicitly wins" },
+  ...costTunables(),
 ];
 
 export const TUNABLE_BY_KEY: ReadonlyMap<string, TunableSpec> = new Map(TUNABLES.map((t) => [t.key, t]));

@@ -13,6 +13,7 @@ import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
 import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
 import { plural } from "./words.js";
+import { STALL_KINDS } from "../mm/stall.js";
 
 export interface TextOptions {
   color: boolean;
@@ -209,6 +210,20 @@ export function renderText(r: RunResult, opts: TextOptions): string {
       }
     }
   }
+  // stall latency (SPEC §4.8): one row per kind that happened, then memory pressure
+  const lat = STALL_KINDS.filter((k) => r.latency[k].count > 0);
+  if (lat.length) {
+    out.push("");
+    out.push(c.bold("stall latency") + c.dim(" (virtual time from the cost.* tunables; p50/p99 are log2 bucket bounds; --format json has the histograms)"));
+    const lt = new Table({ head: ["stall", "count", "total", "p50", "p99", "max"], style, colAligns: ["left", "right", "right", "right", "right", "right"] });
+    for (const k of lat) {
+      const h = r.latency[k];
+      lt.push([k, String(h.count), usText(h.total_us), `≤${usText(h.p50_us)}`, `≤${usText(h.p99_us)}`, usText(h.max_us)]);
+    }
+    out.push(lt.toString());
+    const sys = r.pressure["/"];
+    if (sys) out.push(`/proc/pressure/memory: some avg10=${sys.some.avg10} total=${sys.some.total} us; full avg10=${sys.full.avg10} total=${sys.full.total} us`);
+  }
   if (r.reads.length) {
     out.push("");
     out.push(c.bold("read events") + c.dim(` (${plural(r.reads.length, "read")}; vmstat reads show their non-zero lines)`));
@@ -221,4 +236,11 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     }
   }
   return out.join("\n") + "\n";
+}
+
+/** µs with a unit that reads: 850 us, 12.5 ms, 3.20 s */
+function usText(us: number): string {
+  if (us < 1000) return `${us} us`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(1)} ms`;
+  return `${(us / 1_000_000).toFixed(2)} s`;
 }
