@@ -59,6 +59,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .addOption(new Option("--seed <n>").hideHelp())
     .option("--check", "after every event check the allocator's invariants and that page tables, reverse map and LRU agree (slow: O(pages) each)")
     .option("--lenient", "count and skip frees of unknown or failed handles instead of failing")
+    .option("--closed-loop", "a pid's stalls (direct reclaim, direct compaction: docs/costs.md) push its later events back by the stall; JSON \"closed_loop\" has the delay per pid (default: open loop, trace times are kept)")
     .option("--no-idle-jumps", "tick every daemon through idle virtual time instead of skipping it (slow; gives the same output byte for byte: for checking that)")
     .addOption(new Option("--input-format <format>", "trace format when the file name does not say").choices(["csv", "ndjson", "json"]))
     .option("--expect <file>", "compare the run's counters with FILE (a JSON or vmstat output) as `wsim diff` does; exit 1 outside tolerance")

@@ -13,6 +13,7 @@ import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter } from "../mm/stall.js";
+import { ClosedLoop } from "./closed-loop.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
@@ -43,6 +44,8 @@ export interface EngineOptions {
   interval?: number;
   /** each sample as it is taken (streaming outputs); samples are also kept in `series` */
   onSample?: (s: Sample) => void;
+  /** closed-loop replay: a pid's stalls push its later events back (SPEC §4.8, --closed-loop) */
+  closedLoop?: boolean;
   /** keep samples in `series` (default true) */
   keepSeries?: boolean;
   /** skip the ticks of quiet daemons across idle time (default true; false ticks through, for tests) */
@@ -149,6 +152,8 @@ export class Engine implements EngineContext {
   readonly stall: StallMeter;
   /** memory pressure: the system's group and one per memcg other than the root (kernel/sched/psi.c) */
   readonly psi = new Psi();
+  /** --closed-loop's held events and delays, or null (open loop) */
+  readonly closedLoop: ClosedLoop | null;
   private readonly psiGroups = new Map<string, PsiGroup>();
   /** kernel.numa_balancing now: non-zero runs task_tick_numa at each access event */
   private numabMode = 0;
@@ -209,6 +214,7 @@ export class Engine implements EngineContext {
       },
     });
     this.defaultCpu = this.mem.cpuNodes[0]!;
+    this.closedLoop = opts.closedLoop ? new ClosedLoop() : null;
     this.stall = new StallMeter(
       {
         fault: () => settings.num("cost.fault_ns"),
@@ -568,34 +574,69 @@ export class Engine implements EngineContext {
   processBatch(b: EventBatch, file: string): boolean {
     this.file = file;
     const until = this.opts.until ?? Infinity;
-    const check = this.opts.check === true;
-    const ev = this.mem.ev;
+    const cl = this.closedLoop;
     for (let i = 0; i < b.n; i++) {
       const t = b.time[i]!;
+      if (cl !== null) {
+        // closed loop: first the held events due by now, then this one unless its pid is behind
+        if (cl.held > 0 && !this.releaseHeld(t, until)) return false;
+        if (cl.behind(b.pid[i]!)) {
+          cl.hold(b.pid[i]!, b, i);
+          continue;
+        }
+      }
       if (t > until) {
+        if (cl !== null && cl.held > 0) this.releaseHeld(until, until); // what was held up to --until
         this.stopped = true;
         return false;
       }
-      if (t > this.nextSample) this.sampleUpTo(t, false);
-      if (t >= this.nextDue) this.advanceTo(t);
-      else if (t > this.clock) this.clock = t;
-      this.lastEventMs = t;
-      ev[V.wsim_events]!++;
-      if (b.op[i] !== OP_READ) this.mem.stateEvents++; // reads that may change pages count in read()
-      this.stall.pendingNs = 0;
-      if (b.op[i] === OP_ACCESS) this.access(b, i);
-      else this.other(b, i);
-      if (this.stall.pendingNs !== 0) this.psi.memstall(b.pid[i]!, toNs(t), this.stall.pendingNs);
-      if (check) {
-        const bad = checkMemory(this.mem.mappingView());
-        if (bad) throw new InternalError(`${file}:${b.line[i]}: after this ${OPS[b.op[i]!]} event: invariant broken: ${bad}`);
+      this.runEvent(b, i, t);
+    }
+    return true;
+  }
+
+  /** One event at virtual time t (its trace time, or later under --closed-loop). */
+  private runEvent(b: EventBatch, i: number, t: number): void {
+    if (t > this.nextSample) this.sampleUpTo(t, false);
+    if (t >= this.nextDue) this.advanceTo(t);
+    else if (t > this.clock) this.clock = t;
+    this.lastEventMs = t;
+    this.mem.ev[V.wsim_events]!++;
+    if (b.op[i] !== OP_READ) this.mem.stateEvents++; // reads that may change pages count in read()
+    this.stall.pendingNs = 0;
+    if (b.op[i] === OP_ACCESS) this.access(b, i);
+    else this.other(b, i);
+    if (this.stall.pendingNs !== 0) {
+      this.psi.memstall(b.pid[i]!, toNs(t), this.stall.pendingNs);
+      if (this.closedLoop !== null) this.closedLoop.addDelay(b.pid[i]!, this.stall.pendingNs / 1e6);
+    }
+    if (this.opts.check === true) {
+      const bad = checkMemory(this.mem.mappingView());
+      if (bad) throw new InternalError(`${this.file}:${b.line[i]}: after this ${OPS[b.op[i]!]} event: invariant broken: ${bad}`);
+    }
+  }
+
+  /**
+   * --closed-loop: runs the held events whose effective time is at or before t, earliest first.
+   * Returns false when one lies beyond --until (the run stops there).
+   */
+  private releaseHeld(t: number, until: number): boolean {
+    const cl = this.closedLoop!;
+    for (let d = cl.nextDue(t); d !== null; d = cl.nextDue(t)) {
+      if (d.at > until) {
+        this.stopped = true;
+        return false;
       }
+      this.runEvent(d.b, d.i, d.at);
+      cl.shift(d.pid);
     }
     return true;
   }
 
   /** End of the run: timers up to the last event's time (+ --drain, capped by --until). */
   finish(): void {
+    // --closed-loop: the events still held run at their effective times
+    if (this.closedLoop !== null && this.closedLoop.held > 0 && !this.stopped) this.releaseHeld(Infinity, this.opts.until ?? Infinity);
     let end = this.lastEventMs + (this.opts.drain ?? 0);
     if (!(end < MAX_TIME_MS) && !this.stopped && !(this.opts.until !== undefined && this.opts.until < MAX_TIME_MS))
       throw new UsageError(`--drain: the last event's time ${this.lastEventMs} ms + --drain ${this.opts.drain} ms is beyond the latest time wsim replays (2^52 ms = ${MAX_TIME_MS} ms): lower --drain`);

@@ -51,6 +51,8 @@ export interface RunResult {
   latency: Record<StallKind, LatencyHist>;
   /** /proc/pressure/memory ("/") and each memcg's memory.pressure at the end */
   pressure: Record<string, { some: PsiLine; full: PsiLine }>;
+  /** with --closed-loop: how far each stalled pid's events were pushed back, ms */
+  closed_loop?: { delay_ms: Record<string, number>; total_delay_ms: number };
   /** on machines with lower tiers: the promotion ground truth and kpromoted's hash chains */
   promotion?: PromotionTruth & { kpromoted_hash: { buckets: number; records: number; max_chain: number; mean_chain: number } };
 }
@@ -114,6 +116,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
     series: engine.series,
     latency: engine.stall.hist.toJsonAll(),
     pressure: engine.pressureResult(),
+    ...(engine.closedLoop ? { closed_loop: engine.closedLoop.result() } : {}),
     ...(engine.plugins ? { plugins: engine.plugins.plugins.map((p) => ({ path: p.file, sha256: p.sha256 })) } : {}),
     ...(engine.mem.hotTruth
       ? { promotion: { ...engine.mem.hotTruth.result(), kpromoted_hash: engine.mem.kpromoted.chainStats() } }

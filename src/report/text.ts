@@ -224,6 +224,10 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     const sys = r.pressure["/"];
     if (sys) out.push(`/proc/pressure/memory: some avg10=${sys.some.avg10} total=${sys.some.total} us; full avg10=${sys.full.avg10} total=${sys.full.total} us`);
   }
+  if (r.closed_loop) {
+    const d = Object.entries(r.closed_loop.delay_ms);
+    out.push(`closed loop: ${d.length ? d.map(([pid, ms]) => `pid ${pid} ${ms} ms`).join(", ") : "no pid stalled"} (total ${r.closed_loop.total_delay_ms} ms of delay)`);
+  }
   if (r.reads.length) {
     out.push("");
     out.push(c.bold("read events") + c.dim(` (${plural(r.reads.length, "read")}; vmstat reads show their non-zero lines)`));

@@ -30,6 +30,7 @@ export interface ReplayCliOptions {
   seed?: string;
   check?: boolean;
   lenient?: boolean;
+  closedLoop?: boolean;
   /** false with --no-idle-jumps */
   idleJumps?: boolean;
   inputFormat?: string;
@@ -190,6 +191,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       drain,
       check: o.check,
       lenient: o.lenient,
+      closedLoop: o.closedLoop,
       idleJumps: o.idleJumps,
       interval,
       keepSeries: !streaming && store === undefined,
