@@ -12,7 +12,7 @@
 const PCP = "6.1 keeps freed pages on per-cpu lists, outside the buddy lists, where they cannot merge; wsim has none (issue 13)";
 const ZONES = "the guest's memory is two zones, DMA (16 MiB) and DMA32, compacted one by one; wsim has one Normal zone (issue 13)";
 const DMA_BALANCED =
-  "6.1's pgdat_balanced takes a node as balanced when any one of its zones meets the high watermark for the order; the guest's DMA zone keeps free order-9 and order-10 blocks (nothing here allocates from it), so a THP fault's wakeup_kswapd(order 9) finds the node balanced and wakes kcompactd instead of reclaiming. wsim's node is one zone without such blocks, so each THP fallback sends kswapd to reclaim for order 9 (`wsim.kswapd_pages_per_ms` pages a ms, up to compact_gap(9) = 1024)";
+  "6.1's pgdat_balanced takes a node as balanced when any one of its zones meets the high watermark for the order; the guest's DMA zone keeps free order-9 and order-10 blocks (nothing here allocates from it), so a THP fault's wakeup_kswapd(order 9) finds the node balanced and wakes kcompactd instead of reclaiming. wsim's node is one zone without such blocks, so each THP fallback sends kswapd to reclaim for order 9 (balance_pgdat until compact_gap(9) = 1024 pages, then order 0)";
 const GUEST_CLOCK =
   "under TCG the guest's clock runs on while it works, on top of the trace's gaps, and its kcompactd and kswapd run on that clock at different points from boot to boot; wsim's daemons run on the trace's clock";
 
@@ -71,7 +71,7 @@ export const CASES = [
     rows: [
       { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: "with the guest's DMA zone full, its node is balanced only as wsim's is, and both reclaim for THP faults; what is left is the guest's clock (above)" },
       { counters: ["compact_daemon_wake"], why: "wsim's kswapd wakes kcompactd when it goes to sleep after an order-9 run; the guest's runs fall elsewhere on its own clock" },
-      { counters: ["pageoutrun", "pswpout"], why: "the kernel's kswapd reclaims for THP faults in fewer, longer runs than wsim's `wsim.kswapd_pages_per_ms` budget gives" },
+      { counters: ["pageoutrun", "pswpout"], why: "both run balance_pgdat; wsim's kswapd is woken for order 9 after each THP fallback and runs once per wake-up, while the guest's, on a node balanced through DMA, runs for order-0 watermarks" },
       { counters: ["pgmigrate_success"], why: "the kernel's kcompactd moves more in its proactive runs while the trace idles (the guest's clock, above)" },
     ],
   },
@@ -104,7 +104,7 @@ export const CASES = [
     rows: [
       { counters: ["pswpout", "pswpin"], why: "reclaim on both sides; the guest has its own page tables, stacks and slab to keep (issue 13), and reads swap ahead (next row)" },
       { counters: ["pgmajfault"], why: "6.1 reads swap ahead (vm.page-cluster 3, swap_vma_readahead): one major fault brings in several pages, whose own faults are then minor; wsim counts every swap-in as a major fault and has no readahead (issue 14)" },
-      { counters: ["pgscan_kswapd", "pgscan_direct"], why: "the kernel's kswapd keeps up, so allocations rarely stall; wsim's reclaims at most `wsim.kswapd_pages_per_ms` (256) pages per ms of virtual time, and faults that outrun it reclaim directly (issue 16 gives reclaim a cost model)" },
+      { counters: ["pgscan_kswapd", "pgscan_direct"], why: "both scan `evictable >> priority` per lruvec (MGLRU's get_nr_to_scan); the guest's LRU also holds its own kernel's and helper's pages and its kswapd ages before it scans, while wsim's ages inside eviction; faults that outrun wsim's kswapd (each of its priority iterations takes cost.* time) reclaim directly" },
       { counters: ["workingset_refault_anon", "workingset_activate_anon"], why: "refaults follow the swap-ins: fewer swap-outs in wsim, fewer refaults" },
     ],
   },

@@ -167,7 +167,7 @@ export class Engine implements EngineContext {
     this.mem = new Memory(this.machine, {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
-      kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
+      kswapdCosts: { reclaimScan: () => settings.num("cost.reclaim_scan_ns"), reclaimPage: () => settings.num("cost.reclaim_page_ns") },
       pageTables: () => settings.num("wsim.page_tables") === 1,
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
@@ -232,6 +232,8 @@ export class Engine implements EngineContext {
         compact_free_scanned: V.compact_free_scanned!, pgmigrate_success: V.pgmigrate_success!,
       },
     );
+    // kswapd's balance_pgdat is a memory stall of its own task (psi_memstall_enter in balance_pgdat)
+    this.mem.kswapd.forEach((k, nid) => (k.onWork = (ns) => this.psi.memstall(KSWAPD_TASK - nid, toNs(this.clock), ns, false)));
     // the allocator's slow path: __alloc_pages_direct_compact and __alloc_pages_direct_reclaim
     // are stalls (psi_memstall_enter/leave around them), measured by what they did
     const hooks = this.mem.alloc.hooks;
@@ -930,6 +932,9 @@ export class Engine implements EngineContext {
     return this.lastEventMs;
   }
 }
+
+/** PSI task ids of the kswapds (node 0: -1, node 1: -2, ...): no pid of a trace is negative */
+const KSWAPD_TASK = -1;
 
 /** virtual ms to the integer ns PSI and the cost model count in */
 function toNs(ms: number): number {

@@ -2,17 +2,30 @@
  * kswapd, one per node (pgdat; mm/vmscan.c, 6.1), as a daemon on the virtual clock.
  * wakeup_kswapd raises the order it balances for and wakes it unless the node is already
  * balanced (and not boosted) or hopeless (MAX_RECLAIM_RETRIES runs without progress).
- * balance_pgdat reclaims at most `wsim.kswapd_pages_per_ms` pages in each ms of virtual time
- * (one budget per ms, however often it is woken), re-arming at the next ms until a zone meets its high watermark (boost included) for the order;
- * after a boosted pass the boost is cleared; for a high order it falls back to order 0 once it
- * has reclaimed compact_gap(order) pages. Going to sleep calls `onSleep` (kcompactd's hook).
+ * balance_pgdat runs as 6.1's: priority from DEF_PRIORITY down, nr_to_reclaim from the high
+ * watermarks (boost included) of the eligible zones, MGLRU's scan of `evictable >> priority`
+ * pages per lruvec with should_abort_scan, boosted reclaim without swapping or writing
+ * (may_swap / may_writepage cleared while only the boost is unmet) and its early exit, the
+ * fall-back to order 0 after compact_gap(order) pages, kswapd_failures. Each priority
+ * iteration takes its work's cost in virtual time (cost.reclaim_scan_ns per page scanned,
+ * cost.reclaim_page_ns per page reclaimed): kswapd is busy until then and the next iteration
+ * starts after it (SPEC §4.1, §4.8). Going to sleep calls `onSleep` (kcompactd's hook).
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import { V } from "../stats/counters.js";
 import type { Buddy, Zone } from "./buddy.js";
 import { WMARK_HIGH, WMARK_PROMO } from "./buddy.js";
 import { MAX_NR_ZONES } from "../machine/zones.js";
-import type { Reclaim } from "./reclaim.js";
+import { SWAP_CLUSTER_MAX, type Reclaim } from "./reclaim.js";
+
+/** DEF_PRIORITY (mm/vmscan.c) */
+export const DEF_PRIORITY = 12;
+
+/** What a priority iteration of balance_pgdat costs, from the cost.* tunables (ns per page). */
+export interface KswapdCosts {
+  reclaimScan(): number;
+  reclaimPage(): number;
+}
 
 export const MAX_RECLAIM_RETRIES = 16;
 
@@ -20,7 +33,9 @@ export class Kswapd implements Daemon {
   readonly name: string;
   private ctx: EngineContext | null = null;
   running = false;
-  /** the order it balances for now (falls back to 0), and the order it was woken for */
+  /** pgdat->kswapd_order: the largest order asked for since kswapd last read it */
+  kswapdOrder = 0;
+  /** sc.order of the run (falls back to 0), and the run's alloc_order (what it was woken for) */
   order = 0;
   private allocOrder = 0;
   /**
@@ -31,10 +46,19 @@ export class Kswapd implements Daemon {
   /** the highest_zoneidx of the run in progress (balance_pgdat's) */
   private runZoneidx = MAX_NR_ZONES - 1;
   failures = 0;
+  /** balance_pgdat's scan_control and loop state while running */
+  private priority = DEF_PRIORITY;
+  private nrBoostReclaim = 0;
+  private boostedRun = false;
+  private readonly zoneBoosts: number[];
+  /** sc.nr_reclaimed of the run */
   private reclaimedThisRun = 0;
-  /** the ms whose budget is being spent, and what is left of it */
-  private budgetMs = -1;
-  private budgetLeft = 0;
+  /** when set (tests, users' scripts): every priority iteration of balance_pgdat, in order */
+  log: { time_ms: number; priority: number; nrToReclaim: number; scanned: number; reclaimed: number; pages: number; boost: number; maySwap: boolean }[] | null = null;
+  /** virtual ns kswapd has been busy, in total (wsim_kswapd_busy_ms) */
+  busyNs = 0;
+  /** each priority iteration's work: its cost in ns (PSI: kswapd is a memory stall in 6.1) */
+  onWork: ((ns: number) => void) | null = null;
   /** kswapd_try_to_sleep's wakeup_kcompactd(pgdat, order, highest_zoneidx) (and the skip-bit flush) */
   onSleep: ((order: number, highestZoneidx: number) => void) | null = null;
   /** wakeup_kswapd on a balanced or hopeless node: wakeup_kcompactd unless direct reclaim is allowed */
@@ -54,9 +78,10 @@ export class Kswapd implements Daemon {
     private readonly buddy: Buddy,
     private readonly reclaim: Reclaim,
     private readonly ev: Float64Array,
-    private readonly pagesPerMs: () => number,
+    private readonly costs: KswapdCosts,
   ) {
     this.name = `kswapd${nid}`;
+    this.zoneBoosts = zones.map(() => 0);
   }
 
   start(ctx: EngineContext): void {
@@ -94,52 +119,114 @@ export class Kswapd implements Daemon {
   wake(order: number, gfp = 0, highestZoneidx = MAX_NR_ZONES - 1): void {
     if (!this.ctx) return;
     if (this.highestZoneidx === MAX_NR_ZONES || this.highestZoneidx < highestZoneidx) this.highestZoneidx = highestZoneidx;
-    if (order > this.order) this.order = order;
-    if (order > this.allocOrder) this.allocOrder = order;
+    if (order > this.kswapdOrder) this.kswapdOrder = order;
     if (this.running) return;
     if (this.failures >= MAX_RECLAIM_RETRIES || (this.balanced(order, highestZoneidx) && !this.boosted(highestZoneidx))) {
       this.onBalancedWake?.(order, gfp, highestZoneidx);
       return;
     }
     this.running = true;
-    this.reclaimedThisRun = 0;
-    this.runZoneidx = this.highestZoneidx;
-    this.ev[V.pageoutrun]!++;
-    this.ctx.schedule(0, () => this.run());
+    this.ctx.schedule(0, () => this.balance());
   }
 
-  /** balance_pgdat for what is left of this ms's budget. */
-  private run(): void {
-    // a wake-up since the run began may have raised kswapd_highest_zoneidx
-    if (this.highestZoneidx !== MAX_NR_ZONES && this.highestZoneidx > this.runZoneidx) this.runZoneidx = this.highestZoneidx;
+  /**
+   * balance_pgdat's setup: pageoutrun, the boost to reclaim (nr_boost_reclaim, each zone's
+   * boost remembered), then the priority loop from DEF_PRIORITY.
+   */
+  private balance(): void {
+    // kswapd(): read kswapd_order and kswapd_highest_zoneidx (MAX_NR_ZONES: the previous
+    // run's), and reset them for the wake-ups to come
+    this.allocOrder = this.order = this.kswapdOrder;
+    this.kswapdOrder = 0;
+    if (this.highestZoneidx !== MAX_NR_ZONES) this.runZoneidx = this.highestZoneidx;
+    this.highestZoneidx = MAX_NR_ZONES;
     const hz = this.runZoneidx;
-    if (this.balanced(this.order, hz) && !this.boosted(hz)) return this.sleep();
-    const now = this.ctx!.now();
-    const ms = Math.floor(now);
-    if (ms !== this.budgetMs) {
-      this.budgetMs = ms;
-      this.budgetLeft = this.pagesPerMs();
+    this.ev[V.pageoutrun]!++;
+    this.reclaimedThisRun = 0;
+    this.nrBoostReclaim = 0;
+    this.zones.forEach((z, i) => {
+      this.zoneBoosts[i] = z.idx <= hz && z.managed ? z.watermarkBoost : 0;
+      this.nrBoostReclaim += this.zoneBoosts[i]!;
+    });
+    this.boostedRun = this.nrBoostReclaim !== 0;
+    this.priority = DEF_PRIORITY;
+    this.iterate();
+  }
+
+  /**
+   * One iteration of balance_pgdat's `do { ... } while (sc.priority >= 1)`, then the next one
+   * after this one's cost in virtual time, or `out:`.
+   */
+  private iterate(): void {
+    const hz = this.runZoneidx;
+    const balanced = this.balanced(this.order, hz);
+    if (!balanced && this.nrBoostReclaim) {
+      // boosting is abandoned for real reclaim: goto restart
+      this.nrBoostReclaim = 0;
+      this.priority = DEF_PRIORITY;
     }
-    if (!this.budgetLeft) {
-      this.ctx!.schedule(ms + 1 - now, () => this.run());
-      return;
+    if (!this.nrBoostReclaim && balanced) return this.out();
+    // boosted reclaim never raises its priority past DEF_PRIORITY - 2 by itself
+    let raisePriority = !(this.nrBoostReclaim && this.priority === DEF_PRIORITY - 2);
+    const maySwap = !this.nrBoostReclaim; // may_writepage likewise
+    // kswapd_shrink_node: nr_to_reclaim from the eligible zones' high marks (boost included)
+    let nrToReclaim = 0;
+    for (const z of this.zones) if (z.idx <= hz && z.managed) nrToReclaim += Math.max(z.mark(WMARK_HIGH), SWAP_CLUSTER_MAX);
+    const order = this.order;
+    const r = this.reclaim.shrinkNodeBalance(this.nid, this.priority, nrToReclaim, maySwap, () => this.allAboveHigh(order, hz));
+    this.reclaimedThisRun += r.reclaimed;
+    this.log?.push({ time_ms: this.ctx!.now(), priority: this.priority, nrToReclaim, scanned: r.scanned, reclaimed: r.reclaimed, pages: r.pagesReclaimed, boost: this.nrBoostReclaim, maySwap });
+    if (this.order && this.reclaimedThisRun >= 2 << this.order) this.order = 0; // compact_gap: check at order 0 from now
+    if (r.scanned >= nrToReclaim) raisePriority = false;
+    if (r.reclaimed) this.failures = 0; // shrink_node: any progress resets kswapd_failures
+    const ns = r.scanned * this.costs.reclaimScan() + r.pagesReclaimed * this.costs.reclaimPage();
+    this.busyNs += ns;
+    this.ev[V.wsim_kswapd_busy_ms] = Math.floor(this.busyNs / 1e6);
+    if (ns > 0) this.onWork?.(ns);
+    this.nrBoostReclaim -= Math.min(this.nrBoostReclaim, r.reclaimed);
+    let done = false;
+    if (this.nrBoostReclaim && !r.reclaimed) done = true; // boosted reclaim's early exit
+    else {
+      if (raisePriority || !r.reclaimed) this.priority--;
+      if (this.priority < 1) done = true;
     }
-    const got = this.reclaim.shrinkNode(this.nid, this.budgetLeft, true);
-    this.budgetLeft -= got;
-    this.reclaimedThisRun += got;
-    if (this.boosted(hz)) {
-      // a boosted pass ends the boost of the zones it balanced
-      for (const z of this.zones) if (z.idx <= hz) z.watermarkBoost = 0;
+    const next = done ? () => this.endLoop() : () => this.iterate();
+    this.ctx!.schedule(ns / 1e6, next);
+  }
+
+  /** the loop ended by priority or a break (not by `goto out`): no progress at all is a failure */
+  private endLoop(): void {
+    if (!this.reclaimedThisRun) this.failures++;
+    this.out();
+  }
+
+  /**
+   * balance_pgdat's `out:`: a boosted run takes the boost it started with off each zone and
+   * wakes kcompactd for a pageblock; then kswapd_try_to_sleep, or another balance_pgdat when
+   * the node is still not balanced for the order it reached.
+   */
+  private out(): void {
+    const hz = this.runZoneidx;
+    if (this.boostedRun) {
+      this.zones.forEach((z, i) => (z.watermarkBoost -= Math.min(z.watermarkBoost, this.zoneBoosts[i]!)));
       this.onBoostedPass?.(hz);
     }
-    if (!got) {
-      this.failures++;
-      return this.sleep();
+    // kswapd_try_to_sleep(alloc_order, reclaim_order = sc.order): prepare_kswapd_sleep
+    if (this.failures >= MAX_RECLAIM_RETRIES || this.balanced(this.order, hz)) return this.sleep();
+    // not balanced: kswapd's loop reads kswapd_order again (what was asked during the run, or 0)
+    const next = this.kswapdOrder;
+    const nhz = this.highestZoneidx === MAX_NR_ZONES ? hz : this.highestZoneidx;
+    if (this.balanced(next, nhz)) return this.sleep();
+    this.ctx!.schedule(0, () => this.balance());
+  }
+
+  /** should_abort_scan's last test: every managed zone up to highest_zoneidx above its high mark for the order */
+  private allAboveHigh(order: number, hz: number): boolean {
+    for (const z of this.zones) {
+      if (z.idx > hz) break;
+      if (z.managed && !this.buddy.zoneWatermarkOk(z, order, z.mark(WMARK_HIGH) + z.lowmemReserve[hz]!, z.freePages)) return false;
     }
-    this.failures = 0;
-    if (this.order && this.reclaimedThisRun >= 2 << this.order) this.order = 0;
-    if (this.balanced(this.order, hz)) return this.sleep();
-    this.ctx!.schedule(ms + 1 - now, () => this.run());
+    return true;
   }
 
   private sleep(): void {
@@ -148,8 +235,6 @@ export class Kswapd implements Daemon {
     const hz = this.runZoneidx;
     this.order = 0;
     this.allocOrder = 0;
-    this.highestZoneidx = MAX_NR_ZONES;
-    this.runZoneidx = MAX_NR_ZONES - 1;
     this.onSleep?.(order, hz);
   }
 }

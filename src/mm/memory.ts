@@ -29,7 +29,7 @@ import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
-import { Kswapd } from "./kswapd.js";
+import { Kswapd, type KswapdCosts } from "./kswapd.js";
 import { LruGen, type Lruvec } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
@@ -53,7 +53,8 @@ import { WorkingsetReport } from "./workingset-report.js";
 export interface MemoryEnv {
   now: () => number;
   swappiness: () => number;
-  kswapdPagesPerMs: () => number;
+  /** cost.reclaim_scan_ns and cost.reclaim_page_ns: what kswapd's work costs in virtual time */
+  kswapdCosts: KswapdCosts;
   /** wsim.page_tables: faults allocate page-table pages */
   pageTables?: () => boolean;
   extfragThreshold: () => number;
@@ -220,7 +221,7 @@ export class Memory {
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
-    this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdPagesPerMs));
+    this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     this.migrateCtx = {
       pages: this.pages,
       ownerMm: this.ownerMm,

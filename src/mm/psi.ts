@@ -263,15 +263,17 @@ export class Psi {
 
   /**
    * psi_memstall_enter at `now`, psi_memstall_leave `ns` later. A stall overlapping one in
-   * progress extends it (nesting). A task not started yet is started in the system group.
+   * progress extends it (nesting). A task not started yet is started in the system group,
+   * running (a pid) or, with `running` false, busy only while stalled (a daemon: kswapd).
    */
-  memstall(task: number, now: number, ns: number): void {
+  memstall(task: number, now: number, ns: number, running = true): void {
     if (!(ns > 0)) return;
     this.advance(now);
     let t = this.tasks.get(task);
     if (t === undefined) {
-      this.start(task, [this.system], now);
-      t = this.tasks.get(task)!;
+      t = { groups: [this.system], running: running ? 1 : 0, stallEnd: -1 };
+      this.tasks.set(task, t);
+      this.system.change(task, t.running, 0, now);
     }
     const end = now + ns;
     if (t.stallEnd < 0) {

@@ -7,7 +7,8 @@
  * is a major fault and can be recognised.
  *
  * Direct reclaim (__alloc_pages_direct_reclaim) reclaims SWAP_CLUSTER_MAX pages over the
- * zonelist and counts allocstall_normal; kswapd (kswapd.ts) calls shrinkNode with its budget.
+ * zonelist and counts allocstall_normal; kswapd (kswapd.ts) runs balance_pgdat's priority loop
+ * through shrinkNodeBalance.
  *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
@@ -95,13 +96,23 @@ export class Reclaim {
     );
   }
 
-  /** evict_folios from one lruvec: up to nr pages. Returns pages reclaimed. */
-  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean): number {
+  /** pages isolated (pgscan) by the last shrinkLruvec */
+  lastScanned = 0;
+
+  /**
+   * evict_folios from one lruvec: up to nr pages reclaimed and maxScan pages scanned. With
+   * `noSwap` (boosted kswapd: may_swap and may_writepage clear) only clean file pages are
+   * taken: anon pages are not in a swap cache and dirty file pages wait for writeback
+   * (isolate_folio, sort_folio). Returns pages reclaimed; lastScanned has the pages scanned.
+   */
+  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean, maxScan = Infinity, noSwap = false): number {
     const { lru, ev, flags } = this.c;
     let reclaimed = 0;
+    let scanned = 0;
     let agings = 0;
-    while (reclaimed < nr) {
-      const type = this.pickType(lv);
+    let waiting = 0;
+    while (reclaimed < nr && scanned < maxScan) {
+      const type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
       if (type < 0) break;
       if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
         if (lv.nrGens(type) > MIN_NR_GENS && lru.tryIncMinSeq(lv, type)) continue;
@@ -112,6 +123,13 @@ export class Reclaim {
       }
       const li = type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS);
       const pfn = lv.tail[li]!;
+      if (noSwap && flags[pfn]! & PG_DIRTY) {
+        // sort_folio: a dirty file folio goes to min_seq + 1 to wait for writeback
+        if (++waiting > lv.total[FILE]!) break;
+        lru.move(lv, pfn, lv.minSeq[type]! + 1);
+        continue;
+      }
+      scanned++;
       ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
       ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
       if (lru.testClearYoung(pfn)) {
@@ -129,7 +147,46 @@ export class Reclaim {
       ev[type === ANON ? V.pgsteal_anon : V.pgsteal_file]!++;
       reclaimed++;
     }
+    this.lastScanned = scanned;
     return reclaimed;
+  }
+
+  /**
+   * kswapd_shrink_node → shrink_node → lru_gen_shrink_lruvec on every lruvec of node nid at
+   * `priority` (mm/vmscan.c, 6.1): each scans up to `evictable >> priority` pages (get_nr_to_scan;
+   * anon counts when swappiness is non-zero: 1 while boosted) in MIN_LRU_BATCH batches
+   * (evict_folios), stopping early by should_abort_scan's kswapd rules: not before the pass
+   * reclaimed nr_to_reclaim, never above priority DEF_PRIORITY - 2, then only when
+   * `aboveHigh()` (every eligible zone above its high mark). Returns the pages scanned and
+   * reclaimed (`reclaimed` includes should_abort_scan's MIN_LRU_BATCH bonus, as sc->nr_reclaimed
+   * does; `pagesReclaimed` does not).
+   */
+  shrinkNodeBalance(nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    let scanned = 0;
+    let pages = 0;
+    let bonus = 0;
+    const swappiness = maySwap ? this.c.swappiness() : this.c.swappiness() ? 1 : 0;
+    for (const lv of this.c.lruvecsOn(nid)) {
+      const evictable = lv.total[FILE]! + (swappiness ? lv.total[ANON]! : 0);
+      const nrToScan = Math.floor(evictable / 2 ** priority);
+      let lvScanned = 0;
+      while (lvScanned < nrToScan) {
+        const got = this.shrinkLruvec(lv, Infinity, true, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap);
+        pages += got;
+        lvScanned += this.lastScanned;
+        if (this.lastScanned === 0) break;
+        // should_abort_scan (kswapd)
+        if (pages + bonus < nrToReclaim) continue;
+        if (priority > 10) continue;
+        if (aboveHigh()) {
+          bonus += MIN_LRU_BATCH;
+          break;
+        }
+      }
+      scanned += lvScanned;
+    }
+    if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, true);
+    return { scanned, reclaimed: pages + bonus, pagesReclaimed: pages };
   }
 
   /** Swap out (anon) or drop (file) one page of lruvec lv's oldest generation. */

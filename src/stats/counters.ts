@@ -221,6 +221,7 @@ export const WSIM_COUNTERS = {
   wsim_promote_unbalanced:
     "migrations to another node (NUMA balancing, kpromoted, kmmscand) refused because the target was not above its high watermark (migrate_balanced_pgdat); only tiering mode wakes the target's kswapd",
   wsim_numa_thp_unmigrated: "NUMA balancing: hint faults on a huge page that should move (misplaced, or a promotion candidate let through) but did not, as wsim migrates order-0 pages only (6.1 would migrate the THP); events, not pages",
+  wsim_kswapd_busy_ms: "kswapd's busy time, all nodes, in ms of virtual time: balance_pgdat's scanned and reclaimed pages at their cost.* (whole ms, rounded down)",
 } as const;
 
 export type KernelCounter =

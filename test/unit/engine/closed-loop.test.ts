@@ -10,7 +10,8 @@ function scenario(closedLoop: boolean, until?: number) {
   const e = engineFor(
     { name: "t", nodes: [{ id: 0, mem: 4096, tier: 0, cpus: true }], tunables: {} },
     { closedLoop, until },
-    { "transparent_hugepage.enabled": "madvise", "transparent_hugepage.defrag": "always", "vm.compaction_proactiveness": "0" },
+    // reclaim costs nothing here, so the only stalls are pid 2's direct compactions
+    { "transparent_hugepage.enabled": "madvise", "transparent_hugepage.defrag": "always", "vm.compaction_proactiveness": "0", "cost.reclaim_scan_ns": "0", "cost.reclaim_page_ns": "0" },
   );
   const lines = ["time_ms,op,pid,addr,len,thp,id,order,mt,key"];
   lines.push(`0,mmap,1,0x10000000,${16 * 1024 * 1024},0,,,,`, `0,mmap,2,0x40000000,${32 * 1024 * 1024},1,,,,`);

@@ -131,13 +131,14 @@ describe("the reporting worker", () => {
 
   it("aeration mode: a zone is requested when an order's raw blocks reach 32, the pass 100 ms later", async () => {
     const e = engineFor(
-      { name: "t", nodes: [{ id: 0, mem: 65536, tier: 0, cpus: true }], tunables: {} },
+      // 288 MiB: the 256 MiB mapping fits with room to spare, so no reclaim moves the counts
+      { name: "t", nodes: [{ id: 0, mem: 73728, tier: 0, cpus: true }], tunables: {} },
       { check: false },
       cfg("aeration", { "page_reporting.capacity": "32", "page_reporting.order": "9" }),
     );
     e.mem.reporting.log = [];
     const lines = ["time_ms,op,pid,addr,len", "500,mmap,1,0x40000000,268435456"];
-    for (let k = 0; k < 128; k++) lines.push(`500,access,1,${0x40000000 + k * 512 * 4096},`); // 128 THP: 256 MiB, all of it
+    for (let k = 0; k < 128; k++) lines.push(`500,access,1,${0x40000000 + k * 512 * 4096},`); // 128 THP: 256 MiB
     lines.push("1000,munmap,1,0x40000000,67108864"); // 32 order-9 blocks -> 16 order-10 raw blocks: below 32
     lines.push("2000,munmap,1,0x44000000,67108864"); // 16 more order-10 raw blocks: 32 reached
     lines.push("3000,exit,1,,");
