@@ -36,6 +36,8 @@ export interface ImportStats {
   mapping: string;
   /** accesses written */
   kept: number;
+  /** (lackey, ucsd, damon) 2 MiB mmaps written before the first access into each range */
+  mapped?: number;
   /** why -> how many lines (or regions) were left out */
   skipped: Record<string, number>;
   /** lines (records) that were of the format, whether kept or skipped on purpose */
@@ -141,6 +143,38 @@ function unread(st: ImportStats, text: string, no: number): void {
   if (!st.firstUnread) st.firstUnread = { no, text };
 }
 
+const MAPPED = "each 2 MiB-aligned range is mmapped (anon) at its first access, so THP can back it";
+
+/** 2 MiB: the range an address trace's pages are mapped in (a PMD, so a THP can back it) */
+export const MAP_CHUNK = 2 * 1024 * 1024;
+
+/**
+ * Where an address trace gives no mappings (lackey, UCSD, DAMON), the importer maps what it
+ * sees: before the first access into a 2 MiB-aligned range it emits an anonymous `mmap` of that
+ * range, at the access's time. Neighbouring ranges make one contiguous mapping, as the
+ * kernel's vma_merge makes one VMA of adjacent anonymous mmaps, so a THP can back any 2 MiB the
+ * program touched (transparent_hugepage.enabled=always). Returns the emit to use for accesses.
+ */
+function mappingEmit(o: ImportOptions, st: ImportStats, emit: Emit): Emit {
+  const seen = new Set<number>();
+  let last = -1;
+  const m: Row = { time_ms: 0, op: "mmap", pid: o.pid, addr: "", len: MAP_CHUNK };
+  return (r) => {
+    const chunk = Math.floor(parseInt(r.addr as string, 16) / MAP_CHUNK);
+    if (chunk !== last) {
+      last = chunk;
+      if (!seen.has(chunk)) {
+        seen.add(chunk);
+        m.time_ms = r.time_ms!;
+        m.addr = hex(chunk * MAP_CHUNK);
+        st.mapped = (st.mapped ?? 0) + 1;
+        emit(m);
+      }
+    }
+    emit(r);
+  };
+}
+
 /** the access row each importer reuses */
 function accessRow(o: ImportOptions): Row {
   return { time_ms: 0, op: "access", pid: o.pid, addr: "", rw: "r" };
@@ -167,8 +201,9 @@ function digits(line: string, i: number, end: (e: number) => void): number {
 }
 
 /** valgrind lackey: one process; a data reference touches the pages of [addr, addr+size). */
-export function lackey(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
-  st.mapping = `lackey: pid ${o.pid}; each data reference touches the pages of [addr, addr+size); time = reference / ${o.refs_per_ms} per ms${o.instructions ? "; instruction fetches kept as reads" : ""}`;
+export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""): LineImporter {
+  st.mapping = `lackey: pid ${o.pid}; each data reference touches the pages of [addr, addr+size); time = reference / ${o.refs_per_ms} per ms${o.instructions ? "; instruction fetches kept as reads" : ""}; ${MAPPED}`;
+  const emit = mappingEmit(o, st, out);
   const re = /^(I | L| S| M) +([0-9a-fA-F]+),(\d+)\s*$/;
   const r = accessRow(o);
   let n = 0;
@@ -204,8 +239,9 @@ export function lackey(o: ImportOptions, st: ImportStats, emit: Emit, file = "")
 }
 
 /** UCSD / SPEC CPU2000 address traces: `l|s 0xADDR N`. */
-export function ucsd(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
-  st.mapping = `ucsd: pid ${o.pid}; page = addr >> 12; l = read, s = write; time = instructions so far / ${o.instr_per_ms} per ms`;
+export function ucsd(o: ImportOptions, st: ImportStats, out: Emit, file = ""): LineImporter {
+  st.mapping = `ucsd: pid ${o.pid}; page = addr >> 12; l = read, s = write; time = instructions so far / ${o.instr_per_ms} per ms; ${MAPPED}`;
+  const emit = mappingEmit(o, st, out);
   const r = accessRow(o);
   let instr = 0;
   return {
@@ -283,8 +319,9 @@ const num = (s: unknown) => Number(String(s).replace(/,/g, ""));
  * `pause` after each snapshot lets the caller write out. Throws DataError when the record has
  * no snapshot with a region.
  */
-export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, emit: Emit, file: string, pause: () => Promise<void> | void): Promise<void> {
-  st.mapping = `damon: pid ${o.pid}; each region's sampled accesses spread evenly over its pages and its snapshot's time span (ns to ms from the first snapshot)`;
+export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, out: Emit, file: string, pause: () => Promise<void> | void): Promise<void> {
+  st.mapping = `damon: pid ${o.pid}; each region's sampled accesses spread evenly over its pages and its snapshot's time span (ns to ms from the first snapshot); ${MAPPED}`;
+  const emit = mappingEmit(o, st, out);
   const targets = Array.isArray(doc) ? doc : [];
   const snaps: { start: number; end: number; regions: { start: number; end: number; samples: number }[] }[] = [];
   let t0 = Infinity;

@@ -78,10 +78,11 @@ describe("B5: convert -q applies to every input", () => {
 });
 
 describe("B6: every importer's format is converted without --from", () => {
-  // [name, file, content, accesses written] — each content is what sniff.ts identifies as the format
+  // [name, file, content, rows written] — each content is what sniff.ts identifies as the format;
+  // address traces get an mmap of each 2 MiB range before its first access
   const cases: [string, string, string, string[]][] = [
-    ["lackey", "a.lackey", "==1== Lackey\n L 00001000,4\n S 00002000,8\n", ["0,access,1,0x1000,,r", "0.001,access,1,0x2000,,w"]],
-    ["ucsd", "a.ucsd", "l 0x1000 1\ns 0x2000 1000\n", ["0.001,access,1,0x1000,,r", "1.001,access,1,0x2000,,w"]],
+    ["lackey", "a.lackey", "==1== Lackey\n L 00001000,4\n S 00002000,8\n", ["0,mmap,1,0x0,2097152", "0,access,1,0x1000,,r", "0.001,access,1,0x2000,,w"]],
+    ["ucsd", "a.ucsd", "l 0x1000 1\ns 0x2000 1000\n", ["0.001,mmap,1,0x0,2097152", "0.001,access,1,0x1000,,r", "1.001,access,1,0x2000,,w"]],
     ["lirs", "a.lirs", "1\n2\n", ["0,access,1,0x1000,,r", "0.001,access,1,0x2000,,r"]],
     ["libcachesim", "a.lcs", "time,obj_id,obj_size,next_access_vtime\n5,1,4096,-1\n7,2,4096,-1\n", ["0,access,1,0x1000,,r", "2000,access,1,0x2000,,r"]],
   ];
@@ -113,10 +114,10 @@ describe("B7: the skip summary's counts are in the right number", () => {
     writeFileSync(at("one.lackey"), "==1== x\nI  00001000,4\n L 00001000,4\nzzz\n");
     const one = wsim(["convert", "one.lackey", "one.csv", "--from", "lackey"]);
     expect(one.status, one.stderr).toBe(0);
-    expect(one.stderr).toMatch(/\n1 access written; skipped: 1 valgrind line \(==PID==\), 1 instruction fetch \(--instructions to keep it\), 1 unrecognised line\n$/);
+    expect(one.stderr).toMatch(/\n1 access \(and 1 mmap of 2 MiB\) written; skipped: 1 valgrind line \(==PID==\), 1 instruction fetch \(--instructions to keep it\), 1 unrecognised line\n$/);
     writeFileSync(at("two.lackey"), "==1== x\n==1== y\nI  00001000,4\nI  00001000,4\n L 00001000,4\nzzz\nyyy\n");
     const two = wsim(["convert", "two.lackey", "two.csv", "--from", "lackey"]);
-    expect(two.stderr).toMatch(/\n1 access written; skipped: 2 valgrind lines \(==PID==\), 2 instruction fetches \(--instructions to keep them\), 2 unrecognised lines\n$/);
+    expect(two.stderr).toMatch(/\n1 access \(and 1 mmap of 2 MiB\) written; skipped: 2 valgrind lines \(==PID==\), 2 instruction fetches \(--instructions to keep them\), 2 unrecognised lines\n$/);
   });
 
   it("libcachesim and lirs reasons too", () => {

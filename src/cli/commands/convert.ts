@@ -263,7 +263,9 @@ export async function convertCommand(input: string, output: string, o: ConvertOp
 export function importSummary(stats: ImportStats, file: string): string {
   const skipped = describeSkipped(stats);
   const rows = stats.rows;
-  const written = rows ? `${plural(rows.alloc, "alloc")} and ${plural(rows.free, "free")}` : plural(stats.kept, "access", "accesses");
+  const written = rows
+    ? `${plural(rows.alloc, "alloc")} and ${plural(rows.free, "free")}`
+    : plural(stats.kept, "access", "accesses") + (stats.mapped ? ` (and ${plural(stats.mapped, "mmap")} of 2 MiB)` : "");
   let out = `${stats.mapping}\n${written} written${skipped.length ? "; skipped: " + skipped.join(", ") : ""}\n`;
   if (stats.sampled) out += stats.sampled + "\n";
   const counted = describeCounted(stats);
