@@ -16,10 +16,7 @@ import { V } from "../stats/counters.js";
 import type { Buddy, Zone } from "./buddy.js";
 import { WMARK_HIGH, WMARK_PROMO } from "./buddy.js";
 import { MAX_NR_ZONES } from "../machine/zones.js";
-import { SWAP_CLUSTER_MAX, type Reclaim } from "./reclaim.js";
-
-/** DEF_PRIORITY (mm/vmscan.c) */
-export const DEF_PRIORITY = 12;
+import { DEF_PRIORITY, SWAP_CLUSTER_MAX, type Reclaim } from "./reclaim.js";
 
 /** What a priority iteration of balance_pgdat costs, from the cost.* tunables (ns per page). */
 export interface KswapdCosts {

@@ -16,7 +16,7 @@ import type { MappingView } from "./check.js";
 import {
   GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
 } from "./constants.js";
-import { Compaction } from "./compaction.js";
+import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
 import { Kcompactd } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
@@ -581,8 +581,24 @@ export class Memory {
     // shrink_zones: the nodes of the eligible zones, once each, in zonelist order
     const nodes: number[] = [];
     for (const z of zl) if (z.idx <= hz && !nodes.includes(z.nid)) nodes.push(z.nid);
+    // should_abort_scan's test for a direct reclaimer: every eligible zone of the node above its low mark
+    const aboveLow = (nid: number) => {
+      for (const z of this.nodeZones[nid]!) {
+        if (z.idx > hz) break;
+        if (z.managed && !this.buddy.zoneWatermarkOk(z, order, z.mark(WMARK_LOW) + z.lowmemReserve[hz]!, z.freePages)) return false;
+      }
+      return true;
+    };
+    // shrink_zones' compaction_ready for order > 3: a zone compaction can now succeed in
+    const compactionReady = () =>
+      order > PAGE_ALLOC_COSTLY_ORDER &&
+      zl.some((z) => {
+        if (z.idx > hz) return false;
+        const r = this.compaction.suitable(z, order, 0, hz);
+        return r === COMPACT_SUCCESS || (r === COMPACT_CONTINUE && this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + (2 << order) + z.lowmemReserve[hz]!, z.freePages));
+      });
     for (;;) {
-      const got = this.reclaim.directReclaim(nodes);
+      const got = this.reclaim.directReclaim(nodes, aboveLow, compactionReady);
       if (got) for (const nid of nodes) this.kswapd[nid]!.failures = 0;
       const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
       if (pfn >= 0) return pfn;

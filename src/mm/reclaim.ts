@@ -6,9 +6,9 @@
  * swap device (pswpout), file pages are dropped; both leave an entry (shadows.ts) so a refault
  * is a major fault and can be recognised.
  *
- * Direct reclaim (__alloc_pages_direct_reclaim) reclaims SWAP_CLUSTER_MAX pages over the
- * zonelist and counts allocstall_normal; kswapd (kswapd.ts) runs balance_pgdat's priority loop
- * through shrinkNodeBalance.
+ * Direct reclaim (try_to_free_pages) and kswapd (kswapd.ts's balance_pgdat) both run the
+ * priority loop through shrinkNodePriority: MGLRU's `evictable >> priority` scans with
+ * should_abort_scan.
  *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
@@ -25,6 +25,8 @@ import type { Shadows } from "./shadows.js";
 
 import type { MmObserver } from "../plugin/observer.js";
 export const SWAP_CLUSTER_MAX = 32;
+/** DEF_PRIORITY (mm/vmscan.c) */
+export const DEF_PRIORITY = 12;
 const MIN_LRU_BATCH = 64;
 
 export interface ReclaimContext {
@@ -152,16 +154,20 @@ export class Reclaim {
   }
 
   /**
-   * kswapd_shrink_node → shrink_node → lru_gen_shrink_lruvec on every lruvec of node nid at
-   * `priority` (mm/vmscan.c, 6.1): each scans up to `evictable >> priority` pages (get_nr_to_scan;
-   * anon counts when swappiness is non-zero: 1 while boosted) in MIN_LRU_BATCH batches
-   * (evict_folios), stopping early by should_abort_scan's kswapd rules: not before the pass
-   * reclaimed nr_to_reclaim, never above priority DEF_PRIORITY - 2, then only when
-   * `aboveHigh()` (every eligible zone above its high mark). Returns the pages scanned and
-   * reclaimed (`reclaimed` includes should_abort_scan's MIN_LRU_BATCH bonus, as sc->nr_reclaimed
-   * does; `pagesReclaimed` does not).
+   * shrink_node → lru_gen_shrink_lruvec on every lruvec of node nid at `priority` (mm/vmscan.c,
+   * 6.1), for kswapd (kswapd_shrink_node) or a direct reclaimer (shrink_zones): each lruvec
+   * scans up to `evictable >> priority` pages (get_nr_to_scan; anon counts when swappiness is
+   * non-zero: 1 while may_swap is clear) in MIN_LRU_BATCH batches (evict_folios), stopping early
+   * by should_abort_scan: a direct reclaimer once it has nr_to_reclaim and has swapped
+   * (need_swapping); kswapd not before the pass reclaimed nr_to_reclaim; both never above
+   * priority DEF_PRIORITY - 2, then only when `aboveMark()` (every eligible zone above its high
+   * mark for kswapd, its low mark for direct reclaim). Returns the pages scanned and reclaimed
+   * (`reclaimed` includes should_abort_scan's MIN_LRU_BATCH bonus, as sc->nr_reclaimed does;
+   * `pagesReclaimed` does not).
    */
-  shrinkNodeBalance(nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+  shrinkNodePriority(
+    nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, aboveMark: () => boolean, already = 0,
+  ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
@@ -170,23 +176,33 @@ export class Reclaim {
       const evictable = lv.total[FILE]! + (swappiness ? lv.total[ANON]! : 0);
       const nrToScan = Math.floor(evictable / 2 ** priority);
       let lvScanned = 0;
+      let needSwapping = false;
       while (lvScanned < nrToScan) {
-        const got = this.shrinkLruvec(lv, Infinity, true, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap);
+        const anonBefore = this.c.ev[V.pgsteal_anon]!;
+        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap);
+        if (this.c.ev[V.pgsteal_anon] !== anonBefore) needSwapping = true;
         pages += got;
         lvScanned += this.lastScanned;
         if (this.lastScanned === 0) break;
-        // should_abort_scan (kswapd)
-        if (pages + bonus < nrToReclaim) continue;
+        // should_abort_scan
+        const done = already + pages + bonus;
+        if (!kswapd && done >= nrToReclaim && needSwapping) break;
+        if (kswapd && done < nrToReclaim) continue;
         if (priority > 10) continue;
-        if (aboveHigh()) {
+        if (aboveMark()) {
           bonus += MIN_LRU_BATCH;
           break;
         }
       }
       scanned += lvScanned;
     }
-    if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, true);
+    if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, kswapd);
     return { scanned, reclaimed: pages + bonus, pagesReclaimed: pages };
+  }
+
+  /** kswapd_shrink_node's shrink_node (kswapd.ts's balance_pgdat): shrinkNodePriority for kswapd */
+  shrinkNodeBalance(nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh);
   }
 
   /** Swap out (anon) or drop (file) one page of lruvec lv's oldest generation. */
@@ -208,18 +224,25 @@ export class Reclaim {
   }
 
   /**
-   * __alloc_pages_direct_reclaim's reclaim: allocstall_normal, then SWAP_CLUSTER_MAX pages
-   * from the zonelist's nodes in order. Returns pages reclaimed.
+   * try_to_free_pages → do_try_to_free_pages (mm/vmscan.c, 6.1): allocstall_normal, then
+   * priority from DEF_PRIORITY down to 0, shrink_zones over the zonelist's nodes at each,
+   * until SWAP_CLUSTER_MAX pages are reclaimed (or, for order > 3, a zone is ready for
+   * compaction: `compactionReady`). `aboveLow(nid)`: every eligible zone of nid above its low
+   * mark (should_abort_scan). Returns pages reclaimed (sc->nr_reclaimed, with its abort bonus).
    */
-  directReclaim(zonelist: readonly number[]): number {
+  directReclaim(zonelist: readonly number[], aboveLow: (nid: number) => boolean, compactionReady: () => boolean = () => false): number {
     this.c.ev[V.allocstall_normal]!++;
     let got = 0;
-    for (const nid of zonelist) {
-      if (got >= SWAP_CLUSTER_MAX) break;
-      got += this.shrinkNode(nid, SWAP_CLUSTER_MAX - got, false);
+    for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
+      for (const nid of zonelist) {
+        const r = this.shrinkNodePriority(nid, priority, SWAP_CLUSTER_MAX, false, true, () => aboveLow(nid), got);
+        got += r.reclaimed;
+      }
+      if (got >= SWAP_CLUSTER_MAX || compactionReady()) break;
     }
     return got;
   }
+
 }
 
 /**

@@ -86,4 +86,28 @@ describe("balance_pgdat (mm/vmscan.c, 6.1)", () => {
     for (let k = 1; k < log.length; k++) expect(log[k]!.time_ms).toBeGreaterThanOrEqual(log[k - 1]!.time_ms + cost(log[k - 1]!) - 1e-9);
     expect(e.mem.vmstat()[V.wsim_kswapd_busy_ms]).toBe(Math.floor(busy + 1e-9));
   });
+
+  it("direct reclaim (try_to_free_pages) walks priorities from 12 and stops by should_abort_scan once the node is above its low mark", async () => {
+    const e = node32({ "cost.reclaim_scan_ns": "0", "cost.reclaim_page_ns": "0" });
+    const rows: string[] = [];
+    for (let i = 0; i < 6000; i++) rows.push(`0,access,1,${0x10000000 + i * 4096},,,,,`);
+    await feed(e, rows);
+    e.finish();
+    const v0 = Array.from(e.mem.vmstat());
+    // 2192 pages free, far above the low mark (226): priority 12 scans 6000 >> 12 = 1 page,
+    // 11 scans 2, 10 scans 5; at priority 10 (no longer > DEF_PRIORITY - 2) the node is above
+    // its low mark, so should_abort_scan ends the scan and adds MIN_LRU_BATCH (64) to
+    // nr_reclaimed: 1 + 2 + 5 = 8 pages scanned, 8 + 64 = 72 >= SWAP_CLUSTER_MAX, done
+    const got = e.mem.reclaim.directReclaim([0], () => true);
+    const v = e.mem.vmstat();
+    expect(v[V.allocstall_normal]! - v0[V.allocstall_normal]!).toBe(1);
+    expect(v[V.pgscan_direct]! - v0[V.pgscan_direct]!).toBe(8);
+    const stolen = v[V.pgsteal_direct]! - v0[V.pgsteal_direct]!;
+    expect(got).toBe(stolen + 64);
+    // below the low mark nothing aborts: it goes on down until 32 pages are reclaimed
+    const v1 = Array.from(e.mem.vmstat());
+    const got2 = e.mem.reclaim.directReclaim([0], () => false);
+    expect(got2).toBeGreaterThanOrEqual(32);
+    expect(e.mem.vmstat()[V.pgsteal_direct]! - v1[V.pgsteal_direct]!).toBe(got2);
+  });
 });
