@@ -12,7 +12,7 @@ import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
-import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter } from "../mm/stall.js";
+import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
 import { ClosedLoop } from "./closed-loop.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
 import {
@@ -606,6 +606,7 @@ export class Engine implements EngineContext {
     this.mem.ev[V.wsim_events]!++;
     if (b.op[i] !== OP_READ) this.mem.stateEvents++; // reads that may change pages count in read()
     this.stall.pendingNs = 0;
+    this.stall.memcgId = -1;
     if (b.op[i] === OP_ACCESS) this.access(b, i);
     else this.other(b, i);
     if (this.stall.pendingNs !== 0) {
@@ -664,6 +665,7 @@ export class Engine implements EngineContext {
     if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
     const ev = this.mem.ev;
     const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!;
+    this.stall.memcgId = mm.memcg.id;
     this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
     if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major);
   }
@@ -889,6 +891,18 @@ export class Engine implements EngineContext {
       this.psi.addGroup(g);
     }
     return g;
+  }
+
+  /** latency histograms per memcg that had a fault or a stall in one of its processes' accesses (by path, sorted) */
+  latencyByMemcg(): Record<string, Record<StallKind, LatencyHist>> {
+    const out: Record<string, Record<StallKind, LatencyHist>> = {};
+    const rows: [string, Record<StallKind, LatencyHist>][] = [];
+    this.stall.byMemcg.forEach((h, id) => {
+      if (h) rows.push([this.mem.memcgs.all[id]!.path, h.toJsonAll()]);
+    });
+    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [p, h] of rows) out[p] = h;
+    return out;
   }
 
   /** memory pressure at the end of the run: "/" (the system's), then each memcg that had tasks, by path */

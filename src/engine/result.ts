@@ -49,6 +49,8 @@ export interface RunResult {
   plugins?: { path: string; sha256: string }[];
   /** stall latency histograms (SPEC §4.8): fault, direct_reclaim, direct_compact */
   latency: Record<StallKind, LatencyHist>;
+  /** the same per memcg (a process's own memcg; faults and the direct stalls in them) */
+  latency_by_memcg: Record<string, Record<StallKind, LatencyHist>>;
   /** /proc/pressure/memory ("/") and each memcg's memory.pressure at the end */
   pressure: Record<string, { some: PsiLine; full: PsiLine }>;
   /** with --closed-loop: how far each stalled pid's events were pushed back, ms */
@@ -115,6 +117,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
     reads: engine.reads,
     series: engine.series,
     latency: engine.stall.hist.toJsonAll(),
+    latency_by_memcg: engine.latencyByMemcg(),
     pressure: engine.pressureResult(),
     ...(engine.closedLoop ? { closed_loop: engine.closedLoop.result() } : {}),
     ...(engine.plugins ? { plugins: engine.plugins.plugins.map((p) => ({ path: p.file, sha256: p.sha256 })) } : {}),

@@ -161,6 +161,15 @@ export class StallMeter {
   pendingNs = 0;
   /** ns of memory stall in total, per kind (wsim_ counters) */
   readonly stallNs = new Float64Array(STALL_KINDS.length);
+  /** the memcg (id) of the process whose access is being replayed, or -1: its stalls also go to that memcg's histograms */
+  memcgId = -1;
+  /** histograms per memcg id (the process's own memcg, not its ancestors) */
+  readonly byMemcg: (LatencyHistograms | undefined)[] = [];
+
+  private record(kind: number, ns: number): void {
+    this.hist.record(kind, ns);
+    if (this.memcgId >= 0) (this.byMemcg[this.memcgId] ??= new LatencyHistograms()).record(kind, ns);
+  }
 
   constructor(
     private readonly costs: StallCosts,
@@ -184,7 +193,7 @@ export class StallMeter {
     // a compaction that looked at nothing (deferred, skipped, not suitable) emits no
     // mm_compaction_begin/end pair: no duration; try_to_free_pages always emits its pair
     const ran = kind === K_DIRECT_RECLAIM || ev[x.compact_migrate_scanned]! + ev[x.compact_free_scanned]! !== a0;
-    if (ran) this.hist.record(kind, ns);
+    if (ran) this.record(kind, ns);
     this.stallNs[kind]! += ns;
     this.pendingNs += ns;
     return r;
@@ -197,7 +206,7 @@ export class StallMeter {
   fault(thp: number, major: number): void {
     const c = this.costs;
     const ns = c.fault() + (thp > 0 ? thp * c.zeroThp() : major > 0 ? major * c.ioRead() : c.zeroPage()) + this.pendingNs;
-    this.hist.record(K_FAULT, ns);
+    this.record(K_FAULT, ns);
     this.stallNs[K_FAULT]! += ns;
   }
 }

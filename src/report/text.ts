@@ -13,7 +13,7 @@ import type { RunResult } from "../engine/result.js";
 import { formatPages } from "../machine/size.js";
 import { formatBuddyinfo, formatUnusableIndex } from "../procfs/procfs.js";
 import { plural } from "./words.js";
-import { STALL_KINDS } from "../mm/stall.js";
+import { STALL_KINDS, type StallKind } from "../mm/stall.js";
 
 export interface TextOptions {
   color: boolean;
@@ -216,10 +216,12 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     out.push("");
     out.push(c.bold("stall latency") + c.dim(" (virtual time from the cost.* tunables; p50/p99 are log2 bucket bounds; --format json has the histograms)"));
     const lt = new Table({ head: ["stall", "count", "total", "p50", "p99", "max"], style, colAligns: ["left", "right", "right", "right", "right", "right"] });
-    for (const k of lat) {
-      const h = r.latency[k];
-      lt.push([k, String(h.count), usText(h.total_us), `≤${usText(h.p50_us)}`, `≤${usText(h.p99_us)}`, usText(h.max_us)]);
-    }
+    const row = (label: string, h: (typeof r.latency)[StallKind]) =>
+      lt.push([label, String(h.count), usText(h.total_us), `≤${usText(h.p50_us)}`, `≤${usText(h.p99_us)}`, usText(h.max_us)]);
+    for (const k of lat) row(k, r.latency[k]);
+    // per memcg when there are several
+    const cgs = Object.entries(r.latency_by_memcg ?? {});
+    if (cgs.length > 1) for (const [cg, hs] of cgs) for (const k of STALL_KINDS) if (hs[k].count > 0) row(`${k} ${cg}`, hs[k]);
     out.push(lt.toString());
     const sys = r.pressure["/"];
     if (sys) out.push(`/proc/pressure/memory: some avg10=${sys.some.avg10} total=${sys.some.total} us; full avg10=${sys.full.avg10} total=${sys.full.total} us`);

@@ -41,6 +41,9 @@ describe("costs, latency and pressure (issue 16)", () => {
     expect(j.latency.fault).toMatchObject({ count: 100, total_us: 200, p50_us: 2, p99_us: 2, max_us: 2 });
     expect(j.latency.fault.buckets).toEqual([{ lo_us: 0, hi_us: 1, count: 0 }, { lo_us: 2, hi_us: 3, count: 100 }]);
     expect(j.latency.direct_compact.count).toBe(0);
+    // every process is in /app: its histograms are the total's
+    expect(Object.keys(j.latency_by_memcg)).toEqual(["/app"]);
+    expect(j.latency_by_memcg["/app"].fault).toEqual(j.latency.fault);
     expect(Object.keys(j.pressure)).toEqual(["/", "/app"]);
     expect(j.pressure["/"].some).toEqual({ avg10: "0.00", avg60: "0.00", avg300: "0.00", total: 0 });
     expect(j.tunables["cost.profile"]).toBe("server");
