@@ -217,7 +217,7 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     out.push(c.bold("stall latency") + c.dim(" (virtual time from the cost.* tunables; p50/p99 are log2 bucket bounds; --format json has the histograms)"));
     const lt = new Table({ head: ["stall", "count", "total", "p50", "p99", "max"], style, colAligns: ["left", "right", "right", "right", "right", "right"] });
     const row = (label: string, h: (typeof r.latency)[StallKind]) =>
-      lt.push([label, String(h.count), usText(h.total_us), `≤${usText(h.p50_us)}`, `≤${usText(h.p99_us)}`, usText(h.max_us)]);
+      lt.push([label, String(h.count), usText(h.total_us), upTo(h.p50_us), upTo(h.p99_us), usText(h.max_us)]);
     for (const k of lat) row(k, r.latency[k]);
     // per memcg when there are several
     const cgs = Object.entries(r.latency_by_memcg ?? {});
@@ -244,8 +244,14 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   return out.join("\n") + "\n";
 }
 
-/** µs with a unit that reads: 850 us, 12.5 ms, 3.20 s */
+/** a percentile's bucket bound: ≤850 us, or <1 us */
+function upTo(us: number): string {
+  return us === 0 ? "<1 us" : `≤${usText(us)}`;
+}
+
+/** µs with a unit that reads: <1 us, 850 us, 12.5 ms, 3.20 s */
 function usText(us: number): string {
+  if (us === 0) return "<1 us";
   if (us < 1000) return `${us} us`;
   if (us < 1_000_000) return `${(us / 1000).toFixed(1)} ms`;
   return `${(us / 1_000_000).toFixed(2)} s`;
