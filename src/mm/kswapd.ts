@@ -178,7 +178,6 @@ export class Kswapd implements Daemon {
     if (r.reclaimed) this.failures = 0; // shrink_node: any progress resets kswapd_failures
     const ns = r.scanned * this.costs.reclaimScan() + r.pagesReclaimed * this.costs.reclaimPage();
     this.busyNs += ns;
-    this.ev[V.wsim_kswapd_busy_ms] = Math.floor(this.busyNs / 1e6);
     if (ns > 0) this.onWork?.(ns);
     this.nrBoostReclaim -= Math.min(this.nrBoostReclaim, r.reclaimed);
     let done = false;

@@ -738,6 +738,7 @@ export class Memory {
     v[V.wsim_kagingd_refreshes] = this.kagingd.refreshes;
     v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
     v[V.wsim_swap_entries] = this.shadows.inUse;
+    v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
     return v;
   }
