@@ -157,6 +157,7 @@ export class Engine implements EngineContext {
       swappiness: () => settings.num("vm.swappiness"),
       kswapdPagesPerMs: () => settings.num("wsim.kswapd_pages_per_ms"),
       pageTables: () => settings.num("wsim.page_tables") === 1,
+      slab: () => settings.num("wsim.slab") === 1,
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,
@@ -641,13 +642,13 @@ export class Engine implements EngineContext {
         const mm = this.mmOf(b, i);
         const [vpn, n] = this.pageRange(b, i);
         const node = b.node[i]! >= 0 ? this.checkNode(b, i) : -1;
-        mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node);
+        mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node, this.defaultCpu);
         break;
       }
       case OP_MUNMAP: {
         const mm = this.mmOf(b, i);
         const [vpn, n] = this.pageRange(b, i);
-        mem.procs.munmap(mm, vpn, n);
+        mem.procs.munmap(mm, vpn, n, this.defaultCpu);
         break;
       }
       case OP_EXIT: {
