@@ -15,6 +15,8 @@ import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../procfs/procfs.js";
+import { formatZoneinfo } from "../procfs/zoneinfo.js";
+import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
@@ -98,7 +100,7 @@ export interface ReadRecord {
 }
 
 /** Files a `read` event can read besides tunables. */
-export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index"] as const;
+export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
 /**
@@ -783,6 +785,10 @@ export class Engine implements EngineContext {
         return formatBuddyinfo(zones);
       case "pagetypeinfo":
         return formatPagetypeinfo(zones);
+      case "zoneinfo": {
+        const info = liveZoneinfo(this.mem, cpusByNodeOf(this.mem));
+        return formatZoneinfo(node === null ? info : { pgdats: info.pgdats.filter((p) => p.nodeId === node) });
+      }
       case "extfrag_index":
         return formatExtfragIndex(zones);
       case "unusable_index":
