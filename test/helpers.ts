@@ -9,11 +9,12 @@ import { readCsv } from "../src/trace/csv.js";
 import { V } from "../src/stats/counters.js";
 
 /**
- * Engines built by engineFor and quietEngine have no page-table pages (wsim.page_tables=0): the
- * hand-computed figures of the subsystem tests count the trace's own pages; page-tables.test.ts,
- * the goldens and the CLI tests cover the tables. A test sets "wsim.page_tables": "1" to have them.
+ * Engines built by engineFor and quietEngine have no page-table pages (wsim.page_tables=0) and
+ * no VMA slab (wsim.slab=0): the hand-computed figures of the subsystem tests count the trace's
+ * own pages; page-tables.test.ts, vma-slab.test.ts, the goldens and the CLI tests cover them. A
+ * test sets "wsim.page_tables": "1" or "wsim.slab": "1" to have them.
  */
-const NO_PAGE_TABLES = { "wsim.page_tables": "0" };
+const NO_PAGE_TABLES = { "wsim.page_tables": "0", "wsim.slab": "0" };
 
 export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
   return {

@@ -18,6 +18,8 @@ import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
 } from "../procfs/procfs.js";
+import { formatZoneinfo } from "../procfs/zoneinfo.js";
+import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
   EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
@@ -103,7 +105,7 @@ export interface ReadRecord {
 }
 
 /** Files a `read` event can read besides tunables. */
-export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
+export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
 /**
@@ -169,6 +171,7 @@ export class Engine implements EngineContext {
       swappiness: () => settings.num("vm.swappiness"),
       kswapdCosts: { reclaimScan: () => settings.num("cost.reclaim_scan_ns"), reclaimPage: () => settings.num("cost.reclaim_page_ns") },
       pageTables: () => settings.num("wsim.page_tables") === 1,
+      slab: () => settings.num("wsim.slab") === 1,
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,
@@ -724,13 +727,13 @@ export class Engine implements EngineContext {
         const mm = this.mmOf(b, i);
         const [vpn, n] = this.pageRange(b, i);
         const node = b.node[i]! >= 0 ? this.checkNode(b, i) : -1;
-        mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node);
+        mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node, this.defaultCpu);
         break;
       }
       case OP_MUNMAP: {
         const mm = this.mmOf(b, i);
         const [vpn, n] = this.pageRange(b, i);
-        mem.procs.munmap(mm, vpn, n);
+        mem.procs.munmap(mm, vpn, n, this.defaultCpu);
         break;
       }
       case OP_EXIT: {
@@ -866,6 +869,10 @@ export class Engine implements EngineContext {
         return formatBuddyinfo(zones);
       case "pagetypeinfo":
         return formatPagetypeinfo(zones);
+      case "zoneinfo": {
+        const info = liveZoneinfo(this.mem, cpusByNodeOf(this.mem));
+        return formatZoneinfo(node === null ? info : { pgdats: info.pgdats.filter((p) => p.nodeId === node) });
+      }
       case "extfrag_index":
         return formatExtfragIndex(zones);
       case "unusable_index":

@@ -10,6 +10,36 @@ import type { PsiLine } from "../mm/psi.js";
 import type { LatencyHist, StallKind } from "../mm/stall.js";
 import type { Engine, ReadRecord, Sample, WorkingsetNode } from "./engine.js";
 import { pageblockCounts } from "../procfs/procfs.js";
+import type { ZoneinfoPgdat } from "../procfs/zoneinfo.js";
+import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
+
+/** A node of liveZoneinfo as the JSON carries it. */
+function zoneinfoJson(p: ZoneinfoPgdat): NodeResult["zoneinfo"] {
+  return {
+    per_node_stats: p.nodeStats,
+    zones: p.zones.map((z) => ({
+      name: z.name,
+      free: z.freePages,
+      boost: z.watermarkBoost,
+      min: z.min,
+      low: z.low,
+      high: z.high,
+      spanned: z.spannedPages,
+      present: z.presentPages,
+      managed: z.managedPages,
+      cma: z.cmaPages,
+      protection: z.lowmemReserve,
+      ...(z.stats
+        ? {
+            stats: z.stats,
+            pagesets: z.pagesets!.map((c) => ({ cpu: c.cpu, count: c.count, high: c.high, batch: c.batch, vm_stats_threshold: c.statThreshold ?? null })),
+            node_unreclaimable: z.nodeUnreclaimable!,
+            start_pfn: z.zoneStartPfn!,
+          }
+        : {}),
+    })),
+  };
+}
 
 export interface ZoneResult {
   name: string;
@@ -24,11 +54,39 @@ export interface ZoneResult {
   reported: number[];
 }
 
+/**
+ * One zone of /proc/zoneinfo (every zone of the node, populated or not, in zoneinfo's order):
+ * the lines' values by name, pages; the populated-zone block (stats, pagesets,
+ * node_unreclaimable, start_pfn) only for a zone with present pages, as the file has it.
+ */
+export interface ZoneinfoZoneResult {
+  name: string;
+  free: number;
+  boost: number;
+  /** watermarks with the boost added, as zoneinfo prints them */
+  min: number;
+  low: number;
+  high: number;
+  spanned: number;
+  present: number;
+  managed: number;
+  cma: number;
+  /** lowmem_reserve[] */
+  protection: number[];
+  /** the zone's vmstat and NUMA items, in the file's order */
+  stats?: Record<string, number>;
+  pagesets?: { cpu: number; count: number; high: number; batch: number; vm_stats_threshold: number | null }[];
+  node_unreclaimable?: number;
+  start_pfn?: number;
+}
+
 export interface NodeResult {
   id: number;
   tier: number;
   cpus: boolean;
   zones: ZoneResult[];
+  /** /proc/zoneinfo of the node at the end: per-node stats (null without a populated zone) and every zone */
+  zoneinfo: { per_node_stats: Record<string, number> | null; zones: ZoneinfoZoneResult[] };
 }
 
 export interface RunResult {
@@ -72,6 +130,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
   const workingset = engine.workingsetResult();
   const vmstat = engine.vmstatObject();
   const views = engine.zoneViews();
+  const zoneinfo = liveZoneinfo(engine.mem, cpusByNodeOf(engine.mem));
   const nodes: NodeResult[] = engine.mem.nodeZones.map((zs, nid) => {
     const spec = engine.machine.nodes[nid]!;
     return {
@@ -95,6 +154,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
           reported: Array.from(z.reported),
         };
       }),
+      zoneinfo: zoneinfoJson(zoneinfo.pgdats[nid]!),
     };
   });
   return {

@@ -133,6 +133,8 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "wsim's own: accesses to a lower-tier page within a kpromoted.freq_window_ms window that make it truly hot in the promotion ground truth (default: kpromoted's frequency threshold)" },
   { key: "wsim.page_tables", type: "int", min: 0, max: 1, def: 1, modelled: true,
     help: "wsim's own: 1 = page-table pages take memory as x86-64's do (nr_page_table_pages); 0 = faults allocate no table (earlier wsim results, subsystem tests)" },
+  { key: "wsim.slab", type: "int", min: 0, max: 1, def: 1, modelled: true,
+    help: "wsim's own: 1 = VMAs take slab as 6.1's do (vm_area_struct, anon_vma, anon_vma_chain, maple_node: nr_slab_unreclaimable); 0 = no slab (earlier wsim results, subsystem tests)" },
   { key: "cost.profile", type: "enum", values: ["server", "tcg"], def: "server", modelled: true,
     help: "which set of cost.* defaults applies: server (current x86-64 server hardware) or tcg (a QEMU TCG guest, for wsim compare); a cost.* written explicitly wins" },
   ...costTunables(),

@@ -80,6 +80,8 @@ export class Zone {
   watermarkBoost = 0;
   /** ZONE_BOOSTED_WATERMARK */
   boosted = false;
+  /** zone_statistics' NUMA events of this zone: numa_hit, miss, foreign, interleave, local, other (zoneinfo) */
+  readonly numaEvents = new Float64Array(6);
   /** free blocks per order flagged PageReported (aerated), for the gauges and --check */
   readonly reported = new Int32Array(MAX_ORDER);
   /**

@@ -11,7 +11,8 @@
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED } from "./pages.js";
-import { PTE_TABLE } from "./process.js";
+import { PTE_TABLE, type Vma } from "./process.js";
+import type { Slub } from "./slab.js";
 
 export function checkInvariants(
   buddy: Buddy,
@@ -101,6 +102,8 @@ export interface MappingView {
         pmdTables: ReadonlyMap<number, { pfn: number; n: number }>;
         pudTables: ReadonlyMap<number, { pfn: number; n: number }>;
         pgd: number;
+        vmas: readonly Vma[];
+        maple: readonly unknown[];
         rssAnon: number;
         rssFile: number;
         pid: number;
@@ -116,6 +119,8 @@ export interface MappingView {
   protNone?: Uint8Array | null;
   /** managed RAM per pfn (null: every pfn, a flat machine) */
   managed?: Uint8Array | null;
+  /** the VMA caches (absent: not checked) */
+  slub?: Slub;
 }
 
 /**
@@ -196,6 +201,25 @@ export function checkMemory(m: MappingView): string | null {
     if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
   }
   if (tables !== m.procs.nrPageTables) return `nr_page_table_pages is ${m.procs.nrPageTables} but the processes hold ${tables} PTE and PMD tables`;
+  if (m.slub) {
+    // the objects the processes own: a vm_area_struct and anon_vma_chain per region that has
+    // them, each anon_vma once, the maple nodes of each tree
+    const anonVmas = new Set<object>();
+    let vmaObjs = 0;
+    let avcs = 0;
+    let nodes = 0;
+    for (const mm of m.procs.bySlot.values()) {
+      for (const v of mm.vmas) {
+        if (v.slab) vmaObjs++;
+        if (v.avc) avcs++;
+        if (v.anonVma && v.anonVma.slab) anonVmas.add(v.anonVma);
+      }
+      nodes += mm.maple.length;
+    }
+    const held = new Map([["vm_area_struct", vmaObjs], ["anon_vma", anonVmas.size], ["anon_vma_chain", avcs], ["maple_node", nodes]]);
+    const bad = m.slub.check(flags, m.ownerMm, held);
+    if (bad) return bad;
+  }
   if (pn) {
     let n = 0;
     for (let pfn = 0; pfn < pn.length; pfn++) n += pn[pfn]!;

@@ -38,6 +38,7 @@ import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
+import { Slub } from "./slab.js";
 import { defaultMinFreeKbytes, lowmemReserve, setupPerZoneWmarks } from "./zone-params.js";
 import { machineZones, MAX_NR_ZONES, type MachineZones, ZONE_MOVABLE, type MemoryMap, type PfnRange, type ZoneLayout } from "../machine/zones.js";
 import { PG_ALLOC } from "./pages.js";
@@ -57,6 +58,8 @@ export interface MemoryEnv {
   kswapdCosts: KswapdCosts;
   /** wsim.page_tables: faults allocate page-table pages */
   pageTables?: () => boolean;
+  /** wsim.slab: VMAs allocate slab objects */
+  slab?: () => boolean;
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
@@ -99,6 +102,8 @@ export class Memory {
   readonly buddy: Buddy;
   readonly alloc: PageAllocator;
   readonly procs: ProcessTable;
+  /** the VMA caches (slab.ts) */
+  readonly slub: Slub;
   /** event counters, indexed by V.* */
   readonly ev = new Float64Array(NR_COUNTERS);
   readonly ownerMm: Int32Array;
@@ -186,6 +191,8 @@ export class Memory {
     this.lru.onEvictGen = (lv, from, to) => this.wsr.recordEviction(lv, from, to);
     this.cpuNodes = cpuNodes(machine);
     this.localCpu = Int32Array.from(machine.nodes, (n) => (n.cpus ? n.id : this.cpuNodes[0]!));
+    // one CPU per CPU node, as wsim runs them
+    this.slub = new Slub(this.alloc, machine.nodes.length, this.cpuNodes.length);
     this.faultCtx = {
       alloc: this.alloc,
       ev: this.ev,
@@ -207,6 +214,8 @@ export class Memory {
       },
       onHintFault: (mm, pfn, cpu, now) => this.numab.hintFault(mm, pfn, cpu, now),
       pageTables: env.pageTables ?? (() => true),
+      slub: this.slub,
+      slab: env.slab ?? (() => true),
     };
     this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
@@ -400,6 +409,7 @@ export class Memory {
       isolated: this.reporting.inFlight,
       protNone: this.numab.protNone,
       managed: this.managedMap(),
+      slub: this.slub,
     };
   }
 
@@ -729,6 +739,7 @@ export class Memory {
     v[V.nr_anon_pages] = anon;
     v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
     v[V.nr_page_table_pages] = this.procs.nrPageTables;
+    v[V.nr_slab_unreclaimable] = this.slub.pages;
     v[V.nr_mapped] = file;
     v[V.nr_file_pages] = file;
     v[V.wsim_kernel_pages] = this.kernelPages;

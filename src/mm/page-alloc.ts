@@ -222,14 +222,25 @@ export class PageAllocator {
     const z = this.lastZone!;
     ev[PGALLOC_BY_ZONE[z.idx]!]! += n;
     // zone_statistics(preferred_zoneref->zone, zone)
+    // (per zone: hit, miss, local, other on the zone, foreign on the preferred zone)
     const nid = z.nid;
-    if (nid === this.preferred!.nid) ev[V.numa_hit]!++;
-    else {
+    const zn = z.numaEvents;
+    if (nid === this.preferred!.nid) {
+      ev[V.numa_hit]!++;
+      zn[0]!++;
+    } else {
       ev[V.numa_miss]!++;
       ev[V.numa_foreign]!++;
+      zn[1]!++;
+      this.preferred!.numaEvents[2]!++;
     }
-    if (nid === cpuNid) ev[V.numa_local]!++;
-    else ev[V.numa_other]!++;
+    if (nid === cpuNid) {
+      ev[V.numa_local]!++;
+      zn[4]!++;
+    } else {
+      ev[V.numa_other]!++;
+      zn[5]!++;
+    }
   }
 
   /** plugins observing allocations and frees, or null */

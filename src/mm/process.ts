@@ -25,6 +25,17 @@
  * (6.1's free_pgtables frees a table when no VMA is left over its range; wsim when no entry is
  * left, which differs only for a range partly unmapped and holding no page), and all at exit.
  * The PGD is allocated with the mm's first table (the kernel's at fork or exec).
+ *
+ * The VMAs cost slab objects (slab.ts, wsim.slab): mmap allocates a vm_area_struct
+ * (vm_area_alloc); the first fault of an anon region allocates its anon_vma and one
+ * anon_vma_chain (anon_vma_prepare, after the tables and before the page: do_anonymous_page,
+ * do_huge_pmd_anonymous_page); a split copies the region (vm_area_dup) and chains the copy to
+ * the same anon_vma (anon_vma_clone); a region removed frees its objects (remove_vma,
+ * unlink_anon_vmas; the anon_vma with its last chain). The mm's maple tree holds its VMAs and
+ * the gaps between them: mapleNodes() of that many ranges, allocated and freed as it changes.
+ * Objects come from the CPU node of the fault, or of the mmap/munmap (the engine's first CPU
+ * node); one that cannot be had is left out (the kernel fails the call with ENOMEM, wsim keeps
+ * the region). wsim makes no VMA merges (vma_merge), as before.
  */
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
@@ -36,6 +47,7 @@ import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
 import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { Shadows } from "./shadows.js";
+import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
 export interface Vma {
   start: number; // vpn
@@ -44,6 +56,18 @@ export interface Vma {
   thp: boolean;
   /** preferred node (MPOL_PREFERRED), -1 = local */
   node: number;
+  /** the slab of its vm_area_struct (null or absent: none, wsim.slab off) */
+  slab?: Slab | null;
+  /** anon_vma_prepare's anon_vma: absent = not prepared yet, null = prepared with wsim.slab off */
+  anonVma?: AnonVma | null;
+  /** the slab of its anon_vma_chain (the link to anonVma) */
+  avc?: Slab | null;
+}
+
+/** An anon_vma object: its slab and the chains (VMAs) linked to it. */
+export interface AnonVma {
+  slab: Slab | null;
+  refs: number;
 }
 
 const LEAF = 512;
@@ -77,6 +101,10 @@ export class Mm {
   readonly pudTables = new Map<number, UpperTable>();
   /** the PGD block's first pfn, -1 until the first table */
   pgd = -1;
+  /** ranges in the maple tree: VMAs and the gaps between and around them */
+  mapleEntries = 0;
+  /** the slabs of the maple_node objects the tree holds */
+  readonly maple: Slab[] = [];
   rssAnon = 0;
   rssFile = 0;
   /** set by exit: the mm is gone (callers may still hold it) */
@@ -169,6 +197,10 @@ export interface FaultContext {
   onHintFault: ((mm: Mm, pfn: number, cpuNid: number, now: number) => number) | null;
   /** wsim.page_tables: new leaves get a PTE table page (and the tables above it) */
   pageTables: () => boolean;
+  /** the slab allocator VMAs' objects come from */
+  slub: Slub;
+  /** wsim.slab: VMAs allocate slab objects */
+  slab: () => boolean;
 }
 
 export interface ThpConfig {
@@ -292,6 +324,11 @@ export class ProcessTable {
         return FAULT_OOM;
       }
     }
+    // do_anonymous_page: anon_vma_prepare before the page
+    if (vma !== undefined && vma.anonVma === undefined && !vma.file && !this.anonVmaPrepare(vma, cpuNid)) {
+      ev[V.oom_kill]!++;
+      return FAULT_OOM;
+    }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
     if (pfn < 0) {
       ev[V.oom_kill]!++;
@@ -365,6 +402,12 @@ export class ProcessTable {
     const tables = this.ctx.pageTables();
     if (tables && !mm.leaf(leafIdx) && !this.upperTables(mm, leafIdx, cpuNid)) {
       this.releaseUpper(mm, leafIdx);
+      ev[V.oom_kill]!++;
+      return FAULT_OOM;
+    }
+    // do_huge_pmd_anonymous_page: anon_vma_prepare before the folio
+    if (vma.anonVma === undefined && !this.anonVmaPrepare(vma, cpuNid)) {
+      if (!mm.leaf(leafIdx)) this.releaseUpper(mm, leafIdx);
       ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
@@ -524,36 +567,140 @@ export class ProcessTable {
     ev[V.thp_split_page]!++;
   }
 
-  /** mmap with MAP_FIXED semantics: whatever was mapped in the range is unmapped first. */
-  mmap(mm: Mm, start: number, npages: number, file: boolean, thp: boolean, node: number): void {
-    this.munmap(mm, start, npages);
+  /**
+   * mmap with MAP_FIXED semantics: whatever was mapped in the range is unmapped first. The
+   * mapping runs on a CPU of cpuNid (its slab objects come from there).
+   */
+  mmap(mm: Mm, start: number, npages: number, file: boolean, thp: boolean, node: number, cpuNid = 0): void {
+    this.munmap(mm, start, npages, cpuNid);
     const v: Vma = { start, end: start + npages, file, thp, node };
     const vmas = mm.vmas;
     let i = vmas.length;
     while (i > 0 && vmas[i - 1]!.start > start) i--;
+    const before = mapleRanges(vmas, i, Math.min(i + 1, vmas.length));
     vmas.splice(i, 0, v);
+    // vm_area_alloc, then the maple tree's store
+    if (this.ctx.slab()) v.slab = this.ctx.slub.allocObject(this.ctx.slub.vmAreaStruct, cpuNid);
+    // the first region brings the gap up to ULONG_MAX with it
+    const tail = vmas.length === 1 ? 1 : 0;
+    this.mapleChanged(mm, mapleRanges(vmas, i, Math.min(i + 2, vmas.length)) - before + tail, cpuNid);
   }
 
-  /** munmap: trim or split the regions in range and free every page mapped there. */
-  munmap(mm: Mm, start: number, npages: number): void {
+  /**
+   * munmap: trim or split the regions in range and free every page mapped there. A split
+   * copies the region (vm_area_dup, anon_vma_clone); a region unmapped whole frees its
+   * objects; the maple tree follows.
+   */
+  munmap(mm: Mm, start: number, npages: number, cpuNid = 0): void {
     const end = start + npages;
     const vmas = mm.vmas;
-    for (let i = 0; i < vmas.length; i++) {
-      const v = vmas[i]!;
-      if (v.end <= start || v.start >= end) continue;
-      if (v.start < start && v.end > end) {
-        vmas.splice(i + 1, 0, { ...v, start: end });
-        v.end = start;
-        break;
+    // the first region ending after start (find_vma)
+    let lo = 0;
+    let hi = vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (vmas[mid]!.end <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    if (first < vmas.length && vmas[first]!.start < end) {
+      let last = first;
+      while (last < vmas.length && vmas[last]!.start < end) last++;
+      const before = mapleRanges(vmas, first, Math.min(last + 1, vmas.length));
+      let kept = last - first;
+      for (let i = first; i < first + kept; i++) {
+        const v = vmas[i]!;
+        if (v.start < start && v.end > end) {
+          const copy: Vma = { start: end, end: v.end, file: v.file, thp: v.thp, node: v.node };
+          vmas.splice(i + 1, 0, copy);
+          v.end = start;
+          kept++;
+          this.vmaDup(v, copy, cpuNid);
+          break;
+        }
+        if (v.start < start) v.end = start;
+        else if (v.end > end) v.start = end;
+        else {
+          vmas.splice(i, 1);
+          i--;
+          kept--;
+          this.removeVma(v);
+        }
       }
-      if (v.start < start) v.end = start;
-      else if (v.end > end) v.start = end;
-      else {
-        vmas.splice(i, 1);
-        i--;
-      }
+      const tail = vmas.length === 0 ? -1 : 0;
+      this.mapleChanged(mm, mapleRanges(vmas, first, Math.min(first + kept + 1, vmas.length)) - before + tail, cpuNid);
     }
     this.zapRange(mm, start, end);
+  }
+
+  /** vm_area_dup and anon_vma_clone: `copy` (a new piece of v) gets its own objects. */
+  private vmaDup(v: Vma, copy: Vma, cpuNid: number): void {
+    const slub = this.ctx.slub;
+    if (v.slab !== undefined && v.slab !== null) copy.slab = slub.allocObject(slub.vmAreaStruct, cpuNid);
+    else if (v.slab === null) copy.slab = null;
+    if (v.anonVma === undefined) return;
+    copy.anonVma = v.anonVma;
+    if (v.anonVma === null) return;
+    copy.avc = slub.allocObject(slub.anonVmaChain, cpuNid);
+    v.anonVma.refs++;
+  }
+
+  /** remove_vma and unlink_anon_vmas: v's objects go (the anon_vma with its last chain). */
+  private removeVma(v: Vma): void {
+    const slub = this.ctx.slub;
+    if (v.avc) slub.freeObject(v.avc);
+    v.avc = null;
+    const av = v.anonVma;
+    if (av) {
+      av.refs--;
+      if (av.refs === 0 && av.slab !== null) {
+        slub.freeObject(av.slab);
+        av.slab = null;
+      }
+    }
+    if (v.slab) slub.freeObject(v.slab);
+    v.slab = null;
+  }
+
+  /**
+   * anon_vma_prepare: the region's anon_vma and its chain (anon_vma_alloc, anon_vma_chain_alloc,
+   * GFP_KERNEL); false when a page for them could not be had (VM_FAULT_OOM). With wsim.slab
+   * off the region is prepared without objects.
+   */
+  private anonVmaPrepare(vma: Vma, cpuNid: number): boolean {
+    if (!this.ctx.slab()) {
+      vma.anonVma = null;
+      return true;
+    }
+    const slub = this.ctx.slub;
+    const s = slub.allocObject(slub.anonVma, cpuNid);
+    if (s === null) return false;
+    const avc = slub.allocObject(slub.anonVmaChain, cpuNid);
+    if (avc === null) {
+      slub.freeObject(s);
+      return false;
+    }
+    vma.anonVma = { slab: s, refs: 1 };
+    vma.avc = avc;
+    return true;
+  }
+
+  /**
+   * The maple tree gained `delta` ranges: its nodes become mapleNodes() of the new count,
+   * new ones from cpuNid's slab, the last ones made freed first. With wsim.slab off the count
+   * moves and the nodes stay as they are.
+   */
+  private mapleChanged(mm: Mm, delta: number, cpuNid: number): void {
+    mm.mapleEntries += delta;
+    if (!this.ctx.slab()) return;
+    const want = mapleNodes(mm.mapleEntries);
+    const slub = this.ctx.slub;
+    while (mm.maple.length > want) slub.freeObject(mm.maple.pop()!);
+    while (mm.maple.length < want) {
+      const s = slub.allocObject(slub.mapleNode, cpuNid);
+      if (s === null) break;
+      mm.maple.push(s);
+    }
   }
 
   /** Frees every page of the mm and forgets it. */
@@ -578,6 +725,11 @@ export class ProcessTable {
       this.nrUpperTablePages -= 1 << PGD_ALLOCATION_ORDER;
       mm.pgd = -1;
     }
+    // exit_mmap: remove_vma of each region, then __mt_destroy
+    for (const v of mm.vmas) this.removeVma(v);
+    mm.vmas.length = 0;
+    mm.mapleEntries = 0;
+    while (mm.maple.length > 0) this.ctx.slub.freeObject(mm.maple.pop()!);
     mm.exited = true;
     this.ctx.onMmExit?.(mm);
     this.byPid.delete(mm.pid);
@@ -675,6 +827,22 @@ export class ProcessTable {
       alloc.freePages(pfn, 0);
     }
   }
+}
+
+/**
+ * The ranges the VMAs vmas[a, b) add to a maple tree: each region, and the gap before it when
+ * it does not start where the previous one ends (the first region: when it does not start at
+ * 0). The whole tree holds mapleRanges(vmas, 0, n) + 1 ranges (the gap up to ULONG_MAX), or
+ * none without a VMA.
+ */
+export function mapleRanges(vmas: readonly Vma[], a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    n++;
+    const prevEnd = i === 0 ? 0 : vmas[i - 1]!.end;
+    if (vmas[i]!.start > prevEnd) n++;
+  }
+  return n;
 }
 
 /** addr -> vpn */

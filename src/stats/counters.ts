@@ -292,6 +292,7 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "nr_inactive_file",
   "nr_mapped",
   "nr_page_table_pages",
+  "nr_slab_unreclaimable",
   "nr_vmscan_write",
   "nr_zone_active_anon",
   "nr_zone_active_file",
