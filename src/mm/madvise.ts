@@ -114,7 +114,10 @@ export class Madvise {
     return out;
   }
 
-  /** Calls fn(pfn, leaf, slot) for each present PTE in [start, end) (order-0 pages and huge pages' subpages alike). */
+  /**
+   * Calls fn(leaf, idx, from, to) for each page-table leaf (idx: vpn >> 9) holding part of
+   * [start, end), in address order, with the slots [from, to) of it inside the range.
+   */
   private eachLeaf(mm: Mm, start: number, end: number, fn: (leaf: Int32Array, idx: number, from: number, to: number) => void): void {
     const first = Math.floor(start / LEAF);
     const last = Math.floor((end - 1) / LEAF);
@@ -230,7 +233,10 @@ export class Madvise {
     const { pages, reclaim } = this.c;
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
       const head = this.hugeInLeaf(leaf, from, to);
-      if (head >= 0 && !(pages.mflags[head]! & PG_UNEVICTABLE)) this.c.procs.splitHuge(head);
+      if (head >= 0) {
+        if (pages.mflags[head]! & PG_UNEVICTABLE) return; // putback: an unevictable folio stays
+        this.c.procs.splitHuge(head);
+      }
       for (let s = from; s < to; s++) {
         const pte = leaf[s]!;
         if (pte <= 0) continue;
