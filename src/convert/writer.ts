@@ -142,8 +142,8 @@ export function csvRow(r: Row, out = "-"): string {
   return s;
 }
 
-/** NDJSON's and JSON's keys: CSV's columns and `gfp`, which they carry when an alloc has it. */
-const ROW_KEYS = [...COLUMNS, "gfp"];
+/** NDJSON's and JSON's keys: CSV's columns, `gfp` (an alloc's) and `advice` (a madvise's), which they carry when a row has them. */
+const ROW_KEYS = [...COLUMNS, "gfp", "advice"];
 
 /** The NDJSON text of a row (keys in COLUMNS' order, then gfp). */
 export function ndjsonRow(r: Row): string {
@@ -226,6 +226,8 @@ export class TraceWriter {
     // for a zone (gfp=dma32...) would lose it; NDJSON, JSON and .wtrace keep it
     if (this.format === "csv" && r.gfp !== undefined)
       throw new DataError(this.out, 0, `alloc ${r.id ?? ""} at ${r.time_ms} ms has gfp=${r.gfp}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
+    if (this.format === "csv" && r.advice !== undefined)
+      throw new DataError(this.out, 0, `madvise of pid ${r.pid ?? ""} at ${r.time_ms} ms has advice=${r.advice}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));

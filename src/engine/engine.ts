@@ -22,7 +22,7 @@ import { formatZoneinfo } from "../procfs/zoneinfo.js";
 import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
-  EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
   MAX_TIME_MS,
 } from "../trace/types.js";
 import type { Daemon, EngineContext, SteadyAdvance, SteadyFn, SteadyPlan } from "./daemon.js";
@@ -734,6 +734,20 @@ export class Engine implements EngineContext {
         const mm = this.mmOf(b, i);
         const [vpn, n] = this.pageRange(b, i);
         mem.procs.munmap(mm, vpn, n, this.defaultCpu);
+        break;
+      }
+      case OP_MADVISE: {
+        const mm = this.mmOf(b, i);
+        const [vpn, n] = this.pageRange(b, i);
+        mem.madvise.madvise(mm, vpn, n, b.advice[i]!, this.defaultCpu, this.clock);
+        break;
+      }
+      case OP_MLOCK:
+      case OP_MUNLOCK: {
+        const mm = this.mmOf(b, i);
+        const [vpn, n] = this.pageRange(b, i);
+        const ok = b.op[i] === OP_MLOCK ? mem.madvise.mlock(mm, vpn, n, this.defaultCpu, this.clock) : mem.madvise.munlock(mm, vpn, n, this.defaultCpu);
+        if (!ok) this.fail(b, i, `${OPS[b.op[i]!]} of [0x${b.addr[i]!.toString(16)}, +${b.len[i]}) of pid ${mm.pid}: the range is not wholly inside mmap'ed regions (the kernel's ENOMEM); mmap it first`);
         break;
       }
       case OP_EXIT: {

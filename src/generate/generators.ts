@@ -9,6 +9,8 @@
  *   thp       THP-eligible regions (thp=1) touched at 2 MiB strides, some unmapped in part
  *   tiered    a heap on a lower-tier node whose hot set moves every `shift_ms`
  *   balloon   a guest allocates, frees, idles, allocates again (free page reporting)
+ *   malloc-trim  an allocator's heap: chunks written, then given back with MADV_DONTNEED or
+ *             MADV_FREE, and reused (the `advice` column)
  */
 import { Rng } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
@@ -41,6 +43,8 @@ export interface GeneratorSpec {
   seeded: boolean;
   /** the machine preset the trace is for, named in its output (`# wsim: machine=NAME`) */
   machine?: string;
+  /** columns its rows use beyond COLUMNS (a CSV header gets them after COLUMNS) */
+  columns?: string[];
 }
 
 export const COLUMNS = ["time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value"];
@@ -258,7 +262,61 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
     endMs: (o) => Math.ceil((o.alloc_mb! * MB) / 4096 / o.stride_pages! / o.rate!) + 1 + o.idle_ms! + Math.ceil((o.again_mb! * MB) / 4096 / o.stride_pages!) / o.rate!,
     rows: (o) => balloon(o),
   },
+  "malloc-trim": {
+    kind: "malloc-trim",
+    seeded: true,
+    columns: ["advice"],
+    help: "an allocator's heap: chunks written, given back with MADV_DONTNEED or MADV_FREE, reused",
+    options: {
+      heap_mb: [64, "heap MiB (one anon region)", MIB],
+      chunk_kb: [256, "chunk KiB, a multiple of 4 (what the allocator allocates and trims)", { min: 4, max: 2 ** 30, int: true }],
+      ops: [2000, "chunk operations (allocate-and-write or trim)", count(2 ** 30)],
+      free_ratio: [0.5, "share of trims that use MADV_FREE (the rest MADV_DONTNEED)", SHARE],
+      rate: [100, "page writes per ms", RATE],
+    },
+    check: (o) =>
+      o.chunk_kb! % 4 !== 0
+        ? `--chunk-kb (${o.chunk_kb}) must be a multiple of 4 (whole pages)`
+        : o.chunk_kb! > o.heap_mb! * 1024
+          ? `--chunk-kb (${o.chunk_kb}) must be at most --heap-mb (${o.heap_mb}) x 1024: a chunk lies inside the heap`
+          : null,
+    // at most one chunk's pages written per op, plus the op itself
+    endMs: (o) => (o.ops! * (o.chunk_kb! / 4 + 1)) / o.rate!,
+    rows: mallocTrim,
+  },
 };
+
+/**
+ * malloc-trim: one process maps a heap of heap_mb and runs `ops` chunk operations on chunks
+ * drawn uniformly: a free chunk is allocated and written page by page (a fault for each page
+ * not present: first use, or after MADV_DONTNEED or a dropped MADV_FREE page; a write to a
+ * lazyfree page cancels the free); a chunk in use is trimmed with `madvise` FREE (share
+ * free_ratio) or DONTNEED, as glibc's free/malloc_trim and jemalloc/tcmalloc's purging do.
+ */
+function* mallocTrim(o: Record<string, number>, rng: Rng): Generator<Row> {
+  const chunkPages = o.chunk_kb! / 4;
+  const nChunks = Math.floor((o.heap_mb! * 1024) / o.chunk_kb!);
+  const used = new Uint8Array(nChunks);
+  const step = 1 / o.rate!;
+  let t = 0;
+  yield { time_ms: 0, op: "mmap", pid: 1, addr: hex(BASE), len: nChunks * chunkPages * 4096 };
+  for (let k = 0; k < o.ops!; k++) {
+    const c = rng.int(nChunks);
+    const addr = BASE + c * chunkPages * 4096;
+    if (used[c]) {
+      const advice = rng.next() < o.free_ratio! ? "free" : "dontneed";
+      yield { time_ms: fmt(t), op: "madvise", pid: 1, addr: hex(addr), len: chunkPages * 4096, advice };
+      used[c] = 0;
+      t += step;
+    } else {
+      for (let p = 0; p < chunkPages; p++) {
+        yield { time_ms: fmt(t), op: "access", pid: 1, addr: hex(addr + p * 4096), rw: "w" };
+        t += step;
+      }
+      used[c] = 1;
+    }
+  }
+}
 
 /** "an integer from 1 to 33554432", "a number > 0 and <= 1000000000", as the range says */
 export function rangeText(r: KnobRange): string {
@@ -296,14 +354,16 @@ export function knobValues(
   return o;
 }
 
-/** The CSV text of a row (the fixed header's columns). */
-export function csvLine(r: Row): string {
-  return COLUMNS.map((c) => (r[c] === undefined ? "" : String(r[c]))).join(",");
+/** The CSV text of a row (the fixed header's columns, then `extra`). */
+export function csvLine(r: Row, extra: readonly string[] = []): string {
+  const cols = extra.length ? [...COLUMNS, ...extra] : COLUMNS;
+  return cols.map((c) => (r[c] === undefined ? "" : String(r[c]))).join(",");
 }
 
-/** The NDJSON text of a row (keys in the header's order). */
-export function ndjsonLine(r: Row): string {
+/** The NDJSON text of a row (keys in the header's order, then `extra`). */
+export function ndjsonLine(r: Row, extra: readonly string[] = []): string {
   const o: Row = {};
   for (const c of COLUMNS) if (r[c] !== undefined) o[c] = r[c]!;
+  for (const c of extra) if (r[c] !== undefined) o[c] = r[c]!;
   return JSON.stringify(o);
 }

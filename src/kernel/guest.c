@@ -15,6 +15,10 @@
  *   K PATH             load the kernel module at PATH (finit_module): wsim_kalloc
  *   k CMD              write CMD to /proc/wsim_kalloc ("a ID ORDER MT NODE" or "f ID"); a
  *                      failed allocation (ENOMEM) is counted, not an error, as in wsim
+ *   a ADDR LEN ADVICE  madvise(ADDR, LEN, ADVICE) (ADVICE: the MADV_* number); EINVAL, ENOMEM
+ *                      and EAGAIN are the kernel refusing or failing an advice, as wsim counts
+ *                      it (nothing), not errors of the replay
+ *   l ADDR LEN / L ADDR LEN  mlock / munlock
  *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
  *                      device waited for up to 10 s, since the driver may still be probing)
  * Errors go to the console as "@@wsim error LINE: what"; the replay goes on. At the end,
@@ -146,6 +150,19 @@ static void replay(FILE *f) {
     }
     case 'u':
       if (sscanf(line + 2, "%lx %lu", &addr, &len) == 2 && munmap((void *)addr, len) != 0) fail("munmap", "");
+      break;
+    case 'a': {
+      int advice;
+      if (sscanf(line + 2, "%lx %lu %d", &addr, &len, &advice) == 3 && madvise((void *)addr, len, advice) != 0 &&
+          errno != EINVAL && errno != ENOMEM && errno != EAGAIN)
+        fail("madvise", "");
+      break;
+    }
+    case 'l':
+      if (sscanf(line + 2, "%lx %lu", &addr, &len) == 2 && mlock((void *)addr, len) != 0) fail("mlock", "");
+      break;
+    case 'L':
+      if (sscanf(line + 2, "%lx %lu", &addr, &len) == 2 && munlock((void *)addr, len) != 0) fail("munlock", "");
       break;
     case 's':
       if (sscanf(line + 2, "%2047s %2047[^\n]", a, b) == 2) write_file(a, b);

@@ -11,9 +11,18 @@
  */
 import { findRange } from "../mm/process.js";
 import type { Settings } from "../machine/settings.js";
-import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET, type EventBatch } from "../trace/types.js";
+import {
+  MADV_DONTNEED, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
+  type EventBatch,
+} from "../trace/types.js";
 
 const PAGE = 4096;
+/**
+ * x86-64's MADV_* numbers (include/uapi/asm-generic/mman-common.h) by the advice column's value
+ * (1 + its ADVICE_NAMES index: dontneed, free, cold, pageout, willneed, hugepage, nohugepage,
+ * collapse)
+ */
+export const GUEST_MADV = [0, 4, 8, 20, 21, 3, 14, 15, 25] as const;
 const HPAGE = 2 * 1024 * 1024;
 /** where the helper's regions start: above the helper's own mappings, below the stack */
 const GUEST_BASE = 0x1000_0000_00;
@@ -294,6 +303,24 @@ export class ScriptBuilder {
         case OP_MUNMAP:
           this.unmap(pid, page, page + Math.ceil(b.len[i]! / PAGE));
           break;
+        case OP_MADVISE:
+        case OP_MLOCK:
+        case OP_MUNLOCK: {
+          // one call per region the range overlaps (regions are apart in the guest)
+          const n = Math.ceil(b.len[i]! / PAGE);
+          const cmd = op === OP_MADVISE ? `a` : op === OP_MLOCK ? "l" : "L";
+          const tail = op === OP_MADVISE ? ` ${GUEST_MADV[b.advice[i]!]}` : "";
+          for (const r of this.regions.get(pid) ?? []) {
+            if (r.end <= page || r.start >= page + n) continue;
+            const a = Math.max(r.start, page);
+            const e = Math.min(r.end, page + n);
+            const g = r.guest + (a - r.start) * PAGE;
+            this.lines.push(`${cmd} ${g.toString(16)} ${(e - a) * PAGE}${tail}`);
+            // zapped pages: the next touch allocates again (a write, as for a first touch)
+            if (op === OP_MADVISE && b.advice[i] === MADV_DONTNEED) this.untouch(g / PAGE, e - a);
+          }
+          break;
+        }
         case OP_EXIT:
           this.unmap(pid, 0, Number.MAX_SAFE_INTEGER);
           this.regions.delete(pid);

@@ -10,7 +10,7 @@
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
-import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED } from "./pages.js";
+import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
 import { PTE_TABLE, type Vma } from "./process.js";
 import type { Slub } from "./slab.js";
 
@@ -125,7 +125,8 @@ export interface MappingView {
 
 /**
  * The allocator invariants, then the mappings: every page-table entry and the reverse map
- * agree both ways, every mapped page is on exactly one lruvec list of its generation, list
+ * agree both ways, every mapped page is on exactly one lruvec list of its generation (or the
+ * unevictable list, exactly when PG_unevictable), list
  * counts equal the lists, and the swap/shadow entries in page tables match those in use.
  * With NUMA balancing: a PROT_NONE page is one a page table maps (a free or unmapped page has
  * no PTE to be PROT_NONE), and a PMD-mapped huge page is PROT_NONE whole or not at all.
@@ -233,6 +234,8 @@ export function checkMemory(m: MappingView): string | null {
       for (let pfn = lv.head[li]!; pfn >= 0; pfn = m.lru.next[pfn]!) {
         n += flags[pfn]! & PG_HEAD ? 1 << m.buddy.pages.order[pfn]! : 1;
         if (m.lru.lruvecOf[pfn] !== lv.id + 1 || m.lru.slot[pfn] !== li % 16) return `pfn ${pfn} is on lruvec ${lv.id} list ${li} but says otherwise`;
+        // the unevictable list (after the 2 x 16 generation lists) holds exactly the PG_unevictable entries
+        if ((li === 32) !== ((m.buddy.pages.mflags[pfn]! & PG_UNEVICTABLE) !== 0)) return `pfn ${pfn} is on lruvec ${lv.id} list ${li} with PG_unevictable ${li === 32 ? "clear" : "set"}`;
         if (!m.ownerMm[pfn]) return `pfn ${pfn} is on an LRU list but mapped nowhere`;
       }
       if (n !== lv.count[li]) return `lruvec ${lv.id} list ${li}: count ${lv.count[li]} but ${n} pages`;

@@ -17,7 +17,7 @@
  * are moved eagerly where MGLRU updates the generation lazily and sorts later (the counts are
  * the same); no tiers or PID controller refs beyond what get_type_to_scan needs.
  */
-import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD } from "./pages.js";
+import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD, PG_LAZYFREE, PG_UNEVICTABLE } from "./pages.js";
 import { listAdd, listAddTail, listDel, listReplace } from "./list.js";
 
 
@@ -25,6 +25,11 @@ export const NR_SLOTS = 16;
 export const MIN_NR_GENS = 2;
 export const ANON = 0;
 export const FILE = 1;
+/**
+ * The list index of a lruvec's unevictable list (LRU_UNEVICTABLE: MGLRU keeps no unevictable
+ * folio in a generation), after the 2 x NR_SLOTS generation lists; its pages' slot is 0.
+ */
+export const UNEVICTABLE_LI = 2 * NR_SLOTS;
 /** MAX_NR_EVICTED_GENS of the workingset report RFC v3 6/8 */
 export const MAX_NR_EVICTED_GENS = 4;
 
@@ -37,11 +42,11 @@ export class Lruvec {
   readonly minSeq: [number, number];
   /** birth of each generation, by slot */
   readonly birth = new Float64Array(NR_SLOTS);
-  readonly head = new Int32Array(2 * NR_SLOTS).fill(-1);
-  readonly tail = new Int32Array(2 * NR_SLOTS).fill(-1);
-  /** pages per (type, slot) */
-  readonly count = new Float64Array(2 * NR_SLOTS);
-  /** pages per type */
+  readonly head = new Int32Array(2 * NR_SLOTS + 1).fill(-1);
+  readonly tail = new Int32Array(2 * NR_SLOTS + 1).fill(-1);
+  /** pages per (type, slot), then on the unevictable list (UNEVICTABLE_LI) */
+  readonly count = new Float64Array(2 * NR_SLOTS + 1);
+  /** pages per type in the generations (the unevictable list not included) */
   readonly total = [0, 0];
   /** get_type_to_scan's feedback: refaults and evictions this window, and decayed averages */
   readonly refaulted = [0, 0];
@@ -94,11 +99,13 @@ export class LruGen {
   onEvictGen: ((lv: Lruvec, from: number, to: number) => void) | null = null;
 
   private readonly flags: Uint8Array;
+  private readonly mflags: Uint8Array;
   private readonly order: Int8Array;
 
   constructor(pages: PageArrays) {
     const nrPages = pages.nrPages;
     this.flags = pages.flags;
+    this.mflags = pages.mflags;
     this.order = pages.order;
     this.next = new Int32Array(nrPages);
     this.prev = new Int32Array(nrPages);
@@ -112,8 +119,35 @@ export class LruGen {
     return lv;
   }
 
+  /** folio_is_file_lru: anon unless file-backed or lazyfree (MADV_FREE cleared PG_swapbacked). */
   typeOf(pfn: number): number {
-    return this.flags[pfn]! & PG_ANON ? ANON : FILE;
+    return this.flags[pfn]! & PG_ANON && !(this.mflags[pfn]! & PG_LAZYFREE) ? ANON : FILE;
+  }
+
+  /** The list the entry at pfn is on (by its type and slot, or the unevictable list). */
+  private listOf(pfn: number): number {
+    return this.mflags[pfn]! & PG_UNEVICTABLE ? UNEVICTABLE_LI : this.typeOf(pfn) * NR_SLOTS + this.slot[pfn]!;
+  }
+
+  /**
+   * add_page_to_lru_list for LRU_UNEVICTABLE (__mlock_page, __mlock_new_page): the entry at pfn,
+   * off every list, goes onto lv's unevictable list with PG_unevictable set.
+   */
+  addUnevictable(lv: Lruvec, pfn: number): void {
+    this.mflags[pfn]! |= PG_UNEVICTABLE;
+    this.slot[pfn] = 0;
+    this.lruvecOf[pfn] = lv.id + 1;
+    listAdd(this, lv.head, lv.tail, UNEVICTABLE_LI, pfn);
+    lv.count[UNEVICTABLE_LI]! += this.nrOf(pfn);
+  }
+
+  /**
+   * lruvec_add_folio of an inactive folio (lru_gen_add_folio, not reclaiming): anon not in the
+   * swap cache (wsim has none) into min_seq + 1, file (lazyfree included) into min_seq; at the head.
+   */
+  addInactive(lv: Lruvec, pfn: number): void {
+    const type = this.typeOf(pfn);
+    this.add(lv, pfn, type === ANON ? lv.minSeq[ANON]! + 1 : lv.minSeq[FILE]!);
   }
 
   /** pages in the LRU entry at pfn: 512 for a huge page's head, else 1 */
@@ -155,6 +189,13 @@ export class LruGen {
   /** lru_gen_del_folio */
   del(pfn: number): void {
     const lv = this.lruvecs[this.lruvecOf[pfn]! - 1]!;
+    if (this.mflags[pfn]! & PG_UNEVICTABLE) {
+      // off the unevictable list; PG_unevictable stays for the caller to clear or keep
+      listDel(this, lv.head, lv.tail, UNEVICTABLE_LI, pfn);
+      lv.count[UNEVICTABLE_LI]! -= this.nrOf(pfn);
+      this.lruvecOf[pfn] = 0;
+      return;
+    }
     const type = this.typeOf(pfn);
     const li = type * NR_SLOTS + this.slot[pfn]!;
     listDel(this, lv.head, lv.tail, li, pfn);
@@ -181,7 +222,7 @@ export class LruGen {
   /** Puts dst in src's place on its list (migration keeps a page's generation and position). */
   replace(src: number, dst: number): void {
     const lv = this.lruvecs[this.lruvecOf[src]! - 1]!;
-    const li = this.typeOf(src) * NR_SLOTS + this.slot[src]!;
+    const li = this.listOf(src);
     listReplace(this, lv.head, lv.tail, li, src, dst);
     this.slot[dst] = this.slot[src]!;
     this.lruvecOf[dst] = this.lruvecOf[src]!;

@@ -17,6 +17,7 @@ import {
   GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
+import { Madvise } from "./madvise.js";
 import { Kcompactd } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
@@ -30,7 +31,7 @@ import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
 import { Kswapd, type KswapdCosts } from "./kswapd.js";
-import { LruGen, type Lruvec } from "./lru-gen.js";
+import { LruGen, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PageArrays } from "./pages.js";
@@ -121,6 +122,8 @@ export class Memory {
   readonly lastAccess: Float64Array;
   readonly wsr: WorkingsetReport;
   readonly reclaim: Reclaim;
+  /** madvise, mlock, munlock */
+  readonly madvise: Madvise;
   readonly kswapd: Kswapd[];
   readonly compaction: Compaction;
   readonly kcompactd: Kcompactd[];
@@ -225,11 +228,13 @@ export class Memory {
       shadows: this.shadows,
       ev: this.ev,
       flags: this.pages.flags,
+      mflags: this.pages.mflags,
       lruvecsOn: (nid) => this.memcgs.lruvecsByNode[nid]!,
       swappiness: env.swappiness,
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
     });
+    this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     this.migrateCtx = {
       pages: this.pages,
@@ -737,6 +742,11 @@ export class Memory {
     v[V.nr_zone_active_file] = v[V.nr_active_file] = fa;
     v[V.nr_zone_inactive_file] = v[V.nr_inactive_file] = fi;
     v[V.nr_anon_pages] = anon;
+    // the unevictable lists (LRU_UNEVICTABLE) and PG_mlocked pages
+    let unevictable = 0;
+    for (const lv of this.lru.lruvecs) unevictable += lv.count[UNEVICTABLE_LI]!;
+    v[V.nr_unevictable] = v[V.nr_zone_unevictable] = unevictable;
+    v[V.nr_mlock] = this.procs.nrMlock;
     v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
     v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_slab_unreclaimable] = this.slub.pages;

@@ -10,7 +10,7 @@
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
-import type { PageArrays } from "./pages.js";
+import { type PageArrays, PG_UNEVICTABLE } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 
 export interface MigrateContext {
@@ -32,6 +32,7 @@ export interface MigrateContext {
 function moveMapping(c: MigrateContext, src: number, dst: number): void {
   const { pages, ownerMm, ownerVpn } = c;
   pages.flags[dst] = pages.flags[src]!;
+  pages.mflags[dst] = pages.mflags[src]!; // PG_mlocked, PG_unevictable, !PG_swapbacked
   pages.order[dst] = 0;
   ownerMm[dst] = ownerMm[src]!;
   ownerVpn[dst] = ownerVpn[src]!;
@@ -57,6 +58,16 @@ export function migratePage(c: MigrateContext, src: number, dst: number): void {
 export function migratePageAcross(c: MigrateContext, src: number, dst: number, to: Lruvec): void {
   const lru = c.lru;
   const from = lru.lruvecOfPfn(src)!;
+  if (c.pages.mflags[src]! & PG_UNEVICTABLE) {
+    // an mlocked page stays unevictable on its new node
+    moveMapping(c, src, dst);
+    lru.del(src);
+    lru.addUnevictable(to, dst);
+    c.ownerMm[src] = 0;
+    c.ev[V.pgmigrate_success]!++;
+    if (c.observer) c.observer.migrate(src, dst, c.nodeOf!(src), c.nodeOf!(dst));
+    return;
+  }
   const birth = from.birthOf(lru.seqOf(from, src));
   moveMapping(c, src, dst);
   lru.del(src);

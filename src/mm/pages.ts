@@ -16,6 +16,11 @@ export const PG_ANON = 32; // anonymous (else file-backed), for LRU pages
 export const PG_DIRTY = 64; // written since it was faulted
 export const PG_ACCESSED = 128; // the accessed/young bit, shared by every scanner
 
+/** Second byte of flags per pfn (PageArrays.mflags), for the LRU's madvise/mlock states. */
+export const PG_MLOCKED = 1; // PG_mlocked: mapped in a VM_LOCKED region (counted in nr_mlock)
+export const PG_UNEVICTABLE = 2; // PG_unevictable: on its lruvec's unevictable list, not in a generation
+export const PG_LAZYFREE = 4; // anon with PG_swapbacked cleared by MADV_FREE: on the file LRU, dropped clean
+
 export class PageArrays {
   readonly nrPages: number;
   readonly next: Int32Array;
@@ -23,6 +28,11 @@ export class PageArrays {
   /** buddy order of a free block's first pfn, or an allocated block's order at its head */
   readonly order: Int8Array;
   readonly flags: Uint8Array;
+  /**
+   * PG_MLOCKED / PG_UNEVICTABLE / PG_LAZYFREE of LRU pages (a huge page's at its head); set
+   * afresh whenever a page becomes a user page (fault, migration, collapse)
+   */
+  readonly mflags: Uint8Array;
   /** which migratetype free list a free block's first pfn sits on */
   readonly listMt: Uint8Array;
   /** migratetype of each pageblock (index pfn >> PAGEBLOCK_ORDER) */
@@ -34,6 +44,7 @@ export class PageArrays {
     this.prev = new Int32Array(nrPages);
     this.order = new Int8Array(nrPages);
     this.flags = new Uint8Array(nrPages);
+    this.mflags = new Uint8Array(nrPages);
     this.listMt = new Uint8Array(nrPages);
     this.pbMt = new Uint8Array(Math.ceil(nrPages / (1 << PAGEBLOCK_ORDER))).fill(MT_MOVABLE);
   }

@@ -45,7 +45,7 @@ import {
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
+import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_DIRTY, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
@@ -62,6 +62,10 @@ export interface Vma {
   anonVma?: AnonVma | null;
   /** the slab of its anon_vma_chain (the link to anonVma) */
   avc?: Slab | null;
+  /** VM_LOCKED (mlock): faults here are mlocked, madvise DONTNEED/FREE/COLD/PAGEOUT refused */
+  locked?: boolean;
+  /** VM_NOHUGEPAGE (MADV_NOHUGEPAGE): never a huge page, whatever transparent_hugepage.enabled says */
+  nohuge?: boolean;
 }
 
 /** An anon_vma object: its slab and the chains (VMAs) linked to it. */
@@ -253,7 +257,10 @@ export class ProcessTable {
   /** NUMA balancing's PROT_NONE byte per pfn, null while it has never been on */
   protNone: Uint8Array | null = null;
 
-  constructor(private readonly ctx: FaultContext) {}
+  /** pages with PG_mlocked (nr_mlock) */
+  nrMlock = 0;
+
+  constructor(readonly ctx: FaultContext) {}
 
   /** plugins observing faults, or null */
   observer: MmObserver | null = null;
@@ -358,12 +365,14 @@ export class ProcessTable {
     }
     const flags = alloc.buddy.pages.flags;
     flags[pfn]! |= PG_LRU | PG_ACCESSED | (file ? 0 : PG_ANON) | (write ? PG_DIRTY : 0);
+    alloc.buddy.pages.mflags[pfn] = 0;
     leaf[slot] = pfn + 1;
     this.ctx.ownerMm[pfn] = mm.slot;
     this.ctx.ownerVpn[pfn] = vpn;
     this.ctx.lastAccess[pfn] = now;
     const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
-    this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    if (vma !== undefined && vma.locked === true) this.mlockNew(lv, pfn);
+    else this.ctx.lru.add(lv, pfn, lv.maxSeq);
     if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now);
     if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
     if (this.observer !== null) this.observer.fault(mm.pid, vpn, pfn, 0, lv.nid, cpuNid, write, file, major);
@@ -384,7 +393,7 @@ export class ProcessTable {
    */
   private thpEligible(mm: Mm, vma: Vma, leafIdx: number): boolean {
     const en = this.ctx.thp.enabled;
-    if (en === "never" || (en === "madvise" && !vma.thp)) return false;
+    if (en === "never" || (en === "madvise" && !vma.thp) || vma.nohuge === true) return false;
     const start = leafIdx * LEAF;
     if (start < vma.start || start + LEAF > vma.end) return false;
     const leaf = mm.leaf(leafIdx);
@@ -428,10 +437,12 @@ export class ProcessTable {
     }
     ev[V.thp_fault_alloc]!++;
     const flags = alloc.buddy.pages.flags;
+    const mflags = alloc.buddy.pages.mflags;
     const base = leafIdx * LEAF;
     for (let k = 0; k < HPAGE_PMD_NR; k++) {
       const p = pfn + k;
       flags[p]! |= PG_LRU | PG_ANON;
+      mflags[p] = 0;
       leaf[k] = p + 1;
       ownerMm[p] = mm.slot;
       ownerVpn[p] = base + k;
@@ -443,8 +454,69 @@ export class ProcessTable {
     this.nrAnon += HPAGE_PMD_NR;
     this.nrThp++;
     const lv = mm.memcg.lruvecs[nid]!;
-    this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    if (vma.locked === true) this.mlockNew(lv, pfn);
+    else this.ctx.lru.add(lv, pfn, lv.maxSeq);
     return FAULT_OK;
+  }
+
+  /**
+   * mlock_new_page, then __mlock_new_page when the batch drains: a page faulted into a
+   * VM_LOCKED region (not on any list yet) gets PG_mlocked (nr_mlock, unevictable_pgs_mlocked)
+   * and goes onto its lruvec's unevictable list (unevictable_pgs_culled).
+   */
+  mlockNew(lv: Lruvec, pfn: number): void {
+    const { lru, ev } = this.ctx;
+    const nr = lru.nrOf(pfn);
+    this.ctx.alloc.buddy.pages.mflags[pfn]! |= PG_MLOCKED;
+    this.nrMlock += nr;
+    ev[V.unevictable_pgs_mlocked]! += nr;
+    lru.addUnevictable(lv, pfn);
+    ev[V.unevictable_pgs_culled]! += nr;
+  }
+
+  /**
+   * mlock_folio, then __mlock_page when the batch drains (mm/mlock.c, 6.1): a mapped page (or
+   * huge page, by its head) on the LRU gets PG_mlocked (nr_mlock, unevictable_pgs_mlocked) and
+   * leaves its generation for the unevictable list (unevictable_pgs_culled). Already mlocked:
+   * nothing (one mm maps each page, so mlock_count is 0 or 1).
+   */
+  mlockPage(pfn: number): void {
+    const { lru, ev } = this.ctx;
+    const mflags = this.ctx.alloc.buddy.pages.mflags;
+    if (mflags[pfn]! & PG_MLOCKED) return;
+    const nr = lru.nrOf(pfn);
+    mflags[pfn]! |= PG_MLOCKED;
+    this.nrMlock += nr;
+    ev[V.unevictable_pgs_mlocked]! += nr;
+    const lv = lru.lruvecOfPfn(pfn);
+    if (lv === undefined || mflags[pfn]! & PG_UNEVICTABLE) return;
+    lru.del(pfn);
+    lru.addUnevictable(lv, pfn);
+    ev[V.unevictable_pgs_culled]! += nr;
+  }
+
+  /**
+   * munlock_page -> __munlock_page (6.1) of a page whose last mlock goes (munlock, or its
+   * VM_LOCKED mapping is zapped by munmap, MADV_DONTNEED of a locked range cannot happen, exit):
+   * PG_mlocked cleared (nr_mlock, unevictable_pgs_munlocked), and, evictable again, back from
+   * the unevictable list into a generation as lruvec_add_folio files an inactive folio
+   * (unevictable_pgs_rescued). A page freed still PG_mlocked would count unevictable_pgs_cleared;
+   * every wsim path munlocks first, as 6.1's page_remove_rmap does.
+   */
+  munlockPage(pfn: number): void {
+    const { lru, ev } = this.ctx;
+    const mflags = this.ctx.alloc.buddy.pages.mflags;
+    if (!(mflags[pfn]! & PG_MLOCKED)) return;
+    const nr = lru.nrOf(pfn);
+    mflags[pfn]! &= ~PG_MLOCKED;
+    this.nrMlock -= nr;
+    ev[V.unevictable_pgs_munlocked]! += nr;
+    if (!(mflags[pfn]! & PG_UNEVICTABLE)) return;
+    const lv = lru.lruvecOfPfn(pfn)!;
+    lru.del(pfn);
+    mflags[pfn]! &= ~PG_UNEVICTABLE;
+    lru.addInactive(lv, pfn);
+    ev[V.unevictable_pgs_rescued]! += nr;
   }
 
   /**
@@ -554,13 +626,18 @@ export class ProcessTable {
     const { lru, alloc, ev } = this.ctx;
     const p = alloc.buddy.pages;
     const lv = lru.lruvecOfPfn(head)!;
-    const seq = lru.seqOf(lv, head);
+    // __split_huge_page_tail: the tails take the head's mlocked, unevictable, swapbacked state
+    const m = p.mflags[head]!;
+    const unevictable = (m & PG_UNEVICTABLE) !== 0;
+    const seq = unevictable ? 0 : lru.seqOf(lv, head);
     lru.del(head);
     for (let k = HPAGE_PMD_NR - 1; k >= 0; k--) {
       const q = head + k;
       p.flags[q]! |= PG_HEAD | PG_ALLOC;
       p.order[q] = 0;
-      lru.add(lv, q, seq, false);
+      p.mflags[q] = m;
+      if (unevictable) lru.addUnevictable(lv, q);
+      else lru.add(lv, q, seq, false);
     }
     this.nrThp--;
     ev[V.thp_split_pmd]!++;
@@ -631,6 +708,21 @@ export class ProcessTable {
       this.mapleChanged(mm, mapleRanges(vmas, first, Math.min(first + kept + 1, vmas.length)) - before + tail, cpuNid);
     }
     this.zapRange(mm, start, end);
+  }
+
+  /**
+   * split_vma for a flags change (madvise, mlock: madvise.ts): `copy`, split off v and already
+   * in mm.vmas, gets its own objects, and the maple tree its new range.
+   */
+  vmaSplit(mm: Mm, v: Vma, copy: Vma, cpuNid: number): void {
+    this.vmaDup(v, copy, cpuNid);
+    this.mapleChanged(mm, mapleTotal(mm.vmas) - mm.mapleEntries, cpuNid);
+  }
+
+  /** vma_merge: `gone`, merged into its neighbour and already out of mm.vmas, frees its objects; the maple tree loses its range. */
+  vmaMerged(mm: Mm, gone: Vma, cpuNid: number): void {
+    this.removeVma(gone);
+    this.mapleChanged(mm, mapleTotal(mm.vmas) - mm.mapleEntries, cpuNid);
   }
 
   /** vm_area_dup and anon_vma_clone: `copy` (a new piece of v) gets its own objects. */
@@ -737,19 +829,23 @@ export class ProcessTable {
     if (this.last === mm) this.last = undefined;
   }
 
-  /** zap_page_range: free the pages mapped in [start, end). */
-  private zapRange(mm: Mm, start: number, end: number): void {
+  /**
+   * zap_page_range: free the pages mapped in [start, end) (and their swap entries). munmap
+   * then drops the leaves it emptied; MADV_DONTNEED (`keepTables`) keeps them, as 6.1's
+   * zap_page_range_single frees no page table.
+   */
+  zapRange(mm: Mm, start: number, end: number, keepTables = false): void {
     const first = Math.floor(start / LEAF);
     const last = Math.floor((end - 1) / LEAF);
     if (last - first + 1 > mm.pt.size * 2) {
       for (const [idx, leaf] of [...mm.pt]) {
         if (idx < first || idx > last) continue;
-        this.zapPart(mm, idx, leaf, start, end);
+        this.zapPart(mm, idx, leaf, start, end, keepTables);
       }
     } else {
       for (let idx = first; idx <= last; idx++) {
         const leaf = mm.leaf(idx);
-        if (leaf) this.zapPart(mm, idx, leaf, start, end);
+        if (leaf) this.zapPart(mm, idx, leaf, start, end, keepTables);
       }
     }
   }
@@ -774,10 +870,28 @@ export class ProcessTable {
     }
   }
 
-  private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number): void {
+  /**
+   * Reclaim dropped the clean lazyfree page at pfn (try_to_unmap_one's discard of an
+   * !swapbacked anon folio): its PTE is cleared, no swap entry is left (a later touch is a
+   * fresh zero-fill fault), its rmap and resident count go. The caller frees the page.
+   */
+  unmapDiscard(pfn: number): void {
+    const { ownerMm, ownerVpn } = this.ctx;
+    const mm = this.bySlot.get(ownerMm[pfn]!)!;
+    const vpn = ownerVpn[pfn]!;
+    const idx = Math.floor(vpn / LEAF);
+    const leaf = mm.leaf(idx)!;
+    leaf[vpn - idx * LEAF] = 0;
+    leaf[COUNT]!--;
+    ownerMm[pfn] = 0;
+    mm.rssAnon--;
+    this.nrAnon--;
+  }
+
+  private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number, keepTables: boolean): void {
     const base = idx * LEAF;
     this.zapLeaf(mm, idx, leaf, Math.max(start - base, 0), Math.min(end - base, LEAF));
-    if (leaf[COUNT] === 0) this.dropLeaf(mm, idx, leaf);
+    if (leaf[COUNT] === 0 && !keepTables) this.dropLeaf(mm, idx, leaf);
   }
 
   private zapLeaf(mm: Mm, _idx: number, leaf: Int32Array, from: number, to: number): void {
@@ -788,6 +902,8 @@ export class ProcessTable {
     const head = first > 0 ? this.hugeHead(first - 1) : -1;
     if (head >= 0) {
       if (from === 0 && to === LEAF) {
+        // page_remove_rmap of a VM_LOCKED mapping munlocks first
+        if (alloc.buddy.pages.mflags[head]! & PG_MLOCKED) this.munlockPage(head);
         this.ctx.lru.del(head);
         for (let k = 0; k < HPAGE_PMD_NR; k++) {
           ownerMm[head + k] = 0;
@@ -813,6 +929,7 @@ export class ProcessTable {
         continue;
       }
       const pfn = pte - 1;
+      if (alloc.buddy.pages.mflags[pfn]! & PG_MLOCKED) this.munlockPage(pfn);
       this.ctx.lru.del(pfn);
       if (flags[pfn]! & PG_ANON) {
         mm.rssAnon--;
@@ -843,6 +960,11 @@ export function mapleRanges(vmas: readonly Vma[], a: number, b: number): number 
     if (vmas[i]!.start > prevEnd) n++;
   }
   return n;
+}
+
+/** every range of an mm's maple tree: its VMAs, the gaps before them and the gap up to ULONG_MAX */
+function mapleTotal(vmas: readonly Vma[]): number {
+  return vmas.length ? mapleRanges(vmas, 0, vmas.length) + 1 : 0;
 }
 
 /** addr -> vpn */

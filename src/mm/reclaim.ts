@@ -19,7 +19,7 @@ import { V } from "../stats/counters.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, MIN_NR_GENS, NR_SLOTS } from "./lru-gen.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_DIRTY } from "./pages.js";
+import { PG_ACCESSED, PG_DIRTY, PG_LAZYFREE } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 import type { Shadows } from "./shadows.js";
 
@@ -36,6 +36,8 @@ export interface ReclaimContext {
   shadows: Shadows;
   ev: Float64Array;
   flags: Uint8Array;
+  /** PageArrays.mflags (PG_LAZYFREE) */
+  mflags: Uint8Array;
   /** lruvecs on each node */
   lruvecsOn: (nid: number) => readonly Lruvec[];
   swappiness: () => number;
@@ -125,6 +127,14 @@ export class Reclaim {
       }
       const li = type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS);
       const pfn = lv.tail[li]!;
+      if (type === FILE && flags[pfn]! & PG_DIRTY && this.c.mflags[pfn]! & PG_LAZYFREE) {
+        // sort_folio: a lazyfree folio written since MADV_FREE is anon again (swapbacked),
+        // to the tail of min_seq + 1 (lruvec_add_folio_tail); not scanned
+        lru.del(pfn);
+        this.c.mflags[pfn]! &= ~PG_LAZYFREE;
+        lru.add(lv, pfn, lv.minSeq[ANON]! + 1, false);
+        continue;
+      }
       if (noSwap && flags[pfn]! & PG_DIRTY) {
         // sort_folio: a dirty file folio goes to min_seq + 1 to wait for writeback
         if (++waiting > lv.total[FILE]!) break;
@@ -205,9 +215,45 @@ export class Reclaim {
     return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh);
   }
 
-  /** Swap out (anon) or drop (file) one page of lruvec lv's oldest generation. */
-  private evict(lv: Lruvec, pfn: number, type: number): void {
+  /**
+   * reclaim_pages (MADV_PAGEOUT, 6.1): shrink_folio_list on one isolated order-0 page whose
+   * young bit the walk cleared, so it is not referenced: a lazyfree page written since
+   * MADV_FREE is swap-backed again and activated (pgactivate, into the youngest generation);
+   * any other is evicted as reclaim would (swap-out, drop, or a clean lazyfree page freed), with
+   * no pgscan or pgsteal (the path counts neither) and no demotion (no_demotion). Returns true
+   * when the page went.
+   */
+  pageout(pfn: number): boolean {
+    const { lru, flags, mflags, ev } = this.c;
+    const lv = lru.lruvecOfPfn(pfn)!;
+    flags[pfn]! &= ~PG_ACCESSED;
+    if (mflags[pfn]! & PG_LAZYFREE && flags[pfn]! & PG_DIRTY) {
+      lru.del(pfn);
+      mflags[pfn]! &= ~PG_LAZYFREE;
+      lru.add(lv, pfn, lv.maxSeq);
+      ev[V.pgactivate]!++;
+      return false;
+    }
+    this.evict(lv, pfn, lru.typeOf(pfn), false);
+    return true;
+  }
+
+  /**
+   * Swap out (anon) or drop (file) one page of lruvec lv's oldest generation; a clean lazyfree
+   * page (MADV_FREE) is freed without I/O and leaves no swap entry (pglazyfreed).
+   * `feedback`: count it for get_type_to_scan (MGLRU eviction does, reclaim_pages does not).
+   */
+  private evict(lv: Lruvec, pfn: number, type: number, feedback = true): void {
     const { lru, procs, shadows, ev, flags, alloc } = this.c;
+    if (feedback) lv.evicted[type]!++;
+    if (this.c.mflags[pfn]! & PG_LAZYFREE) {
+      ev[V.pglazyfreed]!++;
+      lru.del(pfn);
+      this.c.mflags[pfn] = 0;
+      procs.unmapDiscard(pfn);
+      alloc.freePages(pfn, 0);
+      return;
+    }
     const shadow = shadows.alloc(lv.id, lv.minSeq[type]!, type);
     if (type === ANON) {
       ev[V.pswpout]!++;
@@ -217,7 +263,6 @@ export class Reclaim {
       ev[V.pgpgout]! += 4;
       ev[V.nr_vmscan_write]!++;
     }
-    lv.evicted[type]!++;
     lru.del(pfn);
     procs.unmapForReclaim(pfn, shadow);
     alloc.freePages(pfn, 0);

@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, C_GFP, EventBatch, GFP_NAMES, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, C_ADVICE, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -22,6 +22,9 @@ const REQUIRED: Record<number, number[] | undefined> = {
   [OP_FREE]: [C_ID],
   [OP_SET]: [C_KEY, C_VALUE],
   [OP_READ]: [C_KEY],
+  [OP_MADVISE]: [C_PID, C_ADDR, C_ADVICE],
+  [OP_MLOCK]: [C_PID, C_ADDR],
+  [OP_MUNLOCK]: [C_PID, C_ADDR],
 };
 
 /** REQUIRED as a bit mask of columns per op */
@@ -132,6 +135,13 @@ export class RowBuilder {
           for (let k = 0; k < GFP_NAMES.length; k++) if (eq(buf, s, e, GFP_NAMES[k]!)) g = k;
           if (g < 0) this.bad(line, "gfp", GFP_NAMES.join(", "), buf, s, e);
           b.gfp[i] = g;
+          break;
+        }
+        case C_ADVICE: {
+          let a = 0;
+          for (let k = 0; k < ADVICE_NAMES.length; k++) if (eq(buf, s, e, ADVICE_NAMES[k]!)) a = k + 1;
+          if (a === 0) this.fail(line, `unknown advice ${quote(buf, s, e)} (expected one of ${ADVICE_NAMES.join(", ")})`);
+          b.advice[i] = a;
           break;
         }
         case C_CG: {

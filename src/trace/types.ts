@@ -4,7 +4,7 @@
  * key, value) are indices into the batch's `strs`, -1 when absent.
  */
 
-export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact"] as const;
+export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact", "madvise", "mlock", "munlock"] as const;
 export type OpName = (typeof OPS)[number];
 export const OP_ACCESS = 0;
 export const OP_MMAP = 1;
@@ -15,6 +15,9 @@ export const OP_FREE = 5;
 export const OP_SET = 6;
 export const OP_READ = 7;
 export const OP_COMPACT = 8;
+export const OP_MADVISE = 9;
+export const OP_MLOCK = 10;
+export const OP_MUNLOCK = 11;
 
 /**
  * The latest time a run can reach, ms (2^52 ms, about 142,000 years): a trace's time_ms,
@@ -25,7 +28,7 @@ export const OP_COMPACT = 8;
 export const MAX_TIME_MS = 2 ** 52;
 
 export const COLUMNS = [
-  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp",
+  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice",
 ] as const;
 export type ColumnName = (typeof COLUMNS)[number];
 export const C_TIME = 0;
@@ -44,11 +47,25 @@ export const C_MT = 12;
 export const C_KEY = 13;
 export const C_VALUE = 14;
 export const C_GFP = 15;
+export const C_ADVICE = 16;
 export const NR_COLUMNS = COLUMNS.length;
 
 export const MT_NAMES = ["unmovable", "movable", "reclaimable"] as const;
 /** the `gfp` column's values (SPEC §2), by their index in EventBatch.gfp; 0 (kernel) is the default */
 export const GFP_NAMES = ["kernel", "dma32", "dma", "highuser_movable", "atomic"] as const;
+/**
+ * the `advice` column's values (SPEC §2: madvise's MADV_* in lower case), by their index in
+ * EventBatch.advice less one; 0 there means absent
+ */
+export const ADVICE_NAMES = ["dontneed", "free", "cold", "pageout", "willneed", "hugepage", "nohugepage", "collapse"] as const;
+export const MADV_DONTNEED = 1;
+export const MADV_FREE = 2;
+export const MADV_COLD = 3;
+export const MADV_PAGEOUT = 4;
+export const MADV_WILLNEED = 5;
+export const MADV_HUGEPAGE = 6;
+export const MADV_NOHUGEPAGE = 7;
+export const MADV_COLLAPSE = 8;
 
 export const BATCH_SIZE = 4096;
 
@@ -57,7 +74,7 @@ const LAYOUT = (() => {
   const cols: [string, number][] = [
     ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8],
     ["node", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
-    ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1],
+    ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1], ["advice", 1],
   ];
   const at: Record<string, number> = {};
   let off = 0;
@@ -95,6 +112,8 @@ export class EventBatch {
   readonly mt: Uint8Array;
   /** the alloc's gfp, an index into GFP_NAMES (0 kernel) */
   readonly gfp: Uint8Array;
+  /** a madvise's advice: 1 + its index in ADVICE_NAMES (MADV_DONTNEED...), 0 absent */
+  readonly advice: Uint8Array;
   readonly key: Int32Array;
   readonly value: Int32Array;
   /** source line of each event, for `file:line` errors */
@@ -122,6 +141,7 @@ export class EventBatch {
     this.order = new Int8Array(b, at.order, BATCH_SIZE);
     this.mt = new Uint8Array(b, at.mt, BATCH_SIZE);
     this.gfp = new Uint8Array(b, at.gfp, BATCH_SIZE);
+    this.advice = new Uint8Array(b, at.advice, BATCH_SIZE);
     this.n = n;
     this.strs = strs;
     if (!buffer) this.fillDefaults();
@@ -151,6 +171,7 @@ export class EventBatch {
     this.order.fill(0);
     this.mt.fill(0);
     this.gfp.fill(0);
+    this.advice.fill(0);
     this.key.fill(-1);
     this.value.fill(-1);
   }

@@ -15,7 +15,8 @@
  *
  * Fields: time_ms f64; op u8 (OPS index); pid, addr, len f64 (integers; pid and addr -1 when
  * absent, len 4096); rw u8 (1 = w); node i16 (-1 absent); kind u8 (1 = file); thp u8;
- * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES).
+ * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES);
+ * advice u8 (0 absent, else 1 + its index in ADVICE_NAMES).
  * A column left out of a block's set takes its default (EventBatch.reset) in every record.
  * The whole file may be gzipped (sniffed by its magic, as for every trace).
  */
@@ -23,16 +24,16 @@ import { DataError } from "../errors.js";
 import { isCgPath } from "./fields.js";
 import type { Row } from "../generate/generators.js";
 import {
-  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_GFP, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, GFP_NAMES,
+  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_GFP, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, ADVICE_NAMES, GFP_NAMES,
   EventBatch, MAX_TIME_MS, MT_NAMES, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
-  type TraceHeader,
+  OP_MADVISE, OP_MLOCK, OP_MUNLOCK, type TraceHeader,
 } from "./types.js";
 
 /** the first 8 bytes of every .wtrace file */
 export const WTRACE_MAGIC = Buffer.from([0x89, 0x57, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0a]);
 export const WTRACE_VERSION = 1;
 /** bytes of each column's field in a record, in COLUMNS order */
-export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1] as const;
+export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1] as const;
 const BLOCK_STRINGS = 0x53;
 const BLOCK_RECORDS = 0x52;
 const BLOCK_END = 0x45;
@@ -173,7 +174,11 @@ function missing(b: EventBatch, i: number): string | null {
     case OP_ACCESS:
     case OP_MMAP:
     case OP_MUNMAP:
+    case OP_MLOCK:
+    case OP_MUNLOCK:
       return b.pid[i]! < 0 ? "pid" : b.addr[i]! < 0 ? "addr" : null;
+    case OP_MADVISE:
+      return b.pid[i]! < 0 ? "pid" : b.addr[i]! < 0 ? "addr" : b.advice[i] === 0 ? "advice" : null;
     case OP_EXIT:
       return b.pid[i]! < 0 ? "pid" : null;
     case OP_ALLOC:
@@ -338,9 +343,10 @@ function decodeBlock(
       case C_THP:
       case C_ORDER:
       case C_MT:
-      case C_GFP: {
-        const a = c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : b.gfp;
-        const max = c === C_ORDER ? 10 : c === C_MT ? 2 : c === C_GFP ? GFP_NAMES.length - 1 : 1;
+      case C_GFP:
+      case C_ADVICE: {
+        const a = c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : c === C_GFP ? b.gfp : b.advice;
+        const max = c === C_ORDER ? 10 : c === C_MT ? 2 : c === C_GFP ? GFP_NAMES.length - 1 : c === C_ADVICE ? ADVICE_NAMES.length : 1;
         if (!has) {
           a.fill(0, o, end);
           break;
@@ -526,6 +532,9 @@ export class WtraceWriter {
           break;
         case C_GFP:
           b[p] = v === undefined ? 0 : Math.max(0, (GFP_NAMES as readonly string[]).indexOf(String(v)));
+          break;
+        case C_ADVICE:
+          b[p] = v === undefined ? 0 : (ADVICE_NAMES as readonly string[]).indexOf(String(v)) + 1;
           break;
         default:
           b.writeInt32LE(this.str(v), p);

@@ -1,7 +1,7 @@
 /** `wsim generate KIND`: a seeded synthetic trace, streamed to stdout or written whole to -o. */
 import { UsageError } from "../../errors.js";
 import { Rng } from "../../engine/rng.js";
-import { COLUMNS, csvLine, GENERATORS, knobValues, ndjsonLine } from "../../generate/generators.js";
+import { COLUMNS, csvLine, GENERATORS, knobValues, ndjsonLine, type Row } from "../../generate/generators.js";
 import { OutputSink } from "../output.js";
 
 export interface GenerateOptions {
@@ -40,7 +40,8 @@ export async function generateCommand(kind: string, o: GenerateOptions): Promise
   if (byName && o.formatGiven && byName !== o.format)
     throw new UsageError(`-o ${o.output} names ${byName} but -f is ${o.format}: drop one of them`);
   if (byName) o.format = byName;
-  const line = o.format === "ndjson" ? ndjsonLine : csvLine;
+  const extra = spec.columns ?? [];
+  const line = o.format === "ndjson" ? (r: Row) => ndjsonLine(r, extra) : (r: Row) => csvLine(r, extra);
   // one writer for stdout and -o (whole or nothing, gzipped for .gz, waits for a slow pipe)
   const sink = new OutputSink(o.output);
   try {
@@ -49,7 +50,7 @@ export async function generateCommand(kind: string, o: GenerateOptions): Promise
       sink.write(
         `# wsim generate ${kind}${spec.seeded ? ` --seed ${seed}` : ""} ${Object.entries(knobs).map(([k, v]) => `--${knobFlag(k)} ${v}`).join(" ")}\n` +
           (spec.machine ? `# wsim: machine=${spec.machine}\n` : "") +
-          `${COLUMNS.join(",")}\n`,
+          `${[...COLUMNS, ...extra].join(",")}\n`,
       );
     else if (spec.machine) sink.write(JSON.stringify({ machine: spec.machine }) + "\n");
     let n = 0;

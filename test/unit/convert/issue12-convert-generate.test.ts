@@ -75,6 +75,13 @@ const BAD: Record<string, Record<string, string[]>> = {
     stride_pages: ["0", "0.5"],
     rate: ["0", "-1"],
   },
+  "malloc-trim": {
+    heap_mb: ["0", "1.5"],
+    chunk_kb: ["0", "1.5"],
+    ops: ["0", "2.5"],
+    free_ratio: ["1.5", "-0.5"],
+    rate: ["0"],
+  },
 };
 
 describe("wsim generate: every knob is validated", () => {
@@ -119,7 +126,7 @@ describe("wsim generate: every knob is validated", () => {
 });
 
 describe("every generator's default output replays on its intended machine", () => {
-  const MACHINE: Record<string, string> = { zipf: "default", scan: "default", fragment: "default", thp: "default", tiered: "tiered", balloon: "vm" };
+  const MACHINE: Record<string, string> = { zipf: "default", scan: "default", fragment: "default", thp: "default", tiered: "tiered", balloon: "vm", "malloc-trim": "default" };
   it("the table names every generator", () => expect(Object.keys(MACHINE).sort()).toEqual(Object.keys(GENERATORS).sort()));
   for (const [kind, machine] of Object.entries(MACHINE))
     it(`${kind} on ${machine}: every row is an event, times finite and non-decreasing`, async () => {
@@ -134,7 +141,9 @@ describe("every generator's default output replays on its intended machine", () 
         if (r.addr !== undefined) expect(String(r.addr)).toMatch(/^0x[0-9a-f]+$/);
       }
       expect(last).toBeLessThanOrEqual(spec.endMs(o) + 1);
-      const res = await replay({ trace: "-", stdin: stdinOf(COLUMNS.join(",") + "\n" + rows.map(csvLine).join("\n") + "\n"), format: "csv", machine });
+      // a generator's own columns (malloc-trim's advice) follow the fixed ones, as `wsim generate` writes them
+      const extra = spec.columns ?? [];
+      const res = await replay({ trace: "-", stdin: stdinOf([...COLUMNS, ...extra].join(",") + "\n" + rows.map((r) => csvLine(r, extra)).join("\n") + "\n"), format: "csv", machine });
       expect(res.trace.events).toBe(rows.length);
     });
   // --check is O(pages) after every event (tens of ms on a 4 GiB machine), so the defaults'
@@ -143,13 +152,14 @@ describe("every generator's default output replays on its intended machine", () 
     it(`${kind}: the edges of its ranges replay under --check`, async () => {
       const spec = GENERATORS[kind]!;
       const o: Record<string, number> = Object.fromEntries(Object.entries(spec.options).map(([k, [d]]) => [k, d]));
-      Object.assign(o, { pages: 1, events: 50, passes: 1, procs: 1, pages_per_proc: 1, regions: 2, region_mb: 2, heap_mb: 1, hot_mb: 1, duration_ms: 20, shift_ms: 5, alloc_mb: 1, again_mb: 1, idle_ms: 0, stride_pages: 1 });
-      for (const k of ["write_ratio", "exit_ratio", "partial_unmap"]) if (k in o) o[k] = 1;
+      Object.assign(o, { pages: 1, events: 50, passes: 1, procs: 1, pages_per_proc: 1, regions: 2, region_mb: 2, heap_mb: 1, hot_mb: 1, duration_ms: 20, shift_ms: 5, alloc_mb: 1, again_mb: 1, idle_ms: 0, stride_pages: 1, ops: 50 });
+      for (const k of ["write_ratio", "exit_ratio", "partial_unmap", "free_ratio"]) if (k in o) o[k] = 1;
       const machine = kind === "tiered"
         ? { name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }, { id: 1, mem: 8192, tier: 1, cpus: false }], tunables: {} }
         : { name: "t", nodes: [{ id: 0, mem: 16384, tier: 0, cpus: true }], tunables: {} };
       const e = engineFor(machine, { check: true });
-      await runCsv(e, COLUMNS.join(",") + "\n" + [...spec.rows(o, new Rng(3))].map(csvLine).join("\n"));
+      const extra = spec.columns ?? [];
+      await runCsv(e, [...COLUMNS, ...extra].join(",") + "\n" + [...spec.rows(o, new Rng(3))].map((r) => csvLine(r, extra)).join("\n"));
       expect(e.lastEventTime).toBeGreaterThanOrEqual(0);
     });
 });
