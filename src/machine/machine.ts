@@ -337,11 +337,12 @@ export function zonelist(m: Machine, nid: number): number[] {
  * allocates up front: struct page's fields (src/mm/pages.ts: next, prev Int32; order Int8;
  * flags, listMt Uint8 = 11), the reverse map and access times (src/mm/memory.ts: ownerMm
  * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
- * prev, lruvecOf Int32; slot Uint8 = 13). Machines with a lower tier add the promotion
+ * prev, lruvecOf Int32; slot Uint8 = 13) and the swap cache's slots (src/mm/process.ts
+ * swapSlot Int32 = 4, made at a run's first swap readahead). Machines with a lower tier add the promotion
  * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64, touched Int32, listed
  * Uint8 = 17).
  */
-export const HOST_BYTES_PER_PAGE = 11 + 20 + 13;
+export const HOST_BYTES_PER_PAGE = 11 + 20 + 13 + 4;
 export const HOST_BYTES_PER_PAGE_TIERED = 17;
 /** node itself, the trace reader's buffers and the rest that does not grow with memory */
 export const HOST_BYTES_FIXED = 256 * 2 ** 20;

@@ -109,7 +109,7 @@ export interface MappingView {
     >;
     nrPageTables: number;
     /** per pfn: swap slot + 1 of a swap cache page read ahead and not mapped (0: none) */
-    swapSlot?: Int32Array;
+    swapSlot?: Int32Array | null;
     nrSwapCached?: number;
   };
   shadowsInUse: number;

@@ -252,9 +252,10 @@ export class ProcessTable {
   protNone: Uint8Array | null = null;
   /**
    * per pfn: the swap slot + 1 of a page read ahead into the swap cache and not mapped since
-   * (PG_swapcache with PG_readahead), 0 otherwise
+   * (PG_swapcache with PG_readahead), 0 otherwise; null until the first readahead (4 bytes a
+   * page, counted in HOST_BYTES_PER_PAGE, taken only by runs that swap in)
    */
-  readonly swapSlot: Int32Array;
+  swapSlot: Int32Array | null = null;
   /** nr_swapcached: pages in the swap cache (read ahead, not yet mapped) */
   nrSwapCached = 0;
   /** the mm whose fault is allocating now (the OOM killer's `current`), or null */
@@ -262,8 +263,11 @@ export class ProcessTable {
   /** pids the OOM killer killed, and when (ms): their later events are data errors */
   readonly oomKilled = new Map<number, number>();
 
-  constructor(private readonly ctx: FaultContext) {
-    this.swapSlot = new Int32Array(ctx.ownerMm.length);
+  constructor(private readonly ctx: FaultContext) {}
+
+  /** The swap slot + 1 of the page at pfn if it waits in the swap cache, else 0. */
+  slotOf(pfn: number): number {
+    return this.swapSlot === null ? 0 : this.swapSlot[pfn]!;
   }
 
   /** plugins observing faults, or null */
@@ -300,7 +304,7 @@ export class ProcessTable {
       const pte = leaf[slot]!;
       if (pte > 0) {
         let pfn = pte - 1;
-        if (this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
+        if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
         const flags = this.ctx.alloc.buddy.pages.flags;
         flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
@@ -475,7 +479,7 @@ export class ProcessTable {
         // the swap cache, not mapped: lru_gen_add_folio files it in the oldest generation
         flags[pfn]! |= PG_LRU | PG_ANON;
         lru.add(lv, pfn, lv.minSeq[0]!); // LRU_GEN_ANON
-        this.swapSlot[pfn] = sh + 1;
+        (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = sh + 1;
         this.nrSwapCached++;
         ev[V.swap_ra]!++;
       }
@@ -502,8 +506,9 @@ export class ProcessTable {
       vma.raHits = Math.min((vma.raHits ?? 0) + 1, SWAP_RA_HITS_MAX);
       vma.raVpn = vpn;
     }
-    shadows.free(this.swapSlot[pfn]! - 1);
-    this.swapSlot[pfn] = 0;
+    const ss = this.swapSlot!;
+    shadows.free(ss[pfn]! - 1);
+    ss[pfn] = 0;
     this.nrSwapCached--;
     mm.swapEnts--;
     mm.rssAnon++;
@@ -519,8 +524,9 @@ export class ProcessTable {
     const mm = this.bySlot.get(ownerMm[pfn]!)!;
     const vpn = ownerVpn[pfn]!;
     const idx = Math.floor(vpn / LEAF);
-    mm.leaf(idx)![vpn - idx * LEAF] = -this.swapSlot[pfn]!;
-    this.swapSlot[pfn] = 0;
+    const ss = this.swapSlot!;
+    mm.leaf(idx)![vpn - idx * LEAF] = -ss[pfn]!;
+    ss[pfn] = 0;
     this.nrSwapCached--;
     ownerMm[pfn] = 0;
   }
@@ -675,8 +681,11 @@ export class ProcessTable {
     const idx = Math.floor(vpn / LEAF);
     mm.leaf(idx)![vpn - idx * LEAF] = dst + 1;
     // a swap cache page keeps its slot (folio_migrate_mapping moves the swap cache entry)
-    this.swapSlot[dst] = this.swapSlot[src]!;
-    this.swapSlot[src] = 0;
+    const ss = this.swapSlot;
+    if (ss !== null) {
+      ss[dst] = ss[src]!;
+      ss[src] = 0;
+    }
   }
 
   /** Is pfn part of a mapped huge page? Returns its head, or -1. */
@@ -850,11 +859,11 @@ export class ProcessTable {
       }
       const pfn = pte - 1;
       this.ctx.lru.del(pfn);
-      const cached = this.swapSlot[pfn]!;
+      const cached = this.slotOf(pfn);
       if (cached !== 0) {
         // free_swap_and_cache: the swap cache page and its slot go
         this.ctx.shadows.free(cached - 1);
-        this.swapSlot[pfn] = 0;
+        this.swapSlot![pfn] = 0;
         this.nrSwapCached--;
         mm.swapEnts--;
       } else if (flags[pfn]! & PG_ANON) {

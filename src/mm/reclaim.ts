@@ -140,7 +140,7 @@ export class Reclaim {
         continue;
       }
       if (!this.c.demote(pfn, kswapd)) {
-        if (type === ANON && this.c.procs.swapSlot[pfn] === 0 && this.c.shadows.nrSwapPages <= 0) {
+        if (type === ANON && this.c.procs.slotOf(pfn) === 0 && this.c.shadows.nrSwapPages <= 0) {
           // add_to_swap failed (only a type policy gets here: get_swappiness stops anon first):
           // activate_locked, back to the youngest generation
           lru.move(lv, pfn, lv.maxSeq);
@@ -158,7 +158,7 @@ export class Reclaim {
   /** Swap out (anon) or drop (file) one page of lruvec lv's oldest generation. */
   private evict(lv: Lruvec, pfn: number, type: number): void {
     const { lru, procs, shadows, ev, flags, alloc } = this.c;
-    const cached = procs.swapSlot[pfn]!;
+    const cached = procs.slotOf(pfn);
     if (cached !== 0) {
       // a clean swap cache page (read ahead, never mapped): its slot keeps the data
       // (__remove_mapping -> __delete_from_swap_cache with a new shadow, no writeback)
