@@ -103,7 +103,7 @@ export const CASES = [
     args: ["--mem", "96M"],
     rows: [
       { counters: ["pswpout", "pswpin"], why: "reclaim on both sides; the guest has its own page tables, stacks and slab to keep (issue 13), and reads swap ahead (next row)" },
-      { counters: ["pgmajfault"], why: "6.1 reads swap ahead (vm.page-cluster 3, swap_vma_readahead): one major fault brings in several pages, whose own faults are then minor; wsim counts every swap-in as a major fault and has no readahead (issue 14)" },
+      { counters: ["pgmajfault", "swap_ra", "swap_ra_hit"], why: "both read swap ahead as 6.1 does on an SSD (swap_vma_readahead, vm.page-cluster 3): one major fault per read, the neighbours' faults then minor; the guest replays the trace's file mapping as anonymous memory, so all its major faults are swap-ins, while wsim drops file pages and counts each file refault as a major fault of its own (no page cache read-around): most of wsim's {wsim:pgmajfault}; wsim swaps in fewer pages (row above), so it reads fewer ahead" },
       { counters: ["pgscan_kswapd", "pgscan_direct"], why: "both scan `evictable >> priority` per lruvec (MGLRU's get_nr_to_scan); the guest's LRU also holds its own kernel's and helper's pages and its kswapd ages before it scans, while wsim's ages inside eviction; faults that outrun wsim's kswapd (each of its priority iterations takes cost.* time) reclaim directly" },
       { counters: ["workingset_refault_anon", "workingset_activate_anon"], why: "refaults follow the swap-ins: fewer swap-outs in wsim, fewer refaults" },
     ],

@@ -279,7 +279,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--kernel <bzImage>", "kernel to boot (e.g. your patched build); default: Debian's 6.1 cloud kernel, fetched with apt-get once and cached in ~/.cache/wsim")
       .option("--mem <size>", "guest memory of node 0", "256M")
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
-      .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory; wsim's swap is unbounded)")
+      .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory, as wsim's machines default to twice theirs)")
       .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
       .option("--no-kalloc", "do not build and load wsim_kalloc.ko; the trace's alloc/free events are then skipped (counted)")
       .option("--fill-dma", "have wsim_kalloc take ZONE_DMA's free pages before the first snapshot: 6.1 counts a node balanced when any zone is, and free order-9 blocks in DMA would make the guest's node unlike wsim's one zone")

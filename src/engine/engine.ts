@@ -14,6 +14,7 @@ import { KALLOC_FAILED, Memory } from "../mm/memory.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
 import { ClosedLoop } from "./closed-loop.js";
+import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from "../mm/oom-kill.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
 import {
   formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
@@ -36,7 +37,7 @@ export interface EngineOptions {
   drain?: number;
   /** run the invariant checker after every event */
   check?: boolean;
-  /** count and skip frees of unknown or failed handles instead of failing */
+  /** count and skip frees of unknown or failed handles, and events of OOM-killed pids, instead of failing */
   lenient?: boolean;
   /** plugin modules (src/plugin/load.ts): registered after the built-in daemons boot, before `daemons` */
   plugins?: readonly LoadedPlugin[];
@@ -103,6 +104,9 @@ export interface ReadRecord {
   node: number | null;
   value: string;
 }
+
+/** the per-process file a `set` with a pid writes (/proc/<pid>/oom_score_adj) */
+export const OOM_SCORE_ADJ_KEY = "oom_score_adj";
 
 /** Files a `read` event can read besides tunables. */
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
@@ -172,6 +176,7 @@ export class Engine implements EngineContext {
       kswapdCosts: { reclaimScan: () => settings.num("cost.reclaim_scan_ns"), reclaimPage: () => settings.num("cost.reclaim_page_ns") },
       pageTables: () => settings.num("wsim.page_tables") === 1,
       slab: () => settings.num("wsim.slab") === 1,
+      pageCluster: () => settings.num("vm.page-cluster"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,
@@ -661,6 +666,7 @@ export class Engine implements EngineContext {
   private access(b: EventBatch, i: number): void {
     const last = this.lastMm;
     const mm = last !== undefined && last.pid === b.pid[i] && !last.exited && b.cg[i]! < 0 ? last : this.mmOf(b, i);
+    if (mm === null) return;
     let cpu = b.node[i]!;
     if (cpu < 0) cpu = this.defaultCpu;
     else this.checkCpuNode(b, i, cpu);
@@ -695,10 +701,12 @@ export class Engine implements EngineContext {
     return cg;
   }
 
-  private mmOf(b: EventBatch, i: number): Mm {
+  /** The event's process, created on its first event; null for a pid the OOM killer killed (skipped under --lenient). */
+  private mmOf(b: EventBatch, i: number): Mm | null {
     const pid = b.pid[i]!;
     const cg = this.cgOf(b, i);
     let mm = this.mem.procs.get(pid);
+    if (!mm && this.oomVictimEvent(b, i)) return null;
     if (!mm) {
       mm = this.mem.procs.create(pid, this.mem.memcgs.ensure(cg ?? "/", this.clock), this.clock);
       this.psi.start(pid, this.psiGroupsOf(mm.cg), toNs(this.clock)); // a task, non-idle from its first event
@@ -715,6 +723,20 @@ export class Engine implements EngineContext {
     return [addr / PAGE_SIZE, Math.ceil(b.len[i]! / PAGE_SIZE)];
   }
 
+  /**
+   * An event of a pid the OOM killer killed: a data error, or under --lenient counted in
+   * wsim_oom_victim_events and skipped (true). False for a pid never killed.
+   */
+  private oomVictimEvent(b: EventBatch, i: number): boolean {
+    const pid = b.pid[i]!;
+    const at = this.mem.procs.oomKilled.get(pid);
+    if (at === undefined) return false;
+    if (!this.opts.lenient)
+      this.fail(b, i, `pid ${pid} was killed by the OOM killer at ${at} ms, so this ${OPS[b.op[i]!]} cannot be replayed (use --lenient to count and skip the events of killed processes)`);
+    this.mem.ev[V.wsim_oom_victim_events]!++;
+    return true;
+  }
+
   private lenient(b: EventBatch, i: number, what: string): void {
     if (!this.opts.lenient) this.fail(b, i, `${what} (use --lenient to count and skip such events)`);
     this.mem.ev[V.wsim_lenient_skipped]!++;
@@ -725,6 +747,7 @@ export class Engine implements EngineContext {
     switch (b.op[i]) {
       case OP_MMAP: {
         const mm = this.mmOf(b, i);
+        if (mm === null) break;
         const [vpn, n] = this.pageRange(b, i);
         const node = b.node[i]! >= 0 ? this.checkNode(b, i) : -1;
         mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node, this.defaultCpu);
@@ -732,12 +755,14 @@ export class Engine implements EngineContext {
       }
       case OP_MUNMAP: {
         const mm = this.mmOf(b, i);
+        if (mm === null) break;
         const [vpn, n] = this.pageRange(b, i);
         mem.procs.munmap(mm, vpn, n, this.defaultCpu);
         break;
       }
       case OP_MADVISE: {
         const mm = this.mmOf(b, i);
+        if (mm === null) break;
         const [vpn, n] = this.pageRange(b, i);
         mem.madvise.madvise(mm, vpn, n, b.advice[i]!, this.defaultCpu, this.clock);
         break;
@@ -745,6 +770,7 @@ export class Engine implements EngineContext {
       case OP_MLOCK:
       case OP_MUNLOCK: {
         const mm = this.mmOf(b, i);
+        if (mm === null) break;
         const [vpn, n] = this.pageRange(b, i);
         const ok = b.op[i] === OP_MLOCK ? mem.madvise.mlock(mm, vpn, n, this.defaultCpu, this.clock) : mem.madvise.munlock(mm, vpn, n, this.defaultCpu);
         if (!ok) this.fail(b, i, `${OPS[b.op[i]!]} of [0x${b.addr[i]!.toString(16)}, +${b.len[i]}) of pid ${mm.pid}: the range is not wholly inside mmap'ed regions (the kernel's ENOMEM); mmap it first`);
@@ -753,7 +779,7 @@ export class Engine implements EngineContext {
       case OP_EXIT: {
         const mm = mem.procs.get(b.pid[i]!);
         if (!mm) {
-          this.lenient(b, i, `exit of pid ${b.pid[i]}, which has no earlier event`);
+          if (!this.oomVictimEvent(b, i)) this.lenient(b, i, `exit of pid ${b.pid[i]}, which has no earlier event`);
           break;
         }
         this.cgOf(b, i);
@@ -788,6 +814,10 @@ export class Engine implements EngineContext {
       case OP_SET: {
         const key = b.strs[b.key[i]!]!;
         const value = b.strs[b.value[i]!]!;
+        if (key === OOM_SCORE_ADJ_KEY || b.pid[i]! >= 0) {
+          this.setOomScoreAdj(b, i, key, value);
+          break;
+        }
         // only memory.* files are per memcg: a cg on a global sysctl would be ignored silently
         if (b.cg[i]! >= 0 && !key.startsWith("memory.")) this.fail(b, i, `${key} is not a memcg file: drop cg`);
         const cg = this.cgOf(b, i) ?? "/";
@@ -809,6 +839,22 @@ export class Engine implements EngineContext {
         else for (let nid = 0; nid < this.machine.nodes.length; nid++) mem.compaction.compactNode(nid);
         break;
     }
+  }
+
+  /**
+   * A `set` with a pid: /proc/<pid>/oom_score_adj, the one per-process file (SPEC §3), an
+   * integer -1000..1000 (__set_oom_adj's range); the process is created by it if it has no
+   * earlier event, as by any first event.
+   */
+  private setOomScoreAdj(b: EventBatch, i: number, key: string, value: string): void {
+    if (key !== OOM_SCORE_ADJ_KEY) this.fail(b, i, `set: ${key} is not a per-process file (the only one is ${OOM_SCORE_ADJ_KEY}): drop pid`);
+    if (b.pid[i]! < 0) this.fail(b, i, `set: ${OOM_SCORE_ADJ_KEY} is per process: give the pid`);
+    if (b.cg[i]! >= 0) this.fail(b, i, `${OOM_SCORE_ADJ_KEY} is not a memcg file: drop cg`);
+    const v = Number(value);
+    if (!/^[+-]?\d+$/.test(value.trim()) || v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX)
+      this.fail(b, i, `set: ${OOM_SCORE_ADJ_KEY} must be an integer -1000..1000, got "${value}"`);
+    const mm = this.mmOf(b, i);
+    if (mm !== null) mm.oomScoreAdj = v;
   }
 
   private read(b: EventBatch, i: number): void {

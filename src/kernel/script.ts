@@ -35,6 +35,7 @@ export const KERNEL_PATHS: Record<string, string> = {
   "vm.extfrag_threshold": "/proc/sys/vm/extfrag_threshold",
   "vm.compaction_proactiveness": "/proc/sys/vm/compaction_proactiveness",
   "vm.swappiness": "/proc/sys/vm/swappiness",
+  "vm.page-cluster": "/proc/sys/vm/page-cluster",
   "transparent_hugepage.enabled": "/sys/kernel/mm/transparent_hugepage/enabled",
   "transparent_hugepage.defrag": "/sys/kernel/mm/transparent_hugepage/defrag",
   "numa.demotion_enabled": "/sys/kernel/mm/numa/demotion_enabled",

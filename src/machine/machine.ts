@@ -36,6 +36,11 @@ export interface Machine {
   /** `kernelcore=` / `movablecore=` as the boot parameter is written ("512M", "25%"); x86 only */
   kernelcore?: string;
   movablecore?: string;
+  /**
+   * The swap device's size in pages (SPEC §3: `"swap": "4G"` or a page count; 0 = no swap).
+   * Absent: twice the machine's memory (swapPages), as `wsim kernel` gives its guest by default.
+   */
+  swap?: number;
   /** the file and line of each tunable of a machine file or a trace's machine (not enumerable) */
   readonly tunableAt?: { file: string; line: (key: string) => number };
 }
@@ -139,8 +144,8 @@ export function parseMachine(
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("", "machine must be a JSON object");
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!["name", "nodes", "tunables", "preset", "zones", "kernelcore", "movablecore"].includes(k))
-      fail(`/${k}`, `unknown machine key ${quoteInput(k)} (known: name, preset, nodes, tunables, zones, kernelcore, movablecore)`);
+    if (!["name", "nodes", "tunables", "preset", "zones", "kernelcore", "movablecore", "swap"].includes(k))
+      fail(`/${k}`, `unknown machine key ${quoteInput(k)} (known: name, preset, nodes, tunables, zones, kernelcore, movablecore, swap)`);
   }
   let nodesIn = o.nodes;
   let tunables: Record<string, string | number> = {};
@@ -229,6 +234,19 @@ export function parseMachine(
     if (machine.zones !== "x86") fail(`/${key}`, `${key} needs "zones": "x86" (a flat machine has no ZONE_MOVABLE)`);
     machine[key] = v as string;
   }
+  if (o.swap !== undefined) {
+    const v = o.swap;
+    if (typeof v !== "string" && typeof v !== "number") fail("/swap", `swap must be a size like "4G", a page count, or 0 for none, got ${describeValue(v)}`);
+    if (v === 0 || v === "0") machine.swap = 0;
+    else {
+      try {
+        machine.swap = parseSizePages(v);
+      } catch (e) {
+        fail("/swap", `swap: ${(e as Error).message} (0 for no swap)`);
+      }
+      if (machine.swap! >= 2 ** 32) fail("/swap", "swap: at most 16T (2^32 pages)");
+    }
+  }
   if (machine.zones === "x86") {
     // the layout must exist (qemuPcMemoryMap wants 2 MiB per node, kernelcore must fit)
     try {
@@ -241,6 +259,15 @@ export function parseMachine(
   // the machine's JSON in outputs stays as it was)
   Object.defineProperty(machine, "tunableAt", { value: { file, line: (k: string) => at(`${base}/tunables/${k}`) }, enumerable: false });
   return machine;
+}
+
+/**
+ * The machine's swap size in pages (total_swap_pages): its `swap`, else twice its memory, the
+ * size `wsim kernel` gives its guest's swap disk by default (so a comparison swaps to a device
+ * of the same size relative to RAM), and enough for the bundled traces never to fill it.
+ */
+export function swapPages(m: Machine): number {
+  return m.swap ?? 2 * m.nodes.reduce((s, n) => s + n.mem, 0);
 }
 
 /**
@@ -310,11 +337,12 @@ export function zonelist(m: Machine, nid: number): number[] {
  * allocates up front: struct page's fields (src/mm/pages.ts: next, prev Int32; order Int8;
  * flags, listMt Uint8 = 11), the reverse map and access times (src/mm/memory.ts: ownerMm
  * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
- * prev, lruvecOf Int32; slot Uint8 = 13). Machines with a lower tier add the promotion
+ * prev, lruvecOf Int32; slot Uint8 = 13) and the swap cache's slots (src/mm/process.ts
+ * swapSlot Int32 = 4, made at a run's first swap readahead). Machines with a lower tier add the promotion
  * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64, touched Int32, listed
  * Uint8 = 17).
  */
-export const HOST_BYTES_PER_PAGE = 11 + 20 + 13;
+export const HOST_BYTES_PER_PAGE = 11 + 20 + 13 + 4;
 export const HOST_BYTES_PER_PAGE_TIERED = 17;
 /** node itself, the trace reader's buffers and the rest that does not grow with memory */
 export const HOST_BYTES_FIXED = 256 * 2 ** 20;

@@ -67,6 +67,9 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "proactive compaction aggressiveness (0 = off)" },
   { key: "vm.swappiness", type: "int", min: 0, max: 200, def: 60, modelled: true,
     help: "relative cost of reclaiming anon (swap) vs file pages" },
+  { key: "vm.page-cluster", type: "int", min: 0, max: 31, modelled: true,
+    def: (m) => (m.nodes.reduce((s, n) => s + n.mem, 0) < 4096 ? 2 : 3), // swap_setup: 2 below 16 MiB of RAM
+    help: "swap readahead: up to 1 << page-cluster pages per swap-in (swap_vma_readahead caps it at 32); 0 reads one page" },
   { key: "transparent_hugepage.enabled", type: "enum", values: ["always", "madvise", "never"], def: "always", modelled: true,
     help: "THP on faults: always, madvise (thp=1 regions), never; also min_free_kbytes as khugepaged sets it" },
   { key: "transparent_hugepage.defrag", type: "enum", values: ["always", "defer", "defer+madvise", "madvise", "never"], def: "madvise", modelled: true,

@@ -106,12 +106,20 @@ export interface MappingView {
         maple: readonly unknown[];
         rssAnon: number;
         rssFile: number;
+        swapEnts?: number;
         pid: number;
       }
     >;
     nrPageTables: number;
+    /** per pfn: swap slot + 1 of a swap cache page read ahead and not mapped (0: none) */
+    swapSlot?: Int32Array | null;
+    nrSwapCached?: number;
   };
   shadowsInUse: number;
+  /** is this swap/shadow entry a swap slot (anon)? */
+  swapType?: (entry: number) => boolean;
+  swapUsed?: number;
+  swapTotal?: number;
   reportingOrder: number;
   /** blocks isolated by the reporting worker right now */
   isolated: readonly [number, number][];
@@ -136,11 +144,14 @@ export function checkMemory(m: MappingView): string | null {
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;
+  let swapCached = 0;
+  const swapSlot = m.procs.swapSlot;
   let mapped = 0;
   const pn = m.protNone ?? null;
   let protNoneMapped = 0;
   let tables = 0;
   for (const [slot, mm] of m.procs.bySlot) {
+    let swapEnts = 0;
     let anon = 0;
     let file = 0;
     // page-table pages: each leaf's PTE table and each PMD table allocated, not on an LRU,
@@ -179,6 +190,7 @@ export function checkMemory(m: MappingView): string | null {
         n++;
         if (pte < 0) {
           shadows++;
+          if (m.swapType && m.swapType(-pte - 1)) swapEnts++;
           continue;
         }
         const pfn = pte - 1;
@@ -189,9 +201,15 @@ export function checkMemory(m: MappingView): string | null {
         // a huge page's tail pages are on the LRU through their head
         const entry = flags[pfn]! & PG_HEAD ? pfn : pfn - (pfn % 512);
         if (!m.lru.lruvecOf[entry]) return `mapped pfn ${pfn} is on no LRU list`;
-        if (flags[pfn]! & 32) anon++;
-        else file++;
         mapped++;
+        if (swapSlot && swapSlot[pfn]) {
+          // in the swap cache, not mapped: its slot is an entry, it is in no rss
+          shadows++;
+          swapEnts++;
+          swapCached++;
+          if (!(flags[pfn]! & 32)) return `pfn ${pfn} is in the swap cache but not anon`;
+        } else if (flags[pfn]! & 32) anon++;
+        else file++;
         if (pn && pn[pfn]) {
           protNoneMapped++;
           if (!(flags[pfn]! & PG_HEAD) && pn[entry] !== 1) return `pid ${mm.pid} vpn ${vpn}: pfn ${pfn} of the huge page at ${entry} is PROT_NONE, its head is not`;
@@ -200,6 +218,7 @@ export function checkMemory(m: MappingView): string | null {
       if (leaf[512] !== n) return `pid ${mm.pid} leaf ${idx} counts ${leaf[512]} entries but holds ${n}`;
     }
     if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
+    if (mm.swapEnts !== undefined && m.swapType && swapEnts !== mm.swapEnts) return `pid ${mm.pid}: MM_SWAPENTS is ${mm.swapEnts} but its page tables hold ${swapEnts} swap entries`;
   }
   if (tables !== m.procs.nrPageTables) return `nr_page_table_pages is ${m.procs.nrPageTables} but the processes hold ${tables} PTE and PMD tables`;
   if (m.slub) {
@@ -226,6 +245,8 @@ export function checkMemory(m: MappingView): string | null {
     for (let pfn = 0; pfn < pn.length; pfn++) n += pn[pfn]!;
     if (n !== protNoneMapped) return `${n} pages are PROT_NONE but page tables map ${protNoneMapped} of them (a PROT_NONE page that is free or unmapped)`;
   }
+  if (m.procs.nrSwapCached !== undefined && swapCached !== m.procs.nrSwapCached) return `nr_swapcached is ${m.procs.nrSwapCached} but ${swapCached} pages are in the swap cache`;
+  if (m.swapUsed !== undefined && m.swapTotal !== undefined && m.swapUsed > m.swapTotal) return `${m.swapUsed} swap slots used of ${m.swapTotal}`;
   if (shadows !== m.shadowsInUse) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
   let onLists = 0;
   for (const lv of m.lru.lruvecs) {

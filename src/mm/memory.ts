@@ -9,7 +9,8 @@ import type { MmObserver } from "../plugin/observer.js";
 import type { MigrateContext } from "./migrate.js";
 import type { SteadyAdvance } from "../engine/daemon.js";
 import type { Machine } from "../machine/machine.js";
-import { cpuNodes, zonelist } from "../machine/machine.js";
+import { cpuNodes, swapPages, zonelist } from "../machine/machine.js";
+import { outOfMemory } from "./oom-kill.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
@@ -61,6 +62,8 @@ export interface MemoryEnv {
   pageTables?: () => boolean;
   /** wsim.slab: VMAs allocate slab objects */
   slab?: () => boolean;
+  /** vm.page-cluster (swap readahead); absent: 3 */
+  pageCluster?: () => number;
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
@@ -219,7 +222,9 @@ export class Memory {
       pageTables: env.pageTables ?? (() => true),
       slub: this.slub,
       slab: env.slab ?? (() => true),
+      pageCluster: env.pageCluster,
     };
+    this.shadows.swapTotal = swapPages(machine);
     this.procs = new ProcessTable(this.faultCtx);
     this.reclaim = new Reclaim({
       alloc: this.alloc,
@@ -233,6 +238,7 @@ export class Memory {
       swappiness: env.swappiness,
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
+      canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
     });
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
@@ -357,6 +363,15 @@ export class Memory {
     );
     this.alloc.hooks.wakeKswapd = (z, order, gfp, hz) => this.kswapd[z.nid]!.wake(order, gfp, hz);
     this.alloc.hooks.directReclaim = (order, mt, flags, zl, hz) => this.directReclaim(order, mt, flags, zl, hz);
+    // __alloc_pages_may_oom -> out_of_memory (oom-kill.ts); memcg OOM (item 5) passes its memcg
+    this.alloc.hooks.outOfMemory = () =>
+      outOfMemory({
+        procs: this.procs,
+        ev: this.ev,
+        totalram: () => this.totalramPages(),
+        totalSwap: () => this.shadows.swapTotal,
+        now: env.now,
+      });
     // memmap_init: every page starts reserved (allocated to nobody); memblock_free_all frees RAM
     this.pages.flags.fill(PG_ALLOC);
     for (const z of this.zones) this.freeBootMemory(z, mz.map, mz.reserved);
@@ -410,6 +425,9 @@ export class Memory {
       lru: this.lru,
       procs: this.procs,
       shadowsInUse: this.shadows.inUse,
+      swapType: (e) => this.shadows.type[e] === 0,
+      swapUsed: this.shadows.swapUsed,
+      swapTotal: this.shadows.swapTotal,
       reportingOrder: this.reporting.lowestOrderReported,
       isolated: this.reporting.inFlight,
       protNone: this.numab.protNone,
@@ -713,6 +731,13 @@ export class Memory {
     return h.digest();
   }
 
+  /** totalram_pages(): the managed pages of every zone */
+  totalramPages(): number {
+    let s = 0;
+    for (const z of this.zones) s += z.managed;
+    return s;
+  }
+
   freePages(): number {
     let s = 0;
     for (const z of this.zones) s += z.freePages;
@@ -760,6 +785,7 @@ export class Memory {
     v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
     v[V.wsim_swap_entries] = this.shadows.inUse;
     v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
+    v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
     return v;
   }

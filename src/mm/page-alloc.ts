@@ -9,7 +9,7 @@
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
 import {
-  ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
+  ALLOC_HARDER, ALLOC_HIGH, ALLOC_KSWAPD, ALLOC_NOFRAGMENT, ALLOC_WMARK_HIGH, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, GFP_DIRECT_RECLAIM,
   GFP_HIGH, GFP_KSWAPD_RECLAIM, GFP_NORETRY, GFP_THISNODE, GFP_ZONEMASK, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER,
 } from "./constants.js";
 import { ZONE_DMA32, ZONE_NORMAL } from "../machine/zones.js";
@@ -26,6 +26,12 @@ export interface SlowPathHooks {
   compactResult?: () => number;
   /** __alloc_pages_direct_reclaim with should_reclaim_retry's loop; a pfn or -1 */
   directReclaim?: (order: number, mt: number, allocFlags: number, zonelist: readonly Zone[], highestZoneidx: number) => number;
+  /**
+   * out_of_memory for an allocation __alloc_pages_may_oom lets through: true when the
+   * allocation should retry (a victim was killed and its memory freed), false for nopage (no
+   * killable process, or the allocating process was the victim)
+   */
+  outOfMemory?: (order: number, gfp: number) => boolean;
 }
 
 /** enum compact_priority / compact_result values the slow path looks at */
@@ -134,12 +140,36 @@ export class PageAllocator {
    * (if the gfp allows), retry at the min watermark; with direct reclaim allowed, async
    * compaction first for costly orders (> 3, or > 0 and not movable; a costly __GFP_NORETRY
    * request gives up when it was skipped or deferred), direct reclaim, compaction again (async
-   * under __GFP_NORETRY, else sync-light); then give up.
+   * under __GFP_NORETRY, else sync-light); then give up, unless __alloc_pages_may_oom lets
+   * the OOM killer run (not __GFP_NORETRY, not costly, not __GFP_THISNODE, highest_zoneidx at
+   * least Normal): a last attempt at the high watermark, out_of_memory, and after a kill the
+   * whole retry again.
    */
   private slowpath(order: number, mt: number, gfp: number, zl: readonly Zone[], hz: number): number {
     // gfp_to_alloc_flags: __GFP_HIGH gives ALLOC_HIGH, and GFP_ATOMIC (the only __GFP_HIGH
     // user here, __GFP_ATOMIC without __GFP_NOMEMALLOC) ALLOC_HARDER
     const flags = ALLOC_WMARK_MIN | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0) | (gfp & GFP_HIGH ? ALLOC_HIGH | ALLOC_HARDER : 0);
+    const h = this.hooks;
+    const costly = order > PAGE_ALLOC_COSTLY_ORDER;
+    for (let pass = 0; ; pass++) {
+      // retry: (the initial compaction comes once, before it)
+      const pfn = this.slowpathPass(order, mt, gfp, zl, hz, flags, pass === 0);
+      if (pfn !== -1) return pfn < 0 ? -1 : pfn;
+      // __alloc_pages_may_oom: which allocations may invoke the OOM killer
+      if (!h.outOfMemory || gfp & GFP_NORETRY || costly || gfp & GFP_THISNODE || hz < ZONE_NORMAL) return -1;
+      // its last attempt: the high watermark, no reclaim
+      const last = this.getPageFromFreelist(order, ALLOC_WMARK_HIGH, zl, mt, hz);
+      if (last >= 0) return last;
+      if (!h.outOfMemory(order, gfp)) return -1;
+    }
+  }
+
+  /**
+   * One pass of the slow path from `retry:` (with the initial async compaction when `first`):
+   * a pfn, -1 to go on to the OOM decision, or -2 to fail at once (no direct reclaim allowed,
+   * __GFP_NORETRY or a costly order).
+   */
+  private slowpathPass(order: number, mt: number, gfp: number, zl: readonly Zone[], hz: number, flags: number, first: boolean): number {
     const h = this.hooks;
     if (flags & ALLOC_KSWAPD && h.wakeKswapd) {
       // wake_all_kswapds: the first eligible zone of each node in the zonelist
@@ -152,14 +182,15 @@ export class PageAllocator {
       }
     }
     let pfn = this.getPageFromFreelist(order, flags, zl, mt, hz);
-    if (pfn >= 0 || !(gfp & GFP_DIRECT_RECLAIM)) return pfn;
+    if (pfn >= 0) return pfn;
+    if (!(gfp & GFP_DIRECT_RECLAIM)) return -2;
     const costly = order > PAGE_ALLOC_COSTLY_ORDER;
-    if (h.directCompact && (costly || (order > 0 && mt !== MT_MOVABLE))) {
+    if (first && h.directCompact && (costly || (order > 0 && mt !== MT_MOVABLE))) {
       pfn = h.directCompact(order, mt, flags, zl, PRIO_ASYNC, hz);
       if (pfn >= 0) return pfn;
       if (costly && gfp & GFP_NORETRY) {
         const r = h.compactResult?.();
-        if (r === COMPACT_SKIPPED || r === COMPACT_DEFERRED) return -1;
+        if (r === COMPACT_SKIPPED || r === COMPACT_DEFERRED) return -2;
       }
     }
     if (h.directReclaim) {
@@ -170,7 +201,7 @@ export class PageAllocator {
       pfn = h.directCompact(order, mt, flags, zl, gfp & GFP_NORETRY ? PRIO_ASYNC : PRIO_SYNC_LIGHT, hz);
       if (pfn >= 0) return pfn;
     }
-    return -1;
+    return gfp & GFP_NORETRY || costly ? -2 : -1;
   }
 
   /**

@@ -35,7 +35,18 @@
  * the gaps between them: mapleNodes() of that many ranges, allocated and freed as it changes.
  * Objects come from the CPU node of the fault, or of the mmap/munmap (the engine's first CPU
  * node); one that cannot be had is left out (the kernel fails the call with ENOMEM, wsim keeps
- * the region). wsim makes no VMA merges (vma_merge), as before.
+ * the region). munmap makes no VMA merges (vma_merge); madvise and mlock do (madvise.ts).
+ * Swap-in (do_swap_page) reads ahead as 6.1 does for an SSD swap device (swap_vma_readahead,
+ * KERNEL-REFERENCE-2 §10): a window of up to 1 << vm.page-cluster (8) pages around the fault,
+ * sized by the region's readahead state (__swapin_nr_pages) and clipped to the region and its
+ * 2 MiB page-table leaf; every swap entry in it is read (pswpin), the others into the swap
+ * cache (swap_ra), not mapped, in the oldest generation (lru_gen_add_folio). One pgmajfault per
+ * fault that reads. wsim keeps such a page in its PTE, marked by `swapSlot` (its swap slot + 1):
+ * a later access is the minor fault that finds it in the swap cache (pgfault, swap_ra_hit) and
+ * maps it; until then it counts in neither rss nor nr_anon_pages but in MM_SWAPENTS and
+ * nr_swapcached, and reclaim drops it without I/O. A page's swap slot is freed when the page is
+ * mapped (should_try_to_free_swap's exclusive case, taken for every swap-in: a documented
+ * simplification), at munmap and at exit.
  */
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
@@ -66,6 +77,13 @@ export interface Vma {
   locked?: boolean;
   /** VM_NOHUGEPAGE (MADV_NOHUGEPAGE): never a huge page, whatever transparent_hugepage.enabled says */
   nohuge?: boolean;
+  /**
+   * vma->swap_readahead_info (swap_ra_info): the vpn of the last swap fault, its window and the
+   * readahead hits since (SWAP_RA_HITS_MAX 63); absent = 0
+   */
+  raVpn?: number;
+  raWin?: number;
+  raHits?: number;
 }
 
 /** An anon_vma object: its slab and the chains (VMAs) linked to it. */
@@ -73,6 +91,11 @@ export interface AnonVma {
   slab: Slab | null;
   refs: number;
 }
+
+/** SWAP_RA_HITS_MAX: the hits field's mask (PAGE_SHIFT / 2 bits) */
+const SWAP_RA_HITS_MAX = 63;
+/** SWAP_RA_ORDER_CEILING (64-bit) */
+const SWAP_RA_ORDER_CEILING = 5;
 
 const LEAF = 512;
 const COUNT = 512; // leaf slot holding the number of present PTEs
@@ -111,6 +134,10 @@ export class Mm {
   readonly maple: Slab[] = [];
   rssAnon = 0;
   rssFile = 0;
+  /** MM_SWAPENTS: swap entries in its page tables (a page read ahead and not mapped included) */
+  swapEnts = 0;
+  /** /proc/<pid>/oom_score_adj (-1000..1000; a trace `set` with the pid writes it) */
+  oomScoreAdj = 0;
   /** set by exit: the mm is gone (callers may still hold it) */
   exited = false;
   private lastLeafIdx = -1;
@@ -205,6 +232,8 @@ export interface FaultContext {
   slub: Slub;
   /** wsim.slab: VMAs allocate slab objects */
   slab: () => boolean;
+  /** vm.page-cluster (swap readahead: up to 1 << it pages; 0 reads the faulting page alone) */
+  pageCluster?: () => number;
 }
 
 export interface ThpConfig {
@@ -256,11 +285,28 @@ export class ProcessTable {
   nrUpperTablePages = 0;
   /** NUMA balancing's PROT_NONE byte per pfn, null while it has never been on */
   protNone: Uint8Array | null = null;
+  /**
+   * per pfn: the swap slot + 1 of a page read ahead into the swap cache and not mapped since
+   * (PG_swapcache with PG_readahead), 0 otherwise; null until the first readahead (4 bytes a
+   * page, counted in HOST_BYTES_PER_PAGE, taken only by runs that swap in)
+   */
+  swapSlot: Int32Array | null = null;
+  /** nr_swapcached: pages in the swap cache (read ahead, not yet mapped) */
+  nrSwapCached = 0;
+  /** the mm whose fault is allocating now (the OOM killer's `current`), or null */
+  current: Mm | null = null;
+  /** pids the OOM killer killed, and when (ms): their later events are data errors */
+  readonly oomKilled = new Map<number, number>();
 
   /** pages with PG_mlocked (nr_mlock) */
   nrMlock = 0;
 
   constructor(readonly ctx: FaultContext) {}
+
+  /** The swap slot + 1 of the page at pfn if it waits in the swap cache, else 0. */
+  slotOf(pfn: number): number {
+    return this.swapSlot === null ? 0 : this.swapSlot[pfn]!;
+  }
 
   /** plugins observing faults, or null */
   observer: MmObserver | null = null;
@@ -283,9 +329,10 @@ export class ProcessTable {
   }
 
   /**
-   * A CPU on cpuNid touches vpn. Present: set the accessed (and dirty) bit. Not present:
-   * fault a page in. Returns FAULT_OK, or FAULT_OOM when no page could be had (the access
-   * is dropped, oom_kill counted).
+   * A CPU on cpuNid touches vpn. Present: set the accessed (and dirty) bit (a page waiting in
+   * the swap cache is mapped first: swapCacheHit). Not present: fault a page in. Returns
+   * FAULT_OK, or FAULT_OOM when no page could be had even after the OOM killer (none to kill,
+   * or this process was its victim): the access is dropped.
    */
   access(mm: Mm, vpn: number, write: boolean, cpuNid: number, now: number): number {
     const leafIdx = Math.floor(vpn / LEAF);
@@ -295,6 +342,7 @@ export class ProcessTable {
       const pte = leaf[slot]!;
       if (pte > 0) {
         let pfn = pte - 1;
+        if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
         const flags = this.ctx.alloc.buddy.pages.flags;
         flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
@@ -307,6 +355,14 @@ export class ProcessTable {
   }
 
   private fault(mm: Mm, vpn: number, leafIdx: number, slot: number, write: boolean, cpuNid: number, now: number): number {
+    const prev = this.current;
+    this.current = mm;
+    const r = this.faultIn(mm, vpn, leafIdx, slot, write, cpuNid, now);
+    this.current = prev;
+    return r;
+  }
+
+  private faultIn(mm: Mm, vpn: number, leafIdx: number, slot: number, write: boolean, cpuNid: number, now: number): number {
     const { alloc, ev, shadows } = this.ctx;
     ev[V.pgfault]!++;
     const vma = mm.findVma(vpn);
@@ -326,21 +382,19 @@ export class ProcessTable {
     let leaf = mm.leaf(leafIdx);
     if (leaf === undefined) {
       leaf = this.newLeaf(mm, leafIdx, cpuNid, true);
-      if (leaf === undefined) {
-        ev[V.oom_kill]!++;
-        return FAULT_OOM;
-      }
+      // no page even after the OOM killer (none to kill, or this process was the victim)
+      if (leaf === undefined) return FAULT_OOM;
     }
+    const old0 = leaf[slot]!;
+    if (old0 < 0 && vma !== undefined && !vma.file && shadows.type[-old0 - 1] === 0)
+      return this.swapFault(mm, vma, vpn, leafIdx, leaf, write, pref, cpuNid, now);
     // do_anonymous_page: anon_vma_prepare before the page
     if (vma !== undefined && vma.anonVma === undefined && !vma.file && !this.anonVmaPrepare(vma, cpuNid)) {
       ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
-    if (pfn < 0) {
-      ev[V.oom_kill]!++;
-      return FAULT_OOM;
-    }
+    if (pfn < 0) return FAULT_OOM;
     const old = leaf[slot]!;
     let file = vma !== undefined && vma.file;
     let from: Lruvec | undefined;
@@ -355,7 +409,10 @@ export class ProcessTable {
       shadows.free(sh);
       ev[V.pgmajfault]!++;
       ev[V.pgpgin]! += 4;
-      if (!file) ev[V.pswpin]!++;
+      if (!file) {
+        ev[V.pswpin]!++;
+        mm.swapEnts--;
+      }
     } else {
       leaf[COUNT]!++;
       if (file) {
@@ -387,6 +444,139 @@ export class ProcessTable {
   }
 
   /**
+   * do_swap_page on a swap entry of an anon region that missed the swap cache: swapin_readahead
+   * -> swap_vma_readahead. The window (swap_ra_info) is read in ascending address order, each
+   * swap entry's page allocated (GFP_HIGHUSER_MOVABLE, the region's policy) and read (pswpin,
+   * pgpgin; workingset_refault for its shadow); the faulting page is mapped (one pgmajfault),
+   * the others wait in the swap cache (swap_ra). A readahead page that cannot be had is skipped,
+   * as __read_swap_cache_async does.
+   */
+  private swapFault(mm: Mm, vma: Vma, vpn: number, leafIdx: number, leaf: Int32Array, write: boolean, pref: number, cpuNid: number, now: number): number {
+    const { alloc, ev, shadows, ownerMm, ownerVpn, lastAccess, lru } = this.ctx;
+    const base = leafIdx * LEAF;
+    // swap_ra_info: the window from the region's readahead state, which this fault resets
+    const cluster = this.ctx.pageCluster ? this.ctx.pageCluster() : 3;
+    const maxWin = 1 << Math.min(cluster, SWAP_RA_ORDER_CEILING);
+    let start = vpn;
+    let end = vpn + 1;
+    if (maxWin > 1) {
+      const prevVpn = vma.raVpn ?? 0;
+      const win = swapinNrPages(prevVpn, vpn, vma.raHits ?? 0, maxWin, vma.raWin ?? 0);
+      vma.raVpn = vpn;
+      vma.raWin = win;
+      vma.raHits = 0;
+      if (win > 1) {
+        let l: number;
+        let r: number;
+        if (vpn === prevVpn + 1) {
+          l = vpn;
+          r = vpn + win;
+        } else if (prevVpn === vpn + 1) {
+          l = vpn - win + 1;
+          r = vpn + 1;
+        } else {
+          const left = (win - 1) >> 1;
+          l = vpn - left;
+          r = vpn + win - left;
+        }
+        // swap_ra_clamp_pfn: inside the region and the PMD (this leaf) holding the fault
+        start = Math.max(l, vma.start, base);
+        end = Math.min(r, vma.end, base + LEAF);
+      }
+    }
+    const flags = alloc.buddy.pages.flags;
+    let mapped = -1;
+    for (let v = start; v < end; v++) {
+      const s = v - base;
+      const pte = leaf[s]!;
+      if (pte >= 0) continue; // none, present, or in the swap cache already
+      const sh = -pte - 1;
+      if (shadows.type[sh] !== 0) continue;
+      const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
+      if (mm.exited) return FAULT_OOM; // the OOM killer took this process (its pages went with it)
+      if (pfn < 0) {
+        if (v === vpn) return FAULT_OOM;
+        continue;
+      }
+      if (leaf[s] !== pte) {
+        // reclaim for this allocation changed the entry (cannot happen to a swap entry; kept safe)
+        alloc.freePages(pfn, 0);
+        continue;
+      }
+      const from = this.ctx.lru.lruvecs[shadows.lruvec[sh]!];
+      const token = shadows.token[sh]!;
+      ev[V.pswpin]!++;
+      ev[V.pgpgin]! += 4;
+      leaf[s] = pfn + 1;
+      ownerMm[pfn] = mm.slot;
+      ownerVpn[pfn] = v;
+      lastAccess[pfn] = now;
+      const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
+      if (v === vpn) {
+        shadows.free(sh);
+        mm.swapEnts--;
+        flags[pfn]! |= PG_LRU | PG_ACCESSED | PG_ANON | (write ? PG_DIRTY : 0);
+        lru.add(lv, pfn, lv.maxSeq);
+        mm.rssAnon++;
+        this.nrAnon++;
+        mapped = pfn;
+      } else {
+        // the swap cache, not mapped: lru_gen_add_folio files it in the oldest generation
+        flags[pfn]! |= PG_LRU | PG_ANON;
+        lru.add(lv, pfn, lv.minSeq[0]!); // LRU_GEN_ANON
+        (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = sh + 1;
+        this.nrSwapCached++;
+        ev[V.swap_ra]!++;
+      }
+      if (from) this.ctx.onRefault(from, lv, token, 0, now);
+    }
+    if (mapped < 0) return FAULT_OOM;
+    ev[V.pgmajfault]!++;
+    if (this.ctx.onAccess) this.ctx.onAccess(mapped, cpuNid, now);
+    if (this.observer !== null) this.observer.fault(mm.pid, vpn, mapped, 0, alloc.zoneOf(mapped).nid, cpuNid, write, false, true);
+    return FAULT_OK;
+  }
+
+  /**
+   * do_swap_page finding the page in the swap cache (swap_cache_get_folio with PG_readahead): a
+   * minor fault (pgfault, swap_ra_hit), the region's readahead hits + 1 at this address; the page
+   * is mapped and its swap slot freed.
+   */
+  private swapCacheHit(mm: Mm, vpn: number, pfn: number): void {
+    const { ev, shadows } = this.ctx;
+    ev[V.pgfault]!++;
+    ev[V.swap_ra_hit]!++;
+    const vma = mm.findVma(vpn);
+    if (vma !== undefined) {
+      vma.raHits = Math.min((vma.raHits ?? 0) + 1, SWAP_RA_HITS_MAX);
+      vma.raVpn = vpn;
+    }
+    const ss = this.swapSlot!;
+    shadows.free(ss[pfn]! - 1);
+    ss[pfn] = 0;
+    this.nrSwapCached--;
+    mm.swapEnts--;
+    mm.rssAnon++;
+    this.nrAnon++;
+  }
+
+  /**
+   * Reclaim dropped the clean swap cache page at pfn: its PTE is the swap entry again (the slot
+   * kept), its rmap goes. The caller frees the page.
+   */
+  dropSwapCache(pfn: number): void {
+    const { ownerMm, ownerVpn } = this.ctx;
+    const mm = this.bySlot.get(ownerMm[pfn]!)!;
+    const vpn = ownerVpn[pfn]!;
+    const idx = Math.floor(vpn / LEAF);
+    const ss = this.swapSlot!;
+    mm.leaf(idx)![vpn - idx * LEAF] = -ss[pfn]!;
+    ss[pfn] = 0;
+    this.nrSwapCached--;
+    ownerMm[pfn] = 0;
+  }
+
+  /**
    * do_huge_pmd_anonymous_page's conditions: THP enabled for the region (always: any anon
    * region; madvise: MADV_HUGEPAGE ones), the aligned 2 MiB range wholly inside it, and nothing
    * present or swapped in the range (its page-table leaf is empty).
@@ -411,7 +601,6 @@ export class ProcessTable {
     const tables = this.ctx.pageTables();
     if (tables && !mm.leaf(leafIdx) && !this.upperTables(mm, leafIdx, cpuNid)) {
       this.releaseUpper(mm, leafIdx);
-      ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
     // do_huge_pmd_anonymous_page: anon_vma_prepare before the folio
@@ -431,7 +620,6 @@ export class ProcessTable {
       leaf = this.newLeaf(mm, leafIdx, cpuNid, false);
       if (leaf === undefined) {
         alloc.freePages(pfn, HPAGE_PMD_ORDER);
-        ev[V.oom_kill]!++;
         return FAULT_OOM;
       }
     }
@@ -606,6 +794,12 @@ export class ProcessTable {
     const vpn = this.ctx.ownerVpn[src]!;
     const idx = Math.floor(vpn / LEAF);
     mm.leaf(idx)![vpn - idx * LEAF] = dst + 1;
+    // a swap cache page keeps its slot (folio_migrate_mapping moves the swap cache entry)
+    const ss = this.swapSlot;
+    if (ss !== null) {
+      ss[dst] = ss[src]!;
+      ss[src] = 0;
+    }
   }
 
   /** Is pfn part of a mapped huge page? Returns its head, or -1. */
@@ -864,6 +1058,7 @@ export class ProcessTable {
     if (this.ctx.alloc.buddy.pages.flags[pfn]! & PG_ANON) {
       mm.rssAnon--;
       this.nrAnon--;
+      mm.swapEnts++;
     } else {
       mm.rssFile--;
       this.nrFile--;
@@ -923,6 +1118,7 @@ export class ProcessTable {
       if (pte === 0) continue;
       if (pte < 0) {
         // free_swap_and_cache / a shadow dropped with its mapping
+        if (this.ctx.shadows.type[-pte - 1] === 0) mm.swapEnts--;
         this.ctx.shadows.free(-pte - 1);
         leaf[s] = 0;
         leaf[COUNT]!--;
@@ -931,7 +1127,14 @@ export class ProcessTable {
       const pfn = pte - 1;
       if (alloc.buddy.pages.mflags[pfn]! & PG_MLOCKED) this.munlockPage(pfn);
       this.ctx.lru.del(pfn);
-      if (flags[pfn]! & PG_ANON) {
+      const cached = this.slotOf(pfn);
+      if (cached !== 0) {
+        // free_swap_and_cache: the swap cache page and its slot go
+        this.ctx.shadows.free(cached - 1);
+        this.swapSlot![pfn] = 0;
+        this.nrSwapCached--;
+        mm.swapEnts--;
+      } else if (flags[pfn]! & PG_ANON) {
         mm.rssAnon--;
         this.nrAnon--;
       } else {
@@ -965,6 +1168,27 @@ export function mapleRanges(vmas: readonly Vma[], a: number, b: number): number 
 /** every range of an mm's maple tree: its VMAs, the gaps before them and the gap up to ULONG_MAX */
 function mapleTotal(vmas: readonly Vma[]): number {
   return vmas.length ? mapleRanges(vmas, 0, vmas.length) + 1 : 0;
+}
+
+/**
+ * __swapin_nr_pages (mm/swap_state.c): the readahead window for a swap fault at `cur` after one
+ * at `prev` with `hits` readahead hits since and window `prevWin`, at most `maxPages`: 1 for a
+ * fault with no hit that is not next to the previous one, else hits + 2 rounded up to a power of
+ * two (at least 4 once there were hits), never below half the previous window.
+ */
+export function swapinNrPages(prev: number, cur: number, hits: number, maxPages: number, prevWin: number): number {
+  let pages = hits + 2;
+  if (pages === 2) {
+    if (cur !== prev + 1 && cur !== prev - 1) pages = 1;
+  } else {
+    let roundup = 4;
+    while (roundup < pages) roundup <<= 1;
+    pages = roundup;
+  }
+  if (pages > maxPages) pages = maxPages;
+  const lastRa = prevWin >>> 1;
+  if (pages < lastRa) pages = lastRa;
+  return pages;
 }
 
 /** addr -> vpn */

@@ -2,9 +2,12 @@
  * Page reclaim with MGLRU eviction (mm/vmscan.c, 6.1): shrink_node picks lruvecs on a node
  * and evicts from the oldest generation of the type isolate_folios chooses. A page found
  * accessed there is moved to the youngest generation instead (its bit cleared); when a type
- * is down to MIN_NR_GENS generations the lruvec is aged first. Anon pages go to an unbounded
+ * is down to MIN_NR_GENS generations the lruvec is aged first. Anon pages go to the machine's
  * swap device (pswpout), file pages are dropped; both leave an entry (shadows.ts) so a refault
- * is a major fault and can be recognised.
+ * is a major fault and can be recognised. A page read ahead into the swap cache and not mapped
+ * since is clean: it is dropped, its swap slot kept, without I/O (__remove_mapping). With fewer
+ * than MIN_LRU_BATCH free swap slots anon is not scanned (get_swappiness returns 0) unless the
+ * node can demote.
  *
  * Direct reclaim (try_to_free_pages) and kswapd (kswapd.ts's balance_pgdat) both run the
  * priority loop through shrinkNodePriority: MGLRU's `evictable >> priority` scans with
@@ -45,6 +48,8 @@ export interface ReclaimContext {
   age: (lv: Lruvec) => void;
   /** demotion instead of eviction (numa.demotion_enabled): true if the page moved */
   demote: (pfn: number, kswapd: boolean) => boolean;
+  /** can_demote(nid): numa.demotion_enabled and the node has a demotion target */
+  canDemote?: (nid: number) => boolean;
 }
 
 export class Reclaim {
@@ -90,11 +95,21 @@ export class Reclaim {
    */
   typePolicy: ((lv: Lruvec) => number) | null = null;
 
+  /**
+   * get_swappiness (6.1): vm.swappiness, or 0 when fewer than MIN_LRU_BATCH swap slots are free
+   * (mem_cgroup_get_nr_swap_pages; memory.swap.max is issue 14 item 5) and the lruvec's node
+   * cannot demote, so a full swap device stops anon reclaim.
+   */
+  swappinessOf(lv: Lruvec): number {
+    if (this.c.shadows.nrSwapPages < MIN_LRU_BATCH && !(this.c.canDemote?.(lv.nid) ?? false)) return 0;
+    return this.c.swappiness();
+  }
+
   /** The type isolate_folios tries first, or -1 when the lruvec has nothing to evict. */
   pickType(lv: Lruvec): number {
     if (this.typePolicy !== null) return this.typePolicy(lv);
     return typeToScan(
-      this.c.swappiness(), lv.total[ANON]!, lv.total[FILE]!, lv.minSeq[ANON]!, lv.minSeq[FILE]!,
+      this.swappinessOf(lv), lv.total[ANON]!, lv.total[FILE]!, lv.minSeq[ANON]!, lv.minSeq[FILE]!,
       lv.avgRefaulted[ANON]! + lv.refaulted[ANON]!, lv.avgTotal[ANON]! + lv.evicted[ANON]!,
       lv.avgRefaulted[FILE]! + lv.refaulted[FILE]!, lv.avgTotal[FILE]! + lv.evicted[FILE]!,
     );
@@ -154,7 +169,15 @@ export class Reclaim {
         this.c.procs.splitHuge(pfn);
         continue;
       }
-      if (!this.c.demote(pfn, kswapd)) this.evict(lv, pfn, type);
+      if (!this.c.demote(pfn, kswapd)) {
+        if (type === ANON && this.c.procs.slotOf(pfn) === 0 && this.c.shadows.nrSwapPages <= 0) {
+          // add_to_swap failed (only a type policy gets here: get_swappiness stops anon first):
+          // activate_locked, back to the youngest generation
+          lru.move(lv, pfn, lv.maxSeq);
+          break;
+        }
+        this.evict(lv, pfn, type);
+      }
       ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
       ev[type === ANON ? V.pgsteal_anon : V.pgsteal_file]!++;
       reclaimed++;
@@ -251,6 +274,18 @@ export class Reclaim {
       lru.del(pfn);
       this.c.mflags[pfn] = 0;
       procs.unmapDiscard(pfn);
+      alloc.freePages(pfn, 0);
+      return;
+    }
+    const cached = procs.slotOf(pfn);
+    if (cached !== 0) {
+      // a clean swap cache page (read ahead, never mapped): its slot keeps the data
+      // (__remove_mapping -> __delete_from_swap_cache with a new shadow, no writeback)
+      const sh = cached - 1;
+      shadows.lruvec[sh] = lv.id;
+      shadows.token[sh] = lv.minSeq[type]!;
+      lru.del(pfn);
+      procs.dropSwapCache(pfn);
       alloc.freePages(pfn, 0);
       return;
     }

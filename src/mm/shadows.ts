@@ -1,7 +1,7 @@
 /**
  * Swap entries and shadow entries: what a page-table entry keeps after reclaim took its page.
- * An anon page goes to an unbounded swap device (its slot); a file page is dropped and
- * leaves a shadow. Either way the entry remembers the lruvec and the eviction token (the
+ * An anon page goes to the machine's swap device (its slot: `swapUsed` of `swapTotal` pages,
+ * get_nr_swap_pages() = the difference); a file page is dropped and leaves a shadow. Either way the entry remembers the lruvec and the eviction token (the
  * generation it was evicted from, MGLRU's min_seq) so that a refault can be recognised
  * (workingset_refault) and binned (the reaccess histogram). Slots are reused lowest-first
  * from a free stack, so runs stay deterministic; arrays grow by doubling.
@@ -15,6 +15,15 @@ export class Shadows {
   private used = 0;
   /** entries in use now */
   inUse = 0;
+  /** swap slots in use now (anon entries, including those whose page is in the swap cache) */
+  swapUsed = 0;
+  /** the swap device's size in pages (total_swap_pages; 0: no swap) */
+  swapTotal = 0;
+
+  /** get_nr_swap_pages(): free swap slots. */
+  get nrSwapPages(): number {
+    return this.swapTotal - this.swapUsed;
+  }
 
   alloc(lruvecId: number, token: number, type: number): number {
     let s = this.freeList.pop();
@@ -26,12 +35,15 @@ export class Shadows {
     this.token[s] = token;
     this.type[s] = type;
     this.inUse++;
+    if (type === 0) this.swapUsed++;
     return s;
   }
 
+  /** swap_free / a shadow dropped: the entry goes (an anon one frees its swap slot). */
   free(slot: number): void {
     this.freeList.push(slot);
     this.inUse--;
+    if (this.type[slot] === 0) this.swapUsed--;
   }
 
   private grow(): void {

@@ -176,7 +176,7 @@ export interface ReclaimTypeArgs {
   nid: number;
   /** the lruvec's memcg path */
   memcg: string;
-  /** vm.swappiness (0..200) */
+  /** get_swappiness: vm.swappiness (0..200), or 0 while fewer than 64 swap slots are free and the node cannot demote */
   swappiness: number;
   anon: LruTypeState;
   file: LruTypeState;

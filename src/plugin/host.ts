@@ -367,7 +367,7 @@ function reclaimArgs(engine: Engine, lv: Lruvec) {
     time_ms: engine.now(),
     nid: lv.nid,
     memcg: (lv.owner as Memcg).path,
-    swappiness: engine.settings.num("vm.swappiness"),
+    swappiness: engine.mem.reclaim.swappinessOf(lv),
     anon: st(ANON),
     file: st(FILE),
   });

@@ -222,6 +222,8 @@ export const WSIM_COUNTERS = {
     "migrations to another node (NUMA balancing, kpromoted, kmmscand) refused because the target was not above its high watermark (migrate_balanced_pgdat); only tiering mode wakes the target's kswapd",
   wsim_numa_thp_unmigrated: "NUMA balancing: hint faults on a huge page that should move (misplaced, or a promotion candidate let through) but did not, as wsim migrates order-0 pages only (6.1 would migrate the THP); events, not pages",
   wsim_kswapd_busy_ms: "kswapd's busy time, all nodes, in ms of virtual time: balance_pgdat's scanned and reclaimed pages at their cost.* (whole ms, rounded down)",
+  wsim_oom_no_victim: "out_of_memory found no killable process (6.1 panics: \"System is deadlocked on memory\"); the allocation failed and the run went on",
+  wsim_oom_victim_events: "events of a process the OOM killer had killed, skipped under --lenient",
 } as const;
 
 export type KernelCounter =
@@ -295,6 +297,7 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "nr_page_table_pages",
   "nr_slab_unreclaimable",
   "nr_unevictable",
+  "nr_swapcached",
   "nr_vmscan_write",
   "nr_zone_active_anon",
   "nr_zone_active_file",
@@ -345,6 +348,8 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "pswpout",
   "thp_collapse_alloc",
   "thp_collapse_alloc_failed",
+  "swap_ra",
+  "swap_ra_hit",
   "thp_fault_alloc",
   "thp_fault_fallback",
   "thp_split_page",

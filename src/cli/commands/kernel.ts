@@ -99,7 +99,7 @@ function appendArg(v: string): string {
   return v;
 }
 
-/** --swap: a size, or 0 for none; default twice the guest's memory (wsim's swap is unbounded) */
+/** --swap: a size, or 0 for none; default twice the guest's memory (wsim's machines default to twice theirs: machine.ts swapPages) */
 function swapMiB(v: string | undefined, guestMiB: number): number {
   if (v === undefined) return 2 * guestMiB;
   if (/^0+[KMG]?$/i.test(v)) return 0;

@@ -52,7 +52,7 @@ describe("issue 12 item 16: deep nesting is bad data, exit 3, at any depth", () 
         [`{"nodes": [{"id": 0, "mem": "4G"}], "tunables":\n{"vm.swappiness": ${arr(depth)}}}`, ':2: machine tunable "vm.swappiness": expected a string or a number, got an array'],
         [`{"nodes": ${obj(depth)}}`, ':1: machine needs a non-empty "nodes" array'],
         [`{"nodes": [${arr(depth)}]}`, ':1: a node must be an object like {"id":0,"mem":"4G","tier":0,"cpus":true}'],
-        [`{"zz": ${obj(depth)}}`, ':1: unknown machine key "zz" (known: name, preset, nodes, tunables, zones, kernelcore, movablecore)'],
+        [`{"zz": ${obj(depth)}}`, ':1: unknown machine key "zz" (known: name, preset, nodes, tunables, zones, kernelcore, movablecore, swap)'],
       ];
       for (const [k, [body, want]] of cases.entries()) {
         const p = m(String(k), body);
