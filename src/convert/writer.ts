@@ -142,10 +142,10 @@ export function csvRow(r: Row, out = "-"): string {
   return s;
 }
 
-/** NDJSON's and JSON's keys: CSV's columns and `gfp`, which they carry when an alloc has it. */
-const ROW_KEYS = [...COLUMNS, "gfp"];
+/** NDJSON's and JSON's keys: CSV's columns, `gfp` and `cpu`, which they carry when an event has them. */
+const ROW_KEYS = [...COLUMNS, "gfp", "cpu"];
 
-/** The NDJSON text of a row (keys in COLUMNS' order, then gfp). */
+/** The NDJSON text of a row (keys in COLUMNS' order, then gfp, then cpu). */
 export function ndjsonRow(r: Row): string {
   let s = "{";
   for (let k = 0; k < ROW_KEYS.length; k++) {
@@ -226,6 +226,8 @@ export class TraceWriter {
     // for a zone (gfp=dma32...) would lose it; NDJSON, JSON and .wtrace keep it
     if (this.format === "csv" && r.gfp !== undefined)
       throw new DataError(this.out, 0, `alloc ${r.id ?? ""} at ${r.time_ms} ms has gfp=${r.gfp}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
+    if (this.format === "csv" && r.cpu !== undefined)
+      throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has cpu=${r.cpu}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));
