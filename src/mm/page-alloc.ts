@@ -3,8 +3,10 @@
  * the low watermark, ALLOC_NOFRAGMENT on a one-node machine, as alloc_flags_nofragment
  * gives it when the node has no DMA32 zone below), then the slow path (wake kswapd on every
  * zonelist node, retry at the min watermark, then compaction and direct reclaim through
- * hooks that later subsystems fill in). zone_statistics counts numa_*; rmqueue counts
- * pgalloc_normal; freeing counts pgfree.
+ * hooks that later subsystems fill in). rmqueue takes pcp orders from the current CPU's
+ * per-cpu lists (pcp.ts: rmqueue_pcplist), others from the buddy (rmqueue_buddy); freeing
+ * mirrors free_the_page (free_unref_page or __free_pages_ok). zone_statistics counts numa_*;
+ * rmqueue counts pgalloc_<zone>; freeing counts pgfree.
  */
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";

@@ -78,6 +78,8 @@ export class PerCpuPages {
   /** pcp->high and pcp->batch, per zone (the same for each CPU) */
   readonly high: Int32Array;
   readonly batch: Int32Array;
+  /** the least nr_pcp_high can be without free_high: min(batch * 4, high), 0 when high is 0 (the free path's shortcut) */
+  private readonly leastHigh: Int32Array;
   /**
    * wsim's --check allowance: a pcp's count when a recomputation of high left it above the new
    * high (6.1's zone_pcp_update does not drain), cleared by its next bulk free
@@ -114,6 +116,7 @@ export class PerCpuPages {
     // the boot pageset (setup_pageset: high 0, batch 1) until the first watermark setup
     this.high = new Int32Array(this.nrZones);
     this.batch = new Int32Array(this.nrZones).fill(1);
+    this.leastHigh = new Int32Array(this.nrZones);
   }
 
   /**
@@ -123,6 +126,7 @@ export class PerCpuPages {
   setHighBatch(zid: number, high: number, batch: number): void {
     this.high[zid] = high;
     this.batch[zid] = batch;
+    this.leastHigh[zid] = high ? Math.min(batch << 2, high) : 0;
     for (let cpu = 0; cpu < this.nrCpus; cpu++) {
       const idx = zid * this.nrCpus + cpu;
       this.overHigh[idx] = this.count[idx]! > high ? this.count[idx]! : 0;
@@ -186,6 +190,7 @@ export class PerCpuPages {
     listAdd(p, this.head, this.tail, idx * NR_PCP_LISTS + pindex, pfn);
     const count = (this.count[idx]! += 1 << order);
     const freeHigh = this.freeFactor[idx] !== 0 && order > 0 && order <= PAGE_ALLOC_COSTLY_ORDER;
+    if (!freeHigh && count < this.leastHigh[z.id]!) return; // below any nr_pcp_high: nothing to free
     const high = this.nrPcpHigh(z, freeHigh);
     if (count >= high) this.freeBulk(z, idx, this.nrPcpFree(idx, high, this.batch[z.id]!, freeHigh), pindex);
   }
