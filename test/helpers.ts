@@ -15,6 +15,12 @@ import { V } from "../src/stats/counters.js";
  * test sets "wsim.page_tables": "1" or "wsim.slab": "1" to have them.
  */
 const NO_PAGE_TABLES = { "wsim.page_tables": "0", "wsim.slab": "0" };
+/**
+ * Likewise no per-cpu page lists (wsim.pcp=0): frees reach the buddy lists at once, as the
+ * hand-computed buddy, compaction and reclaim figures assume; pcp.test.ts, the goldens and the
+ * CLI tests cover the lists. A test sets "wsim.pcp": "1" to have them.
+ */
+const NO_PCP = { "wsim.pcp": "0" };
 
 export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
   return {
@@ -49,7 +55,7 @@ export function counters(e: Engine, names: string[]): Record<string, number> {
 
 export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Record<string, string> = {}): Engine {
   const s = new Settings(machine);
-  for (const [k, v] of Object.entries({ ...NO_PAGE_TABLES, ...sets })) s.set(k, v);
+  for (const [k, v] of Object.entries({ ...NO_PAGE_TABLES, ...NO_PCP, ...sets })) s.set(k, v);
   return new Engine(s, opts);
 }
 

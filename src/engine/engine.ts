@@ -177,6 +177,8 @@ export class Engine implements EngineContext {
       pageTables: () => settings.num("wsim.page_tables") === 1,
       slab: () => settings.num("wsim.slab") === 1,
       pageCluster: () => settings.num("vm.page-cluster"),
+      pcp: () => settings.num("wsim.pcp") === 1,
+      pcpHighFraction: () => settings.num("vm.percpu_pagelist_high_fraction"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),
       settingsVersion: () => settings.version,
@@ -372,6 +374,7 @@ export class Engine implements EngineContext {
    */
   advanceTo(t: number): void {
     let sameTime = 0;
+    this.mem.alloc.cpu = -1; // kernel threads: the first CPU of their node (PageAllocator.cpu)
     while (this.nextDue <= t) {
       if (t - this.nextDue >= JUMP_MIN_MS && this.clock >= this.noJumpBefore && !this.tryIdleJump(t))
         this.noJumpBefore = this.opts.idleJumps === false ? Infinity : this.clock + JUMP_MIN_MS;
@@ -523,6 +526,12 @@ export class Engine implements EngineContext {
       case "transparent_hugepage.defrag":
         this.applyWatermarkTunables();
         break;
+      case "vm.percpu_pagelist_high_fraction":
+        this.mem.updatePcp();
+        break;
+      case "wsim.pcp":
+        this.mem.setPcpEnabled(this.settings.num(key) === 1);
+        break;
       case "lru_gen.max_nr_gens":
         this.mem.lru.maxNrGens = this.settings.num(key);
         break;
@@ -668,8 +677,22 @@ export class Engine implements EngineContext {
     const mm = last !== undefined && last.pid === b.pid[i] && !last.exited && b.cg[i]! < 0 ? last : this.mmOf(b, i);
     if (mm === null) return;
     let cpu = b.node[i]!;
-    if (cpu < 0) cpu = this.defaultCpu;
-    else this.checkCpuNode(b, i, cpu);
+    const c = b.cpu[i]!;
+    if (c >= 0) {
+      // the trace's CPU: its node is the access's (the node column, if given, must agree)
+      const cn = this.cpuOf(b, i, c);
+      if (cpu >= 0 && cn !== cpu) {
+        this.checkCpuNode(b, i, cpu);
+        this.fail(b, i, `cpu ${c} is on node ${cn}, not node ${cpu}: give the node's CPU or leave node out`);
+      }
+      cpu = cn;
+      this.mem.alloc.cpu = c;
+    } else {
+      if (cpu < 0) cpu = this.defaultCpu;
+      else this.checkCpuNode(b, i, cpu);
+      // the CPU the access (its fault, its reclaim's frees) runs on: the node's first (SPEC §2 cpu)
+      this.mem.alloc.cpu = this.mem.pcp.nodeCpu[cpu]!;
+    }
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
     if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
     const ev = this.mem.ev;
@@ -677,6 +700,14 @@ export class Engine implements EngineContext {
     this.stall.memcgId = mm.memcg.id;
     this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
     if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major);
+  }
+
+  /** The node of the trace's CPU c (an error if the machine has no such CPU). */
+  private cpuOf(b: EventBatch, i: number, c: number): number {
+    const pcp = this.mem.pcp;
+    if (c >= pcp.nrCpus)
+      this.fail(b, i, `cpu ${c} does not exist: the machine has CPUs 0..${pcp.nrCpus - 1}, numbered node by node (a node's "cpus" gives its count) ${machineHint(this.machine, this.settings.machineOrigin)}`);
+    return pcp.cpuNode[c]!;
   }
 
   private checkCpuNode(b: EventBatch, i: number, nid: number): void {
@@ -744,6 +775,7 @@ export class Engine implements EngineContext {
 
   private other(b: EventBatch, i: number): void {
     const mem = this.mem;
+    mem.alloc.cpu = -1;
     switch (b.op[i]) {
       case OP_MMAP: {
         const mm = this.mmOf(b, i);
@@ -794,8 +826,12 @@ export class Engine implements EngineContext {
           this.lenient(b, i, `handle "${id}" is still allocated; free it before reusing it`);
           break;
         }
-        const nid = b.node[i]! >= 0 ? this.checkNode(b, i) : this.defaultCpu;
-        mem.kallocs.set(id, mem.kalloc(b.order[i]!, b.mt[i]!, nid, b.gfp[i]!));
+        const c = b.cpu[i]!;
+        // the trace's CPU (its node the preferred one unless node says), else the node's first
+        const cn = c >= 0 ? this.cpuOf(b, i, c) : -1;
+        const nid = b.node[i]! >= 0 ? this.checkNode(b, i) : cn >= 0 ? cn : this.defaultCpu;
+        if (c >= 0) mem.alloc.cpu = c;
+        mem.kallocs.set(id, mem.kalloc(b.order[i]!, b.mt[i]!, nid, b.gfp[i]!, cn >= 0 ? cn : undefined));
         break;
       }
       case OP_FREE: {

@@ -18,7 +18,26 @@ export interface NodeSpec {
   /** size in 4 KiB pages */
   mem: number;
   tier: number;
+  /** the node has CPUs */
   cpus: boolean;
+  /**
+   * how many CPUs it has when the machine file gave a count (`"cpus": 2`); absent: a node with
+   * CPUs has PRESET_CPUS (nodeCpuCount)
+   */
+  ncpus?: number;
+}
+
+/**
+ * CPUs of a node with CPUs whose machine gives no count (`"cpus": true`, every preset): one, as
+ * the guest `wsim kernel` boots (-smp 1), so the per-cpu page lists compare alike.
+ */
+export const PRESET_CPUS = 1;
+/** the most CPUs a node may have */
+export const MAX_NODE_CPUS = 1024;
+
+/** CPUs of node n: its count, PRESET_CPUS for `true`, 0 without CPUs. */
+export function nodeCpuCount(n: NodeSpec): number {
+  return n.cpus ? (n.ncpus ?? PRESET_CPUS) : 0;
 }
 
 export interface Machine {
@@ -180,7 +199,12 @@ export function parseMachine(
     if (typeof tier !== "number" || !Number.isInteger(tier) || tier < 0 || tier > 7)
       fail(`${p}/tier`, `node ${i} tier must be an integer 0..7, got ${describeValue(tier)}`);
     const cpus = n.cpus ?? true;
-    if (typeof cpus !== "boolean") fail(`${p}/cpus`, `node ${i} cpus must be true or false`);
+    if (typeof cpus === "number") {
+      if (!Number.isInteger(cpus) || cpus < 0 || cpus > MAX_NODE_CPUS)
+        fail(`${p}/cpus`, `node ${i} cpus must be true, false or a CPU count 0..${MAX_NODE_CPUS}, got ${describeValue(cpus)}`);
+      return cpus > 0 ? { id: i, mem, tier: tier as number, cpus: true, ncpus: cpus } : { id: i, mem, tier: tier as number, cpus: false };
+    }
+    if (typeof cpus !== "boolean") fail(`${p}/cpus`, `node ${i} cpus must be true, false or a CPU count 0..${MAX_NODE_CPUS}, got ${describeValue(cpus)}`);
     return { id: i, mem, tier: tier as number, cpus: cpus as boolean };
   });
   const total = nodes.reduce((s, n) => s + n.mem, 0);

@@ -57,6 +57,8 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "KiB kept free; default calculate_min_free_kbytes over all nodes, raised for THP (set_recommended_min_free_kbytes) while THP is not never. A write pins it." },
   { key: "vm.lowmem_reserve_ratio", type: "ints", min: 0, max: INT_MAX, def: "256 256 32 0 0", modelled: true,
     help: "per zone (DMA DMA32 Normal Movable Device): 1/ratio of the managed pages of the zones above is kept from allocations that could use them (lowmem_reserve, zoneinfo's protection); 0 = none. A write recomputes it" },
+  { key: "vm.percpu_pagelist_high_fraction", type: "int", min: 0, max: INT_MAX, def: 0, modelled: true,
+    help: "0 = each zone's pcp high is its low watermark split over its node's CPUs (zone_highsize); N >= 8 = managed pages / N split likewise. A write recomputes high and batch" },
   { key: "vm.watermark_scale_factor", type: "int", min: 1, max: 3000, def: 10, modelled: true,
     help: "distance between min, low and high watermarks, in 1/10000 of the zone" },
   { key: "vm.watermark_boost_factor", type: "int", min: 0, max: INT_MAX, def: 15000, modelled: true,
@@ -136,6 +138,8 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "wsim's own: accesses to a lower-tier page within a kpromoted.freq_window_ms window that make it truly hot in the promotion ground truth (default: kpromoted's frequency threshold)" },
   { key: "wsim.page_tables", type: "int", min: 0, max: 1, def: 1, modelled: true,
     help: "wsim's own: 1 = page-table pages take memory as x86-64's do (nr_page_table_pages); 0 = faults allocate no table (earlier wsim results, subsystem tests)" },
+  { key: "wsim.pcp", type: "int", min: 0, max: 1, def: 1, modelled: true,
+    help: "wsim's own: 1 = per-cpu page lists as 6.1 keeps them (freed pages of orders 0-3 and 9 wait on them, outside nr_free_pages and buddyinfo); 0 = every allocation and free goes straight to the buddy lists (earlier wsim results, subsystem tests). Writing 0 drains them" },
   { key: "wsim.slab", type: "int", min: 0, max: 1, def: 1, modelled: true,
     help: "wsim's own: 1 = VMAs take slab as 6.1's do (vm_area_struct, anon_vma, anon_vma_chain, maple_node: nr_slab_unreclaimable); 0 = no slab (earlier wsim results, subsystem tests)" },
   { key: "cost.profile", type: "enum", values: ["server", "tcg"], def: "server", modelled: true,
@@ -208,6 +212,9 @@ export function parseValue(key: string, raw: TunableValue, m: Machine): TunableV
       if (!/^\d+$/.test(s)) bad();
       const n = Number(s);
       if (n < t.min! || n > t.max!) bad();
+      // percpu_pagelist_high_fraction_sysctl_handler: MIN_PERCPU_PAGELIST_HIGH_FRACTION
+      if (key === "vm.percpu_pagelist_high_fraction" && n !== 0 && n < 8)
+        throw new Error(`${key}: expected 0 or an integer 8..${t.max} (MIN_PERCPU_PAGELIST_HIGH_FRACTION is 8), got ${quoteInput(String(raw))}`);
       return n;
     }
     case "node": {

@@ -5,8 +5,9 @@
  * __rmqueue_smallest, __rmqueue_fallback with steal_suitable_fallback (pageblock claiming,
  * watermark boosting), __zone_watermark_ok and zone_watermark_fast.
  *
- * wsim simplifications: no per-cpu page lists (every allocation and free goes straight to
- * the buddy lists), no CMA, no highatomic reserve, no guard pages, page shuffling off.
+ * The per-cpu page lists in front of it are pcp.ts's (PageAllocator uses them); this file is
+ * the zone's free area. wsim simplifications: no CMA, no highatomic reserve, no guard pages,
+ * page shuffling off.
  * This file knows nothing of the engine; hooks (reporting notify, kswapd wake-up) are
  * plain callbacks.
  */

@@ -1,6 +1,6 @@
 /**
  * The invariant checker (SPEC §4.2), run after every event under --check and in tests:
- * every pfn is in exactly one free block or allocated; free blocks are naturally aligned,
+ * every pfn is in exactly one free block, on a pcp list, or allocated; free blocks are naturally aligned,
  * inside their zone and on the list their flags say; no two free buddies of the same order
  * both sit free (merging is complete); per-order and per-list counts equal the list lengths;
  * NR_FREE_PAGES is their sum, per zone; no free block crosses its zone's boundary. Pages
@@ -10,6 +10,7 @@
  */
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
+import type { PerCpuPages } from "./pcp.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
 import { PTE_TABLE, type Vma } from "./process.js";
 import type { Slub } from "./slab.js";
@@ -20,6 +21,8 @@ export function checkInvariants(
   isolated: readonly [number, number][] = [],
   /** 1 for each pfn of managed RAM (Memory.managedMap); a free page elsewhere is a hole or reserved page handed out */
   managed: Uint8Array | null = null,
+  /** the per-cpu page lists: their blocks count as free (pcp), once, and are checked (PerCpuPages.check) */
+  pcp: PerCpuPages | null = null,
 ): string | null {
   const p = buddy.pages;
   const cover = new Uint8Array(p.nrPages);
@@ -77,6 +80,10 @@ export function checkInvariants(
     for (let o = 0; o < MAX_ORDER; o++)
       if (reported[o] !== z.reported[o]) return `${where} order ${o}: ${z.reported[o]} reported blocks counted, ${reported[o]} on the lists`;
   }
+  if (pcp) {
+    const bad = pcp.check(cover, (q) => (p.flags[q] ? `has flags ${p.flags[q]} (a pcp page is neither PageBuddy nor allocated)` : null));
+    if (bad) return bad;
+  }
   for (let pfn = 0; pfn < p.nrPages; pfn++) {
     const alloc = (p.flags[pfn]! & PG_ALLOC) !== 0;
     if (cover[pfn] && alloc) return `pfn ${pfn} is both free and allocated`;
@@ -129,6 +136,8 @@ export interface MappingView {
   managed?: Uint8Array | null;
   /** the VMA caches (absent: not checked) */
   slub?: Slub;
+  /** the per-cpu page lists (null: none) */
+  pcp?: PerCpuPages | null;
 }
 
 /**
@@ -140,7 +149,7 @@ export interface MappingView {
  * no PTE to be PROT_NONE), and a PMD-mapped huge page is PROT_NONE whole or not at all.
  */
 export function checkMemory(m: MappingView): string | null {
-  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated, m.managed ?? null);
+  const bad = checkInvariants(m.buddy, m.reportingOrder, m.isolated, m.managed ?? null, m.pcp ?? null);
   if (bad) return bad;
   const flags = m.buddy.pages.flags;
   let shadows = 0;

@@ -18,7 +18,7 @@
  * The free scanner first searches the free lists (fast_isolate_freepages, fast_isolate_around),
  * and so does the migrate scanner (fast_find_migrateblock, as 6.1.15 has it).
  *
- * Left out (documented): lock contention and need_resched, the pcp drains.
+ * Left out (documented): lock contention and need_resched.
  */
 import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
@@ -170,7 +170,7 @@ export class Compaction {
   private readonly buddy: Buddy;
 
   constructor(
-    private readonly alloc: PageAllocator,
+    readonly alloc: PageAllocator,
     private readonly m: MigrateContext,
     private readonly env: CompactionEnv,
   ) {
@@ -349,7 +349,17 @@ export class Compaction {
           }
         }
       }
-      // check_drain has nothing to flush (no pcp lists); "Stop if a page has been captured"
+      // check_drain: once the migrate scanner has left the cc.order-aligned block it migrated
+      // from, the pages freed to this CPU's pcp go back to the buddy (lru_add_drain_cpu_zone ->
+      // drain_local_pages), so that they merge and may be captured; then "stop if a page has
+      // been captured"
+      if (cc.order > 0 && lastMigrated >= 0) {
+        const size = 2 ** cc.order;
+        if (lastMigrated < cc.migratePfn - (cc.migratePfn % size)) {
+          this.alloc.drainLocalPages(z);
+          lastMigrated = -1;
+        }
+      }
       if (capc && this.buddy.capturedPfn >= 0) {
         ret = COMPACT_SUCCESS;
         break;

@@ -323,7 +323,11 @@ export class Kcompactd implements Daemon {
       if (c.suitable(z, order, 0, z.idx) !== COMPACT_CONTINUE) continue;
       const r = c.daemonCompact(z, order, hz);
       if (r.result === COMPACT_SUCCESS) c.deferReset(zc, order, false);
-      else if (r.result === COMPACT_PARTIAL_SKIPPED || r.result === COMPACT_COMPLETE) c.defer(zc, order);
+      else if (r.result === COMPACT_PARTIAL_SKIPPED || r.result === COMPACT_COMPLETE) {
+        // buddy pages stranded on pcps could coalesce at order >= cc.order: drain_all_pages(zone)
+        c.alloc.drainAllPages(z);
+        c.defer(zc, order);
+      }
       this.ev[V.compact_daemon_migrate_scanned]! += r.migrateScanned;
       this.ev[V.compact_daemon_free_scanned]! += r.freeScanned;
     }

@@ -9,7 +9,7 @@ import type { MmObserver } from "../plugin/observer.js";
 import type { MigrateContext } from "./migrate.js";
 import type { SteadyAdvance } from "../engine/daemon.js";
 import type { Machine } from "../machine/machine.js";
-import { cpuNodes, swapPages, zonelist } from "../machine/machine.js";
+import { cpuNodes, nodeCpuCount, swapPages, zonelist } from "../machine/machine.js";
 import { outOfMemory } from "./oom-kill.js";
 import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
@@ -35,13 +35,14 @@ import { Kswapd, type KswapdCosts } from "./kswapd.js";
 import { LruGen, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
 import { MemcgTree } from "./memcg.js";
 import { PageAllocator } from "./page-alloc.js";
+import { PerCpuPages } from "./pcp.js";
 import { PageArrays } from "./pages.js";
 import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
 import { Slub } from "./slab.js";
-import { defaultMinFreeKbytes, lowmemReserve, setupPerZoneWmarks } from "./zone-params.js";
+import { defaultMinFreeKbytes, lowmemReserve, pcpParams, setupPerZoneWmarks } from "./zone-params.js";
 import { machineZones, MAX_NR_ZONES, type MachineZones, ZONE_MOVABLE, type MemoryMap, type PfnRange, type ZoneLayout } from "../machine/zones.js";
 import { PG_ALLOC } from "./pages.js";
 
@@ -64,6 +65,10 @@ export interface MemoryEnv {
   slab?: () => boolean;
   /** vm.page-cluster (swap readahead); absent: 3 */
   pageCluster?: () => number;
+  /** wsim.pcp: per-cpu page lists on (default true) */
+  pcp?: () => boolean;
+  /** vm.percpu_pagelist_high_fraction (default 0) */
+  pcpHighFraction?: () => number;
   extfragThreshold: () => number;
   proactiveness: () => number;
   /** Settings.version: changes with every tunable write */
@@ -105,6 +110,8 @@ export class Memory {
   readonly validSection: Uint8Array;
   readonly buddy: Buddy;
   readonly alloc: PageAllocator;
+  /** the per-cpu page lists of every zone and CPU */
+  readonly pcp: PerCpuPages;
   readonly procs: ProcessTable;
   /** the VMA caches (slab.ts) */
   readonly slub: Slub;
@@ -188,6 +195,9 @@ export class Memory {
     this.buddy = new Buddy(this.pages, this.zones);
     const zl = machine.nodes.map((n) => zonelist(machine, n.id));
     this.alloc = new PageAllocator(this.buddy, this.nodeZones, zl, this.ev);
+    this.pcp = new PerCpuPages(this.buddy, { nodeCpus: machine.nodes.map(nodeCpuCount) });
+    this.pcp.enabled = env.pcp ? env.pcp() : true;
+    this.alloc.pcp = this.pcp;
     this.ownerMm = new Int32Array(total);
     this.ownerVpn = new Float64Array(total);
     this.lastAccess = new Float64Array(total);
@@ -242,6 +252,8 @@ export class Memory {
     });
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
+    // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
+    this.pcp.reclaimActive = (z) => this.kswapd[z.nid]!.running;
     this.migrateCtx = {
       pages: this.pages,
       ownerMm: this.ownerMm,
@@ -433,6 +445,7 @@ export class Memory {
       protNone: this.numab.protNone,
       managed: this.managedMap(),
       slub: this.slub,
+      pcp: this.pcp,
     };
   }
 
@@ -633,7 +646,13 @@ export class Memory {
     for (;;) {
       const got = this.reclaim.directReclaim(nodes, aboveLow, compactionReady);
       if (got) for (const nid of nodes) this.kswapd[nid]!.failures = 0;
-      const pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
+      // __alloc_pages_direct_reclaim: no progress, no retry; else one drain_all_pages(NULL)
+      // (after unreserve_highatomic_pageblock, which wsim has no reserve for) if the first try fails
+      let pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
+      if (pfn < 0 && got && this.pcp.enabled) {
+        this.pcp.drainAll(null);
+        pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
+      }
       if (pfn >= 0) return pfn;
       if (!got || order > PAGE_ALLOC_COSTLY_ORDER) return -1;
     }
@@ -662,6 +681,27 @@ export class Memory {
       z.wmark[WMARK_PROMO] = m.promo;
       z.watermarkBoost = 0;
     }
+    this.updatePcp();
+  }
+
+  /**
+   * zone_pcp_update after a watermark setup (and a write of vm.percpu_pagelist_high_fraction):
+   * every zone's pcp high and batch from zone-params.ts pcpParams (zone_batchsize,
+   * zone_highsize over the CPUs of the zone's node, with the low mark just set).
+   */
+  updatePcp(): void {
+    const fraction = this.env.pcpHighFraction ? this.env.pcpHighFraction() : 0;
+    const pcp = this.pcp;
+    for (const z of this.zones) {
+      const r = pcpParams({ managed: z.managed, lowWmark: z.mark(WMARK_LOW), nodeCpus: pcp.nodeCpus[z.nid]!, onlineCpus: pcp.nrCpus, fraction });
+      pcp.setHighBatch(z.id, r.high, r.batch);
+    }
+  }
+
+  /** A write of wsim.pcp: off drains every pcp list (as zone_pcp_disable) and bypasses them from then on. */
+  setPcpEnabled(on: boolean): void {
+    if (!on && this.pcp.enabled) this.pcp.drainAll(null);
+    this.pcp.enabled = on;
   }
 
   /**
@@ -683,11 +723,11 @@ export class Memory {
 
   /**
    * A kernel allocation (an `alloc` event) of 2^order pages of migratetype mt preferring node
-   * prefNid, from a CPU of its local CPU node; `gfp` indexes GFP_BY_NAME (the trace's `gfp`
+   * prefNid, from a CPU of node cpuNid (default its local CPU node; the CPU itself is alloc.cpu); `gfp` indexes GFP_BY_NAME (the trace's `gfp`
    * column: 0 kernel, 1 dma32, 2 dma, 3 highuser_movable, 4 atomic).
    */
-  kalloc(order: number, mt: number, prefNid: number, gfp = 0): KernelAlloc {
-    const pfn = this.alloc.allocPages(order, mt, GFP_BY_NAME[gfp]!, prefNid, this.localCpu[prefNid]!);
+  kalloc(order: number, mt: number, prefNid: number, gfp = 0, cpuNid = this.localCpu[prefNid]!): KernelAlloc {
+    const pfn = this.alloc.allocPages(order, mt, GFP_BY_NAME[gfp]!, prefNid, cpuNid);
     if (pfn < 0) {
       this.ev[V.wsim_alloc_fail]!++;
       return KALLOC_FAILED;
@@ -722,6 +762,9 @@ export class Memory {
       h.array(z.head).array(z.tail).array(z.nrFree).array(z.nrFreeMt).array(z.boundary).array(z.reported).array(z.wmark);
       h.numbers(z.freePages, z.watermarkBoost, z.boosted ? 1 : 0, z.managed);
     }
+    const pcp = this.pcp;
+    h.array(pcp.head).array(pcp.tail).array(pcp.count).array(pcp.freeFactor).array(pcp.high).array(pcp.batch);
+    h.numbers(pcp.enabled ? 1 : 0);
     const c = this.compaction;
     h.array(c.skip);
     for (const zc of c.zones)

@@ -3,8 +3,10 @@
  * the low watermark, ALLOC_NOFRAGMENT on a one-node machine, as alloc_flags_nofragment
  * gives it when the node has no DMA32 zone below), then the slow path (wake kswapd on every
  * zonelist node, retry at the min watermark, then compaction and direct reclaim through
- * hooks that later subsystems fill in). zone_statistics counts numa_*; rmqueue counts
- * pgalloc_normal; freeing counts pgfree.
+ * hooks that later subsystems fill in). rmqueue takes pcp orders from the current CPU's
+ * per-cpu lists (pcp.ts: rmqueue_pcplist), others from the buddy (rmqueue_buddy); freeing
+ * mirrors free_the_page (free_unref_page or __free_pages_ok). zone_statistics counts numa_*;
+ * rmqueue counts pgalloc_<zone>; freeing counts pgfree.
  */
 import type { MmObserver } from "../plugin/observer.js";
 import { V } from "../stats/counters.js";
@@ -16,6 +18,7 @@ import { ZONE_DMA32, ZONE_NORMAL } from "../machine/zones.js";
 import { gfpZone } from "./zonelist.js";
 import { Buddy, FPI_NONE, type Zone } from "./buddy.js";
 import { PG_ALLOC, PG_HEAD } from "./pages.js";
+import { pcpAllowedOrder, type PerCpuPages } from "./pcp.js";
 
 export interface SlowPathHooks {
   /** wake_all_kswapds: wakeup_kswapd(zone, gfp, order, highest_zoneidx), once per node */
@@ -60,6 +63,8 @@ export class PageAllocator {
   private readonly nrNodes: number;
   /** ZONELIST_NOFALLBACK, the one-node zonelists of __GFP_THISNODE */
   private readonly thisNode: Zone[][];
+  /** the CPU node of the allocation in progress */
+  private cpuNid = 0;
   /** zone of the last successful allocation */
   lastZone: Zone | null = null;
   /** the preferred zone of the allocation in progress (ac->preferred_zoneref->zone) */
@@ -69,6 +74,14 @@ export class PageAllocator {
    * it never went through rmqueue, so 6.1 counts neither pgalloc nor zone_statistics for it
    */
   captured = false;
+  /** the per-cpu page lists (rmqueue_pcplist, free_unref_page), or null: every block goes to and from the buddy */
+  pcp: PerCpuPages | null = null;
+  /**
+   * The CPU the event in progress runs on (the trace's `cpu`, else the first CPU of its node),
+   * or -1 outside events (kernel threads): then an allocation uses the first CPU of its CPU
+   * node and a free the first CPU of the freed block's node (SPEC §2 `cpu`).
+   */
+  cpu = -1;
 
   /**
    * `nodeZones[nid]`: the node's populated zones by ascending zone index; `nodeOrder[nid]`:
@@ -115,6 +128,7 @@ export class PageAllocator {
       }
     if (!pref) return -1;
     this.preferred = pref;
+    this.cpuNid = cpuNid;
     let flags = ALLOC_WMARK_LOW | (gfp & GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0);
     if (this.nofragment(pref)) flags |= ALLOC_NOFRAGMENT;
     this.captured = false;
@@ -226,7 +240,11 @@ export class PageAllocator {
         if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4); // and min -= min / 4
         mark += z.lowmemReserve[hz]!;
         if (!buddy.zoneWatermarkFast(z, order, mark)) continue;
-        const pfn = buddy.rmqueue(z, order, mt, allocFlags);
+        // rmqueue: the pcp lists for the orders they keep, else (or when empty) rmqueue_buddy
+        const pcp = this.pcp;
+        let pfn = -1;
+        if (pcp !== null && pcp.enabled && pcpAllowedOrder(order)) pfn = pcp.rmqueue(z, this.cpu >= 0 ? this.cpu : pcp.nodeCpu[this.cpuNid]!, order, mt, allocFlags);
+        if (pfn < 0) pfn = buddy.rmqueue(z, order, mt, allocFlags);
         if (pfn < 0) continue;
         if (z.boosted) {
           z.boosted = false;
@@ -274,13 +292,31 @@ export class PageAllocator {
     }
   }
 
+  /** drain_local_pages(zone): the current CPU's pcp of zone z (`cpu`, else the first CPU of z's node) back to the buddy. */
+  drainLocalPages(z: Zone): void {
+    const pcp = this.pcp;
+    if (pcp === null || !pcp.enabled) return;
+    pcp.drainZone(z, this.cpu >= 0 ? this.cpu : pcp.nodeCpu[z.nid]!);
+  }
+
+  /** drain_all_pages(zone): every CPU's pcp of zone z (of every zone for null) back to the buddy. */
+  drainAllPages(z: Zone | null): void {
+    const pcp = this.pcp;
+    if (pcp === null || !pcp.enabled) return;
+    pcp.drainAll(z);
+  }
+
   /** plugins observing allocations and frees, or null */
   observer: MmObserver | null = null;
 
   /** told of every block freed (the promotion ground truth forgets its pages) */
   onFree: ((pfn: number, order: number) => void) | null = null;
 
-  /** __free_pages: return a block to the buddy lists of its pageblock's migratetype. */
+  /**
+   * __free_pages -> free_the_page: a block of a pcp order goes to the pcp lists of the current
+   * CPU (free_unref_page; `cpu`, else the first CPU of the block's node), any other to the buddy
+   * lists of its pageblock's migratetype (__free_pages_ok). Counts pgfree either way.
+   */
   freePages(pfn: number, order: number): void {
     const p = this.buddy.pages;
     const n = 1 << order;
@@ -288,7 +324,9 @@ export class PageAllocator {
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = 0;
     const z = this.zoneOf(pfn);
     if (this.observer !== null) this.observer.free(pfn, order, z.nid);
-    this.buddy.freeOnePage(z, pfn, order, p.pbMt[pfn >>> 9]!, FPI_NONE);
+    const pcp = this.pcp;
+    if (pcp !== null && pcp.enabled && pcpAllowedOrder(order)) pcp.free(z, this.cpu >= 0 ? this.cpu : pcp.nodeCpu[z.nid]!, pfn, order);
+    else this.buddy.freeOnePage(z, pfn, order, p.pbMt[pfn >>> 9]!, FPI_NONE);
     this.ev[V.pgfree]! += n;
   }
 }

@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, C_GFP, C_ADVICE, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, C_ADVICE, C_CPU, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -107,6 +107,12 @@ export class RowBuilder {
           const v = parseUint(buf, s, e);
           if (v < 0 || v > 1023) this.bad(line, "node", "a node id", buf, s, e);
           b.node[i] = v;
+          break;
+        }
+        case C_CPU: {
+          const v = parseUint(buf, s, e);
+          if (v < 0 || v > MAX_TRACE_CPU) this.bad(line, "cpu", `a CPU number 0..${MAX_TRACE_CPU}`, buf, s, e);
+          b.cpu[i] = v;
           break;
         }
         case C_KIND:

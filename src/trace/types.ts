@@ -28,7 +28,7 @@ export const OP_MUNLOCK = 11;
 export const MAX_TIME_MS = 2 ** 52;
 
 export const COLUMNS = [
-  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice",
+  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu",
 ] as const;
 export type ColumnName = (typeof COLUMNS)[number];
 export const C_TIME = 0;
@@ -48,6 +48,9 @@ export const C_KEY = 13;
 export const C_VALUE = 14;
 export const C_GFP = 15;
 export const C_ADVICE = 16;
+export const C_CPU = 17;
+/** the largest `cpu` a trace may name (the machine decides which exist) */
+export const MAX_TRACE_CPU = 32767;
 export const NR_COLUMNS = COLUMNS.length;
 
 export const MT_NAMES = ["unmovable", "movable", "reclaimable"] as const;
@@ -73,7 +76,7 @@ export const BATCH_SIZE = 4096;
 const LAYOUT = (() => {
   const cols: [string, number][] = [
     ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8],
-    ["node", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
+    ["node", 4], ["cpu", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
     ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1], ["advice", 1],
   ];
   const at: Record<string, number> = {};
@@ -102,6 +105,8 @@ export class EventBatch {
   /** 1 = write */
   readonly write: Uint8Array;
   readonly node: Int32Array;
+  /** the CPU an access or alloc runs on (-1: its node's first) */
+  readonly cpu: Int32Array;
   /** 1 = file */
   readonly file: Uint8Array;
   readonly thp: Uint8Array;
@@ -130,6 +135,7 @@ export class EventBatch {
     this.len = new Float64Array(b, at.len, BATCH_SIZE);
     this.line = new Float64Array(b, at.line, BATCH_SIZE);
     this.node = new Int32Array(b, at.node, BATCH_SIZE);
+    this.cpu = new Int32Array(b, at.cpu, BATCH_SIZE);
     this.cg = new Int32Array(b, at.cg, BATCH_SIZE);
     this.id = new Int32Array(b, at.id, BATCH_SIZE);
     this.key = new Int32Array(b, at.key, BATCH_SIZE);
@@ -164,6 +170,7 @@ export class EventBatch {
     this.len.fill(4096);
     this.write.fill(0);
     this.node.fill(-1);
+    this.cpu.fill(-1);
     this.file.fill(0);
     this.thp.fill(0);
     this.cg.fill(-1);

@@ -17,6 +17,7 @@
  * absent, len 4096); rw u8 (1 = w); node i16 (-1 absent); kind u8 (1 = file); thp u8;
  * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES);
  * advice u8 (0 absent, else 1 + its index in ADVICE_NAMES).
+ * cpu i16 (-1 absent).
  * A column left out of a block's set takes its default (EventBatch.reset) in every record.
  * The whole file may be gzipped (sniffed by its magic, as for every trace).
  */
@@ -24,7 +25,7 @@ import { DataError } from "../errors.js";
 import { isCgPath } from "./fields.js";
 import type { Row } from "../generate/generators.js";
 import {
-  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_GFP, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, ADVICE_NAMES, GFP_NAMES,
+  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_CPU, C_GFP, MAX_TRACE_CPU, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, ADVICE_NAMES, GFP_NAMES,
   EventBatch, MAX_TIME_MS, MT_NAMES, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
   OP_MADVISE, OP_MLOCK, OP_MUNLOCK, type TraceHeader,
 } from "./types.js";
@@ -33,7 +34,7 @@ import {
 export const WTRACE_MAGIC = Buffer.from([0x89, 0x57, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0a]);
 export const WTRACE_VERSION = 1;
 /** bytes of each column's field in a record, in COLUMNS order */
-export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1] as const;
+export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1, 2] as const;
 const BLOCK_STRINGS = 0x53;
 const BLOCK_RECORDS = 0x52;
 const BLOCK_END = 0x45;
@@ -338,6 +339,19 @@ function decodeBlock(
         }
         break;
       }
+      case C_CPU: {
+        const a = b.cpu;
+        if (!has) {
+          a.fill(-1, o, end);
+          break;
+        }
+        for (let i = o; i < end; i++, p += w) {
+          const v = dv.getInt16(p, true);
+          if (v < -1 || v > MAX_TRACE_CPU) badRecord(first + i - o, `cpu ${v} out of range`);
+          a[i] = v;
+        }
+        break;
+      }
       case C_RW:
       case C_KIND:
       case C_THP:
@@ -516,6 +530,7 @@ export class WtraceWriter {
           b[p] = v === "w" ? 1 : 0;
           break;
         case C_NODE:
+        case C_CPU:
           b.writeInt16LE(num(v, -1), p);
           break;
         case C_KIND:

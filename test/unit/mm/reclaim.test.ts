@@ -7,8 +7,9 @@ const vm = (text: string) => Object.fromEntries(text.trim().split("\n").map((l) 
 
 describe("reclaim under overcommit (traces/overcommit.json, --check after every event)", () => {
   it("runs to the end with kswapd, direct reclaim, swap-out/in and refaults counted, pages conserved", async () => {
-    // no page-table pages nor slab: the identities below are of the trace's own pages (page-tables.test.ts, vma-slab.test.ts)
-    const r = await replay({ trace: new URL("../../../traces/overcommit.json", import.meta.url).pathname, check: true, set: ["wsim.page_tables=0", "wsim.slab=0"] });
+    // no page-table pages, slab nor pcp lists: the identities below are of the trace's own pages
+    // (page-tables.test.ts, vma-slab.test.ts), and every free page in nr_free_pages (pcp.test.ts)
+    const r = await replay({ trace: new URL("../../../traces/overcommit.json", import.meta.url).pathname, check: true, set: ["wsim.page_tables=0", "wsim.slab=0", "wsim.pcp=0"] });
     const v = r.vmstat;
     expect(r.trace.events).toBe(30733);
     for (const k of ["pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_normal", "pswpout", "pswpin",
