@@ -204,8 +204,10 @@ export class Reclaim {
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
-    const swappiness = maySwap ? this.c.swappiness() : this.c.swappiness() ? 1 : 0;
     for (const lv of this.c.lruvecsOn(nid)) {
+      // lru_gen_shrink_lruvec: get_swappiness (0 with swap full), or 1 while may_swap is clear
+      const sw = this.swappinessOf(lv);
+      const swappiness = maySwap ? sw : sw ? 1 : 0;
       const evictable = lv.total[FILE]! + (swappiness ? lv.total[ANON]! : 0);
       const nrToScan = Math.floor(evictable / 2 ** priority);
       let lvScanned = 0;

@@ -17,11 +17,11 @@
  * a machine of several nodes prints 0 there (vmstat has the totals). Every item wsim does not
  * model prints 0, in the kernel's order.
  *
- * Pagesets: one per online CPU in every populated zone (for_each_online_cpu); wsim has no
- * per-cpu lists yet, so count is 0 and high/batch are zone_highsize / zone_batchsize of the
- * zone's managed pages and low watermark (zone-params.ts pcpParams); `vm stats threshold` is
+ * Pagesets: one per online CPU in every populated zone (for_each_online_cpu), with the per-cpu
+ * lists' count, high and batch (pcp.ts; with wsim.pcp=0 count 0 and high/batch
+ * zone_highsize / zone_batchsize from zone-params.ts pcpParams); `vm stats threshold` is
  * calculate_normal_threshold, or calculate_pressure_threshold while the node's kswapd runs
- * (set_pgdat_percpu_threshold). CPUs: one per node with CPUs, as wsim runs them.
+ * (set_pgdat_percpu_threshold). CPUs: the machine's, numbered node by node (nodeCpuCount).
  */
 import type { Memory } from "../mm/memory.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
@@ -31,6 +31,7 @@ import { PTE_TABLE } from "../mm/process.js";
 import { normalStatThreshold, pcpParams, pressureStatThreshold } from "../mm/zone-params.js";
 import { NODE_STAT_ITEMS, ZONE_STAT_ITEMS } from "../machine/zone-setup.js";
 import { MAX_NR_ZONES } from "../machine/zones.js";
+import { nodeCpuCount } from "../machine/machine.js";
 import { V } from "../stats/counters.js";
 import type { Zoneinfo, ZoneinfoPgdat, ZoneinfoZone } from "./zoneinfo.js";
 
@@ -131,7 +132,11 @@ export function liveZoneinfo(mem: Memory, cpusByNode: readonly number[]): Zonein
         cmaPages: 0,
         lowmemReserve: Array.from(z.lowmemReserve),
         stats,
-        pagesets: cpus.map((cpu) => ({ cpu, count: 0, high: pcp.high, batch: pcp.batch, statThreshold: threshold })),
+        // the per-cpu lists' count, high and batch (pcp.ts); with wsim.pcp=0 none is kept: count 0
+        // and high/batch from the formulas
+        pagesets: mem.pcp.enabled
+          ? mem.pcp.pagesets(z.id).map((ps) => ({ cpu: ps.cpu, count: ps.count, high: ps.high, batch: ps.batch, statThreshold: threshold }))
+          : cpus.map((cpu) => ({ cpu, count: 0, high: pcp.high, batch: pcp.batch, statThreshold: threshold })),
         nodeUnreclaimable: mem.kswapd[nid]!.failures >= MAX_RECLAIM_RETRIES ? 1 : 0,
         zoneStartPfn: z.start,
       });
@@ -159,5 +164,5 @@ export function liveZoneinfo(mem: Memory, cpusByNode: readonly number[]): Zonein
 
 /** CPUs per node as wsim runs them: one on each node with CPUs. */
 export function cpusByNodeOf(mem: Memory): number[] {
-  return mem.machine.nodes.map((n) => (n.cpus ? 1 : 0));
+  return mem.machine.nodes.map((n) => nodeCpuCount(n));
 }
