@@ -169,6 +169,31 @@ export class PsiGroup {
     return next;
   }
 
+  /**
+   * Nothing left to average: every average 0, every stall folded in, no CPU stalled now. Each
+   * further psi_avgs_work then only moves the clock on by one period (its samples are 0 and
+   * calc_load(0, e, 0) is 0), so `skip` may do n of them at once.
+   */
+  quiescent(): boolean {
+    if (this.total[0] !== this.avgTotal[0] || this.total[1] !== this.avgTotal[1]) return false;
+    for (const a of this.avg) if (a[0] || a[1] || a[2]) return false;
+    for (const c of this.cpus.values()) if (c.memstall) return false;
+    return true;
+  }
+
+  /**
+   * n psi_avgs_work runs of a quiescent group whose work is due one jiffy after avg_next_update
+   * (the steady rhythm): each would add a zero sample and move the update times by a period.
+   * Returns false (doing nothing) when the work is not in that rhythm.
+   */
+  skip(n: number): boolean {
+    if (this.workDue !== this.avgNextUpdate + NS_PER_JIFFY) return false;
+    this.avgLastUpdate += n * PSI_PERIOD_NS;
+    this.avgNextUpdate += n * PSI_PERIOD_NS;
+    this.workDue += n * PSI_PERIOD_NS;
+    return true;
+  }
+
   /** psi_avgs_work at `now` (the time it was due) */
   runWork(now: number): void {
     const nonidle = this.collect(now);
@@ -294,6 +319,11 @@ export class Psi {
         continue;
       }
       if (g === null || due > now) return;
+      // a quiescent group's works until the next stall end (or now) change nothing but the
+      // clock: all but the last are skipped, exactly (a day of idle tasks is not 43,000 steps)
+      const until = Math.min(now, this.nextEnd);
+      const n = Math.floor((until - due) / PSI_PERIOD_NS) - 1;
+      if (n > 0 && g.quiescent() && g.skip(n)) continue;
       g.runWork(due);
     }
   }

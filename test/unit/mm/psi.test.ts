@@ -96,4 +96,21 @@ describe("/proc/pressure/memory (psi_show, update_averages)", () => {
       "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
     expect(PSI_PERIOD_NS).toBe(2_001_000_000);
   });
+
+  it("a long quiet stretch is skipped exactly: the same file as stepping through every period", () => {
+    const mk = () => {
+      const psi = new Psi();
+      psi.start(1, [psi.system], 0);
+      psi.start(2, [psi.system], 0);
+      for (let t = 0; t < 60_000; t += 2000) psi.memstall(1, t * MS, 700 * MS);
+      return psi;
+    };
+    const T = 3 * 3600 * 1000; // three hours, long after every average decayed to 0
+    const a = mk();
+    const b = mk();
+    for (let t = 60_000; t <= T; t += 1000) b.advance(t * MS); // every period's work, one by one
+    expect(a.show(T * MS)).toBe(b.show(T * MS));
+    expect(a.show(T * MS)).toMatch(/^some avg10=0\.00 avg60=0\.00 avg300=0\.00 total=\d+\n/);
+  });
 });
+
