@@ -172,9 +172,8 @@ export class Madvise {
         const pte = leaf[s]!;
         if (pte === 0) continue;
         if (pte < 0) {
-          // free_swap_and_cache, pte_clear_not_present_full (MM_SWAPENTS for a swap entry)
-          if (procs.ctx.shadows.type[-pte - 1] === 0) mm.swapEnts--;
-          procs.ctx.shadows.free(-pte - 1);
+          // free_swap_and_cache, pte_clear_not_present_full
+          procs.releaseEntry(mm, -pte - 1);
           leaf[s] = 0;
           leaf[COUNT]!--;
           continue;
@@ -328,8 +327,7 @@ export class Madvise {
         } else {
           if (pte < 0) {
             // do_swap_page: a major fault reading the page back (no longer a swap entry)
-            if (shadows.type[-pte - 1] === 0) mm.swapEnts--;
-            shadows.free(-pte - 1);
+            procs.releaseEntry(mm, -pte - 1);
             ev[V.pgmajfault]!++;
             ev[V.pgpgin]! += 4;
             ev[V.pswpin]!++;

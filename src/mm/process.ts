@@ -989,6 +989,16 @@ export class ProcessTable {
     }
   }
 
+  /**
+   * A non-present PTE's entry `sh` (shadows.ts) leaves mm's page table: a swap entry's slot is
+   * freed and MM_SWAPENTS drops (free_swap_and_cache); a file shadow just goes. The caller
+   * clears or replaces the PTE.
+   */
+  releaseEntry(mm: Mm, sh: number): void {
+    if (this.ctx.shadows.type[sh] === 0) mm.swapEnts--;
+    this.ctx.shadows.free(sh);
+  }
+
   /** Frees every page of the mm and forgets it. */
   exit(mm: Mm): void {
     const { alloc } = this.ctx;
@@ -1118,8 +1128,7 @@ export class ProcessTable {
       if (pte === 0) continue;
       if (pte < 0) {
         // free_swap_and_cache / a shadow dropped with its mapping
-        if (this.ctx.shadows.type[-pte - 1] === 0) mm.swapEnts--;
-        this.ctx.shadows.free(-pte - 1);
+        this.releaseEntry(mm, -pte - 1);
         leaf[s] = 0;
         leaf[COUNT]!--;
         continue;
