@@ -78,6 +78,25 @@ export function quietEngine(pages: number, extra: Record<string, string> = {}, o
   );
 }
 
+/**
+ * The trace of compaction.test.ts's pinned 16 MiB node (4096 pages): pid 1's filler pinned
+ * every 64 pages by non-LRU (kernel, movable) allocations, half of it then unmapped, so free
+ * memory is plentiful but no order-9 block can form; then `faults` huge page faults by pid 2,
+ * 100 ms apart from 100 ms, in a MADV_HUGEPAGE region.
+ */
+export function pinnedNodeCsv(faults: number): string {
+  const lines = ["time_ms,op,pid,addr,len,thp,id,order,mt"];
+  lines.push(`0,mmap,1,0x10000000,${16 * 1024 * 1024},0,,,`, `0,mmap,2,0x40000000,${32 * 1024 * 1024},1,,,`);
+  let k = 0;
+  for (let i = 0; i < 3900; i++) {
+    lines.push(`0,access,1,${0x10000000 + i * 4096},,,,,`);
+    if (i % 63 === 62) lines.push(`0,alloc,,,,,pin${k++},0,movable`);
+  }
+  for (let i = 0; i < 3900; i += 2) lines.push(`1,munmap,1,${0x10000000 + i * 4096},4096,,,,`);
+  for (let f = 0; f < faults; f++) lines.push(`${100 + f * 100},access,2,${0x40000000 + f * 2097152},,,,,`);
+  return lines.join("\n");
+}
+
 /** Runs CSV text through the engine, batch by batch. */
 export async function runCsv(engine: Engine, csv: string, name = "t.csv"): Promise<void> {
   for await (const b of readCsv(chunksOf(csv), name)) if (!engine.processBatch(b, name)) break;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/engine/rng.js";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, quietEngine, runCsv } from "../../helpers.js";
+import { engineFor, pinnedNodeCsv, quietEngine, runCsv } from "../../helpers.js";
 import { PG_ALLOC } from "../../../src/mm/pages.js";
 import { checkMemory } from "../../../src/mm/check.js";
 import { formatExtfragIndex, formatUnusableIndex } from "../../../src/procfs/procfs.js";
@@ -112,16 +112,7 @@ async function pinnedNode(defrag: string, faults: number) {
     { "transparent_hugepage.enabled": "madvise", "transparent_hugepage.defrag": defrag, "vm.compaction_proactiveness": "0" },
   );
   e.mem.compaction.log = [];
-  const lines = ["time_ms,op,pid,addr,len,thp,id,order,mt"];
-  lines.push(`0,mmap,1,0x10000000,${16 * 1024 * 1024},0,,,`, `0,mmap,2,0x40000000,${32 * 1024 * 1024},1,,,`);
-  let k = 0;
-  for (let i = 0; i < 3900; i++) {
-    lines.push(`0,access,1,${0x10000000 + i * 4096},,,,,`);
-    if (i % 63 === 62) lines.push(`0,alloc,,,,,pin${k++},0,movable`);
-  }
-  for (let i = 0; i < 3900; i += 2) lines.push(`1,munmap,1,${0x10000000 + i * 4096},4096,,,,`);
-  for (let f = 0; f < faults; f++) lines.push(`${100 + f * 100},access,2,${0x40000000 + f * 2097152},,,,,`);
-  return { e, csv: lines.join("\n") };
+  return { e, csv: pinnedNodeCsv(faults) };
 }
 
 describe("deferred compaction", () => {

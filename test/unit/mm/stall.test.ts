@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatLog2Hist, K_DIRECT_COMPACT, K_DIRECT_RECLAIM, K_FAULT, log2Slot, StallMeter } from "../../../src/mm/stall.js";
 import { buildResult } from "../../../src/engine/result.js";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, runCsv } from "../../helpers.js";
+import { engineFor, pinnedNodeCsv, runCsv } from "../../helpers.js";
 
 const costs = {
   fault: () => 800, zeroPage: () => 190, zeroThp: () => 97000, ioRead: () => 80000,
@@ -75,16 +75,7 @@ function pinned(faults: number, sets: Record<string, string> = {}) {
     {},
     { "transparent_hugepage.enabled": "madvise", "transparent_hugepage.defrag": "always", "vm.compaction_proactiveness": "0", ...sets },
   );
-  const lines = ["time_ms,op,pid,addr,len,thp,id,order,mt"];
-  lines.push(`0,mmap,1,0x10000000,${16 * 1024 * 1024},0,,,`, `0,mmap,2,0x40000000,${32 * 1024 * 1024},1,,,`);
-  let k = 0;
-  for (let i = 0; i < 3900; i++) {
-    lines.push(`0,access,1,${0x10000000 + i * 4096},,,,,`);
-    if (i % 63 === 62) lines.push(`0,alloc,,,,,pin${k++},0,movable`);
-  }
-  for (let i = 0; i < 3900; i += 2) lines.push(`1,munmap,1,${0x10000000 + i * 4096},4096,,,,`);
-  for (let f = 0; f < faults; f++) lines.push(`${100 + f * 100},access,2,${0x40000000 + f * 2097152},,,,,`);
-  return { e, csv: lines.join("\n") };
+  return { e, csv: pinnedNodeCsv(faults) };
 }
 
 describe("the engine charges stalls where the kernel does the work", () => {
