@@ -47,8 +47,8 @@ export interface Machine {
   tunables: Record<string, string | number>;
   /**
    * The zone layout (SPEC §3 [next: zones]): "flat", one Normal zone per node from pfn 0 (the
-   * default while the presets' comparisons are not redone), or "x86", the zones a QEMU x86-64
-   * guest of the same node sizes has (src/machine/zones.ts machineZoneLayout), or an explicit
+   * default of a machine file without `zones` or a preset), or "x86", the zones a QEMU x86-64
+   * guest of the same node sizes has (every preset's) (src/machine/zones.ts machineZoneLayout), or an explicit
    * list of zones (explicitZones)
    */
   zones?: ZonesKind | ExplicitZone[];
@@ -71,9 +71,10 @@ export const ZONES_KINDS = ["flat", "x86"] as const;
 export type ZonesKind = (typeof ZONES_KINDS)[number];
 
 export const PRESETS: Record<string, Machine> = {
-  default: { name: "default", nodes: [{ id: 0, mem: 4 * G, tier: 0, cpus: true }], tunables: {} },
+  default: { name: "default", nodes: [{ id: 0, mem: 4 * G, tier: 0, cpus: true }], tunables: {}, zones: "x86" },
   tiered: {
     name: "tiered",
+    zones: "x86",
     nodes: [
       { id: 0, mem: 4 * G, tier: 0, cpus: true },
       { id: 1, mem: 8 * G, tier: 1, cpus: false },
@@ -82,6 +83,7 @@ export const PRESETS: Record<string, Machine> = {
   },
   numa2: {
     name: "numa2",
+    zones: "x86",
     nodes: [
       { id: 0, mem: 4 * G, tier: 0, cpus: true },
       { id: 1, mem: 4 * G, tier: 0, cpus: true },
@@ -90,6 +92,7 @@ export const PRESETS: Record<string, Machine> = {
   },
   vm: {
     name: "vm",
+    zones: "x86",
     nodes: [{ id: 0, mem: 2 * G, tier: 0, cpus: true }],
     tunables: { "page_reporting.enabled": 1 },
   },
