@@ -49,6 +49,26 @@ export function parsePageblockCounts(text: string): Record<string, number> {
   return out;
 }
 
+/**
+ * The "Number of blocks type" table of /proc/pagetypeinfo zone by zone: `"NODE ZONE"` (e.g.
+ * `"0 DMA32"`) -> type -> pageblocks. Empty for a text without the table.
+ */
+export function parsePageblockCountsByZone(text: string): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("Number of blocks type"));
+  if (at < 0) return out;
+  const types = lines[at]!.slice("Number of blocks type".length).trim().split(/\s+/);
+  for (const line of lines.slice(at + 1)) {
+    const m = /^Node\s+(\d+), zone\s+(\S+)\s+([\d\s]+)$/.exec(line.trim());
+    if (!m) break;
+    const counts: Record<string, number> = {};
+    m[3]!.trim().split(/\s+/).forEach((n, i) => (counts[types[i]!] = Number(n)));
+    out.set(`${m[1]} ${m[2]}`, counts);
+  }
+  return out;
+}
+
 /** Sections the helper printed between "@@wsim begin TAG" and "@@wsim end", and its errors. */
 export function parseConsole(out: string): {
   sections: Map<string, string>;

@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,15 @@ static void replay(FILE *f) {
     case 'W':
       if (sscanf(line + 2, "%2047s", a) == 1) enable_swap(a);
       break;
+    case 'c': { /* run on CPU n from here on (the CPU wsim runs the next events on) */
+      int cpu;
+      cpu_set_t set;
+      if (sscanf(line + 2, "%d", &cpu) != 1 || cpu < 0 || cpu >= CPU_SETSIZE) break;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      if (sched_setaffinity(0, sizeof set, &set) != 0) fail("sched_setaffinity", "");
+      break;
+    }
     case 't': {
       unsigned long ms;
       if (sscanf(line + 2, "%lu", &ms) == 1) {

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EnvironmentError, UsageError } from "../errors.js";
-import type { Machine } from "../machine/machine.js";
+import { nodeCpuCount, type Machine } from "../machine/machine.js";
+import { ZONE_NAMES, type ExplicitZone } from "../machine/zones.js";
 import { resolveSettings } from "../replay.js";
 import { openTrace } from "../trace/open.js";
 import type { TraceFormat } from "../trace/types.js";
@@ -162,6 +163,13 @@ function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out:
 /** where the guest finds the swap disk (NVMe is built into Debian's cloud kernel; virtio-blk is a module) */
 export const SWAP_DEVICE = "/dev/nvme0n1";
 
+/**
+ * QEMU's arguments for a guest of `memMiB` on node 0 and `numaMiB` more nodes, with
+ * `nodeCpus[i]` CPUs on node i (default one on node 0; missing entries 0): `-smp` their sum,
+ * numbered node by node as wsim numbers a machine's CPUs, so the guest keeps as many per-cpu
+ * page lists per zone as the replay (issue 13 item 6). A machine without any CPU still gets
+ * one, on node 0 (a guest cannot boot without).
+ */
 export function qemuArgs(
   kernel: string,
   initrd: string,
@@ -169,14 +177,23 @@ export function qemuArgs(
   numaMiB: readonly number[],
   cmdline = guestCmdline(),
   swapImage?: string,
+  nodeCpus: readonly number[] = [1],
 ): string[] {
-  const args = ["-accel", "tcg", "-cpu", "max", "-smp", "1", "-nodefaults", "-nographic", "-serial", "stdio", "-no-reboot"];
+  const mibs = [memMiB, ...numaMiB];
+  const cpus: number[] = mibs.map((_, i) => nodeCpus[i] ?? 0);
+  if (!cpus.some((c) => c > 0)) cpus[0] = 1;
+  const smp = cpus.reduce((a, b) => a + b, 0);
+  const args = ["-accel", "tcg", "-cpu", "max", "-smp", String(smp), "-nodefaults", "-nographic", "-serial", "stdio", "-no-reboot"];
   const total = memMiB + numaMiB.reduce((s, m) => s + m, 0);
   args.push("-m", `${total}M`);
   if (numaMiB.length) {
-    [memMiB, ...numaMiB].forEach((mib, i) => {
+    let first = 0;
+    mibs.forEach((mib, i) => {
+      const n = cpus[i]!;
+      const range = n === 0 ? "" : n === 1 ? `,cpus=${first}` : `,cpus=${first}-${first + n - 1}`;
+      first += n;
       args.push("-object", `memory-backend-ram,id=m${i},size=${mib}M`);
-      args.push("-numa", `node,nodeid=${i},memdev=m${i}${i === 0 ? ",cpus=0" : ""}`);
+      args.push("-numa", `node,nodeid=${i},memdev=m${i}${range}`);
     });
   }
   if (swapImage) {
@@ -194,19 +211,44 @@ function diffVmstat(boot: Record<string, number>, final: Record<string, number>)
   return out;
 }
 
-/** The machine wsim should simulate: what each guest node had free before the first event. */
-export function machineFromBuddyinfo(nodes: { id: number; zones: KernelZone[] }[]): Machine {
-  return {
-    name: "guest",
-    nodes: nodes.map((n) => ({
-      id: n.id,
+/**
+ * The machine wsim should simulate: what each guest zone had free before the first event, as
+ * zones of their own (issue 13 items 1 and 4: the guest's DMA zone, its lowmem_reserve and its
+ * share of the watermarks take part on both sides, so `--fill-dma` is no longer needed). Each
+ * zone of /proc/buddyinfo becomes an explicit zone of its free pages in whole pageblocks (a zone
+ * with less than one pageblock free is left out), laid at ascending pfns node by node from pfn
+ * 0; `nodeCpus[i]` CPUs on node i (the count the guest booted with; default one on node 0).
+ * Node 0 is tier 0, the others tier 1 (`--numa` nodes are memory-only tiers).
+ */
+export function machineFromBuddyinfo(nodes: { id: number; zones: KernelZone[] }[], nodeCpus: readonly number[] = [1]): Machine {
+  const zones: ExplicitZone[] = [];
+  let pfn = 0;
+  const specs = nodes.map((n) => {
+    let mem = 0;
+    for (const z of n.zones) {
       // whole pageblocks, as a wsim zone is
-      mem: Math.floor(n.zones.reduce((s, z) => s + z.free, 0) / 512) * 512,
-      tier: n.id === 0 ? 0 : 1,
-      cpus: n.id === 0,
-    })),
-    tunables: {},
-  };
+      const pages = Math.floor(z.free / 512) * 512;
+      if (pages === 0 || !ZONE_NAMES.includes(z.name) || z.name === "Device") continue;
+      zones.push({ node: n.id, name: z.name, start: pfn, end: pfn + pages });
+      pfn += pages;
+      mem += pages;
+    }
+    const ncpus = nodeCpus[n.id] ?? 0;
+    return { id: n.id, mem, tier: n.id === 0 ? 0 : 1, cpus: ncpus > 0, ...(ncpus > 1 ? { ncpus } : {}) };
+  });
+  return { name: "guest", nodes: specs, tunables: {}, ...(zones.length ? { zones } : {}) };
+}
+
+/**
+ * CPUs per guest node (node 0 and each `--numa` node) from the trace's machine: its nodes'
+ * counts (machine.ts nodeCpuCount: a preset's node with CPUs has one), 0 for a guest node the
+ * machine does not have.
+ */
+export function guestNodeCpus(machine: Machine, guestNodes: number): number[] {
+  return Array.from({ length: guestNodes }, (_, i) => {
+    const n = machine.nodes.find((x) => x.id === i);
+    return n ? nodeCpuCount(n) : 0;
+  });
 }
 
 /**
@@ -247,6 +289,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const log = cfg.log ?? (() => {});
   const trace = await openTrace(cfg.trace, { format: cfg.format, stdin: cfg.stdin?.() });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
+  const nodeCpus = guestNodeCpus(settings.machine, 1 + cfg.numaMiB.length);
   const swapMiB = cfg.swapMiB ?? 0;
   // the module builds against the default kernel's headers or a --kernel's own build tree
   const kalloc = cfg.kalloc !== false && (cfg.kernel === undefined || kernelBuildTree(cfg.kernel) !== null);
@@ -259,6 +302,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
     fillDma: cfg.fillDma,
     events: cfg.events,
+    nodeCpus,
   });
   if (cfg.fillDma && !kalloc)
     throw new UsageError("--fill-dma needs wsim_kalloc: the default kernel or a --kernel in its build tree, without --no-kalloc");
@@ -294,7 +338,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     const cmdline = guestCmdline(cfg.append);
     if (cfg.append?.length) log(`wsim kernel: command line: ${cmdline}`);
     const t0 = Date.now();
-    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage), cfg.timeoutS);
+    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage, nodeCpus), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
     const { sections, errors, done, elapsedMs, kallocCounts } = parseConsole(out);
@@ -318,7 +362,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
       wsim_version: WSIM_VERSION,
       source: "kernel",
       trace: { path: cfg.trace, format: trace.format, events: sb.events, first_ms: sb.firstMs, last_ms: sb.lastMs },
-      machine: machineFromBuddyinfo(parseBuddyinfo(bootBuddy)),
+      machine: machineFromBuddyinfo(parseBuddyinfo(bootBuddy), nodeCpus),
       tunables: sb.written,
       vmstat: diffVmstat(bootVm, finalVm),
       nodes: parseBuddyinfo(finalBuddy),

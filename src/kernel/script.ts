@@ -86,6 +86,13 @@ export interface ScriptOptions {
   fillDma?: boolean;
   /** tracepoints to record during the replay (`wsim kernel --events`), read from trace_pipe at the end */
   events?: EventRecording;
+  /**
+   * CPUs per guest node, numbered node by node (kernel.ts guestNodeCpus; default one on node 0).
+   * With more than one CPU the helper pins itself (`c CPU`, sched_setaffinity) to the CPU wsim
+   * runs each event on: the trace's `cpu`, else the first CPU of the event's `node`, else CPU 0
+   * (the first node with CPUs), so the same per-cpu lists fill and drain on both sides.
+   */
+  nodeCpus?: readonly number[];
 }
 
 /** `wsim kernel --events`: which tracepoints, and the ring buffer that holds them */
@@ -150,7 +157,16 @@ export class ScriptBuilder {
   firstMs: number | null = null;
   lastMs: number | null = null;
 
+  /** first CPU of each guest node (-1: none), when the guest has more than one CPU; else null */
+  private readonly firstCpu: number[] | null;
+  /** the CPU the helper is pinned to (-1: not pinned yet) */
+  private cpu = -1;
+
   constructor(private readonly opts: ScriptOptions) {
+    const counts = opts.nodeCpus ?? [1];
+    let next = 0;
+    const first = counts.map((n) => (n > 0 ? (next += n) - n : -1));
+    this.firstCpu = next > 1 ? first : null;
     // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
     if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
@@ -181,6 +197,19 @@ export class ScriptBuilder {
       if (settings.isExplicit(key) && !(key in KERNEL_PATHS) && !key.startsWith("memory."))
         this.skip(`tunable ${key} (no kernel file)`);
     }
+  }
+
+  /**
+   * Pins the helper to the CPU wsim runs event i on (ScriptOptions.nodeCpus), when the guest has
+   * several; true when the event's node has no CPU in the guest (the caller counts it skipped).
+   */
+  private pin(b: EventBatch, i: number): boolean {
+    const node = b.node[i]!;
+    if (!this.firstCpu) return node > 0;
+    const want = b.cpu[i]! >= 0 ? b.cpu[i]! : node >= 0 ? (this.firstCpu[node] ?? -1) : this.firstCpu.find((c) => c >= 0)!;
+    if (want < 0) return true;
+    if (want !== this.cpu) this.lines.push(`c ${(this.cpu = want)}`);
+    return false;
   }
 
   private skip(reason: string): void {
@@ -285,7 +314,7 @@ export class ScriptBuilder {
             this.place(pid, page, page + 1, 2, -1, this.implicitAddr(pid, page));
             r = this.find(pid, page)!;
           }
-          if (b.node[i]! >= 0) this.skip("access node (one CPU in the guest)");
+          if (this.pin(b, i)) this.skip("access node (no CPU of that node in the guest)");
           const addr = r.guest + (page - r.start) * PAGE;
           // wsim allocates on every first touch (SPEC: no zero page); a read would map the
           // kernel's shared zero page (or huge zero page) and allocate nothing, so the guest writes
@@ -332,6 +361,7 @@ export class ScriptBuilder {
             this.skip(`alloc ${MT_NAMES[b.mt[i]!]} (${this.opts.kallocSkip ?? "no wsim_kalloc module"})`);
             break;
           }
+          if (this.firstCpu) this.pin(b, i);
           const id = this.nextHandle++;
           this.handles.set(b.strs[b.id[i]!]!, id);
           this.lines.push(`k a ${id} ${b.order[i]} ${MT_NAMES[b.mt[i]!]![0]} ${b.node[i]! >= 0 ? b.node[i] : -1}`);

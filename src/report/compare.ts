@@ -5,6 +5,7 @@
  */
 import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
+import { parseBuddyinfo, parsePageblockCountsByZone } from "../kernel/guest-output.js";
 import type { KernelResult } from "../kernel/kernel.js";
 import { formatBuddyinfo } from "../procfs/procfs.js";
 import { MODELLED_KERNEL_COUNTERS } from "../stats/counters.js";
@@ -83,6 +84,84 @@ export function pageblockChanges(sim: RunResult, kern: KernelResult): { wsim: Re
   return { wsim, kernel };
 }
 
+/**
+ * One quantity of one zone in `wsim compare`'s per-zone table (issue 13 item 4); JSON `zones`.
+ * `quantity`: "free pages, change" (end − start), "free pages in order-9+ blocks, end" (the
+ * blocks a THP could take), or "TYPE pageblocks, change" for each migratetype that changed on
+ * either side.
+ */
+export interface ZoneCompareRow {
+  node: number;
+  zone: string;
+  quantity: string;
+  /** wsim's value; null when wsim's machine has no such zone (a zone the guest had under a pageblock free) */
+  wsim: number | null;
+  kernel_min: number;
+  kernel_max: number;
+  in_range: boolean | null;
+}
+
+/** free pages in blocks of order ≥ 9 (pageblock_order on x86-64) from buddyinfo's counts */
+function hugeFree(counts: readonly number[]): number {
+  let n = 0;
+  for (let o = 9; o < counts.length; o++) n += counts[o]! * 2 ** o;
+  return n;
+}
+
+/**
+ * The per-zone comparison: for every zone of the guest's final /proc/buddyinfo (node by node, in
+ * the kernel's order) its free pages' change, its free pages in order-9+ blocks at the end, and
+ * the change of each migratetype's pageblocks (pagetypeinfo before and after), beside the zone of
+ * the same node and name in wsim's machine (`machineFromBuddyinfo` gives it the zone's free
+ * pages at the start). Kernel values are the range over the runs.
+ */
+export function zoneRows(sim: RunResult, kerns: readonly KernelResult[]): ZoneCompareRow[] {
+  if (kerns.length === 0) throw new RangeError("zoneRows needs at least one kernel run");
+  type Side = Map<string, number>; // quantity -> value
+  const perRun = kerns.map((k) => {
+    const boot = parseBuddyinfo(k.kernel.boot.buddyinfo);
+    const bootBlocks = parsePageblockCountsByZone(k.kernel.boot.pagetypeinfo);
+    const finalBlocks = parsePageblockCountsByZone(k.kernel.final.pagetypeinfo);
+    const zones = new Map<string, Side>();
+    for (const n of k.nodes)
+      for (const z of n.zones) {
+        const key = `${n.id} ${z.name}`;
+        const start = boot.find((b) => b.id === n.id)?.zones.find((b) => b.name === z.name)?.free ?? 0;
+        const side: Side = new Map([
+          ["free pages, change", z.free - start],
+          ["free pages in order-9+ blocks, end", hugeFree(z.buddyinfo)],
+        ]);
+        const b0 = bootBlocks.get(key) ?? {};
+        const b1 = finalBlocks.get(key) ?? {};
+        for (const t of Object.keys(b1)) side.set(`${t} pageblocks, change`, b1[t]! - (b0[t] ?? 0));
+        zones.set(key, side);
+      }
+    return zones;
+  });
+  const rows: ZoneCompareRow[] = [];
+  for (const [key, first] of perRun[0]!) {
+    const [node, zone] = [Number(key.split(" ")[0]), key.split(" ")[1]!];
+    const wz = sim.nodes.find((n) => n.id === node)?.zones.find((z) => z.name === zone);
+    const wsim = new Map<string, number>();
+    if (wz) {
+      wsim.set("free pages, change", wz.free - wz.managed);
+      wsim.set("free pages in order-9+ blocks, end", hugeFree(wz.buddyinfo));
+      // wsim's zones start with every pageblock Movable
+      const total = Object.values(wz.pageblocks).reduce((a, b) => a + b, 0);
+      for (const [t, c] of Object.entries(wz.pageblocks)) wsim.set(`${t} pageblocks, change`, c - (t === "Movable" ? total : 0));
+    }
+    for (const quantity of first.keys()) {
+      const ks = perRun.map((z) => z.get(key)?.get(quantity) ?? 0);
+      const lo = Math.min(...ks);
+      const hi = Math.max(...ks);
+      const w = wz ? (wsim.get(quantity) ?? 0) : null;
+      if (quantity.endsWith("pageblocks, change") && lo === 0 && hi === 0 && !w) continue;
+      rows.push({ node, zone, quantity, wsim: w, kernel_min: lo, kernel_max: hi, in_range: w === null ? null : w >= lo && w <= hi });
+    }
+  }
+  return rows;
+}
+
 /** From the trace's first event to its last, ms (0 for an empty trace). */
 export function traceSpanMs(r: KernelResult): number {
   return r.trace.first_ms === null ? 0 : Math.round(r.trace.last_ms! - r.trace.first_ms);
@@ -126,6 +205,20 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   }
   out.push(`counters: changes during the replay (kernel: /proc/vmstat after − before the first event)`);
   out.push(t.toString());
+  const zr = zoneRows(sim, kerns);
+  if (zr.length) {
+    const zt = new Table({
+      head: ["node", "zone", "", "wsim", runs > 1 ? `kernel, ${runs} runs` : "kernel", ...(runs > 1 ? ["wsim in range"] : [])],
+      style: { head: [], border: [] },
+      colAligns: ["right", "left", "left", "right", "right", "left"],
+    });
+    for (const r of zr) {
+      const cells = [String(r.node), r.zone, r.quantity, r.wsim === null ? "no such zone" : String(r.wsim), span(r.kernel_min, r.kernel_max)];
+      if (runs > 1) cells.push(r.in_range === null ? "" : r.in_range ? "yes" : "no");
+      zt.push(cells);
+    }
+    out.push("", "per zone (wsim's zones start with what the guest's had free, in whole pageblocks):", zt.toString());
+  }
   out.push("", "buddyinfo, wsim:");
   out.push(
     formatBuddyinfo(sim.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.id, name: z.name, nrFree: z.buddyinfo })))).trimEnd(),

@@ -8,7 +8,7 @@ import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/ke
 import type { EventRecording } from "../../kernel/script.js";
 import { loadMachine } from "../../machine/machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
-import { compareRows, pageblockChanges, renderCompare, traceSpanMs } from "../../report/compare.js";
+import { compareRows, pageblockChanges, renderCompare, traceSpanMs, zoneRows } from "../../report/compare.js";
 import { renderJson } from "../../report/json.js";
 import { replay } from "../../replay.js";
 import type { TraceFormat } from "../../trace/types.js";
@@ -218,6 +218,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
             ...(runs > 1 ? { kernel_runs: kerns } : {}),
             rows: compareRows(sim, kerns, o.all),
             pageblock_changes: pageblockChanges(sim, kerns[0]!),
+            zones: zoneRows(sim, kerns),
           })
         : renderCompare(sim, kerns, { all: o.all });
     if (o.output && o.output !== "-") writeWhole(o.output, text);

@@ -7,7 +7,9 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInitramfs } from "../../../src/kernel/initramfs.js";
 import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat } from "../../../src/kernel/guest-output.js";
-import { guestCmdline, machineFromBuddyinfo, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
+import { guestCmdline, guestNodeCpus, machineFromBuddyinfo, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
+import { loadMachine } from "../../../src/machine/machine.js";
+import { machineZones } from "../../../src/machine/zones.js";
 import { which } from "../../../src/kernel/toolchain.js";
 import { KERNEL_VMSTAT } from "../../../src/stats/counters.js";
 
@@ -74,19 +76,46 @@ describe("reading the guest", () => {
     expect(z.free).toBe(counts.reduce((s, c, o) => s + c * 2 ** o, 0));
   });
 
-  it("derives the simulated machine from what each node had free, in whole pageblocks", () => {
+  it("derives the simulated machine from what each guest zone had free, in whole pageblocks, zone by zone", () => {
     const m = machineFromBuddyinfo(
       parseBuddyinfo(
         "Node 0, zone      DMA      0      0      0      0      0      1      1      1      0      1      3 \n" +
           "Node 0, zone    DMA32      4      0      7     15     10      9      7     10      5      2     40 \n" +
           "Node 1, zone   Normal      0      0      0      0      0      0      0      0      0      0     10 \n",
       ),
+      [1, 0],
     );
-    const free0 = 32 + 64 + 128 + 512 + 3 * 1024 + (4 + 14 + 60 + 80 + 144 + 224 + 640 + 1280 + 5 * 256 + 2 * 512 + 40 * 1024);
+    const dma = 32 + 64 + 128 + 512 + 3 * 1024; // 3808 free: 7 whole pageblocks
+    const dma32 = 4 + 14 + 60 + 80 + 144 + 224 + 640 + 1280 + 5 * 256 + 2 * 512 + 40 * 1024; // 45710: 89 pageblocks
     expect(m.nodes).toEqual([
-      { id: 0, mem: Math.floor(free0 / 512) * 512, tier: 0, cpus: true },
+      { id: 0, mem: 7 * 512 + 89 * 512, tier: 0, cpus: true },
       { id: 1, mem: 10240, tier: 1, cpus: false },
     ]);
+    expect(Math.floor(dma / 512)).toBe(7);
+    expect(Math.floor(dma32 / 512)).toBe(89);
+    expect(m.zones).toEqual([
+      { node: 0, name: "DMA", start: 0, end: 3584 },
+      { node: 0, name: "DMA32", start: 3584, end: 3584 + 45568 },
+      { node: 1, name: "Normal", start: 49152, end: 49152 + 10240 },
+    ]);
+    // the machine is valid: its zones hold each node's memory
+    expect(machineZones(m).layout.nodes.map((n) => n.zones.filter((z) => z.presentPages > 0).map((z) => z.name))).toEqual([["DMA", "DMA32"], ["Normal"]]);
+    // CPUs the guest booted with; a zone under one pageblock free is left out
+    const two = machineFromBuddyinfo(parseBuddyinfo("Node 0, zone      DMA      1 0 0 0 0 0 0 0 0 0 0\nNode 0, zone    DMA32  0 0 0 0 0 0 0 0 0 0 1\n"), [4]);
+    expect(two.nodes).toEqual([{ id: 0, mem: 1024, tier: 0, cpus: true, ncpus: 4 }]);
+    expect(two.zones).toEqual([{ node: 0, name: "DMA32", start: 0, end: 1024 }]);
+  });
+
+  it("boots the guest with the trace's machine's CPUs per node (-smp, NUMA cpus=)", () => {
+    expect(guestNodeCpus(loadMachine("default"), 1)).toEqual([1]);
+    expect(guestNodeCpus(loadMachine("tiered"), 2)).toEqual([1, 0]);
+    expect(guestNodeCpus(loadMachine("numa2"), 3)).toEqual([1, 1, 0]);
+    const a = qemuArgs("bz", "ird", 256, [512, 128], undefined, undefined, [2, 3, 0]);
+    expect(a[a.indexOf("-smp") + 1]).toBe("5");
+    expect(a.filter((x) => x.startsWith("node,"))).toEqual(["node,nodeid=0,memdev=m0,cpus=0-1", "node,nodeid=1,memdev=m1,cpus=2-4", "node,nodeid=2,memdev=m2"]);
+    // no CPU anywhere: one on node 0 all the same
+    const z = qemuArgs("bz", "ird", 256, [], undefined, undefined, [0]);
+    expect(z[z.indexOf("-smp") + 1]).toBe("1");
   });
 
   it("takes the helper's sections from a console with kernel noise and CRLF line ends", () => {

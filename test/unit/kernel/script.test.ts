@@ -130,17 +130,35 @@ describe("ScriptBuilder", () => {
     const { sb, body } = await script(
       HEAD +
         "0,alloc,,,,,,,,,k1,2,unmovable\n0,free,,,,,,,,,k1,,\n0,set,,,,,,,kpromoted.enabled,1,,,,\n" +
-        "0,read,,,,,,,memory.workingset.page_age,,,,,/\n0,mmap,1,0x1000,4096,,,1,,,,,,\n0,access,1,0x1000,,w,,0,,,,,,\n",
+        "0,read,,,,,,,memory.workingset.page_age,,,,,/\n0,mmap,1,0x1000,4096,,,1,,,,,,\n0,access,1,0x1000,,w,,1,,,,,,\n",
     );
     expect(sb.unsupported).toEqual({
       "alloc unmovable (no wsim_kalloc module)": 1,
       "free (no wsim_kalloc module)": 1,
       "set kpromoted.enabled (no kernel file)": 1,
       "read memory.workingset.page_age (no such file in Linux 6.1)": 1,
-      "access node (one CPU in the guest)": 1,
+      "access node (no CPU of that node in the guest)": 1,
     });
     // the mmap's preferred node goes to the helper (mbind MPOL_PREFERRED)
     expect(mapAt(body)[0]![4]).toBe("1");
+  });
+
+  it("pins the helper to the CPU wsim runs each event on when the guest has several (issue 13 item 6)", async () => {
+    const csv =
+      "time_ms,op,pid,addr,rw,node,cpu\n" +
+      "0,access,1,0x1000,w,,\n" + // the first node with CPUs: CPU 0
+      "0,access,1,0x2000,w,,\n" + // still CPU 0: no second command
+      "0,access,1,0x3000,w,1,\n" + // node 1's first CPU: CPUs 0-1 are node 0's, 2-4 node 1's
+      "0,access,1,0x4000,w,,3\n" + // the trace's cpu
+      "0,access,1,0x5000,w,2,\n"; // node 2 has no CPU: counted, not pinned
+    const { body, sb } = await script(csv, { maxGapMs: 10000, minSleepMs: 10, nodeCpus: [2, 3, 0] });
+    expect(body.filter((l) => l.startsWith("c "))).toEqual(["c 0", "c 2", "c 3"]);
+    expect(body.indexOf("c 2")).toBe(body.findIndex((l) => l.startsWith("w ") && l.endsWith("3000")) - 1);
+    expect(sb.unsupported).toEqual({ "access node (no CPU of that node in the guest)": 1 });
+    // one CPU: never pinned, an access of node 0 runs where it would
+    const one = await script(csv.split("\n").slice(0, 3).join("\n") + "\n0,access,1,0x6000,w,0,\n");
+    expect(one.body.some((l) => l.startsWith("c "))).toBe(false);
+    expect(one.sb.unsupported).toEqual({});
   });
 
   it("makes kernel allocations with wsim_kalloc, loaded before the first snapshot", async () => {
