@@ -69,6 +69,8 @@ export interface KernelSnapshot {
   buddyinfo: string;
   pagetypeinfo: string;
   pageblocks: Record<string, number>;
+  /** /proc/zoneinfo as printed (the boot snapshot only: the layout, watermarks and pagesets wsim's machine can start from) */
+  zoneinfo?: string;
 }
 
 export interface KernelResult {
@@ -385,7 +387,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         events: events && { enabled: [...cfg.events!.events], buffer_kb: cfg.events!.bufferKb, lines: events.lines, dropped: events.dropped, overrun: events.overrun },
         dma_filled: cfg.fillDma ? Number(/^dma (\d+)/.exec(sections.get("dma-fill") ?? "")?.[1] ?? NaN) : null,
         errors,
-        boot: snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""),
+        boot: { ...snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""), zoneinfo: sections.get("boot-zoneinfo") ?? "" },
         final: snapshot(finalVm, finalBuddy, sections.get("final-pagetypeinfo") ?? ""),
         workdir: cfg.keep ? work : null,
       },

@@ -183,7 +183,7 @@ export class ScriptBuilder {
       for (const e of ev.events) this.lines.push(`s ${eventEnablePath(e)} 1`);
     }
     this.lines.push("p release /proc/sys/kernel/osrelease");
-    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo");
+    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo", "p boot-zoneinfo /proc/zoneinfo");
     if (ev) this.lines.push(`s ${TRACEFS}/tracing_on 1`);
   }
 

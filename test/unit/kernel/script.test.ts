@@ -29,12 +29,13 @@ describe("ScriptBuilder", () => {
     const { lines } = await script(HEAD + "0,access,1,0x1000,,w,,,,,,,,\n", undefined, { "vm.compaction_proactiveness": "40" });
     // MGLRU goes on before the first snapshot, so moving the boot's pages to it is not counted
     // then the release the guest runs (for the compare table's heading)
-    expect(lines.slice(0, 5)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       "s /sys/kernel/mm/lru_gen/enabled y",
       "p release /proc/sys/kernel/osrelease",
       "p boot-vmstat /proc/vmstat",
       "p boot-buddyinfo /proc/buddyinfo",
       "p boot-pagetypeinfo /proc/pagetypeinfo",
+      "p boot-zoneinfo /proc/zoneinfo",
     ]);
     expect(lines.slice(-3)).toEqual(["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", "p final-pagetypeinfo /proc/pagetypeinfo"]);
     expect(lines).toContain("s /sys/kernel/mm/transparent_hugepage/enabled always");
@@ -227,7 +228,7 @@ describe("wsim kernel --events: the script records tracepoints around the replay
       "s /sys/kernel/tracing/events/kmem/mm_page_alloc/enable 1",
       "s /sys/kernel/tracing/events/compaction/enable 1",
     ]);
-    expect(at("s /sys/kernel/tracing/tracing_on 1")).toBe(at("p boot-pagetypeinfo /proc/pagetypeinfo") + 1);
+    expect(at("s /sys/kernel/tracing/tracing_on 1")).toBe(at("p boot-zoneinfo /proc/zoneinfo") + 1);
     const firstTouch = lines.findIndex((l) => l.startsWith("w "));
     expect(firstTouch).toBeGreaterThan(at("s /sys/kernel/tracing/tracing_on 1"));
     // off before the final snapshot: reading /proc would be traced too
