@@ -166,13 +166,13 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
       ? {
           ...cfg,
           plugins,
-          onSample: (smp) => {
+          onSample: (smp, zones) => {
             // one snapshot per sample, however many wanted times it reaches
             if (wanted.length && wanted[0]! <= smp.time_ms) {
               while (wanted.length && wanted[0]! <= smp.time_ms) wanted.shift();
               snapshots.push({ ...pageblockMap(engine), time_ms: smp.time_ms });
             }
-            cfg.onSample?.(smp);
+            cfg.onSample?.(smp, zones);
           },
         }
       : { ...cfg, plugins },

@@ -5,6 +5,8 @@
  * tunables = the same state, on any machine: no wall clock, nothing random.
  */
 import { DataError, InternalError, UsageError } from "../errors.js";
+import { zoneLabels } from "./zone-labels.js";
+export { zoneLabels } from "./zone-labels.js";
 import { machineHint, type Machine } from "../machine/machine.js";
 import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
@@ -46,7 +48,11 @@ export interface EngineOptions {
   /** take a sample every this many ms of virtual time (--interval) */
   interval?: number;
   /** each sample as it is taken (streaming outputs); samples are also kept in `series` */
-  onSample?: (s: Sample) => void;
+  /**
+   * each sample as it is taken; `zones` labels its buddyinfo/reported rows (zoneLabels: `n0` for
+   * a node's only zone, `n0_DMA32` when the node has several), the same array every time
+   */
+  onSample?: (s: Sample, zones: readonly string[]) => void;
   /** closed-loop replay: a pid's stalls push its later events back (SPEC §4.8, --closed-loop) */
   closedLoop?: boolean;
   /** keep samples in `series` (default true) */
@@ -332,6 +338,8 @@ export class Engine implements EngineContext {
     }
   }
 
+  private zoneLabelCache: readonly string[] | null = null;
+
   private takeSample(time: number, end = false): void {
     const vmstat = this.vmstatObject();
     this.lastSampleMs = time;
@@ -346,7 +354,7 @@ export class Engine implements EngineContext {
     const truth = this.mem.hotTruth;
     if (truth) s.promotion = { truly_hot: truth.trulyHotPages, promoted_hot: truth.promotedHotPages };
     if (this.opts.keepSeries !== false) this.series.push(s);
-    this.opts.onSample?.(s);
+    this.opts.onSample?.(s, (this.zoneLabelCache ??= zoneLabels(this.mem.zones)));
   }
 
   // --- EngineContext ---
@@ -1057,3 +1065,4 @@ const KSWAPD_TASK = -1;
 function toNs(ms: number): number {
   return Math.round(ms * 1e6);
 }
+

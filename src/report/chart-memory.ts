@@ -3,6 +3,7 @@
  * page_age histograms (charts.ts).
  */
 import type { WorkingsetBin } from "../engine/engine.js";
+import { zoneLabels } from "../engine/zone-labels.js";
 import { base, bytesToMiB, HEIGHT, MT_COLOURS, pagesToMiB, seconds, WIDTH, type ChartSpec } from "./chart-common.js";
 import { columnIndices } from "./downsample.js";
 import { MIGRATETYPE_NAMES, type PageblockZoneMap } from "./pageblock-map.js";
@@ -43,12 +44,15 @@ export function freeHeatmaps(run: ReportRun): ChartSpec[] {
     // light to dark blue, spread over however many decades there are
     const blues = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#041630"];
     const colours = pieces.map((_, k) => blues[pieces.length === 1 ? blues.length - 1 : Math.round((k * (blues.length - 1)) / (pieces.length - 1))]!);
-    const nodeId = run.nodes[n]?.id ?? n;
-    const zone = run.nodes[n]?.zones[0]?.name ?? "Normal";
+    // the samples' rows are zones (Memory.zones order), the run's nodes list the same zones
+    const zn = runZones(run)[n];
+    const nodeId = zn?.nid ?? n;
+    const zone = zn?.name ?? "Normal";
+    const label = zn?.label ?? `n${n}`;
     const title = `free memory per order: node ${nodeId}, zone ${zone}`;
     const dropped = cols.length < series.length ? ` · ${cols.length} of ${series.length} samples shown (the last of each bucket)` : "";
     out.push({
-      id: `free-heatmap:n${nodeId}`,
+      id: `free-heatmap:${label}`,
       kind: "free-heatmap",
       title,
       width: WIDTH,
@@ -93,7 +97,18 @@ function shade(hex: string, level: number): string {
 }
 
 /** The map of one zone's pageblocks at `timeMs`; `suffix` tells maps of one zone apart (`@1000`). */
-export function pageblockChart(z: PageblockZoneMap, timeMs: number, suffix = ""): ChartSpec {
+/**
+ * The zones of a run in Memory.zones order (node by node, populated zones from DMA up), each
+ * with its chart label (engine.ts zoneLabels: `n0`, or `n0_DMA32` on a node of several zones).
+ */
+export function runZones(run: Pick<ReportRun, "nodes">): { nid: number; name: string; label: string }[] {
+  const zs = run.nodes.flatMap((n) => n.zones.map((z) => ({ nid: n.id, name: z.name })));
+  const labels = zoneLabels(zs);
+  return zs.map((z, i) => ({ ...z, label: labels[i]! }));
+}
+
+/** A pageblock map's chart; `label` names its zone in the id (runZones; default `n<node>`). */
+export function pageblockChart(z: PageblockZoneMap, timeMs: number, suffix = "", label = `n${z.node}`): ChartSpec {
   const n = z.mt.length;
   const cols = Math.min(64, Math.max(8, Math.ceil(Math.sqrt(n * 4))));
   const rows = Math.ceil(n / cols);
@@ -113,7 +128,7 @@ export function pageblockChart(z: PageblockZoneMap, timeMs: number, suffix = "")
   const title = `pageblocks: node ${z.node}, zone ${z.zone} at ${seconds(timeMs)} s`;
   const height = Math.max(260, Math.min(900, 110 + rows * 12));
   return {
-    id: `pageblocks:n${z.node}${suffix}`,
+    id: `pageblocks:${label}${suffix}`,
     kind: "pageblocks",
     title,
     width: WIDTH,

@@ -18,7 +18,7 @@
  * Node; lines and heatmaps are downsampled (downsample.ts).
  */
 import type { ChartSpec, NamedRun } from "./chart-common.js";
-import { freeHeatmaps, pageAgeCharts, pageblockChart } from "./chart-memory.js";
+import { freeHeatmaps, pageAgeCharts, pageblockChart, runZones } from "./chart-memory.js";
 import { compareChart, counterCharts, latencyChart, promotionChart, runsChart } from "./chart-series.js";
 import type { CompareRow } from "./compare.js";
 import type { ReportRun } from "./run-file.js";
@@ -52,8 +52,10 @@ export function runCharts(run: ReportRun): ChartSpec[] {
   out.push(...counterCharts(run));
   out.push(...freeHeatmaps(run));
   // the chosen sample times first, then the end
-  for (const m of run.pageblock_snapshots ?? []) for (const z of m.zones) out.push(pageblockChart(z, m.time_ms, `@${m.time_ms}`));
-  if (run.pageblock_map) for (const z of run.pageblock_map.zones) out.push(pageblockChart(z, run.pageblock_map.time_ms));
+  const zones = runZones(run);
+  const label = (z: { node: number; zone: string }) => zones.find((x) => x.nid === z.node && x.name === z.zone)?.label;
+  for (const m of run.pageblock_snapshots ?? []) for (const z of m.zones) out.push(pageblockChart(z, m.time_ms, `@${m.time_ms}`, label(z)));
+  if (run.pageblock_map) for (const z of run.pageblock_map.zones) out.push(pageblockChart(z, run.pageblock_map.time_ms, "", label(z)));
   out.push(...pageAgeCharts(run));
   const p = promotionChart(run);
   if (p) out.push(p);

@@ -1,16 +1,19 @@
 /**
  * `--interval MS --format csv`: one row per sample, a header first: time_ms, every counter
- * in /proc/vmstat order then wsim's, then per node the free blocks per order (buddyinfo) and
- * the reported ones (free page reporting): `n0_free_o0` .. `n0_reported_o10`; then the
+ * in /proc/vmstat order then wsim's, then per zone the free blocks per order (buddyinfo) and
+ * the reported ones (free page reporting): `n0_free_o0` .. `n0_reported_o10` for a node's only
+ * zone, `n0_DMA32_free_o0` .. when the node has several (engine.ts zoneLabels); then the
  * page_age bins of each memcg with intervals (`page_age:/svc:n0:b0` .., bytes).
  */
 import type { Sample } from "../engine/engine.js";
 
-export function sampleCsvHeader(s: Sample): string {
+/** The header row; `zones` labels the buddyinfo rows (default `n0`, `n1`, ...: one zone per node). */
+export function sampleCsvHeader(s: Sample, zones: readonly string[] = s.buddyinfo.map((_, n) => `n${n}`)): string {
   const cols = ["time_ms", ...Object.keys(s.vmstat)];
   s.buddyinfo.forEach((_, n) => {
-    for (let o = 0; o < 11; o++) cols.push(`n${n}_free_o${o}`);
-    for (let o = 0; o < 11; o++) cols.push(`n${n}_reported_o${o}`);
+    const z = zones[n] ?? `n${n}`;
+    for (let o = 0; o < 11; o++) cols.push(`${z}_free_o${o}`);
+    for (let o = 0; o < 11; o++) cols.push(`${z}_reported_o${o}`);
   });
   for (const [cg, nodes] of Object.entries(s.page_age))
     for (const [nid, bins] of Object.entries(nodes)) bins.forEach((_, b) => cols.push(`page_age:${cg}:n${nid}:b${b}`));

@@ -190,11 +190,13 @@ describe("help and tunables", () => {
   it("wsim tunables lists every tunable with its default on the machine", () => {
     const r = wsim(["tunables", "--format", "json"]);
     const rows = JSON.parse(r.out) as { key: string; default: unknown }[];
-    expect(rows.find((x) => x.key === "vm.min_free_kbytes")!.default).toBe(22528);
+    // khugepaged's set_recommended_min_free_kbytes on default's three populated zones (x86):
+    // 512 * 3 * (2 + 3 * 3) pages = 16896 pages = 67584 KiB
+    expect(rows.find((x) => x.key === "vm.min_free_kbytes")!.default).toBe(67584);
     expect(rows.find((x) => x.key === "page_reporting.enabled")!.default).toBe(0);
     const vm = JSON.parse(wsim(["tunables", "--machine", "vm", "--format", "json"]).out) as { key: string; default: unknown }[];
     expect(vm.find((x) => x.key === "page_reporting.enabled")!.default).toBe(1);
-    expect(wsim(["tunables"]).out).toMatch(/^vm\.min_free_kbytes\t22528\t/m);
+    expect(wsim(["tunables"]).out).toMatch(/^vm\.min_free_kbytes\t67584\t/m);
   });
 });
 

@@ -33,10 +33,12 @@ describe("wsim replay --pageblock-map and --report", () => {
   it("the JSON gets pageblock_map: small128 is 32768 pages = 64 pageblocks, free pages agree with buddyinfo", () => {
     expect(made.code).toBe(0);
     const r = JSON.parse(readFileSync(RUN, "utf8"));
-    const z = r.pageblock_map.zones[0];
-    expect(z.mt).toHaveLength(64);
-    const freeFromBuddy = r.nodes[0].zones[0].buddyinfo.reduce((s: number, n: number, o: number) => s + n * 2 ** o, 0);
-    expect(z.free.reduce((s: number, n: number) => s + n, 0)).toBe(freeFromBuddy);
+    // x86 zones: DMA spans pfns [0, 4096) (8 pageblocks; pfn 0 is reserved), DMA32 [4096, 32768) (56)
+    expect(r.pageblock_map.zones.map((z: { zone: string; mt: number[] }) => [z.zone, z.mt.length])).toEqual([["DMA", 8], ["DMA32", 56]]);
+    r.pageblock_map.zones.forEach((z: { free: number[] }, i: number) => {
+      const freeFromBuddy = r.nodes[0].zones[i].buddyinfo.reduce((s: number, n: number, o: number) => s + n * 2 ** o, 0);
+      expect(z.free.reduce((s: number, n: number) => s + n, 0)).toBe(freeFromBuddy);
+    });
     expect(r.series).toHaveLength(7); // 1000 .. 6000 ms and the end at 6161 ms
   });
 
@@ -98,12 +100,19 @@ describe("--pageblock-map-at", () => {
     expect(run.pageblock_snapshots.map((m: { time_ms: number }) => m.time_ms)).toEqual([1000, 3000]);
     for (const m of run.pageblock_snapshots) {
       const smp = run.series.find((s: { time_ms: number }) => s.time_ms === m.time_ms);
-      const fromBuddy = smp.buddyinfo[0].reduce((a: number, b: number, o: number) => a + b * 2 ** o, 0);
-      expect(m.zones[0].free.reduce((a: number, b: number) => a + b, 0)).toBe(fromBuddy);
+      // the sample's buddyinfo rows are the zones in the map's order
+      expect(m.zones).toHaveLength(smp.buddyinfo.length);
+      m.zones.forEach((z: { free: number[] }, i: number) => {
+        const fromBuddy = smp.buddyinfo[i].reduce((a: number, b: number, o: number) => a + b * 2 ** o, 0);
+        expect(z.free.reduce((a: number, b: number) => a + b, 0)).toBe(fromBuddy);
+      });
     }
     // one pageblock chart per time and the end
     const p = wsim(["plot", "pageblocks", out, "--chart", "nope", "-o", "-"]);
-    expect(p.err).toContain("there are: pageblocks:n0@1000, pageblocks:n0@3000, pageblocks:n0");
+    // one per zone (small128: DMA and DMA32, labelled n0_DMA and n0_DMA32)
+    expect(p.err).toContain(
+      "there are: pageblocks:n0_DMA@1000, pageblocks:n0_DMA32@1000, pageblocks:n0_DMA@3000, pageblocks:n0_DMA32@3000, pageblocks:n0_DMA, pageblocks:n0_DMA32",
+    );
   });
 
   it("with an output that cannot hold the maps (vmstat, csv) and no --report, it would do nothing: exit 2", () => {
@@ -224,13 +233,16 @@ describe("wsim plot", () => {
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" });
 
   it("writes valid SVG for each kind the run has, with the chart's title in it", () => {
-    for (const [kind, title] of [
+    // small128 has zones DMA and DMA32: the first chart of a kind is DMA's; --chart picks DMA32's
+    for (const [kind, title, chart] of [
       ["counters", "counters over time: allocation"],
-      ["free-heatmap", "free memory per order: node 0, zone Normal"],
-      ["pageblocks", "pageblocks: node 0, zone Normal at 6.161 s"],
+      ["free-heatmap", "free memory per order: node 0, zone DMA"],
+      ["free-heatmap", "free memory per order: node 0, zone DMA32", "free-heatmap:n0_DMA32"],
+      ["pageblocks", "pageblocks: node 0, zone DMA at 6.161 s"],
+      ["pageblocks", "pageblocks: node 0, zone DMA32 at 6.161 s", "pageblocks:n0_DMA32"],
     ]) {
       const out = join(tmp, `${kind}.svg`);
-      const r = wsim(["plot", kind!, RUN, "-o", out]);
+      const r = wsim(["plot", kind!, RUN, ...(chart ? ["--chart", chart] : []), "-o", out]);
       expect(r.code, kind).toBe(0);
       const svg = readFileSync(out, "utf8");
       expect(XMLValidator.validate(svg), kind).toBe(true);
@@ -264,7 +276,7 @@ describe("wsim plot", () => {
     expect(r.err).toContain('plot: unknown KIND "pie": expected one of counters, free-heatmap, pageblocks, page-age, promotion, promotion-latency, runs, compare');
     const c = wsim(["plot", "free-heatmap", RUN, "--chart", "free-heatmap:n7", "-o", join(tmp, "p.svg")]);
     expect(c.code).toBe(2);
-    expect(c.err).toContain('--chart: no chart "free-heatmap:n7" of kind free-heatmap in these runs; there are: free-heatmap:n0');
+    expect(c.err).toContain('--chart: no chart "free-heatmap:n7" of kind free-heatmap in these runs; there are: free-heatmap:n0_DMA, free-heatmap:n0_DMA32');
     expect(existsSync(join(tmp, "p.svg"))).toBe(false);
   });
 

@@ -200,13 +200,13 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       onNote: o.quiet ? undefined : (text) => process.stderr.write(`note: ${text}\n`),
       onProgress: progress.enabled ? (n, t, bytes, total) => progress.update(n, t, bytes, total) : undefined,
       onSample: sink || store
-        ? (smp) => {
+        ? (smp, zones) => {
             store?.push(smp);
             if (!sink) return;
             if (format === "ndjson") return sink.write(JSON.stringify(smp) + "\n");
             if (!header) {
               header = true;
-              sink.write(sampleCsvHeader(smp) + "\n");
+              sink.write(sampleCsvHeader(smp, zones) + "\n");
             }
             sink.write(sampleCsvRow(smp) + "\n");
           }
