@@ -16,6 +16,8 @@ import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 import { loadPlugins } from "./plugin/load.js";
+import { loadStartState } from "./machine/start-state.js";
+import { applyStartState, BOOT_PID } from "./mm/start-state.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins"> {
   /**
@@ -53,6 +55,13 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   pageblockMapAt?: readonly number[];
   /** `--zones`: "flat" or "x86", replacing the machine's own zone layout */
   zones?: string;
+  /**
+   * `--start-state DIR`: start from DIR's buddyinfo and pagetypeinfo (src/mm/start-state.ts);
+   * DIR/zoneinfo, when there, is the machine unless `machine` is given
+   */
+  startState?: string;
+  /** told what a start state could not reproduce (default: standard error, `warning: ...`) */
+  onWarning?: (text: string) => void;
 }
 
 /**
@@ -149,8 +158,9 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
  * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
  */
 export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
+  const start = cfg.startState !== undefined ? loadStartState(cfg.startState) : undefined;
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
-  const settings = resolveSettings(trace, cfg.machine, cfg.set, cfg.zones);
+  const settings = resolveSettings(trace, cfg.machine ?? start?.zoneinfo ?? undefined, cfg.set, cfg.zones);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
   // the trace's own plugins (relative to its directory), then --plugin's
@@ -177,6 +187,14 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
         }
       : { ...cfg, plugins },
   );
+  if (start) {
+    const warn = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
+    for (const w of start.state.warnings) warn(w);
+    const s = applyStartState(engine.mem, start.state, warn);
+    cfg.onNote?.(
+      `start state from ${cfg.startState}: ${s.free} pages free, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
+    );
+  }
   let events = 0;
   let firstMs = -1;
   let lastMs = 0;

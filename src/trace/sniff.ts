@@ -79,7 +79,7 @@ export function identify(first: Buffer): Foreign | null {
     return {
       kind: "zoneinfo",
       what: "/proc/zoneinfo",
-      use: `${NOT_READ} yet; give --machine a machine file such as {"nodes": [{"id": 0, "mem": "4G"}]}`,
+      use: "replay on the machine it describes (zones, watermarks, CPUs) by giving it as the machine file: `wsim replay TRACE --machine FILE`; or put it beside buddyinfo and pagetypeinfo in a directory for `--start-state DIR`",
     };
   if (every(/^Node \d+, zone\s+\w+(\s+\d+){1,11}\s*$/))
     return { kind: "buddyinfo", what: "/proc/buddyinfo (free blocks per order)", use: `${NOT_READ}; a trace's \`read\` event with key=buddyinfo prints one` };
