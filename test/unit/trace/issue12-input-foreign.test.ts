@@ -74,7 +74,10 @@ describe("issue 12 item 21: foreign files say what they look like and what reads
         expect(msg).toMatch(use);
       }
       // --machine
-      if (kind !== "machine" && raw[0] !== 0x1f && raw[0] !== 0x78) {
+      if (kind === "zoneinfo") {
+        // issue 13 item 5: --machine reads a zoneinfo as the machine it describes; this one is cut short
+        expect(await dataError(() => loadMachine(path))).toMatch(/:4: expected "        boost    N", got the end of the file/);
+      } else if (kind !== "machine" && raw[0] !== 0x1f && raw[0] !== 0x78) {
         const msg = await dataError(() => loadMachine(path));
         expect(msg).toMatch(/:1: this looks like /);
         expect(msg).toMatch(what);
