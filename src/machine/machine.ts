@@ -185,7 +185,13 @@ export function parseMachine(
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(p, "a node must be an object like {\"id\":0,\"mem\":\"4G\",\"tier\":0,\"cpus\":true}");
     const n = raw as Record<string, unknown>;
     for (const k of Object.keys(n))
-      if (!["id", "mem", "tier", "cpus"].includes(k)) fail(`${p}/${k}`, `unknown node key ${quoteInput(k)} (known: id, mem, tier, cpus)`);
+      if (!["id", "mem", "tier", "cpus", "ncpus"].includes(k)) fail(`${p}/${k}`, `unknown node key ${quoteInput(k)} (known: id, mem, tier, cpus)`);
+    // a run's JSON "machine" writes a CPU count as "cpus": true, "ncpus": N (NodeSpec): read it back
+    if (n.ncpus !== undefined) {
+      if (n.cpus !== true || typeof n.ncpus !== "number" || !Number.isInteger(n.ncpus) || n.ncpus < 1 || n.ncpus > MAX_NODE_CPUS)
+        fail(`${p}/ncpus`, `node ${i} ncpus (from a run's JSON) must come with "cpus": true and be a count 1..${MAX_NODE_CPUS}, got ${describeValue(n.ncpus)}`);
+      n.cpus = n.ncpus;
+    }
     const id = n.id ?? i;
     if (id !== i) fail(`${p}/id`, `node ids must be 0, 1, 2, ... in order: expected ${i}, got ${describeValue(id)}`);
     if (n.mem === undefined) fail(p, `node ${i} needs "mem" (a size like "4G" or a page count)`);

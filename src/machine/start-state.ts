@@ -214,8 +214,9 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   const nb = z.blocks.length;
   const totalBlocks = s.blocks.reduce((a, b) => a + b, 0);
   if (totalBlocks > nb) throw new ValueError(`${totalBlocks} pageblocks, but the machine's zone has ${nb}: the start state is larger than the machine`);
-  const base = z.blocks.length ? Math.min(...z.blocks) << PAGEBLOCK_ORDER : z.start;
-  const span = (z.blocks.length ? (Math.max(...z.blocks) + 1) << PAGEBLOCK_ORDER : z.end) - base;
+  // z.blocks ascend (the pfn walk of pagetypeinfo_showblockcount_print)
+  const base = nb ? z.blocks[0]! * PAGEBLOCK_NR_PAGES : z.start;
+  const span = (nb ? (z.blocks[nb - 1]! + 1) * PAGEBLOCK_NR_PAGES : z.end) - base;
   const st = new Uint8Array(span).fill(NONE);
   let managedPages = 0;
   for (const b of z.blocks)

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../../src/errors.js";
-import type { Machine } from "../../../src/machine/machine.js";
+import { parseMachine, type Machine } from "../../../src/machine/machine.js";
 import { interleave, parseBuddyinfo, parsePagetypeinfo, planZone, spread, type StartState } from "../../../src/machine/start-state.js";
 import { machineFromZoneinfo } from "../../../src/machine/zoneinfo-machine.js";
 import { checkMemory } from "../../../src/mm/check.js";
@@ -88,6 +88,17 @@ describe("a machine from a saved /proc/zoneinfo", () => {
     expect([...zi.matchAll(/high:\s+(\d+)\n\s+batch: (\d+)/g)].map((x) => [Number(x[1]), Number(x[2])])).toEqual([[237, 1], [5798, 31]]);
     for (const line of ["        spanned  4095", "        present  3998", "        managed  3840", "        protection: (0, 356, 356, 356, 356)", "  start_pfn:           4096"])
       expect(zi.split("\n")).toContain(line);
+  });
+
+  it("the machine as a run's JSON writes it reads back the same (ncpus included)", () => {
+    const again = parseMachine(JSON.parse(JSON.stringify(m)), "run.json", () => 1);
+    expect({ ...again }).toEqual({ ...m });
+    expect(() => parseMachine({ nodes: [{ id: 0, mem: 4096, cpus: false, ncpus: 2 }] }, "m.json", () => 7)).toThrow(
+      'm.json:7: node 0 ncpus (from a run\'s JSON) must come with "cpus": true and be a count 1..1024, got 2',
+    );
+    expect(() => parseMachine({ nodes: [{ id: 0, mem: 4096 }], zones: [{ node: 0, name: "Normal", start: 0, end: 4096, min: 5 }] }, "m.json", () => 3)).toThrow(
+      "m.json:3: zones[0]: give min, low and high together",
+    );
   });
 
   it("a later watermark write recomputes the marks (as the kernel does)", () => {
