@@ -58,6 +58,13 @@ describe("--start-state DIR", () => {
     expect(r.err).toMatch(/^note: start state from .*full: 112696 pages free, \d+ movable \(anon, boot owner pid 0\) and \d+ unmovable \(wsim_kernel_pages\) pages used\n$/);
   });
 
+  it("is deterministic: two runs give the same output byte for byte", () => {
+    const a = wsim(["replay", reads, "--machine", m512, "--start-state", full, "--format", "json", "-q"]);
+    const b = wsim(["replay", reads, "--machine", m512, "--start-state", full, "--format", "json", "-q"]);
+    expect(a.code).toBe(0);
+    expect(b.out).toBe(a.out);
+  });
+
   it("--check passes while a small trace replays from that state", () => {
     const lines = ["time_ms,op,pid,addr,len,thp", `0,mmap,1,0x40000000,${16 * 1024 * 1024},1`];
     for (let i = 0; i < 8; i++) lines.push(`${1 + i},access,1,${0x40000000 + i * 2 * 1024 * 1024},,`);

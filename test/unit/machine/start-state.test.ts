@@ -11,6 +11,9 @@ import { DataError } from "../../../src/errors.js";
 import { parseMachine, type Machine } from "../../../src/machine/machine.js";
 import { interleave, parseBuddyinfo, parsePagetypeinfo, planZone, spread, type StartState } from "../../../src/machine/start-state.js";
 import { machineFromZoneinfo } from "../../../src/machine/zoneinfo-machine.js";
+import { bootZoneinfo, setupZones } from "../../../src/machine/zone-setup.js";
+import { machineZoneLayout } from "../../../src/machine/zones.js";
+import { formatZoneinfo } from "../../../src/procfs/zoneinfo.js";
 import { checkMemory } from "../../../src/mm/check.js";
 import { MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { applyStartState, BOOT_PID } from "../../../src/mm/start-state.js";
@@ -106,6 +109,21 @@ describe("a machine from a saved /proc/zoneinfo", () => {
     e.settings.set("vm.min_free_kbytes", "4096");
     // 1024 pages split by managed pages: DMA32 floor(1024 * 93694 / 97534) = 983
     expect(e.mem.zones[1]!.wmark[WMARK_MIN]).toBe(983);
+  });
+
+  it("two nodes: each node's zones, the CPUs dealt out evenly (zoneinfo does not say whose they are)", () => {
+    // the numa2 x86 layout (two 4 GiB nodes) at boot with 3 CPUs, printed as 6.1 prints it
+    const layout = machineZoneLayout({ nodes: [{ id: 0, mem: 1 << 20, tier: 0, cpus: true }, { id: 1, mem: 1 << 20, tier: 0, cpus: true }] }, "qemu-pc");
+    const text = formatZoneinfo(bootZoneinfo(setupZones(layout, { cpusByNode: [2, 1] })));
+    const two = machineFromZoneinfo(text, "zi2");
+    // 3 CPUs over 2 nodes: node 0 gets 2, node 1 gets 1; node 0 presents 4 GiB less pfn 0, the
+    // 97 pages [0x9f, 0x100) and SeaBIOS's 41 below 3.5 GiB: 1048576 - 139
+    expect(two.nodes.map((n) => [n.mem, n.ncpus])).toEqual([[1048437, 2], [1 << 20, 1]]);
+    const e = engineFor(two);
+    const want = layout.nodes.flatMap((n) => n.zones.filter((z) => z.presentPages).map((z) => [n.nid, z.name, z.zoneStartPfn, z.zoneStartPfn + z.spannedPages, z.presentPages, z.managedPages]));
+    expect(e.mem.zones.map((z) => [z.nid, z.name, z.start, z.end, z.present, z.managed])).toEqual(want);
+    // node 1 is Normal only, [0x140000, 0x240000)
+    expect(want[want.length - 1]).toEqual([1, "Normal", 0x140000, 0x240000, 1 << 20, 1 << 20]);
   });
 
   it("errors name the file and line", () => {
