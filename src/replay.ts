@@ -190,9 +190,9 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
   if (start) {
     const warn = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
     for (const w of start.state.warnings) warn(w);
-    const s = applyStartState(engine.mem, start.state, warn);
+    const s = applyStartState(engine.mem, start.state, warn, start.pcp);
     cfg.onNote?.(
-      `start state from ${cfg.startState}: ${s.free} pages free, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
+      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
     );
   }
   let events = 0;

@@ -20,6 +20,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, describeErrno, quoteInput, ValueError } from "../errors.js";
+import { parseZoneinfo } from "../procfs/zoneinfo.js";
 import { MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from "../mm/constants.js";
 
 /** One zone of a saved pagetypeinfo (and buddyinfo). */
@@ -343,16 +344,25 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   return { pbMt: [...pbMt.entries()].sort((a, b) => a[0] - b[0]), free, extraBlocks };
 }
 
+/** The pages a saved zoneinfo shows on one zone's per-cpu lists (`count` of each pageset, in the file's CPU order). */
+export interface StartPcp {
+  nid: number;
+  zone: string;
+  counts: number[];
+}
+
 /** A start-state directory read: the state, and DIR/zoneinfo's path when there is one. */
 export interface LoadedStartState {
   state: StartState;
+  /** DIR/zoneinfo's pagesets (empty without it) */
+  pcp: StartPcp[];
   /** DIR/zoneinfo if it exists: the machine of the run unless --machine gives another */
   zoneinfo: string | null;
 }
 
 /**
  * Reads DIR/buddyinfo and DIR/pagetypeinfo (the names /proc gives them; both required) and
- * notes DIR/zoneinfo (optional). Throws DataError naming the file: unreadable or missing
+ * DIR/zoneinfo (optional: its path, and the counts of its pagesets). Throws DataError naming the file: unreadable or missing
  * (line 0), or a bad line.
  */
 export function loadStartState(dir: string): LoadedStartState {
@@ -375,5 +385,8 @@ export function loadStartState(dir: string): LoadedStartState {
   const buddy = parseBuddyinfo(read("buddyinfo"), buddyPath);
   const state = parsePagetypeinfo(read("pagetypeinfo"), join(dir, "pagetypeinfo"), buddy, buddyPath);
   const zi = join(dir, "zoneinfo");
-  return { state, zoneinfo: existsSync(zi) ? zi : null };
+  if (!existsSync(zi)) return { state, pcp: [], zoneinfo: null };
+  const info = parseZoneinfo(read("zoneinfo"), zi);
+  const pcp = info.pgdats.flatMap((p) => p.zones.filter((z) => z.pagesets).map((z) => ({ nid: p.nodeId, zone: z.name, counts: z.pagesets!.map((ps) => ps.count) })));
+  return { state, pcp, zoneinfo: zi };
 }

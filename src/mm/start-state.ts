@@ -13,14 +13,17 @@
  *   unmovable kernel page, as a trace's `alloc` makes: never migrated, never freed, counted
  *   in wsim_kernel_pages (no kernel counter: the kernel's slab, page tables, stacks, ...
  *   cannot be told apart from the files).
- * The per-cpu lists start empty (pages a zoneinfo shows on them count as used).
+ * - the pages a saved zoneinfo shows on a zone's per-cpu lists (pagesets' `count`, given as
+ *   `pcp`) are taken from the used pages of its Movable pageblocks, spread evenly in pfn order,
+ *   and freed to that CPU's list (free_unref_page): free, but in neither nr_free_pages nor
+ *   buddyinfo, as on the real machine. Without `pcp` (or with wsim.pcp=0) the lists start empty.
  */
 import { DataError, ValueError } from "../errors.js";
 import { ZONE_NAMES, type ExplicitZone } from "../machine/zones.js";
-import { planZone, type StartState } from "../machine/start-state.js";
+import { planZone, type StartPcp, type StartState } from "../machine/start-state.js";
 import { MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, MAX_ORDER, MIGRATE_TYPES } from "./constants.js";
 import { PG_ALLOC, PG_ANON, PG_HEAD, PG_LRU } from "./pages.js";
-import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO } from "./buddy.js";
+import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO, type Zone } from "./buddy.js";
 import type { Memory } from "./memory.js";
 import type { Mm } from "./process.js";
 
@@ -37,6 +40,8 @@ export interface StartStateSummary {
   bootUnmovable: number;
   /** the boot owner's mm, null when it has no movable page */
   mm: Mm | null;
+  /** pages put on per-cpu lists */
+  pcp: number;
 }
 
 /**
@@ -70,8 +75,12 @@ export function applyZoneMarks(mem: Memory): void {
  * pagetypeinfo line of a zone the machine lacks, or of a zone that cannot be laid out
  * (planZone's reasons, e.g. a start state larger than the machine).
  */
-export function applyStartState(mem: Memory, state: StartState, warn: (text: string) => void): StartStateSummary {
-  const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null };
+export function applyStartState(mem: Memory, state: StartState, warn: (text: string) => void, pcp: readonly StartPcp[] = []): StartStateSummary {
+  const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null, pcp: 0 };
+  if (pcp.some((x) => x.counts.some((c) => c > 0)) && !mem.pcp.enabled) {
+    warn("wsim.pcp=0: the pages zoneinfo shows on per-cpu lists count as used");
+    pcp = [];
+  }
   const managedMap = mem.managedMap();
   const p = mem.pages;
   const buddy = mem.buddy;
@@ -124,8 +133,21 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
       summary.free += 1 << order;
     }
     const lv = mem.memcgs.root.lruvecs[z.nid]!;
+    // the zone's pcp pages: which CPU takes the k-th used page of a Movable pageblock (-1: none)
+    const onPcp = pcpChoice(mem, z, pcp.find((x) => x.nid === z.nid && x.zone === z.name)?.counts ?? [], isFree, managedMap, warn);
+    let k = 0;
     for (let pfn = z.start; pfn < z.end; pfn++) {
       if (isFree[pfn - z.start] || (managedMap !== null && managedMap[pfn] !== 1)) continue;
+      if (onPcp !== null && p.pageblockMt(pfn) === MT_MOVABLE) {
+        const cpu = onPcp(k++);
+        if (cpu >= 0) {
+          // free_unref_page: flags cleared, to the head of the CPU's list
+          p.flags[pfn] = 0;
+          mem.pcp.free(z, cpu, pfn, 0);
+          summary.pcp++;
+          continue;
+        }
+      }
       p.order[pfn] = 0;
       p.mflags[pfn] = 0;
       if (p.pageblockMt(pfn) !== MT_MOVABLE) {
@@ -157,4 +179,48 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
   mem.kernelPages += summary.bootUnmovable;
   summary.mm = mm;
   return summary;
+}
+
+/**
+ * Which CPU's pcp list takes the k-th used page of a Movable pageblock of zone z (ascending
+ * pfn), for `counts[cpu]` pages per CPU spread evenly over the candidates (candidate k is
+ * picked when floor((k + 1) * want / n) > floor(k * want / n)), CPUs in order; null when no
+ * page goes to a pcp list. A count at or above the zone's pcp high (it would have been drained)
+ * is cut to high - 1, and a CPU the machine lacks or too few candidates are skipped, each with
+ * a warning.
+ */
+function pcpChoice(mem: Memory, z: Zone, counts: readonly number[], isFree: Uint8Array, managedMap: Uint8Array | null, warn: (t: string) => void): ((k: number) => number) | null {
+  const high = mem.pcp.high[z.id]!;
+  const want = counts.map((c, cpu) => {
+    if (c > 0 && cpu >= mem.pcp.nrCpus) {
+      warn(`zoneinfo: node ${z.nid} zone ${z.name}: cpu ${cpu}'s ${c} pcp pages: the machine has ${mem.pcp.nrCpus} CPUs, they count as used`);
+      return 0;
+    }
+    if (c >= high && c > 0) {
+      warn(`zoneinfo: node ${z.nid} zone ${z.name}: cpu ${cpu}'s pcp count ${c} is not below high ${high}: ${Math.max(0, high - 1)} are put on the list`);
+      return Math.max(0, high - 1);
+    }
+    return c;
+  });
+  let total = want.reduce((a, b) => a + b, 0);
+  if (!total) return null;
+  let n = 0;
+  const p = mem.pages;
+  for (let pfn = z.start; pfn < z.end; pfn++)
+    if (!isFree[pfn - z.start] && (managedMap === null || managedMap[pfn] === 1) && p.pageblockMt(pfn) === MT_MOVABLE) n++;
+  if (n < total) {
+    warn(`zoneinfo: node ${z.nid} zone ${z.name}: ${total} pcp pages but ${n} used pages in Movable pageblocks: ${n} are put on the lists`);
+    total = n;
+  }
+  let picked = 0;
+  let cpu = 0;
+  let left = want[0] ?? 0;
+  return (k: number) => {
+    if (Math.floor(((k + 1) * total) / n) === Math.floor((k * total) / n) || picked >= total) return -1;
+    while (left === 0 && cpu < want.length - 1) left = want[++cpu]!;
+    if (left === 0) return -1;
+    left--;
+    picked++;
+    return cpu;
+  };
 }

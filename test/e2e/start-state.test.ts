@@ -96,6 +96,20 @@ describe("--start-state DIR", () => {
     expect(wsim(["replay", reads, "--machine", m512, "--start-state", d, "-q", "--format", "vmstat"]).code).toBe(0);
   });
 
+  it("DIR/zoneinfo of the same machine: its pcp counts are put on the per-cpu lists, buddyinfo stays the file's", () => {
+    // the 512 MiB machine's own zoneinfo (printed by wsim), DMA32's pageset count set to 100
+    const zi = (JSON.parse(wsim(["replay", file("zi0.csv", "time_ms,op,key\n0,read,zoneinfo\n"), "--machine", m512, "--format", "json"]).out).reads as { value: string }[])[0]!.value;
+    const at = zi.indexOf("count: 0", zi.indexOf("zone    DMA32"));
+    const d = stateDir("samebox", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt" });
+    writeFileSync(join(d, "zoneinfo"), zi.slice(0, at) + "count: 100" + zi.slice(at + 8));
+    const r = wsim(["replay", reads, "--start-state", d, "--format", "json"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/: 112696 pages free and 100 on per-cpu lists, /);
+    const values = (JSON.parse(r.out).reads as { value: string }[]).map((x) => x.value);
+    expect(values[0]).toBe(sample("buddyinfo.txt"));
+    expect(values[2]).toMatch(/Node 0, zone    DMA32\n  pages free     108888\n[\s\S]*?count: 100\n/);
+  });
+
   it("errors: missing files and directory, malformed lines, zones the machine lacks (exit 3, file:line)", () => {
     const noPti = stateDir("nopti", { buddyinfo: "buddyinfo.txt" });
     let r = wsim(["replay", reads, "--machine", m512, "--start-state", noPti]);

@@ -236,6 +236,25 @@ describe("a start state on the model", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
   });
 
+  it("zoneinfo's pcp pages go to the CPU's list, spread over the used pages of Movable pageblocks", () => {
+    const e = engineFor(flat2048, {}, { "wsim.pcp": "1" });
+    const s = applyStartState(e.mem, state(zones), () => {}, [{ nid: 0, zone: "Normal", counts: [4] }]);
+    // candidates: block 1's 512 used pages [512, 1024); 4 of them, k = 127, 255, 383, 511
+    expect(s.pcp).toBe(4);
+    expect(s.bootMovable).toBe(508);
+    expect(e.mem.pcp.pagesets(0)[0]!.count).toBe(4);
+    const onList = [639, 767, 895, 1023].map((pfn) => [e.mem.pages.flags[pfn], e.mem.ownerMm[pfn]]);
+    expect(onList).toEqual([[0, 0], [0, 0], [0, 0], [0, 0]]);
+    // free, but neither in nr_free_pages nor in buddyinfo
+    expect(e.readFile("buddyinfo")).toBe(bi(zones));
+    expect(counters(e, ["nr_free_pages", "nr_anon_pages"])).toEqual({ nr_free_pages: 1034, nr_anon_pages: 508 });
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+    // with wsim.pcp=0 they stay used, and a warning says so
+    const warnings: string[] = [];
+    const off = applyStartState(engineFor(flat2048).mem, state(zones), (w) => warnings.push(w), [{ nid: 0, zone: "Normal", counts: [4] }]);
+    expect([off.pcp, off.bootMovable, warnings]).toEqual([0, 512, ["wsim.pcp=0: the pages zoneinfo shows on per-cpu lists count as used"]]);
+  });
+
   it("the real sample on a 512 MiB x86 machine reads back byte for byte", () => {
     const e = engineFor({ name: "g", nodes: [{ id: 0, mem: 131072, tier: 0, cpus: true }], tunables: {}, zones: "x86" });
     const st = parsePagetypeinfo(sample("pagetypeinfo.txt"), "p", parseBuddyinfo(sample("buddyinfo.txt"), "b"), "b");
