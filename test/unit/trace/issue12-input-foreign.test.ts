@@ -31,7 +31,7 @@ const FOREIGN: [string, string, RegExp, RegExp][] = [
   ["lirs", join(ROOT, "test/fixtures/real/lirs-multi2.trace.gz"), /LIRS page trace/, /wsim convert/],
   ["damon", join(ROOT, "test/fixtures/real/damo-record.json_compressed"), /DAMON record/, /wsim convert/],
   ["libcachesim", file("cache.csv", "time,obj_id,obj_size\n1,42,4096\n2,43,4096\n"), /libCacheSim CSV \(header time,obj_id,obj_size\)/, /wsim convert .*cache\.csv trace\.csv/],
-  ["buddyinfo", join(ROOT, "test/fixtures/kernel-samples/buddyinfo.txt"), /\/proc\/buddyinfo/, /no wsim command reads it as input; a trace's `read` event with key=buddyinfo/],
+  ["buddyinfo", join(ROOT, "test/fixtures/kernel-samples/buddyinfo.txt"), /\/proc\/buddyinfo/, /--start-state DIR`; a trace's `read` event with key=buddyinfo/],
   ["pagetypeinfo", join(ROOT, "test/fixtures/kernel-samples/pagetypeinfo.txt"), /\/proc\/pagetypeinfo/, /key=pagetypeinfo/],
   ["zoneinfo", file("zoneinfo", "Node 0, zone      DMA\n  per-node stats\n      nr_inactive_anon 0\n  pages free     3840\n"), /\/proc\/zoneinfo/, /machine file/],
   ["fragmentation-index", join(ROOT, "test/fixtures/kernel-samples/extfrag_index.txt"), /extfrag_index or unusable_index/, /key=extfrag_index/],
