@@ -236,6 +236,21 @@ describe("a start state on the model", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
   });
 
+  it("two nodes: each node's zone from its own section of the files, read back byte for byte", () => {
+    const m2: Machine = { name: "t2", nodes: [0, 1].map((id) => ({ id, mem: 2048, tier: 0, cpus: true })), tunables: {} };
+    const z0: [string, number[][], number[]][] = [["Normal", [row({ 1: 3 }), row({ 9: 1 })], [1, 3, 0, 0, 0]]];
+    const z1: [string, number[][], number[]][] = [["Normal", [row({}), row({ 10: 1, 4: 2 }), row({ 0: 5 })], [0, 3, 1, 0, 0]]];
+    const text = pti(z0, 0) + pti(z1, 1);
+    const st = parsePagetypeinfo(text, "p", parseBuddyinfo(bi(z0, 0) + bi(z1, 1), "b"), "b");
+    const e = engineFor(m2);
+    const s = applyStartState(e.mem, st, () => {});
+    expect(e.readFile("pagetypeinfo")).toBe(text);
+    expect(e.readFile("buddyinfo")).toBe(bi(z0, 0) + bi(z1, 1));
+    // node 0: 6 + 512 free; node 1: 1024 + 32 + 5
+    expect(s.free).toBe(518 + 1061);
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+  });
+
   it("zoneinfo's pcp pages go to the CPU's list, spread over the used pages of Movable pageblocks", () => {
     const e = engineFor(flat2048, {}, { "wsim.pcp": "1" });
     const s = applyStartState(e.mem, state(zones), () => {}, [{ nid: 0, zone: "Normal", counts: [4] }]);
