@@ -14,7 +14,9 @@
  * 3. the other pageblocks get the remaining block counts of each migratetype, interleaved
  *    evenly in pfn order, and each migratetype's free blocks of orders 0-8 are packed into its
  *    own pageblocks, largest first, at the lowest aligned place whose buddy keeps a used page
- *    (one is kept used, the highest, when nothing else would stop the merge);
+ *    (one is kept used, the highest, when nothing else would stop the merge); if they do not
+ *    fit, the pageblocks with most room go to the migratetypes with most small free pages, and
+ *    failing that, what does not fit lies in other types' pageblocks (a stray, as fallbacks leave);
  * 4. every other managed page is used (by the boot owner, src/mm/start-state.ts).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -198,6 +200,8 @@ export interface ZonePlan {
   free: [number, number, number][];
   /** pageblocks the files do not account for (fewer blocks than the zone has): Movable, used */
   extraBlocks: number;
+  /** free blocks of orders 0-8 that lie in a pageblock of another migratetype (theirs had no room) */
+  spilled: number;
 }
 
 const AVAIL = 0;
@@ -280,13 +284,18 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   const counts = [...rest];
   counts[MT_MOVABLE] = counts[MT_MOVABLE]! + extraBlocks;
   const snapshot = st.slice();
-  const tryPack = (assign: number[]): [number, number, number][] | null => {
+  let spilled = 0;
+  const leftSorted = [...left].sort((a, b) => a - b);
+  // spill: what does not fit in a migratetype's own pageblocks goes to the others' (ascending)
+  const tryPack = (assign: number[], spill = false): [number, number, number][] | null => {
     st.set(snapshot);
+    spilled = 0;
     const byMt: number[][] = Array.from({ length: MIGRATE_TYPES }, () => []);
     left.forEach((b, i) => byMt[assign[i]!]!.push(b));
     const out: [number, number, number][] = [];
     for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
-      const bl = byMt[mt]!.sort((a, b) => a - b);
+      const own = byMt[mt]!.sort((a, b) => a - b);
+      const bl = spill ? [...own, ...leftSorted.filter((b) => !own.includes(b))] : own;
       for (let o = PAGEBLOCK_ORDER - 1; o >= 0; o--) {
         let need = s.free[mt]![o]!;
         const size = 1 << o;
@@ -311,6 +320,7 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
             }
             mark(p, size, FREE);
             out.push([p, o, mt]);
+            if (bi >= own.length) spilled++;
             need--;
           }
         }
@@ -336,12 +346,17 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
     let k = 0;
     for (const mt of mts) for (let j = 0; j < counts[mt]!; j++) assign[order[k++]![1]] = mt;
     small = tryPack(assign);
-    if (!small) throw new ValueError("the free blocks of orders 0-8 do not fit in the pageblocks of their migratetypes");
+    if (!small) {
+      // last: free pages of a list may lie in pageblocks of another type, as the kernel's strays after fallbacks do
+      assign = interleave(counts);
+      small = tryPack(assign, true);
+      if (!small) throw new ValueError("the free blocks of orders 0-8 do not fit in the zone's pageblocks (each needs a used page in its buddy)");
+    }
   }
   left.forEach((b, i) => pbMt.set(b, assign[i]!));
   free.push(...small);
   free.sort((a, b) => a[0] - b[0]);
-  return { pbMt: [...pbMt.entries()].sort((a, b) => a[0] - b[0]), free, extraBlocks };
+  return { pbMt: [...pbMt.entries()].sort((a, b) => a[0] - b[0]), free, extraBlocks, spilled };
 }
 
 /** The pages a saved zoneinfo shows on one zone's per-cpu lists (`count` of each pageset, in the file's CPU order). */

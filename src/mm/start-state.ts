@@ -96,6 +96,8 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
     for (let pfn = z.start; pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) if (mem.pfnValid(pfn)) blocks.push(pfn >>> PAGEBLOCK_ORDER);
     try {
       const plan = planZone({ start: z.start, end: z.end, blocks, managed: (pfn) => managedMap === null || managedMap[pfn] === 1 }, sz);
+      if (plan.spilled > 0)
+        warn(`${sz.file}:${sz.line}: node ${sz.nid} zone ${sz.zone}: ${plan.spilled} free blocks of orders 0-8 did not fit in the pageblocks of their migratetype and lie in others'`);
       if (plan.extraBlocks > 0)
         warn(`${sz.file}:${sz.line}: node ${sz.nid} zone ${sz.zone}: the files count ${blocks.length - plan.extraBlocks} pageblocks, the machine's zone has ${blocks.length}: the other ${plan.extraBlocks} are Movable and used`);
       return { z, plan };

@@ -205,6 +205,24 @@ describe("the layout rule", () => {
     expect(plan.free).toEqual([[256, 7, 0], [384, 6, 0], [448, 5, 0], [512, 9, 1], [1024, 10, 1], [2048, 10, 1], [3072, 10, 1]]);
   });
 
+  it("small free blocks that their migratetype's pageblocks cannot hold lie in others' (strays), said in the plan", () => {
+    // two free Unmovable order-8 blocks, one Unmovable pageblock: interleave([1, 3]) = M, U, M, M
+    // gives it block 1 ([512, 768), keeping 1023); the second does not fit there, so it goes to
+    // the lowest other block, 0 ([0, 256), keeping 511)
+    const plan = planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(row({ 8: 2 })), blocks: [1, 3, 0, 0, 0] });
+    expect(plan.free).toEqual([[0, 8, MT_UNMOVABLE], [512, 8, MT_UNMOVABLE]]);
+    expect(plan.pbMt).toEqual([[0, MT_MOVABLE], [1, MT_UNMOVABLE], [2, MT_MOVABLE], [3, MT_MOVABLE]]);
+    expect(plan.spilled).toBe(1);
+    // and on the model, pagetypeinfo reads back the same
+    const strays: [string, number[][], number[]][] = [["Normal", [row({ 8: 2 })], [1, 3, 0, 0, 0]]];
+    const e = engineFor(flat2048);
+    const warnings: string[] = [];
+    applyStartState(e.mem, state(strays), (w) => warnings.push(w));
+    expect(e.readFile("pagetypeinfo")).toBe(pti(strays));
+    expect(warnings).toEqual(["pagetypeinfo:12: node 0 zone Normal: 1 free blocks of orders 0-8 did not fit in the pageblocks of their migratetype and lie in others'"]);
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+  });
+
   it("refuses a state larger than the zone, and order-9/10 blocks their migratetype's pageblocks cannot hold", () => {
     expect(() => planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(), blocks: [5, 0, 0, 0, 0] })).toThrow(
       "5 pageblocks, but the machine's zone has 4: the start state is larger than the machine",
