@@ -8,7 +8,8 @@
  * The plan (planZone), a deterministic layout rule, per zone:
  * 1. free order-10 blocks go to aligned pairs of whole pageblocks (every page managed RAM of
  *    the zone), spread evenly over the candidate pairs in pfn order, the migratetypes
- *    interleaved evenly (interleave);
+ *    interleaved evenly (interleave); their pageblocks take the list's type while pagetypeinfo
+ *    has blocks of it left, else the mergeable type (Unmovable, Movable, Reclaimable) with most left;
  * 2. free order-9 blocks go to whole pageblocks spread evenly over the rest, no two of them
  *    buddies (they would have merged);
  * 3. the other pageblocks get the remaining block counts of each migratetype, interleaved
@@ -23,7 +24,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, describeErrno, quoteInput, ValueError } from "../errors.js";
 import { parseZoneinfo } from "../procfs/zoneinfo.js";
-import { MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from "../mm/constants.js";
+import { MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, MT_HIGHATOMIC, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from "../mm/constants.js";
 
 /** One zone of a saved pagetypeinfo (and buddyinfo). */
 export interface StartZone {
@@ -200,7 +201,10 @@ export interface ZonePlan {
   free: [number, number, number][];
   /** pageblocks the files do not account for (fewer blocks than the zone has): Movable, used */
   extraBlocks: number;
-  /** free blocks of orders 0-8 that lie in a pageblock of another migratetype (theirs had no room) */
+  /**
+   * free blocks that lie in a pageblock of another migratetype: of orders 0-8 when theirs had
+   * no room, and pageblocks of an order-9/10 block whose list's type had none left
+   */
   spilled: number;
 }
 
@@ -240,6 +244,24 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   const pbMt = new Map<number, number>();
   const free: [number, number, number][] = [];
   const listed = new Set(z.blocks);
+  // pageblocks left to give each migratetype; a free order-9/10 block takes its list's type,
+  // else (the kernel merges Unmovable, Movable and Reclaimable pageblocks into one order-10
+  // block, listed by the first's type) the mergeable type with the most blocks left
+  const budget = [...s.blocks];
+  let mixed = 0;
+  const takeMt = (listMt: number): number => {
+    if (budget[listMt]! > 0) {
+      budget[listMt]!--;
+      return listMt;
+    }
+    let best = -1;
+    if (listMt < MT_HIGHATOMIC) for (let mt = 0; mt < MT_HIGHATOMIC; mt++) if (budget[mt]! > 0 && (best < 0 || budget[mt]! > budget[best]!)) best = mt;
+    if (best < 0)
+      throw new ValueError(`free order-9/10 ${MIGRATETYPE_NAMES[listMt]} blocks need more ${listMt < MT_HIGHATOMIC ? "" : `${MIGRATETYPE_NAMES[listMt]} `}pageblocks than pagetypeinfo lists (${s.blocks.join(", ")} by type)`);
+    budget[best]!--;
+    mixed++;
+    return best;
+  };
   // 1. order-10 blocks in aligned pairs of whole pageblocks
   const n10 = s.free.map((row) => row[MAX_ORDER - 1]!);
   const k10 = n10.reduce((a, b) => a + b, 0);
@@ -249,7 +271,7 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   spread(k10, pairs.length).forEach((idx, i) => {
     const b = pairs[idx]!;
     const mt = labels10[i]!;
-    pbMt.set(b, mt).set(b + 1, mt);
+    pbMt.set(b, takeMt(mt)).set(b + 1, takeMt(mt));
     free.push([b << PAGEBLOCK_ORDER, MAX_ORDER - 1, mt]);
     mark(b << PAGEBLOCK_ORDER, 2 * PAGEBLOCK_NR_PAGES, FREE);
   });
@@ -269,16 +291,12 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
     }
     const b = singles[j]!;
     taken.add(b);
-    pbMt.set(b, labels9[i]!);
+    pbMt.set(b, takeMt(labels9[i]!));
     free.push([b << PAGEBLOCK_ORDER, PAGEBLOCK_ORDER, labels9[i]!]);
     mark(b << PAGEBLOCK_ORDER, PAGEBLOCK_NR_PAGES, FREE);
   });
   // 3. the other pageblocks by the remaining counts, small free blocks packed into them
-  const rest = s.blocks.map((b, mt) => b - 2 * n10[mt]! - n9[mt]!);
-  rest.forEach((r, mt) => {
-    if (r < 0)
-      throw new ValueError(`${n10[mt]} free order-10 and ${n9[mt]} order-9 ${MIGRATETYPE_NAMES[mt]} blocks need ${2 * n10[mt]! + n9[mt]!} ${MIGRATETYPE_NAMES[mt]} pageblocks, pagetypeinfo lists ${s.blocks[mt]}`);
-  });
+  const rest = budget;
   const left = z.blocks.filter((b) => !pbMt.has(b));
   const extraBlocks = left.length - rest.reduce((a, b) => a + b, 0);
   const counts = [...rest];
@@ -356,7 +374,7 @@ export function planZone(z: PlanZone, s: Pick<StartZone, "free" | "blocks">): Zo
   left.forEach((b, i) => pbMt.set(b, assign[i]!));
   free.push(...small);
   free.sort((a, b) => a[0] - b[0]);
-  return { pbMt: [...pbMt.entries()].sort((a, b) => a[0] - b[0]), free, extraBlocks, spilled };
+  return { pbMt: [...pbMt.entries()].sort((a, b) => a[0] - b[0]), free, extraBlocks, spilled: spilled + mixed };
 }
 
 /** The pages a saved zoneinfo shows on one zone's per-cpu lists (`count` of each pageset, in the file's CPU order). */

@@ -97,7 +97,7 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
     try {
       const plan = planZone({ start: z.start, end: z.end, blocks, managed: (pfn) => managedMap === null || managedMap[pfn] === 1 }, sz);
       if (plan.spilled > 0)
-        warn(`${sz.file}:${sz.line}: node ${sz.nid} zone ${sz.zone}: ${plan.spilled} free blocks of orders 0-8 did not fit in the pageblocks of their migratetype and lie in others'`);
+        warn(`${sz.file}:${sz.line}: node ${sz.nid} zone ${sz.zone}: ${plan.spilled} free blocks (or pageblocks of free order-9/10 blocks) lie in pageblocks of another migratetype: theirs had no room (the kernel leaves such strays after fallbacks)`);
       if (plan.extraBlocks > 0)
         warn(`${sz.file}:${sz.line}: node ${sz.nid} zone ${sz.zone}: the files count ${blocks.length - plan.extraBlocks} pageblocks, the machine's zone has ${blocks.length}: the other ${plan.extraBlocks} are Movable and used`);
       return { z, plan };

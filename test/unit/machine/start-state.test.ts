@@ -219,16 +219,28 @@ describe("the layout rule", () => {
     const warnings: string[] = [];
     applyStartState(e.mem, state(strays), (w) => warnings.push(w));
     expect(e.readFile("pagetypeinfo")).toBe(pti(strays));
-    expect(warnings).toEqual(["pagetypeinfo:12: node 0 zone Normal: 1 free blocks of orders 0-8 did not fit in the pageblocks of their migratetype and lie in others'"]);
+    expect(warnings).toEqual(["pagetypeinfo:12: node 0 zone Normal: 1 free blocks (or pageblocks of free order-9/10 blocks) lie in pageblocks of another migratetype: theirs had no room (the kernel leaves such strays after fallbacks)"]);
     expect(checkMemory(e.mem.mappingView())).toBeNull();
+  });
+
+  it("an order-10 Unmovable block with one Unmovable pageblock: its second pageblock is Movable (the kernel merges them)", () => {
+    const plan = planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(row({ 10: 1 })), blocks: [1, 3, 0, 0, 0] });
+    // the pair (2, 3): block 2 takes the Unmovable one, block 3 the type with most left (Movable 3); blocks 0, 1 Movable and used
+    expect(plan.free).toEqual([[1024, 10, MT_UNMOVABLE]]);
+    expect(plan.pbMt).toEqual([[0, MT_MOVABLE], [1, MT_MOVABLE], [2, MT_UNMOVABLE], [3, MT_MOVABLE]]);
+    expect(plan.spilled).toBe(1);
   });
 
   it("refuses a state larger than the zone, and order-9/10 blocks their migratetype's pageblocks cannot hold", () => {
     expect(() => planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(), blocks: [5, 0, 0, 0, 0] })).toThrow(
       "5 pageblocks, but the machine's zone has 4: the start state is larger than the machine",
     );
-    expect(() => planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(row({ 10: 1 })), blocks: [1, 3, 0, 0, 0] })).toThrow(
-      "1 free order-10 and 0 order-9 Unmovable blocks need 2 Unmovable pageblocks, pagetypeinfo lists 1",
+    expect(() => planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(row({}), row({ 10: 1 })), blocks: [0, 1, 0, 0, 0] })).toThrow(
+      "free order-9/10 Movable blocks need more pageblocks than pagetypeinfo lists (0, 1, 0, 0, 0 by type)",
+    );
+    // HighAtomic never merges with another type
+    expect(() => planZone({ start: 0, end: 2048, blocks: [0, 1, 2, 3], managed: () => true }, { free: rows(row({}), row({}), row({}), row({ 9: 1 })), blocks: [0, 4, 0, 0, 0] })).toThrow(
+      "free order-9/10 HighAtomic blocks need more HighAtomic pageblocks than pagetypeinfo lists (0, 4, 0, 0, 0 by type)",
     );
     // pfns 600 and 2600 reserved: blocks 1 and 5 are not whole, leaving the pairs (2,3) and (6,7)
     const holes = { start: 0, end: 4096, blocks: [0, 1, 2, 3, 4, 5, 6, 7], managed: (p: number) => p !== 600 && p !== 2600 };
