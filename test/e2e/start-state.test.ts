@@ -56,6 +56,11 @@ describe("--start-state DIR", () => {
     expect(values[2]).toMatch(/Node 0, zone      DMA\n[\s\S]*?  pages free     3808\n/);
     expect(values[2]).toMatch(/Node 0, zone    DMA32\n  pages free     108888\n/);
     expect(r.err).toMatch(/^note: start state from .*full: 112696 pages free, \d+ movable \(anon, boot owner pid 0\) and \d+ unmovable \(wsim_kernel_pages\) pages used\n$/);
+    // JSON start_state: every managed page is free or the boot owner's: DMA 3840 + DMA32
+    // [4096, 131031) 126935 = 130775 managed, 112696 free, so 18079 used
+    const st = JSON.parse(r.out).start_state;
+    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, warnings: [] });
+    expect(st.boot_movable + st.boot_unmovable).toBe(18079);
   });
 
   it("is deterministic: two runs give the same output byte for byte", () => {
