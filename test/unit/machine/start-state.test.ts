@@ -4,7 +4,8 @@
  * pagetypeinfo (parsing, the layout rule, the boot owner, read back, errors). Figures are
  * hand-computed from the files and the rule in src/machine/start-state.ts.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../../src/errors.js";
@@ -19,6 +20,7 @@ import { MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { applyStartState, BOOT_PID } from "../../../src/mm/start-state.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../../../src/mm/buddy.js";
 import { counters, dataErrorOf, engineFor, runCsv } from "../../helpers.js";
+import { replay as libReplay } from "../../../src/library.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const sample = (name: string) => readFileSync(join(ROOT, "test/fixtures/kernel-samples", name), "utf8");
@@ -390,3 +392,19 @@ describe("a THP burst on a fragmented start state", () => {
     expect(c.thp_fault_alloc).toBe(1);
   });
 });
+
+describe("the library", () => {
+  it("replay({startState}) starts from DIR; a non-string is a usage error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsim-ss-"));
+    writeFileSync(join(dir, "buddyinfo"), sample("buddyinfo.txt"));
+    writeFileSync(join(dir, "pagetypeinfo"), sample("pagetypeinfo.txt"));
+    writeFileSync(join(dir, "t.csv"), "time_ms,op,key\n0,read,buddyinfo\n");
+    const machine: Machine = { name: "g", nodes: [{ id: 0, mem: 131072, tier: 0, cpus: true }], tunables: {}, zones: "x86" };
+    const warnings: string[] = [];
+    const r = await libReplay({ trace: join(dir, "t.csv"), machine, startState: dir, onWarning: (w) => warnings.push(w) });
+    expect(r.reads[0]!.value).toBe(sample("buddyinfo.txt"));
+    expect(warnings).toEqual([]);
+    await expect(libReplay({ trace: join(dir, "t.csv"), startState: 3 as unknown as string })).rejects.toThrow("replay: config.startState must be a directory path, got 3");
+  });
+});
+
