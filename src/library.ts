@@ -30,13 +30,13 @@ const FORMATS = ["csv", "ndjson", "json"];
 const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
   until: 1, drain: 1, check: 1, lenient: 1, closedLoop: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
-  pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1, worker: 1, zones: 1,
+  pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1, worker: 1, zones: 1, startState: 1, onWarning: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
  *
- * @param cfg `{trace, machine?, zones?, set?, plugins?, format?, csvEngine?, worker?, stdin?, until?, drain?,
+ * @param cfg `{trace, machine?, zones?, startState?, onWarning?, set?, plugins?, format?, csvEngine?, worker?, stdin?, until?, drain?,
  *   check?, lenient?, closedLoop?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?}`: `trace` a file path
  *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
  *   machine file or a Machine object; `set` `["key=value", ...]`; `plugins` plug-in module paths
@@ -57,6 +57,8 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   if (cfg.worker !== undefined && cfg.worker !== true && cfg.worker !== false && cfg.worker !== "auto")
     throw new UsageError(`${f}: config.worker must be true, false or "auto", got ${describeValue(cfg.worker)}`);
   oneOf(f, "zones", cfg.zones, ["flat", "x86"]);
+  if (cfg.startState !== undefined && typeof cfg.startState !== "string")
+    throw new UsageError(`${f}: config.startState must be a directory path, got ${describeValue(cfg.startState)}`);
   for (const k of ["until", "drain"] as const) number(f, k, cfg[k], 0);
   if (cfg.interval !== undefined && !(typeof cfg.interval === "number" && cfg.interval > 0 && Number.isFinite(cfg.interval)))
     throw new UsageError(`${f}: config.interval must be a number of ms > 0, got ${describeValue(cfg.interval)}`);
@@ -67,7 +69,7 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
     if (cfg.pageblockMapAt.length && cfg.interval === undefined)
       throw new UsageError(`${f}: config.pageblockMapAt takes its maps at samples: give config.interval too`);
   }
-  for (const k of ["onSample", "onProgress", "onNote"] as const) fn(f, k, cfg[k]);
+  for (const k of ["onSample", "onProgress", "onNote", "onWarning"] as const) fn(f, k, cfg[k]);
   readable(f, "stdin", cfg.stdin);
   if (cfg.daemons !== undefined && !Array.isArray(cfg.daemons)) throw new UsageError(`${f}: config.daemons must be an array, got ${describeValue(cfg.daemons)}`);
   // onSample without interval would never be called: the CLI's rule for --interval (review A10)

@@ -16,6 +16,8 @@ import { openTrace, type OpenedTrace } from "./trace/open.js";
 import type { TraceFormat } from "./trace/types.js";
 import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 import { loadPlugins } from "./plugin/load.js";
+import { loadStartState } from "./machine/start-state.js";
+import { applyStartState, BOOT_PID } from "./mm/start-state.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins"> {
   /**
@@ -53,6 +55,13 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   pageblockMapAt?: readonly number[];
   /** `--zones`: "flat" or "x86", replacing the machine's own zone layout */
   zones?: string;
+  /**
+   * `--start-state DIR`: start from DIR's buddyinfo and pagetypeinfo (src/mm/start-state.ts);
+   * DIR/zoneinfo, when there, is the machine unless `machine` is given
+   */
+  startState?: string;
+  /** told what a start state could not reproduce (default: standard error, `warning: ...`) */
+  onWarning?: (text: string) => void;
 }
 
 /**
@@ -148,9 +157,21 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
  * The run of a trace: what `--format json` prints, with `pageblock_map` (the end) when
  * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
  */
-export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[] }> {
+/** JSON `start_state` of a run from `--start-state DIR`: where it came from and what it became. */
+export interface StartStateJson {
+  dir: string;
+  /** pages on the free lists, on per-cpu lists, and the boot owner's movable and unmovable pages */
+  free: number;
+  pcp: number;
+  boot_movable: number;
+  boot_unmovable: number;
+  warnings: string[];
+}
+
+export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
+  const start = cfg.startState !== undefined ? loadStartState(cfg.startState) : undefined;
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
-  const settings = resolveSettings(trace, cfg.machine, cfg.set, cfg.zones);
+  const settings = resolveSettings(trace, cfg.machine ?? start?.zoneinfo ?? undefined, cfg.set, cfg.zones);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
   // the trace's own plugins (relative to its directory), then --plugin's
@@ -177,6 +198,21 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
         }
       : { ...cfg, plugins },
   );
+  let startJson: StartStateJson | undefined;
+  if (start) {
+    const warnings: string[] = [];
+    const say = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
+    const warn = (t: string) => {
+      warnings.push(t);
+      say(t);
+    };
+    for (const w of start.state.warnings) warn(w);
+    const s = applyStartState(engine.mem, start.state, warn, start.pcp);
+    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, warnings };
+    cfg.onNote?.(
+      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
+    );
+  }
   let events = 0;
   let firstMs = -1;
   let lastMs = 0;
@@ -197,7 +233,9 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock
     cfg.onNote(
       `${skipped} region${skipped === 1 ? "" : "s"} with a preferred node (mmap node=) ${skipped === 1 ? "was" : "were"} not scanned by NUMA balancing, as 6.1 skips VMAs with an mbind policy`,
     );
-  const result = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  const built = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
+  // the start state beside the machine it was laid on (a run from it needs DIR's files too)
+  const result = startJson ? { ...built, start_state: startJson } : built;
   if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
   return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };
 }

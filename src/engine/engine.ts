@@ -4,6 +4,7 @@
  * fires before the event, in (due, creation) order. Same events + same machine + same
  * tunables = the same state, on any machine: no wall clock, nothing random.
  */
+import { applyZoneMarks } from "../mm/start-state.js";
 import { DataError, InternalError, UsageError } from "../errors.js";
 import { zoneLabels } from "./zone-labels.js";
 export { zoneLabels } from "./zone-labels.js";
@@ -257,6 +258,8 @@ export class Engine implements EngineContext {
     if (dc) hooks.directCompact = (o, mt, f, zl, prio, hz) => this.stall.direct(K_DIRECT_COMPACT, () => dc(o, mt, f, zl, prio, hz));
     if (dr) hooks.directReclaim = (o, mt, f, zl, hz) => this.stall.direct(K_DIRECT_RECLAIM, () => dr(o, mt, f, zl, hz));
     this.applyWatermarkTunables();
+    // a machine read from zoneinfo: its watermarks and protection as the file printed them
+    applyZoneMarks(this.mem);
     this.mem.lru.maxNrGens = settings.num("lru_gen.max_nr_gens");
     this.numabMode = settings.num("kernel.numa_balancing");
     if (this.numabMode) this.mem.numabModeChanged(0, 0);

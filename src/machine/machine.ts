@@ -9,9 +9,10 @@ import { totalmem } from "node:os";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../errors.js";
 import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
-import { foreignMachineMessage } from "../trace/sniff.js";
+import { foreignMachineMessage, identify } from "../trace/sniff.js";
+import { machineFromZoneinfo } from "./zoneinfo-machine.js";
 import { parseSizePages } from "./size.js";
-import { machineZones, parseCoreParam, type ExplicitZone } from "./zones.js";
+import { machineZones, MAX_NR_ZONES, parseCoreParam, type ExplicitZone } from "./zones.js";
 
 export interface NodeSpec {
   id: number;
@@ -137,6 +138,8 @@ export function loadMachine(nameOrPath: string, named?: { file: string; line: nu
     if (named) throw new DataError(named.file, named.line, `machine ${shown}: ${why}`);
     throw new DataError(nameOrPath, 0, why);
   }
+  // a saved /proc/zoneinfo: the layout of a real machine (zoneinfo-machine.ts)
+  if (identify(raw)?.kind === "zoneinfo") return machineFromZoneinfo(decodeJsonText(raw, nameOrPath), nameOrPath);
   const foreign = foreignMachineMessage(raw, nameOrPath);
   if (foreign) throw new DataError(nameOrPath, 1, foreign);
   const text = decodeJsonText(raw, nameOrPath);
@@ -185,7 +188,13 @@ export function parseMachine(
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(p, "a node must be an object like {\"id\":0,\"mem\":\"4G\",\"tier\":0,\"cpus\":true}");
     const n = raw as Record<string, unknown>;
     for (const k of Object.keys(n))
-      if (!["id", "mem", "tier", "cpus"].includes(k)) fail(`${p}/${k}`, `unknown node key ${quoteInput(k)} (known: id, mem, tier, cpus)`);
+      if (!["id", "mem", "tier", "cpus", "ncpus"].includes(k)) fail(`${p}/${k}`, `unknown node key ${quoteInput(k)} (known: id, mem, tier, cpus)`);
+    // a run's JSON "machine" writes a CPU count as "cpus": true, "ncpus": N (NodeSpec): read it back
+    if (n.ncpus !== undefined) {
+      if (n.cpus !== true || typeof n.ncpus !== "number" || !Number.isInteger(n.ncpus) || n.ncpus < 1 || n.ncpus > MAX_NODE_CPUS)
+        fail(`${p}/ncpus`, `node ${i} ncpus (from a run's JSON) must come with "cpus": true and be a count 1..${MAX_NODE_CPUS}, got ${describeValue(n.ncpus)}`);
+      n.cpus = n.ncpus;
+    }
     const id = n.id ?? i;
     if (id !== i) fail(`${p}/id`, `node ids must be 0, 1, 2, ... in order: expected ${i}, got ${describeValue(id)}`);
     if (n.mem === undefined) fail(p, `node ${i} needs "mem" (a size like "4G" or a page count)`);
@@ -230,12 +239,22 @@ export function parseMachine(
       if (typeof raw !== "object" || raw === null || Array.isArray(raw))
         return fail(p, `a zone must be an object like {"node": 0, "name": "DMA32", "start": 4096, "end": 1048576, "managed": 1040000}`);
       const z = raw as Record<string, unknown>;
-      for (const k of Object.keys(z))
-        if (!["node", "name", "start", "end", "managed"].includes(k)) fail(`${p}/${k}`, `unknown zone key ${quoteInput(k)} (known: node, name, start, end, managed)`);
-      for (const k of ["node", "start", "end", "managed"])
-        if (z[k] !== undefined && typeof z[k] !== "number") fail(`${p}/${k}`, `zones[${i}].${k} must be a number, got ${describeValue(z[k])}`);
+      const keys = ["node", "name", "start", "end", "managed", "present", "min", "low", "high", "protection"];
+      for (const k of Object.keys(z)) if (!keys.includes(k)) fail(`${p}/${k}`, `unknown zone key ${quoteInput(k)} (known: ${keys.join(", ")})`);
+      for (const k of ["node", "start", "end", "managed", "present", "min", "low", "high"])
+        if (z[k] !== undefined && (typeof z[k] !== "number" || !Number.isSafeInteger(z[k]) || (z[k] as number) < 0))
+          fail(`${p}/${k}`, `zones[${i}].${k} must be a non-negative integer, got ${describeValue(z[k])}`);
       if (typeof z.name !== "string") fail(`${p}/name`, `zones[${i}].name must be DMA, DMA32, Normal or Movable, got ${describeValue(z.name)}`);
-      return { node: (z.node ?? 0) as number, name: z.name as string, start: z.start as number, end: z.end as number, managed: z.managed as number | undefined };
+      const marks = [z.min, z.low, z.high];
+      if (marks.some((v) => v !== undefined) && marks.some((v) => v === undefined)) fail(p, `zones[${i}]: give min, low and high together`);
+      if (marks[0] !== undefined && !((z.min as number) <= (z.low as number) && (z.low as number) <= (z.high as number)))
+        fail(p, `zones[${i}]: watermarks need min <= low <= high, got ${z.min}, ${z.low}, ${z.high}`);
+      if (z.protection !== undefined && (!Array.isArray(z.protection) || z.protection.length !== MAX_NR_ZONES || !z.protection.every((v) => Number.isSafeInteger(v) && v >= 0)))
+        fail(`${p}/protection`, `zones[${i}].protection must be ${MAX_NR_ZONES} non-negative integers (lowmem_reserve[]), got ${describeValue(z.protection)}`);
+      const out: ExplicitZone = { node: (z.node ?? 0) as number, name: z.name as string, start: z.start as number, end: z.end as number, managed: z.managed as number | undefined };
+      for (const k of ["present", "min", "low", "high"] as const) if (z[k] !== undefined) out[k] = z[k] as number;
+      if (z.protection !== undefined) out.protection = [...(z.protection as number[])];
+      return out;
     });
     machine.zones = list;
     try {

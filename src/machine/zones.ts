@@ -459,6 +459,55 @@ export interface ExplicitZone {
   start: number;
   end: number;
   managed?: number;
+  /**
+   * present_pages when the span has a hole (a machine read from /proc/zoneinfo): the hole is
+   * the legacy [640 KiB, 1 MiB) one below pfn 0x100 for a zone starting below 1 MiB (x86's
+   * e820 hole), else the top of the span; reserved pages (present - managed) are then the RAM
+   * below 1 MiB first (6.1's setup_arch reserves it), the rest at the top. Default: spanned.
+   */
+  present?: number;
+  /** the zone's _watermark[] min/low/high and lowmem_reserve[] as a saved zoneinfo printed them: set at boot, not computed */
+  min?: number;
+  low?: number;
+  high?: number;
+  protection?: number[];
+}
+
+/** The pfn where x86's legacy hole ends and the first MiB that 6.1 always reserves ends. */
+const PFN_1M = 0x100;
+
+/**
+ * The RAM and the reserved ranges of an explicit zone [start, end) with `present` RAM pages and
+ * `managed` buddy pages (ExplicitZone.present's rules).
+ */
+function explicitRam(start: number, end: number, present: number, managed: number, withHole: boolean): { ram: PfnRange[]; reserved: PfnRange[] } {
+  const hole = end - start - present;
+  let ram: PfnRange[];
+  if (hole === 0) ram = [{ start, end }];
+  else if (start < PFN_1M && PFN_1M - hole > start && PFN_1M < end) ram = [{ start, end: PFN_1M - hole }, { start: PFN_1M, end }];
+  else ram = [{ start, end: end - hole }];
+  let left = present - managed;
+  const reserved: PfnRange[] = [];
+  if (withHole) {
+    // the first MiB first, then top down
+    for (const r of ram) {
+      if (!left || r.start >= PFN_1M) break;
+      const e = Math.min(r.end, PFN_1M, r.start + left);
+      reserved.push({ start: r.start, end: e });
+      left -= e - r.start;
+    }
+  }
+  for (let i = ram.length - 1; i >= 0 && left > 0; i--) {
+    const r = ram[i]!;
+    const lo = Math.max(r.start, reserved.length && reserved[reserved.length - 1]!.end > r.start ? reserved[reserved.length - 1]!.end : r.start);
+    const s = Math.max(lo, r.end - left);
+    if (s < r.end) {
+      reserved.push({ start: s, end: r.end });
+      left -= r.end - s;
+    }
+  }
+  reserved.sort((a, b) => a.start - b.start);
+  return { ram, reserved };
 }
 
 /**
@@ -475,6 +524,7 @@ export function explicitZones(sizes: readonly number[], list: readonly ExplicitZ
     zones: ZONE_NAMES.map((name, idx): ZoneSpan => ({ idx, name, zoneStartPfn: 0, spannedPages: 0, presentPages: 0, managedPages: 0 })),
   }));
   const reserved: PfnRange[] = [];
+  const ramOf = new Map<ZoneSpan, PfnRange[]>();
   list.forEach((z, i) => {
     const at = `zones[${i}]`;
     const idx = ZONE_NAMES.indexOf(z.name);
@@ -483,12 +533,16 @@ export function explicitZones(sizes: readonly number[], list: readonly ExplicitZ
     if (!Number.isSafeInteger(z.start) || !Number.isSafeInteger(z.end) || z.start < 0 || z.end <= z.start)
       throw new ValueError(`${at}: start and end must be pfns with start < end, got [${z.start}, ${z.end})`);
     const spanned = z.end - z.start;
-    const managed = z.managed ?? spanned;
-    if (!Number.isSafeInteger(managed) || managed < 0 || managed > spanned) throw new ValueError(`${at}: managed must be 0..${spanned} pages, got ${managed}`);
+    const present = z.present ?? spanned;
+    if (!Number.isSafeInteger(present) || present < 1 || present > spanned) throw new ValueError(`${at}: present must be 1..${spanned} pages, got ${present}`);
+    const managed = z.managed ?? present;
+    if (!Number.isSafeInteger(managed) || managed < 0 || managed > present) throw new ValueError(`${at}: managed must be 0..${present} pages, got ${managed}`);
     const span = nodes[z.node]!.zones[idx]!;
     if (span.spannedPages) throw new ValueError(`${at}: node ${z.node} has zone ${z.name} twice`);
-    Object.assign(span, { zoneStartPfn: z.start, spannedPages: spanned, presentPages: spanned, managedPages: managed });
-    if (managed < spanned) reserved.push({ start: z.end - (spanned - managed), end: z.end });
+    Object.assign(span, { zoneStartPfn: z.start, spannedPages: spanned, presentPages: present, managedPages: managed });
+    const r = explicitRam(z.start, z.end, present, managed, z.present !== undefined);
+    ramOf.set(span, r.ram);
+    reserved.push(...r.reserved);
   });
   let prevEnd = 0;
   const map: MemoryMap = { nodes: [] };
@@ -504,7 +558,7 @@ export function explicitZones(sizes: readonly number[], list: readonly ExplicitZ
     n.nodeEndPfn = prevEnd;
     n.nodePresentPages = zs.reduce((a, z) => a + z.presentPages, 0);
     if (n.nodePresentPages !== sizes[n.nid]) throw new ValueError(`zones: node ${n.nid}'s zones hold ${n.nodePresentPages} pages, its mem is ${sizes[n.nid]}`);
-    map.nodes.push({ nid: n.nid, ranges: zs.map((z) => ({ start: z.zoneStartPfn, end: z.zoneStartPfn + z.spannedPages })) });
+    map.nodes.push({ nid: n.nid, ranges: zs.flatMap((z) => ramOf.get(z)!) });
   }
   reserved.sort((a, b) => a.start - b.start);
   const end = prevEnd;

@@ -329,6 +329,17 @@ export class ProcessTable {
   }
 
   /**
+   * An mm no trace pid names (a start state's boot owner, src/mm/start-state.ts): in bySlot
+   * (reverse map, reclaim, --check) but not byPid, so no event reaches it, it never exits and
+   * the OOM killer never picks it; not counted in wsim_processes.
+   */
+  createDetached(pid: number, memcg: Memcg): Mm {
+    const mm = new Mm(pid, this.nextSlot++, memcg);
+    this.bySlot.set(mm.slot, mm);
+    return mm;
+  }
+
+  /**
    * A CPU on cpuNid touches vpn. Present: set the accessed (and dirty) bit (a page waiting in
    * the swap cache is mapped first: swapCacheHit). Not present: fault a page in. Returns
    * FAULT_OK, or FAULT_OOM when no page could be had even after the OOM killer (none to kill,

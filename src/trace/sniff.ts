@@ -74,15 +74,23 @@ export function identify(first: Buffer): Foreign | null {
           use: `${NOT_READ}; write its samples as trace rows (a memory access as time_ms,op=access,pid,addr)`,
         };
   if (/^Page block order: \d+/.test(head) || content.some((l) => l.startsWith("Free pages count per migrate type")))
-    return { kind: "pagetypeinfo", what: "/proc/pagetypeinfo (free blocks per migratetype and order)", use: `${NOT_READ}; a trace's \`read\` event with key=pagetypeinfo prints one` };
+    return {
+      kind: "pagetypeinfo",
+      what: "/proc/pagetypeinfo (free blocks per migratetype and order)",
+      use: "replay from the state it shows: copy it as pagetypeinfo, with buddyinfo (and zoneinfo), into a directory DIR and run `wsim replay TRACE --start-state DIR`; a trace's `read` event with key=pagetypeinfo prints one",
+    };
   if (/^Node \d+, zone\s+\w+\s*$/.test(head) && content.slice(1, 4).some((l) => /^\s+(per-node stats|pages free)/.test(l)))
     return {
       kind: "zoneinfo",
       what: "/proc/zoneinfo",
-      use: `${NOT_READ} yet; give --machine a machine file such as {"nodes": [{"id": 0, "mem": "4G"}]}`,
+      use: "replay on the machine it describes (zones, watermarks, CPUs) by giving it as the machine file: `wsim replay TRACE --machine FILE`; or put it beside buddyinfo and pagetypeinfo in a directory for `--start-state DIR`",
     };
   if (every(/^Node \d+, zone\s+\w+(\s+\d+){1,11}\s*$/))
-    return { kind: "buddyinfo", what: "/proc/buddyinfo (free blocks per order)", use: `${NOT_READ}; a trace's \`read\` event with key=buddyinfo prints one` };
+    return {
+      kind: "buddyinfo",
+      what: "/proc/buddyinfo (free blocks per order)",
+      use: "replay from the state it shows: copy it as buddyinfo, with pagetypeinfo (and zoneinfo), into a directory DIR and run `wsim replay TRACE --start-state DIR`; a trace's `read` event with key=buddyinfo prints one",
+    };
   if (every(/^Node \d+, zone\s+\w+(\s+-?\d+\.\d+){1,11}\s*$/))
     return {
       kind: "fragmentation-index",

@@ -19,6 +19,8 @@ export interface ReplayCliOptions {
   machine?: string;
   /** --zones flat|x86 */
   zones?: string;
+  /** --start-state DIR */
+  startState?: string;
   set: string[];
   /** --plugin FILE.mjs (repeatable) */
   plugin?: string[];
@@ -182,6 +184,7 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
       trace,
       machine: o.machine,
       zones: o.zones,
+      startState: o.startState,
       set: o.set,
       plugins: o.plugin,
       format: o.inputFormat as TraceFormat | undefined,

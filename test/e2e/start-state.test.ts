@@ -1,0 +1,164 @@
+/**
+ * Issue 13 item 5 from the command line: `--machine` given a saved /proc/zoneinfo, and
+ * `--start-state DIR` with the real 6.1 files of test/fixtures/kernel-samples (a copy of
+ * ../shared/kernel-samples: buddyinfo and pagetypeinfo of a 512 MiB guest, zoneinfo of a
+ * 424 MiB one). Read back at time 0, --check on a small trace, the warnings and every error
+ * path. Spawns bin/wsim (build with tsc first).
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/wsim");
+const SAMPLES = join(ROOT, "test/fixtures/kernel-samples");
+const tmp = mkdtempSync(join(tmpdir(), "wsim-start-"));
+
+function wsim(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** a directory holding the named sample files under their /proc names, with edits */
+function stateDir(name: string, files: Record<string, string | ((t: string) => string)>): string {
+  const d = join(tmp, name);
+  mkdirSync(d);
+  for (const [proc, src] of Object.entries(files)) {
+    const from = join(SAMPLES, `${proc}.txt`);
+    if (typeof src === "function") writeFileSync(join(d, proc), src(readFileSync(from, "utf8")));
+    else copyFileSync(join(SAMPLES, src), join(d, proc));
+  }
+  return d;
+}
+
+const sample = (name: string) => readFileSync(join(SAMPLES, name), "utf8");
+// the 512 MiB QEMU guest the buddyinfo/pagetypeinfo samples come from: DMA [1, 4096) in 8 pageblocks, DMA32 [4096, 131031) in 248
+const m512 = file("m512.json", JSON.stringify({ name: "guest512", nodes: [{ id: 0, mem: "512M", cpus: 1 }], zones: "x86" }));
+const reads = file("reads.csv", "time_ms,op,key\n0,read,buddyinfo\n0,read,pagetypeinfo\n0,read,zoneinfo\n");
+const full = stateDir("full", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt" });
+
+describe("--start-state DIR", () => {
+  it("reads back the buddyinfo and pagetypeinfo it was built from, byte for byte, and says what it did", () => {
+    const r = wsim(["replay", reads, "--machine", m512, "--start-state", full, "--format", "json"]);
+    expect(r.code).toBe(0);
+    const values = (JSON.parse(r.out).reads as { key: string; value: string }[]).map((x) => x.value);
+    expect(values[0]).toBe(sample("buddyinfo.txt"));
+    expect(values[1]).toBe(sample("pagetypeinfo.txt"));
+    // free pages: DMA 32+64+128+512+3*1024 = 3808, DMA32 108888 (buddyinfo's orders summed)
+    expect(values[2]).toMatch(/Node 0, zone      DMA\n[\s\S]*?  pages free     3808\n/);
+    expect(values[2]).toMatch(/Node 0, zone    DMA32\n  pages free     108888\n/);
+    expect(r.err).toMatch(/^note: start state from .*full: 112696 pages free, \d+ movable \(anon, boot owner pid 0\) and \d+ unmovable \(wsim_kernel_pages\) pages used\n$/);
+    // JSON start_state: every managed page is free or the boot owner's: DMA 3840 + DMA32
+    // [4096, 131031) 126935 = 130775 managed, 112696 free, so 18079 used
+    const st = JSON.parse(r.out).start_state;
+    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, warnings: [] });
+    expect(st.boot_movable + st.boot_unmovable).toBe(18079);
+  });
+
+  it("is deterministic: two runs give the same output byte for byte", () => {
+    const a = wsim(["replay", reads, "--machine", m512, "--start-state", full, "--format", "json", "-q"]);
+    const b = wsim(["replay", reads, "--machine", m512, "--start-state", full, "--format", "json", "-q"]);
+    expect(a.code).toBe(0);
+    expect(b.out).toBe(a.out);
+  });
+
+  it("--check passes while a small trace replays from that state", () => {
+    const lines = ["time_ms,op,pid,addr,len,thp", `0,mmap,1,0x40000000,${16 * 1024 * 1024},1`];
+    for (let i = 0; i < 8; i++) lines.push(`${1 + i},access,1,${0x40000000 + i * 2 * 1024 * 1024},,`);
+    for (let i = 0; i < 300; i++) lines.push(`10,access,1,${0x40800000 + i * 4096},,`);
+    const r = wsim(["replay", file("small.csv", lines.join("\n") + "\n"), "--machine", m512, "--start-state", full, "--check", "--format", "vmstat"]);
+    expect(r.err).not.toMatch(/invariant|error/i);
+    expect(r.code).toBe(0);
+    // 103 free order-10 Movable blocks: all 8 huge faults are served
+    expect(r.out).toMatch(/^thp_fault_alloc 8$/m);
+  });
+
+  it("buddyinfo and pagetypeinfo disagreeing: pagetypeinfo wins, with a warning on stderr", () => {
+    const d = stateDir("disagree", { buddyinfo: (t) => t.replace("    16     14", "    20     14"), pagetypeinfo: "pagetypeinfo.txt" });
+    const r = wsim(["replay", reads, "--machine", m512, "--start-state", d, "--format", "json", "-q"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(
+      `warning: ${d}/buddyinfo:2: node 0 zone DMA32: buddyinfo and pagetypeinfo disagree (order 0: 20 vs 16); they are read at different instants: pagetypeinfo's counts are used (it says which migratetype each block is on)\n`,
+    );
+    expect((JSON.parse(r.out).reads as { value: string }[])[0]!.value).toBe(sample("buddyinfo.txt"));
+  });
+
+  it("DIR/zoneinfo is the machine when --machine is not given: the 424 MiB zoneinfo is smaller than the 512 MiB state", () => {
+    const d = stateDir("withzi", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", zoneinfo: "zoneinfo.txt" });
+    const r = wsim(["replay", reads, "--start-state", d]);
+    expect(r.code).toBe(3);
+    // DMA32 [4096, 108503): pageblocks 8..211 = 204; pagetypeinfo counts 33 + 209 + 6 = 248
+    expect(r.err).toBe(`${d}/pagetypeinfo:18: node 0 zone DMA32: 248 pageblocks, but the machine's zone has 204: the start state is larger than the machine\n`);
+    // --machine wins over DIR/zoneinfo
+    expect(wsim(["replay", reads, "--machine", m512, "--start-state", d, "-q", "--format", "vmstat"]).code).toBe(0);
+  });
+
+  it("DIR/zoneinfo of the same machine: its pcp counts are put on the per-cpu lists, buddyinfo stays the file's", () => {
+    // the 512 MiB machine's own zoneinfo (printed by wsim), DMA32's pageset count set to 100
+    const zi = (JSON.parse(wsim(["replay", file("zi0.csv", "time_ms,op,key\n0,read,zoneinfo\n"), "--machine", m512, "--format", "json"]).out).reads as { value: string }[])[0]!.value;
+    const at = zi.indexOf("count: 0", zi.indexOf("zone    DMA32"));
+    const d = stateDir("samebox", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt" });
+    writeFileSync(join(d, "zoneinfo"), zi.slice(0, at) + "count: 100" + zi.slice(at + 8));
+    const r = wsim(["replay", reads, "--start-state", d, "--format", "json"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/: 112696 pages free and 100 on per-cpu lists, /);
+    const values = (JSON.parse(r.out).reads as { value: string }[]).map((x) => x.value);
+    expect(values[0]).toBe(sample("buddyinfo.txt"));
+    expect(values[2]).toMatch(/Node 0, zone    DMA32\n  pages free     108888\n[\s\S]*?count: 100\n/);
+  });
+
+  it("errors: missing files and directory, malformed lines, zones the machine lacks (exit 3, file:line)", () => {
+    const noPti = stateDir("nopti", { buddyinfo: "buddyinfo.txt" });
+    let r = wsim(["replay", reads, "--machine", m512, "--start-state", noPti]);
+    expect([r.code, r.err]).toEqual([3, `${noPti}/pagetypeinfo: cannot read pagetypeinfo: no such file or directory (ENOENT) (a start state needs buddyinfo and pagetypeinfo, copied from /proc, in ${noPti})\n`]);
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", join(tmp, "nothing")]);
+    expect([r.code, r.err]).toEqual([3, `${join(tmp, "nothing")}: cannot read the start-state directory: no such file or directory (ENOENT)\n`]);
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", m512]);
+    expect([r.code, r.err]).toEqual([3, `${m512}: --start-state takes a directory holding buddyinfo and pagetypeinfo (and zoneinfo), as /proc names them\n`]);
+    const badBuddy = stateDir("badbuddy", { buddyinfo: (t) => t.replace("    103 ", " "), pagetypeinfo: "pagetypeinfo.txt" });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", badBuddy]);
+    expect([r.code, r.err]).toEqual([3, `${badBuddy}/buddyinfo:2: expected 11 counts (orders 0..10), got 10\n`]);
+    const badPti = stateDir("badpti", { buddyinfo: "buddyinfo.txt", pagetypeinfo: (t) => t.replace("type  Reclaimable", "type  Shrinkable") });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", badPti]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(new RegExp(`^${badPti}/pagetypeinfo:7: migratetype "Shrinkable": wsim knows Unmovable, Movable, Reclaimable, HighAtomic, Isolate \\(no CMA\\)\\n$`));
+    // the default machine is flat: one Normal zone
+    r = wsim(["replay", reads, "--start-state", full]);
+    expect([r.code, r.err]).toEqual([
+      3,
+      `${full}/pagetypeinfo:17: node 0 zone DMA is not in machine default (its populated zones: node 0 Normal): give the machine these files came from (--machine its zoneinfo)\n`,
+    ]);
+    // a machine too small: 256 MiB has 120 DMA32 pageblocks
+    const m256 = file("m256.json", JSON.stringify({ name: "g256", nodes: [{ id: 0, mem: "256M", cpus: 1 }], zones: "x86" }));
+    r = wsim(["replay", reads, "--machine", m256, "--start-state", full]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/pagetypeinfo:18: node 0 zone DMA32: 248 pageblocks, but the machine's zone has 1\d\d: the start state is larger than the machine\n$/);
+  });
+});
+
+describe("--machine a saved /proc/zoneinfo", () => {
+  it("replays on the layout the file describes: its zoneinfo shows the same spans, pages, marks, protection and CPUs", () => {
+    const r = wsim(["replay", file("zi.csv", "time_ms,op,key\n0,read,zoneinfo\n"), "--machine", join(SAMPLES, "zoneinfo.txt"), "--format", "json"]);
+    expect(r.code).toBe(0);
+    const got = (JSON.parse(r.out).reads as { value: string }[])[0]!.value.split("\n");
+    // every layout line of the real file, in order (the sample ends lines with \r\n)
+    const layout = /^(Node|        (min|low|high|spanned|present|managed|protection)|    cpu:|              (high|batch):|  start_pfn)/;
+    const want = sample("zoneinfo.txt").replace(/\r/g, "").split("\n").filter((l) => layout.test(l));
+    expect(got.filter((l) => layout.test(l))).toEqual(want);
+  });
+
+  it("a malformed zoneinfo is bad data at its line", () => {
+    const bad = file("bad-zoneinfo", sample("zoneinfo.txt").replace("        spanned  4095", "        spanned  4095x"));
+    const r = wsim(["replay", file("zi2.csv", "time_ms,op,key\n0,read,zoneinfo\n"), "--machine", bad]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(new RegExp(`^${bad}:51: `));
+  });
+});
