@@ -360,9 +360,10 @@ export class ProcessTable {
         let pfn = pte - 1;
         if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
+        const pages = this.ctx.alloc.buddy.pages;
         // a write-protected COW page (after fork): do_wp_page
-        if (write && (this.ctx.alloc.buddy.pages.mflags[pfn]! & PG_ANON_SHARED) !== 0) return doWpPage(this, mm, vpn, leafIdx, slot, pfn, cpuNid, now);
-        const flags = this.ctx.alloc.buddy.pages.flags;
+        if (write && (pages.mflags[pfn]! & PG_ANON_SHARED) !== 0) return doWpPage(this, mm, vpn, leafIdx, slot, pfn, cpuNid, now);
+        const flags = pages.flags;
         flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
         this.ctx.lastAccess[pfn] = now;
         if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
