@@ -268,3 +268,29 @@ describe("trace errors", () => {
     expect(e.mem.procs.get(2)!.rssAnon).toBe(16);
   });
 });
+
+describe("compaction of pages two mms map", () => {
+  it("manual compaction migrates shared pages and both mappings follow (--check after every event)", async () => {
+    // pid 4 fills the lowest 2048 pages; pids 1 and 3 fault 512 pages each in turn above them, then
+    // pids 5 and 6 likewise above those; 1 forks 2; 4 exits (whole free pageblocks, which the free
+    // scanner skips), 3 and 6 exit (a hole every other page: migration targets above pid 1's pages)
+    const e = engineFor(smallMachine("16M"), { check: true }, { "transparent_hugepage.enabled": "never", "vm.compaction_proactiveness": "0" });
+    const at = (pid: number, base: number, k: number) => `0,access,${pid},${base + k * 4096},,w,`;
+    const rows = [`0,mmap,1,${BASE},2097152,,`, "0,mmap,3,0x1000000,2097152,,", "0,mmap,4,0x2000000,8388608,,", "0,mmap,5,0x3000000,2097152,,", "0,mmap,6,0x4000000,2097152,,"];
+    for (let k = 0; k < 2048; k++) rows.push(at(4, 0x2000000, k));
+    for (let k = 0; k < 512; k++) rows.push(w(0, 1, k), at(3, 0x1000000, k));
+    for (let k = 0; k < 500; k++) rows.push(at(5, 0x3000000, k), at(6, 0x4000000, k));
+    await run(e, [...rows, "1,fork,1,,,,2", "2,exit,4,,,,", "2,exit,3,,,,", "2,exit,6,,,,"]);
+    const before = Array.from({ length: 512 }, (_, k) => pte(e, 1, k));
+    await run(e, ["3,compact,,,,,"]);
+    const after = Array.from({ length: 512 }, (_, k) => pte(e, 1, k));
+    const moved = after.filter((p, k) => p !== before[k]).length;
+    expect(moved).toBeGreaterThan(0);
+    expect(ev(e, "pgmigrate_success")).toBeGreaterThanOrEqual(moved); // pid 5's pages may move too
+    for (let k = 0; k < 512; k++) {
+      expect(pte(e, 2, k)).toBe(after[k]);
+      expect(mapcount(e.mem.procs, after[k]! - 1)).toBe(2);
+    }
+    expect(e.mem.procs.rmapShared.size).toBe(512);
+  });
+});
