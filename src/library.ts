@@ -200,7 +200,7 @@ export interface LibraryGenerator {
   rows(options?: Record<string, number>, seed?: number): Generator<Row>;
 }
 
-/** The synthetic workloads of `wsim generate`, by kind (zipf, scan, fragment, thp, tiered, balloon, malloc-trim). */
+/** The synthetic workloads of `wsim generate`, by kind (zipf, scan, fragment, thp, tiered, balloon, malloc-trim, fork-snapshot). */
 export const GENERATORS: Readonly<Record<string, LibraryGenerator>> = Object.freeze(
   Object.fromEntries(
     Object.entries(SPECS).map(([kind, spec]) => [

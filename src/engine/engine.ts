@@ -26,9 +26,10 @@ import { formatZoneinfo } from "../procfs/zoneinfo.js";
 import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
-  EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
+  EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_FORK, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
   MAX_TIME_MS,
 } from "../trace/types.js";
+import { forkMm } from "../mm/fork.js";
 import type { Daemon, EngineContext, SteadyAdvance, SteadyFn, SteadyPlan } from "./daemon.js";
 import { TimerQueue, type Timer } from "./event-queue.js";
 import { PluginHost, type LoadedPlugin } from "../plugin/host.js";
@@ -817,6 +818,23 @@ export class Engine implements EngineContext {
         const [vpn, n] = this.pageRange(b, i);
         const ok = b.op[i] === OP_MLOCK ? mem.madvise.mlock(mm, vpn, n, this.defaultCpu, this.clock) : mem.madvise.munlock(mm, vpn, n, this.defaultCpu);
         if (!ok) this.fail(b, i, `${OPS[b.op[i]!]} of [0x${b.addr[i]!.toString(16)}, +${b.len[i]}) of pid ${mm.pid}: the range is not wholly inside mmap'ed regions (the kernel's ENOMEM); mmap it first`);
+        break;
+      }
+      case OP_FORK: {
+        // fork (src/mm/fork.ts): the child, in the parent's memcg, shares its anon pages copy-on-write
+        const parent = mem.procs.get(b.pid[i]!);
+        if (!parent) {
+          if (!this.oomVictimEvent(b, i)) this.fail(b, i, `fork of pid ${b.pid[i]}, which has no earlier event: a process forks after it has run`);
+          break;
+        }
+        const cg = this.cgOf(b, i);
+        if (cg !== null && cg !== parent.cg) this.fail(b, i, `fork of pid ${parent.pid} names memcg ${cg}, but the child starts in its parent's, ${parent.cg}`);
+        const cpid = b.child[i]!;
+        if (mem.procs.get(cpid)) this.fail(b, i, `fork's child pid ${cpid} is alive (it has events and no exit before this fork): a new process needs a free pid`);
+        const child = mem.procs.create(cpid, parent.memcg, this.clock);
+        this.psi.start(cpid, this.psiGroupsOf(child.cg), toNs(this.clock));
+        // dup_mmap failing (-ENOMEM) tears the child down again
+        if (!forkMm(mem.procs, parent, child, this.defaultCpu)) this.psi.exit(cpid, toNs(this.clock));
         break;
       }
       case OP_EXIT: {

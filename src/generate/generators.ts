@@ -11,6 +11,8 @@
  *   balloon   a guest allocates, frees, idles, allocates again (free page reporting)
  *   malloc-trim  an allocator's heap: chunks written, then given back with MADV_DONTNEED or
  *             MADV_FREE, and reused (the `advice` column)
+ *   fork-snapshot  a THP heap written, a fork, the parent writing while the child reads the heap
+ *             once and exits (Redis BGSAVE: copy-on-write; the `child` column)
  */
 import { Rng } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
@@ -284,7 +286,53 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
     endMs: (o) => (o.ops! * (o.chunk_kb! / 4 + 1)) / o.rate!,
     rows: mallocTrim,
   },
+  "fork-snapshot": {
+    kind: "fork-snapshot",
+    seeded: true,
+    columns: ["child"],
+    help: "a THP heap written, a fork; the parent keeps writing while the child reads the heap once, then exits (Redis BGSAVE)",
+    options: {
+      heap_mb: [64, "heap MiB (one MADV_HUGEPAGE anon region, written whole before the fork)", MIB],
+      writes: [4096, "page writes by the parent, uniformly over the heap, while the child reads it", count(2 ** 30)],
+      rate: [100, "events per ms", RATE],
+    },
+    // the heap's pages written, the fork, the child's reads and the parent's writes, the exit
+    endMs: (o) => ((o.heap_mb! * 256) * 2 + o.writes! + 2) / o.rate!,
+    rows: forkSnapshot,
+  },
 };
+
+/**
+ * fork-snapshot: pid 1 maps a heap of heap_mb with thp=1 (MADV_HUGEPAGE) and writes every page
+ * of it (a huge page fault per 2 MiB when THP can be had); it forks pid 2, which reads the heap
+ * once in address order (the snapshot being serialised) while pid 1 goes on writing `writes`
+ * pages drawn uniformly, spread evenly between the child's reads: each write to a page still
+ * shared is a copy-on-write fault (the first to a huge page splits its PMD). Then pid 2 exits;
+ * pid 1 stays.
+ */
+function* forkSnapshot(o: Record<string, number>, rng: Rng): Generator<Row> {
+  const pages = o.heap_mb! * 256;
+  const step = 1 / o.rate!;
+  let t = 0;
+  yield { time_ms: 0, op: "mmap", pid: 1, addr: hex(BASE), len: pages * 4096, thp: 1 };
+  for (let p = 0; p < pages; p++) {
+    yield { time_ms: fmt(t), op: "access", pid: 1, addr: hex(BASE + p * 4096), rw: "w" };
+    t += step;
+  }
+  yield { time_ms: fmt(t), op: "fork", pid: 1, child: 2 };
+  t += step;
+  let written = 0;
+  for (let p = 0; p < pages; p++) {
+    yield { time_ms: fmt(t), op: "access", pid: 2, addr: hex(BASE + p * 4096), rw: "r" };
+    t += step;
+    const due = Math.floor(((p + 1) * o.writes!) / pages);
+    for (; written < due; written++) {
+      yield { time_ms: fmt(t), op: "access", pid: 1, addr: hex(BASE + rng.int(pages) * 4096), rw: "w" };
+      t += step;
+    }
+  }
+  yield { time_ms: fmt(t), op: "exit", pid: 2 };
+}
 
 /**
  * malloc-trim: one process maps a heap of heap_mb and runs `ops` chunk operations on chunks

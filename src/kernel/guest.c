@@ -21,6 +21,12 @@
  *   l ADDR LEN / L ADDR LEN  mlock / munlock
  *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
  *                      device waited for up to 10 s, since the driver may still be probing)
+ *   @ N                route the per-process commands (m u w r a l L F X) that follow to worker
+ *                      N, a process forked earlier (0: this one); the others always run here
+ *   F N                fork(2) of the routed-to process: the child becomes worker N, which runs
+ *                      the commands routed to it from its own pipe, one at a time (each acked)
+ *   X                  the routed-to worker exits; the helper waits until it is a zombie (its mm
+ *                      torn down) or gone
  * Errors go to the console as "@@wsim error LINE: what"; the replay goes on. At the end,
  * "@@wsim elapsed MS": how long the replay took on the guest's monotonic clock, and
  * "@@wsim kalloc ALLOCS FAILED" when there were kernel allocations.
@@ -120,13 +126,20 @@ static void enable_swap(const char *dev) {
   if (swapon(dev, 0) != 0) fail("swapon", dev);
 }
 
-static void replay(FILE *f) {
-  char line[4096], a[2048], b[2048];
+/* forked workers: worker n reads commands from cmdp[n] and acks each on ackp[n] */
+#define MAXW 16
+static int cmdp[MAXW][2], ackp[MAXW][2];
+static pid_t wpid[MAXW];
+static int pipes_made;
+
+static void worker(int n);
+
+/* one command, run by this process */
+static void run(char *line) {
+  char a[2048], b[2048];
   unsigned long addr, len, flags;
-  volatile unsigned char sink = 0;
-  while (fgets(line, sizeof line, f)) {
-    lineno++;
-    switch (line[0]) {
+  static volatile unsigned char sink = 0;
+  switch (line[0]) {
     case 'w':
       if (sscanf(line + 2, "%lx", &addr) == 1) *(volatile unsigned char *)addr = 1;
       break;
@@ -201,11 +214,101 @@ static void replay(FILE *f) {
       }
       break;
     }
-    default:
+    case 'F': {
+      int n;
+      if (sscanf(line + 2, "%d", &n) != 1 || n <= 0 || n >= MAXW) break;
+      fflush(stdout);
+      pid_t pid = fork();
+      if (pid < 0) fail("fork", "");
+      else if (pid == 0) worker(n); /* never returns */
       break;
     }
+    default:
+      break;
   }
-  (void)sink;
+}
+
+/* the commands a worker runs for the process it stands for; the rest run in the helper */
+static int per_process(char c) {
+  return c == 'm' || c == 'u' || c == 'w' || c == 'r' || c == 'a' || c == 'l' || c == 'L' || c == 'F' || c == 'X';
+}
+
+static void read_full(int fd, void *buf, size_t n) {
+  char *p = buf;
+  while (n > 0) {
+    ssize_t k = read(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return fail("read", "worker pipe");
+    p += k;
+    n -= (size_t)k;
+  }
+}
+
+/* a forked worker: announce its pid, then run each command it is sent and ack it; X ends it */
+static void worker(int n) {
+  pid_t me = getpid();
+  if (write(ackp[n][1], &me, sizeof me) != (ssize_t)sizeof me) _exit(1);
+  FILE *in = fdopen(cmdp[n][0], "r");
+  char line[4096];
+  while (in && fgets(line, sizeof line, in)) {
+    if (line[0] == 'X') {
+      fflush(stdout);
+      if (write(ackp[n][1], "x", 1) != 1) _exit(1);
+      _exit(0);
+    }
+    run(line);
+    fflush(stdout);
+    if (write(ackp[n][1], "k", 1) != 1) _exit(1);
+  }
+  _exit(0);
+}
+
+/* wait until process pid is a zombie (exit_mm done) or gone */
+static void wait_exited(pid_t pid) {
+  char path[64], st[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  for (;;) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return;
+    ssize_t k = read(fd, st, sizeof st - 1);
+    close(fd);
+    if (k <= 0) return;
+    st[k] = 0;
+    char *p = strrchr(st, ')');
+    if (!p || p[1] == 0 || p[2] == 'Z' || p[2] == 'X') return;
+    struct timespec ts = {0, 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void replay(FILE *f) {
+  char line[4096];
+  int target = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    if (line[0] == '@') {
+      int n;
+      if (sscanf(line + 2, "%d", &n) == 1 && n >= 0 && n < MAXW) target = n;
+      continue;
+    }
+    int fork_n = -1;
+    if (line[0] == 'F' && (sscanf(line + 2, "%d", &fork_n) != 1 || fork_n <= 0 || fork_n >= MAXW)) continue;
+    if (fork_n > 0 && !pipes_made) {
+      /* every worker's pipes before the first fork: each process inherits them all */
+      for (int i = 1; i < MAXW; i++)
+        if (pipe(cmdp[i]) != 0 || pipe(ackp[i]) != 0) fail("pipe", "");
+      pipes_made = 1;
+    }
+    if (target == 0 || !per_process(line[0])) {
+      if (line[0] != 'X') run(line);
+    } else {
+      char c;
+      if (write(cmdp[target][1], line, strlen(line)) < 0) fail("write", "worker pipe");
+      read_full(ackp[target][0], &c, 1);
+      if (line[0] == 'X') wait_exited(wpid[target]);
+    }
+    if (fork_n > 0) read_full(ackp[fork_n][0], &wpid[fork_n], sizeof(pid_t));
+  }
 }
 
 int main(int argc, char **argv) {

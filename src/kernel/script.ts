@@ -8,15 +8,28 @@
  * one VMA). An access outside any region maps that one 4 KiB page, as wsim does, with
  * MADV_NOHUGEPAGE (a one-page VMA cannot hold a huge page; neighbours may merge). mmap has
  * MAP_FIXED semantics, as in wsim: the range is unmapped first. Time gaps become sleeps.
+ *
+ * `fork` is a real fork(2): the process holding the parent pid (the helper itself, or a worker it
+ * forked earlier) forks a worker that holds the child pid; `@ N` routes the following per-process
+ * commands to worker N (0: the helper) and `X` ends a worker at its pid's exit. Before the helper
+ * forks, the regions of its other pids get MADV_DONTFORK (undone after), so the child copies the
+ * parent pid's regions only (and the helper's own few pages, whose copy-on-write faults are noise
+ * of the comparison). Up to MAX_WORKERS forked processes live at once; a fork beyond is skipped
+ * (counted).
  */
 import { findRange } from "../mm/process.js";
 import type { Settings } from "../machine/settings.js";
 import {
-  MADV_DONTNEED, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
+  MADV_DONTNEED, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FORK, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
   type EventBatch,
 } from "../trace/types.js";
 
 const PAGE = 4096;
+/** forked processes the guest helper can hold at once (its MAXW less the helper itself) */
+export const MAX_WORKERS = 15;
+/** x86-64's MADV_DONTFORK / MADV_DOFORK */
+const MADV_DONTFORK = 10;
+const MADV_DOFORK = 11;
 /**
  * x86-64's MADV_* numbers (include/uapi/asm-generic/mman-common.h) by the advice column's value
  * (1 + its ADVICE_NAMES index: dontneed, free, cold, pageout, willneed, hugepage, nohugepage,
@@ -145,8 +158,17 @@ export class ScriptBuilder {
   private nextHandle = 0;
   /** alloc/free events went to wsim_kalloc: the script loads it first */
   usedKalloc = false;
-  /** guest pages touched since they were mapped: their first touch is written (no zero page, as in wsim) */
-  private readonly touched = new Set<number>();
+  /**
+   * guest pages touched since they were mapped, per guest process (0: the helper, else a forked
+   * worker): their first touch is written (no zero page, as in wsim)
+   */
+  private readonly touchedBy = new Map<number, Set<number>>();
+  /** the guest process holding each pid (absent: 0, the helper) */
+  private readonly owner = new Map<number, number>();
+  /** worker numbers free for the next fork */
+  private readonly freeWorkers = Array.from({ length: MAX_WORKERS }, (_, i) => MAX_WORKERS - i);
+  /** the guest process the last `@` routed commands to */
+  private target = 0;
   readonly reads: ReadRequest[] = [];
   readonly unsupported: Unsupported = {};
   /** tunables written at start and by set events: key -> last value */
@@ -263,6 +285,43 @@ export class ScriptBuilder {
     this.lines.push(`m ${base.toString(16)} ${(end - start) * PAGE} ${flags}${node >= 0 ? ` ${node}` : ""}`);
   }
 
+  private touched(pid: number): Set<number> {
+    const o = this.owner.get(pid) ?? 0;
+    let t = this.touchedBy.get(o);
+    if (t === undefined) this.touchedBy.set(o, (t = new Set()));
+    return t;
+  }
+
+  /** Routes the next per-process commands to the guest process holding pid. */
+  private at(pid: number): void {
+    const o = this.owner.get(pid) ?? 0;
+    if (o === this.target) return;
+    this.lines.push(`@ ${o}`);
+    this.target = o;
+  }
+
+  /**
+   * fork(2) of pid's guest process: `child` gets a worker holding copies of pid's regions (their
+   * guest addresses and touched pages); the helper's other pids' regions are MADV_DONTFORK'd
+   * around the fork. False when every worker is taken.
+   */
+  private fork(pid: number, child: number): boolean {
+    const n = this.freeWorkers.pop();
+    if (n === undefined) return false;
+    this.at(pid);
+    const o = this.owner.get(pid) ?? 0;
+    const others: Region[] = [];
+    if (o === 0) for (const [p, list] of this.regions) if (p !== pid && (this.owner.get(p) ?? 0) === 0) others.push(...list);
+    for (const r of others) this.lines.push(`a ${r.guest.toString(16)} ${(r.end - r.start) * PAGE} ${MADV_DONTFORK}`);
+    this.lines.push(`F ${n}`);
+    for (const r of others) this.lines.push(`a ${r.guest.toString(16)} ${(r.end - r.start) * PAGE} ${MADV_DOFORK}`);
+    this.owner.set(child, n);
+    this.regions.set(child, (this.regions.get(pid) ?? []).map((r) => ({ ...r })));
+    for (const [k, w] of [...this.windows]) if (k.startsWith(`${pid}:`)) this.windows.set(`${child}:${k.slice(k.indexOf(":") + 1)}`, w);
+    this.touchedBy.set(n, new Set(this.touched(pid)));
+    return true;
+  }
+
   private unmap(pid: number, start: number, end: number): void {
     const list = this.regions.get(pid);
     if (!list) return;
@@ -272,7 +331,7 @@ export class ScriptBuilder {
       const a = Math.max(r.start, start);
       const b = Math.min(r.end, end);
       this.lines.push(`u ${(r.guest + (a - r.start) * PAGE).toString(16)} ${(b - a) * PAGE}`);
-      this.untouch(r.guest / PAGE + (a - r.start), b - a);
+      this.untouch(pid, r.guest / PAGE + (a - r.start), b - a);
       if (r.start < a && r.end > b) {
         list.splice(i + 1, 0, { start: b, end: r.end, guest: r.guest + (b - r.start) * PAGE });
         r.end = a;
@@ -286,10 +345,11 @@ export class ScriptBuilder {
   }
 
   /** Forgets guest pages [g, g + n): unmapped, so their next touch is a first touch again. */
-  private untouch(g: number, n: number): void {
-    if (n > this.touched.size) {
-      for (const p of this.touched) if (p >= g && p < g + n) this.touched.delete(p);
-    } else for (let p = g; p < g + n; p++) this.touched.delete(p);
+  private untouch(pid: number, g: number, n: number): void {
+    const t = this.touched(pid);
+    if (n > t.size) {
+      for (const p of t) if (p >= g && p < g + n) t.delete(p);
+    } else for (let p = g; p < g + n; p++) t.delete(p);
   }
 
   private find(pid: number, page: number): Region | undefined {
@@ -309,6 +369,7 @@ export class ScriptBuilder {
       const page = Math.floor(b.addr[i]! / PAGE);
       switch (op) {
         case OP_ACCESS: {
+          this.at(pid);
           let r = this.find(pid, page);
           if (!r) {
             this.place(pid, page, page + 1, 2, -1, this.implicitAddr(pid, page));
@@ -318,12 +379,14 @@ export class ScriptBuilder {
           const addr = r.guest + (page - r.start) * PAGE;
           // wsim allocates on every first touch (SPEC: no zero page); a read would map the
           // kernel's shared zero page (or huge zero page) and allocate nothing, so the guest writes
-          const first = !this.touched.has(addr / PAGE);
-          if (first) this.touched.add(addr / PAGE);
+          const touched = this.touched(pid);
+          const first = !touched.has(addr / PAGE);
+          if (first) touched.add(addr / PAGE);
           this.lines.push(`${b.write[i] || first ? "w" : "r"} ${addr.toString(16)}`);
           break;
         }
         case OP_MMAP: {
+          this.at(pid);
           const n = Math.ceil(b.len[i]! / PAGE);
           this.unmap(pid, page, page + n);
           if (b.file[i]) this.skip("file mapping (replayed as anonymous)");
@@ -331,12 +394,14 @@ export class ScriptBuilder {
           break;
         }
         case OP_MUNMAP:
+          this.at(pid);
           this.unmap(pid, page, page + Math.ceil(b.len[i]! / PAGE));
           break;
         case OP_MADVISE:
         case OP_MLOCK:
         case OP_MUNLOCK: {
           // one call per region the range overlaps (regions are apart in the guest)
+          this.at(pid);
           const n = Math.ceil(b.len[i]! / PAGE);
           const cmd = op === OP_MADVISE ? `a` : op === OP_MLOCK ? "l" : "L";
           const tail = op === OP_MADVISE ? ` ${GUEST_MADV[b.advice[i]!]}` : "";
@@ -347,15 +412,32 @@ export class ScriptBuilder {
             const g = r.guest + (a - r.start) * PAGE;
             this.lines.push(`${cmd} ${g.toString(16)} ${(e - a) * PAGE}${tail}`);
             // zapped pages: the next touch allocates again (a write, as for a first touch)
-            if (op === OP_MADVISE && b.advice[i] === MADV_DONTNEED) this.untouch(g / PAGE, e - a);
+            if (op === OP_MADVISE && b.advice[i] === MADV_DONTNEED) this.untouch(pid, g / PAGE, e - a);
           }
           break;
         }
-        case OP_EXIT:
+        case OP_FORK:
+          if (!this.fork(pid, b.child[i]!)) this.skip(`fork beyond ${MAX_WORKERS} forked processes alive`);
+          break;
+        case OP_EXIT: {
+          const o = this.owner.get(pid);
+          if (o !== undefined) {
+            // a forked process: the worker exits (its mm goes as the kernel tears it down)
+            this.at(pid);
+            this.lines.push("X");
+            this.owner.delete(pid);
+            this.touchedBy.delete(o);
+            this.freeWorkers.push(o);
+            this.regions.delete(pid);
+            for (const k of [...this.windows.keys()]) if (k.startsWith(`${pid}:`)) this.windows.delete(k);
+            break;
+          }
+          this.at(pid);
           this.unmap(pid, 0, Number.MAX_SAFE_INTEGER);
           this.regions.delete(pid);
           for (const k of [...this.windows.keys()]) if (k.startsWith(`${pid}:`)) this.windows.delete(k);
           break;
+        }
         case OP_ALLOC: {
           if (!this.opts.kallocModule) {
             this.skip(`alloc ${MT_NAMES[b.mt[i]!]} (${this.opts.kallocSkip ?? "no wsim_kalloc module"})`);

@@ -11,7 +11,7 @@
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
 import type { PerCpuPages } from "./pcp.js";
-import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
+import { PG_ALLOC, PG_ANON_SHARED, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
 import { PTE_TABLE, type Vma } from "./process.js";
 import type { Slub } from "./slab.js";
 
@@ -121,6 +121,10 @@ export interface MappingView {
     /** per pfn: swap slot + 1 of a swap cache page read ahead and not mapped (0: none) */
     swapSlot?: Int32Array | null;
     nrSwapCached?: number;
+    /** the owners beyond the first of pages several mms map (fork.ts) */
+    rmapShared?: ReadonlyMap<number, readonly number[]>;
+    /** swap-entry references beyond the first (swap_duplicate) */
+    shadowDups?: number;
   };
   shadowsInUse: number;
   /** is this swap/shadow entry a swap slot (anon)? */
@@ -158,6 +162,9 @@ export function checkMemory(m: MappingView): string | null {
   let mapped = 0;
   const pn = m.protNone ?? null;
   let protNoneMapped = 0;
+  const shared = m.procs.rmapShared;
+  /** PTEs seen per page several mms map */
+  const sharedRefs = new Map<number, number>();
   let tables = 0;
   for (const [slot, mm] of m.procs.bySlot) {
     let swapEnts = 0;
@@ -204,8 +211,21 @@ export function checkMemory(m: MappingView): string | null {
         }
         const pfn = pte - 1;
         const vpn = idx * 512 + s;
-        if (m.ownerMm[pfn] !== slot || m.ownerVpn[pfn] !== vpn)
-          return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, whose rmap says mm ${m.ownerMm[pfn]} vpn ${m.ownerVpn[pfn]}`;
+        const more = shared !== undefined && shared.size !== 0 ? shared.get(pfn) : undefined;
+        if ((m.ownerMm[pfn] !== slot && (more === undefined || !more.includes(slot))) || m.ownerVpn[pfn] !== vpn)
+          return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, whose rmap says mm ${m.ownerMm[pfn]}${more ? ` and ${more.join(", ")}` : ""} vpn ${m.ownerVpn[pfn]}`;
+        if (more !== undefined) {
+          // several mms map it: each PTE is one of its mapcount, and write-protected
+          if (!(m.buddy.pages.mflags[pfn]! & PG_ANON_SHARED)) return `pfn ${pfn} is mapped by ${more.length + 1} mms but not write-protected (PageAnonExclusive)`;
+          sharedRefs.set(pfn, (sharedRefs.get(pfn) ?? 0) + 1);
+          if (m.ownerMm[pfn] !== slot) {
+            // counted once, at its first owner; this mm's rss only
+            if (swapSlot && swapSlot[pfn]) return `pfn ${pfn} waits in the swap cache but several mms map it`;
+            if (flags[pfn]! & 32) anon++;
+            else return `pfn ${pfn} is a file page several mms map`;
+            continue;
+          }
+        }
         if (!(flags[pfn]! & PG_ALLOC)) return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, which is free`;
         // a huge page's tail pages are on the LRU through their head
         const entry = flags[pfn]! & PG_HEAD ? pfn : pfn - (pfn % 512);
@@ -229,6 +249,13 @@ export function checkMemory(m: MappingView): string | null {
     if (anon !== mm.rssAnon || file !== mm.rssFile) return `pid ${mm.pid}: rss ${mm.rssAnon}/${mm.rssFile} but maps ${anon}/${file}`;
     if (mm.swapEnts !== undefined && m.swapType && swapEnts !== mm.swapEnts) return `pid ${mm.pid}: MM_SWAPENTS is ${mm.swapEnts} but its page tables hold ${swapEnts} swap entries`;
   }
+  if (shared !== undefined) {
+    for (const [pfn, more] of shared) {
+      // folio_mapcount: every owner's PTE maps it, each owner once
+      if (sharedRefs.get(pfn) !== more.length + 1) return `pfn ${pfn} has mapcount ${more.length + 1} but ${sharedRefs.get(pfn) ?? 0} PTEs map it`;
+      if (new Set([m.ownerMm[pfn], ...more]).size !== more.length + 1) return `pfn ${pfn} lists an mm twice among its owners`;
+    }
+  }
   if (tables !== m.procs.nrPageTables) return `nr_page_table_pages is ${m.procs.nrPageTables} but the processes hold ${tables} PTE and PMD tables`;
   if (m.slub) {
     // the objects the processes own: a vm_area_struct and anon_vma_chain per region that has
@@ -242,6 +269,10 @@ export function checkMemory(m: MappingView): string | null {
         if (v.slab) vmaObjs++;
         if (v.avc) avcs++;
         if (v.anonVma && v.anonVma.slab) anonVmas.add(v.anonVma);
+        for (const c of v.clonedAvcs ?? []) {
+          if (c.avc) avcs++;
+          if (c.av.slab) anonVmas.add(c.av);
+        }
       }
       nodes += mm.maple.length;
     }
@@ -256,7 +287,7 @@ export function checkMemory(m: MappingView): string | null {
   }
   if (m.procs.nrSwapCached !== undefined && swapCached !== m.procs.nrSwapCached) return `nr_swapcached is ${m.procs.nrSwapCached} but ${swapCached} pages are in the swap cache`;
   if (m.swapUsed !== undefined && m.swapTotal !== undefined && m.swapUsed > m.swapTotal) return `${m.swapUsed} swap slots used of ${m.swapTotal}`;
-  if (shadows !== m.shadowsInUse) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
+  if (shadows !== m.shadowsInUse + (m.procs.shadowDups ?? 0)) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
   let onLists = 0;
   for (const lv of m.lru.lruvecs) {
     for (let li = 0; li < lv.head.length; li++) {

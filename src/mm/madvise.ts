@@ -10,8 +10,10 @@
  * the rest are not. Pages an access mapped outside every region (implicit maps: no VMA) are
  * treated as a plain anon region's.
  *
- * wsim simplifications: every page is mapped by one mm (no fork yet), so mapcount is 1 and
- * mlock_count 0 or 1; a huge page that an advice covers in part is split (thp_split_pmd,
+ * Pages several mms map (after fork, fork.ts) are left alone by FREE, COLD and PAGEOUT, as 6.1's
+ * page walks skip a page whose mapcount is not 1; COLLAPSE skips a 2 MiB range holding one.
+ *
+ * wsim simplifications: mlock_count is 0 or 1; a huge page that an advice covers in part is split (thp_split_pmd,
  * thp_split_page) where 6.1 splits only the PMD or skips the PTE-mapped folio; PAGEOUT splits a
  * huge page before paging it out (no THP swap-out, as reclaim); WILLNEED is a no-op (see
  * `willneed`); file pages exist only while mapped, so DONTNEED frees them as munmap does.
@@ -140,6 +142,12 @@ export class Madvise {
    * A huge page in the leaf, covered by [from, to) only in part, is split first; returns its
    * head when [from, to) covers it whole (handled as one folio), else -1.
    */
+  /** Do several mms map the page at pfn (fork.ts: folio_mapcount > 1)? */
+  private shared(pfn: number): boolean {
+    const r = this.c.procs.rmapShared;
+    return r.size !== 0 && r.has(pfn);
+  }
+
   private hugeInLeaf(leaf: Int32Array, from: number, to: number): number {
     const procs = this.c.procs;
     const first = leaf[0]!;
@@ -163,6 +171,7 @@ export class Madvise {
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
       const head = this.hugeInLeaf(leaf, from, to);
       if (head >= 0) {
+        if (this.shared(head)) return; // madvise_free_huge_pmd: page_mapcount != 1
         // madvise_free_huge_pmd: the whole PMD is in range
         for (let k = 0; k < HPAGE_PMD_NR; k++) flags[head + k]! &= ~(PG_DIRTY | PG_ACCESSED);
         this.markLazyfree(head);
@@ -179,7 +188,7 @@ export class Madvise {
           continue;
         }
         const pfn = pte - 1;
-        if (!(flags[pfn]! & PG_ANON)) continue;
+        if (!(flags[pfn]! & PG_ANON) || this.shared(pfn)) continue; // page_mapcount != 1: skipped
         flags[pfn]! &= ~(PG_DIRTY | PG_ACCESSED);
         this.markLazyfree(pfn);
       }
@@ -219,8 +228,8 @@ export class Madvise {
         lru.addInactive(lv, pfn);
         ev[V.pgdeactivate]! += lru.nrOf(pfn);
       };
-      if (head >= 0) return deactivate(head);
-      for (let s = from; s < to; s++) if (leaf[s]! > 0) deactivate(leaf[s]! - 1);
+      if (head >= 0) return this.shared(head) ? undefined : deactivate(head);
+      for (let s = from; s < to; s++) if (leaf[s]! > 0 && !this.shared(leaf[s]! - 1)) deactivate(leaf[s]! - 1);
     });
   }
 
@@ -234,6 +243,7 @@ export class Madvise {
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
       const head = this.hugeInLeaf(leaf, from, to);
       if (head >= 0) {
+        if (this.shared(head)) return; // page_mapcount != 1: not this mm's alone
         if (pages.mflags[head]! & PG_UNEVICTABLE) return; // putback: an unevictable folio stays
         this.c.procs.splitHuge(head);
       }
@@ -241,6 +251,7 @@ export class Madvise {
         const pte = leaf[s]!;
         if (pte <= 0) continue;
         const pfn = pte - 1;
+        if (this.shared(pfn)) continue; // page_mapcount != 1
         if (pages.mflags[pfn]! & PG_UNEVICTABLE) continue; // putback: unevictable folios stay
         reclaim.pageout(pfn);
       }
@@ -286,14 +297,17 @@ export class Madvise {
       // hpage_collapse_scan_pmd: a writable (present) page needed; cc->node_load for the target
       const load = new Map<number, number>();
       let present = 0;
+      let sharedPte = false;
       for (let s = 0; s < LEAF; s++) {
         const pte = leaf[s]!;
         if (pte <= 0) continue;
+        if (this.shared(pte - 1)) sharedPte = true;
         present++;
         const nid = alloc.zoneOf(pte - 1).nid;
         load.set(nid, (load.get(nid) ?? 0) + 1);
       }
       if (present === 0) continue; // SCAN_PAGE_RO
+      if (sharedPte) continue; // wsim: a range with a page several mms map is not collapsed
       let node = -1;
       let most = 0;
       for (const [nid, n] of [...load].sort((a, b) => a[0] - b[0])) if (n > most) [node, most] = [nid, n];

@@ -20,6 +20,12 @@ export const PG_ACCESSED = 128; // the accessed/young bit, shared by every scann
 export const PG_MLOCKED = 1; // PG_mlocked: mapped in a VM_LOCKED region (counted in nr_mlock)
 export const PG_UNEVICTABLE = 2; // PG_unevictable: on its lruvec's unevictable list, not in a generation
 export const PG_LAZYFREE = 4; // anon with PG_swapbacked cleared by MADV_FREE: on the file LRU, dropped clean
+/**
+ * !PageAnonExclusive after fork (copy_present_pte, copy_huge_pmd): the anon page may be mapped
+ * by several mms and every PTE mapping it is write-protected, so a write faults (do_wp_page,
+ * fork.ts); set on each of a huge page's 512 pfns
+ */
+export const PG_ANON_SHARED = 8;
 
 export class PageArrays {
   readonly nrPages: number;

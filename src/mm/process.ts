@@ -56,7 +56,8 @@ import {
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_DIRTY, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
+import { doWpPage, rmapDrop } from "./fork.js";
+import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
@@ -73,6 +74,8 @@ export interface Vma {
   anonVma?: AnonVma | null;
   /** the slab of its anon_vma_chain (the link to anonVma) */
   avc?: Slab | null;
+  /** anon_vma_fork's anon_vma_clone: the chains to the parent's anon_vmas (fork.ts) */
+  clonedAvcs?: { avc: Slab | null; av: AnonVma }[];
   /** VM_LOCKED (mlock): faults here are mlocked, madvise DONTNEED/FREE/COLD/PAGEOUT refused */
   locked?: boolean;
   /** VM_NOHUGEPAGE (MADV_NOHUGEPAGE): never a huge page, whatever transparent_hugepage.enabled says */
@@ -301,6 +304,19 @@ export class ProcessTable {
   /** pages with PG_mlocked (nr_mlock) */
   nrMlock = 0;
 
+  /**
+   * The reverse map beyond a page's first owner (fork.ts): per pfn mapped by more than one mm,
+   * the slots of the others (ownerMm holds the first; every owner maps it at ownerVpn, as fork
+   * copies at the same address). Empty unless a fork shared pages; folio_mapcount is 1 + the
+   * list's length.
+   */
+  readonly rmapShared = new Map<number, number[]>();
+
+  /** swap-entry references beyond the first (swap_duplicate), for --check */
+  get shadowDups(): number {
+    return this.ctx.shadows.dupRefs;
+  }
+
   constructor(readonly ctx: FaultContext) {}
 
   /** The swap slot + 1 of the page at pfn if it waits in the swap cache, else 0. */
@@ -355,7 +371,10 @@ export class ProcessTable {
         let pfn = pte - 1;
         if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
-        const flags = this.ctx.alloc.buddy.pages.flags;
+        const pages = this.ctx.alloc.buddy.pages;
+        // a write-protected COW page (after fork): do_wp_page
+        if (write && (pages.mflags[pfn]! & PG_ANON_SHARED) !== 0) return doWpPage(this, mm, vpn, leafIdx, slot, pfn, cpuNid, now);
+        const flags = pages.flags;
         flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
         this.ctx.lastAccess[pfn] = now;
         if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
@@ -522,6 +541,7 @@ export class ProcessTable {
       ownerMm[pfn] = mm.slot;
       ownerVpn[pfn] = v;
       lastAccess[pfn] = now;
+      alloc.buddy.pages.mflags[pfn] = 0; // a user page afresh (no stale PG_ANON_SHARED)
       const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
       if (v === vpn) {
         shadows.free(sh);
@@ -723,7 +743,7 @@ export class ProcessTable {
    * above it first), or undefined when a page could not be had (what this made is released).
    * With wsim.page_tables off the leaf has no table (PTE_TABLE -1).
    */
-  private newLeaf(mm: Mm, leafIdx: number, cpuNid: number, upper: boolean): Int32Array | undefined {
+  newLeaf(mm: Mm, leafIdx: number, cpuNid: number, upper: boolean): Int32Array | undefined {
     if (!this.ctx.pageTables()) return mm.addLeaf(leafIdx, -1);
     const pte = !upper || this.upperTables(mm, leafIdx, cpuNid) ? this.allocTable(cpuNid) : -1;
     if (pte < 0) {
@@ -805,6 +825,13 @@ export class ProcessTable {
     const vpn = this.ctx.ownerVpn[src]!;
     const idx = Math.floor(vpn / LEAF);
     mm.leaf(idx)![vpn - idx * LEAF] = dst + 1;
+    // remove_migration_ptes walks every mm mapping it: each PTE follows
+    const more = this.rmapShared.size !== 0 ? this.rmapShared.get(src) : undefined;
+    if (more !== undefined) {
+      for (const s of more) this.bySlot.get(s)!.leaf(idx)![vpn - idx * LEAF] = dst + 1;
+      this.rmapShared.delete(src);
+      this.rmapShared.set(dst, more);
+    }
     // a swap cache page keeps its slot (folio_migrate_mapping moves the swap cache entry)
     const ss = this.swapSlot;
     if (ss !== null) {
@@ -827,7 +854,7 @@ export class ProcessTable {
    * same generation (the head last, at the tail), the page tables as they were
    * (thp_split_pmd, thp_split_page).
    */
-  splitHuge(head: number): void {
+  splitHuge(head: number, cow = false): void {
     const { lru, alloc, ev } = this.ctx;
     const p = alloc.buddy.pages;
     const lv = lru.lruvecOfPfn(head)!;
@@ -846,7 +873,8 @@ export class ProcessTable {
     }
     this.nrThp--;
     ev[V.thp_split_pmd]!++;
-    ev[V.thp_split_page]!++;
+    // a COW write's split (fork.ts): 6.1 splits the writer's PMD and queues the folio for a deferred split
+    ev[cow ? V.thp_deferred_split_page : V.thp_split_page]!++;
   }
 
   /**
@@ -931,7 +959,7 @@ export class ProcessTable {
   }
 
   /** vm_area_dup and anon_vma_clone: `copy` (a new piece of v) gets its own objects. */
-  private vmaDup(v: Vma, copy: Vma, cpuNid: number): void {
+  vmaDup(v: Vma, copy: Vma, cpuNid: number): void {
     const slub = this.ctx.slub;
     if (v.slab !== undefined && v.slab !== null) copy.slab = slub.allocObject(slub.vmAreaStruct, cpuNid);
     else if (v.slab === null) copy.slab = null;
@@ -940,6 +968,13 @@ export class ProcessTable {
     if (v.anonVma === null) return;
     copy.avc = slub.allocObject(slub.anonVmaChain, cpuNid);
     v.anonVma.refs++;
+    // anon_vma_clone copies every chain, the ones fork made included
+    if (v.clonedAvcs !== undefined) {
+      copy.clonedAvcs = v.clonedAvcs.map((c) => {
+        c.av.refs++;
+        return { avc: slub.allocObject(slub.anonVmaChain, cpuNid), av: c.av };
+      });
+    }
   }
 
   /** remove_vma and unlink_anon_vmas: v's objects go (the anon_vma with its last chain). */
@@ -947,6 +982,17 @@ export class ProcessTable {
     const slub = this.ctx.slub;
     if (v.avc) slub.freeObject(v.avc);
     v.avc = null;
+    if (v.clonedAvcs !== undefined) {
+      for (const c of v.clonedAvcs) {
+        if (c.avc) slub.freeObject(c.avc);
+        c.av.refs--;
+        if (c.av.refs === 0 && c.av.slab !== null) {
+          slub.freeObject(c.av.slab);
+          c.av.slab = null;
+        }
+      }
+      v.clonedAvcs = undefined;
+    }
     const av = v.anonVma;
     if (av) {
       av.refs--;
@@ -964,7 +1010,7 @@ export class ProcessTable {
    * GFP_KERNEL); false when a page for them could not be had (VM_FAULT_OOM). With wsim.slab
    * off the region is prepared without objects.
    */
-  private anonVmaPrepare(vma: Vma, cpuNid: number): boolean {
+  anonVmaPrepare(vma: Vma, cpuNid: number): boolean {
     if (!this.ctx.slab()) {
       vma.anonVma = null;
       return true;
@@ -987,7 +1033,7 @@ export class ProcessTable {
    * new ones from cpuNid's slab, the last ones made freed first. With wsim.slab off the count
    * moves and the nodes stay as they are.
    */
-  private mapleChanged(mm: Mm, delta: number, cpuNid: number): void {
+  mapleChanged(mm: Mm, delta: number, cpuNid: number): void {
     mm.mapleEntries += delta;
     if (!this.ctx.slab()) return;
     const want = mapleNodes(mm.mapleEntries);
@@ -1080,6 +1126,19 @@ export class ProcessTable {
       mm.rssAnon--;
       this.nrAnon--;
       mm.swapEnts++;
+      // try_to_unmap walks every mm mapping it: each PTE gets the swap entry (swap_duplicate)
+      const more = this.rmapShared.size !== 0 ? this.rmapShared.get(pfn) : undefined;
+      if (more !== undefined) {
+        for (const s of more) {
+          const o = this.bySlot.get(s)!;
+          o.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
+          o.rssAnon--;
+          o.swapEnts++;
+          this.ctx.shadows.dup(shadow);
+        }
+        this.rmapShared.delete(pfn);
+      }
+      this.ctx.alloc.buddy.pages.mflags[pfn]! &= ~PG_ANON_SHARED;
     } else {
       mm.rssFile--;
       this.nrFile--;
@@ -1102,6 +1161,19 @@ export class ProcessTable {
     ownerMm[pfn] = 0;
     mm.rssAnon--;
     this.nrAnon--;
+    // every mm mapping it loses its PTE (try_to_unmap_one's discard, per mapping)
+    const more = this.rmapShared.size !== 0 ? this.rmapShared.get(pfn) : undefined;
+    if (more !== undefined) {
+      for (const s of more) {
+        const o = this.bySlot.get(s)!;
+        const l = o.leaf(idx)!;
+        l[vpn - idx * LEAF] = 0;
+        l[COUNT]!--;
+        o.rssAnon--;
+      }
+      this.rmapShared.delete(pfn);
+    }
+    this.ctx.alloc.buddy.pages.mflags[pfn]! &= ~PG_ANON_SHARED;
   }
 
   private zapPart(mm: Mm, idx: number, leaf: Int32Array, start: number, end: number, keepTables: boolean): void {
@@ -1117,6 +1189,16 @@ export class ProcessTable {
     const first = leaf[0]!;
     const head = first > 0 ? this.hugeHead(first - 1) : -1;
     if (head >= 0) {
+      if (from === 0 && to === LEAF && this.rmapShared.size !== 0 && this.rmapShared.has(head)) {
+        // another mm maps it too (fork): only this mapping goes (page_remove_rmap, compound)
+        for (let k = 0; k < HPAGE_PMD_NR; k++) {
+          rmapDrop(this, head + k, mm.slot);
+          leaf[k] = 0;
+        }
+        leaf[COUNT] = 0;
+        mm.rssAnon -= HPAGE_PMD_NR;
+        return;
+      }
       if (from === 0 && to === LEAF) {
         // page_remove_rmap of a VM_LOCKED mapping munlocks first
         if (alloc.buddy.pages.mflags[head]! & PG_MLOCKED) this.munlockPage(head);
@@ -1145,6 +1227,13 @@ export class ProcessTable {
         continue;
       }
       const pfn = pte - 1;
+      if (this.rmapShared.size !== 0 && rmapDrop(this, pfn, mm.slot)) {
+        // another mm maps it too (fork): only this mapping and its rss go
+        mm.rssAnon--;
+        leaf[s] = 0;
+        leaf[COUNT]!--;
+        continue;
+      }
       if (alloc.buddy.pages.mflags[pfn]! & PG_MLOCKED) this.munlockPage(pfn);
       this.ctx.lru.del(pfn);
       const cached = this.slotOf(pfn);

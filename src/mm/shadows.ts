@@ -39,8 +39,32 @@ export class Shadows {
     return s;
   }
 
-  /** swap_free / a shadow dropped: the entry goes (an anon one frees its swap slot). */
+  /**
+   * swap_duplicate (copy_nonpresent_pte at fork, try_to_unmap of a page several mms map): one
+   * more page table references the swap entry; free() drops one reference, the slot goes with
+   * the last. Kept in a side table, for shared entries only.
+   */
+  dup(slot: number): void {
+    this.dups.set(slot, (this.dups.get(slot) ?? 0) + 1);
+    this.dupRefs++;
+  }
+
+  /** swap counts above one, by slot (swap_map's count less one) */
+  private readonly dups = new Map<number, number>();
+  /** the sum of dups: page-table references beyond the first to the entries in use */
+  dupRefs = 0;
+
+  /** swap_free / a shadow dropped: one reference goes; the entry with its last (an anon one frees its swap slot). */
   free(slot: number): void {
+    if (this.dupRefs !== 0) {
+      const d = this.dups.get(slot);
+      if (d !== undefined) {
+        if (d === 1) this.dups.delete(slot);
+        else this.dups.set(slot, d - 1);
+        this.dupRefs--;
+        return;
+      }
+    }
     this.freeList.push(slot);
     this.inUse--;
     if (this.type[slot] === 0) this.swapUsed--;

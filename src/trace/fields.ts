@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, C_GFP, C_ADVICE, C_CPU, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, C_ADVICE, C_CPU, C_CHILD, OP_FORK, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -25,6 +25,7 @@ const REQUIRED: Record<number, number[] | undefined> = {
   [OP_MADVISE]: [C_PID, C_ADDR, C_ADVICE],
   [OP_MLOCK]: [C_PID, C_ADDR],
   [OP_MUNLOCK]: [C_PID, C_ADDR],
+  [OP_FORK]: [C_PID, C_CHILD],
 };
 
 /** REQUIRED as a bit mask of columns per op */
@@ -84,6 +85,12 @@ export class RowBuilder {
           const v = parseUint(buf, s, e);
           if (v < 0 || v > 4294967295) this.bad(line, "pid", "an integer 0..4294967295", buf, s, e);
           b.pid[i] = v;
+          break;
+        }
+        case C_CHILD: {
+          const v = parseUint(buf, s, e);
+          if (v < 0 || v > 4294967295) this.bad(line, "child", "a pid 0..4294967295", buf, s, e);
+          b.child[i] = v;
           break;
         }
         case C_ADDR: {

@@ -13,6 +13,7 @@ export function* batchRows(b: EventBatch): Generator<Row> {
     if (op === OP_ACCESS) r.rw = b.write[i] ? "w" : "r";
     if (b.node[i]! >= 0) r.node = b.node[i]!;
     if (b.cpu[i]! >= 0) r.cpu = b.cpu[i]!;
+    if (b.child[i]! >= 0) r.child = b.child[i]!;
     if (op === OP_MMAP && b.file[i]) r.kind = "file";
     if (op === OP_MMAP && b.thp[i]) r.thp = 1;
     const s = (k: number) => (k >= 0 ? b.strs[k] : undefined);

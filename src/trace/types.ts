@@ -4,7 +4,7 @@
  * key, value) are indices into the batch's `strs`, -1 when absent.
  */
 
-export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact", "madvise", "mlock", "munlock"] as const;
+export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact", "madvise", "mlock", "munlock", "fork"] as const;
 export type OpName = (typeof OPS)[number];
 export const OP_ACCESS = 0;
 export const OP_MMAP = 1;
@@ -18,6 +18,7 @@ export const OP_COMPACT = 8;
 export const OP_MADVISE = 9;
 export const OP_MLOCK = 10;
 export const OP_MUNLOCK = 11;
+export const OP_FORK = 12;
 
 /**
  * The latest time a run can reach, ms (2^52 ms, about 142,000 years): a trace's time_ms,
@@ -28,7 +29,7 @@ export const OP_MUNLOCK = 11;
 export const MAX_TIME_MS = 2 ** 52;
 
 export const COLUMNS = [
-  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu",
+  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu", "child",
 ] as const;
 export type ColumnName = (typeof COLUMNS)[number];
 export const C_TIME = 0;
@@ -49,6 +50,7 @@ export const C_VALUE = 14;
 export const C_GFP = 15;
 export const C_ADVICE = 16;
 export const C_CPU = 17;
+export const C_CHILD = 18;
 /** the largest `cpu` a trace may name (the machine decides which exist) */
 export const MAX_TRACE_CPU = 32767;
 export const NR_COLUMNS = COLUMNS.length;
@@ -75,7 +77,7 @@ export const BATCH_SIZE = 4096;
 /** Byte offset of each column in a batch's one ArrayBuffer (8-byte columns first: aligned). */
 const LAYOUT = (() => {
   const cols: [string, number][] = [
-    ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8],
+    ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8], ["child", 8],
     ["node", 4], ["cpu", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
     ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1], ["advice", 1],
   ];
@@ -107,6 +109,8 @@ export class EventBatch {
   readonly node: Int32Array;
   /** the CPU an access or alloc runs on (-1: its node's first) */
   readonly cpu: Int32Array;
+  /** fork: the new process's pid (-1 absent) */
+  readonly child: Float64Array;
   /** 1 = file */
   readonly file: Uint8Array;
   readonly thp: Uint8Array;
@@ -136,6 +140,7 @@ export class EventBatch {
     this.line = new Float64Array(b, at.line, BATCH_SIZE);
     this.node = new Int32Array(b, at.node, BATCH_SIZE);
     this.cpu = new Int32Array(b, at.cpu, BATCH_SIZE);
+    this.child = new Float64Array(b, at.child, BATCH_SIZE);
     this.cg = new Int32Array(b, at.cg, BATCH_SIZE);
     this.id = new Int32Array(b, at.id, BATCH_SIZE);
     this.key = new Int32Array(b, at.key, BATCH_SIZE);
@@ -171,6 +176,7 @@ export class EventBatch {
     this.write.fill(0);
     this.node.fill(-1);
     this.cpu.fill(-1);
+    this.child.fill(-1);
     this.file.fill(0);
     this.thp.fill(0);
     this.cg.fill(-1);

@@ -17,7 +17,7 @@
  * absent, len 4096); rw u8 (1 = w); node i16 (-1 absent); kind u8 (1 = file); thp u8;
  * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES);
  * advice u8 (0 absent, else 1 + its index in ADVICE_NAMES).
- * cpu i16 (-1 absent).
+ * cpu i16 (-1 absent); child f64 (fork: the new pid, -1 absent).
  * A column left out of a block's set takes its default (EventBatch.reset) in every record.
  * The whole file may be gzipped (sniffed by its magic, as for every trace).
  */
@@ -25,16 +25,16 @@ import { DataError } from "../errors.js";
 import { isCgPath } from "./fields.js";
 import type { Row } from "../generate/generators.js";
 import {
-  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_CPU, C_GFP, MAX_TRACE_CPU, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, ADVICE_NAMES, GFP_NAMES,
+  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_CPU, C_GFP, MAX_TRACE_CPU, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, C_CHILD, ADVICE_NAMES, GFP_NAMES,
   EventBatch, MAX_TIME_MS, MT_NAMES, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
-  OP_MADVISE, OP_MLOCK, OP_MUNLOCK, type TraceHeader,
+  OP_MADVISE, OP_MLOCK, OP_MUNLOCK, OP_FORK, type TraceHeader,
 } from "./types.js";
 
 /** the first 8 bytes of every .wtrace file */
 export const WTRACE_MAGIC = Buffer.from([0x89, 0x57, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0a]);
 export const WTRACE_VERSION = 1;
 /** bytes of each column's field in a record, in COLUMNS order */
-export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1, 2] as const;
+export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1, 2, 8] as const;
 const BLOCK_STRINGS = 0x53;
 const BLOCK_RECORDS = 0x52;
 const BLOCK_END = 0x45;
@@ -182,6 +182,8 @@ function missing(b: EventBatch, i: number): string | null {
       return b.pid[i]! < 0 ? "pid" : b.addr[i]! < 0 ? "addr" : b.advice[i] === 0 ? "advice" : null;
     case OP_EXIT:
       return b.pid[i]! < 0 ? "pid" : null;
+    case OP_FORK:
+      return b.pid[i]! < 0 ? "pid" : b.child[i]! < 0 ? "child" : null;
     case OP_ALLOC:
     case OP_FREE:
       return b.id[i]! < 0 ? "id" : null;
@@ -310,10 +312,11 @@ function decodeBlock(
         break;
       }
       case C_PID:
+      case C_CHILD:
       case C_ADDR:
       case C_LEN: {
-        const a = c === C_PID ? b.pid : c === C_ADDR ? b.addr : b.len;
-        const max = c === C_PID ? 4294967295 : MAX_SAFE;
+        const a = c === C_PID ? b.pid : c === C_CHILD ? b.child : c === C_ADDR ? b.addr : b.len;
+        const max = c === C_PID || c === C_CHILD ? 4294967295 : MAX_SAFE;
         const min = c === C_LEN ? 1 : 0;
         if (!has) {
           a.fill(c === C_LEN ? 4096 : -1, o, end);
@@ -520,6 +523,7 @@ export class WtraceWriter {
           break;
         }
         case C_PID:
+        case C_CHILD:
         case C_ADDR:
           b.writeDoubleLE(num(v, -1), p);
           break;
