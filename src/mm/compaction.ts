@@ -537,7 +537,8 @@ export class Compaction {
       fastFindBlock = false, cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES
     ) {
       if (blockEnd > z.end) break; // pageblock_pfn_to_page: the block leaves the zone
-      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
+      // pageblock_aligned(low_pfn) only: a zone's unaligned first block (DMA at pfn 1) is not tested
+      if (low % PAGEBLOCK_NR_PAGES === 0 && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
       this.trace?.visits.push(["migrate", blockStart]);
       if (!this.suitableSource(cc, blockStart)) {
         this.updateCachedMigrate(cc, blockEnd);
@@ -804,7 +805,11 @@ export class Compaction {
     for (const pfn of got) cc.freepages.unshift(pfn);
   }
 
-  /** isolate_freepages_block over [start, end); returns where it stopped. */
+  /**
+   * isolate_freepages_block (not strict) over [start, end) at `stride`: free blocks taken whole
+   * (split to order 0 on `got`) until `want` pages are held; a huge page's head skips the page.
+   * Counts compact_free_scanned (via cc) and compact_isolated. Returns where it stopped.
+   */
   private isolateFreepagesBlock(cc: CompactControl, start: number, end: number, got: number[], stride: number, want: number): number {
     const b = this.buddy;
     const p = b.pages;
@@ -813,7 +818,13 @@ export class Compaction {
     let total = 0;
     for (; pfn < end; pfn += stride) {
       scanned++;
-      if (!(p.flags[pfn]! & PG_BUDDY)) continue;
+      const f = p.flags[pfn]!;
+      // PageCompound: a huge page's head skips the rest of it (a tail's compound_order is 0)
+      if (f & PG_LRU && f & PG_HEAD && p.order[pfn]! > 0) {
+        pfn += 2 ** p.order[pfn]! - 1;
+        continue;
+      }
+      if (!(f & PG_BUDDY)) continue;
       const order = p.order[pfn]!;
       const n = b.isolateFreePage(cc.zone, pfn, order);
       if (!n) break;

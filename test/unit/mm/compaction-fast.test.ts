@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { V } from "../../../src/stats/counters.js";
-import { quietEngine, runCsv } from "../../helpers.js";
+import { engineFor, quietEngine, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
-import { PageArrays, PG_ALLOC, PG_BUDDY } from "../../../src/mm/pages.js";
+import { PageArrays, PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "../../../src/mm/pages.js";
 import { CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
 
 
@@ -325,5 +325,74 @@ describe("isolate_freepages' stride and compact_init_free_pfn", () => {
     e.mem.pages.pbMt[6] = MT_UNMOVABLE; // not a target: skipped; 5 and 4 have nothing; the walk stops halfway
     c.resetIsolationSuitable(zc);
     expect(zc.initFree).toBe(3072); // unchanged, as 6.1 leaves it when nothing is found
+  });
+});
+
+/** A quiet one-node x86 machine of `pages` pages: DMA [1, 4096) (pfns below 256 reserved), DMA32 above. */
+function quietX86(pages: number, extra: Record<string, string> = {}) {
+  return engineFor({ name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {}, zones: "x86" }, {}, {
+    "vm.min_free_kbytes": "0",
+    "vm.watermark_scale_factor": "1",
+    "vm.watermark_boost_factor": "0",
+    "transparent_hugepage.enabled": "never",
+    "vm.compaction_proactiveness": "0",
+    ...extra,
+  });
+}
+
+describe("6.1's scanners around the fast paths (exactness fixes)", () => {
+  it("isolate_migratepages tests the skip bit only at a pageblock-aligned pfn: DMA's first block (pfn 1) is scanned though marked", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const dma = e.mem.zones[0]!;
+    expect([dma.name, dma.start]).toEqual(["DMA", 1]);
+    const zc = c.zones[dma.id]!;
+    c.skip[0] = 1;
+    c.trace = { visits: [], moves: [] };
+    // kcompactd-like (not direct): fast_find_migrateblock runs at the zone start
+    const x = new CompactControl(dma, zc, 9, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    x.migratePfn = 1;
+    x.freePfn = 3584;
+    const n = (c as unknown as { isolateMigratepages(x: CompactControl): number }).isolateMigratepages(x);
+    // fast_find_migrateblock: high_pfn = pageblock_start(1 + ((3584 - 1) >> 1)) = 1536; the
+    // Movable order-8 list holds 256 (the free half of block 0, below 1 MiB reserved), below
+    // high_pfn but its block is skipped; orders 7..3 empty: 1 scanned, failed, no fast_start_pfn
+    expect(x.fastSearchFail).toBe(1);
+    // block [1, 512): pfn 1 is not aligned, so no skip test; 255 reserved pfns and the order-8
+    // free block (one step) scanned, nothing isolated; no valid_page: the skip bit stays as it
+    // was; the cached pfns move to pageblock_end_pfn(512) = 1024
+    expect(c.trace.visits[0]).toEqual(["migrate", 1]);
+    expect(n).toBe(0);
+    expect(x.migratePfn).toBe(512);
+    expect(x.totalMigrateScanned).toBe(1 + 256);
+    expect(c.skip[0]).toBe(1);
+    expect(zc.cachedMigrate).toEqual([1024, 1024]);
+  });
+
+
+
+  it("isolate_freepages_block skips a huge page whole at its head (PageCompound)", async () => {
+    const e = quietEngine(2048, { "transparent_hugepage.enabled": "always" });
+    // a 4 KiB page first (outside any region): it splits the order-10 block at 0 and takes
+    // pfn 0, leaving 512 on the order-9 list; the huge page fault then takes 512
+    await runCsv(e, "time_ms,op,pid,addr,len,thp\n0,access,1,0x10000000,,\n0,mmap,1,0x40000000,2097152,1\n0,access,1,0x40000000,,\n");
+    const p = e.mem.pages;
+    const c = e.mem.compaction;
+    const zc = c.zones[0]!;
+    const thp = 512;
+    expect(p.flags[thp]! & PG_HEAD && p.order[thp]).toBe(9);
+    expect(p.flags[thp]! & PG_LRU).toBeTruthy();
+    // the linear free scanner (order -1: no fast search) on the huge page's block alone, sync
+    // (stride 1): the head is scanned and the other 511 pfns skipped at once
+    const x = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    x.migratePfn = thp - 512;
+    x.freePfn = thp;
+    x.nrMigratepages = 32;
+    (c as unknown as { isolateFreepages(x: CompactControl): void }).isolateFreepages(x);
+    expect(x.freepages).toEqual([]);
+    expect(x.totalFreeScanned).toBe(1);
+    // the whole block was scanned: update_pageblock_skip; the next search starts a block lower
+    expect(c.skip[thp / 512]).toBe(1);
+    expect(x.freePfn).toBe(thp - 512);
   });
 });
