@@ -72,11 +72,12 @@ export class ZoneCompaction {
   /** compact_cached_migrate_pfn[async, sync] */
   readonly cachedMigrate: [number, number];
   cachedFree: number;
-  readonly initMigrate: number;
+  /** compact_init_migrate_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it */
+  initMigrate = 0;
   /**
    * compact_init_free_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it to the
-   * highest Movable pageblock it finds free pages in; fast_isolate_freepages searches deeper
-   * while the free scanner is at or above it
+   * highest pfn of its walk whose pageblock has a free page among its samples (unaligned);
+   * fast_isolate_freepages searches deeper while the free scanner is at or above it
    */
   initFree = 0;
   considered = 0;
@@ -84,7 +85,6 @@ export class ZoneCompaction {
   orderFailed = 0;
   blockskipFlush = false;
   constructor(readonly zone: Zone) {
-    this.initMigrate = pbStart(zone.start);
     this.cachedMigrate = [zone.start, zone.start];
     this.cachedFree = pbStart(zone.end - 1);
   }
@@ -234,33 +234,77 @@ export class Compaction {
     return zc.deferShift === COMPACT_MAX_DEFER_SHIFT && zc.considered >= 2 ** zc.deferShift;
   }
 
-  /** __reset_isolation_suitable: clear the zone's skip bits and cached positions */
+  /**
+   * __reset_isolation_suitable (6.1), only when compact_blockskip_flush is set (a direct
+   * compaction's scanners met since the last reset): the migrate side steps up from the zone's
+   * first pfn and the free side down from its last, a pageblock at a time, until they meet.
+   * A block's skip bit is cleared only where __reset_isolation_pfn finds a sample (every
+   * 1 << PAGE_ALLOC_COSTLY_ORDER pfns from the block's start) that is an LRU page (source) or a
+   * free page (target); until a side has found its first block it looks only for its own kind
+   * (and the free side only in Movable blocks), afterwards for either, and a block whose bit is
+   * already clear counts at once. The lowest source block becomes compact_init_migrate_pfn and
+   * both cached migrate pfns, the highest target pfn of the walk (unaligned: the zone's last
+   * pfn minus whole pageblocks) compact_init_free_pfn and compact_cached_free_pfn; when no pair
+   * was found the cached scanners are left where the walk met ("no distance").
+   */
   resetIsolationSuitable(zc: ZoneCompaction): void {
+    if (!zc.blockskipFlush) return;
+    zc.blockskipFlush = false;
     const z = zc.zone;
-    for (let pfn = pbStart(z.start); pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) this.skip[pfn / PAGEBLOCK_NR_PAGES] = 0;
-    // compact_init_free_pfn as 6.1's walk sets it: the free side steps down from the zone's
-    // last pfn a pageblock at a time, meeting the migrate side halfway, and takes the first
-    // Movable, not persistently compound, block with a PageBuddy among its samples
-    // (__reset_isolation_pfn(check_target): every 1 << PAGE_ALLOC_COSTLY_ORDER pages).
-    // wsim's reset stays simpler otherwise (every skip bit cleared, cached scanners at the ends).
-    const p = this.buddy.pages;
-    for (let mig = z.start, free = z.end - 1; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
-      if (free <= z.start) break; // free > reset_free (the zone start)
-      const bs = Math.max(pbStart(free), z.start);
-      const f = p.flags[bs]!;
-      if (f & PG_LRU && f & PG_HEAD && p.order[bs]! >= PAGEBLOCK_ORDER) continue; // pageblock_skip_persistent
-      if (p.pbMt[bs >>> PAGEBLOCK_ORDER] !== MT_MOVABLE) continue;
-      const last = Math.min(pbEnd(free) - 1, z.end - 1);
-      let found = false;
-      for (let q = bs; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) if (p.flags[q]! & PG_BUDDY) found = true;
-      if (found) {
-        // 6.1 keeps the unaligned pfn of the walk; wsim's cached free pfn is block-aligned
-        zc.initFree = bs;
-        break;
+    let mig = z.start;
+    let free = z.end - 1;
+    let resetMigrate = free;
+    let resetFree = mig;
+    let sourceSet = false;
+    let freeSet = false;
+    for (; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
+      if (this.resetIsolationPfn(z, mig, true, sourceSet) && mig < resetMigrate) {
+        sourceSet = true;
+        resetMigrate = mig;
+        zc.initMigrate = zc.cachedMigrate[0] = zc.cachedMigrate[1] = mig;
+      }
+      if (this.resetIsolationPfn(z, free, freeSet, true) && free > resetFree) {
+        freeSet = true;
+        resetFree = free;
+        zc.initFree = zc.cachedFree = free;
       }
     }
-    this.resetCachedPositions(zc);
-    zc.blockskipFlush = false;
+    // leave no distance if no suitable block was reset
+    if (resetMigrate >= resetFree) {
+      zc.cachedMigrate[0] = zc.cachedMigrate[1] = mig;
+      zc.cachedFree = free;
+    }
+  }
+
+  /** __reset_isolation_pfn: may the block of pfn be a source/target again? Clears its skip bit if so. */
+  private resetIsolationPfn(z: Zone, pfn: number, checkSource: boolean, checkTarget: boolean): boolean {
+    const p = this.buddy.pages;
+    if (this.skipPersistent(pfn)) return false;
+    const bi = Math.floor(pfn / PAGEBLOCK_NR_PAGES);
+    // if skip is already cleared do no further checking once the restart points have been set
+    if (checkSource && checkTarget && !this.skip[bi]) return true;
+    // clearing skip for the target scanner: not a non-movable pageblock as the starting point
+    if (!checkSource && checkTarget && p.pbMt[bi] !== MT_MOVABLE) return false;
+    const first = Math.max(pbStart(pfn), z.start);
+    const last = Math.min(pbEnd(first) - 1, z.end - 1);
+    for (let q = first; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) {
+      const f = p.flags[q]!;
+      if ((checkSource && f & PG_LRU) || (checkTarget && f & PG_BUDDY)) {
+        this.skip[bi] = 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** pageblock_skip_persistent: pfn is part of a compound page of pageblock order or more (a mapped THP) */
+  private skipPersistent(pfn: number): boolean {
+    const p = this.buddy.pages;
+    const f = p.flags[pfn]!;
+    if (!(f & PG_LRU)) return false;
+    if (f & PG_HEAD) return p.order[pfn]! >= PAGEBLOCK_ORDER;
+    const head = pfn - (pfn % PAGEBLOCK_NR_PAGES); // a THP's tail: its head is the aligned pfn
+    return (p.flags[head]! & PG_HEAD) !== 0 && p.order[head]! >= PAGEBLOCK_ORDER;
   }
 
   private resetCachedPositions(zc: ZoneCompaction): void {

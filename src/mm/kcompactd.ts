@@ -162,7 +162,7 @@ export class Kcompactd implements Daemon {
     for (const z of this.zones) {
       const zc = c.zones[z.id]!;
       const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
-      out += `${zc.cachedMigrate},${zc.cachedFree},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")};`;
+      out += `${zc.cachedMigrate},${zc.cachedFree},${zc.initMigrate},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")};`;
     }
     return out;
   }

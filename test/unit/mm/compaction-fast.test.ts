@@ -9,7 +9,7 @@ import { engineFor, quietEngine, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { PageArrays, PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "../../../src/mm/pages.js";
-import { CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
+import { COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
 
 
 /** a bare zone of 1024 pages (two pageblocks), every page allocated */
@@ -317,14 +317,30 @@ describe("isolate_freepages' stride and compact_init_free_pfn", () => {
     expect(x.freePfn).toBe(0);
   });
 
-  it("the reset sets compact_init_free_pfn to the highest Movable pageblock with a free block at a sampled pfn, within the upper half", async () => {
+  it("the reset sets compact_init_free_pfn to the highest pfn of its walk whose Movable pageblock has a free block at a sampled pfn, within the upper half", async () => {
     const { c, zc, e } = await holes([3601, 3104]);
-    // pageblock 7: 3601 is not a sample (every 8th pfn from 3584); pageblock 6: 3104 is
+    // no compact_blockskip_flush (no direct compaction's scanners met): nothing happens
     c.resetIsolationSuitable(zc);
-    expect(zc.initFree).toBe(3072);
+    expect(zc.initFree).toBe(0);
+    zc.blockskipFlush = true;
+    c.resetIsolationSuitable(zc);
+    expect(zc.blockskipFlush).toBe(false);
+    // the free side walks 4095, 3583, 3071, 2559 (the migrate side 0, 512, 1024, 1536):
+    // pageblock 7's samples are 3584, 3592, ... (3601 is not one); pageblock 6's include 3104;
+    // 6.1 keeps the walk's pfn, not the block's start
+    expect(zc.initFree).toBe(3583);
+    expect(zc.cachedFree).toBe(3583);
+    // the migrate side: pfn 0 is an LRU page, the first sample of the first block
+    expect(zc.initMigrate).toBe(0);
+    expect(zc.cachedMigrate).toEqual([0, 0]);
     e.mem.pages.pbMt[6] = MT_UNMOVABLE; // not a target: skipped; 5 and 4 have nothing; the walk stops halfway
+    zc.blockskipFlush = true;
     c.resetIsolationSuitable(zc);
-    expect(zc.initFree).toBe(3072); // unchanged, as 6.1 leaves it when nothing is found
+    expect(zc.initFree).toBe(3583); // unchanged, as 6.1 leaves it when nothing is found
+    // reset_migrate (0) >= reset_free (the zone start, 0): "leave no distance", the cached
+    // scanners where the walk stopped (migrate 2048, free 2047)
+    expect(zc.cachedMigrate).toEqual([2048, 2048]);
+    expect(zc.cachedFree).toBe(2047);
   });
 });
 
@@ -369,7 +385,38 @@ describe("6.1's scanners around the fast paths (exactness fixes)", () => {
     expect(zc.cachedMigrate).toEqual([1024, 1024]);
   });
 
+  it("compact_init_migrate_pfn is 0 until a reset: a zone above pfn 0 starting at its first pfn is not a whole-zone run", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const dma32 = e.mem.zones[1]!;
+    expect([dma32.name, dma32.start]).toEqual(["DMA32", 4096]);
+    const zc = c.zones[dma32.id]!;
+    expect(zc.initMigrate).toBe(0);
+    // order -1 (no suitability test), the cached scanners: migrate_pfn 4096 > 0, so the
+    // scanners' meeting is COMPACT_PARTIAL_SKIPPED, not COMPACT_COMPLETE
+    const x = new CompactControl(dma32, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    expect(c.compactZone(x)).toBe(COMPACT_PARTIAL_SKIPPED);
+    // a flat zone starting at pfn 0: migrate_pfn 0 <= 0, whole_zone as before
+    const f = quietEngine(1024);
+    const fz = f.mem.compaction.zones[0]!;
+    expect(f.mem.compaction.compactZone(new CompactControl(fz.zone, fz, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {}))).toBe(COMPACT_COMPLETE);
+  });
 
+  it("__reset_isolation_suitable clears a skip bit only where a sample is an LRU page (source side) or a free page (target side)", async () => {
+    const { c, zc } = await holes([3104]);
+    c.skip.fill(1);
+    zc.blockskipFlush = true;
+    c.resetIsolationSuitable(zc);
+    // walk (0, 4095), (512, 3583), (1024, 3071), (1536, 2559): block 0's first sample is an LRU
+    // page (source set: from then on either kind clears); block 7 is looked at as a target only
+    // (no target found yet) and has no free sample: it stays skipped; block 6's sample 3104 is
+    // free; blocks 1-5 have LRU samples
+    expect(Array.from(c.skip)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect([zc.initMigrate, zc.initFree, zc.cachedFree]).toEqual([0, 3583, 3583]);
+    // the next compact_zone starts the free scanner at the unaligned 3583: fast_isolate_freepages
+    // sees free_pfn >= compact_init_free_pfn (the scan's start); after the scanners meet,
+    // reset_cached_positions puts it at pageblock_start_pfn(4095) = 3584 >= 3583 as well
+  });
 
   it("isolate_freepages_block skips a huge page whole at its head (PageCompound)", async () => {
     const e = quietEngine(2048, { "transparent_hugepage.enabled": "always" });
