@@ -24,7 +24,7 @@ import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
 import { Buddy, canStealFallback, WMARK_LOW, WMARK_MIN, type Zone } from "./buddy.js";
 import {
-  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
+  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, MT_UNMOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { listRotateToFront } from "./list.js";
@@ -113,8 +113,9 @@ export class CompactControl {
    */
   fastStartPfn = 0;
   constructor(
-    readonly zone: Zone,
-    readonly zc: ZoneCompaction,
+    /** cc->zone: set per zone by the callers that run one control over a node's zones */
+    public zone: Zone,
+    public zc: ZoneCompaction,
     readonly order: number,
     readonly migratetype: number,
     readonly mode: number,
@@ -129,6 +130,7 @@ export class CompactControl {
   ) {
     this.searchOrder = order;
   }
+  /** cc->whole_zone: once compact_zone sets it, it stays set for the control's later zones */
   wholeZone = false;
   /** cc->highest_zoneidx: the allocation's (direct), kcompactd_highest_zoneidx, or the zone's own */
   highestZoneidx = 0;
@@ -348,13 +350,14 @@ export class Compaction {
   compactZone(cc: CompactControl, capc = false): number {
     const { zone: z, zc } = cc;
     const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
+    cc.totalMigrateScanned = cc.totalFreeScanned = 0; // per zone (a control may serve several)
     if (cc.order !== -1 && !cc.opts.proactive) {
       const r = this.suitable(z, cc.order, cc.opts.allocFlags ?? 0, cc.highestZoneidx);
       if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
     }
     if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
     cc.fastStartPfn = 0;
-    cc.wholeZone = cc.opts.wholeZone === true;
+    if (cc.opts.wholeZone) cc.wholeZone = true;
     if (cc.wholeZone) {
       cc.migratePfn = z.start;
       cc.freePfn = pbStart(z.end - 1);
@@ -1025,14 +1028,26 @@ export class Compaction {
     return r;
   }
 
-  /** kcompactd_do_work's compaction of one zone (deferral handled by the caller), cc->highest_zoneidx `highestZoneidx`. */
-  daemonCompact(z: Zone, order: number, highestZoneidx: number = z.idx): { result: number; migrateScanned: number; freeScanned: number } {
+  /**
+   * kcompactd_do_work's compaction of one zone (deferral handled by the caller), cc->highest_zoneidx
+   * `highestZoneidx`. kcompactd_do_work runs one compact_control over the node's zones, so its
+   * fast_search_fail, search_order and whole_zone carry from zone to zone: pass the previous
+   * zone's `cc` (returned) to continue it. Its gfp_mask is GFP_KERNEL: migratetype Unmovable.
+   */
+  daemonCompact(
+    z: Zone,
+    order: number,
+    highestZoneidx: number = z.idx,
+    prev?: CompactControl,
+  ): { result: number; migrateScanned: number; freeScanned: number; cc: CompactControl } {
     const zc = this.zones[z.id]!;
-    const cc = new CompactControl(z, zc, order, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    const cc = prev ?? new CompactControl(z, zc, order, MT_UNMOVABLE, MIGRATE_SYNC_LIGHT, {});
+    cc.zone = z;
+    cc.zc = zc;
     cc.highestZoneidx = highestZoneidx;
     const result = this.compactZone(cc);
     this.logAttempt(z.nid, order, "kcompactd", result, undefined, z);
-    return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned };
+    return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned, cc };
   }
 
   /** proactive_compact_node: compact_zone over every populated zone of the node. Returns the last result. */

@@ -443,3 +443,33 @@ describe("6.1's scanners around the fast paths (exactness fixes)", () => {
     expect(x.freePfn).toBe(thp - 512);
   });
 });
+
+describe("kcompactd_do_work's one compact_control for the node's zones", () => {
+  it("carries whole_zone (and fast_search_fail, search_order) from DMA to DMA32; scanned totals start again per zone; GFP_KERNEL's migratetype", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const [dma, dma32] = [e.mem.zones[0]!, e.mem.zones[1]!];
+    // as if a reset had found DMA's first block a source: migrate_pfn 1 <= compact_init_migrate_pfn
+    c.zones[dma.id]!.initMigrate = 1;
+    // order -1 so that the runs are only the scanners meeting (no suitability test)
+    const r1 = c.daemonCompact(dma, -1, 1);
+    expect(r1.cc.migratetype).toBe(MT_UNMOVABLE);
+    expect(r1.result).toBe(COMPACT_COMPLETE);
+    r1.cc.fastSearchFail = 5;
+    r1.cc.searchOrder = 2;
+    const r2 = c.daemonCompact(dma32, -1, 1, r1.cc);
+    expect(r2.cc).toBe(r1.cc);
+    expect(r2.cc.zone).toBe(dma32);
+    // DMA32's migrate_pfn 4096 > its compact_init_migrate_pfn (0), but whole_zone stays set:
+    // COMPLETE, where a control of its own gives PARTIAL_SKIPPED (test above)
+    expect(r2.result).toBe(COMPACT_COMPLETE);
+    expect([r2.cc.fastSearchFail, r2.cc.searchOrder]).toEqual([5, 2]);
+    // the totals are DMA32's alone: free blocks of order 10 at 4096, 5120, 6144 and 9 at 7168;
+    // the migrate scanner, block by block up to the free scanner's (7680), skips a free block
+    // whole from its head to the pageblock's end (1 scanned) and scans the second half of an
+    // order-10 block pfn by pfn (512: not PageBuddy, not LRU): 1 + 512 + 1 + 512 + 1 + 512 + 1
+    expect(r1.migrateScanned).toBeGreaterThan(0);
+    expect(r2.migrateScanned).toBe(1540);
+    expect(r2.freeScanned).toBe(0);
+  });
+});
