@@ -369,13 +369,15 @@ export class Compaction {
       if (cc.migratePfn <= zc.initMigrate) cc.wholeZone = true;
     }
     let updateCached = !sync && zc.cachedMigrate[0] === zc.cachedMigrate[1];
-    let lastMigrated = -1;
+    // last_migrated_pfn: 0 is "none" in 6.1, so a migration from pfn 0 is not remembered and
+    // any pass over pageblock 0 (DMA's first block, a flat zone's) is a rescan
+    let lastMigrated = 0;
     let ret: number;
     for (;;) {
       ret = this.finished(cc);
       if (ret !== COMPACT_CONTINUE) break;
       const iterStart = cc.migratePfn;
-      cc.rescan = lastMigrated >= 0 && pbStart(lastMigrated) === pbStart(iterStart);
+      cc.rescan = pbStart(lastMigrated) === pbStart(iterStart);
       const isolated = this.isolateMigratepages(cc);
       if (!isolated) {
         if (updateCached) zc.cachedMigrate[1] = zc.cachedMigrate[0];
@@ -392,7 +394,7 @@ export class Compaction {
             // skip the rest of the order-aligned block
             const size = 2 ** Math.max(cc.order, 0);
             cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
-            lastMigrated = -1;
+            lastMigrated = 0;
           }
         }
       }
@@ -400,11 +402,11 @@ export class Compaction {
       // from, the pages freed to this CPU's pcp go back to the buddy (lru_add_drain_cpu_zone ->
       // drain_local_pages), so that they merge and may be captured; then "stop if a page has
       // been captured"
-      if (cc.order > 0 && lastMigrated >= 0) {
+      if (cc.order > 0 && lastMigrated) {
         const size = 2 ** cc.order;
         if (lastMigrated < cc.migratePfn - (cc.migratePfn % size)) {
           this.alloc.drainLocalPages(z);
-          lastMigrated = -1;
+          lastMigrated = 0;
         }
       }
       if (capc && this.buddy.capturedPfn >= 0) {
