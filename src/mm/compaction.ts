@@ -24,7 +24,7 @@ import { V } from "../stats/counters.js";
 import { extfragForOrder, fragmentationIndex } from "../procfs/procfs.js";
 import { Buddy, canStealFallback, WMARK_LOW, WMARK_MIN, type Zone } from "./buddy.js";
 import {
-  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
+  ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, MT_UNMOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { listRotateToFront } from "./list.js";
@@ -72,11 +72,12 @@ export class ZoneCompaction {
   /** compact_cached_migrate_pfn[async, sync] */
   readonly cachedMigrate: [number, number];
   cachedFree: number;
-  readonly initMigrate: number;
+  /** compact_init_migrate_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it */
+  initMigrate = 0;
   /**
    * compact_init_free_pfn: 0 (the zeroed zone) until __reset_isolation_suitable sets it to the
-   * highest Movable pageblock it finds free pages in; fast_isolate_freepages searches deeper
-   * while the free scanner is at or above it
+   * highest pfn of its walk whose pageblock has a free page among its samples (unaligned);
+   * fast_isolate_freepages searches deeper while the free scanner is at or above it
    */
   initFree = 0;
   considered = 0;
@@ -84,7 +85,6 @@ export class ZoneCompaction {
   orderFailed = 0;
   blockskipFlush = false;
   constructor(readonly zone: Zone) {
-    this.initMigrate = pbStart(zone.start);
     this.cachedMigrate = [zone.start, zone.start];
     this.cachedFree = pbStart(zone.end - 1);
   }
@@ -113,8 +113,9 @@ export class CompactControl {
    */
   fastStartPfn = 0;
   constructor(
-    readonly zone: Zone,
-    readonly zc: ZoneCompaction,
+    /** cc->zone: set per zone by the callers that run one control over a node's zones */
+    public zone: Zone,
+    public zc: ZoneCompaction,
     readonly order: number,
     readonly migratetype: number,
     readonly mode: number,
@@ -129,6 +130,7 @@ export class CompactControl {
   ) {
     this.searchOrder = order;
   }
+  /** cc->whole_zone: once compact_zone sets it, it stays set for the control's later zones */
   wholeZone = false;
   /** cc->highest_zoneidx: the allocation's (direct), kcompactd_highest_zoneidx, or the zone's own */
   highestZoneidx = 0;
@@ -234,33 +236,77 @@ export class Compaction {
     return zc.deferShift === COMPACT_MAX_DEFER_SHIFT && zc.considered >= 2 ** zc.deferShift;
   }
 
-  /** __reset_isolation_suitable: clear the zone's skip bits and cached positions */
+  /**
+   * __reset_isolation_suitable (6.1), only when compact_blockskip_flush is set (a direct
+   * compaction's scanners met since the last reset): the migrate side steps up from the zone's
+   * first pfn and the free side down from its last, a pageblock at a time, until they meet.
+   * A block's skip bit is cleared only where __reset_isolation_pfn finds a sample (every
+   * 1 << PAGE_ALLOC_COSTLY_ORDER pfns from the block's start) that is an LRU page (source) or a
+   * free page (target); until a side has found its first block it looks only for its own kind
+   * (and the free side only in Movable blocks), afterwards for either, and a block whose bit is
+   * already clear counts at once. The lowest source block becomes compact_init_migrate_pfn and
+   * both cached migrate pfns, the highest target pfn of the walk (unaligned: the zone's last
+   * pfn minus whole pageblocks) compact_init_free_pfn and compact_cached_free_pfn; when no pair
+   * was found the cached scanners are left where the walk met ("no distance").
+   */
   resetIsolationSuitable(zc: ZoneCompaction): void {
+    if (!zc.blockskipFlush) return;
+    zc.blockskipFlush = false;
     const z = zc.zone;
-    for (let pfn = pbStart(z.start); pfn < z.end; pfn += PAGEBLOCK_NR_PAGES) this.skip[pfn / PAGEBLOCK_NR_PAGES] = 0;
-    // compact_init_free_pfn as 6.1's walk sets it: the free side steps down from the zone's
-    // last pfn a pageblock at a time, meeting the migrate side halfway, and takes the first
-    // Movable, not persistently compound, block with a PageBuddy among its samples
-    // (__reset_isolation_pfn(check_target): every 1 << PAGE_ALLOC_COSTLY_ORDER pages).
-    // wsim's reset stays simpler otherwise (every skip bit cleared, cached scanners at the ends).
-    const p = this.buddy.pages;
-    for (let mig = z.start, free = z.end - 1; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
-      if (free <= z.start) break; // free > reset_free (the zone start)
-      const bs = Math.max(pbStart(free), z.start);
-      const f = p.flags[bs]!;
-      if (f & PG_LRU && f & PG_HEAD && p.order[bs]! >= PAGEBLOCK_ORDER) continue; // pageblock_skip_persistent
-      if (p.pbMt[bs >>> PAGEBLOCK_ORDER] !== MT_MOVABLE) continue;
-      const last = Math.min(pbEnd(free) - 1, z.end - 1);
-      let found = false;
-      for (let q = bs; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) if (p.flags[q]! & PG_BUDDY) found = true;
-      if (found) {
-        // 6.1 keeps the unaligned pfn of the walk; wsim's cached free pfn is block-aligned
-        zc.initFree = bs;
-        break;
+    let mig = z.start;
+    let free = z.end - 1;
+    let resetMigrate = free;
+    let resetFree = mig;
+    let sourceSet = false;
+    let freeSet = false;
+    for (; mig < free; mig += PAGEBLOCK_NR_PAGES, free -= PAGEBLOCK_NR_PAGES) {
+      if (this.resetIsolationPfn(z, mig, true, sourceSet) && mig < resetMigrate) {
+        sourceSet = true;
+        resetMigrate = mig;
+        zc.initMigrate = zc.cachedMigrate[0] = zc.cachedMigrate[1] = mig;
+      }
+      if (this.resetIsolationPfn(z, free, freeSet, true) && free > resetFree) {
+        freeSet = true;
+        resetFree = free;
+        zc.initFree = zc.cachedFree = free;
       }
     }
-    this.resetCachedPositions(zc);
-    zc.blockskipFlush = false;
+    // leave no distance if no suitable block was reset
+    if (resetMigrate >= resetFree) {
+      zc.cachedMigrate[0] = zc.cachedMigrate[1] = mig;
+      zc.cachedFree = free;
+    }
+  }
+
+  /** __reset_isolation_pfn: may the block of pfn be a source/target again? Clears its skip bit if so. */
+  private resetIsolationPfn(z: Zone, pfn: number, checkSource: boolean, checkTarget: boolean): boolean {
+    const p = this.buddy.pages;
+    if (this.skipPersistent(pfn)) return false;
+    const bi = Math.floor(pfn / PAGEBLOCK_NR_PAGES);
+    // if skip is already cleared do no further checking once the restart points have been set
+    if (checkSource && checkTarget && !this.skip[bi]) return true;
+    // clearing skip for the target scanner: not a non-movable pageblock as the starting point
+    if (!checkSource && checkTarget && p.pbMt[bi] !== MT_MOVABLE) return false;
+    const first = Math.max(pbStart(pfn), z.start);
+    const last = Math.min(pbEnd(first) - 1, z.end - 1);
+    for (let q = first; q <= last; q += 1 << PAGE_ALLOC_COSTLY_ORDER) {
+      const f = p.flags[q]!;
+      if ((checkSource && f & PG_LRU) || (checkTarget && f & PG_BUDDY)) {
+        this.skip[bi] = 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** pageblock_skip_persistent: pfn is part of a compound page of pageblock order or more (a mapped THP) */
+  private skipPersistent(pfn: number): boolean {
+    const p = this.buddy.pages;
+    const f = p.flags[pfn]!;
+    if (!(f & PG_LRU)) return false;
+    if (f & PG_HEAD) return p.order[pfn]! >= PAGEBLOCK_ORDER;
+    const head = pfn - (pfn % PAGEBLOCK_NR_PAGES); // a THP's tail: its head is the aligned pfn
+    return (p.flags[head]! & PG_HEAD) !== 0 && p.order[head]! >= PAGEBLOCK_ORDER;
   }
 
   private resetCachedPositions(zc: ZoneCompaction): void {
@@ -304,13 +350,14 @@ export class Compaction {
   compactZone(cc: CompactControl, capc = false): number {
     const { zone: z, zc } = cc;
     const sync = cc.mode !== MIGRATE_ASYNC ? 1 : 0;
+    cc.totalMigrateScanned = cc.totalFreeScanned = 0; // per zone (a control may serve several)
     if (cc.order !== -1 && !cc.opts.proactive) {
       const r = this.suitable(z, cc.order, cc.opts.allocFlags ?? 0, cc.highestZoneidx);
       if (r === COMPACT_SUCCESS || r === COMPACT_SKIPPED) return r;
     }
     if (this.restarting(zc, cc.order)) this.resetIsolationSuitable(zc);
     cc.fastStartPfn = 0;
-    cc.wholeZone = cc.opts.wholeZone === true;
+    if (cc.opts.wholeZone) cc.wholeZone = true;
     if (cc.wholeZone) {
       cc.migratePfn = z.start;
       cc.freePfn = pbStart(z.end - 1);
@@ -322,13 +369,15 @@ export class Compaction {
       if (cc.migratePfn <= zc.initMigrate) cc.wholeZone = true;
     }
     let updateCached = !sync && zc.cachedMigrate[0] === zc.cachedMigrate[1];
-    let lastMigrated = -1;
+    // last_migrated_pfn: 0 is "none" in 6.1, so a migration from pfn 0 is not remembered and
+    // any pass over pageblock 0 (DMA's first block, a flat zone's) is a rescan
+    let lastMigrated = 0;
     let ret: number;
     for (;;) {
       ret = this.finished(cc);
       if (ret !== COMPACT_CONTINUE) break;
       const iterStart = cc.migratePfn;
-      cc.rescan = lastMigrated >= 0 && pbStart(lastMigrated) === pbStart(iterStart);
+      cc.rescan = pbStart(lastMigrated) === pbStart(iterStart);
       const isolated = this.isolateMigratepages(cc);
       if (!isolated) {
         if (updateCached) zc.cachedMigrate[1] = zc.cachedMigrate[0];
@@ -345,7 +394,7 @@ export class Compaction {
             // skip the rest of the order-aligned block
             const size = 2 ** Math.max(cc.order, 0);
             cc.migratePfn = cc.migratePfn - 1 - ((cc.migratePfn - 1) % size) + size;
-            lastMigrated = -1;
+            lastMigrated = 0;
           }
         }
       }
@@ -353,11 +402,11 @@ export class Compaction {
       // from, the pages freed to this CPU's pcp go back to the buddy (lru_add_drain_cpu_zone ->
       // drain_local_pages), so that they merge and may be captured; then "stop if a page has
       // been captured"
-      if (cc.order > 0 && lastMigrated >= 0) {
+      if (cc.order > 0 && lastMigrated) {
         const size = 2 ** cc.order;
         if (lastMigrated < cc.migratePfn - (cc.migratePfn % size)) {
           this.alloc.drainLocalPages(z);
-          lastMigrated = -1;
+          lastMigrated = 0;
         }
       }
       if (capc && this.buddy.capturedPfn >= 0) {
@@ -537,7 +586,8 @@ export class Compaction {
       fastFindBlock = false, cc.migratePfn = low = blockEnd, blockStart = blockEnd, blockEnd += PAGEBLOCK_NR_PAGES
     ) {
       if (blockEnd > z.end) break; // pageblock_pfn_to_page: the block leaves the zone
-      if ((low % PAGEBLOCK_NR_PAGES === 0 || low === z.start) && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
+      // pageblock_aligned(low_pfn) only: a zone's unaligned first block (DMA at pfn 1) is not tested
+      if (low % PAGEBLOCK_NR_PAGES === 0 && !fastFindBlock && !this.isolationSuitable(cc, blockStart)) continue;
       this.trace?.visits.push(["migrate", blockStart]);
       if (!this.suitableSource(cc, blockStart)) {
         this.updateCachedMigrate(cc, blockEnd);
@@ -804,7 +854,11 @@ export class Compaction {
     for (const pfn of got) cc.freepages.unshift(pfn);
   }
 
-  /** isolate_freepages_block over [start, end); returns where it stopped. */
+  /**
+   * isolate_freepages_block (not strict) over [start, end) at `stride`: free blocks taken whole
+   * (split to order 0 on `got`) until `want` pages are held; a huge page's head skips the page.
+   * Counts compact_free_scanned (via cc) and compact_isolated. Returns where it stopped.
+   */
   private isolateFreepagesBlock(cc: CompactControl, start: number, end: number, got: number[], stride: number, want: number): number {
     const b = this.buddy;
     const p = b.pages;
@@ -813,7 +867,13 @@ export class Compaction {
     let total = 0;
     for (; pfn < end; pfn += stride) {
       scanned++;
-      if (!(p.flags[pfn]! & PG_BUDDY)) continue;
+      const f = p.flags[pfn]!;
+      // PageCompound: a huge page's head skips the rest of it (a tail's compound_order is 0)
+      if (f & PG_LRU && f & PG_HEAD && p.order[pfn]! > 0) {
+        pfn += 2 ** p.order[pfn]! - 1;
+        continue;
+      }
+      if (!(f & PG_BUDDY)) continue;
       const order = p.order[pfn]!;
       const n = b.isolateFreePage(cc.zone, pfn, order);
       if (!n) break;
@@ -970,14 +1030,26 @@ export class Compaction {
     return r;
   }
 
-  /** kcompactd_do_work's compaction of one zone (deferral handled by the caller), cc->highest_zoneidx `highestZoneidx`. */
-  daemonCompact(z: Zone, order: number, highestZoneidx: number = z.idx): { result: number; migrateScanned: number; freeScanned: number } {
+  /**
+   * kcompactd_do_work's compaction of one zone (deferral handled by the caller), cc->highest_zoneidx
+   * `highestZoneidx`. kcompactd_do_work runs one compact_control over the node's zones, so its
+   * fast_search_fail, search_order and whole_zone carry from zone to zone: pass the previous
+   * zone's `cc` (returned) to continue it. Its gfp_mask is GFP_KERNEL: migratetype Unmovable.
+   */
+  daemonCompact(
+    z: Zone,
+    order: number,
+    highestZoneidx: number = z.idx,
+    prev?: CompactControl,
+  ): { result: number; migrateScanned: number; freeScanned: number; cc: CompactControl } {
     const zc = this.zones[z.id]!;
-    const cc = new CompactControl(z, zc, order, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    const cc = prev ?? new CompactControl(z, zc, order, MT_UNMOVABLE, MIGRATE_SYNC_LIGHT, {});
+    cc.zone = z;
+    cc.zc = zc;
     cc.highestZoneidx = highestZoneidx;
     const result = this.compactZone(cc);
     this.logAttempt(z.nid, order, "kcompactd", result, undefined, z);
-    return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned };
+    return { result, migrateScanned: cc.totalMigrateScanned, freeScanned: cc.totalFreeScanned, cc };
   }
 
   /** proactive_compact_node: compact_zone over every populated zone of the node. Returns the last result. */

@@ -21,7 +21,7 @@ import { PAGEBLOCK_NR_PAGES } from "./constants.js";
 import type { Zone } from "./buddy.js";
 import { MAX_NR_ZONES } from "../machine/zones.js";
 import {
-  COMPACT_COMPLETE, COMPACT_CONTINUE, COMPACT_MAX_DEFER_SHIFT, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS, type Compaction,
+  COMPACT_COMPLETE, COMPACT_CONTINUE, COMPACT_MAX_DEFER_SHIFT, COMPACT_PARTIAL_SKIPPED, COMPACT_SUCCESS, type Compaction, type CompactControl,
 } from "./compaction.js";
 
 export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
@@ -162,7 +162,7 @@ export class Kcompactd implements Daemon {
     for (const z of this.zones) {
       const zc = c.zones[z.id]!;
       const skip = c.skip.subarray(Math.floor(z.start / PAGEBLOCK_NR_PAGES), Math.ceil(z.end / PAGEBLOCK_NR_PAGES));
-      out += `${zc.cachedMigrate},${zc.cachedFree},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")};`;
+      out += `${zc.cachedMigrate},${zc.cachedFree},${zc.initMigrate},${zc.initFree},${zc.considered},${zc.deferShift},${zc.orderFailed},${zc.blockskipFlush},${skip.join("")};`;
     }
     return out;
   }
@@ -316,12 +316,14 @@ export class Kcompactd implements Daemon {
     const hz = this.highestZoneidx;
     this.ev[V.compact_daemon_wake]!++;
     this.wakes.push(this.ctx!.now());
+    let cc: CompactControl | undefined; // one compact_control for every zone, as 6.1's
     for (const z of this.zones) {
       if (z.idx > hz) break;
       const zc = c.zones[z.id]!;
       if (c.deferred(zc, order)) continue;
       if (c.suitable(z, order, 0, z.idx) !== COMPACT_CONTINUE) continue;
-      const r = c.daemonCompact(z, order, hz);
+      const r = c.daemonCompact(z, order, hz, cc);
+      cc = r.cc;
       if (r.result === COMPACT_SUCCESS) c.deferReset(zc, order, false);
       else if (r.result === COMPACT_PARTIAL_SKIPPED || r.result === COMPACT_COMPLETE) {
         // buddy pages stranded on pcps could coalesce at order >= cc.order: drain_all_pages(zone)

@@ -768,7 +768,7 @@ export class Memory {
     const c = this.compaction;
     h.array(c.skip);
     for (const zc of c.zones)
-      h.numbers(...zc.cachedMigrate, zc.cachedFree, zc.initFree, zc.considered, zc.deferShift, zc.orderFailed, zc.blockskipFlush ? 1 : 0);
+      h.numbers(...zc.cachedMigrate, zc.cachedFree, zc.initMigrate, zc.initFree, zc.considered, zc.deferShift, zc.orderFailed, zc.blockskipFlush ? 1 : 0);
     h.array(this.ownerMm);
     h.numbers(this.kernelPages);
     return h.digest();

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { V } from "../../../src/stats/counters.js";
-import { quietEngine, runCsv } from "../../helpers.js";
+import { engineFor, quietEngine, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
-import { PageArrays, PG_ALLOC, PG_BUDDY } from "../../../src/mm/pages.js";
-import { CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
+import { PageArrays, PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "../../../src/mm/pages.js";
+import { COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, CompactControl, MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT } from "../../../src/mm/compaction.js";
 
 
 /** a bare zone of 1024 pages (two pageblocks), every page allocated */
@@ -317,13 +317,159 @@ describe("isolate_freepages' stride and compact_init_free_pfn", () => {
     expect(x.freePfn).toBe(0);
   });
 
-  it("the reset sets compact_init_free_pfn to the highest Movable pageblock with a free block at a sampled pfn, within the upper half", async () => {
+  it("the reset sets compact_init_free_pfn to the highest pfn of its walk whose Movable pageblock has a free block at a sampled pfn, within the upper half", async () => {
     const { c, zc, e } = await holes([3601, 3104]);
-    // pageblock 7: 3601 is not a sample (every 8th pfn from 3584); pageblock 6: 3104 is
+    // no compact_blockskip_flush (no direct compaction's scanners met): nothing happens
     c.resetIsolationSuitable(zc);
-    expect(zc.initFree).toBe(3072);
+    expect(zc.initFree).toBe(0);
+    zc.blockskipFlush = true;
+    c.resetIsolationSuitable(zc);
+    expect(zc.blockskipFlush).toBe(false);
+    // the free side walks 4095, 3583, 3071, 2559 (the migrate side 0, 512, 1024, 1536):
+    // pageblock 7's samples are 3584, 3592, ... (3601 is not one); pageblock 6's include 3104;
+    // 6.1 keeps the walk's pfn, not the block's start
+    expect(zc.initFree).toBe(3583);
+    expect(zc.cachedFree).toBe(3583);
+    // the migrate side: pfn 0 is an LRU page, the first sample of the first block
+    expect(zc.initMigrate).toBe(0);
+    expect(zc.cachedMigrate).toEqual([0, 0]);
     e.mem.pages.pbMt[6] = MT_UNMOVABLE; // not a target: skipped; 5 and 4 have nothing; the walk stops halfway
+    zc.blockskipFlush = true;
     c.resetIsolationSuitable(zc);
-    expect(zc.initFree).toBe(3072); // unchanged, as 6.1 leaves it when nothing is found
+    expect(zc.initFree).toBe(3583); // unchanged, as 6.1 leaves it when nothing is found
+    // reset_migrate (0) >= reset_free (the zone start, 0): "leave no distance", the cached
+    // scanners where the walk stopped (migrate 2048, free 2047)
+    expect(zc.cachedMigrate).toEqual([2048, 2048]);
+    expect(zc.cachedFree).toBe(2047);
+  });
+});
+
+/** A quiet one-node x86 machine of `pages` pages: DMA [1, 4096) (pfns below 256 reserved), DMA32 above. */
+function quietX86(pages: number, extra: Record<string, string> = {}) {
+  return engineFor({ name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {}, zones: "x86" }, {}, {
+    "vm.min_free_kbytes": "0",
+    "vm.watermark_scale_factor": "1",
+    "vm.watermark_boost_factor": "0",
+    "transparent_hugepage.enabled": "never",
+    "vm.compaction_proactiveness": "0",
+    ...extra,
+  });
+}
+
+describe("6.1's scanners around the fast paths (exactness fixes)", () => {
+  it("isolate_migratepages tests the skip bit only at a pageblock-aligned pfn: DMA's first block (pfn 1) is scanned though marked", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const dma = e.mem.zones[0]!;
+    expect([dma.name, dma.start]).toEqual(["DMA", 1]);
+    const zc = c.zones[dma.id]!;
+    c.skip[0] = 1;
+    c.trace = { visits: [], moves: [] };
+    // kcompactd-like (not direct): fast_find_migrateblock runs at the zone start
+    const x = new CompactControl(dma, zc, 9, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    x.migratePfn = 1;
+    x.freePfn = 3584;
+    const n = (c as unknown as { isolateMigratepages(x: CompactControl): number }).isolateMigratepages(x);
+    // fast_find_migrateblock: high_pfn = pageblock_start(1 + ((3584 - 1) >> 1)) = 1536; the
+    // Movable order-8 list holds 256 (the free half of block 0, below 1 MiB reserved), below
+    // high_pfn but its block is skipped; orders 7..3 empty: 1 scanned, failed, no fast_start_pfn
+    expect(x.fastSearchFail).toBe(1);
+    // block [1, 512): pfn 1 is not aligned, so no skip test; 255 reserved pfns and the order-8
+    // free block (one step) scanned, nothing isolated; no valid_page: the skip bit stays as it
+    // was; the cached pfns move to pageblock_end_pfn(512) = 1024
+    expect(c.trace.visits[0]).toEqual(["migrate", 1]);
+    expect(n).toBe(0);
+    expect(x.migratePfn).toBe(512);
+    expect(x.totalMigrateScanned).toBe(1 + 256);
+    expect(c.skip[0]).toBe(1);
+    expect(zc.cachedMigrate).toEqual([1024, 1024]);
+  });
+
+  it("compact_init_migrate_pfn is 0 until a reset: a zone above pfn 0 starting at its first pfn is not a whole-zone run", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const dma32 = e.mem.zones[1]!;
+    expect([dma32.name, dma32.start]).toEqual(["DMA32", 4096]);
+    const zc = c.zones[dma32.id]!;
+    expect(zc.initMigrate).toBe(0);
+    // order -1 (no suitability test), the cached scanners: migrate_pfn 4096 > 0, so the
+    // scanners' meeting is COMPACT_PARTIAL_SKIPPED, not COMPACT_COMPLETE
+    const x = new CompactControl(dma32, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    expect(c.compactZone(x)).toBe(COMPACT_PARTIAL_SKIPPED);
+    // a flat zone starting at pfn 0: migrate_pfn 0 <= 0, whole_zone as before
+    const f = quietEngine(1024);
+    const fz = f.mem.compaction.zones[0]!;
+    expect(f.mem.compaction.compactZone(new CompactControl(fz.zone, fz, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {}))).toBe(COMPACT_COMPLETE);
+  });
+
+  it("__reset_isolation_suitable clears a skip bit only where a sample is an LRU page (source side) or a free page (target side)", async () => {
+    const { c, zc } = await holes([3104]);
+    c.skip.fill(1);
+    zc.blockskipFlush = true;
+    c.resetIsolationSuitable(zc);
+    // walk (0, 4095), (512, 3583), (1024, 3071), (1536, 2559): block 0's first sample is an LRU
+    // page (source set: from then on either kind clears); block 7 is looked at as a target only
+    // (no target found yet) and has no free sample: it stays skipped; block 6's sample 3104 is
+    // free; blocks 1-5 have LRU samples
+    expect(Array.from(c.skip)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect([zc.initMigrate, zc.initFree, zc.cachedFree]).toEqual([0, 3583, 3583]);
+    // the next compact_zone starts the free scanner at the unaligned 3583: fast_isolate_freepages
+    // sees free_pfn >= compact_init_free_pfn (the scan's start); after the scanners meet,
+    // reset_cached_positions puts it at pageblock_start_pfn(4095) = 3584 >= 3583 as well
+  });
+
+  it("isolate_freepages_block skips a huge page whole at its head (PageCompound)", async () => {
+    const e = quietEngine(2048, { "transparent_hugepage.enabled": "always" });
+    // a 4 KiB page first (outside any region): it splits the order-10 block at 0 and takes
+    // pfn 0, leaving 512 on the order-9 list; the huge page fault then takes 512
+    await runCsv(e, "time_ms,op,pid,addr,len,thp\n0,access,1,0x10000000,,\n0,mmap,1,0x40000000,2097152,1\n0,access,1,0x40000000,,\n");
+    const p = e.mem.pages;
+    const c = e.mem.compaction;
+    const zc = c.zones[0]!;
+    const thp = 512;
+    expect(p.flags[thp]! & PG_HEAD && p.order[thp]).toBe(9);
+    expect(p.flags[thp]! & PG_LRU).toBeTruthy();
+    // the linear free scanner (order -1: no fast search) on the huge page's block alone, sync
+    // (stride 1): the head is scanned and the other 511 pfns skipped at once
+    const x = new CompactControl(zc.zone, zc, -1, MT_MOVABLE, MIGRATE_SYNC_LIGHT, {});
+    x.migratePfn = thp - 512;
+    x.freePfn = thp;
+    x.nrMigratepages = 32;
+    (c as unknown as { isolateFreepages(x: CompactControl): void }).isolateFreepages(x);
+    expect(x.freepages).toEqual([]);
+    expect(x.totalFreeScanned).toBe(1);
+    // the whole block was scanned: update_pageblock_skip; the next search starts a block lower
+    expect(c.skip[thp / 512]).toBe(1);
+    expect(x.freePfn).toBe(thp - 512);
+  });
+});
+
+describe("kcompactd_do_work's one compact_control for the node's zones", () => {
+  it("carries whole_zone (and fast_search_fail, search_order) from DMA to DMA32; scanned totals start again per zone; GFP_KERNEL's migratetype", () => {
+    const e = quietX86(8192);
+    const c = e.mem.compaction;
+    const [dma, dma32] = [e.mem.zones[0]!, e.mem.zones[1]!];
+    // as if a reset had found DMA's first block a source: migrate_pfn 1 <= compact_init_migrate_pfn
+    c.zones[dma.id]!.initMigrate = 1;
+    // order -1 so that the runs are only the scanners meeting (no suitability test)
+    const r1 = c.daemonCompact(dma, -1, 1);
+    expect(r1.cc.migratetype).toBe(MT_UNMOVABLE);
+    expect(r1.result).toBe(COMPACT_COMPLETE);
+    r1.cc.fastSearchFail = 5;
+    r1.cc.searchOrder = 2;
+    const r2 = c.daemonCompact(dma32, -1, 1, r1.cc);
+    expect(r2.cc).toBe(r1.cc);
+    expect(r2.cc.zone).toBe(dma32);
+    // DMA32's migrate_pfn 4096 > its compact_init_migrate_pfn (0), but whole_zone stays set:
+    // COMPLETE, where a control of its own gives PARTIAL_SKIPPED (test above)
+    expect(r2.result).toBe(COMPACT_COMPLETE);
+    expect([r2.cc.fastSearchFail, r2.cc.searchOrder]).toEqual([5, 2]);
+    // the totals are DMA32's alone: free blocks of order 10 at 4096, 5120, 6144 and 9 at 7168;
+    // the migrate scanner, block by block up to the free scanner's (7680), skips a free block
+    // whole from its head to the pageblock's end (1 scanned) and scans the second half of an
+    // order-10 block pfn by pfn (512: not PageBuddy, not LRU): 1 + 512 + 1 + 512 + 1 + 512 + 1
+    expect(r1.migrateScanned).toBeGreaterThan(0);
+    expect(r2.migrateScanned).toBe(1540);
+    expect(r2.freeScanned).toBe(0);
   });
 });
