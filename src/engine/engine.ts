@@ -11,6 +11,9 @@ import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
+import { MEMCG_OOM } from "../mm/memcg.js";
+import { MAX_RECLAIM_RETRIES, parseLimit } from "../mm/memcg-limits.js";
+import { MEMCG_LIMIT_FILES, MEMCG_READ_FILES, memcgFile, memcgResult, type MemcgResult } from "../procfs/memcg-files.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
 import { ClosedLoop } from "./closed-loop.js";
@@ -257,7 +260,9 @@ export class Engine implements EngineContext {
     settings.onChange = (key) => this.tunableChanged(key);
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
-      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
+      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyMemcgTunable(key, cg, text);
+    // a memcg's reclaim and memory.high throttling are stalls of the event (stall.ts, PSI)
+    this.mem.onMemcgStall = (ns) => this.stall.memcg(ns);
     // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
     // with CPUs); then the reporting worker, kagingd, kmmscand, kmmmigrated; then wsim's own
     this.mem.kswapd.forEach((k, nid) => {
@@ -555,6 +560,48 @@ export class Engine implements EngineContext {
     }
   }
 
+  /** A write of a memory.* file of memcg cg: a cgroup v2 limit (memcg-limits.ts) or the workingset report's. */
+  private applyMemcgTunable(key: string, cg: string, text: string): void {
+    if (MEMCG_LIMIT_FILES.includes(key)) this.writeMemcgLimit(key, cg, text);
+    else this.applyWsrTunable(key, cg, text);
+  }
+
+  /**
+   * memory_max_write, memory_high_write, memory_low_write, memory_min_write,
+   * swap_max_write: the limit is set (pages, `max` = PAGE_COUNTER_MAX). Writing memory.high
+   * reclaims down to it (16 passes that reclaim nothing end it, never OOM); writing memory.max
+   * reclaims too, then memcg OOM while still over (memory.events oom per attempt).
+   */
+  private writeMemcgLimit(key: string, cg: string, text: string): void {
+    const m = this.mem.memcgs.ensure(cg, this.clock);
+    const pages = parseLimit(text)!;
+    const limits = this.mem.limits;
+    switch (key) {
+      case "memory.max": m.max = pages; break;
+      case "memory.high": m.high = pages; break;
+      case "memory.low": m.low = pages; break;
+      case "memory.min": m.min = pages; break;
+      case "memory.swap.max": m.swapMax = pages; break;
+    }
+    limits.limitsChanged();
+    if (key === "memory.high") {
+      let retries = MAX_RECLAIM_RETRIES;
+      while (m.usage() > m.high) {
+        if (limits.tryToFreeMemCgroupPages(m, m.usage() - m.high) === 0 && retries-- === 0) break;
+      }
+    } else if (key === "memory.max") {
+      let retries = MAX_RECLAIM_RETRIES;
+      while (m.usage() > m.max) {
+        if (retries > 0) {
+          if (limits.tryToFreeMemCgroupPages(m, m.usage() - m.max) === 0) retries--;
+          continue;
+        }
+        m.event(MEMCG_OOM);
+        if (!limits.memcgOom(m)) break;
+      }
+    }
+  }
+
   /**
    * A write of memory.workingset.* (`N<nid>=...`) to memcg cg: intervals replace the report
    * (bins zeroed, never made) and wake kagingd if refresh_interval is set; a refresh_interval
@@ -626,6 +673,8 @@ export class Engine implements EngineContext {
     this.stall.memcgId = -1;
     if (b.op[i] === OP_ACCESS) this.access(b, i);
     else this.other(b, i);
+    // return to user space: mem_cgroup_handle_over_high (memory.high)
+    if (this.mem.limits.overHigh !== 0) this.mem.limits.handleOverHigh();
     if (this.stall.pendingNs !== 0) {
       this.psi.memstall(b.pid[i]!, toNs(t), this.stall.pendingNs);
       if (this.closedLoop !== null) this.closedLoop.addDelay(b.pid[i]!, this.stall.pendingNs / 1e6);
@@ -863,7 +912,7 @@ export class Engine implements EngineContext {
         } catch (e) {
           this.fail(b, i, (e as Error).message);
         }
-        if (key.startsWith("memory.")) this.applyWsrTunable(key, cg, String(v));
+        if (key.startsWith("memory.")) this.applyMemcgTunable(key, cg, String(v));
         break;
       }
       case OP_READ:
@@ -898,12 +947,16 @@ export class Engine implements EngineContext {
     const cg = this.cgOf(b, i);
     const node = b.node[i]! >= 0 ? this.checkNode(b, i) : null;
     let value: string;
-    if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
+    if (MEMCG_LIMIT_FILES.includes(key) || (MEMCG_READ_FILES as readonly string[]).includes(key)) {
+      // a cgroup v2 memory file: the root memcg has none of these
+      if (cg === null || cg === "/") this.fail(b, i, `read: ${key} is a file of a non-root memcg: give cg (the root memcg has no ${key})`);
+      value = memcgFile(key, this.mem.memcgs.get(cg!)!, this.mem.lru)!;
+    } else if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
     else if (WORKINGSET_FILES.includes(key)) {
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }
-    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
+    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }
 
@@ -1005,6 +1058,19 @@ export class Engine implements EngineContext {
     });
     rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [p, h] of rows) out[p] = h;
+    return out;
+  }
+
+  /**
+   * Every non-root memcg at the end of the run (usage, limits, memory.events), by path, when
+   * any memcg limit or protection was set in the run; null otherwise.
+   */
+  memcgsResult(): Record<string, MemcgResult> | null {
+    const l = this.mem.limits;
+    if (!l.everSet) return null;
+    const out: Record<string, MemcgResult> = {};
+    const all = this.mem.memcgs.all.filter((m) => m.parent !== null).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const m of all) out[m.path] = memcgResult(m, l.throttleMs[m.id] ?? 0, l.memcgReclaims[m.id] ?? 0);
     return out;
   }
 
