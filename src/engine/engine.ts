@@ -584,6 +584,11 @@ export class Engine implements EngineContext {
       case "memory.swap.max": m.swapMax = pages; break;
     }
     limits.limitsChanged();
+    // the writer's reclaim is no stall of a replayed task
+    const onStall = this.mem.onMemcgStall;
+    this.mem.onMemcgStall = null;
+    // both writes drain the per-cpu stocks once before reclaiming (drain_all_stock)
+    if ((key === "memory.high" && m.usage() > m.high) || (key === "memory.max" && m.usage() > m.max)) limits.drainAllStock(m);
     if (key === "memory.high") {
       let retries = MAX_RECLAIM_RETRIES;
       while (m.usage() > m.high) {
@@ -600,6 +605,7 @@ export class Engine implements EngineContext {
         if (!limits.memcgOom(m)) break;
       }
     }
+    this.mem.onMemcgStall = onStall;
   }
 
   /**

@@ -200,7 +200,7 @@ export class MemcgLimits implements MemcgReclaimGate {
   }
 
   /** drain_all_stock(root): every CPU whose stock holds a memcg of root's subtree (done at once here) */
-  private drainAllStock(root: Memcg): void {
+  drainAllStock(root: Memcg): void {
     for (let cpu = 0; cpu < this.stockMemcg.length; cpu++) {
       for (let m = this.stockMemcg[cpu] ?? null; m !== null; m = m.parent) {
         if (m === root) {

@@ -6,6 +6,10 @@
  * fits under every ancestor's memory.max (else just the page), the 63 left serve the memcg's next
  * faults, and a fault of another memcg on the CPU drains them (drain_stock in refill_stock).
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { calculateHighDelay, calculateOverage, effectiveProtection, parseLimit } from "../../../src/mm/memcg-limits.js";
 import { MEMORY_STAT_FIELDS } from "../../../src/procfs/memcg-files.js";
@@ -310,5 +314,88 @@ describe("the files: values, formats, errors", () => {
     expect(await dataErrorOf(runCsv(quietEngine(1024), [HDR, "0,set,,,,memory.max,1G"].join("\n") + "\n"))).toMatch(/^t\.csv:2: memory\.max: the root memcg has no memory\.max file/);
     expect(await dataErrorOf(runCsv(quietEngine(1024), [HDR, "0,read,,,,memory.current,"].join("\n") + "\n"))).toMatch(/^t\.csv:2: read: memory\.current is a file of a non-root memcg/);
     expect(await dataErrorOf(runCsv(quietEngine(1024), [HDR, "0,read,,,/,memory.events,"].join("\n") + "\n"))).toMatch(/^t\.csv:2: read: memory\.events is a file of a non-root memcg/);
+  });
+});
+
+describe("writing a limit below the usage (memory_max_write, memory_high_write)", () => {
+  it("memory.max written under the usage with no swap: 16 reclaims that free nothing, then memcg OOM kills the largest task", async () => {
+    // /a holds pid 1's 50 pages and pid 2's 30 (+ stock); swap.max 0: nothing can be reclaimed.
+    // Writing memory.max 40 pages: drain the stock, 16 failed reclaims, then oom 1 and a kill
+    // (pid 1, 50 pages): /a = 30 <= 40, the loop ends.
+    const e = await run([
+      "0,set,,,/a,memory.swap.max,0",
+      ...touches(1, 50, 1, "/a", 0x10000000),
+      ...touches(2, 30, 100, "/a", 0x20000000),
+      "200,set,,,/a,memory.max,160K",
+      "300,read,,,/a,memory.events,",
+      "300,read,,,/a,memory.current,",
+    ]);
+    expect([...e.mem.procs.oomKilled]).toEqual([[1, 200]]);
+    expect(readOf(e, "memory.events", "/a")).toEqual(["low 0\nhigh 0\nmax 0\noom 1\noom_kill 1\noom_group_kill 0\n"]);
+    expect(readOf(e, "memory.current", "/a")).toEqual([`${30 * 4096}\n`]);
+    expect(e.mem.limits.memcgReclaims[e.mem.memcgs.get("/a")!.id]).toBe(16);
+  });
+
+  it("memory.high written under the usage reclaims down to it (swap allowed) and never kills", async () => {
+    const e = await run([...touches(1, 200, 1, "/a", 0x10000000), "300,set,,,/a,memory.high,400K", "301,read,,,/a,memory.current,"]);
+    expect(counters(e, ["oom_kill"]).oom_kill).toBe(0);
+    const cur = Number(readOf(e, "memory.current", "/a")[0]);
+    expect(cur).toBeLessThanOrEqual(100 * 4096);
+    const p1 = e.mem.procs.get(1)!;
+    expect(p1.rssAnon + p1.swapEnts).toBe(200);
+    expect(cur).toBe(p1.rssAnon * 4096); // the stock was drained before reclaiming
+  });
+});
+
+describe("output: JSON memcgs and the text table", () => {
+  it("a run that set a limit has every non-root memcg in JSON (bytes, null for max) and a text table; one that did not has neither", async () => {
+    const { buildResult } = await import("../../../src/engine/result.js");
+    const { renderText } = await import("../../../src/report/text.js");
+    const trace = { path: "t.csv", format: "csv", events: 1, firstMs: 0, lastMs: 0 };
+    const e = await run([
+      "0,set,,,/a,memory.max,400K",
+      "0,set,,,/a,memory.swap.max,0",
+      ...touches(3, 60, 1, "/a", 0x10000000),
+      ...touches(1, 41, 1000, "/a", 0x20000000),
+    ]);
+    const r = buildResult(e, trace);
+    expect(Object.keys(r.memcgs!)).toEqual(["/a"]);
+    expect(r.memcgs!["/a"]).toEqual({
+      current: 41 * 4096, peak: 100 * 4096, swap: 0, max: 100 * 4096, high: null, low: 0, min: 0, swap_max: 0,
+      events: { low: 0, high: 0, max: 18, oom: 1, oom_kill: 1, oom_group_kill: 0 },
+      swap_events: { high: 0, max: 0, fail: 0 },
+      wsim_throttle_ms: 0, wsim_memcg_reclaims: 18,
+    });
+    const text = renderText(r, { color: false });
+    expect(text).toMatch(/^memcgs \(/m);
+    expect(text).toMatch(/│ \/a +│ +164 KiB │ +400 KiB │ +0 KiB │ +400 KiB │ +max │ +0 KiB │ +0 KiB │ +0 │ +0 │ +18 │ +1 │ +1 │ +0 ms │/);
+    const plain = await run([...touches(1, 5, 1, "/a", 0x10000000)]);
+    const r2 = buildResult(plain, trace);
+    expect(r2.memcgs).toBeUndefined();
+    expect(renderText(r2, { color: false })).not.toMatch(/^memcgs/m);
+  });
+});
+
+describe("the command line", () => {
+  const ROOT = new URL("../../../", import.meta.url).pathname;
+  const wsim = (trace: string, ...args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, "bin/wsim"), "replay", trace, "--machine", "default", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const dir = mkdtempSync(join(tmpdir(), "wsim-memcg-"));
+
+  it("a bad limit in a trace: one line file:line: ..., exit 3", () => {
+    const trace = join(dir, "bad.csv");
+    writeFileSync(trace, [HDR, "0,set,,,/a,memory.high,lots"].join("\n") + "\n");
+    const r = wsim(trace);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe(`${trace}:2: memory.high: expected bytes (an integer, optionally with a K, M, G, T, P or E suffix) or max, got "lots"\n`);
+  });
+
+  it("--set of a limit names the root memcg, which has none: a usage error, exit 2", () => {
+    const trace = join(dir, "ok.csv");
+    writeFileSync(trace, [HDR, "0,access,1,0x1000,/a,,"].join("\n") + "\n");
+    const r = wsim(trace, "--set", "memory.max=1G");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/memory\.max: the root memcg has no memory\.max file \(cgroup v2\): give the memcg \(cg\)/);
+    expect(r.stderr.trim().split("\n").length).toBeLessThanOrEqual(2);
   });
 });
