@@ -11,8 +11,7 @@ import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
-import { MEMCG_OOM } from "../mm/memcg.js";
-import { MAX_RECLAIM_RETRIES, parseLimit } from "../mm/memcg-limits.js";
+import { parseLimit } from "../mm/memcg-limits.js";
 import { MEMCG_LIMIT_FILES, MEMCG_READ_FILES, memcgFile, memcgResult, type MemcgResult } from "../procfs/memcg-files.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
@@ -562,50 +561,8 @@ export class Engine implements EngineContext {
 
   /** A write of a memory.* file of memcg cg: a cgroup v2 limit (memcg-limits.ts) or the workingset report's. */
   private applyMemcgTunable(key: string, cg: string, text: string): void {
-    if (MEMCG_LIMIT_FILES.includes(key)) this.writeMemcgLimit(key, cg, text);
+    if (MEMCG_LIMIT_FILES.includes(key)) this.mem.limits.writeLimit(this.mem.memcgs.ensure(cg, this.clock), key, parseLimit(text)!);
     else this.applyWsrTunable(key, cg, text);
-  }
-
-  /**
-   * memory_max_write, memory_high_write, memory_low_write, memory_min_write,
-   * swap_max_write: the limit is set (pages, `max` = PAGE_COUNTER_MAX). Writing memory.high
-   * reclaims down to it (16 passes that reclaim nothing end it, never OOM); writing memory.max
-   * reclaims too, then memcg OOM while still over (memory.events oom per attempt).
-   */
-  private writeMemcgLimit(key: string, cg: string, text: string): void {
-    const m = this.mem.memcgs.ensure(cg, this.clock);
-    const pages = parseLimit(text)!;
-    const limits = this.mem.limits;
-    switch (key) {
-      case "memory.max": m.max = pages; break;
-      case "memory.high": m.high = pages; break;
-      case "memory.low": m.low = pages; break;
-      case "memory.min": m.min = pages; break;
-      case "memory.swap.max": m.swapMax = pages; break;
-    }
-    limits.limitsChanged();
-    // the writer's reclaim is no stall of a replayed task
-    const onStall = this.mem.onMemcgStall;
-    this.mem.onMemcgStall = null;
-    // both writes drain the per-cpu stocks once before reclaiming (drain_all_stock)
-    if ((key === "memory.high" && m.usage() > m.high) || (key === "memory.max" && m.usage() > m.max)) limits.drainAllStock(m);
-    if (key === "memory.high") {
-      let retries = MAX_RECLAIM_RETRIES;
-      while (m.usage() > m.high) {
-        if (limits.tryToFreeMemCgroupPages(m, m.usage() - m.high) === 0 && retries-- === 0) break;
-      }
-    } else if (key === "memory.max") {
-      let retries = MAX_RECLAIM_RETRIES;
-      while (m.usage() > m.max) {
-        if (retries > 0) {
-          if (limits.tryToFreeMemCgroupPages(m, m.usage() - m.max) === 0) retries--;
-          continue;
-        }
-        m.event(MEMCG_OOM);
-        if (!limits.memcgOom(m)) break;
-      }
-    }
-    this.mem.onMemcgStall = onStall;
   }
 
   /**

@@ -143,6 +143,44 @@ export class MemcgLimits implements MemcgReclaimGate {
   /** a limit was written in this run (the output then has its memcg table) */
   everSet = false;
 
+  /**
+   * A write of one limit file of memcg m (memory_max_write, memory_high_write,
+   * memory_low_write, memory_min_write, swap_max_write), `pages` as parseLimit gives it. Writing
+   * memory.high or memory.max under the usage drains the stocks once, then reclaims: for
+   * memory.high until 16 passes more reclaim nothing (never OOM); for memory.max up to 16
+   * passes that reclaim nothing, then memory.events oom and the memcg OOM killer while still
+   * over. The writer's reclaim is no replayed task's stall.
+   */
+  writeLimit(m: Memcg, key: string, pages: number): void {
+    switch (key) {
+      case "memory.max": m.max = pages; break;
+      case "memory.high": m.high = pages; break;
+      case "memory.low": m.low = pages; break;
+      case "memory.min": m.min = pages; break;
+      case "memory.swap.max": m.swapMax = pages; break;
+    }
+    this.limitsChanged();
+    const limit = key === "memory.high" ? m.high : key === "memory.max" ? m.max : Infinity;
+    if (m.usage() <= limit) return;
+    this.writer = true;
+    this.drainAllStock(m);
+    let retries = MAX_RECLAIM_RETRIES;
+    while (m.usage() > limit) {
+      if (key === "memory.high") {
+        if (this.tryToFreeMemCgroupPages(m, m.usage() - limit) === 0 && retries-- === 0) break;
+      } else if (retries > 0) {
+        if (this.tryToFreeMemCgroupPages(m, m.usage() - limit) === 0) retries--;
+      } else {
+        m.event(MEMCG_OOM);
+        if (!this.memcgOom(m)) break;
+      }
+    }
+    this.writer = false;
+  }
+
+  /** a limit write's reclaim runs (not a stall of the event's task) */
+  private writer = false;
+
   /** Recomputes `active` and `protection` after a limit was written. */
   limitsChanged(): void {
     this.everSet = true;
@@ -353,7 +391,7 @@ export class MemcgLimits implements MemcgReclaimGate {
       break;
     }
     [this.target, this.lowReclaim, this.lowSkipped, r.cgroupReclaim] = saved;
-    this.c.stall(scanned * this.c.reclaimScanNs() + pages * this.c.reclaimPageNs());
+    if (!this.writer) this.c.stall(scanned * this.c.reclaimScanNs() + pages * this.c.reclaimPageNs());
     return got;
   }
 
