@@ -255,9 +255,11 @@ export class MemcgLimits implements MemcgReclaimGate {
    * MEMCG_CHARGE_BATCH (the excess refills the stock); over some ancestor's memory.max, memcg
    * reclaim of that memcg and retries, then memcg OOM. Returns false (-ENOMEM: the fault fails
    * with VM_FAULT_OOM, or a THP falls back) when the charge cannot be made, including when the
-   * memcg OOM killer chose the charging process itself.
+   * memcg OOM killer chose the charging process itself. `canBlock` (the gfp has
+   * __GFP_DIRECT_RECLAIM) and `noRetry` (__GFP_NORETRY) are the charge's gfp as a huge page
+   * fault's vma_thp_gfp_mask gives it; a fault of a small page has GFP_HIGHUSER_MOVABLE.
    */
-  tryCharge(memcg: Memcg, nr: number): boolean {
+  tryCharge(memcg: Memcg, nr: number, canBlock = true, noRetry = false): boolean {
     if (memcg.parent === null) return true; // the root memcg is never charged
     const cpu = Math.max(this.c.cpu(), 0);
     if (this.consumeStock(memcg, nr, cpu)) return true;
@@ -286,6 +288,7 @@ export class MemcgLimits implements MemcgReclaimGate {
         batch = nr;
         continue;
       }
+      if (!canBlock) return false; // gfpflags_allow_blocking: nomem, before any max event
       over.event(MEMCG_MAX);
       const reclaimed = this.tryToFreeMemCgroupPages(over, nr);
       if (this.margin(over) >= nr) continue;
@@ -294,6 +297,7 @@ export class MemcgLimits implements MemcgReclaimGate {
         drained = true;
         continue;
       }
+      if (noRetry) return false;
       if (reclaimed && nr <= 1 << COSTLY_ORDER) continue;
       if (nrRetries-- > 0) continue;
       if (passedOom && this.c.currentExited()) return false;

@@ -239,7 +239,7 @@ export class Memory {
       slab: env.slab ?? (() => true),
       pageCluster: env.pageCluster,
       // mem_cgroup_charge -> try_charge_memcg (memcg-limits.ts)
-      charge: (mm, nr) => this.limits.tryCharge(mm.memcg, nr),
+      charge: (mm, nr, canBlock, noRetry) => this.limits.tryCharge(mm.memcg, nr, canBlock, noRetry),
     };
     this.shadows.swapTotal = swapPages(machine);
     this.procs = new ProcessTable(this.faultCtx);

@@ -235,7 +235,7 @@ export interface FaultContext {
   /** vm.page-cluster (swap readahead: up to 1 << it pages; 0 reads the faulting page alone) */
   pageCluster?: () => number;
   /** mem_cgroup_charge of nr new pages to mm's memcg (memcg-limits.ts): false = -ENOMEM */
-  charge?: (mm: Mm, nr: number) => boolean;
+  charge?: (mm: Mm, nr: number, canBlock?: boolean, noRetry?: boolean) => boolean;
 }
 
 export interface ThpConfig {
@@ -627,7 +627,7 @@ export class ProcessTable {
     if (pfn < 0 && gfp & GFP_DIRECT_RECLAIM) pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp, pref, cpuNid);
     if (pfn < 0) return HUGE_FALLBACK; // the PUD and PMD stay: the order-0 fault uses them
     // mem_cgroup_charge of the huge folio: -ENOMEM falls back (thp_fault_fallback_charge)
-    if (this.ctx.charge !== undefined && !this.ctx.charge(mm, HPAGE_PMD_NR)) {
+    if (this.ctx.charge !== undefined && !this.ctx.charge(mm, HPAGE_PMD_NR, (gfp & GFP_DIRECT_RECLAIM) !== 0, (gfp & GFP_NORETRY) !== 0)) {
       alloc.freePages(pfn, HPAGE_PMD_ORDER);
       ev[V.thp_fault_fallback_charge]!++;
       return mm.exited ? FAULT_OOM : HUGE_FALLBACK;

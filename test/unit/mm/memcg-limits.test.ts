@@ -399,3 +399,41 @@ describe("the command line", () => {
     expect(r.stderr.trim().split("\n").length).toBeLessThanOrEqual(2);
   });
 });
+
+describe("a huge page's charge", () => {
+  const thpRun = (defrag: string, madvised: boolean) => {
+    // /a: max 1M (256 pages) < a huge page's 512, no swap; one access in a 2 MiB-aligned region
+    const e = quietEngine(1024, { "transparent_hugepage.enabled": "always", "transparent_hugepage.defrag": defrag }, { check: true });
+    const csv = [
+      "time_ms,op,pid,addr,len,thp,cg,key,value",
+      "0,set,,,,,/a,memory.max,1M",
+      "0,set,,,,,/a,memory.swap.max,0",
+      `0,mmap,1,0x40000000,2097152,${madvised ? 1 : 0},/a,,`,
+      "1,access,1,0x40000000,,,,,",
+      "2,read,,,,,/a,memory.events,",
+    ];
+    return runCsv(e, csv.join("\n") + "\n").then(() => e);
+  };
+
+  it("that cannot fit falls back to a small page (thp_fault_fallback_charge): with direct reclaim, 18 max passes and no OOM (order 9 > PAGE_ALLOC_COSTLY_ORDER)", async () => {
+    const e = await thpRun("always", true);
+    expect(counters(e, ["thp_fault_alloc", "thp_fault_fallback", "thp_fault_fallback_charge", "oom_kill", "pgfault"])).toEqual({
+      thp_fault_alloc: 0, thp_fault_fallback: 1, thp_fault_fallback_charge: 1, oom_kill: 0, pgfault: 1,
+    });
+    expect(e.mem.procs.get(1)!.rssAnon).toBe(1);
+    expect(e.reads[0]!.value).toBe("low 0\nhigh 0\nmax 18\noom 0\noom_kill 0\noom_group_kill 0\n");
+  });
+
+  it("with __GFP_NORETRY (defrag always, region not madvised): two max passes (the drain's retry), then the fallback", async () => {
+    const e = await thpRun("always", false);
+    expect(counters(e, ["thp_fault_fallback_charge"]).thp_fault_fallback_charge).toBe(1);
+    expect(e.reads[0]!.value).toBe("low 0\nhigh 0\nmax 2\noom 0\noom_kill 0\noom_group_kill 0\n");
+  });
+
+  it("without __GFP_DIRECT_RECLAIM (defrag defer): no reclaim, no max event, at once the fallback", async () => {
+    const e = await thpRun("defer", true);
+    expect(counters(e, ["thp_fault_fallback_charge"]).thp_fault_fallback_charge).toBe(1);
+    expect(e.reads[0]!.value).toBe("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n");
+    expect(e.mem.limits.memcgReclaims[e.mem.memcgs.get("/a")!.id]).toBeUndefined();
+  });
+});
