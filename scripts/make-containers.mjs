@@ -13,8 +13,10 @@
  *    memory and global reclaim must find pages, but not pod-db's (protected by memory.low).
  * /kubepods has memory.max 28M (the node's allocatable memory); /kubepods and
  * /kubepods/burstable have memory.low 8M as well, since a memcg's protection is capped by its
- * parent's effective protection (effective_protection). The node has 4 CPUs; each
- * workload runs on its own (the cpu column), so each has its own per-cpu charge stock.
+ * parent's effective protection (effective_protection). The workloads take turns (none
+ * overlaps another), so on the one CPU the trace uses each fills its per-cpu charge stock
+ * without another memcg's fault draining it between two of its own (a CSV converted by
+ * `wsim convert` cannot carry a cpu column yet).
  * The leak's events stop at the access that gets it killed (found by replaying: KILL_AT below);
  * a later event of a killed pid would be a data error.
  *
@@ -31,12 +33,7 @@ const fmt = (ms) => Math.round(ms * 1000) / 1000;
 const KILL_AT = 3024;
 
 const ev = []; // [time, line]
-/** each workload on its own CPU (so each has its own per-cpu charge stock): pid -> cpu */
-const CPU = { 10: 0, 20: 1, 30: 2, 40: 3 };
-const add = (t, s) => {
-  const pid = /^access,(\d+),/.exec(s)?.[1];
-  ev.push([fmt(t), `${fmt(t)},${s},${pid !== undefined ? CPU[pid] : ""}`]);
-};
+const add = (t, s) => ev.push([fmt(t), `${fmt(t)},${s}`]);
 const WEB = 0x10000000, DB = 0x20000000, LEAK = 0x30000000, FILE = 0x40000000;
 
 add(0, "set,,,,,,/kubepods,memory.max,28M");
@@ -60,8 +57,8 @@ for (let k = 0; k < 6 * MB; k++) add(1 + k * 0.25, `access,10,${hex(DB + k * 409
 for (let k = 0; k < 16 * MB && 2000 + k <= KILL_AT; k++) add(2000 + k, `access,30,${hex(LEAK + k * 4096)},,w,,,,`);
 // pod-web: the heap grows a page a ms from 4 s to 9 MiB (over memory.high at 8 MiB)
 for (let k = 0; k < 9 * MB; k++) add(4000 + k, `access,20,${hex(WEB + k * 4096)},,w,,,,`);
-// backup: reads its 24 MiB file from 6 s, a page a 0.5 ms
-for (let k = 0; k < 24 * MB; k++) add(6000 + k * 0.5, `access,40,${hex(FILE + k * 4096)},,r,,,,`);
+// backup: reads its 24 MiB file from 7 s, a page a 0.5 ms
+for (let k = 0; k < 24 * MB; k++) add(7000 + k * 0.5, `access,40,${hex(FILE + k * 4096)},,r,,,,`);
 // pod-db reads its data again at 20 s: still resident, no major fault
 for (let k = 0; k < 6 * MB; k++) add(20000 + k * 0.25, `access,10,${hex(DB + k * 4096)},,r,,,,`);
 for (const cg of ["/kubepods/burstable/pod-web", "/kubepods/burstable/pod-db", "/kubepods/besteffort/pod-leak"]) {
@@ -82,6 +79,6 @@ const head = [
   "# into reclaim; pod-leak (memory.max 4M, memory.swap.max 0) leaks until the memcg OOM killer",
   "# kills it. Reads of memory.events, memory.current, memory.stat and memory.pressure at the end.",
   "# Written by scripts/make-containers.mjs.",
-  "time_ms,op,pid,addr,len,rw,kind,cg,key,value,cpu",
+  "time_ms,op,pid,addr,len,rw,kind,cg,key,value",
 ];
 writeFileSync(ROOT + "traces/containers.csv", head.join("\n") + "\n" + ev.map((e) => e[1]).join("\n") + "\n");
