@@ -14,6 +14,8 @@ import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
+import { parseLimit } from "../mm/memcg-limits.js";
+import { MEMCG_LIMIT_FILES, MEMCG_READ_FILES, memcgFile, memcgResult, type MemcgResult } from "../procfs/memcg-files.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
 import { ClosedLoop } from "./closed-loop.js";
@@ -267,7 +269,9 @@ export class Engine implements EngineContext {
     settings.onChange = (key) => this.tunableChanged(key);
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
-      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyWsrTunable(key, cg, text);
+      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyMemcgTunable(key, cg, text);
+    // a memcg's reclaim and memory.high throttling are stalls of the event (stall.ts, PSI)
+    this.mem.onMemcgStall = (ns) => this.stall.memcg(ns);
     // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
     // with CPUs); then the reporting worker, kagingd, kmmscand, kmmmigrated; then wsim's own
     this.mem.kswapd.forEach((k, nid) => {
@@ -567,6 +571,12 @@ export class Engine implements EngineContext {
     }
   }
 
+  /** A write of a memory.* file of memcg cg: a cgroup v2 limit (memcg-limits.ts) or the workingset report's. */
+  private applyMemcgTunable(key: string, cg: string, text: string): void {
+    if (MEMCG_LIMIT_FILES.includes(key)) this.mem.limits.writeLimit(this.mem.memcgs.ensure(cg, this.clock), key, parseLimit(text)!);
+    else this.applyWsrTunable(key, cg, text);
+  }
+
   /**
    * A write of memory.workingset.* (`N<nid>=...`) to memcg cg: intervals replace the report
    * (bins zeroed, never made) and wake kagingd if refresh_interval is set; a refresh_interval
@@ -638,6 +648,8 @@ export class Engine implements EngineContext {
     this.stall.memcgId = -1;
     if (b.op[i] === OP_ACCESS) this.access(b, i);
     else this.other(b, i);
+    // return to user space: mem_cgroup_handle_over_high (memory.high)
+    if (this.mem.limits.overHigh !== 0) this.mem.limits.handleOverHigh();
     if (this.stall.pendingNs !== 0) {
       this.psi.memstall(b.pid[i]!, toNs(t), this.stall.pendingNs);
       if (this.closedLoop !== null) this.closedLoop.addDelay(b.pid[i]!, this.stall.pendingNs / 1e6);
@@ -892,7 +904,7 @@ export class Engine implements EngineContext {
         } catch (e) {
           this.fail(b, i, (e as Error).message);
         }
-        if (key.startsWith("memory.")) this.applyWsrTunable(key, cg, String(v));
+        if (key.startsWith("memory.")) this.applyMemcgTunable(key, cg, String(v));
         break;
       }
       case OP_READ:
@@ -927,12 +939,16 @@ export class Engine implements EngineContext {
     const cg = this.cgOf(b, i);
     const node = b.node[i]! >= 0 ? this.checkNode(b, i) : null;
     let value: string;
-    if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
+    if (MEMCG_LIMIT_FILES.includes(key) || (MEMCG_READ_FILES as readonly string[]).includes(key)) {
+      // a cgroup v2 memory file: the root memcg has none of these
+      if (cg === null || cg === "/") this.fail(b, i, `read: ${key} is a file of a non-root memcg: give cg (the root memcg has no ${key})`);
+      value = memcgFile(key, this.mem.memcgs.get(cg!)!, this.mem.lru)!;
+    } else if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
     else if (WORKINGSET_FILES.includes(key)) {
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }
-    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES].join(", ")}, or a tunable's key)`);
+    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }
 
@@ -1034,6 +1050,19 @@ export class Engine implements EngineContext {
     });
     rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [p, h] of rows) out[p] = h;
+    return out;
+  }
+
+  /**
+   * Every non-root memcg at the end of the run (usage, limits, memory.events), by path, when
+   * any memcg limit or protection was set in the run; null otherwise.
+   */
+  memcgsResult(): Record<string, MemcgResult> | null {
+    const l = this.mem.limits;
+    if (!l.everSet) return null;
+    const out: Record<string, MemcgResult> = {};
+    const all = this.mem.memcgs.all.filter((m) => m.parent !== null).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const m of all) out[m.path] = memcgResult(m, l.throttleMs[m.id] ?? 0, l.memcgReclaims[m.id] ?? 0);
     return out;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The result of a run: one value from which every output format is made (SPEC §5 JSON keys).
  */
+import type { MemcgResult } from "../procfs/memcg-files.js";
 import type { Machine } from "../machine/machine.js";
 import { MT_MOVABLE, MT_RECLAIMABLE, MT_UNMOVABLE, MAX_ORDER, MIGRATE_TYPES } from "../mm/constants.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
@@ -111,6 +112,8 @@ export interface RunResult {
   latency_by_memcg: Record<string, Record<StallKind, LatencyHist>>;
   /** /proc/pressure/memory ("/") and each memcg's memory.pressure at the end */
   pressure: Record<string, { some: PsiLine; full: PsiLine }>;
+  /** cgroup v2 memcgs (runs that set a memory.max/high/low/min/swap.max): path -> usage, limits, events */
+  memcgs?: Record<string, MemcgResult>;
   /** with --closed-loop: how far each stalled pid's events were pushed back, ms */
   closed_loop?: { delay_ms: Record<string, number>; total_delay_ms: number };
   /** on machines with lower tiers: the promotion ground truth and kpromoted's hash chains */
@@ -179,6 +182,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
     latency: engine.stall.hist.toJsonAll(),
     latency_by_memcg: engine.latencyByMemcg(),
     pressure: engine.pressureResult(),
+    ...(engine.memcgsResult() !== null ? { memcgs: engine.memcgsResult()! } : {}),
     ...(engine.closedLoop ? { closed_loop: engine.closedLoop.result() } : {}),
     ...(engine.plugins ? { plugins: engine.plugins.plugins.map((p) => ({ path: p.file, sha256: p.sha256 })) } : {}),
     ...(engine.mem.hotTruth

@@ -57,6 +57,14 @@ export class Settings {
     this.version++;
     const t = TUNABLE_BY_KEY.get(key)!;
     if (t.scope === "memcg") {
+      if (t.type === "limit") {
+        // a cgroup v2 memory.* file: one value per memcg (kept as node 0's)
+        if (cg === "/") throw new Error(`${key}: the root memcg has no ${key} file (cgroup v2): give the memcg (cg)`);
+        let byKey = this.memcg.get(cg);
+        if (!byKey) this.memcg.set(cg, (byKey = new Map()));
+        byKey.set(key, new Map([[0, String(v)]]));
+        return v;
+      }
       const m = /^N(\d+)=(.*)$/.exec(String(v))!;
       let byKey = this.memcg.get(cg);
       if (!byKey) this.memcg.set(cg, (byKey = new Map()));
@@ -79,6 +87,7 @@ export class Settings {
   readText(key: string, cg = "/"): string {
     const t = TUNABLE_BY_KEY.get(key);
     if (!t) throw new Error(`unknown tunable "${key}"`);
+    if (t.type === "limit") return `${this.memcg.get(cg)?.get(key)?.get(0) ?? (cg === "/" ? "" : String(t.def))}\n`;
     if (t.scope === "memcg") {
       const byNode = this.memcg.get(cg)?.get(key);
       // refresh_interval shows every node; the interval lists only the nodes that have some

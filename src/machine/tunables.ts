@@ -8,12 +8,13 @@
 import { quoteInput } from "../errors.js";
 import type { Machine } from "./machine.js";
 import { parseSizeBytes } from "./size.js";
+import { formatLimit, parseLimit } from "../mm/memcg-limits.js";
 
 export type TunableValue = number | string;
 
 export interface TunableSpec {
   key: string;
-  type: "int" | "enum" | "size" | "intervals" | "node" | "ints";
+  type: "int" | "enum" | "size" | "intervals" | "node" | "ints" | "limit";
   min?: number;
   max?: number;
   values?: readonly string[];
@@ -84,6 +85,16 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "reaccess histogram bin bounds in ms, written N<id>=a,b,c" },
   { key: "memory.workingset.refresh_interval", type: "intervals", scope: "memcg", def: "", modelled: true,
     help: "page_age validity in ms, written N<id>=ms (0 disables refresh)" },
+  { key: "memory.max", type: "limit", scope: "memcg", def: "max", modelled: true,
+    help: "cgroup v2 hard limit of a memcg and its descendants: bytes (K/M/G suffixes) or max; over it a charge reclaims the memcg, then memcg OOM" },
+  { key: "memory.high", type: "limit", scope: "memcg", def: "max", modelled: true,
+    help: "cgroup v2 throttling limit: over it the task reclaims on return to user space and sleeps calculate_high_delay's penalty" },
+  { key: "memory.low", type: "limit", scope: "memcg", def: "0", modelled: true,
+    help: "cgroup v2 best-effort protection from reclaim (effective_protection), breached only when nothing else can be reclaimed" },
+  { key: "memory.min", type: "limit", scope: "memcg", def: "0", modelled: true,
+    help: "cgroup v2 hard protection from reclaim (effective_protection)" },
+  { key: "memory.swap.max", type: "limit", scope: "memcg", def: "max", modelled: true,
+    help: "cgroup v2 swap limit of a memcg and its descendants: bytes or max" },
   { key: "page_reporting.enabled", type: "int", min: 0, max: 1, def: 0, modelled: true,
     help: "free page reporting to the host (1 on the vm preset)" },
   { key: "page_reporting.mode", type: "enum", values: ["reporting", "aeration"], def: "reporting", modelled: true,
@@ -162,6 +173,8 @@ export function describeAllowed(t: TunableSpec, m?: Machine): string {
       return t.key.endsWith("refresh_interval") ? "N<node>=<ms>" : "N<node>=<ms>,<ms>,... (strictly increasing, fewer than 32)";
     case "node":
       return m ? `a node id 0..${m.nodes.length - 1}` : "a node id";
+    case "limit":
+      return "bytes (an integer, optionally with a K, M, G, T, P or E suffix) or max";
     case "ints":
       return `${LOWMEM_RATIO_COUNT} integers ${t.min}..${t.max} separated by spaces (DMA DMA32 Normal Movable Device)`;
   }
@@ -238,6 +251,12 @@ export function parseValue(key: string, raw: TunableValue, m: Machine): TunableV
     }
     case "intervals":
       return parseIntervals(key, s, m);
+    case "limit": {
+      // page_counter_memparse: max or memparse's bytes, rounded down to pages; printed back in bytes
+      const pages = parseLimit(s);
+      if (pages === null) bad();
+      return formatLimit(pages!);
+    }
     case "ints": {
       // proc_dointvec_minmax's list, one value per zone (MAX_NR_ZONES)
       const parts = s.split(/[\s,]+/).filter((x) => x !== "");

@@ -5,6 +5,23 @@
  * Iteration is mem_cgroup_iter's pre-order: a memcg, then its children in creation order.
  */
 import type { LruGen, Lruvec } from "./lru-gen.js";
+import { UNEVICTABLE_LI } from "./lru-gen.js";
+
+/** PAGE_COUNTER_MAX: a limit of `max` (pages) */
+export const PAGE_COUNTER_MAX = Infinity;
+/** memory.events in 6.1's order (enum memcg_memory_event: MEMCG_LOW ... MEMCG_OOM_GROUP_KILL) */
+export const MEMCG_EVENTS = ["low", "high", "max", "oom", "oom_kill", "oom_group_kill"] as const;
+export const MEMCG_LOW = 0;
+export const MEMCG_HIGH = 1;
+export const MEMCG_MAX = 2;
+export const MEMCG_OOM = 3;
+export const MEMCG_OOM_KILL = 4;
+/** memory.swap.events (MEMCG_SWAP_HIGH, MEMCG_SWAP_MAX, MEMCG_SWAP_FAIL) */
+export const MEMCG_SWAP_EVENTS = ["high", "max", "fail"] as const;
+export const MEMCG_SWAP_MAX = 1;
+export const MEMCG_SWAP_FAIL = 2;
+/** per-memcg vm events wsim counts (memory.stat): indexes into Memcg.vmev */
+export const MEMCG_VMEV = ["pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct"] as const;
 
 /** The workingset report of one memcg on one node (struct wsr_state). */
 export class WsrState {
@@ -50,6 +67,28 @@ export class Memcg {
   readonly children: Memcg[] = [];
   readonly lruvecs: Lruvec[];
   readonly wsr: WsrState[];
+  /** cgroup v2 limits in pages (memory.max, .high, .low, .min, .swap.max; PAGE_COUNTER_MAX = `max`) */
+  max = PAGE_COUNTER_MAX;
+  high = PAGE_COUNTER_MAX;
+  low = 0;
+  min = 0;
+  swapMax = PAGE_COUNTER_MAX;
+  /** memory.events (hierarchical) and memory.events.local, MEMCG_EVENTS order */
+  readonly events = new Float64Array(MEMCG_EVENTS.length);
+  readonly eventsLocal = new Float64Array(MEMCG_EVENTS.length);
+  /** memory.swap.events (hierarchical), MEMCG_SWAP_EVENTS order */
+  readonly swapEvents = new Float64Array(MEMCG_SWAP_EVENTS.length);
+  /** pages pre-charged to this memcg in per-cpu stocks (memcg_stock_pcp), counted in its usage */
+  stock = 0;
+  /** swap slots charged to this memcg itself (its page_counter swap, without descendants) */
+  swapLocal = 0;
+  /** memcg vm events of this memcg itself (MEMCG_VMEV order; memory.stat sums the subtree) */
+  readonly vmev = new Float64Array(MEMCG_VMEV.length);
+  /** memory.peak: the largest memory.current seen at a charge (pages) */
+  peak = 0;
+  /** effective protection (pages) of the last reclaim walk (mem_cgroup_calculate_protection) */
+  emin = 0;
+  elow = 0;
   constructor(
     readonly id: number,
     readonly path: string,
@@ -67,6 +106,41 @@ export class Memcg {
     out.push(this);
     for (const c of this.children) c.subtree(out);
     return out;
+  }
+
+  /** pages on this memcg's own lruvecs (every node, the unevictable lists included) */
+  localPages(): number {
+    let n = 0;
+    for (const lv of this.lruvecs) n += lv.total[0]! + lv.total[1]! + lv.count[UNEVICTABLE_LI]!;
+    return n;
+  }
+
+  /**
+   * page_counter_read(&memcg->memory): pages charged to this memcg and its descendants: the
+   * pages on the subtree's lruvecs and the pages pre-charged in per-cpu stocks.
+   */
+  usage(): number {
+    let n = this.localPages() + this.stock;
+    for (const c of this.children) n += c.usage();
+    return n;
+  }
+
+  /** page_counter_read(&memcg->swap): swap slots charged to this memcg and its descendants */
+  swapUsage(): number {
+    let n = this.swapLocal;
+    for (const c of this.children) n += c.swapUsage();
+    return n;
+  }
+
+  /** memcg_memory_event: the local counter, then the hierarchical one of it and each ancestor up to (not including) the root */
+  event(e: number): void {
+    this.eventsLocal[e]!++;
+    for (let m: Memcg | null = this; m !== null && m.parent !== null; m = m.parent) m.events[e]!++;
+  }
+
+  /** memcg_memory_event for the swap events (MEMCG_SWAP_*), hierarchical */
+  swapEvent(e: number): void {
+    for (let m: Memcg | null = this; m !== null && m.parent !== null; m = m.parent) m.swapEvents[e]!++;
   }
 
   /** this memcg and its ancestors up to the root */

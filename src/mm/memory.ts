@@ -33,7 +33,8 @@ import { Kagingd } from "./kagingd.js";
 import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
 import { Kswapd, type KswapdCosts } from "./kswapd.js";
 import { LruGen, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
-import { MemcgTree } from "./memcg.js";
+import { MEMCG_OOM_KILL, MemcgTree } from "./memcg.js";
+import { MemcgLimits } from "./memcg-limits.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PerCpuPages } from "./pcp.js";
 import { PageArrays } from "./pages.js";
@@ -127,6 +128,10 @@ export class Memory {
   readonly localCpu: Int32Array;
   readonly lru: LruGen;
   readonly memcgs: MemcgTree;
+  /** cgroup v2 memory limits (memcg-limits.ts) */
+  readonly limits: MemcgLimits;
+  /** a memcg's reclaim or memory.high throttling stalled the event in progress by ns (the engine's stall meter) */
+  onMemcgStall: ((ns: number) => void) | null = null;
   readonly shadows = new Shadows();
   /** true time of each page's last access (ms), for page_age_exact */
   readonly lastAccess: Float64Array;
@@ -233,6 +238,8 @@ export class Memory {
       slub: this.slub,
       slab: env.slab ?? (() => true),
       pageCluster: env.pageCluster,
+      // mem_cgroup_charge -> try_charge_memcg (memcg-limits.ts)
+      charge: (mm, nr, canBlock, noRetry) => this.limits.tryCharge(mm.memcg, nr, canBlock, noRetry),
     };
     this.shadows.swapTotal = swapPages(machine);
     this.procs = new ProcessTable(this.faultCtx);
@@ -250,6 +257,24 @@ export class Memory {
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
       canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
     });
+    this.limits = new MemcgLimits({
+      memcgs: this.memcgs,
+      reclaim: this.reclaim,
+      nrNodes: machine.nodes.length,
+      outOfMemory: (memcg, totalpages) =>
+        outOfMemory({ procs: this.procs, ev: this.ev, totalram: () => this.totalramPages(), totalSwap: () => this.shadows.swapTotal, now: env.now, onKill: (v) => v.memcg.event(MEMCG_OOM_KILL) }, memcg, totalpages),
+      totalSwap: () => this.shadows.swapTotal,
+      freeSwap: () => this.shadows.nrSwapPages,
+      swappiness: env.swappiness,
+      cpu: () => this.alloc.cpu,
+      currentExited: () => this.procs.current !== null && this.procs.current.exited,
+      stall: (ns) => this.onMemcgStall?.(ns),
+      reclaimScanNs: env.kswapdCosts.reclaimScan,
+      reclaimPageNs: env.kswapdCosts.reclaimPage,
+    });
+    this.reclaim.memcg = this.limits;
+    // the swap page_counter of each memcg (__mem_cgroup_try_charge_swap / __mem_cgroup_uncharge_swap)
+    this.shadows.onSwap = (lvId, d) => ((this.lru.lruvecs[lvId]!.owner as Memcg).swapLocal += d);
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
@@ -383,6 +408,8 @@ export class Memory {
         totalram: () => this.totalramPages(),
         totalSwap: () => this.shadows.swapTotal,
         now: env.now,
+        // memcg_memory_event_mm(victim, MEMCG_OOM_KILL)
+        onKill: (v) => v.memcg.event(MEMCG_OOM_KILL),
       });
     // memmap_init: every page starts reserved (allocated to nobody); memblock_free_all frees RAM
     this.pages.flags.fill(PG_ALLOC);

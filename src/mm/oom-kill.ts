@@ -2,7 +2,7 @@
  * The OOM killer (mm/oom_kill.c, 6.1) for a global OOM: out_of_memory -> select_bad_process ->
  * oom_kill_process, as KERNEL-REFERENCE-2 §4 gives them. The allocator calls it when
  * __alloc_pages_may_oom lets an allocation through (page-alloc.ts); a memcg OOM
- * (mem_cgroup_out_of_memory, issue 14 item 5) will call `outOfMemory` with its memcg, which
+ * (mem_cgroup_out_of_memory, memcg-limits.ts) calls `outOfMemory` with its memcg, which
  * limits the candidates to the memcg's subtree and totalpages to its limit.
  *
  * wsim simplifications: the victim's memory is freed at the kill, as exit frees it (the
@@ -75,16 +75,17 @@ export interface OomContext {
 }
 
 /**
- * out_of_memory(oc) for a global OOM (memcg null) or, later, a memcg's: select_bad_process
+ * out_of_memory(oc) for a global OOM (memcg null) or a memcg's (memcg-limits.ts, with
+ * mem_cgroup_get_max as memcgMax; a memcg OOM never panics): select_bad_process
  * over the processes (of the memcg's subtree), then oom_kill_process: oom_kill counted once,
  * the victim's pages, swap entries and page tables freed as exit frees them, its pid
  * remembered so that its later trace events are refused. Returns true when the allocation
  * should retry: a victim was killed and it was not the allocating process (`current`).
  */
-export function outOfMemory(c: OomContext, memcg: Memcg | null = null): boolean {
+export function outOfMemory(c: OomContext, memcg: Memcg | null = null, memcgMax = 0): boolean {
   const procs = c.procs;
-  // constrained_alloc: totalram + total swap for a global OOM (mem_cgroup_get_max for a memcg: item 5)
-  const totalpages = c.totalram() + c.totalSwap();
+  // constrained_alloc: totalram + total swap for a global OOM, mem_cgroup_get_max (memcgMax) for a memcg
+  const totalpages = memcg !== null ? memcgMax : c.totalram() + c.totalSwap();
   let candidates: Iterable<Mm> = procs.byPid.values();
   if (memcg !== null) {
     const inTree = new Set(memcg.subtree());

@@ -237,6 +237,8 @@ export interface FaultContext {
   slab: () => boolean;
   /** vm.page-cluster (swap readahead: up to 1 << it pages; 0 reads the faulting page alone) */
   pageCluster?: () => number;
+  /** mem_cgroup_charge of nr new pages to mm's memcg (memcg-limits.ts): false = -ENOMEM */
+  charge?: (mm: Mm, nr: number, canBlock?: boolean, noRetry?: boolean) => boolean;
 }
 
 export interface ThpConfig {
@@ -425,6 +427,11 @@ export class ProcessTable {
     }
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, pref, cpuNid);
     if (pfn < 0) return FAULT_OOM;
+    // do_anonymous_page / do_read_fault: mem_cgroup_charge after the folio; -ENOMEM frees it
+    if (this.ctx.charge !== undefined && !this.ctx.charge(mm, 1)) {
+      alloc.freePages(pfn, 0);
+      return FAULT_OOM;
+    }
     const old = leaf[slot]!;
     let file = vma !== undefined && vma.file;
     let from: Lruvec | undefined;
@@ -526,6 +533,12 @@ export class ProcessTable {
       if (mm.exited) return FAULT_OOM; // the OOM killer took this process (its pages went with it)
       if (pfn < 0) {
         if (v === vpn) return FAULT_OOM;
+        continue;
+      }
+      // __read_swap_cache_async: mem_cgroup_swapin_charge_folio; a failed charge drops the page
+      if (this.ctx.charge !== undefined && !this.ctx.charge(mm, 1)) {
+        alloc.freePages(pfn, 0);
+        if (mm.exited || v === vpn) return FAULT_OOM;
         continue;
       }
       if (leaf[s] !== pte) {
@@ -644,6 +657,12 @@ export class ProcessTable {
     let pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp | GFP_THISNODE | GFP_NORETRY, pref, cpuNid);
     if (pfn < 0 && gfp & GFP_DIRECT_RECLAIM) pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp, pref, cpuNid);
     if (pfn < 0) return HUGE_FALLBACK; // the PUD and PMD stay: the order-0 fault uses them
+    // mem_cgroup_charge of the huge folio: -ENOMEM falls back (thp_fault_fallback_charge)
+    if (this.ctx.charge !== undefined && !this.ctx.charge(mm, HPAGE_PMD_NR, (gfp & GFP_DIRECT_RECLAIM) !== 0, (gfp & GFP_NORETRY) !== 0)) {
+      alloc.freePages(pfn, HPAGE_PMD_ORDER);
+      ev[V.thp_fault_fallback_charge]!++;
+      return mm.exited ? FAULT_OOM : HUGE_FALLBACK;
+    }
     const nid = alloc.lastZone!.nid;
     // __do_huge_pmd_anonymous_page: the PTE table it deposits, after the folio; none: VM_FAULT_OOM
     let leaf = mm.leaf(leafIdx);

@@ -52,8 +52,35 @@ export interface ReclaimContext {
   canDemote?: (nid: number) => boolean;
 }
 
+/**
+ * What memcg-limits.ts tells reclaim (shrink_node_memcgs, get_swappiness, folio_alloc_swap):
+ * which lruvecs a walk visits (the memcg reclaim's subtree, memory.min/low protection), the
+ * memcg's free swap (mem_cgroup_get_nr_swap_pages) and its swap charge (memory.swap.max).
+ */
+export interface MemcgReclaimGate {
+  /** anything to check: a memcg reclaim runs, or some memcg has limits or protection */
+  readonly on: boolean;
+  /** some memcg has memory.max, memory.high or memory.swap.max set */
+  readonly active: boolean;
+  /** shrink_node_memcgs: the walk visits lruvec lv (false: outside the target, or protected) */
+  allow(lv: Lruvec): boolean;
+  /** mem_cgroup_get_nr_swap_pages of lv's memcg */
+  nrSwapPages(lv: Lruvec): number;
+  /** __mem_cgroup_try_charge_swap for one page of lv: false when it cannot be charged */
+  chargeSwap(lv: Lruvec): boolean;
+  /** a global reclaim starts (memcg_low_reclaim / memcg_low_skipped clear) */
+  beginGlobal(): void;
+  /** do_try_to_free_pages: a pass reclaimed nothing and skipped protected memory: retry into it */
+  retryLow(): boolean;
+}
+
 export class Reclaim {
   constructor(private readonly c: ReclaimContext) {}
+
+  /** the memcg limits (memcg-limits.ts), or null */
+  memcg: MemcgReclaimGate | null = null;
+  /** cgroup_reclaim(sc): a memcg reclaim runs; the global pgscan/pgsteal kswapd/direct counters are not counted */
+  cgroupReclaim = false;
 
   /** plugins observing reclaim, or null */
   observer: MmObserver | null = null;
@@ -101,7 +128,9 @@ export class Reclaim {
    * cannot demote, so a full swap device stops anon reclaim.
    */
   swappinessOf(lv: Lruvec): number {
-    if (this.c.shadows.nrSwapPages < MIN_LRU_BATCH && !(this.c.canDemote?.(lv.nid) ?? false)) return 0;
+    const g = this.memcg;
+    const free = g !== null && g.active ? g.nrSwapPages(lv) : this.c.shadows.nrSwapPages;
+    if (free < MIN_LRU_BATCH && !(this.c.canDemote?.(lv.nid) ?? false)) return 0;
     return this.c.swappiness();
   }
 
@@ -130,6 +159,8 @@ export class Reclaim {
     let scanned = 0;
     let agings = 0;
     let waiting = 0;
+    // the memcg's pgscan/pgsteal (memory.stat), when the lruvec belongs to a Memcg
+    const vmev = (lv.owner as { vmev?: Float64Array } | null)?.vmev;
     while (reclaimed < nr && scanned < maxScan) {
       const type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
       if (type < 0) break;
@@ -157,7 +188,9 @@ export class Reclaim {
         continue;
       }
       scanned++;
-      ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
+      // evict_folios: the global counter unless cgroup_reclaim, the memcg's always (MEMCG_VMEV order)
+      if (!this.cgroupReclaim) ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
+      if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
       ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
       if (lru.testClearYoung(pfn)) {
         // referenced: back to the youngest generation instead of out
@@ -170,7 +203,8 @@ export class Reclaim {
         continue;
       }
       if (!this.c.demote(pfn, kswapd)) {
-        if (type === ANON && this.c.procs.slotOf(pfn) === 0 && this.c.shadows.nrSwapPages <= 0) {
+        const g = this.memcg;
+        if (type === ANON && this.c.procs.slotOf(pfn) === 0 && (g !== null && g.active ? !g.chargeSwap(lv) : this.c.shadows.nrSwapPages <= 0)) {
           // add_to_swap failed (only a type policy gets here: get_swappiness stops anon first):
           // activate_locked, back to the youngest generation
           lru.move(lv, pfn, lv.maxSeq);
@@ -178,7 +212,8 @@ export class Reclaim {
         }
         this.evict(lv, pfn, type);
       }
-      ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
+      if (!this.cgroupReclaim) ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
+      if (vmev !== undefined) vmev[kswapd ? 2 : 3]!++;
       ev[type === ANON ? V.pgsteal_anon : V.pgsteal_file]!++;
       reclaimed++;
     }
@@ -204,7 +239,9 @@ export class Reclaim {
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
+    const gate = this.memcg !== null && this.memcg.on ? this.memcg : null;
     for (const lv of this.c.lruvecsOn(nid)) {
+      if (gate !== null && !gate.allow(lv)) continue;
       // lru_gen_shrink_lruvec: get_swappiness (0 with swap full), or 1 while may_swap is clear
       const sw = this.swappinessOf(lv);
       const swappiness = maySwap ? sw : sw ? 1 : 0;
@@ -315,14 +352,20 @@ export class Reclaim {
   directReclaim(zonelist: readonly number[], aboveLow: (nid: number) => boolean, compactionReady: () => boolean = () => false): number {
     this.c.ev[V.allocstall_normal]!++;
     let got = 0;
-    for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
-      for (const nid of zonelist) {
-        const r = this.shrinkNodePriority(nid, priority, SWAP_CLUSTER_MAX, false, true, () => aboveLow(nid), got);
-        got += r.reclaimed;
+    this.memcg?.beginGlobal();
+    for (;;) {
+      for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
+        for (const nid of zonelist) {
+          const r = this.shrinkNodePriority(nid, priority, SWAP_CLUSTER_MAX, false, true, () => aboveLow(nid), got);
+          got += r.reclaimed;
+        }
+        if (got >= SWAP_CLUSTER_MAX || compactionReady()) break;
       }
-      if (got >= SWAP_CLUSTER_MAX || compactionReady()) break;
+      // "Untapped cgroup reserves? Don't OOM, retry" (memcg_low_reclaim)
+      if (got === 0 && this.memcg !== null && this.memcg.retryLow()) continue;
+      this.memcg?.beginGlobal();
+      return got;
     }
-    return got;
   }
 
 }

@@ -19,6 +19,8 @@ export class Shadows {
   swapUsed = 0;
   /** the swap device's size in pages (total_swap_pages; 0: no swap) */
   swapTotal = 0;
+  /** told of each swap slot taken (+1) or freed (-1) with the lruvec it was evicted from (the memcg swap counters) */
+  onSwap: ((lruvecId: number, delta: number) => void) | null = null;
 
   /** get_nr_swap_pages(): free swap slots. */
   get nrSwapPages(): number {
@@ -35,7 +37,10 @@ export class Shadows {
     this.token[s] = token;
     this.type[s] = type;
     this.inUse++;
-    if (type === 0) this.swapUsed++;
+    if (type === 0) {
+      this.swapUsed++;
+      if (this.onSwap !== null) this.onSwap(lruvecId, 1);
+    }
     return s;
   }
 
@@ -67,7 +72,10 @@ export class Shadows {
     }
     this.freeList.push(slot);
     this.inUse--;
-    if (this.type[slot] === 0) this.swapUsed--;
+    if (this.type[slot] === 0) {
+      this.swapUsed--;
+      if (this.onSwap !== null) this.onSwap(this.lruvec[slot]!, -1);
+    }
   }
 
   private grow(): void {

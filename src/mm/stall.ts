@@ -199,6 +199,21 @@ export class StallMeter {
     return r;
   }
 
+  /** ns of memcg stall in total: memcg reclaim in try_charge_memcg and memory.high throttling (memcg-limits.ts) */
+  memcgNs = 0;
+
+  /**
+   * A memcg's reclaim (try_charge_memcg's try_to_free_mem_cgroup_pages, reclaim_high) or the
+   * memory.high penalty (mem_cgroup_handle_over_high's schedule_timeout_killable), both inside
+   * psi_memstall_enter/leave: `ns` more stall for the event in progress (PSI, --closed-loop;
+   * a fault's latency when it happens inside the fault).
+   */
+  memcg(ns: number): void {
+    if (!(ns > 0)) return;
+    this.memcgNs += ns;
+    this.pendingNs += ns;
+  }
+
   /**
    * A fault happened in the access just replayed: `thp` huge pages zeroed, `major` read I/Os,
    * else one small page zeroed; its direct stalls are in pendingNs. Records its latency.

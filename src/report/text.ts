@@ -226,6 +226,23 @@ export function renderText(r: RunResult, opts: TextOptions): string {
     const sys = r.pressure["/"];
     if (sys) out.push(`/proc/pressure/memory: some avg10=${sys.some.avg10} total=${sys.some.total} us; full avg10=${sys.full.avg10} total=${sys.full.total} us`);
   }
+  // cgroup v2 memcgs with limits (memcg-limits.ts): usage, limits and memory.events
+  if (r.memcgs) {
+    out.push("");
+    out.push(c.bold("memcgs") + c.dim(" (memory.current, peak and limits; memory.events hierarchical; throttled = memory.high sleep)"));
+    const lim = (v: number | null) => (v === null ? "max" : pagesSize(v / 4096));
+    const mt = new Table({
+      head: ["memcg", "current", "peak", "swap", "max", "high", "low", "min", "low ev", "high ev", "max ev", "oom", "oom_kill", "throttled"],
+      style,
+      colAligns: ["left", ...new Array<"right">(13).fill("right")],
+    });
+    for (const [cg, m] of Object.entries(r.memcgs))
+      mt.push([
+        cg, pagesSize(m.current / 4096), pagesSize(m.peak / 4096), pagesSize(m.swap / 4096), lim(m.max), lim(m.high), lim(m.low), lim(m.min),
+        String(m.events.low), String(m.events.high), String(m.events.max), String(m.events.oom), String(m.events.oom_kill), `${m.wsim_throttle_ms} ms`,
+      ]);
+    out.push(mt.toString());
+  }
   if (r.closed_loop) {
     const d = Object.entries(r.closed_loop.delay_ms);
     out.push(`closed loop: ${d.length ? d.map(([pid, ms]) => `pid ${pid} ${ms} ms`).join(", ") : "no pid stalled"} (total ${r.closed_loop.total_delay_ms} ms of delay)`);

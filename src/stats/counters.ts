@@ -354,6 +354,7 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "swap_ra_hit",
   "thp_fault_alloc",
   "thp_fault_fallback",
+  "thp_fault_fallback_charge",
   "thp_split_page",
   "thp_split_pmd",
   "unevictable_pgs_culled",

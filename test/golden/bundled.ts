@@ -17,6 +17,7 @@ export const GOLDEN_ARGS: Record<string, { machine?: string; set?: string[] }> =
   "thp-defrag.csv.gz": { machine: join(TRACES, "small128.machine.json"), set: ["transparent_hugepage.defrag=always"] },
   "compact-holes.csv.gz": { machine: join(TRACES, "small128.machine.json") },
   "movable-compact.csv.gz": { machine: join(TRACES, "movable96.machine.json") },
+  "containers.csv": { machine: join(TRACES, "containers.machine.json") },
 };
 
 /** Every trace under `dir` (CSV, NDJSON or JSON, gzipped or not; machine files left out), sorted. */

@@ -33,6 +33,9 @@ function legalValues(t: TunableSpec, def: string): string[] {
     case "ints": // vm.lowmem_reserve_ratio: none, the largest reserve, and the default
       vals = ["0 0 0 0 0", "1 1 1 1 1", "256 256 32 0 0"];
       break;
+    case "limit": // cgroup v2 memory.max etc. (in bytes as they read back), of the memcg /t
+      vals = ["1048576", "max"];
+      break;
   }
   return vals.filter((v) => v !== def);
 }
@@ -55,10 +58,16 @@ function activity(t0: number, tag: string): string[] {
   return rows;
 }
 
+/** the memcg a cgroup v2 limit file is written to (the root has none) */
+const LIMIT_CG = "/t";
+const isLimit = (key: string) => TUNABLES.find((t) => t.key === key)?.type === "limit";
+
 function trace(key: string, value: string): string {
   const head = "time_ms,op,pid,addr,len,rw,node,kind,thp,cg,id,order,mt,key,value";
-  const setRow = `3000,set,,,,,,,,,,,,${key},"${value}"`;
-  return [head, ...activity(0, "a"), setRow, `3000,read,,,,,,,,,,,,${key.startsWith("memory.") ? "memory.workingset.page_age" : key},`, ...activity(3100, "b"), `9000,munmap,1,0x40000000,4194304,,,,,,,,,,`].join("\n") + "\n";
+  const cg = isLimit(key) ? LIMIT_CG : "";
+  const setRow = `3000,set,,,,,,,,${cg},,,,${key},"${value}"`;
+  const readKey = isLimit(key) ? key : key.startsWith("memory.") ? "memory.workingset.page_age" : key;
+  return [head, ...activity(0, "a"), setRow, `3000,read,,,,,,,,${cg},,,,${readKey},`, ...activity(3100, "b"), `9000,munmap,1,0x40000000,4194304,,,,,,,,,,`].join("\n") + "\n";
 }
 
 /** The base configurations the writes are made against: both reporting modes, both promoters on. */
@@ -86,7 +95,8 @@ describe("every tunable written mid-run keeps the model consistent (items 11, 12
     const e = engineFor(MACHINE, { check: true, lenient: true, drain: 2000 }, BASES[base]);
     await runCsv(e, trace(key, value));
     expect(e.mem.ev[V.wsim_events]).toBeGreaterThan(100);
-    expect(e.settings.readText(key, "/")).toContain(key.startsWith("memory.") ? value.split("=")[1]!.split(",")[0]! : value);
+    if (isLimit(key)) expect(e.settings.readText(key, LIMIT_CG)).toBe(`${value}\n`);
+    else expect(e.settings.readText(key, "/")).toContain(key.startsWith("memory.") ? value.split("=")[1]!.split(",")[0]! : value);
   });
 });
 

@@ -30,7 +30,7 @@ export function tunableRows(machine: Machine): TunableRow[] {
   new Engine(settings); // resolves machine-derived defaults (min_free_kbytes)
   return TUNABLES.map((t) => ({
     key: t.key,
-    default: t.scope === "memcg" ? (t.key.endsWith("refresh_interval") ? "N<id>=0" : "(empty)") : settings.get(t.key),
+    default: t.type === "limit" ? String(t.def) : t.scope === "memcg" ? (t.key.endsWith("refresh_interval") ? "N<id>=0" : "(empty)") : settings.get(t.key),
     allowed: describeAllowed(t, machine),
     scope: t.scope ?? "global",
     modelled: t.modelled,
