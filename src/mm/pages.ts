@@ -20,6 +20,8 @@ export const PG_ACCESSED = 128; // the accessed/young bit, shared by every scann
 export const PG_MLOCKED = 1; // PG_mlocked: mapped in a VM_LOCKED region (counted in nr_mlock)
 export const PG_UNEVICTABLE = 2; // PG_unevictable: on its lruvec's unevictable list, not in a generation
 export const PG_LAZYFREE = 4; // anon with PG_swapbacked cleared by MADV_FREE: on the file LRU, dropped clean
+export const PG_REFERENCED = 8; // PG_referenced (the two-list LRU, lru_gen.enabled=0): seen referenced once by reclaim or mark_page_accessed
+export const PG_WORKINGSET = 16; // PG_workingset (the two-list LRU): deactivated from the active list, or refaulted as such
 
 export class PageArrays {
   readonly nrPages: number;
