@@ -10,6 +10,7 @@ import {
   inactiveIsLowCounts, intSqrt, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, newScanControl, SCAN_EQUAL, SCAN_FILE, SCAN_FRACT, scanFractions,
 } from "../../../src/mm/lru-two-list.js";
 import { PG_REFERENCED, PG_WORKINGSET } from "../../../src/mm/pages.js";
+import type { WsimPluginApi } from "../../../src/plugin/api.js";
 import { counters, dataErrorOf, quietEngine, runCsv } from "../../helpers.js";
 
 const ANON_BASE = 0x10000000;
@@ -306,6 +307,12 @@ describe("lru_gen.enabled errors", () => {
     const f = quietEngine(1024);
     const msg = await dataErrorOf(runCsv(f, [HEADER, `0,mmap,1,${ANON_BASE},4096,,anon,,,`, touch(0, ANON_BASE), "1,set,,,,,,,lru_gen.enabled,0"].join("\n")));
     expect(msg).toMatch(/^t\.csv:4: lru_gen\.enabled can only change before the first page is on an LRU list/);
+  });
+
+  it("a plugin's reclaim.type policy (MGLRU's get_type_to_scan) with lru_gen.enabled=0 is a usage error", () => {
+    const p = { file: "t.mjs", path: "/x/t.mjs", sha256: "0".repeat(64), register: (api: WsimPluginApi) => api.policy.replace("reclaim.type", () => "file") };
+    expect(() => quietEngine(1024, { "lru_gen.enabled": "0" }, { plugins: [p] })).toThrow(/reclaim\.type .*lru_gen\.enabled=0/);
+    expect(() => quietEngine(1024, {}, { plugins: [p] })).not.toThrow();
   });
 
   it("lru_gen.enabled takes 0 or 1 only", async () => {
