@@ -547,8 +547,6 @@ export class Engine implements EngineContext {
       case "lru_gen.enabled": {
         const classic = this.settings.num(key) === 0;
         if (classic === this.mem.lru.classic) break;
-        if (this.mem.lru.lruvecs.some((lv) => lv.count.some((c) => c !== 0)))
-          throw new Error(`lru_gen.enabled can only change before the first page is on an LRU list (wsim does not move pages between the two LRUs as lru_gen_change_state does): give it with --set or in the machine's tunables`);
         if (classic && this.mem.memcgs.all.some((m) => m.wsr.some((w) => w.intervals.length || w.reaccessIntervals.length || w.refreshInterval)))
           throw new Error(`lru_gen.enabled=0: a workingset report is configured, and it needs MGLRU`);
         this.mem.lru.setClassic(classic);

@@ -62,6 +62,8 @@ export class Lruvec {
    * workingset_activate_{anon,file}) and this lruvec's own workingset_activate counts.
    */
   nonresidentAge = 0;
+  /** MGLRU's [min_seq anon, min_seq file, max_seq] while the two-list LRU runs (lru_gen.enabled=0) */
+  savedSeq: [number, number, number] | null = null;
   readonly cost = [0, 0];
   readonly refaultsSnap = [0, 0];
   readonly activated = [0, 0];
@@ -136,18 +138,57 @@ export class LruGen {
   }
 
   /**
-   * lru_gen.enabled: switches every lruvec between MGLRU's generations and the two lists
-   * (min_seq 0, max_seq 1). Only while no page is on any list (wsim sets it before the replay);
-   * throws otherwise.
+   * lru_gen.enabled as lru_gen_change_state (mm/vmscan.c, 6.1) switches it: every lruvec's
+   * evictable pages move between MGLRU's generations and the two lists (min_seq 0, max_seq 1
+   * while classic; the generations' seqs and births are kept for a switch back).
+   * Off (drain_evictable): oldest generation first, each page from the tail to the head of its
+   * type's list, active if it was in one of the two youngest generations (lru_gen_del_folio's
+   * lru_gen_is_active). On (fill_evictable): inactive then active list per type, each page from
+   * the tail into lru_gen_add_folio's generation: active to max_seq, inactive anon to
+   * min_seq + 1, inactive file to min_seq. Unevictable pages stay where they are.
    */
   setClassic(on: boolean): void {
     if (on === this.classic) return;
-    for (const lv of this.lruvecs) if (lv.count.some((c) => c !== 0)) throw new Error("lru_gen.enabled can only change while the LRU lists are empty");
-    this.classic = on;
     for (const lv of this.lruvecs) {
-      lv.minSeq[0] = lv.minSeq[1] = 0;
-      lv.maxSeq = on ? 1 : MIN_NR_GENS + 1;
+      const moved: number[] = [];
+      const active: boolean[] = [];
+      if (on) {
+        for (let type = 0; type < 2; type++)
+          for (let seq = lv.minSeq[type]!; seq <= lv.maxSeq; seq++) {
+            const li = type * NR_SLOTS + (seq % NR_SLOTS);
+            while (lv.tail[li]! >= 0) {
+              const pfn = lv.tail[li]!;
+              this.del(pfn);
+              moved.push(pfn);
+              active.push(seq >= lv.maxSeq - 1);
+            }
+          }
+        lv.savedSeq = [lv.minSeq[0]!, lv.minSeq[1]!, lv.maxSeq];
+        lv.minSeq[0] = lv.minSeq[1] = 0;
+        lv.maxSeq = 1;
+        this.classic = true;
+        moved.forEach((pfn, i) => this.add(lv, pfn, active[i] ? 1 : 0));
+      } else {
+        for (let type = 0; type < 2; type++)
+          for (let slot = 0; slot < 2; slot++) {
+            const li = type * NR_SLOTS + slot;
+            while (lv.tail[li]! >= 0) {
+              const pfn = lv.tail[li]!;
+              this.del(pfn);
+              moved.push(pfn);
+              active.push(slot === 1);
+            }
+          }
+        const s = lv.savedSeq ?? [0, 0, MIN_NR_GENS + 1]; // a lruvec made while classic: lru_gen_init_lruvec's
+        lv.minSeq[0] = s[0]!;
+        lv.minSeq[1] = s[1]!;
+        lv.maxSeq = s[2]!;
+        lv.savedSeq = null;
+        this.classic = false;
+        moved.forEach((pfn, i) => (active[i] ? this.add(lv, pfn, lv.maxSeq) : this.addInactive(lv, pfn)));
+      }
     }
+    this.classic = on;
   }
 
   /**

@@ -299,14 +299,24 @@ describe("lru_gen.enabled errors", () => {
     expect(() => quietEngine(1024, { "lru_gen.enabled": "0", "memory.workingset.refresh_interval": "N0=100" })).toThrow(UsageError);
   });
 
-  it("switching lru_gen.enabled once pages are on the LRU is a data error; before, it switches", async () => {
-    const e = quietEngine(1024);
-    await runCsv(e, [HEADER, "0,set,,,,,,,lru_gen.enabled,0", `0,mmap,1,${ANON_BASE},4096,,anon,,,`, touch(1, ANON_BASE)].join("\n"));
+  it("lru_gen.enabled switches mid-run as lru_gen_change_state: the two youngest generations become active, and back", async () => {
+    const e = quietEngine(1024, {}, { check: true });
+    // MGLRU: 3 anon faults join max_seq 3; two agings leave them in seq 3 (the youngest when
+    // the first walk cleared their bits), then 2 more faults join max_seq 5
+    await runCsv(e, [HEADER, `0,mmap,1,${ANON_BASE},${8 * 4096},,anon,,,`, ...[0, 1, 2].map((i) => touch(0, ANON_BASE + i * 4096))].join("\n"));
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    e.mem.age(lv); // inc_min_seq at max_nr_gens 4, new seq 4: seqs 1..4
+    e.mem.age(lv); // seqs 2..5: seq 3 is the third youngest, inactive
+    await runCsv(e, [HEADER, touch(1, ANON_BASE + 3 * 4096), touch(1, ANON_BASE + 4 * 4096), "2,set,,,,,,,lru_gen.enabled,0"].join("\n"));
+    // drain_evictable: the 3 in seq 3 inactive, the 2 in seq 5 (max_seq) active
     expect(e.mem.lru.classic).toBe(true);
-    expect(counters(e, ["nr_inactive_anon", "nr_active_anon"])).toEqual({ nr_inactive_anon: 1, nr_active_anon: 0 });
-    const f = quietEngine(1024);
-    const msg = await dataErrorOf(runCsv(f, [HEADER, `0,mmap,1,${ANON_BASE},4096,,anon,,,`, touch(0, ANON_BASE), "1,set,,,,,,,lru_gen.enabled,0"].join("\n")));
-    expect(msg).toMatch(/^t\.csv:4: lru_gen\.enabled can only change before the first page is on an LRU list/);
+    expect(counters(e, ["nr_inactive_anon", "nr_active_anon"])).toEqual({ nr_inactive_anon: 3, nr_active_anon: 2 });
+    expect(lv.savedSeq).toEqual([2, 2, 5]);
+    // a new fault goes inactive now
+    await runCsv(e, [HEADER, touch(3, ANON_BASE + 5 * 4096), "4,set,,,,,,,lru_gen.enabled,1"].join("\n"));
+    // fill_evictable: active to max_seq 5, inactive anon to min_seq + 1 = 3
+    expect(e.mem.lru.classic).toBe(false);
+    expect([lv.minSeq[0], lv.maxSeq, lv.pagesIn(0, 5), lv.pagesIn(0, 3), lv.pagesIn(0, 2)]).toEqual([2, 5, 2, 4, 0]);
   });
 
   it("a plugin's reclaim.type policy (MGLRU's get_type_to_scan) with lru_gen.enabled=0 is a usage error", () => {
