@@ -256,6 +256,25 @@ describe("the two-list LRU on an engine (lru_gen.enabled=0)", () => {
     expect(e.mem.pages.mflags[p]! & PG_REFERENCED).toBe(0);
   });
 
+  it("MADV_COLD deactivates only active pages without MGLRU (lru_deactivate_fn), clearing PG_referenced", async () => {
+    const e = classic();
+    const HDR = "time_ms,op,pid,addr,len,rw,kind,advice";
+    await runCsv(e, [HDR, `0,mmap,1,${ANON_BASE},16384,,anon,`, ...[0, 1, 2, 3].map((i) => `0,access,1,${ANON_BASE + i * 4096},,w,,`)].join("\n"));
+    const tl = e.mem.reclaim.twoList;
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    // a0..a3 kept by a first scan (PG_referenced set); a0 and a1 touched, and a scan of the 2
+    // pages at the tail (a0, a1) activates them; a2 and a3 stay inactive with PG_referenced
+    tl.shrinkInactiveList(32, lv, newScanControl(true, 12, 32), LRU_INACTIVE_ANON);
+    await runCsv(e, [HDR, ...[0, 1].map((i) => `1,access,1,${ANON_BASE + i * 4096},,w,,`)].join("\n"));
+    tl.shrinkInactiveList(2, lv, newScanControl(true, 12, 32), LRU_INACTIVE_ANON);
+    expect(counters(e, ["nr_active_anon", "nr_inactive_anon", "pgdeactivate"])).toEqual({ nr_active_anon: 2, nr_inactive_anon: 2, pgdeactivate: 0 });
+    // MADV_COLD over all four: the two active ones move (pgdeactivate 2), the two inactive stay;
+    // every PG_referenced cleared
+    await runCsv(e, [HDR, `2,madvise,1,${ANON_BASE},16384,,,cold`].join("\n"));
+    expect(counters(e, ["nr_active_anon", "nr_inactive_anon", "pgdeactivate"])).toEqual({ nr_active_anon: 0, nr_inactive_anon: 4, pgdeactivate: 2 });
+    for (let i = 0; i < 4; i++) expect(e.mem.pages.mflags[pfnOf(e, ANON_BASE / 4096 + i)]! & PG_REFERENCED).toBe(0);
+  });
+
   it("--check catches a list count that disagrees with its pages", async () => {
     const e = classic();
     await runCsv(e, [HEADER, `0,mmap,1,${ANON_BASE},8192,,anon,,,`, touch(0, ANON_BASE), touch(0, ANON_BASE + 4096)].join("\n"));
