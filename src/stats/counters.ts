@@ -336,6 +336,7 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "pgpgout",
   "pgpromote_candidate",
   "pgpromote_success",
+  "pgrefill",
   "pgscan_anon",
   "pgscan_direct",
   "pgscan_file",
