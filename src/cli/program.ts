@@ -281,7 +281,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
       .option("--mem <size>", "guest memory of node 0", "256M")
       .option("--numa <size>", "add a memory-only NUMA node of SIZE (repeatable), a lower tier for promotion traces", collect, [])
       .option("--swap <size>", "size of the guest's swap disk, 0 for none (default: twice the guest's memory, as wsim's machines default to twice theirs)")
-      .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on, as wsim models it; classic keeps the kernel's boot choice").choices(["mglru", "classic"]).default("mglru"))
+      .addOption(new Option("--lru <lru>", "the guest's LRU: mglru turns multi-gen LRU on; classic keeps the kernel's boot choice; default: as the replay, mglru unless lru_gen.enabled=0, which turns MGLRU off (the two-list LRU)").choices(["mglru", "classic"]))
       .option("--no-kalloc", "do not build and load wsim_kalloc.ko; the trace's alloc/free events are then skipped (counted)")
       .option("--fill-dma", "have wsim_kalloc take ZONE_DMA's free pages before the first snapshot: 6.1 counts a node balanced when any zone is, and free order-9 blocks in DMA would make the guest's node unlike wsim's one zone")
       .option("--append <params>", "add kernel command-line parameters, e.g. movablecore=128M or transparent_hugepage=never (repeatable)", collect, [])

@@ -122,6 +122,11 @@ export const OOM_SCORE_ADJ_KEY = "oom_score_adj";
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 
+/** The error for a workingset report file with lru_gen.enabled=0: the report reads MGLRU's generations. */
+function wsrNeedsMglru(key: string): string {
+  return `${key}: the workingset report needs MGLRU (its page ages are lru_gen generations), and lru_gen.enabled is 0: drop lru_gen.enabled=0 or the workingset report`;
+}
+
 /**
  * An idle jump is tried when the next timer is at least this far (ms) before the time the
  * engine advances to, and at most once per this much virtual time while one is refused.
@@ -264,12 +269,16 @@ export class Engine implements EngineContext {
     // a machine read from zoneinfo: its watermarks and protection as the file printed them
     applyZoneMarks(this.mem);
     this.mem.lru.maxNrGens = settings.num("lru_gen.max_nr_gens");
+    this.mem.lru.setClassic(settings.num("lru_gen.enabled") === 0);
     this.numabMode = settings.num("kernel.numa_balancing");
     if (this.numabMode) this.mem.numabModeChanged(0, 0);
     settings.onChange = (key) => this.tunableChanged(key);
     // memory.* values written before the run (--set, the trace's tunables)
     for (const [cg, byKey] of settings.memcg)
-      for (const [key, byNode] of byKey) for (const text of byNode.values()) this.applyMemcgTunable(key, cg, text);
+      for (const [key, byNode] of byKey) {
+        if (byNode.size && this.mem.lru.classic && key.startsWith("memory.workingset.")) throw new UsageError(wsrNeedsMglru(key));
+        for (const text of byNode.values()) this.applyMemcgTunable(key, cg, text);
+      }
     // a memcg's reclaim and memory.high throttling are stalls of the event (stall.ts, PSI)
     this.mem.onMemcgStall = (ns) => this.stall.memcg(ns);
     // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
@@ -551,6 +560,14 @@ export class Engine implements EngineContext {
       case "lru_gen.max_nr_gens":
         this.mem.lru.maxNrGens = this.settings.num(key);
         break;
+      case "lru_gen.enabled": {
+        const classic = this.settings.num(key) === 0;
+        if (classic === this.mem.lru.classic) break;
+        if (classic && this.mem.memcgs.all.some((m) => m.wsr.some((w) => w.intervals.length || w.reaccessIntervals.length || w.refreshInterval)))
+          throw new Error(`lru_gen.enabled=0: a workingset report is configured, and it needs MGLRU`);
+        this.mem.lru.setClassic(classic);
+        break;
+      }
       case "vm.compaction_proactiveness":
         for (const k of this.mem.kcompactd) k.proactivenessWritten();
         break;
@@ -898,6 +915,7 @@ export class Engine implements EngineContext {
         // only memory.* files are per memcg: a cg on a global sysctl would be ignored silently
         if (b.cg[i]! >= 0 && !key.startsWith("memory.")) this.fail(b, i, `${key} is not a memcg file: drop cg`);
         const cg = this.cgOf(b, i) ?? "/";
+        if (key.startsWith("memory.workingset.") && this.mem.lru.classic) this.fail(b, i, wsrNeedsMglru(key));
         let v;
         try {
           v = this.settings.set(key, value, cg);
@@ -945,6 +963,7 @@ export class Engine implements EngineContext {
       value = memcgFile(key, this.mem.memcgs.get(cg!)!, this.mem.lru)!;
     } else if (TUNABLE_BY_KEY.has(key)) value = this.settings.readText(key, cg ?? "/");
     else if (WORKINGSET_FILES.includes(key)) {
+      if (this.mem.lru.classic) this.fail(b, i, wsrNeedsMglru(key));
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { nodeCpuCount, type Machine } from "../machine/machine.js";
 import { ZONE_NAMES, type ExplicitZone } from "../machine/zones.js";
+import { guestLru } from "./script.js";
 import { resolveSettings } from "../replay.js";
 import { openTrace } from "../trace/open.js";
 import type { TraceFormat } from "../trace/types.js";
@@ -43,7 +44,10 @@ export interface KernelConfig {
   maxGapMs: number;
   /** size of the guest's swap device (an emulated NVMe disk), MiB; 0: no swap */
   swapMiB?: number;
-  /** the guest's LRU (default mglru, as wsim models it) */
+  /**
+   * the guest's LRU: mglru turns MGLRU on, classic leaves it as booted; default: as the replay
+   * (lru_gen.enabled: 1 mglru, 0 MGLRU turned off, "off")
+   */
   lru?: "mglru" | "classic";
   /** make the trace's kernel allocations with wsim_kalloc.ko (default true; for the default kernel or a --kernel in its build tree) */
   kalloc?: boolean;
@@ -96,8 +100,8 @@ export interface KernelResult {
     cmdline: string;
     /** the guest's swap device, MiB (0: none) */
     swap_mib: number;
-    /** mglru: the helper turned multi-gen LRU on before the first snapshot; classic: left as booted */
-    lru: "mglru" | "classic";
+    /** mglru: the helper turned multi-gen LRU on before the first snapshot; off: turned it off (lru_gen.enabled=0); classic: left as booted */
+    lru: "mglru" | "classic" | "off";
     wall_ms: number;
     /**
      * the replay on the guest's own clock: sleeps plus the time the guest spent working, which
@@ -292,13 +296,14 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
   const trace = await openTrace(cfg.trace, { format: cfg.format, stdin: cfg.stdin?.() });
   const settings = resolveSettings(trace, cfg.machine, cfg.set);
   const nodeCpus = guestNodeCpus(settings.machine, 1 + cfg.numaMiB.length);
+  const lru = guestLru(settings.num("lru_gen.enabled"), cfg.lru);
   const swapMiB = cfg.swapMiB ?? 0;
   // the module builds against the default kernel's headers or a --kernel's own build tree
   const kalloc = cfg.kalloc !== false && (cfg.kernel === undefined || kernelBuildTree(cfg.kernel) !== null);
   const sb = new ScriptBuilder({
     maxGapMs: cfg.maxGapMs,
     minSleepMs: 10,
-    lru: cfg.lru,
+    lru,
     swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
     kallocModule: kalloc ? KALLOC_PATH : undefined,
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
@@ -377,7 +382,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         release: sections.get("release")?.trim() || null,
         cmdline,
         swap_mib: swapMiB,
-        lru: cfg.lru ?? "mglru",
+        lru,
         wall_ms: wallMs,
         guest_ms: elapsedMs,
         slept_ms: sb.sleptMs,

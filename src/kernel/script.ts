@@ -17,6 +17,7 @@
  * of the comparison). Up to MAX_WORKERS forked processes live at once; a fork beyond is skipped
  * (counted).
  */
+import { UsageError } from "../errors.js";
 import { findRange } from "../mm/process.js";
 import type { Settings } from "../machine/settings.js";
 import {
@@ -86,9 +87,10 @@ export interface ScriptOptions {
   minSleepMs: number;
   /**
    * the guest's LRU: "mglru" (default) turns on multi-gen LRU, which wsim models (Debian's 6.1
-   * builds it but leaves it off), before the first snapshot; "classic" leaves the kernel's choice
+   * builds it but leaves it off), before the first snapshot; "off" turns it off (lru_gen.enabled=0,
+   * the two-list LRU); "classic" leaves the kernel's choice
    */
-  lru?: "mglru" | "classic";
+  lru?: "mglru" | "classic" | "off";
   /** a swap device to swapon before the first snapshot (wsim always has swap) */
   swapDevice?: string;
   /** where the guest finds wsim_kalloc.ko: alloc/free events become its commands */
@@ -125,8 +127,19 @@ export function eventEnablePath(event: string): string {
   return name === undefined ? `${TRACEFS}/events/${system}/enable` : `${TRACEFS}/events/${system}/${name}/enable`;
 }
 
-/** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component */
+/** MGLRU's switch in 6.1 (CONFIG_LRU_GEN); "y" turns on every component, "0" turns it off */
 export const LRU_GEN_ENABLED = "/sys/kernel/mm/lru_gen/enabled";
+
+/**
+ * The guest's LRU for a replay with lru_gen.enabled = `enabled` (0 or 1), given `--lru`
+ * (`asked`, or undefined): the replay's by default ("mglru" for 1, "off" for 0: the two-list
+ * LRU); "classic" leaves the kernel's boot choice. Throws a UsageError for --lru mglru with
+ * lru_gen.enabled=0.
+ */
+export function guestLru(enabled: number, asked: "mglru" | "classic" | undefined): "mglru" | "classic" | "off" {
+  if (enabled === 0 && asked === "mglru") throw new UsageError("--lru mglru conflicts with lru_gen.enabled=0 (the two-list LRU): drop one");
+  return asked ?? (enabled === 0 ? "off" : "mglru");
+}
 
 interface Region {
   /** trace pages [start, end) */
@@ -191,6 +204,7 @@ export class ScriptBuilder {
     this.firstCpu = next > 1 ? first : null;
     // before the snapshot: switching moves the boot's pages between LRU lists, not the replay's
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
+    else if (opts.lru === "off") this.lines.push(`s ${LRU_GEN_ENABLED} 0`); // lru_gen.enabled=0: the two-list LRU
     if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
     if (opts.fillDma && opts.kallocModule) {
       this.lines.push("k D", "p dma-fill /proc/wsim_kalloc");
@@ -216,7 +230,8 @@ export class ScriptBuilder {
       this.set(key, String(settings.get(key)));
     }
     for (const key of Object.keys(settings.resolved())) {
-      if (settings.isExplicit(key) && !(key in KERNEL_PATHS) && !key.startsWith("memory."))
+      // lru_gen.enabled is the `lru` option's (written before the first snapshot)
+      if (settings.isExplicit(key) && !(key in KERNEL_PATHS) && !key.startsWith("memory.") && key !== "lru_gen.enabled")
         this.skip(`tunable ${key} (no kernel file)`);
     }
   }
@@ -465,6 +480,12 @@ export class ScriptBuilder {
           const key = b.strs[b.key[i]!]!;
           const cg = b.cg[i]! >= 0 ? b.strs[b.cg[i]!]! : "/";
           if (key in KERNEL_PATHS && cg === "/") this.set(key, b.strs[b.value[i]!]!);
+          else if (key === "lru_gen.enabled" && cg === "/") {
+            // wsim switches only before the first page is mapped; the guest's file switches at any time
+            const v = b.strs[b.value[i]!]!.trim();
+            this.lines.push(`s ${LRU_GEN_ENABLED} ${v === "0" ? "0" : "y"}`);
+            this.written[key] = v;
+          }
           else this.skip(`set ${key} (no kernel file)`);
           break;
         }

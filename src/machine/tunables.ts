@@ -77,6 +77,8 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "THP on faults: always, madvise (thp=1 regions), never; also min_free_kbytes as khugepaged sets it" },
   { key: "transparent_hugepage.defrag", type: "enum", values: ["always", "defer", "defer+madvise", "madvise", "never"], def: "madvise", modelled: true,
     help: "how hard a THP fault tries: direct compaction/reclaim or kcompactd" },
+  { key: "lru_gen.enabled", type: "int", min: 0, max: 1, def: 1, modelled: true,
+    help: "1 = the multi-gen LRU (MGLRU, wsim's default; the workingset report needs it); 0 = the classic two-list LRU (active/inactive lists, Debian's 6.1 boots with it). A write moves the pages between them (lru_gen_change_state)" },
   { key: "lru_gen.max_nr_gens", type: "int", min: 3, max: 16, def: 4, modelled: true,
     help: "MGLRU generations per type (MAX_NR_GENS)" },
   { key: "memory.workingset.page_age_intervals", type: "intervals", scope: "memcg", def: "", modelled: true,

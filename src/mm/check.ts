@@ -100,7 +100,7 @@ export interface MappingView {
   buddy: Buddy;
   ownerMm: Int32Array;
   ownerVpn: Float64Array;
-  lru: { lruvecs: readonly { id: number; head: Int32Array; count: Float64Array; total: number[] }[]; next: Int32Array; lruvecOf: Int32Array; slot: Uint8Array };
+  lru: { lruvecs: readonly { id: number; head: Int32Array; count: Float64Array; total: number[] }[]; next: Int32Array; lruvecOf: Int32Array; slot: Uint8Array; classic?: boolean };
   procs: {
     bySlot: ReadonlyMap<
       number,
@@ -300,8 +300,15 @@ export function checkMemory(m: MappingView): string | null {
         if (!m.ownerMm[pfn]) return `pfn ${pfn} is on an LRU list but mapped nowhere`;
       }
       if (n !== lv.count[li]) return `lruvec ${lv.id} list ${li}: count ${lv.count[li]} but ${n} pages`;
+      // the two-list LRU (lru_gen.enabled=0) uses each type's inactive (slot 0) and active (slot 1) lists only
+      if (m.lru.classic && n && li !== 32 && li % 16 > 1) return `lruvec ${lv.id}: ${n} pages on list ${li}, which the two-list LRU does not use`;
       onLists += n;
     }
+    // nr_active_* / nr_inactive_* are the lists' counts: each type's pages are on exactly its two lists
+    if (m.lru.classic)
+      for (let t = 0; t < 2; t++)
+        if (lv.total[t] !== lv.count[t * 16]! + lv.count[t * 16 + 1]!)
+          return `lruvec ${lv.id}: ${lv.total[t]} ${t ? "file" : "anon"} pages but ${lv.count[t * 16]} inactive + ${lv.count[t * 16 + 1]} active`;
   }
   if (onLists !== mapped) return `${mapped} mapped pages but ${onLists} on LRU lists`;
   return null;

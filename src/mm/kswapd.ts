@@ -203,6 +203,7 @@ export class Kswapd implements Daemon {
    */
   private out(): void {
     const hz = this.runZoneidx;
+    this.reclaim.snapshotRefaults(this.nid); // snapshot_refaults(NULL, pgdat) (the two-list LRU's)
     if (this.boostedRun) {
       this.zones.forEach((z, i) => (z.watermarkBoost -= Math.min(z.watermarkBoost, this.zoneBoosts[i]!)));
       this.onBoostedPass?.(hz);

@@ -56,6 +56,17 @@ export class Lruvec {
   /** anon generations evicted so far (seq, birth), for reaccess: a ring of MAX_NR_EVICTED_GENS */
   readonly evictedSeq = new Float64Array(MAX_NR_EVICTED_GENS).fill(-1);
   readonly evictedBirth = new Float64Array(MAX_NR_EVICTED_GENS);
+  /**
+   * The two-list LRU's state (lru_gen.enabled=0, lru-two-list.ts): lruvec->nonresident_age
+   * (pages), anon_cost / file_cost (lru_note_cost), refaults[] (snapshot_refaults of
+   * workingset_activate_{anon,file}) and this lruvec's own workingset_activate counts.
+   */
+  nonresidentAge = 0;
+  /** MGLRU's [min_seq anon, min_seq file, max_seq] while the two-list LRU runs (lru_gen.enabled=0) */
+  savedSeq: [number, number, number] | null = null;
+  readonly cost = [0, 0];
+  readonly refaultsSnap = [0, 0];
+  readonly activated = [0, 0];
 
   /** A new lruvec as lru_gen_init_lruvec leaves it: four generations (0..3), all born now. */
   constructor(id: number, nid: number, owner: unknown, now: number) {
@@ -95,6 +106,12 @@ export class LruGen {
   readonly lruvecs: Lruvec[] = [];
   /** aging runs, for wsim_lru_gen_agings */
   agings = 0;
+  /**
+   * lru_gen.enabled=0: the classic two-list LRU (lru-two-list.ts) keeps each type's pages on
+   * slot 0 (LRU_INACTIVE_*) and slot 1 (LRU_ACTIVE_*) of the same lists; min_seq stays 0 and
+   * max_seq 1, so add(lv, pfn, lv.maxSeq) is an activation and add(lv, pfn, 0) the inactive list.
+   */
+  classic = false;
   /** called after an anon min_seq moved, with the old and new min_seq */
   onEvictGen: ((lv: Lruvec, from: number, to: number) => void) | null = null;
 
@@ -115,8 +132,73 @@ export class LruGen {
 
   newLruvec(nid: number, owner: unknown, now: number): Lruvec {
     const lv = new Lruvec(this.lruvecs.length, nid, owner, now);
+    if (this.classic) lv.maxSeq = 1;
     this.lruvecs.push(lv);
     return lv;
+  }
+
+  /**
+   * lru_gen.enabled as lru_gen_change_state (mm/vmscan.c, 6.1) switches it: every lruvec's
+   * evictable pages move between MGLRU's generations and the two lists (min_seq 0, max_seq 1
+   * while classic; the generations' seqs and births are kept for a switch back).
+   * Off (drain_evictable): oldest generation first, each page from the tail to the head of its
+   * type's list, active if it was in one of the two youngest generations (lru_gen_del_folio's
+   * lru_gen_is_active). On (fill_evictable): inactive then active list per type, each page from
+   * the tail into lru_gen_add_folio's generation: active to max_seq, inactive anon to
+   * min_seq + 1, inactive file to min_seq. Unevictable pages stay where they are.
+   */
+  setClassic(on: boolean): void {
+    if (on === this.classic) return;
+    for (const lv of this.lruvecs) {
+      const moved: number[] = [];
+      const active: boolean[] = [];
+      if (on) {
+        for (let type = 0; type < 2; type++)
+          for (let seq = lv.minSeq[type]!; seq <= lv.maxSeq; seq++) {
+            const li = type * NR_SLOTS + (seq % NR_SLOTS);
+            while (lv.tail[li]! >= 0) {
+              const pfn = lv.tail[li]!;
+              this.del(pfn);
+              moved.push(pfn);
+              active.push(seq >= lv.maxSeq - 1);
+            }
+          }
+        lv.savedSeq = [lv.minSeq[0]!, lv.minSeq[1]!, lv.maxSeq];
+        lv.minSeq[0] = lv.minSeq[1] = 0;
+        lv.maxSeq = 1;
+        this.classic = true;
+        moved.forEach((pfn, i) => this.add(lv, pfn, active[i] ? 1 : 0));
+      } else {
+        for (let type = 0; type < 2; type++)
+          for (let slot = 0; slot < 2; slot++) {
+            const li = type * NR_SLOTS + slot;
+            while (lv.tail[li]! >= 0) {
+              const pfn = lv.tail[li]!;
+              this.del(pfn);
+              moved.push(pfn);
+              active.push(slot === 1);
+            }
+          }
+        const s = lv.savedSeq ?? [0, 0, MIN_NR_GENS + 1]; // a lruvec made while classic: lru_gen_init_lruvec's
+        lv.minSeq[0] = s[0]!;
+        lv.minSeq[1] = s[1]!;
+        lv.maxSeq = s[2]!;
+        lv.savedSeq = null;
+        this.classic = false;
+        moved.forEach((pfn, i) => (active[i] ? this.add(lv, pfn, lv.maxSeq) : this.addInactive(lv, pfn)));
+      }
+    }
+    this.classic = on;
+  }
+
+  /**
+   * folio_add_lru of a page a fault just mapped: MGLRU makes it active (youngest generation,
+   * lru_gen_in_fault); the two-list LRU adds it inactive (6.1's folio_add_lru sets PG_active
+   * only under lru_gen_enabled(); do_anonymous_page's lru_cache_add_inactive_or_unevictable
+   * and the file fault's folio_add_lru add to LRU_INACTIVE_*).
+   */
+  addFault(lv: Lruvec, pfn: number): void {
+    this.add(lv, pfn, this.classic ? 0 : lv.maxSeq);
   }
 
   /** folio_is_file_lru: anon unless file-backed or lazyfree (MADV_FREE cleared PG_swapbacked). */
@@ -146,6 +228,7 @@ export class LruGen {
    * swap cache (wsim has none) into min_seq + 1, file (lazyfree included) into min_seq; at the head.
    */
   addInactive(lv: Lruvec, pfn: number): void {
+    if (this.classic) return this.add(lv, pfn, 0); // LRU_INACTIVE_*
     const type = this.typeOf(pfn);
     this.add(lv, pfn, type === ANON ? lv.minSeq[ANON]! + 1 : lv.minSeq[FILE]!);
   }
@@ -357,8 +440,9 @@ export class LruGen {
     this.agings += k;
   }
 
-  /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type. */
+  /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type (the two lists' counts when classic). */
   activeInactive(lv: Lruvec): [number, number, number, number] {
+    if (this.classic) return [lv.count[ANON * NR_SLOTS + 1]!, lv.count[ANON * NR_SLOTS]!, lv.count[FILE * NR_SLOTS + 1]!, lv.count[FILE * NR_SLOTS]!];
     const act = (t: number) => lv.pagesIn(t, lv.maxSeq) + (lv.maxSeq - 1 >= lv.minSeq[t]! ? lv.pagesIn(t, lv.maxSeq - 1) : 0);
     const aa = act(ANON);
     const fa = act(FILE);

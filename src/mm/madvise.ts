@@ -24,7 +24,7 @@ import {
 } from "../trace/types.js";
 import { MT_MOVABLE } from "./constants.js";
 import type { LruGen } from "./lru-gen.js";
-import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_HEAD, PG_LAZYFREE, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
+import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_HEAD, PG_LAZYFREE, PG_LRU, PG_MLOCKED, PG_REFERENCED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, type Mm, type ProcessTable, thpGfp, type Vma } from "./process.js";
 import type { Reclaim } from "./reclaim.js";
 
@@ -204,8 +204,8 @@ export class Madvise {
     if (lv === undefined) return;
     const nr = lru.nrOf(pfn);
     lru.del(pfn);
-    pages.mflags[pfn]! |= PG_LAZYFREE;
-    lru.addInactive(lv, pfn); // now a file-type folio: min_seq[FILE]
+    pages.mflags[pfn]! = (pages.mflags[pfn]! & ~PG_REFERENCED) | PG_LAZYFREE; // folio_clear_referenced
+    lru.addInactive(lv, pfn); // now a file-type folio: min_seq[FILE] (the two-list LRU: LRU_INACTIVE_FILE)
     ev[V.pglazyfree]! += nr;
   }
 
@@ -213,7 +213,8 @@ export class Madvise {
    * MADV_COLD (madvise_cold_or_pageout_pte_range, pageout = false): each present page (a huge
    * page covered whole as one folio) is made old and deactivate_page'd: under MGLRU every
    * evictable folio, re-added as an inactive one (anon into min_seq + 1, file into min_seq),
-   * pgdeactivate.
+   * pgdeactivate; without MGLRU (lru_gen.enabled=0) only an active one (lru_deactivate_fn).
+   * PG_referenced is cleared either way.
    */
   private cold(mm: Mm, start: number, end: number): void {
     const { pages, lru, ev } = this.c;
@@ -221,9 +222,11 @@ export class Madvise {
       const head = this.hugeInLeaf(leaf, from, to);
       const deactivate = (pfn: number) => {
         lru.testClearYoung(pfn);
+        pages.mflags[pfn]! &= ~PG_REFERENCED;
         if (pages.mflags[pfn]! & PG_UNEVICTABLE) return;
         const lv = lru.lruvecOfPfn(pfn);
         if (lv === undefined) return;
+        if (lru.classic && lru.slot[pfn] !== 1) return; // the two-list LRU: an inactive folio stays
         lru.del(pfn);
         lru.addInactive(lv, pfn);
         ev[V.pgdeactivate]! += lru.nrOf(pfn);

@@ -222,7 +222,7 @@ export class Memory {
       lru: this.lru,
       shadows: this.shadows,
       lastAccess: this.lastAccess,
-      onRefault: (from, to, token, type, now) => this.refault(from, to, token, type, now),
+      onRefault: (from, to, token, type, now, pfn) => this.refault(from, to, token, type, now, pfn),
       thp: this.thp,
       onAccess: null,
       onMmCreate: (mm, now) => {
@@ -632,8 +632,10 @@ export class Memory {
    * lru_gen_refault does (same memcg and node, evicted from the current oldest generation):
    * workingset_refault, and workingset_activate and _restore (it re-enters the youngest
    * generation, in a fault). The reaccess histogram hears of it whenever memcg and node match.
+   * With lru_gen.enabled=0, the two-list LRU's workingset_refault (lru-two-list.ts) instead.
    */
-  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number): void {
+  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number, pfn: number): void {
+    if (this.lru.classic) return this.reclaim.twoList.refault(from, to, token, type, pfn);
     if (from !== to) return;
     if (token === to.minSeq[type]) {
       const anon = type === 0;

@@ -73,7 +73,8 @@ export function migratePageAcross(c: MigrateContext, src: number, dst: number, t
   lru.del(src);
   const type = lru.typeOf(dst);
   let seq = to.maxSeq;
-  while (seq > to.minSeq[type]! && to.birthOf(seq) > birth) seq--;
+  if (lru.classic) seq = lru.seqOf(from, src); // the two-list LRU: same list (folio_migrate_flags keeps PG_active)
+  else while (seq > to.minSeq[type]! && to.birthOf(seq) > birth) seq--;
   lru.add(to, dst, seq);
   c.ownerMm[src] = 0;
   c.ev[V.pgmigrate_success]!++;

@@ -26,6 +26,8 @@ export const PG_LAZYFREE = 4; // anon with PG_swapbacked cleared by MADV_FREE: o
  * fork.ts); set on each of a huge page's 512 pfns
  */
 export const PG_ANON_SHARED = 8;
+export const PG_REFERENCED = 16; // PG_referenced (the two-list LRU, lru_gen.enabled=0): seen referenced once by reclaim or mark_page_accessed
+export const PG_WORKINGSET = 32; // PG_workingset (the two-list LRU): deactivated from the active list, or refaulted as such
 
 export class PageArrays {
   readonly nrPages: number;

@@ -219,7 +219,7 @@ export interface FaultContext {
   /** true time of each page's last access (ms) */
   lastAccess: Float64Array;
   /** a fault on a swap/shadow entry of lruvec `from` brought the page back at pfn into `to` */
-  onRefault: (from: Lruvec, to: Lruvec, token: number, type: number, now: number) => void;
+  onRefault: (from: Lruvec, to: Lruvec, token: number, type: number, now: number, pfn: number) => void;
   /** transparent_hugepage.enabled and .defrag as the fault path reads them */
   thp: ThpConfig;
   /** every access to a present page, and every fault (tiered machines: hints, ground truth) */
@@ -466,8 +466,8 @@ export class ProcessTable {
     this.ctx.lastAccess[pfn] = now;
     const lv = mm.memcg.lruvecs[alloc.lastZone!.nid]!;
     if (vma !== undefined && vma.locked === true) this.mlockNew(lv, pfn);
-    else this.ctx.lru.add(lv, pfn, lv.maxSeq);
-    if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now);
+    else this.ctx.lru.addFault(lv, pfn);
+    if (from) this.ctx.onRefault(from, lv, token, file ? 1 : 0, now, pfn);
     if (this.ctx.onAccess) this.ctx.onAccess(pfn, cpuNid, now);
     if (this.observer !== null) this.observer.fault(mm.pid, vpn, pfn, 0, lv.nid, cpuNid, write, file, major);
     if (file) {
@@ -560,7 +560,7 @@ export class ProcessTable {
         shadows.free(sh);
         mm.swapEnts--;
         flags[pfn]! |= PG_LRU | PG_ACCESSED | PG_ANON | (write ? PG_DIRTY : 0);
-        lru.add(lv, pfn, lv.maxSeq);
+        lru.addFault(lv, pfn);
         mm.rssAnon++;
         this.nrAnon++;
         mapped = pfn;
@@ -572,7 +572,7 @@ export class ProcessTable {
         this.nrSwapCached++;
         ev[V.swap_ra]!++;
       }
-      if (from) this.ctx.onRefault(from, lv, token, 0, now);
+      if (from) this.ctx.onRefault(from, lv, token, 0, now, pfn);
     }
     if (mapped < 0) return FAULT_OOM;
     ev[V.pgmajfault]!++;
@@ -693,7 +693,7 @@ export class ProcessTable {
     this.nrThp++;
     const lv = mm.memcg.lruvecs[nid]!;
     if (vma.locked === true) this.mlockNew(lv, pfn);
-    else this.ctx.lru.add(lv, pfn, lv.maxSeq);
+    else this.ctx.lru.addFault(lv, pfn);
     return FAULT_OK;
   }
 

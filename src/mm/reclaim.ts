@@ -25,6 +25,8 @@ import type { PageAllocator } from "./page-alloc.js";
 import { PG_ACCESSED, PG_DIRTY, PG_LAZYFREE } from "./pages.js";
 import type { ProcessTable } from "./process.js";
 import type { Shadows } from "./shadows.js";
+import { newScanControl, TwoListLru } from "./lru-two-list.js";
+import { WMARK_HIGH } from "./buddy.js";
 
 import type { MmObserver } from "../plugin/observer.js";
 export const SWAP_CLUSTER_MAX = 32;
@@ -75,7 +77,29 @@ export interface MemcgReclaimGate {
 }
 
 export class Reclaim {
-  constructor(private readonly c: ReclaimContext) {}
+  /** the two-list LRU's reclaim (lru_gen.enabled=0, lru-two-list.ts) */
+  readonly twoList: TwoListLru;
+
+  constructor(private readonly c: ReclaimContext) {
+    const nodeZones = c.alloc.nodeZones;
+    this.twoList = new TwoListLru({
+      lru: c.lru,
+      ev: c.ev,
+      flags: c.flags,
+      mflags: c.mflags,
+      lruvecsOn: c.lruvecsOn,
+      swappiness: c.swappiness,
+      nrSwapPages: () => c.shadows.nrSwapPages,
+      totalSwapPages: () => c.shadows.swapTotal,
+      canDemote: (nid) => c.canDemote?.(nid) ?? false,
+      nodeFree: (nid) => nodeZones[nid]!.reduce((s, z) => s + z.freePages, 0),
+      nodeHighWmarks: (nid) => nodeZones[nid]!.reduce((s, z) => s + (z.managed ? z.mark(WMARK_HIGH) : 0), 0),
+      demote: (pfn, kswapd) => c.demote(pfn, kswapd),
+      swapCacheSlot: (pfn) => c.procs.slotOf(pfn),
+      evict: (lv, pfn, type) => this.evict(lv, pfn, type),
+      splitHuge: (pfn) => c.procs.splitHuge(pfn),
+    });
+  }
 
   /** the memcg limits (memcg-limits.ts), or null */
   memcg: MemcgReclaimGate | null = null;
@@ -236,6 +260,7 @@ export class Reclaim {
   shrinkNodePriority(
     nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, aboveMark: () => boolean, already = 0,
   ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    if (this.c.lru.classic) return this.shrinkNodeTwoList(nid, priority, nrToReclaim, kswapd, maySwap);
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
@@ -270,6 +295,24 @@ export class Reclaim {
     }
     if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, kswapd);
     return { scanned, reclaimed: pages + bonus, pagesReclaimed: pages };
+  }
+
+  /**
+   * lru_gen.enabled=0: shrink_node of the two-list LRU at `priority` (lru-two-list.ts), with
+   * kswapd_age_node first for kswapd (balance_pgdat calls it before kswapd_shrink_node);
+   * may_writepage as balance_pgdat sets it (cleared while boosting, set below priority 10).
+   */
+  private shrinkNodeTwoList(nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    const sc = newScanControl(kswapd, priority, nrToReclaim, maySwap);
+    if (kswapd) this.twoList.ageNode(nid, sc);
+    this.twoList.shrinkNode(nid, sc);
+    if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, sc.nrReclaimed, kswapd);
+    return { scanned: sc.nrScanned, reclaimed: sc.nrReclaimed, pagesReclaimed: sc.nrReclaimed };
+  }
+
+  /** snapshot_refaults(NULL, pgdat) at the end of balance_pgdat (the two-list LRU's; MGLRU has none) */
+  snapshotRefaults(nid: number): void {
+    if (this.c.lru.classic) this.twoList.snapshotRefaults(nid);
   }
 
   /** kswapd_shrink_node's shrink_node (kswapd.ts's balance_pgdat): shrinkNodePriority for kswapd */
@@ -328,7 +371,8 @@ export class Reclaim {
       alloc.freePages(pfn, 0);
       return;
     }
-    const shadow = shadows.alloc(lv.id, lv.minSeq[type]!, type);
+    // workingset_eviction: MGLRU's token is min_seq; the two-list LRU's nonresident_age
+    const shadow = shadows.alloc(lv.id, lru.classic ? this.twoList.eviction(lv, pfn) : lv.minSeq[type]!, type);
     if (type === ANON) {
       ev[V.pswpout]!++;
       ev[V.pgpgout]! += 4;
@@ -350,6 +394,7 @@ export class Reclaim {
    * mark (should_abort_scan). Returns pages reclaimed (sc->nr_reclaimed, with its abort bonus).
    */
   directReclaim(zonelist: readonly number[], aboveLow: (nid: number) => boolean, compactionReady: () => boolean = () => false): number {
+    if (this.c.lru.classic) return this.twoList.directReclaim(zonelist, compactionReady);
     this.c.ev[V.allocstall_normal]!++;
     let got = 0;
     this.memcg?.beginGlobal();

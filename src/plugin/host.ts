@@ -284,6 +284,8 @@ export class PluginHost implements MmObserver {
           return typeof v === "boolean" ? v : this.badResult("kcompactd.proactive", v, "true or false");
         };
     const rt = pol["reclaim.type"];
+    // reclaim.type replaces MGLRU's get_type_to_scan; the two-list LRU balances by get_scan_count
+    if (rt && mem.lru.classic) throw new UsageError(`plugin policy reclaim.type replaces MGLRU's get_type_to_scan, which lru_gen.enabled=0 does not run (the two-list LRU splits its scan by get_scan_count): drop lru_gen.enabled=0 or the policy`);
     if (rt)
       mem.reclaim.typePolicy = (lv: Lruvec) => {
         const v = rt(reclaimArgs(this.engine, lv));

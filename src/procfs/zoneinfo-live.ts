@@ -51,7 +51,7 @@ function lruByZone(mem: Memory): { zone: Float64Array[]; thpByNode: Float64Array
   for (const lv of lru.lruvecs) {
     for (let type = 0; type < 2; type++) {
       for (let seq = lv.minSeq[type]!; seq <= lv.maxSeq; seq++) {
-        const active = seq >= lv.maxSeq - 1 ? 1 : 0;
+        const active = lru.classic ? seq : seq >= lv.maxSeq - 1 ? 1 : 0; // the two-list LRU: slot 1 is LRU_ACTIVE_*
         const li = type * 16 + (seq % 16);
         for (let pfn = lv.head[li]!; pfn >= 0; pfn = lru.next[pfn]!) {
           const huge = (flags[pfn]! & PG_HEAD) !== 0 && order[pfn]! > 0;

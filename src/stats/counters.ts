@@ -337,6 +337,7 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "pgpromote_candidate",
   "pgpromote_success",
   "pgreuse",
+  "pgrefill",
   "pgscan_anon",
   "pgscan_direct",
   "pgscan_file",

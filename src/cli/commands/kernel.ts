@@ -129,7 +129,8 @@ function config(trace: string, o: KernelCliOptions): KernelConfig {
     numaMiB,
     swapMiB: swapMiB(o.swap, memMiB + numaMiB.reduce((a, b) => a + b, 0)),
     append: o.append.map(appendArg),
-    lru: o.lru === "classic" ? "classic" : "mglru", // commander allows only these two
+    // commander allows only these; none given: as lru_gen.enabled (runKernel)
+    lru: o.lru === "classic" ? "classic" : o.lru === "mglru" ? "mglru" : undefined,
     kalloc: o.kalloc !== false,
     fillDma: o.fillDma === true,
     timeoutS: positive("timeout", o.timeout),
