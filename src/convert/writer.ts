@@ -143,7 +143,7 @@ export function csvRow(r: Row, out = "-"): string {
 }
 
 /** NDJSON's and JSON's keys: CSV's columns, `gfp` (an alloc's), `advice` (a madvise's) and `cpu`, which they carry when a row has them. */
-const ROW_KEYS = [...COLUMNS, "gfp", "advice", "cpu"];
+const ROW_KEYS = [...COLUMNS, "gfp", "advice", "cpu", "file", "off"];
 
 /** The NDJSON text of a row (keys in COLUMNS' order, then gfp, then cpu). */
 export function ndjsonRow(r: Row): string {
@@ -230,6 +230,8 @@ export class TraceWriter {
       throw new DataError(this.out, 0, `madvise of pid ${r.pid ?? ""} at ${r.time_ms} ms has advice=${r.advice}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv" && r.cpu !== undefined)
       throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has cpu=${r.cpu}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
+    if (this.format === "csv" && (r.file !== undefined || r.off !== undefined))
+      throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has file=${r.file ?? ""}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));

@@ -52,6 +52,7 @@ export const GFP_BY_NAME: readonly number[] = [GFP_KERNEL, GFP_KERNEL | GFP_DMA3
 /** PAGES_PER_SECTION on x86-64 (SECTION_SIZE_BITS 27) */
 export const PAGES_PER_SECTION = 32768;
 import { WorkingsetReport } from "./workingset-report.js";
+import { PageCache } from "./pagecache.js";
 
 /** What Memory needs from the engine. */
 export interface MemoryEnv {
@@ -75,6 +76,17 @@ export interface MemoryEnv {
   settingsVersion: () => number;
   reporting: ReportingSettings;
   tiering: TieringSettings;
+  /** vm.dirty_* and cost.io_write_ns (pagecache.ts); absent: 6.1's defaults, 40 µs a page */
+  dirty?: DirtySettings;
+}
+
+/** The dirty-page tunables the page cache reads. */
+export interface DirtySettings {
+  ratio: () => number;
+  backgroundRatio: () => number;
+  expireCs: () => number;
+  writebackCs: () => number;
+  ioWriteNs: () => number;
 }
 
 /** The promotion and demotion tunables Memory reads. */
@@ -134,6 +146,8 @@ export class Memory {
   readonly reclaim: Reclaim;
   /** madvise, mlock, munlock */
   readonly madvise: Madvise;
+  /** the page cache outside mappings: fread, fwrite, fsync, ftruncate, fdelete */
+  readonly pageCache: PageCache;
   readonly kswapd: Kswapd[];
   readonly compaction: Compaction;
   readonly kcompactd: Kcompactd[];
@@ -249,7 +263,28 @@ export class Memory {
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
       canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
+      sortFile: (lv, pfn) => this.pageCache.sortFolio(lv, pfn),
     });
+    const dirty = env.dirty;
+    this.pageCache = new PageCache({
+      alloc: this.alloc,
+      lru: this.lru,
+      shadows: this.shadows,
+      pages: this.pages,
+      ev: this.ev,
+      ownerMm: this.ownerMm,
+      ownerVpn: this.ownerVpn,
+      lastAccess: this.lastAccess,
+      onRefault: (from, to, token, now) => this.refault(from, to, token, 1, now, false),
+      rootMemcg: () => this.memcgs.root,
+      dirtyRatio: dirty?.ratio ?? (() => 20),
+      dirtyBackgroundRatio: dirty?.backgroundRatio ?? (() => 10),
+      dirtyExpireCs: dirty?.expireCs ?? (() => 3000),
+      dirtyWritebackCs: dirty?.writebackCs ?? (() => 500),
+      ioWriteNs: dirty?.ioWriteNs ?? (() => 40000),
+      now: env.now,
+    });
+    this.procs.pageCache = this.pageCache;
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
@@ -446,6 +481,7 @@ export class Memory {
       managed: this.managedMap(),
       slub: this.slub,
       pcp: this.pcp,
+      pageCache: this.pageCache,
     };
   }
 
@@ -606,13 +642,16 @@ export class Memory {
    * workingset_refault, and workingset_activate and _restore (it re-enters the youngest
    * generation, in a fault). The reaccess histogram hears of it whenever memcg and node match.
    */
-  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number): void {
+  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number, fault = true): void {
     if (from !== to) return;
     if (token === to.minSeq[type]) {
       const anon = type === 0;
       this.ev[anon ? V.workingset_refault_anon : V.workingset_refault_file]!++;
-      this.ev[anon ? V.workingset_activate_anon : V.workingset_activate_file]!++;
-      this.ev[anon ? V.workingset_restore_anon : V.workingset_restore_file]!++;
+      // a read() refault (no in_lru_fault): neither activated nor restored (KERNEL-REFERENCE-2 §7.1)
+      if (fault) {
+        this.ev[anon ? V.workingset_activate_anon : V.workingset_activate_file]!++;
+        this.ev[anon ? V.workingset_restore_anon : V.workingset_restore_file]!++;
+      }
       to.refaulted[type]!++;
     }
     this.wsr.refaultReaccess(to, token, type, now);
@@ -819,7 +858,9 @@ export class Memory {
     v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_slab_unreclaimable] = this.slub.pages;
     v[V.nr_mapped] = file;
-    v[V.nr_file_pages] = file;
+    v[V.nr_file_pages] = file + this.pageCache.nrPages;
+    this.pageCache.gauges(v, this.env.now());
+    v[V.wsim_dirty_throttle_ms] = Math.floor(this.pageCache.throttleMs);
     v[V.wsim_kernel_pages] = this.kernelPages;
     v[V.wsim_extfrag_fallbacks] = this.buddy.extfragFallbacks;
     v[V.wsim_lru_gen_agings] = this.lru.agings;

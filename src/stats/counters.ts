@@ -224,6 +224,7 @@ export const WSIM_COUNTERS = {
   wsim_kswapd_busy_ms: "kswapd's busy time, all nodes, in ms of virtual time: balance_pgdat's scanned and reclaimed pages at their cost.* (whole ms, rounded down)",
   wsim_oom_no_victim: "out_of_memory found no killable process (6.1 panics: \"System is deadlocked on memory\"); the allocation failed and the run went on",
   wsim_oom_victim_events: "events of a process the OOM killer had killed, skipped under --lenient",
+  wsim_dirty_throttle_ms: "fwrite's balance_dirty_pages pauses, all writers, in ms of virtual time (I/O wait, not a memory stall; whole ms, rounded down)",
 } as const;
 
 export type KernelCounter =
