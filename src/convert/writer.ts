@@ -142,8 +142,8 @@ export function csvRow(r: Row, out = "-"): string {
   return s;
 }
 
-/** NDJSON's and JSON's keys: CSV's columns, `gfp` (an alloc's), `advice` (a madvise's), `cpu` and `child` (a fork's), which they carry when a row has them. */
-const ROW_KEYS = [...COLUMNS, "gfp", "advice", "cpu", "child"];
+/** NDJSON's and JSON's keys: CSV's columns, `gfp` (an alloc's), `advice` (a madvise's), `cpu`, `child` (a fork's), `file` and `off` (buffered I/O's), which they carry when a row has them. */
+const ROW_KEYS = [...COLUMNS, "gfp", "advice", "cpu", "child", "file", "off"];
 
 /** The NDJSON text of a row (keys in COLUMNS' order, then gfp, then cpu). */
 export function ndjsonRow(r: Row): string {
@@ -232,6 +232,8 @@ export class TraceWriter {
       throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has cpu=${r.cpu}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv" && r.child !== undefined)
       throw new DataError(this.out, 0, `fork of pid ${r.pid ?? ""} at ${r.time_ms} ms has child=${r.child}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
+    if (this.format === "csv" && (r.file !== undefined || r.off !== undefined))
+      throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has file=${r.file ?? ""}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));

@@ -28,7 +28,7 @@ import { formatZoneinfo } from "../procfs/zoneinfo.js";
 import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
 import { printNames, V, type SeedFeatures } from "../stats/counters.js";
 import {
-  EventBatch, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_FORK, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
+  EventBatch, OPS, OP_ACCESS, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FREE, OP_MADVISE, OP_FORK, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
   MAX_TIME_MS,
 } from "../trace/types.js";
 import { forkMm } from "../mm/fork.js";
@@ -205,6 +205,13 @@ export class Engine implements EngineContext {
         delayMs: () => settings.num("page_reporting.delay_ms"),
         reportMs: () => settings.num("page_reporting.report_ms"),
       },
+      dirty: {
+        ratio: () => settings.num("vm.dirty_ratio"),
+        backgroundRatio: () => settings.num("vm.dirty_background_ratio"),
+        expireCs: () => settings.num("vm.dirty_expire_centisecs"),
+        writebackCs: () => settings.num("vm.dirty_writeback_centisecs"),
+        ioWriteNs: () => settings.num("cost.io_write_ns"),
+      },
       tiering: {
         demotion: () => settings.num("numa.demotion_enabled") === 1,
         hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
@@ -293,6 +300,7 @@ export class Engine implements EngineContext {
     this.mem.kmmscandDaemon.start(this);
     this.mem.kmmmigratedDaemon.start(this);
     this.mem.hotTruth?.start(this);
+    this.mem.pageCache.start(this); // the flusher: armed by the first dirty page (wb_wakeup_delayed)
     this.noteFeatures();
     if (opts.plugins?.length) this.plugins = new PluginHost(this, opts.plugins, opts.check === true);
     for (const d of opts.daemons ?? []) d.start(this);
@@ -758,6 +766,40 @@ export class Engine implements EngineContext {
       this.fail(b, i, `node ${nid} has no CPUs, so no access can come from it ${machineHint(this.machine, this.settings.machineOrigin, (m) => m.nodes[nid]?.cpus === true)}`);
   }
 
+  /**
+   * fread, fwrite, fsync, ftruncate, fdelete (SPEC §2 [next], src/mm/pagecache.ts): the pid is
+   * optional (its memcg is charged, else the event's cg, else the root); the pages' node is the
+   * first CPU node's. A writer's throttle pause and an fsync's wait delay the pid under --closed-loop.
+   */
+  private fileOp(b: EventBatch, i: number): void {
+    const mem = this.mem;
+    const op = b.op[i]!;
+    const name = b.strs[b.fname[i]!]!;
+    const off = b.off[i]!;
+    const len = b.len[i]!;
+    if (op !== OP_FSYNC && op !== OP_FDELETE && off + len > MAX_FILE_BYTES)
+      this.fail(b, i, `${OPS[op]} of file "${name}" reaches byte ${off + len} (off + len), beyond the 64 GiB a file may have in wsim`);
+    let mm: Mm | null = null;
+    if (b.pid[i]! >= 0) {
+      mm = this.mmOf(b, i);
+      if (mm === null) return; // a pid the OOM killer killed, skipped under --lenient
+    }
+    const cg = mm === null ? this.cgOf(b, i) : null;
+    const memcg = mm !== null ? mm.memcg : cg !== null ? mem.memcgs.ensure(cg, this.clock) : null;
+    const cpu = this.defaultCpu;
+    mem.alloc.cpu = mem.pcp.nodeCpu[cpu]!;
+    const prev = mem.procs.current;
+    mem.procs.current = mm;
+    let waitMs = 0;
+    if (op === OP_FREAD) mem.pageCache.read(name, off, len, memcg, cpu, this.clock);
+    else if (op === OP_FWRITE) waitMs = Math.max(0, mem.pageCache.write(name, off, len, memcg, cpu, this.clock));
+    else if (op === OP_FSYNC) waitMs = mem.pageCache.fsync(name, this.clock);
+    else if (op === OP_FTRUNCATE) mem.pageCache.truncate(name, len, this.clock);
+    else mem.pageCache.delete(name, this.clock);
+    mem.procs.current = prev;
+    if (waitMs > 0 && mm !== null && this.closedLoop !== null) this.closedLoop.addDelay(mm.pid, waitMs);
+  }
+
   private checkNode(b: EventBatch, i: number): number {
     const nid = b.node[i]!;
     if (nid >= this.machine.nodes.length) this.fail(b, i, `node ${nid} does not exist ${machineHint(this.machine, this.settings.machineOrigin, (m) => nid < m.nodes.length)}`);
@@ -866,6 +908,13 @@ export class Engine implements EngineContext {
         if (!forkMm(mem.procs, parent, child, this.defaultCpu)) this.psi.exit(cpid, toNs(this.clock));
         break;
       }
+      case OP_FREAD:
+      case OP_FWRITE:
+      case OP_FSYNC:
+      case OP_FTRUNCATE:
+      case OP_FDELETE:
+        this.fileOp(b, i);
+        break;
       case OP_EXIT: {
         const mm = mem.procs.get(b.pid[i]!);
         if (!mm) {
@@ -1129,6 +1178,9 @@ export class Engine implements EngineContext {
 
 /** PSI task ids of the kswapds (node 0: -1, node 1: -2, ...): no pid of a trace is negative */
 const KSWAPD_TASK = -1;
+
+/** the largest file offset + length wsim takes (64 GiB: a file's index is one typed array) */
+const MAX_FILE_BYTES = 64 * 2 ** 30;
 
 /** virtual ms to the integer ns PSI and the cost model count in */
 function toNs(ms: number): number {

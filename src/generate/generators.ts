@@ -13,6 +13,8 @@
  *             MADV_FREE, and reused (the `advice` column)
  *   fork-snapshot  a THP heap written, a fork, the parent writing while the child reads the heap
  *             once and exits (Redis BGSAVE: copy-on-write; the `child` column)
+ *   filecache a reader streaming a file larger than RAM through the page cache beside a small
+ *             hot file read again and again, optionally a log appended (the `file`, `off` columns)
  */
 import { Rng } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
@@ -168,6 +170,8 @@ const SHARE: KnobRange = { min: 0, max: 1 };
 const FLAG: KnobRange = { min: 0, max: 1, int: true };
 const RATE: KnobRange = { min: 0, max: 1e9, above: true };
 const MIB: KnobRange = { min: 1, max: 2 ** 20, int: true };
+/** a file's MiB: wsim's files reach 64 GiB (engine.ts MAX_FILE_BYTES) */
+const FILE_MIB: KnobRange = { min: 1, max: 65536, int: true };
 
 export const GENERATORS: Record<string, GeneratorSpec> = {
   zipf: {
@@ -300,6 +304,32 @@ export const GENERATORS: Record<string, GeneratorSpec> = {
     endMs: (o) => ((o.heap_mb! * 256) * 2 + o.writes! + 2) / o.rate!,
     rows: forkSnapshot,
   },
+  filecache: {
+    kind: "filecache",
+    seeded: false,
+    columns: ["file", "off"],
+    help: "a reader streaming a file larger than RAM beside a small hot file read repeatedly (buffered I/O, the page cache)",
+    options: {
+      file_mb: [6144, "MiB of the streamed file (larger than the machine's RAM: 4 GiB by default; wsim's files reach 64 GiB)", FILE_MIB],
+      hot_mb: [16, "MiB of the hot file, read whole every --hot-every stream reads", FILE_MIB],
+      chunk_kb: [128, "KiB a read asks for, a multiple of 4", { min: 4, max: 2 ** 20, int: true }],
+      hot_every: [64, "stream reads between two reads of the hot file", count(2 ** 30)],
+      append_kb: [0, "KiB appended to a log file after each stream read, a multiple of 4 (0: none; dirty pages, writeback)", { min: 0, max: 2 ** 20, int: true }],
+      passes: [1, "passes over the streamed file", count(2 ** 20)],
+      rate: [10, "reads (and appends) per ms", RATE],
+    },
+    check: (o) =>
+      o.chunk_kb! % 4 !== 0
+        ? `--chunk-kb (${o.chunk_kb}) must be a multiple of 4 (whole pages)`
+        : o.append_kb! % 4 !== 0
+          ? `--append-kb (${o.append_kb}) must be a multiple of 4 (whole pages)`
+          : null,
+    endMs: (o) => {
+      const reads = o.passes! * Math.ceil((o.file_mb! * 1024) / o.chunk_kb!);
+      return (reads * (o.append_kb! > 0 ? 2 : 1) + Math.floor(reads / o.hot_every!)) / o.rate!;
+    },
+    rows: fileCache,
+  },
 };
 
 /**
@@ -332,6 +362,36 @@ function* forkSnapshot(o: Record<string, number>, rng: Rng): Generator<Row> {
     }
   }
   yield { time_ms: fmt(t), op: "exit", pid: 2 };
+}
+
+/**
+ * filecache: pid 1 streams `stream` (file_mb) in chunk_kb reads, pass after pass, with no
+ * reuse within a pass; after every hot_every of them pid 2 reads `hot` (hot_mb) whole; with
+ * append_kb, pid 1 appends that much to `log` after each read. A stream larger than RAM evicts
+ * its own pages (and, unless it is protected, the hot file's); the next pass refaults through
+ * the shadow entries its eviction left.
+ */
+function* fileCache(o: Record<string, number>): Generator<Row> {
+  const chunk = o.chunk_kb! * 1024;
+  const size = o.file_mb! * MB;
+  const step = 1 / o.rate!;
+  let t = 0;
+  let reads = 0;
+  let logOff = 0;
+  for (let p = 0; p < o.passes!; p++)
+    for (let off = 0; off < size; off += chunk) {
+      yield { time_ms: fmt(t), op: "fread", pid: 1, file: "stream", off, len: Math.min(chunk, size - off) };
+      t += step;
+      if (o.append_kb! > 0) {
+        yield { time_ms: fmt(t), op: "fwrite", pid: 1, file: "log", off: logOff, len: o.append_kb! * 1024 };
+        logOff += o.append_kb! * 1024;
+        t += step;
+      }
+      if (++reads % o.hot_every! === 0) {
+        yield { time_ms: fmt(t), op: "fread", pid: 2, file: "hot", off: 0, len: o.hot_mb! * MB };
+        t += step;
+      }
+    }
 }
 
 /**

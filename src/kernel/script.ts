@@ -21,7 +21,7 @@ import { UsageError } from "../errors.js";
 import { findRange } from "../mm/process.js";
 import type { Settings } from "../machine/settings.js";
 import {
-  MADV_DONTNEED, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FORK, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET,
+  MADV_DONTNEED, MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_COMPACT, OP_EXIT, OP_FORK, OP_FREE, OP_MADVISE, OP_MLOCK, OP_MMAP, OP_MUNLOCK, OP_MUNMAP, OP_READ, OP_SET, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE,
   type EventBatch,
 } from "../trace/types.js";
 
@@ -513,6 +513,16 @@ export class ScriptBuilder {
               ? `s /sys/devices/system/node/node${b.node[i]}/compact 1`
               : "s /proc/sys/vm/compact_memory 1",
           );
+          break;
+        case OP_FREAD:
+        case OP_FWRITE:
+        case OP_FSYNC:
+        case OP_FTRUNCATE:
+        case OP_FDELETE:
+          // the guest's root is the initramfs's tmpfs: its files are shmem (swap-backed, on the
+          // anon LRU; a read of a hole maps the zero page), not the file LRU wsim models; a
+          // faithful run needs a block-backed filesystem (issue 15 item 2: not done yet)
+          this.skip(`${OPS[op]} (buffered file I/O: the guest has no block-backed filesystem yet)`);
           break;
         default:
           this.skip(`op ${OPS[op]}`);

@@ -40,6 +40,7 @@ export const COSTS: readonly { name: string; server: number; tcg: number; help: 
   { name: "io_read", server: 80000, tcg: 200000, help: "one 4 KiB read I/O: a major fault's swap-in or file read" },
   { name: "reclaim_scan", server: 150, tcg: 1500, help: "a page scanned by reclaim (isolated, its references checked)" },
   { name: "reclaim_page", server: 1500, tcg: 15000, help: "a page reclaimed: unmapped (rmap walk, TLB flush share), swap entry or shadow set, freed" },
+  { name: "io_write", server: 40000, tcg: 200000, help: "one 4 KiB page written back (the device's share of writeback: pages complete one after another)" },
   { name: "compact_scan", server: 40, tcg: 400, help: "a page looked at by either compaction scanner" },
   { name: "migrate", server: 2000, tcg: 20000, help: "a page migrated: unmap, copy 4 KiB, remap, TLB flush share" },
 ];
@@ -73,6 +74,14 @@ export const TUNABLES: readonly TunableSpec[] = [
   { key: "vm.page-cluster", type: "int", min: 0, max: 31, modelled: true,
     def: (m) => (m.nodes.reduce((s, n) => s + n.mem, 0) < 4096 ? 2 : 3), // swap_setup: 2 below 16 MiB of RAM
     help: "swap readahead: up to 1 << page-cluster pages per swap-in (swap_vma_readahead caps it at 32); 0 reads one page" },
+  { key: "vm.dirty_ratio", type: "int", min: 0, max: 100, def: 20, modelled: true,
+    help: "% of dirtyable memory (free above totalreserve + file LRU) at which a writer is throttled (balance_dirty_pages; the free run ends halfway from the background threshold)" },
+  { key: "vm.dirty_background_ratio", type: "int", min: 0, max: 100, def: 10, modelled: true,
+    help: "% of dirtyable memory above which the flusher writes back in the background (half of vm.dirty_ratio's threshold when not below it)" },
+  { key: "vm.dirty_expire_centisecs", type: "int", min: 0, max: INT_MAX, def: 3000, modelled: true,
+    help: "a file dirty longer than this is written back by the flusher's periodic run (wb_check_old_data_flush)" },
+  { key: "vm.dirty_writeback_centisecs", type: "int", min: 0, max: INT_MAX, def: 500, modelled: true,
+    help: "the flusher's period once something is dirty (wb_wakeup_delayed); 0 = no periodic writeback" },
   { key: "transparent_hugepage.enabled", type: "enum", values: ["always", "madvise", "never"], def: "always", modelled: true,
     help: "THP on faults: always, madvise (thp=1 regions), never; also min_free_kbytes as khugepaged sets it" },
   { key: "transparent_hugepage.defrag", type: "enum", values: ["always", "defer", "defer+madvise", "madvise", "never"], def: "madvise", modelled: true,

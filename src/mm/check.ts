@@ -127,6 +127,8 @@ export interface MappingView {
     shadowDups?: number;
   };
   shadowsInUse: number;
+  /** the page cache outside mappings (pagecache.ts): its own check, its pages on the LRU and its shadow entries */
+  pageCache?: { check(lruvecOf: Int32Array): { cached: number; shadows: number } | string };
   /** is this swap/shadow entry a swap slot (anon)? */
   swapType?: (entry: number) => boolean;
   swapUsed?: number;
@@ -287,6 +289,12 @@ export function checkMemory(m: MappingView): string | null {
   }
   if (m.procs.nrSwapCached !== undefined && swapCached !== m.procs.nrSwapCached) return `nr_swapcached is ${m.procs.nrSwapCached} but ${swapCached} pages are in the swap cache`;
   if (m.swapUsed !== undefined && m.swapTotal !== undefined && m.swapUsed > m.swapTotal) return `${m.swapUsed} swap slots used of ${m.swapTotal}`;
+  if (m.pageCache) {
+    const pc = m.pageCache.check(m.lru.lruvecOf);
+    if (typeof pc === "string") return pc;
+    shadows += pc.shadows;
+    mapped += pc.cached;
+  }
   if (shadows !== m.shadowsInUse + (m.procs.shadowDups ?? 0)) return `${shadows} swap/shadow entries in page tables but ${m.shadowsInUse} in use`;
   let onLists = 0;
   for (const lv of m.lru.lruvecs) {

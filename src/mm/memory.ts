@@ -53,6 +53,7 @@ export const GFP_BY_NAME: readonly number[] = [GFP_KERNEL, GFP_KERNEL | GFP_DMA3
 /** PAGES_PER_SECTION on x86-64 (SECTION_SIZE_BITS 27) */
 export const PAGES_PER_SECTION = 32768;
 import { WorkingsetReport } from "./workingset-report.js";
+import { PageCache } from "./pagecache.js";
 
 /** What Memory needs from the engine. */
 export interface MemoryEnv {
@@ -76,6 +77,17 @@ export interface MemoryEnv {
   settingsVersion: () => number;
   reporting: ReportingSettings;
   tiering: TieringSettings;
+  /** vm.dirty_* and cost.io_write_ns (pagecache.ts); absent: 6.1's defaults, 40 µs a page */
+  dirty?: DirtySettings;
+}
+
+/** The dirty-page tunables the page cache reads. */
+export interface DirtySettings {
+  ratio: () => number;
+  backgroundRatio: () => number;
+  expireCs: () => number;
+  writebackCs: () => number;
+  ioWriteNs: () => number;
 }
 
 /** The promotion and demotion tunables Memory reads. */
@@ -139,6 +151,8 @@ export class Memory {
   readonly reclaim: Reclaim;
   /** madvise, mlock, munlock */
   readonly madvise: Madvise;
+  /** the page cache outside mappings: fread, fwrite, fsync, ftruncate, fdelete */
+  readonly pageCache: PageCache;
   readonly kswapd: Kswapd[];
   readonly compaction: Compaction;
   readonly kcompactd: Kcompactd[];
@@ -256,6 +270,7 @@ export class Memory {
       age: (lv) => this.age(lv),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
       canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
+      sortFile: (lv, pfn) => this.pageCache.sortFolio(lv, pfn),
     });
     this.limits = new MemcgLimits({
       memcgs: this.memcgs,
@@ -275,6 +290,26 @@ export class Memory {
     this.reclaim.memcg = this.limits;
     // the swap page_counter of each memcg (__mem_cgroup_try_charge_swap / __mem_cgroup_uncharge_swap)
     this.shadows.onSwap = (lvId, d) => ((this.lru.lruvecs[lvId]!.owner as Memcg).swapLocal += d);
+    const dirty = env.dirty;
+    this.pageCache = new PageCache({
+      alloc: this.alloc,
+      lru: this.lru,
+      shadows: this.shadows,
+      pages: this.pages,
+      ev: this.ev,
+      ownerMm: this.ownerMm,
+      ownerVpn: this.ownerVpn,
+      lastAccess: this.lastAccess,
+      onRefault: (from, to, token, now, pfn) => this.refault(from, to, token, 1, now, pfn, false),
+      rootMemcg: () => this.memcgs.root,
+      dirtyRatio: dirty?.ratio ?? (() => 20),
+      dirtyBackgroundRatio: dirty?.backgroundRatio ?? (() => 10),
+      dirtyExpireCs: dirty?.expireCs ?? (() => 3000),
+      dirtyWritebackCs: dirty?.writebackCs ?? (() => 500),
+      ioWriteNs: dirty?.ioWriteNs ?? (() => 40000),
+      now: env.now,
+    });
+    this.procs.pageCache = this.pageCache;
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
@@ -473,6 +508,7 @@ export class Memory {
       managed: this.managedMap(),
       slub: this.slub,
       pcp: this.pcp,
+      pageCache: this.pageCache,
     };
   }
 
@@ -634,14 +670,17 @@ export class Memory {
    * generation, in a fault). The reaccess histogram hears of it whenever memcg and node match.
    * With lru_gen.enabled=0, the two-list LRU's workingset_refault (lru-two-list.ts) instead.
    */
-  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number, pfn: number): void {
+  private refault(from: Lruvec, to: Lruvec, token: number, type: number, now: number, pfn: number, fault = true): void {
     if (this.lru.classic) return this.reclaim.twoList.refault(from, to, token, type, pfn);
     if (from !== to) return;
     if (token === to.minSeq[type]) {
       const anon = type === 0;
       this.ev[anon ? V.workingset_refault_anon : V.workingset_refault_file]!++;
-      this.ev[anon ? V.workingset_activate_anon : V.workingset_activate_file]!++;
-      this.ev[anon ? V.workingset_restore_anon : V.workingset_restore_file]!++;
+      // a read() refault (no in_lru_fault): neither activated nor restored (KERNEL-REFERENCE-2 §7.1)
+      if (fault) {
+        this.ev[anon ? V.workingset_activate_anon : V.workingset_activate_file]!++;
+        this.ev[anon ? V.workingset_restore_anon : V.workingset_restore_file]!++;
+      }
       to.refaulted[type]!++;
     }
     this.wsr.refaultReaccess(to, token, type, now);
@@ -848,7 +887,9 @@ export class Memory {
     v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_slab_unreclaimable] = this.slub.pages;
     v[V.nr_mapped] = file;
-    v[V.nr_file_pages] = file;
+    v[V.nr_file_pages] = file + this.pageCache.nrPages;
+    this.pageCache.gauges(v, this.env.now());
+    v[V.wsim_dirty_throttle_ms] = Math.floor(this.pageCache.throttleMs);
     v[V.wsim_kernel_pages] = this.kernelPages;
     v[V.wsim_extfrag_fallbacks] = this.buddy.extfragFallbacks;
     v[V.wsim_lru_gen_agings] = this.lru.agings;

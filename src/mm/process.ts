@@ -319,6 +319,12 @@ export class ProcessTable {
     return this.ctx.shadows.dupRefs;
   }
 
+  /**
+   * the page cache outside mappings (pagecache.ts): reclaim and migration of a page whose rmap
+   * names a file (ownerMm < 0) update the file's index instead of a page table
+   */
+  pageCache: { evicted(pfn: number, shadow: number): void; remap(src: number, dst: number): void } | null = null;
+
   constructor(readonly ctx: FaultContext) {}
 
   /** The swap slot + 1 of the page at pfn if it waits in the swap cache, else 0. */
@@ -840,6 +846,10 @@ export class ProcessTable {
 
   /** Points the PTE that maps src at dst (migration; the caller moves the rmap). */
   remap(src: number, dst: number): void {
+    if (this.ctx.ownerMm[src]! < 0) {
+      this.pageCache!.remap(src, dst);
+      return;
+    }
     const mm = this.bySlot.get(this.ctx.ownerMm[src]!)!;
     const vpn = this.ctx.ownerVpn[src]!;
     const idx = Math.floor(vpn / LEAF);
@@ -1136,6 +1146,10 @@ export class ProcessTable {
    */
   unmapForReclaim(pfn: number, shadow: number): void {
     const { ownerMm, ownerVpn } = this.ctx;
+    if (ownerMm[pfn]! < 0) {
+      this.pageCache!.evicted(pfn, shadow);
+      return;
+    }
     const mm = this.bySlot.get(ownerMm[pfn]!)!;
     const vpn = ownerVpn[pfn]!;
     const idx = Math.floor(vpn / LEAF);

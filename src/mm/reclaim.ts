@@ -52,6 +52,8 @@ export interface ReclaimContext {
   demote: (pfn: number, kswapd: boolean) => boolean;
   /** can_demote(nid): numa.demotion_enabled and the node has a demotion target */
   canDemote?: (nid: number) => boolean;
+  /** sort_folio for a page-cache page (pagecache.ts): true when it moved it (dirty or under writeback) */
+  sortFile?: (lv: Lruvec, pfn: number) => boolean;
 }
 
 /**
@@ -203,6 +205,10 @@ export class Reclaim {
         lru.del(pfn);
         this.c.mflags[pfn]! &= ~PG_LAZYFREE;
         lru.add(lv, pfn, lv.minSeq[ANON]! + 1, false);
+        continue;
+      }
+      if (type === FILE && this.c.sortFile !== undefined && this.c.sortFile(lv, pfn)) {
+        if (++waiting > lv.total[FILE]!) break;
         continue;
       }
       if (noSwap && flags[pfn]! & PG_DIRTY) {

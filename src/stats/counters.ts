@@ -224,6 +224,7 @@ export const WSIM_COUNTERS = {
   wsim_kswapd_busy_ms: "kswapd's busy time, all nodes, in ms of virtual time: balance_pgdat's scanned and reclaimed pages at their cost.* (whole ms, rounded down)",
   wsim_oom_no_victim: "out_of_memory found no killable process (6.1 panics: \"System is deadlocked on memory\"); the allocation failed and the run went on",
   wsim_oom_victim_events: "events of a process the OOM killer had killed, skipped under --lenient",
+  wsim_dirty_throttle_ms: "fwrite's balance_dirty_pages pauses, all writers, in ms of virtual time (I/O wait, not a memory stall; whole ms, rounded down)",
 } as const;
 
 export type KernelCounter =
@@ -294,6 +295,13 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "nr_inactive_file",
   "nr_mapped",
   "nr_mlock",
+  "nr_dirty",
+  "nr_dirtied",
+  "nr_writeback",
+  "nr_written",
+  "nr_zone_write_pending",
+  "pgrotated",
+  "pgrefill",
   "nr_page_table_pages",
   "nr_slab_unreclaimable",
   "nr_unevictable",

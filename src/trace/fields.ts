@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, C_GFP, C_ADVICE, C_CPU, C_CHILD, OP_FORK, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, C_ADVICE, C_CPU, C_CHILD, OP_FORK, C_FILE, C_OFF, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -26,6 +26,11 @@ const REQUIRED: Record<number, number[] | undefined> = {
   [OP_MLOCK]: [C_PID, C_ADDR],
   [OP_MUNLOCK]: [C_PID, C_ADDR],
   [OP_FORK]: [C_PID, C_CHILD],
+  [OP_FREAD]: [C_FILE],
+  [OP_FWRITE]: [C_FILE],
+  [OP_FSYNC]: [C_FILE],
+  [OP_FTRUNCATE]: [C_FILE, C_LEN],
+  [OP_FDELETE]: [C_FILE],
 };
 
 /** REQUIRED as a bit mask of columns per op */
@@ -65,6 +70,7 @@ export class RowBuilder {
     // slot i holds the defaults (EventBatch.reset): write only the fields present
     let time = -1;
     let op = -1;
+    let lenZero = false; // len 0: only ftruncate takes it (truncate to empty)
     for (let k = 0; k < nf; k++) {
       const s = starts[k]!;
       const e = ends[k]!;
@@ -101,10 +107,20 @@ export class RowBuilder {
         }
         case C_LEN: {
           const v = parseUint(buf, s, e);
-          if (v <= 0) this.bad(line, "len", "a positive number of bytes", buf, s, e);
+          if (v < 0) this.bad(line, "len", "a positive number of bytes", buf, s, e);
+          if (v === 0) lenZero = true;
           b.len[i] = v;
           break;
         }
+        case C_OFF: {
+          const v = parseUint(buf, s, e);
+          if (v < 0) this.bad(line, "off", "a non-negative byte offset below 2^53", buf, s, e);
+          b.off[i] = v;
+          break;
+        }
+        case C_FILE:
+          b.fname[i] = b.strs.push(this.text(buf, s, e, "file", line)) - 1;
+          break;
         case C_RW:
           if (e - s === 1 && buf[s] === 0x72) b.write[i] = 0;
           else if (e - s === 1 && buf[s] === 0x77) b.write[i] = 1;
@@ -176,6 +192,7 @@ export class RowBuilder {
     }
     if (time < 0) this.fail(line, "missing time_ms");
     if (op < 0) this.fail(line, "missing op");
+    if (lenZero && op !== OP_FTRUNCATE) this.fail(line, `len: expected a positive number of bytes, got "0"`);
     const need = REQUIRED_MASK[op]!;
     if ((seen & need) !== need)
       for (const c of REQUIRED[op]!) if (!(seen & (1 << c))) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);

@@ -4,7 +4,7 @@
  * key, value) are indices into the batch's `strs`, -1 when absent.
  */
 
-export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact", "madvise", "mlock", "munlock", "fork"] as const;
+export const OPS = ["access", "mmap", "munmap", "exit", "alloc", "free", "set", "read", "compact", "madvise", "mlock", "munlock", "fork", "fread", "fwrite", "fsync", "ftruncate", "fdelete"] as const;
 export type OpName = (typeof OPS)[number];
 export const OP_ACCESS = 0;
 export const OP_MMAP = 1;
@@ -19,6 +19,12 @@ export const OP_MADVISE = 9;
 export const OP_MLOCK = 10;
 export const OP_MUNLOCK = 11;
 export const OP_FORK = 12;
+/** buffered I/O through the page cache (SPEC §2 [next]; src/mm/pagecache.ts) */
+export const OP_FREAD = 13;
+export const OP_FWRITE = 14;
+export const OP_FSYNC = 15;
+export const OP_FTRUNCATE = 16;
+export const OP_FDELETE = 17;
 
 /**
  * The latest time a run can reach, ms (2^52 ms, about 142,000 years): a trace's time_ms,
@@ -29,7 +35,7 @@ export const OP_FORK = 12;
 export const MAX_TIME_MS = 2 ** 52;
 
 export const COLUMNS = [
-  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu", "child",
+  "time_ms", "op", "pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu", "child", "file", "off",
 ] as const;
 export type ColumnName = (typeof COLUMNS)[number];
 export const C_TIME = 0;
@@ -51,6 +57,10 @@ export const C_GFP = 15;
 export const C_ADVICE = 16;
 export const C_CPU = 17;
 export const C_CHILD = 18;
+/** a file's name (fread, fwrite, fsync, ftruncate, fdelete, mmap of kind=file) */
+export const C_FILE = 19;
+/** a byte offset in the file */
+export const C_OFF = 20;
 /** the largest `cpu` a trace may name (the machine decides which exist) */
 export const MAX_TRACE_CPU = 32767;
 export const NR_COLUMNS = COLUMNS.length;
@@ -77,8 +87,8 @@ export const BATCH_SIZE = 4096;
 /** Byte offset of each column in a batch's one ArrayBuffer (8-byte columns first: aligned). */
 const LAYOUT = (() => {
   const cols: [string, number][] = [
-    ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8], ["child", 8],
-    ["node", 4], ["cpu", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4],
+    ["time", 8], ["pid", 8], ["addr", 8], ["len", 8], ["line", 8], ["child", 8], ["off", 8],
+    ["node", 4], ["cpu", 4], ["cg", 4], ["id", 4], ["key", 4], ["value", 4], ["fname", 4],
     ["op", 1], ["write", 1], ["file", 1], ["thp", 1], ["order", 1], ["mt", 1], ["gfp", 1], ["advice", 1],
   ];
   const at: Record<string, number> = {};
@@ -125,6 +135,10 @@ export class EventBatch {
   readonly advice: Uint8Array;
   readonly key: Int32Array;
   readonly value: Int32Array;
+  /** the `file` column: a file's name, an index into strs (-1 absent) */
+  readonly fname: Int32Array;
+  /** the `off` column: a byte offset in the file (default 0) */
+  readonly off: Float64Array;
   /** source line of each event, for `file:line` errors */
   readonly line: Float64Array;
   strs: string[] = [];
@@ -138,6 +152,8 @@ export class EventBatch {
     this.addr = new Float64Array(b, at.addr, BATCH_SIZE);
     this.len = new Float64Array(b, at.len, BATCH_SIZE);
     this.line = new Float64Array(b, at.line, BATCH_SIZE);
+    this.off = new Float64Array(b, at.off, BATCH_SIZE);
+    this.fname = new Int32Array(b, at.fname, BATCH_SIZE);
     this.node = new Int32Array(b, at.node, BATCH_SIZE);
     this.cpu = new Int32Array(b, at.cpu, BATCH_SIZE);
     this.child = new Float64Array(b, at.child, BATCH_SIZE);
@@ -187,6 +203,8 @@ export class EventBatch {
     this.advice.fill(0);
     this.key.fill(-1);
     this.value.fill(-1);
+    this.fname.fill(-1);
+    this.off.fill(0);
   }
 }
 

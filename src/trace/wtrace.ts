@@ -17,7 +17,8 @@
  * absent, len 4096); rw u8 (1 = w); node i16 (-1 absent); kind u8 (1 = file); thp u8;
  * cg, id, key, value i32 (index into the string table, -1 absent); order u8; mt u8 (MT_NAMES); gfp u8 (GFP_NAMES);
  * advice u8 (0 absent, else 1 + its index in ADVICE_NAMES).
- * cpu i16 (-1 absent); child f64 (fork: the new pid, -1 absent).
+ * cpu i16 (-1 absent); child f64 (fork: the new pid, -1 absent); file i32 (a string, -1 absent);
+ * off f64 (an integer byte offset, default 0).
  * A column left out of a block's set takes its default (EventBatch.reset) in every record.
  * The whole file may be gzipped (sniffed by its magic, as for every trace).
  */
@@ -25,16 +26,16 @@ import { DataError } from "../errors.js";
 import { isCgPath } from "./fields.js";
 import type { Row } from "../generate/generators.js";
 import {
-  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_CPU, C_GFP, MAX_TRACE_CPU, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, C_CHILD, ADVICE_NAMES, GFP_NAMES,
+  BATCH_SIZE, COLUMNS, C_ADDR, C_CG, C_CPU, C_GFP, MAX_TRACE_CPU, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_ORDER, C_PID, C_RW, C_THP, C_VALUE, C_ADVICE, C_CHILD, C_FILE, C_OFF, ADVICE_NAMES, GFP_NAMES,
   EventBatch, MAX_TIME_MS, MT_NAMES, NR_COLUMNS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
-  OP_MADVISE, OP_MLOCK, OP_MUNLOCK, OP_FORK, type TraceHeader,
+  OP_MADVISE, OP_MLOCK, OP_MUNLOCK, OP_FORK, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE, type TraceHeader,
 } from "./types.js";
 
 /** the first 8 bytes of every .wtrace file */
 export const WTRACE_MAGIC = Buffer.from([0x89, 0x57, 0x54, 0x52, 0x41, 0x43, 0x45, 0x0a]);
 export const WTRACE_VERSION = 1;
 /** bytes of each column's field in a record, in COLUMNS order */
-export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1, 2, 8] as const;
+export const FIELD_BYTES = [8, 1, 8, 8, 8, 1, 2, 1, 1, 4, 4, 1, 1, 4, 4, 1, 1, 2, 8, 4, 8] as const;
 const BLOCK_STRINGS = 0x53;
 const BLOCK_RECORDS = 0x52;
 const BLOCK_END = 0x45;
@@ -191,6 +192,13 @@ function missing(b: EventBatch, i: number): string | null {
       return b.key[i]! < 0 ? "key" : b.value[i]! < 0 ? "value" : null;
     case OP_READ:
       return b.key[i]! < 0 ? "key" : null;
+    case OP_FREAD:
+    case OP_FWRITE:
+    case OP_FSYNC:
+    case OP_FDELETE:
+      return b.fname[i]! < 0 ? "file" : null;
+    case OP_FTRUNCATE:
+      return b.fname[i]! < 0 ? "file" : null;
   }
   return null;
 }
@@ -314,17 +322,19 @@ function decodeBlock(
       case C_PID:
       case C_CHILD:
       case C_ADDR:
-      case C_LEN: {
-        const a = c === C_PID ? b.pid : c === C_CHILD ? b.child : c === C_ADDR ? b.addr : b.len;
+      case C_LEN:
+      case C_OFF: {
+        const a = c === C_PID ? b.pid : c === C_CHILD ? b.child : c === C_ADDR ? b.addr : c === C_LEN ? b.len : b.off;
         const max = c === C_PID || c === C_CHILD ? 4294967295 : MAX_SAFE;
-        const min = c === C_LEN ? 1 : 0;
         if (!has) {
-          a.fill(c === C_LEN ? 4096 : -1, o, end);
+          a.fill(c === C_LEN ? 4096 : c === C_OFF ? 0 : -1, o, end);
           break;
         }
         for (let i = o; i < end; i++, p += w) {
           const v = dv.getFloat64(p, true);
-          if (!((v >= min && v <= max && Math.floor(v) === v) || (v === -1 && c !== C_LEN))) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
+          // len 0 only for ftruncate (truncate to empty), as the text readers take it
+          const min = c === C_LEN ? (b.op[i] === OP_FTRUNCATE ? 0 : 1) : 0;
+          if (!((v >= min && v <= max && Math.floor(v) === v) || (v === -1 && c !== C_LEN && c !== C_OFF))) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
           a[i] = v;
         }
         break;
@@ -376,8 +386,8 @@ function decodeBlock(
         break;
       }
       default: {
-        // cg, id, key, value: string indices
-        const a = c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : b.value;
+        // cg, id, key, value, file: string indices
+        const a = c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : c === C_FILE ? b.fname : b.value;
         if (!has) {
           a.fill(-1, o, end);
           break;
@@ -448,7 +458,7 @@ export class WtraceWriter {
       if (v === undefined) continue;
       k[c] = v;
       this.mask |= 1 << COLUMNS.indexOf(c);
-      if (c === "cg" || c === "id" || c === "key" || c === "value") this.intern(String(v));
+      if (c === "cg" || c === "id" || c === "key" || c === "value" || c === "file") this.intern(String(v));
     }
     this.rows.push(k);
     if (this.rows.length === BATCH_SIZE) this.flush();
@@ -529,6 +539,9 @@ export class WtraceWriter {
           break;
         case C_LEN:
           b.writeDoubleLE(num(v, 4096), p);
+          break;
+        case C_OFF:
+          b.writeDoubleLE(num(v, 0), p);
           break;
         case C_RW:
           b[p] = v === "w" ? 1 : 0;

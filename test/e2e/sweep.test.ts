@@ -152,8 +152,8 @@ describe("wsim sweep plan and run", () => {
     expect(rows.slice(1)).toEqual([
       expect.stringMatching(/^a\.csv,,10,ok,0,,\d+$/),
       expect.stringMatching(/^a\.csv,,60,ok,0,,\d+$/),
-      'b.csv,,10,failed,3,"b.csv:3: unknown op ""fly"" (known: access, mmap, munmap, exit, alloc, free, set, read, compact, madvise, mlock, munlock, fork)",',
-      'b.csv,,60,failed,3,"b.csv:3: unknown op ""fly"" (known: access, mmap, munmap, exit, alloc, free, set, read, compact, madvise, mlock, munlock, fork)",',
+      'b.csv,,10,failed,3,"b.csv:3: unknown op ""fly"" (known: access, mmap, munmap, exit, alloc, free, set, read, compact, madvise, mlock, munlock, fork, fread, fwrite, fsync, ftruncate, fdelete)",',
+      'b.csv,,60,failed,3,"b.csv:3: unknown op ""fly"" (known: access, mmap, munmap, exit, alloc, free, set, read, compact, madvise, mlock, munlock, fork, fread, fwrite, fsync, ftruncate, fdelete)",',
     ]);
     // a changed trace makes its jobs stale (its sha256 is in their records), failed jobs run again
     writeFileSync(join(dir, "a.csv"), readFileSync(join(dir, "a.csv"), "utf8") + "# one more comment\n");

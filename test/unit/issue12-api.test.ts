@@ -202,7 +202,7 @@ describe("every exported function says what is wrong with a wrong or missing arg
     for (const g of gens)
       for (const args of [[42], [{ nope: 1 }], [{ [Object.keys((wsim.GENERATORS as Record<string, { options: object }>)[g.kind]!.options)[0]!]: "x" }], [{}, 1.5]])
         calls.push([`GENERATORS.${g.kind}.rows`, () => g.rows(...args)]);
-    expect(calls.length).toBe(fns.length * 3 + 8 * 4); // 8 generators (malloc-trim the seventh, fork-snapshot the eighth)
+    expect(calls.length).toBe(fns.length * 3 + 9 * 4); // 9 generators (malloc-trim the seventh, fork-snapshot the eighth, filecache the ninth)
     for (const [name, call] of calls) {
       let err: unknown;
       try {

@@ -131,7 +131,7 @@ describe("generators", () => {
       const spec = GENERATORS[kind]!;
       const small: Record<string, number> = {};
       for (const [k, [def]] of Object.entries(spec.options)) small[k] = def;
-      Object.assign(small, { pages: 512, events: 3000, pages_per_proc: 128, procs: 4, regions: 3, region_mb: 4, heap_mb: 2, hot_mb: 1, duration_ms: 400, shift_ms: 100, alloc_mb: 16, again_mb: 4, idle_ms: 100, passes: 2, ops: 200, writes: 64 });
+      Object.assign(small, { pages: 512, events: 3000, pages_per_proc: 128, procs: 4, regions: 3, region_mb: 4, heap_mb: 2, hot_mb: 1, duration_ms: 400, shift_ms: 100, alloc_mb: 16, again_mb: 4, idle_ms: 100, passes: 2, ops: 200, writes: 64, file_mb: 80 });
       const extra = spec.columns ?? [];
       const text = (seed: number) => [...spec.rows(small, new Rng(seed))].map((r) => csvLine(r, extra)).join("\n");
       expect(text(5)).toBe(text(5));

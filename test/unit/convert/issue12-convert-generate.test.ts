@@ -87,6 +87,15 @@ const BAD: Record<string, Record<string, string[]>> = {
     writes: ["0", "2.5"],
     rate: ["0", "-1"],
   },
+  filecache: {
+    file_mb: ["0", "1.5", "65537"],
+    hot_mb: ["0", "-1"],
+    chunk_kb: ["0", "2.5"],
+    hot_every: ["0", "1.5"],
+    append_kb: ["-4", "0.5"],
+    passes: ["0", "1.5"],
+    rate: ["0"],
+  },
 };
 
 describe("wsim generate: every knob is validated", () => {
@@ -131,7 +140,7 @@ describe("wsim generate: every knob is validated", () => {
 });
 
 describe("every generator's default output replays on its intended machine", () => {
-  const MACHINE: Record<string, string> = { zipf: "default", scan: "default", fragment: "default", thp: "default", tiered: "tiered", balloon: "vm", "malloc-trim": "default", "fork-snapshot": "default" };
+  const MACHINE: Record<string, string> = { zipf: "default", scan: "default", fragment: "default", thp: "default", tiered: "tiered", balloon: "vm", "malloc-trim": "default", "fork-snapshot": "default", filecache: "default" };
   it("the table names every generator", () => expect(Object.keys(MACHINE).sort()).toEqual(Object.keys(GENERATORS).sort()));
   for (const [kind, machine] of Object.entries(MACHINE))
     it(`${kind} on ${machine}: every row is an event, times finite and non-decreasing`, async () => {
@@ -157,8 +166,9 @@ describe("every generator's default output replays on its intended machine", () 
     it(`${kind}: the edges of its ranges replay under --check`, async () => {
       const spec = GENERATORS[kind]!;
       const o: Record<string, number> = Object.fromEntries(Object.entries(spec.options).map(([k, [d]]) => [k, d]));
-      Object.assign(o, { pages: 1, events: 50, passes: 1, procs: 1, pages_per_proc: 1, regions: 2, region_mb: 2, heap_mb: 1, hot_mb: 1, duration_ms: 20, shift_ms: 5, alloc_mb: 1, again_mb: 1, idle_ms: 0, stride_pages: 1, ops: 50, writes: 1 });
+      Object.assign(o, { pages: 1, events: 50, passes: 1, procs: 1, pages_per_proc: 1, regions: 2, region_mb: 2, heap_mb: 1, hot_mb: 1, duration_ms: 20, shift_ms: 5, alloc_mb: 1, again_mb: 1, idle_ms: 0, stride_pages: 1, ops: 50, writes: 1, file_mb: 1, hot_every: 2 });
       for (const k of ["write_ratio", "exit_ratio", "partial_unmap", "free_ratio"]) if (k in o) o[k] = 1;
+      if (kind === "filecache") o.append_kb = 4;
       const machine = kind === "tiered"
         ? { name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }, { id: 1, mem: 8192, tier: 1, cpus: false }], tunables: {} }
         : { name: "t", nodes: [{ id: 0, mem: 16384, tier: 0, cpus: true }], tunables: {} };

@@ -160,7 +160,7 @@ describe(".wtrace reading", () => {
     ["unknown block kind", Buffer.concat([header(), Buffer.from("Z")]), "t.wtrace: byte 18: corrupt block kind 0x5a (expected S, R or E)"],
     ["block without op", Buffer.concat([header(), records(1, [[["f64", 0]]]), end(1)]), "t.wtrace: byte 18: corrupt record block: column set 0x1"],
     ["zero records", Buffer.concat([header(), records(3, []), end(0)]), "t.wtrace: byte 18: corrupt record block: 0 records (1..4096)"],
-    ["unknown op", Buffer.concat([header(), records(3, [[["f64", 0], ["u8", 13]]]), end(1)]), "t.wtrace: record 1: unknown op 13 (0..12)"],
+    ["unknown op", Buffer.concat([header(), records(3, [[["f64", 0], ["u8", 18]]]), end(1)]), "t.wtrace: record 1: unknown op 18 (0..17)"],
     ["time goes back", Buffer.concat([header(), records(3 | 4, [[["f64", 5], ["u8", 3], ["f64", 1]], [["f64", 4], ["u8", 3], ["f64", 1]]]), end(2)]), "t.wtrace: record 2: time_ms goes back from 5 to 4"],
     ["negative time", Buffer.concat([header(), records(3, [[["f64", -1], ["u8", 8]]]), end(1)]), "t.wtrace: record 1: time_ms -1 out of range (0 to 2^52 ms)"],
     ["access without addr", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 0], ["f64", 1]]]), end(1)]), "t.wtrace: record 1: access needs addr"],
