@@ -153,10 +153,6 @@ export function loadTraceMachine(trace: Pick<OpenedTrace, "name" | "header">, re
   return loadMachine(path, { ...at, ref });
 }
 
-/**
- * The run of a trace: what `--format json` prints, with `pageblock_map` (the end) when
- * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt.
- */
 /** JSON `start_state` of a run from `--start-state DIR`: where it came from and what it became. */
 export interface StartStateJson {
   dir: string;
@@ -168,9 +164,29 @@ export interface StartStateJson {
   warnings: string[];
 }
 
+/**
+ * The run of a trace: what `--format json` prints, with `pageblock_map` (the end) when
+ * cfg.pageblockMap or cfg.pageblockMapAt, and `pageblock_snapshots` (earlier maps) with pageblockMapAt,
+ * and `start_state` from cfg.startState. Errors: those of openTrace, resolveSettings, the plug-ins
+ * and the engine (UsageError, DataError, PluginError); the trace file is closed either way.
+ */
 export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
   const start = cfg.startState !== undefined ? loadStartState(cfg.startState) : undefined;
   const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
+  try {
+    return await replayOpened(cfg, trace, start);
+  } finally {
+    // a run that fails before its first event never reads the trace: close its file now (not
+    // at garbage collection, which warns on standard error); a no-op once it was read
+    trace.close?.();
+  }
+}
+
+async function replayOpened(
+  cfg: ReplayConfig,
+  trace: OpenedTrace,
+  start: ReturnType<typeof loadStartState> | undefined,
+): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
   const settings = resolveSettings(trace, cfg.machine ?? start?.zoneinfo ?? undefined, cfg.set, cfg.zones);
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);

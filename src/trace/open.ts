@@ -23,6 +23,11 @@ export interface OpenedTrace {
   format: TraceFormat;
   header: TraceHeader;
   batches: () => AsyncGenerator<EventBatch>;
+  /**
+   * closes what was opened when the batches will never be read (a run that fails before its
+   * first event: a plug-in that does not load); a no-op once they are
+   */
+  close?: () => void;
 }
 
 export interface OpenOptions extends CsvOptions {
@@ -225,7 +230,7 @@ async function opened(
     }
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header, batches, progress };
+  return { name, format, header, batches, progress, close: () => void (!used && worker?.close()) };
 }
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */

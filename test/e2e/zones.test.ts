@@ -66,7 +66,7 @@ describe("multi-zone /proc files", () => {
       ["DMA", 1, 3840],
       ["DMA32", 4096, 28631],
     ]);
-    const flat = JSON.parse(wsim(["replay", reads, "--format", "json"]).out);
+    const flat = JSON.parse(wsim(["replay", reads, "--zones", "flat", "--format", "json"]).out);
     expect(flat.machine.zones).toBe("flat");
   });
 

@@ -147,9 +147,9 @@ describe("wsim tunables fits the terminal (23)", () => {
   });
 
   it("80 columns: a block per tunable; 160 columns: a table row per tunable with its default beside it", () => {
-    // the default machine's vm.min_free_kbytes is 22528 KiB (README: watermarks 5632/7040/8448)
+    // the default machine's vm.min_free_kbytes is 67584 KiB (x86: three zones; README)
     const narrow = renderTunablesTable(rows, "default", 80);
-    expect(narrow).toMatch(/^vm\.min_free_kbytes = 22528\n {4}allowed: an integer 0\.\.2147483647\n {4}KiB kept free/m);
+    expect(narrow).toMatch(/^vm\.min_free_kbytes = 67584\n {4}allowed: an integer 0\.\.2147483647\n {4}KiB kept free/m);
     const wide = renderTunablesTable(rows, "default", 160);
     expect(wide).toMatch(/^tunable +default +allowed +help$/m);
     expect(wide).toMatch(/^vm\.watermark_scale_factor +10 +an integer 1\.\.3000 +distance between min, low and high watermarks, in 1\/10000 of the zone$/m);

@@ -153,12 +153,12 @@ describe("the reporting worker", () => {
   it("after a large free and idle time every free block of order >= 9 is reported; allocating one counts a reallocation", async () => {
     for (const mode of ["reporting", "aeration"]) {
       const trace = new URL("../../../traces/vm-balloon.csv", import.meta.url).pathname;
-      const r = await replay({ trace, machine: "vm", set: [`page_reporting.mode=${mode}`, "wsim.pcp=0"], until: 40000 });
+      const r = await replay({ trace, machine: "vm", zones: "flat", set: [`page_reporting.mode=${mode}`, "wsim.pcp=0"], until: 40000 });
       const z = r.nodes[0]!.zones[0]!;
       expect(z.reported[9], mode).toBe(z.buddyinfo[9]);
       expect(z.reported[10], mode).toBe(z.buddyinfo[10]);
       expect(r.vmstat.wsim_nr_reported_pages).toBe(z.buddyinfo[9]! * 512 + z.buddyinfo[10]! * 1024);
-      const all = await replay({ trace, machine: "vm", set: [`page_reporting.mode=${mode}`, "wsim.pcp=0"] });
+      const all = await replay({ trace, machine: "vm", zones: "flat", set: [`page_reporting.mode=${mode}`, "wsim.pcp=0"] });
       // 512 MiB back (256 huge pages), and the order-9 reported block the first of their page
       // tables split (the 256 deposited PTE tables and the PMD fit in its 512 pages)
       expect(all.vmstat.wsim_reported_reallocated! - r.vmstat.wsim_reported_reallocated!).toBe(131072 + 512);

@@ -52,7 +52,7 @@ describe("pcp lists, their indexes and their high and batch", () => {
   it("the default preset's Normal zone (flat, 1048576 pages) with min_free_kbytes 16384: batch 63, high 5144", () => {
     // min = 16384 KiB / 4 = 4096 pages; low = 4096 + max(4096 / 4 = 1024, mult_frac(1048576, 10, 10000) = 1048) = 5144;
     // b = min(1024, 256) / 4 = 64, rounddown_pow_of_two(96) - 1 = 63; high = max(5144 / 1, 252) = 5144
-    const e = engineFor(loadMachine("default"), {}, { ...PCP_ON, "vm.min_free_kbytes": "16384" });
+    const e = engineFor({ ...loadMachine("default"), zones: "flat" }, {}, { ...PCP_ON, "vm.min_free_kbytes": "16384" });
     expect(e.mem.pcp.nrCpus).toBe(1);
     expect(e.mem.pcp.batch[0]).toBe(63);
     expect(e.mem.pcp.high[0]).toBe(5144);

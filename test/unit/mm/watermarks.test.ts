@@ -45,7 +45,8 @@ describe("watermarks (6.1 __setup_per_zone_wmarks)", () => {
   });
 
   it("the engine recomputes min_free_kbytes when THP changes, unless it was written", () => {
-    const e = engineFor(PRESETS.default!);
+    // the preset's node as one flat Normal zone (the x86 layout's three zones give 67584)
+    const e = engineFor({ ...PRESETS.default!, zones: "flat" });
     expect(e.settings.num("vm.min_free_kbytes")).toBe(22528);
     e.settings.set("transparent_hugepage.enabled", "never");
     expect(e.settings.num("vm.min_free_kbytes")).toBe(8192);
@@ -57,7 +58,7 @@ describe("watermarks (6.1 __setup_per_zone_wmarks)", () => {
   });
 
   it("watermark_scale_factor widens the gaps", () => {
-    const e = engineFor(PRESETS.default!, {}, { "vm.watermark_scale_factor": "100" });
+    const e = engineFor({ ...PRESETS.default!, zones: "flat" }, {}, { "vm.watermark_scale_factor": "100" });
     const z = e.mem.zones[0]!;
     expect(z.wmark[1]! - z.wmark[0]!).toBe(10485);
   });

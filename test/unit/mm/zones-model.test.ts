@@ -58,8 +58,8 @@ describe("zone layout of each preset under x86 (QEMU pc map)", () => {
     expect(spans(t).slice(3)).toEqual([[1, "Normal", 0x140000, 0x340000, 2097152, 2097152]]);
   });
 
-  it("flat (the default) keeps one Normal zone per node from pfn 0", () => {
-    const e = engineFor(PRESETS.numa2!);
+  it("flat (a machine file's default) keeps one Normal zone per node from pfn 0", () => {
+    const e = engineFor({ ...PRESETS.numa2!, zones: "flat" });
     expect(spans(e)).toEqual([
       [0, "Normal", 0, 1048576, 1048576, 1048576],
       [1, "Normal", 1048576, 2097152, 1048576, 1048576],
@@ -174,7 +174,7 @@ describe("gfp_zone and the zonelist", () => {
     a.allocPages(0, MT_MOVABLE, NO_RECLAIM_MOVABLE, 0, 0); // vm has no Normal: DMA32
     a.allocPages(0, MT_UNMOVABLE, GFP_DMA, 0, 0);
     expect([e.mem.ev[V.pgalloc_dma], e.mem.ev[V.pgalloc_dma32], e.mem.ev[V.pgalloc_normal]]).toEqual([1, 1, 0]);
-    const f = engineFor(PRESETS.vm!);
+    const f = engineFor({ ...PRESETS.vm!, zones: "flat" });
     f.mem.alloc.allocPages(0, MT_MOVABLE, NO_RECLAIM_MOVABLE, 0, 0);
     // a flat node has no DMA zone: a DMA allocation finds no eligible zone and fails
     expect(f.mem.alloc.allocPages(0, MT_UNMOVABLE, GFP_DMA, 0, 0)).toBe(-1);
@@ -261,7 +261,7 @@ describe("a replay under x86 keeps the invariants", () => {
     e.mem.buddy.freeOnePage(e.mem.zones[0]!, 0x10, 0, MT_UNMOVABLE, 0);
     expect(checkInvariants(e.mem.buddy, 0, [], managed)).toBe("pfn 16 is free but is no managed RAM (a hole or a reserved page)");
     // a flat machine has no map: every pfn is managed
-    expect(engineFor(PRESETS.vm!).mem.managedMap()).toBeNull();
+    expect(engineFor({ ...PRESETS.vm!, zones: "flat" }).mem.managedMap()).toBeNull();
   });
 
   it("faults, kernel allocations with every gfp, THP and frees under --check on a 64 MiB x86 machine", async () => {

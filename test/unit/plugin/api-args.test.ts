@@ -24,7 +24,7 @@ describe("plugin api arguments", () => {
   it("machine.nodes[].pages sums the node's zones: the x86 layout of a 4 GiB node is its managed pages, not DMA's", async () => {
     const p = join(dir, "nodes.mjs");
     writeFileSync(p, 'export function register(api) { const c = api.defineCounter("node0_pages"); c.add(api.machine.nodes[0].pages); }\n');
-    const flat = await replay({ trace, plugins: [p] });
+    const flat = await replay({ trace, plugins: [p], zones: "flat" });
     const x86 = await replay({ trace, plugins: [p], zones: "x86" });
     // flat: the whole 4 GiB node, 1048576 pages; x86: the sum of its zones' managed pages
     expect(flat.vmstat.wsim_plugin_node0_pages).toBe(1048576);
