@@ -59,23 +59,21 @@ export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Reco
   return new Engine(s, opts);
 }
 
+/** No watermarks, boost, THP or proactive compaction: quietEngine's tunables (every compaction pass is the trace's). */
+export const QUIET_TUNABLES: Readonly<Record<string, string>> = {
+  "vm.min_free_kbytes": "0",
+  "vm.watermark_scale_factor": "1",
+  "vm.watermark_boost_factor": "0",
+  "transparent_hugepage.enabled": "never",
+  "vm.compaction_proactiveness": "0",
+};
+
 /**
- * A one-node machine of `pages` pages with no watermarks, boost, THP or proactive compaction
- * (compaction tests: every pass is the trace's), `extra` tunables on top.
+ * A one-node machine of `pages` pages with QUIET_TUNABLES (compaction tests: every pass is the
+ * trace's), `extra` tunables on top.
  */
 export function quietEngine(pages: number, extra: Record<string, string> = {}, opts: EngineOptions = {}): Engine {
-  return engineFor(
-    { name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {} },
-    opts,
-    {
-      "vm.min_free_kbytes": "0",
-      "vm.watermark_scale_factor": "1",
-      "vm.watermark_boost_factor": "0",
-      "transparent_hugepage.enabled": "never",
-      "vm.compaction_proactiveness": "0",
-      ...extra,
-    },
-  );
+  return engineFor({ name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {} }, opts, { ...QUIET_TUNABLES, ...extra });
 }
 
 /**

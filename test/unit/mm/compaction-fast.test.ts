@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, quietEngine, runCsv } from "../../helpers.js";
+import { engineFor, QUIET_TUNABLES, quietEngine, runCsv } from "../../helpers.js";
 import { Buddy, FPI_NONE, Zone } from "../../../src/mm/buddy.js";
 import { MT_ISOLATE, MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
 import { PageArrays, PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "../../../src/mm/pages.js";
@@ -346,14 +346,7 @@ describe("isolate_freepages' stride and compact_init_free_pfn", () => {
 
 /** A quiet one-node x86 machine of `pages` pages: DMA [1, 4096) (pfns below 256 reserved), DMA32 above. */
 function quietX86(pages: number, extra: Record<string, string> = {}) {
-  return engineFor({ name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {}, zones: "x86" }, {}, {
-    "vm.min_free_kbytes": "0",
-    "vm.watermark_scale_factor": "1",
-    "vm.watermark_boost_factor": "0",
-    "transparent_hugepage.enabled": "never",
-    "vm.compaction_proactiveness": "0",
-    ...extra,
-  });
+  return engineFor({ name: "t", nodes: [{ id: 0, mem: pages, tier: 0, cpus: true }], tunables: {}, zones: "x86" }, {}, { ...QUIET_TUNABLES, ...extra });
 }
 
 describe("6.1's scanners around the fast paths (exactness fixes)", () => {
