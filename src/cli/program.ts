@@ -317,10 +317,16 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     });
 
   guestOptions(program.command("compare"))
-    .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
+    .description("replay a trace on a real kernel and in wsim (started from the guest's boot state: its zones, free blocks and used pages); print counters side by side")
     .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel, rows, pageblock_changes} (and kernel_runs with --runs)").choices(["table", "json"]))
     .option("--all", "list every counter, not only those that moved")
     .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
+    .addOption(
+      new Option("--start <state>", "wsim's start: boot = the first guest's boot zoneinfo, buddyinfo and pagetypeinfo (its zones, free blocks and used pages, as --start-state); free = only the guest's free pages, as zones of their own")
+        .choices(["boot", "free"])
+        .default("boot"),
+    )
+    .option("--kernel-runs <file>", "take the guest's runs from FILE, an earlier `wsim compare --format json` of the same trace (no QEMU): re-check a changed model against saved guests")
     .action(async (trace: string, opts) => {
       const { compareCommand } = await import("./commands/kernel.js");
       setExitCode(await compareCommand(trace, opts));
