@@ -326,7 +326,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
         .choices(["boot", "free"])
         .default("boot"),
     )
-    .option("--kernel-runs <file>", "take the guest's runs from FILE, an earlier `wsim compare --format json` of the same trace (no QEMU): re-check a changed model against saved guests")
+    .option("--kernel-runs <file>", "take the guest's runs from FILE, an earlier `wsim compare --format json` or `wsim kernel --format json` of the same trace (no QEMU): re-check a changed model against saved guests")
     .action(async (trace: string, opts) => {
       const { compareCommand } = await import("./commands/kernel.js");
       setExitCode(await compareCommand(trace, opts));

@@ -48,10 +48,10 @@ export interface KernelCliOptions {
 
 /**
  * The kernel runs of an earlier `wsim compare --format json` output (`kernel_runs`, or
- * `kernel` alone from a single run), optionally gzipped, for `--kernel-runs`: the guest side is
+ * `kernel` alone from a single run) or of `wsim kernel --format json` (one run), optionally
+ * gzipped, for `--kernel-runs`: the guest side is
  * taken from it instead of booting QEMU. Throws DataError (file, line 0) when the file cannot
- * be read or holds no compare output, or when its runs replayed another trace (`events` differ
- * from `traceEvents`, when known).
+ * be read or holds no kernel run (the caller checks that the runs replayed the same trace).
  */
 export function loadKernelRuns(path: string): KernelResult[] {
   let raw: Buffer;
@@ -67,15 +67,16 @@ export function loadKernelRuns(path: string): KernelResult[] {
       throw new DataError(path, 0, "a gzip file that does not decompress");
     }
   }
-  let doc: { kernel?: KernelResult; kernel_runs?: KernelResult[] };
+  let doc: { kernel?: KernelResult; kernel_runs?: KernelResult[]; source?: string };
   try {
     doc = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
   } catch {
-    throw new DataError(path, 0, "not JSON: --kernel-runs takes the output of `wsim compare --format json`");
+    throw new DataError(path, 0, "not JSON: --kernel-runs takes the output of `wsim compare --format json` or `wsim kernel --format json`");
   }
-  const runs = Array.isArray(doc?.kernel_runs) ? doc.kernel_runs : doc?.kernel ? [doc.kernel] : [];
+  // a compare output's runs, or a `wsim kernel --format json` output (one run)
+  const runs = Array.isArray(doc?.kernel_runs) ? doc.kernel_runs : doc?.source === "kernel" ? [doc as unknown as KernelResult] : doc?.kernel ? [doc.kernel] : [];
   if (!runs.length || runs.some((k) => k?.source !== "kernel" || typeof k.vmstat !== "object" || !k.kernel?.boot))
-    throw new DataError(path, 0, "holds no kernel run: --kernel-runs takes the output of `wsim compare --format json` (its `kernel` and `kernel_runs`)");
+    throw new DataError(path, 0, "holds no kernel run: --kernel-runs takes the output of `wsim compare --format json` or `wsim kernel --format json`");
   return runs;
 }
 
