@@ -66,14 +66,25 @@ static void fail(const char *what, const char *arg) {
   printf("@@wsim error %lu: %s %s: %s\n", lineno, what, arg, strerror(errno));
 }
 
+/*
+ * the buffers the helper reads files into (iobuf: the trace's file I/O; pbuf: the files it
+ * prints), page-aligned and MADV_DONTFORK'd at start: a forked worker never uses them, and were
+ * they copied into it, the helper's next write to each page after a fork would be a
+ * copy-on-write (or reuse) fault wsim does not have
+ */
+#define BUF (1 << 20)
+static char iobuf[BUF] __attribute__((aligned(4096)));
+static char pbuf[1 << 16] __attribute__((aligned(4096)));
+
 static void print_file(const char *tag, const char *path) {
-  static char buf[1 << 16];
+  char *buf = pbuf;
+  const size_t bufsize = sizeof pbuf;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return fail("open", path);
   printf("@@wsim begin %s\n", tag);
   fflush(stdout);
   ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  while ((n = read(fd, buf, bufsize)) > 0) fwrite(buf, 1, (size_t)n, stdout);
   close(fd);
   printf("@@wsim end\n");
   fflush(stdout);
@@ -81,13 +92,14 @@ static void print_file(const char *tag, const char *path) {
 
 /* trace_pipe consumes what it prints and blocks when the ring buffer is empty */
 static void drain_pipe(const char *tag, const char *path) {
-  static char buf[1 << 16];
+  char *buf = pbuf;
+  const size_t bufsize = sizeof pbuf;
   int fd = open(path, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return fail("open", path);
   printf("@@wsim begin %s\n", tag);
   fflush(stdout);
   ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  while ((n = read(fd, buf, bufsize)) > 0) fwrite(buf, 1, (size_t)n, stdout);
   if (n < 0 && errno != EAGAIN) fail("read", path);
   close(fd);
   printf("@@wsim end\n");
@@ -144,10 +156,6 @@ static void mount_data(const char *dev, const char *dir) {
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) return fail("mkdir", dir);
   if (mount(dev, dir, "ext4", MS_NOATIME, NULL) != 0) fail("mount ext4", dev);
 }
-
-/* the buffer file reads copy into and writes copy from; touched at start, before the first snapshot */
-#define BUF (1 << 20)
-static char iobuf[BUF];
 
 /* buffered read (write) of [off, off + len) of path, BUF bytes at a time */
 static void file_io(const char *path, unsigned long off, unsigned long len, int write_) {
@@ -391,6 +399,8 @@ int main(int argc, char **argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   memset(iobuf, 'w', sizeof iobuf); /* its pages are boot's, not the replay's */
+  memset(pbuf, 0, sizeof pbuf);
+  if (madvise(iobuf, sizeof iobuf, MADV_DONTFORK) != 0 || madvise(pbuf, sizeof pbuf, MADV_DONTFORK) != 0) fail("madvise", "MADV_DONTFORK");
   FILE *f = fopen(script, "r");
   if (!f) {
     fail("open", script);

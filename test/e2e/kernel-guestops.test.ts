@@ -55,6 +55,16 @@ describe.skipIf(missing.length > 0)("wsim compare: fork and file I/O in the gues
     const c = JSON.parse(readFileSync(out, "utf8"));
     const w: Record<string, number> = c.wsim.vmstat;
     const k: Record<string, number> = c.kernel.vmstat;
+    /**
+     * a kernel node counter (nr_*) between want - 4 and want + more: /proc/vmstat does not fold
+     * the per-cpu deltas, each kept under the stat threshold (calculate_normal_threshold: 2 for
+     * a zone under 128 MiB with one CPU), at either snapshot; event counters (pgfault, pgpgin)
+     * are summed over the CPUs when read, exact
+     */
+    const near = (name: string, want: number, more: number) => {
+      expect(k[name], name).toBeGreaterThanOrEqual(want - 4);
+      expect(k[name], name).toBeLessThanOrEqual(want + more);
+    };
     expect(c.kernel.kernel.unsupported).toEqual({});
     expect(c.kernel.kernel.errors).toEqual([]);
     expect(c.kernel.kernel.data_mib).toBe(33);
@@ -66,8 +76,7 @@ describe.skipIf(missing.length > 0)("wsim compare: fork and file I/O in the gues
     // after the child's exit: its 16 copies and the 8 originals the parent copied away are freed,
     // leaving the parent's 64 pages (the kernel: and a few of the helper's)
     expect(w.nr_anon_pages).toBe(64);
-    expect(k.nr_anon_pages).toBeGreaterThanOrEqual(64);
-    expect(k.nr_anon_pages).toBeLessThanOrEqual(64 + 16);
+    near("nr_anon_pages", 64, 16);
     // file a: 64 pages read once (256 KiB of pgpgin), the second read all hits; file b: 32 pages
     // dirtied and written by the fsync. The kernel's few more are ext4's metadata blocks
     // (bitmaps, inode table) on the block device's cache
@@ -75,15 +84,15 @@ describe.skipIf(missing.length > 0)("wsim compare: fork and file I/O in the gues
     expect(k.pgpgin).toBeGreaterThanOrEqual(256);
     expect(k.pgpgin).toBeLessThanOrEqual(256 + 64);
     expect(w.nr_file_pages).toBe(64 + 32);
-    expect(k.nr_file_pages).toBeGreaterThanOrEqual(96);
-    expect(k.nr_file_pages).toBeLessThanOrEqual(96 + 16);
+    near("nr_file_pages", 96, 16);
     expect(w.nr_dirtied).toBe(32);
-    expect(k.nr_dirtied).toBeGreaterThanOrEqual(32);
-    expect(k.nr_dirtied).toBeLessThanOrEqual(32 + 8);
+    near("nr_dirtied", 32, 8);
     expect(w.nr_written).toBe(32);
-    expect(k.nr_written).toBeGreaterThanOrEqual(32);
-    expect(k.nr_written).toBeLessThanOrEqual(32 + 8);
+    near("nr_written", 32, 8);
+    expect(w.pgpgout).toBe(128); // KiB
+    expect(k.pgpgout).toBeGreaterThanOrEqual(128);
+    expect(k.pgpgout).toBeLessThanOrEqual(128 + 32);
     expect(w.nr_dirty ?? 0).toBe(0);
-    expect(k.nr_dirty).toBeLessThanOrEqual(8); // metadata the fsync of a journal-less ext4 leaves to the flusher
+    near("nr_dirty", 0, 8); // metadata the fsync of a journal-less ext4 leaves to the flusher
   });
 });
