@@ -13,13 +13,15 @@
  *   node scripts/compare-generators.mjs                      # every case, 3 boots each, README.md updated
  *   node scripts/compare-generators.mjs --runs 1 --out -     # one boot each, the block on standard output
  *   node scripts/compare-generators.mjs --case filecache     # one case (repeatable), on standard output
+ *   node scripts/compare-generators.mjs --keep DIR           # also keep each case's trace and compare JSON in DIR
+ *   node scripts/compare-generators.mjs --from DIR           # no QEMU: the block from the JSON a --keep run left
  *
  * Needs `npm run build` and what `wsim compare` needs (qemu-system-x86_64, gcc, mke2fs for the
  * filecache case's data disk; the kernel is fetched once with apt-get). Exit status: 0 written,
  * 1 a run failed or a row is unexplained, 2 usage.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,20 +65,23 @@ function wsim(args, what) {
   if (r.status !== 0) throw new Error(`${what}: wsim ${args[0]} exited ${r.status ?? r.signal}`);
 }
 
-function runCase(kase, runs, dir) {
+function runCase(kase, runs, dir, from) {
   const trace = join(dir, `${kase.name}.csv`);
-  const out = join(dir, `${kase.name}.json`);
+  const out = join(from ?? dir, `${kase.name}.json`);
+  if (from) return JSON.parse(readFileSync(out, "utf8"));
   wsim(["generate", ...kase.generate, "-o", trace], kase.name);
   wsim(["compare", trace, ...kase.args, "--runs", String(runs), "--format", "json", "-o", out], kase.name);
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
-const USAGE = "usage: node scripts/compare-generators.mjs [--runs N] [--case NAME]... [--out README.md|-]";
+const USAGE = "usage: node scripts/compare-generators.mjs [--runs N] [--case NAME]... [--out README.md|-] [--keep DIR | --from DIR]";
 
 function main(argv) {
   let runs = 3;
   const only = [];
   let out = null;
+  let keep = null;
+  let from = null;
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -88,20 +93,25 @@ function main(argv) {
       if (!Number.isInteger(runs) || runs < 1 || runs > 20) usage("--runs must be an integer 1..20");
     } else if (a === "--case") only.push(val());
     else if (a === "--out") out = val();
+    else if (a === "--keep") keep = val();
+    else if (a === "--from") from = val();
     else if (a === "-h" || a === "--help") {
       process.stdout.write(USAGE + "\n");
       return 0;
     } else usage(`unknown argument ${JSON.stringify(a)}`);
   }
   for (const n of only) if (!GEN_CASES.some((c) => c.name === n)) usage(`unknown case ${JSON.stringify(n)} (cases: ${GEN_CASES.map((c) => c.name).join(", ")})`);
+  if (keep && from) usage("--keep and --from exclude each other");
   out ??= only.length ? "-" : join(ROOT, "README.md");
   const cases = only.length ? GEN_CASES.filter((c) => only.includes(c.name)) : GEN_CASES;
-  const dir = mkdtempSync(join(tmpdir(), "wsim-compare-generators-"));
+  if (keep) mkdirSync(keep, { recursive: true });
+  const dir = keep ?? mkdtempSync(join(tmpdir(), "wsim-compare-generators-"));
   try {
     const results = [];
     const unexplained = [];
     for (const kase of cases) {
-      const compare = runCase(kase, runs, dir);
+      const compare = runCase(kase, runs, dir, from);
+      if (from) runs = (compare.kernel_runs ?? [compare.kernel]).length;
       results.push({ kase, compare });
       unexplained.push(...caseRows(kase, compare).unexplained);
     }
@@ -120,7 +130,7 @@ function main(argv) {
     process.stderr.write(`compare-generators: ${e.message}\n`);
     return 1;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -26,14 +26,18 @@ export function dataImageBytes(files: readonly GuestFile[]): number {
   return Math.ceil((data * 1.25 + 32 * MiB) / MiB) * MiB;
 }
 
+/** The host's mke2fs (e2fsprogs; sbin is not on every user's PATH), or null. */
+export function findMke2fs(): string | null {
+  return which("mke2fs") ?? ["/usr/sbin/mke2fs", "/sbin/mke2fs"].find((p) => existsSync(p)) ?? null;
+}
+
 /**
  * Writes an ext4 image at `path` holding `files` (each at its path under DATA_DIR with `bytes`
- * of data, the byte 'w'; a file of 0 bytes is left for the replay's first write to create).
- * Errors: EnvironmentError when mkfs.ext4 is missing or fails.
+ * of data, the byte 'w'; a file of 0 bytes is left for the replay's first write to create),
+ * made by `mkfs` (default: findMke2fs()). Errors: EnvironmentError when there is no mke2fs or
+ * it fails.
  */
-export function writeDataImage(path: string, files: readonly GuestFile[]): void {
-  // sbin is not on every user's PATH
-  const mkfs = which("mke2fs") ?? ["/usr/sbin/mke2fs", "/sbin/mke2fs"].find((p) => existsSync(p));
+export function writeDataImage(path: string, files: readonly GuestFile[], mkfs: string | null = findMke2fs()): void {
   if (!mkfs) throw new EnvironmentError("mke2fs (mkfs.ext4) not found (the trace's file I/O needs an ext4 disk in the guest): install Debian's package e2fsprogs");
   const root = mkdtempSync(join(dirname(path), "data-"));
   try {

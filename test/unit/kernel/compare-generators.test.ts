@@ -39,6 +39,32 @@ describe("compare-generators", () => {
     expect(text).toMatch(/^\| `fork-snapshot` \| pgfault \/ pgreuse \| 245 \/ 0 \| 278 – 280 \/ 0 \| wsim 245, the kernel 278 – 280 \|$/m);
   });
 
+  it("--from DIR renders what a --keep run left, without QEMU; --keep and --from together are a usage error", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "wsim-gen-from-"));
+    try {
+      // every counter the cases show, 0 on both sides in two boots: every row in range
+      const counters = (GEN_CASES as { rows: { counters: string[] }[] }[]).flatMap((c) => c.rows.flatMap((r) => r.counters));
+      const kernel = { kernel: { release: "6.1.0-57-cloud-amd64" }, vmstat: Object.fromEntries(counters.map((c) => [c, 0])) };
+      for (const c of GEN_CASES as { name: string }[]) writeFileSync(join(dir, `${c.name}.json`), JSON.stringify({ rows: [], kernel, kernel_runs: [kernel, kernel] }));
+      const script = new URL("../../../scripts/compare-generators.mjs", import.meta.url).pathname;
+      const r = spawnSync(process.execPath, [script, "--from", dir, "--out", "-"], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^Measured on Linux 6\.1\.0-57-cloud-amd64 .*, 2 boots per case;$/m);
+      const rows = r.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| trace"));
+      expect(rows).toHaveLength((GEN_CASES as { rows: unknown[] }[]).reduce((n, c) => n + c.rows.length, 0)); // one line per row of every case
+      for (const l of rows) expect(l).toMatch(/\| in range \|$/);
+      const both = spawnSync(process.execPath, [script, "--keep", dir, "--from", dir], { encoding: "utf8" });
+      expect(both.status).toBe(2);
+      expect(both.stderr).toMatch(/--keep and --from exclude each other/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("replaces what lies between its own markers, and needs both", () => {
     expect(BEGIN).toBe("<!-- compare-generators:begin -->");
     expect(spliceGenerators(`a\n${BEGIN}\nold\n${END}\nb\n`, "new")).toBe(`a\n${BEGIN}\nnew\n${END}\nb\n`);

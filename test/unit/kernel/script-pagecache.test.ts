@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { dataImageBytes, writeDataImage } from "../../../src/kernel/datadisk.js";
+import { dataImageBytes, findMke2fs, writeDataImage } from "../../../src/kernel/datadisk.js";
 import { ScriptBuilder, type ScriptOptions } from "../../../src/kernel/script.js";
 import { which } from "../../../src/kernel/toolchain.js";
 import { loadMachine } from "../../../src/machine/machine.js";
@@ -71,7 +71,19 @@ describe("guest script: fread, fwrite, fsync, ftruncate, fdelete", () => {
     expect(dataImageBytes([{ name: "a", path: "/data/f0", bytes: 1, maxBytes: 1 }])).toBe(33 * MiB);
   });
 
-  const mke2fs = which("mke2fs") ?? ["/usr/sbin/mke2fs", "/sbin/mke2fs"].find((p) => { try { return statSync(p).isFile(); } catch { return false; } });
+  it("names the package when there is no mke2fs, and says what mke2fs said when it fails", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wsim-data-"));
+    try {
+      const files = [{ name: "a", path: "/data/f0", bytes: 4096, maxBytes: 4096 }];
+      expect(() => writeDataImage(join(dir, "d.img"), files, null)).toThrow(/mke2fs \(mkfs\.ext4\) not found \(the trace's file I\/O needs an ext4 disk in the guest\): install Debian's package e2fsprogs/);
+      // a "mke2fs" that fails: /bin/sh running the options as a script file it cannot open
+      expect(() => writeDataImage(join(dir, "d.img"), files, "/bin/sh")).toThrow(/^mkfs\.ext4 could not make the guest's data disk: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const mke2fs = findMke2fs();
   it.skipIf(!mke2fs)("writes an ext4 image with 4 KiB blocks and no journal", () => {
     const dir = mkdtempSync(join(tmpdir(), "wsim-data-"));
     try {
