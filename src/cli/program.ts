@@ -298,7 +298,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
           "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev), " +
             "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free) " +
             "are made by a small module, wsim_kalloc, built with make against the default kernel's headers " +
-            "(fetched with apt-get once). Memcg files and wsim-only tunables cannot be replayed: they are " +
+            "(fetched with apt-get once). A trace with file I/O (fread, fwrite...) gets an ext4 data disk made with " +
+            "mke2fs (Debian: e2fsprogs). Memcg files and wsim-only tunables cannot be replayed: they are " +
             "counted and reported on stderr and in the JSON's kernel.unsupported.\n\n" +
             "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to " +
             "install is missing, or the guest panicked or did not finish: the message says which).",
