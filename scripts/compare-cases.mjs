@@ -9,12 +9,19 @@
  * model and the kernel, not the numbers of one run (use the placeholders for those).
  */
 
-const PCP = "6.1 keeps freed pages on per-cpu lists, outside the buddy lists, where they cannot merge; wsim has none (issue 13)";
-const ZONES = "the guest's memory is two zones, DMA (16 MiB) and DMA32, compacted one by one; wsim has one Normal zone (issue 13)";
-const DMA_BALANCED =
-  "6.1's pgdat_balanced takes a node as balanced when any one of its zones meets the high watermark for the order; the guest's DMA zone keeps free order-9 and order-10 blocks (nothing here allocates from it), so a THP fault's wakeup_kswapd(order 9) finds the node balanced and wakes kcompactd instead of reclaiming. wsim's node is one zone without such blocks, so each THP fallback sends kswapd to reclaim for order 9 (balance_pgdat until compact_gap(9) = 1024 pages, then order 0)";
+// wsim starts from the guest's boot zoneinfo, buddyinfo and pagetypeinfo (`wsim compare --start
+// boot`): both sides have the DMA and DMA32 zones, the same free blocks per zone, order and
+// migratetype, per-cpu lists and the guest's used pages (wsim's boot owner). What the files do
+// not say is reconstructed by rule, and the explanations below name that where it matters.
+const LAYOUT =
+  "the start state gives wsim the guest's free blocks per zone, order and migratetype, but not where inside a zone its used pages lie nor the order of its free lists (wsim lays them out by rule: src/machine/start-state.ts), and compaction's scanners and fast searches count and stop by both";
+const BOOT_OWNER =
+  "the guest's used movable pages at boot (its initramfs in tmpfs, the helper, init) are stood in for by wsim's boot owner, anonymous LRU pages that compaction migrates and reclaim swaps like the trace's; some of the guest's cannot be isolated at the moment compaction meets them (pages on the per-cpu LRU add batches, pages locked or under I/O)";
+const ONE_CPU =
+  "the guest has one CPU (the trace's machine has one): its kswapd runs only while the helper sleeps through the trace's gaps or is preempted, and swaps to an emulated NVMe disk under TCG, so between two THP faults it reclaims far less than wsim's kswapd, which works beside the faulting process at the cost table's speed (docs/costs.md); wsim's kswapd, woken for order 9 by each THP fallback (defrag=defer), runs balance_pgdat to compact_gap(9) and frees order-9 blocks that the next faults take";
 const GUEST_CLOCK =
   "under TCG the guest's clock runs on while it works, on top of the trace's gaps, and its kcompactd and kswapd run on that clock at different points from boot to boot; wsim's daemons run on the trace's clock";
+const HELPER = "the guest helper's own faults and pages";
 
 export const CASES = [
   {
@@ -23,10 +30,10 @@ export const CASES = [
     trace: "traces/compact-holes.csv.gz",
     args: ["--mem", "192M"],
     rows: [
-      { counters: ["pgmigrate_success"], why: `${ZONES}; ${PCP}` },
+      { counters: ["pgmigrate_success"], why: `both compact DMA and DMA32 whole (compact_memory); ${BOOT_OWNER}` },
       { counters: ["pgmigrate_fail"], why: "pages the kernel could not migrate at that moment (a page under writeback, a short-lived reference); wsim's migrations of isolated user pages fail only when the free scanner runs dry" },
-      { counters: ["compact_migrate_scanned", "compact_free_scanned"], why: `${ZONES}, and the guest's own pages (kernel stacks, page tables) in the blocks scanned` },
-      { counters: ["pgfault", "nr_anon_pages"], why: "the guest helper's own faults and pages" },
+      { counters: ["compact_migrate_scanned", "compact_free_scanned"], why: LAYOUT },
+      { counters: ["pgfault", "nr_anon_pages"], why: HELPER },
     ],
   },
   {
@@ -46,7 +53,7 @@ export const CASES = [
     trace: "traces/thp-defrag.csv.gz",
     args: ["--mem", "192M", "--set", "transparent_hugepage.defrag=always"],
     rows: [
-      { counters: ["compact_stall"], why: `direct compaction on every THP fault on both sides; how many stall depends on what the guest's proactive compaction did first (${GUEST_CLOCK}); wsim runs 6.1's compaction_capture, fast_isolate_freepages and fast_find_migrateblock too (issue 13 item 7), without the guest's per-cpu lists and its DMA zone` },
+      { counters: ["compact_stall"], why: `direct compaction on every THP fault on both sides (compaction_capture, fast_isolate_freepages and fast_find_migrateblock as 6.1 has them); once a zone's scanners meet without an order-9 block its compaction is deferred and its skip bits stay set until kswapd or kcompactd resets them, so how many faults stall and succeed swings with where the first attempts end: ${LAYOUT}; and with what the guest's proactive compaction did before the burst (${GUEST_CLOCK})` },
       { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: "the same" },
     ],
   },
@@ -56,9 +63,9 @@ export const CASES = [
     trace: "traces/fragmentation.csv.gz",
     args: ["--mem", "192M", "--set", "vm.compaction_proactiveness=40"],
     rows: [
-      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: `kcompactd compacts while the trace idles on both sides; ${DMA_BALANCED}` },
-      { counters: ["pswpout", "pageoutrun"], why: DMA_BALANCED },
-      { counters: ["compact_daemon_wake"], why: "6.1's proactive compaction does not count compact_daemon_*; wsim's wake-ups come from kswapd going to sleep after an order-9 run, the kernel's from wakeup_kswapd on a node balanced through DMA (above)" },
+      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: `kcompactd compacts while the trace idles on both sides; then ${ONE_CPU}; and ${GUEST_CLOCK}` },
+      { counters: ["pswpout", "pageoutrun"], why: ONE_CPU },
+      { counters: ["compact_daemon_wake"], why: "6.1's proactive compaction does not count compact_daemon_*; on both sides the wake-ups come from kswapd going to sleep after an order-9 run (wakeup_kcompactd) and from THP faults that find the node balanced (wakeup_kswapd), and wsim's kswapd runs more often (above)" },
       { counters: ["pgmigrate_success"], why: `${GUEST_CLOCK}; the kernel's kcompactd moves more in its proactive runs while the trace idles` },
       { counters: ["nr_active_anon", "nr_inactive_anon"], why: "MGLRU on both sides (`--lru mglru`, the default: Debian's 6.1 builds it but leaves it off); the youngest two generations print as active, and reclaim on each side ages different pages (above)" },
     ],
@@ -69,9 +76,9 @@ export const CASES = [
     trace: "traces/fragmentation.csv.gz",
     args: ["--mem", "192M", "--set", "vm.compaction_proactiveness=0"],
     rows: [
-      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: "wsim's kswapd, reclaiming for order 9 after each fallback, frees an order-9 block the next fault takes; the guest's does not reclaim for order 9 (its DMA zone balances the node, above)" },
-      { counters: ["compact_daemon_wake", "pgmigrate_success"], why: "the kernel's wake-ups come from wakeup_kswapd on a node balanced through its DMA zone; wsim's kswapd, going to sleep after its order-9 run, calls wakeup_kcompactd(9) as 6.1 does, but kcompactd_node_suitable then finds the order-9 block reclaim just freed and kcompactd stays asleep" },
-      { counters: ["pswpout", "pageoutrun"], why: "wsim's kswapd reclaims for each THP fallback; the kernel's runs fewer times, for order-0 watermarks" },
+      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: `no proactive compaction on either side; ${ONE_CPU}` },
+      { counters: ["compact_daemon_wake", "pgmigrate_success"], why: "kcompactd is woken when kswapd goes to sleep after an order-9 run (wakeup_kcompactd) and by THP faults that find the node balanced (wakeup_kswapd); wsim's kswapd runs more often (next row), so wsim's kcompactd is woken and migrates more" },
+      { counters: ["pswpout", "pageoutrun"], why: ONE_CPU },
     ],
   },
   {
@@ -80,7 +87,7 @@ export const CASES = [
     trace: "traces/hotset-shift.csv",
     args: ["--mem", "256M"],
     rows: [
-      { counters: ["nr_anon_pages", "nr_anon_transparent_hugepages", "pgfault"], why: "the guest helper's own pages and faults" },
+      { counters: ["nr_anon_pages", "nr_anon_transparent_hugepages", "pgfault"], why: HELPER },
       { counters: ["nr_active_anon", "nr_inactive_anon"], why: "wsim's kagingd (the workingset report RFC's aging thread, set going by the trace's `memory.workingset.refresh_interval`) ages the lruvec every 2 s, so the pages the hot set left fall out of the two youngest generations; 6.1 has no such thread and, without reclaim, never ages. The `memory.workingset.*` files are not in 6.1 (counted as not replayed)" },
     ],
   },
@@ -90,7 +97,7 @@ export const CASES = [
     trace: "traces/overcommit.json",
     args: ["--mem", "96M"],
     rows: [
-      { counters: ["pswpout", "pswpin"], why: "reclaim on both sides; the guest has its own page tables, stacks and slab to keep (issue 13), and reads swap ahead (next row)" },
+      { counters: ["pswpout", "pswpin"], why: "reclaim on both sides, from the same start (the guest's boot state); wsim's kswapd scans far less than the guest's (the pgscan row below), so wsim swaps out and in less, and reads fewer pages ahead" },
       { counters: ["pgmajfault", "swap_ra", "swap_ra_hit"], why: "both read swap ahead as 6.1 does on an SSD (swap_vma_readahead, vm.page-cluster 3): one major fault per read, the neighbours' faults then minor; the guest replays the trace's file mapping as anonymous memory, so all its major faults are swap-ins, while wsim drops file pages and counts each file refault as a major fault of its own (no page cache read-around): most of wsim's {wsim:pgmajfault}; wsim swaps in fewer pages (row above), so it reads fewer ahead" },
       { counters: ["pgscan_kswapd", "pgscan_direct"], why: "both scan `evictable >> priority` per lruvec (MGLRU's get_nr_to_scan); the guest's LRU also holds its own kernel's and helper's pages and its kswapd ages before it scans, while wsim's ages inside eviction; faults that outrun wsim's kswapd (each of its priority iterations takes cost.* time) reclaim directly" },
       { counters: ["workingset_refault_anon", "workingset_activate_anon"], why: "refaults follow the swap-ins: fewer swap-outs in wsim, fewer refaults" },

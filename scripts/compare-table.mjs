@@ -111,9 +111,10 @@ export function renderTable(results) {
   const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
   const lines = [
     `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case,`,
-    `with \`wsim compare TRACE ARGS --runs ${runs}\`; regenerate with \`node scripts/compare-table.mjs\` (the cases and`,
-    "their explanations are in `scripts/compare-cases.mjs`). Counters are changes during the replay; the kernel column is",
-    "the range over the boots.",
+    `with \`wsim compare TRACE ARGS --runs ${runs}\` (wsim starts from the first boot's state, \`--start boot\`); regenerate with`,
+    "`node scripts/compare-table.mjs` (the cases and their explanations are in `scripts/compare-cases.mjs`; the guests' runs are",
+    "kept in `docs/compare-runs/`, and `--reuse` replays wsim against them again without QEMU). Counters are changes during",
+    "the replay; the kernel column is the range over the boots.",
     "",
     "| trace, setting | counter | wsim | kernel | why they differ |",
     "|---|---|---|---|---|",

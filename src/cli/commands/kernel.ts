@@ -309,7 +309,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
         ? renderJson({
             wsim: sim,
             kernel: kerns[0],
-            ...(runs > 1 ? { kernel_runs: kerns } : {}),
+            ...(kerns.length > 1 ? { kernel_runs: kerns } : {}),
             rows: compareRows(sim, kerns, o.all),
             pageblock_changes: pageblockChanges(sim, kerns[0]!),
             zones: zoneRows(sim, kerns),
