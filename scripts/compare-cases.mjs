@@ -92,6 +92,17 @@ export const CASES = [
     ],
   },
   {
+    name: "munmap-vmas",
+    label: "`munmap-vmas` (`--mem 512M`)",
+    trace: "traces/munmap-vmas.csv.gz",
+    args: ["--mem", "512M"],
+    rows: [
+      { counters: ["nr_slab_unreclaimable"], why: "40,000 VMAs of one page: vm_area_struct, anon_vma_chain and maple tree nodes packed into slab pages on both sides (src/mm/slab.ts); the guest's slab also holds its own kernel's objects allocated and freed meanwhile (kmalloc caches, the helper's pipe and file buffers), and its maple tree's node count follows the tree's real splits where wsim estimates it from the number of VMAs" },
+      { counters: ["nr_page_table_pages"], why: "a PTE table per 2 MiB of touched address space and the PMD and PUD tables above it on both sides; the guest's also include its helper's own mappings and those of the processes it ran at boot" },
+      { counters: ["pgfault", "nr_anon_pages"], why: HELPER },
+    ],
+  },
+  {
     name: "overcommit",
     label: "`overcommit` (`--mem 96M`)",
     trace: "traces/overcommit.json",

@@ -29,7 +29,7 @@
  * 2 usage.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -198,7 +198,8 @@ function main(argv) {
     const block = renderTable(results);
     if (out === "-") process.stdout.write(block + "\n");
     else {
-      writeFileSync(out, spliceReadme(readFileSync(out, "utf8"), block));
+      // a README with the markers is updated in place; a new file gets the block alone
+      writeFileSync(out, existsSync(out) ? spliceReadme(readFileSync(out, "utf8"), block) : block + "\n");
       process.stderr.write(`compare-table: ${out} updated (${results.length} cases)\n`);
     }
     return 0;
