@@ -82,6 +82,17 @@ export const CASES = [
     ],
   },
   {
+    name: "proactive",
+    label: "`proactive` (`--mem 424M`, proactiveness 20)",
+    trace: "traces/proactive.csv.gz",
+    args: ["--mem", "424M"],
+    rows: [
+      { counters: ["thp_fault_alloc", "thp_fault_fallback"] },
+      { counters: ["pgmigrate_success"] },
+      { counters: ["compact_stall", "compact_daemon_wake"] },
+    ],
+  },
+  {
     name: "hotset-shift",
     label: "`hotset-shift` (`--mem 256M`)",
     trace: "traces/hotset-shift.csv",
