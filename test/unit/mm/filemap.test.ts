@@ -16,6 +16,8 @@ import { migratePage } from "../../../src/mm/migrate.js";
 import { GFP_HIGHUSER_MOVABLE, MT_MOVABLE } from "../../../src/mm/constants.js";
 import { fileMapcount } from "../../../src/mm/filemap.js";
 import { K_FAULT } from "../../../src/mm/stall.js";
+import { formatZoneinfo } from "../../../src/procfs/zoneinfo.js";
+import { cpusByNodeOf, liveZoneinfo } from "../../../src/procfs/zoneinfo-live.js";
 import { dataErrorOf, quietEngine, runCsv } from "../../helpers.js";
 import type { Engine } from "../../../src/engine/engine.js";
 
@@ -77,6 +79,16 @@ describe("faults find the page cache's pages", () => {
     expect(e.mem.pageCache.nrPages).toBe(8);
     const pc = e.mem.pageCache;
     for (let k = 0; k < 8; k++) expect(pc.pcf[pte(e, 1, k) - 1]! & PC_REFERENCED).toBe(PC_REFERENCED);
+  });
+
+  it("zoneinfo's per-node nr_mapped counts the mapped cache pages only, nr_file_pages all of them", async () => {
+    const e = engine();
+    await run(e, [`0,fread,1,,${8 * P},,z,0`, mmap(1, 1, 2, "z"), acc(2, 1, 0)]);
+    // the window of page 0 is the region's 2 pages: 2 of the 8 cached pages are mapped
+    const text = formatZoneinfo(liveZoneinfo(e.mem, cpusByNodeOf(e.mem)));
+    expect(text).toMatch(/\n\s+nr_mapped\s+2\n/);
+    expect(text).toMatch(/\n\s+nr_file_pages\s+8\n/);
+    expect(gauge(e, "nr_mapped")).toBe(2);
   });
 
   it("munmap keeps the pages cached (nr_file_pages 8, nr_mapped 8 -> 0); a new mapping finds them with one minor fault", async () => {
@@ -252,6 +264,33 @@ describe("several mms, fork, migration", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
     await run(e, [`2,fread,1,,${4 * P},,g,0`]);
     expect(ev(e, "pgpgin")).toBe(4 + 3 * 4); // page 3 hits; 0..2 are read now
+  });
+});
+
+describe("compaction", () => {
+  it("the compact op migrates mapped cache pages: the file's index and every PTE follow (--check after each event)", async () => {
+    const e = engine();
+    // files a and b read a page at a time, in turn, so their pages alternate through nearly all
+    // of memory (free targets must lie in pageblocks not wholly free: suitable_migration_target);
+    // pids 1 and 2 map a, fdelete b leaves a hole beside every page of a
+    const rows: string[] = [];
+    for (let k = 0; k < 2000; k++) rows.push(`0,fread,1,,${P},,a,${k * P}`, `0,fread,1,,${P},,b,${k * P}`);
+    rows.push(mmap(1, 1, 2000, "a"), mmap(1, 2, 2000, "a", 0, 0x4000000));
+    for (let k = 0; k < 2000; k += 16) rows.push(acc(2, 1, k), acc(2, 2, k, "r", 0x4000000));
+    rows.push("3,fdelete,1,,,,b,");
+    await run(e, rows);
+    const before = Array.from({ length: 2000 }, (_, k) => cachedPfn(e, "a", k));
+    await runCsv(e, ["time_ms,op", "4,compact"].join("\n"));
+    const moved = Array.from({ length: 2000 }, (_, k) => cachedPfn(e, "a", k)).filter((p, k) => p !== before[k]).length;
+    expect(moved).toBeGreaterThan(0);
+    expect(ev(e, "pgmigrate_success")).toBeGreaterThanOrEqual(moved);
+    for (let k = 0; k < 2000; k++) {
+      expect(pte(e, 1, k)).toBe(cachedPfn(e, "a", k) + 1);
+      expect(pte(e, 2, k, 0x4000000)).toBe(cachedPfn(e, "a", k) + 1);
+    }
+    expect(gauge(e, "nr_mapped")).toBe(2000);
+    expect(e.mem.procs.get(2)!.rssFile).toBe(2000);
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
   });
 });
 
