@@ -16,7 +16,9 @@
  * wsim simplifications: mlock_count is 0 or 1; a huge page that an advice covers in part is split (thp_split_pmd,
  * thp_split_page) where 6.1 splits only the PMD or skips the PTE-mapped folio; PAGEOUT splits a
  * huge page before paging it out (no THP swap-out, as reclaim); WILLNEED is a no-op (see
- * `willneed`); file pages exist only while mapped, so DONTNEED frees them as munmap does.
+ * `willneed`); a private kind=file region's pages exist only while mapped, so DONTNEED frees
+ * them as munmap does; a shared file mapping's (filemap.ts) stay in the page cache, unmapped.
+ * PAGEOUT skips a dirty or writeback page-cache page (shrink_folio_list keeps it).
  */
 import { V } from "../stats/counters.js";
 import {

@@ -11,7 +11,9 @@
  * Faults follow do_anonymous_page / filemap_fault in outline: every first touch allocates
  * a movable order-0 page (GFP_HIGHUSER_MOVABLE) on the accessing CPU's node, or the
  * region's preferred node; a file page's first touch is a major fault. An access outside
- * every region maps that one anon page implicitly (no VMA is made).
+ * every region maps that one anon page implicitly (no VMA is made). A region mapping a
+ * page-cache file (vma.mapping: an `mmap` naming a file) faults through filemap.ts instead:
+ * the file's pages, shared with fread/fwrite and every other mapping of it.
  *
  * The page tables take memory as x86-64's 4 levels do (p4d folded): each leaf is a PTE table
  * page, a PMD table page covers 1 GiB of address space and a PUD table page 512 GiB, and the
