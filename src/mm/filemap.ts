@@ -129,13 +129,12 @@ export function fileMapcount(procs: ProcessTable, pfn: number): number {
  * do_set_pte for a cached page: mapped young in mm's leaf at vpn (slot s), its rmap added
  * (page_add_file_rmap), MM_FILEPAGES; in a VM_LOCKED region it is mlocked (mlock_vma_folio).
  */
-function setPte(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, s: number, vpn: number, pfn: number, now: number): void {
+function setPte(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, s: number, vpn: number, pfn: number): void {
   leaf[s] = pfn + 1;
   leaf[COUNT]!++;
   rmapAdd(procs, pfn, mm.slot, vpn);
   mm.rssFile++;
   procs.ctx.alloc.buddy.pages.flags[pfn]! |= PG_ACCESSED; // pte_sw_mkyoung
-  procs.ctx.lastAccess[pfn] = now;
   if (vma.locked === true) procs.mlockPage(pfn);
 }
 
@@ -144,7 +143,7 @@ function setPte(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, s: numb
  * pages of the window whose PTE is none are mapped. Returns true when the faulting page was
  * among them (VM_FAULT_NOPAGE: the fault is done).
  */
-function faultAround(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, leafIdx: number, vpn: number, idx: number, now: number): boolean {
+function faultAround(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, leafIdx: number, vpn: number, idx: number): boolean {
   const f = vma.mapping!;
   const base = leafIdx * LEAF;
   // address = max(address & mask, vm_start); start_pgoff -= off
@@ -159,7 +158,7 @@ function faultAround(procs: ProcessTable, mm: Mm, vma: Vma, leaf: Int32Array, le
     if (leaf[s] !== 0) continue; // !pte_none
     const e = f.at(pg);
     if (e <= 0) continue; // not cached (or a shadow): next_uptodate_page skips it
-    setPte(procs, mm, vma, leaf, s, v, e - 1, now);
+    setPte(procs, mm, vma, leaf, s, v, e - 1);
     if (v === vpn) hit = true;
   }
   return hit;
@@ -184,7 +183,7 @@ export function filemapFault(procs: ProcessTable, mm: Mm, vma: Vma, vpn: number,
   const idx = vma.pgoff! + (vpn - vma.start);
   let major = false;
   let pfn: number;
-  if (!write && faultAround(procs, mm, vma, leaf, leafIdx, vpn, idx, now)) pfn = leaf[slot]! - 1;
+  if (!write && faultAround(procs, mm, vma, leaf, leafIdx, vpn, idx)) pfn = leaf[slot]! - 1;
   else {
     const e = f.at(idx);
     if (e > 0) pfn = e - 1;
@@ -196,8 +195,10 @@ export function filemapFault(procs: ProcessTable, mm: Mm, vma: Vma, vpn: number,
       major = true;
       ev[V.pgmajfault]!++;
     }
-    setPte(procs, mm, vma, leaf, slot, vpn, pfn, now);
+    setPte(procs, mm, vma, leaf, slot, vpn, pfn);
   }
+  // the true access time: the faulting page's only (a prefaulted page is young but not touched)
+  procs.ctx.lastAccess[pfn] = now;
   if (!major) procs.mappedFaults++;
   if (write) {
     pc.dirtyMapped(pfn, now); // fault_dirty_shared_page

@@ -63,6 +63,23 @@ describe("faults find the page cache's pages", () => {
     for (let k = 0; k < 4; k++) expect(pte(e, 1, k, B2)).toBe(cachedPfn(e, "data", 16 + k) + 1);
     expect(gauge(e, "nr_mapped")).toBe(4);
     expect(e.mem.procs.get(1)!.rssFile).toBe(4);
+    // the prefaulted pages are young but were not touched: their true access time is the fread's
+    const la = e.mem.lastAccess;
+    expect([16, 17, 18, 19].map((i) => la[cachedPfn(e, "data", i)])).toEqual([0, 0, 2, 0]);
+  });
+
+  it("mlock of a shared file mapping populates it with read faults (nothing dirtied) and mlocks the pages; munmap munlocks them", async () => {
+    const e = engine();
+    await run(e, [mmap(0, 1, 4, "l"), `1,mlock,1,${addr(0)},${4 * P},,,`]);
+    // populate: a read fault per page (each major: nothing else cached), no write (a shared mapping)
+    expect(ev(e, "pgmajfault")).toBe(4);
+    expect(ev(e, "nr_dirtied")).toBe(0);
+    expect(gauge(e, "nr_mlock")).toBe(4);
+    expect(gauge(e, "nr_unevictable")).toBe(4);
+    await run(e, [`2,munmap,1,${addr(0)},${4 * P},,,`]);
+    expect(gauge(e, "nr_mlock")).toBe(0);
+    expect(gauge(e, "nr_file_pages")).toBe(4); // still cached, evictable again
+    expect(ev(e, "unevictable_pgs_rescued")).toBe(4);
   });
 
   it("mmap faults first: each page a major fault read into the oldest file generation; an fread then hits", async () => {
