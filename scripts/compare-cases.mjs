@@ -64,18 +64,6 @@ export const CASES = [
     ],
   },
   {
-    name: "fragmentation-40-fill-dma",
-    label: "`fragmentation`, proactiveness=40, `--fill-dma`",
-    trace: "traces/fragmentation.csv.gz",
-    args: ["--mem", "192M", "--set", "vm.compaction_proactiveness=40", "--fill-dma"],
-    rows: [
-      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: "with the guest's DMA zone full, its node is balanced only as wsim's is, and both reclaim for THP faults; what is left is the guest's clock (above)" },
-      { counters: ["compact_daemon_wake"], why: "wsim's kswapd wakes kcompactd when it goes to sleep after an order-9 run; the guest's runs fall elsewhere on its own clock" },
-      { counters: ["pageoutrun", "pswpout"], why: "both run balance_pgdat; wsim's kswapd is woken for order 9 after each THP fallback and runs once per wake-up, while the guest's, on a node balanced through DMA, runs for order-0 watermarks" },
-      { counters: ["pgmigrate_success"], why: "the kernel's kcompactd moves more in its proactive runs while the trace idles (the guest's clock, above)" },
-    ],
-  },
-  {
     name: "fragmentation-0",
     label: "`fragmentation`, proactiveness=0",
     trace: "traces/fragmentation.csv.gz",

@@ -16,13 +16,21 @@
  *   node scripts/compare-table.mjs                    # every case, 3 boots each, README.md updated
  *   node scripts/compare-table.mjs --runs 1 --out -   # quicker, the table on standard output
  *   node scripts/compare-table.mjs --case overcommit  # one case (repeatable), on standard output
+ *   node scripts/compare-table.mjs --reuse            # no QEMU: the guest runs saved in docs/compare-runs,
+ *                                                     # wsim replayed again (after a model change)
+ *
+ * Each case's guest runs are saved (kernel runs only, gzipped) as docs/compare-runs/NAME.json.gz
+ * (`--save DIR` elsewhere, `--no-save` not at all); `--reuse [DIR]` reads them back through
+ * `wsim compare --kernel-runs`, so the table can be regenerated, and checked by a test, without
+ * booting anything.
  *
  * Needs `npm run build` and what `wsim compare` needs (qemu-system-x86_64, gcc; the kernel is
  * fetched once with apt-get). Exit status: 0 written, 1 a run failed or a row is unexplained,
  * 2 usage.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +39,8 @@ import { CASES } from "./compare-cases.mjs";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BEGIN = "<!-- compare-table:begin -->";
 export const END = "<!-- compare-table:end -->";
+/** where the guests' runs are kept (one NAME.json.gz per case) */
+export const RUNS_DIR = join(ROOT, "docs", "compare-runs");
 
 /** "a – b", or "a" when the runs agree */
 const span = (lo, hi) => (lo === hi ? String(lo) : `${lo} – ${hi}`);
@@ -96,7 +106,8 @@ export function caseRows(kase, compare) {
  * The block between the markers: the releases the guests reported, the number of boots, and
  * the table. `results` is [{kase, compare}] in case order.
  */
-export function renderTable(results, runs) {
+export function renderTable(results) {
+  const runs = Math.min(...results.map(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).length));
   const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
   const lines = [
     `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case,`,
@@ -119,21 +130,29 @@ export function spliceReadme(readme, block) {
   return readme.slice(0, a + BEGIN.length) + "\n" + block + "\n" + readme.slice(b);
 }
 
-function runCase(kase, runs, dir) {
+/**
+ * One case's `wsim compare --format json`: booting the guest `runs` times, or, with `reuse`
+ * (a directory), taking its saved runs from reuse/NAME.json.gz (`--kernel-runs`). Exported for
+ * the test that checks the README's table against the saved runs.
+ */
+export function runCase(kase, runs, dir, reuse = null) {
   const out = join(dir, `${kase.name}.json`);
-  const args = ["compare", kase.trace, ...kase.args, "--runs", String(runs), "--format", "json", "-o", out];
+  const guest = reuse ? ["--kernel-runs", join(reuse, `${kase.name}.json.gz`)] : ["--runs", String(runs)];
+  const args = ["compare", kase.trace, ...kase.args, ...guest, "--format", "json", "-o", out];
   process.stderr.write(`compare-table: ${kase.name}: wsim ${args.join(" ")}\n`);
-  const r = spawnSync(join(ROOT, "bin", "wsim"), args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync(join(ROOT, "bin", "wsim"), args, { cwd: ROOT, stdio: ["ignore", "inherit", reuse ? "pipe" : "inherit"] });
   if (r.status !== 0) throw new Error(`${kase.name}: wsim compare exited ${r.status ?? r.signal}`);
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
-const USAGE = "usage: node scripts/compare-table.mjs [--runs N] [--case NAME]... [--out README.md|-]";
+const USAGE = "usage: node scripts/compare-table.mjs [--runs N | --reuse [DIR]] [--save DIR | --no-save] [--case NAME]... [--out README.md|-]";
 
 function main(argv) {
   let runs = 3;
   const only = [];
   let out = null;
+  let reuse = null;
+  let save = RUNS_DIR;
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -145,6 +164,9 @@ function main(argv) {
       if (!Number.isInteger(runs) || runs < 1 || runs > 20) usage("--runs must be an integer 1..20");
     } else if (a === "--case") only.push(val());
     else if (a === "--out") out = val();
+    else if (a === "--reuse") reuse = i + 1 < argv.length && !argv[i + 1].startsWith("--") ? argv[++i] : RUNS_DIR;
+    else if (a === "--save") save = val();
+    else if (a === "--no-save") save = null;
     else if (a === "-h" || a === "--help") {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -157,8 +179,14 @@ function main(argv) {
   try {
     const results = [];
     const unexplained = [];
+    if (reuse) save = null; // the runs are already where they came from
     for (const kase of cases) {
-      const compare = runCase(kase, runs, dir);
+      const compare = runCase(kase, runs, dir, reuse);
+      if (save) {
+        mkdirSync(save, { recursive: true });
+        const kernel_runs = compare.kernel_runs ?? [compare.kernel];
+        writeFileSync(join(save, `${kase.name}.json.gz`), gzipSync(JSON.stringify({ kernel_runs }) + "\n", { level: 9 }));
+      }
       results.push({ kase, compare });
       unexplained.push(...caseRows(kase, compare).unexplained);
     }
@@ -166,7 +194,7 @@ function main(argv) {
       process.stderr.write(`compare-table: outside the kernel's range with no explanation (add a \`why\` in scripts/compare-cases.mjs):\n  ${unexplained.join("\n  ")}\n`);
       return 1;
     }
-    const block = renderTable(results, runs);
+    const block = renderTable(results);
     if (out === "-") process.stdout.write(block + "\n");
     else {
       writeFileSync(out, spliceReadme(readFileSync(out, "utf8"), block));

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { existsSync } from "node:fs";
 import { DataError, quoteInput, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
-import { buildResult, type RunResult } from "./engine/result.js";
+import { buildResult, zoneStarts, type RunResult, type ZoneStart } from "./engine/result.js";
 import { dirname, isAbsolute, join } from "node:path";
 import { checkHostMemory, loadMachine, parseMachine, PRESETS, ZONES_KINDS, type Machine, type ZonesKind } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
@@ -162,6 +162,10 @@ export interface StartStateJson {
   boot_movable: number;
   boot_unmovable: number;
   warnings: string[];
+  /** the counters that are not 0 once the state is laid out, before the first event (gauges such as nr_free_pages, nr_anon_pages) */
+  vmstat: Record<string, number>;
+  /** each zone's free pages and pageblocks per migratetype then */
+  zones: ZoneStart[];
 }
 
 /**
@@ -224,7 +228,8 @@ async function replayOpened(
     };
     for (const w of start.state.warnings) warn(w);
     const s = applyStartState(engine.mem, start.state, warn, start.pcp);
-    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, warnings };
+    const vmstat = Object.fromEntries(Object.entries(engine.vmstatObject()).filter(([, v]) => v !== 0));
+    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, warnings, vmstat, zones: zoneStarts(engine) };
     cfg.onNote?.(
       `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
     );

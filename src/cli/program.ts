@@ -298,7 +298,8 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
           "\nNeeds qemu-system-x86_64 (Debian: qemu-system-x86), gcc and a static libc (gcc, libc6-dev), " +
             "and apt-get for the default kernel. Runs under TCG (no KVM). Kernel allocations (alloc/free) " +
             "are made by a small module, wsim_kalloc, built with make against the default kernel's headers " +
-            "(fetched with apt-get once). Memcg files and wsim-only tunables cannot be replayed: they are " +
+            "(fetched with apt-get once). A trace with file I/O (fread, fwrite...) gets an ext4 data disk made with " +
+            "mke2fs (Debian: e2fsprogs). Memcg files and wsim-only tunables cannot be replayed: they are " +
             "counted and reported on stderr and in the JSON's kernel.unsupported.\n\n" +
             "Exit codes: 0 ok, 2 usage error, 3 bad input data, 69 the guest could not run (something to " +
             "install is missing, or the guest panicked or did not finish: the message says which).",
@@ -317,10 +318,16 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     });
 
   guestOptions(program.command("compare"))
-    .description("replay a trace on a real kernel and in wsim (on a machine of what the guest had free); print counters side by side")
+    .description("replay a trace on a real kernel and in wsim (started from the guest's boot state: its zones, free blocks and used pages); print counters side by side")
     .addOption(new Option("-f, --format <format>", "table, or json: {wsim, kernel, rows, pageblock_changes} (and kernel_runs with --runs)").choices(["table", "json"]))
     .option("--all", "list every counter, not only those that moved")
     .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
+    .addOption(
+      new Option("--start <state>", "wsim's start: boot = the first guest's boot zoneinfo, buddyinfo and pagetypeinfo (its zones, free blocks and used pages, as --start-state); free = only the guest's free pages, as zones of their own")
+        .choices(["boot", "free"])
+        .default("boot"),
+    )
+    .option("--kernel-runs <file>", "take the guest's runs from FILE, an earlier `wsim compare --format json` or `wsim kernel --format json` of the same trace (no QEMU): re-check a changed model against saved guests")
     .action(async (trace: string, opts) => {
       const { compareCommand } = await import("./commands/kernel.js");
       setExitCode(await compareCommand(trace, opts));

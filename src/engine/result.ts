@@ -128,6 +128,31 @@ export interface TraceInfo {
   lastMs: number;
 }
 
+/** One zone's free pages and pageblocks per migratetype at a moment (a start state's baseline). */
+export interface ZoneStart {
+  node: number;
+  zone: string;
+  free: number;
+  pageblocks: Record<string, number>;
+}
+
+/**
+ * Every populated zone's free pages (buddy lists) and pageblock counts per migratetype now, in
+ * node and zone order: what a run from `--start-state` starts from, so a comparison can take
+ * changes from it (src/report/compare.ts).
+ */
+export function zoneStarts(engine: Engine): ZoneStart[] {
+  const views = engine.zoneViews();
+  return engine.mem.nodeZones.flatMap((zs, nid) =>
+    zs.map((z) => {
+      const pb = pageblockCounts(views[z.id]!);
+      const pageblocks: Record<string, number> = {};
+      ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"].forEach((n, k) => (pageblocks[n] = pb[k]!));
+      return { node: nid, zone: z.name, free: z.freePages, pageblocks };
+    }),
+  );
+}
+
 export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
   // first, as a read at the end would (it may age lruvecs), then the counters
   const workingset = engine.workingsetResult();

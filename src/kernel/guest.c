@@ -27,6 +27,14 @@
  *                      the commands routed to it from its own pipe, one at a time (each acked)
  *   X                  the routed-to worker exits; the helper waits until it is a zombie (its mm
  *                      torn down) or gone
+ *   M DEV DIR          mount DEV (ext4, noatime) at DIR, creating DIR (devtmpfs mounted and DEV
+ *                      waited for as for W)
+ *   R PATH OFF LEN     buffered pread(2) of bytes [OFF, OFF + LEN) of PATH, in chunks of at most
+ *                      BUF bytes into one buffer touched before the replay (no fault of its own)
+ *   V PATH OFF LEN     buffered pwrite(2) of the same (O_CREAT)
+ *   Y PATH             fsync(2) (a file that does not exist: nothing)
+ *   T PATH LEN         truncate(2) (a file that does not exist: nothing)
+ *   D PATH             unlink(2) (a file that does not exist: nothing)
  * Errors go to the console as "@@wsim error LINE: what"; the replay goes on. At the end,
  * "@@wsim elapsed MS": how long the replay took on the guest's monotonic clock, and
  * "@@wsim kalloc ALLOCS FAILED" when there were kernel allocations.
@@ -58,14 +66,25 @@ static void fail(const char *what, const char *arg) {
   printf("@@wsim error %lu: %s %s: %s\n", lineno, what, arg, strerror(errno));
 }
 
+/*
+ * the buffers the helper reads files into (iobuf: the trace's file I/O; pbuf: the files it
+ * prints), page-aligned and MADV_DONTFORK'd at start: a forked worker never uses them, and were
+ * they copied into it, the helper's next write to each page after a fork would be a
+ * copy-on-write (or reuse) fault wsim does not have
+ */
+#define BUF (1 << 20)
+static char iobuf[BUF] __attribute__((aligned(4096)));
+static char pbuf[1 << 16] __attribute__((aligned(4096)));
+
 static void print_file(const char *tag, const char *path) {
-  static char buf[1 << 16];
+  char *buf = pbuf;
+  const size_t bufsize = sizeof pbuf;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return fail("open", path);
   printf("@@wsim begin %s\n", tag);
   fflush(stdout);
   ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  while ((n = read(fd, buf, bufsize)) > 0) fwrite(buf, 1, (size_t)n, stdout);
   close(fd);
   printf("@@wsim end\n");
   fflush(stdout);
@@ -73,13 +92,14 @@ static void print_file(const char *tag, const char *path) {
 
 /* trace_pipe consumes what it prints and blocks when the ring buffer is empty */
 static void drain_pipe(const char *tag, const char *path) {
-  static char buf[1 << 16];
+  char *buf = pbuf;
+  const size_t bufsize = sizeof pbuf;
   int fd = open(path, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return fail("open", path);
   printf("@@wsim begin %s\n", tag);
   fflush(stdout);
   ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+  while ((n = read(fd, buf, bufsize)) > 0) fwrite(buf, 1, (size_t)n, stdout);
   if (n < 0 && errno != EAGAIN) fail("read", path);
   close(fd);
   printf("@@wsim end\n");
@@ -112,10 +132,11 @@ static void kalloc(const char *cmd) {
   else if (!(errno == ENOENT && !alloc)) fail("kalloc", cmd); /* ENOENT: the free of a failed allocation */
 }
 
-static void enable_swap(const char *dev) {
+/* mounts devtmpfs once and waits up to 10 s for dev (its driver may still be probing); 0 when it is there */
+static int wait_device(const char *dev) {
   static int dev_mounted;
   if (!dev_mounted) {
-    if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0 && errno != EBUSY) return fail("mount devtmpfs", "/dev");
+    if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0 && errno != EBUSY) return fail("mount devtmpfs", "/dev"), -1;
     dev_mounted = 1;
   }
   struct stat st;
@@ -123,7 +144,46 @@ static void enable_swap(const char *dev) {
     struct timespec ts = {0, 50000000L};
     nanosleep(&ts, NULL);
   }
-  if (swapon(dev, 0) != 0) fail("swapon", dev);
+  return 0;
+}
+
+static void enable_swap(const char *dev) {
+  if (wait_device(dev) == 0 && swapon(dev, 0) != 0) fail("swapon", dev);
+}
+
+static void mount_data(const char *dev, const char *dir) {
+  if (wait_device(dev) != 0) return;
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) return fail("mkdir", dir);
+  if (mount(dev, dir, "ext4", MS_NOATIME, NULL) != 0) fail("mount ext4", dev);
+}
+
+/* buffered read (write) of [off, off + len) of path, BUF bytes at a time */
+static void file_io(const char *path, unsigned long off, unsigned long len, int write_) {
+  int fd = open(path, write_ ? O_WRONLY | O_CREAT : O_RDONLY, 0644);
+  if (fd < 0) return fail("open", path);
+  while (len > 0) {
+    size_t n = len < BUF ? (size_t)len : BUF;
+    ssize_t k = write_ ? pwrite(fd, iobuf, n, (off_t)off) : pread(fd, iobuf, n, (off_t)off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      fail(write_ ? "pwrite" : "pread", path);
+      break;
+    }
+    if (k == 0) break; /* end of file */
+    off += (unsigned long)k;
+    len -= (unsigned long)k;
+  }
+  close(fd);
+}
+
+static void file_sync(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    if (errno != ENOENT) fail("open", path);
+    return;
+  }
+  if (fsync(fd) != 0) fail("fsync", path);
+  close(fd);
 }
 
 /* forked workers: worker n reads commands from cmdp[n] and acks each on ackp[n] */
@@ -195,6 +255,24 @@ static void run(char *line) {
       break;
     case 'W':
       if (sscanf(line + 2, "%2047s", a) == 1) enable_swap(a);
+      break;
+    case 'M':
+      if (sscanf(line + 2, "%2047s %2047s", a, b) == 2) mount_data(a, b);
+      break;
+    case 'R':
+    case 'V': {
+      unsigned long off;
+      if (sscanf(line + 2, "%2047s %lu %lu", a, &off, &len) == 3) file_io(a, off, len, line[0] == 'V');
+      break;
+    }
+    case 'Y':
+      if (sscanf(line + 2, "%2047s", a) == 1) file_sync(a);
+      break;
+    case 'T':
+      if (sscanf(line + 2, "%2047s %lu", a, &len) == 2 && truncate(a, (off_t)len) != 0 && errno != ENOENT) fail("truncate", a);
+      break;
+    case 'D':
+      if (sscanf(line + 2, "%2047s", a) == 1 && unlink(a) != 0 && errno != ENOENT) fail("unlink", a);
       break;
     case 'c': { /* run on CPU n from here on (the CPU wsim runs the next events on) */
       int cpu;
@@ -320,6 +398,9 @@ int main(int argc, char **argv) {
     mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  memset(iobuf, 'w', sizeof iobuf); /* its pages are boot's, not the replay's */
+  memset(pbuf, 0, sizeof pbuf);
+  if (madvise(iobuf, sizeof iobuf, MADV_DONTFORK) != 0 || madvise(pbuf, sizeof pbuf, MADV_DONTFORK) != 0) fail("madvise", "MADV_DONTFORK");
   FILE *f = fopen(script, "r");
   if (!f) {
     fail("open", script);

@@ -21,6 +21,7 @@ import { buildInitramfs } from "./initramfs.js";
 import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat, type KernelZone } from "./guest-output.js";
 import { eventEnablePath, ScriptBuilder, TRACEFS, type EventRecording, type Unsupported } from "./script.js";
 import { writeSwapImage } from "./swap.js";
+import { dataImageBytes, writeDataImage } from "./datadisk.js";
 import { buildHelper, buildKallocModule, defaultKernel, findQemu, kernelBuildTree } from "./toolchain.js";
 
 /** where the initramfs holds wsim_kalloc.ko */
@@ -100,6 +101,8 @@ export interface KernelResult {
     cmdline: string;
     /** the guest's swap device, MiB (0: none) */
     swap_mib: number;
+    /** the guest's ext4 data disk for the trace's files (src/kernel/datadisk.ts), MiB (0: none, the trace has no file I/O) */
+    data_mib: number;
     /** mglru: the helper turned multi-gen LRU on before the first snapshot; off: turned it off (lru_gen.enabled=0); classic: left as booted */
     lru: "mglru" | "classic" | "off";
     wall_ms: number;
@@ -170,6 +173,15 @@ function runQemu(qemu: string, args: string[], timeoutS: number): Promise<{ out:
 export const SWAP_DEVICE = "/dev/nvme0n1";
 
 /**
+ * Where the guest finds the data disk of the trace's files (ext4, built into Debian's cloud
+ * kernel): the NVMe controller's namespace after the swap disk's, if there is one (6.1 names a
+ * controller's namespaces in the order it scans their IDs).
+ */
+export function dataDevice(swap: boolean): string {
+  return swap ? "/dev/nvme0n2" : "/dev/nvme0n1";
+}
+
+/**
  * QEMU's arguments for a guest of `memMiB` on node 0 and `numaMiB` more nodes, with
  * `nodeCpus[i]` CPUs on node i (default one on node 0; missing entries 0): `-smp` their sum,
  * numbered node by node as wsim numbers a machine's CPUs, so the guest keeps as many per-cpu
@@ -184,6 +196,7 @@ export function qemuArgs(
   cmdline = guestCmdline(),
   swapImage?: string,
   nodeCpus: readonly number[] = [1],
+  dataImage?: string,
 ): string[] {
   const mibs = [memMiB, ...numaMiB];
   const cpus: number[] = mibs.map((_, i) => nodeCpus[i] ?? 0);
@@ -202,11 +215,15 @@ export function qemuArgs(
       args.push("-numa", `node,nodeid=${i},memdev=m${i}${range}`);
     });
   }
-  if (swapImage) {
-    // cache=unsafe: the image is scratch, thrown away with the run
-    args.push("-drive", `file=${swapImage},if=none,id=swap,format=raw,cache=unsafe`);
-    args.push("-device", "nvme,serial=wsimswap,drive=swap");
-  }
+  // cache=unsafe: the images are scratch, thrown away with the run
+  if (swapImage) args.push("-drive", `file=${swapImage},if=none,id=swap,format=raw,cache=unsafe`);
+  if (dataImage) {
+    // one controller, the swap disk's namespace first (dataDevice)
+    args.push("-drive", `file=${dataImage},if=none,id=data,format=raw,cache=unsafe`);
+    args.push("-device", "nvme,id=nvme0,serial=wsimswap");
+    if (swapImage) args.push("-device", "nvme-ns,bus=nvme0,drive=swap,nsid=1");
+    args.push("-device", `nvme-ns,bus=nvme0,drive=data,nsid=${swapImage ? 2 : 1}`);
+  } else if (swapImage) args.push("-device", "nvme,serial=wsimswap,drive=swap");
   args.push("-kernel", kernel, "-initrd", initrd, "-append", cmdline);
   return args;
 }
@@ -305,6 +322,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     minSleepMs: 10,
     lru,
     swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
+    dataDevice: dataDevice(swapMiB > 0),
     kallocModule: kalloc ? KALLOC_PATH : undefined,
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
     fillDma: cfg.fillDma,
@@ -342,10 +360,15 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     );
     const swapImage = swapMiB > 0 ? join(work, "swap.img") : undefined;
     if (swapImage) writeSwapImage(swapImage, swapMiB * 2 ** 20);
+    const dataImage = sb.usedFiles ? join(work, "data.img") : undefined;
+    if (dataImage) {
+      writeDataImage(dataImage, sb.files());
+      log(`wsim kernel: an ext4 data disk of ${dataImageBytes(sb.files()) / 2 ** 20} MiB for the trace's ${sb.files().length} files`);
+    }
     const cmdline = guestCmdline(cfg.append);
     if (cfg.append?.length) log(`wsim kernel: command line: ${cmdline}`);
     const t0 = Date.now();
-    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage, nodeCpus), cfg.timeoutS);
+    const { out, timedOut } = await runQemu(qemu, qemuArgs(image, initrd, cfg.memMiB, cfg.numaMiB, cmdline, swapImage, nodeCpus, dataImage), cfg.timeoutS);
     const wallMs = Date.now() - t0;
     if (cfg.keep) writeFileSync(join(work, "guest.log"), out);
     const { sections, errors, done, elapsedMs, kallocCounts } = parseConsole(out);
@@ -382,6 +405,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         release: sections.get("release")?.trim() || null,
         cmdline,
         swap_mib: swapMiB,
+        data_mib: dataImage ? dataImageBytes(sb.files()) / 2 ** 20 : 0,
         lru,
         wall_ms: wallMs,
         guest_ms: elapsedMs,

@@ -16,6 +16,15 @@
  * parent pid's regions only (and the helper's own few pages, whose copy-on-write faults are noise
  * of the comparison). Up to MAX_WORKERS forked processes live at once; a fork beyond is skipped
  * (counted).
+ *
+ * Buffered file I/O (`fread`, `fwrite`, `fsync`, `ftruncate`, `fdelete`) runs on files of an ext4
+ * disk the helper mounts at DATA_DIR (ScriptOptions.dataDevice), so the guest's page cache is a
+ * block device's, on the file LRU, as wsim's: each trace file is DATA_DIR/fN (N: its order of
+ * first appearance). wsim's files hold data wherever they are read; the guest's hold what the
+ * disk was made with: `files()` says which files the host puts on the disk, and how large (every
+ * byte a `fread` reaches before the file is first written, truncated or deleted). Readahead is
+ * turned off on the disk (read_ahead_kb 0): wsim reads no page ahead. File commands run in the
+ * helper whatever pid issues them (the guest has no memory cgroups to charge).
  */
 import { UsageError } from "../errors.js";
 import { findRange } from "../mm/process.js";
@@ -50,6 +59,10 @@ export const KERNEL_PATHS: Record<string, string> = {
   "vm.compaction_proactiveness": "/proc/sys/vm/compaction_proactiveness",
   "vm.swappiness": "/proc/sys/vm/swappiness",
   "vm.page-cluster": "/proc/sys/vm/page-cluster",
+  "vm.dirty_ratio": "/proc/sys/vm/dirty_ratio",
+  "vm.dirty_background_ratio": "/proc/sys/vm/dirty_background_ratio",
+  "vm.dirty_expire_centisecs": "/proc/sys/vm/dirty_expire_centisecs",
+  "vm.dirty_writeback_centisecs": "/proc/sys/vm/dirty_writeback_centisecs",
   "transparent_hugepage.enabled": "/sys/kernel/mm/transparent_hugepage/enabled",
   "transparent_hugepage.defrag": "/sys/kernel/mm/transparent_hugepage/defrag",
   "numa.demotion_enabled": "/sys/kernel/mm/numa/demotion_enabled",
@@ -93,6 +106,12 @@ export interface ScriptOptions {
   lru?: "mglru" | "classic" | "off";
   /** a swap device to swapon before the first snapshot (wsim always has swap) */
   swapDevice?: string;
+  /**
+   * the block device of an ext4 disk for the trace's files, mounted at DATA_DIR before the first
+   * snapshot when the trace has file I/O (`usedFiles`: the caller attaches the disk then); without
+   * it file I/O is counted as not replayed
+   */
+  dataDevice?: string;
   /** where the guest finds wsim_kalloc.ko: alloc/free events become its commands */
   kallocModule?: string;
   /** why alloc/free cannot be replayed when there is no module (counted with this reason) */
@@ -116,6 +135,21 @@ export interface EventRecording {
   events: readonly string[];
   /** the ring buffer per CPU, KiB (tracefs buffer_size_kb) */
   bufferKb: number;
+}
+
+/** where the guest helper mounts the data disk of the trace's files */
+export const DATA_DIR = "/data";
+
+/** A trace file on the guest's data disk. */
+export interface GuestFile {
+  /** the trace's name for it */
+  name: string;
+  /** its path in the guest (DATA_DIR/fN) */
+  path: string;
+  /** bytes it holds when the disk is made: every byte a fread reached before its first write, truncate or delete */
+  bytes: number;
+  /** the largest end (off + len) of any fread, fwrite or ftruncate of it, bytes: what the disk must hold */
+  maxBytes: number;
 }
 
 /** where the guest helper mounts tracefs */
@@ -182,6 +216,10 @@ export class ScriptBuilder {
   private readonly freeWorkers = Array.from({ length: MAX_WORKERS }, (_, i) => MAX_WORKERS - i);
   /** the guest process the last `@` routed commands to */
   private target = 0;
+  /** where finish() puts the data disk's mount: before the first snapshot */
+  private readonly mountAt: number;
+  /** the trace's files by name, and whether each is still as the disk was made (no write, truncate or delete yet) */
+  private readonly fileMap = new Map<string, GuestFile & { pristine: boolean }>();
   readonly reads: ReadRequest[] = [];
   readonly unsupported: Unsupported = {};
   /** tunables written at start and by set events: key -> last value */
@@ -206,6 +244,7 @@ export class ScriptBuilder {
     if ((opts.lru ?? "mglru") === "mglru") this.lines.push(`s ${LRU_GEN_ENABLED} y`);
     else if (opts.lru === "off") this.lines.push(`s ${LRU_GEN_ENABLED} 0`); // lru_gen.enabled=0: the two-list LRU
     if (opts.swapDevice) this.lines.push(`W ${opts.swapDevice}`);
+    this.mountAt = this.lines.length; // the data disk's mount goes here when the trace has file I/O (finish)
     if (opts.fillDma && opts.kallocModule) {
       this.lines.push("k D", "p dma-fill /proc/wsim_kalloc");
       this.usedKalloc = true;
@@ -335,6 +374,22 @@ export class ScriptBuilder {
     for (const [k, w] of [...this.windows]) if (k.startsWith(`${pid}:`)) this.windows.set(`${child}:${k.slice(k.indexOf(":") + 1)}`, w);
     this.touchedBy.set(n, new Set(this.touched(pid)));
     return true;
+  }
+
+  /** The guest file of trace file `name` (DATA_DIR/fN by first appearance). */
+  private guestFile(name: string): GuestFile & { pristine: boolean } {
+    let f = this.fileMap.get(name);
+    if (f === undefined) this.fileMap.set(name, (f = { name, path: `${DATA_DIR}/f${this.fileMap.size}`, bytes: 0, maxBytes: 0, pristine: true }));
+    return f;
+  }
+
+  /**
+   * The files the data disk must be made with, in first-appearance order: `bytes` of data each
+   * (0: the file is created by the replay's first write). `maxBytes` bounds what the replay makes
+   * it hold.
+   */
+  files(): GuestFile[] {
+    return [...this.fileMap.values()].map(({ name, path, bytes, maxBytes }) => ({ name, path, bytes, maxBytes }));
   }
 
   private unmap(pid: number, start: number, end: number): void {
@@ -519,20 +574,51 @@ export class ScriptBuilder {
         case OP_FWRITE:
         case OP_FSYNC:
         case OP_FTRUNCATE:
-        case OP_FDELETE:
-          // the guest's root is the initramfs's tmpfs: its files are shmem (swap-backed, on the
-          // anon LRU; a read of a hole maps the zero page), not the file LRU wsim models; a
-          // faithful run needs a block-backed filesystem (issue 15 item 2: not done yet)
-          this.skip(`${OPS[op]} (buffered file I/O: the guest has no block-backed filesystem yet)`);
+        case OP_FDELETE: {
+          if (!this.opts.dataDevice) {
+            // the guest's root is the initramfs's tmpfs, whose files are shmem (swap-backed, on
+            // the anon LRU), not the file LRU wsim models
+            this.skip(`${OPS[op]} (buffered file I/O: no data disk in the guest)`);
+            break;
+          }
+          const f = this.guestFile(b.strs[b.fname[i]!]!);
+          const off = b.off[i]!;
+          const len = b.len[i]!; // the parser's default for fread/fwrite, as the engine takes it
+          if (op === OP_FREAD || op === OP_FWRITE) {
+            if (op === OP_FREAD && f.pristine) f.bytes = Math.max(f.bytes, off + len);
+            else f.pristine = false;
+            f.maxBytes = Math.max(f.maxBytes, off + len);
+            this.lines.push(`${op === OP_FREAD ? "R" : "V"} ${f.path} ${off} ${len}`);
+          } else if (op === OP_FSYNC) this.lines.push(`Y ${f.path}`);
+          else if (op === OP_FTRUNCATE) {
+            f.pristine = false;
+            f.maxBytes = Math.max(f.maxBytes, len);
+            this.lines.push(`T ${f.path} ${len}`);
+          } else {
+            f.pristine = false;
+            this.lines.push(`D ${f.path}`);
+          }
           break;
+        }
         default:
           this.skip(`op ${OPS[op]}`);
       }
     }
   }
 
+  /** The trace has file I/O the guest replays: the data disk must be attached (ScriptOptions.dataDevice). */
+  get usedFiles(): boolean {
+    return this.fileMap.size > 0;
+  }
+
   /** The script, ending with the final snapshot. */
   finish(): string {
+    const dataDev = this.opts.dataDevice;
+    if (dataDev && this.usedFiles && this.lines[this.mountAt]?.startsWith("M ") !== true) {
+      const dev = dataDev.slice(dataDev.lastIndexOf("/") + 1);
+      // before the snapshot: the mount's own metadata reads are boot's; wsim reads no page ahead
+      this.lines.splice(this.mountAt, 0, `M ${dataDev} ${DATA_DIR}`, `s /sys/block/${dev}/queue/read_ahead_kb 0`);
+    }
     // the module loads before the first snapshot: its own pages are boot's, not the replay's
     const load = this.usedKalloc ? [`K ${this.opts.kallocModule}`] : [];
     const final = ["p final-vmstat /proc/vmstat", "p final-buddyinfo /proc/buddyinfo", "p final-pagetypeinfo /proc/pagetypeinfo"];

@@ -29,7 +29,8 @@
  * executables); referenced_ptes is 0 or 1 (one young bit per page); memcg protection
  * (memory.low/min) and should_continue_reclaim are not applied here.
  */
-import { V } from "../stats/counters.js";
+import { ALLOCSTALL, V } from "../stats/counters.js";
+import { ZONE_NORMAL } from "../machine/zones.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, NR_SLOTS } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
@@ -542,16 +543,16 @@ export class TwoListLru {
   }
 
   /**
-   * do_try_to_free_pages without MGLRU: allocstall_normal, priority from DEF_PRIORITY down to 0
+   * do_try_to_free_pages without MGLRU: allocstall_<zone> of `reclaimIdx` (sc->reclaim_idx), priority from DEF_PRIORITY down to 0
    * over the nodes until SWAP_CLUSTER_MAX pages are reclaimed or compaction is ready (below
    * priority 10 may_writepage is set; it already is for direct reclaim); snapshot_refaults of
    * each node; with nothing reclaimed and a deactivation skipped, once more with
    * force_deactivate. Returns sc->nr_reclaimed.
    */
-  directReclaim(nodes: readonly number[], compactionReady: () => boolean): number {
+  directReclaim(nodes: readonly number[], compactionReady: () => boolean, reclaimIdx: number = ZONE_NORMAL): number {
     const sc = newScanControl(false, DEF_PRIORITY, SWAP_CLUSTER_MAX);
     for (;;) {
-      this.c.ev[V.allocstall_normal]!++;
+      this.c.ev[ALLOCSTALL[reclaimIdx]!]!++;
       for (; sc.priority >= 0; sc.priority--) {
         sc.nrScanned = 0;
         for (const nid of nodes) this.shrinkNode(nid, sc);

@@ -714,7 +714,7 @@ export class Memory {
         return r === COMPACT_SUCCESS || (r === COMPACT_CONTINUE && this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + (2 << order) + z.lowmemReserve[hz]!, z.freePages));
       });
     for (;;) {
-      const got = this.reclaim.directReclaim(nodes, aboveLow, compactionReady);
+      const got = this.reclaim.directReclaim(nodes, aboveLow, compactionReady, hz);
       if (got) for (const nid of nodes) this.kswapd[nid]!.failures = 0;
       // __alloc_pages_direct_reclaim: no progress, no retry; else one drain_all_pages(NULL)
       // (after unreserve_highatomic_pageblock, which wsim has no reserve for) if the first try fails

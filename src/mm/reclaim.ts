@@ -18,7 +18,8 @@
  * file pages are clean unless written (a dirty one is written back as it is dropped); a huge
  * page is split before its pages are evicted (no THP swap-out).
  */
-import { V } from "../stats/counters.js";
+import { ALLOCSTALL, V } from "../stats/counters.js";
+import { ZONE_NORMAL } from "../machine/zones.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, MIN_NR_GENS, NR_SLOTS } from "./lru-gen.js";
 import type { PageAllocator } from "./page-alloc.js";
@@ -393,15 +394,21 @@ export class Reclaim {
   }
 
   /**
-   * try_to_free_pages → do_try_to_free_pages (mm/vmscan.c, 6.1): allocstall_normal, then
+   * try_to_free_pages → do_try_to_free_pages (mm/vmscan.c, 6.1): allocstall_<zone> of
+   * sc->reclaim_idx (`reclaimIdx`, gfp_zone of the request: ZONE_MOVABLE for a user page), then
    * priority from DEF_PRIORITY down to 0, shrink_zones over the zonelist's nodes at each,
    * until SWAP_CLUSTER_MAX pages are reclaimed (or, for order > 3, a zone is ready for
    * compaction: `compactionReady`). `aboveLow(nid)`: every eligible zone of nid above its low
    * mark (should_abort_scan). Returns pages reclaimed (sc->nr_reclaimed, with its abort bonus).
    */
-  directReclaim(zonelist: readonly number[], aboveLow: (nid: number) => boolean, compactionReady: () => boolean = () => false): number {
-    if (this.c.lru.classic) return this.twoList.directReclaim(zonelist, compactionReady);
-    this.c.ev[V.allocstall_normal]!++;
+  directReclaim(
+    zonelist: readonly number[],
+    aboveLow: (nid: number) => boolean,
+    compactionReady: () => boolean = () => false,
+    reclaimIdx: number = ZONE_NORMAL,
+  ): number {
+    if (this.c.lru.classic) return this.twoList.directReclaim(zonelist, compactionReady, reclaimIdx);
+    this.c.ev[ALLOCSTALL[reclaimIdx]!]!++;
     let got = 0;
     this.memcg?.beginGlobal();
     for (;;) {

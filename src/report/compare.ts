@@ -27,9 +27,29 @@ export interface CompareRow {
   modelled: boolean;
 }
 
-/** wsim's counters as changes from the start of its run (only nr_free_pages starts non-zero). */
+/** What `compare` needs of a run from a start state (replay's `start_state`): the counters and zones before the first event. */
+export interface SimStart {
+  vmstat: Record<string, number>;
+  zones: { node: number; zone: string; free: number; pageblocks: Record<string, number> }[];
+}
+
+/** The run's start state, when it was replayed from one (`wsim compare --start boot`). */
+function startOf(sim: RunResult): SimStart | undefined {
+  return (sim as RunResult & { start_state?: SimStart }).start_state;
+}
+
+/**
+ * wsim's counters as changes from the start of its run: from a start state, each minus its value
+ * before the first event; from an empty machine only nr_free_pages starts non-zero (every
+ * managed page free).
+ */
 export function simDelta(sim: RunResult): Record<string, number> {
   const out: Record<string, number> = { ...sim.vmstat };
+  const start = startOf(sim);
+  if (start) {
+    for (const [k, v] of Object.entries(start.vmstat)) if (out[k] !== undefined) out[k] -= v;
+    return out;
+  }
   const managed = sim.nodes.reduce((s, n) => s + n.zones.reduce((t, z) => t + z.managed, 0), 0);
   if (out.nr_free_pages !== undefined) out.nr_free_pages -= managed;
   return out;
@@ -80,7 +100,11 @@ export function pageblockChanges(sim: RunResult, kern: KernelResult): { wsim: Re
   for (const n of sim.nodes) for (const z of n.zones) for (const [t, c] of Object.entries(z.pageblocks)) end[t] = (end[t] ?? 0) + c;
   const total = Object.values(end).reduce((a, b) => a + b, 0);
   const wsim: Record<string, number> = {};
-  for (const t of Object.keys(kernel)) wsim[t] = (end[t] ?? 0) - (t === "Movable" ? total : 0);
+  const start = startOf(sim);
+  const begin: Record<string, number> = {};
+  if (start) for (const z of start.zones) for (const [t, c] of Object.entries(z.pageblocks)) begin[t] = (begin[t] ?? 0) + c;
+  // from a start state its pageblocks; else every pageblock starts Movable
+  for (const t of Object.keys(kernel)) wsim[t] = (end[t] ?? 0) - (start ? (begin[t] ?? 0) : t === "Movable" ? total : 0);
   return { wsim, kernel };
 }
 
@@ -144,11 +168,13 @@ export function zoneRows(sim: RunResult, kerns: readonly KernelResult[]): ZoneCo
     const wz = sim.nodes.find((n) => n.id === node)?.zones.find((z) => z.name === zone);
     const wsim = new Map<string, number>();
     if (wz) {
-      wsim.set("free pages, change", wz.free - wz.managed);
+      const zs = startOf(sim)?.zones.find((z) => z.node === node && z.zone === zone);
+      wsim.set("free pages, change", wz.free - (zs ? zs.free : wz.managed));
       wsim.set("free pages in order-9+ blocks, end", hugeFree(wz.buddyinfo));
-      // wsim's zones start with every pageblock Movable
+      // from a start state its pageblocks; else wsim's zones start with every pageblock Movable
       const total = Object.values(wz.pageblocks).reduce((a, b) => a + b, 0);
-      for (const [t, c] of Object.entries(wz.pageblocks)) wsim.set(`${t} pageblocks, change`, c - (t === "Movable" ? total : 0));
+      for (const [t, c] of Object.entries(wz.pageblocks))
+        wsim.set(`${t} pageblocks, change`, c - (zs ? (zs.pageblocks[t] ?? 0) : t === "Movable" ? total : 0));
     }
     for (const quantity of first.keys()) {
       const ks = perRun.map((z) => z.get(key)?.get(quantity) ?? 0);
@@ -217,7 +243,13 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
       if (runs > 1) cells.push(r.in_range === null ? "" : r.in_range ? "yes" : "no");
       zt.push(cells);
     }
-    out.push("", "per zone (wsim's zones start with what the guest's had free, in whole pageblocks):", zt.toString());
+    out.push(
+      "",
+      startOf(sim)
+        ? "per zone (wsim starts from the guest's boot zoneinfo, buddyinfo and pagetypeinfo):"
+        : "per zone (wsim's zones start with what the guest's had free, in whole pageblocks):",
+      zt.toString(),
+    );
   }
   out.push("", "buddyinfo, wsim:");
   out.push(

@@ -274,8 +274,17 @@ export function isKernelCounter(name: string): boolean {
  * Linux 6.1 counters that wsim models (the others print 0). A unit test keeps this list equal
  * to the kernel counters the engine's source updates; `wsim compare` marks the rest.
  */
+/**
+ * allocstall_<zone> by zone index (ZONE_DMA .. ZONE_MOVABLE): do_try_to_free_pages counts
+ * sc->reclaim_idx's (no allocation asks for ZONE_DEVICE).
+ */
+export const ALLOCSTALL: readonly number[] = [V.allocstall_dma, V.allocstall_dma32, V.allocstall_normal, V.allocstall_movable];
+
 export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCounter>([
+  "allocstall_dma",
+  "allocstall_dma32",
   "allocstall_normal",
+  "allocstall_movable",
   "compact_daemon_free_scanned",
   "compact_daemon_migrate_scanned",
   "compact_daemon_wake",

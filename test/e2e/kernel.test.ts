@@ -264,6 +264,7 @@ it("wsim kernel --help names what it needs and the exit code for a missing tool"
   const r = wsim(["kernel", "--help"]);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/qemu-system-x86/);
+  expect(r.out).toMatch(/mke2fs\s+\(Debian: e2fsprogs\)/); // the data disk of a trace's files
   expect(r.out).toMatch(/69 the guest could not run\s+\(something to\s+install is missing/);
 });
 

@@ -1,12 +1,14 @@
 /** `wsim kernel TRACE` and `wsim compare TRACE`: the same trace on a real kernel in QEMU (and in wsim). */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { UsageError } from "../../errors.js";
+import { DataError, describeErrno, UsageError } from "../../errors.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import type { EventRecording } from "../../kernel/script.js";
-import { loadMachine } from "../../machine/machine.js";
+import { loadMachine, type Machine } from "../../machine/machine.js";
+import { machineFromZoneinfo } from "../../machine/zoneinfo-machine.js";
 import { parseSizeBytes } from "../../machine/size.js";
 import { compareRows, pageblockChanges, renderCompare, traceSpanMs, zoneRows } from "../../report/compare.js";
 import { renderJson } from "../../report/json.js";
@@ -38,6 +40,44 @@ export interface KernelCliOptions {
   events?: string;
   eventsOut?: string;
   eventsBuffer?: string;
+  /** compare's --start: boot (default) or free */
+  start?: string;
+  /** compare's --kernel-runs FILE: the guest runs of an earlier `compare --format json` */
+  kernelRuns?: string;
+}
+
+/**
+ * The kernel runs of an earlier `wsim compare --format json` output (`kernel_runs`, or
+ * `kernel` alone from a single run) or of `wsim kernel --format json` (one run), optionally
+ * gzipped, for `--kernel-runs`: the guest side is
+ * taken from it instead of booting QEMU. Throws DataError (file, line 0) when the file cannot
+ * be read or holds no kernel run (the caller checks that the runs replayed the same trace).
+ */
+export function loadKernelRuns(path: string): KernelResult[] {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (e) {
+    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
+  }
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch {
+      throw new DataError(path, 0, "a gzip file that does not decompress");
+    }
+  }
+  let doc: { kernel?: KernelResult; kernel_runs?: KernelResult[]; source?: string };
+  try {
+    doc = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch {
+    throw new DataError(path, 0, "not JSON: --kernel-runs takes the output of `wsim compare --format json` or `wsim kernel --format json`");
+  }
+  // a compare output's runs, or a `wsim kernel --format json` output (one run)
+  const runs = Array.isArray(doc?.kernel_runs) ? doc.kernel_runs : doc?.source === "kernel" ? [doc as unknown as KernelResult] : doc?.kernel ? [doc.kernel] : [];
+  if (!runs.length || runs.some((k) => k?.source !== "kernel" || typeof k.vmstat !== "object" || !k.kernel?.boot))
+    throw new DataError(path, 0, "holds no kernel run: --kernel-runs takes the output of `wsim compare --format json` or `wsim kernel --format json`");
+  return runs;
 }
 
 /** what `--events-out` alone records: the page allocator's events that `wsim convert` replays, and the fallbacks */
@@ -194,6 +234,27 @@ async function spoolStdin(): Promise<string> {
   return path;
 }
 
+/**
+ * wsim's start for `wsim compare --start boot` (the default): the guest's layout from its boot
+ * /proc/zoneinfo (machineFromZoneinfo: zones, spans, managed pages, watermarks, CPUs; the nodes
+ * after node 0 are `--numa`'s memory-only nodes, tier 1 as in machineFromBuddyinfo) and its boot
+ * buddyinfo and pagetypeinfo written to a temporary directory for `--start-state` (the free
+ * blocks per zone, order and migratetype; every other managed page used by wsim's boot owner).
+ * Returns null when the guest printed none of the three (an old run); the caller removes `dir`.
+ * Throws DataError when the guest's files do not parse.
+ */
+export function bootStart(k: KernelResult): { machine: Machine; dir: string } | null {
+  const b = k.kernel.boot;
+  if (!b.zoneinfo || !b.buddyinfo || !b.pagetypeinfo) return null;
+  const m = machineFromZoneinfo(b.zoneinfo, "guest:/proc/zoneinfo");
+  const machine = { ...m, nodes: m.nodes.map((n) => ({ ...n, tier: n.id === 0 ? 0 : 1 })) };
+  const dir = mkdtempSync(join(tmpdir(), "wsim-boot-"));
+  writeFileSync(join(dir, "zoneinfo"), b.zoneinfo);
+  writeFileSync(join(dir, "buddyinfo"), b.buddyinfo);
+  writeFileSync(join(dir, "pagetypeinfo"), b.pagetypeinfo);
+  return { machine, dir };
+}
+
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
   const cfg = config(trace, o);
   const runs = runsArg(o.runs ?? "1");
@@ -201,16 +262,48 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
   // errors still name -: each pass reads the spooled copy as standard input
   const stdin = spool ? () => createReadStream(spool) : undefined;
   try {
-    const kerns: KernelResult[] = [];
-    for (let i = 0; i < runs; i++) {
+    if (o.kernelRuns !== undefined && o.runs !== undefined && o.runs !== "1")
+      throw new UsageError("--kernel-runs takes the guest runs from FILE: --runs would boot more");
+    const kerns: KernelResult[] = o.kernelRuns !== undefined ? loadKernelRuns(o.kernelRuns) : [];
+    if (o.kernelRuns !== undefined)
+      process.stderr.write(`wsim compare: ${plural(kerns.length, "kernel run")} from ${o.kernelRuns} (Linux ${kerns[0]!.kernel.release ?? "release unknown"}); no guest booted\n`);
+    for (let i = 0; o.kernelRuns === undefined && i < runs; i++) {
       if (runs > 1) process.stderr.write(`wsim compare: kernel run ${i + 1} of ${runs}\n`);
       const k = await runKernel({ ...cfg, stdin });
       report(k);
       kerns.push(k);
     }
-    // the simulated machine is what the guest had free (first boot); a --machine only lends its tunables
-    const machine = { ...kerns[0]!.machine, tunables: o.machine ? loadMachine(o.machine).tunables : {} };
-    const sim = await replay({ trace, machine, set: o.set, format: cfg.format, stdin: stdin?.() });
+    // wsim's machine is the first boot's guest: its zones and free blocks (--start); a --machine only lends its tunables
+    const tunables = o.machine ? loadMachine(o.machine).tunables : {};
+    const boot = o.start === "free" ? null : bootStart(kerns[0]!);
+    if (o.start !== "free" && !boot)
+      process.stderr.write("wsim compare: the guest printed no boot zoneinfo/buddyinfo/pagetypeinfo; wsim starts from its free pages (--start free)\n");
+    const machine = boot ? { ...boot.machine, tunables } : { ...kerns[0]!.machine, tunables };
+    let sim;
+    try {
+      sim = await replay({
+        trace,
+        machine,
+        set: o.set,
+        format: cfg.format,
+        stdin: stdin?.(),
+        ...(boot
+          ? {
+              startState: boot.dir,
+              onWarning: (t: string) => process.stderr.write(`wsim compare: start state: ${t}\n`),
+              onNote: (t: string) => process.stderr.write(`wsim compare: ${t.replace(boot.dir, "the guest's boot /proc files")}\n`),
+            }
+          : {}),
+      });
+    } finally {
+      if (boot) rmSync(boot.dir, { recursive: true, force: true });
+    }
+    if (o.kernelRuns !== undefined && sim.trace.events !== kerns[0]!.trace.events)
+      throw new DataError(
+        o.kernelRuns,
+        0,
+        `its kernel runs replayed ${plural(kerns[0]!.trace.events, "event")} of ${kerns[0]!.trace.path}, this trace has ${sim.trace.events}: not the same trace`,
+      );
     const text =
       o.format === "json"
         ? renderJson({

@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildInitramfs } from "../../../src/kernel/initramfs.js";
 import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat } from "../../../src/kernel/guest-output.js";
-import { guestCmdline, guestNodeCpus, machineFromBuddyinfo, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
+import { dataDevice, guestCmdline, guestNodeCpus, machineFromBuddyinfo, qemuArgs, SWAP_DEVICE } from "../../../src/kernel/kernel.js";
 import { loadMachine } from "../../../src/machine/machine.js";
 import { machineZones } from "../../../src/machine/zones.js";
 import { which } from "../../../src/kernel/toolchain.js";
@@ -152,5 +152,17 @@ describe("reading the guest", () => {
     expect(a[a.indexOf("-append") + 1]).toBe("console=ttyS0 quiet loglevel=1 panic=-1 page_alloc.shuffle=0 movablecore=64M");
     expect(SWAP_DEVICE).toBe("/dev/nvme0n1");
     expect(qemuArgs("bz", "ird", 256, [])).not.toContain("-drive");
+  });
+
+  it("puts a data disk on the swap disk's controller as its second namespace (nvme0n2), or its first without swap", () => {
+    const both = qemuArgs("bz", "ird", 256, [], undefined, "/w/swap.img", [1], "/w/data.img");
+    const devs = both.flatMap((x, i) => (both[i - 1] === "-device" ? [x] : []));
+    expect(devs).toEqual(["nvme,id=nvme0,serial=wsimswap", "nvme-ns,bus=nvme0,drive=swap,nsid=1", "nvme-ns,bus=nvme0,drive=data,nsid=2"]);
+    expect(both).toContain("file=/w/data.img,if=none,id=data,format=raw,cache=unsafe");
+    expect(dataDevice(true)).toBe("/dev/nvme0n2");
+    const alone = qemuArgs("bz", "ird", 256, [], undefined, undefined, [1], "/w/data.img");
+    expect(alone.flatMap((x, i) => (alone[i - 1] === "-device" ? [x] : []))).toEqual(["nvme,id=nvme0,serial=wsimswap", "nvme-ns,bus=nvme0,drive=data,nsid=1"]);
+    expect(alone.filter((x) => x.startsWith("file="))).toEqual(["file=/w/data.img,if=none,id=data,format=raw,cache=unsafe"]);
+    expect(dataDevice(false)).toBe("/dev/nvme0n1");
   });
 });

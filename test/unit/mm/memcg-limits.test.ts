@@ -50,7 +50,7 @@ describe("memory.max: memcg reclaim, then memcg OOM", () => {
       "2000,read,,,/a,memory.current,",
       "2000,read,,,/b,memory.events,",
     ]);
-    expect(counters(e, ["oom_kill", "pswpout", "pgscan_direct", "allocstall_normal"])).toEqual({ oom_kill: 1, pswpout: 0, pgscan_direct: 0, allocstall_normal: 0 });
+    expect(counters(e, ["oom_kill", "pswpout", "pgscan_direct", "allocstall_movable"])).toEqual({ oom_kill: 1, pswpout: 0, pgscan_direct: 0, allocstall_movable: 0 });
     expect([...e.mem.procs.oomKilled]).toEqual([[3, 1040]]);
     expect(e.mem.procs.get(1)?.rssAnon).toBe(100);
     expect(e.mem.procs.get(2)?.rssAnon).toBe(300);
@@ -100,11 +100,11 @@ describe("memory.max: memcg reclaim, then memcg OOM", () => {
       "2000,read,,,/a,memory.stat,",
       "2000,read,,,/a,memory.events,",
     ]);
-    const c = counters(e, ["oom_kill", "pswpout", "pgscan_direct", "pgsteal_direct", "allocstall_normal"]);
+    const c = counters(e, ["oom_kill", "pswpout", "pgscan_direct", "pgsteal_direct", "allocstall_movable"]);
     expect(c.oom_kill).toBe(0);
     expect(c.pswpout).toBeGreaterThanOrEqual(50);
     // cgroup_reclaim: neither pgscan_direct/pgsteal_direct nor allocstall move
-    expect([c.pgscan_direct, c.pgsteal_direct, c.allocstall_normal]).toEqual([0, 0, 0]);
+    expect([c.pgscan_direct, c.pgsteal_direct, c.allocstall_movable]).toEqual([0, 0, 0]);
     const p1 = e.mem.procs.get(1)!;
     const p2 = e.mem.procs.get(2)!;
     expect(p1.rssAnon + p1.swapEnts).toBe(150);

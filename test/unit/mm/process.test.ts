@@ -63,7 +63,9 @@ describe("processes, faults and page tables", () => {
     await runCsv(e, lines.join("\n"));
     expect(ev(e, "numa_miss")).toBeGreaterThan(0);
     expect(ev(e, "numa_foreign")).toBe(ev(e, "numa_miss"));
-    expect(ev(e, "allocstall_normal")).toBeGreaterThan(0); // all at one instant: kswapd cannot help
+    // all at one instant: kswapd cannot help; a fault's reclaim_idx is ZONE_MOVABLE (gfp_zone(GFP_HIGHUSER_MOVABLE))
+    expect(ev(e, "allocstall_movable")).toBeGreaterThan(0);
+    expect(ev(e, "allocstall_normal")).toBe(0);
     expect(ev(e, "pswpout")).toBeGreaterThan(0);
     expect(ev(e, "oom_kill")).toBe(0);
     expect(ev(e, "pgalloc_normal")).toBe(2600);

@@ -12,10 +12,12 @@ describe("reclaim under overcommit (traces/overcommit.json, --check after every 
     const r = await replay({ trace: new URL("../../../traces/overcommit.json", import.meta.url).pathname, check: true, set: ["wsim.page_tables=0", "wsim.slab=0", "wsim.pcp=0"] });
     const v = r.vmstat;
     expect(r.trace.events).toBe(30733);
-    for (const k of ["pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_normal", "pswpout", "pswpin",
+    for (const k of ["pgscan_kswapd", "pgsteal_kswapd", "pgscan_direct", "pgsteal_direct", "allocstall_movable", "pswpout", "pswpin",
       "workingset_refault_anon", "workingset_refault_file", "pgmajfault", "pageoutrun"])
       expect(v[k], k).toBeGreaterThan(0);
     expect(v.oom_kill).toBe(0);
+    // faults are GFP_HIGHUSER_MOVABLE: do_try_to_free_pages counts ALLOCSTALL at sc->reclaim_idx = ZONE_MOVABLE
+    expect(v.allocstall_normal).toBe(0);
     expect(v.pgsteal_kswapd! + v.pgsteal_direct!).toBe(v.pgsteal_anon! + v.pgsteal_file!);
     // an anon page stolen is swapped out, or it was read ahead into the swap cache and dropped
     // clean (issue 14: swap readahead), which only a page read ahead can be

@@ -23,7 +23,7 @@ function kernelRun(finalBuddy: string, bootPti: string, finalPti: string): Kerne
     machine: machineFromBuddyinfo(parseBuddyinfo(BOOT)),
     tunables: {}, vmstat: {}, nodes: parseBuddyinfo(finalBuddy), reads: [], series: [],
     kernel: {
-      image: "bz", release: "6.1.0-50-cloud-amd64", mem_mib: 192, numa_mib: [], cmdline: "", swap_mib: 0, lru: "mglru",
+      image: "bz", release: "6.1.0-50-cloud-amd64", mem_mib: 192, numa_mib: [], cmdline: "", swap_mib: 0, data_mib: 0, lru: "mglru",
       wall_ms: 1, guest_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, kalloc: { module: null, allocs: 0, failed: 0 }, dma_filled: null, errors: [],
       boot: { vmstat: {}, buddyinfo: BOOT, pagetypeinfo: bootPti, pageblocks: {} },
       final: { vmstat: {}, buddyinfo: finalBuddy, pagetypeinfo: finalPti, pageblocks: {} },

@@ -20,7 +20,7 @@ function kernelRun(vmstat: Record<string, number>, errors: string[] = [], blocks
     reads: [],
     series: [],
     kernel: {
-      image: "bz", release: "6.1.0-50-cloud-amd64", mem_mib: 192, numa_mib: [], cmdline: "console=ttyS0", swap_mib: 384, lru: "mglru",
+      image: "bz", release: "6.1.0-50-cloud-amd64", mem_mib: 192, numa_mib: [], cmdline: "console=ttyS0", swap_mib: 384, data_mib: 0, lru: "mglru",
       wall_ms: 1, guest_ms: 1, slept_ms: 0, skipped_ms: 0, unsupported: {}, kalloc: { module: null, allocs: 0, failed: 0 }, dma_filled: null, errors,
       boot: { vmstat: {}, buddyinfo: "", pagetypeinfo: "", pageblocks: blocks[0] ?? {} },
       final: { vmstat: {}, buddyinfo: "Node 0, zone    DMA32      1      0\n", pagetypeinfo: "", pageblocks: blocks[1] ?? {} },
