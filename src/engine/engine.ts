@@ -745,10 +745,10 @@ export class Engine implements EngineContext {
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
     if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
     const ev = this.mem.ev;
-    const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!;
+    const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!, mapped = this.mem.procs.mappedFaults;
     this.stall.memcgId = mm.memcg.id;
     this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
-    if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major);
+    if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major, this.mem.procs.mappedFaults !== mapped);
   }
 
   /** The node of the trace's CPU c (an error if the machine has no such CPU). */
@@ -865,7 +865,18 @@ export class Engine implements EngineContext {
         if (mm === null) break;
         const [vpn, n] = this.pageRange(b, i);
         const node = b.node[i]! >= 0 ? this.checkNode(b, i) : -1;
-        mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node, this.defaultCpu);
+        const off = b.off[i]!;
+        if (b.fname[i]! < 0) {
+          if (off !== 0) this.fail(b, i, `mmap off ${off} needs file (the offset of a mapping of the file named by file)`);
+          mem.procs.mmap(mm, vpn, n, b.file[i] === 1, b.thp[i] === 1, node, this.defaultCpu);
+          break;
+        }
+        // a shared mapping of a page-cache file (src/mm/filemap.ts): file implies kind=file
+        const name = b.strs[b.fname[i]!]!;
+        if (off % PAGE_SIZE !== 0) this.fail(b, i, `mmap off ${off} is not page-aligned (4096)`);
+        if (off + n * PAGE_SIZE > MAX_FILE_BYTES)
+          this.fail(b, i, `mmap of file "${name}" reaches byte ${off + n * PAGE_SIZE} (off + len), beyond the 64 GiB a file may have in wsim`);
+        mem.procs.mmap(mm, vpn, n, true, b.thp[i] === 1, node, this.defaultCpu, mem.pageCache.open(name), off / PAGE_SIZE);
         break;
       }
       case OP_MUNMAP: {

@@ -459,7 +459,8 @@ export class ScriptBuilder {
           this.at(pid);
           const n = Math.ceil(b.len[i]! / PAGE);
           this.unmap(pid, page, page + n);
-          if (b.file[i]) this.skip("file mapping (replayed as anonymous)");
+          // kind=file, or a mapping of a page-cache file (`file`: implies kind=file)
+          if (b.file[i] || b.fname[i]! >= 0) this.skip("file mapping (replayed as anonymous)");
           this.place(pid, page, page + n, b.thp[i] ? 1 : 0, b.node[i]!);
           break;
         }

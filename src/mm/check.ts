@@ -11,8 +11,8 @@
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
 import type { PerCpuPages } from "./pcp.js";
-import { PG_ALLOC, PG_ANON_SHARED, PG_BUDDY, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
-import { PTE_TABLE, type Vma } from "./process.js";
+import { PG_ALLOC, PG_ANON_SHARED, PG_BUDDY, PG_FILE_MAPPED, PG_HEAD, PG_LRU, PG_REPORTED, PG_UNEVICTABLE } from "./pages.js";
+import { findRange, PTE_TABLE, type Vma } from "./process.js";
 import type { Slub } from "./slab.js";
 
 export function checkInvariants(
@@ -125,6 +125,8 @@ export interface MappingView {
     rmapShared?: ReadonlyMap<number, readonly number[]>;
     /** swap-entry references beyond the first (swap_duplicate) */
     shadowDups?: number;
+    /** the mappings of mapped page-cache pages (filemap.ts): pfn -> [mm slot, vpn, ...] */
+    fileMaps?: ReadonlyMap<number, readonly number[]>;
   };
   shadowsInUse: number;
   /** the page cache outside mappings (pagecache.ts): its own check, its pages on the LRU and its shadow entries */
@@ -167,6 +169,8 @@ export function checkMemory(m: MappingView): string | null {
   const shared = m.procs.rmapShared;
   /** PTEs seen per page several mms map */
   const sharedRefs = new Map<number, number>();
+  /** PTEs seen per mapped page-cache page */
+  const fileRefs = new Map<number, number>();
   let tables = 0;
   for (const [slot, mm] of m.procs.bySlot) {
     let swapEnts = 0;
@@ -213,6 +217,21 @@ export function checkMemory(m: MappingView): string | null {
         }
         const pfn = pte - 1;
         const vpn = idx * 512 + s;
+        if (m.ownerMm[pfn]! < 0) {
+          // a page-cache page a shared file mapping maps (filemap.ts): the region maps that file
+          // at that index, the page's file rmap lists this PTE; counted in rss, its LRU place by the page cache's check
+          const maps = m.procs.fileMaps?.get(pfn);
+          let listed = false;
+          if (maps !== undefined) for (let k = 0; k < maps.length; k += 2) if (maps[k] === slot && maps[k + 1] === vpn) listed = true;
+          if (!listed) return `pid ${mm.pid} vpn ${vpn} maps the cached pfn ${pfn}, whose file rmap does not list it`;
+          const v = findRange(mm.vmas, vpn);
+          if (v === undefined || v.mapping === undefined || m.ownerMm[pfn] !== -(v.mapping.id + 1) || m.ownerVpn[pfn] !== v.pgoff! + (vpn - v.start))
+            return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, page ${m.ownerVpn[pfn]} of file ${-m.ownerMm[pfn]! - 1}, which its region does not map there`;
+          if (!(m.buddy.pages.mflags[pfn]! & PG_FILE_MAPPED)) return `pfn ${pfn} is mapped but not PG_FILE_MAPPED`;
+          fileRefs.set(pfn, (fileRefs.get(pfn) ?? 0) + 1);
+          file++;
+          continue;
+        }
         const more = shared !== undefined && shared.size !== 0 ? shared.get(pfn) : undefined;
         if ((m.ownerMm[pfn] !== slot && (more === undefined || !more.includes(slot))) || m.ownerVpn[pfn] !== vpn)
           return `pid ${mm.pid} vpn ${vpn} maps pfn ${pfn}, whose rmap says mm ${m.ownerMm[pfn]}${more ? ` and ${more.join(", ")}` : ""} vpn ${m.ownerVpn[pfn]}`;
@@ -257,6 +276,15 @@ export function checkMemory(m: MappingView): string | null {
       if (sharedRefs.get(pfn) !== more.length + 1) return `pfn ${pfn} has mapcount ${more.length + 1} but ${sharedRefs.get(pfn) ?? 0} PTEs map it`;
       if (new Set([m.ownerMm[pfn], ...more]).size !== more.length + 1) return `pfn ${pfn} lists an mm twice among its owners`;
     }
+  }
+  const fm = m.procs.fileMaps;
+  if (fm !== undefined) {
+    for (const [pfn, maps] of fm) {
+      // folio_mapcount of a file page: every listed mapping is a PTE that maps it
+      if (fileRefs.get(pfn) !== maps.length / 2) return `cached pfn ${pfn} lists ${maps.length / 2} mappings but ${fileRefs.get(pfn) ?? 0} PTEs map it`;
+      if (m.ownerMm[pfn]! >= 0) return `pfn ${pfn} has file mappings but is not a page-cache page`;
+    }
+    if (fileRefs.size !== fm.size) return `${fileRefs.size} cached pages are mapped but ${fm.size} have file rmaps`;
   }
   if (tables !== m.procs.nrPageTables) return `nr_page_table_pages is ${m.procs.nrPageTables} but the processes hold ${tables} PTE and PMD tables`;
   if (m.slub) {

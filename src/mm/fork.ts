@@ -86,6 +86,12 @@ export function forkMm(procs: ProcessTable, parent: Mm, child: Mm, cpuNid: numbe
     // vm_area_dup: the flags but VM_LOCKED (dup_mmap clears VM_LOCKED | VM_LOCKONFAULT)
     const c: Vma = { start: v.start, end: v.end, file: v.file, thp: v.thp, node: v.node };
     if (v.nohuge === true) c.nohuge = true;
+    if (v.mapping !== undefined) {
+      // a shared file mapping: the child's faults find the page cache's pages (filemap.ts)
+      c.mapping = v.mapping;
+      c.pgoff = v.pgoff;
+      v.mapping.mapRefs++; // get_file
+    }
     if (slab) c.slab = slub.allocObject(slub.vmAreaStruct, cpuNid);
     child.vmas.push(c);
     if (v.anonVma === undefined) continue;

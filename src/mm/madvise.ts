@@ -16,7 +16,9 @@
  * wsim simplifications: mlock_count is 0 or 1; a huge page that an advice covers in part is split (thp_split_pmd,
  * thp_split_page) where 6.1 splits only the PMD or skips the PTE-mapped folio; PAGEOUT splits a
  * huge page before paging it out (no THP swap-out, as reclaim); WILLNEED is a no-op (see
- * `willneed`); file pages exist only while mapped, so DONTNEED frees them as munmap does.
+ * `willneed`); a private kind=file region's pages exist only while mapped, so DONTNEED frees
+ * them as munmap does; a shared file mapping's (filemap.ts) stay in the page cache, unmapped.
+ * PAGEOUT skips a dirty or writeback page-cache page (shrink_folio_list keeps it).
  */
 import { V } from "../stats/counters.js";
 import {
@@ -24,7 +26,8 @@ import {
 } from "../trace/types.js";
 import { MT_MOVABLE } from "./constants.js";
 import type { LruGen } from "./lru-gen.js";
-import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_HEAD, PG_LAZYFREE, PG_LRU, PG_MLOCKED, PG_REFERENCED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
+import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LAZYFREE, PG_LRU, PG_MLOCKED, PG_REFERENCED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
+import { fileMapcount } from "./filemap.js";
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, type Mm, type ProcessTable, thpGfp, type Vma } from "./process.js";
 import type { Reclaim } from "./reclaim.js";
 
@@ -145,7 +148,7 @@ export class Madvise {
   /** Do several mms map the page at pfn (fork.ts: folio_mapcount > 1)? */
   private shared(pfn: number): boolean {
     const r = this.c.procs.rmapShared;
-    return r.size !== 0 && r.has(pfn);
+    return (r.size !== 0 && r.has(pfn)) || fileMapcount(this.c.procs, pfn) > 1;
   }
 
   private hugeInLeaf(leaf: Int32Array, from: number, to: number): number {
@@ -256,6 +259,8 @@ export class Madvise {
         const pfn = pte - 1;
         if (this.shared(pfn)) continue; // page_mapcount != 1
         if (pages.mflags[pfn]! & PG_UNEVICTABLE) continue; // putback: unevictable folios stay
+        // shrink_folio_list from reclaim_pages: a dirty or writeback file folio is not written here (activate_locked / keep)
+        if (pages.mflags[pfn]! & PG_FILE_MAPPED && this.c.procs.pageCache!.busy(pfn)) continue;
         reclaim.pageout(pfn);
       }
     });
@@ -389,7 +394,8 @@ export class Madvise {
       const idx = Math.floor(vpn / LEAF);
       const leaf = mm.leaf(idx);
       if (leaf !== undefined && leaf[vpn - idx * LEAF]! > 0) continue;
-      procs.access(mm, vpn, true, cpuNid, now);
+      // populate_vma_page_range: FOLL_WRITE for a private writable mapping only (a shared file mapping reads)
+      procs.access(mm, vpn, mm.findVma(vpn)?.mapping === undefined, cpuNid, now);
     }
     return true;
   }
@@ -429,6 +435,7 @@ export class Madvise {
       if (i < 0) continue;
       const v = vmas[i]!;
       const copy = { ...v, start: at };
+      if (v.mapping !== undefined) copy.pgoff = v.pgoff! + (at - v.start); // vm_pgoff of the part after the split
       vmas.splice(i + 1, 0, copy);
       v.end = at;
       this.c.procs.vmaSplit(mm, v, copy, cpuNid); // vm_area_dup, anon_vma_clone, the maple tree's new range
@@ -443,7 +450,8 @@ function mergeVmas(mm: Mm, procs: ProcessTable, cpuNid: number): void {
   for (let i = vmas.length - 1; i > 0; i--) {
     const a = vmas[i - 1]!;
     const b = vmas[i]!;
-    if (a.end === b.start && a.file === b.file && a.thp === b.thp && a.node === b.node && (a.locked === true) === (b.locked === true) && (a.nohuge === true) === (b.nohuge === true)) {
+    if (a.end === b.start && a.file === b.file && a.thp === b.thp && a.node === b.node && (a.locked === true) === (b.locked === true) && (a.nohuge === true) === (b.nohuge === true) &&
+      a.mapping === b.mapping && (a.mapping === undefined || a.pgoff! + (a.end - a.start) === b.pgoff)) {
       a.end = b.end;
       vmas.splice(i, 1);
       procs.vmaMerged(mm, b, cpuNid);

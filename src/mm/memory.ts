@@ -54,6 +54,7 @@ export const GFP_BY_NAME: readonly number[] = [GFP_KERNEL, GFP_KERNEL | GFP_DMA3
 export const PAGES_PER_SECTION = 32768;
 import { WorkingsetReport } from "./workingset-report.js";
 import { PageCache } from "./pagecache.js";
+import { unmapCachePage } from "./filemap.js";
 
 /** What Memory needs from the engine. */
 export interface MemoryEnv {
@@ -300,7 +301,7 @@ export class Memory {
       ownerMm: this.ownerMm,
       ownerVpn: this.ownerVpn,
       lastAccess: this.lastAccess,
-      onRefault: (from, to, token, now, pfn) => this.refault(from, to, token, 1, now, pfn, false),
+      onRefault: (from, to, token, now, pfn, fault) => this.refault(from, to, token, 1, now, pfn, fault),
       rootMemcg: () => this.memcgs.root,
       dirtyRatio: dirty?.ratio ?? (() => 20),
       dirtyBackgroundRatio: dirty?.backgroundRatio ?? (() => 10),
@@ -310,6 +311,7 @@ export class Memory {
       now: env.now,
     });
     this.procs.pageCache = this.pageCache;
+    this.pageCache.unmap = (pfn) => unmapCachePage(this.procs, pfn);
     this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
@@ -886,7 +888,7 @@ export class Memory {
     v[V.nr_anon_transparent_hugepages] = this.procs.nrThp;
     v[V.nr_page_table_pages] = this.procs.nrPageTables;
     v[V.nr_slab_unreclaimable] = this.slub.pages;
-    v[V.nr_mapped] = file;
+    v[V.nr_mapped] = file + this.pageCache.nrMapped;
     v[V.nr_file_pages] = file + this.pageCache.nrPages;
     this.pageCache.gauges(v, this.env.now());
     v[V.wsim_dirty_throttle_ms] = Math.floor(this.pageCache.throttleMs);

@@ -64,7 +64,7 @@ import type { LruGen, Lruvec } from "./lru-gen.js";
 import { FILE } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
-import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_LRU, type PageArrays } from "./pages.js";
+import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_FILE_MAPPED, PG_LRU, type PageArrays } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 import { WMARK_HIGH } from "./buddy.js";
 
@@ -95,6 +95,10 @@ export class FileCache {
   dirtiedWhen = -1;
   /** the byte after the previous read's last (ra->prev_pos + 1), -1 before the first read */
   prevPos = -1;
+  /** file mappings (VMAs) of it (filemap.ts): each holds a reference to the file, as vma->vm_file does */
+  mapRefs = 0;
+  /** unlinked (fdelete) while mapped: its name is gone, its pages stay until the last mapping goes */
+  unlinked = false;
   constructor(readonly id: number, readonly name: string) {}
 
   /** the entry at index (0 past the end) */
@@ -122,8 +126,8 @@ export interface PageCacheContext {
   ownerMm: Int32Array;
   ownerVpn: Float64Array;
   lastAccess: Float64Array;
-  /** lru_gen_refault of a read (not a fault): from the shadow's lruvec into `to` */
-  onRefault: (from: Lruvec, to: Lruvec, token: number, now: number, pfn: number) => void;
+  /** lru_gen_refault: from the shadow's lruvec into `to`; `fault`: in a page fault (lru_gen_in_fault), else a read */
+  onRefault: (from: Lruvec, to: Lruvec, token: number, now: number, pfn: number, fault: boolean) => void;
   /** the memcg pages are charged to when an event names no pid: the root */
   rootMemcg: () => Memcg;
   dirtyRatio: () => number;
@@ -143,6 +147,15 @@ export class PageCache {
   readonly pcf: Uint8Array;
   /** cached pages (nr_file_pages beside mapped file pages) */
   nrPages = 0;
+  /** cached pages some mm maps (NR_FILE_MAPPED's share of the page cache: filemap.ts) */
+  nrMapped = 0;
+  /**
+   * unmap_mapping_range / try_to_unmap of one cached page every mapping of which goes (set by
+   * the process table: filemap.ts), called for a PG_FILE_MAPPED page truncate or delete drops
+   */
+  unmap: ((pfn: number) => void) | null = null;
+  /** pages dirtied through mappings since the last balance_dirty_pages (current->nr_dirtied) */
+  private mapDirtied = 0;
   /** NR_FILE_DIRTY */
   nrDirty = 0;
   /** pages under writeback, completions not yet applied */
@@ -172,6 +185,11 @@ export class PageCache {
   file(name: string): FileCache | undefined {
     const id = this.byName.get(name);
     return id === undefined ? undefined : this.files[id];
+  }
+
+  /** The file named `name`, created (empty) if there is none: a read, a write or an mmap opens it. */
+  open(name: string): FileCache {
+    return this.fileOrNew(name);
   }
 
   private fileOrNew(name: string): FileCache {
@@ -222,7 +240,7 @@ export class PageCache {
       let pfn: number;
       if (e > 0) pfn = e - 1;
       else {
-        pfn = this.addPage(f, idx, memcg, cpuNid, now, false);
+        pfn = this.addPage(f, idx, memcg, cpuNid, now, false, false);
         if (pfn < 0) return -1;
         misses++;
         this.c.ev[V.pgpgin]! += 4; // KiB read, as /proc/vmstat prints it
@@ -248,7 +266,7 @@ export class PageCache {
     let since = 0;
     for (let idx = first; idx <= last; idx++) {
       const e = f.at(idx);
-      const pfn = e > 0 ? e - 1 : this.addPage(f, idx, memcg, cpuNid, t, true);
+      const pfn = e > 0 ? e - 1 : this.addPage(f, idx, memcg, cpuNid, t, true, false);
       if (pfn < 0) return -1;
       this.c.lastAccess[pfn] = t;
       if (this.dirty(f, pfn, t)) since++;
@@ -330,8 +348,43 @@ export class PageCache {
     return { dirtyable, thresh, bgThresh };
   }
 
+  /**
+   * filemap_fault missing the page at f[idx] (filemap.ts): a page allocated on cpuNid, read
+   * (pgpgin, 4 KiB), added inactive; a shadow there is a refault in a fault (lru_gen_in_fault:
+   * workingset_activate/restore too). Returns its pfn, or -1 when none could be had. The
+   * caller counts pgmajfault and maps it.
+   */
+  faultRead(f: FileCache, idx: number, memcg: Memcg, cpuNid: number, now: number): number {
+    this.completeUpTo(now);
+    const pfn = this.addPage(f, idx, memcg, cpuNid, now, false, true);
+    if (pfn >= 0) this.c.ev[V.pgpgin]! += 4;
+    return pfn;
+  }
+
+  /**
+   * A write through a shared file mapping to the clean cached page at pfn (wp_page_shared /
+   * do_shared_fault → fault_dirty_shared_page): folio_mark_dirty, then
+   * balance_dirty_pages_ratelimited every RATELIMIT_PAGES pages so dirtied. Returns the
+   * throttle pause, ms (summed in wsim_dirty_throttle_ms; the access is not delayed).
+   */
+  dirtyMapped(pfn: number, now: number): number {
+    this.completeUpTo(now);
+    const f = this.fileOf(pfn)!;
+    if (!this.dirty(f, pfn, now)) return 0;
+    if (++this.mapDirtied < RATELIMIT_PAGES) return 0;
+    const n = this.mapDirtied;
+    this.mapDirtied = 0;
+    return this.balance(n, now);
+  }
+
+  /** Is the cached page at pfn dirty or under writeback (shrink_folio_list would not drop it now)? */
+  busy(pfn: number): boolean {
+    this.completeUpTo(this.c.now());
+    return (this.c.pages.flags[pfn]! & PG_DIRTY) !== 0 || (this.pcf[pfn]! & PC_WRITEBACK) !== 0;
+  }
+
   /** A new cache page at f[idx] (__filemap_add_folio + folio_add_lru); -1 when none could be had. */
-  private addPage(f: FileCache, idx: number, memcg: Memcg | null, cpuNid: number, now: number, write: boolean): number {
+  private addPage(f: FileCache, idx: number, memcg: Memcg | null, cpuNid: number, now: number, write: boolean, fault: boolean): number {
     const { alloc, lru, shadows, pages, ownerMm, ownerVpn } = this.c;
     const pfn = alloc.allocPages(0, MT_MOVABLE, GFP_HIGHUSER_MOVABLE, cpuNid, cpuNid);
     if (pfn < 0) return -1;
@@ -354,7 +407,7 @@ export class PageCache {
       const token = shadows.token[sh]!;
       shadows.free(sh);
       // a write creates its page with __GFP_WRITE: no refault is registered (§7.1)
-      if (!write && from) this.c.onRefault(from, lv, token, now, pfn);
+      if (!write && from) this.c.onRefault(from, lv, token, now, pfn, fault);
     }
     return pfn;
   }
@@ -362,6 +415,8 @@ export class PageCache {
   /** Drops the cached page at pfn (truncate / delete): off the LRU, its dirty state cancelled, freed. */
   private dropPage(f: FileCache, idx: number, pfn: number): void {
     const { alloc, lru, pages, ownerMm } = this.c;
+    // truncate_pagecache: unmap_mapping_range first, every mapping of the page goes
+    if (pages.mflags[pfn]! & PG_FILE_MAPPED) this.unmap!(pfn);
     if (this.pcf[pfn]! & PC_WRITEBACK) this.completePage(pfn, true); // truncate waits for writeback
     if (pages.flags[pfn]! & PG_DIRTY) {
       // folio_cancel_dirty → folio_account_cleaned: nr_dirty drops, nothing written
@@ -386,6 +441,10 @@ export class PageCache {
     this.completeUpTo(now);
     const f = this.file(name);
     if (f === undefined) return 0;
+    return this.truncateFile(f, size);
+  }
+
+  private truncateFile(f: FileCache, size: number): number {
     const from = Math.ceil(size / PAGE);
     let freed = 0;
     for (let idx = from; idx < f.ents.length; idx++) {
@@ -403,13 +462,34 @@ export class PageCache {
     return freed;
   }
 
-  /** unlink of the last link (evict → truncate_inode_pages_final): every page and shadow goes, the name is forgotten. */
+  /**
+   * unlink of the last link: the name is forgotten; the inode goes (iput → evict →
+   * truncate_inode_pages_final: every page and shadow) now, or, while a mapping holds the file
+   * (vma->vm_file), when the last one goes (unref). Returns the pages freed now.
+   */
   delete(name: string, now: number): number {
     const f = this.file(name);
     if (f === undefined) return 0;
-    const freed = this.truncate(name, 0, now);
-    this.files[f.id] = undefined;
     this.byName.delete(name);
+    if (f.mapRefs > 0) {
+      f.unlinked = true;
+      return 0;
+    }
+    this.completeUpTo(now);
+    const freed = this.truncateFile(f, 0);
+    this.files[f.id] = undefined;
+    return freed;
+  }
+
+  /**
+   * A mapping of f went (remove_vma → fput): the last one of an unlinked file evicts the inode,
+   * its pages and shadows with it. Returns the pages freed.
+   */
+  unref(f: FileCache): number {
+    if (--f.mapRefs > 0 || !f.unlinked) return 0;
+    this.completeUpTo(this.c.now());
+    const freed = this.truncateFile(f, 0);
+    this.files[f.id] = undefined;
     return freed;
   }
 
@@ -548,6 +628,13 @@ export class PageCache {
   evicted(pfn: number, shadow: number): void {
     const f = this.fileOf(pfn)!;
     const idx = this.c.ownerVpn[pfn]!;
+    // the two-list LRU's pageout (and MADV_PAGEOUT) may take a dirty page: written as it goes
+    if (this.pcf[pfn]! & PC_WRITEBACK) this.completePage(pfn, true);
+    if (this.c.pages.flags[pfn]! & PG_DIRTY) {
+      f.nrDirty--;
+      this.nrDirty--;
+      if (f.nrDirty === 0) f.dirtiedWhen = -1;
+    }
     f.ents[idx] = -(shadow + 1);
     f.nrPages--;
     this.nrPages--;
@@ -614,6 +701,7 @@ export class PageCache {
     let cached = 0;
     let shadows = 0;
     let dirty = 0;
+    let mapped = 0;
     for (const f of this.files) {
       if (f === undefined) continue;
       let n = 0;
@@ -629,6 +717,7 @@ export class PageCache {
         if (!lruvecOf[pfn]) return `file ${f.name}: cached pfn ${pfn} is on no LRU list`;
         n++;
         if (pages.flags[pfn]! & PG_DIRTY) d++;
+        if (pages.mflags[pfn]! & PG_FILE_MAPPED) mapped++;
       }
       if (n !== f.nrPages) return `file ${f.name} counts ${f.nrPages} cached pages but its index holds ${n}`;
       if (d !== f.nrDirty) return `file ${f.name} counts ${f.nrDirty} dirty pages but holds ${d}`;
@@ -637,6 +726,7 @@ export class PageCache {
     }
     if (cached !== this.nrPages) return `the page cache counts ${this.nrPages} pages but the files hold ${cached}`;
     if (dirty !== this.nrDirty) return `nr_dirty is ${this.nrDirty} but the files hold ${dirty} dirty pages`;
+    if (mapped !== this.nrMapped) return `the page cache counts ${this.nrMapped} mapped pages but ${mapped} are PG_FILE_MAPPED`;
     return { cached, shadows };
   }
 

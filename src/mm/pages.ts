@@ -28,6 +28,12 @@ export const PG_LAZYFREE = 4; // anon with PG_swapbacked cleared by MADV_FREE: o
 export const PG_ANON_SHARED = 8;
 export const PG_REFERENCED = 16; // PG_referenced (the two-list LRU, lru_gen.enabled=0): seen referenced once by reclaim or mark_page_accessed
 export const PG_WORKINGSET = 32; // PG_workingset (the two-list LRU): deactivated from the active list, or refaulted as such
+/**
+ * A page-cache page some mm maps through a file mapping (filemap.ts: folio_mapped of a file
+ * folio): its mappings are in ProcessTable.fileMaps, and a write through a PTE to it while
+ * clean is the write-protect fault that dirties it (do_wp_page → wp_page_shared)
+ */
+export const PG_FILE_MAPPED = 64;
 
 export class PageArrays {
   readonly nrPages: number;

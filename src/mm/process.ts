@@ -11,7 +11,9 @@
  * Faults follow do_anonymous_page / filemap_fault in outline: every first touch allocates
  * a movable order-0 page (GFP_HIGHUSER_MOVABLE) on the accessing CPU's node, or the
  * region's preferred node; a file page's first touch is a major fault. An access outside
- * every region maps that one anon page implicitly (no VMA is made).
+ * every region maps that one anon page implicitly (no VMA is made). A region mapping a
+ * page-cache file (vma.mapping: an `mmap` naming a file) faults through filemap.ts instead:
+ * the file's pages, shared with fread/fwrite and every other mapping of it.
  *
  * The page tables take memory as x86-64's 4 levels do (p4d folded): each leaf is a PTE table
  * page, a PMD table page covers 1 GiB of address space and a PUD table page 512 GiB, and the
@@ -57,7 +59,9 @@ import type { LruGen, Lruvec } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
 import type { PageAllocator } from "./page-alloc.js";
 import { doWpPage, rmapDrop } from "./fork.js";
-import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
+import { filemapFault, fileRmapDrop, remapCachePage, unmapCachePage, wpShared } from "./filemap.js";
+import type { FileCache, PageCache } from "./pagecache.js";
+import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
@@ -87,6 +91,13 @@ export interface Vma {
   raVpn?: number;
   raWin?: number;
   raHits?: number;
+  /**
+   * vma->vm_file of an `mmap` naming a file (filemap.ts): a MAP_SHARED mapping of that page-cache
+   * file; absent = a kind=file region of private file-like pages (dropped at munmap)
+   */
+  mapping?: FileCache;
+  /** vma->vm_pgoff: the file page index `start` maps (with mapping) */
+  pgoff?: number;
 }
 
 /** An anon_vma object: its slab and the chains (VMAs) linked to it. */
@@ -320,10 +331,22 @@ export class ProcessTable {
   }
 
   /**
-   * the page cache outside mappings (pagecache.ts): reclaim and migration of a page whose rmap
-   * names a file (ownerMm < 0) update the file's index instead of a page table
+   * the page cache (pagecache.ts): reclaim and migration of a page whose rmap names a file
+   * (ownerMm < 0) update the file's index, and the PTEs of the mms that map it (filemap.ts)
    */
-  pageCache: { evicted(pfn: number, shadow: number): void; remap(src: number, dst: number): void } | null = null;
+  pageCache: PageCache | null = null;
+
+  /**
+   * The mms mapping each mapped page-cache page (filemap.ts): pfn -> [mm slot, vpn, ...], one
+   * pair per PTE; present only while the page is mapped (PG_FILE_MAPPED).
+   */
+  readonly fileMaps = new Map<number, number[]>();
+
+  /**
+   * faults that mapped a page already there (a page-cache hit, fault-around, a shared
+   * mapping's write-protect fault): no page zeroed, no I/O (the stall meter's cost.fault_ns alone)
+   */
+  mappedFaults = 0;
 
   constructor(readonly ctx: FaultContext) {}
 
@@ -380,8 +403,11 @@ export class ProcessTable {
         if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
         const pages = this.ctx.alloc.buddy.pages;
-        // a write-protected COW page (after fork): do_wp_page
-        if (write && (pages.mflags[pfn]! & PG_ANON_SHARED) !== 0) return doWpPage(this, mm, vpn, leafIdx, slot, pfn, cpuNid, now);
+        // a write-protected page: a COW page after fork (do_wp_page), or a clean page of a shared file mapping
+        if (write && (pages.mflags[pfn]! & (PG_ANON_SHARED | PG_FILE_MAPPED)) !== 0) {
+          if (pages.mflags[pfn]! & PG_ANON_SHARED) return doWpPage(this, mm, vpn, leafIdx, slot, pfn, cpuNid, now);
+          wpShared(this, pfn, now);
+        }
         const flags = pages.flags;
         flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
         this.ctx.lastAccess[pfn] = now;
@@ -405,6 +431,8 @@ export class ProcessTable {
     ev[V.pgfault]!++;
     const vma = mm.findVma(vpn);
     if (!vma) ev[V.wsim_implicit_maps]!++;
+    // a shared file mapping: the page cache's page (filemap.ts)
+    else if (vma.mapping !== undefined) return filemapFault(this, mm, vma, vpn, leafIdx, slot, write, cpuNid, now);
     const pref = vma !== undefined && vma.node >= 0 ? vma.node : cpuNid;
     if (vma !== undefined && !vma.file && this.thpEligible(mm, vma, leafIdx)) {
       const r = this.hugeFault(mm, vma, vpn, leafIdx, write, pref, cpuNid, now);
@@ -848,6 +876,7 @@ export class ProcessTable {
   remap(src: number, dst: number): void {
     if (this.ctx.ownerMm[src]! < 0) {
       this.pageCache!.remap(src, dst);
+      if (this.fileMaps.size !== 0) remapCachePage(this, src, dst);
       return;
     }
     const mm = this.bySlot.get(this.ctx.ownerMm[src]!)!;
@@ -908,11 +937,19 @@ export class ProcessTable {
 
   /**
    * mmap with MAP_FIXED semantics: whatever was mapped in the range is unmapped first. The
-   * mapping runs on a CPU of cpuNid (its slab objects come from there).
+   * mapping runs on a CPU of cpuNid (its slab objects come from there). With `mapping`, a
+   * MAP_SHARED mapping of that page-cache file whose first page is the file's page `pgoff`
+   * (filemap.ts); without, a kind=file region is private file-like pages as before.
    */
-  mmap(mm: Mm, start: number, npages: number, file: boolean, thp: boolean, node: number, cpuNid = 0): void {
+  mmap(mm: Mm, start: number, npages: number, file: boolean, thp: boolean, node: number, cpuNid = 0, mapping?: FileCache, pgoff = 0): void {
     this.munmap(mm, start, npages, cpuNid);
     const v: Vma = { start, end: start + npages, file, thp, node };
+    if (mapping !== undefined) {
+      // a MAP_SHARED mapping of the file from page pgoff (filemap.ts); it holds the file
+      v.mapping = mapping;
+      v.pgoff = pgoff;
+      mapping.mapRefs++;
+    }
     const vmas = mm.vmas;
     let i = vmas.length;
     while (i > 0 && vmas[i - 1]!.start > start) i--;
@@ -951,6 +988,10 @@ export class ProcessTable {
         const v = vmas[i]!;
         if (v.start < start && v.end > end) {
           const copy: Vma = { start: end, end: v.end, file: v.file, thp: v.thp, node: v.node };
+          if (v.mapping !== undefined) {
+            copy.mapping = v.mapping;
+            copy.pgoff = v.pgoff! + (end - v.start);
+          }
           vmas.splice(i + 1, 0, copy);
           v.end = start;
           kept++;
@@ -958,8 +999,10 @@ export class ProcessTable {
           break;
         }
         if (v.start < start) v.end = start;
-        else if (v.end > end) v.start = end;
-        else {
+        else if (v.end > end) {
+          if (v.mapping !== undefined) v.pgoff! += end - v.start; // the file offset moves with the start
+          v.start = end;
+        } else {
           vmas.splice(i, 1);
           i--;
           kept--;
@@ -990,6 +1033,7 @@ export class ProcessTable {
   /** vm_area_dup and anon_vma_clone: `copy` (a new piece of v) gets its own objects. */
   vmaDup(v: Vma, copy: Vma, cpuNid: number): void {
     const slub = this.ctx.slub;
+    if (copy.mapping !== undefined) copy.mapping.mapRefs++; // get_file of vm_area_dup's copy
     if (v.slab !== undefined && v.slab !== null) copy.slab = slub.allocObject(slub.vmAreaStruct, cpuNid);
     else if (v.slab === null) copy.slab = null;
     if (v.anonVma === undefined) return;
@@ -1009,6 +1053,12 @@ export class ProcessTable {
   /** remove_vma and unlink_anon_vmas: v's objects go (the anon_vma with its last chain). */
   private removeVma(v: Vma): void {
     const slub = this.ctx.slub;
+    if (v.mapping !== undefined) {
+      // fput: the last mapping of an unlinked file frees it
+      const f = v.mapping;
+      v.mapping = undefined;
+      this.pageCache!.unref(f);
+    }
     if (v.avc) slub.freeObject(v.avc);
     v.avc = null;
     if (v.clonedAvcs !== undefined) {
@@ -1147,6 +1197,8 @@ export class ProcessTable {
   unmapForReclaim(pfn: number, shadow: number): void {
     const { ownerMm, ownerVpn } = this.ctx;
     if (ownerMm[pfn]! < 0) {
+      // try_to_unmap: every mapping of a mapped cache page goes; the shadow is in the file's index
+      if (this.fileMaps.size !== 0) unmapCachePage(this, pfn);
       this.pageCache!.evicted(pfn, shadow);
       return;
     }
@@ -1215,7 +1267,7 @@ export class ProcessTable {
     if (leaf[COUNT] === 0 && !keepTables) this.dropLeaf(mm, idx, leaf);
   }
 
-  private zapLeaf(mm: Mm, _idx: number, leaf: Int32Array, from: number, to: number): void {
+  private zapLeaf(mm: Mm, idx: number, leaf: Int32Array, from: number, to: number): void {
     const { alloc, ownerMm } = this.ctx;
     const flags = alloc.buddy.pages.flags;
     // a huge page fills its whole leaf: unmapped whole it is freed whole, in part it is split
@@ -1260,6 +1312,13 @@ export class ProcessTable {
         continue;
       }
       const pfn = pte - 1;
+      if (ownerMm[pfn]! < 0) {
+        // page_remove_rmap of a page-cache page: the mapping goes, the page stays cached
+        fileRmapDrop(this, mm, pfn, idx * LEAF + s);
+        leaf[s] = 0;
+        leaf[COUNT]!--;
+        continue;
+      }
       if (this.rmapShared.size !== 0 && rmapDrop(this, pfn, mm.slot)) {
         // another mm maps it too (fork): only this mapping and its rss go
         mm.rssAnon--;

@@ -13,7 +13,9 @@
  *   compact_free_scanned) and cost.migrate_ns per page migrated (pgmigrate_success);
  * - a fault (handle_mm_fault): cost.fault_ns, plus clear_page (cost.zero_page_ns) for a new
  *   anon page, clear_huge_page (cost.zero_thp_ns) for a THP, or one read I/O
- *   (cost.io_read_ns) per major fault, plus the fault's direct reclaim and compaction.
+ *   (cost.io_read_ns) per major fault, plus the fault's direct reclaim and compaction; a
+ *   fault that maps a page already there (a page-cache hit of a file mapping, its write-protect
+ *   fault: `mapped`) zeroes nothing.
  * Direct reclaim and compaction are memory stalls for PSI (psi_memstall_enter in
  * __alloc_pages_direct_reclaim / __alloc_pages_direct_compact); a fault's zeroing and I/O are
  * not (a refault of a workingset page would be: not modelled, README "Pressure").
@@ -216,11 +218,12 @@ export class StallMeter {
 
   /**
    * A fault happened in the access just replayed: `thp` huge pages zeroed, `major` read I/Os,
-   * else one small page zeroed; its direct stalls are in pendingNs. Records its latency.
+   * else one small page zeroed unless `mapped` (it mapped a page already there); its direct
+   * stalls are in pendingNs. Records its latency.
    */
-  fault(thp: number, major: number): void {
+  fault(thp: number, major: number, mapped = false): void {
     const c = this.costs;
-    const ns = c.fault() + (thp > 0 ? thp * c.zeroThp() : major > 0 ? major * c.ioRead() : c.zeroPage()) + this.pendingNs;
+    const ns = c.fault() + (thp > 0 ? thp * c.zeroThp() : major > 0 ? major * c.ioRead() : mapped ? 0 : c.zeroPage()) + this.pendingNs;
     this.record(K_FAULT, ns);
     this.stallNs[K_FAULT]! += ns;
   }

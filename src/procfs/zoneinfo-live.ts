@@ -10,7 +10,7 @@
  * per zone nr_free_pages, the LRU split (nr_zone_{in,}active_{anon,file}: pages on the
  * node's lruvecs lying in the zone, the two youngest generations active as MGLRU's
  * lru_gen_folio_seq has it) and zone_statistics' numa_* events; per node the LRU split,
- * nr_anon_pages, nr_mapped and nr_file_pages (mapped pages: wsim's file pages are mapped),
+ * nr_anon_pages, nr_file_pages (the file LRU) and nr_mapped (less the page-cache pages no mm maps),
  * nr_anon_transparent_hugepages, nr_slab_unreclaimable (slab pages on the node) and
  * nr_page_table_pages (PTE and PMD tables on the node). wsim counts its other node events
  * (workingset_*, nr_vmscan_write, pgpromote_*) machine-wide: a one-node machine prints them,
@@ -26,7 +26,7 @@
 import type { Memory } from "../mm/memory.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../mm/buddy.js";
 import { MAX_RECLAIM_RETRIES } from "../mm/kswapd.js";
-import { PG_ANON, PG_HEAD } from "../mm/pages.js";
+import { PG_ANON, PG_FILE_MAPPED, PG_HEAD } from "../mm/pages.js";
 import { PTE_TABLE } from "../mm/process.js";
 import { normalStatThreshold, pcpParams, pressureStatThreshold } from "../mm/zone-params.js";
 import { NODE_STAT_ITEMS, ZONE_STAT_ITEMS } from "../machine/zone-setup.js";
@@ -42,10 +42,16 @@ const NODE_EVENTS: readonly string[] = [
 ];
 const NUMA_ITEMS = ["numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other"];
 
-/** per zone (by Zone.id): LRU pages by [inactive anon, active anon, inactive file, active file] */
-function lruByZone(mem: Memory): { zone: Float64Array[]; thpByNode: Float64Array } {
+/**
+ * per zone (by Zone.id): LRU pages by [inactive anon, active anon, inactive file, active file];
+ * per node: huge anon pages, and page-cache pages no mm maps (in nr_file_pages, not nr_mapped)
+ */
+function lruByZone(mem: Memory): { zone: Float64Array[]; thpByNode: Float64Array; unmappedByNode: Float64Array } {
   const zone = mem.zones.map(() => new Float64Array(4));
   const thpByNode = new Float64Array(mem.nodeZones.length);
+  const unmappedByNode = new Float64Array(mem.nodeZones.length);
+  const { ownerMm } = mem;
+  const mflags = mem.pages.mflags;
   const lru = mem.lru;
   const { flags, order } = mem.pages;
   for (const lv of lru.lruvecs) {
@@ -59,11 +65,12 @@ function lruByZone(mem: Memory): { zone: Float64Array[]; thpByNode: Float64Array
           const z = mem.alloc.zoneOf(pfn);
           zone[z.id]![type * 2 + active]! += n;
           if (huge && flags[pfn]! & PG_ANON) thpByNode[z.nid]!++;
+          if (ownerMm[pfn]! < 0 && !(mflags[pfn]! & PG_FILE_MAPPED)) unmappedByNode[z.nid]!++;
         }
       }
     }
   }
-  return { zone, thpByNode };
+  return { zone, thpByNode, unmappedByNode };
 }
 
 /** Pages per node held by slabs, and by PTE and PMD tables. */
@@ -88,7 +95,7 @@ export function liveZoneinfo(mem: Memory, cpusByNode: readonly number[]): Zonein
   const cpus = Array.from({ length: onlineCpus }, (_, i) => i);
   const vm = mem.vmstat();
   const oneNode = mem.nodeZones.length === 1;
-  const { zone: lruZ, thpByNode } = lruByZone(mem);
+  const { zone: lruZ, thpByNode, unmappedByNode } = lruByZone(mem);
   const { slab, tables } = kernelPagesByNode(mem);
   const pgdats = mem.layout.nodes.map((ln, nid): ZoneinfoPgdat => {
     const populated = mem.nodeZones[nid]!;
@@ -152,7 +159,8 @@ export function liveZoneinfo(mem: Memory, cpusByNode: readonly number[]): Zonein
       nodeStats.nr_active_file = sum(3);
       nodeStats.nr_slab_unreclaimable = slab[nid]!;
       nodeStats.nr_anon_pages = sum(0) + sum(1);
-      nodeStats.nr_mapped = nodeStats.nr_file_pages = sum(2) + sum(3);
+      nodeStats.nr_file_pages = sum(2) + sum(3);
+      nodeStats.nr_mapped = nodeStats.nr_file_pages - unmappedByNode[nid]!;
       nodeStats.nr_anon_transparent_hugepages = thpByNode[nid]!;
       nodeStats.nr_page_table_pages = tables[nid]!;
       if (oneNode) for (const k of NODE_EVENTS) nodeStats[k] = vm[V[k as keyof typeof V]]!;

@@ -127,6 +127,12 @@ describe("ScriptBuilder", () => {
     expect(sb.unsupported).toEqual({});
   });
 
+  it("maps an mmap naming a page-cache file anonymous, counted as a file mapping like kind=file", async () => {
+    const { sb, body } = await script("time_ms,op,pid,addr,len,file,off\n0,mmap,1,0x1000,8192,data,4096\n");
+    expect(sb.unsupported).toEqual({ "file mapping (replayed as anonymous)": 1 });
+    expect(mapAt(body)).toHaveLength(1);
+  });
+
   it("counts what it cannot replay instead of dropping it silently", async () => {
     const { sb, body } = await script(
       HEAD +
