@@ -212,6 +212,16 @@ export class Engine implements EngineContext {
         writebackCs: () => settings.num("vm.dirty_writeback_centisecs"),
         ioWriteNs: () => settings.num("cost.io_write_ns"),
       },
+      khugepaged: {
+        on: () => settings.num("wsim.khugepaged") === 1,
+        scanSleepMs: () => settings.num("transparent_hugepage.khugepaged.scan_sleep_millisecs"),
+        allocSleepMs: () => settings.num("transparent_hugepage.khugepaged.alloc_sleep_millisecs"),
+        pagesToScan: () => settings.num("transparent_hugepage.khugepaged.pages_to_scan"),
+        maxPtesNone: () => settings.num("transparent_hugepage.khugepaged.max_ptes_none"),
+        maxPtesSwap: () => settings.num("transparent_hugepage.khugepaged.max_ptes_swap"),
+        maxPtesShared: () => settings.num("transparent_hugepage.khugepaged.max_ptes_shared"),
+        defrag: () => settings.num("transparent_hugepage.khugepaged.defrag") === 1,
+      },
       tiering: {
         demotion: () => settings.num("numa.demotion_enabled") === 1,
         hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
@@ -301,6 +311,7 @@ export class Engine implements EngineContext {
     this.mem.kmmmigratedDaemon.start(this);
     this.mem.hotTruth?.start(this);
     this.mem.pageCache.start(this); // the flusher: armed by the first dirty page (wb_wakeup_delayed)
+    this.mem.khugepaged.start(this); // waits for the first mm to register (khugepaged_enter_vma)
     this.noteFeatures();
     if (opts.plugins?.length) this.plugins = new PluginHost(this, opts.plugins, opts.check === true);
     for (const d of opts.daemons ?? []) d.start(this);
@@ -558,6 +569,14 @@ export class Engine implements EngineContext {
       case "transparent_hugepage.enabled":
       case "transparent_hugepage.defrag":
         this.applyWatermarkTunables();
+        if (key === "transparent_hugepage.enabled") this.mem.khugepaged.startStop(); // start_stop_khugepaged
+        break;
+      case "wsim.khugepaged":
+        this.mem.khugepaged.startStop();
+        break;
+      case "transparent_hugepage.khugepaged.scan_sleep_millisecs":
+      case "transparent_hugepage.khugepaged.alloc_sleep_millisecs":
+        this.mem.khugepaged.sleepWritten();
         break;
       case "vm.percpu_pagelist_high_fraction":
         this.mem.updatePcp();
@@ -906,6 +925,7 @@ export class Engine implements EngineContext {
         this.psi.start(cpid, this.psiGroupsOf(child.cg), toNs(this.clock));
         // dup_mmap failing (-ENOMEM) tears the child down again
         if (!forkMm(mem.procs, parent, child, this.defaultCpu)) this.psi.exit(cpid, toNs(this.clock));
+        else mem.khugepaged.fork(parent, child); // dup_mmap's khugepaged_fork
         break;
       }
       case OP_FREAD:
