@@ -121,6 +121,11 @@ export const OOM_SCORE_ADJ_KEY = "oom_score_adj";
 /** Files a `read` event can read besides tunables. */
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
+/** khugepaged's read-only sysfs files (transparent_hugepage/khugepaged/), as wsim's counters hold them */
+const KHUGEPAGED_FILES: Readonly<Record<string, "wsim_khugepaged_pages_collapsed" | "wsim_khugepaged_full_scans">> = {
+  "transparent_hugepage.khugepaged.pages_collapsed": "wsim_khugepaged_pages_collapsed",
+  "transparent_hugepage.khugepaged.full_scans": "wsim_khugepaged_full_scans",
+};
 
 /** The error for a workingset report file with lru_gen.enabled=0: the report reads MGLRU's generations. */
 function wsrNeedsMglru(key: string): string {
@@ -1036,7 +1041,8 @@ export class Engine implements EngineContext {
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }
-    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES].join(", ")}, or a tunable's key)`);
+    else if (Object.hasOwn(KHUGEPAGED_FILES, key)) value = String(this.mem.ev[V[KHUGEPAGED_FILES[key]!]]);
+    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES, ...Object.keys(KHUGEPAGED_FILES)].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }
 

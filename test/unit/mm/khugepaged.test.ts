@@ -64,4 +64,169 @@ describe("khugepaged", () => {
     const leaf = e.mem.procs.get(1)!.leaf(R / 4096 / 512)!;
     expect(e.mem.pages.flags[leaf[0]! - 1]! & PG_ACCESSED).toBe(PG_ACCESSED); // the young bit copied
   });
+
+  it("pages_to_scan limits the progress of each wake-up", async () => {
+    // 4 split ranges; pages_to_scan 1024. Each collapse returns from khugepaged_scan_mm_slot
+    // with progress 1 (the mm) + 512 (the range) = 513: the first call 513 < 1024 goes on,
+    // the second makes 1026 >= 1024 and ends do_scan. So 2 collapses per wake-up.
+    const e = engine("64M", { "transparent_hugepage.khugepaged.pages_to_scan": "1024" });
+    await run(e, splitRanges(4));
+    const ev = e.mem.ev;
+    e.advanceTo(10000);
+    expect(ev[V.thp_collapse_alloc]).toBe(2);
+    e.advanceTo(19999);
+    expect(ev[V.thp_collapse_alloc]).toBe(2);
+    e.advanceTo(20000);
+    expect(ev[V.thp_collapse_alloc]).toBe(4);
+    expect(e.mem.procs.nrThp).toBe(4);
+    // with the default 4096 (4 * 513 = 2052, then the region ends) all four at the first wake-up
+    const d = engine();
+    await run(d, splitRanges(4));
+    d.advanceTo(10000);
+    expect(d.mem.ev[V.thp_collapse_alloc]).toBe(4);
+    expect(checkMemory(d.mem.mappingView())).toBeNull();
+  });
+
+  it("max_ptes_none refuses a sparse range (thp_scan_exceed_none_pte)", async () => {
+    // 300 pages dropped: 212 present, 300 none > max_ptes_none 255; the scan stops at the
+    // 256th empty PTE and counts the event once per scan
+    const e = engine("64M", { "transparent_hugepage.khugepaged.max_ptes_none": "255" });
+    await run(e, splitRanges(1, 300));
+    e.advanceTo(20000);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(0);
+    expect(e.mem.ev[V.thp_scan_exceed_none_pte]).toBe(2); // at 10000 and 20000
+    expect(e.mem.procs.nrThp).toBe(0);
+    // 6.1's default 511: the same range collapses
+    const d = engine();
+    await run(d, splitRanges(1, 300));
+    d.advanceTo(10000);
+    expect(d.mem.ev[V.thp_collapse_alloc]).toBe(1);
+    expect(d.mem.ev[V.thp_scan_exceed_none_pte]).toBe(0);
+  });
+
+  it("no young page: SCAN_LACK_REFERENCED_PAGE, no collapse", async () => {
+    // dropping the range's first page (the one written, the only young one) leaves 511 old pages
+    const e = engine();
+    await run(e, [`0,mmap,1,${hex(R)},${MB2},,`, `0,access,1,${hex(R)},,w,`, `1,madvise,1,${hex(R)},4096,,dontneed`]);
+    e.advanceTo(10000);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(0);
+    expect(e.mem.procs.nrAnon).toBe(511);
+  });
+
+  it("a failed allocation counts thp_collapse_alloc_failed and sleeps alloc_sleep_millisecs; a second failure ends the scan", async () => {
+    // 8 MiB = 2048 pages; two split ranges (1022 pages) and pid 2's 1000 pages leave fewer than
+    // 512 free pages: no order-9 block; defrag 0 (GFP_TRANSHUGE_LIGHT) neither reclaims nor compacts
+    const e = engine("8M", { "transparent_hugepage.khugepaged.defrag": "0" });
+    const fill = Array.from({ length: 1000 }, (_, i) => `2,access,2,${hex(0x80000000 + i * 4096)},,w,`);
+    await run(e, [...splitRanges(2), ...fill]);
+    const ev = e.mem.ev;
+    const k = e.mem.khugepaged;
+    e.advanceTo(10000); // range 0: the allocation fails; progress 513 < 4096: alloc sleep
+    expect(ev[V.thp_collapse_alloc_failed]).toBe(1);
+    e.advanceTo(69999);
+    expect(ev[V.thp_collapse_alloc_failed]).toBe(1);
+    e.advanceTo(70000); // 10000 + 60000: do_scan goes on at range 1, fails again: the scan ends
+    expect(ev[V.thp_collapse_alloc_failed]).toBe(2);
+    expect(ev[V.thp_collapse_alloc]).toBe(0);
+    // pid 2 exits at 75000; the next scan, 70000 + scan_sleep_millisecs, collapses both ranges
+    await run(e, [`75000,exit,2,,,,`]);
+    e.advanceTo(80000);
+    expect(k.scans).toEqual([0, 10000, 80000]);
+    expect(ev[V.thp_collapse_alloc]).toBe(2);
+    expect(ev[V.thp_collapse_alloc_failed]).toBe(2);
+    expect(e.mem.procs.nrThp).toBe(2);
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+  });
+
+  it("skips a range advised MADV_NOHUGEPAGE (hugepage_vma_check) and scans on", async () => {
+    // range 1 of 3 advised nohugepage at t = 2: the region splits in three; the middle one is
+    // skipped (progress 1), ranges 0 and 2 collapse
+    const e = engine();
+    await run(e, [...splitRanges(3), `2,madvise,1,${hex(R + MB2)},${MB2},,nohugepage`]);
+    e.advanceTo(10000);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(2);
+    expect(e.mem.procs.nrThp).toBe(2);
+    const mm = e.mem.procs.get(1)!;
+    expect(e.mem.procs.hugeHead(mm.leaf(R / 4096 / 512 + 1)![0]! - 1)).toBe(-1); // range 1 still small pages
+  });
+
+  it("MADV_HUGEPAGE registers a faulted region under enabled=madvise and wakes khugepaged at once", async () => {
+    const e = engine("64M", { "transparent_hugepage.enabled": "madvise" });
+    const ten = Array.from({ length: 10 }, (_, i) => `0,access,1,${hex(R + i * 4096)},,w,`);
+    await run(e, [`0,mmap,1,${hex(R)},${MB2},,`, ...ten, `5,madvise,1,${hex(R)},${MB2},,hugepage`]);
+    // no huge fault (madvise mode, no VM_HUGEPAGE then): nothing registered until t = 5
+    expect(e.mem.khugepaged.scans).toEqual([5]);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(1); // 10 young pages, 502 none
+    expect(e.mem.procs.nrAnon).toBe(512);
+  });
+
+  it("enabled=never stops the thread; always starts it again with a scan at once", async () => {
+    const e = engine();
+    const set = (t: number, v: string) => `${t},set,,,,,,transparent_hugepage.enabled,${v}`;
+    await runCsv(e, ["time_ms,op,pid,addr,len,rw,advice,key,value", ...splitRanges(1).map((r) => r + ",,"), set(5000, "never")].join("\n"));
+    e.advanceTo(30000);
+    expect(e.mem.khugepaged.scans).toEqual([0]); // stopped before its 10000 ms scan
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(0);
+    // the mm stays on the list; kthread_run's first do_scan at the write collapses the range
+    await runCsv(e, ["time_ms,op,pid,addr,len,rw,advice,key,value", set(40000, "always")].join("\n"));
+    expect(e.mem.khugepaged.scans).toEqual([0, 40000]);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(1);
+  });
+
+  it("a tunable write of scan_sleep_millisecs ends the current sleep", async () => {
+    const e = engine();
+    await runCsv(e, ["time_ms,op,pid,addr,len,rw,advice,key,value", ...splitRanges(1).map((r) => r + ",,"), "3000,set,,,,,,transparent_hugepage.khugepaged.scan_sleep_millisecs,2000"].join("\n"));
+    // the write at 3000 wakes it: a scan at 3000 (collapse), then every 2000 ms
+    expect(e.mem.khugepaged.scans).toEqual([0, 3000]);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(1);
+    e.advanceTo(5000);
+    expect(e.mem.khugepaged.scans).toEqual([0, 3000, 5000]);
+  });
+
+  it("wsim.khugepaged=0: no registration, no scan", async () => {
+    const e = engine("64M", { "wsim.khugepaged": "0" });
+    await run(e, splitRanges(1));
+    e.advanceTo(100000);
+    expect(e.mem.khugepaged.scans).toEqual([]);
+    expect(e.mem.ev[V.thp_collapse_alloc]).toBe(0);
+  });
+});
+
+describe("khugepaged and idle jumps", () => {
+  /** the JSON result of a run of `rows` (with a last event at `end`), jumping or ticking */
+  async function result(rows: string[], sets: Record<string, string>, idleJumps: boolean): Promise<{ e: Engine; json: string }> {
+    const e = engineFor(smallMachine("64M"), { idleJumps }, { ...QUIET_TUNABLES, "transparent_hugepage.enabled": "always", ...sets });
+    await run(e, rows);
+    const json = JSON.stringify(buildResult(e, { path: "t.csv", format: "csv", events: rows.length, firstMs: 0, lastMs: e.lastEventTime }));
+    return { e, json };
+  }
+
+  it("a scan that collapses nothing is fast-forwarded over a long gap, byte for byte as ticking", async () => {
+    // range 0: too sparse for max_ptes_none 255 (thp_scan_exceed_none_pte every scan); range 1
+    // huge; a region skipped; then 10^7 ms of nothing but khugepaged's scans
+    const split = splitRanges(2, 300).filter((r) => !r.includes(hex(R + 2 * MB2 - 300 * 4096)));
+    const rows = [
+      ...split.filter((r) => r.startsWith("0,")),
+      `0,mmap,1,${hex(R + 8 * MB2)},${MB2 / 2},,`,
+      `0,access,1,${hex(R + 8 * MB2)},,w,`,
+      ...split.filter((r) => !r.startsWith("0,")),
+      `10000000,access,1,${hex(R)},,w,`,
+    ];
+    const sets = { "transparent_hugepage.khugepaged.max_ptes_none": "255", "transparent_hugepage.khugepaged.pages_to_scan": "600" };
+    const jump = await result(rows, sets, true);
+    const tick = await result(rows, sets, false);
+    expect(jump.json).toBe(tick.json);
+    expect(jump.e.idleJumps).toBeGreaterThan(0);
+    expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
+    expect(tick.e.mem.ev[V.thp_scan_exceed_none_pte]).toBeGreaterThan(900);
+  });
+
+  it("collapses during the gap, then fast-forwards: the same bytes", async () => {
+    const rows = [...splitRanges(3), `50000000,access,1,${hex(R)},,w,`];
+    const jump = await result(rows, {}, true);
+    const tick = await result(rows, {}, false);
+    expect(jump.json).toBe(tick.json);
+    expect(jump.e.mem.ev[V.thp_collapse_alloc]).toBe(3);
+    expect(jump.e.idleJumps).toBeGreaterThan(0);
+  });
 });
