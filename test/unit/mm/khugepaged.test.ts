@@ -1,6 +1,7 @@
 // khugepaged (issue 15 item 4): every expectation below is counted by hand from the trace it
 // runs, with the scan rules of mm/khugepaged.c (6.1) written out next to it. Machines have no
-// watermarks (QUIET_TUNABLES), no page-table pages and no pcp lists unless said.
+// watermarks (QUIET_TUNABLES), no page-table pages and no pcp lists unless said; khugepaged on
+// (engineFor turns it off for the other subsystem tests).
 import { describe, expect, it } from "vitest";
 import type { Engine, EngineOptions } from "../../../src/engine/engine.js";
 import { buildResult } from "../../../src/engine/result.js";
@@ -16,7 +17,7 @@ const hex = (a: number) => `0x${a.toString(16)}`;
 
 /** a quiet engine with THP always (the range faults are huge) and `sets` on top */
 function engine(mem = "64M", sets: Record<string, string> = {}, opts: EngineOptions = {}): Engine {
-  const e = engineFor(smallMachine(mem), { check: true, ...opts }, { ...QUIET_TUNABLES, "transparent_hugepage.enabled": "always", ...sets });
+  const e = engineFor(smallMachine(mem), { check: true, ...opts }, { ...QUIET_TUNABLES, "transparent_hugepage.enabled": "always", "wsim.khugepaged": "1", ...sets });
   e.mem.khugepaged.keepLog = true;
   return e;
 }
@@ -195,7 +196,7 @@ describe("khugepaged", () => {
 describe("khugepaged and idle jumps", () => {
   /** the JSON result of a run of `rows` (with a last event at `end`), jumping or ticking */
   async function result(rows: string[], sets: Record<string, string>, idleJumps: boolean): Promise<{ e: Engine; json: string }> {
-    const e = engineFor(smallMachine("64M"), { idleJumps }, { ...QUIET_TUNABLES, "transparent_hugepage.enabled": "always", ...sets });
+    const e = engineFor(smallMachine("64M"), { idleJumps }, { ...QUIET_TUNABLES, "transparent_hugepage.enabled": "always", "wsim.khugepaged": "1", ...sets });
     await run(e, rows);
     const json = JSON.stringify(buildResult(e, { path: "t.csv", format: "csv", events: rows.length, firstMs: 0, lastMs: e.lastEventTime }));
     return { e, json };
