@@ -184,6 +184,17 @@ describe("khugepaged", () => {
     expect(e.mem.khugepaged.scans).toEqual([0, 3000, 5000]);
   });
 
+  it("registration: a child of a listed mm at fork, in order; an exit takes an mm off the list", async () => {
+    const e = engine();
+    const k = e.mem.khugepaged;
+    await runCsv(e, ["time_ms,op,pid,addr,len,rw,child", `0,mmap,1,${hex(R)},${MB2},,`, `0,access,1,${hex(R)},,w,`, `1,fork,1,,,,2`, `2,mmap,3,${hex(R)},65536,,`, `2,access,3,${hex(R)},,w,`].join("\n"));
+    const pid = (n: number) => e.mem.procs.get(n)!;
+    expect(k.list.map((m) => m.pid)).toEqual([1, 2]); // pid 3's 64 KiB region takes no huge fault
+    expect(k.isRegistered(pid(3))).toBe(false);
+    await runCsv(e, ["time_ms,op,pid", "3,exit,2"].join("\n"));
+    expect(k.list.map((m) => m.pid)).toEqual([1]);
+  });
+
   it("wsim.khugepaged=0: no registration, no scan", async () => {
     const e = engine("64M", { "wsim.khugepaged": "0" });
     await run(e, splitRanges(1));
@@ -229,5 +240,27 @@ describe("khugepaged and idle jumps", () => {
     expect(jump.json).toBe(tick.json);
     expect(jump.e.mem.ev[V.thp_collapse_alloc]).toBe(3);
     expect(jump.e.idleJumps).toBeGreaterThan(0);
+  });
+
+  it("three processes, regions of several sizes, one nohugepage, an exit in the gap: the same bytes at any pages_to_scan", async () => {
+    // pid p maps (p + 1) ranges and a bit, and a separate 2 MiB region; range k of pid p loses
+    // 100k + 50 pages; pid 2's range 1 is advised nohugepage; pid 1 exits at 3,000,000 ms
+    const rows: string[] = [];
+    const base = (p: number) => R + p * 64 * MB2;
+    for (let p = 1; p <= 3; p++) {
+      rows.push(`0,mmap,${p},${hex(base(p))},${(p + 1) * MB2 + 12288},,`, `0,mmap,${p},${hex(base(p) + 32 * MB2)},${MB2},,`);
+      for (let k = 0; k <= p; k++) rows.push(`0,access,${p},${hex(base(p) + k * MB2)},,w,`);
+    }
+    for (let p = 1; p <= 3; p++)
+      for (let k = 0; k <= p; k++) rows.push(`1,madvise,${p},${hex(base(p) + k * MB2 + 4096 * (100 * k + 1))},${4096 * (100 * k + 50)},,dontneed`);
+    rows.push(`2,madvise,2,${hex(base(2) + MB2)},${MB2},,nohugepage`, `3000000,exit,1,,,,`, `9000000,access,2,${hex(base(2))},,w,`);
+    for (const pages of ["1", "513", "4096"])
+      for (const none of ["0", "300"]) {
+        const sets = { "transparent_hugepage.khugepaged.pages_to_scan": pages, "transparent_hugepage.khugepaged.max_ptes_none": none };
+        const jump = await result(rows, sets, true);
+        const tick = await result(rows, sets, false);
+        expect(jump.json, `pages_to_scan ${pages}, max_ptes_none ${none}`).toBe(tick.json);
+        expect(jump.e.steadyTicksSkipped).toBeGreaterThan(800); // of 900 scans in 9,000,000 ms
+      }
   });
 });
