@@ -303,6 +303,20 @@ export class Engine implements EngineContext {
       }
     // a memcg's reclaim and memory.high throttling are stalls of the event (stall.ts, PSI)
     this.mem.onMemcgStall = (ns) => this.stall.memcg(ns);
+    // khugepaged's allocations: direct reclaim and compaction are memory stalls of its own task
+    // (psi_memstall_enter in __alloc_pages_direct_*), in no memcg's latency histograms
+    this.mem.khugepaged.wrapWork = (fn) => {
+      const st = this.stall;
+      const pending = st.pendingNs;
+      const memcg = st.memcgId;
+      st.pendingNs = 0;
+      st.memcgId = -1;
+      fn();
+      const ns = st.pendingNs;
+      st.pendingNs = pending;
+      st.memcgId = memcg;
+      if (ns > 0) this.psi.memstall(KHUGEPAGED_TASK, toNs(this.clock), ns);
+    };
     // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
     // with CPUs); then the reporting worker, kagingd, kmmscand, kmmmigrated; then wsim's own
     this.mem.kswapd.forEach((k, nid) => {
@@ -1204,6 +1218,8 @@ export class Engine implements EngineContext {
 
 /** PSI task ids of the kswapds (node 0: -1, node 1: -2, ...): no pid of a trace is negative */
 const KSWAPD_TASK = -1;
+/** PSI task id of khugepaged (below every kswapd's) */
+const KHUGEPAGED_TASK = -1_000_000;
 
 /** the largest file offset + length wsim takes (64 GiB: a file's index is one typed array) */
 const MAX_FILE_BYTES = 64 * 2 ** 30;

@@ -296,6 +296,11 @@ export class Khugepaged implements Daemon {
   readonly scans: number[] = [];
   /** keep `scans` (tests) */
   keepLog = false;
+  /**
+   * Runs khugepaged's work (the engine: its direct reclaim and compaction are stalls of its own
+   * task, not of the event before); null: run it as it is.
+   */
+  wrapWork: ((fn: () => void) => void) | null = null;
 
   constructor(
     private readonly collapser: HugeCollapse,
@@ -405,14 +410,17 @@ export class Khugepaged implements Daemon {
     this.state = RUNNING;
     if (this.keepLog) this.scans.push(this.ctx!.now());
     // lru_add_drain_all: wsim has no LRU batches
-    this.doScan({ pages: this.s.pagesToScan(), progress: 0, passThroughHead: 0, wait: true });
+    const st: DoScan = { pages: this.s.pagesToScan(), progress: 0, passThroughHead: 0, wait: true };
+    if (this.wrapWork !== null) this.wrapWork(() => this.doScan(st));
+    else this.doScan(st);
   }
 
   private resume(st: DoScan): void {
     this.timer = null;
     this.pending = null;
     this.state = RUNNING;
-    this.doScan(st);
+    if (this.wrapWork !== null) this.wrapWork(() => this.doScan(st));
+    else this.doScan(st);
   }
 
   /** khugepaged_do_scan from `st` on; an allocation failure's first alloc sleep suspends it. */

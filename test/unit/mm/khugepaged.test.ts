@@ -139,6 +139,21 @@ describe("khugepaged", () => {
     expect(checkMemory(e.mem.mappingView())).toBeNull();
   });
 
+  it("defrag 1: the failing allocation reclaims directly, a stall of khugepaged's own task (PSI), in no memcg's histograms", async () => {
+    const e = engine("8M");
+    const fill = Array.from({ length: 1000 }, (_, i) => `2,access,2,${hex(0x80000000 + i * 4096)},,w,`);
+    await run(e, [...splitRanges(2), ...fill]);
+    const before = e.latencyByMemcg()["/"]!;
+    const direct0 = e.mem.ev[V.pgscan_direct]!;
+    e.advanceTo(10000); // GFP_TRANSHUGE: direct reclaim, as any costly allocation's slow path
+    expect(e.mem.ev[V.pgscan_direct]!).toBeGreaterThan(direct0);
+    expect(e.latencyByMemcg()["/"]).toEqual(before);
+    // /proc/pressure/memory read during the stall, then after it (57 pages scanned: microseconds)
+    expect(e.pressureResult()["/"]!.some.total).toBe(0);
+    e.advanceTo(10001);
+    expect(e.pressureResult()["/"]!.some.total).toBeGreaterThan(0);
+  });
+
   it("skips a range advised MADV_NOHUGEPAGE (hugepage_vma_check) and scans on", async () => {
     // range 1 of 3 advised nohugepage at t = 2: the region splits in three; the middle one is
     // skipped (progress 1), ranges 0 and 2 collapse
