@@ -35,7 +35,7 @@
  * stalls nobody); its allocation's reclaim and compaction count as any allocation's.
  * scan_sleep_millisecs 0 is taken as 1 ms (the kernel loops at once; wsim's clock must move).
  */
-import type { Daemon, EngineContext } from "../engine/daemon.js";
+import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
 import { V } from "../stats/counters.js";
 import { MT_MOVABLE } from "./constants.js";
@@ -577,6 +577,7 @@ export class Khugepaged implements Daemon {
         this.address = 0;
       } else {
         this.cursor = null;
+        this.address = 0;
         this.ev[V.wsim_khugepaged_full_scans]!++;
       }
       this.collect(mm);
@@ -591,33 +592,43 @@ export class Khugepaged implements Daemon {
   private readonly quiet = (): number => -Infinity;
 
   /**
-   * The scan sleep's ticks at a steady state: no mm on the list is exiting and no do_scan from
-   * here on would collapse or allocate (every range it reaches fails the scan, which reads
+   * The scan sleep's ticks at a steady state: no mm on the list is exiting and no do_scan the
+   * jump skips would collapse or allocate (every range it reaches fails the scan, which reads
    * nothing any other daemon changes at a steady state), so each tick only moves the cursor
-   * and counts thp_scan_exceed_* and full_scans. The ticks are simulated without collapsing
-   * until the cursor comes back to a place it was at the start of a tick (a cycle); n ticks
-   * then apply in closed form. Null when a tick would collapse, a setting differs from the
-   * period's, or no cycle shows within MAX_DRY_TICKS.
+   * and counts thp_scan_exceed_* and full_scans. The ticks a jump skips (evenly spaced:
+   * `due`, `due + period`, ...) are simulated without collapsing, only as many as the jump
+   * skips or until the cursor comes back to a place it was at the start of a tick (a cycle,
+   * whose repeats then apply in closed form): a jump over one scan costs one scan. Null when
+   * the state is not a scan sleep at this period; the plan is null (the jump refused) when a
+   * skipped tick would collapse or no cycle shows within MAX_DRY_TICKS.
    */
-  private readonly steady = (period: number): ((n: number) => void) | null => {
+  private readonly steady = (period: number, due: number): SteadyAdvance | null => {
     if (this.state !== SCAN_SLEEP || period !== this.period() || !this.on()) return null;
     if (this.keepLog || this.list.some((m) => m.exited)) return null;
+    return { advance: (last: number) => this.plan(period, due, last) };
+  };
+
+  /** SteadyAdvance.advance for the scan sleep's timer due at `due`: the ticks at or before `last`. */
+  private plan(period: number, due: number, last: number): SteadyPlan | null {
+    const n = last >= due ? Math.floor((last - due) / period) + 1 : 0;
+    if (n === 0) return { ticks: 0, due, prev: due - period, apply: () => {} };
     this.dryCc = this.cc();
     const memo = new Map<string, number>();
     const pages = this.s.pagesToScan();
     const ticks: DryTick[] = [];
     const seen = new Map<string, number>();
-    let cur = { idx: this.cursor === null ? -1 : this.list.indexOf(this.cursor), address: this.address };
+    let cur = { idx: this.cursor === null ? -1 : this.list.indexOf(this.cursor), address: this.cursor === null ? 0 : this.address };
     let start = -1;
     try {
-      for (let n = 0; n < MAX_DRY_TICKS; n++) {
+      while (ticks.length < n) {
+        if (ticks.length === MAX_DRY_TICKS) return null;
         const key = `${cur.idx}:${cur.address}`;
         const at = seen.get(key);
         if (at !== undefined) {
           start = at;
           break;
         }
-        seen.set(key, n);
+        seen.set(key, ticks.length);
         const t = this.dryDoScan(cur, pages, memo);
         if (t === null) return null;
         ticks.push(t);
@@ -626,40 +637,41 @@ export class Khugepaged implements Daemon {
     } finally {
       this.dryCc = null;
     }
-    if (start < 0) return null;
     const ev = this.ev;
-    const cycle = ticks.length - start;
-    const sum = { none: 0, swap: 0, share: 0, fullScans: 0 };
-    for (let k = start; k < ticks.length; k++) {
-      const t = ticks[k]!;
-      sum.none += t.none;
-      sum.swap += t.swap;
-      sum.share += t.share;
-      sum.fullScans += t.fullScans;
-    }
-    return (n: number) => {
-      const add = (t: { none: number; swap: number; share: number; fullScans: number }, times: number) => {
-        ev[V.thp_scan_exceed_none_pte]! += times * t.none;
-        ev[V.thp_scan_exceed_swap_pte]! += times * t.swap;
-        ev[V.thp_scan_exceed_share_pte]! += times * t.share;
-        ev[V.wsim_khugepaged_full_scans]! += times * t.fullScans;
-      };
-      const pre = Math.min(n, start);
-      for (let k = 0; k < pre; k++) add(ticks[k]!, 1);
-      let last = pre > 0 ? ticks[pre - 1]! : null;
-      if (n > start) {
+    const add = (t: { none: number; swap: number; share: number; fullScans: number }, times: number) => {
+      ev[V.thp_scan_exceed_none_pte]! += times * t.none;
+      ev[V.thp_scan_exceed_swap_pte]! += times * t.swap;
+      ev[V.thp_scan_exceed_share_pte]! += times * t.share;
+      ev[V.wsim_khugepaged_full_scans]! += times * t.fullScans;
+    };
+    const apply = () => {
+      let lastTick: DryTick;
+      if (start < 0) {
+        // n ticks simulated, no cycle needed
+        for (const t of ticks) add(t, 1);
+        lastTick = ticks[n - 1]!;
+      } else {
+        for (let k = 0; k < start; k++) add(ticks[k]!, 1);
+        const cycle = ticks.length - start;
+        const sum = { none: 0, swap: 0, share: 0, fullScans: 0 };
+        for (let k = start; k < ticks.length; k++) {
+          const t = ticks[k]!;
+          sum.none += t.none;
+          sum.swap += t.swap;
+          sum.share += t.share;
+          sum.fullScans += t.fullScans;
+        }
         const rest = n - start;
         add(sum, Math.floor(rest / cycle));
         const r = rest % cycle;
         for (let k = 0; k < r; k++) add(ticks[start + k]!, 1);
-        last = ticks[start + (r === 0 ? cycle : r) - 1]!;
+        lastTick = ticks[start + (r === 0 ? cycle : r) - 1]!;
       }
-      if (last !== null) {
-        this.cursor = last.idx < 0 ? null : this.list[last.idx]!;
-        this.address = last.idx < 0 ? 0 : last.address;
-      }
+      this.cursor = lastTick.idx < 0 ? null : this.list[lastTick.idx]!;
+      this.address = lastTick.idx < 0 ? 0 : lastTick.address;
     };
-  };
+    return { ticks: n, due: due + n * period, prev: due + (n - 1) * period, apply };
+  }
 
   /** One do_scan without collapsing from cursor `cur`: its DryTick, or null if it would collapse. */
   private dryDoScan(cur: { idx: number; address: number }, pages: number, memo: Map<string, number>): DryTick | null {
