@@ -21,6 +21,13 @@ const NO_PAGE_TABLES = { "wsim.page_tables": "0", "wsim.slab": "0" };
  * CLI tests cover the lists. A test sets "wsim.pcp": "1" to have them.
  */
 const NO_PCP = { "wsim.pcp": "0" };
+/**
+ * Likewise no khugepaged (wsim.khugepaged=0): a huge fault that falls back would otherwise
+ * wake it to collapse the range at once, an allocation the hand-computed fault, compaction and
+ * reclaim figures do not count; khugepaged.test.ts, the goldens and the CLI tests cover it. A
+ * test sets "wsim.khugepaged": "1" to have it.
+ */
+const NO_KHUGEPAGED = { "wsim.khugepaged": "0" };
 
 export function smallMachine(mem: number | string = "16M", nodes = 1, tier = (i: number) => 0): Machine {
   return {
@@ -55,7 +62,7 @@ export function counters(e: Engine, names: string[]): Record<string, number> {
 
 export function engineFor(machine: Machine, opts: EngineOptions = {}, sets: Record<string, string> = {}): Engine {
   const s = new Settings(machine);
-  for (const [k, v] of Object.entries({ ...NO_PAGE_TABLES, ...NO_PCP, ...sets })) s.set(k, v);
+  for (const [k, v] of Object.entries({ ...NO_PAGE_TABLES, ...NO_PCP, ...NO_KHUGEPAGED, ...sets })) s.set(k, v);
   return new Engine(s, opts);
 }
 

@@ -121,6 +121,11 @@ export const OOM_SCORE_ADJ_KEY = "oom_score_adj";
 /** Files a `read` event can read besides tunables. */
 export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
+/** khugepaged's read-only sysfs files (transparent_hugepage/khugepaged/), as wsim's counters hold them */
+const KHUGEPAGED_FILES: Readonly<Record<string, "wsim_khugepaged_pages_collapsed" | "wsim_khugepaged_full_scans">> = {
+  "transparent_hugepage.khugepaged.pages_collapsed": "wsim_khugepaged_pages_collapsed",
+  "transparent_hugepage.khugepaged.full_scans": "wsim_khugepaged_full_scans",
+};
 
 /** The error for a workingset report file with lru_gen.enabled=0: the report reads MGLRU's generations. */
 function wsrNeedsMglru(key: string): string {
@@ -212,6 +217,16 @@ export class Engine implements EngineContext {
         writebackCs: () => settings.num("vm.dirty_writeback_centisecs"),
         ioWriteNs: () => settings.num("cost.io_write_ns"),
       },
+      khugepaged: {
+        on: () => settings.num("wsim.khugepaged") === 1,
+        scanSleepMs: () => settings.num("transparent_hugepage.khugepaged.scan_sleep_millisecs"),
+        allocSleepMs: () => settings.num("transparent_hugepage.khugepaged.alloc_sleep_millisecs"),
+        pagesToScan: () => settings.num("transparent_hugepage.khugepaged.pages_to_scan"),
+        maxPtesNone: () => settings.num("transparent_hugepage.khugepaged.max_ptes_none"),
+        maxPtesSwap: () => settings.num("transparent_hugepage.khugepaged.max_ptes_swap"),
+        maxPtesShared: () => settings.num("transparent_hugepage.khugepaged.max_ptes_shared"),
+        defrag: () => settings.num("transparent_hugepage.khugepaged.defrag") === 1,
+      },
       tiering: {
         demotion: () => settings.num("numa.demotion_enabled") === 1,
         hwSamplePeriod: () => settings.num("hotness.hw_sample_period"),
@@ -288,6 +303,20 @@ export class Engine implements EngineContext {
       }
     // a memcg's reclaim and memory.high throttling are stalls of the event (stall.ts, PSI)
     this.mem.onMemcgStall = (ns) => this.stall.memcg(ns);
+    // khugepaged's allocations: direct reclaim and compaction are memory stalls of its own task
+    // (psi_memstall_enter in __alloc_pages_direct_*), in no memcg's latency histograms
+    this.mem.khugepaged.wrapWork = (fn) => {
+      const st = this.stall;
+      const pending = st.pendingNs;
+      const memcg = st.memcgId;
+      st.pendingNs = 0;
+      st.memcgId = -1;
+      fn();
+      const ns = st.pendingNs;
+      st.pendingNs = pending;
+      st.memcgId = memcg;
+      if (ns > 0) this.psi.memstall(KHUGEPAGED_TASK, toNs(this.clock), ns);
+    };
     // boot order (SPEC §4.1): per node by ascending id kswapd, kcompactd, kpromoted (nodes
     // with CPUs); then the reporting worker, kagingd, kmmscand, kmmmigrated; then wsim's own
     this.mem.kswapd.forEach((k, nid) => {
@@ -301,6 +330,7 @@ export class Engine implements EngineContext {
     this.mem.kmmmigratedDaemon.start(this);
     this.mem.hotTruth?.start(this);
     this.mem.pageCache.start(this); // the flusher: armed by the first dirty page (wb_wakeup_delayed)
+    this.mem.khugepaged.start(this); // waits for the first mm to register (khugepaged_enter_vma)
     this.noteFeatures();
     if (opts.plugins?.length) this.plugins = new PluginHost(this, opts.plugins, opts.check === true);
     for (const d of opts.daemons ?? []) d.start(this);
@@ -558,6 +588,14 @@ export class Engine implements EngineContext {
       case "transparent_hugepage.enabled":
       case "transparent_hugepage.defrag":
         this.applyWatermarkTunables();
+        if (key === "transparent_hugepage.enabled") this.mem.khugepaged.startStop(); // start_stop_khugepaged
+        break;
+      case "wsim.khugepaged":
+        this.mem.khugepaged.startStop();
+        break;
+      case "transparent_hugepage.khugepaged.scan_sleep_millisecs":
+      case "transparent_hugepage.khugepaged.alloc_sleep_millisecs":
+        this.mem.khugepaged.sleepWritten();
         break;
       case "vm.percpu_pagelist_high_fraction":
         this.mem.updatePcp();
@@ -917,6 +955,7 @@ export class Engine implements EngineContext {
         this.psi.start(cpid, this.psiGroupsOf(child.cg), toNs(this.clock));
         // dup_mmap failing (-ENOMEM) tears the child down again
         if (!forkMm(mem.procs, parent, child, this.defaultCpu)) this.psi.exit(cpid, toNs(this.clock));
+        else mem.khugepaged.fork(parent, child); // dup_mmap's khugepaged_fork
         break;
       }
       case OP_FREAD:
@@ -1027,7 +1066,8 @@ export class Engine implements EngineContext {
       this.mem.stateEvents++; // a refresh may age lruvecs
       value = this.readWorkingset(key, cg ?? "/");
     }
-    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES].join(", ")}, or a tunable's key)`);
+    else if (Object.hasOwn(KHUGEPAGED_FILES, key)) value = String(this.mem.ev[V[KHUGEPAGED_FILES[key]!]]);
+    else value = this.readFile(key, node, cg) ?? this.fail(b, i, `read: unknown file "${key}" (known: ${[...READ_FILES, ...WORKINGSET_FILES, ...MEMCG_READ_FILES, ...Object.keys(KHUGEPAGED_FILES)].join(", ")}, or a tunable's key)`);
     this.reads.push({ time_ms: this.clock, key, cg, node, value });
   }
 
@@ -1189,6 +1229,8 @@ export class Engine implements EngineContext {
 
 /** PSI task ids of the kswapds (node 0: -1, node 1: -2, ...): no pid of a trace is negative */
 const KSWAPD_TASK = -1;
+/** PSI task id of khugepaged (below every kswapd's) */
+const KHUGEPAGED_TASK = -1_000_000;
 
 /** the largest file offset + length wsim takes (64 GiB: a file's index is one typed array) */
 const MAX_FILE_BYTES = 64 * 2 ** 30;

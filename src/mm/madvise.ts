@@ -24,11 +24,11 @@ import { V } from "../stats/counters.js";
 import {
   MADV_COLD, MADV_COLLAPSE, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_PAGEOUT, MADV_WILLNEED,
 } from "../trace/types.js";
-import { MT_MOVABLE } from "./constants.js";
+import { type CollapseControl, GFP_TRANSHUGE, type HugeCollapse, SCAN_SUCCEED } from "./khugepaged.js";
 import type { LruGen } from "./lru-gen.js";
-import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LAZYFREE, PG_LRU, PG_MLOCKED, PG_REFERENCED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
+import { PG_ACCESSED, PG_ANON, PG_DIRTY, PG_FILE_MAPPED, PG_LAZYFREE, PG_REFERENCED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
 import { fileMapcount } from "./filemap.js";
-import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, type Mm, type ProcessTable, thpGfp, type Vma } from "./process.js";
+import { HPAGE_PMD_NR, type Mm, type ProcessTable, type Vma } from "./process.js";
 import type { Reclaim } from "./reclaim.js";
 
 const LEAF = 512;
@@ -40,7 +40,17 @@ export interface MadviseContext {
   reclaim: Reclaim;
   pages: PageArrays;
   ev: Float64Array;
+  /** the collapse MADV_COLLAPSE shares with khugepaged */
+  collapser: HugeCollapse;
+  /**
+   * hugepage_madvise's khugepaged_enter_vma: called for each region MADV_HUGEPAGE covers
+   * (before it is split), with its new flags
+   */
+  onHugepage?: (mm: Mm, vma: Vma) => void;
 }
+
+/** madvise_collapse's collapse_control: not khugepaged, GFP_TRANSHUGE */
+const MADV_COLLAPSE_CC: CollapseControl = { isKhugepaged: false, maxPtesNone: HPAGE_PMD_NR - 1, maxPtesSwap: HPAGE_PMD_NR - 1, maxPtesShared: HPAGE_PMD_NR - 1, gfp: GFP_TRANSHUGE };
 
 /** A piece of a range: [start, end) vpns inside one region, or outside every region (vma undefined). */
 interface Piece {
@@ -269,9 +279,12 @@ export class Madvise {
   /**
    * MADV_HUGEPAGE / MADV_NOHUGEPAGE (hugepage_madvise): the regions in range (split at its ends)
    * get VM_HUGEPAGE (the trace's thp=1) or VM_NOHUGEPAGE; huge pages already there stay.
-   * khugepaged registration is not modelled.
+   * MADV_HUGEPAGE registers the mm with khugepaged if a region it covers is eligible with its
+   * new flags (hugepage_madvise's khugepaged_enter_vma, on the region before the split).
    */
   private hugepageMadvise(mm: Mm, start: number, end: number, huge: boolean, cpuNid: number): void {
+    if (huge && this.c.onHugepage !== undefined)
+      for (const v of mm.vmas) if (v.end > start && v.start < end) this.c.onHugepage(mm, v);
     for (const v of this.splitVmas(mm, start, end, cpuNid)) {
       v.thp = huge;
       v.nohuge = !huge;
@@ -282,90 +295,19 @@ export class Madvise {
   /**
    * MADV_COLLAPSE (madvise_collapse, 6.1) over one piece: for each 2 MiB-aligned range wholly
    * inside it (and inside its region), hpage_collapse_scan_pmd with is_khugepaged = false (no
-   * max_ptes_none/swap/shared limits, no referenced requirement; at least one present page,
-   * else SCAN_PAGE_RO), then collapse_huge_page: an order-9 GFP_TRANSHUGE allocation on the
-   * node most of its pages are on (thp_collapse_alloc, or thp_collapse_alloc_failed and the
-   * range is left alone), the swapped entries swapped in (pswpin, pgmajfault), the small pages
-   * copied and freed, and the PMD mapping the new huge page, which joins the LRU as an inactive
-   * folio (or the unevictable list in a VM_LOCKED region). A range already huge is a success.
+   * max_ptes_none/swap/shared limits, no referenced requirement; a writable present page
+   * needed, else SCAN_PAGE_RO), then collapse_huge_page with GFP_TRANSHUGE whatever the defrag
+   * mode (khugepaged.ts HugeCollapse, shared with khugepaged). A range already huge is a success.
    */
   private collapse(mm: Mm, p: Piece, cpuNid: number, now: number): void {
-    const { procs, pages, lru, ev } = this.c;
-    const alloc = procs.ctx.alloc;
-    const { ownerMm, ownerVpn, lastAccess, shadows } = procs.ctx;
     const vma = p.vma;
     const lo = vma !== undefined ? vma.start : p.start;
     const hi = vma !== undefined ? vma.end : p.end;
+    const hc = this.c.collapser;
     for (let base = Math.ceil(p.start / LEAF) * LEAF; base + LEAF <= p.end; base += LEAF) {
       if (base < lo || base + LEAF > hi) continue;
-      const idx = base / LEAF;
-      const leaf = mm.leaf(idx);
-      if (leaf === undefined) continue; // SCAN_PMD_NULL
-      if (leaf[0]! > 0 && procs.hugeHead(leaf[0]! - 1) >= 0) continue; // SCAN_PMD_MAPPED: already huge
-      // hpage_collapse_scan_pmd: a writable (present) page needed; cc->node_load for the target
-      const load = new Map<number, number>();
-      let present = 0;
-      let sharedPte = false;
-      for (let s = 0; s < LEAF; s++) {
-        const pte = leaf[s]!;
-        if (pte <= 0) continue;
-        if (this.shared(pte - 1)) sharedPte = true;
-        present++;
-        const nid = alloc.zoneOf(pte - 1).nid;
-        load.set(nid, (load.get(nid) ?? 0) + 1);
-      }
-      if (present === 0) continue; // SCAN_PAGE_RO
-      if (sharedPte) continue; // wsim: a range with a page several mms map is not collapsed
-      let node = -1;
-      let most = 0;
-      for (const [nid, n] of [...load].sort((a, b) => a[0] - b[0])) if (n > most) [node, most] = [nid, n];
-      // alloc_charge_hpage: GFP_TRANSHUGE whatever the defrag mode
-      const hpage = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, thpGfp("always", true), node, cpuNid);
-      if (hpage < 0) {
-        ev[V.thp_collapse_alloc_failed]!++;
-        continue;
-      }
-      ev[V.thp_collapse_alloc]!++;
-      const nid = alloc.lastZone!.nid;
-      // __collapse_huge_page_swapin, then __collapse_huge_page_copy: each small page is
-      // copied (its young bit and last access go with it) and released (page_remove_rmap
-      // munlocks it first in a VM_LOCKED region)
-      const flags = pages.flags;
-      for (let s = 0; s < LEAF; s++) {
-        const pte = leaf[s]!;
-        const q = hpage + s;
-        flags[q]! |= PG_LRU | PG_ANON;
-        pages.mflags[q] = 0;
-        ownerMm[q] = mm.slot;
-        ownerVpn[q] = base + s;
-        if (pte > 0) {
-          const old = pte - 1;
-          if (flags[old]! & PG_ACCESSED) flags[q]! |= PG_ACCESSED;
-          lastAccess[q] = lastAccess[old]!;
-          if (pages.mflags[old]! & PG_MLOCKED) procs.munlockPage(old);
-          lru.del(old);
-          ownerMm[old] = 0;
-          alloc.freePages(old, 0);
-        } else {
-          if (pte < 0) {
-            // do_swap_page: a major fault reading the page back (no longer a swap entry)
-            procs.releaseEntry(mm, -pte - 1);
-            ev[V.pgmajfault]!++;
-            ev[V.pgpgin]! += 4;
-            ev[V.pswpin]!++;
-          }
-          lastAccess[q] = now;
-          mm.rssAnon++;
-          procs.nrAnon++;
-        }
-        leaf[s] = q + 1;
-      }
-      flags[hpage]! |= PG_DIRTY | PG_HEAD; // pmd_mkdirty
-      leaf[COUNT] = HPAGE_PMD_NR;
-      procs.nrThp++;
-      const lv = mm.memcg.lruvecs[nid]!;
-      if (vma !== undefined && vma.locked === true) procs.mlockNew(lv, hpage);
-      else lru.addInactive(lv, hpage);
+      if (hc.scanPmd(mm, base, MADV_COLLAPSE_CC) !== SCAN_SUCCEED) continue; // SCAN_PMD_NONE, SCAN_PMD_MAPPED, SCAN_PAGE_RO, ...
+      hc.collapse(mm, vma, base, MADV_COLLAPSE_CC, cpuNid, now);
     }
   }
 

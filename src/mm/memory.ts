@@ -19,6 +19,7 @@ import {
 } from "./constants.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
 import { Madvise } from "./madvise.js";
+import { HugeCollapse, Khugepaged, type KhugepagedSettings } from "./khugepaged.js";
 import { Kcompactd } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
@@ -80,6 +81,8 @@ export interface MemoryEnv {
   tiering: TieringSettings;
   /** vm.dirty_* and cost.io_write_ns (pagecache.ts); absent: 6.1's defaults, 40 µs a page */
   dirty?: DirtySettings;
+  /** transparent_hugepage.khugepaged.* and wsim.khugepaged (khugepaged.ts); absent: 6.1's defaults, on */
+  khugepaged?: Partial<KhugepagedSettings>;
 }
 
 /** The dirty-page tunables the page cache reads. */
@@ -170,6 +173,9 @@ export class Memory {
   readonly kmmscand: Kmmscand;
   readonly kmmscandDaemon: KmmscandDaemon;
   readonly kmmmigratedDaemon: KmmmigratedDaemon;
+  /** khugepaged and the collapse it shares with MADV_COLLAPSE */
+  readonly collapser: HugeCollapse;
+  readonly khugepaged: Khugepaged;
   readonly numab: NumaBalancing;
   /** the promotion ground truth, on machines with more than one tier */
   readonly hotTruth: HotTruth | null;
@@ -247,7 +253,9 @@ export class Memory {
       onMmExit: (mm) => {
         this.kmmscand.exit(mm);
         this.numab.exit(mm);
+        this.khugepaged.exit(mm);
       },
+      onHugeFault: (mm, vma) => this.khugepaged.enterVma(mm, vma),
       onHintFault: (mm, pfn, cpu, now) => this.numab.hintFault(mm, pfn, cpu, now),
       pageTables: env.pageTables ?? (() => true),
       slub: this.slub,
@@ -312,7 +320,24 @@ export class Memory {
     });
     this.procs.pageCache = this.pageCache;
     this.pageCache.unmap = (pfn) => unmapCachePage(this.procs, pfn);
-    this.madvise = new Madvise({ procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev });
+    this.collapser = new HugeCollapse({ procs: this.procs, lru: this.lru, pages: this.pages, ev: this.ev, nrNodes: machine.nodes.length });
+    const kh = env.khugepaged ?? {};
+    this.khugepaged = new Khugepaged(this.collapser, this.ev, {
+      on: kh.on ?? (() => true),
+      enabled: kh.enabled ?? (() => this.thp.enabled),
+      scanSleepMs: kh.scanSleepMs ?? (() => 10000),
+      allocSleepMs: kh.allocSleepMs ?? (() => 60000),
+      pagesToScan: kh.pagesToScan ?? (() => 4096),
+      maxPtesNone: kh.maxPtesNone ?? (() => 511),
+      maxPtesSwap: kh.maxPtesSwap ?? (() => 64),
+      maxPtesShared: kh.maxPtesShared ?? (() => 256),
+      defrag: kh.defrag ?? (() => true),
+      cpuNid: kh.cpuNid ?? (() => this.cpuNodes[0]!),
+    });
+    this.madvise = new Madvise({
+      procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev, collapser: this.collapser,
+      onHugepage: (mm, vma) => this.khugepaged.enterVma(mm, vma, true, false),
+    });
     this.kswapd = this.nodeZones.map((zs, nid) => new Kswapd(nid, zs, this.buddy, this.reclaim, this.ev, env.kswapdCosts));
     // ZONE_RECLAIM_ACTIVE: set_reclaim_active while balance_pgdat runs on the zone's node
     this.pcp.reclaimActive = (z) => this.kswapd[z.nid]!.running;

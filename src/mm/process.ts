@@ -238,6 +238,8 @@ export interface FaultContext {
   /** an mm was created / exited (kmmscand registers and forgets mms) */
   onMmCreate: ((mm: Mm, now: number) => void) | null;
   onMmExit: ((mm: Mm) => void) | null;
+  /** do_huge_pmd_anonymous_page's khugepaged_enter_vma (khugepaged.ts): a huge fault in vma, its anon_vma prepared */
+  onHugeFault?: ((mm: Mm, vma: Vma) => void) | null;
   /** do_numa_page: an access to the PROT_NONE page at pfn; returns the pfn mapped afterwards */
   onHintFault: ((mm: Mm, pfn: number, cpuNid: number, now: number) => number) | null;
   /** wsim.page_tables: new leaves get a PTE table page (and the tables above it) */
@@ -687,6 +689,7 @@ export class ProcessTable {
       ev[V.oom_kill]!++;
       return FAULT_OOM;
     }
+    if (this.ctx.onHugeFault) this.ctx.onHugeFault(mm, vma); // khugepaged_enter_vma
     const gfp = thpGfp(this.ctx.thp.defrag, vma.thp);
     let pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp | GFP_THISNODE | GFP_NORETRY, pref, cpuNid);
     if (pfn < 0 && gfp & GFP_DIRECT_RECLAIM) pfn = alloc.allocPages(HPAGE_PMD_ORDER, MT_MOVABLE, gfp, pref, cpuNid);

@@ -225,6 +225,8 @@ export const WSIM_COUNTERS = {
   wsim_oom_no_victim: "out_of_memory found no killable process (6.1 panics: \"System is deadlocked on memory\"); the allocation failed and the run went on",
   wsim_oom_victim_events: "events of a process the OOM killer had killed, skipped under --lenient",
   wsim_dirty_throttle_ms: "fwrite's balance_dirty_pages pauses, all writers, in ms of virtual time (I/O wait, not a memory stall; whole ms, rounded down)",
+  wsim_khugepaged_pages_collapsed: "khugepaged's collapses: 2 MiB ranges made huge pages (sysfs transparent_hugepage/khugepaged/pages_collapsed)",
+  wsim_khugepaged_full_scans: "khugepaged's passes over its whole mm list (sysfs transparent_hugepage/khugepaged/full_scans)",
 } as const;
 
 export type KernelCounter =
@@ -375,6 +377,9 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "thp_fault_fallback_charge",
   "thp_split_page",
   "thp_split_pmd",
+  "thp_scan_exceed_none_pte",
+  "thp_scan_exceed_share_pte",
+  "thp_scan_exceed_swap_pte",
   "unevictable_pgs_culled",
   "unevictable_pgs_mlocked",
   "unevictable_pgs_munlocked",
