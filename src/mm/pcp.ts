@@ -81,8 +81,10 @@ export class PerCpuPages {
   /** the least nr_pcp_high can be without free_high: min(batch * 4, high), 0 when high is 0 (the free path's shortcut) */
   private readonly leastHigh: Int32Array;
   /**
-   * wsim's --check allowance: a pcp's count when a recomputation of high left it above the new
-   * high (6.1's zone_pcp_update does not drain), cleared by its next bulk free
+   * wsim's --check allowance: how far above high a pcp's count may legitimately be: what a
+   * recomputation of high left (6.1's zone_pcp_update does not drain), or a refill (rmqueue_bulk
+   * does not look at high), or a bulk free that asked for less than the excess; reset by each
+   * bulk free to what it left above high
    */
   readonly overHigh: Int32Array;
   /** wsim.pcp: off, allocations and frees bypass the lists (and they are empty) */
@@ -162,7 +164,10 @@ export class PerCpuPages {
     }
     const pfn = this.head[li]!;
     listDel(p, this.head, this.tail, li, pfn);
-    this.count[idx]! -= 1 << order;
+    const count = (this.count[idx]! -= 1 << order);
+    // rmqueue_bulk does not look at high: a refill of an empty list may leave the count above
+    // it (several lists' refills add up), until a free reaches free_pcppages_bulk (--check's bound)
+    if (count > this.high[z.id]! && count > this.overHigh[idx]!) this.overHigh[idx] = count;
     return pfn;
   }
 
@@ -254,6 +259,10 @@ export class PerCpuPages {
         this.buddy.freeOnePage(z, pfn, order, mt, FPI_NONE);
       } while (count > 0 && this.head[li]! >= 0);
     }
+    // free_pcppages_bulk frees what nr_pcp_free asked for, from this list first: a count that was
+    // above high (a refill, a lowered high) may stay above it, as in 6.1
+    const left = this.count[idx]!;
+    this.overHigh[idx] = left > this.high[z.id]! ? left : 0;
   }
 
   /** drain_pages_zone: CPU `cpu`'s pcp of zone z back to the buddy (free_pcppages_bulk of its count). */
@@ -344,20 +353,14 @@ export class PerCpuPages {
         const count = this.count[idx]!;
         if (count !== pages) return `${where}: count ${count} but the lists hold ${pages}`;
         if (!this.enabled && count) return `${where}: wsim.pcp is 0 but ${count} pages are listed`;
-        const batch = this.batch[z.id]!;
-        const refill = refillLeftover(batch);
-        const bound = Math.max(this.high[z.id]!, this.overHigh[idx]!) + refill;
-        if (count < 0 || count > bound) return `${where}: count ${count} outside [0, high ${this.high[z.id]}${refill ? ` + one refill's ${refill}` : ""}]`;
+        // above high only as far as a refill or a lowered high left it (overHigh), never by a
+        // free that should have reached free_pcppages_bulk
+        const bound = Math.max(this.high[z.id]!, this.overHigh[idx]!);
+        if (count < 0 || count > bound)
+          return `${where}: count ${count} outside [0, high ${this.high[z.id]}${this.overHigh[idx] ? `, or ${this.overHigh[idx]} left by a refill or a lowered high` : ""}]`;
       }
     }
     return null;
   }
 }
 
-/** The most pages a refill can leave on a list (__rmqueue_pcplist's batch less the block taken), over the pcp orders. */
-function refillLeftover(batch: number): number {
-  if (batch <= 1) return 0;
-  let most = 0;
-  for (const order of [0, 1, 2, 3, PAGEBLOCK_ORDER]) most = Math.max(most, (Math.max(batch >> order, 2) - 1) << order);
-  return most;
-}
