@@ -897,6 +897,14 @@ export class Engine implements EngineContext {
   private other(b: EventBatch, i: number): void {
     const mem = this.mem;
     mem.alloc.cpu = -1;
+    // the trace's CPU for any other op (SPEC §2 cpu): the CPU its frees go to (free, munmap,
+    // exit, madvise: free_unref_page on the freeing CPU's list) and its allocations come from;
+    // a CPU the machine lacks is an error whatever the op (alloc checks it against its node)
+    const c = b.cpu[i]!;
+    if (c >= 0 && b.op[i] !== OP_ALLOC) {
+      this.cpuOf(b, i, c);
+      mem.alloc.cpu = c;
+    }
     switch (b.op[i]) {
       case OP_MMAP: {
         const mm = this.mmOf(b, i);

@@ -102,6 +102,10 @@ describe("wsim compare --kernel-runs, --start", () => {
     const runs = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--runs", "2"]);
     expect(runs.code).toBe(2);
     expect(runs.err).toMatch(/--kernel-runs takes the guest runs from FILE: --runs would boot more/);
-    for (const x of [missing, bad, run, other, runs]) expect(x.err).not.toMatch(/\n\s+at /); // no stack trace
+    // the saved guests ran with defrag=never: a replay with another value is refused, naming the --set to give
+    const tun = wsim(["compare", "traces/thp-defrag.csv.gz", "--kernel-runs", "docs/compare-runs/thp-defrag-never.json.gz"]);
+    expect(tun.code).toBe(2);
+    expect(tun.err).toMatch(/its guests ran with transparent_hugepage\.defrag=never, this replay with transparent_hugepage\.defrag=madvise: give --set transparent_hugepage\.defrag=never/);
+    for (const x of [missing, bad, run, other, runs, tun]) expect(x.err).not.toMatch(/\n\s+at /); // no stack trace
   });
 });

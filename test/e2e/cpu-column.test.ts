@@ -38,6 +38,29 @@ describe("the cpu column", () => {
     expect(free(replay("alloc.csv", "--check").stdout)).toBe(16384 - 3);
   });
 
+  it("a free goes to the list of the CPU the trace names (free_unref_page on the freeing CPU), else the node's first", () => {
+    // pagesets' counts per CPU from a zoneinfo read: [cpu 0, cpu 1]
+    const counts = (f: string) => {
+      const r = wsim(["replay", f, "--machine", "two.json", "--set", "wsim.page_tables=0", "--check", "-f", "json"]);
+      expect(r.status, r.stderr).toBe(0);
+      const z = JSON.parse(r.stdout).reads[0].value as string;
+      return [...z.matchAll(/^\s+count:\s+(\d+)$/gm)].map((m) => Number(m[1])).slice(-2);
+    };
+    // the alloc on CPU 1 refills CPU 1's Unmovable list with 3 and takes 1: [0, 2]; its free on
+    // CPU 1 puts it back there: [0, 3]; on CPU 0 it goes to CPU 0's list instead: [1, 2]
+    writeFileSync(join(dir, "f1.csv"), "time_ms,op,id,order,cpu,key\n0,alloc,a,0,1,\n1,free,a,,1,\n2,read,,,,zoneinfo\n");
+    writeFileSync(join(dir, "f0.csv"), "time_ms,op,id,order,cpu,key\n0,alloc,a,0,1,\n1,free,a,,0,\n2,read,,,,zoneinfo\n");
+    writeFileSync(join(dir, "fn.csv"), "time_ms,op,id,order,cpu,key\n0,alloc,a,0,1,\n1,free,a,,,\n2,read,,,,zoneinfo\n");
+    expect(counts("f1.csv")).toEqual([0, 3]);
+    expect(counts("f0.csv")).toEqual([1, 2]);
+    expect(counts("fn.csv")).toEqual([1, 2]); // no cpu: the node's first CPU, 0
+    // a CPU the machine lacks is an error on any op that names one
+    writeFileSync(join(dir, "badfree.csv"), "time_ms,op,pid,addr,len,id,order,cpu\n0,mmap,1,0x1000,4096,,,\n1,munmap,1,0x1000,4096,,,7\n");
+    const bad = wsim(["replay", "badfree.csv", "--machine", "two.json"]);
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toMatch(/^badfree\.csv:3: cpu 7 does not exist: the machine has CPUs 0\.\.1/);
+  });
+
   it("a CPU the machine lacks, a CPU of another node than the node column's, a bad value: exit 3 at the line", () => {
     writeFileSync(join(dir, "c2.csv"), "time_ms,op,pid,addr,len,cpu\n0,access,1,0x1000,,2\n");
     let r = replay("c2.csv");

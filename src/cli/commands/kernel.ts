@@ -298,6 +298,15 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
     } finally {
       if (boot) rmSync(boot.dir, { recursive: true, force: true });
     }
+    if (o.kernelRuns !== undefined) {
+      // the saved guests ran with the tunables they wrote: a replay with others compares unlike runs
+      const differ = Object.entries(kerns[0]!.tunables ?? {}).filter(([k, v]) => k in sim.tunables && String(sim.tunables[k]) !== String(v));
+      if (differ.length)
+        throw new UsageError(
+          `--kernel-runs ${o.kernelRuns}: its guests ran with ${differ.map(([k, v]) => `${k}=${v}`).join(", ")}, this replay with ` +
+            `${differ.map(([k]) => `${k}=${sim.tunables[k]}`).join(", ")}: give ${differ.map(([k, v]) => `--set ${k}=${v}`).join(" ")}`,
+        );
+    }
     if (o.kernelRuns !== undefined && sim.trace.events !== kerns[0]!.trace.events)
       throw new DataError(
         o.kernelRuns,
