@@ -66,11 +66,18 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
 
 /**
  * `--zones flat|x86`: the machine with that zone layout instead of its own (usage error for
- * another value, or for "flat" on a machine that sets kernelcore/movablecore).
+ * another value, for a machine with an explicit zone list (a machine file's, a zoneinfo's), or
+ * for "flat" on a machine that sets kernelcore/movablecore).
  */
 export function withZones(machine: Machine, zones: string): Machine {
   if (!(ZONES_KINDS as readonly string[]).includes(zones))
     throw new UsageError(`--zones must be one of ${ZONES_KINDS.join(", ")}, got ${quoteInput(zones)}`);
+  // a zone list (a machine file's "zones": [...] or a saved zoneinfo's) is the machine's own
+  // layout, with spans, managed pages and marks that a computed layout would silently replace
+  if (Array.isArray(machine.zones))
+    throw new UsageError(
+      `--zones ${zones}: machine ${quoteInput(machine.name)} gives its zones one by one (a zone list, or a saved /proc/zoneinfo), which --zones would replace; leave --zones out`,
+    );
   if (zones === "flat" && (machine.kernelcore !== undefined || machine.movablecore !== undefined))
     throw new UsageError(`--zones flat: machine ${quoteInput(machine.name)} sets kernelcore/movablecore, which need the x86 layout`);
   const m: Machine = { ...machine, zones: zones as ZonesKind };

@@ -59,8 +59,12 @@ describe("--start-state DIR", () => {
     // JSON start_state: every managed page is free or the boot owner's: DMA 3840 + DMA32
     // [4096, 131031) 126935 = 130775 managed, 112696 free, so 18079 used
     const st = JSON.parse(r.out).start_state;
-    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, warnings: [] });
+    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined, vmstat: undefined, zones: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, warnings: [] });
     expect(st.boot_movable + st.boot_unmovable).toBe(18079);
+    // and what it starts from: the counters before the first event, each zone's free pages (3808 + 108888)
+    expect(st.vmstat.nr_free_pages).toBe(112696);
+    expect(st.vmstat.nr_anon_pages).toBe(st.boot_movable);
+    expect(st.zones.map((z: { zone: string; free: number }) => [z.zone, z.free])).toEqual([["DMA", 3808], ["DMA32", 108888]]);
   });
 
   it("is deterministic: two runs give the same output byte for byte", () => {
@@ -153,6 +157,14 @@ describe("--machine a saved /proc/zoneinfo", () => {
     const layout = /^(Node|        (min|low|high|spanned|present|managed|protection)|    cpu:|              (high|batch):|  start_pfn)/;
     const want = sample("zoneinfo.txt").replace(/\r/g, "").split("\n").filter((l) => layout.test(l));
     expect(got.filter((l) => layout.test(l))).toEqual(want);
+  });
+
+  it("--zones beside it is a usage error: the file's zones would be replaced by a computed layout", () => {
+    for (const z of ["x86", "flat"]) {
+      const r = wsim(["replay", file("zz.csv", "time_ms,op,key\n0,read,zoneinfo\n"), "--machine", join(SAMPLES, "zoneinfo.txt"), "--zones", z]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^wsim: --zones ${z}: machine .*zoneinfo\\.txt" gives its zones one by one \\(a zone list, or a saved /proc/zoneinfo\\), which --zones would replace; leave --zones out\n$`));
+    }
   });
 
   it("a malformed zoneinfo is bad data at its line", () => {
