@@ -82,7 +82,8 @@ export function parseBuddyinfo(text: string, file: string): Map<string, { counts
  * node the free counts per zone, migratetype and order (a `>100000` count, the kernel's cap,
  * is taken from buddyinfo's total when it is the order's only one), then the pageblocks per
  * migratetype; CONFIG_PAGE_OWNER's "Number of mixed blocks" table is skipped. Migratetypes
- * must be the five of Debian's 6.1 (no CMA). `buddy` (parseBuddyinfo's) is compared order by
+ * must be the five of Debian's 6.1; a CONFIG_CMA kernel's CMA row and column are accepted while
+ * they are all 0 (wsim has no CMA), else DataError at the line. `buddy` (parseBuddyinfo's) is compared order by
  * order: where they differ pagetypeinfo wins and a warning says so. Throws DataError.
  */
 export function parsePagetypeinfo(text: string, file: string, buddy: Map<string, { counts: number[]; line: number }>, buddyFile: string): StartState {
@@ -107,12 +108,18 @@ export function parsePagetypeinfo(text: string, file: string, buddy: Map<string,
       if (orders.join() !== [...Array(MAX_ORDER).keys()].join()) fail(`expected orders 0..${MAX_ORDER - 1}, got ${orders.join(" ")}`);
       section = "free";
     } else if ((m = /^Number of blocks type((?:\s+\w+)+)\s*$/.exec(l))) {
-      columns = m[1]!.trim().split(/\s+/).map((n) => NAME_TO_MT.get(n) ?? fail(`migratetype ${quoteInput(n)}: wsim knows ${MIGRATETYPE_NAMES.join(", ")} (no CMA)`));
+      // CMA (CONFIG_CMA kernels print it): a column wsim has no migratetype for, -1, allowed while empty
+      columns = m[1]!.trim().split(/\s+/).map((n) => (n === "CMA" ? -1 : NAME_TO_MT.get(n) ?? fail(`migratetype ${quoteInput(n)}: wsim knows ${MIGRATETYPE_NAMES.join(", ")} (and an empty CMA)`)));
       section = "blocks";
     } else if (/^Number of mixed blocks/.test(l)) section = "mixed";
     else if (section === "free" && (m = /^Node\s+(\d+), zone\s+(\w+), type\s+(\w+)((?:\s+>?\d+)+)\s*$/.exec(l))) {
-      const mt = NAME_TO_MT.get(m[3]!) ?? fail(`migratetype ${quoteInput(m[3]!)}: wsim knows ${MIGRATETYPE_NAMES.join(", ")} (no CMA)`);
       const vals = m[4]!.trim().split(/\s+/);
+      if (m[3] === "CMA") {
+        // a CONFIG_CMA kernel's CMA free lists: wsim has no CMA, so only empty ones can be taken
+        if (vals.some((v) => v !== "0")) fail(`node ${m[1]} zone ${m[2]}: free CMA blocks: wsim has no CMA migratetype (an empty CMA row is accepted)`);
+        return;
+      }
+      const mt = NAME_TO_MT.get(m[3]!) ?? fail(`migratetype ${quoteInput(m[3]!)}: wsim knows ${MIGRATETYPE_NAMES.join(", ")} (and an empty CMA)`);
       if (vals.length !== MAX_ORDER) fail(`expected ${MAX_ORDER} counts (orders 0..${MAX_ORDER - 1}), got ${vals.length}`);
       const key = `${m[1]}/${m[2]}`;
       let z = byKey.get(key);
@@ -134,7 +141,10 @@ export function parsePagetypeinfo(text: string, file: string, buddy: Map<string,
       const z = byKey.get(`${m[1]}/${m[2]}`) ?? fail(`node ${m[1]} zone ${m[2]} has block counts but no free counts above`);
       if (z.blocks.length) fail(`node ${m[1]} zone ${m[2]}'s block counts are listed twice`);
       z.blocks = new Array<number>(MIGRATE_TYPES).fill(0);
-      cols.forEach((mt, k) => (z.blocks[mt] = vals[k]!));
+      cols.forEach((mt, k) => {
+        if (mt >= 0) z.blocks[mt] = vals[k]!;
+        else if (vals[k] !== 0) fail(`node ${m![1]} zone ${m![2]}: ${vals[k]} CMA pageblocks: wsim has no CMA migratetype (an empty CMA column is accepted)`);
+      });
       z.line = i + 1;
     } else if (section !== "mixed") fail(`not a line of /proc/pagetypeinfo: ${quoteInput(l)}`);
   });
