@@ -47,6 +47,8 @@ export interface ZoneResult {
   start_pfn: number;
   managed: number;
   free: number;
+  /** pages on the zone's per-cpu lists (free, but neither in `free` nor in buddyinfo, as NR_FREE_PAGES leaves them out) */
+  pcp: number;
   watermarks: { min: number; low: number; high: number; boost: number };
   buddyinfo: number[];
   pagetypeinfo: { Unmovable: number[]; Movable: number[]; Reclaimable: number[] };
@@ -175,6 +177,7 @@ export function buildResult(engine: Engine, trace: TraceInfo): RunResult {
           start_pfn: z.start,
           managed: z.managed,
           free: z.freePages,
+          pcp: engine.mem.pcp.zonePages(z.id),
           watermarks: { min: z.wmark[WMARK_MIN]!, low: z.wmark[WMARK_LOW]!, high: z.wmark[WMARK_HIGH]!, boost: z.watermarkBoost },
           buddyinfo: Array.from(z.nrFree),
           pagetypeinfo: { Unmovable: row(MT_UNMOVABLE), Movable: row(MT_MOVABLE), Reclaimable: row(MT_RECLAIMABLE) },

@@ -6,6 +6,7 @@
  * under their bars), and each `read` event's text. Colour only when the caller
  * says so (a TTY without NO_COLOR).
  */
+import { nodeCpuCount } from "../machine/machine.js";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { WorkingsetBin } from "../engine/engine.js";
 import Table from "cli-table3";
@@ -152,17 +153,20 @@ export function renderText(r: RunResult, opts: TextOptions): string {
   const multiZone = r.nodes.some((n) => n.zones.length > 1);
   const nt = new Table({
     head: multiZone
-      ? ["node", "zone", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"]
-      : ["node", "tier", "cpus", "managed", "free", "min", "low", "high", "boost"],
+      ? ["node", "zone", "tier", "cpus", "managed", "free", "pcp", "min", "low", "high", "boost"]
+      : ["node", "tier", "cpus", "managed", "free", "pcp", "min", "low", "high", "boost"],
     style,
     colAligns: multiZone
-      ? ["right", "left", "right", "left", "right", "right", "right", "right", "right", "right"]
-      : ["right", "right", "left", "right", "right", "right", "right", "right", "right"],
+      ? ["right", "left", "right", "right", "right", "right", "right", "right", "right", "right", "right"]
+      : ["right", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
   });
   for (const n of r.nodes)
     for (const z of n.zones) {
-      const cells = [z.managed, z.free, z.watermarks.min, z.watermarks.low, z.watermarks.high, z.watermarks.boost];
-      nt.push((multiZone ? [n.id, z.name, n.tier, n.cpus ? "yes" : "no", ...cells] : [n.id, n.tier, n.cpus ? "yes" : "no", ...cells]).map(String));
+      // pcp: free pages on the per-cpu lists, outside `free` (NR_FREE_PAGES) and buddyinfo
+      const cells = [z.managed, z.free, z.pcp ?? 0, z.watermarks.min, z.watermarks.low, z.watermarks.high, z.watermarks.boost];
+      const spec = r.machine.nodes.find((m) => m.id === n.id);
+      const cpus = spec ? nodeCpuCount(spec) : 0;
+      nt.push((multiZone ? [n.id, z.name, n.tier, cpus, ...cells] : [n.id, n.tier, cpus, ...cells]).map(String));
     }
   out.push(nt.toString());
   out.push("");
