@@ -40,6 +40,13 @@ export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: n
  */
 export interface SteadyAdvance {
   /**
+   * The daemon computes each tick's time with the same floating-point operations ticking
+   * would (clock + delay, one tick after another), so its ticks may fall at any times and its
+   * timer's period need not be a whole ms (a wait after a busy pass); without it, ticks fall
+   * at integer ms.
+   */
+  readonly exact?: boolean;
+  /**
    * The ticks due at or before `last` (ms, from the timer's due time on): how many, when the
    * next one is due (> last), when the last of them ran (the next timer's creation time), and
    * `apply`, which applies them in closed form, leaving the state byte for byte as ticking

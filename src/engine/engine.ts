@@ -189,6 +189,7 @@ export class Engine implements EngineContext {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
       kswapdCosts: { reclaimScan: () => settings.num("cost.reclaim_scan_ns"), reclaimPage: () => settings.num("cost.reclaim_page_ns") },
+      kcompactdCosts: { compactScan: () => settings.num("cost.compact_scan_ns"), migrate: () => settings.num("cost.migrate_ns") },
       pageTables: () => settings.num("wsim.page_tables") === 1,
       slab: () => settings.num("wsim.slab") === 1,
       pageCluster: () => settings.num("vm.page-cluster"),
@@ -448,18 +449,23 @@ export class Engine implements EngineContext {
     const fastForward = new Map<Timer, (n: number, firstDue: number) => void>();
     const advances = new Map<Timer, SteadyAdvance>();
     for (const tm of live) {
-      if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
-      let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
+      if ((!tm.quietUntil && !tm.steady) || !(tm.due >= 0)) return false;
+      // a period that is not a whole ms (a daemon's wait after a busy pass) only moves by a
+      // SteadyAdvance that computes its ticks as ticking's own arithmetic (`exact`)
+      const periodic = Number.isInteger(tm.period) && tm.period >= 1;
+      let q = tm.quietUntil && periodic ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
         const ff = tm.steady(tm.period, tm.due);
         if (typeof ff === "function") {
+          if (!periodic) return false;
           fastForward.set(tm, ff);
           q = Infinity;
-        } else if (ff && Number.isInteger(tm.due)) {
+        } else if (ff && (ff.exact || (periodic && Number.isInteger(tm.due)))) {
           advances.set(tm, ff);
           q = Infinity;
         }
       }
+      if (!periodic && !advances.has(tm)) return false;
       if (q < quiet) quiet = q;
       if (!(quiet > this.clock)) return false;
     }
@@ -471,7 +477,7 @@ export class Engine implements EngineContext {
     // every tick time a fast-forward computes as due + k·p, is then exactly ticking's; the
     // crossing itself is ticked through.
     for (const tm of live) {
-      if (Number.isInteger(tm.due)) continue;
+      if (Number.isInteger(tm.due) || advances.get(tm)?.exact) continue;
       let e = Math.floor(Math.log2(tm.due));
       while (2 ** e > tm.due) e--;
       while (2 ** (e + 1) <= tm.due) e++;

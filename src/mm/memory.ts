@@ -19,7 +19,7 @@ import {
 } from "./constants.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
 import { Madvise } from "./madvise.js";
-import { Kcompactd } from "./kcompactd.js";
+import { Kcompactd, type KcompactdCosts } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
 import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
@@ -61,6 +61,8 @@ export interface MemoryEnv {
   swappiness: () => number;
   /** cost.reclaim_scan_ns and cost.reclaim_page_ns: what kswapd's work costs in virtual time */
   kswapdCosts: KswapdCosts;
+  /** cost.compact_scan_ns and cost.migrate_ns: what kcompactd's passes cost (absent: no time) */
+  kcompactdCosts?: KcompactdCosts;
   /** wsim.page_tables: faults allocate page-table pages */
   pageTables?: () => boolean;
   /** wsim.slab: VMAs allocate slab objects */
@@ -337,7 +339,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.nodeZones.map(
-      (zs, nid) => new Kcompactd(nid, zs, this.compaction, this.ev, env.proactiveness, () => this.kswapd[nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges),
+      (zs, nid) => new Kcompactd(nid, zs, this.compaction, this.ev, env.proactiveness, () => this.kswapd[nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges, env.kcompactdCosts ?? null),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.nid]!;
@@ -898,6 +900,7 @@ export class Memory {
     v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
     v[V.wsim_swap_entries] = this.shadows.inUse;
     v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
+    v[V.wsim_kcompactd_busy_ms] = Math.floor(this.kcompactd.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
     return v;
