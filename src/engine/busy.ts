@@ -42,6 +42,12 @@ export class BusyWindow {
   }
 }
 
+/** cost.compact_scan_ns and cost.migrate_ns, read when a pass ends (tunables may change). */
+export interface ScanMigrateCosts {
+  compactScan(): number;
+  migrate(): number;
+}
+
 /**
  * What compaction work costs in virtual ns: pages looked at by either scanner ×
  * cost.compact_scan_ns + pages migrated × cost.migrate_ns (docs/costs.md), the same model as

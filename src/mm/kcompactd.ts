@@ -25,7 +25,7 @@
  */
 import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
-import { BusyWindow, compactionWorkNs, ticksThrough } from "../engine/busy.js";
+import { BusyWindow, compactionWorkNs, ticksThrough, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { PAGEBLOCK_NR_PAGES } from "./constants.js";
 import type { Zone } from "./buddy.js";
@@ -37,10 +37,7 @@ import {
 export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
 
 /** What a kcompactd pass costs, from the cost.* tunables (ns per page). */
-export interface KcompactdCosts {
-  compactScan(): number;
-  migrate(): number;
-}
+export type KcompactdCosts = ScanMigrateCosts;
 
 const NO_PASS = 0;
 const WORK_PASS = 1;

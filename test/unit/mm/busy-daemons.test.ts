@@ -12,6 +12,7 @@ import { Kcompactd } from "../../../src/mm/kcompactd.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, type Compaction } from "../../../src/mm/compaction.js";
 import type { Zone } from "../../../src/mm/buddy.js";
 import { COUNTER_NAMES, V } from "../../../src/stats/counters.js";
+import { KpromotedDaemon, type Kpromoted } from "../../../src/mm/kpromoted.js";
 
 /** A virtual clock with the engine's timer order (no idle jumps). */
 class Clock implements EngineContext {
@@ -177,5 +178,34 @@ describe("BusyWindow and ticksThrough", () => {
       }
       expect(ticksThrough(due, d, due + span)).toEqual({ ticks, prev, due: at });
     }
+  });
+});
+
+describe("kpromoted's busy window", () => {
+  it("a walk looking at 3 records and promoting 1 page is busy 3*40 + 1*2000 ns; the next delay starts at its end", () => {
+    const ev = new Float64Array(COUNTER_NAMES.length);
+    const walks: number[] = [];
+    let records = 3;
+    const clock = new Clock();
+    const stub = {
+      get records() {
+        return records;
+      },
+      walk: () => {
+        walks.push(clock.now());
+        if (!records) return 0;
+        ev[V.kpromoted_mig_promoted]!++;
+        records = 0; // the walk drops them all
+        return 3;
+      },
+    } as unknown as Kpromoted;
+    const d = new KpromotedDaemon(0, stub, () => 1000, () => true, ev, { compactScan: () => SCAN_NS, migrate: () => MIGRATE_NS });
+    d.start(clock);
+    clock.run(3500);
+    // walk at 1000: 3 * 40 + 2000 = 2120 ns = 0.00212 ms; the next at 1000 + (0.00212 + 1000);
+    // that one finds nothing (no time), the third 1000 ms after it
+    const second = 1000 + (2120 / 1e6 + 1000);
+    expect(walks).toEqual([1000, second, second + 1000]);
+    expect(d.busy.ns).toBe(2120);
   });
 });
