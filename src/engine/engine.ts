@@ -205,6 +205,7 @@ export class Engine implements EngineContext {
         capacity: () => settings.num("page_reporting.capacity"),
         delayMs: () => settings.num("page_reporting.delay_ms"),
         reportMs: () => settings.num("page_reporting.report_ms"),
+        scanNs: () => settings.num("cost.compact_scan_ns"),
       },
       dirty: {
         ratio: () => settings.num("vm.dirty_ratio"),

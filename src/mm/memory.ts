@@ -901,6 +901,7 @@ export class Memory {
     v[V.wsim_swap_entries] = this.shadows.inUse;
     v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
     v[V.wsim_kcompactd_busy_ms] = Math.floor(this.kcompactd.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
+    v[V.wsim_page_reporting_busy_ms] = this.reporting.busy.ms;
     v[V.wsim_kpromoted_busy_ms] = Math.floor(this.kpromotedDaemons.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
