@@ -5,14 +5,17 @@
  * it meanwhile is remembered as its wait queue's condition would be (the kernel's daemon is
  * not on the wait queue while it works, so a wake-up only sets the request it tests next).
  *
- * The pattern for a daemon (kcompactd, kpromoted, kmmscand, kmmmigrated, the reporting worker;
- * khugepaged's scan loop the same way): after a pass, `const ms = busy.charge(ctx.now(), ns)`
- * and schedule the next wait `ms` later than 6.1 would after a pass taking no time (the kernel
- * starts its wait or its sleep when the pass returns); a wake-up at `now` with
- * `busy.busyAt(now)` only records its request. A timer that covers the busy time must not
- * answer quiet for the busy part: ticks whose period includes the busy time are not the
+ * The pattern for a daemon (kcompactd, kpromoted, kmmmigrated, the reporting worker;
+ * khugepaged's scan loop the same way): after a pass, `busy.charge(ctx.now(), ns)` and
+ * schedule the next sleep with `busy.waitDelay(ctx.now(), sleepMs)` (the kernel starts its
+ * wait or its sleep when the pass returns, and counts it in jiffies); a wake-up at `now` with
+ * `busy.busyAt(now)` only records its request, for the wait's entry test at `busy.until`. A
+ * timer that covers busy time must not answer quiet for it: its period is then not the
  * daemon's idle period, so a `quietUntil` that tests `period === idlePeriod` already refuses
- * them, and an idle jump never crosses a busy window it cannot reproduce.
+ * it, and an idle jump never crosses a busy window it cannot reproduce. For khugepaged:
+ * `const ms = ...; busy.charge(now, pagesScanned * cost.compact_scan_ns + collapsed pages *
+ * cost.migrate_ns + ...)`, then `ctx.schedule(busy.waitDelay(now, scan_sleep_millisecs), ...)`,
+ * and its counter wsim_khugepaged_busy_ms = busy.ms in Memory.vmstat.
  */
 export class BusyWindow {
   /** virtual ns busy so far, in total (its wsim_<daemon>_busy_ms counter, rounded down to ms) */
@@ -29,6 +32,17 @@ export class BusyWindow {
     this.ns += ns;
     this.until = now + ms;
     return ms;
+  }
+
+  /**
+   * The delay from `now` to a timeout of `timeoutMs` whole ms that starts when the pass
+   * charged last ends: schedule_timeout / msleep count whole jiffies (HZ=1000: ms) from the
+   * jiffy the wait starts in, so the wait ends at floor(end) + timeoutMs, a tick, not end +
+   * timeoutMs. A pass under 1 ms started at a whole ms thus delays nothing; its time still
+   * counts as busy. (Before any pass: now + timeoutMs.)
+   */
+  waitDelay(now: number, timeoutMs: number): number {
+    return this.until >= now ? Math.floor(this.until) + timeoutMs - now : timeoutMs;
   }
 
   /** true while a pass started before `now` (ms) is still running */
@@ -58,43 +72,39 @@ export function compactionWorkNs(scanned: number, migrated: number, scanNs: numb
 }
 
 /**
- * The ticks of a timer that reschedules itself `d` ms after each tick (d > 0, any double: a
- * wait after a busy pass), from its tick at `due` (>= 1) on, that fall at or before `last`:
- * how many, the time of the last of them (`prev`; due - d when none) and the next one's time,
- * each exactly as ticking computes it (fl(t + d), tick after tick). In closed form per binade:
- * inside [2^e, 2^(e+1)) every sum rounds by the same step (d rounded to a multiple of the
- * binade's ulp; a tie, d's bits ending exactly at half an ulp, is ticked), and the step that
- * crosses into the next binade is ticked; so a gap of any length takes at most a few steps
- * per binade.
+ * The ticks of a periodic pass that is busy `ms` each time and then waits `timeoutMs` whole
+ * jiffies (each tick at x schedules the next at floor(fl(x + ms)) + timeoutMs, as
+ * BusyWindow.charge and waitDelay compute it), from an integer `due` on, that fall at or before
+ * `last`: how many, the last one's time (`prev`; due - (floor(ms) + timeoutMs) when none) and
+ * the next one's, exactly as ticking computes them. Every tick is then an integer below 2^53;
+ * inside a binade fl(x + ms) rounds ms the same way for every integer x (a multiple of the
+ * binade's ulp), so the step is constant there; a tie (ms ending exactly at half an ulp) or
+ * the step that crosses into the next binade is ticked. Null for a fractional `due`.
  */
-export function ticksThrough(due: number, d: number, last: number): { ticks: number; prev: number; due: number } {
+export function jiffyTicksThrough(due: number, ms: number, timeoutMs: number, last: number): { ticks: number; prev: number; due: number } | null {
+  if (!Number.isInteger(due) || !Number.isInteger(timeoutMs)) return null;
+  const next = (x: number) => Math.floor(x + ms) + timeoutMs;
   let ticks = 0;
   let at = due;
-  let prev = due - d;
+  let prev = due - (Math.floor(ms) + timeoutMs);
   while (at <= last) {
-    let e = Math.floor(Math.log2(at));
-    while (2 ** e > at) e--;
+    if (at >= 2 ** 53) return null;
+    let e = Math.max(0, Math.floor(Math.log2(Math.max(at, 1))));
+    while (e > 0 && 2 ** e > at) e--;
     while (2 ** (e + 1) <= at) e++;
     const u = 2 ** (e - 52);
     const top = 2 ** (e + 1);
-    const q = d / u; // exact: a power of two
-    const k = Math.floor(q);
-    const r = q - k;
+    const half = (ms / u) * 2;
+    const step = next(at) - at;
     let m = 0;
-    let step = 0;
-    if (r !== 0.5 && Number.isSafeInteger(k + 1) && !(at < 1)) {
-      step = (r < 0.5 ? k : k + 1) * u;
-      if (step > 0) {
-        // m ticks at at, at + step, ..., each <= last, every next one still below top
-        m = Math.max(0, Math.min(Math.floor((last - at) / step) + 1, Math.ceil((top - at) / step) - 1));
-        while (m > 0 && (at + (m - 1) * step > last || at + m * step >= top)) m--;
-      }
+    if (!(Number.isInteger(half) && half % 2 !== 0) && step > 0) {
+      m = Math.max(0, Math.min(Math.floor((last - at) / step) + 1, Math.ceil((top - at) / step) - 1));
+      while (m > 0 && (at + (m - 1) * step > last || at + m * step >= top)) m--;
     }
     if (m === 0) {
-      // tick one: the crossing into the next binade, a tie, or a step the binade cannot hold
       ticks++;
       prev = at;
-      at = prev + d;
+      at = next(prev);
       continue;
     }
     ticks += m;

@@ -25,7 +25,7 @@
  */
 import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
-import { BusyWindow, compactionWorkNs, ticksThrough, type ScanMigrateCosts } from "../engine/busy.js";
+import { BusyWindow, compactionWorkNs, jiffyTicksThrough, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { PAGEBLOCK_NR_PAGES } from "./constants.js";
 import type { Zone } from "./buddy.js";
@@ -131,14 +131,16 @@ export class Kcompactd implements Daemon {
 
   /**
    * wait_event_freezable_timeout: a timer unless proactiveness is 0 (MAX_SCHEDULE_TIMEOUT).
-   * `busyMs`: the pass just done is busy that much longer, and the wait (its timeout) starts
-   * after it.
+   * After a pass that is still busy (or ends now) the timeout starts at its end, in whole
+   * jiffies (BusyWindow.waitDelay). Returns the timer's delay.
    */
-  private sleep(busyMs = 0): void {
+  private sleep(): number {
     this.sleeping = true;
     this.endPending = false;
     if (this.timer) this.ctx!.cancel(this.timer);
-    this.timer = this.proactiveness() ? this.ctx!.schedule(busyMs + this.timeout, () => this.timedOut(), this.quiet, this.steady) : null;
+    const delay = this.busy.waitDelay(this.ctx!.now(), this.timeout);
+    this.timer = this.proactiveness() ? this.ctx!.schedule(delay, () => this.timedOut(), this.quiet, this.steady) : null;
+    return delay;
   }
 
   /** A pass's work: its cost in ns from the counters it moved since `scanned0` / `migrated0`. */
@@ -204,21 +206,23 @@ export class Kcompactd implements Daemon {
       last.stamp = this.passStamp();
       last.evAt.set(ev);
     };
-    if (last.ms === 0) return apply;
-    // passes that take time: each tick's pass is busy last.ms, and the next timeout starts at
-    // its end (period = last.ms + 32000, not a whole ms): the ticks as ticking computes them
+    if (last.ns === 0) return apply;
+    // passes that take time: each tick's pass is busy last.ms and the next timeout starts at
+    // its end's jiffy (floor(x + ms) + 32000): the ticks as ticking computes them
     const ms = last.ms;
+    if (!Number.isInteger(due)) return null; // the first tick after a wake at a fraction of a ms: ticked
     return {
       exact: true,
-      advance: (lastMs: number): SteadyPlan => {
-        // sleep(busyMs)'s schedule: clock + (busyMs + timeout), tick after tick
-        const { ticks, prev, due: at } = ticksThrough(due, period, lastMs);
+      advance: (lastMs: number): SteadyPlan | null => {
+        const run = jiffyTicksThrough(due, ms, this.timeout, lastMs);
+        if (!run) return null;
+        const { ticks, prev, due: at } = run;
         return {
           ticks, due: at, prev,
           apply: () => {
             apply(ticks);
             this.busy.ns += ticks * last.ns;
-            this.busy.until = prev + ms; // BusyWindow.charge at the last pass
+            if (ticks) this.busy.until = prev + ms; // BusyWindow.charge at the last pass
           },
         };
       },
@@ -345,7 +349,8 @@ export class Kcompactd implements Daemon {
       this.candidate = false;
       if (ns === 0) {
         this.endWork(order, hz);
-        return this.sleep();
+        this.sleep();
+        return;
       }
       this.passKind = WORK_PASS;
       const ms = this.busy.charge(start, ns);
@@ -407,13 +412,14 @@ export class Kcompactd implements Daemon {
           const isolating = fp !== null;
           this.lastPass = {
             stamp: this.passStamp(), events: this.stateEvents(), version: this.settingsVersion(), deltas, fp: fp ?? this.fingerprint(), isolating, evAt: ev.slice(),
-            lists: this.listChanges(), ns, ms: busyMs, delay: busyMs + this.timeout,
+            lists: this.listChanges(), ns, ms: busyMs, delay: NaN, // the delay: sleep's, below
           };
         }
       }
     }
     this.proactiveTrigger = false;
-    this.sleep(busyMs);
+    const delay = this.sleep();
+    if (this.lastPass) this.lastPass.delay = delay;
   }
 
   /**

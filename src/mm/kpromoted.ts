@@ -232,7 +232,8 @@ export class Kpromoted {
 /**
  * One kpromoted thread (kpromoted%d), per node with CPUs: a walk every delay_ms. A walk costs
  * its records looked at × cost.compact_scan_ns + pages promoted × cost.migrate_ns of virtual
- * time (issue 16 item 2): the thread is busy that long and its next delay starts at the end.
+ * time (issue 16 item 2): the thread is busy that long and its next delay starts at the end
+ * (in whole jiffies: BusyWindow.waitDelay).
  */
 export class KpromotedDaemon implements Daemon {
   readonly name: string;
@@ -253,17 +254,17 @@ export class KpromotedDaemon implements Daemon {
     // disabled or without records, a walk changes nothing: the engine may skip it
     const quiet = (period: number) => (period === this.delayMs() && (!this.enabled() || this.k.records === 0) ? Infinity : -Infinity);
     const tick = () => {
-      let ms = 0;
       if (this.enabled()) {
         const p0 = this.ev ? this.ev[V.kpromoted_mig_promoted]! : 0;
         const looked = this.k.walk(this.nid);
         if (this.costs && this.ev) {
           const ns = looked * this.costs.compactScan() + (this.ev[V.kpromoted_mig_promoted]! - p0) * this.costs.migrate();
-          if (ns > 0) ms = this.busy.charge(ctx.now(), ns);
+          if (ns > 0) this.busy.charge(ctx.now(), ns);
         }
       }
-      // a walk that took time: its tick's period is not delay_ms, so quiet refuses it
-      ctx.schedule(ms + this.delayMs(), tick, quiet);
+      // the delay from the walk's end, in whole jiffies: a walk of 1 ms or more moves the next
+      // one, and that tick's period is then not delay_ms (quiet refuses it)
+      ctx.schedule(this.busy.waitDelay(ctx.now(), this.delayMs()), tick, quiet);
     };
     ctx.schedule(this.delayMs(), tick, quiet);
   }

@@ -392,7 +392,7 @@ export class Memory {
       promote: (pfn, nid) => this.promote(pfn, nid, "kmmscand"),
     });
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
-    this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
+    this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled, this.ev, env.kcompactdCosts ?? null);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
     this.hotTruth = tiered
       ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), t.hotTruthAccesses)
@@ -902,6 +902,7 @@ export class Memory {
     v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
     v[V.wsim_kcompactd_busy_ms] = Math.floor(this.kcompactd.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.wsim_page_reporting_busy_ms] = this.reporting.busy.ms;
+    v[V.wsim_kmmmigrated_busy_ms] = this.kmmmigratedDaemon.busy.ms;
     v[V.wsim_kpromoted_busy_ms] = Math.floor(this.kpromotedDaemons.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();

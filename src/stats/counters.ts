@@ -225,6 +225,7 @@ export const WSIM_COUNTERS = {
   wsim_kcompactd_busy_ms: "kcompactd's busy time, all nodes, in ms of virtual time: its passes' (kcompactd_do_work, proactive_compact_node) scanned and migrated pages at their cost.* (whole ms, rounded down)",
   wsim_kpromoted_busy_ms: "kpromoted's busy time, all nodes, in ms of virtual time: its walks' records looked at × cost.compact_scan_ns + pages promoted × cost.migrate_ns (whole ms, rounded down)",
   wsim_page_reporting_busy_ms: "the free page reporting worker's busy time, in ms of virtual time: free-list entries it looked at × cost.compact_scan_ns (report_ms, the host's, not included; whole ms, rounded down)",
+  wsim_kmmmigrated_busy_ms: "kmmmigrated's busy time, in ms of virtual time: its cycles' list entries × cost.compact_scan_ns + pages migrated × cost.migrate_ns (kmmscand's scan rounds take no time yet; whole ms, rounded down)",
   wsim_oom_no_victim: "out_of_memory found no killable process (6.1 panics: \"System is deadlocked on memory\"); the allocation failed and the run went on",
   wsim_oom_victim_events: "events of a process the OOM killer had killed, skipped under --lenient",
   wsim_dirty_throttle_ms: "fwrite's balance_dirty_pages pauses, all writers, in ms of virtual time (I/O wait, not a memory stall; whole ms, rounded down)",

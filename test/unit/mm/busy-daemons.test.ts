@@ -7,13 +7,14 @@
 import { describe, expect, it } from "vitest";
 import type { EngineContext, SteadyFn } from "../../../src/engine/daemon.js";
 import { TimerQueue, type Timer } from "../../../src/engine/event-queue.js";
-import { BusyWindow, ticksThrough } from "../../../src/engine/busy.js";
+import { BusyWindow, jiffyTicksThrough } from "../../../src/engine/busy.js";
 import { Kcompactd } from "../../../src/mm/kcompactd.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, type Compaction } from "../../../src/mm/compaction.js";
 import type { Zone } from "../../../src/mm/buddy.js";
 import { COUNTER_NAMES, V } from "../../../src/stats/counters.js";
 import { KpromotedDaemon, type Kpromoted } from "../../../src/mm/kpromoted.js";
 import { engineFor } from "../../helpers.js";
+import { KmmmigratedDaemon, type Kmmscand } from "../../../src/mm/kmmscand.js";
 
 /** A virtual clock with the engine's timer order (no idle jumps). */
 class Clock implements EngineContext {
@@ -126,14 +127,24 @@ describe("kcompactd's busy window", () => {
   it("after a proactive pass that made no progress, no proactive pass for 500 << COMPACT_MAX_DEFER_SHIFT = 32,000 ms after its end", () => {
     // score 50 above the high mark 30 every time and never lowered: every pass defers
     const { k, clock } = setup({ proactiveness: 20, proactiveScanned: 1000, score: 50 });
-    clock.run(90_000); // passes at 500, ~32,500 and ~64,500; the fourth would be at ~96,500
+    clock.run(90_000);
     const passes = k.log!.filter((p) => p.kind === "proactive").map((p) => p.time_ms);
-    // first timeout at 500 ms; each pass scans 1000 pages: 1000 * 40 ns = 0.04 ms busy, and
-    // the next timeout, 32,000 ms, starts at its end
-    const d = 1000 * 40 / 1e6 + 32_000;
-    expect(passes).toEqual([500, 500 + d, 500 + d + d]);
-    expect(passes[1]! - passes[0]!).toBeGreaterThanOrEqual(32_000);
+    // first timeout at 500 ms; each pass scans 1000 pages: 1000 * 40 ns = 0.04 ms busy, ending
+    // in the jiffy it started in, so the 32,000 ms timeout (6.1: default_timeout <<
+    // COMPACT_MAX_DEFER_SHIFT, 500 << 6) ends at 32,500, 64,500; the fourth would be at 96,500
+    expect(passes).toEqual([500, 32_500, 64_500]);
     expect(k.busy.ns).toBe(3 * 40_000);
+  });
+
+  it("a proactive pass of 2 ms: the 32,000 ms timeout starts at its end's jiffy", () => {
+    // 50,000 pages * 40 ns = 2,000,000 ns = 2 ms: 500 -> busy until 502 -> next at 32,502,
+    // busy until 32,504 -> next at 64,504
+    const { k, clock } = setup({ proactiveness: 20, proactiveScanned: 50_000, score: 50 });
+    clock.run(90_000);
+    expect(k.log!.map((p) => p.time_ms)).toEqual([500, 32_502, 64_504]);
+    k.wakeup(2); // after the third pass's end (64,506): at once
+    clock.run(90_001);
+    expect(k.wakes).toEqual([90_000]);
   });
 
   it("a wake-up during a proactive pass runs the work at the pass's end", () => {
@@ -157,7 +168,7 @@ describe("kcompactd's busy window", () => {
   });
 });
 
-describe("BusyWindow and ticksThrough", () => {
+describe("BusyWindow and jiffyTicksThrough", () => {
   it("charges ns and reports whole ms", () => {
     const b = new BusyWindow();
     expect(b.charge(10, 2_500_000)).toBe(2.5); // 2.5e6 ns = 2.5 ms
@@ -167,26 +178,36 @@ describe("BusyWindow and ticksThrough", () => {
     expect(b.ms).toBe(3); // 3.1 ms rounded down
   });
 
-  it("ticksThrough gives ticking's own float sums, tick after tick", () => {
-    for (const [due, d, span] of [[500.04, 32_000.04, 3e6], [1234.5, 0.75, 2e5], [65_535.9, 32_000.123456789, 5e7], [7.25, 3.3, 1e5]] as const) {
+  it("waitDelay: a timeout counts whole jiffies from the one the pass ends in", () => {
+    const b = new BusyWindow();
+    expect(b.waitDelay(10, 500)).toBe(500); // no pass yet
+    b.charge(10, 40_000); // until 10.04: jiffy 10
+    expect(b.waitDelay(10, 500)).toBe(500);
+    b.charge(20, 2_500_000); // until 22.5: jiffy 22 -> 522 - 20
+    expect(b.waitDelay(20, 500)).toBe(502);
+    expect(b.waitDelay(30, 500)).toBe(500); // the pass is over
+  });
+
+  it("jiffyTicksThrough gives ticking's own ticks", () => {
+    for (const [due, ms, T, span] of [[500, 0.04, 32_000, 3e6], [32_502, 2, 32_000, 1e7], [7, 1.5, 3, 2e5], [2 ** 43 - 5e5, 0.999, 3, 3e6]] as const) {
       let ticks = 0;
       let at = due;
-      let prev = due - d;
+      let prev = due - (Math.floor(ms) + T);
       while (at <= due + span) {
         ticks++;
         prev = at;
-        at = prev + d;
+        at = Math.floor(prev + ms) + T;
       }
-      expect(ticksThrough(due, d, due + span)).toEqual({ ticks, prev, due: at });
+      expect(jiffyTicksThrough(due, ms, T, due + span)).toEqual({ ticks, prev, due: at });
     }
   });
 });
 
 describe("kpromoted's busy window", () => {
-  it("a walk looking at 3 records and promoting 1 page is busy 3*40 + 1*2000 ns; the next delay starts at its end", () => {
+  it("a walk looking at 1000 records and promoting 500 pages is busy 1000*40 + 500*2000 ns; the next delay starts at its end", () => {
     const ev = new Float64Array(COUNTER_NAMES.length);
     const walks: number[] = [];
-    let records = 3;
+    let records = 1000;
     const clock = new Clock();
     const stub = {
       get records() {
@@ -195,19 +216,19 @@ describe("kpromoted's busy window", () => {
       walk: () => {
         walks.push(clock.now());
         if (!records) return 0;
-        ev[V.kpromoted_mig_promoted]!++;
+        ev[V.kpromoted_mig_promoted]! += 500;
         records = 0; // the walk drops them all
-        return 3;
+        return 1000;
       },
     } as unknown as Kpromoted;
     const d = new KpromotedDaemon(0, stub, () => 1000, () => true, ev, { compactScan: () => SCAN_NS, migrate: () => MIGRATE_NS });
     d.start(clock);
     clock.run(3500);
-    // walk at 1000: 3 * 40 + 2000 = 2120 ns = 0.00212 ms; the next at 1000 + (0.00212 + 1000);
-    // that one finds nothing (no time), the third 1000 ms after it
-    const second = 1000 + (2120 / 1e6 + 1000);
-    expect(walks).toEqual([1000, second, second + 1000]);
-    expect(d.busy.ns).toBe(2120);
+    // walk at 1000: 1000 * 40 + 500 * 2000 = 1,040,000 ns = 1.04 ms, until 1001.04: the
+    // 1000 ms delay from its jiffy, 1001, ends at 2001; that walk finds nothing (no time), the
+    // third at 3001
+    expect(walks).toEqual([1000, 2001, 3001]);
+    expect(d.busy.ns).toBe(1_040_000);
   });
 });
 
@@ -227,5 +248,31 @@ describe("the reporting worker's busy window", () => {
     expect(rep.log.map((r) => r.time_ms)).toEqual([2000, 2000 + (120 / 1e6 + 30)]);
     expect(rep.busy.ns).toBe(280);
     expect(e.mem.vmstat()[V.wsim_page_reporting_busy_ms]).toBe(0); // 280 ns: 0 whole ms
+  });
+});
+
+describe("kmmmigrated's busy window", () => {
+  it("a cycle taking 600 entries and migrating 500 is busy 600*40 + 500*2000 ns; msleep(20) and the wait start at its end", () => {
+    const ev = new Float64Array(COUNTER_NAMES.length);
+    const clock = new Clock();
+    const cycles: number[] = [];
+    let list = 600;
+    const stub = {
+      migrateQuiet: () => list === 0,
+      migrate: (now: number) => {
+        cycles.push(now);
+        const took = list;
+        if (took) ev[V.nr_kmmscand_migrated]! += 500; // a hundred fail
+        list = 0;
+        return took;
+      },
+    } as unknown as Kmmscand;
+    const d = new KmmmigratedDaemon(stub, () => 20, () => true, ev, { compactScan: () => SCAN_NS, migrate: () => MIGRATE_NS });
+    d.start(clock);
+    clock.run(130);
+    // cycles every 20 + 20 = 40 ms: at 40 (600 * 40 + 500 * 2000 = 1,024,000 ns = 1.024 ms busy,
+    // until 41.024), then 40 ms from jiffy 41: 81, then 121 (nothing to do: no time)
+    expect(cycles).toEqual([40, 81, 121]);
+    expect(d.busy.ns).toBe(1_024_000);
   });
 });

@@ -19,10 +19,7 @@ describe("hash_min", () => {
 
 describe("kpromoted", () => {
   it("record_access and the walks, every counter: window resets, cold drops, failed promotions kept", async () => {
-    // walks at whole seconds, as the expectations below count them: kpromoted's walks take no
-    // virtual time (issue 16 item 2's busy window would move each walk by its cost, µs, past
-    // the events at the same ms; busy-daemons.test.ts tests that)
-    const e = engineFor(tiered(), {}, { ...quiet, "kpromoted.enabled": "1", "hotness.hw_sample_period": "1", "cost.compact_scan_ns": "0", "cost.migrate_ns": "0" });
+    const e = engineFor(tiered(), {}, { ...quiet, "kpromoted.enabled": "1", "hotness.hw_sample_period": "1" });
     // fill the DRAM node with kernel pages until it is just above its low mark (below high + 1):
     // promotions there fail (migrate_balanced_pgdat)
     const z0 = e.mem.zones[0]!;
@@ -110,9 +107,6 @@ describe("demotion and promotion through the shared migration path", () => {
       "numa.demotion_enabled": "1",
       "kpromoted.enabled": "1",
       "hotness.hw_sample_period": "1",
-      // walks at whole seconds, as the trace was laid out for (see above)
-      "cost.compact_scan_ns": "0",
-      "cost.migrate_ns": "0",
     });
     const lines = ["time_ms,op,pid,addr"];
     for (let i = 0; i < 4400; i++) lines.push(`${i * 0.5},access,1,${i * 4096}`); // more than both hold
