@@ -268,6 +268,7 @@ export class Engine implements EngineContext {
     );
     // kswapd's balance_pgdat is a memory stall of its own task (psi_memstall_enter in balance_pgdat)
     this.mem.kswapd.forEach((k, nid) => (k.onWork = (ns) => this.psi.memstall(KSWAPD_TASK - nid, toNs(this.clock), ns, false)));
+    this.mem.kcompactd.forEach((k, nid) => (k.onWork = (ns) => this.psi.memstall(KCOMPACTD_TASK - nid, toNs(this.clock), ns, false)));
     // the allocator's slow path: __alloc_pages_direct_compact and __alloc_pages_direct_reclaim
     // are stalls (psi_memstall_enter/leave around them), measured by what they did
     const hooks = this.mem.alloc.hooks;
@@ -1185,6 +1186,8 @@ export class Engine implements EngineContext {
 
 /** PSI task ids of the kswapds (node 0: -1, node 1: -2, ...): no pid of a trace is negative */
 const KSWAPD_TASK = -1;
+/** kcompactd of node n is PSI task KCOMPACTD_TASK - n (below every kswapd's) */
+const KCOMPACTD_TASK = -1 - 4096;
 
 /** the largest file offset + length wsim takes (64 GiB: a file's index is one typed array) */
 const MAX_FILE_BYTES = 64 * 2 ** 30;

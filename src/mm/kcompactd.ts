@@ -93,6 +93,8 @@ export class Kcompactd implements Daemon {
   private passKind = NO_PASS;
   /** a busy proactive pass's end has a timer of its own (a request came in during it) */
   private endPending = false;
+  /** a work pass's cost in ns, at its start: 6.1 wraps kcompactd_do_work in psi_memstall_enter/leave (not the proactive pass) */
+  onWork: ((ns: number) => void) | null = null;
   /** when set (tests, users' scripts): every pass with its start, kind, work and cost */
   log: { time_ms: number; kind: "work" | "proactive"; scanned: number; migrated: number; busy_ns: number }[] | null = null;
 
@@ -354,6 +356,7 @@ export class Kcompactd implements Daemon {
       }
       this.passKind = WORK_PASS;
       const ms = this.busy.charge(start, ns);
+      this.onWork?.(ns);
       if (this.timer) this.ctx!.cancel(this.timer);
       this.timer = this.ctx!.schedule(ms, () => {
         // the pass's end: kcompactd_do_work's tail, then the next wait, which returns at once

@@ -157,6 +157,16 @@ describe("kcompactd's busy window", () => {
     expect(k.wakes).toEqual([500 + 0.04]);
   });
 
+  it("a work pass is a memory stall of its own for PSI (onWork, its cost in ns); a proactive pass is not", () => {
+    const { k, clock } = setup({ proactiveness: 20, migrateScanned: 1000, freeScanned: 500, migrated: 10, proactiveScanned: 1000, score: 50 });
+    const stalls: number[] = [];
+    k.onWork = (ns) => stalls.push(ns);
+    k.wakeup(2);
+    clock.run(600); // the work pass at 0 (80,000 ns), the proactive pass at 500 (40,000 ns)
+    expect(k.log!.map((p) => p.kind)).toEqual(["work", "proactive"]);
+    expect(stalls).toEqual([80_000]);
+  });
+
   it("a zero cost takes no time: the pass's end is its start", () => {
     const { k, clock } = setup({ proactiveness: 0 });
     k.wakeup(2);
