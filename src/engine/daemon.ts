@@ -35,8 +35,8 @@ export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: n
 
 /**
  * A steady state whose ticks are not evenly spaced (kagingd over reports with different
- * refresh intervals): the daemon computes itself which of its ticks fall by a time and what
- * they do. Ticks fall at integer ms.
+ * refresh intervals; kcompactd's deferred passes that take time): the daemon computes itself
+ * which of its ticks fall by a time and what they do. Ticks fall at integer ms unless `exact`.
  */
 export interface SteadyAdvance {
   /**

@@ -78,7 +78,7 @@ export class Kcompactd implements Daemon {
     evAt: Float64Array;
     /** Buddy.listChanges then: page reporting isolates and returns free blocks without a counter */
     lists: number;
-    /** the pass's cost: ns and ms busy, and the delay of the timer after it (ms + the timeout) */
+    /** the pass's cost: ns and ms busy, and the delay of the timer after it (BusyWindow.waitDelay) */
     ns: number;
     ms: number;
     delay: number;
@@ -208,7 +208,7 @@ export class Kcompactd implements Daemon {
       last.stamp = this.passStamp();
       last.evAt.set(ev);
     };
-    if (last.ns === 0) return apply;
+    if (last.ns === 0) return period === this.timeout ? apply : null; // every `period` ms, as before busy time
     // passes that take time: each tick's pass is busy last.ms and the next timeout starts at
     // its end's jiffy (floor(x + ms) + 32000): the ticks as ticking computes them
     const ms = last.ms;
