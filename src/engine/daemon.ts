@@ -35,10 +35,17 @@ export type SteadyFn = (period: number, due: number) => ((n: number, firstDue: n
 
 /**
  * A steady state whose ticks are not evenly spaced (kagingd over reports with different
- * refresh intervals): the daemon computes itself which of its ticks fall by a time and what
- * they do. Ticks fall at integer ms.
+ * refresh intervals; kcompactd's deferred passes that take time): the daemon computes itself
+ * which of its ticks fall by a time and what they do. Ticks fall at integer ms unless `exact`.
  */
 export interface SteadyAdvance {
+  /**
+   * The daemon computes each tick's time with the same floating-point operations ticking
+   * would (clock + delay, one tick after another), so its ticks may fall at any times and its
+   * timer's period need not be a whole ms (a wait after a busy pass); without it, ticks fall
+   * at integer ms.
+   */
+  readonly exact?: boolean;
   /**
    * The ticks due at or before `last` (ms, from the timer's due time on): how many, when the
    * next one is due (> last), when the last of them ran (the next timer's creation time), and

@@ -194,6 +194,7 @@ export class Engine implements EngineContext {
       now: () => this.clock,
       swappiness: () => settings.num("vm.swappiness"),
       kswapdCosts: { reclaimScan: () => settings.num("cost.reclaim_scan_ns"), reclaimPage: () => settings.num("cost.reclaim_page_ns") },
+      kcompactdCosts: { compactScan: () => settings.num("cost.compact_scan_ns"), migrate: () => settings.num("cost.migrate_ns") },
       pageTables: () => settings.num("wsim.page_tables") === 1,
       slab: () => settings.num("wsim.slab") === 1,
       pageCluster: () => settings.num("vm.page-cluster"),
@@ -209,6 +210,7 @@ export class Engine implements EngineContext {
         capacity: () => settings.num("page_reporting.capacity"),
         delayMs: () => settings.num("page_reporting.delay_ms"),
         reportMs: () => settings.num("page_reporting.report_ms"),
+        scanNs: () => settings.num("cost.compact_scan_ns"),
       },
       dirty: {
         ratio: () => settings.num("vm.dirty_ratio"),
@@ -281,6 +283,7 @@ export class Engine implements EngineContext {
     );
     // kswapd's balance_pgdat is a memory stall of its own task (psi_memstall_enter in balance_pgdat)
     this.mem.kswapd.forEach((k, nid) => (k.onWork = (ns) => this.psi.memstall(KSWAPD_TASK - nid, toNs(this.clock), ns, false)));
+    this.mem.kcompactd.forEach((k, nid) => (k.onWork = (ns) => this.psi.memstall(KCOMPACTD_TASK - nid, toNs(this.clock), ns, false)));
     // the allocator's slow path: __alloc_pages_direct_compact and __alloc_pages_direct_reclaim
     // are stalls (psi_memstall_enter/leave around them), measured by what they did
     const hooks = this.mem.alloc.hooks;
@@ -478,18 +481,23 @@ export class Engine implements EngineContext {
     const fastForward = new Map<Timer, (n: number, firstDue: number) => void>();
     const advances = new Map<Timer, SteadyAdvance>();
     for (const tm of live) {
-      if ((!tm.quietUntil && !tm.steady) || !Number.isInteger(tm.period) || tm.period < 1 || !(tm.due >= 0)) return false;
-      let q = tm.quietUntil ? tm.quietUntil(tm.period) : -Infinity;
+      if ((!tm.quietUntil && !tm.steady) || !(tm.due >= 0)) return false;
+      // a period that is not a whole ms (a daemon's wait after a busy pass) only moves by a
+      // SteadyAdvance that computes its ticks as ticking's own arithmetic (`exact`)
+      const periodic = Number.isInteger(tm.period) && tm.period >= 1;
+      let q = tm.quietUntil && periodic ? tm.quietUntil(tm.period) : -Infinity;
       if (q !== Infinity && tm.steady) {
         const ff = tm.steady(tm.period, tm.due);
         if (typeof ff === "function") {
+          if (!periodic) return false;
           fastForward.set(tm, ff);
           q = Infinity;
-        } else if (ff && Number.isInteger(tm.due)) {
+        } else if (ff && (ff.exact || (periodic && Number.isInteger(tm.due)))) {
           advances.set(tm, ff);
           q = Infinity;
         }
       }
+      if (!periodic && !advances.has(tm)) return false;
       if (q < quiet) quiet = q;
       if (!(quiet > this.clock)) return false;
     }
@@ -501,7 +509,7 @@ export class Engine implements EngineContext {
     // every tick time a fast-forward computes as due + k·p, is then exactly ticking's; the
     // crossing itself is ticked through.
     for (const tm of live) {
-      if (Number.isInteger(tm.due)) continue;
+      if (Number.isInteger(tm.due) || advances.get(tm)?.exact) continue;
       let e = Math.floor(Math.log2(tm.due));
       while (2 ** e > tm.due) e--;
       while (2 ** (e + 1) <= tm.due) e++;
@@ -1239,6 +1247,8 @@ export class Engine implements EngineContext {
 const KSWAPD_TASK = -1;
 /** PSI task id of khugepaged (below every kswapd's) */
 const KHUGEPAGED_TASK = -1_000_000;
+/** kcompactd of node n is PSI task KCOMPACTD_TASK - n (below every kswapd's) */
+const KCOMPACTD_TASK = -1 - 4096;
 
 /** the largest file offset + length wsim takes (64 GiB: a file's index is one typed array) */
 const MAX_FILE_BYTES = 64 * 2 ** 30;

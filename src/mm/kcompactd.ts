@@ -13,9 +13,19 @@
  * did not drop, the next timeout is 500 << COMPACT_MAX_DEFER_SHIFT. A write of a non-zero
  * proactiveness wakes it with proactive_compact_trigger set. Proactive runs count no
  * compact_daemon_* events, as in 6.1.
+ *
+ * Busy time (issue 16 item 2): a pass (kcompactd_do_work or proactive_compact_node) costs its
+ * work, pages looked at by both scanners × cost.compact_scan_ns + pages migrated ×
+ * cost.migrate_ns, in virtual time. wsim does the pass's work at its start; kcompactd is then
+ * busy until start + cost: kcompactd()'s loop goes on only at the end (the tail of
+ * kcompactd_do_work that clears kcompactd_max_order, the next wait_event_freezable_timeout,
+ * whose timeout therefore starts at the end), and a wakeup_kcompactd meanwhile only raises
+ * kcompactd_max_order / lowers kcompactd_highest_zoneidx (no sleeper on kcompactd_wait), which
+ * the wait tests as it starts. Its total is wsim_kcompactd_busy_ms.
  */
-import type { Daemon, EngineContext } from "../engine/daemon.js";
+import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
+import { BusyWindow, compactionWorkNs, jiffyTicksThrough, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { PAGEBLOCK_NR_PAGES } from "./constants.js";
 import type { Zone } from "./buddy.js";
@@ -25,6 +35,13 @@ import {
 } from "./compaction.js";
 
 export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
+
+/** What a kcompactd pass costs, from the cost.* tunables (ns per page). */
+export type KcompactdCosts = ScanMigrateCosts;
+
+const NO_PASS = 0;
+const WORK_PASS = 1;
+const PROACTIVE_PASS = 2;
 
 export class Kcompactd implements Daemon {
   readonly name: string;
@@ -61,11 +78,25 @@ export class Kcompactd implements Daemon {
     evAt: Float64Array;
     /** Buddy.listChanges then: page reporting isolates and returns free blocks without a counter */
     lists: number;
+    /** the pass's cost: ns and ms busy, and the delay of the timer after it (BusyWindow.waitDelay) */
+    ns: number;
+    ms: number;
+    delay: number;
   } | null = null;
   /** the last deferred pass isolated pages but moved none: fingerprint the next one around it */
   private candidate = false;
   /** virtual times of compact_daemon_wake, for tests and users */
   readonly wakes: number[] = [];
+  /** the busy window of its passes (wsim_kcompactd_busy_ms) */
+  readonly busy = new BusyWindow();
+  /** the kind of the pass that is (or was last) busy: NO_PASS, WORK_PASS, PROACTIVE_PASS */
+  private passKind = NO_PASS;
+  /** a busy proactive pass's end has a timer of its own (a request came in during it) */
+  private endPending = false;
+  /** a work pass's cost in ns, at its start: 6.1 wraps kcompactd_do_work in psi_memstall_enter/leave (not the proactive pass) */
+  onWork: ((ns: number) => void) | null = null;
+  /** when set (tests, users' scripts): every pass with its start, kind, work and cost */
+  log: { time_ms: number; kind: "work" | "proactive"; scanned: number; migrated: number; busy_ns: number }[] | null = null;
 
   constructor(
     readonly nid: number,
@@ -83,6 +114,8 @@ export class Kcompactd implements Daemon {
     private readonly stateEvents: () => number,
     /** Buddy.listChanges: free-list changes so far */
     private readonly listChanges: () => number,
+    /** cost.compact_scan_ns and cost.migrate_ns (absent: passes take no time) */
+    private readonly costs: KcompactdCosts | null = null,
   ) {
     this.name = `kcompactd${nid}`;
     this.highestZoneidx = this.nrZones() - 1;
@@ -98,11 +131,45 @@ export class Kcompactd implements Daemon {
     this.sleep();
   }
 
-  /** wait_event_freezable_timeout: a timer unless proactiveness is 0 (MAX_SCHEDULE_TIMEOUT) */
-  private sleep(): void {
+  /**
+   * wait_event_freezable_timeout: a timer unless proactiveness is 0 (MAX_SCHEDULE_TIMEOUT).
+   * After a pass that is still busy (or ends now) the timeout starts at its end, in whole
+   * jiffies (BusyWindow.waitDelay). Returns the timer's delay.
+   */
+  private sleep(): number {
     this.sleeping = true;
+    this.endPending = false;
     if (this.timer) this.ctx!.cancel(this.timer);
-    this.timer = this.proactiveness() ? this.ctx!.schedule(this.timeout, () => this.timedOut(), this.quiet, this.steady) : null;
+    const delay = this.busy.waitDelay(this.ctx!.now(), this.timeout);
+    this.timer = this.proactiveness() ? this.ctx!.schedule(delay, () => this.timedOut(), this.quiet, this.steady) : null;
+    return delay;
+  }
+
+  /** A pass's work: its cost in ns from the counters it moved since `scanned0` / `migrated0`. */
+  private passNs(scanned0: number, migrated0: number): [number, number, number] {
+    const ev = this.ev;
+    const scanned = ev[V.compact_migrate_scanned]! + ev[V.compact_free_scanned]! - scanned0;
+    const migrated = ev[V.pgmigrate_success]! - migrated0;
+    const ns = this.costs ? compactionWorkNs(scanned, migrated, this.costs.compactScan(), this.costs.migrate()) : 0;
+    return [scanned, migrated, ns];
+  }
+
+  /** a pass is still running at the clock's time */
+  private inPass(): boolean {
+    return this.busy.busyAt(this.ctx!.now());
+  }
+
+  /**
+   * A request (wakeup_kcompactd, a proactiveness write) during a busy pass: remembered, and
+   * the wait that starts at the pass's end finds its condition true and returns at once. A
+   * work pass's end has its timer already; a proactive pass's timeout timer is moved to its end.
+   */
+  private requestAtEnd(): void {
+    if (this.passKind !== PROACTIVE_PASS || this.endPending) return;
+    this.endPending = true;
+    this.sleeping = false;
+    if (this.timer) this.ctx!.cancel(this.timer);
+    this.timer = this.ctx!.schedule(this.busy.until - this.ctx!.now(), () => this.woken());
   }
 
   /**
@@ -119,10 +186,10 @@ export class Kcompactd implements Daemon {
    * pages. Each further pass then repeats it exactly: n passes add n times its counter
    * deltas (compact_*_scanned, compact_isolated, pgmigrate_fail, ...).
    */
-  private readonly steady = (period: number): ((n: number) => void) | null => {
+  private readonly steady = (period: number, due: number): ((n: number) => void) | SteadyAdvance | null => {
     const last = this.lastPass;
-    if (!last || this.proactivePolicy !== null || !this.sleeping || this.proactiveTrigger || this.maxOrder) return null;
-    if (period !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT || this.timeout !== period) return null;
+    if (!last || this.proactivePolicy !== null || !this.sleeping || this.endPending || this.proactiveTrigger || this.maxOrder) return null;
+    if (period !== last.delay || this.timeout !== HPAGE_FRAG_CHECK_INTERVAL_MSEC << COMPACT_MAX_DEFER_SHIFT) return null;
     if (this.compaction.log || this.compaction.trace) return null;
     const ev = this.ev;
     if (this.passStamp() !== last.stamp || this.settingsVersion() !== last.version) return null;
@@ -136,10 +203,31 @@ export class Kcompactd implements Daemon {
       last.lists = this.listChanges();
       last.evAt.set(ev);
     }
-    return (n) => {
+    const apply = (n: number): void => {
       for (const [i, d] of last.deltas) ev[i]! += n * d;
       last.stamp = this.passStamp();
       last.evAt.set(ev);
+    };
+    if (last.ns === 0) return period === this.timeout ? apply : null; // every `period` ms, as before busy time
+    // passes that take time: each tick's pass is busy last.ms and the next timeout starts at
+    // its end's jiffy (floor(x + ms) + 32000): the ticks as ticking computes them
+    const ms = last.ms;
+    if (!Number.isInteger(due)) return null; // the first tick after a wake at a fraction of a ms: ticked
+    return {
+      exact: true,
+      advance: (lastMs: number): SteadyPlan | null => {
+        const run = jiffyTicksThrough(due, ms, this.timeout, lastMs);
+        if (!run) return null;
+        const { ticks, prev, due: at } = run;
+        return {
+          ticks, due: at, prev,
+          apply: () => {
+            apply(ticks);
+            this.busy.ns += ticks * last.ns;
+            if (ticks) this.busy.until = prev + ms; // BusyWindow.charge at the last pass
+          },
+        };
+      },
     };
   };
 
@@ -175,11 +263,16 @@ export class Kcompactd implements Daemon {
   private readonly quiet = (period: number): number =>
     this.proactivePolicy === null && this.sleeping && !this.proactiveTrigger && period === HPAGE_FRAG_CHECK_INTERVAL_MSEC && !this.shouldProactiveCompact() ? Infinity : -Infinity;
 
-  /** wakeup_kcompactd(pgdat, order, highest_zoneidx) */
+  /**
+   * wakeup_kcompactd(pgdat, order, highest_zoneidx). During a busy pass kcompactd is not on
+   * its wait queue (wq_has_sleeper false): the request is only remembered for the wait that
+   * starts at the pass's end.
+   */
   wakeup(order: number, highestZoneidx = MAX_NR_ZONES - 1): void {
     if (!this.ctx || !order) return;
     if (this.maxOrder < order) this.maxOrder = order;
     if (this.highestZoneidx > highestZoneidx) this.highestZoneidx = highestZoneidx;
+    if (this.inPass()) return this.requestAtEnd();
     if (!this.sleeping) return;
     if (!this.nodeSuitable()) return;
     this.wakeNow();
@@ -190,13 +283,23 @@ export class Kcompactd implements Daemon {
     if (!this.ctx) return;
     if (this.proactiveness()) {
       if (this.proactiveTrigger) return;
+      // during a proactive pass: kcompactd() clears proactive_compact_trigger after it, so the
+      // write is lost, as 6.1's
+      if (this.inPass() && this.passKind === PROACTIVE_PASS) return;
       this.proactiveTrigger = true;
+      if (this.inPass()) return; // a work pass's end finds it
       if (this.sleeping) this.wakeNow();
-    } else if (this.sleeping && !this.maxOrder) this.sleep(); // no more timeouts
+    } else if (this.sleeping && !this.maxOrder && !this.inPass()) this.sleep(); // no more timeouts
+    else if (this.inPass() && this.passKind === PROACTIVE_PASS && !this.endPending && this.timer) {
+      // the next wait is MAX_SCHEDULE_TIMEOUT: no timeout after the pass
+      this.ctx.cancel(this.timer);
+      this.timer = null;
+    }
   }
 
   private wakeNow(): void {
     this.sleeping = false;
+    this.endPending = false;
     if (this.timer) this.ctx!.cancel(this.timer);
     this.timer = this.ctx!.schedule(0, () => this.woken());
   }
@@ -217,6 +320,7 @@ export class Kcompactd implements Daemon {
   /** the wait ended with the condition true */
   private woken(): void {
     this.timer = null;
+    this.endPending = false;
     this.afterWait();
   }
 
@@ -235,11 +339,34 @@ export class Kcompactd implements Daemon {
   /** kcompactd()'s loop body after the wait: the work if requested, else the proactive pass */
   private afterWait(): void {
     if (this.maxOrder > 0 && !this.proactiveTrigger) {
-      this.doWork();
+      const ev = this.ev;
+      const s0 = ev[V.compact_migrate_scanned]! + ev[V.compact_free_scanned]!;
+      const m0 = ev[V.pgmigrate_success]!;
+      const start = this.ctx!.now();
+      const [order, hz] = this.doWork();
+      const [scanned, migrated, ns] = this.passNs(s0, m0);
+      this.log?.push({ time_ms: start, kind: "work", scanned, migrated, busy_ns: ns });
       this.timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
       this.lastPass = null;
       this.candidate = false;
-      return this.sleep();
+      if (ns === 0) {
+        this.endWork(order, hz);
+        this.sleep();
+        return;
+      }
+      this.passKind = WORK_PASS;
+      const ms = this.busy.charge(start, ns);
+      this.onWork?.(ns);
+      if (this.timer) this.ctx!.cancel(this.timer);
+      this.timer = this.ctx!.schedule(ms, () => {
+        // the pass's end: kcompactd_do_work's tail, then the next wait, which returns at once
+        // if a request came in meanwhile (___wait_cond_timeout tests it first)
+        this.timer = null;
+        this.endWork(order, hz);
+        if (this.maxOrder > 0 || this.proactiveTrigger) return this.afterWait();
+        this.sleep();
+      });
+      return;
     }
     this.proactivePass();
   }
@@ -249,9 +376,13 @@ export class Kcompactd implements Daemon {
     this.lastPass = null;
     const candidate = this.candidate;
     this.candidate = false;
+    let busyMs = 0;
     if (this.shouldProactiveCompact()) {
       const prev = this.compaction.scoreNode(this.nid);
       const ev = this.ev;
+      const s0 = ev[V.compact_migrate_scanned]! + ev[V.compact_free_scanned]!;
+      const m0 = ev[V.pgmigrate_success]!;
+      const start = this.ctx!.now();
       const evBefore = ev.slice();
       const before = this.compactionState();
       const stamp = this.passStamp();
@@ -259,6 +390,12 @@ export class Kcompactd implements Daemon {
       const fpBefore = candidate ? this.fingerprint() : null;
       this.compaction.proactiveCompact(this.nid);
       const score = this.compaction.scoreNode(this.nid);
+      const [scanned, migrated, ns] = this.passNs(s0, m0);
+      this.log?.push({ time_ms: start, kind: "proactive", scanned, migrated, busy_ns: ns });
+      if (ns > 0) {
+        this.passKind = PROACTIVE_PASS;
+        busyMs = this.busy.charge(start, ns);
+      }
       // 6.1 kcompactd(): "Defer proactive compaction if the fragmentation score did not go
       // down i.e. no progress made": the next wait is default_timeout << COMPACT_MAX_DEFER_SHIFT
       if (score >= prev) {
@@ -278,13 +415,14 @@ export class Kcompactd implements Daemon {
           const isolating = fp !== null;
           this.lastPass = {
             stamp: this.passStamp(), events: this.stateEvents(), version: this.settingsVersion(), deltas, fp: fp ?? this.fingerprint(), isolating, evAt: ev.slice(),
-            lists: this.listChanges(),
+            lists: this.listChanges(), ns, ms: busyMs, delay: NaN, // the delay: sleep's, below
           };
         }
       }
     }
     this.proactiveTrigger = false;
-    this.sleep();
+    const delay = this.sleep();
+    if (this.lastPass) this.lastPass.delay = delay;
   }
 
   /**
@@ -310,7 +448,7 @@ export class Kcompactd implements Daemon {
    * kcompactd_do_work: every populated zone up to kcompactd_highest_zoneidx, not deferred and
    * suitable (compaction_suitable at its own index), compacted for kcompactd_max_order
    */
-  private doWork(): void {
+  private doWork(): [number, number] {
     const c = this.compaction;
     const order = this.maxOrder;
     const hz = this.highestZoneidx;
@@ -333,6 +471,14 @@ export class Kcompactd implements Daemon {
       this.ev[V.compact_daemon_migrate_scanned]! += r.migrateScanned;
       this.ev[V.compact_daemon_free_scanned]! += r.freeScanned;
     }
+    return [order, hz];
+  }
+
+  /**
+   * kcompactd_do_work's tail, at the pass's end: "we are done until woken up next", but a
+   * request for a higher order or a lower zone made during the pass is kept.
+   */
+  private endWork(order: number, hz: number): void {
     if (this.maxOrder <= order) this.maxOrder = 0;
     if (this.highestZoneidx >= hz) this.highestZoneidx = this.nrZones() - 1;
   }

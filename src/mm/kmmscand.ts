@@ -32,6 +32,7 @@
  * accesses have no region); huge pages are not queued.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
+import { BusyWindow, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import type { Mm, ProcessTable } from "./process.js";
 import { PG_ACCESSED, PG_LRU, type PageArrays } from "./pages.js";
@@ -288,8 +289,8 @@ export class Kmmscand {
     else adaptScan(st, newUseful);
   }
 
-  /** kmmmigrated's work: migrate the whole list. */
-  migrate(now: number): void {
+  /** kmmmigrated's work: migrate the whole list. Returns the entries it took (its work, with nr_kmmscand_migrated: BusyWindow). */
+  migrate(now: number): number {
     if (this.keepLog) this.cycles.push(now);
     const { ev, procs, pages } = this.env;
     const list = this.migrationList.splice(0);
@@ -305,6 +306,7 @@ export class Kmmscand {
       if (this.env.promote(e.pfn, e.target)) ev[V.nr_kmmscand_migrated]!++;
       else ev[V.nr_kmmscand_migrate_failed]!++;
     }
+    return list.length;
   }
 
   /**
@@ -419,19 +421,35 @@ export class KmmscandDaemon implements Daemon {
   }
 }
 
-/** kmmmigrated: migrate the list, msleep(20), wait migrate_sleep_ms. */
+/**
+ * kmmmigrated: migrate the list, msleep(20), wait migrate_sleep_ms. A cycle costs its entries
+ * × cost.compact_scan_ns + pages migrated × cost.migrate_ns of virtual time (issue 16 item 2):
+ * the sleeps start at its end (in whole jiffies: BusyWindow.waitDelay).
+ */
 export class KmmmigratedDaemon implements Daemon {
   readonly name = "kmmmigrated";
+  /** the busy window of its cycles (wsim_kmmmigrated_busy_ms) */
+  readonly busy = new BusyWindow();
   constructor(
     private readonly k: Kmmscand,
     private readonly sleepMs: () => number,
     private readonly enabled: () => boolean,
+    private readonly ev: Float64Array | null = null,
+    private readonly costs: ScanMigrateCosts | null = null,
   ) {}
   start(ctx: EngineContext): void {
+    // a cycle that took time: its period is not MSLEEP + migrate_sleep_ms, so quiet refuses it
     const quiet = (period: number) => (period === MSLEEP + this.sleepMs() && this.k.migrateQuiet() ? Infinity : -Infinity);
     const cycle = () => {
-      if (this.enabled()) this.k.migrate(ctx.now());
-      ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
+      if (this.enabled()) {
+        const m0 = this.ev ? this.ev[V.nr_kmmscand_migrated]! : 0;
+        const took = this.k.migrate(ctx.now());
+        if (this.costs && this.ev) {
+          const ns = took * this.costs.compactScan() + (this.ev[V.nr_kmmscand_migrated]! - m0) * this.costs.migrate();
+          if (ns > 0) this.busy.charge(ctx.now(), ns);
+        }
+      }
+      ctx.schedule(this.busy.waitDelay(ctx.now(), MSLEEP + this.sleepMs()), cycle, quiet);
     };
     ctx.schedule(MSLEEP + this.sleepMs(), cycle, quiet);
   }

@@ -19,6 +19,7 @@
  * fails and the record is kept.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
+import { BusyWindow, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 
 const GOLDEN_RATIO_64 = 0x61c8864680b583ebn;
@@ -155,9 +156,13 @@ export class Kpromoted {
     this.next = g(this.next, Int32Array);
   }
 
-  /** kpromoted_migrate for one node: walk every bucket in order. */
-  walk(nid: number): void {
-    if (this.records === 0) return; // every bucket empty: the walk finds nothing
+  /**
+   * kpromoted_migrate for one node: walk every bucket in order. Returns the records of the
+   * node it looked at (its work, with kpromoted_mig_promoted's pages migrated: BusyWindow).
+   */
+  walk(nid: number): number {
+    if (this.records === 0) return 0; // every bucket empty: the walk finds nothing
+    let looked = 0;
     const ev = this.env.ev;
     const jiffies = Math.floor(this.env.now());
     const win = this.env.windowMs();
@@ -171,6 +176,7 @@ export class Kpromoted {
           continue;
         }
         const pfn = this.pfn[r]!;
+        looked++;
         let drop = true;
         if (!this.env.isLru(pfn)) ev[V.kpromoted_mig_non_lru]!++;
         else if (this.env.nodeOf(pfn) === nid) ev[V.kpromoted_mig_right_node]!++;
@@ -199,6 +205,7 @@ export class Kpromoted {
         r = nx;
       }
     }
+    return looked;
   }
 
   /** chain lengths over all buckets: the longest and the mean of the non-empty ones */
@@ -222,14 +229,23 @@ export class Kpromoted {
   }
 }
 
-/** One kpromoted thread (kpromoted%d), per node with CPUs: a walk every delay_ms. */
+/**
+ * One kpromoted thread (kpromoted%d), per node with CPUs: a walk every delay_ms. A walk costs
+ * its records looked at × cost.compact_scan_ns + pages promoted × cost.migrate_ns of virtual
+ * time (issue 16 item 2): the thread is busy that long and its next delay starts at the end
+ * (in whole jiffies: BusyWindow.waitDelay).
+ */
 export class KpromotedDaemon implements Daemon {
   readonly name: string;
+  /** the busy window of its walks (wsim_kpromoted_busy_ms) */
+  readonly busy = new BusyWindow();
   constructor(
     readonly nid: number,
     private readonly k: Kpromoted,
     private readonly delayMs: () => number,
     private readonly enabled: () => boolean,
+    private readonly ev: Float64Array | null = null,
+    private readonly costs: ScanMigrateCosts | null = null,
   ) {
     this.name = `kpromoted${nid}`;
   }
@@ -238,8 +254,17 @@ export class KpromotedDaemon implements Daemon {
     // disabled or without records, a walk changes nothing: the engine may skip it
     const quiet = (period: number) => (period === this.delayMs() && (!this.enabled() || this.k.records === 0) ? Infinity : -Infinity);
     const tick = () => {
-      if (this.enabled()) this.k.walk(this.nid);
-      ctx.schedule(this.delayMs(), tick, quiet);
+      if (this.enabled()) {
+        const p0 = this.ev ? this.ev[V.kpromoted_mig_promoted]! : 0;
+        const looked = this.k.walk(this.nid);
+        if (this.costs && this.ev) {
+          const ns = looked * this.costs.compactScan() + (this.ev[V.kpromoted_mig_promoted]! - p0) * this.costs.migrate();
+          if (ns > 0) this.busy.charge(ctx.now(), ns);
+        }
+      }
+      // the delay from the walk's end, in whole jiffies: a walk of 1 ms or more moves the next
+      // one, and that tick's period is then not delay_ms (quiet refuses it)
+      ctx.schedule(this.busy.waitDelay(ctx.now(), this.delayMs()), tick, quiet);
     };
     ctx.schedule(this.delayMs(), tick, quiet);
   }

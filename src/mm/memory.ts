@@ -20,7 +20,7 @@ import {
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
 import { Madvise } from "./madvise.js";
 import { HugeCollapse, Khugepaged, type KhugepagedSettings } from "./khugepaged.js";
-import { Kcompactd } from "./kcompactd.js";
+import { Kcompactd, type KcompactdCosts } from "./kcompactd.js";
 import { PageReporting, type ReportingSettings } from "./page-reporting.js";
 import { HotTruth } from "./hot-truth.js";
 import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
@@ -63,6 +63,8 @@ export interface MemoryEnv {
   swappiness: () => number;
   /** cost.reclaim_scan_ns and cost.reclaim_page_ns: what kswapd's work costs in virtual time */
   kswapdCosts: KswapdCosts;
+  /** cost.compact_scan_ns and cost.migrate_ns: what kcompactd's passes cost (absent: no time) */
+  kcompactdCosts?: KcompactdCosts;
   /** wsim.page_tables: faults allocate page-table pages */
   pageTables?: () => boolean;
   /** wsim.slab: VMAs allocate slab objects */
@@ -364,7 +366,7 @@ export class Memory {
       },
     );
     this.kcompactd = this.nodeZones.map(
-      (zs, nid) => new Kcompactd(nid, zs, this.compaction, this.ev, env.proactiveness, () => this.kswapd[nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges),
+      (zs, nid) => new Kcompactd(nid, zs, this.compaction, this.ev, env.proactiveness, () => this.kswapd[nid]!.running, () => this.compactionFingerprint(), env.settingsVersion, () => this.stateEvents, () => this.buddy.listChanges, env.kcompactdCosts ?? null),
     );
     for (const k of this.kswapd) {
       const kc = this.kcompactd[k.nid]!;
@@ -404,7 +406,7 @@ export class Memory {
       isLru: (pfn) => this.isMigratable(pfn),
       promote: (pfn, nid) => this.promote(pfn, nid, "kpromoted"),
     });
-    this.kpromotedDaemons = this.cpuNodes.map((nid) => new KpromotedDaemon(nid, this.kpromoted, t.kpromoted.delayMs, t.kpromoted.enabled));
+    this.kpromotedDaemons = this.cpuNodes.map((nid) => new KpromotedDaemon(nid, this.kpromoted, t.kpromoted.delayMs, t.kpromoted.enabled, this.ev, env.kcompactdCosts ?? null));
     this.kmmscand = new Kmmscand({
       ev: this.ev,
       pages: this.pages,
@@ -417,7 +419,7 @@ export class Memory {
       promote: (pfn, nid) => this.promote(pfn, nid, "kmmscand"),
     });
     this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
-    this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled);
+    this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled, this.ev, env.kcompactdCosts ?? null);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
     this.hotTruth = tiered
       ? new HotTruth(this.pages, (pfn) => !isTop(nodeOf(pfn)), t.kpromoted.windowMs, (pfn) => this.procs.hugeHead(pfn), t.hotTruthAccesses)
@@ -925,6 +927,10 @@ export class Memory {
     v[V.wsim_wsr_refreshes] = this.wsrRefreshes;
     v[V.wsim_swap_entries] = this.shadows.inUse;
     v[V.wsim_kswapd_busy_ms] = Math.floor(this.kswapd.reduce((s, k) => s + k.busyNs, 0) / 1e6);
+    v[V.wsim_kcompactd_busy_ms] = Math.floor(this.kcompactd.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
+    v[V.wsim_page_reporting_busy_ms] = this.reporting.busy.ms;
+    v[V.wsim_kmmmigrated_busy_ms] = this.kmmmigratedDaemon.busy.ms;
+    v[V.wsim_kpromoted_busy_ms] = Math.floor(this.kpromotedDaemons.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();
     return v;

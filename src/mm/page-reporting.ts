@@ -19,9 +19,16 @@
  *
  * Each report takes `page_reporting.report_ms` of virtual time during which its blocks stay
  * isolated (off every list), so allocations then must go elsewhere.
+ *
+ * The worker's own work takes virtual time too (issue 16 item 2): each free-list entry it
+ * looks at (page_reporting_cycle's and aerator_fill's walks) costs cost.compact_scan_ns; the
+ * work between two reports (or up to the pass's end) is charged before the report starts (or
+ * the pass ends), so a pass ends, and the next one is scheduled, only after it. Its total is
+ * wsim_page_reporting_busy_ms (report_ms, the host's time, is not in it).
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
+import { BusyWindow } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { Buddy, FPI_AERATED, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, WMARK_LOW, type Zone } from "./buddy.js";
 import { MAX_ORDER, MIGRATE_TYPES, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
@@ -41,6 +48,8 @@ export interface ReportingSettings {
   capacity: () => number;
   delayMs: () => number;
   reportMs: () => number;
+  /** cost.compact_scan_ns: a free-list entry looked at (absent: the worker's work takes no time) */
+  scanNs?: () => number;
 }
 
 /** One report() call, for tests and users. */
@@ -72,6 +81,10 @@ export class PageReporting implements Daemon {
    * reported blocks to be at or above this, not the current order.
    */
   lowestOrderReported = MAX_ORDER;
+  /** the worker's busy time (wsim_page_reporting_busy_ms) */
+  readonly busy = new BusyWindow();
+  /** free-list entries looked at since the work was last charged */
+  private looked = 0;
 
   constructor(
     private readonly buddy: Buddy,
@@ -130,6 +143,7 @@ export class PageReporting implements Daemon {
   /** page_reporting_process */
   private startPass(): void {
     this.timer = null;
+    this.looked = 0;
     // page_reporting_unregister (reporting turned off) cancels the delayed work
     // (cancel_delayed_work_sync): a request made before it never runs
     if (!this.s.enabled()) {
@@ -142,13 +156,21 @@ export class PageReporting implements Daemon {
     this.resume();
   }
 
+  /** The work looked at since the last charge: its ms of busy time (0 without a cost). */
+  private charge(): number {
+    const ns = this.s.scanNs ? this.looked * this.s.scanNs() : 0;
+    this.looked = 0;
+    return ns > 0 ? this.busy.charge(this.ctx!.now(), ns) : 0;
+  }
+
   /** Runs the pass until it waits on a report (report_ms > 0) or ends. */
   private resume(): void {
     const g = this.pass!;
     for (;;) {
       const r = g.next();
       if (r.done) break;
-      const wait = r.value;
+      // the report starts after the work that led to it
+      const wait = this.charge() + r.value;
       if (wait > 0) {
         this.timer = this.ctx!.schedule(wait, () => {
           this.timer = null;
@@ -157,6 +179,20 @@ export class PageReporting implements Daemon {
         return;
       }
     }
+    const tail = this.charge();
+    if (tail > 0) {
+      // the pass's last work: it ends (and a request made meanwhile is seen) after it
+      this.timer = this.ctx!.schedule(tail, () => {
+        this.timer = null;
+        this.endPass();
+      });
+      return;
+    }
+    this.endPass();
+  }
+
+  /** The pass's end: the free lists' layout of the mode now, and another pass if requested meanwhile. */
+  private endPass(): void {
     this.pass = null;
     this.buddy.setAeration(this.wantsAeration()); // a mode written during the pass
     // cmpxchg(ACTIVE -> IDLE); a request during the pass schedules another
@@ -217,6 +253,7 @@ export class PageReporting implements Daemon {
     let stop = -1; // `next` when the loop breaks
     while (page >= 0) {
       const nx = p.next[page]!;
+      this.looked++;
       if (p.flags[page]! & PG_REPORTED) {
         page = nx;
         continue;
@@ -293,6 +330,7 @@ export class PageReporting implements Daemon {
         // raw blocks only: an aerated one is never taken again, so every cycle makes progress
         while (page >= 0 && got.length < cap && !(p.flags[page]! & PG_REPORTED)) {
           const pv = p.prev[page]!;
+          this.looked++;
           if (!b.isolateFreePage(z, page, order)) break;
           got.push([page, order]);
           page = pv;
