@@ -87,8 +87,8 @@ export const CASES = [
     trace: "traces/proactive.csv.gz",
     args: ["--mem", "424M"],
     rows: [
-      { counters: ["thp_fault_alloc", "thp_fault_fallback"] },
-      { counters: ["pgmigrate_success"] },
+      { counters: ["thp_fault_alloc", "thp_fault_fallback"], why: `every THP here is one proactive compaction made (defrag=never: no direct compaction, no kswapd): kcompactd checks every 500 ms, compacts while the node's fragmentation score is above the high mark (proactiveness 20: 90) down to the low mark, and a pass that makes no progress defers the next for 32 s, on both sides (wsim's passes take the cost table's time, docs/costs.md, but do their work when they start). ${GUEST_CLOCK}, and a guest pass under TCG runs far slower than the cost table's server figures, so from boot to boot the guest's passes fall before or after the THP burst, finish or defer: the kernel's THP count spans {kernel:thp_fault_alloc} and wsim's {wsim:thp_fault_alloc} lies at its top (the cost profile for a TCG guest, cost.profile=tcg, is not measured yet)` },
+      { counters: ["pgmigrate_success"], why: "the pages proactive compaction moved (row above)" },
       { counters: ["compact_stall", "compact_daemon_wake"] },
     ],
   },
