@@ -191,6 +191,8 @@ export const TUNABLE_BY_KEY: ReadonlyMap<string, TunableSpec> = new Map(TUNABLES
 export function describeAllowed(t: TunableSpec, m?: Machine): string {
   switch (t.type) {
     case "int":
+      // MIN_PERCPU_PAGELIST_HIGH_FRACTION: 1..7 are refused (percpu_pagelist_high_fraction_sysctl_handler)
+      if (t.key === "vm.percpu_pagelist_high_fraction") return `0 or an integer 8..${t.max}`;
       return `an integer ${t.min}..${t.max}`;
     case "enum":
       return `one of ${t.values!.join(", ")}`;

@@ -18,6 +18,7 @@
 import { describe, expect, it } from "vitest";
 import { MT_MOVABLE } from "../../../src/mm/constants.js";
 import { checkMemory } from "../../../src/mm/check.js";
+import { describeAllowed, TUNABLE_BY_KEY } from "../../../src/machine/tunables.js";
 import { ZONE_NORMAL } from "../../../src/machine/zones.js";
 import { loadMachine, parseMachine } from "../../../src/machine/machine.js";
 import { NR_PCP_LISTS, orderToPindex, pindexToOrder, pcpAllowedOrder } from "../../../src/mm/pcp.js";
@@ -73,6 +74,8 @@ describe("pcp lists, their indexes and their high and batch", () => {
     // 1048576 / 8 = 131072, / 2 CPUs = 65536
     expect(e.mem.pcp.high[0]).toBe(65536);
     expect(() => e.settings.set("vm.percpu_pagelist_high_fraction", "7")).toThrow(/expected 0 or an integer 8\.\./);
+    // and the listing says so (wsim tunables' allowed column)
+    expect(describeAllowed(TUNABLE_BY_KEY.get("vm.percpu_pagelist_high_fraction")!)).toBe("0 or an integer 8..2147483647");
   });
 
   it("the 64 MiB quiet machine: batch 3, high 12", () => {
