@@ -199,6 +199,10 @@ async function replayOpened(
   start: ReturnType<typeof loadStartState> | undefined,
 ): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
   const settings = resolveSettings(trace, cfg.machine ?? start?.zoneinfo ?? undefined, cfg.set, cfg.zones);
+  if (cfg.machine === undefined && start?.zoneinfo && trace.header.machine !== undefined)
+    cfg.onNote?.(
+      `the machine is ${start.zoneinfo} (the start state's), not the one the trace names${typeof trace.header.machine === "string" ? ` (${trace.header.machine})` : ""}: give --machine to choose`,
+    );
   // say what a huge machine needs before allocating it
   checkHostMemory(settings.machine);
   // the trace's own plugins (relative to its directory), then --plugin's

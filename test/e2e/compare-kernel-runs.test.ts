@@ -6,7 +6,7 @@
  * zones its zoneinfo has, and changes taken from the start state wsim reports.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -82,6 +82,16 @@ describe("wsim compare --kernel-runs, --start", () => {
     for (const m of (kernel.kernel.boot.buddyinfo as string).matchAll(/^Node (\d+), zone\s+(\w+)((?:\s+\d+)+)/gm))
       boot.set(m[2]!, m[3]!.trim().split(/\s+/).reduce((s, c, o) => s + Number(c) * 2 ** o, 0));
     for (const z of d.wsim.nodes[0].zones) expect(z.managed, z.name).toBe(Math.floor(boot.get(z.name)! / 512) * 512);
+  });
+
+  it("a start state's zoneinfo is the machine, and replay says so when the trace names another", () => {
+    // the fixture guest's boot files as a --start-state directory
+    const d = join(tmp, "boot");
+    mkdirSync(d);
+    for (const f of ["zoneinfo", "buddyinfo", "pagetypeinfo"]) writeFileSync(join(d, f), kernel.kernel.boot[f]);
+    const r = wsim(["replay", "traces/thp-defrag.csv.gz", "--start-state", d, "--until", "1", "--format", "vmstat"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`note: the machine is ${d}/zoneinfo (the start state's), not the one the trace names (small128.machine.json): give --machine to choose\n`);
   });
 
   it("refuses a file it cannot use, another trace's runs, and --runs beside it", () => {
