@@ -120,6 +120,11 @@ export interface ScriptOptions {
    * it file I/O is counted as not replayed
    */
   dataDevice?: string;
+  /**
+   * false: `kind=file` regions are anonymous memory even with a data disk (the host has no
+   * mke2fs to make one holding their files; a trace's buffered file I/O still asks for it)
+   */
+  mapFiles?: boolean;
   /** where the guest finds wsim_kalloc.ko: alloc/free events become its commands */
   kallocModule?: string;
   /** why alloc/free cannot be replayed when there is no module (counted with this reason) */
@@ -499,7 +504,7 @@ export class ScriptBuilder {
           this.at(pid);
           const n = Math.ceil(b.len[i]! / PAGE);
           this.unmap(pid, page, page + n);
-          if (b.file[i] && this.opts.dataDevice) {
+          if (b.file[i] && this.opts.dataDevice && this.opts.mapFiles !== false) {
             // wsim's file region: pages of a file of its own (no THP: wsim's file faults are 4 KiB,
             // and ext4's page cache has no large folios in 6.1); the page cache does not follow a
             // region's mbind policy
@@ -507,7 +512,7 @@ export class ScriptBuilder {
             this.place(pid, page, page + n, 0, -1, undefined, this.mappedFile(n * PAGE));
             break;
           }
-          if (b.file[i]) this.skip("file mapping (replayed as anonymous: no data disk in the guest)");
+          if (b.file[i]) this.skip(`file mapping (replayed as anonymous: ${this.opts.dataDevice ? "no mke2fs on the host for a data disk" : "no data disk in the guest"})`);
           this.place(pid, page, page + n, b.thp[i] ? 1 : 0, b.node[i]!);
           break;
         }

@@ -91,6 +91,10 @@ describe("guest script: fread, fwrite, fsync, ftruncate, fdelete", () => {
     expect(lines).toContain("w 1000000000"); // written on first touch, as any anon page
     expect(sb.unsupported).toEqual({ "file mapping (replayed as anonymous: no data disk in the guest)": 1 });
     expect(sb.usedFiles).toBe(false);
+    // a data disk but no mke2fs to make it: anonymous too, and the reason says so
+    const sb2 = await build(MAPCSV, { dataDevice: "/dev/nvme0n2", mapFiles: false });
+    expect(sb2.finish().split("\n").filter((l) => /^[fDM] /.test(l))).toEqual([]);
+    expect(sb2.unsupported).toEqual({ "file mapping (replayed as anonymous: no mke2fs on the host for a data disk)": 1 });
   });
 
   it("a file region split by munmap keeps its file until the last piece goes", async () => {
