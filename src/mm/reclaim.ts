@@ -13,6 +13,11 @@
  * priority loop through shrinkNodePriority: MGLRU's `evictable >> priority` scans with
  * should_abort_scan.
  *
+ * A swap write is asynchronous in 6.1 (pageout keeps the folio under writeback; its end rotates
+ * it to the oldest generation's tail, pgrotated, and a later isolation frees it), so each page
+ * swapped out is isolated twice: wsim frees it at once but counts both isolations (pgscan),
+ * within the scan budget, and the rotation.
+ *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
  * file pages are clean unless written (a dirty one is written back as it is dropped); a huge
@@ -241,7 +246,23 @@ export class Reclaim {
           lru.move(lv, pfn, lv.maxSeq);
           break;
         }
+        // a swap write (not a swap cache page's drop, not a clean lazyfree page's free)
+        const writes = type === ANON && this.c.procs.slotOf(pfn) === 0 && !(this.c.mflags[pfn]! & PG_LAZYFREE);
         this.evict(lv, pfn, type);
+        if (writes && scanned < maxScan) {
+          // shrink_folio_list: pageout starts an asynchronous swap write and keeps the folio
+          // (PG_reclaim, under writeback), put back at min_seq + 1; folio_end_writeback rotates
+          // it to the oldest generation's tail (folio_rotate_reclaimable, pgrotated) and the next
+          // isolation frees it: 6.1 isolates (pgscan) each page it swaps out twice. wsim frees
+          // it at once and counts the second isolation here, against the same scan budget; when
+          // the budget has no room left for it (the kernel's would fall in a later pass), it is
+          // not counted
+          scanned++;
+          if (!this.cgroupReclaim) ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
+          if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
+          ev[V.pgscan_anon]!++;
+          ev[V.pgrotated]!++;
+        }
       }
       if (!this.cgroupReclaim) ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
       if (vmev !== undefined) vmev[kswapd ? 2 : 3]!++;

@@ -97,12 +97,17 @@ describe("balance_pgdat (mm/vmscan.c, 6.1)", () => {
     // 2192 pages free, far above the low mark (226): priority 12 scans 6000 >> 12 = 1 page,
     // 11 scans 2, 10 scans 5; at priority 10 (no longer > DEF_PRIORITY - 2) the node is above
     // its low mark, so should_abort_scan ends the scan and adds MIN_LRU_BATCH (64) to
+    // nr_reclaimed: 1 + 2 + 5 = 8 pages scanned, 8 + 64 = 72 >= SWAP_CLUSTER_MAX, done. Each
+    // page swapped out takes two of the scans (written, then freed after writeback) where the
+    // budget has room: 12 frees 1 (its second scan does not fit), 11 frees 1 (2 scans), 10 frees
+    // 3 (2 + 2 + 1): 5 pages stolen, 5 + 64 returned
     // nr_reclaimed: 1 + 2 + 5 = 8 pages scanned, 8 + 64 = 72 >= SWAP_CLUSTER_MAX, done
     const got = e.mem.reclaim.directReclaim([0], () => true);
     const v = e.mem.vmstat();
     expect(v[V.allocstall_normal]! - v0[V.allocstall_normal]!).toBe(1);
     expect(v[V.pgscan_direct]! - v0[V.pgscan_direct]!).toBe(8);
     const stolen = v[V.pgsteal_direct]! - v0[V.pgsteal_direct]!;
+    expect(stolen).toBe(5);
     expect(got).toBe(stolen + 64);
     // below the low mark nothing aborts: it goes on down until 32 pages are reclaimed
     const v1 = Array.from(e.mem.vmstat());
