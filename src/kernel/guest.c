@@ -5,6 +5,9 @@
  * One command a line:
  *   m ADDR LEN FLAGS [NODE]  mmap anonymous private memory at ADDR (hex); FLAGS: 1 MADV_HUGEPAGE,
  *                      2 MADV_NOHUGEPAGE; NODE: mbind(MPOL_PREFERRED) to that node
+ *   f ADDR LEN PATH    mmap PATH (a file on the data disk) shared at ADDR, from offset 0: a
+ *                      trace's `kind=file` region, whose written pages are dirty page cache
+ *                      written back as wsim's are (MAP_SHARED)
  *   u ADDR LEN         munmap
  *   w ADDR / r ADDR    write / read one byte of the page at ADDR
  *   s PATH VALUE       write VALUE to PATH (sysctl or sysfs), as `echo VALUE > PATH`
@@ -21,7 +24,7 @@
  *   l ADDR LEN / L ADDR LEN  mlock / munlock
  *   W DEV              swapon DEV (a block device under /dev; devtmpfs is mounted, and the
  *                      device waited for up to 10 s, since the driver may still be probing)
- *   @ N                route the per-process commands (m u w r a l L F X) that follow to worker
+ *   @ N                route the per-process commands (m f u w r a l L F X) that follow to worker
  *                      N, a process forked earlier (0: this one); the others always run here
  *   F N                fork(2) of the routed-to process: the child becomes worker N, which runs
  *                      the commands routed to it from its own pipe, one at a time (each acked)
@@ -222,6 +225,17 @@ static void run(char *line) {
       }
       break;
     }
+    case 'f': {
+      if (sscanf(line + 2, "%lx %lu %2047s", &addr, &len, a) != 3) break;
+      int fd = open(a, O_RDWR);
+      if (fd < 0) {
+        fail("open", a);
+        break;
+      }
+      if (mmap((void *)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED) fail("mmap", a);
+      close(fd);
+      break;
+    }
     case 'u':
       if (sscanf(line + 2, "%lx %lu", &addr, &len) == 2 && munmap((void *)addr, len) != 0) fail("munmap", "");
       break;
@@ -308,7 +322,7 @@ static void run(char *line) {
 
 /* the commands a worker runs for the process it stands for; the rest run in the helper */
 static int per_process(char c) {
-  return c == 'm' || c == 'u' || c == 'w' || c == 'r' || c == 'a' || c == 'l' || c == 'L' || c == 'F' || c == 'X';
+  return c == 'm' || c == 'f' || c == 'u' || c == 'w' || c == 'r' || c == 'a' || c == 'l' || c == 'L' || c == 'F' || c == 'X';
 }
 
 static void read_full(int fd, void *buf, size_t n) {

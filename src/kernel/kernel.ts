@@ -21,7 +21,7 @@ import { buildInitramfs } from "./initramfs.js";
 import { parseBuddyinfo, parseConsole, parsePageblockCounts, parseVmstat, type KernelZone } from "./guest-output.js";
 import { eventEnablePath, ScriptBuilder, TRACEFS, type EventRecording, type Unsupported } from "./script.js";
 import { writeSwapImage } from "./swap.js";
-import { dataImageBytes, writeDataImage } from "./datadisk.js";
+import { dataImageBytes, findMke2fs, writeDataImage } from "./datadisk.js";
 import { buildHelper, buildKallocModule, defaultKernel, findQemu, kernelBuildTree } from "./toolchain.js";
 
 /** where the initramfs holds wsim_kalloc.ko */
@@ -323,6 +323,8 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
     lru,
     swapDevice: swapMiB > 0 ? SWAP_DEVICE : undefined,
     dataDevice: dataDevice(swapMiB > 0),
+    // kind=file regions map files of the data disk when one can be made; else they are anonymous (counted)
+    mapFiles: findMke2fs() !== null,
     kallocModule: kalloc ? KALLOC_PATH : undefined,
     kallocSkip: cfg.kalloc === false ? "--no-kalloc" : "wsim_kalloc builds against the default kernel or a --kernel in its build tree only",
     fillDma: cfg.fillDma,

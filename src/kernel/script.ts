@@ -25,6 +25,14 @@
  * byte a `fread` reaches before the file is first written, truncated or deleted). Readahead is
  * turned off on the disk (read_ahead_kb 0): wsim reads no page ahead. File commands run in the
  * helper whatever pid issues them (the guest has no memory cgroups to charge).
+ *
+ * A `kind=file` mmap maps a file of its own on the same disk (DATA_DIR/mN, as long as the region,
+ * made full of data on the host) MAP_SHARED, when there is a data disk: its first touches are
+ * major faults reading one page each and its clean pages are dropped by reclaim and read again,
+ * as wsim's file pages are; a write dirties the page cache page, written back before reclaim
+ * frees it (wsim's dirty file page, nr_vmscan_write). Its reads stay reads (no zero page). The
+ * file is unlinked when no region maps it any more, so its page cache goes with the mapping as
+ * wsim's file pages do. Without a data disk the region is anonymous memory (counted).
  */
 import { UsageError } from "../errors.js";
 import { findRange } from "../mm/process.js";
@@ -112,6 +120,11 @@ export interface ScriptOptions {
    * it file I/O is counted as not replayed
    */
   dataDevice?: string;
+  /**
+   * false: `kind=file` regions are anonymous memory even with a data disk (the host has no
+   * mke2fs to make one holding their files; a trace's buffered file I/O still asks for it)
+   */
+  mapFiles?: boolean;
   /** where the guest finds wsim_kalloc.ko: alloc/free events become its commands */
   kallocModule?: string;
   /** why alloc/free cannot be replayed when there is no module (counted with this reason) */
@@ -181,6 +194,8 @@ interface Region {
   end: number;
   /** guest address of page `start` */
   guest: number;
+  /** a `kind=file` region's file on the data disk (mappedFile), mapped shared */
+  file?: string;
 }
 
 export interface ReadRequest {
@@ -220,6 +235,8 @@ export class ScriptBuilder {
   private readonly mountAt: number;
   /** the trace's files by name, and whether each is still as the disk was made (no write, truncate or delete yet) */
   private readonly fileMap = new Map<string, GuestFile & { pristine: boolean }>();
+  /** `kind=file` regions given a file of their own on the data disk so far */
+  private mappedFiles = 0;
   readonly reads: ReadRequest[] = [];
   readonly unsupported: Unsupported = {};
   /** tunables written at start and by set events: key -> last value */
@@ -328,15 +345,39 @@ export class ScriptBuilder {
     return w + (page % 512) * PAGE;
   }
 
-  private place(pid: number, start: number, end: number, flags: number, node: number, guest?: number): void {
+  private place(pid: number, start: number, end: number, flags: number, node: number, guest?: number, file?: string): void {
     const base = guest ?? this.fresh(start, end);
-    const r: Region = { start, end, guest: base };
+    const r: Region = file === undefined ? { start, end, guest: base } : { start, end, guest: base, file };
     const list = this.regions.get(pid) ?? [];
     let i = list.length;
     while (i > 0 && list[i - 1]!.start > start) i--;
     list.splice(i, 0, r);
     this.regions.set(pid, list);
-    this.lines.push(`m ${base.toString(16)} ${(end - start) * PAGE} ${flags}${node >= 0 ? ` ${node}` : ""}`);
+    if (file !== undefined) this.lines.push(`f ${base.toString(16)} ${(end - start) * PAGE} ${file}`);
+    else this.lines.push(`m ${base.toString(16)} ${(end - start) * PAGE} ${flags}${node >= 0 ? ` ${node}` : ""}`);
+  }
+
+  /**
+   * A new file on the data disk for a `kind=file` region of `bytes` (DATA_DIR/mN, N counting
+   * such regions), made full of data on the host: its pages are not in the guest's page cache
+   * until touched, so each first touch reads one (a major fault, as wsim's first touch of a file
+   * page; read_ahead_kb 0 makes filemap_fault read no neighbour, as wsim reads none).
+   */
+  private mappedFile(bytes: number): string {
+    const path = `${DATA_DIR}/m${this.mappedFiles++}`;
+    this.fileMap.set(`\0mmap ${path}`, { name: `(kind=file mapping ${this.mappedFiles})`, path, bytes, maxBytes: bytes, pristine: false });
+    return path;
+  }
+
+  /**
+   * Unlinks a mapped region's file once no region maps it any more: the inode goes with its page
+   * cache when its last mapping does (iput -> evict), as wsim frees a file region's pages at
+   * munmap and exit.
+   */
+  private dropFile(path: string | undefined): void {
+    if (path === undefined) return;
+    for (const list of this.regions.values()) for (const r of list) if (r.file === path) return;
+    this.lines.push(`D ${path}`);
   }
 
   private touched(pid: number): Set<number> {
@@ -403,14 +444,17 @@ export class ScriptBuilder {
       this.lines.push(`u ${(r.guest + (a - r.start) * PAGE).toString(16)} ${(b - a) * PAGE}`);
       this.untouch(pid, r.guest / PAGE + (a - r.start), b - a);
       if (r.start < a && r.end > b) {
-        list.splice(i + 1, 0, { start: b, end: r.end, guest: r.guest + (b - r.start) * PAGE });
+        list.splice(i + 1, 0, { ...r, start: b, guest: r.guest + (b - r.start) * PAGE });
         r.end = a;
         i++;
       } else if (r.start < a) r.end = a;
       else if (r.end > b) {
         r.guest += (b - r.start) * PAGE;
         r.start = b;
-      } else list.splice(i--, 1);
+      } else {
+        list.splice(i--, 1);
+        this.dropFile(r.file);
+      }
     }
   }
 
@@ -449,18 +493,28 @@ export class ScriptBuilder {
           const addr = r.guest + (page - r.start) * PAGE;
           // wsim allocates on every first touch (SPEC: no zero page); a read would map the
           // kernel's shared zero page (or huge zero page) and allocate nothing, so the guest writes
+          // (a file region's read maps its page cache page: no zero page there)
           const touched = this.touched(pid);
           const first = !touched.has(addr / PAGE);
           if (first) touched.add(addr / PAGE);
-          this.lines.push(`${b.write[i] || first ? "w" : "r"} ${addr.toString(16)}`);
+          this.lines.push(`${b.write[i] || (first && r.file === undefined) ? "w" : "r"} ${addr.toString(16)}`);
           break;
         }
         case OP_MMAP: {
           this.at(pid);
           const n = Math.ceil(b.len[i]! / PAGE);
           this.unmap(pid, page, page + n);
-          // kind=file, or a mapping of a page-cache file (`file`: implies kind=file)
-          if (b.file[i] || b.fname[i]! >= 0) this.skip("file mapping (replayed as anonymous)");
+          // a mapping of a page-cache file (`file`): not replayed as a shared mapping of /data/fN yet
+          if (b.fname[i]! >= 0) this.skip("mmap of a named file (replayed as anonymous)");
+          else if (b.file[i] && this.opts.dataDevice && this.opts.mapFiles !== false) {
+            // wsim's file region: pages of a file of its own (no THP: wsim's file faults are 4 KiB,
+            // and ext4's page cache has no large folios in 6.1); the page cache does not follow a
+            // region's mbind policy
+            if (b.node[i]! >= 0) this.skip("mmap node of a file mapping (the page cache ignores a region's policy)");
+            this.place(pid, page, page + n, 0, -1, undefined, this.mappedFile(n * PAGE));
+            break;
+          }
+          else if (b.file[i]) this.skip(`file mapping (replayed as anonymous: ${this.opts.dataDevice ? "no mke2fs on the host for a data disk" : "no data disk in the guest"})`);
           this.place(pid, page, page + n, b.thp[i] ? 1 : 0, b.node[i]!);
           break;
         }
@@ -499,7 +553,9 @@ export class ScriptBuilder {
             this.owner.delete(pid);
             this.touchedBy.delete(o);
             this.freeWorkers.push(o);
+            const gone = this.regions.get(pid) ?? [];
             this.regions.delete(pid);
+            for (const r of gone) this.dropFile(r.file);
             for (const k of [...this.windows.keys()]) if (k.startsWith(`${pid}:`)) this.windows.delete(k);
             break;
           }

@@ -3,8 +3,11 @@
  * wakeup_kswapd raises the order it balances for and wakes it unless the node is already
  * balanced (and not boosted) or hopeless (MAX_RECLAIM_RETRIES runs without progress).
  * balance_pgdat runs as 6.1's: priority from DEF_PRIORITY down, nr_to_reclaim from the high
- * watermarks (boost included) of the eligible zones, MGLRU's scan of `evictable >> priority`
- * pages per lruvec with should_abort_scan, boosted reclaim without swapping or writing
+ * watermarks (boost included) of the eligible zones, MGLRU's kswapd_age_node (lru_gen_age_node:
+ * each lruvec aged first where should_run_aging says so, skipped in a run's first iteration and
+ * after an eviction that reclaimed a batch without needing it) then its scan of
+ * `evictable >> priority` pages per lruvec (get_nr_to_scan: an lruvec still needing aging is
+ * left out below DEF_PRIORITY, and eviction never ages for kswapd) with should_abort_scan, boosted reclaim without swapping or writing
  * (may_swap / may_writepage cleared while only the boost is unmet) and its early exit, the
  * fall-back to order 0 after compact_gap(order) pages, kswapd_failures. Each priority
  * iteration takes its work's cost in virtual time (cost.reclaim_scan_ns per page scanned,
@@ -16,7 +19,7 @@ import { V } from "../stats/counters.js";
 import type { Buddy, Zone } from "./buddy.js";
 import { WMARK_HIGH, WMARK_PROMO } from "./buddy.js";
 import { MAX_NR_ZONES } from "../machine/zones.js";
-import { DEF_PRIORITY, SWAP_CLUSTER_MAX, type Reclaim } from "./reclaim.js";
+import { DEF_PRIORITY, SWAP_CLUSTER_MAX, type KswapdAging, type Reclaim } from "./reclaim.js";
 
 /** What a priority iteration of balance_pgdat costs, from the cost.* tunables (ns per page). */
 export interface KswapdCosts {
@@ -50,6 +53,8 @@ export class Kswapd implements Daemon {
   private readonly zoneBoosts: number[];
   /** sc.nr_reclaimed of the run */
   private reclaimedThisRun = 0;
+  /** sc.memcgs_need_aging of the run (lru_gen_age_node; false at balance_pgdat's start) */
+  private readonly aging: KswapdAging = { memcgsNeedAging: false };
   /** when set (tests, users' scripts): every priority iteration of balance_pgdat, in order */
   log: { time_ms: number; priority: number; nrToReclaim: number; scanned: number; reclaimed: number; pages: number; boost: number; maySwap: boolean }[] | null = null;
   /** virtual ns kswapd has been busy, in total (wsim_kswapd_busy_ms) */
@@ -140,6 +145,7 @@ export class Kswapd implements Daemon {
     const hz = this.runZoneidx;
     this.ev[V.pageoutrun]!++;
     this.reclaimedThisRun = 0;
+    this.aging.memcgsNeedAging = false;
     this.nrBoostReclaim = 0;
     this.zones.forEach((z, i) => {
       this.zoneBoosts[i] = z.idx <= hz && z.managed ? z.watermarkBoost : 0;
@@ -170,7 +176,8 @@ export class Kswapd implements Daemon {
     let nrToReclaim = 0;
     for (const z of this.zones) if (z.idx <= hz && z.managed) nrToReclaim += Math.max(z.mark(WMARK_HIGH), SWAP_CLUSTER_MAX);
     const order = this.order;
-    const r = this.reclaim.shrinkNodeBalance(this.nid, this.priority, nrToReclaim, maySwap, () => this.allAboveHigh(order, hz));
+    // kswapd_age_node (lru_gen_age_node) then kswapd_shrink_node, in shrinkNodeBalance
+    const r = this.reclaim.shrinkNodeBalance(this.nid, this.priority, nrToReclaim, maySwap, () => this.allAboveHigh(order, hz), this.aging);
     this.reclaimedThisRun += r.reclaimed;
     this.log?.push({ time_ms: this.ctx!.now(), priority: this.priority, nrToReclaim, scanned: r.scanned, reclaimed: r.reclaimed, pages: r.pagesReclaimed, boost: this.nrBoostReclaim, maySwap });
     if (this.order && this.reclaimedThisRun >= 2 << this.order) this.order = 0; // compact_gap: check at order 0 from now

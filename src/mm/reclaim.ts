@@ -11,7 +11,13 @@
  *
  * Direct reclaim (try_to_free_pages) and kswapd (kswapd.ts's balance_pgdat) both run the
  * priority loop through shrinkNodePriority: MGLRU's `evictable >> priority` scans with
- * should_abort_scan.
+ * should_abort_scan. kswapd ages in a pass of its own before each priority (lru_gen_age_node)
+ * and skips lruvecs that still need aging (get_nr_to_scan); direct reclaim ages inside eviction.
+ *
+ * A swap write is asynchronous in 6.1 (pageout keeps the folio under writeback; its end rotates
+ * it to the oldest generation's tail, pgrotated, and a later isolation frees it), so each page
+ * swapped out is isolated twice: wsim frees it at once but counts both isolations (pgscan),
+ * within the scan budget, and the rotation.
  *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
@@ -77,6 +83,41 @@ export interface MemcgReclaimGate {
   beginGlobal(): void;
   /** do_try_to_free_pages: a pass reclaimed nothing and skipped protected memory: retry into it */
   retryLow(): boolean;
+}
+
+/**
+ * should_run_aging (mm/vmscan.c, 6.1) of an lruvec whose youngest generation is `maxSeq` and
+ * oldest `minSeq[type]`, with `pagesIn(type, seq)` pages per generation: the types from
+ * `!canSwap` (file only without swap) count. Returns `nrToScan` (their total >> priority) and
+ * `need`: true with fewer than MIN_NR_GENS + 1 generations, false with more, and with exactly
+ * MIN_NR_GENS + 1 true when the youngest holds over 1/MIN_NR_GENS of the pages or the oldest
+ * counted (max_seq - MIN_NR_GENS) under 1/(MIN_NR_GENS + 2).
+ */
+export function shouldRunAging(
+  maxSeq: number, minSeq: ArrayLike<number>, canSwap: boolean, pagesIn: (type: number, seq: number) => number, priority: number,
+): { need: boolean; nrToScan: number } {
+  let old = 0;
+  let young = 0;
+  let total = 0;
+  for (let type = canSwap ? ANON : FILE; type <= FILE; type++) {
+    for (let seq = minSeq[type]!; seq <= maxSeq; seq++) {
+      const size = pagesIn(type, seq);
+      total += size;
+      if (seq === maxSeq) young += size;
+      else if (seq + MIN_NR_GENS === maxSeq) old += size;
+    }
+  }
+  const nrToScan = Math.floor(total / 2 ** priority);
+  const m = minSeq[canSwap ? ANON : FILE]!;
+  if (m + MIN_NR_GENS > maxSeq) return { need: true, nrToScan };
+  if (m + MIN_NR_GENS < maxSeq) return { need: false, nrToScan };
+  return { need: young * MIN_NR_GENS > total || old * (MIN_NR_GENS + 2) < total, nrToScan };
+}
+
+/** balance_pgdat's scan_control field that lru_gen_age_node and lru_gen_shrink_lruvec share */
+export interface KswapdAging {
+  /** sc->memcgs_need_aging: false at the start of a balance_pgdat */
+  memcgsNeedAging: boolean;
 }
 
 export class Reclaim {
@@ -180,7 +221,7 @@ export class Reclaim {
    * taken: anon pages are not in a swap cache and dirty file pages wait for writeback
    * (isolate_folio, sort_folio). Returns pages reclaimed; lastScanned has the pages scanned.
    */
-  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean, maxScan = Infinity, noSwap = false): number {
+  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean, maxScan = Infinity, noSwap = false, noAging = false): number {
     const { lru, ev, flags } = this.c;
     let reclaimed = 0;
     let scanned = 0;
@@ -193,6 +234,9 @@ export class Reclaim {
       if (type < 0) break;
       if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
         if (lv.nrGens(type) > MIN_NR_GENS && lru.tryIncMinSeq(lv, type)) continue;
+        // evict_folios with MIN_NR_GENS generations left scans nothing: kswapd leaves the aging
+        // to lru_gen_age_node (`noAging`)
+        if (noAging) break;
         // should_run_aging: only MIN_NR_GENS generations left
         if (++agings > 2 * NR_SLOTS) break;
         this.c.age(lv);
@@ -241,7 +285,23 @@ export class Reclaim {
           lru.move(lv, pfn, lv.maxSeq);
           break;
         }
+        // a swap write (not a swap cache page's drop, not a clean lazyfree page's free)
+        const writes = type === ANON && this.c.procs.slotOf(pfn) === 0 && !(this.c.mflags[pfn]! & PG_LAZYFREE);
         this.evict(lv, pfn, type);
+        if (writes && scanned < maxScan) {
+          // shrink_folio_list: pageout starts an asynchronous swap write and keeps the folio
+          // (PG_reclaim, under writeback), put back at min_seq + 1; folio_end_writeback rotates
+          // it to the oldest generation's tail (folio_rotate_reclaimable, pgrotated) and the next
+          // isolation frees it: 6.1 isolates (pgscan) each page it swaps out twice. wsim frees
+          // it at once and counts the second isolation here, against the same scan budget; when
+          // the budget has no room left for it (the kernel's would fall in a later pass), it is
+          // not counted
+          scanned++;
+          if (!this.cgroupReclaim) ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
+          if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
+          ev[V.pgscan_anon]!++;
+          ev[V.pgrotated]!++;
+        }
       }
       if (!this.cgroupReclaim) ev[kswapd ? V.pgsteal_kswapd : V.pgsteal_direct]!++;
       if (vmev !== undefined) vmev[kswapd ? 2 : 3]!++;
@@ -265,25 +325,34 @@ export class Reclaim {
    * `pagesReclaimed` does not).
    */
   shrinkNodePriority(
-    nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, aboveMark: () => boolean, already = 0,
+    nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, aboveMark: () => boolean, already = 0, aging: KswapdAging | null = null,
   ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
     if (this.c.lru.classic) return this.shrinkNodeTwoList(nid, priority, nrToReclaim, kswapd, maySwap);
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
     const gate = this.memcg !== null && this.memcg.on ? this.memcg : null;
+    if (aging !== null) this.ageNode(nid, priority, aging, gate);
     for (const lv of this.c.lruvecsOn(nid)) {
       if (gate !== null && !gate.allow(lv)) continue;
       // lru_gen_shrink_lruvec: get_swappiness (0 with swap full), or 1 while may_swap is clear
       const sw = this.swappinessOf(lv);
       const swappiness = maySwap ? sw : sw ? 1 : 0;
-      const evictable = lv.total[FILE]! + (swappiness ? lv.total[ANON]! : 0);
-      const nrToScan = Math.floor(evictable / 2 ** priority);
+      // get_nr_to_scan: `evictable >> priority`, unless the lruvec needs aging: then kswapd
+      // leaves it to lru_gen_age_node (below DEF_PRIORITY), and at DEF_PRIORITY it is scanned
+      // only with MIN_NR_GENS generations or more (direct reclaim ages inside eviction)
+      const sra = shouldRunAging(lv.maxSeq, lv.minSeq, swappiness !== 0, (t, q) => lv.pagesIn(t, q), priority);
+      let nrToScan = sra.nrToScan;
+      if (sra.need && kswapd && aging !== null) {
+        if (priority !== DEF_PRIORITY) nrToScan = 0;
+        else if (lv.minSeq[swappiness ? ANON : FILE]! + MIN_NR_GENS > lv.maxSeq) nrToScan = 0;
+      }
+      const pagesBefore = pages;
       let lvScanned = 0;
       let needSwapping = false;
       while (lvScanned < nrToScan) {
         const anonBefore = this.c.ev[V.pgsteal_anon]!;
-        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap);
+        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap, aging !== null);
         if (this.c.ev[V.pgsteal_anon] !== anonBefore) needSwapping = true;
         pages += got;
         lvScanned += this.lastScanned;
@@ -298,6 +367,9 @@ export class Reclaim {
           break;
         }
       }
+      // lru_gen_shrink_lruvec: a batch's worth reclaimed without need of aging spares the next
+      // lru_gen_age_node
+      if (aging !== null && nrToScan > 0 && pages - pagesBefore >= MIN_LRU_BATCH && !sra.need) aging.memcgsNeedAging = false;
       scanned += lvScanned;
     }
     if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, kswapd);
@@ -317,14 +389,34 @@ export class Reclaim {
     return { scanned: sc.nrScanned, reclaimed: sc.nrReclaimed, pagesReclaimed: sc.nrReclaimed };
   }
 
+  /**
+   * kswapd_age_node → lru_gen_age_node (mm/vmscan.c, 6.1), before each priority's shrink: skipped
+   * once (memcgs_need_aging set again) when the last eviction reclaimed a batch without needing
+   * aging, else age_lruvec on every lruvec of the node (memory.min-protected ones left out):
+   * try_to_inc_max_seq where should_run_aging says so (lru_gen_min_ttl is 0: no OOM kill).
+   */
+  private ageNode(nid: number, priority: number, aging: KswapdAging, gate: MemcgReclaimGate | null): void {
+    if (!aging.memcgsNeedAging) {
+      aging.memcgsNeedAging = true;
+      return;
+    }
+    for (const lv of this.c.lruvecsOn(nid)) {
+      if (gate !== null && !gate.allow(lv)) continue;
+      if (lv.total[ANON]! + lv.total[FILE]! === 0) continue;
+      if (shouldRunAging(lv.maxSeq, lv.minSeq, this.swappinessOf(lv) !== 0, (t, q) => lv.pagesIn(t, q), priority).need) this.c.age(lv);
+    }
+  }
+
   /** snapshot_refaults(NULL, pgdat) at the end of balance_pgdat (the two-list LRU's; MGLRU has none) */
   snapshotRefaults(nid: number): void {
     if (this.c.lru.classic) this.twoList.snapshotRefaults(nid);
   }
 
   /** kswapd_shrink_node's shrink_node (kswapd.ts's balance_pgdat): shrinkNodePriority for kswapd */
-  shrinkNodeBalance(nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
-    return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh);
+  shrinkNodeBalance(
+    nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean, aging: KswapdAging | null = null,
+  ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh, 0, aging);
   }
 
   /**

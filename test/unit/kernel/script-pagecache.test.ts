@@ -58,6 +58,53 @@ describe("guest script: fread, fwrite, fsync, ftruncate, fdelete", () => {
     expect(sb.finish()).toBe(sb.finish()); // the mount goes in once
   });
 
+  // a kind=file region of 2 pages at 0x200000 and an anon one of 1 page at 0x600000; both touched
+  // (the file region's first touch a read, then a write), then the file region unmapped
+  const MAPCSV =
+    "time_ms,op,pid,addr,len,kind,rw\n0,mmap,1,0x200000,8192,file,\n0,mmap,1,0x600000,4096,,\n1,access,1,0x200000,,,r\n2,access,1,0x201000,,,w\n3,access,1,0x600000,,,r\n4,munmap,1,0x200000,8192,,\n";
+
+  it("a kind=file mmap maps a file of its own on the data disk, shared; reads stay reads; munmap unlinks it", async () => {
+    const sb = await build(MAPCSV, { dataDevice: "/dev/nvme0n2" });
+    const lines = sb.finish().trimEnd().split("\n");
+    const cmds = lines.filter((l) => /^[fmurwDM] /.test(l));
+    // GUEST_BASE 0x1000000000; the file region there (0x200000 % 2 MiB = 0), the anon region
+    // after it and a 2 MiB gap: ceil((0x1000000000 + 8192 + 2 MiB) / 2 MiB) * 2 MiB = 0x1000400000
+    expect(cmds).toEqual([
+      "M /dev/nvme0n2 /data",
+      "f 1000000000 8192 /data/m0",
+      "m 1000400000 4096 0",
+      "r 1000000000", // a file page's first read maps its page cache page: no zero page to avoid
+      "w 1000001000",
+      "w 1000400000", // an anon page's first touch writes (wsim allocates, the zero page would not)
+      "u 1000000000 8192",
+      "D /data/m0", // no region maps it any more: its page cache goes with the inode
+    ]);
+    expect(sb.files()).toEqual([{ name: "(kind=file mapping 1)", path: "/data/m0", bytes: 8192, maxBytes: 8192 }]);
+    expect(sb.usedFiles).toBe(true);
+    expect(sb.unsupported).toEqual({});
+  });
+
+  it("a kind=file mmap without a data disk is anonymous memory, counted", async () => {
+    const sb = await build(MAPCSV);
+    const lines = sb.finish().trimEnd().split("\n");
+    expect(lines.filter((l) => /^[fD] /.test(l))).toEqual([]);
+    expect(lines).toContain("w 1000000000"); // written on first touch, as any anon page
+    expect(sb.unsupported).toEqual({ "file mapping (replayed as anonymous: no data disk in the guest)": 1 });
+    expect(sb.usedFiles).toBe(false);
+    // a data disk but no mke2fs to make it: anonymous too, and the reason says so
+    const sb2 = await build(MAPCSV, { dataDevice: "/dev/nvme0n2", mapFiles: false });
+    expect(sb2.finish().split("\n").filter((l) => /^[fDM] /.test(l))).toEqual([]);
+    expect(sb2.unsupported).toEqual({ "file mapping (replayed as anonymous: no mke2fs on the host for a data disk)": 1 });
+  });
+
+  it("a file region split by munmap keeps its file until the last piece goes", async () => {
+    const csv = "time_ms,op,pid,addr,len,kind\n0,mmap,1,0x200000,12288,file\n1,munmap,1,0x201000,4096,\n2,munmap,1,0x200000,4096,\n3,exit,1,,,\n";
+    const sb = await build(csv, { dataDevice: "/dev/nvme0n2" });
+    const cmds = sb.finish().trimEnd().split("\n").filter((l) => /^[fuD] /.test(l));
+    // pages 0 and 2 left after the first munmap; the second leaves page 2; exit unmaps it
+    expect(cmds).toEqual(["f 1000000000 12288 /data/m0", "u 1000001000 4096", "u 1000000000 4096", "u 1000002000 4096", "D /data/m0"]);
+  });
+
   it("a trace without file I/O mounts nothing, even with a data device offered", async () => {
     const sb = await build("time_ms,op,pid,addr,len\n0,mmap,1,0x100000,4096\n", { dataDevice: "/dev/nvme0n1" });
     expect(sb.finish().split("\n").filter((l) => /^M /.test(l))).toEqual([]);
@@ -127,6 +174,16 @@ describe.skipIf(!which("gcc"))("the guest helper's file commands, run on the hos
       writeFileSync(join(dir, "s2"), `T ${f} 8192\n`);
       spawnSync(helper, [join(dir, "s2")]);
       expect(statSync(f).size).toBe(8192);
+      // f maps the file shared: a write reaches the file (8192 bytes: two pages at 2^40; the
+      // second page's first byte is byte 4096); a missing file is an error on its line
+      writeFileSync(join(dir, "s4"), `f 10000000000 8192 ${f}\nw 10000001000\nf 10000100000 4096 ${dir}/none\n`);
+      const r4 = spawnSync(helper, [join(dir, "s4")], { encoding: "utf8" });
+      expect(r4.stdout.split("\n").filter((l) => l.startsWith("@@wsim error"))).toEqual([`@@wsim error 3: open ${dir}/none: No such file or directory`]);
+      const one = Buffer.alloc(1);
+      const fd = openSync(f, "r");
+      readSync(fd, one, 0, 1, 4096);
+      closeSync(fd);
+      expect(one[0]).toBe(1);
       writeFileSync(join(dir, "s3"), `D ${f}\n`);
       spawnSync(helper, [join(dir, "s3")]);
       expect(existsSync(f)).toBe(false);

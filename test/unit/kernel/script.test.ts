@@ -127,9 +127,9 @@ describe("ScriptBuilder", () => {
     expect(sb.unsupported).toEqual({});
   });
 
-  it("maps an mmap naming a page-cache file anonymous, counted as a file mapping like kind=file", async () => {
+  it("maps an mmap naming a page-cache file anonymous, counted as not replayed", async () => {
     const { sb, body } = await script("time_ms,op,pid,addr,len,file,off\n0,mmap,1,0x1000,8192,data,4096\n");
-    expect(sb.unsupported).toEqual({ "file mapping (replayed as anonymous)": 1 });
+    expect(sb.unsupported).toEqual({ "mmap of a named file (replayed as anonymous)": 1 });
     expect(mapAt(body)).toHaveLength(1);
   });
 

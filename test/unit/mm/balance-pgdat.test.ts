@@ -97,17 +97,73 @@ describe("balance_pgdat (mm/vmscan.c, 6.1)", () => {
     // 2192 pages free, far above the low mark (226): priority 12 scans 6000 >> 12 = 1 page,
     // 11 scans 2, 10 scans 5; at priority 10 (no longer > DEF_PRIORITY - 2) the node is above
     // its low mark, so should_abort_scan ends the scan and adds MIN_LRU_BATCH (64) to
+    // nr_reclaimed: 1 + 2 + 5 = 8 pages scanned, 8 + 64 = 72 >= SWAP_CLUSTER_MAX, done. Each
+    // page swapped out takes two of the scans (written, then freed after writeback) where the
+    // budget has room: 12 frees 1 (its second scan does not fit), 11 frees 1 (2 scans), 10 frees
+    // 3 (2 + 2 + 1): 5 pages stolen, 5 + 64 returned
     // nr_reclaimed: 1 + 2 + 5 = 8 pages scanned, 8 + 64 = 72 >= SWAP_CLUSTER_MAX, done
     const got = e.mem.reclaim.directReclaim([0], () => true);
     const v = e.mem.vmstat();
     expect(v[V.allocstall_normal]! - v0[V.allocstall_normal]!).toBe(1);
     expect(v[V.pgscan_direct]! - v0[V.pgscan_direct]!).toBe(8);
     const stolen = v[V.pgsteal_direct]! - v0[V.pgsteal_direct]!;
+    expect(stolen).toBe(5);
     expect(got).toBe(stolen + 64);
     // below the low mark nothing aborts: it goes on down until 32 pages are reclaimed
     const v1 = Array.from(e.mem.vmstat());
     const got2 = e.mem.reclaim.directReclaim([0], () => false);
     expect(got2).toBeGreaterThanOrEqual(32);
     expect(e.mem.vmstat()[V.pgsteal_direct]! - v1[V.pgsteal_direct]!).toBe(got2);
+  });
+});
+
+describe("MGLRU's aging in kswapd (lru_gen_age_node, get_nr_to_scan; mm/vmscan.c, 6.1)", () => {
+  // generations by [type][seq]: ANON 0, FILE 1
+  const gens = (g: Record<number, number>[]) => (t: number, q: number) => g[t]![q] ?? 0;
+
+  it("should_run_aging: fewer than 3 generations always, more than 3 never, exactly 3 by how the pages spread", async () => {
+    const { shouldRunAging } = await import("../../../src/mm/reclaim.js");
+    // seqs 4..5 (2 generations) of anon: 4 + 5 < ... min_seq 4 + MIN_NR_GENS 2 = 6 > max_seq 5: need
+    // aging; nr_to_scan (100 + 300) >> 2 = 100
+    expect(shouldRunAging(5, [4, 4], true, gens([{ 4: 100, 5: 300 }, {}]), 2)).toEqual({ need: true, nrToScan: 100 });
+    // 4 generations (3..6): min 3 + 2 = 5 < 6: no aging, whatever the spread; (10+10+10+970) >> 12 = 0
+    expect(shouldRunAging(6, [3, 3], true, gens([{ 3: 10, 4: 10, 5: 10, 6: 970 }, {}]), 12)).toEqual({ need: false, nrToScan: 0 });
+    // 3 generations (4..6), 1200 pages: young (seq 6) 500 * 2 = 1000 > 1200? no; old (seq 4) 400 * 4 =
+    // 1600 < 1200? no: no aging; 1200 >> 4 = 75
+    expect(shouldRunAging(6, [4, 4], true, gens([{ 4: 400, 5: 300, 6: 500 }, {}]), 4)).toEqual({ need: false, nrToScan: 75 });
+    // young 700 of 1200: 1400 > 1200: too many hot pages, age
+    expect(shouldRunAging(6, [4, 4], true, gens([{ 4: 300, 5: 200, 6: 700 }, {}]), 4).need).toBe(true);
+    // old 200 of 1200: 800 < 1200: too few cold pages, age
+    expect(shouldRunAging(6, [4, 4], true, gens([{ 4: 200, 5: 500, 6: 500 }, {}]), 4).need).toBe(true);
+    // without swap only file counts: anon's 10000 pages are not in total, and file's min_seq decides
+    // (file 5..6: 5 + 2 = 7 > 6: need); nr_to_scan 64 >> 1 = 32
+    expect(shouldRunAging(6, [3, 5], false, gens([{ 3: 5000, 4: 5000 }, { 5: 32, 6: 32 }]), 1)).toEqual({ need: true, nrToScan: 32 });
+  });
+
+  it("kswapd ages before it scans, not in a run's first iteration, never inside eviction, and skips an lruvec needing aging below DEF_PRIORITY", async () => {
+    const e = node32({ "cost.reclaim_scan_ns": "0", "cost.reclaim_page_ns": "0" });
+    const rows: string[] = [];
+    for (let i = 0; i < 3000; i++) rows.push(`0,access,1,${0x10000000 + i * 4096},,,,,`);
+    await feed(e, rows);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const r = e.mem.reclaim;
+    const agings = () => e.mem.vmstat()[V.wsim_lru_gen_agings]!;
+    // a new lruvec: generations 0..3 (min_seq 0, max_seq MIN_NR_GENS + 1), the 3000 faults all in 3
+    expect([lv.minSeq[0], lv.maxSeq, lv.pagesIn(0, 3)]).toEqual([0, 3, 3000]);
+    const a0 = agings();
+    const aging = { memcgsNeedAging: false };
+    // 1st iteration (priority 12): lru_gen_age_node only sets memcgs_need_aging; 4 generations:
+    // no aging needed, nr_to_scan 3000 >> 12 = 0
+    expect(r.shrinkNodeBalance(0, 12, 271, true, () => false, aging).scanned).toBe(0);
+    expect(aging.memcgsNeedAging).toBe(true);
+    // 2nd (11): still 4 generations, no aging; nr_to_scan 3000 >> 11 = 1: eviction drops the empty
+    // generations 0 and 1 (try_to_inc_min_seq) down to MIN_NR_GENS and scans nothing, ages nothing
+    expect(r.shrinkNodeBalance(0, 11, 271, true, () => false, aging).scanned).toBe(0);
+    expect([lv.minSeq[0], lv.maxSeq, agings() - a0]).toEqual([2, 3, 0]);
+    // 3rd (10): min_seq 2 + MIN_NR_GENS > max_seq 3: lru_gen_age_node ages (max_seq 4); then
+    // get_nr_to_scan asks again: 3 generations, the youngest (4) holds the 3000 pages the walk
+    // found accessed, 3000 * 2 > 3000: aging still needed, so kswapd skips the lruvec
+    expect(r.shrinkNodeBalance(0, 10, 271, true, () => false, aging).scanned).toBe(0);
+    expect([lv.maxSeq, agings() - a0]).toEqual([4, 1]);
   });
 });
