@@ -32,6 +32,8 @@ import { HPAGE_PMD_NR, type Mm, type ProcessTable, type Vma } from "./process.js
 import type { Reclaim } from "./reclaim.js";
 
 const LEAF = 512;
+/** hugeInLeaf: a huge page covered in part that other mms map, left alone */
+const SHARED_HUGE = -2;
 const COUNT = 512;
 
 export interface MadviseContext {
@@ -151,22 +153,26 @@ export class Madvise {
     }
   }
 
-  /**
-   * A huge page in the leaf, covered by [from, to) only in part, is split first; returns its
-   * head when [from, to) covers it whole (handled as one folio), else -1.
-   */
   /** Do several mms map the page at pfn (fork.ts: folio_mapcount > 1)? */
   private shared(pfn: number): boolean {
     const r = this.c.procs.rmapShared;
     return (r.size !== 0 && r.has(pfn)) || fileMapcount(this.c.procs, pfn) > 1;
   }
 
-  private hugeInLeaf(leaf: Int32Array, from: number, to: number): number {
+  /**
+   * A huge page in the leaf, covered by [from, to) only in part, is split first; returns its
+   * head when [from, to) covers it whole (handled as one folio), else -1; with `skipShared`,
+   * SHARED_HUGE (nothing done) for a huge page covered in part that other mms map too.
+   */
+  private hugeInLeaf(leaf: Int32Array, from: number, to: number, skipShared = false): number {
     const procs = this.c.procs;
     const first = leaf[0]!;
     const head = first > 0 ? procs.hugeHead(first - 1) : -1;
     if (head < 0) return -1;
     if (from === 0 && to === LEAF) return head;
+    // madvise_free_huge_pmd / madvise_cold_or_pageout_pte_range test the mapcount before they
+    // split for a part of the PMD: a huge page other mms map is left whole (SHARED_HUGE)
+    if (skipShared && this.shared(head)) return SHARED_HUGE;
     procs.splitHuge(head);
     return -1;
   }
@@ -182,7 +188,8 @@ export class Madvise {
     const { pages, procs } = this.c;
     const flags = pages.flags;
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
-      const head = this.hugeInLeaf(leaf, from, to);
+      const head = this.hugeInLeaf(leaf, from, to, true);
+      if (head === SHARED_HUGE) return;
       if (head >= 0) {
         if (this.shared(head)) return; // madvise_free_huge_pmd: page_mapcount != 1
         // madvise_free_huge_pmd: the whole PMD is in range
@@ -232,7 +239,8 @@ export class Madvise {
   private cold(mm: Mm, start: number, end: number): void {
     const { pages, lru, ev } = this.c;
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
-      const head = this.hugeInLeaf(leaf, from, to);
+      const head = this.hugeInLeaf(leaf, from, to, true);
+      if (head === SHARED_HUGE) return;
       const deactivate = (pfn: number) => {
         lru.testClearYoung(pfn);
         pages.mflags[pfn]! &= ~PG_REFERENCED;
@@ -257,7 +265,8 @@ export class Madvise {
   private pageout(mm: Mm, start: number, end: number): void {
     const { pages, reclaim } = this.c;
     this.eachLeaf(mm, start, end, (leaf, _idx, from, to) => {
-      const head = this.hugeInLeaf(leaf, from, to);
+      const head = this.hugeInLeaf(leaf, from, to, true);
+      if (head === SHARED_HUGE) return;
       if (head >= 0) {
         if (this.shared(head)) return; // page_mapcount != 1: not this mm's alone
         if (pages.mflags[head]! & PG_UNEVICTABLE) return; // putback: an unevictable folio stays

@@ -135,6 +135,24 @@ describe("MADV_COLD and MADV_PAGEOUT", () => {
   });
 });
 
+describe("a huge page shared after fork, advised in part", () => {
+  // a 2 MiB region at a 2 MiB boundary, one write: one THP (always); fork shares it with pid 2
+  // (mapcount 2). madvise_free_huge_pmd and madvise_cold_or_pageout_pte_range test the
+  // mapcount before they split for a part of the PMD: the THP stays whole and nothing is counted
+  for (const advice of ["free", "cold", "pageout"]) {
+    it(`${advice} of one page leaves it whole (no split, no pglazyfree/pgdeactivate/pswpout)`, async () => {
+      const e = engine("always");
+      const H = 0x40000000;
+      await runCsv(e, [`time_ms,op,pid,addr,len,rw,child,advice`, `0,mmap,1,${H},2097152,,,`, `1,access,1,${H},,w,,`, `2,fork,1,,,,2,`, `3,madvise,1,${H},4096,,,${advice}`].join("\n"));
+      const ev = e.mem.ev;
+      expect(ev[V.thp_fault_alloc]).toBe(1);
+      expect([ev[V.thp_split_pmd], ev[V.thp_split_page]]).toEqual([0, 0]);
+      expect([ev[V.pglazyfree], ev[V.pgdeactivate], ev[V.pswpout]]).toEqual([0, 0, 0]);
+      expect(e.mem.vmstat()[V.nr_anon_transparent_hugepages]).toBe(1);
+    });
+  }
+});
+
 describe("MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE", () => {
   const R = 0x40000000; // 1 GiB: 2 MiB aligned
   it("HUGEPAGE makes half a region THP-eligible under enabled=madvise (the region splits)", async () => {
