@@ -960,7 +960,10 @@ export class Engine implements EngineContext {
         // fork (src/mm/fork.ts): the child, in the parent's memcg, shares its anon pages copy-on-write
         const parent = mem.procs.get(b.pid[i]!);
         if (!parent) {
-          if (!this.oomVictimEvent(b, i)) this.fail(b, i, `fork of pid ${b.pid[i]}, which has no earlier event: a process forks after it has run`);
+          if (!this.oomVictimEvent(b, i)) {
+            const at = this.exitedAt.get(b.pid[i]!);
+            this.fail(b, i, at !== undefined ? `fork of pid ${b.pid[i]}, which exited at ${at} ms` : `fork of pid ${b.pid[i]}, which has no earlier event: a process forks after it has run`);
+          }
           break;
         }
         const cg = this.cgOf(b, i);
@@ -984,11 +987,15 @@ export class Engine implements EngineContext {
       case OP_EXIT: {
         const mm = mem.procs.get(b.pid[i]!);
         if (!mm) {
-          if (!this.oomVictimEvent(b, i)) this.lenient(b, i, `exit of pid ${b.pid[i]}, which has no earlier event`);
+          if (!this.oomVictimEvent(b, i)) {
+            const at = this.exitedAt.get(b.pid[i]!);
+            this.lenient(b, i, at !== undefined ? `exit of pid ${b.pid[i]}, which already exited at ${at} ms` : `exit of pid ${b.pid[i]}, which has no earlier event`);
+          }
           break;
         }
         this.cgOf(b, i);
         mem.procs.exit(mm);
+        this.exitedAt.set(mm.pid, this.clock); // for the messages of a later fork or exit of it
         this.psi.exit(mm.pid, toNs(this.clock));
         break;
       }
@@ -1237,6 +1244,9 @@ export class Engine implements EngineContext {
       valid,
     }));
   }
+
+  /** when each pid that exited did (virtual ms), for errors about a later fork or exit of it */
+  private readonly exitedAt = new Map<number, number>();
 
   get lastEventTime(): number {
     return this.lastEventMs;

@@ -256,6 +256,9 @@ describe("the child's tables and VMA objects (dup_mmap, copy_page_range)", () =>
 describe("trace errors", () => {
   it("fork of an unknown parent, and to a child pid that is alive, are data errors", async () => {
     await expect(run(engine(), ["0,fork,7,,,,8"])).rejects.toThrow("t.csv:2: fork of pid 7, which has no earlier event");
+    // a parent that has exited: the message says when, and so does a second exit
+    await expect(run(engine(), [r(0, 1, 0), "1.5,exit,1,,,,", "2,fork,1,,,,8"])).rejects.toThrow("t.csv:4: fork of pid 1, which exited at 1.5 ms");
+    await expect(run(engine(), [r(0, 1, 0), "1,exit,1,,,,", "2,exit,1,,,,"])).rejects.toThrow("t.csv:4: exit of pid 1, which already exited at 1 ms");
     await expect(run(engine(), [r(0, 1, 0), r(0, 2, 0), "1,fork,1,,,,2"])).rejects.toThrow("t.csv:4: fork's child pid 2 is alive");
     await expect(run(engine(), [r(0, 1, 0), "1,fork,1,,,,1"])).rejects.toThrow("t.csv:3: fork's child pid 1 is alive");
     await expect(run(engine(), [r(0, 1, 0), "1,fork,1,,,,"])).rejects.toThrow("t.csv:3: fork needs child");
