@@ -131,11 +131,12 @@ function csvField(v: string | number, out: string): string {
   return '"' + v.replace(/"/g, '""') + '"';
 }
 
-/** The CSV text of a row (COLUMNS, quoted where a field needs it); `out` names the file in errors. */
-export function csvRow(r: Row, out = "-"): string {
+/** The CSV text of a row (COLUMNS, then `extra`, quoted where a field needs it); `out` names the file in errors. */
+export function csvRow(r: Row, out = "-", extra: readonly string[] = []): string {
   let s = "";
-  for (let k = 0; k < COLUMNS.length; k++) {
-    const v = r[COLUMNS[k]!];
+  const cols = extra.length ? [...COLUMNS, ...extra] : COLUMNS;
+  for (let k = 0; k < cols.length; k++) {
+    const v = r[cols[k]!];
     if (k) s += ",";
     if (v !== undefined) s += csvField(v, out);
   }
@@ -166,7 +167,15 @@ export interface DocHeader {
   tunables?: { key: string; value: string | number }[];
   /** (an importer's) what the rows are: `# ` comment lines at the top of a CSV (other formats have no comments) */
   comment?: string;
+  /**
+   * the columns after COLUMNS a CSV carries (a subset of EXTRA_COLUMNS, in its order): a wsim
+   * trace's gfp, advice, cpu, child, file, off; an importer's none (a row with another is an error)
+   */
+  columns?: readonly string[];
 }
+
+/** The columns a CSV may have after COLUMNS, in the order wsim writes them (SPEC §2). */
+export const EXTRA_COLUMNS: readonly string[] = ["gfp", "advice", "cpu", "child", "file", "off"];
 
 /**
  * A trace being written in `format` to `sink`. `row` formats at once (the row may be reused
@@ -184,6 +193,8 @@ export class TraceWriter {
   private pool: Buffer[] = [];
   private rows = 0;
   private pendingSets: { key: string; value: string | number }[];
+  /** the CSV's columns after COLUMNS (DocHeader.columns) */
+  private readonly extra: readonly string[];
   /** the time the header's tunables were written at as set events, once they were */
   setsAtMs: number | null = null;
 
@@ -194,11 +205,12 @@ export class TraceWriter {
     header: DocHeader = {},
   ) {
     const carries = TARGET_CARRIES[format];
+    this.extra = format === "csv" ? EXTRA_COLUMNS.filter((c) => header.columns?.includes(c)) : [];
     this.pendingSets = carries.tunables === "set events" ? (header.tunables ?? []) : [];
     if (format === "csv") {
       if (typeof header.machine === "string") this.put(`# wsim: machine=${header.machine}\n`);
       for (const l of header.comment?.split("\n") ?? []) this.put(`# ${l}\n`);
-      this.put(COLUMNS.join(",") + "\n");
+      this.put([...COLUMNS, ...this.extra].join(",") + "\n");
     } else if (format === "ndjson") {
       if (header.machine !== undefined && (typeof header.machine === "string" || carries.machine === "object"))
         this.put(JSON.stringify({ machine: header.machine }) + "\n");
@@ -222,18 +234,12 @@ export class TraceWriter {
 
   row(r: Row): void {
     if (this.pendingSets.length) this.writeSets(0); // a document's tunables hold from boot
-    // the CSV header is written before the first row and has no gfp column: an alloc that asks
-    // for a zone (gfp=dma32...) would lose it; NDJSON, JSON and .wtrace keep it
-    if (this.format === "csv" && r.gfp !== undefined)
-      throw new DataError(this.out, 0, `alloc ${r.id ?? ""} at ${r.time_ms} ms has gfp=${r.gfp}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
-    if (this.format === "csv" && r.advice !== undefined)
-      throw new DataError(this.out, 0, `madvise of pid ${r.pid ?? ""} at ${r.time_ms} ms has advice=${r.advice}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
-    if (this.format === "csv" && r.cpu !== undefined)
-      throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has cpu=${r.cpu}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
-    if (this.format === "csv" && r.child !== undefined)
-      throw new DataError(this.out, 0, `fork of pid ${r.pid ?? ""} at ${r.time_ms} ms has child=${r.child}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
-    if (this.format === "csv" && (r.file !== undefined || r.off !== undefined))
-      throw new DataError(this.out, 0, `${r.op} at ${r.time_ms} ms has file=${r.file ?? ""}, which a converted CSV cannot carry yet: convert to .ndjson, .json or .wtrace, which keep it`);
+    // the CSV header is written before the first row: a row with a column it lacks (an
+    // importer's CSV has none of the extra ones) would lose it; NDJSON, JSON and .wtrace keep all
+    if (this.format === "csv")
+      for (const c of EXTRA_COLUMNS)
+        if (r[c] !== undefined && !this.extra.includes(c))
+          throw new DataError(this.out, 0, `${r.op}${r.pid !== undefined ? ` of pid ${r.pid}` : r.id !== undefined ? ` ${r.id}` : ""} at ${r.time_ms} ms has ${c}=${r[c]}, which this CSV's columns (those of its source) do not include: convert to .ndjson, .json or .wtrace, which keep it`);
     if (this.format === "csv") this.csv(r);
     else if (this.format === "ndjson") this.put(ndjsonRow(r) + "\n");
     else this.put((this.rows ? ",\n    " : "    ") + ndjsonRow(r));
@@ -248,9 +254,11 @@ export class TraceWriter {
   private csv(r: Row): void {
     const t = r.time_ms, op = r.op, pid = r.pid, addr = r.addr, len = r.len, rw = r.rw, node = r.node, kind = r.kind;
     const thp = r.thp, cg = r.cg, id = r.id, order = r.order, mt = r.mt, key = r.key, value = r.value;
-    const need = 32 + room(t) + room(op) + room(pid) + room(addr) + room(len) + room(rw) + room(node) + room(kind) + room(thp) + room(cg) + room(id) + room(order) + room(mt) + room(key) + room(value);
+    let more = 0;
+    for (let k = 0; k < this.extra.length; k++) more += 1 + room(r[this.extra[k]!]);
+    const need = 32 + more + room(t) + room(op) + room(pid) + room(addr) + room(len) + room(rw) + room(node) + room(kind) + room(thp) + room(cg) + room(id) + room(order) + room(mt) + room(key) + room(value);
     if (this.pos + need > this.block.length) this.put("");
-    if (need > this.block.length) return this.put(csvRow(r, this.out) + "\n");
+    if (need > this.block.length) return this.put(csvRow(r, this.out, this.extra) + "\n");
     const b = this.block;
     let pos = this.put1(b, this.pos, t);
     b[pos++] = 44;
@@ -281,6 +289,10 @@ export class TraceWriter {
     pos = this.put1(b, pos, key);
     b[pos++] = 44;
     pos = this.put1(b, pos, value);
+    for (let k = 0; k < this.extra.length; k++) {
+      b[pos++] = 44;
+      pos = this.put1(b, pos, r[this.extra[k]!]);
+    }
     b[pos++] = 10;
     this.pos = pos;
   }

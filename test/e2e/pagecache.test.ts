@@ -5,7 +5,7 @@
  * `wsim generate filecache`'s output replays under --check.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,11 +66,11 @@ describe("wsim replay of buffered I/O", () => {
     expect(wsim(["convert", "io.csv", "-", "--to", "ndjson"]).stdout.split("\n")[0]).toBe('{"time_ms":0,"op":"fread","pid":1,"len":40960,"file":"data"}');
   });
 
-  it("a converted CSV cannot carry the file column: convert refuses it (exit 3)", () => {
-    writeFileSync(join(dir, "io.ndjson"), '{"time_ms":0,"op":"fread","file":"a","len":4096}\n');
+  it("a CSV converted from it keeps the file and off columns", () => {
+    writeFileSync(join(dir, "io.ndjson"), '{"time_ms":0,"op":"fread","file":"a","off":8192,"len":4096}\n');
     const c = wsim(["convert", "io.ndjson", "out.csv"]);
-    expect(c.status).toBe(3);
-    expect(c.stderr).toMatch(/fread at 0 ms has file=a, which a converted CSV cannot carry yet/);
+    expect(c.status, c.stderr).toBe(0);
+    expect(readFileSync(join(dir, "out.csv"), "utf8").split("\n")[1]).toBe("0,fread,,,,,,,,,,,,,,,,,,a,8192");
   });
 
   const bad: [string, string, string][] = [

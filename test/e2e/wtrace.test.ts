@@ -88,8 +88,8 @@ describe("a trace with every op and column", () => {
     // the CSV direct conversion itself: every column, the machine named
     const d = readFileSync(at("d.csv"), "utf8").split("\n");
     expect(d[0]).toBe("# wsim: machine=default");
-    expect(d).toContain('2,alloc,,,,,,,,,"x,y",0,movable,,');
-    expect(d).toContain("0.25,mmap,7,0x10000000,8388608,,0,file,1,/a/b,,,,,");
+    expect(d).toContain('2,alloc,,,,,,,,,"x,y",0,movable,,,,,,,,'); // key, value and the 6 extra columns empty
+    expect(d).toContain("0.25,mmap,7,0x10000000,8388608,,0,file,1,/a/b,,,,,,,,,,,");
   });
 
   it("replays as the CSV does (every output format), from a path, from stdin and gzipped", () => {

@@ -16,7 +16,7 @@ import {
 } from "../../convert/importers.js";
 import { describeLost, describeUnread, ftrace } from "../../convert/ktrace.js";
 import { perfMem } from "../../convert/perf-samples.js";
-import { outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
+import { EXTRA_COLUMNS, outputSink, TARGET_CARRIES, TraceWriter, type DocHeader } from "../../convert/writer.js";
 import { parseMachine, PRESETS } from "../../machine/machine.js";
 import { dirname, relative, resolve } from "node:path";
 import type { Row } from "../../generate/generators.js";
@@ -135,6 +135,8 @@ async function traceRows(path: string, input: ConvertInput, emit: Emit, pause: (
     header.machine = h.machine;
   }
   if (h.tunables?.length) header.tunables = h.tunables.map((x) => ({ key: x.key, value: x.value }));
+  // a wsim trace may have any column: a CSV made of it keeps them all (gfp ... off)
+  header.columns = EXTRA_COLUMNS;
   onHeader(header);
   for await (const b of t.batches()) {
     for (const r of batchRows(b)) emit(r);
