@@ -28,6 +28,11 @@
  * visited). wsim keeps the PMD mapping (the split is not modelled); the young bit of the
  * visited PTEs is "any subpage accessed", and only the visited subpages' bits are cleared.
  *
+ * Busy time (issue 16 item 2): a scan round costs its visits' pages looked at (the present
+ * pages counted per node, a THP's visited PTEs each) × cost.compact_scan_ns of virtual time; the
+ * next round's sleep starts at its end, in whole jiffies (BusyWindow.waitDelay);
+ * wsim_kmmscand_busy_ms.
+ *
  * wsim simplification: only mmap'ed regions are scanned (pages mapped implicitly by bare
  * accesses have no region); huge pages are not queued.
  */
@@ -110,6 +115,8 @@ export class Kmmscand {
   readonly visits: [number, number][] = [];
   readonly cycles: number[] = [];
   keepLog = false;
+  /** pages looked at by real visits so far (present pages, a THP's visited PTEs each): the rounds' cost */
+  pagesScanned = 0;
 
   constructor(private readonly env: KmmscandEnv) {}
 
@@ -136,9 +143,10 @@ export class Kmmscand {
     l.length = w;
   }
 
-  /** One scan round. */
-  round(now: number): void {
-    if (!this.env.enabled()) return;
+  /** One scan round; returns the pages its visits looked at (its cost's measure). */
+  round(now: number): number {
+    const p0 = this.pagesScanned;
+    if (!this.env.enabled()) return 0;
     let budget = this.env.mmsToScan();
     for (const [slot, st] of this.mms) {
       if (budget <= 0) break;
@@ -148,6 +156,7 @@ export class Kmmscand {
       budget--;
       this.scanMm(mm, st, now);
     }
+    return this.pagesScanned - p0;
   }
 
   /** kmmscand_scan_mm_slot */
@@ -210,6 +219,7 @@ export class Kmmscand {
             continue;
           }
           for (let q = pfn; q < pfn + n; q++) pages.flags[q]! &= ~PG_ACCESSED;
+          this.pagesScanned += n;
           st.scanned.set(hnid, (st.scanned.get(hnid) ?? 0) + n);
           if (!young) ev[V.nr_kmmscand_idlepage]! += n;
           else if (isTopTier(hnid)) ev[V.nr_kmmscand_toptier]! += n;
@@ -229,6 +239,7 @@ export class Kmmscand {
           continue;
         }
         st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + 1);
+        this.pagesScanned++;
         if (!(f & PG_ACCESSED)) {
           ev[V.nr_kmmscand_idlepage]!++;
           continue;
@@ -335,8 +346,16 @@ export class Kmmscand {
    * for a few rounds first; those are ticked.) Returns the fast-forward of `n` rounds of
    * `period` ms from firstDue (see SteadyFn), or null. A visit happens at round j0, then
    * every ceil(MAX_PERIOD / period) rounds.
+   *
+   * With `busy` (the scanner's busy window, and `scanNs` = cost.compact_scan_ns), each
+   * skipped visit's pages looked at × scanNs add to it as ticking charges them, round by round.
+   * The rounds stay `period` apart only while each ends within the jiffy it started in: the
+   * fast-forward is refused when the mms' costliest visits together (the most a round can
+   * hold) reach 0.5 ms (at an integer x below 2^52, fl(x + ms) <= x + 0.5 < x + 1 for ms < 0.5)
+   * or `due` is not a whole ms. The window's end is set to the last round that visited any mm
+   * (its start + its visits' ms); it only matters while that round runs.
    */
-  steady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
+  steady(period: number, due: number, busy: BusyWindow | null = null, scanNs = 0): ((n: number, firstDue: number) => void) | null {
     const env = this.env;
     if (!env.enabled() || this.keepLog || this.periodPolicy !== null) return null;
     const budget = env.mmsToScan();
@@ -357,6 +376,16 @@ export class Kmmscand {
       } while (cursor !== st.cursor);
       visits.push({ st, cycle });
     }
+    const visitNs = (d: DryVisit) => {
+      let p = 0;
+      for (const c of d.scanned.values()) p += c;
+      return p * scanNs;
+    };
+    if (busy !== null) {
+      let worst = 0;
+      for (const { cycle } of visits) worst += Math.max(0, ...cycle.map(visitNs));
+      if (worst >= 500_000 || !Number.isInteger(due) || !Number.isInteger(period)) return null;
+    }
     const every = Math.ceil(MAX_PERIOD / period);
     const firstRound = (st: MmState, from: number) => (st.nextScan <= from ? 0 : Math.ceil((st.nextScan - from) / period));
     if (visits.length > budget) {
@@ -370,10 +399,19 @@ export class Kmmscand {
     }
     const ev = env.ev;
     return (n, firstDue) => {
+      // the last round that visits an mm, and its visits' ns
+      let lastRound = -1;
+      let lastNs = 0;
       for (const { st, cycle } of visits) {
         const j0 = firstRound(st, firstDue);
         if (j0 >= n) continue;
         const k = Math.floor((n - 1 - j0) / every) + 1;
+        if (busy !== null) {
+          const jl = j0 + (k - 1) * every;
+          const ns = visitNs(cycle[(k - 1) % cycle.length]!);
+          if (jl > lastRound) [lastRound, lastNs] = [jl, ns];
+          else if (jl === lastRound) lastNs += ns;
+        }
         // k visits: whole cycles, then the first k mod L of the next
         const L = cycle.length;
         const whole = Math.floor(k / L);
@@ -385,11 +423,13 @@ export class Kmmscand {
           if (!times) continue;
           ev[V.nr_kmmscand_vma_scans]! += times * d.vmaScans;
           ev[V.nr_kmmscand_idlepage]! += times * d.idle;
+          if (busy !== null) busy.ns += times * visitNs(d); // integers: ticking's sum
           for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + times * c);
         }
         if (rest) st.cursor = cycle[rest - 1]!.cursor; // where the (rest)th visit of the cycle left it
         st.nextScan = firstDue + (j0 + (k - 1) * every) * period + st.period;
       }
+      if (busy !== null && lastRound >= 0 && lastNs > 0) busy.until = firstDue + lastRound * period + lastNs / 1e6;
     };
   }
 
@@ -404,18 +444,27 @@ export class Kmmscand {
   }
 }
 
-/** The scanner thread: a round every scan_sleep_ms. */
+/**
+ * The scanner thread: a round every scan_sleep_ms, after the round's busy time (its pages
+ * looked at × cost.compact_scan_ns; none with `costs` null).
+ */
 export class KmmscandDaemon implements Daemon {
   readonly name = "kmmscand";
-  constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number) {}
+  /** the busy window of its rounds (wsim_kmmscand_busy_ms) */
+  readonly busy = new BusyWindow();
+  constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number, private readonly costs: ScanMigrateCosts | null = null) {}
   start(ctx: EngineContext): void {
     // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
     const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     // scanning live mms that touch nothing, its rounds can be fast-forwarded
-    const steady = (period: number, due: number) => (period === Math.max(1, this.sleepMs()) ? this.k.steady(period, due) : null);
+    // a round that took time: its period is not scan_sleep_ms, so quiet and steady refuse it
+    const steady = (period: number, due: number) =>
+      period === Math.max(1, this.sleepMs()) ? this.k.steady(period, due, this.costs === null ? null : this.busy, this.costs?.compactScan() ?? 0) : null;
     const tick = () => {
-      this.k.round(ctx.now());
-      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
+      const pages = this.k.round(ctx.now());
+      const ns = this.costs === null ? 0 : pages * this.costs.compactScan();
+      if (ns > 0) this.busy.charge(ctx.now(), ns);
+      ctx.schedule(this.busy.waitDelay(ctx.now(), Math.max(1, this.sleepMs())), tick, quiet, steady);
     };
     ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
   }
