@@ -440,14 +440,28 @@ export class Khugepaged implements Daemon {
     if (mm !== null) this.collect(mm);
   }
 
-  /** scan_sleep_millisecs / alloc_sleep_millisecs written: khugepaged_sleep_expire = 0 and a wake-up end the current sleep. */
+  /**
+   * scan_sleep_millisecs / alloc_sleep_millisecs written: khugepaged_sleep_expire = 0 and a
+   * wake-up end the current sleep. While the do_scan before it still runs (busy) the thread is
+   * not on the wait queue: the wake-up is lost, and the sleep it starts at the pass's end reads
+   * the new value (khugepaged_wait_work sets khugepaged_sleep_expire anew; khugepaged_alloc_sleep
+   * has no condition), so the timer moves to the end's jiffy + the new sleep.
+   */
   sleepWritten(): void {
     if (!this.ctx || (this.state !== SCAN_SLEEP && this.state !== ALLOC_SLEEP)) return;
     if (this.timer) this.ctx.cancel(this.timer);
     const st = this.pending;
+    const now = this.ctx.now();
+    if (this.busy.busyAt(now)) {
+      if (this.state === SCAN_SLEEP) this.timer = this.ctx.schedule(this.busy.waitDelay(now, this.period()), () => this.run(), this.quiet, this.steady);
+      else {
+        const ms = this.s.allocSleepMs();
+        this.timer = this.ctx.schedule(ms > 0 ? this.busy.waitDelay(now, ms) : this.busy.until - now, () => this.resume(st!));
+      }
+      return;
+    }
     this.state = RUNNING;
-    // khugepaged_should_wakeup at the wait's start: at the end of a do_scan still running
-    this.timer = this.ctx.schedule(this.wakeDelay(), st !== null ? () => this.resume(st) : () => this.run());
+    this.timer = this.ctx.schedule(0, st !== null ? () => this.resume(st) : () => this.run());
   }
 
   /** The thread's loop body: khugepaged_do_scan, then khugepaged_wait_work. */
