@@ -47,7 +47,7 @@
  */
 import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
-import { BusyWindow, type ScanMigrateCosts } from "../engine/busy.js";
+import { BusyWindow, JIFFY_SAFE_BELOW, JIFFY_SAFE_NS, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { MT_MOVABLE } from "./constants.js";
 import type { LruGen } from "./lru-gen.js";
@@ -667,9 +667,9 @@ export class Khugepaged implements Daemon {
    * whose repeats then apply in closed form): a jump over one scan costs one scan. Each tick's
    * busy time (its ranges × HPAGE_PMD_NR × cost.compact_scan_ns) adds to the busy window as
    * ticking charges it; the ticks stay `period` apart only while every one ends within the
-   * jiffy it started in, so the plan is refused when a tick would be busy 0.5 ms or more (at an
-   * integer x below 2^52, fl(x + ms) <= x + 0.5 < x + 1 for ms < 0.5) or `due` is not a whole
-   * ms (4096 pages × 40 ns = 0.16 ms by default: jumped). Null when
+   * jiffy it started in, so the plan is refused when a tick would be busy more than
+   * JIFFY_SAFE_NS (0.999 ms), `due` is not a whole ms or the ticks reach JIFFY_SAFE_BELOW
+   * (4096 pages × 40 ns = 0.16 ms by default: jumped). Null when
    * the state is not a scan sleep at this period; the plan is null (the jump refused) when a
    * skipped tick would collapse or no cycle shows within MAX_DRY_TICKS.
    */
@@ -686,7 +686,7 @@ export class Khugepaged implements Daemon {
     const costs = this.costs;
     // cost.compact_scan_ns of a range, read once: tunables do not change during a jump
     const rangeNs = costs === null ? 0 : HPAGE_PMD_NR * costs.compactScan();
-    if (costs !== null && (!Number.isInteger(due) || due + n * period >= 2 ** 52)) return null;
+    if (costs !== null && (!Number.isInteger(due) || due + n * period >= JIFFY_SAFE_BELOW)) return null;
     this.dryCc = this.cc();
     const memo = new Map<string, number>();
     const pages = this.s.pagesToScan();
@@ -705,7 +705,7 @@ export class Khugepaged implements Daemon {
         }
         seen.set(key, ticks.length);
         const t = this.dryDoScan(cur, pages, memo);
-        if (t === null || t.ranges * rangeNs >= 500_000) return null;
+        if (t === null || t.ranges * rangeNs > JIFFY_SAFE_NS) return null;
         ticks.push(t);
         cur = { idx: t.idx, address: t.address };
       }

@@ -37,7 +37,7 @@
  * accesses have no region); huge pages are not queued.
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
-import { BusyWindow, type ScanMigrateCosts } from "../engine/busy.js";
+import { BusyWindow, JIFFY_SAFE_BELOW, JIFFY_SAFE_NS, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import type { Mm, ProcessTable } from "./process.js";
 import { PG_ACCESSED, PG_LRU, type PageArrays } from "./pages.js";
@@ -351,8 +351,9 @@ export class Kmmscand {
    * skipped visit's pages looked at × scanNs add to it as ticking charges them, round by round.
    * The rounds stay `period` apart only while each ends within the jiffy it started in: the
    * fast-forward is refused when the mms' costliest visits together (the most a round can
-   * hold) reach 0.5 ms (at an integer x below 2^52, fl(x + ms) <= x + 0.5 < x + 1 for ms < 0.5)
-   * or `due` is not a whole ms. The window's end is set to the last round that visited any mm
+   * hold) exceed JIFFY_SAFE_NS (0.999 ms), or `due` is not a whole ms or is at or above half
+   * JIFFY_SAFE_BELOW (2^42 ms; a fast-forward from below that past 2^43 ms, 139 years of
+   * trace in one idle gap, is not covered by this check). The window's end is set to the last round that visited any mm
    * (its start + its visits' ms); it only matters while that round runs.
    */
   steady(period: number, due: number, busy: BusyWindow | null = null, scanNs = 0): ((n: number, firstDue: number) => void) | null {
@@ -384,7 +385,7 @@ export class Kmmscand {
     if (busy !== null) {
       let worst = 0;
       for (const { cycle } of visits) worst += Math.max(0, ...cycle.map(visitNs));
-      if (worst >= 500_000 || !Number.isInteger(due) || !Number.isInteger(period)) return null;
+      if (worst > JIFFY_SAFE_NS || due >= JIFFY_SAFE_BELOW / 2 || !Number.isInteger(due) || !Number.isInteger(period)) return null;
     }
     const every = Math.ceil(MAX_PERIOD / period);
     const firstRound = (st: MmState, from: number) => (st.nextScan <= from ? 0 : Math.ceil((st.nextScan - from) / period));
