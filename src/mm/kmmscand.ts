@@ -36,7 +36,7 @@
  * wsim simplification: only mmap'ed regions are scanned (pages mapped implicitly by bare
  * accesses have no region); huge pages are not queued.
  */
-import type { Daemon, EngineContext } from "../engine/daemon.js";
+import type { Daemon, EngineContext, SteadyAdvance } from "../engine/daemon.js";
 import { BusyWindow, JIFFY_SAFE_BELOW, JIFFY_SAFE_NS, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import type { Mm, ProcessTable } from "./process.js";
@@ -50,6 +50,8 @@ const INITIAL_DELAY = 1000; // numa_balancing_scan_delay
 const MSLEEP = 20;
 /** the longest cycle of dry visits (cursor positions) steady looks for */
 const MAX_STEADY_CYCLE = 64;
+/** visit rounds steadyUneven simulates at most in one advance */
+const MAX_UNEVEN_VISIT_ROUNDS = 200_000;
 
 /** kmmscand.* tunables as the scanner reads them */
 export interface KmmscandSettings {
@@ -434,6 +436,112 @@ export class Kmmscand {
     };
   }
 
+  /**
+   * The steady state of `steady` when visits take 1 ms or more (issue 16 item 2): each round
+   * that visits an mm is busy its visits' pages × scanNs, and the next round comes at
+   * floor(its start + its ms) + sleepMs (BusyWindow.waitDelay), so rounds are uneven. Every
+   * live mm at V1's fixed point with a cycle of dry visits (as `steady`), and no more of them
+   * than mms_to_scan (every mm due in a round is visited). Rounds from `due` on are simulated
+   * visit round by visit round with ticking's arithmetic (quiet rounds between are skipped
+   * sleepMs apart: they change nothing); more than MAX_UNEVEN_VISIT_ROUNDS in one advance:
+   * null (ticked). Null when not steady.
+   */
+  steadyUneven(due: number, busy: BusyWindow, scanNs: number, sleepMs: number): SteadyAdvance | null {
+    const env = this.env;
+    if (!env.enabled() || this.keepLog || this.periodPolicy !== null || !Number.isInteger(due)) return null;
+    const visits: { st: MmState; cycle: DryVisit[]; ns: number[] }[] = [];
+    for (const [slot, st] of this.mms) {
+      const mm = env.procs.bySlot.get(slot);
+      if (!mm) continue;
+      if (st.period !== MAX_PERIOD || st.size !== MIN_SIZE || st.useful !== 0) return null;
+      const cycle: DryVisit[] = [];
+      let cursor = st.cursor;
+      do {
+        const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor };
+        if (cycle.length === MAX_STEADY_CYCLE || !this.visit(mm, { ...st, cursor }, 0, d)) return null;
+        cycle.push(d);
+        cursor = d.cursor;
+      } while (cursor !== st.cursor);
+      let p = 0;
+      const ns = cycle.map((d) => {
+        p = 0;
+        for (const c of d.scanned.values()) p += c;
+        return p * scanNs;
+      });
+      visits.push({ st, cycle, ns });
+    }
+    if (visits.length === 0 || visits.length > env.mmsToScan()) return null;
+    return {
+      advance: (last: number) => {
+        // per mm: visits made, next scan time; busy total; rounds (ticks)
+        const made = visits.map(() => 0);
+        const next = visits.map((v) => v.st.nextScan);
+        let x = due;
+        let prev = due - sleepMs;
+        let ticks = 0;
+        let rounds = 0;
+        let addNs = 0;
+        let until = busy.until;
+        while (x <= last) {
+          let m = Infinity;
+          for (const t of next) if (t < m) m = t;
+          if (x < m) {
+            // quiet rounds up to the first at or after m (or past last)
+            const k = Math.min(Math.ceil((m - x) / sleepMs), Math.floor((last - x) / sleepMs) + 1);
+            ticks += k;
+            prev = x + (k - 1) * sleepMs;
+            x += k * sleepMs;
+            continue;
+          }
+          if (++rounds > MAX_UNEVEN_VISIT_ROUNDS || x >= JIFFY_SAFE_BELOW) return null;
+          let ns = 0;
+          for (let i = 0; i < visits.length; i++) {
+            if (next[i]! > x) continue;
+            const v = visits[i]!;
+            ns += v.ns[made[i]! % v.cycle.length]!;
+            made[i]!++;
+            next[i] = x + MAX_PERIOD;
+          }
+          ticks++;
+          prev = x;
+          if (ns > 0) {
+            // BusyWindow.charge and waitDelay, as ticking computes them
+            addNs += ns;
+            until = x + ns / 1e6;
+            x = x + (Math.floor(until) + sleepMs - x);
+          } else x += sleepMs;
+        }
+        const ev = env.ev;
+        return {
+          ticks,
+          due: x,
+          prev,
+          apply: () => {
+            busy.ns += addNs;
+            busy.until = until;
+            for (let i = 0; i < visits.length; i++) {
+              const k = made[i]!;
+              if (k === 0) continue;
+              const { st, cycle } = visits[i]!;
+              const L = cycle.length;
+              ev[V.nr_kmmscand_mm_scans]! += k;
+              for (let j = 0; j < L; j++) {
+                const d = cycle[j]!;
+                const times = Math.floor(k / L) + (j < k % L ? 1 : 0);
+                if (!times) continue;
+                ev[V.nr_kmmscand_vma_scans]! += times * d.vmaScans;
+                ev[V.nr_kmmscand_idlepage]! += times * d.idle;
+                for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + times * c);
+              }
+              if (k % L) st.cursor = cycle[(k % L) - 1]!.cursor;
+              st.nextScan = next[i]!;
+            }
+          },
+        };
+      },
+    };
+  }
+
   /** kmmmigrated has nothing to do: disabled, or an empty list (and no cycle log kept). */
   migrateQuiet(): boolean {
     return !this.keepLog && (!this.env.enabled() || this.migrationList.length === 0);
@@ -459,8 +567,14 @@ export class KmmscandDaemon implements Daemon {
     const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     // scanning live mms that touch nothing, its rounds can be fast-forwarded
     // a round that took time: its period is not scan_sleep_ms, so quiet and steady refuse it
-    const steady = (period: number, due: number) =>
-      period === Math.max(1, this.sleepMs()) ? this.k.steady(period, due, this.costs === null ? null : this.busy, this.costs?.compactScan() ?? 0) : null;
+    // visits of 1 ms or more: rounds uneven (steadyUneven), also from the round after one
+    const steady = (period: number, due: number) => {
+      const sleep = Math.max(1, this.sleepMs());
+      const ns = this.costs?.compactScan() ?? 0;
+      const even = period === sleep ? this.k.steady(period, due, this.costs === null ? null : this.busy, ns) : null;
+      if (even !== null || this.costs === null) return even;
+      return this.k.steadyUneven(due, this.busy, ns, sleep);
+    };
     const tick = () => {
       const pages = this.k.round(ctx.now());
       const ns = this.costs === null ? 0 : pages * this.costs.compactScan();

@@ -157,10 +157,11 @@ describe("kmmscand's busy window", () => {
     ["5000", true],
     // 64 * 15,000 = 0.96 ms a visit (<= JIFFY_SAFE_NS 999,000): still in its start's jiffy, fast-forwarded
     ["15000", true],
-    // 64 * 20,000 = 1.28 ms a visit: the fast-forward is refused, and the round after a visit
-    // (due 17 ms later, not scan_sleep_ms) is not quiet: ticked through (issue 16 item 2's
-    // open end: a visit of 1 ms or more blocks kmmscand's idle jumps)
-    ["20000", false],
+    // 64 * 20,000 = 1.28 ms a visit: each visit pushes the rounds after it by a jiffy (uneven:
+    // Kmmscand.steadyUneven simulates them visit round by visit round)
+    ["20000", true],
+    // 64 * 200,000 = 12.8 ms a visit: 12 jiffies each
+    ["200000", true],
   ])("visits of compact_scan_ns %s over a 3,000,000 ms gap: jumping gives ticking's bytes and busy counter", async (scanNs, steady) => {
     const jump = await run(scanNs, true);
     const tick = await run(scanNs, false);
@@ -174,5 +175,39 @@ describe("kmmscand's busy window", () => {
       expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
       expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 20);
     } else expect(jump.e.steadyTicksSkipped).toBe(0);
+  });
+});
+
+describe("kmmscand's uneven rounds, two mms", () => {
+  it("visits of 1.28 ms and 0.96 ms at different phases: jumping gives ticking's bytes", async () => {
+    // pid 1: 64 pages from t = 0 (first scan at 1000 + a round); pid 2: 48 pages from t = 700
+    // (first scan 1700 +): at 20,000 ns a page 1.28 ms and 0.96 ms a visit, in rounds of their own
+    // or together (2.24 ms): every round after a visit is pushed by 0, 1 or 2 jiffies
+    const rows = [
+      "0,mmap,1,0x40000000,1048576,1",
+      ...Array.from({ length: 64 }, (_, k) => `${k},access,1,0x${(0x40000000 + k * 4096).toString(16)},,`),
+      "700,mmap,2,0x40000000,1048576,1",
+      ...Array.from({ length: 48 }, (_, k) => `${700 + k},access,2,0x${(0x40000000 + k * 4096).toString(16)},,`),
+      "3000017,access,1,0x40000000,,",
+    ];
+    const run = async (idleJumps: boolean) => {
+      const e = engineFor(smallMachine("16M", 2, (i) => i), { idleJumps, drain: 100_003 }, {
+        "transparent_hugepage.enabled": "never", "vm.compaction_proactiveness": "0", "kmmscand.enabled": "1", "cost.compact_scan_ns": "20000",
+      });
+      await runCsv(e, ["time_ms,op,pid,addr,len,node", ...rows].join("\n"));
+      return { e, json: JSON.stringify(buildResult(e, { path: "t.csv", format: "csv", events: rows.length, firstMs: 0, lastMs: e.lastEventTime })) };
+    };
+    const jump = await run(true);
+    const tick = await run(false);
+    expect(jump.json).toBe(tick.json);
+    expect(jump.e.steadyTicksSkipped).toBeGreaterThan(0);
+    expect(jump.e.timerFirings).toBeLessThan(tick.e.timerFirings / 20);
+    // the busy total: the pages both mms' visits looked at (their per-node scanned counts) at 20,000 ns
+    const k = tick.e.mem.kmmscand;
+    let pages = 0;
+    for (const pid of [1, 2]) for (const c of k.stateOf(tick.e.mem.procs.get(pid)!.slot)!.scanned.values()) pages += c;
+    expect(pages).toBeGreaterThan(1000 * 48); // over 1000 visits (~600 each at 5000 ms)
+    expect(tick.e.mem.kmmscandDaemon.busy.ns).toBe(pages * 20_000);
+    expect(jump.e.mem.kmmscandDaemon.busy.ns).toBe(pages * 20_000);
   });
 });
