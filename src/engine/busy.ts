@@ -56,6 +56,17 @@ export class BusyWindow {
   }
 }
 
+/**
+ * The longest pass (ns) that ends within the jiffy it started in at any integer start x below
+ * JIFFY_SAFE_BELOW, so that the next tick is exactly a sleep later (floor(fl(x + ms)) = x):
+ * there ulp(x) <= 2^-10, x + 1 - ulp is representable and rounding is monotone, so for
+ * ms <= 0.999 < 1 - 2^-10, fl(x + ms) <= x + 1 - ulp < x + 1. Steady closed forms of daemons
+ * whose passes cost time (khugepaged, kmmscand) refuse passes above it.
+ */
+export const JIFFY_SAFE_NS = 999_000;
+/** 2^43 ms (about 278 years): the tick times JIFFY_SAFE_NS holds below */
+export const JIFFY_SAFE_BELOW = 2 ** 43;
+
 /** cost.compact_scan_ns and cost.migrate_ns, read when a pass ends (tunables may change). */
 export interface ScanMigrateCosts {
   compactScan(): number;

@@ -31,12 +31,23 @@
  * by the collapse (pswpin, pgmajfault) as MADV_COLLAPSE does; the new huge page is not charged
  * to the memcg (no memory.max check); after the allocation the range is scanned again
  * (collapse_huge_page's revalidation and __collapse_huge_page_isolate) and the huge page freed
- * if it no longer qualifies. A scan costs no virtual time (khugepaged runs at MAX_NICE and
- * stalls nobody); its allocation's reclaim and compaction count as any allocation's.
+ * if it no longer qualifies.
+ *
+ * Busy time (issue 16 item 2, BusyWindow): a do_scan's work costs virtual time, charged when it
+ * ends (or when an alloc sleep interrupts it): each 2 MiB range whose PTE table
+ * hpage_collapse_scan_pmd reads (not SCAN_PMD_NONE, not SCAN_PMD_MAPPED: those return at the
+ * PMD) × HPAGE_PMD_NR × cost.compact_scan_ns (a walk that stops early counts whole) + each collapse ×
+ * HPAGE_PMD_NR × cost.migrate_ns (__collapse_huge_page_copy copies or clears every subpage, one
+ * page's copy each; cost.zero_thp_ns is not added, the huge page is not cleared first). The
+ * sleep after it starts at its end, in whole jiffies (BusyWindow.waitDelay); a registration or a
+ * sleep knob written while it works takes effect at its end. khugepaged runs at MAX_NICE and
+ * stalls nobody: the time is its own (wsim_khugepaged_busy_ms); its allocation's reclaim and
+ * compaction count as any allocation's.
  * scan_sleep_millisecs 0 is taken as 1 ms (the kernel loops at once; wsim's clock must move).
  */
 import type { Daemon, EngineContext, SteadyAdvance, SteadyPlan } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
+import { BusyWindow, JIFFY_SAFE_BELOW, JIFFY_SAFE_NS, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import { MT_MOVABLE } from "./constants.js";
 import type { LruGen } from "./lru-gen.js";
@@ -263,6 +274,8 @@ interface DryTick {
   swap: number;
   share: number;
   fullScans: number;
+  /** 2 MiB ranges whose PTE table was scanned (not SCAN_PMD_NONE / _MAPPED): its cost */
+  ranges: number;
 }
 
 /** ticks a steady-state search simulates at most before giving up */
@@ -301,12 +314,43 @@ export class Khugepaged implements Daemon {
    * task, not of the event before); null: run it as it is.
    */
   wrapWork: ((fn: () => void) => void) | null = null;
+  /** the busy window of its do_scans (wsim_khugepaged_busy_ms) */
+  readonly busy = new BusyWindow();
+  /** ranges scanned and collapses since the last charge */
+  private workRanges = 0;
+  private workCollapsed = 0;
 
+  /**
+   * `costs`: cost.compact_scan_ns and cost.migrate_ns (null: the scans take no time, as
+   * before issue 16 item 2; unit tests of the scan alone).
+   */
   constructor(
     private readonly collapser: HugeCollapse,
     private readonly ev: Float64Array,
     private readonly s: KhugepagedSettings,
+    private readonly costs: ScanMigrateCosts | null = null,
   ) {}
+
+  /**
+   * The work since the last charge at the cost.* tunables, charged to the busy window from
+   * now; returns the delay until a timeout of `ms` whole jiffies started at its end.
+   */
+  private chargeWork(ms: number): number {
+    const now = this.ctx!.now();
+    if (this.costs !== null) {
+      const ns = this.workRanges * HPAGE_PMD_NR * this.costs.compactScan() + this.workCollapsed * HPAGE_PMD_NR * this.costs.migrate();
+      this.busy.charge(now, ns);
+    }
+    this.workRanges = 0;
+    this.workCollapsed = 0;
+    return this.busy.waitDelay(now, ms);
+  }
+
+  /** the delay to a wake-up's effect: at once, or at the end of the do_scan running now */
+  private wakeDelay(): number {
+    const now = this.ctx!.now();
+    return this.busy.busyAt(now) ? this.busy.until - now : 0;
+  }
 
   /** hugepage_flags_enabled, and wsim's switch */
   private on(): boolean {
@@ -358,8 +402,9 @@ export class Khugepaged implements Daemon {
     const wakeup = this.list.length === 0;
     this.list.push(mm);
     if (wakeup && this.state === WAITING) {
+      // a do_scan still running finds the list non-empty as its wait starts
       this.state = RUNNING;
-      this.timer = this.ctx!.schedule(0, () => this.run());
+      this.timer = this.ctx!.schedule(this.wakeDelay(), () => this.run());
     }
   }
 
@@ -395,11 +440,26 @@ export class Khugepaged implements Daemon {
     if (mm !== null) this.collect(mm);
   }
 
-  /** scan_sleep_millisecs / alloc_sleep_millisecs written: khugepaged_sleep_expire = 0 and a wake-up end the current sleep. */
+  /**
+   * scan_sleep_millisecs / alloc_sleep_millisecs written: khugepaged_sleep_expire = 0 and a
+   * wake-up end the current sleep. While the do_scan before it still runs (busy) the thread is
+   * not on the wait queue: the wake-up is lost, and the sleep it starts at the pass's end reads
+   * the new value (khugepaged_wait_work sets khugepaged_sleep_expire anew; khugepaged_alloc_sleep
+   * has no condition), so the timer moves to the end's jiffy + the new sleep.
+   */
   sleepWritten(): void {
     if (!this.ctx || (this.state !== SCAN_SLEEP && this.state !== ALLOC_SLEEP)) return;
     if (this.timer) this.ctx.cancel(this.timer);
     const st = this.pending;
+    const now = this.ctx.now();
+    if (this.busy.busyAt(now)) {
+      if (this.state === SCAN_SLEEP) this.timer = this.ctx.schedule(this.busy.waitDelay(now, this.period()), () => this.run(), this.quiet, this.steady);
+      else {
+        const ms = this.s.allocSleepMs();
+        this.timer = this.ctx.schedule(ms > 0 ? this.busy.waitDelay(now, ms) : this.busy.until - now, () => this.resume(st!));
+      }
+      return;
+    }
     this.state = RUNNING;
     this.timer = this.ctx.schedule(0, st !== null ? () => this.resume(st) : () => this.run());
   }
@@ -438,7 +498,7 @@ export class Khugepaged implements Daemon {
         if (ms > 0) {
           this.state = ALLOC_SLEEP;
           this.pending = st;
-          this.timer = this.ctx!.schedule(ms, () => this.resume(st));
+          this.timer = this.ctx!.schedule(this.chargeWork(ms), () => this.resume(st));
           return;
         }
       }
@@ -455,9 +515,10 @@ export class Khugepaged implements Daemon {
   private waitWork(): void {
     if (this.hasWork()) {
       this.state = SCAN_SLEEP;
-      this.timer = this.ctx!.schedule(this.period(), () => this.run(), this.quiet, this.steady);
+      this.timer = this.ctx!.schedule(this.chargeWork(this.period()), () => this.run(), this.quiet, this.steady);
       return;
     }
+    this.chargeWork(0);
     this.state = WAITING;
   }
 
@@ -531,18 +592,23 @@ export class Khugepaged implements Daemon {
               memo!.set(key, r);
             }
             if (r === SCAN_SUCCEED) return -1;
+            if (r !== SCAN_PMD_NONE && r !== SCAN_PMD_MAPPED) dry.ranges++;
             if (r === SCAN_EXCEED_NONE_PTE) dry.none++;
             else if (r === SCAN_EXCEED_SWAP_PTE) dry.swap++;
             else if (r === SCAN_EXCEED_SHARED_PTE) dry.share++;
           } else {
             const cc = this.cc();
             r = this.collapser.scanPmd(mm, address, cc);
+            if (r !== SCAN_PMD_NONE && r !== SCAN_PMD_MAPPED) this.workRanges++; // its PTE table read
             const ctr = HugeCollapse.exceedCounter(r);
             if (ctr >= 0) this.ev[ctr]!++;
             if (r === SCAN_SUCCEED) {
               r = this.collapser.collapse(mm, vma, address, cc, this.s.cpuNid(), this.ctx!.now());
               locked = false; // collapse_huge_page returns with the mmap_lock released
-              if (r === SCAN_SUCCEED) this.ev[V.wsim_khugepaged_pages_collapsed]!++;
+              if (r === SCAN_SUCCEED) {
+                this.ev[V.wsim_khugepaged_pages_collapsed]!++;
+                this.workCollapsed++;
+              }
             }
           }
           this.result = r;
@@ -598,7 +664,12 @@ export class Khugepaged implements Daemon {
    * and counts thp_scan_exceed_* and full_scans. The ticks a jump skips (evenly spaced:
    * `due`, `due + period`, ...) are simulated without collapsing, only as many as the jump
    * skips or until the cursor comes back to a place it was at the start of a tick (a cycle,
-   * whose repeats then apply in closed form): a jump over one scan costs one scan. Null when
+   * whose repeats then apply in closed form): a jump over one scan costs one scan. Each tick's
+   * busy time (its ranges × HPAGE_PMD_NR × cost.compact_scan_ns) adds to the busy window as
+   * ticking charges it; the ticks stay `period` apart only while every one ends within the
+   * jiffy it started in, so the plan is refused when a tick would be busy more than
+   * JIFFY_SAFE_NS (0.999 ms), `due` is not a whole ms or the ticks reach JIFFY_SAFE_BELOW
+   * (4096 pages × 40 ns = 0.16 ms by default: jumped). Null when
    * the state is not a scan sleep at this period; the plan is null (the jump refused) when a
    * skipped tick would collapse or no cycle shows within MAX_DRY_TICKS.
    */
@@ -612,6 +683,10 @@ export class Khugepaged implements Daemon {
   private plan(period: number, due: number, last: number): SteadyPlan | null {
     const n = last >= due ? Math.floor((last - due) / period) + 1 : 0;
     if (n === 0) return { ticks: 0, due, prev: due - period, apply: () => {} };
+    const costs = this.costs;
+    // cost.compact_scan_ns of a range, read once: tunables do not change during a jump
+    const rangeNs = costs === null ? 0 : HPAGE_PMD_NR * costs.compactScan();
+    if (costs !== null && (!Number.isInteger(due) || due + n * period >= JIFFY_SAFE_BELOW)) return null;
     this.dryCc = this.cc();
     const memo = new Map<string, number>();
     const pages = this.s.pagesToScan();
@@ -630,7 +705,7 @@ export class Khugepaged implements Daemon {
         }
         seen.set(key, ticks.length);
         const t = this.dryDoScan(cur, pages, memo);
-        if (t === null) return null;
+        if (t === null || t.ranges * rangeNs > JIFFY_SAFE_NS) return null;
         ticks.push(t);
         cur = { idx: t.idx, address: t.address };
       }
@@ -638,7 +713,9 @@ export class Khugepaged implements Daemon {
       this.dryCc = null;
     }
     const ev = this.ev;
-    const add = (t: { none: number; swap: number; share: number; fullScans: number }, times: number) => {
+    const busy = this.busy;
+    const add = (t: { none: number; swap: number; share: number; fullScans: number; ranges: number }, times: number) => {
+      busy.ns += times * t.ranges * rangeNs; // integers: the same sum as ticking's
       ev[V.thp_scan_exceed_none_pte]! += times * t.none;
       ev[V.thp_scan_exceed_swap_pte]! += times * t.swap;
       ev[V.thp_scan_exceed_share_pte]! += times * t.share;
@@ -653,13 +730,14 @@ export class Khugepaged implements Daemon {
       } else {
         for (let k = 0; k < start; k++) add(ticks[k]!, 1);
         const cycle = ticks.length - start;
-        const sum = { none: 0, swap: 0, share: 0, fullScans: 0 };
+        const sum = { none: 0, swap: 0, share: 0, fullScans: 0, ranges: 0 };
         for (let k = start; k < ticks.length; k++) {
           const t = ticks[k]!;
           sum.none += t.none;
           sum.swap += t.swap;
           sum.share += t.share;
           sum.fullScans += t.fullScans;
+          sum.ranges += t.ranges;
         }
         const rest = n - start;
         add(sum, Math.floor(rest / cycle));
@@ -667,6 +745,8 @@ export class Khugepaged implements Daemon {
         for (let k = 0; k < r; k++) add(ticks[start + k]!, 1);
         lastTick = ticks[start + (r === 0 ? cycle : r) - 1]!;
       }
+      // the last tick's charge (BusyWindow.charge: its start + its ms)
+      if (costs !== null) busy.until = due + (n - 1) * period + (lastTick.ranges * rangeNs) / 1e6;
       this.cursor = lastTick.idx < 0 ? null : this.list[lastTick.idx]!;
       this.address = lastTick.idx < 0 ? 0 : lastTick.address;
     };
@@ -675,7 +755,7 @@ export class Khugepaged implements Daemon {
 
   /** One do_scan without collapsing from cursor `cur`: its DryTick, or null if it would collapse. */
   private dryDoScan(cur: { idx: number; address: number }, pages: number, memo: Map<string, number>): DryTick | null {
-    const t: DryTick = { idx: cur.idx, address: cur.address, none: 0, swap: 0, share: 0, fullScans: 0 };
+    const t: DryTick = { idx: cur.idx, address: cur.address, none: 0, swap: 0, share: 0, fullScans: 0, ranges: 0 };
     let progress = 0;
     let pass = 0;
     for (;;) {

@@ -28,11 +28,16 @@
  * visited). wsim keeps the PMD mapping (the split is not modelled); the young bit of the
  * visited PTEs is "any subpage accessed", and only the visited subpages' bits are cleared.
  *
+ * Busy time (issue 16 item 2): a scan round costs its visits' pages looked at (the present
+ * pages counted per node, a THP's visited PTEs each) × cost.compact_scan_ns of virtual time; the
+ * next round's sleep starts at its end, in whole jiffies (BusyWindow.waitDelay);
+ * wsim_kmmscand_busy_ms.
+ *
  * wsim simplification: only mmap'ed regions are scanned (pages mapped implicitly by bare
  * accesses have no region); huge pages are not queued.
  */
-import type { Daemon, EngineContext } from "../engine/daemon.js";
-import { BusyWindow, type ScanMigrateCosts } from "../engine/busy.js";
+import type { Daemon, EngineContext, SteadyAdvance } from "../engine/daemon.js";
+import { BusyWindow, JIFFY_SAFE_BELOW, JIFFY_SAFE_NS, type ScanMigrateCosts } from "../engine/busy.js";
 import { V } from "../stats/counters.js";
 import type { Mm, ProcessTable } from "./process.js";
 import { PG_ACCESSED, PG_LRU, type PageArrays } from "./pages.js";
@@ -45,6 +50,8 @@ const INITIAL_DELAY = 1000; // numa_balancing_scan_delay
 const MSLEEP = 20;
 /** the longest cycle of dry visits (cursor positions) steady looks for */
 const MAX_STEADY_CYCLE = 64;
+/** visit rounds steadyUneven simulates at most in one advance */
+const MAX_UNEVEN_VISIT_ROUNDS = 200_000;
 
 /** kmmscand.* tunables as the scanner reads them */
 export interface KmmscandSettings {
@@ -110,6 +117,8 @@ export class Kmmscand {
   readonly visits: [number, number][] = [];
   readonly cycles: number[] = [];
   keepLog = false;
+  /** pages looked at by real visits so far (present pages, a THP's visited PTEs each): the rounds' cost */
+  pagesScanned = 0;
 
   constructor(private readonly env: KmmscandEnv) {}
 
@@ -136,9 +145,10 @@ export class Kmmscand {
     l.length = w;
   }
 
-  /** One scan round. */
-  round(now: number): void {
-    if (!this.env.enabled()) return;
+  /** One scan round; returns the pages its visits looked at (its cost's measure). */
+  round(now: number): number {
+    const p0 = this.pagesScanned;
+    if (!this.env.enabled()) return 0;
     let budget = this.env.mmsToScan();
     for (const [slot, st] of this.mms) {
       if (budget <= 0) break;
@@ -148,6 +158,7 @@ export class Kmmscand {
       budget--;
       this.scanMm(mm, st, now);
     }
+    return this.pagesScanned - p0;
   }
 
   /** kmmscand_scan_mm_slot */
@@ -210,6 +221,7 @@ export class Kmmscand {
             continue;
           }
           for (let q = pfn; q < pfn + n; q++) pages.flags[q]! &= ~PG_ACCESSED;
+          this.pagesScanned += n;
           st.scanned.set(hnid, (st.scanned.get(hnid) ?? 0) + n);
           if (!young) ev[V.nr_kmmscand_idlepage]! += n;
           else if (isTopTier(hnid)) ev[V.nr_kmmscand_toptier]! += n;
@@ -229,6 +241,7 @@ export class Kmmscand {
           continue;
         }
         st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + 1);
+        this.pagesScanned++;
         if (!(f & PG_ACCESSED)) {
           ev[V.nr_kmmscand_idlepage]!++;
           continue;
@@ -335,8 +348,17 @@ export class Kmmscand {
    * for a few rounds first; those are ticked.) Returns the fast-forward of `n` rounds of
    * `period` ms from firstDue (see SteadyFn), or null. A visit happens at round j0, then
    * every ceil(MAX_PERIOD / period) rounds.
+   *
+   * With `busy` (the scanner's busy window, and `scanNs` = cost.compact_scan_ns), each
+   * skipped visit's pages looked at × scanNs add to it as ticking charges them, round by round.
+   * The rounds stay `period` apart only while each ends within the jiffy it started in: the
+   * fast-forward is refused when the mms' costliest visits together (the most a round can
+   * hold) exceed JIFFY_SAFE_NS (0.999 ms), or `due` is not a whole ms or is at or above half
+   * JIFFY_SAFE_BELOW (2^42 ms; a fast-forward from below that past 2^43 ms, 139 years of
+   * trace in one idle gap, is not covered by this check). The window's end is set to the last round that visited any mm
+   * (its start + its visits' ms); it only matters while that round runs.
    */
-  steady(period: number, due: number): ((n: number, firstDue: number) => void) | null {
+  steady(period: number, due: number, busy: BusyWindow | null = null, scanNs = 0): ((n: number, firstDue: number) => void) | null {
     const env = this.env;
     if (!env.enabled() || this.keepLog || this.periodPolicy !== null) return null;
     const budget = env.mmsToScan();
@@ -357,6 +379,16 @@ export class Kmmscand {
       } while (cursor !== st.cursor);
       visits.push({ st, cycle });
     }
+    const visitNs = (d: DryVisit) => {
+      let p = 0;
+      for (const c of d.scanned.values()) p += c;
+      return p * scanNs;
+    };
+    if (busy !== null) {
+      let worst = 0;
+      for (const { cycle } of visits) worst += Math.max(0, ...cycle.map(visitNs));
+      if (worst > JIFFY_SAFE_NS || due >= JIFFY_SAFE_BELOW / 2 || !Number.isInteger(due) || !Number.isInteger(period)) return null;
+    }
     const every = Math.ceil(MAX_PERIOD / period);
     const firstRound = (st: MmState, from: number) => (st.nextScan <= from ? 0 : Math.ceil((st.nextScan - from) / period));
     if (visits.length > budget) {
@@ -370,10 +402,19 @@ export class Kmmscand {
     }
     const ev = env.ev;
     return (n, firstDue) => {
+      // the last round that visits an mm, and its visits' ns
+      let lastRound = -1;
+      let lastNs = 0;
       for (const { st, cycle } of visits) {
         const j0 = firstRound(st, firstDue);
         if (j0 >= n) continue;
         const k = Math.floor((n - 1 - j0) / every) + 1;
+        if (busy !== null) {
+          const jl = j0 + (k - 1) * every;
+          const ns = visitNs(cycle[(k - 1) % cycle.length]!);
+          if (jl > lastRound) [lastRound, lastNs] = [jl, ns];
+          else if (jl === lastRound) lastNs += ns;
+        }
         // k visits: whole cycles, then the first k mod L of the next
         const L = cycle.length;
         const whole = Math.floor(k / L);
@@ -385,11 +426,119 @@ export class Kmmscand {
           if (!times) continue;
           ev[V.nr_kmmscand_vma_scans]! += times * d.vmaScans;
           ev[V.nr_kmmscand_idlepage]! += times * d.idle;
+          if (busy !== null) busy.ns += times * visitNs(d); // integers: ticking's sum
           for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + times * c);
         }
         if (rest) st.cursor = cycle[rest - 1]!.cursor; // where the (rest)th visit of the cycle left it
         st.nextScan = firstDue + (j0 + (k - 1) * every) * period + st.period;
       }
+      if (busy !== null && lastRound >= 0 && lastNs > 0) busy.until = firstDue + lastRound * period + lastNs / 1e6;
+    };
+  }
+
+  /**
+   * The steady state of `steady` when visits take 1 ms or more (issue 16 item 2): each round
+   * that visits an mm is busy its visits' pages × scanNs, and the next round comes at
+   * floor(its start + its ms) + sleepMs (BusyWindow.waitDelay), so rounds are uneven. Every
+   * live mm at V1's fixed point with a cycle of dry visits (as `steady`), and no more of them
+   * than mms_to_scan (every mm due in a round is visited). Rounds from `due` on are simulated
+   * visit round by visit round with ticking's arithmetic (quiet rounds between are skipped
+   * sleepMs apart: they change nothing); more than MAX_UNEVEN_VISIT_ROUNDS in one advance:
+   * null (ticked). Null when not steady.
+   */
+  steadyUneven(due: number, busy: BusyWindow, scanNs: number, sleepMs: number): SteadyAdvance | null {
+    const env = this.env;
+    if (!env.enabled() || this.keepLog || this.periodPolicy !== null || !Number.isInteger(due)) return null;
+    const visits: { st: MmState; cycle: DryVisit[]; ns: number[] }[] = [];
+    for (const [slot, st] of this.mms) {
+      const mm = env.procs.bySlot.get(slot);
+      if (!mm) continue;
+      if (st.period !== MAX_PERIOD || st.size !== MIN_SIZE || st.useful !== 0) return null;
+      const cycle: DryVisit[] = [];
+      let cursor = st.cursor;
+      do {
+        const d: DryVisit = { vmaScans: 0, idle: 0, scanned: new Map(), cursor };
+        if (cycle.length === MAX_STEADY_CYCLE || !this.visit(mm, { ...st, cursor }, 0, d)) return null;
+        cycle.push(d);
+        cursor = d.cursor;
+      } while (cursor !== st.cursor);
+      let p = 0;
+      const ns = cycle.map((d) => {
+        p = 0;
+        for (const c of d.scanned.values()) p += c;
+        return p * scanNs;
+      });
+      visits.push({ st, cycle, ns });
+    }
+    if (visits.length === 0 || visits.length > env.mmsToScan()) return null;
+    return {
+      advance: (last: number) => {
+        // per mm: visits made, next scan time; busy total; rounds (ticks)
+        const made = visits.map(() => 0);
+        const next = visits.map((v) => v.st.nextScan);
+        let x = due;
+        let prev = due - sleepMs;
+        let ticks = 0;
+        let rounds = 0;
+        let addNs = 0;
+        let until = busy.until;
+        while (x <= last) {
+          let m = Infinity;
+          for (const t of next) if (t < m) m = t;
+          if (x < m) {
+            // quiet rounds up to the first at or after m (or past last)
+            const k = Math.min(Math.ceil((m - x) / sleepMs), Math.floor((last - x) / sleepMs) + 1);
+            ticks += k;
+            prev = x + (k - 1) * sleepMs;
+            x += k * sleepMs;
+            continue;
+          }
+          if (++rounds > MAX_UNEVEN_VISIT_ROUNDS || x >= JIFFY_SAFE_BELOW) return null;
+          let ns = 0;
+          for (let i = 0; i < visits.length; i++) {
+            if (next[i]! > x) continue;
+            const v = visits[i]!;
+            ns += v.ns[made[i]! % v.cycle.length]!;
+            made[i]!++;
+            next[i] = x + MAX_PERIOD;
+          }
+          ticks++;
+          prev = x;
+          if (ns > 0) {
+            // BusyWindow.charge and waitDelay, as ticking computes them
+            addNs += ns;
+            until = x + ns / 1e6;
+            x = x + (Math.floor(until) + sleepMs - x);
+          } else x += sleepMs;
+        }
+        const ev = env.ev;
+        return {
+          ticks,
+          due: x,
+          prev,
+          apply: () => {
+            busy.ns += addNs;
+            busy.until = until;
+            for (let i = 0; i < visits.length; i++) {
+              const k = made[i]!;
+              if (k === 0) continue;
+              const { st, cycle } = visits[i]!;
+              const L = cycle.length;
+              ev[V.nr_kmmscand_mm_scans]! += k;
+              for (let j = 0; j < L; j++) {
+                const d = cycle[j]!;
+                const times = Math.floor(k / L) + (j < k % L ? 1 : 0);
+                if (!times) continue;
+                ev[V.nr_kmmscand_vma_scans]! += times * d.vmaScans;
+                ev[V.nr_kmmscand_idlepage]! += times * d.idle;
+                for (const [nid, c] of d.scanned) st.scanned.set(nid, (st.scanned.get(nid) ?? 0) + times * c);
+              }
+              if (k % L) st.cursor = cycle[(k % L) - 1]!.cursor;
+              st.nextScan = next[i]!;
+            }
+          },
+        };
+      },
     };
   }
 
@@ -404,18 +553,33 @@ export class Kmmscand {
   }
 }
 
-/** The scanner thread: a round every scan_sleep_ms. */
+/**
+ * The scanner thread: a round every scan_sleep_ms, after the round's busy time (its pages
+ * looked at × cost.compact_scan_ns; none with `costs` null).
+ */
 export class KmmscandDaemon implements Daemon {
   readonly name = "kmmscand";
-  constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number) {}
+  /** the busy window of its rounds (wsim_kmmscand_busy_ms) */
+  readonly busy = new BusyWindow();
+  constructor(private readonly k: Kmmscand, private readonly sleepMs: () => number, private readonly costs: ScanMigrateCosts | null = null) {}
   start(ctx: EngineContext): void {
     // idle (disabled, no mm due) its rounds change nothing: the engine may skip them
     const quiet = (period: number) => (period === Math.max(1, this.sleepMs()) ? this.k.quietUntil() : -Infinity);
     // scanning live mms that touch nothing, its rounds can be fast-forwarded
-    const steady = (period: number, due: number) => (period === Math.max(1, this.sleepMs()) ? this.k.steady(period, due) : null);
+    // a round that took time: its period is not scan_sleep_ms, so quiet and steady refuse it
+    // visits of 1 ms or more: rounds uneven (steadyUneven), also from the round after one
+    const steady = (period: number, due: number) => {
+      const sleep = Math.max(1, this.sleepMs());
+      const ns = this.costs?.compactScan() ?? 0;
+      const even = period === sleep ? this.k.steady(period, due, this.costs === null ? null : this.busy, ns) : null;
+      if (even !== null || this.costs === null) return even;
+      return this.k.steadyUneven(due, this.busy, ns, sleep);
+    };
     const tick = () => {
-      this.k.round(ctx.now());
-      ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
+      const pages = this.k.round(ctx.now());
+      const ns = this.costs === null ? 0 : pages * this.costs.compactScan();
+      if (ns > 0) this.busy.charge(ctx.now(), ns);
+      ctx.schedule(this.busy.waitDelay(ctx.now(), Math.max(1, this.sleepMs())), tick, quiet, steady);
     };
     ctx.schedule(Math.max(1, this.sleepMs()), tick, quiet, steady);
   }

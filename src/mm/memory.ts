@@ -335,7 +335,7 @@ export class Memory {
       maxPtesShared: kh.maxPtesShared ?? (() => 256),
       defrag: kh.defrag ?? (() => true),
       cpuNid: kh.cpuNid ?? (() => this.cpuNodes[0]!),
-    });
+    }, env.kcompactdCosts ?? null);
     this.madvise = new Madvise({
       procs: this.procs, lru: this.lru, reclaim: this.reclaim, pages: this.pages, ev: this.ev, collapser: this.collapser,
       onHugepage: (mm, vma) => this.khugepaged.enterVma(mm, vma, true, false),
@@ -418,7 +418,7 @@ export class Memory {
       record: (pfn) => this.kpromoted.recordAccess(pfn, NUMA_NO_NODE, SRC_PGTSCAN, env.now()),
       promote: (pfn, nid) => this.promote(pfn, nid, "kmmscand"),
     });
-    this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs);
+    this.kmmscandDaemon = new KmmscandDaemon(this.kmmscand, t.kmmscand.scanSleepMs, env.kcompactdCosts ?? null);
     this.kmmmigratedDaemon = new KmmmigratedDaemon(this.kmmscand, t.kmmscand.migrateSleepMs, t.kmmscand.enabled, this.ev, env.kcompactdCosts ?? null);
     const tiered = machine.nodes.some((n) => n.tier !== this.topTier);
     this.hotTruth = tiered
@@ -930,6 +930,8 @@ export class Memory {
     v[V.wsim_kcompactd_busy_ms] = Math.floor(this.kcompactd.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.wsim_page_reporting_busy_ms] = this.reporting.busy.ms;
     v[V.wsim_kmmmigrated_busy_ms] = this.kmmmigratedDaemon.busy.ms;
+    v[V.wsim_kmmscand_busy_ms] = this.kmmscandDaemon.busy.ms;
+    v[V.wsim_khugepaged_busy_ms] = this.khugepaged.busy.ms;
     v[V.wsim_kpromoted_busy_ms] = Math.floor(this.kpromotedDaemons.reduce((s, k) => s + k.busy.ns, 0) / 1e6);
     v[V.nr_swapcached] = this.procs.nrSwapCached;
     v[V.wsim_nr_reported_pages] = this.reporting.reportedPages();

@@ -75,10 +75,15 @@ describe("khugepaged", () => {
     const ev = e.mem.ev;
     e.advanceTo(10000);
     expect(ev[V.thp_collapse_alloc]).toBe(2);
-    e.advanceTo(19999);
+    // that do_scan read 2 PTE tables and collapsed 2 ranges (issue 16 item 2): busy
+    // 2 * 512 * 40 + 2 * 512 * 2000 = 40,960 + 2,048,000 ns = 2.08896 ms, until 10,002.08896;
+    // the 10,000 ms sleep counts from that jiffy: the next scan at 20,002
+    expect(e.mem.khugepaged.busy.ns).toBe(2_088_960);
+    e.advanceTo(20001);
     expect(ev[V.thp_collapse_alloc]).toBe(2);
-    e.advanceTo(20000);
+    e.advanceTo(20002);
     expect(ev[V.thp_collapse_alloc]).toBe(4);
+    expect(e.mem.khugepaged.scans).toEqual([0, 10000, 20002]);
     expect(e.mem.procs.nrThp).toBe(4);
     // with the default 4096 (4 * 513 = 2052, then the region ends) all four at the first wake-up
     const d = engine();
@@ -192,11 +197,16 @@ describe("khugepaged", () => {
   it("a tunable write of scan_sleep_millisecs ends the current sleep", async () => {
     const e = engine();
     await runCsv(e, ["time_ms,op,pid,addr,len,rw,advice,key,value", ...splitRanges(1).map((r) => r + ",,"), "3000,set,,,,,,transparent_hugepage.khugepaged.scan_sleep_millisecs,2000"].join("\n"));
-    // the write at 3000 wakes it: a scan at 3000 (collapse), then every 2000 ms
+    // the write at 3000 wakes it: a scan at 3000 (collapse), then every 2000 ms after its busy
+    // time: 1 PTE table read + 1 collapse = 512 * 40 + 512 * 2000 = 1,044,480 ns, until
+    // 3001.04448: the next scan at 3001 + 2000 = 5001 (the scan at 0 met the huge PMD: no cost)
     expect(e.mem.khugepaged.scans).toEqual([0, 3000]);
     expect(e.mem.ev[V.thp_collapse_alloc]).toBe(1);
+    expect(e.mem.khugepaged.busy.ns).toBe(1_044_480);
     e.advanceTo(5000);
-    expect(e.mem.khugepaged.scans).toEqual([0, 3000, 5000]);
+    expect(e.mem.khugepaged.scans).toEqual([0, 3000]);
+    e.advanceTo(5001);
+    expect(e.mem.khugepaged.scans).toEqual([0, 3000, 5001]);
   });
 
   it("registration: a child of a listed mm at fork, in order; an exit takes an mm off the list", async () => {
