@@ -781,20 +781,22 @@ export class Engine implements EngineContext {
         this.fail(b, i, `cpu ${c} is on node ${cn}, not node ${cpu}: give the node's CPU or leave node out`);
       }
       cpu = cn;
-      this.mem.alloc.cpu = c;
-    } else {
-      if (cpu < 0) cpu = this.defaultCpu;
-      else this.checkCpuNode(b, i, cpu);
-      // the CPU the access (its fault, its reclaim's frees) runs on: the node's first (SPEC §2 cpu)
-      this.mem.alloc.cpu = this.mem.pcp.nodeCpu[cpu]!;
-    }
+    } else if (cpu < 0) cpu = this.defaultCpu;
+    else this.checkCpuNode(b, i, cpu);
     const vpn = Math.floor(b.addr[i]! / PAGE_SIZE);
-    if (this.numabMode !== 0) this.mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
-    const ev = this.mem.ev;
-    const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!, mapped = this.mem.procs.mappedFaults;
+    const mem = this.mem;
+    if (this.numabMode !== 0) mem.numab.tick(mm, cpu, this.clock); // task_tick_numa, on the process's CPU time
+    // the CPU the access (its fault, its reclaim's frees) runs on: the trace's, else the node's first (SPEC §2 cpu)
+    mem.alloc.cpu = c >= 0 ? c : mem.pcp.nodeCpu[cpu]!;
+    const procs = mem.procs;
+    const write = b.write[i] === 1;
+    // a present page: no fault, no allocation, no stall (the hot path)
+    if (procs.touchPresent(mm, vpn, write, cpu, this.clock)) return;
+    const ev = mem.ev;
+    const faults = ev[V.pgfault]!, major = ev[V.pgmajfault]!, thp = ev[V.thp_fault_alloc]!, mapped = procs.mappedFaults;
     this.stall.memcgId = mm.memcg.id;
-    this.mem.procs.access(mm, vpn, b.write[i] === 1, cpu, this.clock);
-    if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major, this.mem.procs.mappedFaults !== mapped);
+    procs.accessSlow(mm, vpn, write, cpu, this.clock);
+    if (ev[V.pgfault] !== faults) this.stall.fault(ev[V.thp_fault_alloc]! - thp, ev[V.pgmajfault]! - major, procs.mappedFaults !== mapped);
   }
 
   /** The node of the trace's CPU c (an error if the machine has no such CPU). */

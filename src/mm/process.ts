@@ -61,7 +61,7 @@ import type { PageAllocator } from "./page-alloc.js";
 import { doWpPage, rmapDrop } from "./fork.js";
 import { filemapFault, fileRmapDrop, remapCachePage, unmapCachePage, wpShared } from "./filemap.js";
 import type { FileCache, PageCache } from "./pagecache.js";
-import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE } from "./pages.js";
+import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
 import type { Shadows } from "./shadows.js";
 import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
@@ -350,7 +350,14 @@ export class ProcessTable {
    */
   mappedFaults = 0;
 
-  constructor(readonly ctx: FaultContext) {}
+  /** ctx.alloc.buddy.pages and ctx.lastAccess, read once (the hot path's loads) */
+  private readonly pageArrays: PageArrays;
+  private readonly lastAccessArr: Float64Array;
+
+  constructor(readonly ctx: FaultContext) {
+    this.pageArrays = ctx.alloc.buddy.pages;
+    this.lastAccessArr = ctx.lastAccess;
+  }
 
   /** The swap slot + 1 of the page at pfn if it waits in the swap cache, else 0. */
   slotOf(pfn: number): number {
@@ -395,6 +402,37 @@ export class ProcessTable {
    * or this process was its victim): the access is dropped.
    */
   access(mm: Mm, vpn: number, write: boolean, cpuNid: number, now: number): number {
+    if (this.touchPresent(mm, vpn, write, cpuNid, now)) return FAULT_OK;
+    return this.accessSlow(mm, vpn, write, cpuNid, now);
+  }
+
+  /**
+   * The hot path of an access (no fault): a present, writable (or read) PTE: sets the page's
+   * accessed (and dirty) bits, its last access time, and tells the access observer. Returns
+   * false, having done nothing, when the access must take accessSlow (no PTE, a swap-cache or
+   * NUMA hint page, a write to a write-protected page): the engine counts stall time only then.
+   */
+  touchPresent(mm: Mm, vpn: number, write: boolean, cpuNid: number, now: number): boolean {
+    const leafIdx = Math.floor(vpn / LEAF);
+    const leaf = mm.leaf(leafIdx);
+    if (leaf === undefined) return false;
+    const pte = leaf[vpn - leafIdx * LEAF]!;
+    if (pte <= 0) return false;
+    const pfn = pte - 1;
+    if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) return false;
+    if (this.protNone !== null && this.protNone[pfn] !== 0) return false;
+    const pages = this.pageArrays;
+    // a write-protected page: a COW page after fork (do_wp_page), or a clean page of a shared file mapping
+    if (write && (pages.mflags[pfn]! & (PG_ANON_SHARED | PG_FILE_MAPPED)) !== 0) return false;
+    pages.flags[pfn]! |= write ? PG_ACCESSED | PG_DIRTY : PG_ACCESSED;
+    this.lastAccessArr[pfn] = now;
+    const onAccess = this.ctx.onAccess;
+    if (onAccess) onAccess(pfn, cpuNid, now);
+    return true;
+  }
+
+  /** An access touchPresent could not take: swap-cache hits, NUMA hint faults, write-protect and missing-page faults. */
+  accessSlow(mm: Mm, vpn: number, write: boolean, cpuNid: number, now: number): number {
     const leafIdx = Math.floor(vpn / LEAF);
     const slot = vpn - leafIdx * LEAF;
     const leaf = mm.leaf(leafIdx);
