@@ -89,6 +89,12 @@ export interface Sample {
    * `promotion` block counts them
    */
   promotion?: { truly_hot: number; promoted_hot: number };
+  /**
+   * memory pressure then, as /proc/pressure/memory and each memcg's memory.pressure read at
+   * that time would show it (psi_show: the averages of the 2 s periods up to it, the totals in
+   * µs): "/" first, then each memcg with tasks by path (the run's final `pressure` shape)
+   */
+  pressure?: Record<string, { some: PsiLine; full: PsiLine }>;
 }
 
 export interface WorkingsetBin {
@@ -411,6 +417,9 @@ export class Engine implements EngineContext {
     };
     const truth = this.mem.hotTruth;
     if (truth) s.promotion = { truly_hot: truth.trulyHotPages, promoted_hot: truth.promotedHotPages };
+    // reading pressure catches psi_avgs_work up to the sample's time, work the run would do
+    // anyway on the same 2 s schedule: the later values do not depend on the sampling
+    s.pressure = this.pressureAt(toNs(time));
     if (this.opts.keepSeries !== false) this.series.push(s);
     this.opts.onSample?.(s, (this.zoneLabelCache ??= zoneLabels(this.mem.zones)));
   }
@@ -1212,7 +1221,11 @@ export class Engine implements EngineContext {
 
   /** memory pressure at the end of the run: "/" (the system's), then each memcg that had tasks, by path */
   pressureResult(): Record<string, { some: PsiLine; full: PsiLine }> {
-    const now = toNs(this.clock);
+    return this.pressureAt(toNs(this.clock));
+  }
+
+  /** pressureResult at virtual time `now` (ns, not before the last read) */
+  private pressureAt(now: number): Record<string, { some: PsiLine; full: PsiLine }> {
     const out: Record<string, { some: PsiLine; full: PsiLine }> = { "/": this.psi.values(now) };
     for (const cg of [...this.psiGroups.keys()].sort()) out[cg] = this.psi.values(now, this.psiGroups.get(cg)!);
     return out;

@@ -31,8 +31,9 @@ describe("the promotion ground truth in every sample", () => {
     expect(flat.series.every((s) => s.promotion === undefined)).toBe(true);
     expect(sampleCsvHeader(flat.series[0]!)).not.toMatch(/truly_hot/);
     const s = { ...flat.series[0]!, promotion: { truly_hot: 7, promoted_hot: 3 } };
-    expect(sampleCsvHeader(s).split(",").slice(-2)).toEqual(["truly_hot", "promoted_hot"]);
-    expect(sampleCsvRow(s).split(",").slice(-2)).toEqual(["7", "3"]);
+    // then the system's pressure (8 columns, pressure-series.test.ts)
+    expect(sampleCsvHeader(s).split(",").slice(-10, -8)).toEqual(["truly_hot", "promoted_hot"]);
+    expect(sampleCsvRow(s).split(",").slice(-10, -8)).toEqual(["7", "3"]);
   });
 
   it("the promotion chart draws it as two dashed lines, replacing the end-of-run marks", () => {
