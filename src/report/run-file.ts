@@ -37,10 +37,12 @@ export type InputDoc = { kind: "run"; path: string; run: ReportRun } | { kind: "
  * missing or wrong). `data`, when given, is the file's bytes already read
  * (standard input for `-`); `path` then only names it in messages.
  */
-/** Largest input read (bytes, after gunzip): V8 cannot hold a longer string (about 2^29 characters). */
-export const MAX_INPUT_BYTES = 512 * 2 ** 20;
-
-export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffer): InputDoc {
+/**
+ * A whole output file's bytes (`data` when given: standard input already read), gunzipped when
+ * it starts with gzip's magic. Throws DataError (path, line 0): unreadable, or a gzip file that
+ * does not decompress. readInput's first step; `wsim compare --kernel-runs` reads with it too.
+ */
+export function readBytes(path: string, data?: Buffer): Buffer {
   let raw: Buffer;
   if (data) raw = data;
   else
@@ -56,6 +58,14 @@ export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffe
       throw new DataError(path, 0, `not a valid gzip file: ${(e as Error).message}`);
     }
   }
+  return raw;
+}
+
+/** Largest input read (bytes, after gunzip): V8 cannot hold a longer string (about 2^29 characters). */
+export const MAX_INPUT_BYTES = 512 * 2 ** 20;
+
+export function readInput(path: string, maxBytes = MAX_INPUT_BYTES, data?: Buffer): InputDoc {
+  const raw = readBytes(path, data);
   if (raw.length > maxBytes)
     throw new DataError(
       path,

@@ -1,10 +1,10 @@
 /** `wsim kernel TRACE` and `wsim compare TRACE`: the same trace on a real kernel in QEMU (and in wsim). */
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { DataError, describeErrno, UsageError } from "../../errors.js";
+import { DataError, UsageError } from "../../errors.js";
+import { readBytes } from "../../report/run-file.js";
 import { runKernel, type KernelConfig, type KernelResult } from "../../kernel/kernel.js";
 import type { EventRecording } from "../../kernel/script.js";
 import { loadMachine, type Machine } from "../../machine/machine.js";
@@ -54,19 +54,7 @@ export interface KernelCliOptions {
  * be read or holds no kernel run (the caller checks that the runs replayed the same trace).
  */
 export function loadKernelRuns(path: string): KernelResult[] {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
-  }
-  if (raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = gunzipSync(raw);
-    } catch {
-      throw new DataError(path, 0, "a gzip file that does not decompress");
-    }
-  }
+  const raw = readBytes(path);
   let doc: { kernel?: KernelResult; kernel_runs?: KernelResult[]; source?: string };
   try {
     doc = JSON.parse(raw.toString("utf8").replace(/^\uFEFF/, ""));
