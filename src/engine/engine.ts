@@ -143,6 +143,8 @@ function wsrNeedsMglru(key: string): string {
  * engine advances to, and at most once per this much virtual time while one is refused.
  */
 const JUMP_MIN_MS = 10_000;
+/** entries of the engine's pid -> mm cache (a power of two) */
+const MM_CACHE = 64;
 /** Samples a run keeps in memory (JSON's series, ~6 KB each as text: 50,000 make ~320 MB, under V8's 512 MiB string) before --interval is refused. */
 export const MAX_KEPT_SAMPLES = 50_000;
 /** Timers fired at one virtual time beyond which a daemon is taken to loop without progress. */
@@ -161,7 +163,8 @@ export class Engine implements EngineContext {
   private readonly opts: EngineOptions;
   private file = "";
   private readonly defaultCpu: number;
-  private lastMm: Mm | undefined;
+  /** live mms by pid & (MM_CACHE - 1), as mmOf last found them (access checks pid and exited) */
+  private readonly mmCache: (Mm | undefined)[] = new Array<Mm | undefined>(MM_CACHE).fill(undefined);
   /** the seed RFCs whose counters vmstat prints: those enabled at any time in the run */
   readonly features: SeedFeatures = { kpromoted: false, kmmscand: false };
   private nextSample = Infinity;
@@ -777,8 +780,10 @@ export class Engine implements EngineContext {
   }
 
   private access(b: EventBatch, i: number): void {
-    const last = this.lastMm;
-    const mm = last !== undefined && last.pid === b.pid[i] && !last.exited && b.cg[i]! < 0 ? last : this.mmOf(b, i);
+    // the pid's mm from a direct-mapped cache (no Map lookup when the pid changes, issue 20 item 3)
+    const pid = b.pid[i]!;
+    const cached = this.mmCache[pid & (MM_CACHE - 1)];
+    const mm = cached !== undefined && cached.pid === pid && !cached.exited && b.cg[i]! < 0 ? cached : this.mmOf(b, i);
     if (mm === null) return;
     let cpu = b.node[i]!;
     const c = b.cpu[i]!;
@@ -884,7 +889,7 @@ export class Engine implements EngineContext {
     }
     else if (cg !== null && cg !== mm.cg)
       this.fail(b, i, `pid ${pid} is in memcg ${mm.cg} since its first event; it cannot move to ${cg}`);
-    this.lastMm = mm;
+    this.mmCache[pid & (MM_CACHE - 1)] = mm;
     return mm;
   }
 

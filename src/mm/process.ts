@@ -117,6 +117,8 @@ const COUNT = 512; // leaf slot holding the number of present PTEs
 export const PTE_TABLE = 513;
 /** leaves (PTE tables) per PMD table: 1 GiB of address space */
 const PMD_SPAN = 512;
+/** leaves an Mm caches in front of its Map of leaves (a power of two) */
+const LEAF_CACHE = 64;
 /** PMD tables per PUD table: 512 GiB */
 const PUD_SPAN = 512;
 /** PGD_ALLOCATION_ORDER with CONFIG_PAGE_TABLE_ISOLATION (arch/x86/include/asm/pgalloc.h) */
@@ -154,8 +156,13 @@ export class Mm {
   oomScoreAdj = 0;
   /** set by exit: the mm is gone (callers may still hold it) */
   exited = false;
-  private lastLeafIdx = -1;
-  private lastLeaf: Int32Array | undefined;
+  /**
+   * A direct-mapped cache of LEAF_CACHE leaves in front of `pt` (issue 20 item 3: no Map
+   * lookup per access): slot idx & (LEAF_CACHE - 1) holds leaf idx, or -1. Only leaves that
+   * exist are cached; addLeaf, dropLeaf and clearLeaves keep it in step with `pt`.
+   */
+  private readonly cacheIdx = new Float64Array(LEAF_CACHE).fill(-1);
+  private readonly cacheLeaf: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(LEAF_CACHE).fill(undefined);
 
   constructor(pid: number, slot: number, memcg: Memcg) {
     this.pid = pid;
@@ -167,12 +174,14 @@ export class Mm {
     return this.memcg.path;
   }
 
+  /** The PTE table (leaf) covering vpns idx * LEAF .. + LEAF - 1, or undefined when none. */
   leaf(idx: number): Int32Array | undefined {
-    if (idx === this.lastLeafIdx) return this.lastLeaf;
+    const h = idx & (LEAF_CACHE - 1);
+    if (this.cacheIdx[h] === idx) return this.cacheLeaf[h];
     const l = this.pt.get(idx);
-    if (l) {
-      this.lastLeafIdx = idx;
-      this.lastLeaf = l;
+    if (l !== undefined) {
+      this.cacheIdx[h] = idx;
+      this.cacheLeaf[h] = l;
     }
     return l;
   }
@@ -182,17 +191,26 @@ export class Mm {
     const l = new Int32Array(LEAF + 2);
     l[PTE_TABLE] = pfn;
     this.pt.set(idx, l);
-    this.lastLeafIdx = idx;
-    this.lastLeaf = l;
+    const h = idx & (LEAF_CACHE - 1);
+    this.cacheIdx[h] = idx;
+    this.cacheLeaf[h] = l;
     return l;
   }
 
   dropLeaf(idx: number): void {
     this.pt.delete(idx);
-    if (this.lastLeafIdx === idx) {
-      this.lastLeafIdx = -1;
-      this.lastLeaf = undefined;
+    const h = idx & (LEAF_CACHE - 1);
+    if (this.cacheIdx[h] === idx) {
+      this.cacheIdx[h] = -1;
+      this.cacheLeaf[h] = undefined;
     }
+  }
+
+  /** every leaf gone (exit_mmap) */
+  clearLeaves(): void {
+    this.pt.clear();
+    this.cacheIdx.fill(-1);
+    this.cacheLeaf.fill(undefined);
   }
 
   /** find_vma for a vpn: the region containing it, or undefined. */
@@ -1185,7 +1203,7 @@ export class ProcessTable {
       alloc.freePages(leaf[PTE_TABLE]!, 0);
       this.nrPageTables--;
     }
-    mm.pt.clear();
+    mm.clearLeaves();
     // exit_mmap -> free_pgtables, then pgd_free
     for (const t of mm.pmdTables.values()) alloc.freePages(t.pfn, 0);
     for (const t of mm.pudTables.values()) alloc.freePages(t.pfn, 0);
