@@ -234,7 +234,6 @@ export class PerCpuPages {
   private freeBulk(z: Zone, idx: number, n: number, pindex: number): void {
     const p = this.buddy.pages;
     let count = Math.min(n, this.count[idx]!);
-    this.overHigh[idx] = 0;
     const base = idx * NR_PCP_LISTS;
     let minP = 0;
     let maxP = NR_PCP_LISTS - 1;

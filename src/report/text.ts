@@ -82,10 +82,15 @@ export function mibPerUnit(n: string): number | null {
 
 /** Pages as a size, like damo: "1.5 GiB", "12.0 MiB", "8 KiB". */
 export function pagesSize(pages: number): string {
-  const b = pages * 4096;
+  return bytesSize(pages * 4096);
+}
+
+/** Bytes as a size: "1.5 GiB", "12.0 MiB", "8 KiB", "49.9 KiB", "100 B". */
+export function bytesSize(b: number): string {
   if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)} GiB`;
   if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(1)} MiB`;
-  return `${b / 2 ** 10} KiB`;
+  if (b >= 2 ** 10) return b % 2 ** 10 === 0 ? `${b / 2 ** 10} KiB` : `${(b / 2 ** 10).toFixed(1)} KiB`;
+  return `${b} B`;
 }
 
 function formatBytes(b: number): string {

@@ -2,8 +2,15 @@
  * `wsim stat`: what a trace holds, in one streaming pass: events per op, processes, duration,
  * distinct pages, the footprint (distinct pages touched so far) at tenths of the duration, and
  * a reuse summary (accesses to a page touched before, and the time since its previous access).
+ * Pages are counted per process (pid, page): a child's access to a page it shares with its
+ * parent after fork counts again. File I/O (fread, fwrite) gets its own summary: bytes and the
+ * distinct pages of each file it touched (the page cache the replay would hold at most).
  */
-import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_FREE, type EventBatch } from "./types.js";
+import { MT_NAMES, OPS, OP_ACCESS, OP_ALLOC, OP_FDELETE, OP_FREAD, OP_FREE, OP_FTRUNCATE, OP_FWRITE, type EventBatch } from "./types.js";
+
+const PAGE = 4096;
+/** pages of a file wsim tracks (64 GiB: the replay refuses a file op beyond it) */
+const MAX_FILE_PAGES = (64 * 2 ** 30) / PAGE;
 
 export const REUSE_BOUNDS_MS = [1, 10, 100, 1000, 10000];
 
@@ -22,6 +29,23 @@ export interface TraceStat {
    * kmem events), when the trace has any: what `wsim stat` of the kernel text says of them
    */
   kernel?: KernelStat;
+  /** fread / fwrite rows, when the trace has any */
+  file_io?: FileIoStat;
+}
+
+/** What a trace's fread and fwrite rows touch (src/mm/pagecache.ts replays them). */
+export interface FileIoStat {
+  reads: number;
+  writes: number;
+  bytes_read: number;
+  bytes_written: number;
+  /** distinct file names read or written */
+  files: number;
+  /**
+   * distinct (file, page index) pairs read or written: 4 KiB pages, offsets rounded down and
+   * ends rounded up. A page of a file written again after ftruncate or fdelete counts once.
+   */
+  distinct_pages: number;
 }
 
 export interface KernelStat {
@@ -57,6 +81,10 @@ export class StatCollector {
   private readonly kernel = { allocs: 0, alloc_pages: 0, frees: 0, free_pages: 0, frees_unknown: 0 };
   /** allocations per order x migratetype */
   private readonly blocks: number[][] = [];
+  private readonly io = { reads: 0, writes: 0, bytes_read: 0, bytes_written: 0 };
+  /** file name -> a bitmap of the page indexes touched (grown by doubling) */
+  private readonly filePages = new Map<string, Uint8Array>();
+  private fileDistinct = 0;
 
   add(b: EventBatch): void {
     for (let i = 0; i < b.n; i++) {
@@ -70,6 +98,10 @@ export class StatCollector {
       if (pid >= 0) this.pids.add(pid);
       if (op === OP_ALLOC || op === OP_FREE) {
         this.allocFree(b, i, op);
+        continue;
+      }
+      if (op === OP_FREAD || op === OP_FWRITE) {
+        this.fileIo(b, i, op);
         continue;
       }
       if (op !== OP_ACCESS) continue;
@@ -112,6 +144,39 @@ export class StatCollector {
     this.live.delete(id);
     k.frees++;
     k.free_pages += 2 ** order;
+  }
+
+  /** An fread or fwrite of [off, off + len) of a file: bytes, and the pages not touched before. */
+  private fileIo(b: EventBatch, i: number, op: number): void {
+    const len = b.len[i]!;
+    if (op === OP_FREAD) {
+      this.io.reads++;
+      this.io.bytes_read += len;
+    } else {
+      this.io.writes++;
+      this.io.bytes_written += len;
+    }
+    if (!(len > 0)) return;
+    const name = b.strs[b.fname[i]!]!;
+    const off = b.off[i]!;
+    const first = Math.floor(off / PAGE);
+    const end = Math.min(Math.ceil((off + len) / PAGE), MAX_FILE_PAGES);
+    if (first >= end) return;
+    let bits = this.filePages.get(name);
+    if (bits === undefined || bits.length * 8 < end) {
+      let size = bits === undefined ? 64 : bits.length;
+      while (size * 8 < end) size *= 2;
+      const grown = new Uint8Array(size);
+      if (bits !== undefined) grown.set(bits);
+      this.filePages.set(name, (bits = grown));
+    }
+    for (let p = first; p < end; p++) {
+      const m = 1 << (p & 7);
+      if ((bits[p >>> 3]! & m) === 0) {
+        bits[p >>> 3]! |= m;
+        this.fileDistinct++;
+      }
+    }
   }
 
   private point(t: number): void {
@@ -161,6 +226,9 @@ export class StatCollector {
         since_previous: this.reuse.map((count, k) => ({ le_ms: k < REUSE_BOUNDS_MS.length ? REUSE_BOUNDS_MS[k]! : null, count })),
       },
       ...(kernel ? { kernel } : {}),
+      ...(this.io.reads || this.io.writes || this.ops[OP_FTRUNCATE] || this.ops[OP_FDELETE]
+        ? { file_io: { ...this.io, files: this.filePages.size, distinct_pages: this.fileDistinct } }
+        : {}),
     };
   }
 }

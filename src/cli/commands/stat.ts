@@ -15,6 +15,7 @@ import { StatCollector, type TraceStat } from "../../trace/stat.js";
 import type { TraceFormat } from "../../trace/types.js";
 import { writeStdout } from "../output.js";
 import { plural } from "../../report/words.js";
+import { bytesSize, pagesSize } from "../../report/text.js";
 
 export function renderStat(path: string, s: TraceStat): string {
   const out: string[] = [];
@@ -31,7 +32,16 @@ export function renderStat(path: string, s: TraceStat): string {
     // the access lines say nothing of a trace without accesses
     if (!s.reuse.accesses) return out.join("\n") + "\n";
   }
-  out.push(`distinct pages: ${s.distinct_pages} (${((s.distinct_pages * 4096) / 2 ** 20).toFixed(1)} MiB)`);
+  const f = s.file_io;
+  if (f) {
+    out.push(
+      `file I/O: ${plural(f.reads, "fread")} (${bytesSize(f.bytes_read)}), ${plural(f.writes, "fwrite")} (${bytesSize(f.bytes_written)}); ${plural(f.files, "file")}, ${f.distinct_pages} distinct file pages (${pagesSize(f.distinct_pages)})`,
+    );
+    if (!s.reuse.accesses) return out.join("\n") + "\n";
+  }
+  // counted per process: a forked child's access to a page it shares with its parent counts again
+  const perPid = s.ops.fork ? ", per process: a forked child's count apart from its parent's" : "";
+  out.push(`distinct pages: ${s.distinct_pages} (${((s.distinct_pages * 4096) / 2 ** 20).toFixed(1)} MiB${perPid})`);
   out.push(`footprint (distinct pages by time): ${s.footprint.map(([t, n]) => `${t}ms:${n}`).join(" ")}`);
   const r = s.reuse;
   out.push(`reuse: ${r.reaccesses} of ${plural(r.accesses, "access", "accesses")} (${(r.share * 100).toFixed(1)}%) touch a page seen before`);
