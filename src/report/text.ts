@@ -82,7 +82,9 @@ export function mibPerUnit(n: string): number | null {
 
 /** Pages as a size, like damo: "1.5 GiB", "12.0 MiB", "8 KiB". */
 export function pagesSize(pages: number): string {
-  return bytesSize(pages * 4096);
+  const b = pages * 4096;
+  if (b >= 2 ** 20) return bytesSize(b);
+  return `${b / 2 ** 10} KiB`;
 }
 
 /** Bytes as a size: "1.5 GiB", "12.0 MiB", "8 KiB", "49.9 KiB", "100 B". */
