@@ -379,16 +379,18 @@ export function zonelist(m: Machine, nid: number): number[] {
 }
 
 /**
- * Bytes of host memory per simulated 4 KiB page, from the per-pfn typed arrays the model
- * allocates up front: struct page's fields (src/mm/pages.ts: next, prev Int32; order Int8;
- * flags, listMt Uint8 = 11), the reverse map and access times (src/mm/memory.ts: ownerMm
+ * Bytes of host memory per simulated 4 KiB page at worst (every page used), from the per-pfn
+ * typed arrays the model reserves up front, which the host commits only where they are written:
+ * struct page's fields (src/mm/pages.ts: next, prev Int32; order Int8; flags, mflags, listMt
+ * Uint8 = 12; the links and list migratetype of free order-10 blocks, 9 bytes per 1024 pages,
+ * are left out), the reverse map and access times (src/mm/memory.ts: ownerMm
  * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
  * prev, lruvecOf Int32; slot Uint8 = 13) and the swap cache's slots (src/mm/process.ts
  * swapSlot Int32 = 4, made at a run's first swap readahead). Machines with a lower tier add the promotion
  * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64, touched Int32, listed
  * Uint8 = 17).
  */
-export const HOST_BYTES_PER_PAGE = 11 + 20 + 13 + 4;
+export const HOST_BYTES_PER_PAGE = 12 + 20 + 13 + 4;
 export const HOST_BYTES_PER_PAGE_TIERED = 17;
 /** node itself, the trace reader's buffers and the rest that does not grow with memory */
 export const HOST_BYTES_FIXED = 256 * 2 ** 20;

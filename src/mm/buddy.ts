@@ -26,7 +26,7 @@ import {
   ALLOC_NOFRAGMENT,
 } from "./constants.js";
 import { PageArrays, PG_BUDDY, PG_LRU, PG_REPORTED } from "./pages.js";
-import { listAdd, listAddBefore, listAddTail, listDel } from "./list.js";
+import { listAdd, listAddBefore, listAddTail, listDel, listNext } from "./list.js";
 import { MAX_NR_ZONES, ZONE_NAMES, ZONE_NORMAL } from "../machine/zones.js";
 
 /** FPI_* flags of __free_one_page. */
@@ -165,11 +165,12 @@ export class Buddy {
     const li = order * MIGRATE_TYPES + mt;
     p.flags[pfn]! |= PG_BUDDY;
     p.order[pfn] = order;
-    p.listMt[pfn] = mt;
+    p.setListMt(pfn, order, mt);
+    const links = p.linksOf(order);
     const bound = z.boundary[li]!;
-    if (toTail && !reported && bound >= 0) listAddBefore(p, z.head, li, bound, pfn);
-    else if (toTail) listAddTail(p, z.head, z.tail, li, pfn);
-    else listAdd(p, z.head, z.tail, li, pfn);
+    if (toTail && !reported && bound >= 0) listAddBefore(links, z.head, li, bound, pfn);
+    else if (toTail) listAddTail(links, z.head, z.tail, li, pfn);
+    else listAdd(links, z.head, z.tail, li, pfn);
     z.nrFree[order]!++;
     z.nrFreeMt[li]!++;
     if (reported) {
@@ -199,11 +200,12 @@ export class Buddy {
       z.boundary.fill(-1);
       if (!on) continue;
       for (let li = 0; li < z.head.length; li++) {
+        const links = p.linksOf(Math.floor(li / MIGRATE_TYPES));
         const rep: number[] = [];
-        for (let pfn = z.head[li]!; pfn >= 0; pfn = p.next[pfn]!) if (p.flags[pfn]! & PG_REPORTED) rep.push(pfn);
+        for (let pfn = z.head[li]!; pfn >= 0; pfn = listNext(links, pfn)) if (p.flags[pfn]! & PG_REPORTED) rep.push(pfn);
         for (const pfn of rep) {
-          listDel(p, z.head, z.tail, li, pfn);
-          listAddTail(p, z.head, z.tail, li, pfn);
+          listDel(links, z.head, z.tail, li, pfn);
+          listAddTail(links, z.head, z.tail, li, pfn);
         }
         if (rep.length) z.boundary[li] = rep[0]!;
       }
@@ -228,7 +230,7 @@ export class Buddy {
   /** Marks a free block reported (__SetPageReported), moving it to the aerated tail if needed. */
   markReported(z: Zone, pfn: number): void {
     const order = this.pages.order[pfn]!;
-    const mt = this.pages.listMt[pfn]!;
+    const mt = this.pages.listMtOf(pfn, order);
     this.unlink(z, pfn, order);
     z.nrFree[order]!--;
     this.addToFreeList(z, pfn, order, mt, true, true);
@@ -246,10 +248,11 @@ export class Buddy {
   private unlink(z: Zone, pfn: number, order: number): void {
     this.listChanges++;
     const p = this.pages;
-    const li = order * MIGRATE_TYPES + p.listMt[pfn]!;
-    listDel(p, z.head, z.tail, li, pfn);
+    const li = order * MIGRATE_TYPES + p.listMtOf(pfn, order);
+    const links = p.linksOf(order);
+    listDel(links, z.head, z.tail, li, pfn);
     z.nrFreeMt[li]!--;
-    if (z.boundary[li] === pfn) z.boundary[li] = p.next[pfn]!;
+    if (z.boundary[li] === pfn) z.boundary[li] = listNext(links, pfn);
   }
 
   /**
@@ -259,7 +262,7 @@ export class Buddy {
    */
   isolateFreePage(z: Zone, pfn: number, order: number): number {
     const p = this.pages;
-    if (p.listMt[pfn] !== MT_ISOLATE) {
+    if (p.listMtOf(pfn, order) !== MT_ISOLATE) {
       const mark = z.wmark[WMARK_MIN]! + (1 << order);
       if (!this.zoneWatermarkOk(z, 0, mark, z.freePages)) return 0;
       z.freePages -= 1 << order;

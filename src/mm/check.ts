@@ -8,6 +8,7 @@
  * PG_ALLOC from boot) and must never be free. Returns a description of the first violation, or null.
  * O(pages): meant for small machines and debugging.
  */
+import { listNext, listPrev } from "./list.js";
 import { MAX_ORDER, MIGRATE_TYPES, MT_HIGHATOMIC, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import type { Buddy } from "./buddy.js";
 import type { PerCpuPages } from "./pcp.js";
@@ -40,7 +41,8 @@ export function checkInvariants(
         let n = 0;
         let prev = -1;
         let seenReported = false;
-        for (let pfn = z.head[li]!; pfn >= 0; pfn = p.next[pfn]!) {
+        const links = p.linksOf(o);
+        for (let pfn = z.head[li]!; pfn >= 0; pfn = listNext(links, pfn)) {
           if (p.flags[pfn]! & PG_REPORTED) {
             reported[o]!++;
             if (o < reportingOrder) return `pfn ${pfn} is reported at order ${o}, below page_reporting.order ${reportingOrder}`;
@@ -48,10 +50,10 @@ export function checkInvariants(
             seenReported = true;
           } else if (buddy.aeration && seenReported) return `order ${o} list ${mt}: raw block ${pfn} below the aeration boundary`;
           if (++n > z.managed) return `${where} order ${o} ${mt} free list loops`;
-          if (p.prev[pfn] !== prev) return `pfn ${pfn}: prev link ${p.prev[pfn]} should be ${prev}`;
+          if (listPrev(links, pfn) !== prev) return `pfn ${pfn}: prev link ${listPrev(links, pfn)} should be ${prev}`;
           if (!(p.flags[pfn]! & PG_BUDDY)) return `pfn ${pfn} is on a free list without PageBuddy`;
           if (p.order[pfn] !== o) return `pfn ${pfn} on the order-${o} list has order ${p.order[pfn]}`;
-          if (p.listMt[pfn] !== mt) return `pfn ${pfn} on list ${mt} says it is on ${p.listMt[pfn]}`;
+          if (p.listMtOf(pfn, o) !== mt) return `pfn ${pfn} on list ${mt} says it is on ${p.listMtOf(pfn, o)}`;
           if (pfn % (1 << o) !== 0) return `free block at pfn ${pfn} is not aligned to order ${o}`;
           if (pfn < z.start || pfn + (1 << o) > z.end) return `free block ${pfn}/${o} is outside ${where}'s zone [${z.start}, ${z.end})`;
           for (let q = pfn; q < pfn + (1 << o); q++) {

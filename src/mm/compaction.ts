@@ -27,7 +27,7 @@ import {
   ALLOC_WMARK_MASK, FALLBACKS, MAX_ORDER, MIGRATE_TYPES, MT_MOVABLE, MT_UNMOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
 } from "./constants.js";
-import { listRotateToFront } from "./list.js";
+import { listNext, listPrev, listRotateToFront } from "./list.js";
 import { migratePage, type MigrateContext } from "./migrate.js";
 import { PG_ALLOC, PG_BUDDY, PG_HEAD, PG_LRU } from "./pages.js";
 import type { PageAllocator } from "./page-alloc.js";
@@ -536,7 +536,8 @@ export class Compaction {
     for (let order = cc.order - 1; order >= PAGE_ALLOC_COSTLY_ORDER && !found && nrScanned < limit; order--) {
       if (!z.nrFree[order]) continue;
       const li = order * MIGRATE_TYPES + MT_MOVABLE;
-      for (let fp = z.head[li]!; fp >= 0; fp = p.next[fp]!) {
+      const links = p.linksOf(order);
+      for (let fp = z.head[li]!; fp >= 0; fp = listNext(links, fp)) {
         if (nrScanned++ >= limit) {
           this.moveFreelistTail(z, li, fp);
           break;
@@ -565,10 +566,10 @@ export class Compaction {
 
   /** move_freelist_tail: the entries up to and including pfn go to the list's tail */
   private moveFreelistTail(z: Zone, li: number, pfn: number): void {
-    const p = this.buddy.pages;
-    const next = p.next[pfn]!;
+    const links = this.buddy.pages.linksOf(Math.floor(li / MIGRATE_TYPES));
+    const next = listNext(links, pfn);
     if (next < 0 || z.boundary[li]! >= 0) return; // already last (or an aeration list, left alone)
-    listRotateToFront(p, z.head, z.tail, li, next);
+    listRotateToFront(links, z.head, z.tail, li, next);
   }
 
   /** isolate_migratepages: the next suitable pageblock's LRU pages. Returns the count isolated. */
@@ -732,7 +733,8 @@ export class Compaction {
       let orderScanned = 0;
       let highPfn = 0;
       let stop = -1; // the entry list_for_each_entry_reverse broke at
-      for (let fp = z.tail[li]!; fp >= 0; fp = p.prev[fp]!) {
+      const links = p.linksOf(order);
+      for (let fp = z.tail[li]!; fp >= 0; fp = listPrev(links, fp)) {
         orderScanned++;
         nrScanned++;
         if (fp >= highest) highest = Math.max(pbStart(fp), z.start);
@@ -755,7 +757,7 @@ export class Compaction {
       if (page < 0 && highPfn) page = stop = highPfn;
       // move_freelist_head: reorder so a future search skips recent pages (a walk that ran off
       // the list leaves it as it was; wsim leaves an aeration boundary's list alone)
-      if (stop >= 0 && z.boundary[li]! < 0) listRotateToFront(p, z.head, z.tail, li, stop);
+      if (stop >= 0 && z.boundary[li]! < 0) listRotateToFront(links, z.head, z.tail, li, stop);
       if (page >= 0) {
         const n = b.isolateFreePage(z, page, order);
         if (n) {

@@ -98,6 +98,8 @@ export type ReaccessFn = (lv: Lruvec, type: number, seq: number, moved: number, 
 export class LruGen {
   readonly next: Int32Array;
   readonly prev: Int32Array;
+  /** ListLinks: every page keeps its own links */
+  readonly shift = 0;
   /** seq % NR_SLOTS of the generation a page is in */
   readonly slot: Uint8Array;
   /** the lruvec a page is on (its id + 1; 0 = none) */

@@ -855,6 +855,7 @@ export class Memory {
     const h = new StateHash();
     const p = this.pages;
     h.array(p.next).array(p.prev).array(p.order).maskedBytes(p.flags, ~(PG_ACCESSED | PG_DIRTY) & 0xff).array(p.listMt).array(p.pbMt);
+    h.array(p.top.next).array(p.top.prev).array(p.topMt);
     for (const z of this.buddy.zones) {
       h.array(z.head).array(z.tail).array(z.nrFree).array(z.nrFreeMt).array(z.boundary).array(z.reported).array(z.wmark);
       h.numbers(z.freePages, z.watermarkBoost, z.boosted ? 1 : 0, z.managed);

@@ -33,7 +33,7 @@ import { V } from "../stats/counters.js";
 import { Buddy, FPI_AERATED, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, WMARK_LOW, type Zone } from "./buddy.js";
 import { MAX_ORDER, MIGRATE_TYPES, MT_ISOLATE, PAGEBLOCK_ORDER } from "./constants.js";
 import { PG_BUDDY, PG_REPORTED } from "./pages.js";
-import { listRotateToFront } from "./list.js";
+import { listNext, listPrev, listRotateToFront } from "./list.js";
 
 export const AERATOR_HWM = 32;
 
@@ -251,8 +251,9 @@ export class PageReporting implements Daemon {
     let budget = Math.ceil(z.nrFree[order]! / (cap * 16));
     let page = z.head[li]!;
     let stop = -1; // `next` when the loop breaks
+    const links = p.linksOf(order);
     while (page >= 0) {
-      const nx = p.next[page]!;
+      const nx = listNext(links, page);
       this.looked++;
       if (p.flags[page]! & PG_REPORTED) {
         page = nx;
@@ -273,14 +274,14 @@ export class PageReporting implements Daemon {
         continue;
       }
       // the scatterlist is full: make this block the head, report, drain, start again
-      listRotateToFront(p, z.head, z.tail, li, page);
+      listRotateToFront(links, z.head, z.tail, li, page);
       yield* this.report(z, sgl, order0);
       budget--;
       this.drain(z, sgl);
       page = z.head[li]!;
     }
-    if (stop >= 0 && z.head[li] !== stop && p.flags[stop]! & PG_BUDDY && p.listMt[stop] === mt && p.order[stop] === order)
-      listRotateToFront(p, z.head, z.tail, li, stop);
+    if (stop >= 0 && z.head[li] !== stop && p.flags[stop]! & PG_BUDDY && p.order[stop] === order && p.listMtOf(stop, order) === mt)
+      listRotateToFront(links, z.head, z.tail, li, stop);
   }
 
   /** page_reporting_drain: back to the tail (may merge), marked reported if not merged. */
@@ -326,10 +327,11 @@ export class PageReporting implements Daemon {
         if (mt === MT_ISOLATE) continue;
         const li = order * MIGRATE_TYPES + mt;
         const bound = z.boundary[li]!;
-        let page = bound >= 0 ? p.prev[bound]! : z.tail[li]!;
+        const links = p.linksOf(order);
+        let page = bound >= 0 ? listPrev(links, bound) : z.tail[li]!;
         // raw blocks only: an aerated one is never taken again, so every cycle makes progress
         while (page >= 0 && got.length < cap && !(p.flags[page]! & PG_REPORTED)) {
-          const pv = p.prev[page]!;
+          const pv = listPrev(links, page);
           this.looked++;
           if (!b.isolateFreePage(z, page, order)) break;
           got.push([page, order]);

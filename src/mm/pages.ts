@@ -4,7 +4,11 @@
  * (only a free block's first pfn is linked). Pageblock migratetypes live one byte per
  * 512 pages, as the kernel's pageblock bitmap.
  */
-import { MT_MOVABLE, PAGEBLOCK_ORDER } from "./constants.js";
+import { MAX_ORDER, MT_MOVABLE, PAGEBLOCK_ORDER } from "./constants.js";
+import type { ListLinks } from "./list.js";
+
+/** the order whose free blocks keep their links and list migratetype in arrays by pfn >> it */
+const TOP = MAX_ORDER - 1;
 
 /** Page flags (one byte per pfn). */
 export const PG_BUDDY = 1; // first pfn of a free block on a free list (PageBuddy)
@@ -35,10 +39,21 @@ export const PG_WORKINGSET = 32; // PG_workingset (the two-list LRU): deactivate
  */
 export const PG_FILE_MAPPED = 64;
 
-export class PageArrays {
+export class PageArrays implements ListLinks {
   readonly nrPages: number;
+  /**
+   * Free-list and pcp-list links of blocks of orders 0..9 (ListLinks with shift 0); the free
+   * blocks of order 10 keep theirs in `top` (linksOf), so that a machine of wholly free
+   * order-10 blocks writes none of these per-pfn arrays (the host then commits no memory for
+   * them: issue 20 item 4).
+   */
   readonly next: Int32Array;
   readonly prev: Int32Array;
+  readonly shift = 0;
+  /** the links of free order-10 blocks, by pfn >> 10 */
+  readonly top: ListLinks;
+  /** listMt of free order-10 blocks, by pfn >> 10 */
+  readonly topMt: Uint8Array;
   /** buddy order of a free block's first pfn, or an allocated block's order at its head */
   readonly order: Int8Array;
   readonly flags: Uint8Array;
@@ -47,7 +62,10 @@ export class PageArrays {
    * afresh whenever a page becomes a user page (fault, migration, collapse)
    */
   readonly mflags: Uint8Array;
-  /** which migratetype free list a free block's first pfn sits on */
+  /**
+   * which migratetype free list (or pcp list) a block of order 0..9's first pfn sits on; a
+   * free order-10 block's is in topMt (listMtOf / setListMt)
+   */
   readonly listMt: Uint8Array;
   /** migratetype of each pageblock (index pfn >> PAGEBLOCK_ORDER) */
   readonly pbMt: Uint8Array;
@@ -60,7 +78,26 @@ export class PageArrays {
     this.flags = new Uint8Array(nrPages);
     this.mflags = new Uint8Array(nrPages);
     this.listMt = new Uint8Array(nrPages);
+    const blocks = Math.ceil(nrPages / (1 << TOP));
+    this.top = { next: new Int32Array(blocks), prev: new Int32Array(blocks), shift: TOP };
+    this.topMt = new Uint8Array(blocks);
     this.pbMt = new Uint8Array(Math.ceil(nrPages / (1 << PAGEBLOCK_ORDER))).fill(MT_MOVABLE);
+  }
+
+  /** The links of the lists of blocks of `order` (free lists; pcp lists, orders 0..3 and 9). */
+  linksOf(order: number): ListLinks {
+    return order === TOP ? this.top : this;
+  }
+
+  /** Which migratetype list the block of `order` at pfn sits on. */
+  listMtOf(pfn: number, order: number): number {
+    return order === TOP ? this.topMt[pfn >>> TOP]! : this.listMt[pfn]!;
+  }
+
+  /** The block of `order` at pfn goes on migratetype list mt. */
+  setListMt(pfn: number, order: number, mt: number): void {
+    if (order === TOP) this.topMt[pfn >>> TOP] = mt;
+    else this.listMt[pfn] = mt;
   }
 
   pageblockMt(pfn: number): number {
