@@ -191,6 +191,31 @@ describe("anon swap-out under writeback (wsim.swap_writeback=1)", () => {
     expect(c.nr_free_pages! - b.nr_free_pages!).toBe(1);
   });
 
+  it("a page two mms map (fork) is written once: the other mm's PTE gets the swap entry; --check holds, and exit frees every slot", async () => {
+    const e = engineFor(smallMachine("4M"), { check: true }, ON);
+    const H = "time_ms,op,pid,addr,len,rw,child";
+    const rows = ["0,mmap,1,0x200000,40960,,"];
+    for (let k = 0; k < 10; k++) rows.push(`0,access,1,${0x200000 + k * 4096},,w,`);
+    rows.push("0,fork,1,,,,2");
+    await runCsv(e, [H, ...rows].join("\n"));
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    e.mem.age(lv);
+    e.mem.age(lv);
+    expect(e.mem.reclaim.shrinkLruvec(lv, Infinity, true, 10)).toBe(0);
+    // 10 pages written once each (pswpout 10), 10 slots, each referenced by both mms (one dup each)
+    expect(counters(e, ["pswpout", "nr_swapcached", "nr_writeback"])).toEqual({ pswpout: 10, nr_swapcached: 10, nr_writeback: 10 });
+    expect(e.mem.shadows.swapUsed).toBe(10);
+    expect(e.mem.shadows.dupRefs).toBe(10);
+    // the parent finds page 0 in the swap cache (minor); the child's swap entry for page 1 is
+    // read from the device (wsim reads it again: 6.1 would find the swap cache page)
+    await runCsv(e, [H, "0.5,access,1,0x200000,,r,", "0.5,access,2,0x201000,,r,"].join("\n"));
+    expect(counters(e, ["swap_ra_hit", "pswpin"])).toEqual({ swap_ra_hit: 1, pswpin: 1 });
+    await runCsv(e, [H, "20,exit,1,,,,", "20,exit,2,,,,"].join("\n"));
+    expect(e.mem.shadows.swapUsed).toBe(0);
+    expect(e.mem.swapWb.inFlight).toBe(0);
+    expect(counters(e, ["nr_swapcached", "nr_writeback"])).toEqual({ nr_swapcached: 0, nr_writeback: 0 });
+  });
+
   it("--check finds a writeback flag on a page that is not an allocated anon page, and a count that does not match", async () => {
     const e = await tenPages();
     const lv = e.mem.memcgs.root.lruvecs[0]!;
