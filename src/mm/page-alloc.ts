@@ -324,7 +324,7 @@ export class PageAllocator {
     const p = this.buddy.pages;
     const n = 1 << order;
     this.onFree?.(pfn, order);
-    if (order === 0 && this.swapWb !== null && this.swapWb.flags[pfn] !== 0) this.swapWb.freed(pfn);
+    if (order === 0 && this.swapWb !== null && this.swapWb.flags.length !== 0 && this.swapWb.flags[pfn] !== 0) this.swapWb.freed(pfn);
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = 0;
     const z = this.zoneOf(pfn);
     if (this.observer !== null) this.observer.free(pfn, order, z.nid);

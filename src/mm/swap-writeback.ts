@@ -41,8 +41,11 @@ export interface SwapWritebackContext {
 
 /** The swap device's write queue and each page's writeback state. */
 export class SwapWriteback {
-  /** SWB_* per pfn */
-  readonly flags: Uint8Array;
+  /**
+   * SWB_* per pfn: empty until the first swap write or readahead (then one byte per pfn), so a
+   * run that never swaps allocates nothing; reads past the end are 0 (undefined & flag)
+   */
+  flags: Uint8Array = new Uint8Array(0);
   private qPfn = new Int32Array(256);
   private qDone = new Float64Array(256);
   private head = 0;
@@ -53,13 +56,15 @@ export class SwapWriteback {
   inFlight = 0;
 
   /** `nrPages`: the pfn space (PageArrays.nrPages). */
-  constructor(nrPages: number, private readonly c: SwapWritebackContext) {
-    this.flags = new Uint8Array(nrPages);
+  constructor(private readonly nrPages: number, private readonly c: SwapWritebackContext) {}
+
+  private ensureFlags(): void {
+    if (this.flags.length === 0) this.flags = new Uint8Array(this.nrPages);
   }
 
   /** Is the page at pfn under writeback (its completion not applied: call completeUpTo first)? */
   writeback(pfn: number): boolean {
-    return (this.flags[pfn]! & SWB_WRITEBACK) !== 0;
+    return this.flags.length !== 0 && (this.flags[pfn]! & SWB_WRITEBACK) !== 0;
   }
 
   /**
@@ -68,6 +73,7 @@ export class SwapWriteback {
    * (or after now, if the device is idle). Returns that completion time, ms.
    */
   start(pfn: number, now: number): number {
+    this.ensureFlags();
     this.flags[pfn] = SWB_WRITEBACK | SWB_RECLAIM;
     this.inFlight++;
     const done = Math.max(now, this.busyUntil) + this.c.ioWriteNs() / 1e6;
@@ -93,6 +99,7 @@ export class SwapWriteback {
 
   /** sort_folio met the page under writeback: PG_reclaim set (folio_inc_gen with reclaiming). */
   markReclaim(pfn: number): void {
+    this.ensureFlags();
     this.flags[pfn]! |= SWB_RECLAIM;
   }
 
@@ -101,6 +108,7 @@ export class SwapWriteback {
    * PG_reclaim's bit. Returns whether it was set (the fault then counts swap_ra_hit).
    */
   testClearReclaim(pfn: number): boolean {
+    if (this.flags.length === 0) return false;
     const f = this.flags[pfn]!;
     this.flags[pfn] = f & ~SWB_RECLAIM;
     return (f & SWB_RECLAIM) !== 0;
@@ -134,17 +142,20 @@ export class SwapWriteback {
 
   /** swap_vma_readahead's SetPageReadahead on a page read ahead into the swap cache */
   markReadahead(pfn: number): void {
+    this.ensureFlags();
     this.flags[pfn]! |= SWB_RECLAIM;
   }
 
   /** The page at pfn is freed (page allocator's free): its writeback, if any, ends now without rotation. */
   freed(pfn: number): void {
+    if (this.flags.length === 0) return;
     this.complete(pfn, false);
     this.flags[pfn] = 0;
   }
 
   /** Migration moved the page at src to dst: its state and queue entry follow. */
   remap(src: number, dst: number): void {
+    if (this.flags.length === 0) return;
     const f = this.flags[src]!;
     if (!f) return;
     this.flags[dst] = f;
