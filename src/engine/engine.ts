@@ -208,6 +208,7 @@ export class Engine implements EngineContext {
       slab: () => settings.num("wsim.slab") === 1,
       pageCluster: () => settings.num("vm.page-cluster"),
       pcp: () => settings.num("wsim.pcp") === 1,
+      swapWriteback: () => settings.num("wsim.swap_writeback") === 1,
       pcpHighFraction: () => settings.num("vm.percpu_pagelist_high_fraction"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),

@@ -386,7 +386,9 @@ export function zonelist(m: Machine, nid: number): number[] {
  * are left out), the reverse map and access times (src/mm/memory.ts: ownerMm
  * Int32, ownerVpn and lastAccess Float64 = 20) and the MGLRU lists (src/mm/lru-gen.ts: next,
  * prev, lruvecOf Int32; slot Uint8 = 13) and the swap cache's slots (src/mm/process.ts
- * swapSlot Int32 = 4, made at a run's first swap readahead). Machines with a lower tier add the promotion
+ * swapSlot Int32 = 4, made at a run's first swap readahead; the swap writeback flags of
+ * src/mm/swap-writeback.ts, 1 byte more made at a run's first swap readahead or write, are left
+ * out of the estimate). Machines with a lower tier add the promotion
  * ground truth (src/mm/hot-truth.ts: counts Uint32, hotSince Float64, touched Int32, listed
  * Uint8 = 17).
  */

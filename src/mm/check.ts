@@ -133,6 +133,8 @@ export interface MappingView {
   shadowsInUse: number;
   /** the page cache outside mappings (pagecache.ts): its own check, its pages on the LRU and its shadow entries */
   pageCache?: { check(lruvecOf: Int32Array): { cached: number; shadows: number } | string };
+  /** anon pages under swap writeback (swap-writeback.ts): its own check */
+  swapWb?: { check(allocated: (pfn: number) => boolean, anon: (pfn: number) => boolean): string | null };
   /** is this swap/shadow entry a swap slot (anon)? */
   swapType?: (entry: number) => boolean;
   swapUsed?: number;
@@ -319,6 +321,10 @@ export function checkMemory(m: MappingView): string | null {
   }
   if (m.procs.nrSwapCached !== undefined && swapCached !== m.procs.nrSwapCached) return `nr_swapcached is ${m.procs.nrSwapCached} but ${swapCached} pages are in the swap cache`;
   if (m.swapUsed !== undefined && m.swapTotal !== undefined && m.swapUsed > m.swapTotal) return `${m.swapUsed} swap slots used of ${m.swapTotal}`;
+  if (m.swapWb) {
+    const bad = m.swapWb.check((pfn) => (flags[pfn]! & PG_ALLOC) !== 0, (pfn) => (flags[pfn]! & 32) !== 0);
+    if (bad) return bad;
+  }
   if (m.pageCache) {
     const pc = m.pageCache.check(m.lru.lruvecOf);
     if (typeof pc === "string") return pc;

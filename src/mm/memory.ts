@@ -26,6 +26,7 @@ import { HotTruth } from "./hot-truth.js";
 import { Kmmscand, KmmmigratedDaemon, KmmscandDaemon, type KmmscandSettings } from "./kmmscand.js";
 import { Kpromoted, KpromotedDaemon, NUMA_NO_NODE, SRC_HWHINT, SRC_PGTSCAN, type KpromotedSettings } from "./kpromoted.js";
 import { migratePageAcross } from "./migrate.js";
+import { SwapWriteback } from "./swap-writeback.js";
 import { NumaBalancing, NUMA_BALANCING_MEMORY_TIERING, type NumabSettings } from "./numa-balancing.js";
 import type { Memcg } from "./memcg.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO } from "./buddy.js";
@@ -71,6 +72,8 @@ export interface MemoryEnv {
   slab?: () => boolean;
   /** vm.page-cluster (swap readahead); absent: 3 */
   pageCluster?: () => number;
+  /** wsim.swap_writeback: a swap-out stays under writeback until its write ends (default false) */
+  swapWriteback?: () => boolean;
   /** wsim.pcp: per-cpu page lists on (default true) */
   pcp?: () => boolean;
   /** vm.percpu_pagelist_high_fraction (default 0) */
@@ -159,6 +162,8 @@ export class Memory {
   readonly madvise: Madvise;
   /** the page cache outside mappings: fread, fwrite, fsync, ftruncate, fdelete */
   readonly pageCache: PageCache;
+  /** anon pages under swap writeback, and the swap device's write queue (swap-writeback.ts) */
+  readonly swapWb: SwapWriteback;
   readonly kswapd: Kswapd[];
   readonly compaction: Compaction;
   readonly kcompactd: Kcompactd[];
@@ -268,6 +273,14 @@ export class Memory {
     };
     this.shadows.swapTotal = swapPages(machine);
     this.procs = new ProcessTable(this.faultCtx);
+    this.swapWb = new SwapWriteback(this.pages.nrPages, {
+      lru: this.lru,
+      ev: this.ev,
+      ioWriteNs: env.dirty?.ioWriteNs ?? (() => 40000),
+      now: env.now,
+    });
+    this.procs.swapWb = this.swapWb;
+    this.alloc.swapWb = this.swapWb;
     this.reclaim = new Reclaim({
       alloc: this.alloc,
       lru: this.lru,
@@ -282,6 +295,8 @@ export class Memory {
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
       canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
       sortFile: (lv, pfn) => this.pageCache.sortFolio(lv, pfn),
+      swapWb: () => (env.swapWriteback !== undefined && env.swapWriteback() ? this.swapWb : null),
+      now: env.now,
     });
     this.limits = new MemcgLimits({
       memcgs: this.memcgs,
@@ -538,6 +553,7 @@ export class Memory {
       slub: this.slub,
       pcp: this.pcp,
       pageCache: this.pageCache,
+      swapWb: this.swapWb,
     };
   }
 
@@ -663,6 +679,7 @@ export class Memory {
 
   /** try_to_inc_max_seq(force_scan) of one lruvec, feeding the reaccess histograms. */
   age(lv: Lruvec): void {
+    this.swapWb.completeUpTo(this.env.now()); // the rotations due before the walk
     this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now));
   }
 
@@ -919,6 +936,12 @@ export class Memory {
     v[V.nr_mapped] = file + this.pageCache.nrMapped;
     v[V.nr_file_pages] = file + this.pageCache.nrPages;
     this.pageCache.gauges(v, this.env.now());
+    // swap writes in flight count in nr_writeback and nr_zone_write_pending; their ends in nr_written
+    const now = this.env.now();
+    const swb = this.swapWb.nrWriteback(now);
+    v[V.nr_writeback]! += swb;
+    v[V.nr_zone_write_pending]! += swb;
+    v[V.nr_written]! += this.swapWb.pendingWritten(now);
     v[V.wsim_dirty_throttle_ms] = Math.floor(this.pageCache.throttleMs);
     v[V.wsim_kernel_pages] = this.kernelPages;
     v[V.wsim_extfrag_fallbacks] = this.buddy.extfragFallbacks;

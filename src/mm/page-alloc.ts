@@ -312,6 +312,9 @@ export class PageAllocator {
   /** told of every block freed (the promotion ground truth forgets its pages) */
   onFree: ((pfn: number, order: number) => void) | null = null;
 
+  /** anon pages under swap writeback (swap-writeback.ts): an order-0 page freed leaves its queue */
+  swapWb: { readonly flags: Uint8Array; freed(pfn: number): void } | null = null;
+
   /**
    * __free_pages -> free_the_page: a block of a pcp order goes to the pcp lists of the current
    * CPU (free_unref_page; `cpu`, else the first CPU of the block's node), any other to the buddy
@@ -321,6 +324,7 @@ export class PageAllocator {
     const p = this.buddy.pages;
     const n = 1 << order;
     this.onFree?.(pfn, order);
+    if (order === 0 && this.swapWb !== null && this.swapWb.flags.length !== 0 && this.swapWb.flags[pfn] !== 0) this.swapWb.freed(pfn);
     for (let q = pfn; q < pfn + n; q++) p.flags[q] = 0;
     const z = this.zoneOf(pfn);
     if (this.observer !== null) this.observer.free(pfn, order, z.nid);

@@ -63,6 +63,7 @@ import { filemapFault, fileRmapDrop, remapCachePage, unmapCachePage, wpShared } 
 import type { FileCache, PageCache } from "./pagecache.js";
 import { PG_ACCESSED, PG_ALLOC, PG_ANON, PG_ANON_SHARED, PG_DIRTY, PG_FILE_MAPPED, PG_HEAD, PG_LRU, PG_MLOCKED, PG_UNEVICTABLE, type PageArrays } from "./pages.js";
 import type { Shadows } from "./shadows.js";
+import type { SwapWriteback } from "./swap-writeback.js";
 import { mapleNodes, type Slab, type Slub } from "./slab.js";
 
 export interface Vma {
@@ -322,13 +323,19 @@ export class ProcessTable {
   /** NUMA balancing's PROT_NONE byte per pfn, null while it has never been on */
   protNone: Uint8Array | null = null;
   /**
-   * per pfn: the swap slot + 1 of a page read ahead into the swap cache and not mapped since
-   * (PG_swapcache with PG_readahead), 0 otherwise; null until the first readahead (4 bytes a
-   * page, counted in HOST_BYTES_PER_PAGE, taken only by runs that swap in)
+   * per pfn: the swap slot + 1 of a page in the swap cache and not mapped (PG_swapcache: read
+   * ahead, or written out by reclaim and not freed yet: swapOut), 0 otherwise; null until the
+   * first readahead or swap-out (4 bytes a page, counted in HOST_BYTES_PER_PAGE, taken only by
+   * runs that swap)
    */
   swapSlot: Int32Array | null = null;
-  /** nr_swapcached: pages in the swap cache (read ahead, not yet mapped) */
+  /** nr_swapcached: pages in the swap cache (read ahead or written out, not mapped) */
   nrSwapCached = 0;
+  /**
+   * anon pages under swap writeback and PG_reclaim/PG_readahead (swap-writeback.ts), or null
+   * (tests without it: every swap cache hit counts as a readahead hit)
+   */
+  swapWb: SwapWriteback | null = null;
   /** the mm whose fault is allocating now (the OOM killer's `current`), or null */
   current: Mm | null = null;
   /** pids the OOM killer killed, and when (ms): their later events are data errors */
@@ -458,7 +465,7 @@ export class ProcessTable {
       const pte = leaf[slot]!;
       if (pte > 0) {
         let pfn = pte - 1;
-        if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn);
+        if (this.swapSlot !== null && this.swapSlot[pfn] !== 0) this.swapCacheHit(mm, vpn, pfn, now);
         if (this.protNone !== null && this.protNone[pfn] !== 0) pfn = this.ctx.onHintFault!(mm, pfn, cpuNid, now);
         const pages = this.ctx.alloc.buddy.pages;
         // a write-protected page: a COW page after fork (do_wp_page), or a clean page of a shared file mapping
@@ -662,6 +669,7 @@ export class ProcessTable {
         lru.add(lv, pfn, lv.minSeq[0]!); // LRU_GEN_ANON
         (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = sh + 1;
         this.nrSwapCached++;
+        if (this.swapWb !== null) this.swapWb.markReadahead(pfn); // SetPageReadahead
         ev[V.swap_ra]!++;
       }
       if (from) this.ctx.onRefault(from, lv, token, 0, now, pfn);
@@ -674,17 +682,23 @@ export class ProcessTable {
   }
 
   /**
-   * do_swap_page finding the page in the swap cache (swap_cache_get_folio with PG_readahead): a
-   * minor fault (pgfault, swap_ra_hit), the region's readahead hits + 1 at this address; the page
-   * is mapped and its swap slot freed.
+   * do_swap_page finding the page in the swap cache (swap_cache_get_folio): a minor fault
+   * (pgfault); folio_test_clear_readahead true (a page read ahead, or one whose swap write is
+   * still in flight: PG_readahead is PG_reclaim's bit) counts swap_ra_hit and the region's
+   * readahead hits + 1; the region's readahead address is this one either way. The page is
+   * mapped and its swap slot freed (should_try_to_free_swap's exclusive case; 6.1 keeps the slot
+   * while the write is in flight: a documented simplification).
    */
-  private swapCacheHit(mm: Mm, vpn: number, pfn: number): void {
+  private swapCacheHit(mm: Mm, vpn: number, pfn: number, now: number): void {
     const { ev, shadows } = this.ctx;
     ev[V.pgfault]!++;
-    ev[V.swap_ra_hit]!++;
+    const wb = this.swapWb;
+    if (wb !== null) wb.completeUpTo(now);
+    const readahead = wb === null || wb.testClearReclaim(pfn);
+    if (readahead) ev[V.swap_ra_hit]!++;
     const vma = mm.findVma(vpn);
     if (vma !== undefined) {
-      vma.raHits = Math.min((vma.raHits ?? 0) + 1, SWAP_RA_HITS_MAX);
+      if (readahead) vma.raHits = Math.min((vma.raHits ?? 0) + 1, SWAP_RA_HITS_MAX);
       vma.raVpn = vpn;
     }
     const ss = this.swapSlot!;
@@ -694,6 +708,38 @@ export class ProcessTable {
     mm.swapEnts--;
     mm.rssAnon++;
     this.nrAnon++;
+  }
+
+  /**
+   * shrink_folio_list's add_to_swap + try_to_unmap of the mapped anon page at pfn, before its
+   * swap write (reclaim.ts): the page goes into the swap cache with swap slot `shadow` (the page
+   * tables of the other mms mapping it get the swap entry, swap_duplicate), out of rss and
+   * nr_anon_pages, into MM_SWAPENTS and nr_swapcached; its PTE keeps pointing at it, marked by
+   * swapSlot, so a fault before it is freed finds it (swapCacheHit). It stays allocated, on its
+   * LRU list, until reclaim drops it (dropSwapCache).
+   */
+  swapOut(pfn: number, shadow: number): void {
+    const { ownerMm, ownerVpn } = this.ctx;
+    const mm = this.bySlot.get(ownerMm[pfn]!)!;
+    const vpn = ownerVpn[pfn]!;
+    const idx = Math.floor(vpn / LEAF);
+    mm.rssAnon--;
+    this.nrAnon--;
+    mm.swapEnts++;
+    const more = this.rmapShared.size !== 0 ? this.rmapShared.get(pfn) : undefined;
+    if (more !== undefined) {
+      for (const s of more) {
+        const o = this.bySlot.get(s)!;
+        o.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
+        o.rssAnon--;
+        o.swapEnts++;
+        this.ctx.shadows.dup(shadow);
+      }
+      this.rmapShared.delete(pfn);
+    }
+    this.ctx.alloc.buddy.pages.mflags[pfn]! &= ~PG_ANON_SHARED;
+    (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = shadow + 1;
+    this.nrSwapCached++;
   }
 
   /**
@@ -955,6 +1001,9 @@ export class ProcessTable {
       ss[dst] = ss[src]!;
       ss[src] = 0;
     }
+    // PG_writeback / PG_reclaim follow (folio_migrate_flags; 6.1's compaction would not move a
+    // page under writeback in its async mode: a documented simplification), with its queue entry
+    if (this.swapWb !== null) this.swapWb.remap(src, dst);
   }
 
   /** Is pfn part of a mapped huge page? Returns its head, or -1. */

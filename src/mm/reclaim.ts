@@ -14,10 +14,13 @@
  * should_abort_scan. kswapd ages in a pass of its own before each priority (lru_gen_age_node)
  * and skips lruvecs that still need aging (get_nr_to_scan); direct reclaim ages inside eviction.
  *
- * A swap write is asynchronous in 6.1 (pageout keeps the folio under writeback; its end rotates
- * it to the oldest generation's tail, pgrotated, and a later isolation frees it), so each page
- * swapped out is isolated twice: wsim frees it at once but counts both isolations (pgscan),
- * within the scan budget, and the rotation.
+ * A swap write is asynchronous in 6.1 (swap-writeback.ts): shrink_folio_list's add_to_swap,
+ * try_to_unmap and pageout leave the folio in the swap cache under writeback, put back at
+ * min_seq + 1 (pswpout, no pgsteal); a scan meeting it while the write is in flight passes over
+ * it (sort_folio: min_seq + 1, PG_reclaim, pgrefill); the write's end rotates it to the oldest
+ * generation's tail (folio_rotate_reclaimable, pgrotated) and the next scan isolates it again and
+ * frees it (__remove_mapping: the swap slot keeps the data, pgsteal). So each page swapped out
+ * is isolated twice (pgscan), and free memory grows only when its write has ended.
  *
  * wsim simplifications: on a node, the lruvec whose oldest generation is oldest goes first
  * (the kernel walks memcgs round-robin); get_type_to_scan's PID controller keeps one tier;
@@ -34,6 +37,7 @@ import type { ProcessTable } from "./process.js";
 import type { Shadows } from "./shadows.js";
 import { newScanControl, TwoListLru } from "./lru-two-list.js";
 import { WMARK_HIGH } from "./buddy.js";
+import type { SwapWriteback } from "./swap-writeback.js";
 
 import type { MmObserver } from "../plugin/observer.js";
 export const SWAP_CLUSTER_MAX = 32;
@@ -61,6 +65,14 @@ export interface ReclaimContext {
   canDemote?: (nid: number) => boolean;
   /** sort_folio for a page-cache page (pagecache.ts): true when it moved it (dirty or under writeback) */
   sortFile?: (lv: Lruvec, pfn: number) => boolean;
+  /**
+   * anon swap writes in flight (swap-writeback.ts), while wsim.swap_writeback is on: MGLRU
+   * eviction keeps a page it writes out until the write ends and a later scan frees it. Absent
+   * or null: the page is freed at once.
+   */
+  swapWb?: () => SwapWriteback | null;
+  /** the virtual clock, ms (with swapWb) */
+  now?: () => number;
 }
 
 /**
@@ -214,6 +226,12 @@ export class Reclaim {
 
   /** pages isolated (pgscan) by the last shrinkLruvec */
   lastScanned = 0;
+  /**
+   * pages the last shrinkLruvec passed over in sort_folio (dirty or under writeback, a
+   * lazyfree page written since MADV_FREE): scan_folios' `scanned` counts them, so they use up
+   * get_nr_to_scan's budget, though not pgscan
+   */
+  lastSorted = 0;
 
   /**
    * evict_folios from one lruvec: up to nr pages reclaimed and maxScan pages scanned. With
@@ -227,8 +245,11 @@ export class Reclaim {
     let scanned = 0;
     let agings = 0;
     let waiting = 0;
+    let sorted = 0;
     // the memcg's pgscan/pgsteal (memory.stat), when the lruvec belongs to a Memcg
     const vmev = (lv.owner as { vmev?: Float64Array } | null)?.vmev;
+    const wb = this.c.swapWb !== undefined ? this.c.swapWb() : null;
+    if (wb !== null) wb.completeUpTo(this.c.now!()); // writes ended by now have rotated their pages
     while (reclaimed < nr && scanned < maxScan) {
       const type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
       if (type < 0) break;
@@ -250,16 +271,29 @@ export class Reclaim {
         lru.del(pfn);
         this.c.mflags[pfn]! &= ~PG_LAZYFREE;
         lru.add(lv, pfn, lv.minSeq[ANON]! + 1, false);
+        sorted++;
         continue;
       }
       if (type === FILE && this.c.sortFile !== undefined && this.c.sortFile(lv, pfn)) {
+        sorted++;
         if (++waiting > lv.total[FILE]!) break;
+        continue;
+      }
+      if (type === ANON && wb !== null && wb.writeback(pfn)) {
+        // sort_folio: waiting for writeback: folio_inc_gen(reclaiming) to min_seq + 1 with
+        // PG_reclaim, counted in pgrefill (scan_folios' `sorted`), not isolated
+        lru.move(lv, pfn, lv.minSeq[ANON]! + 1);
+        wb.markReclaim(pfn);
+        ev[V.pgrefill]!++;
+        sorted++;
+        if (++waiting > lv.total[ANON]!) break;
         continue;
       }
       if (noSwap && flags[pfn]! & PG_DIRTY) {
         // sort_folio: a dirty file folio goes to min_seq + 1 to wait for writeback
         if (++waiting > lv.total[FILE]!) break;
         lru.move(lv, pfn, lv.minSeq[type]! + 1);
+        sorted++;
         continue;
       }
       scanned++;
@@ -287,6 +321,12 @@ export class Reclaim {
         }
         // a swap write (not a swap cache page's drop, not a clean lazyfree page's free)
         const writes = type === ANON && this.c.procs.slotOf(pfn) === 0 && !(this.c.mflags[pfn]! & PG_LAZYFREE);
+        if (writes && wb !== null) {
+          // shrink_folio_list: add_to_swap, try_to_unmap, pageout → swap_writepage; the folio
+          // stays, under writeback (keep → move_folios_to_lru)
+          this.swapOut(lv, pfn, wb);
+          continue;
+        }
         this.evict(lv, pfn, type);
         if (writes && scanned < maxScan) {
           // shrink_folio_list: pageout starts an asynchronous swap write and keeps the folio
@@ -309,6 +349,7 @@ export class Reclaim {
       reclaimed++;
     }
     this.lastScanned = scanned;
+    this.lastSorted = sorted;
     return reclaimed;
   }
 
@@ -349,13 +390,18 @@ export class Reclaim {
       }
       const pagesBefore = pages;
       let lvScanned = 0;
+      let lvIsolated = 0;
       let needSwapping = false;
       while (lvScanned < nrToScan) {
-        const anonBefore = this.c.ev[V.pgsteal_anon]!;
+        const anonBefore = this.c.ev[V.pgscan_anon]!;
         const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap, aging !== null);
-        if (this.c.ev[V.pgsteal_anon] !== anonBefore) needSwapping = true;
+        // evict_folios: need_swapping once a batch isolated anon (type == LRU_GEN_ANON), whether
+        // or not it freed any (a swap-out frees nothing until its write has ended)
+        if (this.c.ev[V.pgscan_anon] !== anonBefore) needSwapping = true;
         pages += got;
-        lvScanned += this.lastScanned;
+        // lru_gen_shrink_lruvec: evict_folios' delta (scan_folios' scanned: isolated and sorted)
+        lvScanned += this.lastScanned + this.lastSorted;
+        lvIsolated += this.lastScanned;
         if (this.lastScanned === 0) break;
         // should_abort_scan
         const done = already + pages + bonus;
@@ -370,7 +416,7 @@ export class Reclaim {
       // lru_gen_shrink_lruvec: a batch's worth reclaimed without need of aging spares the next
       // lru_gen_age_node
       if (aging !== null && nrToScan > 0 && pages - pagesBefore >= MIN_LRU_BATCH && !sra.need) aging.memcgsNeedAging = false;
-      scanned += lvScanned;
+      scanned += lvIsolated; // sc->nr_scanned: shrink_folio_list's, isolated pages only
     }
     if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, kswapd);
     return { scanned, reclaimed: pages + bonus, pagesReclaimed: pages };
@@ -440,6 +486,28 @@ export class Reclaim {
     }
     this.evict(lv, pfn, lru.typeOf(pfn), false);
     return true;
+  }
+
+  /**
+   * shrink_folio_list's swap-out of the anon page at pfn of lruvec lv (not in the swap cache,
+   * isolated and not referenced): add_to_swap takes a swap slot (its entry remembers lv and
+   * min_seq, as the shadow would), try_to_unmap puts the page in the swap cache (process.ts
+   * swapOut), pageout clears its dirty bit (folio_clear_dirty_for_io) and starts its write
+   * (pswpout, pgpgout 4 KiB, nr_vmscan_write; PG_writeback and PG_reclaim); move_folios_to_lru
+   * puts it back: lru_gen_add_folio files a reclaimed folio under writeback at min_seq + 1,
+   * at the head. Nothing is freed: the page is reclaimed when a scan finds it after its write
+   * ended (evict's swap cache case).
+   */
+  private swapOut(lv: Lruvec, pfn: number, wb: SwapWriteback): void {
+    const { lru, procs, shadows, ev, flags } = this.c;
+    const shadow = shadows.alloc(lv.id, lv.minSeq[ANON]!, ANON);
+    procs.swapOut(pfn, shadow);
+    flags[pfn]! &= ~PG_DIRTY;
+    ev[V.pswpout]!++;
+    ev[V.pgpgout]! += 4;
+    ev[V.nr_vmscan_write]!++;
+    wb.start(pfn, this.c.now!());
+    lru.move(lv, pfn, lv.minSeq[ANON]! + 1);
   }
 
   /**
