@@ -52,7 +52,7 @@ export interface ImportStats {
   rows?: { alloc: number; free: number };
   /** (ftrace) what was counted beside the rows, not skipped: why -> how many */
   counted?: Record<string, number>;
-  /** (ftrace) the first lines it could not read, and why (empty why: not a trace line) */
+  /** the first lines it could not read (UNREAD_NAMED), and why (empty why: not a line of the format; ftrace and perf-mem name malformed events) */
   unread?: { no: number; text: string; why: string }[];
   /** (ftrace) the ring buffer's lost-events marks: events lost (the counts summed), marks, marks without a count, and the first */
   lost?: { events: number; markers: number; uncounted: number; first: { file: string; no: number; text: string } };
@@ -107,6 +107,9 @@ function skip(st: ImportStats, why: string): void {
   st.skipped[why] = (st.skipped[why] ?? 0) + 1;
 }
 
+/** What libcachesim() counts beside its rows (ImportStats.counted): written, not skipped. */
+const CLAMPED = "rows going back in time (written at the time of the row before: time_ms never decreases)";
+
 /** Each skip reason (the key in ImportStats.skipped, plural) with its singular, for a count of 1. */
 const SKIP_ONE: Record<string, string> = {
   "unrecognised lines": "unrecognised line",
@@ -118,7 +121,7 @@ const SKIP_ONE: Record<string, string> = {
   "samples with a bad address or time": "sample with a bad address or time",
   "rows with a bad time or object id": "row with a bad time or object id",
   "objects at or above 2^41 (addresses at or above 2^53)": "object at or above 2^41 (address at or above 2^53)",
-  "rows going back in time (clamped)": "row going back in time (clamped)",
+  [CLAMPED]: "row going back in time (written at the time of the row before: time_ms never decreases)",
   ...FTRACE_SKIP_ONE,
   ...FTRACE_COUNTED_ONE,
   ...PERF_SKIP_ONE,
@@ -138,9 +141,18 @@ export function describeCounted(st: ImportStats): string[] {
   return Object.entries(st.counted ?? {}).map(([why, k]) => plural(k, SKIP_ONE[why] ?? why, why));
 }
 
-function unread(st: ImportStats, text: string, no: number): void {
-  skip(st, "unrecognised lines");
+/** How many lines an importer could not read are named on stderr (as ktrace.ts UNREAD_NAMED). */
+const UNREAD_NAMED = 3;
+
+/**
+ * A line the importer could not read: counted under `why`, and the first UNREAD_NAMED kept
+ * (st.unread), so convert's stderr names them as `FILE:LINE: "text"`, as it does a kernel trace's.
+ */
+function unread(st: ImportStats, text: string, no: number, why = "unrecognised lines"): void {
+  skip(st, why);
   if (!st.firstUnread) st.firstUnread = { no, text };
+  const list = (st.unread ??= []);
+  if (list.length < UNREAD_NAMED) list.push({ no, text, why: "" });
 }
 
 const MAPPED = "each 2 MiB-aligned range is mmapped (anon) at its first access, so THP can back it";
@@ -384,11 +396,13 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
   let oi = -1;
   let t0 = NaN;
   let last = 0;
+  let headerNo = 0;
   return {
     line(line, no) {
       if (!line.trim() || line.startsWith("#")) return;
       st.lines++;
-      const f = line.split(",").map((x) => x.trim());
+      // a field may be quoted ("42"), as the sniffer's isLibCacheSimHeader allows of the header
+      const f = line.split(",").map((x) => x.trim().replace(/^"(.*)"$/, "$1"));
       if (!header) {
         const cols = f.map((x) => x.toLowerCase());
         ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
@@ -396,21 +410,22 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
         if (ti < 0 || oi < 0)
           throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${quoteInput(line)}`);
         header = true;
+        headerNo = no;
         st.lines--; // the header is not a record
         return;
       }
       const tv = Number(f[ti]);
       const id = Number(f[oi]);
-      if (f[ti] === "" || f[oi] === "" || !Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0) {
-        if (!st.firstUnread) st.firstUnread = { no, text: line };
-        return skip(st, "rows with a bad time or object id");
-      }
+      if (f[ti] === "" || f[oi] === "" || !Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0)
+        return unread(st, line, no, "rows with a bad time or object id");
       st.recognised++;
       if (id * 4096 > MAX_ADDR) return skip(st, "objects at or above 2^41 (addresses at or above 2^53)");
       if (Number.isNaN(t0)) t0 = tv;
       let t = ms((tv - t0) * UNIT_MS[o.time_unit]);
       if (t < last) {
-        skip(st, "rows going back in time (clamped)");
+        // kept at the time of the row before, as ftrace() keeps its events: counted, not skipped
+        const c = (st.counted ??= {});
+        c[CLAMPED] = (c[CLAMPED] ?? 0) + 1;
         t = last;
       }
       last = t;
@@ -419,13 +434,21 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
       r.addr = hex(id * 4096);
       emit(r);
     },
-    end() {},
+    end() {
+      // a header and nothing under it: not "the input is empty" (checkRecognised), which it is not
+      if (header && st.lines === 0)
+        throw new DataError(file, headerNo, "libcachesim: the header names the columns, but no row follows it");
+    },
   };
 }
 
 
 /** What a record of an importer's format looks like, for the error when no line is one. */
 const RECORD_SHAPE: Record<string, string> = {
+  lackey: "a record is ` L ADDR,SIZE` (load), ` S ADDR,SIZE` (store), ` M ADDR,SIZE` (modify) or `I  ADDR,SIZE` (instruction fetch), ADDR in hex, as valgrind --tool=lackey --trace-mem=yes prints them",
+  ucsd: "a record is `l 0xADDR N` (load) or `s 0xADDR N` (store), N the instructions since the previous reference",
+  lirs: "a record is one block number a line",
+  libcachesim: "a record is a row with a number in the header's time column and an object id, an integer from 0, in its object column",
   ftrace: "a record is `TASK-PID [CPU] FLAGS SECONDS.MICROS: EVENT: FIELDS` as trace_pipe prints it, `TASK-PID [CPU] SECONDS: EVENT: FIELDS` as trace-cmd report does, or perf script's `TASK PID [CPU] SECONDS: EVENT: FIELDS`, with the kmem:mm_page_* events",
   "perf-mem": "a record is a perf script sample with its data address (`TASK PID [CPU] SECONDS: PERIOD EVENT: ADDR DATA_SRC |OP …`) or a `perf mem report -D` row",
 };
