@@ -192,8 +192,9 @@ function accessRow(o: ImportOptions): Row {
   return { time_ms: 0, op: "access", pid: o.pid, addr: "", rw: "r" };
 }
 
-function timeOk(file: string, no: number, t: number, flag: string): number {
-  if (!(t <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${t}, beyond ${MAX_TIME_MS}: raise ${flag}`);
+/** `t` (ms), or a DataError at line `no` when it is beyond MAX_TIME_MS; `advice`: what to change ("raise --refs-per-ms"). */
+function timeOk(file: string, no: number, t: number, advice: string): number {
+  if (!(t <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${t}, beyond ${MAX_TIME_MS}: ${advice}`);
   return t;
 }
 
@@ -238,7 +239,7 @@ export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""):
       if (!(addr + size - 1 <= MAX_ADDR)) return skip(st, "references at or above 2^53");
       const first = Math.floor(addr / 4096);
       const last = Math.floor((addr + size - 1) / 4096);
-      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "raise --refs-per-ms");
       r.rw = kind === "S" || kind === "M" ? "w" : "r";
       for (let p = first; p <= last; p++) {
         st.kept++;
@@ -291,7 +292,7 @@ export function ucsd(o: ImportOptions, st: ImportStats, out: Emit, file = ""): L
       instr += count;
       if (!(addr <= MAX_ADDR)) return skip(st, "references at or above 2^53");
       st.kept++;
-      r.time_ms = timeOk(file, no, ms(instr / o.instr_per_ms), "--instr-per-ms");
+      r.time_ms = timeOk(file, no, ms(instr / o.instr_per_ms), "raise --instr-per-ms");
       r.addr = hex(Math.floor(addr / 4096) * 4096);
       r.rw = kind === 0x73 ? "w" : "r";
       emit(r);
@@ -315,7 +316,7 @@ export function lirs(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): 
       const block = Number(t);
       if (!(block * 4096 <= MAX_ADDR)) return skip(st, "blocks at or above 2^41 (addresses at or above 2^53)");
       st.kept++;
-      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "raise --refs-per-ms");
       r.addr = hex(block * 4096);
       emit(r);
     },
@@ -386,6 +387,13 @@ export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, out
 }
 
 const UNIT_MS = { s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
+/** What to do when libCacheSim's times read in `unit` go beyond MAX_TIME_MS: a finer unit, if there is one. */
+const FINER_UNIT = {
+  s: "is the time column in seconds (--time-unit, s by default)? give its unit: --time-unit ms, us or ns",
+  ms: "is the time column in ms? give its unit: --time-unit us or ns",
+  us: "is the time column in µs? give its unit: --time-unit ns",
+  ns: "the times span more than 10^15 ms even in ns",
+};
 
 /** libCacheSim's CSV: a header naming a time and an object column; object n as page n. */
 export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
@@ -430,7 +438,8 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
       }
       last = t;
       st.kept++;
-      r.time_ms = timeOk(file, no, t, "--time-unit");
+      // a finer unit makes the times smaller (the advice was "raise --time-unit")
+      r.time_ms = timeOk(file, no, t, FINER_UNIT[o.time_unit]);
       r.addr = hex(id * 4096);
       emit(r);
     },

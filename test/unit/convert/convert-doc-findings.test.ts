@@ -128,3 +128,20 @@ describe("no record of the format: the error says what one looks like", () => {
     expect([r.status, r.stderr]).toEqual([3, "h.csv:1: libcachesim: the header names the columns, but no row follows it\n"]);
   });
 });
+
+describe("libcachesim: times beyond 10^15 ms say to give a finer --time-unit (it said 'raise --time-unit')", () => {
+  // 2e12 s = 2e15 ms > 1e15; in ms 2e12 ms is below; in ns there is no finer unit to give
+  it("seconds by default: names the finer units", () => {
+    expect(errorOf(() => run(libcachesim, "time,obj_id\n0,1\n2000000000000,2\n"))).toBe(
+      "in.txt:3: time_ms would be 2000000000000000, beyond 1000000000000000: is the time column in seconds (--time-unit, s by default)? give its unit: --time-unit ms, us or ns",
+    );
+    const { rows } = run(libcachesim, "time,obj_id\n0,1\n2000000000000,2\n", { ...DEFAULT_IMPORT, time_unit: "ms" });
+    expect(rows.map((r) => r.time_ms)).toEqual([0, 2000000000000]);
+  });
+  it("ns: none finer", () => {
+    // 2e21 ns = 2e15 ms
+    expect(errorOf(() => run(libcachesim, "time,obj_id\n0,1\n2000000000000000000000,2\n", { ...DEFAULT_IMPORT, time_unit: "ns" }))).toBe(
+      "in.txt:3: time_ms would be 2000000000000000, beyond 1000000000000000: the times span more than 10^15 ms even in ns",
+    );
+  });
+});
