@@ -486,6 +486,19 @@ export function isLibCacheSimHeader(line: string): boolean {
 }
 
 /**
+ * True when `re` matches the first line and more than half of `lines`: a line of another kind
+ * among the records (a LIRS `*` end mark, a program's output in a lackey log) leaves the file
+ * the importer's, who counts and names it, where it made the file a wsim CSV, refused with
+ * `unknown column "12"`. A wsim trace's first line (a header, `{`) is no record of these.
+ */
+function mostly(lines: readonly string[], re: RegExp): boolean {
+  if (!re.test(lines[0]!)) return false;
+  let n = 0;
+  for (const l of lines) if (re.test(l)) n++;
+  return n * 2 > lines.length;
+}
+
+/**
  * A format from the first bytes of a file: perf-mem, ftrace, lackey, ucsd, lirs, damon, libcachesim, or null (a
  * wsim trace). Both convert (without --from) and the foreign-file hints (src/trace/sniff.ts)
  * use it, so every format a hint names is one convert imports unasked.
@@ -498,9 +511,9 @@ export function sniffImport(first: Buffer): string | null {
   // perf mem samples before kernel trace text: an arm_spe `memory:` event without a period reads as a trace line too
   if (looksLikePerfSamples(text.split("\n"))) return "perf-mem";
   if (looksLikeKernelTrace(lines)) return "ftrace";
-  if (lines.some((l) => l.startsWith("==")) || lines.every((l) => /^(I | L| S| M|==)/.test(l))) return "lackey";
-  if (lines.every((l) => /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/.test(l))) return "ucsd";
-  if (lines.every((l) => /^\s*\d+\s*$/.test(l))) return "lirs";
+  if (lines.some((l) => l.startsWith("==")) || mostly(lines, /^(I | L| S| M|==)/)) return "lackey";
+  if (mostly(lines, /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/)) return "ucsd";
+  if (mostly(lines, /^\s*\d+\s*$/)) return "lirs";
   if (text.trimStart().startsWith("[") && text.includes("snapshots")) return "damon";
   const head = lines.find((l) => !l.startsWith("#"));
   if (head !== undefined && isLibCacheSimHeader(head.replace(/^\uFEFF/, ""))) return "libcachesim";

@@ -145,3 +145,26 @@ describe("libcachesim: times beyond 10^15 ms say to give a finer --time-unit (it
     );
   });
 });
+
+describe("sniffing: a stray line among lackey, ucsd or LIRS records no longer makes the file a wsim CSV ('unknown column \"12\"')", () => {
+  const sniff = (t: string) => sniffImport(Buffer.from(t));
+  it("the first line and more than half of the lines (blank ones left out) are records: the format", () => {
+    expect(sniff("12\n*\n7\n")).toBe("lirs"); // 2 of 3
+    expect(sniff("l 0x1000 3\nhello\n\ns 0x2000 1\n")).toBe("ucsd"); // 2 of 3
+    expect(sniff(" L 00001000,4\nhello from the program\n S 00002000,8\n")).toBe("lackey"); // 2 of 3, no ==PID== line
+  });
+  it("half or fewer, or a first line that is no record: not the format (a wsim trace, as before)", () => {
+    expect(sniff("12\n*\n*\n7\n")).toBeNull(); // 2 of 4
+    expect(sniff("*\n12\n7\n")).toBeNull(); // first line
+    expect(sniff("time_ms,op,pid,addr\n0,access,1,0x1000\n")).toBeNull();
+    expect(sniff("hello\nl 0x1000 3\ns 0x2000 1\n")).toBeNull();
+  });
+  it("convert reads the LIRS file with its end mark unasked; replay's hint names it", () => {
+    writeFileSync(join(dir, "end.trc"), "12\n*\n7\n");
+    const c = wsim(["convert", "end.trc", "-", "-q"]);
+    expect([c.status, c.stdout.split("\n").slice(1, 3)]).toEqual([0, ["0,access,1,0xc000,,r,,,,,,,,,", "0.001,access,1,0x7000,,r,,,,,,,,,"]]);
+    const r = wsim(["replay", "end.trc"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("this looks like a LIRS page trace (one page number a line), not a wsim trace: import it with `wsim convert end.trc trace.csv`");
+  });
+});
