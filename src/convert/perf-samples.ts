@@ -321,6 +321,9 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
     },
     end() {
       st.sampled = sampledNote(per);
+      // --refs-per-ms times perf mem report -D's rows only (1000: DEFAULT_IMPORT's, not given or given as the default)
+      if (dumped === 0 && o.refs_per_ms !== 1000 && per.rows > 0)
+        (st.notes ??= []).push(`--refs-per-ms ${o.refs_per_ms} changed nothing: perf script samples carry their own times (it times perf mem report -D rows, which have none)`);
       if (lone) (st.notes ??= []).push(`${lone} ${lone === 1 ? "sample has" : "samples have"} one number where perf script prints pid/tid, read as the pid: plain perf script prints the tid there, making each thread a process of its own (perf script -F +pid keeps a process's threads together)`);
     },
   };

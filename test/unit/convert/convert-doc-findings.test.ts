@@ -168,3 +168,19 @@ describe("sniffing: a stray line among lackey, ucsd or LIRS records no longer ma
     expect(r.stderr).toContain("this looks like a LIRS page trace (one page number a line), not a wsim trace: import it with `wsim convert end.trc trace.csv`");
   });
 });
+
+describe("perf-mem: --refs-per-ms on perf script samples changed nothing, silently", () => {
+  const script = "  a  7/7 [000]  1.000000:  100 cpu/mem-loads/P:  1000  68100142 |OP LOAD|LVL L1 hit|\n";
+  const dump = "# PID, TID, IP, ADDR, LOCAL WEIGHT, DSRC, SYMBOL\n7 7 0x401136 0x7ffd1a2b3c40 35 0x68100142 /tmp/a:main\n7 7 0x401136 0x7ffd1a2b4c40 35 0x68100142 /tmp/a:main\n";
+  it("a note says so when it is not the default", () => {
+    expect(run(perfMem, script, { ...DEFAULT_IMPORT, refs_per_ms: 5 }).st.notes).toEqual([
+      "--refs-per-ms 5 changed nothing: perf script samples carry their own times (it times perf mem report -D rows, which have none)",
+    ]);
+    expect(run(perfMem, script).st.notes).toBeUndefined();
+  });
+  it("perf mem report -D rows are timed by it: no note; the second row at 1 / 5 = 0.2 ms", () => {
+    const { st, rows } = run(perfMem, dump, { ...DEFAULT_IMPORT, refs_per_ms: 5 });
+    expect(rows.map((r) => r.time_ms)).toEqual([0, 0.2]);
+    expect(st.notes).toBeUndefined();
+  });
+});
