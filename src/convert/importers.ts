@@ -213,6 +213,9 @@ function digits(line: string, i: number, end: (e: number) => void): number {
   return i === s ? -1 : v;
 }
 
+/** valgrind's own lines in a lackey log: `==PID== ...` (a markdown heading's `=====` is none) */
+const VALGRIND_LINE = /^==\d+==/;
+
 /** valgrind lackey: one process; a data reference touches the pages of [addr, addr+size). */
 export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""): LineImporter {
   st.mapping = `lackey: pid ${o.pid}; each data reference touches the pages of [addr, addr+size); time = reference / ${o.refs_per_ms} per ms${o.instructions ? "; instruction fetches kept as reads" : ""}; ${MAPPED}`;
@@ -224,7 +227,7 @@ export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""):
     line(line, no) {
       if (!line.trim()) return;
       st.lines++;
-      if (line.startsWith("==")) {
+      if (VALGRIND_LINE.test(line)) {
         st.recognised++;
         skip(st, "valgrind lines (==PID==)");
         return;
@@ -511,7 +514,7 @@ export function sniffImport(first: Buffer): string | null {
   // perf mem samples before kernel trace text: an arm_spe `memory:` event without a period reads as a trace line too
   if (looksLikePerfSamples(text.split("\n"))) return "perf-mem";
   if (looksLikeKernelTrace(lines)) return "ftrace";
-  if (lines.some((l) => l.startsWith("==")) || mostly(lines, /^(I | L| S| M|==)/)) return "lackey";
+  if (lines.some((l) => VALGRIND_LINE.test(l)) || mostly(lines, /^(I | L| S| M|==\d+==)/)) return "lackey";
   if (mostly(lines, /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/)) return "ucsd";
   if (mostly(lines, /^\s*\d+\s*$/)) return "lirs";
   if (text.trimStart().startsWith("[") && text.includes("snapshots")) return "damon";

@@ -184,3 +184,17 @@ describe("perf-mem: --refs-per-ms on perf script samples changed nothing, silent
     expect(st.notes).toBeUndefined();
   });
 });
+
+describe("lackey: only `==PID==` lines are valgrind's (a markdown file's `=====` made it an empty lackey trace, exit 0)", () => {
+  const md = "Title\n=====\n\nSome text\n";
+  it("is not sniffed as lackey", () => {
+    expect(sniffImport(Buffer.from(md))).toBeNull();
+    expect(sniffImport(Buffer.from("==884== Lackey, an example Valgrind tool\nI  0401ab70,3\n"))).toBe("lackey");
+  });
+  it("with --from lackey: no record, exit 3 at its first line", () => {
+    const { st } = run(lackey, md);
+    // Title, =====, Some text: three lines, none a record or a valgrind line
+    expect(describeSkipped(st)).toEqual(["3 unrecognised lines"]);
+    expect(errorOf(() => checkRecognised("lackey", st, "in.txt"))).toMatch(/^in\.txt:1: lackey: no line of the file is a lackey record; the first it could not read is "Title"/);
+  });
+});
