@@ -18,7 +18,7 @@
  *                spread evenly over its pages and over its snapshot's time span (ns to ms, from
  *                the first snapshot), one process (pid 1).
  *   libcachesim  libCacheSim's CSV: a header naming a time column (time, timestamp) and an
- *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
+ *                object column (obj_id, id, key, object, lbn); object n as page n; time in `time_unit`.
  *   ftrace       the kmem page events of ftrace, trace-cmd report and perf script text, as
  *                alloc and free rows keyed by pfn (src/convert/ktrace.ts).
  *   perf-mem     perf samples with a data address (perf mem / perf record -d, as perf script
@@ -398,6 +398,11 @@ const FINER_UNIT = {
   ns: "the times span more than 10^15 ms even in ns",
 };
 
+/** The names a libCacheSim CSV's time column may have. */
+const TIME_COLUMNS = ["time", "timestamp", "clock_time"];
+/** ... and its object column: `lbn` (a logical block number) is the one of libCacheSim's own sample, data/trace.csv (`version,time,op,size,lbn`). */
+const OBJECT_COLUMNS = ["obj_id", "id", "key", "object", "lbn"];
+
 /** libCacheSim's CSV: a header naming a time and an object column; object n as page n. */
 export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
   st.mapping = `libcachesim: pid ${o.pid}; object n = page n (addr n * 4096); time in ${o.time_unit}, from the first row`;
@@ -416,10 +421,10 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
       const f = line.split(",").map((x) => x.trim().replace(/^"(.*)"$/, "$1"));
       if (!header) {
         const cols = f.map((x) => x.toLowerCase());
-        ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
-        oi = cols.findIndex((c) => c === "obj_id" || c === "id" || c === "key" || c === "object");
+        ti = cols.findIndex((c) => TIME_COLUMNS.includes(c));
+        oi = cols.findIndex((c) => OBJECT_COLUMNS.includes(c));
         if (ti < 0 || oi < 0)
-          throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${quoteInput(line)}`);
+          throw new DataError(file, no, `libcachesim: the header must name a time column (${TIME_COLUMNS.join(", ")}) and an object column (${OBJECT_COLUMNS.join(", ")}); got ${quoteInput(line)}`);
         header = true;
         headerNo = no;
         st.lines--; // the header is not a record
@@ -485,7 +490,7 @@ export function checkRecognised(fmt: string, st: ImportStats, file: string): voi
 /** The first line of a libCacheSim CSV: a time column and an object column (what libcachesim() reads). */
 export function isLibCacheSimHeader(line: string): boolean {
   const cols = line.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1").toLowerCase());
-  return cols.length > 1 && cols.some((c) => ["time", "timestamp", "clock_time"].includes(c)) && cols.some((c) => ["obj_id", "id", "key", "object"].includes(c));
+  return cols.length > 1 && cols.some((c) => TIME_COLUMNS.includes(c)) && cols.some((c) => OBJECT_COLUMNS.includes(c));
 }
 
 /**

@@ -198,3 +198,16 @@ describe("lackey: only `==PID==` lines are valgrind's (a markdown file's `=====`
     expect(errorOf(() => checkRecognised("lackey", st, "in.txt"))).toMatch(/^in\.txt:1: lackey: no line of the file is a lackey record; the first it could not read is "Title"/);
   });
 });
+
+describe("libcachesim: the object column of libCacheSim's own sample CSV, `lbn` (data/trace.csv: version,time,op,size,lbn)", () => {
+  const text = "version,time,op,size,lbn\n1,33898,2a,512,42932745\n1,33899,2a,6144,31954535\n";
+  it("is sniffed and read: lbn n -> page n", () => {
+    expect(sniffImport(Buffer.from(text))).toBe("libcachesim");
+    const { rows } = run(libcachesim, text, { ...DEFAULT_IMPORT, time_unit: "us" });
+    // 42932745 * 4096 = 175,852,523,520 = 0x28f1a09000 at 0; 31954535 * 4096 = 0x1e79667000 at (33899 - 33898) us = 0.001 ms
+    expect(rows.map((r) => [r.time_ms, r.addr])).toEqual([
+      [0, "0x28f1a09000"],
+      [0.001, "0x1e79667000"],
+    ]);
+  });
+});
