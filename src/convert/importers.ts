@@ -18,7 +18,7 @@
  *                spread evenly over its pages and over its snapshot's time span (ns to ms, from
  *                the first snapshot), one process (pid 1).
  *   libcachesim  libCacheSim's CSV: a header naming a time column (time, timestamp) and an
- *                object column (obj_id, id, key); object n as page n; time in `time_unit`.
+ *                object column (obj_id, id, key, object, lbn); object n as page n; time in `time_unit`.
  *   ftrace       the kmem page events of ftrace, trace-cmd report and perf script text, as
  *                alloc and free rows keyed by pfn (src/convert/ktrace.ts).
  *   perf-mem     perf samples with a data address (perf mem / perf record -d, as perf script
@@ -52,7 +52,7 @@ export interface ImportStats {
   rows?: { alloc: number; free: number };
   /** (ftrace) what was counted beside the rows, not skipped: why -> how many */
   counted?: Record<string, number>;
-  /** (ftrace) the first lines it could not read, and why (empty why: not a trace line) */
+  /** the first lines it could not read (UNREAD_NAMED), and why (empty why: not a line of the format; ftrace and perf-mem name malformed events) */
   unread?: { no: number; text: string; why: string }[];
   /** (ftrace) the ring buffer's lost-events marks: events lost (the counts summed), marks, marks without a count, and the first */
   lost?: { events: number; markers: number; uncounted: number; first: { file: string; no: number; text: string } };
@@ -107,6 +107,9 @@ function skip(st: ImportStats, why: string): void {
   st.skipped[why] = (st.skipped[why] ?? 0) + 1;
 }
 
+/** What libcachesim() counts beside its rows (ImportStats.counted): written, not skipped. */
+const CLAMPED = "rows going back in time (written at the time of the row before: time_ms never decreases)";
+
 /** Each skip reason (the key in ImportStats.skipped, plural) with its singular, for a count of 1. */
 const SKIP_ONE: Record<string, string> = {
   "unrecognised lines": "unrecognised line",
@@ -118,7 +121,7 @@ const SKIP_ONE: Record<string, string> = {
   "samples with a bad address or time": "sample with a bad address or time",
   "rows with a bad time or object id": "row with a bad time or object id",
   "objects at or above 2^41 (addresses at or above 2^53)": "object at or above 2^41 (address at or above 2^53)",
-  "rows going back in time (clamped)": "row going back in time (clamped)",
+  [CLAMPED]: "row going back in time (written at the time of the row before: time_ms never decreases)",
   ...FTRACE_SKIP_ONE,
   ...FTRACE_COUNTED_ONE,
   ...PERF_SKIP_ONE,
@@ -138,9 +141,18 @@ export function describeCounted(st: ImportStats): string[] {
   return Object.entries(st.counted ?? {}).map(([why, k]) => plural(k, SKIP_ONE[why] ?? why, why));
 }
 
-function unread(st: ImportStats, text: string, no: number): void {
-  skip(st, "unrecognised lines");
+/** How many lines an importer could not read are named on stderr (as ktrace.ts UNREAD_NAMED). */
+const UNREAD_NAMED = 3;
+
+/**
+ * A line the importer could not read: counted under `why`, and the first UNREAD_NAMED kept
+ * (st.unread), so convert's stderr names them as `FILE:LINE: "text"`, as it does a kernel trace's.
+ */
+function unread(st: ImportStats, text: string, no: number, why = "unrecognised lines"): void {
+  skip(st, why);
   if (!st.firstUnread) st.firstUnread = { no, text };
+  const list = (st.unread ??= []);
+  if (list.length < UNREAD_NAMED) list.push({ no, text, why: "" });
 }
 
 const MAPPED = "each 2 MiB-aligned range is mmapped (anon) at its first access, so THP can back it";
@@ -180,8 +192,9 @@ function accessRow(o: ImportOptions): Row {
   return { time_ms: 0, op: "access", pid: o.pid, addr: "", rw: "r" };
 }
 
-function timeOk(file: string, no: number, t: number, flag: string): number {
-  if (!(t <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${t}, beyond ${MAX_TIME_MS}: raise ${flag}`);
+/** `t` (ms), or a DataError at line `no` when it is beyond MAX_TIME_MS; `advice`: what to change ("raise --refs-per-ms"). */
+function timeOk(file: string, no: number, t: number, advice: string): number {
+  if (!(t <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${t}, beyond ${MAX_TIME_MS}: ${advice}`);
   return t;
 }
 
@@ -200,6 +213,9 @@ function digits(line: string, i: number, end: (e: number) => void): number {
   return i === s ? -1 : v;
 }
 
+/** valgrind's own lines in a lackey log: `==PID== ...` (a markdown heading's `=====` is none) */
+const VALGRIND_LINE = /^==\d+==/;
+
 /** valgrind lackey: one process; a data reference touches the pages of [addr, addr+size). */
 export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""): LineImporter {
   st.mapping = `lackey: pid ${o.pid}; each data reference touches the pages of [addr, addr+size); time = reference / ${o.refs_per_ms} per ms${o.instructions ? "; instruction fetches kept as reads" : ""}; ${MAPPED}`;
@@ -211,7 +227,7 @@ export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""):
     line(line, no) {
       if (!line.trim()) return;
       st.lines++;
-      if (line.startsWith("==")) {
+      if (VALGRIND_LINE.test(line)) {
         st.recognised++;
         skip(st, "valgrind lines (==PID==)");
         return;
@@ -226,7 +242,7 @@ export function lackey(o: ImportOptions, st: ImportStats, out: Emit, file = ""):
       if (!(addr + size - 1 <= MAX_ADDR)) return skip(st, "references at or above 2^53");
       const first = Math.floor(addr / 4096);
       const last = Math.floor((addr + size - 1) / 4096);
-      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "raise --refs-per-ms");
       r.rw = kind === "S" || kind === "M" ? "w" : "r";
       for (let p = first; p <= last; p++) {
         st.kept++;
@@ -279,7 +295,7 @@ export function ucsd(o: ImportOptions, st: ImportStats, out: Emit, file = ""): L
       instr += count;
       if (!(addr <= MAX_ADDR)) return skip(st, "references at or above 2^53");
       st.kept++;
-      r.time_ms = timeOk(file, no, ms(instr / o.instr_per_ms), "--instr-per-ms");
+      r.time_ms = timeOk(file, no, ms(instr / o.instr_per_ms), "raise --instr-per-ms");
       r.addr = hex(Math.floor(addr / 4096) * 4096);
       r.rw = kind === 0x73 ? "w" : "r";
       emit(r);
@@ -303,7 +319,7 @@ export function lirs(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): 
       const block = Number(t);
       if (!(block * 4096 <= MAX_ADDR)) return skip(st, "blocks at or above 2^41 (addresses at or above 2^53)");
       st.kept++;
-      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "--refs-per-ms");
+      r.time_ms = timeOk(file, no, ms(n++ / o.refs_per_ms), "raise --refs-per-ms");
       r.addr = hex(block * 4096);
       emit(r);
     },
@@ -374,6 +390,18 @@ export async function damon(doc: unknown, o: ImportOptions, st: ImportStats, out
 }
 
 const UNIT_MS = { s: 1000, ms: 1, us: 0.001, ns: 0.000001 };
+/** What to do when libCacheSim's times read in `unit` go beyond MAX_TIME_MS: a finer unit, if there is one. */
+const FINER_UNIT = {
+  s: "is the time column in seconds (--time-unit, s by default)? give its unit: --time-unit ms, us or ns",
+  ms: "is the time column in ms? give its unit: --time-unit us or ns",
+  us: "is the time column in µs? give its unit: --time-unit ns",
+  ns: "the times span more than 10^15 ms even in ns",
+};
+
+/** The names a libCacheSim CSV's time column may have. */
+const TIME_COLUMNS = ["time", "timestamp", "clock_time"];
+/** ... and its object column: `lbn` (a logical block number) is the one of libCacheSim's own sample, data/trace.csv (`version,time,op,size,lbn`). */
+const OBJECT_COLUMNS = ["obj_id", "id", "key", "object", "lbn"];
 
 /** libCacheSim's CSV: a header naming a time and an object column; object n as page n. */
 export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file = ""): LineImporter {
@@ -384,48 +412,60 @@ export function libcachesim(o: ImportOptions, st: ImportStats, emit: Emit, file 
   let oi = -1;
   let t0 = NaN;
   let last = 0;
+  let headerNo = 0;
   return {
     line(line, no) {
       if (!line.trim() || line.startsWith("#")) return;
       st.lines++;
-      const f = line.split(",").map((x) => x.trim());
+      // a field may be quoted ("42"), as the sniffer's isLibCacheSimHeader allows of the header
+      const f = line.split(",").map((x) => x.trim().replace(/^"(.*)"$/, "$1"));
       if (!header) {
         const cols = f.map((x) => x.toLowerCase());
-        ti = cols.findIndex((c) => c === "time" || c === "timestamp" || c === "clock_time");
-        oi = cols.findIndex((c) => c === "obj_id" || c === "id" || c === "key" || c === "object");
+        ti = cols.findIndex((c) => TIME_COLUMNS.includes(c));
+        oi = cols.findIndex((c) => OBJECT_COLUMNS.includes(c));
         if (ti < 0 || oi < 0)
-          throw new DataError(file, no, `libcachesim: the header must name a time column (time, timestamp, clock_time) and an object column (obj_id, id, key, object); got ${quoteInput(line)}`);
+          throw new DataError(file, no, `libcachesim: the header must name a time column (${TIME_COLUMNS.join(", ")}) and an object column (${OBJECT_COLUMNS.join(", ")}); got ${quoteInput(line)}`);
         header = true;
+        headerNo = no;
         st.lines--; // the header is not a record
         return;
       }
       const tv = Number(f[ti]);
       const id = Number(f[oi]);
-      if (f[ti] === "" || f[oi] === "" || !Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0) {
-        if (!st.firstUnread) st.firstUnread = { no, text: line };
-        return skip(st, "rows with a bad time or object id");
-      }
+      if (f[ti] === "" || f[oi] === "" || !Number.isFinite(tv) || !Number.isSafeInteger(id) || id < 0)
+        return unread(st, line, no, "rows with a bad time or object id");
       st.recognised++;
       if (id * 4096 > MAX_ADDR) return skip(st, "objects at or above 2^41 (addresses at or above 2^53)");
       if (Number.isNaN(t0)) t0 = tv;
       let t = ms((tv - t0) * UNIT_MS[o.time_unit]);
       if (t < last) {
-        skip(st, "rows going back in time (clamped)");
+        // kept at the time of the row before, as ftrace() keeps its events: counted, not skipped
+        const c = (st.counted ??= {});
+        c[CLAMPED] = (c[CLAMPED] ?? 0) + 1;
         t = last;
       }
       last = t;
       st.kept++;
-      r.time_ms = timeOk(file, no, t, "--time-unit");
+      // a finer unit makes the times smaller (the advice was "raise --time-unit")
+      r.time_ms = timeOk(file, no, t, FINER_UNIT[o.time_unit]);
       r.addr = hex(id * 4096);
       emit(r);
     },
-    end() {},
+    end() {
+      // a header and nothing under it: not "the input is empty" (checkRecognised), which it is not
+      if (header && st.lines === 0)
+        throw new DataError(file, headerNo, "libcachesim: the header names the columns, but no row follows it");
+    },
   };
 }
 
 
 /** What a record of an importer's format looks like, for the error when no line is one. */
 const RECORD_SHAPE: Record<string, string> = {
+  lackey: "a record is ` L ADDR,SIZE` (load), ` S ADDR,SIZE` (store), ` M ADDR,SIZE` (modify) or `I  ADDR,SIZE` (instruction fetch), ADDR in hex, as valgrind --tool=lackey --trace-mem=yes prints them",
+  ucsd: "a record is `l 0xADDR N` (load) or `s 0xADDR N` (store), N the instructions since the previous reference",
+  lirs: "a record is one block number a line",
+  libcachesim: "a record is a row with a number in the header's time column and an object id, an integer from 0, in its object column",
   ftrace: "a record is `TASK-PID [CPU] FLAGS SECONDS.MICROS: EVENT: FIELDS` as trace_pipe prints it, `TASK-PID [CPU] SECONDS: EVENT: FIELDS` as trace-cmd report does, or perf script's `TASK PID [CPU] SECONDS: EVENT: FIELDS`, with the kmem:mm_page_* events",
   "perf-mem": "a record is a perf script sample with its data address (`TASK PID [CPU] SECONDS: PERIOD EVENT: ADDR DATA_SRC |OP …`) or a `perf mem report -D` row",
 };
@@ -450,7 +490,20 @@ export function checkRecognised(fmt: string, st: ImportStats, file: string): voi
 /** The first line of a libCacheSim CSV: a time column and an object column (what libcachesim() reads). */
 export function isLibCacheSimHeader(line: string): boolean {
   const cols = line.split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1").toLowerCase());
-  return cols.length > 1 && cols.some((c) => ["time", "timestamp", "clock_time"].includes(c)) && cols.some((c) => ["obj_id", "id", "key", "object"].includes(c));
+  return cols.length > 1 && cols.some((c) => TIME_COLUMNS.includes(c)) && cols.some((c) => OBJECT_COLUMNS.includes(c));
+}
+
+/**
+ * True when `re` matches the first line and more than half of `lines`: a line of another kind
+ * among the records (a LIRS `*` end mark, a program's output in a lackey log) leaves the file
+ * the importer's, who counts and names it, where it made the file a wsim CSV, refused with
+ * `unknown column "12"`. A wsim trace's first line (a header, `{`) is no record of these.
+ */
+function mostly(lines: readonly string[], re: RegExp): boolean {
+  if (!re.test(lines[0]!)) return false;
+  let n = 0;
+  for (const l of lines) if (re.test(l)) n++;
+  return n * 2 > lines.length;
 }
 
 /**
@@ -466,9 +519,9 @@ export function sniffImport(first: Buffer): string | null {
   // perf mem samples before kernel trace text: an arm_spe `memory:` event without a period reads as a trace line too
   if (looksLikePerfSamples(text.split("\n"))) return "perf-mem";
   if (looksLikeKernelTrace(lines)) return "ftrace";
-  if (lines.some((l) => l.startsWith("==")) || lines.every((l) => /^(I | L| S| M|==)/.test(l))) return "lackey";
-  if (lines.every((l) => /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/.test(l))) return "ucsd";
-  if (lines.every((l) => /^\s*\d+\s*$/.test(l))) return "lirs";
+  if (lines.some((l) => VALGRIND_LINE.test(l)) || mostly(lines, /^(I | L| S| M|==\d+==)/)) return "lackey";
+  if (mostly(lines, /^\s*[lsLS]\s+0x[0-9a-fA-F]+\s+\d+\s*$/)) return "ucsd";
+  if (mostly(lines, /^\s*\d+\s*$/)) return "lirs";
   if (text.trimStart().startsWith("[") && text.includes("snapshots")) return "damon";
   const head = lines.find((l) => !l.startsWith("#"));
   if (head !== undefined && isLibCacheSimHeader(head.replace(/^\uFEFF/, ""))) return "libcachesim";

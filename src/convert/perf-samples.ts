@@ -206,13 +206,13 @@ export const PERF_SKIP_ONE: Record<string, string> = {
   "callchain lines": "callchain line",
   "tracepoint events (not memory samples)": "tracepoint event (not a memory sample)",
   "kmem page events (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)": "kmem page event (the file is read as perf mem samples, its first kind: convert the events apart with --from ftrace)",
-  "samples going back in time (clamped)": "sample going back in time (clamped)",
 };
 
 /** What the importer counts beside what it skips, with their singular. */
 export const PERF_COUNTED_ONE: Record<string, string> = {
   "samples whose data_src has no op (load or store told by the event name)": "sample whose data_src has no op (load or store told by the event name)",
   "prefetch and exec samples (written as reads)": "prefetch or exec sample (written as a read)",
+  "samples going back in time (written at the time of the sample before: time_ms never decreases)": "sample going back in time (written at the time of the sample before: time_ms never decreases)",
 };
 
 const MAX_ADDR = Number.MAX_SAFE_INTEGER;
@@ -281,7 +281,8 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
         tm = ((p.secs - secs0) * 1e9 + (p.ns - ns0)) / 1e6;
       }
       if (tm < last) {
-        skip("samples going back in time (clamped)");
+        // written at the time of the sample before: counted, not skipped
+        count("samples going back in time (written at the time of the sample before: time_ms never decreases)");
         tm = last;
       }
       if (!(tm <= MAX_TIME_MS)) throw new DataError(file, no, `time_ms would be ${tm}, beyond ${MAX_TIME_MS}${p.secs < 0 ? ": raise --refs-per-ms" : ""}`);
@@ -320,6 +321,9 @@ export function perfMem(o: ImportOptions, st: ImportStats, emit: Emit, file = ""
     },
     end() {
       st.sampled = sampledNote(per);
+      // --refs-per-ms times perf mem report -D's rows only (1000: DEFAULT_IMPORT's, not given or given as the default)
+      if (dumped === 0 && o.refs_per_ms !== 1000 && per.rows > 0)
+        (st.notes ??= []).push(`--refs-per-ms ${o.refs_per_ms} changed nothing: perf script samples carry their own times (it times perf mem report -D rows, which have none)`);
       if (lone) (st.notes ??= []).push(`${lone} ${lone === 1 ? "sample has" : "samples have"} one number where perf script prints pid/tid, read as the pid: plain perf script prints the tid there, making each thread a process of its own (perf script -F +pid keeps a process's threads together)`);
     },
   };

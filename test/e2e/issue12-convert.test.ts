@@ -100,18 +100,19 @@ describe("item 6: a JSON document's machine and tunables", () => {
 
 describe("item 10: an importer that recognises nothing is exit 3 naming the first line it could not read", () => {
   // each format with lines none of which it reads; the first unreadable line is the third
-  const cases: [string, string, number, string][] = [
-    ["lackey", "\n\nhello world\nmore\n", 3, "hello world"],
-    ["ucsd", "\n\nl zz 3\ns 0x10\n", 3, "l zz 3"],
-    ["lirs", "\n\nblock7\n8x\n", 3, "block7"],
-    ["libcachesim", "# c\ntime,obj_id,obj_size\nx,1,1\n1,y,1\n", 3, "x,1,1"],
+  // ... and says what a record of the format looks like (RECORD_SHAPE in importers.ts)
+  const cases: [string, string, number, string, string][] = [
+    ["lackey", "\n\nhello world\nmore\n", 3, "hello world", "a record is ` L ADDR,SIZE` (load), ` S ADDR,SIZE` (store), ` M ADDR,SIZE` (modify) or `I  ADDR,SIZE` (instruction fetch), ADDR in hex, as valgrind --tool=lackey --trace-mem=yes prints them"],
+    ["ucsd", "\n\nl zz 3\ns 0x10\n", 3, "l zz 3", "a record is `l 0xADDR N` (load) or `s 0xADDR N` (store), N the instructions since the previous reference"],
+    ["lirs", "\n\nblock7\n8x\n", 3, "block7", "a record is one block number a line"],
+    ["libcachesim", "# c\ntime,obj_id,obj_size\nx,1,1\n1,y,1\n", 3, "x,1,1", "a record is a row with a number in the header's time column and an object id, an integer from 0, in its object column"],
   ];
-  for (const [fmt, text, line, first] of cases)
+  for (const [fmt, text, line, first, shape] of cases)
     it(`${fmt}`, () => {
       writeFileSync(at(`none.${fmt}`), text);
       const r = wsim(["convert", "--from", fmt, `none.${fmt}`, `none-${fmt}.csv`]);
       expect(r.status).toBe(3);
-      expect(r.stderr).toBe(`none.${fmt}:${line}: ${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${JSON.stringify(first)}\n`);
+      expect(r.stderr).toBe(`none.${fmt}:${line}: ${fmt}: no line of the file is a ${fmt} record; the first it could not read is ${JSON.stringify(first)} (${shape})\n`);
       expect(existsSync(at(`none-${fmt}.csv`))).toBe(false);
     });
   it("libcachesim: a header without a time or object column is named by its line", () => {
