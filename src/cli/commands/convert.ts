@@ -101,7 +101,16 @@ export async function streamRows(
   const fmt = o.from ?? (isWtrace(input.first) ? undefined : sniffImport(input.first));
   if (fmt && !IMPORT_FORMATS.includes(fmt)) throw new UsageError(`--from: expected one of ${IMPORT_FORMATS.join(", ")}, got "${fmt}"`);
   checkImportOptions(o.given ?? [], fmt ?? "a wsim trace");
-  if (!fmt) return traceRows(path, input, emit, pause, onHeader);
+  if (!fmt) {
+    try {
+      return await traceRows(path, input, emit, pause, onHeader);
+    } catch (e) {
+      // no importer recognised it and it is no wsim trace either: say how to name its format
+      if (e instanceof DataError && e.line <= 1 && e.what.startsWith("unknown column") && o.from === undefined && !wsimHeader(input.first))
+        throw new DataError(e.file, e.line, `${e.what}; not a wsim trace, nor one of the formats convert recognises by their look: if it is one it imports, name it with --from ${IMPORT_FORMATS.join("|")} (docs/convert.md shows each)`);
+      throw e;
+    }
+  }
   const st = newStats();
   if (fmt === "damon") {
     await damon(await damonDoc(input), opts, st, emit, input.name, pause);
@@ -116,6 +125,13 @@ export async function streamRows(
   imp.end();
   checkRecognised(fmt, st, input.name);
   return { stats: st, header: {}, machine: null };
+}
+
+/** Does the first line look like a wsim CSV header (a time_ms and an op column), so an unknown column there is a typo? */
+function wsimHeader(first: Buffer): boolean {
+  const nl = first.indexOf(10);
+  const cols = first.toString("latin1", 0, nl < 0 ? first.length : nl).split(",").map((c) => c.trim());
+  return cols.includes("time_ms") && cols.includes("op");
 }
 
 /** A wsim trace (CSV, NDJSON or a JSON document) through the project's readers. */

@@ -211,3 +211,28 @@ describe("libcachesim: the object column of libCacheSim's own sample CSV, `lbn` 
     ]);
   });
 });
+
+describe("a file no importer recognises and no wsim trace: the error says to name its format with --from", () => {
+  it("UCSD with decimal addresses: unknown column, then the --from hint; with --from ucsd it converts", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "wsim-hint-"));
+    const f = join(dir, "dec.trace");
+    writeFileSync(f, "l 140734799804576 3\ns 140734799804584 1\n");
+    const bin = new URL("../../../bin/wsim", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [bin, "convert", f, "-"], { encoding: "utf8" });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/dec\.trace:1: unknown column "l 140734799804576 3" \(known: .*\); not a wsim trace, nor one of the formats convert recognises by their look: if it is one it imports, name it with --from lackey\|ucsd\|lirs\|damon\|libcachesim\|ftrace\|perf-mem/);
+    const ok = spawnSync(process.execPath, [bin, "convert", f, "-", "--from", "ucsd"], { encoding: "utf8" });
+    expect(ok.status).toBe(0);
+    // a wsim header with a typo is a wsim trace: the error names the column, without the hint
+    const typo = join(dir, "typo.csv");
+    writeFileSync(typo, "time_ms,op,pid,adr\n0,access,1,0x1000\n");
+    const t = spawnSync(process.execPath, [bin, "convert", typo, "-"], { encoding: "utf8" });
+    expect(t.status).toBe(3);
+    expect(t.stderr).toMatch(/typo\.csv:1: unknown column "adr" \(known: [^)]*\)\n$/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
