@@ -152,11 +152,12 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
 }
 
 /**
- * A regular file that is not gzipped, read in CHUNK-sized pieces into one buffer used again
- * for every read (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace): each
- * chunk is valid until the next is asked for, which every streaming reader here allows (they
- * copy what they carry over). `first` is a copy. null for a gzipped file (the stream path
- * inflates it) and for a JSON document (its reader keeps every chunk).
+ * A regular file that is not gzipped, read in CHUNK-sized pieces into two buffers used in
+ * turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace), the next
+ * chunk read (in libuv's thread pool) while the current one is parsed: each chunk is valid
+ * until the next is asked for, which every streaming reader here allows (they copy what
+ * they carry over). `first` is a copy. null for a gzipped file (the stream path inflates
+ * it) and for a JSON document (its reader keeps every chunk).
  */
 async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
   let fh: import("node:fs/promises").FileHandle;
@@ -165,28 +166,43 @@ async function directChunks(path: string, name: string): Promise<{ first: Buffer
   } catch (e) {
     throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
   }
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let bytes = 0;
-  const read = async (): Promise<number> => {
-    try {
-      const n = (await fh.read(buf, 0, CHUNK, null)).bytesRead;
-      bytes += n;
-      return n;
-    } catch (e) {
+  /** reads the next chunk into bufs[k]; never rejects (an error comes back as the value) */
+  const read = (k: number): Promise<Buffer | Error> =>
+    fh.read(bufs[k]!, 0, CHUNK, null).then(
+      (r) => bufs[k]!.subarray(0, r.bytesRead),
+      (e: unknown) => new DataError(name, 0, `cannot read: ${describeErrno(e)}`),
+    );
+  const got = async (p: Promise<Buffer | Error>): Promise<Buffer> => {
+    const r = await p;
+    if (r instanceof Error) {
       await fh.close().catch(() => {});
-      throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+      throw r;
     }
+    bytes += r.length; // what the reader has been given (or is about to be)
+    return r;
   };
-  const n0 = await read();
-  if (n0 >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+  const b0 = await got(read(0));
+  if (b0.length >= 2 && b0[0] === 0x1f && b0[1] === 0x8b) {
     await fh.close();
     return null;
   }
-  const first = Buffer.from(buf.subarray(0, n0));
+  const first = Buffer.from(b0);
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (first.length) yield first;
-      for (let n = await read(); n > 0; n = await read()) yield buf.subarray(0, n);
+      if (!first.length) return;
+      let k = 1;
+      let next = read(k);
+      for (;;) {
+        const chunk = await got(next);
+        if (!chunk.length) return;
+        // the read after it goes into the other buffer, which the reader is done with
+        k ^= 1;
+        next = read(k);
+        yield chunk;
+      }
     } finally {
       await fh.close().catch(() => {});
     }

@@ -107,7 +107,7 @@ const LAYOUT = (() => {
 export class EventBatch {
   static readonly BYTES = LAYOUT.bytes;
   n = 0;
-  buffer: ArrayBuffer;
+  buffer: ArrayBufferLike;
   time!: Float64Array;
   op!: Uint8Array;
   pid!: Float64Array;
@@ -151,7 +151,7 @@ export class EventBatch {
   written = ~0;
 
   /** A fresh batch of defaults, or a view of a batch's buffer received from another thread. */
-  constructor(buffer?: ArrayBuffer, n = 0, strs: string[] = []) {
+  constructor(buffer?: ArrayBufferLike, n = 0, strs: string[] = []) {
     this.buffer = buffer ?? new ArrayBuffer(LAYOUT.bytes);
     this.bind();
     this.n = n;
@@ -193,7 +193,7 @@ export class EventBatch {
    * the same reader, held before: its columns hold what reset() leaves there). The caller
    * resets the batch before refilling it, as after a yield.
    */
-  swap(next: ArrayBuffer): ArrayBuffer {
+  swap(next: ArrayBufferLike): ArrayBufferLike {
     const old = this.buffer;
     this.buffer = next;
     this.bind();

@@ -13,8 +13,11 @@ import { Worker } from "node:worker_threads";
 import { DataError, InternalError, UsageError } from "../errors.js";
 import { EventBatch, type TraceFormat } from "./types.js";
 
-/** batches in flight between the threads */
-const POOL = 4;
+/**
+ * batch slots shared by the threads (about 330 KB each): the reader fills one while the
+ * others wait for the engine or are being replayed
+ */
+const SLOTS = 8;
 /** smaller files are read inline: a worker's start (~50 ms) is more than their parsing */
 export const WORKER_MIN_BYTES = 4 << 20;
 
@@ -44,7 +47,7 @@ export function useWorker(want: boolean | undefined, size: number | null): boole
 export const workerStats = { started: 0 };
 
 type Msg =
-  | { type: "batch"; buffer: ArrayBuffer; n: number; strs: string[]; bytes: number }
+  | { type: "batch"; slot: number; n: number; strs: string[]; bytes: number }
   | { type: "end"; bytes: number }
   | { type: "error"; data: true; file: string; line: number; what: string }
   | { type: "error"; data: false; name?: string; message: string; stack?: string }
@@ -60,7 +63,14 @@ type Msg =
 export async function* workerBatches(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
 ): AsyncGenerator<EventBatch> {
-  const w = new Worker(script()!, { workerData: { path, format, engine, pool: POOL } });
+  // the ring of batch slots (parse-worker.ts), each seen here through its own batch
+  const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
+  const views = slots.map((sab) => {
+    const v = new EventBatch(sab);
+    v.reset(); // every column at its default (written is all ones)
+    return v;
+  });
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots } });
   workerStats.started++;
   const queue: Msg[] = [];
   let wake: (() => void) | null = null;
@@ -80,9 +90,12 @@ export async function* workerBatches(
       switch (m.type) {
         case "batch": {
           onBytes(m.bytes);
-          yield new EventBatch(m.buffer, m.n, m.strs);
-          // the engine is done with it: back to the worker's pool
-          w.postMessage({ type: "free", buffer: m.buffer }, [m.buffer]);
+          const b = views[m.slot]!;
+          b.n = m.n;
+          b.strs = m.strs;
+          yield b;
+          // the engine is done with it: back to the reader
+          w.postMessage({ type: "free", slot: m.slot });
           break;
         }
         case "end":
