@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DataError } from "../../../src/errors.js";
 import { readCsv } from "../../../src/trace/csv.js";
 import { openTrace, sniffFormat } from "../../../src/trace/open.js";
@@ -224,5 +227,26 @@ describe("CSV: the byte fast path (RowBuilder.fastLine) and the general path agr
     // the generator makes both kinds of file (figures for this seed)
     expect(events).toBeGreaterThan(1000);
     expect(errors).toBeGreaterThan(10);
+  });
+});
+
+describe("reading a trace file in chunks", () => {
+  it("reads a file of several 1 MiB chunks (two buffers in turn) as the same events as its text in one piece, inline and in the worker", async () => {
+    // 120,000 rows of ~35-45 bytes: about 4.6 MB, so five chunks, each a buffer the
+    // previous-but-one read used; a row cut by every chunk boundary, and string ids (copied
+    // out of the chunk) that must not change when a later read overwrites that buffer
+    let text = "time_ms,op,pid,addr,rw,id\n";
+    for (let i = 0; i < 120000; i++) text += i % 3 ? `${i},access,${i % 5},0x${(i * 4096).toString(16)},${i % 2 ? "w" : "r"},\n` : `${i},alloc,,,,id-${i}\n`;
+    const dir = mkdtempSync(join(tmpdir(), "wsim-csv-chunks-"));
+    try {
+      const file = join(dir, "t.csv");
+      writeFileSync(file, text);
+      const want = await allColumns(readCsv(chunksOf(text), file));
+      expect(want.length).toBe(120000);
+      expect(await allColumns((await openTrace(file, { worker: false })).batches())).toEqual(want);
+      expect(await allColumns((await openTrace(file, { worker: true })).batches())).toEqual(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
