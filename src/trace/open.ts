@@ -12,7 +12,7 @@ import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
 import { isWtrace, openWtrace } from "./wtrace.js";
-import { useWorker, workerBatches } from "./worker-reader.js";
+import { startWorker, useWorker, type WorkerReader } from "./worker-reader.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -34,7 +34,9 @@ export interface OpenOptions extends CsvOptions {
   format?: TraceFormat;
   /**
    * read a CSV/NDJSON file in a worker thread (worker-reader.ts): true forces it, false
-   * forbids it, undefined (default) forbids it too; replay() passes its own choice
+   * forbids it, undefined (default) forbids it too; replay() passes its own choice. The
+   * worker starts when the trace is opened (it parses while the caller sets up); call
+   * `close()` when the batches will not be read
    */
   worker?: boolean | "auto";
   /** standard input, for `-` (tests pass their own) */
@@ -237,16 +239,19 @@ async function opened(
     header.machineAt = named.line;
   }
   let used = false;
+  // the worker starts now: it parses while the caller builds its engine
+  let inWorker: WorkerReader | null = null;
+  if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
+    worker.close();
+    inWorker = startWorker(path, format, opts.engine, worker.onBytes);
+  }
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
-    if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
-      worker.close();
-      return workerBatches(path, format, opts.engine, worker.onBytes);
-    }
+    if (inWorker) return inWorker.batches();
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header, batches, progress, close: () => void (!used && worker?.close()) };
+  return { name, format, header, batches, progress, close: () => void (!used && (inWorker ? inWorker.stop() : worker?.close())) };
 }
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */
