@@ -331,11 +331,8 @@ export class RowBuilder {
               break;
             default:
               // words (kind, mt, gfp, advice) and strings: printable ASCII but for the quote
-              for (; q < end; q++) {
-                const h = buf[q]!;
-                if (h === 44 || h === 10 || h === 13) break;
-                if (h < 0x21 || h > 0x7e || h === 34) break bail;
-              }
+              while (q < end && TEXT[buf[q]!] === 0) q++;
+              if (q < end && TEXT[buf[q]!] !== 1) break bail;
               if (!this.fastWord(buf, p, q, c, i)) break bail;
           }
           p = q;
@@ -468,6 +465,10 @@ function wordIndex(buf: Uint8Array, s: number, e: number, names: readonly string
 const DIGIT = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : -1));
 /** byte -> its hex digit, or -1 */
 const HEX = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
+/** byte -> 0 for fastLine's string bytes (printable ASCII but `"` and `,`), 1 for the bytes that end a field (`,` CR LF), 2 for the others */
+const TEXT = Int8Array.from({ length: 256 }, (_, c) => (c === 44 || c === 10 || c === 13 ? 1 : c >= 0x21 && c <= 0x7e && c !== 34 ? 0 : 2));
+/** byte -> 1 for a-z (op names), else 0 */
+const LOWER = Int8Array.from({ length: 256 }, (_, c) => (c >= 97 && c <= 122 ? 1 : 0));
 /** fastLine's bit in its `seen` mask for a len of 0 (above every column's bit) */
 const LEN_ZERO = 1 << 30;
 /** op by its name's length and first two bytes (opKey), -1 for none: one candidate each, checked in full by fastOp */
@@ -494,7 +495,7 @@ function opKey(len: number, c0: number, c1: number): number {
  */
 function fastOp(buf: Uint8Array, p: number, end: number): number {
   let e = p;
-  while (e < end && buf[e]! >= 97 && buf[e]! <= 122) e++;
+  while (e < end && LOWER[buf[e]!] === 1) e++;
   const len = e - p;
   if (len < 3 || len > 9) return -1;
   const op = OP_BY_KEY[opKey(len, buf[p]!, buf[p + 1]!)]!;
