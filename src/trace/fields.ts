@@ -597,25 +597,27 @@ export function parseAddr(buf: Buffer, s: number, e: number): number {
  * until it is optimised again. The lines parse into a throwaway batch; nothing else is kept.
  */
 function warmFastLine(): void {
-  const text =
-    "1,access,7,0x1000,4096,w,0,1,anon,0,/a,k1,3,movable,key,val,dma32,cold,2,8,f\n" +
-    "2,mmap,7,4096,8192,r,,1,file,1,,,,,,,,,,,\r\n" +
-    "3,munmap,7,0x1000,4096\n" +
-    "4,alloc,,,,,,,,,,k2,0,unmovable\n" +
-    "5,free,,,,,,,,,,k2\n" +
-    "6,fork,7,,,,,,,,,,,,,,,,9\n" +
-    "7,exit,9\n" +
-    "8,access,7,0x1000,,x\n" +
-    "9,access,7,0x1000\n";
+  const rows = [
+    "access,7,0x1000,4096,w,0,1,anon,0,/a,k1,3,movable,key,val,dma32,cold,2,8,f\n",
+    "mmap,7,4096,8192,r,,1,file,1,,,,,,,,,,,\r\n",
+    "munmap,7,0x1000,4096\n",
+    "alloc,,,,,,,,,,k2,0,unmovable\n",
+    "free,,,,,,,,,,k2\n",
+    "fork,7" + ",".repeat(16) + "9\n",
+    "exit,9\n",
+    "access,7,0x1000,,x\n", // given up: rw
+    "access,7,0x1000\n",
+  ];
+  let text = "";
+  for (let r = 0; r < 12; r++) for (let k = 0; k < rows.length; k++) text += `${r * rows.length + k},${rows[k]}`;
   const buf = Buffer.from(text, "latin1");
   const header = "time_ms,op,pid,addr,len,rw,node,thp,kind,cpu,cg,id,order,mt,key,value,gfp,advice,child,off,file".split(",");
   const cols = Int8Array.from(header, (h) => columnId(h));
-  for (let r = 0; r < 12; r++) {
-    const rb = new RowBuilder("<warm-up>");
-    for (let p = 0; p < buf.length; ) {
-      const q = rb.fastLine(buf, p, buf.length, cols, 1);
-      p = q >= 0 ? q : buf.indexOf(10, p) + 1;
-    }
+  const rb = new RowBuilder("<warm-up>");
+  for (let p = 0; p < buf.length; ) {
+    if (rb.batch.full) rb.batch.reset();
+    const q = rb.fastLine(buf, p, buf.length, cols, 1);
+    p = q >= 0 ? q : buf.indexOf(10, p) + 1;
   }
 }
 warmFastLine();
