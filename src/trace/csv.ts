@@ -22,7 +22,7 @@ import { parse as parseStream } from "csv-parse";
 import { Readable } from "node:stream";
 import { DataError, quoteInput } from "../errors.js";
 import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
-import { type EventBatch } from "./types.js";
+import { BATCH_SIZE, type EventBatch } from "./types.js";
 
 export interface CsvOptions {
   engine?: "fast" | "csv-parse";
@@ -47,15 +47,15 @@ const CSV_PARSE_OPTS = {
  * line in order, so they fail on the same line with the same message.
  */
 export function lineFault(buf: Buffer, ls: number, le: number, checkUtf8: boolean): string | null {
-  const cr = buf.indexOf(13, ls);
-  if (cr >= 0 && cr < le)
-    return "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')";
+  // byte loops bounded by the line (an indexOf would search the rest of the chunk for every line)
+  for (let k = ls; k < le; k++)
+    if (buf[k] === 13) return "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')";
   if (checkUtf8 && !isUtf8(buf.subarray(ls, le))) return "not valid UTF-8 (a trace is UTF-8 text)";
   let a = ls;
   while (a < le && (buf[a] === 32 || buf[a] === 9 || buf[a] === 12)) a++;
   if (buf[a] === 35) return null; // comment
   let q = 0;
-  for (let k = buf.indexOf(34, ls); k >= 0 && k < le; k = buf.indexOf(34, k + 1)) q++;
+  for (let k = ls; k < le; k++) if (buf[k] === 34) q++;
   if (q % 2) return "unterminated quoted field (a quoted field may not span lines)";
   return null;
 }
@@ -230,17 +230,21 @@ export class Scratch {
   }
 }
 
-/** The fast path: a byte scanner over chunks. */
+/**
+ * The fast path: a byte scanner over chunks. A line goes first to RowBuilder.fastLine, which
+ * takes the common line (plain ASCII fields) straight into the batch; any other line (the
+ * header, comments, blank lines, quotes, spaces, CRs, non-ASCII bytes, a bad field: whatever
+ * fastLine leaves) goes through the general path below, which accepts and rejects what the
+ * csv-parse path does, with the same `file:line` errors. Chunks are scanned where they are:
+ * only a line split between two chunks is copied (a chunk may be a buffer the next read
+ * reuses).
+ */
 async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
   const rows = new StringRows(file);
   const rb = rows.rb;
   let starts = new Int32Array(16);
   let ends = new Int32Array(16);
   let lineNo = 0;
-  let carry: Buffer | null = null;
-  let first = true;
-  /** offset in the current buffer of its first line that is not valid UTF-8 */
-  let badUtf8 = 0;
 
   /** A line csv-parse parses (with the stream path's options, so both paths agree). */
   const slowLine = (text: string, line: number) => {
@@ -253,99 +257,104 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     for (const r of recs) if (!isBlankRecord(r.record, r.raw)) rows.add(r.record, line);
   };
 
+  /** The general path for line lineNo, `buf[ls..nl)` (nl its `\n`, or the end of the data). */
+  const generalLine = (buf: Buffer, ls: number, nl: number) => {
+    const le = contentEnd(buf, ls, nl);
+    // lineFault's checks, for a line that could fail them: a CR, a quote, a non-ASCII byte
+    let quote = false;
+    let check = false;
+    for (let k = ls; k < le; k++) {
+      const c = buf[k]!;
+      if (c === 34) quote = check = true;
+      else if (c === 13 || c >= 0x80) check = true;
+    }
+    if (check) {
+      const what = lineFault(buf, ls, le, true);
+      if (what) rb.fail(lineNo, what);
+    }
+    // blank or comment: first non-blank character is `#`
+    let a = ls;
+    while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
+    if (a === le) return; // blank
+    if (buf[a] === 35) return; // comment
+    // split on commas; a line the scanner does not handle goes to csv-parse
+    let nf = 0;
+    let slow = quote;
+    let fs = ls;
+    for (let k = ls; !slow; k++) {
+      if (k < le && buf[k] !== 44) continue;
+      let s = fs;
+      let e = k;
+      if (buf[s] === 32 || buf[s] === 9) while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
+      if (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+      // csv-parse trims a leading form feed and any trailing Unicode space: its call
+      if (s < e && (buf[s] === 12 || buf[e - 1]! >= 0x80 || buf[e - 1] === 11 || buf[e - 1] === 12)) {
+        slow = true;
+        break;
+      }
+      if (nf === starts.length) {
+        const s2 = new Int32Array(nf * 2);
+        s2.set(starts);
+        starts = s2;
+        const e2 = new Int32Array(nf * 2);
+        e2.set(ends);
+        ends = e2;
+      }
+      starts[nf] = s;
+      ends[nf] = e;
+      nf++;
+      fs = k + 1;
+      if (k >= le) break;
+    }
+    if (slow) {
+      slowLine(buf.toString("utf8", ls, le), lineNo);
+    } else if (!rows.cols) {
+      const fields: string[] = [];
+      for (let k = 0; k < nf; k++) fields.push(buf.toString("utf8", starts[k], ends[k]));
+      rows.add(fields, lineNo);
+    } else {
+      rows.checkCount(nf, lineNo);
+      rb.addRow(buf, rows.cols, starts, ends, nf, lineNo);
+    }
+  };
+
   /**
    * Scans lines of buf from pos until the batch is full or the data ends; returns the
    * offset of the first unconsumed byte (a partial last line stays unless `final`).
    * A plain function, not a generator, so that V8 optimises the byte loop.
    */
   const scan = (buf: Buffer, pos: number, final: boolean): number => {
-    if (first) {
-      if (buf.length < 3 && !final) return pos; // a BOM may be split across chunks
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
-      first = false;
-    }
     const n = buf.length;
-    let nextQuote = buf.indexOf(34, pos); // lines before it have no quote
-    if (nextQuote < 0) nextQuote = n;
-    let nextCr = buf.indexOf(13, pos); // nor a CR
-    if (nextCr < 0) nextCr = n;
+    const b = rb.batch;
+    // fastLine sees complete lines only (a partial last line would be one more way out of it)
+    const lim = final ? n : buf.lastIndexOf(10) + 1;
     while (pos < n) {
+      if (pos >= lim && !final) return pos; // a partial last line: the carry
+      const cols = rows.cols;
+      if (cols !== null) {
+        const q = rb.fastLine(buf, pos, lim, cols, lineNo + 1);
+        if (q >= 0) {
+          lineNo++;
+          pos = q;
+          if (b.n === BATCH_SIZE) return pos;
+          continue;
+        }
+      }
       let nl = buf.indexOf(10, pos);
       if (nl < 0) {
         if (!final) return pos;
         nl = n;
       }
       lineNo++;
-      const ls = pos;
-      const le = contentEnd(buf, ls, nl);
+      generalLine(buf, pos, nl);
       pos = nl + 1;
-      if (nextQuote < ls) {
-        nextQuote = buf.indexOf(34, ls);
-        if (nextQuote < 0) nextQuote = n;
-      }
-      if (nextCr < ls) {
-        nextCr = buf.indexOf(13, ls);
-        if (nextCr < 0) nextCr = n;
-      }
-      if (nextCr < le || nextQuote < le || ls >= badUtf8) {
-        const what = lineFault(buf, ls, le, ls >= badUtf8);
-        if (what) rb.fail(lineNo, what);
-      }
-      // blank or comment: first non-blank character is `#`
-      let a = ls;
-      while (a < le && (buf[a] === 32 || buf[a] === 9)) a++;
-      if (a === le) continue; // blank
-      if (buf[a] === 35) continue; // comment
-      // split on commas; a line the scanner does not handle goes to csv-parse
-      let nf = 0;
-      let slow = nextQuote < le;
-      let fs = ls;
-      for (let k = ls; !slow; k++) {
-        if (k < le && buf[k] !== 44) continue;
-        let s = fs;
-        let e = k;
-        if (buf[s] === 32 || buf[s] === 9) while (s < e && (buf[s] === 32 || buf[s] === 9)) s++;
-        if (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) while (e > s && (buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
-        // csv-parse trims a leading form feed and any trailing Unicode space: its call
-        if (s < e && (buf[s] === 12 || buf[e - 1]! >= 0x80 || buf[e - 1] === 11 || buf[e - 1] === 12)) {
-          slow = true;
-          break;
-        }
-        if (nf === starts.length) {
-          const s2 = new Int32Array(nf * 2);
-          s2.set(starts);
-          starts = s2;
-          const e2 = new Int32Array(nf * 2);
-          e2.set(ends);
-          ends = e2;
-        }
-        starts[nf] = s;
-        ends[nf] = e;
-        nf++;
-        fs = k + 1;
-        if (k >= le) break;
-      }
-      if (slow) {
-        slowLine(buf.toString("utf8", ls, le), lineNo);
-      } else if (!rows.cols) {
-        const fields: string[] = [];
-        for (let k = 0; k < nf; k++) fields.push(buf.toString("utf8", starts[k], ends[k]));
-        rows.add(fields, lineNo);
-      } else {
-        rows.checkCount(nf, lineNo);
-        rb.addRow(buf, rows.cols, starts, ends, nf, lineNo);
-      }
-      if (rb.batch.full) return pos;
+      if (b.n === BATCH_SIZE) return pos;
     }
     return pos;
   };
 
-  /** Scans all of buf, yielding each batch as it fills; returns the unconsumed offset. */
-  const scanAll = function* (buf: Buffer, final: boolean): Generator<EventBatch, number> {
-    // every byte is checked once: the lines up to the last newline now, the rest when complete
-    badUtf8 = firstBadUtf8Line(buf, final ? buf.length : buf.lastIndexOf(10) + 1);
-    if (badUtf8 === (final ? buf.length : buf.lastIndexOf(10) + 1)) badUtf8 = buf.length + 1;
-    let pos = 0;
+  /** Scans buf from pos, yielding each batch as it fills; returns the unconsumed offset. */
+  const scanAll = function* (buf: Buffer, pos: number, final: boolean): Generator<EventBatch, number> {
     for (;;) {
       pos = scan(buf, pos, final);
       if (!rb.batch.full) return pos;
@@ -354,14 +363,41 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
     }
   };
 
+  /** the partial last line of the chunks so far (a copy) */
+  let carry: Buffer | null = null;
+  /** the first bytes, until there are 3 (a UTF-8 BOM may be split across chunks) */
+  let head: Buffer | null = null;
+  let first = true;
   for await (const chunk of chunks) {
-    const buf: Buffer = carry && carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const used = yield* scanAll(buf, false);
-    carry = used < buf.length ? buf.subarray(used) : null;
+    let buf: Buffer = chunk;
+    let pos = 0;
+    if (first) {
+      if (head) buf = Buffer.concat([head, chunk]);
+      if (buf.length < 3) {
+        head = Buffer.from(buf);
+        continue;
+      }
+      first = false;
+      head = null;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+    } else if (carry) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      // the line split between the chunks: the only bytes copied
+      const line = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+      carry = null;
+      yield* scanAll(line, 0, false);
+      pos = nl + 1;
+    }
+    const used = yield* scanAll(buf, pos, false);
     // the carry must not alias a chunk the stream may reuse
-    if (carry) carry = Buffer.from(carry);
+    carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
   }
-  if (carry && carry.length) yield* scanAll(carry, true);
+  if (head) carry = head; // fewer than 3 bytes in all: no BOM
+  if (carry && carry.length) yield* scanAll(carry, 0, true);
   if (rb.batch.n) yield rb.batch;
 }
 

@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { DataError, MAX_QUOTE, quoteInput } from "../errors.js";
 import {
   COLUMNS, C_ADDR, C_CG, C_ID, C_KEY, C_KIND, C_LEN, C_MT, C_NODE, C_OP, C_ORDER, C_PID, C_RW, C_THP, C_TIME,
-  C_VALUE, C_GFP, C_ADVICE, C_CPU, C_CHILD, OP_FORK, C_FILE, C_OFF, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
+  C_VALUE, C_GFP, C_ADVICE, C_CPU, C_CHILD, OP_FORK, C_FILE, C_OFF, OP_FREAD, OP_FWRITE, OP_FSYNC, OP_FTRUNCATE, OP_FDELETE, MAX_TRACE_CPU, ADVICE_NAMES, EventBatch, GFP_NAMES, MT_NAMES, OP_MADVISE, OP_MLOCK, OP_MUNLOCK, MAX_TIME_MS, OPS, OP_ACCESS, OP_ALLOC, OP_EXIT, OP_FREE, OP_MMAP, OP_MUNMAP, OP_READ, OP_SET,
 } from "./types.js";
 
 const OP_BYTES = OPS.map((o) => Buffer.from(o, "latin1"));
@@ -53,7 +53,10 @@ export class RowBuilder {
   events = 0;
   firstMs = -1;
   lastMs = 0;
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    // addRow and fastLine say which columns they write (reset refills only those)
+    this.batch.written = 0;
+  }
 
   fail(line: number, what: string): never {
     throw new DataError(this.file, line, what);
@@ -206,7 +209,220 @@ export class RowBuilder {
     b.op[i] = op;
     b.line[i] = line;
     b.n = i + 1;
+    b.written |= seen;
     this.events++;
+  }
+
+  /**
+   * The CSV fast path for one line starting at `buf[ls]` (csv.ts): its fields, for columns
+   * `cols` (the header's), parsed straight from the bytes into the batch's slot n, with no
+   * string but for the string-table columns (cg, id, key, value, file). It takes only the
+   * common line: `\n` or `\r\n` ended within `buf[..end)`, printable ASCII without quotes,
+   * spaces or tabs, not a comment, integer time_ms, numbers of at most 10-15 digits, no more
+   * fields than the header, and an event addRow would accept. Returns the offset after the
+   * line's `\n` when it took the line (the event is in the batch), or -1 when it leaves it
+   * to the general path (csv.ts: lineFault, split, addRow, csv-parse), having changed
+   * nothing that path reads (slot n holds the defaults again, strs is as it was).
+   * Like addRow it writes only the fields present (the slot holds the defaults).
+   * The case labels are the C_* column ids as literals (checked at load below), so that the
+   * switch compiles to a jump table.
+   */
+  fastLine(buf: Uint8Array, ls: number, end: number, cols: Int8Array, line: number): number {
+    if (buf[ls] === 35) return -1; // a comment
+    const b = this.batch;
+    const i = b.n;
+    const nc = cols.length;
+    const strs0 = b.strs.length;
+    bail: {
+      let seen = 0;
+      let time = -1;
+      let op = -1;
+      let p = ls;
+      let k = 0;
+      for (;;) {
+        const x = p < end ? buf[p]! : -1;
+        if (x !== 44 && x !== 10 && x !== 13) {
+          const c = cols[k]!;
+          seen |= 1 << c;
+          let q = p;
+          let v = 0;
+          switch (c) {
+            case 0: // C_TIME
+              for (; q < end; q++) {
+                const d = DIGIT[buf[q]!]!;
+                if (d < 0) break;
+                v = v * 10 + d;
+              }
+              if (q === p || q - p > 15) break bail;
+              time = v;
+              break;
+            case 1: // C_OP
+              op = fastOp(buf, p, end);
+              if (op < 0) break bail;
+              q = p + OP_BYTES[op]!.length;
+              break;
+            case 2: // C_PID
+            case 18: // C_CHILD
+              for (; q < end; q++) {
+                const d = DIGIT[buf[q]!]!;
+                if (d < 0) break;
+                v = v * 10 + d;
+              }
+              if (q === p || q - p > 10 || v > 4294967295) break bail;
+              if (c === 2) b.pid[i] = v;
+              else b.child[i] = v;
+              break;
+            case 3: // C_ADDR
+              if (x === 48 && (buf[p + 1] === 120 || buf[p + 1] === 88)) {
+                // 0x and 1..13 hex digits: below 2^52, always safe
+                for (q = p + 2; q < end; q++) {
+                  const d = HEX[buf[q]!]!;
+                  if (d < 0) break;
+                  v = v * 16 + d;
+                }
+                if (q === p + 2 || q - p > 15) break bail;
+              } else {
+                for (; q < end; q++) {
+                  const d = DIGIT[buf[q]!]!;
+                  if (d < 0) break;
+                  v = v * 10 + d;
+                }
+                if (q === p || q - p > 15) break bail;
+              }
+              b.addr[i] = v;
+              break;
+            case 4: // C_LEN
+            case 20: // C_OFF
+            case 6: // C_NODE
+            case 17: // C_CPU
+            case 11: // C_ORDER
+              for (; q < end; q++) {
+                const d = DIGIT[buf[q]!]!;
+                if (d < 0) break;
+                v = v * 10 + d;
+              }
+              if (q === p || q - p > 15) break bail;
+              if (c === 4) {
+                // len 0: only ftruncate takes it (addRow says so for the others)
+                if (v === 0) seen |= LEN_ZERO;
+                b.len[i] = v;
+              } else if (c === 20) b.off[i] = v;
+              else if (c === 6) {
+                if (v > 1023) break bail;
+                b.node[i] = v;
+              } else if (c === 17) {
+                if (v > MAX_TRACE_CPU) break bail;
+                b.cpu[i] = v;
+              } else {
+                if (v > 10) break bail;
+                b.order[i] = v;
+              }
+              break;
+            case 5: // C_RW
+              if (x === 0x72) b.write[i] = 0;
+              else if (x === 0x77) b.write[i] = 1;
+              else break bail;
+              q = p + 1;
+              break;
+            case 8: // C_THP
+              if (x !== 0x30 && x !== 0x31) break bail;
+              b.thp[i] = x - 0x30;
+              q = p + 1;
+              break;
+            default:
+              // words (kind, mt, gfp, advice) and strings: printable ASCII but for the quote
+              while (q < end && TEXT[buf[q]!] === 0) q++;
+              if (q < end && TEXT[buf[q]!] !== 1) break bail;
+              if (!this.fastWord(buf, p, q, c, i)) break bail;
+          }
+          p = q;
+        }
+        // after a field: a comma, or the end of the line
+        const t = p < end ? buf[p]! : -1;
+        if (t === 44) {
+          p++;
+          if (++k === nc) break bail; // more fields than the header
+          continue;
+        }
+        if (t === 13 && p + 1 < end && buf[p + 1] === 10) p++;
+        else if (t !== 10) break bail;
+        break; // missing trailing fields are absent
+      }
+      if (time < 0 || op < 0 || time < this.lastTime) break bail;
+      if (seen & LEN_ZERO && op !== OP_FTRUNCATE) break bail;
+      const need = REQUIRED_MASK[op]!;
+      if ((seen & need) !== need) break bail;
+      b.written |= seen;
+      this.lastTime = time;
+      this.lastLine = line;
+      if (this.firstMs < 0) this.firstMs = time;
+      this.lastMs = time;
+      b.time[i] = time;
+      b.op[i] = op;
+      b.line[i] = line;
+      b.n = i + 1;
+      this.events++;
+      return p + 1;
+    }
+    // the one way out for a line left to the general path
+    return this.unfast(strs0);
+  }
+
+  /** fastLine gives a line up: what it pushed on strs goes, its slot holds the defaults again. */
+  private unfast(strs0: number): number {
+    this.batch.strs.length = strs0;
+    this.batch.clearSlot(this.batch.n);
+    return -1;
+  }
+
+  /** fastLine's word and string columns, `buf[s..e)` printable ASCII; false where addRow would fail. */
+  private fastWord(buf: Uint8Array, s: number, e: number, c: number, i: number): boolean {
+    const b = this.batch;
+    switch (c) {
+      case C_ID:
+        b.id[i] = b.strs.push(latin1(buf, s, e)) - 1;
+        return true;
+      case C_KEY:
+        b.key[i] = b.strs.push(latin1(buf, s, e)) - 1;
+        return true;
+      case C_VALUE:
+        b.value[i] = b.strs.push(latin1(buf, s, e)) - 1;
+        return true;
+      case C_FILE:
+        b.fname[i] = b.strs.push(latin1(buf, s, e)) - 1;
+        return true;
+      case C_CG: {
+        const cg = latin1(buf, s, e);
+        if (!isCgPath(cg)) return false;
+        b.cg[i] = b.strs.push(cg) - 1;
+        return true;
+      }
+      case C_MT: {
+        const m = wordIndex(buf, s, e, MT_NAMES);
+        if (m < 0) return false;
+        b.mt[i] = m;
+        return true;
+      }
+      case C_KIND: {
+        const m = wordIndex(buf, s, e, KIND_NAMES);
+        if (m < 0) return false;
+        b.file[i] = m;
+        return true;
+      }
+      case C_GFP: {
+        const g = wordIndex(buf, s, e, GFP_NAMES);
+        if (g < 0) return false;
+        b.gfp[i] = g;
+        return true;
+      }
+      case C_ADVICE: {
+        const a = wordIndex(buf, s, e, ADVICE_NAMES);
+        if (a < 0) return false;
+        b.advice[i] = a + 1;
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -231,6 +447,64 @@ export class RowBuilder {
   }
 }
 
+/** ASCII bytes as a string (fastLine's strings: printable ASCII only). */
+function latin1(buf: Uint8Array, s: number, e: number): string {
+  return (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+}
+
+const KIND_NAMES = ["anon", "file"] as const;
+
+/** The index of the name `buf[s..e)` spells in `names` (the last one, as addRow's loops take), or -1. */
+function wordIndex(buf: Uint8Array, s: number, e: number, names: readonly string[]): number {
+  let w = -1;
+  for (let k = 0; k < names.length; k++) if (eq(buf as Buffer, s, e, names[k]!)) w = k;
+  return w;
+}
+
+/** byte -> its decimal digit, or -1 */
+const DIGIT = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : -1));
+/** byte -> its hex digit, or -1 */
+const HEX = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
+/** byte -> 0 for fastLine's string bytes (printable ASCII but `"` and `,`), 1 for the bytes that end a field (`,` CR LF), 2 for the others */
+const TEXT = Int8Array.from({ length: 256 }, (_, c) => (c === 44 || c === 10 || c === 13 ? 1 : c >= 0x21 && c <= 0x7e && c !== 34 ? 0 : 2));
+/** byte -> 1 for a-z (op names), else 0 */
+const LOWER = Int8Array.from({ length: 256 }, (_, c) => (c >= 97 && c <= 122 ? 1 : 0));
+/** fastLine's bit in its `seen` mask for a len of 0 (above every column's bit) */
+const LEN_ZERO = 1 << 30;
+/** op by its name's length and first two bytes (opKey), -1 for none: one candidate each, checked in full by fastOp */
+const OP_BY_KEY = (() => {
+  const t = new Int8Array(1 << 14).fill(-1);
+  OPS.forEach((o, k) => {
+    const key = opKey(o.length, o.charCodeAt(0), o.charCodeAt(1));
+    if (t[key] !== -1) throw new Error(`fastOp: ${o} and ${OPS[t[key]!]} share a key`);
+    t[key] = k;
+  });
+  return t;
+})();
+// fastLine's case labels are these ids
+if (C_TIME !== 0 || C_OP !== 1 || C_PID !== 2 || C_ADDR !== 3 || C_LEN !== 4 || C_RW !== 5 || C_NODE !== 6 || C_THP !== 8 || C_ORDER !== 11 || C_CPU !== 17 || C_CHILD !== 18 || C_OFF !== 20)
+  throw new Error("fields.ts: fastLine's column ids are out of date");
+
+function opKey(len: number, c0: number, c1: number): number {
+  return ((len & 15) << 10) | ((c0 & 31) << 5) | (c1 & 31);
+}
+
+/**
+ * The op named at `buf[p..)` when a comma or line end follows it within `buf[..end)`, or -1
+ * (then parseOp decides): the candidate by length and first two bytes, compared in full.
+ */
+function fastOp(buf: Uint8Array, p: number, end: number): number {
+  let e = p;
+  while (e < end && LOWER[buf[e]!] === 1) e++;
+  const len = e - p;
+  if (len < 3 || len > 9) return -1;
+  const op = OP_BY_KEY[opKey(len, buf[p]!, buf[p + 1]!)]!;
+  if (op < 0) return -1;
+  const ob = OP_BYTES[op]!;
+  for (let k = 2; k < len; k++) if (ob[k] !== buf[p + k]) return -1;
+  return op;
+}
+
 /** A field as a message quotes it (quoteInput: bounded, control characters escaped). */
 function quote(buf: Buffer, s: number, e: number): string {
   // decode a little more than is shown, so that quoteInput marks the cut
@@ -248,7 +522,7 @@ export function isCgPath(s: string): boolean {
 }
 
 /** op name -> OP_*, or -1. */
-function parseOp(buf: Buffer, s: number, e: number): number {
+function parseOp(buf: Uint8Array, s: number, e: number): number {
   const len = e - s;
   for (let o = 0; o < OP_BYTES.length; o++) {
     const ob = OP_BYTES[o]!;
@@ -314,3 +588,36 @@ export function parseAddr(buf: Buffer, s: number, e: number): number {
   }
   return parseUint(buf, s, e);
 }
+
+/**
+ * Runs fastLine over a few made-up lines of every column kind, a dozen times, when this
+ * module loads (well under a millisecond), so that V8 has type feedback for all its branches
+ * when it optimises it: a branch first taken after that (a trace's first munmap with a len,
+ * 200,000 lines in) would otherwise throw the optimised code away and run the interpreter
+ * until it is optimised again. The lines parse into a throwaway batch; nothing else is kept.
+ */
+function warmFastLine(): void {
+  const rows = [
+    "access,7,0x1000,4096,w,0,1,anon,0,/a,k1,3,movable,key,val,dma32,cold,2,8,f\n",
+    "mmap,7,4096,8192,r,,1,file,1,,,,,,,,,,,\r\n",
+    "munmap,7,0x1000,4096\n",
+    "alloc,,,,,,,,,,k2,0,unmovable\n",
+    "free,,,,,,,,,,k2\n",
+    "fork,7" + ",".repeat(16) + "9\n",
+    "exit,9\n",
+    "access,7,0x1000,,x\n", // given up: rw
+    "access,7,0x1000\n",
+  ];
+  let text = "";
+  for (let r = 0; r < 12; r++) for (let k = 0; k < rows.length; k++) text += `${r * rows.length + k},${rows[k]}`;
+  const buf = Buffer.from(text, "latin1");
+  const header = "time_ms,op,pid,addr,len,rw,node,thp,kind,cpu,cg,id,order,mt,key,value,gfp,advice,child,off,file".split(",");
+  const cols = Int8Array.from(header, (h) => columnId(h));
+  const rb = new RowBuilder("<warm-up>");
+  for (let p = 0; p < buf.length; ) {
+    if (rb.batch.full) rb.batch.reset();
+    const q = rb.fastLine(buf, p, buf.length, cols, 1);
+    p = q >= 0 ? q : buf.indexOf(10, p) + 1;
+  }
+}
+warmFastLine();

@@ -12,7 +12,7 @@ import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
 import { isWtrace, openWtrace } from "./wtrace.js";
-import { useWorker, workerBatches } from "./worker-reader.js";
+import { startWorker, useWorker, type WorkerReader } from "./worker-reader.js";
 import type { EventBatch, TraceFormat, TraceHeader } from "./types.js";
 
 export interface OpenedTrace {
@@ -34,7 +34,9 @@ export interface OpenOptions extends CsvOptions {
   format?: TraceFormat;
   /**
    * read a CSV/NDJSON file in a worker thread (worker-reader.ts): true forces it, false
-   * forbids it, undefined (default) forbids it too; replay() passes its own choice
+   * forbids it, undefined (default) forbids it too; replay() passes its own choice. The
+   * worker starts when the trace is opened (it parses while the caller sets up); call
+   * `close()` when the batches will not be read
    */
   worker?: boolean | "auto";
   /** standard input, for `-` (tests pass their own) */
@@ -152,11 +154,12 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
 }
 
 /**
- * A regular file that is not gzipped, read in CHUNK-sized pieces into one buffer used again
- * for every read (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace): each
- * chunk is valid until the next is asked for, which every streaming reader here allows (they
- * copy what they carry over). `first` is a copy. null for a gzipped file (the stream path
- * inflates it) and for a JSON document (its reader keeps every chunk).
+ * A regular file that is not gzipped, read in CHUNK-sized pieces into two buffers used in
+ * turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace), the next
+ * chunk read (in libuv's thread pool) while the current one is parsed: each chunk is valid
+ * until the next is asked for, which every streaming reader here allows (they copy what
+ * they carry over). `first` is a copy. null for a gzipped file (the stream path inflates
+ * it) and for a JSON document (its reader keeps every chunk).
  */
 async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
   let fh: import("node:fs/promises").FileHandle;
@@ -165,28 +168,43 @@ async function directChunks(path: string, name: string): Promise<{ first: Buffer
   } catch (e) {
     throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
   }
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let bytes = 0;
-  const read = async (): Promise<number> => {
-    try {
-      const n = (await fh.read(buf, 0, CHUNK, null)).bytesRead;
-      bytes += n;
-      return n;
-    } catch (e) {
+  /** reads the next chunk into bufs[k]; never rejects (an error comes back as the value) */
+  const read = (k: number): Promise<Buffer | Error> =>
+    fh.read(bufs[k]!, 0, CHUNK, null).then(
+      (r) => bufs[k]!.subarray(0, r.bytesRead),
+      (e: unknown) => new DataError(name, 0, `cannot read: ${describeErrno(e)}`),
+    );
+  const got = async (p: Promise<Buffer | Error>): Promise<Buffer> => {
+    const r = await p;
+    if (r instanceof Error) {
       await fh.close().catch(() => {});
-      throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+      throw r;
     }
+    bytes += r.length; // what the reader has been given (or is about to be)
+    return r;
   };
-  const n0 = await read();
-  if (n0 >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+  const b0 = await got(read(0));
+  if (b0.length >= 2 && b0[0] === 0x1f && b0[1] === 0x8b) {
     await fh.close();
     return null;
   }
-  const first = Buffer.from(buf.subarray(0, n0));
+  const first = Buffer.from(b0);
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (first.length) yield first;
-      for (let n = await read(); n > 0; n = await read()) yield buf.subarray(0, n);
+      if (!first.length) return;
+      let k = 1;
+      let next = read(k);
+      for (;;) {
+        const chunk = await got(next);
+        if (!chunk.length) return;
+        // the read after it goes into the other buffer, which the reader is done with
+        k ^= 1;
+        next = read(k);
+        yield chunk;
+      }
     } finally {
       await fh.close().catch(() => {});
     }
@@ -221,16 +239,19 @@ async function opened(
     header.machineAt = named.line;
   }
   let used = false;
+  // the worker starts now: it parses while the caller builds its engine
+  let inWorker: WorkerReader | null = null;
+  if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
+    worker.close();
+    inWorker = startWorker(path, format, opts.engine, worker.onBytes);
+  }
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
-    if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
-      worker.close();
-      return workerBatches(path, format, opts.engine, worker.onBytes);
-    }
+    if (inWorker) return inWorker.batches();
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header, batches, progress, close: () => void (!used && worker?.close()) };
+  return { name, format, header, batches, progress, close: () => void (!used && (inWorker ? inWorker.stop() : worker?.close())) };
 }
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */

@@ -1,35 +1,52 @@
 /**
  * The CSV/NDJSON reader in a worker thread (issue 20 item 1): opens the trace as the inline
  * path does (openTrace, the same readers, so the same events and the same `file:line`
- * errors) and posts each batch to the main thread in a buffer of a small pool, transferred
- * (not copied) both ways: the main thread hands a buffer back once the engine is done with
- * its batch, and the reader waits when the pool is empty (so at most POOL batches are in
- * flight, about 270 KB each). Messages: {type: "batch", buffer, n, strs, bytes},
- * {type: "end", bytes}, {type: "error", ...} (see worker-reader.ts).
+ * errors) and hands each batch to the main thread in a ring of SharedArrayBuffer slots
+ * (worker-reader.ts makes them, every column at its default): the reader's batch is
+ * switched into a free slot (EventBatch.swap) before it fills, so a full batch is handed
+ * over by its slot number, never copied nor transferred (only its strings are cloned). The
+ * main thread gives the slot back once the engine is done with it; the reader waits when
+ * no slot is free. The slots it gets back were filled by this reader, so its batch's reset
+ * refills what it wrote. The reader's first batch fills in its own buffer and is copied into
+ * a slot, once. Messages to the main thread: {type: "batch", slot, n, strs, bytes},
+ * {type: "end", bytes}, {type: "error", ...}; from it: {type: "free", slot}.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { DataError } from "../errors.js";
 import { openTrace } from "./open.js";
-import { EventBatch, type TraceFormat } from "./types.js";
+import { type TraceFormat } from "./types.js";
 
-const data = workerData as { path: string; format?: TraceFormat; engine?: "fast" | "csv-parse"; pool: number };
+const data = workerData as { path: string; format?: TraceFormat; engine?: "fast" | "csv-parse"; slots: SharedArrayBuffer[] };
 const port = parentPort!;
-const pool: ArrayBuffer[] = Array.from({ length: data.pool }, () => new ArrayBuffer(EventBatch.BYTES));
+/** slot numbers free for the reader (all at first) */
+const free: number[] = data.slots.map((_, k) => k);
 let wake: (() => void) | null = null;
-port.on("message", (m: { type: "free"; buffer: ArrayBuffer }) => {
-  pool.push(m.buffer);
+port.on("message", (m: { type: "free"; slot: number }) => {
+  free.push(m.slot);
   const w = wake;
   wake = null;
   w?.();
 });
 
+async function freeSlot(): Promise<number> {
+  while (!free.length) await new Promise<void>((res) => (wake = res));
+  return free.shift()!;
+}
+
 try {
   const t = await openTrace(data.path, { format: data.format, engine: data.engine, worker: false });
+  /** the slot the reader's batch is in; -1 while it is in its own first buffer */
+  let cur = -1;
   for await (const b of t.batches()) {
-    while (!pool.length) await new Promise<void>((res) => (wake = res));
-    const buf = pool.pop()!;
-    new Uint8Array(buf).set(new Uint8Array(b.buffer));
-    port.postMessage({ type: "batch", buffer: buf, n: b.n, strs: b.strs, bytes: t.progress().bytes }, [buf]);
+    let full: number;
+    if (cur < 0) {
+      full = await freeSlot();
+      new Uint8Array(data.slots[full]!).set(new Uint8Array(b.buffer));
+    } else full = cur;
+    // the reader goes on in another slot (the generator resets its batch when it resumes)
+    cur = await freeSlot();
+    b.swap(data.slots[cur]!);
+    port.postMessage({ type: "batch", slot: full, n: b.n, strs: b.strs, bytes: t.progress().bytes });
   }
   port.postMessage({ type: "end", bytes: t.progress().bytes });
 } catch (e) {

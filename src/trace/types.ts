@@ -107,45 +107,61 @@ const LAYOUT = (() => {
 export class EventBatch {
   static readonly BYTES = LAYOUT.bytes;
   n = 0;
-  readonly buffer: ArrayBuffer;
-  readonly time: Float64Array;
-  readonly op: Uint8Array;
-  readonly pid: Float64Array;
-  readonly addr: Float64Array;
+  buffer: ArrayBufferLike;
+  time!: Float64Array;
+  op!: Uint8Array;
+  pid!: Float64Array;
+  addr!: Float64Array;
   /** bytes (default 4096) */
-  readonly len: Float64Array;
+  len!: Float64Array;
   /** 1 = write */
-  readonly write: Uint8Array;
-  readonly node: Int32Array;
+  write!: Uint8Array;
+  node!: Int32Array;
   /** the CPU an access or alloc runs on (-1: its node's first) */
-  readonly cpu: Int32Array;
+  cpu!: Int32Array;
   /** fork: the new process's pid (-1 absent) */
-  readonly child: Float64Array;
+  child!: Float64Array;
   /** 1 = file */
-  readonly file: Uint8Array;
-  readonly thp: Uint8Array;
-  readonly cg: Int32Array;
-  readonly id: Int32Array;
-  readonly order: Int8Array;
+  file!: Uint8Array;
+  thp!: Uint8Array;
+  cg!: Int32Array;
+  id!: Int32Array;
+  order!: Int8Array;
   /** 0 unmovable, 1 movable, 2 reclaimable (the kernel's numbering) */
-  readonly mt: Uint8Array;
+  mt!: Uint8Array;
   /** the alloc's gfp, an index into GFP_NAMES (0 kernel) */
-  readonly gfp: Uint8Array;
+  gfp!: Uint8Array;
   /** a madvise's advice: 1 + its index in ADVICE_NAMES (MADV_DONTNEED...), 0 absent */
-  readonly advice: Uint8Array;
-  readonly key: Int32Array;
-  readonly value: Int32Array;
+  advice!: Uint8Array;
+  key!: Int32Array;
+  value!: Int32Array;
   /** the `file` column: a file's name, an index into strs (-1 absent) */
-  readonly fname: Int32Array;
+  fname!: Int32Array;
   /** the `off` column: a byte offset in the file (default 0) */
-  readonly off: Float64Array;
+  off!: Float64Array;
   /** source line of each event, for `file:line` errors */
-  readonly line: Float64Array;
+  line!: Float64Array;
   strs: string[] = [];
+  /**
+   * A bit (1 << C_*) per column a reader of this batch has written a value other than the
+   * default in, since it was made (kept across reset and swap: the buffers a reader swaps in
+   * were filled by it): reset() fills only these. A reader that writes columns without
+   * saying so here must leave them all set (the default, ~0).
+   */
+  written = ~0;
 
   /** A fresh batch of defaults, or a view of a batch's buffer received from another thread. */
-  constructor(buffer?: ArrayBuffer, n = 0, strs: string[] = []) {
-    const b = (this.buffer = buffer ?? new ArrayBuffer(LAYOUT.bytes));
+  constructor(buffer?: ArrayBufferLike, n = 0, strs: string[] = []) {
+    this.buffer = buffer ?? new ArrayBuffer(LAYOUT.bytes);
+    this.bind();
+    this.n = n;
+    this.strs = strs;
+    if (!buffer) this.fillDefaults(~0);
+  }
+
+  /** (Re)creates the column views over this.buffer. */
+  private bind(): void {
+    const b = this.buffer;
     const at = LAYOUT.at;
     this.time = new Float64Array(b, at.time, BATCH_SIZE);
     this.pid = new Float64Array(b, at.pid, BATCH_SIZE);
@@ -169,43 +185,81 @@ export class EventBatch {
     this.mt = new Uint8Array(b, at.mt, BATCH_SIZE);
     this.gfp = new Uint8Array(b, at.gfp, BATCH_SIZE);
     this.advice = new Uint8Array(b, at.advice, BATCH_SIZE);
-    this.n = n;
-    this.strs = strs;
-    if (!buffer) this.fillDefaults();
+  }
+
+  /**
+   * Hands this batch's buffer (its n events, strs aside) to the caller, to be transferred to
+   * another thread, and goes on in `next` (a buffer of EventBatch.BYTES this batch, or one of
+   * the same reader, held before: its columns hold what reset() leaves there). The caller
+   * resets the batch before refilling it, as after a yield.
+   */
+  swap(next: ArrayBufferLike): ArrayBufferLike {
+    const old = this.buffer;
+    this.buffer = next;
+    this.bind();
+    return old;
   }
 
   get full(): boolean {
     return this.n === BATCH_SIZE;
   }
 
-  /** Empties the batch; every slot holds the defaults again, so readers write only present fields. */
+  /**
+   * Empties the batch; every slot holds the defaults again, so readers write only present
+   * fields: the columns `written` names are filled again (the others were never changed).
+   */
   reset(): void {
     this.n = 0;
     this.strs.length = 0;
-    this.fillDefaults();
+    this.fillDefaults(this.written);
   }
 
-  private fillDefaults(): void {
-    this.pid.fill(-1);
-    this.addr.fill(-1);
-    this.len.fill(4096);
-    this.write.fill(0);
-    this.node.fill(-1);
-    this.cpu.fill(-1);
-    this.child.fill(-1);
-    this.file.fill(0);
-    this.thp.fill(0);
-    this.cg.fill(-1);
-    this.id.fill(-1);
-    this.order.fill(0);
-    this.mt.fill(0);
-    this.gfp.fill(0);
-    this.advice.fill(0);
-    this.key.fill(-1);
-    this.value.fill(-1);
-    this.fname.fill(-1);
-    this.off.fill(0);
+  /** Slot i back to the defaults (what reset() writes in every slot). */
+  clearSlot(i: number): void {
+    this.pid[i] = -1;
+    this.addr[i] = -1;
+    this.len[i] = 4096;
+    this.write[i] = 0;
+    this.node[i] = -1;
+    this.cpu[i] = -1;
+    this.child[i] = -1;
+    this.file[i] = 0;
+    this.thp[i] = 0;
+    this.cg[i] = -1;
+    this.id[i] = -1;
+    this.order[i] = 0;
+    this.mt[i] = 0;
+    this.gfp[i] = 0;
+    this.advice[i] = 0;
+    this.key[i] = -1;
+    this.value[i] = -1;
+    this.fname[i] = -1;
+    this.off[i] = 0;
   }
+
+  /** Every slot of the columns in `mask` (bits 1 << C_*) back to the defaults. */
+  private fillDefaults(mask: number): void {
+    if (mask & (1 << C_PID)) this.pid.fill(-1);
+    if (mask & (1 << C_ADDR)) this.addr.fill(-1);
+    if (mask & (1 << C_LEN)) this.len.fill(4096);
+    if (mask & (1 << C_RW)) this.write.fill(0);
+    if (mask & (1 << C_NODE)) this.node.fill(-1);
+    if (mask & (1 << C_CPU)) this.cpu.fill(-1);
+    if (mask & (1 << C_CHILD)) this.child.fill(-1);
+    if (mask & (1 << C_KIND)) this.file.fill(0);
+    if (mask & (1 << C_THP)) this.thp.fill(0);
+    if (mask & (1 << C_CG)) this.cg.fill(-1);
+    if (mask & (1 << C_ID)) this.id.fill(-1);
+    if (mask & (1 << C_ORDER)) this.order.fill(0);
+    if (mask & (1 << C_MT)) this.mt.fill(0);
+    if (mask & (1 << C_GFP)) this.gfp.fill(0);
+    if (mask & (1 << C_ADVICE)) this.advice.fill(0);
+    if (mask & (1 << C_KEY)) this.key.fill(-1);
+    if (mask & (1 << C_VALUE)) this.value.fill(-1);
+    if (mask & (1 << C_FILE)) this.fname.fill(-1);
+    if (mask & (1 << C_OFF)) this.off.fill(0);
+  }
+
 }
 
 /**

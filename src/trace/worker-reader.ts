@@ -13,8 +13,11 @@ import { Worker } from "node:worker_threads";
 import { DataError, InternalError, UsageError } from "../errors.js";
 import { EventBatch, type TraceFormat } from "./types.js";
 
-/** batches in flight between the threads */
-const POOL = 4;
+/**
+ * batch slots shared by the threads (about 330 KB each): the reader fills one while the
+ * others wait for the engine or are being replayed
+ */
+const SLOTS = 8;
 /** smaller files are read inline: a worker's start (~50 ms) is more than their parsing */
 export const WORKER_MIN_BYTES = 4 << 20;
 
@@ -44,23 +47,41 @@ export function useWorker(want: boolean | undefined, size: number | null): boole
 export const workerStats = { started: 0 };
 
 type Msg =
-  | { type: "batch"; buffer: ArrayBuffer; n: number; strs: string[]; bytes: number }
+  | { type: "batch"; slot: number; n: number; strs: string[]; bytes: number }
   | { type: "end"; bytes: number }
   | { type: "error"; data: true; file: string; line: number; what: string }
   | { type: "error"; data: false; name?: string; message: string; stack?: string }
   | { type: "crash"; error: Error }
   | { type: "exit"; code: number };
 
+/** A trace being read in a worker thread, started by startWorker. */
+export interface WorkerReader {
+  /** its batches, once (see startWorker) */
+  batches: () => AsyncGenerator<EventBatch>;
+  /** ends the worker when its batches will never be read */
+  stop: () => void;
+}
+
 /**
- * The batches of the trace at `path` (csv or ndjson), parsed in a worker. `onBytes` is told
- * the bytes the worker has read, for progress. Errors are rethrown as the inline reader
- * throws them (DataError with its file and line; others as InternalError). Breaking out of
- * the loop (or an engine error) ends the worker.
+ * Starts reading the trace at `path` (csv or ndjson) in a worker thread now, so that the
+ * thread starts and parses its first batches while the caller builds its engine; they wait
+ * in the slots for `batches()`. `onBytes` is told the bytes the worker has read, for
+ * progress. Errors are rethrown by `batches()` as the inline reader throws them (DataError
+ * with its file and line; others as InternalError). Breaking out of the loop (or an engine
+ * error) ends the worker; so does `stop()`. Until `batches()` is called the worker does not
+ * keep the process alive (a trace opened and never read).
  */
-export async function* workerBatches(
+export function startWorker(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
-): AsyncGenerator<EventBatch> {
-  const w = new Worker(script()!, { workerData: { path, format, engine, pool: POOL } });
+): WorkerReader {
+  // the ring of batch slots (parse-worker.ts), each seen here through its own batch
+  const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
+  const views = slots.map((sab) => {
+    const v = new EventBatch(sab);
+    v.reset(); // every column at its default (written is all ones)
+    return v;
+  });
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots } });
   workerStats.started++;
   const queue: Msg[] = [];
   let wake: (() => void) | null = null;
@@ -73,32 +94,51 @@ export async function* workerBatches(
   w.on("message", push);
   w.on("error", (error) => push({ type: "crash", error }));
   w.on("exit", (code) => push({ type: "exit", code }));
-  try {
-    for (;;) {
-      while (!queue.length) await new Promise<void>((res) => (wake = res));
-      const m = queue.shift()!;
-      switch (m.type) {
-        case "batch": {
-          onBytes(m.bytes);
-          yield new EventBatch(m.buffer, m.n, m.strs);
-          // the engine is done with it: back to the worker's pool
-          w.postMessage({ type: "free", buffer: m.buffer }, [m.buffer]);
-          break;
+  // after the listeners (adding a "message" listener refs the thread again)
+  w.unref();
+  async function* batches(): AsyncGenerator<EventBatch> {
+    w.ref();
+    try {
+      for (;;) {
+        while (!queue.length) await new Promise<void>((res) => (wake = res));
+        const m = queue.shift()!;
+        switch (m.type) {
+          case "batch": {
+            onBytes(m.bytes);
+            const b = views[m.slot]!;
+            b.n = m.n;
+            b.strs = m.strs;
+            yield b;
+            // the engine is done with it: back to the reader
+            w.postMessage({ type: "free", slot: m.slot });
+            break;
+          }
+          case "end":
+            onBytes(m.bytes);
+            return;
+          case "error":
+            if (m.data) throw new DataError(m.file, m.line, m.what);
+            if (m.name === "UsageError") throw new UsageError(m.message);
+            throw Object.assign(new InternalError(`trace reader: ${m.message}`), { stack: m.stack });
+          case "crash":
+            throw new InternalError(`trace reader thread: ${m.error.message}`);
+          case "exit":
+            throw new InternalError(`trace reader thread exited (code ${m.code}) before the end of the trace`);
         }
-        case "end":
-          onBytes(m.bytes);
-          return;
-        case "error":
-          if (m.data) throw new DataError(m.file, m.line, m.what);
-          if (m.name === "UsageError") throw new UsageError(m.message);
-          throw Object.assign(new InternalError(`trace reader: ${m.message}`), { stack: m.stack });
-        case "crash":
-          throw new InternalError(`trace reader thread: ${m.error.message}`);
-        case "exit":
-          throw new InternalError(`trace reader thread exited (code ${m.code}) before the end of the trace`);
       }
+    } finally {
+      await w.terminate();
     }
-  } finally {
-    await w.terminate();
   }
+  return { batches, stop: () => void w.terminate() };
+}
+
+/**
+ * The batches of the trace at `path` (csv or ndjson), parsed in a worker started now
+ * (startWorker(...).batches()).
+ */
+export function workerBatches(
+  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
+): AsyncGenerator<EventBatch> {
+  return startWorker(path, format, engine, onBytes).batches();
 }

@@ -153,6 +153,28 @@ describe("errors and early stops are the same both ways", () => {
     }
   });
 
+  it("starts the worker when the trace is opened; a trace opened and never read neither hangs the process nor keeps its worker", async () => {
+    writeFileSync(at("early.csv"), "time_ms,op,pid,addr\n0,mmap,1,0x1000\n1,access,1,0x1000\n");
+    const { openTrace } = await import("../../src/trace/open.js");
+    const before = workerStats.started;
+    const t = await openTrace(at("early.csv"), { worker: true });
+    expect(workerStats.started).toBe(before + 1); // before any batch is asked for
+    const events: number[] = [];
+    for await (const b of t.batches()) for (let i = 0; i < b.n; i++) events.push(b.time[i]!);
+    expect(events).toEqual([0, 1]);
+    // a process that opens a trace with the worker and never reads it exits by itself,
+    // although the worker is still there, waiting for a free slot (40,000 events: more than
+    // its 8 slots of 4096 hold)
+    writeFileSync(at("early-big.csv"), accesses(40000));
+    const open = new URL("../../dist/trace/open.js", import.meta.url).href;
+    const code = `const { openTrace } = await import(${JSON.stringify(open)}); await openTrace(${JSON.stringify(at("early-big.csv"))}, { worker: true }); console.log("opened");`;
+    writeFileSync(at("open-only.mjs"), code); // a file: the worker would inherit `--input-type` of `node -e`, which it cannot run with
+    const r = spawnSync(process.execPath, [at("open-only.mjs")], { encoding: "utf8", timeout: 30000 });
+    expect(r.signal).toBeNull(); // not killed by the timeout
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("opened\n");
+  });
+
   it("the library checks config.worker", async () => {
     await expect(libraryReplay({ trace: at("ok.csv"), worker: "yes" as unknown as boolean })).rejects.toThrow('replay: config.worker must be true, false or "auto", got "yes"');
   });

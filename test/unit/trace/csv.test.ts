@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DataError } from "../../../src/errors.js";
 import { readCsv } from "../../../src/trace/csv.js";
 import { openTrace, sniffFormat } from "../../../src/trace/open.js";
-import { OP_ACCESS, OP_ALLOC, OP_SET } from "../../../src/trace/types.js";
+import { OP_ACCESS, OP_ALLOC, OP_SET, type EventBatch } from "../../../src/trace/types.js";
 import { chunksOf, collect, stdinOf } from "../../helpers.js";
 
 async function both(text: string, chunk = 1 << 20) {
@@ -122,5 +125,128 @@ describe("opening traces", () => {
     await expect(
       (async () => collect((await openTrace("-", { stdin: (await import("node:stream")).Readable.from([bad]) })).batches()))(),
     ).rejects.toThrow(/^-: gzip:/);
+  });
+});
+
+/** Every column of every event, strings resolved (collect() leaves some out). */
+async function allColumns(batches: AsyncIterable<EventBatch>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of batches)
+    for (let i = 0; i < b.n; i++) {
+      const s = (k: number) => (k < 0 ? "-" : JSON.stringify(b.strs[k]));
+      out.push(
+        [b.time[i], b.op[i], b.pid[i], b.addr[i], b.len[i], b.write[i], b.node[i], b.cpu[i], b.child[i], b.file[i], b.thp[i], s(b.cg[i]!), s(b.id[i]!),
+          b.order[i], b.mt[i], b.gfp[i], b.advice[i], s(b.key[i]!), s(b.value[i]!), s(b.fname[i]!), b.off[i], b.line[i]].join("|"),
+      );
+    }
+  return out;
+}
+
+async function allOrError(text: string, size: number, engine: "fast" | "csv-parse"): Promise<string[]> {
+  try {
+    return await allColumns(readCsv(chunksOf(text, size), "t.csv", { engine }));
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    return [e.message];
+  }
+}
+
+describe("CSV: the byte fast path (RowBuilder.fastLine) and the general path agree", () => {
+  it("gives a line it leaves whole to the general path, and refills the defaults after each batch", async () => {
+    // line 3 has a space: fastLine writes pid, addr and len, then leaves the line to the
+    // general path (addRow), which parses all of it; line 4 has no id, len or rw: -1, 4096
+    // and 0 (the defaults), not line 3's values. Then 5000 rows
+    // (row r on line 5 + r, event 3 + r): allocs with an id up to row 4092, the last of
+    // the first batch of 4096 events, then accesses without one: event 4099 (row 4096,
+    // line 4101) is in slot 3 of the second batch, which held row 0's id in the first.
+    let text = "time_ms,op,pid,addr,len,rw,id\n0,access,1,0x1000,,w,\n1,access,2,0x2000,8192, r,k9\n2,access,3,0x3000,,,\n";
+    for (let r = 0; r < 5000; r++) text += r >= 4093 ? `3,access,1,0x1000,,,\n` : `3,alloc,,,,,k${r}\n`;
+    const ev = await allColumns(readCsv(chunksOf(text), "t.csv"));
+    expect(ev.length).toBe(5003);
+    // time|op|pid|addr|len|write|node|cpu|child|file|thp|cg|id|order|mt|gfp|advice|key|value|fname|off|line
+    expect(ev[1]).toBe('1|0|2|8192|8192|0|-1|-1|-1|0|0|-|"k9"|0|0|0|0|-|-|-|0|3');
+    expect(ev[2]).toBe("2|0|3|12288|4096|0|-1|-1|-1|0|0|-|-|0|0|0|0|-|-|-|0|4");
+    expect(ev[3]).toBe('3|4|-1|-1|4096|0|-1|-1|-1|0|0|-|"k0"|0|0|0|0|-|-|-|0|5');
+    expect(ev[4099]).toBe("3|0|1|4096|4096|0|-1|-1|-1|0|0|-|-|0|0|0|0|-|-|-|0|4101");
+  });
+
+  it("gives the same events and errors as csv-parse on made-up traces, whatever the chunk boundaries", async () => {
+    // a seeded generator (mulberry32) of traces: random column subsets and order, mostly
+    // valid rows, and in half of the files a few broken ones (bad values, spaces, tabs,
+    // CR, non-ASCII, form feeds, extra or missing fields, comments, blank lines)
+    let seed = 20261201;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+    const GOOD: Record<string, string[]> = {
+      pid: ["1", "7", "4294967295"], addr: ["0x1000", "8192", "0XABC000", "0x1fffffffffffff"], len: ["4096", "8192", ""], rw: ["r", "w", ""],
+      node: ["0", "1023", ""], kind: ["anon", "file", ""], thp: ["0", "1", ""], cg: ["/", "/a/b", ""], id: ["k1", "k2", "x.y-z"],
+      order: ["0", "10", ""], mt: ["movable", "reclaimable", ""], key: ["vm.swappiness"], value: ["60", "N0=1"], gfp: ["kernel", "atomic", ""],
+      advice: ["cold", "collapse"], cpu: ["0", "32767", ""], child: ["9"], file: ["f1", "d/f2"], off: ["0", "4096", ""],
+    };
+    const BAD = ["", "x", "-1", "1.5", "1e3", "0x", "0xg", "4294967296", "1024", "32768", "11", "2", "rw", "shm", "a", "ACCESS", "99999999999999999", "#1"];
+    const MUT = [(f: string) => " " + f, (f: string) => f + "\t", (f: string) => f + "\r", (f: string) => "\u00e9" + f, (f: string) => "\f" + f, (f: string) => f + "\v"];
+    const REQ: Record<string, string[]> = {
+      access: ["pid", "addr"], mmap: ["pid", "addr"], munmap: ["pid", "addr"], exit: ["pid"], alloc: ["id"], free: ["id"], set: ["key", "value"],
+      madvise: ["pid", "addr", "advice"], fork: ["pid", "child"], fread: ["file"], ftruncate: ["file", "len"],
+    };
+    const names = ["pid", "addr", "len", "rw", "node", "kind", "thp", "cg", "id", "order", "mt", "key", "value", "gfp", "advice", "cpu", "child", "file", "off"];
+    let events = 0;
+    let errors = 0;
+    for (let f = 0; f < 150; f++) {
+      const cols = ["time_ms", "op", ...[...names].sort(() => rnd() - 0.5).slice(0, 2 + Math.floor(rnd() * 12))].sort(() => rnd() - 0.5);
+      const ops = Object.keys(REQ).filter((o) => REQ[o]!.every((c) => cols.includes(c)));
+      const badRate = rnd() < 0.5 ? 0 : 0.03;
+      const lines = [cols.join(",")];
+      let t = 0;
+      for (let r = 0; r < 40; r++) {
+        const bad = rnd() < badRate;
+        if (rnd() < 0.02) lines.push(pick(["", "  # a comment", "#x"]));
+        let fields = cols.map((c) =>
+          c === "time_ms" ? String((t += Math.floor(rnd() * 3))) : c === "op" ? (ops.length ? pick(ops) : "read") : bad && rnd() < 0.3 ? pick(BAD) : pick(GOOD[c]!),
+        );
+        if (bad && rnd() < 0.5) {
+          const k = Math.floor(rnd() * fields.length);
+          fields[k] = pick(MUT)(fields[k]!);
+        }
+        if (bad && rnd() < 0.2) fields.push("extra");
+        if (bad && rnd() < 0.2) fields = fields.slice(0, 1 + Math.floor(rnd() * fields.length));
+        lines.push(fields.join(","));
+      }
+      const eol = rnd() < 0.2 ? "\r\n" : "\n";
+      const text = lines.join(eol) + (rnd() < 0.9 ? eol : "");
+      const want = await allOrError(text, 1 << 20, "csv-parse");
+      if (want.length === 1 && /^t\.csv:/.test(want[0]!)) errors++;
+      else events += want.length;
+      for (const size of [1, 5, 64, 1 << 20]) expect(await allOrError(text, size, "fast")).toEqual(want);
+    }
+    // the generator makes both kinds of file (figures for this seed)
+    expect(events).toBeGreaterThan(1000);
+    expect(errors).toBeGreaterThan(10);
+  });
+});
+
+describe("reading a trace file in chunks", () => {
+  it("reads a file of several 1 MiB chunks (two buffers in turn) as the same events as its text in one piece, inline and in the worker", async () => {
+    // 120,000 rows of ~35-45 bytes: about 4.6 MB, so five chunks, each a buffer the
+    // previous-but-one read used; a row cut by every chunk boundary, and string ids (copied
+    // out of the chunk) that must not change when a later read overwrites that buffer
+    let text = "time_ms,op,pid,addr,rw,id\n";
+    for (let i = 0; i < 120000; i++) text += i % 3 ? `${i},access,${i % 5},0x${(i * 4096).toString(16)},${i % 2 ? "w" : "r"},\n` : `${i},alloc,,,,id-${i}\n`;
+    const dir = mkdtempSync(join(tmpdir(), "wsim-csv-chunks-"));
+    try {
+      const file = join(dir, "t.csv");
+      writeFileSync(file, text);
+      const want = await allColumns(readCsv(chunksOf(text), file));
+      expect(want.length).toBe(120000);
+      expect(await allColumns((await openTrace(file, { worker: false })).batches())).toEqual(want);
+      expect(await allColumns((await openTrace(file, { worker: true })).batches())).toEqual(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
