@@ -6,7 +6,10 @@
  *    (sync) on its own, with the same options;
  *  - `engine: "csv-parse"` runs the whole file through csv-parse's streaming parser.
  * Both check every line first with the same `lineFault` (a bare CR, an odd number of quotes,
- * invalid UTF-8), in line order, and hand fields to RowBuilder.
+ * invalid UTF-8), in line order, and hand fields to RowBuilder. Both accept and reject the
+ * same files, but not always at the same line: csv-parse's streaming parser reads ahead, so
+ * in a file with two faults it may report a later quote error first (line 6) where the fast
+ * path reports the earlier field error (line 2). The CLI uses the fast path.
  * Rules both follow: a header names the columns (free order, any subset, time_ms and op
  * required); a line whose first non-blank character is `#` is a comment (`# wsim: machine=X`
  * before the header names the trace's machine, see open.ts); blank lines are skipped;
