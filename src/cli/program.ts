@@ -223,7 +223,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--refs-per-ms <n>", "lackey, lirs, perf-mem (perf mem report -D, which has no time): references per ms of virtual time", "1000")
     .option("--instr-per-ms <n>", "ucsd: instructions per ms of virtual time", "1000")
     .option("--instructions", "lackey: keep instruction fetches (as reads)")
-    .option("--pid <n>", "the process the accesses belong to", "1")
+    .option("--pid <n>", "lackey, ucsd, lirs, damon, libcachesim: the process the accesses belong to (perf-mem keeps each sample's pid; ftrace's kernel allocations have none)", "1")
     .addOption(new Option("--time-unit <unit>", "libcachesim: the unit of its time column").choices(["s", "ms", "us", "ns"]).default("s"))
     .option("-q, --quiet", "do not print the notes: an importer's mapping and what it skipped, a document's tunables written as set events (a machine OUT cannot carry is still reported)")
     .action(async (input: string, output: string, opts, cmd: Command) => {
