@@ -1,3 +1,4 @@
+import { listNext } from "../../../src/mm/list.js";
 import { describe, expect, it } from "vitest";
 import { Buddy, FPI_NONE, FPI_TO_TAIL, Zone } from "../../../src/mm/buddy.js";
 import {
@@ -17,7 +18,7 @@ function zoneOf(n: number) {
 
 function list(z: Zone, pages: PageArrays, order: number, mt: number): number[] {
   const out: number[] = [];
-  for (let p = z.head[order * MIGRATE_TYPES + mt]!; p >= 0; p = pages.next[p]!) out.push(p);
+  for (let p = z.head[order * MIGRATE_TYPES + mt]!; p >= 0; p = listNext(pages.linksOf(order), p)) out.push(p);
   return out;
 }
 

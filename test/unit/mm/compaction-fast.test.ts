@@ -3,6 +3,7 @@
  * compaction_capture (mm/page_alloc.c), fast_isolate_freepages and fast_find_migrateblock
  * (mm/compaction.c).
  */
+import { listNext } from "../../../src/mm/list.js";
 import { describe, expect, it } from "vitest";
 import { V } from "../../../src/stats/counters.js";
 import { engineFor, QUIET_TUNABLES, quietEngine, runCsv } from "../../helpers.js";
@@ -140,7 +141,7 @@ async function holes(pfns: number[]) {
   const p = e.mem.pages;
   const list = (order: number) => {
     const out: number[] = [];
-    for (let q = z.head[order * 5 + MT_MOVABLE]!; q >= 0; q = p.next[q]!) out.push(q);
+    for (let q = z.head[order * 5 + MT_MOVABLE]!; q >= 0; q = listNext(p.linksOf(order), q)) out.push(q);
     return out;
   };
   const cc = (mode: number, migratePfn: number, freePfn: number, nrMigratepages: number) => {

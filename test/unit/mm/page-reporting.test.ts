@@ -1,3 +1,4 @@
+import { listNext } from "../../../src/mm/list.js";
 import { describe, expect, it } from "vitest";
 import { Buddy, FPI_AERATED, FPI_NONE, FPI_SKIP_REPORT_NOTIFY, FPI_TO_TAIL, Zone } from "../../../src/mm/buddy.js";
 import { MIGRATE_TYPES, MT_MOVABLE } from "../../../src/mm/constants.js";
@@ -18,7 +19,7 @@ function zone(n: number, aeration: boolean) {
 
 function list(z: Zone, p: PageArrays, order: number): string[] {
   const out: string[] = [];
-  for (let q = z.head[order * MIGRATE_TYPES + MT_MOVABLE]!; q >= 0; q = p.next[q]!) out.push(`${q}${p.flags[q]! & PG_REPORTED ? "r" : ""}`);
+  for (let q = z.head[order * MIGRATE_TYPES + MT_MOVABLE]!; q >= 0; q = listNext(p.linksOf(order), q)) out.push(`${q}${p.flags[q]! & PG_REPORTED ? "r" : ""}`);
   return out;
 }
 
