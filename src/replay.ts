@@ -238,7 +238,7 @@ async function replayOpened(
       say(t);
     };
     for (const w of start.state.warnings) warn(w);
-    const s = applyStartState(engine.mem, start.state, warn, start.pcp);
+    const s = applyStartState(engine.mem, start.state, warn, start.pcp, start.lru);
     const vmstat = Object.fromEntries(Object.entries(engine.vmstatObject()).filter(([, v]) => v !== 0));
     startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, warnings, vmstat, zones: zoneStarts(engine) };
     cfg.onNote?.(

@@ -394,11 +394,23 @@ export interface StartPcp {
   counts: number[];
 }
 
+/**
+ * The pages a saved zoneinfo shows on one zone's LRU lists: nr_zone_inactive_anon,
+ * nr_zone_active_anon, nr_zone_inactive_file, nr_zone_active_file and nr_zone_unevictable summed.
+ */
+export interface StartLru {
+  nid: number;
+  zone: string;
+  pages: number;
+}
+
 /** A start-state directory read: the state, and DIR/zoneinfo's path when there is one. */
 export interface LoadedStartState {
   state: StartState;
   /** DIR/zoneinfo's pagesets (empty without it) */
   pcp: StartPcp[];
+  /** DIR/zoneinfo's LRU pages per populated zone (empty without it) */
+  lru: StartLru[];
   /** DIR/zoneinfo if it exists: the machine of the run unless --machine gives another */
   zoneinfo: string | null;
 }
@@ -428,8 +440,15 @@ export function loadStartState(dir: string): LoadedStartState {
   const buddy = parseBuddyinfo(read("buddyinfo"), buddyPath);
   const state = parsePagetypeinfo(read("pagetypeinfo"), join(dir, "pagetypeinfo"), buddy, buddyPath);
   const zi = join(dir, "zoneinfo");
-  if (!existsSync(zi)) return { state, pcp: [], zoneinfo: null };
+  if (!existsSync(zi)) return { state, pcp: [], lru: [], zoneinfo: null };
   const info = parseZoneinfo(read("zoneinfo"), zi);
   const pcp = info.pgdats.flatMap((p) => p.zones.filter((z) => z.pagesets).map((z) => ({ nid: p.nodeId, zone: z.name, counts: z.pagesets!.map((ps) => ps.count) })));
-  return { state, pcp, zoneinfo: zi };
+  const lru = info.pgdats.flatMap((p) => p.zones.filter((z) => z.stats).map((z) => ({ nid: p.nodeId, zone: z.name, pages: zoneLruPages(z.stats!) })));
+  return { state, pcp, lru, zoneinfo: zi };
+}
+
+/** The zone's pages on LRU lists, from its zoneinfo vmstat items (a missing item counts 0). */
+export function zoneLruPages(stats: Readonly<Record<string, number>>): number {
+  const names = ["nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable"];
+  return names.reduce((sum, n) => sum + (stats[n] ?? 0), 0);
 }

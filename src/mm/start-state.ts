@@ -13,6 +13,11 @@
  *   unmovable kernel page, as a trace's `alloc` makes: never migrated, never freed, counted
  *   in wsim_kernel_pages (no kernel counter: the kernel's slab, page tables, stacks, ...
  *   cannot be told apart from the files).
+ * - with `lru` (a saved zoneinfo's nr_zone_{in,}active_{anon,file} + nr_zone_unevictable per
+ *   zone), no more of a zone's used Movable-pageblock pages become the boot owner's anon pages
+ *   than that count, spread evenly in pfn order; the others are unmovable kernel pages as above
+ *   (a guest's slab, stacks and page tables sit in Movable pageblocks after fallbacks, and
+ *   reclaim cannot take them: making them anon gave reclaim pages the real machine lacks).
  * - the pages a saved zoneinfo shows on a zone's per-cpu lists (pagesets' `count`, given as
  *   `pcp`) are taken from the used pages of its Movable pageblocks, spread evenly in pfn order,
  *   and freed to that CPU's list (free_unref_page): free, but in neither nr_free_pages nor
@@ -20,7 +25,7 @@
  */
 import { DataError, ValueError } from "../errors.js";
 import { ZONE_NAMES, type ExplicitZone } from "../machine/zones.js";
-import { planZone, type StartPcp, type StartState } from "../machine/start-state.js";
+import { planZone, type StartLru, type StartPcp, type StartState } from "../machine/start-state.js";
 import { MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, MAX_ORDER, MIGRATE_TYPES } from "./constants.js";
 import { PG_ALLOC, PG_ANON, PG_HEAD, PG_LRU } from "./pages.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO, type Zone } from "./buddy.js";
@@ -75,7 +80,9 @@ export function applyZoneMarks(mem: Memory): void {
  * pagetypeinfo line of a zone the machine lacks, or of a zone that cannot be laid out
  * (planZone's reasons, e.g. a start state larger than the machine).
  */
-export function applyStartState(mem: Memory, state: StartState, warn: (text: string) => void, pcp: readonly StartPcp[] = []): StartStateSummary {
+export function applyStartState(
+  mem: Memory, state: StartState, warn: (text: string) => void, pcp: readonly StartPcp[] = [], lru: readonly StartLru[] = [],
+): StartStateSummary {
   const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null, pcp: 0 };
   if (pcp.some((x) => x.counts.some((c) => c > 0)) && !mem.pcp.enabled) {
     warn("wsim.pcp=0: the pages zoneinfo shows on per-cpu lists count as used");
@@ -138,6 +145,7 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
     // the zone's pcp pages: which CPU takes the k-th used page of a Movable pageblock (-1: none)
     const onPcp = pcpChoice(mem, z, pcp.find((x) => x.nid === z.nid && x.zone === z.name)?.counts ?? [], isFree, managedMap, warn);
     let k = 0;
+    const movable: number[] = [];
     for (let pfn = z.start; pfn < z.end; pfn++) {
       if (isFree[pfn - z.start] || (managedMap !== null && managedMap[pfn] !== 1)) continue;
       if (onPcp !== null && p.pageblockMt(pfn) === MT_MOVABLE) {
@@ -153,6 +161,21 @@ export function applyStartState(mem: Memory, state: StartState, warn: (text: str
       p.order[pfn] = 0;
       p.mflags[pfn] = 0;
       if (p.pageblockMt(pfn) !== MT_MOVABLE) {
+        p.flags[pfn] = PG_ALLOC | PG_HEAD;
+        summary.bootUnmovable++;
+        continue;
+      }
+      movable.push(pfn);
+    }
+    // no more boot owner's LRU pages than zoneinfo's LRU counts: the rest of the used Movable
+    // pages are the kernel's (slab, stacks, page tables the kernel put there by fallback)
+    const cap = lru.find((x) => x.nid === z.nid && x.zone === z.name)?.pages;
+    const n = movable.length;
+    const want = cap === undefined ? n : Math.min(n, Math.max(0, cap));
+    for (let j = 0; j < n; j++) {
+      const pfn = movable[j]!;
+      // the j-th candidate is on the LRU when floor((j + 1) * want / n) > floor(j * want / n): evenly spread
+      if (want < n && Math.floor(((j + 1) * want) / n) === Math.floor((j * want) / n)) {
         p.flags[pfn] = PG_ALLOC | PG_HEAD;
         summary.bootUnmovable++;
         continue;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../../src/errors.js";
 import { parseMachine, type Machine } from "../../../src/machine/machine.js";
-import { interleave, parseBuddyinfo, parsePagetypeinfo, planZone, spread, type StartState } from "../../../src/machine/start-state.js";
+import { interleave, parseBuddyinfo, parsePagetypeinfo, planZone, spread, zoneLruPages, type StartState } from "../../../src/machine/start-state.js";
 import { machineFromZoneinfo } from "../../../src/machine/zoneinfo-machine.js";
 import { bootZoneinfo, setupZones } from "../../../src/machine/zone-setup.js";
 import { machineZoneLayout } from "../../../src/machine/zones.js";
@@ -302,6 +302,27 @@ describe("a start state on the model", () => {
     const warnings: string[] = [];
     const off = applyStartState(engineFor(flat2048).mem, state(zones), (w) => warnings.push(w), [{ nid: 0, zone: "Normal", counts: [4] }]);
     expect([off.pcp, off.bootMovable, warnings]).toEqual([0, 512, ["wsim.pcp=0: the pages zoneinfo shows on per-cpu lists count as used"]]);
+  });
+
+  it("zoneinfo's LRU counts cap the boot owner's anon pages: the other used Movable pages are the kernel's", () => {
+    const e = engineFor(flat2048);
+    const s = applyStartState(e.mem, state(zones), () => {}, [], [{ nid: 0, zone: "Normal", pages: 128 }]);
+    // candidates: block 1's 512 used pages [512, 1024); 128 of them, the j-th when
+    // floor((j + 1) * 128 / 512) > floor(j * 128 / 512): j = 3, 7, ..., 511 (every 4th: pfn 515, 519, ..., 1023)
+    expect([s.bootMovable, s.bootUnmovable]).toEqual([128, 502 + 384]);
+    expect(counters(e, ["nr_free_pages", "nr_anon_pages", "wsim_kernel_pages"])).toEqual({ nr_free_pages: 1034, nr_anon_pages: 128, wsim_kernel_pages: 886 });
+    expect([512, 514, 515, 1023].map((pfn) => e.mem.ownerMm[pfn] !== 0)).toEqual([false, false, true, true]);
+    expect(e.readFile("buddyinfo")).toBe(bi(zones));
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+    // a count above the candidates takes them all; another zone's count does not apply
+    expect(applyStartState(engineFor(flat2048).mem, state(zones), () => {}, [], [{ nid: 0, zone: "Normal", pages: 5000 }]).bootMovable).toBe(512);
+    expect(applyStartState(engineFor(flat2048).mem, state(zones), () => {}, [], [{ nid: 0, zone: "DMA", pages: 0 }]).bootMovable).toBe(512);
+  });
+
+  it("zoneLruPages sums the zone's LRU items (a missing one is 0)", () => {
+    // 1 + 2 + 3 + 4 + 5; nr_free_pages is not an LRU item
+    expect(zoneLruPages({ nr_free_pages: 100, nr_zone_inactive_anon: 1, nr_zone_active_anon: 2, nr_zone_inactive_file: 3, nr_zone_active_file: 4, nr_zone_unevictable: 5 })).toBe(15);
+    expect(zoneLruPages({ nr_zone_active_anon: 609 })).toBe(609);
   });
 
   it("the real sample on a 512 MiB x86 machine reads back byte for byte", () => {
