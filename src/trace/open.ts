@@ -132,7 +132,12 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
         let workerBytes = -1;
         const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : direct.bytes(), total });
         const worker = { size: total, close: direct.close, onBytes: (b: number) => (workerBytes = b) };
-        return opened(path, name, isStdin, opts, first, rest, progress, worker);
+        try {
+          return await opened(path, name, isStdin, opts, first, rest, progress, worker);
+        } catch (e) {
+          direct.close(); // a trace refused by its first bytes: its batches never run to close the file
+          throw e;
+        }
       }
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
@@ -150,7 +155,12 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes, total });
   const { first, rest } = await plainChunks(counted, name);
   const worker = isStdin ? null : { size: total, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
-  return opened(path, name, isStdin, opts, first, rest, progress, worker);
+  try {
+    return await opened(path, name, isStdin, opts, first, rest, progress, worker);
+  } catch (e) {
+    if (!isStdin) src.destroy();
+    throw e;
+  }
 }
 
 /**

@@ -107,3 +107,15 @@ describe("issue 12 item 21: foreign files say what they look like and what reads
     expect(await dataError(() => replay({ trace: p }))).toMatch(/:1: unknown column "pidd"/);
   });
 });
+
+describe("a trace refused by its first bytes closes its file", () => {
+  it("openTrace of a foreign file, 20 times: no file descriptor left open (Node warns 'Closing file descriptor N on garbage collection' otherwise)", async () => {
+    const { readdirSync } = await import("node:fs");
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const p = file("buddyinfo-again", "Node 0, zone      DMA      1      1      1      0      2      1      1      0      1      1      3\n");
+    const before = fds();
+    for (let k = 0; k < 20; k++) await expect(openTrace(p)).rejects.toThrow(/buddyinfo/);
+    await new Promise((r) => setTimeout(r, 50)); // the closes are asynchronous
+    expect(fds()).toBe(before);
+  });
+});
