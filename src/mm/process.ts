@@ -722,12 +722,24 @@ export class ProcessTable {
     const { ownerMm, ownerVpn } = this.ctx;
     const mm = this.bySlot.get(ownerMm[pfn]!)!;
     const vpn = ownerVpn[pfn]!;
-    const idx = Math.floor(vpn / LEAF);
+    this.anonToSwapEntry(mm, pfn, vpn, shadow);
+    (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = shadow + 1;
+    this.nrSwapCached++;
+  }
+
+  /**
+   * try_to_unmap of the anon page at pfn, mapped by mm at vpn, for swap slot `shadow`: out of
+   * mm's rss and nr_anon_pages, into its MM_SWAPENTS; every other mm mapping it after fork gets
+   * the swap entry in its PTE (swap_duplicate) and the same counts, and the page is no longer
+   * shared. mm's own PTE is the caller's (the swap entry, or the page kept in the swap cache).
+   */
+  private anonToSwapEntry(mm: Mm, pfn: number, vpn: number, shadow: number): void {
     mm.rssAnon--;
     this.nrAnon--;
     mm.swapEnts++;
     const more = this.rmapShared.size !== 0 ? this.rmapShared.get(pfn) : undefined;
     if (more !== undefined) {
+      const idx = Math.floor(vpn / LEAF);
       for (const s of more) {
         const o = this.bySlot.get(s)!;
         o.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
@@ -738,8 +750,6 @@ export class ProcessTable {
       this.rmapShared.delete(pfn);
     }
     this.ctx.alloc.buddy.pages.mflags[pfn]! &= ~PG_ANON_SHARED;
-    (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = shadow + 1;
-    this.nrSwapCached++;
   }
 
   /**
@@ -1315,24 +1325,8 @@ export class ProcessTable {
     const idx = Math.floor(vpn / LEAF);
     mm.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
     ownerMm[pfn] = 0;
-    if (this.ctx.alloc.buddy.pages.flags[pfn]! & PG_ANON) {
-      mm.rssAnon--;
-      this.nrAnon--;
-      mm.swapEnts++;
-      // try_to_unmap walks every mm mapping it: each PTE gets the swap entry (swap_duplicate)
-      const more = this.rmapShared.size !== 0 ? this.rmapShared.get(pfn) : undefined;
-      if (more !== undefined) {
-        for (const s of more) {
-          const o = this.bySlot.get(s)!;
-          o.leaf(idx)![vpn - idx * LEAF] = -(shadow + 1);
-          o.rssAnon--;
-          o.swapEnts++;
-          this.ctx.shadows.dup(shadow);
-        }
-        this.rmapShared.delete(pfn);
-      }
-      this.ctx.alloc.buddy.pages.mflags[pfn]! &= ~PG_ANON_SHARED;
-    } else {
+    if (this.ctx.alloc.buddy.pages.flags[pfn]! & PG_ANON) this.anonToSwapEntry(mm, pfn, vpn, shadow);
+    else {
       mm.rssFile--;
       this.nrFile--;
     }
