@@ -101,6 +101,32 @@ const LAYOUT = (() => {
 })();
 
 /**
+ * Each optional column's C_* id, the EventBatch array that holds it and its default (absent):
+ * what reset() fills and clearSlot() writes.
+ */
+const COLUMN_DEFAULTS: readonly (readonly [number, "pid" | "addr" | "len" | "write" | "node" | "cpu" | "child" | "file" | "thp" | "cg" | "id" | "order" | "mt" | "gfp" | "advice" | "key" | "value" | "fname" | "off", number])[] = [
+  [C_PID, "pid", -1],
+  [C_ADDR, "addr", -1],
+  [C_LEN, "len", 4096],
+  [C_RW, "write", 0],
+  [C_NODE, "node", -1],
+  [C_CPU, "cpu", -1],
+  [C_CHILD, "child", -1],
+  [C_KIND, "file", 0],
+  [C_THP, "thp", 0],
+  [C_CG, "cg", -1],
+  [C_ID, "id", -1],
+  [C_ORDER, "order", 0],
+  [C_MT, "mt", 0],
+  [C_GFP, "gfp", 0],
+  [C_ADVICE, "advice", 0],
+  [C_KEY, "key", -1],
+  [C_VALUE, "value", -1],
+  [C_FILE, "fname", -1],
+  [C_OFF, "off", 0],
+];
+
+/**
  * A batch of events, its columns laid out in one ArrayBuffer so that a batch can move between
  * threads whole. Readers reuse one batch: consume it before asking for the next.
  */
@@ -216,48 +242,12 @@ export class EventBatch {
 
   /** Slot i back to the defaults (what reset() writes in every slot). */
   clearSlot(i: number): void {
-    this.pid[i] = -1;
-    this.addr[i] = -1;
-    this.len[i] = 4096;
-    this.write[i] = 0;
-    this.node[i] = -1;
-    this.cpu[i] = -1;
-    this.child[i] = -1;
-    this.file[i] = 0;
-    this.thp[i] = 0;
-    this.cg[i] = -1;
-    this.id[i] = -1;
-    this.order[i] = 0;
-    this.mt[i] = 0;
-    this.gfp[i] = 0;
-    this.advice[i] = 0;
-    this.key[i] = -1;
-    this.value[i] = -1;
-    this.fname[i] = -1;
-    this.off[i] = 0;
+    for (const [, col, v] of COLUMN_DEFAULTS) this[col][i] = v;
   }
 
   /** Every slot of the columns in `mask` (bits 1 << C_*) back to the defaults. */
   private fillDefaults(mask: number): void {
-    if (mask & (1 << C_PID)) this.pid.fill(-1);
-    if (mask & (1 << C_ADDR)) this.addr.fill(-1);
-    if (mask & (1 << C_LEN)) this.len.fill(4096);
-    if (mask & (1 << C_RW)) this.write.fill(0);
-    if (mask & (1 << C_NODE)) this.node.fill(-1);
-    if (mask & (1 << C_CPU)) this.cpu.fill(-1);
-    if (mask & (1 << C_CHILD)) this.child.fill(-1);
-    if (mask & (1 << C_KIND)) this.file.fill(0);
-    if (mask & (1 << C_THP)) this.thp.fill(0);
-    if (mask & (1 << C_CG)) this.cg.fill(-1);
-    if (mask & (1 << C_ID)) this.id.fill(-1);
-    if (mask & (1 << C_ORDER)) this.order.fill(0);
-    if (mask & (1 << C_MT)) this.mt.fill(0);
-    if (mask & (1 << C_GFP)) this.gfp.fill(0);
-    if (mask & (1 << C_ADVICE)) this.advice.fill(0);
-    if (mask & (1 << C_KEY)) this.key.fill(-1);
-    if (mask & (1 << C_VALUE)) this.value.fill(-1);
-    if (mask & (1 << C_FILE)) this.fname.fill(-1);
-    if (mask & (1 << C_OFF)) this.off.fill(0);
+    for (const [c, col, v] of COLUMN_DEFAULTS) if (mask & (1 << c)) this[col].fill(v);
   }
 
 }
