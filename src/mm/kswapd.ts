@@ -177,7 +177,7 @@ export class Kswapd implements Daemon {
     for (const z of this.zones) if (z.idx <= hz && z.managed) nrToReclaim += Math.max(z.mark(WMARK_HIGH), SWAP_CLUSTER_MAX);
     const order = this.order;
     // kswapd_age_node (lru_gen_age_node) then kswapd_shrink_node, in shrinkNodeBalance
-    const r = this.reclaim.shrinkNodeBalance(this.nid, this.priority, nrToReclaim, maySwap, () => this.allAboveHigh(order, hz), this.aging);
+    const r = this.reclaim.shrinkNodeBalance(this.nid, this.priority, nrToReclaim, maySwap, () => this.allAboveHigh(order, hz), this.aging, hz);
     this.reclaimedThisRun += r.reclaimed;
     this.log?.push({ time_ms: this.ctx!.now(), priority: this.priority, nrToReclaim, scanned: r.scanned, reclaimed: r.reclaimed, pages: r.pagesReclaimed, boost: this.nrBoostReclaim, maySwap });
     if (this.order && this.reclaimedThisRun >= 2 << this.order) this.order = 0; // compact_gap: check at order 0 from now

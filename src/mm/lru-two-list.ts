@@ -30,7 +30,7 @@
  * (memory.low/min) and should_continue_reclaim are not applied here.
  */
 import { ALLOCSTALL, V } from "../stats/counters.js";
-import { ZONE_NORMAL } from "../machine/zones.js";
+import { MAX_NR_ZONES, ZONE_NORMAL } from "../machine/zones.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, NR_SLOTS } from "./lru-gen.js";
 import type { Memcg } from "./memcg.js";
@@ -74,14 +74,16 @@ export interface ScanControl {
   fileIsTiny: boolean;
   anonCost: number;
   fileCost: number;
+  /** sc->reclaim_idx: the highest zone index whose folios may be isolated */
+  reclaimIdx: number;
 }
 
 /** A scan_control as try_to_free_pages or balance_pgdat set it up. */
-export function newScanControl(kswapd: boolean, priority: number, nrToReclaim: number, maySwap = true): ScanControl {
+export function newScanControl(kswapd: boolean, priority: number, nrToReclaim: number, maySwap = true, reclaimIdx = MAX_NR_ZONES - 1): ScanControl {
   return {
     kswapd, priority, nrToReclaim, maySwap, mayWritepage: maySwap || priority < DEF_PRIORITY - 2,
     nrScanned: 0, nrReclaimed: 0, mayDeactivate: 0, forceDeactivate: false, skippedDeactivate: false,
-    cacheTrimMode: false, fileIsTiny: false, anonCost: 0, fileCost: 0,
+    cacheTrimMode: false, fileIsTiny: false, anonCost: 0, fileCost: 0, reclaimIdx,
   };
 }
 
@@ -111,7 +113,14 @@ export interface TwoListContext {
   evict: (lv: Lruvec, pfn: number, type: number) => void;
   /** split_huge_page: the huge page's 512 pages onto its list's tail */
   splitHuge: (pfn: number) => void;
+  /** folio_zonenum (absent: one zone, nothing is ever skipped) */
+  zoneIdxOf?: (pfn: number) => number;
+  /** the zone index of node nid's highest populated zone (with zoneIdxOf) */
+  topZoneIdx?: (nid: number) => number;
 }
+
+/** PGSCAN_SKIP by zone index: pgskip_dma .. pgskip_device */
+const PGSKIP: readonly number[] = [V.pgskip_dma, V.pgskip_dma32, V.pgskip_normal, V.pgskip_movable, V.pgskip_device];
 
 /** int_sqrt (lib/math/int_sqrt.c): floor(sqrt(x)) */
 export function intSqrt(x: number): number {
@@ -404,19 +413,40 @@ export class TwoListLru {
    * isolate_lru_folios: entries off the tail of lv's list `lru` until n pages are scanned (a
    * huge page counts 512), into the batch. Returns [entries, pages].
    */
-  private isolate(n: number, lv: Lruvec, lru: number): [number, number] {
+  private isolate(n: number, lv: Lruvec, lru: number, reclaimIdx: number): [number, number] {
     const { lru: lg } = this.c;
     const li = listOf(lru);
+    const limit = this.c.zoneIdxOf !== undefined && reclaimIdx < this.c.topZoneIdx!(lv.nid) ? reclaimIdx : -1;
+    const skipped = this.skipped;
+    skipped.length = 0;
     let k = 0;
     let scan = 0;
+    let total = 0;
     while (scan < n && lv.tail[li]! >= 0 && k < this.batch.length) {
       const pfn = lv.tail[li]!;
-      scan += lg.nrOf(pfn);
+      const nr = lg.nrOf(pfn);
+      total += nr;
       lg.del(pfn);
+      if (limit >= 0) {
+        const zid = this.c.zoneIdxOf!(pfn);
+        if (zid > limit) {
+          // a folio of a zone above sc->reclaim_idx: set aside, counted in pgskip_<zone>
+          this.c.ev[PGSKIP[zid]!]! += nr;
+          skipped.push(pfn);
+          continue;
+        }
+      }
+      scan += nr;
       this.batch[k++] = pfn;
     }
-    return [k, scan];
+    // list_splice(&folios_skipped, src): back at the head of the list, the last one set aside first
+    const seq = lru & 1 ? lv.maxSeq : 0;
+    for (let i = 0; i < skipped.length; i++) lg.add(lv, skipped[i]!, seq);
+    return [k, total];
   }
+
+  /** isolate_lru_folios' folios_skipped */
+  private readonly skipped: number[] = [];
 
   /**
    * shrink_active_list: isolate up to n pages from the active list's tail (pgrefill), clear
@@ -426,7 +456,7 @@ export class TwoListLru {
   shrinkActiveList(n: number, lv: Lruvec, sc: ScanControl, lru: number): void {
     void sc;
     const { lru: lg, ev, mflags } = this.c;
-    const [k, scanned] = this.isolate(n, lv, lru);
+    const [k, scanned] = this.isolate(n, lv, lru, sc.reclaimIdx);
     ev[V.pgrefill]! += scanned;
     let deactivated = 0;
     for (let i = 0; i < k; i++) {
@@ -447,7 +477,7 @@ export class TwoListLru {
   shrinkInactiveList(n: number, lv: Lruvec, sc: ScanControl, lru: number): number {
     const { lru: lg, ev, flags, mflags } = this.c;
     const type = lru >> 1;
-    const [k, scanned] = this.isolate(n, lv, lru);
+    const [k, scanned] = this.isolate(n, lv, lru, sc.reclaimIdx);
     ev[sc.kswapd ? V.pgscan_kswapd : V.pgscan_direct]! += scanned;
     ev[type === ANON ? V.pgscan_anon : V.pgscan_file]! += scanned;
     if (!k) return 0;
@@ -550,7 +580,7 @@ export class TwoListLru {
    * force_deactivate. Returns sc->nr_reclaimed.
    */
   directReclaim(nodes: readonly number[], compactionReady: () => boolean, reclaimIdx: number = ZONE_NORMAL): number {
-    const sc = newScanControl(false, DEF_PRIORITY, SWAP_CLUSTER_MAX);
+    const sc = newScanControl(false, DEF_PRIORITY, SWAP_CLUSTER_MAX, true, reclaimIdx);
     for (;;) {
       this.c.ev[ALLOCSTALL[reclaimIdx]!]!++;
       for (; sc.priority >= 0; sc.priority--) {

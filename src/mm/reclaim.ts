@@ -28,7 +28,7 @@
  * page is split before its pages are evicted (no THP swap-out).
  */
 import { ALLOCSTALL, V } from "../stats/counters.js";
-import { ZONE_NORMAL } from "../machine/zones.js";
+import { MAX_NR_ZONES, ZONE_NORMAL } from "../machine/zones.js";
 import type { LruGen, Lruvec } from "./lru-gen.js";
 import { ANON, FILE, MIN_NR_GENS, NR_SLOTS } from "./lru-gen.js";
 import type { PageAllocator } from "./page-alloc.js";
@@ -154,6 +154,8 @@ export class Reclaim {
       swapCacheSlot: (pfn) => c.procs.slotOf(pfn),
       evict: (lv, pfn, type) => this.evict(lv, pfn, type),
       splitHuge: (pfn) => c.procs.splitHuge(pfn),
+      zoneIdxOf: (pfn) => c.alloc.zoneOf(pfn).idx,
+      topZoneIdx: (nid) => this.topZoneIdx(nid),
     });
   }
 
@@ -239,8 +241,11 @@ export class Reclaim {
    * taken: anon pages are not in a swap cache and dirty file pages wait for writeback
    * (isolate_folio, sort_folio). Returns pages reclaimed; lastScanned has the pages scanned.
    */
-  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean, maxScan = Infinity, noSwap = false, noAging = false): number {
+  shrinkLruvec(lv: Lruvec, nr: number, kswapd: boolean, maxScan = Infinity, noSwap = false, noAging = false, reclaimIdx = MAX_NR_ZONES - 1): number {
     const { lru, ev, flags } = this.c;
+    // scan_folios walks lrugen->lists[gen][type][zone] for zone <= sc->reclaim_idx only: with a
+    // lower reclaim_idx than the node's highest populated zone, pages of higher zones are passed by
+    const zoneLimit = reclaimIdx < this.topZoneIdx(lv.nid) ? reclaimIdx : -1;
     let reclaimed = 0;
     let scanned = 0;
     let agings = 0;
@@ -251,7 +256,7 @@ export class Reclaim {
     const wb = this.c.swapWb !== undefined ? this.c.swapWb() : null;
     if (wb !== null) wb.completeUpTo(this.c.now!()); // writes ended by now have rotated their pages
     while (reclaimed < nr && scanned < maxScan) {
-      const type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
+      let type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
       if (type < 0) break;
       if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
         if (lv.nrGens(type) > MIN_NR_GENS && lru.tryIncMinSeq(lv, type)) continue;
@@ -263,8 +268,20 @@ export class Reclaim {
         this.c.age(lv);
         continue;
       }
-      const li = type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS);
-      const pfn = lv.tail[li]!;
+      let pfn = lv.tail[type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS)]!;
+      if (zoneLimit >= 0) {
+        pfn = this.eligibleTail(lv, type, zoneLimit);
+        if (pfn < 0) {
+          // isolate_folios: scan_folios found nothing of this type in the eligible zones' lists:
+          // the other type, if it may be scanned; nothing in either ends this eviction
+          // (try_to_inc_min_seq cannot move min_seq past the other zones' pages)
+          const other = 1 - type;
+          const canOther = other === FILE ? true : !noSwap && this.swappinessOf(lv) !== 0;
+          if (canOther && lv.nrGens(other) > MIN_NR_GENS) pfn = this.eligibleTail(lv, other, zoneLimit);
+          if (pfn < 0) break;
+          type = other;
+        }
+      }
       if (type === FILE && flags[pfn]! & PG_DIRTY && this.c.mflags[pfn]! & PG_LAZYFREE) {
         // sort_folio: a lazyfree folio written since MADV_FREE is anon again (swapbacked),
         // to the tail of min_seq + 1 (lruvec_add_folio_tail); not scanned
@@ -353,6 +370,27 @@ export class Reclaim {
     return reclaimed;
   }
 
+  /** the zone index of node nid's highest populated zone (a reclaim_idx at or above it limits nothing) */
+  private topZoneIdx(nid: number): number {
+    const zs = this.c.alloc.nodeZones[nid]!;
+    return zs.length ? zs[zs.length - 1]!.idx : MAX_NR_ZONES - 1;
+  }
+
+  /**
+   * The oldest page of `type` in lv's oldest generation whose zone index is at most
+   * `zoneLimit` (scan_folios' lists for zone <= sc->reclaim_idx), or -1. wsim keeps one list per
+   * generation and type, not one per zone: it walks from the tail past pages of higher zones
+   * (the kernel scans zone reclaim_idx's list first, then the lower ones; here the eligible
+   * pages come in their list order).
+   */
+  private eligibleTail(lv: Lruvec, type: number, zoneLimit: number): number {
+    const { lru, alloc } = this.c;
+    for (let pfn = lv.tail[type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS)]!; pfn >= 0; pfn = lru.prev[pfn]!) {
+      if (alloc.zoneOf(pfn).idx <= zoneLimit) return pfn;
+    }
+    return -1;
+  }
+
   /**
    * shrink_node → lru_gen_shrink_lruvec on every lruvec of node nid at `priority` (mm/vmscan.c,
    * 6.1), for kswapd (kswapd_shrink_node) or a direct reclaimer (shrink_zones): each lruvec
@@ -367,8 +405,9 @@ export class Reclaim {
    */
   shrinkNodePriority(
     nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, aboveMark: () => boolean, already = 0, aging: KswapdAging | null = null,
+    reclaimIdx = MAX_NR_ZONES - 1,
   ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
-    if (this.c.lru.classic) return this.shrinkNodeTwoList(nid, priority, nrToReclaim, kswapd, maySwap);
+    if (this.c.lru.classic) return this.shrinkNodeTwoList(nid, priority, nrToReclaim, kswapd, maySwap, reclaimIdx);
     let scanned = 0;
     let pages = 0;
     let bonus = 0;
@@ -394,7 +433,7 @@ export class Reclaim {
       let needSwapping = false;
       while (lvScanned < nrToScan) {
         const anonBefore = this.c.ev[V.pgscan_anon]!;
-        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap, aging !== null);
+        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap, aging !== null, reclaimIdx);
         // evict_folios: need_swapping once a batch isolated anon (type == LRU_GEN_ANON), whether
         // or not it freed any (a swap-out frees nothing until its write has ended)
         if (this.c.ev[V.pgscan_anon] !== anonBefore) needSwapping = true;
@@ -427,8 +466,8 @@ export class Reclaim {
    * kswapd_age_node first for kswapd (balance_pgdat calls it before kswapd_shrink_node);
    * may_writepage as balance_pgdat sets it (cleared while boosting, set below priority 10).
    */
-  private shrinkNodeTwoList(nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean): { scanned: number; reclaimed: number; pagesReclaimed: number } {
-    const sc = newScanControl(kswapd, priority, nrToReclaim, maySwap);
+  private shrinkNodeTwoList(nid: number, priority: number, nrToReclaim: number, kswapd: boolean, maySwap: boolean, reclaimIdx: number): { scanned: number; reclaimed: number; pagesReclaimed: number } {
+    const sc = newScanControl(kswapd, priority, nrToReclaim, maySwap, reclaimIdx);
     if (kswapd) this.twoList.ageNode(nid, sc);
     this.twoList.shrinkNode(nid, sc);
     if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, sc.nrReclaimed, kswapd);
@@ -461,8 +500,10 @@ export class Reclaim {
   /** kswapd_shrink_node's shrink_node (kswapd.ts's balance_pgdat): shrinkNodePriority for kswapd */
   shrinkNodeBalance(
     nid: number, priority: number, nrToReclaim: number, maySwap: boolean, aboveHigh: () => boolean, aging: KswapdAging | null = null,
+    highestZoneidx = MAX_NR_ZONES - 1,
   ): { scanned: number; reclaimed: number; pagesReclaimed: number } {
-    return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh, 0, aging);
+    // balance_pgdat: sc.reclaim_idx = highest_zoneidx
+    return this.shrinkNodePriority(nid, priority, nrToReclaim, true, maySwap, aboveHigh, 0, aging, highestZoneidx);
   }
 
   /**
@@ -574,7 +615,7 @@ export class Reclaim {
     for (;;) {
       for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
         for (const nid of zonelist) {
-          const r = this.shrinkNodePriority(nid, priority, SWAP_CLUSTER_MAX, false, true, () => aboveLow(nid), got);
+          const r = this.shrinkNodePriority(nid, priority, SWAP_CLUSTER_MAX, false, true, () => aboveLow(nid), got, null, reclaimIdx);
           got += r.reclaimed;
         }
         if (got >= SWAP_CLUSTER_MAX || compactionReady()) break;

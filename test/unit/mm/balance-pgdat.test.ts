@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Engine } from "../../../src/engine/engine.js";
 import { V } from "../../../src/stats/counters.js";
 import { readCsv } from "../../../src/trace/csv.js";
-import { chunksOf, engineFor } from "../../helpers.js";
+import { chunksOf, engineFor, runCsv } from "../../helpers.js";
+import { ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE } from "../../../src/machine/zones.js";
+import { PG_LRU } from "../../../src/mm/pages.js";
 
 /** a 32 MiB node (8192 pages): min 181, low 226, high 271 (zone-params' formulas, watermarks.test.ts) */
 const node32 = (sets: Record<string, string> = {}) =>
@@ -165,5 +167,86 @@ describe("MGLRU's aging in kswapd (lru_gen_age_node, get_nr_to_scan; mm/vmscan.c
     // found accessed, 3000 * 2 > 3000: aging still needed, so kswapd skips the lruvec
     expect(r.shrinkNodeBalance(0, 10, 271, true, () => false, aging).scanned).toBe(0);
     expect([lv.maxSeq, agings() - a0]).toEqual([4, 1]);
+  });
+});
+
+describe("reclaim_idx: MGLRU scans only the zones the reclaim is for (scan_folios' lists[gen][type][zone])", () => {
+  // 64 MiB x86 guest: DMA [1, 4096) manages 3840 pages, DMA32 [4096, 16343) 12247
+  // (zones-model.test.ts). 14000 anon pages fault in order: the zonelist takes DMA32 first, and
+  // DMA once DMA32 is at its low mark, so the oldest pages (the tail of the oldest generation)
+  // are DMA32's and the newest DMA's.
+  const setup = async (sets: Record<string, string> = {}) => {
+    const m = { name: "x64", nodes: [{ id: 0, mem: 16384, tier: 0, cpus: true }], tunables: {}, zones: "x86" as const };
+    const e = engineFor(m, {}, { "transparent_hugepage.enabled": "never", ...sets });
+    const rows = ["time_ms,op,pid,addr"];
+    for (let i = 0; i < 14000; i++) rows.push(`0,access,1,0x${(0x40000000 + i * 4096).toString(16)}`);
+    await runCsv(e, rows.join("\n") + "\n");
+    // MGLRU: two agings (their accessed bits cleared the first time): the pages sit two
+    // generations below the youngest, so eviction has MIN_NR_GENS + 1 generations to take from
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    if (!e.mem.lru.classic) {
+      e.mem.lru.age(lv, 0, null);
+      e.mem.lru.age(lv, 0, null);
+    }
+    return e;
+  };
+  /** LRU pages per zone [DMA, DMA32] */
+  const lruPages = (e: Engine) => {
+    const f = e.mem.pages.flags;
+    const n = [0, 0];
+    for (let pfn = 0; pfn < f.length; pfn++) if (f[pfn]! & PG_LRU) n[pfn < 4096 ? 0 : 1]!++;
+    return n;
+  };
+
+  it("a reclaim for ZONE_DMA (kswapd woken for a boosted DMA, a GFP_DMA allocation) takes DMA pages only, though DMA32's are older", async () => {
+    const e = await setup();
+    const [dma, dma32] = lruPages(e);
+    expect(dma).toBeGreaterThan(100);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    // 10 pages reclaimed: all ten from DMA, none from DMA32
+    expect(e.mem.reclaim.shrinkLruvec(lv, 10, true, Infinity, false, true, ZONE_DMA)).toBe(10);
+    expect(lruPages(e)).toEqual([dma! - 10, dma32]);
+    // 10 anon pages swapped out, each isolated twice (written, then freed after writeback's
+    // rotation: reclaim.ts, wsim.swap_writeback=0): pgscan 2 x 10; no DMA32 page was looked at
+    expect(e.mem.ev[V.pgscan_kswapd]).toBe(20);
+    expect(e.mem.ev[V.pswpout]).toBe(10);
+  });
+
+  it("a reclaim for the node's highest zone (or above it) takes the oldest pages, whatever their zone", async () => {
+    const e = await setup();
+    const [dma, dma32] = lruPages(e);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    expect(e.mem.reclaim.shrinkLruvec(lv, 10, true, Infinity, false, true, ZONE_DMA32)).toBe(10);
+    expect(lruPages(e)).toEqual([dma, dma32! - 10]);
+    expect(e.mem.reclaim.shrinkLruvec(lv, 10, true, Infinity, false, true, ZONE_MOVABLE)).toBe(10);
+    expect(lruPages(e)).toEqual([dma, dma32! - 20]);
+  });
+
+  it("with no page of the eligible zones in the oldest generation, nothing is scanned (min_seq cannot move past the others)", async () => {
+    const e = await setup();
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    // every DMA page to the youngest generation: the oldest holds DMA32 pages only
+    const f = e.mem.pages.flags;
+    for (let pfn = 0; pfn < 4096; pfn++) if (f[pfn]! & PG_LRU) e.mem.lru.move(lv, pfn, lv.maxSeq);
+    const before = lruPages(e);
+    expect(e.mem.reclaim.shrinkLruvec(lv, 10, true, Infinity, false, true, ZONE_DMA)).toBe(0);
+    expect(lruPages(e)).toEqual(before);
+    expect(e.mem.ev[V.pgscan_kswapd]).toBe(0);
+  });
+
+  it("the two-list LRU (lru_gen.enabled=0) sets a higher zone's folios aside: pgskip_<zone>, counted in pgscan, back at the list's head", async () => {
+    const e = await setup({ "lru_gen.enabled": "0" });
+    const [dma, dma32] = lruPages(e);
+    // isolate_lru_folios for ZONE_DMA at priority 0: every inactive folio is looked at; the
+    // DMA32 ones (older, at the tail) are set aside (pgskip_dma32) and the DMA ones isolated
+    const r = e.mem.reclaim.shrinkNodePriority(0, 0, 32, true, true, () => false, 0, null, ZONE_DMA);
+    expect(r.pagesReclaimed).toBeGreaterThan(0);
+    expect(lruPages(e)).toEqual([dma! - r.pagesReclaimed, dma32]);
+    const v = e.mem.vmstat();
+    expect(v[V.pgskip_dma32]).toBeGreaterThan(0);
+    expect(v[V.pgskip_dma]).toBe(0);
+    // nr_scanned is total_scan: the folios set aside count in pgscan (and pgrefill), so pgscan
+    // is at least the skipped plus the reclaimed
+    expect(v[V.pgscan_kswapd]! + v[V.pgrefill]!).toBeGreaterThanOrEqual(v[V.pgskip_dma32]! + r.pagesReclaimed);
   });
 });
