@@ -209,6 +209,7 @@ export class Engine implements EngineContext {
       pageCluster: () => settings.num("vm.page-cluster"),
       pcp: () => settings.num("wsim.pcp") === 1,
       swapWriteback: () => settings.num("wsim.swap_writeback") === 1,
+      lruGenBloom: () => settings.num("wsim.lru_gen_bloom") === 1,
       pcpHighFraction: () => settings.num("vm.percpu_pagelist_high_fraction"),
       extfragThreshold: () => settings.num("vm.extfrag_threshold"),
       proactiveness: () => settings.num("vm.compaction_proactiveness"),

@@ -67,6 +67,15 @@ export class Lruvec {
   readonly cost = [0, 0];
   readonly refaultsSnap = [0, 0];
   readonly activated = [0, 0];
+  /**
+   * lruvec->mm_state.filters[NR_BLOOM_FILTERS]: the PTE tables (leaf keys, leafKey) the page
+   * table walk of generation seq tests, at seq % 2; null until first reset (test_bloom_filter
+   * then passes everything). wsim keeps exact sets where the kernel has Bloom filters (no false
+   * positives).
+   */
+  readonly bloom: (Set<number> | null)[] = [null, null];
+  /** the highest mm slot that existed at this lruvec's last walk: higher ones are force-scanned */
+  mmSlotSeen = 0;
 
   /** A new lruvec as lru_gen_init_lruvec leaves it: four generations (0..3), all born now. */
   constructor(id: number, nid: number, owner: unknown, now: number) {
@@ -94,6 +103,48 @@ export class Lruvec {
 /** Per-reaccess-bin callback of the aging walk: `moved` pages of `type` left generation `seq`. */
 export type ReaccessFn = (lv: Lruvec, type: number, seq: number, moved: number, now: number) => void;
 
+/** MIN_LRU_BATCH (mm/vmscan.c): should_skip_mm's smallest mm, lru_gen_look_around's window */
+export const MIN_LRU_BATCH = 64;
+/** suitable_to_scan's n: cache_line_size() / sizeof(pte_t) = 64 / 8, clamped to [2, 8] */
+const PTES_PER_CACHELINE = 8;
+/** leaf keys: mm slot * LEAF_KEY_SPAN + leaf index (vpn / 512 < 2^36 / 2^9) */
+const LEAF_KEY_SPAN = 2 ** 27;
+const PTRS_PER_PTE = 512;
+
+/** A PTE table (leaf) of the mm in `slot` covering vpns leafIdx * 512 .. + 511, as a number. */
+export function leafKey(slot: number, leafIdx: number): number {
+  return slot * LEAF_KEY_SPAN + leafIdx;
+}
+
+/** suitable_to_scan (mm/vmscan.c): at least one young PTE per cache line of PTEs on average */
+export function suitableToScan(total: number, young: number): boolean {
+  return young * PTES_PER_CACHELINE >= total;
+}
+
+/** What the page-table walk needs of the processes (process.ts) behind the LRU's pages. */
+export interface WalkMap {
+  /** the mm slot mapping each pfn (0: none) and its vpn (Memory.ownerMm / ownerVpn) */
+  readonly ownerMm: Int32Array;
+  readonly ownerVpn: Float64Array;
+  /** the mm in a slot, or undefined */
+  mm(slot: number): WalkMm | undefined;
+  /** the next mm slot to be given (slots only grow) */
+  nextSlot(): number;
+}
+
+/** An mm as the walk sees it (process.ts Mm). */
+export interface WalkMm {
+  readonly slot: number;
+  rssAnon: number;
+  rssFile: number;
+  /** PTE slots of leaf leafIdx inside the mm's VMAs (walk_pte_range's `total`) */
+  leafSpan(leafIdx: number): number;
+  /** [start, end) vpns of the VMA holding vpn, or null */
+  vmaRange(vpn: number): [number, number] | null;
+  /** the PTE table covering leaf leafIdx (entries: pfn + 1, <= 0 not present), or undefined */
+  leaf(leafIdx: number): Int32Array | undefined;
+}
+
 /** The per-pfn side of the multi-gen LRU and its operations. */
 export class LruGen {
   readonly next: Int32Array;
@@ -116,6 +167,11 @@ export class LruGen {
   classic = false;
   /** called after an anon min_seq moved, with the old and new min_seq */
   onEvictGen: ((lv: Lruvec, from: number, to: number) => void) | null = null;
+  /**
+   * the reverse map the page-table walk follows (Memory sets it): without it every page is
+   * visited by every walk, as force_scan does
+   */
+  walkMap: WalkMap | null = null;
 
   private readonly flags: Uint8Array;
   private readonly mflags: Uint8Array;
@@ -320,28 +376,161 @@ export class LruGen {
   }
 
   /**
-   * try_to_inc_max_seq(lruvec, max_seq, can_swap = true, force_scan = true): the walk moves
-   * accessed pages into max_seq and clears every accessed bit; then inc_max_seq.
-   * `reaccess` hears how many pages left each older generation (the RFC's walk deltas).
+   * try_to_inc_max_seq(lruvec, max_seq, can_swap = true, force_scan): the page-table walk
+   * (walk_mm over the memcg's mm_list) moves the accessed pages it reaches into max_seq and clears
+   * their bits; then inc_max_seq. `reaccess` hears how many pages left each older generation
+   * (the RFC's walk deltas). Returns the pages promoted out of the oldest generation of their
+   * type (a reclaim's scan would have sorted them: pgrefill, counted by the caller).
+   *
+   * Which pages the walk reaches (with a walkMap and `pageTables`; otherwise every page, as
+   * wsim.lru_gen_bloom=0 has it): a page no mm maps
+   * is kept as before (visited). An mapped page is reached when its mm is walked
+   * (should_skip_mm: at least MIN_LRU_BATCH anon + file pages) and its PTE table is: a huge
+   * page (PMD-mapped) always; a PTE table when force_scan, when its mm came after the lruvec's
+   * last walk (iterate_mm_list's tail), or when the Bloom filter of max_seq holds it (or was
+   * never made). A PTE table walked with enough young PTEs (suitable_to_scan over its slots in
+   * VMAs) goes into the filter of max_seq + 1, which the walk resets first. The non-leaf PMD
+   * young test (CONFIG_ARCH_HAS_NONLEAF_PMD_YOUNG) and the mm's "ran since the last walk" bit
+   * are not kept: a table with no young PTE would be walked for nothing and not added, the
+   * same outcome. A force_scan walk (the workingset report's refresh) visits every page, mm
+   * sizes aside, and leaves no filter, so the next reclaim walk tests none (6.1 refills them).
    */
-  age(lv: Lruvec, now: number, reaccess: ReaccessFn | null): void {
+  age(lv: Lruvec, now: number, reaccess: ReaccessFn | null, forceScan = true, pageTables = true): number {
+    let visits: ((pfn: number) => boolean) | null = null;
+    if (this.walkMap !== null && pageTables) {
+      // a force_scan walk (the workingset report's refresh) visits every page; wsim then drops
+      // the lruvec's filters (the next reclaim walk tests none) instead of refilling them
+      if (forceScan) lv.bloom[0] = lv.bloom[1] = null;
+      else visits = this.planWalk(lv);
+    }
     const youngest = lv.maxSeq;
+    let fromOldest = 0;
     for (let type = 0; type < 2; type++) {
       for (let seq = lv.minSeq[type]!; seq <= youngest; seq++) {
         const li = type * NR_SLOTS + (seq % NR_SLOTS);
         let moved = 0;
         for (let pfn = lv.head[li]!; pfn >= 0; ) {
           const nx = this.next[pfn]!;
-          if (this.testClearYoung(pfn) && seq !== youngest) {
+          if ((visits === null || visits(pfn)) && this.testClearYoung(pfn) && seq !== youngest) {
             moved += this.nrOf(pfn);
             this.move(lv, pfn, youngest);
           }
           pfn = nx;
         }
+        if (seq === lv.minSeq[type]) fromOldest += moved;
         if (moved && reaccess) reaccess(lv, type, seq, moved, now);
       }
     }
     this.incMaxSeq(lv, now);
+    return fromOldest;
+  }
+
+  /**
+   * The walk's plan for lv (iterate_mm_list, should_skip_mm, walk_pmd_range's Bloom filter
+   * test, walk_pte_range's suitable_to_scan): which pfns it reaches; resets and fills the filter
+   * of max_seq + 1 as the walk does.
+   */
+  private planWalk(lv: Lruvec): (pfn: number) => boolean {
+    const forceScan = false;
+    const w = this.walkMap!;
+    const { ownerMm, ownerVpn } = w;
+    const f = this.flags;
+    // young PTEs per PTE table, and the mms mapping this lruvec's pages
+    const young = new Map<number, number>();
+    const mms = new Map<number, boolean>(); // slot -> walked (not skipped)
+    for (let li = 0; li < 2 * NR_SLOTS; li++) {
+      for (let pfn = lv.head[li]!; pfn >= 0; pfn = this.next[pfn]!) {
+        const slot = ownerMm[pfn]!;
+        if (slot === 0) continue;
+        if (!mms.has(slot)) {
+          const mm = w.mm(slot);
+          mms.set(slot, mm !== undefined && mm.rssAnon + mm.rssFile >= MIN_LRU_BATCH);
+        }
+        if (this.nrOf(pfn) > 1 || !(f[pfn]! & PG_ACCESSED)) continue;
+        const key = leafKey(slot, Math.floor(ownerVpn[pfn]! / PTRS_PER_PTE));
+        young.set(key, (young.get(key) ?? 0) + 1);
+      }
+    }
+    const test = lv.bloom[lv.maxSeq % 2]!;
+    const seen = lv.mmSlotSeen;
+    lv.mmSlotSeen = w.nextSlot() - 1;
+    // iterate_mm_list: the first mm walked resets the filter of max_seq + 1 (an mm that did not
+    // run since the last walk is skipped: here, one without a young page here, unless force_scan)
+    let any = false;
+    for (const [slot, walked] of mms) if (walked && (forceScan || slot > seen)) any = true;
+    if (!any) for (const key of young.keys()) if (mms.get(Math.floor(key / LEAF_KEY_SPAN))) any = true;
+    if (!any) return (pfn) => ownerMm[pfn] === 0;
+    const next = new Set<number>();
+    lv.bloom[(lv.maxSeq + 1) % 2] = next;
+    const walkedLeaves = new Set<number>();
+    for (const [key, y] of young) {
+      const slot = Math.floor(key / LEAF_KEY_SPAN);
+      if (!mms.get(slot)) continue;
+      if (!forceScan && slot <= seen && test !== null && !test.has(key)) continue;
+      walkedLeaves.add(key);
+      if (suitableToScan(w.mm(slot)!.leafSpan(key - slot * LEAF_KEY_SPAN), y)) next.add(key); // carry over to the next generation
+    }
+    return (pfn) => {
+      const slot = ownerMm[pfn]!;
+      if (slot === 0) return true;
+      if (!mms.get(slot)) return false;
+      return this.nrOf(pfn) > 1 || walkedLeaves.has(leafKey(slot, Math.floor(ownerVpn[pfn]! / PTRS_PER_PTE)));
+    };
+  }
+
+  /**
+   * lru_gen_look_around (mm/vmscan.c, 6.1): eviction found the mapped page at pfn young (rmap,
+   * folio_referenced): the PTEs around it (at most MIN_LRU_BATCH, inside its VMA and PTE table)
+   * that are young and map pages of the same lruvec have their bits cleared, and those pages
+   * move to max_seq (folio_update_gen; wsim moves them now where the kernel sorts them when a
+   * scan meets them). The table goes into the Bloom filter of max_seq when the window had
+   * enough young PTEs (the rmap walkers' feedback to the page-table walkers). Returns the pages
+   * moved out of their type's oldest generation (the scan would sort them: pgrefill).
+   */
+  lookAround(lv: Lruvec, pfn: number): number {
+    const w = this.walkMap;
+    if (w === null) return 0;
+    const slot = w.ownerMm[pfn]!;
+    const mm = slot !== 0 ? w.mm(slot) : undefined;
+    if (mm === undefined) return 0;
+    const vpn = w.ownerVpn[pfn]!;
+    const leafIdx = Math.floor(vpn / PTRS_PER_PTE);
+    const leaf = mm.leaf(leafIdx);
+    const vma = mm.vmaRange(vpn);
+    if (leaf === undefined || vma === null) return 0;
+    const base = leafIdx * PTRS_PER_PTE;
+    let start = Math.max(base, vma[0]);
+    let end = Math.min(base + PTRS_PER_PTE, vma[1]);
+    if (end - start > MIN_LRU_BATCH) {
+      if (vpn - start < MIN_LRU_BATCH / 2) end = start + MIN_LRU_BATCH;
+      else if (end - vpn < MIN_LRU_BATCH / 2) start = end - MIN_LRU_BATCH;
+      else {
+        start = vpn - MIN_LRU_BATCH / 2;
+        end = vpn + MIN_LRU_BATCH / 2;
+      }
+    }
+    const f = this.flags;
+    const id = lv.id + 1;
+    let young = 0;
+    let fromOldest = 0;
+    for (let v = start; v < end; v++) {
+      const pte = leaf[v - base]!;
+      if (pte <= 0) continue;
+      const q = pte - 1;
+      // get_pfn_folio: a page of this lruvec (memcg and node), a whole folio
+      if (!(f[q]! & PG_ACCESSED) || !(f[q]! & PG_HEAD) || this.lruvecOf[q] !== id) continue;
+      f[q]! &= ~PG_ACCESSED;
+      young++;
+      if (q === pfn || this.mflags[q]! & PG_UNEVICTABLE) continue;
+      const type = this.typeOf(q);
+      const seq = this.seqOf(lv, q);
+      if (seq === lv.maxSeq) continue;
+      if (seq === lv.minSeq[type]) fromOldest += this.nrOf(q);
+      this.move(lv, q, lv.maxSeq);
+    }
+    // feedback from rmap walkers to page table walkers
+    if (suitableToScan(end - start, young)) lv.bloom[lv.maxSeq % 2]?.add(leafKey(slot, leafIdx));
+    return fromOldest;
   }
 
   /** inc_max_seq: make room (inc_min_seq for a type at max_nr_gens), then a new youngest generation. */
@@ -440,6 +629,24 @@ export class LruGen {
     }
     lv.maxSeq = M + k;
     this.agings += k;
+    // each of the k walks (force_scan, nothing young) reset the filter of its max_seq + 1 and
+    // added nothing, when it walked an mm at all
+    if (this.walkMap !== null && lv.bloom.some((b) => b !== null)) {
+      if (this.walksAnyMm(lv)) for (let i = 0; i < Math.min(k, 2); i++) lv.bloom[(M + 1 + i) % 2] = new Set<number>();
+      lv.mmSlotSeen = this.walkMap.nextSlot() - 1;
+    }
+  }
+
+  /** should_skip_mm lets a force_scan walk of lv through some mm: one mapping a page here with MIN_LRU_BATCH pages or more */
+  private walksAnyMm(lv: Lruvec): boolean {
+    const w = this.walkMap!;
+    for (let li = 0; li < 2 * NR_SLOTS; li++) {
+      for (let pfn = lv.head[li]!; pfn >= 0; pfn = this.next[pfn]!) {
+        const mm = w.ownerMm[pfn] !== 0 ? w.mm(w.ownerMm[pfn]!) : undefined;
+        if (mm !== undefined && mm.rssAnon + mm.rssFile >= MIN_LRU_BATCH) return true;
+      }
+    }
+    return false;
   }
 
   /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type (the two lists' counts when classic). */

@@ -74,6 +74,8 @@ export interface MemoryEnv {
   pageCluster?: () => number;
   /** wsim.swap_writeback: a swap-out stays under writeback until its write ends (default false) */
   swapWriteback?: () => boolean;
+  /** wsim.lru_gen_bloom: reclaim's aging walks with force_scan false (default false) */
+  lruGenBloom?: () => boolean;
   /** wsim.pcp: per-cpu page lists on (default true) */
   pcp?: () => boolean;
   /** vm.percpu_pagelist_high_fraction (default 0) */
@@ -273,6 +275,9 @@ export class Memory {
     };
     this.shadows.swapTotal = swapPages(machine);
     this.procs = new ProcessTable(this.faultCtx);
+    // the MGLRU page-table walk's reverse map (lru-gen.ts planWalk, lookAround)
+    const procs = this.procs;
+    this.lru.walkMap = { ownerMm: this.ownerMm, ownerVpn: this.ownerVpn, mm: (slot) => procs.bySlot.get(slot), nextSlot: () => procs.slotsGiven };
     this.swapWb = new SwapWriteback(this.pages.nrPages, {
       lru: this.lru,
       ev: this.ev,
@@ -291,7 +296,7 @@ export class Memory {
       mflags: this.pages.mflags,
       lruvecsOn: (nid) => this.memcgs.lruvecsByNode[nid]!,
       swappiness: env.swappiness,
-      age: (lv) => this.age(lv),
+      age: (lv) => this.age(lv, true),
       demote: (pfn, kswapd) => this.demote(pfn, kswapd),
       canDemote: (nid) => this.env.tiering.demotion() && this.demotionTarget[nid]! >= 0,
       sortFile: (lv, pfn) => this.pageCache.sortFolio(lv, pfn),
@@ -677,10 +682,18 @@ export class Memory {
     return true;
   }
 
-  /** try_to_inc_max_seq(force_scan) of one lruvec, feeding the reaccess histograms. */
-  age(lv: Lruvec): void {
+  /**
+   * try_to_inc_max_seq of one lruvec, feeding the reaccess histograms: force_scan for the
+   * workingset report's refresh, not for reclaim's aging (`reclaim`: lru_gen_age_node, the
+   * eviction path) under wsim.lru_gen_bloom=1. Returns the pages the walk moved out of their
+   * type's oldest generation.
+   */
+  age(lv: Lruvec, reclaim = false): number {
     this.swapWb.completeUpTo(this.env.now()); // the rotations due before the walk
-    this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now));
+    // wsim.lru_gen_bloom=1: the walk follows page tables (Bloom filters, should_skip_mm), with
+    // force_scan for the report's refresh only; 0: every page is visited
+    const tables = this.env.lruGenBloom?.() ?? false;
+    return this.lru.age(lv, this.env.now(), (l, type, seq, moved, now) => this.wsr.walkReaccess(l, type, seq, moved, now), !(reclaim && tables), tables);
   }
 
   /** kagingd's passes at a steady state from its timer's due time (kagingdAdvance), or null */

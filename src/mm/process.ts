@@ -218,6 +218,30 @@ export class Mm {
   findVma(vpn: number): Vma | undefined {
     return findRange(this.vmas, vpn);
   }
+
+  /** [start, end) vpns of the VMA holding vpn, or null (the MGLRU walk's view, lru-gen.ts WalkMm) */
+  vmaRange(vpn: number): [number, number] | null {
+    const v = findRange(this.vmas, vpn);
+    return v === undefined ? null : [v.start, v.end];
+  }
+
+  /** PTE slots of leaf idx (vpns idx * 512 .. + 511) inside the mm's VMAs: walk_pte_range's `total` */
+  leafSpan(idx: number): number {
+    const lo = idx * LEAF;
+    const hi = lo + LEAF;
+    const vs = this.vmas;
+    // the first VMA ending above lo (sorted, disjoint)
+    let a = 0;
+    let b = vs.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (vs[m]!.end <= lo) a = m + 1;
+      else b = m;
+    }
+    let n = 0;
+    for (let i = a; i < vs.length && vs[i]!.start < hi; i++) n += Math.min(vs[i]!.end, hi) - Math.max(vs[i]!.start, lo);
+    return n;
+  }
 }
 
 /**
@@ -311,6 +335,11 @@ export class ProcessTable {
   readonly byPid = new Map<number, Mm>();
   readonly bySlot = new Map<number, Mm>();
   private nextSlot = 1;
+
+  /** the slot the next mm will get (slots only grow) */
+  get slotsGiven(): number {
+    return this.nextSlot;
+  }
   private last: Mm | undefined;
   nrAnon = 0;
   nrFile = 0;

@@ -57,8 +57,12 @@ export interface ReclaimContext {
   /** lruvecs on each node */
   lruvecsOn: (nid: number) => readonly Lruvec[];
   swappiness: () => number;
-  /** aging (try_to_inc_max_seq) of one lruvec, with the report hooks */
-  age: (lv: Lruvec) => void;
+  /**
+   * reclaim's aging (try_to_inc_max_seq with force_scan false, or true under
+   * wsim.lru_gen_bloom=0) of one lruvec, with the report hooks: returns the pages it moved out
+   * of their type's oldest generation
+   */
+  age: (lv: Lruvec) => number;
   /** demotion instead of eviction (numa.demotion_enabled): true if the page moved */
   demote: (pfn: number, kswapd: boolean) => boolean;
   /** can_demote(nid): numa.demotion_enabled and the node has a demotion target */
@@ -265,7 +269,7 @@ export class Reclaim {
         if (noAging) break;
         // should_run_aging: only MIN_NR_GENS generations left
         if (++agings > 2 * NR_SLOTS) break;
-        this.c.age(lv);
+        this.agePgrefill(lv);
         continue;
       }
       let pfn = lv.tail[type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS)]!;
@@ -319,7 +323,16 @@ export class Reclaim {
       if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
       ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
       if (lru.testClearYoung(pfn)) {
-        // referenced: back to the youngest generation instead of out
+        // referenced (folio_check_references): a huge page's PMD is kept (FOLIOREF_KEEP), a
+        // page's PTE has lru_gen_look_around promote its young neighbours and mark the page
+        // referenced, so it is activated (pgactivate); either way evict_folios puts it back
+        // active, into the youngest generation
+        if (lru.nrOf(pfn) === 1) {
+          // the neighbours moved out of the oldest generation are what scan_folios would sort
+          const sortedLater = lru.lookAround(lv, pfn);
+          if (!this.cgroupReclaim) ev[V.pgrefill]! += sortedLater;
+          ev[V.pgactivate]!++;
+        }
         lru.move(lv, pfn, lv.maxSeq);
         continue;
       }
@@ -368,6 +381,16 @@ export class Reclaim {
     this.lastScanned = scanned;
     this.lastSorted = sorted;
     return reclaimed;
+  }
+
+  /**
+   * Reclaim's aging of lv; the pages the walk promoted out of their oldest generation are the
+   * ones the next scan_folios sorts (wsim moves them now): pgrefill (global, unless
+   * cgroup_reclaim; memory.stat's pgrefill is not kept).
+   */
+  private agePgrefill(lv: Lruvec): void {
+    const n = this.c.age(lv);
+    if (n !== 0 && !this.cgroupReclaim) this.c.ev[V.pgrefill]! += n;
   }
 
   /** the zone index of node nid's highest populated zone (a reclaim_idx at or above it limits nothing) */
@@ -488,7 +511,7 @@ export class Reclaim {
     for (const lv of this.c.lruvecsOn(nid)) {
       if (gate !== null && !gate.allow(lv)) continue;
       if (lv.total[ANON]! + lv.total[FILE]! === 0) continue;
-      if (shouldRunAging(lv.maxSeq, lv.minSeq, this.swappinessOf(lv) !== 0, (t, q) => lv.pagesIn(t, q), priority).need) this.c.age(lv);
+      if (shouldRunAging(lv.maxSeq, lv.minSeq, this.swappinessOf(lv) !== 0, (t, q) => lv.pagesIn(t, q), priority).need) this.agePgrefill(lv);
     }
   }
 
