@@ -1,7 +1,8 @@
 /**
- * The CSV/NDJSON reader in a worker thread (issue 20 item 1): opens the trace as the inline
- * path does (openTrace, the same readers, so the same events and the same `file:line`
- * errors) and hands each batch to the main thread in a ring of SharedArrayBuffer slots
+ * The CSV/NDJSON reader in a worker thread (issue 20 item 1): reads the trace's file as
+ * openTrace did (chunks.ts fileChunks) through the same readers, so the same events and the
+ * same `file:line` errors (openTrace has looked at the first bytes already: format, foreign
+ * files, gzip; this imports only the readers, as the worker's start delays the first batch) and hands each batch to the main thread in a ring of SharedArrayBuffer slots
  * (worker-reader.ts makes them, every column at its default): the reader's batch is
  * switched into a free slot (EventBatch.swap) before it fills, so a full batch is handed
  * over by its slot number, never copied nor transferred (only its strings are cloned). The
@@ -13,10 +14,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { DataError } from "../errors.js";
-import { openTrace } from "./open.js";
-import { type TraceFormat } from "./types.js";
+import { fileChunks } from "./chunks.js";
+import { readCsv } from "./csv.js";
+import { readNdjson } from "./json.js";
 
-const data = workerData as { path: string; format?: TraceFormat; engine?: "fast" | "csv-parse"; slots: SharedArrayBuffer[] };
+const data = workerData as { path: string; format: "csv" | "ndjson"; engine?: "fast" | "csv-parse"; slots: SharedArrayBuffer[]; direct: boolean };
 const port = parentPort!;
 /** slot numbers free for the reader (all at first) */
 const free: number[] = data.slots.map((_, k) => k);
@@ -34,10 +36,12 @@ async function freeSlot(): Promise<number> {
 }
 
 try {
-  const t = await openTrace(data.path, { format: data.format, engine: data.engine, worker: false });
+  const { rest, bytes } = await fileChunks(data.path, data.direct);
+  // openTrace's readers, named as it names them (the path)
+  const batches = data.format === "csv" ? readCsv(rest, data.path, { engine: data.engine }) : readNdjson(rest, data.path);
   /** the slot the reader's batch is in; -1 while it is in its own first buffer */
   let cur = -1;
-  for await (const b of t.batches()) {
+  for await (const b of batches) {
     let full: number;
     if (cur < 0) {
       full = await freeSlot();
@@ -46,9 +50,9 @@ try {
     // the reader goes on in another slot (the generator resets its batch when it resumes)
     cur = await freeSlot();
     b.swap(data.slots[cur]!);
-    port.postMessage({ type: "batch", slot: full, n: b.n, strs: b.strs, bytes: t.progress().bytes });
+    port.postMessage({ type: "batch", slot: full, n: b.n, strs: b.strs, bytes: bytes() });
   }
-  port.postMessage({ type: "end", bytes: t.progress().bytes });
+  port.postMessage({ type: "end", bytes: bytes() });
 } catch (e) {
   const err = e as Error & { exitCode?: number };
   if (e instanceof DataError) port.postMessage({ type: "error", data: true, file: e.file, line: e.line, what: e.what });

@@ -66,13 +66,13 @@ export interface WorkerReader {
  * Starts reading the trace at `path` (csv or ndjson) in a worker thread now, so that the
  * thread starts and parses its first batches while the caller builds its engine; they wait
  * in the slots for `batches()`. `onBytes` is told the bytes the worker has read, for
- * progress. Errors are rethrown by `batches()` as the inline reader throws them (DataError
+ * progress. `direct`: openTrace read the file directly, not as a stream (chunks.ts fileChunks). Errors are rethrown by `batches()` as the inline reader throws them (DataError
  * with its file and line; others as InternalError). Breaking out of the loop (or an engine
  * error) ends the worker; so does `stop()`. Until `batches()` is called the worker does not
  * keep the process alive (a trace opened and never read).
  */
 export function startWorker(
-  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
+  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void, direct: boolean,
 ): WorkerReader {
   // the ring of batch slots (parse-worker.ts), each seen here through its own batch
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
@@ -81,7 +81,7 @@ export function startWorker(
     v.reset(); // every column at its default (written is all ones)
     return v;
   });
-  const w = new Worker(script()!, { workerData: { path, format, engine, slots } });
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct } });
   workerStats.started++;
   const queue: Msg[] = [];
   let wake: (() => void) | null = null;
@@ -140,5 +140,5 @@ export function startWorker(
 export function workerBatches(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
 ): AsyncGenerator<EventBatch> {
-  return startWorker(path, format, engine, onBytes).batches();
+  return startWorker(path, format, engine, onBytes, true).batches();
 }

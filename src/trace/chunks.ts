@@ -1,0 +1,151 @@
+/**
+ * The bytes of a trace file as chunks: a regular file read directly into two buffers used in
+ * turn, or a stream (standard input, a pipe, a gzipped file) with gzip inflated on the fly.
+ * Shared by openTrace (open.ts) and the parse worker (parse-worker.ts), which reads the file
+ * again as openTrace did and imports only this and the readers (a worker's start is part of
+ * every run that uses it).
+ */
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { DataError, describeErrno } from "../errors.js";
+
+export const CHUNK = 1 << 20;
+
+/** Chunks of a stream with gzip inflated when the first bytes are its magic. Returns the first chunk too. */
+export async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const wrapErr = (e: unknown) => {
+    if (e instanceof DataError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || (e as Error).message?.includes("unexpected end"))
+      return new DataError(name, 0, `gzip: ${(e as Error).message}`);
+    return new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+  };
+  const raw = await peek(it, wrapErr);
+  if (raw.first.length >= 2 && raw.first[0] === 0x1f && raw.first[1] === 0x8b) {
+    const gz = Readable.from(raw.rest).pipe(createGunzip({ chunkSize: CHUNK }));
+    return peek(gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>, wrapErr);
+  }
+  return raw;
+}
+
+/** Reads the first chunk of an iterator; `rest` yields it again, then the others, errors wrapped. */
+async function peek(
+  it: AsyncIterator<Buffer>,
+  wrapErr: (e: unknown) => Error,
+): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
+  const next = async () => {
+    try {
+      return await it.next();
+    } catch (e) {
+      throw wrapErr(e);
+    }
+  };
+  const r = await next();
+  const first = r.done ? Buffer.alloc(0) : Buffer.from(r.value);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    for (let n = await next(); !n.done; n = await next()) yield n.value;
+  }
+  return { first, rest: rest() };
+}
+
+/**
+ * A regular file that is not gzipped, read in CHUNK-sized pieces into two buffers used in
+ * turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace), the next
+ * chunk read (in libuv's thread pool) while the current one is parsed: each chunk is valid
+ * until the next is asked for, which every streaming reader here allows (they copy what
+ * they carry over). `first` is a copy. null for a gzipped file (the stream path inflates
+ * it) and for a JSON document (its reader keeps every chunk).
+ */
+export async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
+  let fh: import("node:fs/promises").FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
+  }
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let bytes = 0;
+  /** reads the next chunk into bufs[k]; never rejects (an error comes back as the value) */
+  const read = (k: number): Promise<Buffer | Error> =>
+    fh.read(bufs[k]!, 0, CHUNK, null).then(
+      (r) => bufs[k]!.subarray(0, r.bytesRead),
+      (e: unknown) => new DataError(name, 0, `cannot read: ${describeErrno(e)}`),
+    );
+  const got = async (p: Promise<Buffer | Error>): Promise<Buffer> => {
+    const r = await p;
+    if (r instanceof Error) {
+      await fh.close().catch(() => {});
+      throw r;
+    }
+    bytes += r.length; // what the reader has been given (or is about to be)
+    return r;
+  };
+  const b0 = await got(read(0));
+  if (b0.length >= 2 && b0[0] === 0x1f && b0[1] === 0x8b) {
+    await fh.close();
+    return null;
+  }
+  const first = Buffer.from(b0);
+  async function* rest(): AsyncGenerator<Buffer> {
+    try {
+      if (first.length) yield first;
+      if (!first.length) return;
+      let k = 1;
+      let next = read(k);
+      for (;;) {
+        const chunk = await got(next);
+        if (!chunk.length) return;
+        // the read after it goes into the other buffer, which the reader is done with
+        k ^= 1;
+        next = read(k);
+        yield chunk;
+      }
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+  return { first, rest: rest(), bytes: () => bytes, close: () => void fh.close().catch(() => {}) };
+}
+
+/**
+ * A stream's chunks, gzip inflated when the first bytes say so, counting the bytes read from
+ * the stream (compressed bytes for gzip): openTrace's reading of anything but a plain regular file.
+ */
+export async function countedChunks(src: Readable, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number }> {
+  let bytes = 0;
+  const counted = Readable.from(
+    (async function* () {
+      for await (const c of src as AsyncIterable<Buffer>) {
+        bytes += c.length;
+        yield c;
+      }
+    })(),
+  );
+  const { first, rest } = await plainChunks(counted, name);
+  return { first, rest, bytes: () => bytes };
+}
+
+/**
+ * The chunks of the file at `path` as openTrace read them when it opened it: `direct` when
+ * it read the file directly (a regular file, not gzipped; directChunks), else as a stream
+ * (countedChunks). `bytes` is what openTrace's progress says. Errors: DataError
+ * `path:0: cannot read: ...` (and gzip's), as openTrace's.
+ */
+export async function fileChunks(path: string, direct: boolean): Promise<{ rest: AsyncIterable<Buffer>; bytes: () => number }> {
+  if (direct) {
+    const d = await directChunks(path, path);
+    // a file gzipped since openTrace looked at it: read it as a stream, as openTrace would now
+    if (d) return d;
+  }
+  const src = createReadStream(path, { highWaterMark: CHUNK });
+  try {
+    return await countedChunks(src, path);
+  } catch (e) {
+    src.destroy();
+    throw e;
+  }
+}
