@@ -149,3 +149,98 @@ export async function fileChunks(path: string, direct: boolean): Promise<{ rest:
     throw e;
   }
 }
+
+/**
+ * The bytes of a CSV trace's first line when it is the header (the file starts, after a
+ * UTF-8 BOM, with a letter, as every column name does: no comment, blank line or `# wsim:`
+ * directive before it) and it ends in `first`; else -1. A trace split between the main
+ * thread and the parse worker (open.ts) needs its header there, as the worker parses it too.
+ */
+export function headerLineBytes(first: Buffer): number {
+  const a = first.length >= 3 && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf ? 3 : 0;
+  const c = first[a] ?? 0;
+  if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return -1;
+  const nl = first.indexOf(10, a);
+  return nl < 0 ? -1 : nl + 1;
+}
+
+/**
+ * The chunks up to the split point of `at`: the end of the first line that ends at or after
+ * byte `at` - 1 (the bytes through its `\n`), or every chunk when no line does; then the
+ * source is closed. The main thread parses these while the parse worker starts, which takes
+ * the rest (fromLineAt: the same split point).
+ */
+export async function* untilLineAt(rest: AsyncIterable<Buffer>, at: number): AsyncGenerator<Buffer> {
+  const it = rest[Symbol.asyncIterator]();
+  let off = 0; // offset of the chunk in the file
+  try {
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      const c = r.value;
+      const from = at - 1 - off;
+      if (from < c.length) {
+        const nl = c.indexOf(10, Math.max(0, from));
+        if (nl >= 0) {
+          yield c.subarray(0, nl + 1);
+          return;
+        }
+      }
+      off += c.length;
+      yield c;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+/** `\n` bytes in buf[a..b) */
+function newlines(buf: Buffer, a: number, b: number): number {
+  let n = 0;
+  for (let k = a; k < b; k++) if (buf[k] === 10) n++;
+  return n;
+}
+
+/**
+ * What the parse worker reads of a trace the main thread parses up to the split point of
+ * `at` (untilLineAt): the header line (the first `headerBytes` bytes, headerLineBytes), then
+ * the bytes from the split point on; `lines` is the number of lines between the two (the
+ * reader numbers the lines after the header from 2 + lines). Requires at > headerBytes.
+ */
+export async function fromLineAt(rest: AsyncIterable<Buffer>, headerBytes: number, at: number): Promise<{ chunks: AsyncGenerator<Buffer>; lines: number }> {
+  const it = rest[Symbol.asyncIterator]();
+  const head = Buffer.allocUnsafe(headerBytes);
+  let got = 0;
+  let off = 0;
+  let lines = 0;
+  /** the bytes from the split point in its chunk; null: the file ends before it */
+  let tail: Buffer | null = null;
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    const c = r.value;
+    let p = 0;
+    if (got < headerBytes) {
+      p = Math.min(c.length, headerBytes - got);
+      c.copy(head, got, 0, p);
+      got += p;
+    }
+    const from = Math.max(p, at - 1 - off);
+    const nl = from < c.length ? c.indexOf(10, from) : -1;
+    if (nl < 0) {
+      lines += newlines(c, p, c.length);
+      off += c.length;
+      continue;
+    }
+    lines += newlines(c, p, nl + 1);
+    tail = c.subarray(nl + 1);
+    break;
+  }
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      yield head.subarray(0, got);
+      if (tail === null) return;
+      if (tail.length) yield tail;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { chunks: chunks(), lines };
+}

@@ -28,6 +28,11 @@ import { BATCH_SIZE, type EventBatch } from "./types.js";
 
 export interface CsvOptions {
   engine?: "fast" | "csv-parse";
+  /**
+   * (the parse worker's, fast path only) lines left out of the bytes after line `after`: the
+   * line after it is numbered `after + lines + 1` (chunks.ts fromLineAt)
+   */
+  skipped?: { after: number; lines: number };
 }
 
 const CSV_PARSE_OPTS = {
@@ -254,7 +259,9 @@ export class Scratch {
  * only a line split between two chunks is copied (a chunk may be a buffer the next read
  * reuses).
  */
-async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
+async function* fastPath(chunks: AsyncIterable<Buffer>, file: string, skipped?: CsvOptions["skipped"]): AsyncGenerator<EventBatch> {
+  const skipAfter = skipped ? skipped.after : -1;
+  const skipLines = skipped ? skipped.lines : 0;
   const rows = new StringRows(file);
   const rb = rows.rb;
   let starts = new Int32Array(16);
@@ -362,6 +369,8 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
       }
       lineNo++;
       generalLine(buf, pos, nl);
+      // the header (line 1) goes through generalLine, so the skip after it is here
+      if (lineNo === skipAfter) lineNo += skipLines;
       pos = nl + 1;
       if (b.n === BATCH_SIZE) return pos;
     }
@@ -418,7 +427,7 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
 
 /** Batches of events from CSV bytes. */
 export function readCsv(chunks: AsyncIterable<Buffer>, file: string, opts: CsvOptions = {}): AsyncGenerator<EventBatch> {
-  return opts.engine === "csv-parse" ? csvParsePath(chunks, file) : fastPath(chunks, file);
+  return opts.engine === "csv-parse" ? csvParsePath(chunks, file) : fastPath(chunks, file, opts.skipped);
 }
 
 export { RowBuilder };

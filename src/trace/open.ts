@@ -6,8 +6,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { DataError, describeErrno, quoteInput } from "../errors.js";
-import { CHUNK, countedChunks, directChunks } from "./chunks.js";
+import { DataError, describeErrno, quoteInput, UsageError } from "../errors.js";
+import { CHUNK, countedChunks, directChunks, headerLineBytes, untilLineAt } from "./chunks.js";
+import { timeBackMessage } from "./fields.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
@@ -113,6 +114,60 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   }
 }
 
+/**
+ * Of a CSV file read in the parse worker, the main thread parses the first bytes itself
+ * while the worker starts (a Worker's isolate and its modules: ~110 ms on a 2-core VM before
+ * its first batch, in which the engine would wait): up to the end of the line at
+ * min(HEAD_MAX, size × HEAD_SHARE), the worker from the next line on (it counts the lines
+ * of the main thread's part, ~2.5 ms per MiB). The engine's first events cost the most
+ * (first faults), so the part is small: on the bench's 81 MB access trace 2-4 MiB took
+ * ~0.62 s against 0.64 s without it and 0.69 s with 8 MiB (medians of 7, a loaded 2-core VM).
+ * WSIM_WORKER_HEAD=BYTES sets the split point (0: the worker reads it all).
+ */
+const HEAD_MAX = 6 << 20;
+const HEAD_SHARE = 1 / 8;
+
+/** Where the main thread's part of a CSV file ends (headSplit's `at`), or null: the worker reads it all. */
+function headSplit(first: Buffer, size: number | null): { header: number; at: number } | null {
+  const env = process.env.WSIM_WORKER_HEAD;
+  if (env !== undefined && !/^\d+$/.test(env)) throw new UsageError(`WSIM_WORKER_HEAD must be a number of bytes, got ${quoteInput(env)}`);
+  const at = env !== undefined ? Number(env) : Math.min(HEAD_MAX, Math.floor((size ?? 0) * HEAD_SHARE));
+  const header = headerLineBytes(first);
+  // the worker parses the header too: it must be the first line, before the split point
+  return header > 0 && at > header ? { header, at } : null;
+}
+
+/**
+ * The batches of a CSV file split at `head` (headSplit): the main thread's part read from
+ * `rest` here, then the worker's. The worker's part starts without the time of the event
+ * before it: its first event's check (RowBuilder's time_ms going back) is made here, after
+ * every line before it, so the run stops where and as the inline reader stops it. Ends
+ * the worker however it ends.
+ */
+async function* splitBatches(rest: AsyncIterable<Buffer>, at: number, name: string, opts: OpenOptions, w: WorkerReader): AsyncGenerator<EventBatch> {
+  try {
+    let lastTime = 0;
+    let lastLine = 0;
+    for await (const b of readCsv(untilLineAt(rest, at), name, opts)) {
+      if (b.n) {
+        lastTime = b.time[b.n - 1]!;
+        lastLine = b.line[b.n - 1]!;
+      }
+      yield b;
+    }
+    let first = true;
+    for await (const b of w.batches()) {
+      if (first && b.n) {
+        first = false;
+        if (b.time[0]! < lastTime) throw new DataError(name, b.line[0]!, timeBackMessage(lastTime, lastLine, b.time[0]!));
+      }
+      yield b;
+    }
+  } finally {
+    w.stop();
+  }
+}
+
 /** The trace once its first bytes are known: .wtrace, a JSON document, or CSV/NDJSON. */
 async function opened(
   path: string, name: string, isStdin: boolean, opts: OpenOptions, first: Buffer, rest: AsyncIterable<Buffer>,
@@ -145,17 +200,27 @@ async function opened(
   let used = false;
   // the worker starts now: it parses while the caller builds its engine
   let inWorker: WorkerReader | null = null;
+  /** the main thread's part of a CSV file read in the worker (headSplit), or null */
+  let head: { header: number; at: number } | null = null;
   if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
-    worker.close();
-    inWorker = startWorker(path, format, opts.engine, worker.onBytes, worker.direct);
+    head = worker.direct && format === "csv" && opts.engine !== "csv-parse" ? headSplit(first, worker.size) : null;
+    // the main thread's part is read from here: the file stays open for it
+    if (!head) worker.close();
+    inWorker = startWorker(path, format, opts.engine, worker.onBytes, worker.direct, head ?? undefined);
   }
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
+    if (inWorker && head) return splitBatches(rest, head.at, name, opts, inWorker);
     if (inWorker) return inWorker.batches();
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header, batches, progress, close: () => void (!used && (inWorker ? inWorker.stop() : worker?.close())) };
+  const close = () => {
+    if (used) return;
+    inWorker?.stop();
+    if (!inWorker || head) worker?.close();
+  };
+  return { name, format, header, batches, progress, close };
 }
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */

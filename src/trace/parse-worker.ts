@@ -14,11 +14,19 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { DataError } from "../errors.js";
-import { fileChunks } from "./chunks.js";
+import { fileChunks, fromLineAt } from "./chunks.js";
 import { readCsv } from "./csv.js";
 import { readNdjson } from "./json.js";
 
-const data = workerData as { path: string; format: "csv" | "ndjson"; engine?: "fast" | "csv-parse"; slots: SharedArrayBuffer[]; direct: boolean };
+const data = workerData as {
+  path: string;
+  format: "csv" | "ndjson";
+  engine?: "fast" | "csv-parse";
+  slots: SharedArrayBuffer[];
+  direct: boolean;
+  /** the main thread parses up to the split point of `at` (worker-reader.ts startWorker) */
+  head?: { header: number; at: number };
+};
 const port = parentPort!;
 /** slot numbers free for the reader (all at first) */
 const free: number[] = data.slots.map((_, k) => k);
@@ -37,8 +45,16 @@ async function freeSlot(): Promise<number> {
 
 try {
   const { rest, bytes } = await fileChunks(data.path, data.direct);
+  let chunks: AsyncIterable<Buffer> = rest;
+  let skipped: { after: number; lines: number } | undefined;
+  if (data.head) {
+    // the header line, then the lines after the main thread's part, numbered as in the file
+    const from = await fromLineAt(rest, data.head.header, data.head.at);
+    chunks = from.chunks;
+    skipped = { after: 1, lines: from.lines };
+  }
   // openTrace's readers, named as it names them (the path)
-  const batches = data.format === "csv" ? readCsv(rest, data.path, { engine: data.engine }) : readNdjson(rest, data.path);
+  const batches = data.format === "csv" ? readCsv(chunks, data.path, { engine: data.engine, skipped }) : readNdjson(chunks, data.path);
   /** the slot the reader's batch is in; -1 while it is in its own first buffer */
   let cur = -1;
   for await (const b of batches) {

@@ -43,8 +43,11 @@ export function useWorker(want: boolean | undefined, size: number | null): boole
   return availableParallelism() >= 2 && size !== null && size >= WORKER_MIN_BYTES;
 }
 
-/** workers started by this process (tests check that the worker path was taken) */
-export const workerStats = { started: 0 };
+/**
+ * workers started by this process, and of them those that read a CSV file after the main
+ * thread's part (open.ts headSplit) (tests check which path was taken)
+ */
+export const workerStats = { started: 0, split: 0 };
 
 type Msg =
   | { type: "batch"; slot: number; n: number; strs: string[]; bytes: number }
@@ -66,13 +69,17 @@ export interface WorkerReader {
  * Starts reading the trace at `path` (csv or ndjson) in a worker thread now, so that the
  * thread starts and parses its first batches while the caller builds its engine; they wait
  * in the slots for `batches()`. `onBytes` is told the bytes the worker has read, for
- * progress. `direct`: openTrace read the file directly, not as a stream (chunks.ts fileChunks). Errors are rethrown by `batches()` as the inline reader throws them (DataError
+ * progress. `direct`: openTrace read the file directly, not as a stream (chunks.ts fileChunks).
+ * `head`: the main thread parses the file up to the split point of `head.at` itself (a
+ * direct CSV file whose first line, of `head.header` bytes, is its header): the worker reads
+ * the header, then the lines from the split point on (chunks.ts fromLineAt). Errors are rethrown by `batches()` as the inline reader throws them (DataError
  * with its file and line; others as InternalError). Breaking out of the loop (or an engine
  * error) ends the worker; so does `stop()`. Until `batches()` is called the worker does not
  * keep the process alive (a trace opened and never read).
  */
 export function startWorker(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void, direct: boolean,
+  head?: { header: number; at: number },
 ): WorkerReader {
   // the ring of batch slots (parse-worker.ts), each seen here through its own batch
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
@@ -81,8 +88,9 @@ export function startWorker(
     v.reset(); // every column at its default (written is all ones)
     return v;
   });
-  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct } });
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct, head } });
   workerStats.started++;
+  if (head) workerStats.split++;
   const queue: Msg[] = [];
   let wake: (() => void) | null = null;
   const push = (m: Msg) => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { CHUNK, fileChunks } from "../../../src/trace/chunks.js";
+import { CHUNK, fileChunks, fromLineAt, headerLineBytes, untilLineAt } from "../../../src/trace/chunks.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wsim-chunks-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +50,60 @@ describe("fileChunks", () => {
 
   it("a file that is gone: openTrace's error, path: cannot read (line 0: no line)", async () => {
     for (const direct of [true, false]) await expect(fileChunks(join(dir, "gone.csv"), direct)).rejects.toThrow(/gone\.csv: cannot read: no such file or directory \(ENOENT\)$/);
+  });
+});
+
+describe("the split of a CSV file between the main thread and the parse worker", () => {
+  async function* pieces(buf: Buffer, size: number): AsyncGenerator<Buffer> {
+    for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+  }
+  async function bytesOf(it: AsyncIterable<Buffer>): Promise<string> {
+    const parts: Buffer[] = [];
+    for await (const c of it) parts.push(Buffer.from(c));
+    return Buffer.concat(parts).toString("latin1");
+  }
+
+  it("headerLineBytes: the first line's bytes when it starts with a letter (after a BOM), else -1", () => {
+    expect(headerLineBytes(Buffer.from("time_ms,op\n0,access\n"))).toBe(11); // "time_ms,op\n": 11 bytes
+    expect(headerLineBytes(Buffer.from("\uFEFFtime_ms,op\n"))).toBe(14); // the BOM's 3 bytes + 11
+    expect(headerLineBytes(Buffer.from("# wsim: machine=default\ntime_ms,op\n"))).toBe(-1);
+    expect(headerLineBytes(Buffer.from("\ntime_ms,op\n"))).toBe(-1);
+    expect(headerLineBytes(Buffer.from(" time_ms,op\n"))).toBe(-1);
+    expect(headerLineBytes(Buffer.from("time_ms,op"))).toBe(-1); // no end of line in the first chunk
+  });
+
+  it("untilLineAt and fromLineAt split at the same line for every split point and chunk size: the main thread's part, then the header and the rest, make the file", async () => {
+    // lines of 1 to 9 bytes (with their \n) after a 9-byte header
+    const lines = ["h,e,a,d\r", ...Array.from({ length: 40 }, (_, k) => "x".repeat(k % 9))];
+    const text = lines.join("\n") + "\n";
+    const buf = Buffer.from(text, "latin1");
+    const header = headerLineBytes(buf);
+    expect(header).toBe(9);
+    for (const size of [1, 2, 7, 64, 1000])
+      for (let at = header + 1; at <= buf.length + 2; at++) {
+        const head = await bytesOf(untilLineAt(pieces(buf, size), at));
+        // the head ends with the line that ends at or after byte at - 1 (or is the whole file)
+        const nl = text.indexOf("\n", at - 1);
+        expect(head).toBe(nl < 0 ? text : text.slice(0, nl + 1));
+        const from = await fromLineAt(pieces(buf, size), header, at);
+        const rest = await bytesOf(from.chunks);
+        expect(rest).toBe(text.slice(0, header) + text.slice(head.length));
+        // the lines left out: the head's, less the header
+        expect(from.lines).toBe(head.split("\n").length - 2);
+      }
+  });
+
+  it("untilLineAt closes its source when it stops at the split point", async () => {
+    let closed = false;
+    async function* src(): AsyncGenerator<Buffer> {
+      try {
+        for (let k = 0; k < 10; k++) yield Buffer.from("abc\n");
+      } finally {
+        closed = true;
+      }
+    }
+    // split at byte 6 - 1 = 5: the line that ends there is the second ("abc\n" at 4..7)
+    expect(await bytesOf(untilLineAt(src(), 6))).toBe("abc\nabc\n");
+    expect(closed).toBe(true);
   });
 });
