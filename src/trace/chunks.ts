@@ -12,6 +12,11 @@ import { createGunzip } from "node:zlib";
 import { DataError, describeErrno } from "../errors.js";
 
 export const CHUNK = 1 << 20;
+/**
+ * bytes of a regular file's first read (directChunks): more than the 64 KiB that sniffing and
+ * `# wsim: machine=` look at, which treat a first chunk of more than 64 KiB as cut there
+ */
+export const FIRST = 128 << 10;
 
 /** Chunks of a stream with gzip inflated when the first bytes are its magic. Returns the first chunk too. */
 export async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
@@ -53,11 +58,11 @@ async function peek(
 }
 
 /**
- * A regular file that is not gzipped, read in CHUNK-sized pieces into two buffers used in
- * turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace), the next
- * chunk read (in libuv's thread pool) while the current one is parsed: each chunk is valid
- * until the next is asked for, which every streaming reader here allows (they copy what
- * they carry over). `first` is a copy. null for a gzipped file (the stream path inflates
+ * A regular file that is not gzipped: its first FIRST bytes, then CHUNK-sized pieces read
+ * into two buffers used in turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding
+ * a .wtrace), the next chunk read (in libuv's thread pool) while the current one is parsed:
+ * each chunk is valid until the next is asked for, which every streaming reader here allows
+ * (they copy what they carry over). `first` is the caller's to keep. null for a gzipped file (the stream path inflates
  * it) and for a JSON document (its reader keeps every chunk).
  */
 export async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
@@ -67,12 +72,11 @@ export async function directChunks(path: string, name: string): Promise<{ first:
   } catch (e) {
     throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
   }
-  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let bytes = 0;
-  /** reads the next chunk into bufs[k]; never rejects (an error comes back as the value) */
-  const read = (k: number): Promise<Buffer | Error> =>
-    fh.read(bufs[k]!, 0, CHUNK, null).then(
-      (r) => bufs[k]!.subarray(0, r.bytesRead),
+  /** reads the next bytes into buf (at most its length); never rejects (an error comes back as the value) */
+  const read = (buf: Buffer): Promise<Buffer | Error> =>
+    fh.read(buf, 0, buf.length, null).then(
+      (r) => buf.subarray(0, r.bytesRead),
       (e: unknown) => new DataError(name, 0, `cannot read: ${describeErrno(e)}`),
     );
   const got = async (p: Promise<Buffer | Error>): Promise<Buffer> => {
@@ -84,24 +88,27 @@ export async function directChunks(path: string, name: string): Promise<{ first:
     bytes += r.length; // what the reader has been given (or is about to be)
     return r;
   };
-  const b0 = await got(read(0));
-  if (b0.length >= 2 && b0[0] === 0x1f && b0[1] === 0x8b) {
+  // the first read is small and its buffer the reader's own (never read into again): what
+  // openTrace looks at needs 64 KiB, and two fresh 1 MiB buffers and a copy cost ~6 ms
+  const first = await got(read(Buffer.allocUnsafe(FIRST)));
+  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
     await fh.close();
     return null;
   }
-  const first = Buffer.from(b0);
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (first.length) yield first;
       if (!first.length) return;
-      let k = 1;
-      let next = read(k);
+      // made at the second read: a file then read in the worker needs none here
+      const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+      let k = 0;
+      let next = read(bufs[k]!);
       for (;;) {
         const chunk = await got(next);
         if (!chunk.length) return;
         // the read after it goes into the other buffer, which the reader is done with
         k ^= 1;
-        next = read(k);
+        next = read(bufs[k]!);
         yield chunk;
       }
     } finally {

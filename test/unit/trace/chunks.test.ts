@@ -8,15 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { CHUNK, fileChunks, fromLineAt, headerLineBytes, untilLineAt } from "../../../src/trace/chunks.js";
+import { CHUNK, FIRST, fileChunks, fromLineAt, headerLineBytes, untilLineAt } from "../../../src/trace/chunks.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wsim-chunks-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function all(rest: AsyncIterable<Buffer>): Promise<{ text: string; pieces: number }> {
+async function all(rest: AsyncIterable<Buffer>): Promise<{ text: string; pieces: number[] }> {
   const parts: string[] = [];
   for await (const c of rest) parts.push(c.toString("latin1")); // a direct chunk is valid until the next is asked for
-  return { text: parts.join(""), pieces: parts.length };
+  return { text: parts.join(""), pieces: parts.map((p) => p.length) };
 }
 
 describe("fileChunks", () => {
@@ -25,9 +25,10 @@ describe("fileChunks", () => {
   const plain = join(dir, "t.csv");
   writeFileSync(plain, text);
 
-  it("a plain file read directly: every byte, in CHUNK pieces, bytes() the file's size", async () => {
+  it("a plain file read directly: every byte, FIRST bytes then CHUNK pieces, bytes() the file's size", async () => {
     const { rest, bytes } = await fileChunks(plain, true);
-    expect(await all(rest)).toEqual({ text, pieces: 2 });
+    // 128 KiB, then the other CHUNK + 10 - 128 Ki = 917,514 bytes in one read
+    expect(await all(rest)).toEqual({ text, pieces: [FIRST, CHUNK + 10 - FIRST] });
     expect(bytes()).toBe(CHUNK + 10);
   });
 
