@@ -171,28 +171,38 @@ export function headerLineBytes(first: Buffer): number {
   return nl < 0 ? -1 : nl + 1;
 }
 
+/** untilLineAt's pieces: a chunk is given out in pieces of at most this many bytes */
+const PIECE = 128 << 10;
+
 /**
- * The chunks up to the split point of `at`: the end of the first line that ends at or after
- * byte `at` - 1 (the bytes through its `\n`), or every chunk when no line does; then the
- * source is closed. The main thread parses these while the parse worker starts, which takes
- * the rest (fromLineAt: the same split point).
+ * The chunks up to the split point of `split.at`: the end of the first line that ends at or
+ * after byte `at` - 1 (the bytes through its `\n`), or every chunk when no line does; then
+ * the source is closed. `at` may be set while the chunks are read (Infinity: not yet):
+ * `split.poll` is called before each piece of at most PIECE bytes is given out, and may set
+ * it; `split.given` counts the bytes given out so far. The main thread parses these while
+ * the parse worker starts, which takes the rest (fromLineAt: the same split point).
  */
-export async function* untilLineAt(rest: AsyncIterable<Buffer>, at: number): AsyncGenerator<Buffer> {
+export async function* untilLineAt(rest: AsyncIterable<Buffer>, split: { at: number; given: number; poll?: () => void }): AsyncGenerator<Buffer> {
   const it = rest[Symbol.asyncIterator]();
-  let off = 0; // offset of the chunk in the file
   try {
     for (let r = await it.next(); !r.done; r = await it.next()) {
       const c = r.value;
-      const from = at - 1 - off;
-      if (from < c.length) {
-        const nl = c.indexOf(10, Math.max(0, from));
-        if (nl >= 0) {
-          yield c.subarray(0, nl + 1);
-          return;
+      for (let p = 0; p < c.length; ) {
+        split.poll?.();
+        const end = Math.min(c.length, p + PIECE);
+        const from = split.at - 1 - split.given;
+        if (from < end - p) {
+          const nl = c.indexOf(10, p + Math.max(0, from));
+          if (nl >= 0) {
+            split.given += nl + 1 - p;
+            yield c.subarray(p, nl + 1);
+            return;
+          }
         }
+        split.given += end - p;
+        yield c.subarray(p, end);
+        p = end;
       }
-      off += c.length;
-      yield c;
     }
   } finally {
     await it.return?.();

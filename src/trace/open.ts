@@ -115,46 +115,49 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
 }
 
 /**
- * Of a CSV file read in the parse worker, the main thread parses the first bytes itself
- * while the worker starts (a Worker's isolate and its modules: ~110 ms on a 2-core VM before
- * its first batch, in which the engine would wait): up to the end of the line at
- * min(HEAD_MAX, size × HEAD_SHARE), the worker from the next line on (it counts the lines
- * of the main thread's part, ~2.5 ms per MiB). The engine's first events cost the most
- * (first faults), so the part is small: on the bench's 81 MB access trace 2-4 MiB took
- * ~0.62 s against 0.64 s without it and 0.69 s with 8 MiB (medians of 7, a loaded 2-core VM).
- * WSIM_WORKER_HEAD=BYTES sets the split point (0: the worker reads it all).
+ * Of a CSV file read in the parse worker, the main thread parses the first lines itself
+ * while the worker starts (a Worker's isolate and its modules: ~0.1 s before its first batch
+ * on a 2-core VM, in which the engine would wait): until the worker says it is ready (in
+ * shared memory, looked at every 128 KiB), then to the end of the line there; the worker
+ * counts the lines of that part (~2.5 ms per MiB) and parses from the next line. A split point fixed in bytes
+ * (WSIM_WORKER_HEAD=BYTES, for tests; 0: the worker parses it all) was worse on the bench's
+ * trace: the engine's first events cost the most (first faults) and the worker's start
+ * varies with the load, so no size fits both a quiet and a busy machine.
  */
-const HEAD_MAX = 6 << 20;
-const HEAD_SHARE = 1 / 8;
-
-/** Where the main thread's part of a CSV file ends (headSplit's `at`), or null: the worker reads it all. */
-function headSplit(first: Buffer, size: number | null): { header: number; at: number } | null {
+function headSplit(first: Buffer): { header: number; at?: number } | null {
   const env = process.env.WSIM_WORKER_HEAD;
   if (env !== undefined && !/^\d+$/.test(env)) throw new UsageError(`WSIM_WORKER_HEAD must be a number of bytes, got ${quoteInput(env)}`);
-  const at = env !== undefined ? Number(env) : Math.min(HEAD_MAX, Math.floor((size ?? 0) * HEAD_SHARE));
   const header = headerLineBytes(first);
   // the worker parses the header too: it must be the first line, before the split point
-  return header > 0 && at > header ? { header, at } : null;
+  if (header < 0) return null;
+  if (env === undefined) return { header };
+  const at = Number(env);
+  return at > header ? { header, at } : null;
 }
 
 /**
- * The batches of a CSV file split at `head` (headSplit): the main thread's part read from
- * `rest` here, then the worker's. The worker's part starts without the time of the event
- * before it: its first event's check (RowBuilder's time_ms going back) is made here, after
- * every line before it, so the run stops where and as the inline reader stops it. Ends
- * the worker however it ends.
+ * The batches of a CSV file split between the main thread and the worker (headSplit): the
+ * main thread's part read from `rest` here, up to `split.at` (set, when headSplit did not,
+ * by `split.poll` once the worker is ready), then the worker's. The worker's part
+ * starts without the time of the event before it: its first event's check (RowBuilder's
+ * time_ms going back) is made here, after every line before it, so the run stops where and
+ * as the inline reader stops it. Ends the worker however it ends.
  */
-async function* splitBatches(rest: AsyncIterable<Buffer>, at: number, name: string, opts: OpenOptions, w: WorkerReader): AsyncGenerator<EventBatch> {
+async function* splitBatches(
+  rest: AsyncIterable<Buffer>, split: { at: number; given: number; poll?: () => void }, name: string, opts: OpenOptions, w: WorkerReader,
+): AsyncGenerator<EventBatch> {
   try {
     let lastTime = 0;
     let lastLine = 0;
-    for await (const b of readCsv(untilLineAt(rest, at), name, opts)) {
+    for await (const b of readCsv(untilLineAt(rest, split), name, opts)) {
       if (b.n) {
         lastTime = b.time[b.n - 1]!;
         lastLine = b.line[b.n - 1]!;
       }
       yield b;
     }
+    // read to the end before the worker was ready: it has nothing to add
+    if (split.at === Infinity) return;
     let first = true;
     for await (const b of w.batches()) {
       if (first && b.n) {
@@ -200,25 +203,37 @@ async function opened(
   let used = false;
   // the worker starts now: it parses while the caller builds its engine
   let inWorker: WorkerReader | null = null;
-  /** the main thread's part of a CSV file read in the worker (headSplit), or null */
-  let head: { header: number; at: number } | null = null;
+  /** the main thread's part of a CSV file read in the worker (headSplit): its split point (Infinity: not yet) and the bytes read */
+  let split: { at: number; given: number; poll?: () => void } | null = null;
   if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
-    head = worker.direct && format === "csv" && opts.engine !== "csv-parse" ? headSplit(first, worker.size) : null;
-    // the main thread's part is read from here: the file stays open for it
+    const head = worker.direct && format === "csv" && opts.engine !== "csv-parse" ? headSplit(first) : null;
     if (!head) worker.close();
-    inWorker = startWorker(path, format, opts.engine, worker.onBytes, worker.direct, head ?? undefined);
+    else {
+      // the main thread's part is read from here: the file stays open for it
+      const w = startWorker(path, format, opts.engine, worker.onBytes, worker.direct, head);
+      const sp = (split = { at: head.at ?? Infinity, given: 0, poll: undefined as (() => void) | undefined });
+      if (head.at === undefined)
+        sp.poll = () => {
+          if (sp.at !== Infinity || !w.ready()) return;
+          // the part ends with the line at the end of what was read so far (after the header)
+          sp.at = Math.max(sp.given, head.header + 1);
+          w.split(sp.at);
+        };
+      inWorker = w;
+    }
+    if (!inWorker) inWorker = startWorker(path, format, opts.engine, worker.onBytes, worker.direct);
   }
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
-    if (inWorker && head) return splitBatches(rest, head.at, name, opts, inWorker);
+    if (inWorker && split) return splitBatches(rest, split, name, opts, inWorker);
     if (inWorker) return inWorker.batches();
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
   const close = () => {
     if (used) return;
     inWorker?.stop();
-    if (!inWorker || head) worker?.close();
+    if (!inWorker || split) worker?.close();
   };
   return { name, format, header, batches, progress, close };
 }

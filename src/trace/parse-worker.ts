@@ -9,8 +9,9 @@
  * main thread gives the slot back once the engine is done with it; the reader waits when
  * no slot is free. The slots it gets back were filled by this reader, so its batch's reset
  * refills what it wrote. The reader's first batch fills in its own buffer and is copied into
- * a slot, once. Messages to the main thread: {type: "batch", slot, n, strs, bytes},
- * {type: "end", bytes}, {type: "error", ...}; from it: {type: "free", slot}.
+ * a slot, once. Messages to the main thread: {type: "batch", slot, n, strs, bytes}, {type:
+ * "end", bytes}, {type: "error", ...}; from it: {type: "head", at} (where the main thread's
+ * part of the file ends, the answer to `ready`), {type: "free", slot}.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { DataError } from "../errors.js";
@@ -24,15 +25,23 @@ const data = workerData as {
   engine?: "fast" | "csv-parse";
   slots: SharedArrayBuffer[];
   direct: boolean;
-  /** the main thread parses up to the split point of `at` (worker-reader.ts startWorker) */
-  head?: { header: number; at: number };
+  /**
+   * the main thread parses up to the split point of `at`, or, without it, of the one it
+   * sends ({type: "head", at}) once it sees `ready` (worker-reader.ts startWorker)
+   */
+  head?: { header: number; at?: number };
+  /** [0] set to 1 when this thread has started and waits for the split point */
+  ready: Int32Array;
 };
 const port = parentPort!;
 /** slot numbers free for the reader (all at first) */
 const free: number[] = data.slots.map((_, k) => k);
 let wake: (() => void) | null = null;
-port.on("message", (m: { type: "free"; slot: number }) => {
-  free.push(m.slot);
+/** the main thread's split point, once it says it */
+let headAt = data.head?.at ?? -1;
+port.on("message", (m: { type: "free"; slot: number } | { type: "head"; at: number }) => {
+  if (m.type === "head") headAt = m.at;
+  else free.push(m.slot);
   const w = wake;
   wake = null;
   w?.();
@@ -48,8 +57,13 @@ try {
   let chunks: AsyncIterable<Buffer> = rest;
   let skipped: { after: number; lines: number } | undefined;
   if (data.head) {
+    if (headAt < 0) {
+      // the main thread parses until this thread is ready for the rest
+      Atomics.store(data.ready, 0, 1);
+      while (headAt < 0) await new Promise<void>((res) => (wake = res));
+    }
     // the header line, then the lines after the main thread's part, numbered as in the file
-    const from = await fromLineAt(rest, data.head.header, data.head.at);
+    const from = await fromLineAt(rest, data.head.header, headAt);
     chunks = from.chunks;
     skipped = { after: 1, lines: from.lines };
   }

@@ -63,6 +63,13 @@ export interface WorkerReader {
   batches: () => AsyncGenerator<EventBatch>;
   /** ends the worker when its batches will never be read */
   stop: () => void;
+  /**
+   * whether the worker has started (set by it in shared memory, read without a turn of the
+   * event loop: the main thread asks between pieces of the part it parses)
+   */
+  ready: () => boolean;
+  /** tells a worker started with `head` and no `head.at` where the main thread's part ends */
+  split: (at: number) => void;
 }
 
 /**
@@ -70,16 +77,18 @@ export interface WorkerReader {
  * thread starts and parses its first batches while the caller builds its engine; they wait
  * in the slots for `batches()`. `onBytes` is told the bytes the worker has read, for
  * progress. `direct`: openTrace read the file directly, not as a stream (chunks.ts fileChunks).
- * `head`: the main thread parses the file up to the split point of `head.at` itself (a
- * direct CSV file whose first line, of `head.header` bytes, is its header): the worker reads
- * the header, then the lines from the split point on (chunks.ts fromLineAt). Errors are rethrown by `batches()` as the inline reader throws them (DataError
+ * `head`: the main thread parses the file up to a split point itself (a direct CSV file
+ * whose first line, of `head.header` bytes, is its header): the worker reads the header,
+ * then the lines from the split point on (chunks.ts fromLineAt). The split point is
+ * `head.at`, or, without it, the one `split(at)` gives once `ready()` says the worker has
+ * started (it then waits for it). Errors are rethrown by `batches()` as the inline reader throws them (DataError
  * with its file and line; others as InternalError). Breaking out of the loop (or an engine
  * error) ends the worker; so does `stop()`. Until `batches()` is called the worker does not
  * keep the process alive (a trace opened and never read).
  */
 export function startWorker(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void, direct: boolean,
-  head?: { header: number; at: number },
+  head?: { header: number; at?: number },
 ): WorkerReader {
   // the ring of batch slots (parse-worker.ts), each seen here through its own batch
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
@@ -88,7 +97,8 @@ export function startWorker(
     v.reset(); // every column at its default (written is all ones)
     return v;
   });
-  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct, head } });
+  const ready = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct, head, ready } });
   workerStats.started++;
   if (head) workerStats.split++;
   const queue: Msg[] = [];
@@ -138,7 +148,7 @@ export function startWorker(
       await w.terminate();
     }
   }
-  return { batches, stop: () => void w.terminate() };
+  return { batches, stop: () => void w.terminate(), ready: () => Atomics.load(ready, 0) === 1, split: (at) => w.postMessage({ type: "head", at }) };
 }
 
 /**

@@ -175,25 +175,45 @@ describe("errors and early stops are the same both ways", () => {
     expect(r.stdout).toBe("opened\n");
   });
 
-  it("the main thread parses the first lines while the worker starts (WSIM_WORKER_HEAD): the same events, the worker's lines numbered as in the file", async () => {
+  it("the main thread parses the first lines while the worker starts (until it is ready, or WSIM_WORKER_HEAD): the same events, the worker's lines numbered as in the file", async () => {
     writeFileSync(at("ok.csv"), accesses(20000));
     const before = { ...workerStats };
     const prev = process.env.WSIM_WORKER_HEAD;
     try {
-      for (const head of ["0", "1000", "300000"]) {
-        process.env.WSIM_WORKER_HEAD = head;
+      // undefined: until the worker is ready (the whole file, if it is read first)
+      for (const head of ["0", "1000", "300000", undefined]) {
+        if (head === undefined) delete process.env.WSIM_WORKER_HEAD;
+        else process.env.WSIM_WORKER_HEAD = head;
         const on = await replay({ trace: at("ok.csv"), worker: true });
         const off = await replay({ trace: at("ok.csv"), worker: false });
         expect(renderJson(on)).toBe(renderJson(off));
         expect(on.trace.events).toBe(20000);
       }
-      // three workers, two of them after the main thread's part (0: no part)
-      expect(workerStats.started).toBe(before.started + 3);
-      expect(workerStats.split).toBe(before.split + 2);
+      // four workers, three of them after the main thread's part (0: no part)
+      expect(workerStats.started).toBe(before.started + 4);
+      expect(workerStats.split).toBe(before.split + 3);
     } finally {
       if (prev === undefined) delete process.env.WSIM_WORKER_HEAD;
       else process.env.WSIM_WORKER_HEAD = prev;
     }
+  });
+
+  it("a worker started without a split point says it is ready, waits for one, and parses from the line after it", async () => {
+    const text = accesses(10000);
+    writeFileSync(at("hand.csv"), text);
+    const { startWorker } = await import("../../src/trace/worker-reader.js");
+    const header = text.indexOf("\n") + 1; // "time_ms,op,pid,addr,rw\n"
+    const w = startWorker(at("hand.csv"), "csv", undefined, () => {}, true, { header });
+    for (let k = 0; k < 600 && !w.ready(); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(w.ready()).toBe(true);
+    // split at the byte where line 7001 starts, + 1: the worker's part starts at line 7002
+    w.split(Buffer.byteLength(text.split("\n").slice(0, 7000).join("\n")) + 2);
+    const events: { line: number; time: number }[] = [];
+    for await (const b of w.batches()) for (let i = 0; i < b.n; i++) events.push({ line: b.line[i]!, time: b.time[i]! });
+    // lines 7002..10001: accesses 7000..9999, access k at floor(k / 100) ms
+    expect(events.length).toBe(3000);
+    expect(events[0]).toEqual({ line: 7002, time: 70 });
+    expect(events[2999]).toEqual({ line: 10001, time: 99 });
   });
 
   /** WSIM_WORKER_HEAD for a split after line `line` of `text`: the byte where the line starts, + 1 */

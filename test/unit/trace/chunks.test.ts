@@ -82,7 +82,7 @@ describe("the split of a CSV file between the main thread and the parse worker",
     expect(header).toBe(9);
     for (const size of [1, 2, 7, 64, 1000])
       for (let at = header + 1; at <= buf.length + 2; at++) {
-        const head = await bytesOf(untilLineAt(pieces(buf, size), at));
+        const head = await bytesOf(untilLineAt(pieces(buf, size), { at, given: 0 }));
         // the head ends with the line that ends at or after byte at - 1 (or is the whole file)
         const nl = text.indexOf("\n", at - 1);
         expect(head).toBe(nl < 0 ? text : text.slice(0, nl + 1));
@@ -104,7 +104,31 @@ describe("the split of a CSV file between the main thread and the parse worker",
       }
     }
     // split at byte 6 - 1 = 5: the line that ends there is the second ("abc\n" at 4..7)
-    expect(await bytesOf(untilLineAt(src(), 6))).toBe("abc\nabc\n");
+    expect(await bytesOf(untilLineAt(src(), { at: 6, given: 0 }))).toBe("abc\nabc\n");
     expect(closed).toBe(true);
+  });
+
+  it("untilLineAt with the split point set while it reads (poll, before each piece of 128 KiB): the part ends with the line at the bytes given so far", async () => {
+    // 3 chunks of 300,000 bytes of 10-byte lines: 128 KiB pieces at 0, 131072, 262144 (of 37,856 bytes), ...
+    const chunk = Buffer.from("012345678\n".repeat(30000));
+    async function* src(): AsyncGenerator<Buffer> {
+      for (let k = 0; k < 3; k++) yield chunk;
+    }
+    let polls = 0;
+    const split: { at: number; given: number; poll?: () => void } = { at: Infinity, given: 0 };
+    // set on the third poll, before the third piece: 2 pieces given (262,144 bytes)
+    split.poll = () => {
+      if (++polls === 3) split.at = split.given;
+    };
+    const head = await bytesOf(untilLineAt(src(), split));
+    // the line with byte 262,143 in it ends at 262,149 (lines are 10 bytes): 262,150 bytes
+    expect(split.at).toBe(2 * 131072);
+    expect(head.length).toBe(262150);
+    expect(split.given).toBe(262150);
+    // fromLineAt, given that point, starts at the next line: 26,215 lines skipped after a 10-byte header
+    const from = await fromLineAt(src(), 10, split.at);
+    const rest = await bytesOf(from.chunks);
+    expect(rest.length).toBe(10 + 3 * 300000 - 262150);
+    expect(from.lines).toBe(26215 - 1);
   });
 });
