@@ -119,10 +119,10 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
  * while the worker starts (a Worker's isolate and its modules: ~0.1 s before its first batch
  * on a 2-core VM, in which the engine would wait): until the worker says it is ready (in
  * shared memory, looked at every 128 KiB), then to the end of the line there; the worker
- * counts the lines of that part (~2.5 ms per MiB) and parses from the next line. A split point fixed in bytes
- * (WSIM_WORKER_HEAD=BYTES, for tests; 0: the worker parses it all) was worse on the bench's
- * trace: the engine's first events cost the most (first faults) and the worker's start
- * varies with the load, so no size fits both a quiet and a busy machine.
+ * counts the lines of that part (~2.5 ms per MiB) and parses from the next line. A split
+ * point fixed in bytes (WSIM_WORKER_HEAD=BYTES, for tests; 0: the worker parses it all) fit
+ * no load: the engine's first events cost the most (JIT warm-up, first faults) and the
+ * worker's start took 0.1-0.4 s with the VM's load.
  */
 function headSplit(first: Buffer): { header: number; at?: number } | null {
   const env = process.env.WSIM_WORKER_HEAD;
