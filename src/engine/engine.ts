@@ -375,11 +375,31 @@ export class Engine implements EngineContext {
     return out;
   }
 
+  /** printOrder's last answer and the seed features it was made for */
+  private printCache: { kpromoted: boolean; kmmscand: boolean; names: readonly string[]; index: Int32Array } | null = null;
+
+  /**
+   * The counters vmstat prints now (printNames(features, true)) and each one's index in
+   * Memory.vmstat()'s array, made again only when a seed feature turns on. vmstatObject reads
+   * by these indexes: looking each name up in V (600 keys) while adding it to the object cost
+   * ~35 ms of V8 optimising and deoptimising in a run's first call (measured; the result's
+   * vmstat is such a first call), ~1 ms after.
+   */
+  private printOrder(): { names: readonly string[]; index: Int32Array } {
+    const f = this.features;
+    const c = this.printCache;
+    if (c !== null && c.kpromoted === f.kpromoted && c.kmmscand === f.kmmscand) return c;
+    const names = printNames(f, true);
+    this.printCache = { kpromoted: f.kpromoted, kmmscand: f.kmmscand, names, index: Int32Array.from(names, (n) => V[n]) };
+    return this.printCache;
+  }
+
   /** Every counter printed now, name to value, in print order (kernel, seeds, wsim_). */
   vmstatObject(): Record<string, number> {
     const vals = this.mem.vmstat();
     const out: Record<string, number> = {};
-    for (const n of printNames(this.features, true)) out[n] = vals[V[n]]!;
+    const { names, index } = this.printOrder();
+    for (let k = 0; k < names.length; k++) out[names[k]!] = vals[index[k]!]!;
     // the plugins' counters, after wsim's own, in definition order
     const pl = this.plugins;
     if (pl !== null) pl.counterNames.forEach((n, k) => (out[n] = pl.counterValues[k]!));

@@ -20,8 +20,7 @@
  * a trace with no events.
  */
 import { isUtf8 } from "node:buffer";
-import { parse as parseSync } from "csv-parse/sync";
-import { parse as parseStream } from "csv-parse";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { DataError, quoteInput } from "../errors.js";
 import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
@@ -29,6 +28,11 @@ import { BATCH_SIZE, type EventBatch } from "./types.js";
 
 export interface CsvOptions {
   engine?: "fast" | "csv-parse";
+  /**
+   * (the parse worker's, fast path only) lines left out of the bytes after line `after`: the
+   * line after it is numbered `after + lines + 1` (chunks.ts fromLineAt)
+   */
+  skipped?: { after: number; lines: number };
 }
 
 const CSV_PARSE_OPTS = {
@@ -42,6 +46,17 @@ const CSV_PARSE_OPTS = {
   // right in files that mix them
   record_delimiter: ["\r\n", "\n"],
 };
+
+/**
+ * csv-parse's sync parser, loaded on the first line that needs it (a quoted field...): most
+ * traces never do, and loading it cost ~20 ms of every run's start and of the parse worker's
+ * (its CommonJS build, the same code as the ES module, as a synchronous call needs it).
+ */
+let csvParseSync: typeof import("csv-parse/sync").parse | null = null;
+function parseSync(input: string, opts: import("csv-parse/sync").Options): unknown {
+  csvParseSync ??= (createRequire(import.meta.url)("csv-parse/sync") as typeof import("csv-parse/sync")).parse;
+  return csvParseSync(input, opts);
+}
 
 /**
  * What is wrong with the line `buf[ls..le)` (le before its `\n` and the CR of a `\r\n`)
@@ -191,6 +206,8 @@ async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): Async
   const rows = new StringRows(file);
   const b = rows.rb.batch;
   const fault: { err: DataError | null } = { err: null };
+  // loaded here, not with this module: the fast path (the default) does not need it
+  const { parse: parseStream } = await import("csv-parse");
   const parser = Readable.from(checkedLines(chunks, file, fault)).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true, raw: true }));
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
@@ -242,7 +259,9 @@ export class Scratch {
  * only a line split between two chunks is copied (a chunk may be a buffer the next read
  * reuses).
  */
-async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<EventBatch> {
+async function* fastPath(chunks: AsyncIterable<Buffer>, file: string, skipped?: CsvOptions["skipped"]): AsyncGenerator<EventBatch> {
+  const skipAfter = skipped ? skipped.after : -1;
+  const skipLines = skipped ? skipped.lines : 0;
   const rows = new StringRows(file);
   const rb = rows.rb;
   let starts = new Int32Array(16);
@@ -350,6 +369,8 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
       }
       lineNo++;
       generalLine(buf, pos, nl);
+      // the header (line 1) goes through generalLine, so the skip after it is here
+      if (lineNo === skipAfter) lineNo += skipLines;
       pos = nl + 1;
       if (b.n === BATCH_SIZE) return pos;
     }
@@ -406,7 +427,7 @@ async function* fastPath(chunks: AsyncIterable<Buffer>, file: string): AsyncGene
 
 /** Batches of events from CSV bytes. */
 export function readCsv(chunks: AsyncIterable<Buffer>, file: string, opts: CsvOptions = {}): AsyncGenerator<EventBatch> {
-  return opts.engine === "csv-parse" ? csvParsePath(chunks, file) : fastPath(chunks, file);
+  return opts.engine === "csv-parse" ? csvParsePath(chunks, file) : fastPath(chunks, file, opts.skipped);
 }
 
 export { RowBuilder };

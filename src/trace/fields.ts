@@ -46,6 +46,14 @@ export function unknownColumnMessage(name: string): string {
   return `unknown column ${quoteInput(name)} (known: ${COLUMNS.join(", ")})`;
 }
 
+/**
+ * The error of an event whose time_ms is before the one of the event before it (at line
+ * `lastLine`); also said by open.ts where the main thread's part of a trace meets the worker's.
+ */
+export function timeBackMessage(lastTime: number, lastLine: number, time: number): string {
+  return `time_ms goes back from ${lastTime} (line ${lastLine}) to ${time}`;
+}
+
 export class RowBuilder {
   readonly batch = new EventBatch();
   private lastTime = 0;
@@ -199,8 +207,7 @@ export class RowBuilder {
     const need = REQUIRED_MASK[op]!;
     if ((seen & need) !== need)
       for (const c of REQUIRED[op]!) if (!(seen & (1 << c))) this.fail(line, `${OPS[op]} needs ${COLUMNS[c]}`);
-    if (time < this.lastTime)
-      this.fail(line, `time_ms goes back from ${this.lastTime} (line ${this.lastLine}) to ${time}`);
+    if (time < this.lastTime) this.fail(line, timeBackMessage(this.lastTime, this.lastLine, time));
     this.lastTime = time;
     this.lastLine = line;
     if (this.firstMs < 0) this.firstMs = time;

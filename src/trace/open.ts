@@ -4,10 +4,11 @@
  * `.ndjson`/`.jsonl`, `.json`, each optionally `.gz`), else sniffed from the first bytes.
  */
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
-import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
-import { DataError, describeErrno, quoteInput } from "../errors.js";
+import { stat } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { DataError, describeErrno, quoteInput, UsageError } from "../errors.js";
+import { CHUNK, countedChunks, directChunks, headerLineBytes, untilLineAt } from "./chunks.js";
+import { timeBackMessage } from "./fields.js";
 import { readCsv, type CsvOptions } from "./csv.js";
 import { isMachineHeader, readJsonDocument, readNdjson } from "./json.js";
 import { foreignTraceMessage } from "./sniff.js";
@@ -43,8 +44,6 @@ export interface OpenOptions extends CsvOptions {
   stdin?: Readable;
 }
 
-const CHUNK = 1 << 20;
-
 export function formatFromName(path: string): TraceFormat | undefined {
   const p = path.toLowerCase().replace(/\.gz$/, "");
   if (p.endsWith(".csv")) return "csv";
@@ -52,45 +51,6 @@ export function formatFromName(path: string): TraceFormat | undefined {
   if (p.endsWith(".json")) return "json";
   if (p.endsWith(".wtrace")) return "wtrace";
   return undefined;
-}
-
-/** Chunks of a stream with gzip inflated when the first bytes are its magic. Returns the first chunk too. */
-async function plainChunks(src: Readable, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
-  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const wrapErr = (e: unknown) => {
-    if (e instanceof DataError) return e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || (e as Error).message?.includes("unexpected end"))
-      return new DataError(name, 0, `gzip: ${(e as Error).message}`);
-    return new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
-  };
-  const raw = await peek(it, wrapErr);
-  if (raw.first.length >= 2 && raw.first[0] === 0x1f && raw.first[1] === 0x8b) {
-    const gz = Readable.from(raw.rest).pipe(createGunzip({ chunkSize: CHUNK }));
-    return peek(gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>, wrapErr);
-  }
-  return raw;
-}
-
-/** Reads the first chunk of an iterator; `rest` yields it again, then the others, errors wrapped. */
-async function peek(
-  it: AsyncIterator<Buffer>,
-  wrapErr: (e: unknown) => Error,
-): Promise<{ first: Buffer; rest: AsyncIterable<Buffer> }> {
-  const next = async () => {
-    try {
-      return await it.next();
-    } catch (e) {
-      throw wrapErr(e);
-    }
-  };
-  const r = await next();
-  const first = r.done ? Buffer.alloc(0) : Buffer.from(r.value);
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (first.length) yield first;
-    for (let n = await next(); !n.done; n = await next()) yield n.value;
-  }
-  return { first, rest: rest() };
 }
 
 /** csv, ndjson or json from the first bytes. */
@@ -131,7 +91,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
         const { first, rest } = direct;
         let workerBytes = -1;
         const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : direct.bytes(), total });
-        const worker = { size: total, close: direct.close, onBytes: (b: number) => (workerBytes = b) };
+        const worker = { size: total, direct: true, close: direct.close, onBytes: (b: number) => (workerBytes = b) };
         try {
           return await opened(path, name, isStdin, opts, first, rest, progress, worker);
         } catch (e) {
@@ -142,19 +102,10 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
     }
     src = createReadStream(path, { highWaterMark: CHUNK });
   }
-  let bytes = 0;
-  const counted = Readable.from(
-    (async function* () {
-      for await (const c of src as AsyncIterable<Buffer>) {
-        bytes += c.length;
-        yield c;
-      }
-    })(),
-  );
   let workerBytes = -1;
-  const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes, total });
-  const { first, rest } = await plainChunks(counted, name);
-  const worker = isStdin ? null : { size: total, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
+  const { first, rest, bytes } = await countedChunks(src, name);
+  const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes(), total });
+  const worker = isStdin ? null : { size: total, direct: false, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
   try {
     return await opened(path, name, isStdin, opts, first, rest, progress, worker);
   } catch (e) {
@@ -164,70 +115,71 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
 }
 
 /**
- * A regular file that is not gzipped, read in CHUNK-sized pieces into two buffers used in
- * turn (a fresh 1 MiB buffer per chunk cost more CPU than decoding a .wtrace), the next
- * chunk read (in libuv's thread pool) while the current one is parsed: each chunk is valid
- * until the next is asked for, which every streaming reader here allows (they copy what
- * they carry over). `first` is a copy. null for a gzipped file (the stream path inflates
- * it) and for a JSON document (its reader keeps every chunk).
+ * Of a CSV file read in the parse worker, the main thread parses the first lines itself
+ * while the worker starts (a Worker's isolate and its modules: ~0.1 s before its first batch
+ * on a 2-core VM, in which the engine would wait): until the worker says it is ready (in
+ * shared memory, looked at every 128 KiB), then to the end of the line there; the worker
+ * counts the lines of that part (~2.5 ms per MiB) and parses from the next line. A split
+ * point fixed in bytes (WSIM_WORKER_HEAD=BYTES, for tests; 0: the worker parses it all) fit
+ * no load: the engine's first events cost the most (JIT warm-up, first faults) and the
+ * worker's start took 0.1-0.4 s with the VM's load.
  */
-async function directChunks(path: string, name: string): Promise<{ first: Buffer; rest: AsyncIterable<Buffer>; bytes: () => number; close: () => void } | null> {
-  let fh: import("node:fs/promises").FileHandle;
+function headSplit(first: Buffer): { header: number; at?: number } | null {
+  const env = process.env.WSIM_WORKER_HEAD;
+  if (env !== undefined && !/^\d+$/.test(env)) throw new UsageError(`WSIM_WORKER_HEAD must be a number of bytes, got ${quoteInput(env)}`);
+  const header = headerLineBytes(first);
+  // the worker parses the header too: it must be the first line, before the split point
+  if (header < 0) return null;
+  if (env === undefined) return { header };
+  const at = Number(env);
+  return at > header ? { header, at } : null;
+}
+
+/**
+ * The batches of a CSV file split between the main thread and the worker (headSplit): the
+ * main thread's part read from `rest` here, up to `split.at` (set, when headSplit did not,
+ * by `split.poll` once the worker is ready), then the worker's. The worker's part
+ * starts without the time of the event before it: its first event's check (RowBuilder's
+ * time_ms going back) is made here, after every line before it, so the run stops where and
+ * as the inline reader stops it. Ends the worker however it ends.
+ */
+async function* splitBatches(
+  rest: AsyncIterable<Buffer>, split: { at: number; given: number; poll?: () => void }, name: string, opts: OpenOptions, w: WorkerReader,
+): AsyncGenerator<EventBatch> {
   try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
-  }
-  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-  let bytes = 0;
-  /** reads the next chunk into bufs[k]; never rejects (an error comes back as the value) */
-  const read = (k: number): Promise<Buffer | Error> =>
-    fh.read(bufs[k]!, 0, CHUNK, null).then(
-      (r) => bufs[k]!.subarray(0, r.bytesRead),
-      (e: unknown) => new DataError(name, 0, `cannot read: ${describeErrno(e)}`),
-    );
-  const got = async (p: Promise<Buffer | Error>): Promise<Buffer> => {
-    const r = await p;
-    if (r instanceof Error) {
-      await fh.close().catch(() => {});
-      throw r;
-    }
-    bytes += r.length; // what the reader has been given (or is about to be)
-    return r;
-  };
-  const b0 = await got(read(0));
-  if (b0.length >= 2 && b0[0] === 0x1f && b0[1] === 0x8b) {
-    await fh.close();
-    return null;
-  }
-  const first = Buffer.from(b0);
-  async function* rest(): AsyncGenerator<Buffer> {
-    try {
-      if (first.length) yield first;
-      if (!first.length) return;
-      let k = 1;
-      let next = read(k);
-      for (;;) {
-        const chunk = await got(next);
-        if (!chunk.length) return;
-        // the read after it goes into the other buffer, which the reader is done with
-        k ^= 1;
-        next = read(k);
-        yield chunk;
+    let lastTime = 0;
+    let lastLine = 0;
+    for await (const b of readCsv(untilLineAt(rest, split), name, opts)) {
+      if (b.n) {
+        lastTime = b.time[b.n - 1]!;
+        lastLine = b.line[b.n - 1]!;
       }
-    } finally {
-      await fh.close().catch(() => {});
+      yield b;
     }
+    // read to the end before the worker was ready: it has nothing to add
+    if (split.at === Infinity) return;
+    let first = true;
+    for await (const b of w.batches()) {
+      if (first && b.n) {
+        first = false;
+        if (b.time[0]! < lastTime) throw new DataError(name, b.line[0]!, timeBackMessage(lastTime, lastLine, b.time[0]!));
+      }
+      yield b;
+    }
+  } finally {
+    w.stop();
   }
-  return { first, rest: rest(), bytes: () => bytes, close: () => void fh.close().catch(() => {}) };
 }
 
 /** The trace once its first bytes are known: .wtrace, a JSON document, or CSV/NDJSON. */
 async function opened(
   path: string, name: string, isStdin: boolean, opts: OpenOptions, first: Buffer, rest: AsyncIterable<Buffer>,
   progress: OpenedTrace["progress"],
-  /** a file that may be read in a worker instead: its size, how to close what was opened here, where the worker's bytes go */
-  worker: { size: number | null; close: () => void; onBytes: (b: number) => void } | null = null,
+  /**
+   * a file that may be read in a worker instead: its size, whether it was read directly
+   * (chunks.ts fileChunks), how to close what was opened here, where the worker's bytes go
+   */
+  worker: { size: number | null; direct: boolean; close: () => void; onBytes: (b: number) => void } | null = null,
 ): Promise<OpenedTrace> {
   // .wtrace: known by its magic, whatever the name; a name or --input-format that says
   // wtrace without the magic is a broken (or cut) file, said by openWtrace
@@ -251,17 +203,39 @@ async function opened(
   let used = false;
   // the worker starts now: it parses while the caller builds its engine
   let inWorker: WorkerReader | null = null;
+  /** the main thread's part of a CSV file read in the worker (headSplit): its split point (Infinity: not yet) and the bytes read */
+  let split: { at: number; given: number; poll?: () => void } | null = null;
   if (worker && opts.worker !== undefined && useWorker(opts.worker === "auto" ? undefined : opts.worker, worker.size)) {
-    worker.close();
-    inWorker = startWorker(path, format, opts.engine, worker.onBytes);
+    const head = worker.direct && format === "csv" && opts.engine !== "csv-parse" ? headSplit(first) : null;
+    if (!head) worker.close();
+    else {
+      // the main thread's part is read from here: the file stays open for it
+      const w = startWorker(path, format, opts.engine, worker.onBytes, worker.direct, head);
+      const sp = (split = { at: head.at ?? Infinity, given: 0, poll: undefined as (() => void) | undefined });
+      if (head.at === undefined)
+        sp.poll = () => {
+          if (sp.at !== Infinity || !w.ready()) return;
+          // the part ends with the line at the end of what was read so far (after the header)
+          sp.at = Math.max(sp.given, head.header + 1);
+          w.split(sp.at);
+        };
+      inWorker = w;
+    }
+    if (!inWorker) inWorker = startWorker(path, format, opts.engine, worker.onBytes, worker.direct);
   }
   const batches = () => {
     if (used) throw new Error("a trace's batches can be read once");
     used = true;
+    if (inWorker && split) return splitBatches(rest, split, name, opts, inWorker);
     if (inWorker) return inWorker.batches();
     return format === "csv" ? readCsv(rest, name, opts) : readNdjson(rest, name);
   };
-  return { name, format, header, batches, progress, close: () => void (!used && (inWorker ? inWorker.stop() : worker?.close())) };
+  const close = () => {
+    if (used) return;
+    inWorker?.stop();
+    if (!inWorker || split) worker?.close();
+  };
+  return { name, format, header, batches, progress, close };
 }
 
 /** `# wsim: machine=NAME` (a preset name or a machine file's path, relative to the trace's directory). */

@@ -43,8 +43,11 @@ export function useWorker(want: boolean | undefined, size: number | null): boole
   return availableParallelism() >= 2 && size !== null && size >= WORKER_MIN_BYTES;
 }
 
-/** workers started by this process (tests check that the worker path was taken) */
-export const workerStats = { started: 0 };
+/**
+ * workers started by this process, and of them those that read a CSV file after the main
+ * thread's part (open.ts headSplit) (tests check which path was taken)
+ */
+export const workerStats = { started: 0, split: 0 };
 
 type Msg =
   | { type: "batch"; slot: number; n: number; strs: string[]; bytes: number }
@@ -60,19 +63,32 @@ export interface WorkerReader {
   batches: () => AsyncGenerator<EventBatch>;
   /** ends the worker when its batches will never be read */
   stop: () => void;
+  /**
+   * whether the worker has started (set by it in shared memory, read without a turn of the
+   * event loop: the main thread asks between pieces of the part it parses)
+   */
+  ready: () => boolean;
+  /** tells a worker started with `head` and no `head.at` where the main thread's part ends */
+  split: (at: number) => void;
 }
 
 /**
  * Starts reading the trace at `path` (csv or ndjson) in a worker thread now, so that the
  * thread starts and parses its first batches while the caller builds its engine; they wait
  * in the slots for `batches()`. `onBytes` is told the bytes the worker has read, for
- * progress. Errors are rethrown by `batches()` as the inline reader throws them (DataError
+ * progress. `direct`: openTrace read the file directly, not as a stream (chunks.ts fileChunks).
+ * `head`: the main thread parses the file up to a split point itself (a direct CSV file
+ * whose first line, of `head.header` bytes, is its header): the worker reads the header,
+ * then the lines from the split point on (chunks.ts fromLineAt). The split point is
+ * `head.at`, or, without it, the one `split(at)` gives once `ready()` says the worker has
+ * started (it then waits for it). Errors are rethrown by `batches()` as the inline reader throws them (DataError
  * with its file and line; others as InternalError). Breaking out of the loop (or an engine
  * error) ends the worker; so does `stop()`. Until `batches()` is called the worker does not
  * keep the process alive (a trace opened and never read).
  */
 export function startWorker(
-  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
+  path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void, direct: boolean,
+  head?: { header: number; at?: number },
 ): WorkerReader {
   // the ring of batch slots (parse-worker.ts), each seen here through its own batch
   const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(EventBatch.BYTES));
@@ -81,8 +97,10 @@ export function startWorker(
     v.reset(); // every column at its default (written is all ones)
     return v;
   });
-  const w = new Worker(script()!, { workerData: { path, format, engine, slots } });
+  const ready = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(script()!, { workerData: { path, format, engine, slots, direct, head, ready } });
   workerStats.started++;
+  if (head) workerStats.split++;
   const queue: Msg[] = [];
   let wake: (() => void) | null = null;
   const push = (m: Msg) => {
@@ -130,7 +148,7 @@ export function startWorker(
       await w.terminate();
     }
   }
-  return { batches, stop: () => void w.terminate() };
+  return { batches, stop: () => void w.terminate(), ready: () => Atomics.load(ready, 0) === 1, split: (at) => w.postMessage({ type: "head", at }) };
 }
 
 /**
@@ -140,5 +158,5 @@ export function startWorker(
 export function workerBatches(
   path: string, format: TraceFormat, engine: "fast" | "csv-parse" | undefined, onBytes: (bytes: number) => void,
 ): AsyncGenerator<EventBatch> {
-  return startWorker(path, format, engine, onBytes).batches();
+  return startWorker(path, format, engine, onBytes, true).batches();
 }

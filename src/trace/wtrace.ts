@@ -270,19 +270,37 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
       b.n = 0;
     }
     decodeBlock(r.dv, r.pos, mask, w, n, b, b.n, table.length, records + 1, badRecord);
-    // record-level checks: order of time, the columns each op needs
-    for (let i = b.n; i < b.n + n; i++) {
-      const t = b.time[i]!;
-      if (t < lastTime) badRecord(records + 1 + i - b.n, `time_ms goes back from ${lastTime} to ${t}`);
-      lastTime = t;
-      const m = missing(b, i);
-      if (m !== null) badRecord(records + 1 + i - b.n, `${OPS[b.op[i]!]} needs ${m}`);
-      b.line[i] = records + 1 + i - b.n;
-    }
+    lastTime = checkRecords(b, b.n, n, lastTime, records + 1, badRecord);
     r.pos += n * w;
     b.n += n;
     records += n;
   }
+}
+
+/**
+ * The record-level checks of batch slots [o, o+n), the records numbered from `first`: time
+ * in order (from `lastTime`, returned updated), the columns each op needs (missing); sets
+ * each slot's line to its record number. A plain function, not in the generator decode, so
+ * that V8 optimises the loop (in the generator it cost about a third of reading a .wtrace).
+ */
+function checkRecords(b: EventBatch, o: number, n: number, lastTime: number, first: number, badRecord: (k: number, what: string) => never): number {
+  const time = b.time;
+  const op = b.op;
+  const pid = b.pid;
+  const addr = b.addr;
+  const line = b.line;
+  for (let i = o; i < o + n; i++) {
+    const t = time[i]!;
+    if (t < lastTime) badRecord(first + i - o, `time_ms goes back from ${lastTime} to ${t}`);
+    lastTime = t;
+    // an access with its pid and addr needs nothing more (missing's first case, the common record)
+    if (op[i] !== OP_ACCESS || pid[i]! < 0 || addr[i]! < 0) {
+      const m = missing(b, i);
+      if (m !== null) badRecord(first + i - o, `${OPS[op[i]!]} needs ${m}`);
+    }
+    line[i] = first + i - o;
+  }
+  return lastTime;
 }
 
 /**

@@ -65,9 +65,9 @@ function accesses(n: number, bad?: { line: number; row: string }): string {
 }
 
 describe("errors and early stops are the same both ways", () => {
-  const both = (args: string[]) => {
-    const on = wsim(args, { WSIM_WORKER: "1" });
-    const off = wsim(args, { WSIM_WORKER: "0" });
+  const both = (args: string[], env: Record<string, string> = {}) => {
+    const on = wsim(args, { ...env, WSIM_WORKER: "1" });
+    const off = wsim(args, { ...env, WSIM_WORKER: "0" });
     expect(on).toEqual(off);
     return on;
   };
@@ -173,6 +173,86 @@ describe("errors and early stops are the same both ways", () => {
     expect(r.signal).toBeNull(); // not killed by the timeout
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("opened\n");
+  });
+
+  it("the main thread parses the first lines while the worker starts (until it is ready, or WSIM_WORKER_HEAD): the same events, the worker's lines numbered as in the file", async () => {
+    writeFileSync(at("ok.csv"), accesses(20000));
+    const before = { ...workerStats };
+    const prev = process.env.WSIM_WORKER_HEAD;
+    try {
+      // undefined: until the worker is ready (the whole file, if it is read first)
+      for (const head of ["0", "1000", "300000", undefined]) {
+        if (head === undefined) delete process.env.WSIM_WORKER_HEAD;
+        else process.env.WSIM_WORKER_HEAD = head;
+        const on = await replay({ trace: at("ok.csv"), worker: true });
+        const off = await replay({ trace: at("ok.csv"), worker: false });
+        expect(renderJson(on)).toBe(renderJson(off));
+        expect(on.trace.events).toBe(20000);
+      }
+      // four workers, three of them after the main thread's part (0: no part)
+      expect(workerStats.started).toBe(before.started + 4);
+      expect(workerStats.split).toBe(before.split + 3);
+    } finally {
+      if (prev === undefined) delete process.env.WSIM_WORKER_HEAD;
+      else process.env.WSIM_WORKER_HEAD = prev;
+    }
+  });
+
+  it("a worker started without a split point says it is ready, waits for one, and parses from the line after it", async () => {
+    const text = accesses(10000);
+    writeFileSync(at("hand.csv"), text);
+    const { startWorker } = await import("../../src/trace/worker-reader.js");
+    const header = text.indexOf("\n") + 1; // "time_ms,op,pid,addr,rw\n"
+    const w = startWorker(at("hand.csv"), "csv", undefined, () => {}, true, { header });
+    for (let k = 0; k < 600 && !w.ready(); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(w.ready()).toBe(true);
+    // split at the byte where line 7001 starts, + 1: the worker's part starts at line 7002
+    w.split(Buffer.byteLength(text.split("\n").slice(0, 7000).join("\n")) + 2);
+    const events: { line: number; time: number }[] = [];
+    for await (const b of w.batches()) for (let i = 0; i < b.n; i++) events.push({ line: b.line[i]!, time: b.time[i]! });
+    // lines 7002..10001: accesses 7000..9999, access k at floor(k / 100) ms
+    expect(events.length).toBe(3000);
+    expect(events[0]).toEqual({ line: 7002, time: 70 });
+    expect(events[2999]).toEqual({ line: 10001, time: 99 });
+  });
+
+  /** WSIM_WORKER_HEAD for a split after line `line` of `text`: the byte where the line starts, + 1 */
+  const headAfter = (text: string, line: number) => String(Buffer.byteLength(text.split("\n").slice(0, line - 1).join("\n")) + 2);
+
+  it("time going back at the worker's first event (the line after the main thread's part, or after a comment there): the same error both ways", () => {
+    const text = accesses(10000, { line: 5001, row: "0,access,1,0x10000000,r" });
+    writeFileSync(at("edge.csv"), text);
+    const head = { WSIM_WORKER_HEAD: headAfter(text, 5000) };
+    const r = both(["replay", "edge.csv"], head);
+    expect(r.code).toBe(3);
+    // line 5000 is access 4998, at floor(4998 / 100) = 49 ms
+    expect(r.err).toBe("edge.csv:5001: time_ms goes back from 49 (line 5000) to 0\n");
+    const lines = accesses(10000, { line: 5002, row: "0,access,1,0x10000000,r" }).split("\n");
+    lines[5000] = "# the worker's first line"; // line 5001
+    writeFileSync(at("edge2.csv"), lines.join("\n"));
+    const r2 = both(["replay", "edge2.csv"], { WSIM_WORKER_HEAD: headAfter(lines.join("\n"), 5000) });
+    expect(r2.code).toBe(3);
+    expect(r2.err).toBe("edge2.csv:5002: time_ms goes back from 49 (line 5000) to 0\n");
+  });
+
+  it("an error in the main thread's part stops the run there (the worker ended); a file whose first line is a comment is read by the worker alone", () => {
+    const text = accesses(10000, { line: 100, row: "0,access,1,0x10000000,z" });
+    writeFileSync(at("early-bad.csv"), text);
+    const r = both(["replay", "early-bad.csv"], { WSIM_WORKER_HEAD: headAfter(text, 5000) });
+    expect(r.code).toBe(3);
+    expect(r.err).toBe('early-bad.csv:100: rw: expected r or w, got "z"\n');
+    const commented = "# a comment first\n" + accesses(10000, { line: 9000, row: "89,access,1,0x10000000,z" });
+    writeFileSync(at("commented.csv"), commented);
+    const c = both(["replay", "commented.csv"], { WSIM_WORKER_HEAD: "1000" });
+    expect(c.code).toBe(3);
+    expect(c.err).toBe('commented.csv:9001: rw: expected r or w, got "z"\n');
+  });
+
+  it("WSIM_WORKER_HEAD that is not a number of bytes: a usage error", () => {
+    writeFileSync(at("ok.csv"), accesses(100));
+    const r = wsim(["replay", "ok.csv"], { WSIM_WORKER: "1", WSIM_WORKER_HEAD: "8M" });
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('wsim: WSIM_WORKER_HEAD must be a number of bytes, got "8M"\n');
   });
 
   it("the library checks config.worker", async () => {

@@ -164,6 +164,11 @@ describe(".wtrace reading", () => {
     ["time goes back", Buffer.concat([header(), records(3 | 4, [[["f64", 5], ["u8", 3], ["f64", 1]], [["f64", 4], ["u8", 3], ["f64", 1]]]), end(2)]), "t.wtrace: record 2: time_ms goes back from 5 to 4"],
     ["negative time", Buffer.concat([header(), records(3, [[["f64", -1], ["u8", 8]]]), end(1)]), "t.wtrace: record 1: time_ms -1 out of range (0 to 2^52 ms)"],
     ["access without addr", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 0], ["f64", 1]]]), end(1)]), "t.wtrace: record 1: access needs addr"],
+    // pid -1 is "absent" (mask 3|4|8: time, op, pid, addr): the access's first need
+    ["access without pid", Buffer.concat([header(), records(3 | 4 | 8, [[["f64", 0], ["u8", 0], ["f64", -1], ["f64", 4096]]]), end(1)]), "t.wtrace: record 1: access needs pid"],
+    // the second block goes into the same batch after the first's 2 records: numbered 3, 4
+    ["time goes back in a second block", Buffer.concat([header(), ok(2), records(3 | 4, [[["f64", 1], ["u8", 3], ["f64", 1]], [["f64", 0], ["u8", 3], ["f64", 1]]]), end(4)]), "t.wtrace: record 4: time_ms goes back from 1 to 0"],
+    ["exit without pid in a second block", Buffer.concat([header(), ok(2), records(3, [[["f64", 2], ["u8", 3]]]), end(3)]), "t.wtrace: record 3: exit needs pid"],
     ["pid not an integer", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 3], ["f64", 1.5]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
     ["order 11", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 11]]]), end(1)]), "t.wtrace: record 1: order 11 out of range (0..10)"],
     ["string not in the table", Buffer.concat([header(), strings(["h"]), records(3 | 1024, [[["f64", 0], ["u8", 5], ["i32", 1]]]), end(1)]), "t.wtrace: record 1: id: string 1 not in the table (1 strings)"],
