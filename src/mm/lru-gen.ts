@@ -12,10 +12,15 @@
  * A transparent huge page is one entry (its head pfn) counting 512 pages, young if any of its
  * subpages was accessed, as a PMD's young bit is.
  *
- * wsim simplifications: generations are per lruvec, not per zone; the walk visits lruvec lists
- * instead of page tables (same pages, same result: one accessed bit per mapped page); pages
- * are moved eagerly where MGLRU updates the generation lazily and sorts later (the counts are
- * the same); no tiers or PID controller refs beyond what get_type_to_scan needs.
+ * Reclaim ages with force_scan false under wsim.lru_gen_bloom=1 (planWalk: the lruvec's Bloom
+ * filters, should_skip_mm), and eviction's lru_gen_look_around promotes a young page's
+ * neighbours (lookAround).
+ *
+ * wsim simplifications: generations are per lruvec, not per zone (reclaim.ts passes over higher
+ * zones' pages for a lower sc->reclaim_idx); the walk visits lruvec lists instead of page
+ * tables, reaching each page through its reverse map's mm and PTE table (one accessed bit per
+ * mapped page); pages are moved eagerly where MGLRU updates the generation lazily and sorts
+ * later; no tiers or PID controller refs beyond what get_type_to_scan needs.
  */
 import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD, PG_LAZYFREE, PG_UNEVICTABLE } from "./pages.js";
 import { listAdd, listAddTail, listDel, listReplace } from "./list.js";

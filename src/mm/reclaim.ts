@@ -1,7 +1,8 @@
 /**
  * Page reclaim with MGLRU eviction (mm/vmscan.c, 6.1): shrink_node picks lruvecs on a node
- * and evicts from the oldest generation of the type isolate_folios chooses. A page found
- * accessed there is moved to the youngest generation instead (its bit cleared); when a type
+ * and evicts from the oldest generation of the type isolate_folios chooses, in the zones up to
+ * sc->reclaim_idx. A page found accessed there is moved to the youngest generation instead (its
+ * bit cleared; a page is activated after lru_gen_look_around, a huge page kept); when a type
  * is down to MIN_NR_GENS generations the lruvec is aged first. Anon pages go to the machine's
  * swap device (pswpout), file pages are dropped; both leave an entry (shadows.ts) so a refault
  * is a major fault and can be recognised. A page read ahead into the swap cache and not mapped
