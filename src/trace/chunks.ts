@@ -184,6 +184,8 @@ const PIECE = 128 << 10;
  */
 export async function* untilLineAt(rest: AsyncIterable<Buffer>, split: { at: number; given: number; poll?: () => void }): AsyncGenerator<Buffer> {
   const it = rest[Symbol.asyncIterator]();
+  /** the last byte given out was a newline */
+  let endsLine = false;
   try {
     for (let r = await it.next(); !r.done; r = await it.next()) {
       const c = r.value;
@@ -191,6 +193,9 @@ export async function* untilLineAt(rest: AsyncIterable<Buffer>, split: { at: num
         split.poll?.();
         const end = Math.min(c.length, p + PIECE);
         const from = split.at - 1 - split.given;
+        // byte at - 1 was given already (poll set at to the bytes given): when it ended a line,
+        // the part is complete (fromLineAt starts the worker right after it)
+        if (from < 0 && endsLine) return;
         if (from < end - p) {
           const nl = c.indexOf(10, p + Math.max(0, from));
           if (nl >= 0) {
@@ -200,6 +205,7 @@ export async function* untilLineAt(rest: AsyncIterable<Buffer>, split: { at: num
           }
         }
         split.given += end - p;
+        endsLine = c[end - 1] === 10;
         yield c.subarray(p, end);
         p = end;
       }

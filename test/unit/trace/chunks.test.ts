@@ -131,4 +131,27 @@ describe("the split of a CSV file between the main thread and the parse worker",
     expect(rest.length).toBe(10 + 3 * 300000 - 262150);
     expect(from.lines).toBe(26215 - 1);
   });
+
+  it("untilLineAt with the split point set by poll when the bytes given so far end a line: the part ends there, and fromLineAt starts with the next line (no line read twice)", async () => {
+    // 8-byte lines: 131,072 / 8 = 16,384 lines make the first 128 KiB piece exactly, so byte
+    // 131,071 is a newline
+    const chunk = Buffer.from("0123456\n".repeat(40000));
+    async function* src(): AsyncGenerator<Buffer> {
+      yield chunk;
+    }
+    let polls = 0;
+    const split: { at: number; given: number; poll?: () => void } = { at: Infinity, given: 0 };
+    split.poll = () => {
+      if (++polls === 2) split.at = split.given;
+    };
+    const head = await bytesOf(untilLineAt(src(), split));
+    expect(split.at).toBe(131072);
+    // the line with byte 131,071 in it is the 16,384th, which ends there
+    expect(head.length).toBe(131072);
+    const from = await fromLineAt(src(), 8, split.at);
+    const rest = await bytesOf(from.chunks);
+    // the header line (the first 8 bytes) then everything after the main thread's part
+    expect(rest.length).toBe(8 + 320000 - 131072);
+    expect(from.lines).toBe(16384 - 1);
+  });
 });
