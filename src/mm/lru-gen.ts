@@ -144,8 +144,8 @@ export interface WalkMm {
   rssFile: number;
   /** PTE slots of leaf leafIdx inside the mm's VMAs (walk_pte_range's `total`) */
   leafSpan(leafIdx: number): number;
-  /** [start, end) vpns of the VMA holding vpn, or null */
-  vmaRange(vpn: number): [number, number] | null;
+  /** the VMA holding vpn (its [start, end) vpns), or undefined */
+  findVma(vpn: number): { readonly start: number; readonly end: number } | undefined;
   /** the PTE table covering leaf leafIdx (entries: pfn + 1, <= 0 not present), or undefined */
   leaf(leafIdx: number): Int32Array | undefined;
 }
@@ -401,13 +401,10 @@ export class LruGen {
    * sizes aside, and leaves no filter, so the next reclaim walk tests none (6.1 refills them).
    */
   age(lv: Lruvec, now: number, reaccess: ReaccessFn | null, forceScan = true, pageTables = true): number {
-    let visits: ((pfn: number) => boolean) | null = null;
-    if (this.walkMap !== null && pageTables) {
-      // a force_scan walk (the workingset report's refresh) visits every page; wsim then drops
-      // the lruvec's filters (the next reclaim walk tests none) instead of refilling them
-      if (forceScan) lv.bloom[0] = lv.bloom[1] = null;
-      else visits = this.planWalk(lv);
-    }
+    // a force_scan walk (the workingset report's refresh) visits every page; wsim then drops
+    // the lruvec's filters (the next reclaim walk tests none) instead of refilling them
+    if (forceScan) lv.bloom[0] = lv.bloom[1] = null;
+    const visits = this.walkMap !== null && pageTables && !forceScan ? this.planWalk(lv) : null;
     const youngest = lv.maxSeq;
     let fromOldest = 0;
     for (let type = 0; type < 2; type++) {
@@ -436,7 +433,6 @@ export class LruGen {
    * of max_seq + 1 as the walk does.
    */
   private planWalk(lv: Lruvec): (pfn: number) => boolean {
-    const forceScan = false;
     const w = this.walkMap!;
     const { ownerMm, ownerVpn } = w;
     const f = this.flags;
@@ -460,9 +456,9 @@ export class LruGen {
     const seen = lv.mmSlotSeen;
     lv.mmSlotSeen = w.nextSlot() - 1;
     // iterate_mm_list: the first mm walked resets the filter of max_seq + 1 (an mm that did not
-    // run since the last walk is skipped: here, one without a young page here, unless force_scan)
+    // run since the last walk is skipped: here, one without a young page here, unless it is new)
     let any = false;
-    for (const [slot, walked] of mms) if (walked && (forceScan || slot > seen)) any = true;
+    for (const [slot, walked] of mms) if (walked && slot > seen) any = true;
     if (!any) for (const key of young.keys()) if (mms.get(Math.floor(key / LEAF_KEY_SPAN))) any = true;
     if (!any) return (pfn) => ownerMm[pfn] === 0;
     const next = new Set<number>();
@@ -471,7 +467,7 @@ export class LruGen {
     for (const [key, y] of young) {
       const slot = Math.floor(key / LEAF_KEY_SPAN);
       if (!mms.get(slot)) continue;
-      if (!forceScan && slot <= seen && test !== null && !test.has(key)) continue;
+      if (slot <= seen && test !== null && !test.has(key)) continue;
       walkedLeaves.add(key);
       if (suitableToScan(w.mm(slot)!.leafSpan(key - slot * LEAF_KEY_SPAN), y)) next.add(key); // carry over to the next generation
     }
@@ -501,11 +497,11 @@ export class LruGen {
     const vpn = w.ownerVpn[pfn]!;
     const leafIdx = Math.floor(vpn / PTRS_PER_PTE);
     const leaf = mm.leaf(leafIdx);
-    const vma = mm.vmaRange(vpn);
-    if (leaf === undefined || vma === null) return 0;
+    const vma = mm.findVma(vpn);
+    if (leaf === undefined || vma === undefined) return 0;
     const base = leafIdx * PTRS_PER_PTE;
-    let start = Math.max(base, vma[0]);
-    let end = Math.min(base + PTRS_PER_PTE, vma[1]);
+    let start = Math.max(base, vma.start);
+    let end = Math.min(base + PTRS_PER_PTE, vma.end);
     if (end - start > MIN_LRU_BATCH) {
       if (vpn - start < MIN_LRU_BATCH / 2) end = start + MIN_LRU_BATCH;
       else if (end - vpn < MIN_LRU_BATCH / 2) start = end - MIN_LRU_BATCH;
@@ -634,24 +630,8 @@ export class LruGen {
     }
     lv.maxSeq = M + k;
     this.agings += k;
-    // each of the k walks (force_scan, nothing young) reset the filter of its max_seq + 1 and
-    // added nothing, when it walked an mm at all
-    if (this.walkMap !== null && lv.bloom.some((b) => b !== null)) {
-      if (this.walksAnyMm(lv)) for (let i = 0; i < Math.min(k, 2); i++) lv.bloom[(M + 1 + i) % 2] = new Set<number>();
-      lv.mmSlotSeen = this.walkMap.nextSlot() - 1;
-    }
-  }
-
-  /** should_skip_mm lets a force_scan walk of lv through some mm: one mapping a page here with MIN_LRU_BATCH pages or more */
-  private walksAnyMm(lv: Lruvec): boolean {
-    const w = this.walkMap!;
-    for (let li = 0; li < 2 * NR_SLOTS; li++) {
-      for (let pfn = lv.head[li]!; pfn >= 0; pfn = this.next[pfn]!) {
-        const mm = w.ownerMm[pfn] !== 0 ? w.mm(w.ownerMm[pfn]!) : undefined;
-        if (mm !== undefined && mm.rssAnon + mm.rssFile >= MIN_LRU_BATCH) return true;
-      }
-    }
-    return false;
+    // the k walks are force_scan ones: each drops the filters, as age() does
+    lv.bloom[0] = lv.bloom[1] = null;
   }
 
   /** Pages in the two youngest generations (lru_gen_is_active) and the rest, per type (the two lists' counts when classic). */

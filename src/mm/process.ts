@@ -219,29 +219,30 @@ export class Mm {
     return findRange(this.vmas, vpn);
   }
 
-  /** [start, end) vpns of the VMA holding vpn, or null (the MGLRU walk's view, lru-gen.ts WalkMm) */
-  vmaRange(vpn: number): [number, number] | null {
-    const v = findRange(this.vmas, vpn);
-    return v === undefined ? null : [v.start, v.end];
-  }
-
   /** PTE slots of leaf idx (vpns idx * 512 .. + 511) inside the mm's VMAs: walk_pte_range's `total` */
   leafSpan(idx: number): number {
     const lo = idx * LEAF;
     const hi = lo + LEAF;
     const vs = this.vmas;
-    // the first VMA ending above lo (sorted, disjoint)
-    let a = 0;
-    let b = vs.length;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (vs[m]!.end <= lo) a = m + 1;
-      else b = m;
-    }
     let n = 0;
-    for (let i = a; i < vs.length && vs[i]!.start < hi; i++) n += Math.min(vs[i]!.end, hi) - Math.max(vs[i]!.start, lo);
+    for (let i = firstEndingAfter(vs, lo); i < vs.length && vs[i]!.start < hi; i++) n += Math.min(vs[i]!.end, hi) - Math.max(vs[i]!.start, lo);
     return n;
   }
+}
+
+/**
+ * find_vma's index: the first range of `list` (sorted by start, disjoint [start, end)) whose end
+ * is above `key`, or list.length when none is.
+ */
+export function firstEndingAfter(list: readonly { start: number; end: number }[], key: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.end <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -1117,15 +1118,7 @@ export class ProcessTable {
   munmap(mm: Mm, start: number, npages: number, cpuNid = 0): void {
     const end = start + npages;
     const vmas = mm.vmas;
-    // the first region ending after start (find_vma)
-    let lo = 0;
-    let hi = vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (vmas[mid]!.end <= start) lo = mid + 1;
-      else hi = mid;
-    }
-    const first = lo;
+    const first = firstEndingAfter(vmas, start);
     if (first < vmas.length && vmas[first]!.start < end) {
       let last = first;
       while (last < vmas.length && vmas[last]!.start < end) last++;

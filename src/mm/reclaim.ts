@@ -281,7 +281,7 @@ export class Reclaim {
           // the other type, if it may be scanned; nothing in either ends this eviction
           // (try_to_inc_min_seq cannot move min_seq past the other zones' pages)
           const other = 1 - type;
-          const canOther = other === FILE ? true : !noSwap && this.swappinessOf(lv) !== 0;
+          const canOther = other === FILE || (!noSwap && this.swappinessOf(lv) !== 0);
           if (canOther && lv.nrGens(other) > MIN_NR_GENS) pfn = this.eligibleTail(lv, other, zoneLimit);
           if (pfn < 0) break;
           type = other;

@@ -387,47 +387,25 @@ export class RowBuilder {
     const b = this.batch;
     switch (c) {
       case C_ID:
-        b.id[i] = b.strs.push(latin1(buf, s, e)) - 1;
-        return true;
+        return setStr(b.id, i, b.strs, latin1(buf, s, e));
       case C_KEY:
-        b.key[i] = b.strs.push(latin1(buf, s, e)) - 1;
-        return true;
+        return setStr(b.key, i, b.strs, latin1(buf, s, e));
       case C_VALUE:
-        b.value[i] = b.strs.push(latin1(buf, s, e)) - 1;
-        return true;
+        return setStr(b.value, i, b.strs, latin1(buf, s, e));
       case C_FILE:
-        b.fname[i] = b.strs.push(latin1(buf, s, e)) - 1;
-        return true;
+        return setStr(b.fname, i, b.strs, latin1(buf, s, e));
       case C_CG: {
         const cg = latin1(buf, s, e);
-        if (!isCgPath(cg)) return false;
-        b.cg[i] = b.strs.push(cg) - 1;
-        return true;
+        return isCgPath(cg) && setStr(b.cg, i, b.strs, cg);
       }
-      case C_MT: {
-        const m = wordIndex(buf, s, e, MT_NAMES);
-        if (m < 0) return false;
-        b.mt[i] = m;
-        return true;
-      }
-      case C_KIND: {
-        const m = wordIndex(buf, s, e, KIND_NAMES);
-        if (m < 0) return false;
-        b.file[i] = m;
-        return true;
-      }
-      case C_GFP: {
-        const g = wordIndex(buf, s, e, GFP_NAMES);
-        if (g < 0) return false;
-        b.gfp[i] = g;
-        return true;
-      }
-      case C_ADVICE: {
-        const a = wordIndex(buf, s, e, ADVICE_NAMES);
-        if (a < 0) return false;
-        b.advice[i] = a + 1;
-        return true;
-      }
+      case C_MT:
+        return setWord(b.mt, i, wordIndex(buf, s, e, MT_NAMES), 0);
+      case C_KIND:
+        return setWord(b.file, i, wordIndex(buf, s, e, KIND_NAMES), 0);
+      case C_GFP:
+        return setWord(b.gfp, i, wordIndex(buf, s, e, GFP_NAMES), 0);
+      case C_ADVICE:
+        return setWord(b.advice, i, wordIndex(buf, s, e, ADVICE_NAMES), 1);
     }
     return false;
   }
@@ -462,6 +440,19 @@ function latin1(buf: Uint8Array, s: number, e: number): string {
 const KIND_NAMES = ["anon", "file"] as const;
 
 /** The index of the name `buf[s..e)` spells in `names` (the last one, as addRow's loops take), or -1. */
+/** fastWord's string columns: `str` onto the batch's string table, its index into col[i]. */
+function setStr(col: { [i: number]: number }, i: number, strs: string[], str: string): true {
+  col[i] = strs.push(str) - 1;
+  return true;
+}
+
+/** fastWord's enum columns: the word's index `w` (+ bias) into col[i]; false for no word (-1). */
+function setWord(col: { [i: number]: number }, i: number, w: number, bias: number): boolean {
+  if (w < 0) return false;
+  col[i] = w + bias;
+  return true;
+}
+
 function wordIndex(buf: Uint8Array, s: number, e: number, names: readonly string[]): number {
   let w = -1;
   for (let k = 0; k < names.length; k++) if (eq(buf as Buffer, s, e, names[k]!)) w = k;
