@@ -13,6 +13,7 @@ import type { Settings } from "../machine/settings.js";
 import { TUNABLE_BY_KEY } from "../machine/tunables.js";
 import { checkMemory } from "../mm/check.js";
 import { PAGE_SIZE } from "../mm/constants.js";
+import { ANON, FILE } from "../mm/lru-gen.js";
 import { KALLOC_FAILED, Memory } from "../mm/memory.js";
 import { parseLimit } from "../mm/memcg-limits.js";
 import { MEMCG_LIMIT_FILES, MEMCG_READ_FILES, memcgFile, memcgResult, type MemcgResult } from "../procfs/memcg-files.js";
@@ -22,7 +23,7 @@ import { ClosedLoop } from "./closed-loop.js";
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from "../mm/oom-kill.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
 import {
-  formatBuddyinfo, formatExtfragIndex, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type ZoneView,
+  formatBuddyinfo, formatExtfragIndex, formatLruGen, formatPagetypeinfo, formatUnusableIndex, formatVmstat, type LruGenMemcgView, type ZoneView,
 } from "../procfs/procfs.js";
 import { formatZoneinfo } from "../procfs/zoneinfo.js";
 import { cpusByNodeOf, liveZoneinfo } from "../procfs/zoneinfo-live.js";
@@ -125,7 +126,7 @@ export interface ReadRecord {
 export const OOM_SCORE_ADJ_KEY = "oom_score_adj";
 
 /** Files a `read` event can read besides tunables. */
-export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "pressure/memory", "memory.pressure"] as const;
+export const READ_FILES = ["vmstat", "buddyinfo", "pagetypeinfo", "zoneinfo", "extfrag_index", "unusable_index", "lru_gen", "pressure/memory", "memory.pressure"] as const;
 const WORKINGSET_FILES = ["memory.workingset.page_age", "memory.workingset.reaccess"];
 /** khugepaged's read-only sysfs files (transparent_hugepage/khugepaged/), as wsim's counters hold them */
 const KHUGEPAGED_FILES: Readonly<Record<string, "wsim_khugepaged_pages_collapsed" | "wsim_khugepaged_full_scans">> = {
@@ -1198,12 +1199,44 @@ export class Engine implements EngineContext {
         return formatExtfragIndex(zones);
       case "unusable_index":
         return formatUnusableIndex(zones);
+      case "lru_gen":
+        return formatLruGen(this.lruGenView());
       case "pressure/memory":
         return this.psi.show(toNs(this.clock));
       case "memory.pressure":
         return this.psi.show(toNs(this.clock), this.psiGroup(cg ?? "/"));
     }
     return undefined;
+  }
+
+  /**
+   * /sys/kernel/debug/lru_gen's content (formatLruGen): every memcg in pre-order (mem_cgroup_iter;
+   * mem_cgroup_id is the creation order from 1, the root's), its lruvec on each node with memory,
+   * generations min_seq[anon]..max_seq with their ages (virtual ms since inc_max_seq made them) and
+   * pages per type (0 for a type whose min_seq is past that seq). With lru_gen.enabled=0 the
+   * sequence numbers MGLRU kept and no pages, as 6.1's file shows after the switch.
+   */
+  private lruGenView(): LruGenMemcgView[] {
+    const now = Math.floor(this.clock);
+    const nodes = this.mem.alloc.nodeZones.flatMap((zs, nid) => (zs.some((z) => z.managed > 0) ? [nid] : []));
+    return this.mem.memcgs.root.subtree().map((m) => ({
+      id: m.id + 1,
+      path: m.path,
+      lruvecs: nodes.map((nid) => {
+        const lv = m.lruvecs[nid]!;
+        const [minAnon, minFile, maxSeq] = lv.savedSeq ?? [lv.minSeq[ANON]!, lv.minSeq[FILE]!, lv.maxSeq];
+        const pages = lv.savedSeq === null;
+        const gens = [];
+        for (let seq = Math.min(minAnon, minFile); seq <= maxSeq; seq++)
+          gens.push({
+            seq,
+            ageMs: Math.max(0, now - lv.birthOf(seq)),
+            anon: pages && seq >= minAnon ? lv.pagesIn(ANON, seq) : 0,
+            file: pages && seq >= minFile ? lv.pagesIn(FILE, seq) : 0,
+          });
+        return { nid, gens };
+      }),
+    }));
   }
 
   /**

@@ -127,7 +127,12 @@ export interface KernelResult {
     events: { enabled: string[]; buffer_kb: number; lines: number; dropped: number; overrun: number } | null;
     /** the helper's errors (a failed mmap, a sysctl the kernel refused) */
     errors: string[];
-    /** the snapshots around the replay; `pageblocks`: pagetypeinfo's block counts by type, summed over zones */
+    /**
+     * the snapshots around the replay; `pageblocks`: pagetypeinfo's block counts by type, summed
+     * over zones. `boot` is taken right before the first event, after the tunables are written
+     * (runs recorded before 2026-12-01 took it before the tunables: their watermarks are the
+     * boot's, not the replay's)
+     */
     boot: KernelSnapshot;
     final: KernelSnapshot;
     workdir: string | null;

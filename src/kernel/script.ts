@@ -87,8 +87,10 @@ export const KERNEL_PATHS: Record<string, string> = {
 /** Files a `read` event can name that the guest has. */
 export const READ_PATHS: Record<string, string> = {
   vmstat: "/proc/vmstat",
+  lru_gen: "/sys/kernel/debug/lru_gen",
   buddyinfo: "/proc/buddyinfo",
   pagetypeinfo: "/proc/pagetypeinfo",
+  zoneinfo: "/proc/zoneinfo",
   extfrag_index: "/sys/kernel/debug/extfrag/extfrag_index",
   unusable_index: "/sys/kernel/debug/extfrag/unusable_index",
   ...KERNEL_PATHS,
@@ -275,12 +277,29 @@ export class ScriptBuilder {
       for (const e of ev.events) this.lines.push(`s ${eventEnablePath(e)} 1`);
     }
     this.lines.push("p release /proc/sys/kernel/osrelease");
-    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo", "p boot-zoneinfo /proc/zoneinfo");
-    if (ev) this.lines.push(`s ${TRACEFS}/tracing_on 1`);
   }
 
-  /** Writes the tunables wsim would start with, for those the kernel has. */
+  /** the start snapshot is in the script (the first event, or finish, puts it there) */
+  private snapped = false;
+
+  /**
+   * The snapshot the replay starts from ("boot-*": vmstat, the counters' baseline; buddyinfo,
+   * pagetypeinfo and zoneinfo, wsim's start state in `wsim compare`), then tracing on. It comes
+   * after the tunables are written, right before the first event: a tunable can move the
+   * watermarks (THP's `enabled` going from the small guest's boot `never` to `always` makes
+   * khugepaged's set_recommended_min_free_kbytes raise min_free_kbytes: a 96 MiB guest's high
+   * watermarks go from 336 to 1,114 pages), and wsim takes its watermarks from this zoneinfo.
+   */
+  private snapshot(): void {
+    if (this.snapped) return;
+    this.snapped = true;
+    this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo", "p boot-zoneinfo /proc/zoneinfo");
+    if (this.opts.events) this.lines.push(`s ${TRACEFS}/tracing_on 1`);
+  }
+
+  /** Writes the tunables wsim would start with, for those the kernel has: before the first event (add). */
   startTunables(settings: Settings): void {
+    if (this.snapped) throw new Error("ScriptBuilder.startTunables after the start snapshot");
     for (const key of Object.keys(KERNEL_PATHS)) {
       if (!ALWAYS_WRITTEN.includes(key) && !settings.isExplicit(key)) continue;
       this.set(key, String(settings.get(key)));
@@ -472,6 +491,7 @@ export class ScriptBuilder {
   }
 
   add(b: EventBatch): void {
+    if (b.n > 0) this.snapshot();
     for (let i = 0; i < b.n; i++) {
       const t = b.time[i]!;
       if (this.firstMs === null) this.firstMs = t;
@@ -669,6 +689,7 @@ export class ScriptBuilder {
 
   /** The script, ending with the final snapshot. */
   finish(): string {
+    this.snapshot();
     const dataDev = this.opts.dataDevice;
     if (dataDev && this.usedFiles && this.lines[this.mountAt]?.startsWith("M ") !== true) {
       const dev = dataDev.slice(dataDev.lastIndexOf("/") + 1);

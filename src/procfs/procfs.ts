@@ -164,3 +164,34 @@ export function formatUnusableIndex(zones: readonly IndexView[]): string {
 export function formatExtfragIndex(zones: readonly IndexView[]): string {
   return formatIndexRows(zones, fragmentationIndex, 2);
 }
+
+/** One lruvec's generations for formatLruGen: seq, age (ms) and pages per type, oldest first. */
+export interface LruGenLruvecView {
+  nid: number;
+  gens: readonly { seq: number; ageMs: number; anon: number; file: number }[];
+}
+
+/** One memcg's lruvecs for formatLruGen: mem_cgroup_id (the root's is 1), cgroup path, one per node with memory. */
+export interface LruGenMemcgView {
+  id: number;
+  path: string;
+  lruvecs: readonly LruGenLruvecView[];
+}
+
+/**
+ * /sys/kernel/debug/lru_gen as lru_gen_seq_show prints it (mm/vmscan.c, 6.1; the writable file,
+ * not lru_gen_full's tiers and mm-walk stats): memcgs in mem_cgroup_iter's pre-order, each with
+ * `memcg %5hu %s` on its first node, then per node ` node %5d` and one line per generation from
+ * min_seq[anon] to max_seq: ` %10lu %10u` (seq, age in ms) and ` %10lu ` per type (anon, file).
+ */
+export function formatLruGen(memcgs: readonly LruGenMemcgView[]): string {
+  let out = "";
+  for (const m of memcgs) {
+    m.lruvecs.forEach((lv, i) => {
+      if (i === 0) out += `memcg ${pad(String(m.id), 5)} ${m.path}\n`;
+      out += ` node ${pad(String(lv.nid), 5)}\n`;
+      for (const g of lv.gens) out += ` ${pad(String(g.seq), 10)} ${pad(String(g.ageMs), 10)} ${pad(String(g.anon), 10)}  ${pad(String(g.file), 10)} \n`;
+    });
+  }
+  return out;
+}

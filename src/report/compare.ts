@@ -220,7 +220,10 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   }
   const out: string[] = [];
   const releases = [...new Set(kerns.map((k) => k.kernel.release ?? "(release unknown)"))];
-  out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${kern.machine.nodes.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
+  // free pages per node at the first event: the guest's boot buddyinfo, taken just before it (an
+  // old run without one: its machine, whose zones are the free pages in whole pageblocks)
+  const bootFree = kern.kernel.boot?.buddyinfo ? parseBuddyinfo(kern.kernel.boot.buddyinfo).map((n) => ({ id: n.id, mem: n.zones.reduce((s, z) => s + z.free, 0) })) : kern.machine.nodes;
+  out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${bootFree.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
   out.push(`kernel: Linux ${releases.join(", ")}`);
   const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
   if (clocks.length) {
