@@ -194,6 +194,9 @@ export function filemapFault(procs: ProcessTable, mm: Mm, vma: Vma, vpn: number,
       if (pfn < 0) return FAULT_OOM;
       major = true;
       ev[V.pgmajfault]!++;
+      // filemap_fault drops mmap_lock for the read (maybe_unlock_mmap_for_io) and returns
+      // VM_FAULT_RETRY; the retried handle_mm_fault counts PGFAULT again
+      ev[V.pgfault]!++;
     }
     setPte(procs, mm, vma, leaf, slot, vpn, pfn);
   }

@@ -574,6 +574,7 @@ export class ProcessTable {
       token = shadows.token[sh]!;
       shadows.free(sh);
       ev[V.pgmajfault]!++;
+      ev[V.pgfault]!++; // the read drops mmap_lock: VM_FAULT_RETRY, handle_mm_fault again (filemap.ts)
       ev[V.pgpgin]! += 4;
       if (!file) {
         ev[V.pswpin]!++;
@@ -583,6 +584,7 @@ export class ProcessTable {
       leaf[COUNT]!++;
       if (file) {
         ev[V.pgmajfault]!++;
+        ev[V.pgfault]!++; // the read drops mmap_lock: VM_FAULT_RETRY, handle_mm_fault again (filemap.ts)
         ev[V.pgpgin]! += 4; // KiB read, as /proc/vmstat prints it
       }
     }
@@ -625,9 +627,10 @@ export class ProcessTable {
     const maxWin = 1 << Math.min(cluster, SWAP_RA_ORDER_CEILING);
     let start = vpn;
     let end = vpn + 1;
+    let win = 1;
     if (maxWin > 1) {
       const prevVpn = vma.raVpn ?? 0;
-      const win = swapinNrPages(prevVpn, vpn, vma.raHits ?? 0, maxWin, vma.raWin ?? 0);
+      win = swapinNrPages(prevVpn, vpn, vma.raHits ?? 0, maxWin, vma.raWin ?? 0);
       vma.raVpn = vpn;
       vma.raWin = win;
       vma.raHits = 0;
@@ -706,6 +709,12 @@ export class ProcessTable {
     }
     if (mapped < 0) return FAULT_OOM;
     ev[V.pgmajfault]!++;
+    // do_swap_page: with a window of more than one page, swap_vma_readahead reads the faulting
+    // page asynchronously with the others, so it is still locked: folio_lock_or_retry drops
+    // mmap_lock, waits and returns VM_FAULT_RETRY, and the retried handle_mm_fault (finding it in
+    // the swap cache) counts PGFAULT again. A window of one is read with do_poll: done before
+    // the lock is tried, no retry. (wsim's swap device is a disk, not SWP_SYNCHRONOUS_IO.)
+    if (win > 1) ev[V.pgfault]!++;
     if (this.ctx.onAccess) this.ctx.onAccess(mapped, cpuNid, now);
     if (this.observer !== null) this.observer.fault(mm.pid, vpn, mapped, 0, alloc.zoneOf(mapped).nid, cpuNid, write, false, true);
     return FAULT_OK;

@@ -34,9 +34,14 @@ describe("reclaim under overcommit (traces/overcommit.json, --check after every 
       expect(rd.nr_free_pages! + rd.nr_anon_pages! + rd.nr_file_pages! + rd.nr_swapcached!).toBe(total);
     expect(v.nr_free_pages! + v.nr_anon_pages! + v.nr_file_pages! + v.nr_swapcached!).toBe(total);
     // every fault allocated: 1 page, or 512 for a huge page fault, plus the pages a swap fault
-    // read ahead (swap_ra), but for a fault that found its page in the swap cache (swap_ra_hit)
+    // read ahead (swap_ra), but for a fault that found its page in the swap cache (swap_ra_hit);
+    // a major fault that waited for its read counts pgfault twice (VM_FAULT_RETRY: every file
+    // read, a swap-in with a window over one page), so pgfault is over that by at most pgmajfault
     expect(v.swap_ra).toBeGreaterThan(0);
-    expect(v.pgfault! - v.swap_ra_hit! + v.swap_ra!).toBe(v.pgalloc_normal! - 511 * v.thp_fault_alloc!);
+    const allocs = v.pgalloc_normal! - 511 * v.thp_fault_alloc!;
+    const faults = v.pgfault! - v.swap_ra_hit! + v.swap_ra!;
+    expect(faults).toBeGreaterThan(allocs);
+    expect(faults).toBeLessThanOrEqual(allocs + v.pgmajfault!);
     expect(v.thp_fault_alloc).toBeGreaterThan(0);
     expect(v.thp_split_page).toBeGreaterThan(0); // reclaim splits huge pages
     // 25 s alone, up to 55 s on a loaded 2-core machine: the suite's 60 s is too close
