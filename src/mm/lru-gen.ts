@@ -553,14 +553,30 @@ export class LruGen {
     if (type === ANON) this.onEvictGen?.(lv, old, old + 1);
   }
 
-  /** try_to_inc_min_seq: drop empty oldest generations, keeping MIN_NR_GENS. */
-  tryIncMinSeq(lv: Lruvec, type: number): boolean {
+  /**
+   * try_to_inc_min_seq (mm/vmscan.c, 6.1): each type's min_seq moves past its empty oldest
+   * generations, keeping MIN_NR_GENS (anon only when `canSwap`); when swapping is possible the
+   * two stay together as lru_gen_struct's comment has it: anon's min_seq never passes file's,
+   * and file's moves only as far as anon's new one (or stays where it was). So a file
+   * generation emptied before anon's is not left behind: eviction goes on with that
+   * generation's anon pages (isolate_folios falls back to the other type). Returns true when a
+   * min_seq moved (reset_ctrl_pos for each that did).
+   */
+  tryIncMinSeq(lv: Lruvec, canSwap: boolean): boolean {
+    const min = [lv.minSeq[ANON]!, lv.minSeq[FILE]!];
+    for (let type = canSwap ? ANON : FILE; type < 2; type++)
+      while (min[type]! + MIN_NR_GENS <= lv.maxSeq && lv.pagesIn(type, min[type]!) === 0) min[type]!++;
+    if (canSwap) {
+      min[ANON] = Math.min(min[ANON]!, min[FILE]!);
+      min[FILE] = Math.max(min[ANON]!, lv.minSeq[FILE]!);
+    }
     let moved = false;
-    while (lv.nrGens(type) > MIN_NR_GENS && lv.pagesIn(type, lv.minSeq[type]!) === 0) {
+    for (let type = canSwap ? ANON : FILE; type < 2; type++) {
       const old = lv.minSeq[type]!;
+      if (min[type] === old) continue;
       this.resetCtrlPos(lv, type);
-      lv.minSeq[type] = old + 1;
-      if (type === ANON) this.onEvictGen?.(lv, old, old + 1);
+      lv.minSeq[type] = min[type]!;
+      if (type === ANON) for (let s = old; s < min[type]!; s++) this.onEvictGen?.(lv, s, s + 1);
       moved = true;
     }
     return moved;

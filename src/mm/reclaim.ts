@@ -264,14 +264,23 @@ export class Reclaim {
       let type = noSwap ? (lv.total[FILE]! > 0 ? FILE : -1) : this.pickType(lv);
       if (type < 0) break;
       if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
-        if (lv.nrGens(type) > MIN_NR_GENS && lru.tryIncMinSeq(lv, type)) continue;
-        // evict_folios with MIN_NR_GENS generations left scans nothing: kswapd leaves the aging
-        // to lru_gen_age_node (`noAging`)
-        if (noAging) break;
-        // should_run_aging: only MIN_NR_GENS generations left
-        if (++agings > 2 * NR_SLOTS) break;
-        this.agePgrefill(lv);
-        continue;
+        // isolate_folios: scan_folios found nothing in this type's oldest generation, so the
+        // other type's is scanned, when it may be (anon: swappiness not 0, not boosted kswapd)
+        const other = 1 - type;
+        const canSwap = !noSwap && this.swappinessOf(lv) !== 0;
+        if ((other === FILE || canSwap) && lv.nrGens(other) > MIN_NR_GENS && lv.pagesIn(other, lv.minSeq[other]!) > 0) type = other;
+        else {
+          // evict_folios: try_to_inc_min_seq, both types together (boosted kswapd: file alone,
+          // as before; 6.1 runs it with swappiness 1 there and scans anon pages it cannot isolate)
+          if (lru.tryIncMinSeq(lv, canSwap)) continue;
+          // evict_folios with MIN_NR_GENS generations left scans nothing: kswapd leaves the
+          // aging to lru_gen_age_node (`noAging`)
+          if (noAging) break;
+          // should_run_aging: only MIN_NR_GENS generations left
+          if (++agings > 2 * NR_SLOTS) break;
+          this.agePgrefill(lv);
+          continue;
+        }
       }
       let pfn = lv.tail[type * NR_SLOTS + (lv.minSeq[type]! % NR_SLOTS)]!;
       if (zoneLimit >= 0) {
@@ -324,15 +333,16 @@ export class Reclaim {
       if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
       ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
       if (lru.testClearYoung(pfn)) {
-        // referenced (folio_check_references): a huge page's PMD is kept (FOLIOREF_KEEP), a
-        // page's PTE has lru_gen_look_around promote its young neighbours and mark the page
-        // referenced, so it is activated (pgactivate); either way evict_folios puts it back
-        // active, into the youngest generation
+        // referenced (folio_referenced: one young PTE or PMD; a page's PTE has
+        // lru_gen_look_around promote its young neighbours first). folio_check_references
+        // keeps it (FOLIOREF_KEEP, no pgactivate): isolate_folio cleared PG_referenced, and
+        // referenced_ptes counts the VMAs that referenced it, one here (wsim keeps one young bit
+        // per page, as the two-list LRU does). evict_folios puts it back active, into the
+        // youngest generation
         if (lru.nrOf(pfn) === 1) {
           // the neighbours moved out of the oldest generation are what scan_folios would sort
           const sortedLater = lru.lookAround(lv, pfn);
           if (!this.cgroupReclaim) ev[V.pgrefill]! += sortedLater;
-          ev[V.pgactivate]!++;
         }
         lru.move(lv, pfn, lv.maxSeq);
         continue;

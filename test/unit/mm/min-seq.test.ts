@@ -1,0 +1,65 @@
+/**
+ * try_to_inc_min_seq and isolate_folios' fallback (mm/vmscan.c, 6.1): with swap, anon's
+ * min_seq never passes file's and file's moves only as far as anon's, so a file generation
+ * emptied first is not left behind; eviction goes on with that generation's anon pages.
+ */
+import { describe, expect, it } from "vitest";
+import type { Engine } from "../../../src/engine/engine.js";
+import { ANON, FILE } from "../../../src/mm/lru-gen.js";
+import { V } from "../../../src/stats/counters.js";
+import { engineFor, runCsv } from "../../helpers.js";
+
+/** a 32 MiB node; pid 1 faults 8 anon pages then 8 file pages (kind=file): all in max_seq 3 */
+async function setup(): Promise<Engine> {
+  const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {} }, {}, { "transparent_hugepage.enabled": "never" });
+  const rows = ["time_ms,op,pid,addr,len,kind", "0,mmap,1,0x40000000,32768,anon", "0,mmap,1,0x50000000,32768,file"];
+  for (let i = 0; i < 8; i++) rows.push(`0,access,1,${0x40000000 + i * 4096},,`);
+  for (let i = 0; i < 8; i++) rows.push(`0,access,1,${0x50000000 + i * 4096},,`);
+  await runCsv(e, rows.join("\n") + "\n");
+  return e;
+}
+
+describe("try_to_inc_min_seq", () => {
+  it("moves each type past its empty generations, anon never past file, file no further than anon", async () => {
+    const e = await setup();
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const lru = e.mem.lru;
+    // two agings: the faulted pages are young in max_seq 3, stay there (bits cleared); max_seq 5
+    lru.age(lv, 0, null, true);
+    lru.age(lv, 0, null, true);
+    expect([lv.maxSeq, lv.pagesIn(ANON, 3), lv.pagesIn(FILE, 3)]).toEqual([5, 8, 8]);
+    // inc_max_seq keeps MAX_NR_GENS (4) generations: inc_min_seq took both to 2
+    expect([...lv.minSeq]).toEqual([2, 2]);
+    // generation 2 empty for both: both move to 3 (non-empty; 3 + MIN_NR_GENS <= 5 too)
+    expect(lru.tryIncMinSeq(lv, true)).toBe(true);
+    expect([...lv.minSeq]).toEqual([3, 3]);
+    // the file pages move on to generation 4: file's oldest (3) is empty, anon's is not.
+    // Alone, file would move to 4; coupled, max(min(3, 4), 3) = 3: nothing moves
+    for (let pfn = 0; pfn < e.mem.pages.nrPages; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.typeOf(pfn) === FILE && lru.seqOf(lv, pfn) === 3) lru.move(lv, pfn, 4);
+    expect([lv.pagesIn(FILE, 3), lv.pagesIn(FILE, 4)]).toEqual([0, 8]);
+    expect(lru.tryIncMinSeq(lv, true)).toBe(false);
+    expect([...lv.minSeq]).toEqual([3, 3]);
+    // without swap (swappiness 0, no device) file goes alone: 3 -> 4 (4 + 2 > 5 stops it)
+    expect(lru.tryIncMinSeq(lv, false)).toBe(true);
+    expect([...lv.minSeq]).toEqual([3, 4]);
+  });
+
+  it("isolate_folios: file's oldest generation empty, its anon pages are evicted next", async () => {
+    const e = await setup();
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const lru = e.mem.lru;
+    lru.age(lv, 0, null, true);
+    lru.age(lv, 0, null, true);
+    lru.tryIncMinSeq(lv, true);
+    for (let pfn = 0; pfn < e.mem.pages.nrPages; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.typeOf(pfn) === FILE && lru.seqOf(lv, pfn) === 3) lru.move(lv, pfn, 4);
+    const before = e.mem.vmstat();
+    // get_type_to_scan picks file (no refaults yet); its generation 3 is empty, so anon's is
+    // scanned: two pages reclaimed, both anon, both swapped out (each isolated twice)
+    expect(e.mem.reclaim.shrinkLruvec(lv, 2, true)).toBe(2);
+    const v = e.mem.vmstat();
+    expect(v[V.pgsteal_anon]! - before[V.pgsteal_anon]!).toBe(2);
+    expect(v[V.pgsteal_file]! - before[V.pgsteal_file]!).toBe(0);
+    expect(v[V.pswpout]! - before[V.pswpout]!).toBe(2);
+    expect([...lv.minSeq]).toEqual([3, 3]);
+  });
+});
