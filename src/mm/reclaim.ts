@@ -327,19 +327,28 @@ export class Reclaim {
         sorted++;
         continue;
       }
-      scanned++;
-      // evict_folios: the global counter unless cgroup_reclaim, the memcg's always (MEMCG_VMEV order)
-      if (!this.cgroupReclaim) ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]!++;
-      if (vmev !== undefined) vmev[kswapd ? 0 : 1]!++;
-      ev[type === ANON ? V.pgscan_anon : V.pgscan_file]!++;
-      if (lru.testClearYoung(pfn)) {
+      const nr = lru.nrOf(pfn);
+      const young = lru.testClearYoung(pfn);
+      // scan_folios counts an isolated folio's pages (delta = folio_nr_pages): a huge page found
+      // young counts 512. One that is not is split below and its pages counted as wsim isolates
+      // them next, one by one (6.1 counts the 512 at its isolation and splits it, or swaps it
+      // whole, in shrink_folio_list: the same count)
+      const counted = young || nr === 1 ? nr : 0;
+      if (counted !== 0) {
+        scanned += counted;
+        // evict_folios: the global counter unless cgroup_reclaim, the memcg's always (MEMCG_VMEV order)
+        if (!this.cgroupReclaim) ev[kswapd ? V.pgscan_kswapd : V.pgscan_direct]! += counted;
+        if (vmev !== undefined) vmev[kswapd ? 0 : 1]! += counted;
+        ev[type === ANON ? V.pgscan_anon : V.pgscan_file]! += counted;
+      }
+      if (young) {
         // referenced (folio_referenced: one young PTE or PMD; a page's PTE has
         // lru_gen_look_around promote its young neighbours first). folio_check_references
         // keeps it (FOLIOREF_KEEP, no pgactivate): isolate_folio cleared PG_referenced, and
         // referenced_ptes counts the VMAs that referenced it, one here (wsim keeps one young bit
         // per page, as the two-list LRU does). evict_folios puts it back active, into the
         // youngest generation
-        if (lru.nrOf(pfn) === 1) {
+        if (nr === 1) {
           // the neighbours moved out of the oldest generation are what scan_folios would sort
           const sortedLater = lru.lookAround(lv, pfn);
           if (!this.cgroupReclaim) ev[V.pgrefill]! += sortedLater;
@@ -347,7 +356,7 @@ export class Reclaim {
         lru.move(lv, pfn, lv.maxSeq);
         continue;
       }
-      if (lru.nrOf(pfn) > 1) {
+      if (nr > 1) {
         // a huge page is split first, then its pages go one by one
         this.c.procs.splitHuge(pfn);
         continue;

@@ -63,3 +63,31 @@ describe("try_to_inc_min_seq", () => {
     expect([...lv.minSeq]).toEqual([3, 3]);
   });
 });
+
+describe("scan_folios counts a folio's pages", () => {
+  it("a huge page found young at eviction is 512 in pgscan, kept (no pgactivate), to max_seq", async () => {
+    const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {} }, {}, { "transparent_hugepage.enabled": "always" });
+    await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
+    expect(e.mem.vmstat()[V.thp_fault_alloc]).toBe(1);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const lru = e.mem.lru;
+    // two agings leave the huge page (faulted into max_seq 3) in generation 3, bits cleared
+    lru.age(lv, 0, null, true);
+    lru.age(lv, 0, null, true);
+    lru.tryIncMinSeq(lv, true);
+    let head = -1;
+    for (let pfn = 0; pfn < e.mem.pages.nrPages && head < 0; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.nrOf(pfn) === 512) head = pfn;
+    expect([lv.minSeq[ANON], lru.seqOf(lv, head)]).toEqual([3, 3]);
+    // a touch of one of its pages: the PMD is young
+    await runCsv(e, "time_ms,op,pid,addr,len\n1,access,1,0x40001000,\n");
+    const before = e.mem.vmstat();
+    // one isolation (the scan budget is 1): 512 scanned, nothing reclaimed
+    expect(e.mem.reclaim.shrinkLruvec(lv, 1, true, 1)).toBe(0);
+    const v = e.mem.vmstat();
+    expect(v[V.pgscan_kswapd]! - before[V.pgscan_kswapd]!).toBe(512);
+    expect(v[V.pgscan_anon]! - before[V.pgscan_anon]!).toBe(512);
+    expect(v[V.pgactivate]! - before[V.pgactivate]!).toBe(0);
+    expect(e.mem.reclaim.lastScanned).toBe(512);
+    expect(lru.seqOf(lv, head)).toBe(lv.maxSeq);
+  });
+});
