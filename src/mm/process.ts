@@ -1067,9 +1067,11 @@ export class ProcessTable {
   /**
    * split_huge_page of a mapped huge page: 512 order-0 pages, each its own LRU entry in the
    * same generation (the head last, at the tail), the page tables as they were
-   * (thp_split_pmd, thp_split_page).
+   * (thp_split_pmd, thp_split_page). `swapWhole`: reclaim swaps the folio out whole
+   * (reclaim.ts): only its PMD is split (thp_split_pmd) and thp_swpout counted; wsim's pages
+   * then go one by one all the same.
    */
-  splitHuge(head: number, cow = false): void {
+  splitHuge(head: number, cow = false, swapWhole = false): void {
     const { lru, alloc, ev } = this.ctx;
     const p = alloc.buddy.pages;
     const lv = lru.lruvecOfPfn(head)!;
@@ -1089,7 +1091,7 @@ export class ProcessTable {
     this.nrThp--;
     ev[V.thp_split_pmd]!++;
     // a COW write's split (fork.ts): 6.1 splits the writer's PMD and queues the folio for a deferred split
-    ev[cow ? V.thp_deferred_split_page : V.thp_split_page]!++;
+    ev[swapWhole ? V.thp_swpout : cow ? V.thp_deferred_split_page : V.thp_split_page]!++;
   }
 
   /**

@@ -357,8 +357,22 @@ export class Reclaim {
         continue;
       }
       if (nr > 1) {
-        // a huge page is split first, then its pages go one by one
-        this.c.procs.splitHuge(pfn);
+        // shrink_folio_list on an anon huge page: add_to_swap takes a whole swap cluster (512
+        // slots) when one is free, and the folio is unmapped whole (try_to_unmap with
+        // TTU_SPLIT_HUGE_PMD: thp_split_pmd, a swap entry per PTE) and written in one I/O
+        // (thp_swpout; pswpout 512). wsim then frees its pages one by one, as it frees a page at
+        // once after its write. Without a free cluster: thp_swpout_fallback and
+        // split_folio_to_list (thp_split_page), then page by page. A page-cache or demoted huge
+        // page is split (wsim demotes page by page). wsim takes free slots as contiguous: a
+        // cluster is free when 512 slots are.
+        const g = this.memcg;
+        const anonSwap = type === ANON && !(this.c.canDemote?.(lv.nid) ?? false);
+        const freeSlots = anonSwap ? (g !== null && g.active ? g.nrSwapPages(lv) : this.c.shadows.nrSwapPages) : 0;
+        if (anonSwap && freeSlots >= nr) this.c.procs.splitHuge(pfn, false, true);
+        else {
+          if (anonSwap) ev[V.thp_swpout_fallback]!++;
+          this.c.procs.splitHuge(pfn);
+        }
         continue;
       }
       if (!this.c.demote(pfn, kswapd)) {

@@ -388,6 +388,8 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "thp_fault_fallback_charge",
   "thp_split_page",
   "thp_split_pmd",
+  "thp_swpout",
+  "thp_swpout_fallback",
   "thp_scan_exceed_none_pte",
   "thp_scan_exceed_share_pte",
   "thp_scan_exceed_swap_pte",

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Engine } from "../../../src/engine/engine.js";
 import { ANON, FILE } from "../../../src/mm/lru-gen.js";
 import { V } from "../../../src/stats/counters.js";
-import { engineFor, runCsv } from "../../helpers.js";
+import { counters, engineFor, runCsv } from "../../helpers.js";
 
 /** a 32 MiB node; pid 1 faults 8 anon pages then 8 file pages (kind=file): all in max_seq 3 */
 async function setup(): Promise<Engine> {
@@ -89,5 +89,41 @@ describe("scan_folios counts a folio's pages", () => {
     expect(v[V.pgactivate]! - before[V.pgactivate]!).toBe(0);
     expect(e.mem.reclaim.lastScanned).toBe(512);
     expect(lru.seqOf(lv, head)).toBe(lv.maxSeq);
+  });
+});
+
+describe("an anon huge page swapped out whole (shrink_folio_list's add_to_swap of a THP)", () => {
+  /** pid 1's one huge page, aged into min_seq with its bit clear; `swap` slots on the machine */
+  async function oldHuge(swap: number): Promise<Engine> {
+    const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {}, swap }, {}, { "transparent_hugepage.enabled": "always" });
+    await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    e.mem.lru.age(lv, 0, null, true);
+    e.mem.lru.age(lv, 0, null, true);
+    e.mem.lru.tryIncMinSeq(lv, true);
+    return e;
+  }
+  const THP = ["thp_split_pmd", "thp_split_page", "thp_swpout", "thp_swpout_fallback", "pswpout", "pgscan_kswapd", "pgsteal_kswapd"];
+
+  it("with a free cluster (512 slots): thp_swpout, only the PMD split; its 512 pages written and freed", async () => {
+    const e = await oldHuge(4096);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const before = counters(e, THP);
+    expect(e.mem.reclaim.shrinkLruvec(lv, 512, true)).toBe(512);
+    const after = counters(e, THP);
+    const d = Object.fromEntries(THP.map((k) => [k, after[k]! - before[k]!]));
+    // 512 isolated once each, written, then isolated again after writeback's rotation: 1024
+    expect(d).toEqual({ thp_split_pmd: 1, thp_split_page: 0, thp_swpout: 1, thp_swpout_fallback: 0, pswpout: 512, pgscan_kswapd: 1024, pgsteal_kswapd: 512 });
+  });
+
+  it("without one (fewer than 512 free slots): thp_swpout_fallback, the folio split (thp_split_page), pages one by one", async () => {
+    const e = await oldHuge(300);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const before = counters(e, THP);
+    // get_swappiness stops anon once fewer than 64 slots are free: 300 - 236 = 64, so 237 go
+    expect(e.mem.reclaim.shrinkLruvec(lv, 512, true)).toBe(237);
+    const after = counters(e, THP);
+    const d = Object.fromEntries(THP.map((k) => [k, after[k]! - before[k]!]));
+    expect(d).toEqual({ thp_split_pmd: 1, thp_split_page: 1, thp_swpout: 0, thp_swpout_fallback: 1, pswpout: 237, pgscan_kswapd: 474, pgsteal_kswapd: 237 });
   });
 });

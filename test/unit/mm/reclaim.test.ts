@@ -43,7 +43,10 @@ describe("reclaim under overcommit (traces/overcommit.json, --check after every 
     expect(faults).toBeGreaterThan(allocs);
     expect(faults).toBeLessThanOrEqual(allocs + v.pgmajfault!);
     expect(v.thp_fault_alloc).toBeGreaterThan(0);
-    expect(v.thp_split_page).toBeGreaterThan(0); // reclaim splits huge pages
+    // reclaim swaps huge pages out whole (a free cluster: only the PMD split), none split
+    expect(v.thp_swpout).toBeGreaterThan(0);
+    expect(v.thp_split_pmd).toBeGreaterThanOrEqual(v.thp_swpout!);
+    expect(v.thp_split_page).toBe(0);
     // 25 s alone, up to 55 s on a loaded 2-core machine: the suite's 60 s is too close
   }, 180_000);
 });
