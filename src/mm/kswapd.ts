@@ -15,6 +15,7 @@
  * starts after it (SPEC §4.1, §4.8). Going to sleep calls `onSleep` (kcompactd's hook).
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
+import type { Timer } from "../engine/event-queue.js";
 import { V } from "../stats/counters.js";
 import type { Buddy, Zone } from "./buddy.js";
 import { WMARK_HIGH, WMARK_PROMO } from "./buddy.js";
@@ -28,6 +29,8 @@ export interface KswapdCosts {
 }
 
 export const MAX_RECLAIM_RETRIES = 16;
+/** kswapd_try_to_sleep's short nap before the full sleep: schedule_timeout(HZ / 10), in ms */
+export const KSWAPD_NAP_MS = 100;
 
 export class Kswapd implements Daemon {
   readonly name: string;
@@ -46,6 +49,12 @@ export class Kswapd implements Daemon {
   /** the highest_zoneidx of the run in progress (balance_pgdat's) */
   private runZoneidx = MAX_NR_ZONES - 1;
   failures = 0;
+  /**
+   * kswapd_try_to_sleep's short nap (HZ/10 after a run that left the node balanced), while it
+   * lasts: a wake-up then ends it early (kswapd_low_wmark_hit_quickly); at its end an
+   * unbalanced node means another run (kswapd_high_wmark_hit_quickly), else the full sleep
+   */
+  private nap: Timer | null = null;
   /** balance_pgdat's scan_control and loop state while running */
   private priority = DEF_PRIORITY;
   private nrBoostReclaim = 0;
@@ -126,6 +135,12 @@ export class Kswapd implements Daemon {
     if (this.failures >= MAX_RECLAIM_RETRIES || (this.balanced(order, highestZoneidx) && !this.boosted(highestZoneidx))) {
       this.onBalancedWake?.(order, gfp, highestZoneidx);
       return;
+    }
+    if (this.nap !== null) {
+      // woken in the short nap: schedule_timeout returned early (remaining != 0)
+      this.ctx.cancel(this.nap);
+      this.nap = null;
+      this.ev[V.kswapd_low_wmark_hit_quickly]!++;
     }
     this.running = true;
     this.ctx.schedule(0, () => this.balance());
@@ -221,6 +236,8 @@ export class Kswapd implements Daemon {
     const next = this.kswapdOrder;
     const nhz = this.highestZoneidx === MAX_NR_ZONES ? hz : this.highestZoneidx;
     if (this.balanced(next, nhz)) return this.sleep();
+    // kswapd_try_to_sleep: prepare_kswapd_sleep false, no nap, straight into balance_pgdat
+    this.ev[V.kswapd_high_wmark_hit_quickly]!++;
     this.ctx!.schedule(0, () => this.balance());
   }
 
@@ -233,12 +250,32 @@ export class Kswapd implements Daemon {
     return true;
   }
 
+  /**
+   * kswapd_try_to_sleep with the node balanced (prepare_kswapd_sleep): wakeup_kcompactd for the
+   * order it was woken for, then the short nap (schedule_timeout(HZ/10)), after which the node
+   * is checked again for the order it reclaimed at (napEnd).
+   */
   private sleep(): void {
     this.running = false;
     const order = this.allocOrder;
+    const reclaimOrder = this.order;
     const hz = this.runZoneidx;
     this.order = 0;
     this.allocOrder = 0;
     this.onSleep?.(order, hz);
+    this.nap = this.ctx!.schedule(KSWAPD_NAP_MS, () => this.napEnd(reclaimOrder, hz));
+  }
+
+  /**
+   * The nap ran out without a wake-up (remaining == 0): prepare_kswapd_sleep again; balanced (or
+   * hopeless), the full sleep until wakeup_kswapd; not, kswapd_high_wmark_hit_quickly and
+   * balance_pgdat again.
+   */
+  private napEnd(order: number, hz: number): void {
+    this.nap = null;
+    if (this.failures >= MAX_RECLAIM_RETRIES || this.balanced(order, hz)) return;
+    this.ev[V.kswapd_high_wmark_hit_quickly]!++;
+    this.running = true;
+    this.balance();
   }
 }

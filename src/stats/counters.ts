@@ -302,6 +302,8 @@ export const MODELLED_KERNEL_COUNTERS: ReadonlySet<string> = new Set<KernelCount
   "compact_migrate_scanned",
   "compact_stall",
   "compact_success",
+  "kswapd_low_wmark_hit_quickly",
+  "kswapd_high_wmark_hit_quickly",
   "nr_active_anon",
   "nr_active_file",
   "nr_anon_pages",

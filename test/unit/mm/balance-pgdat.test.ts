@@ -250,3 +250,38 @@ describe("reclaim_idx: MGLRU scans only the zones the reclaim is for (scan_folio
     expect(v[V.pgscan_kswapd]! + v[V.pgrefill]!).toBeGreaterThanOrEqual(v[V.pgskip_dma32]! + r.pagesReclaimed);
   });
 });
+
+describe("kswapd_try_to_sleep's short nap (HZ/10)", () => {
+  /** pid 1 faults `n` new pages at `t` ms, from page `from` of its region */
+  const faults = (t: number, from: number, n: number) => Array.from({ length: n }, (_, i) => `${t},access,1,${0x10000000 + (from + i) * 4096},`);
+  /** the rows, then a read of vmstat at `until` ms (the timers up to it fire) */
+  const feedUntil = async (e: Engine, rows: string[], until: number) => {
+    for await (const b of readCsv(chunksOf(["time_ms,op,pid,addr,key", ...rows, `${until},read,,,vmstat`].join("\n")), "t.csv")) e.processBatch(b, "t.csv");
+  };
+  const count = (e: Engine, name: "kswapd_low_wmark_hit_quickly" | "kswapd_high_wmark_hit_quickly" | "pageoutrun") => e.mem.vmstat()[V[name]]!;
+
+  it("a wake-up in the nap ends it early (low_wmark_hit_quickly); a node unbalanced at its end runs again (high_wmark_hit_quickly); else the full sleep", async () => {
+    // 32 MiB node: low 226, high 271; no pcp lists or page tables (engineFor), reclaim free of cost
+    const e = node32({ "cost.reclaim_scan_ns": "0", "cost.reclaim_page_ns": "0" });
+    e.mem.kswapd[0]!.log = [];
+    // t=0: 8000 pages leave 192 free; kswapd, woken once free fell under low, runs at once and
+    // leaves the node above high (balanced), then naps until t=100; the faults after its run
+    // leave free between low and high (no wake-up)
+    await feedUntil(e, faults(0, 0, 8000), 10);
+    expect([count(e, "pageoutrun"), count(e, "kswapd_low_wmark_hit_quickly"), count(e, "kswapd_high_wmark_hit_quickly")]).toEqual([1, 0, 0]);
+    const free0 = e.mem.freePages();
+    expect(free0).toBeGreaterThan(226);
+    // t=50, in the nap: faults take free to 220, under low: wakeup_kswapd ends the nap early
+    await feedUntil(e, faults(50, 8000, free0 - 220), 60);
+    expect([count(e, "pageoutrun"), count(e, "kswapd_low_wmark_hit_quickly"), count(e, "kswapd_high_wmark_hit_quickly")]).toEqual([2, 1, 0]);
+    const free1 = e.mem.freePages();
+    expect(free1).toBeGreaterThan(271);
+    // t=100, in the nap that began at 50: free to 250, under high but above low (no wake-up);
+    // at the nap's end (t=150) the node is unbalanced: high_wmark_hit_quickly, a third run at 150
+    await feedUntil(e, faults(100, 8000 + free0 - 220, free1 - 250), 400);
+    expect([count(e, "pageoutrun"), count(e, "kswapd_low_wmark_hit_quickly"), count(e, "kswapd_high_wmark_hit_quickly")]).toEqual([3, 1, 1]);
+    expect(e.mem.kswapd[0]!.log!.at(-1)!.time_ms).toBe(150);
+    // that run left the node balanced: its nap (150 to 250) ended in the full sleep, nothing more
+    expect(e.mem.freePages()).toBeGreaterThan(271);
+  });
+});
