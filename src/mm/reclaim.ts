@@ -266,9 +266,10 @@ export class Reclaim {
       if (lv.nrGens(type) <= MIN_NR_GENS || lv.pagesIn(type, lv.minSeq[type]!) === 0) {
         // isolate_folios: scan_folios found nothing in this type's oldest generation, so the
         // other type's is scanned, when it may be (anon: swappiness not 0, not boosted kswapd)
+        // (a plugin's reclaim.type decides alone: no fallback behind its choice)
         const other = 1 - type;
         const canSwap = !noSwap && this.swappinessOf(lv) !== 0;
-        if ((other === FILE || canSwap) && lv.nrGens(other) > MIN_NR_GENS && lv.pagesIn(other, lv.minSeq[other]!) > 0) type = other;
+        if (this.typePolicy === null && (other === FILE || canSwap) && lv.nrGens(other) > MIN_NR_GENS && lv.pagesIn(other, lv.minSeq[other]!) > 0) type = other;
         else {
           // evict_folios: try_to_inc_min_seq, both types together (boosted kswapd: file alone,
           // as before; 6.1 runs it with swappiness 1 there and scans anon pages it cannot isolate)
