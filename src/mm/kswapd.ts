@@ -12,7 +12,9 @@
  * fall-back to order 0 after compact_gap(order) pages, kswapd_failures. Each priority
  * iteration takes its work's cost in virtual time (cost.reclaim_scan_ns per page scanned,
  * cost.reclaim_page_ns per page reclaimed): kswapd is busy until then and the next iteration
- * starts after it (SPEC §4.1, §4.8). Going to sleep calls `onSleep` (kcompactd's hook).
+ * starts after it (SPEC §4.1, §4.8). Going to sleep calls `onSleep` (kcompactd's hook), then
+ * naps HZ/10 as kswapd_try_to_sleep does (kswapd_low_wmark_hit_quickly for a wake-up in the nap,
+ * kswapd_high_wmark_hit_quickly for a node unbalanced at its end or at the end of a run).
  */
 import type { Daemon, EngineContext } from "../engine/daemon.js";
 import type { Timer } from "../engine/event-queue.js";
