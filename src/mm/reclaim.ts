@@ -473,46 +473,63 @@ export class Reclaim {
     if (aging !== null) this.ageNode(nid, priority, aging, gate);
     for (const lv of this.c.lruvecsOn(nid)) {
       if (gate !== null && !gate.allow(lv)) continue;
-      // lru_gen_shrink_lruvec: get_swappiness (0 with swap full), or 1 while may_swap is clear
-      const sw = this.swappinessOf(lv);
-      const swappiness = maySwap ? sw : sw ? 1 : 0;
-      // get_nr_to_scan: `evictable >> priority`, unless the lruvec needs aging: then kswapd
-      // leaves it to lru_gen_age_node (below DEF_PRIORITY), and at DEF_PRIORITY it is scanned
-      // only with MIN_NR_GENS generations or more (direct reclaim ages inside eviction)
-      const sra = shouldRunAging(lv.maxSeq, lv.minSeq, swappiness !== 0, (t, q) => lv.pagesIn(t, q), priority);
-      let nrToScan = sra.nrToScan;
-      if (sra.need && kswapd && aging !== null) {
-        if (priority !== DEF_PRIORITY) nrToScan = 0;
-        else if (lv.minSeq[swappiness ? ANON : FILE]! + MIN_NR_GENS > lv.maxSeq) nrToScan = 0;
-      }
       const pagesBefore = pages;
       let lvScanned = 0;
       let lvIsolated = 0;
       let needSwapping = false;
-      while (lvScanned < nrToScan) {
+      let needAging = false;
+      let stopped = false; // the loop ended by its breaks, not by `goto done`
+      for (;;) {
+        // lru_gen_shrink_lruvec: get_swappiness (0 with swap full), or 1 while may_swap is clear
+        const sw = this.swappinessOf(lv);
+        const swappiness = maySwap ? sw : sw ? 1 : 0;
+        // get_nr_to_scan, before every batch: `evictable >> priority`; an lruvec that needs
+        // aging is scanned at DEF_PRIORITY only with MIN_NR_GENS generations or more, below it
+        // kswapd leaves it to lru_gen_age_node and a direct reclaimer ages it first
+        // (try_to_inc_max_seq)
+        const sra = shouldRunAging(lv.maxSeq, lv.minSeq, swappiness !== 0, (t, q) => lv.pagesIn(t, q), priority);
+        needAging = sra.need;
+        let nrToScan = sra.nrToScan;
+        if (sra.need) {
+          if (priority === DEF_PRIORITY) {
+            if (lv.minSeq[swappiness ? ANON : FILE]! + MIN_NR_GENS > lv.maxSeq) nrToScan = 0;
+          } else if (kswapd && aging !== null) nrToScan = 0;
+          else this.agePgrefill(lv);
+        }
+        if (nrToScan === 0) break;
         const anonBefore = this.c.ev[V.pgscan_anon]!;
-        const got = this.shrinkLruvec(lv, Infinity, kswapd, Math.min(MIN_LRU_BATCH, nrToScan - lvScanned), !maySwap, aging !== null, reclaimIdx);
+        // evict_folios: isolate_folios takes a batch of up to MIN_LRU_BATCH, whatever is left of
+        // nr_to_scan
+        const got = this.shrinkLruvec(lv, Infinity, kswapd, MIN_LRU_BATCH, !maySwap, aging !== null, reclaimIdx);
         // evict_folios: need_swapping once a batch isolated anon (type == LRU_GEN_ANON), whether
         // or not it freed any (a swap-out frees nothing until its write has ended)
         if (this.c.ev[V.pgscan_anon] !== anonBefore) needSwapping = true;
         pages += got;
         // lru_gen_shrink_lruvec: evict_folios' delta (scan_folios' scanned: isolated and sorted)
-        lvScanned += this.lastScanned + this.lastSorted;
+        const delta = this.lastScanned + this.lastSorted;
+        lvScanned += delta;
         lvIsolated += this.lastScanned;
-        if (this.lastScanned === 0) break;
-        // should_abort_scan
+        if (delta === 0) break; // goto done
+        if (lvScanned >= nrToScan) {
+          stopped = true;
+          break;
+        }
+        // should_abort_scan (consulted only while the lruvec's nr_to_scan is not used up)
         const done = already + pages + bonus;
-        if (!kswapd && done >= nrToReclaim && needSwapping) break;
-        if (kswapd && done < nrToReclaim) continue;
-        if (priority > 10) continue;
+        if (!kswapd && done >= nrToReclaim && needSwapping) {
+          stopped = true;
+          break;
+        }
+        if ((kswapd && done < nrToReclaim) || priority > DEF_PRIORITY - 2) continue;
         if (aboveMark()) {
           bonus += MIN_LRU_BATCH;
+          stopped = true;
           break;
         }
       }
-      // lru_gen_shrink_lruvec: a batch's worth reclaimed without need of aging spares the next
-      // lru_gen_age_node
-      if (aging !== null && nrToScan > 0 && pages - pagesBefore >= MIN_LRU_BATCH && !sra.need) aging.memcgsNeedAging = false;
+      // lru_gen_shrink_lruvec: a batch's worth reclaimed by a loop that ended by its breaks,
+      // the last batch's lruvec not needing aging, spares the next lru_gen_age_node
+      if (aging !== null && stopped && pages - pagesBefore >= MIN_LRU_BATCH && !needAging) aging.memcgsNeedAging = false;
       scanned += lvIsolated; // sc->nr_scanned: shrink_folio_list's, isolated pages only
     }
     if (this.observer !== null) this.observer.reclaim(nid, nrToReclaim, pages, kswapd);

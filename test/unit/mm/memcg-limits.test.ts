@@ -228,10 +228,11 @@ describe("memory.low / memory.min: effective protection", () => {
   });
 
   // pid 1 in /a: 600 pages, then pid 2 in /b faults 800 pages into the 1024-page machine:
-  // global direct reclaim must swap out 600 + 800 - 1024 = 376 pages (no other memory is used),
-  // and kswapd one more: its last short nap (HZ/10) ends with 0 pages free, not above the high
-  // watermark (0 here), so it runs balance_pgdat once more (kswapd_high_wmark_hit_quickly) and
-  // reclaims a page: 377.
+  // global direct reclaim must swap out at least 600 + 800 - 1024 = 376 pages (no other memory
+  // is used). It reclaims a batch at a time: evict_folios isolates MIN_LRU_BATCH (64) pages and
+  // each page swapped out is isolated twice (written, then freed after writeback), so one
+  // try_to_free_pages frees 32, which is SWAP_CLUSTER_MAX: 12 reclaims, 384 pages, 8 left free;
+  // kswapd's naps then end with the node above its high mark (0 here), no further run.
   const pressure = (sets: string[], reads: string[] = ["/a"]) => [
     ...sets,
     ...touches(1, 600, 1, "/a", 0x10000000),
@@ -242,15 +243,17 @@ describe("memory.low / memory.min: effective protection", () => {
 
   it("without protection, global reclaim takes some of /a's older pages", async () => {
     const e = await run(pressure([]));
-    expect(counters(e, ["pswpout", "oom_kill", "kswapd_high_wmark_hit_quickly"])).toEqual({ pswpout: 377, oom_kill: 0, kswapd_high_wmark_hit_quickly: 1 });
+    expect(counters(e, ["pswpout", "pgscan_direct", "allocstall_movable", "oom_kill", "kswapd_high_wmark_hit_quickly"])).toEqual({
+      pswpout: 384, pgscan_direct: 12 * 64, allocstall_movable: 12, oom_kill: 0, kswapd_high_wmark_hit_quickly: 0,
+    });
     expect(e.mem.procs.get(1)!.swapEnts).toBeGreaterThan(0);
   });
 
-  it("memory.low 600 pages: /a (usage 600 once /b's first charge drained its stock) is never reclaimed; all 377 come from /b", async () => {
+  it("memory.low 600 pages: /a (usage 600 once /b's first charge drained its stock) is never reclaimed; all 384 come from /b", async () => {
     const e = await run(pressure(["0,set,,,/a,memory.low,2400K"]));
-    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 377, oom_kill: 0 });
+    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 384, oom_kill: 0 });
     expect([e.mem.procs.get(1)!.rssAnon, e.mem.procs.get(1)!.swapEnts]).toEqual([600, 0]);
-    expect([e.mem.procs.get(2)!.rssAnon, e.mem.procs.get(2)!.swapEnts]).toEqual([423, 377]);
+    expect([e.mem.procs.get(2)!.rssAnon, e.mem.procs.get(2)!.swapEnts]).toEqual([416, 384]);
     expect(lowOf(e, "/a")).toBe(0);
   });
 
@@ -258,13 +261,13 @@ describe("memory.low / memory.min: effective protection", () => {
     // both memcgs protected: do_try_to_free_pages' first pass skips both and reclaims nothing,
     // the second (memcg_low_reclaim) reclaims and counts low for each memcg it reclaims
     const e = await run(pressure(["0,set,,,/a,memory.low,2400K", "0,set,,,/b,memory.low,1G"], ["/a", "/b"]));
-    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 376, oom_kill: 0 });
+    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 384, oom_kill: 0 });
     expect(lowOf(e, "/a") + lowOf(e, "/b")).toBeGreaterThan(0);
   });
 
   it("memory.min is never breached: /a keeps its 600 pages, /b's low is breached instead", async () => {
     const e = await run(pressure(["0,set,,,/a,memory.min,2400K", "0,set,,,/b,memory.low,1G"], ["/a", "/b"]));
-    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 376, oom_kill: 0 });
+    expect(counters(e, ["pswpout", "oom_kill"])).toEqual({ pswpout: 384, oom_kill: 0 });
     expect([e.mem.procs.get(1)!.rssAnon, e.mem.procs.get(1)!.swapEnts]).toEqual([600, 0]);
     expect(lowOf(e, "/a")).toBe(0);
     expect(lowOf(e, "/b")).toBeGreaterThan(0);

@@ -110,7 +110,9 @@ describe("demotion and promotion through the shared migration path", () => {
     });
     const lines = ["time_ms,op,pid,addr"];
     for (let i = 0; i < 4400; i++) lines.push(`${i * 0.5},access,1,${i * 4096}`); // more than both hold
-    for (let r = 0; r < 6; r++) for (let i = 0; i < 64; i++) lines.push(`${3000 + r * 300 + i},access,1,${(2100 + i) * 4096}`); // CXL pages again
+    // CXL pages again: 3000..3063, faulted onto CXL after DRAM filled and not among CXL's oldest
+    // (its kswapd swaps those out first, a batch of 64 isolations at a time)
+    for (let r = 0; r < 6; r++) for (let i = 0; i < 64; i++) lines.push(`${3000 + r * 300 + i},access,1,${(3000 + i) * 4096}`);
     await runCsv(e, lines.join("\n"));
     const v = counters(e, ["pgdemote_kswapd", "pgpromote_success", "pswpout", "pgmigrate_success"]);
     expect(v.pgdemote_kswapd).toBeGreaterThan(0);
