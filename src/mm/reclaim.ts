@@ -215,10 +215,19 @@ export class Reclaim {
    * cannot demote, so a full swap device stops anon reclaim.
    */
   swappinessOf(lv: Lruvec): number {
-    const g = this.memcg;
-    const free = g !== null && g.active ? g.nrSwapPages(lv) : this.c.shadows.nrSwapPages;
-    if (free < MIN_LRU_BATCH && !(this.c.canDemote?.(lv.nid) ?? false)) return 0;
+    if (this.freeSwapSlots(lv) < MIN_LRU_BATCH && !this.canDemote(lv)) return 0;
     return this.c.swappiness();
+  }
+
+  /** mem_cgroup_get_nr_swap_pages: the swap slots lv's pages may take (its memcg's swap.max, else the device's) */
+  private freeSwapSlots(lv: Lruvec): number {
+    const g = this.memcg;
+    return g !== null && g.active ? g.nrSwapPages(lv) : this.c.shadows.nrSwapPages;
+  }
+
+  /** can_demote: lv's node has a lower tier to demote to */
+  private canDemote(lv: Lruvec): boolean {
+    return this.c.canDemote?.(lv.nid) ?? false;
   }
 
   /** The type isolate_folios tries first, or -1 when the lruvec has nothing to evict. */
@@ -366,10 +375,8 @@ export class Reclaim {
         // split_folio_to_list (thp_split_page), then page by page. A page-cache or demoted huge
         // page is split (wsim demotes page by page). wsim takes free slots as contiguous: a
         // cluster is free when 512 slots are.
-        const g = this.memcg;
-        const anonSwap = type === ANON && !(this.c.canDemote?.(lv.nid) ?? false);
-        const freeSlots = anonSwap ? (g !== null && g.active ? g.nrSwapPages(lv) : this.c.shadows.nrSwapPages) : 0;
-        if (anonSwap && freeSlots >= nr) this.c.procs.splitHuge(pfn, false, true);
+        const anonSwap = type === ANON && !this.canDemote(lv);
+        if (anonSwap && this.freeSwapSlots(lv) >= nr) this.c.procs.splitHuge(pfn, false, true);
         else {
           if (anonSwap) ev[V.thp_swpout_fallback]!++;
           this.c.procs.splitHuge(pfn);
@@ -510,22 +517,16 @@ export class Reclaim {
         lvScanned += delta;
         lvIsolated += this.lastScanned;
         if (delta === 0) break; // goto done
-        if (lvScanned >= nrToScan) {
-          stopped = true;
-          break;
-        }
-        // should_abort_scan (consulted only while the lruvec's nr_to_scan is not used up)
+        // `scanned >= nr_to_scan`, then should_abort_scan: a direct reclaimer that has
+        // nr_to_reclaim and has swapped; else neither kswapd short of nr_to_reclaim nor above
+        // priority DEF_PRIORITY - 2, and every eligible zone above its mark (+ MIN_LRU_BATCH)
         const done = already + pages + bonus;
-        if (!kswapd && done >= nrToReclaim && needSwapping) {
-          stopped = true;
-          break;
-        }
-        if ((kswapd && done < nrToReclaim) || priority > DEF_PRIORITY - 2) continue;
-        if (aboveMark()) {
+        stopped = lvScanned >= nrToScan || (!kswapd && done >= nrToReclaim && needSwapping);
+        if (!stopped && !(kswapd && done < nrToReclaim) && priority <= DEF_PRIORITY - 2 && aboveMark()) {
           bonus += MIN_LRU_BATCH;
           stopped = true;
-          break;
         }
+        if (stopped) break;
       }
       // lru_gen_shrink_lruvec: a batch's worth reclaimed by a loop that ended by its breaks,
       // the last batch's lruvec not needing aging, spares the next lru_gen_age_node
