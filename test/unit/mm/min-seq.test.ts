@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Engine } from "../../../src/engine/engine.js";
-import { ANON, FILE } from "../../../src/mm/lru-gen.js";
+import { ANON, FILE, type Lruvec } from "../../../src/mm/lru-gen.js";
 import { V } from "../../../src/stats/counters.js";
 import { counters, engineFor, runCsv } from "../../helpers.js";
 
@@ -17,6 +17,34 @@ async function setup(): Promise<Engine> {
   for (let i = 0; i < 8; i++) rows.push(`0,access,1,${0x50000000 + i * 4096},,`);
   await runCsv(e, rows.join("\n") + "\n");
   return e;
+}
+
+/** two agings (the faulted pages stay in max_seq 3, bits cleared; max_seq 5), then try_to_inc_min_seq: 3 */
+function ageTwice(e: Engine, lv: Lruvec): void {
+  e.mem.lru.age(lv, 0, null, true);
+  e.mem.lru.age(lv, 0, null, true);
+  e.mem.lru.tryIncMinSeq(lv, true);
+}
+
+/** the file pages of generation 3 moved to 4: file's oldest generation empty, anon's not */
+function fileTo4(e: Engine, lv: Lruvec): void {
+  const lru = e.mem.lru;
+  for (let pfn = 0; pfn < e.mem.pages.nrPages; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.typeOf(pfn) === FILE && lru.seqOf(lv, pfn) === 3) lru.move(lv, pfn, 4);
+}
+
+/** a 32 MiB node with THP on and `swap` slots; pid 1's one huge page faulted into max_seq 3 */
+async function hugeEngine(swap?: number): Promise<Engine> {
+  const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {}, ...(swap === undefined ? {} : { swap }) }, {}, { "transparent_hugepage.enabled": "always" });
+  await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
+  return e;
+}
+
+/** the change of each counter in `names` across run() */
+function deltas(e: Engine, names: string[], run: () => void): Record<string, number> {
+  const before = counters(e, names);
+  run();
+  const after = counters(e, names);
+  return Object.fromEntries(names.map((k) => [k, after[k]! - before[k]!]));
 }
 
 describe("try_to_inc_min_seq", () => {
@@ -35,7 +63,7 @@ describe("try_to_inc_min_seq", () => {
     expect([...lv.minSeq]).toEqual([3, 3]);
     // the file pages move on to generation 4: file's oldest (3) is empty, anon's is not.
     // Alone, file would move to 4; coupled, max(min(3, 4), 3) = 3: nothing moves
-    for (let pfn = 0; pfn < e.mem.pages.nrPages; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.typeOf(pfn) === FILE && lru.seqOf(lv, pfn) === 3) lru.move(lv, pfn, 4);
+    fileTo4(e, lv);
     expect([lv.pagesIn(FILE, 3), lv.pagesIn(FILE, 4)]).toEqual([0, 8]);
     expect(lru.tryIncMinSeq(lv, true)).toBe(false);
     expect([...lv.minSeq]).toEqual([3, 3]);
@@ -47,46 +75,36 @@ describe("try_to_inc_min_seq", () => {
   it("isolate_folios: file's oldest generation empty, its anon pages are evicted next", async () => {
     const e = await setup();
     const lv = e.mem.memcgs.root.lruvecs[0]!;
-    const lru = e.mem.lru;
-    lru.age(lv, 0, null, true);
-    lru.age(lv, 0, null, true);
-    lru.tryIncMinSeq(lv, true);
-    for (let pfn = 0; pfn < e.mem.pages.nrPages; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.typeOf(pfn) === FILE && lru.seqOf(lv, pfn) === 3) lru.move(lv, pfn, 4);
-    const before = e.mem.vmstat();
+    ageTwice(e, lv);
+    fileTo4(e, lv);
     // get_type_to_scan picks file (no refaults yet); its generation 3 is empty, so anon's is
     // scanned: two pages reclaimed, both anon, both swapped out (each isolated twice)
-    expect(e.mem.reclaim.shrinkLruvec(lv, 2, true)).toBe(2);
-    const v = e.mem.vmstat();
-    expect(v[V.pgsteal_anon]! - before[V.pgsteal_anon]!).toBe(2);
-    expect(v[V.pgsteal_file]! - before[V.pgsteal_file]!).toBe(0);
-    expect(v[V.pswpout]! - before[V.pswpout]!).toBe(2);
+    let got = -1;
+    const d = deltas(e, ["pgsteal_anon", "pgsteal_file", "pswpout"], () => (got = e.mem.reclaim.shrinkLruvec(lv, 2, true)));
+    expect(got).toBe(2);
+    expect(d).toEqual({ pgsteal_anon: 2, pgsteal_file: 0, pswpout: 2 });
     expect([...lv.minSeq]).toEqual([3, 3]);
   });
 });
 
 describe("scan_folios counts a folio's pages", () => {
   it("a huge page found young at eviction is 512 in pgscan, kept (no pgactivate), to max_seq", async () => {
-    const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {} }, {}, { "transparent_hugepage.enabled": "always" });
-    await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
+    const e = await hugeEngine();
     expect(e.mem.vmstat()[V.thp_fault_alloc]).toBe(1);
     const lv = e.mem.memcgs.root.lruvecs[0]!;
     const lru = e.mem.lru;
     // two agings leave the huge page (faulted into max_seq 3) in generation 3, bits cleared
-    lru.age(lv, 0, null, true);
-    lru.age(lv, 0, null, true);
-    lru.tryIncMinSeq(lv, true);
+    ageTwice(e, lv);
     let head = -1;
     for (let pfn = 0; pfn < e.mem.pages.nrPages && head < 0; pfn++) if (lru.lruvecOfPfn(pfn) === lv && lru.nrOf(pfn) === 512) head = pfn;
     expect([lv.minSeq[ANON], lru.seqOf(lv, head)]).toEqual([3, 3]);
     // a touch of one of its pages: the PMD is young
     await runCsv(e, "time_ms,op,pid,addr,len\n1,access,1,0x40001000,\n");
-    const before = e.mem.vmstat();
     // one isolation (the scan budget is 1): 512 scanned, nothing reclaimed
-    expect(e.mem.reclaim.shrinkLruvec(lv, 1, true, 1)).toBe(0);
-    const v = e.mem.vmstat();
-    expect(v[V.pgscan_kswapd]! - before[V.pgscan_kswapd]!).toBe(512);
-    expect(v[V.pgscan_anon]! - before[V.pgscan_anon]!).toBe(512);
-    expect(v[V.pgactivate]! - before[V.pgactivate]!).toBe(0);
+    let got = -1;
+    const d = deltas(e, ["pgscan_kswapd", "pgscan_anon", "pgactivate"], () => (got = e.mem.reclaim.shrinkLruvec(lv, 1, true, 1)));
+    expect(got).toBe(0);
+    expect(d).toEqual({ pgscan_kswapd: 512, pgscan_anon: 512, pgactivate: 0 });
     expect(e.mem.reclaim.lastScanned).toBe(512);
     expect(lru.seqOf(lv, head)).toBe(lv.maxSeq);
   });
@@ -95,12 +113,8 @@ describe("scan_folios counts a folio's pages", () => {
 describe("an anon huge page swapped out whole (shrink_folio_list's add_to_swap of a THP)", () => {
   /** pid 1's one huge page, aged into min_seq with its bit clear; `swap` slots on the machine */
   async function oldHuge(swap: number): Promise<Engine> {
-    const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {}, swap }, {}, { "transparent_hugepage.enabled": "always" });
-    await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
-    const lv = e.mem.memcgs.root.lruvecs[0]!;
-    e.mem.lru.age(lv, 0, null, true);
-    e.mem.lru.age(lv, 0, null, true);
-    e.mem.lru.tryIncMinSeq(lv, true);
+    const e = await hugeEngine(swap);
+    ageTwice(e, e.mem.memcgs.root.lruvecs[0]!);
     return e;
   }
   const THP = ["thp_split_pmd", "thp_split_page", "thp_swpout", "thp_swpout_fallback", "pswpout", "pgscan_kswapd", "pgsteal_kswapd"];
@@ -108,10 +122,9 @@ describe("an anon huge page swapped out whole (shrink_folio_list's add_to_swap o
   it("with a free cluster (512 slots): thp_swpout, only the PMD split; its 512 pages written and freed", async () => {
     const e = await oldHuge(4096);
     const lv = e.mem.memcgs.root.lruvecs[0]!;
-    const before = counters(e, THP);
-    expect(e.mem.reclaim.shrinkLruvec(lv, 512, true)).toBe(512);
-    const after = counters(e, THP);
-    const d = Object.fromEntries(THP.map((k) => [k, after[k]! - before[k]!]));
+    let got = -1;
+    const d = deltas(e, THP, () => (got = e.mem.reclaim.shrinkLruvec(lv, 512, true)));
+    expect(got).toBe(512);
     // 512 isolated once each, written, then isolated again after writeback's rotation: 1024
     expect(d).toEqual({ thp_split_pmd: 1, thp_split_page: 0, thp_swpout: 1, thp_swpout_fallback: 0, pswpout: 512, pgscan_kswapd: 1024, pgsteal_kswapd: 512 });
   });
@@ -119,11 +132,10 @@ describe("an anon huge page swapped out whole (shrink_folio_list's add_to_swap o
   it("without one (fewer than 512 free slots): thp_swpout_fallback, the folio split (thp_split_page), pages one by one", async () => {
     const e = await oldHuge(300);
     const lv = e.mem.memcgs.root.lruvecs[0]!;
-    const before = counters(e, THP);
     // get_swappiness stops anon once fewer than 64 slots are free: 300 - 236 = 64, so 237 go
-    expect(e.mem.reclaim.shrinkLruvec(lv, 512, true)).toBe(237);
-    const after = counters(e, THP);
-    const d = Object.fromEntries(THP.map((k) => [k, after[k]! - before[k]!]));
+    let got = -1;
+    const d = deltas(e, THP, () => (got = e.mem.reclaim.shrinkLruvec(lv, 512, true)));
+    expect(got).toBe(237);
     expect(d).toEqual({ thp_split_pmd: 1, thp_split_page: 1, thp_swpout: 0, thp_swpout_fallback: 1, pswpout: 237, pgscan_kswapd: 474, pgsteal_kswapd: 237 });
   });
 });
