@@ -168,6 +168,8 @@ export interface StartStateJson {
   pcp: number;
   boot_movable: number;
   boot_unmovable: number;
+  /** the boot owner's movable pages that stay in use (wsim.boot_in_use) */
+  boot_in_use: number;
   warnings: string[];
   /** the counters that are not 0 once the state is laid out, before the first event (gauges such as nr_free_pages, nr_anon_pages) */
   vmstat: Record<string, number>;
@@ -238,11 +240,11 @@ async function replayOpened(
       say(t);
     };
     for (const w of start.state.warnings) warn(w);
-    const s = applyStartState(engine.mem, start.state, warn, start.pcp, start.lru);
+    const s = applyStartState(engine.mem, start.state, warn, start.pcp, start.lru, start.lruGen, settings.num("wsim.boot_in_use"));
     const vmstat = Object.fromEntries(Object.entries(engine.vmstatObject()).filter(([, v]) => v !== 0));
-    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, warnings, vmstat, zones: zoneStarts(engine) };
+    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, boot_in_use: s.inUse, warnings, vmstat, zones: zoneStarts(engine) };
     cfg.onNote?.(
-      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
+      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}${s.inUse ? `, ${s.inUse} in use` : ""}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
     );
   }
   let events = 0;

@@ -45,7 +45,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}), JSON file or a saved /proc/zoneinfo; default: the trace's own, else default`)
     .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
     .option("--plugin <file.mjs>", "load a plug-in module (repeatable): daemons, observe hooks, policy replacements; see the README's \"Write your own policy\"", collect, [])
-    .option("--start-state <dir>", "start from a real machine's free memory: DIR holds buddyinfo and pagetypeinfo (and zoneinfo, then the machine unless --machine is given) copied from its /proc; see the README's \"Start from a real machine's state\"")
+    .option("--start-state <dir>", "start from a real machine's free memory: DIR holds buddyinfo and pagetypeinfo (and zoneinfo, then the machine unless --machine is given, and /sys/kernel/debug/lru_gen) copied from its /proc; see the README's \"Start from a real machine's state\"")
     .option("--zones <layout>", "the machine's zones: x86 (DMA, DMA32, Normal as a QEMU x86-64 guest of that size has them: every preset's) or flat (one Normal zone per node: a machine file's default); overrides the machine's \"zones\"")
     .addOption(
       new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json; with --interval also csv, ndjson (streamed)").choices([
@@ -323,7 +323,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("--all", "list every counter, not only those that moved")
     .option("--runs <n>", "boot the kernel N times and show its range (its counters vary from boot to boot); wsim runs once", "1")
     .addOption(
-      new Option("--start <state>", "wsim's start: boot = the first guest's boot zoneinfo, buddyinfo and pagetypeinfo (its zones, free blocks and used pages, as --start-state); free = only the guest's free pages, as zones of their own")
+      new Option("--start <state>", "wsim's start: boot = the first guest's boot zoneinfo, buddyinfo, pagetypeinfo and lru_gen (its zones, free blocks and used pages, as --start-state; the used ones in use: wsim.boot_in_use=100 unless --set gives it); free = only the guest's free pages, as zones of their own")
         .choices(["boot", "free"])
         .default("boot"),
     )

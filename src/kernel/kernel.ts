@@ -76,6 +76,8 @@ export interface KernelSnapshot {
   pageblocks: Record<string, number>;
   /** /proc/zoneinfo as printed (the boot snapshot only: the layout, watermarks and pagesets wsim's machine can start from) */
   zoneinfo?: string;
+  /** /sys/kernel/debug/lru_gen as printed (the boot snapshot, multi-gen LRU on): the generations wsim's boot owner's pages start in */
+  lru_gen?: string;
 }
 
 export interface KernelResult {
@@ -423,7 +425,7 @@ export async function runKernel(cfg: KernelConfig): Promise<KernelResult> {
         events: events && { enabled: [...cfg.events!.events], buffer_kb: cfg.events!.bufferKb, lines: events.lines, dropped: events.dropped, overrun: events.overrun },
         dma_filled: cfg.fillDma ? Number(/^dma (\d+)/.exec(sections.get("dma-fill") ?? "")?.[1] ?? NaN) : null,
         errors,
-        boot: { ...snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""), zoneinfo: sections.get("boot-zoneinfo") ?? "" },
+        boot: { ...snapshot(bootVm, bootBuddy, sections.get("boot-pagetypeinfo") ?? ""), zoneinfo: sections.get("boot-zoneinfo") ?? "", lru_gen: sections.get("boot-lru_gen") ?? "" },
         final: snapshot(finalVm, finalBuddy, sections.get("final-pagetypeinfo") ?? ""),
         workdir: cfg.keep ? work : null,
       },

@@ -284,7 +284,8 @@ export class ScriptBuilder {
 
   /**
    * The snapshot the replay starts from ("boot-*": vmstat, the counters' baseline; buddyinfo,
-   * pagetypeinfo and zoneinfo, wsim's start state in `wsim compare`), then tracing on. It comes
+   * pagetypeinfo, zoneinfo and, under multi-gen LRU, lru_gen: wsim's start state in `wsim
+   * compare`), then tracing on. It comes
    * after the tunables are written, right before the first event: a tunable can move the
    * watermarks (THP's `enabled` going from the small guest's boot `never` to `always` makes
    * khugepaged's set_recommended_min_free_kbytes raise min_free_kbytes: a 96 MiB guest's high
@@ -294,6 +295,8 @@ export class ScriptBuilder {
     if (this.snapped) return;
     this.snapped = true;
     this.lines.push("p boot-vmstat /proc/vmstat", "p boot-buddyinfo /proc/buddyinfo", "p boot-pagetypeinfo /proc/pagetypeinfo", "p boot-zoneinfo /proc/zoneinfo");
+    // the generations of the boot's LRU pages (multi-gen LRU only): wsim's start places them alike
+    if ((this.opts.lru ?? "mglru") === "mglru") this.lines.push(`p boot-lru_gen ${READ_PATHS.lru_gen}`);
     if (this.opts.events) this.lines.push(`s ${TRACEFS}/tracing_on 1`);
   }
 

@@ -404,6 +404,62 @@ export interface StartLru {
   pages: number;
 }
 
+/**
+ * The generations a saved /sys/kernel/debug/lru_gen shows on one node, all memcgs summed:
+ * `pages[age]` is the anon + file pages of generation max_seq - age (age 0 the youngest).
+ */
+export interface StartLruGen {
+  nid: number;
+  pages: number[];
+}
+
+/**
+ * /sys/kernel/debug/lru_gen as lru_gen_seq_show prints it (mm/vmscan.c, 6.1): `memcg ID PATH`,
+ * ` node N`, then one line per generation from min_seq to max_seq: `SEQ AGE_MS ANON FILE` (the
+ * full file's, lru_gen_full, marks sizes below min_seq with `x`; its tier lines of 7 numbers
+ * and mm-walk lines of 6, each number maybe with a letter, are skipped). Returns each node's
+ * generations by age from its max_seq, summed over memcgs. Throws DataError at a line that is
+ * none of these, a generation line before any ` node` line, or a file with no generation.
+ */
+export function parseLruGenFile(text: string, file: string): StartLruGen[] {
+  const byNode = new Map<number, number[]>();
+  let gens: [number, number][] | null = null;
+  let nid = -1;
+  const flush = () => {
+    if (gens === null || gens.length === 0) return;
+    const max = Math.max(...gens.map((g) => g[0]));
+    const acc = byNode.get(nid) ?? [];
+    for (const [seq, pages] of gens) acc[max - seq] = (acc[max - seq] ?? 0) + pages;
+    byNode.set(nid, acc);
+  };
+  const lines = linesOf(text);
+  let any = false;
+  lines.forEach((raw, i) => {
+    const l = raw.trim();
+    if (l === "") return;
+    const tok = l.split(/\s+/);
+    let m;
+    if (tok[0] === "memcg" && /^\d+$/.test(tok[1] ?? "")) {
+      flush();
+      gens = null;
+      nid = -1;
+    } else if (tok[0] === "node" && tok.length === 2 && /^\d+$/.test(tok[1]!)) {
+      flush();
+      gens = [];
+      nid = Number(tok[1]);
+    } else if ((m = /^(\d+)\s+\d+\s+(\d+)x?\s+(\d+)x?$/.exec(l))) {
+      if (gens === null) throw new DataError(file, i + 1, `generation line ${quoteInput(l)} before any " node N" line: not /sys/kernel/debug/lru_gen's format`);
+      gens.push([Number(m[1]), Number(m[2]) + Number(m[3])]);
+      any = true;
+    } else if ((tok.length === 6 || tok.length === 7) && tok.every((t) => /^\d+[A-Za-z]?$/.test(t))) {
+      // lru_gen_full's tier lines (7 numbers, r/e/p or R/T marks) and mm-walk lines (6): skipped
+    } else throw new DataError(file, i + 1, `${quoteInput(l)}: expected "memcg ID PATH", " node N" or a generation "SEQ AGE_MS ANON FILE" line, as /sys/kernel/debug/lru_gen prints them`);
+  });
+  flush();
+  if (!any) throw new DataError(file, 0, "no generation in this lru_gen file (copy /sys/kernel/debug/lru_gen while multi-gen LRU is on)");
+  return [...byNode.entries()].sort((a, b) => a[0] - b[0]).map(([n, pages]) => ({ nid: n, pages: Array.from(pages, (x) => x ?? 0) }));
+}
+
 /** A start-state directory read: the state, and DIR/zoneinfo's path when there is one. */
 export interface LoadedStartState {
   state: StartState;
@@ -413,11 +469,14 @@ export interface LoadedStartState {
   lru: StartLru[];
   /** DIR/zoneinfo if it exists: the machine of the run unless --machine gives another */
   zoneinfo: string | null;
+  /** DIR/lru_gen's generations per node (empty without it): the boot owner's pages by age */
+  lruGen: StartLruGen[];
 }
 
 /**
  * Reads DIR/buddyinfo and DIR/pagetypeinfo (the names /proc gives them; both required) and
- * DIR/zoneinfo (optional: its path, and the counts of its pagesets). Throws DataError naming the file: unreadable or missing
+ * DIR/zoneinfo (optional: its path, and the counts of its pagesets and LRU lists) and DIR/lru_gen
+ * (optional: /sys/kernel/debug/lru_gen, the generations the boot owner's pages go to). Throws DataError naming the file: unreadable or missing
  * (line 0), or a bad line.
  */
 export function loadStartState(dir: string): LoadedStartState {
@@ -439,12 +498,14 @@ export function loadStartState(dir: string): LoadedStartState {
   const buddyPath = join(dir, "buddyinfo");
   const buddy = parseBuddyinfo(read("buddyinfo"), buddyPath);
   const state = parsePagetypeinfo(read("pagetypeinfo"), join(dir, "pagetypeinfo"), buddy, buddyPath);
+  const lg = join(dir, "lru_gen");
+  const lruGen = existsSync(lg) ? parseLruGenFile(read("lru_gen"), lg) : [];
   const zi = join(dir, "zoneinfo");
-  if (!existsSync(zi)) return { state, pcp: [], lru: [], zoneinfo: null };
+  if (!existsSync(zi)) return { state, pcp: [], lru: [], zoneinfo: null, lruGen };
   const info = parseZoneinfo(read("zoneinfo"), zi);
   const pcp = info.pgdats.flatMap((p) => p.zones.filter((z) => z.pagesets).map((z) => ({ nid: p.nodeId, zone: z.name, counts: z.pagesets!.map((ps) => ps.count) })));
   const lru = info.pgdats.flatMap((p) => p.zones.filter((z) => z.stats).map((z) => ({ nid: p.nodeId, zone: z.name, pages: zoneLruPages(z.stats!) })));
-  return { state, pcp, lru, zoneinfo: zi };
+  return { state, pcp, lru, zoneinfo: zi, lruGen };
 }
 
 /** The zone's pages on LRU lists, from its zoneinfo vmstat items (a missing item counts 0). */

@@ -22,7 +22,7 @@
  * mapped page); pages are moved eagerly where MGLRU updates the generation lazily and sorts
  * later; no tiers or PID controller refs beyond what get_type_to_scan needs.
  */
-import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD, PG_LAZYFREE, PG_UNEVICTABLE } from "./pages.js";
+import { type PageArrays, PG_ACCESSED, PG_ANON, PG_HEAD, PG_IN_USE, PG_LAZYFREE, PG_UNEVICTABLE } from "./pages.js";
 import { listAdd, listAddTail, listDel, listReplace } from "./list.js";
 
 
@@ -301,18 +301,23 @@ export class LruGen {
     return this.flags[pfn]! & PG_HEAD ? 1 << this.order[pfn]! : 1;
   }
 
-  /** folio_test_clear_young over the entry: any subpage accessed; all bits cleared. */
+  /** pte_young for the page at pfn: its accessed bit, or a boot owner page in use (PG_IN_USE) */
+  young(pfn: number): boolean {
+    return (this.flags[pfn]! & PG_ACCESSED) !== 0 || (this.mflags[pfn]! & PG_IN_USE) !== 0;
+  }
+
+  /** folio_test_clear_young over the entry: any subpage accessed (or in use); all bits cleared. */
   testClearYoung(pfn: number): boolean {
     const f = this.flags;
     const n = this.nrOf(pfn);
     if (n === 1) {
-      const young = (f[pfn]! & PG_ACCESSED) !== 0;
+      const young = this.young(pfn);
       f[pfn]! &= ~PG_ACCESSED;
       return young;
     }
     let young = false;
     for (let q = pfn; q < pfn + n; q++) {
-      if (f[q]! & PG_ACCESSED) young = true;
+      if (this.young(q)) young = true;
       f[q]! &= ~PG_ACCESSED;
     }
     return young;
@@ -447,7 +452,7 @@ export class LruGen {
           const mm = w.mm(slot);
           mms.set(slot, mm !== undefined && mm.rssAnon + mm.rssFile >= MIN_LRU_BATCH);
         }
-        if (this.nrOf(pfn) > 1 || !(f[pfn]! & PG_ACCESSED)) continue;
+        if (this.nrOf(pfn) > 1 || !this.young(pfn)) continue;
         const key = leafKey(slot, Math.floor(ownerVpn[pfn]! / PTRS_PER_PTE));
         young.set(key, (young.get(key) ?? 0) + 1);
       }
@@ -519,7 +524,7 @@ export class LruGen {
       if (pte <= 0) continue;
       const q = pte - 1;
       // get_pfn_folio: a page of this lruvec (memcg and node), a whole folio
-      if (!(f[q]! & PG_ACCESSED) || !(f[q]! & PG_HEAD) || this.lruvecOf[q] !== id) continue;
+      if (!this.young(q) || !(f[q]! & PG_HEAD) || this.lruvecOf[q] !== id) continue;
       f[q]! &= ~PG_ACCESSED;
       young++;
       if (q === pfn || this.mflags[q]! & PG_UNEVICTABLE) continue;
@@ -605,7 +610,7 @@ export class LruGen {
       if (lv.pagesIn(type, min) !== lv.total[type]) return false;
       for (let pfn = lv.head[type * NR_SLOTS + (min % NR_SLOTS)]!; pfn >= 0; pfn = this.next[pfn]!) {
         const end = pfn + this.nrOf(pfn);
-        for (let q = pfn; q < end; q++) if (this.flags[q]! & PG_ACCESSED) return false;
+        for (let q = pfn; q < end; q++) if (this.young(q)) return false;
       }
     }
     return true;

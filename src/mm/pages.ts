@@ -39,6 +39,13 @@ export const PG_WORKINGSET = 32; // PG_workingset (the two-list LRU): deactivate
  */
 export const PG_FILE_MAPPED = 64;
 
+/**
+ * In mflags: a start state's boot owner page that stays in use (wsim.boot_in_use): every test
+ * of its accessed bit finds it young (MultiGenLru.young), as a page its running owner keeps
+ * touching. No kernel flag: the kernel sees its owner's accesses.
+ */
+export const PG_IN_USE = 128;
+
 export class PageArrays implements ListLinks {
   readonly nrPages: number;
   /**

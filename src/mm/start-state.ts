@@ -6,8 +6,13 @@
  *
  * - in a Movable pageblock, a used page is an anonymous page of the boot owner: an mm with pid
  *   0 that no event names and that never exits (ProcessTable.createDetached), in the root
- *   memcg, on its node's LRU in the oldest generation, mapped at consecutive addresses in pfn
- *   order. Compaction can migrate it and reclaim can swap it out like any anon page; it counts
+ *   memcg, on its node's LRU, mapped at consecutive addresses in pfn order; in the oldest
+ *   generation, or with `lruGen` (a saved /sys/kernel/debug/lru_gen) spread over the
+ *   generations in the proportions it shows (a real machine's boot pages are mostly in use, in
+ *   young generations: placed in the oldest, reclaim took them first where the kernel did not).
+ *   `inUsePct` percent of them (wsim.boot_in_use), spread evenly, stay in use (PG_IN_USE:
+ *   young whenever a scanner tests them), as the pages of the real machine's running processes
+ *   are: aging and look-around promote them and eviction keeps them. Compaction can migrate it and reclaim can swap it out like any anon page; it counts
  *   in nr_anon_pages, nr_inactive_anon / nr_zone_inactive_anon and the root memcg's anon.
  * - in any other pageblock (Unmovable, Reclaimable, HighAtomic, Isolate) a used page is an
  *   unmovable kernel page, as a trace's `alloc` makes: never migrated, never freed, counted
@@ -25,12 +30,13 @@
  */
 import { DataError, ValueError } from "../errors.js";
 import { ZONE_NAMES, type ExplicitZone } from "../machine/zones.js";
-import { planZone, type StartLru, type StartPcp, type StartState } from "../machine/start-state.js";
+import { planZone, type StartLru, type StartLruGen, type StartPcp, type StartState } from "../machine/start-state.js";
 import { MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER, MAX_ORDER, MIGRATE_TYPES } from "./constants.js";
-import { PG_ALLOC, PG_ANON, PG_HEAD, PG_LRU } from "./pages.js";
+import { PG_ALLOC, PG_ANON, PG_HEAD, PG_IN_USE, PG_LRU } from "./pages.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO, type Zone } from "./buddy.js";
 import type { Memory } from "./memory.js";
 import type { Mm } from "./process.js";
+import type { Lruvec } from "./lru-gen.js";
 
 /** The boot owner's pid: no trace event can name it (traces' pids start at 1). */
 export const BOOT_PID = 0;
@@ -47,6 +53,8 @@ export interface StartStateSummary {
   mm: Mm | null;
   /** pages put on per-cpu lists */
   pcp: number;
+  /** the boot owner's pages that stay in use (wsim.boot_in_use, PG_IN_USE) */
+  inUse: number;
 }
 
 /**
@@ -82,8 +90,13 @@ export function applyZoneMarks(mem: Memory): void {
  */
 export function applyStartState(
   mem: Memory, state: StartState, warn: (text: string) => void, pcp: readonly StartPcp[] = [], lru: readonly StartLru[] = [],
+  lruGen: readonly StartLruGen[] = [], inUsePct = 0,
 ): StartStateSummary {
-  const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null, pcp: 0 };
+  const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null, pcp: 0, inUse: 0 };
+  if (lruGen.length && mem.lru.classic) {
+    warn("lru_gen.enabled=0: the lru_gen file's generations are not used (the boot owner's pages start on the inactive anon list)");
+    lruGen = [];
+  }
   if (pcp.some((x) => x.counts.some((c) => c > 0)) && !mem.pcp.enabled) {
     warn("wsim.pcp=0: the pages zoneinfo shows on per-cpu lists count as used");
     pcp = [];
@@ -172,6 +185,8 @@ export function applyStartState(
     const cap = lru.find((x) => x.nid === z.nid && x.zone === z.name)?.pages;
     const n = movable.length;
     const want = cap === undefined ? n : Math.min(n, Math.max(0, cap));
+    const genOf = generationChoice(lv, lruGen.find((x) => x.nid === z.nid)?.pages, want);
+    let m = 0;
     for (let j = 0; j < n; j++) {
       const pfn = movable[j]!;
       // the j-th candidate is on the LRU when floor((j + 1) * want / n) > floor(j * want / n): evenly spread
@@ -193,7 +208,13 @@ export function applyStartState(
       mem.ownerMm[pfn] = mm.slot;
       mem.ownerVpn[pfn] = vpn;
       mem.lastAccess[pfn] = 0;
-      mem.lru.add(lv, pfn, lv.minSeq[0]!);
+      mem.lru.add(lv, pfn, genOf(m));
+      // wsim.boot_in_use: the m-th is in use when floor((m + 1) * pct / 100) > floor(m * pct / 100)
+      if (Math.floor(((m + 1) * inUsePct) / 100) > Math.floor((m * inUsePct) / 100)) {
+        p.mflags[pfn] = PG_IN_USE;
+        summary.inUse++;
+      }
+      m++;
       mm.rssAnon++;
       mem.procs.nrAnon++;
       summary.bootMovable++;
@@ -204,6 +225,28 @@ export function applyStartState(
   mem.kernelPages += summary.bootUnmovable;
   summary.mm = mm;
   return summary;
+}
+
+/**
+ * The generation (seq) of the m-th of a zone's `want` boot owner LRU pages (pfn order): with a
+ * saved lru_gen's `pages` per age (max_seq - seq) on the zone's node, pages go to the ages in
+ * proportion, oldest first (page m to the age whose cumulative share holds floor(m * total /
+ * want)), each at lv.maxSeq - age, at least min_seq; without one (or an empty one) all in the
+ * oldest generation, min_seq.
+ */
+function generationChoice(lv: Lruvec, pages: readonly number[] | undefined, want: number): (m: number) => number {
+  const total = pages?.reduce((a, b) => a + b, 0) ?? 0;
+  const oldest = lv.minSeq[0]!;
+  if (!pages || total === 0) return () => oldest;
+  return (m: number) => {
+    const at = Math.floor((m * total) / want);
+    let cum = 0;
+    for (let age = pages.length - 1; age >= 0; age--) {
+      cum += pages[age]!;
+      if (at < cum) return Math.max(oldest, lv.maxSeq - age);
+    }
+    return lv.maxSeq;
+  };
 }
 
 /**

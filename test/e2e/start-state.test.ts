@@ -59,7 +59,7 @@ describe("--start-state DIR", () => {
     // JSON start_state: every managed page is free or the boot owner's: DMA 3840 + DMA32
     // [4096, 131031) 126935 = 130775 managed, 112696 free, so 18079 used
     const st = JSON.parse(r.out).start_state;
-    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined, vmstat: undefined, zones: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, warnings: [] });
+    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined, vmstat: undefined, zones: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, boot_in_use: 0, warnings: [] });
     expect(st.boot_movable + st.boot_unmovable).toBe(18079);
     // and what it starts from: the counters before the first event, each zone's free pages (3808 + 108888)
     expect(st.vmstat.nr_free_pages).toBe(112696);
@@ -155,6 +155,13 @@ describe("--start-state DIR", () => {
     r = wsim(["replay", reads, "--machine", m512, "--start-state", cmaBlocks]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/pagetypeinfo:\d+: node 0 zone DMA32: 2 CMA pageblocks: wsim has no CMA migratetype \(an empty CMA column is accepted\)\n$/);
+    // a lru_gen that is not /sys/kernel/debug/lru_gen's: its line; one with no generation: the file
+    const badLg = stateDir("badlg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: (t) => t.replace(" node     0", " nodes 0") });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", badLg]);
+    expect([r.code, r.err]).toEqual([3, `${badLg}/lru_gen:2: "nodes 0": expected "memcg ID PATH", " node N" or a generation "SEQ AGE_MS ANON FILE" line, as /sys/kernel/debug/lru_gen prints them\n`]);
+    const emptyLg = stateDir("emptylg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: () => "memcg     1 /\n node     0\n" });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", emptyLg]);
+    expect([r.code, r.err]).toEqual([3, `${emptyLg}/lru_gen: no generation in this lru_gen file (copy /sys/kernel/debug/lru_gen while multi-gen LRU is on)\n`]);
     // the default machine made flat: one Normal zone
     r = wsim(["replay", reads, "--start-state", full, "--zones", "flat"]);
     expect([r.code, r.err]).toEqual([

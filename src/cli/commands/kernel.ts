@@ -227,7 +227,8 @@ async function spoolStdin(): Promise<string> {
  * /proc/zoneinfo (machineFromZoneinfo: zones, spans, managed pages, watermarks, CPUs; the nodes
  * after node 0 are `--numa`'s memory-only nodes, tier 1 as in machineFromBuddyinfo) and its boot
  * buddyinfo and pagetypeinfo written to a temporary directory for `--start-state` (the free
- * blocks per zone, order and migratetype; every other managed page used by wsim's boot owner).
+ * blocks per zone, order and migratetype; every other managed page used by wsim's boot owner),
+ * with its boot lru_gen when it printed one (the generations of the boot owner's LRU pages).
  * Returns null when the guest printed none of the three (an old run); the caller removes `dir`.
  * Throws DataError when the guest's files do not parse.
  */
@@ -240,7 +241,19 @@ export function bootStart(k: KernelResult): { machine: Machine; dir: string } | 
   writeFileSync(join(dir, "zoneinfo"), b.zoneinfo);
   writeFileSync(join(dir, "buddyinfo"), b.buddyinfo);
   writeFileSync(join(dir, "pagetypeinfo"), b.pagetypeinfo);
+  // the boot LRU's generations (guests recorded before 2026-12-01 have none: all in the oldest)
+  if (b.lru_gen) writeFileSync(join(dir, "lru_gen"), b.lru_gen);
   return { machine, dir };
+}
+
+/**
+ * `--set` for wsim's side of a compare that starts from the guest's boot state: the guest's
+ * boot LRU pages are its helper's (and its init's), which run throughout the replay, so every
+ * one of them stays in use (wsim.boot_in_use=100) unless `--set` says otherwise.
+ */
+export function withBootInUse(set: readonly string[] | undefined): string[] {
+  const given = (set ?? []).some((x) => x.split("=")[0]!.trim() === "wsim.boot_in_use");
+  return given ? [...(set ?? [])] : ["wsim.boot_in_use=100", ...(set ?? [])];
 }
 
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
@@ -272,7 +285,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
       sim = await replay({
         trace,
         machine,
-        set: o.set,
+        set: boot ? withBootInUse(o.set) : o.set,
         format: cfg.format,
         stdin: stdin?.(),
         ...(boot

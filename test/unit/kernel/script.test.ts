@@ -33,11 +33,13 @@ describe("ScriptBuilder", () => {
     // replay runs with), the snapshot, and the first event right after it
     expect(lines.slice(0, 2)).toEqual(["s /sys/kernel/mm/lru_gen/enabled y", "p release /proc/sys/kernel/osrelease"]);
     const snap = lines.indexOf("p boot-vmstat /proc/vmstat");
-    expect(lines.slice(snap, snap + 5)).toEqual([
+    // under multi-gen LRU (the default) the boot LRU's generations too, for wsim's boot owner
+    expect(lines.slice(snap, snap + 6)).toEqual([
       "p boot-vmstat /proc/vmstat",
       "p boot-buddyinfo /proc/buddyinfo",
       "p boot-pagetypeinfo /proc/pagetypeinfo",
       "p boot-zoneinfo /proc/zoneinfo",
+      "p boot-lru_gen /sys/kernel/debug/lru_gen",
       "m 1000001000 4096 2",
     ]);
     for (const l of ["s /sys/kernel/mm/transparent_hugepage/enabled always", "s /proc/sys/vm/compaction_proactiveness 40"])
@@ -241,7 +243,7 @@ describe("wsim kernel --events: the script records tracepoints around the replay
       "s /sys/kernel/tracing/events/kmem/mm_page_alloc/enable 1",
       "s /sys/kernel/tracing/events/compaction/enable 1",
     ]);
-    expect(at("s /sys/kernel/tracing/tracing_on 1")).toBe(at("p boot-zoneinfo /proc/zoneinfo") + 1);
+    expect(at("s /sys/kernel/tracing/tracing_on 1")).toBe(at("p boot-lru_gen /sys/kernel/debug/lru_gen") + 1);
     const firstTouch = lines.findIndex((l) => l.startsWith("w "));
     expect(firstTouch).toBeGreaterThan(at("s /sys/kernel/tracing/tracing_on 1"));
     // off before the final snapshot: reading /proc would be traced too

@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../../src/errors.js";
 import { parseMachine, type Machine } from "../../../src/machine/machine.js";
-import { interleave, parseBuddyinfo, parsePagetypeinfo, planZone, spread, zoneLruPages, type StartState } from "../../../src/machine/start-state.js";
+import { interleave, parseBuddyinfo, parseLruGenFile, parsePagetypeinfo, planZone, spread, zoneLruPages, type StartState } from "../../../src/machine/start-state.js";
+import { PG_IN_USE } from "../../../src/mm/pages.js";
+import { withBootInUse } from "../../../src/cli/commands/kernel.js";
 import { machineFromZoneinfo } from "../../../src/machine/zoneinfo-machine.js";
 import { bootZoneinfo, setupZones } from "../../../src/machine/zone-setup.js";
 import { machineZoneLayout } from "../../../src/machine/zones.js";
@@ -317,6 +319,68 @@ describe("a start state on the model", () => {
     // a count above the candidates takes them all; another zone's count does not apply
     expect(applyStartState(engineFor(flat2048).mem, state(zones), () => {}, [], [{ nid: 0, zone: "Normal", pages: 5000 }]).bootMovable).toBe(512);
     expect(applyStartState(engineFor(flat2048).mem, state(zones), () => {}, [], [{ nid: 0, zone: "DMA", pages: 0 }]).bootMovable).toBe(512);
+  });
+
+  it("a saved lru_gen places the boot owner's pages by generation, oldest first, in its proportions", () => {
+    const e = engineFor(flat2048);
+    const lv = e.mem.memcgs.root.lruvecs[0]!;
+    // a fresh lruvec: min_seq 0, max_seq 3. Ages (max_seq - seq) 0..3 hold 128, 0, 0, 384 of 512
+    // pages: page m (pfn 512 + m) goes to age 3 (seq 0) while floor(m * 512 / 512) < 384, then age 0 (seq 3)
+    const s = applyStartState(e.mem, state(zones), () => {}, [], [], [{ nid: 0, pages: [128, 0, 0, 384] }]);
+    expect(s.bootMovable).toBe(512);
+    expect([0, 1, 2, 3].map((seq) => lv.pagesIn(0, seq))).toEqual([384, 0, 0, 128]);
+    expect([512, 895, 896, 1023].map((pfn) => e.mem.lru.seqOf(lv, pfn))).toEqual([0, 0, 3, 3]);
+    // proportions, not counts: 1 : 3 over the same 512 pages is 128 at seq 0 and 384 at seq 1
+    // (ages 2 and 3 of a 4-generation file: 3 x 512 / 4 = 384 pages before the cut)
+    const e2 = engineFor(flat2048);
+    applyStartState(e2.mem, state(zones), () => {}, [], [], [{ nid: 0, pages: [0, 0, 30, 10] }]);
+    const lv2 = e2.mem.memcgs.root.lruvecs[0]!;
+    expect([0, 1, 2, 3].map((seq) => lv2.pagesIn(0, seq))).toEqual([128, 384, 0, 0]);
+    // another node's generations do not apply: all in the oldest
+    const e3 = engineFor(flat2048);
+    applyStartState(e3.mem, state(zones), () => {}, [], [], [{ nid: 1, pages: [512] }]);
+    expect(e3.mem.memcgs.root.lruvecs[0]!.pagesIn(0, 0)).toBe(512);
+    expect(checkMemory(e.mem.mappingView())).toBeNull();
+  });
+
+  it("parseLruGenFile: generations by age from each node's max_seq, memcgs summed, tier lines skipped", () => {
+    // the real 6.1 file: seqs 3..6 on node 0; age 0 = seq 6 (15 + 0), 1 = seq 5 (3099 + 838), 2 = seq 4 (0 + 3), 3 = seq 3 (3872 + 0)
+    expect(parseLruGenFile(sample("lru_gen.txt"), "lg")).toEqual([{ nid: 0, pages: [15, 3937, 3, 3872] }]);
+    const two = "memcg     1 /\n node     0\n          0       100         10          5 \n          1        50          1          2 \n" +
+      " node     1\n          7        10          4          4 \n" +
+      "memcg     2 /a\n node     0\n          2        90          6          0 \n" +
+      // lru_gen_full's tier line and mm-walk line (lru_gen_seq_show_full)
+      "                     0          0r          0e          0p          0r          0e          0p\n                               0           0           0           0           0           0 \n";
+    // node 0: memcg 1 ages [3, 15], memcg 2 age 0 = 6: [9, 15]; node 1: [8]; the full file's x marks read as numbers
+    expect(parseLruGenFile(" node 0\n          0       100          0x          0x\n          1        50          2           3 \n", "lg")).toEqual([{ nid: 0, pages: [5, 0] }]);
+    expect(parseLruGenFile(two, "lg")).toEqual([{ nid: 0, pages: [9, 15] }, { nid: 1, pages: [8] }]);
+    expect(() => parseLruGenFile("          0   1   2   3\n", "lg")).toThrow(/^lg:1: generation line "0   1   2   3" before any " node N" line/);
+  });
+
+  it("wsim.boot_in_use: that share of the boot owner's pages stays young, and eviction keeps them", async () => {
+    const e = engineFor(flat2048);
+    // 25 %: page m when floor((m + 1) / 4) > floor(m / 4): m = 3, 7, ..., 511, pfn 515, 519, ..., 1023 (128 pages)
+    const s = applyStartState(e.mem, state(zones), () => {}, [], [], [], 25);
+    expect(s.inUse).toBe(128);
+    expect([514, 515, 1023].map((pfn) => (e.mem.pages.mflags[pfn]! & PG_IN_USE) !== 0)).toEqual([false, true, true]);
+    // testing the young bit clears nothing that makes an in-use page old
+    expect([e.mem.lru.testClearYoung(515), e.mem.lru.testClearYoung(515), e.mem.lru.testClearYoung(514)]).toEqual([true, true, false]);
+    // all in use: 1900 pages touched with 1034 free, reclaim swaps out the trace's pages, never the boot owner's
+    const hot = engineFor(flat2048, {}, { "wsim.boot_in_use": "100", "transparent_hugepage.enabled": "never" });
+    const h = applyStartState(hot.mem, state(zones), () => {}, [], [], [], 100);
+    const lines = ["time_ms,op,pid,addr,len", `0,mmap,1,0x40000000,${8 * 1024 * 1024}`];
+    for (let i = 0; i < 1900; i++) lines.push(`${1 + i * 0.01},access,1,${0x40000000 + i * 4096},`);
+    await runCsv(hot, lines.join("\n"));
+    expect(h.inUse).toBe(512);
+    expect(h.mm!.rssAnon).toBe(512);
+    expect(counters(hot, ["pswpout"]).pswpout).toBeGreaterThan(0);
+    expect(checkMemory(hot.mem.mappingView())).toBeNull();
+  });
+
+  it("wsim compare's start: boot_in_use 100 unless --set gives it", () => {
+    expect(withBootInUse(undefined)).toEqual(["wsim.boot_in_use=100"]);
+    expect(withBootInUse(["vm.swappiness=10"])).toEqual(["wsim.boot_in_use=100", "vm.swappiness=10"]);
+    expect(withBootInUse(["wsim.boot_in_use=0"])).toEqual(["wsim.boot_in_use=0"]);
   });
 
   it("zoneLruPages sums the zone's LRU items (a missing one is 0)", () => {
