@@ -42,7 +42,8 @@
  * KERNEL-REFERENCE-2 §10): a window of up to 1 << vm.page-cluster (8) pages around the fault,
  * sized by the region's readahead state (__swapin_nr_pages) and clipped to the region and its
  * 2 MiB page-table leaf; every swap entry in it is read (pswpin), the others into the swap
- * cache (swap_ra), not mapped, in the oldest generation (lru_gen_add_folio). One pgmajfault per
+ * cache (swap_ra), not mapped, in the youngest generation (folio_add_lru in the fault makes
+ * them active under MGLRU; inactive on the two-list LRU). One pgmajfault per
  * fault that reads. wsim keeps such a page in its PTE, marked by `swapSlot` (its swap slot + 1):
  * a later access is the minor fault that finds it in the swap cache (pgfault, swap_ra_hit) and
  * maps it; until then it counts in neither rss nor nr_anon_pages but in MM_SWAPENTS and
@@ -697,9 +698,12 @@ export class ProcessTable {
         this.nrAnon++;
         mapped = pfn;
       } else {
-        // the swap cache, not mapped: lru_gen_add_folio files it in the oldest generation
+        // the swap cache, not mapped. __read_swap_cache_async's folio_add_lru runs inside the
+        // fault (lru_gen_in_fault: handle_mm_fault's lru_gen_enter_fault), so MGLRU makes it
+        // active and lru_gen_add_folio files it in the youngest generation, as the faulting
+        // page; the two-list LRU adds it inactive
         flags[pfn]! |= PG_LRU | PG_ANON;
-        lru.add(lv, pfn, lv.minSeq[0]!); // LRU_GEN_ANON
+        lru.addFault(lv, pfn);
         (this.swapSlot ??= new Int32Array(ownerMm.length))[pfn] = sh + 1;
         this.nrSwapCached++;
         if (this.swapWb !== null) this.swapWb.markReadahead(pfn); // SetPageReadahead
