@@ -129,6 +129,8 @@ describe("swap readahead (swap_vma_readahead)", () => {
     await touch(e, [0, 1]); // 1 reads 2 ahead
     expect(counters(e, ["nr_swapcached", "swap_ra"])).toEqual({ nr_swapcached: 1, swap_ra: 1 });
     const lv = e.mem.memcgs.root.lruvecs[0]!;
+    const ra = Array.from({ length: 1024 }, (_, pfn) => pfn).filter((pfn) => e.mem.lru.lruvecOf[pfn] !== 0);
+    expect(ra.map((pfn) => e.mem.lru.seqOf(lv, pfn))).toEqual([lv.maxSeq, lv.maxSeq, lv.maxSeq]);
     // the page read ahead went to the youngest generation with the two mapped ones (folio_add_lru
     // inside the fault makes it active), added after them: the list from its tail is 0, 1, 2.
     // Aging clears 0's and 1's accessed bits without moving them (they are in max_seq), so
