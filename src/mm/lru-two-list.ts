@@ -111,8 +111,11 @@ export interface TwoListContext {
   swapCacheSlot: (pfn: number) => number;
   /** evicts the order-0 page (swap-out, drop, lazyfree free); the shadow's token comes from eviction() */
   evict: (lv: Lruvec, pfn: number, type: number) => void;
-  /** split_huge_page: the huge page's 512 pages onto its list's tail */
-  splitHuge: (pfn: number) => void;
+  /**
+   * split_huge_page: the huge page's 512 pages onto its list's tail; `swapWhole`: only its PMD is
+   * split, for a swap-out of the whole folio (thp_swpout instead of thp_split_page)
+   */
+  splitHuge: (pfn: number, swapWhole?: boolean) => void;
   /** folio_zonenum (absent: one zone, nothing is ever skipped) */
   zoneIdxOf?: (pfn: number) => number;
   /** the zone index of node nid's highest populated zone (with zoneIdxOf) */
@@ -505,8 +508,15 @@ export class TwoListLru {
       // back at the tail while shrink_folio_list works on it (demotion and eviction take it off)
       lg.add(lv, pfn, 0, false);
       if (nrPages > 1) {
-        // split first; its pages wait at the inactive tail for the next scans
-        this.c.splitHuge(pfn);
+        // shrink_folio_list on an anon huge page: add_to_swap takes a whole swap cluster (512
+        // slots) when one is free and the folio is written in one I/O (thp_swpout; only its PMD
+        // is split, by try_to_unmap); without one, thp_swpout_fallback and split_folio_to_list
+        // (thp_split_page). A page-cache or demoted huge page is split. Either way its pages
+        // wait at the inactive tail, and wsim writes and frees them one by one in the next scans
+        const anonSwap = lg.typeOf(pfn) === ANON && !this.c.canDemote(lv.nid);
+        const whole = anonSwap && this.c.nrSwapPages() >= nrPages;
+        if (anonSwap && !whole) ev[V.thp_swpout_fallback]!++;
+        this.c.splitHuge(pfn, whole);
         continue;
       }
       if (mflags[pfn]! & PG_LAZYFREE && flags[pfn]! & PG_DIRTY) {

@@ -158,7 +158,7 @@ export class Reclaim {
       demote: (pfn, kswapd) => c.demote(pfn, kswapd),
       swapCacheSlot: (pfn) => c.procs.slotOf(pfn),
       evict: (lv, pfn, type) => this.evict(lv, pfn, type),
-      splitHuge: (pfn) => c.procs.splitHuge(pfn),
+      splitHuge: (pfn, swapWhole) => c.procs.splitHuge(pfn, false, swapWhole === true),
       zoneIdxOf: (pfn) => c.alloc.zoneOf(pfn).idx,
       topZoneIdx: (nid) => this.topZoneIdx(nid),
     });

@@ -11,7 +11,7 @@ import {
 } from "../../../src/mm/lru-two-list.js";
 import { PG_REFERENCED, PG_WORKINGSET } from "../../../src/mm/pages.js";
 import type { WsimPluginApi } from "../../../src/plugin/api.js";
-import { counters, dataErrorOf, quietEngine, runCsv } from "../../helpers.js";
+import { counters, dataErrorOf, engineFor, quietEngine, runCsv } from "../../helpers.js";
 
 const ANON_BASE = 0x10000000;
 const FILE_BASE = 0x40000000;
@@ -273,6 +273,28 @@ describe("the two-list LRU on an engine (lru_gen.enabled=0)", () => {
     await runCsv(e, [HDR, `2,madvise,1,${ANON_BASE},16384,,,cold`].join("\n"));
     expect(counters(e, ["nr_active_anon", "nr_inactive_anon", "pgdeactivate"])).toEqual({ nr_active_anon: 0, nr_inactive_anon: 4, pgdeactivate: 2 });
     for (let i = 0; i < 4; i++) expect(e.mem.pages.mflags[pfnOf(e, ANON_BASE / 4096 + i)]! & PG_REFERENCED).toBe(0);
+  });
+
+  it("an anon huge page is swapped out whole with a free cluster (thp_swpout), else split (thp_swpout_fallback)", async () => {
+    const K = ["thp_split_pmd", "thp_split_page", "thp_swpout", "thp_swpout_fallback", "pswpout", "pgscan_kswapd", "pgsteal_kswapd", "nr_inactive_anon"];
+    const huge = async (swap: number) => {
+      const e = engineFor({ name: "t", nodes: [{ id: 0, mem: 8192, tier: 0, cpus: true }], tunables: {}, swap }, {}, { "transparent_hugepage.enabled": "always", "lru_gen.enabled": "0" });
+      await runCsv(e, "time_ms,op,pid,addr,len\n0,mmap,1,0x40000000,2097152\n0,access,1,0x40000000,\n");
+      // the fault's huge page on the inactive anon list (lru_cache_add_inactive_or_unevictable)
+      expect(counters(e, ["thp_fault_alloc", "nr_inactive_anon"])).toEqual({ thp_fault_alloc: 1, nr_inactive_anon: 512 });
+      // one kswapd pass at priority 0: nr[inactive anon] = 512 >> 0, taken SWAP_CLUSTER_MAX (32) at
+      // a time, and isolate_lru_folios counts a folio's pages, so 16 batches: the 1st isolates
+      // the folio (512) with its PTE young (FOLIOREF_KEEP, PG_referenced set), the 2nd isolates it
+      // again (512) and gives it to add_to_swap, the other 14 isolate 32 of its pages each (448),
+      // written and freed (wsim frees a page once its write is issued)
+      e.mem.reclaim.shrinkNodePriority(0, 0, 512, true, true, () => false);
+      return counters(e, K);
+    };
+    // 4096 slots: a cluster is free; 512 + 512 + 448 isolations, 448 written, 64 left inactive
+    expect(await huge(4096)).toEqual({ thp_split_pmd: 1, thp_split_page: 0, thp_swpout: 1, thp_swpout_fallback: 0, pswpout: 448, pgscan_kswapd: 1472, pgsteal_kswapd: 448, nr_inactive_anon: 64 });
+    // 300 slots: no cluster: split_folio_to_list, then pages one by one until swap is full (300 of the 448)
+    const small = await huge(300);
+    expect({ ...small, pgscan_kswapd: undefined, nr_inactive_anon: undefined }).toEqual({ thp_split_pmd: 1, thp_split_page: 1, thp_swpout: 0, thp_swpout_fallback: 1, pswpout: 300, pgscan_kswapd: undefined, pgsteal_kswapd: 300, nr_inactive_anon: undefined });
   });
 
   it("--check catches a list count that disagrees with its pages", async () => {
