@@ -172,7 +172,11 @@ export class Reclaim {
   /** plugins observing reclaim, or null */
   observer: MmObserver | null = null;
 
-  /** shrink_node: reclaim up to nr pages from node nid. Returns pages reclaimed. */
+  /**
+   * Reclaims up to nr pages from node nid, the lruvec with the oldest generation first, in
+   * SWAP_CLUSTER_MAX steps: a test helper (mlock tests), not a kernel path; kswapd and direct
+   * reclaim run shrinkNodePriority (6.1's shrink_node over every lruvec). Returns pages reclaimed.
+   */
   shrinkNode(nid: number, nr: number, kswapd: boolean): number {
     let reclaimed = 0;
     let tried: Lruvec[] | null = null; // lruvecs that gave nothing this time
