@@ -15,7 +15,8 @@ import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
 import {
-  GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE, PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
+  ALLOC_HARDER, ALLOC_HIGH, GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE,
+  PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
 import { Madvise } from "./madvise.js";
@@ -33,8 +34,8 @@ import { WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO } from "./buddy.js";
 import { PG_ACCESSED, PG_DIRTY, PG_HEAD, PG_LRU } from "./pages.js";
 import { Kagingd } from "./kagingd.js";
 import { kagingdAdvance, type KagingdSteadyEnv } from "./kagingd-steady.js";
-import { Kswapd, type KswapdCosts } from "./kswapd.js";
-import { LruGen, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
+import { Kswapd, MAX_RECLAIM_RETRIES, type KswapdCosts } from "./kswapd.js";
+import { LruGen, NR_SLOTS, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
 import { MEMCG_OOM_KILL, MemcgTree } from "./memcg.js";
 import { MemcgLimits } from "./memcg-limits.js";
 import { PageAllocator } from "./page-alloc.js";
@@ -747,8 +748,11 @@ export class Memory {
 
   /**
    * The slow path's direct reclaim and retry (__alloc_pages_direct_reclaim,
-   * should_reclaim_retry): reclaim, retry at the min watermark, again while reclaim makes
-   * progress for a non-costly order.
+   * should_reclaim_retry): reclaim, retry at the min watermark; a costly order gives up after
+   * one try; else again while should_reclaim_retry says so: reclaim made progress (which resets
+   * no_progress_loops) or has failed at most MAX_RECLAIM_RETRIES (16) times in a row, and some
+   * eligible zone would pass its min watermark with all its reclaimable pages freed. (6.1's
+   * retry also wakes kswapd and retries direct compaction on the way: wsim's loop does neither.)
    */
   private directReclaim(order: number, mt: number, allocFlags: number, zl: readonly Zone[], hz: number): number {
     // shrink_zones: the nodes of the eligible zones, once each, in zonelist order
@@ -770,6 +774,7 @@ export class Memory {
         const r = this.compaction.suitable(z, order, 0, hz);
         return r === COMPACT_SUCCESS || (r === COMPACT_CONTINUE && this.buddy.zoneWatermarkOk(z, 0, z.mark(WMARK_HIGH) + (2 << order) + z.lowmemReserve[hz]!, z.freePages));
       });
+    let noProgressLoops = 0;
     for (;;) {
       const got = this.reclaim.directReclaim(nodes, aboveLow, compactionReady, hz);
       if (got) for (const nid of nodes) this.kswapd[nid]!.failures = 0;
@@ -781,8 +786,49 @@ export class Memory {
         pfn = this.alloc.getPageFromFreelist(order, allocFlags, zl, mt, hz);
       }
       if (pfn >= 0) return pfn;
-      if (!got || order > PAGE_ALLOC_COSTLY_ORDER) return -1;
+      if (order > PAGE_ALLOC_COSTLY_ORDER) return -1;
+      // should_reclaim_retry
+      if (got) noProgressLoops = 0;
+      else if (++noProgressLoops > MAX_RECLAIM_RETRIES) return -1;
+      if (!this.reclaimMayHelp(order, allocFlags, zl, hz)) return -1;
     }
+  }
+
+  /**
+   * should_reclaim_retry's zone test: would some zone of the zonelist at or below hz pass its
+   * min watermark (with allocFlags' ALLOC_HIGH/ALLOC_HARDER cuts and lowmem_reserve[hz], as
+   * __zone_watermark_ok) if every reclaimable page of it were free: free pages +
+   * zone_reclaimable_pages (its file LRU pages, and its anon ones while swap has room or the
+   * node can demote: can_reclaim_anon_pages).
+   */
+  private reclaimMayHelp(order: number, allocFlags: number, zl: readonly Zone[], hz: number): boolean {
+    for (const z of zl) {
+      if (z.idx > hz || !z.managed) continue;
+      let mark = z.mark(WMARK_MIN);
+      if (allocFlags & ALLOC_HIGH) mark -= Math.floor(mark / 2);
+      if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4);
+      mark += z.lowmemReserve[hz]!;
+      const anon = this.shadows.nrSwapPages > 0 || (this.env.tiering.demotion() && this.demotionTarget[z.nid]! >= 0);
+      if (this.buddy.zoneWatermarkOk(z, order, mark, z.freePages + this.zoneReclaimablePages(z, anon))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * zone_reclaimable_pages: the zone's pages on the LRU lists of every lruvec of its node (file
+   * always, anon when `anon`), unevictable ones not counted. Walks the lists (O(LRU pages of
+   * the node)): only should_reclaim_retry asks, after a direct reclaim.
+   */
+  zoneReclaimablePages(z: Zone, anon: boolean): number {
+    const lru = this.lru;
+    let n = 0;
+    for (const lv of lru.lruvecs) {
+      if (lv.nid !== z.nid) continue;
+      for (let li = anon ? 0 : NR_SLOTS; li < 2 * NR_SLOTS; li++) {
+        for (let pfn = lv.head[li]!; pfn >= 0; pfn = lru.next[pfn]!) if (pfn >= z.start && pfn < z.end) n += lru.nrOf(pfn);
+      }
+    }
+    return n;
   }
 
   /** managed pages per zone index (MAX_NR_ZONES), per node: the input of zone-params.ts */

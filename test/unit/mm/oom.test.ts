@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { oomBadness, pgtablePages, selectBadProcess } from "../../../src/mm/oom-kill.js";
 import type { Mm } from "../../../src/mm/process.js";
-import { counters, dataErrorOf, quietEngine, runCsv } from "../../helpers.js";
+import { counters, dataErrorOf, engineFor, QUIET_TUNABLES, quietEngine, runCsv } from "../../helpers.js";
 
 const PAGES = 1024;
 const hex = (a: number) => `0x${a.toString(16)}`;
@@ -106,6 +106,24 @@ describe("the OOM killer: swappiness 0 and anon larger than RAM", () => {
       const e = await run([...touches(1, 1025, 0), ev], { lenient: true });
       expect(counters(e, ["wsim_oom_victim_events"]).wsim_oom_victim_events).toBe(1);
     }
+  });
+});
+
+describe("should_reclaim_retry before the OOM killer", () => {
+  const STALLS = ["allocstall_movable", "oom_kill"];
+  it("a fault whose reclaim makes no progress retries 16 times while the zone has reclaimable pages, then kills", async () => {
+    // pid 1's 1025th fault finds no free page; swappiness 0 and no file pages: every
+    // try_to_free_pages frees nothing. zone_reclaimable_pages still counts the 1024 anon LRU pages
+    // (swap has room: can_reclaim_anon_pages ignores swappiness), so 0 free + 1024 passes the
+    // min mark (0 here): retried until no_progress_loops 17 > MAX_RECLAIM_RETRIES, 17 stalls in all
+    const e = await run(touches(1, 1025, 0));
+    expect(counters(e, STALLS)).toEqual({ allocstall_movable: 17, oom_kill: 1 });
+  });
+
+  it("with no swap the anon pages are not reclaimable: one stall, then the OOM killer", async () => {
+    const e = engineFor({ name: "t", nodes: [{ id: 0, mem: PAGES, tier: 0, cpus: true }], tunables: {}, swap: 0 }, { check: true }, { ...QUIET_TUNABLES, "vm.swappiness": "0" });
+    await runCsv(e, ["time_ms,op,pid,addr,key,value", ...touches(1, 1025, 0)].join("\n") + "\n");
+    expect(counters(e, STALLS)).toEqual({ allocstall_movable: 1, oom_kill: 1 });
   });
 });
 
