@@ -168,8 +168,10 @@ export interface StartStateJson {
   pcp: number;
   boot_movable: number;
   boot_unmovable: number;
-  /** the boot owner's movable pages that stay in use (wsim.boot_in_use) */
+  /** the boot owner's movable pages that stay in use (wsim.boot_in_use), in pages */
   boot_in_use: number;
+  /** DIR/lru_gen when it was read (the boot owner's pages placed by its generations), else null */
+  lru_gen: string | null;
   warnings: string[];
   /** the counters that are not 0 once the state is laid out, before the first event (gauges such as nr_free_pages, nr_anon_pages) */
   vmstat: Record<string, number>;
@@ -232,6 +234,8 @@ async function replayOpened(
       : { ...cfg, plugins },
   );
   let startJson: StartStateJson | undefined;
+  if (!start && settings.num("wsim.boot_in_use") !== 0)
+    (cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`)))("wsim.boot_in_use has no effect without --start-state (it applies to a start state's boot owner pages)");
   if (start) {
     const warnings: string[] = [];
     const say = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
@@ -242,9 +246,9 @@ async function replayOpened(
     for (const w of start.state.warnings) warn(w);
     const s = applyStartState(engine.mem, start.state, warn, start.pcp, start.lru, start.lruGen, settings.num("wsim.boot_in_use"));
     const vmstat = Object.fromEntries(Object.entries(engine.vmstatObject()).filter(([, v]) => v !== 0));
-    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, boot_in_use: s.inUse, warnings, vmstat, zones: zoneStarts(engine) };
+    startJson = { dir: cfg.startState!, free: s.free, pcp: s.pcp, boot_movable: s.bootMovable, boot_unmovable: s.bootUnmovable, boot_in_use: s.inUse, lru_gen: start.lruGenFile, warnings, vmstat, zones: zoneStarts(engine) };
     cfg.onNote?.(
-      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}${s.inUse ? `, ${s.inUse} in use` : ""}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
+      `start state from ${cfg.startState}: ${s.free} pages free${s.pcp ? ` and ${s.pcp} on per-cpu lists` : ""}, ${s.bootMovable} movable (anon, boot owner pid ${BOOT_PID}${s.inUse ? `, ${s.inUse} in use` : ""}${start.lruGenFile ? ", by lru_gen's generations" : ""}) and ${s.bootUnmovable} unmovable (wsim_kernel_pages) pages used`,
     );
   }
   let events = 0;

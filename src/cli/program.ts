@@ -45,7 +45,7 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
     .option("-m, --machine <name|file>", `machine preset (${Object.keys(PRESETS).join(", ")}), JSON file or a saved /proc/zoneinfo; default: the trace's own, else default`)
     .option("-s, --set <key=value>", "set a tunable (repeatable); see `wsim tunables`", collect, [])
     .option("--plugin <file.mjs>", "load a plug-in module (repeatable): daemons, observe hooks, policy replacements; see the README's \"Write your own policy\"", collect, [])
-    .option("--start-state <dir>", "start from a real machine's free memory: DIR holds buddyinfo and pagetypeinfo (and zoneinfo, then the machine unless --machine is given, and /sys/kernel/debug/lru_gen) copied from its /proc; see the README's \"Start from a real machine's state\"")
+    .option("--start-state <dir>", "start from a real machine's free memory: DIR holds buddyinfo and pagetypeinfo (and zoneinfo, then the machine unless --machine is given, and lru_gen, a copy of /sys/kernel/debug/lru_gen: the generations of the used pages) copied from its /proc, under these names; see the README's \"Start from a real machine's state\"")
     .option("--zones <layout>", "the machine's zones: x86 (DMA, DMA32, Normal as a QEMU x86-64 guest of that size has them: every preset's) or flat (one Normal zone per node: a machine file's default); overrides the machine's \"zones\"")
     .addOption(
       new Option("-f, --format <format>", "output: text (default on a terminal), vmstat (default on a pipe), json; with --interval also csv, ndjson (streamed)").choices([

@@ -1077,6 +1077,8 @@ export class Engine implements EngineContext {
         if (b.cg[i]! >= 0 && !key.startsWith("memory.")) this.fail(b, i, `${key} is not a memcg file: drop cg`);
         const cg = this.cgOf(b, i) ?? "/";
         if (key.startsWith("memory.workingset.") && this.mem.lru.classic) this.fail(b, i, wsrNeedsMglru(key));
+        if (key === "wsim.boot_in_use")
+          this.fail(b, i, "set: wsim.boot_in_use applies when --start-state is laid out, before the first event: give it with --set or in the machine's or trace header's tunables");
         let v;
         try {
           v = this.settings.set(key, value, cg);

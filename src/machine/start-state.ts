@@ -20,11 +20,14 @@
  *    failing that, what does not fit lies in other types' pageblocks (a stray, as fallbacks leave);
  * 4. every other managed page is used (by the boot owner, src/mm/start-state.ts).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError, describeErrno, quoteInput, ValueError } from "../errors.js";
 import { parseZoneinfo } from "../procfs/zoneinfo.js";
 import { MAX_ORDER, MIGRATE_TYPES, MIGRATETYPE_NAMES, MT_HIGHATOMIC, MT_MOVABLE, PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from "../mm/constants.js";
+
+/** MGLRU's MAX_NR_GENS (include/linux/mmzone.h): generations per lruvec at most */
+const MAX_NR_GENS = 4;
 
 /** One zone of a saved pagetypeinfo (and buddyinfo). */
 export interface StartZone {
@@ -414,20 +417,27 @@ export interface StartLruGen {
 }
 
 /**
- * /sys/kernel/debug/lru_gen as lru_gen_seq_show prints it (mm/vmscan.c, 6.1): `memcg ID PATH`,
+ * /sys/kernel/debug/lru_gen as lru_gen_seq_show prints it (mm/vmscan.c, 6.1; the ages in ms are
+ * not used): `memcg ID PATH`,
  * ` node N`, then one line per generation from min_seq to max_seq: `SEQ AGE_MS ANON FILE` (the
  * full file's, lru_gen_full, marks sizes below min_seq with `x`; its tier lines of 7 numbers
  * and mm-walk lines of 6, each number maybe with a letter, are skipped). Returns each node's
  * generations by age from its max_seq, summed over memcgs. Throws DataError at a line that is
- * none of these, a generation line before any ` node` line, or a file with no generation.
+ * none of these, a generation line before any ` node` line, a tier line before any generation,
+ * seqs that do not follow each other, more than MAX_NR_GENS (4) generations in a lruvec, or a
+ * file with no generation.
  */
 export function parseLruGenFile(text: string, file: string): StartLruGen[] {
   const byNode = new Map<number, number[]>();
-  let gens: [number, number][] | null = null;
+  /** the lruvec being read: its node and generations [seq, pages, line] */
+  let gens: [number, number, number][] | null = null;
   let nid = -1;
   const flush = () => {
     if (gens === null || gens.length === 0) return;
-    const max = Math.max(...gens.map((g) => g[0]));
+    const max = gens[gens.length - 1]![0];
+    // lru_gen_seq_show prints min_seq[anon]..max_seq: at most MAX_NR_GENS (4) generations
+    if (gens.length > MAX_NR_GENS)
+      throw new DataError(file, gens[0]![2], `node ${nid}: ${gens.length} generations (seq ${gens[0]![0]}..${max}): 6.1 keeps at most ${MAX_NR_GENS} (MAX_NR_GENS) per lruvec`);
     const acc = byNode.get(nid) ?? [];
     for (const [seq, pages] of gens) acc[max - seq] = (acc[max - seq] ?? 0) + pages;
     byNode.set(nid, acc);
@@ -449,16 +459,24 @@ export function parseLruGenFile(text: string, file: string): StartLruGen[] {
       nid = Number(tok[1]);
     } else if ((m = /^(\d+)\s+\d+\s+(\d+)x?\s+(\d+)x?$/.exec(l))) {
       if (gens === null) throw new DataError(file, i + 1, `generation line ${quoteInput(l)} before any " node N" line: not /sys/kernel/debug/lru_gen's format`);
-      gens.push([Number(m[1]), Number(m[2]) + Number(m[3])]);
+      const seq = Number(m[1]);
+      const prev = gens.length ? gens[gens.length - 1]![0] : -1;
+      if (prev >= 0 && seq !== prev + 1) throw new DataError(file, i + 1, `generation ${seq} after ${prev}: lru_gen_seq_show prints consecutive seqs, oldest first`);
+      gens.push([seq, Number(m[2]) + Number(m[3]), i + 1]);
       any = true;
     } else if ((tok.length === 6 || tok.length === 7) && tok.every((t) => /^\d+[A-Za-z]?$/.test(t))) {
       // lru_gen_full's tier lines (7 numbers, r/e/p or R/T marks) and mm-walk lines (6): skipped
-    } else throw new DataError(file, i + 1, `${quoteInput(l)}: expected "memcg ID PATH", " node N" or a generation "SEQ AGE_MS ANON FILE" line, as /sys/kernel/debug/lru_gen prints them`);
+      if (gens === null || gens.length === 0) throw new DataError(file, i + 1, `${quoteInput(l)}: a tier or mm-walk line before any generation line`);
+    } else
+      throw new DataError(file, i + 1, `${quoteInput(l)}: expected "memcg ID PATH", " node N", a generation "SEQ AGE_MS ANON FILE" or (full format) a tier line of 7 numbers or an mm-walk line of 6, as /sys/kernel/debug/lru_gen prints them`);
   });
   flush();
   if (!any) throw new DataError(file, 0, "no generation in this lru_gen file (copy /sys/kernel/debug/lru_gen while multi-gen LRU is on)");
   return [...byNode.entries()].sort((a, b) => a[0] - b[0]).map(([n, pages]) => ({ nid: n, pages: Array.from(pages, (x) => x ?? 0) }));
 }
+
+/** The files a start-state directory may hold, as /proc and debugfs name them. */
+const START_FILES = ["buddyinfo", "pagetypeinfo", "zoneinfo", "lru_gen"];
 
 /** A start-state directory read: the state, and DIR/zoneinfo's path when there is one. */
 export interface LoadedStartState {
@@ -471,6 +489,8 @@ export interface LoadedStartState {
   zoneinfo: string | null;
   /** DIR/lru_gen's generations per node (empty without it): the boot owner's pages by age */
   lruGen: StartLruGen[];
+  /** DIR/lru_gen's path when it exists, else null */
+  lruGenFile: string | null;
 }
 
 /**
@@ -498,14 +518,30 @@ export function loadStartState(dir: string): LoadedStartState {
   const buddyPath = join(dir, "buddyinfo");
   const buddy = parseBuddyinfo(read("buddyinfo"), buddyPath);
   const state = parsePagetypeinfo(read("pagetypeinfo"), join(dir, "pagetypeinfo"), buddy, buddyPath);
+  // a copy saved under another name (zoneinfo.txt, lru_gen.old) would be left out without a word
+  for (const f of readdirSync(dir)) {
+    const base = f.replace(/\..*$/, "");
+    if (base !== f && START_FILES.includes(base) && !existsSync(join(dir, base)))
+      state.warnings.push(`${join(dir, f)} is not read: the start state reads ${START_FILES.join(", ")} by these names (rename it to ${base})`);
+  }
   const lg = join(dir, "lru_gen");
-  const lruGen = existsSync(lg) ? parseLruGenFile(read("lru_gen"), lg) : [];
+  const lruGenFile = existsSync(lg) ? lg : null;
+  let lruGen: StartLruGen[] = [];
+  if (lruGenFile !== null) {
+    let text: string;
+    try {
+      text = readFileSync(lg, "utf8");
+    } catch (e) {
+      throw new DataError(lg, 0, `cannot read lru_gen: ${describeErrno(e)} (a copy of /sys/kernel/debug/lru_gen)`);
+    }
+    lruGen = parseLruGenFile(text, lg);
+  }
   const zi = join(dir, "zoneinfo");
-  if (!existsSync(zi)) return { state, pcp: [], lru: [], zoneinfo: null, lruGen };
+  if (!existsSync(zi)) return { state, pcp: [], lru: [], zoneinfo: null, lruGen, lruGenFile };
   const info = parseZoneinfo(read("zoneinfo"), zi);
   const pcp = info.pgdats.flatMap((p) => p.zones.filter((z) => z.pagesets).map((z) => ({ nid: p.nodeId, zone: z.name, counts: z.pagesets!.map((ps) => ps.count) })));
   const lru = info.pgdats.flatMap((p) => p.zones.filter((z) => z.stats).map((z) => ({ nid: p.nodeId, zone: z.name, pages: zoneLruPages(z.stats!) })));
-  return { state, pcp, lru, zoneinfo: zi, lruGen };
+  return { state, pcp, lru, zoneinfo: zi, lruGen, lruGenFile };
 }
 
 /** The zone's pages on LRU lists, from its zoneinfo vmstat items (a missing item counts 0). */

@@ -93,6 +93,8 @@ export function applyStartState(
   lruGen: readonly StartLruGen[] = [], inUsePct = 0,
 ): StartStateSummary {
   const summary: StartStateSummary = { free: 0, bootMovable: 0, bootUnmovable: 0, mm: null, pcp: 0, inUse: 0 };
+  for (const g of lruGen)
+    if (!mem.nodeZones[g.nid]?.length) warn(`lru_gen: node ${g.nid} is not in machine ${mem.machine.name}: its generations are not used`);
   if (lruGen.length && mem.lru.classic) {
     warn("lru_gen.enabled=0: the lru_gen file's generations are not used (the boot owner's pages start on the inactive anon list)");
     lruGen = [];
@@ -142,6 +144,7 @@ export function applyStartState(
   }
   let mm: Mm | null = null;
   let vpn = 0;
+  const warnedNodes = new Set<number>();
   const leafSize = 512;
   for (const { z, plan } of plans) {
     for (const [b, mt] of plan.pbMt) p.pbMt[b] = mt;
@@ -185,7 +188,12 @@ export function applyStartState(
     const cap = lru.find((x) => x.nid === z.nid && x.zone === z.name)?.pages;
     const n = movable.length;
     const want = cap === undefined ? n : Math.min(n, Math.max(0, cap));
-    const genOf = generationChoice(lv, lruGen.find((x) => x.nid === z.nid)?.pages, want);
+    const nodeGens = lruGen.find((x) => x.nid === z.nid)?.pages;
+    if (lruGen.length && nodeGens === undefined && want > 0 && !warnedNodes.has(z.nid)) {
+      warnedNodes.add(z.nid);
+      warn(`lru_gen has no generations for node ${z.nid}: its boot owner's pages start in the oldest generation`);
+    }
+    const genOf = generationChoice(lv, nodeGens, want);
     let m = 0;
     for (let j = 0; j < n; j++) {
       const pfn = movable[j]!;

@@ -59,7 +59,7 @@ describe("--start-state DIR", () => {
     // JSON start_state: every managed page is free or the boot owner's: DMA 3840 + DMA32
     // [4096, 131031) 126935 = 130775 managed, 112696 free, so 18079 used
     const st = JSON.parse(r.out).start_state;
-    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined, vmstat: undefined, zones: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, boot_in_use: 0, warnings: [] });
+    expect({ ...st, boot_movable: undefined, boot_unmovable: undefined, vmstat: undefined, zones: undefined }).toEqual({ dir: full, free: 112696, pcp: 0, boot_in_use: 0, lru_gen: null, warnings: [] });
     expect(st.boot_movable + st.boot_unmovable).toBe(18079);
     // and what it starts from: the counters before the first event, each zone's free pages (3808 + 108888)
     expect(st.vmstat.nr_free_pages).toBe(112696);
@@ -158,7 +158,19 @@ describe("--start-state DIR", () => {
     // a lru_gen that is not /sys/kernel/debug/lru_gen's: its line; one with no generation: the file
     const badLg = stateDir("badlg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: (t) => t.replace(" node     0", " nodes 0") });
     r = wsim(["replay", reads, "--machine", m512, "--start-state", badLg]);
-    expect([r.code, r.err]).toEqual([3, `${badLg}/lru_gen:2: "nodes 0": expected "memcg ID PATH", " node N" or a generation "SEQ AGE_MS ANON FILE" line, as /sys/kernel/debug/lru_gen prints them\n`]);
+    expect([r.code, r.err]).toEqual([3, `${badLg}/lru_gen:2: "nodes 0": expected "memcg ID PATH", " node N", a generation "SEQ AGE_MS ANON FILE" or (full format) a tier line of 7 numbers or an mm-walk line of 6, as /sys/kernel/debug/lru_gen prints them\n`]);
+    // five generations in one lruvec (6.1 keeps at most MAX_NR_GENS, 4), and seqs out of order
+    const fiveLg = stateDir("fivelg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: (t) => t + "          7          1          0           0 \n" });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", fiveLg]);
+    expect([r.code, r.err]).toEqual([3, `${fiveLg}/lru_gen:3: node 0: 5 generations (seq 3..7): 6.1 keeps at most 4 (MAX_NR_GENS) per lruvec\n`]);
+    const gapLg = stateDir("gaplg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: (t) => t.replace(/^ +5 .*\n/m, "") });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", gapLg]);
+    expect([r.code, r.err]).toEqual([3, `${gapLg}/lru_gen:5: generation 6 after 4: lru_gen_seq_show prints consecutive seqs, oldest first\n`]);
+    // a directory where the file should be
+    const dirLg = stateDir("dirlg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt" });
+    mkdirSync(join(dirLg, "lru_gen"));
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", dirLg]);
+    expect([r.code, r.err]).toEqual([3, `${dirLg}/lru_gen: cannot read lru_gen: is a directory (EISDIR) (a copy of /sys/kernel/debug/lru_gen)\n`]);
     const emptyLg = stateDir("emptylg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: () => "memcg     1 /\n node     0\n" });
     r = wsim(["replay", reads, "--machine", m512, "--start-state", emptyLg]);
     expect([r.code, r.err]).toEqual([3, `${emptyLg}/lru_gen: no generation in this lru_gen file (copy /sys/kernel/debug/lru_gen while multi-gen LRU is on)\n`]);
@@ -173,6 +185,42 @@ describe("--start-state DIR", () => {
     r = wsim(["replay", reads, "--machine", m256, "--start-state", full]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/pagetypeinfo:18: node 0 zone DMA32: 248 pageblocks, but the machine's zone has 1\d\d: the start state is larger than the machine\n$/);
+  });
+});
+
+describe("--start-state DIR/lru_gen and wsim.boot_in_use", () => {
+  const lg = stateDir("lg", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: "lru_gen.txt" });
+  it("places the boot owner's pages by the file's generations and says so; JSON names the file", () => {
+    const r = wsim(["replay", reads, "--machine", m512, "--start-state", lg, "--set", "wsim.boot_in_use=50", "--format", "json"]);
+    expect(r.code, r.err).toBe(0);
+    const st = JSON.parse(r.out).start_state;
+    expect(st.lru_gen).toBe(join(lg, "lru_gen"));
+    // half of the boot owner's movable pages, every second one (floor((m + 1) / 2) > floor(m / 2))
+    expect(st.boot_in_use).toBe(Math.floor(st.boot_movable / 2));
+    expect(r.err).toMatch(/\(anon, boot owner pid 0, \d+ in use, by lru_gen's generations\)/);
+  });
+
+  it("warns of a file under another name, of nodes the machine lacks, and of wsim.boot_in_use without a start state", () => {
+    const named = stateDir("named", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt" });
+    copyFileSync(join(SAMPLES, "lru_gen.txt"), join(named, "lru_gen.txt"));
+    let r = wsim(["replay", reads, "--machine", m512, "--start-state", named]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`warning: ${join(named, "lru_gen.txt")} is not read: the start state reads buddyinfo, pagetypeinfo, zoneinfo, lru_gen by these names (rename it to lru_gen)\n`);
+    const node3 = stateDir("node3", { buddyinfo: "buddyinfo.txt", pagetypeinfo: "pagetypeinfo.txt", lru_gen: (t) => t.replace(" node     0", " node     3") });
+    r = wsim(["replay", reads, "--machine", m512, "--start-state", node3]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("warning: lru_gen: node 3 is not in machine guest512: its generations are not used\n");
+    expect(r.err).toContain("warning: lru_gen has no generations for node 0: its boot owner's pages start in the oldest generation\n");
+    r = wsim(["replay", reads, "--set", "wsim.boot_in_use=10"]);
+    expect([r.code, r.err]).toEqual([0, "warning: wsim.boot_in_use has no effect without --start-state (it applies to a start state's boot owner pages)\n"]);
+  });
+
+  it("a trace's set of wsim.boot_in_use is refused at its line (the start state is laid out before the first event)", () => {
+    const r = wsim(["replay", file("setbiu.csv", "time_ms,op,key,value\n0,set,wsim.boot_in_use,30\n"), "--machine", m512, "--start-state", lg]);
+    expect([r.code, r.err.split("\n").slice(1).join("\n")]).toEqual([
+      3,
+      `${join(tmp, "setbiu.csv")}:2: set: wsim.boot_in_use applies when --start-state is laid out, before the first event: give it with --set or in the machine's or trace header's tunables\n`,
+    ]);
   });
 });
 
