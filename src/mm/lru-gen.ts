@@ -440,7 +440,6 @@ export class LruGen {
   private planWalk(lv: Lruvec): (pfn: number) => boolean {
     const w = this.walkMap!;
     const { ownerMm, ownerVpn } = w;
-    const f = this.flags;
     // young PTEs per PTE table, and the mms mapping this lruvec's pages
     const young = new Map<number, number>();
     const mms = new Map<number, boolean>(); // slot -> walked (not skipped)
