@@ -19,6 +19,7 @@ import { parseLimit } from "../mm/memcg-limits.js";
 import { MEMCG_LIMIT_FILES, MEMCG_READ_FILES, memcgFile, memcgResult, type MemcgResult } from "../procfs/memcg-files.js";
 import { Psi, PsiGroup, type PsiLine } from "../mm/psi.js";
 import { K_DIRECT_COMPACT, K_DIRECT_RECLAIM, StallMeter, type LatencyHist, type StallKind } from "../mm/stall.js";
+import { applyBootInUse } from "../mm/start-state.js";
 import { ClosedLoop } from "./closed-loop.js";
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from "../mm/oom-kill.js";
 import type { Mm, ThpConfig } from "../mm/process.js";
@@ -1077,8 +1078,6 @@ export class Engine implements EngineContext {
         if (b.cg[i]! >= 0 && !key.startsWith("memory.")) this.fail(b, i, `${key} is not a memcg file: drop cg`);
         const cg = this.cgOf(b, i) ?? "/";
         if (key.startsWith("memory.workingset.") && this.mem.lru.classic) this.fail(b, i, wsrNeedsMglru(key));
-        if (key === "wsim.boot_in_use")
-          this.fail(b, i, "set: wsim.boot_in_use applies when --start-state is laid out, before the first event: give it with --set or in the machine's or trace header's tunables");
         let v;
         try {
           v = this.settings.set(key, value, cg);
@@ -1086,6 +1085,8 @@ export class Engine implements EngineContext {
           this.fail(b, i, (e as Error).message);
         }
         if (key.startsWith("memory.")) this.applyMemcgTunable(key, cg, String(v));
+        // the boot owner's processes go busy or idle from now on
+        else if (key === "wsim.boot_in_use") applyBootInUse(this.mem, Number(v));
         break;
       }
       case OP_READ:

@@ -185,7 +185,7 @@ export const TUNABLES: readonly TunableSpec[] = [
   { key: "wsim.lru_gen_bloom", type: "int", min: 0, max: 1, def: 0, modelled: true,
     help: "wsim's own: 1 = reclaim's MGLRU aging walks page tables as 6.1's does (force_scan false: PTE tables not in the lruvec's Bloom filter and mms under 64 pages are skipped, so their accessed bits wait for eviction's look-around; docs/lru-gen-walk.md); 0 = it walks every table (force_scan, as the workingset report's aging always does; earlier wsim results)" },
   { key: "wsim.boot_in_use", type: "int", min: 0, max: 100, def: 0, modelled: true,
-    help: "wsim's own: the percentage of a start state's boot owner LRU pages (--start-state) that stay in use: young whenever aging, eviction or look-around tests them (the processes that own them on the real machine go on running), spread evenly in pfn order; the others are idle. 0 = none (earlier wsim results); wsim compare uses 100 unless --set gives it (its guest's boot pages are its helper's)" },
+    help: "wsim's own: the percentage of a start state's boot owner LRU pages (--start-state) that stay in use: young whenever aging, eviction or look-around tests them (the processes that own them on the real machine go on running), spread evenly in pfn order; the others are idle; a later write re-marks the pages still mapped. 0 = none (earlier wsim results); wsim compare uses 100 unless --set gives it (its guest's boot pages are its helper's)" },
   { key: "cost.profile", type: "enum", values: ["server", "tcg"], def: "server", modelled: true,
     help: "which set of cost.* defaults applies: server (current x86-64 server hardware) or tcg (a QEMU TCG guest, for wsim compare); a cost.* written explicitly wins" },
   ...costTunables(),

@@ -41,7 +41,7 @@ import { MemcgLimits } from "./memcg-limits.js";
 import { PageAllocator } from "./page-alloc.js";
 import { PerCpuPages } from "./pcp.js";
 import { PageArrays } from "./pages.js";
-import { ProcessTable, type FaultContext, type ThpConfig } from "./process.js";
+import { ProcessTable, type FaultContext, type Mm, type ThpConfig } from "./process.js";
 import { Reclaim } from "./reclaim.js";
 import { StateHash } from "./state-hash.js";
 import { Shadows } from "./shadows.js";
@@ -147,6 +147,8 @@ export class Memory {
   /** kernel allocations by handle */
   readonly kallocs = new Map<string, KernelAlloc>();
   kernelPages = 0;
+  /** a start state's boot owner (src/mm/start-state.ts), null without one */
+  bootMm: Mm | null = null;
   readonly cpuNodes: number[];
   /** a node's CPU node for allocations made "from" it: itself if it has CPUs, else the first CPU node */
   readonly localCpu: Int32Array;

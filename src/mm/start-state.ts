@@ -230,9 +230,38 @@ export function applyStartState(
     }
   }
   if (mm !== null) mm.vmas[0]!.end = vpn;
+  mem.bootMm = mm;
   mem.kernelPages += summary.bootUnmovable;
   summary.mm = mm;
   return summary;
+}
+
+/**
+ * A write of wsim.boot_in_use after the start (a trace's `set`): `pct` percent of the boot
+ * owner's pages still mapped, spread evenly in address order as at the start (the m-th when
+ * floor((m + 1) * pct / 100) > floor(m * pct / 100)), are in use from now on, the others idle.
+ * Its pages swapped out since are not counted. Without a boot owner nothing happens. Returns
+ * the pages in use.
+ */
+export function applyBootInUse(mem: Memory, pct: number): number {
+  const mm = mem.bootMm;
+  if (mm === null || mm.exited) return 0;
+  const mflags = mem.pages.mflags;
+  const leafSize = 512;
+  let m = 0;
+  let inUse = 0;
+  for (let vpn = 0; vpn < mm.vmas[0]!.end; vpn++) {
+    const leaf = mm.leaf(Math.floor(vpn / leafSize));
+    const pte = leaf === undefined ? 0 : leaf[vpn % leafSize]!;
+    if (pte <= 0) continue;
+    const pfn = pte - 1;
+    if (Math.floor(((m + 1) * pct) / 100) > Math.floor((m * pct) / 100)) {
+      mflags[pfn]! |= PG_IN_USE;
+      inUse++;
+    } else mflags[pfn]! &= ~PG_IN_USE;
+    m++;
+  }
+  return inUse;
 }
 
 /**

@@ -214,14 +214,6 @@ describe("--start-state DIR/lru_gen and wsim.boot_in_use", () => {
     r = wsim(["replay", reads, "--set", "wsim.boot_in_use=10"]);
     expect([r.code, r.err]).toEqual([0, "warning: wsim.boot_in_use has no effect without --start-state (it applies to a start state's boot owner pages)\n"]);
   });
-
-  it("a trace's set of wsim.boot_in_use is refused at its line (the start state is laid out before the first event)", () => {
-    const r = wsim(["replay", file("setbiu.csv", "time_ms,op,key,value\n0,set,wsim.boot_in_use,30\n"), "--machine", m512, "--start-state", lg]);
-    expect([r.code, r.err.split("\n").slice(1).join("\n")]).toEqual([
-      3,
-      `${join(tmp, "setbiu.csv")}:2: set: wsim.boot_in_use applies when --start-state is laid out, before the first event: give it with --set or in the machine's or trace header's tunables\n`,
-    ]);
-  });
 });
 
 describe("--machine a saved /proc/zoneinfo", () => {

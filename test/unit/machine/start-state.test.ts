@@ -19,7 +19,7 @@ import { machineZoneLayout } from "../../../src/machine/zones.js";
 import { formatZoneinfo } from "../../../src/procfs/zoneinfo.js";
 import { checkMemory } from "../../../src/mm/check.js";
 import { MT_MOVABLE, MT_UNMOVABLE } from "../../../src/mm/constants.js";
-import { applyStartState, BOOT_PID } from "../../../src/mm/start-state.js";
+import { applyBootInUse, applyStartState, BOOT_PID } from "../../../src/mm/start-state.js";
 import { WMARK_HIGH, WMARK_LOW, WMARK_MIN } from "../../../src/mm/buddy.js";
 import { counters, dataErrorOf, engineFor, runCsv } from "../../helpers.js";
 import { replay as libReplay } from "../../../src/library.js";
@@ -375,6 +375,23 @@ describe("a start state on the model", () => {
     expect(h.mm!.rssAnon).toBe(512);
     expect(counters(hot, ["pswpout"]).pswpout).toBeGreaterThan(0);
     expect(checkMemory(hot.mem.mappingView())).toBeNull();
+    // a trace's set of 0 makes them idle from then on: more pressure (1900 more pages) takes them too
+    const rows = ["time_ms,op,pid,addr,len,key,value", "100,set,,,,wsim.boot_in_use,0", `100,mmap,2,0x80000000,${8 * 1024 * 1024},,`];
+    for (let i = 0; i < 1900; i++) rows.push(`${101 + i * 0.01},access,2,${0x80000000 + i * 4096},,,`);
+    await runCsv(hot, rows.join("\n"));
+    expect(Array.from({ length: 512 }, (_, k) => hot.mem.pages.mflags[512 + k]! & PG_IN_USE).every((x) => x === 0)).toBe(true);
+    expect(h.mm!.rssAnon).toBeLessThan(512);
+    expect(checkMemory(hot.mem.mappingView())).toBeNull();
+  });
+
+  it("applyBootInUse: a later write marks that share of the boot owner's mapped pages, in address order", () => {
+    const e = engineFor(flat2048);
+    applyStartState(e.mem, state(zones), () => {}, [], [], [], 100);
+    // 25 % of the 512 still mapped: m = 3, 7, ..., 511 (vpn order is pfn order here: 512 + m)
+    expect(applyBootInUse(e.mem, 25)).toBe(128);
+    expect([512, 514, 515, 1023].map((pfn) => (e.mem.pages.mflags[pfn]! & PG_IN_USE) !== 0)).toEqual([false, false, true, true]);
+    // no boot owner: nothing
+    expect(applyBootInUse(engineFor(flat2048).mem, 50)).toBe(0);
   });
 
   it("wsim compare's start: boot_in_use 100 unless --set gives it", () => {
