@@ -744,10 +744,12 @@ export class Engine implements EngineContext {
   }
 
   /**
-   * processBatch without --closed-loop and --check (the common run): runEvent's steps for each
-   * event in one loop, the fields that never change (mem, its counters, the stall meter) read
-   * once per batch; the clock, the next sample and the next timer are still looked at per
-   * event, as runEvent does. Keep the two in step.
+   * processBatch without --closed-loop and --check (the common run). An access with no sample
+   * and no timer due by its time (the common event) takes runEvent's steps here, inline, with
+   * mem, its counters, the memcg limits and the stall meter read once per batch; any other
+   * event goes through runEvent. (Every rarer step stays in runEvent: a branch here that the
+   * first batches never take would throw this loop's optimised code away when first taken.)
+   * Keep the two in step.
    */
   private openLoopBatch(b: EventBatch, until: number): boolean {
     const n = b.n;
@@ -764,20 +766,18 @@ export class Engine implements EngineContext {
         this.stopped = true;
         return false;
       }
-      if (t > this.nextSample) this.sampleUpTo(t, false);
-      if (t >= this.nextDue) this.advanceTo(t);
-      else if (t > this.clock) this.clock = t;
-      this.lastEventMs = t;
-      ev[events]!++;
-      const o = op[i]!;
-      if (o !== OP_READ) mem.stateEvents++; // reads that may change pages count in read()
-      stall.pendingNs = 0;
-      stall.memcgId = -1;
-      if (o === OP_ACCESS) this.access(b, i);
-      else this.other(b, i);
-      // return to user space: mem_cgroup_handle_over_high (memory.high)
-      if (limits.overHigh !== 0) limits.handleOverHigh();
-      if (stall.pendingNs !== 0) this.psi.memstall(b.pid[i]!, toNs(t), stall.pendingNs);
+      if (op[i] === OP_ACCESS && t <= this.nextSample && t < this.nextDue) {
+        if (t > this.clock) this.clock = t;
+        this.lastEventMs = t;
+        ev[events]!++;
+        mem.stateEvents++;
+        stall.pendingNs = 0;
+        stall.memcgId = -1;
+        this.access(b, i);
+        // return to user space: mem_cgroup_handle_over_high (memory.high)
+        if (limits.overHigh !== 0) limits.handleOverHigh();
+        if (stall.pendingNs !== 0) this.psi.memstall(b.pid[i]!, toNs(t), stall.pendingNs);
+      } else this.runEvent(b, i, t);
     }
     return true;
   }
