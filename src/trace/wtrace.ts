@@ -370,68 +370,76 @@ function decodeBlock(dv: DataView, pos: number, mask: number, w: number, n: numb
   }
 }
 
+// Each dec* below copies its column first, then checks the copied values in a loop of its own:
+// two plain loops ran ~1.5x faster than one that loads, checks and stores (V8, this VM).
+
 /** time_ms: f64 in [0, 2^52) */
 function decTime(dv: DataView, p: number, w: number, a: Float64Array, o: number, end: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     if (!(v >= 0 && v < MAX_TIME_MS)) badRecord(first + i - o, `time_ms ${v} out of range (0 to 2^52 ms)`);
-    a[i] = v;
   }
 }
 
 /** op: u8, an OPS index */
 function decOp(dv: DataView, p: number, w: number, a: Uint8Array, o: number, end: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getUint8(p);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getUint8(p);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     if (v >= OPS.length) badRecord(first + i - o, `unknown op ${v} (0..${OPS.length - 1})`);
-    a[i] = v;
   }
 }
 
 /** pid, child, addr, off: an f64 integer in 0..max, or -1 when `minus1` */
 function decInt(dv: DataView, p: number, w: number, a: Float64Array, o: number, end: number, max: number, minus1: boolean, c: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     if (!((v >= 0 && v <= max && Math.floor(v) === v) || (v === -1 && minus1))) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
-    a[i] = v;
   }
 }
 
 /** len: an f64 integer, at least 1 (0 only for ftruncate, as the text readers take it) */
 function decLen(dv: DataView, p: number, w: number, a: Float64Array, op: Uint8Array, o: number, end: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     const min = op[i] === OP_FTRUNCATE ? 0 : 1;
     if (!(v >= min && v <= MAX_SAFE && Math.floor(v) === v)) badRecord(first + i - o, `${COLUMNS[C_LEN]} ${v} out of range`);
-    a[i] = v;
   }
 }
 
 /** node, cpu: i16 in -1..max */
 function decI16(dv: DataView, p: number, w: number, a: Int32Array, o: number, end: number, max: number, c: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getInt16(p, true);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getInt16(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     if (v < -1 || v > max) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
-    a[i] = v;
   }
 }
 
-/** rw, kind, thp, order, mt, gfp, advice: u8 in 0..max */
+/**
+ * rw, kind, thp, order, mt, gfp, advice: u8 in 0..max. (order's column is an Int8Array: a byte
+ * above 127 is negative there, so the check is 0..max on the stored value, and the message
+ * reads the byte again.)
+ */
 function decU8(dv: DataView, p: number, w: number, a: Uint8Array | Int8Array, o: number, end: number, max: number, c: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getUint8(p);
-    if (v > max) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range (0..${max})`);
-    a[i] = v;
+  const p0 = p;
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getUint8(p);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (v < 0 || v > max) badRecord(first + i - o, `${COLUMNS[c]} ${dv.getUint8(p0 + (i - o) * w)} out of range (0..${max})`);
   }
 }
 
 /** cg, id, key, value, file: i32 indices into the string table (-1 absent); a cg's string a memcg path (`strs` given) */
 function decStr(dv: DataView, p: number, w: number, a: Int32Array, o: number, end: number, nstr: number, strs: string[] | null, c: number, first: number, badRecord: BadRecord): void {
-  for (let i = o; i < end; i++, p += w) {
-    const v = dv.getInt32(p, true);
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getInt32(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
     if (v < -1 || v >= nstr) badRecord(first + i - o, `${COLUMNS[c]}: string ${v} not in the table (${nstr} strings)`);
     if (strs !== null && v >= 0 && !isCgPath(strs[v]!)) badRecord(first + i - o, `cg: not a memcg path`);
-    a[i] = v;
   }
 }
 

@@ -171,6 +171,10 @@ describe(".wtrace reading", () => {
     ["exit without pid in a second block", Buffer.concat([header(), ok(2), records(3, [[["f64", 2], ["u8", 3]]]), end(3)]), "t.wtrace: record 3: exit needs pid"],
     ["pid not an integer", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 3], ["f64", 1.5]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
     ["order 11", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 11]]]), end(1)]), "t.wtrace: record 1: order 11 out of range (0..10)"],
+    // order's column is an Int8Array: the byte 200 (stored as -56) is still said as 200
+    ["order 200", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 200]]]), end(1)]), "t.wtrace: record 1: order 200 out of range (0..10)"],
+    // the second record's order is bad: the record number counts from the block's first
+    ["order 12 in a block's second record", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 1]], [["f64", 0], ["u8", 4], ["i32", 0], ["u8", 12]]]), end(2)]), "t.wtrace: record 2: order 12 out of range (0..10)"],
     ["string not in the table", Buffer.concat([header(), strings(["h"]), records(3 | 1024, [[["f64", 0], ["u8", 5], ["i32", 1]]]), end(1)]), "t.wtrace: record 1: id: string 1 not in the table (1 strings)"],
     ["cg not a path", Buffer.concat([header(), strings(["x"]), records(3 | 4 | 512, [[["f64", 0], ["u8", 3], ["f64", 1], ["i32", 0]]]), end(1)]), "t.wtrace: record 1: cg: not a memcg path"],
     ["string block cut", Buffer.concat([header(), strings(["hello"])]).subarray(0, 18 + 6 + 4 + 2), "t.wtrace: byte 24: cut short after record 0 (a .wtrace ends with its end block)"],
