@@ -147,6 +147,16 @@ describe(".wtrace reading", () => {
     expect(rows[4096]).toEqual({ time_ms: 5000, op: "access", pid: 1, addr: "0x0", rw: "r" });
   });
 
+  it("an access block after a full batch with a node column leaves no node behind in the reused slots", async () => {
+    // the reader reuses one batch: the second batch's 3 slots held node 1 from the first
+    const withNode: F[][] = Array.from({ length: 4096 }, (_, k) => [["f64", 0], ["u8", 0], ["f64", 1], ["f64", 4096 * k], ["u8", 0], ["i16", 1]]);
+    const accesses: F[][] = Array.from({ length: 3 }, (_, k) => [["f64", 1], ["u8", 0], ["f64", 2], ["f64", 4096 * k], ["u8", 1]]);
+    const f = Buffer.concat([header(), records(ACCESS_MASK | 64, withNode), records(ACCESS_MASK, accesses), end(4099)]);
+    const { rows } = await read(f, 1 << 16);
+    expect(rows[4095]).toEqual({ time_ms: 0, op: "access", pid: 1, addr: "0x" + (4096 * 4095).toString(16), rw: "r", node: 1 });
+    expect(rows.slice(4096)).toEqual([0, 1, 2].map((k) => ({ time_ms: 1, op: "access", pid: 2, addr: "0x" + (4096 * k).toString(16), rw: "w" })));
+  });
+
   const ok = (n = 1): Buffer => records(ACCESS_MASK, Array.from({ length: n }, () => [["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]] as F[]));
   const cases: [string, Buffer, string][] = [
     ["empty file", Buffer.alloc(0), "t.wtrace: truncated .wtrace header (a file cut short?)"],
@@ -171,6 +181,15 @@ describe(".wtrace reading", () => {
     ["exit without pid in a second block", Buffer.concat([header(), ok(2), records(3, [[["f64", 2], ["u8", 3]]]), end(3)]), "t.wtrace: record 3: exit needs pid"],
     ["pid not an integer", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 3], ["f64", 1.5]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
     ["order 11", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 11]]]), end(1)]), "t.wtrace: record 1: order 11 out of range (0..10)"],
+    // blocks of the access column set (time, op, pid, addr, rw) take the one-pass path, and a bad
+    // record sends the block through the column-by-column one: the same errors, in the same order
+    ["access block: pid -1", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", -1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: access needs pid"],
+    ["access block: rw 2", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 2]]]), end(1)]), "t.wtrace: record 1: rw 2 out of range (0..1)"],
+    ["access block: addr not an integer", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 0.5], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: addr 0.5 out of range"],
+    ["access block: time goes back", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 0], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: time_ms goes back from 1 to 0"],
+    // time goes back at record 2, pid 1.5 at record 3: a field out of range is said first (as ever)
+    ["access block: a field out of range before time order", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 5], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 4], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 6], ["u8", 0], ["f64", 1.5], ["f64", 0], ["u8", 0]]]), end(3)]), "t.wtrace: record 3: pid 1.5 out of range"],
+    ["access block: an exit without pid", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 1], ["u8", 3], ["f64", -1], ["f64", -1], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: exit needs pid"],
     // order's column is an Int8Array: the byte 200 (stored as -56) is still said as 200
     ["order 200", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 200]]]), end(1)]), "t.wtrace: record 1: order 200 out of range (0..10)"],
     // the second record's order is bad: the record number counts from the block's first
