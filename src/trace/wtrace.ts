@@ -407,7 +407,7 @@ const ACCESS_WIDTH = 26;
  * A block of column set ACCESS_MASK in one pass over its records, decodeBlock's and
  * checkRecords' tests folded into one per record; the columns it leaves out get their defaults.
  * Returns the last time_ms, or -1 as soon as a record is anything but an access with its pid
- * and addr, every field in range, in time order: the caller then decodes the block column by
+ * and addr, every field in range, in time order (what it wrote is then written over): the caller then decodes the block column by
  * column (decodeBlock, checkRecords), which says the first error as ever. (The common block of
  * an access trace: one pass instead of eleven loops.)
  */
@@ -419,6 +419,9 @@ function accessBlock(dv: DataView, pos: number, n: number, b: EventBatch, o: num
   const addr = b.addr;
   const write = b.write;
   const line = b.line;
+  // the defaults first: code after the loop had no type feedback when V8 compiled the loop on
+  // stack (OSR) in the first call, and that code then bailed out at every call's end (~250 deopts a run)
+  for (let c = 2; c < NR_COLUMNS; c++) if ((ACCESS_MASK & (1 << c)) === 0) fillDefault(b, c, o, end);
   for (let i = o, p = pos; i < end; i++, p += ACCESS_WIDTH) {
     const t = dv.getFloat64(p, true);
     const v = dv.getFloat64(p + 9, true);
@@ -435,7 +438,6 @@ function accessBlock(dv: DataView, pos: number, n: number, b: EventBatch, o: num
     write[i] = rw;
     line[i] = first + i - o;
   }
-  for (let c = 2; c < NR_COLUMNS; c++) if ((ACCESS_MASK & (1 << c)) === 0) fillDefault(b, c, o, end);
   return lastTime;
 }
 
