@@ -72,14 +72,20 @@ class ByteReader {
    * memory is slow to touch)
    */
   private own = Buffer.allocUnsafe(0);
+  /**
+   * the part of the last chunk read that is not in buf yet: when a request straddles two
+   * chunks, only the bytes it needs are copied into `own` after those held over, and the
+   * reader goes on in the chunk itself (not every chunk copied whole)
+   */
+  private pending: Buffer | null = null;
 
   /** At least n bytes at pos; false when the data ends first. */
   async fill(n: number): Promise<boolean> {
     while (this.buf.length - this.pos < n) {
-      if (this.done) return false;
       // what is left goes to the start of `own` before the next read: a source may read
       // into the buffer `buf` is
       const restLen = this.buf.length - this.pos;
+      if (this.pending === null && this.done) return false;
       if (restLen) {
         if (this.buf.buffer === this.own.buffer) this.own.copyWithin(0, this.pos, this.buf.length);
         else {
@@ -89,24 +95,30 @@ class ByteReader {
       }
       this.base += this.pos;
       this.pos = 0;
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        this.setBuf(this.own.subarray(0, restLen));
-        return false;
+      let c = this.pending;
+      this.pending = null;
+      if (c === null) {
+        const r = await this.it.next();
+        if (r.done) {
+          this.done = true;
+          this.setBuf(this.own.subarray(0, restLen));
+          return false;
+        }
+        c = r.value;
       }
-      const c = r.value;
       if (!restLen) {
         this.setBuf(c);
         continue;
       }
-      if (this.own.length < restLen + c.length) {
-        const grown = Buffer.allocUnsafe(Math.max(2 * (restLen + c.length), 1 << 21));
+      const take = Math.min(c.length, n - restLen);
+      if (this.own.length < restLen + take) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * (restLen + take), 1 << 21));
         this.own.copy(grown, 0, 0, restLen);
         this.own = grown;
       }
-      c.copy(this.own, restLen);
-      this.setBuf(this.own.subarray(0, restLen + c.length));
+      c.copy(this.own, restLen, 0, take);
+      if (take < c.length) this.pending = c.subarray(take);
+      this.setBuf(this.own.subarray(0, restLen + take));
     }
     return true;
   }
@@ -218,7 +230,7 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
   };
   const truncated = () => bad(`cut short after record ${records} (a .wtrace ends with its end block)`);
   for (;;) {
-    if (!(await r.fill(1))) truncated();
+    if (r.buf.length - r.pos < 1 && !(await r.fill(1))) truncated();
     const kind = r.buf[r.pos]!;
     if (kind === BLOCK_END) {
       if (!(await r.fill(9))) truncated();
@@ -257,14 +269,14 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
       continue;
     }
     if (kind !== BLOCK_RECORDS) bad(`corrupt block kind 0x${kind.toString(16).padStart(2, "0")} (expected S, R or E)`);
-    if (!(await r.fill(9))) truncated();
+    if (r.buf.length - r.pos < 9 && !(await r.fill(9))) truncated();
     const mask = r.dv.getUint32(r.pos + 1, true);
     const n = r.dv.getUint32(r.pos + 5, true);
     if ((mask & ~ALL_COLUMNS) !== 0 || (mask & 3) !== 3) bad(`corrupt record block: column set 0x${mask.toString(16)}`);
     if (n < 1 || n > BATCH_SIZE) bad(`corrupt record block: ${n} records (1..${BATCH_SIZE})`);
     const w = recordWidth(mask);
     r.pos += 9;
-    if (!(await r.fill(n * w))) badRecord(records + Math.floor((r.buf.length - r.pos) / w) + 1, "cut short: the file ends inside it");
+    if (r.buf.length - r.pos < n * w && !(await r.fill(n * w))) badRecord(records + Math.floor((r.buf.length - r.pos) / w) + 1, "cut short: the file ends inside it");
     if (b.n + n > BATCH_SIZE) {
       yield b;
       b.n = 0;

@@ -157,6 +157,30 @@ describe(".wtrace reading", () => {
     expect(rows.slice(4096)).toEqual([0, 1, 2].map((k) => ({ time_ms: 1, op: "access", pid: 2, addr: "0x" + (4096 * k).toString(16), rw: "w" })));
   });
 
+  it("reads a source that reuses two buffers as directChunks does (a chunk valid until the next is asked for)", async () => {
+    const recs: F[][] = Array.from({ length: 5000 }, (_, k) => [["f64", k], ["u8", 0], ["f64", 1 + (k % 3)], ["f64", 4096 * k], ["u8", k % 2]]);
+    const f = Buffer.concat([header(), strings(["a"]), records(ACCESS_MASK, recs.slice(0, 4096)), records(ACCESS_MASK, recs.slice(4096)), end(5000)]);
+    const expected = (await read(f)).rows;
+    expect(expected.length).toBe(5000);
+    for (const size of [100, 4099, 1 << 16]) {
+      // chunk k+1 is read into the other buffer as chunk k is handed over: chunk k-1's bytes go
+      const bufs = [Buffer.alloc(size), Buffer.alloc(size)];
+      const chunks = (async function* () {
+        let len = f.copy(bufs[0]!, 0, 0, size);
+        for (let off = 0, k = 0; len > 0; off += size, k ^= 1) {
+          const cur = bufs[k]!.subarray(0, len);
+          bufs[k ^ 1]!.fill(0xee);
+          len = f.copy(bufs[k ^ 1]!, 0, Math.min(off + size, f.length), off + 2 * size);
+          yield cur;
+        }
+      })();
+      const w = await openWtrace(chunks, "t.wtrace");
+      const rows: object[] = [];
+      for await (const b of w.batches() as AsyncGenerator<EventBatch>) rows.push(...batchRows(b));
+      expect(rows).toEqual(expected);
+    }
+  });
+
   const ok = (n = 1): Buffer => records(ACCESS_MASK, Array.from({ length: n }, () => [["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]] as F[]));
   const cases: [string, Buffer, string][] = [
     ["empty file", Buffer.alloc(0), "t.wtrace: truncated .wtrace header (a file cut short?)"],
