@@ -439,8 +439,9 @@ function accessBlock(dv: DataView, pos: number, n: number, b: EventBatch, o: num
     const v = dv.getFloat64(p + 9, true);
     const a = dv.getFloat64(p + 17, true);
     const rw = dv.getUint8(p + 25);
-    // time in range and order (lastTime >= 0), an access, pid and addr integers in range (not -1: an access needs both)
-    const ok = t >= lastTime && t < MAX_TIME_MS && dv.getUint8(p + 8) === OP_ACCESS && v >= 0 && v <= 4294967295 && Math.floor(v) === v && a >= 0 && a <= MAX_SAFE && Math.floor(a) === a && rw <= 1;
+    // time in range and order (lastTime >= 0), an access, pid and addr integers in range (not -1:
+    // an access needs both); v >>> 0 === v: v an integer in 0..2^32-1
+    const ok = t >= lastTime && t < MAX_TIME_MS && dv.getUint8(p + 8) === OP_ACCESS && v >>> 0 === v && a >= 0 && Number.isSafeInteger(a) && rw <= 1;
     if (!ok) return -1;
     lastTime = t;
     time[i] = t;
