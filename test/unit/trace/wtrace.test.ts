@@ -209,6 +209,9 @@ describe(".wtrace reading", () => {
     // record sends the block through the column-by-column one: the same errors, in the same order
     ["access block: pid -1", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", -1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: access needs pid"],
     ["access block: rw 2", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 2]]]), end(1)]), "t.wtrace: record 1: rw 2 out of range (0..1)"],
+    ["access block: pid 2^32", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 4294967296], ["f64", 4096], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: pid 4294967296 out of range"],
+    ["access block: pid 1.5", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1.5], ["f64", 4096], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
+    ["access block: addr 2^53", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 2 ** 53], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: addr 9007199254740992 out of range"],
     ["access block: addr not an integer", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 0.5], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: addr 0.5 out of range"],
     ["access block: time goes back", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 0], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: time_ms goes back from 1 to 0"],
     // time goes back at record 2, pid 1.5 at record 3: a field out of range is said first (as ever)
