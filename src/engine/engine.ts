@@ -723,6 +723,7 @@ export class Engine implements EngineContext {
     this.file = file;
     const until = this.opts.until ?? Infinity;
     const cl = this.closedLoop;
+    if (cl === null && this.opts.check !== true) return this.openLoopBatch(b, until);
     for (let i = 0; i < b.n; i++) {
       const t = b.time[i]!;
       if (cl !== null) {
@@ -739,6 +740,45 @@ export class Engine implements EngineContext {
         return false;
       }
       this.runEvent(b, i, t);
+    }
+    return true;
+  }
+
+  /**
+   * processBatch without --closed-loop and --check (the common run). An access with no sample
+   * and no timer due by its time (the common event) takes runEvent's steps here, inline, with
+   * mem, its counters, the memcg limits and the stall meter read once per batch; any other
+   * event goes through runEvent. (Every rarer step stays in runEvent: a branch here that the
+   * first batches never take would throw this loop's optimised code away when first taken.)
+   * Keep the two in step.
+   */
+  private openLoopBatch(b: EventBatch, until: number): boolean {
+    const n = b.n;
+    const time = b.time;
+    const op = b.op;
+    const mem = this.mem;
+    const ev = mem.ev;
+    const limits = mem.limits;
+    const stall = this.stall;
+    const events = V.wsim_events!;
+    for (let i = 0; i < n; i++) {
+      const t = time[i]!;
+      if (t > until) {
+        this.stopped = true;
+        return false;
+      }
+      if (op[i] === OP_ACCESS && t <= this.nextSample && t < this.nextDue) {
+        if (t > this.clock) this.clock = t;
+        this.lastEventMs = t;
+        ev[events]!++;
+        mem.stateEvents++;
+        stall.pendingNs = 0;
+        stall.memcgId = -1;
+        this.access(b, i);
+        // return to user space: mem_cgroup_handle_over_high (memory.high)
+        if (limits.overHigh !== 0) limits.handleOverHigh();
+        if (stall.pendingNs !== 0) this.psi.memstall(b.pid[i]!, toNs(t), stall.pendingNs);
+      } else this.runEvent(b, i, t);
     }
     return true;
   }

@@ -72,14 +72,20 @@ class ByteReader {
    * memory is slow to touch)
    */
   private own = Buffer.allocUnsafe(0);
+  /**
+   * the part of the last chunk read that is not in buf yet: when a request straddles two
+   * chunks, only the bytes it needs are copied into `own` after those held over, and the
+   * reader goes on in the chunk itself (not every chunk copied whole)
+   */
+  private pending: Buffer | null = null;
 
   /** At least n bytes at pos; false when the data ends first. */
   async fill(n: number): Promise<boolean> {
     while (this.buf.length - this.pos < n) {
-      if (this.done) return false;
       // what is left goes to the start of `own` before the next read: a source may read
       // into the buffer `buf` is
       const restLen = this.buf.length - this.pos;
+      if (this.pending === null && this.done) return false;
       if (restLen) {
         if (this.buf.buffer === this.own.buffer) this.own.copyWithin(0, this.pos, this.buf.length);
         else {
@@ -89,24 +95,30 @@ class ByteReader {
       }
       this.base += this.pos;
       this.pos = 0;
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        this.setBuf(this.own.subarray(0, restLen));
-        return false;
+      let c = this.pending;
+      this.pending = null;
+      if (c === null) {
+        const r = await this.it.next();
+        if (r.done) {
+          this.done = true;
+          this.setBuf(this.own.subarray(0, restLen));
+          return false;
+        }
+        c = r.value;
       }
-      const c = r.value;
       if (!restLen) {
         this.setBuf(c);
         continue;
       }
-      if (this.own.length < restLen + c.length) {
-        const grown = Buffer.allocUnsafe(Math.max(2 * (restLen + c.length), 1 << 21));
+      const take = Math.min(c.length, n - restLen);
+      if (this.own.length < restLen + take) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * (restLen + take), 1 << 21));
         this.own.copy(grown, 0, 0, restLen);
         this.own = grown;
       }
-      c.copy(this.own, restLen);
-      this.setBuf(this.own.subarray(0, restLen + c.length));
+      c.copy(this.own, restLen, 0, take);
+      if (take < c.length) this.pending = c.subarray(take);
+      this.setBuf(this.own.subarray(0, restLen + take));
     }
     return true;
   }
@@ -218,7 +230,7 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
   };
   const truncated = () => bad(`cut short after record ${records} (a .wtrace ends with its end block)`);
   for (;;) {
-    if (!(await r.fill(1))) truncated();
+    if (r.buf.length - r.pos < 1 && !(await r.fill(1))) truncated();
     const kind = r.buf[r.pos]!;
     if (kind === BLOCK_END) {
       if (!(await r.fill(9))) truncated();
@@ -257,20 +269,24 @@ async function* decode(r: ByteReader, file: string): AsyncGenerator<EventBatch> 
       continue;
     }
     if (kind !== BLOCK_RECORDS) bad(`corrupt block kind 0x${kind.toString(16).padStart(2, "0")} (expected S, R or E)`);
-    if (!(await r.fill(9))) truncated();
+    if (r.buf.length - r.pos < 9 && !(await r.fill(9))) truncated();
     const mask = r.dv.getUint32(r.pos + 1, true);
     const n = r.dv.getUint32(r.pos + 5, true);
     if ((mask & ~ALL_COLUMNS) !== 0 || (mask & 3) !== 3) bad(`corrupt record block: column set 0x${mask.toString(16)}`);
     if (n < 1 || n > BATCH_SIZE) bad(`corrupt record block: ${n} records (1..${BATCH_SIZE})`);
     const w = recordWidth(mask);
     r.pos += 9;
-    if (!(await r.fill(n * w))) badRecord(records + Math.floor((r.buf.length - r.pos) / w) + 1, "cut short: the file ends inside it");
+    if (r.buf.length - r.pos < n * w && !(await r.fill(n * w))) badRecord(records + Math.floor((r.buf.length - r.pos) / w) + 1, "cut short: the file ends inside it");
     if (b.n + n > BATCH_SIZE) {
       yield b;
       b.n = 0;
     }
-    decodeBlock(r.dv, r.pos, mask, w, n, b, b.n, table.length, records + 1, badRecord);
-    lastTime = checkRecords(b, b.n, n, lastTime, records + 1, badRecord);
+    let t = mask === ACCESS_MASK ? accessBlock(r.dv, r.pos, n, b, b.n, lastTime, records + 1) : -1;
+    if (t < 0) {
+      decodeBlock(r.dv, r.pos, mask, w, n, b, b.n, table.length, records + 1, badRecord);
+      t = checkRecords(b, b.n, n, lastTime, records + 1, badRecord);
+    }
+    lastTime = t;
     r.pos += n * w;
     b.n += n;
     records += n;
@@ -303,86 +319,46 @@ function checkRecords(b: EventBatch, o: number, n: number, lastTime: number, fir
   return lastTime;
 }
 
+/** the error callback of decode: record k (1-based, of the file) is bad */
+type BadRecord = (k: number, what: string) => never;
+
 /**
- * Decodes n records of width w at dv[pos..] into batch slots [o, o+n), column by column (a
- * monomorphic loop each), checking every value's range; a column not in `mask` is filled
- * with its default. `first` is the file's number of the first record, for errors.
+ * Decodes n records of width w at dv[pos..] into batch slots [o, o+n), column by column,
+ * checking every value's range; a column not in `mask` is filled with its default. `first` is
+ * the file's number of the first record, for errors. Each column's loop is a small function
+ * of its own (one array type, no per-record branch on the column): V8 optimises each soon and
+ * monomorphically (one loop over every kind cost ~2x).
  */
-function decodeBlock(
-  dv: DataView, pos: number, mask: number, w: number, n: number, b: EventBatch, o: number, nstr: number, first: number,
-  badRecord: (k: number, what: string) => never,
-): void {
+function decodeBlock(dv: DataView, pos: number, mask: number, w: number, n: number, b: EventBatch, o: number, nstr: number, first: number, badRecord: BadRecord): void {
   let off = 0;
   const end = o + n;
   for (let c = 0; c < NR_COLUMNS; c++) {
-    const has = (mask & (1 << c)) !== 0;
-    let p = pos + off;
-    if (has) off += FIELD_BYTES[c]!;
+    const p = pos + off;
+    if ((mask & (1 << c)) === 0) {
+      fillDefault(b, c, o, end);
+      continue;
+    }
+    off += FIELD_BYTES[c]!;
     switch (c) {
-      case 0: {
-        const a = b.time;
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getFloat64(p, true);
-          if (!(v >= 0 && v < MAX_TIME_MS)) badRecord(first + i - o, `time_ms ${v} out of range (0 to 2^52 ms)`);
-          a[i] = v;
-        }
+      case 0:
+        decTime(dv, p, w, b.time, o, end, first, badRecord);
         break;
-      }
-      case 1: {
-        const a = b.op;
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getUint8(p);
-          if (v >= OPS.length) badRecord(first + i - o, `unknown op ${v} (0..${OPS.length - 1})`);
-          a[i] = v;
-        }
+      case 1:
+        decOp(dv, p, w, b.op, o, end, first, badRecord);
         break;
-      }
       case C_PID:
       case C_CHILD:
       case C_ADDR:
+      case C_OFF:
+        decInt(dv, p, w, c === C_PID ? b.pid : c === C_CHILD ? b.child : c === C_ADDR ? b.addr : b.off, o, end, c === C_PID || c === C_CHILD ? 4294967295 : MAX_SAFE, c !== C_OFF, c, first, badRecord);
+        break;
       case C_LEN:
-      case C_OFF: {
-        const a = c === C_PID ? b.pid : c === C_CHILD ? b.child : c === C_ADDR ? b.addr : c === C_LEN ? b.len : b.off;
-        const max = c === C_PID || c === C_CHILD ? 4294967295 : MAX_SAFE;
-        if (!has) {
-          a.fill(c === C_LEN ? 4096 : c === C_OFF ? 0 : -1, o, end);
-          break;
-        }
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getFloat64(p, true);
-          // len 0 only for ftruncate (truncate to empty), as the text readers take it
-          const min = c === C_LEN ? (b.op[i] === OP_FTRUNCATE ? 0 : 1) : 0;
-          if (!((v >= min && v <= max && Math.floor(v) === v) || (v === -1 && c !== C_LEN && c !== C_OFF))) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
-          a[i] = v;
-        }
+        decLen(dv, p, w, b.len, b.op, o, end, first, badRecord);
         break;
-      }
-      case C_NODE: {
-        const a = b.node;
-        if (!has) {
-          a.fill(-1, o, end);
-          break;
-        }
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getInt16(p, true);
-          if (v < -1 || v > 1023) badRecord(first + i - o, `node ${v} out of range`);
-          a[i] = v;
-        }
+      case C_NODE:
+      case C_CPU:
+        decI16(dv, p, w, c === C_NODE ? b.node : b.cpu, o, end, c === C_NODE ? 1023 : MAX_TRACE_CPU, c, first, badRecord);
         break;
-      }
-      case C_CPU: {
-        const a = b.cpu;
-        if (!has) {
-          a.fill(-1, o, end);
-          break;
-        }
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getInt16(p, true);
-          if (v < -1 || v > MAX_TRACE_CPU) badRecord(first + i - o, `cpu ${v} out of range`);
-          a[i] = v;
-        }
-        break;
-      }
       case C_RW:
       case C_KIND:
       case C_THP:
@@ -392,32 +368,162 @@ function decodeBlock(
       case C_ADVICE: {
         const a = c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : c === C_GFP ? b.gfp : b.advice;
         const max = c === C_ORDER ? 10 : c === C_MT ? 2 : c === C_GFP ? GFP_NAMES.length - 1 : c === C_ADVICE ? ADVICE_NAMES.length : 1;
-        if (!has) {
-          a.fill(0, o, end);
-          break;
-        }
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getUint8(p);
-          if (v > max) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range (0..${max})`);
-          a[i] = v;
-        }
+        decU8(dv, p, w, a, o, end, max, c, first, badRecord);
         break;
       }
-      default: {
+      default:
         // cg, id, key, value, file: string indices
-        const a = c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : c === C_FILE ? b.fname : b.value;
-        if (!has) {
-          a.fill(-1, o, end);
-          break;
-        }
-        for (let i = o; i < end; i++, p += w) {
-          const v = dv.getInt32(p, true);
-          if (v < -1 || v >= nstr) badRecord(first + i - o, `${COLUMNS[c]}: string ${v} not in the table (${nstr} strings)`);
-          if (c === C_CG && v >= 0 && !isCgPath(b.strs[v]!)) badRecord(first + i - o, `cg: not a memcg path`);
-          a[i] = v;
-        }
-      }
+        decStr(dv, p, w, c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : c === C_FILE ? b.fname : b.value, o, end, nstr, c === C_CG ? b.strs : null, c, first, badRecord);
     }
+  }
+}
+
+/** Slots [from, to) of column c (never time_ms or op) to its default: what a record without it has. */
+function fillDefault(b: EventBatch, c: number, from: number, to: number): void {
+  switch (c) {
+    case C_PID:
+    case C_CHILD:
+    case C_ADDR:
+      (c === C_PID ? b.pid : c === C_CHILD ? b.child : b.addr).fill(-1, from, to);
+      break;
+    case C_LEN:
+      b.len.fill(4096, from, to);
+      break;
+    case C_OFF:
+      b.off.fill(0, from, to);
+      break;
+    case C_NODE:
+    case C_CPU:
+      (c === C_NODE ? b.node : b.cpu).fill(-1, from, to);
+      break;
+    case C_RW:
+    case C_KIND:
+    case C_THP:
+    case C_ORDER:
+    case C_MT:
+    case C_GFP:
+    case C_ADVICE:
+      (c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : c === C_GFP ? b.gfp : b.advice).fill(0, from, to);
+      break;
+    default:
+      (c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : c === C_FILE ? b.fname : b.value).fill(-1, from, to);
+  }
+}
+
+/** the column set of a block of plain accesses (time_ms, op, pid, addr, rw): accessBlock's */
+const ACCESS_MASK = (1 << 0) | (1 << 1) | (1 << C_PID) | (1 << C_ADDR) | (1 << C_RW);
+/** its record: time_ms f64 at 0, op u8 at 8, pid f64 at 9, addr f64 at 17, rw u8 at 25 */
+const ACCESS_WIDTH = 26;
+
+/**
+ * A block of column set ACCESS_MASK in one pass over its records, decodeBlock's and
+ * checkRecords' tests folded into one per record; the columns it leaves out get their defaults.
+ * Returns the last time_ms, or -1 as soon as a record is anything but an access with its pid
+ * and addr, every field in range, in time order (what it wrote is then written over): the caller then decodes the block column by
+ * column (decodeBlock, checkRecords), which says the first error as ever. (The common block of
+ * an access trace: one pass instead of eleven loops.)
+ */
+function accessBlock(dv: DataView, pos: number, n: number, b: EventBatch, o: number, lastTime: number, first: number): number {
+  const end = o + n;
+  const time = b.time;
+  const op = b.op;
+  const pid = b.pid;
+  const addr = b.addr;
+  const write = b.write;
+  const line = b.line;
+  // the defaults first: code after the loop had no type feedback when V8 compiled the loop on
+  // stack (OSR) in the first call, and that code then bailed out at every call's end (~250 deopts a run)
+  for (let c = 2; c < NR_COLUMNS; c++) if ((ACCESS_MASK & (1 << c)) === 0) fillDefault(b, c, o, end);
+  for (let i = o, p = pos; i < end; i++, p += ACCESS_WIDTH) {
+    const t = dv.getFloat64(p, true);
+    const v = dv.getFloat64(p + 9, true);
+    const a = dv.getFloat64(p + 17, true);
+    const rw = dv.getUint8(p + 25);
+    // time in range and order (lastTime >= 0), an access, pid and addr integers in range (not -1:
+    // an access needs both); v >>> 0 === v: v an integer in 0..2^32-1
+    const ok = t >= lastTime && t < MAX_TIME_MS && dv.getUint8(p + 8) === OP_ACCESS && v >>> 0 === v && a >= 0 && Number.isSafeInteger(a) && rw <= 1;
+    if (!ok) return -1;
+    lastTime = t;
+    time[i] = t;
+    op[i] = OP_ACCESS;
+    pid[i] = v;
+    addr[i] = a;
+    write[i] = rw;
+    line[i] = first + i - o;
+  }
+  return lastTime;
+}
+
+// Each dec* below copies its column first, then checks the copied values in a loop of its own:
+// two plain loops ran ~1.5x faster than one that loads, checks and stores (V8, this VM).
+
+/** time_ms: f64 in [0, 2^52) */
+function decTime(dv: DataView, p: number, w: number, a: Float64Array, o: number, end: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (!(v >= 0 && v < MAX_TIME_MS)) badRecord(first + i - o, `time_ms ${v} out of range (0 to 2^52 ms)`);
+  }
+}
+
+/** op: u8, an OPS index */
+function decOp(dv: DataView, p: number, w: number, a: Uint8Array, o: number, end: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getUint8(p);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (v >= OPS.length) badRecord(first + i - o, `unknown op ${v} (0..${OPS.length - 1})`);
+  }
+}
+
+/** pid, child, addr, off: an f64 integer in 0..max, or -1 when `minus1` */
+function decInt(dv: DataView, p: number, w: number, a: Float64Array, o: number, end: number, max: number, minus1: boolean, c: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (!((v >= 0 && v <= max && Math.floor(v) === v) || (v === -1 && minus1))) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
+  }
+}
+
+/** len: an f64 integer, at least 1 (0 only for ftruncate, as the text readers take it) */
+function decLen(dv: DataView, p: number, w: number, a: Float64Array, op: Uint8Array, o: number, end: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getFloat64(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    const min = op[i] === OP_FTRUNCATE ? 0 : 1;
+    if (!(v >= min && v <= MAX_SAFE && Math.floor(v) === v)) badRecord(first + i - o, `${COLUMNS[C_LEN]} ${v} out of range`);
+  }
+}
+
+/** node, cpu: i16 in -1..max */
+function decI16(dv: DataView, p: number, w: number, a: Int32Array, o: number, end: number, max: number, c: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getInt16(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (v < -1 || v > max) badRecord(first + i - o, `${COLUMNS[c]} ${v} out of range`);
+  }
+}
+
+/**
+ * rw, kind, thp, order, mt, gfp, advice: u8 in 0..max. (order's column is an Int8Array: a byte
+ * above 127 is negative there, so the check is 0..max on the stored value, and the message
+ * reads the byte again.)
+ */
+function decU8(dv: DataView, p: number, w: number, a: Uint8Array | Int8Array, o: number, end: number, max: number, c: number, first: number, badRecord: BadRecord): void {
+  const p0 = p;
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getUint8(p);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (v < 0 || v > max) badRecord(first + i - o, `${COLUMNS[c]} ${dv.getUint8(p0 + (i - o) * w)} out of range (0..${max})`);
+  }
+}
+
+/** cg, id, key, value, file: i32 indices into the string table (-1 absent); a cg's string a memcg path (`strs` given) */
+function decStr(dv: DataView, p: number, w: number, a: Int32Array, o: number, end: number, nstr: number, strs: string[] | null, c: number, first: number, badRecord: BadRecord): void {
+  for (let i = o; i < end; i++, p += w) a[i] = dv.getInt32(p, true);
+  for (let i = o; i < end; i++) {
+    const v = a[i]!;
+    if (v < -1 || v >= nstr) badRecord(first + i - o, `${COLUMNS[c]}: string ${v} not in the table (${nstr} strings)`);
+    if (strs !== null && v >= 0 && !isCgPath(strs[v]!)) badRecord(first + i - o, `cg: not a memcg path`);
   }
 }
 

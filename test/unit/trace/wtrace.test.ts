@@ -147,6 +147,40 @@ describe(".wtrace reading", () => {
     expect(rows[4096]).toEqual({ time_ms: 5000, op: "access", pid: 1, addr: "0x0", rw: "r" });
   });
 
+  it("an access block after a full batch with a node column leaves no node behind in the reused slots", async () => {
+    // the reader reuses one batch: the second batch's 3 slots held node 1 from the first
+    const withNode: F[][] = Array.from({ length: 4096 }, (_, k) => [["f64", 0], ["u8", 0], ["f64", 1], ["f64", 4096 * k], ["u8", 0], ["i16", 1]]);
+    const accesses: F[][] = Array.from({ length: 3 }, (_, k) => [["f64", 1], ["u8", 0], ["f64", 2], ["f64", 4096 * k], ["u8", 1]]);
+    const f = Buffer.concat([header(), records(ACCESS_MASK | 64, withNode), records(ACCESS_MASK, accesses), end(4099)]);
+    const { rows } = await read(f, 1 << 16);
+    expect(rows[4095]).toEqual({ time_ms: 0, op: "access", pid: 1, addr: "0x" + (4096 * 4095).toString(16), rw: "r", node: 1 });
+    expect(rows.slice(4096)).toEqual([0, 1, 2].map((k) => ({ time_ms: 1, op: "access", pid: 2, addr: "0x" + (4096 * k).toString(16), rw: "w" })));
+  });
+
+  it("reads a source that reuses two buffers as directChunks does (a chunk valid until the next is asked for)", async () => {
+    const recs: F[][] = Array.from({ length: 5000 }, (_, k) => [["f64", k], ["u8", 0], ["f64", 1 + (k % 3)], ["f64", 4096 * k], ["u8", k % 2]]);
+    const f = Buffer.concat([header(), strings(["a"]), records(ACCESS_MASK, recs.slice(0, 4096)), records(ACCESS_MASK, recs.slice(4096)), end(5000)]);
+    const expected = (await read(f)).rows;
+    expect(expected.length).toBe(5000);
+    for (const size of [100, 4099, 1 << 16]) {
+      // chunk k+1 is read into the other buffer as chunk k is handed over: chunk k-1's bytes go
+      const bufs = [Buffer.alloc(size), Buffer.alloc(size)];
+      const chunks = (async function* () {
+        let len = f.copy(bufs[0]!, 0, 0, size);
+        for (let off = 0, k = 0; len > 0; off += size, k ^= 1) {
+          const cur = bufs[k]!.subarray(0, len);
+          bufs[k ^ 1]!.fill(0xee);
+          len = f.copy(bufs[k ^ 1]!, 0, Math.min(off + size, f.length), off + 2 * size);
+          yield cur;
+        }
+      })();
+      const w = await openWtrace(chunks, "t.wtrace");
+      const rows: object[] = [];
+      for await (const b of w.batches() as AsyncGenerator<EventBatch>) rows.push(...batchRows(b));
+      expect(rows).toEqual(expected);
+    }
+  });
+
   const ok = (n = 1): Buffer => records(ACCESS_MASK, Array.from({ length: n }, () => [["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]] as F[]));
   const cases: [string, Buffer, string][] = [
     ["empty file", Buffer.alloc(0), "t.wtrace: truncated .wtrace header (a file cut short?)"],
@@ -171,6 +205,22 @@ describe(".wtrace reading", () => {
     ["exit without pid in a second block", Buffer.concat([header(), ok(2), records(3, [[["f64", 2], ["u8", 3]]]), end(3)]), "t.wtrace: record 3: exit needs pid"],
     ["pid not an integer", Buffer.concat([header(), records(3 | 4, [[["f64", 0], ["u8", 3], ["f64", 1.5]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
     ["order 11", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 11]]]), end(1)]), "t.wtrace: record 1: order 11 out of range (0..10)"],
+    // blocks of the access column set (time, op, pid, addr, rw) take the one-pass path, and a bad
+    // record sends the block through the column-by-column one: the same errors, in the same order
+    ["access block: pid -1", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", -1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: access needs pid"],
+    ["access block: rw 2", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 2]]]), end(1)]), "t.wtrace: record 1: rw 2 out of range (0..1)"],
+    ["access block: pid 2^32", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 4294967296], ["f64", 4096], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: pid 4294967296 out of range"],
+    ["access block: pid 1.5", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1.5], ["f64", 4096], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: pid 1.5 out of range"],
+    ["access block: addr 2^53", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 2 ** 53], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: addr 9007199254740992 out of range"],
+    ["access block: addr not an integer", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 0.5], ["u8", 0]]]), end(1)]), "t.wtrace: record 1: addr 0.5 out of range"],
+    ["access block: time goes back", Buffer.concat([header(), ok(1), records(ACCESS_MASK, [[["f64", 0], ["u8", 0], ["f64", 1], ["f64", 4096], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: time_ms goes back from 1 to 0"],
+    // time goes back at record 2, pid 1.5 at record 3: a field out of range is said first (as ever)
+    ["access block: a field out of range before time order", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 5], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 4], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 6], ["u8", 0], ["f64", 1.5], ["f64", 0], ["u8", 0]]]), end(3)]), "t.wtrace: record 3: pid 1.5 out of range"],
+    ["access block: an exit without pid", Buffer.concat([header(), records(ACCESS_MASK, [[["f64", 1], ["u8", 0], ["f64", 1], ["f64", 0], ["u8", 0]], [["f64", 1], ["u8", 3], ["f64", -1], ["f64", -1], ["u8", 0]]]), end(2)]), "t.wtrace: record 2: exit needs pid"],
+    // order's column is an Int8Array: the byte 200 (stored as -56) is still said as 200
+    ["order 200", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 200]]]), end(1)]), "t.wtrace: record 1: order 200 out of range (0..10)"],
+    // the second record's order is bad: the record number counts from the block's first
+    ["order 12 in a block's second record", Buffer.concat([header(), strings(["h"]), records(3 | 1024 | 2048, [[["f64", 0], ["u8", 4], ["i32", 0], ["u8", 1]], [["f64", 0], ["u8", 4], ["i32", 0], ["u8", 12]]]), end(2)]), "t.wtrace: record 2: order 12 out of range (0..10)"],
     ["string not in the table", Buffer.concat([header(), strings(["h"]), records(3 | 1024, [[["f64", 0], ["u8", 5], ["i32", 1]]]), end(1)]), "t.wtrace: record 1: id: string 1 not in the table (1 strings)"],
     ["cg not a path", Buffer.concat([header(), strings(["x"]), records(3 | 4 | 512, [[["f64", 0], ["u8", 3], ["f64", 1], ["i32", 0]]]), end(1)]), "t.wtrace: record 1: cg: not a memcg path"],
     ["string block cut", Buffer.concat([header(), strings(["hello"])]).subarray(0, 18 + 6 + 4 + 2), "t.wtrace: byte 24: cut short after record 0 (a .wtrace ends with its end block)"],
