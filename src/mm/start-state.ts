@@ -12,8 +12,9 @@
  *   young generations: placed in the oldest, reclaim took them first where the kernel did not).
  *   `inUsePct` percent of them (wsim.boot_in_use), spread evenly, stay in use (PG_IN_USE:
  *   young whenever a scanner tests them), as the pages of the real machine's running processes
- *   are: aging and look-around promote them and eviction keeps them. Compaction can migrate it and reclaim can swap it out like any anon page; it counts
- *   in nr_anon_pages, nr_inactive_anon / nr_zone_inactive_anon and the root memcg's anon.
+ *   are: aging and look-around promote them and eviction keeps them. Compaction can migrate
+ *   any of them and reclaim can swap out those not in use like any anon page; they count in
+ *   nr_anon_pages, nr_inactive_anon / nr_zone_inactive_anon and the root memcg's anon.
  * - in any other pageblock (Unmovable, Reclaimable, HighAtomic, Isolate) a used page is an
  *   unmovable kernel page, as a trace's `alloc` makes: never migrated, never freed, counted
  *   in wsim_kernel_pages (no kernel counter: the kernel's slab, page tables, stacks, ...
