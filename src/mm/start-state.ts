@@ -199,7 +199,7 @@ export function applyStartState(
     for (let j = 0; j < n; j++) {
       const pfn = movable[j]!;
       // the j-th candidate is on the LRU when floor((j + 1) * want / n) > floor(j * want / n): evenly spread
-      if (want < n && Math.floor(((j + 1) * want) / n) === Math.floor((j * want) / n)) {
+      if (want < n && !evenlyPicked(j, want, n)) {
         p.flags[pfn] = PG_ALLOC | PG_HEAD;
         summary.bootUnmovable++;
         continue;
@@ -218,8 +218,8 @@ export function applyStartState(
       mem.ownerVpn[pfn] = vpn;
       mem.lastAccess[pfn] = 0;
       mem.lru.add(lv, pfn, genOf(m));
-      // wsim.boot_in_use: the m-th is in use when floor((m + 1) * pct / 100) > floor(m * pct / 100)
-      if (Math.floor(((m + 1) * inUsePct) / 100) > Math.floor((m * inUsePct) / 100)) {
+      // wsim.boot_in_use: inUsePct of every 100, spread evenly
+      if (evenlyPicked(m, inUsePct, 100)) {
         p.mflags[pfn] = PG_IN_USE;
         summary.inUse++;
       }
@@ -235,6 +235,15 @@ export function applyStartState(
   mem.kernelPages += summary.bootUnmovable;
   summary.mm = mm;
   return summary;
+}
+
+/**
+ * Whether the k-th of n candidates (0-based) is one of `want` spread evenly over them: when
+ * floor((k + 1) * want / n) > floor(k * want / n). Used for the LRU cap, the pcp pages and the
+ * pages in use.
+ */
+function evenlyPicked(k: number, want: number, n: number): boolean {
+  return Math.floor(((k + 1) * want) / n) > Math.floor((k * want) / n);
 }
 
 /**
@@ -256,7 +265,7 @@ export function applyBootInUse(mem: Memory, pct: number): number {
     const pte = leaf === undefined ? 0 : leaf[vpn % leafSize]!;
     if (pte <= 0) continue;
     const pfn = pte - 1;
-    if (Math.floor(((m + 1) * pct) / 100) > Math.floor((m * pct) / 100)) {
+    if (evenlyPicked(m, pct, 100)) {
       mflags[pfn]! |= PG_IN_USE;
       inUse++;
     } else mflags[pfn]! &= ~PG_IN_USE;
@@ -322,7 +331,7 @@ function pcpChoice(mem: Memory, z: Zone, counts: readonly number[], isFree: Uint
   let cpu = 0;
   let left = want[0] ?? 0;
   return (k: number) => {
-    if (Math.floor(((k + 1) * total) / n) === Math.floor((k * total) / n) || picked >= total) return -1;
+    if (!evenlyPicked(k, total, n) || picked >= total) return -1;
     while (left === 0 && cpu < want.length - 1) left = want[++cpu]!;
     if (left === 0) return -1;
     left--;
