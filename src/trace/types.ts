@@ -126,6 +126,13 @@ const COLUMN_DEFAULTS: readonly (readonly [number, "pid" | "addr" | "len" | "wri
   [C_OFF, "off", 0],
 ];
 
+/** COLUMN_DEFAULTS by C_* id (time_ms and op have none) */
+const DEFAULT_OF = (() => {
+  const by: (typeof COLUMN_DEFAULTS)[number][] = [];
+  for (const d of COLUMN_DEFAULTS) by[d[0]] = d;
+  return by;
+})();
+
 /**
  * A batch of events, its columns laid out in one ArrayBuffer so that a batch can move between
  * threads whole. Readers reuse one batch: consume it before asking for the next.
@@ -243,6 +250,15 @@ export class EventBatch {
   /** Slot i back to the defaults (what reset() writes in every slot). */
   clearSlot(i: number): void {
     for (const [, col, v] of COLUMN_DEFAULTS) this[col][i] = v;
+  }
+
+  /**
+   * Slots [from, to) of optional column c (a C_* other than time_ms and op) back to its default:
+   * what a record without the column has (the .wtrace decoder's absent columns).
+   */
+  fillDefaultRange(c: number, from: number, to: number): void {
+    const d = DEFAULT_OF[c]!;
+    this[d[1]].fill(d[2], from, to);
   }
 
   /** Every slot of the columns in `mask` (bits 1 << C_*) back to the defaults. */

@@ -335,7 +335,7 @@ function decodeBlock(dv: DataView, pos: number, mask: number, w: number, n: numb
   for (let c = 0; c < NR_COLUMNS; c++) {
     const p = pos + off;
     if ((mask & (1 << c)) === 0) {
-      fillDefault(b, c, o, end);
+      b.fillDefaultRange(c, o, end);
       continue;
     }
     off += FIELD_BYTES[c]!;
@@ -378,38 +378,6 @@ function decodeBlock(dv: DataView, pos: number, mask: number, w: number, n: numb
   }
 }
 
-/** Slots [from, to) of column c (never time_ms or op) to its default: what a record without it has. */
-function fillDefault(b: EventBatch, c: number, from: number, to: number): void {
-  switch (c) {
-    case C_PID:
-    case C_CHILD:
-    case C_ADDR:
-      (c === C_PID ? b.pid : c === C_CHILD ? b.child : b.addr).fill(-1, from, to);
-      break;
-    case C_LEN:
-      b.len.fill(4096, from, to);
-      break;
-    case C_OFF:
-      b.off.fill(0, from, to);
-      break;
-    case C_NODE:
-    case C_CPU:
-      (c === C_NODE ? b.node : b.cpu).fill(-1, from, to);
-      break;
-    case C_RW:
-    case C_KIND:
-    case C_THP:
-    case C_ORDER:
-    case C_MT:
-    case C_GFP:
-    case C_ADVICE:
-      (c === C_RW ? b.write : c === C_KIND ? b.file : c === C_THP ? b.thp : c === C_ORDER ? b.order : c === C_MT ? b.mt : c === C_GFP ? b.gfp : b.advice).fill(0, from, to);
-      break;
-    default:
-      (c === C_CG ? b.cg : c === C_ID ? b.id : c === C_KEY ? b.key : c === C_FILE ? b.fname : b.value).fill(-1, from, to);
-  }
-}
-
 /** the column set of a block of plain accesses (time_ms, op, pid, addr, rw): accessBlock's */
 const ACCESS_MASK = (1 << 0) | (1 << 1) | (1 << C_PID) | (1 << C_ADDR) | (1 << C_RW);
 /** its record: time_ms f64 at 0, op u8 at 8, pid f64 at 9, addr f64 at 17, rw u8 at 25 */
@@ -433,7 +401,7 @@ function accessBlock(dv: DataView, pos: number, n: number, b: EventBatch, o: num
   const line = b.line;
   // the defaults first: code after the loop had no type feedback when V8 compiled the loop on
   // stack (OSR) in the first call, and that code then bailed out at every call's end (~250 deopts a run)
-  for (let c = 2; c < NR_COLUMNS; c++) if ((ACCESS_MASK & (1 << c)) === 0) fillDefault(b, c, o, end);
+  for (let c = 2; c < NR_COLUMNS; c++) if ((ACCESS_MASK & (1 << c)) === 0) b.fillDefaultRange(c, o, end);
   for (let i = o, p = pos; i < end; i++, p += ACCESS_WIDTH) {
     const t = dv.getFloat64(p, true);
     const v = dv.getFloat64(p + 9, true);
