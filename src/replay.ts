@@ -234,11 +234,10 @@ async function replayOpened(
       : { ...cfg, plugins },
   );
   let startJson: StartStateJson | undefined;
-  if (!start && settings.num("wsim.boot_in_use") !== 0)
-    (cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`)))("wsim.boot_in_use has no effect without --start-state (it applies to a start state's boot owner pages)");
+  const say = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
+  if (!start && settings.num("wsim.boot_in_use") !== 0) say("wsim.boot_in_use has no effect without --start-state (it applies to a start state's boot owner pages)");
   if (start) {
     const warnings: string[] = [];
-    const say = cfg.onWarning ?? ((t: string) => process.stderr.write(`warning: ${t}\n`));
     const warn = (t: string) => {
       warnings.push(t);
       say(t);
