@@ -15,7 +15,7 @@ import { NR_COUNTERS, V } from "../stats/counters.js";
 import { Buddy, FPI_TO_TAIL, Zone } from "./buddy.js";
 import type { MappingView } from "./check.js";
 import {
-  ALLOC_HARDER, ALLOC_HIGH, GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE,
+  GFP_ATOMIC, GFP_DIRECT_RECLAIM, GFP_DMA, GFP_DMA32, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_MIGRATE_TARGET, MAX_ORDER, MT_MOVABLE,
   PAGE_ALLOC_COSTLY_ORDER, PAGEBLOCK_ORDER,
 } from "./constants.js";
 import { COMPACT_CONTINUE, COMPACT_SUCCESS, Compaction } from "./compaction.js";
@@ -38,7 +38,7 @@ import { Kswapd, MAX_RECLAIM_RETRIES, type KswapdCosts } from "./kswapd.js";
 import { LruGen, NR_SLOTS, type Lruvec, UNEVICTABLE_LI } from "./lru-gen.js";
 import { MEMCG_OOM_KILL, MemcgTree } from "./memcg.js";
 import { MemcgLimits } from "./memcg-limits.js";
-import { PageAllocator } from "./page-alloc.js";
+import { allocMark, PageAllocator } from "./page-alloc.js";
 import { PerCpuPages } from "./pcp.js";
 import { PageArrays } from "./pages.js";
 import { ProcessTable, type FaultContext, type Mm, type ThpConfig } from "./process.js";
@@ -806,10 +806,7 @@ export class Memory {
   private reclaimMayHelp(order: number, allocFlags: number, zl: readonly Zone[], hz: number): boolean {
     for (const z of zl) {
       if (z.idx > hz || !z.managed) continue;
-      let mark = z.mark(WMARK_MIN);
-      if (allocFlags & ALLOC_HIGH) mark -= Math.floor(mark / 2);
-      if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4);
-      mark += z.lowmemReserve[hz]!;
+      const mark = allocMark(z, WMARK_MIN, allocFlags, hz);
       const anon = this.shadows.nrSwapPages > 0 || (this.env.tiering.demotion() && this.demotionTarget[z.nid]! >= 0);
       if (this.buddy.zoneWatermarkOk(z, order, mark, z.freePages + this.zoneReclaimablePages(z, anon))) return true;
     }

@@ -235,11 +235,7 @@ export class PageAllocator {
           allocFlags &= ~ALLOC_NOFRAGMENT;
           continue retry;
         }
-        let mark = z.mark(allocFlags & ALLOC_WMARK_MASK);
-        if (allocFlags & ALLOC_HIGH) mark -= Math.floor(mark / 2); // __zone_watermark_ok's min -= min / 2
-        if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4); // and min -= min / 4
-        mark += z.lowmemReserve[hz]!;
-        if (!buddy.zoneWatermarkFast(z, order, mark)) continue;
+        if (!buddy.zoneWatermarkFast(z, order, allocMark(z, allocFlags & ALLOC_WMARK_MASK, allocFlags, hz))) continue;
         // rmqueue: the pcp lists for the orders they keep, else (or when empty) rmqueue_buddy
         const pcp = this.pcp;
         let pfn = -1;
@@ -333,4 +329,16 @@ export class PageAllocator {
     else this.buddy.freeOnePage(z, pfn, order, p.pbMt[pfn >>> 9]!, FPI_NONE);
     this.ev[V.pgfree]! += n;
   }
+}
+
+/**
+ * The mark a zone is checked against for an allocation of highest zone index `hz`: watermark
+ * `wmark` (WMARK_MIN/LOW/HIGH), cut as __zone_watermark_ok cuts it for allocFlags (ALLOC_HIGH:
+ * min -= min / 2, then ALLOC_HARDER: min -= min / 4), plus lowmem_reserve[hz]. Pages.
+ */
+export function allocMark(z: Zone, wmark: number, allocFlags: number, hz: number): number {
+  let mark = z.mark(wmark);
+  if (allocFlags & ALLOC_HIGH) mark -= Math.floor(mark / 2);
+  if (allocFlags & ALLOC_HARDER) mark -= Math.floor(mark / 4);
+  return mark + z.lowmemReserve[hz]!;
 }
