@@ -31,16 +31,20 @@ const REPLAY_KEYS = Object.keys({
   trace: 1, machine: 1, set: 1, format: 1, csvEngine: 1, stdin: 1, onProgress: 1, daemons: 1,
   until: 1, drain: 1, check: 1, lenient: 1, closedLoop: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
   pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1, worker: 1, zones: 1, startState: 1, onWarning: 1,
+  paceMs: 1, rootMemcg: 1,
 } satisfies Record<keyof ReplayConfig, 1>);
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).
  *
  * @param cfg `{trace, machine?, zones?, startState?, onWarning?, set?, plugins?, format?, csvEngine?, worker?, stdin?, until?, drain?,
- *   check?, lenient?, closedLoop?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?}`: `trace` a file path
+ *   check?, lenient?, closedLoop?, interval?, onSample?, keepSeries?, pageblockMap?, pageblockMapAt?, onProgress?, onNote?,
+ *   paceMs?, rootMemcg?}`: `trace` a file path
  *   (CSV, NDJSON or JSON, gzip allowed) or `"-"` with `stdin`; `machine` a preset name, a
  *   machine file or a Machine object; `set` `["key=value", ...]`; `plugins` plug-in module paths
- *   (relative to the working directory; docs/plugins.md); times in ms of virtual time
+ *   (relative to the working directory; docs/plugins.md); `paceMs` and `rootMemcg` run the trace
+ *   as `wsim compare`'s guest does (event k at its time + k × paceMs; every event in the root
+ *   memcg); times in ms of virtual time
  * @returns the RunResult (`vmstat`, `nodes`, `workingset`, `reads`, `series`, ...)
  * @throws UsageError for a config of the wrong shape, an unknown tunable or value in `set`, an
  *   unknown preset; DataError (`file:line: what`) for a bad trace or machine file
@@ -59,10 +63,10 @@ export async function replay(cfg: ReplayConfig): Promise<RunResult> {
   oneOf(f, "zones", cfg.zones, ["flat", "x86"]);
   if (cfg.startState !== undefined && typeof cfg.startState !== "string")
     throw new UsageError(`${f}: config.startState must be a directory path, got ${describeValue(cfg.startState)}`);
-  for (const k of ["until", "drain"] as const) number(f, k, cfg[k], 0);
+  for (const k of ["until", "drain", "paceMs"] as const) number(f, k, cfg[k], 0);
   if (cfg.interval !== undefined && !(typeof cfg.interval === "number" && cfg.interval > 0 && Number.isFinite(cfg.interval)))
     throw new UsageError(`${f}: config.interval must be a number of ms > 0, got ${describeValue(cfg.interval)}`);
-  for (const k of ["check", "lenient", "closedLoop", "keepSeries", "pageblockMap"] as const) boolean(f, k, cfg[k]);
+  for (const k of ["check", "lenient", "closedLoop", "keepSeries", "pageblockMap", "rootMemcg"] as const) boolean(f, k, cfg[k]);
   if (cfg.pageblockMapAt !== undefined) {
     if (!Array.isArray(cfg.pageblockMapAt) || !cfg.pageblockMapAt.every((t) => typeof t === "number" && t >= 0 && Number.isFinite(t)))
       throw new UsageError(`${f}: config.pageblockMapAt must be an array of times in ms (numbers >= 0), got ${describeValue(cfg.pageblockMapAt)}`);

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { existsSync } from "node:fs";
 import { DataError, quoteInput, UsageError } from "./errors.js";
 import { Engine, type EngineOptions } from "./engine/engine.js";
-import { buildResult, zoneStarts, type RunResult, type ZoneStart } from "./engine/result.js";
+import { buildResult, zoneStarts, type GuestLike, type RunResult, type ZoneStart } from "./engine/result.js";
 import { dirname, isAbsolute, join } from "node:path";
 import { checkHostMemory, loadMachine, parseMachine, PRESETS, ZONES_KINDS, type Machine, type ZonesKind } from "./machine/machine.js";
 import { Settings } from "./machine/settings.js";
@@ -18,6 +18,7 @@ import { pageblockMap, type PageblockMap } from "./report/pageblock-map.js";
 import { loadPlugins } from "./plugin/load.js";
 import { loadStartState } from "./machine/start-state.js";
 import { applyStartState, BOOT_PID } from "./mm/start-state.js";
+import { paceBatch, rootMemcgBatch } from "./trace/guest-like.js";
 
 export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins"> {
   /**
@@ -62,7 +63,19 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   startState?: string;
   /** told what a start state could not reproduce (default: standard error, `warning: ...`) */
   onWarning?: (text: string) => void;
+  /**
+   * virtual ms added per event, cumulatively: event k of the trace (from 0) runs at its time +
+   * k × paceMs (`wsim compare`: the guest's time per event, src/trace/guest-like.ts paceBatch);
+   * --until and the samples then go by these times. 0 or absent: the trace's times
+   */
+  paceMs?: number;
+  /**
+   * every event in the root memcg, as `wsim compare`'s guest runs the trace: `cg` dropped, and
+   * `set`/`read` of memcg files of other memcgs removed (guest-like.ts rootMemcgBatch)
+   */
+  rootMemcg?: boolean;
 }
+
 
 /**
  * `--zones flat|x86`: the machine with that zone layout instead of its own (usage error for
@@ -202,6 +215,8 @@ async function replayOpened(
   trace: OpenedTrace,
   start: ReturnType<typeof loadStartState> | undefined,
 ): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
+  const pace = cfg.paceMs ?? 0;
+  if (!(pace >= 0 && Number.isFinite(pace))) throw new UsageError(`paceMs must be a finite number of ms, 0 or more, got ${pace}`);
   const settings = resolveSettings(trace, cfg.machine ?? start?.zoneinfo ?? undefined, cfg.set, cfg.zones);
   if (cfg.machine === undefined && start?.zoneinfo && trace.header.machine !== undefined)
     cfg.onNote?.(
@@ -253,11 +268,27 @@ async function replayOpened(
   let events = 0;
   let firstMs = -1;
   let lastMs = 0;
+  const guestLike: GuestLike | undefined =
+    pace > 0 || cfg.rootMemcg ? { pace_ms_per_event: pace, root_memcg: cfg.rootMemcg === true, cg_dropped: 0, memcg_events_removed: 0 } : undefined;
   for await (const b of trace.batches()) {
     if (b.n && firstMs < 0) firstMs = b.time[0]!;
+    // the trace's own time of the batch's last event (pacing moves it)
+    const rows = b.n;
+    const traceLast = rows ? b.time[rows - 1]! : 0;
+    let removedUntil = 0;
+    if (guestLike) {
+      if (pace > 0) paceBatch(b, events, pace);
+      if (cfg.rootMemcg) {
+        const r = rootMemcgBatch(b, cfg.until ?? Infinity);
+        guestLike.cg_dropped += r.cgDropped;
+        guestLike.memcg_events_removed += r.removed;
+        removedUntil = r.removedUntil;
+      }
+    }
     const more = engine.processBatch(b, trace.name);
-    events += more ? b.n : countUntil(b, cfg.until!);
-    if (b.n) lastMs = more ? b.time[b.n - 1]! : engine.lastEventTime;
+    // the trace's events, those rootMemcg removed included
+    events += more ? rows : countUntil(b, cfg.until!) + removedUntil;
+    if (rows) lastMs = more ? traceLast : engine.lastEventTime;
     if (cfg.onProgress) {
       const p = trace.progress();
       cfg.onProgress(events, engine.now(), p.bytes, p.total);
@@ -272,7 +303,7 @@ async function replayOpened(
     );
   const built = buildResult(engine, { path: cfg.trace, format: trace.format, events, firstMs, lastMs });
   // the start state beside the machine it was laid on (a run from it needs DIR's files too)
-  const result = startJson ? { ...built, start_state: startJson } : built;
+  const result = { ...built, ...(startJson ? { start_state: startJson } : {}), ...(guestLike ? { guest_like: guestLike } : {}) };
   if (!cfg.pageblockMap && !cfg.pageblockMapAt?.length) return result;
   return { ...result, pageblock_map: pageblockMap(engine), ...(cfg.pageblockMapAt?.length ? { pageblock_snapshots: snapshots } : {}) };
 }

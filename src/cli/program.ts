@@ -328,6 +328,16 @@ export function createProgram(setExitCode: (code: number) => void = () => {}): C
         .default("boot"),
     )
     .option("--kernel-runs <file>", "take the guest's runs from FILE, an earlier `wsim compare --format json` or `wsim kernel --format json` of the same trace (no QEMU): re-check a changed model against saved guests")
+    .addOption(
+      new Option("--pace <clock>", "when wsim's events run: guest = as late as the guest ran them (event k at its trace time + k × the guest's time per event: its replay time less its sleeps, over the events; the median of the runs); trace = at the trace's times")
+        .choices(["guest", "trace"])
+        .default("guest"),
+    )
+    .addOption(
+      new Option("--memcgs <where>", "wsim's memcgs: root = every pid in the root memcg, as the guest's helper runs them (the trace's cg dropped; set/read of other memcgs' memory.* files not replayed); trace = the trace's memcgs")
+        .choices(["root", "trace"])
+        .default("root"),
+    )
     .action(async (trace: string, opts) => {
       const { compareCommand } = await import("./commands/kernel.js");
       setExitCode(await compareCommand(trace, opts));

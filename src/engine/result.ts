@@ -92,6 +92,18 @@ export interface NodeResult {
   zoneinfo: { per_node_stats: Record<string, number> | null; zones: ZoneinfoZoneResult[] };
 }
 
+/** What paceMs and rootMemcg did to a run (RunResult.guest_like, present when either was given: src/replay.ts). */
+export interface GuestLike {
+  /** ms added per event (ReplayConfig.paceMs) */
+  pace_ms_per_event: number;
+  /** every event in the root memcg (ReplayConfig.rootMemcg) */
+  root_memcg: boolean;
+  /** events whose cg was dropped */
+  cg_dropped: number;
+  /** memcg-file set/read events of other memcgs, not replayed */
+  memcg_events_removed: number;
+}
+
 export interface RunResult {
   schema: number;
   wsim_version: string;
@@ -106,6 +118,8 @@ export interface RunResult {
   reads: ReadRecord[];
   /** --interval samples (empty without it) */
   series: Sample[];
+  /** how the trace was run as `wsim compare`'s guest runs it (ReplayConfig.paceMs / rootMemcg); absent otherwise */
+  guest_like?: GuestLike;
   /** the plug-in modules loaded (--plugin, the trace's "plugins"), in load order; absent without any */
   plugins?: { path: string; sha256: string }[];
   /** stall latency histograms (SPEC §4.8): fault, direct_reclaim, direct_compact */

@@ -226,10 +226,12 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${bootFree.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
   out.push(`kernel: Linux ${releases.join(", ")}`);
   const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
+  const pace = sim.guest_like?.pace_ms_per_event ?? 0;
   if (clocks.length) {
     out.push(
       `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceSpanMs(kern)} ms of trace (asleep ${kern.kernel.slept_ms} ms, ` +
-        `working the rest; the kernel's daemons ran on that clock, wsim's on the trace's)`,
+        `working the rest; the kernel's daemons ran on that clock, ` +
+        (pace > 0 ? `wsim's at that pace: event k at its trace time + k × ${pace.toFixed(3)} ms, --pace guest)` : `wsim's on the trace's: --pace trace)`),
     );
   }
   out.push(`counters: changes during the replay (kernel: /proc/vmstat after − before the first event)`);

@@ -97,7 +97,7 @@ const LAYOUT = (() => {
     at[name] = off;
     off += size * BATCH_SIZE;
   }
-  return { at, bytes: off };
+  return { at, bytes: off, names: cols.map(([name]) => name) };
 })();
 
 /**
@@ -245,6 +245,11 @@ export class EventBatch {
     this.n = 0;
     this.strs.length = 0;
     this.fillDefaults(this.written);
+  }
+
+  /** Copies every column of slot `from` to slot `to` (its string indexes as they are: same strs). */
+  copyRow(from: number, to: number): void {
+    for (const c of LAYOUT.names) (this as unknown as Record<string, number[]>)[c]![to] = (this as unknown as Record<string, number[]>)[c]![from]!;
   }
 
   /** Slot i back to the defaults (what reset() writes in every slot). */

@@ -121,3 +121,48 @@ describe("wsim compare --kernel-runs, --start", () => {
     for (const x of [missing, bad, run, other, runs, tun]) expect(x.err).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+describe("wsim compare runs wsim's side as the guest ran the trace (--pace, --memcgs)", () => {
+  // faults.csv: 535 events, two of them (its mmaps) naming memcgs /app and /db
+  const rows = readFileSync(join(ROOT, "traces/faults.csv"), "utf8").split("\n").filter((l) => l && !l.startsWith("#")).slice(1);
+  const cgCol = "time_ms,op,pid,addr,len,rw,kind,cg,key".split(",").indexOf("cg");
+  const withCg = rows.filter((l) => l.split(",")[cgCol] !== "").length;
+
+  it("by default: event k at its trace time + k × the guest's time per event, every pid in the root memcg", () => {
+    const r = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--format", "json"]);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    // the fixture's guest: 824 ms, 530 of them asleep, for 535 events
+    const pace = (kernel.kernel.guest_ms - kernel.kernel.slept_ms) / kernel.trace.events;
+    expect(pace).toBeCloseTo(294 / 535, 12);
+    expect(withCg).toBe(2);
+    expect(doc.wsim.guest_like).toEqual({ pace_ms_per_event: pace, root_memcg: true, cg_dropped: withCg, memcg_events_removed: 0 });
+    expect(r.err).toContain(`wsim compare: wsim runs at the guest's pace: event k at its trace time + k × ${pace.toFixed(3)} ms (the guest's time per event, the median over 1 run; --pace trace keeps the trace's times)\n`);
+    expect(r.err).toContain("wsim compare: every pid in the root memcg, as in the guest: the cg of 2 events dropped, 0 memcg file set/reads of other memcgs not replayed (--memcgs trace keeps them)\n");
+    // the trace's own times in trace; the run ends at the last event's paced time (its 534th)
+    expect(doc.wsim.trace).toMatchObject({ events: 535, first_ms: kernel.trace.first_ms, last_ms: kernel.trace.last_ms });
+    expect(doc.wsim.end_ms).toBeCloseTo(kernel.trace.last_ms + 534 * pace, 9);
+    const text = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX]);
+    expect(text.out).toMatch(new RegExp(`^guest clock: 824 ms for 533 ms of trace \\(asleep 530 ms, working the rest; the kernel's daemons ran on that clock, wsim's at that pace: event k at its trace time \\+ k × ${pace.toFixed(3).replace(".", "\\.")} ms, --pace guest\\)$`, "m"));
+  });
+
+  it("--pace trace --memcgs trace: the trace's times and memcgs, as `wsim replay` runs it", () => {
+    const r = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--pace", "trace", "--memcgs", "trace", "--format", "json"]);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.wsim.guest_like).toBeUndefined();
+    expect(doc.wsim.end_ms).toBe(kernel.trace.last_ms);
+    expect(r.err).not.toMatch(/guest's pace|root memcg/);
+    const text = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--pace", "trace"]);
+    expect(text.out).toMatch(/^guest clock: .*wsim's on the trace's: --pace trace\)$/m);
+  });
+
+  it("refuses other values with a usage error", () => {
+    for (const [opt, v] of [["--pace", "fast"], ["--memcgs", "none"]]) {
+      const r = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, opt!, v!]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`option '${opt} <\\w+>' argument '${v}' is invalid\\. Allowed choices are`));
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+});

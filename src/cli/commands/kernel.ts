@@ -44,6 +44,26 @@ export interface KernelCliOptions {
   start?: string;
   /** compare's --kernel-runs FILE: the guest runs of an earlier `compare --format json` */
   kernelRuns?: string;
+  /** compare's --pace: guest (default) or trace */
+  pace?: string;
+  /** compare's --memcgs: root (default) or trace */
+  memcgs?: string;
+}
+
+/**
+ * The guest's time per event, ms: over the runs that timed their replay, the median of
+ * (guest_ms - slept_ms) / events, what the helper spent on the events themselves (its faults,
+ * its reclaim, its reads, all under TCG) beside the sleeps that stand for the trace's gaps
+ * (src/kernel/script.ts advance). null when no run timed its replay or the trace has no event.
+ */
+export function guestPaceMs(runs: readonly KernelResult[]): number | null {
+  const per = runs
+    .filter((k) => k.kernel.guest_ms !== null && k.kernel.guest_ms !== undefined && k.trace.events > 0)
+    .map((k) => Math.max(0, k.kernel.guest_ms! - k.kernel.slept_ms) / k.trace.events)
+    .sort((a, b) => a - b);
+  if (!per.length) return null;
+  const m = per.length >> 1;
+  return per.length % 2 ? per[m]! : (per[m - 1]! + per[m]!) / 2;
 }
 
 /**
@@ -280,6 +300,13 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
     if (o.start !== "free" && !boot)
       process.stderr.write("wsim compare: the guest printed no boot zoneinfo/buddyinfo/pagetypeinfo; wsim starts from its free pages (--start free)\n");
     const machine = boot ? { ...boot.machine, tunables } : { ...kerns[0]!.machine, tunables };
+    // wsim's side runs the trace as the guest's helper ran it (one process in the root memcg,
+    // its events late by its own time on the ones before) unless --pace trace / --memcgs trace
+    const guestPace = guestPaceMs(kerns);
+    const paceMs = (o.pace ?? "guest") === "guest" ? (guestPace ?? 0) : 0;
+    if ((o.pace ?? "guest") === "guest" && guestPace === null)
+      process.stderr.write("wsim compare: the guest did not time its replay: wsim replays at the trace's times (--pace trace)\n");
+    const rootMemcg = (o.memcgs ?? "root") === "root";
     let sim;
     try {
       sim = await replay({
@@ -288,6 +315,8 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
         set: boot ? withBootInUse(o.set) : o.set,
         format: cfg.format,
         stdin: stdin?.(),
+        paceMs,
+        rootMemcg,
         ...(boot
           ? {
               startState: boot.dir,
@@ -308,6 +337,15 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
             `${differ.map(([k]) => `${k}=${sim.tunables[k]}`).join(", ")}: give ${differ.map(([k, v]) => `--set ${k}=${v}`).join(" ")}`,
         );
     }
+    const g = sim.guest_like;
+    if (g && paceMs > 0)
+      process.stderr.write(
+        `wsim compare: wsim runs at the guest's pace: event k at its trace time + k × ${paceMs.toFixed(3)} ms (the guest's time per event, the median over ${plural(kerns.length, "run")}; --pace trace keeps the trace's times)\n`,
+      );
+    if (g && (g.cg_dropped || g.memcg_events_removed))
+      process.stderr.write(
+        `wsim compare: every pid in the root memcg, as in the guest: the cg of ${plural(g.cg_dropped, "event")} dropped, ${plural(g.memcg_events_removed, "memcg file set/read")} of other memcgs not replayed (--memcgs trace keeps them)\n`,
+      );
     if (o.kernelRuns !== undefined && sim.trace.events !== kerns[0]!.trace.events)
       throw new DataError(
         o.kernelRuns,
