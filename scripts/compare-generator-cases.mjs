@@ -15,7 +15,7 @@ const HELPER = "the guest helper's own faults and pages (its stack, libc's data)
 const DRIFT =
   "/proc/vmstat does not fold the per-cpu deltas of the nr_* counters, each kept under the stat threshold (a few pages on a guest this small: calculate_normal_threshold), at either snapshot; event counters such as pgfault are summed over the CPUs when read, exact";
 const GUEST_CLOCK =
-  "under TCG the guest's clock runs on while it works (its emulated disk reads stretch the trace's 0.26 s to seconds), and its kswapd and flusher run on that clock; wsim's run on the trace's";
+  "under TCG the guest's clock runs on while it works (its emulated disk reads stretch the trace's 0.26 s to seconds), and its kswapd and flusher run on that clock; wsim runs each event as late as the guest's mean time per event makes it (`wsim compare --pace guest`, the default), but the guest spends that time unevenly (mostly in the reads that miss)";
 
 export const GEN_CASES = [
   {
@@ -69,12 +69,12 @@ export const GEN_CASES = [
       { counters: ["workingset_activate_file", "nr_active_file"], why: "the protected hot file's pages (the row above): sort_folio counts each protection as workingset_activate_file and they reach the young generations, shown active; wsim protects none" },
       {
         counters: ["nr_dirtied", "nr_written", "nr_dirty"],
-        why: "both dirty every appended page (the kernel a few more: ext4's bitmaps and inode on the block device's cache) and write back in the background above vm.dirty_background_ratio; the kernel's flusher writes an inode in chunks of at least MIN_WRITEBACK_PAGES (1024 pages, writeback_chunk_size) before it looks at the threshold again, so it ends further below it, while wsim writes back only the excess; and on the guest's clock, which runs for seconds to tens of seconds here, the log pages dirtied first pass vm.dirty_expire_centisecs (30 s) on a long boot and the flusher's periodic run writes them all, which the trace's 0.26 s never reach in wsim",
+        why: "both dirty every appended page (the kernel a few more: ext4's bitmaps and inode on the block device's cache) and write back in the background above vm.dirty_background_ratio; the kernel's flusher writes an inode in chunks of at least MIN_WRITEBACK_PAGES (1024 pages, writeback_chunk_size) before it looks at the threshold again, so it ends further below it, while wsim writes back only the excess; not broken down further",
       },
-      { counters: ["pgsteal_kswapd", "pgsteal_direct", "allocstall_normal"], why: `${GUEST_CLOCK}: the guest's kswapd keeps up with the reader, while the trace's reads outrun wsim's kswapd (its reclaim costs cost.* of trace time) and the reader reclaims directly` },
+      { counters: ["pgsteal_kswapd", "pgsteal_direct", "allocstall_normal"], why: `${GUEST_CLOCK}: the guest's kswapd keeps up with the reader; wsim's (its reclaim costs cost.* of virtual time) still falls behind it at times and the reader reclaims directly, {wsim:pgsteal_direct} pages (6,168 at the trace's own times, \`--pace trace\`, on the runs recorded on 2026-12-01)` },
       {
         counters: ["pgrotated"],
-        why: "on both sides reclaim passes a dirty page it meets on with PG_reclaim, and the page is rotated to the oldest generation when its writeback ends; the kernel's flusher has written more of the log before reclaim reaches it (the row above, and its periodic run every vm.dirty_writeback_centisecs of the guest's longer clock), so its reclaim meets fewer dirty pages (not traced page by page)",
+        why: "on both sides reclaim passes a dirty page it meets on with PG_reclaim, and the page is rotated to the oldest generation when its writeback ends; the kernel's flusher has written more of the log before reclaim reaches it (the row above), so its reclaim meets fewer dirty pages (not traced page by page)",
       },
     ],
   },

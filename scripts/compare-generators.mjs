@@ -39,7 +39,8 @@ export const END = "<!-- compare-generators:end -->";
 export function renderGenerators(results, runs) {
   const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
   const lines = [
-    `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case;`,
+    `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case`,
+    "(wsim's side at the guest's pace, in the root memcg: `wsim compare`'s defaults `--pace guest --memcgs root`);",
     "regenerate with `node scripts/compare-generators.mjs` (the cases and their explanations are in",
     "`scripts/compare-generator-cases.mjs`). Counters are changes during the replay; the kernel column is the range over",
     "the boots. The traces:",

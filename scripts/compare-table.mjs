@@ -8,7 +8,8 @@
  * release the guests reported (/proc/sys/kernel/osrelease).
  *
  * Each row's "why they differ" is the case's explanation, with `{wsim:NAME}` and
- * `{kernel:NAME}` filled in from the run (the kernel's as its range); a row whose counters
+ * `{kernel:NAME}` filled in from the run (the kernel's as its range; NAME any counter of the
+ * compare, not only the row's); a row whose counters
  * are all inside the kernel's range says so instead (and adds its `inRange` note if it has
  * one). A row outside the range without an explanation is an error: the script prints the
  * numbers, writes nothing and exits 1, so no difference goes into the README unexplained.
@@ -65,7 +66,7 @@ export function valuesOf(compare, counters) {
 export function fill(text, values) {
   return text.replace(/\{(wsim|kernel):(\w+)\}/g, (m, side, name) => {
     const v = values[name];
-    if (!v) throw new Error(`${m}: ${name} is not among the row's counters`);
+    if (!v) throw new Error(`${m}: ${name} is not a counter of the compare (its rows or the guest's vmstat)`);
     return side === "wsim" ? String(v.wsim) : span(v.kernelMin, v.kernelMax);
   });
 }
@@ -81,7 +82,9 @@ export function caseRows(kase, compare) {
   const rows = [];
   const unexplained = [];
   kase.rows.forEach((row, i) => {
-    const v = valuesOf(compare, row.counters);
+    // the row's counters, and those its texts name ({wsim:NAME}, {kernel:NAME})
+    const named = [...`${row.why ?? ""} ${row.inRange ?? ""}`.matchAll(/\{(?:wsim|kernel):(\w+)\}/g)].map((m) => m[1]);
+    const v = valuesOf(compare, [...new Set([...row.counters, ...named])]);
     const vals = row.counters.map((c) => v[c]);
     const inRange = vals.every((x) => x.inRange);
     let why;
@@ -111,7 +114,7 @@ export function renderTable(results) {
   const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
   const lines = [
     `Measured on Linux ${releases.join(", ")} (Debian's cloud kernel, the \`wsim kernel\` default), ${runs} ${runs === 1 ? "boot" : "boots"} per case,`,
-    `with \`wsim compare TRACE ARGS --runs ${runs}\` (wsim starts from the first boot's state, \`--start boot\`); regenerate with`,
+    `with \`wsim compare TRACE ARGS --runs ${runs}\` (wsim starts from the first boot's state, \`--start boot\`, and runs the trace as the guest does: at its pace, in the root memcg, \`--pace guest --memcgs root\`); regenerate with`,
     "`node scripts/compare-table.mjs` (the cases and their explanations are in `scripts/compare-cases.mjs`; the guests' runs are",
     "kept in `docs/compare-runs/`, and `--reuse` replays wsim against them again without QEMU). Counters are changes during",
     "the replay; the kernel column is the range over the boots.",

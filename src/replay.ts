@@ -76,7 +76,6 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   rootMemcg?: boolean;
 }
 
-
 /**
  * `--zones flat|x86`: the machine with that zone layout instead of its own (usage error for
  * another value, for a machine with an explicit zone list (a machine file's, a zoneinfo's), or

@@ -33,7 +33,7 @@ describe("compare-generators", () => {
   it("names the release, the boots and each case's commands, then the rows with their explanations", () => {
     const kase = { name: "fork-snapshot", label: "`fork-snapshot`", generate: ["fork-snapshot", "--heap-mb", "8"], args: ["--mem", "256M"], rows: [{ counters: ["pgfault", "pgreuse"], why: "wsim {wsim:pgfault}, the kernel {kernel:pgfault}" }] };
     const text = renderGenerators([{ kase, compare: compareOf("6.1.0-57-cloud-amd64") }], 1);
-    expect(text).toMatch(/^Measured on Linux 6\.1\.0-57-cloud-amd64 \(Debian's cloud kernel, the `wsim kernel` default\), 1 boot per case;$/m);
+    expect(text).toMatch(/^Measured on Linux 6\.1\.0-57-cloud-amd64 \(Debian's cloud kernel, the `wsim kernel` default\), 1 boot per case\n\(wsim's side at the guest's pace, in the root memcg: `wsim compare`'s defaults `--pace guest --memcgs root`\);$/m);
     expect(text).toMatch(/^- fork-snapshot: `wsim generate fork-snapshot --heap-mb 8 > t\.csv; wsim compare t\.csv --mem 256M`$/m);
     // pgfault 245 is outside 278 – 280; pgreuse moved on neither side (0 / 0)
     expect(text).toMatch(/^\| `fork-snapshot` \| pgfault \/ pgreuse \| 245 \/ 0 \| 278 – 280 \/ 0 \| wsim 245, the kernel 278 – 280 \|$/m);
@@ -53,7 +53,7 @@ describe("compare-generators", () => {
       const script = new URL("../../../scripts/compare-generators.mjs", import.meta.url).pathname;
       const r = spawnSync(process.execPath, [script, "--from", dir, "--out", "-"], { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^Measured on Linux 6\.1\.0-57-cloud-amd64 .*, 2 boots per case;$/m);
+      expect(r.stdout).toMatch(/^Measured on Linux 6\.1\.0-57-cloud-amd64 .*, 2 boots per case$/m);
       const rows = r.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| trace"));
       expect(rows).toHaveLength((GEN_CASES as { rows: unknown[] }[]).reduce((n, c) => n + c.rows.length, 0)); // one line per row of every case
       for (const l of rows) expect(l).toMatch(/\| in range \|$/);

@@ -44,7 +44,7 @@ describe("compare-table", () => {
   it("fills {wsim:NAME} and {kernel:NAME} (a range, or one value when the boots agree)", () => {
     const v = valuesOf(compareOf({ a_x: [1, 2, 4], b_y: [3, 5, 5] }, undefined, { a_x: 0, b_y: 0 }), ["a_x", "b_y"]);
     expect(fill("{wsim:a_x} vs {kernel:a_x}; {kernel:b_y}", v)).toBe("1 vs 2 – 4; 5");
-    expect(() => fill("{wsim:c_z}", v)).toThrow(/c_z is not among the row's counters/);
+    expect(() => fill("{wsim:c_z}", v)).toThrow(/c_z is not a counter of the compare/);
   });
 
   it("builds the rows: label once, values joined with /, 'in range' or the filled explanation", () => {
@@ -65,7 +65,7 @@ describe("compare-table", () => {
   it("heads the table with every release the boots reported and the number of boots", () => {
     const text = renderTable([{ kase: KASE, compare: compareOf({}, ["6.1.0-50-cloud-amd64", "6.1.0-57-cloud-amd64"]) }]);
     expect(text).toMatch(/^Measured on Linux 6\.1\.0-50-cloud-amd64, 6\.1\.0-57-cloud-amd64 \(Debian's cloud kernel, the `wsim kernel` default\), 2 boots per case,$/m);
-    expect(text).toMatch(/`wsim compare TRACE ARGS --runs 2`/);
+    expect(text).toMatch(/`wsim compare TRACE ARGS --runs 2` \(wsim starts from the first boot's state, `--start boot`, and runs the trace as the guest does: at its pace, in the root memcg, `--pace guest --memcgs root`\)/);
     expect(text.split("\n").filter((l) => l.startsWith("| ")).length).toBe(4); // header + 3 rows
   });
 
@@ -75,12 +75,22 @@ describe("compare-table", () => {
     expect(() => spliceReadme("a\nb\n", "new")).toThrow(/lacks the markers/);
   });
 
-  it("every case names a bundled trace, and every row's placeholders name its own counters", async () => {
+  it("every case names a bundled trace, and every row's placeholders name a /proc/vmstat counter", async () => {
     const { existsSync } = await import("node:fs");
+    const { COUNTER_NAMES } = await import("../../../src/stats/counters.js");
     for (const c of CASES) {
       expect(existsSync(c.trace), c.trace).toBe(true);
       for (const r of c.rows)
-        for (const m of `${r.why ?? ""} ${r.inRange ?? ""}`.matchAll(/\{(?:wsim|kernel):(\w+)\}/g)) expect(r.counters, `${c.name}: ${m[0]}`).toContain(m[1]);
+        for (const m of `${r.why ?? ""} ${r.inRange ?? ""}`.matchAll(/\{(?:wsim|kernel):(\w+)\}/g)) expect(COUNTER_NAMES as readonly string[], `${c.name}: ${m[0]}`).toContain(m[1]);
     }
+  });
+
+  it("fills a placeholder of a counter outside the row from the compare's other rows", () => {
+    // pgfault outside its range (1 against 2 – 3), so its why is filled; pswpout is another row of the compare
+    const kase = { ...KASE, rows: [{ counters: ["pgfault"], why: "wsim {wsim:pswpout}, kernel {kernel:pswpout}" }] };
+    const { rows } = caseRows(kase, compareOf({ pgfault: [1, 2, 3], pswpout: [7, 8, 9] }));
+    expect(rows[0]![4]).toBe("wsim 7, kernel 8 – 9");
+    // a name that is no counter of the compare is an error
+    expect(() => caseRows({ ...KASE, rows: [{ counters: ["pgfault"], why: "{wsim:pgsteal_anon}" }] }, compareOf({ pgfault: [1, 2, 3] }))).toThrow(/pgsteal_anon: not a counter of the kernel's \/proc\/vmstat/);
   });
 });
