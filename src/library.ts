@@ -293,7 +293,7 @@ function oneOf(f: string, k: string, v: unknown, values: readonly string[], obj 
 
 function number(f: string, k: string, v: unknown, min: number): void {
   if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= min))
-    throw new UsageError(`${f}: config.${k} must be a number >= ${min}, got ${describeValue(v)}`);
+    throw new UsageError(`${f}: config.${k} must be a finite number >= ${min}, got ${describeValue(v)}`);
 }
 
 function boolean(f: string, k: string, v: unknown): void {

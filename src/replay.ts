@@ -65,8 +65,9 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
   onWarning?: (text: string) => void;
   /**
    * virtual ms added per event, cumulatively: event k of the trace (from 0) runs at its time +
-   * k × paceMs (`wsim compare`: the guest's time per event, src/trace/guest-like.ts paceBatch);
-   * --until and the samples then go by these times. 0 or absent: the trace's times
+   * k × paceMs, rounded to the ns (`wsim compare`: the guest's time per event,
+   * src/trace/guest-like.ts paceBatch); --until, the samples and the reads' times then go by
+   * these times. 0 or absent: the trace's times. UsageError unless finite and 0 or more
    */
   paceMs?: number;
   /**
@@ -268,7 +269,7 @@ async function replayOpened(
   let firstMs = -1;
   let lastMs = 0;
   const guestLike: GuestLike | undefined =
-    pace > 0 || cfg.rootMemcg ? { pace_ms_per_event: pace, root_memcg: cfg.rootMemcg === true, cg_dropped: 0, memcg_events_removed: 0 } : undefined;
+    cfg.paceMs !== undefined || cfg.rootMemcg !== undefined ? { pace_ms_per_event: pace, root_memcg: cfg.rootMemcg === true, cg_dropped: 0, memcg_events_removed: 0 } : undefined;
   for await (const b of trace.batches()) {
     if (b.n && firstMs < 0) firstMs = b.time[0]!;
     // the trace's own time of the batch's last event (pacing moves it)

@@ -92,7 +92,7 @@ export interface NodeResult {
   zoneinfo: { per_node_stats: Record<string, number> | null; zones: ZoneinfoZoneResult[] };
 }
 
-/** What paceMs and rootMemcg did to a run (RunResult.guest_like, present when either was given: src/replay.ts). */
+/** What paceMs and rootMemcg did to a run (RunResult.guest_like, present when either was given, even as 0 or false: src/replay.ts; `wsim compare` gives both). */
 export interface GuestLike {
   /** ms added per event (ReplayConfig.paceMs) */
   pace_ms_per_event: number;

@@ -225,13 +225,14 @@ export function renderCompare(sim: RunResult, kerns: readonly KernelResult[], op
   const bootFree = kern.kernel.boot?.buddyinfo ? parseBuddyinfo(kern.kernel.boot.buddyinfo).map((n) => ({ id: n.id, mem: n.zones.reduce((s, z) => s + z.free, 0) })) : kern.machine.nodes;
   out.push(`trace ${kern.trace.path}: ${plural(kern.trace.events, "event")}; guest ${bootFree.map((n) => `node ${n.id} ${plural(n.mem, "page")} free at start`).join(", ")}`);
   out.push(`kernel: Linux ${releases.join(", ")}`);
-  const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => m !== null);
+  // a saved run may lack the clock (an old wsim's, or a hand-edited file)
+  const clocks = kerns.map((k) => k.kernel.guest_ms).filter((m): m is number => typeof m === "number" && Number.isFinite(m));
   const pace = sim.guest_like?.pace_ms_per_event ?? 0;
   if (clocks.length) {
+    const slept = typeof kern.kernel.slept_ms === "number" ? `asleep ${kern.kernel.slept_ms} ms, working the rest` : "its sleeps not recorded";
     out.push(
-      `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceSpanMs(kern)} ms of trace (asleep ${kern.kernel.slept_ms} ms, ` +
-        `working the rest; the kernel's daemons ran on that clock, ` +
-        (pace > 0 ? `wsim's at that pace: event k at its trace time + k × ${pace.toFixed(3)} ms, --pace guest)` : `wsim's on the trace's: --pace trace)`),
+      `guest clock: ${span(Math.min(...clocks), Math.max(...clocks))} ms for ${traceSpanMs(kern)} ms of trace (${slept}; the kernel's daemons ran on that clock, ` +
+        (pace > 0 ? `wsim's at that pace: event k at its trace time + k × ${pace.toFixed(3)} ms)` : `wsim's on the trace's)`),
     );
   }
   out.push(`counters: changes during the replay (kernel: /proc/vmstat after − before the first event)`);

@@ -7,13 +7,14 @@
 import { OP_READ, OP_SET, type EventBatch } from "./types.js";
 
 /**
- * The guest's pace: event k of the trace (from 0) runs at its trace time + k × `msPerEvent`.
- * `first` is the index in the trace of the batch's first row. The times stay in order (the
- * trace's are, and the shift grows with k). Mutates b.time.
+ * The guest's pace: event k of the trace (from 0) runs at its trace time + k × `msPerEvent`,
+ * rounded to the nanosecond (1e-6 ms: no binary-fraction noise such as 339.07399999999996 in
+ * the times a run prints). `first` is the index in the trace of the batch's first row. The
+ * times stay in order (the trace's are, and the shift grows with k). Mutates b.time.
  */
 export function paceBatch(b: EventBatch, first: number, msPerEvent: number): void {
   const time = b.time;
-  for (let k = 0; k < b.n; k++) time[k] = time[k]! + (first + k) * msPerEvent;
+  for (let k = 0; k < b.n; k++) time[k] = Math.round((time[k]! + (first + k) * msPerEvent) * 1e6) / 1e6;
 }
 
 /** What rootMemcgBatch did to one batch. */

@@ -138,23 +138,48 @@ describe("wsim compare runs wsim's side as the guest ran the trace (--pace, --me
     expect(withCg).toBe(2);
     expect(doc.wsim.guest_like).toEqual({ pace_ms_per_event: pace, root_memcg: true, cg_dropped: withCg, memcg_events_removed: 0 });
     expect(r.err).toContain(`wsim compare: wsim runs at the guest's pace: event k at its trace time + k × ${pace.toFixed(3)} ms (the guest's time per event, the median over 1 run; --pace trace keeps the trace's times)\n`);
-    expect(r.err).toContain("wsim compare: every pid in the root memcg, as in the guest: the cg of 2 events dropped, 0 memcg file set/reads of other memcgs not replayed (--memcgs trace keeps them)\n");
+    expect(r.err).toContain("wsim compare: every pid in the root memcg, as in the guest: the cg of 2 events dropped, 0 sets and reads of memory.* files of memcgs other than the root not replayed (--memcgs trace keeps the trace's memcgs)\n");
     // the trace's own times in trace; the run ends at the last event's paced time (its 534th)
     expect(doc.wsim.trace).toMatchObject({ events: 535, first_ms: kernel.trace.first_ms, last_ms: kernel.trace.last_ms });
-    expect(doc.wsim.end_ms).toBeCloseTo(kernel.trace.last_ms + 534 * pace, 9);
+    expect(doc.wsim.end_ms).toBeCloseTo(kernel.trace.last_ms + 534 * pace, 5); // to the ns
     const text = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX]);
-    expect(text.out).toMatch(new RegExp(`^guest clock: 824 ms for 533 ms of trace \\(asleep 530 ms, working the rest; the kernel's daemons ran on that clock, wsim's at that pace: event k at its trace time \\+ k × ${pace.toFixed(3).replace(".", "\\.")} ms, --pace guest\\)$`, "m"));
+    expect(text.out).toMatch(new RegExp(`^guest clock: 824 ms for 533 ms of trace \\(asleep 530 ms, working the rest; the kernel's daemons ran on that clock, wsim's at that pace: event k at its trace time \\+ k × ${pace.toFixed(3).replace(".", "\\.")} ms\\)$`, "m"));
   });
 
   it("--pace trace --memcgs trace: the trace's times and memcgs, as `wsim replay` runs it", () => {
     const r = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--pace", "trace", "--memcgs", "trace", "--format", "json"]);
     expect(r.code, r.err).toBe(0);
     const doc = JSON.parse(r.out);
-    expect(doc.wsim.guest_like).toBeUndefined();
+    expect(doc.wsim.guest_like).toEqual({ pace_ms_per_event: 0, root_memcg: false, cg_dropped: 0, memcg_events_removed: 0 });
     expect(doc.wsim.end_ms).toBe(kernel.trace.last_ms);
-    expect(r.err).not.toMatch(/guest's pace|root memcg/);
+    expect(r.err).toContain("wsim compare: wsim runs at the trace's times (--pace trace); the guest ran later by its own time on each event\n");
+    expect(r.err).toContain("wsim compare: wsim keeps the trace's memcgs (--memcgs trace); the guest runs every pid in the root memcg\n");
     const text = wsim(["compare", "traces/faults.csv", "--kernel-runs", FIX, "--pace", "trace"]);
-    expect(text.out).toMatch(/^guest clock: .*wsim's on the trace's: --pace trace\)$/m);
+    expect(text.out).toMatch(/^guest clock: .*the kernel's daemons ran on that clock, wsim's on the trace's\)$/m);
+  });
+
+  it("a saved guest without its clock (an older wsim's, or edited): the trace's times, said so", () => {
+    const k = JSON.parse(JSON.stringify(kernel));
+    delete k.kernel.slept_ms;
+    writeFileSync(join(tmp, "noslept.json"), JSON.stringify(k));
+    const a = wsim(["compare", "traces/faults.csv", "--kernel-runs", join(tmp, "noslept.json"), "--format", "json"]);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).wsim.guest_like.pace_ms_per_event).toBe(0);
+    expect(a.err).toContain("wsim compare: the guest runs do not say how long the replay took (kernel.guest_ms, kernel.slept_ms): wsim runs at the trace's times\n");
+    k.kernel.guest_ms = null;
+    k.kernel.slept_ms = 0;
+    writeFileSync(join(tmp, "noclock.json"), JSON.stringify(k));
+    const b = wsim(["compare", "traces/faults.csv", "--kernel-runs", join(tmp, "noclock.json")]);
+    expect(b.code, b.err).toBe(0);
+    expect(b.out).not.toMatch(/guest clock|NaN|undefined/);
+    // slept as long as it ran: no pace, and stderr says why
+    k.kernel.guest_ms = 100;
+    k.kernel.slept_ms = 500;
+    writeFileSync(join(tmp, "slept.json"), JSON.stringify(k));
+    const c = wsim(["compare", "traces/faults.csv", "--kernel-runs", join(tmp, "slept.json")]);
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toContain("wsim compare: the guest's replay took no longer than its sleeps: wsim runs at the trace's times\n");
+    expect(c.out).toMatch(/^guest clock: 100 ms for \d+ ms of trace \(asleep 500 ms, working the rest; the kernel's daemons ran on that clock, wsim's on the trace's\)$/m);
   });
 
   it("refuses other values with a usage error", () => {

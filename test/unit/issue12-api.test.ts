@@ -179,7 +179,11 @@ describe("every exported function says what is wrong with a wrong or missing arg
       [{ trace: "traces/faults.csv", machine: { nodes: [{ id: 0 }] } }, /^replay: config\.machine: node 0 needs "mem"/],
       [{ trace: "traces/faults.csv", interval: 0 }, /^replay: config\.interval must be a number of ms > 0, got 0$/],
       [{ trace: "traces/faults.csv", format: "xml" }, /^replay: config\.format must be one of csv, ndjson, json, got "xml"$/],
-      [{ trace: "traces/faults.csv", until: "5" }, /^replay: config\.until must be a number >= 0, got "5"$/],
+      [{ trace: "traces/faults.csv", until: "5" }, /^replay: config\.until must be a finite number >= 0, got "5"$/],
+      [{ trace: "traces/faults.csv", paceMs: -1 }, /^replay: config\.paceMs must be a finite number >= 0, got -1$/],
+      [{ trace: "traces/faults.csv", paceMs: Infinity }, /^replay: config\.paceMs must be a finite number >= 0, got Infinity$/],
+      [{ trace: "traces/faults.csv", paceMs: "0.5" }, /^replay: config\.paceMs must be a finite number >= 0, got "0\.5"$/],
+      [{ trace: "traces/faults.csv", rootMemcg: "yes" }, /^replay: config\.rootMemcg must be true or false, got "yes"$/],
     ];
     for (const [cfg, msg] of bad) {
       const err = await (wsim.replay as (c: unknown) => Promise<unknown>)(cfg).catch((e: unknown) => e);

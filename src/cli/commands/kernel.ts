@@ -54,11 +54,14 @@ export interface KernelCliOptions {
  * The guest's time per event, ms: over the runs that timed their replay, the median of
  * (guest_ms - slept_ms) / events, what the helper spent on the events themselves (its faults,
  * its reclaim, its reads, all under TCG) beside the sleeps that stand for the trace's gaps
- * (src/kernel/script.ts advance). null when no run timed its replay or the trace has no event.
+ * (src/kernel/script.ts advance). null when no run has both figures (finite, 0 or more) or the
+ * trace has no event; 0 when every run slept as long as it ran.
  */
 export function guestPaceMs(runs: readonly KernelResult[]): number | null {
+  // a run saved by an older wsim, or edited, may lack either figure: it says nothing of the pace
+  const timed = (m: unknown): m is number => typeof m === "number" && Number.isFinite(m) && m >= 0;
   const per = runs
-    .filter((k) => k.kernel.guest_ms !== null && k.kernel.guest_ms !== undefined && k.trace.events > 0)
+    .filter((k) => timed(k.kernel.guest_ms) && timed(k.kernel.slept_ms) && k.trace.events > 0)
     .map((k) => Math.max(0, k.kernel.guest_ms! - k.kernel.slept_ms) / k.trace.events)
     .sort((a, b) => a - b);
   if (!per.length) return null;
@@ -276,6 +279,14 @@ export function withBootInUse(set: readonly string[] | undefined): string[] {
   return given ? [...(set ?? [])] : ["wsim.boot_in_use=100", ...(set ?? [])];
 }
 
+/** What `wsim compare` says on standard error about the pace of wsim's side. */
+function paceNote(asked: string, guestPace: number | null, paceMs: number, runs: number): string {
+  if (asked !== "guest") return "wsim runs at the trace's times (--pace trace); the guest ran later by its own time on each event";
+  if (guestPace === null) return "the guest runs do not say how long the replay took (kernel.guest_ms, kernel.slept_ms): wsim runs at the trace's times";
+  if (paceMs === 0) return "the guest's replay took no longer than its sleeps: wsim runs at the trace's times";
+  return `wsim runs at the guest's pace: event k at its trace time + k × ${paceMs.toFixed(3)} ms (the guest's time per event, the median over ${plural(runs, "run")}; --pace trace keeps the trace's times)`;
+}
+
 export async function compareCommand(trace: string, o: KernelCliOptions): Promise<number> {
   const cfg = config(trace, o);
   const runs = runsArg(o.runs ?? "1");
@@ -304,8 +315,6 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
     // its events late by its own time on the ones before) unless --pace trace / --memcgs trace
     const guestPace = guestPaceMs(kerns);
     const paceMs = (o.pace ?? "guest") === "guest" ? (guestPace ?? 0) : 0;
-    if ((o.pace ?? "guest") === "guest" && guestPace === null)
-      process.stderr.write("wsim compare: the guest did not time its replay: wsim replays at the trace's times (--pace trace)\n");
     const rootMemcg = (o.memcgs ?? "root") === "root";
     let sim;
     try {
@@ -337,15 +346,13 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
             `${differ.map(([k]) => `${k}=${sim.tunables[k]}`).join(", ")}: give ${differ.map(([k, v]) => `--set ${k}=${v}`).join(" ")}`,
         );
     }
-    const g = sim.guest_like;
-    if (g && paceMs > 0)
-      process.stderr.write(
-        `wsim compare: wsim runs at the guest's pace: event k at its trace time + k × ${paceMs.toFixed(3)} ms (the guest's time per event, the median over ${plural(kerns.length, "run")}; --pace trace keeps the trace's times)\n`,
-      );
-    if (g && (g.cg_dropped || g.memcg_events_removed))
-      process.stderr.write(
-        `wsim compare: every pid in the root memcg, as in the guest: the cg of ${plural(g.cg_dropped, "event")} dropped, ${plural(g.memcg_events_removed, "memcg file set/read")} of other memcgs not replayed (--memcgs trace keeps them)\n`,
-      );
+    process.stderr.write(`wsim compare: ${paceNote(o.pace ?? "guest", guestPace, paceMs, kerns.length)}\n`);
+    const g = sim.guest_like!;
+    process.stderr.write(
+      rootMemcg
+        ? `wsim compare: every pid in the root memcg, as in the guest: ${g.cg_dropped || g.memcg_events_removed ? `the cg of ${plural(g.cg_dropped, "event")} dropped, ${g.memcg_events_removed} ${g.memcg_events_removed === 1 ? "set or read" : "sets and reads"} of memory.* files of memcgs other than the root not replayed` : "the trace names no memcg"} (--memcgs trace keeps the trace's memcgs)\n`
+        : "wsim compare: wsim keeps the trace's memcgs (--memcgs trace); the guest runs every pid in the root memcg\n",
+    );
     if (o.kernelRuns !== undefined && sim.trace.events !== kerns[0]!.trace.events)
       throw new DataError(
         o.kernelRuns,
