@@ -35,7 +35,7 @@ import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CASES } from "./compare-cases.mjs";
+import { CASES, NOTES } from "./compare-cases.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BEGIN = "<!-- compare-table:begin -->";
@@ -62,23 +62,35 @@ export function valuesOf(compare, counters) {
   return out;
 }
 
-/** `text` with {wsim:NAME} and {kernel:NAME} replaced by the run's values. */
-export function fill(text, values) {
-  return text.replace(/\{(wsim|kernel):(\w+)\}/g, (m, side, name) => {
-    const v = values[name];
-    if (!v) throw new Error(`${m}: ${name} is not a counter of the compare (its rows or the guest's vmstat)`);
-    return side === "wsim" ? String(v.wsim) : span(v.kernelMin, v.kernelMax);
-  });
+/**
+ * `text` with {wsim:NAME} and {kernel:NAME} replaced by the run's values, and {note:ID} by the
+ * title of note ID of `notes` ([{id, title, text}], printed once below the table: renderTable),
+ * whose id is added to `used`. Throws Error for an unknown counter or note.
+ */
+export function fill(text, values, notes = [], used = new Set()) {
+  return text
+    .replace(/\{(wsim|kernel):(\w+)\}/g, (m, side, name) => {
+      const v = values[name];
+      if (!v) throw new Error(`${m}: ${name} is not a counter of the compare (its rows or the guest's vmstat)`);
+      return side === "wsim" ? String(v.wsim) : span(v.kernelMin, v.kernelMax);
+    })
+    .replace(/\{note:([\w-]+)\}/g, (m, id) => {
+      const n = notes.find((x) => x.id === id);
+      if (!n) throw new Error(`${m}: no such note (notes: ${notes.map((x) => x.id).join(", ") || "none"})`);
+      used.add(id);
+      return `(note *${n.title}*)`;
+    });
 }
 
 const wsimCell = (vals) => vals.map((x) => (x.wsim === null ? "not modelled" : String(x.wsim))).join(" / ");
 
 /**
  * The markdown rows of one case from its compare output: [label, counters, wsim, kernel,
- * why] per row, the label only on the case's first row. Returns {rows, unexplained}: the
- * rows outside the kernel's range that have no `why`.
+ * why] per row, the label only on the case's first row; {note:ID} in a text names a note of
+ * `notes` and adds ID to `used` (fill). Returns {rows, unexplained}: the rows outside the
+ * kernel's range that have no `why`.
  */
-export function caseRows(kase, compare) {
+export function caseRows(kase, compare, notes = [], used = new Set()) {
   const rows = [];
   const unexplained = [];
   kase.rows.forEach((row, i) => {
@@ -88,8 +100,8 @@ export function caseRows(kase, compare) {
     const vals = row.counters.map((c) => v[c]);
     const inRange = vals.every((x) => x.inRange);
     let why;
-    if (inRange) why = row.inRange ? `in range; ${fill(row.inRange, v)}` : "in range";
-    else if (row.why) why = fill(row.why, v);
+    if (inRange) why = row.inRange ? `in range; ${fill(row.inRange, v, notes, used)}` : "in range";
+    else if (row.why) why = fill(row.why, v, notes, used);
     else {
       why = "";
       unexplained.push(`${kase.name}: ${row.counters.join(" / ")}: wsim ${wsimCell(vals)}, kernel ${vals.map((x) => span(x.kernelMin, x.kernelMax)).join(" / ")}`);
@@ -106,10 +118,11 @@ export function caseRows(kase, compare) {
 }
 
 /**
- * The block between the markers: the releases the guests reported, the number of boots, and
- * the table. `results` is [{kase, compare}] in case order.
+ * The block between the markers: the releases the guests reported, the number of boots, the
+ * table, and below it the notes (`notes`, default compare-cases.mjs's NOTES) its explanations
+ * refer to, in their order there. `results` is [{kase, compare}] in case order.
  */
-export function renderTable(results) {
+export function renderTable(results, notes = NOTES) {
   const runs = Math.min(...results.map(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).length));
   const releases = [...new Set(results.flatMap(({ compare }) => (compare.kernel_runs ?? [compare.kernel]).map((k) => k.kernel.release ?? "unknown")))];
   const lines = [
@@ -122,7 +135,13 @@ export function renderTable(results) {
     "| trace, setting | counter | wsim | kernel | why they differ |",
     "|---|---|---|---|---|",
   ];
-  for (const { kase, compare } of results) for (const r of caseRows(kase, compare).rows) lines.push(`| ${r.join(" | ")} |`);
+  const used = new Set();
+  for (const { kase, compare } of results) for (const r of caseRows(kase, compare, notes, used).rows) lines.push(`| ${r.join(" | ")} |`);
+  const shown = notes.filter((n) => used.has(n.id));
+  if (shown.length) {
+    lines.push("", "Notes the explanations refer to:", "");
+    for (const n of shown) lines.push(`- *${n.title}*: ${n.text}`);
+  }
   return lines.join("\n");
 }
 
@@ -192,7 +211,7 @@ function main(argv) {
         writeFileSync(join(save, `${kase.name}.json.gz`), gzipSync(JSON.stringify({ kernel_runs }) + "\n", { level: 9 }));
       }
       results.push({ kase, compare });
-      unexplained.push(...caseRows(kase, compare).unexplained);
+      unexplained.push(...caseRows(kase, compare, NOTES).unexplained);
     }
     if (unexplained.length) {
       process.stderr.write(`compare-table: outside the kernel's range with no explanation (add a \`why\` in scripts/compare-cases.mjs):\n  ${unexplained.join("\n  ")}\n`);

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without types
 import { BEGIN, caseRows, END, fill, renderTable, spliceReadme, valuesOf } from "../../../scripts/compare-table.mjs";
 // @ts-expect-error: a plain .mjs script without types
-import { CASES } from "../../../scripts/compare-cases.mjs";
+import { CASES, NOTES } from "../../../scripts/compare-cases.mjs";
 
 /** A compare output: rows for the counters given as [wsim, kernel_min, kernel_max], the kernel's vmstat, releases. */
 function compareOf(rows: Record<string, [number | null, number, number]>, releases = ["6.1.0-50-cloud-amd64"], vmstat: Record<string, number> = {}) {
@@ -83,6 +83,29 @@ describe("compare-table", () => {
       for (const r of c.rows)
         for (const m of `${r.why ?? ""} ${r.inRange ?? ""}`.matchAll(/\{(?:wsim|kernel):(\w+)\}/g)) expect(COUNTER_NAMES as readonly string[], `${c.name}: ${m[0]}`).toContain(m[1]);
     }
+  });
+
+  it("a {note:ID} names a note once below the table, in the notes' order, only when a shown explanation uses it", () => {
+    const notes = [
+      { id: "a", title: "first", text: "A long reason." },
+      { id: "b", title: "second", text: "Another." },
+      { id: "c", title: "third", text: "Unused." },
+    ];
+    // pgfault outside (1 against 2 – 3) names b then a; compact_stall in range names c in a why it never shows
+    const kase = {
+      ...KASE,
+      rows: [
+        { counters: ["pgfault"], why: "it differs {note:b} and {note:a}" },
+        { counters: ["compact_stall"], why: "never shown {note:c}" },
+      ],
+    };
+    const text = renderTable([{ kase, compare: compareOf({ pgfault: [1, 2, 3], compact_stall: [0, 0, 0] }) }], notes);
+    expect(text).toContain("| it differs (note *second*) and (note *first*) |");
+    expect(text.endsWith("Notes the explanations refer to:\n\n- *first*: A long reason.\n- *second*: Another.")).toBe(true);
+    expect(text).not.toContain("Unused.");
+    expect(() => fill("{note:zz}", {}, notes)).toThrow(/\{note:zz\}: no such note \(notes: a, b, c\)/);
+    // the README's cases name only notes that exist
+    for (const c of CASES) for (const r of c.rows) for (const m of `${r.why ?? ""} ${r.inRange ?? ""}`.matchAll(/\{note:([\w-]+)\}/g)) expect(NOTES.map((n: { id: string }) => n.id), `${c.name}: ${m[0]}`).toContain(m[1]);
   });
 
   it("fills a placeholder of a counter outside the row from the compare's other rows", () => {
