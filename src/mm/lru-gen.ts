@@ -490,19 +490,20 @@ export class LruGen {
    * move to max_seq (folio_update_gen; wsim moves them now where the kernel sorts them when a
    * scan meets them). The table goes into the Bloom filter of max_seq when the window had
    * enough young PTEs (the rmap walkers' feedback to the page-table walkers). Returns the pages
-   * moved out of their type's oldest generation (the scan would sort them: pgrefill).
+   * moved out of their type's oldest generation (the scan would sort them: pgrefill), or -1 when
+   * no PTE maps the page (no rmap walker reaches it, so no look-around).
    */
   lookAround(lv: Lruvec, pfn: number): number {
     const w = this.walkMap;
-    if (w === null) return 0;
+    if (w === null) return -1;
     const slot = w.ownerMm[pfn]!;
     const mm = slot !== 0 ? w.mm(slot) : undefined;
-    if (mm === undefined) return 0;
+    if (mm === undefined) return -1;
     const vpn = w.ownerVpn[pfn]!;
     const leafIdx = Math.floor(vpn / PTRS_PER_PTE);
     const leaf = mm.leaf(leafIdx);
     const vma = mm.findVma(vpn);
-    if (leaf === undefined || vma === undefined) return 0;
+    if (leaf === undefined || vma === undefined) return -1;
     const base = leafIdx * PTRS_PER_PTE;
     let start = Math.max(base, vma.start);
     let end = Math.min(base + PTRS_PER_PTE, vma.end);

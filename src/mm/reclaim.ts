@@ -356,16 +356,23 @@ export class Reclaim {
         ev[type === ANON ? V.pgscan_anon : V.pgscan_file]! += counted;
       }
       if (young) {
-        // referenced (folio_referenced: one young PTE or PMD; a page's PTE has
-        // lru_gen_look_around promote its young neighbours first). folio_check_references
-        // keeps it (FOLIOREF_KEEP, no pgactivate): isolate_folio cleared PG_referenced, and
-        // referenced_ptes counts the VMAs that referenced it, one here (wsim keeps one young bit
-        // per page, as the two-list LRU does). evict_folios puts it back active, into the
-        // youngest generation
+        // referenced (folio_referenced: one young PTE or PMD). A page's PTE has
+        // lru_gen_look_around promote its young neighbours first, and mark the page itself
+        // referenced (folio_lru_gen < 0: isolate_folio took it off its list), so
+        // folio_check_references, reading PG_referenced after folio_referenced, finds
+        // referenced_ptes 1 and the folio referenced: FOLIOREF_ACTIVATE, pgactivate. A huge page's
+        // PMD has no look-around: FOLIOREF_KEEP (isolate_folio cleared PG_referenced), no
+        // pgactivate. evict_folios puts either back active, into the youngest generation.
+        // (6.1's batch-mates that look-around marks while isolated, kept by shrink_folio_list
+        // without a counter, are not modelled: wsim isolates one page at a time;
+        // docs/overcommit-balance.md)
         if (nr === 1) {
           // the neighbours moved out of the oldest generation are what scan_folios would sort
           const sortedLater = lru.lookAround(lv, pfn);
-          if (!this.cgroupReclaim) ev[V.pgrefill]! += sortedLater;
+          if (sortedLater >= 0) {
+            if (!this.cgroupReclaim) ev[V.pgrefill]! += sortedLater;
+            ev[V.pgactivate]!++;
+          }
         }
         lru.move(lv, pfn, lv.maxSeq);
         continue;

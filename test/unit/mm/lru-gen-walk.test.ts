@@ -145,7 +145,7 @@ describe("lru_gen_look_around", () => {
     expect(lv.bloom[lv.maxSeq % 2]!.has(leafKey(e.mem.procs.get(1)!.slot, LEAF_A))).toBe(true);
   });
 
-  it("eviction meeting a young page keeps it (max_seq, no pgactivate) and counts the neighbours it promoted out of the oldest generation (pgrefill)", async () => {
+  it("eviction meeting a young page activates it (max_seq, pgactivate) and counts the neighbours it promoted out of the oldest generation (pgrefill)", async () => {
     const e = await setup();
     const lv = e.mem.memcgs.root.lruvecs[0]!;
     const lru = e.mem.lru;
@@ -156,12 +156,13 @@ describe("lru_gen_look_around", () => {
     touch(e, 0, 10);
     const before = e.mem.vmstat();
     // one page to reclaim: page 0 is young: look-around over [0, 64) (0 - 0 < 32: end = 64)
-    // promotes pages 1..9 (pgrefill 9), page 0 is kept (FOLIOREF_KEEP: one VMA referenced it,
-    // isolate_folio cleared PG_referenced) and put back at max_seq, not activated; then page 10,
-    // old, is swapped out: reclaimed 1
+    // promotes pages 1..9 (pgrefill 9) and marks page 0 itself referenced (isolated:
+    // folio_lru_gen < 0), so folio_check_references sees referenced_ptes 1 and PG_referenced:
+    // FOLIOREF_ACTIVATE (pgactivate 1), back at max_seq; then page 10, old, is swapped out:
+    // reclaimed 1
     expect(e.mem.reclaim.shrinkLruvec(lv, 1, true)).toBe(1);
     const v = e.mem.vmstat();
-    expect(v[V.pgactivate]! - before[V.pgactivate]!).toBe(0);
+    expect(v[V.pgactivate]! - before[V.pgactivate]!).toBe(1);
     expect(v[V.pgrefill]! - before[V.pgrefill]!).toBe(9);
     expect(v[V.pswpout]! - before[V.pswpout]!).toBe(1);
     expect(lru.seqOf(lv, pfnOf(e, 0))).toBe(lv.maxSeq);
