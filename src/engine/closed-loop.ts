@@ -11,21 +11,11 @@
  */
 import { BATCH_SIZE, EventBatch } from "../trace/types.js";
 
-/** Columns holding indexes into the batch's string table (remapped when a row is copied). */
-const STRING_COLUMNS = ["cg", "id", "key", "value"] as const;
-
 /** A pid's held events: chunks of rows in arrival order. */
 interface PidQueue {
   chunks: EventBatch[];
   /** next row of chunks[0] to release */
   head: number;
-}
-
-/** Every column of a batch as (source, destination) typed-array pairs, found at run time so new columns come along. */
-function columnsOf(b: EventBatch): ArrayBufferView[] {
-  const out: ArrayBufferView[] = [];
-  for (const v of Object.values(b)) if (ArrayBuffer.isView(v) && v.buffer === b.buffer) out.push(v);
-  return out;
 }
 
 /**
@@ -48,20 +38,13 @@ export class ClosedLoop {
     this.delay.set(pid, (this.delay.get(pid) ?? 0) + ms);
   }
 
-  /** copies row i of b (its strings too) to the end of pid's queue */
+  /** copies row i of b (its strings too: EventBatch.copyRow) to the end of pid's queue */
   hold(pid: number, b: EventBatch, i: number): void {
     let q = this.queues.get(pid);
     if (q === undefined) this.queues.set(pid, (q = { chunks: [], head: 0 }));
     let dst = q.chunks[q.chunks.length - 1];
     if (dst === undefined || dst.n === BATCH_SIZE) q.chunks.push((dst = new EventBatch()));
-    const j = dst.n++;
-    const src = columnsOf(b);
-    const to = columnsOf(dst);
-    for (let c = 0; c < src.length; c++) (to[c] as unknown as number[])[j] = (src[c] as unknown as number[])[i]!;
-    for (const col of STRING_COLUMNS) {
-      const k = b[col][i]!;
-      if (k >= 0) dst[col][j] = dst.strs.push(b.strs[k]!) - 1;
-    }
+    dst.copyRow(b, i, dst.n++);
     this.held++;
   }
 

@@ -53,7 +53,7 @@ export function rootMemcgBatch(b: EventBatch, until = Infinity): RootMemcgCounts
         out.cgDropped++;
       }
     }
-    if (j !== k) b.copyRow(k, j);
+    if (j !== k) b.copyRow(b, k, j);
     j++;
   }
   b.n = j;

@@ -126,6 +126,9 @@ const COLUMN_DEFAULTS: readonly (readonly [number, "pid" | "addr" | "len" | "wri
   [C_OFF, "off", 0],
 ];
 
+/** The columns that hold an index into a batch's strs (-1: absent). */
+export const STRING_COLUMNS = ["cg", "id", "key", "value", "fname"] as const;
+
 /** COLUMN_DEFAULTS by C_* id (time_ms and op have none) */
 const DEFAULT_OF = (() => {
   const by: (typeof COLUMN_DEFAULTS)[number][] = [];
@@ -247,9 +250,18 @@ export class EventBatch {
     this.fillDefaults(this.written);
   }
 
-  /** Copies every column of slot `from` to slot `to` (its string indexes as they are: same strs). */
-  copyRow(from: number, to: number): void {
-    for (const c of LAYOUT.names) (this as unknown as Record<string, number[]>)[c]![to] = (this as unknown as Record<string, number[]>)[c]![from]!;
+  /**
+   * Copies every column of row `from` of `src` into row `to` of this batch. From another batch,
+   * the strings its string columns (STRING_COLUMNS) name are appended to this batch's strs and
+   * the indexes remapped; within one batch the indexes stay as they are.
+   */
+  copyRow(src: EventBatch, from: number, to: number): void {
+    for (const c of LAYOUT.names) (this as unknown as Record<string, number[]>)[c]![to] = (src as unknown as Record<string, number[]>)[c]![from]!;
+    if (src === this) return;
+    for (const col of STRING_COLUMNS) {
+      const k = src[col][from]!;
+      if (k >= 0) this[col][to] = this.strs.push(src.strs[k]!) - 1;
+    }
   }
 
   /** Slot i back to the defaults (what reset() writes in every slot). */

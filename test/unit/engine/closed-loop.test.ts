@@ -66,4 +66,24 @@ describe("--closed-loop", () => {
     expect(Array.from(b.mem.vmstat())).toEqual(Array.from(a.mem.vmstat()));
     expect(b.closedLoop!.result()).toEqual({ delay_ms: {}, total_delay_ms: 0 });
   });
+
+  it("a held event keeps its strings: cg, id, key, value and the file of a file op", async () => {
+    const { ClosedLoop } = await import("../../../src/engine/closed-loop.js");
+    const { EventBatch, OP_FREAD, STRING_COLUMNS } = await import("../../../src/trace/types.js");
+    const b = new EventBatch();
+    // strs of the source batch: index 0 is another event's, so a copied index that is not
+    // remapped names the wrong string
+    b.strs.push("other", "/a", "h1", "memory.max", "1M", "datafile");
+    b.n = 1;
+    b.op[0] = OP_FREAD;
+    b.time[0] = 5;
+    [b.cg[0], b.id[0], b.key[0], b.value[0], b.fname[0]] = [1, 2, 3, 4, 5];
+    const cl = new ClosedLoop();
+    cl.addDelay(1, 2);
+    cl.hold(1, b, 0);
+    const d = cl.nextDue(100)!;
+    // released at 5 + 2
+    expect(d.at).toBe(7);
+    expect(STRING_COLUMNS.map((c) => d.b.strs[d.b[c][d.i]!])).toEqual(["/a", "h1", "memory.max", "1M", "datafile"]);
+  });
 });
