@@ -313,8 +313,9 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
     const machine = boot ? { ...boot.machine, tunables } : { ...kerns[0]!.machine, tunables };
     // wsim's side runs the trace as the guest's helper ran it (one process in the root memcg,
     // its events late by its own time on the ones before) unless --pace trace / --memcgs trace
+    const pace = o.pace ?? "guest";
     const guestPace = guestPaceMs(kerns);
-    const paceMs = (o.pace ?? "guest") === "guest" ? (guestPace ?? 0) : 0;
+    const paceMs = pace === "guest" ? (guestPace ?? 0) : 0;
     const rootMemcg = (o.memcgs ?? "root") === "root";
     let sim;
     try {
@@ -346,7 +347,7 @@ export async function compareCommand(trace: string, o: KernelCliOptions): Promis
             `${differ.map(([k]) => `${k}=${sim.tunables[k]}`).join(", ")}: give ${differ.map(([k, v]) => `--set ${k}=${v}`).join(" ")}`,
         );
     }
-    process.stderr.write(`wsim compare: ${paceNote(o.pace ?? "guest", guestPace, paceMs, kerns.length)}\n`);
+    process.stderr.write(`wsim compare: ${paceNote(pace, guestPace, paceMs, kerns.length)}\n`);
     const g = sim.guest_like!;
     process.stderr.write(
       rootMemcg
