@@ -411,6 +411,156 @@ export class RowBuilder {
   }
 
   /**
+   * The NDJSON fast path (json.ts readNdjson) for one line `buf[ls..le)` (without its `\n`):
+   * an event object parsed straight from the bytes into the batch's slot n, as fastLine does
+   * for CSV. It takes only the common line: printable ASCII, `{`, then `"key":value` pairs
+   * with a column name for key, no key twice, spaces or tabs around `{`, `}`, `:` and `,`
+   * (and a `\r` at the end); a value is a JSON integer without a sign, exponent or leading
+   * zero (numeric columns and thp; as many digits as fastLine takes), `true`/`false` (thp),
+   * or a string without escapes whose text fastLine would take (op, rw and the word and
+   * string columns). Anything else (null, fractions, numbers in strings, escapes, a
+   * `{"machine": ...}` line, a bad value) is left to the general path (JSON.parse, then
+   * addRow), which accepts and rejects exactly as before: for what this takes, String() of
+   * JSON.parse's value is the token itself. Returns whether it took the line (false: the
+   * slot holds its defaults again, strs is as it was).
+   */
+  fastJson(buf: Uint8Array, ls: number, le: number, line: number): boolean {
+    const b = this.batch;
+    const i = b.n;
+    const strs0 = b.strs.length;
+    bail: {
+      let seen = 0;
+      let time = -1;
+      let op = -1;
+      let p = ls;
+      while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
+      if (p >= le || buf[p] !== 123) break bail; // {
+      p++;
+      for (;;) {
+        while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
+        // a key: a column's name in quotes
+        if (p >= le || buf[p] !== 34) break bail;
+        const ks = ++p;
+        while (p < le && LOWER_[buf[p]!] === 1) p++;
+        if (p >= le || buf[p] !== 34) break bail;
+        const c = jsonColumn(buf, ks, p);
+        if (c < 0 || seen & (1 << c)) break bail;
+        seen |= 1 << c;
+        p++;
+        while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
+        if (p >= le || buf[p] !== 58) break bail; // :
+        p++;
+        while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
+        if (p >= le) break bail;
+        const x = buf[p]!;
+        let q = p;
+        let v = 0;
+        switch (c) {
+          case 0: // C_TIME
+          case 2: // C_PID
+          case 18: // C_CHILD
+          case 3: // C_ADDR
+          case 4: // C_LEN
+          case 20: // C_OFF
+          case 6: // C_NODE
+          case 17: // C_CPU
+          case 11: // C_ORDER
+          case 8: {
+            // C_THP as 0 or 1 too; a JSON integer: no sign, no leading zero, no fraction or exponent
+            for (; q < le; q++) {
+              const d = DIGIT[buf[q]!]!;
+              if (d < 0) break;
+              v = v * 10 + d;
+            }
+            const nd = q - p;
+            if (nd === 0) {
+              if (c !== 8) break bail;
+              // thp: true or false
+              if (x === 116 && buf[p + 1] === 114 && buf[p + 2] === 117 && buf[p + 3] === 101) (b.thp[i] = 1), (q = p + 4);
+              else if (x === 102 && buf[p + 1] === 97 && buf[p + 2] === 108 && buf[p + 3] === 115 && buf[p + 4] === 101) (b.thp[i] = 0), (q = p + 5);
+              else break bail;
+              break;
+            }
+            // (a fraction or exponent after the digits is no `,` or `}`: left below)
+            if ((x === 48 && nd > 1) || nd > 15) break bail;
+            if (c === 0) time = v;
+            else if (c === 2 || c === 18) {
+              if (nd > 10 || v > 4294967295) break bail;
+              if (c === 2) b.pid[i] = v;
+              else b.child[i] = v;
+            } else if (c === 3) b.addr[i] = v;
+            else if (c === 4) {
+              if (v === 0) seen |= LEN_ZERO;
+              b.len[i] = v;
+            } else if (c === 20) b.off[i] = v;
+            else if (c === 6) {
+              if (v > 1023) break bail;
+              b.node[i] = v;
+            } else if (c === 17) {
+              if (v > MAX_TRACE_CPU) break bail;
+              b.cpu[i] = v;
+            } else if (c === 11) {
+              if (v > 10) break bail;
+              b.order[i] = v;
+            } else {
+              if (v > 1) break bail;
+              b.thp[i] = v;
+            }
+            break;
+          }
+          default: {
+            // a string without escapes: "..." of fastLine's text bytes
+            if (x !== 34) break bail;
+            const s = p + 1;
+            q = s;
+            while (q < le && TEXT[buf[q]!] === 0 && buf[q] !== 92) q++;
+            if (q >= le || buf[q] !== 34 || q === s) break bail;
+            if (c === 1) {
+              op = fastOp(buf, s, q);
+              if (op < 0 || s + OP_BYTES[op]!.length !== q) break bail;
+            } else if (c === 5) {
+              if (q !== s + 1) break bail;
+              if (buf[s] === 0x72) b.write[i] = 0;
+              else if (buf[s] === 0x77) b.write[i] = 1;
+              else break bail;
+            } else if (!this.fastWord(buf, s, q, c, i)) break bail;
+            q++;
+          }
+        }
+        p = q;
+        while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
+        if (p >= le) break bail;
+        if (buf[p] === 44) {
+          p++;
+          continue;
+        }
+        if (buf[p] !== 125) break bail; // }
+        p++;
+        while (p < le && (buf[p] === 32 || buf[p] === 9 || buf[p] === 13)) p++;
+        if (p !== le) break bail;
+        break;
+      }
+      if (time < 0 || op < 0 || time < this.lastTime) break bail;
+      if (seen & LEN_ZERO && op !== OP_FTRUNCATE) break bail;
+      const need = REQUIRED_MASK[op]!;
+      if ((seen & need) !== need) break bail;
+      b.written |= seen & ~LEN_ZERO;
+      this.lastTime = time;
+      this.lastLine = line;
+      if (this.firstMs < 0) this.firstMs = time;
+      this.lastMs = time;
+      b.time[i] = time;
+      b.op[i] = op;
+      b.line[i] = line;
+      b.n = i + 1;
+      this.events++;
+      return true;
+    }
+    this.unfast(strs0);
+    return false;
+  }
+
+  /**
    * A string field: valid UTF-8 (decoding would turn every invalid byte into U+FFFD and make
    * distinct ids one), without line breaks.
    */
@@ -467,6 +617,30 @@ const HEX = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 
 const TEXT = Int8Array.from({ length: 256 }, (_, c) => (c === 44 || c === 10 || c === 13 ? 1 : c >= 0x21 && c <= 0x7e && c !== 34 ? 0 : 2));
 /** byte -> 1 for a-z (op names), else 0 */
 const LOWER = Int8Array.from({ length: 256 }, (_, c) => (c >= 97 && c <= 122 ? 1 : 0));
+/** byte -> 1 for the bytes of a column's name (a-z, _), else 0 (fastJson's keys) */
+const LOWER_ = Int8Array.from({ length: 256 }, (_, c) => ((c >= 97 && c <= 122) || c === 95 ? 1 : 0));
+/** the columns' names as bytes, and a column by its name's length and first and last bytes (one candidate each) */
+const COLUMN_BYTES = COLUMNS.map((c) => Buffer.from(c, "latin1"));
+const COLUMN_BY_KEY = (() => {
+  const t = new Int8Array(1 << 14).fill(-1);
+  COLUMNS.forEach((c, k) => {
+    const key = opKey(c.length, c.charCodeAt(0), c.charCodeAt(c.length - 1));
+    if (t[key] !== -1) throw new Error(`fastJson: columns ${c} and ${COLUMNS[t[key]!]} share a key`);
+    t[key] = k;
+  });
+  return t;
+})();
+
+/** The column named `buf[s..e)` (fastJson's keys: a-z and _ only), or -1. */
+function jsonColumn(buf: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len < 2 || len > 15) return -1;
+  const c = COLUMN_BY_KEY[opKey(len, buf[s]!, buf[e - 1]!)]!;
+  if (c < 0) return -1;
+  const cb = COLUMN_BYTES[c]!;
+  for (let k = 1; k < len - 1; k++) if (cb[k] !== buf[s + k]) return -1;
+  return c;
+}
 /** fastLine's bit in its `seen` mask for a len of 0 (above every column's bit) */
 const LEN_ZERO = 1 << 30;
 /** op by its name's length and first two bytes (opKey), -1 for none: one candidate each, checked in full by fastOp */
