@@ -7,12 +7,17 @@
  *  - the CSV reader alone (openTrace to the last batch) and the .wtrace reader alone;
  *  - CSV end to end with the parse worker (auto: on with 2+ CPUs) and without (--no-worker);
  *    NDJSON end to end; .wtrace end to end (the trace converted once by `wsim convert`);
- *  - the engine alone on pre-parsed batches;
+ *  - the engine alone on pre-parsed batches, and (access) the floor under it: floor.ts
+ *    accessFloor, the least an access costs on this machine with no model at all;
+ *  - the host's cost of a first touch of a 4 KiB page of fresh memory (floor.ts), which every
+ *    page of state a run touches first pays once (µs; a note row);
  *  - CSV end to end and the engine alone on a 64 GiB machine, and (access) CSV end to end on
  *    a 1 TiB machine: peak RSS per machine. The per-pfn arrays are reserved whole and the host
  *    commits their memory only where they are written (free order-10 blocks write none of the
  *    link arrays: PageArrays.linksOf); a machine whose worst case (hostBytesNeeded) exceeds
  *    this host's memory is not built: its row says "not possible: ..." instead;
+ *  - (access) the ceiling and CSV end to end again on the same workload 10 times as long: the
+ *    streaming rate without the run's fixed costs, and peak RSS flat in the trace's length;
  *  - `wsim convert` of a UCSD address trace and of an ftrace trace_pipe text of kmem page
  *    events (generate.ts writeTracePipe) of as many lines to CSV (lines/s).
  * WSIM_BENCH_EVENTS and WSIM_BENCH_REPEAT change the sizes.
@@ -75,7 +80,8 @@ async function main() {
     await writeTrace(csv, kind, N, "csv");
     await writeTrace(nd, kind, N, "ndjson");
     await convertCommand(csv, wt, { refsPerMs: "1000", instrPerMs: "1000", pid: "1", timeUnit: "s", quiet: true });
-    const runs: [string, string[], string][] = [
+    /** path, worker arguments, machine, and "10x" for the trace 10 times as long */
+    const runs: [string, string[], string, string?][] = [
       ["csv parse ceiling", ["ceiling", csv], "-"],
       ["csv reader alone", ["reader", csv], "-"],
       ["wtrace reader alone", ["reader", wt], "-"],
@@ -84,23 +90,37 @@ async function main() {
       ["ndjson end to end", ["e2e", nd, "default"], "default"],
       ["wtrace end to end", ["e2e", wt, "default"], "default"],
       ["engine alone", ["engine", csv, "default"], "default"],
+      ...(kind === "access" ? ([["floor, no model", ["floor", csv, "default"], "default"]] as [string, string[], string][]) : []),
       ["csv end to end", ["e2e", csv, machines["64G"]!, "auto"], "64G"],
       ["engine alone", ["engine", csv, machines["64G"]!], "64G"],
     ];
     if (kind === "access") runs.push(["csv end to end", ["e2e", csv, machines["1T"]!, "auto"], "1T"]);
+    if (kind === "access") {
+      // the same workload 10x as long: the streaming rate once the run's fixed costs (start,
+      // machine, first faults, the worker's start) are spread, and whether peak RSS stays flat
+      const long = join(dir, `${kind}-10x.csv`);
+      process.stderr.write(`generating ${kind} (${10 * N} events)...\n`);
+      await writeTrace(long, kind, 10 * N, "csv");
+      runs.push(["csv parse ceiling", ["ceiling", long], "-", "10x"], ["csv end to end", ["e2e", long, "default", "auto"], "default", "10x"]);
+    }
     let ceiling = 0;
-    for (const [path, args, machine] of runs) {
+    for (const [path, args, machine, long] of runs) {
       const file = machine === "-" ? null : machines[machine]!;
       if (file && file !== "default" && worstBytes(file) > hostMemoryLimit()) {
-        rows.push({ workload: kind, path, machine, events: 0, eventsPerSec: 0, maxRssMB: 0, note: `not possible: up to ${worstBytes(file)} bytes of page state, the host has ${hostMemoryLimit()}` });
+        rows.push({ workload: long ? `${kind} 10x` : kind, path, machine, events: 0, eventsPerSec: 0, maxRssMB: 0, note: `not possible: up to ${worstBytes(file)} bytes of page state, the host has ${hostMemoryLimit()}` });
         continue;
       }
-      process.stderr.write(`  ${kind}: ${path} on ${machine}...\n`);
-      const r = { ...median(args), workload: kind, path, machine };
+      const workload = long ? `${kind} 10x` : kind;
+      process.stderr.write(`  ${workload}: ${path} on ${machine}...\n`);
+      const r = { ...median(args), workload, path, machine };
       if (path === "csv parse ceiling") ceiling = r.eventsPerSec;
       rows.push({ ...r, ratio: ceiling ? r.eventsPerSec / ceiling : undefined });
     }
   }
+  // the host's first touch of fresh memory (the median of REPEAT processes)
+  process.stderr.write("  host: first touch of memory...\n");
+  const touch = Array.from({ length: REPEAT }, () => (JSON.parse(execFileSync(process.execPath, [worker, "touch"], { encoding: "utf8" })) as { micros: number }).micros).sort((a, b) => a - b)[REPEAT >> 1]!;
+  rows.push({ workload: "host", path: "first touch of 4 KiB", machine: "-", events: 0, eventsPerSec: 0, maxRssMB: 0, note: `${touch.toFixed(2)} µs a page (64 MiB of fresh memory, one byte a page)` });
   // wsim convert: a UCSD address trace to CSV, streamed (its memory must not grow with N)
   const ucsd = join(dir, "addr.ucsd");
   process.stderr.write(`generating ucsd (${N} lines)...\n  ucsd: convert to CSV...\n`);

@@ -5,6 +5,8 @@
  *   node dist/bench/worker.js reader TRACE           (openTrace to the last batch, no engine)
  *   node dist/bench/worker.js ceiling TRACE          (the byte-level CSV parse ceiling, ceiling.ts)
  *   node dist/bench/worker.js convert TRACE FORMAT   (wsim convert --from FORMAT to TRACE.csv; FORMAT - is ucsd)
+ *   node dist/bench/worker.js floor TRACE MACHINE    (floor.ts accessFloor on pre-parsed batches: no model)
+ *   node dist/bench/worker.js touch                  (floor.ts firstTouchMicros: {micros})
  * prints {events, seconds, eventsPerSec, maxRssMB} as JSON (for convert, events = input lines).
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -16,6 +18,7 @@ import { replay } from "../replay.js";
 import { openTrace } from "../trace/open.js";
 import { EventBatch } from "../trace/types.js";
 import { parseCeiling } from "./ceiling.js";
+import { accessFloor, firstTouchMicros } from "./floor.js";
 
 function copyBatch(b: EventBatch): EventBatch {
   return new EventBatch(b.buffer.slice(0), b.n, [...b.strs]);
@@ -46,6 +49,10 @@ async function main() {
     process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
     return;
   }
+  if (mode === "touch") {
+    process.stdout.write(JSON.stringify({ micros: firstTouchMicros() }) + "\n");
+    return;
+  }
   const machine = loadMachine(machineArg);
   if (mode === "e2e") {
     const w = process.argv[5];
@@ -57,12 +64,18 @@ async function main() {
     const t = await openTrace(trace);
     const batches: EventBatch[] = [];
     for await (const b of t.batches()) batches.push(copyBatch(b));
+    events = batches.reduce((s, b) => s + b.n, 0);
+    if (mode === "floor") {
+      seconds = accessFloor(batches, machine.nodes.reduce((s, n) => s + n.mem, 0)).seconds;
+      const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+      process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
+      return;
+    }
     const engine = new Engine(new Settings(machine));
     const t0 = process.hrtime.bigint();
     for (const b of batches) engine.processBatch(b, trace);
     engine.finish();
     seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    events = batches.reduce((s, b) => s + b.n, 0);
   }
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(JSON.stringify({ events, seconds, eventsPerSec: Math.round(events / seconds), maxRssMB }) + "\n");
