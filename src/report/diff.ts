@@ -4,7 +4,7 @@
  * number; with no tolerance any difference counts; a counter on one side only is a difference.
  * Pure functions: parsing, comparing, rendering.
  */
-import { Chalk } from "chalk";
+import { painter } from "./paint.js";
 import Table from "cli-table3";
 import { describeValue, isPlainObject } from "../args.js";
 import { quoteInput, UsageError } from "../errors.js";
@@ -152,7 +152,7 @@ export function formatChange(row: Pick<DiffRow, "a" | "delta">): string {
  * change relative to A, tolerance, ok/OUTSIDE), then a summary line; `color` adds ANSI colours.
  */
 export function renderDiffTable(r: DiffResult, color: boolean, labels: [string, string]): string {
-  const c = new Chalk({ level: color ? 1 : 0 });
+  const c = painter(color);
   if (!r.rows.length) return `${plural(r.compared, "counter")} compared: no differences\n`;
   const t = new Table({
     head: ["counter", labels[0], labels[1], "delta", "change", "tolerance", ""],

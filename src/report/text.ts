@@ -7,7 +7,7 @@
  * says so (a TTY without NO_COLOR).
  */
 import { nodeCpuCount } from "../machine/machine.js";
-import { Chalk, type ChalkInstance } from "chalk";
+import { painter, type Painter } from "./paint.js";
 import type { WorkingsetBin } from "../engine/engine.js";
 import Table from "cli-table3";
 import type { RunResult } from "../engine/result.js";
@@ -17,6 +17,7 @@ import { plural } from "./words.js";
 import { STALL_KINDS, type StallKind } from "../mm/stall.js";
 
 export interface TextOptions {
+  /** ANSI colours, once src/report/paint.ts loadColor() has run (else plain text) */
   color: boolean;
   /** terminal width for the bars */
   width?: number;
@@ -110,7 +111,7 @@ export const PAGE_AGE_ROWS = 8;
  * one (▒▒), their height linear in anon+file bytes (a non-empty bin is at least one row), and
  * under each column its bin (`<1000ms`, `older`) and both sizes (`16.0M|3.2M`).
  */
-export function pageAgeColumns(kernel: readonly WorkingsetBin[], exact: readonly WorkingsetBin[], c: ChalkInstance): string[] {
+export function pageAgeColumns(kernel: readonly WorkingsetBin[], exact: readonly WorkingsetBin[], c: Painter): string[] {
   const tot = (b: WorkingsetBin | undefined) => (b ? b.anon + b.file : 0);
   const max = Math.max(1, ...kernel.map(tot), ...exact.map(tot));
   const height = (v: number) => (v ? Math.max(1, Math.round((v / max) * PAGE_AGE_ROWS)) : 0);
@@ -128,7 +129,7 @@ export function pageAgeColumns(kernel: readonly WorkingsetBin[], exact: readonly
 }
 
 export function renderText(r: RunResult, opts: TextOptions): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const c = painter(opts.color);
   const style = { head: opts.color ? ["cyan"] : [], border: opts.color ? ["grey"] : [], compact: true };
   const out: string[] = [];
   const t = r.trace;

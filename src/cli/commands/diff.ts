@@ -11,6 +11,7 @@ import { DataError, describeErrno, describeValue, quoteInput, UsageError } from 
 import { lineOf, locateJson } from "../../trace/json-locate.js";
 import { diffCounters, globMatch, parseTolerances, renderDiffTable, splitGlobs, type DiffResult } from "../../report/diff.js";
 import { replay as replayRun } from "../../replay.js";
+import { loadColor } from "../../report/paint.js";
 import { writeStdout } from "../output.js";
 import { deltaCounters, isGauge, renderDeltaTable, vmstatDelta, type Snapshot } from "../../report/vmstat-delta.js";
 import { simDelta } from "../../report/compare.js";
@@ -142,10 +143,14 @@ export function compare(a: Record<string, number>, b: Record<string, number>, o:
   return diffCounters(a, b, { tolerance: o.tolerance, only: o.only, ignore: o.ignore });
 }
 
-/** `--format json`: `{within, compared, rows}`, the library's DiffResult as it is; else the table. */
-export function renderDiff(r: DiffResult, format: string | undefined, labels: [string, string]): string {
+/**
+ * `--format json`: `{within, compared, rows}`, the library's DiffResult as it is; else the
+ * table, coloured on a terminal (chalk loaded then only: src/report/paint.ts).
+ */
+export async function renderDiff(r: DiffResult, format: string | undefined, labels: [string, string]): Promise<string> {
   if (format === "json") return JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows }, null, 2) + "\n";
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  if (color) await loadColor();
   return renderDiffTable(r, color, labels);
 }
 
@@ -186,7 +191,7 @@ export async function diffCommand(a: string, b: string, o: DiffOptions, replay?:
   if (!seen.replayed && (o.machine !== undefined || o.set.length || o.plugin?.length))
     throw new UsageError(`${o.machine !== undefined ? "--machine" : o.set.length ? "--set" : "--plugin"} only applies to a trace given as A or B; both are outputs: drop it`);
   const r = compare(ca, cb, o);
-  await writeStdout(renderDiff(r, o.format, ["A", "B"]));
+  await writeStdout(await renderDiff(r, o.format, ["A", "B"]));
   return r.within ? 0 : 1;
 }
 
@@ -335,6 +340,6 @@ async function deltaCommand(before: string, after: string, replay: string | unde
   const gauges = r.rows.filter((x) => isGauge(x.counter)).map((x) => x.counter);
   if (o.format === "json")
     await writeStdout(JSON.stringify({ within: r.within, compared: r.compared, rows: r.rows, gauges, kernel_only: kernelOnly, replay_only: replayOnly }, null, 2) + "\n");
-  else await writeStdout(renderDiff(r, o.format, ["kernel delta", "replay"]) + (gauges.length ? `gauges (a change of a current value, not a count): ${gauges.join(", ")}\n` : ""));
+  else await writeStdout((await renderDiff(r, o.format, ["kernel delta", "replay"])) + (gauges.length ? `gauges (a change of a current value, not a count): ${gauges.join(", ")}\n` : ""));
   return r.within ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 import { UsageError } from "../../errors.js";
 import type { RunResult } from "../../engine/result.js";
 import { renderJson } from "../../report/json.js";
+import { loadColor } from "../../report/paint.js";
 import { renderText } from "../../report/text.js";
 import { renderVmstat } from "../../report/vmstat.js";
 import { replay } from "../../replay.js";
@@ -230,13 +231,14 @@ export async function replayCommand(trace: string, o: ReplayCliOptions): Promise
     writeWhole(o.report, renderReport({ runs: [{ name: runNames([trace === "-" ? "stdin" : trace.replace(/\.(csv|ndjson|jsonl|json)(\.gz)?$/i, "")])[0]!, run }] }));
   }
   const color = !toFile && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  if (color) await loadColor(); // chalk only on a terminal (src/report/paint.ts)
   const text = streaming ? "" : render(result, format, color);
   if (o.expect !== undefined) {
     // --expect: the run goes to -o (if given); stdout gets the comparison
     if (toFile && !streaming) writeWhole(o.output!, text);
     const { compare, loadCounters, renderDiff } = await import("./diff.js");
     const r = compare(await loadCounters(o.expect, { outputsOnly: true }), result.vmstat, o);
-    await writeStdout(renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
+    await writeStdout(await renderDiff(r, format === "json" ? "json" : "table", ["expected", "run"]));
     return r.within ? 0 : 1;
   }
   if (streaming) return 0;
