@@ -10,6 +10,7 @@
  */
 import { OutputSink } from "../cli/output.js";
 import { DataError } from "../errors.js";
+import { plainDecimal } from "../trace/fields.js";
 import { COLUMNS, type Row } from "../generate/generators.js";
 import type { TraceFormat } from "../trace/types.js";
 
@@ -63,13 +64,13 @@ const room = (v: string | number | undefined): number => (v === undefined ? 0 : 
 const BLOCK = 1 << 20;
 
 /**
- * `v` in decimal at b[pos], as String(v) prints it, without making the string for the common
+ * `v` in decimal at b[pos], as plainDecimal(v) prints it (String(v) without exponents), without making the string for the common
  * cases (integers, and times rounded to three decimals); returns the end.
  */
 function putNumber(b: Buffer, pos: number, v: number): number {
   if (Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return putUint(b, pos, v);
   const u = Math.round(v * 1000);
-  if (!(v > 0 && u / 1000 === v && u <= Number.MAX_SAFE_INTEGER)) return pos + b.write(String(v), pos, "latin1");
+  if (!(v > 0 && u / 1000 === v && u <= Number.MAX_SAFE_INTEGER)) return pos + b.write(plainDecimal(v), pos, "latin1");
   pos = putUint(b, pos, Math.floor(u / 1000));
   const f = u % 1000;
   const d1 = Math.floor(f / 100);
@@ -120,7 +121,7 @@ function putAscii(b: Buffer, pos: number, v: string): number {
 
 /** `"a,b"` for a CSV field that holds a comma, a quote or outer spaces (the readers trim). */
 function csvField(v: string | number, out: string): string {
-  if (typeof v === "number") return String(v);
+  if (typeof v === "number") return plainDecimal(v);
   let plain = v.length === 0 || (v.charCodeAt(0) > 32 && v.charCodeAt(v.length - 1) > 32);
   for (let k = 0; plain && k < v.length; k++) {
     const c = v.charCodeAt(k);
@@ -154,7 +155,7 @@ export function ndjsonRow(r: Row): string {
     const v = r[c];
     if (v === undefined) continue;
     if (s.length > 1) s += ",";
-    s += `"${c}":` + (typeof v === "number" ? String(v) : JSON.stringify(v));
+    s += `"${c}":` + (typeof v === "number" ? plainDecimal(v) : JSON.stringify(v));
   }
   return s + "}";
 }

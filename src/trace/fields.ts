@@ -36,6 +36,27 @@ const REQUIRED: Record<number, number[] | undefined> = {
 /** REQUIRED as a bit mask of columns per op */
 const REQUIRED_MASK = Int32Array.from(OPS, (_, op) => (REQUIRED[op] ?? []).reduce((m, c) => m | (1 << c), 0));
 
+/**
+ * A number in plain decimal, as String() prints it but never in exponent form: 1e-7 is
+ * "0.0000001", 1.5e+21 "1500000000000000000000" (the same digits, the point moved), so
+ * that the CSV field (parseDecimal takes no exponent) and the JSON token read back as the
+ * same number. The writers (convert) and the JSON readers' number values use it.
+ */
+export function plainDecimal(v: number): string {
+  const s = String(v);
+  const e = s.indexOf("e");
+  if (e < 0) return s;
+  const neg = s.charCodeAt(0) === 45 ? "-" : "";
+  const mant = s.slice(neg.length, e);
+  const exp = Number(s.slice(e + 1));
+  const dot = mant.indexOf(".");
+  const digits = dot < 0 ? mant : mant.slice(0, dot) + mant.slice(dot + 1);
+  const point = (dot < 0 ? mant.length : dot) + exp; // digits before the point
+  if (point <= 0) return `${neg}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return neg + digits + "0".repeat(point - digits.length);
+  return `${neg}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 /** Maps column names to ids; unknown ones are an error listing the known ones. */
 export function columnId(name: string): number {
   return (COLUMNS as readonly string[]).indexOf(name);

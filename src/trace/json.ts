@@ -7,7 +7,7 @@
 import { isUtf8 } from "node:buffer";
 import { cut, DataError, describeValue, escapeControls, MAX_QUOTE, quoteInput } from "../errors.js";
 import { Scratch } from "./csv.js";
-import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
+import { columnId, plainDecimal, RowBuilder, unknownColumnMessage } from "./fields.js";
 import { jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
 import { C_THP, type EventBatch, type TraceHeader } from "./types.js";
 
@@ -78,7 +78,7 @@ class ObjectRows {
         if (LONE_SURROGATE.test(v)) throw new DataError(this.file, line, `${k}: not valid Unicode (an unpaired surrogate escape)`);
         s = v;
       }
-      else if (typeof v === "number") s = String(v);
+      else if (typeof v === "number") s = plainDecimal(v); // 1e-7 as 0.0000001: CSV's fields take no exponent
       else if (typeof v === "boolean" && c === C_THP) s = v ? "1" : "0";
       else throw new DataError(this.file, line, `${k}: expected a string or a number, got ${describeValue(v)}`);
       if (n === 64) throw new DataError(this.file, line, "too many keys");

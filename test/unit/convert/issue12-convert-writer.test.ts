@@ -29,6 +29,24 @@ describe("TraceWriter", () => {
     for (const [k, t] of times.entries()) expect(lines[k + 1]).toBe(`${String(t)},access,${k},0x${(k * 4096).toString(16)},,,,,,,,,,,`);
   });
 
+  it("numbers String() prints with an exponent are written in plain decimal, and read back to the same time", async () => {
+    // 1e-7 ms is a valid CSV time (0.0000001), but String(1e-7) is "1e-7", which no reader takes
+    const times = [2.5e-9, 1e-7, 1.2345e-7];
+    const rows = times.map((t) => ({ time_ms: t, op: "exit", pid: 1 }));
+    const csv = (await written("csv", rows)).trim().split("\n").slice(1).map((l) => l.split(",")[0]);
+    expect(csv).toEqual(["0.0000000025", "0.0000001", "0.00000012345"]);
+    const nd = (await written("ndjson", rows)).trim().split("\n").map((l) => (JSON.parse(l) as { time_ms: number }).time_ms);
+    expect(nd).toEqual(times);
+    expect(await written("ndjson", rows)).not.toMatch(/e-/);
+    const { readCsv } = await import("../../../src/trace/csv.js");
+    const { readNdjson } = await import("../../../src/trace/json.js");
+    const { chunksOf, collect } = await import("../../helpers.js");
+    for (const [read, text] of [[readCsv, await written("csv", rows)], [readNdjson, await written("ndjson", rows)]] as const)
+      expect((await collect(read(chunksOf(text), "t"))).map((e) => e.time)).toEqual(times);
+    // JSON numbers that JSON.parse gives back in exponent form are read as their plain decimal
+    expect((await collect(readNdjson(chunksOf('{"time_ms":1e-7,"op":"exit","pid":1}\n'), "t"))).map((e) => e.time)).toEqual([1e-7]);
+  });
+
   it("strings that need it are quoted (comma, quote, outer spaces) and non-ASCII is UTF-8; csv-parse reads back the values", async () => {
     const values = ["N0=1000,5000", 'say "hi"', " padded ", "é", "plain", "", "a\tb"];
     const rows = values.map((v) => ({ time_ms: 0, op: "set", key: "k", value: v }));
