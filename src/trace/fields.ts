@@ -450,7 +450,8 @@ export class RowBuilder {
     const i = b.n;
     const strs0 = b.strs.length;
     bail: {
-      let seen = 0;
+      let seen = 0; // the columns given a value
+      let keys = 0; // the keys met (a key twice is left to JSON.parse: the last one wins)
       let time = -1;
       let op = -1;
       let p = ls;
@@ -465,8 +466,8 @@ export class RowBuilder {
         while (p < le && LOWER_[buf[p]!] === 1) p++;
         if (p >= le || buf[p] !== 34) break bail;
         const c = jsonColumn(buf, ks, p);
-        if (c < 0 || seen & (1 << c)) break bail;
-        seen |= 1 << c;
+        if (c < 0 || keys & (1 << c)) break bail;
+        keys |= 1 << c;
         p++;
         while (p < le && (buf[p] === 32 || buf[p] === 9)) p++;
         if (p >= le || buf[p] !== 58) break bail; // :
@@ -476,76 +477,102 @@ export class RowBuilder {
         const x = buf[p]!;
         let q = p;
         let v = 0;
-        switch (c) {
-          case 0: // C_TIME
-          case 2: // C_PID
-          case 18: // C_CHILD
-          case 3: // C_ADDR
-          case 4: // C_LEN
-          case 20: // C_OFF
-          case 6: // C_NODE
-          case 17: // C_CPU
-          case 11: // C_ORDER
-          case 8: {
-            // C_THP as 0 or 1 too; a JSON integer: no sign, no leading zero, no fraction or exponent
-            for (; q < le; q++) {
-              const d = DIGIT[buf[q]!]!;
-              if (d < 0) break;
-              v = v * 10 + d;
-            }
-            const nd = q - p;
-            if (nd === 0) {
-              if (c !== 8) break bail;
-              // thp: true or false
-              if (x === 116 && buf[p + 1] === 114 && buf[p + 2] === 117 && buf[p + 3] === 101) (b.thp[i] = 1), (q = p + 4);
-              else if (x === 102 && buf[p + 1] === 97 && buf[p + 2] === 108 && buf[p + 3] === 115 && buf[p + 4] === 101) (b.thp[i] = 0), (q = p + 5);
-              else break bail;
+        // null: the key is absent (the general path's empty field)
+        if (x === 110) {
+          if (buf[p + 1] !== 117 || buf[p + 2] !== 108 || buf[p + 3] !== 108) break bail;
+          q = p + 4;
+        } else {
+          seen |= 1 << c;
+          switch (c) {
+            case 0: // C_TIME
+            case 2: // C_PID
+            case 18: // C_CHILD
+            case 3: // C_ADDR
+            case 4: // C_LEN
+            case 20: // C_OFF
+            case 6: // C_NODE
+            case 17: // C_CPU
+            case 11: // C_ORDER
+            case 8: {
+              // C_THP as 0 or 1 too. A JSON integer: no sign, no leading zero, no fraction or
+              // exponent; or the text of a CSV field in quotes ("0x1000", "007"), which the
+              // general path hands to addRow as it is
+              const quoted = x === 34;
+              let s0 = quoted ? p + 1 : p;
+              q = s0;
+              if (quoted && c === 3 && buf[s0] === 48 && (buf[s0 + 1] === 120 || buf[s0 + 1] === 88)) {
+                // 0x and 1..13 hex digits: below 2^52, always safe
+                for (q = s0 + 2; q < le; q++) {
+                  const d = HEX[buf[q]!]!;
+                  if (d < 0) break;
+                  v = v * 16 + d;
+                }
+                if (q === s0 + 2 || q - s0 > 15) break bail;
+                s0 = -1; // hex: its digits were checked here
+              } else
+                for (; q < le; q++) {
+                  const d = DIGIT[buf[q]!]!;
+                  if (d < 0) break;
+                  v = v * 10 + d;
+                }
+              const nd = q - s0;
+              if (quoted) {
+                if (q >= le || buf[q] !== 34) break bail;
+                q++;
+                if (s0 >= 0 && (nd === 0 || nd > 15)) break bail;
+              } else if (nd === 0) {
+                if (c !== 8) break bail;
+                // thp: true or false
+                if (x === 116 && buf[p + 1] === 114 && buf[p + 2] === 117 && buf[p + 3] === 101) (b.thp[i] = 1), (q = p + 4);
+                else if (x === 102 && buf[p + 1] === 97 && buf[p + 2] === 108 && buf[p + 3] === 115 && buf[p + 4] === 101) (b.thp[i] = 0), (q = p + 5);
+                else break bail;
+                break;
+              }
+              // (a fraction or exponent after the digits is no `,` or `}`: left below)
+              else if ((x === 48 && nd > 1) || nd > 15) break bail;
+              if (c === 0) time = v;
+              else if (c === 2 || c === 18) {
+                if (nd > 10 || v > 4294967295) break bail;
+                if (c === 2) b.pid[i] = v;
+                else b.child[i] = v;
+              } else if (c === 3) b.addr[i] = v;
+              else if (c === 4) {
+                if (v === 0) seen |= LEN_ZERO;
+                b.len[i] = v;
+              } else if (c === 20) b.off[i] = v;
+              else if (c === 6) {
+                if (v > 1023) break bail;
+                b.node[i] = v;
+              } else if (c === 17) {
+                if (v > MAX_TRACE_CPU) break bail;
+                b.cpu[i] = v;
+              } else if (c === 11) {
+                if (v > 10) break bail;
+                b.order[i] = v;
+              } else {
+                if (v > 1 || nd !== 1) break bail; // "0" or "1", as addRow takes
+                b.thp[i] = v;
+              }
               break;
             }
-            // (a fraction or exponent after the digits is no `,` or `}`: left below)
-            if ((x === 48 && nd > 1) || nd > 15) break bail;
-            if (c === 0) time = v;
-            else if (c === 2 || c === 18) {
-              if (nd > 10 || v > 4294967295) break bail;
-              if (c === 2) b.pid[i] = v;
-              else b.child[i] = v;
-            } else if (c === 3) b.addr[i] = v;
-            else if (c === 4) {
-              if (v === 0) seen |= LEN_ZERO;
-              b.len[i] = v;
-            } else if (c === 20) b.off[i] = v;
-            else if (c === 6) {
-              if (v > 1023) break bail;
-              b.node[i] = v;
-            } else if (c === 17) {
-              if (v > MAX_TRACE_CPU) break bail;
-              b.cpu[i] = v;
-            } else if (c === 11) {
-              if (v > 10) break bail;
-              b.order[i] = v;
-            } else {
-              if (v > 1) break bail;
-              b.thp[i] = v;
+            default: {
+              // a string without escapes: "..." of fastLine's text bytes
+              if (x !== 34) break bail;
+              const s = p + 1;
+              q = s;
+              while (q < le && TEXT[buf[q]!] === 0 && buf[q] !== 92) q++;
+              if (q >= le || buf[q] !== 34 || q === s) break bail;
+              if (c === 1) {
+                op = fastOp(buf, s, q);
+                if (op < 0 || s + OP_BYTES[op]!.length !== q) break bail;
+              } else if (c === 5) {
+                if (q !== s + 1) break bail;
+                if (buf[s] === 0x72) b.write[i] = 0;
+                else if (buf[s] === 0x77) b.write[i] = 1;
+                else break bail;
+              } else if (!this.fastWord(buf, s, q, c, i)) break bail;
+              q++;
             }
-            break;
-          }
-          default: {
-            // a string without escapes: "..." of fastLine's text bytes
-            if (x !== 34) break bail;
-            const s = p + 1;
-            q = s;
-            while (q < le && TEXT[buf[q]!] === 0 && buf[q] !== 92) q++;
-            if (q >= le || buf[q] !== 34 || q === s) break bail;
-            if (c === 1) {
-              op = fastOp(buf, s, q);
-              if (op < 0 || s + OP_BYTES[op]!.length !== q) break bail;
-            } else if (c === 5) {
-              if (q !== s + 1) break bail;
-              if (buf[s] === 0x72) b.write[i] = 0;
-              else if (buf[s] === 0x77) b.write[i] = 1;
-              else break bail;
-            } else if (!this.fastWord(buf, s, q, c, i)) break bail;
-            q++;
           }
         }
         p = q;

@@ -56,15 +56,18 @@ describe("NDJSON: the byte fast path (RowBuilder.fastJson) and the general path 
       '{"time_ms":2,"op":"set","key":"vm.swappiness","value":"N0=1"}\n' +
       '{"time_ms":3,"op":"fork","pid":7,"child":4294967295,"thp":0}\n' +
       '{"time_ms":3,"op":"fwrite","file":"d/f","off":4096,"len":1}\n' +
-      '{"time_ms":4,"op":"madvise","pid":7,"addr":268435456,"len":4096,"advice":"cold","rw":"w"}\n';
+      '{"time_ms":4,"op":"madvise","pid":7,"addr":268435456,"len":4096,"advice":"cold","rw":"w"}\n' +
+      // as wsim convert writes NDJSON: addresses as "0x..." strings; null for an absent key
+      '{"time_ms":5,"op":"access","pid":"7","addr":"0x10000000","len":null,"rw":"r","cg":null}\n';
     const n = countFast();
     const fast = await allOrError(text, 1 << 20, true);
-    expect(n).toEqual({ took: 6, left: 0 });
+    expect(n).toEqual({ took: 7, left: 0 });
     expect(fast).toEqual(await allOrError(text, 1 << 20, false));
     // time|op|pid|addr|len|write|node|cpu|child|file|thp|cg|id|order|mt|gfp|advice|key|value|fname|off|line
     expect(fast[0]).toBe('0|1|7|268435456|8192|0|1|3|-1|1|1|"/a/b"|-|0|0|0|0|-|-|-|0|1');
     expect(fast[1]).toBe('2|4|-1|-1|4096|0|-1|-1|-1|0|0|-|"k-1.x"|10|2|4|0|-|-|-|0|2'); // gfp atomic: GFP_NAMES[4]
-    expect(fast.length).toBe(6);
+    expect(fast.length).toBe(7);
+    expect(fast[6]).toBe("5|0|7|268435456|4096|0|-1|-1|-1|0|0|-|-|0|0|0|0|-|-|-|0|7");
   });
 
   it("gives the same events and errors as the general path on made-up traces, whatever the chunk boundaries", async () => {
@@ -158,7 +161,9 @@ describe("NDJSON: the byte fast path (RowBuilder.fastJson) and the general path 
     const TOKENS = ["01", "00", "0", "1", "2", "-0", "-1", "1.5", "1.", "1e3", "1E3", "1e+3", "0.0", "1 2", "1-", "9007199254740991", "123456789012345",
       "1234567890123456", "4294967295", "4294967296", "1023", "1024", "32767", "32768", "10", "11", "true", "false", "tru", "null", "nul", "[1]", '{"a":1}',
       '""', '"x"', '"w"', '"r"', '"rw"', '"1"', '"0x10"', '"a b"', '"a,b"', '"a\\"b"', '"\\u0041"', '"\u00e9"', '"movable"', '"/"', '"a/b"',
-      '"access"', '"ACCESS"', '"accessx"', '"access1"', '"mmap_"', '"acces"', "x", '"x', "'x'"];
+      '"access"', '"ACCESS"', '"accessx"', '"access1"', '"mmap_"', '"acces"', "x", '"x', "'x'",
+      '"007"', '"0X1F"', '"0x"', '"0xg"', '"0x1fffffffffffff"', '"0x20000000000000"', '"0xffffffffffffffffff"', '"0x1ffffffffffff"', '"12 "', '" 12"', '"1.5"', '"-1"', '"4294967296"', '"99999999999999999"',
+      '"123456789012345"', '"1234567890123456"', '"00"', "nulll", "nul", "Null"];
     let took = 0;
     const n = countFast();
     for (const base of BASES) {
@@ -177,11 +182,10 @@ describe("NDJSON: the byte fast path (RowBuilder.fastJson) and the general path 
   });
 
   it("refills the defaults after a line it leaves, and after each batch", async () => {
-    // line 2 has a null len: fastJson writes pid and addr, then leaves the line to the
-    // general path, which must see the slot's defaults; line 3 has no len: 4096, not line
-    // 1's 8192. Then 5000 lines: allocs with an id up to line 4096 (the first batch's last
+    // line 2 has a fraction in its time: fastJson leaves the line to the general path (which
+    // must see the slot's defaults); line 3 has no len: 4096, not line 1's 8192. Then 5000 lines: allocs with an id up to line 4096 (the first batch's last
     // event), accesses without one after: the second batch's slots hold no id.
-    let text = '{"time_ms":0,"op":"access","pid":1,"addr":4096,"len":8192}\n{"time_ms":1,"op":"access","pid":2,"addr":8192,"len":null,"id":"k9"}\n{"time_ms":2,"op":"access","pid":3,"addr":12288}\n';
+    let text = '{"time_ms":0,"op":"access","pid":1,"addr":4096,"len":8192}\n{"pid":2,"addr":8192,"len":null,"id":"k9","time_ms":1.0,"op":"access"}\n{"time_ms":2,"op":"access","pid":3,"addr":12288}\n';
     for (let r = 0; r < 5000; r++) text += r >= 4093 ? '{"time_ms":3,"op":"access","pid":1,"addr":4096}\n' : `{"time_ms":3,"op":"alloc","id":"k${r}"}\n`;
     const ev = await allOrError(text, 1 << 20, true);
     expect(ev.length).toBe(5003);
