@@ -3,9 +3,11 @@
  * values but no positions, and errors must say `file:line`. One pass over the text records
  * the line where each value up to `maxDepth` starts, keyed by its path (`/events/3`,
  * `/tunables/vm.swappiness`). Values deeper than maxDepth are skipped without recursion, so
- * any depth JSON.parse accepts is fine.
+ * any depth JSON.parse accepts is fine. `dups`, when given, gets each key that appears a
+ * second time in an object whose keys are within maxDepth (JSON.parse keeps the last value
+ * silently), with the line of its second appearance.
  */
-export function locateJson(text: string, maxDepth = 3): Map<string, number> {
+export function locateJson(text: string, maxDepth = 3, dups?: { path: string; key: string; line: number }[]): Map<string, number> {
   const where = new Map<string, number>();
   let line = 1;
   let i = 0;
@@ -73,10 +75,15 @@ export function locateJson(text: string, maxDepth = 3): Map<string, number> {
         i++;
         return;
       }
+      const seen = dups !== undefined && depth + 1 <= maxDepth ? new Set<string>() : null;
       for (;;) {
         skipWs();
         const keyLine = line;
         const key = readString();
+        if (seen !== null) {
+          if (seen.has(key)) dups!.push({ path: `${path}/${key}`, key, line: keyLine });
+          seen.add(key);
+        }
         if (depth + 1 <= maxDepth) where.set(`${path}/${key}`, keyLine);
         skipWs();
         i++; // colon
@@ -108,6 +115,17 @@ export function locateJson(text: string, maxDepth = 3): Map<string, number> {
   };
   value("", 0);
   return where;
+}
+
+/**
+ * The first key that appears twice in one object of `text` (which JSON.parse accepted), at
+ * most maxDepth deep (1: the top object's keys), and the line of its second appearance; null
+ * when none. JSON.parse keeps the last value silently; a trace says which it meant instead.
+ */
+export function duplicateKey(text: string, maxDepth: number): { path: string; key: string; line: number } | null {
+  const dups: { path: string; key: string; line: number }[] = [];
+  locateJson(text, maxDepth, dups);
+  return dups[0] ?? null;
 }
 
 /** Line of a JSON.parse error, from the "position N" in V8's message (1 when unknown). */

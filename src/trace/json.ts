@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { cut, DataError, describeValue, escapeControls, MAX_QUOTE, quoteInput } from "../errors.js";
 import { Scratch } from "./csv.js";
 import { columnId, plainDecimal, RowBuilder, unknownColumnMessage } from "./fields.js";
-import { jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
+import { duplicateKey, jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
 import { C_THP, type EventBatch, type TraceHeader } from "./types.js";
 
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -122,12 +122,20 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string, o
     try {
       obj = JSON.parse(t);
     } catch (e) {
+      // a CR inside the line: a CR-only file read as one line (as CSV says it)
+      if (t.includes("\r")) throw new DataError(file, lineNo, "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')");
       throw new DataError(file, lineNo, `invalid JSON: ${(e as Error).message}`);
     }
+    // a key twice: JSON.parse would keep the last one silently (CSV: a column twice is an error)
+    const dup = duplicateKey(t, 1);
+    if (dup) throw new DataError(file, lineNo, `key ${quoteInput(dup.key)} appears twice`);
     if (!seenObject) {
       seenObject = true;
       if (isMachineHeader(obj)) return;
     } else if (isMachineHeader(obj)) throw new DataError(file, lineNo, 'a {"machine": ...} line must be the first line of the trace');
+    // {"machine": ..., "tunables": ...}: a document's keys on an NDJSON line
+    if (typeof obj === "object" && obj !== null && !Array.isArray(obj) && "machine" in obj)
+      throw new DataError(file, lineNo, 'a {"machine": ...} line has the one key "machine" (tunables: `set` events at time 0, --set, or a JSON document {"machine", "tunables", "events"})');
     rows.add(obj, lineNo);
   };
   /** The lines of `buf[s..e)` (whole lines, each ending with a newline, but for the file's last one when `final`). */
@@ -187,8 +195,11 @@ export async function readJsonDocument(
   } catch (e) {
     throw new DataError(file, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
   }
-  const where = locateJson(text, 4);
+  const dups: { path: string; key: string; line: number }[] = [];
+  const where = locateJson(text, 4, dups);
   const at = (p: string) => lineOf(where, p);
+  // a key twice in the document, its machine or tunables, or an event: JSON.parse keeps the last silently
+  if (dups.length) throw new DataError(file, dups[0]!.line, `key ${quoteInput(dups[0]!.key)} appears twice (in ${dups[0]!.path.slice(0, dups[0]!.path.lastIndexOf("/")) || "the document"})`);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc))
     throw new DataError(file, 1, 'a JSON trace document must be an object {"machine", "tunables", "plugins", "events"}');
   const o = doc as Record<string, unknown>;

@@ -22,6 +22,11 @@ describe("NDJSON", () => {
     ["a non-object", "[1,2]\n", /t\.ndjson:1: an event must be a JSON object/],
     ["order 11", '{"time_ms":0,"op":"alloc","id":"a","order":11}\n', /t\.ndjson:1: order: expected an integer 0\.\.10/],
     ["time going back", '{"time_ms":2,"op":"exit","pid":1}\n{"time_ms":1,"op":"exit","pid":1}\n', /t\.ndjson:2: time_ms goes back/],
+    // JSON.parse keeps the last of two equal keys; a CSV header naming a column twice is an error
+    ["a key twice", '{"time_ms":0,"op":"exit","pid":1}\n{"time_ms":0,"op":"mmap","pid":1,"addr":4096,"pid":2}\n', /t\.ndjson:2: key "pid" appears twice$/],
+    ["time_ms twice", '{"time_ms":0,"time_ms":5,"op":"exit","pid":1}\n', /t\.ndjson:1: key "time_ms" appears twice$/],
+    ["a CR-only file", '{"time_ms":0,"op":"exit","pid":1}\r{"time_ms":1,"op":"exit","pid":1}\r', /t\.ndjson:1: bare CR: lines must end with/],
+    ["tunables on the machine line", '{"machine":"default","tunables":{"vm.swappiness":10}}\n', /t\.ndjson:1: a \{"machine": \.\.\.\} line has the one key "machine"/],
   ];
   for (const [name, text, msg] of bad)
     it(`rejects ${name}`, async () => {
@@ -58,6 +63,15 @@ describe("JSON documents", () => {
     await expect(replay({ trace: "-", stdin: stdinOf(badMachine), format: "json" })).rejects.toThrow(
       /^-:3: node 0 mem: expected a size/,
     );
+  });
+
+  it("rejects a key given twice, at the line of the second, whatever the depth up to an event's keys", async () => {
+    const d1 = await readJsonDocument(chunksOf(doc('    {"time_ms": 0, "op": "exit", "pid": 1},\n    {"time_ms": 1, "op": "exit",\n     "pid": 1, "pid": 2}')), "t.json").catch((e: Error) => e);
+    expect(String(d1)).toMatch(/t\.json:5: key "pid" appears twice \(in \/events\/1\)$/);
+    const d2 = await readJsonDocument(chunksOf('{"tunables": {"vm.swappiness": 10,\n "vm.swappiness": 20}, "events": []}\n'), "t.json").catch((e: Error) => e);
+    expect(String(d2)).toMatch(/t\.json:2: key "vm\.swappiness" appears twice \(in \/tunables\)$/);
+    const d3 = await readJsonDocument(chunksOf('{"events": [],\n"events": []}\n'), "t.json").catch((e: Error) => e);
+    expect(String(d3)).toMatch(/t\.json:2: key "events" appears twice \(in the document\)$/);
   });
 
   it("rejects broken JSON with the line of the fault and unknown top-level keys", async () => {
