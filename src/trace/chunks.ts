@@ -7,7 +7,7 @@
  */
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DataError, describeErrno } from "../errors.js";
 
@@ -30,7 +30,11 @@ export async function plainChunks(src: Readable, name: string): Promise<{ first:
   };
   const raw = await peek(it, wrapErr);
   if (raw.first.length >= 2 && raw.first[0] === 0x1f && raw.first[1] === 0x8b) {
-    const gz = Readable.from(raw.rest).pipe(createGunzip({ chunkSize: CHUNK }));
+    // pipeline, not pipe: an error of the compressed stream (a read error, or the premature
+    // close of a source closed while gunzip still read ahead, as when the parse worker takes
+    // the file over) reaches gunzip and so its reader, instead of being an unhandled 'error'
+    const gz = createGunzip({ chunkSize: CHUNK });
+    pipeline(Readable.from(raw.rest), gz, () => {});
     return peek(gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>, wrapErr);
   }
   return raw;

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { CHUNK, FIRST, fileChunks, fromLineAt, headerLineBytes, untilLineAt } from "../../../src/trace/chunks.js";
+import { Readable } from "node:stream";
+import { CHUNK, FIRST, fileChunks, fromLineAt, headerLineBytes, plainChunks, untilLineAt } from "../../../src/trace/chunks.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wsim-chunks-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,6 +52,39 @@ describe("fileChunks", () => {
 
   it("a file that is gone: openTrace's error, path: cannot read (line 0: no line)", async () => {
     for (const direct of [true, false]) await expect(fileChunks(join(dir, "gone.csv"), direct)).rejects.toThrow(/gone\.csv: cannot read: no such file or directory \(ENOENT\)$/);
+  });
+});
+
+describe("a gzipped stream closed while gunzip reads ahead", () => {
+  it("is no unhandled error: the reader that asks again gets it (openTrace closes its stream when the parse worker takes the file over)", async () => {
+    // a gzipped trace arriving in 64 pieces, one per turn of the event loop: after the first,
+    // gunzip's feed (Readable.from) has a read pending on the source when it is destroyed
+    const gz = gzipSync("time_ms,op,pid\n" + "0,exit,1\n".repeat(20000));
+    const pieces = Array.from({ length: 64 }, (_, k) => gz.subarray(Math.floor((k * gz.length) / 64), Math.floor(((k + 1) * gz.length) / 64)));
+    const src = Readable.from(
+      (async function* () {
+        for (const p of pieces) {
+          await new Promise((r) => setImmediate(r));
+          yield p;
+        }
+      })(),
+    );
+    const unhandled: unknown[] = [];
+    const catcher = (e: unknown) => unhandled.push(e);
+    process.on("uncaughtException", catcher);
+    process.on("unhandledRejection", catcher);
+    try {
+      const { first, rest } = await plainChunks(src, "t.csv.gz");
+      expect("time_ms,op,pid\n".startsWith(first.toString("latin1").slice(0, 15))).toBe(true);
+      src.destroy(); // as worker.close() does
+      for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+      // a reader that goes on gets the stream's end as an error of the trace, not a hang
+      await expect(all(rest)).rejects.toThrow(/^t\.csv\.gz: cannot read: /);
+    } finally {
+      process.off("uncaughtException", catcher);
+      process.off("unhandledRejection", catcher);
+    }
   });
 });
 
