@@ -21,7 +21,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { createRequire } from "node:module";
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { DataError, quoteInput } from "../errors.js";
 import { columnId, RowBuilder, unknownColumnMessage } from "./fields.js";
 import { BATCH_SIZE, type EventBatch } from "./types.js";
@@ -208,7 +208,10 @@ async function* csvParsePath(chunks: AsyncIterable<Buffer>, file: string): Async
   const fault: { err: DataError | null } = { err: null };
   // loaded here, not with this module: the fast path (the default) does not need it
   const { parse: parseStream } = await import("csv-parse");
-  const parser = Readable.from(checkedLines(chunks, file, fault)).pipe(parseStream({ ...CSV_PARSE_OPTS, info: true, raw: true }));
+  // pipeline, not pipe: a read error of the bytes (a corrupt gzip) reaches the parser and so
+  // the loop below, instead of being an unhandled 'error' while the loop waits for ever
+  const parser = parseStream({ ...CSV_PARSE_OPTS, info: true, raw: true });
+  pipeline(Readable.from(checkedLines(chunks, file, fault)), parser, () => {});
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
       const fields = rec.record;

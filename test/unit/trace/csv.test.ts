@@ -119,6 +119,26 @@ describe("opening traces", () => {
     expect(sniffFormat(Buffer.from("time_ms,op\n"))).toBe("csv");
   });
 
+  it("a gzip cut short is a data error with either CSV parser, without an unhandled error or a hang", async () => {
+    // half a gzip of 200,000 rows, then garbage: csv-parse's path fed its parser with .pipe(),
+    // which dropped the read error (an unhandled 'error', then the rows parsed so far)
+    const good = gzipSync("time_ms,op,pid\n" + "0,exit,1\n".repeat(200000));
+    const bad = Buffer.concat([good.subarray(0, good.length >> 1), Buffer.from("garbage-garbage")]);
+    const unhandled: unknown[] = [];
+    const catcher = (e: unknown) => unhandled.push(e);
+    process.on("uncaughtException", catcher);
+    try {
+      for (const engine of ["fast", "csv-parse"] as const) {
+        const t = await openTrace("-", { stdin: (await import("node:stream")).Readable.from([bad]), engine });
+        await expect(collect(t.batches())).rejects.toThrow(/^-: gzip: unexpected end of file$/);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("uncaughtException", catcher);
+    }
+  });
+
   it("a missing file or a corrupt gzip is a data error naming the file", async () => {
     await expect(openTrace("/nonexistent/x.csv")).rejects.toThrow(/\/nonexistent\/x\.csv: cannot read: no such file or directory \(ENOENT\)/);
     const bad = Buffer.concat([gzipSync("time_ms,op\n0,exit\n").subarray(0, 12), Buffer.from("garbage")]);
