@@ -149,7 +149,10 @@ export function loadMachine(nameOrPath: string, named?: { file: string; line: nu
   } catch (e) {
     throw new DataError(nameOrPath, jsonErrorLine(text, e), `invalid JSON: ${(e as Error).message}`);
   }
-  const where = locateJson(text, 4);
+  const dups: { path: string; key: string; line: number }[] = [];
+  const where = locateJson(text, 4, dups);
+  // a key twice: JSON.parse would keep the last one silently
+  if (dups.length) throw new DataError(nameOrPath, dups[0]!.line, `key ${quoteInput(dups[0]!.key)} appears twice (in ${dups[0]!.path.slice(0, dups[0]!.path.lastIndexOf("/")) || "the machine"})`);
   return parseMachine(doc, nameOrPath, (p) => lineOf(where, p));
 }
 

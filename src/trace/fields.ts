@@ -72,7 +72,7 @@ export function unknownColumnMessage(name: string): string {
  * `lastLine`); also said by open.ts where the main thread's part of a trace meets the worker's.
  */
 export function timeBackMessage(lastTime: number, lastLine: number, time: number): string {
-  return `time_ms goes back from ${lastTime} (line ${lastLine}) to ${time}`;
+  return `time_ms goes back from ${plainDecimal(lastTime)} (line ${lastLine}) to ${plainDecimal(time)}`;
 }
 
 export class RowBuilder {

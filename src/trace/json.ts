@@ -127,14 +127,15 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string, o
       throw new DataError(file, lineNo, `invalid JSON: ${(e as Error).message}`);
     }
     // a key twice: JSON.parse would keep the last one silently (CSV: a column twice is an error)
-    const dup = duplicateKey(t, 1);
-    if (dup) throw new DataError(file, lineNo, `key ${quoteInput(dup.key)} appears twice`);
+    // (the machine line's object to the depth a machine file is checked to)
+    const dup = duplicateKey(t, /^\{\s*"machine"/.test(t) ? 4 : 1);
+    if (dup) throw new DataError(file, lineNo, `key ${quoteInput(dup.key)} appears twice${dup.path.lastIndexOf("/") > 0 ? ` (in ${dup.path.slice(0, dup.path.lastIndexOf("/"))})` : ""}`);
     if (!seenObject) {
       seenObject = true;
       if (isMachineHeader(obj)) return;
     } else if (isMachineHeader(obj)) throw new DataError(file, lineNo, 'a {"machine": ...} line must be the first line of the trace');
-    // {"machine": ..., "tunables": ...}: a document's keys on an NDJSON line
-    if (typeof obj === "object" && obj !== null && !Array.isArray(obj) && "machine" in obj)
+    // {"machine": ..., "tunables": ...} or {"tunables": ...}: a document's keys on an NDJSON line
+    if (typeof obj === "object" && obj !== null && !Array.isArray(obj) && ("machine" in obj || "tunables" in obj))
       throw new DataError(file, lineNo, 'a {"machine": ...} line has the one key "machine" (tunables: `set` events at time 0, --set, or a JSON document {"machine", "tunables", "events"})');
     rows.add(obj, lineNo);
   };

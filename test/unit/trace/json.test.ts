@@ -26,6 +26,9 @@ describe("NDJSON", () => {
     ["a key twice", '{"time_ms":0,"op":"exit","pid":1}\n{"time_ms":0,"op":"mmap","pid":1,"addr":4096,"pid":2}\n', /t\.ndjson:2: key "pid" appears twice$/],
     ["time_ms twice", '{"time_ms":0,"time_ms":5,"op":"exit","pid":1}\n', /t\.ndjson:1: key "time_ms" appears twice$/],
     ["a CR-only file", '{"time_ms":0,"op":"exit","pid":1}\r{"time_ms":1,"op":"exit","pid":1}\r', /t\.ndjson:1: bare CR: lines must end with/],
+    ["a key twice in the machine line's machine", '{"machine":{"nodes":[{"id":0,"mem":"64M","mem":"32M"}]}}\n', /t\.ndjson:1: key "mem" appears twice \(in \/machine\/nodes\/0\)$/],
+    ["a tunables line", '{"tunables":{"vm.swappiness":10}}\n', /t\.ndjson:1: a \{"machine": \.\.\.\} line has the one key "machine" \(tunables: `set` events at time 0/],
+    ["a time going back below 1e-6 ms, said in plain decimals", '{"time_ms":0.000001,"op":"exit","pid":1}\n{"time_ms":1e-7,"op":"exit","pid":1}\n', /t\.ndjson:2: time_ms goes back from 0\.000001 \(line 1\) to 0\.0000001$/],
     ["tunables on the machine line", '{"machine":"default","tunables":{"vm.swappiness":10}}\n', /t\.ndjson:1: a \{"machine": \.\.\.\} line has the one key "machine"/],
   ];
   for (const [name, text, msg] of bad)
