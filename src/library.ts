@@ -32,7 +32,7 @@ const REPLAY_KEYS = Object.keys({
   until: 1, drain: 1, check: 1, lenient: 1, closedLoop: 1, idleJumps: 1, interval: 1, onSample: 1, keepSeries: 1,
   pageblockMap: 1, pageblockMapAt: 1, onNote: 1, plugins: 1, worker: 1, zones: 1, startState: 1, onWarning: 1,
   paceMs: 1, rootMemcg: 1,
-} satisfies Record<keyof ReplayConfig, 1>);
+} satisfies Record<keyof Omit<ReplayConfig, "source">, 1>); // source: wsim diff's, not the library's
 
 /**
  * Replays a trace and returns what `wsim replay --format json` prints (SPEC §5).

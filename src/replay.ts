@@ -44,6 +44,12 @@ export interface ReplayConfig extends Omit<EngineOptions, "daemons" | "plugins">
    */
   worker?: boolean | "auto";
   stdin?: Readable;
+  /**
+   * the bytes of `trace` (not `-`), read already by the caller: a FIFO such as `<(cat t.csv)`
+   * can be read once (wsim diff reads a side to tell an output from a trace). Not in the
+   * library's API (library.ts)
+   */
+  source?: Readable;
   /** called after each batch with the events so far, the virtual time, and the bytes read of the file */
   onProgress?: (events: number, timeMs: number, bytes: number, total: number | null) => void;
   daemons?: EngineOptions["daemons"];
@@ -200,7 +206,7 @@ export interface StartStateJson {
  */
 export async function replay(cfg: ReplayConfig): Promise<RunResult & { pageblock_map?: PageblockMap; pageblock_snapshots?: PageblockMap[]; start_state?: StartStateJson }> {
   const start = cfg.startState !== undefined ? loadStartState(cfg.startState) : undefined;
-  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, worker: cfg.worker ?? "auto" });
+  const trace = await openTrace(cfg.trace, { format: cfg.format, engine: cfg.csvEngine, stdin: cfg.stdin, source: cfg.source, worker: cfg.worker ?? "auto" });
   try {
     return await replayOpened(cfg, trace, start);
   } finally {

@@ -25,6 +25,11 @@ export interface ConvertInput {
   chunks: AsyncIterable<Buffer>;
   /** stops reading (the file is closed) when the chunks will not be read */
   close: () => void;
+  /**
+   * a regular file, which a reader may open again; false for standard input and for a FIFO
+   * or device (`<(...)`), whose bytes can be read once: hand `chunks` on instead
+   */
+  regular: boolean;
 }
 
 /**
@@ -35,10 +40,13 @@ export async function openConvertInput(path: string, stdin?: Readable): Promise<
   const isStdin = path === "-";
   const name = isStdin ? "-" : path;
   let src: Readable;
+  let regular = false;
   if (isStdin) src = stdin ?? process.stdin;
   else {
     try {
-      if ((await stat(path)).isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
+      const st = await stat(path);
+      if (st.isDirectory()) throw new DataError(name, 0, "is a directory, not a trace");
+      regular = st.isFile();
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(name, 0, `cannot read: ${describeErrno(e)}`);
@@ -107,7 +115,7 @@ export async function openConvertInput(path: string, stdin?: Readable): Promise<
   const close = () => {
     (src as Readable).destroy?.();
   };
-  return { name, first, chunks: chunks(), close };
+  return { name, first, chunks: chunks(), close, regular };
 }
 
 /**

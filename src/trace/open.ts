@@ -42,6 +42,12 @@ export interface OpenOptions extends CsvOptions {
   worker?: boolean | "auto";
   /** standard input, for `-` (tests pass their own) */
   stdin?: Readable;
+  /**
+   * the bytes of `path`, opened already by the caller (a FIFO such as `<(cat t.csv)` can be
+   * read once: stat and convert sniff it, then hand on what they read): read instead of
+   * opening `path`, inline; errors name `path`
+   */
+  source?: Readable;
 }
 
 export function formatFromName(path: string): TraceFormat | undefined {
@@ -74,7 +80,9 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   let src: Readable;
   let total: number | null = null;
   let regular = false;
+  const given = !isStdin && opts.source !== undefined;
   if (isStdin) src = opts.stdin ?? process.stdin;
+  else if (given) src = opts.source!;
   else {
     try {
       const st = await stat(path);
@@ -105,7 +113,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<O
   let workerBytes = -1;
   const { first, rest, bytes } = await countedChunks(src, name);
   const progress = () => ({ bytes: workerBytes >= 0 ? workerBytes : bytes(), total });
-  const worker = isStdin ? null : { size: total, direct: false, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
+  const worker = isStdin || given ? null : { size: total, direct: false, close: () => void src.destroy(), onBytes: (b: number) => (workerBytes = b) };
   try {
     return await opened(path, name, isStdin, opts, first, rest, progress, worker);
   } catch (e) {

@@ -138,6 +138,8 @@ function wsimHeader(first: Buffer): boolean {
 async function traceRows(path: string, input: ConvertInput, emit: Emit, pause: () => Promise<void> | void, onHeader: (h: DocHeader) => void): Promise<Converted> {
   let t;
   if (path === "-") t = await openTrace("-", { stdin: Readable.from(input.chunks) });
+  // a FIFO (`<(...)`) is read once: what was read to sniff it goes on
+  else if (!input.regular) t = await openTrace(path, { source: Readable.from(input.chunks) });
   else {
     input.close();
     t = await openTrace(path);

@@ -4,7 +4,7 @@
  * replayed (on `--machine`, with `--set`). Exit 0 within tolerance, 1 outside, 2 usage,
  * 3 unreadable input.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../../errors.js";
@@ -60,21 +60,19 @@ export async function loadCounters(
     seen.replayed = true;
     return replayRun(c);
   };
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path === "-" ? 0 : path); // - : standard input, read whole once
-  } catch (e) {
-    throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
-  }
-  // a trace read from standard input is replayed from the bytes already read
+  let raw = readBytes(path);
+  // a trace read from standard input, or from a FIFO (`<(...)`), is replayed from the bytes
+  // already read: neither can be read again
   const original = raw;
+  const again = path !== "-" && !isRegularFile(path);
   const stdin = () => (path === "-" ? Readable.from([original]) : undefined);
+  const replayOf = (c: Parameters<typeof replayRun>[0]) => replay(again ? { ...c, source: Readable.from([original]) } : c);
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     // a gzipped output (-o r.json.gz) is read as it is; else it is a gzipped trace
     try {
       raw = gunzipSync(raw);
     } catch {
-      return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+      return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
     }
   }
   const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
@@ -98,12 +96,12 @@ export async function loadCounters(
       }
       return d.vmstat as Record<string, number>;
     }
-    return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+    return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
   }
   const v = parseVmstatText(path, text);
   if (v && o.refuseRaw && isRawKernelVmstat(v.counters)) throw new UsageError(o.refuseRaw);
   if (v) return v.counters;
-  return (await replay({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+  return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
 }
 
 /**
@@ -195,16 +193,38 @@ export async function diffCommand(a: string, b: string, o: DiffOptions, replay?:
   return r.within ? 0 : 1;
 }
 
-// --- wsim diff --delta ---
-
-/** The text of one side (gunzipped when gzipped); DataError when unreadable. */
-function readSide(path: string): string {
+/**
+ * The bytes of a side (`-`: standard input), read whole once per path and run: a FIFO such as
+ * `<(wsim replay ...)` can be read once, and diff reads a side to tell raw /proc/vmstat before
+ * loadCounters reads it. DataError when unreadable.
+ */
+const sideBytes = new Map<string, Buffer>();
+function readBytes(path: string): Buffer {
+  const had = sideBytes.get(path);
+  if (had !== undefined) return had;
   let raw: Buffer;
   try {
     raw = readFileSync(path === "-" ? 0 : path);
   } catch (e) {
     throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
   }
+  if (path === "-" || !isRegularFile(path)) sideBytes.set(path, raw);
+  return raw;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// --- wsim diff --delta ---
+
+/** The text of one side (gunzipped when gzipped); DataError when unreadable. */
+function readSide(path: string): string {
+  let raw = readBytes(path);
   if (raw[0] === 0x1f && raw[1] === 0x8b)
     try {
       raw = gunzipSync(raw);

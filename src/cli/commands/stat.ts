@@ -96,12 +96,13 @@ export async function statCommand(
       else await writeStdout(renderKmemStat(path, st) + (beside ? "\n" + renderObserved(beside, o.replay!) : ""));
       return;
     }
-    if (path === "-") source = Readable.from(input.chunks);
+    // a FIFO (`<(...)`) is read once: what was read to sniff it goes on, as standard input's does
+    if (path === "-" || !input.regular) source = Readable.from(input.chunks);
     else input.close();
   }
   if (o.replay !== undefined)
     throw new UsageError(`--replay sets a replay's counters beside a kernel trace's events (ftrace, trace-cmd report or perf script text); ${path} is a wsim trace`);
-  const t = await openTrace(path, { format: o.inputFormat as TraceFormat | undefined, stdin: source });
+  const t = await openTrace(path, { format: o.inputFormat as TraceFormat | undefined, ...(path === "-" ? { stdin: source } : { source }) });
   const c = new StatCollector();
   for await (const b of t.batches()) c.add(b);
   const s = c.result();
