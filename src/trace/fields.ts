@@ -296,9 +296,7 @@ export class RowBuilder {
                 if (d < 0) break;
                 v = v * 10 + d;
               }
-              if (q === p || q - p > 10 || v > 4294967295) break bail;
-              if (c === 2) b.pid[i] = v;
-              else b.child[i] = v;
+              if (q === p || q - p > 10 || this.fastNumber(c, v, i) < 0) break bail;
               break;
             case 3: // C_ADDR
               if (x === 48 && (buf[p + 1] === 120 || buf[p + 1] === 88)) {
@@ -330,20 +328,10 @@ export class RowBuilder {
                 v = v * 10 + d;
               }
               if (q === p || q - p > 15) break bail;
-              if (c === 4) {
-                // len 0: only ftruncate takes it (addRow says so for the others)
-                if (v === 0) seen |= LEN_ZERO;
-                b.len[i] = v;
-              } else if (c === 20) b.off[i] = v;
-              else if (c === 6) {
-                if (v > 1023) break bail;
-                b.node[i] = v;
-              } else if (c === 17) {
-                if (v > MAX_TRACE_CPU) break bail;
-                b.cpu[i] = v;
-              } else {
-                if (v > 10) break bail;
-                b.order[i] = v;
+              {
+                const z = this.fastNumber(c, v, i);
+                if (z < 0) break bail;
+                seen |= z;
               }
               break;
             case 5: // C_RW
@@ -376,24 +364,76 @@ export class RowBuilder {
         else if (t !== 10) break bail;
         break; // missing trailing fields are absent
       }
-      if (time < 0 || op < 0 || time < this.lastTime) break bail;
-      if (seen & LEN_ZERO && op !== OP_FTRUNCATE) break bail;
-      const need = REQUIRED_MASK[op]!;
-      if ((seen & need) !== need) break bail;
-      b.written |= seen;
-      this.lastTime = time;
-      this.lastLine = line;
-      if (this.firstMs < 0) this.firstMs = time;
-      this.lastMs = time;
-      b.time[i] = time;
-      b.op[i] = op;
-      b.line[i] = line;
-      b.n = i + 1;
-      this.events++;
+      if (!this.fastCommit(seen, time, op, line)) break bail;
       return p + 1;
     }
     // the one way out for a line left to the general path
     return this.unfast(strs0);
+  }
+
+  /**
+   * fastLine's and fastJson's store of a numeric column's value `v` (its digits checked by
+   * the caller) at slot i, with addRow's bounds for pid, child, node, cpu and order; returns
+   * LEN_ZERO for a len of 0 (only ftruncate takes it: addRow says so for the others), 0, or
+   * -1 for a value addRow refuses (the line goes to the general path).
+   */
+  private fastNumber(c: number, v: number, i: number): number {
+    const b = this.batch;
+    switch (c) {
+      case 2: // C_PID
+      case 18: // C_CHILD
+        if (v > 4294967295) return -1;
+        if (c === 2) b.pid[i] = v;
+        else b.child[i] = v;
+        return 0;
+      case 3: // C_ADDR
+        b.addr[i] = v;
+        return 0;
+      case 4: // C_LEN
+        b.len[i] = v;
+        return v === 0 ? LEN_ZERO : 0;
+      case 20: // C_OFF
+        b.off[i] = v;
+        return 0;
+      case 6: // C_NODE
+        if (v > 1023) return -1;
+        b.node[i] = v;
+        return 0;
+      case 17: // C_CPU
+        if (v > MAX_TRACE_CPU) return -1;
+        b.cpu[i] = v;
+        return 0;
+      case 11: // C_ORDER
+        if (v > 10) return -1;
+        b.order[i] = v;
+        return 0;
+    }
+    return -1;
+  }
+
+  /**
+   * The end of a line fastLine or fastJson took apart, fields `seen`: false when addRow would
+   * refuse the event (no time or op, time going back, a len of 0 but for ftruncate, a column
+   * its op needs missing); else the event is made whole at slot n (time, op, line) and true.
+   */
+  private fastCommit(seen: number, time: number, op: number, line: number): boolean {
+    if (time < 0 || op < 0 || time < this.lastTime) return false;
+    if (seen & LEN_ZERO && op !== OP_FTRUNCATE) return false;
+    const need = REQUIRED_MASK[op]!;
+    if ((seen & need) !== need) return false;
+    const b = this.batch;
+    const i = b.n;
+    b.written |= seen & ~LEN_ZERO;
+    this.lastTime = time;
+    this.lastLine = line;
+    if (this.firstMs < 0) this.firstMs = time;
+    this.lastMs = time;
+    b.time[i] = time;
+    b.op[i] = op;
+    b.line[i] = line;
+    b.n = i + 1;
+    this.events++;
+    return true;
   }
 
   /** fastLine gives a line up: what it pushed on strs goes, its slot holds the defaults again. */
@@ -531,27 +571,14 @@ export class RowBuilder {
               // (a fraction or exponent after the digits is no `,` or `}`: left below)
               else if ((x === 48 && nd > 1) || nd > 15) break bail;
               if (c === 0) time = v;
-              else if (c === 2 || c === 18) {
-                if (nd > 10 || v > 4294967295) break bail;
-                if (c === 2) b.pid[i] = v;
-                else b.child[i] = v;
-              } else if (c === 3) b.addr[i] = v;
-              else if (c === 4) {
-                if (v === 0) seen |= LEN_ZERO;
-                b.len[i] = v;
-              } else if (c === 20) b.off[i] = v;
-              else if (c === 6) {
-                if (v > 1023) break bail;
-                b.node[i] = v;
-              } else if (c === 17) {
-                if (v > MAX_TRACE_CPU) break bail;
-                b.cpu[i] = v;
-              } else if (c === 11) {
-                if (v > 10) break bail;
-                b.order[i] = v;
-              } else {
+              else if (c === 8) {
                 if (v > 1 || nd !== 1) break bail; // "0" or "1", as addRow takes
                 b.thp[i] = v;
+              } else {
+                if ((c === 2 || c === 18) && nd > 10) break bail;
+                const z = this.fastNumber(c, v, i);
+                if (z < 0) break bail;
+                seen |= z;
               }
               break;
             }
@@ -588,20 +615,7 @@ export class RowBuilder {
         if (p !== le) break bail;
         break;
       }
-      if (time < 0 || op < 0 || time < this.lastTime) break bail;
-      if (seen & LEN_ZERO && op !== OP_FTRUNCATE) break bail;
-      const need = REQUIRED_MASK[op]!;
-      if ((seen & need) !== need) break bail;
-      b.written |= seen & ~LEN_ZERO;
-      this.lastTime = time;
-      this.lastLine = line;
-      if (this.firstMs < 0) this.firstMs = time;
-      this.lastMs = time;
-      b.time[i] = time;
-      b.op[i] = op;
-      b.line[i] = line;
-      b.n = i + 1;
-      this.events++;
+      if (!this.fastCommit(seen, time, op, line)) break bail;
       return true;
     }
     this.unfast(strs0);
