@@ -148,3 +148,21 @@ export async function dataErrorOf(p: Promise<unknown> | (() => unknown)): Promis
   }
   return "(no error)";
 }
+
+/**
+ * Every column of every event as one `|`-joined line (time|op|pid|addr|len|write|node|cpu|child|
+ * file|thp|cg|id|order|mt|gfp|advice|key|value|fname|off|line), strings resolved (collect()
+ * leaves some out): what the CSV and NDJSON fast-path tests compare.
+ */
+export async function allColumns(batches: AsyncIterable<EventBatch>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of batches)
+    for (let i = 0; i < b.n; i++) {
+      const s = (k: number) => (k < 0 ? "-" : JSON.stringify(b.strs[k]));
+      out.push(
+        [b.time[i], b.op[i], b.pid[i], b.addr[i], b.len[i], b.write[i], b.node[i], b.cpu[i], b.child[i], b.file[i], b.thp[i], s(b.cg[i]!), s(b.id[i]!),
+          b.order[i], b.mt[i], b.gfp[i], b.advice[i], s(b.key[i]!), s(b.value[i]!), s(b.fname[i]!), b.off[i], b.line[i]].join("|"),
+      );
+    }
+  return out;
+}

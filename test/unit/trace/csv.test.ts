@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { DataError } from "../../../src/errors.js";
 import { readCsv } from "../../../src/trace/csv.js";
 import { openTrace, sniffFormat } from "../../../src/trace/open.js";
-import { OP_ACCESS, OP_ALLOC, OP_SET, type EventBatch } from "../../../src/trace/types.js";
-import { chunksOf, collect, stdinOf } from "../../helpers.js";
+import { OP_ACCESS, OP_ALLOC, OP_SET } from "../../../src/trace/types.js";
+import { allColumns, chunksOf, collect, stdinOf } from "../../helpers.js";
 
 async function both(text: string, chunk = 1 << 20) {
   const run = async (engine: "fast" | "csv-parse") => {
@@ -147,20 +147,6 @@ describe("opening traces", () => {
     ).rejects.toThrow(/^-: gzip:/);
   });
 });
-
-/** Every column of every event, strings resolved (collect() leaves some out). */
-async function allColumns(batches: AsyncIterable<EventBatch>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of batches)
-    for (let i = 0; i < b.n; i++) {
-      const s = (k: number) => (k < 0 ? "-" : JSON.stringify(b.strs[k]));
-      out.push(
-        [b.time[i], b.op[i], b.pid[i], b.addr[i], b.len[i], b.write[i], b.node[i], b.cpu[i], b.child[i], b.file[i], b.thp[i], s(b.cg[i]!), s(b.id[i]!),
-          b.order[i], b.mt[i], b.gfp[i], b.advice[i], s(b.key[i]!), s(b.value[i]!), s(b.fname[i]!), b.off[i], b.line[i]].join("|"),
-      );
-    }
-  return out;
-}
 
 async function allOrError(text: string, size: number, engine: "fast" | "csv-parse"): Promise<string[]> {
   try {

@@ -7,22 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DataError } from "../../../src/errors.js";
 import { RowBuilder } from "../../../src/trace/fields.js";
 import { readNdjson } from "../../../src/trace/json.js";
-import type { EventBatch } from "../../../src/trace/types.js";
-import { chunksOf } from "../../helpers.js";
-
-/** Every column of every event, strings resolved, and how many batches there were. */
-async function allColumns(batches: AsyncIterable<EventBatch>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of batches)
-    for (let i = 0; i < b.n; i++) {
-      const s = (k: number) => (k < 0 ? "-" : JSON.stringify(b.strs[k]));
-      out.push(
-        [b.time[i], b.op[i], b.pid[i], b.addr[i], b.len[i], b.write[i], b.node[i], b.cpu[i], b.child[i], b.file[i], b.thp[i], s(b.cg[i]!), s(b.id[i]!),
-          b.order[i], b.mt[i], b.gfp[i], b.advice[i], s(b.key[i]!), s(b.value[i]!), s(b.fname[i]!), b.off[i], b.line[i]].join("|"),
-      );
-    }
-  return out;
-}
+import { allColumns, chunksOf } from "../../helpers.js";
 
 async function allOrError(text: string, size: number, fast: boolean): Promise<string[]> {
   try {
