@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../errors.js";
-import { jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
+import { duplicateKeyMessage, jsonErrorLine, lineOf, locateJson } from "../trace/json-locate.js";
 import { decodeJsonText } from "../trace/json.js";
 import { foreignMachineMessage, identify } from "../trace/sniff.js";
 import { machineFromZoneinfo } from "./zoneinfo-machine.js";
@@ -102,7 +102,7 @@ export const PRESETS: Record<string, Machine> = {
 export const MAX_NODES = 64;
 
 /** Whether path names an existing regular file (following symlinks). */
-function isFile(path: string): boolean {
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {
@@ -152,7 +152,7 @@ export function loadMachine(nameOrPath: string, named?: { file: string; line: nu
   const dups: { path: string; key: string; line: number }[] = [];
   const where = locateJson(text, 4, dups);
   // a key twice: JSON.parse would keep the last one silently
-  if (dups.length) throw new DataError(nameOrPath, dups[0]!.line, `key ${quoteInput(dups[0]!.key)} appears twice (in ${dups[0]!.path.slice(0, dups[0]!.path.lastIndexOf("/")) || "the machine"})`);
+  if (dups.length) throw new DataError(nameOrPath, dups[0]!.line, duplicateKeyMessage(dups[0]!, "the machine"));
   return parseMachine(doc, nameOrPath, (p) => lineOf(where, p));
 }
 

@@ -1,3 +1,5 @@
+import { quoteInput } from "../errors.js";
+
 /**
  * Line numbers for a JSON document that JSON.parse has already accepted: JSON.parse gives
  * values but no positions, and errors must say `file:line`. One pass over the text records
@@ -126,6 +128,16 @@ export function duplicateKey(text: string, maxDepth: number): { path: string; ke
   const dups: { path: string; key: string; line: number }[] = [];
   locateJson(text, maxDepth, dups);
   return dups[0] ?? null;
+}
+
+/**
+ * The error text for a key locateJson found twice: `key "K" appears twice (in /PATH)`, the
+ * object's path, or `top` (e.g. "the document") for the top object's keys, or nothing
+ * without `top`.
+ */
+export function duplicateKeyMessage(dup: { path: string; key: string }, top?: string): string {
+  const parent = dup.path.slice(0, dup.path.lastIndexOf("/")) || top;
+  return `key ${quoteInput(dup.key)} appears twice${parent ? ` (in ${parent})` : ""}`;
 }
 
 /** Line of a JSON.parse error, from the "position N" in V8's message (1 when unknown). */

@@ -8,7 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { cut, DataError, describeValue, escapeControls, MAX_QUOTE, quoteInput } from "../errors.js";
 import { Scratch } from "./csv.js";
 import { columnId, plainDecimal, RowBuilder, unknownColumnMessage } from "./fields.js";
-import { duplicateKey, jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
+import { duplicateKey, duplicateKeyMessage, jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
 import { C_THP, type EventBatch, type TraceHeader } from "./types.js";
 
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -129,7 +129,7 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string, o
     // a key twice: JSON.parse would keep the last one silently (CSV: a column twice is an error)
     // (the machine line's object to the depth a machine file is checked to)
     const dup = duplicateKey(t, /^\{\s*"machine"/.test(t) ? 4 : 1);
-    if (dup) throw new DataError(file, lineNo, `key ${quoteInput(dup.key)} appears twice${dup.path.lastIndexOf("/") > 0 ? ` (in ${dup.path.slice(0, dup.path.lastIndexOf("/"))})` : ""}`);
+    if (dup) throw new DataError(file, lineNo, duplicateKeyMessage(dup));
     if (!seenObject) {
       seenObject = true;
       if (isMachineHeader(obj)) return;
@@ -200,7 +200,7 @@ export async function readJsonDocument(
   const where = locateJson(text, 4, dups);
   const at = (p: string) => lineOf(where, p);
   // a key twice in the document, its machine or tunables, or an event: JSON.parse keeps the last silently
-  if (dups.length) throw new DataError(file, dups[0]!.line, `key ${quoteInput(dups[0]!.key)} appears twice (in ${dups[0]!.path.slice(0, dups[0]!.path.lastIndexOf("/")) || "the document"})`);
+  if (dups.length) throw new DataError(file, dups[0]!.line, duplicateKeyMessage(dups[0]!, "the document"));
   if (typeof doc !== "object" || doc === null || Array.isArray(doc))
     throw new DataError(file, 1, 'a JSON trace document must be an object {"machine", "tunables", "plugins", "events"}');
   const o = doc as Record<string, unknown>;

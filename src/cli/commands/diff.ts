@@ -4,7 +4,7 @@
  * replayed (on `--machine`, with `--set`). Exit 0 within tolerance, 1 outside, 2 usage,
  * 3 unreadable input.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { DataError, describeErrno, describeValue, quoteInput, UsageError } from "../../errors.js";
@@ -15,6 +15,7 @@ import { loadColor } from "../../report/paint.js";
 import { writeStdout } from "../output.js";
 import { deltaCounters, isGauge, renderDeltaTable, vmstatDelta, type Snapshot } from "../../report/vmstat-delta.js";
 import { simDelta } from "../../report/compare.js";
+import { isFile } from "../../machine/machine.js";
 
 export interface DiffOptions {
   tolerance: string[];
@@ -64,7 +65,7 @@ export async function loadCounters(
   // a trace read from standard input, or from a FIFO (`<(...)`), is replayed from the bytes
   // already read: neither can be read again
   const original = raw;
-  const again = path !== "-" && !isRegularFile(path);
+  const again = path !== "-" && !isFile(path);
   const stdin = () => (path === "-" ? Readable.from([original]) : undefined);
   const replayOf = (c: Parameters<typeof replayRun>[0]) => replay(again ? { ...c, source: Readable.from([original]) } : c);
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
@@ -208,16 +209,8 @@ function readBytes(path: string): Buffer {
   } catch (e) {
     throw new DataError(path, 0, `cannot read: ${describeErrno(e)}`);
   }
-  if (path === "-" || !isRegularFile(path)) sideBytes.set(path, raw);
+  if (path === "-" || !isFile(path)) sideBytes.set(path, raw);
   return raw;
-}
-
-function isRegularFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 // --- wsim diff --delta ---
