@@ -63,17 +63,17 @@ export async function loadCounters(
   };
   let raw = readBytes(path);
   // a trace read from standard input, or from a FIFO (`<(...)`), is replayed from the bytes
-  // already read: neither can be read again
+  // already read (readBytes kept them): neither can be read again
   const original = raw;
-  const again = path !== "-" && !isFile(path);
-  const stdin = () => (path === "-" ? Readable.from([original]) : undefined);
-  const replayOf = (c: Parameters<typeof replayRun>[0]) => replay(again ? { ...c, source: Readable.from([original]) } : c);
+  const kept = sideBytes.has(path);
+  const replayOf = (c: Parameters<typeof replayRun>[0]) =>
+    replay(!kept ? c : path === "-" ? { ...c, stdin: Readable.from([original]) } : { ...c, source: Readable.from([original]) });
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     // a gzipped output (-o r.json.gz) is read as it is; else it is a gzipped trace
     try {
       raw = gunzipSync(raw);
     } catch {
-      return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+      return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient })).vmstat;
     }
   }
   const text = raw.toString("utf8").replace(/^\uFEFF/, ""); // a BOM is accepted, as in every input
@@ -97,12 +97,12 @@ export async function loadCounters(
       }
       return d.vmstat as Record<string, number>;
     }
-    return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+    return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient })).vmstat;
   }
   const v = parseVmstatText(path, text);
   if (v && o.refuseRaw && isRawKernelVmstat(v.counters)) throw new UsageError(o.refuseRaw);
   if (v) return v.counters;
-  return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient, stdin: stdin() })).vmstat;
+  return (await replayOf({ trace: path, machine: o.machine, set: o.set, plugins: o.plugin, lenient: o.lenient })).vmstat;
 }
 
 /**
