@@ -58,6 +58,11 @@ function parseSync(input: string, opts: import("csv-parse/sync").Options): unkno
   return csvParseSync(input, opts);
 }
 
+/** A CR that does not end a line, said by every line reader (CSV's lineFault, NDJSON) */
+export const BARE_CR = "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')";
+/** Invalid UTF-8, said by every line reader */
+export const INVALID_UTF8 = "not valid UTF-8 (a trace is UTF-8 text)";
+
 /**
  * What is wrong with the line `buf[ls..le)` (le before its `\n` and the CR of a `\r\n`)
  * before any parser sees it, or null: a bare CR, an odd number of quotes (a quoted field
@@ -67,8 +72,8 @@ function parseSync(input: string, opts: import("csv-parse/sync").Options): unkno
 export function lineFault(buf: Buffer, ls: number, le: number, checkUtf8: boolean): string | null {
   // byte loops bounded by the line (an indexOf would search the rest of the chunk for every line)
   for (let k = ls; k < le; k++)
-    if (buf[k] === 13) return "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')";
-  if (checkUtf8 && !isUtf8(buf.subarray(ls, le))) return "not valid UTF-8 (a trace is UTF-8 text)";
+    if (buf[k] === 13) return BARE_CR;
+  if (checkUtf8 && !isUtf8(buf.subarray(ls, le))) return INVALID_UTF8;
   let a = ls;
   while (a < le && (buf[a] === 32 || buf[a] === 9 || buf[a] === 12)) a++;
   if (buf[a] === 35) return null; // comment

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { cut, DataError, describeValue, escapeControls, MAX_QUOTE, quoteInput } from "../errors.js";
-import { Scratch } from "./csv.js";
+import { BARE_CR, INVALID_UTF8, Scratch } from "./csv.js";
 import { columnId, plainDecimal, RowBuilder, unknownColumnMessage } from "./fields.js";
 import { duplicateKey, duplicateKeyMessage, jsonErrorLine, lineOf, locateJson } from "./json-locate.js";
 import { C_THP, type EventBatch, type TraceHeader } from "./types.js";
@@ -16,7 +16,6 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 /** A strict UTF-8 decoder: invalid bytes throw instead of becoming U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-const INVALID_UTF8 = "not valid UTF-8 (a trace is UTF-8 text)";
 
 /** Line (1-based, counted from `line0` + 1) of the first line of buf that is not valid UTF-8, or -1. */
 function badUtf8Line(buf: Buffer, line0: number): number {
@@ -123,7 +122,7 @@ export async function* readNdjson(chunks: AsyncIterable<Buffer>, file: string, o
       obj = JSON.parse(t);
     } catch (e) {
       // a CR inside the line: a CR-only file read as one line (as CSV says it)
-      if (t.includes("\r")) throw new DataError(file, lineNo, "bare CR: lines must end with \\n or \\r\\n (a CR-only file? convert it with tr '\\r' '\\n')");
+      if (t.includes("\r")) throw new DataError(file, lineNo, BARE_CR);
       throw new DataError(file, lineNo, `invalid JSON: ${(e as Error).message}`);
     }
     // a key twice: JSON.parse would keep the last one silently (CSV: a column twice is an error)
